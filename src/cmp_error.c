@@ -1,0 +1,129 @@
+/*
+ * The one place that maps every failure cmpd detects to its CMP answer:
+ * PKIStatus, PKIFailureInfo bit (RFC 9810 5.2.3), statusString text and
+ * HTTP status. doc/errors.md is the same table for operators; t/unit/
+ * test_error.c keeps both in step.
+ *
+ * Texts never carry secrets or internal paths. "%s" arguments are filled
+ * in by the caller (a profile name, a body type, a version number).
+ * Profile texts are the reference platform's, prefixed "PN=<name> | ".
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cmpd.h"
+
+#define REJ	CMPD_PKISTATUS_REJECTION
+#define D(f, bit, http, text)	{ f, #f, REJ, CMPD_FAIL_##bit, http, text }
+
+static const struct cmp_fail_def defs[CMPF__COUNT] = {
+	{ CMPF_OK, "CMPF_OK", CMPD_PKISTATUS_ACCEPTED, -1, 200, "" },
+	D(CMPF_BAD_DER, BADDATAFORMAT, 400,
+	    "message is not a DER-encoded PKIMessage"),
+	D(CMPF_EXTRACERTS_CAP, BADREQUEST, 200,
+	    "too many extraCerts (at most %s)"),
+	/* The reference answers systemFailure for all profile checks. */
+	D(CMPF_CMP_PROFILE_NOT_FOUND, SYSTEMFAILURE, 200,
+	    "PN=%s | Requested CMP Profile not found"),
+	D(CMPF_CMP_PROFILE_DISABLED, SYSTEMFAILURE, 200,
+	    "PN=%s | CMP Profile is not enabled"),
+	D(CMPF_CMP_PROFILE_NO_RA, SYSTEMFAILURE, 200,
+	    "PN=%s | CMP Profile does not contain associated RA Profile"),
+	D(CMPF_RA_PROFILE_NOT_FOUND, SYSTEMFAILURE, 200,
+	    "PN=%s | Requested RA Profile not found"),
+	D(CMPF_RA_PROFILE_DISABLED, SYSTEMFAILURE, 200,
+	    "PN=%s | RA Profile is not enabled"),
+	D(CMPF_RA_PROFILE_NO_CMP, SYSTEMFAILURE, 200,
+	    "PN=%s | RA Profile does not contain associated CMP Profile"),
+	D(CMPF_SIGNING_CERT_MISSING, SYSTEMFAILURE, 200,
+	    "PN=%s | CMP profile does not have any associated CA certificate"),
+	D(CMPF_SIGNING_CHAIN_MISSING, SYSTEMFAILURE, 200,
+	    "PN=%s | CMP Profile does not have associated CA certificate chain"),
+	D(CMPF_UNSUPPORTED_VERSION, UNSUPPORTEDVERSION, 200,
+	    "version %s not supported"),
+	D(CMPF_SENDER_NOT_DN, BADREQUEST, 200,
+	    "sender must be a directoryName"),
+	D(CMPF_TID_MISSING, ADDINFONOTAVAILABLE, 200,
+	    "mandatory field 'transactionID' is missing"),
+	D(CMPF_TID_SHORT, BADREQUEST, 200,
+	    "transactionID's value is too short"),
+	D(CMPF_TID_LONG, BADREQUEST, 200,
+	    "transactionID's value is too long"),
+	D(CMPF_SENDER_NONCE_MISSING, ADDINFONOTAVAILABLE, 200,
+	    "mandatory field 'senderNonce' is missing"),
+	D(CMPF_SENDER_NONCE_SHORT, BADSENDERNONCE, 200,
+	    "senderNonce's value is too short"),
+	D(CMPF_SENDER_NONCE_LONG, BADSENDERNONCE, 200,
+	    "senderNonce's value is too long"),
+	D(CMPF_RECIP_NONCE_UNEXPECTED, BADRECIPIENTNONCE, 200,
+	    "recipNonce must be absent in the first message of a transaction"),
+	D(CMPF_RECIP_NONCE_MISSING, BADRECIPIENTNONCE, 200,
+	    "mandatory field 'recipNonce' is missing"),
+	D(CMPF_MESSAGE_TIME, BADTIME, 200,
+	    "messageTime is more than %s seconds away from the server's time"),
+	D(CMPF_GENERALINFO_CAP, BADREQUEST, 200,
+	    "too many generalInfo entries (at most %s)"),
+	D(CMPF_PROTECTION_ALG_MISSING, BADMESSAGECHECK, 200,
+	    "protection present without protectionAlg"),
+	D(CMPF_PROTECTION_MISSING_VALUE, BADMESSAGECHECK, 200,
+	    "protectionAlg present without protection"),
+	D(CMPF_UNPROTECTED, NOTAUTHORIZED, 200,
+	    "PN=%s | unprotected requests are not accepted"),
+	D(CMPF_PROTECTION_MISMATCH, WRONGINTEGRITY, 200,
+	    "PN=%s | message protection does not match the profile's request "
+	    "protection method (%s)"),
+	D(CMPF_PROTECTION_ALG_UNKNOWN, BADALG, 200,
+	    "protection algorithm %s not supported"),
+	D(CMPF_BODY_NOT_IMPLEMENTED, BADREQUEST, 200,
+	    "PN=%s | %s is not implemented yet"),
+	D(CMPF_BODY_UNSUPPORTED, BADREQUEST, 200,
+	    "%s is not supported"),
+	D(CMPF_DB_UNAVAILABLE, SYSTEMUNAVAIL, 200,
+	    "database unavailable, try again later"),
+	D(CMPF_INTERNAL, SYSTEMFAILURE, 200,
+	    "internal error"),
+};
+
+#undef D
+#undef REJ
+
+const struct cmp_fail_def *
+cmp_error_def(enum cmp_fail f)
+{
+	if ((int)f < 0 || f >= CMPF__COUNT)
+		f = CMPF_INTERNAL;
+	return &defs[f];
+}
+
+/*
+ * Fills the text's "%s" slots, in order, with a1 and a2 (absent ones as
+ * "?"). Not printf: the format comes from the table, the arguments may
+ * come from a request, and nothing else in them is interpreted.
+ */
+void
+cmp_error_format(enum cmp_fail f, char *buf, size_t n, const char *a1,
+    const char *a2)
+{
+	const char *t = cmp_error_def(f)->text, *arg;
+	const char *args[2] = { a1, a2 };
+	size_t o = 0, k = 0, l;
+
+	if (n == 0)
+		return;
+	while (*t != '\0' && o + 1 < n) {
+		if (t[0] == '%' && t[1] == 's') {
+			arg = k < 2 && args[k] != NULL ? args[k] : "?";
+			k++;
+			l = strlen(arg);
+			if (l > n - 1 - o)
+				l = n - 1 - o;
+			memcpy(buf + o, arg, l);
+			o += l;
+			t += 2;
+			continue;
+		}
+		buf[o++] = *t++;
+	}
+	buf[o] = '\0';
+}

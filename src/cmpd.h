@@ -1,0 +1,250 @@
+/*
+ * cmpd - internal interfaces, grouped by the file that implements them.
+ *
+ * Request path, by file:
+ *   cmpd.c       options, start-up
+ *   master.c     bind, fork workers, respawn, signals
+ *   worker.c     accept loop, one request's life time
+ *   http.c       FastCGI request: method, content type, body, response
+ *   route.c      URL -> CMP route + profile name
+ *   cmp_msg.c    decode / encode PKIMessages, build answers
+ *   cmp_header.c header checks (RFC 9810 5.1.1)
+ *   profile.c    CMP Profile / RA Profile resolution
+ *   cmp_server.c validation order and body dispatch
+ *   cmp_error.c  every failure cmpd detects -> failInfo, text, HTTP status
+ *   db.c         MariaDB connection and prepared statements
+ *   migrate.c    schema migrations
+ */
+#ifndef CMPD_H
+#define CMPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cmp_asn1.h"
+
+#define CMPD_VERSION		PACKAGE_VERSION
+
+/* Hard caps on what comes from outside (CONVENTIONS 5). */
+#define CMPD_BODY_MAX_DEFAULT	(256 * 1024)
+#define CMPD_BODY_MAX_LIMIT	(16 * 1024 * 1024)
+#define CMPD_NAME_MAX		255	/* profile names, DB VARCHAR(255) */
+#define CMPD_EXTRACERTS_MAX	16
+#define CMPD_GENERALINFO_MAX	32
+#define CMPD_ID_MIN_LEN		16	/* transactionID, senderNonce */
+#define CMPD_ID_MAX_LEN		64	/* DB column size */
+#define CMPD_UUID_LEN		36
+
+/* log.c */
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+void	log_init(const char *ident, int foreground, int facility);
+void	log_set_level(enum log_level);
+enum log_level log_get_level(void);
+int	log_level_parse(const char *, enum log_level *);
+int	log_facility_parse(const char *, int *);
+void	log_msg(enum log_level, const char *func, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	fatal(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+#define log_error(...)	log_msg(LOG_LVL_ERROR, __func__, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, __func__, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
+
+/* conf.c */
+struct conf {
+	char	*path;
+	char	*listen;		/* unix path, host:port, or "inherit" */
+	int	 listen_mode;		/* unix socket permissions */
+	int	 listen_backlog;
+	int	 workers;
+	long	 max_requests;
+	int	 graceful_timeout;	/* seconds */
+	size_t	 body_max;
+	char	*user;			/* drop privileges after bind */
+	char	*pid_file;
+	char	*server_name;		/* sender DN of our answers */
+	long	 message_time_skew;	/* seconds, 0 disables the check */
+	enum log_level log_level;
+	int	 log_facility;
+	char	*db_host;
+	int	 db_port;
+	char	*db_socket;
+	char	*db_user;
+	char	*db_password_file;
+	char	*db_name;
+	int	 db_connect_timeout;
+	char	*schema_dir;
+};
+int	conf_load(const char *path, struct conf *, char *err, size_t errlen);
+void	conf_init(struct conf *);
+void	conf_free(struct conf *);
+
+/* util.c */
+void	util_hex(const unsigned char *, size_t, char *out, size_t outlen);
+int	util_read_file(const char *path, size_t max, unsigned char **buf,
+	    size_t *len);
+double	util_elapsed_ms(const struct timespec *start);
+int	util_parse_long(const char *, long min, long max, long *out);
+
+/* route.c */
+enum route_kind {
+	ROUTE_NONE = 0,		/* unknown path: 404 */
+	ROUTE_CMP_PROFILE,	/* /api/v1/protocols/cmp/{name}, /.well-known/cmp/p/{name} */
+	ROUTE_RA_PROFILE,	/* /api/v1/protocols/cmp/raProfile/{name} */
+};
+struct route {
+	enum route_kind kind;
+	char	name[CMPD_NAME_MAX + 1];
+};
+int	route_parse(const char *uri, struct route *);
+int	route_name_valid(const char *, size_t);
+const char *route_kind_name(enum route_kind);
+
+/* cmp_error.c: one table from every failure to its CMP answer (issue 4) */
+enum cmp_fail {
+	CMPF_OK = 0,
+	/* transport and encoding */
+	CMPF_BAD_DER,
+	CMPF_EXTRACERTS_CAP,
+	/* profile resolution (texts of the reference) */
+	CMPF_CMP_PROFILE_NOT_FOUND,
+	CMPF_CMP_PROFILE_DISABLED,
+	CMPF_CMP_PROFILE_NO_RA,
+	CMPF_RA_PROFILE_NOT_FOUND,
+	CMPF_RA_PROFILE_DISABLED,
+	CMPF_RA_PROFILE_NO_CMP,
+	CMPF_SIGNING_CERT_MISSING,
+	CMPF_SIGNING_CHAIN_MISSING,
+	/* header, RFC 9810 5.1.1 */
+	CMPF_UNSUPPORTED_VERSION,
+	CMPF_SENDER_NOT_DN,
+	CMPF_TID_MISSING,
+	CMPF_TID_SHORT,
+	CMPF_TID_LONG,
+	CMPF_SENDER_NONCE_MISSING,
+	CMPF_SENDER_NONCE_SHORT,
+	CMPF_SENDER_NONCE_LONG,
+	CMPF_RECIP_NONCE_UNEXPECTED,
+	CMPF_RECIP_NONCE_MISSING,
+	CMPF_MESSAGE_TIME,
+	CMPF_GENERALINFO_CAP,
+	/* protection, RFC 9810 5.1.3 */
+	CMPF_PROTECTION_ALG_MISSING,
+	CMPF_PROTECTION_MISSING_VALUE,
+	CMPF_UNPROTECTED,
+	CMPF_PROTECTION_MISMATCH,
+	CMPF_PROTECTION_ALG_UNKNOWN,
+	/* body */
+	CMPF_BODY_NOT_IMPLEMENTED,
+	CMPF_BODY_UNSUPPORTED,
+	/* server side */
+	CMPF_DB_UNAVAILABLE,
+	CMPF_INTERNAL,
+	CMPF__COUNT
+};
+struct cmp_fail_def {
+	enum cmp_fail fail;
+	const char *name;	/* stable identifier, used in logs and docs */
+	int	 status;	/* PKIStatus */
+	int	 failbit;	/* PKIFailureInfo bit */
+	int	 http;		/* HTTP status of the answer */
+	const char *text;	/* printf format; arguments given by the caller */
+};
+const struct cmp_fail_def *cmp_error_def(enum cmp_fail);
+void	cmp_error_format(enum cmp_fail, char *buf, size_t n, const char *a1,
+	    const char *a2);
+#define CMP_TEXT_MAX	512
+
+/* profile.c */
+enum cmp_variant { VARIANT_V2 = 0, VARIANT_V2_3GPP, VARIANT_V3 };
+enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
+struct profile {
+	int	 cmp_found;
+	char	 cmp_uuid[CMPD_UUID_LEN + 1];
+	char	 cmp_name[CMPD_NAME_MAX + 1];
+	int	 cmp_enabled;
+	enum cmp_variant variant;
+	enum prot_method req_prot;
+	enum prot_method resp_prot;
+	int	 has_signing_cert;
+	int	 has_signing_chain;
+	int	 ra_found;
+	char	 ra_uuid[CMPD_UUID_LEN + 1];
+	char	 ra_name[CMPD_NAME_MAX + 1];
+	int	 ra_enabled;
+};
+enum cmp_fail profile_check(const struct route *, const struct profile *);
+enum cmp_fail profile_resolve(const struct route *, struct profile *);
+int	profile_variant_parse(const char *, enum cmp_variant *);
+int	profile_prot_parse(const char *, enum prot_method *);
+const char *profile_prot_name(enum prot_method);
+
+/* db.c */
+int	db_configure(const struct conf *);
+void	db_close(void);
+int	db_connect_once(const struct conf *, void **mysql);
+int	db_profile_by_cmp_name(const char *name, struct profile *);
+int	db_profile_by_ra_name(const char *name, struct profile *);
+#define DB_OK		0
+#define DB_NOTFOUND	1
+#define DB_ERR		(-1)
+
+/* migrate.c */
+int	migrate_run(const struct conf *);
+
+/* cmp_msg.c */
+int	cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
+	    CMPD_HEADER **hdr_only);
+int	cmp_msg_encode(const CMPD_MSG *, unsigned char **der, size_t *len);
+int	cmp_msg_body_type(const CMPD_MSG *);
+long	cmp_msg_first_cert_req_id(const CMPD_MSG *);
+int	cmp_msg_rep_type(int req_type);
+CMPD_PKISI *cmp_msg_pkisi_new(int status, int failbit, const char *text);
+CMPD_MSG *cmp_msg_response_new(const CMPD_HEADER *req, const X509_NAME *sender,
+	    int body_type);
+CMPD_MSG *cmp_msg_error_new(const CMPD_HEADER *req, const X509_NAME *sender,
+	    const struct cmp_fail_def *, const char *text);
+CMPD_MSG *cmp_msg_rejection_new(const CMPD_HEADER *req,
+	    const X509_NAME *sender, int rep_type, long cert_req_id,
+	    const struct cmp_fail_def *, const char *text);
+X509_NAME *cmp_msg_parse_name(const char *);
+int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
+
+/* cmp_header.c */
+int	cmp_header_is_first_message(int body_type);
+enum cmp_fail cmp_header_check(const CMPD_MSG *, time_t now, long skew,
+	    char *arg, size_t arglen);
+
+/* cmp_server.c */
+struct cmp_result {
+	int	 http_status;
+	unsigned char *der;	/* the answer, owned by the caller */
+	size_t	 der_len;
+	int	 req_type;	/* body type of the request, -1 if unknown */
+	int	 rsp_type;
+	enum cmp_fail fail;
+	char	 tid_hex[2 * CMPD_ID_MAX_LEN + 1];
+	char	 profile[CMPD_NAME_MAX + 1];
+};
+void	cmp_server_init(const struct conf *);
+void	cmp_server_done(void);
+void	cmp_server_handle(const struct route *, const unsigned char *der,
+	    size_t len, struct cmp_result *);
+void	cmp_result_free(struct cmp_result *);
+
+/* http.c */
+struct http_req;
+int	http_serve(void *fcgx_request, const struct conf *, unsigned long seq);
+
+/* worker.c */
+void	worker_main(const struct conf *, int listen_fd, int slot)
+	    __attribute__((noreturn));
+
+/* master.c */
+int	master_listen(const struct conf *);
+int	master_run(struct conf *, int listen_fd);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * Configuration file: "key = value" lines, '#' comments, blank lines.
+ * Every key is documented in etc/cmpd.conf.sample; unknown keys are errors.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmpd.h"
+
+#define CONF_LINE_MAX	4096
+#define CONF_FILE_MAX	(64 * 1024)
+
+enum conf_type { T_STR, T_INT, T_LONG, T_SIZE, T_MODE, T_LOGLEVEL, T_FACILITY };
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t	 off;
+	long	 min, max;
+};
+
+#define K(n, t, f, lo, hi)	{ n, t, offsetof(struct conf, f), lo, hi }
+static const struct conf_key keys[] = {
+	K("listen", T_STR, listen, 0, 0),
+	K("listen_mode", T_MODE, listen_mode, 0, 0777),
+	K("listen_backlog", T_INT, listen_backlog, 1, 65535),
+	K("workers", T_INT, workers, 1, 256),
+	K("max_requests", T_LONG, max_requests, 0, 1000000000L),
+	K("graceful_timeout", T_INT, graceful_timeout, 1, 3600),
+	K("body_max", T_SIZE, body_max, 1024, CMPD_BODY_MAX_LIMIT),
+	K("user", T_STR, user, 0, 0),
+	K("pid_file", T_STR, pid_file, 0, 0),
+	K("server_name", T_STR, server_name, 0, 0),
+	K("message_time_skew", T_LONG, message_time_skew, 0, 86400L * 365),
+	K("log_level", T_LOGLEVEL, log_level, 0, 0),
+	K("log_facility", T_FACILITY, log_facility, 0, 0),
+	K("db_host", T_STR, db_host, 0, 0),
+	K("db_port", T_INT, db_port, 0, 65535),
+	K("db_socket", T_STR, db_socket, 0, 0),
+	K("db_user", T_STR, db_user, 0, 0),
+	K("db_password_file", T_STR, db_password_file, 0, 0),
+	K("db_name", T_STR, db_name, 0, 0),
+	K("db_connect_timeout", T_INT, db_connect_timeout, 1, 300),
+	K("schema_dir", T_STR, schema_dir, 0, 0),
+};
+#undef K
+
+static int
+conf_set_str(char **dst, const char *v)
+{
+	char *s;
+
+	if ((s = strdup(v)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+void
+conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_mode = 0660;
+	c->listen_backlog = 128;
+	c->workers = 2;
+	c->max_requests = 10000;
+	c->graceful_timeout = 30;
+	c->body_max = CMPD_BODY_MAX_DEFAULT;
+	c->message_time_skew = 300;
+	c->log_level = LOG_LVL_INFO;
+	c->log_facility = 3 << 3;	/* LOG_DAEMON */
+	c->db_port = 3306;
+	c->db_connect_timeout = 5;
+	/* Defaults that are strings are filled in by conf_load(). */
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (keys[i].type == T_STR) {
+			char **p = (char **)((char *)c + keys[i].off);
+
+			free(*p);
+			*p = NULL;
+		}
+	}
+	c->path = NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+conf_set(struct conf *c, const struct conf_key *k, const char *v,
+    char *err, size_t errlen)
+{
+	void *dst = (char *)c + k->off;
+	long n;
+	char *end;
+
+	switch (k->type) {
+	case T_STR:
+		if (conf_set_str(dst, v) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	case T_MODE:
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (errno != 0 || *v == '\0' || *end != '\0' || n < k->min ||
+		    n > k->max)
+			goto range;
+		*(int *)dst = (int)n;
+		return 0;
+	case T_INT:
+	case T_LONG:
+	case T_SIZE:
+		if (util_parse_long(v, k->min, k->max, &n) != 0)
+			goto range;
+		if (k->type == T_INT)
+			*(int *)dst = (int)n;
+		else if (k->type == T_LONG)
+			*(long *)dst = n;
+		else
+			*(size_t *)dst = (size_t)n;
+		return 0;
+	case T_LOGLEVEL:
+		if (log_level_parse(v, dst) != 0) {
+			snprintf(err, errlen, "%s: expected error, warn, info "
+			    "or debug", k->name);
+			return -1;
+		}
+		return 0;
+	case T_FACILITY:
+		if (log_facility_parse(v, dst) != 0) {
+			snprintf(err, errlen, "%s: unknown syslog facility",
+			    k->name);
+			return -1;
+		}
+		return 0;
+	}
+ range:
+	if (k->type == T_MODE)
+		snprintf(err, errlen, "%s: expected an octal mode up to 0777",
+		    k->name);
+	else
+		snprintf(err, errlen, "%s: expected an integer from %ld to %ld",
+		    k->name, k->min, k->max);
+	return -1;
+}
+
+/* Parses the text of a configuration file; errors name the line. */
+static int
+conf_parse(char *text, struct conf *c, char *err, size_t errlen)
+{
+	char *line, *next, *eq, *key, *val;
+	char msg[256];
+	int lineno = 0;
+	size_t i;
+
+	for (line = text; line != NULL; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strlen(line) > CONF_LINE_MAX) {
+			snprintf(err, errlen, "line %d: too long", lineno);
+			return -1;
+		}
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "line %d: expected key = value",
+			    lineno);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "line %d: unknown key \"%.64s\"",
+			    lineno, key);
+			return -1;
+		}
+		if (conf_set(c, &keys[i], val, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "line %d: %s", lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Cross-field checks and string defaults. */
+static int
+conf_finish(struct conf *c, char *err, size_t errlen)
+{
+	X509_NAME *name;
+
+	if (c->listen == NULL && conf_set_str(&c->listen, "inherit") != 0)
+		goto oom;
+	if (c->server_name == NULL && conf_set_str(&c->server_name,
+	    "CN=cmpd") != 0)
+		goto oom;
+	if (c->db_name == NULL && conf_set_str(&c->db_name, "cmpd") != 0)
+		goto oom;
+	if (c->db_user == NULL && conf_set_str(&c->db_user, "cmpd") != 0)
+		goto oom;
+	if (c->schema_dir == NULL && conf_set_str(&c->schema_dir,
+	    PKGDATADIR "/schema") != 0)
+		goto oom;
+	if (c->db_socket == NULL && c->db_host == NULL &&
+	    conf_set_str(&c->db_host, "localhost") != 0)
+		goto oom;
+	if ((name = cmp_msg_parse_name(c->server_name)) == NULL) {
+		snprintf(err, errlen, "server_name: not a distinguished name "
+		    "(e.g. CN=cmpd,O=Example)");
+		return -1;
+	}
+	X509_NAME_free(name);
+	if (*c->listen == '\0') {
+		snprintf(err, errlen, "listen: empty");
+		return -1;
+	}
+	return 0;
+ oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char msg[512];
+	int r = -1;
+
+	conf_init(c);
+	if ((c->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (util_read_file(path, CONF_FILE_MAX, &buf, &len) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+		    errno == EFBIG ? "file too large" : strerror(errno));
+		goto out;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	if (conf_parse((char *)buf, c, msg, sizeof(msg)) != 0 ||
+	    conf_finish(c, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(buf);
+	if (r != 0) {
+		conf_free(c);
+		conf_init(c);
+	}
+	return r;
+}

@@ -1,0 +1,230 @@
+/*
+ * The HTTP side of one FastCGI request (RFC 6712 / RFC 9811): route,
+ * method, content type, body size, then the CMP answer. Plain HTTP errors
+ * only where no PKIMessage can be formed (DESIGN "HTTP surface").
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "cmpd.h"
+
+#define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
+
+struct http_req {
+	FCGX_Request *fcgi;
+	const struct conf *conf;
+	char	 rid[48];
+	const char *method;
+	const char *uri;
+	struct route route;
+	struct timespec start;
+	int	 status;
+	const char *outcome;
+	struct cmp_result cmp;
+};
+
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	default: return "Error";
+	}
+}
+
+static void
+http_send(struct http_req *r, int status, const char *ctype,
+    const unsigned char *body, size_t len, const char *extra_header)
+{
+	FCGX_Stream *out = r->fcgi->out;
+	char hdr[512];
+	int n;
+
+	r->status = status;
+	/* libfcgi's own printf lacks %zu: format here. */
+	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Request-Id: %s\r\n%s\r\n", status, http_reason(status), ctype,
+	    len, r->rid, extra_header != NULL ? extra_header : "");
+	FCGX_PutStr(hdr, n, out);
+	if (len > 0)
+		FCGX_PutStr((const char *)body, (int)len, out);
+}
+
+static void
+http_send_text(struct http_req *r, int status, const char *msg,
+    const char *extra_header)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%d %s: %s\n", status,
+	    http_reason(status), msg);
+	http_send(r, status, "text/plain; charset=utf-8",
+	    (const unsigned char *)buf, (size_t)n, extra_header);
+	r->outcome = msg;
+}
+
+/* application/pkixcmp, any case, parameters allowed (RFC 6712 3.4). */
+static int
+http_ctype_ok(const char *ct)
+{
+	static const char want[] = "application/pkixcmp";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Reads and drops what is left of the body, up to HTTP_DRAIN_MAX. */
+static void
+http_drain(FCGX_Stream *in)
+{
+	char buf[8192];
+	size_t total = 0;
+	int n;
+
+	while (total < HTTP_DRAIN_MAX &&
+	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+		total += (size_t)n;
+}
+
+/*
+ * Reads the body, at most body_max bytes. Returns 0, 413 when it is larger,
+ * 400 when it is shorter than Content-Length said.
+ */
+static int
+http_read_body(struct http_req *r, unsigned char **body, size_t *len)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
+	size_t max = r->conf->body_max, want, got = 0;
+	unsigned char *buf;
+	long declared = -1;
+	int n;
+
+	*body = NULL;
+	*len = 0;
+	if (cl != NULL && *cl != '\0' &&
+	    util_parse_long(cl, 0, 0x7fffffffL, &declared) != 0)
+		return 400;
+	if (declared > (long)max) {
+		http_drain(r->fcgi->in);
+		return 413;
+	}
+	/* One byte more than allowed tells an over-long body apart. */
+	want = declared >= 0 ? (size_t)declared : max + 1;
+	if ((buf = malloc(want + 1)) == NULL)
+		return 500;
+	while (got < want) {
+		n = FCGX_GetStr((char *)buf + got, (int)(want - got),
+		    r->fcgi->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max) {
+		free(buf);
+		http_drain(r->fcgi->in);
+		return 413;
+	}
+	if (declared >= 0 && got < (size_t)declared) {
+		free(buf);
+		return 400;
+	}
+	*body = buf;
+	*len = got;
+	return 0;
+}
+
+static void
+http_log(struct http_req *r)
+{
+	const char *req_body = "-", *rsp_body = "-";
+
+	if (r->cmp.req_type >= 0)
+		req_body = cmp_asn1_body_name(r->cmp.req_type);
+	if (r->cmp.rsp_type >= 0)
+		rsp_body = cmp_asn1_body_name(r->cmp.rsp_type);
+	log_info("rid=%s route=%s/%s method=%s status=%d body=%s->%s "
+	    "tid=%s outcome=%s ms=%.2f", r->rid, route_kind_name(r->route.kind),
+	    r->route.kind != ROUTE_NONE ? r->route.name : "-",
+	    r->method != NULL ? r->method : "-", r->status, req_body, rsp_body,
+	    r->cmp.tid_hex[0] != '\0' ? r->cmp.tid_hex : "-",
+	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));
+}
+
+int
+http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
+{
+	struct http_req r;
+	unsigned char *body = NULL;
+	size_t len = 0;
+	int st;
+
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	r.fcgi = fcgx_request;
+	r.conf = c;
+	r.cmp.req_type = r.cmp.rsp_type = -1;
+	snprintf(r.rid, sizeof(r.rid), "%ld-%lu", (long)getpid(), seq);
+	r.method = FCGX_GetParam("REQUEST_METHOD", r.fcgi->envp);
+	r.uri = FCGX_GetParam("REQUEST_URI", r.fcgi->envp);
+	if (r.uri == NULL)
+		r.uri = FCGX_GetParam("SCRIPT_NAME", r.fcgi->envp);
+
+	if (route_parse(r.uri, &r.route) != 0) {
+		http_send_text(&r, 404, "no such route", NULL);
+		goto out;
+	}
+	if (r.method == NULL || strcmp(r.method, "POST") != 0) {
+		http_send_text(&r, 405, "CMP requests are POSTed",
+		    "Allow: POST\r\n");
+		goto out;
+	}
+	if (!http_ctype_ok(FCGX_GetParam("CONTENT_TYPE", r.fcgi->envp))) {
+		http_send_text(&r, 415, "Content-Type must be "
+		    "application/pkixcmp", NULL);
+		goto out;
+	}
+	if ((st = http_read_body(&r, &body, &len)) != 0) {
+		http_send_text(&r, st, st == 413 ? "body too large" :
+		    st == 400 ? "body shorter than Content-Length" :
+		    "out of memory", NULL);
+		goto out;
+	}
+	cmp_server_handle(&r.route, body, len, &r.cmp);
+	r.outcome = cmp_error_def(r.cmp.fail)->name;
+	if (r.cmp.der == NULL)
+		http_send_text(&r, 500, "internal error", NULL);
+	else
+		http_send(&r, r.cmp.http_status, "application/pkixcmp",
+		    r.cmp.der, r.cmp.der_len, NULL);
+ out:
+	http_log(&r);
+	cmp_result_free(&r.cmp);
+	free(body);
+	return r.status;
+}

@@ -1,0 +1,131 @@
+/*
+ * Logging: stderr in the foreground, syslog otherwise (CONVENTIONS 8).
+ * Errors and debug lines carry the function name, like OpenSSH's error_f.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmpd.h"
+
+static int log_foreground = 1;
+static enum log_level log_level = LOG_LVL_INFO;
+static const char *log_ident = "cmpd";
+
+static const struct {
+	const char *name;
+	int	 value;
+} facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "auth", LOG_AUTH },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static const char *level_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(const char *ident, int foreground, int facility)
+{
+	log_ident = ident;
+	log_foreground = foreground;
+	if (!foreground)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_set_level(enum log_level l)
+{
+	log_level = l;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+log_facility_parse(const char *s, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcasecmp(s, facilities[i].name) == 0) {
+			*out = facilities[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char msg[2048];
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	if (l > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!log_foreground) {
+		if (func != NULL)
+			syslog(prio[l], "%s: %s", func, msg);
+		else
+			syslog(prio[l], "%s", msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One write per line so lines of several workers do not interleave. */
+	dprintf(STDERR_FILENO, "%s.%03ldZ %s[%ld] %s: %s%s%s\n", when,
+	    ts.tv_nsec / 1000000, log_ident, (long)getpid(), level_names[l],
+	    func != NULL ? func : "", func != NULL ? ": " : "", msg);
+}
+
+void
+log_msg(enum log_level l, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(l, func, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERROR, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

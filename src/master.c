@@ -1,0 +1,466 @@
+/*
+ * The master: binds the FastCGI socket (or inherits it on fd 0), forks the
+ * workers, respawns the ones that die, and turns signals into life-cycle
+ * events:
+ *   SIGTERM/SIGINT  stop accepting, let in-flight requests finish
+ *                   (graceful_timeout), exit 0;
+ *   SIGHUP          re-read the configuration; new workers start before the
+ *                   old ones are told to leave, so no request is dropped.
+ * A worker that dies soon after its start is respawned with a growing delay
+ * so a crash loop cannot spin.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "cmpd.h"
+
+#define RESPAWN_QUICK_MS	2000	/* a death this soon counts as a crash */
+#define RESPAWN_DELAY_MIN_MS	100
+#define RESPAWN_DELAY_MAX_MS	10000
+
+struct child {
+	pid_t	 pid;
+	int	 slot;		/* -1: draining after a reload */
+	struct timespec started;
+	struct timespec kill_at;	/* draining: SIGKILL after this */
+};
+
+struct slot {
+	pid_t	 pid;		/* 0: empty */
+	int	 crashes;	/* consecutive quick deaths */
+	struct timespec not_before;
+};
+
+static struct child *children;
+static size_t nchildren, children_cap;
+static struct slot *slots;
+static int nslots;
+
+static void
+ts_add_ms(struct timespec *t, long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static int
+master_listen_unix(const struct conf *c)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->listen) >= sizeof(sun.sun_path))
+		fatal("listen %s: path too long", c->listen);
+	memcpy(sun.sun_path, c->listen, strlen(c->listen));
+	/* A stale socket of an earlier run; never remove anything else. */
+	if (lstat(c->listen, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatal("listen %s: exists and is not a socket",
+			    c->listen);
+		unlink(c->listen);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s: %s", c->listen, strerror(errno));
+	if (chmod(c->listen, (mode_t)c->listen_mode) == -1)
+		fatal("chmod %s: %s", c->listen, strerror(errno));
+	return fd;
+}
+
+static int
+master_listen_tcp(const struct conf *c)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256], *port;
+	const char *h = c->listen;
+	size_t hl;
+	int fd, on = 1, e;
+
+	/* host:port or [v6]:port */
+	if (*h == '[') {
+		h++;
+		if ((port = strstr(h, "]:")) == NULL)
+			fatal("listen %s: expected [address]:port", c->listen);
+		hl = (size_t)(port - h);
+		port += 2;
+	} else {
+		if ((port = strrchr(h, ':')) == NULL || port == h)
+			fatal("listen %s: expected a path, host:port or "
+			    "inherit", c->listen);
+		hl = (size_t)(port - h);
+		port++;
+	}
+	if (hl >= sizeof(host))
+		fatal("listen %s: host too long", c->listen);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
+		fatal("listen %s: %s", c->listen, gai_strerror(e));
+	if ((fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	    res->ai_protocol)) == -1)
+		fatal("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		fatal("bind %s: %s", c->listen, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * The listening socket, non-blocking (see worker.c). "inherit" takes fd 0,
+ * as spawn-fcgi and lighttpd's bin-path hand it over.
+ */
+int
+master_listen(const struct conf *c)
+{
+	int fd, type;
+	socklen_t len = sizeof(type);
+
+	if (strcmp(c->listen, "inherit") == 0) {
+		fd = 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    type != SOCK_STREAM)
+			fatal("listen = inherit, but fd 0 is not a stream "
+			    "socket");
+	} else {
+		fd = c->listen[0] == '/' ? master_listen_unix(c) :
+		    master_listen_tcp(c);
+		if (listen(fd, c->listen_backlog) == -1)
+			fatal("listen %s: %s", c->listen, strerror(errno));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		fatal("fcntl: %s", strerror(errno));
+	return fd;
+}
+
+/* Binds first, as root if need be, then leaves root (OpenBSD httpd). */
+static void
+master_drop_privileges(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (c->user == NULL || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(c->user)) == NULL)
+		fatal("user %s: unknown", c->user);
+	if (c->listen[0] == '/' &&
+	    chown(c->listen, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s: %s", c->listen, strerror(errno));
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s: %s", c->user,
+		    strerror(errno));
+}
+
+static struct child *
+master_add_child(pid_t pid, int slot)
+{
+	struct child *n;
+
+	if (nchildren == children_cap) {
+		children_cap = children_cap ? 2 * children_cap : 16;
+		if ((n = reallocarray(children, children_cap,
+		    sizeof(*n))) == NULL)
+			fatal("out of memory");
+		children = n;
+	}
+	n = &children[nchildren++];
+	memset(n, 0, sizeof(*n));
+	n->pid = pid;
+	n->slot = slot;
+	clock_gettime(CLOCK_MONOTONIC, &n->started);
+	return n;
+}
+
+static void
+master_spawn(struct conf *c, int fd, int slot, const sigset_t *orig_mask)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		clock_gettime(CLOCK_MONOTONIC, &slots[slot].not_before);
+		ts_add_ms(&slots[slot].not_before, RESPAWN_DELAY_MAX_MS);
+		return;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, orig_mask, NULL);
+		worker_main(c, fd, slot);
+	}
+	slots[slot].pid = pid;
+	master_add_child(pid, slot);
+	log_debug("worker %d started, pid %ld", slot, (long)pid);
+}
+
+/* 0, then 100 ms doubling per consecutive quick death, at most 10 s. */
+static long
+master_backoff_ms(int crashes)
+{
+	long delay = RESPAWN_DELAY_MIN_MS;
+	int k;
+
+	if (crashes <= 0)
+		return 0;
+	for (k = 1; k < crashes && delay < RESPAWN_DELAY_MAX_MS; k++)
+		delay *= 2;
+	return delay < RESPAWN_DELAY_MAX_MS ? delay : RESPAWN_DELAY_MAX_MS;
+}
+
+static void
+master_reap(void)
+{
+	struct timespec now;
+	struct child *ch;
+	struct slot *s;
+	double ran_ms;
+	long delay;
+	pid_t pid;
+	size_t i;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < nchildren; i++)
+			if (children[i].pid == pid)
+				break;
+		if (i == nchildren)
+			continue;
+		ch = &children[i];
+		ran_ms = util_elapsed_ms(&ch->started);
+		if (ch->slot >= 0 && ch->slot < nslots &&
+		    slots[ch->slot].pid == pid) {
+			s = &slots[ch->slot];
+			s->pid = 0;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			s->not_before = now;
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+				/* recycled after max_requests */
+				s->crashes = 0;
+			} else {
+				if (ran_ms < RESPAWN_QUICK_MS)
+					s->crashes++;
+				else
+					s->crashes = 0;
+				delay = master_backoff_ms(s->crashes);
+				ts_add_ms(&s->not_before, delay);
+				if (WIFSIGNALED(st))
+					log_warn("worker %d (pid %ld) killed "
+					    "by signal %d; respawn in %ld ms",
+					    ch->slot, (long)pid, WTERMSIG(st),
+					    delay);
+				else
+					log_warn("worker %d (pid %ld) exited "
+					    "with %d; respawn in %ld ms",
+					    ch->slot, (long)pid,
+					    WEXITSTATUS(st), delay);
+			}
+		}
+		children[i] = children[--nchildren];
+	}
+}
+
+/* Tells every worker to leave after its current request. */
+static void
+master_drain_all(int graceful_timeout)
+{
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].slot >= 0) {
+			children[i].slot = -1;
+			children[i].kill_at = now;
+			ts_add_ms(&children[i].kill_at,
+			    (long)graceful_timeout * 1000);
+			kill(children[i].pid, SIGTERM);
+		}
+	}
+}
+
+/* SIGKILLs draining workers past their deadline. */
+static void
+master_kill_late(void)
+{
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].slot < 0 &&
+		    ts_before(&children[i].kill_at, &now)) {
+			log_warn("worker pid %ld did not finish in time; "
+			    "killing it", (long)children[i].pid);
+			kill(children[i].pid, SIGKILL);
+			children[i].kill_at.tv_sec += 3600;
+		}
+	}
+}
+
+static void
+master_resize_slots(int n)
+{
+	struct slot *s;
+
+	if ((s = calloc((size_t)n, sizeof(*s))) == NULL)
+		fatal("out of memory");
+	free(slots);
+	slots = s;
+	nslots = n;
+}
+
+static int
+master_write_pid(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_error("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+/* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
+static int
+master_reload(struct conf *c)
+{
+	char err[512];
+	struct conf nc;
+
+	if (conf_load(c->path, &nc, err, sizeof(err)) != 0) {
+		log_error("reload refused, keeping the running configuration: "
+		    "%s", err);
+		return -1;
+	}
+	if (strcmp(nc.listen, c->listen) != 0)
+		log_warn("listen changed to %s: takes effect on restart; "
+		    "still listening on %s", nc.listen, c->listen);
+	/* The listening socket stays; the rest is the new file's. */
+	free(nc.listen);
+	nc.listen = c->listen;
+	c->listen = NULL;
+	conf_free(c);
+	*c = nc;
+	log_set_level(c->log_level);
+	log_info("configuration reloaded from %s", c->path);
+	return 0;
+}
+
+int
+master_run(struct conf *c, int fd)
+{
+	struct timespec now, wait, next;
+	sigset_t set, orig;
+	siginfo_t info;
+	int i, sig, stopping = 0;
+
+	master_drop_privileges(c);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &orig);
+	signal(SIGPIPE, SIG_IGN);
+	if (master_write_pid(c->pid_file) != 0)
+		return 1;
+	master_resize_slots(c->workers);
+	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
+	    c->listen, c->workers, c->workers == 1 ? "" : "s");
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		next = now;
+		ts_add_ms(&next, 1000);
+		for (i = 0; i < nslots && !stopping; i++) {
+			if (slots[i].pid != 0)
+				continue;
+			if (!ts_before(&now, &slots[i].not_before))
+				master_spawn(c, fd, i, &orig);
+			else if (ts_before(&slots[i].not_before, &next))
+				next = slots[i].not_before;
+		}
+		master_kill_late();
+		if (stopping && nchildren == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		wait.tv_sec = next.tv_sec - now.tv_sec;
+		wait.tv_nsec = next.tv_nsec - now.tv_nsec;
+		if (wait.tv_nsec < 0) {
+			wait.tv_sec--;
+			wait.tv_nsec += 1000000000L;
+		}
+		if (wait.tv_sec < 0)
+			wait.tv_sec = wait.tv_nsec = 0;
+		sig = sigtimedwait(&set, &info, &wait);
+		switch (sig) {
+		case SIGCHLD:
+			master_reap();
+			break;
+		case SIGHUP:
+			if (stopping || master_reload(c) != 0)
+				break;
+			/* Old workers finish their request and leave; new
+			 * ones are spawned by the loop right away. */
+			master_drain_all(c->graceful_timeout);
+			master_resize_slots(c->workers);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!stopping)
+				log_info("stopping: waiting up to %d s for "
+				    "requests in flight", c->graceful_timeout);
+			stopping = 1;
+			master_drain_all(c->graceful_timeout);
+			break;
+		default:
+			break;
+		}
+	}
+	if (c->listen[0] == '/')
+		unlink(c->listen);
+	if (c->pid_file != NULL)
+		unlink(c->pid_file);
+	free(slots);
+	free(children);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,262 @@
+/*
+ * Schema migrations: schema/NNNN-name.sql files applied in order, each
+ * recorded in schema_version. `cmpd --migrate` runs them; several hosts
+ * may run it at once (a named lock serialises them).
+ *
+ * The files are trusted (they ship with cmpd); each statement in them is
+ * still run as a prepared statement, as everything cmpd sends.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "cmpd.h"
+
+#define MIGRATE_FILE_MAX	(1024 * 1024)
+#define MIGRATE_FILES_MAX	1000
+
+static int
+migrate_exec(MYSQL *m, const char *sql, size_t len)
+{
+	MYSQL_STMT *st;
+	int r = -1;
+
+	if ((st = mysql_stmt_init(m)) == NULL)
+		return -1;
+	if (mysql_stmt_prepare(st, sql, len) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		log_error("%s", mysql_stmt_error(st));
+		goto out;
+	}
+	/* Drain a result set (GET_LOCK answers one row). */
+	if (mysql_stmt_field_count(st) > 0) {
+		mysql_stmt_store_result(st);
+		mysql_stmt_free_result(st);
+	}
+	r = 0;
+ out:
+	mysql_stmt_close(st);
+	return r;
+}
+
+/* SELECT of one integer; -1 on error or NULL. */
+static long
+migrate_query_int(MYSQL *m, const char *sql)
+{
+	MYSQL_STMT *st;
+	MYSQL_BIND b;
+	long long v = 0;
+	my_bool is_null = 0;
+	long r = -1;
+
+	if ((st = mysql_stmt_init(m)) == NULL)
+		return -1;
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_LONGLONG;
+	b.buffer = &v;
+	b.is_null = &is_null;
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0 ||
+	    mysql_stmt_execute(st) != 0 || mysql_stmt_bind_result(st, &b) != 0) {
+		log_error("%s", mysql_stmt_error(st));
+		goto out;
+	}
+	if (mysql_stmt_fetch(st) == 0 && !is_null)
+		r = (long)v;
+ out:
+	mysql_stmt_close(st);
+	return r;
+}
+
+static int
+migrate_record(MYSQL *m, long version, const char *name)
+{
+	static const char sql[] =
+	    "INSERT INTO schema_version (version, name) VALUES (?, ?)";
+	unsigned long nlen = strlen(name);
+	long long v = version;
+	MYSQL_STMT *st;
+	MYSQL_BIND b[2];
+	int r = -1;
+
+	if ((st = mysql_stmt_init(m)) == NULL)
+		return -1;
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[0].buffer = &v;
+	b[1].buffer_type = MYSQL_TYPE_STRING;
+	b[1].buffer = (void *)name;
+	b[1].buffer_length = nlen;
+	b[1].length = &nlen;
+	if (mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
+	    mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
+		log_error("%s", mysql_stmt_error(st));
+		goto out;
+	}
+	r = 0;
+ out:
+	mysql_stmt_close(st);
+	return r;
+}
+
+/*
+ * Runs the statements of one file: each ends with ';' at the end of a
+ * line; lines starting with "--" are comments.
+ */
+static int
+migrate_file(MYSQL *m, const char *path)
+{
+	unsigned char *buf = NULL;
+	char *p, *line, *next, *stmt;
+	size_t len, slen = 0;
+	int r = -1, n = 0;
+
+	if (util_read_file(path, MIGRATE_FILE_MAX, &buf, &len) != 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((stmt = malloc(len + 1)) == NULL)
+		goto out;
+	for (line = (char *)buf; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		p = line + strspn(line, " \t\r");
+		if (*p == '\0' || strncmp(p, "--", 2) == 0)
+			continue;
+		len = strlen(line);
+		while (len > 0 && (line[len - 1] == ' ' ||
+		    line[len - 1] == '\t' || line[len - 1] == '\r'))
+			len--;
+		memcpy(stmt + slen, line, len);
+		slen += len;
+		stmt[slen++] = '\n';
+		if (len > 0 && line[len - 1] == ';') {
+			slen -= 2;	/* the ';' and '\n' */
+			if (migrate_exec(m, stmt, slen) != 0) {
+				log_error("%s: statement %d failed", path,
+				    n + 1);
+				goto out;
+			}
+			n++;
+			slen = 0;
+		}
+	}
+	if (slen > 0) {
+		log_error("%s: last statement lacks its ';'", path);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(stmt);
+	free(buf);
+	return r;
+}
+
+static int
+migrate_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Migration files are NNNN-name.sql; returns NNNN or -1. */
+static long
+migrate_version_of(const char *name)
+{
+	size_t n = strlen(name);
+	long v;
+	char num[5];
+
+	if (n < 10 || strcmp(name + n - 4, ".sql") != 0 || name[4] != '-')
+		return -1;
+	memcpy(num, name, 4);
+	num[4] = '\0';
+	if (strspn(num, "0123456789") != 4 ||
+	    util_parse_long(num, 1, 9999, &v) != 0)
+		return -1;
+	return v;
+}
+
+int
+migrate_run(const struct conf *c)
+{
+	static const char version_table[] =
+	    "CREATE TABLE IF NOT EXISTS schema_version ("
+	    "version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+	    "applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) "
+	    "ENGINE=InnoDB";
+	static const char unlock[] = "DO RELEASE_LOCK('cmpd_migrate')";
+	char *names[MIGRATE_FILES_MAX], path[4096];
+	struct dirent *de;
+	DIR *dir = NULL;
+	void *mv = NULL;
+	MYSQL *m;
+	size_t i, n = 0;
+	long current, v;
+	int r = -1, locked = 0, applied = 0;
+
+	if (db_connect_once(c, &mv) != 0)
+		return -1;
+	m = mv;
+	if ((dir = opendir(c->schema_dir)) == NULL) {
+		log_error("schema_dir %s: %s", c->schema_dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (migrate_version_of(de->d_name) < 0)
+			continue;
+		if (n == MIGRATE_FILES_MAX ||
+		    (names[n] = strdup(de->d_name)) == NULL)
+			goto out;
+		n++;
+	}
+	if (n == 0) {
+		log_error("schema_dir %s: no NNNN-name.sql files",
+		    c->schema_dir);
+		goto out;
+	}
+	qsort(names, n, sizeof(names[0]), migrate_name_cmp);
+	if (migrate_query_int(m, "SELECT GET_LOCK('cmpd_migrate', 60)") != 1) {
+		log_error("could not take the migration lock");
+		goto out;
+	}
+	locked = 1;
+	if (migrate_exec(m, version_table, sizeof(version_table) - 1) != 0)
+		goto out;
+	current = migrate_query_int(m,
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+	if (current < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		v = migrate_version_of(names[i]);
+		if (v <= current)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->schema_dir, names[i]);
+		/* DDL commits implicitly in MariaDB: a failed file leaves
+		 * its earlier statements applied and unrecorded, so files
+		 * are written to be re-runnable or small. */
+		if (migrate_file(m, path) != 0 ||
+		    migrate_record(m, v, names[i]) != 0)
+			goto out;
+		log_info("applied migration %s", names[i]);
+		applied++;
+		current = v;
+	}
+	log_info("schema at version %ld (%d migration%s applied)", current,
+	    applied, applied == 1 ? "" : "s");
+	r = 0;
+ out:
+	if (locked)
+		migrate_exec(m, unlock, sizeof(unlock) - 1);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	if (dir != NULL)
+		closedir(dir);
+	mysql_close(m);
+	return r;
+}

@@ -1,0 +1,74 @@
+#!/bin/sh
+# cmpd -n, the errors an operator can make in the configuration, and the
+# schema migrations (applied once, recorded, re-runnable).
+. "$top_srcdir/t/lib.sh"
+t_setup
+plan_auto
+CMPD=$top_builddir/cmpd
+
+ok "cmpd -n accepts the sample configuration" \
+	"$CMPD" -n -c "$top_srcdir/etc/cmpd.conf.sample"
+t_write_conf
+ok "cmpd -n accepts the test configuration" "$CMPD" -n -c "$T/cmpd.conf"
+
+t_write_conf "workerz = 3"
+out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1); rc=$?
+isnt "$rc" 0 "unknown key: non-zero exit"
+like "$out" 'unknown key "workerz"' "unknown key: named"
+t_write_conf "workers = 0"
+out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+like "$out" "workers: expected an integer from 1 to 256" "workers out of range"
+t_write_conf "server_name = no-equals-sign"
+out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+like "$out" "server_name: not a distinguished name" "bad server_name"
+out=$("$CMPD" -n -c "$T/nonexistent.conf" 2>&1)
+like "$out" "cannot read" "missing file"
+nok "no arguments after the options" "$CMPD" -n -c "$T/cmpd.conf" extra
+like "$("$CMPD" -v)" "^cmpd [0-9]" "cmpd -v prints the version"
+like "$("$CMPD" --help)" "--migrate" "--help lists --migrate"
+
+# every key of the sample is documented in the man page
+for key in $(sed -n 's/^#\{0,1\}\([a-z_]*\) = .*/\1/p' "$top_srcdir/etc/cmpd.conf.sample" | sort -u); do
+	ok "man page documents $key" grep -q "$key" "$top_srcdir/doc/cmpd.8"
+done
+
+# migrations
+t_start_db || bail "MariaDB did not start"
+t_write_conf
+ok "first migration" t_migrate
+like "$(cat "$T/migrate.log")" "applied migration 0001-initial.sql" \
+	"migration 0001 applied"
+is "$(t_sql "SELECT GROUP_CONCAT(version) FROM schema_version")" 1 \
+	"schema_version records 1"
+for table in connector authority ra_profile cmp_profile certificate cmp_transaction audit; do
+	is "$(t_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'cmpd' AND table_name = '$table'")" 1 \
+		"table $table exists"
+done
+ok "second migration run" t_migrate
+like "$(cat "$T/migrate.log")" "0 migrations applied" "nothing applied twice"
+is "$(t_sql "SELECT COUNT(*) FROM schema_version")" 1 "still one version row"
+
+# a later migration file is picked up, in order
+mkdir "$T/schema"
+cp "$top_srcdir"/schema/*.sql "$T/schema/"
+printf 'CREATE TABLE t_extra (id INT PRIMARY KEY);\n-- comment\nINSERT INTO t_extra VALUES (1);\n' \
+	> "$T/schema/0002-extra.sql"
+t_write_conf "schema_dir = $T/schema"
+ok "migration 0002" t_migrate
+is "$(t_sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_version")" "1,2" \
+	"versions 1,2 recorded"
+is "$(t_sql "SELECT id FROM t_extra")" 1 "0002's statements ran"
+
+# a broken migration fails loudly and is not recorded
+printf 'CREATE TABLE t_bad (id INT PRIMARY KEY);\nTHIS IS NOT SQL;\n' > "$T/schema/0003-bad.sql"
+nok "broken migration fails" t_migrate
+like "$(cat "$T/migrate.log")" "0003-bad.sql: statement 2 failed" "failure names file and statement"
+is "$(t_sql "SELECT MAX(version) FROM schema_version")" 2 "0003 not recorded"
+
+# wrong database password
+echo wrong > "$T/bad.pw"
+t_write_conf "db_password_file = $T/bad.pw"
+nok "wrong password: migrate fails" t_migrate
+like "$(cat "$T/migrate.log")" "cannot connect to MariaDB" "wrong password: said so"
+nok "password never logged" grep -q wrong "$T/migrate.log"
+done_testing

@@ -1,0 +1,209 @@
+#!/bin/sh
+# The prefork master: a worker killed under load is respawned and nothing
+# after it fails; worker memory stays flat; SIGTERM lets a request in flight
+# finish; SIGHUP puts a new configuration in force without dropping
+# requests; max_requests recycles workers; a crash loop backs off; the
+# listening socket may be TCP or inherited on fd 0.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_start_db || bail "MariaDB did not start"
+t_write_conf "message_time_skew = 0" "log_level = info"
+t_migrate || bail "migration failed"
+t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding failed"
+t_start_cmpd || bail "cmpd did not start"
+t_start_lighttpd || bail "lighttpd did not start"
+plan_auto
+
+IR=$T_FIXTURES/ir-pbm.der
+CMP=/api/v1/protocols/cmp/demo
+TOOL=$top_builddir/t/cmptool
+dump() { "$TOOL" dump "$1" | sed -n "s/^$2=//p"; }
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
+wait_workers() {	# wait_workers N: until cmpd has N live workers
+	local n=$1 deadline=$((SECONDS + 10))
+	while [ "$(t_cmpd_workers | wc -l)" != "$n" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# load N OUT: N sequential POSTs through lighttpd on one client connection,
+# one HTTP status per line in OUT
+load() {
+	local i
+	{
+		echo 'header = "Content-Type: application/pkixcmp"'
+		echo "data-binary = \"@$IR\""
+		echo 'write-out = "%{http_code}\n"'
+		echo 'max-time = 30'
+		echo 'no-buffer'
+		for i in $(seq 1 "$1"); do
+			echo "url = \"$HTTP_BASE$CMP\""
+			echo 'output = "/dev/null"'
+		done
+	} > "$T/load.cfg"
+	curl -s --noproxy '*' -K "$T/load.cfg" > "$2"
+}
+lines() { wc -l < "$1" 2>/dev/null || echo 0; }
+
+# ---------------------------------------------------------------- kill -9
+wait_workers 2 || bail "two workers did not start"
+load 200 "$T/warm"	# warm up caches, connections and allocator
+is "$(grep -cx 200 "$T/warm")" 200 "warm-up: 200 requests answered"
+set -- $(t_cmpd_workers)
+victim=$1 survivor=$2
+rss_before=$(rss "$survivor")
+
+served() { grep -c ' rid=' "$T/cmpd.log"; }
+base=$(served)
+load 1000 "$T/codes" &
+load_pid=$!
+# A tight poll on cmpd's log (curl buffers its own output): the whole load
+# takes about a second.
+deadline=$((SECONDS + 30))
+while [ "$(($(served) - base))" -lt 300 ] && [ "$SECONDS" -lt "$deadline" ]; do
+	sleep 0.002
+done
+kill -KILL "$victim"
+at=$(($(served) - base))
+wait "$load_pid"
+after=$(lines "$T/codes")
+diag "worker $victim killed after $at of 1000 requests"
+is "$after" 1000 "1000 requests answered"
+ok "the kill came mid-way" [ "$at" -lt 1000 ]
+failed=$(grep -cvx 200 "$T/codes")
+ok "at most the request in flight failed ($failed)" [ "$failed" -le 1 ]
+first_bad=$(grep -nvx 200 "$T/codes" | head -n 1 | cut -d: -f1)
+if [ -n "$first_bad" ]; then
+	is "$(tail -n +"$((first_bad + 1))" "$T/codes" | grep -cvx 200)" 0 \
+		"every request after the failed one succeeded"
+else
+	pass "no request failed at all"
+fi
+ok "victim is gone" _t_gone "$victim"
+ok "respawned: two workers again" wait_workers 2
+like "$(cat "$T/cmpd.log")" "worker [01] \\(pid $victim\\) killed by signal 9; respawn in [0-9]+ ms" \
+	"master logged the death"
+rss_after=$(rss "$survivor")
+diag "surviving worker $survivor RSS: ${rss_before} kB after 200 requests, ${rss_after} kB after ~$((200 + 1000 / 2)) more"
+# Under ASan the allocator's quarantine and shadow memory grow by design;
+# there LeakSanitizer at every worker's exit is the check (done_testing).
+if [ "$T_ASAN" = 0 ]; then
+	ok "surviving worker's RSS flat (grew $((rss_after - rss_before)) kB <= 256 kB)" \
+		[ "$((rss_after - rss_before))" -le 256 ]
+else
+	skip "RSS is not meaningful under ASan; LeakSanitizer checks the workers" 1
+fi
+is "$(t_fcgi "$IR" $CMP)" 200 "new worker answers"
+is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" \
+	"with the right answer"
+
+# ------------------------------------------------- SIGTERM during a request
+# A table lock makes the profile lookup of the next request wait.
+t_bg lock mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" cmpd -e \
+	"LOCK TABLES cmp_profile WRITE, ra_profile WRITE; SELECT SLEEP(3); UNLOCK TABLES;"
+sleep 0.5
+(env -i PATH="$PATH" REQUEST_METHOD=POST REQUEST_URI=$CMP \
+	CONTENT_TYPE=application/pkixcmp CONTENT_LENGTH="$(wc -c < "$IR")" \
+	timeout 30 cgi-fcgi -bind -connect "$T/cmpd.sock" < "$IR" > "$T/slow.out") &
+slow=$!
+sleep 0.5
+start=$SECONDS
+kill -TERM "$CMPD_PID"
+sleep 1
+ok "master still waits for the request in flight" kill -0 "$CMPD_PID"
+wait "$slow"
+ok "the request in flight got its answer" grep -q "Content-Type: application/pkixcmp" "$T/slow.out"
+LC_ALL=C sed '1,/^\r$/d' "$T/slow.out" > "$T/slow.der"
+is "$(dump "$T/slow.der" text)" "PN=demo | ir is not implemented yet" \
+	"and it is the right answer"
+t_wait 15 _t_gone "$CMPD_PID"
+wait "$CMPD_PID"
+is "$?" 0 "cmpd exited 0 after SIGTERM"
+CMPD_PID=""
+ok "socket removed at exit" [ ! -e "$T/cmpd.sock" ]
+ok "pid file removed at exit" [ ! -e "$T/cmpd.pid" ]
+t_stop_bg lock
+
+# --------------------------------------------------------------- SIGHUP
+t_start_cmpd || bail "cmpd did not restart"
+wait_workers 2 || bail "workers did not start"
+old=$(t_cmpd_workers | tr '\n' ' ')
+t_fcgi "$IR" $CMP > /dev/null
+is "$(dump "$T/resp.der" sender)" "CN=cmpd" "sender before reload"
+load 400 "$T/hup" &
+load_pid=$!
+t_wait 30 sh -c "[ \$(wc -l < '$T/hup' 2>/dev/null || echo 0) -ge 100 ]"
+t_write_conf "message_time_skew = 0" "log_level = info" \
+	"server_name = CN=cmpd reloaded,O=Test" "workers = 3"
+kill -HUP "$CMPD_PID"
+wait "$load_pid"
+is "$(grep -cx 200 "$T/hup")" 400 "400 requests across the reload, none dropped"
+ok "three workers after reload" wait_workers 3
+new=$(t_cmpd_workers | tr '\n' ' ')
+for pid in $old; do
+	ok "old worker $pid left" _t_gone "$pid"
+done
+t_fcgi "$IR" $CMP > /dev/null
+is "$(dump "$T/resp.der" sender)" "CN=cmpd reloaded,O=Test" "new server_name in force"
+like "$(cat "$T/cmpd.log")" "configuration reloaded" "reload logged"
+
+t_write_conf "message_time_skew = 0" "workerz = 1"
+kill -HUP "$CMPD_PID"
+t_wait 5 grep -q "reload refused" "$T/cmpd.log"
+like "$(cat "$T/cmpd.log")" 'reload refused, keeping the running configuration: .*unknown key "workerz"' \
+	"broken configuration refused"
+is "$(t_cmpd_workers | tr '\n' ' ')" "$new" "workers untouched"
+t_fcgi "$IR" $CMP > /dev/null
+is "$(dump "$T/resp.der" sender)" "CN=cmpd reloaded,O=Test" "old configuration still in force"
+t_stop_cmpd
+is "$CMPD_EXIT" 0 "stopped cleanly"
+
+# ----------------------------------------------------------- max_requests
+t_write_conf "message_time_skew = 0" "workers = 1" "max_requests = 20"
+t_start_cmpd || bail "cmpd did not start"
+load 50 "$T/recycle"
+is "$(grep -cx 200 "$T/recycle")" 50 "50 requests with max_requests 20"
+is "$(grep -c 'recycled after 20 requests' "$T/cmpd.log")" 2 "worker recycled twice"
+
+# ----------------------------------------------------- crash-loop back-off
+mark=$(wc -l < "$T/cmpd.log")
+since() { tail -n +"$((mark + 1))" "$T/cmpd.log"; }
+for i in 1 2 3; do
+	wait_workers 1 || break
+	kill -KILL "$(t_cmpd_workers)"
+	sleep 0.05
+done
+t_wait 5 sh -c "tail -n +$((mark + 1)) '$T/cmpd.log' | grep -q 'respawn in 400 ms'"
+like "$(since)" "killed by signal 9; respawn in 100 ms" "first quick death: 100 ms"
+like "$(since)" "killed by signal 9; respawn in 200 ms" "second: 200 ms"
+like "$(since)" "killed by signal 9; respawn in 400 ms" "third: 400 ms"
+ok "worker back after the back-off" wait_workers 1
+is "$(t_fcgi "$IR" $CMP)" 200 "and serving"
+t_stop_cmpd
+
+# ------------------------------------------------ TCP and inherited sockets
+t_stop_lighttpd
+port=$(( (RANDOM % 20000) + 30000 ))
+while ! _t_port_free "$port"; do port=$((port + 1)); done
+t_write_conf "message_time_skew = 0" "listen = 127.0.0.1:$port"
+"$top_builddir/cmpd" -f -c "$T/cmpd.conf" >> "$T/cmpd.log" 2>&1 &
+CMPD_PID=$!
+t_wait 10 _t_port_open "$port"
+st=$(env -i PATH="$PATH" REQUEST_METHOD=POST REQUEST_URI=$CMP \
+	CONTENT_TYPE=application/pkixcmp CONTENT_LENGTH="$(wc -c < "$IR")" \
+	cgi-fcgi -bind -connect "127.0.0.1:$port" < "$IR" | tr -d '\r' | sed -n 's/^Status: //p')
+like "$st" "^200" "listen = 127.0.0.1:PORT serves"
+t_stop_cmpd
+
+t_write_conf "message_time_skew = 0" "listen = inherit"
+rm -f "$T/cmpd.sock"
+spawn-fcgi -n -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -f -c "$T/cmpd.conf" \
+	>> "$T/cmpd.log" 2>&1 &
+CMPD_PID=$!
+t_wait 10 test -S "$T/cmpd.sock"
+is "$(t_fcgi "$IR" $CMP)" 200 "listen = inherit under spawn-fcgi serves"
+is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" "with the right answer"
+t_stop_cmpd
+is "$CMPD_EXIT" 0 "inherited-socket cmpd stops cleanly"
+done_testing

@@ -1,0 +1,309 @@
+/*
+ * cmptool - test helper: prints a PKIMessage as stable key=value lines, or
+ * writes an edited copy of one (to make requests that break one rule).
+ *
+ *   cmptool dump FILE
+ *   cmptool edit IN OUT EDIT...
+ *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
+ *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
+ *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
+ *     fresh certificate)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/crmf.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "cmpd.h"
+
+static unsigned char *
+read_all(const char *path, size_t *len)
+{
+	unsigned char *buf;
+
+	if (util_read_file(path, CMPD_BODY_MAX_LIMIT, &buf, len) != 0) {
+		perror(path);
+		exit(2);
+	}
+	return buf;
+}
+
+static void
+print_hex(const char *key, const ASN1_OCTET_STRING *s)
+{
+	char hex[2 * CMPD_ID_MAX_LEN + 1];
+
+	if (s == NULL)
+		return;
+	util_hex(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
+	    hex, sizeof(hex));
+	printf("%s=%s\n%s_len=%d\n", key, hex, key, ASN1_STRING_length(s));
+}
+
+static void
+print_name(const char *key, const GENERAL_NAME *gn)
+{
+	BIO *b;
+	char *p;
+	long n;
+
+	if (gn == NULL)
+		return;
+	if (gn->type != GEN_DIRNAME) {
+		printf("%s=(type %d)\n", key, gn->type);
+		return;
+	}
+	b = BIO_new(BIO_s_mem());
+	X509_NAME_print_ex(b, gn->d.directoryName, 0, XN_FLAG_RFC2253);
+	n = BIO_get_mem_data(b, &p);
+	printf("%s=%.*s\n", key, (int)n, p);
+	BIO_free(b);
+}
+
+static void
+print_text(const char *key, const STACK_OF(ASN1_UTF8STRING) *sk)
+{
+	int i;
+
+	for (i = 0; i < sk_ASN1_UTF8STRING_num(sk); i++) {
+		const ASN1_UTF8STRING *s = sk_ASN1_UTF8STRING_value(sk, i);
+
+		printf("%s=%.*s\n", key, ASN1_STRING_length(s),
+		    (const char *)ASN1_STRING_get0_data(s));
+	}
+}
+
+static void
+print_pkisi(const CMPD_PKISI *si)
+{
+	int bit, first = 1;
+
+	printf("status=%s\n", cmp_asn1_status_name((int)ASN1_INTEGER_get(
+	    si->status)));
+	if (si->failInfo != NULL) {
+		printf("failInfo=");
+		for (bit = 0; bit <= CMPD_FAIL_DUPLICATECERTREQ; bit++) {
+			if (ASN1_BIT_STRING_get_bit(si->failInfo, bit)) {
+				printf("%s%s", first ? "" : ",",
+				    cmp_asn1_failinfo_name(bit));
+				first = 0;
+			}
+		}
+		printf("\n");
+	}
+	print_text("text", si->statusString);
+}
+
+static int
+dump(const char *path)
+{
+	CMPD_HEADER *hdr = NULL;
+	CMPD_MSG *m = NULL;
+	const CMPD_HEADER *h;
+	unsigned char *der;
+	size_t len;
+	int type, i;
+
+	der = read_all(path, &len);
+	if (cmp_msg_decode(der, len, &m, &hdr) != 0) {
+		printf("decode=failed\n");
+		free(der);
+		CMPD_HEADER_free(hdr);
+		return 1;
+	}
+	h = m->header;
+	type = cmp_msg_body_type(m);
+	printf("body=%s\n", cmp_asn1_body_name(type));
+	printf("pvno=%ld\n", ASN1_INTEGER_get(h->pvno));
+	print_name("sender", h->sender);
+	print_name("recipient", h->recipient);
+	print_hex("tid", h->transactionID);
+	print_hex("senderNonce", h->senderNonce);
+	print_hex("recipNonce", h->recipNonce);
+	printf("messageTime=%s\n", h->messageTime != NULL ? "present" : "absent");
+	printf("protected=%d\n", m->protection != NULL);
+	printf("extraCerts=%d\n", m->extraCerts != NULL ?
+	    sk_X509_num(m->extraCerts) : 0);
+	if (type == CMPD_BODY_ERROR) {
+		print_pkisi(m->body->value.error->pKIStatusInfo);
+		if (m->body->value.error->errorCode != NULL)
+			printf("errorCode=%ld\n", ASN1_INTEGER_get(
+			    m->body->value.error->errorCode));
+		print_text("errorDetails", m->body->value.error->errorDetails);
+	} else if (type == CMPD_BODY_IP || type == CMPD_BODY_CP ||
+	    type == CMPD_BODY_KUP || type == CMPD_BODY_CCP) {
+		const CMPD_CERTREPMSG *rep = m->body->value.ip;
+
+		printf("responses=%d\n", sk_CMPD_CERTRESPONSE_num(rep->response));
+		for (i = 0; i < sk_CMPD_CERTRESPONSE_num(rep->response); i++) {
+			const CMPD_CERTRESPONSE *r =
+			    sk_CMPD_CERTRESPONSE_value(rep->response, i);
+
+			printf("certReqId=%ld\n", ASN1_INTEGER_get(r->certReqId));
+			print_pkisi(r->status);
+		}
+	}
+	CMPD_MSG_free(m);
+	free(der);
+	return 0;
+}
+
+static ASN1_OCTET_STRING *
+hex_octets(const char *hex)
+{
+	ASN1_OCTET_STRING *s;
+	unsigned char *b;
+	long n;
+
+	if (strcmp(hex, "none") == 0)
+		return NULL;
+	if ((b = OPENSSL_hexstr2buf(hex, &n)) == NULL) {
+		fprintf(stderr, "bad hex %s\n", hex);
+		exit(2);
+	}
+	s = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(s, b, (int)n);
+	OPENSSL_free(b);
+	return s;
+}
+
+static X509 *
+any_cert(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n = cmp_msg_parse_name("CN=filler");
+
+	X509_set_version(x, 2);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_sign(x, k, EVP_sha256());
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+	return x;
+}
+
+static void
+edit_one(CMPD_MSG *m, const char *e)
+{
+	CMPD_HEADER *h = m->header;
+	const char *v = strchr(e, '=');
+	size_t kl;
+	long n;
+	int i;
+
+	if (v == NULL) {
+		fprintf(stderr, "edit %s: expected key=value\n", e);
+		exit(2);
+	}
+	kl = (size_t)(v++ - e);
+#define KEY(k)	(kl == strlen(k) && strncmp(e, k, kl) == 0)
+	if (KEY("pvno")) {
+		ASN1_INTEGER_set(h->pvno, atol(v));
+	} else if (KEY("tid")) {
+		ASN1_OCTET_STRING_free(h->transactionID);
+		h->transactionID = hex_octets(v);
+	} else if (KEY("senderNonce")) {
+		ASN1_OCTET_STRING_free(h->senderNonce);
+		h->senderNonce = hex_octets(v);
+	} else if (KEY("recipNonce")) {
+		ASN1_OCTET_STRING_free(h->recipNonce);
+		h->recipNonce = hex_octets(v);
+	} else if (KEY("messageTime")) {
+		ASN1_GENERALIZEDTIME_free(h->messageTime);
+		h->messageTime = NULL;
+		if (strcmp(v, "none") != 0)
+			h->messageTime = ASN1_GENERALIZEDTIME_adj(NULL,
+			    time(NULL), 0, atol(v));
+	} else if (KEY("protection")) {
+		ASN1_BIT_STRING_free(m->protection);
+		m->protection = NULL;
+		if (strcmp(v, "none") != 0) {
+			m->protection = ASN1_BIT_STRING_new();
+			ASN1_BIT_STRING_set(m->protection,
+			    (unsigned char *)v, (int)strlen(v));
+		}
+	} else if (KEY("protectionAlg")) {
+		X509_ALGOR_free(h->protectionAlg);
+		h->protectionAlg = NULL;
+		if (strcmp(v, "none") != 0) {
+			h->protectionAlg = X509_ALGOR_new();
+			X509_ALGOR_set0(h->protectionAlg, OBJ_txt2obj(v, 1),
+			    V_ASN1_UNDEF, NULL);
+		}
+	} else if (KEY("sender") && strcmp(v, "uri") == 0) {
+		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+		ASN1_STRING_set(s, "urn:x:y", -1);
+		GENERAL_NAME_free(h->sender);
+		h->sender = GENERAL_NAME_new();
+		GENERAL_NAME_set0_value(h->sender, GEN_URI, s);
+	} else if (KEY("extraCerts")) {
+		X509 *x;
+
+		n = atol(v);
+		if (m->extraCerts == NULL)
+			m->extraCerts = sk_X509_new_null();
+		x = sk_X509_num(m->extraCerts) > 0 ?
+		    X509_dup(sk_X509_value(m->extraCerts, 0)) : any_cert();
+		while (sk_X509_num(m->extraCerts) > 0)
+			X509_free(sk_X509_pop(m->extraCerts));
+		for (i = 0; i < n; i++)
+			sk_X509_push(m->extraCerts, X509_dup(x));
+		X509_free(x);
+	} else {
+		fprintf(stderr, "unknown edit %s\n", e);
+		exit(2);
+	}
+#undef KEY
+}
+
+static int
+edit(const char *in, const char *out, int n, char **edits)
+{
+	unsigned char *der, *enc = NULL;
+	CMPD_MSG *m = NULL;
+	size_t len;
+	FILE *f;
+	int i, r = 1;
+
+	der = read_all(in, &len);
+	if (cmp_msg_decode(der, len, &m, NULL) != 0) {
+		fprintf(stderr, "%s: not a PKIMessage\n", in);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		edit_one(m, edits[i]);
+	if (cmp_msg_encode(m, &enc, &len) != 0 ||
+	    (f = fopen(out, "wb")) == NULL)
+		goto out;
+	fwrite(enc, 1, len, f);
+	r = fclose(f) == 0 ? 0 : 1;
+ out:
+	OPENSSL_free(enc);
+	CMPD_MSG_free(m);
+	free(der);
+	return r;
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc == 3 && strcmp(argv[1], "dump") == 0)
+		return dump(argv[2]);
+	if (argc >= 4 && strcmp(argv[1], "edit") == 0)
+		return edit(argv[2], argv[3], argc - 4, argv + 4);
+	fprintf(stderr, "usage: cmptool dump FILE | edit IN OUT key=value...\n");
+	return 2;
+}

@@ -1,0 +1,705 @@
+# t/lib.sh -- shell library for cmpd's TAP tests (t/NNNN-topic.t).
+#
+# A test starts like this and sources nothing before it:
+#
+#   . "$top_srcdir/t/lib.sh"      # re-executes the test under bash if needed
+#   t_setup                       # private $T, cleanup trap
+#   t_start_db; t_write_conf; t_migrate; t_start_cmpd
+#   plan 3                        # or plan_auto ... done_testing
+#   st=$(t_fcgi "$top_srcdir/t/fixtures/ir-pbm.der" /api/v1/protocols/cmp/demo)
+#   is "$st" 200 "ir answered"
+#   ok "answer is DER" openssl asn1parse -inform DER -in "$T/resp.der"
+#
+# make check runs the tests with top_srcdir and top_builddir set (absolute);
+# run one by hand with
+#   top_srcdir=$PWD top_builddir=$PWD/build bash t/0002-http.t
+# KEEP_TMP=1 keeps $T (its path is printed); T_VERBOSE=1 echoes the output of
+# commands run by ok/nok as diagnostics even when they succeed.
+#
+# Exit status: 0 when every test ran (failures are reported by "not ok"
+# lines, which make check counts), non-zero for a wrong or missing plan,
+# a bail-out or a signal.  On any failure the logs in $T (cmpd, migrate,
+# lighttpd, MariaDB, t_bg services) are printed as "#" diagnostics.
+#
+# Every wait is bounded; every service listens on a Unix socket in $T or on
+# 127.0.0.1 only, and is stopped by the exit trap.
+#
+# TAP      plan N | plan_auto + done_testing; ok/nok "desc" cmd...;
+#          is/isnt GOT WANT "desc"; like/unlike GOT ERE "desc"; pass/fail;
+#          skip "why" [n]; skip_all "why"; bail "why"; diag; diag_file F [n]
+# setup    t_setup ($T, trap); t_wait SECS cmd...; t_bg NAME cmd... /
+#          t_stop_bg NAME (helper services, pid in BG_PID_NAME)
+# MariaDB  t_start_db, t_stop_db, t_restart_db, t_kill_db, t_sql "SQL"
+#          (DB_SOCK, DB_ROOT_USER, $T/db.pw)
+# cmpd     t_write_conf [overrides], t_migrate, t_start_cmpd, t_stop_cmpd
+#          (CMPD_PID, CMPD_EXIT), t_cmpd_workers
+# HTTP     t_start_lighttpd [lines], t_stop_lighttpd (HTTP_PORT, HTTP_BASE);
+#          t_post FILE PATH [ctype]; t_fcgi FILE PATH [method] [ctype];
+#          t_header NAME; t_split_response RAW.  Responses: $T/resp.der,
+#          $T/resp.hdr.  Fixtures: $T_FIXTURES (t/fixtures, see its README).
+
+# automake runs tests as "$(SHELL) test.t", which is dash on Debian.  This
+# library is bash; start the test again under bash before anything happens.
+if [ -z "${BASH_VERSION-}" ]; then
+	exec bash "$0" "$@"
+fi
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+# Find daemons in sbin even for users whose PATH lacks it.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+# Never send test traffic through a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+
+T_FIXTURES=$top_srcdir/t/fixtures
+
+# Built with --enable-asan?  (Some measurements mean nothing under ASan.)
+T_ASAN=0
+if ldd "$top_builddir/cmpd" 2>/dev/null | grep -q libasan; then
+	T_ASAN=1
+fi
+
+# ================================================================== TAP
+_t_n=0          # tests run
+_t_failed=0     # tests failed
+_t_plan=""      # number, or "auto" for done_testing
+_t_done=0       # done_testing printed the plan
+
+plan() {
+	_t_plan=$1
+	echo "1..$1"
+}
+
+plan_auto() {
+	_t_plan=auto
+}
+
+done_testing() {
+	# cmpd's sanitizer reports (ASan build) appear when its processes
+	# exit: stop it first, then every test file checks its log.
+	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ] && [ -n "${T-}" ] &&
+	   [ -f "$T/cmpd.log" ]; then
+		t_stop_cmpd
+		nok "no sanitizer report in cmpd's log" \
+			grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/cmpd.log"
+	fi
+	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ]; then
+		echo "1..$_t_n"
+		_t_done=1
+	fi
+}
+
+# diag "line"...  or  cmd | diag   TAP diagnostics
+diag() {
+	if [ "$#" -eq 0 ]; then
+		sed 's/^/# /'
+	else
+		printf '%s\n' "$@" | sed 's/^/# /'
+	fi
+}
+
+# diag_file FILE [max-lines]: a file's tail as diagnostics.
+diag_file() {
+	[ -s "$1" ] || return 0
+	diag "---- ${1##*/} (last ${2:-50} lines)"
+	tail -n "${2:-50}" "$1" | LC_ALL=C tr -c '\n\t -~' '?' | diag
+}
+
+# A description must stay one line and must not look like a directive.
+_t_desc() {
+	local d=${1//$'\n'/ }
+	printf '%s' "${d//#/\\#}"
+}
+
+pass() {
+	_t_n=$((_t_n + 1))
+	echo "ok $_t_n - $(_t_desc "${1-}")"
+}
+
+fail() {
+	_t_n=$((_t_n + 1))
+	_t_failed=$((_t_failed + 1))
+	echo "not ok $_t_n - $(_t_desc "${1-}")"
+	return 1
+}
+
+# ok "desc" cmd args...   passes if cmd exits 0 (runs in this shell, so
+#                         functions such as t_start_cmpd may be tested)
+# nok "desc" cmd args...  passes if cmd exits non-zero
+_t_run() {
+	local want=$1 desc=$2 out rc=0
+	shift 2
+	out=${T:-${TMPDIR:-/tmp}}/.t_out.$$
+	"$@" > "$out" 2>&1 || rc=$?
+	if { [ "$want" = 0 ] && [ "$rc" = 0 ]; } ||
+	   { [ "$want" != 0 ] && [ "$rc" != 0 ]; }; then
+		pass "$desc"
+		[ -z "${T_VERBOSE-}" ] || diag < "$out"
+		rm -f "$out"
+		return 0
+	fi
+	fail "$desc"
+	diag "  command: $*" "  exit status: $rc (wanted $([ "$want" = 0 ] && echo 0 || echo non-zero))"
+	if [ -s "$out" ]; then
+		diag "  output (last 20 lines):"
+		tail -n 20 "$out" | LC_ALL=C tr -c '\n\t -~' '?' | sed 's/^/    /' | diag
+	fi
+	rm -f "$out"
+	return 1
+}
+
+ok()  { _t_run 0 "$@"; }
+nok() { _t_run 1 "$@"; }
+
+# is GOT WANT "desc"   string equality
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+		return 0
+	fi
+	fail "$3"
+	diag "       got: '$1'" "  expected: '$2'"
+	return 1
+}
+
+isnt() {
+	if [ "$1" != "$2" ]; then
+		pass "$3"
+		return 0
+	fi
+	fail "$3"
+	diag "       got: '$1'" "  expected anything else"
+	return 1
+}
+
+# like GOT REGEX "desc"   bash extended regex ([[ =~ ]]), unanchored;
+# "." also matches newlines, ^ and $ anchor the whole string.
+like() {
+	if [[ $1 =~ $2 ]]; then
+		pass "$3"
+		return 0
+	fi
+	fail "$3"
+	diag "                  '$1'" "  doesn't match: '$2'"
+	return 1
+}
+
+unlike() {
+	if ! [[ $1 =~ $2 ]]; then
+		pass "$3"
+		return 0
+	fi
+	fail "$3"
+	diag "                  '$1'" "  matches: '$2'"
+	return 1
+}
+
+# skip "reason" [count]   reports count (default 1) skipped tests
+skip() {
+	local i
+	for i in $(seq 1 "${2:-1}"); do
+		_t_n=$((_t_n + 1))
+		echo "ok $_t_n # SKIP $1"
+	done
+}
+
+# skip_all "reason"   only when the test cannot possibly run here
+skip_all() {
+	echo "1..0 # SKIP $1"
+	_t_plan=skip
+	exit 0
+}
+
+bail() {
+	echo "Bail out! $*"
+	_t_bailed=1
+	exit 255
+}
+
+# t_wait SECONDS cmd args...   retry cmd every 0.1 s until it succeeds;
+# non-zero if it never did.
+t_wait() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while :; do
+		"$@" > /dev/null 2>&1 && return 0
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# ================================================================ setup
+_t_bailed=0
+_t_bg_names=""   # services started with t_bg, in start order
+
+t_setup() {
+	local base=${TMPDIR:-/tmp}
+	# Unix socket paths are limited to 108 bytes: stay short.
+	if [ ${#base} -gt 40 ]; then
+		base=/tmp
+	fi
+	T=$(mktemp -d "$base/cmpd.XXXXXX") || bail "cannot create a temp dir in $base"
+	export T
+	trap _t_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+}
+
+_t_exit() {
+	local st=$? rc=0 name
+	trap - EXIT INT TERM HUP
+	# The verdict comes from the TAP stream, not from whatever command ran
+	# last; only bail-outs and signals keep their own status.
+	case $st in 255|129|130|143) rc=$st ;; esac
+	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ] && [ "$_t_bailed" = 0 ]; then
+		diag "done_testing was not called (test script died?)"
+		rc=1
+	elif [ -z "$_t_plan" ] && [ "$_t_bailed" = 0 ]; then
+		diag "no plan: call plan N or plan_auto/done_testing"
+		rc=1
+	elif [ "$_t_plan" != auto ] && [ "$_t_plan" != skip ] &&
+	     [ "$_t_plan" != "$_t_n" ] && [ "$_t_bailed" = 0 ]; then
+		diag "planned $_t_plan tests but ran $_t_n"
+		rc=1
+	fi
+	# Failed tests are already reported as "not ok": a non-zero exit would
+	# make tap-driver add a misleading ERROR ("exited with status 1").
+	if { [ "$rc" != 0 ] || [ "$_t_failed" != 0 ]; } && [ -n "${T-}" ] && [ -d "$T" ]; then
+		diag_file "$T/cmpd.log" 200
+		diag_file "$T/migrate.log" 50
+		diag_file "$T/lighttpd-error.log" 50
+		diag_file "$T/mariadb.log" 50
+		for name in $_t_bg_names; do
+			diag_file "$T/$name.log" 50
+		done
+	fi
+	# Stop in reverse order of dependency.
+	for name in $_t_bg_names; do
+		t_stop_bg "$name"
+	done
+	t_stop_lighttpd
+	t_stop_cmpd
+	t_stop_db
+	if [ -n "${T-}" ] && [ -d "$T" ]; then
+		if [ "${KEEP_TMP-}" = 1 ]; then
+			diag "kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# -------------------------------------------------------- process helpers
+# _t_gone PID: true once PID has exited (a zombie counts as exited).
+_t_gone() {
+	local state
+	[ -r "/proc/$1/stat" ] || return 0
+	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
+# _t_stop_pid PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
+# Returns the process' exit status when it is our child, else 0.
+_t_stop_pid() {
+	local pid=$1 rc=0
+	[ -n "$pid" ] || return 0
+	if ! _t_gone "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		if ! t_wait "$2" _t_gone "$pid"; then
+			diag "pid $pid ignored SIGTERM for $2 s, sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null
+			t_wait 5 _t_gone "$pid"
+		fi
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# t_bg NAME cmd args...   start a helper service in the background, output
+# in $T/NAME.log, pid in the variable BG_PID_NAME; stopped at exit.
+t_bg() {
+	local name=$1
+	shift
+	"$@" > "$T/$name.log" 2>&1 &
+	printf -v "BG_PID_$name" '%s' "$!"
+	_t_bg_names="$name $_t_bg_names"
+}
+
+t_stop_bg() {
+	local var="BG_PID_$1"
+	[ -n "${!var-}" ] || return 0
+	_t_stop_pid "${!var}" 10
+	local rc=$?
+	printf -v "$var" '%s' ""
+	return "$rc"
+}
+
+# ============================================================== MariaDB
+DB_SOCK=""
+DB_PID=""
+DB_ROOT_USER=$(id -un)   # install-db's unix_socket account for this OS user
+
+_t_db_args() {
+	local user=()
+	[ "$(id -u)" != 0 ] || user=(--user=root)
+	# --no-defaults must come first: ignore /etc/mysql entirely.
+	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db"
+		--innodb-buffer-pool-size=16M --innodb-log-file-size=4M
+		--innodb-temp-data-file-path=ibtmp1:4M:autoextend --innodb-use-native-aio=0
+		--innodb-flush-log-at-trx-commit=2 --skip-log-bin)
+}
+
+_t_db_ping() {
+	mariadb-admin --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" \
+		--connect-timeout=2 ping
+}
+
+# t_start_db: private MariaDB in $T/db, Unix socket $T/mysql.sock only.
+# First call creates the data dir, database cmpd and user cmpd@localhost
+# (random password in $T/db.pw, mode 600); later calls (t_restart_db) reuse it.
+t_start_db() {
+	local fresh=0 pw
+	[ -n "${T-}" ] || bail "t_start_db before t_setup"
+	[ -z "$DB_PID" ] || return 0
+	DB_SOCK=$T/mysql.sock
+	export DB_SOCK
+	_t_db_args
+	if [ ! -d "$T/db/mysql" ]; then
+		fresh=1
+		timeout 60 mariadb-install-db "${_t_db_argv[@]}" \
+			--auth-root-authentication-method=socket --skip-test-db \
+			> "$T/mariadb-install.log" 2>&1 || {
+			diag_file "$T/mariadb-install.log"
+			bail "mariadb-install-db failed"
+		}
+	fi
+	mariadbd "${_t_db_argv[@]}" --socket="$DB_SOCK" --skip-networking \
+		--pid-file="$T/mariadb.pid" --log-error="$T/mariadb.log" \
+		--max-connections=200 \
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+		> "$T/mariadb.out" 2>&1 &
+	DB_PID=$!
+	local deadline=$((SECONDS + 30))
+	until _t_db_ping > /dev/null 2>&1; do
+		if _t_gone "$DB_PID" || [ "$SECONDS" -ge "$deadline" ]; then
+			diag_file "$T/mariadb.log"
+			diag_file "$T/mariadb.out"
+			bail "MariaDB did not start within 30 s"
+		fi
+		sleep 0.1
+	done
+	if [ "$fresh" = 1 ]; then
+		pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+		(umask 077 && printf '%s' "$pw" > "$T/db.pw")
+		mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" -e "
+			CREATE DATABASE cmpd;
+			CREATE USER 'cmpd'@'localhost' IDENTIFIED BY '$pw';
+			GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';" ||
+			bail "cannot create database cmpd"
+	fi
+	return 0
+}
+
+# t_stop_db: clean shutdown (bounded), SIGKILL as a last resort.
+t_stop_db() {
+	[ -n "$DB_PID" ] || return 0
+	if ! _t_gone "$DB_PID"; then
+		timeout 30 mariadb-admin --no-defaults -S "$DB_SOCK" \
+			-u "$DB_ROOT_USER" shutdown > /dev/null 2>&1
+		t_wait 30 _t_gone "$DB_PID"
+	fi
+	_t_stop_pid "$DB_PID" 10
+	DB_PID=""
+	return 0
+}
+
+t_restart_db() {
+	t_stop_db
+	t_start_db
+}
+
+# t_kill_db: crash MariaDB (SIGKILL) for fault-injection tests.
+t_kill_db() {
+	[ -n "$DB_PID" ] || return 0
+	kill -KILL "$DB_PID" 2>/dev/null
+	t_wait 10 _t_gone "$DB_PID"
+	wait "$DB_PID" 2>/dev/null
+	DB_PID=""
+	return 0
+}
+
+# t_sql "SQL"   run SQL as the database superuser on database cmpd; prints
+# the result rows tab-separated, no column names.
+t_sql() {
+	timeout 30 mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" \
+		-N -B cmpd -e "$1"
+}
+
+# ================================================================= cmpd
+CMPD_PID=""
+CMPD_EXIT=""
+
+# t_write_conf [ARG...]   write $T/cmpd.conf.  Each ARG is one of
+#   "key = value"   replaces the default line for key, or is appended
+#   "-key"          drops the default line for key
+#   anything else   appended verbatim (to test the config parser)
+t_write_conf() {
+	local conf=$T/cmpd.conf arg key line found
+	local lines=(
+		"listen = $T/cmpd.sock"
+		"workers = 2"
+		"max_requests = 10000"
+		"body_max = 262144"
+		"server_name = CN=cmpd"
+		"log_level = debug"
+		"pid_file = $T/cmpd.pid"
+		"db_socket = ${DB_SOCK:-$T/mysql.sock}"
+		"db_user = cmpd"
+		"db_password_file = $T/db.pw"
+		"db_name = cmpd"
+		"schema_dir = $top_srcdir/schema"
+	)
+	local i
+	for arg in "$@"; do
+		if [[ $arg =~ ^-([A-Za-z0-9_]+)$ ]]; then
+			key=${BASH_REMATCH[1]}
+			for i in "${!lines[@]}"; do
+				[[ ${lines[$i]} =~ ^${key}[[:space:]]*= ]] && unset 'lines[i]'
+			done
+			lines=("${lines[@]}")
+			continue
+		fi
+		if [[ $arg =~ ^[[:space:]]*([A-Za-z0-9_]+)[[:space:]]*= ]]; then
+			key=${BASH_REMATCH[1]}
+			found=0
+			for i in "${!lines[@]}"; do
+				if [[ ${lines[$i]} =~ ^${key}[[:space:]]*= ]]; then
+					lines[i]=$arg
+					found=1
+				fi
+			done
+			[ "$found" = 1 ] && continue
+		fi
+		lines+=("$arg")
+	done
+	{
+		echo "# written by t/lib.sh t_write_conf"
+		for line in "${lines[@]}"; do
+			printf '%s\n' "$line"
+		done
+	} > "$conf"
+}
+
+# t_migrate: apply the schema (must exit 0).  Output in $T/migrate.log.
+t_migrate() {
+	timeout 60 "$top_builddir/cmpd" -c "$T/cmpd.conf" --migrate \
+		> "$T/migrate.log" 2>&1 && return 0
+	diag_file "$T/migrate.log"
+	return 1
+}
+
+# t_start_cmpd [extra cmpd args]: cmpd in the foreground mode, in the
+# background; output in $T/cmpd.log.  Non-zero (with the log as
+# diagnostics) if the socket did not appear within 10 s.
+t_start_cmpd() {
+	[ -z "$CMPD_PID" ] || t_stop_cmpd
+	rm -f "$T/cmpd.sock"
+	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" "$@" >> "$T/cmpd.log" 2>&1 &
+	CMPD_PID=$!
+	CMPD_EXIT=""
+	local deadline=$((SECONDS + 10))
+	until [ -S "$T/cmpd.sock" ]; do
+		if _t_gone "$CMPD_PID"; then
+			wait "$CMPD_PID"
+			CMPD_EXIT=$?
+			CMPD_PID=""
+			diag "cmpd exited with status $CMPD_EXIT during start-up"
+			diag_file "$T/cmpd.log"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			diag "cmpd socket $T/cmpd.sock did not appear within 10 s"
+			diag_file "$T/cmpd.log"
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+
+# t_stop_cmpd: SIGTERM, up to 15 s for a graceful exit, then SIGKILL.
+# The exit status is left in CMPD_EXIT and returned.
+t_stop_cmpd() {
+	[ -n "$CMPD_PID" ] || return 0
+	local rc=0
+	_t_stop_pid "$CMPD_PID" 15 || rc=$?
+	CMPD_EXIT=$rc
+	CMPD_PID=""
+	return "$rc"
+}
+
+# t_cmpd_workers: PIDs of cmpd's worker processes (children of CMPD_PID),
+# one per line.
+t_cmpd_workers() {
+	[ -n "$CMPD_PID" ] || return 0
+	local f line pid
+	local -a fld
+	for f in /proc/[0-9]*/stat; do
+		read -r line < "$f" 2>/dev/null || continue
+		# after "(comm) " come the state and the ppid
+		read -r -a fld <<< "${line##*) }"
+		if [ "${fld[1]-}" = "$CMPD_PID" ] && [ "${fld[0]}" != Z ]; then
+			pid=${f#/proc/}
+			echo "${pid%/stat}"
+		fi
+	done | sort -n
+}
+
+# ============================================================= lighttpd
+LIGHTTPD_PID=""
+HTTP_PORT=""
+HTTP_BASE=""
+
+# _t_port_free PORT: nothing listens on 127.0.0.1:PORT
+_t_port_free() {
+	if command -v ss > /dev/null 2>&1; then
+		[ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ] || return 1
+	fi
+	! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
+}
+
+_t_port_open() {
+	(exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
+}
+
+# t_start_lighttpd [extra config lines...]: lighttpd on a free port of
+# 127.0.0.1 in front of $T/cmpd.sock, with contrib/lighttpd/cmpd.conf.
+# Extra lines go after the include; to change a setting the include already
+# made, use lighttpd's ":=" operator.  Exports HTTP_PORT and HTTP_BASE.
+t_start_lighttpd() {
+	local try port line
+	[ -z "$LIGHTTPD_PID" ] || t_stop_lighttpd
+	mkdir -p "$T/www"
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + RANDOM % 40000))
+		_t_port_free "$port" || continue
+		{
+			echo "# written by t/lib.sh t_start_lighttpd"
+			echo "server.port = $port"
+			echo "server.bind = \"127.0.0.1\""
+			echo "server.document-root = \"$T/www\""
+			echo "server.errorlog = \"$T/lighttpd-error.log\""
+			echo "server.pid-file = \"$T/lighttpd.pid\""
+			echo "server.upload-dirs = ( \"$T\" )"
+			echo "server.modules = ( \"mod_accesslog\" )"
+			echo "accesslog.filename = \"$T/lighttpd-access.log\""
+			echo "var.cmpd_socket = \"$T/cmpd.sock\""
+			echo "include \"$top_srcdir/contrib/lighttpd/cmpd.conf\""
+			for line in "$@"; do
+				printf '%s\n' "$line"
+			done
+		} > "$T/lighttpd.conf"
+		lighttpd -D -f "$T/lighttpd.conf" >> "$T/lighttpd-error.log" 2>&1 &
+		LIGHTTPD_PID=$!
+		local deadline=$((SECONDS + 10))
+		while ! _t_port_open "$port"; do
+			if _t_gone "$LIGHTTPD_PID" || [ "$SECONDS" -ge "$deadline" ]; then
+				break
+			fi
+			sleep 0.05
+		done
+		if ! _t_gone "$LIGHTTPD_PID" && _t_port_open "$port"; then
+			HTTP_PORT=$port
+			HTTP_BASE=http://127.0.0.1:$port
+			export HTTP_PORT HTTP_BASE
+			return 0
+		fi
+		# lost a race for the port, or a config error: retry or give up
+		_t_stop_pid "$LIGHTTPD_PID" 5
+		LIGHTTPD_PID=""
+		if ! lighttpd -tt -f "$T/lighttpd.conf" > /dev/null 2>&1; then
+			break
+		fi
+	done
+	diag_file "$T/lighttpd-error.log"
+	bail "lighttpd did not start"
+}
+
+t_stop_lighttpd() {
+	[ -n "$LIGHTTPD_PID" ] || return 0
+	_t_stop_pid "$LIGHTTPD_PID" 10
+	LIGHTTPD_PID=""
+	return 0
+}
+
+# ============================================================ requests
+# Both leave the response body in $T/resp.der and the headers in
+# $T/resp.hdr, print the HTTP status, and fail only when no answer came.
+
+# t_post FILE PATH [content-type]   through lighttpd ($HTTP_BASE)
+t_post() {
+	local ctype=${3-application/pkixcmp}
+	rm -f "$T/resp.der" "$T/resp.hdr"
+	curl -sS --noproxy '*' --max-time 30 \
+		-H "Content-Type: $ctype" -H 'Expect:' \
+		--data-binary "@$1" -D "$T/resp.hdr" -o "$T/resp.der" \
+		-w '%{http_code}\n' "$HTTP_BASE$2"
+}
+
+# t_fcgi FILE PATH [method] [content-type]   straight to cmpd's FastCGI
+# socket with cgi-fcgi, as lighttpd would (clean environment).  FILE may
+# be /dev/null or "" for no body.
+t_fcgi() {
+	local file=$1 path=$2 method=${3-POST} ctype=${4-application/pkixcmp}
+	local len=0 raw=$T/resp.raw
+	[ -z "$file" ] && file=/dev/null
+	[ "$file" = /dev/null ] || len=$(wc -c < "$file")
+	rm -f "$T/resp.der" "$T/resp.hdr" "$raw"
+	timeout 30 env -i PATH="$PATH" \
+		GATEWAY_INTERFACE=CGI/1.1 SERVER_SOFTWARE=t_fcgi \
+		SERVER_PROTOCOL=HTTP/1.1 SERVER_NAME=127.0.0.1 SERVER_ADDR=127.0.0.1 \
+		SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 REMOTE_PORT=40000 \
+		REQUEST_METHOD="$method" REQUEST_URI="$path" \
+		SCRIPT_NAME="${path%%\?*}" QUERY_STRING="$([[ $path == *\?* ]] && echo "${path#*\?}")" \
+		CONTENT_TYPE="$ctype" CONTENT_LENGTH="$len" \
+		cgi-fcgi -bind -connect "$T/cmpd.sock" < "$file" > "$raw" || {
+		diag "t_fcgi: cgi-fcgi failed (exit $?)"
+		return 1
+	}
+	t_split_response "$raw"
+}
+
+# t_split_response RAW: split CGI-style output (headers, empty line, body)
+# into $T/resp.hdr and $T/resp.der, byte-exact; print the Status (200 if
+# there is no Status header).  The header ends at the first empty line,
+# "\r\n" or "\n".
+t_split_response() {
+	local raw=$1 line off st
+	line=$(LC_ALL=C grep -abU -m 1 -E $'^\r?$' "$raw")
+	if [ -n "$line" ]; then
+		off=${line%%:*}
+		line=${line#*:}
+		head -c "$off" "$raw" > "$T/resp.hdr"
+		tail -c +"$((off + ${#line} + 2))" "$raw" > "$T/resp.der"
+	else
+		cp "$raw" "$T/resp.hdr"
+		: > "$T/resp.der"
+	fi
+	st=$(LC_ALL=C sed -n 's/^[Ss][Tt][Aa][Tt][Uu][Ss]:[[:space:]]*\([0-9][0-9][0-9]\).*/\1/p' \
+		"$T/resp.hdr" | head -n 1)
+	echo "${st:-200}"
+}
+
+# t_header NAME   value of a response header from the last t_post/t_fcgi
+t_header() {
+	LC_ALL=C awk -v n="$1" 'BEGIN { n = tolower(n) }
+		{ sub(/\r$/, "") }
+		tolower(substr($0, 1, length(n) + 1)) == n ":" {
+			v = substr($0, length(n) + 2); sub(/^[ \t]+/, "", v); print v; exit
+		}' "$T/resp.hdr"
+}

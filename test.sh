@@ -1,0 +1,156 @@
+#!/bin/bash
+# test.sh -- build cmpd twice and run every test; what CI runs (.ci/run).
+#
+#   ./test.sh              build/ (-Werror) + make check,
+#                          then build-asan/ (-Werror, ASan+UBSan) + make check
+#   ./test.sh --no-asan    only the first build
+#   ./test.sh --asan-only  only the second one
+#
+# Missing Debian packages are installed first (contrib/deps.sh).  Builds
+# are out of tree.  Exit status is non-zero if any build or test failed;
+# the first failing build stops the run and its test-suite.log is printed.
+# Environment: JOBS (make -j, default 2), DEPS_NO_INSTALL=1 (see deps.sh).
+
+set -u
+
+cd "$(dirname "$0")" || exit 1
+top=$PWD
+asan=1
+plain=1
+JOBS=${JOBS:-2}
+
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+
+for arg in "$@"; do
+	case $arg in
+	--no-asan) asan=0 ;;
+	--asan-only) plain=0 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "test.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# ------------------------------------------------- leftover processes
+# make check runs as its own process group (job control on); whatever a
+# test leaves behind in that group is stopped when the run ends, and only
+# that: nothing else on the machine is touched.
+set -m
+check_pgid=""
+
+# group_alive PGID: some process of the group is still running (zombies,
+# which nobody may reap in a container, do not count).
+group_alive() {
+	local f line
+	local -a fld
+	for f in /proc/[0-9]*/stat; do
+		read -r line < "$f" 2>/dev/null || continue
+		# after "(comm) ": state ppid pgrp ...
+		read -r -a fld <<< "${line##*) }"
+		[ "${fld[2]-}" = "$1" ] && [ "${fld[0]}" != Z ] && return 0
+	done
+	return 1
+}
+
+stop_group() {
+	local pg=$1 i
+	[ -n "$pg" ] || return 0
+	group_alive "$pg" || return 0
+	echo "test.sh: stopping processes left in process group $pg"
+	kill -TERM -- "-$pg" 2>/dev/null
+	for i in $(seq 1 50); do
+		group_alive "$pg" || return 0
+		sleep 0.2
+	done
+	kill -KILL -- "-$pg" 2>/dev/null
+}
+
+on_signal() {
+	stop_group "$check_pgid"
+	exit 130
+}
+trap on_signal INT TERM HUP
+
+# ------------------------------------------------------------ reports
+# summarize BUILDDIR: one line per test program, then automake's totals.
+summarize() {
+	local b=$1 trs name res pass fail skip other
+	say "$b: results"
+	while IFS= read -r trs; do
+		name=${trs#"$b"/}
+		name=${name%.trs}
+		res=$(sed -n 's/^:global-test-result: //p' "$trs")
+		pass=$(grep -c '^:test-result: PASS' "$trs")
+		fail=$(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$trs")
+		skip=$(grep -c '^:test-result: SKIP' "$trs")
+		other=$(grep -c '^:test-result: XFAIL' "$trs")
+		printf '  %-5s %-28s %4d pass %3d fail %3d skip%s\n' \
+			"${res:-?}" "$name" "$pass" "$fail" "$skip" \
+			"$([ "$other" = 0 ] || echo " $other xfail")"
+	done < <(find "$b" -name '*.trs' | sort)
+	if [ -f "$b/check.out" ]; then
+		sed -n '/^# TOTAL:/,/^# ERROR:/p' "$b/check.out" | sed 's/^/  /'
+	fi
+}
+
+# build DIR CONFIGURE-ARGS...: configure, make, make check.  0 = all passed.
+build() {
+	local b=$1 rc
+	shift
+	say "$b: configure $*"
+	mkdir -p "$top/$b"
+	(cd "$top/$b" && ../configure "$@" > configure.out 2>&1) || {
+		tail -n 40 "$top/$b/configure.out"
+		echo "test.sh: configure failed in $b (full output: $b/configure.out, $b/config.log)"
+		return 1
+	}
+	say "$b: make -j$JOBS"
+	make -C "$top/$b" -j"$JOBS" || {
+		echo "test.sh: build failed in $b"
+		return 1
+	}
+	say "$b: make -j$JOBS check"
+	rm -f "$top/$b/test-suite.log"
+	(set -o pipefail; cd "$top/$b" &&
+		make -j"$JOBS" check AM_COLOR_TESTS=no 2>&1 | tee check.out) < /dev/null &
+	check_pgid=$!
+	wait "$check_pgid"
+	rc=$?
+	stop_group "$check_pgid"
+	check_pgid=""
+	summarize "$b"
+	if [ "$rc" != 0 ]; then
+		say "$b: FAILED -- test-suite.log follows"
+		cat "$top/$b/test-suite.log" 2>/dev/null ||
+			echo "(no test-suite.log: make check did not get to run the tests)"
+		return 1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------- main
+. "$top/contrib/deps.sh"
+say "checking Debian packages"
+deps_install || exit 1
+
+say "autoreconf -fi"
+autoreconf -fi || { echo "test.sh: autoreconf failed"; exit 1; }
+
+status=0
+if [ "$plain" = 1 ]; then
+	build build --enable-werror || status=1
+fi
+
+if [ "$status" = 0 ] && [ "$asan" = 1 ]; then
+	export ASAN_OPTIONS=detect_leaks=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	build build-asan --enable-werror --enable-asan || status=1
+fi
+
+if [ "$status" = 0 ]; then
+	say "all builds and tests passed"
+else
+	say "FAILED"
+fi
+exit "$status"
