@@ -1,10 +1,11 @@
 #!/bin/bash
 # test.sh -- build cmpd twice and run every test; what CI runs (.ci/run).
 #
-#   ./test.sh              build/ (-Werror) + make check,
+#   ./test.sh              build/ (-Werror) + make check + make distcheck,
 #                          then build-asan/ (-Werror, ASan+UBSan) + make check
 #   ./test.sh --no-asan    only the first build
 #   ./test.sh --asan-only  only the second one
+#   ./test.sh --no-distcheck  skip make distcheck
 #
 # Missing Debian packages are installed first (contrib/deps.sh).  Builds
 # are out of tree.  Exit status is non-zero if any build or test failed;
@@ -17,14 +18,16 @@ cd "$(dirname "$0")" || exit 1
 top=$PWD
 asan=1
 plain=1
+distcheck=1
 JOBS=${JOBS:-2}
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
 
 for arg in "$@"; do
 	case $arg in
 	--no-asan) asan=0 ;;
 	--asan-only) plain=0 ;;
+	--no-distcheck) distcheck=0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "test.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -140,6 +143,22 @@ autoreconf -fi || { echo "test.sh: autoreconf failed"; exit 1; }
 status=0
 if [ "$plain" = 1 ]; then
 	build build --enable-werror || status=1
+fi
+
+# The release tarball builds and passes its tests from a read-only source
+# tree (automake's distcheck).
+if [ "$status" = 0 ] && [ "$plain" = 1 ] && [ "$distcheck" = 1 ]; then
+	say "build: make distcheck"
+	(cd "$top/build" && make distcheck \
+		DISTCHECK_CONFIGURE_FLAGS=--enable-werror AM_COLOR_TESTS=no \
+		> distcheck.out 2>&1) < /dev/null
+	if [ "$?" = 0 ]; then
+		grep -A2 'archives ready' "$top/build/distcheck.out"
+	else
+		tail -n 60 "$top/build/distcheck.out"
+		echo "test.sh: make distcheck failed (build/distcheck.out)"
+		status=1
+	fi
 fi
 
 if [ "$status" = 0 ] && [ "$asan" = 1 ]; then

@@ -392,6 +392,10 @@ master_run(struct conf *c, int fd)
 	siginfo_t info;
 	int i, sig, stopping = 0;
 
+	/* The pid file is written while still root: its directory is
+	 * usually root's. */
+	if (master_write_pid(c->pid_file) != 0)
+		return 1;
 	master_drop_privileges(c);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -400,8 +404,6 @@ master_run(struct conf *c, int fd)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &orig);
 	signal(SIGPIPE, SIG_IGN);
-	if (master_write_pid(c->pid_file) != 0)
-		return 1;
 	master_resize_slots(c->workers);
 	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
 	    c->listen, c->workers, c->workers == 1 ? "" : "s");

@@ -206,4 +206,32 @@ is "$(t_fcgi "$IR" $CMP)" 200 "listen = inherit under spawn-fcgi serves"
 is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" "with the right answer"
 t_stop_cmpd
 is "$CMPD_EXIT" 0 "inherited-socket cmpd stops cleanly"
+
+# ------------------------------------------------ daemon mode, user switch
+# Without -f cmpd detaches and logs to syslog; the pid file finds it.
+# As root with "user = nobody" the workers run as nobody after the bind.
+chmod 711 "$T"
+chmod 644 "$T/db.pw"
+t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666"
+chmod 644 "$T/cmpd.conf"
+rm -f "$T/cmpd.pid"
+ok "cmpd without -f returns after detaching" timeout 10 "$top_builddir/cmpd" -c "$T/cmpd.conf"
+t_wait 10 test -s "$T/cmpd.pid"
+daemon_pid=$(cat "$T/cmpd.pid" 2>/dev/null)
+ok "pid file written" [ -n "$daemon_pid" ]
+t_wait 10 test -S "$T/cmpd.sock"
+is "$(t_fcgi "$IR" $CMP)" 200 "daemon serves"
+is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" \
+	"with the right answer (the password file read as nobody)"
+CMPD_PID=$daemon_pid
+workers=$(t_cmpd_workers)
+ok "daemon has workers" [ -n "$workers" ]
+nobody_uid=$(id -u nobody)
+for pid in $workers; do
+	is "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$nobody_uid" \
+		"worker $pid runs as nobody"
+done
+kill -TERM "$daemon_pid"
+ok "daemon stops on SIGTERM" t_wait 15 _t_gone "$daemon_pid"
+CMPD_PID=""
 done_testing

@@ -84,7 +84,7 @@ done_testing() {
 	   [ -f "$T/cmpd.log" ]; then
 		t_stop_cmpd
 		nok "no sanitizer report in cmpd's log" \
-			grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/cmpd.log"
+			grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/cmpd.log"
 	fi
 	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ]; then
 		echo "1..$_t_n"
@@ -272,6 +272,7 @@ _t_exit() {
 		diag_file "$T/cmpd.log" 200
 		diag_file "$T/migrate.log" 50
 		diag_file "$T/lighttpd-error.log" 50
+		diag_file "$T/apache-error.log" 50
 		diag_file "$T/mariadb.log" 50
 		for name in $_t_bg_names; do
 			diag_file "$T/$name.log" 50
@@ -282,6 +283,7 @@ _t_exit() {
 		t_stop_bg "$name"
 	done
 	t_stop_lighttpd
+	t_stop_apache
 	t_stop_cmpd
 	t_stop_db
 	if [ -n "${T-}" ] && [ -d "$T" ]; then
@@ -634,6 +636,76 @@ t_stop_lighttpd() {
 	[ -n "$LIGHTTPD_PID" ] || return 0
 	_t_stop_pid "$LIGHTTPD_PID" 10
 	LIGHTTPD_PID=""
+	return 0
+}
+
+# =============================================================== Apache
+APACHE_PID=""
+
+# t_start_apache: Apache 2.4 (event MPM, mod_proxy_fcgi) on a free port of
+# 127.0.0.1 in front of $T/cmpd.sock, with contrib/apache/cmpd.conf.
+# Apache's children run as www-data: $T becomes traversable (0711) and
+# cmpd's socket must be world-connectable (listen_mode = 0666 in tests).
+# Sets HTTP_PORT and HTTP_BASE like t_start_lighttpd.
+t_start_apache() {
+	local try port mods=/usr/lib/apache2/modules user=www-data
+	[ -z "$APACHE_PID" ] || t_stop_apache
+	id "$user" > /dev/null 2>&1 || user=nobody
+	mkdir -p "$T/www" "$T/apache"
+	chmod 711 "$T"
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + RANDOM % 40000))
+		_t_port_free "$port" || continue
+		cat > "$T/apache.conf" <<-EOF
+		# written by t/lib.sh t_start_apache
+		ServerRoot "$T/apache"
+		ServerName 127.0.0.1
+		Listen 127.0.0.1:$port
+		PidFile "$T/apache.pid"
+		ErrorLog "$T/apache-error.log"
+		LogLevel warn
+		LoadModule mpm_event_module $mods/mod_mpm_event.so
+		LoadModule authz_core_module $mods/mod_authz_core.so
+		LoadModule proxy_module $mods/mod_proxy.so
+		LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+		LoadModule env_module $mods/mod_env.so
+		User $user
+		Group $(id -gn "$user")
+		StartServers 1
+		ServerLimit 2
+		ThreadsPerChild 8
+		MaxRequestWorkers 16
+		DocumentRoot "$T/www"
+		Define CMPD_SOCKET $T/cmpd.sock
+		Include "$top_srcdir/contrib/apache/cmpd.conf"
+		EOF
+		apache2 -D FOREGROUND -f "$T/apache.conf" >> "$T/apache-error.log" 2>&1 &
+		APACHE_PID=$!
+		local deadline=$((SECONDS + 10))
+		while ! _t_port_open "$port"; do
+			if _t_gone "$APACHE_PID" || [ "$SECONDS" -ge "$deadline" ]; then
+				break
+			fi
+			sleep 0.05
+		done
+		if ! _t_gone "$APACHE_PID" && _t_port_open "$port"; then
+			HTTP_PORT=$port
+			HTTP_BASE=http://127.0.0.1:$port
+			export HTTP_PORT HTTP_BASE
+			return 0
+		fi
+		_t_stop_pid "$APACHE_PID" 5
+		APACHE_PID=""
+		apache2 -t -f "$T/apache.conf" > /dev/null 2>&1 || break
+	done
+	diag_file "$T/apache-error.log"
+	bail "Apache did not start"
+}
+
+t_stop_apache() {
+	[ -n "$APACHE_PID" ] || return 0
+	_t_stop_pid "$APACHE_PID" 10
+	APACHE_PID=""
 	return 0
 }
 

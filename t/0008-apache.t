@@ -1,0 +1,59 @@
+#!/bin/sh
+# The same CMP surface through Apache 2.4 with mod_proxy_fcgi and
+# contrib/apache/cmpd.conf: routes, statuses, headers, keep-alive, and the
+# real openssl cmp client.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_start_db || bail "MariaDB did not start"
+t_write_conf "message_time_skew = 0" "listen_mode = 0666"
+t_migrate || bail "migration failed"
+t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding failed"
+t_start_cmpd || bail "cmpd did not start"
+t_start_apache || bail "Apache did not start"
+plan_auto
+
+F=$T_FIXTURES
+IR=$F/ir-pbm.der
+CMP=/api/v1/protocols/cmp
+dump() { "$top_builddir/t/cmptool" dump "$1" | sed -n "s/^$2=//p"; }
+
+is "$(t_post "$IR" $CMP/demo)" 200 "CMP answer is 200"
+is "$(t_header Content-Type)" application/pkixcmp "content type"
+is "$(t_header Content-Length)" "$(wc -c < "$T/resp.der")" "Content-Length matches"
+nok "not chunked" grep -qi '^Transfer-Encoding' "$T/resp.hdr"
+is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" "decoded answer"
+like "$(grep "rid=" "$T/cmpd.log" | tail -n 1)" "route=cmpProfile/demo method=POST" \
+	"cmpd saw the route through mod_proxy_fcgi"
+is "$(t_post "$IR" $CMP/raProfile/ra-off)" 200 "RA Profile route"
+is "$(dump "$T/resp.der" text)" "PN=ra-off | RA Profile is not enabled" "RA Profile text"
+is "$(t_post "$IR" /.well-known/cmp/p/nosuch)" 200 "RFC 9811 route"
+is "$(dump "$T/resp.der" text)" "PN=nosuch | Requested CMP Profile not found" "RFC 9811 text"
+is "$(t_post "$IR" $CMP/demo?x=1)" 200 "query string ignored"
+is "$(t_post "$IR" /api/v1/nothing)" 404 "unknown path 404"
+is "$(t_post "$IR" $CMP/demo text/plain)" 415 "wrong content type 415"
+head -c 300000 /dev/urandom > "$T/big"
+is "$(t_post "$T/big" $CMP/demo)" 413 "body over body_max 413 (from cmpd)"
+head -c 2000000 /dev/urandom > "$T/huge"
+is "$(t_post "$T/huge" $CMP/demo)" 413 "body over 1 MiB 413 (from Apache)"
+printf 'garbage' > "$T/garbage"
+is "$(t_post "$T/garbage" $CMP/demo)" 400 "undecodable DER 400"
+is "$(dump "$T/resp.der" failInfo)" badDataFormat "with a CMP error body"
+st=$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' "$HTTP_BASE$CMP/demo")
+is "$st" 405 "GET 405"
+
+curl -sS --noproxy '*' -v -H 'Content-Type: application/pkixcmp' \
+	--data-binary "@$IR" -o /dev/null "$HTTP_BASE$CMP/demo" \
+	--next -H 'Content-Type: application/pkixcmp' --data-binary "@$IR" \
+	-o /dev/null "$HTTP_BASE$CMP/demo" > "$T/ka.log" 2>&1
+like "$(cat "$T/ka.log")" "Re-using existing connection" "keep-alive honoured"
+is "$(grep -c '< HTTP/1.1 200' "$T/ka.log")" 2 "both answered 200"
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/new.key" 2>/dev/null
+nok "openssl cmp ir to an unknown profile fails" \
+	sh -c "timeout 60 openssl cmp -cmd ir -server 127.0.0.1:$HTTP_PORT \
+	-path $CMP/nosuch -ref x -secret pass:x -recipient /CN=cmpd \
+	-newkey $T/new.key -subject /CN=t -certout $T/out.crt \
+	-unprotected_errors > $T/client.out 2>&1"
+like "$(cat "$T/client.out")" 'PN=nosuch \| Requested CMP Profile not found' \
+	"openssl cmp prints the text through Apache"
+done_testing
