@@ -88,6 +88,9 @@ int	util_read_file(const char *path, size_t max, unsigned char **buf,
 	    size_t *len);
 double	util_elapsed_ms(const struct timespec *start);
 int	util_parse_long(const char *, long min, long max, long *out);
+int	util_name_index(const char *const *names, size_t n, const char *s,
+	    int icase);
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* route.c */
 enum route_kind {

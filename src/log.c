@@ -30,7 +30,7 @@ static const struct {
 	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
 };
 
-static const char *level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void
 log_init(const char *ident, int foreground, int facility)
@@ -56,15 +56,12 @@ log_get_level(void)
 int
 log_level_parse(const char *s, enum log_level *out)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcasecmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = util_name_index(level_names, NITEMS(level_names), s, 1)) < 0)
+		return -1;
+	*out = (enum log_level)i;
+	return 0;
 }
 
 int

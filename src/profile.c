@@ -8,41 +8,38 @@
 
 #include "cmpd.h"
 
-static const char *variant_names[] = { "v2", "v2_3gpp", "v3" };
-static const char *prot_names[] = { "none", "sharedSecret", "signature" };
+/* Indexed by enum cmp_variant and enum prot_method; the schema's ENUMs. */
+static const char *const variant_names[] = { "v2", "v2_3gpp", "v3" };
+static const char *const prot_names[] = { "none", "sharedSecret", "signature" };
 
 int
 profile_variant_parse(const char *s, enum cmp_variant *out)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(variant_names) / sizeof(variant_names[0]); i++) {
-		if (strcmp(s, variant_names[i]) == 0) {
-			*out = (enum cmp_variant)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = util_name_index(variant_names, NITEMS(variant_names), s,
+	    0)) < 0)
+		return -1;
+	*out = (enum cmp_variant)i;
+	return 0;
 }
 
+/* "none" is not a method a profile can name. */
 int
 profile_prot_parse(const char *s, enum prot_method *out)
 {
-	size_t i;
+	int i;
 
-	for (i = 1; i < sizeof(prot_names) / sizeof(prot_names[0]); i++) {
-		if (strcmp(s, prot_names[i]) == 0) {
-			*out = (enum prot_method)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = util_name_index(prot_names, NITEMS(prot_names), s, 0)) < 1)
+		return -1;
+	*out = (enum prot_method)i;
+	return 0;
 }
 
 const char *
 profile_prot_name(enum prot_method m)
 {
-	if ((size_t)m >= sizeof(prot_names) / sizeof(prot_names[0]))
+	if ((size_t)m >= NITEMS(prot_names))
 		return "unknown";
 	return prot_names[m];
 }

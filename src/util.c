@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,4 +104,16 @@ util_parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Index of s in names[0..n), compared with or without case; -1 if absent. */
+int
+util_name_index(const char *const *names, size_t n, const char *s, int icase)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((icase ? strcasecmp(s, names[i]) : strcmp(s, names[i])) == 0)
+			return (int)i;
+	return -1;
 }

@@ -4,11 +4,7 @@
 # and statusString.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_start_db || bail "MariaDB did not start"
-t_write_conf "message_time_skew = 0"
-t_migrate || bail "migration failed"
-t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding failed"
-t_start_cmpd || bail "cmpd did not start"
+t_stack "message_time_skew = 0"
 plan_auto
 
 F=$T_FIXTURES

@@ -3,11 +3,7 @@
 # text, for ir, cr, p10cr, kur, rr and genm, on both routes.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_start_db || bail "MariaDB did not start"
-t_write_conf
-t_migrate || bail "migration failed"
-t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding failed"
-t_start_cmpd || bail "cmpd did not start"
+t_stack
 t_start_lighttpd || bail "lighttpd did not start"
 plan_auto
 

@@ -6,11 +6,7 @@
 # listening socket may be TCP or inherited on fd 0.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_start_db || bail "MariaDB did not start"
-t_write_conf "message_time_skew = 0" "log_level = info"
-t_migrate || bail "migration failed"
-t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding failed"
-t_start_cmpd || bail "cmpd did not start"
+t_stack "message_time_skew = 0" "log_level = info"
 t_start_lighttpd || bail "lighttpd did not start"
 plan_auto
 

@@ -505,6 +505,17 @@ t_migrate() {
 	return 1
 }
 
+# t_stack [t_write_conf args...]: what most tests start with: a private
+# MariaDB, $T/cmpd.conf, the schema, the test profiles of t/profiles.sql,
+# and cmpd.
+t_stack() {
+	t_start_db || bail "MariaDB did not start"
+	t_write_conf "$@"
+	t_migrate || bail "migration failed"
+	t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding the profiles failed"
+	t_start_cmpd || bail "cmpd did not start"
+}
+
 # t_start_cmpd [extra cmpd args]: cmpd in the foreground mode, in the
 # background; output in $T/cmpd.log.  Non-zero (with the log as
 # diagnostics) if the socket did not appear within 10 s.
@@ -579,57 +590,74 @@ _t_port_open() {
 	(exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
 }
 
-# t_start_lighttpd [extra config lines...]: lighttpd on a free port of
-# 127.0.0.1 in front of $T/cmpd.sock, with contrib/lighttpd/cmpd.conf.
-# Extra lines go after the include; to change a setting the include already
-# made, use lighttpd's ":=" operator.  Exports HTTP_PORT and HTTP_BASE.
-t_start_lighttpd() {
-	local try port line
-	[ -z "$LIGHTTPD_PID" ] || t_stop_lighttpd
-	mkdir -p "$T/www"
+# _t_start_web NAME PIDVAR: starts web server NAME on a free port of
+# 127.0.0.1 with the helpers _t_NAME_conf PORT (writes its configuration),
+# _t_NAME_run (runs it in the foreground) and _t_NAME_check (validates the
+# configuration). Retries other ports after a lost race; sets PIDVAR,
+# HTTP_PORT and HTTP_BASE.
+_t_start_web() {
+	local name=$1 pidvar=$2 try port pid deadline
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
 		_t_port_free "$port" || continue
-		{
-			echo "# written by t/lib.sh t_start_lighttpd"
-			echo "server.port = $port"
-			echo "server.bind = \"127.0.0.1\""
-			echo "server.document-root = \"$T/www\""
-			echo "server.errorlog = \"$T/lighttpd-error.log\""
-			echo "server.pid-file = \"$T/lighttpd.pid\""
-			echo "server.upload-dirs = ( \"$T\" )"
-			echo "server.modules = ( \"mod_accesslog\" )"
-			echo "accesslog.filename = \"$T/lighttpd-access.log\""
-			echo "var.cmpd_socket = \"$T/cmpd.sock\""
-			echo "include \"$top_srcdir/contrib/lighttpd/cmpd.conf\""
-			for line in "$@"; do
-				printf '%s\n' "$line"
-			done
-		} > "$T/lighttpd.conf"
-		lighttpd -D -f "$T/lighttpd.conf" >> "$T/lighttpd-error.log" 2>&1 &
-		LIGHTTPD_PID=$!
-		local deadline=$((SECONDS + 10))
+		"_t_${name}_conf" "$port"
+		"_t_${name}_run" >> "$T/$name-error.log" 2>&1 &
+		pid=$!
+		printf -v "$pidvar" '%s' "$pid"
+		deadline=$((SECONDS + 10))
 		while ! _t_port_open "$port"; do
-			if _t_gone "$LIGHTTPD_PID" || [ "$SECONDS" -ge "$deadline" ]; then
+			if _t_gone "$pid" || [ "$SECONDS" -ge "$deadline" ]; then
 				break
 			fi
 			sleep 0.05
 		done
-		if ! _t_gone "$LIGHTTPD_PID" && _t_port_open "$port"; then
+		if ! _t_gone "$pid" && _t_port_open "$port"; then
 			HTTP_PORT=$port
 			HTTP_BASE=http://127.0.0.1:$port
 			export HTTP_PORT HTTP_BASE
 			return 0
 		fi
 		# lost a race for the port, or a config error: retry or give up
-		_t_stop_pid "$LIGHTTPD_PID" 5
-		LIGHTTPD_PID=""
-		if ! lighttpd -tt -f "$T/lighttpd.conf" > /dev/null 2>&1; then
-			break
-		fi
+		_t_stop_pid "$pid" 5
+		printf -v "$pidvar" '%s' ""
+		"_t_${name}_check" > /dev/null 2>&1 || break
 	done
-	diag_file "$T/lighttpd-error.log"
-	bail "lighttpd did not start"
+	diag_file "$T/$name-error.log"
+	bail "$name did not start"
+}
+
+# t_start_lighttpd [extra config lines...]: lighttpd on a free port of
+# 127.0.0.1 in front of $T/cmpd.sock, with contrib/lighttpd/cmpd.conf.
+# Extra lines go after the include; to change a setting the include already
+# made, use lighttpd's ":=" operator.  Exports HTTP_PORT and HTTP_BASE.
+_t_lighttpd_extra=()
+_t_lighttpd_conf() {
+	local line
+	{
+		echo "# written by t/lib.sh t_start_lighttpd"
+		echo "server.port = $1"
+		echo "server.bind = \"127.0.0.1\""
+		echo "server.document-root = \"$T/www\""
+		echo "server.errorlog = \"$T/lighttpd-error.log\""
+		echo "server.pid-file = \"$T/lighttpd.pid\""
+		echo "server.upload-dirs = ( \"$T\" )"
+		echo "server.modules = ( \"mod_accesslog\" )"
+		echo "accesslog.filename = \"$T/lighttpd-access.log\""
+		echo "var.cmpd_socket = \"$T/cmpd.sock\""
+		echo "include \"$top_srcdir/contrib/lighttpd/cmpd.conf\""
+		for line in "${_t_lighttpd_extra[@]}"; do
+			printf '%s\n' "$line"
+		done
+	} > "$T/lighttpd.conf"
+}
+_t_lighttpd_run() { lighttpd -D -f "$T/lighttpd.conf"; }
+_t_lighttpd_check() { lighttpd -tt -f "$T/lighttpd.conf"; }
+
+t_start_lighttpd() {
+	[ -z "$LIGHTTPD_PID" ] || t_stop_lighttpd
+	mkdir -p "$T/www"
+	_t_lighttpd_extra=("$@")
+	_t_start_web lighttpd LIGHTTPD_PID
 }
 
 t_stop_lighttpd() {
@@ -647,59 +675,42 @@ APACHE_PID=""
 # Apache's children run as www-data: $T becomes traversable (0711) and
 # cmpd's socket must be world-connectable (listen_mode = 0666 in tests).
 # Sets HTTP_PORT and HTTP_BASE like t_start_lighttpd.
+_t_apache_conf() {
+	local mods=/usr/lib/apache2/modules
+	cat > "$T/apache.conf" <<-EOF
+	# written by t/lib.sh t_start_apache
+	ServerRoot "$T/apache"
+	ServerName 127.0.0.1
+	Listen 127.0.0.1:$1
+	PidFile "$T/apache.pid"
+	ErrorLog "$T/apache-error.log"
+	LogLevel warn
+	LoadModule mpm_event_module $mods/mod_mpm_event.so
+	LoadModule authz_core_module $mods/mod_authz_core.so
+	LoadModule proxy_module $mods/mod_proxy.so
+	LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+	LoadModule env_module $mods/mod_env.so
+	User $_t_apache_user
+	Group $(id -gn "$_t_apache_user")
+	StartServers 1
+	ServerLimit 2
+	ThreadsPerChild 8
+	MaxRequestWorkers 16
+	DocumentRoot "$T/www"
+	Define CMPD_SOCKET $T/cmpd.sock
+	Include "$top_srcdir/contrib/apache/cmpd.conf"
+	EOF
+}
+_t_apache_run() { apache2 -D FOREGROUND -f "$T/apache.conf"; }
+_t_apache_check() { apache2 -t -f "$T/apache.conf"; }
+
 t_start_apache() {
-	local try port mods=/usr/lib/apache2/modules user=www-data
 	[ -z "$APACHE_PID" ] || t_stop_apache
-	id "$user" > /dev/null 2>&1 || user=nobody
+	_t_apache_user=www-data
+	id "$_t_apache_user" > /dev/null 2>&1 || _t_apache_user=nobody
 	mkdir -p "$T/www" "$T/apache"
 	chmod 711 "$T"
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + RANDOM % 40000))
-		_t_port_free "$port" || continue
-		cat > "$T/apache.conf" <<-EOF
-		# written by t/lib.sh t_start_apache
-		ServerRoot "$T/apache"
-		ServerName 127.0.0.1
-		Listen 127.0.0.1:$port
-		PidFile "$T/apache.pid"
-		ErrorLog "$T/apache-error.log"
-		LogLevel warn
-		LoadModule mpm_event_module $mods/mod_mpm_event.so
-		LoadModule authz_core_module $mods/mod_authz_core.so
-		LoadModule proxy_module $mods/mod_proxy.so
-		LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
-		LoadModule env_module $mods/mod_env.so
-		User $user
-		Group $(id -gn "$user")
-		StartServers 1
-		ServerLimit 2
-		ThreadsPerChild 8
-		MaxRequestWorkers 16
-		DocumentRoot "$T/www"
-		Define CMPD_SOCKET $T/cmpd.sock
-		Include "$top_srcdir/contrib/apache/cmpd.conf"
-		EOF
-		apache2 -D FOREGROUND -f "$T/apache.conf" >> "$T/apache-error.log" 2>&1 &
-		APACHE_PID=$!
-		local deadline=$((SECONDS + 10))
-		while ! _t_port_open "$port"; do
-			if _t_gone "$APACHE_PID" || [ "$SECONDS" -ge "$deadline" ]; then
-				break
-			fi
-			sleep 0.05
-		done
-		if ! _t_gone "$APACHE_PID" && _t_port_open "$port"; then
-			HTTP_PORT=$port
-			HTTP_BASE=http://127.0.0.1:$port
-			export HTTP_PORT HTTP_BASE
-			return 0
-		fi
-		_t_stop_pid "$APACHE_PID" 5
-		APACHE_PID=""
-		apache2 -t -f "$T/apache.conf" > /dev/null 2>&1 || break
-	done
-	diag_file "$T/apache-error.log"
-	bail "Apache did not start"
+	_t_start_web apache APACHE_PID
 }
 
 t_stop_apache() {

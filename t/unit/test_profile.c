@@ -1,0 +1,93 @@
+/* profile.c: the order of the profile checks on both routes, and names. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cmpd.h"
+#include "tap.h"
+
+static struct profile
+good(void)
+{
+	struct profile p;
+
+	memset(&p, 0, sizeof(p));
+	p.cmp_found = p.cmp_enabled = 1;
+	p.ra_found = p.ra_enabled = 1;
+	p.req_prot = p.resp_prot = PROT_SHARED_SECRET;
+	return p;
+}
+
+int
+main(void)
+{
+	struct route cmp = { ROUTE_CMP_PROFILE, "c" }, ra = { ROUTE_RA_PROFILE, "r" };
+	struct profile p;
+	enum cmp_variant v;
+	enum prot_method m;
+
+	p = good();
+	is_int(profile_check(&cmp, &p), CMPF_OK, "cmp route: all fine");
+	is_int(profile_check(&ra, &p), CMPF_OK, "ra route: all fine");
+
+	/* CMP Profile route: CMP first, then its default RA Profile */
+	p = good();
+	p.cmp_found = p.cmp_enabled = p.ra_found = p.ra_enabled = 0;
+	is_int(profile_check(&cmp, &p), CMPF_CMP_PROFILE_NOT_FOUND,
+	    "cmp route: not found comes first");
+	p = good();
+	p.cmp_enabled = p.ra_found = 0;
+	is_int(profile_check(&cmp, &p), CMPF_CMP_PROFILE_DISABLED,
+	    "cmp route: disabled before missing RA");
+	p = good();
+	p.ra_found = p.ra_enabled = 0;
+	is_int(profile_check(&cmp, &p), CMPF_CMP_PROFILE_NO_RA,
+	    "cmp route: no default RA Profile");
+	p = good();
+	p.ra_enabled = 0;
+	is_int(profile_check(&cmp, &p), CMPF_RA_PROFILE_DISABLED,
+	    "cmp route: default RA Profile disabled");
+
+	/* RA Profile route: RA first, then its CMP Profile */
+	p = good();
+	p.ra_found = p.ra_enabled = p.cmp_found = 0;
+	is_int(profile_check(&ra, &p), CMPF_RA_PROFILE_NOT_FOUND,
+	    "ra route: not found comes first");
+	p = good();
+	p.ra_enabled = p.cmp_found = 0;
+	is_int(profile_check(&ra, &p), CMPF_RA_PROFILE_DISABLED,
+	    "ra route: disabled before missing CMP");
+	p = good();
+	p.cmp_found = p.cmp_enabled = 0;
+	is_int(profile_check(&ra, &p), CMPF_RA_PROFILE_NO_CMP,
+	    "ra route: CMP not enabled on the RA Profile");
+	p = good();
+	p.cmp_enabled = 0;
+	is_int(profile_check(&ra, &p), CMPF_CMP_PROFILE_DISABLED,
+	    "ra route: its CMP Profile disabled");
+
+	/* signed answers need the signing certificate, then its chain */
+	p = good();
+	p.resp_prot = PROT_SIGNATURE;
+	is_int(profile_check(&cmp, &p), CMPF_SIGNING_CERT_MISSING,
+	    "signature: no certificate");
+	p.has_signing_cert = 1;
+	is_int(profile_check(&ra, &p), CMPF_SIGNING_CHAIN_MISSING,
+	    "signature: no chain");
+	p.has_signing_chain = 1;
+	is_int(profile_check(&cmp, &p), CMPF_OK, "signature: complete");
+	p.has_signing_cert = p.has_signing_chain = 0;
+	p.cmp_enabled = 0;
+	is_int(profile_check(&cmp, &p), CMPF_CMP_PROFILE_DISABLED,
+	    "enabled checks come before credentials");
+
+	ok(profile_variant_parse("v2_3gpp", &v) == 0 && v == VARIANT_V2_3GPP,
+	    "variant v2_3gpp");
+	ok(profile_variant_parse("V2", &v) != 0, "variants are case-sensitive");
+	ok(profile_prot_parse("signature", &m) == 0 && m == PROT_SIGNATURE,
+	    "method signature");
+	ok(profile_prot_parse("none", &m) != 0, "none is not a profile method");
+	is_str(profile_prot_name(PROT_SHARED_SECRET), "sharedSecret", "name");
+	is_str(profile_prot_name((enum prot_method)9), "unknown", "bad name");
+	return done_testing();
+}
