@@ -127,7 +127,8 @@ fi
 # --------------------------------------------------------------- MariaDB
 DB_SOCK=$run/mysql.sock
 dbuser=$(id -un)
-dbopts=(--no-defaults --datadir="$run/db"
+mkdir -p "$run/dbtmp"
+dbopts=(--no-defaults --datadir="$run/db" --tmpdir="$run/dbtmp"
 	--innodb-buffer-pool-size=32M --innodb-log-file-size=8M
 	--innodb-use-native-aio=0 --skip-log-bin)
 [ "$(id -u)" != 0 ] || dbopts+=(--user=root)

@@ -349,8 +349,11 @@ DB_ROOT_USER=$(id -un)   # install-db's unix_socket account for this OS user
 _t_db_args() {
 	local user=()
 	[ "$(id -u)" != 0 ] || user=(--user=root)
+	# A private tmpdir: two bootstraps sharing /tmp (make -j2 check) can
+	# remove each other's temporary tables and fail or crash.
+	mkdir -p "$T/dbtmp"
 	# --no-defaults must come first: ignore /etc/mysql entirely.
-	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db"
+	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db" --tmpdir="$T/dbtmp"
 		--innodb-buffer-pool-size=16M --innodb-log-file-size=4M
 		--innodb-temp-data-file-path=ibtmp1:4M:autoextend --innodb-use-native-aio=0
 		--innodb-flush-log-at-trx-commit=2 --skip-log-bin)
