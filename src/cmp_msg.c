@@ -24,6 +24,9 @@
  * PKIMessage that encodes back to the same bytes. Protection is computed
  * over DER (RFC 9810 5.1.3), and accepting BER would let two encodings of
  * one message exist. Returns 0 or a CMP_ASN1_ERR_* code.
+ * Not covered: OpenSSL re-emits the received bytes of X509 and X509_NAME
+ * values (extraCerts, the sender's name), so BER inside those passes;
+ * protection checks must therefore work on the received bytes.
  * On failure, *hdr_only gets the header if that much could be decoded, so
  * the error answer can still echo transactionID and nonces.
  * OpenSSL bounds the nesting depth (ASN1_MAX_CONSTRUCTED_NEST); the caller

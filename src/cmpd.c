@@ -5,7 +5,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,28 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * Detaches from the terminal. fd 0 stays when it is the inherited
+ * listening socket; the rest goes to /dev/null. Paths in the configuration
+ * are absolute (conf.c), so the chdir("/") changes nothing they name.
+ */
+static void
+detach(int listen_fd)
+{
+	int fd;
+
+	if (daemon(0, 1) == -1)
+		fatal("daemon: %m");
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null: %m");
+	if (listen_fd != STDIN_FILENO)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -40,8 +65,8 @@ main(int argc, char *argv[])
 	};
 	const char *conf_path = DEFAULT_CONF;
 	int ch, foreground = 0, check_only = 0, migrate = 0, fd, r;
+	char err[512], abs_path[PATH_MAX];
 	struct conf c;
-	char err[512];
 
 	while ((ch = getopt_long(argc, argv, "c:fnvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -71,6 +96,9 @@ main(int argc, char *argv[])
 
 	/* Start-up errors go to stderr whatever the mode. */
 	log_init("cmpd", 1, 0);
+	/* SIGHUP re-reads the file after the daemon's chdir("/"). */
+	if (realpath(conf_path, abs_path) != NULL)
+		conf_path = abs_path;
 	if (conf_load(conf_path, &c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cmpd: %s\n", err);
 		return 1;
@@ -88,10 +116,14 @@ main(int argc, char *argv[])
 	}
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
+	/* FCGX_Init installs libfcgi's own handlers for SIGTERM and SIGUSR1
+	 * (its accept loop's shutdown flag); cmpd has its own life cycle. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	fd = master_listen(&c);
 	if (!foreground) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon: %m");
+		detach(fd);
 		log_init("cmpd", 0, c.log_facility);
 	}
 	r = master_run(&c, fd);

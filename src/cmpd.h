@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@
 #define CMPD_BODY_MAX_DEFAULT	(256 * 1024)
 #define CMPD_BODY_MAX_LIMIT	(16 * 1024 * 1024)
 #define CMPD_NAME_MAX		255	/* profile names, DB VARCHAR(255) */
+#define CMPD_NAME_BUF		(4 * CMPD_NAME_MAX + 1) /* utf8mb4 bytes + NUL */
 #define CMPD_EXTRACERTS_MAX	16
 #define CMPD_GENERALINFO_MAX	32
 #define CMPD_ID_MIN_LEN		16	/* transactionID, senderNonce */
@@ -167,7 +169,7 @@ enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
 struct profile {
 	int	 cmp_found;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
-	char	 cmp_name[CMPD_NAME_MAX + 1];
+	char	 cmp_name[CMPD_NAME_BUF];
 	int	 cmp_enabled;
 	enum cmp_variant variant;
 	enum prot_method req_prot;
@@ -176,7 +178,7 @@ struct profile {
 	int	 has_signing_chain;
 	int	 ra_found;
 	char	 ra_uuid[CMPD_UUID_LEN + 1];
-	char	 ra_name[CMPD_NAME_MAX + 1];
+	char	 ra_name[CMPD_NAME_BUF];
 	int	 ra_enabled;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
@@ -188,7 +190,8 @@ const char *profile_prot_name(enum prot_method);
 /* db.c */
 int	db_configure(const struct conf *);
 void	db_close(void);
-int	db_connect_once(const struct conf *, void **mysql);
+int	db_connect_once(const struct conf *, unsigned int io_timeout,
+	    void **mysql);
 int	db_profile_by_cmp_name(const char *name, struct profile *);
 int	db_profile_by_ra_name(const char *name, struct profile *);
 #define DB_OK		0
@@ -245,6 +248,9 @@ int	http_serve(void *fcgx_request, const struct conf *, unsigned long seq);
 /* worker.c */
 void	worker_main(const struct conf *, int listen_fd, int slot)
 	    __attribute__((noreturn));
+void	worker_signals(sigset_t *stop_set);
+int	worker_wait(int fd, const sigset_t *stop_set);
+int	worker_stopping(void);
 
 /* master.c */
 int	master_listen(const struct conf *);

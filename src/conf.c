@@ -217,6 +217,12 @@ conf_parse(char *text, struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+conf_relative(const char *path)
+{
+	return path != NULL && path[0] != '/';
+}
+
 /* Cross-field checks and string defaults. */
 static int
 conf_finish(struct conf *c, char *err, size_t errlen)
@@ -246,6 +252,16 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	X509_NAME_free(name);
 	if (*c->listen == '\0') {
 		snprintf(err, errlen, "listen: empty");
+		return -1;
+	}
+	/* A daemon runs in "/", and a relative path would name another file
+	 * there than at start-up. */
+	if (conf_relative(c->pid_file) || conf_relative(c->db_password_file) ||
+	    conf_relative(c->db_socket) || conf_relative(c->schema_dir)) {
+		snprintf(err, errlen, "%s: must be an absolute path",
+		    conf_relative(c->pid_file) ? "pid_file" :
+		    conf_relative(c->db_password_file) ? "db_password_file" :
+		    conf_relative(c->db_socket) ? "db_socket" : "schema_dir");
 		return -1;
 	}
 	return 0;

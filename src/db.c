@@ -18,6 +18,7 @@
 #include "cmpd.h"
 
 #define DB_PASSWORD_MAX	1024
+#define DB_IO_TIMEOUT	30	/* seconds a worker waits for one answer */
 
 enum db_stmt_id {
 	ST_PROFILE_BY_CMP,
@@ -87,13 +88,15 @@ db_is_lost(unsigned int err)
 	}
 }
 
+/* The whole file is read; *size is what to wipe afterwards. */
 static int
-db_read_password(const struct conf *c, char **pw)
+db_read_password(const struct conf *c, char **pw, size_t *size)
 {
 	unsigned char *buf = NULL;
 	size_t len;
 
 	*pw = NULL;
+	*size = 0;
 	if (c->db_password_file == NULL)
 		return 0;
 	if (util_read_file(c->db_password_file, DB_PASSWORD_MAX, &buf,
@@ -105,16 +108,20 @@ db_read_password(const struct conf *c, char **pw)
 	/* The first line is the password. */
 	buf[strcspn((char *)buf, "\r\n")] = '\0';
 	*pw = (char *)buf;
+	*size = len;
 	return 0;
 }
 
-/* Opens a new connection with the configured parameters. */
+/*
+ * Opens a new connection with the configured parameters; io_timeout 0
+ * waits as long as the server takes (migrations: a long ALTER TABLE).
+ */
 int
-db_connect_once(const struct conf *c, void **out)
+db_connect_once(const struct conf *c, unsigned int io_timeout, void **out)
 {
 	unsigned int timeout = (unsigned int)c->db_connect_timeout;
-	unsigned int io_timeout = 30;
 	char *pw = NULL;
+	size_t pw_size = 0;
 	MYSQL *m;
 	int r = -1;
 
@@ -122,10 +129,12 @@ db_connect_once(const struct conf *c, void **out)
 	if ((m = mysql_init(NULL)) == NULL)
 		return -1;
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+	if (io_timeout > 0) {
+		mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+		mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+	}
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (db_read_password(c, &pw) != 0)
+	if (db_read_password(c, &pw, &pw_size) != 0)
 		goto out;
 	if (mysql_real_connect(m, c->db_socket != NULL ? NULL : c->db_host,
 	    c->db_user, pw, c->db_name, (unsigned int)c->db_port,
@@ -138,7 +147,7 @@ db_connect_once(const struct conf *c, void **out)
 	r = 0;
  out:
 	if (pw != NULL) {
-		OPENSSL_cleanse(pw, strlen(pw));
+		OPENSSL_cleanse(pw, pw_size);
 		free(pw);
 	}
 	if (m != NULL)
@@ -153,7 +162,8 @@ db_stmt(enum db_stmt_id id)
 	void *m;
 
 	if (db == NULL) {
-		if (db_conf == NULL || db_connect_once(db_conf, &m) != 0)
+		if (db_conf == NULL ||
+		    db_connect_once(db_conf, DB_IO_TIMEOUT, &m) != 0)
 			return NULL;
 		db = m;
 	}
@@ -223,8 +233,11 @@ db_finish_cols(struct db_col *c, size_t n)
 
 /*
  * Executes statement id with one string parameter and fetches at most one
- * row into cols. A lost connection is reopened and the statement tried
- * once more. DB_OK, DB_NOTFOUND, or DB_ERR when the database cannot answer.
+ * row into cols. A connection that was open and turns out lost (the server
+ * restarted) is reopened and the statement tried once more; a connection
+ * that cannot be opened is not retried within the request. Only reads
+ * use this: a write must not be repeated blindly.
+ * DB_OK, DB_NOTFOUND, or DB_ERR when the database cannot answer.
  */
 static int
 db_query_row(enum db_stmt_id id, const char *param, struct db_col *cols,
@@ -233,13 +246,17 @@ db_query_row(enum db_stmt_id id, const char *param, struct db_col *cols,
 	MYSQL_BIND pb[1], rb[16];
 	unsigned long plen = strlen(param);
 	MYSQL_STMT *st;
-	int attempt, rc;
+	int attempt, rc, was_open;
 
 	if (ncols > sizeof(rb) / sizeof(rb[0]))
 		return DB_ERR;
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((st = db_stmt(id)) == NULL)
-			continue;
+		was_open = db != NULL;
+		if ((st = db_stmt(id)) == NULL) {
+			if (was_open && db == NULL)
+				continue;	/* lost while preparing */
+			return DB_ERR;
+		}
 		memset(pb, 0, sizeof(pb));
 		pb[0].buffer_type = MYSQL_TYPE_STRING;
 		pb[0].buffer = (void *)param;
@@ -258,15 +275,16 @@ db_query_row(enum db_stmt_id id, const char *param, struct db_col *cols,
 			return DB_ERR;
 		}
 		rc = mysql_stmt_fetch(st);
+		if (rc != 0 && rc != MYSQL_NO_DATA)
+			/* MYSQL_DATA_TRUNCATED: larger than the schema allows. */
+			log_error("fetch: %s", rc == MYSQL_DATA_TRUNCATED ?
+			    "value larger than its buffer" : mysql_stmt_error(st));
 		mysql_stmt_free_result(st);
 		mysql_stmt_reset(st);
 		if (rc == MYSQL_NO_DATA)
 			return DB_NOTFOUND;
-		if (rc != 0) {
-			/* MYSQL_DATA_TRUNCATED: larger than the schema allows. */
-			log_error("fetch: %d %s", rc, mysql_stmt_error(st));
+		if (rc != 0)
 			return DB_ERR;
-		}
 		db_finish_cols(cols, ncols);
 		return DB_OK;
 	}

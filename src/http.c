@@ -47,6 +47,15 @@ http_reason(int status)
 	}
 }
 
+/* snprintf's result as a length within a buffer of n bytes. */
+static int
+http_fmt_len(int ret, size_t n)
+{
+	if (ret < 0)
+		return 0;
+	return (size_t)ret < n ? ret : (int)n - 1;
+}
+
 static void
 http_send(struct http_req *r, int status, const char *ctype,
     const unsigned char *body, size_t len, const char *extra_header)
@@ -61,14 +70,15 @@ http_send(struct http_req *r, int status, const char *ctype,
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n%s\r\n", status, http_reason(status), ctype,
 	    len, r->rid, extra_header != NULL ? extra_header : "");
-	FCGX_PutStr(hdr, n, out);
+	FCGX_PutStr(hdr, http_fmt_len(n, sizeof(hdr)), out);
 	if (len > 0)
 		FCGX_PutStr((const char *)body, (int)len, out);
 }
 
+/* A plain HTTP error; outcome is its stable name in the request log. */
 static void
-http_send_text(struct http_req *r, int status, const char *msg,
-    const char *extra_header)
+http_send_text(struct http_req *r, int status, const char *outcome,
+    const char *msg, const char *extra_header)
 {
 	char buf[256];
 	int n;
@@ -76,8 +86,9 @@ http_send_text(struct http_req *r, int status, const char *msg,
 	n = snprintf(buf, sizeof(buf), "%d %s: %s\n", status,
 	    http_reason(status), msg);
 	http_send(r, status, "text/plain; charset=utf-8",
-	    (const unsigned char *)buf, (size_t)n, extra_header);
-	r->outcome = msg;
+	    (const unsigned char *)buf, (size_t)http_fmt_len(n, sizeof(buf)),
+	    extra_header);
+	r->outcome = outcome;
 }
 
 /* application/pkixcmp, any case, parameters allowed (RFC 6712 3.4). */
@@ -112,11 +123,17 @@ http_drain(FCGX_Stream *in)
 		total += (size_t)n;
 }
 
-/*
- * Reads the body, at most body_max bytes. Returns 0, 413 when it is larger,
- * 400 when it is shorter than Content-Length said.
- */
-static int
+/* Why http_read_body() refused a body. */
+enum http_body_err {
+	BODY_OK = 0,
+	BODY_TOO_LARGE,		/* 413 */
+	BODY_BAD_LENGTH,	/* 400: CONTENT_LENGTH not a number */
+	BODY_SHORT,		/* 400: fewer bytes than CONTENT_LENGTH */
+	BODY_NOMEM,		/* 500 */
+};
+
+/* Reads the body, at most body_max bytes. */
+static enum http_body_err
 http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 {
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
@@ -129,15 +146,13 @@ http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 	*len = 0;
 	if (cl != NULL && *cl != '\0' &&
 	    util_parse_long(cl, 0, 0x7fffffffL, &declared) != 0)
-		return 400;
-	if (declared > (long)max) {
-		http_drain(r->fcgi->in);
-		return 413;
-	}
+		return BODY_BAD_LENGTH;
+	if (declared > (long)max)
+		return BODY_TOO_LARGE;
 	/* One byte more than allowed tells an over-long body apart. */
 	want = declared >= 0 ? (size_t)declared : max + 1;
 	if ((buf = malloc(want + 1)) == NULL)
-		return 500;
+		return BODY_NOMEM;
 	while (got < want) {
 		n = FCGX_GetStr((char *)buf + got, (int)(want - got),
 		    r->fcgi->in);
@@ -147,16 +162,27 @@ http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 	}
 	if (got > max) {
 		free(buf);
-		http_drain(r->fcgi->in);
-		return 413;
+		return BODY_TOO_LARGE;
 	}
 	if (declared >= 0 && got < (size_t)declared) {
 		free(buf);
-		return 400;
+		return BODY_SHORT;
 	}
 	*body = buf;
 	*len = got;
-	return 0;
+	return BODY_OK;
+}
+
+/* The method as logged: a token of capitals, anything else as "?". */
+static const char *
+http_log_method(const char *m)
+{
+	size_t n;
+
+	if (m == NULL)
+		return "-";
+	n = strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	return n > 0 && n <= 16 && m[n] == '\0' ? m : "?";
 }
 
 static void
@@ -171,7 +197,7 @@ http_log(struct http_req *r)
 	log_info("rid=%s route=%s/%s method=%s status=%d body=%s->%s "
 	    "tid=%s outcome=%s ms=%.2f", r->rid, route_kind_name(r->route.kind),
 	    r->route.kind != ROUTE_NONE ? r->route.name : "-",
-	    r->method != NULL ? r->method : "-", r->status, req_body, rsp_body,
+	    http_log_method(r->method), r->status, req_body, rsp_body,
 	    r->cmp.tid_hex[0] != '\0' ? r->cmp.tid_hex : "-",
 	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));
 }
@@ -182,7 +208,6 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	struct http_req r;
 	unsigned char *body = NULL;
 	size_t len = 0;
-	int st;
 
 	memset(&r, 0, sizeof(r));
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
@@ -196,33 +221,49 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 		r.uri = FCGX_GetParam("SCRIPT_NAME", r.fcgi->envp);
 
 	if (route_parse(r.uri, &r.route) != 0) {
-		http_send_text(&r, 404, "no such route", NULL);
+		http_send_text(&r, 404, "HTTP_NO_ROUTE", "no such route", NULL);
 		goto out;
 	}
 	if (r.method == NULL || strcmp(r.method, "POST") != 0) {
-		http_send_text(&r, 405, "CMP requests are POSTed",
-		    "Allow: POST\r\n");
+		http_send_text(&r, 405, "HTTP_METHOD", "CMP requests are "
+		    "POSTed", "Allow: POST\r\n");
 		goto out;
 	}
 	if (!http_ctype_ok(FCGX_GetParam("CONTENT_TYPE", r.fcgi->envp))) {
-		http_send_text(&r, 415, "Content-Type must be "
-		    "application/pkixcmp", NULL);
+		http_send_text(&r, 415, "HTTP_CONTENT_TYPE", "Content-Type "
+		    "must be application/pkixcmp", NULL);
 		goto out;
 	}
-	if ((st = http_read_body(&r, &body, &len)) != 0) {
-		http_send_text(&r, st, st == 413 ? "body too large" :
-		    st == 400 ? "body shorter than Content-Length" :
-		    "out of memory", NULL);
+	switch (http_read_body(&r, &body, &len)) {
+	case BODY_OK:
+		break;
+	case BODY_TOO_LARGE:
+		http_send_text(&r, 413, "HTTP_TOO_LARGE", "body too large",
+		    NULL);
+		goto out;
+	case BODY_BAD_LENGTH:
+		http_send_text(&r, 400, "HTTP_BAD_LENGTH", "Content-Length is "
+		    "not a number", NULL);
+		goto out;
+	case BODY_SHORT:
+		http_send_text(&r, 400, "HTTP_SHORT_BODY", "body shorter than "
+		    "Content-Length", NULL);
+		goto out;
+	case BODY_NOMEM:
+		http_send_text(&r, 500, "HTTP_NOMEM", "out of memory", NULL);
 		goto out;
 	}
 	cmp_server_handle(&r.route, body, len, &r.cmp);
 	r.outcome = cmp_error_def(r.cmp.fail)->name;
 	if (r.cmp.der == NULL)
-		http_send_text(&r, 500, "internal error", NULL);
+		http_send_text(&r, 500, "HTTP_INTERNAL", "internal error", NULL);
 	else
 		http_send(&r, r.cmp.http_status, "application/pkixcmp",
 		    r.cmp.der, r.cmp.der_len, NULL);
  out:
+	/* Whatever of the body is left is read (up to a cap) so that the
+	 * web server is not cut off while it still sends. */
+	http_drain(r.fcgi->in);
 	http_log(&r);
 	cmp_result_free(&r.cmp);
 	free(body);

@@ -5,7 +5,8 @@
  *   SIGTERM/SIGINT  stop accepting, let in-flight requests finish
  *                   (graceful_timeout), exit 0;
  *   SIGHUP          re-read the configuration; new workers start before the
- *                   old ones are told to leave, so no request is dropped.
+ *                   old ones are told to leave after their request, so no
+ *                   request is dropped.
  * A worker that dies soon after its start is respawned with a growing delay
  * so a crash loop cannot spin.
  */
@@ -36,9 +37,10 @@
 
 struct child {
 	pid_t	 pid;
-	int	 slot;		/* -1: draining after a reload */
+	int	 slot;		/* -1: retired (reload or stop) */
+	int	 termed;	/* retired and sent SIGTERM */
 	struct timespec started;
-	struct timespec kill_at;	/* draining: SIGKILL after this */
+	struct timespec kill_at;	/* retired: SIGKILL after this */
 };
 
 struct slot {
@@ -82,15 +84,19 @@ master_listen_unix(const struct conf *c)
 	if (strlen(c->listen) >= sizeof(sun.sun_path))
 		fatal("listen %s: path too long", c->listen);
 	memcpy(sun.sun_path, c->listen, strlen(c->listen));
-	/* A stale socket of an earlier run; never remove anything else. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket: %s", strerror(errno));
+	/* A stale socket of an earlier run is replaced; a live one belongs
+	 * to a running cmpd, and anything else is not ours to remove. */
 	if (lstat(c->listen, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			fatal("listen %s: exists and is not a socket",
 			    c->listen);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			fatal("listen %s: another process is listening there",
+			    c->listen);
 		unlink(c->listen);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket: %s", strerror(errno));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		fatal("bind %s: %s", c->listen, strerror(errno));
 	if (chmod(c->listen, (mode_t)c->listen_mode) == -1)
@@ -208,7 +214,7 @@ master_add_child(pid_t pid, int slot)
 }
 
 static void
-master_spawn(struct conf *c, int fd, int slot, const sigset_t *orig_mask)
+master_spawn(struct conf *c, int fd, int slot)
 {
 	pid_t pid;
 
@@ -219,7 +225,7 @@ master_spawn(struct conf *c, int fd, int slot, const sigset_t *orig_mask)
 		return;
 	}
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, orig_mask, NULL);
+		/* Signals stay blocked until worker_main() has its handlers. */
 		worker_main(c, fd, slot);
 	}
 	slots[slot].pid = pid;
@@ -293,9 +299,9 @@ master_reap(void)
 	}
 }
 
-/* Tells every worker to leave after its current request. */
+/* Retires every current worker; master_term_retired() tells them. */
 static void
-master_drain_all(int graceful_timeout)
+master_retire_all(int graceful_timeout)
 {
 	struct timespec now;
 	size_t i;
@@ -307,7 +313,20 @@ master_drain_all(int graceful_timeout)
 			children[i].kill_at = now;
 			ts_add_ms(&children[i].kill_at,
 			    (long)graceful_timeout * 1000);
+		}
+	}
+}
+
+/* Retired workers leave after their current request (SIGTERM). */
+static void
+master_term_retired(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i].slot < 0 && !children[i].termed) {
 			kill(children[i].pid, SIGTERM);
+			children[i].termed = 1;
 		}
 	}
 }
@@ -358,6 +377,18 @@ master_write_pid(const char *path)
 	return fclose(f);
 }
 
+/* Moves *old into *new (freeing new's), warning when they differ. */
+static void
+master_keep_str(char **new, char **old, const char *key)
+{
+	if ((*new == NULL) != (*old == NULL) ||
+	    (*new != NULL && strcmp(*new, *old) != 0))
+		log_warn("%s changed: takes effect on restart", key);
+	free(*new);
+	*new = *old;
+	*old = NULL;
+}
+
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
 static int
 master_reload(struct conf *c)
@@ -370,13 +401,14 @@ master_reload(struct conf *c)
 		    "%s", err);
 		return -1;
 	}
-	if (strcmp(nc.listen, c->listen) != 0)
-		log_warn("listen changed to %s: takes effect on restart; "
-		    "still listening on %s", nc.listen, c->listen);
-	/* The listening socket stays; the rest is the new file's. */
-	free(nc.listen);
-	nc.listen = c->listen;
-	c->listen = NULL;
+	/* What was done at start-up stays as it is until a restart: the
+	 * listening socket, the pid file, the user, the syslog facility. */
+	master_keep_str(&nc.listen, &c->listen, "listen");
+	master_keep_str(&nc.pid_file, &c->pid_file, "pid_file");
+	master_keep_str(&nc.user, &c->user, "user");
+	if (nc.log_facility != c->log_facility)
+		log_warn("log_facility changed: takes effect on restart");
+	nc.log_facility = c->log_facility;
 	conf_free(c);
 	*c = nc;
 	log_set_level(c->log_level);
@@ -388,7 +420,7 @@ int
 master_run(struct conf *c, int fd)
 {
 	struct timespec now, wait, next;
-	sigset_t set, orig;
+	sigset_t set;
 	siginfo_t info;
 	int i, sig, stopping = 0;
 
@@ -397,13 +429,14 @@ master_run(struct conf *c, int fd)
 	if (master_write_pid(c->pid_file) != 0)
 		return 1;
 	master_drop_privileges(c);
+	/* An inherited SIG_IGN would let the kernel reap workers unseen. */
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &orig);
-	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	master_resize_slots(c->workers);
 	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
 	    c->listen, c->workers, c->workers == 1 ? "" : "s");
@@ -416,10 +449,12 @@ master_run(struct conf *c, int fd)
 			if (slots[i].pid != 0)
 				continue;
 			if (!ts_before(&now, &slots[i].not_before))
-				master_spawn(c, fd, i, &orig);
+				master_spawn(c, fd, i);
 			else if (ts_before(&slots[i].not_before, &next))
 				next = slots[i].not_before;
 		}
+		/* After a reload the new workers exist before this. */
+		master_term_retired();
 		master_kill_late();
 		if (stopping && nchildren == 0)
 			break;
@@ -440,9 +475,7 @@ master_run(struct conf *c, int fd)
 		case SIGHUP:
 			if (stopping || master_reload(c) != 0)
 				break;
-			/* Old workers finish their request and leave; new
-			 * ones are spawned by the loop right away. */
-			master_drain_all(c->graceful_timeout);
+			master_retire_all(c->graceful_timeout);
 			master_resize_slots(c->workers);
 			break;
 		case SIGTERM:
@@ -451,16 +484,17 @@ master_run(struct conf *c, int fd)
 				log_info("stopping: waiting up to %d s for "
 				    "requests in flight", c->graceful_timeout);
 			stopping = 1;
-			master_drain_all(c->graceful_timeout);
+			master_retire_all(c->graceful_timeout);
 			break;
 		default:
 			break;
 		}
 	}
-	if (c->listen[0] == '/')
-		unlink(c->listen);
-	if (c->pid_file != NULL)
-		unlink(c->pid_file);
+	/* After a switch to "user", these may be root's to remove. */
+	if (c->listen[0] == '/' && unlink(c->listen) == -1)
+		log_warn("cannot remove %s: %s", c->listen, strerror(errno));
+	if (c->pid_file != NULL && unlink(c->pid_file) == -1)
+		log_warn("cannot remove %s: %s", c->pid_file, strerror(errno));
 	free(slots);
 	free(children);
 	log_info("stopped");

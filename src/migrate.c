@@ -200,7 +200,7 @@ migrate_run(const struct conf *c)
 	long current, v;
 	int r = -1, locked = 0, applied = 0;
 
-	if (db_connect_once(c, &mv) != 0)
+	if (db_connect_once(c, 0, &mv) != 0)
 		return -1;
 	m = mv;
 	if ((dir = opendir(c->schema_dir)) == NULL) {
@@ -210,9 +210,15 @@ migrate_run(const struct conf *c)
 	while ((de = readdir(dir)) != NULL) {
 		if (migrate_version_of(de->d_name) < 0)
 			continue;
-		if (n == MIGRATE_FILES_MAX ||
-		    (names[n] = strdup(de->d_name)) == NULL)
+		if (n == MIGRATE_FILES_MAX) {
+			log_error("schema_dir %s: more than %d migrations",
+			    c->schema_dir, MIGRATE_FILES_MAX);
 			goto out;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
 		n++;
 	}
 	if (n == 0) {
@@ -221,6 +227,14 @@ migrate_run(const struct conf *c)
 		goto out;
 	}
 	qsort(names, n, sizeof(names[0]), migrate_name_cmp);
+	for (i = 1; i < n; i++) {
+		if (migrate_version_of(names[i]) ==
+		    migrate_version_of(names[i - 1])) {
+			log_error("schema_dir %s: %s and %s have the same "
+			    "version", c->schema_dir, names[i - 1], names[i]);
+			goto out;
+		}
+	}
 	if (migrate_query_int(m, "SELECT GET_LOCK('cmpd_migrate', 60)") != 1) {
 		log_error("could not take the migration lock");
 		goto out;

@@ -2,14 +2,13 @@
  * A worker: accepts FastCGI requests one at a time and serves them until
  * told to stop or until it has served max_requests.
  *
- * Signals are blocked except while the worker waits in ppoll(), so a
- * SIGTERM never interrupts a request half-way: it is taken between
+ * SIGTERM and SIGINT are blocked except while the worker waits in ppoll(),
+ * so a signal never interrupts a request half-way: it is taken between
  * requests and the worker leaves after the one in flight.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,48 +30,63 @@ worker_on_signal(int sig)
 	worker_stop = 1;
 }
 
-static void
-worker_signals(sigset_t *wait_mask)
+int
+worker_stopping(void)
+{
+	return worker_stop != 0;
+}
+
+/*
+ * The master forks with its signals blocked; the handlers are in place
+ * before anything is unblocked, so no signal reaches libfcgi's handlers or
+ * the master's dispositions.
+ */
+void
+worker_signals(sigset_t *stop_set)
 {
 	struct sigaction sa;
-	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);	/* the master reloads */
 	sigaction(SIGPIPE, &sa, NULL);	/* a web server that hung up */
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGTERM);
+	sigaddset(stop_set, SIGINT);
+	sigprocmask(SIG_SETMASK, stop_set, NULL);
 }
 
 /*
- * Waits until fd is readable or a signal came. The listening socket is
- * non-blocking, so losing the accept race to another worker costs one
- * EAGAIN, never a blocked worker.
+ * Waits until the listening socket is readable or a stop signal came.
+ * ppoll() that finds the socket readable returns without running a
+ * pending handler (Linux restores the mask first), so pending stop
+ * signals are also taken here explicitly: under steady load the socket
+ * is always readable. The socket is non-blocking, so losing the accept
+ * race to another worker costs one EAGAIN, never a blocked worker.
  */
-static int
-worker_wait(int fd, const sigset_t *wait_mask)
+int
+worker_wait(int fd, const sigset_t *stop_set)
 {
+	static const struct timespec zero = { 0, 0 };
 	struct pollfd pfd;
-	int n;
+	sigset_t none;
 
+	sigemptyset(&none);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	n = ppoll(&pfd, 1, NULL, wait_mask);
-	if (n < 0 && errno != EINTR)
+	if (ppoll(&pfd, 1, NULL, &none) < 0 && errno != EINTR)
 		return -1;
+	if (sigtimedwait(stop_set, NULL, &zero) > 0)
+		worker_stop = 1;
 	return 0;
 }
 
@@ -80,15 +94,15 @@ void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
 	FCGX_Request rq;
-	sigset_t wait_mask;
+	sigset_t stop_set;
 	unsigned long served = 0;
-	int rc, fd, status = 0;
+	int rc, status = 0;
 
+	worker_signals(&stop_set);
 	/* Leave with the master, whatever killed it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
-		_exit(0);
-	worker_signals(&wait_mask);
+		exit(0);
 	db_configure(c);
 	cmp_server_init(c);
 	if (FCGX_InitRequest(&rq, listen_fd, 0) != 0)
@@ -96,10 +110,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	log_debug("worker %d ready", slot);
 
 	while (!worker_stop) {
-		/* A web server that keeps its FastCGI connection open sends
-		 * the next request on it; otherwise wait for a new one. */
-		fd = rq.ipcFd >= 0 ? rq.ipcFd : listen_fd;
-		if (worker_wait(fd, &wait_mask) != 0) {
+		if (worker_wait(listen_fd, &stop_set) != 0) {
 			log_error("poll: %s", strerror(errno));
 			status = 1;
 			break;
@@ -109,16 +120,21 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		rc = FCGX_Accept_r(&rq);
 		if (rc < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
-			    rc == -EINTR)
+			    rc == -EINTR || rc == -ECONNABORTED)
 				continue;
 			log_error("FCGX_Accept_r: %s", strerror(-rc));
 			status = 1;
 			break;
 		}
 		http_serve(&rq, c, ++served);
+		/* One request per FastCGI connection: a connection the web
+		 * server keeps open (FCGI_KEEP_CONN) would pin this worker
+		 * while other clients wait for it. */
+		rq.keepConnection = 0;
 		FCGX_Finish_r(&rq);
 		ERR_clear_error();
-		if (c->max_requests > 0 && served >= (unsigned long)c->max_requests) {
+		if (c->max_requests > 0 &&
+		    served >= (unsigned long)c->max_requests) {
 			log_info("worker %d recycled after %lu requests", slot,
 			    served);
 			break;

@@ -21,6 +21,11 @@ like "$out" "workers: expected an integer from 1 to 256" "workers out of range"
 t_write_conf "server_name = no-equals-sign"
 out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
 like "$out" "server_name: not a distinguished name" "bad server_name"
+for key in pid_file db_password_file db_socket schema_dir; do
+	t_write_conf "$key = relative/path"
+	out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+	like "$out" "$key: must be an absolute path" "relative $key refused"
+done
 out=$("$CMPD" -n -c "$T/nonexistent.conf" 2>&1)
 like "$out" "cannot read" "missing file"
 nok "no arguments after the options" "$CMPD" -n -c "$T/cmpd.conf" extra
@@ -64,6 +69,12 @@ printf 'CREATE TABLE t_bad (id INT PRIMARY KEY);\nTHIS IS NOT SQL;\n' > "$T/sche
 nok "broken migration fails" t_migrate
 like "$(cat "$T/migrate.log")" "0003-bad.sql: statement 2 failed" "failure names file and statement"
 is "$(t_sql "SELECT MAX(version) FROM schema_version")" 2 "0003 not recorded"
+rm "$T/schema/0003-bad.sql"
+printf 'DO 1;\n' > "$T/schema/0003-a.sql"
+printf 'DO 2;\n' > "$T/schema/0003-b.sql"
+nok "two files with one version fail" t_migrate
+like "$(cat "$T/migrate.log")" "0003-a.sql and 0003-b.sql have the same version" \
+	"and name both"
 
 # wrong database password
 echo wrong > "$T/bad.pw"

@@ -67,6 +67,21 @@ curl -sS --noproxy '*' -v -H 'Content-Type: application/pkixcmp' \
 like "$(cat "$T/ka.log")" "Re-using existing connection" "keep-alive honoured"
 is "$(grep -c '< HTTP/1.1 200' "$T/ka.log")" 2 "both answered 200"
 
+# plain HTTP outcomes have stable names in the request log
+for name in HTTP_NO_ROUTE HTTP_METHOD HTTP_CONTENT_TYPE HTTP_TOO_LARGE HTTP_SHORT_BODY CMPF_BAD_DER; do
+	like "$(cat "$T/cmpd.log")" "outcome=$name ms=" "log names outcome $name"
+done
+st=$(env -i PATH="$PATH" REQUEST_METHOD=POST REQUEST_URI=$CMP/demo \
+	CONTENT_TYPE=application/pkixcmp CONTENT_LENGTH=12x \
+	cgi-fcgi -bind -connect "$T/cmpd.sock" < "$IR" | tr -d '\r' | sed -n 's/^Status: //p')
+like "$st" "^400" "Content-Length not a number 400"
+like "$(cat "$T/cmpd.log")" "outcome=HTTP_BAD_LENGTH" "logged as HTTP_BAD_LENGTH"
+st=$(env -i PATH="$PATH" REQUEST_METHOD='GET x=1 status=200' REQUEST_URI=$CMP/demo \
+	cgi-fcgi -bind -connect "$T/cmpd.sock" < /dev/null | tr -d '\r' | sed -n 's/^Status: //p')
+like "$st" "^405" "odd method 405"
+like "$(grep 'status=405' "$T/cmpd.log" | tail -n 1)" "method=\\? status=405" \
+	"a method that is not a token is logged as ?"
+
 # the worker survived all of this
 is "$(t_fcgi "$IR" $CMP/demo)" 200 "still serving"
 ok "cmpd alive" kill -0 "$CMPD_PID"

@@ -98,6 +98,12 @@ t_sql "UPDATE cmp_profile SET enabled = 0 WHERE name = 'demo'"
 expect ir-pbm.der $CMP/demo ip systemFailure "PN=demo | CMP Profile is not enabled"
 t_sql "UPDATE cmp_profile SET enabled = 1 WHERE name = 'demo'"
 
+# names are utf8mb4 in the database: 255 characters can be 1020 bytes
+long=$(printf 'ü%.0s' $(seq 1 255))
+t_sql "UPDATE ra_profile SET name = '$long' WHERE name = 'ra-on'"
+expect ir-pbm.der $CMP/demo ip badRequest "PN=demo | ir is not implemented yet"
+t_sql "UPDATE ra_profile SET name = 'ra-on' WHERE name = '$long'"
+
 # every answer was logged with its outcome
 like "$(cat "$T/cmpd.log")" "route=cmpProfile/nosuch method=POST status=200 body=ir->ip tid=[0-9a-f]{32} outcome=CMPF_CMP_PROFILE_NOT_FOUND" \
 	"request log line"

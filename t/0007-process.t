@@ -37,10 +37,12 @@ load() {
 			echo "url = \"$HTTP_BASE$CMP\""
 			echo 'output = "/dev/null"'
 		done
-	} > "$T/load.cfg"
-	curl -s --noproxy '*' -K "$T/load.cfg" > "$2"
+	} > "$2.cfg"
+	curl -s --noproxy '*' -K "$2.cfg" > "$2"
 }
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
+# requests cmpd has logged so far (curl buffers its own output)
+served() { grep -c ' rid=' "$T/cmpd.log"; }
 
 # ---------------------------------------------------------------- kill -9
 wait_workers 2 || bail "two workers did not start"
@@ -50,7 +52,6 @@ set -- $(t_cmpd_workers)
 victim=$1 survivor=$2
 rss_before=$(rss "$survivor")
 
-served() { grep -c ' rid=' "$T/cmpd.log"; }
 base=$(served)
 load 1000 "$T/codes" &
 load_pid=$!
@@ -122,29 +123,55 @@ ok "pid file removed at exit" [ ! -e "$T/cmpd.pid" ]
 t_stop_bg lock
 
 # --------------------------------------------------------------- SIGHUP
+# Six clients on one worker keep the listening socket readable all the
+# time: the old worker must still notice SIGTERM and leave by itself, not
+# be killed after graceful_timeout.
+t_write_conf "message_time_skew = 0" "log_level = info" "graceful_timeout = 5" \
+	"workers = 1"
 t_start_cmpd || bail "cmpd did not restart"
-wait_workers 2 || bail "workers did not start"
+wait_workers 1 || bail "worker did not start"
 old=$(t_cmpd_workers | tr '\n' ' ')
 t_fcgi "$IR" $CMP > /dev/null
 is "$(dump "$T/resp.der" sender)" "CN=cmpd" "sender before reload"
-load 400 "$T/hup" &
-load_pid=$!
-t_wait 30 sh -c "[ \$(wc -l < '$T/hup' 2>/dev/null || echo 0) -ge 100 ]"
-t_write_conf "message_time_skew = 0" "log_level = info" \
+base=$(served)
+lpids=""
+for i in 1 2 3 4 5 6; do
+	load 600 "$T/hup$i" &
+	lpids="$lpids $!"
+done
+deadline=$((SECONDS + 30))
+while [ "$(($(served) - base))" -lt 500 ] && [ "$SECONDS" -lt "$deadline" ]; do
+	sleep 0.002
+done
+t_write_conf "message_time_skew = 0" "log_level = info" "graceful_timeout = 5" \
 	"server_name = CN=cmpd reloaded,O=Test" "workers = 3"
 kill -HUP "$CMPD_PID"
-wait "$load_pid"
-is "$(grep -cx 200 "$T/hup")" 400 "400 requests across the reload, none dropped"
+at=$(($(served) - base))
+wait $lpids
+diag "SIGHUP after $at of 3600 requests"
+ok "the reload came mid-way" [ "$at" -lt 3000 ]
+is "$(cat "$T"/hup[1-6] | grep -cx 200)" 3600 \
+	"3600 requests from 6 clients across the reload, none dropped"
 ok "three workers after reload" wait_workers 3
 new=$(t_cmpd_workers | tr '\n' ' ')
 for pid in $old; do
 	ok "old worker $pid left" _t_gone "$pid"
 done
+nok "no old worker had to be killed" grep -q "did not finish in time" "$T/cmpd.log"
 t_fcgi "$IR" $CMP > /dev/null
 is "$(dump "$T/resp.der" sender)" "CN=cmpd reloaded,O=Test" "new server_name in force"
 like "$(cat "$T/cmpd.log")" "configuration reloaded" "reload logged"
 
+# a stray SIGUSR1 (libfcgi's shutdown signal) changes nothing
+set -- $new
+kill -USR1 "$1"
+sleep 0.2
+ok "worker survives SIGUSR1" kill -0 "$1"
+load 30 "$T/usr1"
+is "$(grep -cx 200 "$T/usr1")" 30 "and all workers keep serving"
+
 t_write_conf "message_time_skew = 0" "workerz = 1"
+new=$(t_cmpd_workers | tr '\n' ' ')
 kill -HUP "$CMPD_PID"
 t_wait 5 grep -q "reload refused" "$T/cmpd.log"
 like "$(cat "$T/cmpd.log")" 'reload refused, keeping the running configuration: .*unknown key "workerz"' \
@@ -178,8 +205,35 @@ ok "worker back after the back-off" wait_workers 1
 is "$(t_fcgi "$IR" $CMP)" 200 "and serving"
 t_stop_cmpd
 
+# ------------------------------------------------------ one socket, one cmpd
+t_start_cmpd || bail "cmpd did not start"
+out=$(timeout 10 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1); rc=$?
+isnt "$rc" 0 "a second cmpd on a live socket refuses to start"
+like "$out" "another process is listening there" "and says why"
+is "$(t_fcgi "$IR" $CMP)" 200 "the first one still serves"
+t_stop_cmpd
+
+# ---------------------------------------- a parent that ignores SIGCHLD
+# Ignored signals survive exec; the master must still see its workers die.
+bash -c 'trap "" CHLD; exec "$0" -f -c "$1"' "$top_builddir/cmpd" "$T/cmpd.conf" \
+	>> "$T/cmpd.log" 2>&1 &
+CMPD_PID=$!
+t_wait 10 test -S "$T/cmpd.sock"
+wait_workers 1 || diag "no worker"
+victim=$(t_cmpd_workers)
+kill -KILL "$victim"
+t_wait 5 sh -c "grep -q '(pid $victim) killed by signal 9' '$T/cmpd.log'"
+like "$(cat "$T/cmpd.log")" "\\(pid $victim\\) killed by signal 9" \
+	"with SIGCHLD ignored by its parent, the master sees a worker die"
+ok "and respawns it" wait_workers 1
+t_stop_cmpd
+is "$CMPD_EXIT" 0 "and still stops cleanly"
+
 # ------------------------------------------------ TCP and inherited sockets
+lpid=$LIGHTTPD_PID
 t_stop_lighttpd
+ok "lighttpd itself stopped (not just a shell around it)" _t_gone "$lpid"
+nok "no lighttpd of this test left" pgrep -f "$T/lighttpd.conf"
 port=$(( (RANDOM % 20000) + 30000 ))
 while ! _t_port_free "$port"; do port=$((port + 1)); done
 t_write_conf "message_time_skew = 0" "listen = 127.0.0.1:$port"
@@ -206,12 +260,15 @@ is "$CMPD_EXIT" 0 "inherited-socket cmpd stops cleanly"
 # ------------------------------------------------ daemon mode, user switch
 # Without -f cmpd detaches and logs to syslog; the pid file finds it.
 # As root with "user = nobody" the workers run as nobody after the bind.
+# It is started with a relative -c path: SIGHUP must still find the file
+# after the daemon's chdir("/").
 chmod 711 "$T"
 chmod 644 "$T/db.pw"
 t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666"
 chmod 644 "$T/cmpd.conf"
 rm -f "$T/cmpd.pid"
-ok "cmpd without -f returns after detaching" timeout 10 "$top_builddir/cmpd" -c "$T/cmpd.conf"
+ok "cmpd without -f returns after detaching" \
+	sh -c "cd '$T' && timeout 10 '$top_builddir/cmpd' -c cmpd.conf"
 t_wait 10 test -s "$T/cmpd.pid"
 daemon_pid=$(cat "$T/cmpd.pid" 2>/dev/null)
 ok "pid file written" [ -n "$daemon_pid" ]
@@ -227,7 +284,30 @@ for pid in $workers; do
 	is "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$nobody_uid" \
 		"worker $pid runs as nobody"
 done
+t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666" \
+	"server_name = CN=daemon reloaded"
+chmod 644 "$T/cmpd.conf"
+kill -HUP "$daemon_pid"
+deadline=$((SECONDS + 10))
+until [ "$(t_fcgi "$IR" $CMP)" = 200 ] &&
+	[ "$(dump "$T/resp.der" sender)" = "CN=daemon reloaded" ] ||
+	[ "$SECONDS" -ge "$deadline" ]; do
+	sleep 0.2
+done
+is "$(dump "$T/resp.der" sender)" "CN=daemon reloaded" \
+	"SIGHUP re-reads a relative -c path after chdir(\"/\")"
 kill -TERM "$daemon_pid"
 ok "daemon stops on SIGTERM" t_wait 15 _t_gone "$daemon_pid"
 CMPD_PID=""
+
+# spawn-fcgi hands over the socket on fd 0 and cmpd daemonizes: fd 0 must
+# stay the socket
+t_write_conf "message_time_skew = 0" "listen = inherit" "listen_mode = 0666"
+rm -f "$T/cmpd.sock" "$T/cmpd.pid"
+ok "spawn-fcgi + daemon cmpd" spawn-fcgi -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -c "$T/cmpd.conf"
+t_wait 10 test -s "$T/cmpd.pid"
+daemon_pid=$(cat "$T/cmpd.pid" 2>/dev/null)
+is "$(t_fcgi "$IR" $CMP)" 200 "inherited socket survives daemonizing"
+[ -n "$daemon_pid" ] && kill -TERM "$daemon_pid"
+ok "and stops on SIGTERM" t_wait 15 _t_gone "$daemon_pid"
 done_testing

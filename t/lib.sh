@@ -595,8 +595,9 @@ _t_port_open() {
 
 # _t_start_web NAME PIDVAR: starts web server NAME on a free port of
 # 127.0.0.1 with the helpers _t_NAME_conf PORT (writes its configuration),
-# _t_NAME_run (runs it in the foreground) and _t_NAME_check (validates the
-# configuration). Retries other ports after a lost race; sets PIDVAR,
+# _t_NAME_run (execs it in the foreground: the background subshell becomes
+# the server, so PIDVAR is the server's pid) and _t_NAME_check (validates
+# the configuration). Retries other ports after a lost race; sets PIDVAR,
 # HTTP_PORT and HTTP_BASE.
 _t_start_web() {
 	local name=$1 pidvar=$2 try port pid deadline
@@ -653,7 +654,7 @@ _t_lighttpd_conf() {
 		done
 	} > "$T/lighttpd.conf"
 }
-_t_lighttpd_run() { lighttpd -D -f "$T/lighttpd.conf"; }
+_t_lighttpd_run() { exec lighttpd -D -f "$T/lighttpd.conf"; }
 _t_lighttpd_check() { lighttpd -tt -f "$T/lighttpd.conf"; }
 
 t_start_lighttpd() {
@@ -704,7 +705,7 @@ _t_apache_conf() {
 	Include "$top_srcdir/contrib/apache/cmpd.conf"
 	EOF
 }
-_t_apache_run() { apache2 -D FOREGROUND -f "$T/apache.conf"; }
+_t_apache_run() { exec apache2 -D FOREGROUND -f "$T/apache.conf"; }
 _t_apache_check() { apache2 -t -f "$T/apache.conf"; }
 
 t_start_apache() {
