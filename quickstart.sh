@@ -69,6 +69,7 @@ qs_stop() {
 stop_all() {
 	qs_stop lighttpd lighttpd
 	qs_stop cmpd "${CMPD_BIN##*/}"
+	qs_stop localca cmp-localca
 	if qs_alive mariadb mariadbd; then
 		# a clean shutdown first; qs_stop then only waits for the exit
 		echo "stopping mariadb (pid $(cat "$run/mariadb.qs.pid"))"
@@ -179,7 +180,9 @@ db_user = cmpd
 db_password_file = $run/db.pw
 db_name = cmpd
 schema_dir = $top/schema
+secret_key_file = $run/secret.key
 EOF
+[ -s "$run/secret.key" ] || (umask 077 && openssl rand -hex 32 > "$run/secret.key")
 
 say "migrating the schema"
 "$CMPD_BIN" -c "$run/cmpd.conf" --migrate
@@ -189,9 +192,8 @@ say "migrating the schema"
 qs_seed_demo() {
 	say "seeding demo connector, authority, RA profile demo-ra, CMP profile demo"
 	# Fixed UUIDs and ON DUPLICATE KEY UPDATE: a rerun leaves one of each.
-	# The connector points at cmp-localca, which arrives with the
-	# enrollment issue; the shared secret ($SECRET) is stored and checked
-	# from that issue on too (encrypted at rest).
+	# The connector is cmp-localca behind the same lighttpd; the shared
+	# secret is stored encrypted with run/secret.key (--set-shared-secret).
 	qs_sql cmpd -e "
 INSERT INTO connector (uuid, name, url, auth_type) VALUES
   ('6f1c2a4e-0000-4000-8000-00000000c0de', 'localca', 'http://127.0.0.1:$PORT/localca', 'none')
@@ -205,13 +207,61 @@ INSERT INTO ra_profile (uuid, name, description, enabled, authority_uuid) VALUES
    '6f1c2a4e-0000-4000-8000-0000000000ca')
   ON DUPLICATE KEY UPDATE enabled = 1;
 INSERT INTO cmp_profile (uuid, name, description, enabled, variant, request_protection,
-    response_protection, default_ra_profile_uuid) VALUES
+    response_protection, default_ra_profile_uuid, shared_secret_reference) VALUES
   ('6f1c2a4e-0000-4000-8000-0000000000cb', 'demo', 'quick start CMP Profile', 1, 'v2',
-   'sharedSecret', 'sharedSecret', '6f1c2a4e-0000-4000-8000-0000000000aa')
-  ON DUPLICATE KEY UPDATE enabled = 1, default_ra_profile_uuid = VALUES(default_ra_profile_uuid);
+   'sharedSecret', 'sharedSecret', '6f1c2a4e-0000-4000-8000-0000000000aa', 'demo')
+  ON DUPLICATE KEY UPDATE enabled = 1, default_ra_profile_uuid = VALUES(default_ra_profile_uuid),
+    shared_secret_reference = 'demo';
 UPDATE ra_profile SET cmp_profile_uuid = '6f1c2a4e-0000-4000-8000-0000000000cb'
   WHERE name = 'demo-ra';"
+	printf '%s\n' "$SECRET" | "$CMPD_BIN" -c "$run/cmpd.conf" --set-shared-secret demo
 }
+
+# qs_pki: the demo CA of cmp-localca in run/pki: a root (EC P-256) and an
+# issuing CA (EC P-256) under it; run/pki/ca.crt holds both, the anchor
+# that issued certificates verify against.
+qs_pki() {
+	local d=$run/pki
+	[ -s "$d/localca/ca.key" ] && return 0
+	say "creating the demo PKI in run/pki"
+	mkdir -p "$d/localca"
+	(umask 077
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/root.key" -out "$d/root.crt" -days 3650 \
+		-subj "/O=cmpd demo/CN=Demo Root CA" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/localca/ca.key" -out "$d/localca/ca.csr" \
+		-subj "/O=cmpd demo/CN=Demo Issuing CA" 2> /dev/null)
+	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' \
+		> "$d/localca/ca.ext"
+	openssl x509 -req -in "$d/localca/ca.csr" -CA "$d/root.crt" \
+		-CAkey "$d/root.key" -CAcreateserial -days 1825 \
+		-extfile "$d/localca/ca.ext" -out "$d/localca/ca.crt" 2> /dev/null ||
+		die "could not create the demo CA"
+	cp "$d/root.crt" "$d/localca/chain.pem"
+	cat "$d/localca/ca.crt" "$d/root.crt" > "$d/ca.crt"
+}
+qs_pki
+cat > "$run/localca.conf" <<EOF
+# written by quickstart.sh; rewritten on every run
+listen = $run/localca.sock
+ca_dir = $run/pki/localca
+validity_days = 365
+db_socket = $DB_SOCK
+db_user = cmpd
+db_password_file = $run/db.pw
+db_name = cmpd
+log_level = info
+pid_file = $run/localca.pid
+EOF
+say "starting cmp-localca, the demo CA (log run/localca.log)"
+rm -f "$run/localca.sock"
+nohup "$top/build/cmp-localca" -f -c "$run/localca.conf" >> "$run/localca.log" 2>&1 < /dev/null &
+echo $! > "$run/localca.qs.pid"
+wait_for 10 test -S "$run/localca.sock" ||
+	{ tail -n 20 "$run/localca.log"; die "cmp-localca did not start"; }
 qs_seed_demo
 
 say "starting cmpd (log run/cmpd.log)"
@@ -238,6 +288,8 @@ server.modules = ( "mod_accesslog" )
 accesslog.filename = "$run/lighttpd-access.log"
 var.cmpd_socket = "$run/cmpd.sock"
 include "$top/contrib/lighttpd/cmpd.conf"
+# the demo CA's connector API, for cmpd only
+fastcgi.server += ( "/localca/" => (( "socket" => "$run/localca.sock", "check-local" => "disable" )) )
 EOF
 say "starting lighttpd on 127.0.0.1:$PORT"
 nohup lighttpd -D -f "$run/lighttpd.conf" >> "$run/lighttpd-error.log" 2>&1 < /dev/null &
@@ -247,29 +299,41 @@ wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
 
 # ------------------------------------------------------------------ demo
 [ -s "$run/demo.key" ] ||
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$run/demo.key"
-say "openssl cmp -cmd ir to http://127.0.0.1:$PORT/api/v1/protocols/cmp/demo"
-set +e
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$run/demo.key" 2> /dev/null
+say "enrolling: openssl cmp -cmd ir to http://127.0.0.1:$PORT/api/v1/protocols/cmp/demo"
 timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$PORT" \
 	-path /api/v1/protocols/cmp/demo -ref demo -secret "pass:$SECRET" \
 	-recipient /CN=cmpd -newkey "$run/demo.key" -subject /CN=demo-device \
-	-certout "$run/demo.crt" -unprotected_errors
-rc=$?
-set -e
-if [ "$rc" = 0 ]; then
-	say "enrolled: run/demo.crt"
-	openssl x509 -in "$run/demo.crt" -noout -subject -issuer -dates
-else
-	say "openssl cmp exited $rc: cmpd answered with the CMP error above."
-	say "That is this version's expected answer: profile resolution works,"
-	say "enrollment through cmp-localca arrives with the next release."
-fi
+	-certout "$run/demo.crt" -unprotected_errors ||
+	die "enrollment failed (run/cmpd.log, run/localca.log)"
+openssl verify -CAfile "$run/pki/ca.crt" "$run/demo.crt" > /dev/null ||
+	die "the demo certificate does not verify against run/pki/ca.crt"
+say "enrolled run/demo.crt, verified against run/pki/ca.crt:"
+openssl x509 -in "$run/demo.crt" -noout -subject -issuer -serial -enddate
 
 cat <<EOF
 
 cmpd is running:
   CMP endpoint  http://127.0.0.1:$PORT/api/v1/protocols/cmp/demo
-  logs          run/cmpd.log  run/lighttpd-error.log  run/mariadb.log
+                (also /api/v1/protocols/cmp/raProfile/demo-ra and
+                 /.well-known/cmp/p/demo)
+  demo CA       run/pki/ca.crt (issuing CA + root), cmp-localca
+  logs          run/cmpd.log  run/localca.log  run/lighttpd-error.log  run/mariadb.log
   database      mariadb --no-defaults -S run/mysql.sock -u $dbuser cmpd
+
+Try next:
+  # another certificate, one round trip (implicitConfirm)
+  openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
+    -ref demo -secret pass:$SECRET -recipient /CN=cmpd -implicit_confirm \\
+    -newkey run/demo.key -subject /CN=device-2 -certout run/device-2.crt
+  # cr through the RA Profile route, with the CA certificates saved
+  openssl cmp -cmd cr -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/raProfile/demo-ra \\
+    -ref demo -secret pass:$SECRET -recipient /CN=cmpd \\
+    -newkey run/demo.key -subject /CN=device-3 -certout run/device-3.crt
+  openssl verify -CAfile run/pki/ca.crt run/device-3.crt
+  # a wrong secret is refused (badMessageCheck)
+  openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
+    -ref demo -secret pass:wrong -recipient /CN=cmpd -unprotected_errors \\
+    -newkey run/demo.key -subject /CN=x -certout run/x.crt
 Stop it with:   ./quickstart.sh stop     (./quickstart.sh clean also deletes run/)
 EOF

@@ -355,6 +355,18 @@ struct cmpd_protectedpart_st {
 	CMPD_BODY		*body;
 };
 
+/*
+ * PBMParameter (RFC 4211 4.4), read to check its fields against cmpd's
+ * limits: libcrypto's OSSL_CRMF_PBMPARAMETER has no getters in 3.0.
+ */
+typedef struct cmpd_pbmparameter_st {
+	ASN1_OCTET_STRING	*salt;
+	X509_ALGOR		*owf;
+	ASN1_INTEGER		*iterationCount;
+	X509_ALGOR		*mac;
+} CMPD_PBMPARAMETER;
+DECLARE_ASN1_FUNCTIONS(CMPD_PBMPARAMETER)
+
 DECLARE_ASN1_FUNCTIONS(CMPD_MSG)
 DECLARE_ASN1_DUP_FUNCTION(CMPD_MSG)
 DECLARE_ASN1_FUNCTIONS(CMPD_PROTECTEDPART)

@@ -44,73 +44,85 @@ cmp_result_free(struct cmp_result *res)
 	res->der_len = 0;
 }
 
-/* What the body asks for, once header and protection passed (step 4). */
-static enum cmp_fail
-cmp_server_body(const CMPD_MSG *req)
+/* Bodies answered by a handler of a later issue. */
+static int
+cmp_server_roadmap(int type)
 {
-	switch (cmp_msg_body_type(req)) {
-	case CMPD_BODY_IR:
-	case CMPD_BODY_CR:
+	switch (type) {
 	case CMPD_BODY_KUR:
 	case CMPD_BODY_RR:
-	case CMPD_BODY_CERTCONF:
 	case CMPD_BODY_P10CR:
 	case CMPD_BODY_GENM:
 	case CMPD_BODY_POLLREQ:
 	case CMPD_BODY_NESTED:
 	case CMPD_BODY_ERROR:
-		/* The seed's bodies and the roadmap's: later issues. */
-		return CMPF_BODY_NOT_IMPLEMENTED;
+		return 1;
 	default:
-		/* Responses, announcements, key recovery, POP challenges. */
-		return CMPF_BODY_UNSUPPORTED;
+		return 0;
 	}
 }
 
-/* Fills the failure text's arguments for failure f. */
-static void
-cmp_server_text(enum cmp_fail f, const struct route *rt, const CMPD_MSG *req,
-    const struct profile *prof, const char *arg, char *text, size_t n)
+/*
+ * Step 4: the body's handler. Returns the answer, or NULL with *f (and
+ * the failure's argument in arg) for an error or rejection answer.
+ */
+static CMPD_MSG *
+cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
+    struct profile *prof, enum cmp_fail *f, char *arg, size_t arglen)
 {
-	const char *body = cmp_asn1_body_name(cmp_msg_body_type(req));
-	const char *a1 = arg, *a2 = NULL;
+	int type = cmp_msg_body_type(req);
+	CMPD_MSG *rsp = NULL;
 
-	switch (f) {
-	case CMPF_CMP_PROFILE_NOT_FOUND:
-	case CMPF_CMP_PROFILE_DISABLED:
-	case CMPF_CMP_PROFILE_NO_RA:
-	case CMPF_RA_PROFILE_NOT_FOUND:
-	case CMPF_RA_PROFILE_DISABLED:
-	case CMPF_RA_PROFILE_NO_CMP:
-	case CMPF_SIGNING_CERT_MISSING:
-	case CMPF_SIGNING_CHAIN_MISSING:
-	case CMPF_UNPROTECTED:
-		a1 = rt->name;
+	switch (type) {
+	case CMPD_BODY_IR:
+	case CMPD_BODY_CR:
+		rsp = cmp_enroll(req, der, len, prof, srv_name, srv_conf, f,
+		    arg, arglen);
 		break;
-	case CMPF_PROTECTION_MISMATCH:
-		a1 = rt->name;
-		a2 = profile_prot_name(prof->req_prot);
-		break;
-	case CMPF_BODY_NOT_IMPLEMENTED:
-		a1 = rt->name;
-		a2 = body;
-		break;
-	case CMPF_BODY_UNSUPPORTED:
-		a1 = body;
+	case CMPD_BODY_CERTCONF:
+		rsp = cmp_confirm(req, prof, srv_name, f);
 		break;
 	default:
+		/* Responses, announcements, key recovery, POP challenges
+		 * are never requests; the rest arrives with later issues. */
+		*f = cmp_server_roadmap(type) ? CMPF_BODY_NOT_IMPLEMENTED :
+		    CMPF_BODY_UNSUPPORTED;
+		snprintf(arg, arglen, "%s", cmp_asn1_body_name(type));
 		break;
 	}
-	cmp_error_format(f, text, n, a1, a2);
+	if (rsp == NULL && *f == CMPF_OK)
+		*f = CMPF_INTERNAL;
+	return rsp;
 }
 
+/*
+ * The failure's text: texts of the form "PN=%s | ..." get the profile
+ * name from the URL and then arg, the others arg alone.
+ */
+static void
+cmp_server_text(enum cmp_fail f, const struct route *rt, const char *arg,
+    char *text, size_t n)
+{
+	const char *t = cmp_error_def(f)->text;
+
+	if (strncmp(t, "PN=%s", 5) == 0)
+		cmp_error_format(f, text, n, rt->name, arg);
+	else
+		cmp_error_format(f, text, n, arg, NULL);
+}
+
+/*
+ * Steps 1 to 3. *verified is set when the request's MAC was verified:
+ * then the answer, errors included, is protected with the same secret.
+ */
 static enum cmp_fail
 cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
-    struct profile *prof, char *arg, size_t arglen)
+    struct profile *prof, char *arg, size_t arglen, int *verified)
 {
 	enum prot_method m;
 	enum cmp_fail f;
 
+	*verified = 0;
 	if (req->extraCerts != NULL &&
 	    sk_X509_num(req->extraCerts) > CMPD_EXTRACERTS_MAX) {
 		snprintf(arg, arglen, "%d", CMPD_EXTRACERTS_MAX);
@@ -123,18 +135,31 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 	if ((f = cmp_header_check(req, time(NULL), srv_conf->message_time_skew,
 	    arg, arglen)) != CMPF_OK)
 		return f;
-	/* 3. protection: present, and of the profile's kind. Verifying the
-	 * MAC or signature itself arrives with enrollment (issue 3). */
+	/* 3. protection: present, of the profile's kind, and valid */
 	if (req->protection == NULL)
 		return CMPF_UNPROTECTED;
 	if (cmp_msg_prot_method(req->header, &m) != 0) {
-		OBJ_obj2txt(arg, (int)arglen, req->header->protectionAlg->algorithm, 1);
+		OBJ_obj2txt(arg, (int)arglen,
+		    req->header->protectionAlg->algorithm, 1);
 		return CMPF_PROTECTION_ALG_UNKNOWN;
 	}
-	if (m != prof->req_prot)
+	if (m != prof->req_prot) {
+		snprintf(arg, arglen, "%s", profile_prot_name(prof->req_prot));
 		return CMPF_PROTECTION_MISMATCH;
-	/* 4. body */
-	return cmp_server_body(req);
+	}
+	if (m == PROT_SIGNATURE) {
+		/* Signature protection arrives with issue 4. */
+		snprintf(arg, arglen, "%s", "signature protection");
+		return CMPF_BODY_NOT_IMPLEMENTED;
+	}
+	if (!prof->has_secret)
+		return CMPF_NO_SECRET;
+	if ((f = cmp_protect_pbm_verify(req, prof->secret, prof->secret_len,
+	    prof->secret_ref[0] != '\0' ? prof->secret_ref : NULL,
+	    srv_conf->pbm_iterations_max, arg, arglen)) != CMPF_OK)
+		return f;
+	*verified = 1;
+	return CMPF_OK;
 }
 
 void
@@ -145,15 +170,21 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 	CMPD_HEADER *hdr_only = NULL;
 	const CMPD_HEADER *hdr;
 	const struct cmp_fail_def *d;
-	struct profile prof;
-	char arg[128], text[CMP_TEXT_MAX];
+	struct profile *prof;
+	char arg[CMP_TEXT_MAX], text[CMP_TEXT_MAX];
 	enum cmp_fail f;
+	int verified = 0;
 
 	memset(res, 0, sizeof(*res));
-	memset(&prof, 0, sizeof(prof));
 	res->req_type = res->rsp_type = -1;
 	snprintf(res->profile, sizeof(res->profile), "%s", rt->name);
 	arg[0] = '\0';
+	/* Large (attribute and credential buffers): not on the stack. */
+	if ((prof = calloc(1, sizeof(*prof))) == NULL) {
+		res->http_status = 500;
+		res->fail = CMPF_INTERNAL;
+		return;
+	}
 
 	if (cmp_msg_decode(der, len, &req, &hdr_only) != 0) {
 		f = CMPF_BAD_DER;
@@ -161,7 +192,11 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 	} else {
 		hdr = req->header;
 		res->req_type = cmp_msg_body_type(req);
-		f = cmp_server_validate(rt, req, &prof, arg, sizeof(arg));
+		f = cmp_server_validate(rt, req, prof, arg, sizeof(arg),
+		    &verified);
+		if (f == CMPF_OK)
+			rsp = cmp_server_body(req, der, len, prof, &f, arg,
+			    sizeof(arg));
 	}
 	if (hdr != NULL && hdr->transactionID != NULL)
 		util_hex(ASN1_STRING_get0_data(hdr->transactionID),
@@ -169,24 +204,37 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		    res->tid_hex, sizeof(res->tid_hex));
 	res->fail = f;
 	d = cmp_error_def(f);
-	res->http_status = d->http;
-	cmp_server_text(f, rt, req, &prof, arg, text, sizeof(text));
-
-	/* A certificate request is refused in its own response type, any
-	 * other message with an error body (the reference does the same). */
-	res->rsp_type = cmp_msg_rep_type(res->req_type);
-	if (res->rsp_type >= 0)
-		rsp = cmp_msg_rejection_new(hdr, srv_name, res->rsp_type,
-		    cmp_msg_first_cert_req_id(req), d, text);
-	else {
-		res->rsp_type = CMPD_BODY_ERROR;
-		rsp = cmp_msg_error_new(hdr, srv_name, d, text);
+	res->http_status = rsp != NULL ? 200 : d->http;
+	if (rsp == NULL) {
+		cmp_server_text(f, rt, arg, text, sizeof(text));
+		/* A certificate request is refused in its own response type,
+		 * any other message with an error body (as the reference). */
+		res->rsp_type = cmp_msg_rep_type(res->req_type);
+		if (res->rsp_type >= 0)
+			rsp = cmp_msg_rejection_new(hdr, srv_name,
+			    res->rsp_type, cmp_msg_first_cert_req_id(req), d,
+			    text);
+		else {
+			res->rsp_type = CMPD_BODY_ERROR;
+			rsp = cmp_msg_error_new(hdr, srv_name, d, text);
+		}
+	} else
+		res->rsp_type = cmp_msg_body_type(rsp);
+	/* Answers are protected with the secret the request proved it
+	 * knows; answers to unauthenticated requests cannot be. */
+	if (rsp != NULL && verified && cmp_protect_pbm(rsp, req, prof->secret,
+	    prof->secret_len, srv_conf->pbm_iterations_max) != 0) {
+		log_error("cannot protect the answer");
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
 	}
 	if (rsp == NULL || cmp_msg_encode(rsp, &res->der, &res->der_len) != 0) {
 		log_error("cannot build the answer");
 		res->http_status = 500;
 		res->fail = CMPF_INTERNAL;
 	}
+	profile_clear(prof);
+	free(prof);
 	CMPD_MSG_free(rsp);
 	CMPD_MSG_free(req);
 	CMPD_HEADER_free(hdr_only);

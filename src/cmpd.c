@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <openssl/crypto.h>
 
 #include "cmpd.h"
+#include "conn.h"
 
 #define DEFAULT_CONF	SYSCONFDIR "/cmpd.conf"
 
@@ -24,12 +26,17 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmpd [-fnv] [-c file] [--migrate]\n"
+	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep |\n"
+	    "            --set-shared-secret name]\n"
 	    "  -c file    configuration file (default " DEFAULT_CONF ")\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -n         check the configuration and exit\n"
 	    "  -v         print the version and exit\n"
-	    "  --migrate  apply the database schema migrations and exit\n");
+	    "  --migrate  apply the database schema migrations and exit\n"
+	    "  --set-shared-secret name\n"
+	    "             store the first line of standard input, encrypted with\n"
+	    "             secret_key_file, as CMP Profile name's shared secret\n"
+	    "  --sweep    revoke certificates not confirmed in time, and exit\n");
 	exit(status);
 }
 
@@ -55,16 +62,81 @@ detach(int listen_fd)
 		close(fd);
 }
 
+/*
+ * Stores a CMP Profile's shared secret, sealed with secret_key_file and
+ * bound to the profile's uuid. The secret comes from standard input (never
+ * the command line, which other users can read in /proc).
+ */
+static int
+cmpd_set_shared_secret(const struct conf *c, const char *name)
+{
+	static const char sql_uuid[] = "SELECT uuid FROM cmp_profile "
+	    "WHERE name = ?";
+	static const char sql_set[] = "UPDATE cmp_profile SET "
+	    "shared_secret_enc = ? WHERE uuid = ?";
+	char line[PROFILE_SECRET_MAX + 2], uuid[CMPD_UUID_LEN + 1];
+	unsigned char *blob = NULL;
+	size_t n, bloblen = 0;
+	struct db_arg qa[1] = { DB_ARG_STR(name) };
+	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
+	int r = -1;
+
+	if (secret_init(c) != 0 || !secret_available()) {
+		fprintf(stderr, "cmpd: secret_key_file is needed to store "
+		    "secrets\n");
+		return -1;
+	}
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fprintf(stderr, "cmpd: no secret on standard input\n");
+		goto out;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == '\0' && n == sizeof(line) - 1) {
+		fprintf(stderr, "cmpd: secret longer than %d bytes\n",
+		    PROFILE_SECRET_MAX);
+		goto out;
+	}
+	line[n] = '\0';
+	if (n == 0) {
+		/* The reference's rule for sharedSecret profiles. */
+		fprintf(stderr, "cmpd: Shared secret cannot be empty\n");
+		goto out;
+	}
+	db_configure(c);
+	if (db_run(sql_uuid, qa, 1, &col, 1, NULL) != DB_OK) {
+		fprintf(stderr, "cmpd: CMP Profile %s not found\n", name);
+		goto out;
+	}
+	if (secret_seal((unsigned char *)line, n, uuid, &blob, &bloblen) != 0)
+		goto out;
+	{
+		struct db_arg sa[2] = { DB_ARG_BLOB(blob, bloblen),
+		    DB_ARG_STR(uuid) };
+
+		if (db_run(sql_set, sa, 2, NULL, 0, NULL) != DB_OK)
+			goto out;
+	}
+	printf("cmpd: shared secret of CMP Profile %s stored\n", name);
+	r = 0;
+ out:
+	OPENSSL_cleanse(line, sizeof(line));
+	OPENSSL_free(blob);
+	db_close();
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "migrate", no_argument, NULL, 'M' },
+		{ "set-shared-secret", required_argument, NULL, 'S' },
+		{ "sweep", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf_path = DEFAULT_CONF;
-	int ch, foreground = 0, check_only = 0, migrate = 0, fd, r;
+	const char *conf_path = DEFAULT_CONF, *secret_profile = NULL;
+	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
 
@@ -84,6 +156,12 @@ main(int argc, char *argv[])
 			return 0;
 		case 'M':
 			migrate = 1;
+			break;
+		case 'S':
+			secret_profile = optarg;
+			break;
+		case 'W':
+			sweep = 1;
 			break;
 		case 'h':
 			usage(0);
@@ -111,6 +189,25 @@ main(int argc, char *argv[])
 	}
 	if (migrate) {
 		r = migrate_run(&c);
+		conf_free(&c);
+		return r == 0 ? 0 : 1;
+	}
+	if (sweep) {
+		/* The workers sweep too; this is for cron and tests. */
+		db_configure(&c);
+		if (secret_init(&c) != 0 || conn_init(&c) != 0)
+			return 1;
+		r = cmp_sweep(1000);
+		if (r >= 0)
+			printf("cmpd: %d unconfirmed certificate%s revoked\n", r,
+			    r == 1 ? "" : "s");
+		conn_done();
+		db_close();
+		conf_free(&c);
+		return r < 0 ? 1 : 0;
+	}
+	if (secret_profile != NULL) {
+		r = cmpd_set_shared_secret(&c, secret_profile);
 		conf_free(&c);
 		return r == 0 ? 0 : 1;
 	}

@@ -79,6 +79,13 @@ struct conf {
 	char	*db_name;
 	int	 db_connect_timeout;
 	char	*schema_dir;
+	int	 connector_connect_timeout;	/* seconds */
+	int	 connector_timeout;		/* seconds, whole call */
+	size_t	 connector_reply_max;		/* bytes */
+	char	*connector_ca_file;		/* TLS anchors; NULL: system */
+	char	*secret_key_file;	/* key that encrypts secrets at rest */
+	long	 pbm_iterations_max;
+	int	 confirm_wait_time;	/* seconds, when the profile has none */
 };
 int	conf_load(const char *path, struct conf *, char *err, size_t errlen);
 void	conf_init(struct conf *);
@@ -93,6 +100,7 @@ int	util_parse_long(const char *, long min, long max, long *out);
 int	util_name_index(const char *const *names, size_t n, const char *s,
 	    int icase);
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+int	util_uuid4(char out[37]);
 
 /* route.c */
 enum route_kind {
@@ -148,6 +156,23 @@ enum cmp_fail {
 	/* server side */
 	CMPF_DB_UNAVAILABLE,
 	CMPF_INTERNAL,
+	/* numbers are errorCode values: only ever append */
+	CMPF_PBM_PARAMS,
+	CMPF_SENDER_KID_MISSING,
+	CMPF_MAC_MISMATCH,
+	CMPF_NO_SECRET,
+	CMPF_NO_CERT_REQUEST,
+	CMPF_NO_SUBJECT,
+	CMPF_BAD_POP,
+	CMPF_TID_IN_USE,
+	CMPF_CA_UNAVAILABLE,
+	CMPF_CA_REJECTED,
+	CMPF_CA_FAILED,
+	CMPF_TX_UNKNOWN,
+	CMPF_BAD_RECIP_NONCE,
+	CMPF_ALREADY_CONFIRMED,
+	CMPF_TX_NOT_WAITING,
+	CMPF_BAD_CERT_HASH,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -166,6 +191,9 @@ void	cmp_error_format(enum cmp_fail, char *buf, size_t n, const char *a1,
 /* profile.c */
 enum cmp_variant { VARIANT_V2 = 0, VARIANT_V2_3GPP, VARIANT_V3 };
 enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
+#define PROFILE_SECRET_MAX	256
+#define PROFILE_ATTRS_MAX	16384	/* JSON attribute arrays */
+#define PROFILE_URL_MAX		1024
 struct profile {
 	int	 cmp_found;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
@@ -176,13 +204,30 @@ struct profile {
 	enum prot_method resp_prot;
 	int	 has_signing_cert;
 	int	 has_signing_chain;
+	int	 implicit_confirm_allowed;
+	int	 confirm_wait_time;		/* seconds */
+	/* the shared secret, decrypted; wiped by profile_clear() */
+	int	 has_secret;
+	unsigned char secret[PROFILE_SECRET_MAX];
+	size_t	 secret_len;
+	char	 secret_ref[129];		/* "" = any senderKID */
 	int	 ra_found;
 	char	 ra_uuid[CMPD_UUID_LEN + 1];
 	char	 ra_name[CMPD_NAME_BUF];
 	int	 ra_enabled;
+	/* what the connector call needs */
+	char	 issue_attrs[PROFILE_ATTRS_MAX];	/* JSON array or "" */
+	char	 ra_attrs[PROFILE_ATTRS_MAX];
+	char	 authority_instance[CMPD_UUID_LEN + 1];
+	char	 connector_uuid[CMPD_UUID_LEN + 1];
+	char	 connector_url[PROFILE_URL_MAX + 1];
+	char	 connector_auth[16];		/* none basic certificate apiKey */
+	char	 connector_cred[PROFILE_ATTRS_MAX];	/* decrypted; wiped */
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
+void	profile_clear(struct profile *);
+int	profile_load_connector(const char *ra_uuid, struct profile *);
 int	profile_variant_parse(const char *, enum cmp_variant *);
 int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
@@ -192,11 +237,35 @@ int	db_configure(const struct conf *);
 void	db_close(void);
 int	db_connect_once(const struct conf *, unsigned int io_timeout,
 	    void **mysql);
-int	db_profile_by_cmp_name(const char *name, struct profile *);
-int	db_profile_by_ra_name(const char *name, struct profile *);
 #define DB_OK		0
 #define DB_NOTFOUND	1
+#define DB_DUP		2	/* a unique key exists already */
 #define DB_ERR		(-1)
+#define DB_ARGS_MAX	24
+enum db_type { DB_STR, DB_BLOB, DB_INT, DB_NULL };
+struct db_arg {			/* a statement parameter */
+	enum db_type type;
+	const void *p;		/* DB_STR, DB_BLOB */
+	unsigned long len;
+	long long i;		/* DB_INT */
+};
+#define DB_ARG_STR(s)	{ DB_STR, (s), strlen(s), 0 }
+#define DB_ARG_BLOB(p, n) { DB_BLOB, (p), (n), 0 }
+#define DB_ARG_INT(v)	{ DB_INT, NULL, 0, (v) }
+#define DB_ARG_NULL	{ DB_NULL, NULL, 0, 0 }
+struct db_col {			/* a result column */
+	enum db_type type;	/* DB_STR (NUL-terminated), DB_BLOB, DB_INT */
+	void	*buf;
+	size_t	 n;		/* capacity of buf */
+	unsigned long len;	/* fetched length */
+	long long i;
+	char	 null, err;
+};
+int	db_run(const char *sql, const struct db_arg *, size_t nargs,
+	    struct db_col *, size_t ncols, unsigned long long *affected);
+int	db_begin(void);
+int	db_commit(void);
+void	db_rollback(void);
 
 /* migrate.c */
 int	migrate_run(const struct conf *);
@@ -218,6 +287,53 @@ CMPD_MSG *cmp_msg_rejection_new(const CMPD_HEADER *req,
 	    const struct cmp_fail_def *, const char *text);
 X509_NAME *cmp_msg_parse_name(const char *);
 int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
+
+/* secret.c */
+int	secret_init(const struct conf *);
+int	secret_available(void);
+int	secret_seal(const unsigned char *, size_t, const char *aad,
+	    unsigned char **out, size_t *outlen);
+int	secret_open(const unsigned char *blob, size_t len, const char *aad,
+	    unsigned char *pt, size_t cap, size_t *ptlen);
+
+/* cmp_protect.c */
+enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
+	    const unsigned char *secret, size_t slen, const char *reference,
+	    long max_iter, char *arg, size_t arglen);
+int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
+	    const unsigned char *secret, size_t slen, long max_iter);
+
+/* store.c */
+#define STORE_CERT_MAX	65536
+struct store_tx {
+	char	 state[16];
+	unsigned char nonce[CMPD_ID_MAX_LEN];
+	size_t	 nonce_len;
+	long long cert_req_id;
+	char	 cmp_uuid[CMPD_UUID_LEN + 1];
+	char	 cert_uuid[CMPD_UUID_LEN + 1];
+	X509	*cert;
+};
+int	store_tx_begin(const CMPD_MSG *, const struct profile *,
+	    long cert_req_id, const unsigned char digest[32]);
+int	store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state);
+int	store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
+	    const struct profile *, const char *conn_cert_uuid,
+	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
+	    char cert_uuid[37]);
+int	store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *);
+int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
+	    int accepted, const ASN1_OCTET_STRING *sent_nonce);
+
+/* cmp_enroll.c */
+struct conn_target;
+void	cmp_enroll_target(const struct profile *, struct conn_target *);
+CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
+	    size_t len, struct profile *, const X509_NAME *srv,
+	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
+CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
+	    const X509_NAME *srv, enum cmp_fail *);
+int	cmp_sweep(int max);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);
@@ -249,7 +365,7 @@ int	http_serve(void *fcgx_request, const struct conf *, unsigned long seq);
 void	worker_main(const struct conf *, int listen_fd, int slot)
 	    __attribute__((noreturn));
 void	worker_signals(sigset_t *stop_set);
-int	worker_wait(int fd, const sigset_t *stop_set);
+int	worker_wait(int fd, const sigset_t *stop_set, int timeout_ms);
 int	worker_stopping(void);
 
 /* master.c */

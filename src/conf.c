@@ -15,7 +15,9 @@
 #define CONF_LINE_MAX	4096
 #define CONF_FILE_MAX	(64 * 1024)
 
-enum conf_type { T_STR, T_INT, T_LONG, T_SIZE, T_MODE, T_LOGLEVEL, T_FACILITY };
+/* T_PATH: a string that must be an absolute path (a daemon runs in "/"). */
+enum conf_type { T_STR, T_PATH, T_INT, T_LONG, T_SIZE, T_MODE, T_LOGLEVEL,
+	T_FACILITY };
 
 struct conf_key {
 	const char *name;
@@ -34,19 +36,27 @@ static const struct conf_key keys[] = {
 	K("graceful_timeout", T_INT, graceful_timeout, 1, 3600),
 	K("body_max", T_SIZE, body_max, 1024, CMPD_BODY_MAX_LIMIT),
 	K("user", T_STR, user, 0, 0),
-	K("pid_file", T_STR, pid_file, 0, 0),
+	K("pid_file", T_PATH, pid_file, 0, 0),
 	K("server_name", T_STR, server_name, 0, 0),
 	K("message_time_skew", T_LONG, message_time_skew, 0, 86400L * 365),
 	K("log_level", T_LOGLEVEL, log_level, 0, 0),
 	K("log_facility", T_FACILITY, log_facility, 0, 0),
 	K("db_host", T_STR, db_host, 0, 0),
 	K("db_port", T_INT, db_port, 0, 65535),
-	K("db_socket", T_STR, db_socket, 0, 0),
+	K("db_socket", T_PATH, db_socket, 0, 0),
 	K("db_user", T_STR, db_user, 0, 0),
-	K("db_password_file", T_STR, db_password_file, 0, 0),
+	K("db_password_file", T_PATH, db_password_file, 0, 0),
 	K("db_name", T_STR, db_name, 0, 0),
 	K("db_connect_timeout", T_INT, db_connect_timeout, 1, 300),
-	K("schema_dir", T_STR, schema_dir, 0, 0),
+	K("schema_dir", T_PATH, schema_dir, 0, 0),
+	K("connector_connect_timeout", T_INT, connector_connect_timeout, 1, 300),
+	K("connector_timeout", T_INT, connector_timeout, 1, 3600),
+	K("connector_reply_max", T_SIZE, connector_reply_max, 1024,
+	    64L * 1024 * 1024),
+	K("connector_ca_file", T_PATH, connector_ca_file, 0, 0),
+	K("secret_key_file", T_PATH, secret_key_file, 0, 0),
+	K("pbm_iterations_max", T_LONG, pbm_iterations_max, 1, 10000000L),
+	K("confirm_wait_time", T_INT, confirm_wait_time, 1, 86400),
 };
 #undef K
 
@@ -77,6 +87,11 @@ conf_init(struct conf *c)
 	c->log_facility = 3 << 3;	/* LOG_DAEMON */
 	c->db_port = 3306;
 	c->db_connect_timeout = 5;
+	c->connector_connect_timeout = 5;
+	c->connector_timeout = 30;
+	c->connector_reply_max = 1024 * 1024;
+	c->pbm_iterations_max = 100000;
+	c->confirm_wait_time = 300;
 	/* Defaults that are strings are filled in by conf_load(). */
 }
 
@@ -89,7 +104,7 @@ conf_free(struct conf *c)
 		return;
 	free(c->path);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (keys[i].type == T_STR) {
+		if (keys[i].type == T_STR || keys[i].type == T_PATH) {
 			char **p = (char **)((char *)c + keys[i].off);
 
 			free(*p);
@@ -121,6 +136,13 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 	char *end;
 
 	switch (k->type) {
+	case T_PATH:
+		if (v[0] != '/') {
+			snprintf(err, errlen, "%s: must be an absolute path",
+			    k->name);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case T_STR:
 		if (conf_set_str(dst, v) != 0) {
 			snprintf(err, errlen, "out of memory");
@@ -217,12 +239,6 @@ conf_parse(char *text, struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-conf_relative(const char *path)
-{
-	return path != NULL && path[0] != '/';
-}
-
 /* Cross-field checks and string defaults. */
 static int
 conf_finish(struct conf *c, char *err, size_t errlen)
@@ -252,16 +268,6 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	X509_NAME_free(name);
 	if (*c->listen == '\0') {
 		snprintf(err, errlen, "listen: empty");
-		return -1;
-	}
-	/* A daemon runs in "/", and a relative path would name another file
-	 * there than at start-up. */
-	if (conf_relative(c->pid_file) || conf_relative(c->db_password_file) ||
-	    conf_relative(c->db_socket) || conf_relative(c->schema_dir)) {
-		snprintf(err, errlen, "%s: must be an absolute path",
-		    conf_relative(c->pid_file) ? "pid_file" :
-		    conf_relative(c->db_password_file) ? "db_password_file" :
-		    conf_relative(c->db_socket) ? "db_socket" : "schema_dir");
 		return -1;
 	}
 	return 0;

@@ -20,32 +20,16 @@
 #define DB_PASSWORD_MAX	1024
 #define DB_IO_TIMEOUT	30	/* seconds a worker waits for one answer */
 
-enum db_stmt_id {
-	ST_PROFILE_BY_CMP,
-	ST_PROFILE_BY_RA,
-	ST__COUNT
-};
-
-/* Both profile queries return the same columns, in this order. */
-#define PROFILE_COLUMNS \
-	"c.uuid, c.name, c.enabled, c.variant, c.request_protection, " \
-	"c.response_protection, " \
-	"c.signing_certificate IS NOT NULL AND LENGTH(c.signing_certificate) > 0, " \
-	"c.signing_chain IS NOT NULL AND LENGTH(c.signing_chain) > 0, " \
-	"r.uuid, r.name, r.enabled"
-
-static const char *stmt_sql[ST__COUNT] = {
-	[ST_PROFILE_BY_CMP] = "SELECT " PROFILE_COLUMNS " FROM cmp_profile c "
-	    "LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid "
-	    "WHERE c.name = ?",
-	[ST_PROFILE_BY_RA] = "SELECT " PROFILE_COLUMNS " FROM ra_profile r "
-	    "LEFT JOIN cmp_profile c ON c.uuid = r.cmp_profile_uuid "
-	    "WHERE r.name = ?",
-};
+/* Prepared statements of this connection, found by their SQL text. */
+#define DB_STMTS_MAX	48
+static struct {
+	const char *sql;	/* a string constant: compared by address */
+	MYSQL_STMT *st;
+} stmts[DB_STMTS_MAX];
+static size_t nstmts;
 
 static const struct conf *db_conf;
 static MYSQL *db;
-static MYSQL_STMT *stmts[ST__COUNT];
 
 int
 db_configure(const struct conf *c)
@@ -59,11 +43,9 @@ db_close(void)
 {
 	size_t i;
 
-	for (i = 0; i < ST__COUNT; i++) {
-		if (stmts[i] != NULL)
-			mysql_stmt_close(stmts[i]);
-		stmts[i] = NULL;
-	}
+	for (i = 0; i < nstmts; i++)
+		mysql_stmt_close(stmts[i].st);
+	nstmts = 0;
 	if (db != NULL)
 		mysql_close(db);
 	db = NULL;
@@ -156,9 +138,10 @@ db_connect_once(const struct conf *c, unsigned int io_timeout, void **out)
 }
 
 static MYSQL_STMT *
-db_stmt(enum db_stmt_id id)
+db_stmt(const char *sql)
 {
 	MYSQL_STMT *st;
+	size_t i;
 	void *m;
 
 	if (db == NULL) {
@@ -167,32 +150,62 @@ db_stmt(enum db_stmt_id id)
 			return NULL;
 		db = m;
 	}
-	if (stmts[id] != NULL)
-		return stmts[id];
-	if ((st = mysql_stmt_init(db)) == NULL)
-		return NULL;
-	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
-		log_error("prepare: %s", mysql_stmt_error(st));
-		if (db_is_lost(mysql_stmt_errno(st)))
-			db_close();
-		mysql_stmt_close(st);
+	for (i = 0; i < nstmts; i++)
+		if (stmts[i].sql == sql)
+			return stmts[i].st;
+	if (nstmts == DB_STMTS_MAX) {
+		log_error("more than %d statements", DB_STMTS_MAX);
 		return NULL;
 	}
-	stmts[id] = st;
+	if ((st = mysql_stmt_init(db)) == NULL)
+		return NULL;
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		log_error("prepare: %s", mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		if (db_is_lost(mysql_errno(db)))
+			db_close();
+		return NULL;
+	}
+	stmts[nstmts].sql = sql;
+	stmts[nstmts].st = st;
+	nstmts++;
 	return st;
 }
 
-/*
- * One result column: strings are fetched into buf (NUL-terminated after
- * the fetch), TINYINTs into tiny.
- */
-struct db_col {
-	char	*buf;		/* NULL: a TINYINT column */
-	size_t	 n;
-	unsigned long len;
-	signed char tiny;
-	my_bool	 null, err;
-};
+static enum enum_field_types
+db_field_type(enum db_type t)
+{
+	switch (t) {
+	case DB_STR:
+		return MYSQL_TYPE_STRING;
+	case DB_BLOB:
+		return MYSQL_TYPE_BLOB;
+	case DB_INT:
+		return MYSQL_TYPE_LONGLONG;
+	default:
+		return MYSQL_TYPE_NULL;
+	}
+}
+
+static void
+db_bind_args(MYSQL_BIND *b, const struct db_arg *a, unsigned long *lens,
+    size_t n)
+{
+	size_t i;
+
+	memset(b, 0, n * sizeof(*b));
+	for (i = 0; i < n; i++) {
+		b[i].buffer_type = db_field_type(a[i].type);
+		if (a[i].type == DB_INT) {
+			b[i].buffer = (void *)&a[i].i;
+		} else if (a[i].type != DB_NULL) {
+			lens[i] = a[i].len;
+			b[i].buffer = (void *)a[i].p;
+			b[i].buffer_length = a[i].len;
+			b[i].length = &lens[i];
+		}
+	}
+}
 
 static void
 db_bind_cols(MYSQL_BIND *b, struct db_col *c, size_t n)
@@ -201,78 +214,93 @@ db_bind_cols(MYSQL_BIND *b, struct db_col *c, size_t n)
 
 	memset(b, 0, n * sizeof(*b));
 	for (i = 0; i < n; i++) {
-		if (c[i].buf != NULL) {
-			b[i].buffer_type = MYSQL_TYPE_STRING;
-			b[i].buffer = c[i].buf;
-			b[i].buffer_length = c[i].n - 1;
-			b[i].length = &c[i].len;
+		c[i].null = c[i].err = 0;
+		c[i].len = 0;
+		b[i].buffer_type = db_field_type(c[i].type);
+		if (c[i].type == DB_INT) {
+			b[i].buffer = &c[i].i;
 		} else {
-			b[i].buffer_type = MYSQL_TYPE_TINY;
-			b[i].buffer = &c[i].tiny;
+			/* strings keep a byte for their NUL */
+			b[i].buffer = c[i].buf;
+			b[i].buffer_length = c[i].type == DB_STR ? c[i].n - 1 :
+			    c[i].n;
+			b[i].length = &c[i].len;
 		}
-		b[i].is_null = &c[i].null;
-		b[i].error = &c[i].err;
+		b[i].is_null = (my_bool *)&c[i].null;
+		b[i].error = (my_bool *)&c[i].err;
 	}
 }
 
-/* Terminates fetched strings; NULL columns become "". */
+/* Terminates fetched strings; NULL columns become "" (or 0). */
 static void
 db_finish_cols(struct db_col *c, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (c[i].buf == NULL)
+		if (c[i].type == DB_INT && c[i].null)
+			c[i].i = 0;
+		if (c[i].type != DB_STR)
 			continue;
 		if (c[i].null || c[i].len >= c[i].n)
-			c[i].buf[0] = '\0';
+			((char *)c[i].buf)[0] = '\0';
 		else
-			c[i].buf[c[i].len] = '\0';
+			((char *)c[i].buf)[c[i].len] = '\0';
 	}
 }
 
 /*
- * Executes statement id with one string parameter and fetches at most one
- * row into cols. A connection that was open and turns out lost (the server
- * restarted) is reopened and the statement tried once more; a connection
- * that cannot be opened is not retried within the request. Only reads
- * use this: a write must not be repeated blindly.
- * DB_OK, DB_NOTFOUND, or DB_ERR when the database cannot answer.
+ * Runs one statement. With ncols > 0 it is a read and fetches at most one
+ * row into cols: DB_OK or DB_NOTFOUND. Otherwise *affected (if not NULL)
+ * gets the number of rows changed: DB_OK, or DB_DUP for a duplicate key.
+ * A read whose established connection turns out lost (the server
+ * restarted) is tried once more on a new one; a write never is, and a
+ * connection that cannot be opened is not retried within the request.
  */
-static int
-db_query_row(enum db_stmt_id id, const char *param, struct db_col *cols,
-    size_t ncols)
+int
+db_run(const char *sql, const struct db_arg *args, size_t nargs,
+    struct db_col *cols, size_t ncols, unsigned long long *affected)
 {
-	MYSQL_BIND pb[1], rb[16];
-	unsigned long plen = strlen(param);
+	MYSQL_BIND pb[DB_ARGS_MAX], rb[DB_ARGS_MAX];
+	unsigned long lens[DB_ARGS_MAX];
 	MYSQL_STMT *st;
+	unsigned int err;
 	int attempt, rc, was_open;
 
-	if (ncols > sizeof(rb) / sizeof(rb[0]))
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX)
 		return DB_ERR;
 	for (attempt = 0; attempt < 2; attempt++) {
 		was_open = db != NULL;
-		if ((st = db_stmt(id)) == NULL) {
-			if (was_open && db == NULL)
+		if ((st = db_stmt(sql)) == NULL) {
+			if (was_open && db == NULL && ncols > 0)
 				continue;	/* lost while preparing */
 			return DB_ERR;
 		}
-		memset(pb, 0, sizeof(pb));
-		pb[0].buffer_type = MYSQL_TYPE_STRING;
-		pb[0].buffer = (void *)param;
-		pb[0].buffer_length = plen;
-		pb[0].length = &plen;
+		db_bind_args(pb, args, lens, nargs);
 		db_bind_cols(rb, cols, ncols);
-		if (mysql_stmt_bind_param(st, pb) != 0 ||
+		if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
 		    mysql_stmt_execute(st) != 0 ||
-		    mysql_stmt_bind_result(st, rb) != 0) {
+		    (ncols > 0 && mysql_stmt_bind_result(st, rb) != 0)) {
+			err = mysql_stmt_errno(st);
+			if (err == ER_DUP_ENTRY) {
+				mysql_stmt_reset(st);
+				return DB_DUP;
+			}
 			log_error("query: %s", mysql_stmt_error(st));
-			if (db_is_lost(mysql_stmt_errno(st))) {
+			if (db_is_lost(err)) {
 				db_close();
-				continue;
+				if (ncols > 0 && was_open)
+					continue;
+				return DB_ERR;
 			}
 			mysql_stmt_reset(st);
 			return DB_ERR;
+		}
+		if (ncols == 0) {
+			if (affected != NULL)
+				*affected = mysql_stmt_affected_rows(st);
+			mysql_stmt_reset(st);
+			return DB_OK;
 		}
 		rc = mysql_stmt_fetch(st);
 		if (rc != 0 && rc != MYSQL_NO_DATA)
@@ -291,50 +319,34 @@ db_query_row(enum db_stmt_id id, const char *param, struct db_col *cols,
 	return DB_ERR;
 }
 
-static int
-db_profile_query(enum db_stmt_id id, const char *name, struct profile *p)
+/* Transactions of several statements (autocommit otherwise). */
+int
+db_begin(void)
 {
-	char variant[16], reqp[16], respp[16];
-	struct db_col c[11];
+	if (db == NULL && db_stmt("SELECT 1") == NULL)
+		return DB_ERR;
+	return mysql_autocommit(db, 0) == 0 ? DB_OK : DB_ERR;
+}
+
+int
+db_commit(void)
+{
 	int r;
 
-	memset(c, 0, sizeof(c));
-	c[0].buf = p->cmp_uuid, c[0].n = sizeof(p->cmp_uuid);
-	c[1].buf = p->cmp_name, c[1].n = sizeof(p->cmp_name);
-	c[3].buf = variant, c[3].n = sizeof(variant);
-	c[4].buf = reqp, c[4].n = sizeof(reqp);
-	c[5].buf = respp, c[5].n = sizeof(respp);
-	c[8].buf = p->ra_uuid, c[8].n = sizeof(p->ra_uuid);
-	c[9].buf = p->ra_name, c[9].n = sizeof(p->ra_name);
-	if ((r = db_query_row(id, name, c, 11)) != DB_OK)
-		return r;
-	/* A NULL uuid is the LEFT JOIN's missing side. */
-	p->cmp_found = !c[0].null;
-	p->ra_found = !c[8].null;
-	if (p->cmp_found) {
-		p->cmp_enabled = !c[2].null && c[2].tiny != 0;
-		if (profile_variant_parse(variant, &p->variant) != 0 ||
-		    profile_prot_parse(reqp, &p->req_prot) != 0 ||
-		    profile_prot_parse(respp, &p->resp_prot) != 0) {
-			log_error("CMP Profile %s: unknown enum value", name);
-			return DB_ERR;
-		}
-		p->has_signing_cert = !c[6].null && c[6].tiny != 0;
-		p->has_signing_chain = !c[7].null && c[7].tiny != 0;
-	}
-	if (p->ra_found)
-		p->ra_enabled = !c[10].null && c[10].tiny != 0;
-	return DB_OK;
+	if (db == NULL)
+		return DB_ERR;
+	r = mysql_commit(db) == 0 ? DB_OK : DB_ERR;
+	if (r != DB_OK)
+		log_error("commit: %s", mysql_error(db));
+	mysql_autocommit(db, 1);
+	return r;
 }
 
-int
-db_profile_by_cmp_name(const char *name, struct profile *p)
+void
+db_rollback(void)
 {
-	return db_profile_query(ST_PROFILE_BY_CMP, name, p);
-}
-
-int
-db_profile_by_ra_name(const char *name, struct profile *p)
-{
-	return db_profile_query(ST_PROFILE_BY_RA, name, p);
+	if (db == NULL)
+		return;
+	mysql_rollback(db);
+	mysql_autocommit(db, 1);
 }

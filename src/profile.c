@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cmpd.h"
 
 /* Indexed by enum cmp_variant and enum prot_method; the schema's ENUMs. */
@@ -77,17 +79,195 @@ profile_check(const struct route *rt, const struct profile *p)
 	return CMPF_OK;
 }
 
+/* Both routes read the same columns; only the join and the source of
+ * the CMP issue attributes differ. */
+#define PROFILE_SELECT(attrs) \
+	"SELECT c.uuid, c.name, c.enabled, c.variant, c.request_protection, " \
+	"c.response_protection, " \
+	"COALESCE(LENGTH(c.signing_certificate), 0) > 0, " \
+	"COALESCE(LENGTH(c.signing_chain), 0) > 0, " \
+	"r.uuid, r.name, r.enabled, c.shared_secret_enc, " \
+	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
+	"c.confirm_wait_time, " attrs ", r.attributes, " \
+	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
+	"n.auth_data_enc "
+#define PROFILE_JOIN \
+	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
+	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
+
+static const char sql_by_cmp[] = PROFILE_SELECT("c.issue_attributes")
+    "FROM cmp_profile c "
+    "LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid "
+    PROFILE_JOIN "WHERE c.name = ?";
+static const char sql_by_ra[] = PROFILE_SELECT("r.cmp_issue_attributes")
+    "FROM ra_profile r "
+    "LEFT JOIN cmp_profile c ON c.uuid = r.cmp_profile_uuid "
+    PROFILE_JOIN "WHERE r.name = ?";
+
+enum {
+	C_CMP_UUID, C_CMP_NAME, C_CMP_ENABLED, C_VARIANT, C_REQ_PROT,
+	C_RESP_PROT, C_HAS_SIGN_CERT, C_HAS_SIGN_CHAIN, C_RA_UUID, C_RA_NAME,
+	C_RA_ENABLED, C_SECRET, C_SECRET_REF, C_IMPLICIT, C_CONFIRM_WAIT,
+	C_ISSUE_ATTRS, C_RA_ATTRS, C_AUTHORITY, C_CONN_UUID, C_CONN_URL,
+	C_CONN_AUTH, C_CONN_CRED, C__COUNT
+};
+
+static void
+col_str(struct db_col *c, char *buf, size_t n)
+{
+	c->type = DB_STR;
+	c->buf = buf;
+	c->n = n;
+}
+
+static void
+col_blob(struct db_col *c, unsigned char *buf, size_t n)
+{
+	c->type = DB_BLOB;
+	c->buf = buf;
+	c->n = n;
+}
+
+/*
+ * Opens an encrypted column into out (the row's uuid is the AAD); an
+ * empty column leaves out empty. -1 if it does not open.
+ */
+static int
+profile_open(const struct db_col *c, const char *aad, unsigned char *out,
+    size_t cap, size_t *len)
+{
+	*len = 0;
+	if (c->null || c->len == 0)
+		return 0;
+	return secret_open(c->buf, c->len, aad, out, cap, len);
+}
+
 enum cmp_fail
 profile_resolve(const struct route *rt, struct profile *p)
 {
+	unsigned char secret_enc[PROFILE_SECRET_MAX + 64];
+	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
+	char variant[16], reqp[16], respp[16];
+	struct db_col c[C__COUNT];
+	struct db_arg a[1] = { DB_ARG_STR(rt->name) };
+	size_t n;
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	if (rt->kind == ROUTE_CMP_PROFILE)
-		r = db_profile_by_cmp_name(rt->name, p);
-	else
-		r = db_profile_by_ra_name(rt->name, p);
+	memset(c, 0, sizeof(c));
+	col_str(&c[C_CMP_UUID], p->cmp_uuid, sizeof(p->cmp_uuid));
+	col_str(&c[C_CMP_NAME], p->cmp_name, sizeof(p->cmp_name));
+	c[C_CMP_ENABLED].type = DB_INT;
+	col_str(&c[C_VARIANT], variant, sizeof(variant));
+	col_str(&c[C_REQ_PROT], reqp, sizeof(reqp));
+	col_str(&c[C_RESP_PROT], respp, sizeof(respp));
+	c[C_HAS_SIGN_CERT].type = DB_INT;
+	c[C_HAS_SIGN_CHAIN].type = DB_INT;
+	col_str(&c[C_RA_UUID], p->ra_uuid, sizeof(p->ra_uuid));
+	col_str(&c[C_RA_NAME], p->ra_name, sizeof(p->ra_name));
+	c[C_RA_ENABLED].type = DB_INT;
+	col_blob(&c[C_SECRET], secret_enc, sizeof(secret_enc));
+	col_str(&c[C_SECRET_REF], p->secret_ref, sizeof(p->secret_ref));
+	c[C_IMPLICIT].type = DB_INT;
+	c[C_CONFIRM_WAIT].type = DB_INT;
+	col_str(&c[C_ISSUE_ATTRS], p->issue_attrs, sizeof(p->issue_attrs));
+	col_str(&c[C_RA_ATTRS], p->ra_attrs, sizeof(p->ra_attrs));
+	col_str(&c[C_AUTHORITY], p->authority_instance,
+	    sizeof(p->authority_instance));
+	col_str(&c[C_CONN_UUID], p->connector_uuid, sizeof(p->connector_uuid));
+	col_str(&c[C_CONN_URL], p->connector_url, sizeof(p->connector_url));
+	col_str(&c[C_CONN_AUTH], p->connector_auth, sizeof(p->connector_auth));
+	col_blob(&c[C_CONN_CRED], cred_enc, sizeof(cred_enc));
+
+	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
+	    1, c, C__COUNT, NULL);
 	if (r == DB_ERR)
 		return CMPF_DB_UNAVAILABLE;
+	if (r == DB_OK) {
+		/* A NULL uuid is the LEFT JOIN's missing side. */
+		p->cmp_found = !c[C_CMP_UUID].null;
+		p->ra_found = !c[C_RA_UUID].null;
+	}
+	if (p->cmp_found) {
+		p->cmp_enabled = c[C_CMP_ENABLED].i != 0;
+		if (profile_variant_parse(variant, &p->variant) != 0 ||
+		    profile_prot_parse(reqp, &p->req_prot) != 0 ||
+		    profile_prot_parse(respp, &p->resp_prot) != 0) {
+			log_error("CMP Profile %s: unknown enum value", rt->name);
+			return CMPF_DB_UNAVAILABLE;
+		}
+		p->has_signing_cert = c[C_HAS_SIGN_CERT].i != 0;
+		p->has_signing_chain = c[C_HAS_SIGN_CHAIN].i != 0;
+		p->implicit_confirm_allowed = c[C_IMPLICIT].i != 0;
+		p->confirm_wait_time = (int)c[C_CONFIRM_WAIT].i;
+		if (profile_open(&c[C_SECRET], p->cmp_uuid, p->secret,
+		    sizeof(p->secret), &p->secret_len) != 0)
+			log_error("CMP Profile %s: shared secret does not "
+			    "open with secret_key_file", p->cmp_name);
+		else
+			p->has_secret = p->secret_len > 0;
+	}
+	if (p->ra_found) {
+		p->ra_enabled = c[C_RA_ENABLED].i != 0;
+		if (profile_open(&c[C_CONN_CRED], p->connector_uuid,
+		    (unsigned char *)p->connector_cred,
+		    sizeof(p->connector_cred) - 1, &n) != 0)
+			log_error("connector %s: credentials do not open with "
+			    "secret_key_file", p->connector_uuid);
+		else
+			p->connector_cred[n] = '\0';
+	}
+	OPENSSL_cleanse(secret_enc, sizeof(secret_enc));
+	OPENSSL_cleanse(cred_enc, sizeof(cred_enc));
 	return profile_check(rt, p);
+}
+
+/*
+ * What a connector call for RA Profile ra_uuid needs, outside a request
+ * (the confirmation sweep): attributes, authority, connector.
+ */
+int
+profile_load_connector(const char *ra_uuid, struct profile *p)
+{
+	static const char sql[] = "SELECT r.uuid, r.attributes, "
+	    "a.authority_instance_uuid, n.uuid, n.url, n.auth_type, "
+	    "n.auth_data_enc FROM ra_profile r "
+	    "JOIN authority a ON a.uuid = r.authority_uuid "
+	    "JOIN connector n ON n.uuid = a.connector_uuid WHERE r.uuid = ?";
+	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
+	struct db_arg a[1] = { DB_ARG_STR(ra_uuid) };
+	struct db_col c[7];
+	size_t n;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	memset(c, 0, sizeof(c));
+	col_str(&c[0], p->ra_uuid, sizeof(p->ra_uuid));
+	col_str(&c[1], p->ra_attrs, sizeof(p->ra_attrs));
+	col_str(&c[2], p->authority_instance, sizeof(p->authority_instance));
+	col_str(&c[3], p->connector_uuid, sizeof(p->connector_uuid));
+	col_str(&c[4], p->connector_url, sizeof(p->connector_url));
+	col_str(&c[5], p->connector_auth, sizeof(p->connector_auth));
+	col_blob(&c[6], cred_enc, sizeof(cred_enc));
+	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
+		return r;
+	p->ra_found = 1;
+	r = profile_open(&c[6], p->connector_uuid,
+	    (unsigned char *)p->connector_cred, sizeof(p->connector_cred) - 1,
+	    &n);
+	OPENSSL_cleanse(cred_enc, sizeof(cred_enc));
+	if (r != 0)
+		return DB_ERR;
+	p->connector_cred[n] = '\0';
+	return DB_OK;
+}
+
+/* Wipes the decrypted secrets (CONVENTIONS 7). */
+void
+profile_clear(struct profile *p)
+{
+	OPENSSL_cleanse(p->secret, sizeof(p->secret));
+	OPENSSL_cleanse(p->connector_cred, sizeof(p->connector_cred));
+	p->secret_len = 0;
+	p->has_secret = 0;
 }

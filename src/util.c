@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "cmpd.h"
 
 /* Lower-case hex of at most (outlen - 1) / 2 bytes, always terminated. */
@@ -116,4 +118,20 @@ util_name_index(const char *const *names, size_t n, const char *s, int icase)
 		if ((icase ? strcasecmp(s, names[i]) : strcmp(s, names[i])) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* A random (version 4) UUID, RFC 9562 5.4. */
+int
+util_uuid4(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
 }

@@ -20,6 +20,10 @@
 #include <openssl/err.h>
 
 #include "cmpd.h"
+#include "conn.h"
+
+#define SWEEP_INTERVAL_MS	5000
+#define SWEEP_BATCH		20
 
 static volatile sig_atomic_t worker_stop;
 
@@ -73,9 +77,10 @@ worker_signals(sigset_t *stop_set)
  * race to another worker costs one EAGAIN, never a blocked worker.
  */
 int
-worker_wait(int fd, const sigset_t *stop_set)
+worker_wait(int fd, const sigset_t *stop_set, int timeout_ms)
 {
 	static const struct timespec zero = { 0, 0 };
+	struct timespec ts;
 	struct pollfd pfd;
 	sigset_t none;
 
@@ -83,7 +88,10 @@ worker_wait(int fd, const sigset_t *stop_set)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	if (ppoll(&pfd, 1, NULL, &none) < 0 && errno != EINTR)
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+	if (ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, &none) < 0 &&
+	    errno != EINTR)
 		return -1;
 	if (sigtimedwait(stop_set, NULL, &zero) > 0)
 		worker_stop = 1;
@@ -94,6 +102,7 @@ void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
 	FCGX_Request rq;
+	struct timespec last_sweep;
 	sigset_t stop_set;
 	unsigned long served = 0;
 	int rc, status = 0;
@@ -105,18 +114,32 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		exit(0);
 	db_configure(c);
 	cmp_server_init(c);
+	if (secret_init(c) != 0)
+		fatal("cannot load secret_key_file");
+	if (conn_init(c) != 0)
+		fatal("cannot set up the connector client");
 	if (FCGX_InitRequest(&rq, listen_fd, 0) != 0)
 		fatal("FCGX_InitRequest failed");
 	log_debug("worker %d ready", slot);
 
+	clock_gettime(CLOCK_MONOTONIC, &last_sweep);
 	while (!worker_stop) {
-		if (worker_wait(listen_fd, &stop_set) != 0) {
+		/* Unconfirmed certificates past their deadline are revoked
+		 * by whichever worker gets there (cmp_sweep), also when no
+		 * request comes. */
+		if (util_elapsed_ms(&last_sweep) >= SWEEP_INTERVAL_MS) {
+			if (cmp_sweep(SWEEP_BATCH) < 0)
+				log_warn("sweep: database unavailable");
+			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
+		}
+		if (worker_wait(listen_fd, &stop_set, SWEEP_INTERVAL_MS) != 0) {
 			log_error("poll: %s", strerror(errno));
 			status = 1;
 			break;
 		}
 		if (worker_stop)
 			break;
+		/* After a timeout this is one EAGAIN, as after a lost race. */
 		rc = FCGX_Accept_r(&rq);
 		if (rc < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
@@ -141,6 +164,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		}
 	}
 	FCGX_Free(&rq, 1);
+	conn_done();
 	db_close();
 	cmp_server_done();
 	exit(status);

@@ -37,43 +37,47 @@ for key in $(sed -n 's/^#\{0,1\}\([a-z_]*\) = .*/\1/p' "$top_srcdir/etc/cmpd.con
 	ok "man page documents $key" grep -q "$key" "$top_srcdir/doc/cmpd.8"
 done
 
-# migrations
+# migrations: the shipped ones, then later ones added to a copy
+shipped=$(ls "$top_srcdir"/schema/[0-9][0-9][0-9][0-9]-*.sql | wc -l)
+all=$(seq -s, 1 "$shipped")
+next=$(printf '%04d' $((shipped + 1)))
+after=$(printf '%04d' $((shipped + 2)))
 t_start_db || bail "MariaDB did not start"
 t_write_conf
 ok "first migration" t_migrate
 like "$(cat "$T/migrate.log")" "applied migration 0001-initial.sql" \
 	"migration 0001 applied"
-is "$(t_sql "SELECT GROUP_CONCAT(version) FROM schema_version")" 1 \
-	"schema_version records 1"
+is "$(t_sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_version")" "$all" \
+	"schema_version records $all"
 for table in connector authority ra_profile cmp_profile certificate cmp_transaction audit; do
 	is "$(t_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'cmpd' AND table_name = '$table'")" 1 \
 		"table $table exists"
 done
 ok "second migration run" t_migrate
 like "$(cat "$T/migrate.log")" "0 migrations applied" "nothing applied twice"
-is "$(t_sql "SELECT COUNT(*) FROM schema_version")" 1 "still one version row"
+is "$(t_sql "SELECT COUNT(*) FROM schema_version")" "$shipped" "still $shipped version rows"
 
 # a later migration file is picked up, in order
 mkdir "$T/schema"
 cp "$top_srcdir"/schema/*.sql "$T/schema/"
 printf 'CREATE TABLE t_extra (id INT PRIMARY KEY);\n-- comment\nINSERT INTO t_extra VALUES (1);\n' \
-	> "$T/schema/0002-extra.sql"
+	> "$T/schema/$next-extra.sql"
 t_write_conf "schema_dir = $T/schema"
-ok "migration 0002" t_migrate
-is "$(t_sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_version")" "1,2" \
-	"versions 1,2 recorded"
-is "$(t_sql "SELECT id FROM t_extra")" 1 "0002's statements ran"
+ok "migration $next" t_migrate
+is "$(t_sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_version")" "$all,$((shipped + 1))" \
+	"versions $all,$((shipped + 1)) recorded"
+is "$(t_sql "SELECT id FROM t_extra")" 1 "$next's statements ran"
 
 # a broken migration fails loudly and is not recorded
-printf 'CREATE TABLE t_bad (id INT PRIMARY KEY);\nTHIS IS NOT SQL;\n' > "$T/schema/0003-bad.sql"
+printf 'CREATE TABLE t_bad (id INT PRIMARY KEY);\nTHIS IS NOT SQL;\n' > "$T/schema/$after-bad.sql"
 nok "broken migration fails" t_migrate
-like "$(cat "$T/migrate.log")" "0003-bad.sql: statement 2 failed" "failure names file and statement"
-is "$(t_sql "SELECT MAX(version) FROM schema_version")" 2 "0003 not recorded"
-rm "$T/schema/0003-bad.sql"
-printf 'DO 1;\n' > "$T/schema/0003-a.sql"
-printf 'DO 2;\n' > "$T/schema/0003-b.sql"
+like "$(cat "$T/migrate.log")" "$after-bad.sql: statement 2 failed" "failure names file and statement"
+is "$(t_sql "SELECT MAX(version) FROM schema_version")" $((shipped + 1)) "$after not recorded"
+rm "$T/schema/$after-bad.sql"
+printf 'DO 1;\n' > "$T/schema/$after-a.sql"
+printf 'DO 2;\n' > "$T/schema/$after-b.sql"
 nok "two files with one version fail" t_migrate
-like "$(cat "$T/migrate.log")" "0003-a.sql and 0003-b.sql have the same version" \
+like "$(cat "$T/migrate.log")" "$after-a.sql and $after-b.sql have the same version" \
 	"and name both"
 
 # wrong database password

@@ -7,7 +7,7 @@ t_setup
 t_stack "message_time_skew = 0"
 plan_auto
 
-IR=$T_FIXTURES/ir-pbm.der
+IR=$T_FIXTURES/rr-pbm.der
 CMP=/api/v1/protocols/cmp
 dump() { "$top_builddir/t/cmptool" dump "$1" | sed -n "s/^$2=//p"; }
 req_tid=$(dump "$IR" tid)
@@ -77,7 +77,7 @@ total=$((hlen + 4))
 bad "$T/badbody" "header fine, body [30]" echo
 ok "cmpd alive after all of it" kill -0 "$CMPD_PID"
 is "$(t_fcgi "$IR" $CMP/demo)" 200 "and a good request is still answered"
-is "$(dump "$T/resp.der" text)" "PN=demo | ir is not implemented yet" \
+is "$(dump "$T/resp.der" text)" "PN=demo | rr is not implemented yet" \
 	"with the right answer"
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
 done_testing

@@ -80,10 +80,14 @@ expect "genm" $RA/ra-off "PN=ra-off | RA Profile is not enabled" \
 	systemFailure genm $PBM
 
 # valid profiles, for now
-expect "ir to an enabled profile" $CMP/demo \
-	"PN=demo | ir is not implemented yet" badRequest $IR $PBM
+expect "ir with a wrong secret" $CMP/demo \
+	"PN=demo | message authentication failed" badMessageCheck $IR $PBM
+GOOD="-ref x -secret pass:test-secret"
+expect "ir whose CA is down" $CMP/demo \
+	"PN=demo | the certificate authority is unavailable, try again later" \
+	systemUnavail $IR $GOOD
 expect "rr to an enabled profile" $RA/ra-on \
-	"PN=ra-on | rr is not implemented yet" badRequest rr -oldcert "$F/ee.pem" $PBM
+	"PN=ra-on | rr is not implemented yet" badRequest rr -oldcert "$F/ee.pem" $GOOD
 expect "unprotected ir" $CMP/demo \
 	"PN=demo | unprotected requests are not accepted" notAuthorized $IR \
 	-unprotected_requests

@@ -3,11 +3,16 @@
  * writes an edited copy of one (to make requests that break one rule).
  *
  *   cmptool dump FILE
+ *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
+ *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject]
+ *                              a certConf answering RSP (ip/cp), MAC'd with
+ *                              SECRET and RSP's PBM parameters
  *   cmptool edit IN OUT EDIT...
  *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
- *     fresh certificate)
+ *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
+ *     signature)  remac=SECRET (last: PBM-protects the result again)
  */
 #include "config.h"
 
@@ -20,6 +25,8 @@
 #include <openssl/crmf.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
@@ -194,6 +201,35 @@ any_cert(void)
 	return x;
 }
 
+/*
+ * Flips the last byte of the first CertReqMsg: with no regInfo that is
+ * the last byte of its POP signature, which then no longer verifies.
+ */
+static void
+corrupt_pop(CMPD_MSG *m)
+{
+	OSSL_CRMF_MSGS *reqs = m->body->value.ir;
+	OSSL_CRMF_MSG *crm, *bad;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+
+	crm = sk_OSSL_CRMF_MSG_value(reqs, 0);
+	if ((n = i2d_OSSL_CRMF_MSG(crm, &der)) <= 0) {
+		fprintf(stderr, "badpop: no CertReqMsg\n");
+		exit(2);
+	}
+	der[n - 1] ^= 0x01;
+	p = der;
+	if ((bad = d2i_OSSL_CRMF_MSG(NULL, &p, n)) == NULL) {
+		fprintf(stderr, "badpop: corrupted CertReqMsg does not parse\n");
+		exit(2);
+	}
+	sk_OSSL_CRMF_MSG_set(reqs, 0, bad);
+	OSSL_CRMF_MSG_free(crm);
+	OPENSSL_free(der);
+}
+
 static void
 edit_one(CMPD_MSG *m, const char *e)
 {
@@ -262,6 +298,18 @@ edit_one(CMPD_MSG *m, const char *e)
 		for (i = 0; i < n; i++)
 			sk_X509_push(m->extraCerts, X509_dup(x));
 		X509_free(x);
+	} else if (KEY("badpop")) {
+		corrupt_pop(m);
+	} else if (KEY("remac")) {
+		CMPD_MSG *params = CMPD_MSG_dup(m);
+
+		if (cmp_protect_pbm(m, params, (const unsigned char *)v,
+		    strlen(v), 10000000L) != 0) {
+			fprintf(stderr, "remac failed\n");
+			exit(2);
+		}
+		/* the request's own senderKID stays */
+		CMPD_MSG_free(params);
 	} else {
 		fprintf(stderr, "unknown edit %s\n", e);
 		exit(2);
@@ -297,6 +345,136 @@ edit(const char *in, const char *out, int n, char **edits)
 	return r;
 }
 
+static const CMPD_CERTRESPONSE *
+first_response(const CMPD_MSG *m)
+{
+	int t = cmp_msg_body_type(m);
+
+	if (t != CMPD_BODY_IP && t != CMPD_BODY_CP && t != CMPD_BODY_KUP)
+		return NULL;
+	return sk_CMPD_CERTRESPONSE_value(m->body->value.ip->response, 0);
+}
+
+static X509 *
+issued_cert(const CMPD_MSG *m)
+{
+	const CMPD_CERTRESPONSE *r = first_response(m);
+
+	if (r == NULL || r->certifiedKeyPair == NULL ||
+	    r->certifiedKeyPair->certOrEncCert->type !=
+	    CMPD_CERTORENCCERT_CERTIFICATE)
+		return NULL;
+	return r->certifiedKeyPair->certOrEncCert->value.certificate;
+}
+
+static CMPD_MSG *
+load_msg(const char *path)
+{
+	unsigned char *der;
+	CMPD_MSG *m = NULL;
+	size_t len;
+
+	der = read_all(path, &len);
+	if (cmp_msg_decode(der, len, &m, NULL) != 0) {
+		fprintf(stderr, "%s: not a PKIMessage\n", path);
+		exit(2);
+	}
+	free(der);
+	return m;
+}
+
+static int
+write_msg(const CMPD_MSG *m, const char *out)
+{
+	unsigned char *enc = NULL;
+	size_t len;
+	FILE *f;
+	int r = 1;
+
+	if (cmp_msg_encode(m, &enc, &len) == 0 &&
+	    (f = fopen(out, "wb")) != NULL) {
+		fwrite(enc, 1, len, f);
+		r = fclose(f) == 0 ? 0 : 1;
+	}
+	OPENSSL_free(enc);
+	return r;
+}
+
+static int
+cert(const char *in, const char *out)
+{
+	CMPD_MSG *m = load_msg(in);
+	X509 *x = issued_cert(m);
+	FILE *f;
+	int r = 1;
+
+	if (x != NULL && (f = fopen(out, "w")) != NULL) {
+		PEM_write_X509(f, x);
+		r = fclose(f) == 0 ? 0 : 1;
+	}
+	CMPD_MSG_free(m);
+	return r;
+}
+
+/* A certConf for the certificate in rsp, as openssl cmp would send it. */
+static int
+certconf(const char *in, const char *out, const char *secret,
+    const char *how)
+{
+	CMPD_MSG *rsp = load_msg(in), *cc;
+	CMPD_CERTSTATUS *cs;
+	unsigned char md[EVP_MAX_MD_SIZE], nonce[16];
+	unsigned int mdlen;
+	X509 *x = issued_cert(rsp);
+	int r;
+
+	if (x == NULL) {
+		fprintf(stderr, "%s: no certificate\n", in);
+		return 2;
+	}
+	X509_digest(x, EVP_sha256(), md, &mdlen);
+	if (strcmp(how, "badhash") == 0)
+		md[0] ^= 1;
+	cc = CMPD_MSG_new();
+	ASN1_INTEGER_set(cc->header->pvno, 2);
+	GENERAL_NAME_set0_value(cc->header->sender, GEN_DIRNAME,
+	    cmp_msg_parse_name("CN=cmptool"));
+	GENERAL_NAME_free(cc->header->recipient);
+	cc->header->recipient = GENERAL_NAME_dup(rsp->header->sender);
+	cc->header->messageTime = ASN1_GENERALIZEDTIME_set(NULL, time(NULL));
+	cc->header->transactionID =
+	    ASN1_OCTET_STRING_dup(rsp->header->transactionID);
+	RAND_bytes(nonce, sizeof(nonce));
+	cc->header->senderNonce = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(cc->header->senderNonce, nonce, sizeof(nonce));
+	if (strcmp(how, "badnonce") == 0) {
+		cc->header->recipNonce = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(cc->header->recipNonce, nonce,
+		    sizeof(nonce));
+	} else
+		cc->header->recipNonce =
+		    ASN1_OCTET_STRING_dup(rsp->header->senderNonce);
+	cc->body->type = CMPD_BODY_CERTCONF;
+	cc->body->value.certConf = sk_CMPD_CERTSTATUS_new_null();
+	cs = CMPD_CERTSTATUS_new();
+	ASN1_OCTET_STRING_set(cs->certHash, md, (int)mdlen);
+	ASN1_INTEGER_set(cs->certReqId, ASN1_INTEGER_get(
+	    first_response(rsp)->certReqId));
+	if (strcmp(how, "reject") == 0)
+		cs->statusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_REJECTION,
+		    CMPD_FAIL_BADCERTTEMPLATE, "not what I asked for");
+	sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
+	if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
+	    strlen(secret), 10000000L) != 0) {
+		fprintf(stderr, "certconf: cannot protect\n");
+		return 2;
+	}
+	r = write_msg(cc, out);
+	CMPD_MSG_free(cc);
+	CMPD_MSG_free(rsp);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -304,6 +482,13 @@ main(int argc, char *argv[])
 		return dump(argv[2]);
 	if (argc >= 4 && strcmp(argv[1], "edit") == 0)
 		return edit(argv[2], argv[3], argc - 4, argv + 4);
-	fprintf(stderr, "usage: cmptool dump FILE | edit IN OUT key=value...\n");
+	if (argc == 4 && strcmp(argv[1], "cert") == 0)
+		return cert(argv[2], argv[3]);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "certconf") == 0)
+		return certconf(argv[2], argv[3], argv[4],
+		    argc == 6 ? argv[5] : "ok");
+	fprintf(stderr, "usage: cmptool dump FILE | cert FILE OUT | "
+	    "certconf RSP OUT SECRET [badhash|badnonce|reject] | "
+	    "edit IN OUT key=value...\n");
 	return 2;
 }

@@ -468,8 +468,12 @@ t_write_conf() {
 		"db_password_file = $T/db.pw"
 		"db_name = cmpd"
 		"schema_dir = $top_srcdir/schema"
+		"secret_key_file = $T/secret.key"
 	)
 	local i
+	if [ ! -s "$T/secret.key" ]; then
+		(umask 077; openssl rand -hex 32 > "$T/secret.key")
+	fi
 	for arg in "$@"; do
 		if [[ $arg =~ ^-([A-Za-z0-9_]+)$ ]]; then
 			key=${BASH_REMATCH[1]}
@@ -516,6 +520,10 @@ t_stack() {
 	t_write_conf "$@"
 	t_migrate || bail "migration failed"
 	t_sql "$(cat "$top_srcdir/t/profiles.sql")" || bail "seeding the profiles failed"
+	# the secret of the DER fixtures (t/fixtures/gen.sh)
+	printf 'test-secret\n' |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret demo \
+		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-shared-secret failed"; }
 	t_start_cmpd || bail "cmpd did not start"
 }
 
@@ -722,6 +730,79 @@ t_stop_apache() {
 	_t_stop_pid "$APACHE_PID" 10
 	APACHE_PID=""
 	return 0
+}
+
+# ============================================================ the CA side
+# t_make_ca: a test PKI in $T/ca: root.crt/root.key (EC P-256) and the
+# issuing CA ca.crt/ca.key (RSA 2048) signed by it; chain.pem = the root.
+t_make_ca() {
+	local d=$T/ca
+	mkdir -p "$d"
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > "$d/ca.ext"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/root.key" -out "$d/root.crt" -days 3650 \
+		-subj "/O=cmpd tests/CN=Test Root CA" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.csr" \
+		-subj "/O=cmpd tests/CN=Test Issuing CA" 2>/dev/null &&
+	openssl x509 -req -in "$d/ca.csr" -CA "$d/root.crt" -CAkey "$d/root.key" \
+		-CAcreateserial -days 1825 -extfile "$d/ca.ext" -out "$d/ca.crt" 2>/dev/null &&
+	cp "$d/root.crt" "$d/chain.pem" || bail "t_make_ca: openssl failed"
+}
+
+# t_start_localca [extra config lines]: cmp-localca on $T/localca.sock
+# with $T/ca (made if missing) and the test database.  Put it behind
+# lighttpd with: t_start_lighttpd "$(t_localca_lighttpd)"
+t_start_localca() {
+	[ -f "$T/ca/ca.key" ] || t_make_ca
+	{
+		echo "listen = $T/localca.sock"
+		echo "ca_dir = $T/ca"
+		echo "validity_days = 30"
+		echo "db_socket = $DB_SOCK"
+		echo "db_user = cmpd"
+		echo "db_password_file = $T/db.pw"
+		echo "db_name = cmpd"
+		echo "log_level = info"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} > "$T/localca.conf"
+	rm -f "$T/localca.sock"
+	t_bg localca "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+	t_wait 10 test -S "$T/localca.sock" || {
+		diag_file "$T/localca.log"
+		bail "cmp-localca did not start"
+	}
+}
+t_localca_lighttpd() {
+	printf 'fastcgi.server += ( "/localca/" => (( "socket" => "%s", "check-local" => "disable" )) )\n' \
+		"$T/localca.sock"
+}
+
+# t_seed_enroll: after t_start_lighttpd, a connector to cmp-localca
+# through it, an authority, RA Profile "ra-enroll" and CMP Profile
+# "enroll" (shared secret both ways, secret $ENROLL_SECRET, reference
+# $ENROLL_REF), CMP enabled on the RA Profile too.
+ENROLL_SECRET=enroll-secret
+ENROLL_REF=enroll-ref
+t_seed_enroll() {
+	t_sql "
+INSERT INTO connector (uuid, name, url) VALUES
+  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$HTTP_BASE/localca');
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e0a1', 'localca', '00000000-0000-4000-8000-00000000e0c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e001', 'ra-enroll', 1, '00000000-0000-4000-8000-00000000e0a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('00000000-0000-4000-8000-00000000e101', 'enroll', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000e001', '$ENROLL_REF');
+UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
+  WHERE name = 'ra-enroll';" || bail "seeding the enrollment profiles failed"
+	printf '%s\n' "$ENROLL_SECRET" |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret enroll \
+		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-shared-secret failed"; }
 }
 
 # ============================================================ requests

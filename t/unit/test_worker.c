@@ -24,13 +24,13 @@ main(void)
 		printf("Bail out! pipe\n");
 		return 1;
 	}
-	is_int(worker_wait(p[0], &stop), 0, "readable fd: wait returns");
+	is_int(worker_wait(p[0], &stop, -1), 0, "readable fd: wait returns");
 	ok(!worker_stopping(), "no signal: not stopping");
 
 	raise(SIGTERM);		/* blocked: stays pending */
 	sigpending(&pending);
 	ok(sigismember(&pending, SIGTERM), "SIGTERM pending");
-	is_int(worker_wait(p[0], &stop), 0, "readable fd with SIGTERM pending");
+	is_int(worker_wait(p[0], &stop, -1), 0, "readable fd with SIGTERM pending");
 	ok(worker_stopping(), "the pending SIGTERM stops the worker");
 	sigpending(&pending);
 	ok(!sigismember(&pending, SIGTERM), "and is no longer pending");

@@ -1,0 +1,509 @@
+/*
+ * Certificate enrollment (ir, cr: RFC 9810 5.3.1, 5.3.3) and its
+ * confirmation (certConf: 5.3.18), through the RA Profile's authority
+ * connector. The transaction and the certificate are stored before the
+ * answer leaves; certConf may arrive at any worker.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crmf.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+#include "conn.h"
+
+/* The revocation reason for certificates the client did not accept. */
+#define REASON_UNCONFIRMED	"cessationOfOperation"
+
+static enum conn_auth
+enroll_auth(const char *name)
+{
+	if (strcmp(name, "basic") == 0)
+		return CONN_AUTH_BASIC;
+	if (strcmp(name, "certificate") == 0)
+		return CONN_AUTH_CERTIFICATE;
+	if (strcmp(name, "apiKey") == 0)
+		return CONN_AUTH_APIKEY;
+	return CONN_AUTH_NONE;
+}
+
+void
+cmp_enroll_target(const struct profile *p, struct conn_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->url = p->connector_url;
+	t->auth = enroll_auth(p->connector_auth);
+	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
+	t->authority_uuid = p->authority_instance;
+	t->attributes_json = p->issue_attrs[0] != '\0' ? p->issue_attrs : NULL;
+	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
+}
+
+/* A connector's answer as a cmpd failure; the text carries its message. */
+static enum cmp_fail
+enroll_conn_fail(const struct conn_result *res)
+{
+	switch (res->status) {
+	case CONN_OK:
+		return CMPF_OK;
+	case CONN_UNAVAILABLE:
+		return CMPF_CA_UNAVAILABLE;
+	case CONN_REJECTED:
+		return CMPF_CA_REJECTED;
+	default:
+		return CMPF_CA_FAILED;
+	}
+}
+
+/* generalInfo of the request asks for implicit confirmation (5.1.1.1). */
+static int
+enroll_wants_implicit(const CMPD_HEADER *h)
+{
+	int i;
+
+	for (i = 0; i < sk_CMPD_ITAV_num(h->generalInfo); i++)
+		if (OBJ_obj2nid(sk_CMPD_ITAV_value(h->generalInfo,
+		    i)->infoType) == NID_id_it_implicitConfirm)
+			return 1;
+	return 0;
+}
+
+static int
+enroll_add_itav(CMPD_HEADER *h, int nid, ASN1_TYPE *value)
+{
+	CMPD_ITAV *it;
+
+	if (h->generalInfo == NULL &&
+	    (h->generalInfo = sk_CMPD_ITAV_new_null()) == NULL)
+		return -1;
+	if ((it = CMPD_ITAV_new()) == NULL)
+		return -1;
+	it->infoType = OBJ_nid2obj(nid);
+	it->infoValue = value;
+	if (!sk_CMPD_ITAV_push(h->generalInfo, it)) {
+		CMPD_ITAV_free(it);
+		return -1;
+	}
+	return 0;
+}
+
+/* implicitConfirm granted (NULL value), or the confirmWaitTime (5.1.1.2). */
+static int
+enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
+{
+	ASN1_TYPE *v;
+
+	if ((v = ASN1_TYPE_new()) == NULL)
+		return -1;
+	if (implicit)
+		ASN1_TYPE_set(v, V_ASN1_NULL, NULL);
+	else
+		ASN1_TYPE_set(v, V_ASN1_GENERALIZEDTIME,
+		    ASN1_GENERALIZEDTIME_adj(NULL, time(NULL), 0, wait));
+	if ((!implicit && v->value.generalizedtime == NULL) ||
+	    enroll_add_itav(h, implicit ? NID_id_it_implicitConfirm :
+	    NID_id_it_confirmWaitTime, v) != 0) {
+		ASN1_TYPE_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ip/cp with one accepted CertResponse carrying cert, caPubs for ir. */
+static CMPD_MSG *
+enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
+    X509 *cert, STACK_OF(X509) *capubs)
+{
+	CMPD_CERTRESPONSE *cr = NULL;
+	CMPD_CERTREPMSG *rep;
+	CMPD_MSG *m;
+	int i;
+
+	if ((m = cmp_msg_response_new(req->header, srv,
+	    cmp_msg_rep_type(cmp_msg_body_type(req)))) == NULL)
+		return NULL;
+	if ((rep = m->body->value.ip = CMPD_CERTREPMSG_new()) == NULL ||
+	    (cr = CMPD_CERTRESPONSE_new()) == NULL ||
+	    !ASN1_INTEGER_set(cr->certReqId, rid))
+		goto err;
+	CMPD_PKISI_free(cr->status);
+	if ((cr->status = cmp_msg_pkisi_new(CMPD_PKISTATUS_ACCEPTED, -1,
+	    NULL)) == NULL ||
+	    (cr->certifiedKeyPair = CMPD_CERTIFIEDKEYPAIR_new()) == NULL)
+		goto err;
+	cr->certifiedKeyPair->certOrEncCert->type = CMPD_CERTORENCCERT_CERTIFICATE;
+	if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
+	    X509_dup(cert)) == NULL)
+		goto err;
+	if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
+		goto err;
+	cr = NULL;
+	if (capubs != NULL && sk_X509_num(capubs) > 0) {
+		if ((rep->caPubs = sk_X509_new_null()) == NULL)
+			goto err;
+		for (i = 0; i < sk_X509_num(capubs); i++)
+			if (!sk_X509_push(rep->caPubs,
+			    X509_dup(sk_X509_value(capubs, i))))
+				goto err;
+	}
+	return m;
+ err:
+	CMPD_CERTRESPONSE_free(cr);
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
+/* DER of a CertReqMessages holding only the first request (the seed). */
+static int
+enroll_first_request(OSSL_CRMF_MSGS *reqs, unsigned char **der)
+{
+	OSSL_CRMF_MSGS *one = NULL;
+	OSSL_CRMF_MSG *first;
+	int n = -1;
+
+	*der = NULL;
+	if ((one = sk_OSSL_CRMF_MSG_new_null()) == NULL ||
+	    (first = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(reqs, 0))) ==
+	    NULL)
+		goto out;
+	if (!sk_OSSL_CRMF_MSG_push(one, first)) {
+		OSSL_CRMF_MSG_free(first);
+		goto out;
+	}
+	n = i2d_OSSL_CRMF_MSGS(one, der);
+ out:
+	sk_OSSL_CRMF_MSG_pop_free(one, OSSL_CRMF_MSG_free);
+	return n;
+}
+
+/*
+ * ir or cr. Returns the answer, or NULL with *fail and *text set (the
+ * caller builds the rejection). *fail CMPF_OK with NULL: internal error.
+ */
+CMPD_MSG *
+cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
+    struct profile *p, const X509_NAME *srv, const struct conf *c,
+    enum cmp_fail *fail, char *text, size_t textlen)
+{
+	OSSL_CRMF_MSGS *reqs = cmp_msg_body_type(req) == CMPD_BODY_IR ?
+	    req->body->value.ir : req->body->value.cr;
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	struct conn_result res, chain;
+	struct conn_target target;
+	const X509_NAME *subject;
+	OSSL_CRMF_CERTTEMPLATE *tmpl;
+	unsigned char digest[32], *one = NULL;
+	char cert_uuid[CMPD_UUID_LEN + 1];
+	CMPD_MSG *rsp = NULL;
+	int n, implicit, wait, r;
+	long rid;
+
+	memset(&res, 0, sizeof(res));
+	memset(&chain, 0, sizeof(chain));
+	*fail = CMPF_INTERNAL;
+	text[0] = '\0';
+	/* The seed's rule: the first CertReqMsg is the request. */
+	if (sk_OSSL_CRMF_MSG_num(reqs) < 1) {
+		*fail = CMPF_NO_CERT_REQUEST;
+		goto out;
+	}
+	rid = OSSL_CRMF_MSG_get_certReqId(sk_OSSL_CRMF_MSG_value(reqs, 0));
+	tmpl = OSSL_CRMF_MSG_get0_tmpl(sk_OSSL_CRMF_MSG_value(reqs, 0));
+	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
+	    NULL;
+	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
+		*fail = CMPF_NO_SUBJECT;
+		goto out;
+	}
+	/* RFC 4211 4: POP before anything is issued; raVerified is for an
+	 * RA that checked it, and no RA stands between client and cmpd.
+	 * (In OpenSSL 3.0 the second argument is the index, not the id.) */
+	if (!OSSL_CRMF_MSGS_verify_popo(reqs, 0, 0, NULL, NULL)) {
+		*fail = CMPF_BAD_POP;
+		goto out;
+	}
+	if ((n = enroll_first_request(reqs, &one)) <= 0)
+		goto out;
+	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL))
+		goto out;
+	r = store_tx_begin(req, p, rid, digest);
+	if (r == DB_DUP) {
+		*fail = CMPF_TID_IN_USE;
+		goto out;
+	}
+	if (r != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto out;
+	}
+
+	cmp_enroll_target(p, &target);
+	if (conn_issue(&target, one, (size_t)n, "crmf", &res) != 0 ||
+	    res.status != CONN_OK) {
+		*fail = res.status == CONN_OK ? CMPF_CA_FAILED :
+		    enroll_conn_fail(&res);
+		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
+		    conn_status_name(res.status), res.http_status, res.message);
+		snprintf(text, textlen, "%s", res.message);
+		store_tx_set_state(tid, "failed");
+		goto out;
+	}
+	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). */
+	if (cmp_msg_body_type(req) == CMPD_BODY_IR &&
+	    (conn_ca_certificates(&target, &chain) != 0 ||
+	    chain.status != CONN_OK))
+		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
+		    "caPubs", p->cmp_name, conn_status_name(chain.status),
+		    chain.message);
+
+	implicit = enroll_wants_implicit(req->header) &&
+	    p->implicit_confirm_allowed;
+	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
+	    c->confirm_wait_time;
+	if ((rsp = enroll_answer(req, srv, rid, res.certificate,
+	    chain.status == CONN_OK ? chain.chain : NULL)) == NULL ||
+	    enroll_general_info(rsp->header, implicit, wait) != 0)
+		goto revoke;
+	if (store_issued(tid, res.certificate, p, res.uuid,
+	    rsp->header->senderNonce, implicit, wait, cert_uuid) != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto revoke;
+	}
+	*fail = CMPF_OK;
+	goto out;
+ revoke:
+	/* Issued but not recorded: nothing half-stored may stay valid. */
+	CMPD_MSG_free(rsp);
+	rsp = NULL;
+	conn_result_free(&chain);
+	if (conn_revoke(&target, res.certificate, REASON_UNCONFIRMED,
+	    &chain) != 0 || chain.status != CONN_OK)
+		log_error("PN=%s: could not revoke a certificate that was not "
+		    "recorded: %s", p->cmp_name, chain.message);
+	store_tx_set_state(tid, "failed");
+ out:
+	OPENSSL_free(one);
+	conn_result_free(&res);
+	conn_result_free(&chain);
+	ERR_clear_error();
+	return rsp;
+}
+
+/* RFC 9810 5.3.18: certHash with hashAlg, or the certificate's own hash
+ * (its signature's digest; SHA-512 for Ed25519, RFC 9481 3.3). */
+static int
+confirm_hash_ok(const CMPD_CERTSTATUS *cs, X509 *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const EVP_MD *type = NULL;
+	int mdnid = NID_undef, pknid;
+
+	if (cs->hashAlg != NULL)
+		type = EVP_get_digestbyobj(cs->hashAlg->algorithm);
+	else if (OBJ_find_sigid_algs(X509_get_signature_nid(cert), &mdnid,
+	    &pknid)) {
+		if (mdnid == NID_undef && pknid == NID_ED25519)
+			mdnid = NID_sha512;
+		type = EVP_get_digestbynid(mdnid);
+	}
+	if (type == NULL || !X509_digest(cert, type, md, &mdlen))
+		return 0;
+	return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md, mdlen) == 0;
+}
+
+/*
+ * certConf. Returns the pkiconf, or NULL with *fail set (the caller
+ * answers with an error body).
+ */
+CMPD_MSG *
+cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
+    enum cmp_fail *fail)
+{
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	const ASN1_OCTET_STRING *rn = req->header->recipNonce;
+	STACK_OF(CMPD_CERTSTATUS) *cc = req->body->value.certConf;
+	const CMPD_CERTSTATUS *cs;
+	struct conn_result res;
+	struct conn_target target;
+	struct store_tx t;
+	CMPD_MSG *rsp = NULL;
+	int accepted, r;
+
+	memset(&res, 0, sizeof(res));
+	*fail = CMPF_INTERNAL;
+	if ((r = store_tx_get(tid, &t)) == DB_ERR) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto out;
+	}
+	/* Another profile's transaction is as unknown as a missing one. */
+	if (r == DB_NOTFOUND || strcmp(t.cmp_uuid, p->cmp_uuid) != 0) {
+		*fail = CMPF_TX_UNKNOWN;
+		goto out;
+	}
+	if (strcmp(t.state, "confirmed") == 0 ||
+	    strcmp(t.state, "rejected") == 0) {
+		*fail = CMPF_ALREADY_CONFIRMED;
+		goto out;
+	}
+	if (rn == NULL || (size_t)ASN1_STRING_length(rn) != t.nonce_len ||
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t.nonce,
+	    t.nonce_len) != 0) {
+		*fail = CMPF_BAD_RECIP_NONCE;
+		goto out;
+	}
+	if (strcmp(t.state, "confirm_wait") != 0 || t.cert == NULL) {
+		*fail = CMPF_TX_NOT_WAITING;
+		goto out;
+	}
+	/* One certificate per transaction (the seed's rule). */
+	if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
+	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0)) == NULL ||
+	    ASN1_INTEGER_get(cs->certReqId) != t.cert_req_id ||
+	    !confirm_hash_ok(cs, t.cert)) {
+		*fail = CMPF_BAD_CERT_HASH;
+		goto out;
+	}
+	accepted = cs->statusInfo == NULL ||
+	    ASN1_INTEGER_get(cs->statusInfo->status) !=
+	    CMPD_PKISTATUS_REJECTION;
+	if ((rsp = cmp_msg_response_new(req->header, srv,
+	    CMPD_BODY_PKICONF)) == NULL ||
+	    (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL)
+		goto err;
+	r = store_confirm(tid, t.cert_uuid, accepted, rsp->header->senderNonce);
+	if (r == DB_NOTFOUND) {
+		*fail = CMPF_ALREADY_CONFIRMED;
+		goto err;
+	}
+	if (r != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto err;
+	}
+	if (!accepted) {
+		/* The client refused the certificate: it must not stay
+		 * valid (RFC 9810 5.3.18). */
+		cmp_enroll_target(p, &target);
+		if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
+		    &res) != 0 || res.status != CONN_OK)
+			log_error("PN=%s: revoking a rejected certificate "
+			    "failed: %s", p->cmp_name, res.message);
+	}
+	*fail = CMPF_OK;
+	goto out;
+ err:
+	CMPD_MSG_free(rsp);
+	rsp = NULL;
+ out:
+	conn_result_free(&res);
+	X509_free(t.cert);
+	return rsp;
+}
+
+/*
+ * The confirmation sweep (RFC 9810 5.3.18: a certificate the client never
+ * confirmed within confirmWaitTime must be revoked). Any worker, or
+ * `cmpd --sweep`, may run it: a transaction is claimed with a conditional
+ * UPDATE, so two sweepers never revoke the same certificate. Returns the
+ * number revoked, -1 on a database error.
+ */
+int
+cmp_sweep(int max)
+{
+	static const char sql_due[] = "SELECT t.transaction_id, t.ra_profile_uuid, "
+	    "c.uuid, c.der FROM cmp_transaction t JOIN certificate c ON "
+	    "c.uuid = t.certificate_uuid WHERE t.state = 'confirm_wait' AND "
+	    "t.deadline < NOW(6) ORDER BY t.deadline LIMIT 1";
+	static const char sql_claim[] = "UPDATE cmp_transaction SET "
+	    "state = 'expired' WHERE transaction_id = ? AND "
+	    "state = 'confirm_wait'";
+	static const char sql_revoked[] = "UPDATE certificate SET status = "
+	    "'revoked', revocation_reason = ? WHERE uuid = ?";
+	static const char sql_retry[] = "UPDATE cmp_transaction SET "
+	    "state = 'confirm_wait', revoke_attempts = revoke_attempts + 1, "
+	    "deadline = NOW(6) + INTERVAL 60 SECOND WHERE transaction_id = ?";
+	static unsigned char der[STORE_CERT_MAX];
+	unsigned char tid[CMPD_ID_MAX_LEN];
+	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
+	struct db_col c[4];
+	struct conn_target target;
+	struct conn_result res;
+	struct profile *p = NULL;
+	unsigned long long changed;
+	const unsigned char *q;
+	X509 *cert = NULL;
+	int done = 0, r;
+
+	memset(&res, 0, sizeof(res));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	while (done < max) {
+		memset(c, 0, sizeof(c));
+		c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
+		c[1].type = DB_STR, c[1].buf = ra, c[1].n = sizeof(ra);
+		c[2].type = DB_STR, c[2].buf = cert_uuid,
+		    c[2].n = sizeof(cert_uuid);
+		c[3].type = DB_BLOB, c[3].buf = der, c[3].n = sizeof(der);
+		if ((r = db_run(sql_due, NULL, 0, c, NITEMS(c), NULL)) ==
+		    DB_NOTFOUND)
+			break;
+		if (r != DB_OK)
+			goto err;
+		{
+			struct db_arg a[1] = { DB_ARG_BLOB(tid, c[0].len) };
+
+			changed = 0;
+			if (db_run(sql_claim, a, 1, NULL, 0, &changed) != DB_OK)
+				goto err;
+			if (changed != 1)
+				continue;	/* another sweeper was first */
+			q = der;
+			X509_free(cert);
+			if ((cert = d2i_X509(NULL, &q, (long)c[3].len)) ==
+			    NULL || profile_load_connector(ra, p) != DB_OK) {
+				log_error("sweep: transaction of certificate "
+				    "%s cannot be revoked", cert_uuid);
+				db_run(sql_retry, a, 1, NULL, 0, NULL);
+				done++;
+				continue;
+			}
+			cmp_enroll_target(p, &target);
+			conn_result_free(&res);
+			if (conn_revoke(&target, cert, REASON_UNCONFIRMED,
+			    &res) != 0 || res.status != CONN_OK) {
+				log_error("sweep: revoking unconfirmed "
+				    "certificate %s failed: %s", cert_uuid,
+				    res.message);
+				db_run(sql_retry, a, 1, NULL, 0, NULL);
+			} else {
+				struct db_arg ra2[2] = {
+					DB_ARG_STR(REASON_UNCONFIRMED),
+					DB_ARG_STR(cert_uuid),
+				};
+
+				db_run(sql_revoked, ra2, 2, NULL, 0, NULL);
+				log_info("sweep: certificate %s not confirmed "
+				    "in time: revoked", cert_uuid);
+			}
+			profile_clear(p);
+			done++;
+		}
+	}
+	r = done;
+	goto out;
+ err:
+	r = -1;
+ out:
+	X509_free(cert);
+	conn_result_free(&res);
+	profile_clear(p);
+	free(p);
+	return r;
+}

@@ -1,0 +1,241 @@
+/*
+ * Message protection with a shared secret (RFC 9810 5.1.3.1, PBM of
+ * RFC 4211 4.4): verifying a request's MAC and protecting an answer.
+ * The MAC is computed over DER(ProtectedPart) with libcrypto's
+ * OSSL_CRMF_pbm_new; cmpd only decides which parameters it accepts.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crmf.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+
+#define PBM_SALT_LEN		16
+#define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
+
+/* RFC 9481 4.1.1 (owf) and 6.1.1 (mac); SHA-1 only inside HMAC. */
+static const int pbm_owf_ok[] = { NID_sha256, NID_sha384, NID_sha512 };
+static const int pbm_mac_ok[] = { NID_hmac_sha1, NID_hmacWithSHA256,
+	NID_hmacWithSHA384, NID_hmacWithSHA512 };
+
+static int
+nid_in(int nid, const int *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == nid)
+			return 1;
+	return 0;
+}
+
+/* DER(ProtectedPart{header, body}) of m; *der to OPENSSL_free. */
+static int
+protected_part_der(const CMPD_MSG *m, unsigned char **der)
+{
+	CMPD_PROTECTEDPART pp;
+
+	pp.header = m->header;
+	pp.body = m->body;
+	*der = NULL;
+	return i2d_CMPD_PROTECTEDPART(&pp, der);
+}
+
+/*
+ * The PBMParameter of a PBM-protected header, checked against the
+ * allow-lists and the iteration cap; NULL and *fail set otherwise.
+ */
+static OSSL_CRMF_PBMPARAMETER *
+pbm_params(const CMPD_HEADER *h, long max_iter, enum cmp_fail *fail,
+    char *arg, size_t arglen, CMPD_PBMPARAMETER **fields)
+{
+	const ASN1_OBJECT *oid;
+	const void *pval;
+	const ASN1_STRING *seq;
+	const unsigned char *p;
+	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
+	CMPD_PBMPARAMETER *f = NULL;
+	int ptype, nid;
+	long iter;
+
+	*fields = NULL;
+	*fail = CMPF_PROTECTION_ALG_UNKNOWN;
+	X509_ALGOR_get0(&oid, &ptype, &pval, h->protectionAlg);
+	nid = OBJ_obj2nid(oid);
+	if (nid != NID_id_PasswordBasedMAC) {
+		/* PBMAC1 (RFC 9481 6.1.3) is not implemented yet. */
+		OBJ_obj2txt(arg, (int)arglen, oid, 0);
+		return NULL;
+	}
+	*fail = CMPF_PBM_PARAMS;
+	if (ptype != V_ASN1_SEQUENCE || (seq = pval) == NULL)
+		return NULL;
+	p = ASN1_STRING_get0_data(seq);
+	if ((f = d2i_CMPD_PBMPARAMETER(NULL, &p, ASN1_STRING_length(seq))) ==
+	    NULL)
+		goto err;
+	if (!nid_in(OBJ_obj2nid(f->owf->algorithm), pbm_owf_ok,
+	    NITEMS(pbm_owf_ok)) ||
+	    !nid_in(OBJ_obj2nid(f->mac->algorithm), pbm_mac_ok,
+	    NITEMS(pbm_mac_ok))) {
+		snprintf(arg, arglen, "owf %s, mac %s",
+		    OBJ_nid2sn(OBJ_obj2nid(f->owf->algorithm)),
+		    OBJ_nid2sn(OBJ_obj2nid(f->mac->algorithm)));
+		goto err;
+	}
+	iter = ASN1_INTEGER_get(f->iterationCount);
+	if (iter < PBM_ITERATIONS_MIN || iter > max_iter) {
+		snprintf(arg, arglen, "iterationCount %ld not in %d..%ld",
+		    iter, PBM_ITERATIONS_MIN, max_iter);
+		goto err;
+	}
+	p = ASN1_STRING_get0_data(seq);
+	if ((pbm = d2i_OSSL_CRMF_PBMPARAMETER(NULL, &p,
+	    ASN1_STRING_length(seq))) == NULL)
+		goto err;
+	*fields = f;
+	*fail = CMPF_OK;
+	return pbm;
+ err:
+	if (arg[0] == '\0')
+		snprintf(arg, arglen, "malformed PBMParameter");
+	CMPD_PBMPARAMETER_free(f);
+	return NULL;
+}
+
+/* The MAC of m's ProtectedPart under pbm and secret. */
+static int
+pbm_mac(const CMPD_MSG *m, const OSSL_CRMF_PBMPARAMETER *pbm,
+    const unsigned char *secret, size_t slen, unsigned char **mac,
+    size_t *maclen)
+{
+	unsigned char *der = NULL;
+	int n, r = -1;
+
+	*mac = NULL;
+	if ((n = protected_part_der(m, &der)) <= 0)
+		goto out;
+	if (!OSSL_CRMF_pbm_new(NULL, NULL, pbm, der, (size_t)n, secret, slen,
+	    mac, maclen))
+		goto out;
+	r = 0;
+ out:
+	OPENSSL_free(der);
+	return r;
+}
+
+/*
+ * Verifies a PBM-protected request with the profile's secret.
+ * RFC 9810 5.1.3.1: senderKID identifies the secret; when the profile
+ * names a reference, senderKID must be it.
+ */
+enum cmp_fail
+cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
+    size_t slen, const char *reference, long max_iter, char *arg,
+    size_t arglen)
+{
+	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
+	CMPD_PBMPARAMETER *fields = NULL;
+	const ASN1_OCTET_STRING *kid = m->header->senderKID;
+	unsigned char *mac = NULL;
+	size_t maclen = 0;
+	enum cmp_fail f;
+
+	arg[0] = '\0';
+	if ((pbm = pbm_params(m->header, max_iter, &f, arg, arglen,
+	    &fields)) == NULL)
+		goto out;
+	f = CMPF_SENDER_KID_MISSING;
+	if (kid == NULL || ASN1_STRING_length(kid) == 0)
+		goto out;
+	/* The same answer for a wrong reference as for a wrong MAC: no
+	 * oracle for which references exist. */
+	f = CMPF_MAC_MISMATCH;
+	if (reference != NULL &&
+	    ((size_t)ASN1_STRING_length(kid) != strlen(reference) ||
+	    memcmp(ASN1_STRING_get0_data(kid), reference, strlen(reference))))
+		goto out;
+	if (pbm_mac(m, pbm, secret, slen, &mac, &maclen) != 0)
+		goto out;
+	if ((size_t)ASN1_STRING_length(m->protection) != maclen ||
+	    (m->protection->flags & 0x07) != 0 ||
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(m->protection), mac,
+	    maclen) != 0)
+		goto out;
+	f = CMPF_OK;
+ out:
+	OPENSSL_free(mac);
+	OSSL_CRMF_PBMPARAMETER_free(pbm);
+	CMPD_PBMPARAMETER_free(fields);
+	ERR_clear_error();
+	return f;
+}
+
+/*
+ * Protects an answer with PBM: the request's owf, mac and iteration count
+ * (already checked), a fresh salt, senderKID echoed (RFC 9810 5.1.3.1).
+ */
+int
+cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
+    const unsigned char *secret, size_t slen, long max_iter)
+{
+	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
+	CMPD_PBMPARAMETER *fields = NULL;
+	ASN1_STRING *params = NULL;
+	unsigned char *mac = NULL, *der = NULL;
+	size_t maclen = 0;
+	char arg[128] = "";
+	enum cmp_fail f;
+	int n, r = -1;
+
+	if ((pbm = pbm_params(req->header, max_iter, &f, arg, sizeof(arg),
+	    &fields)) == NULL)
+		goto out;
+	OSSL_CRMF_PBMPARAMETER_free(pbm);
+	if ((pbm = OSSL_CRMF_pbmp_new(NULL, PBM_SALT_LEN,
+	    OBJ_obj2nid(fields->owf->algorithm),
+	    (size_t)ASN1_INTEGER_get(fields->iterationCount),
+	    OBJ_obj2nid(fields->mac->algorithm))) == NULL)
+		goto out;
+	if ((n = i2d_OSSL_CRMF_PBMPARAMETER(pbm, &der)) <= 0 ||
+	    (params = ASN1_STRING_new()) == NULL ||
+	    !ASN1_STRING_set(params, der, n))
+		goto out;
+	X509_ALGOR_free(rsp->header->protectionAlg);
+	if ((rsp->header->protectionAlg = X509_ALGOR_new()) == NULL ||
+	    !X509_ALGOR_set0(rsp->header->protectionAlg,
+	    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE, params))
+		goto out;
+	params = NULL;
+	ASN1_OCTET_STRING_free(rsp->header->senderKID);
+	rsp->header->senderKID = NULL;
+	if (req->header->senderKID != NULL &&
+	    (rsp->header->senderKID =
+	    ASN1_OCTET_STRING_dup(req->header->senderKID)) == NULL)
+		goto out;
+	if (pbm_mac(rsp, pbm, secret, slen, &mac, &maclen) != 0)
+		goto out;
+	ASN1_BIT_STRING_free(rsp->protection);
+	if ((rsp->protection = ASN1_BIT_STRING_new()) == NULL ||
+	    !ASN1_BIT_STRING_set(rsp->protection, mac, (int)maclen))
+		goto out;
+	/* All bits used: no unused-bits trimming of the MAC. */
+	rsp->protection->flags &= ~0x07;
+	rsp->protection->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	r = 0;
+ out:
+	ASN1_STRING_free(params);
+	OPENSSL_free(der);
+	OPENSSL_free(mac);
+	OSSL_CRMF_PBMPARAMETER_free(pbm);
+	CMPD_PBMPARAMETER_free(fields);
+	ERR_clear_error();
+	return r;
+}

@@ -1,0 +1,927 @@
+/*
+ * The file-based CA: its key and certificates, certification requests
+ * (CRMF, RFC 4211; PKCS#10, RFC 2986), the certificates it issues
+ * (RFC 5280 4) and its CRLs (RFC 5280 5).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crmf.h>
+#include <openssl/crmferr.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "localca.h"
+
+#define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
+#define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */
+#define LCA_MIN_SECURITY_BITS 112	/* RSA 2048, P-256 and up */
+
+/*
+ * CertTemplate (RFC 4211 5), mirrored only to reach its publicKey: the
+ * OpenSSL 3.0 API has no getter for it. Decoded from the library's own
+ * re-encoding of the template, never encoded. IMPLICIT TAGS module; Name
+ * and Time are CHOICEs and so explicitly tagged.
+ */
+typedef struct {
+	ASN1_TIME *notBefore;
+	ASN1_TIME *notAfter;
+} LCA_OPTVALIDITY;
+
+typedef struct {
+	ASN1_INTEGER *version;
+	ASN1_INTEGER *serialNumber;
+	X509_ALGOR *signingAlg;
+	X509_NAME *issuer;
+	LCA_OPTVALIDITY *validity;
+	X509_NAME *subject;
+	X509_PUBKEY *publicKey;
+	ASN1_BIT_STRING *issuerUID;
+	ASN1_BIT_STRING *subjectUID;
+	STACK_OF(X509_EXTENSION) *extensions;
+} LCA_CERTTEMPLATE;
+
+ASN1_SEQUENCE(LCA_OPTVALIDITY) = {
+	ASN1_EXP_OPT(LCA_OPTVALIDITY, notBefore, ASN1_TIME, 0),
+	ASN1_EXP_OPT(LCA_OPTVALIDITY, notAfter, ASN1_TIME, 1),
+} static_ASN1_SEQUENCE_END(LCA_OPTVALIDITY)
+
+ASN1_SEQUENCE(LCA_CERTTEMPLATE) = {
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, version, ASN1_INTEGER, 0),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, serialNumber, ASN1_INTEGER, 1),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, signingAlg, X509_ALGOR, 2),
+	ASN1_EXP_OPT(LCA_CERTTEMPLATE, issuer, X509_NAME, 3),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, validity, LCA_OPTVALIDITY, 4),
+	ASN1_EXP_OPT(LCA_CERTTEMPLATE, subject, X509_NAME, 5),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, publicKey, X509_PUBKEY, 6),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, issuerUID, ASN1_BIT_STRING, 7),
+	ASN1_IMP_OPT(LCA_CERTTEMPLATE, subjectUID, ASN1_BIT_STRING, 8),
+	ASN1_IMP_SEQUENCE_OF_OPT(LCA_CERTTEMPLATE, extensions, X509_EXTENSION,
+	    9),
+} static_ASN1_SEQUENCE_END(LCA_CERTTEMPLATE)
+
+/* Extensions a request may ask for (allowed_extensions). */
+static const struct {
+	const char *name;
+	int	 nid;
+	unsigned int bit;
+} copyable[] = {
+	{ "subjectAltName", NID_subject_alt_name, LCA_EXT_SAN },
+	{ "keyUsage", NID_key_usage, LCA_EXT_KU },
+	{ "extendedKeyUsage", NID_ext_key_usage, LCA_EXT_EKU },
+};
+
+/* The connector API's revocation reasons, as CRLReason (RFC 5280 5.3.1). */
+static const struct {
+	const char *name;
+	int	 code;
+} reasons[] = {
+	{ "unspecified", CRL_REASON_UNSPECIFIED },
+	{ "keyCompromise", CRL_REASON_KEY_COMPROMISE },
+	{ "cACompromise", CRL_REASON_CA_COMPROMISE },
+	{ "affiliationChanged", CRL_REASON_AFFILIATION_CHANGED },
+	{ "superseded", CRL_REASON_SUPERSEDED },
+	{ "cessationOfOperation", CRL_REASON_CESSATION_OF_OPERATION },
+	{ "certificateHold", CRL_REASON_CERTIFICATE_HOLD },
+	{ "privilegeWithdrawn", CRL_REASON_PRIVILEGE_WITHDRAWN },
+	{ "aACompromise", CRL_REASON_AA_COMPROMISE },
+};
+
+/* What a certification request asks for, whatever its format. */
+struct lca_request {
+	X509_NAME *subject;
+	EVP_PKEY *pkey;
+	STACK_OF(X509_EXTENSION) *exts;	/* NULL: none */
+};
+
+unsigned int
+lca_ca_ext_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(copyable); i++)
+		if (strcasecmp(name, copyable[i].name) == 0)
+			return copyable[i].bit;
+	return 0;
+}
+
+/* The canonical spelling of a revocation reason; NULL if unknown. */
+const char *
+lca_ca_reason_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(reasons); i++)
+		if (strcasecmp(name, reasons[i].name) == 0)
+			return reasons[i].name;
+	return NULL;
+}
+
+static int
+lca_reason_code(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(reasons); i++)
+		if (strcmp(name, reasons[i].name) == 0)
+			return reasons[i].code;
+	return CRL_REASON_UNSPECIFIED;
+}
+
+static int
+lca_time_of(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Never prompt on a terminal: the key must not be encrypted. */
+static int
+lca_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static const char *
+lca_ssl_reason(void)
+{
+	const char *s = ERR_reason_error_string(ERR_peek_last_error());
+
+	return s != NULL ? s : "unknown error";
+}
+
+/* Every certificate of a PEM file, in order; a missing file is empty. */
+static int
+lca_read_chain(const char *path, STACK_OF(X509) **out, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509) *sk = NULL;
+	unsigned long e;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	int r = -1;
+
+	*out = NULL;
+	if ((sk = sk_X509_new_null()) == NULL)
+		goto out;
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		if (errno == ENOENT) {
+			ERR_clear_error();
+			*out = sk;
+			sk = NULL;
+			r = 0;
+		} else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, lca_no_passphrase,
+	    NULL)) != NULL) {
+		if (!sk_X509_push(sk, x))
+			goto out;
+		x = NULL;
+	}
+	/* The loop ends at the end of the file or at something broken. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		snprintf(err, errlen, "%s: not a list of PEM certificates: %s",
+		    path, lca_ssl_reason());
+		goto out;
+	}
+	ERR_clear_error();
+	*out = sk;
+	sk = NULL;
+	r = 0;
+ out:
+	if (r != 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s: out of memory", path);
+	X509_free(x);
+	sk_X509_pop_free(sk, X509_free);
+	BIO_free(bio);
+	return r;
+}
+
+/*
+ * The digest of our signatures: SHA-256 for RSA and P-256, SHA-384 for
+ * P-384 (the hash matched to the curve, RFC 5480 4).
+ */
+static int
+lca_pick_md(struct lca_ca *ca, char *err, size_t errlen)
+{
+	char group[64];
+	int nid;
+
+	switch (EVP_PKEY_get_base_id(ca->key)) {
+	case EVP_PKEY_RSA:
+		if (EVP_PKEY_get_bits(ca->key) < 2048)
+			break;
+		ca->md = EVP_sha256();
+		return 0;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(ca->key, group, sizeof(group),
+		    NULL) != 1)
+			break;
+		nid = OBJ_txt2nid(group);
+		if (nid == NID_X9_62_prime256v1) {
+			ca->md = EVP_sha256();
+			return 0;
+		}
+		if (nid == NID_secp384r1) {
+			ca->md = EVP_sha384();
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	snprintf(err, errlen, "ca.key: unsupported key (RSA of 2048 bits or "
+	    "more, EC P-256 or P-384)");
+	return -1;
+}
+
+/* The key identifier our certificates name in authorityKeyIdentifier. */
+static int
+lca_set_keyid(struct lca_ca *ca)
+{
+	const ASN1_OCTET_STRING *ski;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if ((ski = X509_get0_subject_key_id(ca->cert)) != NULL) {
+		ca->keyid = ASN1_OCTET_STRING_dup(ski);
+		return ca->keyid != NULL ? 0 : -1;
+	}
+	/* No SKI in ca.crt: RFC 5280 4.2.1.2 method (1). */
+	if (X509_pubkey_digest(ca->cert, EVP_sha1(), md, &mdlen) != 1 ||
+	    (ca->keyid = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(ca->keyid, md, (int)mdlen) != 1)
+		return -1;
+	return 0;
+}
+
+int
+lca_ca_load(struct lca_ca *ca, const struct lca_conf *c, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX];
+	BIO *bio = NULL;
+	X509 *prev;
+	int i, r = -1;
+
+	memset(ca, 0, sizeof(*ca));
+	err[0] = '\0';
+	ca->validity_days = c->validity_days;
+	ca->allowed_ext = c->allowed_ext;
+
+	snprintf(path, sizeof(path), "%s/ca.key", c->ca_dir);
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((ca->key = PEM_read_bio_PrivateKey(bio, NULL, lca_no_passphrase,
+	    NULL)) == NULL) {
+		snprintf(err, errlen, "%s: not an unencrypted PEM private key: "
+		    "%s", path, lca_ssl_reason());
+		goto out;
+	}
+	BIO_free(bio);
+
+	snprintf(path, sizeof(path), "%s/ca.crt", c->ca_dir);
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((ca->cert = PEM_read_bio_X509(bio, NULL, lca_no_passphrase,
+	    NULL)) == NULL) {
+		snprintf(err, errlen, "%s: not a PEM certificate: %s", path,
+		    lca_ssl_reason());
+		goto out;
+	}
+
+	snprintf(path, sizeof(path), "%s/chain.pem", c->ca_dir);
+	if (lca_read_chain(path, &ca->chain, err, errlen) != 0)
+		goto out;
+
+	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+		snprintf(err, errlen, "%s/ca.key does not match %s/ca.crt",
+		    c->ca_dir, c->ca_dir);
+		goto out;
+	}
+	if (lca_pick_md(ca, err, errlen) != 0)
+		goto out;
+	/* RFC 5280 4.2.1.9 and 4.2.1.3: it must be allowed to sign. */
+	if (X509_check_ca(ca->cert) == 0) {
+		snprintf(err, errlen, "%s/ca.crt is not a CA certificate "
+		    "(basicConstraints cA, keyUsage keyCertSign)", c->ca_dir);
+		goto out;
+	}
+	/* caCertificates answers in this order: each issued the one before. */
+	prev = ca->cert;
+	for (i = 0; i < sk_X509_num(ca->chain); i++) {
+		if (X509_check_issued(sk_X509_value(ca->chain, i), prev) !=
+		    X509_V_OK) {
+			snprintf(err, errlen, "%s/chain.pem: certificate %d "
+			    "did not issue the one before it", c->ca_dir,
+			    i + 1);
+			goto out;
+		}
+		prev = sk_X509_value(ca->chain, i);
+	}
+	if (lca_time_of(X509_get0_notAfter(ca->cert), &ca->not_after) != 0) {
+		snprintf(err, errlen, "%s/ca.crt: bad notAfter", c->ca_dir);
+		goto out;
+	}
+	if (ca->not_after <= time(NULL))
+		log_warn("%s/ca.crt has expired: nothing can be issued",
+		    c->ca_dir);
+	if (lca_set_keyid(ca) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	r = 0;
+ out:
+	BIO_free(bio);
+	ERR_clear_error();
+	if (r != 0)
+		lca_ca_free(ca);
+	return r;
+}
+
+void
+lca_ca_free(struct lca_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	EVP_PKEY_free(ca->key);
+	X509_free(ca->cert);
+	sk_X509_pop_free(ca->chain, X509_free);
+	ASN1_OCTET_STRING_free(ca->keyid);
+	memset(ca, 0, sizeof(*ca));
+}
+
+static void
+lca_request_free(struct lca_request *rq)
+{
+	X509_NAME_free(rq->subject);
+	EVP_PKEY_free(rq->pkey);
+	sk_X509_EXTENSION_pop_free(rq->exts, X509_EXTENSION_free);
+	memset(rq, 0, sizeof(*rq));
+}
+
+/* Takes copies of what a request asks for; shared by both formats. */
+static int
+lca_request_set(struct lca_request *rq, const X509_NAME *subject,
+    EVP_PKEY *pkey, const STACK_OF(X509_EXTENSION) *exts, struct lca_err *e)
+{
+	int i;
+
+	if (subject == NULL || X509_NAME_entry_count(subject) == 0)
+		return lca_fail(e, 422, "subject is missing in the request");
+	if (pkey == NULL)
+		return lca_fail(e, 422, "public key is missing in the request "
+		    "or of an unsupported type");
+	if (EVP_PKEY_get_security_bits(pkey) < LCA_MIN_SECURITY_BITS)
+		return lca_fail(e, 422, "public key is too weak");
+	/* What is set here is freed by the caller's lca_request_free(). */
+	if ((rq->subject = X509_NAME_dup(subject)) == NULL ||
+	    !EVP_PKEY_up_ref(pkey))
+		return lca_fail(e, 500, "out of memory");
+	rq->pkey = pkey;
+	if (exts == NULL)
+		return 0;
+	if ((rq->exts = sk_X509_EXTENSION_new_null()) == NULL)
+		return lca_fail(e, 500, "out of memory");
+	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *x;
+
+		x = X509_EXTENSION_dup(sk_X509_EXTENSION_value(exts, i));
+		if (x == NULL || !sk_X509_EXTENSION_push(rq->exts, x)) {
+			X509_EXTENSION_free(x);
+			return lca_fail(e, 500, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* The first CertReqMsg of a CertReqMessages (RFC 4211 3). */
+static int
+lca_request_crmf(const unsigned char *der, size_t len,
+    struct lca_request *rq, struct lca_err *e)
+{
+	const unsigned char *p = der;
+	OSSL_CRMF_MSGS *msgs = NULL;
+	OSSL_CRMF_MSG *msg;
+	OSSL_CRMF_CERTTEMPLATE *tmpl;
+	LCA_CERTTEMPLATE *mirror = NULL;
+	unsigned char *tder = NULL;
+	const unsigned char *tp;
+	EVP_PKEY *pkey = NULL;
+	unsigned long err;
+	int tlen, r = -1;
+
+	if ((msgs = d2i_OSSL_CRMF_MSGS(NULL, &p, (long)len)) == NULL) {
+		lca_fail(e, 422, "request is not a DER CertReqMessages");
+		goto out;
+	}
+	if (p != der + len) {
+		lca_fail(e, 422, "trailing data after the CertReqMessages");
+		goto out;
+	}
+	if ((msg = sk_OSSL_CRMF_MSG_value(msgs, 0)) == NULL) {
+		lca_fail(e, 422, "CertReqMessages is empty");
+		goto out;
+	}
+	tmpl = OSSL_CRMF_MSG_get0_tmpl(msg);
+	if ((tlen = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &tder)) <= 0) {
+		lca_fail(e, 422, "certificate template cannot be encoded");
+		goto out;
+	}
+	tp = tder;
+	mirror = (LCA_CERTTEMPLATE *)ASN1_item_d2i(NULL, &tp, tlen,
+	    ASN1_ITEM_rptr(LCA_CERTTEMPLATE));
+	if (mirror == NULL) {
+		lca_fail(e, 422, "certificate template cannot be decoded");
+		goto out;
+	}
+	if (mirror->publicKey != NULL)
+		pkey = X509_PUBKEY_get0(mirror->publicKey);
+	if (lca_request_set(rq, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
+	    pkey, OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl), e) != 0)
+		goto out;
+	/*
+	 * RFC 4211 4: the CA checks the proof of possession itself.
+	 * raVerified would mean an RA checked it, which no one told us, so
+	 * it is refused (acceptRAVerified = 0). OpenSSL 3.0 takes the index
+	 * in the sequence here, not the certReqId: 0 is the first message.
+	 */
+	ERR_clear_error();
+	if (OSSL_CRMF_MSGS_verify_popo(msgs, 0, 0, NULL, NULL) != 1) {
+		err = ERR_peek_last_error();
+		if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
+		    ERR_GET_REASON(err) == CRMF_R_POPO_MISSING)
+			lca_fail(e, 422, "proof of possession is missing");
+		else if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
+		    ERR_GET_REASON(err) == CRMF_R_POPO_RAVERIFIED_NOT_ACCEPTED)
+			lca_fail(e, 422, "raVerified proof of possession is "
+			    "not accepted");
+		else if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
+		    ERR_GET_REASON(err) == CRMF_R_UNSUPPORTED_POPO_METHOD)
+			lca_fail(e, 422, "proof of possession method is not "
+			    "supported");
+		else
+			lca_fail(e, 422, "proof of possession failed");
+		goto out;
+	}
+	r = 0;
+ out:
+	OPENSSL_free(tder);
+	ASN1_item_free((ASN1_VALUE *)mirror, ASN1_ITEM_rptr(LCA_CERTTEMPLATE));
+	OSSL_CRMF_MSGS_free(msgs);
+	return r;
+}
+
+/* A PKCS#10 CertificationRequest (RFC 2986 4.2). */
+static int
+lca_request_pkcs10(const unsigned char *der, size_t len,
+    struct lca_request *rq, struct lca_err *e)
+{
+	const unsigned char *p = der;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_REQ *req = NULL;
+	EVP_PKEY *pkey;
+	int r = -1;
+
+	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
+		lca_fail(e, 422, "request is not a DER PKCS#10 request");
+		goto out;
+	}
+	if (p != der + len) {
+		lca_fail(e, 422, "trailing data after the PKCS#10 request");
+		goto out;
+	}
+	pkey = X509_REQ_get0_pubkey(req);
+	exts = X509_REQ_get_extensions(req);
+	if (lca_request_set(rq, X509_REQ_get_subject_name(req), pkey, exts,
+	    e) != 0)
+		goto out;
+	/* The self-signature is the proof of possession (RFC 2986 3). */
+	if (X509_REQ_verify(req, pkey) != 1) {
+		lca_fail(e, 422, "proof of possession failed");
+		goto out;
+	}
+	r = 0;
+ out:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	return r;
+}
+
+/*
+ * 16 random octets, RFC 5280 4.1.2.2: positive (top bit clear) and
+ * non-zero. A zero first octet is drawn again so that every serial is
+ * exactly 16 octets long.
+ */
+static ASN1_INTEGER *
+lca_serial_new(void)
+{
+	unsigned char b[LCA_SERIAL_LEN];
+	ASN1_INTEGER *ai = NULL;
+	BIGNUM *bn = NULL;
+
+	do {
+		if (RAND_bytes(b, sizeof(b)) != 1)
+			return NULL;
+		b[0] &= 0x7f;
+	} while (b[0] == 0);
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL)
+		ai = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return ai;
+}
+
+/* Copies the allowed extensions of the request, checked. */
+static int
+lca_copy_extensions(const struct lca_ca *ca, const struct lca_request *rq,
+    X509 *x, struct lca_err *e)
+{
+	const X509V3_EXT_METHOD *method = NULL;
+	X509_EXTENSION *ext;
+	void *dec = NULL;
+	size_t k;
+	int i, r = -1;
+
+	if (rq->exts == NULL)
+		return 0;
+	for (k = 0; k < NITEMS(copyable); k++) {
+		if (!(ca->allowed_ext & copyable[k].bit))
+			continue;
+		if ((i = X509v3_get_ext_by_NID(rq->exts, copyable[k].nid,
+		    -1)) < 0)
+			continue;
+		/* RFC 5280 4.2: at most one instance of an extension. */
+		if (X509v3_get_ext_by_NID(rq->exts, copyable[k].nid, i) >= 0) {
+			lca_fail(e, 422, "%s appears twice in the request",
+			    copyable[k].name);
+			goto out;
+		}
+		ext = X509v3_get_ext(rq->exts, i);
+		method = X509V3_EXT_get(ext);
+		if (method == NULL || method->it == NULL ||
+		    (dec = X509V3_EXT_d2i(ext)) == NULL) {
+			lca_fail(e, 422, "%s in the request is malformed",
+			    copyable[k].name);
+			goto out;
+		}
+		if (copyable[k].nid == NID_subject_alt_name &&
+		    sk_GENERAL_NAME_num(dec) <= 0) {
+			/* RFC 5280 4.2.1.6: SIZE (1..MAX) */
+			lca_fail(e, 422, "subjectAltName in the request is "
+			    "empty");
+			goto out;
+		}
+		/* RFC 5280 4.2.1.3: keyCertSign needs cA, which we never set;
+		 * cRLSign is a CA's business too. */
+		if (copyable[k].nid == NID_key_usage &&
+		    (ASN1_BIT_STRING_get_bit(dec, 5) ||
+		    ASN1_BIT_STRING_get_bit(dec, 6))) {
+			lca_fail(e, 422, "keyUsage keyCertSign and cRLSign are "
+			    "not allowed in an end-entity certificate");
+			goto out;
+		}
+		ASN1_item_free(dec, ASN1_ITEM_ptr(method->it));
+		dec = NULL;
+		if (!X509_add_ext(x, ext, -1)) {
+			lca_fail(e, 500, "out of memory");
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	if (dec != NULL)
+		ASN1_item_free(dec, ASN1_ITEM_ptr(method->it));
+	return r;
+}
+
+/* basicConstraints, subjectKeyIdentifier, authorityKeyIdentifier. */
+static int
+lca_add_ca_extensions(const struct lca_ca *ca, X509 *x)
+{
+	BASIC_CONSTRAINTS *bc = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	ASN1_OCTET_STRING *ski = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int r = -1;
+
+	/* RFC 5280 4.2.1.9: critical, cA FALSE. */
+	if ((bc = BASIC_CONSTRAINTS_new()) == NULL)
+		goto out;
+	bc->ca = 0;
+	if (X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
+	    X509V3_ADD_REPLACE) != 1)
+		goto out;
+	/* RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey. */
+	if (X509_pubkey_digest(x, EVP_sha1(), md, &mdlen) != 1 ||
+	    (ski = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(ski, md, (int)mdlen) != 1 ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
+	    X509V3_ADD_REPLACE) != 1)
+		goto out;
+	/* RFC 5280 4.2.1.1: keyIdentifier of the CA. */
+	if ((akid = AUTHORITY_KEYID_new()) == NULL ||
+	    (akid->keyid = ASN1_OCTET_STRING_dup(ca->keyid)) == NULL ||
+	    X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
+	    X509V3_ADD_REPLACE) != 1)
+		goto out;
+	r = 0;
+ out:
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(akid);
+	return r;
+}
+
+int
+lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
+    const unsigned char *der, size_t len, X509 **out, struct lca_err *e)
+{
+	struct lca_request rq;
+	ASN1_INTEGER *serial = NULL;
+	X509 *x = NULL;
+	time_t now, not_after;
+	int r = -1;
+
+	*out = NULL;
+	memset(&rq, 0, sizeof(rq));
+	if ((fmt == LCA_FMT_CRMF ? lca_request_crmf(der, len, &rq, e) :
+	    lca_request_pkcs10(der, len, &rq, e)) != 0)
+		goto out;
+
+	now = time(NULL);
+	/* RFC 5280 4.1.2.5: nothing beyond the CA's own validity. */
+	not_after = now + (time_t)ca->validity_days * 86400;
+	if (not_after > ca->not_after)
+		not_after = ca->not_after;
+	if (not_after <= now) {
+		lca_fail(e, 500, "the CA certificate has expired");
+		goto out;
+	}
+	/*
+	 * RFC 5280 4.1.2.1: v3, there are extensions. notBefore lies in
+	 * the past so that a client whose clock runs a little behind
+	 * accepts it at once; ASN1_TIME_set picks UTCTime up to 2049
+	 * (RFC 5280 4.1.2.5).
+	 */
+	if ((x = X509_new()) == NULL || (serial = lca_serial_new()) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(x, serial) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1 ||
+	    X509_set_subject_name(x, rq.subject) != 1 ||
+	    X509_set_pubkey(x, rq.pkey) != 1 ||
+	    ASN1_TIME_set(X509_getm_notBefore(x), now - LCA_CLOCK_SKEW) ==
+	    NULL || ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL) {
+		lca_fail(e, 500, "cannot build the certificate");
+		goto out;
+	}
+	if (lca_copy_extensions(ca, &rq, x, e) != 0)
+		goto out;
+	if (lca_add_ca_extensions(ca, x) != 0) {
+		lca_fail(e, 500, "cannot build the certificate");
+		goto out;
+	}
+	if (X509_sign(x, ca->key, ca->md) <= 0) {
+		log_error("signing failed: %s", lca_ssl_reason());
+		lca_fail(e, 500, "signing failed");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = 0;
+ out:
+	ASN1_INTEGER_free(serial);
+	X509_free(x);
+	lca_request_free(&rq);
+	return r;
+}
+
+/* A certificate this CA signed: issuer name and signature. */
+int
+lca_ca_check_issued(const struct lca_ca *ca, const unsigned char *der,
+    size_t len, X509 **out, struct lca_err *e)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	*out = NULL;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL)
+		return lca_fail(e, 422, "certificate is not a DER "
+		    "certificate");
+	if (p != der + len) {
+		X509_free(x);
+		return lca_fail(e, 422, "trailing data after the "
+		    "certificate");
+	}
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(ca->cert)) != 0 ||
+	    X509_verify(x, ca->key) != 1) {
+		X509_free(x);
+		return lca_fail(e, 422, "certificate was not issued by this "
+		    "authority");
+	}
+	*out = x;
+	return 0;
+}
+
+static int
+lca_serial_hex(const ASN1_INTEGER *ai, char *buf, size_t n)
+{
+	unsigned char b[LCA_SERIAL_HEX_MAX / 2];
+	BIGNUM *bn;
+	int len;
+
+	buf[0] = '\0';
+	if ((bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL)
+		return -1;
+	/* Longer than the column: never ours (RFC 5280 allows 20). */
+	if (BN_is_negative(bn) || BN_num_bytes(bn) > (int)sizeof(b)) {
+		BN_free(bn);
+		return -1;
+	}
+	len = BN_bn2bin(bn, b);
+	BN_free(bn);
+	util_hex(b, (size_t)len, buf, n);
+	return 0;
+}
+
+/* serial_hex, subject and validity of a certificate for the table. */
+int
+lca_ca_describe(const X509 *x, struct lca_cert_row *row)
+{
+	BIO *bio;
+	int n;
+
+	if (lca_serial_hex(X509_get0_serialNumber(x), row->serial_hex,
+	    sizeof(row->serial_hex)) != 0)
+		return -1;
+	if (lca_time_of(X509_get0_notBefore(x), &row->not_before) != 0 ||
+	    lca_time_of(X509_get0_notAfter(x), &row->not_after) != 0)
+		return -1;
+	/* RFC 4514 form; non-ASCII is escaped, so a byte cut is safe. */
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return -1;
+	if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253) < 0) {
+		BIO_free(bio);
+		return -1;
+	}
+	n = BIO_read(bio, row->subject, sizeof(row->subject) - 1);
+	row->subject[n > 0 ? n : 0] = '\0';
+	BIO_free(bio);
+	return 0;
+}
+
+struct lca_crl_ctx {
+	const struct lca_ca *ca;
+	X509_CRL *crl;
+};
+
+/*
+ * One revoked certificate into the CRL (lca_db_revoked callback). The
+ * table may hold certificates of another CA (a new ca_dir, or two
+ * instances sharing a database): those are not ours to list.
+ */
+static int
+lca_crl_add(void *arg, const char *serial_hex, time_t revoked_at,
+    const char *reason, const unsigned char *der, size_t len)
+{
+	struct lca_crl_ctx *ctx = arg;
+	const unsigned char *p = der;
+	X509_REVOKED *rev = NULL;
+	X509 *x = NULL;
+	ASN1_INTEGER *serial = NULL;
+	ASN1_ENUMERATED *code = NULL;
+	ASN1_TIME *when = NULL;
+	BIGNUM *bn = NULL;
+	int c, r = -1;
+
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(ctx->ca->cert)) != 0 ||
+	    X509_verify(x, ctx->ca->key) != 1) {
+		ERR_clear_error();
+		r = 0;
+		goto out;
+	}
+	if (BN_hex2bn(&bn, serial_hex) == 0 ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    (when = ASN1_TIME_set(NULL, revoked_at)) == NULL ||
+	    (rev = X509_REVOKED_new()) == NULL ||
+	    X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
+	    X509_REVOKED_set_revocationDate(rev, when) != 1)
+		goto out;
+	/* RFC 5280 5.3.1: leave reasonCode out rather than say unspecified. */
+	c = lca_reason_code(reason);
+	if (c != CRL_REASON_UNSPECIFIED &&
+	    ((code = ASN1_ENUMERATED_new()) == NULL ||
+	    ASN1_ENUMERATED_set(code, c) != 1 ||
+	    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, code, 0, 0) != 1))
+		goto out;
+	if (X509_CRL_add0_revoked(ctx->crl, rev) != 1)
+		goto out;
+	rev = NULL;
+	r = 0;
+ out:
+	X509_free(x);
+	X509_REVOKED_free(rev);
+	ASN1_INTEGER_free(serial);
+	ASN1_ENUMERATED_free(code);
+	ASN1_TIME_free(when);
+	BN_free(bn);
+	return r;
+}
+
+/* A full CRL of every certificate revoked (RFC 5280 5). */
+int
+lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
+{
+	struct lca_crl_ctx ctx;
+	AUTHORITY_KEYID *akid = NULL;
+	ASN1_INTEGER *number = NULL;
+	ASN1_TIME *t = NULL;
+	X509_CRL *crl = NULL;
+	time_t now = time(NULL);
+	int rc, r = -1;
+
+	*out = NULL;
+	/* RFC 5280 5.1.2.1: v2, there are extensions. */
+	if ((crl = X509_CRL_new()) == NULL ||
+	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(ca->cert)) != 1 ||
+	    (t = ASN1_TIME_set(NULL, now)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
+	    ASN1_TIME_set(t, now + LCA_CRL_PERIOD) == NULL ||
+	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
+		lca_fail(e, 500, "cannot build the CRL");
+		goto out;
+	}
+	ctx.ca = ca;
+	ctx.crl = crl;
+	if ((rc = lca_db_revoked(lca_crl_add, &ctx)) != LCA_DB_OK) {
+		if (rc == LCA_DB_ERR)
+			lca_fail(e, 503, "database unavailable");
+		else
+			lca_fail(e, 500, "cannot build the CRL");
+		goto out;
+	}
+	/*
+	 * RFC 5280 5.2.3: the CRL number increases; the time in seconds
+	 * does. RFC 5280 5.2.1: conforming CAs include the AKI.
+	 */
+	if (X509_CRL_sort(crl) != 1 ||
+	    (number = ASN1_INTEGER_new()) == NULL ||
+	    ASN1_INTEGER_set_int64(number, (int64_t)now) != 1 ||
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1 ||
+	    (akid = AUTHORITY_KEYID_new()) == NULL ||
+	    (akid->keyid = ASN1_OCTET_STRING_dup(ca->keyid)) == NULL ||
+	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0,
+	    0) != 1) {
+		lca_fail(e, 500, "cannot build the CRL");
+		goto out;
+	}
+	if (X509_CRL_sign(crl, ca->key, ca->md) <= 0) {
+		log_error("CRL signing failed: %s", lca_ssl_reason());
+		lca_fail(e, 500, "cannot sign the CRL");
+		goto out;
+	}
+	*out = crl;
+	crl = NULL;
+	r = 0;
+ out:
+	AUTHORITY_KEYID_free(akid);
+	ASN1_INTEGER_free(number);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return r;
+}

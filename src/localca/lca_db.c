@@ -1,0 +1,513 @@
+/*
+ * MariaDB: the table of what cmp-localca issued and revoked. One
+ * connection, opened on first use and again after the server went away;
+ * the table is created when a connection opens. Prepared statements only
+ * (CONVENTIONS 6); times are UTC, bound from C.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <openssl/crypto.h>
+
+#include "localca.h"
+
+#define LCA_DB_PASSWORD_MAX	1024
+#define LCA_DB_CONNECT_TIMEOUT	5	/* seconds */
+#define LCA_DB_IO_TIMEOUT	30	/* seconds for one answer */
+
+enum lca_stmt_id {
+	ST_CREATE,
+	ST_INSERT,
+	ST_LOOKUP,
+	ST_REVOKE,
+	ST_REVOKED,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_CREATE] = "CREATE TABLE IF NOT EXISTS localca_certificate ("
+	    "uuid CHAR(36) NOT NULL PRIMARY KEY, "
+	    "serial_hex VARCHAR(64) NOT NULL, "
+	    "subject VARCHAR(2048) NOT NULL, "
+	    "not_before DATETIME NOT NULL, "
+	    "not_after DATETIME NOT NULL, "
+	    "der MEDIUMBLOB NOT NULL, "
+	    "status ENUM('issued','revoked') NOT NULL DEFAULT 'issued', "
+	    "revocation_reason VARCHAR(32) NULL, "
+	    "revoked_at DATETIME NULL, "
+	    "created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+	    "UNIQUE KEY localca_certificate_serial (serial_hex), "
+	    "KEY localca_certificate_status (status)"
+	    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	[ST_INSERT] = "INSERT INTO localca_certificate (uuid, serial_hex, "
+	    "subject, not_before, not_after, der, status, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?)",
+	[ST_LOOKUP] = "SELECT status, der FROM localca_certificate "
+	    "WHERE serial_hex = ?",
+	[ST_REVOKE] = "UPDATE localca_certificate SET status = 'revoked', "
+	    "revocation_reason = ?, revoked_at = ? "
+	    "WHERE serial_hex = ? AND status = 'issued'",
+	[ST_REVOKED] = "SELECT serial_hex, revoked_at, revocation_reason, der "
+	    "FROM localca_certificate WHERE status = 'revoked'",
+};
+
+static const struct lca_conf *db_conf;
+static MYSQL *db;
+static MYSQL_STMT *stmts[ST__COUNT];
+
+void
+lca_db_configure(const struct lca_conf *c)
+{
+	db_conf = c;
+}
+
+void
+lca_db_close(void)
+{
+	size_t i;
+
+	for (i = 0; i < ST__COUNT; i++) {
+		if (stmts[i] != NULL)
+			mysql_stmt_close(stmts[i]);
+		stmts[i] = NULL;
+	}
+	if (db != NULL)
+		mysql_close(db);
+	db = NULL;
+}
+
+/* At exit: also what the client library keeps for itself. */
+void
+lca_db_done(void)
+{
+	lca_db_close();
+	mysql_library_end();
+}
+
+/* Errors after which the connection is gone and a new one may work. */
+static int
+lca_db_is_lost(unsigned int err)
+{
+	switch (err) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_LOST_EXTENDED:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+	case CR_STMT_CLOSED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+lca_db_time(time_t t, MYSQL_TIME *mt)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	memset(mt, 0, sizeof(*mt));
+	mt->year = (unsigned int)tm.tm_year + 1900;
+	mt->month = (unsigned int)tm.tm_mon + 1;
+	mt->day = (unsigned int)tm.tm_mday;
+	mt->hour = (unsigned int)tm.tm_hour;
+	mt->minute = (unsigned int)tm.tm_min;
+	mt->second = (unsigned int)tm.tm_sec;
+	mt->time_type = MYSQL_TIMESTAMP_DATETIME;
+}
+
+static time_t
+lca_db_time_of(const MYSQL_TIME *mt)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)mt->year - 1900;
+	tm.tm_mon = (int)mt->month - 1;
+	tm.tm_mday = (int)mt->day;
+	tm.tm_hour = (int)mt->hour;
+	tm.tm_min = (int)mt->minute;
+	tm.tm_sec = (int)mt->second;
+	return timegm(&tm);
+}
+
+/* Opens the connection and makes sure the table exists. */
+static int
+lca_db_connect(void)
+{
+	unsigned int ct = LCA_DB_CONNECT_TIMEOUT, io = LCA_DB_IO_TIMEOUT;
+	const struct lca_conf *c = db_conf;
+	unsigned char *pw = NULL;
+	size_t pwlen = 0;
+	MYSQL_STMT *st = NULL;
+	MYSQL *m = NULL;
+	int r = -1;
+
+	if (c == NULL || (m = mysql_init(NULL)) == NULL)
+		goto out;
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io);
+	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (c->db_password_file != NULL) {
+		if (util_read_file(c->db_password_file, LCA_DB_PASSWORD_MAX,
+		    &pw, &pwlen) != 0) {
+			log_error("db_password_file %s: %s",
+			    c->db_password_file, strerror(errno));
+			goto out;
+		}
+		/* The first line is the password. */
+		pw[strcspn((char *)pw, "\r\n")] = '\0';
+	}
+	if (mysql_real_connect(m, c->db_socket != NULL ? NULL : c->db_host,
+	    c->db_user, (char *)pw, c->db_name, (unsigned int)c->db_port,
+	    c->db_socket, 0) == NULL) {
+		log_error("cannot connect to MariaDB: %s", mysql_error(m));
+		goto out;
+	}
+	if ((st = mysql_stmt_init(m)) == NULL ||
+	    mysql_stmt_prepare(st, stmt_sql[ST_CREATE],
+	    strlen(stmt_sql[ST_CREATE])) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		log_error("cannot create table localca_certificate: %s",
+		    st != NULL ? mysql_stmt_error(st) : mysql_error(m));
+		goto out;
+	}
+	db = m;
+	m = NULL;
+	r = 0;
+ out:
+	if (st != NULL)
+		mysql_stmt_close(st);
+	if (m != NULL)
+		mysql_close(m);
+	if (pw != NULL) {
+		OPENSSL_cleanse(pw, pwlen);
+		free(pw);
+	}
+	return r;
+}
+
+static MYSQL_STMT *
+lca_db_stmt(enum lca_stmt_id id)
+{
+	MYSQL_STMT *st;
+
+	if (db == NULL && lca_db_connect() != 0)
+		return NULL;
+	if (stmts[id] != NULL)
+		return stmts[id];
+	if ((st = mysql_stmt_init(db)) == NULL)
+		return NULL;
+	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
+		log_error("prepare: %s", mysql_stmt_error(st));
+		if (lca_db_is_lost(mysql_stmt_errno(st)))
+			lca_db_close();
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	stmts[id] = st;
+	return st;
+}
+
+/*
+ * Executes statement id with params bound. A connection found lost is
+ * opened again and the statement run once more; *retried tells the
+ * caller, since a write may then have happened already. *sqlerr is the
+ * error of the last attempt (0: none). NULL when it did not run.
+ */
+static MYSQL_STMT *
+lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
+    unsigned int *sqlerr)
+{
+	MYSQL_STMT *st;
+	unsigned int err;
+	int attempt;
+
+	*retried = 0;
+	*sqlerr = 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (attempt > 0)
+			*retried = 1;
+		if ((st = lca_db_stmt(id)) == NULL) {
+			if (attempt == 0 && db == NULL)
+				continue;	/* lost while preparing */
+			return NULL;
+		}
+		if ((params == NULL ||
+		    mysql_stmt_bind_param(st, params) == 0) &&
+		    mysql_stmt_execute(st) == 0)
+			return st;
+		err = *sqlerr = mysql_stmt_errno(st);
+		if (lca_db_is_lost(err)) {
+			log_warn("MariaDB connection lost: %s",
+			    mysql_stmt_error(st));
+			lca_db_close();
+			continue;
+		}
+		if (err != ER_DUP_ENTRY)
+			log_error("execute: %s", mysql_stmt_error(st));
+		mysql_stmt_reset(st);
+		return NULL;
+	}
+	return NULL;
+}
+
+static void
+lca_bind_str(MYSQL_BIND *b, const char *s, unsigned long *len)
+{
+	*len = strlen(s);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = (void *)s;
+	b->buffer_length = *len;
+	b->length = len;
+}
+
+static void
+lca_bind_time(MYSQL_BIND *b, MYSQL_TIME *t)
+{
+	b->buffer_type = MYSQL_TYPE_DATETIME;
+	b->buffer = t;
+	b->buffer_length = sizeof(*t);
+}
+
+int
+lca_db_insert(const struct lca_cert_row *row)
+{
+	MYSQL_BIND pb[7];
+	MYSQL_TIME nb, na, now;
+	unsigned long lens[7];
+	unsigned int err;
+	MYSQL_STMT *st;
+	int retried;
+
+	memset(pb, 0, sizeof(pb));
+	lca_db_time(row->not_before, &nb);
+	lca_db_time(row->not_after, &na);
+	lca_db_time(time(NULL), &now);
+	lca_bind_str(&pb[0], row->uuid, &lens[0]);
+	lca_bind_str(&pb[1], row->serial_hex, &lens[1]);
+	lca_bind_str(&pb[2], row->subject, &lens[2]);
+	lca_bind_time(&pb[3], &nb);
+	lca_bind_time(&pb[4], &na);
+	lens[5] = row->der_len;
+	pb[5].buffer_type = MYSQL_TYPE_BLOB;
+	pb[5].buffer = (void *)row->der;
+	pb[5].buffer_length = row->der_len;
+	pb[5].length = &lens[5];
+	lca_bind_time(&pb[6], &now);
+	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL) {
+		mysql_stmt_reset(st);
+		return LCA_DB_OK;
+	}
+	/* The attempt before the lost connection went through. */
+	if (retried && err == ER_DUP_ENTRY)
+		return LCA_DB_OK;
+	if (err == ER_DUP_ENTRY)
+		log_error("serial %s or uuid %s already in the table",
+		    row->serial_hex, row->uuid);
+	return LCA_DB_ERR;
+}
+
+/*
+ * The state of the certificate with this serial whose DER is der; a row
+ * with other DER is another certificate: LCA_DB_NOTFOUND.
+ */
+int
+lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
+    enum lca_cert_state *state)
+{
+	MYSQL_BIND pb[1], rb[2];
+	unsigned long plen, slen = 0, dlen = 0;
+	unsigned char *buf = NULL;
+	my_bool snull = 0, dnull = 0, serr = 0, derr = 0;
+	unsigned int err;
+	char status[16];
+	MYSQL_STMT *st;
+	int rc, retried, r = LCA_DB_ERR;
+
+	if ((buf = malloc(len + 1)) == NULL)
+		return LCA_DB_ERR;
+	memset(pb, 0, sizeof(pb));
+	lca_bind_str(&pb[0], serial_hex, &plen);
+	if ((st = lca_db_exec(ST_LOOKUP, pb, &retried, &err)) == NULL)
+		goto out;
+	memset(rb, 0, sizeof(rb));
+	rb[0].buffer_type = MYSQL_TYPE_STRING;
+	rb[0].buffer = status;
+	rb[0].buffer_length = sizeof(status) - 1;
+	rb[0].length = &slen;
+	rb[0].is_null = &snull;
+	rb[0].error = &serr;
+	rb[1].buffer_type = MYSQL_TYPE_BLOB;
+	rb[1].buffer = buf;
+	rb[1].buffer_length = len + 1;
+	rb[1].length = &dlen;
+	rb[1].is_null = &dnull;
+	rb[1].error = &derr;
+	if (mysql_stmt_bind_result(st, rb) != 0) {
+		log_error("bind: %s", mysql_stmt_error(st));
+		goto reset;
+	}
+	rc = mysql_stmt_fetch(st);
+	if (rc == MYSQL_NO_DATA) {
+		r = LCA_DB_NOTFOUND;
+		goto reset;
+	}
+	/* Truncated: the stored DER is longer, so it is another one. */
+	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+		log_error("fetch: %s", mysql_stmt_error(st));
+		if (lca_db_is_lost(mysql_stmt_errno(st))) {
+			lca_db_close();
+			goto out;
+		}
+		goto reset;
+	}
+	if (snull || dnull || dlen != len || memcmp(buf, der, len) != 0) {
+		r = LCA_DB_NOTFOUND;
+		goto reset;
+	}
+	status[slen < sizeof(status) ? slen : sizeof(status) - 1] = '\0';
+	*state = strcmp(status, "revoked") == 0 ? LCA_STATE_REVOKED :
+	    LCA_STATE_ISSUED;
+	r = LCA_DB_OK;
+ reset:
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+ out:
+	free(buf);
+	return r;
+}
+
+/*
+ * Marks an issued certificate revoked. LCA_DB_NOTFOUND: it was not in
+ * state issued (revoked meanwhile).
+ */
+int
+lca_db_revoke(const char *serial_hex, const char *reason, time_t when)
+{
+	MYSQL_BIND pb[3];
+	MYSQL_TIME at;
+	unsigned long lens[3];
+	unsigned int err;
+	my_ulonglong n;
+	MYSQL_STMT *st;
+	int retried;
+
+	memset(pb, 0, sizeof(pb));
+	lca_db_time(when, &at);
+	lca_bind_str(&pb[0], reason, &lens[0]);
+	lca_bind_time(&pb[1], &at);
+	lca_bind_str(&pb[2], serial_hex, &lens[2]);
+	if ((st = lca_db_exec(ST_REVOKE, pb, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	n = mysql_stmt_affected_rows(st);
+	mysql_stmt_reset(st);
+	if (n == 1)
+		return LCA_DB_OK;
+	/* After a lost connection the first UPDATE may have been the one
+	 * that revoked it: the revocation stands either way. */
+	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
+}
+
+/*
+ * Calls cb for every revoked certificate. LCA_DB_CB_FAILED when cb
+ * failed, LCA_DB_ERR when the database did.
+ */
+int
+lca_db_revoked(lca_db_revoked_cb cb, void *arg)
+{
+	MYSQL_BIND rb[4], db_der;
+	MYSQL_TIME at;
+	char serial[LCA_SERIAL_HEX_MAX + 1], reason[LCA_REASON_MAX + 1];
+	unsigned long slen = 0, rlen = 0, dlen = 0;
+	my_bool snull = 0, tnull = 0, rnull = 0, dnull = 0, serr = 0, rerr = 0;
+	unsigned char *der = NULL;
+	unsigned int err;
+	MYSQL_STMT *st;
+	int rc, retried, r = LCA_DB_ERR;
+
+	if ((st = lca_db_exec(ST_REVOKED, NULL, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	memset(rb, 0, sizeof(rb));
+	rb[0].buffer_type = MYSQL_TYPE_STRING;
+	rb[0].buffer = serial;
+	rb[0].buffer_length = sizeof(serial);
+	rb[0].length = &slen;
+	rb[0].is_null = &snull;
+	rb[0].error = &serr;
+	rb[1].buffer_type = MYSQL_TYPE_DATETIME;
+	rb[1].buffer = &at;
+	rb[1].buffer_length = sizeof(at);
+	rb[1].is_null = &tnull;
+	rb[2].buffer_type = MYSQL_TYPE_STRING;
+	rb[2].buffer = reason;
+	rb[2].buffer_length = sizeof(reason);
+	rb[2].length = &rlen;
+	rb[2].is_null = &rnull;
+	rb[2].error = &rerr;
+	/* The DER's length first; the value by mysql_stmt_fetch_column. */
+	rb[3].buffer_type = MYSQL_TYPE_BLOB;
+	rb[3].length = &dlen;
+	rb[3].is_null = &dnull;
+	/* Buffered: a failing callback leaves no rows pending. */
+	if (mysql_stmt_bind_result(st, rb) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		log_error("revoked: %s", mysql_stmt_error(st));
+		if (lca_db_is_lost(mysql_stmt_errno(st))) {
+			lca_db_close();
+			return LCA_DB_ERR;
+		}
+		goto out;
+	}
+	/* The columns fit their buffers by the schema; a CRL that left a
+	 * row out would be wrong, so anything odd fails it. */
+	while ((rc = mysql_stmt_fetch(st)) == 0 ||
+	    rc == MYSQL_DATA_TRUNCATED) {
+		if (snull || tnull || dnull || serr || rerr || dlen == 0 ||
+		    slen >= sizeof(serial) || rlen >= sizeof(reason)) {
+			log_error("revoked: unexpected row");
+			goto out;
+		}
+		serial[slen] = '\0';
+		reason[rnull ? 0 : rlen] = '\0';
+		if ((der = malloc(dlen)) == NULL)
+			goto out;
+		memset(&db_der, 0, sizeof(db_der));
+		db_der.buffer_type = MYSQL_TYPE_BLOB;
+		db_der.buffer = der;
+		db_der.buffer_length = dlen;
+		if (mysql_stmt_fetch_column(st, &db_der, 3, 0) != 0) {
+			log_error("revoked: %s", mysql_stmt_error(st));
+			goto out;
+		}
+		if (cb(arg, serial, lca_db_time_of(&at), reason, der,
+		    dlen) != 0) {
+			r = LCA_DB_CB_FAILED;
+			goto out;
+		}
+		free(der);
+		der = NULL;
+	}
+	if (rc != MYSQL_NO_DATA) {
+		log_error("fetch: %s", mysql_stmt_error(st));
+		goto out;
+	}
+	r = LCA_DB_OK;
+ out:
+	free(der);
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+	return r;
+}

@@ -1,0 +1,125 @@
+/*
+ * cmp-localca - the reference authority provider connector: the
+ * CZERTAINLY connector REST API (JSON over FastCGI) over a CA kept in
+ * files, with what it issued in MariaDB.
+ *
+ * Request path, by file:
+ *   localca.c  options, configuration, FastCGI loop, routing, JSON in/out
+ *   lca_ca.c   CA key and certificates, requests, issuing, CRLs
+ *   lca_db.c   MariaDB: the localca_certificate table
+ */
+#ifndef LOCALCA_H
+#define LOCALCA_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+
+#define LCA_BODY_MAX_DEFAULT	(1024 * 1024)
+#define LCA_BODY_MAX_LIMIT	(16 * 1024 * 1024)
+#define LCA_UUID_LEN		36
+#define LCA_SERIAL_LEN		16	/* octets of the serials we make */
+#define LCA_SERIAL_HEX_MAX	64	/* column size: 32 octets */
+#define LCA_SUBJECT_MAX		2048	/* column size */
+#define LCA_REASON_MAX		32	/* column size */
+#define LCA_MSG_MAX		256
+
+/* Extensions a request may carry into its certificate. */
+#define LCA_EXT_SAN		0x01
+#define LCA_EXT_KU		0x02
+#define LCA_EXT_EKU		0x04
+#define LCA_EXT_ALL		(LCA_EXT_SAN | LCA_EXT_KU | LCA_EXT_EKU)
+
+struct lca_conf {
+	char	*path;
+	char	*listen;		/* unix path or "inherit" */
+	int	 listen_mode;
+	char	*ca_dir;
+	long	 validity_days;
+	unsigned int allowed_ext;	/* LCA_EXT_* */
+	char	*db_socket;
+	char	*db_host;
+	int	 db_port;
+	char	*db_user;
+	char	*db_password_file;
+	char	*db_name;
+	char	*authority_uuid;	/* NULL: serve any */
+	enum log_level log_level;
+	size_t	 body_max;
+	char	*pid_file;
+};
+
+/*
+ * Why a request failed: the HTTP status (422 validation, 500 internal,
+ * 503 database) and the message the client gets.
+ */
+struct lca_err {
+	int	 http;
+	char	 msg[LCA_MSG_MAX];
+};
+
+/* localca.c */
+int	lca_fail(struct lca_err *, int http, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* lca_ca.c */
+enum lca_format { LCA_FMT_CRMF, LCA_FMT_PKCS10 };
+
+struct lca_ca {
+	EVP_PKEY *key;
+	X509	*cert;
+	STACK_OF(X509) *chain;		/* above cert, up to the root */
+	const EVP_MD *md;
+	ASN1_OCTET_STRING *keyid;	/* for authorityKeyIdentifier */
+	time_t	 not_after;
+	long	 validity_days;
+	unsigned int allowed_ext;
+};
+
+/* What the table keeps of an issued certificate. */
+struct lca_cert_row {
+	char	 uuid[LCA_UUID_LEN + 1];
+	char	 serial_hex[LCA_SERIAL_HEX_MAX + 1];
+	char	 subject[LCA_SUBJECT_MAX + 1];
+	time_t	 not_before;
+	time_t	 not_after;
+	const unsigned char *der;
+	size_t	 der_len;
+};
+
+int	lca_ca_load(struct lca_ca *, const struct lca_conf *, char *err,
+	    size_t errlen);
+void	lca_ca_free(struct lca_ca *);
+int	lca_ca_issue(const struct lca_ca *, enum lca_format,
+	    const unsigned char *der, size_t len, X509 **out, struct lca_err *);
+int	lca_ca_check_issued(const struct lca_ca *, const unsigned char *der,
+	    size_t len, X509 **out, struct lca_err *);
+int	lca_ca_describe(const X509 *, struct lca_cert_row *);
+int	lca_ca_crl(const struct lca_ca *, X509_CRL **out, struct lca_err *);
+unsigned int lca_ca_ext_bit(const char *name);
+const char *lca_ca_reason_name(const char *name);
+
+/* lca_db.c */
+#define LCA_DB_OK	0
+#define LCA_DB_NOTFOUND	1
+#define LCA_DB_ERR	(-1)
+#define LCA_DB_CB_FAILED 2
+enum lca_cert_state { LCA_STATE_ISSUED, LCA_STATE_REVOKED };
+typedef int (*lca_db_revoked_cb)(void *arg, const char *serial_hex,
+    time_t revoked_at, const char *reason, const unsigned char *der,
+    size_t len);
+
+void	lca_db_configure(const struct lca_conf *);
+void	lca_db_close(void);
+void	lca_db_done(void);
+int	lca_db_insert(const struct lca_cert_row *);
+int	lca_db_lookup(const char *serial_hex, const unsigned char *der,
+	    size_t len, enum lca_cert_state *);
+int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
+int	lca_db_revoked(lca_db_revoked_cb, void *arg);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * What a CMP transaction leaves in MariaDB: the transaction row (keyed by
+ * transactionID, so a replay or a second worker cannot start it twice) and
+ * the issued certificate. Everything an answer depends on is stored
+ * before the answer is sent (DESIGN "Processes and request path").
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+
+static struct db_arg
+arg_octets(const ASN1_OCTET_STRING *s)
+{
+	struct db_arg a = DB_ARG_BLOB(ASN1_STRING_get0_data(s),
+	    (unsigned long)ASN1_STRING_length(s));
+
+	return a;
+}
+
+/* Opens the transaction; DB_DUP when its transactionID was used before. */
+int
+store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
+    const unsigned char digest[32])
+{
+	static const char sql[] = "INSERT INTO cmp_transaction "
+	    "(transaction_id, cmp_profile_uuid, ra_profile_uuid, request_type, "
+	    "cert_req_id, request_digest, state) VALUES (?, ?, ?, ?, ?, ?, "
+	    "'open')";
+	struct db_arg a[6] = {
+		arg_octets(req->header->transactionID),
+		DB_ARG_STR(p->cmp_uuid),
+		DB_ARG_STR(p->ra_uuid),
+		DB_ARG_INT(cmp_msg_body_type(req)),
+		DB_ARG_INT(cert_req_id),
+		DB_ARG_BLOB(digest, 32),
+	};
+
+	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+int
+store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state)
+{
+	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
+	    "WHERE transaction_id = ?";
+	struct db_arg a[2] = { DB_ARG_STR(state), arg_octets(tid) };
+
+	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/* "YYYY-MM-DD HH:MM:SS" of an ASN1_TIME, for DATETIME columns. */
+static int
+time_str(const ASN1_TIME *t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return -1;
+	return strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
+}
+
+/* RFC 2253 text of a name, capped. */
+static void
+name_str(const X509_NAME *name, char *buf, size_t n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long l;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253);
+	l = BIO_get_mem_data(b, &p);
+	if (l > 0)
+		snprintf(buf, n, "%.*s", (int)l, p);
+	BIO_free(b);
+}
+
+/*
+ * Records the issued certificate and moves the transaction on, in one
+ * database transaction: confirmed (implicitConfirm) or waiting for a
+ * certConf until now + wait seconds. sent_nonce is the senderNonce of the
+ * answer about to be sent: the certConf must echo it.
+ */
+int
+store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
+    const struct profile *p, const char *conn_cert_uuid,
+    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
+    char cert_uuid[37])
+{
+	static const char sql_cert[] = "INSERT INTO certificate (uuid, "
+	    "serial_number, issuer_dn, subject_dn, issuer_hash, not_before, "
+	    "not_after, fingerprint, der, status, ra_profile_uuid, "
+	    "cmp_profile_uuid, connector_certificate_uuid) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)";
+	static const char sql_tx[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
+	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
+	    "WHERE transaction_id = ? AND state = 'open'";
+	unsigned char *der = NULL, *name_der = NULL, fp[32], ih[32];
+	char serial[80], issuer[2048], subject[2048], nb[32], na[32];
+	unsigned long long changed = 0;
+	unsigned int fplen = 0;
+	char *hex = NULL;
+	BIGNUM *bn = NULL;
+	int n, nn, r = DB_ERR;
+
+	if (util_uuid4(cert_uuid) != 0 ||
+	    (n = i2d_X509(cert, &der)) <= 0 ||
+	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert), &name_der)) <= 0 ||
+	    !EVP_Digest(name_der, (size_t)nn, ih, NULL, EVP_sha256(), NULL) ||
+	    !X509_digest(cert, EVP_sha256(), fp, &fplen) ||
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) ==
+	    NULL || (hex = BN_bn2hex(bn)) == NULL ||
+	    time_str(X509_get0_notBefore(cert), nb, sizeof(nb)) != 0 ||
+	    time_str(X509_get0_notAfter(cert), na, sizeof(na)) != 0)
+		goto out;
+	snprintf(serial, sizeof(serial), "%s", hex);
+	name_str(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+	name_str(X509_get_subject_name(cert), subject, sizeof(subject));
+	{
+		struct db_arg ca[12] = {
+			DB_ARG_STR(cert_uuid), DB_ARG_STR(serial),
+			DB_ARG_STR(issuer), DB_ARG_STR(subject),
+			DB_ARG_BLOB(ih, 32), DB_ARG_STR(nb), DB_ARG_STR(na),
+			DB_ARG_BLOB(fp, 32), DB_ARG_BLOB(der, (unsigned long)n),
+			DB_ARG_STR(p->ra_uuid), DB_ARG_STR(p->cmp_uuid),
+			DB_ARG_STR(conn_cert_uuid),
+		};
+		struct db_arg ta[6] = {
+			DB_ARG_STR(cert_uuid), arg_octets(sent_nonce),
+			DB_ARG_STR(implicit ? "confirmed" : "confirm_wait"),
+			DB_ARG_INT(implicit), DB_ARG_INT(wait), arg_octets(tid),
+		};
+
+		if (db_begin() != DB_OK)
+			goto out;
+		if (db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL) != DB_OK ||
+		    db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
+		    DB_OK || changed != 1) {
+			db_rollback();
+			goto out;
+		}
+		if (db_commit() != DB_OK)
+			goto out;
+	}
+	r = DB_OK;
+ out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	OPENSSL_free(der);
+	OPENSSL_free(name_der);
+	return r;
+}
+
+/* Reads a transaction and its certificate; *cert to X509_free. */
+int
+store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *t)
+{
+	static const char sql[] = "SELECT t.state, t.last_sender_nonce, "
+	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der "
+	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
+	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ?";
+	static unsigned char der[STORE_CERT_MAX];
+	const unsigned char *p = der;
+	struct db_arg a[1] = { arg_octets(tid) };
+	struct db_col c[6];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = t->state, c[0].n = sizeof(t->state);
+	c[1].type = DB_BLOB, c[1].buf = t->nonce, c[1].n = sizeof(t->nonce);
+	c[2].type = DB_INT;
+	c[3].type = DB_STR, c[3].buf = t->cmp_uuid, c[3].n = sizeof(t->cmp_uuid);
+	c[4].type = DB_STR, c[4].buf = t->cert_uuid,
+	    c[4].n = sizeof(t->cert_uuid);
+	c[5].type = DB_BLOB, c[5].buf = der, c[5].n = sizeof(der);
+	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
+		return r;
+	t->nonce_len = c[1].null ? 0 : c[1].len;
+	t->cert_req_id = c[2].i;
+	if (!c[5].null && c[5].len > 0 &&
+	    (t->cert = d2i_X509(NULL, &p, (long)c[5].len)) == NULL)
+		return DB_ERR;
+	return DB_OK;
+}
+
+/*
+ * Closes a transaction after its certConf: confirmed or rejected. Only a
+ * transaction still waiting changes (two certConfs racing: one wins).
+ */
+int
+store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
+    int accepted, const ASN1_OCTET_STRING *sent_nonce)
+{
+	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
+	    "last_sender_nonce = ? WHERE transaction_id = ? AND "
+	    "state = 'confirm_wait'";
+	static const char sql_cert[] = "UPDATE certificate SET status = ? "
+	    "WHERE uuid = ?";
+	struct db_arg ta[3] = {
+		DB_ARG_STR(accepted ? "confirmed" : "rejected"),
+		arg_octets(sent_nonce), arg_octets(tid),
+	};
+	struct db_arg ca[2] = {
+		DB_ARG_STR(accepted ? "issued" : "rejected"),
+		DB_ARG_STR(cert_uuid),
+	};
+	unsigned long long changed = 0;
+
+	if (db_begin() != DB_OK)
+		return DB_ERR;
+	if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) != DB_OK) {
+		db_rollback();
+		return DB_ERR;
+	}
+	if (changed != 1) {
+		db_rollback();
+		return DB_NOTFOUND;
+	}
+	if (db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL) != DB_OK) {
+		db_rollback();
+		return DB_ERR;
+	}
+	return db_commit();
+}

@@ -1,0 +1,210 @@
+#!/bin/sh
+# Enrollment end to end: openssl cmp -> lighttpd -> cmpd -> MariaDB and,
+# through the connector API, cmp-localca; PBM both ways; certConf and
+# implicitConfirm; the confirmation sweep; every refusal the issue names.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "connector_timeout = 2"
+t_start_localca
+mkdir -p "$T/fake"
+# fake connectors for the answers cmp-localca does not give: 422, 500, slow
+printf '#!/bin/sh\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' > "$T/fake/c422.sh"
+printf '#!/bin/sh\nprintf "Status: 500\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom"\n' > "$T/fake/c500.sh"
+printf '#!/bin/sh\nsleep 5\nprintf "Status: 500\\r\\n\\r\\n"\n' > "$T/fake/slow.sh"
+chmod 755 "$T"/fake/*.sh
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	'server.modules += ( "mod_cgi", "mod_alias" )' \
+	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_seed_enroll
+plan_auto
+
+F=$T_FIXTURES
+CA=$T/ca
+CMP=/api/v1/protocols/cmp/enroll
+RA=/api/v1/protocols/cmp/raProfile/ra-enroll
+TOOL=$top_builddir/t/cmptool
+dump() { "$TOOL" dump "$1" | sed -n "s/^$2=//p"; }
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
+
+# client CMD PATH ARGS...: openssl cmp against our lighttpd; output in
+# $T/client.out
+client() {
+	local cmd=$1 path=$2
+	shift 2
+	timeout 60 openssl cmp -cmd "$cmd" -server "127.0.0.1:$HTTP_PORT" \
+		-path "$path" -recipient /CN=cmpd -msg_timeout 20 \
+		-total_timeout 40 "$@" > "$T/client.out" 2>&1
+}
+cert_status() {
+	t_sql "SELECT status FROM certificate WHERE serial_number = '$(openssl x509 -in "$1" -noout -serial | cut -d= -f2)'"
+}
+tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1"; }
+
+# ---------------------------------------------------------------- ir
+ok "ir with PBM on the CMP Profile route" client ir $CMP $SECRET \
+	-newkey "$T/dev.key" -subject "/CN=device-1" -certout "$T/dev1.crt" \
+	-cacertsout "$T/capubs.pem" -sans "device-1.example"
+diag_file "$T/client.out" 5
+ok "certificate verifies to the test root" \
+	openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/dev1.crt"
+like "$(openssl x509 -in "$T/dev1.crt" -noout -subject -issuer)" \
+	"subject=CN = device-1.*issuer=O = cmpd tests, CN = Test Issuing CA" \
+	"subject as requested, issued by the issuing CA"
+like "$(openssl x509 -in "$T/dev1.crt" -noout -ext subjectAltName)" \
+	"DNS:device-1.example" "SAN copied by the CA's policy"
+like "$(cat "$T/capubs.pem")" "BEGIN CERTIFICATE" "caPubs delivered"
+is "$(grep -c 'BEGIN CERTIFICATE' "$T/capubs.pem")" 2 "caPubs: issuing CA and root"
+is "$(cert_status "$T/dev1.crt")" issued "certificate row stored"
+is "$(tx_state)" confirmed "transaction confirmed after certConf"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 2 | head -n 1)" "body=ir->ip .*outcome=CMPF_OK" "ir logged"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=certConf->pkiconf .*outcome=CMPF_OK" \
+	"certConf logged"
+
+ok "cr with PBM on the RA Profile route" client cr $RA $SECRET \
+	-newkey "$T/dev.key" -subject "/CN=device-2" -certout "$T/dev2.crt"
+ok "cr certificate verifies" \
+	openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/dev2.crt"
+is "$(tx_state)" confirmed "cr transaction confirmed"
+
+# ----------------------------------------------------- implicitConfirm
+before=$(grep -c ' rid=' "$T/cmpd.log")
+ok "ir with implicitConfirm" client ir $CMP $SECRET -implicit_confirm \
+	-newkey "$T/dev.key" -subject "/CN=device-3" -certout "$T/dev3.crt"
+is "$(($(grep -c ' rid=' "$T/cmpd.log") - before))" 1 "one round trip"
+is "$(tx_state)" confirmed "confirmed without certConf"
+is "$(t_sql "SELECT implicit_confirm FROM cmp_transaction ORDER BY id DESC LIMIT 1")" 1 \
+	"implicitConfirm recorded"
+t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 0 WHERE name = 'enroll'"
+before=$(grep -c ' rid=' "$T/cmpd.log")
+ok "ir asking implicitConfirm on a profile that does not grant it" \
+	client ir $CMP $SECRET -implicit_confirm -newkey "$T/dev.key" \
+	-subject "/CN=device-4" -certout "$T/dev4.crt"
+is "$(($(grep -c ' rid=' "$T/cmpd.log") - before))" 2 "ir and certConf"
+t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE name = 'enroll'"
+
+# ------------------------------------------ never confirmed: the sweep
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 1 WHERE name = 'enroll'"
+ok "ir whose certificate the client never confirms" client ir $CMP $SECRET \
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-5" -certout "$T/dev5.crt"
+is "$(tx_state)" confirm_wait "waiting for a certConf"
+sleep 2
+like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1)" "1 unconfirmed certificate revoked" \
+	"the sweep revokes it"
+is "$(cert_status "$T/dev5.crt")" revoked "certificate revoked in the inventory"
+is "$(tx_state)" expired "transaction expired"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openssl x509 -in "$T/dev5.crt" -noout -serial | cut -d= -f2)'")" revoked \
+	"and at the CA"
+ok "a worker sweeps by itself" client ir $CMP $SECRET -disable_confirm \
+	-newkey "$T/dev.key" -subject "/CN=device-6" -certout "$T/dev6.crt"
+t_wait 15 sh -c "[ \"\$(mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' -N -B cmpd -e \"SELECT status FROM certificate WHERE subject_dn = 'CN=device-6'\")\" = revoked ]"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=device-6'")" revoked \
+	"revoked within the sweep interval"
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
+
+# ------------------------------------------------ refused requests
+# expect DESC FAILINFO TEXT client-args...
+expect() {
+	local desc=$1 fi=$2 text=$3
+	shift 3
+	nok "$desc: refused" client "$@"
+	like "$(cat "$T/client.out")" "$fi" "$desc: $fi"
+	like "$(cat "$T/client.out")" "$(printf '%s' "$text" | sed 's/[][\.*^$|()+?{}]/\\&/g')" \
+		"$desc: text"
+}
+IR="ir $CMP -newkey $T/dev.key -subject /CN=refused -certout $T/refused.crt -unprotected_errors"
+expect "wrong secret" badMessageCheck "PN=enroll | message authentication failed" \
+	$IR -ref $ENROLL_REF -secret pass:wrong
+expect "wrong senderKID" badMessageCheck "PN=enroll | message authentication failed" \
+	$IR -ref other -secret pass:$ENROLL_SECRET
+expect "unprotected ir" notAuthorized "PN=enroll | unprotected requests are not accepted" \
+	$IR -unprotected_requests
+expect "signature-protected ir" wrongIntegrity \
+	"PN=enroll | message protection does not match the profile's request protection method (sharedSecret)" \
+	$IR -cert "$F/ee.pem" -key "$F/ee.key"
+expect "raVerified POP" badPOP "PN=enroll | proof of possession failed" \
+	$IR $SECRET -popo 0
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
+	"nothing issued for refused requests"
+
+# a broken POP signature, under a valid MAC (the fixture's secret)
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('00000000-0000-4000-8000-00000000e102', 'fixture', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000e001', '1234')"
+echo test-secret | "$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret fixture > /dev/null
+"$TOOL" edit "$F/ir-pbm.der" "$T/badpop.der" badpop=1 remac=test-secret
+is "$(t_post "$T/badpop.der" /api/v1/protocols/cmp/fixture)" 200 "bad POP: answered"
+is "$(dump "$T/resp.der" failInfo)" badPOP "bad POP signature: badPOP"
+is "$(dump "$T/resp.der" protected)" 1 "refusal protected with the profile's secret"
+
+# replay: the same ir twice issues once
+is "$(t_post "$F/ir-pbm.der" /api/v1/protocols/cmp/fixture)" 200 "fixture ir"
+is "$(dump "$T/resp.der" status)" accepted "issued"
+cp "$T/resp.der" "$T/ip.der"
+is "$(t_post "$F/ir-pbm.der" /api/v1/protocols/cmp/fixture)" 200 "same ir again"
+is "$(dump "$T/resp.der" failInfo)" transactionIdInUse "replay: transactionIdInUse"
+subj=$(openssl x509 -in "$F/new.pem" -noout -subject 2>/dev/null | sed 's/^subject=//')
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid WHERE t.cmp_profile_uuid = '00000000-0000-4000-8000-00000000e102'")" 1 \
+	"one certificate for the replayed transaction"
+
+# certConf: wrong hash, wrong recipNonce, then the right one, then again
+"$TOOL" certconf "$T/ip.der" "$T/cc-badhash.der" test-secret badhash
+is "$(t_post "$T/cc-badhash.der" /api/v1/protocols/cmp/fixture)" 200 "certConf, wrong hash"
+is "$(dump "$T/resp.der" body)" error "wrong hash: error"
+is "$(dump "$T/resp.der" failInfo)" badCertId "wrong hash: badCertId"
+"$TOOL" certconf "$T/ip.der" "$T/cc-badnonce.der" test-secret badnonce
+t_post "$T/cc-badnonce.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRecipientNonce "wrong recipNonce: badRecipientNonce"
+"$TOOL" certconf "$T/ip.der" "$T/cc.der" test-secret
+t_post "$T/cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "right certConf: pkiconf"
+is "$(dump "$T/resp.der" protected)" 1 "pkiconf protected"
+is "$(tx_state)" confirmed "confirmed"
+t_post "$T/cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" certConfirmed "second certConf: certConfirmed"
+"$TOOL" certconf "$T/ip.der" "$T/cc-other.der" test-secret
+"$TOOL" edit "$T/cc-other.der" "$T/cc-unknown.der" tid=00112233445566778899aabbccddeeff remac=test-secret
+t_post "$T/cc-unknown.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=fixture | no transaction with this transactionID" \
+	"certConf of an unknown transaction: error"
+
+# a rejecting certConf revokes
+ok "ir for a certificate the client then rejects" client ir $CMP $SECRET \
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-7" \
+	-certout "$T/dev7.crt" -rspout "$T/ip7.der"
+is "$(tx_state)" confirm_wait "waiting"
+"$TOOL" certconf "$T/ip7.der" "$T/cc7.der" "$ENROLL_SECRET" reject
+t_post "$T/cc7.der" $CMP > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "rejecting certConf: pkiconf"
+is "$(tx_state)" rejected "transaction rejected"
+is "$(cert_status "$T/dev7.crt")" rejected "certificate marked rejected"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openssl x509 -in "$T/dev7.crt" -noout -serial | cut -d= -f2)'")" revoked \
+	"and revoked at the CA"
+
+# --------------------------------------------------- connector trouble
+set_connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
+set_connector "$HTTP_BASE/fake/c422.sh"
+expect "connector answers 422" badCertTemplate \
+	"PN=enroll | the certificate authority refused the request: subject not allowed by policy; second reason" \
+	$IR $SECRET
+set_connector "$HTTP_BASE/fake/c500.sh"
+expect "connector answers 500" systemFailure "PN=enroll | the certificate authority failed" \
+	$IR $SECRET
+set_connector "$HTTP_BASE/fake/slow.sh"
+expect "connector too slow" systemUnavail \
+	"PN=enroll | the certificate authority is unavailable, try again later" $IR $SECRET
+set_connector "http://127.0.0.1:9/"
+expect "connector down" systemUnavail \
+	"PN=enroll | the certificate authority is unavailable, try again later" $IR $SECRET
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
+	"nothing half-stored"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'open'")" 0 \
+	"no transaction left open"
+nok "no connector address in the answers" grep -q "127.0.0.1:9" "$T/client.out"
+set_connector "$HTTP_BASE/localca"
+ok "and it works again" client ir $CMP $SECRET -newkey "$T/dev.key" \
+	-subject "/CN=device-8" -certout "$T/dev8.crt"
+nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
+done_testing

@@ -1,0 +1,1169 @@
+/*
+ * conn.c against a scripted connector: a forked child on 127.0.0.1 that
+ * answers canned HTTP/1.1 responses in order and records every request
+ * (with the number of the TCP connection it came on) in a file of a
+ * temporary directory, which the parent reads after each call.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <curl/curl.h>
+#include <json.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "cmpd.h"
+#include "conn.h"
+#include "tap.h"
+
+#define SRV_MAX_CONNS	8
+#define SRV_REQ_MAX	(1024 * 1024)
+#define SRV_LIFETIME	60	/* seconds: no child outlives a hung test */
+
+#define AUTHORITY	"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+struct canned {
+	int	 status;
+	const char *body;	/* NULL: empty */
+	size_t	 body_len;	/* 0: strlen(body) */
+	int	 delay_ms;	/* before the answer */
+	int	 no_length;	/* no Content-Length: the body ends at close */
+};
+
+/* Server k numbers its request records from k * SRV_SEQ_SPAN. */
+#define SRV_SEQ_SPAN	1000
+
+struct srv {
+	pid_t	 pid;
+	int	 port;
+	int	 base;		/* number of its first request record */
+	int	 nreq;		/* number of the next record to read */
+};
+
+struct peer {
+	int	 fd;
+	SSL	*ssl;
+	int	 id;		/* connection number, from 1 */
+};
+
+static char tmpdir[64];
+static int srv_count;
+
+/* ---- the test connector (child side) ---- */
+
+static ssize_t
+peer_read(struct peer *p, char *buf, size_t n)
+{
+	int r;
+
+	if (p->ssl == NULL)
+		return read(p->fd, buf, n);
+	r = SSL_read(p->ssl, buf, (int)n);
+	return r > 0 ? r : (SSL_get_error(p->ssl, r) == SSL_ERROR_ZERO_RETURN ?
+	    0 : -1);
+}
+
+static void
+peer_write(struct peer *p, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if (p->ssl != NULL)
+			w = SSL_write(p->ssl, buf, (int)n);
+		else
+			w = write(p->fd, buf, n);
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+peer_close(struct peer *p)
+{
+	if (p->ssl != NULL) {
+		SSL_shutdown(p->ssl);
+		SSL_free(p->ssl);
+	}
+	close(p->fd);
+	p->fd = -1;
+	p->ssl = NULL;
+}
+
+/* One whole request (headers and Content-Length body); NULL at EOF. */
+static char *
+srv_read_request(struct peer *p, size_t *len)
+{
+	char *buf, *hend, *cl;
+	size_t n = 0, need = 0;
+	ssize_t r;
+
+	if ((buf = malloc(SRV_REQ_MAX + 1)) == NULL)
+		return NULL;
+	for (;;) {
+		buf[n] = '\0';
+		if ((hend = strstr(buf, "\r\n\r\n")) != NULL) {
+			if (need == 0) {
+				need = (size_t)(hend + 4 - buf);
+				cl = strcasestr(buf, "\r\nContent-Length:");
+				if (cl != NULL && cl < hend)
+					need += strtoul(cl + 17, NULL, 10);
+			}
+			if (n >= need)
+				break;
+		}
+		if (n == SRV_REQ_MAX ||
+		    (r = peer_read(p, buf + n, SRV_REQ_MAX - n)) <= 0) {
+			free(buf);
+			return NULL;
+		}
+		n += (size_t)r;
+	}
+	*len = n;
+	return buf;
+}
+
+static void
+srv_record(int seq, struct peer *p, const char *req, size_t len)
+{
+	char path[128], peer_name[256] = "-";
+	X509 *pc;
+	FILE *f;
+
+	if (p->ssl != NULL && (pc = SSL_get1_peer_certificate(p->ssl)) !=
+	    NULL) {
+		X509_NAME_oneline(X509_get_subject_name(pc), peer_name,
+		    sizeof(peer_name));
+		X509_free(pc);
+	}
+	snprintf(path, sizeof(path), "%s/req.%d", tmpdir, seq);
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	fprintf(f, "conn=%d peer=%s\n", p->id, peer_name);
+	fwrite(req, 1, len, f);
+	fclose(f);
+}
+
+static void
+srv_answer(struct peer *p, const struct canned *c)
+{
+	size_t blen = c->body == NULL ? 0 :
+	    c->body_len != 0 ? c->body_len : strlen(c->body);
+	char head[256];
+
+	if (c->delay_ms > 0)
+		usleep((useconds_t)c->delay_ms * 1000);
+	if (c->no_length)
+		snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n"
+		    "Content-Type: application/json\r\nConnection: close\r\n"
+		    "\r\n", c->status);
+	else
+		snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "\r\n", c->status, blen);
+	peer_write(p, head, strlen(head));
+	if (blen > 0)
+		peer_write(p, c->body, blen);
+}
+
+static void __attribute__((noreturn))
+srv_child(int lfd, const struct canned *script, size_t n, SSL_CTX *tls,
+    int seq)
+{
+	static const struct canned exhausted = { 500, "[\"script exhausted\"]",
+	    0, 0, 0 };
+	struct peer conns[SRV_MAX_CONNS];
+	struct pollfd pfd[SRV_MAX_CONNS + 1];
+	struct timeval tv = { 5, 0 };
+	size_t served = 0, len, i, np;
+	int nconn = 0, fd;
+	char *req;
+
+	signal(SIGPIPE, SIG_IGN);
+	alarm(SRV_LIFETIME);
+	for (i = 0; i < SRV_MAX_CONNS; i++)
+		conns[i].fd = -1;
+	for (;;) {
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0, np = 1; i < SRV_MAX_CONNS; i++) {
+			pfd[np].fd = conns[i].fd;
+			pfd[np].events = POLLIN;
+			np++;
+		}
+		if (poll(pfd, np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (pfd[0].revents & POLLIN) {
+			if ((fd = accept(lfd, NULL, NULL)) < 0)
+				continue;
+			nconn++;
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv));
+			for (i = 0; i < SRV_MAX_CONNS && conns[i].fd >= 0; i++)
+				;
+			if (i == SRV_MAX_CONNS) {
+				close(fd);
+				continue;
+			}
+			conns[i].fd = fd;
+			conns[i].ssl = NULL;
+			conns[i].id = nconn;
+			if (tls != NULL) {
+				conns[i].ssl = SSL_new(tls);
+				SSL_set_fd(conns[i].ssl, fd);
+				if (SSL_accept(conns[i].ssl) != 1)
+					peer_close(&conns[i]);
+			}
+		}
+		for (i = 0; i < SRV_MAX_CONNS; i++) {
+			if (conns[i].fd < 0 ||
+			    !(pfd[i + 1].revents & (POLLIN | POLLHUP)) ||
+			    pfd[i + 1].fd != conns[i].fd)
+				continue;
+			if ((req = srv_read_request(&conns[i], &len)) == NULL) {
+				peer_close(&conns[i]);
+				continue;
+			}
+			srv_record(seq++, &conns[i], req, len);
+			free(req);
+			srv_answer(&conns[i], served < n ? &script[served] :
+			    &exhausted);
+			if (served < n && script[served].no_length)
+				peer_close(&conns[i]);
+			served++;
+		}
+	}
+}
+
+/* Listens before the fork: the parent may connect as soon as it returns. */
+static int
+srv_start(struct srv *s, const struct canned *script, size_t n, SSL_CTX *tls)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int lfd;
+
+	memset(s, 0, sizeof(*s));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(lfd, 16) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
+		return -1;
+	s->port = ntohs(sa.sin_port);
+	s->base = s->nreq = ++srv_count * SRV_SEQ_SPAN;
+	fflush(stdout);
+	if ((s->pid = fork()) < 0)
+		return -1;
+	if (s->pid == 0)
+		srv_child(lfd, script, n, tls, s->base);
+	close(lfd);
+	return 0;
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	char path[128];
+	int i;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
+	/* The records no check read. */
+	for (i = s->base; i < s->base + SRV_SEQ_SPAN; i++) {
+		snprintf(path, sizeof(path), "%s/req.%d", tmpdir, i);
+		unlink(path);
+	}
+}
+
+/* ---- reading the records (parent side) ---- */
+
+struct rec {
+	char	*raw;		/* whole file */
+	int	 conn;
+	char	 peer[256];
+	char	*line;		/* request line */
+	char	*headers;	/* from the first header to the blank line */
+	char	*body;
+	json_object *json;
+};
+
+static void
+rec_free(struct rec *r)
+{
+	free(r->raw);
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The next request the current server recorded; 0 if there was one. */
+static int
+rec_next(struct srv *s, struct rec *r)
+{
+	char path[128], *p, *e;
+	FILE *f;
+	long n;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/req.%d", tmpdir, s->nreq);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	r->raw = calloc(1, (size_t)n + 1);
+	if (r->raw == NULL || fread(r->raw, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	unlink(path);
+	s->nreq++;
+	if (sscanf(r->raw, "conn=%d peer=%255[^\n]", &r->conn, r->peer) != 2)
+		return -1;
+	p = strchr(r->raw, '\n') + 1;
+	if ((e = strstr(p, "\r\n")) == NULL)
+		return -1;
+	*e = '\0';
+	r->line = p;
+	r->headers = e + 2;
+	if ((e = strstr(r->headers, "\r\n\r\n")) == NULL)
+		return -1;
+	e[2] = '\0';
+	r->body = e + 4;
+	r->json = json_tokener_parse(r->body);
+	return 0;
+}
+
+/* The value of a header (first match, case-insensitive), in buf. */
+static const char *
+rec_header(const struct rec *r, const char *name, char *buf, size_t n)
+{
+	const char *p = r->headers, *e;
+	size_t nl = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		e = strstr(p, "\r\n");
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			p += nl + 1;
+			while (*p == ' ')
+				p++;
+			snprintf(buf, n, "%.*s", (int)(e - p), p);
+			return buf;
+		}
+		p = e != NULL ? e + 2 : NULL;
+	}
+	return NULL;
+}
+
+static const char *
+rec_str(const struct rec *r, const char *key)
+{
+	json_object *v;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static json_object *
+rec_member(const struct rec *r, const char *key)
+{
+	json_object *v;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, key, &v))
+		return NULL;
+	return v;
+}
+
+/* ---- certificates and encodings made for the test ---- */
+
+static EVP_PKEY *
+make_key(void)
+{
+	return EVP_EC_gen("P-256");
+}
+
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, int serial, int server)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	X509_NAME *name;
+	X509 *x;
+
+	if ((x = X509_new()) == NULL)
+		return NULL;
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509_set_pubkey(x, key);
+	if (server) {
+		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+		    "IP:127.0.0.1");
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* Base64 of the certificate's DER, with a line break every 64 characters
+ * (and a CRLF once) as some connectors send it. */
+static char *
+cert_b64(X509 *x, int wrap)
+{
+	unsigned char *der = NULL, *b64;
+	char *out;
+	size_t i, o = 0;
+	int n, w;
+
+	n = i2d_X509(x, &der);
+	b64 = malloc(4 * ((size_t)n + 2) / 3 + 1);
+	w = EVP_EncodeBlock(b64, der, n);
+	OPENSSL_free(der);
+	out = malloc((size_t)w * 2 + 4);
+	for (i = 0; i < (size_t)w; i++) {
+		if (wrap && i > 0 && i % 64 == 0) {
+			if (i == 64)
+				out[o++] = '\r';
+			out[o++] = '\n';
+		}
+		out[o++] = (char)b64[i];
+	}
+	out[o] = '\0';
+	free(b64);
+	return out;
+}
+
+/* Decodes a base64 string (no whitespace) of the request. */
+static int
+b64_equals(const char *s, const unsigned char *want, size_t wlen)
+{
+	unsigned char buf[4096];
+	size_t len, pad = 0;
+	int n;
+
+	if (s == NULL || (len = strlen(s)) == 0 || len > 4000)
+		return 0;
+	if ((n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len)) < 0)
+		return 0;
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	return (size_t)n - pad == wlen && memcmp(buf, want, wlen) == 0;
+}
+
+static int
+b64_equals_cert(const char *s, X509 *x)
+{
+	unsigned char *der = NULL;
+	int n, eq;
+
+	n = i2d_X509(x, &der);
+	eq = b64_equals(s, der, (size_t)n);
+	OPENSSL_free(der);
+	return eq;
+}
+
+static char *
+pem_string(X509 *x, EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p, *out;
+	long n;
+
+	if (x != NULL)
+		PEM_write_bio_X509(b, x);
+	else
+		PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(b, &p);
+	out = strndup(p, (size_t)n);
+	BIO_free(b);
+	return out;
+}
+
+/* A JSON text owned by the caller; the object's strings, in pairs. */
+static char *
+json_text(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	json_object *o = json_object_new_object();
+	char *s;
+
+	json_object_object_add(o, k1, json_object_new_string(v1));
+	if (k2 != NULL)
+		json_object_object_add(o, k2, json_object_new_string(v2));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+closed_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd, port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(sa.sin_port);
+	close(fd);		/* bound, never listening: refused */
+	return port;
+}
+
+static void
+set_url(char *buf, size_t n, const char *scheme, int port, const char *path)
+{
+	snprintf(buf, n, "%s://127.0.0.1:%d%s", scheme, port, path);
+}
+
+static int
+accept_any(int ok_, X509_STORE_CTX *ctx)
+{
+	return 1;	/* the test only records who the client is */
+}
+
+int
+main(void)
+{
+	static const unsigned char req_der[] = {
+		0x30, 0x0a, 0x02, 0x01, 0x01, 0x04, 0x05, 'h', 'e', 'l',
+		'l', 'o', 0xff, 0x00, 0x80,
+	};
+	struct conn_result res;
+	struct conn_target t;
+	struct conf conf;
+	struct srv s;
+	struct rec r;
+	EVP_PKEY *key, *skey, *ckey;
+	X509 *cert, *ca1, *ca2, *scert, *ccert;
+	SSL_CTX *tls;
+	json_object *o, *a, *v;
+	char url[256], hb[512], ca_path[128], *issue_body, *cas_body, *b1,
+	    *b2, *cert_pem, *key_pem, *basic, *apikey, *certauth, *big;
+	double t0;
+	FILE *f;
+	int port, rc;
+
+	if (mkdtemp(strcpy(tmpdir, "/tmp/test_conn.XXXXXX")) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	/* An http_proxy of the environment must not matter: conn.c
+	 * ignores it. */
+	setenv("http_proxy", "http://127.0.0.1:1", 1);
+	conf_init(&conf);
+	conf.connector_connect_timeout = 2;
+	conf.connector_timeout = 10;
+	conf.connector_reply_max = 16 * 1024;
+
+	key = make_key();
+	cert = make_cert(key, "issued", 1, 0);
+	ca1 = make_cert(key, "Issuing CA", 2, 0);
+	ca2 = make_cert(key, "Root CA", 3, 0);
+	skey = make_key();
+	scert = make_cert(skey, "connector", 4, 1);
+	ckey = make_key();
+	ccert = make_cert(ckey, "cmpd client", 5, 0);
+	if (cert == NULL || ca1 == NULL || ca2 == NULL || scert == NULL ||
+	    ccert == NULL) {
+		printf("Bail out! certificates\n");
+		return 1;
+	}
+
+	b1 = cert_b64(cert, 1);
+	o = json_object_new_object();
+	json_object_object_add(o, "certificateData",
+	    json_object_new_string(b1));
+	json_object_object_add(o, "uuid",
+	    json_object_new_string("6c1f2a54-0000-4000-8000-00000000abcd"));
+	json_object_object_add(o, "meta", json_object_new_array());
+	issue_body = strdup(json_object_to_json_string(o));
+	json_object_put(o);
+	free(b1);
+
+	b1 = cert_b64(ca1, 0);
+	b2 = cert_b64(ca2, 1);
+	o = json_object_new_object();
+	a = json_object_new_array();
+	v = json_object_new_object();
+	json_object_object_add(v, "certificateData",
+	    json_object_new_string(b1));
+	json_object_array_add(a, v);
+	v = json_object_new_object();
+	json_object_object_add(v, "certificateData",
+	    json_object_new_string(b2));
+	json_object_array_add(a, v);
+	json_object_object_add(o, "certificates", a);
+	cas_body = strdup(json_object_to_json_string(o));
+	json_object_put(o);
+	free(b1);
+	free(b2);
+
+	memset(&res, 0, sizeof(res));
+	memset(&t, 0, sizeof(t));
+	ok(conn_issue(&t, req_der, sizeof(req_der), "crmf", &res) == -1,
+	    "before conn_init: -1");
+	is_int(conn_init(&conf), 0, "conn_init");
+	conn_result_free(NULL);
+	ok(1, "conn_result_free(NULL) is a no-op");
+
+	/* issue */
+	{
+		struct canned sc[] = { { 200, issue_body, 0, 0, 0 } };
+
+		if (srv_start(&s, sc, 1, NULL) != 0) {
+			printf("Bail out! server\n");
+			return 1;
+		}
+		set_url(url, sizeof(url), "http", s.port, "/localca//");
+		t.url = url;
+		t.auth = CONN_AUTH_NONE;
+		t.authority_uuid = AUTHORITY;
+		t.attributes_json = "[{\"uuid\":\"a1\",\"name\":\"validity\","
+		    "\"content\":[{\"data\":30}]}]";
+		t.ra_attributes_json = NULL;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		is_int(rc, 0, "issue: returns 0");
+		is_int(res.status, CONN_OK, "issue: CONN_OK");
+		is_int(res.http_status, 200, "issue: HTTP 200");
+		ok(res.certificate != NULL &&
+		    X509_cmp(res.certificate, cert) == 0,
+		    "issue: the certificate (base64 with line breaks)");
+		is_str(res.uuid, "6c1f2a54-0000-4000-8000-00000000abcd",
+		    "issue: uuid");
+		is_str(res.message, "", "issue: no message");
+		conn_result_free(&res);
+		ok(res.certificate == NULL && res.status == CONN_OK,
+		    "conn_result_free leaves it reusable");
+		ok(rec_next(&s, &r) == 0, "issue: request recorded");
+		is_str(r.line, "POST /localca/v2/authorityProvider/authorities/"
+		    AUTHORITY "/certificates/issue HTTP/1.1",
+		    "issue: method and path (trailing slashes dropped)");
+		is_str(rec_header(&r, "Content-Type", hb, sizeof(hb)),
+		    "application/json", "issue: Content-Type");
+		is_str(rec_header(&r, "Accept", hb, sizeof(hb)),
+		    "application/json", "issue: Accept");
+		ok(rec_header(&r, "Expect", hb, sizeof(hb)) == NULL,
+		    "issue: no Expect");
+		ok(rec_header(&r, "Authorization", hb, sizeof(hb)) == NULL,
+		    "issue: no Authorization without credentials");
+		ok(b64_equals(rec_str(&r, "request"), req_der,
+		    sizeof(req_der)), "issue: request is base64 of the DER");
+		is_str(rec_str(&r, "format"), "crmf", "issue: format");
+		a = rec_member(&r, "attributes");
+		ok(json_object_is_type(a, json_type_array) &&
+		    json_object_array_length(a) == 1 &&
+		    json_object_object_get_ex(json_object_array_get_idx(a, 0),
+		    "name", &v) && strcmp(json_object_get_string(v),
+		    "validity") == 0, "issue: attributes as given");
+		a = rec_member(&r, "raProfileAttributes");
+		ok(json_object_is_type(a, json_type_array) &&
+		    json_object_array_length(a) == 0,
+		    "issue: raProfileAttributes [] for NULL");
+		ok(rec_member(&r, "certificate") == NULL,
+		    "issue: no certificate member");
+		rec_free(&r);
+		srv_stop(&s);
+	}
+
+	/* renew, revoke, caCertificates; one connection for all three */
+	{
+		struct canned sc[] = {
+			{ 200, issue_body, 0, 0, 0 },
+			{ 200, NULL, 0, 0, 0 },
+			{ 200, cas_body, 0, 0, 0 },
+		};
+
+		srv_start(&s, sc, 3, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		t.attributes_json = "[]";
+		t.ra_attributes_json = "[{\"name\":\"ra\"}]";
+		rc = conn_renew(&t, req_der, sizeof(req_der), "pkcs10", ca1,
+		    &res);
+		ok(rc == 0 && res.status == CONN_OK && res.certificate != NULL,
+		    "renew: CONN_OK with a certificate");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0 && strcmp(r.line, "POST /v2/"
+		    "authorityProvider/authorities/" AUTHORITY
+		    "/certificates/renew HTTP/1.1") == 0, "renew: path");
+		ok(b64_equals_cert(rec_str(&r, "certificate"), ca1),
+		    "renew: certificate is the old one");
+		is_str(rec_str(&r, "format"), "pkcs10", "renew: format");
+		ok(b64_equals(rec_str(&r, "request"), req_der,
+		    sizeof(req_der)), "renew: request");
+		ok(json_object_is_type(rec_member(&r, "meta"),
+		    json_type_array), "renew: meta []");
+		ok(rec_member(&r, "attributes") == NULL,
+		    "renew: no attributes (not in the v2 renew request)");
+		a = rec_member(&r, "raProfileAttributes");
+		ok(json_object_is_type(a, json_type_array) &&
+		    json_object_array_length(a) == 1,
+		    "renew: raProfileAttributes as given");
+		rec_free(&r);
+
+		rc = conn_revoke(&t, cert, "keyCompromise", &res);
+		ok(rc == 0 && res.status == CONN_OK && res.http_status == 200,
+		    "revoke: empty 200 is CONN_OK");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0 && strstr(r.line,
+		    "/certificates/revoke HTTP/1.1") != NULL, "revoke: path");
+		is_str(rec_str(&r, "reason"), "keyCompromise",
+		    "revoke: reason");
+		ok(b64_equals_cert(rec_str(&r, "certificate"), cert),
+		    "revoke: certificate");
+		ok(json_object_is_type(rec_member(&r, "attributes"),
+		    json_type_array) && json_object_is_type(rec_member(&r,
+		    "raProfileAttributes"), json_type_array),
+		    "revoke: attributes and raProfileAttributes");
+		rec_free(&r);
+
+		rc = conn_ca_certificates(&t, &res);
+		ok(rc == 0 && res.status == CONN_OK,
+		    "caCertificates: CONN_OK");
+		ok(res.chain != NULL && sk_X509_num(res.chain) == 2 &&
+		    X509_cmp(sk_X509_value(res.chain, 0), ca1) == 0 &&
+		    X509_cmp(sk_X509_value(res.chain, 1), ca2) == 0,
+		    "caCertificates: two certificates, in order");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0 && strcmp(r.line, "POST /v1/"
+		    "authorityProvider/authorities/" AUTHORITY
+		    "/caCertificates HTTP/1.1") == 0, "caCertificates: path");
+		ok(rec_member(&r, "raProfileAttributes") != NULL &&
+		    rec_member(&r, "attributes") == NULL,
+		    "caCertificates: raProfileAttributes only");
+		is_int(r.conn, 1,
+		    "keep-alive: three calls, one TCP connection");
+		rec_free(&r);
+		srv_stop(&s);
+	}
+
+	/* error answers */
+	{
+		static const char bad_b64[] =
+		    "{\"certificateData\":\"!!notb64\"}";
+		static const char not_cert[] = "{\"certificateData\":\"AAAA\"}";
+		static const char mid_pad[] = "{\"certificateData\":\"AA=A\"}";
+		static const char no_data[] = "{\"uuid\":\"x\"}";
+		static const char raw[] = "bad\001thing\377 here";
+		struct canned sc[] = {
+			{ 422, "[\"a\", \"b\"]", 0, 0, 0 },
+			{ 400, "{\"message\": \"x\"}", 0, 0, 0 },
+			{ 404, "{\"message\": \"authority not found\"}", 0, 0,
+			    0 },
+			{ 500, "{\"message\": \"boom\"}", 0, 0, 0 },
+			{ 200, bad_b64, 0, 0, 0 },
+			{ 200, not_cert, 0, 0, 0 },
+			{ 200, mid_pad, 0, 0, 0 },
+			{ 200, no_data, 0, 0, 0 },
+			{ 200, "<html>", 0, 0, 0 },
+			{ 202, "{}", 0, 0, 0 },
+			{ 403, raw, 0, 0, 0 },
+			{ 302, "", 0, 0, 0 },
+			{ 200, "{\"certificates\":"
+			    "[{\"certificateData\":\"AAAA\"}]}", 0, 0, 0 },
+		};
+		static const struct {
+			enum conn_status st;
+			long http;
+			const char *msg;	/* NULL: any, not empty */
+			const char *what;
+		} want[] = {
+			{ CONN_REJECTED, 422, "a; b", "422 list of messages" },
+			{ CONN_REJECTED, 400, "x", "400 {message}" },
+			{ CONN_NOT_FOUND, 404, "authority not found", "404" },
+			{ CONN_FAILED, 500, "HTTP 500: boom", "500" },
+			{ CONN_FAILED, 200,
+			    "issue: certificateData is not base64",
+			    "200 with certificateData not base64" },
+			{ CONN_FAILED, 200,
+			    "issue: certificateData is not a DER certificate",
+			    "200 with certificateData not a certificate" },
+			{ CONN_FAILED, 200,
+			    "issue: certificateData is not base64",
+			    "200 with '=' inside the base64" },
+			{ CONN_FAILED, 200, "issue: no certificateData",
+			    "200 without certificateData" },
+			{ CONN_FAILED, 200, "issue reply is not a JSON object",
+			    "200 not JSON" },
+			{ CONN_FAILED, 202, NULL, "202 (asynchronous)" },
+			{ CONN_REJECTED, 403, "bad?thing? here",
+			    "403 raw body, made printable" },
+			{ CONN_FAILED, 302, "HTTP 302", "302 not followed" },
+		};
+		size_t i;
+
+		srv_start(&s, sc, NITEMS(sc), NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		t.attributes_json = NULL;
+		t.ra_attributes_json = NULL;
+		for (i = 0; i < NITEMS(want); i++) {
+			rc = conn_issue(&t, req_der, sizeof(req_der), "crmf",
+			    &res);
+			ok(rc == 0 && res.status == want[i].st &&
+			    res.http_status == want[i].http &&
+			    res.certificate == NULL, "%s: status %s",
+			    want[i].what, conn_status_name(want[i].st));
+			if (want[i].msg != NULL)
+				is_str(res.message, want[i].msg,
+				    "%s: message", want[i].what);
+			else
+				ok(res.message[0] != '\0', "%s: message %s",
+				    want[i].what, res.message);
+			conn_result_free(&res);
+		}
+		rc = conn_ca_certificates(&t, &res);
+		ok(rc == 0 && res.status == CONN_FAILED && res.chain == NULL,
+		    "caCertificates with a bad certificate: CONN_FAILED");
+		is_str(res.message, "caCertificates[0]: certificateData is not "
+		    "a DER certificate", "caCertificates: which one");
+		conn_result_free(&res);
+		srv_stop(&s);
+	}
+
+	/* reply size cap */
+	{
+		struct canned sc[] = {
+			{ 200, NULL, 0, 0, 0 },
+			{ 200, NULL, 0, 0, 1 },
+		};
+		size_t n = conf.connector_reply_max + 100;
+
+		big = malloc(n + 1);
+		memset(big, ' ', n);
+		big[0] = '{';
+		big[n - 1] = '}';
+		big[n] = '\0';
+		sc[0].body = sc[1].body = big;
+		srv_start(&s, sc, 2, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_FAILED &&
+		    strstr(res.message, "larger than") != NULL,
+		    "reply over connector_reply_max (Content-Length): "
+		    "CONN_FAILED: %s", res.message);
+		conn_result_free(&res);
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_FAILED &&
+		    strstr(res.message, "larger than") != NULL,
+		    "reply over connector_reply_max (read to close): "
+		    "CONN_FAILED: %s", res.message);
+		conn_result_free(&res);
+		srv_stop(&s);
+		free(big);
+	}
+
+	/* unavailable: too slow, nobody listening */
+	{
+		struct canned sc[] = { { 200, issue_body, 0, 3000, 0 } };
+
+		srv_start(&s, sc, 1, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		conf.connector_timeout = 1;
+		t0 = now_s();
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE &&
+		    res.http_status == 0, "slower than connector_timeout: "
+		    "CONN_UNAVAILABLE: %s", res.message);
+		ok(now_s() - t0 < 2.5, "and gave up after about 1 s");
+		conn_result_free(&res);
+		conf.connector_timeout = 10;
+		srv_stop(&s);
+
+		port = closed_port();
+		set_url(url, sizeof(url), "http", port, "/x");
+		rc = conn_revoke(&t, cert, "unspecified", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE &&
+		    res.http_status == 0 && res.message[0] != '\0',
+		    "closed port: CONN_UNAVAILABLE: %s", res.message);
+		conn_result_free(&res);
+	}
+
+	/* credentials, and none left over on the next call */
+	{
+		struct canned sc[] = {
+			{ 200, NULL, 0, 0, 0 }, { 200, NULL, 0, 0, 0 },
+			{ 200, NULL, 0, 0, 0 }, { 200, NULL, 0, 0, 0 },
+		};
+
+		basic = json_text("username", "alice", "password", "s3cr:t");
+		apikey = json_text("header", "X-API-KEY", "key", "k-123 456");
+		srv_start(&s, sc, 4, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		t.auth = CONN_AUTH_BASIC;
+		t.auth_json = basic;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_OK, "basic: CONN_OK");
+		rec_next(&s, &r);
+		/* base64("alice:s3cr:t") */
+		is_str(rec_header(&r, "Authorization", hb, sizeof(hb)),
+		    "Basic YWxpY2U6czNjcjp0", "basic: Authorization header");
+		rec_free(&r);
+		t.auth = CONN_AUTH_NONE;
+		t.auth_json = NULL;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_OK, "no auth after basic");
+		rec_next(&s, &r);
+		ok(rec_header(&r, "Authorization", hb, sizeof(hb)) == NULL,
+		    "the next call carries no Authorization");
+		rec_free(&r);
+
+		t.auth = CONN_AUTH_APIKEY;
+		t.auth_json = apikey;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_OK, "apiKey: CONN_OK");
+		rec_next(&s, &r);
+		is_str(rec_header(&r, "X-API-KEY", hb, sizeof(hb)), "k-123 456",
+		    "apiKey: the custom header");
+		rec_free(&r);
+		t.auth = CONN_AUTH_NONE;
+		t.auth_json = NULL;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_OK, "no auth after apiKey");
+		rec_next(&s, &r);
+		ok(rec_header(&r, "X-API-KEY", hb, sizeof(hb)) == NULL,
+		    "the next call carries no API key header");
+		is_int(r.conn, 1, "keep-alive: four calls, one TCP connection");
+		rec_free(&r);
+		srv_stop(&s);
+		free(basic);
+		free(apikey);
+	}
+
+	/* local errors: -1, nothing sent */
+	{
+		static const struct {
+			const char *url, *uuid, *attrs, *ra, *format;
+			enum conn_auth auth;
+			const char *auth_json;
+			const char *what;
+		} bad[] = {
+			{ NULL, AUTHORITY, "[1,", NULL, "crmf", CONN_AUTH_NONE,
+			    NULL, "attributes not JSON" },
+			{ NULL, AUTHORITY, "{\"a\":1}", NULL, "crmf",
+			    CONN_AUTH_NONE, NULL, "attributes not an array" },
+			{ NULL, AUTHORITY, "[] []", NULL, "crmf",
+			    CONN_AUTH_NONE, NULL,
+			    "attributes with trailing data" },
+			{ NULL, AUTHORITY, NULL, "\"x\"", "crmf",
+			    CONN_AUTH_NONE, NULL,
+			    "raProfileAttributes not an array" },
+			{ NULL, AUTHORITY, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+			    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", NULL, "crmf",
+			    CONN_AUTH_NONE, NULL,
+			    "attributes nested too deep" },
+			{ NULL, "../x", NULL, NULL, "crmf", CONN_AUTH_NONE,
+			    NULL, "authority uuid with '/'" },
+			{ NULL, "a b", NULL, NULL, "crmf", CONN_AUTH_NONE, NULL,
+			    "authority uuid with a space" },
+			{ NULL, "", NULL, NULL, "crmf", CONN_AUTH_NONE, NULL,
+			    "empty authority uuid" },
+			{ NULL, NULL, NULL, NULL, "crmf", CONN_AUTH_NONE, NULL,
+			    "NULL authority uuid" },
+			{ NULL, AUTHORITY, NULL, NULL, "der", CONN_AUTH_NONE,
+			    NULL, "unknown format" },
+			{ "ftp://127.0.0.1/x", AUTHORITY, NULL, NULL, "crmf",
+			    CONN_AUTH_NONE, NULL, "ftp URL" },
+			{ "http://127.0.0.1/x?y=1", AUTHORITY, NULL, NULL,
+			    "crmf", CONN_AUTH_NONE, NULL, "URL with a query" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf", CONN_AUTH_BASIC,
+			    NULL, "basic without credentials" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf", CONN_AUTH_BASIC,
+			    "{\"username\":\"a:b\",\"password\":\"p\"}",
+			    "basic username with ':'" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf", CONN_AUTH_APIKEY,
+			    "{\"header\":\"X Key\",\"key\":\"k\"}",
+			    "apiKey header name not a token" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf", CONN_AUTH_APIKEY,
+			    "{\"header\":\"X-Key\","
+			    "\"key\":\"k\\r\\nX-Evil: 1\"}",
+			    "apiKey key with CR LF" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf", CONN_AUTH_APIKEY,
+			    "{\"header\":\"Content-Type\",\"key\":\"k\"}",
+			    "apiKey header that cmpd sets itself" },
+			{ NULL, AUTHORITY, NULL, NULL, "crmf",
+			    CONN_AUTH_CERTIFICATE, "{\"certificate\":\"x\"}",
+			    "certificate without privateKey" },
+		};
+		struct canned sc[] = { { 200, NULL, 0, 0, 0 } };
+		struct conn_target bt;
+		size_t i;
+
+		srv_start(&s, sc, 1, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		for (i = 0; i < NITEMS(bad); i++) {
+			memset(&bt, 0, sizeof(bt));
+			bt.url = bad[i].url != NULL ? bad[i].url : url;
+			bt.authority_uuid = bad[i].uuid;
+			bt.attributes_json = bad[i].attrs;
+			bt.ra_attributes_json = bad[i].ra;
+			bt.auth = bad[i].auth;
+			bt.auth_json = bad[i].auth_json;
+			rc = conn_issue(&bt, req_der, sizeof(req_der),
+			    bad[i].format, &res);
+			ok(rc == -1 && res.status != CONN_OK &&
+			    res.message[0] != '\0', "%s: -1 (%s)", bad[i].what,
+			    res.message);
+			conn_result_free(&res);
+		}
+		memset(&bt, 0, sizeof(bt));
+		bt.url = url;
+		bt.authority_uuid = AUTHORITY;
+		ok(conn_revoke(&bt, cert, "keycompromise", &res) == -1,
+		    "revoke: unknown reason: -1");
+		conn_result_free(&res);
+		ok(conn_renew(&bt, req_der, sizeof(req_der), "crmf", NULL,
+		    &res) == -1, "renew without the old certificate: -1");
+		conn_result_free(&res);
+		/* The one canned answer goes to the first request sent. */
+		rc = conn_revoke(&bt, cert, "unspecified", &res);
+		ok(rc == 0 && res.status == CONN_OK,
+		    "after the local errors, a good call");
+		ok(rec_next(&s, &r) == 0 && strstr(r.body, "unspecified") !=
+		    NULL, "and it is the first request the connector saw");
+		rec_free(&r);
+		ok(rec_next(&s, &r) != 0, "nothing else was sent");
+		rec_free(&r);
+		conn_result_free(&res);
+		srv_stop(&s);
+	}
+
+	/* https: server verified with connector_ca_file, client certificate */
+	{
+		struct canned sc[] = {
+			{ 200, issue_body, 0, 0, 0 }, { 200, NULL, 0, 0, 0 },
+		};
+
+		snprintf(ca_path, sizeof(ca_path), "%s/ca.pem", tmpdir);
+		f = fopen(ca_path, "w");
+		PEM_write_X509(f, scert);
+		fclose(f);
+		tls = SSL_CTX_new(TLS_server_method());
+		SSL_CTX_use_certificate(tls, scert);
+		SSL_CTX_use_PrivateKey(tls, skey);
+		SSL_CTX_set_verify(tls, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+		cert_pem = pem_string(ccert, NULL);
+		key_pem = pem_string(NULL, ckey);
+		certauth = json_text("certificate", cert_pem, "privateKey",
+		    key_pem);
+
+		srv_start(&s, sc, 2, tls);
+		set_url(url, sizeof(url), "https", s.port, "/ca");
+		t.auth = CONN_AUTH_CERTIFICATE;
+		t.auth_json = certauth;
+		conf.connector_ca_file = ca_path;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_OK && res.certificate != NULL,
+		    "https with a client certificate: CONN_OK (%s)",
+		    res.message);
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0, "https: request recorded");
+		is_str(r.peer, "/CN=cmpd client",
+		    "https: the connector saw the client certificate");
+		rec_free(&r);
+
+		conf.connector_ca_file = NULL;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE,
+		    "https, server not trusted: CONN_UNAVAILABLE (%s)",
+		    res.message);
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) != 0, "and no request reached it");
+		rec_free(&r);
+		srv_stop(&s);
+		SSL_CTX_free(tls);
+		unlink(ca_path);
+		free(cert_pem);
+		free(key_pem);
+		free(certauth);
+		t.auth = CONN_AUTH_NONE;
+		t.auth_json = NULL;
+	}
+
+	/* Nothing of the https call may make a plain one fail. */
+	{
+		struct canned sc[] = { { 200, cas_body, 0, 0, 0 } };
+
+		srv_start(&s, sc, 1, NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		rc = conn_ca_certificates(&t, &res);
+		ok(rc == 0 && res.status == CONN_OK,
+		    "plain http after https: CONN_OK");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0 && strcmp(r.peer, "-") == 0,
+		    "plain http: recorded");
+		rec_free(&r);
+		srv_stop(&s);
+	}
+
+	conn_done();
+	curl_global_cleanup();
+	X509_free(cert);
+	X509_free(ca1);
+	X509_free(ca2);
+	X509_free(scert);
+	X509_free(ccert);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(skey);
+	EVP_PKEY_free(ckey);
+	free(issue_body);
+	free(cas_body);
+	conf_free(&conf);
+	rmdir(tmpdir);
+	return done_testing();
+}
