@@ -62,6 +62,15 @@ like "$(grep ' rid=' "$T/cmpd.log" | tail -n 2 | head -n 1)" "body=ir->ip .*outc
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=certConf->pkiconf .*outcome=CMPF_OK" \
 	"certConf logged"
 
+ok "ir on the RA Profile route" client ir $RA $SECRET \
+	-newkey "$T/dev.key" -subject "/CN=device-ra" -certout "$T/devra.crt"
+ok "ir on the RFC 9811 route" client ir /.well-known/cmp/p/enroll $SECRET \
+	-newkey "$T/dev.key" -subject "/CN=device-wk" -certout "$T/devwk.crt"
+ok "cr on the CMP Profile route" client cr $CMP $SECRET \
+	-newkey "$T/dev.key" -subject "/CN=device-cr" -certout "$T/devcr.crt"
+for c in devra devwk devcr; do
+	ok "$c verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/$c.crt"
+done
 ok "cr with PBM on the RA Profile route" client cr $RA $SECRET \
 	-newkey "$T/dev.key" -subject "/CN=device-2" -certout "$T/dev2.crt"
 ok "cr certificate verifies" \
@@ -71,7 +80,10 @@ is "$(tx_state)" confirmed "cr transaction confirmed"
 # ----------------------------------------------------- implicitConfirm
 before=$(grep -c ' rid=' "$T/cmpd.log")
 ok "ir with implicitConfirm" client ir $CMP $SECRET -implicit_confirm \
-	-newkey "$T/dev.key" -subject "/CN=device-3" -certout "$T/dev3.crt"
+	-newkey "$T/dev.key" -subject "/CN=device-3" -certout "$T/dev3.crt" \
+	-rspout "$T/ip3.der"
+like "$("$TOOL" dump "$T/ip3.der")" "generalInfo=id-it-implicitConfirm" \
+	"implicitConfirm granted in the ip's generalInfo"
 is "$(($(grep -c ' rid=' "$T/cmpd.log") - before))" 1 "one round trip"
 is "$(tx_state)" confirmed "confirmed without certConf"
 is "$(t_sql "SELECT implicit_confirm FROM cmp_transaction ORDER BY id DESC LIMIT 1")" 1 \
@@ -87,7 +99,11 @@ t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE name = 'enroll'
 # ------------------------------------------ never confirmed: the sweep
 t_sql "UPDATE cmp_profile SET confirm_wait_time = 1 WHERE name = 'enroll'"
 ok "ir whose certificate the client never confirms" client ir $CMP $SECRET \
-	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-5" -certout "$T/dev5.crt"
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-5" -certout "$T/dev5.crt" \
+	-rspout "$T/ip5.der"
+like "$("$TOOL" dump "$T/ip5.der")" "generalInfo=id-it-confirmWaitTime" \
+	"confirmWaitTime stated in the ip's generalInfo"
+unlike "$("$TOOL" dump "$T/ip5.der")" "generalInfo=id-it-implicitConfirm" "no implicitConfirm"
 is "$(tx_state)" confirm_wait "waiting for a certConf"
 sleep 2
 like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1)" "1 unconfirmed certificate revoked" \

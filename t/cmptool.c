@@ -137,6 +137,9 @@ dump(const char *path)
 	print_hex("recipNonce", h->recipNonce);
 	printf("messageTime=%s\n", h->messageTime != NULL ? "present" : "absent");
 	printf("protected=%d\n", m->protection != NULL);
+	for (i = 0; i < sk_CMPD_ITAV_num(h->generalInfo); i++)
+		printf("generalInfo=%s\n", OBJ_nid2sn(OBJ_obj2nid(
+		    sk_CMPD_ITAV_value(h->generalInfo, i)->infoType)));
 	printf("extraCerts=%d\n", m->extraCerts != NULL ?
 	    sk_X509_num(m->extraCerts) : 0);
 	if (type == CMPD_BODY_ERROR) {
