@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <openssl/crmf.h>
@@ -116,6 +117,53 @@ enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
 	return 0;
 }
 
+/*
+ * The issuing chain for caPubs, per worker and authority, kept for
+ * CHAIN_TTL seconds: every ir needs it, and it rarely changes.
+ */
+#define CHAIN_TTL	300
+static struct {
+	char	 key[CMPD_UUID_LEN * 2 + PROFILE_URL_MAX + 3];
+	time_t	 at;
+	STACK_OF(X509) *chain;
+} chain_cache;
+
+static STACK_OF(X509) *
+enroll_chain(const struct profile *p, const struct conn_target *target)
+{
+	struct conn_result res;
+	char key[sizeof(chain_cache.key)];
+	time_t now = time(NULL);
+
+	snprintf(key, sizeof(key), "%s|%s|%s", p->connector_uuid,
+	    p->authority_instance, p->connector_url);
+	if (chain_cache.chain != NULL && strcmp(key, chain_cache.key) == 0 &&
+	    now - chain_cache.at < CHAIN_TTL)
+		return chain_cache.chain;
+	memset(&res, 0, sizeof(res));
+	if (conn_ca_certificates(target, &res) != 0 || res.status != CONN_OK) {
+		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
+		    "caPubs", p->cmp_name, conn_status_name(res.status),
+		    res.message);
+		conn_result_free(&res);
+		return NULL;
+	}
+	sk_X509_pop_free(chain_cache.chain, X509_free);
+	chain_cache.chain = res.chain;
+	res.chain = NULL;
+	snprintf(chain_cache.key, sizeof(chain_cache.key), "%s", key);
+	chain_cache.at = now;
+	conn_result_free(&res);
+	return chain_cache.chain;
+}
+
+void
+cmp_enroll_done(void)
+{
+	sk_X509_pop_free(chain_cache.chain, X509_free);
+	memset(&chain_cache, 0, sizeof(chain_cache));
+}
+
 /* ip/cp with one accepted CertResponse carrying cert, caPubs for ir. */
 static CMPD_MSG *
 enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
@@ -197,6 +245,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	struct conn_result res, chain;
 	struct conn_target target;
+	STACK_OF(X509) *capubs;
 	const X509_NAME *subject;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
 	unsigned char digest[32], *one = NULL;
@@ -255,19 +304,15 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		goto out;
 	}
 	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). */
-	if (cmp_msg_body_type(req) == CMPD_BODY_IR &&
-	    (conn_ca_certificates(&target, &chain) != 0 ||
-	    chain.status != CONN_OK))
-		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
-		    "caPubs", p->cmp_name, conn_status_name(chain.status),
-		    chain.message);
+	capubs = cmp_msg_body_type(req) == CMPD_BODY_IR ?
+	    enroll_chain(p, &target) : NULL;
 
 	implicit = enroll_wants_implicit(req->header) &&
 	    p->implicit_confirm_allowed;
 	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
 	    c->confirm_wait_time;
 	if ((rsp = enroll_answer(req, srv, rid, res.certificate,
-	    chain.status == CONN_OK ? chain.chain : NULL)) == NULL ||
+	    capubs)) == NULL ||
 	    enroll_general_info(rsp->header, implicit, wait) != 0)
 		goto revoke;
 	if (store_issued(tid, res.certificate, p, res.uuid,

@@ -328,6 +328,7 @@ int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 /* cmp_enroll.c */
 struct conn_target;
 void	cmp_enroll_target(const struct profile *, struct conn_target *);
+void	cmp_enroll_done(void);
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,
 	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
