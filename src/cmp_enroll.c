@@ -20,6 +20,8 @@
 #include "cmpd.h"
 #include "conn.h"
 
+#define SWEEP_BUDGET_MS		10000
+
 /* The revocation reason for certificates the client did not accept. */
 #define REASON_UNCONFIRMED	"cessationOfOperation"
 
@@ -35,15 +37,21 @@ enroll_auth(const char *name)
 	return CONN_AUTH_NONE;
 }
 
+/* The connector call's target; revoke calls carry the revoke attributes. */
 void
-cmp_enroll_target(const struct profile *p, struct conn_target *t)
+cmp_enroll_target(const struct profile *p, int revoke, struct conn_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->url = p->connector_url;
 	t->auth = enroll_auth(p->connector_auth);
 	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
 	t->authority_uuid = p->authority_instance;
-	t->attributes_json = p->issue_attrs[0] != '\0' ? p->issue_attrs : NULL;
+	if (revoke)
+		t->attributes_json = p->revoke_attrs[0] != '\0' ?
+		    p->revoke_attrs : NULL;
+	else
+		t->attributes_json = p->issue_attrs[0] != '\0' ?
+		    p->issue_attrs : NULL;
 	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
 }
 
@@ -123,7 +131,7 @@ enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
  */
 #define CHAIN_TTL	300
 static struct {
-	char	 key[CMPD_UUID_LEN * 2 + PROFILE_URL_MAX + 3];
+	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
 	time_t	 at;
 	STACK_OF(X509) *chain;
 } chain_cache;
@@ -135,8 +143,9 @@ enroll_chain(const struct profile *p, const struct conn_target *target)
 	char key[sizeof(chain_cache.key)];
 	time_t now = time(NULL);
 
-	snprintf(key, sizeof(key), "%s|%s|%s", p->connector_uuid,
-	    p->authority_instance, p->connector_url);
+	/* caCertificates depends on the RA Profile's attributes too. */
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->ra_uuid,
+	    p->connector_uuid, p->authority_instance, p->connector_url);
 	if (chain_cache.chain != NULL && strcmp(key, chain_cache.key) == 0 &&
 	    now - chain_cache.at < CHAIN_TTL)
 		return chain_cache.chain;
@@ -196,10 +205,14 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
 	if (capubs != NULL && sk_X509_num(capubs) > 0) {
 		if ((rep->caPubs = sk_X509_new_null()) == NULL)
 			goto err;
-		for (i = 0; i < sk_X509_num(capubs); i++)
-			if (!sk_X509_push(rep->caPubs,
-			    X509_dup(sk_X509_value(capubs, i))))
+		for (i = 0; i < sk_X509_num(capubs); i++) {
+			X509 *x = X509_dup(sk_X509_value(capubs, i));
+
+			if (x == NULL || !sk_X509_push(rep->caPubs, x)) {
+				X509_free(x);
 				goto err;
+			}
+		}
 	}
 	return m;
  err:
@@ -292,7 +305,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		goto out;
 	}
 
-	cmp_enroll_target(p, &target);
+	cmp_enroll_target(p, 0, &target);
 	if (conn_issue(&target, one, (size_t)n, "crmf", &res) != 0 ||
 	    res.status != CONN_OK) {
 		*fail = res.status == CONN_OK ? CMPF_CA_FAILED :
@@ -315,6 +328,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    capubs)) == NULL ||
 	    enroll_general_info(rsp->header, implicit, wait) != 0)
 		goto revoke;
+	if (i2d_X509(res.certificate, NULL) > STORE_CERT_MAX) {
+		*fail = CMPF_CERT_TOO_LARGE;
+		goto revoke;
+	}
 	if (store_issued(tid, res.certificate, p, res.uuid,
 	    rsp->header->senderNonce, implicit, wait, cert_uuid) != DB_OK) {
 		*fail = CMPF_DB_UNAVAILABLE;
@@ -327,6 +344,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
 	conn_result_free(&chain);
+	cmp_enroll_target(p, 1, &target);
 	if (conn_revoke(&target, res.certificate, REASON_UNCONFIRMED,
 	    &chain) != 0 || chain.status != CONN_OK)
 		log_error("PN=%s: could not revoke a certificate that was not "
@@ -340,28 +358,44 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	return rsp;
 }
 
-/* RFC 9810 5.3.18: certHash with hashAlg, or the certificate's own hash
- * (its signature's digest; SHA-512 for Ed25519, RFC 9481 3.3). */
+/* hashAlg digests accepted in a certConf (RFC 9481 2) */
+static const int confirm_md_ok[] = { NID_sha256, NID_sha384, NID_sha512,
+	NID_sha3_256, NID_sha3_384, NID_sha3_512, NID_shake256 };
+
+/*
+ * RFC 9810 5.3.18: certHash with hashAlg (pvno 3 only), or the hash the
+ * certificate's signature uses: X509_digest_sig() knows the rules
+ * (RSASSA-PSS parameters, SHA-512 for Ed25519, SHAKE256 for Ed448,
+ * SHA-256 when the signature names no hash).
+ */
 static int
-confirm_hash_ok(const CMPD_CERTSTATUS *cs, X509 *cert)
+confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
+	ASN1_OCTET_STRING *own = NULL;
 	unsigned int mdlen = 0;
-	const EVP_MD *type = NULL;
-	int mdnid = NID_undef, pknid;
+	const EVP_MD *type;
+	size_t i;
+	int nid, ok = 0;
 
-	if (cs->hashAlg != NULL)
-		type = EVP_get_digestbyobj(cs->hashAlg->algorithm);
-	else if (OBJ_find_sigid_algs(X509_get_signature_nid(cert), &mdnid,
-	    &pknid)) {
-		if (mdnid == NID_undef && pknid == NID_ED25519)
-			mdnid = NID_sha512;
-		type = EVP_get_digestbynid(mdnid);
+	if (cs->hashAlg != NULL) {
+		nid = OBJ_obj2nid(cs->hashAlg->algorithm);
+		for (i = 0; i < NITEMS(confirm_md_ok); i++)
+			if (confirm_md_ok[i] == nid)
+				break;
+		if (pvno != 3 || i == NITEMS(confirm_md_ok) ||
+		    (type = EVP_get_digestbynid(nid)) == NULL ||
+		    !X509_digest(cert, type, md, &mdlen))
+			return 0;
+		return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
+		    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md,
+		    mdlen) == 0;
 	}
-	if (type == NULL || !X509_digest(cert, type, md, &mdlen))
+	if ((own = X509_digest_sig(cert, NULL, NULL)) == NULL)
 		return 0;
-	return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
-	    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md, mdlen) == 0;
+	ok = ASN1_STRING_cmp(own, cs->certHash) == 0;
+	ASN1_OCTET_STRING_free(own);
+	return ok;
 }
 
 /*
@@ -379,6 +413,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	struct conn_result res;
 	struct conn_target target;
 	struct store_tx t;
+	struct profile *ra = NULL;
 	CMPD_MSG *rsp = NULL;
 	int accepted, r;
 
@@ -393,8 +428,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_TX_UNKNOWN;
 		goto out;
 	}
-	if (strcmp(t.state, "confirmed") == 0 ||
-	    strcmp(t.state, "rejected") == 0) {
+	if (strcmp(t.state, "confirmed") == 0) {
 		*fail = CMPF_ALREADY_CONFIRMED;
 		goto out;
 	}
@@ -408,17 +442,30 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_TX_NOT_WAITING;
 		goto out;
 	}
-	/* One certificate per transaction (the seed's rule). */
-	if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
-	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0)) == NULL ||
-	    ASN1_INTEGER_get(cs->certReqId) != t.cert_req_id ||
-	    !confirm_hash_ok(cs, t.cert)) {
-		*fail = CMPF_BAD_CERT_HASH;
+	/* Past the deadline the sweep owns the certificate. */
+	if (t.overdue) {
+		*fail = CMPF_CONFIRM_TOO_LATE;
 		goto out;
 	}
-	accepted = cs->statusInfo == NULL ||
-	    ASN1_INTEGER_get(cs->statusInfo->status) !=
-	    CMPD_PKISTATUS_REJECTION;
+	/* One certificate per transaction (the seed's rule); no CertStatus
+	 * at all rejects it (RFC 9810 5.3.18). */
+	if (sk_CMPD_CERTSTATUS_num(cc) == 0) {
+		accepted = 0;
+	} else if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
+	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0)) == NULL ||
+	    ASN1_INTEGER_get(cs->certReqId) != t.cert_req_id ||
+	    !confirm_hash_ok(cs, (int)ASN1_INTEGER_get(req->header->pvno),
+	    t.cert)) {
+		*fail = CMPF_BAD_CERT_HASH;
+		goto out;
+	} else {
+		/* accepted or grantedWithMods; anything else refuses */
+		accepted = cs->statusInfo == NULL ||
+		    ASN1_INTEGER_get(cs->statusInfo->status) ==
+		    CMPD_PKISTATUS_ACCEPTED ||
+		    ASN1_INTEGER_get(cs->statusInfo->status) ==
+		    CMPD_PKISTATUS_GRANTEDWITHMODS;
+	}
 	if ((rsp = cmp_msg_response_new(req->header, srv,
 	    CMPD_BODY_PKICONF)) == NULL ||
 	    (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL)
@@ -434,12 +481,20 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if (!accepted) {
 		/* The client refused the certificate: it must not stay
-		 * valid (RFC 9810 5.3.18). */
-		cmp_enroll_target(p, &target);
-		if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
-		    &res) != 0 || res.status != CONN_OK)
-			log_error("PN=%s: revoking a rejected certificate "
-			    "failed: %s", p->cmp_name, res.message);
+		 * valid (RFC 9810 5.3.18). Through the RA Profile that
+		 * issued it, whatever route the certConf took. */
+		if ((ra = calloc(1, sizeof(*ra))) == NULL ||
+		    profile_load_connector(t.ra_uuid, t.cmp_uuid, ra) != DB_OK)
+			log_error("PN=%s: no connector to revoke rejected "
+			    "certificate %s", p->cmp_name, t.cert_uuid);
+		else {
+			cmp_enroll_target(ra, 1, &target);
+			if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
+			    &res) != 0 || res.status != CONN_OK)
+				log_error("PN=%s: revoking rejected certificate "
+				    "%s failed: %s", p->cmp_name, t.cert_uuid,
+				    res.message);
+		}
 	}
 	*fail = CMPF_OK;
 	goto out;
@@ -447,6 +502,10 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
  out:
+	if (ra != NULL) {
+		profile_clear(ra);
+		free(ra);
+	}
 	conn_result_free(&res);
 	X509_free(t.cert);
 	return rsp;
@@ -463,9 +522,13 @@ int
 cmp_sweep(int max)
 {
 	static const char sql_due[] = "SELECT t.transaction_id, t.ra_profile_uuid, "
-	    "c.uuid, c.der FROM cmp_transaction t JOIN certificate c ON "
-	    "c.uuid = t.certificate_uuid WHERE t.state = 'confirm_wait' AND "
-	    "t.deadline < NOW(6) ORDER BY t.deadline LIMIT 1";
+	    "c.uuid, c.der, t.cmp_profile_uuid FROM cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6) "
+	    "ORDER BY t.deadline LIMIT 1";
+	/* One sweeper at a time, across workers and hosts. */
+	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', 0)";
+	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
 	static const char sql_claim[] = "UPDATE cmp_transaction SET "
 	    "state = 'expired' WHERE transaction_id = ? AND "
 	    "state = 'confirm_wait'";
@@ -477,7 +540,10 @@ cmp_sweep(int max)
 	static unsigned char der[STORE_CERT_MAX];
 	unsigned char tid[CMPD_ID_MAX_LEN];
 	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
-	struct db_col c[4];
+	char cmp[CMPD_UUID_LEN + 1];
+	struct db_col c[5], lock = { DB_INT, NULL, 0, 0, 0, 0, 0 };
+	struct timespec start;
+	int revoked = 0;
 	struct conn_target target;
 	struct conn_result res;
 	struct profile *p = NULL;
@@ -487,15 +553,22 @@ cmp_sweep(int max)
 	int done = 0, r;
 
 	memset(&res, 0, sizeof(res));
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (db_run(sql_lock, NULL, 0, &lock, 1, NULL) != DB_OK)
 		return -1;
-	while (done < max) {
+	if (lock.i != 1)
+		return 0;	/* another sweeper is at work */
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto err;
+	/* A time budget: a slow connector must not hold a worker long. */
+	while (done < max && util_elapsed_ms(&start) < SWEEP_BUDGET_MS) {
 		memset(c, 0, sizeof(c));
 		c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
 		c[1].type = DB_STR, c[1].buf = ra, c[1].n = sizeof(ra);
 		c[2].type = DB_STR, c[2].buf = cert_uuid,
 		    c[2].n = sizeof(cert_uuid);
 		c[3].type = DB_BLOB, c[3].buf = der, c[3].n = sizeof(der);
+		c[4].type = DB_STR, c[4].buf = cmp, c[4].n = sizeof(cmp);
 		if ((r = db_run(sql_due, NULL, 0, c, NITEMS(c), NULL)) ==
 		    DB_NOTFOUND)
 			break;
@@ -512,14 +585,14 @@ cmp_sweep(int max)
 			q = der;
 			X509_free(cert);
 			if ((cert = d2i_X509(NULL, &q, (long)c[3].len)) ==
-			    NULL || profile_load_connector(ra, p) != DB_OK) {
+			    NULL || profile_load_connector(ra, cmp, p) != DB_OK) {
 				log_error("sweep: transaction of certificate "
 				    "%s cannot be revoked", cert_uuid);
 				db_run(sql_retry, a, 1, NULL, 0, NULL);
 				done++;
 				continue;
 			}
-			cmp_enroll_target(p, &target);
+			cmp_enroll_target(p, 1, &target);
 			conn_result_free(&res);
 			if (conn_revoke(&target, cert, REASON_UNCONFIRMED,
 			    &res) != 0 || res.status != CONN_OK) {
@@ -536,19 +609,22 @@ cmp_sweep(int max)
 				db_run(sql_revoked, ra2, 2, NULL, 0, NULL);
 				log_info("sweep: certificate %s not confirmed "
 				    "in time: revoked", cert_uuid);
+				revoked++;
 			}
 			profile_clear(p);
 			done++;
 		}
 	}
-	r = done;
+	r = revoked;
 	goto out;
  err:
 	r = -1;
  out:
+	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
 	X509_free(cert);
 	conn_result_free(&res);
-	profile_clear(p);
+	if (p != NULL)
+		profile_clear(p);
 	free(p);
 	return r;
 }

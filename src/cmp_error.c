@@ -115,6 +115,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the transaction is not waiting for a certConf"),
 	D(CMPF_BAD_CERT_HASH, BADCERTID, 200,
 	    "PN=%s | certConf does not match the issued certificate"),
+	D(CMPF_CONFIRM_TOO_LATE, BADTIME, 200,
+	    "PN=%s | certConf came after confirmWaitTime"),
+	D(CMPF_CERT_TOO_LARGE, SYSTEMFAILURE, 200,
+	    "PN=%s | the issued certificate is larger than cmpd stores"),
 };
 
 #undef D

@@ -75,6 +75,8 @@ cmpd_set_shared_secret(const struct conf *c, const char *name)
 	static const char sql_set[] = "UPDATE cmp_profile SET "
 	    "shared_secret_enc = ? WHERE uuid = ?";
 	char line[PROFILE_SECRET_MAX + 2], uuid[CMPD_UUID_LEN + 1];
+	char aad[SECRET_AAD_MAX];
+	ssize_t got;
 	unsigned char *blob = NULL;
 	size_t n, bloblen = 0;
 	struct db_arg qa[1] = { DB_ARG_STR(name) };
@@ -86,7 +88,13 @@ cmpd_set_shared_secret(const struct conf *c, const char *name)
 		    "secrets\n");
 		return -1;
 	}
-	if (fgets(line, sizeof(line), stdin) == NULL) {
+	/* read(2), not stdio: no copy left in a buffer we cannot wipe */
+	n = 0;
+	while (n < sizeof(line) - 1 &&
+	    (got = read(STDIN_FILENO, line + n, sizeof(line) - 1 - n)) > 0)
+		n += (size_t)got;
+	line[n] = '\0';
+	if (n == 0) {
 		fprintf(stderr, "cmpd: no secret on standard input\n");
 		goto out;
 	}
@@ -107,7 +115,8 @@ cmpd_set_shared_secret(const struct conf *c, const char *name)
 		fprintf(stderr, "cmpd: CMP Profile %s not found\n", name);
 		goto out;
 	}
-	if (secret_seal((unsigned char *)line, n, uuid, &blob, &bloblen) != 0)
+	SECRET_AAD(aad, "cmp_profile.shared_secret_enc", uuid);
+	if (secret_seal((unsigned char *)line, n, aad, &blob, &bloblen) != 0)
 		goto out;
 	{
 		struct db_arg sa[2] = { DB_ARG_BLOB(blob, bloblen),

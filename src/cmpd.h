@@ -173,6 +173,8 @@ enum cmp_fail {
 	CMPF_ALREADY_CONFIRMED,
 	CMPF_TX_NOT_WAITING,
 	CMPF_BAD_CERT_HASH,
+	CMPF_CONFIRM_TOO_LATE,
+	CMPF_CERT_TOO_LARGE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -217,6 +219,7 @@ struct profile {
 	int	 ra_enabled;
 	/* what the connector call needs */
 	char	 issue_attrs[PROFILE_ATTRS_MAX];	/* JSON array or "" */
+	char	 revoke_attrs[PROFILE_ATTRS_MAX];
 	char	 ra_attrs[PROFILE_ATTRS_MAX];
 	char	 authority_instance[CMPD_UUID_LEN + 1];
 	char	 connector_uuid[CMPD_UUID_LEN + 1];
@@ -227,7 +230,8 @@ struct profile {
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
 void	profile_clear(struct profile *);
-int	profile_load_connector(const char *ra_uuid, struct profile *);
+int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
+	    struct profile *);
 int	profile_variant_parse(const char *, enum cmp_variant *);
 int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
@@ -295,6 +299,10 @@ int	secret_seal(const unsigned char *, size_t, const char *aad,
 	    unsigned char **out, size_t *outlen);
 int	secret_open(const unsigned char *blob, size_t len, const char *aad,
 	    unsigned char *pt, size_t cap, size_t *ptlen);
+/* The AAD of a sealed column: "table.column|uuid". */
+#define SECRET_AAD_MAX		96
+#define SECRET_AAD(buf, col, uuid) \
+	snprintf((buf), SECRET_AAD_MAX, "%s|%s", (col), (uuid))
 
 /* cmp_protect.c */
 enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
@@ -312,6 +320,8 @@ struct store_tx {
 	long long cert_req_id;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
+	char	 ra_uuid[CMPD_UUID_LEN + 1];
+	int	 overdue;		/* past its confirmation deadline */
 	X509	*cert;
 };
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
@@ -327,7 +337,8 @@ int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 
 /* cmp_enroll.c */
 struct conn_target;
-void	cmp_enroll_target(const struct profile *, struct conn_target *);
+void	cmp_enroll_target(const struct profile *, int revoke,
+	    struct conn_target *);
 void	cmp_enroll_done(void);
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,

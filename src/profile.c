@@ -80,26 +80,28 @@ profile_check(const struct route *rt, const struct profile *p)
 }
 
 /* Both routes read the same columns; only the join and the source of
- * the CMP issue attributes differ. */
-#define PROFILE_SELECT(attrs) \
+ * the CMP issue and revoke attributes differ. */
+#define PROFILE_SELECT(attrs, rattrs) \
 	"SELECT c.uuid, c.name, c.enabled, c.variant, c.request_protection, " \
 	"c.response_protection, " \
 	"COALESCE(LENGTH(c.signing_certificate), 0) > 0, " \
 	"COALESCE(LENGTH(c.signing_chain), 0) > 0, " \
 	"r.uuid, r.name, r.enabled, c.shared_secret_enc, " \
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
-	"c.confirm_wait_time, " attrs ", r.attributes, " \
+	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
 	"n.auth_data_enc "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
 
-static const char sql_by_cmp[] = PROFILE_SELECT("c.issue_attributes")
+static const char sql_by_cmp[] = PROFILE_SELECT("c.issue_attributes",
+    "c.revoke_attributes")
     "FROM cmp_profile c "
     "LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid "
     PROFILE_JOIN "WHERE c.name = ?";
-static const char sql_by_ra[] = PROFILE_SELECT("r.cmp_issue_attributes")
+static const char sql_by_ra[] = PROFILE_SELECT("r.cmp_issue_attributes",
+    "r.cmp_revoke_attributes")
     "FROM ra_profile r "
     "LEFT JOIN cmp_profile c ON c.uuid = r.cmp_profile_uuid "
     PROFILE_JOIN "WHERE r.name = ?";
@@ -108,7 +110,8 @@ enum {
 	C_CMP_UUID, C_CMP_NAME, C_CMP_ENABLED, C_VARIANT, C_REQ_PROT,
 	C_RESP_PROT, C_HAS_SIGN_CERT, C_HAS_SIGN_CHAIN, C_RA_UUID, C_RA_NAME,
 	C_RA_ENABLED, C_SECRET, C_SECRET_REF, C_IMPLICIT, C_CONFIRM_WAIT,
-	C_ISSUE_ATTRS, C_RA_ATTRS, C_AUTHORITY, C_CONN_UUID, C_CONN_URL,
+	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
+	C_CONN_URL,
 	C_CONN_AUTH, C_CONN_CRED, C__COUNT
 };
 
@@ -133,12 +136,15 @@ col_blob(struct db_col *c, unsigned char *buf, size_t n)
  * empty column leaves out empty. -1 if it does not open.
  */
 static int
-profile_open(const struct db_col *c, const char *aad, unsigned char *out,
-    size_t cap, size_t *len)
+profile_open(const struct db_col *c, const char *column, const char *uuid,
+    unsigned char *out, size_t cap, size_t *len)
 {
+	char aad[SECRET_AAD_MAX];
+
 	*len = 0;
 	if (c->null || c->len == 0)
 		return 0;
+	SECRET_AAD(aad, column, uuid);
 	return secret_open(c->buf, c->len, aad, out, cap, len);
 }
 
@@ -172,6 +178,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	c[C_CONFIRM_WAIT].type = DB_INT;
 	col_str(&c[C_ISSUE_ATTRS], p->issue_attrs, sizeof(p->issue_attrs));
 	col_str(&c[C_RA_ATTRS], p->ra_attrs, sizeof(p->ra_attrs));
+	col_str(&c[C_REVOKE_ATTRS], p->revoke_attrs, sizeof(p->revoke_attrs));
 	col_str(&c[C_AUTHORITY], p->authority_instance,
 	    sizeof(p->authority_instance));
 	col_str(&c[C_CONN_UUID], p->connector_uuid, sizeof(p->connector_uuid));
@@ -200,7 +207,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->has_signing_chain = c[C_HAS_SIGN_CHAIN].i != 0;
 		p->implicit_confirm_allowed = c[C_IMPLICIT].i != 0;
 		p->confirm_wait_time = (int)c[C_CONFIRM_WAIT].i;
-		if (profile_open(&c[C_SECRET], p->cmp_uuid, p->secret,
+		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
+		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)
 			log_error("CMP Profile %s: shared secret does not "
 			    "open with secret_key_file", p->cmp_name);
@@ -209,7 +217,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 	}
 	if (p->ra_found) {
 		p->ra_enabled = c[C_RA_ENABLED].i != 0;
-		if (profile_open(&c[C_CONN_CRED], p->connector_uuid,
+		if (profile_open(&c[C_CONN_CRED], "connector.auth_data_enc",
+		    p->connector_uuid,
 		    (unsigned char *)p->connector_cred,
 		    sizeof(p->connector_cred) - 1, &n) != 0)
 			log_error("connector %s: credentials do not open with "
@@ -227,16 +236,19 @@ profile_resolve(const struct route *rt, struct profile *p)
  * (the confirmation sweep): attributes, authority, connector.
  */
 int
-profile_load_connector(const char *ra_uuid, struct profile *p)
+profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
+    struct profile *p)
 {
 	static const char sql[] = "SELECT r.uuid, r.attributes, "
 	    "a.authority_instance_uuid, n.uuid, n.url, n.auth_type, "
-	    "n.auth_data_enc FROM ra_profile r "
+	    "n.auth_data_enc, COALESCE(r.cmp_revoke_attributes, "
+	    "(SELECT c.revoke_attributes FROM cmp_profile c WHERE c.uuid = ?)) "
+	    "FROM ra_profile r "
 	    "JOIN authority a ON a.uuid = r.authority_uuid "
 	    "JOIN connector n ON n.uuid = a.connector_uuid WHERE r.uuid = ?";
 	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
-	struct db_arg a[1] = { DB_ARG_STR(ra_uuid) };
-	struct db_col c[7];
+	struct db_arg a[2] = { DB_ARG_STR(cmp_uuid), DB_ARG_STR(ra_uuid) };
+	struct db_col c[8];
 	size_t n;
 	int r;
 
@@ -249,10 +261,11 @@ profile_load_connector(const char *ra_uuid, struct profile *p)
 	col_str(&c[4], p->connector_url, sizeof(p->connector_url));
 	col_str(&c[5], p->connector_auth, sizeof(p->connector_auth));
 	col_blob(&c[6], cred_enc, sizeof(cred_enc));
-	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
+	col_str(&c[7], p->revoke_attrs, sizeof(p->revoke_attrs));
+	if ((r = db_run(sql, a, NITEMS(a), c, NITEMS(c), NULL)) != DB_OK)
 		return r;
 	p->ra_found = 1;
-	r = profile_open(&c[6], p->connector_uuid,
+	r = profile_open(&c[6], "connector.auth_data_enc", p->connector_uuid,
 	    (unsigned char *)p->connector_cred, sizeof(p->connector_cred) - 1,
 	    &n);
 	OPENSSL_cleanse(cred_enc, sizeof(cred_enc));

@@ -115,8 +115,9 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	BIGNUM *bn = NULL;
 	int n, nn, r = DB_ERR;
 
+	/* What cannot be read back (certConf, the sweep) is not stored. */
 	if (util_uuid4(cert_uuid) != 0 ||
-	    (n = i2d_X509(cert, &der)) <= 0 ||
+	    (n = i2d_X509(cert, &der)) <= 0 || n > STORE_CERT_MAX ||
 	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert), &name_der)) <= 0 ||
 	    !EVP_Digest(name_der, (size_t)nn, ih, NULL, EVP_sha256(), NULL) ||
 	    !X509_digest(cert, EVP_sha256(), fp, &fplen) ||
@@ -168,13 +169,14 @@ int
 store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *t)
 {
 	static const char sql[] = "SELECT t.state, t.last_sender_nonce, "
-	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der "
+	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der, "
+	    "t.ra_profile_uuid, t.deadline < NOW(6) "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ?";
 	static unsigned char der[STORE_CERT_MAX];
 	const unsigned char *p = der;
 	struct db_arg a[1] = { arg_octets(tid) };
-	struct db_col c[6];
+	struct db_col c[8];
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -186,10 +188,13 @@ store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *t)
 	c[4].type = DB_STR, c[4].buf = t->cert_uuid,
 	    c[4].n = sizeof(t->cert_uuid);
 	c[5].type = DB_BLOB, c[5].buf = der, c[5].n = sizeof(der);
+	c[6].type = DB_STR, c[6].buf = t->ra_uuid, c[6].n = sizeof(t->ra_uuid);
+	c[7].type = DB_INT;
 	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
 		return r;
 	t->nonce_len = c[1].null ? 0 : c[1].len;
 	t->cert_req_id = c[2].i;
+	t->overdue = c[7].i != 0;
 	if (!c[5].null && c[5].len > 0 &&
 	    (t->cert = d2i_X509(NULL, &p, (long)c[5].len)) == NULL)
 		return DB_ERR;

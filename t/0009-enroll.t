@@ -8,7 +8,7 @@ t_stack "message_time_skew = 0" "connector_timeout = 2"
 t_start_localca
 mkdir -p "$T/fake"
 # fake connectors for the answers cmp-localca does not give: 422, 500, slow
-printf '#!/bin/sh\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' > "$T/fake/c422.sh"
+printf '#!/bin/sh\ncat > "%s/fake/last-request.json"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' "$T" > "$T/fake/c422.sh"
 printf '#!/bin/sh\nprintf "Status: 500\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom"\n' > "$T/fake/c500.sh"
 printf '#!/bin/sh\nsleep 5\nprintf "Status: 500\\r\\n\\r\\n"\n' > "$T/fake/slow.sh"
 chmod 755 "$T"/fake/*.sh
@@ -199,12 +199,72 @@ is "$(cert_status "$T/dev7.crt")" rejected "certificate marked rejected"
 is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openssl x509 -in "$T/dev7.crt" -noout -serial | cut -d= -f2)'")" revoked \
 	"and revoked at the CA"
 
+# a rejecting certConf on another route still revokes through the RA
+# Profile that issued the certificate
+t_sql "INSERT INTO connector (uuid, name, url) VALUES
+  ('00000000-0000-4000-8000-00000000e0c9', 'broken', 'http://127.0.0.1:9/');
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e0a9', 'broken', '00000000-0000-4000-8000-00000000e0c9',
+   '00000000-0000-4000-8000-00000000e0aa');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid, cmp_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e009', 'ra-other', 1, '00000000-0000-4000-8000-00000000e0a9',
+   '00000000-0000-4000-8000-00000000e101')"
+ok "ir for a certificate rejected through another route" client ir $CMP $SECRET \
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-9" \
+	-certout "$T/dev9.crt" -rspout "$T/ip9.der"
+"$TOOL" certconf "$T/ip9.der" "$T/cc9.der" "$ENROLL_SECRET" reject
+t_post "$T/cc9.der" /api/v1/protocols/cmp/raProfile/ra-other > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "rejecting certConf via ra-other: pkiconf"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openssl x509 -in "$T/dev9.crt" -noout -serial | cut -d= -f2)'")" revoked \
+	"revoked at the CA that issued it"
+
+# an empty certConf rejects (RFC 9810 5.3.18)
+ok "ir for a certificate the client rejects wholesale" client ir $CMP $SECRET \
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-10" \
+	-certout "$T/dev10.crt" -rspout "$T/ip10.der"
+"$TOOL" certconf "$T/ip10.der" "$T/cc10.der" "$ENROLL_SECRET" empty
+t_post "$T/cc10.der" $CMP > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "empty certConf: pkiconf"
+is "$(cert_status "$T/dev10.crt")" rejected "empty certConf: certificate rejected"
+
+# a certConf after confirmWaitTime is refused: the sweep owns it
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 1 WHERE name = 'enroll'"
+ok "ir confirmed too late" client ir $CMP $SECRET -disable_confirm \
+	-newkey "$T/dev.key" -subject "/CN=device-11" -certout "$T/dev11.crt" -rspout "$T/ip11.der"
+sleep 2
+"$TOOL" certconf "$T/ip11.der" "$T/cc11.der" "$ENROLL_SECRET"
+t_post "$T/cc11.der" $CMP > /dev/null
+like "$(dump "$T/resp.der" failInfo)" "^(badTime|badRequest)$" \
+	"late certConf refused ($(dump "$T/resp.der" failInfo))"
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
+
+# a certificate too large to keep is not delivered, and revoked
+sans=$(seq -f 'host-%04g.example.com' 1 3000 | paste -sd, -)
+expect "certificate over 64 KiB" systemFailure \
+	"PN=enroll | the issued certificate is larger than cmpd stores" \
+	ir $CMP -newkey "$T/dev.key" -subject /CN=huge -certout "$T/huge.crt" \
+	-unprotected_errors -sans "$sans" $SECRET
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=huge'")" 0 "not stored"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%huge%'")" revoked \
+	"revoked at the CA"
+
 # --------------------------------------------------- connector trouble
 set_connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
 set_connector "$HTTP_BASE/fake/c422.sh"
+ATTR='[{"uuid":"a0000000-0000-4000-8000-000000000001","name":"policy","contentType":"string","content":[{"reference":"r","data":"device"}],"version":"v2"}]'
+RAATTR='[{"uuid":"a0000000-0000-4000-8000-000000000002","name":"endEntityProfile","contentType":"string","content":[{"data":"iot"}],"version":"v2"}]'
+t_sql "UPDATE cmp_profile SET issue_attributes = '$ATTR' WHERE name = 'enroll';
+	UPDATE ra_profile SET attributes = '$RAATTR' WHERE name = 'ra-enroll'"
 expect "connector answers 422" badCertTemplate \
 	"PN=enroll | the certificate authority refused the request: subject not allowed by policy; second reason" \
 	$IR $SECRET
+like "$(cat "$T/fake/last-request.json")" '"format": *"crmf"' "issue call: format crmf"
+like "$(cat "$T/fake/last-request.json")" '"attributes": *\[ *\{[^]]*"name": *"policy"' \
+	"issue call carries the CMP Profile's issue attributes"
+like "$(cat "$T/fake/last-request.json")" '"raProfileAttributes": *\[ *\{[^]]*"name": *"endEntityProfile"' \
+	"issue call carries the RA Profile's attributes"
+t_sql "UPDATE cmp_profile SET issue_attributes = NULL WHERE name = 'enroll';
+	UPDATE ra_profile SET attributes = NULL WHERE name = 'ra-enroll'"
 set_connector "$HTTP_BASE/fake/c500.sh"
 expect "connector answers 500" systemFailure "PN=enroll | the certificate authority failed" \
 	$IR $SECRET

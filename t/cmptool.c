@@ -4,7 +4,7 @@
  *
  *   cmptool dump FILE
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
- *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject]
+ *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject|empty]
  *                              a certConf answering RSP (ip/cp), MAC'd with
  *                              SECRET and RSP's PBM parameters
  *   cmptool edit IN OUT EDIT...
@@ -466,7 +466,10 @@ certconf(const char *in, const char *out, const char *secret,
 	if (strcmp(how, "reject") == 0)
 		cs->statusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_REJECTION,
 		    CMPD_FAIL_BADCERTTEMPLATE, "not what I asked for");
-	sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
+	if (strcmp(how, "empty") == 0)
+		CMPD_CERTSTATUS_free(cs);
+	else
+		sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
 	if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
 	    strlen(secret), 10000000L) != 0) {
 		fprintf(stderr, "certconf: cannot protect\n");
@@ -491,7 +494,7 @@ main(int argc, char *argv[])
 		return certconf(argv[2], argv[3], argv[4],
 		    argc == 6 ? argv[5] : "ok");
 	fprintf(stderr, "usage: cmptool dump FILE | cert FILE OUT | "
-	    "certconf RSP OUT SECRET [badhash|badnonce|reject] | "
+	    "certconf RSP OUT SECRET [badhash|badnonce|reject|empty] | "
 	    "edit IN OUT key=value...\n");
 	return 2;
 }
