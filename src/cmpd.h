@@ -87,6 +87,22 @@ struct conf {
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
 };
+/* Table-driven "key = value" files, shared with cmp-localca. */
+enum conf_type {
+	CONF_STR, CONF_PATH /* absolute */, CONF_INT, CONF_LONG, CONF_SIZE,
+	CONF_MODE /* octal */, CONF_LOGLEVEL, CONF_FACILITY, CONF_CUSTOM
+};
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t	 off;		/* of the field in the configuration */
+	long	 min, max;	/* numbers */
+	int	(*custom)(void *dst, const char *v, char *err, size_t errlen);
+	int	 is_string;	/* CONF_CUSTOM: the field is a char * */
+};
+int	conf_read(const char *path, const struct conf_key *, size_t n,
+	    void *base, char *err, size_t errlen);
+void	conf_free_strings(const struct conf_key *, size_t n, void *base);
 int	conf_load(const char *path, struct conf *, char *err, size_t errlen);
 void	conf_init(struct conf *);
 void	conf_free(struct conf *);
@@ -101,6 +117,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 	    int icase);
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
+int	util_listen_unix(const char *path, int mode, int backlog);
 
 /* route.c */
 enum route_kind {
@@ -265,6 +282,7 @@ struct db_col {			/* a result column */
 	long long i;
 	char	 null, err;
 };
+int	db_is_lost(unsigned int mysql_errno);
 int	db_run(const char *sql, const struct db_arg *, size_t nargs,
 	    struct db_col *, size_t ncols, unsigned long long *affected);
 int	db_begin(void);

@@ -15,48 +15,37 @@
 #define CONF_LINE_MAX	4096
 #define CONF_FILE_MAX	(64 * 1024)
 
-/* T_PATH: a string that must be an absolute path (a daemon runs in "/"). */
-enum conf_type { T_STR, T_PATH, T_INT, T_LONG, T_SIZE, T_MODE, T_LOGLEVEL,
-	T_FACILITY };
-
-struct conf_key {
-	const char *name;
-	enum conf_type type;
-	size_t	 off;
-	long	 min, max;
-};
-
-#define K(n, t, f, lo, hi)	{ n, t, offsetof(struct conf, f), lo, hi }
+#define K(n, t, f, lo, hi)	{ n, t, offsetof(struct conf, f), lo, hi, NULL, 0 }
 static const struct conf_key keys[] = {
-	K("listen", T_STR, listen, 0, 0),
-	K("listen_mode", T_MODE, listen_mode, 0, 0777),
-	K("listen_backlog", T_INT, listen_backlog, 1, 65535),
-	K("workers", T_INT, workers, 1, 256),
-	K("max_requests", T_LONG, max_requests, 0, 1000000000L),
-	K("graceful_timeout", T_INT, graceful_timeout, 1, 3600),
-	K("body_max", T_SIZE, body_max, 1024, CMPD_BODY_MAX_LIMIT),
-	K("user", T_STR, user, 0, 0),
-	K("pid_file", T_PATH, pid_file, 0, 0),
-	K("server_name", T_STR, server_name, 0, 0),
-	K("message_time_skew", T_LONG, message_time_skew, 0, 86400L * 365),
-	K("log_level", T_LOGLEVEL, log_level, 0, 0),
-	K("log_facility", T_FACILITY, log_facility, 0, 0),
-	K("db_host", T_STR, db_host, 0, 0),
-	K("db_port", T_INT, db_port, 0, 65535),
-	K("db_socket", T_PATH, db_socket, 0, 0),
-	K("db_user", T_STR, db_user, 0, 0),
-	K("db_password_file", T_PATH, db_password_file, 0, 0),
-	K("db_name", T_STR, db_name, 0, 0),
-	K("db_connect_timeout", T_INT, db_connect_timeout, 1, 300),
-	K("schema_dir", T_PATH, schema_dir, 0, 0),
-	K("connector_connect_timeout", T_INT, connector_connect_timeout, 1, 300),
-	K("connector_timeout", T_INT, connector_timeout, 1, 3600),
-	K("connector_reply_max", T_SIZE, connector_reply_max, 1024,
+	K("listen", CONF_STR, listen, 0, 0),
+	K("listen_mode", CONF_MODE, listen_mode, 0, 0777),
+	K("listen_backlog", CONF_INT, listen_backlog, 1, 65535),
+	K("workers", CONF_INT, workers, 1, 256),
+	K("max_requests", CONF_LONG, max_requests, 0, 1000000000L),
+	K("graceful_timeout", CONF_INT, graceful_timeout, 1, 3600),
+	K("body_max", CONF_SIZE, body_max, 1024, CMPD_BODY_MAX_LIMIT),
+	K("user", CONF_STR, user, 0, 0),
+	K("pid_file", CONF_PATH, pid_file, 0, 0),
+	K("server_name", CONF_STR, server_name, 0, 0),
+	K("message_time_skew", CONF_LONG, message_time_skew, 0, 86400L * 365),
+	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
+	K("log_facility", CONF_FACILITY, log_facility, 0, 0),
+	K("db_host", CONF_STR, db_host, 0, 0),
+	K("db_port", CONF_INT, db_port, 0, 65535),
+	K("db_socket", CONF_PATH, db_socket, 0, 0),
+	K("db_user", CONF_STR, db_user, 0, 0),
+	K("db_password_file", CONF_PATH, db_password_file, 0, 0),
+	K("db_name", CONF_STR, db_name, 0, 0),
+	K("db_connect_timeout", CONF_INT, db_connect_timeout, 1, 300),
+	K("schema_dir", CONF_PATH, schema_dir, 0, 0),
+	K("connector_connect_timeout", CONF_INT, connector_connect_timeout, 1, 300),
+	K("connector_timeout", CONF_INT, connector_timeout, 1, 3600),
+	K("connector_reply_max", CONF_SIZE, connector_reply_max, 1024,
 	    64L * 1024 * 1024),
-	K("connector_ca_file", T_PATH, connector_ca_file, 0, 0),
-	K("secret_key_file", T_PATH, secret_key_file, 0, 0),
-	K("pbm_iterations_max", T_LONG, pbm_iterations_max, 1, 10000000L),
-	K("confirm_wait_time", T_INT, confirm_wait_time, 1, 86400),
+	K("connector_ca_file", CONF_PATH, connector_ca_file, 0, 0),
+	K("secret_key_file", CONF_PATH, secret_key_file, 0, 0),
+	K("pbm_iterations_max", CONF_LONG, pbm_iterations_max, 1, 10000000L),
+	K("confirm_wait_time", CONF_INT, confirm_wait_time, 1, 86400),
 };
 #undef K
 
@@ -95,23 +84,31 @@ conf_init(struct conf *c)
 	/* Defaults that are strings are filled in by conf_load(). */
 }
 
+/* Frees the strings of a configuration described by keys. */
 void
-conf_free(struct conf *c)
+conf_free_strings(const struct conf_key *k, size_t n, void *base)
 {
 	size_t i;
 
-	if (c == NULL)
-		return;
-	free(c->path);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (keys[i].type == T_STR || keys[i].type == T_PATH) {
-			char **p = (char **)((char *)c + keys[i].off);
+	for (i = 0; i < n; i++) {
+		if (k[i].type == CONF_STR || k[i].type == CONF_PATH ||
+		    (k[i].type == CONF_CUSTOM && k[i].is_string)) {
+			char **p = (char **)((char *)base + k[i].off);
 
 			free(*p);
 			*p = NULL;
 		}
 	}
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
 	c->path = NULL;
+	conf_free_strings(keys, NITEMS(keys), c);
 }
 
 static char *
@@ -128,28 +125,30 @@ trim(char *s)
 }
 
 static int
-conf_set(struct conf *c, const struct conf_key *k, const char *v,
+conf_set(void *base, const struct conf_key *k, const char *v,
     char *err, size_t errlen)
 {
-	void *dst = (char *)c + k->off;
+	void *dst = (char *)base + k->off;
 	long n;
 	char *end;
 
 	switch (k->type) {
-	case T_PATH:
+	case CONF_CUSTOM:
+		return k->custom(dst, v, err, errlen);
+	case CONF_PATH:
 		if (v[0] != '/') {
 			snprintf(err, errlen, "%s: must be an absolute path",
 			    k->name);
 			return -1;
 		}
 		/* FALLTHROUGH */
-	case T_STR:
+	case CONF_STR:
 		if (conf_set_str(dst, v) != 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		return 0;
-	case T_MODE:
+	case CONF_MODE:
 		errno = 0;
 		n = strtol(v, &end, 8);
 		if (errno != 0 || *v == '\0' || *end != '\0' || n < k->min ||
@@ -157,26 +156,26 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 			goto range;
 		*(int *)dst = (int)n;
 		return 0;
-	case T_INT:
-	case T_LONG:
-	case T_SIZE:
+	case CONF_INT:
+	case CONF_LONG:
+	case CONF_SIZE:
 		if (util_parse_long(v, k->min, k->max, &n) != 0)
 			goto range;
-		if (k->type == T_INT)
+		if (k->type == CONF_INT)
 			*(int *)dst = (int)n;
-		else if (k->type == T_LONG)
+		else if (k->type == CONF_LONG)
 			*(long *)dst = n;
 		else
 			*(size_t *)dst = (size_t)n;
 		return 0;
-	case T_LOGLEVEL:
+	case CONF_LOGLEVEL:
 		if (log_level_parse(v, dst) != 0) {
 			snprintf(err, errlen, "%s: expected error, warn, info "
 			    "or debug", k->name);
 			return -1;
 		}
 		return 0;
-	case T_FACILITY:
+	case CONF_FACILITY:
 		if (log_facility_parse(v, dst) != 0) {
 			snprintf(err, errlen, "%s: unknown syslog facility",
 			    k->name);
@@ -185,7 +184,7 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	}
  range:
-	if (k->type == T_MODE)
+	if (k->type == CONF_MODE)
 		snprintf(err, errlen, "%s: expected an octal mode up to 0777",
 		    k->name);
 	else
@@ -196,7 +195,8 @@ conf_set(struct conf *c, const struct conf_key *k, const char *v,
 
 /* Parses the text of a configuration file; errors name the line. */
 static int
-conf_parse(char *text, struct conf *c, char *err, size_t errlen)
+conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
+    void *base, char *err, size_t errlen)
 {
 	char *line, *next, *eq, *key, *val;
 	char msg[256];
@@ -223,15 +223,15 @@ conf_parse(char *text, struct conf *c, char *err, size_t errlen)
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(keys[i].name, key) == 0)
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(keys_[i].name, key) == 0)
 				break;
-		if (i == sizeof(keys) / sizeof(keys[0])) {
+		if (i == nkeys) {
 			snprintf(err, errlen, "line %d: unknown key \"%.64s\"",
 			    lineno, key);
 			return -1;
 		}
-		if (conf_set(c, &keys[i], val, msg, sizeof(msg)) != 0) {
+		if (conf_set(base, &keys_[i], val, msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "line %d: %s", lineno, msg);
 			return -1;
 		}
@@ -276,19 +276,19 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Reads and parses the configuration file path into base, described by
+ * keys (shared by cmpd and cmp-localca). Errors name the file and line.
+ */
 int
-conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+conf_read(const char *path, const struct conf_key *k, size_t n, void *base,
+    char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	char msg[512];
 	int r = -1;
 
-	conf_init(c);
-	if ((c->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
 	if (util_read_file(path, CONF_FILE_MAX, &buf, &len) != 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path,
 		    errno == EFBIG ? "file too large" : strerror(errno));
@@ -298,14 +298,35 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
 		goto out;
 	}
-	if (conf_parse((char *)buf, c, msg, sizeof(msg)) != 0 ||
-	    conf_finish(c, msg, sizeof(msg)) != 0) {
+	if (conf_parse((char *)buf, k, n, base, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
 	r = 0;
  out:
 	free(buf);
+	return r;
+}
+
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	char msg[512];
+	int r = -1;
+
+	conf_init(c);
+	if ((c->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (conf_read(path, keys, NITEMS(keys), c, err, errlen) != 0)
+		goto out;
+	if (conf_finish(c, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto out;
+	}
+	r = 0;
+ out:
 	if (r != 0) {
 		conf_free(c);
 		conf_init(c);

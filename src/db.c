@@ -51,8 +51,9 @@ db_close(void)
 	db = NULL;
 }
 
-/* Errors after which the connection is gone and a new one may succeed. */
-static int
+/* Errors after which the connection is gone and a new one may succeed
+ * (shared with cmp-localca). */
+int
 db_is_lost(unsigned int err)
 {
 	switch (err) {

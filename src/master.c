@@ -72,37 +72,6 @@ ts_before(const struct timespec *a, const struct timespec *b)
 	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-static int
-master_listen_unix(const struct conf *c)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(c->listen) >= sizeof(sun.sun_path))
-		fatal("listen %s: path too long", c->listen);
-	memcpy(sun.sun_path, c->listen, strlen(c->listen));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket: %s", strerror(errno));
-	/* A stale socket of an earlier run is replaced; a live one belongs
-	 * to a running cmpd, and anything else is not ours to remove. */
-	if (lstat(c->listen, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			fatal("listen %s: exists and is not a socket",
-			    c->listen);
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			fatal("listen %s: another process is listening there",
-			    c->listen);
-		unlink(c->listen);
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s: %s", c->listen, strerror(errno));
-	if (chmod(c->listen, (mode_t)c->listen_mode) == -1)
-		fatal("chmod %s: %s", c->listen, strerror(errno));
-	return fd;
-}
 
 static int
 master_listen_tcp(const struct conf *c)
@@ -144,6 +113,8 @@ master_listen_tcp(const struct conf *c)
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
 		fatal("bind %s: %s", c->listen, strerror(errno));
 	freeaddrinfo(res);
+	if (listen(fd, c->listen_backlog) == -1)
+		fatal("listen %s: %s", c->listen, strerror(errno));
 	return fd;
 }
 
@@ -164,10 +135,11 @@ master_listen(const struct conf *c)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
 	} else {
-		fd = c->listen[0] == '/' ? master_listen_unix(c) :
-		    master_listen_tcp(c);
-		if (listen(fd, c->listen_backlog) == -1)
-			fatal("listen %s: %s", c->listen, strerror(errno));
+		if (c->listen[0] == '/')
+			fd = util_listen_unix(c->listen, c->listen_mode,
+			    c->listen_backlog);
+		else
+			fd = master_listen_tcp(c);
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -134,4 +136,40 @@ util_uuid4(char out[37])
 	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
+}
+
+/*
+ * A listening Unix socket at path (shared with cmp-localca). A stale
+ * socket of an earlier run is replaced; a live one belongs to a running
+ * server, and anything else is not ours to remove.
+ */
+int
+util_listen_unix(const char *path, int mode, int backlog)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatal("listen %s: path too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket: %s", strerror(errno));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatal("listen %s: exists and is not a socket", path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			fatal("listen %s: another process is listening there",
+			    path);
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s: %s", path, strerror(errno));
+	if (chmod(path, (mode_t)mode) == -1)
+		fatal("chmod %s: %s", path, strerror(errno));
+	if (listen(fd, backlog) == -1)
+		fatal("listen %s: %s", path, strerror(errno));
+	return fd;
 }

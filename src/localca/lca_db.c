@@ -92,24 +92,6 @@ lca_db_done(void)
 	mysql_library_end();
 }
 
-/* Errors after which the connection is gone and a new one may work. */
-static int
-lca_db_is_lost(unsigned int err)
-{
-	switch (err) {
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
-	case CR_CONNECTION_ERROR:
-	case CR_CONN_HOST_ERROR:
-	case CR_SERVER_LOST_EXTENDED:
-	case ER_CONNECTION_KILLED:
-	case ER_SERVER_SHUTDOWN:
-	case CR_STMT_CLOSED:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 static void
 lca_db_time(time_t t, MYSQL_TIME *mt)
@@ -212,7 +194,7 @@ lca_db_stmt(enum lca_stmt_id id)
 		return NULL;
 	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
 		log_error("prepare: %s", mysql_stmt_error(st));
-		if (lca_db_is_lost(mysql_stmt_errno(st)))
+		if (db_is_lost(mysql_stmt_errno(st)))
 			lca_db_close();
 		mysql_stmt_close(st);
 		return NULL;
@@ -250,7 +232,7 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 		    mysql_stmt_execute(st) == 0)
 			return st;
 		err = *sqlerr = mysql_stmt_errno(st);
-		if (lca_db_is_lost(err)) {
+		if (db_is_lost(err)) {
 			log_warn("MariaDB connection lost: %s",
 			    mysql_stmt_error(st));
 			lca_db_close();
@@ -368,7 +350,7 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	/* Truncated: the stored DER is longer, so it is another one. */
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 		log_error("fetch: %s", mysql_stmt_error(st));
-		if (lca_db_is_lost(mysql_stmt_errno(st))) {
+		if (db_is_lost(mysql_stmt_errno(st))) {
 			lca_db_close();
 			goto out;
 		}
@@ -465,7 +447,7 @@ lca_db_revoked(lca_db_revoked_cb cb, void *arg)
 	if (mysql_stmt_bind_result(st, rb) != 0 ||
 	    mysql_stmt_store_result(st) != 0) {
 		log_error("revoked: %s", mysql_stmt_error(st));
-		if (lca_db_is_lost(mysql_stmt_errno(st))) {
+		if (db_is_lost(mysql_stmt_errno(st))) {
 			lca_db_close();
 			return LCA_DB_ERR;
 		}

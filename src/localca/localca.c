@@ -45,8 +45,6 @@
 #define LCA_DEFAULT_CONF	"/etc/cmp-localca.conf"
 #endif
 
-#define LCA_CONF_FILE_MAX	(64 * 1024)
-#define LCA_CONF_LINE_MAX	4096
 #define LCA_LISTEN_BACKLOG	64
 #define LCA_JSON_DEPTH		16	/* the API nests 4 deep at most */
 #define LCA_URI_MAX		1024
@@ -56,33 +54,29 @@
 
 /* ------------------------------------------------------ configuration */
 
-enum lca_conf_type { T_STR, T_PATH, T_INT, T_LONG, T_SIZE, T_MODE,
-	T_LOGLEVEL, T_EXTS, T_UUID };
+static int lca_conf_exts(void *, const char *, char *, size_t);
+static int lca_conf_uuid(void *, const char *, char *, size_t);
 
-struct lca_conf_key {
-	const char *name;
-	enum lca_conf_type type;
-	size_t	 off;
-	long	 min, max;
-};
-
-#define K(n, t, f, lo, hi)	{ n, t, offsetof(struct lca_conf, f), lo, hi }
-static const struct lca_conf_key conf_keys[] = {
-	K("listen", T_STR, listen, 0, 0),
-	K("listen_mode", T_MODE, listen_mode, 0, 0777),
-	K("ca_dir", T_PATH, ca_dir, 0, 0),
-	K("validity_days", T_LONG, validity_days, 1, 36500),
-	K("allowed_extensions", T_EXTS, allowed_ext, 0, 0),
-	K("db_socket", T_PATH, db_socket, 0, 0),
-	K("db_host", T_STR, db_host, 0, 0),
-	K("db_port", T_INT, db_port, 0, 65535),
-	K("db_user", T_STR, db_user, 0, 0),
-	K("db_password_file", T_PATH, db_password_file, 0, 0),
-	K("db_name", T_STR, db_name, 0, 0),
-	K("authority_uuid", T_UUID, authority_uuid, 0, 0),
-	K("log_level", T_LOGLEVEL, log_level, 0, 0),
-	K("body_max", T_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
-	K("pid_file", T_PATH, pid_file, 0, 0),
+#define K(n, t, f, lo, hi)	{ n, t, offsetof(struct lca_conf, f), lo, hi, \
+	NULL, 0 }
+#define C(n, fn, f, str)	{ n, CONF_CUSTOM, offsetof(struct lca_conf, f), \
+	0, 0, fn, str }
+static const struct conf_key conf_keys[] = {
+	K("listen", CONF_STR, listen, 0, 0),
+	K("listen_mode", CONF_MODE, listen_mode, 0, 0777),
+	K("ca_dir", CONF_PATH, ca_dir, 0, 0),
+	K("validity_days", CONF_LONG, validity_days, 1, 36500),
+	C("allowed_extensions", lca_conf_exts, allowed_ext, 0),
+	K("db_socket", CONF_PATH, db_socket, 0, 0),
+	K("db_host", CONF_STR, db_host, 0, 0),
+	K("db_port", CONF_INT, db_port, 0, 65535),
+	K("db_user", CONF_STR, db_user, 0, 0),
+	K("db_password_file", CONF_PATH, db_password_file, 0, 0),
+	K("db_name", CONF_STR, db_name, 0, 0),
+	C("authority_uuid", lca_conf_uuid, authority_uuid, 1),
+	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
+	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
+	K("pid_file", CONF_PATH, pid_file, 0, 0),
 };
 #undef K
 
@@ -101,21 +95,11 @@ lca_conf_init(struct lca_conf *c)
 static void
 lca_conf_free(struct lca_conf *c)
 {
-	size_t i;
-
 	if (c == NULL)
 		return;
 	free(c->path);
-	for (i = 0; i < NITEMS(conf_keys); i++) {
-		if (conf_keys[i].type == T_STR || conf_keys[i].type == T_PATH ||
-		    conf_keys[i].type == T_UUID) {
-			char **p = (char **)((char *)c + conf_keys[i].off);
-
-			free(*p);
-			*p = NULL;
-		}
-	}
 	c->path = NULL;
+	conf_free_strings(conf_keys, NITEMS(conf_keys), c);
 }
 
 static char *
@@ -151,8 +135,9 @@ lca_uuid_valid(const char *s)
 
 /* "subjectAltName, keyUsage": names of lca_ca.c's copyable list. */
 static int
-lca_conf_exts(const char *v, unsigned int *out, char *err, size_t errlen)
+lca_conf_exts(void *dst, const char *v, char *err, size_t errlen)
 {
+	unsigned int *out = dst;
 	char buf[256], *s, *tok, *save = NULL;
 	unsigned int bits = 0, bit;
 
@@ -177,125 +162,21 @@ lca_conf_exts(const char *v, unsigned int *out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Replaces the string in *dst by a copy of v. */
 static int
-lca_conf_str(char **dst, const char *v, char *err, size_t errlen)
+lca_conf_uuid(void *dst, const char *v, char *err, size_t errlen)
 {
-	char *s;
+	char *copy;
 
-	if ((s = strdup(v)) == NULL) {
+	if (!lca_uuid_valid(v)) {
+		snprintf(err, errlen, "authority_uuid: not a UUID");
+		return -1;
+	}
+	if ((copy = strdup(v)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	free(*dst);
-	*dst = s;
-	return 0;
-}
-
-static int
-lca_conf_set(struct lca_conf *c, const struct lca_conf_key *k, const char *v,
-    char *err, size_t errlen)
-{
-	void *dst = (char *)c + k->off;
-	char *end;
-	long n;
-
-	switch (k->type) {
-	case T_UUID:
-		if (!lca_uuid_valid(v)) {
-			snprintf(err, errlen, "%s: not a UUID", k->name);
-			return -1;
-		}
-		return lca_conf_str(dst, v, err, errlen);
-	case T_PATH:
-		if (v[0] != '/') {
-			snprintf(err, errlen, "%s: must be an absolute path",
-			    k->name);
-			return -1;
-		}
-		return lca_conf_str(dst, v, err, errlen);
-	case T_STR:
-		return lca_conf_str(dst, v, err, errlen);
-	case T_MODE:
-		errno = 0;
-		n = strtol(v, &end, 8);
-		if (errno != 0 || *v == '\0' || *end != '\0' || n < k->min ||
-		    n > k->max) {
-			snprintf(err, errlen, "%s: expected an octal mode "
-			    "up to 0777", k->name);
-			return -1;
-		}
-		*(int *)dst = (int)n;
-		return 0;
-	case T_INT:
-	case T_LONG:
-	case T_SIZE:
-		if (util_parse_long(v, k->min, k->max, &n) != 0) {
-			snprintf(err, errlen, "%s: expected an integer "
-			    "from %ld to %ld", k->name, k->min, k->max);
-			return -1;
-		}
-		if (k->type == T_INT)
-			*(int *)dst = (int)n;
-		else if (k->type == T_LONG)
-			*(long *)dst = n;
-		else
-			*(size_t *)dst = (size_t)n;
-		return 0;
-	case T_LOGLEVEL:
-		if (log_level_parse(v, dst) != 0) {
-			snprintf(err, errlen, "%s: expected error, warn, info "
-			    "or debug", k->name);
-			return -1;
-		}
-		return 0;
-	case T_EXTS:
-		return lca_conf_exts(v, dst, err, errlen);
-	}
-	return -1;
-}
-
-/* "key = value" lines, '#' comment lines; unknown keys are errors. */
-static int
-lca_conf_parse(char *text, struct lca_conf *c, char *err, size_t errlen)
-{
-	char *line, *next, *eq, *key, *val, msg[256];
-	int lineno = 0;
-	size_t i;
-
-	for (line = text; line != NULL; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (strlen(line) > LCA_CONF_LINE_MAX) {
-			snprintf(err, errlen, "line %d: too long", lineno);
-			return -1;
-		}
-		key = lca_trim(line);
-		if (*key == '\0' || *key == '#')
-			continue;
-		if ((eq = strchr(key, '=')) == NULL) {
-			snprintf(err, errlen, "line %d: expected key = value",
-			    lineno);
-			return -1;
-		}
-		*eq = '\0';
-		key = lca_trim(key);
-		val = lca_trim(eq + 1);
-		for (i = 0; i < NITEMS(conf_keys); i++)
-			if (strcmp(conf_keys[i].name, key) == 0)
-				break;
-		if (i == NITEMS(conf_keys)) {
-			snprintf(err, errlen, "line %d: unknown key \"%.64s\"",
-			    lineno, key);
-			return -1;
-		}
-		if (lca_conf_set(c, &conf_keys[i], val, msg, sizeof(msg)) !=
-		    0) {
-			snprintf(err, errlen, "line %d: %s", lineno, msg);
-			return -1;
-		}
-	}
+	free(*(char **)dst);
+	*(char **)dst = copy;
 	return 0;
 }
 
@@ -334,8 +215,6 @@ lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
 static int
 lca_conf_load(const char *path, struct lca_conf *c, char *err, size_t errlen)
 {
-	unsigned char *buf = NULL;
-	size_t len = 0;
 	char msg[512];
 	int r = -1;
 
@@ -344,23 +223,14 @@ lca_conf_load(const char *path, struct lca_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (util_read_file(path, LCA_CONF_FILE_MAX, &buf, &len) != 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-		    errno == EFBIG ? "file too large" : strerror(errno));
+	if (conf_read(path, conf_keys, NITEMS(conf_keys), c, err, errlen) != 0)
 		goto out;
-	}
-	if (memchr(buf, '\0', len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		goto out;
-	}
-	if (lca_conf_parse((char *)buf, c, msg, sizeof(msg)) != 0 ||
-	    lca_conf_finish(c, msg, sizeof(msg)) != 0) {
+	if (lca_conf_finish(c, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
 	r = 0;
  out:
-	free(buf);
 	if (r != 0) {
 		lca_conf_free(c);
 		lca_conf_init(c);
@@ -442,37 +312,6 @@ lca_wait(int fd, const sigset_t *stop_set)
 }
 
 /* A stale socket is replaced; a live one is another process'. */
-static int
-lca_listen_unix(const struct lca_conf *c)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(c->listen) >= sizeof(sun.sun_path))
-		fatal("listen %s: path too long", c->listen);
-	memcpy(sun.sun_path, c->listen, strlen(c->listen));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket: %s", strerror(errno));
-	if (lstat(c->listen, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			fatal("listen %s: exists and is not a socket",
-			    c->listen);
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			fatal("listen %s: another process is listening there",
-			    c->listen);
-		unlink(c->listen);
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s: %s", c->listen, strerror(errno));
-	if (chmod(c->listen, (mode_t)c->listen_mode) == -1)
-		fatal("chmod %s: %s", c->listen, strerror(errno));
-	if (listen(fd, LCA_LISTEN_BACKLOG) == -1)
-		fatal("listen %s: %s", c->listen, strerror(errno));
-	return fd;
-}
 
 /* Non-blocking: lca_wait() decides when to accept. */
 static int
@@ -488,7 +327,8 @@ lca_listen(const struct lca_conf *c)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
 	} else
-		fd = lca_listen_unix(c);
+		fd = util_listen_unix(c->listen, c->listen_mode,
+		    LCA_LISTEN_BACKLOG);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
 	return fd;
