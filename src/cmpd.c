@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <json.h>
 #include <openssl/crypto.h>
 
 #include "cmpd.h"
@@ -27,7 +28,8 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep |\n"
-	    "            --set-shared-secret name]\n"
+	    "            --set-shared-secret name |\n"
+	    "            --set-connector-credentials name]\n"
 	    "  -c file    configuration file (default " DEFAULT_CONF ")\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -n         check the configuration and exit\n"
@@ -36,6 +38,9 @@ usage(int status)
 	    "  --set-shared-secret name\n"
 	    "             store the first line of standard input, encrypted with\n"
 	    "             secret_key_file, as CMP Profile name's shared secret\n"
+	    "  --set-connector-credentials name\n"
+	    "             store standard input, a JSON object, encrypted as\n"
+	    "             connector name's credentials\n"
 	    "  --sweep    revoke certificates not confirmed in time, and exit\n");
 	exit(status);
 }
@@ -62,25 +67,75 @@ detach(int listen_fd)
 		close(fd);
 }
 
+/* A column that holds a secret, sealed with secret_key_file. */
+struct sealed_column {
+	const char *what;	/* for messages */
+	const char *sql_uuid;	/* name -> uuid */
+	const char *sql_set;	/* (blob, uuid) */
+	const char *column;	/* the AAD's table.column */
+	size_t	 max;
+	int	 json;		/* a JSON object; else the first line */
+};
+
+static const struct sealed_column shared_secret_col = {
+	"CMP Profile", "SELECT uuid FROM cmp_profile WHERE name = ?",
+	"UPDATE cmp_profile SET shared_secret_enc = ? WHERE uuid = ?",
+	"cmp_profile.shared_secret_enc", PROFILE_SECRET_MAX, 0,
+};
+static const struct sealed_column connector_cred_col = {
+	"connector", "SELECT uuid FROM connector WHERE name = ?",
+	"UPDATE connector SET auth_data_enc = ? WHERE uuid = ?",
+	"connector.auth_data_enc", PROFILE_ATTRS_MAX - 1, 1,
+};
+
+/* The secret as sc wants it: the first line, or a JSON object. */
+static int
+cmpd_secret_text(const struct sealed_column *sc, char *buf, size_t *n)
+{
+	struct json_tokener *tok;
+	json_object *o;
+	int ok;
+
+	if (!sc->json) {
+		*n = strcspn(buf, "\r\n");
+		buf[*n] = '\0';
+		if (*n == 0) {
+			/* The reference's rule for sharedSecret profiles. */
+			fprintf(stderr, "cmpd: Shared secret cannot be empty\n");
+			return -1;
+		}
+		return 0;
+	}
+	if ((tok = json_tokener_new_ex(4)) == NULL)
+		return -1;
+	o = json_tokener_parse_ex(tok, buf, (int)*n);
+	ok = o != NULL && json_object_is_type(o, json_type_object) &&
+	    json_tokener_get_error(tok) == json_tokener_success;
+	json_object_put(o);
+	json_tokener_free(tok);
+	if (!ok)
+		fprintf(stderr, "cmpd: %s credentials must be one JSON object "
+		    "(basic {\"username\",\"password\"}, apiKey {\"header\","
+		    "\"key\"}, certificate {\"certificate\",\"privateKey\"})\n",
+		    sc->what);
+	return ok ? 0 : -1;
+}
+
 /*
- * Stores a CMP Profile's shared secret, sealed with secret_key_file and
- * bound to the profile's uuid. The secret comes from standard input (never
- * the command line, which other users can read in /proc).
+ * Stores a secret for the row named name, sealed with secret_key_file and
+ * bound to the row's column and uuid. The secret comes from standard input
+ * (never the command line, which other users can read in /proc).
  */
 static int
-cmpd_set_shared_secret(const struct conf *c, const char *name)
+cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
+    const char *name)
 {
-	static const char sql_uuid[] = "SELECT uuid FROM cmp_profile "
-	    "WHERE name = ?";
-	static const char sql_set[] = "UPDATE cmp_profile SET "
-	    "shared_secret_enc = ? WHERE uuid = ?";
-	char line[PROFILE_SECRET_MAX + 2], uuid[CMPD_UUID_LEN + 1];
-	char aad[SECRET_AAD_MAX];
-	ssize_t got;
+	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX], *buf = NULL;
 	unsigned char *blob = NULL;
-	size_t n, bloblen = 0;
+	size_t n = 0, bloblen = 0, cap = sc->max + 2;
 	struct db_arg qa[1] = { DB_ARG_STR(name) };
 	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
+	ssize_t got;
 	int r = -1;
 
 	if (secret_init(c) != 0 || !secret_available()) {
@@ -88,47 +143,42 @@ cmpd_set_shared_secret(const struct conf *c, const char *name)
 		    "secrets\n");
 		return -1;
 	}
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
 	/* read(2), not stdio: no copy left in a buffer we cannot wipe */
-	n = 0;
-	while (n < sizeof(line) - 1 &&
-	    (got = read(STDIN_FILENO, line + n, sizeof(line) - 1 - n)) > 0)
+	while (n < cap - 1 &&
+	    (got = read(STDIN_FILENO, buf + n, cap - 1 - n)) > 0)
 		n += (size_t)got;
-	line[n] = '\0';
+	buf[n] = '\0';
 	if (n == 0) {
-		fprintf(stderr, "cmpd: no secret on standard input\n");
+		fprintf(stderr, "cmpd: nothing on standard input\n");
 		goto out;
 	}
-	n = strcspn(line, "\r\n");
-	if (line[n] == '\0' && n == sizeof(line) - 1) {
-		fprintf(stderr, "cmpd: secret longer than %d bytes\n",
-		    PROFILE_SECRET_MAX);
+	if (n > sc->max && (sc->json || strcspn(buf, "\r\n") > sc->max)) {
+		fprintf(stderr, "cmpd: longer than %zu bytes\n", sc->max);
 		goto out;
 	}
-	line[n] = '\0';
-	if (n == 0) {
-		/* The reference's rule for sharedSecret profiles. */
-		fprintf(stderr, "cmpd: Shared secret cannot be empty\n");
+	if (cmpd_secret_text(sc, buf, &n) != 0)
 		goto out;
-	}
 	db_configure(c);
-	if (db_run(sql_uuid, qa, 1, &col, 1, NULL) != DB_OK) {
-		fprintf(stderr, "cmpd: CMP Profile %s not found\n", name);
+	if (db_run(sc->sql_uuid, qa, 1, &col, 1, NULL) != DB_OK) {
+		fprintf(stderr, "cmpd: %s %s not found\n", sc->what, name);
 		goto out;
 	}
-	SECRET_AAD(aad, "cmp_profile.shared_secret_enc", uuid);
-	if (secret_seal((unsigned char *)line, n, aad, &blob, &bloblen) != 0)
+	SECRET_AAD(aad, sc->column, uuid);
+	if (secret_seal((unsigned char *)buf, n, aad, &blob, &bloblen) != 0)
 		goto out;
 	{
 		struct db_arg sa[2] = { DB_ARG_BLOB(blob, bloblen),
 		    DB_ARG_STR(uuid) };
 
-		if (db_run(sql_set, sa, 2, NULL, 0, NULL) != DB_OK)
+		if (db_run(sc->sql_set, sa, 2, NULL, 0, NULL) != DB_OK)
 			goto out;
 	}
-	printf("cmpd: shared secret of CMP Profile %s stored\n", name);
+	printf("cmpd: secret of %s %s stored\n", sc->what, name);
 	r = 0;
  out:
-	OPENSSL_cleanse(line, sizeof(line));
+	OPENSSL_clear_free(buf, cap);
 	OPENSSL_free(blob);
 	db_close();
 	return r;
@@ -141,10 +191,12 @@ main(int argc, char *argv[])
 		{ "migrate", no_argument, NULL, 'M' },
 		{ "set-shared-secret", required_argument, NULL, 'S' },
 		{ "sweep", no_argument, NULL, 'W' },
+		{ "set-connector-credentials", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = DEFAULT_CONF, *secret_profile = NULL;
+	const char *cred_connector = NULL;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
@@ -171,6 +223,9 @@ main(int argc, char *argv[])
 			break;
 		case 'W':
 			sweep = 1;
+			break;
+		case 'K':
+			cred_connector = optarg;
 			break;
 		case 'h':
 			usage(0);
@@ -215,8 +270,13 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		return r < 0 ? 1 : 0;
 	}
+	if (cred_connector != NULL) {
+		r = cmpd_store_sealed(&c, &connector_cred_col, cred_connector);
+		conf_free(&c);
+		return r == 0 ? 0 : 1;
+	}
 	if (secret_profile != NULL) {
-		r = cmpd_set_shared_secret(&c, secret_profile);
+		r = cmpd_store_sealed(&c, &shared_secret_col, secret_profile);
 		conf_free(&c);
 		return r == 0 ? 0 : 1;
 	}

@@ -8,7 +8,7 @@ t_stack "message_time_skew = 0" "connector_timeout = 2"
 t_start_localca
 mkdir -p "$T/fake"
 # fake connectors for the answers cmp-localca does not give: 422, 500, slow
-printf '#!/bin/sh\ncat > "%s/fake/last-request.json"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' "$T" > "$T/fake/c422.sh"
+printf '#!/bin/sh\ncat > "%s/fake/last-request.json"\nenv | grep "^HTTP_" > "%s/fake/last-env"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' "$T" "$T" > "$T/fake/c422.sh"
 printf '#!/bin/sh\nprintf "Status: 500\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom"\n' > "$T/fake/c500.sh"
 printf '#!/bin/sh\nsleep 5\nprintf "Status: 500\\r\\n\\r\\n"\n' > "$T/fake/slow.sh"
 chmod 755 "$T"/fake/*.sh
@@ -265,6 +265,30 @@ like "$(cat "$T/fake/last-request.json")" '"raProfileAttributes": *\[ *\{[^]]*"n
 	"issue call carries the RA Profile's attributes"
 t_sql "UPDATE cmp_profile SET issue_attributes = NULL WHERE name = 'enroll';
 	UPDATE ra_profile SET attributes = NULL WHERE name = 'ra-enroll'"
+nok "no auth header without credentials" grep -qi "HTTP_AUTHORIZATION\|HTTP_X_API_KEY" "$T/fake/last-env"
+
+# connector credentials: stored encrypted, sent as configured
+t_sql "UPDATE connector SET auth_type = 'apiKey' WHERE name = 'localca'"
+ok "--set-connector-credentials" sh -c "printf '%s' '{\"header\": \"X-API-Key\", \"key\": \"k3y-s3cret\"}' |
+	'$top_builddir/cmpd' -c '$T/cmpd.conf' --set-connector-credentials localca"
+is "$(t_sql "SELECT INSTR(auth_data_enc, 'k3y-s3cret') FROM connector WHERE name = 'localca'")" 0 \
+	"credentials not stored in clear"
+nok "credentials that are not JSON are refused" sh -c "echo nonsense |
+	'$top_builddir/cmpd' -c '$T/cmpd.conf' --set-connector-credentials localca"
+nok "credentials of an unknown connector are refused" sh -c "echo '{}' |
+	'$top_builddir/cmpd' -c '$T/cmpd.conf' --set-connector-credentials nosuch"
+nok "a request with an apiKey connector" client ir $CMP $SECRET -newkey "$T/dev.key" \
+	-subject /CN=refused -certout "$T/refused.crt" -unprotected_errors
+like "$(cat "$T/fake/last-env")" "HTTP_X_API_KEY=k3y-s3cret" "apiKey header sent"
+t_sql "UPDATE connector SET auth_type = 'basic' WHERE name = 'localca'"
+printf '%s' '{"username": "cmpd", "password": "pa55"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
+nok "a request with a basic-auth connector" client ir $CMP $SECRET -newkey "$T/dev.key" \
+	-subject /CN=refused -certout "$T/refused.crt" -unprotected_errors
+like "$(cat "$T/fake/last-env")" "HTTP_AUTHORIZATION=Basic Y21wZDpwYTU1" "basic auth sent"
+unlike "$(cat "$T/fake/last-env")" "HTTP_X_API_KEY" "and no apiKey header any more"
+nok "no secret in cmpd's log" grep -q "k3y-s3cret\|pa55" "$T/cmpd.log"
+t_sql "UPDATE connector SET auth_type = 'none', auth_data_enc = NULL WHERE name = 'localca'"
 set_connector "$HTTP_BASE/fake/c500.sh"
 expect "connector answers 500" systemFailure "PN=enroll | the certificate authority failed" \
 	$IR $SECRET
