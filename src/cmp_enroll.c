@@ -484,16 +484,21 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		 * valid (RFC 9810 5.3.18). Through the RA Profile that
 		 * issued it, whatever route the certConf took. */
 		if ((ra = calloc(1, sizeof(*ra))) == NULL ||
-		    profile_load_connector(t.ra_uuid, t.cmp_uuid, ra) != DB_OK)
+		    profile_load_connector(t.ra_uuid, t.cmp_uuid, ra) !=
+		    DB_OK) {
 			log_error("PN=%s: no connector to revoke rejected "
-			    "certificate %s", p->cmp_name, t.cert_uuid);
-		else {
+			    "certificate %s now; the sweep retries",
+			    p->cmp_name, t.cert_uuid);
+			store_revoke_later(t.cert_uuid, "rejected");
+		} else {
 			cmp_enroll_target(ra, 1, &target);
 			if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
-			    &res) != 0 || res.status != CONN_OK)
+			    &res) != 0 || res.status != CONN_OK) {
 				log_error("PN=%s: revoking rejected certificate "
-				    "%s failed: %s", p->cmp_name, t.cert_uuid,
-				    res.message);
+				    "%s failed: %s; the sweep retries",
+				    p->cmp_name, t.cert_uuid, res.message);
+				store_revoke_later(t.cert_uuid, "rejected");
+			}
 		}
 	}
 	*fail = CMPF_OK;
@@ -512,45 +517,54 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 }
 
 /*
- * The confirmation sweep (RFC 9810 5.3.18: a certificate the client never
- * confirmed within confirmWaitTime must be revoked). Any worker, or
- * `cmpd --sweep`, may run it: a transaction is claimed with a conditional
- * UPDATE, so two sweepers never revoke the same certificate. Returns the
- * number revoked, -1 on a database error.
+ * The sweep. First, certificates the client never confirmed within
+ * confirmWaitTime (RFC 9810 5.3.18) become 'revoke_pending', with their
+ * transaction 'expired', in one statement. Then every 'revoke_pending'
+ * certificate due is revoked at its CA; a failed attempt is retried a
+ * minute later, at most REVOKE_ATTEMPTS_MAX times. Any worker, or
+ * `cmpd --sweep`, may run it; GET_LOCK makes it one at a time. Returns
+ * the number revoked, -1 on a database error.
  */
+#define REVOKE_ATTEMPTS_MAX	20
+
 int
 cmp_sweep(int max)
 {
-	static const char sql_due[] = "SELECT t.transaction_id, t.ra_profile_uuid, "
-	    "c.uuid, c.der, t.cmp_profile_uuid FROM cmp_transaction t "
+	static const char sql_expire[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6) "
-	    "ORDER BY t.deadline LIMIT 1";
+	    "SET t.state = 'expired', c.status = 'revoke_pending', "
+	    "c.revoke_final = 'revoked', c.revocation_reason = ?, "
+	    "c.revoke_after = NOW(6) "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
+	static const char sql_due[] = "SELECT c.uuid, c.der, "
+	    "c.ra_profile_uuid, c.cmp_profile_uuid, c.revocation_reason "
+	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
+	    "c.revoke_after < NOW(6) AND c.revoke_attempts < ? "
+	    "ORDER BY c.revoke_after LIMIT 1";
+	static const char sql_claim[] = "UPDATE certificate SET "
+	    "revoke_attempts = revoke_attempts + 1, "
+	    "revoke_after = NOW(6) + INTERVAL 60 SECOND "
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "revoke_after < NOW(6)";
+	static const char sql_done[] = "UPDATE certificate SET "
+	    "status = COALESCE(revoke_final, 'revoked') WHERE uuid = ?";
 	/* One sweeper at a time, across workers and hosts. */
 	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', 0)";
 	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
-	static const char sql_claim[] = "UPDATE cmp_transaction SET "
-	    "state = 'expired' WHERE transaction_id = ? AND "
-	    "state = 'confirm_wait'";
-	static const char sql_revoked[] = "UPDATE certificate SET status = "
-	    "'revoked', revocation_reason = ? WHERE uuid = ?";
-	static const char sql_retry[] = "UPDATE cmp_transaction SET "
-	    "state = 'confirm_wait', revoke_attempts = revoke_attempts + 1, "
-	    "deadline = NOW(6) + INTERVAL 60 SECOND WHERE transaction_id = ?";
 	static unsigned char der[STORE_CERT_MAX];
-	unsigned char tid[CMPD_ID_MAX_LEN];
 	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
-	char cmp[CMPD_UUID_LEN + 1];
+	char cmp[CMPD_UUID_LEN + 1], reason[33];
 	struct db_col c[5], lock = { DB_INT, NULL, 0, 0, 0, 0, 0 };
-	struct timespec start;
-	int revoked = 0;
+	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
+	struct db_arg da[1] = { DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
 	struct conn_target target;
 	struct conn_result res;
 	struct profile *p = NULL;
 	unsigned long long changed;
+	struct timespec start;
 	const unsigned char *q;
 	X509 *cert = NULL;
-	int done = 0, r;
+	int done = 0, revoked = 0, r;
 
 	memset(&res, 0, sizeof(res));
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -560,22 +574,25 @@ cmp_sweep(int max)
 		return 0;	/* another sweeper is at work */
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto err;
+	if (db_run(sql_expire, ea, 1, NULL, 0, &changed) != DB_OK)
+		goto err;
 	/* A time budget: a slow connector must not hold a worker long. */
 	while (done < max && util_elapsed_ms(&start) < SWEEP_BUDGET_MS) {
 		memset(c, 0, sizeof(c));
-		c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
-		c[1].type = DB_STR, c[1].buf = ra, c[1].n = sizeof(ra);
-		c[2].type = DB_STR, c[2].buf = cert_uuid,
-		    c[2].n = sizeof(cert_uuid);
-		c[3].type = DB_BLOB, c[3].buf = der, c[3].n = sizeof(der);
-		c[4].type = DB_STR, c[4].buf = cmp, c[4].n = sizeof(cmp);
-		if ((r = db_run(sql_due, NULL, 0, c, NITEMS(c), NULL)) ==
+		c[0].type = DB_STR, c[0].buf = cert_uuid,
+		    c[0].n = sizeof(cert_uuid);
+		c[1].type = DB_BLOB, c[1].buf = der, c[1].n = sizeof(der);
+		c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
+		c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
+		c[4].type = DB_STR, c[4].buf = reason, c[4].n = sizeof(reason);
+		if ((r = db_run(sql_due, da, 1, c, NITEMS(c), NULL)) ==
 		    DB_NOTFOUND)
 			break;
 		if (r != DB_OK)
 			goto err;
+		done++;
 		{
-			struct db_arg a[1] = { DB_ARG_BLOB(tid, c[0].len) };
+			struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
 
 			changed = 0;
 			if (db_run(sql_claim, a, 1, NULL, 0, &changed) != DB_OK)
@@ -584,35 +601,27 @@ cmp_sweep(int max)
 				continue;	/* another sweeper was first */
 			q = der;
 			X509_free(cert);
-			if ((cert = d2i_X509(NULL, &q, (long)c[3].len)) ==
+			if ((cert = d2i_X509(NULL, &q, (long)c[1].len)) ==
 			    NULL || profile_load_connector(ra, cmp, p) != DB_OK) {
-				log_error("sweep: transaction of certificate "
-				    "%s cannot be revoked", cert_uuid);
-				db_run(sql_retry, a, 1, NULL, 0, NULL);
-				done++;
+				log_error("sweep: no connector to revoke "
+				    "certificate %s; retried later", cert_uuid);
 				continue;
 			}
 			cmp_enroll_target(p, 1, &target);
 			conn_result_free(&res);
-			if (conn_revoke(&target, cert, REASON_UNCONFIRMED,
-			    &res) != 0 || res.status != CONN_OK) {
-				log_error("sweep: revoking unconfirmed "
-				    "certificate %s failed: %s", cert_uuid,
+			if (conn_revoke(&target, cert, reason[0] != '\0' ?
+			    reason : REASON_UNCONFIRMED, &res) != 0 ||
+			    res.status != CONN_OK) {
+				log_error("sweep: revoking certificate %s "
+				    "failed: %s; retried later", cert_uuid,
 				    res.message);
-				db_run(sql_retry, a, 1, NULL, 0, NULL);
-			} else {
-				struct db_arg ra2[2] = {
-					DB_ARG_STR(REASON_UNCONFIRMED),
-					DB_ARG_STR(cert_uuid),
-				};
-
-				db_run(sql_revoked, ra2, 2, NULL, 0, NULL);
-				log_info("sweep: certificate %s not confirmed "
-				    "in time: revoked", cert_uuid);
+			} else if (db_run(sql_done, a, 1, NULL, 0, NULL) ==
+			    DB_OK) {
+				log_info("sweep: certificate %s revoked",
+				    cert_uuid);
 				revoked++;
 			}
 			profile_clear(p);
-			done++;
 		}
 	}
 	r = revoked;

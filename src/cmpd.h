@@ -352,6 +352,7 @@ int	store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 int	store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    int accepted, const ASN1_OCTET_STRING *sent_nonce);
+int	store_revoke_later(const char *cert_uuid, const char *final);
 
 /* cmp_enroll.c */
 struct conn_target;

@@ -240,3 +240,19 @@ store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	}
 	return db_commit();
 }
+
+/*
+ * A certificate whose revocation failed: the sweep retries it, then sets
+ * its status to final ("rejected" or "revoked").
+ */
+int
+store_revoke_later(const char *cert_uuid, const char *final)
+{
+	static const char sql[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = ?, "
+	    "revocation_reason = 'cessationOfOperation', "
+	    "revoke_after = NOW(6) + INTERVAL 60 SECOND WHERE uuid = ?";
+	struct db_arg a[2] = { DB_ARG_STR(final), DB_ARG_STR(cert_uuid) };
+
+	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}

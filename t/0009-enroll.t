@@ -248,8 +248,25 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=huge'")" 0 
 is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%huge%'")" revoked \
 	"revoked at the CA"
 
-# --------------------------------------------------- connector trouble
+# a rejecting certConf while the CA is down: revoked later by the sweep
 set_connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
+ok "ir for a certificate rejected while the CA is down" client ir $CMP $SECRET \
+	-disable_confirm -newkey "$T/dev.key" -subject "/CN=device-12" \
+	-certout "$T/dev12.crt" -rspout "$T/ip12.der"
+set_connector "http://127.0.0.1:9/"
+"$TOOL" certconf "$T/ip12.der" "$T/cc12.der" "$ENROLL_SECRET" reject
+t_post "$T/cc12.der" $CMP > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "rejecting certConf answered while the CA is down"
+is "$(cert_status "$T/dev12.crt")" revoke_pending "revocation pending"
+set_connector "$HTTP_BASE/localca"
+t_sql "UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE status = 'revoke_pending'"
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null
+t_wait 10 sh -c "[ \"\$(mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' -N -B cmpd -e \"SELECT status FROM certificate WHERE subject_dn = 'CN=device-12'\")\" = rejected ]"
+is "$(cert_status "$T/dev12.crt")" rejected "the sweep revoked it once the CA was back"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openssl x509 -in "$T/dev12.crt" -noout -serial | cut -d= -f2)'")" revoked \
+	"and it is revoked at the CA"
+
+# --------------------------------------------------- connector trouble
 set_connector "$HTTP_BASE/fake/c422.sh"
 ATTR='[{"uuid":"a0000000-0000-4000-8000-000000000001","name":"policy","contentType":"string","content":[{"reference":"r","data":"device"}],"version":"v2"}]'
 RAATTR='[{"uuid":"a0000000-0000-4000-8000-000000000002","name":"endEntityProfile","contentType":"string","content":[{"data":"iot"}],"version":"v2"}]'
