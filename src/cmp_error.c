@@ -119,6 +119,18 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | certConf came after confirmWaitTime"),
 	D(CMPF_CERT_TOO_LARGE, SYSTEMFAILURE, 200,
 	    "PN=%s | the issued certificate is larger than cmpd stores"),
+	D(CMPF_NO_SIGNER_CERT, BADMESSAGECHECK, 200,
+	    "PN=%s | the protection certificate is missing from extraCerts"),
+	D(CMPF_SIGNATURE_INVALID, BADMESSAGECHECK, 200,
+	    "PN=%s | the message signature does not verify"),
+	D(CMPF_SIGNER_MISMATCH, BADMESSAGECHECK, 200,
+	    "PN=%s | sender, senderKID or key usage do not fit the protection "
+	    "certificate"),
+	D(CMPF_SIGNER_NOT_TRUSTED, SIGNERNOTTRUSTED, 200,
+	    "PN=%s | the protection certificate is not trusted: %s"),
+	D(CMPF_BAD_SIGNING_DATA, SYSTEMFAILURE, 200,
+	    "PN=%s | the CMP Profile's signing credentials or trust anchors "
+	    "are unusable"),
 };
 
 #undef D

@@ -239,3 +239,143 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	ERR_clear_error();
 	return r;
 }
+
+/*
+ * Signature protection (RFC 9810 5.1.3.3). The algorithms a request may
+ * use (RFC 9481 3): RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-2, ECDSA with
+ * SHA-2, Ed25519.
+ */
+static const int sig_alg_ok[] = {
+	NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
+	NID_sha512WithRSAEncryption, NID_rsassaPss, NID_ecdsa_with_SHA256,
+	NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512, NID_ED25519,
+};
+
+/*
+ * Verifies a signature-protected request: extraCerts[0] is the
+ * protection certificate; its chain, built from extraCerts and the
+ * profile's trust anchors, must validate now; its key usage must allow
+ * signing; senderKID, when present, must be its subjectKeyIdentifier and
+ * the sender its subject.
+ */
+enum cmp_fail
+cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
+    char *arg, size_t arglen)
+{
+	const CMPD_HEADER *h = m->header;
+	const ASN1_OCTET_STRING *ski;
+	X509_STORE_CTX *ctx = NULL;
+	X509_STORE *store = NULL;
+	CMPD_PROTECTEDPART pp;
+	EVP_PKEY *pkey;
+	X509 *signer;
+	enum cmp_fail f;
+	int i, nid;
+
+	arg[0] = '\0';
+	nid = OBJ_obj2nid(h->protectionAlg->algorithm);
+	if (!nid_in(nid, sig_alg_ok, NITEMS(sig_alg_ok))) {
+		OBJ_obj2txt(arg, (int)arglen, h->protectionAlg->algorithm, 0);
+		return CMPF_PROTECTION_ALG_UNKNOWN;
+	}
+	if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1)
+		return CMPF_NO_SIGNER_CERT;
+	signer = sk_X509_value(m->extraCerts, 0);
+	if ((pkey = X509_get0_pubkey(signer)) == NULL)
+		return CMPF_NO_SIGNER_CERT;
+	/* The signature first: a message anyone could have made up is
+	 * not worth a chain validation. */
+	pp.header = m->header;
+	pp.body = m->body;
+	f = CMPF_SIGNATURE_INVALID;
+	if (ASN1_item_verify(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+	    h->protectionAlg, m->protection, &pp, pkey) != 1)
+		goto out;
+	f = CMPF_SIGNER_MISMATCH;
+	if ((ski = X509_get0_subject_key_id(signer)) != NULL &&
+	    h->senderKID != NULL && ASN1_OCTET_STRING_cmp(ski,
+	    h->senderKID) != 0)
+		goto out;
+	if (h->sender->type != GEN_DIRNAME ||
+	    X509_NAME_cmp(h->sender->d.directoryName,
+	    X509_get_subject_name(signer)) != 0)
+		goto out;
+	if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))
+		goto out;
+	f = CMPF_SIGNER_NOT_TRUSTED;
+	if (anchors == NULL || sk_X509_num(anchors) == 0 ||
+	    (store = X509_STORE_new()) == NULL ||
+	    (ctx = X509_STORE_CTX_new()) == NULL)
+		goto out;
+	for (i = 0; i < sk_X509_num(anchors); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i)))
+			goto out;
+	if (!X509_STORE_CTX_init(ctx, store, signer, m->extraCerts))
+		goto out;
+	if (X509_verify_cert(ctx) != 1) {
+		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	f = CMPF_OK;
+ out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return f;
+}
+
+/*
+ * Signs an answer (RFC 9810 5.1.3.3): sender = the signing certificate's
+ * subject, senderKID = its subjectKeyIdentifier, extraCerts = the signing
+ * certificate and its chain.
+ */
+int
+cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
+    STACK_OF(X509) *chain)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	const EVP_MD *md = NULL;
+	CMPD_PROTECTEDPART pp;
+	CMPD_HEADER *h = rsp->header;
+	X509_NAME *subject;
+	int i, r = -1;
+
+	if ((subject = X509_NAME_dup(X509_get_subject_name(cert))) == NULL)
+		goto out;
+	GENERAL_NAME_set0_value(h->sender, GEN_DIRNAME, subject);
+	ASN1_OCTET_STRING_free(h->senderKID);
+	h->senderKID = NULL;
+	if (ski != NULL && (h->senderKID = ASN1_OCTET_STRING_dup(ski)) == NULL)
+		goto out;
+	sk_X509_pop_free(rsp->extraCerts, X509_free);
+	if ((rsp->extraCerts = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(rsp->extraCerts, X509_dup(cert)))
+		goto out;
+	for (i = 0; i < sk_X509_num(chain); i++)
+		if (!sk_X509_push(rsp->extraCerts,
+		    X509_dup(sk_X509_value(chain, i))))
+			goto out;
+	/* SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519. */
+	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
+		md = EVP_PKEY_get_bits(key) == 384 ? EVP_sha384() :
+		    EVP_sha256();
+	X509_ALGOR_free(h->protectionAlg);
+	if ((h->protectionAlg = X509_ALGOR_new()) == NULL)
+		goto out;
+	ASN1_BIT_STRING_free(rsp->protection);
+	if ((rsp->protection = ASN1_BIT_STRING_new()) == NULL)
+		goto out;
+	pp.header = h;
+	pp.body = rsp->body;
+	/* ASN1_item_sign fills protectionAlg before it signs the header
+	 * that contains it. */
+	if (ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART), h->protectionAlg,
+	    NULL, rsp->protection, &pp, key, md) <= 0)
+		goto out;
+	r = 0;
+ out:
+	ERR_clear_error();
+	return r;
+}

@@ -111,6 +111,22 @@ cmp_server_text(enum cmp_fail f, const struct route *rt, const char *arg,
 		cmp_error_format(f, text, n, arg, NULL);
 }
 
+/* The profile's signing material, read once per request when needed. */
+static enum cmp_fail
+cmp_server_signing(struct profile *prof)
+{
+	int r;
+
+	if (prof->signing_loaded)
+		return CMPF_OK;
+	if ((r = profile_load_signing(prof)) == DB_ERR)
+		return CMPF_DB_UNAVAILABLE;
+	if (r != DB_OK)
+		return CMPF_BAD_SIGNING_DATA;
+	prof->signing_loaded = 1;
+	return CMPF_OK;
+}
+
 /*
  * Steps 1 to 3. *verified is set when the request's MAC was verified:
  * then the answer, errors included, is protected with the same secret.
@@ -148,9 +164,15 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 		return CMPF_PROTECTION_MISMATCH;
 	}
 	if (m == PROT_SIGNATURE) {
-		/* Signature protection arrives with issue 4. */
-		snprintf(arg, arglen, "%s", "signature protection");
-		return CMPF_BODY_NOT_IMPLEMENTED;
+		if ((f = cmp_server_signing(prof)) != CMPF_OK)
+			return f;
+		if (prof->anchors == NULL)
+			return CMPF_SIGNER_NOT_TRUSTED;
+		if ((f = cmp_protect_sig_verify(req, prof->anchors, arg,
+		    arglen)) != CMPF_OK)
+			return f;
+		*verified = 1;
+		return CMPF_OK;
 	}
 	if (!prof->has_secret)
 		return CMPF_NO_SECRET;
@@ -160,6 +182,38 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 		return f;
 	*verified = 1;
 	return CMPF_OK;
+}
+
+/*
+ * Answers to authenticated requests are protected the profile's way
+ * (RFC 9810 5.1.3): signed with its signing key, or MAC'd with the secret
+ * the request proved it knows. Answers to requests that could not be
+ * authenticated stay unprotected.
+ */
+static int
+cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
+{
+	enum prot_method m;
+
+	if (prof->resp_prot == PROT_SIGNATURE) {
+		if (cmp_server_signing(prof) != CMPF_OK ||
+		    prof->sign_key == NULL || prof->sign_cert == NULL) {
+			log_warn("PN=%s: no signing key; answer unprotected",
+			    prof->cmp_name);
+			return 0;
+		}
+		return cmp_protect_sig(rsp, prof->sign_key, prof->sign_cert,
+		    prof->sign_chain);
+	}
+	/* PBM needs the request's parameters: a MAC-protected request. */
+	if (cmp_msg_prot_method(req->header, &m) != 0 ||
+	    m != PROT_SHARED_SECRET || !prof->has_secret) {
+		log_warn("PN=%s: sharedSecret answer to a signed request; "
+		    "answer unprotected", prof->cmp_name);
+		return 0;
+	}
+	return cmp_protect_pbm(rsp, req, prof->secret, prof->secret_len,
+	    srv_conf->pbm_iterations_max);
 }
 
 void
@@ -220,10 +274,7 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		}
 	} else
 		res->rsp_type = cmp_msg_body_type(rsp);
-	/* Answers are protected with the secret the request proved it
-	 * knows; answers to unauthenticated requests cannot be. */
-	if (rsp != NULL && verified && cmp_protect_pbm(rsp, req, prof->secret,
-	    prof->secret_len, srv_conf->pbm_iterations_max) != 0) {
+	if (rsp != NULL && verified && cmp_server_protect(rsp, req, prof) != 0) {
 		log_error("cannot protect the answer");
 		CMPD_MSG_free(rsp);
 		rsp = NULL;

@@ -16,6 +16,8 @@
 
 #include <fcgiapp.h>
 #include <json.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/crypto.h>
 
 #include "cmpd.h"
@@ -29,7 +31,8 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep |\n"
 	    "            --set-shared-secret name |\n"
-	    "            --set-connector-credentials name]\n"
+	    "            --set-connector-credentials name |\n"
+	    "            --set-signing-credentials name | --set-trust-anchors name]\n"
 	    "  -c file    configuration file (default " DEFAULT_CONF ")\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -n         check the configuration and exit\n"
@@ -41,6 +44,12 @@ usage(int status)
 	    "  --set-connector-credentials name\n"
 	    "             store standard input, a JSON object, encrypted as\n"
 	    "             connector name's credentials\n"
+	    "  --set-signing-credentials name\n"
+	    "             store standard input, PEM: private key, signing\n"
+	    "             certificate, its chain; the key encrypted\n"
+	    "  --set-trust-anchors name\n"
+	    "             store standard input, PEM certificates, as the anchors\n"
+	    "             of signature-protected requests\n"
 	    "  --sweep    revoke certificates not confirmed in time, and exit\n");
 	exit(status);
 }
@@ -184,6 +193,161 @@ cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
 	return r;
 }
 
+/* Reads PEM from standard input: a private key (with_key) and certificates. */
+static int
+cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs)
+{
+	unsigned char *buf = NULL;
+	BIO *mem = NULL;
+	X509 *x;
+	size_t n = 0, cap = PROFILE_SIGN_MAX * 2;
+	ssize_t got;
+	int r = -1;
+
+	*key = NULL;
+	*certs = NULL;
+	/* read(2) into a buffer that is wiped afterwards (the key) */
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	while (n < cap && (got = read(STDIN_FILENO, buf + n, cap - n)) > 0)
+		n += (size_t)got;
+	if ((mem = BIO_new_mem_buf(buf, (int)n)) == NULL ||
+	    (*certs = sk_X509_new_null()) == NULL)
+		goto out;
+	if (with_key && (*key = PEM_read_bio_PrivateKey(mem, NULL, NULL,
+	    NULL)) == NULL) {
+		fprintf(stderr, "cmpd: no unencrypted private key (PEM) on "
+		    "standard input\n");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(mem, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(*certs, x)) {
+			X509_free(x);
+			goto out;
+		}
+	if (sk_X509_num(*certs) == 0) {
+		fprintf(stderr, "cmpd: no certificate (PEM) on standard "
+		    "input\n");
+		goto out;
+	}
+	r = 0;
+ out:
+	BIO_free(mem);
+	OPENSSL_clear_free(buf, cap);
+	ERR_clear_error();
+	return r;
+}
+
+/* Concatenated DER of certificates [from, end). */
+static unsigned char *
+cmpd_der_certs(STACK_OF(X509) *certs, int from, size_t *len)
+{
+	unsigned char *out = NULL, *p;
+	size_t total = 0;
+	int i, n;
+
+	for (i = from; i < sk_X509_num(certs); i++)
+		total += (size_t)i2d_X509(sk_X509_value(certs, i), NULL);
+	if ((out = malloc(total + 1)) == NULL)
+		return NULL;
+	p = out;
+	for (i = from; i < sk_X509_num(certs); i++)
+		if ((n = i2d_X509(sk_X509_value(certs, i), &p)) <= 0) {
+			free(out);
+			return NULL;
+		}
+	*len = total;
+	return out;
+}
+
+/*
+ * --set-signing-credentials: PEM key, signing certificate, its chain; the
+ * key is sealed. --set-trust-anchors: PEM certificates that request
+ * signers must chain to.
+ */
+static int
+cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
+{
+	static const char sql_uuid[] = "SELECT uuid FROM cmp_profile "
+	    "WHERE name = ?";
+	static const char sql_sign[] = "UPDATE cmp_profile SET "
+	    "signing_key_enc = ?, signing_certificate = ?, signing_chain = ? "
+	    "WHERE uuid = ?";
+	static const char sql_anchors[] = "UPDATE cmp_profile SET "
+	    "trust_anchors = ? WHERE uuid = ?";
+	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX];
+	struct db_arg qa[1] = { DB_ARG_STR(name) };
+	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
+	unsigned char *keyder = NULL, *blob = NULL, *cert = NULL, *chain = NULL;
+	size_t bloblen = 0, certlen = 0, chainlen = 0;
+	STACK_OF(X509) *certs = NULL;
+	EVP_PKEY *key = NULL;
+	int n = 0, nc, r = -1;
+
+	if (!anchors_only && (secret_init(c) != 0 || !secret_available())) {
+		fprintf(stderr, "cmpd: secret_key_file is needed to store "
+		    "secrets\n");
+		return -1;
+	}
+	if (cmpd_read_pem(!anchors_only, &key, &certs) != 0)
+		goto out;
+	db_configure(c);
+	if (db_run(sql_uuid, qa, 1, &col, 1, NULL) != DB_OK) {
+		fprintf(stderr, "cmpd: CMP Profile %s not found\n", name);
+		goto out;
+	}
+	if (anchors_only) {
+		if ((chain = cmpd_der_certs(certs, 0, &chainlen)) == NULL)
+			goto out;
+		{
+			struct db_arg a[2] = { DB_ARG_BLOB(chain, chainlen),
+			    DB_ARG_STR(uuid) };
+
+			if (db_run(sql_anchors, a, 2, NULL, 0, NULL) != DB_OK)
+				goto out;
+		}
+		printf("cmpd: %d trust anchor%s of CMP Profile %s stored\n",
+		    sk_X509_num(certs), sk_X509_num(certs) == 1 ? "" : "s",
+		    name);
+		r = 0;
+		goto out;
+	}
+	if (X509_check_private_key(sk_X509_value(certs, 0), key) != 1) {
+		fprintf(stderr, "cmpd: the private key does not belong to the "
+		    "first certificate\n");
+		goto out;
+	}
+	SECRET_AAD(aad, "cmp_profile.signing_key_enc", uuid);
+	if ((n = i2d_PrivateKey(key, &keyder)) <= 0 ||
+	    secret_seal(keyder, (size_t)n, aad, &blob, &bloblen) != 0 ||
+	    (nc = i2d_X509(sk_X509_value(certs, 0), &cert)) <= 0 ||
+	    (chain = cmpd_der_certs(certs, 1, &chainlen)) == NULL)
+		goto out;
+	certlen = (size_t)nc;
+	{
+		struct db_arg a[4] = { DB_ARG_BLOB(blob, bloblen),
+		    DB_ARG_BLOB(cert, certlen), DB_ARG_BLOB(chain, chainlen),
+		    DB_ARG_STR(uuid) };
+
+		if (db_run(sql_sign, a, 4, NULL, 0, NULL) != DB_OK)
+			goto out;
+	}
+	printf("cmpd: signing key, certificate and %d chain certificate%s of "
+	    "CMP Profile %s stored\n", sk_X509_num(certs) - 1,
+	    sk_X509_num(certs) == 2 ? "" : "s", name);
+	r = 0;
+ out:
+	if (keyder != NULL)
+		OPENSSL_clear_free(keyder, (size_t)n);
+	OPENSSL_free(blob);
+	OPENSSL_free(cert);
+	free(chain);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(certs, X509_free);
+	db_close();
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -192,11 +356,14 @@ main(int argc, char *argv[])
 		{ "set-shared-secret", required_argument, NULL, 'S' },
 		{ "sweep", no_argument, NULL, 'W' },
 		{ "set-connector-credentials", required_argument, NULL, 'K' },
+		{ "set-signing-credentials", required_argument, NULL, 'G' },
+		{ "set-trust-anchors", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = DEFAULT_CONF, *secret_profile = NULL;
-	const char *cred_connector = NULL;
+	const char *cred_connector = NULL, *signing_profile = NULL;
+	const char *anchors_profile = NULL;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
@@ -226,6 +393,12 @@ main(int argc, char *argv[])
 			break;
 		case 'K':
 			cred_connector = optarg;
+			break;
+		case 'G':
+			signing_profile = optarg;
+			break;
+		case 'A':
+			anchors_profile = optarg;
 			break;
 		case 'h':
 			usage(0);
@@ -269,6 +442,12 @@ main(int argc, char *argv[])
 		db_close();
 		conf_free(&c);
 		return r < 0 ? 1 : 0;
+	}
+	if (signing_profile != NULL || anchors_profile != NULL) {
+		r = cmpd_set_signing(&c, signing_profile != NULL ?
+		    signing_profile : anchors_profile, signing_profile == NULL);
+		conf_free(&c);
+		return r == 0 ? 0 : 1;
 	}
 	if (cred_connector != NULL) {
 		r = cmpd_store_sealed(&c, &connector_cred_col, cred_connector);

@@ -192,6 +192,11 @@ enum cmp_fail {
 	CMPF_BAD_CERT_HASH,
 	CMPF_CONFIRM_TOO_LATE,
 	CMPF_CERT_TOO_LARGE,
+	CMPF_NO_SIGNER_CERT,
+	CMPF_SIGNATURE_INVALID,
+	CMPF_SIGNER_MISMATCH,
+	CMPF_SIGNER_NOT_TRUSTED,
+	CMPF_BAD_SIGNING_DATA,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -213,6 +218,7 @@ enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
 #define PROFILE_SECRET_MAX	256
 #define PROFILE_ATTRS_MAX	16384	/* JSON attribute arrays */
 #define PROFILE_URL_MAX		1024
+#define PROFILE_SIGN_MAX	65536	/* key, certificate, chain, anchors */
 struct profile {
 	int	 cmp_found;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
@@ -243,12 +249,22 @@ struct profile {
 	char	 connector_url[PROFILE_URL_MAX + 1];
 	char	 connector_auth[16];		/* none basic certificate apiKey */
 	char	 connector_cred[PROFILE_ATTRS_MAX];	/* decrypted; wiped */
+	/* signature protection (profile_load_signing); freed by
+	 * profile_clear() */
+	EVP_PKEY *sign_key;
+	X509	*sign_cert;
+	STACK_OF(X509) *sign_chain;
+	STACK_OF(X509) *anchors;	/* for request signers */
+	int	 signing_loaded;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
 void	profile_clear(struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
+int	profile_load_signing(struct profile *);
+#define PROFILE_BAD_DATA	3
+STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
 int	profile_variant_parse(const char *, enum cmp_variant *);
 int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
@@ -328,6 +344,10 @@ enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
 	    long max_iter, char *arg, size_t arglen);
 int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter);
+enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
+	    STACK_OF(X509) *anchors, char *arg, size_t arglen);
+int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
+	    STACK_OF(X509) *chain);
 
 /* store.c */
 #define STORE_CERT_MAX	65536

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "cmpd.h"
 
@@ -275,10 +277,108 @@ profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	return DB_OK;
 }
 
+/* Certificates stored as concatenated DER (MEDIUMBLOB columns). */
+STACK_OF(X509) *
+profile_der_certs(const unsigned char *der, size_t len)
+{
+	STACK_OF(X509) *sk;
+	const unsigned char *q = der, *end = der + len;
+	X509 *x;
+
+	if ((sk = sk_X509_new_null()) == NULL)
+		return NULL;
+	while (q < end) {
+		if ((x = d2i_X509(NULL, &q, end - q)) == NULL ||
+		    !sk_X509_push(sk, x)) {
+			X509_free(x);
+			sk_X509_pop_free(sk, X509_free);
+			return NULL;
+		}
+	}
+	return sk;
+}
+
+/*
+ * What signature protection needs, for a profile that uses it: the
+ * signing key (sealed), its certificate and chain, and the trust anchors
+ * for request signers. A second query, so MAC-only profiles never read
+ * these columns. DB_OK, DB_ERR, or PROFILE_BAD_DATA for what does not
+ * decode.
+ */
+int
+profile_load_signing(struct profile *p)
+{
+	static const char sql[] = "SELECT signing_key_enc, signing_certificate, "
+	    "signing_chain, trust_anchors FROM cmp_profile WHERE uuid = ?";
+	static unsigned char key_enc[PROFILE_SIGN_MAX], cert[PROFILE_SIGN_MAX],
+	    chain[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX];
+	unsigned char key[PROFILE_SIGN_MAX];
+	struct db_arg a[1] = { DB_ARG_STR(p->cmp_uuid) };
+	struct db_col c[4];
+	const unsigned char *q;
+	size_t keylen = 0;
+	int r;
+
+	memset(c, 0, sizeof(c));
+	col_blob(&c[0], key_enc, sizeof(key_enc));
+	col_blob(&c[1], cert, sizeof(cert));
+	col_blob(&c[2], chain, sizeof(chain));
+	col_blob(&c[3], anchors, sizeof(anchors));
+	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
+		return r == DB_ERR ? DB_ERR : PROFILE_BAD_DATA;
+	r = PROFILE_BAD_DATA;
+	if (!c[3].null && c[3].len > 0 &&
+	    (p->anchors = profile_der_certs(anchors, c[3].len)) == NULL) {
+		log_error("CMP Profile %s: bad trust_anchors", p->cmp_name);
+		goto out;
+	}
+	if (!c[2].null && c[2].len > 0 &&
+	    (p->sign_chain = profile_der_certs(chain, c[2].len)) == NULL) {
+		log_error("CMP Profile %s: bad signing_chain", p->cmp_name);
+		goto out;
+	}
+	if (!c[1].null && c[1].len > 0) {
+		q = cert;
+		if ((p->sign_cert = d2i_X509(NULL, &q, (long)c[1].len)) ==
+		    NULL) {
+			log_error("CMP Profile %s: bad signing_certificate",
+			    p->cmp_name);
+			goto out;
+		}
+	}
+	if (profile_open(&c[0], "cmp_profile.signing_key_enc", p->cmp_uuid,
+	    key, sizeof(key), &keylen) != 0) {
+		log_error("CMP Profile %s: signing key does not open with "
+		    "secret_key_file", p->cmp_name);
+		goto out;
+	}
+	if (keylen > 0) {
+		q = key;
+		if ((p->sign_key = d2i_AutoPrivateKey(NULL, &q,
+		    (long)keylen)) == NULL) {
+			log_error("CMP Profile %s: bad signing key",
+			    p->cmp_name);
+			goto out;
+		}
+	}
+	r = DB_OK;
+ out:
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(key_enc, sizeof(key_enc));
+	return r;
+}
+
 /* Wipes the decrypted secrets (CONVENTIONS 7). */
 void
 profile_clear(struct profile *p)
 {
+	EVP_PKEY_free(p->sign_key);
+	X509_free(p->sign_cert);
+	sk_X509_pop_free(p->sign_chain, X509_free);
+	sk_X509_pop_free(p->anchors, X509_free);
+	p->sign_key = NULL;
+	p->sign_cert = NULL;
+	p->sign_chain = p->anchors = NULL;
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	OPENSSL_cleanse(p->connector_cred, sizeof(p->connector_cred));
 	p->secret_len = 0;

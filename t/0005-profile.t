@@ -77,10 +77,10 @@ expect genm-pbm.der /.well-known/cmp/p/demo error badRequest \
 expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
 expect certConf-pbm.der $CMP/demo error badRequest \
 	"PN=demo | no transaction with this transactionID"
-expect ir-sig.der $CMP/cmp-sig ip badRequest \
-	"PN=cmp-sig | signature protection is not implemented yet"
-expect ir-sig.der $RA/ra-sig ip badRequest \
-	"PN=ra-sig | signature protection is not implemented yet"
+expect ir-sig.der $CMP/cmp-sig ip systemFailure \
+	"PN=cmp-sig | the CMP Profile's signing credentials or trust anchors are unusable"
+expect ir-sig.der $RA/ra-sig ip systemFailure \
+	"PN=ra-sig | the CMP Profile's signing credentials or trust anchors are unusable"
 # bodies a server never accepts
 expect ip-pbm.der $CMP/demo error badRequest "ip is not supported"
 expect pkiconf-pbm.der $CMP/demo error badRequest "pkiconf is not supported"

@@ -1,0 +1,88 @@
+#!/bin/sh
+# Signature protection both ways (RFC 9810 5.1.3.3): requests signed by a
+# device certificate that chains to the profile's trust anchors, answers
+# signed with the profile's signing key; enrollment through cmp-localca.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+plan_auto
+
+F=$T_FIXTURES
+CA=$T/ca
+SIG=/api/v1/protocols/cmp/sig
+TOOL=$top_builddir/t/cmptool
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+dump() { "$TOOL" dump "$1" | sed -n "s/^$2=//p"; }
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-00000000e001')"
+
+# cmpd's signing certificate, under the test root
+printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
+openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+
+out=$($CMPD --set-signing-credentials sig < "$T/signer.crt" 2>&1)
+like "$out" "no unencrypted private key" "signing credentials need the key"
+cat "$T/ca/ca.key" "$T/signer.crt" > "$T/wrong.pem"
+out=$($CMPD --set-signing-credentials sig < "$T/wrong.pem" 2>&1)
+like "$out" "does not belong to the first certificate" "key and certificate must match"
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
+ok "--set-signing-credentials" sh -c "$CMPD --set-signing-credentials sig < '$T/bundle.pem'"
+is "$(t_sql "SELECT INSTR(signing_key_enc, 'PRIVATE') = 0 AND LENGTH(signing_chain) > 0 FROM cmp_profile WHERE name = 'sig'")" 1 \
+	"key sealed, chain stored"
+ok "--set-trust-anchors" sh -c "$CMPD --set-trust-anchors sig < '$F/root.pem'"
+
+# client SUBJ ARGS...: a signed ir with the fixtures' device certificate
+client() {
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+		-path $SIG -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-newkey "$T/dev.key" -subject "$1" -certout "$T/out.crt" "${@:2}" \
+		> "$T/client.out" 2>&1
+}
+DEV="-cert $F/ee.pem -key $F/ee.key -trusted $CA/root.crt"
+
+ok "signed ir, signed answer, signed certConf" client /CN=sig-1 $DEV \
+	-reqout "$T/ir1.der,$T/cc1.der" -rspout "$T/ip1.der,$T/conf1.der"
+diag_file "$T/client.out" 3
+ok "certificate verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/out.crt"
+is "$(dump "$T/ip1.der" protected)" 1 "ip signed"
+is "$(dump "$T/ip1.der" sender)" "CN=cmpd signer,O=cmpd tests" "ip sender = signing certificate's subject"
+is "$(dump "$T/ip1.der" extraCerts)" 2 "extraCerts: signing certificate and chain"
+is "$(dump "$T/conf1.der" body)" pkiconf "certConf answered"
+is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1")" confirmed "confirmed"
+
+# refusals
+expect() {
+	local desc=$1 fi=$2 text=$3
+	shift 3
+	nok "$desc: refused" client /CN=refused -unprotected_errors "$@"
+	like "$(cat "$T/client.out")" "$fi" "$desc: $fi"
+	like "$(cat "$T/client.out")" "$text" "$desc: text"
+}
+expect "signer from another CA" signerNotTrusted \
+	"PN=sig \\| the protection certificate is not trusted" \
+	-cert "$F/ee-rsa.pem" -key "$F/ee-rsa.key" -trusted "$CA/root.crt"
+expect "SHA-1 signature" badAlg "protection algorithm .*not supported" $DEV -digest sha1
+expect "MAC on a signature profile" wrongIntegrity \
+	"request protection method \\(signature\\)" -ref x -secret pass:x
+"$TOOL" edit "$T/ir1.der" "$T/ir-changed.der" tid=00112233445566778899aabbccddeeff
+is "$(t_post "$T/ir-changed.der" $SIG)" 200 "changed signed message: answered"
+is "$(dump "$T/resp.der" failInfo)" badMessageCheck "changed signed message: badMessageCheck"
+is "$(dump "$T/resp.der" text)" "PN=sig | the message signature does not verify" "and says so"
+is "$(dump "$T/resp.der" protected)" 0 "answer to an unauthenticated request unsigned"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
+	"nothing issued for refused requests"
+
+# without trust anchors nobody is trusted
+t_sql "UPDATE cmp_profile SET trust_anchors = NULL WHERE name = 'sig'"
+expect "no trust anchors" signerNotTrusted "PN=sig \\| the protection certificate is not trusted" $DEV
+done_testing
