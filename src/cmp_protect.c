@@ -339,12 +339,19 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	const EVP_MD *md = NULL;
 	CMPD_PROTECTEDPART pp;
 	CMPD_HEADER *h = rsp->header;
+	GENERAL_NAME *sender;
 	X509_NAME *subject;
 	int i, r = -1;
 
-	if ((subject = X509_NAME_dup(X509_get_subject_name(cert))) == NULL)
+	/* A new GENERAL_NAME: set0 on the old one would leak its name. */
+	if ((subject = X509_NAME_dup(X509_get_subject_name(cert))) == NULL ||
+	    (sender = GENERAL_NAME_new()) == NULL) {
+		X509_NAME_free(subject);
 		goto out;
-	GENERAL_NAME_set0_value(h->sender, GEN_DIRNAME, subject);
+	}
+	GENERAL_NAME_set0_value(sender, GEN_DIRNAME, subject);
+	GENERAL_NAME_free(h->sender);
+	h->sender = sender;
 	ASN1_OCTET_STRING_free(h->senderKID);
 	h->senderKID = NULL;
 	if (ski != NULL && (h->senderKID = ASN1_OCTET_STRING_dup(ski)) == NULL)
