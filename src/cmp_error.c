@@ -131,6 +131,18 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_BAD_SIGNING_DATA, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's signing credentials or trust anchors "
 	    "are unusable"),
+	D(CMPF_RR_NOT_ONE, BADREQUEST, 200,
+	    "PN=%s | rr must name exactly one certificate"),
+	D(CMPF_RR_NO_CERT_ID, BADCERTID, 200,
+	    "PN=%s | rr must name the certificate's issuer and serialNumber"),
+	D(CMPF_RR_BAD_REASON, BADREQUEST, 200,
+	    "PN=%s | unsupported revocation reasonCode"),
+	D(CMPF_RR_UNKNOWN_CERT, BADCERTID, 200,
+	    "PN=%s | no such certificate issued through this RA Profile"),
+	D(CMPF_RR_NOT_AUTHORIZED, NOTAUTHORIZED, 200,
+	    "PN=%s | a revocation must be signed with the certificate to revoke"),
+	D(CMPF_RR_REVOKED, CERTREVOKED, 200,
+	    "PN=%s | the certificate is revoked already"),
 };
 
 #undef D

@@ -50,7 +50,6 @@ cmp_server_roadmap(int type)
 {
 	switch (type) {
 	case CMPD_BODY_KUR:
-	case CMPD_BODY_RR:
 	case CMPD_BODY_P10CR:
 	case CMPD_BODY_GENM:
 	case CMPD_BODY_POLLREQ:
@@ -70,7 +69,11 @@ static CMPD_MSG *
 cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
     struct profile *prof, enum cmp_fail *f, char *arg, size_t arglen)
 {
-	int type = cmp_msg_body_type(req);
+	int type = cmp_msg_body_type(req), by_sig;
+	enum prot_method m;
+
+	by_sig = cmp_msg_prot_method(req->header, &m) == 0 &&
+	    m == PROT_SIGNATURE;
 	CMPD_MSG *rsp = NULL;
 
 	switch (type) {
@@ -81,6 +84,9 @@ cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		break;
 	case CMPD_BODY_CERTCONF:
 		rsp = cmp_confirm(req, prof, srv_name, f);
+		break;
+	case CMPD_BODY_RR:
+		rsp = cmp_revoke(req, prof, srv_name, by_sig, f, arg, arglen);
 		break;
 	default:
 		/* Responses, announcements, key recovery, POP challenges

@@ -197,6 +197,12 @@ enum cmp_fail {
 	CMPF_SIGNER_MISMATCH,
 	CMPF_SIGNER_NOT_TRUSTED,
 	CMPF_BAD_SIGNING_DATA,
+	CMPF_RR_NOT_ONE,
+	CMPF_RR_NO_CERT_ID,
+	CMPF_RR_BAD_REASON,
+	CMPF_RR_UNKNOWN_CERT,
+	CMPF_RR_NOT_AUTHORIZED,
+	CMPF_RR_REVOKED,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -373,6 +379,19 @@ int	store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    int accepted, const ASN1_OCTET_STRING *sent_nonce);
 int	store_revoke_later(const char *cert_uuid, const char *final);
+struct store_cert {
+	char	 uuid[CMPD_UUID_LEN + 1];
+	char	 status[16];
+	X509	*cert;
+};
+int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
+	    const char *ra_uuid, struct store_cert *);
+int	store_cert_revoked(const char *cert_uuid, const char *reason);
+
+/* cmp_revoke.c */
+CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
+	    const X509_NAME *srv, int verified_by_sig, enum cmp_fail *,
+	    char *arg, size_t arglen);
 
 /* cmp_enroll.c */
 struct conn_target;

@@ -256,3 +256,60 @@ store_revoke_later(const char *cert_uuid, const char *final)
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
+
+/*
+ * The inventory's certificate with this issuer and serial, issued through
+ * RA Profile ra_uuid (never another's: the reference searched them all).
+ */
+int
+store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
+    const char *ra_uuid, struct store_cert *sc)
+{
+	static const char sql[] = "SELECT uuid, status, der FROM certificate "
+	    "WHERE issuer_hash = ? AND serial_number = ? AND "
+	    "ra_profile_uuid = ?";
+	static unsigned char der[STORE_CERT_MAX];
+	unsigned char *name_der = NULL, ih[32];
+	const unsigned char *q = der;
+	char serial_hex[80];
+	struct db_col c[3];
+	char *hex = NULL;
+	BIGNUM *bn = NULL;
+	int n, r = DB_ERR;
+
+	memset(sc, 0, sizeof(*sc));
+	if ((n = i2d_X509_NAME(issuer, &name_der)) <= 0 ||
+	    !EVP_Digest(name_der, (size_t)n, ih, NULL, EVP_sha256(), NULL) ||
+	    (bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL ||
+	    (hex = BN_bn2hex(bn)) == NULL)
+		goto out;
+	snprintf(serial_hex, sizeof(serial_hex), "%s", hex);
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = sc->uuid, c[0].n = sizeof(sc->uuid);
+	c[1].type = DB_STR, c[1].buf = sc->status, c[1].n = sizeof(sc->status);
+	c[2].type = DB_BLOB, c[2].buf = der, c[2].n = sizeof(der);
+	{
+		struct db_arg a[3] = { DB_ARG_BLOB(ih, 32),
+		    DB_ARG_STR(serial_hex), DB_ARG_STR(ra_uuid) };
+
+		if ((r = db_run(sql, a, 3, c, 3, NULL)) != DB_OK)
+			goto out;
+	}
+	if ((sc->cert = d2i_X509(NULL, &q, (long)c[2].len)) == NULL)
+		r = DB_ERR;
+ out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	OPENSSL_free(name_der);
+	return r;
+}
+
+int
+store_cert_revoked(const char *cert_uuid, const char *reason)
+{
+	static const char sql[] = "UPDATE certificate SET status = 'revoked', "
+	    "revocation_reason = ? WHERE uuid = ?";
+	struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(cert_uuid) };
+
+	return db_run(sql, a, 2, NULL, 0, NULL);
+}

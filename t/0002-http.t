@@ -8,7 +8,7 @@ t_start_lighttpd || bail "lighttpd did not start"
 plan_auto
 
 F=$T_FIXTURES
-IR=$F/rr-pbm.der
+IR=$F/genm-pbm.der
 CMP=/api/v1/protocols/cmp
 
 # via_fcgi/via_post FILE PATH [content-type]

@@ -7,12 +7,15 @@ t_setup
 t_stack "message_time_skew = 0"
 plan_auto
 
-IR=$T_FIXTURES/rr-pbm.der
+IR=$T_FIXTURES/genm-pbm.der
 CMP=/api/v1/protocols/cmp
 dump() { "$top_builddir/t/cmptool" dump "$1" | sed -n "s/^$2=//p"; }
 req_tid=$(dump "$IR" tid)
 req_nonce=$(dump "$IR" senderNonce)
 size=$(wc -c < "$IR")
+# length of the outer SEQUENCE's tag and length octets
+b1=$(od -An -tu1 -j1 -N1 "$IR" | tr -d ' ')
+if [ "$b1" -lt 128 ]; then outer=2; else outer=$((2 + b1 - 128)); fi
 
 # bad FILE DESC [echo]: 400 + badDataFormat error; with echo, the request's
 # transactionID and senderNonce come back
@@ -43,17 +46,17 @@ head -c 3 "$IR" > "$T/t3"
 bad "$T/t3" "first 3 bytes"
 head -c $((size - 1)) "$IR" > "$T/t1"
 bad "$T/t1" "last byte missing" echo
-head -c $((size / 2 + 60)) "$IR" > "$T/thalf"
-bad "$T/thalf" "cut in the body" echo
+head -c $((size - 30)) "$IR" > "$T/thalf"
+bad "$T/thalf" "cut in the protection" echo
 { cat "$IR"; printf '\x00'; } > "$T/trail"
 bad "$T/trail" "one trailing byte" echo
 cat "$IR" "$IR" > "$T/twice"
 bad "$T/twice" "two messages" echo
 # BER: the outer SEQUENCE with an indefinite length
-{ printf '\x30\x80'; tail -c +5 "$IR"; printf '\x00\x00'; } > "$T/ber"
+{ printf '\x30\x80'; tail -c +$((outer + 1)) "$IR"; printf '\x00\x00'; } > "$T/ber"
 bad "$T/ber" "indefinite length (BER)" echo
 # a length field far beyond the body
-{ printf '\x30\x84\x7f\xff\xff\xff'; tail -c +5 "$IR"; } > "$T/biglen"
+{ printf '\x30\x84\x7f\xff\xff\xff'; tail -c +$((outer + 1)) "$IR"; } > "$T/biglen"
 bad "$T/biglen" "length 2 GiB" echo
 # 10 000 nested SEQUENCEs
 for _ in $(seq 1 100); do printf '\x30\x80'; done > "$T/deep1"
@@ -77,7 +80,7 @@ total=$((hlen + 4))
 bad "$T/badbody" "header fine, body [30]" echo
 ok "cmpd alive after all of it" kill -0 "$CMPD_PID"
 is "$(t_fcgi "$IR" $CMP/demo)" 200 "and a good request is still answered"
-is "$(dump "$T/resp.der" text)" "PN=demo | rr is not implemented yet" \
+is "$(dump "$T/resp.der" text)" "PN=demo | genm is not implemented yet" \
 	"with the right answer"
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
 done_testing

@@ -21,12 +21,12 @@ expect() {
 	is "$(dump "$T/resp.der" failInfo)" "$fi" "$desc: failInfo $fi"
 	is "$(dump "$T/resp.der" text)" "$text" "$desc: text"
 }
-NI="PN=demo | rr is not implemented yet"
+NI="PN=demo | genm is not implemented yet"
 S=remac=test-secret
 T15=000102030405060708090a0b0c0d0e
 T16=000102030405060708090a0b0c0d0e0f
 
-expect rr-pbm.der "fresh messageTime" error badRequest "$NI" messageTime=0 $S
+expect genm-pbm.der "fresh messageTime" error badRequest "$NI" messageTime=0 $S
 is "$(dump "$T/resp.der" pvno)" 2 "pvno 2 echoed"
 is "$(dump "$T/resp.der" tid)" "$(dump "$T/req.der" tid)" "transactionID echoed"
 is "$(dump "$T/resp.der" recipNonce)" "$(dump "$T/req.der" senderNonce)" \
@@ -37,8 +37,8 @@ isnt "$(dump "$T/resp.der" senderNonce)" "$(dump "$T/req.der" senderNonce)" \
 is "$(dump "$T/resp.der" recipient)" "$(dump "$T/req.der" sender)" \
 	"recipient is the request's sender"
 is "$(dump "$T/resp.der" protected)" 1 "answer protected with the shared secret"
-expect rr-pbm.der "messageTime absent" error badRequest "$NI" messageTime=none $S
-expect rr-pbm.der "pvno 3" error badRequest "$NI" messageTime=0 pvno=3 $S
+expect genm-pbm.der "messageTime absent" error badRequest "$NI" messageTime=none $S
+expect genm-pbm.der "pvno 3" error badRequest "$NI" messageTime=0 pvno=3 $S
 is "$(dump "$T/resp.der" pvno)" 3 "pvno 3 echoed"
 
 expect ir-pbm.der "pvno 5" ip unsupportedVersion "version 5 not supported" \
@@ -52,7 +52,7 @@ expect ir-pbm.der "no transactionID" ip addInfoNotAvailable \
 	"mandatory field 'transactionID' is missing" messageTime=0 tid=none
 expect ir-pbm.der "15-byte transactionID" ip badRequest \
 	"transactionID's value is too short" messageTime=0 tid=$T15
-expect rr-pbm.der "16-byte transactionID" error badRequest "$NI" \
+expect genm-pbm.der "16-byte transactionID" error badRequest "$NI" \
 	messageTime=0 tid=$T16 $S
 expect ir-pbm.der "no senderNonce" ip addInfoNotAvailable \
 	"mandatory field 'senderNonce' is missing" messageTime=0 senderNonce=none
@@ -61,7 +61,7 @@ expect ir-pbm.der "15-byte senderNonce" ip badSenderNonce \
 expect ir-pbm.der "recipNonce in an ir" ip badRecipientNonce \
 	"recipNonce must be absent in the first message of a transaction" \
 	messageTime=0 recipNonce=$T16
-expect rr-pbm.der "recipNonce in an rr" error badRecipientNonce \
+expect genm-pbm.der "recipNonce in an rr" error badRecipientNonce \
 	"recipNonce must be absent in the first message of a transaction" \
 	messageTime=0 recipNonce=$T16
 expect certConf-pbm.der "certConf without recipNonce" error badRecipientNonce \
@@ -72,8 +72,8 @@ expect ir-pbm.der "messageTime an hour ago" ip badTime \
 expect ir-pbm.der "messageTime in an hour" ip badTime \
 	"messageTime is more than 300 seconds away from the server's time" \
 	messageTime=3600
-expect rr-pbm.der "messageTime 200 s ago" error badRequest "$NI" messageTime=-200 $S
-expect rr-pbm.der "a changed message without a new MAC" error badMessageCheck \
+expect genm-pbm.der "messageTime 200 s ago" error badRequest "$NI" messageTime=-200 $S
+expect genm-pbm.der "a changed message without a new MAC" error badMessageCheck \
 	"PN=demo | message authentication failed" messageTime=0
 
 # protection

@@ -62,7 +62,7 @@ expect p10cr-pbm.der $RA/nosuch cp systemFailure \
 	"PN=nosuch | Requested RA Profile not found"
 expect kur-sig.der $CMP/cmp-off kup systemFailure \
 	"PN=cmp-off | CMP Profile is not enabled"
-expect rr-pbm.der $CMP/nosuch error systemFailure \
+expect genm-pbm.der $CMP/nosuch error systemFailure \
 	"PN=nosuch | Requested CMP Profile not found"
 expect genm-pbm.der $RA/ra-off error systemFailure \
 	"PN=ra-off | RA Profile is not enabled"
@@ -70,11 +70,11 @@ expect certConf-pbm.der $CMP/cmp-nora error systemFailure \
 	"PN=cmp-nora | CMP Profile does not contain associated RA Profile"
 
 # a valid, enabled profile: the body handlers arrive with the next issues
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
-expect rr-pbm.der $RA/ra-on error badRequest "PN=ra-on | rr is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+expect genm-pbm.der $RA/ra-on error badRequest "PN=ra-on | genm is not implemented yet"
 expect genm-pbm.der /.well-known/cmp/p/demo error badRequest \
 	"PN=demo | genm is not implemented yet"
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
 expect certConf-pbm.der $CMP/demo error badRequest \
 	"PN=demo | no transaction with this transactionID"
 expect ir-sig.der $CMP/cmp-sig ip systemFailure \
@@ -95,13 +95,13 @@ expect ir-pbm.der $CMP/cmp-sig ip wrongIntegrity \
 
 # a change in the database is seen by the next request
 t_sql "UPDATE cmp_profile SET enabled = 0 WHERE name = 'demo'"
-expect rr-pbm.der $CMP/demo error systemFailure "PN=demo | CMP Profile is not enabled"
+expect genm-pbm.der $CMP/demo error systemFailure "PN=demo | CMP Profile is not enabled"
 t_sql "UPDATE cmp_profile SET enabled = 1 WHERE name = 'demo'"
 
 # names are utf8mb4 in the database: 255 characters can be 1020 bytes
 long=$(printf 'ü%.0s' $(seq 1 255))
 t_sql "UPDATE ra_profile SET name = '$long' WHERE name = 'ra-on'"
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
 t_sql "UPDATE ra_profile SET name = 'ra-on' WHERE name = '$long'"
 
 # every answer was logged with its outcome
@@ -110,11 +110,11 @@ like "$(cat "$T/cmpd.log")" "route=cmpProfile/nosuch method=POST status=200 body
 
 # the database goes away and comes back: the worker reconnects
 t_restart_db || bail "MariaDB did not restart"
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
 t_stop_db
-expect rr-pbm.der $CMP/demo error systemUnavail "database unavailable, try again later"
+expect genm-pbm.der $CMP/demo error systemUnavail "database unavailable, try again later"
 ok "cmpd still running without its database" kill -0 "$CMPD_PID"
 t_start_db || bail "MariaDB did not start again"
-expect rr-pbm.der $CMP/demo error badRequest "PN=demo | rr is not implemented yet"
+expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
 done_testing

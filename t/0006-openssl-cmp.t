@@ -86,8 +86,11 @@ GOOD="-ref x -secret pass:test-secret"
 expect "ir whose CA is down" $CMP/demo \
 	"PN=demo | the certificate authority is unavailable, try again later" \
 	systemUnavail $IR $GOOD
-expect "rr to an enabled profile" $RA/ra-on \
-	"PN=ra-on | rr is not implemented yet" badRequest rr -oldcert "$F/ee.pem" $GOOD
+expect "rr for a certificate this RA Profile never issued" $RA/ra-on \
+	"PN=ra-on | no such certificate issued through this RA Profile" badCertId \
+	rr -oldcert "$F/ee.pem" $GOOD
+expect "genm to an enabled profile" $RA/ra-on \
+	"PN=ra-on | genm is not implemented yet" badRequest genm $GOOD
 expect "unprotected ir" $CMP/demo \
 	"PN=demo | unprotected requests are not accepted" notAuthorized $IR \
 	-unprotected_requests

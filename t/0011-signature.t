@@ -39,7 +39,10 @@ cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 ok "--set-signing-credentials" sh -c "$CMPD --set-signing-credentials sig < '$T/bundle.pem'"
 is "$(t_sql "SELECT INSTR(signing_key_enc, 'PRIVATE') = 0 AND LENGTH(signing_chain) > 0 FROM cmp_profile WHERE name = 'sig'")" 1 \
 	"key sealed, chain stored"
-ok "--set-trust-anchors" sh -c "$CMPD --set-trust-anchors sig < '$F/root.pem'"
+# anchors: the device vendor's root, and our own CA's for certificates
+# it issued (revocation, key update)
+cat "$F/root.pem" "$CA/root.crt" > "$T/anchors.pem"
+ok "--set-trust-anchors" sh -c "$CMPD --set-trust-anchors sig < '$T/anchors.pem'"
 
 # client SUBJ ARGS...: a signed ir with the fixtures' device certificate
 client() {
@@ -59,6 +62,39 @@ is "$(dump "$T/ip1.der" sender)" "CN=cmpd signer,O=cmpd tests" "ip sender = sign
 is "$(dump "$T/ip1.der" extraCerts)" 2 "extraCerts: signing certificate and chain"
 is "$(dump "$T/conf1.der" body)" pkiconf "certConf answered"
 is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1")" confirmed "confirmed"
+
+# ---------------------------------------------------------------- rr
+# rr CERT KEY OLDCERT [args]: a revocation request signed with CERT/KEY
+rr() {
+	timeout 60 openssl cmp -cmd rr -server "127.0.0.1:$HTTP_PORT" \
+		-path $SIG -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$1" -key "$2" -oldcert "$3" -untrusted "$CA/ca.crt" \
+		-trusted "$CA/root.crt" -unprotected_errors "${@:4}" \
+		> "$T/client.out" 2>&1
+}
+for n in 2 3; do
+	client /CN=sig-$n $DEV -newkey "$T/dev.key" > /dev/null
+	cp "$T/out.crt" "$T/sig$n.crt"
+done
+ok "rr signed by the certificate itself" rr "$T/sig2.crt" "$T/dev.key" "$T/sig2.crt" \
+	-revreason 1 -rspout "$T/rp2.der"
+is "$(dump "$T/rp2.der" body)" rp "answered with rp"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM certificate WHERE subject_dn = 'CN=sig-2'")" \
+	revoked/keyCompromise "revoked with the client's reason"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE subject LIKE '%sig-2%'")" \
+	revoked/keyCompromise "and so at the CA"
+nok "a second rr" rr "$T/sig2.crt" "$T/dev.key" "$T/sig2.crt" -revreason 1
+like "$(cat "$T/client.out")" "certRevoked" "second rr: certRevoked"
+nok "rr for another device's certificate" rr "$T/sig3.crt" "$T/dev.key" "$T/sig2.crt"
+like "$(cat "$T/client.out")" "certRevoked|notAuthorized" "someone else's: refused"
+nok "rr for a certificate signed by another one" rr "$T/sig2.crt" "$T/dev.key" "$T/sig3.crt"
+nok "rr for a certificate not issued here" rr "$F/ee.pem" "$F/ee.key" "$F/ee.pem"
+like "$(cat "$T/client.out")" "badCertId" "unknown certificate: badCertId"
+nok "rr signed by a third certificate" rr "$F/ee.pem" "$F/ee.key" "$T/sig3.crt"
+like "$(cat "$T/client.out")" "notAuthorized" "not the certificate itself: notAuthorized"
+like "$(cat "$T/client.out")" "must be signed with the certificate to revoke" "and says so"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=sig-3'")" issued \
+	"the certificate stays valid"
 
 # refusals
 expect() {
