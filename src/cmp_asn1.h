@@ -367,6 +367,24 @@ typedef struct cmpd_pbmparameter_st {
 } CMPD_PBMPARAMETER;
 DECLARE_ASN1_FUNCTIONS(CMPD_PBMPARAMETER)
 
+/*
+ * CertTemplate (RFC 4211 5, IMPLICIT TAGS), read to get its publicKey:
+ * libcrypto 3.0 has no OSSL_CRMF_CERTTEMPLATE_get0_publicKey.
+ */
+typedef struct cmpd_certtemplate_st {
+	ASN1_INTEGER		*version;
+	ASN1_INTEGER		*serialNumber;
+	X509_ALGOR		*signingAlg;
+	X509_NAME		*issuer;
+	ASN1_SEQUENCE_ANY	*validity;
+	X509_NAME		*subject;
+	X509_PUBKEY		*publicKey;
+	ASN1_BIT_STRING		*issuerUID;
+	ASN1_BIT_STRING		*subjectUID;
+	STACK_OF(X509_EXTENSION) *extensions;
+} CMPD_CERTTEMPLATE;
+DECLARE_ASN1_FUNCTIONS(CMPD_CERTTEMPLATE)
+
 DECLARE_ASN1_FUNCTIONS(CMPD_MSG)
 DECLARE_ASN1_DUP_FUNCTION(CMPD_MSG)
 DECLARE_ASN1_FUNCTIONS(CMPD_PROTECTEDPART)

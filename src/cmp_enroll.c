@@ -221,6 +221,74 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
 	return NULL;
 }
 
+/* The template's public key equals the certificate's (kur: RFC 9810 5.3.5
+ * asks for a new key). */
+static int
+enroll_same_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, X509 *old)
+{
+	CMPD_CERTTEMPLATE *t = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	int n, same = 0;
+
+	if ((n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+		return 0;
+	q = der;
+	if ((t = d2i_CMPD_CERTTEMPLATE(NULL, &q, n)) != NULL &&
+	    t->publicKey != NULL)
+		same = X509_PUBKEY_eq(t->publicKey, X509_get_X509_PUBKEY(old)) ==
+		    1;
+	CMPD_CERTTEMPLATE_free(t);
+	OPENSSL_free(der);
+	return same;
+}
+
+/*
+ * kur (RFC 9810 5.3.5): the protection certificate is the certificate to
+ * update. It must be in this RA Profile's inventory and still valid, the
+ * oldCertID control, when present, must name it, and the new key must
+ * differ. *old gets the inventory's copy.
+ */
+static enum cmp_fail
+enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
+    const struct profile *p, X509 **old)
+{
+	const OSSL_CRMF_CERTID *oid;
+	struct store_cert sc;
+	X509 *signer;
+	int r;
+
+	*old = NULL;
+	if (req->extraCerts == NULL || sk_X509_num(req->extraCerts) < 1)
+		return CMPF_KUR_NOT_SIGNED;
+	signer = sk_X509_value(req->extraCerts, 0);
+	if ((r = store_cert_find(X509_get_issuer_name(signer),
+	    X509_get0_serialNumber(signer), p->ra_uuid, &sc)) == DB_ERR)
+		return CMPF_DB_UNAVAILABLE;
+	if (r == DB_NOTFOUND || X509_cmp(signer, sc.cert) != 0) {
+		X509_free(sc.cert);
+		return CMPF_KUR_UNKNOWN_CERT;
+	}
+	if (strcmp(sc.status, "issued") != 0) {
+		X509_free(sc.cert);
+		return CMPF_RR_REVOKED;
+	}
+	if ((oid = OSSL_CRMF_MSG_get0_regCtrl_oldCertID(crm)) != NULL &&
+	    (X509_NAME_cmp(OSSL_CRMF_CERTID_get0_issuer(oid),
+	    X509_get_issuer_name(sc.cert)) != 0 ||
+	    ASN1_INTEGER_cmp(OSSL_CRMF_CERTID_get0_serialNumber(oid),
+	    X509_get0_serialNumber(sc.cert)) != 0)) {
+		X509_free(sc.cert);
+		return CMPF_KUR_OLDCERTID;
+	}
+	if (enroll_same_key(OSSL_CRMF_MSG_get0_tmpl(crm), sc.cert)) {
+		X509_free(sc.cert);
+		return CMPF_KUR_SAME_KEY;
+	}
+	*old = sc.cert;
+	return CMPF_OK;
+}
+
 /* DER of a CertReqMessages holding only the first request (the seed). */
 static int
 enroll_first_request(OSSL_CRMF_MSGS *reqs, unsigned char **der)
@@ -253,8 +321,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
     struct profile *p, const X509_NAME *srv, const struct conf *c,
     enum cmp_fail *fail, char *text, size_t textlen)
 {
-	OSSL_CRMF_MSGS *reqs = cmp_msg_body_type(req) == CMPD_BODY_IR ?
-	    req->body->value.ir : req->body->value.cr;
+	int type = cmp_msg_body_type(req);
+	OSSL_CRMF_MSGS *reqs = type == CMPD_BODY_IR ? req->body->value.ir :
+	    type == CMPD_BODY_KUR ? req->body->value.kur : req->body->value.cr;
+	X509 *old = NULL;
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	struct conn_result res, chain;
 	struct conn_target target;
@@ -291,6 +361,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		*fail = CMPF_BAD_POP;
 		goto out;
 	}
+	if (type == CMPD_BODY_KUR && (*fail = enroll_kur_check(req,
+	    sk_OSSL_CRMF_MSG_value(reqs, 0), p, &old)) != CMPF_OK)
+		goto out;
+	*fail = CMPF_INTERNAL;
 	if ((n = enroll_first_request(reqs, &one)) <= 0)
 		goto out;
 	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL))
@@ -306,7 +380,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	}
 
 	cmp_enroll_target(p, 0, &target);
-	if (conn_issue(&target, one, (size_t)n, "crmf", &res) != 0 ||
+	if ((old != NULL ? conn_renew(&target, one, (size_t)n, "crmf", old,
+	    &res) : conn_issue(&target, one, (size_t)n, "crmf", &res)) != 0 ||
 	    res.status != CONN_OK) {
 		*fail = res.status == CONN_OK ? CMPF_CA_FAILED :
 		    enroll_conn_fail(&res);
@@ -351,6 +426,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		    "recorded: %s", p->cmp_name, chain.message);
 	store_tx_set_state(tid, "failed");
  out:
+	X509_free(old);
 	OPENSSL_free(one);
 	conn_result_free(&res);
 	conn_result_free(&chain);

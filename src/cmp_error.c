@@ -143,6 +143,15 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | a revocation must be signed with the certificate to revoke"),
 	D(CMPF_RR_REVOKED, CERTREVOKED, 200,
 	    "PN=%s | the certificate is revoked already"),
+	D(CMPF_KUR_NOT_SIGNED, NOTAUTHORIZED, 200,
+	    "PN=%s | kur must be signed with the certificate to update"),
+	D(CMPF_KUR_UNKNOWN_CERT, BADCERTID, 200,
+	    "PN=%s | the certificate to update was not issued through this RA "
+	    "Profile"),
+	D(CMPF_KUR_OLDCERTID, BADCERTID, 200,
+	    "PN=%s | oldCertID does not name the protection certificate"),
+	D(CMPF_KUR_SAME_KEY, BADCERTTEMPLATE, 200,
+	    "PN=%s | the new key must differ from the old one"),
 };
 
 #undef D

@@ -49,7 +49,6 @@ static int
 cmp_server_roadmap(int type)
 {
 	switch (type) {
-	case CMPD_BODY_KUR:
 	case CMPD_BODY_P10CR:
 	case CMPD_BODY_GENM:
 	case CMPD_BODY_POLLREQ:
@@ -77,6 +76,13 @@ cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	CMPD_MSG *rsp = NULL;
 
 	switch (type) {
+	case CMPD_BODY_KUR:
+		/* Only the certificate's owner updates it (RFC 9810 5.3.5). */
+		if (!by_sig) {
+			*f = CMPF_KUR_NOT_SIGNED;
+			break;
+		}
+		/* FALLTHROUGH */
 	case CMPD_BODY_IR:
 	case CMPD_BODY_CR:
 		rsp = cmp_enroll(req, der, len, prof, srv_name, srv_conf, f,

@@ -96,6 +96,40 @@ like "$(cat "$T/client.out")" "must be signed with the certificate to revoke" "a
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=sig-3'")" issued \
 	"the certificate stays valid"
 
+# --------------------------------------------------------------- kur
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/new.key" 2>/dev/null
+# kur CERT KEY NEWKEY [args]: a key update signed with the certificate
+kur() {
+	timeout 60 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
+		-path "${KUR_PATH:-$SIG}" -recipient /CN=cmpd -msg_timeout 20 \
+		-total_timeout 40 -cert "$1" -key "$2" -newkey "$3" \
+		-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
+		-certout "$T/kup.crt" -unprotected_errors "${@:4}" > "$T/client.out" 2>&1
+}
+ok "kur signed with the certificate to update" kur "$T/sig3.crt" "$T/dev.key" "$T/new.key" \
+	-rspout "$T/kup.der,$T/kconf.der"
+is "$(dump "$T/kup.der" body)" kup "answered with kup"
+is "$(dump "$T/kconf.der" body)" pkiconf "and its certConf"
+ok "the new certificate verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/kup.crt"
+is "$(openssl x509 -in "$T/kup.crt" -noout -subject)" "subject=CN = sig-3" "same subject"
+isnt "$(openssl x509 -in "$T/kup.crt" -noout -pubkey)" "$(openssl x509 -in "$T/sig3.crt" -noout -pubkey)" \
+	"new key"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=sig-3' AND status = 'issued'")" 2 \
+	"both in the inventory"
+nok "kur keeping the old key" kur "$T/kup.crt" "$T/new.key" "$T/new.key"
+like "$(cat "$T/client.out")" "badCertTemplate" "same key: badCertTemplate"
+like "$(cat "$T/client.out")" "the new key must differ from the old one" "and says so"
+nok "kur of a revoked certificate" kur "$T/sig2.crt" "$T/dev.key" "$T/new.key"
+like "$(cat "$T/client.out")" "certRevoked" "revoked: certRevoked"
+nok "kur of a certificate not issued here" kur "$F/ee.pem" "$F/ee.key" "$T/new.key"
+like "$(cat "$T/client.out")" "badCertId" "foreign: badCertId"
+nok "MAC-protected kur" sh -c "timeout 60 openssl cmp -cmd kur -server 127.0.0.1:$HTTP_PORT \
+	-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref $ENROLL_REF \
+	-secret pass:$ENROLL_SECRET -oldcert '$T/kup.crt' -newkey '$T/dev.key' \
+	-certout '$T/x.crt' -unprotected_errors > '$T/client.out' 2>&1"
+like "$(cat "$T/client.out")" "notAuthorized" "MAC kur: notAuthorized"
+like "$(cat "$T/client.out")" "kur must be signed with the certificate to update" "and says so"
+
 # refusals
 expect() {
 	local desc=$1 fi=$2 text=$3
