@@ -341,9 +341,14 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	memset(&chain, 0, sizeof(chain));
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
-	/* The seed's rule: the first CertReqMsg is the request. */
+	/* The seed's rule: the first CertReqMsg is the request; TS 33.310
+	 * 9.5 allows exactly one. */
 	if (sk_OSSL_CRMF_MSG_num(reqs) < 1) {
 		*fail = CMPF_NO_CERT_REQUEST;
+		goto out;
+	}
+	if (p->variant == VARIANT_V2_3GPP && sk_OSSL_CRMF_MSG_num(reqs) != 1) {
+		*fail = CMPF_3GPP_ONE_REQUEST;
 		goto out;
 	}
 	rid = OSSL_CRMF_MSG_get_certReqId(sk_OSSL_CRMF_MSG_value(reqs, 0));
@@ -402,6 +407,12 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if ((rsp = enroll_answer(req, srv, rid, res.certificate,
 	    capubs)) == NULL ||
 	    enroll_general_info(rsp->header, implicit, wait) != 0)
+		goto revoke;
+	/* TS 33.310 9.5: a base station bootstraps trust in the operator's
+	 * PKI from the ip: the CA chain in extraCerts too (cmp_protect_sig
+	 * puts the signing certificate and its chain in front). */
+	if (p->variant == VARIANT_V2_3GPP && capubs != NULL &&
+	    (rsp->extraCerts = X509_chain_up_ref(capubs)) == NULL)
 		goto revoke;
 	if (i2d_X509(res.certificate, NULL) > STORE_CERT_MAX) {
 		*fail = CMPF_CERT_TOO_LARGE;

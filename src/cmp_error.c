@@ -152,6 +152,8 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | oldCertID does not name the protection certificate"),
 	D(CMPF_KUR_SAME_KEY, BADCERTTEMPLATE, 200,
 	    "PN=%s | the new key must differ from the old one"),
+	D(CMPF_3GPP_ONE_REQUEST, BADREQUEST, 200,
+	    "PN=%s | a 3GPP request holds exactly one CertReqMsg"),
 };
 
 #undef D

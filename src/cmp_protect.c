@@ -339,6 +339,7 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	const EVP_MD *md = NULL;
 	CMPD_PROTECTEDPART pp;
 	CMPD_HEADER *h = rsp->header;
+	STACK_OF(X509) *extra = NULL;
 	GENERAL_NAME *sender;
 	X509_NAME *subject;
 	int i, r = -1;
@@ -356,14 +357,24 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	h->senderKID = NULL;
 	if (ski != NULL && (h->senderKID = ASN1_OCTET_STRING_dup(ski)) == NULL)
 		goto out;
-	sk_X509_pop_free(rsp->extraCerts, X509_free);
-	if ((rsp->extraCerts = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(rsp->extraCerts, X509_dup(cert)))
+	/* The signing certificate first (RFC 9810 5.1.3.3), its chain, then
+	 * what the body's handler put there (3GPP: the CA chain), once. */
+	if ((extra = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(extra, X509_dup(cert)))
 		goto out;
 	for (i = 0; i < sk_X509_num(chain); i++)
-		if (!sk_X509_push(rsp->extraCerts,
-		    X509_dup(sk_X509_value(chain, i))))
+		if (!sk_X509_push(extra, X509_dup(sk_X509_value(chain, i))))
 			goto out;
+	for (i = 0; i < sk_X509_num(rsp->extraCerts); i++) {
+		X509 *x = sk_X509_value(rsp->extraCerts, i);
+
+		if (!X509_add_cert(extra, x, X509_ADD_FLAG_UP_REF |
+		    X509_ADD_FLAG_NO_DUP))
+			goto out;
+	}
+	sk_X509_pop_free(rsp->extraCerts, X509_free);
+	rsp->extraCerts = extra;
+	extra = NULL;
 	/* SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519. */
 	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
 		md = EVP_PKEY_get_bits(key) == 384 ? EVP_sha384() :
@@ -383,6 +394,7 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 		goto out;
 	r = 0;
  out:
+	sk_X509_pop_free(extra, X509_free);
 	ERR_clear_error();
 	return r;
 }

@@ -130,6 +130,31 @@ nok "MAC-protected kur" sh -c "timeout 60 openssl cmp -cmd kur -server 127.0.0.1
 like "$(cat "$T/client.out")" "notAuthorized" "MAC kur: notAuthorized"
 like "$(cat "$T/client.out")" "kur must be signed with the certificate to update" "and says so"
 
+# ------------------------------------------------- 3GPP (TS 33.310 9.5)
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, variant, request_protection,
+    response_protection, default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000f102', 'bts', 1, 'v2_3gpp', 'signature', 'signature',
+   '00000000-0000-4000-8000-00000000e001')"
+$CMPD --set-signing-credentials bts < "$T/bundle.pem" > /dev/null
+$CMPD --set-trust-anchors bts < "$F/root.pem" > /dev/null
+ok "3GPP: ir signed with the vendor certificate" sh -c "timeout 60 openssl cmp -cmd ir \
+	-server 127.0.0.1:$HTTP_PORT -path /api/v1/protocols/cmp/bts -recipient /CN=cmpd \
+	-cert '$F/ee.pem' -key '$F/ee.key' -trusted '$CA/root.crt' -newkey '$T/dev.key' \
+	-subject /CN=bts-1 -certout '$T/bts.crt' -extracertsout '$T/bts-extra.pem' \
+	-cacertsout '$T/bts-capubs.pem' -rspout '$T/bts-ip.der' > '$T/client.out' 2>&1"
+diag_file "$T/client.out" 3
+ok "3GPP: operator certificate verifies" openssl verify -CAfile "$CA/root.crt" \
+	-untrusted "$CA/ca.crt" "$T/bts.crt"
+is "$(dump "$T/bts-ip.der" extraCerts)" 3 "extraCerts: signer, operator root, issuing CA (once each)"
+ok "extraCerts hold the issuing CA" grep -q "$(sed -n 2p "$CA/ca.crt")" "$T/bts-extra.pem"
+is "$(grep -c 'BEGIN CERTIFICATE' "$T/bts-capubs.pem")" 2 "caPubs: the operator's chain"
+# the device's next certificate: kur with the operator certificate (the
+# operator root is an anchor of the profile too)
+cat "$F/root.pem" "$CA/root.crt" | $CMPD --set-trust-anchors bts > /dev/null
+KUR_PATH=/api/v1/protocols/cmp/bts
+ok "3GPP: kur with the operator certificate" kur "$T/bts.crt" "$T/dev.key" "$T/new.key"
+unset KUR_PATH
+
 # refusals
 expect() {
 	local desc=$1 fi=$2 text=$3
