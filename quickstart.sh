@@ -215,6 +215,25 @@ INSERT INTO cmp_profile (uuid, name, description, enabled, variant, request_prot
 UPDATE ra_profile SET cmp_profile_uuid = '6f1c2a4e-0000-4000-8000-0000000000cb'
   WHERE name = 'demo-ra';"
 	printf '%s\n' "$SECRET" | "$CMPD_BIN" -c "$run/cmpd.conf" --set-shared-secret demo
+	# demo-sig (v2) and demo-3gpp (v2_3gpp): signature both ways, answers
+	# signed with run/pki/cmpd.crt; request signers chain to the demo
+	# device CA (and, for kur and rr, to the demo root)
+	qs_sql cmpd -e "
+INSERT INTO cmp_profile (uuid, name, description, enabled, variant, request_protection,
+    response_protection, default_ra_profile_uuid) VALUES
+  ('6f1c2a4e-0000-4000-8000-0000000000c2', 'demo-sig', 'quick start, signatures', 1, 'v2',
+   'signature', 'signature', '6f1c2a4e-0000-4000-8000-0000000000aa'),
+  ('6f1c2a4e-0000-4000-8000-0000000000c3', 'demo-3gpp', 'quick start, 3GPP TS 33.310', 1,
+   'v2_3gpp', 'signature', 'signature', '6f1c2a4e-0000-4000-8000-0000000000aa')
+  ON DUPLICATE KEY UPDATE enabled = 1;"
+	local p
+	for p in demo-sig demo-3gpp; do
+		cat "$run/pki/cmpd.key" "$run/pki/cmpd.crt" "$run/pki/localca/ca.crt" \
+			"$run/pki/root.crt" |
+			"$CMPD_BIN" -c "$run/cmpd.conf" --set-signing-credentials "$p"
+		cat "$run/pki/device-ca.crt" "$run/pki/root.crt" |
+			"$CMPD_BIN" -c "$run/cmpd.conf" --set-trust-anchors "$p"
+	done
 }
 
 # qs_pki: the demo CA of cmp-localca in run/pki: a root (EC P-256) and an
@@ -244,6 +263,37 @@ qs_pki() {
 	cat "$d/localca/ca.crt" "$d/root.crt" > "$d/ca.crt"
 }
 qs_pki
+
+# qs_device_pki: a demo device vendor CA (device-ca.crt) with one device
+# certificate (device.crt, device.key), and cmpd's response-signing
+# certificate (cmpd.crt, cmpd.key) issued by the demo issuing CA.
+qs_device_pki() {
+	local d=$run/pki
+	[ -s "$d/cmpd.key" ] && return 0
+	say "creating the demo device CA and cmpd's signing certificate in run/pki"
+	(umask 077
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/device-ca.key" -out "$d/device-ca.crt" -days 3650 \
+		-subj "/O=demo vendor/CN=Demo Device CA" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/device.key" -out "$d/device.csr" \
+		-subj "/O=demo vendor/CN=demo-device-0001" 2> /dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/cmpd.key" -out "$d/cmpd.csr" \
+		-subj "/O=cmpd demo/CN=cmpd" 2> /dev/null)
+	printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' \
+		> "$d/signer.ext"
+	openssl x509 -req -in "$d/device.csr" -CA "$d/device-ca.crt" \
+		-CAkey "$d/device-ca.key" -CAcreateserial -days 3650 \
+		-extfile "$d/signer.ext" -out "$d/device.crt" 2> /dev/null &&
+	openssl x509 -req -in "$d/cmpd.csr" -CA "$d/localca/ca.crt" \
+		-CAkey "$d/localca/ca.key" -CAcreateserial -days 825 \
+		-extfile "$d/signer.ext" -out "$d/cmpd.crt" 2> /dev/null ||
+		die "could not create the demo device PKI"
+}
+qs_device_pki
 cat > "$run/localca.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 listen = $run/localca.sock
@@ -331,6 +381,24 @@ Try next:
     -ref demo -secret pass:$SECRET -recipient /CN=cmpd \\
     -newkey run/demo.key -subject /CN=device-3 -certout run/device-3.crt
   openssl verify -CAfile run/pki/ca.crt run/device-3.crt
+  # signature-protected ir with the demo device certificate (demo-sig)
+  openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
+    -cert run/pki/device.crt -key run/pki/device.key -trusted run/pki/root.crt \\
+    -recipient /CN=cmpd -newkey run/demo.key -subject /CN=sig-device -certout run/sig-device.crt
+  # key update of that certificate (kur), signed with it
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out run/new.key
+  openssl cmp -cmd kur -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
+    -cert run/sig-device.crt -key run/demo.key -untrusted run/pki/localca/ca.crt \\
+    -trusted run/pki/root.crt -recipient /CN=cmpd -newkey run/new.key -certout run/sig-device-2.crt
+  # revocation (rr), signed by the certificate itself, reason keyCompromise
+  openssl cmp -cmd rr -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
+    -cert run/sig-device-2.crt -key run/new.key -oldcert run/sig-device-2.crt \\
+    -untrusted run/pki/localca/ca.crt -trusted run/pki/root.crt -recipient /CN=cmpd -revreason 1
+  # 3GPP base station bootstrap (demo-3gpp): vendor certificate in, operator chain out
+  openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-3gpp \\
+    -cert run/pki/device.crt -key run/pki/device.key -trusted run/pki/root.crt \\
+    -recipient /CN=cmpd -newkey run/demo.key -subject /CN=bts-0001 -certout run/bts.crt \\
+    -extracertsout run/bts-extracerts.pem -cacertsout run/bts-capubs.pem
   # a wrong secret is refused (badMessageCheck)
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
     -ref demo -secret pass:wrong -recipient /CN=cmpd -unprotected_errors \\
