@@ -63,6 +63,11 @@ is "$(dump "$T/ip1.der" extraCerts)" 2 "extraCerts: signing certificate and chai
 is "$(dump "$T/conf1.der" body)" pkiconf "certConf answered"
 is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1")" confirmed "confirmed"
 
+ok "signed cr" sh -c "timeout 60 openssl cmp -cmd cr -server 127.0.0.1:$HTTP_PORT -path $SIG \
+	-recipient /CN=cmpd $DEV -newkey '$T/dev.key' -subject /CN=sig-cr -certout '$T/cr.crt' \
+	> '$T/client.out' 2>&1"
+ok "cr certificate verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/cr.crt"
+
 # ---------------------------------------------------------------- rr
 # rr CERT KEY OLDCERT [args]: a revocation request signed with CERT/KEY
 rr() {
@@ -95,6 +100,41 @@ like "$(cat "$T/client.out")" "notAuthorized" "not the certificate itself: notAu
 like "$(cat "$T/client.out")" "must be signed with the certificate to revoke" "and says so"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=sig-3'")" issued \
 	"the certificate stays valid"
+nok "unprotected rr" rr "$T/sig3.crt" "$T/dev.key" "$T/sig3.crt" -unprotected_requests
+like "$(cat "$T/client.out")" "notAuthorized" "unprotected rr: notAuthorized"
+
+# every CRLReason but 7 (unused); the connector records what it got
+names=(unspecified keyCompromise cACompromise affiliationChanged superseded \
+	cessationOfOperation certificateHold - removeFromCRL privilegeWithdrawn aACompromise)
+for reason in 0 1 2 3 4 5 6 8 9 10; do
+	client /CN=reason-$reason $DEV > /dev/null
+	cp "$T/out.crt" "$T/reason.crt"
+	if [ "$reason" = 8 ]; then
+		# removeFromCRL lifts a hold; it revokes nothing
+		nok "rr with reason 8 (removeFromCRL) refused" rr "$T/reason.crt" "$T/dev.key" \
+			"$T/reason.crt" -revreason 8
+		like "$(cat "$T/client.out")" "badRequest" "reason 8: badRequest"
+		continue
+	fi
+	ok "rr with reason $reason" rr "$T/reason.crt" "$T/dev.key" "$T/reason.crt" -revreason $reason
+	is "$(t_sql "SELECT revocation_reason FROM localca_certificate WHERE subject LIKE '%reason-$reason'")" \
+		"${names[$reason]}" "the connector got ${names[$reason]}"
+done
+
+# another RA Profile's certificate
+t_sql "INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000f001', 'ra-second', 1, '00000000-0000-4000-8000-00000000e0a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000f103', 'sig-second', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-00000000f001')"
+$CMPD --set-signing-credentials sig-second < "$T/bundle.pem" > /dev/null
+$CMPD --set-trust-anchors sig-second < "$T/anchors.pem" > /dev/null
+SIG_SAVE=$SIG
+SIG=/api/v1/protocols/cmp/sig-second
+nok "rr of a certificate of another RA Profile" rr "$T/sig3.crt" "$T/dev.key" "$T/sig3.crt"
+like "$(cat "$T/client.out")" "badCertId" "another RA Profile's: badCertId"
+SIG=$SIG_SAVE
 
 # --------------------------------------------------------------- kur
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/new.key" 2>/dev/null
@@ -123,6 +163,10 @@ nok "kur of a revoked certificate" kur "$T/sig2.crt" "$T/dev.key" "$T/new.key"
 like "$(cat "$T/client.out")" "certRevoked" "revoked: certRevoked"
 nok "kur of a certificate not issued here" kur "$F/ee.pem" "$F/ee.key" "$T/new.key"
 like "$(cat "$T/client.out")" "badCertId" "foreign: badCertId"
+nok "kur signed by another certificate" kur "$T/sig3.crt" "$T/dev.key" "$T/new.key" \
+	-oldcert "$T/cr.crt"
+like "$(cat "$T/client.out")" "badCertId" "kur signed by another certificate: badCertId"
+like "$(cat "$T/client.out")" "oldCertID does not name the protection certificate" "and says so"
 nok "MAC-protected kur" sh -c "timeout 60 openssl cmp -cmd kur -server 127.0.0.1:$HTTP_PORT \
 	-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref $ENROLL_REF \
 	-secret pass:$ENROLL_SECRET -oldcert '$T/kup.crt' -newkey '$T/dev.key' \
@@ -176,6 +220,40 @@ is "$(dump "$T/resp.der" text)" "PN=sig | the message signature does not verify"
 is "$(dump "$T/resp.der" protected)" 0 "answer to an unauthenticated request unsigned"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
 	"nothing issued for refused requests"
+
+# an expired signer
+openssl req -new -key "$F/ee.key" -subj "/CN=expired device" -out "$T/old.csr" 2>/dev/null
+openssl x509 -req -in "$T/old.csr" -CA "$F/root.pem" -CAkey "$F/root.key" -days -1 \
+	-extfile "$T/signer.ext" -out "$T/expired.crt" 2>/dev/null
+expect "expired signer" signerNotTrusted "certificate has expired" \
+	-cert "$T/expired.crt" -key "$F/ee.key" -trusted "$CA/root.crt"
+# senderKID that is not the signer's subjectKeyIdentifier, signed again
+"$TOOL" edit "$T/ir1.der" "$T/ir-kid.der" tid=00112233445566778899aabbccddee01 \
+	senderKID=0102030405060708090a0b0c0d0e0f1011121314 resign="$F/ee.key"
+t_post "$T/ir-kid.der" $SIG > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badMessageCheck "senderKID mismatch: badMessageCheck"
+like "$(dump "$T/resp.der" text)" "senderKID" "and names it"
+# the same message signed again but unchanged passes the signature check
+"$TOOL" edit "$T/ir1.der" "$T/ir-resigned.der" tid=00112233445566778899aabbccddee02 \
+	messageTime=0 resign="$F/ee.key"
+t_post "$T/ir-resigned.der" $SIG > /dev/null
+is "$(dump "$T/resp.der" body)" ip "a correctly re-signed ir is answered with an ip"
+# 3GPP: two CertReqMsgs
+"$TOOL" edit "$T/ir1.der" "$T/ir-two.der" tid=00112233445566778899aabbccddee03 \
+	dupreq=1 resign="$F/ee.key"
+t_post "$T/ir-two.der" /api/v1/protocols/cmp/bts > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRequest "3GPP ir with two CertReqMsgs: badRequest"
+is "$(dump "$T/resp.der" text)" "PN=bts | a 3GPP request holds exactly one CertReqMsg" "and says so"
+
+# 3GPP bootstrap: what the ip delivered is enough to trust the operator
+# side: its signer and the new certificate chain to the root in extraCerts
+# (openssl cmp 3.0's app has no -permit_ta_in_extracerts_for_ir, so the
+# chain is checked with openssl verify on the saved extraCerts)
+awk '/BEGIN CERT/ { n++ } { print > ("'"$T"'/bts-x" n ".pem") }' "$T/bts-extra.pem"
+ok "the ip's signer chains to the root the ip delivered" \
+	openssl verify -CAfile "$T/bts-extra.pem" "$T/bts-x1.pem"
+ok "the new operator certificate too" \
+	openssl verify -CAfile "$T/bts-extra.pem" "$T/bts.crt"
 
 # without trust anchors nobody is trusted
 t_sql "UPDATE cmp_profile SET trust_anchors = NULL WHERE name = 'sig'"

@@ -12,7 +12,9 @@
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
  *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
- *     signature)  remac=SECRET (last: PBM-protects the result again)
+ *     signature)  senderKID=HEX  dupreq=1 (a second copy of the first
+ *     CertReqMsg, certReqId 1)  remac=SECRET (last: PBM-protects the
+ *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
  */
 #include "config.h"
 
@@ -301,6 +303,35 @@ edit_one(CMPD_MSG *m, const char *e)
 		for (i = 0; i < n; i++)
 			sk_X509_push(m->extraCerts, X509_dup(x));
 		X509_free(x);
+	} else if (KEY("senderKID")) {
+		ASN1_OCTET_STRING_free(h->senderKID);
+		h->senderKID = hex_octets(v);
+	} else if (KEY("dupreq")) {
+		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
+		    m->body->value.ir, 0));
+
+		OSSL_CRMF_MSG_set_certReqId(copy, 1);
+		sk_OSSL_CRMF_MSG_push(m->body->value.ir, copy);
+	} else if (KEY("resign")) {
+		CMPD_PROTECTEDPART pp;
+		EVP_PKEY *key;
+		BIO *b = BIO_new_file(v, "r");
+
+		if (b == NULL || (key = PEM_read_bio_PrivateKey(b, NULL, NULL,
+		    NULL)) == NULL) {
+			fprintf(stderr, "resign: cannot read key %s\n", v);
+			exit(2);
+		}
+		BIO_free(b);
+		pp.header = h;
+		pp.body = m->body;
+		if (ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+		    h->protectionAlg, NULL, m->protection, &pp, key,
+		    EVP_sha256()) <= 0) {
+			fprintf(stderr, "resign failed\n");
+			exit(2);
+		}
+		EVP_PKEY_free(key);
 	} else if (KEY("badpop")) {
 		corrupt_pop(m);
 	} else if (KEY("remac")) {
