@@ -519,14 +519,14 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_ALREADY_CONFIRMED;
 		goto out;
 	}
+	if (strcmp(t.state, "confirm_wait") != 0 || t.cert == NULL) {
+		*fail = CMPF_TX_NOT_WAITING;
+		goto out;
+	}
 	if (rn == NULL || (size_t)ASN1_STRING_length(rn) != t.nonce_len ||
 	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t.nonce,
 	    t.nonce_len) != 0) {
 		*fail = CMPF_BAD_RECIP_NONCE;
-		goto out;
-	}
-	if (strcmp(t.state, "confirm_wait") != 0 || t.cert == NULL) {
-		*fail = CMPF_TX_NOT_WAITING;
 		goto out;
 	}
 	/* Past the deadline the sweep owns the certificate. */

@@ -161,6 +161,7 @@ is "$(dump "$T/resp.der" status)" accepted "issued"
 cp "$T/resp.der" "$T/ip.der"
 is "$(t_post "$F/ir-pbm.der" /api/v1/protocols/cmp/fixture)" 200 "same ir again"
 is "$(dump "$T/resp.der" failInfo)" transactionIdInUse "replay: transactionIdInUse"
+is "$(dump "$T/resp.der" text)" "PN=fixture | transactionID already in use" "replay: text"
 subj=$(openssl x509 -in "$F/new.pem" -noout -subject 2>/dev/null | sed 's/^subject=//')
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid WHERE t.cmp_profile_uuid = '00000000-0000-4000-8000-00000000e102'")" 1 \
 	"one certificate for the replayed transaction"
@@ -170,9 +171,13 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c ON c.uuid
 is "$(t_post "$T/cc-badhash.der" /api/v1/protocols/cmp/fixture)" 200 "certConf, wrong hash"
 is "$(dump "$T/resp.der" body)" error "wrong hash: error"
 is "$(dump "$T/resp.der" failInfo)" badCertId "wrong hash: badCertId"
+is "$(dump "$T/resp.der" text)" "PN=fixture | certConf does not match the issued certificate" \
+	"wrong hash: text"
 "$TOOL" certconf "$T/ip.der" "$T/cc-badnonce.der" test-secret badnonce
 t_post "$T/cc-badnonce.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" badRecipientNonce "wrong recipNonce: badRecipientNonce"
+is "$(dump "$T/resp.der" text)" "PN=fixture | recipNonce is not the senderNonce cmpd sent" \
+	"wrong recipNonce: text"
 "$TOOL" certconf "$T/ip.der" "$T/cc.der" test-secret
 t_post "$T/cc.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" body)" pkiconf "right certConf: pkiconf"
@@ -180,11 +185,44 @@ is "$(dump "$T/resp.der" protected)" 1 "pkiconf protected"
 is "$(tx_state)" confirmed "confirmed"
 t_post "$T/cc.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" certConfirmed "second certConf: certConfirmed"
+is "$(dump "$T/resp.der" text)" "PN=fixture | the certificate was confirmed already" \
+	"second certConf: text"
 "$TOOL" certconf "$T/ip.der" "$T/cc-other.der" test-secret
 "$TOOL" edit "$T/cc-other.der" "$T/cc-unknown.der" tid=00112233445566778899aabbccddeeff remac=test-secret
 t_post "$T/cc-unknown.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" text)" "PN=fixture | no transaction with this transactionID" \
 	"certConf of an unknown transaction: error"
+
+# an ir with no CertReqMsg; a profile without a usable secret
+"$TOOL" edit "$F/ir-pbm.der" "$T/noreq.der" tid=00112233445566778899aabbccdd0001 noreq=1 \
+	remac=test-secret
+t_post "$T/noreq.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRequest "no CertReqMsg: badRequest"
+is "$(dump "$T/resp.der" text)" "PN=fixture | the request holds no CertReqMsg" "no CertReqMsg: text"
+"$TOOL" edit "$F/ir-pbm.der" "$T/nosubj.der" tid=00112233445566778899aabbccdd0003 nosubject=1 \
+	remac=test-secret
+t_post "$T/nosubj.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badCertTemplate "no subject: badCertTemplate"
+is "$(dump "$T/resp.der" text)" "PN=fixture | the certificate template has no subject" "no subject: text"
+t_sql "UPDATE cmp_profile SET shared_secret_enc = NULL WHERE name = 'fixture'"
+t_post "$F/ir-pbm.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=fixture | CMP Profile has no usable shared secret" \
+	"no secret: systemFailure text"
+is "$(dump "$T/resp.der" failInfo)" systemFailure "no secret: systemFailure"
+echo test-secret | "$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret fixture > /dev/null
+# a certConf for a transaction whose issuance failed
+set_connector_url() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
+set_connector_url "http://127.0.0.1:9/"
+"$TOOL" edit "$F/ir-pbm.der" "$T/ir-fail.der" tid=00112233445566778899aabbccdd0002 \
+	remac=test-secret
+t_post "$T/ir-fail.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" systemUnavail "CA down: systemUnavail"
+set_connector_url "$HTTP_BASE/localca"
+"$TOOL" edit "$T/cc.der" "$T/cc-failed.der" tid=00112233445566778899aabbccdd0002 \
+	recipNonce=$(dump "$T/resp.der" senderNonce) remac=test-secret
+t_post "$T/cc-failed.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=fixture | the transaction is not waiting for a certConf" \
+	"certConf of a failed transaction: text"
 
 # a rejecting certConf revokes
 ok "ir for a certificate the client then rejects" client ir $CMP $SECRET \
@@ -234,8 +272,8 @@ ok "ir confirmed too late" client ir $CMP $SECRET -disable_confirm \
 sleep 2
 "$TOOL" certconf "$T/ip11.der" "$T/cc11.der" "$ENROLL_SECRET"
 t_post "$T/cc11.der" $CMP > /dev/null
-like "$(dump "$T/resp.der" failInfo)" "^(badTime|badRequest)$" \
-	"late certConf refused ($(dump "$T/resp.der" failInfo))"
+like "$(dump "$T/resp.der" text)" "certConf came after confirmWaitTime|not waiting for a certConf" \
+	"late certConf refused: $(dump "$T/resp.der" text)"
 t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
 
 # a certificate too large to keep is not delivered, and revoked

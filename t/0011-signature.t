@@ -90,14 +90,16 @@ is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certific
 	revoked/keyCompromise "and so at the CA"
 nok "a second rr" rr "$T/sig2.crt" "$T/dev.key" "$T/sig2.crt" -revreason 1
 like "$(cat "$T/client.out")" "certRevoked" "second rr: certRevoked"
+like "$(cat "$T/client.out")" "PN=sig \| the certificate is revoked already" "second rr: text"
 nok "rr for another device's certificate" rr "$T/sig3.crt" "$T/dev.key" "$T/sig2.crt"
 like "$(cat "$T/client.out")" "certRevoked|notAuthorized" "someone else's: refused"
 nok "rr for a certificate signed by another one" rr "$T/sig2.crt" "$T/dev.key" "$T/sig3.crt"
 nok "rr for a certificate not issued here" rr "$F/ee.pem" "$F/ee.key" "$F/ee.pem"
 like "$(cat "$T/client.out")" "badCertId" "unknown certificate: badCertId"
+like "$(cat "$T/client.out")" "no such certificate issued through this RA Profile" "unknown: text"
 nok "rr signed by a third certificate" rr "$F/ee.pem" "$F/ee.key" "$T/sig3.crt"
 like "$(cat "$T/client.out")" "notAuthorized" "not the certificate itself: notAuthorized"
-like "$(cat "$T/client.out")" "must be signed with the certificate to revoke" "and says so"
+like "$(cat "$T/client.out")" "a revocation must be signed with the certificate to revoke" "and says so"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=sig-3'")" issued \
 	"the certificate stays valid"
 nok "unprotected rr" rr "$T/sig3.crt" "$T/dev.key" "$T/sig3.crt" -unprotected_requests
@@ -114,6 +116,7 @@ for reason in 0 1 2 3 4 5 6 8 9 10; do
 		nok "rr with reason 8 (removeFromCRL) refused" rr "$T/reason.crt" "$T/dev.key" \
 			"$T/reason.crt" -revreason 8
 		like "$(cat "$T/client.out")" "badRequest" "reason 8: badRequest"
+		like "$(cat "$T/client.out")" "unsupported revocation reasonCode" "reason 8: text"
 		continue
 	fi
 	ok "rr with reason $reason" rr "$T/reason.crt" "$T/dev.key" "$T/reason.crt" -revreason $reason
@@ -163,6 +166,8 @@ nok "kur of a revoked certificate" kur "$T/sig2.crt" "$T/dev.key" "$T/new.key"
 like "$(cat "$T/client.out")" "certRevoked" "revoked: certRevoked"
 nok "kur of a certificate not issued here" kur "$F/ee.pem" "$F/ee.key" "$T/new.key"
 like "$(cat "$T/client.out")" "badCertId" "foreign: badCertId"
+like "$(cat "$T/client.out")" "the certificate to update was not issued through this RA Profile" \
+	"foreign: text"
 nok "kur signed by another certificate" kur "$T/sig3.crt" "$T/dev.key" "$T/new.key" \
 	-oldcert "$T/cr.crt"
 like "$(cat "$T/client.out")" "badCertId" "kur signed by another certificate: badCertId"
@@ -232,12 +237,38 @@ expect "expired signer" signerNotTrusted "certificate has expired" \
 	senderKID=0102030405060708090a0b0c0d0e0f1011121314 resign="$F/ee.key"
 t_post "$T/ir-kid.der" $SIG > /dev/null
 is "$(dump "$T/resp.der" failInfo)" badMessageCheck "senderKID mismatch: badMessageCheck"
-like "$(dump "$T/resp.der" text)" "senderKID" "and names it"
+is "$(dump "$T/resp.der" text)" \
+	"PN=sig | sender, senderKID or key usage do not fit the protection certificate" "and says so"
 # the same message signed again but unchanged passes the signature check
 "$TOOL" edit "$T/ir1.der" "$T/ir-resigned.der" tid=00112233445566778899aabbccddee02 \
 	messageTime=0 resign="$F/ee.key"
 t_post "$T/ir-resigned.der" $SIG > /dev/null
 is "$(dump "$T/resp.der" body)" ip "a correctly re-signed ir is answered with an ip"
+# a signed message without its protection certificate
+"$TOOL" edit "$T/ir1.der" "$T/ir-nocert.der" tid=00112233445566778899aabbccddee04 \
+	extraCerts=0 resign="$F/ee.key"
+t_post "$T/ir-nocert.der" $SIG > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=sig | the protection certificate is missing from extraCerts" \
+	"no protection certificate: text"
+# a sender that is not the signer's subject
+"$TOOL" edit "$T/ir1.der" "$T/ir-sender.der" tid=00112233445566778899aabbccddee05 \
+	sender=uri resign="$F/ee.key"
+t_post "$T/ir-sender.der" $SIG > /dev/null
+like "$(dump "$T/resp.der" failInfo)" "badRequest|badMessageCheck" "sender not a DN: refused"
+# rr with two RevDetails, and one without serialNumber
+rr "$T/cr.crt" "$T/dev.key" "$T/cr.crt" -reqout "$T/rr-ok.der" -revreason 0 > /dev/null
+"$TOOL" edit "$T/rr-ok.der" "$T/rr-two.der" tid=00112233445566778899aabbccddee06 \
+	duprr=1 resign="$T/dev.key"
+t_post "$T/rr-two.der" $SIG > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=sig | rr must name exactly one certificate" "two RevDetails: text"
+is "$(dump "$T/resp.der" failInfo)" badRequest "two RevDetails: badRequest"
+"$TOOL" edit "$T/rr-ok.der" "$T/rr-noserial.der" tid=00112233445566778899aabbccddee07 \
+	rrnoserial=1 resign="$T/dev.key"
+t_post "$T/rr-noserial.der" $SIG > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badCertId "rr without serialNumber: badCertId"
+is "$(dump "$T/resp.der" text)" "PN=sig | rr must name the certificate's issuer and serialNumber" \
+	"rr without serialNumber: text"
+
 # 3GPP: two CertReqMsgs
 "$TOOL" edit "$T/ir1.der" "$T/ir-two.der" tid=00112233445566778899aabbccddee03 \
 	dupreq=1 resign="$F/ee.key"

@@ -13,7 +13,9 @@
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
  *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
  *     signature)  senderKID=HEX  dupreq=1 (a second copy of the first
- *     CertReqMsg, certReqId 1)  remac=SECRET (last: PBM-protects the
+ *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
+ *     (an empty template subject)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
+ *     second RevDetails)  remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
  */
 #include "config.h"
@@ -306,6 +308,32 @@ edit_one(CMPD_MSG *m, const char *e)
 	} else if (KEY("senderKID")) {
 		ASN1_OCTET_STRING_free(h->senderKID);
 		h->senderKID = hex_octets(v);
+	} else if (KEY("nosubject")) {
+		/* an empty subject in the first CertReqMsg's template */
+		X509_NAME *empty = X509_NAME_new();
+
+		OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(
+		    sk_OSSL_CRMF_MSG_value(m->body->value.ir, 0)), NULL, empty,
+		    NULL, NULL);
+		X509_NAME_free(empty);
+	} else if (KEY("rrnoserial")) {
+		/* certDetails with the issuer only */
+		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
+		    0);
+		OSSL_CRMF_CERTTEMPLATE *t = OSSL_CRMF_CERTTEMPLATE_new();
+
+		OSSL_CRMF_CERTTEMPLATE_fill(t, NULL, NULL,
+		    OSSL_CRMF_CERTTEMPLATE_get0_issuer(rd->certDetails), NULL);
+		OSSL_CRMF_CERTTEMPLATE_free(rd->certDetails);
+		rd->certDetails = t;
+	} else if (KEY("noreq")) {
+		/* an ir/cr/kur without any CertReqMsg */
+		while (sk_OSSL_CRMF_MSG_num(m->body->value.ir) > 0)
+			OSSL_CRMF_MSG_free(sk_OSSL_CRMF_MSG_pop(
+			    m->body->value.ir));
+	} else if (KEY("duprr")) {
+		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
+		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));
 	} else if (KEY("dupreq")) {
 		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
 		    m->body->value.ir, 0));
