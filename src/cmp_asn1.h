@@ -368,15 +368,23 @@ typedef struct cmpd_pbmparameter_st {
 DECLARE_ASN1_FUNCTIONS(CMPD_PBMPARAMETER)
 
 /*
- * CertTemplate (RFC 4211 5, IMPLICIT TAGS), read to get its publicKey:
- * libcrypto 3.0 has no OSSL_CRMF_CERTTEMPLATE_get0_publicKey.
+ * CertTemplate (RFC 4211 5, IMPLICIT TAGS), read to get its publicKey
+ * (cmpd's kur check, cmp-localca's issuance): libcrypto 3.0 has no
+ * OSSL_CRMF_CERTTEMPLATE_get0_publicKey. Decoded from the library's own
+ * re-encoding of a template, never encoded.
  */
+typedef struct cmpd_optvalidity_st {
+	ASN1_TIME		*notBefore;
+	ASN1_TIME		*notAfter;
+} CMPD_OPTVALIDITY;
+DECLARE_ASN1_FUNCTIONS(CMPD_OPTVALIDITY)
+
 typedef struct cmpd_certtemplate_st {
 	ASN1_INTEGER		*version;
 	ASN1_INTEGER		*serialNumber;
 	X509_ALGOR		*signingAlg;
 	X509_NAME		*issuer;
-	ASN1_SEQUENCE_ANY	*validity;
+	CMPD_OPTVALIDITY	*validity;
 	X509_NAME		*subject;
 	X509_PUBKEY		*publicKey;
 	ASN1_BIT_STRING		*issuerUID;

@@ -32,49 +32,6 @@
 #define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */
 #define LCA_MIN_SECURITY_BITS 112	/* RSA 2048, P-256 and up */
 
-/*
- * CertTemplate (RFC 4211 5), mirrored only to reach its publicKey: the
- * OpenSSL 3.0 API has no getter for it. Decoded from the library's own
- * re-encoding of the template, never encoded. IMPLICIT TAGS module; Name
- * and Time are CHOICEs and so explicitly tagged.
- */
-typedef struct {
-	ASN1_TIME *notBefore;
-	ASN1_TIME *notAfter;
-} LCA_OPTVALIDITY;
-
-typedef struct {
-	ASN1_INTEGER *version;
-	ASN1_INTEGER *serialNumber;
-	X509_ALGOR *signingAlg;
-	X509_NAME *issuer;
-	LCA_OPTVALIDITY *validity;
-	X509_NAME *subject;
-	X509_PUBKEY *publicKey;
-	ASN1_BIT_STRING *issuerUID;
-	ASN1_BIT_STRING *subjectUID;
-	STACK_OF(X509_EXTENSION) *extensions;
-} LCA_CERTTEMPLATE;
-
-ASN1_SEQUENCE(LCA_OPTVALIDITY) = {
-	ASN1_EXP_OPT(LCA_OPTVALIDITY, notBefore, ASN1_TIME, 0),
-	ASN1_EXP_OPT(LCA_OPTVALIDITY, notAfter, ASN1_TIME, 1),
-} static_ASN1_SEQUENCE_END(LCA_OPTVALIDITY)
-
-ASN1_SEQUENCE(LCA_CERTTEMPLATE) = {
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, version, ASN1_INTEGER, 0),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, serialNumber, ASN1_INTEGER, 1),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, signingAlg, X509_ALGOR, 2),
-	ASN1_EXP_OPT(LCA_CERTTEMPLATE, issuer, X509_NAME, 3),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, validity, LCA_OPTVALIDITY, 4),
-	ASN1_EXP_OPT(LCA_CERTTEMPLATE, subject, X509_NAME, 5),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, publicKey, X509_PUBKEY, 6),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, issuerUID, ASN1_BIT_STRING, 7),
-	ASN1_IMP_OPT(LCA_CERTTEMPLATE, subjectUID, ASN1_BIT_STRING, 8),
-	ASN1_IMP_SEQUENCE_OF_OPT(LCA_CERTTEMPLATE, extensions, X509_EXTENSION,
-	    9),
-} static_ASN1_SEQUENCE_END(LCA_CERTTEMPLATE)
-
 /* Extensions a request may ask for (allowed_extensions). */
 static const struct {
 	const char *name;
@@ -433,7 +390,7 @@ lca_request_crmf(const unsigned char *der, size_t len,
 	OSSL_CRMF_MSGS *msgs = NULL;
 	OSSL_CRMF_MSG *msg;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
-	LCA_CERTTEMPLATE *mirror = NULL;
+	CMPD_CERTTEMPLATE *mirror = NULL;
 	unsigned char *tder = NULL;
 	const unsigned char *tp;
 	EVP_PKEY *pkey = NULL;
@@ -458,8 +415,7 @@ lca_request_crmf(const unsigned char *der, size_t len,
 		goto out;
 	}
 	tp = tder;
-	mirror = (LCA_CERTTEMPLATE *)ASN1_item_d2i(NULL, &tp, tlen,
-	    ASN1_ITEM_rptr(LCA_CERTTEMPLATE));
+	mirror = d2i_CMPD_CERTTEMPLATE(NULL, &tp, tlen);
 	if (mirror == NULL) {
 		lca_fail(e, 422, "certificate template cannot be decoded");
 		goto out;
@@ -496,7 +452,7 @@ lca_request_crmf(const unsigned char *der, size_t len,
 	r = 0;
  out:
 	OPENSSL_free(tder);
-	ASN1_item_free((ASN1_VALUE *)mirror, ASN1_ITEM_rptr(LCA_CERTTEMPLATE));
+	CMPD_CERTTEMPLATE_free(mirror);
 	OSSL_CRMF_MSGS_free(msgs);
 	return r;
 }
