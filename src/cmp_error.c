@@ -154,6 +154,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the new key must differ from the old one"),
 	D(CMPF_3GPP_ONE_REQUEST, BADREQUEST, 200,
 	    "PN=%s | a 3GPP request holds exactly one CertReqMsg"),
+	D(CMPF_PROFILE_RULES, SYSTEMFAILURE, 200,
+	    "PN=%s | the CMP Profile's protection methods break its variant's "
+	    "rules"),
 };
 
 #undef D

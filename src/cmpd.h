@@ -208,6 +208,7 @@ enum cmp_fail {
 	CMPF_KUR_OLDCERTID,
 	CMPF_KUR_SAME_KEY,
 	CMPF_3GPP_ONE_REQUEST,
+	CMPF_PROFILE_RULES,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -71,6 +71,15 @@ profile_check(const struct route *rt, const struct profile *p)
 		if (!p->cmp_enabled)
 			return CMPF_CMP_PROFILE_DISABLED;
 	}
+	/* The reference's rules: v2 answers a signed request with a signed
+	 * answer, and MACs an answer only to a MAC'd request; v2_3gpp signs
+	 * both ways. */
+	if ((p->variant == VARIANT_V2_3GPP && (p->req_prot != PROT_SIGNATURE ||
+	    p->resp_prot != PROT_SIGNATURE)) ||
+	    (p->req_prot == PROT_SIGNATURE && p->resp_prot != PROT_SIGNATURE) ||
+	    (p->resp_prot == PROT_SHARED_SECRET &&
+	    p->req_prot != PROT_SHARED_SECRET))
+		return CMPF_PROFILE_RULES;
 	/* Signed answers need our signing certificate and its chain. */
 	if (p->resp_prot == PROT_SIGNATURE) {
 		if (!p->has_signing_cert)

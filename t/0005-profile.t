@@ -93,6 +93,12 @@ expect ir-sig.der $CMP/demo ip wrongIntegrity \
 expect ir-pbm.der $CMP/cmp-sig ip wrongIntegrity \
 	"PN=cmp-sig | message protection does not match the profile's request protection method (signature)"
 
+# a profile whose protection methods break its variant's rules
+t_sql "UPDATE cmp_profile SET variant = 'v2_3gpp' WHERE name = 'demo'"
+expect genm-pbm.der $CMP/demo error systemFailure \
+	"PN=demo | the CMP Profile's protection methods break its variant's rules"
+t_sql "UPDATE cmp_profile SET variant = 'v2' WHERE name = 'demo'"
+
 # a change in the database is seen by the next request
 t_sql "UPDATE cmp_profile SET enabled = 0 WHERE name = 'demo'"
 expect genm-pbm.der $CMP/demo error systemFailure "PN=demo | CMP Profile is not enabled"

@@ -81,6 +81,22 @@ main(void)
 	is_int(profile_check(&cmp, &p), CMPF_CMP_PROFILE_DISABLED,
 	    "enabled checks come before credentials");
 
+	/* the reference's protection rules per variant */
+	p = good();
+	p.req_prot = PROT_SIGNATURE;
+	is_int(profile_check(&cmp, &p), CMPF_PROFILE_RULES,
+	    "v2: signed request, MAC'd answer refused");
+	p = good();
+	p.resp_prot = PROT_SIGNATURE;
+	p.has_signing_cert = p.has_signing_chain = 1;
+	is_int(profile_check(&cmp, &p), CMPF_OK,
+	    "v2: MAC'd request, signed answer allowed");
+	p.variant = VARIANT_V2_3GPP;
+	is_int(profile_check(&cmp, &p), CMPF_PROFILE_RULES,
+	    "v2_3gpp: MAC'd request refused");
+	p.req_prot = PROT_SIGNATURE;
+	is_int(profile_check(&cmp, &p), CMPF_OK, "v2_3gpp: signatures both ways");
+
 	ok(profile_variant_parse("v2_3gpp", &v) == 0 && v == VARIANT_V2_3GPP,
 	    "variant v2_3gpp");
 	ok(profile_variant_parse("V2", &v) != 0, "variants are case-sensitive");
