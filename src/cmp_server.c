@@ -178,8 +178,11 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 	if (m == PROT_SIGNATURE) {
 		if ((f = cmp_server_signing(prof)) != CMPF_OK)
 			return f;
-		if (prof->anchors == NULL)
+		if (prof->anchors == NULL) {
+			snprintf(arg, arglen, "the CMP Profile has no trust "
+			    "anchors");
 			return CMPF_SIGNER_NOT_TRUSTED;
+		}
 		if ((f = cmp_protect_sig_verify(req, prof->anchors, arg,
 		    arglen)) != CMPF_OK)
 			return f;

@@ -288,5 +288,6 @@ ok "the new operator certificate too" \
 
 # without trust anchors nobody is trusted
 t_sql "UPDATE cmp_profile SET trust_anchors = NULL WHERE name = 'sig'"
-expect "no trust anchors" signerNotTrusted "PN=sig \\| the protection certificate is not trusted" $DEV
+expect "no trust anchors" signerNotTrusted \
+	"PN=sig \\| the protection certificate is not trusted: the CMP Profile has no trust anchors" $DEV
 done_testing
