@@ -54,28 +54,6 @@ usage(int status)
 	exit(status);
 }
 
-/*
- * Detaches from the terminal. fd 0 stays when it is the inherited
- * listening socket; the rest goes to /dev/null. Paths in the configuration
- * are absolute (conf.c), so the chdir("/") changes nothing they name.
- */
-static void
-detach(int listen_fd)
-{
-	int fd;
-
-	if (daemon(0, 1) == -1)
-		fatal("daemon: %m");
-	if ((fd = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null: %m");
-	if (listen_fd != STDIN_FILENO)
-		dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
 /* A column that holds a secret, sealed with secret_key_file. */
 struct sealed_column {
 	const char *what;	/* for messages */
@@ -468,7 +446,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	fd = master_listen(&c);
 	if (!foreground) {
-		detach(fd);
+		util_detach(fd);
 		log_init("cmpd", 0, c.log_facility);
 	}
 	r = master_run(&c, fd);

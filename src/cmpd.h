@@ -118,6 +118,8 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
 int	util_listen_unix(const char *path, int mode, int backlog);
+void	util_detach(int listen_fd);
+int	util_write_pid(const char *path);
 
 /* route.c */
 enum route_kind {

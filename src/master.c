@@ -72,7 +72,6 @@ ts_before(const struct timespec *a, const struct timespec *b)
 	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-
 static int
 master_listen_tcp(const struct conf *c)
 {
@@ -334,21 +333,6 @@ master_resize_slots(int n)
 	nslots = n;
 }
 
-static int
-master_write_pid(const char *path)
-{
-	FILE *f;
-
-	if (path == NULL)
-		return 0;
-	if ((f = fopen(path, "w")) == NULL) {
-		log_error("pid_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f);
-}
-
 /* Moves *old into *new (freeing new's), warning when they differ. */
 static void
 master_keep_str(char **new, char **old, const char *key)
@@ -398,7 +382,7 @@ master_run(struct conf *c, int fd)
 
 	/* The pid file is written while still root: its directory is
 	 * usually root's. */
-	if (master_write_pid(c->pid_file) != 0)
+	if (util_write_pid(c->pid_file) != 0)
 		return 1;
 	master_drop_privileges(c);
 	/* An inherited SIG_IGN would let the kernel reap workers unseen. */

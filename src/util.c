@@ -173,3 +173,42 @@ util_listen_unix(const char *path, int mode, int backlog)
 		fatal("listen %s: %s", path, strerror(errno));
 	return fd;
 }
+
+/*
+ * Detaches from the terminal (daemon mode of cmpd and cmp-localca). fd 0
+ * stays when it is the inherited listening socket; the rest goes to
+ * /dev/null. Configured paths are absolute, so chdir("/") changes nothing
+ * they name.
+ */
+void
+util_detach(int listen_fd)
+{
+	int fd;
+
+	if (daemon(0, 1) == -1)
+		fatal("daemon: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null: %s", strerror(errno));
+	if (listen_fd != STDIN_FILENO)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* Writes this process' id to path; 0 when path is NULL. */
+int
+util_write_pid(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_error("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}

@@ -334,39 +334,6 @@ lca_listen(const struct lca_conf *c)
 	return fd;
 }
 
-/* fd 0 stays when it is the inherited socket; the rest is /dev/null. */
-static void
-lca_detach(int listen_fd)
-{
-	int fd;
-
-	if (daemon(0, 1) == -1)
-		fatal("daemon: %s", strerror(errno));
-	if ((fd = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null: %s", strerror(errno));
-	if (listen_fd != STDIN_FILENO)
-		dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
-static int
-lca_write_pid(const char *path)
-{
-	FILE *f;
-
-	if (path == NULL)
-		return 0;
-	if ((f = fopen(path, "w")) == NULL) {
-		log_error("pid_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f);
-}
-
 /* ----------------------------------------------------- one request */
 
 enum lca_route {
@@ -1220,10 +1187,10 @@ main(int argc, char *argv[])
 	lca_signals(&stop_set);
 	fd = lca_listen(&c);
 	if (!foreground) {
-		lca_detach(fd);
+		util_detach(fd);
 		log_init("cmp-localca", 0, LOG_DAEMON);
 	}
-	if (lca_write_pid(c.pid_file) != 0)
+	if (util_write_pid(c.pid_file) != 0)
 		fatal("cannot write the pid file");
 	lca_db_configure(&c);
 	if (FCGX_InitRequest(&rq, fd, 0) != 0)
