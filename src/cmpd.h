@@ -236,6 +236,7 @@ enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
 struct profile {
 	int	 cmp_found;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
+	char	 cmp_version[32];	/* updated_at: caches' key */
 	char	 cmp_name[CMPD_NAME_BUF];
 	int	 cmp_enabled;
 	enum cmp_variant variant;
@@ -277,6 +278,7 @@ void	profile_clear(struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
 int	profile_load_signing(struct profile *);
+void	profile_cache_done(void);
 #define PROFILE_BAD_DATA	3
 STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
 int	profile_variant_parse(const char *, enum cmp_variant *);

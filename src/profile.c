@@ -101,7 +101,7 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
-	"n.auth_data_enc "
+	"n.auth_data_enc, c.updated_at "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -123,7 +123,7 @@ enum {
 	C_RA_ENABLED, C_SECRET, C_SECRET_REF, C_IMPLICIT, C_CONFIRM_WAIT,
 	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
 	C_CONN_URL,
-	C_CONN_AUTH, C_CONN_CRED, C__COUNT
+	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C__COUNT
 };
 
 static void
@@ -196,6 +196,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CONN_URL], p->connector_url, sizeof(p->connector_url));
 	col_str(&c[C_CONN_AUTH], p->connector_auth, sizeof(p->connector_auth));
 	col_blob(&c[C_CONN_CRED], cred_enc, sizeof(cred_enc));
+	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -308,14 +309,112 @@ profile_der_certs(const unsigned char *der, size_t len)
 }
 
 /*
+ * Signing material decoded once per worker and CMP Profile, kept while
+ * the row's updated_at (every change of the row moves it) stays the same.
+ */
+#define SIGNING_CACHE_MAX	8
+static struct signing_cache {
+	char	 uuid[CMPD_UUID_LEN + 1];
+	char	 version[32];
+	EVP_PKEY *key;
+	X509	*cert;
+	STACK_OF(X509) *chain, *anchors;
+} signing_cache[SIGNING_CACHE_MAX];
+static unsigned int signing_cache_next;
+
+static void
+signing_cache_clear(struct signing_cache *e)
+{
+	EVP_PKEY_free(e->key);
+	X509_free(e->cert);
+	sk_X509_pop_free(e->chain, X509_free);
+	sk_X509_pop_free(e->anchors, X509_free);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+profile_cache_done(void)
+{
+	size_t i;
+
+	for (i = 0; i < SIGNING_CACHE_MAX; i++)
+		signing_cache_clear(&signing_cache[i]);
+}
+
+/* Gives p references to e's material; 0, or -1 if out of memory. */
+static int
+signing_cache_lend(const struct signing_cache *e, struct profile *p)
+{
+	if ((e->key != NULL && !EVP_PKEY_up_ref(e->key)) ||
+	    (e->cert != NULL && !X509_up_ref(e->cert)))
+		return -1;
+	p->sign_key = e->key;
+	p->sign_cert = e->cert;
+	if ((e->chain != NULL &&
+	    (p->sign_chain = X509_chain_up_ref(e->chain)) == NULL) ||
+	    (e->anchors != NULL &&
+	    (p->anchors = X509_chain_up_ref(e->anchors)) == NULL))
+		return -1;
+	return 0;
+}
+
+static int profile_read_signing(struct profile *);
+
+/* The cache entry takes references to what p loaded. */
+static int
+signing_cache_lend_back(struct signing_cache *e, const struct profile *p)
+{
+	if ((p->sign_key != NULL && !EVP_PKEY_up_ref(p->sign_key)) ||
+	    (p->sign_cert != NULL && !X509_up_ref(p->sign_cert)))
+		return -1;
+	e->key = p->sign_key;
+	e->cert = p->sign_cert;
+	if ((p->sign_chain != NULL &&
+	    (e->chain = X509_chain_up_ref(p->sign_chain)) == NULL) ||
+	    (p->anchors != NULL &&
+	    (e->anchors = X509_chain_up_ref(p->anchors)) == NULL))
+		return -1;
+	return 0;
+}
+
+/*
  * What signature protection needs, for a profile that uses it: the
  * signing key (sealed), its certificate and chain, and the trust anchors
- * for request signers. A second query, so MAC-only profiles never read
- * these columns. DB_OK, DB_ERR, or PROFILE_BAD_DATA for what does not
- * decode.
+ * for request signers; from the worker's cache while the profile did not
+ * change. DB_OK, DB_ERR, or PROFILE_BAD_DATA for what does not decode.
  */
 int
 profile_load_signing(struct profile *p)
+{
+	struct signing_cache *e;
+	size_t i;
+	int r;
+
+	for (i = 0; i < SIGNING_CACHE_MAX; i++) {
+		e = &signing_cache[i];
+		if (strcmp(e->uuid, p->cmp_uuid) != 0)
+			continue;
+		if (strcmp(e->version, p->cmp_version) == 0 &&
+		    p->cmp_version[0] != '\0')
+			return signing_cache_lend(e, p) == 0 ? DB_OK : DB_ERR;
+		signing_cache_clear(e);
+	}
+	if ((r = profile_read_signing(p)) != DB_OK)
+		return r;
+	e = &signing_cache[signing_cache_next++ % SIGNING_CACHE_MAX];
+	signing_cache_clear(e);
+	snprintf(e->uuid, sizeof(e->uuid), "%s", p->cmp_uuid);
+	snprintf(e->version, sizeof(e->version), "%s", p->cmp_version);
+	/* the cache keeps its own references */
+	if (signing_cache_lend_back(e, p) != 0)
+		signing_cache_clear(e);
+	return DB_OK;
+}
+
+/* The database side of profile_load_signing(): a second query, so
+ * MAC-only profiles never read these columns. */
+static int
+profile_read_signing(struct profile *p)
 {
 	static const char sql[] = "SELECT signing_key_enc, signing_certificate, "
 	    "signing_chain, trust_anchors FROM cmp_profile WHERE uuid = ?";

@@ -165,6 +165,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	}
 	FCGX_Free(&rq, 1);
 	cmp_enroll_done();
+	profile_cache_done();
 	conn_done();
 	db_close();
 	cmp_server_done();
