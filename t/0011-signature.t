@@ -285,6 +285,23 @@ ok "the ip's signer chains to the root the ip delivered" \
 	openssl verify -CAfile "$T/bts-extra.pem" "$T/bts-x1.pem"
 ok "the new operator certificate too" \
 	openssl verify -CAfile "$T/bts-extra.pem" "$T/bts.crt"
+# and the client itself, trusting only the vendor root, takes the operator
+# root from the ip's extraCerts (OSSL_CMP_OPT_PERMIT_TA_IN_EXTRACERTS_FOR_IR;
+# t/cmp3gpp.c says why it asks for implicitConfirm)
+cmp3gpp() {
+	timeout 60 "$top_builddir/t/cmp3gpp" "$HTTP_PORT" /api/v1/protocols/cmp/bts \
+		"$F/root.pem" "$F/ee.pem" "$F/ee.key" "$T/dev.key" "$@" > "$T/client.out" 2>&1
+}
+nok "3GPP control: the same client without the 3GPP option refuses the ip" \
+	cmp3gpp bts-plain "$T/plain.crt" plain
+like "$(cat "$T/client.out")" "no suitable sender cert" "because nothing it trusts signed it"
+ok "3GPP bootstrap: a client trusting only the vendor root accepts the ip" \
+	cmp3gpp bts-2 "$T/bts2.crt"
+diag_file "$T/client.out" 10
+ok "the certificate it got verifies against the operator root" \
+	openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/bts2.crt"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=bts-2'")" issued \
+	"stored as issued (implicitConfirm)"
 
 # without trust anchors nobody is trusted
 t_sql "UPDATE cmp_profile SET trust_anchors = NULL WHERE name = 'sig'"
