@@ -117,9 +117,8 @@ static int
 cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
     const char *name)
 {
-	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX], *buf = NULL;
-	unsigned char *blob = NULL;
-	size_t n = 0, bloblen = 0, cap = sc->max + 2;
+	char uuid[CMPD_UUID_LEN + 1], *buf = NULL;
+	size_t n = 0, cap = sc->max + 2;
 	struct db_arg qa[1] = { DB_ARG_STR(name) };
 	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
 	ssize_t got;
@@ -152,21 +151,13 @@ cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
 		fprintf(stderr, "cmpd: %s %s not found\n", sc->what, name);
 		goto out;
 	}
-	SECRET_AAD(aad, sc->column, uuid);
-	if (secret_seal((unsigned char *)buf, n, aad, &blob, &bloblen) != 0)
+	if (cred_store_sealed(sc->sql_set, sc->column, uuid,
+	    (unsigned char *)buf, n) != 0)
 		goto out;
-	{
-		struct db_arg sa[2] = { DB_ARG_BLOB(blob, bloblen),
-		    DB_ARG_STR(uuid) };
-
-		if (db_run(sc->sql_set, sa, 2, NULL, 0, NULL) != DB_OK)
-			goto out;
-	}
 	printf("cmpd: secret of %s %s stored\n", sc->what, name);
 	r = 0;
  out:
 	OPENSSL_clear_free(buf, cap);
-	OPENSSL_free(blob);
 	db_close();
 	return r;
 }
@@ -176,11 +167,10 @@ static int
 cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs)
 {
 	unsigned char *buf = NULL;
-	BIO *mem = NULL;
-	X509 *x;
 	size_t n = 0, cap = PROFILE_SIGN_MAX * 2;
+	char err[128];
 	ssize_t got;
-	int r = -1;
+	int r;
 
 	*key = NULL;
 	*certs = NULL;
@@ -189,53 +179,12 @@ cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs)
 		return -1;
 	while (n < cap && (got = read(STDIN_FILENO, buf + n, cap - n)) > 0)
 		n += (size_t)got;
-	if ((mem = BIO_new_mem_buf(buf, (int)n)) == NULL ||
-	    (*certs = sk_X509_new_null()) == NULL)
-		goto out;
-	if (with_key && (*key = PEM_read_bio_PrivateKey(mem, NULL, NULL,
-	    NULL)) == NULL) {
-		fprintf(stderr, "cmpd: no unencrypted private key (PEM) on "
-		    "standard input\n");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(mem, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(*certs, x)) {
-			X509_free(x);
-			goto out;
-		}
-	if (sk_X509_num(*certs) == 0) {
-		fprintf(stderr, "cmpd: no certificate (PEM) on standard "
-		    "input\n");
-		goto out;
-	}
-	r = 0;
- out:
-	BIO_free(mem);
+	r = cred_parse_pem((const char *)buf, n, with_key ? key : NULL, certs,
+	    err, sizeof(err));
+	if (r != 0)
+		fprintf(stderr, "cmpd: standard input: %s\n", err);
 	OPENSSL_clear_free(buf, cap);
-	ERR_clear_error();
 	return r;
-}
-
-/* Concatenated DER of certificates [from, end). */
-static unsigned char *
-cmpd_der_certs(STACK_OF(X509) *certs, int from, size_t *len)
-{
-	unsigned char *out = NULL, *p;
-	size_t total = 0;
-	int i, n;
-
-	for (i = from; i < sk_X509_num(certs); i++)
-		total += (size_t)i2d_X509(sk_X509_value(certs, i), NULL);
-	if ((out = malloc(total + 1)) == NULL)
-		return NULL;
-	p = out;
-	for (i = from; i < sk_X509_num(certs); i++)
-		if ((n = i2d_X509(sk_X509_value(certs, i), &p)) <= 0) {
-			free(out);
-			return NULL;
-		}
-	*len = total;
-	return out;
 }
 
 /*
@@ -248,19 +197,12 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 {
 	static const char sql_uuid[] = "SELECT uuid FROM cmp_profile "
 	    "WHERE name = ?";
-	static const char sql_sign[] = "UPDATE cmp_profile SET "
-	    "signing_key_enc = ?, signing_certificate = ?, signing_chain = ? "
-	    "WHERE uuid = ?";
-	static const char sql_anchors[] = "UPDATE cmp_profile SET "
-	    "trust_anchors = ? WHERE uuid = ?";
-	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX];
+	char uuid[CMPD_UUID_LEN + 1], err[128];
 	struct db_arg qa[1] = { DB_ARG_STR(name) };
 	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
-	unsigned char *keyder = NULL, *blob = NULL, *cert = NULL, *chain = NULL;
-	size_t bloblen = 0, certlen = 0, chainlen = 0;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
-	int n = 0, nc, r = -1;
+	int r = -1;
 
 	if (!anchors_only && (secret_init(c) != 0 || !secret_available())) {
 		fprintf(stderr, "cmpd: secret_key_file is needed to store "
@@ -275,51 +217,23 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 		goto out;
 	}
 	if (anchors_only) {
-		if ((chain = cmpd_der_certs(certs, 0, &chainlen)) == NULL)
+		if (cred_store_anchors(uuid, certs) != 0)
 			goto out;
-		{
-			struct db_arg a[2] = { DB_ARG_BLOB(chain, chainlen),
-			    DB_ARG_STR(uuid) };
-
-			if (db_run(sql_anchors, a, 2, NULL, 0, NULL) != DB_OK)
-				goto out;
-		}
 		printf("cmpd: %d trust anchor%s of CMP Profile %s stored\n",
 		    sk_X509_num(certs), sk_X509_num(certs) == 1 ? "" : "s",
 		    name);
 		r = 0;
 		goto out;
 	}
-	if (X509_check_private_key(sk_X509_value(certs, 0), key) != 1) {
-		fprintf(stderr, "cmpd: the private key does not belong to the "
-		    "first certificate\n");
+	if (cred_store_signing(uuid, key, certs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cmpd: %s\n", err);
 		goto out;
-	}
-	SECRET_AAD(aad, "cmp_profile.signing_key_enc", uuid);
-	if ((n = i2d_PrivateKey(key, &keyder)) <= 0 ||
-	    secret_seal(keyder, (size_t)n, aad, &blob, &bloblen) != 0 ||
-	    (nc = i2d_X509(sk_X509_value(certs, 0), &cert)) <= 0 ||
-	    (chain = cmpd_der_certs(certs, 1, &chainlen)) == NULL)
-		goto out;
-	certlen = (size_t)nc;
-	{
-		struct db_arg a[4] = { DB_ARG_BLOB(blob, bloblen),
-		    DB_ARG_BLOB(cert, certlen), DB_ARG_BLOB(chain, chainlen),
-		    DB_ARG_STR(uuid) };
-
-		if (db_run(sql_sign, a, 4, NULL, 0, NULL) != DB_OK)
-			goto out;
 	}
 	printf("cmpd: signing key, certificate and %d chain certificate%s of "
 	    "CMP Profile %s stored\n", sk_X509_num(certs) - 1,
 	    sk_X509_num(certs) == 2 ? "" : "s", name);
 	r = 0;
  out:
-	if (keyder != NULL)
-		OPENSSL_clear_free(keyder, (size_t)n);
-	OPENSSL_free(blob);
-	OPENSSL_free(cert);
-	free(chain);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
 	db_close();

@@ -86,6 +86,8 @@ struct conf {
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
+	char	*public_url;		/* "https://host": cmpUrl in API answers */
+	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
 };
 /* Table-driven "key = value" files, shared with cmp-localca. */
 enum conf_type {
@@ -126,6 +128,7 @@ enum route_kind {
 	ROUTE_NONE = 0,		/* unknown path: 404 */
 	ROUTE_CMP_PROFILE,	/* /api/v1/protocols/cmp/{name}, /.well-known/cmp/p/{name} */
 	ROUTE_RA_PROFILE,	/* /api/v1/protocols/cmp/raProfile/{name} */
+	ROUTE_API,		/* the management API, /api/v1/... */
 };
 struct route {
 	enum route_kind kind;
@@ -317,12 +320,27 @@ struct db_col {			/* a result column */
 int	db_is_lost(unsigned int mysql_errno);
 int	db_run(const char *sql, const struct db_arg *, size_t nargs,
 	    struct db_col *, size_t ncols, unsigned long long *affected);
+int	db_query(const char *sql, const struct db_arg *, size_t nargs,
+	    struct db_col *, size_t ncols, size_t max,
+	    int (*fn)(struct db_col *, size_t, void *), void *arg,
+	    size_t *nrows);
 int	db_begin(void);
 int	db_commit(void);
 void	db_rollback(void);
 
 /* migrate.c */
 int	migrate_run(const struct conf *);
+
+/* credentials.c */
+#define CRED_CERTS_MAX	16	/* certificates in one PEM upload */
+int	cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
+	    STACK_OF(X509) **certs, char *err, size_t errlen);
+unsigned char *cred_der_certs(STACK_OF(X509) *, int from, size_t *len);
+int	cred_store_sealed(const char *sql_set, const char *column,
+	    const char *uuid, const unsigned char *secret, size_t len);
+int	cred_store_signing(const char *uuid, EVP_PKEY *, STACK_OF(X509) *,
+	    char *err, size_t errlen);
+int	cred_store_anchors(const char *uuid, STACK_OF(X509) *);
 
 /* cmp_msg.c */
 int	cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
@@ -349,6 +367,11 @@ int	secret_seal(const unsigned char *, size_t, const char *aad,
 	    unsigned char **out, size_t *outlen);
 int	secret_open(const unsigned char *blob, size_t len, const char *aad,
 	    unsigned char *pt, size_t cap, size_t *ptlen);
+int	secret_key_create(const char *path);
+int	secret_reseal_init(const char *path);
+int	secret_reseal(const unsigned char *blob, size_t len, const char *aad,
+	    unsigned char **out, size_t *outlen);
+void	secret_reseal_done(void);
 /* The AAD of a sealed column: "table.column|uuid". */
 #define SECRET_AAD_MAX		96
 #define SECRET_AAD(buf, col, uuid) \

@@ -15,6 +15,22 @@
 #define CONF_LINE_MAX	4096
 #define CONF_FILE_MAX	(64 * 1024)
 
+/* api_remote_user = off | read | admin (enum api_role's order). */
+static int
+conf_remote_user(void *dst, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = { "off", "read", "admin" };
+	int i = util_name_index(names, NITEMS(names), v, 0);
+
+	if (i < 0) {
+		snprintf(err, errlen, "api_remote_user must be off, read or "
+		    "admin");
+		return -1;
+	}
+	*(int *)dst = i;
+	return 0;
+}
+
 #define K(n, t, f, lo, hi)	{ n, t, offsetof(struct conf, f), lo, hi, NULL, 0 }
 static const struct conf_key keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
@@ -46,6 +62,9 @@ static const struct conf_key keys[] = {
 	K("secret_key_file", CONF_PATH, secret_key_file, 0, 0),
 	K("pbm_iterations_max", CONF_LONG, pbm_iterations_max, 1, 10000000L),
 	K("confirm_wait_time", CONF_INT, confirm_wait_time, 1, 86400),
+	K("public_url", CONF_STR, public_url, 0, 0),
+	{ "api_remote_user", CONF_CUSTOM, offsetof(struct conf,
+	    api_remote_user), 0, 0, conf_remote_user, 0 },
 };
 #undef K
 

@@ -38,10 +38,6 @@
 #define CALL_2XX	0	/* a 2xx answer whose body is for the caller */
 #define CALL_DONE	1	/* classified already (no answer, or not 2xx) */
 
-/* Outcomes of reading a connector's reply. */
-#define PARSE_OK	0
-#define PARSE_BAD	1	/* the connector broke the API */
-#define PARSE_ERR	(-1)	/* out of memory */
 
 static const struct conf *conn_conf;
 static CURL *conn_curl;
@@ -174,7 +170,7 @@ conn_msg(struct conn_result *res, const char *fmt, ...)
  * whitespace after it is refused.
  * PARSE_OK with *out, PARSE_BAD, or PARSE_ERR.
  */
-static int
+int
 conn_json_parse(const char *s, size_t len, int depth, json_object **out)
 {
 	struct json_tokener *tok = NULL;
@@ -402,8 +398,9 @@ conn_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* RFC 9110 5.6.2 token. */
-static int
+/* RFC 9110 5.6.2 token, not one of the headers cmpd sets itself
+ * (shared with the management API, which checks credentials up front). */
+int
 conn_header_name_valid(const char *s, size_t len)
 {
 	size_t i;
@@ -421,7 +418,7 @@ conn_header_name_valid(const char *s, size_t len)
 }
 
 /* RFC 9110 5.5 field value; empty would make libcurl drop the header. */
-static int
+int
 conn_header_value_valid(const char *s, size_t len)
 {
 	size_t i;

@@ -53,6 +53,17 @@ struct conn_result {
 	STACK_OF(X509) *chain;		/* caCertificates, in order; owned */
 };
 
+/* Outcomes of reading JSON (a connector's reply, an API request body). */
+#define PARSE_OK	0
+#define PARSE_BAD	1	/* not one well-formed JSON value */
+#define PARSE_ERR	(-1)	/* out of memory */
+struct json_object;
+int	conn_json_parse(const char *s, size_t len, int depth,
+	    struct json_object **out);
+
+int	conn_header_name_valid(const char *, size_t);
+int	conn_header_value_valid(const char *, size_t);
+
 int	conn_init(const struct conf *);
 void	conn_done(void);
 void	conn_result_free(struct conn_result *);

@@ -21,7 +21,7 @@
 #define DB_IO_TIMEOUT	30	/* seconds a worker waits for one answer */
 
 /* Prepared statements of this connection, found by their SQL text. */
-#define DB_STMTS_MAX	48
+#define DB_STMTS_MAX	192
 static struct {
 	const char *sql;	/* a string constant: compared by address */
 	MYSQL_STMT *st;
@@ -318,6 +318,62 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		return DB_OK;
 	}
 	return DB_ERR;
+}
+
+/*
+ * Runs a read and hands each row to fn (at most max rows; fn returning
+ * non-zero stops early). DB_OK with *nrows set, or DB_ERR. A lost
+ * connection is not retried here: list answers are cheap to ask again.
+ */
+int
+db_query(const char *sql, const struct db_arg *args, size_t nargs,
+    struct db_col *cols, size_t ncols, size_t max,
+    int (*fn)(struct db_col *, size_t, void *), void *arg, size_t *nrows)
+{
+	MYSQL_BIND pb[DB_ARGS_MAX], rb[DB_ARGS_MAX];
+	unsigned long lens[DB_ARGS_MAX];
+	MYSQL_STMT *st;
+	size_t n = 0;
+	int rc, r = DB_ERR;
+
+	*nrows = 0;
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0)
+		return DB_ERR;
+	if ((st = db_stmt(sql)) == NULL)
+		return DB_ERR;
+	db_bind_args(pb, args, lens, nargs);
+	db_bind_cols(rb, cols, ncols);
+	if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, rb) != 0) {
+		log_error("query: %s", mysql_stmt_error(st));
+		if (db_is_lost(mysql_stmt_errno(st)))
+			db_close();
+		else
+			mysql_stmt_reset(st);
+		return DB_ERR;
+	}
+	while (n < max && (rc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
+		if (rc != 0) {
+			log_error("fetch: %s", rc == MYSQL_DATA_TRUNCATED ?
+			    "value larger than its buffer" :
+			    mysql_stmt_error(st));
+			goto out;
+		}
+		db_finish_cols(cols, ncols);
+		n++;
+		if (fn(cols, ncols, arg) != 0)
+			break;
+		db_bind_cols(rb, cols, ncols);
+		if (mysql_stmt_bind_result(st, rb) != 0)
+			goto out;
+	}
+	*nrows = n;
+	r = DB_OK;
+ out:
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+	return r;
 }
 
 /* Transactions of several statements (autocommit otherwise). */

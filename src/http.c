@@ -14,7 +14,8 @@
 
 #include <fcgiapp.h>
 
-#include "cmpd.h"
+#include "api.h"
+#include "conn.h"
 
 #define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
 
@@ -36,13 +37,20 @@ http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 409: return "Conflict";
+	case 422: return "Unprocessable Entity";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
 }
@@ -189,7 +197,20 @@ static void
 http_log(struct http_req *r)
 {
 	const char *req_body = "-", *rsp_body = "-";
+	size_t n;
 
+	if (r->route.kind == ROUTE_API) {
+		/* the path names objects, never secrets (keys go in headers);
+		 * printable ASCII only, at most 256 bytes */
+		for (n = 0; n < 256 && r->uri[n] > ' ' && r->uri[n] < 0x7f &&
+		    r->uri[n] != '?' && r->uri[n] != '#'; n++)
+			;
+		log_info("rid=%s route=api method=%s path=%.*s status=%d "
+		    "actor=%s outcome=%s ms=%.2f", r->rid,
+		    http_log_method(r->method), (int)n, r->uri, r->status, r->route.name, r->outcome != NULL ?
+		    r->outcome : "-", util_elapsed_ms(&r->start));
+		return;
+	}
 	if (r->cmp.req_type >= 0)
 		req_body = cmp_asn1_body_name(r->cmp.req_type);
 	if (r->cmp.rsp_type >= 0)
@@ -200,6 +221,158 @@ http_log(struct http_req *r)
 	    http_log_method(r->method), r->status, req_body, rsp_body,
 	    r->cmp.tid_hex[0] != '\0' ? r->cmp.tid_hex : "-",
 	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));
+}
+
+/* application/json, parameters allowed. */
+static int
+http_ctype_json(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/*
+ * Who calls: an API key (Authorization: Bearer, or X-API-Key), or, when
+ * the configuration trusts it, the web server's REMOTE_USER. 0 with the
+ * call's actor and role, -1 (401), or -2 (the database did not answer).
+ */
+static int
+http_api_auth(struct http_req *r, struct api_call *c)
+{
+	const char *authz = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi->envp);
+	const char *key = FCGX_GetParam("HTTP_X_API_KEY", r->fcgi->envp);
+	const char *user = FCGX_GetParam("REMOTE_USER", r->fcgi->envp);
+
+	if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0) {
+		key = authz + 7;
+		while (*key == ' ')
+			key++;
+	}
+	if (key != NULL)
+		return api_auth_key(key, c->actor, sizeof(c->actor), &c->role);
+	if (r->conf->api_remote_user != API_ROLE_NONE && user != NULL &&
+	    *user != '\0' && strlen(user) < sizeof(c->actor) - 12) {
+		snprintf(c->actor, sizeof(c->actor), "remoteUser:%s", user);
+		c->role = (enum api_role)r->conf->api_remote_user;
+		return 0;
+	}
+	return -1;
+}
+
+/* The scheme and host for cmpUrl: public_url, or what the request says. */
+static void
+http_base_url(struct http_req *r, char *buf, size_t n)
+{
+	const char *host = FCGX_GetParam("HTTP_HOST", r->fcgi->envp);
+	const char *https = FCGX_GetParam("HTTPS", r->fcgi->envp);
+
+	if (r->conf->public_url != NULL)
+		snprintf(buf, n, "%s", r->conf->public_url);
+	else if (host != NULL && strcspn(host, "/\"<>\\ ") == strlen(host))
+		snprintf(buf, n, "%s://%s", https != NULL &&
+		    strcasecmp(https, "on") == 0 ? "https" : "http", host);
+	else
+		buf[0] = '\0';
+}
+
+/* A management API request (issue 5): JSON in, JSON out. */
+static void
+http_api(struct http_req *r)
+{
+	struct api_call c;
+	unsigned char *body = NULL;
+	const char *q, *text;
+	char path[1024], base[512];
+	size_t len = 0, plen;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.conf = r->conf;
+	c.method = r->method;
+	/* the path below /api/v1, without the query */
+	plen = strcspn(r->uri + 7, "?#");
+	if (plen >= sizeof(path)) {
+		http_send_text(r, 404, "HTTP_NO_ROUTE", "no such route", NULL);
+		return;
+	}
+	memcpy(path, r->uri + 7, plen);
+	path[plen] = '\0';
+	c.path = path;
+	q = strchr(r->uri, '?');
+	c.query = q != NULL ? q + 1 : NULL;
+	http_base_url(r, base, sizeof(base));
+	c.base_url = base;
+	if (!api_path_known(path)) {
+		api_fail(&c, 404, "no such resource");
+		goto answer;
+	}
+	if ((rc = http_api_auth(r, &c)) != 0) {
+		if (rc == -2)
+			api_fail(&c, 503, "the database is not available");
+		else
+			api_fail(&c, 401, "a valid API key is needed "
+			    "(Authorization: Bearer, or X-API-Key)");
+		goto answer;
+	}
+	switch (http_read_body(r, &body, &len)) {
+	case BODY_OK:
+		break;
+	case BODY_TOO_LARGE:
+		api_fail(&c, 413, "body too large");
+		goto answer;
+	case BODY_NOMEM:
+		api_fail(&c, 500, "out of memory");
+		goto answer;
+	default:
+		api_fail(&c, 400, "body shorter than Content-Length");
+		goto answer;
+	}
+	if (len > 0) {
+		if (!http_ctype_json(FCGX_GetParam("CONTENT_TYPE",
+		    r->fcgi->envp))) {
+			api_fail(&c, 415, "Content-Type must be "
+			    "application/json");
+			goto answer;
+		}
+		body[len] = '\0';
+		rc = conn_json_parse((const char *)body, len, API_JSON_DEPTH,
+		    &c.body);
+		if (rc != PARSE_OK) {
+			api_fail(&c, rc == PARSE_ERR ? 500 : 400, "the body is "
+			    "not one JSON value");
+			goto answer;
+		}
+	}
+	api_dispatch(&c);
+ answer:
+	r->outcome = c.status < 300 ? "API_OK" : c.status == 404 &&
+	    !api_path_known(path) ? "HTTP_NO_ROUTE" : c.status < 500 ?
+	    "API_REFUSED" : "API_ERROR";
+	snprintf(r->route.name, sizeof(r->route.name), "%s", c.actor[0] != '\0' ?
+	    c.actor : "-");
+	if (c.answer == NULL) {
+		http_send(r, c.status, "application/json", NULL, 0, NULL);
+	} else {
+		text = json_object_to_json_string_ext(c.answer,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		http_send(r, c.status, "application/json",
+		    (const unsigned char *)text, strlen(text), c.status == 401 ?
+		    "WWW-Authenticate: Bearer\r\n" : NULL);
+	}
+	json_object_put(c.body);
+	api_call_free(&c);
+	free(body);
 }
 
 int
@@ -221,6 +394,14 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 		r.uri = FCGX_GetParam("SCRIPT_NAME", r.fcgi->envp);
 
 	if (route_parse(r.uri, &r.route) != 0) {
+		/* /api/v1/protocols/ is CMP's: a bad name there is no API */
+		if (r.uri != NULL && strncmp(r.uri, "/api/v1/", 8) == 0 &&
+		    strncmp(r.uri, "/api/v1/protocols/", 18) != 0 &&
+		    r.method != NULL) {
+			r.route.kind = ROUTE_API;
+			http_api(&r);
+			goto out;
+		}
 		http_send_text(&r, 404, "HTTP_NO_ROUTE", "no such route", NULL);
 		goto out;
 	}

@@ -81,6 +81,8 @@ route_kind_name(enum route_kind k)
 		return "cmpProfile";
 	case ROUTE_RA_PROFILE:
 		return "raProfile";
+	case ROUTE_API:
+		return "api";
 	default:
 		return "none";
 	}

@@ -5,11 +5,18 @@
  * authenticated data, so a ciphertext copied to another row does not open.
  *
  *   blob = version (1) | nonce (12) | ciphertext | tag (16)
+ *
+ * Rotation (cmpctl key rotate) loads a second key beside the current one
+ * and re-seals each blob from the one to the other; the key bytes never
+ * leave this file.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,40 +31,138 @@
 
 static unsigned char secret_key[SECRET_KEY_LEN];
 static int secret_have_key;
+/* the key values are re-sealed to while rotating */
+static unsigned char secret_next_key[SECRET_KEY_LEN];
+static int secret_have_next;
+
+/* Reads a key file (64 hex digits, one line) into key. */
+static int
+secret_key_read(const char *path, unsigned char key[SECRET_KEY_LEN])
+{
+	unsigned char *buf = NULL, *k = NULL;
+	size_t len;
+	long n = 0;
+	int r = -1;
+
+	if (util_read_file(path, 1024, &buf, &len) != 0) {
+		log_error("secret key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[strcspn((char *)buf, "\r\n")] = '\0';
+	if ((k = OPENSSL_hexstr2buf((char *)buf, &n)) == NULL ||
+	    n != SECRET_KEY_LEN) {
+		log_error("secret key file %s: expected 64 hex digits", path);
+		goto out;
+	}
+	memcpy(key, k, SECRET_KEY_LEN);
+	r = 0;
+ out:
+	if (k != NULL)
+		OPENSSL_clear_free(k, (size_t)n);
+	OPENSSL_clear_free(buf, len);
+	return r;
+}
 
 /* Loads the key; 0 also when none is configured (secrets then unusable). */
 int
 secret_init(const struct conf *c)
 {
-	unsigned char *buf = NULL, *key = NULL;
-	size_t len;
-	long n = 0;
-	int r = -1;
-
 	OPENSSL_cleanse(secret_key, sizeof(secret_key));
 	secret_have_key = 0;
 	if (c->secret_key_file == NULL)
 		return 0;
-	if (util_read_file(c->secret_key_file, 1024, &buf, &len) != 0) {
-		log_error("secret_key_file %s: %s", c->secret_key_file,
-		    strerror(errno));
+	if (secret_key_read(c->secret_key_file, secret_key) != 0) {
+		OPENSSL_cleanse(secret_key, sizeof(secret_key));
 		return -1;
 	}
-	buf[strcspn((char *)buf, "\r\n")] = '\0';
-	if ((key = OPENSSL_hexstr2buf((char *)buf, &n)) == NULL ||
-	    n != SECRET_KEY_LEN) {
-		log_error("secret_key_file %s: expected 64 hex digits",
-		    c->secret_key_file);
+	secret_have_key = 1;
+	return 0;
+}
+
+/*
+ * Writes a new key, 64 hex digits from RAND_priv_bytes, to path: a new
+ * file of mode 0600 (O_EXCL: an existing key is never overwritten, it may
+ * be the only copy that opens the database's secrets). -1 with errno set.
+ */
+int
+secret_key_create(const char *path)
+{
+	unsigned char key[SECRET_KEY_LEN];
+	char hex[2 * SECRET_KEY_LEN + 2];
+	size_t len, off = 0;
+	ssize_t w;
+	int fd = -1, created = 0, saved = 0, r = -1;
+
+	if (RAND_priv_bytes(key, sizeof(key)) != 1) {
+		errno = EIO;
 		goto out;
 	}
-	memcpy(secret_key, key, SECRET_KEY_LEN);
-	secret_have_key = 1;
+	util_hex(key, sizeof(key), hex, sizeof(hex));
+	len = strlen(hex);
+	hex[len++] = '\n';
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto out;
+	created = 1;
+	/* the umask may take bits away, never add any; be explicit anyway */
+	if (fchmod(fd, 0600) == -1)
+		goto out;
+	while (off < len) {
+		if ((w = write(fd, hex + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1)
+		goto out;
+	w = close(fd);
+	fd = -1;
+	if (w == -1)
+		goto out;
 	r = 0;
  out:
-	if (key != NULL)
-		OPENSSL_clear_free(key, (size_t)n);
-	OPENSSL_clear_free(buf, len);
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (r != 0 && created)
+		unlink(path);	/* a half-written key is no key */
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	errno = saved;
 	return r;
+}
+
+/*
+ * Loads the key of path as the target of secret_reseal(). -1 on error, -2
+ * when it is the current key (rotating to it would change nothing).
+ */
+int
+secret_reseal_init(const char *path)
+{
+	secret_reseal_done();
+	if (!secret_have_key) {
+		log_error("no current key (secret_key_file) to rotate from");
+		return -1;
+	}
+	if (secret_key_read(path, secret_next_key) != 0) {
+		secret_reseal_done();
+		return -1;
+	}
+	if (CRYPTO_memcmp(secret_next_key, secret_key, SECRET_KEY_LEN) == 0) {
+		secret_reseal_done();
+		return -2;
+	}
+	secret_have_next = 1;
+	return 0;
+}
+
+void
+secret_reseal_done(void)
+{
+	OPENSSL_cleanse(secret_next_key, sizeof(secret_next_key));
+	secret_have_next = 0;
 }
 
 int
@@ -68,15 +173,16 @@ secret_available(void)
 
 /* AES-256-GCM one way or the other; n bytes of in to out, tag separate. */
 static int
-secret_gcm(int enc, const unsigned char *nonce, const char *aad,
-    const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
+secret_gcm(const unsigned char *key, int enc, const unsigned char *nonce,
+    const char *aad, const unsigned char *in, size_t n, unsigned char *out,
+    unsigned char *tag)
 {
 	EVP_CIPHER_CTX *ctx;
 	int l, r = -1;
 
 	if (n > INT32_MAX || (ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return -1;
-	if (!EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, secret_key, nonce,
+	if (!EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce,
 	    enc) ||
 	    !EVP_CipherUpdate(ctx, NULL, &l, (const unsigned char *)aad,
 	    (int)strlen(aad)) ||
@@ -96,21 +202,21 @@ secret_gcm(int enc, const unsigned char *nonce, const char *aad,
 	return r;
 }
 
-/* Encrypts n bytes; *out (OPENSSL_free) gets the blob. */
-int
-secret_seal(const unsigned char *pt, size_t n, const char *aad,
-    unsigned char **out, size_t *outlen)
+/* Encrypts n bytes with key; *out (OPENSSL_free) gets the blob. */
+static int
+secret_seal_with(const unsigned char *key, const unsigned char *pt, size_t n,
+    const char *aad, unsigned char **out, size_t *outlen)
 {
 	unsigned char *b;
 	size_t len = 1 + SECRET_NONCE + n + SECRET_TAG;
 
 	*out = NULL;
 	*outlen = 0;
-	if (!secret_have_key || (b = OPENSSL_malloc(len)) == NULL)
+	if ((b = OPENSSL_malloc(len)) == NULL)
 		return -1;
 	b[0] = SECRET_VERSION;
 	if (RAND_bytes(b + 1, SECRET_NONCE) != 1 ||
-	    secret_gcm(1, b + 1, aad, pt, n, b + 1 + SECRET_NONCE,
+	    secret_gcm(key, 1, b + 1, aad, pt, n, b + 1 + SECRET_NONCE,
 	    b + 1 + SECRET_NONCE + n) != 0) {
 		OPENSSL_clear_free(b, len);
 		return -1;
@@ -120,25 +226,80 @@ secret_seal(const unsigned char *pt, size_t n, const char *aad,
 	return 0;
 }
 
-/* Decrypts a blob into pt (at most cap bytes); -1 if it does not open. */
+/* Encrypts n bytes; *out (OPENSSL_free) gets the blob. */
 int
-secret_open(const unsigned char *blob, size_t len, const char *aad,
-    unsigned char *pt, size_t cap, size_t *ptlen)
+secret_seal(const unsigned char *pt, size_t n, const char *aad,
+    unsigned char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (!secret_have_key)
+		return -1;
+	return secret_seal_with(secret_key, pt, n, aad, out, outlen);
+}
+
+/* Decrypts a blob with key into pt (at most cap bytes). */
+static int
+secret_open_with(const unsigned char *key, const unsigned char *blob,
+    size_t len, const char *aad, unsigned char *pt, size_t cap,
+    size_t *ptlen)
 {
 	size_t n;
 
 	*ptlen = 0;
-	if (!secret_have_key || len < 1 + SECRET_NONCE + SECRET_TAG ||
-	    blob[0] != SECRET_VERSION)
+	if (len < 1 + SECRET_NONCE + SECRET_TAG || blob[0] != SECRET_VERSION)
 		return -1;
 	n = len - 1 - SECRET_NONCE - SECRET_TAG;
 	if (n > cap)
 		return -1;
-	if (secret_gcm(0, blob + 1, aad, blob + 1 + SECRET_NONCE, n, pt,
+	if (secret_gcm(key, 0, blob + 1, aad, blob + 1 + SECRET_NONCE, n, pt,
 	    (unsigned char *)blob + 1 + SECRET_NONCE + n) != 0) {
 		OPENSSL_cleanse(pt, cap);
 		return -1;
 	}
 	*ptlen = n;
 	return 0;
+}
+
+/* Decrypts a blob into pt (at most cap bytes); -1 if it does not open. */
+int
+secret_open(const unsigned char *blob, size_t len, const char *aad,
+    unsigned char *pt, size_t cap, size_t *ptlen)
+{
+	*ptlen = 0;
+	if (!secret_have_key)
+		return -1;
+	return secret_open_with(secret_key, blob, len, aad, pt, cap, ptlen);
+}
+
+/*
+ * Opens blob with the current key and seals it again, under the same AAD,
+ * with the key of secret_reseal_init(); *out (OPENSSL_free) gets the new
+ * blob. 1 (and no *out) when blob is sealed with the new key already, so
+ * that an interrupted rotation can simply be run again; -1 when it opens
+ * with neither. The plain text lives only in a buffer wiped here.
+ */
+int
+secret_reseal(const unsigned char *blob, size_t len, const char *aad,
+    unsigned char **out, size_t *outlen)
+{
+	unsigned char *pt = NULL;
+	size_t cap, n = 0;
+	int r = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!secret_have_key || !secret_have_next ||
+	    len < 1 + SECRET_NONCE + SECRET_TAG)
+		return -1;
+	cap = len - 1 - SECRET_NONCE - SECRET_TAG;
+	if ((pt = OPENSSL_malloc(cap + 1)) == NULL)
+		return -1;
+	if (secret_open_with(secret_key, blob, len, aad, pt, cap, &n) == 0)
+		r = secret_seal_with(secret_next_key, pt, n, aad, out, outlen);
+	else if (secret_open_with(secret_next_key, blob, len, aad, pt, cap,
+	    &n) == 0)
+		r = 1;
+	OPENSSL_clear_free(pt, cap + 1);
+	return r;
 }

@@ -33,6 +33,7 @@
 #          (DB_SOCK, DB_ROOT_USER, $T/db.pw)
 # cmpd     t_write_conf [overrides], t_migrate, t_start_cmpd, t_stop_cmpd
 #          (CMPD_PID, CMPD_EXIT), t_cmpd_workers
+# API      t_api_key NAME ROLE; t_api METHOD PATH [JSON] [KEY]; t_json EXPR
 # HTTP     t_start_lighttpd [lines], t_stop_lighttpd (HTTP_PORT, HTTP_BASE);
 #          t_post FILE PATH [ctype]; t_fcgi FILE PATH [method] [ctype];
 #          t_header NAME; t_split_response RAW.  Responses: $T/resp.der,
@@ -803,6 +804,35 @@ UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
 	printf '%s\n' "$ENROLL_SECRET" |
 		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret enroll \
 		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-shared-secret failed"; }
+}
+
+# t_api_key NAME ROLE: an API key (read|admin) made straight in the
+# database, as cmpctl would make it; prints the key.
+t_api_key() {
+	local key
+	key=cmpd_$(openssl rand -hex 32)
+	t_sql "INSERT INTO api_key (uuid, name, role, key_hash, key_prefix)
+	  VALUES (UUID(), '$1', '$2', UNHEX(SHA2('$key', 256)), LEFT('$key', 12))" ||
+		bail "t_api_key: insert failed"
+	printf '%s\n' "$key"
+}
+
+# t_api METHOD PATH [JSON] [KEY]: the management API through the web
+# server ($HTTP_BASE/api/v1PATH) with API key KEY (default $API_KEY; "-"
+# for none).  Prints the HTTP status; the body is left in $T/api.json.
+t_api() {
+	local method=$1 path=$2 body=${3-} key=${4-${API_KEY-}}
+	local args=(-sS --noproxy '*' --max-time 30 -X "$method" -o "$T/api.json"
+		-w '%{http_code}\n' -H 'Expect:')
+	[ "$key" = - ] || args+=(-H "Authorization: Bearer $key")
+	[ -z "$body" ] || args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	rm -f "$T/api.json"
+	curl "${args[@]}" "$HTTP_BASE/api/v1$path"
+}
+
+# t_json EXPR: a value of $T/api.json (python3 expression on j).
+t_json() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v='"$1"'; print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$T/api.json"
 }
 
 # ============================================================ requests

@@ -1,0 +1,103 @@
+/*
+ * api.c - the management API (JSON below /api/v1). One call is described by
+ * struct api_call, whoever made it: http.c for a FastCGI request, cmpctl
+ * for a command run on the host. Handlers live in api_*.c, one file per
+ * kind of object, each with a table of its routes.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "cmpd.h"
+
+#define API_PARAMS_MAX	3	/* {x} segments in one route */
+#define API_ACTOR_MAX	160
+#define API_JSON_DEPTH	16	/* of a request body */
+#define API_LIST_MAX	1000	/* rows in one list answer */
+
+enum api_role {
+	API_ROLE_NONE = 0,
+	API_ROLE_READ,		/* GET only */
+	API_ROLE_ADMIN,		/* everything */
+};
+
+struct api_call {
+	const struct conf *conf;
+	const char *method;	/* GET POST PUT PATCH DELETE */
+	const char *path;	/* below /api/v1: "/cmpProfiles/..." */
+	const char *query;	/* after '?', or NULL */
+	json_object *body;	/* the request's JSON, or NULL */
+	const char *base_url;	/* "https://host" for cmpUrl, or "" */
+	char	 actor[API_ACTOR_MAX];	/* "apiKey:NAME", "cmpctl:USER" … */
+	enum api_role role;
+	char	 param[API_PARAMS_MAX][CMPD_NAME_MAX + 1];
+	/* the answer */
+	int	 status;
+	json_object *answer;	/* owned; NULL: no body (204) */
+};
+
+struct api_route {
+	const char *method;
+	const char *pattern;	/* "/cmpProfiles/{cmpProfileUuid}/enable" */
+	enum api_role need;
+	int	(*fn)(struct api_call *);
+};
+
+/* api.c */
+int	api_dispatch(struct api_call *);
+int	api_path_known(const char *path);
+void	api_call_free(struct api_call *);
+void	api_routes_print(void);
+int	api_fail(struct api_call *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	api_ok(struct api_call *, int status, json_object *answer);
+int	api_query(const struct api_call *, const char *key, char *buf,
+	    size_t n);
+int	api_uuid_valid(const char *);
+enum api_get { API_ABSENT = 0, API_GOT = 1, API_BAD = -1 };
+enum api_get api_get_str(struct api_call *, const char *key, size_t max,
+	    const char **out);
+enum api_get api_get_bool(struct api_call *, const char *key, int *out);
+enum api_get api_get_int(struct api_call *, const char *key, long min,
+	    long max, long *out);
+enum api_get api_get_json(struct api_call *, const char *key,
+	    json_type type, char **text);
+json_object *api_json_str(const char *);
+json_object *api_uuid_list(struct api_call *);
+int	api_parse_json_text(const char *text, json_object **out);
+int	api_db_fail(struct api_call *);
+const char *api_role_name(enum api_role);
+int	api_role_parse(const char *, enum api_role *);
+
+/* api_auth.c */
+#define API_TOKEN_LEN	69	/* "cmpd_" + 64 hex digits */
+int	api_auth_key(const char *token, char *actor, size_t n,
+	    enum api_role *role);
+int	api_key_create(const char *name, enum api_role, const char *actor,
+	    char token[API_TOKEN_LEN + 1], char uuid[CMPD_UUID_LEN + 1]);
+extern const struct api_route api_key_routes[];
+extern const size_t api_key_nroutes;
+
+/* audit.c */
+int	audit_write(const char *actor, const char *action,
+	    const char *object_type, const char *object_uuid,
+	    json_object *detail);
+extern const struct api_route audit_routes[];
+extern const size_t audit_nroutes;
+
+/* api_cmp_profile.c */
+extern const struct api_route api_cmp_profile_routes[];
+extern const size_t api_cmp_profile_nroutes;
+
+/* api_objects.c: connectors, authorities, RA Profiles */
+extern const struct api_route api_object_routes[];
+extern const size_t api_object_nroutes;
+
+/* api_inventory.c: certificates, CMP transactions */
+extern const struct api_route api_inventory_routes[];
+extern const size_t api_inventory_nroutes;
+
+#endif

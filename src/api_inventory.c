@@ -1,0 +1,471 @@
+/*
+ * The management API's inventory, read-only: the certificates cmpd
+ * issued and the CMP transactions that asked for them (issue 5). Rows
+ * are written by the CMP path (store.c) only.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api.h"
+
+#define INV_TS(col)	"DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define INV_TS_BUF	40
+#define INV_DN_BUF	(4 * 2048 + 1)	/* issuer_dn, subject_dn */
+#define INV_LIMIT_DEFAULT	100
+#define INV_OFFSET_MAX	1000000000L
+
+static const char *const cert_states[] = {
+	"pending", "issued", "rejected", "revoked", "revoke_pending",
+};
+
+static const char *const tx_states[] = {
+	"open", "waiting", "confirm_wait", "confirmed", "rejected", "failed",
+	"expired",
+};
+
+/* limit= and offset=: 0, or the status of the 400 answer set. */
+static int
+inv_paging(struct api_call *c, long *limit, long *offset)
+{
+	char num[24];
+	int r;
+
+	*limit = INV_LIMIT_DEFAULT;
+	*offset = 0;
+	if ((r = api_query(c, "limit", num, sizeof(num))) < 0 ||
+	    (r > 0 && util_parse_long(num, 1, API_LIST_MAX, limit) != 0))
+		return api_fail(c, 400, "limit must be 1 to %d", API_LIST_MAX);
+	if ((r = api_query(c, "offset", num, sizeof(num))) < 0 ||
+	    (r > 0 && util_parse_long(num, 0, INV_OFFSET_MAX, offset) != 0))
+		return api_fail(c, 400, "offset must be 0 to %ld",
+		    INV_OFFSET_MAX);
+	return 0;
+}
+
+/*
+ * A UUID query parameter, lowercased into buf ("" when absent): 0, or
+ * the status of the 400 answer set.
+ */
+static int
+inv_query_uuid(struct api_call *c, const char *key,
+    char buf[CMPD_UUID_LEN + 1])
+{
+	char tmp[CMPD_UUID_LEN + 2];
+	size_t i;
+	int r;
+
+	buf[0] = '\0';
+	if ((r = api_query(c, key, tmp, sizeof(tmp))) == 0 ||
+	    (r > 0 && tmp[0] == '\0'))
+		return 0;
+	if (r < 0 || !api_uuid_valid(tmp))
+		return api_fail(c, 400, "%s must be a UUID", key);
+	for (i = 0; i <= CMPD_UUID_LEN; i++)
+		buf[i] = (char)tolower((unsigned char)tmp[i]);
+	return 0;
+}
+
+/* An enumerated query parameter ("" when absent). */
+static int
+inv_query_enum(struct api_call *c, const char *key,
+    const char *const *names, size_t n, char *buf, size_t len)
+{
+	int r;
+
+	buf[0] = '\0';
+	if ((r = api_query(c, key, buf, len)) == 0)
+		return 0;
+	if (r < 0 || (buf[0] != '\0' && util_name_index(names, n, buf, 0) < 0))
+		return api_fail(c, 400, "%s is not a known value", key);
+	return 0;
+}
+
+static void
+inv_col_str(struct db_col *col, char *buf, size_t n)
+{
+	memset(col, 0, sizeof(*col));
+	col->type = DB_STR;
+	col->buf = buf;
+	col->n = n;
+}
+
+static void
+inv_col_int(struct db_col *col)
+{
+	memset(col, 0, sizeof(*col));
+	col->type = DB_INT;
+}
+
+struct inv_rows {
+	json_object *list;
+	json_object *(*json)(struct db_col *);
+	int	 oom;
+};
+
+static int
+inv_row(struct db_col *col, size_t n, void *arg)
+{
+	struct inv_rows *rows = arg;
+	json_object *o;
+
+	(void)n;
+	if ((o = rows->json(col)) == NULL ||
+	    json_object_array_add(rows->list, o) != 0) {
+		json_object_put(o);
+		rows->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+inv_list(struct api_call *c, const char *sql, const struct db_arg *a,
+    size_t na, struct db_col *col, size_t ncol, size_t max,
+    json_object *(*json)(struct db_col *))
+{
+	struct inv_rows rows = { NULL, json, 0 };
+	size_t n;
+	int r;
+
+	if ((rows.list = json_object_new_array()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	r = db_query(sql, a, na, col, ncol, max, inv_row, &rows, &n);
+	if (r != DB_OK || rows.oom) {
+		json_object_put(rows.list);
+		return rows.oom ? api_fail(c, 500, "out of memory") :
+		    api_db_fail(c);
+	}
+	return api_ok(c, 200, rows.list);
+}
+
+/* -------------------------------------------------------- certificates */
+
+#define CERT_COLS \
+	"SELECT uuid, serial_number, subject_dn, issuer_dn, " \
+	INV_TS("not_before") ", " INV_TS("not_after") ", " \
+	"LOWER(HEX(fingerprint)), status, revocation_reason, " \
+	"ra_profile_uuid, cmp_profile_uuid, " INV_TS("created_at") ", " \
+	INV_TS("updated_at") " "
+#define CERT_NCOLS	13
+
+/* Large: two DNs, and the DER for one certificate; allocated. */
+struct cert_buf {
+	char	 uuid[CMPD_UUID_LEN + 1], serial[80];
+	char	 subject[INV_DN_BUF], issuer[INV_DN_BUF];
+	char	 nb[INV_TS_BUF], na[INV_TS_BUF], fp[65], status[16];
+	char	 reason[33], ra[CMPD_UUID_LEN + 1], cmp[CMPD_UUID_LEN + 1];
+	char	 created[INV_TS_BUF], updated[INV_TS_BUF];
+	unsigned char der[STORE_CERT_MAX];
+	struct db_col col[CERT_NCOLS + 1];
+};
+
+static struct cert_buf *
+cert_buf_new(void)
+{
+	struct cert_buf *b;
+
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return NULL;
+	inv_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	inv_col_str(&b->col[1], b->serial, sizeof(b->serial));
+	inv_col_str(&b->col[2], b->subject, sizeof(b->subject));
+	inv_col_str(&b->col[3], b->issuer, sizeof(b->issuer));
+	inv_col_str(&b->col[4], b->nb, sizeof(b->nb));
+	inv_col_str(&b->col[5], b->na, sizeof(b->na));
+	inv_col_str(&b->col[6], b->fp, sizeof(b->fp));
+	inv_col_str(&b->col[7], b->status, sizeof(b->status));
+	inv_col_str(&b->col[8], b->reason, sizeof(b->reason));
+	inv_col_str(&b->col[9], b->ra, sizeof(b->ra));
+	inv_col_str(&b->col[10], b->cmp, sizeof(b->cmp));
+	inv_col_str(&b->col[11], b->created, sizeof(b->created));
+	inv_col_str(&b->col[12], b->updated, sizeof(b->updated));
+	memset(&b->col[13], 0, sizeof(b->col[13]));
+	b->col[13].type = DB_BLOB;
+	b->col[13].buf = b->der;
+	b->col[13].n = sizeof(b->der);
+	return b;
+}
+
+static json_object *
+cert_json(struct db_col *col)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "uuid", json_object_new_string(col[0].buf));
+	json_object_object_add(o, "serialNumber",
+	    json_object_new_string(col[1].buf));
+	json_object_object_add(o, "subject",
+	    json_object_new_string(col[2].buf));
+	json_object_object_add(o, "issuer",
+	    json_object_new_string(col[3].buf));
+	json_object_object_add(o, "notBefore",
+	    json_object_new_string(col[4].buf));
+	json_object_object_add(o, "notAfter",
+	    json_object_new_string(col[5].buf));
+	json_object_object_add(o, "fingerprint",
+	    json_object_new_string(col[6].buf));
+	json_object_object_add(o, "status",
+	    json_object_new_string(col[7].buf));
+	json_object_object_add(o, "revocationReason", api_json_str(col[8].buf));
+	json_object_object_add(o, "raProfileUuid", api_json_str(col[9].buf));
+	json_object_object_add(o, "cmpProfileUuid", api_json_str(col[10].buf));
+	json_object_object_add(o, "createdAt",
+	    json_object_new_string(col[11].buf));
+	json_object_object_add(o, "updatedAt",
+	    json_object_new_string(col[12].buf));
+	return o;
+}
+
+/*
+ * GET /certificates?cmpProfileUuid=&raProfileUuid=&status=&serialNumber=
+ * &subject=&limit=&offset=. serialNumber is hex (any case); subject
+ * matches a part of the subject DN.
+ */
+static int
+cert_list(struct api_call *c)
+{
+	static const char sql[] = CERT_COLS "FROM certificate "
+	    "WHERE (? = '' OR cmp_profile_uuid = ?) "
+	    "AND (? = '' OR ra_profile_uuid = ?) "
+	    "AND (? = '' OR status = ?) "
+	    "AND (? = '' OR serial_number = ?) "
+	    "AND (? = '' OR LOCATE(?, subject_dn) > 0) "
+	    "ORDER BY created_at DESC, uuid LIMIT ? OFFSET ?";
+	char cmp[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1], status[16];
+	char serial[80], subject[2049];
+	struct cert_buf *b;
+	long limit, offset;
+	size_t i;
+	int r;
+
+	if (inv_paging(c, &limit, &offset) != 0 ||
+	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0 ||
+	    inv_query_uuid(c, "raProfileUuid", ra) != 0 ||
+	    inv_query_enum(c, "status", cert_states, NITEMS(cert_states),
+	    status, sizeof(status)) != 0)
+		return c->status;
+	if ((r = api_query(c, "serialNumber", serial, sizeof(serial))) < 0)
+		return api_fail(c, 400, "serialNumber is too long");
+	if (r == 0)
+		serial[0] = '\0';
+	/* store.c keeps BN_bn2hex()'s upper case. */
+	for (i = 0; serial[i] != '\0'; i++) {
+		if (!isxdigit((unsigned char)serial[i]))
+			return api_fail(c, 400, "serialNumber must be hex");
+		serial[i] = (char)toupper((unsigned char)serial[i]);
+	}
+	if ((r = api_query(c, "subject", subject, sizeof(subject))) < 0)
+		return api_fail(c, 400, "subject is too long");
+	if (r == 0)
+		subject[0] = '\0';
+	if ((b = cert_buf_new()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	{
+		struct db_arg a[12] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
+		    DB_ARG_STR(ra), DB_ARG_STR(ra), DB_ARG_STR(status),
+		    DB_ARG_STR(status), DB_ARG_STR(serial), DB_ARG_STR(serial),
+		    DB_ARG_STR(subject), DB_ARG_STR(subject),
+		    DB_ARG_INT(limit), DB_ARG_INT(offset) };
+
+		inv_list(c, sql, a, 12, b->col, CERT_NCOLS, (size_t)limit,
+		    cert_json);
+	}
+	free(b);
+	return c->status;
+}
+
+/* GET /certificates/{certificateUuid}: + certificateData, base64 DER */
+static int
+cert_get(struct api_call *c)
+{
+	static const char sql[] = CERT_COLS ", der FROM certificate "
+	    "WHERE uuid = ?";
+	char uuid[CMPD_UUID_LEN + 1], *b64 = NULL;
+	struct cert_buf *b = NULL;
+	json_object *o;
+	size_t i;
+	int r;
+
+	if (!api_uuid_valid(c->param[0]))
+		return api_fail(c, 400, "certificateUuid is not a UUID");
+	for (i = 0; i <= CMPD_UUID_LEN; i++)
+		uuid[i] = (char)tolower((unsigned char)c->param[0][i]);
+	if ((b = cert_buf_new()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	{
+		struct db_arg a[1] = { DB_ARG_STR(uuid) };
+
+		r = db_run(sql, a, 1, b->col, CERT_NCOLS + 1, NULL);
+	}
+	if (r == DB_NOTFOUND) {
+		api_fail(c, 404, "certificate %s not found", uuid);
+		goto out;
+	}
+	if (r != DB_OK) {
+		api_db_fail(c);
+		goto out;
+	}
+	/* 4 characters per 3 bytes, and the NUL. */
+	if ((b64 = malloc(4 * ((b->col[13].len + 2) / 3) + 1)) == NULL ||
+	    (o = cert_json(b->col)) == NULL) {
+		api_fail(c, 500, "out of memory");
+		goto out;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, b->der, (int)b->col[13].len);
+	json_object_object_add(o, "certificateData",
+	    json_object_new_string(b64));
+	api_ok(c, 200, o);
+ out:
+	free(b64);
+	free(b);
+	return c->status;
+}
+
+/* ----------------------------------------------------- transactions */
+
+#define TX_COLS \
+	"SELECT LOWER(HEX(transaction_id)), cmp_profile_uuid, " \
+	"ra_profile_uuid, request_type, cert_req_id, certificate_uuid, " \
+	"state, implicit_confirm, " INV_TS("deadline") ", " \
+	INV_TS("created_at") ", " INV_TS("updated_at") " FROM cmp_transaction "
+#define TX_NCOLS	11
+
+struct tx_buf {
+	char	 tid[2 * CMPD_ID_MAX_LEN + 1], cmp[CMPD_UUID_LEN + 1];
+	char	 ra[CMPD_UUID_LEN + 1], cert[CMPD_UUID_LEN + 1], state[16];
+	char	 deadline[INV_TS_BUF], created[INV_TS_BUF];
+	char	 updated[INV_TS_BUF];
+	struct db_col col[TX_NCOLS];
+};
+
+static void
+tx_cols(struct tx_buf *b)
+{
+	inv_col_str(&b->col[0], b->tid, sizeof(b->tid));
+	inv_col_str(&b->col[1], b->cmp, sizeof(b->cmp));
+	inv_col_str(&b->col[2], b->ra, sizeof(b->ra));
+	inv_col_int(&b->col[3]);
+	inv_col_int(&b->col[4]);
+	inv_col_str(&b->col[5], b->cert, sizeof(b->cert));
+	inv_col_str(&b->col[6], b->state, sizeof(b->state));
+	inv_col_int(&b->col[7]);
+	inv_col_str(&b->col[8], b->deadline, sizeof(b->deadline));
+	inv_col_str(&b->col[9], b->created, sizeof(b->created));
+	inv_col_str(&b->col[10], b->updated, sizeof(b->updated));
+}
+
+static json_object *
+tx_json(struct db_col *col)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "transactionId",
+	    json_object_new_string(col[0].buf));
+	json_object_object_add(o, "cmpProfileUuid", api_json_str(col[1].buf));
+	json_object_object_add(o, "raProfileUuid", api_json_str(col[2].buf));
+	json_object_object_add(o, "requestType",
+	    json_object_new_string(cmp_asn1_body_name((int)col[3].i)));
+	json_object_object_add(o, "certReqId", col[4].null ? NULL :
+	    json_object_new_int64(col[4].i));
+	json_object_object_add(o, "certificateUuid", api_json_str(col[5].buf));
+	json_object_object_add(o, "state", json_object_new_string(col[6].buf));
+	json_object_object_add(o, "implicitConfirm",
+	    json_object_new_boolean(col[7].i != 0));
+	json_object_object_add(o, "deadline", api_json_str(col[8].buf));
+	json_object_object_add(o, "createdAt",
+	    json_object_new_string(col[9].buf));
+	json_object_object_add(o, "updatedAt",
+	    json_object_new_string(col[10].buf));
+	return o;
+}
+
+/* GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset= */
+static int
+tx_list(struct api_call *c)
+{
+	static const char sql[] = TX_COLS
+	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
+	    "ORDER BY id DESC LIMIT ? OFFSET ?";
+	char state[16], cmp[CMPD_UUID_LEN + 1];
+	struct tx_buf b;
+	long limit, offset;
+
+	if (inv_paging(c, &limit, &offset) != 0 ||
+	    inv_query_enum(c, "state", tx_states, NITEMS(tx_states), state,
+	    sizeof(state)) != 0 ||
+	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0)
+		return c->status;
+	tx_cols(&b);
+	{
+		struct db_arg a[6] = { DB_ARG_STR(state), DB_ARG_STR(state),
+		    DB_ARG_STR(cmp), DB_ARG_STR(cmp), DB_ARG_INT(limit),
+		    DB_ARG_INT(offset) };
+
+		return inv_list(c, sql, a, 6, b.col, TX_NCOLS, (size_t)limit,
+		    tx_json);
+	}
+}
+
+static int
+inv_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* GET /cmpTransactions/{transactionId}, the ID in hex */
+static int
+tx_get(struct api_call *c)
+{
+	static const char sql[] = TX_COLS "WHERE transaction_id = ?";
+	const char *h = c->param[0];
+	unsigned char tid[CMPD_ID_MAX_LEN];
+	size_t i, len = strlen(h);
+	struct tx_buf b;
+	int hi, lo, r;
+
+	/* RFC 9810 5.1.1: any length; cmpd stores at most 64 bytes. */
+	if (len == 0 || len % 2 != 0 || len > 2 * CMPD_ID_MAX_LEN)
+		return api_fail(c, 400, "transactionId must be 1 to %d bytes "
+		    "in hex", CMPD_ID_MAX_LEN);
+	for (i = 0; i < len / 2; i++) {
+		if ((hi = inv_hexval(h[2 * i])) < 0 ||
+		    (lo = inv_hexval(h[2 * i + 1])) < 0)
+			return api_fail(c, 400, "transactionId must be hex");
+		tid[i] = (unsigned char)(hi << 4 | lo);
+	}
+	tx_cols(&b);
+	{
+		struct db_arg a[1] = { DB_ARG_BLOB(tid, len / 2) };
+
+		r = db_run(sql, a, 1, b.col, TX_NCOLS, NULL);
+	}
+	if (r == DB_NOTFOUND)
+		return api_fail(c, 404, "CMP transaction %s not found", h);
+	if (r != DB_OK)
+		return api_db_fail(c);
+	return api_ok(c, 200, tx_json(b.col));
+}
+
+const struct api_route api_inventory_routes[] = {
+	{ "GET", "/certificates", API_ROLE_READ, cert_list },
+	{ "GET", "/certificates/{certificateUuid}", API_ROLE_READ, cert_get },
+	{ "GET", "/cmpTransactions", API_ROLE_READ, tx_list },
+	{ "GET", "/cmpTransactions/{transactionId}", API_ROLE_READ, tx_get },
+};
+const size_t api_inventory_nroutes = NITEMS(api_inventory_routes);
