@@ -24,6 +24,7 @@ run=$top/run
 PORT=${CMPD_HTTP_PORT:-8080}
 SECRET=${CMPD_DEMO_SECRET:-demo-secret}
 CMPD_BIN=${CMPD_BIN:-$top/build/cmpd}
+CMPCTL_BIN=${CMPCTL_BIN:-$(dirname "$CMPD_BIN")/cmpctl}
 JOBS=${JOBS:-2}
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
@@ -187,53 +188,76 @@ EOF
 say "migrating the schema"
 "$CMPD_BIN" -c "$run/cmpd.conf" --migrate
 
-# qs_seed_demo: the demo objects the ir below goes to.  Must be idempotent
-# (the script runs again and again on the same database).
+# qs_ctl ARGS...: cmpctl against this run's configuration, answers kept
+# in run/cmpctl.log (they hold no secrets: the API never returns them).
+qs_ctl() {
+	"$CMPCTL_BIN" -c "$run/cmpd.conf" "$@" >> "$run/cmpctl.log" 2>&1 || {
+		tail -n 5 "$run/cmpctl.log"
+		die "cmpctl $1 $2 failed (run/cmpctl.log)"
+	}
+}
+
+# qs_ensure KIND NAME [create-prefix --] FIELD...: creates the object, or
+# on a later run edits it to the same fields (the script is idempotent).
+qs_ensure() {
+	local kind=$1 name=$2 prefix=()
+	shift 2
+	if [ "${2-}" = -- ]; then
+		prefix=("$1")
+		shift 2
+	fi
+	if "$CMPCTL_BIN" -c "$run/cmpd.conf" "$kind" show "$name" > /dev/null 2>&1; then
+		qs_ctl "$kind" edit "$name" "$@"
+	else
+		qs_ctl "$kind" create "${prefix[@]}" "name=$name" "$@"
+	fi
+}
+
+# qs_seed_demo: the demo objects the ir below goes to, made through the
+# management API with cmpctl (no SQL): connector, authority, RA Profile
+# demo-ra, CMP Profiles demo, demo-sig and demo-3gpp, and an admin API key.
 qs_seed_demo() {
-	say "seeding demo connector, authority, RA profile demo-ra, CMP profile demo"
-	# Fixed UUIDs and ON DUPLICATE KEY UPDATE: a rerun leaves one of each.
-	# The connector is cmp-localca behind the same lighttpd; the shared
-	# secret is stored encrypted with run/secret.key (--set-shared-secret).
-	qs_sql cmpd -e "
-INSERT INTO connector (uuid, name, url, auth_type) VALUES
-  ('6f1c2a4e-0000-4000-8000-00000000c0de', 'localca', 'http://127.0.0.1:$PORT/localca', 'none')
-  ON DUPLICATE KEY UPDATE url = VALUES(url);
-INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
-  ('6f1c2a4e-0000-4000-8000-0000000000ca', 'localca', '6f1c2a4e-0000-4000-8000-00000000c0de',
-   '6f1c2a4e-0000-4000-8000-0000000000c1')
-  ON DUPLICATE KEY UPDATE connector_uuid = VALUES(connector_uuid);
-INSERT INTO ra_profile (uuid, name, description, enabled, authority_uuid) VALUES
-  ('6f1c2a4e-0000-4000-8000-0000000000aa', 'demo-ra', 'quick start RA Profile', 1,
-   '6f1c2a4e-0000-4000-8000-0000000000ca')
-  ON DUPLICATE KEY UPDATE enabled = 1;
-INSERT INTO cmp_profile (uuid, name, description, enabled, variant, request_protection,
-    response_protection, default_ra_profile_uuid, shared_secret_reference) VALUES
-  ('6f1c2a4e-0000-4000-8000-0000000000cb', 'demo', 'quick start CMP Profile', 1, 'v2',
-   'sharedSecret', 'sharedSecret', '6f1c2a4e-0000-4000-8000-0000000000aa', 'demo')
-  ON DUPLICATE KEY UPDATE enabled = 1, default_ra_profile_uuid = VALUES(default_ra_profile_uuid),
-    shared_secret_reference = 'demo';
-UPDATE ra_profile SET cmp_profile_uuid = '6f1c2a4e-0000-4000-8000-0000000000cb'
-  WHERE name = 'demo-ra';"
-	printf '%s\n' "$SECRET" | "$CMPD_BIN" -c "$run/cmpd.conf" --set-shared-secret demo
+	say "setting up the demo objects with cmpctl (connector, authority, RA Profile demo-ra, CMP Profiles)"
+	: > "$run/cmpctl.log"
+	(umask 077
+	printf '%s\n' "$SECRET" > "$run/demo-secret"
+	# signingCredentials as the API takes them: the key and the chain, PEM
+	python3 -c 'import json,sys
+print(json.dumps({"privateKey": open(sys.argv[1]).read(),
+    "certificateChain": "".join(open(f).read() for f in sys.argv[2:])}))' \
+		"$run/pki/cmpd.key" "$run/pki/cmpd.crt" "$run/pki/localca/ca.crt" \
+		"$run/pki/root.crt" > "$run/cmpd-signing.json")
+	cat "$run/pki/device-ca.crt" "$run/pki/root.crt" > "$run/anchors.pem"
+	qs_ensure connector localca url="http://127.0.0.1:$PORT/localca" authType=none
+	qs_ensure authority localca connectorUuid=localca \
+		authorityInstanceUuid=6f1c2a4e-0000-4000-8000-0000000000c1
+	qs_ensure raprofile demo-ra localca -- description="quick start RA Profile" enabled:=true
+	qs_ctl raprofile enable demo-ra
+	qs_ensure profile demo description="quick start CMP Profile" variant=v2 \
+		requestProtectionMethod=sharedSecret responseProtectionMethod=sharedSecret \
+		sharedSecret=@"$run/demo-secret" sharedSecretReference=demo raProfileUuid=demo-ra
 	# demo-sig (v2) and demo-3gpp (v2_3gpp): signature both ways, answers
 	# signed with run/pki/cmpd.crt; request signers chain to the demo
 	# device CA (and, for kur and rr, to the demo root)
-	qs_sql cmpd -e "
-INSERT INTO cmp_profile (uuid, name, description, enabled, variant, request_protection,
-    response_protection, default_ra_profile_uuid) VALUES
-  ('6f1c2a4e-0000-4000-8000-0000000000c2', 'demo-sig', 'quick start, signatures', 1, 'v2',
-   'signature', 'signature', '6f1c2a4e-0000-4000-8000-0000000000aa'),
-  ('6f1c2a4e-0000-4000-8000-0000000000c3', 'demo-3gpp', 'quick start, 3GPP TS 33.310', 1,
-   'v2_3gpp', 'signature', 'signature', '6f1c2a4e-0000-4000-8000-0000000000aa')
-  ON DUPLICATE KEY UPDATE enabled = 1;"
-	local p
-	for p in demo-sig demo-3gpp; do
-		cat "$run/pki/cmpd.key" "$run/pki/cmpd.crt" "$run/pki/localca/ca.crt" \
-			"$run/pki/root.crt" |
-			"$CMPD_BIN" -c "$run/cmpd.conf" --set-signing-credentials "$p"
-		cat "$run/pki/device-ca.crt" "$run/pki/root.crt" |
-			"$CMPD_BIN" -c "$run/cmpd.conf" --set-trust-anchors "$p"
-	done
+	qs_ensure profile demo-sig description="quick start, signatures" variant=v2 \
+		requestProtectionMethod=signature responseProtectionMethod=signature \
+		signingCredentials:=@"$run/cmpd-signing.json" trustAnchors=@"$run/anchors.pem" \
+		raProfileUuid=demo-ra
+	qs_ensure profile demo-3gpp description="quick start, 3GPP TS 33.310" variant=v2_3gpp \
+		requestProtectionMethod=signature responseProtectionMethod=signature \
+		signingCredentials:=@"$run/cmpd-signing.json" trustAnchors=@"$run/anchors.pem" \
+		raProfileUuid=demo-ra
+	qs_ctl profile enable demo demo-sig demo-3gpp
+	qs_ctl raprofile cmp-activate demo-ra demo
+	rm -f "$run/cmpd-signing.json" "$run/demo-secret"
+	# an admin API key for the user to try the management API with
+	if [ ! -s "$run/admin-api-key" ]; then
+		rm -f "$run/admin-api-key"
+		# a key whose file is gone is of no use: make a new one
+		"$CMPCTL_BIN" -c "$run/cmpd.conf" apikey delete quickstart-admin \
+			> /dev/null 2>&1 || true
+		qs_ctl apikey create quickstart-admin --role admin --out "$run/admin-api-key"
+	fi
 }
 
 # qs_pki: the demo CA of cmp-localca in run/pki: a root (EC P-256) and an
@@ -370,8 +394,16 @@ cmpd is running:
   demo CA       run/pki/ca.crt (issuing CA + root), cmp-localca
   logs          run/cmpd.log  run/localca.log  run/lighttpd-error.log  run/mariadb.log
   database      mariadb --no-defaults -S run/mysql.sock -u $dbuser cmpd
+  management    http://127.0.0.1:$PORT/api/v1/ (doc/api.md, doc/openapi.json)
+  admin API key $(cat "$run/admin-api-key")  (kept in run/admin-api-key)
 
 Try next:
+  # the management API: the CMP Profiles, then the audit log
+  curl -s -H "Authorization: Bearer \$(cat run/admin-api-key)" http://127.0.0.1:$PORT/api/v1/cmpProfiles
+  curl -s -H "Authorization: Bearer \$(cat run/admin-api-key)" http://127.0.0.1:$PORT/api/v1/auditLogs
+  # the same objects with cmpctl, straight against the database
+  ${CMPCTL_BIN#$top/} -c run/cmpd.conf profile list
+  ${CMPCTL_BIN#$top/} -c run/cmpd.conf profile show demo
   # another certificate, one round trip (implicitConfirm)
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
     -ref demo -secret pass:$SECRET -recipient /CN=cmpd -implicit_confirm \\
