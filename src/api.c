@@ -391,6 +391,66 @@ api_uuid_list(struct api_call *c)
 	return c->body;
 }
 
+void
+api_col_str(struct db_col *col, char *buf, size_t n)
+{
+	memset(col, 0, sizeof(*col));
+	col->type = DB_STR;
+	col->buf = buf;
+	col->n = n;
+}
+
+void
+api_col_int(struct db_col *col)
+{
+	memset(col, 0, sizeof(*col));
+	col->type = DB_INT;
+}
+
+/* Rows of a list query into a JSON array, one object per row. */
+struct api_rows {
+	json_object *list;
+	json_object *(*json)(struct db_col *);
+	int	 oom;
+};
+
+static int
+api_row(struct db_col *col, size_t n, void *arg)
+{
+	struct api_rows *rows = arg;
+	json_object *o;
+
+	(void)n;
+	if ((o = rows->json(col)) == NULL ||
+	    json_object_array_add(rows->list, o) != 0) {
+		json_object_put(o);
+		rows->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Answers 200 with the rows of sql (at most max), each made by json. */
+int
+api_list(struct api_call *c, const char *sql, const struct db_arg *a,
+    size_t na, struct db_col *col, size_t ncol, size_t max,
+    json_object *(*json)(struct db_col *))
+{
+	struct api_rows rows = { NULL, json, 0 };
+	size_t n;
+	int r;
+
+	if ((rows.list = json_object_new_array()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	r = db_query(sql, a, na, col, ncol, max, api_row, &rows, &n);
+	if (r != DB_OK || rows.oom) {
+		json_object_put(rows.list);
+		return rows.oom ? api_fail(c, 500, "out of memory") :
+		    api_db_fail(c);
+	}
+	return api_ok(c, 200, rows.list);
+}
+
 /* JSON text stored in a column (attributes) back into an object. */
 int
 api_parse_json_text(const char *text, json_object **out)

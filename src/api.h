@@ -69,6 +69,11 @@ json_object *api_json_str(const char *);
 json_object *api_uuid_list(struct api_call *);
 int	api_parse_json_text(const char *text, json_object **out);
 int	api_db_fail(struct api_call *);
+void	api_col_str(struct db_col *, char *buf, size_t n);
+void	api_col_int(struct db_col *);
+int	api_list(struct api_call *, const char *sql, const struct db_arg *,
+	    size_t nargs, struct db_col *, size_t ncols, size_t max,
+	    json_object *(*json)(struct db_col *));
 const char *api_role_name(enum api_role);
 int	api_role_parse(const char *, enum api_role *);
 

@@ -123,20 +123,6 @@ api_key_json(struct db_col *c)
 	return o;
 }
 
-static int
-api_key_row(struct db_col *c, size_t n, void *arg)
-{
-	json_object *o;
-
-	(void)n;
-	if ((o = api_key_json(c)) == NULL ||
-	    json_object_array_add(arg, o) != 0) {
-		json_object_put(o);
-		return 1;
-	}
-	return 0;
-}
-
 #define API_KEY_COLS \
 	"SELECT uuid, name, role, key_prefix, enabled, " \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
@@ -171,18 +157,9 @@ api_key_list(struct api_call *c)
 {
 	static const char sql[] = API_KEY_COLS "ORDER BY name LIMIT 1000";
 	struct api_key_buf b;
-	json_object *list;
-	size_t n;
 
-	if ((list = json_object_new_array()) == NULL)
-		return api_fail(c, 500, "out of memory");
 	api_key_cols(&b);
-	if (db_query(sql, NULL, 0, b.col, 7, API_LIST_MAX, api_key_row, list,
-	    &n) != DB_OK) {
-		json_object_put(list);
-		return api_db_fail(c);
-	}
-	return api_ok(c, 200, list);
+	return api_list(c, sql, NULL, 0, b.col, 7, API_LIST_MAX, api_key_json);
 }
 
 /* POST /apiKeys {"name", "role"} -> 201 with "key", shown this once */

@@ -86,64 +86,6 @@ inv_query_enum(struct api_call *c, const char *key,
 	return 0;
 }
 
-static void
-inv_col_str(struct db_col *col, char *buf, size_t n)
-{
-	memset(col, 0, sizeof(*col));
-	col->type = DB_STR;
-	col->buf = buf;
-	col->n = n;
-}
-
-static void
-inv_col_int(struct db_col *col)
-{
-	memset(col, 0, sizeof(*col));
-	col->type = DB_INT;
-}
-
-struct inv_rows {
-	json_object *list;
-	json_object *(*json)(struct db_col *);
-	int	 oom;
-};
-
-static int
-inv_row(struct db_col *col, size_t n, void *arg)
-{
-	struct inv_rows *rows = arg;
-	json_object *o;
-
-	(void)n;
-	if ((o = rows->json(col)) == NULL ||
-	    json_object_array_add(rows->list, o) != 0) {
-		json_object_put(o);
-		rows->oom = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-inv_list(struct api_call *c, const char *sql, const struct db_arg *a,
-    size_t na, struct db_col *col, size_t ncol, size_t max,
-    json_object *(*json)(struct db_col *))
-{
-	struct inv_rows rows = { NULL, json, 0 };
-	size_t n;
-	int r;
-
-	if ((rows.list = json_object_new_array()) == NULL)
-		return api_fail(c, 500, "out of memory");
-	r = db_query(sql, a, na, col, ncol, max, inv_row, &rows, &n);
-	if (r != DB_OK || rows.oom) {
-		json_object_put(rows.list);
-		return rows.oom ? api_fail(c, 500, "out of memory") :
-		    api_db_fail(c);
-	}
-	return api_ok(c, 200, rows.list);
-}
-
 /* -------------------------------------------------------- certificates */
 
 #define CERT_COLS \
@@ -172,19 +114,19 @@ cert_buf_new(void)
 
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return NULL;
-	inv_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
-	inv_col_str(&b->col[1], b->serial, sizeof(b->serial));
-	inv_col_str(&b->col[2], b->subject, sizeof(b->subject));
-	inv_col_str(&b->col[3], b->issuer, sizeof(b->issuer));
-	inv_col_str(&b->col[4], b->nb, sizeof(b->nb));
-	inv_col_str(&b->col[5], b->na, sizeof(b->na));
-	inv_col_str(&b->col[6], b->fp, sizeof(b->fp));
-	inv_col_str(&b->col[7], b->status, sizeof(b->status));
-	inv_col_str(&b->col[8], b->reason, sizeof(b->reason));
-	inv_col_str(&b->col[9], b->ra, sizeof(b->ra));
-	inv_col_str(&b->col[10], b->cmp, sizeof(b->cmp));
-	inv_col_str(&b->col[11], b->created, sizeof(b->created));
-	inv_col_str(&b->col[12], b->updated, sizeof(b->updated));
+	api_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	api_col_str(&b->col[1], b->serial, sizeof(b->serial));
+	api_col_str(&b->col[2], b->subject, sizeof(b->subject));
+	api_col_str(&b->col[3], b->issuer, sizeof(b->issuer));
+	api_col_str(&b->col[4], b->nb, sizeof(b->nb));
+	api_col_str(&b->col[5], b->na, sizeof(b->na));
+	api_col_str(&b->col[6], b->fp, sizeof(b->fp));
+	api_col_str(&b->col[7], b->status, sizeof(b->status));
+	api_col_str(&b->col[8], b->reason, sizeof(b->reason));
+	api_col_str(&b->col[9], b->ra, sizeof(b->ra));
+	api_col_str(&b->col[10], b->cmp, sizeof(b->cmp));
+	api_col_str(&b->col[11], b->created, sizeof(b->created));
+	api_col_str(&b->col[12], b->updated, sizeof(b->updated));
 	memset(&b->col[13], 0, sizeof(b->col[13]));
 	b->col[13].type = DB_BLOB;
 	b->col[13].buf = b->der;
@@ -275,7 +217,7 @@ cert_list(struct api_call *c)
 		    DB_ARG_STR(subject), DB_ARG_STR(subject),
 		    DB_ARG_INT(limit), DB_ARG_INT(offset) };
 
-		inv_list(c, sql, a, 12, b->col, CERT_NCOLS, (size_t)limit,
+		api_list(c, sql, a, 12, b->col, CERT_NCOLS, (size_t)limit,
 		    cert_json);
 	}
 	free(b);
@@ -349,17 +291,17 @@ struct tx_buf {
 static void
 tx_cols(struct tx_buf *b)
 {
-	inv_col_str(&b->col[0], b->tid, sizeof(b->tid));
-	inv_col_str(&b->col[1], b->cmp, sizeof(b->cmp));
-	inv_col_str(&b->col[2], b->ra, sizeof(b->ra));
-	inv_col_int(&b->col[3]);
-	inv_col_int(&b->col[4]);
-	inv_col_str(&b->col[5], b->cert, sizeof(b->cert));
-	inv_col_str(&b->col[6], b->state, sizeof(b->state));
-	inv_col_int(&b->col[7]);
-	inv_col_str(&b->col[8], b->deadline, sizeof(b->deadline));
-	inv_col_str(&b->col[9], b->created, sizeof(b->created));
-	inv_col_str(&b->col[10], b->updated, sizeof(b->updated));
+	api_col_str(&b->col[0], b->tid, sizeof(b->tid));
+	api_col_str(&b->col[1], b->cmp, sizeof(b->cmp));
+	api_col_str(&b->col[2], b->ra, sizeof(b->ra));
+	api_col_int(&b->col[3]);
+	api_col_int(&b->col[4]);
+	api_col_str(&b->col[5], b->cert, sizeof(b->cert));
+	api_col_str(&b->col[6], b->state, sizeof(b->state));
+	api_col_int(&b->col[7]);
+	api_col_str(&b->col[8], b->deadline, sizeof(b->deadline));
+	api_col_str(&b->col[9], b->created, sizeof(b->created));
+	api_col_str(&b->col[10], b->updated, sizeof(b->updated));
 }
 
 static json_object *
@@ -411,7 +353,7 @@ tx_list(struct api_call *c)
 		    DB_ARG_STR(cmp), DB_ARG_STR(cmp), DB_ARG_INT(limit),
 		    DB_ARG_INT(offset) };
 
-		return inv_list(c, sql, a, 6, b.col, TX_NCOLS, (size_t)limit,
+		return api_list(c, sql, a, 6, b.col, TX_NCOLS, (size_t)limit,
 		    tx_json);
 	}
 }

@@ -124,65 +124,6 @@ obj_get_array(struct api_call *c, const char *key, char **text)
 	return API_GOT;
 }
 
-static void
-obj_col_str(struct db_col *col, char *buf, size_t n)
-{
-	memset(col, 0, sizeof(*col));
-	col->type = DB_STR;
-	col->buf = buf;
-	col->n = n;
-}
-
-static void
-obj_col_int(struct db_col *col)
-{
-	memset(col, 0, sizeof(*col));
-	col->type = DB_INT;
-}
-
-/* Rows of a list query into a JSON array. */
-struct obj_rows {
-	json_object *list;
-	json_object *(*json)(struct db_col *);
-	int	 oom;
-};
-
-static int
-obj_row(struct db_col *col, size_t n, void *arg)
-{
-	struct obj_rows *rows = arg;
-	json_object *o;
-
-	(void)n;
-	if ((o = rows->json(col)) == NULL ||
-	    json_object_array_add(rows->list, o) != 0) {
-		json_object_put(o);
-		rows->oom = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-obj_list(struct api_call *c, const char *sql, const struct db_arg *a,
-    size_t na, struct db_col *col, size_t ncol,
-    json_object *(*json)(struct db_col *))
-{
-	struct obj_rows rows = { NULL, json, 0 };
-	size_t n;
-	int r;
-
-	if ((rows.list = json_object_new_array()) == NULL)
-		return api_fail(c, 500, "out of memory");
-	r = db_query(sql, a, na, col, ncol, API_LIST_MAX, obj_row, &rows, &n);
-	if (r != DB_OK || rows.oom) {
-		json_object_put(rows.list);
-		return rows.oom ? api_fail(c, 500, "out of memory") :
-		    api_db_fail(c);
-	}
-	return api_ok(c, 200, rows.list);
-}
-
 /* Whether one row exists: 1, 0, or -1 on a database error. */
 static int
 obj_exists(const char *sql, const struct db_arg *a, size_t na)
@@ -190,7 +131,7 @@ obj_exists(const char *sql, const struct db_arg *a, size_t na)
 	struct db_col col[1];
 	int r;
 
-	obj_col_int(&col[0]);
+	api_col_int(&col[0]);
 	r = db_run(sql, a, na, col, 1, NULL);
 	if (r == DB_OK)
 		return 1;
@@ -383,13 +324,13 @@ struct connector_buf {
 static void
 connector_cols(struct connector_buf *b)
 {
-	obj_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
-	obj_col_str(&b->col[1], b->name, sizeof(b->name));
-	obj_col_str(&b->col[2], b->url, sizeof(b->url));
-	obj_col_str(&b->col[3], b->auth, sizeof(b->auth));
-	obj_col_int(&b->col[4]);
-	obj_col_str(&b->col[5], b->created, sizeof(b->created));
-	obj_col_str(&b->col[6], b->updated, sizeof(b->updated));
+	api_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	api_col_str(&b->col[1], b->name, sizeof(b->name));
+	api_col_str(&b->col[2], b->url, sizeof(b->url));
+	api_col_str(&b->col[3], b->auth, sizeof(b->auth));
+	api_col_int(&b->col[4]);
+	api_col_str(&b->col[5], b->created, sizeof(b->created));
+	api_col_str(&b->col[6], b->updated, sizeof(b->updated));
 }
 
 static json_object *
@@ -438,7 +379,7 @@ connector_list(struct api_call *c)
 	struct connector_buf b;
 
 	connector_cols(&b);
-	return obj_list(c, sql, NULL, 0, b.col, 7, connector_json);
+	return api_list(c, sql, NULL, 0, b.col, 7, API_LIST_MAX, connector_json);
 }
 
 /* GET /connectors/{connectorUuid} */
@@ -497,8 +438,8 @@ connector_write(struct api_call *c, const char *uuid)
 	if (uuid != NULL) {
 		struct db_arg a[1] = { DB_ARG_STR(uuid) };
 
-		obj_col_str(&col[0], cur_auth, sizeof(cur_auth));
-		obj_col_int(&col[1]);
+		api_col_str(&col[0], cur_auth, sizeof(cur_auth));
+		api_col_int(&col[1]);
 		if ((r = db_run(sql_cur, a, 1, col, 2, NULL)) == DB_NOTFOUND) {
 			api_fail(c, 404, "connector %s not found", uuid);
 			goto out;
@@ -659,13 +600,13 @@ struct authority_buf {
 static void
 authority_cols(struct authority_buf *b)
 {
-	obj_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
-	obj_col_str(&b->col[1], b->name, sizeof(b->name));
-	obj_col_str(&b->col[2], b->conn_uuid, sizeof(b->conn_uuid));
-	obj_col_str(&b->col[3], b->conn_name, sizeof(b->conn_name));
-	obj_col_str(&b->col[4], b->instance, sizeof(b->instance));
-	obj_col_str(&b->col[5], b->created, sizeof(b->created));
-	obj_col_str(&b->col[6], b->updated, sizeof(b->updated));
+	api_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	api_col_str(&b->col[1], b->name, sizeof(b->name));
+	api_col_str(&b->col[2], b->conn_uuid, sizeof(b->conn_uuid));
+	api_col_str(&b->col[3], b->conn_name, sizeof(b->conn_name));
+	api_col_str(&b->col[4], b->instance, sizeof(b->instance));
+	api_col_str(&b->col[5], b->created, sizeof(b->created));
+	api_col_str(&b->col[6], b->updated, sizeof(b->updated));
 }
 
 static json_object *
@@ -727,7 +668,7 @@ authority_list(struct api_call *c)
 	struct authority_buf b;
 
 	authority_cols(&b);
-	return obj_list(c, sql, NULL, 0, b.col, 7, authority_json);
+	return api_list(c, sql, NULL, 0, b.col, 7, API_LIST_MAX, authority_json);
 }
 
 /* GET /authorities/{authorityUuid} */
@@ -883,18 +824,18 @@ ra_buf_new(void)
 
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return NULL;
-	obj_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
-	obj_col_str(&b->col[1], b->name, sizeof(b->name));
-	obj_col_str(&b->col[2], b->desc, sizeof(b->desc));
-	obj_col_int(&b->col[3]);
-	obj_col_str(&b->col[4], b->auth_uuid, sizeof(b->auth_uuid));
-	obj_col_str(&b->col[5], b->auth_name, sizeof(b->auth_name));
-	obj_col_str(&b->col[6], b->instance, sizeof(b->instance));
-	obj_col_str(&b->col[7], b->attrs, sizeof(b->attrs));
-	obj_col_str(&b->col[8], b->cmp_uuid, sizeof(b->cmp_uuid));
-	obj_col_str(&b->col[9], b->cmp_name, sizeof(b->cmp_name));
-	obj_col_str(&b->col[10], b->created, sizeof(b->created));
-	obj_col_str(&b->col[11], b->updated, sizeof(b->updated));
+	api_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	api_col_str(&b->col[1], b->name, sizeof(b->name));
+	api_col_str(&b->col[2], b->desc, sizeof(b->desc));
+	api_col_int(&b->col[3]);
+	api_col_str(&b->col[4], b->auth_uuid, sizeof(b->auth_uuid));
+	api_col_str(&b->col[5], b->auth_name, sizeof(b->auth_name));
+	api_col_str(&b->col[6], b->instance, sizeof(b->instance));
+	api_col_str(&b->col[7], b->attrs, sizeof(b->attrs));
+	api_col_str(&b->col[8], b->cmp_uuid, sizeof(b->cmp_uuid));
+	api_col_str(&b->col[9], b->cmp_name, sizeof(b->cmp_name));
+	api_col_str(&b->col[10], b->created, sizeof(b->created));
+	api_col_str(&b->col[11], b->updated, sizeof(b->updated));
 	return b;
 }
 
@@ -986,9 +927,9 @@ ra_list(struct api_call *c)
 	if (by_auth) {
 		struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
 
-		obj_list(c, sql_auth, a, 1, b->col, RA_NCOLS, ra_json);
+		api_list(c, sql_auth, a, 1, b->col, RA_NCOLS, API_LIST_MAX, ra_json);
 	} else
-		obj_list(c, sql_all, NULL, 0, b->col, RA_NCOLS, ra_json);
+		api_list(c, sql_all, NULL, 0, b->col, RA_NCOLS, API_LIST_MAX, ra_json);
 	free(b);
 	return c->status;
 }
@@ -1159,7 +1100,7 @@ ra_delete(struct api_call *c)
 	{
 		struct db_arg a[1] = { DB_ARG_STR(c->param[1]) };
 
-		obj_col_str(&col[0], cmp, sizeof(cmp));
+		api_col_str(&col[0], cmp, sizeof(cmp));
 		if ((r = db_run(sql_used, a, 1, col, 1, NULL)) == DB_OK)
 			return api_fail(c, 409, "RA Profile %s is the default "
 			    "RA Profile of CMP Profile %s", c->param[1], cmp);
@@ -1244,12 +1185,12 @@ ra_cmp_answer(struct api_call *c, const char *auth, const char *ra,
 
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return api_fail(c, 500, "out of memory");
-	obj_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
-	obj_col_str(&b->col[1], b->name, sizeof(b->name));
-	obj_col_str(&b->col[2], b->cmp_uuid, sizeof(b->cmp_uuid));
-	obj_col_str(&b->col[3], b->cmp_name, sizeof(b->cmp_name));
-	obj_col_str(&b->col[4], b->issue, sizeof(b->issue));
-	obj_col_str(&b->col[5], b->revoke, sizeof(b->revoke));
+	api_col_str(&b->col[0], b->uuid, sizeof(b->uuid));
+	api_col_str(&b->col[1], b->name, sizeof(b->name));
+	api_col_str(&b->col[2], b->cmp_uuid, sizeof(b->cmp_uuid));
+	api_col_str(&b->col[3], b->cmp_name, sizeof(b->cmp_name));
+	api_col_str(&b->col[4], b->issue, sizeof(b->issue));
+	api_col_str(&b->col[5], b->revoke, sizeof(b->revoke));
 	if ((r = db_run(sql, a, 2, b->col, 6, NULL)) == DB_NOTFOUND) {
 		api_fail(c, 404, "RA Profile %s of authority %s not found",
 		    ra, auth);
@@ -1334,7 +1275,7 @@ ra_cmp_activate(struct api_call *c)
 	{
 		struct db_arg a[1] = { DB_ARG_STR(cmp) };
 
-		obj_col_str(&col[0], cmp_name, sizeof(cmp_name));
+		api_col_str(&col[0], cmp_name, sizeof(cmp_name));
 		if ((r = db_run(sql_cmp, a, 1, col, 1, NULL)) == DB_NOTFOUND) {
 			api_fail(c, 404, "CMP Profile %s not found", cmp);
 			goto out;

@@ -45,22 +45,13 @@ audit_write(const char *actor, const char *action, const char *object_type,
 
 #define AUDIT_DETAIL_MAX	(64 * 1024)
 
-struct audit_rows {
-	json_object *list;
-	int	 oom;
-};
-
-static int
-audit_row(struct db_col *c, size_t n, void *arg)
+static json_object *
+audit_json(struct db_col *c)
 {
-	struct audit_rows *rows = arg;
 	json_object *o, *detail = NULL;
 
-	(void)n;
-	if ((o = json_object_new_object()) == NULL) {
-		rows->oom = 1;
-		return 1;
-	}
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
 	json_object_object_add(o, "id", json_object_new_int64(c[0].i));
 	json_object_object_add(o, "at", json_object_new_string(c[1].buf));
 	json_object_object_add(o, "actor", json_object_new_string(c[2].buf));
@@ -71,12 +62,7 @@ audit_row(struct db_col *c, size_t n, void *arg)
 	if (api_parse_json_text(c[6].buf, &detail) != 0)
 		detail = NULL;
 	json_object_object_add(o, "detail", detail);
-	if (json_object_array_add(rows->list, o) != 0) {
-		json_object_put(o);
-		rows->oom = 1;
-		return 1;
-	}
-	return 0;
+	return o;
 }
 
 /* GET /auditLogs?objectType=&objectUuid=&actor=&limit=&offset= */
@@ -92,9 +78,7 @@ audit_list(struct api_call *c)
 	char at[40], act[65], otype[65], ouuid[CMPD_UUID_LEN + 1], num[24];
 	char who[API_ACTOR_MAX];
 	char *detail = NULL;
-	struct audit_rows rows = { NULL, 0 };
 	long limit = 100, offset = 0;
-	size_t nrows;
 	int r;
 
 	if (api_query(c, "objectType", type, sizeof(type)) < 0 ||
@@ -107,11 +91,8 @@ audit_list(struct api_call *c)
 	if ((r = api_query(c, "offset", num, sizeof(num))) < 0 ||
 	    (r > 0 && util_parse_long(num, 0, 1000000000L, &offset) != 0))
 		return api_fail(c, 400, "offset must be a number");
-	if ((detail = malloc(AUDIT_DETAIL_MAX)) == NULL ||
-	    (rows.list = json_object_new_array()) == NULL) {
-		free(detail);
+	if ((detail = malloc(AUDIT_DETAIL_MAX)) == NULL)
 		return api_fail(c, 500, "out of memory");
-	}
 	{
 		struct db_arg a[8] = { DB_ARG_STR(type), DB_ARG_STR(type),
 		    DB_ARG_STR(uuid), DB_ARG_STR(uuid), DB_ARG_STR(actor),
@@ -126,16 +107,10 @@ audit_list(struct api_call *c)
 			{ DB_STR, detail, AUDIT_DETAIL_MAX, 0, 0, 0, 0 },
 		};
 
-		r = db_query(sql, a, 8, col, 7, (size_t)limit, audit_row,
-		    &rows, &nrows);
+		r = api_list(c, sql, a, 8, col, 7, (size_t)limit, audit_json);
 	}
 	free(detail);
-	if (r != DB_OK || rows.oom) {
-		json_object_put(rows.list);
-		return rows.oom ? api_fail(c, 500, "out of memory") :
-		    api_db_fail(c);
-	}
-	return api_ok(c, 200, rows.list);
+	return r;
 }
 
 const struct api_route audit_routes[] = {

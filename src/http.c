@@ -99,12 +99,12 @@ http_send_text(struct http_req *r, int status, const char *outcome,
 	r->outcome = outcome;
 }
 
-/* application/pkixcmp, any case, parameters allowed (RFC 6712 3.4). */
+/* The media type want, any case, parameters allowed (RFC 6712 3.4 for
+ * application/pkixcmp; application/json for the management API). */
 static int
-http_ctype_ok(const char *ct)
+http_ctype_is(const char *ct, const char *want)
 {
-	static const char want[] = "application/pkixcmp";
-	size_t n = sizeof(want) - 1;
+	size_t n = strlen(want);
 
 	if (ct == NULL)
 		return 0;
@@ -223,25 +223,6 @@ http_log(struct http_req *r)
 	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));
 }
 
-/* application/json, parameters allowed. */
-static int
-http_ctype_json(const char *ct)
-{
-	static const char want[] = "application/json";
-	size_t n = sizeof(want) - 1;
-
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, want, n) != 0)
-		return 0;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
 /*
  * Who calls: an API key (Authorization: Bearer, or X-API-Key), or, when
  * the configuration trusts it, the web server's REMOTE_USER. 0 with the
@@ -339,8 +320,8 @@ http_api(struct http_req *r)
 		goto answer;
 	}
 	if (len > 0) {
-		if (!http_ctype_json(FCGX_GetParam("CONTENT_TYPE",
-		    r->fcgi->envp))) {
+		if (!http_ctype_is(FCGX_GetParam("CONTENT_TYPE",
+		    r->fcgi->envp), "application/json")) {
 			api_fail(&c, 415, "Content-Type must be "
 			    "application/json");
 			goto answer;
@@ -410,7 +391,8 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 		    "POSTed", "Allow: POST\r\n");
 		goto out;
 	}
-	if (!http_ctype_ok(FCGX_GetParam("CONTENT_TYPE", r.fcgi->envp))) {
+	if (!http_ctype_is(FCGX_GetParam("CONTENT_TYPE", r.fcgi->envp),
+	    "application/pkixcmp")) {
 		http_send_text(&r, 415, "HTTP_CONTENT_TYPE", "Content-Type "
 		    "must be application/pkixcmp", NULL);
 		goto out;
