@@ -163,26 +163,6 @@ static const char *const conn_auth_types[] = {
 	"none", "basic", "certificate", "apiKey",
 };
 
-/* The base URL as conn.c will use it: the API path is appended. */
-static int
-connector_url_valid(const char *url)
-{
-	size_t i, len = strlen(url);
-
-	if (len == 0 || len > OBJ_URL_MAX)
-		return 0;
-	if (strncasecmp(url, "http://", 7) != 0 &&
-	    strncasecmp(url, "https://", 8) != 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)url[i];
-
-		if (ch <= 0x20 || ch >= 0x7f || ch == '?' || ch == '#')
-			return 0;
-	}
-	return 1;
-}
-
 /* A certificate PEM and an unencrypted private key PEM that belong together. */
 static int
 connector_pem_valid(const char *cert, size_t clen, const char *key,
@@ -424,7 +404,7 @@ connector_write(struct api_call *c, const char *uuid)
 		api_fail(c, 422, "connector name cannot be empty");
 		goto out;
 	}
-	if (url == NULL || !connector_url_valid(url)) {
+	if (url == NULL || !conn_url_valid(url, strlen(url))) {
 		api_fail(c, 422, "url must be an http:// or https:// URL "
 		    "without query or fragment, at most %d bytes", OBJ_URL_MAX);
 		goto out;

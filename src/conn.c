@@ -589,7 +589,8 @@ conn_auth_setup(CURL *h, const struct conn_target *t, struct conn_cred *c,
 	}
 }
 
-static int
+/* A connector base URL conn.c can use (shared with the management API). */
+int
 conn_url_valid(const char *url, size_t len)
 {
 	size_t i;

@@ -61,6 +61,7 @@ struct json_object;
 int	conn_json_parse(const char *s, size_t len, int depth,
 	    struct json_object **out);
 
+int	conn_url_valid(const char *, size_t);
 int	conn_header_name_valid(const char *, size_t);
 int	conn_header_value_valid(const char *, size_t);
 
