@@ -52,4 +52,12 @@ nok "openssl cmp ir to an unknown profile fails" \
 	-unprotected_errors > $T/client.out 2>&1"
 like "$(cat "$T/client.out")" 'PN=nosuch \| Requested CMP Profile not found' \
 	"openssl cmp prints the text through Apache"
+# the management API through Apache: the key in Authorization reaches cmpd
+# (CGIPassAuth On in contrib/apache/cmpd.conf), X-API-Key as well
+API_KEY=$(t_api_key apache-read read)
+is "$(t_api GET /cmpProfiles)" 200 "API key as Authorization: Bearer passes Apache"
+like "$(t_json '[p["name"] for p in j]')" '"demo"' "the API answers through Apache"
+is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -H "X-API-Key: $API_KEY" \
+	"$HTTP_BASE/api/v1/cmpProfiles")" 200 "X-API-Key passes Apache"
+is "$(t_api GET /cmpProfiles "" -)" 401 "no key: 401 through Apache"
 done_testing

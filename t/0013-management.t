@@ -292,4 +292,33 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE INSTR(shared_secret_enc, '$S
 like "$(grep 'route=api' "$T/cmpd.log" | tail -1)" \
 	"route=api method=GET path=/api/v1/auditLogs status=200 actor=apiKey:admin outcome=API_OK" \
 	"API requests are logged with the caller"
+
+# ------------------------------------------ REMOTE_USER from the web server
+# lighttpd does basic auth for /api/v1/cmpProfiles; cmpd trusts the user
+# it names only when api_remote_user says so, with that role.
+printf 'alice:alice-pw\n' > "$T/users"
+t_stop_lighttpd
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	'server.modules := ( "mod_accesslog", "mod_auth", "mod_authn_file", "mod_fastcgi" )' \
+	'auth.backend = "plain"' "auth.backend.plain.userfile = \"$T/users\"" \
+	'auth.require = ( "/api/v1/cmpProfiles" => ( "method" => "basic", "realm" => "cmpd", "require" => "valid-user" ) )'
+basic() { # basic METHOD PATH [JSON] [USER:PW]: prints the status
+	local args=(-sS --noproxy '*' -o "$T/api.json" -w '%{http_code}' -X "$1")
+	[ -z "${3-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	[ -z "${4-}" ] || args+=(-u "$4")
+	curl "${args[@]}" "$HTTP_BASE/api/v1$2"
+}
+is "$(basic GET /cmpProfiles)" 401 "the web server asks for its login"
+is "$(basic GET /cmpProfiles "" alice:alice-pw)" 401 "api_remote_user = off: REMOTE_USER is not trusted"
+like "$(t_json 'j["message"]')" "API key" "cmpd asks for a key"
+t_write_conf "message_time_skew = 0" "public_url = https://pki.example" "api_remote_user = read"
+t_start_cmpd || bail "cmpd did not restart"
+is "$(basic GET /cmpProfiles "" alice:alice-pw)" 200 "api_remote_user = read: alice reads"
+is "$(basic POST /cmpProfiles "$(body name='"by-alice"')" alice:alice-pw)" 403 "but may not change"
+t_write_conf "message_time_skew = 0" "public_url = https://pki.example" "api_remote_user = admin"
+t_start_cmpd || bail "cmpd did not restart"
+is "$(basic POST /cmpProfiles "$(body name='"by-alice"')" alice:alice-pw)" 201 "api_remote_user = admin: alice creates"
+is "$(t_sql "SELECT actor FROM audit WHERE action = 'create' AND object_type = 'cmpProfile' ORDER BY id DESC LIMIT 1")" \
+	remoteUser:alice "audited as the web server's user"
+is "$(t_api GET /auditLogs "" "$READ")" 200 "API keys still work beside it (where the web server asks no login)"
 done_testing
