@@ -217,7 +217,7 @@ set_connector_url "http://127.0.0.1:9/"
 	remac=test-secret
 t_post "$T/ir-fail.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" systemUnavail "CA down: systemUnavail"
-set_connector_url "$HTTP_BASE/localca"
+set_connector_url "$CONNECTOR_BASE/localca"
 "$TOOL" edit "$T/cc.der" "$T/cc-failed.der" tid=00112233445566778899aabbccdd0002 \
 	recipNonce=$(dump "$T/resp.der" senderNonce) remac=test-secret
 t_post "$T/cc-failed.der" /api/v1/protocols/cmp/fixture > /dev/null
@@ -296,7 +296,7 @@ set_connector "http://127.0.0.1:9/"
 t_post "$T/cc12.der" $CMP > /dev/null
 is "$(dump "$T/resp.der" body)" pkiconf "rejecting certConf answered while the CA is down"
 is "$(cert_status "$T/dev12.crt")" revoke_pending "revocation pending"
-set_connector "$HTTP_BASE/localca"
+set_connector "$CONNECTOR_BASE/localca"
 t_sql "UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE status = 'revoke_pending'"
 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null
 t_wait 10 sh -c "[ \"\$(mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' -N -B cmpd -e \"SELECT status FROM certificate WHERE subject_dn = 'CN=device-12'\")\" = rejected ]"
@@ -305,7 +305,7 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openss
 	"and it is revoked at the CA"
 
 # --------------------------------------------------- connector trouble
-set_connector "$HTTP_BASE/fake/c422.sh"
+set_connector "$CONNECTOR_BASE/fake/c422.sh"
 ATTR='[{"uuid":"a0000000-0000-4000-8000-000000000001","name":"policy","contentType":"string","content":[{"reference":"r","data":"device"}],"version":"v2"}]'
 RAATTR='[{"uuid":"a0000000-0000-4000-8000-000000000002","name":"endEntityProfile","contentType":"string","content":[{"data":"iot"}],"version":"v2"}]'
 t_sql "UPDATE cmp_profile SET issue_attributes = '$ATTR' WHERE name = 'enroll';
@@ -344,10 +344,10 @@ like "$(cat "$T/fake/last-env")" "HTTP_AUTHORIZATION=Basic Y21wZDpwYTU1" "basic 
 unlike "$(cat "$T/fake/last-env")" "HTTP_X_API_KEY" "and no apiKey header any more"
 nok "no secret in cmpd's log" grep -q "k3y-s3cret\|pa55" "$T/cmpd.log"
 t_sql "UPDATE connector SET auth_type = 'none', auth_data_enc = NULL WHERE name = 'localca'"
-set_connector "$HTTP_BASE/fake/c500.sh"
+set_connector "$CONNECTOR_BASE/fake/c500.sh"
 expect "connector answers 500" systemFailure "PN=enroll | the certificate authority failed" \
 	$IR $SECRET
-set_connector "$HTTP_BASE/fake/slow.sh"
+set_connector "$CONNECTOR_BASE/fake/slow.sh"
 expect "connector too slow" systemUnavail \
 	"PN=enroll | the certificate authority is unavailable, try again later" $IR $SECRET
 set_connector "http://127.0.0.1:9/"
@@ -358,7 +358,7 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")"
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'open'")" 0 \
 	"no transaction left open"
 nok "no connector address in the answers" grep -q "127.0.0.1:9" "$T/client.out"
-set_connector "$HTTP_BASE/localca"
+set_connector "$CONNECTOR_BASE/localca"
 ok "and it works again" client ir $CMP $SECRET -newkey "$T/dev.key" \
 	-subject "/CN=device-8" -certout "$T/dev8.crt"
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"

@@ -87,6 +87,11 @@ done_testing() {
 		nok "no sanitizer report in cmpd's log" \
 			grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/cmpd.log"
 	fi
+	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ] &&
+	   [ "${T_WEB-}" = apache ]; then
+		ok "the CMP requests went through Apache" \
+			grep -q '^POST /api/v1/protocols/cmp/.* 200$' "$T/apache-access.log"
+	fi
 	if [ "$_t_plan" = auto ] && [ "$_t_done" = 0 ]; then
 		echo "1..$_t_n"
 		_t_done=1
@@ -471,6 +476,8 @@ t_write_conf() {
 		"schema_dir = $top_srcdir/schema"
 		"secret_key_file = $T/secret.key"
 	)
+	# Apache's children (www-data) connect to cmpd's socket
+	[ "${T_WEB-}" != apache ] || lines+=("listen_mode = 0666")
 	local i
 	if [ ! -s "$T/secret.key" ]; then
 		(umask 077; openssl rand -hex 32 > "$T/secret.key")
@@ -666,11 +673,20 @@ _t_lighttpd_conf() {
 _t_lighttpd_run() { exec lighttpd -D -f "$T/lighttpd.conf"; }
 _t_lighttpd_check() { lighttpd -tt -f "$T/lighttpd.conf"; }
 
+# With T_WEB=apache, lighttpd stays the connectors' side (cmp-localca, the
+# fake CGI connectors) and Apache is started in front of cmpd: HTTP_BASE is
+# then Apache's, CONNECTOR_BASE lighttpd's.  The wrappers
+# t/*-apache.t run a test so.
 t_start_lighttpd() {
 	[ -z "$LIGHTTPD_PID" ] || t_stop_lighttpd
 	mkdir -p "$T/www"
 	_t_lighttpd_extra=("$@")
 	_t_start_web lighttpd LIGHTTPD_PID
+	CONNECTOR_BASE=$HTTP_BASE
+	export CONNECTOR_BASE
+	if [ "${T_WEB-}" = apache ]; then
+		t_start_apache
+	fi
 }
 
 t_stop_lighttpd() {
@@ -697,6 +713,7 @@ _t_apache_conf() {
 	Listen 127.0.0.1:$1
 	PidFile "$T/apache.pid"
 	ErrorLog "$T/apache-error.log"
+	CustomLog "$T/apache-access.log" "%m %U %>s"
 	LogLevel warn
 	LoadModule mpm_event_module $mods/mod_mpm_event.so
 	LoadModule authz_core_module $mods/mod_authz_core.so
@@ -789,7 +806,7 @@ ENROLL_REF=enroll-ref
 t_seed_enroll() {
 	t_sql "
 INSERT INTO connector (uuid, name, url) VALUES
-  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$HTTP_BASE/localca');
+  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$CONNECTOR_BASE/localca');
 INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
   ('00000000-0000-4000-8000-00000000e0a1', 'localca', '00000000-0000-4000-8000-00000000e0c1',
    '00000000-0000-4000-8000-00000000e0a2');
