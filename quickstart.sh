@@ -4,17 +4,25 @@
 #   ./quickstart.sh         install missing packages, build in build/, start
 #                           MariaDB, cmpd and lighttpd under ./run/, send one
 #                           `openssl cmp` ir to the demo profile
+#   CMPD_WEB=apache ./quickstart.sh
+#                           the same behind Apache 2.4 instead of lighttpd
 #   ./quickstart.sh stop    stop everything a previous run started
 #   ./quickstart.sh clean   stop, then delete ./run/ (database included)
 #
 # Everything lives in ./run/: MariaDB data dir and socket, cmpd.conf, the
 # cmpd socket, logs, pid files.  MariaDB listens on its Unix socket only,
-# lighttpd on 127.0.0.1:${CMPD_HTTP_PORT:-8080}.  Running it again restarts
-# everything cleanly and keeps the database.
+# lighttpd on 127.0.0.1:${CMPD_HTTP_PORT:-8080}.  With CMPD_WEB=apache, a
+# private Apache (run/apache.conf, not the system's apache2 service) takes
+# that port and reaches cmpd over TCP on 127.0.0.1:${CMPD_FCGI_PORT:-9000};
+# a small lighttpd on 127.0.0.1:${CMPD_LOCALCA_PORT:-8081} serves only the
+# demo CA's connector API.  Running it again restarts everything cleanly
+# and keeps the database.
 #
-# Environment: CMPD_HTTP_PORT (8080), CMPD_DEMO_SECRET (demo-secret),
-# JOBS (make -j, 2); for development: CMPD_BIN (default build/cmpd) and
-# QS_NO_BUILD=1 (use CMPD_BIN as it is, skip autoreconf/configure/make).
+# Environment: CMPD_HTTP_PORT (8080), CMPD_WEB (lighttpd or apache),
+# CMPD_FCGI_PORT (9000), CMPD_LOCALCA_PORT (8081), CMPD_DEMO_SECRET
+# (demo-secret), JOBS (make -j, 2); for development: CMPD_BIN (default
+# build/cmpd) and QS_NO_BUILD=1 (use CMPD_BIN as it is, skip
+# autoreconf/configure/make).
 
 set -eu
 
@@ -22,6 +30,9 @@ cd "$(dirname "$0")"
 top=$PWD
 run=$top/run
 PORT=${CMPD_HTTP_PORT:-8080}
+WEB=${CMPD_WEB:-lighttpd}
+FCGI_PORT=${CMPD_FCGI_PORT:-9000}
+LOCALCA_PORT=${CMPD_LOCALCA_PORT:-8081}
 SECRET=${CMPD_DEMO_SECRET:-demo-secret}
 CMPD_BIN=${CMPD_BIN:-$top/build/cmpd}
 CMPCTL_BIN=${CMPCTL_BIN:-$(dirname "$CMPD_BIN")/cmpctl}
@@ -68,6 +79,7 @@ qs_stop() {
 }
 
 stop_all() {
+	qs_stop apache apache2
 	qs_stop lighttpd lighttpd
 	qs_stop cmpd "${CMPD_BIN##*/}"
 	qs_stop localca cmp-localca
@@ -96,8 +108,12 @@ case ${1-} in
 "") ;;
 stop) stop_all; exit 0 ;;
 clean) stop_all; rm -rf "$run"; echo "removed $run"; exit 0 ;;
--h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *) die "unknown argument '$1' (try --help)" ;;
+esac
+case $WEB in
+lighttpd|apache) ;;
+*) die "CMPD_WEB must be lighttpd or apache, not '$WEB'" ;;
 esac
 
 # A second run restarts from a clean slate (the database is kept).
@@ -106,6 +122,26 @@ stop_all
 
 # Unix socket paths are limited to 108 bytes.
 [ ${#run} -le 90 ] || die "path $run is too long for Unix sockets; move the checkout"
+
+# port_free PORT VARIABLE: nothing listens on 127.0.0.1:PORT
+port_free() {
+	if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then
+		die "127.0.0.1:$1 is in use; set $2"
+	fi
+}
+port_free "$PORT" CMPD_HTTP_PORT
+if [ "$WEB" = apache ]; then
+	port_free "$FCGI_PORT" CMPD_FCGI_PORT
+	port_free "$LOCALCA_PORT" CMPD_LOCALCA_PORT
+	# cmp-localca behind the small lighttpd; cmpd behind Apache, on TCP:
+	# Apache's processes run as www-data and may not reach sockets in
+	# run/ (a checkout in /root)
+	CONNECTOR_URL=http://127.0.0.1:$LOCALCA_PORT/localca
+	CMPD_LISTEN=127.0.0.1:$FCGI_PORT
+else
+	CONNECTOR_URL=http://127.0.0.1:$PORT/localca
+	CMPD_LISTEN=$run/cmpd.sock
+fi
 
 # ----------------------------------------------------------------- build
 . "$top/contrib/deps.sh"
@@ -169,7 +205,7 @@ qs_sql -e "
 # ------------------------------------------------------------------ cmpd
 cat > "$run/cmpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
-listen = $run/cmpd.sock
+listen = $CMPD_LISTEN
 workers = 2
 max_requests = 10000
 body_max = 262144
@@ -228,7 +264,7 @@ print(json.dumps({"privateKey": open(sys.argv[1]).read(),
 		"$run/pki/cmpd.key" "$run/pki/cmpd.crt" "$run/pki/localca/ca.crt" \
 		"$run/pki/root.crt" > "$run/cmpd-signing.json")
 	cat "$run/pki/device-ca.crt" "$run/pki/root.crt" > "$run/anchors.pem"
-	qs_ensure connector localca url="http://127.0.0.1:$PORT/localca" authType=none
+	qs_ensure connector localca url="$CONNECTOR_URL" authType=none
 	qs_ensure authority localca connectorUuid=localca \
 		authorityInstanceUuid=6f1c2a4e-0000-4000-8000-0000000000c1
 	qs_ensure raprofile demo-ra localca -- description="quick start RA Profile" enabled:=true
@@ -342,15 +378,32 @@ say "starting cmpd (log run/cmpd.log)"
 rm -f "$run/cmpd.sock"
 nohup "$CMPD_BIN" -f -c "$run/cmpd.conf" >> "$run/cmpd.log" 2>&1 < /dev/null &
 echo $! > "$run/cmpd.qs.pid"
-wait_for 10 test -S "$run/cmpd.sock" ||
-	{ tail -n 20 "$run/cmpd.log"; die "cmpd did not start"; }
+if [ "$WEB" = apache ]; then
+	wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$FCGI_PORT"
+else
+	wait_for 10 test -S "$run/cmpd.sock"
+fi || { tail -n 20 "$run/cmpd.log"; die "cmpd did not start"; }
 
 # -------------------------------------------------------------- lighttpd
-if (exec 3<> "/dev/tcp/127.0.0.1/$PORT") 2> /dev/null; then
-	die "127.0.0.1:$PORT is in use; set CMPD_HTTP_PORT"
-fi
 mkdir -p "$run/www"
-cat > "$run/lighttpd.conf" <<EOF
+if [ "$WEB" = apache ]; then
+	# only the demo CA's connector API, for cmpd
+	cat > "$run/lighttpd.conf" <<EOF
+# written by quickstart.sh (CMPD_WEB=apache); rewritten on every run
+server.port = $LOCALCA_PORT
+server.bind = "127.0.0.1"
+server.document-root = "$run/www"
+server.errorlog = "$run/lighttpd-error.log"
+server.pid-file = "$run/lighttpd.pid"
+server.upload-dirs = ( "$run" )
+server.modules = ( "mod_accesslog", "mod_fastcgi" )
+accesslog.filename = "$run/lighttpd-access.log"
+# the demo CA's connector API, for cmpd only
+fastcgi.server = ( "/localca/" => (( "socket" => "$run/localca.sock", "check-local" => "disable" )) )
+EOF
+	LIGHTTPD_PORT=$LOCALCA_PORT
+else
+	cat > "$run/lighttpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 server.port = $PORT
 server.bind = "127.0.0.1"
@@ -365,11 +418,74 @@ include "$top/contrib/lighttpd/cmpd.conf"
 # the demo CA's connector API, for cmpd only
 fastcgi.server += ( "/localca/" => (( "socket" => "$run/localca.sock", "check-local" => "disable" )) )
 EOF
-say "starting lighttpd on 127.0.0.1:$PORT"
+	LIGHTTPD_PORT=$PORT
+fi
+say "starting lighttpd on 127.0.0.1:$LIGHTTPD_PORT"
 nohup lighttpd -D -f "$run/lighttpd.conf" >> "$run/lighttpd-error.log" 2>&1 < /dev/null &
 echo $! > "$run/lighttpd.qs.pid"
-wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
+wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$LIGHTTPD_PORT" ||
 	{ tail -n 20 "$run/lighttpd-error.log"; die "lighttpd did not start"; }
+
+# ---------------------------------------------------------------- Apache
+# A private Apache with its own configuration in run/ (the system's apache2
+# service is left alone), in front of cmpd with contrib/apache/cmpd.conf.
+if [ "$WEB" = apache ]; then
+	mods=/usr/lib/apache2/modules
+	mkdir -p "$run/apache"
+	{
+	cat <<EOF
+# written by quickstart.sh (CMPD_WEB=apache); rewritten on every run
+ServerRoot "$run/apache"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$PORT
+PidFile "$run/apache.pid"
+ErrorLog "$run/apache-error.log"
+LogFormat "%h %l %u %t \"%r\" %>s %O" common
+CustomLog "$run/apache-access.log" common
+LogLevel warn
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_host_module $mods/mod_authz_host.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+LoadModule env_module $mods/mod_env.so
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 16
+MaxRequestWorkers 32
+MinSpareThreads 16
+MaxSpareThreads 32
+DocumentRoot "$run/www"
+<Location "/">
+	Require all denied
+</Location>
+# cmpd.conf: listen = 127.0.0.1:$FCGI_PORT
+Define CMPD_TCP 127.0.0.1:$FCGI_PORT
+Include "$top/contrib/apache/cmpd.conf"
+<LocationMatch "^/(api/v1|\.well-known/cmp)/">
+	Require all granted
+</LocationMatch>
+EOF
+	# as root, Apache's children switch to an unprivileged user
+	if [ "$(id -u)" = 0 ]; then
+		if id www-data > /dev/null 2>&1; then
+			printf 'User www-data\nGroup www-data\n'
+		else
+			printf 'User nobody\nGroup %s\n' "$(id -gn nobody)"
+		fi
+	fi
+	} > "$run/apache.conf"
+	apache2 -t -f "$run/apache.conf" > "$run/apache-check.log" 2>&1 ||
+		{ cat "$run/apache-check.log"; die "Apache refused run/apache.conf"; }
+	say "starting Apache on 127.0.0.1:$PORT (run/apache.conf)"
+	nohup apache2 -D FOREGROUND -f "$run/apache.conf" >> "$run/apache-error.log" 2>&1 < /dev/null &
+	echo $! > "$run/apache.qs.pid"
+	wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
+		{ tail -n 20 "$run/apache-error.log"; die "Apache did not start"; }
+	WEBLOG=run/apache-error.log
+else
+	WEBLOG=run/lighttpd-error.log
+fi
 
 # ------------------------------------------------------------------ demo
 [ -s "$run/demo.key" ] ||
@@ -392,7 +508,8 @@ cmpd is running:
                 (also /api/v1/protocols/cmp/raProfile/demo-ra and
                  /.well-known/cmp/p/demo)
   demo CA       run/pki/ca.crt (issuing CA + root), cmp-localca
-  logs          run/cmpd.log  run/localca.log  run/lighttpd-error.log  run/mariadb.log
+  web server    $WEB on 127.0.0.1:$PORT
+  logs          run/cmpd.log  run/localca.log  $WEBLOG  run/mariadb.log
   database      mariadb --no-defaults -S run/mysql.sock -u $dbuser cmpd
   management    http://127.0.0.1:$PORT/api/v1/ (doc/api.md, doc/openapi.json)
   admin API key $(cat "$run/admin-api-key")  (kept in run/admin-api-key)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "api.h"
 #include "conn.h"
@@ -52,6 +53,14 @@ api_role_parse(const char *s, enum api_role *r)
 	return 0;
 }
 
+static void
+api_uuid_lower(char *u)
+{
+	for (; *u != '\0'; u++)
+		if (*u >= 'A' && *u <= 'F')
+			*u = (char)(*u - 'A' + 'a');
+}
+
 /*
  * Matches path against pattern segment by segment; a {name} segment takes
  * one URL-unreserved segment into c->param. 1 on a match.
@@ -77,6 +86,10 @@ api_match(const char *pattern, const char *path, struct api_call *c)
 				return 0;
 			memcpy(c->param[np], s, sl);
 			c->param[np][sl] = '\0';
+			/* UUIDs are stored in lower case */
+			if (pl > 6 && strncmp(p + pl - 5, "Uuid}", 5) == 0 &&
+			    api_uuid_valid(c->param[np]))
+				api_uuid_lower(c->param[np]);
 			np++;
 		} else if (pl != sl || strncmp(p, s, pl) != 0) {
 			return 0;
@@ -84,6 +97,34 @@ api_match(const char *pattern, const char *path, struct api_call *c)
 		p += pl;
 		s += sl;
 	}
+}
+
+/*
+ * A change runs in one transaction with its audit rows: a handler that
+ * fails, an audit row that cannot be written or a commit that fails
+ * leaves the database as it was.
+ */
+static int
+api_change(struct api_call *c, const struct api_route *rt)
+{
+	(void)audit_take_failure();
+	if (db_begin() != DB_OK) {
+		db_rollback();
+		return api_db_fail(c);
+	}
+	rt->fn(c);
+	if (audit_take_failure()) {
+		db_rollback();
+		return api_fail(c, 500, "the change could not be audited; "
+		    "nothing was changed");
+	}
+	if (c->status >= 300) {
+		db_rollback();
+		return c->status;
+	}
+	if (db_commit() != DB_OK)
+		return api_fail(c, 500, "database error; nothing was changed");
+	return c->status;
 }
 
 int
@@ -108,7 +149,9 @@ api_dispatch(struct api_call *c)
 			if (c->role < rt->need)
 				return api_fail(c, 403, "the %s role may not "
 				    "do this", api_role_name(c->role));
-			return rt->fn(c);
+			if (strcmp(rt->method, "GET") == 0)
+				return rt->fn(c);
+			return api_change(c, rt);
 		}
 	if (path_known)
 		return api_fail(c, 405, "method %s is not allowed here",
@@ -132,10 +175,11 @@ api_path_known(const char *path)
 	return 0;
 }
 
+/* The answer may hold a secret shown once (a new API key): wiped. */
 void
 api_call_free(struct api_call *c)
 {
-	json_object_put(c->answer);
+	api_json_free(c->answer);
 	c->answer = NULL;
 }
 
@@ -387,6 +431,8 @@ api_uuid_list(struct api_call *c)
 			    "UUIDs");
 			return NULL;
 		}
+		/* UUIDs are stored in lower case (the string is the body's) */
+		api_uuid_lower((char *)json_object_get_string(v));
 	}
 	return c->body;
 }
@@ -449,6 +495,53 @@ api_list(struct api_call *c, const char *sql, const struct db_arg *a,
 		    api_db_fail(c);
 	}
 	return api_ok(c, 200, rows.list);
+}
+
+/*
+ * Wipes a JSON value before it is freed: a body may hold secrets, and so
+ * may the text json-c keeps of a serialised object (serialised again here
+ * in its longest form, so that every byte of an earlier text is
+ * overwritten, then wiped).
+ */
+void
+api_json_wipe(json_object *o)
+{
+	const char *s;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		OPENSSL_cleanse((char *)json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		return;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			api_json_wipe(v);
+		}
+		break;
+	}
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			api_json_wipe(json_object_array_get_idx(o, i));
+		break;
+	default:
+		return;
+	}
+	if ((s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY)) != NULL)
+		OPENSSL_cleanse((char *)s, strlen(s));
+}
+
+/* api_json_wipe, then json_object_put; NULL is fine. */
+void
+api_json_free(json_object *o)
+{
+	if (o == NULL)
+		return;
+	api_json_wipe(o);
+	json_object_put(o);
 }
 
 /* JSON text stored in a column (attributes) back into an object. */

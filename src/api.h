@@ -68,6 +68,8 @@ enum api_get api_get_json(struct api_call *, const char *key,
 json_object *api_json_str(const char *);
 json_object *api_uuid_list(struct api_call *);
 int	api_parse_json_text(const char *text, json_object **out);
+void	api_json_wipe(json_object *);
+void	api_json_free(json_object *);
 int	api_db_fail(struct api_call *);
 void	api_col_str(struct db_col *, char *buf, size_t n);
 void	api_col_int(struct db_col *);
@@ -87,6 +89,7 @@ extern const struct api_route api_key_routes[];
 extern const size_t api_key_nroutes;
 
 /* audit.c */
+int	audit_take_failure(void);
 int	audit_write(const char *actor, const char *action,
 	    const char *object_type, const char *object_uuid,
 	    json_object *detail);

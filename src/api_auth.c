@@ -16,6 +16,7 @@
 
 #define API_KEY_PREFIX		"cmpd_"
 #define API_KEY_SHOWN		12	/* characters kept to tell keys apart */
+#define API_KEY_NAME_MAX	64
 
 static int
 api_key_hash(const char *token, unsigned char out[32])
@@ -87,18 +88,28 @@ api_key_create(const char *name, enum api_role role, const char *actor,
 		    DB_ARG_STR(api_role_name(role)), DB_ARG_BLOB(h, sizeof(h)),
 		    DB_ARG_STR(prefix) };
 
-		if ((r = db_run(sql, a, 5, NULL, 0, NULL)) != DB_OK) {
+		if ((d = json_object_new_object()) != NULL) {
+			json_object_object_add(d, "name",
+			    json_object_new_string(name));
+			json_object_object_add(d, "role",
+			    json_object_new_string(api_role_name(role)));
+		}
+		/* the key and its audit row, or neither */
+		if ((r = db_begin()) == DB_OK &&
+		    (r = db_run(sql, a, 5, NULL, 0, NULL)) == DB_OK &&
+		    (d == NULL || audit_write(actor, "create", "apiKey", uuid,
+		    d) != 0))
+			r = DB_ERR;
+		if (r == DB_OK)
+			r = db_commit();
+		else
+			db_rollback();
+		json_object_put(d);
+		if (r != DB_OK) {
 			OPENSSL_cleanse(token, API_TOKEN_LEN + 1);
 			return r;
 		}
 	}
-	if ((d = json_object_new_object()) != NULL) {
-		json_object_object_add(d, "name", json_object_new_string(name));
-		json_object_object_add(d, "role",
-		    json_object_new_string(api_role_name(role)));
-	}
-	audit_write(actor, "create", "apiKey", uuid, d);
-	json_object_put(d);
 	return DB_OK;
 }
 
@@ -179,6 +190,12 @@ api_key_post(struct api_call *c)
 		return c->status;
 	if (name == NULL || *name == '\0')
 		return api_fail(c, 422, "API key name cannot be empty");
+	/* the name is the actor in log lines and audit rows */
+	if (strlen(name) > API_KEY_NAME_MAX ||
+	    !route_name_valid(name, strlen(name)))
+		return api_fail(c, 422, "API key name can contain only "
+		    "unreserved URI characters (letters, digits, '-', '.', '_', "
+		    "'~'), at most %d", API_KEY_NAME_MAX);
 	if (rolename == NULL || api_role_parse(rolename, &role) != 0)
 		return api_fail(c, 422, "role must be read or admin");
 	r = api_key_create(name, role, c->actor, token, uuid);
@@ -209,11 +226,19 @@ api_key_delete(struct api_call *c)
 	struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
 	unsigned long long n = 0;
 
-	if (db_run(sql, a, 1, NULL, 0, &n) != DB_OK)
+	if (db_begin() != DB_OK || db_run(sql, a, 1, NULL, 0, &n) != DB_OK) {
+		db_rollback();
 		return api_db_fail(c);
-	if (n == 0)
+	}
+	if (n == 0) {
+		db_rollback();
 		return api_fail(c, 404, "API key %s not found", c->param[0]);
-	audit_write(c->actor, "delete", "apiKey", c->param[0], NULL);
+	}
+	if (audit_write(c->actor, "delete", "apiKey", c->param[0], NULL) != 0 ||
+	    db_commit() != DB_OK) {
+		db_rollback();
+		return api_db_fail(c);
+	}
 	return api_ok(c, 204, NULL);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -39,12 +40,12 @@ enum {
 	CP_CREATED, CP_UPDATED, CP_NCOLS
 };
 
-#define CP_SELECT \
+#define CP_SELECT_COLS(cert, anchors) \
 	"SELECT c.uuid, c.name, COALESCE(c.description, ''), c.enabled, " \
 	"c.variant, c.request_protection, c.response_protection, " \
 	"c.shared_secret_enc IS NOT NULL, " \
-	"COALESCE(c.shared_secret_reference, ''), c.signing_certificate, " \
-	"c.trust_anchors, COALESCE(c.issue_attributes, ''), " \
+	"COALESCE(c.shared_secret_reference, ''), " cert ", " anchors ", " \
+	"COALESCE(c.issue_attributes, ''), " \
 	"COALESCE(c.revoke_attributes, ''), c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, COALESCE(r.uuid, ''), COALESCE(r.name, ''), " \
 	"COALESCE(r.enabled, 0), COALESCE(a.authority_instance_uuid, ''), " \
@@ -53,6 +54,9 @@ enum {
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
+/* the detail reads the certificates, a list does not need them */
+#define CP_SELECT	CP_SELECT_COLS("c.signing_certificate", "c.trust_anchors")
+#define CP_SELECT_LIST	CP_SELECT_COLS("NULL", "NULL")
 
 static struct cp_row *
 cp_row_new(void)
@@ -296,7 +300,7 @@ cp_list_row(struct db_col *col, size_t n, void *arg)
 static int
 cp_list(struct api_call *c)
 {
-	static const char sql[] = CP_SELECT "ORDER BY c.name";
+	static const char sql[] = CP_SELECT_LIST "ORDER BY c.name";
 	struct cp_list l = { c, NULL, NULL, 0 };
 	struct cp_row *r;
 	size_t n;
@@ -361,6 +365,32 @@ cp_input_free(struct cp_input *in)
 	sk_X509_pop_free(in->anchor_certs, X509_free);
 }
 
+/* The members a POST or PUT may hold; secrets are audited as "(set)". */
+static const struct {
+	const char *name;
+	int	 secret;
+} cp_fields[] = {
+	{ "name", 0 }, { "description", 0 }, { "variant", 0 },
+	{ "requestProtectionMethod", 0 }, { "responseProtectionMethod", 0 },
+	{ "sharedSecret", 1 }, { "sharedSecretReference", 0 },
+	{ "raProfileUuid", 0 }, { "issueCertificateAttributes", 0 },
+	{ "revokeCertificateAttributes", 0 }, { "implicitConfirmAllowed", 0 },
+	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
+	{ "trustAnchors", 0 },
+};
+
+/* The index of a known member, or -1. */
+static int
+cp_field(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(cp_fields); i++)
+		if (strcmp(k, cp_fields[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* Reads the body's members; 0, or a 400 set. */
 static int
 cp_input_read(struct api_call *c, struct cp_input *in)
@@ -373,6 +403,12 @@ cp_input_read(struct api_call *c, struct cp_input *in)
 	in->wait = -1;
 	if (c->body == NULL || !json_object_is_type(c->body, json_type_object))
 		return api_fail(c, 400, "the body must be a JSON object");
+	/* a misspelt secret must not pass unnoticed (nor into the audit) */
+	json_object_object_foreach(c->body, key, val) {
+		(void)val;
+		if (cp_field(key) < 0)
+			return api_fail(c, 400, "unknown field %.64s", key);
+	}
 	if (api_get_str(c, "name", CMPD_NAME_MAX, &in->name) == API_BAD ||
 	    (g = api_get_str(c, "description", CP_DESCR_MAX,
 	    &in->descr)) == API_BAD)
@@ -456,9 +492,15 @@ cp_parse_signing(struct api_call *c, struct cp_input *in)
 	OPENSSL_clear_free(pem, kl + cl + 2);
 	if (r != 0)
 		return api_fail(c, 422, "signingCredentials: %s", err);
-	if (X509_check_private_key(sk_X509_value(in->chain, 0), in->key) != 1)
+	if (X509_check_private_key(sk_X509_value(in->chain, 0), in->key) != 1) {
+		ERR_clear_error();
 		return api_fail(c, 422, "signingCredentials: the private key "
 		    "does not belong to the first certificate");
+	}
+	/* what the columns and the readers' buffers hold */
+	if (cred_der_len(in->chain, 0) > PROFILE_SIGN_MAX)
+		return api_fail(c, 422, "signingCredentials: more than %d "
+		    "bytes of certificates", PROFILE_SIGN_MAX);
 	return 0;
 }
 
@@ -531,9 +573,13 @@ cp_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	    strlen(in->anchors), NULL, &in->anchor_certs, err,
 	    sizeof(err)) != 0)
 		return api_fail(c, 422, "trustAnchors: %s", err);
+	if (in->anchor_certs != NULL &&
+	    cred_der_len(in->anchor_certs, 0) > PROFILE_SIGN_MAX)
+		return api_fail(c, 422, "trustAnchors: more than %d bytes",
+		    PROFILE_SIGN_MAX);
 	if (((in->secret != NULL && *in->secret != '\0') || in->has_signing) &&
 	    !secret_available())
-		return api_fail(c, 500, "cmpd has no secret_key_file: secrets "
+		return api_fail(c, 422, "cmpd has no secret_key_file: secrets "
 		    "cannot be stored");
 	if (in->ra_uuid != NULL) {
 		char found[CMPD_UUID_LEN + 1];
@@ -551,24 +597,27 @@ cp_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	return 0;
 }
 
-/* The audit detail of a POST/PUT: the fields given, secrets as "(set)". */
+/*
+ * The audit detail of a POST/PUT: the fields given (all known, see
+ * cp_input_read), secrets as "(set)", trust anchors as their number.
+ */
 static json_object *
-cp_audit_detail(const struct api_call *c)
+cp_audit_detail(const struct api_call *c, const struct cp_input *in)
 {
 	json_object *d;
-	static const char *const secret[] = { "sharedSecret",
-	    "signingCredentials" };
-	size_t i;
+	int i;
 
 	if ((d = json_object_new_object()) == NULL)
 		return NULL;
 	json_object_object_foreach(c->body, k, v) {
-		for (i = 0; i < NITEMS(secret); i++)
-			if (strcmp(k, secret[i]) == 0)
-				break;
-		if (i < NITEMS(secret))
+		if ((i = cp_field(k)) < 0)
+			continue;
+		if (cp_fields[i].secret)
 			json_object_object_add(d, k,
 			    json_object_new_string(CP_SECRET_SET));
+		else if (strcmp(k, "trustAnchors") == 0)
+			json_object_object_add(d, k, json_object_new_int(
+			    sk_X509_num(in->anchor_certs)));
 		else
 			json_object_object_add(d, k, json_object_get(v));
 	}
@@ -652,7 +701,7 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	if (rc != DB_OK || cp_store_credentials(c, &in, uuid) != 0 ||
-	    (d = cp_audit_detail(c)) == NULL ||
+	    (d = cp_audit_detail(c, &in)) == NULL ||
 	    audit_write(c->actor, "create", "cmpProfile", uuid, d) != 0 ||
 	    db_commit() != DB_OK) {
 		db_rollback();
@@ -710,7 +759,7 @@ cp_edit(struct api_call *c)
 		rc = db_run(sql, a, 11, NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cp_store_credentials(c, &in, old->uuid) != 0 ||
-	    (d = cp_audit_detail(c)) == NULL ||
+	    (d = cp_audit_detail(c, &in)) == NULL ||
 	    audit_write(c->actor, "update", "cmpProfile", old->uuid, d) != 0 ||
 	    db_commit() != DB_OK) {
 		db_rollback();
@@ -975,17 +1024,19 @@ cp_set_ra(struct api_call *c)
 	if ((rc = db_run(sql_ra, g, 1, &col, 1, NULL)) != DB_OK)
 		return rc == DB_NOTFOUND ? api_fail(c, 404, "RA Profile %s not "
 		    "found", c->param[1]) : api_db_fail(c);
-	if (db_run(sql, a, 2, NULL, 0, NULL) != DB_OK)
-		return api_db_fail(c);
-	if ((d = json_object_new_object()) != NULL) {
-		json_object_object_add(d, "raProfileUuid",
-		    json_object_new_string(c->param[1]));
-		json_object_object_add(d, "raProfileName",
-		    json_object_new_string(name));
-	}
-	audit_write(c->actor, "setDefaultRaProfile", "cmpProfile", c->param[0],
-	    d);
+	if ((d = json_object_new_object()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	json_object_object_add(d, "raProfileUuid",
+	    json_object_new_string(c->param[1]));
+	json_object_object_add(d, "raProfileName", json_object_new_string(name));
+	rc = db_begin() == DB_OK && db_run(sql, a, 2, NULL, 0, NULL) == DB_OK &&
+	    audit_write(c->actor, "setDefaultRaProfile", "cmpProfile",
+	    c->param[0], d) == 0 && db_commit() == DB_OK;
 	json_object_put(d);
+	if (!rc) {
+		db_rollback();
+		return api_db_fail(c);
+	}
 	return api_ok(c, 204, NULL);
 }
 
@@ -1010,7 +1061,7 @@ cp_put_signing(struct api_call *c)
 	    &in.sign_chain) == API_BAD || cp_parse_signing(c, &in) != 0)
 		goto out;
 	if (!secret_available()) {
-		api_fail(c, 500, "cmpd has no secret_key_file: secrets cannot "
+		api_fail(c, 422, "cmpd has no secret_key_file: secrets cannot "
 		    "be stored");
 		goto out;
 	}
@@ -1057,6 +1108,11 @@ cp_put_anchors(struct api_call *c)
 	    sizeof(err)) != 0) {
 		api_fail(c, 422, "certificates: %s", pem == NULL ?
 		    "no certificate (PEM)" : err);
+		goto out;
+	}
+	if (cred_der_len(certs, 0) > PROFILE_SIGN_MAX) {
+		api_fail(c, 422, "certificates: more than %d bytes",
+		    PROFILE_SIGN_MAX);
 		goto out;
 	}
 	if ((d = json_object_new_object()) != NULL)
@@ -1115,8 +1171,17 @@ cp_get_anchors(struct api_call *c)
 		sk_X509_pop_free(certs, X509_free);
 		return api_fail(c, 500, "out of memory");
 	}
-	for (i = 0; i < sk_X509_num(certs); i++)
-		json_object_array_add(list, cp_pem(sk_X509_value(certs, i)));
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		json_object *pem = cp_pem(sk_X509_value(certs, i));
+
+		if (pem == NULL || json_object_array_add(list, pem) != 0) {
+			json_object_put(pem);
+			json_object_put(list);
+			json_object_put(o);
+			sk_X509_pop_free(certs, X509_free);
+			return api_fail(c, 500, "out of memory");
+		}
+	}
 	sk_X509_pop_free(certs, X509_free);
 	json_object_object_add(o, "certificates", list);
 	return api_ok(c, 200, o);
@@ -1126,6 +1191,7 @@ struct cp_sig_buf {
 	char	 uuid[CMPD_UUID_LEN + 1], name[CMPD_NAME_BUF];
 	unsigned char cert[PROFILE_SIGN_MAX];
 	json_object *list;
+	int	 oom;
 };
 
 static int
@@ -1141,14 +1207,17 @@ cp_sig_row(struct db_col *col, size_t n, void *arg)
 		return 0;
 	o = cp_cert_json(x);
 	X509_free(x);
-	if (o == NULL)
+	if (o == NULL) {
+		b->oom = 1;
 		return 1;
+	}
 	json_object_object_add(o, "cmpProfileUuid",
 	    json_object_new_string(b->uuid));
 	json_object_object_add(o, "cmpProfileName",
 	    json_object_new_string(b->name));
 	if (json_object_array_add(b->list, o) != 0) {
 		json_object_put(o);
+		b->oom = 1;
 		return 1;
 	}
 	return 0;
@@ -1182,11 +1251,13 @@ cp_signing_certs(struct api_call *c)
 		    &n);
 	}
 	list = b->list;
-	free(b);
-	if (rc != DB_OK) {
+	if (rc != DB_OK || b->oom) {
+		rc = b->oom;
+		free(b);
 		json_object_put(list);
-		return api_db_fail(c);
+		return rc ? api_fail(c, 500, "out of memory") : api_db_fail(c);
 	}
+	free(b);
 	return api_ok(c, 200, list);
 }
 

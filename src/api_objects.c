@@ -27,7 +27,9 @@
 #define OBJ_URL_BUF	(4 * OBJ_URL_MAX + 1)
 #define OBJ_DESC_MAX	1024	/* ra_profile.description */
 #define OBJ_DESC_BUF	(4 * OBJ_DESC_MAX + 1)
-#define OBJ_CRED_MAX	(PROFILE_ATTRS_MAX - 1)	/* the runtime's buffer */
+/* the runtime's buffer, and what VARBINARY(16384) holds once sealed
+ * (secret.c adds a version byte, a 12-byte nonce and a 16-byte tag) */
+#define OBJ_CRED_MAX	(PROFILE_ATTRS_MAX - 1 - 29)
 
 /* ------------------------------------------------------------ helpers */
 
@@ -138,24 +140,6 @@ obj_exists(const char *sql, const struct db_arg *a, size_t na)
 	return r == DB_NOTFOUND ? 0 : -1;
 }
 
-/* Wipes the strings of a credentials object before json-c frees it. */
-static void
-obj_json_wipe(json_object *o)
-{
-	json_object_iter it;
-
-	if (o == NULL)
-		return;
-	if (json_object_is_type(o, json_type_string)) {
-		OPENSSL_cleanse((char *)json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
-		return;
-	}
-	if (!json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreachC(o, it)
-		obj_json_wipe(it.val);
-}
 
 /* ---------------------------------------------------------- connectors */
 
@@ -379,7 +363,7 @@ static int
 connector_write(struct api_call *c, const char *uuid)
 {
 	static const char sql_cur[] = "SELECT auth_type, "
-	    "auth_data_enc IS NOT NULL FROM connector WHERE uuid = ?";
+	    "auth_data_enc IS NOT NULL, url FROM connector WHERE uuid = ?";
 	static const char sql_ins[] = "INSERT INTO connector (uuid, name, "
 	    "url, auth_type) VALUES (?, ?, ?, ?)";
 	static const char sql_upd[] = "UPDATE connector SET name = ?, "
@@ -387,9 +371,9 @@ connector_write(struct api_call *c, const char *uuid)
 	static const char sql_upd_none[] = "UPDATE connector SET name = ?, "
 	    "url = ?, auth_type = ?, auth_data_enc = NULL WHERE uuid = ?";
 	const char *name = NULL, *url = NULL, *auth = "none";
-	char id[CMPD_UUID_LEN + 1], cur_auth[16] = "";
+	char id[CMPD_UUID_LEN + 1], cur_auth[16] = "", cur_url[OBJ_URL_BUF] = "";
 	json_object *cred = NULL, *clean = NULL, *d = NULL;
-	struct db_col col[2];
+	struct db_col col[3];
 	int r, in_tx = 0, cur_has = 0;
 
 	if (obj_body(c) != 0)
@@ -420,7 +404,8 @@ connector_write(struct api_call *c, const char *uuid)
 
 		api_col_str(&col[0], cur_auth, sizeof(cur_auth));
 		api_col_int(&col[1]);
-		if ((r = db_run(sql_cur, a, 1, col, 2, NULL)) == DB_NOTFOUND) {
+		api_col_str(&col[2], cur_url, sizeof(cur_url));
+		if ((r = db_run(sql_cur, a, 1, col, 3, NULL)) == DB_NOTFOUND) {
 			api_fail(c, 404, "connector %s not found", uuid);
 			goto out;
 		}
@@ -450,6 +435,11 @@ connector_write(struct api_call *c, const char *uuid)
 	} else if (uuid == NULL || !cur_has || strcmp(cur_auth, auth) != 0) {
 		/* Credentials of another type are kept only for that type. */
 		api_fail(c, 422, "authType %s needs credentials", auth);
+		goto out;
+	} else if (strcmp(cur_url, url) != 0) {
+		/* kept credentials must not follow the connector elsewhere */
+		api_fail(c, 422, "credentials must be sent again when the url "
+		    "changes");
 		goto out;
 	}
 
@@ -509,10 +499,10 @@ connector_write(struct api_call *c, const char *uuid)
 	if (in_tx)
 		db_rollback();
 	json_object_put(d);
-	obj_json_wipe(clean);
+	api_json_wipe(clean);
 	json_object_put(clean);
 	/* The request body is freed by http.c; its secrets go now. */
-	obj_json_wipe(cred);
+	api_json_wipe(cred);
 	return c->status;
 }
 
@@ -949,12 +939,6 @@ ra_write(struct api_call *c, const char *ra)
 	    api_get_bool(c, "enabled", &enabled) == API_BAD ||
 	    obj_get_array(c, "attributes", &attrs) == API_BAD)
 		goto out;
-	/* The name is a path segment of the RA-profile CMP route. */
-	if (name == NULL || !route_name_valid(name, strlen(name))) {
-		api_fail(c, 422, "RA Profile name must be 1 to %d of "
-		    "A-Z a-z 0-9 - . _ ~", CMPD_NAME_MAX);
-		goto out;
-	}
 	if (authority_find(c, auth) != 0)
 		goto out;
 	if (ra != NULL) {
@@ -964,8 +948,29 @@ ra_write(struct api_call *c, const char *ra)
 		}
 		if (ra_load(c, auth, ra, b) != 0)
 			goto out;
+		/* a PUT keeps what it does not name; the name is in the
+		 * devices' URL (the RA-profile CMP route): it stays */
+		if (name != NULL && strcmp(name, b->name) != 0) {
+			api_fail(c, 422, "the name of an RA Profile cannot be "
+			    "changed (it is in the devices' URL)");
+			goto out;
+		}
+		name = b->name;
 		if (api_get_bool(c, "enabled", &enabled) == API_ABSENT)
 			enabled = b->col[3].i != 0;
+		if (!json_object_object_get_ex(c->body, "description", NULL))
+			desc = b->desc;
+		if (!json_object_object_get_ex(c->body, "attributes", NULL) &&
+		    b->attrs[0] != '\0' && (attrs = strdup(b->attrs)) == NULL) {
+			api_fail(c, 500, "out of memory");
+			goto out;
+		}
+	}
+	/* The name is a path segment of the RA-profile CMP route. */
+	if (name == NULL || !route_name_valid(name, strlen(name))) {
+		api_fail(c, 422, "RA Profile name must be 1 to %d of "
+		    "A-Z a-z 0-9 - . _ ~", CMPD_NAME_MAX);
+		goto out;
 	}
 	{
 		struct db_arg a[6] = { DB_ARG_NULL, DB_ARG_STR(name),
@@ -1070,6 +1075,11 @@ ra_delete(struct api_call *c)
 	    "WHERE default_ra_profile_uuid = ? ORDER BY name LIMIT 1";
 	static const char sql[] = "DELETE FROM ra_profile WHERE uuid = ? "
 	    "AND authority_uuid = ?";
+	static const char sql_pending[] = "SELECT 1 FROM certificate "
+	    "WHERE ra_profile_uuid = ? AND status IN ('pending', "
+	    "'revoke_pending') UNION SELECT 1 FROM cmp_transaction "
+	    "WHERE ra_profile_uuid = ? AND state IN ('open', 'waiting', "
+	    "'confirm_wait') LIMIT 1";
 	char cmp[CMPD_NAME_BUF];
 	struct db_col col[1];
 	unsigned long long n = 0;
@@ -1077,6 +1087,19 @@ ra_delete(struct api_call *c)
 
 	if (ra_params(c) != 0 || ra_find(c, c->param[0], c->param[1]) != 0)
 		return c->status;
+	{
+		/* the sweep revokes through the RA Profile: it must stay */
+		struct db_arg a[2] = { DB_ARG_STR(c->param[1]),
+		    DB_ARG_STR(c->param[1]) };
+
+		api_col_int(&col[0]);
+		if ((r = db_run(sql_pending, a, 2, col, 1, NULL)) == DB_OK)
+			return api_fail(c, 409, "RA Profile %s has certificates "
+			    "waiting for confirmation or revocation",
+			    c->param[1]);
+		if (r != DB_NOTFOUND)
+			return api_db_fail(c);
+	}
 	{
 		struct db_arg a[1] = { DB_ARG_STR(c->param[1]) };
 

@@ -11,6 +11,23 @@
 
 #include "api.h"
 
+/* audit.detail as the list reads it back; a larger detail is replaced by
+ * its size (handlers keep details small: counts, not certificates) */
+#define AUDIT_DETAIL_MAX	(64 * 1024)
+
+/* Set when a row could not be written: api_dispatch() then undoes the
+ * change it belongs to (every change is audited, or not made). */
+static int audit_failed;
+
+int
+audit_take_failure(void)
+{
+	int f = audit_failed;
+
+	audit_failed = 0;
+	return f;
+}
+
 int
 audit_write(const char *actor, const char *action, const char *object_type,
     const char *object_uuid, json_object *detail)
@@ -18,6 +35,7 @@ audit_write(const char *actor, const char *action, const char *object_type,
 	static const char sql[] = "INSERT INTO audit (actor, action, "
 	    "object_type, object_uuid, detail) VALUES (?, ?, ?, ?, ?)";
 	const char *text = NULL;
+	char big[64];
 	struct db_arg a[5] = { DB_ARG_STR(actor), DB_ARG_STR(action),
 	    DB_ARG_STR(object_type), DB_ARG_NULL, DB_ARG_NULL };
 
@@ -29,8 +47,15 @@ audit_write(const char *actor, const char *action, const char *object_type,
 	if (detail != NULL) {
 		text = json_object_to_json_string_ext(detail,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (text == NULL)
+		if (text == NULL) {
+			audit_failed = 1;
 			return -1;
+		}
+		if (strlen(text) >= AUDIT_DETAIL_MAX) {
+			snprintf(big, sizeof(big), "{\"truncated\":true,"
+			    "\"bytes\":%zu}", strlen(text));
+			text = big;
+		}
 		a[4].type = DB_STR;
 		a[4].p = text;
 		a[4].len = strlen(text);
@@ -38,12 +63,11 @@ audit_write(const char *actor, const char *action, const char *object_type,
 	if (db_run(sql, a, 5, NULL, 0, NULL) != DB_OK) {
 		log_error("audit row for %s %s %s not written", action,
 		    object_type, object_uuid != NULL ? object_uuid : "-");
+		audit_failed = 1;
 		return -1;
 	}
 	return 0;
 }
-
-#define AUDIT_DETAIL_MAX	(64 * 1024)
 
 static json_object *
 audit_json(struct db_col *c)

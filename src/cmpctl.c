@@ -219,51 +219,6 @@ ctl_read(struct ctl *x, const char *name, char **out, size_t *outlen)
 	return r;
 }
 
-/*
- * Wipes a JSON value before it is freed: a body may hold secrets, and so
- * may the text json-c keeps of a serialised object (re-serialised here in
- * its longest form so that every byte of an earlier text is overwritten).
- */
-static void
-ctl_json_wipe(json_object *o)
-{
-	const char *s;
-	size_t i, n;
-
-	switch (json_object_get_type(o)) {
-	case json_type_string:
-		OPENSSL_cleanse((char *)json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
-		return;
-	case json_type_object: {
-		json_object_object_foreach(o, k, v) {
-			(void)k;
-			ctl_json_wipe(v);
-		}
-		break;
-	}
-	case json_type_array:
-		n = json_object_array_length(o);
-		for (i = 0; i < n; i++)
-			ctl_json_wipe(json_object_array_get_idx(o, i));
-		break;
-	default:
-		return;
-	}
-	if ((s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY)) != NULL)
-		OPENSSL_cleanse((char *)s, strlen(s));
-}
-
-static void
-ctl_json_free(json_object *o)
-{
-	if (o == NULL)
-		return;
-	ctl_json_wipe(o);
-	json_object_put(o);
-}
-
 static const char *
 ctl_str(json_object *o, const char *key)
 {
@@ -350,7 +305,7 @@ ctl_do(struct ctl *x, const char *method, const char *path, json_object *body)
 	/* two statements: the order of a call's arguments is unspecified */
 	status = ctl_call(x, method, path, body, &answer);
 	r = ctl_report(status, answer);
-	ctl_json_free(answer);
+	api_json_free(answer);
 	return r;
 }
 
@@ -584,7 +539,7 @@ ctl_obj_create(struct ctl *x, const char *coll, int argc, char **argv)
 		return CTL_FAIL;
 	if (ctl_fields(x, argc, argv, body) == 0)
 		r = ctl_do(x, "POST", coll, body);
-	ctl_json_free(body);
+	api_json_free(body);
 	return r;
 }
 
@@ -626,7 +581,7 @@ ctl_obj_edit(struct ctl *x, const struct ctl_obj *o, const char *arg,
 	}
 	r = ctl_do(x, "PUT", path, body);
  out:
-	ctl_json_free(changes);
+	api_json_free(changes);
 	json_object_put(body);
 	json_object_put(detail);
 	return r;
@@ -679,6 +634,28 @@ cmd_routes(struct ctl *x, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Whether a JSON body holds a member that is a secret, at any depth. */
+static int
+ctl_has_secret(json_object *o)
+{
+	size_t i, n;
+
+	if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (ctl_has_secret(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	json_object_object_foreach(o, k, v) {
+		if (ctl_is_secret_key(k) || ctl_has_secret(v))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 cmd_api(struct ctl *x, int argc, char **argv)
 {
@@ -718,10 +695,17 @@ cmd_api(struct ctl *x, int argc, char **argv)
 			    "value\n");
 			goto out;
 		}
+		/* as for fields: secrets never on the command line */
+		if (buf == NULL && ctl_has_secret(body)) {
+			fprintf(stderr, "cmpctl: a body with secrets comes "
+			    "from a file (@FILE) or standard input (-): the "
+			    "command line is readable in /proc/PID/cmdline\n");
+			goto out;
+		}
 	}
 	r = ctl_do(x, method, path, body);
  out:
-	ctl_json_free(body);
+	api_json_free(body);
 	ctl_buf_free(buf);
 	return r;
 }
@@ -850,7 +834,7 @@ apikey_create(struct ctl *x, int argc, char **argv)
 		close(fd);
 		unlink(out);
 	}
-	ctl_json_free(answer);
+	api_json_free(answer);
 	json_object_put(body);
 	return r;
 }
@@ -955,7 +939,7 @@ profile_signing(struct ctl *x, int argc, char **argv)
 		goto out;
 	r = ctl_do(x, "PUT", path, body);
  out:
-	ctl_json_free(body);
+	api_json_free(body);
 	ctl_buf_free(buf);
 	ctl_buf_free(all);
 	return r;
@@ -1160,7 +1144,7 @@ cmd_raprofile(struct ctl *x, int argc, char **argv)
 		goto out;
 	r = ctl_do(x, "PATCH", path, body);
  out:
-	ctl_json_free(body);
+	api_json_free(body);
 	return r;
 }
 

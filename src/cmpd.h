@@ -7,6 +7,7 @@
  *   worker.c     accept loop, one request's life time
  *   http.c       FastCGI request: method, content type, body, response
  *   route.c      URL -> CMP route + profile name
+ *   metrics.c    counters for GET /metrics, shared by all workers
  *   cmp_msg.c    decode / encode PKIMessages, build answers
  *   cmp_header.c header checks (RFC 9810 5.1.1)
  *   profile.c    CMP Profile / RA Profile resolution
@@ -58,7 +59,7 @@ void	fatal(const char *fmt, ...)
 /* conf.c */
 struct conf {
 	char	*path;
-	char	*listen;		/* unix path, host:port, or "inherit" */
+	char	*listen;		/* unix path, host:port, "inherit", "systemd" */
 	int	 listen_mode;		/* unix socket permissions */
 	int	 listen_backlog;
 	int	 workers;
@@ -129,6 +130,9 @@ enum route_kind {
 	ROUTE_CMP_PROFILE,	/* /api/v1/protocols/cmp/{name}, /.well-known/cmp/p/{name} */
 	ROUTE_RA_PROFILE,	/* /api/v1/protocols/cmp/raProfile/{name} */
 	ROUTE_API,		/* the management API, /api/v1/... */
+	ROUTE_HEALTH,		/* GET /health */
+	ROUTE_METRICS,		/* GET /metrics */
+	ROUTE__COUNT
 };
 struct route {
 	enum route_kind kind;
@@ -336,6 +340,7 @@ int	migrate_run(const struct conf *);
 int	cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 	    STACK_OF(X509) **certs, char *err, size_t errlen);
 unsigned char *cred_der_certs(STACK_OF(X509) *, int from, size_t *len);
+size_t	cred_der_len(STACK_OF(X509) *, int from);
 int	cred_store_sealed(const char *sql_set, const char *column,
 	    const char *uuid, const unsigned char *secret, size_t len);
 int	cred_store_signing(const char *uuid, EVP_PKEY *, STACK_OF(X509) *,
@@ -470,6 +475,20 @@ void	worker_main(const struct conf *, int listen_fd, int slot)
 void	worker_signals(sigset_t *stop_set);
 int	worker_wait(int fd, const sigset_t *stop_set, int timeout_ms);
 int	worker_stopping(void);
+
+/* metrics.c: counters shared by all workers, for GET /metrics */
+enum metrics_call {
+	METRICS_CALL_ISSUE, METRICS_CALL_RENEW, METRICS_CALL_REVOKE,
+	METRICS_CALL_CA_CERTS, METRICS_CALL__COUNT
+};
+int	metrics_init(void);
+void	metrics_request(enum route_kind, int body_type, const char *outcome,
+	    double ms);
+void	metrics_connector(enum metrics_call, int conn_status);
+void	metrics_db_error(void);
+void	metrics_worker_restart(int recycled);
+void	metrics_workers_alive(int);
+char	*metrics_render(size_t *len);
 
 /* master.c */
 int	master_listen(const struct conf *);

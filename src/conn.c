@@ -32,6 +32,8 @@
 #define CONN_RAW_TEXT_MAX	200	/* body quoted when it has no message */
 #define CONN_HEADER_NAME_MAX	128
 #define CONN_HEADER_VALUE_MAX	8192
+#define CONN_PROBE_TIMEOUT	2	/* seconds, GET /health's probe */
+#define CONN_PROBE_REPLY_MAX	65536	/* a probe's answer is dropped */
 
 /* Local outcomes of one HTTP exchange. */
 #define CALL_ERR	(-1)	/* local error, nothing classified */
@@ -978,6 +980,8 @@ conn_enroll(const struct conn_target *t, const char *op,
 		if (res->message[0] == '\0')
 			conn_msg(res, "out of memory");
 	}
+	metrics_connector(old_cert == NULL ? METRICS_CALL_ISSUE :
+	    METRICS_CALL_RENEW, res->status);
 	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
@@ -1045,6 +1049,7 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 		if (res->message[0] == '\0')
 			conn_msg(res, "out of memory");
 	}
+	metrics_connector(METRICS_CALL_REVOKE, res->status);
 	json_object_put(body);
 	free(reply.data);
 	return r;
@@ -1122,8 +1127,80 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 				conn_msg(res, "out of memory");
 		}
 	}
+	if (res != NULL)
+		metrics_connector(METRICS_CALL_CA_CERTS, res->status);
 	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
+	return r;
+}
+
+/* Drops a probe's answer: only that one came matters. */
+static size_t
+conn_discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * nmemb;
+}
+
+/*
+ * GET /health: is the connector at url there at all? A GET on the base
+ * URL, without credentials, CONN_PROBE_TIMEOUT seconds in all; any HTTP
+ * answer, an error status too, counts (the connector's API refuses an
+ * unauthenticated GET, but it answered). 1 reachable, 0 not, -1 a local
+ * error or an unusable URL.
+ */
+int
+conn_probe(const char *url)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode ce;
+	long st = 0;
+	int r = -1;
+
+	if (conn_curl == NULL || conn_conf == NULL || url == NULL ||
+	    !conn_url_valid(url, strlen(url)))
+		return -1;
+	curl_easy_reset(conn_curl);
+	errbuf[0] = '\0';
+	if (curl_easy_setopt(conn_curl, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_FOLLOWLOCATION, 0L) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_TIMEOUT,
+	    (long)CONN_PROBE_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_SSL_VERIFYPEER, 1L) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_SSL_VERIFYHOST, 2L) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_USERAGENT,
+	    "cmpd/" PACKAGE_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_WRITEFUNCTION, conn_discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)CONN_PROBE_REPLY_MAX) != CURLE_OK ||
+	    curl_easy_setopt(conn_curl, CURLOPT_ERRORBUFFER, errbuf) !=
+	    CURLE_OK)
+		goto out;
+	if (conn_conf->connector_ca_file != NULL &&
+	    curl_easy_setopt(conn_curl, CURLOPT_CAINFO,
+	    conn_conf->connector_ca_file) != CURLE_OK)
+		goto out;
+	ce = curl_easy_perform(conn_curl);
+	/* A reply over the cap still was an answer. */
+	curl_easy_getinfo(conn_curl, CURLINFO_RESPONSE_CODE, &st);
+	r = st > 0 ? 1 : 0;
+	if (r == 0)
+		/* the URL may name a host of the operator's: debug only */
+		log_debug("connector probe: %s", errbuf[0] != '\0' ? errbuf :
+		    curl_easy_strerror(ce));
+ out:
+	curl_easy_reset(conn_curl);
 	return r;
 }

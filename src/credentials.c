@@ -101,6 +101,19 @@ cred_der_certs(STACK_OF(X509) *certs, int from, size_t *len)
 	return out;
 }
 
+/* Bytes of DER of certificates [from, end): what a column will hold. */
+size_t
+cred_der_len(STACK_OF(X509) *certs, int from)
+{
+	size_t total = 0;
+	int i, n;
+
+	for (i = from; i < sk_X509_num(certs); i++)
+		if ((n = i2d_X509(sk_X509_value(certs, i), NULL)) > 0)
+			total += (size_t)n;
+	return total;
+}
+
 /* Seals secret for table.column of row uuid and runs sql_set (blob, uuid). */
 int
 cred_store_sealed(const char *sql_set, const char *column, const char *uuid,

@@ -30,6 +30,12 @@ static size_t nstmts;
 
 static const struct conf *db_conf;
 static MYSQL *db;
+/*
+ * Inside db_begin() .. db_commit(): a connection lost there took the
+ * transaction's writes with it; nothing may run on a new connection (it
+ * would autocommit the rest) until the caller rolls back.
+ */
+static int db_in_tx, db_tx_lost, db_tx_failed;	/* depth, flags */
 
 int
 db_configure(const struct conf *c)
@@ -43,6 +49,8 @@ db_close(void)
 {
 	size_t i;
 
+	if (db_in_tx)
+		db_tx_lost = 1;
 	for (i = 0; i < nstmts; i++)
 		mysql_stmt_close(stmts[i].st);
 	nstmts = 0;
@@ -147,8 +155,10 @@ db_stmt(const char *sql)
 
 	if (db == NULL) {
 		if (db_conf == NULL ||
-		    db_connect_once(db_conf, DB_IO_TIMEOUT, &m) != 0)
+		    db_connect_once(db_conf, DB_IO_TIMEOUT, &m) != 0) {
+			metrics_db_error();
 			return NULL;
+		}
 		db = m;
 	}
 	for (i = 0; i < nstmts; i++)
@@ -162,6 +172,7 @@ db_stmt(const char *sql)
 		return NULL;
 	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
 		log_error("prepare: %s", mysql_stmt_error(st));
+		metrics_db_error();
 		mysql_stmt_close(st);
 		if (db_is_lost(mysql_errno(db)))
 			db_close();
@@ -268,9 +279,9 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	unsigned int err;
 	int attempt, rc, was_open;
 
-	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX)
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost)
 		return DB_ERR;
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = 0; attempt < 2 && !db_tx_lost; attempt++) {
 		was_open = db != NULL;
 		if ((st = db_stmt(sql)) == NULL) {
 			if (was_open && db == NULL && ncols > 0)
@@ -288,6 +299,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 				return DB_DUP;
 			}
 			log_error("query: %s", mysql_stmt_error(st));
+			metrics_db_error();
 			if (db_is_lost(err)) {
 				db_close();
 				if (ncols > 0 && was_open)
@@ -312,8 +324,10 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		mysql_stmt_reset(st);
 		if (rc == MYSQL_NO_DATA)
 			return DB_NOTFOUND;
-		if (rc != 0)
+		if (rc != 0) {
+			metrics_db_error();
 			return DB_ERR;
+		}
 		db_finish_cols(cols, ncols);
 		return DB_OK;
 	}
@@ -337,7 +351,8 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	int rc, r = DB_ERR;
 
 	*nrows = 0;
-	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0)
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0 ||
+	    db_tx_lost)
 		return DB_ERR;
 	if ((st = db_stmt(sql)) == NULL)
 		return DB_ERR;
@@ -347,6 +362,7 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	    mysql_stmt_execute(st) != 0 ||
 	    mysql_stmt_bind_result(st, rb) != 0) {
 		log_error("query: %s", mysql_stmt_error(st));
+		metrics_db_error();
 		if (db_is_lost(mysql_stmt_errno(st)))
 			db_close();
 		else
@@ -358,6 +374,7 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 			log_error("fetch: %s", rc == MYSQL_DATA_TRUNCATED ?
 			    "value larger than its buffer" :
 			    mysql_stmt_error(st));
+			metrics_db_error();
 			goto out;
 		}
 		db_finish_cols(cols, ncols);
@@ -376,13 +393,25 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	return r;
 }
 
-/* Transactions of several statements (autocommit otherwise). */
+/*
+ * Transactions of several statements (autocommit otherwise). They nest:
+ * the management API runs every change in one (api_dispatch) around the
+ * handler's own; an inner rollback makes the outer commit fail.
+ */
 int
 db_begin(void)
 {
+	if (db_in_tx > 0) {
+		db_in_tx++;
+		return db_tx_lost || db == NULL ? DB_ERR : DB_OK;
+	}
+	db_tx_lost = db_tx_failed = 0;
 	if (db == NULL && db_stmt("SELECT 1") == NULL)
 		return DB_ERR;
-	return mysql_autocommit(db, 0) == 0 ? DB_OK : DB_ERR;
+	if (mysql_autocommit(db, 0) != 0)
+		return DB_ERR;
+	db_in_tx = 1;
+	return DB_OK;
 }
 
 int
@@ -390,18 +419,39 @@ db_commit(void)
 {
 	int r;
 
-	if (db == NULL)
+	if (db_in_tx > 1) {
+		db_in_tx--;
+		return db_tx_failed || db_tx_lost ? DB_ERR : DB_OK;
+	}
+	if (db == NULL || db_tx_lost || db_tx_failed) {
+		if (db_tx_failed && !db_tx_lost)
+			log_error("commit: a part of the transaction failed; "
+			    "rolled back");
+		else
+			log_error("commit: the connection was lost in the "
+			    "transaction");
+		db_rollback();
 		return DB_ERR;
+	}
 	r = mysql_commit(db) == 0 ? DB_OK : DB_ERR;
-	if (r != DB_OK)
+	if (r != DB_OK) {
 		log_error("commit: %s", mysql_error(db));
+		metrics_db_error();
+	}
 	mysql_autocommit(db, 1);
+	db_in_tx = 0;
 	return r;
 }
 
 void
 db_rollback(void)
 {
+	if (db_in_tx > 1) {
+		db_in_tx--;
+		db_tx_failed = 1;
+		return;
+	}
+	db_in_tx = db_tx_lost = db_tx_failed = 0;
 	if (db == NULL)
 		return;
 	mysql_rollback(db);

@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <openssl/crypto.h>
 
 #include "api.h"
 #include "conn.h"
 
 #define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
+#define HEALTH_CONNECTORS_MAX	8	/* probed by one /health check */
+#define HEALTH_CACHE_MS		10000	/* a worker reuses its probe results */
 
 struct http_req {
 	FCGX_Request *fcgi;
@@ -199,6 +202,13 @@ http_log(struct http_req *r)
 	const char *req_body = "-", *rsp_body = "-";
 	size_t n;
 
+	if (r->route.kind == ROUTE_HEALTH || r->route.kind == ROUTE_METRICS) {
+		log_info("rid=%s route=%s method=%s status=%d outcome=%s "
+		    "ms=%.2f", r->rid, route_kind_name(r->route.kind),
+		    http_log_method(r->method), r->status, r->outcome != NULL ?
+		    r->outcome : "-", util_elapsed_ms(&r->start));
+		return;
+	}
 	if (r->route.kind == ROUTE_API) {
 		/* the path names objects, never secrets (keys go in headers);
 		 * printable ASCII only, at most 256 bytes */
@@ -223,6 +233,18 @@ http_log(struct http_req *r)
 	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));
 }
 
+/* A REMOTE_USER fit for log lines and audit rows: printable ASCII. */
+static int
+http_user_valid(const char *u, size_t max)
+{
+	size_t n;
+
+	for (n = 0; u[n] != '\0'; n++)
+		if (n >= max || u[n] < 0x20 || u[n] > 0x7e)
+			return 0;
+	return n > 0;
+}
+
 /*
  * Who calls: an API key (Authorization: Bearer, or X-API-Key), or, when
  * the configuration trusts it, the web server's REMOTE_USER. 0 with the
@@ -243,7 +265,7 @@ http_api_auth(struct http_req *r, struct api_call *c)
 	if (key != NULL)
 		return api_auth_key(key, c->actor, sizeof(c->actor), &c->role);
 	if (r->conf->api_remote_user != API_ROLE_NONE && user != NULL &&
-	    *user != '\0' && strlen(user) < sizeof(c->actor) - 12) {
+	    http_user_valid(user, sizeof(c->actor) - 12)) {
 		snprintf(c->actor, sizeof(c->actor), "remoteUser:%s", user);
 		c->role = (enum api_role)r->conf->api_remote_user;
 		return 0;
@@ -347,13 +369,147 @@ http_api(struct http_req *r)
 	} else {
 		text = json_object_to_json_string_ext(c.answer,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		http_send(r, c.status, "application/json",
-		    (const unsigned char *)text, strlen(text), c.status == 401 ?
-		    "WWW-Authenticate: Bearer\r\n" : NULL);
+		if (text == NULL)
+			http_send_text(r, 500, "API_ERROR", "out of memory",
+			    NULL);
+		else
+			http_send(r, c.status, "application/json",
+			    (const unsigned char *)text, strlen(text),
+			    c.status == 401 ? "WWW-Authenticate: Bearer\r\n" :
+			    NULL);
 	}
-	json_object_put(c.body);
+	/* bodies carry secrets (shared secrets, keys, credentials) */
+	api_json_free(c.body);
 	api_call_free(&c);
-	free(body);
+	if (body != NULL)
+		OPENSSL_clear_free(body, len + 1);
+}
+
+/* GET /metrics: the counters of every worker; no database needed. */
+static void
+http_metrics(struct http_req *r)
+{
+	char *text;
+	size_t len;
+
+	if ((text = metrics_render(&len)) == NULL) {
+		http_send_text(r, 500, "HTTP_NOMEM", "out of memory", NULL);
+		return;
+	}
+	http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const unsigned char *)text, len, NULL);
+	r->outcome = "METRICS_OK";
+	free(text);
+}
+
+/* The connectors that enabled CMP Profiles reach through their RA
+ * Profiles (the default one, and those that enabled CMP with it);
+ * LIMIT is HEALTH_CONNECTORS_MAX. */
+static const char sql_health_connectors[] =
+	"SELECT DISTINCT c.url FROM cmp_profile p"
+	" JOIN ra_profile r ON r.uuid = p.default_ra_profile_uuid"
+	" OR r.cmp_profile_uuid = p.uuid"
+	" JOIN authority a ON a.uuid = r.authority_uuid"
+	" JOIN connector c ON c.uuid = a.connector_uuid"
+	" WHERE p.enabled = 1 AND r.enabled = 1 ORDER BY c.url LIMIT 8";
+static const char sql_health_ping[] = "SELECT 1";
+
+struct health_urls {
+	char	 url[HEALTH_CONNECTORS_MAX][PROFILE_URL_MAX + 1];
+	size_t	 n;
+};
+
+static int
+http_health_url(struct db_col *c, size_t ncols, void *arg)
+{
+	struct health_urls *u = arg;
+
+	(void)ncols;
+	if (u->n >= HEALTH_CONNECTORS_MAX)
+		return 1;
+	/* A longer one is no URL conn.c takes: "" counts as unreachable. */
+	if (c[0].len <= PROFILE_URL_MAX)
+		snprintf(u->url[u->n], sizeof(u->url[u->n]), "%s",
+		    (const char *)c[0].buf);
+	u->n++;
+	return 0;
+}
+
+/*
+ * How many connectors were probed and how many answered. Probing takes
+ * up to 2 s each, so a worker keeps its result for HEALTH_CACHE_MS. -1
+ * if the database did not list them.
+ */
+static int
+http_health_connectors(int *checked, int *reachable)
+{
+	static struct {
+		int	 valid, checked, reachable;
+		struct timespec at;
+	} cache;
+	static struct health_urls urls;
+	char buf[4 * PROFILE_URL_MAX + 1];
+	struct db_col col;
+	size_t i, nrows;
+
+	if (cache.valid && util_elapsed_ms(&cache.at) < HEALTH_CACHE_MS) {
+		*checked = cache.checked;
+		*reachable = cache.reachable;
+		return 0;
+	}
+	memset(&col, 0, sizeof(col));
+	col.type = DB_STR;
+	col.buf = buf;
+	col.n = sizeof(buf);
+	urls.n = 0;
+	if (db_query(sql_health_connectors, NULL, 0, &col, 1,
+	    HEALTH_CONNECTORS_MAX, http_health_url, &urls, &nrows) != DB_OK)
+		return -1;
+	cache.checked = (int)urls.n;
+	cache.reachable = 0;
+	for (i = 0; i < urls.n; i++)
+		if (conn_probe(urls.url[i]) == 1)
+			cache.reachable++;
+	clock_gettime(CLOCK_MONOTONIC, &cache.at);
+	cache.valid = 1;
+	*checked = cache.checked;
+	*reachable = cache.reachable;
+	return 0;
+}
+
+/*
+ * GET /health: 200 while the database answers ("degraded" when a
+ * connector does not), 503 otherwise. Only counts: no URL, no name.
+ */
+static void
+http_health(struct http_req *r)
+{
+	struct db_col col;
+	const char *status;
+	char buf[192];
+	int n, db_ok, checked = 0, reachable = 0;
+
+	memset(&col, 0, sizeof(col));
+	col.type = DB_INT;
+	db_ok = db_run(sql_health_ping, NULL, 0, &col, 1, NULL) == DB_OK;
+	if (db_ok && http_health_connectors(&checked, &reachable) != 0)
+		checked = reachable = 0;
+	if (!db_ok) {
+		status = "down";
+		r->outcome = "HEALTH_DOWN";
+	} else if (reachable < checked) {
+		status = "degraded";
+		r->outcome = "HEALTH_DEGRADED";
+	} else {
+		status = "ok";
+		r->outcome = "HEALTH_OK";
+	}
+	n = snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"database\":"
+	    "\"%s\",\"connectors\":{\"checked\":%d,\"reachable\":%d}}",
+	    status, db_ok ? "ok" : "unreachable", checked, reachable);
+	http_send(r, db_ok ? 200 : 503, "application/json",
+	    (const unsigned char *)buf, (size_t)http_fmt_len(n, sizeof(buf)),
+	    NULL);
 }
 
 int
@@ -384,6 +540,16 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 			goto out;
 		}
 		http_send_text(&r, 404, "HTTP_NO_ROUTE", "no such route", NULL);
+		goto out;
+	}
+	if (r.route.kind == ROUTE_HEALTH || r.route.kind == ROUTE_METRICS) {
+		if (r.method == NULL || strcmp(r.method, "GET") != 0)
+			http_send_text(&r, 405, "HTTP_METHOD", "only GET",
+			    "Allow: GET\r\n");
+		else if (r.route.kind == ROUTE_HEALTH)
+			http_health(&r);
+		else
+			http_metrics(&r);
 		goto out;
 	}
 	if (r.method == NULL || strcmp(r.method, "POST") != 0) {
@@ -428,6 +594,8 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	 * web server is not cut off while it still sends. */
 	http_drain(r.fcgi->in);
 	http_log(&r);
+	metrics_request(r.route.kind, r.cmp.req_type, r.outcome,
+	    util_elapsed_ms(&r.start));
 	cmp_result_free(&r.cmp);
 	free(body);
 	return r.status;

@@ -1,7 +1,7 @@
 /*
- * The master: binds the FastCGI socket (or inherits it on fd 0), forks the
- * workers, respawns the ones that die, and turns signals into life-cycle
- * events:
+ * The master: binds the FastCGI socket (or inherits it: fd 0 from spawn-fcgi,
+ * fd 3 from a systemd .socket unit), forks the workers, respawns the ones
+ * that die, and turns signals into life-cycle events:
  *   SIGTERM/SIGINT  stop accepting, let in-flight requests finish
  *                   (graceful_timeout), exit 0;
  *   SIGHUP          re-read the configuration; new workers start before the
@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
@@ -90,8 +91,8 @@ master_listen_tcp(const struct conf *c)
 		port += 2;
 	} else {
 		if ((port = strrchr(h, ':')) == NULL || port == h)
-			fatal("listen %s: expected a path, host:port or "
-			    "inherit", c->listen);
+			fatal("listen %s: expected a path, host:port, "
+			    "inherit or systemd", c->listen);
 		hl = (size_t)(port - h);
 		port++;
 	}
@@ -117,9 +118,52 @@ master_listen_tcp(const struct conf *c)
 	return fd;
 }
 
+#define SD_LISTEN_FDS_START	3	/* sd_listen_fds(3) */
+
+/*
+ * "systemd": the socket of a .socket unit, passed as sd_listen_fds(3)
+ * describes (without libsystemd): fd 3, valid only when LISTEN_PID names
+ * this process. The variables are removed so that no process started later
+ * takes them for its own.
+ */
+static int
+master_listen_systemd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = SD_LISTEN_FDS_START, val;
+	socklen_t len = sizeof(val);
+	long n;
+
+	if (pid == NULL || fds == NULL)
+		fatal("listen = systemd, but LISTEN_PID and LISTEN_FDS are "
+		    "not set: start cmpd through cmpd.socket (systemd socket "
+		    "activation), or set listen to a socket path");
+	if (util_parse_long(pid, 1, LONG_MAX, &n) != 0 || n != (long)getpid())
+		fatal("listen = systemd, but LISTEN_PID=%.32s is not this "
+		    "process (%ld)", pid, (long)getpid());
+	if (util_parse_long(fds, 0, 1024, &n) != 0 || n != 1)
+		fatal("listen = systemd takes exactly one socket, but "
+		    "LISTEN_FDS=%.32s", fds);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &val, &len) == -1 ||
+	    val != SOCK_STREAM)
+		fatal("listen = systemd, but fd 3 is not a stream socket");
+	/* Accept=yes would pass one connection, not the listener. */
+	len = sizeof(val);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == -1 ||
+	    val == 0)
+		fatal("listen = systemd, but fd 3 is not listening (the "
+		    ".socket unit needs Accept=no)");
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("fcntl: %s", strerror(errno));
+	return fd;
+}
+
 /*
  * The listening socket, non-blocking (see worker.c). "inherit" takes fd 0,
- * as spawn-fcgi and lighttpd's bin-path hand it over.
+ * as spawn-fcgi and lighttpd's bin-path hand it over; "systemd" fd 3.
  */
 int
 master_listen(const struct conf *c)
@@ -133,6 +177,8 @@ master_listen(const struct conf *c)
 		    type != SOCK_STREAM)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
+	} else if (strcmp(c->listen, "systemd") == 0) {
+		fd = master_listen_systemd();
 	} else {
 		if (c->listen[0] == '/')
 			fd = util_listen_unix(c->listen, c->listen_mode,
@@ -244,6 +290,8 @@ master_reap(void)
 			s->pid = 0;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			s->not_before = now;
+			metrics_worker_restart(WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0);
 			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 				/* recycled after max_requests */
 				s->crashes = 0;
@@ -378,7 +426,7 @@ master_run(struct conf *c, int fd)
 	struct timespec now, wait, next;
 	sigset_t set;
 	siginfo_t info;
-	int i, sig, stopping = 0;
+	int i, sig, alive, stopping = 0;
 
 	/* The pid file is written while still root: its directory is
 	 * usually root's. */
@@ -394,6 +442,9 @@ master_run(struct conf *c, int fd)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	master_resize_slots(c->workers);
+	/* Before the first fork: every worker inherits the counters. */
+	if (metrics_init() != 0)
+		fatal("cannot map the metrics counters: %s", strerror(errno));
 	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
 	    c->listen, c->workers, c->workers == 1 ? "" : "s");
 
@@ -409,6 +460,9 @@ master_run(struct conf *c, int fd)
 			else if (ts_before(&slots[i].not_before, &next))
 				next = slots[i].not_before;
 		}
+		for (i = 0, alive = 0; i < nslots; i++)
+			alive += slots[i].pid != 0;
+		metrics_workers_alive(alive);
 		/* After a reload the new workers exist before this. */
 		master_term_retired();
 		master_kill_late();

@@ -41,8 +41,9 @@ route_name_valid(const char *s, size_t n)
 }
 
 /*
- * Returns 0 and fills rt for a CMP route, -1 (rt->kind ROUTE_NONE) for any
- * other path. The query string, if any, is ignored.
+ * Returns 0 and fills rt for a CMP route, /health or /metrics, -1
+ * (rt->kind ROUTE_NONE) for any other path. The query string, if any, is
+ * ignored.
  */
 int
 route_parse(const char *uri, struct route *rt)
@@ -54,6 +55,16 @@ route_parse(const char *uri, struct route *rt)
 	rt->kind = ROUTE_NONE;
 	if (uri == NULL)
 		return -1;
+	/* Outside /api/v1: the web server decides who may see them. */
+	n = strcspn(uri, "?#");
+	if (n == 7 && strncmp(uri, "/health", n) == 0) {
+		rt->kind = ROUTE_HEALTH;
+		return 0;
+	}
+	if (n == 8 && strncmp(uri, "/metrics", n) == 0) {
+		rt->kind = ROUTE_METRICS;
+		return 0;
+	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		plen = strlen(routes[i].prefix);
 		if (strncmp(uri, routes[i].prefix, plen) != 0)
@@ -83,6 +94,10 @@ route_kind_name(enum route_kind k)
 		return "raProfile";
 	case ROUTE_API:
 		return "api";
+	case ROUTE_HEALTH:
+		return "health";
+	case ROUTE_METRICS:
+		return "metrics";
 	default:
 		return "none";
 	}

@@ -192,6 +192,26 @@ is "$(api POST /cmpProfiles '{"name":')" 400 "broken JSON: 400"
 is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
 	-H 'Content-Type: text/plain' --data-binary '{}' "$HTTP_BASE/api/v1/cmpProfiles")" 415 "not JSON: 415"
 is "$(api POST /cmpProfiles '[1]')" 400 "an array for a profile: 400"
+refuse "a misspelt secret" 400 "unknown field sharedsecret" sharedSecret=DEL 'sharedsecret="s"'
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE detail LIKE '%sharedsecret%'")" 0 \
+	"and it is not audited either"
+# more anchors than a profile holds (64 KiB of DER): refused, not stored
+sans=$(python3 -c 'print(",".join("DNS:host-%04d.anchors.example" % i for i in range(250)))')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/big.key" \
+	-out "$T/big.crt" -days 1 -subj /CN=big -addext "subjectAltName=$sans" 2>/dev/null
+for i in $(seq 1 12); do cat "$T/big.crt"; done > "$T/many.pem"
+refuse "65 KiB of trust anchors" 422 "trustAnchors: more than 65536 bytes" \
+	"trustAnchors=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$T/many.pem")"
+is "$(api POST /apiKeys '{"name":"two words","role":"read"}')" 422 "an API key name with a space: 422"
+# a change whose audit row cannot be written is not made
+T0=$(t_sql "SELECT NOW(6)")
+t_sql "ALTER TABLE audit ADD CONSTRAINT t_no_audit CHECK (object_type <> 'cmpProfile' OR at <= '$T0')"
+is "$(api POST /cmpProfiles "$(body name='"unaudited"')")" 500 "audit row refused: 500"
+is "$(t_json 'j["message"]')" "the change could not be audited; nothing was changed" "and says so"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE name = 'unaudited'")" 0 "the profile was not created"
+is "$(api PATCH "/cmpProfiles/$DUP/disable")" 500 "nor is a profile disabled without its audit row"
+is "$(t_sql "SELECT enabled FROM cmp_profile WHERE uuid = '$DUP'")" 1 "it stays enabled"
+t_sql "ALTER TABLE audit DROP CONSTRAINT t_no_audit"
 is "$(api PATCH /cmpProfiles/enable '["x"]')" 400 "bulk body of non-UUIDs: 400"
 is "$(api GET /nothing)" 404 "unknown route: 404"
 is "$(api POST "/cmpProfiles/$DUP/enable" '{}')" 405 "wrong method: 405"

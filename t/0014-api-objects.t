@@ -133,12 +133,18 @@ is "$(api GET "/connectors/$(echo "$CB" | tr a-f A-F)")" 200 "upper-case UUID fo
 is "$(api GET /connectors)" 200 "list again"
 is "$(t_json 'len(j)')" 6 "six connectors"
 
-# PUT: credentials kept when not given and the type is the same
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca/\",\"authType\":\"basic\"}")" 200 \
+# PUT: credentials kept when not given, for the same type and url; a new
+# url needs them again (they must not follow the connector elsewhere)
+is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca/\",\"authType\":\"basic\"}")" 422 \
+	"PUT to another url without credentials: 422"
+is "$(t_json 'j["message"]')" "credentials must be sent again when the url changes" "and says so"
+is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic2\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
 	"PUT without credentials keeps them"
 is "$(t_json 'j["hasCredentials"]')" true "still has credentials"
-is "$(t_json 'j["url"]')" "$HTTP_BASE/localca/" "url changed"
+is "$(t_json 'j["name"]')" conn-basic2 "name changed"
 last_audit update connector "$CB" "connector updated"
+is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
+	"and back"
 is "$(t_sql "SELECT JSON_EXISTS(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" 0 \
 	"no credentials in that audit row"
 a0=$(naudit)
@@ -258,7 +264,12 @@ is "$(api PUT "/authorities/$AB/raProfiles/$RB" '{"name":"ra-api","description":
 is "$(t_json '[j["description"], j["attributes"], j["enabled"]]')" '["changed", [], false]' \
 	"changed; enabled kept"
 last_audit update raProfile "$RB" "RA Profile updated"
-is "$(api PUT "/authorities/$AB/raProfiles/$RB" '{"name":"ra-on"}')" 409 "PUT to a taken name: 409"
+is "$(api PUT "/authorities/$AB/raProfiles/$RB" '{"name":"ra-on"}')" 422 "PUT with another name: 422"
+is "$(t_json 'j["message"]')" "the name of an RA Profile cannot be changed (it is in the devices' URL)" \
+	"an RA Profile is not renamed"
+is "$(api PUT "/authorities/$AB/raProfiles/$RB" '{"enabled":false}')" 200 "PUT of one field"
+is "$(t_json '[j["name"], j["description"], j["attributes"]]')" '["ra-api", "changed", []]' \
+	"keeps the fields it does not name"
 is "$(api PUT "/authorities/$AK/raProfiles/$RB" '{"name":"ra-api"}')" 404 "PUT under another authority: 404"
 
 is "$(api PATCH "/authorities/$AB/raProfiles/$RB/enable")" 204 "enable"
@@ -434,7 +445,7 @@ a0=$(naudit)
 big=$(head -c 17000 /dev/zero | tr '\0' 'S')
 is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-$big\"}}")" 422 \
 	"credentials longer than the runtime reads: 422"
-like "$(t_json 'j["message"]')" "longer than 16383 bytes" "422 says the cap"
+like "$(t_json 'j["message"]')" "longer than 16354 bytes" "422 says the cap"
 is "$(api PATCH /connectors '{}')" 405 "PATCH /connectors: 405"
 t_stop_cmpd
 t_write_conf "-secret_key_file"
@@ -458,6 +469,6 @@ is "$(t_sql "SELECT COUNT(*) FROM connector WHERE LOCATE('SECRET', auth_data_enc
 # every change (create/update/delete/enable/disable/activate/deactivate)
 # above left its row; the tally per object type
 is "$(t_sql "SELECT object_type, COUNT(*) FROM audit WHERE actor = 'apiKey:api-admin' GROUP BY object_type ORDER BY object_type" | tr '\t\n' ':,')" \
-	"authority:5,connector:9,raProfile:11," "audit rows per object type"
+	"authority:5,connector:10,raProfile:12," "audit rows per object type"
 
 done_testing

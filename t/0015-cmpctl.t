@@ -207,7 +207,10 @@ ok "connector create, credentials from a file" ctl connector create name=c2 \
 	url=http://127.0.0.1:9/ authType=basic credentials:=@"$T/cred.json"
 is "$(j 'j["hasCredentials"]')" true "the credentials are set"
 unlike "$(cat "$T/out")" connector-password "and not shown"
-ok "connector edit" ctl connector edit c2 url=http://127.0.0.1:10/
+nok "connector edit of the url alone" ctl connector edit c2 url=http://127.0.0.1:10/
+like "$(cat "$T/err" 2>/dev/null; cat "$T/out")" "credentials must be sent again" \
+	"a new url needs the credentials again"
+ok "connector edit" ctl connector edit c2 url=http://127.0.0.1:10/ credentials:=@"$T/cred.json"
 is "$(j 'j["url"]') $(j 'j["authType"]') $(j 'j["hasCredentials"]')" \
 	"http://127.0.0.1:10/ basic true" "the url changes, the rest stays"
 ok "connector list" ctl connector list

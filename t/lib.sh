@@ -38,6 +38,10 @@
 #          t_post FILE PATH [ctype]; t_fcgi FILE PATH [method] [ctype];
 #          t_header NAME; t_split_response RAW.  Responses: $T/resp.der,
 #          $T/resp.hdr.  Fixtures: $T_FIXTURES (t/fixtures, see its README).
+# Apache   t_start_apache [lines before the include], t_stop_apache
+# TLS      t_tls_material ($T/tls: CA, server and client certificates);
+#          T_TLS=1 before t_start_lighttpd / t_start_apache adds HTTPS
+#          (TLS_PORT, TLS_BASE; see there)
 
 # automake runs tests as "$(SHELL) test.t", which is dash on Debian.  This
 # library is bash; start the test again under bash before anything happens.
@@ -279,6 +283,7 @@ _t_exit() {
 		diag_file "$T/migrate.log" 50
 		diag_file "$T/lighttpd-error.log" 50
 		diag_file "$T/apache-error.log" 50
+		diag_file "$T/cmpd_ssl_error.log" 50
 		diag_file "$T/mariadb.log" 50
 		for name in $_t_bg_names; do
 			diag_file "$T/$name.log" 50
@@ -333,6 +338,8 @@ _t_stop_pid() {
 t_bg() {
 	local name=$1
 	shift
+	# the name becomes part of a variable name
+	[[ $name =~ ^[A-Za-z0-9_]+$ ]] || bail "t_bg: '$name' is not a valid NAME (letters, digits, _)"
 	"$@" > "$T/$name.log" 2>&1 &
 	printf -v "BG_PID_$name" '%s' "$!"
 	_t_bg_names="$name $_t_bg_names"
@@ -582,7 +589,7 @@ t_cmpd_workers() {
 	local f line pid
 	local -a fld
 	for f in /proc/[0-9]*/stat; do
-		read -r line < "$f" 2>/dev/null || continue
+		read -r line 2>/dev/null < "$f" || continue
 		# after "(comm) " come the state and the ppid
 		read -r -a fld <<< "${line##*) }"
 		if [ "${fld[1]-}" = "$CMPD_PID" ] && [ "${fld[0]}" != Z ]; then
@@ -614,24 +621,42 @@ _t_port_open() {
 # _t_NAME_run (execs it in the foreground: the background subshell becomes
 # the server, so PIDVAR is the server's pid) and _t_NAME_check (validates
 # the configuration). Retries other ports after a lost race; sets PIDVAR,
-# HTTP_PORT and HTTP_BASE.
+# HTTP_PORT and HTTP_BASE.  A _t_NAME_conf that opens a second port sets
+# _t_web_port2 to it; the server counts as started once both are open.
+_t_web_port2=""
+_t_ports_open() {
+	_t_port_open "$1" && { [ -z "$_t_web_port2" ] || _t_port_open "$_t_web_port2"; }
+}
+# _t_free_port: prints a port of 127.0.0.1 that is free now.
+_t_free_port() {
+	local port try
+	for try in $(seq 1 50); do
+		port=$((20000 + RANDOM % 40000))
+		if _t_port_free "$port"; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
 _t_start_web() {
 	local name=$1 pidvar=$2 try port pid deadline
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
 		_t_port_free "$port" || continue
+		_t_web_port2=""
 		"_t_${name}_conf" "$port"
 		"_t_${name}_run" >> "$T/$name-error.log" 2>&1 &
 		pid=$!
 		printf -v "$pidvar" '%s' "$pid"
 		deadline=$((SECONDS + 10))
-		while ! _t_port_open "$port"; do
+		while ! _t_ports_open "$port"; do
 			if _t_gone "$pid" || [ "$SECONDS" -ge "$deadline" ]; then
 				break
 			fi
 			sleep 0.05
 		done
-		if ! _t_gone "$pid" && _t_port_open "$port"; then
+		if ! _t_gone "$pid" && _t_ports_open "$port"; then
 			HTTP_PORT=$port
 			HTTP_BASE=http://127.0.0.1:$port
 			export HTTP_PORT HTTP_BASE
@@ -665,6 +690,15 @@ _t_lighttpd_conf() {
 		echo "accesslog.filename = \"$T/lighttpd-access.log\""
 		echo "var.cmpd_socket = \"$T/cmpd.sock\""
 		echo "include \"$top_srcdir/contrib/lighttpd/cmpd.conf\""
+		if [ "${T_TLS-}" = 1 ]; then
+			_t_web_port2=$(_t_free_port) || bail "no free port for TLS"
+			TLS_PORT=$_t_web_port2
+			echo "var.cmpd_tls_socket = \"127.0.0.1:$TLS_PORT\""
+			echo "var.cmpd_tls_pemfile = \"$T/tls/server.pem\""
+			echo "var.cmpd_tls_privkey = \"$T/tls/server.key\""
+			echo "var.cmpd_tls_client_ca = \"$T/tls/ca.crt\""
+			echo "include \"$top_srcdir/contrib/lighttpd/cmpd-tls.conf\""
+		fi
 		for line in "${_t_lighttpd_extra[@]}"; do
 			printf '%s\n' "$line"
 		done
@@ -677,13 +711,24 @@ _t_lighttpd_check() { lighttpd -tt -f "$T/lighttpd.conf"; }
 # fake CGI connectors) and Apache is started in front of cmpd: HTTP_BASE is
 # then Apache's, CONNECTOR_BASE lighttpd's.  The wrappers
 # t/*-apache.t run a test so.
+# With T_TLS=1 (and t_tls_material), lighttpd also serves HTTPS on
+# 127.0.0.1:$TLS_PORT (TLS_BASE) with contrib/lighttpd/cmpd-tls.conf:
+# $T/tls/server.pem, client certificates of $T/tls/ca.crt for the
+# management API.
 t_start_lighttpd() {
 	[ -z "$LIGHTTPD_PID" ] || t_stop_lighttpd
 	mkdir -p "$T/www"
 	_t_lighttpd_extra=("$@")
+	if [ "${T_TLS-}" = 1 ]; then
+		[ -s "$T/tls/server.pem" ] || t_tls_material
+	fi
 	_t_start_web lighttpd LIGHTTPD_PID
 	CONNECTOR_BASE=$HTTP_BASE
 	export CONNECTOR_BASE
+	if [ "${T_TLS-}" = 1 ]; then
+		TLS_BASE=https://127.0.0.1:$TLS_PORT
+		export TLS_PORT TLS_BASE
+	fi
 	if [ "${T_WEB-}" = apache ]; then
 		t_start_apache
 	fi
@@ -703,9 +748,15 @@ APACHE_PID=""
 # 127.0.0.1 in front of $T/cmpd.sock, with contrib/apache/cmpd.conf.
 # Apache's children run as www-data: $T becomes traversable (0711) and
 # cmpd's socket must be world-connectable (listen_mode = 0666 in tests).
-# Sets HTTP_PORT and HTTP_BASE like t_start_lighttpd.
+# Sets HTTP_PORT and HTTP_BASE like t_start_lighttpd.  Arguments are
+# configuration lines that go before the include (e.g. "Define CMPD_TCP
+# 127.0.0.1:PORT").  With T_TLS=1 (and t_tls_material) it serves HTTPS
+# instead, with contrib/apache/cmpd-site.conf (mod_ssl; server.pem,
+# client certificates of $T/tls/ca.crt for the management API): HTTP_BASE
+# and TLS_BASE are then https://127.0.0.1:PORT.
+_t_apache_extra=()
 _t_apache_conf() {
-	local mods=/usr/lib/apache2/modules
+	local mods=/usr/lib/apache2/modules line
 	cat > "$T/apache.conf" <<-EOF
 	# written by t/lib.sh t_start_apache
 	ServerRoot "$T/apache"
@@ -720,6 +771,7 @@ _t_apache_conf() {
 	LoadModule proxy_module $mods/mod_proxy.so
 	LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
 	LoadModule env_module $mods/mod_env.so
+	LoadModule authz_host_module $mods/mod_authz_host.so
 	User $_t_apache_user
 	Group $(id -gn "$_t_apache_user")
 	StartServers 1
@@ -728,8 +780,28 @@ _t_apache_conf() {
 	MaxRequestWorkers 16
 	DocumentRoot "$T/www"
 	Define CMPD_SOCKET $T/cmpd.sock
-	Include "$top_srcdir/contrib/apache/cmpd.conf"
 	EOF
+	for line in "${_t_apache_extra[@]}"; do
+		printf '%s\n' "$line" >> "$T/apache.conf"
+	done
+	if [ "${T_TLS-}" = 1 ]; then
+		cat >> "$T/apache.conf" <<-EOF
+		LoadModule ssl_module $mods/mod_ssl.so
+		LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+		SSLSessionCache "shmcb:$T/apache/ssl_scache(512000)"
+		LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+		Define CMPD_HTTPS_PORT $1
+		Define CMPD_SERVER_NAME 127.0.0.1
+		Define CMPD_TLS_CERT $T/tls/server.pem
+		Define CMPD_TLS_KEY $T/tls/server.key
+		Define CMPD_CLIENT_CA $T/tls/ca.crt
+		Define CMPD_INCLUDE $top_srcdir/contrib/apache/cmpd.conf
+		Define APACHE_LOG_DIR $T
+		Include "$top_srcdir/contrib/apache/cmpd-site.conf"
+		EOF
+	else
+		echo "Include \"$top_srcdir/contrib/apache/cmpd.conf\"" >> "$T/apache.conf"
+	fi
 }
 _t_apache_run() { exec apache2 -D FOREGROUND -f "$T/apache.conf"; }
 _t_apache_check() { apache2 -t -f "$T/apache.conf"; }
@@ -740,7 +812,17 @@ t_start_apache() {
 	id "$_t_apache_user" > /dev/null 2>&1 || _t_apache_user=nobody
 	mkdir -p "$T/www" "$T/apache"
 	chmod 711 "$T"
+	_t_apache_extra=("$@")
+	if [ "${T_TLS-}" = 1 ]; then
+		[ -s "$T/tls/server.pem" ] || t_tls_material
+	fi
 	_t_start_web apache APACHE_PID
+	if [ "${T_TLS-}" = 1 ]; then
+		HTTP_BASE=https://127.0.0.1:$HTTP_PORT
+		TLS_PORT=$HTTP_PORT
+		TLS_BASE=$HTTP_BASE
+		export HTTP_BASE TLS_PORT TLS_BASE
+	fi
 }
 
 t_stop_apache() {
@@ -748,6 +830,48 @@ t_stop_apache() {
 	_t_stop_pid "$APACHE_PID" 10
 	APACHE_PID=""
 	return 0
+}
+
+# ================================================================== TLS
+# t_tls_material: a TLS PKI in $T/tls, apart from the CMP test CA:
+#   ca.crt/ca.key           "TLS Test CA" (EC P-256): issues the rest, and
+#                           is the CA of client certificates the web
+#                           servers accept
+#   server.crt/server.key   CN=127.0.0.1, SAN IP:127.0.0.1, serverAuth;
+#                           server.pem = certificate + CA
+#   client.crt/client.key   CN=api-admin, clientAuth
+#   other-ca.crt, other-client.crt/.key   an unrelated CA and a client
+#                           certificate of it (CN=intruder)
+t_tls_material() {
+	local d=$T/tls
+	mkdir -p "$d"
+	_t_tls_ca() {
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$1.key" -out "$d/$1.crt" -days 30 -subj "$2" \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	}
+	# _t_tls_leaf NAME CA SUBJECT EXTFILE-LINES
+	_t_tls_leaf() {
+		printf '%b' "$4" > "$d/$1.ext"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$1.key" -out "$d/$1.csr" -subj "$3" 2>/dev/null &&
+		openssl x509 -req -in "$d/$1.csr" -CA "$d/$2.crt" -CAkey "$d/$2.key" \
+			-CAcreateserial -days 30 -extfile "$d/$1.ext" -out "$d/$1.crt" 2>/dev/null
+	}
+	_t_tls_ca ca "/O=cmpd tests/CN=TLS Test CA" &&
+	_t_tls_ca other-ca "/O=elsewhere/CN=Other CA" &&
+	_t_tls_leaf server ca "/O=cmpd tests/CN=127.0.0.1" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' &&
+	_t_tls_leaf client ca "/O=cmpd tests/CN=api-admin" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' &&
+	_t_tls_leaf other-client other-ca "/O=elsewhere/CN=intruder" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' &&
+	cat "$d/server.crt" "$d/ca.crt" > "$d/server.pem" ||
+		bail "t_tls_material: openssl failed"
+	# Apache's children read nothing here (keys are loaded as root), but
+	# keep the keys private anyway.
+	chmod 600 "$d"/*.key
 }
 
 # ============================================================ the CA side

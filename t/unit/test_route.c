@@ -41,6 +41,11 @@ main(void)
 	route_is("/api/v1/protocols/cmp/sp ace", -1, ROUTE_NONE, NULL);
 	route_is("/.well-known/cmp", -1, ROUTE_NONE, NULL);
 	route_is("/api/v1/cmpProfiles", -1, ROUTE_NONE, NULL);
+	route_is("/health", 0, ROUTE_HEALTH, NULL);
+	route_is("/health?x=1", 0, ROUTE_HEALTH, NULL);
+	route_is("/metrics", 0, ROUTE_METRICS, NULL);
+	route_is("/metrics/x", -1, ROUTE_NONE, NULL);
+	route_is("/healthz", -1, ROUTE_NONE, NULL);
 	route_is("/", -1, ROUTE_NONE, NULL);
 	route_is(NULL, -1, ROUTE_NONE, NULL);
 

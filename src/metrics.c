@@ -1,0 +1,353 @@
+/*
+ * Counters for GET /metrics (Prometheus text format 0.0.4).
+ *
+ * Every worker serves its own requests, but the answer must cover all of
+ * them, and the counts of a worker that died or was recycled must survive
+ * it. So the counters live in one shared anonymous mapping that the
+ * master creates before it forks: every worker, respawned ones included,
+ * inherits the same pages. Updates are relaxed atomic increments (no lock
+ * on the request path); a reader may see one request half counted, which
+ * a scrape tolerates.
+ *
+ * Labels come from fixed tables only (route kind, PKIBody type, outcome
+ * name, connector call and result): never a profile name or a path, so
+ * the number of series is bounded. Processes without the mapping (cmpctl,
+ * cmp-localca, unit tests) count nothing.
+ *
+ * This file depends on libc and the name tables only: db.c, which
+ * cmp-localca links, calls in here.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmpd.h"
+#include "conn.h"
+/* After cmpd.h: its enum prot_method has a PROT_NONE too. */
+#include <sys/mman.h>
+
+#define METRICS_TEXT_MAX	(4 * 1024 * 1024)	/* the whole answer */
+
+/* Outcomes besides the CMP error table's names (http.c's r.outcome). */
+static const char *const metrics_extra_outcomes[] = {
+	"HTTP_NO_ROUTE", "HTTP_METHOD", "HTTP_CONTENT_TYPE", "HTTP_TOO_LARGE",
+	"HTTP_BAD_LENGTH", "HTTP_SHORT_BODY", "HTTP_NOMEM", "HTTP_INTERNAL",
+	"API_OK", "API_REFUSED", "API_ERROR",
+	"HEALTH_OK", "HEALTH_DEGRADED", "HEALTH_DOWN", "METRICS_OK",
+	"other",	/* anything not listed: keeps the label set closed */
+};
+#define METRICS_OUTCOMES	(CMPF__COUNT + NITEMS(metrics_extra_outcomes))
+#define METRICS_BODIES		(CMPD_BODY_MAX + 2)	/* [0]: no body */
+
+/* Upper bounds of the duration buckets, in microseconds and as printed. */
+static const unsigned long long metrics_le_us[] = {
+	5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+	5000000, 10000000,
+};
+static const char *const metrics_le_text[] = {
+	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
+	"5", "10",
+};
+#define METRICS_BUCKETS		NITEMS(metrics_le_us)	/* +Inf is extra */
+
+static const char *const metrics_call_names[METRICS_CALL__COUNT] = {
+	[METRICS_CALL_ISSUE] = "issue",
+	[METRICS_CALL_RENEW] = "renew",
+	[METRICS_CALL_REVOKE] = "revoke",
+	[METRICS_CALL_CA_CERTS] = "caCertificates",
+};
+#define METRICS_RESULTS		(CONN_FAILED + 1)
+static const char *const metrics_result_names[METRICS_RESULTS] = {
+	[CONN_OK] = "ok",
+	[CONN_UNAVAILABLE] = "unavailable",
+	[CONN_REJECTED] = "rejected",
+	[CONN_NOT_FOUND] = "not_found",
+	[CONN_FAILED] = "failed",
+};
+static const char *const metrics_restart_names[] = { "died", "recycled" };
+
+struct metrics_shm {
+	atomic_ullong requests[ROUTE__COUNT][METRICS_BODIES][METRICS_OUTCOMES];
+	/* per bucket, not cumulative: the reader sums, so the +Inf bucket
+	 * and _count are one number and cannot disagree */
+	atomic_ullong duration[ROUTE__COUNT][METRICS_BUCKETS + 1];
+	atomic_ullong duration_sum_us[ROUTE__COUNT];
+	atomic_ullong connector[METRICS_CALL__COUNT][METRICS_RESULTS];
+	atomic_ullong db_errors;
+	atomic_ullong restarts[NITEMS(metrics_restart_names)];
+	atomic_ullong workers_alive;
+	long long start_time;		/* written before the first fork */
+};
+
+static struct metrics_shm *shm;
+
+/* Text being built, with a hard maximum (CONVENTIONS 5). */
+struct metrics_buf {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+int
+metrics_init(void)
+{
+	void *p;
+
+	if (shm != NULL)
+		return 0;
+	/* Shared, so that the workers forked after this count into it. */
+	p = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	/* Fresh anonymous pages are zero: every counter starts at 0. */
+	shm = p;
+	shm->start_time = (long long)time(NULL);
+	return 0;
+}
+
+static size_t
+metrics_outcome_index(const char *outcome)
+{
+	size_t i;
+
+	if (outcome == NULL)
+		return METRICS_OUTCOMES - 1;
+	/* Every outcome name has its table's prefix: one compare rules
+	 * out the other table. */
+	if (strncmp(outcome, "CMPF_", 5) == 0) {
+		for (i = 0; i < CMPF__COUNT; i++)
+			if (strcmp(outcome, cmp_error_def((enum cmp_fail)i)->name)
+			    == 0)
+				return i;
+	} else {
+		for (i = 0; i < NITEMS(metrics_extra_outcomes); i++)
+			if (strcmp(outcome, metrics_extra_outcomes[i]) == 0)
+				return CMPF__COUNT + i;
+	}
+	return METRICS_OUTCOMES - 1;
+}
+
+static const char *
+metrics_outcome_name(size_t i)
+{
+	if (i < CMPF__COUNT)
+		return cmp_error_def((enum cmp_fail)i)->name;
+	return metrics_extra_outcomes[i - CMPF__COUNT];
+}
+
+/* One request has been answered (http.c). body_type -1: none decoded. */
+void
+metrics_request(enum route_kind kind, int body_type, const char *outcome,
+    double ms)
+{
+	unsigned long long us;
+	size_t b, k, o;
+
+	if (shm == NULL)
+		return;
+	k = (unsigned)kind < ROUTE__COUNT ? (size_t)kind : ROUTE_NONE;
+	b = body_type >= 0 && body_type <= CMPD_BODY_MAX ?
+	    (size_t)body_type + 1 : 0;
+	o = metrics_outcome_index(outcome);
+	atomic_fetch_add_explicit(&shm->requests[k][b][o], 1,
+	    memory_order_relaxed);
+	us = ms > 0 ? (unsigned long long)(ms * 1000.0) : 0;
+	for (b = 0; b < METRICS_BUCKETS && us > metrics_le_us[b]; b++)
+		;
+	atomic_fetch_add_explicit(&shm->duration[k][b], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&shm->duration_sum_us[k], us,
+	    memory_order_relaxed);
+}
+
+/* A connector call has ended (conn.c); status is an enum conn_status. */
+void
+metrics_connector(enum metrics_call call, int status)
+{
+	if (shm == NULL || (unsigned)call >= METRICS_CALL__COUNT)
+		return;
+	if (status < 0 || status >= (int)METRICS_RESULTS)
+		status = CONN_FAILED;
+	atomic_fetch_add_explicit(&shm->connector[call][status], 1,
+	    memory_order_relaxed);
+}
+
+/* A database statement (or the connection for it) failed (db.c). */
+void
+metrics_db_error(void)
+{
+	if (shm != NULL)
+		atomic_fetch_add_explicit(&shm->db_errors, 1,
+		    memory_order_relaxed);
+}
+
+/* The master: a worker left, on its own (recycled) or not (died). */
+void
+metrics_worker_restart(int recycled)
+{
+	if (shm != NULL)
+		atomic_fetch_add_explicit(&shm->restarts[recycled ? 1 : 0], 1,
+		    memory_order_relaxed);
+}
+
+/* The master: workers running in their slots now. */
+void
+metrics_workers_alive(int n)
+{
+	if (shm != NULL)
+		atomic_store_explicit(&shm->workers_alive,
+		    (unsigned long long)(n > 0 ? n : 0), memory_order_relaxed);
+}
+
+static unsigned long long
+metrics_get(atomic_ullong *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+metrics_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cap;
+	char *p;
+	int n;
+
+	if (b->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->err = 1;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		if (b->cap >= METRICS_TEXT_MAX) {
+			b->err = 1;
+			return;
+		}
+		cap = b->cap * 2 > METRICS_TEXT_MAX ? METRICS_TEXT_MAX :
+		    b->cap * 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->err = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void
+metrics_head(struct metrics_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	metrics_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+static void
+metrics_render_requests(struct metrics_buf *b)
+{
+	unsigned long long v, cum;
+	size_t k, i, o;
+
+	metrics_head(b, "cmpd_requests_total", "counter",
+	    "Requests answered, by route kind, PKIBody type and outcome.");
+	for (k = 0; k < ROUTE__COUNT; k++)
+		for (i = 0; i < METRICS_BODIES; i++)
+			for (o = 0; o < METRICS_OUTCOMES; o++) {
+				v = metrics_get(&shm->requests[k][i][o]);
+				if (v == 0)
+					continue;
+				metrics_printf(b, "cmpd_requests_total{route="
+				    "\"%s\",body=\"%s\",outcome=\"%s\"} %llu\n",
+				    route_kind_name((enum route_kind)k),
+				    i == 0 ? "-" : cmp_asn1_body_name((int)i - 1),
+				    metrics_outcome_name(o), v);
+			}
+
+	metrics_head(b, "cmpd_request_duration_seconds", "histogram",
+	    "Time from the start of a request to its log line.");
+	for (k = 0; k < ROUTE__COUNT; k++) {
+		const char *rn = route_kind_name((enum route_kind)k);
+
+		for (i = 0, cum = 0; i <= METRICS_BUCKETS; i++) {
+			cum += metrics_get(&shm->duration[k][i]);
+			metrics_printf(b, "cmpd_request_duration_seconds_bucket"
+			    "{route=\"%s\",le=\"%s\"} %llu\n", rn,
+			    i < METRICS_BUCKETS ? metrics_le_text[i] : "+Inf",
+			    cum);
+		}
+		v = metrics_get(&shm->duration_sum_us[k]);
+		metrics_printf(b, "cmpd_request_duration_seconds_sum"
+		    "{route=\"%s\"} %llu.%06llu\n", rn, v / 1000000,
+		    v % 1000000);
+		metrics_printf(b, "cmpd_request_duration_seconds_count"
+		    "{route=\"%s\"} %llu\n", rn, cum);
+	}
+}
+
+/*
+ * The exposition text (malloc'd, *len bytes, NUL-terminated), or NULL.
+ * It reads only the shared counters: no database is needed.
+ */
+char *
+metrics_render(size_t *len)
+{
+	struct metrics_buf b;
+	size_t c, r;
+
+	*len = 0;
+	memset(&b, 0, sizeof(b));
+	b.cap = 16384;
+	if ((b.p = malloc(b.cap)) == NULL)
+		return NULL;
+	metrics_head(&b, "cmpd_up", "gauge", "1 while cmpd answers.");
+	metrics_printf(&b, "cmpd_up 1\n");
+	if (shm == NULL)
+		goto out;
+	metrics_head(&b, "cmpd_start_time_seconds", "gauge",
+	    "Start of the cmpd master, seconds since the Unix epoch.");
+	metrics_printf(&b, "cmpd_start_time_seconds %lld\n", shm->start_time);
+	metrics_head(&b, "cmpd_workers_alive", "gauge",
+	    "Workers running in their slots.");
+	metrics_printf(&b, "cmpd_workers_alive %llu\n",
+	    metrics_get(&shm->workers_alive));
+	metrics_head(&b, "cmpd_worker_restarts_total", "counter",
+	    "Workers replaced: died (crash, kill) or recycled (max_requests).");
+	for (r = 0; r < NITEMS(metrics_restart_names); r++)
+		metrics_printf(&b, "cmpd_worker_restarts_total{reason=\"%s\"} "
+		    "%llu\n", metrics_restart_names[r],
+		    metrics_get(&shm->restarts[r]));
+	metrics_render_requests(&b);
+	metrics_head(&b, "cmpd_connector_calls_total", "counter",
+	    "Calls to authority provider connectors, by call and result.");
+	for (c = 0; c < METRICS_CALL__COUNT; c++)
+		for (r = 0; r < METRICS_RESULTS; r++)
+			metrics_printf(&b, "cmpd_connector_calls_total{call="
+			    "\"%s\",result=\"%s\"} %llu\n",
+			    metrics_call_names[c], metrics_result_names[r],
+			    metrics_get(&shm->connector[c][r]));
+	metrics_head(&b, "cmpd_db_errors_total", "counter",
+	    "Database statements that failed, connection failures included.");
+	metrics_printf(&b, "cmpd_db_errors_total %llu\n",
+	    metrics_get(&shm->db_errors));
+ out:
+	if (b.err) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
