@@ -360,4 +360,10 @@ is "$(m "$T/m6.txt" cmpd_requests_total route=metrics outcome=HTTP_METHOD)" 1 \
 	"the 405 is counted under route=metrics"
 ok "final exposition parses" check "$T/m6.txt"
 
+# through lighttpd and contrib/lighttpd/cmpd.conf (localhost may read them)
+is "$(curl -sS --noproxy '*' -o "$T/web-metrics.txt" -w '%{http_code}' "$HTTP_BASE/metrics")" 200 \
+	"/metrics through lighttpd"
+ok "and it parses" /usr/bin/python3 "$PROM" check "$T/web-metrics.txt"
+is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' "$HTTP_BASE/health")" 200 \
+	"/health through lighttpd"
 done_testing
