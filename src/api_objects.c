@@ -522,6 +522,32 @@ connector_put(struct api_call *c)
 	return connector_write(c, c->param[0]);
 }
 
+/*
+ * DELETE of an object that others may still use: 409 while sql_used finds
+ * a user, 404 when sql_delete removes nothing, else 204 and an audit row.
+ */
+static int
+obj_delete_unused(struct api_call *c, const char *sql_used,
+    const char *sql_delete, const char *what, const char *used_by,
+    const char *audit_type)
+{
+	struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
+	unsigned long long n = 0;
+	int r;
+
+	if ((r = obj_exists(sql_used, a, 1)) < 0)
+		return api_db_fail(c);
+	if (r > 0)
+		return api_fail(c, 409, "%s %s is used by %s", what,
+		    c->param[0], used_by);
+	if (db_run(sql_delete, a, 1, NULL, 0, &n) != DB_OK)
+		return api_db_fail(c);
+	if (n == 0)
+		return api_fail(c, 404, "%s %s not found", what, c->param[0]);
+	audit_write(c->actor, "delete", audit_type, c->param[0], NULL);
+	return api_ok(c, 204, NULL);
+}
+
 /* DELETE /connectors/{connectorUuid} */
 static int
 connector_delete(struct api_call *c)
@@ -529,26 +555,11 @@ connector_delete(struct api_call *c)
 	static const char sql_used[] = "SELECT 1 FROM authority "
 	    "WHERE connector_uuid = ? LIMIT 1";
 	static const char sql[] = "DELETE FROM connector WHERE uuid = ?";
-	unsigned long long n = 0;
-	int r;
 
 	if (obj_param_uuid(c, 0, "connectorUuid") != 0)
 		return c->status;
-	{
-		struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
-
-		if ((r = obj_exists(sql_used, a, 1)) < 0)
-			return api_db_fail(c);
-		if (r > 0)
-			return api_fail(c, 409, "connector %s is used by an "
-			    "authority", c->param[0]);
-		if (db_run(sql, a, 1, NULL, 0, &n) != DB_OK)
-			return api_db_fail(c);
-	}
-	if (n == 0)
-		return api_fail(c, 404, "connector %s not found", c->param[0]);
-	audit_write(c->actor, "delete", "connector", c->param[0], NULL);
-	return api_ok(c, 204, NULL);
+	return obj_delete_unused(c, sql_used, sql, "connector",
+	    "an authority", "connector");
 }
 
 /* --------------------------------------------------------- authorities */
@@ -743,26 +754,11 @@ authority_delete(struct api_call *c)
 	static const char sql_used[] = "SELECT 1 FROM ra_profile "
 	    "WHERE authority_uuid = ? LIMIT 1";
 	static const char sql[] = "DELETE FROM authority WHERE uuid = ?";
-	unsigned long long n = 0;
-	int r;
 
 	if (obj_param_uuid(c, 0, "authorityUuid") != 0)
 		return c->status;
-	{
-		struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
-
-		if ((r = obj_exists(sql_used, a, 1)) < 0)
-			return api_db_fail(c);
-		if (r > 0)
-			return api_fail(c, 409, "authority %s is used by an RA "
-			    "Profile", c->param[0]);
-		if (db_run(sql, a, 1, NULL, 0, &n) != DB_OK)
-			return api_db_fail(c);
-	}
-	if (n == 0)
-		return api_fail(c, 404, "authority %s not found", c->param[0]);
-	audit_write(c->actor, "delete", "authority", c->param[0], NULL);
-	return api_ok(c, 204, NULL);
+	return obj_delete_unused(c, sql_used, sql, "authority",
+	    "an RA Profile", "authority");
 }
 
 /* -------------------------------------------------------- RA Profiles */
