@@ -298,7 +298,7 @@ http_api(struct http_req *r)
 	const char *q, *text;
 	char path[1024], base[512];
 	size_t len = 0, plen;
-	int rc;
+	int rc, known = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.conf = r->conf;
@@ -316,7 +316,7 @@ http_api(struct http_req *r)
 	c.query = q != NULL ? q + 1 : NULL;
 	http_base_url(r, base, sizeof(base));
 	c.base_url = base;
-	if (!api_path_known(path)) {
+	if (!(known = api_path_known(path))) {
 		api_fail(&c, 404, "no such resource");
 		goto answer;
 	}
@@ -359,8 +359,8 @@ http_api(struct http_req *r)
 	}
 	api_dispatch(&c);
  answer:
-	r->outcome = c.status < 300 ? "API_OK" : c.status == 404 &&
-	    !api_path_known(path) ? "HTTP_NO_ROUTE" : c.status < 500 ?
+	r->outcome = c.status < 300 ? "API_OK" : !known ? "HTTP_NO_ROUTE" :
+	    c.status < 500 ?
 	    "API_REFUSED" : "API_ERROR";
 	snprintf(r->route.name, sizeof(r->route.name), "%s", c.actor[0] != '\0' ?
 	    c.actor : "-");
