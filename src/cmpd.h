@@ -2,7 +2,7 @@
  * cmpd - internal interfaces, grouped by the file that implements them.
  *
  * Request path, by file:
- *   cmpd.c       options, start-up
+ *   main.c       options, start-up (cmpd's main())
  *   master.c     bind, fork workers, respawn, signals
  *   worker.c     accept loop, one request's life time
  *   http.c       FastCGI request: method, content type, body, response
