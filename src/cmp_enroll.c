@@ -426,9 +426,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		*fail = CMPF_CERT_TOO_LARGE;
 		goto revoke;
 	}
-	if (store_issued(tid, res.certificate, p, res.uuid,
-	    rsp->header->senderNonce, implicit, wait, cert_uuid) != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
+	if ((r = store_issued(tid, res.certificate, p, res.uuid,
+	    rsp->header->senderNonce, implicit, wait, cert_uuid)) != DB_OK) {
+		*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+		    CMPF_DB_UNAVAILABLE;
 		goto revoke;
 	}
 	*fail = CMPF_OK;

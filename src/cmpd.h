@@ -407,6 +407,7 @@ int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 #define STORE_CERT_MAX	65536
 #define STORE_DN_MAX	2048	/* certificate.issuer_dn, subject_dn */
 #define STORE_DN_BUF	(4 * STORE_DN_MAX + 1)	/* utf8mb4 bytes + NUL */
+#define STORE_TOO_LONG	3	/* store_issued: a name the columns cannot hold */
 struct store_tx {
 	char	 state[16];
 	unsigned char nonce[CMPD_ID_MAX_LEN];

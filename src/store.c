@@ -177,7 +177,9 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
  * Records the issued certificate and moves the transaction on, in one
  * database transaction: confirmed (implicitConfirm) or waiting for a
  * certConf until now + wait seconds. sent_nonce is the senderNonce of the
- * answer about to be sent: the certConf must echo it.
+ * answer about to be sent: the certConf must echo it. DB_OK, DB_ERR, or
+ * STORE_TOO_LONG when the issuer's or subject's name is longer than the
+ * inventory's columns: it is not cut to fit.
  */
 int
 store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
@@ -220,6 +222,7 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    name_str(X509_get_subject_name(cert), subject,
 	    sizeof(subject)) != 0) {
 		log_error("issuer or subject longer than the inventory holds");
+		r = STORE_TOO_LONG;
 		goto out;
 	}
 	{

@@ -102,6 +102,32 @@ is "$(t_sql "SELECT CHAR_LENGTH(subject_dn) FROM certificate WHERE subject_dn LI
 is "$(t_sql "SELECT subject_dn = 'name=$fits,CN=dev' FROM certificate WHERE subject_dn LIKE 'name=bbb%'")" 1 \
 	"and as RFC 2253 text"
 
+# an issuer name longer than the inventory holds: the certificate is not
+# stored cut to fit, it is not delivered, and the CA revokes it
+cp -r "$T/ca" "$T/ca-orig"
+longca=$(head -c 2100 /dev/zero | tr '\0' c)
+openssl req -newkey rsa:2048 -nodes -keyout "$T/ca/ca.key" -out "$T/ca/ca.csr" \
+	-subj "/O=cmpd tests/CN=Long Issuing CA/name=$longca" 2>/dev/null &&
+openssl x509 -req -in "$T/ca/ca.csr" -CA "$T/ca/root.crt" -CAkey "$T/ca/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/ca/ca.ext" -out "$T/ca/ca.crt" 2>/dev/null ||
+	bail "the long-named CA was not made"
+t_stop_bg localca
+t_start_localca
+inv=$(inv_count)
+nok "ir under an issuer of 2100 characters: refused" client ir $CMP $SECRET \
+	-newkey "$T/dev.key" -certout "$T/refused.crt" -subject /CN=long-issuer
+like "$(cat "$T/client.out")" systemFailure "long issuer: systemFailure"
+like "$(cat "$T/client.out")" "PN=enroll | the issued certificate is larger than cmpd stores" \
+	"long issuer: text"
+is "$(inv_count)" "$inv" "long issuer: nothing in the inventory, not even cut"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%long-issuer%'")" revoked \
+	"long issuer: revoked at the CA"
+like "$(cat "$T/cmpd.log")" "issuer or subject longer than the inventory holds" "and logged"
+rm -rf "$T/ca"
+mv "$T/ca-orig" "$T/ca"
+t_stop_bg localca
+t_start_localca
+
 # ------------------------------------------------------ JSON bodies
 CONNS=$(t_sql "SELECT COUNT(*) FROM connector")
 AUDITS=$(t_sql "SELECT COUNT(*) FROM audit")
