@@ -99,9 +99,9 @@ name_text(const X509_NAME *name, const char **text, long *len, long *chars)
 }
 
 /*
- * The RFC 2253 text of a name into buf. -1 if it is longer than the
+ * The RFC 2253 text of a name into buf. 1 if it is longer than the
  * inventory's columns (STORE_DN_MAX characters) or buf: a cut name would
- * be another name.
+ * be another name. -1 when out of memory.
  */
 static int
 name_str(const X509_NAME *name, char *buf, size_t n)
@@ -114,6 +114,7 @@ name_str(const X509_NAME *name, char *buf, size_t n)
 	buf[0] = '\0';
 	if ((b = name_text(name, &text, &len, &chars)) == NULL)
 		return -1;
+	r = 1;
 	if (chars <= STORE_DN_MAX && (size_t)len < n) {
 		memcpy(buf, text, (size_t)len);
 		buf[len] = '\0';
@@ -203,7 +204,7 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	unsigned int fplen = 0;
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
-	int n, nn, r = DB_ERR;
+	int n, nn, nr, r = DB_ERR;
 
 	/* What cannot be read back (certConf, the sweep) is not stored. */
 	if (util_uuid4(cert_uuid) != 0 ||
@@ -217,12 +218,16 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    time_str(X509_get0_notAfter(cert), na, sizeof(na)) != 0)
 		goto out;
 	snprintf(serial, sizeof(serial), "%s", hex);
-	if (name_str(X509_get_issuer_name(cert), issuer,
-	    sizeof(issuer)) != 0 ||
-	    name_str(X509_get_subject_name(cert), subject,
-	    sizeof(subject)) != 0) {
-		log_error("issuer or subject longer than the inventory holds");
-		r = STORE_TOO_LONG;
+	if ((nr = name_str(X509_get_issuer_name(cert), issuer,
+	    sizeof(issuer))) == 0)
+		nr = name_str(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	if (nr != 0) {
+		if (nr > 0) {
+			log_error("issuer or subject longer than the "
+			    "inventory holds");
+			r = STORE_TOO_LONG;
+		}
 		goto out;
 	}
 	{
