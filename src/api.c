@@ -255,6 +255,14 @@ api_query(const struct api_call *c, const char *key, char *buf, size_t n)
 			v = q + klen + 1;
 			if (end - v > 3 * (long)n)
 				return -1;
+			/* curl_easy_unescape() reads a length of 0 as "up
+			 * to the NUL": the rest of the query string. */
+			if (end == v) {
+				if (n == 0)
+					return -1;
+				buf[0] = '\0';
+				return 1;
+			}
 			dec = curl_easy_unescape(NULL, v, (int)(end - v), &len);
 			if (dec == NULL || len < 0 || (size_t)len >= n ||
 			    memchr(dec, '\0', (size_t)len) != NULL) {

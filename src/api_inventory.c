@@ -167,9 +167,28 @@ cert_json(struct db_col *col)
 }
 
 /*
+ * subject as a LIKE pattern for the DNs that start with it: '%', '_' and
+ * the escape character '!' stand for themselves. out holds 2 * n + 2.
+ */
+static void
+inv_prefix_pattern(const char *subject, char *out)
+{
+	size_t o = 0;
+
+	for (; *subject != '\0'; subject++) {
+		if (*subject == '%' || *subject == '_' || *subject == '!')
+			out[o++] = '!';
+		out[o++] = *subject;
+	}
+	out[o++] = '%';
+	out[o] = '\0';
+}
+
+/*
  * GET /certificates?cmpProfileUuid=&raProfileUuid=&status=&serialNumber=
- * &subject=&limit=&offset=. serialNumber is hex (any case); subject
- * matches a part of the subject DN.
+ * &subject=&limit=&offset=. serialNumber is hex (any case); subject is
+ * the start of the subject DN (RFC 2253 text, case-sensitive): a prefix
+ * search the certificate_subject index serves (schema 0008).
  */
 static int
 cert_list(struct api_call *c)
@@ -179,10 +198,10 @@ cert_list(struct api_call *c)
 	    "AND (? = '' OR ra_profile_uuid = ?) "
 	    "AND (? = '' OR status = ?) "
 	    "AND (? = '' OR serial_number = ?) "
-	    "AND (? = '' OR LOCATE(?, subject_dn) > 0) "
+	    "AND subject_dn LIKE ? ESCAPE '!' "
 	    "ORDER BY created_at DESC, uuid LIMIT ? OFFSET ?";
 	char cmp[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1], status[16];
-	char serial[80], subject[2049];
+	char serial[80], subject[2049], pattern[2 * sizeof(subject) + 2];
 	struct cert_buf *b;
 	long limit, offset;
 	size_t i;
@@ -208,17 +227,18 @@ cert_list(struct api_call *c)
 		return api_fail(c, 400, "subject is too long");
 	if (r == 0)
 		subject[0] = '\0';
+	inv_prefix_pattern(subject, pattern);
 	if ((b = cert_buf_new()) == NULL)
 		return api_fail(c, 500, "out of memory");
 	{
-		struct db_arg a[12] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
+		struct db_arg a[11] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
 		    DB_ARG_STR(ra), DB_ARG_STR(ra), DB_ARG_STR(status),
 		    DB_ARG_STR(status), DB_ARG_STR(serial), DB_ARG_STR(serial),
-		    DB_ARG_STR(subject), DB_ARG_STR(subject),
-		    DB_ARG_INT(limit), DB_ARG_INT(offset) };
+		    DB_ARG_STR(pattern), DB_ARG_INT(limit),
+		    DB_ARG_INT(offset) };
 
-		api_list(c, sql, a, 12, b->col, CERT_NCOLS, (size_t)limit,
-		    cert_json);
+		api_list(c, sql, a, NITEMS(a), b->col, CERT_NCOLS,
+		    (size_t)limit, cert_json);
 	}
 	free(b);
 	return c->status;

@@ -55,15 +55,23 @@ cmp_enroll_target(const struct profile *p, int revoke, struct conn_target *t)
 	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
 }
 
-/* A connector's answer as a cmpd failure; the text carries its message. */
-static enum cmp_fail
-enroll_conn_fail(const struct conn_result *res)
+/*
+ * A failed connector call as a cmpd failure; arg gets what the text may
+ * show: the CA's refusal, or the status of a 5xx (its body is logged
+ * only). Unreachable, timed out or 5xx: try later; anything else that
+ * went wrong stays wrong.
+ */
+enum cmp_fail
+cmp_enroll_conn_fail(const struct conn_result *res, char *arg,
+    size_t arglen)
 {
+	snprintf(arg, arglen, "%s", res->message);
 	switch (res->status) {
-	case CONN_OK:
-		return CMPF_OK;
 	case CONN_UNAVAILABLE:
-		return CMPF_CA_UNAVAILABLE;
+		if (res->http_status < 500)
+			return CMPF_CA_UNAVAILABLE;
+		snprintf(arg, arglen, "%ld", res->http_status);
+		return CMPF_CA_SERVER_ERROR;
 	case CONN_REJECTED:
 		return CMPF_CA_REJECTED;
 	default:
@@ -359,6 +367,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		*fail = CMPF_NO_SUBJECT;
 		goto out;
 	}
+	if ((*fail = store_template_fits(tmpl, text, textlen)) != CMPF_OK)
+		goto out;
 	/* RFC 4211 4: POP before anything is issued; raVerified is for an
 	 * RA that checked it, and no RA stands between client and cmpd.
 	 * (In OpenSSL 3.0 the second argument is the index, not the id.) */
@@ -388,11 +398,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if ((old != NULL ? conn_renew(&target, one, (size_t)n, "crmf", old,
 	    &res) : conn_issue(&target, one, (size_t)n, "crmf", &res)) != 0 ||
 	    res.status != CONN_OK) {
-		*fail = res.status == CONN_OK ? CMPF_CA_FAILED :
-		    enroll_conn_fail(&res);
+		*fail = cmp_enroll_conn_fail(&res, text, textlen);
 		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
 		    conn_status_name(res.status), res.http_status, res.message);
-		snprintf(text, textlen, "%s", res.message);
 		store_tx_set_state(tid, "failed");
 		goto out;
 	}
@@ -418,9 +426,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		*fail = CMPF_CERT_TOO_LARGE;
 		goto revoke;
 	}
-	if (store_issued(tid, res.certificate, p, res.uuid,
-	    rsp->header->senderNonce, implicit, wait, cert_uuid) != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
+	if ((r = store_issued(tid, res.certificate, p, res.uuid,
+	    rsp->header->senderNonce, implicit, wait, cert_uuid)) != DB_OK) {
+		*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+		    CMPF_DB_UNAVAILABLE;
 		goto revoke;
 	}
 	*fail = CMPF_OK;

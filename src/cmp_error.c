@@ -157,6 +157,13 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_PROFILE_RULES, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's protection methods break its variant's "
 	    "rules"),
+	/* RFC 9110 15.6: a 5xx is the server's failure, not the request's;
+	 * the client may try again later. */
+	D(CMPF_CA_SERVER_ERROR, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the certificate authority failed (HTTP %s), try again "
+	    "later"),
+	D(CMPF_TEMPLATE_TOO_LARGE, BADCERTTEMPLATE, 200,
+	    "PN=%s | the certificate template's %s"),
 };
 
 #undef D

@@ -138,13 +138,10 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	cmp_enroll_target(p, 1, &target);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) != 0 ||
 	    res.status != CONN_OK) {
-		*fail = res.status == CONN_UNAVAILABLE ? CMPF_CA_UNAVAILABLE :
-		    res.status == CONN_REJECTED ? CMPF_CA_REJECTED :
-		    CMPF_CA_FAILED;
+		*fail = cmp_enroll_conn_fail(&res, arg, arglen);
 		log_warn("PN=%s connector revoke: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);
-		snprintf(arg, arglen, "%s", res.message);
 		goto out;
 	}
 	if (store_cert_revoked(sc.uuid, reasons[reason]) != DB_OK)

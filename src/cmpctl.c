@@ -444,7 +444,7 @@ ctl_fields(struct ctl *x, int argc, char **argv, json_object *body)
 {
 	json_object *v;
 	const char *sep, *val;
-	char *key = NULL, *buf = NULL;
+	char *key = NULL, *buf = NULL, why[160];
 	size_t len, klen;
 	int i, raw, r = -1;
 
@@ -486,10 +486,10 @@ ctl_fields(struct ctl *x, int argc, char **argv, json_object *body)
 		}
 		if (raw) {
 			/* conn_json_parse takes no bare null; key:=null clears */
-			if (conn_json_parse(val, len, API_JSON_DEPTH, &v) !=
-			    PARSE_OK && !ctl_is_null(val)) {
-				fprintf(stderr, "cmpctl: %s: not one JSON "
-				    "value\n", key);
+			if (conn_json_parse_why(val, len, API_JSON_DEPTH, &v,
+			    why, sizeof(why)) != PARSE_OK &&
+			    !ctl_is_null(val)) {
+				fprintf(stderr, "cmpctl: %s %s\n", key, why);
 				goto out;
 			}
 		} else if (memchr(val, '\0', len) != NULL) {
@@ -659,7 +659,7 @@ ctl_has_secret(json_object *o)
 static int
 cmd_api(struct ctl *x, int argc, char **argv)
 {
-	char method[8], *buf = NULL;
+	char method[8], *buf = NULL, why[160];
 	const char *path, *text;
 	json_object *body = NULL;
 	size_t i, len;
@@ -689,10 +689,9 @@ cmd_api(struct ctl *x, int argc, char **argv)
 		} else {
 			len = strlen(text);
 		}
-		if (conn_json_parse(text, len, API_JSON_DEPTH, &body) !=
-		    PARSE_OK) {
-			fprintf(stderr, "cmpctl: the body is not one JSON "
-			    "value\n");
+		if (conn_json_parse_why(text, len, API_JSON_DEPTH, &body, why,
+		    sizeof(why)) != PARSE_OK) {
+			fprintf(stderr, "cmpctl: the body %s\n", why);
 			goto out;
 		}
 		/* as for fields: secrets never on the command line */

@@ -124,6 +124,14 @@ int	util_listen_unix(const char *path, int mode, int backlog);
 void	util_detach(int listen_fd);
 int	util_write_pid(const char *path);
 
+/* jsoncheck.c: what json-c accepts in JSON text and cmpd refuses */
+#define JSONCHECK_OK		0
+#define JSONCHECK_DUP_MEMBER	1	/* a name twice in one object */
+#define JSONCHECK_SURROGATE	2	/* a \u escape of half a pair */
+#define JSONCHECK_ERR		(-1)	/* out of memory */
+int	jsoncheck_text(const char *s, size_t len, int depth, char *why,
+	    size_t whylen);
+
 /* route.c */
 enum route_kind {
 	ROUTE_NONE = 0,		/* unknown path: 404 */
@@ -218,6 +226,8 @@ enum cmp_fail {
 	CMPF_KUR_SAME_KEY,
 	CMPF_3GPP_ONE_REQUEST,
 	CMPF_PROFILE_RULES,
+	CMPF_CA_SERVER_ERROR,
+	CMPF_TEMPLATE_TOO_LARGE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -395,6 +405,9 @@ int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 
 /* store.c */
 #define STORE_CERT_MAX	65536
+#define STORE_DN_MAX	2048	/* certificate.issuer_dn, subject_dn */
+#define STORE_DN_BUF	(4 * STORE_DN_MAX + 1)	/* utf8mb4 bytes + NUL */
+#define STORE_TOO_LONG	3	/* store_issued: a name the columns cannot hold */
 struct store_tx {
 	char	 state[16];
 	unsigned char nonce[CMPD_ID_MAX_LEN];
@@ -425,6 +438,8 @@ struct store_cert {
 int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
+enum cmp_fail store_template_fits(const OSSL_CRMF_CERTTEMPLATE *,
+	    char *arg, size_t arglen);
 
 /* cmp_revoke.c */
 CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
@@ -433,8 +448,11 @@ CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
 
 /* cmp_enroll.c */
 struct conn_target;
+struct conn_result;
 void	cmp_enroll_target(const struct profile *, int revoke,
 	    struct conn_target *);
+enum cmp_fail cmp_enroll_conn_fail(const struct conn_result *, char *arg,
+	    size_t arglen);
 void	cmp_enroll_done(void);
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,

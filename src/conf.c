@@ -98,7 +98,9 @@ conf_init(struct conf *c)
 	c->connector_connect_timeout = 5;
 	c->connector_timeout = 30;
 	c->connector_reply_max = 1024 * 1024;
-	c->pbm_iterations_max = 100000;
+	/* Checking a MAC costs one hash per iteration before the sender
+	 * is known: 10000 is about 1.5 ms of CPU, 100000 about 15 ms. */
+	c->pbm_iterations_max = 10000;
 	c->confirm_wait_time = 300;
 	/* Defaults that are strings are filled in by conf_load(). */
 }

@@ -169,33 +169,49 @@ conn_msg(struct conn_result *res, const char *fmt, ...)
 /*
  * Parses len bytes of JSON; s[len] must be the NUL that ends the input.
  * The whole input must be one value: a NUL inside or anything but
- * whitespace after it is refused.
- * PARSE_OK with *out, PARSE_BAD, or PARSE_ERR.
+ * whitespace after it is refused; so are text that is not UTF-8 (RFC 8259
+ * 8.1), a member name twice in one object and an unpaired surrogate
+ * escape (jsoncheck.c). PARSE_OK with *out, PARSE_BAD with why (may be
+ * NULL) saying what is wrong ("is not ..."), or PARSE_ERR.
  */
 int
-conn_json_parse(const char *s, size_t len, int depth, json_object **out)
+conn_json_parse_why(const char *s, size_t len, int depth, json_object **out,
+    char *why, size_t whylen)
 {
 	struct json_tokener *tok = NULL;
 	json_object *o = NULL;
 	size_t end;
-	int r = PARSE_ERR;
+	int r = PARSE_ERR, c;
 
 	*out = NULL;
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "is not one JSON value");
 	if (len >= INT_MAX) {
 		r = PARSE_BAD;
 		goto out;
 	}
 	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		goto out;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	/* With the NUL, a top-level number is complete too. */
 	o = json_tokener_parse_ex(tok, s, (int)len + 1);
 	r = PARSE_BAD;
+	if (json_tokener_get_error(tok) == json_tokener_error_parse_utf8_string) {
+		if (why != NULL)
+			snprintf(why, whylen, "is not UTF-8 (byte %zu)",
+			    json_tokener_get_parse_end(tok));
+		goto out;
+	}
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success)
 		goto out;
 	for (end = json_tokener_get_parse_end(tok); end < len; end++)
 		if (strchr(" \t\r\n", s[end]) == NULL || s[end] == '\0')
 			goto out;
+	if ((c = jsoncheck_text(s, len, depth, why, whylen)) != JSONCHECK_OK) {
+		r = c == JSONCHECK_ERR ? PARSE_ERR : PARSE_BAD;
+		goto out;
+	}
 	*out = o;
 	o = NULL;
 	r = PARSE_OK;
@@ -203,6 +219,12 @@ conn_json_parse(const char *s, size_t len, int depth, json_object **out)
 	json_object_put(o);
 	json_tokener_free(tok);
 	return r;
+}
+
+int
+conn_json_parse(const char *s, size_t len, int depth, json_object **out)
+{
+	return conn_json_parse_why(s, len, depth, out, NULL, 0);
 }
 
 /* The caller's attributes: a JSON array, [] when NULL. */
@@ -682,9 +704,12 @@ conn_classify_error(const struct conn_buf *b, struct conn_result *res)
 		if (res->message[0] == '\0')
 			conn_msg(res, "HTTP %ld", st);
 	} else {
-		/* 5xx, or a 1xx/3xx final answer (redirects are not
-		 * followed): the connector failed, whatever it says. */
-		res->status = CONN_FAILED;
+		/* 5xx: the connector or its CA failed for now (RFC 9110
+		 * 15.6), a request later may succeed. A 1xx/3xx final
+		 * answer (redirects are not followed) is a connector that
+		 * does not speak the API: that does not pass by itself. */
+		res->status = st >= 500 && st < 600 ? CONN_UNAVAILABLE :
+		    CONN_FAILED;
 		memcpy(text, res->message, sizeof(text));
 		if (text[0] != '\0')
 			conn_msg(res, "HTTP %ld: %s", st, text);
@@ -910,7 +935,7 @@ conn_enroll(const struct conn_target *t, const char *op,
 {
 	struct conn_buf reply;
 	json_object *body = NULL, *obj = NULL;
-	char suffix[32];
+	char suffix[32], why[160];
 	int rc, r = -1;
 
 	memset(&reply, 0, sizeof(reply));
@@ -948,12 +973,17 @@ conn_enroll(const struct conn_target *t, const char *op,
 		    "not supported", op);
 		goto out;
 	}
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+	if ((rc = conn_json_parse_why(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj, why, sizeof(why))) ==
+	    PARSE_ERR) {
 		r = -1;
 		goto out;
 	}
-	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object)) {
+	if (rc != PARSE_OK) {
+		conn_msg(res, "%s reply %s", op, why);
+		goto out;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
 		conn_msg(res, "%s reply is not a JSON object", op);
 		goto out;
 	}

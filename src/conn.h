@@ -35,10 +35,10 @@ struct conn_target {
 
 enum conn_status {
 	CONN_OK = 0,
-	CONN_UNAVAILABLE,	/* no connection, timeout, TLS failure */
+	CONN_UNAVAILABLE,	/* no connection, timeout, TLS failure, 5xx */
 	CONN_REJECTED,		/* 4xx other than 404: the connector's text */
 	CONN_NOT_FOUND,		/* 404 */
-	CONN_FAILED,		/* 5xx, 3xx, bad 2xx body, reply too big */
+	CONN_FAILED,		/* 1xx, 3xx, bad 2xx body, reply too big */
 };
 
 #define CONN_MESSAGE_MAX	512
@@ -60,6 +60,8 @@ struct conn_result {
 struct json_object;
 int	conn_json_parse(const char *s, size_t len, int depth,
 	    struct json_object **out);
+int	conn_json_parse_why(const char *s, size_t len, int depth,
+	    struct json_object **out, char *why, size_t whylen);
 
 int	conn_url_valid(const char *, size_t);
 int	conn_header_name_valid(const char *, size_t);

@@ -296,7 +296,7 @@ http_api(struct http_req *r)
 	struct api_call c;
 	unsigned char *body = NULL;
 	const char *q, *text;
-	char path[1024], base[512];
+	char path[1024], base[512], why[160];
 	size_t len = 0, plen;
 	int rc, known = 0;
 
@@ -349,11 +349,13 @@ http_api(struct http_req *r)
 			goto answer;
 		}
 		body[len] = '\0';
-		rc = conn_json_parse((const char *)body, len, API_JSON_DEPTH,
-		    &c.body);
+		rc = conn_json_parse_why((const char *)body, len,
+		    API_JSON_DEPTH, &c.body, why, sizeof(why));
 		if (rc != PARSE_OK) {
-			api_fail(&c, rc == PARSE_ERR ? 500 : 400, "the body is "
-			    "not one JSON value");
+			if (rc == PARSE_ERR)
+				api_fail(&c, 500, "out of memory");
+			else
+				api_fail(&c, 400, "the body %s", why);
 			goto answer;
 		}
 	}

@@ -12,8 +12,10 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/crmf.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 
@@ -68,29 +70,117 @@ time_str(const ASN1_TIME *t, char *buf, size_t n)
 	return strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) > 0 ? 0 : -1;
 }
 
-/* RFC 2253 text of a name, capped. */
-static void
-name_str(const X509_NAME *name, char *buf, size_t n)
+/*
+ * The RFC 2253 text of a name, as the inventory keeps it, in a memory BIO
+ * to BIO_free: *text (not NUL-terminated) is *len bytes, *chars
+ * characters of UTF-8 (what a VARCHAR counts). NULL when out of memory.
+ */
+static BIO *
+name_text(const X509_NAME *name, const char **text, long *len, long *chars)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long l;
+	char *p = NULL;
+	long l, i, c = 0;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) < 0 ||
+	    (l = BIO_get_mem_data(b, &p)) < 0) {
+		BIO_free(b);
+		return NULL;
+	}
+	for (i = 0; i < l; i++)
+		if (((unsigned char)p[i] & 0xc0) != 0x80)
+			c++;
+	*text = p != NULL ? p : "";
+	*len = l;
+	*chars = c;
+	return b;
+}
+
+/*
+ * The RFC 2253 text of a name into buf. 1 if it is longer than the
+ * inventory's columns (STORE_DN_MAX characters) or buf: a cut name would
+ * be another name. -1 when out of memory.
+ */
+static int
+name_str(const X509_NAME *name, char *buf, size_t n)
+{
+	const char *text;
+	long len, chars;
+	BIO *b;
+	int r = -1;
 
 	buf[0] = '\0';
-	if (b == NULL)
-		return;
-	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253);
-	l = BIO_get_mem_data(b, &p);
-	if (l > 0)
-		snprintf(buf, n, "%.*s", (int)l, p);
+	if ((b = name_text(name, &text, &len, &chars)) == NULL)
+		return -1;
+	r = 1;
+	if (chars <= STORE_DN_MAX && (size_t)len < n) {
+		memcpy(buf, text, (size_t)len);
+		buf[len] = '\0';
+		r = 0;
+	}
 	BIO_free(b);
+	return r;
+}
+
+/*
+ * Whether what a CA copies from a certificate template into the
+ * certificate fits the inventory: the subject's RFC 2253 text in
+ * subject_dn, and subject plus subjectAltName in the STORE_CERT_MAX bytes
+ * kept of a certificate. Asked before the CA is: a certificate the
+ * inventory cannot hold must not be issued (DESIGN invariant 1).
+ * CMPF_OK, CMPF_TEMPLATE_TOO_LARGE with arg saying what, or CMPF_INTERNAL.
+ */
+enum cmp_fail
+store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
+    size_t arglen)
+{
+	const X509_NAME *subject = OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl);
+	const STACK_OF(X509_EXTENSION) *exts =
+	    OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl);
+	const char *text;
+	long len, chars, total = 0;
+	int i = -1, n;
+	BIO *b;
+
+	if (subject != NULL) {
+		if ((b = name_text(subject, &text, &len, &chars)) == NULL)
+			return CMPF_INTERNAL;
+		BIO_free(b);
+		if (chars > STORE_DN_MAX) {
+			snprintf(arg, arglen, "subject is %ld characters as "
+			    "RFC 2253 text, more than the %d the inventory "
+			    "holds", chars, STORE_DN_MAX);
+			return CMPF_TEMPLATE_TOO_LARGE;
+		}
+		if ((n = i2d_X509_NAME(subject, NULL)) < 0)
+			return CMPF_INTERNAL;
+		total = n;
+	}
+	while ((i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name,
+	    i)) >= 0) {
+		if ((n = i2d_X509_EXTENSION(X509v3_get_ext(exts, i), NULL)) < 0)
+			return CMPF_INTERNAL;
+		if (total + n > STORE_CERT_MAX) {
+			snprintf(arg, arglen, "subjectAltName is %d bytes; with "
+			    "the subject that is more than the %d bytes the "
+			    "inventory holds of a certificate", n,
+			    STORE_CERT_MAX);
+			return CMPF_TEMPLATE_TOO_LARGE;
+		}
+		total += n;
+	}
+	return CMPF_OK;
 }
 
 /*
  * Records the issued certificate and moves the transaction on, in one
  * database transaction: confirmed (implicitConfirm) or waiting for a
  * certConf until now + wait seconds. sent_nonce is the senderNonce of the
- * answer about to be sent: the certConf must echo it.
+ * answer about to be sent: the certConf must echo it. DB_OK, DB_ERR, or
+ * STORE_TOO_LONG when the issuer's or subject's name is longer than the
+ * inventory's columns: it is not cut to fit.
  */
 int
 store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
@@ -108,12 +198,13 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
 	    "WHERE transaction_id = ? AND state = 'open'";
 	unsigned char *der = NULL, *name_der = NULL, fp[32], ih[32];
-	char serial[80], issuer[2048], subject[2048], nb[32], na[32];
+	char serial[80], issuer[STORE_DN_BUF], subject[STORE_DN_BUF];
+	char nb[32], na[32];
 	unsigned long long changed = 0;
 	unsigned int fplen = 0;
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
-	int n, nn, r = DB_ERR;
+	int n, nn, nr, r = DB_ERR;
 
 	/* What cannot be read back (certConf, the sweep) is not stored. */
 	if (util_uuid4(cert_uuid) != 0 ||
@@ -127,8 +218,18 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    time_str(X509_get0_notAfter(cert), na, sizeof(na)) != 0)
 		goto out;
 	snprintf(serial, sizeof(serial), "%s", hex);
-	name_str(X509_get_issuer_name(cert), issuer, sizeof(issuer));
-	name_str(X509_get_subject_name(cert), subject, sizeof(subject));
+	if ((nr = name_str(X509_get_issuer_name(cert), issuer,
+	    sizeof(issuer))) == 0)
+		nr = name_str(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	if (nr != 0) {
+		if (nr > 0) {
+			log_error("issuer or subject longer than the "
+			    "inventory holds");
+			r = STORE_TOO_LONG;
+		}
+		goto out;
+	}
 	{
 		struct db_arg ca[12] = {
 			DB_ARG_STR(cert_uuid), DB_ARG_STR(serial),

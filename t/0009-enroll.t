@@ -7,10 +7,14 @@ t_setup
 t_stack "message_time_skew = 0" "connector_timeout = 2"
 t_start_localca
 mkdir -p "$T/fake"
-# fake connectors for the answers cmp-localca does not give: 422, 500, slow
+# fake connectors for the answers cmp-localca does not give: 422, 5xx,
+# 3xx, a broken 2xx, slow
 printf '#!/bin/sh\ncat > "%s/fake/last-request.json"\nenv | grep "^HTTP_" > "%s/fake/last-env"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"subject not allowed by policy\\", \\"second reason\\"]"\n' "$T" "$T" > "$T/fake/c422.sh"
 printf '#!/bin/sh\nprintf "Status: 500\\r\\nContent-Type: text/plain\\r\\n\\r\\nboom"\n' > "$T/fake/c500.sh"
 printf '#!/bin/sh\nsleep 5\nprintf "Status: 500\\r\\n\\r\\n"\n' > "$T/fake/slow.sh"
+printf '#!/bin/sh\nprintf "Status: 503\\r\\nContent-Type: application/json\\r\\n\\r\\n{\\"message\\": \\"db at /srv/ca down\\"}"\n' > "$T/fake/c503.sh"
+printf '#!/bin/sh\nprintf "Status: 302\\r\\nLocation: http://127.0.0.1:9/\\r\\n\\r\\n"\n' > "$T/fake/c302.sh"
+printf '#!/bin/sh\nprintf "Status: 200\\r\\nContent-Type: application/json\\r\\n\\r\\n{\\"certificateData\\": 42"\n' > "$T/fake/c200bad.sh"
 chmod 755 "$T"/fake/*.sh
 t_start_lighttpd "$(t_localca_lighttpd)" \
 	'server.modules += ( "mod_cgi", "mod_alias" )' \
@@ -276,8 +280,9 @@ like "$(dump "$T/resp.der" text)" "certConf came after confirmWaitTime|not waiti
 	"late certConf refused: $(dump "$T/resp.der" text)"
 t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
 
-# a certificate too large to keep is not delivered, and revoked
-sans=$(seq -f 'host-%04g.example.com' 1 3000 | paste -sd, -)
+# a certificate too large to keep is not delivered, and revoked (a
+# subjectAltName just under the template check's cap, t/0020-limits.t)
+sans=$(seq -f 'host-%04g.example.com' 1 2840 | paste -sd, -)
 expect "certificate over 64 KiB" systemFailure \
 	"PN=enroll | the issued certificate is larger than cmpd stores" \
 	ir $CMP -newkey "$T/dev.key" -subject /CN=huge -certout "$T/huge.crt" \
@@ -345,8 +350,24 @@ unlike "$(cat "$T/fake/last-env")" "HTTP_X_API_KEY" "and no apiKey header any mo
 nok "no secret in cmpd's log" grep -q "k3y-s3cret\|pa55" "$T/cmpd.log"
 t_sql "UPDATE connector SET auth_type = 'none', auth_data_enc = NULL WHERE name = 'localca'"
 set_connector "$CONNECTOR_BASE/fake/c500.sh"
-expect "connector answers 500" systemFailure "PN=enroll | the certificate authority failed" \
+# a 5xx is the CA's failure of the moment: try again later (RFC 9110 15.6)
+expect "connector answers 500" systemUnavail \
+	"PN=enroll | the certificate authority failed (HTTP 500), try again later" $IR $SECRET
+set_connector "$CONNECTOR_BASE/fake/c503.sh"
+expect "connector answers 503" systemUnavail \
+	"PN=enroll | the certificate authority failed (HTTP 503), try again later" $IR $SECRET
+nok "a 5xx body is not sent to the client" grep -q "/srv/ca" "$T/client.out"
+like "$(grep 'connector issue' "$T/cmpd.log" | tail -n 1)" "unavailable \(HTTP 503\): HTTP 503: db at /srv/ca down" \
+	"but logged"
+# what does not pass by trying again stays systemFailure
+set_connector "$CONNECTOR_BASE/fake/c302.sh"
+expect "connector answers 302" systemFailure "PN=enroll | the certificate authority failed" \
 	$IR $SECRET
+unlike "$(cat "$T/client.out")" "try again later" "302: not to be tried again"
+set_connector "$CONNECTOR_BASE/fake/c200bad.sh"
+expect "connector answers a broken 200" systemFailure "PN=enroll | the certificate authority failed" \
+	$IR $SECRET
+unlike "$(cat "$T/client.out")" "try again later" "broken 200: not to be tried again"
 set_connector "$CONNECTOR_BASE/fake/slow.sh"
 expect "connector too slow" systemUnavail \
 	"PN=enroll | the certificate authority is unavailable, try again later" $IR $SECRET

@@ -331,6 +331,12 @@ expect422 "JSON with data after the object" "$V2/issue" "$T/x.json" '^\["malform
 printf '{"format": "crmf"}\r\n\n' > "$T/x.json"
 expect422 "JSON followed by line breaks is parsed" "$V2/issue" "$T/x.json" \
 	'^\["request is required"\]$'
+printf '{"format": "crmf", "format": "pkcs10"}' > "$T/x.json"
+expect422 "a member twice" "$V2/issue" "$T/x.json" \
+	'^\["malformed JSON: the body names member \\"format\\" twice \(byte 19\)"\]$'
+printf '{"format": "crmf\\udc00"}' > "$T/x.json"
+expect422 "half a surrogate pair" "$V2/issue" "$T/x.json" \
+	'^\["malformed JSON: the body holds a \\\\u escape that is half a surrogate pair \(byte 16\)"\]$'
 printf '["request"]' > "$T/x.json"
 expect422 "a JSON list as the body" "$V2/issue" "$T/x.json" '^\["request body must be a JSON object"\]$'
 : > "$T/x.json"
@@ -355,7 +361,8 @@ printf '{"request": "", "format": "crmf"}' > "$T/x.json"
 expect422 "empty request" "$V2/issue" "$T/x.json" '^\["request is empty"\]$'
 printf '{"request": "QUJDRA==", "format": "crmf"}' > "$T/x.json"
 expect422 "base64 of no DER" "$V2/issue" "$T/x.json" '^\["request is not a DER CertReqMessages"\]$'
-req_body "$T/x.json" "$T/ir-san.crmf" crmf ',"raProfileAttributes":{}'
+printf '{"request":"%s","format":"crmf","attributes":[],"raProfileAttributes":{}}' \
+	"$(b64 "$T/ir-san.crmf")" > "$T/x.json"
 expect422 "raProfileAttributes not a list" "$V2/issue" "$T/x.json" \
 	'^\["raProfileAttributes must be a list"\]$'
 is "$(sql "SELECT COUNT(*) FROM localca_certificate")" "$rows_before" \

@@ -77,6 +77,10 @@ nok "api GET of an unknown path fails" ctl api GET /nosuch
 like "$(cat "$T/err")" "^cmpctl: no such resource \(404\)" "with the message on stderr"
 is "$(cat "$T/out")" "" "and nothing on stdout"
 nok "api with a body that is not JSON" ctl api POST /apiKeys '{'
+like "$(cat "$T/err")" "^cmpctl: the body is not one JSON value" "which it says"
+nok "api with a member twice" ctl api POST /apiKeys '{"name": "twice-1", "role": "read", "name": "twice-2"}'
+like "$(cat "$T/err")" '^cmpctl: the body names member "name" twice \(byte 36\)' "which it names"
+is "$(t_sql "SELECT COUNT(*) FROM api_key WHERE name LIKE 'twice-%'")" 0 "and no key was made"
 printf '{"name": "from-stdin", "role": "read"}' > "$T/body.json"
 ok "api POST with the body from a file" ctl api POST /apiKeys "@$T/body.json"
 like "$(j 'j["key"]')" "^cmpd_[0-9a-f]{64}$" "the answer holds the new key"

@@ -15,7 +15,8 @@
  *     signature)  senderKID=HEX  dupreq=1 (a second copy of the first
  *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
  *     (an empty template subject)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
- *     second RevDetails)  remac=SECRET (last: PBM-protects the
+ *     second RevDetails)  iter=N (the PBM iterationCount; with remac)
+ *     remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
  */
 #include "config.h"
@@ -360,6 +361,37 @@ edit_one(CMPD_MSG *m, const char *e)
 			exit(2);
 		}
 		EVP_PKEY_free(key);
+	} else if (KEY("iter")) {
+		/* the PBM iterationCount; remac= after it MACs with it */
+		const ASN1_OBJECT *oid;
+		const void *pval;
+		const ASN1_STRING *seq;
+		const unsigned char *p;
+		unsigned char *der = NULL;
+		CMPD_PBMPARAMETER *pbm;
+		ASN1_STRING *params;
+		int ptype, dl;
+
+		X509_ALGOR_get0(&oid, &ptype, &pval, h->protectionAlg);
+		if (ptype != V_ASN1_SEQUENCE || (seq = pval) == NULL) {
+			fprintf(stderr, "iter: no PBM parameters\n");
+			exit(2);
+		}
+		p = ASN1_STRING_get0_data(seq);
+		if ((pbm = d2i_CMPD_PBMPARAMETER(NULL, &p,
+		    ASN1_STRING_length(seq))) == NULL) {
+			fprintf(stderr, "iter: bad PBM parameters\n");
+			exit(2);
+		}
+		ASN1_INTEGER_set(pbm->iterationCount, atol(v));
+		dl = i2d_CMPD_PBMPARAMETER(pbm, &der);
+		params = ASN1_STRING_new();
+		ASN1_STRING_set(params, der, dl);
+		X509_ALGOR_set0(h->protectionAlg,
+		    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE,
+		    params);
+		OPENSSL_free(der);
+		CMPD_PBMPARAMETER_free(pbm);
 	} else if (KEY("badpop")) {
 		corrupt_pop(m);
 	} else if (KEY("remac")) {

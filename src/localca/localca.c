@@ -565,7 +565,8 @@ lca_json_parse(const unsigned char *body, size_t len, json_object **out,
 	enum json_tokener_error jerr;
 	json_tokener *tok;
 	json_object *o;
-	int r = -1;
+	char why[160];
+	int r = -1, c;
 
 	*out = NULL;
 	if ((tok = json_tokener_new_ex(LCA_JSON_DEPTH)) == NULL)
@@ -578,6 +579,15 @@ lca_json_parse(const unsigned char *body, size_t len, json_object **out,
 		lca_fail(e, 422, "malformed JSON: %s",
 		    jerr == json_tokener_continue ? "unexpected end" :
 		    json_tokener_error_desc(jerr));
+		goto out;
+	}
+	/* what json-c accepts but reads otherwise than it was sent */
+	if ((c = jsoncheck_text((const char *)body, len, LCA_JSON_DEPTH, why,
+	    sizeof(why))) != JSONCHECK_OK) {
+		if (c == JSONCHECK_ERR)
+			lca_fail(e, 500, "out of memory");
+		else
+			lca_fail(e, 422, "malformed JSON: the body %s", why);
 		goto out;
 	}
 	if (!json_object_is_type(o, json_type_object)) {

@@ -1,0 +1,181 @@
+/*
+ * jsoncheck.c - two things json-c accepts in text it parses and cmpd must
+ * refuse, because what json-c hands over then differs from what was sent:
+ * - a member name twice in one object (RFC 8259 4): json-c keeps the
+ *   last value, so a check of one value and the use of another can part;
+ * - a \uD800..\uDFFF escape that is not half of a surrogate pair
+ *   (RFC 8259 7, 8.2): json-c stores U+FFFD instead.
+ * This is not a parser: it runs over text json-c has parsed already, so
+ * it only follows where strings start and end and which containers are
+ * open. Member names are decoded by json-c too, so "a" and "\u0061" are
+ * the same name.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "cmpd.h"
+
+/* The value of 4 hex digits at s, or -1. */
+static long
+jsoncheck_hex4(const char *s)
+{
+	long v = 0;
+	int i, d;
+
+	for (i = 0; i < 4; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* A \u escape at s[i] (len bytes in all): its value, or -1. */
+static long
+jsoncheck_escape(const char *s, size_t len, size_t i)
+{
+	if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u')
+		return -1;
+	return jsoncheck_hex4(s + i + 2);
+}
+
+/* A member name for a message: printable ASCII, at most 64 bytes. */
+static void
+jsoncheck_name(char *out, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < 64 && i + 1 < n; i++)
+		out[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+	out[i] = '\0';
+}
+
+/*
+ * Checks len bytes of JSON text that json-c parsed with at most depth
+ * levels. JSONCHECK_OK, JSONCHECK_DUP_MEMBER or JSONCHECK_SURROGATE with
+ * why (may be NULL) saying where, JSONCHECK_ERR when out of memory.
+ */
+int
+jsoncheck_text(const char *s, size_t len, int depth, char *why,
+    size_t whylen)
+{
+	json_object **sets = NULL, *key = NULL;
+	struct json_tokener *tok = NULL;
+	char name[65];
+	size_t i = 0, j, start, cap = depth > 0 ? (size_t)depth + 1 : 1;
+	size_t top = 0;		/* open containers */
+	long v;
+	int r = JSONCHECK_ERR;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* One member-name set per open object, NULL for an array. */
+	if ((sets = calloc(cap, sizeof(*sets))) == NULL ||
+	    (tok = json_tokener_new_ex(1)) == NULL)
+		goto out;
+	while (i < len) {
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (top == cap)	/* deeper than json-c allowed */
+				goto out;
+			if (s[i] == '{' &&
+			    (sets[top] = json_object_new_object()) == NULL)
+				goto out;
+			top++;
+			i++;
+			continue;
+		case '}':
+		case ']':
+			if (top > 0) {
+				top--;
+				json_object_put(sets[top]);
+				sets[top] = NULL;
+			}
+			i++;
+			continue;
+		case '"':
+			break;
+		default:
+			i++;
+			continue;
+		}
+		/* a string: find its end, look at each \u escape */
+		start = i++;
+		while (i < len && s[i] != '"') {
+			if (s[i] != '\\') {
+				i++;
+				continue;
+			}
+			if (i + 1 < len && s[i + 1] != 'u') {
+				i += 2;
+				continue;
+			}
+			v = jsoncheck_escape(s, len, i);
+			if (v >= 0xd800 && v <= 0xdbff) {
+				v = jsoncheck_escape(s, len, i + 6);
+				if (v >= 0xdc00 && v <= 0xdfff) {
+					i += 12;
+					continue;
+				}
+			} else if (v >= 0 && (v < 0xdc00 || v > 0xdfff)) {
+				i += 6;
+				continue;
+			}
+			if (why != NULL)
+				snprintf(why, whylen, "holds a \\u escape that "
+				    "is half a surrogate pair (byte %zu)", i);
+			r = JSONCHECK_SURROGATE;
+			goto out;
+		}
+		i++;
+		/* a member name is a string followed by ':' */
+		for (j = i; j < len && strchr(" \t\r\n", s[j]) != NULL; j++)
+			;
+		if (j >= len || s[j] != ':' || top == 0 || sets[top - 1] ==
+		    NULL)
+			continue;
+		json_tokener_reset(tok);
+		key = json_tokener_parse_ex(tok, s + start, (int)(i - start));
+		if (key == NULL || !json_object_is_type(key, json_type_string))
+			goto out;
+		/* json-c keys are C strings: names that differ only after a
+		 * U+0000 are one member to json-c, and so here. */
+		if (json_object_object_get_ex(sets[top - 1],
+		    json_object_get_string(key), NULL)) {
+			if (why != NULL) {
+				jsoncheck_name(name, sizeof(name),
+				    json_object_get_string(key));
+				snprintf(why, whylen, "names member \"%s\" twice "
+				    "(byte %zu)", name, start);
+			}
+			r = JSONCHECK_DUP_MEMBER;
+			goto out;
+		}
+		if (json_object_object_add(sets[top - 1],
+		    json_object_get_string(key), NULL) != 0)
+			goto out;
+		json_object_put(key);
+		key = NULL;
+	}
+	r = JSONCHECK_OK;
+ out:
+	json_object_put(key);
+	if (sets != NULL)
+		for (j = 0; j < cap; j++)
+			json_object_put(sets[j]);
+	free(sets);
+	json_tokener_free(tok);
+	return r;
+}
