@@ -281,7 +281,7 @@ like "$(dump "$T/resp.der" text)" "certConf came after confirmWaitTime|not waiti
 t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
 
 # a certificate too large to keep is not delivered, and revoked (a
-# subjectAltName just under the template check's cap, t/0020-limits.t)
+# subjectAltName just under the template check's cap, t/0023-limits.t)
 sans=$(seq -f 'host-%04g.example.com' 1 2840 | paste -sd, -)
 expect "certificate over 64 KiB" systemFailure \
 	"PN=enroll | the issued certificate is larger than cmpd stores" \
