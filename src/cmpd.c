@@ -50,7 +50,7 @@ usage(int status)
 	    "  --set-trust-anchors name\n"
 	    "             store standard input, PEM certificates, as the anchors\n"
 	    "             of signature-protected requests\n"
-	    "  --sweep    revoke certificates not confirmed in time, and exit\n");
+	    "  --sweep    reconcile with the CAs, revoke what must be, and exit\n");
 	exit(status);
 }
 
@@ -256,6 +256,7 @@ main(int argc, char *argv[])
 	const char *conf_path = DEFAULT_CONF, *secret_profile = NULL;
 	const char *cred_connector = NULL, *signing_profile = NULL;
 	const char *anchors_profile = NULL;
+	struct sweep_stats st;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
@@ -326,10 +327,13 @@ main(int argc, char *argv[])
 		db_configure(&c);
 		if (secret_init(&c) != 0 || conn_init(&c) != 0)
 			return 1;
-		r = cmp_sweep(1000);
+		r = cmp_sweep(&c, 1000, &st);
 		if (r >= 0)
-			printf("cmpd: %d unconfirmed certificate%s revoked\n", r,
-			    r == 1 ? "" : "s");
+			printf("cmpd: %d certificate%s revoked, %d failed; "
+			    "reconciled: %d recorded, %d nothing issued, "
+			    "%d unknown at the CA, %d to ask again\n", r,
+			    r == 1 ? "" : "s", st.revoke_failed, st.recorded,
+			    st.nothing, st.unknown, st.retry);
 		conn_done();
 		db_close();
 		conf_free(&c);
