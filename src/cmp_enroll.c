@@ -715,7 +715,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  *    (60 s doubling, at most 6 h), REVOKE_ATTEMPTS_MAX times; then the
  *    certificate stays 'revoke_pending', visible in the API and /metrics.
  * Any worker, or `cmpd --sweep`, may run it; GET_LOCK makes it one at a
- * time. Returns the number revoked, -1 on a database error.
+ * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
+ * seconds. Returns the number revoked, -1 on a database error or when
+ * the lock was not had.
  */
 #define REVOKE_ATTEMPTS_MAX	20
 #define LOOKUP_ATTEMPTS_MAX	20
@@ -984,7 +986,8 @@ sweep_revoke_one(struct sweep_run *w)
 }
 
 int
-cmp_sweep(const struct conf *conf, int max, struct sweep_stats *stats)
+cmp_sweep(const struct conf *conf, int max, int lock_wait,
+    struct sweep_stats *stats)
 {
 	static const char sql_expire[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
@@ -998,10 +1001,11 @@ cmp_sweep(const struct conf *conf, int max, struct sweep_stats *stats)
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = "
 	    "'unknown_at_ca')";
 	/* One sweeper at a time, across workers and hosts. */
-	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', 0)";
+	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
 	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
 	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3];
 	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
+	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
 	struct sweep_stats own;
 	struct sweep_run w;
 	int r;
@@ -1013,10 +1017,10 @@ cmp_sweep(const struct conf *conf, int max, struct sweep_stats *stats)
 	w.max = max;
 	memset(w.st, 0, sizeof(*w.st));
 	clock_gettime(CLOCK_MONOTONIC, &w.start);
-	if (db_run(sql_lock, NULL, 0, &lock, 1, NULL) != DB_OK)
+	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK)
 		return -1;
-	if (lock.i != 1)
-		return 0;	/* another sweeper is at work */
+	if (lock.i != 1)	/* another sweeper is at work */
+		return lock_wait > 0 ? -1 : 0;
 	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
 		goto err;
 	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)

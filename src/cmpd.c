@@ -327,13 +327,17 @@ main(int argc, char *argv[])
 		db_configure(&c);
 		if (secret_init(&c) != 0 || conn_init(&c) != 0)
 			return 1;
-		r = cmp_sweep(&c, 1000, &st);
+		/* Waits for a worker's sweep to end, then does its own. */
+		r = cmp_sweep(&c, 1000, 20, &st);
 		if (r >= 0)
 			printf("cmpd: %d certificate%s revoked, %d failed; "
 			    "reconciled: %d recorded, %d nothing issued, "
 			    "%d unknown at the CA, %d to ask again\n", r,
 			    r == 1 ? "" : "s", st.revoke_failed, st.recorded,
 			    st.nothing, st.unknown, st.retry);
+		else
+			fprintf(stderr, "cmpd: sweep failed: database "
+			    "unavailable, or another sweep still running\n");
 		conn_done();
 		db_close();
 		conf_free(&c);

@@ -462,7 +462,8 @@ struct sweep_stats {
 	int	 unknown;	/* the CA cannot be asked: unknown_at_ca */
 	int	 retry;		/* the CA did not answer: asked again later */
 };
-int	cmp_sweep(const struct conf *, int max, struct sweep_stats *);
+int	cmp_sweep(const struct conf *, int max, int lock_wait,
+	    struct sweep_stats *);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);
