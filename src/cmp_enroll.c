@@ -821,9 +821,12 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
 	    "AND (lookup_after IS NULL OR lookup_after < NOW(6)) "
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
 	static const char sql_claim[] = "UPDATE cmp_transaction SET "
-	    "lookup_attempts = lookup_attempts + 1, lookup_after = NOW(6) + "
-	    "INTERVAL LEAST(? * POW(2, LEAST(lookup_attempts, 20)), ?) SECOND "
+	    "lookup_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
+	    "lookup_attempts = lookup_attempts + 1 "
 	    "WHERE transaction_id = ? AND state IN ('issuing', 'open') AND "
 	    "(lookup_after IS NULL OR lookup_after < NOW(6))";
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
@@ -908,9 +911,12 @@ sweep_revoke_one(struct sweep_run *w)
 	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
 	    "c.revoke_after < NOW(6) AND c.revoke_attempts < ? "
 	    "ORDER BY c.revoke_after LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
 	static const char sql_claim[] = "UPDATE certificate SET "
-	    "revoke_attempts = revoke_attempts + 1, revoke_after = NOW(6) + "
-	    "INTERVAL LEAST(? * POW(2, LEAST(revoke_attempts, 20)), ?) SECOND "
+	    "revoke_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(revoke_attempts, 20)), ?) SECOND, "
+	    "revoke_attempts = revoke_attempts + 1 "
 	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
 	    "revoke_after < NOW(6)";
 	static unsigned char der[STORE_CERT_MAX];
