@@ -678,8 +678,14 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 				log_error("PN=%s: revoking rejected certificate "
 				    "%s failed: %s; the sweep retries",
 				    p->cmp_name, t.cert_uuid, res.message);
-				store_revoke_later(t.cert_uuid, "rejected");
-			}
+				metrics_revocation(METRICS_REV_FAILED);
+				if (store_revoke_later(t.cert_uuid,
+				    "rejected") == DB_OK)
+					store_revoke_result(t.cert_uuid,
+					    res.message);
+			} else
+				metrics_revocation(res.already_revoked ?
+				    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
 		}
 	}
 	*fail = CMPF_OK;
