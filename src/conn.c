@@ -756,6 +756,7 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 
 	memset(&cred, 0, sizeof(cred));
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	res->not_sent = 1;	/* until curl sent something */
 	if (conn_curl == NULL || conn_conf == NULL) {
 		conn_msg(res, "connector client not initialised");
 		goto out;
@@ -812,9 +813,8 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	res->http_status = st;
 	/* Nothing sent, nothing done: the caller may call it a failure
 	 * rather than ask the CA later what happened (reconciliation). */
-	if (ce != CURLE_OK && (curl_easy_getinfo(conn_curl,
-	    CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK || sent == 0))
-		res->not_sent = 1;
+	res->not_sent = ce != CURLE_OK && (curl_easy_getinfo(conn_curl,
+	    CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK || sent == 0);
 	log_debug("POST .../%s%s: curl %d, HTTP %ld, %zu bytes, %.0f ms",
 	    t->authority_uuid, suffix, (int)ce, st, reply->len,
 	    util_elapsed_ms(&start));

@@ -1265,6 +1265,12 @@ main(void)
 		ok(rc == 0 && res.status == CONN_UNAVAILABLE && res.not_sent,
 		    "connection refused: not sent, nothing issued");
 		conn_result_free(&res);
+		t.authority_uuid = "not/a/uuid";
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == -1 && res.status == CONN_FAILED && res.not_sent,
+		    "refused locally: not sent either");
+		conn_result_free(&res);
+		t.authority_uuid = AUTHORITY;
 	}
 
 	conn_done();
