@@ -722,7 +722,10 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  *    certificate stays 'revoke_pending', visible in the API and /metrics.
  * Any worker, or `cmpd --sweep`, may run it; GET_LOCK makes it one at a
  * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
- * seconds. Returns the number revoked, -1 on a database error or when
+ * seconds. issuing_age -1 leaves 'issuing' transactions younger than
+ * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
+ * --sweep-now` (0) asks about all: safe, since both sides settle only a
+ * transaction still 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
  * the lock was not had.
  */
 #define REVOKE_ATTEMPTS_MAX	20
@@ -739,6 +742,7 @@ struct sweep_run {
 	struct profile *p;
 	struct timespec start;
 	int	 max, done;
+	int	 issuing_age;	/* seconds an 'issuing' call is left alone */
 };
 
 static int
@@ -838,8 +842,7 @@ sweep_reconcile_one(struct sweep_run *w)
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1];
-	struct db_arg da[1] = { DB_ARG_INT(w->conf->connector_timeout +
-	    RECONCILE_MARGIN) };
+	struct db_arg da[1] = { DB_ARG_INT(w->issuing_age) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -998,7 +1001,7 @@ sweep_revoke_one(struct sweep_run *w)
 }
 
 int
-cmp_sweep(const struct conf *conf, int max, int lock_wait,
+cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
     struct sweep_stats *stats)
 {
 	static const char sql_expire[] = "UPDATE cmp_transaction t "
@@ -1025,6 +1028,8 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait,
 	memset(&w, 0, sizeof(w));
 	memset(&own, 0, sizeof(own));
 	w.conf = conf;
+	w.issuing_age = issuing_age >= 0 ? issuing_age :
+	    conf->connector_timeout + RECONCILE_MARGIN;
 	w.st = stats != NULL ? stats : &own;
 	w.max = max;
 	memset(w.st, 0, sizeof(*w.st));

@@ -29,7 +29,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep |\n"
+	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep | --sweep-now |\n"
 	    "            --set-shared-secret name |\n"
 	    "            --set-connector-credentials name |\n"
 	    "            --set-signing-credentials name | --set-trust-anchors name]\n"
@@ -50,7 +50,10 @@ usage(int status)
 	    "  --set-trust-anchors name\n"
 	    "             store standard input, PEM certificates, as the anchors\n"
 	    "             of signature-protected requests\n"
-	    "  --sweep    reconcile with the CAs, revoke what must be, and exit\n");
+	    "  --sweep    reconcile with the CAs, revoke what must be, and exit\n"
+	    "  --sweep-now\n"
+	    "             as --sweep, also asking about calls younger than\n"
+	    "             connector_timeout (when no worker runs anywhere)\n");
 	exit(status);
 }
 
@@ -247,6 +250,7 @@ main(int argc, char *argv[])
 		{ "migrate", no_argument, NULL, 'M' },
 		{ "set-shared-secret", required_argument, NULL, 'S' },
 		{ "sweep", no_argument, NULL, 'W' },
+		{ "sweep-now", no_argument, NULL, 'N' },
 		{ "set-connector-credentials", required_argument, NULL, 'K' },
 		{ "set-signing-credentials", required_argument, NULL, 'G' },
 		{ "set-trust-anchors", required_argument, NULL, 'A' },
@@ -257,6 +261,7 @@ main(int argc, char *argv[])
 	const char *cred_connector = NULL, *signing_profile = NULL;
 	const char *anchors_profile = NULL;
 	struct sweep_stats st;
+	int sweep_age = -1;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
@@ -281,6 +286,9 @@ main(int argc, char *argv[])
 		case 'S':
 			secret_profile = optarg;
 			break;
+		case 'N':
+			sweep_age = 0;
+			/* FALLTHROUGH */
 		case 'W':
 			sweep = 1;
 			break;
@@ -328,7 +336,7 @@ main(int argc, char *argv[])
 		if (secret_init(&c) != 0 || conn_init(&c) != 0)
 			return 1;
 		/* Waits for a worker's sweep to end, then does its own. */
-		r = cmp_sweep(&c, 1000, 20, &st);
+		r = cmp_sweep(&c, 1000, 20, sweep_age, &st);
 		if (r >= 0)
 			printf("cmpd: %d certificate%s revoked, %d failed; "
 			    "reconciled: %d recorded, %d nothing issued, "

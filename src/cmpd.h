@@ -463,7 +463,7 @@ struct sweep_stats {
 	int	 retry;		/* the CA did not answer: asked again later */
 };
 int	cmp_sweep(const struct conf *, int max, int lock_wait,
-	    struct sweep_stats *);
+	    int issuing_age, struct sweep_stats *);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);
