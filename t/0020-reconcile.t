@@ -60,7 +60,7 @@ localca_delay() {
 	t_stop_bg localca
 	t_start_localca "issue_delay_ms = $1"
 }
-sweep() { "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1; }
+sweep() { "$top_builddir/cmpd" -c "$T/cmpd.conf" "${1:---sweep}" 2>&1 | tee -a "$T/sweep.log"; }
 # Transactions left 'issuing' are the sweep's once older than the
 # connector timeout and a margin: make them so.
 age_issuing() {
@@ -130,7 +130,7 @@ like "$(cat "$T/cmpd.log")" "requestId=[0-9a-f-]+ stays issuing until the sweep 
 	"cmpd says it leaves it to the sweep"
 sleep 3	# cmp-localca is done with its delay
 t_stop_cmpd
-like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now 2>&1)" "reconciled: 1 recorded" \
+like "$(sweep --sweep-now)" "reconciled: 1 recorded" \
 	"cmpd --sweep-now does not wait for the connector timeout to pass: records it"
 is "$(cmpd_cert slow-1)" revoked "slow-1 in the inventory, revoked"
 is "$(ca_state slow-1)" revoked "revoked at the CA"
@@ -258,4 +258,6 @@ is "$(t_sql "SELECT COUNT(*) FROM localca_certificate l LEFT JOIN certificate c 
 	"every certificate the CA issued is in cmpd's inventory"
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open')")" 0 \
 	"no transaction left issuing or open"
+nok "no sanitizer report from cmpd --sweep" \
+	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/sweep.log"
 done_testing
