@@ -724,8 +724,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
  * seconds. issuing_age -1 leaves 'issuing' transactions younger than
  * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
- * --sweep-now` (0) asks about all: safe, since both sides settle only a
- * transaction still 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
+ * --sweep-now` (0) asks about all, and does not wait for back-offs
+ * either: safe, since both sides settle only a transaction still
+ * 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
  * the lock was not had.
  */
 #define REVOKE_ATTEMPTS_MAX	20
@@ -743,6 +744,10 @@ struct sweep_run {
 	struct timespec start;
 	int	 max, done;
 	int	 issuing_age;	/* seconds an 'issuing' call is left alone */
+	/* `cmpd --sweep-now`: back-offs do not wait either; what this run
+	 * tried already (updated since started) is not tried again */
+	int	 now;
+	char	 started[32];	/* NOW(6) at the start of the run */
 };
 
 static int
@@ -829,7 +834,8 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "lookup_attempts FROM cmp_transaction "
 	    "WHERE state IN ('issuing', 'open') AND "
 	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
-	    "AND (lookup_after IS NULL OR lookup_after < NOW(6)) "
+	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?)) "
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
 	/* Assignments run left to right: the back-off uses the attempts
 	 * before this one. */
@@ -838,11 +844,13 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
 	    "lookup_attempts = lookup_attempts + 1 "
 	    "WHERE transaction_id = ? AND state IN ('issuing', 'open') AND "
-	    "(lookup_after IS NULL OR lookup_after < NOW(6))";
+	    "(lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?))";
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1];
-	struct db_arg da[1] = { DB_ARG_INT(w->issuing_age) };
+	struct db_arg da[3] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -857,15 +865,18 @@ sweep_reconcile_one(struct sweep_run *w)
 	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
 	c[4].type = DB_BLOB, c[4].buf = spki, c[4].n = sizeof(spki);
 	c[5].type = DB_INT;
-	if ((r = db_run(sql_due, da, 1, c, NITEMS(c), NULL)) != DB_OK)
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
 		return r;
 	w->done++;
 	tid_len = c[0].len;
 	{
-		struct db_arg a[3] = { DB_ARG_INT(BACKOFF_FIRST),
-		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len) };
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
 
-		if (db_run(sql_claim, a, 3, NULL, 0, &changed) != DB_OK)
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
 			return DB_ERR;
 	}
 	if (changed != 1)
@@ -918,7 +929,8 @@ sweep_revoke_one(struct sweep_run *w)
 	    "COALESCE(c.ra_profile_uuid, ''), COALESCE(c.cmp_profile_uuid, ''), "
 	    "c.revocation_reason, c.revoke_attempts "
 	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
-	    "c.revoke_after < NOW(6) AND c.revoke_attempts < ? "
+	    "(c.revoke_after < NOW(6) OR (? AND c.updated_at < ?)) AND "
+	    "c.revoke_attempts < ? "
 	    "ORDER BY c.revoke_after LIMIT 1";
 	/* Assignments run left to right: the back-off uses the attempts
 	 * before this one. */
@@ -927,11 +939,12 @@ sweep_revoke_one(struct sweep_run *w)
 	    "LEAST(revoke_attempts, 20)), ?) SECOND, "
 	    "revoke_attempts = revoke_attempts + 1 "
 	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
-	    "revoke_after < NOW(6)";
+	    "(revoke_after < NOW(6) OR (? AND updated_at < ?))";
 	static unsigned char der[STORE_CERT_MAX];
 	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1], reason[33];
-	struct db_arg da[1] = { DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
+	struct db_arg da[3] = { DB_ARG_INT(w->now), DB_ARG_STR(w->started),
+	    DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -947,15 +960,18 @@ sweep_revoke_one(struct sweep_run *w)
 	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
 	c[4].type = DB_STR, c[4].buf = reason, c[4].n = sizeof(reason);
 	c[5].type = DB_INT;
-	if ((r = db_run(sql_due, da, 1, c, NITEMS(c), NULL)) != DB_OK)
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
 		return r;
 	w->done++;
 	last = c[5].i + 1 >= REVOKE_ATTEMPTS_MAX;
 	{
-		struct db_arg a[3] = { DB_ARG_INT(BACKOFF_FIRST),
-		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_STR(cert_uuid) };
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_STR(cert_uuid),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
 
-		if (db_run(sql_claim, a, 3, NULL, 0, &changed) != DB_OK)
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
 			return DB_ERR;
 	}
 	if (changed != 1)
@@ -1018,7 +1034,8 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	/* One sweeper at a time, across workers and hosts. */
 	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
 	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
-	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3];
+	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
+	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3], sc;
 	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
 	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
 	struct sweep_stats own;
@@ -1030,6 +1047,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	w.conf = conf;
 	w.issuing_age = issuing_age >= 0 ? issuing_age :
 	    conf->connector_timeout + RECONCILE_MARGIN;
+	w.now = issuing_age == 0;
 	w.st = stats != NULL ? stats : &own;
 	w.max = max;
 	memset(w.st, 0, sizeof(*w.st));
@@ -1038,6 +1056,10 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		return -1;
 	if (lock.i != 1)	/* another sweeper is at work */
 		return lock_wait > 0 ? -1 : 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
+	if (db_run(sql_now, NULL, 0, &sc, 1, NULL) != DB_OK)
+		goto err;
 	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
 		goto err;
 	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)

@@ -235,9 +235,10 @@ is "$(t_json 'j["status"], j["revokeAttempts"]')" "('revoke_pending', 1)" \
 like "$(t_json 'j["nextRevokeAttempt"]')" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "... when the next one comes"
 isnt "$(t_json 'j["lastRevokeError"]')" None "... and the last error"
 t_stop_cmpd
-t_sql "UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=backoff-1'"
-sweep > /dev/null
-like "$(delay)" "^2	(119|120)$" "the second retry after 120 s: doubling"
+like "$(sweep)" "0 certificates revoked, 0 failed" "a sweep within the back-off does not try"
+like "$(sweep --sweep-now)" "0 certificates revoked, 1 failed" \
+	"cmpd --sweep-now does not wait for the back-off"
+like "$(delay)" "^2	(119|120)$" "... and tries once: the next retry after 120 s, doubling"
 t_sql "UPDATE certificate SET revoke_attempts = 19, revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=backoff-1'"
 like "$(sweep)" "failed 20 times, last: .*; it stays revoke_pending" "the last attempt fails"
 like "$(delay)" "^20	(21599|21600)$" "back-off capped at 6 h"
