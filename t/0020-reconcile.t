@@ -196,6 +196,8 @@ like "$metrics" 'cmpd_reconcile_total\{result="unknown_at_ca"\} 1' \
 like "$metrics" 'cmpd_unknown_at_ca_transactions 2' "/metrics: the unknown_at_ca gauge"
 like "$metrics" 'cmpd_connector_calls_total\{call="lookup",result="not_found"\} 1' \
 	"/metrics: the lookup call"
+is "$(t_api GET '/cmpTransactions?state=unknown_at_ca')" 200 "the API lists transactions unknown_at_ca"
+is "$(t_json '[x["state"] for x in j]')" '["unknown_at_ca", "unknown_at_ca"]' "... both"
 t_sql "UPDATE ra_profile SET authority_uuid = '00000000-0000-4000-8000-00000000e0a1' WHERE name = 'ra-enroll'"
 
 # ---------------------------- already revoked at the CA: revoked, not pending
