@@ -26,7 +26,7 @@ static const char *const cert_states[] = {
 
 static const char *const tx_states[] = {
 	"open", "waiting", "confirm_wait", "confirmed", "rejected", "failed",
-	"expired",
+	"expired", "issuing", "unknown_at_ca",
 };
 
 /* limit= and offset=: 0, or the status of the 400 answer set. */
@@ -93,8 +93,10 @@ inv_query_enum(struct api_call *c, const char *key,
 	INV_TS("not_before") ", " INV_TS("not_after") ", " \
 	"LOWER(HEX(fingerprint)), status, revocation_reason, " \
 	"ra_profile_uuid, cmp_profile_uuid, " INV_TS("created_at") ", " \
-	INV_TS("updated_at") " "
-#define CERT_NCOLS	13
+	INV_TS("updated_at") ", revoke_attempts, " \
+	"IF(status = 'revoke_pending', " INV_TS("revoke_after") ", NULL), " \
+	"revoke_error "
+#define CERT_NCOLS	16
 
 /* Large: two DNs, and the DER for one certificate; allocated. */
 struct cert_buf {
@@ -103,6 +105,7 @@ struct cert_buf {
 	char	 nb[INV_TS_BUF], na[INV_TS_BUF], fp[65], status[16];
 	char	 reason[33], ra[CMPD_UUID_LEN + 1], cmp[CMPD_UUID_LEN + 1];
 	char	 created[INV_TS_BUF], updated[INV_TS_BUF];
+	char	 next_revoke[INV_TS_BUF], revoke_error[4 * 512 + 1];
 	unsigned char der[STORE_CERT_MAX];
 	struct db_col col[CERT_NCOLS + 1];
 };
@@ -127,10 +130,13 @@ cert_buf_new(void)
 	api_col_str(&b->col[10], b->cmp, sizeof(b->cmp));
 	api_col_str(&b->col[11], b->created, sizeof(b->created));
 	api_col_str(&b->col[12], b->updated, sizeof(b->updated));
-	memset(&b->col[13], 0, sizeof(b->col[13]));
-	b->col[13].type = DB_BLOB;
-	b->col[13].buf = b->der;
-	b->col[13].n = sizeof(b->der);
+	api_col_int(&b->col[13]);
+	api_col_str(&b->col[14], b->next_revoke, sizeof(b->next_revoke));
+	api_col_str(&b->col[15], b->revoke_error, sizeof(b->revoke_error));
+	memset(&b->col[16], 0, sizeof(b->col[16]));
+	b->col[16].type = DB_BLOB;
+	b->col[16].buf = b->der;
+	b->col[16].n = sizeof(b->der);
 	return b;
 }
 
@@ -163,6 +169,13 @@ cert_json(struct db_col *col)
 	    json_object_new_string(col[11].buf));
 	json_object_object_add(o, "updatedAt",
 	    json_object_new_string(col[12].buf));
+	/* revocations cmpd owes the CA: attempts, next one, last error */
+	json_object_object_add(o, "revokeAttempts",
+	    json_object_new_int64(col[13].i));
+	json_object_object_add(o, "nextRevokeAttempt",
+	    api_json_str(col[14].null ? "" : col[14].buf));
+	json_object_object_add(o, "lastRevokeError",
+	    api_json_str(col[15].null ? "" : col[15].buf));
 	return o;
 }
 
@@ -276,12 +289,13 @@ cert_get(struct api_call *c)
 		goto out;
 	}
 	/* 4 characters per 3 bytes, and the NUL. */
-	if ((b64 = malloc(4 * ((b->col[13].len + 2) / 3) + 1)) == NULL ||
+	if ((b64 = malloc(4 * ((b->col[CERT_NCOLS].len + 2) / 3) + 1)) == NULL ||
 	    (o = cert_json(b->col)) == NULL) {
 		api_fail(c, 500, "out of memory");
 		goto out;
 	}
-	EVP_EncodeBlock((unsigned char *)b64, b->der, (int)b->col[13].len);
+	EVP_EncodeBlock((unsigned char *)b64, b->der,
+	    (int)b->col[CERT_NCOLS].len);
 	json_object_object_add(o, "certificateData",
 	    json_object_new_string(b64));
 	api_ok(c, 200, o);

@@ -1075,7 +1075,7 @@ ra_delete(struct api_call *c)
 	    "WHERE ra_profile_uuid = ? AND status IN ('pending', "
 	    "'revoke_pending') UNION SELECT 1 FROM cmp_transaction "
 	    "WHERE ra_profile_uuid = ? AND state IN ('open', 'waiting', "
-	    "'confirm_wait') LIMIT 1";
+	    "'confirm_wait', 'issuing') LIMIT 1";
 	char cmp[CMPD_NAME_BUF];
 	struct db_col col[1];
 	unsigned long long n = 0;

@@ -23,7 +23,7 @@
 #define SWEEP_BUDGET_MS		10000
 
 /* The revocation reason for certificates the client did not accept. */
-#define REASON_UNCONFIRMED	"cessationOfOperation"
+#define REASON_UNCONFIRMED	STORE_REASON_UNDELIVERED
 
 static enum conn_auth
 enroll_auth(const char *name)
@@ -320,6 +320,95 @@ enroll_first_request(OSSL_CRMF_MSGS *reqs, unsigned char **der)
 	return n;
 }
 
+/* SHA-256 of the template's public key (SPKI DER): 0, or -1 if none. */
+static int
+enroll_spki_sha256(const OSSL_CRMF_CERTTEMPLATE *tmpl, unsigned char out[32])
+{
+	CMPD_CERTTEMPLATE *t = NULL;
+	unsigned char *der = NULL, *spki = NULL;
+	const unsigned char *q;
+	int n, r = -1;
+
+	if (tmpl == NULL || (n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+		return -1;
+	q = der;
+	if ((t = d2i_CMPD_CERTTEMPLATE(NULL, &q, n)) != NULL &&
+	    t->publicKey != NULL &&
+	    (n = i2d_X509_PUBKEY(t->publicKey, &spki)) > 0 &&
+	    EVP_Digest(spki, (size_t)n, out, NULL, EVP_sha256(), NULL))
+		r = 0;
+	CMPD_CERTTEMPLATE_free(t);
+	OPENSSL_free(spki);
+	OPENSSL_free(der);
+	return r;
+}
+
+/* The certificate's serial in hex, for log lines. */
+static void
+enroll_serial(X509 *cert, char *buf, size_t n)
+{
+	BIGNUM *bn;
+	char *hex = NULL;
+
+	snprintf(buf, n, "?");
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
+	    NULL && (hex = BN_bn2hex(bn)) != NULL)
+		snprintf(buf, n, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/*
+ * A certificate the CA issued for transaction tid that its client will
+ * not get (no answer could be built, it is too large to keep, or it could
+ * not be stored). Nothing may stay valid at the CA unknown to cmpd: it is
+ * recorded as revoke_pending and revoked; when even that record fails,
+ * it is revoked now and the transaction stays 'issuing', so that the
+ * sweep asks the CA for it (by request id) and records it.
+ */
+static void
+enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
+    const struct profile *p, const char *request_id)
+{
+	struct conn_target target;
+	struct conn_result res;
+	char cert_uuid[CMPD_UUID_LEN + 1], serial[80];
+	int recorded;
+
+	memset(&res, 0, sizeof(res));
+	enroll_serial(cert, serial, sizeof(serial));
+	recorded = i2d_X509(cert, NULL) <= STORE_CERT_MAX &&
+	    store_unrecorded(tid, cert, p, conn_uuid, cert_uuid) == DB_OK;
+	/* The inventory had it: the sweep's, revoked there. */
+	if (recorded && cert_uuid[0] == '\0')
+		return;
+	cmp_enroll_target(p, 1, &target);
+	if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
+	    res.status == CONN_OK) {
+		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
+		    METRICS_REV_REVOKED);
+		if (recorded)
+			store_revoke_result(cert_uuid, NULL);
+		else if (store_tx_set_state(tid, "failed") != DB_OK)
+			log_warn("PN=%s: certificate %s revoked; requestId=%s "
+			    "stays issuing for the sweep", p->cmp_name,
+			    serial, request_id);
+	} else {
+		metrics_revocation(METRICS_REV_FAILED);
+		if (recorded) {
+			log_warn("PN=%s: revoking undelivered certificate %s "
+			    "failed: %s; the sweep retries", p->cmp_name,
+			    cert_uuid, res.message);
+			store_revoke_result(cert_uuid, res.message);
+		} else
+			log_error("PN=%s: certificate %s (requestId=%s) is "
+			    "valid at the CA and not recorded: %s; the "
+			    "transaction stays issuing for the sweep",
+			    p->cmp_name, serial, request_id, res.message);
+	}
+	conn_result_free(&res);
+}
+
 /*
  * ir or cr. Returns the answer, or NULL with *fail and *text set (the
  * caller builds the rejection). *fail CMPF_OK with NULL: internal error.
@@ -334,19 +423,18 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    type == CMPD_BODY_KUR ? req->body->value.kur : req->body->value.cr;
 	X509 *old = NULL;
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
-	struct conn_result res, chain;
+	struct conn_result res;
 	struct conn_target target;
 	STACK_OF(X509) *capubs;
 	const X509_NAME *subject;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
-	unsigned char digest[32], *one = NULL;
-	char cert_uuid[CMPD_UUID_LEN + 1];
+	unsigned char digest[32], spki[32], *one = NULL;
+	char cert_uuid[CMPD_UUID_LEN + 1], request_id[CMPD_UUID_LEN + 1];
 	CMPD_MSG *rsp = NULL;
 	int n, implicit, wait, r;
 	long rid;
 
 	memset(&res, 0, sizeof(res));
-	memset(&chain, 0, sizeof(chain));
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
 	/* The seed's rule: the first CertReqMsg is the request; TS 33.310
@@ -382,9 +470,17 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	*fail = CMPF_INTERNAL;
 	if ((n = enroll_first_request(reqs, &one)) <= 0)
 		goto out;
-	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL))
+	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
+	    util_uuid4(request_id) != 0)
 		goto out;
-	r = store_tx_begin(req, p, rid, digest);
+	cmp_enroll_target(p, 0, &target);
+	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). Asked first,
+	 * so that nothing but local work stands between the issue call and
+	 * the record of its certificate. */
+	capubs = type == CMPD_BODY_IR ? enroll_chain(p, &target) : NULL;
+	/* What is asked, committed before it is asked (invariant 1). */
+	r = store_tx_begin(req, p, rid, digest, request_id,
+	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL);
 	if (r == DB_DUP) {
 		*fail = CMPF_TID_IN_USE;
 		goto out;
@@ -394,19 +490,24 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		goto out;
 	}
 
-	cmp_enroll_target(p, 0, &target);
+	target.request_id = request_id;
 	if ((old != NULL ? conn_renew(&target, one, (size_t)n, "crmf", old,
 	    &res) : conn_issue(&target, one, (size_t)n, "crmf", &res)) != 0 ||
 	    res.status != CONN_OK) {
 		*fail = cmp_enroll_conn_fail(&res, text, textlen);
 		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
 		    conn_status_name(res.status), res.http_status, res.message);
-		store_tx_set_state(tid, "failed");
+		/* Refused, or never sent: nothing was issued. Otherwise (a
+		 * timeout, a 5xx, an unreadable answer) the CA may have
+		 * issued: the sweep asks it by request id. */
+		if (res.not_sent || res.status == CONN_REJECTED ||
+		    res.status == CONN_NOT_FOUND)
+			store_tx_set_state(tid, "failed");
+		else
+			log_warn("PN=%s: requestId=%s stays issuing until the "
+			    "sweep asks the CA", p->cmp_name, request_id);
 		goto out;
 	}
-	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). */
-	capubs = cmp_msg_body_type(req) == CMPD_BODY_IR ?
-	    enroll_chain(p, &target) : NULL;
 
 	implicit = enroll_wants_implicit(req->header) &&
 	    p->implicit_confirm_allowed;
@@ -415,41 +516,34 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if ((rsp = enroll_answer(req, srv, rid, res.certificate,
 	    capubs)) == NULL ||
 	    enroll_general_info(rsp->header, implicit, wait) != 0)
-		goto revoke;
+		goto discard;
 	/* TS 33.310 9.5: a base station bootstraps trust in the operator's
 	 * PKI from the ip: the CA chain in extraCerts too (cmp_protect_sig
 	 * puts the signing certificate and its chain in front). */
 	if (p->variant == VARIANT_V2_3GPP && capubs != NULL &&
 	    (rsp->extraCerts = X509_chain_up_ref(capubs)) == NULL)
-		goto revoke;
+		goto discard;
 	if (i2d_X509(res.certificate, NULL) > STORE_CERT_MAX) {
 		*fail = CMPF_CERT_TOO_LARGE;
-		goto revoke;
+		goto discard;
 	}
 	if ((r = store_issued(tid, res.certificate, p, res.uuid,
 	    rsp->header->senderNonce, implicit, wait, cert_uuid)) != DB_OK) {
 		*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
 		    CMPF_DB_UNAVAILABLE;
-		goto revoke;
+		goto discard;
 	}
 	*fail = CMPF_OK;
 	goto out;
- revoke:
-	/* Issued but not recorded: nothing half-stored may stay valid. */
+ discard:
+	/* Issued but not delivered: nothing half-stored may stay valid. */
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
-	conn_result_free(&chain);
-	cmp_enroll_target(p, 1, &target);
-	if (conn_revoke(&target, res.certificate, REASON_UNCONFIRMED,
-	    &chain) != 0 || chain.status != CONN_OK)
-		log_error("PN=%s: could not revoke a certificate that was not "
-		    "recorded: %s", p->cmp_name, chain.message);
-	store_tx_set_state(tid, "failed");
+	enroll_discard(tid, res.certificate, res.uuid, p, request_id);
  out:
 	X509_free(old);
 	OPENSSL_free(one);
 	conn_result_free(&res);
-	conn_result_free(&chain);
 	ERR_clear_error();
 	return rsp;
 }
@@ -593,8 +687,14 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 				log_error("PN=%s: revoking rejected certificate "
 				    "%s failed: %s; the sweep retries",
 				    p->cmp_name, t.cert_uuid, res.message);
-				store_revoke_later(t.cert_uuid, "rejected");
-			}
+				metrics_revocation(METRICS_REV_FAILED);
+				if (store_revoke_later(t.cert_uuid,
+				    "rejected") == DB_OK)
+					store_revoke_result(t.cert_uuid,
+					    res.message);
+			} else
+				metrics_revocation(res.already_revoked ?
+				    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
 		}
 	}
 	*fail = CMPF_OK;
@@ -613,18 +713,321 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 }
 
 /*
- * The sweep. First, certificates the client never confirmed within
- * confirmWaitTime (RFC 9810 5.3.18) become 'revoke_pending', with their
- * transaction 'expired', in one statement. Then every 'revoke_pending'
- * certificate due is revoked at its CA; a failed attempt is retried a
- * minute later, at most REVOKE_ATTEMPTS_MAX times. Any worker, or
- * `cmpd --sweep`, may run it; GET_LOCK makes it one at a time. Returns
- * the number revoked, -1 on a database error.
+ * The sweep, in three steps, each bounded by max items and one time
+ * budget in all:
+ * 1. certificates the client never confirmed within confirmWaitTime
+ *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
+ *    'expired', in one statement;
+ * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
+ *    longer than a connector call can take (a worker killed, MariaDB or
+ *    the CA failing between the call and the record) are looked up at
+ *    the CA by request id: what it issued is recorded as 'revoke_pending'
+ *    (its client never got it; the transaction becomes 'expired'), a CA
+ *    that issued nothing fails the transaction, a connector without the
+ *    lookup leaves it 'unknown_at_ca' for an operator;
+ * 3. every 'revoke_pending' certificate due is revoked at its CA; "already
+ *    revoked" counts as done. A failed attempt is retried after a back-off
+ *    (60 s doubling, at most 6 h), REVOKE_ATTEMPTS_MAX times; then the
+ *    certificate stays 'revoke_pending', visible in the API and /metrics.
+ * Any worker, or `cmpd --sweep`, may run it; GET_LOCK makes it one at a
+ * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
+ * seconds. issuing_age -1 leaves 'issuing' transactions younger than
+ * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
+ * --sweep-now` (0) asks about all, and does not wait for back-offs
+ * either: safe, since both sides settle only a transaction still
+ * 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
+ * the lock was not had.
  */
 #define REVOKE_ATTEMPTS_MAX	20
+#define LOOKUP_ATTEMPTS_MAX	20
+#define BACKOFF_FIRST		60	/* seconds */
+#define BACKOFF_MAX		21600
+/* A connector call ends within connector_timeout; the record follows
+ * at once. Younger 'issuing' transactions may still be in a worker. */
+#define RECONCILE_MARGIN	10	/* seconds */
+
+struct sweep_run {
+	const struct conf *conf;
+	struct sweep_stats *st;
+	struct profile *p;
+	struct timespec start;
+	int	 max, done;
+	int	 issuing_age;	/* seconds an 'issuing' call is left alone */
+	/* `cmpd --sweep-now`: back-offs do not wait either; what this run
+	 * tried already (updated since started) is not tried again */
+	int	 now;
+	char	 started[32];	/* NOW(6) at the start of the run */
+};
+
+static int
+sweep_more(const struct sweep_run *w)
+{
+	return w->done < w->max &&
+	    util_elapsed_ms(&w->start) < SWEEP_BUDGET_MS;
+}
+
+/* Settles a transaction the CA cannot tell about: an operator must. */
+static void
+sweep_unknown(const unsigned char *tid, size_t tid_len, const char *rid,
+    const char *why, struct sweep_run *w)
+{
+	char hex[2 * CMPD_ID_MAX_LEN + 1];
+
+	util_hex(tid, tid_len, hex, sizeof(hex));
+	if (store_tx_settle(tid, tid_len, "unknown_at_ca") != DB_OK)
+		return;
+	log_error("sweep: transaction %s (requestId=%s): %s; the CA may have "
+	    "issued a certificate cmpd does not know: state unknown_at_ca, "
+	    "check the CA", hex, rid[0] != '\0' ? rid : "none", why);
+	metrics_reconcile(METRICS_RECON_UNKNOWN);
+	w->st->unknown++;
+}
+
+/* The CA's certificate for a transaction: recorded (and revoked below). */
+static void
+sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
+    const unsigned char *spki, X509 *cert, const char *conn_uuid,
+    const char *ra, const char *cmp, struct sweep_run *w)
+{
+	struct conn_target target;
+	struct conn_result res;
+	unsigned char *der = NULL, md[32];
+	char cert_uuid[CMPD_UUID_LEN + 1], serial[80];
+	int n, r;
+
+	memset(&res, 0, sizeof(res));
+	enroll_serial(cert, serial, sizeof(serial));
+	if (spki != NULL && ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert),
+	    &der)) <= 0 || !EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(),
+	    NULL) || memcmp(md, spki, 32) != 0))
+		log_warn("sweep: certificate %s of requestId=%s has another "
+		    "public key than the request; recorded and revoked all "
+		    "the same", serial, rid);
+	OPENSSL_free(der);
+	if (i2d_X509(cert, NULL) > STORE_CERT_MAX) {
+		/* Too large for the inventory: revoked, then forgotten. */
+		cmp_enroll_target(w->p, 1, &target);
+		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
+		    res.status == CONN_OK &&
+		    store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+			log_info("sweep: certificate %s of requestId=%s was "
+			    "never delivered: revoked", serial, rid);
+			metrics_reconcile(METRICS_RECON_RECORDED);
+			w->st->recorded++;
+		} else {
+			metrics_reconcile(METRICS_RECON_RETRY);
+			w->st->retry++;
+		}
+		conn_result_free(&res);
+		return;
+	}
+	r = store_reconciled(tid, tid_len, cert, ra, cmp, conn_uuid, cert_uuid);
+	if (r == DB_OK) {
+		log_info("sweep: certificate %s of requestId=%s was never "
+		    "delivered: recorded as revoke_pending", serial, rid);
+		metrics_reconcile(METRICS_RECON_RECORDED);
+		w->st->recorded++;
+	} else if (r != DB_NOTFOUND) {
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	}
+}
+
+/* Step 2: one transaction left 'issuing' (or 'open' from before). */
+static int
+sweep_reconcile_one(struct sweep_run *w)
+{
+	static const char sql_due[] = "SELECT transaction_id, "
+	    "COALESCE(request_id, ''), COALESCE(ra_profile_uuid, ''), "
+	    "COALESCE(cmp_profile_uuid, ''), request_spki_sha256, "
+	    "lookup_attempts FROM cmp_transaction "
+	    "WHERE state IN ('issuing', 'open') AND "
+	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
+	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?)) "
+	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
+	static const char sql_claim[] = "UPDATE cmp_transaction SET "
+	    "lookup_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
+	    "lookup_attempts = lookup_attempts + 1 "
+	    "WHERE transaction_id = ? AND state IN ('issuing', 'open') AND "
+	    "(lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?))";
+	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
+	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
+	char cmp[CMPD_UUID_LEN + 1];
+	struct db_arg da[3] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+	struct conn_target target;
+	struct conn_result res;
+	unsigned long long changed = 0;
+	struct db_col c[6];
+	size_t tid_len;
+	int r;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
+	c[1].type = DB_STR, c[1].buf = rid, c[1].n = sizeof(rid);
+	c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
+	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
+	c[4].type = DB_BLOB, c[4].buf = spki, c[4].n = sizeof(spki);
+	c[5].type = DB_INT;
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
+		return r;
+	w->done++;
+	tid_len = c[0].len;
+	{
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
+			return DB_ERR;
+	}
+	if (changed != 1)
+		return DB_OK;	/* another sweeper was first */
+	if (rid[0] == '\0') {
+		sweep_unknown(tid, tid_len, rid, "no request id (a "
+		    "transaction of an earlier version)", w);
+		return DB_OK;
+	}
+	memset(&res, 0, sizeof(res));
+	if (ra[0] == '\0' || profile_load_connector(ra, cmp, w->p) != DB_OK) {
+		log_error("sweep: no connector to ask about requestId=%s; "
+		    "asked again later", rid);
+		res.status = CONN_FAILED;
+	} else {
+		cmp_enroll_target(w->p, 0, &target);
+		conn_lookup(&target, rid, &res);
+	}
+	if (res.status == CONN_NOT_FOUND)
+		sweep_unknown(tid, tid_len, rid, "the connector has no "
+		    "certificate lookup", w);
+	else if (res.status == CONN_OK && res.certificate != NULL)
+		sweep_record(tid, tid_len, rid, c[4].null || c[4].len != 32 ?
+		    NULL : spki, res.certificate, res.uuid, ra, cmp, w);
+	else if (res.status == CONN_OK) {
+		if (store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+			log_info("sweep: the CA issued nothing for requestId=%s: "
+			    "transaction failed", rid);
+			metrics_reconcile(METRICS_RECON_NOTHING);
+			w->st->nothing++;
+		}
+	} else if (c[5].i + 1 >= LOOKUP_ATTEMPTS_MAX)
+		sweep_unknown(tid, tid_len, rid, res.message, w);
+	else {
+		log_warn("sweep: asking the CA about requestId=%s failed: %s; "
+		    "asked again later", rid, res.message);
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	}
+	conn_result_free(&res);
+	profile_clear(w->p);
+	return DB_OK;
+}
+
+/* Step 3: one 'revoke_pending' certificate due. */
+static int
+sweep_revoke_one(struct sweep_run *w)
+{
+	static const char sql_due[] = "SELECT c.uuid, c.der, "
+	    "COALESCE(c.ra_profile_uuid, ''), COALESCE(c.cmp_profile_uuid, ''), "
+	    "c.revocation_reason, c.revoke_attempts "
+	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
+	    "(c.revoke_after < NOW(6) OR (? AND c.updated_at < ?)) AND "
+	    "c.revoke_attempts < ? "
+	    "ORDER BY c.revoke_after LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
+	static const char sql_claim[] = "UPDATE certificate SET "
+	    "revoke_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(revoke_attempts, 20)), ?) SECOND, "
+	    "revoke_attempts = revoke_attempts + 1 "
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "(revoke_after < NOW(6) OR (? AND updated_at < ?))";
+	static unsigned char der[STORE_CERT_MAX];
+	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
+	char cmp[CMPD_UUID_LEN + 1], reason[33];
+	struct db_arg da[3] = { DB_ARG_INT(w->now), DB_ARG_STR(w->started),
+	    DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
+	struct conn_target target;
+	struct conn_result res;
+	unsigned long long changed = 0;
+	const unsigned char *q;
+	struct db_col c[6];
+	X509 *cert = NULL;
+	int r, last;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = cert_uuid, c[0].n = sizeof(cert_uuid);
+	c[1].type = DB_BLOB, c[1].buf = der, c[1].n = sizeof(der);
+	c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
+	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
+	c[4].type = DB_STR, c[4].buf = reason, c[4].n = sizeof(reason);
+	c[5].type = DB_INT;
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
+		return r;
+	w->done++;
+	last = c[5].i + 1 >= REVOKE_ATTEMPTS_MAX;
+	{
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_STR(cert_uuid),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
+			return DB_ERR;
+	}
+	if (changed != 1)
+		return DB_OK;	/* another sweeper was first */
+	memset(&res, 0, sizeof(res));
+	q = der;
+	if ((cert = d2i_X509(NULL, &q, (long)c[1].len)) == NULL ||
+	    ra[0] == '\0' || profile_load_connector(ra, cmp, w->p) != DB_OK) {
+		snprintf(res.message, sizeof(res.message), "no connector to "
+		    "revoke it through");
+		res.status = CONN_FAILED;
+	} else {
+		cmp_enroll_target(w->p, 1, &target);
+		conn_revoke(&target, cert, reason[0] != '\0' ? reason :
+		    REASON_UNCONFIRMED, &res);
+	}
+	if (res.status == CONN_OK) {
+		if (store_revoke_result(cert_uuid, NULL) == DB_OK) {
+			log_info("sweep: certificate %s revoked%s", cert_uuid,
+			    res.already_revoked ? " (it was already)" : "");
+			w->st->revoked++;
+		}
+		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
+		    METRICS_REV_REVOKED);
+	} else {
+		store_revoke_result(cert_uuid, res.message);
+		w->st->revoke_failed++;
+		if (last) {
+			log_error("sweep: revoking certificate %s failed %d "
+			    "times, last: %s; it stays revoke_pending", cert_uuid,
+			    REVOKE_ATTEMPTS_MAX, res.message);
+			metrics_revocation(METRICS_REV_GAVE_UP);
+		} else {
+			log_error("sweep: revoking certificate %s failed: %s; "
+			    "retried later", cert_uuid, res.message);
+			metrics_revocation(METRICS_REV_FAILED);
+		}
+	}
+	X509_free(cert);
+	conn_result_free(&res);
+	profile_clear(w->p);
+	return DB_OK;
+}
 
 int
-cmp_sweep(int max)
+cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
+    struct sweep_stats *stats)
 {
 	static const char sql_expire[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
@@ -632,104 +1035,63 @@ cmp_sweep(int max)
 	    "c.revoke_final = 'revoked', c.revocation_reason = ?, "
 	    "c.revoke_after = NOW(6) "
 	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
-	static const char sql_due[] = "SELECT c.uuid, c.der, "
-	    "c.ra_profile_uuid, c.cmp_profile_uuid, c.revocation_reason "
-	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
-	    "c.revoke_after < NOW(6) AND c.revoke_attempts < ? "
-	    "ORDER BY c.revoke_after LIMIT 1";
-	static const char sql_claim[] = "UPDATE certificate SET "
-	    "revoke_attempts = revoke_attempts + 1, "
-	    "revoke_after = NOW(6) + INTERVAL 60 SECOND "
-	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
-	    "revoke_after < NOW(6)";
-	static const char sql_done[] = "UPDATE certificate SET "
-	    "status = COALESCE(revoke_final, 'revoked') WHERE uuid = ?";
+	static const char sql_backlog[] = "SELECT "
+	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
+	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
+	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = "
+	    "'unknown_at_ca')";
 	/* One sweeper at a time, across workers and hosts. */
-	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', 0)";
+	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
 	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
-	static unsigned char der[STORE_CERT_MAX];
-	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
-	char cmp[CMPD_UUID_LEN + 1], reason[33];
-	struct db_col c[5], lock = { DB_INT, NULL, 0, 0, 0, 0, 0 };
+	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
+	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3], sc;
 	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
-	struct db_arg da[1] = { DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
-	struct conn_target target;
-	struct conn_result res;
-	struct profile *p = NULL;
-	unsigned long long changed;
-	struct timespec start;
-	const unsigned char *q;
-	X509 *cert = NULL;
-	int done = 0, revoked = 0, r;
+	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
+	struct sweep_stats own;
+	struct sweep_run w;
+	int r;
 
-	memset(&res, 0, sizeof(res));
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (db_run(sql_lock, NULL, 0, &lock, 1, NULL) != DB_OK)
+	memset(&w, 0, sizeof(w));
+	memset(&own, 0, sizeof(own));
+	w.conf = conf;
+	w.issuing_age = issuing_age >= 0 ? issuing_age :
+	    conf->connector_timeout + RECONCILE_MARGIN;
+	w.now = issuing_age == 0;
+	w.st = stats != NULL ? stats : &own;
+	w.max = max;
+	memset(w.st, 0, sizeof(*w.st));
+	clock_gettime(CLOCK_MONOTONIC, &w.start);
+	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK)
 		return -1;
-	if (lock.i != 1)
-		return 0;	/* another sweeper is at work */
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if (lock.i != 1)	/* another sweeper is at work */
+		return lock_wait > 0 ? -1 : 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
+	if (db_run(sql_now, NULL, 0, &sc, 1, NULL) != DB_OK)
 		goto err;
-	if (db_run(sql_expire, ea, 1, NULL, 0, &changed) != DB_OK)
+	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
+		goto err;
+	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)
 		goto err;
 	/* A time budget: a slow connector must not hold a worker long. */
-	while (done < max && util_elapsed_ms(&start) < SWEEP_BUDGET_MS) {
-		memset(c, 0, sizeof(c));
-		c[0].type = DB_STR, c[0].buf = cert_uuid,
-		    c[0].n = sizeof(cert_uuid);
-		c[1].type = DB_BLOB, c[1].buf = der, c[1].n = sizeof(der);
-		c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
-		c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
-		c[4].type = DB_STR, c[4].buf = reason, c[4].n = sizeof(reason);
-		if ((r = db_run(sql_due, da, 1, c, NITEMS(c), NULL)) ==
-		    DB_NOTFOUND)
-			break;
+	while (sweep_more(&w) && (r = sweep_reconcile_one(&w)) != DB_NOTFOUND)
 		if (r != DB_OK)
 			goto err;
-		done++;
-		{
-			struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
-
-			changed = 0;
-			if (db_run(sql_claim, a, 1, NULL, 0, &changed) != DB_OK)
-				goto err;
-			if (changed != 1)
-				continue;	/* another sweeper was first */
-			q = der;
-			X509_free(cert);
-			if ((cert = d2i_X509(NULL, &q, (long)c[1].len)) ==
-			    NULL || profile_load_connector(ra, cmp, p) != DB_OK) {
-				log_error("sweep: no connector to revoke "
-				    "certificate %s; retried later", cert_uuid);
-				continue;
-			}
-			cmp_enroll_target(p, 1, &target);
-			conn_result_free(&res);
-			if (conn_revoke(&target, cert, reason[0] != '\0' ?
-			    reason : REASON_UNCONFIRMED, &res) != 0 ||
-			    res.status != CONN_OK) {
-				log_error("sweep: revoking certificate %s "
-				    "failed: %s; retried later", cert_uuid,
-				    res.message);
-			} else if (db_run(sql_done, a, 1, NULL, 0, NULL) ==
-			    DB_OK) {
-				log_info("sweep: certificate %s revoked",
-				    cert_uuid);
-				revoked++;
-			}
-			profile_clear(p);
-		}
-	}
-	r = revoked;
+	while (sweep_more(&w) && (r = sweep_revoke_one(&w)) != DB_NOTFOUND)
+		if (r != DB_OK)
+			goto err;
+	memset(bc, 0, sizeof(bc));
+	bc[0].type = bc[1].type = bc[2].type = DB_INT;
+	if (db_run(sql_backlog, NULL, 0, bc, 3, NULL) == DB_OK)
+		metrics_backlog(bc[0].i, bc[1].i, bc[2].i);
+	r = w.st->revoked;
 	goto out;
  err:
 	r = -1;
  out:
 	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
-	X509_free(cert);
-	conn_result_free(&res);
-	if (p != NULL)
-		profile_clear(p);
-	free(p);
+	if (w.p != NULL)
+		profile_clear(w.p);
+	free(w.p);
 	return r;
 }

@@ -419,17 +419,30 @@ struct store_tx {
 	int	 overdue;		/* past its confirmation deadline */
 	X509	*cert;
 };
+/* The revocation reason of certificates their client never got or did
+ * not accept. */
+#define STORE_REASON_UNDELIVERED	"cessationOfOperation"
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
-	    long cert_req_id, const unsigned char digest[32]);
+	    long cert_req_id, const unsigned char digest[32],
+	    const char *request_id, const unsigned char *spki_sha256);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state);
 int	store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
 	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
 	    char cert_uuid[37]);
+int	store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
+	    const struct profile *, const char *conn_cert_uuid,
+	    char cert_uuid[37]);
+int	store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
+	    const char *ra_uuid, const char *cmp_uuid,
+	    const char *conn_cert_uuid, char cert_uuid[37]);
+int	store_tx_settle(const unsigned char *tid, size_t tid_len,
+	    const char *state);
 int	store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    int accepted, const ASN1_OCTET_STRING *sent_nonce);
 int	store_revoke_later(const char *cert_uuid, const char *final);
+int	store_revoke_result(const char *cert_uuid, const char *error);
 struct store_cert {
 	char	 uuid[CMPD_UUID_LEN + 1];
 	char	 status[16];
@@ -459,7 +472,16 @@ CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
 CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
-int	cmp_sweep(int max);
+struct sweep_stats {
+	int	 revoked;	/* revoke_pending certificates revoked */
+	int	 revoke_failed;	/* revocations that failed (retried later) */
+	int	 recorded;	/* the CA had issued: recorded, revoke_pending */
+	int	 nothing;	/* the CA had issued nothing: failed */
+	int	 unknown;	/* the CA cannot be asked: unknown_at_ca */
+	int	 retry;		/* the CA did not answer: asked again later */
+};
+int	cmp_sweep(const struct conf *, int max, int lock_wait,
+	    int issuing_age, struct sweep_stats *);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);
@@ -497,9 +519,29 @@ int	worker_stopping(void);
 /* metrics.c: counters shared by all workers, for GET /metrics */
 enum metrics_call {
 	METRICS_CALL_ISSUE, METRICS_CALL_RENEW, METRICS_CALL_REVOKE,
-	METRICS_CALL_CA_CERTS, METRICS_CALL__COUNT
+	METRICS_CALL_CA_CERTS, METRICS_CALL_LOOKUP, METRICS_CALL__COUNT
+};
+/* The sweep's reconciliation of transactions left 'issuing'. */
+enum metrics_recon {
+	METRICS_RECON_RECORDED,		/* the CA issued: recorded, revoked */
+	METRICS_RECON_NOTHING,		/* the CA issued nothing: failed */
+	METRICS_RECON_UNKNOWN,		/* cannot ask the CA: unknown_at_ca */
+	METRICS_RECON_RETRY,		/* the CA did not answer: later */
+	METRICS_RECON__COUNT
+};
+/* Revocations cmpd starts itself (undelivered, rejected, unconfirmed). */
+enum metrics_revocation {
+	METRICS_REV_REVOKED,
+	METRICS_REV_ALREADY,		/* the CA had revoked it: done too */
+	METRICS_REV_FAILED,		/* retried later */
+	METRICS_REV_GAVE_UP,		/* attempt cap reached: stays pending */
+	METRICS_REV__COUNT
 };
 int	metrics_init(void);
+void	metrics_reconcile(enum metrics_recon);
+void	metrics_revocation(enum metrics_revocation);
+void	metrics_backlog(long long revoke_pending, long long issuing,
+	    long long unknown_at_ca);
 void	metrics_request(enum route_kind, int body_type, const char *outcome,
 	    double ms);
 void	metrics_connector(enum metrics_call, int conn_status);

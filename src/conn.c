@@ -776,11 +776,12 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	const char *text;
 	size_t base_len, text_len, url_size;
 	CURLcode ce;
-	long st = 0;
+	long st = 0, sent = 0;
 	int r = CALL_ERR;
 
 	memset(&cred, 0, sizeof(cred));
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	res->not_sent = 1;	/* until curl sent something */
 	if (conn_curl == NULL || conn_conf == NULL) {
 		conn_msg(res, "connector client not initialised");
 		goto out;
@@ -835,6 +836,10 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	if (ce == CURLE_OK)
 		curl_easy_getinfo(conn_curl, CURLINFO_RESPONSE_CODE, &st);
 	res->http_status = st;
+	/* Nothing sent, nothing done: the caller may call it a failure
+	 * rather than ask the CA later what happened (reconciliation). */
+	res->not_sent = ce != CURLE_OK && (curl_easy_getinfo(conn_curl,
+	    CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK || sent == 0);
 	log_debug("POST .../%s%s: curl %d, HTTP %ld, %zu bytes, %.0f ms",
 	    t->authority_uuid, suffix, (int)ce, st, reply->len,
 	    util_elapsed_ms(&start));
@@ -959,6 +964,10 @@ conn_enroll(const struct conn_target *t, const char *op,
 	    (conn_add(body, "certificate", conn_cert_string(old_cert)) != 0 ||
 	    conn_add(body, "meta", json_object_new_array()) != 0))
 		goto out;
+	/* Connectors that do not know it ignore it (doc/api.md). */
+	if (t->request_id != NULL && conn_add(body, "requestId",
+	    json_object_new_string(t->request_id)) != 0)
+		goto out;
 	snprintf(suffix, sizeof(suffix), "/certificates/%s", op);
 	if ((rc = conn_call(t, "v2", suffix, body, &reply, res)) == CALL_ERR)
 		goto out;
@@ -1042,6 +1051,20 @@ conn_renew(const struct conn_target *t, const unsigned char *req_der,
 	    res);
 }
 
+/*
+ * "Already revoked" is what was asked for: 409 (cmp-localca), or a 422
+ * validation error saying so (the v2 API's error list, which connectors
+ * fill with their CA's text).
+ */
+static int
+conn_already_revoked(const struct conn_result *res)
+{
+	if (res->http_status == 409)
+		return 1;
+	return res->http_status == 422 &&
+	    strcasestr(res->message, "already revoked") != NULL;
+}
+
 int
 conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
     struct conn_result *res)
@@ -1072,6 +1095,10 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 	/* Any 2xx is success; the API answers with an empty body. */
 	if (rc == CALL_2XX)
 		res->status = CONN_OK;
+	else if (conn_already_revoked(res)) {
+		res->status = CONN_OK;
+		res->already_revoked = 1;
+	}
 	r = 0;
  out:
 	if (r != 0 && res != NULL) {
@@ -1159,6 +1186,87 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	}
 	if (res != NULL)
 		metrics_connector(METRICS_CALL_CA_CERTS, res->status);
+	json_object_put(obj);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}
+
+int
+conn_lookup(const struct conn_target *t, const char *request_id,
+    struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL, *obj = NULL, *v;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL || request_id == NULL || !conn_uuid_valid(request_id)) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "requestId", json_object_new_string(request_id)) !=
+	    0 || conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v2", "/certificates/lookup", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE) {
+		/* No such route, or not implemented: no lookup there. */
+		if (res->http_status == 404 || res->http_status == 405 ||
+		    res->http_status == 501)
+			res->status = CONN_NOT_FOUND;
+		goto out;
+	}
+	res->status = CONN_FAILED;
+	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	/* The answer names the request: a catch-all 200 is no answer. */
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "requestId", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), request_id) != 0 ||
+	    !json_object_object_get_ex(obj, "found", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		conn_msg(res, "lookup reply does not answer for this requestId");
+		goto out;
+	}
+	if (!json_object_get_boolean(v)) {
+		res->status = CONN_OK;
+		goto out;
+	}
+	if ((rc = conn_cert_data(obj, "lookup", &res->certificate, res)) ==
+	    PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK)
+		goto out;
+	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		conn_msg(res, "lookup reply: bad uuid");
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	if (r != 0 && res != NULL) {
+		res->status = CONN_FAILED;
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	if (res != NULL)
+		metrics_connector(METRICS_CALL_LOOKUP, res->status);
 	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);

@@ -31,6 +31,9 @@ struct conn_target {
 	const char *authority_uuid;	/* path segment, [0-9A-Za-z-] */
 	const char *attributes_json;	/* JSON array, "attributes"; NULL: [] */
 	const char *ra_attributes_json;	/* "raProfileAttributes"; NULL: [] */
+	/* issue/renew: the "requestId" member, a UUID the CA can be asked
+	 * about later (conn_lookup); NULL: not sent */
+	const char *request_id;
 };
 
 enum conn_status {
@@ -51,6 +54,12 @@ struct conn_result {
 	X509	*certificate;		/* issue/renew: owned */
 	char	 uuid[CONN_UUID_MAX];	/* issue/renew: "" if none was sent */
 	STACK_OF(X509) *chain;		/* caCertificates, in order; owned */
+	/* No byte of the request left cmpd (connection refused, name not
+	 * resolved, TLS handshake failed): the connector cannot have acted. */
+	int	 not_sent;
+	/* revoke: the CA had revoked the certificate already; counts as
+	 * CONN_OK (revocation is idempotent) */
+	int	 already_revoked;
 };
 
 /* Outcomes of reading JSON (a connector's reply, an API request body). */
@@ -86,6 +95,14 @@ int	conn_renew(const struct conn_target *, const unsigned char *req_der,
 int	conn_revoke(const struct conn_target *, X509 *cert, const char *reason,
 	    struct conn_result *);
 int	conn_ca_certificates(const struct conn_target *, struct conn_result *);
+/*
+ * What did the CA issue for request_id (an earlier issue/renew's
+ * "requestId")? CONN_OK with res->certificate (and res->uuid): that
+ * certificate; CONN_OK without: nothing. CONN_NOT_FOUND: the connector
+ * has no lookup (HTTP 404, 405 or 501).
+ */
+int	conn_lookup(const struct conn_target *, const char *request_id,
+	    struct conn_result *);
 int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);

@@ -29,7 +29,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep |\n"
+	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep | --sweep-now |\n"
 	    "            --set-shared-secret name |\n"
 	    "            --set-connector-credentials name |\n"
 	    "            --set-signing-credentials name | --set-trust-anchors name]\n"
@@ -50,7 +50,10 @@ usage(int status)
 	    "  --set-trust-anchors name\n"
 	    "             store standard input, PEM certificates, as the anchors\n"
 	    "             of signature-protected requests\n"
-	    "  --sweep    revoke certificates not confirmed in time, and exit\n");
+	    "  --sweep    reconcile with the CAs, revoke what must be, and exit\n"
+	    "  --sweep-now\n"
+	    "             as --sweep, also asking about calls younger than\n"
+	    "             connector_timeout (when no worker runs anywhere)\n");
 	exit(status);
 }
 
@@ -247,6 +250,7 @@ main(int argc, char *argv[])
 		{ "migrate", no_argument, NULL, 'M' },
 		{ "set-shared-secret", required_argument, NULL, 'S' },
 		{ "sweep", no_argument, NULL, 'W' },
+		{ "sweep-now", no_argument, NULL, 'N' },
 		{ "set-connector-credentials", required_argument, NULL, 'K' },
 		{ "set-signing-credentials", required_argument, NULL, 'G' },
 		{ "set-trust-anchors", required_argument, NULL, 'A' },
@@ -256,6 +260,8 @@ main(int argc, char *argv[])
 	const char *conf_path = DEFAULT_CONF, *secret_profile = NULL;
 	const char *cred_connector = NULL, *signing_profile = NULL;
 	const char *anchors_profile = NULL;
+	struct sweep_stats st;
+	int sweep_age = -1;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
@@ -280,6 +286,9 @@ main(int argc, char *argv[])
 		case 'S':
 			secret_profile = optarg;
 			break;
+		case 'N':
+			sweep_age = 0;
+			/* FALLTHROUGH */
 		case 'W':
 			sweep = 1;
 			break;
@@ -326,10 +335,17 @@ main(int argc, char *argv[])
 		db_configure(&c);
 		if (secret_init(&c) != 0 || conn_init(&c) != 0)
 			return 1;
-		r = cmp_sweep(1000);
+		/* Waits for a worker's sweep to end, then does its own. */
+		r = cmp_sweep(&c, 1000, 20, sweep_age, &st);
 		if (r >= 0)
-			printf("cmpd: %d unconfirmed certificate%s revoked\n", r,
-			    r == 1 ? "" : "s");
+			printf("cmpd: %d certificate%s revoked, %d failed; "
+			    "reconciled: %d recorded, %d nothing issued, "
+			    "%d unknown at the CA, %d to ask again\n", r,
+			    r == 1 ? "" : "s", st.revoke_failed, st.recorded,
+			    st.nothing, st.unknown, st.retry);
+		else
+			fprintf(stderr, "cmpd: sweep failed: database "
+			    "unavailable, or another sweep still running\n");
 		conn_done();
 		db_close();
 		conf_free(&c);

@@ -60,6 +60,7 @@ static const char *const metrics_call_names[METRICS_CALL__COUNT] = {
 	[METRICS_CALL_RENEW] = "renew",
 	[METRICS_CALL_REVOKE] = "revoke",
 	[METRICS_CALL_CA_CERTS] = "caCertificates",
+	[METRICS_CALL_LOOKUP] = "lookup",
 };
 #define METRICS_RESULTS		(CONN_FAILED + 1)
 static const char *const metrics_result_names[METRICS_RESULTS] = {
@@ -70,6 +71,18 @@ static const char *const metrics_result_names[METRICS_RESULTS] = {
 	[CONN_FAILED] = "failed",
 };
 static const char *const metrics_restart_names[] = { "died", "recycled" };
+static const char *const metrics_recon_names[METRICS_RECON__COUNT] = {
+	[METRICS_RECON_RECORDED] = "recorded",
+	[METRICS_RECON_NOTHING] = "nothing_issued",
+	[METRICS_RECON_UNKNOWN] = "unknown_at_ca",
+	[METRICS_RECON_RETRY] = "retry",
+};
+static const char *const metrics_rev_names[METRICS_REV__COUNT] = {
+	[METRICS_REV_REVOKED] = "revoked",
+	[METRICS_REV_ALREADY] = "already_revoked",
+	[METRICS_REV_FAILED] = "failed",
+	[METRICS_REV_GAVE_UP] = "gave_up",
+};
 
 struct metrics_shm {
 	atomic_ullong requests[ROUTE__COUNT][METRICS_BODIES][METRICS_OUTCOMES];
@@ -81,6 +94,10 @@ struct metrics_shm {
 	atomic_ullong db_errors;
 	atomic_ullong restarts[NITEMS(metrics_restart_names)];
 	atomic_ullong workers_alive;
+	atomic_ullong recon[METRICS_RECON__COUNT];
+	atomic_ullong revocations[METRICS_REV__COUNT];
+	/* counted by the last sweep; -1 (all ones) until one ran */
+	atomic_llong backlog[3];
 	long long start_time;		/* written before the first fork */
 };
 
@@ -108,6 +125,9 @@ metrics_init(void)
 	/* Fresh anonymous pages are zero: every counter starts at 0. */
 	shm = p;
 	shm->start_time = (long long)time(NULL);
+	atomic_store(&shm->backlog[0], -1);
+	atomic_store(&shm->backlog[1], -1);
+	atomic_store(&shm->backlog[2], -1);
 	return 0;
 }
 
@@ -205,6 +225,36 @@ metrics_workers_alive(int n)
 		    (unsigned long long)(n > 0 ? n : 0), memory_order_relaxed);
 }
 
+void
+metrics_reconcile(enum metrics_recon r)
+{
+	if (shm != NULL && (unsigned)r < METRICS_RECON__COUNT)
+		atomic_fetch_add_explicit(&shm->recon[r], 1,
+		    memory_order_relaxed);
+}
+
+void
+metrics_revocation(enum metrics_revocation r)
+{
+	if (shm != NULL && (unsigned)r < METRICS_REV__COUNT)
+		atomic_fetch_add_explicit(&shm->revocations[r], 1,
+		    memory_order_relaxed);
+}
+
+/* The sweep: what waits for it, counted in the database. */
+void
+metrics_backlog(long long revoke_pending, long long issuing,
+    long long unknown_at_ca)
+{
+	if (shm == NULL)
+		return;
+	atomic_store_explicit(&shm->backlog[0], revoke_pending,
+	    memory_order_relaxed);
+	atomic_store_explicit(&shm->backlog[1], issuing, memory_order_relaxed);
+	atomic_store_explicit(&shm->backlog[2], unknown_at_ca,
+	    memory_order_relaxed);
+}
+
 static unsigned long long
 metrics_get(atomic_ullong *a)
 {
@@ -298,6 +348,42 @@ metrics_render_requests(struct metrics_buf *b)
 	}
 }
 
+static void
+metrics_render_reconcile(struct metrics_buf *b)
+{
+	static const char *const gauges[3][2] = {
+		{ "cmpd_revoke_pending_certificates", "Certificates waiting "
+		    "for their revocation at the CA (revoke_pending)" },
+		{ "cmpd_issuing_transactions", "Transactions whose connector "
+		    "call has not been settled (issuing)" },
+		{ "cmpd_unknown_at_ca_transactions", "Transactions the CA "
+		    "could not be asked about (unknown_at_ca): check the CA" },
+	};
+	long long v;
+	size_t i;
+
+	metrics_head(b, "cmpd_reconcile_total", "counter",
+	    "Transactions left issuing that the sweep settled, by result.");
+	for (i = 0; i < METRICS_RECON__COUNT; i++)
+		metrics_printf(b, "cmpd_reconcile_total{result=\"%s\"} %llu\n",
+		    metrics_recon_names[i], metrics_get(&shm->recon[i]));
+	metrics_head(b, "cmpd_revocations_total", "counter",
+	    "Revocations cmpd starts itself (certificates not delivered, "
+	    "rejected or unconfirmed), by result.");
+	for (i = 0; i < METRICS_REV__COUNT; i++)
+		metrics_printf(b, "cmpd_revocations_total{result=\"%s\"} "
+		    "%llu\n", metrics_rev_names[i],
+		    metrics_get(&shm->revocations[i]));
+	for (i = 0; i < NITEMS(gauges); i++) {
+		v = atomic_load_explicit(&shm->backlog[i],
+		    memory_order_relaxed);
+		if (v < 0)
+			continue;	/* no sweep has counted yet */
+		metrics_head(b, gauges[i][0], "gauge", gauges[i][1]);
+		metrics_printf(b, "%s %lld\n", gauges[i][0], v);
+	}
+}
+
 /*
  * The exposition text (malloc'd, *len bytes, NUL-terminated), or NULL.
  * It reads only the shared counters: no database is needed.
@@ -339,6 +425,7 @@ metrics_render(size_t *len)
 			    "\"%s\",result=\"%s\"} %llu\n",
 			    metrics_call_names[c], metrics_result_names[r],
 			    metrics_get(&shm->connector[c][r]));
+	metrics_render_reconcile(&b);
 	metrics_head(&b, "cmpd_db_errors_total", "counter",
 	    "Database statements that failed, connection failures included.");
 	metrics_printf(&b, "cmpd_db_errors_total %llu\n",

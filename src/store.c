@@ -28,24 +28,39 @@ arg_octets(const ASN1_OCTET_STRING *s)
 	return a;
 }
 
-/* Opens the transaction; DB_DUP when its transactionID was used before. */
+/*
+ * Opens the transaction in state 'issuing', with what is about to be
+ * asked of the CA: request_id (sent with the call), the SHA-256 of the
+ * request's public key (NULL: none) and the time of the call. Committed
+ * before the call (DESIGN invariant 1). DB_DUP when its transactionID
+ * was used before.
+ */
 int
 store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
-    const unsigned char digest[32])
+    const unsigned char digest[32], const char *request_id,
+    const unsigned char *spki_sha256)
 {
 	static const char sql[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, cmp_profile_uuid, ra_profile_uuid, request_type, "
-	    "cert_req_id, request_digest, state) VALUES (?, ?, ?, ?, ?, ?, "
-	    "'open')";
-	struct db_arg a[6] = {
+	    "cert_req_id, request_digest, state, request_id, "
+	    "request_spki_sha256, issuing_at) VALUES (?, ?, ?, ?, ?, ?, "
+	    "'issuing', ?, ?, NOW(6))";
+	struct db_arg a[8] = {
 		arg_octets(req->header->transactionID),
 		DB_ARG_STR(p->cmp_uuid),
 		DB_ARG_STR(p->ra_uuid),
 		DB_ARG_INT(cmp_msg_body_type(req)),
 		DB_ARG_INT(cert_req_id),
 		DB_ARG_BLOB(digest, 32),
+		DB_ARG_STR(request_id),
+		DB_ARG_NULL,
 	};
 
+	if (spki_sha256 != NULL) {
+		struct db_arg k = DB_ARG_BLOB(spki_sha256, 32);
+
+		a[7] = k;
+	}
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
 
@@ -53,7 +68,7 @@ int
 store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state)
 {
 	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ?";
+	    "WHERE transaction_id = ? AND state = 'issuing'";
 	struct db_arg a[2] = { DB_ARG_STR(state), arg_octets(tid) };
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
@@ -175,32 +190,29 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 }
 
 /*
- * Records the issued certificate and moves the transaction on, in one
- * database transaction: confirmed (implicitConfirm) or waiting for a
- * certConf until now + wait seconds. sent_nonce is the senderNonce of the
- * answer about to be sent: the certConf must echo it. DB_OK, DB_ERR, or
- * STORE_TOO_LONG when the issuer's or subject's name is longer than the
- * inventory's columns: it is not cut to fit.
+ * Inserts cert into the inventory as 'issued', or as 'revoke_pending'
+ * (due now, then 'revoked') when pending. Inside the caller's database
+ * transaction. DB_DUP: the inventory has it already; STORE_TOO_LONG: the
+ * issuer's or subject's name is longer than the inventory's columns (it
+ * is not cut to fit).
  */
-int
-store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
-    const struct profile *p, const char *conn_cert_uuid,
-    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
-    char cert_uuid[37])
+static int
+store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
+    const char *conn_cert_uuid, int pending, char cert_uuid[37])
 {
 	static const char sql_cert[] = "INSERT INTO certificate (uuid, "
 	    "serial_number, issuer_dn, subject_dn, issuer_hash, not_before, "
 	    "not_after, fingerprint, der, status, ra_profile_uuid, "
-	    "cmp_profile_uuid, connector_certificate_uuid) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)";
-	static const char sql_tx[] = "UPDATE cmp_transaction SET "
-	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
-	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE transaction_id = ? AND state = 'open'";
+	    "cmp_profile_uuid, connector_certificate_uuid, revoke_final, "
+	    "revocation_reason, revoke_after) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, "
+	    "IF(? = 'revoke_pending', 'revoked', NULL), "
+	    "IF(? = 'revoke_pending', ?, NULL), "
+	    "IF(? = 'revoke_pending', NOW(6), NULL))";
+	const char *status = pending ? "revoke_pending" : "issued";
 	unsigned char *der = NULL, *name_der = NULL, fp[32], ih[32];
 	char serial[80], issuer[STORE_DN_BUF], subject[STORE_DN_BUF];
 	char nb[32], na[32];
-	unsigned long long changed = 0;
 	unsigned int fplen = 0;
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
@@ -231,38 +243,177 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 		goto out;
 	}
 	{
-		struct db_arg ca[12] = {
+		struct db_arg ca[17] = {
 			DB_ARG_STR(cert_uuid), DB_ARG_STR(serial),
 			DB_ARG_STR(issuer), DB_ARG_STR(subject),
 			DB_ARG_BLOB(ih, 32), DB_ARG_STR(nb), DB_ARG_STR(na),
 			DB_ARG_BLOB(fp, 32), DB_ARG_BLOB(der, (unsigned long)n),
-			DB_ARG_STR(p->ra_uuid), DB_ARG_STR(p->cmp_uuid),
+			DB_ARG_STR(status),
+			DB_ARG_STR(ra_uuid != NULL ? ra_uuid : ""),
+			DB_ARG_STR(cmp_uuid != NULL ? cmp_uuid : ""),
 			DB_ARG_STR(conn_cert_uuid),
-		};
-		struct db_arg ta[6] = {
-			DB_ARG_STR(cert_uuid), arg_octets(sent_nonce),
-			DB_ARG_STR(implicit ? "confirmed" : "confirm_wait"),
-			DB_ARG_INT(implicit), DB_ARG_INT(wait), arg_octets(tid),
+			DB_ARG_STR(status), DB_ARG_STR(status),
+			DB_ARG_STR(STORE_REASON_UNDELIVERED),
+			DB_ARG_STR(status),
 		};
 
-		if (db_begin() != DB_OK)
-			goto out;
-		if (db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL) != DB_OK ||
-		    db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
-		    DB_OK || changed != 1) {
-			db_rollback();
-			goto out;
-		}
-		if (db_commit() != DB_OK)
-			goto out;
+		r = db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL);
 	}
-	r = DB_OK;
  out:
 	OPENSSL_free(hex);
 	BN_free(bn);
 	OPENSSL_free(der);
 	OPENSSL_free(name_der);
 	return r;
+}
+
+/*
+ * Records the issued certificate and moves the transaction on, in one
+ * database transaction: confirmed (implicitConfirm) or waiting for a
+ * certConf until now + wait seconds. sent_nonce is the senderNonce of the
+ * answer about to be sent: the certConf must echo it. Only a transaction
+ * still 'issuing' moves: one the sweep settled meanwhile is not the
+ * caller's any more (DB_NOTFOUND).
+ */
+int
+store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
+    const struct profile *p, const char *conn_cert_uuid,
+    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
+    char cert_uuid[37])
+{
+	static const char sql_tx[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
+	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
+	    "WHERE transaction_id = ? AND state = 'issuing'";
+	unsigned long long changed = 0;
+	int r;
+
+	if (db_begin() != DB_OK)
+		return DB_ERR;
+	if ((r = store_cert_insert(cert, p->ra_uuid, p->cmp_uuid,
+	    conn_cert_uuid, 0, cert_uuid)) != DB_OK) {
+		db_rollback();
+		return r;
+	}
+	{
+		struct db_arg ta[6] = {
+			DB_ARG_STR(cert_uuid), arg_octets(sent_nonce),
+			DB_ARG_STR(implicit ? "confirmed" : "confirm_wait"),
+			DB_ARG_INT(implicit), DB_ARG_INT(wait), arg_octets(tid),
+		};
+
+		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
+		    DB_OK) {
+			db_rollback();
+			return DB_ERR;
+		}
+	}
+	if (changed != 1) {
+		db_rollback();
+		return DB_NOTFOUND;
+	}
+	return db_commit();
+}
+
+/*
+ * A certificate the CA issued for transaction tid that its client will
+ * not get: into the inventory as 'revoke_pending' (the sweep revokes it
+ * unless the caller manages now), the transaction 'failed' (settled) if
+ * it was still 'issuing'. Also when the sweep settled the transaction
+ * meanwhile: the certificate is valid at the CA and must be known.
+ * *cert_uuid "" when the inventory had it already.
+ */
+int
+store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
+    const struct profile *p, const char *conn_cert_uuid, char cert_uuid[37])
+{
+	static const char sql_tx[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = ?, state = 'failed' "
+	    "WHERE transaction_id = ? AND state = 'issuing'";
+	int r;
+
+	if (db_begin() != DB_OK)
+		return DB_ERR;
+	r = store_cert_insert(cert, p->ra_uuid, p->cmp_uuid, conn_cert_uuid, 1,
+	    cert_uuid);
+	if (r == DB_DUP) {
+		db_rollback();
+		cert_uuid[0] = '\0';
+		return DB_OK;
+	}
+	if (r != DB_OK) {
+		db_rollback();
+		return r;
+	}
+	{
+		struct db_arg ta[2] = { DB_ARG_STR(cert_uuid), arg_octets(tid) };
+
+		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, NULL) != DB_OK) {
+			db_rollback();
+			return DB_ERR;
+		}
+	}
+	return db_commit();
+}
+
+/*
+ * The sweep found what the CA issued for a transaction left 'issuing':
+ * the certificate goes into the inventory as 'revoke_pending' (its client
+ * never got it), the transaction becomes 'expired'. DB_NOTFOUND: the
+ * transaction was settled meanwhile by its worker.
+ */
+int
+store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
+    const char *ra_uuid, const char *cmp_uuid, const char *conn_cert_uuid,
+    char cert_uuid[37])
+{
+	static const char sql_tx[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
+	    "WHERE transaction_id = ? AND state = 'issuing'";
+	unsigned long long changed = 0;
+	int r;
+
+	if (db_begin() != DB_OK)
+		return DB_ERR;
+	r = store_cert_insert(cert, ra_uuid, cmp_uuid, conn_cert_uuid, 1,
+	    cert_uuid);
+	if (r == DB_DUP) {
+		/* Known already (its worker recorded it as unrecorded). */
+		cert_uuid[0] = '\0';
+	} else if (r != DB_OK) {
+		db_rollback();
+		return r;
+	}
+	{
+		struct db_arg ta[2] = { DB_ARG_STR(cert_uuid),
+		    DB_ARG_BLOB(tid, tid_len) };
+
+		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
+		    DB_OK) {
+			db_rollback();
+			return DB_ERR;
+		}
+	}
+	if (changed != 1) {
+		db_rollback();
+		return DB_NOTFOUND;
+	}
+	return db_commit();
+}
+
+/* Settles a transaction left 'issuing' (or 'open'): failed, unknown_at_ca. */
+int
+store_tx_settle(const unsigned char *tid, size_t tid_len, const char *state)
+{
+	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
+	    "WHERE transaction_id = ? AND state IN ('issuing', 'open')";
+	struct db_arg a[2] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len) };
+	unsigned long long changed = 0;
+	int r;
+
+	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 /* Reads a transaction and its certificate; *cert to X509_free. */
@@ -356,6 +507,32 @@ store_revoke_later(const char *cert_uuid, const char *final)
 	struct db_arg a[2] = { DB_ARG_STR(final), DB_ARG_STR(cert_uuid) };
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/*
+ * The outcome of a revocation of a 'revoke_pending' certificate: done
+ * (error NULL: it takes its final status) or failed with this error,
+ * kept for operators (the sweep retries).
+ */
+int
+store_revoke_result(const char *cert_uuid, const char *error)
+{
+	static const char sql_done[] = "UPDATE certificate SET "
+	    "status = COALESCE(revoke_final, 'revoked'), revoke_error = NULL "
+	    "WHERE uuid = ? AND status = 'revoke_pending'";
+	static const char sql_fail[] = "UPDATE certificate SET "
+	    "revoke_error = LEFT(?, 512) WHERE uuid = ?";
+
+	if (error == NULL) {
+		struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
+
+		return db_run(sql_done, a, 1, NULL, 0, NULL);
+	} else {
+		struct db_arg a[2] = { DB_ARG_STR(error[0] != '\0' ? error :
+		    "failed"), DB_ARG_STR(cert_uuid) };
+
+		return db_run(sql_fail, a, 2, NULL, 0, NULL);
+	}
 }
 
 /*

@@ -128,7 +128,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		 * by whichever worker gets there (cmp_sweep), also when no
 		 * request comes. */
 		if (util_elapsed_ms(&last_sweep) >= SWEEP_INTERVAL_MS) {
-			if (cmp_sweep(SWEEP_BATCH) < 0)
+			if (cmp_sweep(c, SWEEP_BATCH, 0, -1, NULL) < 0)
 				log_warn("sweep: database unavailable");
 			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
 		}

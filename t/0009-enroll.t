@@ -110,7 +110,7 @@ like "$("$TOOL" dump "$T/ip5.der")" "generalInfo=id-it-confirmWaitTime" \
 unlike "$("$TOOL" dump "$T/ip5.der")" "generalInfo=id-it-implicitConfirm" "no implicitConfirm"
 is "$(tx_state)" confirm_wait "waiting for a certConf"
 sleep 2
-like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1)" "1 unconfirmed certificate revoked" \
+like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1)" "1 certificate revoked" \
 	"the sweep revokes it"
 is "$(cert_status "$T/dev5.crt")" revoked "certificate revoked in the inventory"
 is "$(tx_state)" expired "transaction expired"

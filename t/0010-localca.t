@@ -404,7 +404,10 @@ is "$(hdr Content-Length)" 0 "... with an empty body"
 is "$(hdr Content-Type)" application/json "... Content-Type application/json"
 is "$(sql "SELECT status, revocation_reason, revoked_at IS NOT NULL FROM localca_certificate WHERE serial_hex = '$serial1'")" \
 	"revoked	keyCompromise	1" "... recorded as revoked, keyCompromise"
-expect422 "revoking it again" "$V2/revoke" "$T/rv.json" '^\["certificate already revoked"\]$'
+is "$(api "$V2/revoke" "$T/rv.json")" 409 "revoking it again: 409, revocation is idempotent"
+is "$(body)" '{"message":"certificate already revoked"}' "... certificate already revoked"
+is "$(sql "SELECT revocation_reason FROM localca_certificate WHERE serial_hex = '$serial1'")" \
+	keyCompromise "... the first revocation stands"
 req_body "$T/x.json" "$T/renew.crmf" crmf ",\"certificate\":\"$old_pem_b64\""
 expect422 "renew of a revoked certificate" "$V2/renew" "$T/x.json" '^\["certificate is revoked"\]$'
 revoke_body "$T/x.json" "$T/fixture.pem" stolen
@@ -515,6 +518,50 @@ t_restart_db
 is "$(api "$V2/issue" "$T/p10.json")" 200 "after a database restart the lost connection is replaced"
 is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")" 3 \
 	"three certificates issued and not revoked"
+
+# ------------------------------------ requestId: idempotent issue, lookup
+RID=0b7c3f6e-1d2a-4c5b-8e9f-a0b1c2d3e4f5
+req_body "$T/rid.json" "$T/ir-san.crmf" crmf ",\"requestId\":\"$RID\""
+is "$(api "$V2/issue" "$T/rid.json")" 200 "issue with a requestId: 200"
+rid_uuid=$(field uuid)
+rid_cert=$(field certificateData)
+is "$(api "$V2/issue" "$T/rid.json")" 200 "the same request again: 200"
+is "$(field uuid)" "$rid_uuid" "... the same uuid"
+is "$(field certificateData)" "$rid_cert" "... the same certificate: not issued twice"
+is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$RID'")" 1 \
+	"... one row for the requestId"
+like "$(cat "$T/localca.log")" "uuid=$rid_uuid requestId=$RID issued_before" \
+	"... logged as issued before"
+req_body "$T/x.json" "$T/p10.der" pkcs10 ",\"requestId\":\"$RID\""
+expect422 "another request under the same requestId" "$V2/issue" "$T/x.json" \
+	'^\["requestId was used for another request"\]$'
+req_body "$T/x.json" "$T/p10.der" pkcs10 ',"requestId":"a b"'
+expect422 "a requestId with a space" "$V2/issue" "$T/x.json" \
+	'^\["requestId must be 1 to 64 letters, digits or '"'-'"'"\]$'
+req_body "$T/x.json" "$T/p10.der" pkcs10 ',"requestId":7'
+expect422 "a numeric requestId" "$V2/issue" "$T/x.json" '^\["requestId must be a string"\]$'
+printf '{"requestId":"%s","raProfileAttributes":[]}' "$RID" > "$T/x.json"
+is "$(api "$V2/lookup" "$T/x.json")" 200 "lookup of the requestId: 200"
+is "$(field requestId)" "$RID" "... names the requestId"
+like "$(body)" '"found":true' "... found"
+is "$(field uuid)" "$rid_uuid" "... the certificate's uuid"
+is "$(field certificateData)" "$rid_cert" "... and the certificate"
+printf '{"requestId":"%s"}' "$OTHER" > "$T/x.json"
+is "$(api "$V2/lookup" "$T/x.json")" 200 "lookup of a requestId never seen: 200"
+is "$(body)" "{\"requestId\":\"$OTHER\",\"found\":false}" "... found false"
+printf '{}' > "$T/x.json"
+expect422 "lookup without requestId" "$V2/lookup" "$T/x.json" '^\["requestId is required"\]$'
+# A table of an earlier version, without the columns, is brought up to
+# date when the connection opens again.
+sql "ALTER TABLE localca_certificate DROP INDEX localca_certificate_request_id,
+	DROP COLUMN request_id, DROP COLUMN request_sha256" > /dev/null
+t_restart_db
+is "$(api "$V2/issue" "$T/rid.json")" 200 "an older table is upgraded on the next connection"
+is "$(sql "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_NAME = 'localca_certificate' AND COLUMN_NAME IN ('request_id', 'request_sha256')")" 2 \
+	"... with request_id and request_sha256"
+is "$(api "$V2/issue" "$T/rid.json")" 200 "... and the requestId works again"
+is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$RID'")" 1 \
+	"... one row for it"
 
 # --------------------------------------------------------- log, stop
 like "$(cat "$T/localca.log")" 'method=POST path=/localca/v2/authorityProvider/authorities/[^ ]+/certificates/issue status=200 outcome=ok uuid=[^ ]+ serial=[0-9a-f]{32} ms=' \

@@ -362,7 +362,7 @@ serial1=$(openssl x509 -in "$T/dev1.crt" -noout -serial | cut -d= -f2)
 is "$(api GET /certificates '' "$RO_KEY")" 200 "GET /certificates"
 is "$(t_json 'len(j)')" 2 "two certificates"
 is "$(t_json '[c["subject"] for c in j]')" '["CN=api-dev-2", "CN=api-dev-1"]' "newest first"
-is "$(t_json 'sorted(j[0])')" '["cmpProfileUuid", "createdAt", "fingerprint", "issuer", "notAfter", "notBefore", "raProfileUuid", "revocationReason", "serialNumber", "status", "subject", "updatedAt", "uuid"]' \
+is "$(t_json 'sorted(j[0])')" '["cmpProfileUuid", "createdAt", "fingerprint", "issuer", "lastRevokeError", "nextRevokeAttempt", "notAfter", "notBefore", "raProfileUuid", "revocationReason", "revokeAttempts", "serialNumber", "status", "subject", "updatedAt", "uuid"]' \
 	"certificate fields as documented"
 is "$(api GET "/certificates?raProfileUuid=$RB")" 200 "filter by raProfileUuid"
 is "$(t_json '[c["subject"] for c in j]')" '["CN=api-dev-1"]' "that RA Profile's"

@@ -226,7 +226,8 @@ ok "the exposition parses strictly" check "$T/m0.txt"
 for f in cmpd_up:gauge cmpd_start_time_seconds:gauge cmpd_workers_alive:gauge \
 	cmpd_worker_restarts_total:counter cmpd_requests_total:counter \
 	cmpd_request_duration_seconds:histogram cmpd_connector_calls_total:counter \
-	cmpd_db_errors_total:counter; do
+	cmpd_db_errors_total:counter cmpd_reconcile_total:counter \
+	cmpd_revocations_total:counter; do
 	like "$(cat "$T/m0.txt")" "# TYPE ${f%%:*} ${f#*:}" "${f%%:*} is a ${f#*:}"
 done
 is "$(m "$T/m0.txt" cmpd_up)" 1 "cmpd_up 1"

@@ -26,6 +26,7 @@
 enum lca_stmt_id {
 	ST_CREATE,
 	ST_INSERT,
+	ST_BY_REQUEST,
 	ST_LOOKUP,
 	ST_REVOKE,
 	ST_REVOKED,
@@ -48,8 +49,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "KEY localca_certificate_status (status)"
 	    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	[ST_INSERT] = "INSERT INTO localca_certificate (uuid, serial_hex, "
-	    "subject, not_before, not_after, der, status, created_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?)",
+	    "subject, not_before, not_after, der, status, created_at, "
+	    "request_id, request_sha256) "
+	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, NULLIF(?, ''), ?)",
+	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256 "
+	    "FROM localca_certificate WHERE request_id = ?",
 	[ST_LOOKUP] = "SELECT status, der FROM localca_certificate "
 	    "WHERE serial_hex = ?",
 	[ST_REVOKE] = "UPDATE localca_certificate SET status = 'revoked', "
@@ -57,6 +61,25 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "WHERE serial_hex = ? AND status = 'issued'",
 	[ST_REVOKED] = "SELECT serial_hex, revoked_at, revocation_reason, der "
 	    "FROM localca_certificate WHERE status = 'revoked'",
+};
+
+/*
+ * The table's changes since its first version, in order. Each one may
+ * run again (IF NOT EXISTS): every connection applies them all after
+ * ST_CREATE, so that an older table is brought up to date.
+ *   1. request_id: the client's id of an issue or renew request (the
+ *      connector API's optional "requestId"), unique: a repeated request
+ *      gets the certificate issued for it, and /certificates/lookup finds
+ *      it; request_sha256 tells a repetition from another request that
+ *      reuses the id.
+ */
+static const char *const upgrade_sql[] = {
+	"ALTER TABLE localca_certificate ADD COLUMN IF NOT EXISTS "
+	    "request_id VARCHAR(64) NULL",
+	"ALTER TABLE localca_certificate ADD COLUMN IF NOT EXISTS "
+	    "request_sha256 BINARY(32) NULL",
+	"CREATE UNIQUE INDEX IF NOT EXISTS localca_certificate_request_id "
+	    "ON localca_certificate (request_id)",
 };
 
 static const struct lca_conf *db_conf;
@@ -134,6 +157,7 @@ lca_db_connect(void)
 	size_t pwlen = 0;
 	MYSQL_STMT *st = NULL;
 	MYSQL *m = NULL;
+	size_t i;
 	int r = -1;
 
 	if (c == NULL || (m = mysql_init(NULL)) == NULL)
@@ -165,6 +189,15 @@ lca_db_connect(void)
 		log_error("cannot create table localca_certificate: %s",
 		    st != NULL ? mysql_stmt_error(st) : mysql_error(m));
 		goto out;
+	}
+	for (i = 0; i < sizeof(upgrade_sql) / sizeof(upgrade_sql[0]); i++) {
+		if (mysql_stmt_prepare(st, upgrade_sql[i],
+		    strlen(upgrade_sql[i])) != 0 ||
+		    mysql_stmt_execute(st) != 0) {
+			log_error("cannot upgrade table localca_certificate "
+			    "(step %zu): %s", i + 1, mysql_stmt_error(st));
+			goto out;
+		}
 	}
 	db = m;
 	m = NULL;
@@ -267,9 +300,9 @@ lca_bind_time(MYSQL_BIND *b, MYSQL_TIME *t)
 int
 lca_db_insert(const struct lca_cert_row *row)
 {
-	MYSQL_BIND pb[7];
+	MYSQL_BIND pb[9];
 	MYSQL_TIME nb, na, now;
-	unsigned long lens[7];
+	unsigned long lens[9];
 	unsigned int err;
 	MYSQL_STMT *st;
 	int retried;
@@ -289,6 +322,13 @@ lca_db_insert(const struct lca_cert_row *row)
 	pb[5].buffer_length = row->der_len;
 	pb[5].length = &lens[5];
 	lca_bind_time(&pb[6], &now);
+	lca_bind_str(&pb[7], row->request_id != NULL ? row->request_id : "",
+	    &lens[7]);
+	lens[8] = sizeof(row->request_sha256);
+	pb[8].buffer_type = MYSQL_TYPE_BLOB;
+	pb[8].buffer = (void *)row->request_sha256;
+	pb[8].buffer_length = sizeof(row->request_sha256);
+	pb[8].length = &lens[8];
 	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL) {
 		mysql_stmt_reset(st);
 		return LCA_DB_OK;
@@ -296,6 +336,9 @@ lca_db_insert(const struct lca_cert_row *row)
 	/* The attempt before the lost connection went through. */
 	if (retried && err == ER_DUP_ENTRY)
 		return LCA_DB_OK;
+	/* Another process issued for the same request id first. */
+	if (err == ER_DUP_ENTRY && row->request_id != NULL)
+		return LCA_DB_DUP;
 	if (err == ER_DUP_ENTRY)
 		log_error("serial %s or uuid %s already in the table",
 		    row->serial_hex, row->uuid);
@@ -369,6 +412,89 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	mysql_stmt_reset(st);
  out:
 	free(buf);
+	return r;
+}
+
+/*
+ * The certificate issued for request_id: its uuid, its DER (*der, to
+ * free) and the SHA-256 of the request it was issued for.
+ */
+int
+lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
+    unsigned char **der, size_t *der_len, unsigned char sha256[32])
+{
+	MYSQL_BIND pb[1], rb[3], db_der;
+	unsigned long plen, ulen = 0, dlen = 0, hlen = 0;
+	my_bool unull = 0, dnull = 0, hnull = 0, uerr = 0, herr = 0;
+	unsigned char *buf = NULL;
+	unsigned int err;
+	MYSQL_STMT *st;
+	int rc, retried, r = LCA_DB_ERR;
+
+	*der = NULL;
+	*der_len = 0;
+	memset(pb, 0, sizeof(pb));
+	lca_bind_str(&pb[0], request_id, &plen);
+	if ((st = lca_db_exec(ST_BY_REQUEST, pb, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	memset(rb, 0, sizeof(rb));
+	rb[0].buffer_type = MYSQL_TYPE_STRING;
+	rb[0].buffer = uuid;
+	rb[0].buffer_length = LCA_UUID_LEN + 1;
+	rb[0].length = &ulen;
+	rb[0].is_null = &unull;
+	rb[0].error = &uerr;
+	/* The DER's length first; the value by mysql_stmt_fetch_column. */
+	rb[1].buffer_type = MYSQL_TYPE_BLOB;
+	rb[1].length = &dlen;
+	rb[1].is_null = &dnull;
+	rb[2].buffer_type = MYSQL_TYPE_BLOB;
+	rb[2].buffer = sha256;
+	rb[2].buffer_length = 32;
+	rb[2].length = &hlen;
+	rb[2].is_null = &hnull;
+	rb[2].error = &herr;
+	if (mysql_stmt_bind_result(st, rb) != 0) {
+		log_error("bind: %s", mysql_stmt_error(st));
+		goto reset;
+	}
+	rc = mysql_stmt_fetch(st);
+	if (rc == MYSQL_NO_DATA) {
+		r = LCA_DB_NOTFOUND;
+		goto reset;
+	}
+	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+		log_error("fetch: %s", mysql_stmt_error(st));
+		if (db_is_lost(mysql_stmt_errno(st))) {
+			lca_db_close();
+			return LCA_DB_ERR;
+		}
+		goto reset;
+	}
+	if (unull || uerr || ulen != LCA_UUID_LEN || dnull || dlen == 0 ||
+	    hnull || herr || hlen != 32) {
+		log_error("request %s: unexpected row", request_id);
+		goto reset;
+	}
+	uuid[LCA_UUID_LEN] = '\0';
+	if ((buf = malloc(dlen)) == NULL)
+		goto reset;
+	memset(&db_der, 0, sizeof(db_der));
+	db_der.buffer_type = MYSQL_TYPE_BLOB;
+	db_der.buffer = buf;
+	db_der.buffer_length = dlen;
+	if (mysql_stmt_fetch_column(st, &db_der, 1, 0) != 0) {
+		log_error("fetch: %s", mysql_stmt_error(st));
+		goto reset;
+	}
+	*der = buf;
+	*der_len = dlen;
+	buf = NULL;
+	r = LCA_DB_OK;
+ reset:
+	free(buf);
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
 	return r;
 }
 

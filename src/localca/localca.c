@@ -77,6 +77,7 @@ static const struct conf_key conf_keys[] = {
 	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
 	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
+	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
 };
 #undef K
 
@@ -343,6 +344,7 @@ enum lca_route {
 	LCA_ROUTE_REVOKE,
 	LCA_ROUTE_CA_CERTS,
 	LCA_ROUTE_CRL,
+	LCA_ROUTE_LOOKUP,
 };
 
 struct lca_http {
@@ -372,6 +374,7 @@ static const struct {
 	{ '2', "/certificates/issue", LCA_ROUTE_ISSUE },
 	{ '2', "/certificates/renew", LCA_ROUTE_RENEW },
 	{ '2', "/certificates/revoke", LCA_ROUTE_REVOKE },
+	{ '2', "/certificates/lookup", LCA_ROUTE_LOOKUP },
 	{ '1', "/caCertificates", LCA_ROUTE_CA_CERTS },
 	{ '1', "/crl", LCA_ROUTE_CRL },
 };
@@ -423,6 +426,7 @@ lca_reason_phrase(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
 	case 500: return "Internal Server Error";
@@ -808,7 +812,104 @@ lca_known_cert(struct lca_http *h, json_object *in, char *serial_hex,
 	return r;
 }
 
-/* issue and renew: {request, format, ...} -> {certificateData, uuid, meta} */
+#define LCA_REQUEST_ID_MAX	64
+
+/*
+ * The optional "requestId" of issue, renew and lookup: 1 to 64 letters,
+ * digits and '-' (a UUID as cmpd sends it). *out NULL when absent.
+ */
+static int
+lca_request_id(json_object *in, int required, const char **out,
+    struct lca_err *e)
+{
+	json_object *v = NULL;
+	const char *s;
+	size_t n;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(in, "requestId", &v) || v == NULL) {
+		if (required)
+			return lca_fail(e, 422, "requestId is required");
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return lca_fail(e, 422, "requestId must be a string");
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n == 0 || n > LCA_REQUEST_ID_MAX || strlen(s) != n ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") != n)
+		return lca_fail(e, 422, "requestId must be 1 to %d letters, "
+		    "digits or '-'", LCA_REQUEST_ID_MAX);
+	*out = s;
+	return 0;
+}
+
+/*
+ * The answer for a certificate issued earlier for request_id, or
+ * LCA_DB_NOTFOUND. sha256 (NULL: any) is the request's now: another
+ * request under the same id is refused.
+ */
+static int
+lca_issued_for(struct lca_http *h, const char *request_id,
+    const unsigned char *sha256, json_object **out, struct lca_err *e)
+{
+	char uuid[LCA_UUID_LEN + 1];
+	unsigned char *der = NULL, stored[32];
+	size_t len = 0;
+	json_object *o = NULL;
+	int rc, r = -1;
+
+	*out = NULL;
+	rc = lca_db_by_request(request_id, uuid, &der, &len, stored);
+	if (rc == LCA_DB_NOTFOUND)
+		return LCA_DB_NOTFOUND;
+	if (rc != LCA_DB_OK) {
+		lca_fail(e, 503, "database unavailable");
+		goto out;
+	}
+	if (sha256 != NULL && memcmp(sha256, stored, 32) != 0) {
+		lca_fail(e, 422, "requestId was used for another request");
+		goto out;
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "certificateData", lca_b64_json(der,
+	    (int)len)) != 0 ||
+	    lca_json_add(o, "uuid", json_object_new_string(uuid)) != 0 ||
+	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	snprintf(h->detail, sizeof(h->detail), " uuid=%s requestId=%s "
+	    "issued_before", uuid, request_id);
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	free(der);
+	return r;
+}
+
+/* Tests only (issue_delay_ms): a CA slower than its client's timeout. */
+static void
+lca_issue_delay(const struct lca_conf *c)
+{
+	struct timespec ts;
+
+	if (c->issue_delay_ms <= 0)
+		return;
+	ts.tv_sec = c->issue_delay_ms / 1000;
+	ts.tv_nsec = (c->issue_delay_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !lca_stop)
+		;
+}
+
+/*
+ * issue and renew: {request, format, requestId?, ...} -> {certificateData,
+ * uuid, meta}. With a requestId a repeated request gets the certificate
+ * issued for it the first time (idempotent issue).
+ */
 static int
 lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
     struct lca_err *e)
@@ -820,16 +921,17 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	struct lca_cert_row row;
 	enum lca_format fmt;
 	unsigned char *req = NULL, *der = NULL;
-	const char *req_s, *fmt_s;
+	const char *req_s, *fmt_s, *rid;
 	size_t req_len = 0;
 	json_object *o = NULL;
 	X509 *x = NULL;
-	int len, r = -1;
+	int len, rc, r = -1;
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
 	    lca_json_string(in, "request", &req_s, e) != 0 ||
-	    lca_json_string(in, "format", &fmt_s, e) != 0)
+	    lca_json_string(in, "format", &fmt_s, e) != 0 ||
+	    lca_request_id(in, 0, &rid, e) != 0)
 		goto out;
 	if (strcmp(fmt_s, "crmf") == 0)
 		fmt = LCA_FMT_CRMF;
@@ -841,6 +943,17 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	}
 	if (lca_b64_decode(req_s, "request", &req, &req_len, e) != 0)
 		goto out;
+	memset(&row, 0, sizeof(row));
+	if (!EVP_Digest(req, req_len, row.request_sha256, NULL, EVP_sha256(),
+	    NULL)) {
+		lca_fail(e, 500, "cannot hash the request");
+		goto out;
+	}
+	if (rid != NULL && (rc = lca_issued_for(h, rid, row.request_sha256,
+	    out, e)) != LCA_DB_NOTFOUND) {
+		r = rc;
+		goto out;
+	}
 	/* renew: the old certificate is one of ours and still valid. */
 	if (renew) {
 		if (lca_known_cert(h, in, old_serial, sizeof(old_serial),
@@ -853,7 +966,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	}
 	if (lca_ca_issue(h->ca, fmt, req, req_len, &x, e) != 0)
 		goto out;
-	memset(&row, 0, sizeof(row));
+	row.request_id = rid;
 	if ((len = i2d_X509(x, &der)) <= 0 || lca_ca_describe(x, &row) != 0 ||
 	    lca_uuid_new(row.uuid, sizeof(row.uuid)) != 0) {
 		lca_fail(e, 500, "cannot encode the certificate");
@@ -862,10 +975,20 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	row.der = der;
 	row.der_len = (size_t)len;
 	/* Recorded before it is handed out: revoke must find it. */
-	if (lca_db_insert(&row) != LCA_DB_OK) {
+	if ((rc = lca_db_insert(&row)) == LCA_DB_DUP) {
+		/* The same request, issued meanwhile by another process:
+		 * this certificate was never recorded nor handed out. */
+		if ((rc = lca_issued_for(h, rid, row.request_sha256, out,
+		    e)) == LCA_DB_NOTFOUND)
+			lca_fail(e, 503, "database unavailable");
+		r = rc == 0 ? 0 : -1;
+		goto out;
+	}
+	if (rc != LCA_DB_OK) {
 		lca_fail(e, 503, "database unavailable");
 		goto out;
 	}
+	lca_issue_delay(h->conf);
 	if ((o = json_object_new_object()) == NULL ||
 	    lca_json_add(o, "certificateData", lca_b64_json(der, len)) != 0 ||
 	    lca_json_add(o, "uuid", json_object_new_string(row.uuid)) != 0 ||
@@ -873,9 +996,10 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		lca_fail(e, 500, "out of memory");
 		goto out;
 	}
-	snprintf(h->detail, sizeof(h->detail), " uuid=%s serial=%s%s%s",
+	snprintf(h->detail, sizeof(h->detail), " uuid=%s serial=%s%s%s%s%s",
 	    row.uuid, row.serial_hex, renew ? " old_serial=" : "",
-	    renew ? old_serial : "");
+	    renew ? old_serial : "", rid != NULL ? " requestId=" : "",
+	    rid != NULL ? rid : "");
 	*out = o;
 	o = NULL;
 	r = 0;
@@ -924,16 +1048,58 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
 		    "privilegeWithdrawn, aACompromise");
 	if (lca_known_cert(h, in, serial, sizeof(serial), &state, e) != 0)
 		return -1;
+	/* 409, not a 422 validation error: what was asked holds, and a
+	 * client that retries a revocation can tell (doc/api.md). */
 	if (state == LCA_STATE_REVOKED)
-		return lca_fail(e, 422, "certificate already revoked");
+		return lca_fail(e, 409, "certificate already revoked");
 	rc = lca_db_revoke(serial, reason, time(NULL));
 	if (rc == LCA_DB_NOTFOUND)
-		return lca_fail(e, 422, "certificate already revoked");
+		return lca_fail(e, 409, "certificate already revoked");
 	if (rc != LCA_DB_OK)
 		return lca_fail(e, 503, "database unavailable");
 	snprintf(h->detail, sizeof(h->detail), " serial=%s reason=%s", serial,
 	    reason);
 	return 0;
+}
+
+/*
+ * {requestId, raProfileAttributes} -> {requestId, found: true,
+ * certificateData, uuid, meta} or {requestId, found: false}: what this
+ * CA issued for an issue or renew request with that requestId.
+ */
+static int
+lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "raProfileAttributes" };
+	const char *rid;
+	json_object *o = NULL;
+	int rc, r = -1;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
+	    lca_request_id(in, 1, &rid, e) != 0)
+		return -1;
+	if ((rc = lca_issued_for(h, rid, NULL, &o, e)) == LCA_DB_NOTFOUND) {
+		if ((o = json_object_new_object()) == NULL) {
+			lca_fail(e, 500, "out of memory");
+			goto out;
+		}
+		snprintf(h->detail, sizeof(h->detail), " requestId=%s "
+		    "found=false", rid);
+	} else if (rc != 0)
+		goto out;
+	if (lca_json_add(o, "requestId", json_object_new_string(rid)) != 0 ||
+	    lca_json_add(o, "found", json_object_new_boolean(rc == 0)) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	return r;
 }
 
 /* {raProfileAttributes} -> {certificates: [{certificateData}...]} */
@@ -1026,6 +1192,7 @@ lca_handler_of(enum lca_route route)
 	case LCA_ROUTE_REVOKE: return lca_h_revoke;
 	case LCA_ROUTE_CA_CERTS: return lca_h_ca_certs;
 	case LCA_ROUTE_CRL: return lca_h_crl;
+	case LCA_ROUTE_LOOKUP: return lca_h_lookup;
 	default: return NULL;
 	}
 }
@@ -1051,6 +1218,7 @@ lca_outcome(int status)
 	case 400: return "bad_request";
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
+	case 409: return "conflict";
 	case 413: return "too_large";
 	case 422: return "invalid";
 	case 503: return "unavailable";

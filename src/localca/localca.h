@@ -51,6 +51,7 @@ struct lca_conf {
 	enum log_level log_level;
 	size_t	 body_max;
 	char	*pid_file;
+	long	 issue_delay_ms;	/* tests only: a slow CA */
 };
 
 /*
@@ -89,6 +90,8 @@ struct lca_cert_row {
 	time_t	 not_after;
 	const unsigned char *der;
 	size_t	 der_len;
+	const char *request_id;		/* NULL: none */
+	unsigned char request_sha256[32];
 };
 
 int	lca_ca_load(struct lca_ca *, const struct lca_conf *, char *err,
@@ -108,6 +111,7 @@ const char *lca_ca_reason_name(const char *name);
 #define LCA_DB_NOTFOUND	1
 #define LCA_DB_ERR	(-1)
 #define LCA_DB_CB_FAILED 2
+#define LCA_DB_DUP	3	/* request_id taken meanwhile */
 enum lca_cert_state { LCA_STATE_ISSUED, LCA_STATE_REVOKED };
 typedef int (*lca_db_revoked_cb)(void *arg, const char *serial_hex,
     time_t revoked_at, const char *reason, const unsigned char *der,
@@ -120,6 +124,8 @@ int	lca_db_insert(const struct lca_cert_row *);
 int	lca_db_lookup(const char *serial_hex, const unsigned char *der,
 	    size_t len, enum lca_cert_state *);
 int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
+int	lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
+	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
 int	lca_db_revoked(lca_db_revoked_cb, void *arg);
 
 #endif

@@ -1156,6 +1156,128 @@ main(void)
 		srv_stop(&s);
 	}
 
+	/* reconciliation: requestId, lookup, idempotent revoke, not_sent */
+	{
+		static const char rid[] =
+		    "6f7e8d9c-1b2a-4c3d-8e4f-a0b1c2d3e4f5";
+		char found[8192], notfound[256], other[256];
+		char *cb = cert_b64(cert, 0);
+		struct canned sc[] = {
+			{ 200, issue_body, 0, 0, 0 },
+			{ 200, found, 0, 0, 0 },
+			{ 200, notfound, 0, 0, 0 },
+			{ 200, other, 0, 0, 0 },
+			{ 200, "{\"status\":\"ok\"}", 0, 0, 0 },
+			{ 404, "{\"message\":\"not found\"}", 0, 0, 0 },
+			{ 501, NULL, 0, 0, 0 },
+			{ 500, "{\"message\":\"boom\"}", 0, 0, 0 },
+			{ 409, "{\"message\":\"certificate already revoked\"}",
+			    0, 0, 0 },
+			{ 422, "[\"Certificate is already revoked\"]", 0, 0, 0 },
+			{ 422, "[\"unknown certificate\"]", 0, 0, 0 },
+			{ 200, issue_body, 0, 3000, 0 },
+		};
+
+		snprintf(found, sizeof(found), "{\"requestId\":\"%s\","
+		    "\"found\":true,\"certificateData\":\"%s\","
+		    "\"uuid\":\"u-1\",\"meta\":[]}", rid, cb);
+		snprintf(notfound, sizeof(notfound), "{\"requestId\":\"%s\","
+		    "\"found\":false}", rid);
+		snprintf(other, sizeof(other), "{\"requestId\":\"%s\","
+		    "\"found\":false}", AUTHORITY);
+		free(cb);
+		memset(&t, 0, sizeof(t));
+		srv_start(&s, sc, NITEMS(sc), NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		t.url = url;
+		t.auth = CONN_AUTH_NONE;
+		t.authority_uuid = AUTHORITY;
+		t.ra_attributes_json = "[{\"name\":\"ra\"}]";
+		t.request_id = rid;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_OK, "issue with a request id");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0, "issue recorded");
+		is_str(rec_str(&r, "requestId"), rid, "issue: requestId sent");
+		rec_free(&r);
+		t.request_id = NULL;
+
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_OK && res.certificate != NULL &&
+		    X509_cmp(res.certificate, cert) == 0,
+		    "lookup: found, the certificate");
+		is_str(res.uuid, "u-1", "lookup: its uuid");
+		conn_result_free(&res);
+		ok(rec_next(&s, &r) == 0 && strcmp(r.line, "POST /v2/"
+		    "authorityProvider/authorities/" AUTHORITY
+		    "/certificates/lookup HTTP/1.1") == 0, "lookup: path");
+		is_str(rec_str(&r, "requestId"), rid, "lookup: requestId");
+		ok(json_object_is_type(rec_member(&r, "raProfileAttributes"),
+		    json_type_array) && rec_member(&r, "attributes") == NULL,
+		    "lookup: raProfileAttributes only");
+		rec_free(&r);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_OK && res.certificate == NULL,
+		    "lookup: found false is CONN_OK without a certificate");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_FAILED,
+		    "lookup: an answer for another requestId is a failure");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_FAILED,
+		    "lookup: a 200 that names no request is a failure");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_NOT_FOUND,
+		    "lookup: 404 means no lookup there");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_NOT_FOUND &&
+		    res.http_status == 501, "lookup: 501 too");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE,
+		    "lookup: 500 is a failure, asked again later");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, "not a/uuid", &res);
+		ok(rc == -1 && res.status == CONN_FAILED,
+		    "lookup: a bad request id is refused locally");
+		conn_result_free(&res);
+
+		rc = conn_revoke(&t, cert, "cessationOfOperation", &res);
+		ok(rc == 0 && res.status == CONN_OK && res.already_revoked,
+		    "revoke: 409 is already revoked, CONN_OK");
+		conn_result_free(&res);
+		rc = conn_revoke(&t, cert, "cessationOfOperation", &res);
+		ok(rc == 0 && res.status == CONN_OK && res.already_revoked,
+		    "revoke: a 422 saying already revoked, too");
+		conn_result_free(&res);
+		rc = conn_revoke(&t, cert, "cessationOfOperation", &res);
+		ok(rc == 0 && res.status == CONN_REJECTED &&
+		    !res.already_revoked, "revoke: another 422 is rejected");
+		conn_result_free(&res);
+
+		conf.connector_timeout = 1;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE && !res.not_sent,
+		    "a timeout: the request was sent, the CA may have issued");
+		conn_result_free(&res);
+		conf.connector_timeout = 10;
+		srv_stop(&s);
+		set_url(url, sizeof(url), "http", closed_port(), "");
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE && res.not_sent,
+		    "connection refused: not sent, nothing issued");
+		conn_result_free(&res);
+		t.authority_uuid = "not/a/uuid";
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == -1 && res.status == CONN_FAILED && res.not_sent,
+		    "refused locally: not sent either");
+		conn_result_free(&res);
+		t.authority_uuid = AUTHORITY;
+	}
+
 	conn_done();
 	curl_global_cleanup();
 	X509_free(cert);

@@ -1,0 +1,266 @@
+#!/bin/sh
+# Nothing the CA issued is lost (DESIGN invariant 1): each window between
+# the connector call and the record of its certificate is provoked for
+# real -- the worker killed with SIGKILL while cmp-localca is still busy,
+# MariaDB stopped while the call is in flight, a CA slower than the
+# connector timeout, the certificate row refused after issuance -- and
+# `cmpd --sweep` finds what the CA issued by request id, records it and
+# revokes it. Also: a connector without the lookup (unknown_at_ca), an
+# already revoked certificate (revoked, not revoke_pending), back-off and
+# the attempt cap of revocations, what the API and /metrics show, and the
+# count "valid at the CA = issued in cmpd's inventory" at the end.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "connector_timeout = 3" "workers = 2"
+t_start_localca
+mkdir -p "$T/fake"
+# A connector without the lookup: issue answers 500 after cmpd gave up,
+# anything else (the lookup) 404.
+cat > "$T/fake/nolookup.sh" <<'EOF'
+#!/bin/sh
+cat > /dev/null
+case $PATH_INFO in
+*/certificates/issue) sleep 5; printf 'Status: 500\r\nContent-Type: text/plain\r\n\r\nlate' ;;
+*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}' ;;
+esac
+EOF
+chmod 755 "$T/fake/nolookup.sh"
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	'server.modules += ( "mod_cgi", "mod_alias" )' \
+	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_seed_enroll
+API_KEY=$(t_api_key reader read)
+plan_auto
+
+CMP=/api/v1/protocols/cmp/enroll
+SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+# client CN [args]: an ir through lighttpd; output in $T/client-CN.out
+client() {
+	local cn=$1
+	shift
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" -path "$CMP" \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 $SECRET \
+		-newkey "$T/dev.key" -subject "/CN=$cn" -certout "$T/$cn.crt" "$@" \
+		> "$T/client-$cn.out" 2>&1
+}
+db() { mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" -N -B cmpd -e "$1"; }
+ca_state() { t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=$1'"; }
+ca_count() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=$1'"; }
+cmpd_cert() { t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=$1'"; }
+tx_of() {	# tx_of CN: the state of the transaction whose certificate has CN,
+	# or of the one with the request id the CA issued it for
+	t_sql "SELECT t.state FROM cmp_transaction t JOIN localca_certificate l
+	  ON l.request_id = t.request_id WHERE l.subject = 'CN=$1'"
+}
+# A CA that takes its time after recording the certificate (tests only).
+localca_delay() {
+	t_stop_bg localca
+	t_start_localca "issue_delay_ms = $1"
+}
+sweep() { "$top_builddir/cmpd" -c "$T/cmpd.conf" "${1:---sweep}" 2>&1 | tee -a "$T/sweep.log"; }
+# Transactions left 'issuing' are the sweep's once older than the
+# connector timeout and a margin: make them so.
+age_issuing() {
+	t_sql "UPDATE cmp_transaction SET issuing_at = issuing_at - INTERVAL 1 HOUR
+	  WHERE state = 'issuing'"
+}
+ca_has() { [ "$(ca_count "$1")" = 1 ]; }
+
+# --------------------------------------- the worker killed during the call
+localca_delay 2500
+client crash-1 &
+cpid=$!
+ok "cmp-localca issued crash-1 and is still busy" t_wait 15 ca_has crash-1
+for w in $(t_cmpd_workers); do kill -KILL "$w"; done
+wait "$cpid"
+isnt "$?" 0 "the client got no certificate"
+is "$(cmpd_cert crash-1)" "" "cmpd recorded nothing"
+is "$(tx_of crash-1)" issuing "the transaction was written before the call: issuing"
+like "$(t_sql "SELECT HEX(request_spki_sha256), issuing_at IS NOT NULL FROM cmp_transaction WHERE state = 'issuing'")" \
+	"^$(openssl pkey -in "$T/dev.key" -pubout -outform DER | openssl dgst -sha256 -r | cut -c1-64 | tr a-f A-F)	1$" \
+	"... with the SHA-256 of the request's public key and the time of the call"
+is "$(ca_state crash-1)" issued "valid at the CA"
+t_stop_cmpd
+like "$(sweep)" "0 recorded" "a sweep within the connector timeout leaves it to its worker"
+is "$(tx_of crash-1)" issuing "... still issuing"
+age_issuing
+like "$(sweep)" "1 certificate revoked, 0 failed; reconciled: 1 recorded" \
+	"the sweep finds it at the CA, records and revokes it"
+is "$(cmpd_cert crash-1)" revoked "crash-1 in cmpd's inventory, revoked"
+is "$(ca_state crash-1)" revoked "revoked at the CA"
+is "$(tx_of crash-1)" expired "transaction expired, not issuing"
+is "$(t_sql "SELECT revocation_reason FROM localca_certificate WHERE subject = 'CN=crash-1'")" \
+	cessationOfOperation "... with reason cessationOfOperation"
+like "$(sweep)" "0 certificates revoked, 0 failed; reconciled: 0 recorded, 0 nothing issued" \
+	"a second sweep has nothing left to do"
+t_start_cmpd || bail "cmpd did not start again"
+
+# ------------------------------- MariaDB stopped while the call is in flight
+localca_delay 2500
+client dbdown-1 &
+cpid=$!
+ok "cmp-localca issued dbdown-1" t_wait 15 ca_has dbdown-1
+t_kill_db
+wait "$cpid"
+isnt "$?" 0 "the client got no certificate"
+t_start_db
+is "$(cmpd_cert dbdown-1)" "" "cmpd could record nothing"
+is "$(tx_of dbdown-1)" issuing "the transaction stays issuing"
+is "$(ca_state dbdown-1)" issued "valid at the CA (revoking failed too: its database was down)"
+like "$(cat "$T/cmpd.log")" "certificate [0-9A-F]+ \(requestId=[0-9a-f-]+\) is valid at the CA and not recorded" \
+	"cmpd says so"
+t_stop_cmpd
+age_issuing
+like "$(sweep)" "1 certificate revoked, 0 failed; reconciled: 1 recorded" "the sweep settles it"
+is "$(cmpd_cert dbdown-1)" revoked "dbdown-1 in the inventory, revoked"
+is "$(ca_state dbdown-1)" revoked "revoked at the CA"
+is "$(tx_of dbdown-1)" expired "transaction expired"
+t_start_cmpd || bail "cmpd did not start again"
+
+# ------------------------------------- the CA slower than connector_timeout
+localca_delay 5000
+nok "ir to a CA slower than connector_timeout" client slow-1 -unprotected_errors
+like "$(cat "$T/client-slow-1.out")" "certificate authority is unavailable" "... systemUnavail"
+ok "cmp-localca issued it all the same" t_wait 15 ca_has slow-1
+is "$(tx_of slow-1)" issuing "the transaction stays issuing: the CA may have issued"
+like "$(cat "$T/cmpd.log")" "requestId=[0-9a-f-]+ stays issuing until the sweep asks the CA" \
+	"cmpd says it leaves it to the sweep"
+sleep 3	# cmp-localca is done with its delay
+t_stop_cmpd
+like "$(sweep --sweep-now)" "reconciled: 1 recorded" \
+	"cmpd --sweep-now does not wait for the connector timeout to pass: records it"
+is "$(cmpd_cert slow-1)" revoked "slow-1 in the inventory, revoked"
+is "$(ca_state slow-1)" revoked "revoked at the CA"
+is "$(tx_of slow-1)" expired "transaction expired"
+localca_delay 0
+t_start_cmpd || bail "cmpd did not start again"
+
+# ------------------------------------ the CA issued nothing for a request id
+t_stop_cmpd
+t_sql "INSERT INTO cmp_transaction (transaction_id, cmp_profile_uuid, ra_profile_uuid,
+    request_type, state, request_id, issuing_at) VALUES (UNHEX('00112233445566778899aabbccdd0020'),
+    '00000000-0000-4000-8000-00000000e101', '00000000-0000-4000-8000-00000000e001', 0,
+    'issuing', '6f7e8d9c-0000-4000-8000-000000000020', NOW(6) - INTERVAL 1 HOUR)"
+like "$(sweep)" "reconciled: 0 recorded, 1 nothing issued" "a request the CA has nothing for"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE request_id = '6f7e8d9c-0000-4000-8000-000000000020'")" \
+	failed "... fails"
+
+# ------------------------ the certificate row refused after issuance (DB up)
+mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" cmpd <<'EOF' || bail "cannot create the trigger"
+DELIMITER //
+CREATE TRIGGER refuse_issued BEFORE INSERT ON certificate FOR EACH ROW
+  IF NEW.subject_dn = 'CN=store-fail' AND NEW.status = 'issued' THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test';
+  END IF//
+DELIMITER ;
+EOF
+t_start_cmpd || bail "cmpd did not start again"
+nok "ir whose certificate row is refused" client store-fail -unprotected_errors
+is "$(cmpd_cert store-fail)" revoked "recorded as revoke_pending instead, and revoked at once"
+is "$(ca_state store-fail)" revoked "revoked at the CA"
+is "$(tx_of store-fail)" failed "transaction failed"
+db "DROP TRIGGER refuse_issued"
+
+# ------------------------------------------ a connector without the lookup
+t_sql "INSERT INTO connector (uuid, name, url) VALUES
+  ('00000000-0000-4000-8000-0000000fac01', 'nolookup', '$CONNECTOR_BASE/fake/nolookup.sh');
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-0000000fac02', 'nolookup', '00000000-0000-4000-8000-0000000fac01',
+   '00000000-0000-4000-8000-0000000fac03');
+UPDATE ra_profile SET authority_uuid = '00000000-0000-4000-8000-0000000fac02' WHERE name = 'ra-enroll'"
+nok "ir through a connector without the lookup, which times out" client nolookup-1 -unprotected_errors
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'")" 1 "one transaction issuing"
+t_stop_cmpd
+age_issuing
+out=$(sweep)
+like "$out" "1 unknown at the CA" "the sweep cannot ask: unknown at the CA"
+like "$out" "the connector has no certificate lookup; the CA may have issued a certificate cmpd does not know: state unknown_at_ca, check the CA" \
+	"... and says so"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'unknown_at_ca'")" 1 \
+	"transaction unknown_at_ca"
+# the same through a worker's sweep, counted in /metrics
+t_start_cmpd || bail "cmpd did not start again"
+nok "another ir through it" client nolookup-2 -unprotected_errors
+age_issuing
+metrics_has() {
+	curl -sS --noproxy '*' --max-time 10 "$HTTP_BASE/metrics" > "$T/metrics.txt" &&
+		grep -q "$1" "$T/metrics.txt"
+}
+ok "a worker's sweep settles it" t_wait 20 metrics_has '^cmpd_unknown_at_ca_transactions 2$'
+metrics=$(cat "$T/metrics.txt")
+like "$metrics" 'cmpd_reconcile_total\{result="unknown_at_ca"\} 1' \
+	"/metrics: cmpd_reconcile_total{result=unknown_at_ca}"
+like "$metrics" 'cmpd_unknown_at_ca_transactions 2' "/metrics: the unknown_at_ca gauge"
+like "$metrics" 'cmpd_connector_calls_total\{call="lookup",result="not_found"\} 1' \
+	"/metrics: the lookup call"
+is "$(t_api GET '/cmpTransactions?state=unknown_at_ca')" 200 "the API lists transactions unknown_at_ca"
+is "$(t_json '[x["state"] for x in j]')" '["unknown_at_ca", "unknown_at_ca"]' "... both"
+t_sql "UPDATE ra_profile SET authority_uuid = '00000000-0000-4000-8000-00000000e0a1' WHERE name = 'ra-enroll'"
+
+# ---------------------------- already revoked at the CA: revoked, not pending
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 1 WHERE name = 'enroll'"
+ok "ir never confirmed" client twice-1 -disable_confirm
+t_stop_cmpd
+b64=$(openssl x509 -in "$T/twice-1.crt" -outform DER | base64 -w0)
+printf '{"reason":"keyCompromise","certificate":"%s"}' "$b64" > "$T/rv.json"
+is "$(curl -sS --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary "@$T/rv.json" "$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates/revoke")" \
+	200 "revoked at the CA behind cmpd's back"
+sleep 2
+like "$(sweep)" "1 certificate revoked, 0 failed" "the sweep's revocation answered 409: done"
+is "$(cmpd_cert twice-1)" revoked "revoked in the inventory, not revoke_pending"
+is "$(t_sql "SELECT revoke_attempts, revoke_error IS NULL FROM certificate WHERE subject_dn = 'CN=twice-1'")" \
+	"1	1" "... after one attempt, no error kept"
+is "$(t_sql "SELECT revocation_reason FROM localca_certificate WHERE subject = 'CN=twice-1'")" \
+	keyCompromise "the CA's first revocation stands"
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
+
+# ------------------------------- back-off and the attempt cap of revocations
+t_start_cmpd || bail "cmpd did not start again"
+ok "ir never confirmed, then the CA goes away" client backoff-1 -disable_confirm
+t_stop_cmpd
+t_sql "UPDATE connector SET url = 'http://127.0.0.1:9/' WHERE name = 'localca';
+  UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE state = 'confirm_wait'"
+like "$(sweep)" "0 certificates revoked, 1 failed" "revocation fails"
+delay() { t_sql "SELECT revoke_attempts, TIMESTAMPDIFF(SECOND, NOW(6), revoke_after) FROM certificate WHERE subject_dn = 'CN=backoff-1'"; }
+like "$(delay)" "^1	(59|60)$" "first retry after 60 s"
+like "$(t_sql "SELECT revoke_error FROM certificate WHERE subject_dn = 'CN=backoff-1'")" \
+	"." "the error is kept"
+t_start_cmpd || bail "cmpd did not start again"
+uuid=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=backoff-1'")
+is "$(t_api GET "/certificates/$uuid")" 200 "the API shows the certificate"
+is "$(t_json 'j["status"], j["revokeAttempts"]')" "('revoke_pending', 1)" \
+	"... revoke_pending after 1 attempt"
+like "$(t_json 'j["nextRevokeAttempt"]')" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "... when the next one comes"
+isnt "$(t_json 'j["lastRevokeError"]')" None "... and the last error"
+t_stop_cmpd
+like "$(sweep)" "0 certificates revoked, 0 failed" "a sweep within the back-off does not try"
+like "$(sweep --sweep-now)" "0 certificates revoked, 1 failed" \
+	"cmpd --sweep-now does not wait for the back-off"
+like "$(delay)" "^2	(119|120)$" "... and tries once: the next retry after 120 s, doubling"
+t_sql "UPDATE certificate SET revoke_attempts = 19, revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=backoff-1'"
+like "$(sweep)" "failed 20 times, last: .*; it stays revoke_pending" "the last attempt fails"
+like "$(delay)" "^20	(21599|21600)$" "back-off capped at 6 h"
+t_sql "UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=backoff-1'"
+like "$(sweep)" "0 certificates revoked, 0 failed" "no attempt after the cap"
+is "$(cmpd_cert backoff-1)" revoke_pending "it stays visible as revoke_pending"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca';
+  UPDATE certificate SET revoke_attempts = 0, revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=backoff-1'"
+like "$(sweep)" "1 certificate revoked" "reset by an operator, it is revoked"
+
+# ------------------------------------------------------- the three-way count
+t_start_cmpd || bail "cmpd did not start again"
+ok "an ir that goes well" client fine-1
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")" \
+	"$(t_sql "SELECT COUNT(*) FROM certificate WHERE status IN ('issued', 'pending')")" \
+	"valid at the CA = issued in cmpd's inventory"
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate l LEFT JOIN certificate c ON c.der = l.der WHERE c.uuid IS NULL")" 0 \
+	"every certificate the CA issued is in cmpd's inventory"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open')")" 0 \
+	"no transaction left issuing or open"
+nok "no sanitizer report from cmpd --sweep" \
+	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/sweep.log"
+done_testing
