@@ -157,6 +157,19 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_PROFILE_RULES, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's protection methods break its variant's "
 	    "rules"),
+	/* DESIGN invariant 2: revoked and foreign credentials */
+	D(CMPF_SIGNER_REVOKED, CERTREVOKED, 200,
+	    "PN=%s | the protection certificate is revoked"),
+	D(CMPF_SIGNER_CA_REVOKED, SIGNERNOTTRUSTED, 200,
+	    "PN=%s | a CA certificate of the protection certificate's chain is "
+	    "revoked"),
+	D(CMPF_NOT_REQUESTER, NOTAUTHORIZED, 200,
+	    "PN=%s | only the requester of the transaction may continue it "
+	    "(the same protection certificate, or the same shared secret and "
+	    "senderKID)"),
+	D(CMPF_SUBJECT_NOT_SIGNER, BADCERTTEMPLATE, 200,
+	    "PN=%s | the requested %s must be the protection certificate's "
+	    "(the CMP Profile's subjectPolicy is signer)"),
 };
 
 #undef D

@@ -140,6 +140,34 @@ cmp_server_signing(struct profile *prof)
 }
 
 /*
+ * A signer whose certificate, or a CA certificate of whose chain, cmpd
+ * revoked (or is revoking, or saw rejected) is refused, whichever CMP
+ * Profile issued it (DESIGN invariant 2): the inventory knows at once
+ * what a CRL tells only at its next update.
+ */
+static enum cmp_fail
+cmp_server_revoked(STACK_OF(X509) *chain)
+{
+	char status[16];
+	int i, r;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		r = store_cert_status(sk_X509_value(chain, i), status,
+		    sizeof(status));
+		if (r == DB_NOTFOUND)
+			continue;
+		if (r != DB_OK)
+			return CMPF_DB_UNAVAILABLE;
+		if (strcmp(status, "revoked") == 0 ||
+		    strcmp(status, "revoke_pending") == 0 ||
+		    strcmp(status, "rejected") == 0)
+			return i == 0 ? CMPF_SIGNER_REVOKED :
+			    CMPF_SIGNER_CA_REVOKED;
+	}
+	return CMPF_OK;
+}
+
+/*
  * Steps 1 to 3. *verified is set when the request's MAC was verified:
  * then the answer, errors included, is protected with the same secret.
  */
@@ -147,6 +175,7 @@ static enum cmp_fail
 cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
     struct profile *prof, char *arg, size_t arglen, int *verified)
 {
+	STACK_OF(X509) *chain = NULL;
 	enum prot_method m;
 	enum cmp_fail f;
 
@@ -183,8 +212,12 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 			    "anchors");
 			return CMPF_SIGNER_NOT_TRUSTED;
 		}
-		if ((f = cmp_protect_sig_verify(req, prof->anchors, arg,
-		    arglen)) != CMPF_OK)
+		if ((f = cmp_protect_sig_verify(req, prof->anchors, prof->crls,
+		    &chain, arg, arglen)) != CMPF_OK)
+			return f;
+		f = cmp_server_revoked(chain);
+		sk_X509_pop_free(chain, X509_free);
+		if (f != CMPF_OK)
 			return f;
 		*verified = 1;
 		return CMPF_OK;
