@@ -212,7 +212,7 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
 	EVP_PKEY *key = NULL;
-	int r = -1;
+	int r = -1, ncrl;
 
 	if (!anchors_only && (secret_init(c) != 0 || !secret_available())) {
 		fprintf(stderr, "cmpd: secret_key_file is needed to store "
@@ -236,10 +236,11 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 		}
 		if (cred_store_anchors(uuid, certs, crls) != 0)
 			goto out;
+		ncrl = crls != NULL ? sk_X509_CRL_num(crls) : 0;
 		printf("cmpd: %d trust anchor%s and %d CRL%s of CMP Profile "
 		    "%s stored\n", sk_X509_num(certs),
-		    sk_X509_num(certs) == 1 ? "" : "s", sk_X509_CRL_num(crls),
-		    sk_X509_CRL_num(crls) == 1 ? "" : "s", name);
+		    sk_X509_num(certs) == 1 ? "" : "s", ncrl,
+		    ncrl == 1 ? "" : "s", name);
 		r = 0;
 		goto out;
 	}

@@ -479,22 +479,29 @@ cert(const char *in, const char *out)
 	return r;
 }
 
-/* Signs m with "CERTFILE:KEYFILE" (PEM): sender, senderKID, extraCerts. */
+/*
+ * Signs m with "CERTFILE:KEYFILE" (PEM; CERTFILE holds the signer and
+ * then its chain): sender, senderKID, extraCerts.
+ */
 static int
 certconf_sign(CMPD_MSG *m, const char *spec)
 {
 	char certf[1024];
 	const char *colon = strchr(spec, ':');
+	STACK_OF(X509) *chain = sk_X509_new_null();
 	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
+	X509 *x = NULL, *c;
 	BIO *b;
 	int r = -1;
 
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof(certf))
-		return -1;
+	if (chain == NULL || colon == NULL ||
+	    (size_t)(colon - spec) >= sizeof(certf))
+		goto out;
 	snprintf(certf, sizeof(certf), "%.*s", (int)(colon - spec), spec);
 	if ((b = BIO_new_file(certf, "r")) != NULL) {
 		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+			sk_X509_push(chain, c);
 		BIO_free(b);
 	}
 	if ((b = BIO_new_file(colon + 1, "r")) != NULL) {
@@ -502,7 +509,9 @@ certconf_sign(CMPD_MSG *m, const char *spec)
 		BIO_free(b);
 	}
 	if (x != NULL && key != NULL)
-		r = cmp_protect_sig(m, key, x, NULL);
+		r = cmp_protect_sig(m, key, x, chain);
+ out:
+	sk_X509_pop_free(chain, X509_free);
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return r;
