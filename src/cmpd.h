@@ -87,6 +87,7 @@ struct conf {
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
+	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
 };

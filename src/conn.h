@@ -84,6 +84,7 @@ int	conn_renew(const struct conn_target *, const unsigned char *req_der,
 int	conn_revoke(const struct conn_target *, X509 *cert, const char *reason,
 	    struct conn_result *);
 int	conn_ca_certificates(const struct conn_target *, struct conn_result *);
+int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
 int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);

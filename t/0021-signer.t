@@ -6,7 +6,8 @@
 # signer's name unless the CMP Profile's subjectPolicy is any.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_stack "message_time_skew = 0"
+# each worker fetches the CA's CRL again after a second
+t_stack "message_time_skew = 0" "ca_crl_refresh = 1"
 t_start_localca
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
@@ -135,6 +136,30 @@ like "$(client_out)" "a CA certificate of the protection certificate's chain is 
 	"revoked CA: text"
 ok "v2, not in the CRL, still signs" cr "$V/v2.crt" "$V/v2.key"
 ok "certificates of a CA without an uploaded CRL still sign" cr "$T/dev2.crt" "$T/dev.key"
+
+# ------------------------------- revoked at the CA only (its own CRL)
+# a certificate of cmpd's CA that cmpd never issued: straight from the
+# connector API, then revoked there
+LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
+openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
+curl -sS --noproxy '*' --max-time 30 -H 'Content-Type: application/json' -o "$T/issue.json" \
+	--data-binary "{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
+	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
+	bail "the connector did not issue"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=outside'")" 0 \
+	"not in cmpd's inventory"
+ok "a signer cmpd never issued, valid at its CA" cr "$T/outside.crt" "$T/dev.key"
+curl -sS --noproxy '*' --max-time 30 -H 'Content-Type: application/json' -o /dev/null \
+	--data-binary "{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
+	"$LCA/revoke"
+outside_uuid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["uuid"])' "$T/issue.json")
+is "$(t_sql "SELECT status FROM localca_certificate WHERE uuid = '$outside_uuid'")" revoked \
+	"revoked at the CA"
+sleep 1.5
+nok "refused once the CA's CRL lists it" cr "$T/outside.crt" "$T/dev.key"
+like "$(client_out)" "PN=sig \| the protection certificate is revoked" "the CA's CRL: certRevoked"
+like "$(cat "$T/localca.log")" "/crl status=200" "the CRL came from the connector"
 
 # the same through the management API: the CRL goes with the anchors
 jstr() { python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
