@@ -380,12 +380,19 @@ cmp_protect_requester(const CMPD_MSG *m, struct cmp_requester *who)
 			return -1;
 		return 0;
 	}
-	if (kid != NULL) {
-		if ((size_t)ASN1_STRING_length(kid) > sizeof(who->kid))
+	if (kid == NULL)
+		return 0;
+	/* a senderKID longer than the column is kept as its SHA-256 */
+	if ((size_t)ASN1_STRING_length(kid) > sizeof(who->kid)) {
+		if (!EVP_Digest(ASN1_STRING_get0_data(kid),
+		    (size_t)ASN1_STRING_length(kid), who->kid, &n, EVP_sha256(),
+		    NULL))
 			return -1;
-		who->kid_len = (size_t)ASN1_STRING_length(kid);
-		memcpy(who->kid, ASN1_STRING_get0_data(kid), who->kid_len);
+		who->kid_len = n;
+		return 0;
 	}
+	who->kid_len = (size_t)ASN1_STRING_length(kid);
+	memcpy(who->kid, ASN1_STRING_get0_data(kid), who->kid_len);
 	return 0;
 }
 
