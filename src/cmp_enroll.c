@@ -556,14 +556,15 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
 }
 
 /*
- * A transaction's follow-up comes from its requester: the protection
- * certificate that signed the ir/cr/kur, or a MAC with the profile's
- * secret and the same senderKID (DESIGN invariant 2). Anyone else who
- * learnt the transactionID and the nonce must not confirm or reject
- * another device's certificate.
+ * A transaction's follow-up (certConf; pollReq and error once they are
+ * answered) comes from its requester: the protection certificate that
+ * signed the ir/cr/kur, or a MAC with the profile's secret and the same
+ * senderKID (DESIGN invariant 2). Anyone else who learnt the
+ * transactionID and the nonce must not confirm or reject another
+ * device's certificate.
  */
-static enum cmp_fail
-confirm_requester_check(const CMPD_MSG *req)
+enum cmp_fail
+cmp_requester_check(const CMPD_MSG *req)
 {
 	struct cmp_requester was, now;
 	int r;
@@ -608,7 +609,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_TX_UNKNOWN;
 		goto out;
 	}
-	if ((*fail = confirm_requester_check(req)) != CMPF_OK)
+	if ((*fail = cmp_requester_check(req)) != CMPF_OK)
 		goto out;
 	*fail = CMPF_INTERNAL;
 	if (strcmp(t.state, "confirmed") == 0) {

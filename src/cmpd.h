@@ -471,6 +471,7 @@ CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
 CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
+enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
 int	cmp_sweep(int max);
 
 /* cmp_header.c */
