@@ -207,6 +207,7 @@ cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **crls,
 		goto out;
 	}
 	/* PEM_read_bio_X509_CRL() passes over the certificates */
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509_CRL(mem, NULL, NULL, NULL)) != NULL) {
 		if ((*crls == NULL &&
 		    (*crls = sk_X509_CRL_new_null()) == NULL) ||
@@ -216,6 +217,12 @@ cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **crls,
 			snprintf(err, errlen, "more than %d CRLs", CRED_CRLS_MAX);
 			goto out;
 		}
+	}
+	/* the end of the PEM, or a CRL block that does not decode: a
+	 * revocation list must not be dropped unnoticed */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		snprintf(err, errlen, "a CRL does not decode");
+		goto out;
 	}
 	r = 0;
  out:

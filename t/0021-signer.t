@@ -180,10 +180,12 @@ nok "v1 refused again" cr "$V/v1.crt" "$V/v1.key"
 like "$(client_out)" "certRevoked" "API-uploaded CRL: certRevoked"
 printf -- '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n' > "$T/bad.crl"
 cat "$T/anchors.pem" "$T/bad.crl" > "$T/anchors-bad.pem"
-is "$(t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-bad.pem")}")" 204 \
-	"API: an undecodable CRL block is passed over like any other non-certificate"
+is "$(t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-bad.pem")}")" 422 \
+	"API: a CRL that does not decode is refused"
+is "$(t_json 'j["message"]')" "certificates: a CRL does not decode" "API: and says so"
+nok "cmpd --set-trust-anchors refuses it too" sh -c "$CMPD --set-trust-anchors sig < '$T/anchors-bad.pem'"
 is "$(t_api GET "/cmpProfiles/$SIGP/trustAnchors")" 200 "API: anchors read"
-is "$(t_json 'len(j["crls"])')" 0 "and not stored"
+is "$(t_json 'len(j["crls"])')" 1 "the CRL stored before stays"
 t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-crl.pem")}" > /dev/null
 
 # ------------------------------------ certConf from the requester only
