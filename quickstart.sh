@@ -263,7 +263,14 @@ print(json.dumps({"privateKey": open(sys.argv[1]).read(),
     "certificateChain": "".join(open(f).read() for f in sys.argv[2:])}))' \
 		"$run/pki/cmpd.key" "$run/pki/cmpd.crt" "$run/pki/localca/ca.crt" \
 		"$run/pki/root.crt" > "$run/cmpd-signing.json")
+	# The profiles do not trust each other's devices: demo-sig trusts the
+	# vendor's device CA and the demo root (its own certificates, for kur
+	# and rr), and a signer asks only for its own name there
+	# (subjectPolicy signer), so a certificate bought on demo with the
+	# shared secret buys nothing else; demo-3gpp trusts the vendor's
+	# device CA only, and names the base stations it enrolls (any).
 	cat "$run/pki/device-ca.crt" "$run/pki/root.crt" > "$run/anchors.pem"
+	cat "$run/pki/device-ca.crt" > "$run/anchors-3gpp.pem"
 	qs_ensure connector localca url="$CONNECTOR_URL" authType=none
 	qs_ensure authority localca connectorUuid=localca \
 		authorityInstanceUuid=6f1c2a4e-0000-4000-8000-0000000000c1
@@ -274,15 +281,15 @@ print(json.dumps({"privateKey": open(sys.argv[1]).read(),
 		sharedSecret=@"$run/demo-secret" sharedSecretReference=demo raProfileUuid=demo-ra
 	# demo-sig (v2) and demo-3gpp (v2_3gpp): signature both ways, answers
 	# signed with run/pki/cmpd.crt; request signers chain to the demo
-	# device CA (and, for kur and rr, to the demo root)
+	# device CA (and, on demo-sig, for kur and rr, to the demo root)
 	qs_ensure profile demo-sig description="quick start, signatures" variant=v2 \
 		requestProtectionMethod=signature responseProtectionMethod=signature \
 		signingCredentials:=@"$run/cmpd-signing.json" trustAnchors=@"$run/anchors.pem" \
-		raProfileUuid=demo-ra
+		subjectPolicy=signer raProfileUuid=demo-ra
 	qs_ensure profile demo-3gpp description="quick start, 3GPP TS 33.310" variant=v2_3gpp \
 		requestProtectionMethod=signature responseProtectionMethod=signature \
-		signingCredentials:=@"$run/cmpd-signing.json" trustAnchors=@"$run/anchors.pem" \
-		raProfileUuid=demo-ra
+		signingCredentials:=@"$run/cmpd-signing.json" trustAnchors=@"$run/anchors-3gpp.pem" \
+		subjectPolicy=any raProfileUuid=demo-ra
 	qs_ctl profile enable demo demo-sig demo-3gpp
 	qs_ctl raprofile cmp-activate demo-ra demo
 	rm -f "$run/cmpd-signing.json" "$run/demo-secret"
@@ -530,10 +537,11 @@ Try next:
     -ref demo -secret pass:$SECRET -recipient /CN=cmpd \\
     -newkey run/demo.key -subject /CN=device-3 -certout run/device-3.crt
   openssl verify -CAfile run/pki/ca.crt run/device-3.crt
-  # signature-protected ir with the demo device certificate (demo-sig)
+  # signature-protected ir with the demo device certificate (demo-sig), for
+  # the device's own name (the profile's subjectPolicy is signer)
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
     -cert run/pki/device.crt -key run/pki/device.key -trusted run/pki/root.crt \\
-    -recipient /CN=cmpd -newkey run/demo.key -subject /CN=sig-device -certout run/sig-device.crt
+    -recipient /CN=cmpd -newkey run/demo.key -certout run/sig-device.crt
   # key update of that certificate (kur), signed with it
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out run/new.key
   openssl cmp -cmd kur -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\

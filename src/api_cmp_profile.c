@@ -28,19 +28,20 @@ struct cp_row {
 	char	 descr[4 * CP_DESCR_MAX + 1], variant[16], req[16], resp[16];
 	char	 ref[4 * 128 + 1], ra_uuid[CMPD_UUID_LEN + 1];
 	char	 ra_name[CMPD_NAME_BUF], inst[CMPD_UUID_LEN + 1];
-	char	 created[40], updated[40];
+	char	 created[40], updated[40], subject_policy[16];
 	unsigned char cert[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX];
+	unsigned char crls[PROFILE_SIGN_MAX];
 	char	 iattrs[PROFILE_ATTRS_MAX], rattrs[PROFILE_ATTRS_MAX];
-	struct db_col col[21];
+	struct db_col col[23];
 };
 enum {
 	CP_UUID, CP_NAME, CP_DESCR, CP_ENABLED, CP_VARIANT, CP_REQ, CP_RESP,
 	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
 	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
-	CP_CREATED, CP_UPDATED, CP_NCOLS
+	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_NCOLS
 };
 
-#define CP_SELECT_COLS(cert, anchors) \
+#define CP_SELECT_COLS(cert, anchors, crls) \
 	"SELECT c.uuid, c.name, COALESCE(c.description, ''), c.enabled, " \
 	"c.variant, c.request_protection, c.response_protection, " \
 	"c.shared_secret_enc IS NOT NULL, " \
@@ -50,13 +51,15 @@ enum {
 	"c.confirm_wait_time, COALESCE(r.uuid, ''), COALESCE(r.name, ''), " \
 	"COALESCE(r.enabled, 0), COALESCE(a.authority_instance_uuid, ''), " \
 	"DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ') " \
+	"DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+	"c.subject_policy, " crls " " \
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
 /* the detail reads the certificates, a list does not need them */
-#define CP_SELECT	CP_SELECT_COLS("c.signing_certificate", "c.trust_anchors")
-#define CP_SELECT_LIST	CP_SELECT_COLS("NULL", "NULL")
+#define CP_SELECT	CP_SELECT_COLS("c.signing_certificate", "c.trust_anchors", \
+	"c.trust_crls")
+#define CP_SELECT_LIST	CP_SELECT_COLS("NULL", "NULL", "NULL")
 
 static struct cp_row *
 cp_row_new(void)
@@ -80,6 +83,7 @@ cp_row_new(void)
 			S(CP_RA_NAME, ra_name), I(CP_RA_ENABLED),
 			S(CP_INST, inst), S(CP_CREATED, created),
 			S(CP_UPDATED, updated),
+			S(CP_SUBJECT_POLICY, subject_policy), B(CP_CRLS, crls),
 		};
 #undef S
 #undef B
@@ -191,6 +195,7 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	const struct db_col *col = r->col;
 	json_object *o, *ra = NULL, *sig = NULL;
 	STACK_OF(X509) *certs;
+	STACK_OF(X509_CRL) *crls;
 	const unsigned char *p;
 	X509 *x;
 
@@ -235,6 +240,11 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	json_object_object_add(o, "trustAnchorCount",
 	    json_object_new_int(certs != NULL ? sk_X509_num(certs) : 0));
 	sk_X509_pop_free(certs, X509_free);
+	crls = col[CP_CRLS].null || col[CP_CRLS].len == 0 ? NULL :
+	    profile_der_crls(r->crls, col[CP_CRLS].len);
+	json_object_object_add(o, "trustAnchorCrlCount",
+	    json_object_new_int(crls != NULL ? sk_X509_CRL_num(crls) : 0));
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	json_object_object_add(o, "issueCertificateAttributes",
 	    cp_attrs(r->iattrs));
 	json_object_object_add(o, "revokeCertificateAttributes",
@@ -243,6 +253,8 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	    json_object_new_boolean(col[CP_IMPLICIT].i != 0));
 	json_object_object_add(o, "confirmWaitTime",
 	    json_object_new_int((int)col[CP_WAIT].i));
+	json_object_object_add(o, "subjectPolicy",
+	    json_object_new_string(r->subject_policy));
 	json_object_object_add(o, "createdAt", json_object_new_string(r->created));
 	json_object_object_add(o, "updatedAt", json_object_new_string(r->updated));
 	return o;
@@ -346,6 +358,7 @@ cp_get(struct api_call *c)
 struct cp_input {
 	const char *name, *descr, *variant, *req, *resp, *secret, *ref;
 	const char *ra_uuid, *sign_key, *sign_chain, *anchors;
+	const char *subject_policy;
 	char	*iattrs, *rattrs;	/* JSON text, free() */
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
@@ -353,6 +366,7 @@ struct cp_input {
 	/* parsed */
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain, *anchor_certs;
+	STACK_OF(X509_CRL) *anchor_crls;
 };
 
 static void
@@ -363,6 +377,7 @@ cp_input_free(struct cp_input *in)
 	EVP_PKEY_free(in->key);
 	sk_X509_pop_free(in->chain, X509_free);
 	sk_X509_pop_free(in->anchor_certs, X509_free);
+	sk_X509_CRL_pop_free(in->anchor_crls, X509_CRL_free);
 }
 
 /* The members a POST or PUT may hold; secrets are audited as "(set)". */
@@ -376,7 +391,7 @@ static const struct {
 	{ "raProfileUuid", 0 }, { "issueCertificateAttributes", 0 },
 	{ "revokeCertificateAttributes", 0 }, { "implicitConfirmAllowed", 0 },
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
-	{ "trustAnchors", 0 },
+	{ "trustAnchors", 0 }, { "subjectPolicy", 0 },
 };
 
 /* The index of a known member, or -1. */
@@ -445,7 +460,9 @@ cp_input_read(struct api_call *c, struct cp_input *in)
 	    API_BAD ||
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
 	    api_get_str(c, "trustAnchors", PROFILE_SIGN_MAX * 2,
-	    &in->anchors) == API_BAD)
+	    &in->anchors) == API_BAD ||
+	    api_get_str(c, "subjectPolicy", 16, &in->subject_policy) ==
+	    API_BAD)
 		return c->status;
 	if (json_object_object_get_ex(c->body, "signingCredentials", &sc) &&
 	    !json_object_is_type(sc, json_type_null)) {
@@ -577,6 +594,16 @@ cp_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	    cred_der_len(in->anchor_certs, 0) > PROFILE_SIGN_MAX)
 		return api_fail(c, 422, "trustAnchors: more than %d bytes",
 		    PROFILE_SIGN_MAX);
+	if (in->anchors != NULL && cred_parse_crls(in->anchors,
+	    strlen(in->anchors), &in->anchor_crls, err, sizeof(err)) != 0)
+		return api_fail(c, 422, "trustAnchors: %s", err);
+	if (cred_der_crls_len(in->anchor_crls) > PROFILE_SIGN_MAX)
+		return api_fail(c, 422, "trustAnchors: CRLs of more than %d "
+		    "bytes", PROFILE_SIGN_MAX);
+	if (in->subject_policy != NULL &&
+	    strcmp(in->subject_policy, "signer") != 0 &&
+	    strcmp(in->subject_policy, "any") != 0)
+		return api_fail(c, 422, "subjectPolicy must be signer or any");
 	if (((in->secret != NULL && *in->secret != '\0') || in->has_signing) &&
 	    !secret_available())
 		return api_fail(c, 422, "cmpd has no secret_key_file: secrets "
@@ -641,7 +668,7 @@ cp_store_credentials(struct api_call *c, struct cp_input *in,
 	    cred_store_signing(uuid, in->key, in->chain, err, sizeof(err)) != 0)
 		return api_fail(c, 500, "%s", err);
 	if (in->anchor_certs != NULL &&
-	    cred_store_anchors(uuid, in->anchor_certs) != 0)
+	    cred_store_anchors(uuid, in->anchor_certs, in->anchor_crls) != 0)
 		return api_fail(c, 500, "cannot store the trust anchors");
 	return 0;
 }
@@ -668,8 +695,8 @@ cp_create(struct api_call *c)
 	    "description, enabled, variant, request_protection, "
 	    "response_protection, shared_secret_reference, "
 	    "default_ra_profile_uuid, issue_attributes, revoke_attributes, "
-	    "implicit_confirm_allowed, confirm_wait_time) "
-	    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	    "implicit_confirm_allowed, confirm_wait_time, subject_policy) "
+	    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	struct cp_input in;
 	char uuid[CMPD_UUID_LEN + 1];
 	json_object *d = NULL;
@@ -686,14 +713,16 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[12] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
+		struct db_arg a[13] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
 		    cp_arg(in.descr), DB_ARG_STR(in.variant),
 		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), cp_arg(in.ref),
 		    cp_arg(in.ra_uuid), cp_arg(in.iattrs), cp_arg(in.rattrs),
 		    DB_ARG_INT(in.implicit != 0),
-		    DB_ARG_INT(in.wait > 0 ? in.wait : c->conf->confirm_wait_time) };
+		    DB_ARG_INT(in.wait > 0 ? in.wait : c->conf->confirm_wait_time),
+		    DB_ARG_STR(in.subject_policy != NULL ? in.subject_policy :
+		    "signer") };
 
-		rc = db_run(sql, a, 12, NULL, 0, NULL);
+		rc = db_run(sql, a, 13, NULL, 0, NULL);
 	}
 	if (rc == DB_DUP) {
 		db_rollback();
@@ -725,8 +754,8 @@ cp_edit(struct api_call *c)
 	    "variant = ?, request_protection = ?, response_protection = ?, "
 	    "shared_secret_reference = ?, default_ra_profile_uuid = ?, "
 	    "issue_attributes = ?, revoke_attributes = ?, "
-	    "implicit_confirm_allowed = ?, confirm_wait_time = ? "
-	    "WHERE uuid = ?";
+	    "implicit_confirm_allowed = ?, confirm_wait_time = ?, "
+	    "subject_policy = ? WHERE uuid = ?";
 	struct cp_row *old = NULL;
 	struct cp_input in;
 	json_object *d = NULL;
@@ -741,7 +770,7 @@ cp_edit(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[11] = {
+		struct db_arg a[12] = {
 			cp_arg(in.has_descr ? in.descr : old->descr),
 			DB_ARG_STR(in.variant != NULL ? in.variant : old->variant),
 			DB_ARG_STR(in.req != NULL ? in.req : old->req),
@@ -753,10 +782,12 @@ cp_edit(struct api_call *c)
 			DB_ARG_INT(in.implicit >= 0 ? in.implicit :
 			    old->col[CP_IMPLICIT].i != 0),
 			DB_ARG_INT(in.wait > 0 ? in.wait : old->col[CP_WAIT].i),
+			DB_ARG_STR(in.subject_policy != NULL ?
+			    in.subject_policy : old->subject_policy),
 			DB_ARG_STR(old->uuid),
 		};
 
-		rc = db_run(sql, a, 11, NULL, 0, NULL);
+		rc = db_run(sql, a, 12, NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cp_store_credentials(c, &in, old->uuid) != 0 ||
 	    (d = cp_audit_detail(c, &in)) == NULL ||
@@ -1096,6 +1127,7 @@ cp_put_anchors(struct api_call *c)
 	struct cp_row *r = NULL;
 	const char *pem = NULL;
 	STACK_OF(X509) *certs = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	json_object *d = NULL;
 	char err[128];
 
@@ -1115,10 +1147,24 @@ cp_put_anchors(struct api_call *c)
 		    PROFILE_SIGN_MAX);
 		goto out;
 	}
-	if ((d = json_object_new_object()) != NULL)
+	/* CRLs come in the same PEM as the anchors they belong to */
+	if (cred_parse_crls(pem, strlen(pem), &crls, err, sizeof(err)) != 0) {
+		api_fail(c, 422, "certificates: %s", err);
+		goto out;
+	}
+	if (cred_der_crls_len(crls) > PROFILE_SIGN_MAX) {
+		api_fail(c, 422, "certificates: CRLs of more than %d bytes",
+		    PROFILE_SIGN_MAX);
+		goto out;
+	}
+	if ((d = json_object_new_object()) != NULL) {
 		json_object_object_add(d, "certificates",
 		    json_object_new_int(sk_X509_num(certs)));
-	if (db_begin() != DB_OK || cred_store_anchors(r->uuid, certs) != 0 ||
+		json_object_object_add(d, "crls",
+		    json_object_new_int(sk_X509_CRL_num(crls)));
+	}
+	if (db_begin() != DB_OK ||
+	    cred_store_anchors(r->uuid, certs, crls) != 0 ||
 	    audit_write(c->actor, "setTrustAnchors", "cmpProfile", r->uuid,
 	    d) != 0 || db_commit() != DB_OK) {
 		db_rollback();
@@ -1129,8 +1175,27 @@ cp_put_anchors(struct api_call *c)
  out:
 	json_object_put(d);
 	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	free(r);
 	return c->status;
+}
+
+/* PEM text of one CRL. */
+static json_object *
+cp_crl_pem(X509_CRL *x)
+{
+	json_object *o = NULL;
+	BIO *b;
+	char *p;
+	long len;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	if (PEM_write_bio_X509_CRL(b, x) == 1 &&
+	    (len = BIO_get_mem_data(b, &p)) > 0)
+		o = json_object_new_string_len(p, (int)len);
+	BIO_free(b);
+	return o;
 }
 
 /* PEM text of one certificate. */
@@ -1157,20 +1222,40 @@ cp_get_anchors(struct api_call *c)
 {
 	struct cp_row *r;
 	STACK_OF(X509) *certs = NULL;
-	json_object *o, *list;
+	STACK_OF(X509_CRL) *crls = NULL;
+	json_object *o, *list = NULL, *crl_list;
 	int i;
 
 	if (cp_load(c, c->param[0], &r) != 0)
 		return c->status;
 	if (!r->col[CP_ANCHORS].null)
 		certs = cp_der_certs(r->anchors, r->col[CP_ANCHORS].len);
+	if (!r->col[CP_CRLS].null && r->col[CP_CRLS].len > 0)
+		crls = profile_der_crls(r->crls, r->col[CP_CRLS].len);
 	free(r);
 	if ((o = json_object_new_object()) == NULL ||
-	    (list = json_object_new_array()) == NULL) {
+	    (list = json_object_new_array()) == NULL ||
+	    (crl_list = json_object_new_array()) == NULL) {
 		json_object_put(o);
+		json_object_put(list);
 		sk_X509_pop_free(certs, X509_free);
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
 		return api_fail(c, 500, "out of memory");
 	}
+	json_object_object_add(o, "crls", crl_list);
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		json_object *pem = cp_crl_pem(sk_X509_CRL_value(crls, i));
+
+		if (pem == NULL || json_object_array_add(crl_list, pem) != 0) {
+			json_object_put(pem);
+			json_object_put(list);
+			json_object_put(o);
+			sk_X509_pop_free(certs, X509_free);
+			sk_X509_CRL_pop_free(crls, X509_CRL_free);
+			return api_fail(c, 500, "out of memory");
+		}
+	}
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		json_object *pem = cp_pem(sk_X509_value(certs, i));
 

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 #include "conn.h"
@@ -297,6 +298,70 @@ enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
 	return CMPF_OK;
 }
 
+/* The same GeneralNames, in any order. */
+static int
+enroll_same_names(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
+{
+	int i, j, n = sk_GENERAL_NAME_num(a);
+
+	if (n != sk_GENERAL_NAME_num(b))
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++)
+			if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(a, i),
+			    sk_GENERAL_NAME_value(b, j)) == 0)
+				break;
+		if (j == n)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * subjectPolicy signer: a request signed with a certificate asks for that
+ * certificate's name only, its subject and, when the template names one,
+ * its subjectAltName; otherwise a certificate bought on one profile would
+ * buy certificates for anyone on every profile that trusts its CA.
+ * MAC-protected requests and profiles with subjectPolicy any pass.
+ */
+static enum cmp_fail
+enroll_subject_check(const CMPD_MSG *req, const OSSL_CRMF_CERTTEMPLATE *tmpl,
+    const struct profile *p, char *text, size_t textlen)
+{
+	const X509_EXTENSIONS *exts;
+	GENERAL_NAMES *want = NULL, *have = NULL;
+	enum prot_method m;
+	X509 *signer;
+	int ok, crit = -1;
+
+	if (p->subject_any || cmp_msg_prot_method(req->header, &m) != 0 ||
+	    m != PROT_SIGNATURE)
+		return CMPF_OK;
+	/* cmp_server_validate() verified extraCerts[0] as the signer */
+	if (req->extraCerts == NULL || sk_X509_num(req->extraCerts) < 1)
+		return CMPF_NO_SIGNER_CERT;
+	signer = sk_X509_value(req->extraCerts, 0);
+	if (X509_NAME_cmp(OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
+	    X509_get_subject_name(signer)) != 0) {
+		snprintf(text, textlen, "subject");
+		return CMPF_SUBJECT_NOT_SIGNER;
+	}
+	exts = OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl);
+	if (exts == NULL || X509v3_get_ext_by_NID(exts, NID_subject_alt_name,
+	    -1) < 0)
+		return CMPF_OK;
+	want = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
+	have = X509_get_ext_d2i(signer, NID_subject_alt_name, NULL, NULL);
+	ok = want != NULL && have != NULL && enroll_same_names(want, have);
+	GENERAL_NAMES_free(want);
+	GENERAL_NAMES_free(have);
+	if (!ok) {
+		snprintf(text, textlen, "subjectAltName");
+		return CMPF_SUBJECT_NOT_SIGNER;
+	}
+	return CMPF_OK;
+}
+
 /* DER of a CertReqMessages holding only the first request (the seed). */
 static int
 enroll_first_request(OSSL_CRMF_MSGS *reqs, unsigned char **der)
@@ -425,6 +490,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	struct conn_result res;
 	struct conn_target target;
+	struct cmp_requester who;
 	STACK_OF(X509) *capubs;
 	const X509_NAME *subject;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
@@ -455,7 +521,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		*fail = CMPF_NO_SUBJECT;
 		goto out;
 	}
-	if ((*fail = store_template_fits(tmpl, text, textlen)) != CMPF_OK)
+	if ((*fail = store_template_fits(tmpl, text, textlen)) != CMPF_OK ||
+	    (*fail = enroll_subject_check(req, tmpl, p, text, textlen)) !=
+	    CMPF_OK)
 		goto out;
 	/* RFC 4211 4: POP before anything is issued; raVerified is for an
 	 * RA that checked it, and no RA stands between client and cmpd.
@@ -471,7 +539,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if ((n = enroll_first_request(reqs, &one)) <= 0)
 		goto out;
 	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
-	    util_uuid4(request_id) != 0)
+	    util_uuid4(request_id) != 0 ||
+	    cmp_protect_requester(req, &who) != 0)
 		goto out;
 	cmp_enroll_target(p, 0, &target);
 	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). Asked first,
@@ -480,7 +549,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	capubs = type == CMPD_BODY_IR ? enroll_chain(p, &target) : NULL;
 	/* What is asked, committed before it is asked (invariant 1). */
 	r = store_tx_begin(req, p, rid, digest, request_id,
-	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL);
+	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL, &who);
 	if (r == DB_DUP) {
 		*fail = CMPF_TID_IN_USE;
 		goto out;
@@ -589,6 +658,30 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
 }
 
 /*
+ * A transaction's follow-up (certConf; pollReq and error once they are
+ * answered) comes from its requester: the protection certificate that
+ * signed the ir/cr/kur, or a MAC with the profile's secret and the same
+ * senderKID (DESIGN invariant 2). Anyone else who learnt the
+ * transactionID and the nonce must not confirm or reject another
+ * device's certificate.
+ */
+enum cmp_fail
+cmp_requester_check(const CMPD_MSG *req)
+{
+	struct cmp_requester was, now;
+	int r;
+
+	if ((r = store_tx_requester(req->header->transactionID, &was)) ==
+	    DB_ERR)
+		return CMPF_DB_UNAVAILABLE;
+	/* none recorded: a transaction older than the record, refused */
+	if (r != DB_OK || cmp_protect_requester(req, &now) != 0 ||
+	    !cmp_protect_requester_eq(&was, &now))
+		return CMPF_NOT_REQUESTER;
+	return CMPF_OK;
+}
+
+/*
  * certConf. Returns the pkiconf, or NULL with *fail set (the caller
  * answers with an error body).
  */
@@ -618,6 +711,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_TX_UNKNOWN;
 		goto out;
 	}
+	if ((*fail = cmp_requester_check(req)) != CMPF_OK)
+		goto out;
+	*fail = CMPF_INTERNAL;
 	if (strcmp(t.state, "confirmed") == 0) {
 		*fail = CMPF_ALREADY_CONFIRMED;
 		goto out;

@@ -164,6 +164,19 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "later"),
 	D(CMPF_TEMPLATE_TOO_LARGE, BADCERTTEMPLATE, 200,
 	    "PN=%s | the certificate template's %s"),
+	/* DESIGN invariant 2: revoked and foreign credentials */
+	D(CMPF_SIGNER_REVOKED, CERTREVOKED, 200,
+	    "PN=%s | the protection certificate is revoked"),
+	D(CMPF_SIGNER_CA_REVOKED, SIGNERNOTTRUSTED, 200,
+	    "PN=%s | a CA certificate of the protection certificate's chain is "
+	    "revoked"),
+	D(CMPF_NOT_REQUESTER, NOTAUTHORIZED, 200,
+	    "PN=%s | only the requester of the transaction may continue it "
+	    "(the same protection certificate, or the same shared secret and "
+	    "senderKID)"),
+	D(CMPF_SUBJECT_NOT_SIGNER, BADCERTTEMPLATE, 200,
+	    "PN=%s | the requested %s must be the protection certificate's "
+	    "(the CMP Profile's subjectPolicy is signer)"),
 };
 
 #undef D

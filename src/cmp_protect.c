@@ -12,6 +12,7 @@
 #include <openssl/crmf.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -252,15 +253,32 @@ static const int sig_alg_ok[] = {
 };
 
 /*
+ * Revocation lists are applied where they exist: a certificate whose
+ * issuer published none of the uploaded CRLs is not refused for that
+ * (cmpd's inventory still speaks for it); every other CRL failure, an
+ * expired CRL or a bad CRL signature included, refuses the chain.
+ */
+static int
+sig_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL)
+		return 1;
+	return ok;
+}
+
+/*
  * Verifies a signature-protected request: extraCerts[0] is the
  * protection certificate; its chain, built from extraCerts and the
- * profile's trust anchors, must validate now; its key usage must allow
- * signing; senderKID, when present, must be its subjectKeyIdentifier and
- * the sender its subject.
+ * profile's trust anchors, must validate now, and no certificate of it
+ * may be revoked in the CRLs uploaded with the anchors; its key usage
+ * must allow signing; senderKID, when present, must be its
+ * subjectKeyIdentifier and the sender its subject. *chain (when not
+ * NULL) gets the validated chain, signer first, on success.
  */
 enum cmp_fail
 cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
-    char *arg, size_t arglen)
+    STACK_OF(X509_CRL) *crls, STACK_OF(X509) **chain, char *arg,
+    size_t arglen)
 {
 	const CMPD_HEADER *h = m->header;
 	const ASN1_OCTET_STRING *ski;
@@ -270,9 +288,11 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	EVP_PKEY *pkey;
 	X509 *signer;
 	enum cmp_fail f;
-	int i, nid;
+	int i, nid, err;
 
 	arg[0] = '\0';
+	if (chain != NULL)
+		*chain = NULL;
 	nid = OBJ_obj2nid(h->protectionAlg->algorithm);
 	if (!nid_in(nid, sig_alg_ok, NITEMS(sig_alg_ok))) {
 		OBJ_obj2txt(arg, (int)arglen, h->protectionAlg->algorithm, 0);
@@ -313,17 +333,81 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 			goto out;
 	if (!X509_STORE_CTX_init(ctx, store, signer, m->extraCerts))
 		goto out;
+	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
+		/* Every certificate of the chain, not only the signer. */
+		X509_STORE_CTX_set0_crls(ctx, crls);
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
+		X509_STORE_CTX_set_verify_cb(ctx, sig_verify_cb);
+	}
 	if (X509_verify_cert(ctx) != 1) {
-		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx)));
+		err = X509_STORE_CTX_get_error(ctx);
+		if (err == X509_V_ERR_CERT_REVOKED)
+			f = X509_STORE_CTX_get_error_depth(ctx) == 0 ?
+			    CMPF_SIGNER_REVOKED : CMPF_SIGNER_CA_REVOKED;
+		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(err));
 		goto out;
 	}
+	if (chain != NULL && (*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL)
+		goto out;
 	f = CMPF_OK;
  out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	ERR_clear_error();
 	return f;
+}
+
+/*
+ * Who sent a request, as far as its protection tells (valid once the
+ * protection verified): the SHA-256 of the protection certificate, or
+ * the senderKID of a MAC. What a transaction's follow-up messages must
+ * match (DESIGN invariant 2).
+ */
+int
+cmp_protect_requester(const CMPD_MSG *m, struct cmp_requester *who)
+{
+	const ASN1_OCTET_STRING *kid = m->header->senderKID;
+	unsigned int n = 0;
+
+	memset(who, 0, sizeof(*who));
+	if (cmp_msg_prot_method(m->header, &who->method) != 0)
+		return -1;
+	if (who->method == PROT_SIGNATURE) {
+		if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1 ||
+		    !X509_digest(sk_X509_value(m->extraCerts, 0), EVP_sha256(),
+		    who->cert_hash, &n) || n != sizeof(who->cert_hash))
+			return -1;
+		return 0;
+	}
+	if (kid == NULL)
+		return 0;
+	/* a senderKID longer than the column is kept as its SHA-256 */
+	if ((size_t)ASN1_STRING_length(kid) > sizeof(who->kid)) {
+		if (!EVP_Digest(ASN1_STRING_get0_data(kid),
+		    (size_t)ASN1_STRING_length(kid), who->kid, &n, EVP_sha256(),
+		    NULL))
+			return -1;
+		who->kid_len = n;
+		return 0;
+	}
+	who->kid_len = (size_t)ASN1_STRING_length(kid);
+	memcpy(who->kid, ASN1_STRING_get0_data(kid), who->kid_len);
+	return 0;
+}
+
+/* The same requester: same method, same certificate or same senderKID. */
+int
+cmp_protect_requester_eq(const struct cmp_requester *a,
+    const struct cmp_requester *b)
+{
+	if (a->method != b->method)
+		return 0;
+	if (a->method == PROT_SIGNATURE)
+		return CRYPTO_memcmp(a->cert_hash, b->cert_hash,
+		    sizeof(a->cert_hash)) == 0;
+	return a->kid_len == b->kid_len &&
+	    CRYPTO_memcmp(a->kid, b->kid, a->kid_len) == 0;
 }
 
 /*

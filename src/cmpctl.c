@@ -80,6 +80,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "revokeCertificateAttributes", "revokeCertificateAttributes", NULL },
 	{ "implicitConfirmAllowed", "implicitConfirmAllowed", NULL },
 	{ "confirmWaitTime", "confirmWaitTime", NULL },
+	{ "subjectPolicy", "subjectPolicy", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry connector_carry[] = {

@@ -87,6 +87,7 @@ struct conf {
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
+	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
 };
@@ -228,6 +229,10 @@ enum cmp_fail {
 	CMPF_PROFILE_RULES,
 	CMPF_CA_SERVER_ERROR,
 	CMPF_TEMPLATE_TOO_LARGE,
+	CMPF_SIGNER_REVOKED,
+	CMPF_SIGNER_CA_REVOKED,
+	CMPF_NOT_REQUESTER,
+	CMPF_SUBJECT_NOT_SIGNER,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -287,7 +292,11 @@ struct profile {
 	X509	*sign_cert;
 	STACK_OF(X509) *sign_chain;
 	STACK_OF(X509) *anchors;	/* for request signers */
+	STACK_OF(X509_CRL) *crls;	/* uploaded with the anchors */
 	int	 signing_loaded;
+	/* subjectPolicy: a signed ir/cr/kur may ask for any subject, or
+	 * only for its protection certificate's (the default) */
+	int	 subject_any;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -301,6 +310,7 @@ STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
 int	profile_variant_parse(const char *, enum cmp_variant *);
 int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
+STACK_OF(X509_CRL) *profile_der_crls(const unsigned char *, size_t);
 
 /* db.c */
 int	db_configure(const struct conf *);
@@ -311,7 +321,7 @@ int	db_connect_once(const struct conf *, unsigned int io_timeout,
 #define DB_NOTFOUND	1
 #define DB_DUP		2	/* a unique key exists already */
 #define DB_ERR		(-1)
-#define DB_ARGS_MAX	24
+#define DB_ARGS_MAX	32
 enum db_type { DB_STR, DB_BLOB, DB_INT, DB_NULL };
 struct db_arg {			/* a statement parameter */
 	enum db_type type;
@@ -355,7 +365,12 @@ int	cred_store_sealed(const char *sql_set, const char *column,
 	    const char *uuid, const unsigned char *secret, size_t len);
 int	cred_store_signing(const char *uuid, EVP_PKEY *, STACK_OF(X509) *,
 	    char *err, size_t errlen);
-int	cred_store_anchors(const char *uuid, STACK_OF(X509) *);
+#define CRED_CRLS_MAX	16	/* CRLs in one trust-anchor upload */
+int	cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **,
+	    char *err, size_t errlen);
+size_t	cred_der_crls_len(STACK_OF(X509_CRL) *);
+int	cred_store_anchors(const char *uuid, STACK_OF(X509) *,
+	    STACK_OF(X509_CRL) *);
 
 /* cmp_msg.c */
 int	cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
@@ -399,7 +414,18 @@ enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
 int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter);
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
-	    STACK_OF(X509) *anchors, char *arg, size_t arglen);
+	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
+	    STACK_OF(X509) **chain, char *arg, size_t arglen);
+#define CMP_REQUESTER_KID_MAX	128	/* cmp_transaction.requester_kid */
+struct cmp_requester {
+	enum prot_method method;
+	unsigned char cert_hash[32];	/* signature: SHA-256 of the cert */
+	unsigned char kid[CMP_REQUESTER_KID_MAX];	/* MAC: senderKID */
+	size_t	 kid_len;
+};
+int	cmp_protect_requester(const CMPD_MSG *, struct cmp_requester *);
+int	cmp_protect_requester_eq(const struct cmp_requester *,
+	    const struct cmp_requester *);
 int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	    STACK_OF(X509) *chain);
 
@@ -424,7 +450,11 @@ struct store_tx {
 #define STORE_REASON_UNDELIVERED	"cessationOfOperation"
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    long cert_req_id, const unsigned char digest[32],
-	    const char *request_id, const unsigned char *spki_sha256);
+	    const char *request_id, const unsigned char *spki_sha256,
+	    const struct cmp_requester *);
+int	store_tx_requester(const ASN1_OCTET_STRING *tid,
+	    struct cmp_requester *);
+int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state);
 int	store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
@@ -482,6 +512,7 @@ struct sweep_stats {
 };
 int	cmp_sweep(const struct conf *, int max, int lock_wait,
 	    int issuing_age, struct sweep_stats *);
+enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);

@@ -1342,3 +1342,77 @@ conn_probe(const char *url)
 	curl_easy_reset(conn_curl);
 	return r;
 }
+
+/*
+ * The CRL the authority publishes (v1 .../crl {"delta": false,
+ * "raProfileAttributes"} -> {"crlData": base64 DER}). *crl is set when
+ * res->status is CONN_OK; the return value as for the other calls.
+ */
+int
+conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL, *obj = NULL, *v;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL || crl == NULL)
+		return -1;
+	*crl = NULL;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "delta", json_object_new_boolean(0)) != 0 ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/crl", body, &reply, res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	res->status = CONN_FAILED;
+	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "crlData", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		conn_msg(res, "crl reply has no crlData");
+		goto out;
+	}
+	if ((rc = conn_b64_decode(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), &der, &len)) < 0) {
+		r = -1;
+		goto out;
+	}
+	p = der;
+	if (rc > 0 || len > LONG_MAX ||
+	    (*crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
+	    p != der + len) {
+		X509_CRL_free(*crl);
+		*crl = NULL;
+		conn_msg(res, "crlData is not a base64 DER CRL");
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	ERR_clear_error();
+	json_object_put(obj);
+	json_object_put(body);
+	free(der);
+	free(reply.data);
+	return r;
+}

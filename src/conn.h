@@ -103,6 +103,7 @@ int	conn_ca_certificates(const struct conn_target *, struct conn_result *);
  */
 int	conn_lookup(const struct conn_target *, const char *request_id,
 	    struct conn_result *);
+int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
 int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);

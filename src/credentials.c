@@ -184,24 +184,120 @@ cred_store_signing(const char *uuid, EVP_PKEY *key, STACK_OF(X509) *certs,
 	return r;
 }
 
-/* The CMP Profile's trust anchors for request signers. */
+/*
+ * The CRLs (PEM "X509 CRL" blocks) among the anchors' PEM; *crls is NULL
+ * when there is none. 0, or -1 with a reason in err.
+ */
 int
-cred_store_anchors(const char *uuid, STACK_OF(X509) *certs)
+cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **crls,
+    char *err, size_t errlen)
 {
-	static const char sql[] = "UPDATE cmp_profile SET trust_anchors = ? "
-	    "WHERE uuid = ?";
-	unsigned char *der;
-	size_t len = 0;
-	int r;
+	BIO *mem = NULL;
+	X509_CRL *x;
+	int r = -1;
+
+	*crls = NULL;
+	if (len > PROFILE_SIGN_MAX * 2) {
+		snprintf(err, errlen, "longer than %d bytes",
+		    PROFILE_SIGN_MAX * 2);
+		return -1;
+	}
+	if ((mem = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* PEM_read_bio_X509_CRL() passes over the certificates */
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509_CRL(mem, NULL, NULL, NULL)) != NULL) {
+		if ((*crls == NULL &&
+		    (*crls = sk_X509_CRL_new_null()) == NULL) ||
+		    sk_X509_CRL_num(*crls) >= CRED_CRLS_MAX ||
+		    !sk_X509_CRL_push(*crls, x)) {
+			X509_CRL_free(x);
+			snprintf(err, errlen, "more than %d CRLs", CRED_CRLS_MAX);
+			goto out;
+		}
+	}
+	/* the end of the PEM, or a CRL block that does not decode: a
+	 * revocation list must not be dropped unnoticed */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		snprintf(err, errlen, "a CRL does not decode");
+		goto out;
+	}
+	r = 0;
+ out:
+	BIO_free(mem);
+	ERR_clear_error();
+	if (r != 0) {
+		sk_X509_CRL_pop_free(*crls, X509_CRL_free);
+		*crls = NULL;
+	}
+	return r;
+}
+
+/* Bytes of DER of the CRLs: what trust_crls will hold. */
+size_t
+cred_der_crls_len(STACK_OF(X509_CRL) *crls)
+{
+	size_t total = 0;
+	int i, n;
+
+	for (i = 0; i < sk_X509_CRL_num(crls); i++)
+		if ((n = i2d_X509_CRL(sk_X509_CRL_value(crls, i), NULL)) > 0)
+			total += (size_t)n;
+	return total;
+}
+
+/* Concatenated DER of the CRLs; free() it. */
+static unsigned char *
+cred_der_crls(STACK_OF(X509_CRL) *crls, size_t *len)
+{
+	unsigned char *out, *p;
+	size_t total = cred_der_crls_len(crls);
+	int i;
+
+	if ((out = malloc(total + 1)) == NULL)
+		return NULL;
+	p = out;
+	for (i = 0; i < sk_X509_CRL_num(crls); i++)
+		if (i2d_X509_CRL(sk_X509_CRL_value(crls, i), &p) <= 0) {
+			free(out);
+			return NULL;
+		}
+	*len = total;
+	return out;
+}
+
+/*
+ * The CMP Profile's trust anchors for request signers, and the CRLs
+ * uploaded with them (NULL or none: the previous ones go too).
+ */
+int
+cred_store_anchors(const char *uuid, STACK_OF(X509) *certs,
+    STACK_OF(X509_CRL) *crls)
+{
+	static const char sql[] = "UPDATE cmp_profile SET trust_anchors = ?, "
+	    "trust_crls = ? WHERE uuid = ?";
+	unsigned char *der, *crl_der = NULL;
+	size_t len = 0, crl_len = 0;
+	int r = -1;
 
 	if ((der = cred_der_certs(certs, 0, &len)) == NULL)
 		return -1;
+	if (sk_X509_CRL_num(crls) > 0 &&
+	    (crl_der = cred_der_crls(crls, &crl_len)) == NULL)
+		goto out;
 	{
-		struct db_arg a[2] = { DB_ARG_BLOB(der, len),
-		    DB_ARG_STR(uuid) };
+		struct db_arg a[3] = { DB_ARG_BLOB(der, len),
+		    DB_ARG_BLOB(crl_der, crl_len), DB_ARG_STR(uuid) };
+		struct db_arg none = DB_ARG_NULL;
 
-		r = db_run(sql, a, 2, NULL, 0, NULL) == DB_OK ? 0 : -1;
+		if (crl_der == NULL)
+			a[1] = none;
+		r = db_run(sql, a, 3, NULL, 0, NULL) == DB_OK ? 0 : -1;
 	}
+ out:
 	free(der);
+	free(crl_der);
 	return r;
 }

@@ -165,9 +165,13 @@ cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
 	return r;
 }
 
-/* Reads PEM from standard input: a private key (with_key) and certificates. */
+/*
+ * Reads PEM from standard input: a private key (with_key), certificates,
+ * and, when crls is not NULL, the CRLs among them.
+ */
 static int
-cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs)
+cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs,
+    STACK_OF(X509_CRL) **crls)
 {
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = PROFILE_SIGN_MAX * 2;
@@ -184,6 +188,11 @@ cmpd_read_pem(int with_key, EVP_PKEY **key, STACK_OF(X509) **certs)
 		n += (size_t)got;
 	r = cred_parse_pem((const char *)buf, n, with_key ? key : NULL, certs,
 	    err, sizeof(err));
+	if (r == 0 && crls != NULL && (r = cred_parse_crls((const char *)buf,
+	    n, crls, err, sizeof(err))) != 0) {
+		sk_X509_pop_free(*certs, X509_free);
+		*certs = NULL;
+	}
 	if (r != 0)
 		fprintf(stderr, "cmpd: standard input: %s\n", err);
 	OPENSSL_clear_free(buf, cap);
@@ -204,15 +213,17 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 	struct db_arg qa[1] = { DB_ARG_STR(name) };
 	struct db_col col = { DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 };
 	STACK_OF(X509) *certs = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	EVP_PKEY *key = NULL;
-	int r = -1;
+	int r = -1, ncrl;
 
 	if (!anchors_only && (secret_init(c) != 0 || !secret_available())) {
 		fprintf(stderr, "cmpd: secret_key_file is needed to store "
 		    "secrets\n");
 		return -1;
 	}
-	if (cmpd_read_pem(!anchors_only, &key, &certs) != 0)
+	if (cmpd_read_pem(!anchors_only, &key, &certs,
+	    anchors_only ? &crls : NULL) != 0)
 		goto out;
 	db_configure(c);
 	if (db_run(sql_uuid, qa, 1, &col, 1, NULL) != DB_OK) {
@@ -220,11 +231,19 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 		goto out;
 	}
 	if (anchors_only) {
-		if (cred_store_anchors(uuid, certs) != 0)
+		if (cred_der_len(certs, 0) > PROFILE_SIGN_MAX ||
+		    cred_der_crls_len(crls) > PROFILE_SIGN_MAX) {
+			fprintf(stderr, "cmpd: more than %d bytes of "
+			    "certificates or CRLs\n", PROFILE_SIGN_MAX);
 			goto out;
-		printf("cmpd: %d trust anchor%s of CMP Profile %s stored\n",
-		    sk_X509_num(certs), sk_X509_num(certs) == 1 ? "" : "s",
-		    name);
+		}
+		if (cred_store_anchors(uuid, certs, crls) != 0)
+			goto out;
+		ncrl = crls != NULL ? sk_X509_CRL_num(crls) : 0;
+		printf("cmpd: %d trust anchor%s and %d CRL%s of CMP Profile "
+		    "%s stored\n", sk_X509_num(certs),
+		    sk_X509_num(certs) == 1 ? "" : "s", ncrl,
+		    ncrl == 1 ? "" : "s", name);
 		r = 0;
 		goto out;
 	}
@@ -239,6 +258,7 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
  out:
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	db_close();
 	return r;
 }

@@ -101,7 +101,7 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
-	"n.auth_data_enc, c.updated_at "
+	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any' "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -123,7 +123,7 @@ enum {
 	C_RA_ENABLED, C_SECRET, C_SECRET_REF, C_IMPLICIT, C_CONFIRM_WAIT,
 	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
 	C_CONN_URL,
-	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C__COUNT
+	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C__COUNT
 };
 
 static void
@@ -197,6 +197,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CONN_AUTH], p->connector_auth, sizeof(p->connector_auth));
 	col_blob(&c[C_CONN_CRED], cred_enc, sizeof(cred_enc));
 	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
+	c[C_SUBJECT_ANY].type = DB_INT;
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -219,6 +220,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->has_signing_chain = c[C_HAS_SIGN_CHAIN].i != 0;
 		p->implicit_confirm_allowed = c[C_IMPLICIT].i != 0;
 		p->confirm_wait_time = (int)c[C_CONFIRM_WAIT].i;
+		p->subject_any = c[C_SUBJECT_ANY].i != 0;
 		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
 		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)
@@ -308,6 +310,27 @@ profile_der_certs(const unsigned char *der, size_t len)
 	return sk;
 }
 
+/* CRLs stored as concatenated DER (cmp_profile.trust_crls). */
+STACK_OF(X509_CRL) *
+profile_der_crls(const unsigned char *der, size_t len)
+{
+	STACK_OF(X509_CRL) *sk;
+	const unsigned char *q = der, *end = der + len;
+	X509_CRL *x;
+
+	if ((sk = sk_X509_CRL_new_null()) == NULL)
+		return NULL;
+	while (q < end) {
+		if ((x = d2i_X509_CRL(NULL, &q, end - q)) == NULL ||
+		    !sk_X509_CRL_push(sk, x)) {
+			X509_CRL_free(x);
+			sk_X509_CRL_pop_free(sk, X509_CRL_free);
+			return NULL;
+		}
+	}
+	return sk;
+}
+
 /*
  * Signing material decoded once per worker and CMP Profile, kept while
  * the row's updated_at (every change of the row moves it) stays the same.
@@ -319,6 +342,7 @@ static struct signing_cache {
 	EVP_PKEY *key;
 	X509	*cert;
 	STACK_OF(X509) *chain, *anchors;
+	STACK_OF(X509_CRL) *crls;
 } signing_cache[SIGNING_CACHE_MAX];
 static unsigned int signing_cache_next;
 
@@ -329,6 +353,7 @@ signing_cache_clear(struct signing_cache *e)
 	X509_free(e->cert);
 	sk_X509_pop_free(e->chain, X509_free);
 	sk_X509_pop_free(e->anchors, X509_free);
+	sk_X509_CRL_pop_free(e->crls, X509_CRL_free);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -339,6 +364,20 @@ profile_cache_done(void)
 
 	for (i = 0; i < SIGNING_CACHE_MAX; i++)
 		signing_cache_clear(&signing_cache[i]);
+}
+
+/* A new stack holding references to the CRLs of sk. */
+static STACK_OF(X509_CRL) *
+crl_stack_up_ref(STACK_OF(X509_CRL) *sk)
+{
+	STACK_OF(X509_CRL) *out;
+	int i;
+
+	if ((out = sk_X509_CRL_dup(sk)) == NULL)
+		return NULL;
+	for (i = 0; i < sk_X509_CRL_num(out); i++)
+		X509_CRL_up_ref(sk_X509_CRL_value(out, i));
+	return out;
 }
 
 /* Gives p references to e's material; 0, or -1 if out of memory. */
@@ -353,7 +392,8 @@ signing_cache_lend(const struct signing_cache *e, struct profile *p)
 	if ((e->chain != NULL &&
 	    (p->sign_chain = X509_chain_up_ref(e->chain)) == NULL) ||
 	    (e->anchors != NULL &&
-	    (p->anchors = X509_chain_up_ref(e->anchors)) == NULL))
+	    (p->anchors = X509_chain_up_ref(e->anchors)) == NULL) ||
+	    (e->crls != NULL && (p->crls = crl_stack_up_ref(e->crls)) == NULL))
 		return -1;
 	return 0;
 }
@@ -372,7 +412,8 @@ signing_cache_lend_back(struct signing_cache *e, const struct profile *p)
 	if ((p->sign_chain != NULL &&
 	    (e->chain = X509_chain_up_ref(p->sign_chain)) == NULL) ||
 	    (p->anchors != NULL &&
-	    (e->anchors = X509_chain_up_ref(p->anchors)) == NULL))
+	    (e->anchors = X509_chain_up_ref(p->anchors)) == NULL) ||
+	    (p->crls != NULL && (e->crls = crl_stack_up_ref(p->crls)) == NULL))
 		return -1;
 	return 0;
 }
@@ -417,12 +458,14 @@ static int
 profile_read_signing(struct profile *p)
 {
 	static const char sql[] = "SELECT signing_key_enc, signing_certificate, "
-	    "signing_chain, trust_anchors FROM cmp_profile WHERE uuid = ?";
+	    "signing_chain, trust_anchors, trust_crls FROM cmp_profile "
+	    "WHERE uuid = ?";
 	static unsigned char key_enc[PROFILE_SIGN_MAX], cert[PROFILE_SIGN_MAX],
-	    chain[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX];
+	    chain[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX],
+	    crls[PROFILE_SIGN_MAX];
 	unsigned char key[PROFILE_SIGN_MAX];
 	struct db_arg a[1] = { DB_ARG_STR(p->cmp_uuid) };
-	struct db_col c[4];
+	struct db_col c[5];
 	const unsigned char *q;
 	size_t keylen = 0;
 	int r;
@@ -432,12 +475,18 @@ profile_read_signing(struct profile *p)
 	col_blob(&c[1], cert, sizeof(cert));
 	col_blob(&c[2], chain, sizeof(chain));
 	col_blob(&c[3], anchors, sizeof(anchors));
+	col_blob(&c[4], crls, sizeof(crls));
 	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
 		return r == DB_ERR ? DB_ERR : PROFILE_BAD_DATA;
 	r = PROFILE_BAD_DATA;
 	if (!c[3].null && c[3].len > 0 &&
 	    (p->anchors = profile_der_certs(anchors, c[3].len)) == NULL) {
 		log_error("CMP Profile %s: bad trust_anchors", p->cmp_name);
+		goto out;
+	}
+	if (!c[4].null && c[4].len > 0 &&
+	    (p->crls = profile_der_crls(crls, c[4].len)) == NULL) {
+		log_error("CMP Profile %s: bad trust_crls", p->cmp_name);
 		goto out;
 	}
 	if (!c[2].null && c[2].len > 0 &&
@@ -484,6 +533,8 @@ profile_clear(struct profile *p)
 	X509_free(p->sign_cert);
 	sk_X509_pop_free(p->sign_chain, X509_free);
 	sk_X509_pop_free(p->anchors, X509_free);
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	p->crls = NULL;
 	p->sign_key = NULL;
 	p->sign_cert = NULL;
 	p->sign_chain = p->anchors = NULL;

@@ -32,20 +32,24 @@ arg_octets(const ASN1_OCTET_STRING *s)
  * Opens the transaction in state 'issuing', with what is about to be
  * asked of the CA: request_id (sent with the call), the SHA-256 of the
  * request's public key (NULL: none) and the time of the call. Committed
- * before the call (DESIGN invariant 1). DB_DUP when its transactionID
- * was used before.
+ * before the call (DESIGN invariant 1). who: the requester, whom its
+ * follow-up messages must come from. DB_DUP when its transactionID was
+ * used before.
  */
 int
 store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
     const unsigned char digest[32], const char *request_id,
-    const unsigned char *spki_sha256)
+    const unsigned char *spki_sha256, const struct cmp_requester *who)
 {
 	static const char sql[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, cmp_profile_uuid, ra_profile_uuid, request_type, "
 	    "cert_req_id, request_digest, state, request_id, "
-	    "request_spki_sha256, issuing_at) VALUES (?, ?, ?, ?, ?, ?, "
-	    "'issuing', ?, ?, NOW(6))";
-	struct db_arg a[8] = {
+	    "request_spki_sha256, issuing_at, requester_method, "
+	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, "
+	    "'issuing', ?, ?, NOW(6), ?, ?, ?)";
+	struct db_arg none = DB_ARG_NULL;
+	int sig = who->method == PROT_SIGNATURE;
+	struct db_arg a[11] = {
 		arg_octets(req->header->transactionID),
 		DB_ARG_STR(p->cmp_uuid),
 		DB_ARG_STR(p->ra_uuid),
@@ -54,6 +58,9 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
 		DB_ARG_BLOB(digest, 32),
 		DB_ARG_STR(request_id),
 		DB_ARG_NULL,
+		DB_ARG_STR(profile_prot_name(who->method)),
+		DB_ARG_BLOB(who->cert_hash, 32),
+		DB_ARG_BLOB(who->kid, who->kid_len),
 	};
 
 	if (spki_sha256 != NULL) {
@@ -61,6 +68,10 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
 
 		a[7] = k;
 	}
+	if (!sig)
+		a[9] = none;
+	else
+		a[10] = none;
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
 
@@ -590,4 +601,80 @@ store_cert_revoked(const char *cert_uuid, const char *reason)
 	struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(cert_uuid) };
 
 	return db_run(sql, a, 2, NULL, 0, NULL);
+}
+
+/*
+ * The requester recorded when transaction tid began (store_tx_begin).
+ * DB_NOTFOUND for no such transaction or none recorded (a transaction
+ * older than the record).
+ */
+int
+store_tx_requester(const ASN1_OCTET_STRING *tid, struct cmp_requester *who)
+{
+	static const char sql[] = "SELECT requester_method, "
+	    "requester_cert_hash, requester_kid FROM cmp_transaction "
+	    "WHERE transaction_id = ?";
+	struct db_arg a[1] = { arg_octets(tid) };
+	struct db_col c[3];
+	char method[16];
+	int r;
+
+	memset(who, 0, sizeof(*who));
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = method, c[0].n = sizeof(method);
+	c[1].type = DB_BLOB, c[1].buf = who->cert_hash,
+	    c[1].n = sizeof(who->cert_hash);
+	c[2].type = DB_BLOB, c[2].buf = who->kid, c[2].n = sizeof(who->kid);
+	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
+		return r;
+	if (c[0].null || profile_prot_parse(method, &who->method) != 0)
+		return DB_NOTFOUND;
+	if (who->method == PROT_SIGNATURE && (c[1].null || c[1].len != 32))
+		return DB_NOTFOUND;
+	who->kid_len = c[2].null ? 0 : c[2].len;
+	return DB_OK;
+}
+
+/*
+ * The inventory's status of certificate x (by issuer and serial, whatever
+ * profile issued it) into status: DB_OK, DB_NOTFOUND when cmpd never
+ * issued it, DB_ERR.
+ */
+int
+store_cert_status(X509 *x, char *status, size_t n)
+{
+	static const char sql[] = "SELECT status FROM certificate "
+	    "WHERE issuer_hash = ? AND serial_number = ?";
+	unsigned char *name_der = NULL, ih[32];
+	char serial_hex[80];
+	struct db_col c[1];
+	char *hex = NULL;
+	BIGNUM *bn = NULL;
+	int len, r = DB_ERR;
+
+	status[0] = '\0';
+	if ((len = i2d_X509_NAME(X509_get_issuer_name(x), &name_der)) <= 0 ||
+	    !EVP_Digest(name_der, (size_t)len, ih, NULL, EVP_sha256(), NULL) ||
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
+	    NULL || (hex = BN_bn2hex(bn)) == NULL)
+		goto out;
+	/* a serial longer than the column is none cmpd stored */
+	if (strlen(hex) >= sizeof(serial_hex) || strlen(hex) > 64) {
+		r = DB_NOTFOUND;
+		goto out;
+	}
+	snprintf(serial_hex, sizeof(serial_hex), "%s", hex);
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = status, c[0].n = n;
+	{
+		struct db_arg a[2] = { DB_ARG_BLOB(ih, 32),
+		    DB_ARG_STR(serial_hex) };
+
+		r = db_run(sql, a, 2, c, 1, NULL);
+	}
+ out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	OPENSSL_free(name_der);
+	return r;
 }

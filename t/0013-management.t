@@ -233,8 +233,11 @@ is "$(t_json 'j["message"]')" \
 is "$(api POST /cmpProfiles "{\"name\":\"sig\",\"variant\":\"v2\",\"requestProtectionMethod\":\"signature\",
 	\"responseProtectionMethod\":\"signature\",\"raProfileUuid\":\"$RA_A\",
 	\"signingCredentials\":{\"privateKey\":$(jstr "$T/signer.key"),\"certificateChain\":$(jstr "$T/chain.pem")},
-	\"trustAnchors\":$(jstr "$T_FIXTURES/root.pem")}")" 201 "signature profile with credentials"
+	\"trustAnchors\":$(jstr "$T_FIXTURES/root.pem"),\"subjectPolicy\":\"any\"}")" 201 \
+	"signature profile with credentials"
 SIGP=$(uuid)
+# the vendor's device enrolls under a new name: subjectPolicy any
+is "$(t_json 'j["subjectPolicy"]')" any "subjectPolicy given at creation"
 is "$(t_json 'j["signingCertificate"]["subject"]')" "CN=cmpd signer,O=cmpd tests" "signing certificate shown"
 is "$(t_json 'j["trustAnchorCount"]')" 1 "one trust anchor"
 is "$(api GET "/cmpProfiles/$SIGP/trustAnchors")" 200 "anchors readable"

@@ -6,7 +6,8 @@
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
  *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject|empty]
  *                              a certConf answering RSP (ip/cp), MAC'd with
- *                              SECRET and RSP's PBM parameters
+ *                              SECRET and RSP's PBM parameters, or signed
+ *                              when SECRET is sig:CERTFILE:KEYFILE (PEM)
  *   cmptool edit IN OUT EDIT...
  *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
@@ -510,7 +511,48 @@ cert(const char *in, const char *out)
 	return r;
 }
 
-/* A certConf for the certificate in rsp, as openssl cmp would send it. */
+/*
+ * Signs m with "CERTFILE:KEYFILE" (PEM; CERTFILE holds the signer and
+ * then its chain): sender, senderKID, extraCerts.
+ */
+static int
+certconf_sign(CMPD_MSG *m, const char *spec)
+{
+	char certf[1024];
+	const char *colon = strchr(spec, ':');
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL, *c;
+	BIO *b;
+	int r = -1;
+
+	if (chain == NULL || colon == NULL ||
+	    (size_t)(colon - spec) >= sizeof(certf))
+		goto out;
+	snprintf(certf, sizeof(certf), "%.*s", (int)(colon - spec), spec);
+	if ((b = BIO_new_file(certf, "r")) != NULL) {
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+			sk_X509_push(chain, c);
+		BIO_free(b);
+	}
+	if ((b = BIO_new_file(colon + 1, "r")) != NULL) {
+		key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (x != NULL && key != NULL)
+		r = cmp_protect_sig(m, key, x, chain);
+ out:
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/*
+ * A certConf for the certificate in rsp, as openssl cmp would send it:
+ * MAC'd with SECRET and rsp's PBM parameters, or signed ("sig:CERT:KEY").
+ */
 static int
 certconf(const char *in, const char *out, const char *secret,
     const char *how)
@@ -561,7 +603,12 @@ certconf(const char *in, const char *out, const char *secret,
 		CMPD_CERTSTATUS_free(cs);
 	else
 		sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
-	if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
+	if (strncmp(secret, "sig:", 4) == 0) {
+		if (certconf_sign(cc, secret + 4) != 0) {
+			fprintf(stderr, "certconf: cannot sign\n");
+			return 2;
+		}
+	} else if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
 	    strlen(secret), 10000000L) != 0) {
 		fprintf(stderr, "certconf: cannot protect\n");
 		return 2;

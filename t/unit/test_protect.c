@@ -16,6 +16,37 @@
 
 #define S(x)	(const unsigned char *)(x), strlen(x)
 
+/* Who sent a message, for the follow-ups of its transaction. */
+static void
+requester_tests(void)
+{
+	const char *names[] = { "ir-sig.der", "certConf-sig.der",
+	    "ir-sig-rsa.der", "ir-pbm.der", "certConf-pbm.der" };
+	struct cmp_requester who[5];
+	CMPD_MSG *m;
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		m = fixture_msg(names[i]);
+		ok(cmp_protect_requester(m, &who[i]) == 0, "requester of %s",
+		    names[i]);
+		CMPD_MSG_free(m);
+	}
+	ok(who[0].method == PROT_SIGNATURE && who[3].method ==
+	    PROT_SHARED_SECRET, "methods");
+	ok(cmp_protect_requester_eq(&who[0], &who[1]),
+	    "ir and certConf signed with one certificate: the same requester");
+	ok(!cmp_protect_requester_eq(&who[0], &who[2]),
+	    "another certificate: another requester");
+	ok(cmp_protect_requester_eq(&who[3], &who[4]),
+	    "MAC with one senderKID: the same requester");
+	ok(!cmp_protect_requester_eq(&who[0], &who[3]),
+	    "a MAC is not a signature");
+	who[4].kid[0] ^= 1;
+	ok(!cmp_protect_requester_eq(&who[3], &who[4]),
+	    "another senderKID: another requester");
+}
+
 int
 main(void)
 {
@@ -101,5 +132,6 @@ main(void)
 	c.secret_key_file = NULL;
 	unlink(keyfile);
 	CMPD_MSG_free(ir);
+	requester_tests();
 	return done_testing();
 }
