@@ -45,6 +45,7 @@ cmp_enroll_target(const struct profile *p, int revoke, struct conn_target *t)
 	t->url = p->connector_url;
 	t->auth = enroll_auth(p->connector_auth);
 	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
+	t->insecure = p->connector_insecure;
 	t->authority_uuid = p->authority_instance;
 	if (revoke)
 		t->attributes_json = p->revoke_attrs[0] != '\0' ?
@@ -66,6 +67,10 @@ enroll_conn_fail(const struct conn_result *res)
 		return CMPF_CA_UNAVAILABLE;
 	case CONN_REJECTED:
 		return CMPF_CA_REJECTED;
+	case CONN_INSECURE:
+		return CMPF_CONNECTOR_INSECURE;
+	case CONN_BUSY:
+		return CMPF_CA_BUSY;
 	default:
 		return CMPF_CA_FAILED;
 	}
@@ -334,7 +339,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	unsigned char digest[32], *one = NULL;
 	char cert_uuid[CMPD_UUID_LEN + 1];
 	CMPD_MSG *rsp = NULL;
-	int n, implicit, wait, r;
+	int n, implicit, wait, r, gated = 0;
 	long rid;
 
 	memset(&res, 0, sizeof(res));
@@ -374,6 +379,16 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		goto out;
 	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL))
 		goto out;
+	/* One place among connector_workers_max for the whole exchange
+	 * (issue, caCertificates, a revocation if storing fails); none
+	 * free: answered now, before anything is stored. */
+	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
+		*fail = CMPF_CA_BUSY;
+		log_warn("PN=%s: connector_workers_max workers are in "
+		    "connector calls; answered busy", p->cmp_name);
+		goto out;
+	}
+	gated = 1;
 	r = store_tx_begin(req, p, rid, digest);
 	if (r == DB_DUP) {
 		*fail = CMPF_TID_IN_USE;
@@ -437,6 +452,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		    "recorded: %s", p->cmp_name, chain.message);
 	store_tx_set_state(tid, "failed");
  out:
+	if (gated)
+		metrics_conn_leave();
 	X509_free(old);
 	OPENSSL_free(one);
 	conn_result_free(&res);
@@ -655,10 +672,18 @@ cmp_sweep(int max)
 
 	memset(&res, 0, sizeof(res));
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (db_run(sql_lock, NULL, 0, &lock, 1, NULL) != DB_OK)
+	/* Busy refusals must not use up revocation attempts: no place
+	 * among connector_workers_max, no sweep this time. */
+	if (metrics_conn_enter() != 0)
+		return 0;
+	if (db_run(sql_lock, NULL, 0, &lock, 1, NULL) != DB_OK) {
+		metrics_conn_leave();
 		return -1;
-	if (lock.i != 1)
+	}
+	if (lock.i != 1) {
+		metrics_conn_leave();
 		return 0;	/* another sweeper is at work */
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto err;
 	if (db_run(sql_expire, ea, 1, NULL, 0, &changed) != DB_OK)
@@ -717,6 +742,7 @@ cmp_sweep(int max)
 	r = -1;
  out:
 	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
+	metrics_conn_leave();
 	X509_free(cert);
 	conn_result_free(&res);
 	if (p != NULL)

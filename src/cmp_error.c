@@ -157,6 +157,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_PROFILE_RULES, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's protection methods break its variant's "
 	    "rules"),
+	D(CMPF_CONNECTOR_INSECURE, SYSTEMFAILURE, 200,
+	    "PN=%s | the CA was not asked: the connector's credentials would "
+	    "cross plain http://"),
+	D(CMPF_CA_BUSY, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the CA is busy, retry later"),
 };
 
 #undef D

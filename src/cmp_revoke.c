@@ -140,7 +140,8 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	    res.status != CONN_OK) {
 		*fail = res.status == CONN_UNAVAILABLE ? CMPF_CA_UNAVAILABLE :
 		    res.status == CONN_REJECTED ? CMPF_CA_REJECTED :
-		    CMPF_CA_FAILED;
+		    res.status == CONN_INSECURE ? CMPF_CONNECTOR_INSECURE :
+		    res.status == CONN_BUSY ? CMPF_CA_BUSY : CMPF_CA_FAILED;
 		log_warn("PN=%s connector revoke: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);

@@ -51,6 +51,12 @@ struct lca_conf {
 	enum log_level log_level;
 	size_t	 body_max;
 	char	*pid_file;
+	/* caller authentication: at least one of the three is required */
+	char	*auth_user;		/* HTTP basic, with auth_password_file */
+	char	*auth_password_file;
+	char	*api_key_file;		/* an API key in api_key_header */
+	char	*api_key_header;
+	char	*auth_remote_user;	/* REMOTE_USER the web server set */
 };
 
 /*
