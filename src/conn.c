@@ -664,9 +664,10 @@ conn_transport_check(const struct conn_target *t, struct conn_result *res)
 
 /*
  * A place among the workers allowed in connector calls at once
- * (connector_workers_max): a worker that would exceed it does not call,
- * so a hanging CA cannot take every worker. Nested calls of one request
- * (issue, then caCertificates or revoke) keep the place they hold.
+ * (connector_workers_max): a worker that finds none within
+ * METRICS_CONN_WAIT_MS does not call, so a hanging CA cannot take every
+ * worker. Nested calls of one request (issue, then caCertificates or
+ * revoke) keep the place they hold.
  */
 static int
 conn_gate(struct conn_result *res)

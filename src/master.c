@@ -272,6 +272,9 @@ master_spawn(struct conf *c, int fd, int slot)
 	if (idx < 0)
 		log_warn("no free connector busy flag: worker %d makes no "
 		    "connector calls", slot);
+	else
+		/* before the fork: the child may set it at once */
+		metrics_conn_clear(idx);
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
 		clock_gettime(CLOCK_MONOTONIC, &slots[slot].not_before);
@@ -285,11 +288,8 @@ master_spawn(struct conf *c, int fd, int slot)
 	}
 	slots[slot].pid = pid;
 	master_add_child(pid, slot)->conn_idx = idx;
-	if (idx >= 0) {
-		/* a flag a dead process left would hold a place forever */
-		metrics_conn_clear(idx);
+	if (idx >= 0)
 		conn_owner[idx] = pid;
-	}
 	log_debug("worker %d started, pid %ld", slot, (long)pid);
 }
 

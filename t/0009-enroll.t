@@ -356,10 +356,14 @@ like "$(grep 'connector call to authority' "$T/cmpd.log" | tail -n 1)" \
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_CONNECTOR_INSECURE" \
 	"... outcome logged"
 t_sql "UPDATE connector SET auth_type = 'apiKey' WHERE name = 'localca'"
+printf '%s' '{"header": "X-API-Key", "key": "k3y-s3cret"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
 expect "an API key to an http:// connector not marked insecure" systemFailure \
 	"$INSECURE_TEXT" $IR $SECRET
 ok "... not called either" test ! -e "$T/fake/last-env"
 t_sql "UPDATE connector SET auth_type = 'certificate', insecure = 1 WHERE name = 'localca'"
+printf '%s' '{"certificate": "PEM", "privateKey": "PEM"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
 expect "certificate authentication over http://, even marked insecure" systemFailure \
 	"$INSECURE_TEXT" $IR $SECRET
 ok "... not called" test ! -e "$T/fake/last-env"
