@@ -13,16 +13,19 @@
 # cmpd socket, logs, pid files.  MariaDB listens on its Unix socket only,
 # lighttpd on 127.0.0.1:${CMPD_HTTP_PORT:-8080}.  With CMPD_WEB=apache, a
 # private Apache (run/apache.conf, not the system's apache2 service) takes
-# that port and reaches cmpd over TCP on 127.0.0.1:${CMPD_FCGI_PORT:-9000};
-# a small lighttpd on 127.0.0.1:${CMPD_LOCALCA_PORT:-8081} serves only the
-# demo CA's connector API.  Running it again restarts everything cleanly
-# and keeps the database.
+# that port and reaches cmpd over TCP on 127.0.0.1:${CMPD_FCGI_PORT:-9000}.
+# The demo CA's connector API is never on that port: a small lighttpd of
+# its own on 127.0.0.1:${CMPD_LOCALCA_PORT:-8081} serves it, and
+# cmp-localca answers only cmpd (HTTP basic, a random password in
+# run/localca.pw).  Run as root, cmpd's workers run as the system user
+# ${CMPD_USER:-cmpd} (created if missing).  Running it again restarts
+# everything cleanly and keeps the database.
 #
 # Environment: CMPD_HTTP_PORT (8080), CMPD_WEB (lighttpd or apache),
 # CMPD_FCGI_PORT (9000), CMPD_LOCALCA_PORT (8081), CMPD_DEMO_SECRET
-# (demo-secret), JOBS (make -j, 2); for development: CMPD_BIN (default
-# build/cmpd) and QS_NO_BUILD=1 (use CMPD_BIN as it is, skip
-# autoreconf/configure/make).
+# (demo-secret), CMPD_USER (cmpd), JOBS (make -j, 2); for development:
+# CMPD_BIN (default build/cmpd) and QS_NO_BUILD=1 (use CMPD_BIN as it is,
+# skip autoreconf/configure/make).
 
 set -eu
 
@@ -34,6 +37,7 @@ WEB=${CMPD_WEB:-lighttpd}
 FCGI_PORT=${CMPD_FCGI_PORT:-9000}
 LOCALCA_PORT=${CMPD_LOCALCA_PORT:-8081}
 SECRET=${CMPD_DEMO_SECRET:-demo-secret}
+CMPD_USER=${CMPD_USER:-cmpd}
 CMPD_BIN=${CMPD_BIN:-$top/build/cmpd}
 CMPCTL_BIN=${CMPCTL_BIN:-$(dirname "$CMPD_BIN")/cmpctl}
 JOBS=${JOBS:-2}
@@ -81,6 +85,7 @@ qs_stop() {
 stop_all() {
 	qs_stop apache apache2
 	qs_stop lighttpd lighttpd
+	qs_stop lighttpd-ca lighttpd
 	qs_stop cmpd "${CMPD_BIN##*/}"
 	qs_stop localca cmp-localca
 	if qs_alive mariadb mariadbd; then
@@ -108,7 +113,7 @@ case ${1-} in
 "") ;;
 stop) stop_all; exit 0 ;;
 clean) stop_all; rm -rf "$run"; echo "removed $run"; exit 0 ;;
--h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h|--help) sed -n '2,31s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *) die "unknown argument '$1' (try --help)" ;;
 esac
 case $WEB in
@@ -130,17 +135,18 @@ port_free() {
 	fi
 }
 port_free "$PORT" CMPD_HTTP_PORT
+port_free "$LOCALCA_PORT" CMPD_LOCALCA_PORT
+[ "$LOCALCA_PORT" != "$PORT" ] ||
+	die "CMPD_LOCALCA_PORT must differ from CMPD_HTTP_PORT"
+# The demo CA's connector API: its own loopback port, never the CMP port
+CONNECTOR_URL=http://127.0.0.1:$LOCALCA_PORT/localca
 if [ "$WEB" = apache ]; then
 	port_free "$FCGI_PORT" CMPD_FCGI_PORT
-	port_free "$LOCALCA_PORT" CMPD_LOCALCA_PORT
-	# cmp-localca behind the small lighttpd; cmpd behind Apache, on TCP:
-	# Apache's processes run as www-data and may not reach sockets in
-	# run/ (a checkout in /root)
-	CONNECTOR_URL=http://127.0.0.1:$LOCALCA_PORT/localca
+	# cmpd behind Apache, on TCP: Apache's processes run as www-data and
+	# may not reach sockets in run/ (a checkout in /root)
 	CMPD_LISTEN=127.0.0.1:$FCGI_PORT
 else
-	CONNECTOR_URL=http://127.0.0.1:$PORT/localca
-	CMPD_LISTEN=$run/cmpd.sock
+	CMPD_LISTEN=$run/cmpd/cmpd.sock
 fi
 
 # ----------------------------------------------------------------- build
@@ -203,6 +209,25 @@ qs_sql -e "
 	GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';"
 
 # ------------------------------------------------------------------ cmpd
+# As root, cmpd's workers run as CMPD_USER (cmpd refuses root without
+# "user"), a system user made once.  They read db.pw and secret.key after
+# the switch (cmpd.conf too, on SIGHUP), and the master, as that user,
+# removes its socket and pid file in run/cmpd/ when it stops.
+mkdir -p "$run/cmpd"
+[ -s "$run/secret.key" ] || (umask 077 && openssl rand -hex 32 > "$run/secret.key")
+user_line=""
+if [ "$(id -u)" = 0 ]; then
+	if ! id "$CMPD_USER" > /dev/null 2>&1; then
+		say "creating the system user $CMPD_USER for cmpd's workers"
+		useradd --system --home-dir /nonexistent --no-create-home \
+			--shell /usr/sbin/nologin "$CMPD_USER" 2> /dev/null ||
+			id "$CMPD_USER" > /dev/null 2>&1 ||
+			die "cannot create the user $CMPD_USER (set CMPD_USER)"
+	fi
+	user_line="user = $CMPD_USER"
+	cmpd_group=$(id -gn "$CMPD_USER")
+	chown "$CMPD_USER:$cmpd_group" "$run/cmpd"
+fi
 cat > "$run/cmpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 listen = $CMPD_LISTEN
@@ -211,15 +236,22 @@ max_requests = 10000
 body_max = 262144
 server_name = CN=cmpd
 log_level = debug
-pid_file = $run/cmpd.pid
+pid_file = $run/cmpd/cmpd.pid
 db_socket = $DB_SOCK
 db_user = cmpd
 db_password_file = $run/db.pw
 db_name = cmpd
 schema_dir = $top/schema
 secret_key_file = $run/secret.key
+$user_line
 EOF
-[ -s "$run/secret.key" ] || (umask 077 && openssl rand -hex 32 > "$run/secret.key")
+if [ -n "$user_line" ]; then
+	chgrp "$cmpd_group" "$run/db.pw" "$run/secret.key" "$run/cmpd.conf"
+	chmod 640 "$run/db.pw" "$run/secret.key" "$run/cmpd.conf"
+	runuser -u "$CMPD_USER" -- test -r "$run/secret.key" -a -r "$run/db.pw" \
+		-a -r "$run/cmpd.conf" ||
+		die "user $CMPD_USER cannot read run/ (a checkout in a private home?); move the checkout, or set CMPD_USER"
+fi
 
 say "migrating the schema"
 "$CMPD_BIN" -c "$run/cmpd.conf" --migrate
@@ -271,7 +303,14 @@ print(json.dumps({"privateKey": open(sys.argv[1]).read(),
 	# device CA only, and names the base stations it enrolls (any).
 	cat "$run/pki/device-ca.crt" "$run/pki/root.crt" > "$run/anchors.pem"
 	cat "$run/pki/device-ca.crt" > "$run/anchors-3gpp.pem"
-	qs_ensure connector localca url="$CONNECTOR_URL" authType=none
+	# cmp-localca's credentials, for cmpd only; plain http:// on
+	# loopback, so the connector is marked insecure on purpose
+	(umask 077
+	printf '{"username":"cmpd","password":"%s"}\n' "$(cat "$run/localca.pw")" \
+		> "$run/localca-cred.json")
+	qs_ensure connector localca url="$CONNECTOR_URL" authType=basic \
+		insecure:=true credentials:=@"$run/localca-cred.json"
+	rm -f "$run/localca-cred.json"
 	qs_ensure authority localca connectorUuid=localca \
 		authorityInstanceUuid=6f1c2a4e-0000-4000-8000-0000000000c1
 	qs_ensure raprofile demo-ra localca -- description="quick start RA Profile" enabled:=true
@@ -361,6 +400,8 @@ qs_device_pki() {
 		die "could not create the demo device PKI"
 }
 qs_device_pki
+# the credential cmpd shows cmp-localca: random, mode 0600
+[ -s "$run/localca.pw" ] || (umask 077 && openssl rand -hex 24 > "$run/localca.pw")
 cat > "$run/localca.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 listen = $run/localca.sock
@@ -372,6 +413,9 @@ db_password_file = $run/db.pw
 db_name = cmpd
 log_level = info
 pid_file = $run/localca.pid
+# only callers with this user and password (cmpd's connector)
+auth_user = cmpd
+auth_password_file = $run/localca.pw
 EOF
 say "starting cmp-localca, the demo CA (log run/localca.log)"
 rm -f "$run/localca.sock"
@@ -379,37 +423,46 @@ nohup "$top/build/cmp-localca" -f -c "$run/localca.conf" >> "$run/localca.log" 2
 echo $! > "$run/localca.qs.pid"
 wait_for 10 test -S "$run/localca.sock" ||
 	{ tail -n 20 "$run/localca.log"; die "cmp-localca did not start"; }
+
+# The demo CA's connector API: a lighttpd of its own on a loopback port,
+# with contrib/lighttpd/cmp-localca.conf; cmp-localca checks the password.
+mkdir -p "$run/www"
+cat > "$run/lighttpd-ca.conf" <<EOF
+# written by quickstart.sh; rewritten on every run
+server.document-root = "$run/www"
+server.errorlog = "$run/lighttpd-ca-error.log"
+server.pid-file = "$run/lighttpd-ca.pid"
+server.upload-dirs = ( "$run" )
+server.modules = ( "mod_accesslog" )
+accesslog.filename = "$run/lighttpd-ca-access.log"
+var.cmp_localca_socket = "$run/localca.sock"
+var.cmp_localca_port = $LOCALCA_PORT
+include "$top/contrib/lighttpd/cmp-localca.conf"
+EOF
+say "starting lighttpd for the demo CA's connector API on 127.0.0.1:$LOCALCA_PORT"
+nohup lighttpd -D -f "$run/lighttpd-ca.conf" >> "$run/lighttpd-ca-error.log" 2>&1 < /dev/null &
+echo $! > "$run/lighttpd-ca.qs.pid"
+wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$LOCALCA_PORT" ||
+	{ tail -n 20 "$run/lighttpd-ca-error.log"; die "lighttpd did not start"; }
+# anyone else who reaches that port gets 401
+CA_API=$CONNECTOR_URL/v1/authorityProvider/authorities/6f1c2a4e-0000-4000-8000-0000000000c1/caCertificates
+st=$(curl -s --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' \
+	-H 'Content-Type: application/json' -d '{}' "$CA_API") || true
+[ "$st" = 401 ] || die "the demo CA answered $st without credentials, not 401"
 qs_seed_demo
 
 say "starting cmpd (log run/cmpd.log)"
-rm -f "$run/cmpd.sock"
+rm -f "$run/cmpd/cmpd.sock"
 nohup "$CMPD_BIN" -f -c "$run/cmpd.conf" >> "$run/cmpd.log" 2>&1 < /dev/null &
 echo $! > "$run/cmpd.qs.pid"
 if [ "$WEB" = apache ]; then
 	wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$FCGI_PORT"
 else
-	wait_for 10 test -S "$run/cmpd.sock"
+	wait_for 10 test -S "$run/cmpd/cmpd.sock"
 fi || { tail -n 20 "$run/cmpd.log"; die "cmpd did not start"; }
 
 # -------------------------------------------------------------- lighttpd
-mkdir -p "$run/www"
-if [ "$WEB" = apache ]; then
-	# only the demo CA's connector API, for cmpd
-	cat > "$run/lighttpd.conf" <<EOF
-# written by quickstart.sh (CMPD_WEB=apache); rewritten on every run
-server.port = $LOCALCA_PORT
-server.bind = "127.0.0.1"
-server.document-root = "$run/www"
-server.errorlog = "$run/lighttpd-error.log"
-server.pid-file = "$run/lighttpd.pid"
-server.upload-dirs = ( "$run" )
-server.modules = ( "mod_accesslog", "mod_fastcgi" )
-accesslog.filename = "$run/lighttpd-access.log"
-# the demo CA's connector API, for cmpd only
-fastcgi.server = ( "/localca/" => (( "socket" => "$run/localca.sock", "check-local" => "disable" )) )
-EOF
-	LIGHTTPD_PORT=$LOCALCA_PORT
-else
+if [ "$WEB" = lighttpd ]; then
 	cat > "$run/lighttpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 server.port = $PORT
@@ -420,18 +473,15 @@ server.pid-file = "$run/lighttpd.pid"
 server.upload-dirs = ( "$run" )
 server.modules = ( "mod_accesslog" )
 accesslog.filename = "$run/lighttpd-access.log"
-var.cmpd_socket = "$run/cmpd.sock"
+var.cmpd_socket = "$run/cmpd/cmpd.sock"
 include "$top/contrib/lighttpd/cmpd.conf"
-# the demo CA's connector API, for cmpd only
-fastcgi.server += ( "/localca/" => (( "socket" => "$run/localca.sock", "check-local" => "disable" )) )
 EOF
-	LIGHTTPD_PORT=$PORT
+	say "starting lighttpd on 127.0.0.1:$PORT"
+	nohup lighttpd -D -f "$run/lighttpd.conf" >> "$run/lighttpd-error.log" 2>&1 < /dev/null &
+	echo $! > "$run/lighttpd.qs.pid"
+	wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
+		{ tail -n 20 "$run/lighttpd-error.log"; die "lighttpd did not start"; }
 fi
-say "starting lighttpd on 127.0.0.1:$LIGHTTPD_PORT"
-nohup lighttpd -D -f "$run/lighttpd.conf" >> "$run/lighttpd-error.log" 2>&1 < /dev/null &
-echo $! > "$run/lighttpd.qs.pid"
-wait_for 10 bash -c "exec 3<> /dev/tcp/127.0.0.1/$LIGHTTPD_PORT" ||
-	{ tail -n 20 "$run/lighttpd-error.log"; die "lighttpd did not start"; }
 
 # ---------------------------------------------------------------- Apache
 # A private Apache with its own configuration in run/ (the system's apache2
@@ -507,6 +557,13 @@ openssl verify -CAfile "$run/pki/ca.crt" "$run/demo.crt" > /dev/null ||
 	die "the demo certificate does not verify against run/pki/ca.crt"
 say "enrolled run/demo.crt, verified against run/pki/ca.crt:"
 openssl x509 -in "$run/demo.crt" -noout -subject -issuer -serial -enddate
+# the CMP port does not lead to the CA's connector API
+st=$(curl -s --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' \
+	-H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$PORT/localca/v1/authorityProvider/authorities/6f1c2a4e-0000-4000-8000-0000000000c1/caCertificates") || true
+case $st in
+401|403|404) ;;
+*) die "the CMP port answers $st for the connector API" ;;
+esac
 
 cat <<EOF
 
@@ -514,7 +571,10 @@ cmpd is running:
   CMP endpoint  http://127.0.0.1:$PORT/api/v1/protocols/cmp/demo
                 (also /api/v1/protocols/cmp/raProfile/demo-ra and
                  /.well-known/cmp/p/demo)
-  demo CA       run/pki/ca.crt (issuing CA + root), cmp-localca
+  demo CA       run/pki/ca.crt (issuing CA + root), cmp-localca; its
+                connector API on 127.0.0.1:$LOCALCA_PORT, for cmpd only
+                (HTTP basic, password in run/localca.pw)
+  cmpd workers  run as $(ps -o user= --ppid "$(cat "$run/cmpd.qs.pid")" | sort -u | paste -sd ' ')
   web server    $WEB on 127.0.0.1:$PORT
   logs          run/cmpd.log  run/localca.log  $WEBLOG  run/mariadb.log
   database      mariadb --no-defaults -S run/mysql.sock -u $dbuser cmpd

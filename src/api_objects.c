@@ -276,13 +276,15 @@ connector_cred_store(struct api_call *c, const char *uuid, json_object *cred)
 
 #define CONNECTOR_COLS \
 	"SELECT uuid, name, url, auth_type, auth_data_enc IS NOT NULL, " \
-	OBJ_TS("created_at") ", " OBJ_TS("updated_at") " FROM connector "
+	OBJ_TS("created_at") ", " OBJ_TS("updated_at") ", insecure " \
+	"FROM connector "
+#define CONNECTOR_NCOLS	8
 
 struct connector_buf {
 	char	 uuid[CMPD_UUID_LEN + 1], name[CMPD_NAME_BUF];
 	char	 url[OBJ_URL_BUF], auth[16];
 	char	 created[OBJ_TS_BUF], updated[OBJ_TS_BUF];
-	struct db_col col[7];
+	struct db_col col[CONNECTOR_NCOLS];
 };
 
 static void
@@ -295,6 +297,7 @@ connector_cols(struct connector_buf *b)
 	api_col_int(&b->col[4]);
 	api_col_str(&b->col[5], b->created, sizeof(b->created));
 	api_col_str(&b->col[6], b->updated, sizeof(b->updated));
+	api_col_int(&b->col[7]);
 }
 
 static json_object *
@@ -311,6 +314,8 @@ connector_json(struct db_col *col)
 	    json_object_new_string(col[3].buf));
 	json_object_object_add(o, "hasCredentials",
 	    json_object_new_boolean(col[4].i != 0));
+	json_object_object_add(o, "insecure",
+	    json_object_new_boolean(col[7].i != 0));
 	json_object_object_add(o, "createdAt",
 	    json_object_new_string(col[5].buf));
 	json_object_object_add(o, "updatedAt",
@@ -328,7 +333,8 @@ connector_answer(struct api_call *c, const char *uuid, int status)
 	int r;
 
 	connector_cols(&b);
-	if ((r = db_run(sql, a, 1, b.col, 7, NULL)) == DB_NOTFOUND)
+	if ((r = db_run(sql, a, 1, b.col, CONNECTOR_NCOLS, NULL)) ==
+	    DB_NOTFOUND)
 		return api_fail(c, 404, "connector %s not found", uuid);
 	if (r != DB_OK)
 		return api_db_fail(c);
@@ -343,7 +349,8 @@ connector_list(struct api_call *c)
 	struct connector_buf b;
 
 	connector_cols(&b);
-	return api_list(c, sql, NULL, 0, b.col, 7, API_LIST_MAX, connector_json);
+	return api_list(c, sql, NULL, 0, b.col, CONNECTOR_NCOLS, API_LIST_MAX,
+	    connector_json);
 }
 
 /* GET /connectors/{connectorUuid} */
@@ -355,9 +362,22 @@ connector_get(struct api_call *c)
 	return connector_answer(c, c->param[0], 200);
 }
 
+/* enum conn_auth of an authType the API accepted. */
+static enum conn_auth
+connector_auth_of(const char *auth)
+{
+	if (strcmp(auth, "basic") == 0)
+		return CONN_AUTH_BASIC;
+	if (strcmp(auth, "certificate") == 0)
+		return CONN_AUTH_CERTIFICATE;
+	if (strcmp(auth, "apiKey") == 0)
+		return CONN_AUTH_APIKEY;
+	return CONN_AUTH_NONE;
+}
+
 /*
- * POST and PUT: {name*, url*, authType, credentials}. uuid is the
- * connector to change, NULL to create one.
+ * POST and PUT: {name*, url*, authType, credentials, insecure}. uuid is
+ * the connector to change, NULL to create one.
  */
 static int
 connector_write(struct api_call *c, const char *uuid)
@@ -365,22 +385,25 @@ connector_write(struct api_call *c, const char *uuid)
 	static const char sql_cur[] = "SELECT auth_type, "
 	    "auth_data_enc IS NOT NULL, url FROM connector WHERE uuid = ?";
 	static const char sql_ins[] = "INSERT INTO connector (uuid, name, "
-	    "url, auth_type) VALUES (?, ?, ?, ?)";
+	    "url, auth_type, insecure) VALUES (?, ?, ?, ?, ?)";
 	static const char sql_upd[] = "UPDATE connector SET name = ?, "
-	    "url = ?, auth_type = ? WHERE uuid = ?";
+	    "url = ?, auth_type = ?, insecure = ? WHERE uuid = ?";
 	static const char sql_upd_none[] = "UPDATE connector SET name = ?, "
-	    "url = ?, auth_type = ?, auth_data_enc = NULL WHERE uuid = ?";
+	    "url = ?, auth_type = ?, insecure = ?, auth_data_enc = NULL "
+	    "WHERE uuid = ?";
+	const char *why;
 	const char *name = NULL, *url = NULL, *auth = "none";
 	char id[CMPD_UUID_LEN + 1], cur_auth[16] = "", cur_url[OBJ_URL_BUF] = "";
 	json_object *cred = NULL, *clean = NULL, *d = NULL;
 	struct db_col col[3];
-	int r, in_tx = 0, cur_has = 0;
+	int r, in_tx = 0, cur_has = 0, insecure = 0;
 
 	if (obj_body(c) != 0)
 		return c->status;
 	if (api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
 	    api_get_str(c, "url", OBJ_URL_MAX, &url) == API_BAD ||
-	    api_get_str(c, "authType", 16, &auth) == API_BAD)
+	    api_get_str(c, "authType", 16, &auth) == API_BAD ||
+	    api_get_bool(c, "insecure", &insecure) == API_BAD)
 		goto out;
 	if (auth == NULL)
 		auth = "none";
@@ -443,6 +466,13 @@ connector_write(struct api_call *c, const char *uuid)
 		goto out;
 	}
 
+	/* conn.c refuses such a call anyway: say so now (400). */
+	if ((why = conn_transport_refusal(url, connector_auth_of(auth),
+	    insecure)) != NULL) {
+		api_fail(c, 400, "%s", why);
+		goto out;
+	}
+
 	if (uuid == NULL) {
 		if (util_uuid4(id) != 0) {
 			api_fail(c, 500, "no random UUID");
@@ -456,16 +486,16 @@ connector_write(struct api_call *c, const char *uuid)
 	}
 	in_tx = 1;
 	if (uuid == NULL) {
-		struct db_arg a[4] = { DB_ARG_STR(id), DB_ARG_STR(name),
-		    DB_ARG_STR(url), DB_ARG_STR(auth) };
+		struct db_arg a[5] = { DB_ARG_STR(id), DB_ARG_STR(name),
+		    DB_ARG_STR(url), DB_ARG_STR(auth), DB_ARG_INT(insecure) };
 
-		r = db_run(sql_ins, a, 4, NULL, 0, NULL);
+		r = db_run(sql_ins, a, 5, NULL, 0, NULL);
 	} else {
-		struct db_arg a[4] = { DB_ARG_STR(name), DB_ARG_STR(url),
-		    DB_ARG_STR(auth), DB_ARG_STR(id) };
+		struct db_arg a[5] = { DB_ARG_STR(name), DB_ARG_STR(url),
+		    DB_ARG_STR(auth), DB_ARG_INT(insecure), DB_ARG_STR(id) };
 
 		r = db_run(strcmp(auth, "none") == 0 ? sql_upd_none : sql_upd,
-		    a, 4, NULL, 0, NULL);
+		    a, 5, NULL, 0, NULL);
 	}
 	if (r == DB_DUP) {
 		api_fail(c, 409, "connector %s already exists", name);
@@ -488,6 +518,8 @@ connector_write(struct api_call *c, const char *uuid)
 		json_object_object_add(d, "url", json_object_new_string(url));
 		json_object_object_add(d, "authType",
 		    json_object_new_string(auth));
+		json_object_object_add(d, "insecure",
+		    json_object_new_boolean(insecure));
 		if (clean != NULL)
 			json_object_object_add(d, "credentials",
 			    json_object_new_string("(set)"));

@@ -46,6 +46,7 @@ cmp_enroll_target(const struct profile *p, int revoke, struct conn_target *t)
 	t->url = p->connector_url;
 	t->auth = enroll_auth(p->connector_auth);
 	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
+	t->insecure = p->connector_insecure;
 	t->authority_uuid = p->authority_instance;
 	if (revoke)
 		t->attributes_json = p->revoke_attrs[0] != '\0' ?
@@ -75,6 +76,10 @@ cmp_enroll_conn_fail(const struct conn_result *res, char *arg,
 		return CMPF_CA_SERVER_ERROR;
 	case CONN_REJECTED:
 		return CMPF_CA_REJECTED;
+	case CONN_INSECURE:
+		return CMPF_CONNECTOR_INSECURE;
+	case CONN_BUSY:
+		return CMPF_CA_BUSY;
 	default:
 		return CMPF_CA_FAILED;
 	}
@@ -497,7 +502,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	unsigned char digest[32], spki[32], *one = NULL;
 	char cert_uuid[CMPD_UUID_LEN + 1], request_id[CMPD_UUID_LEN + 1];
 	CMPD_MSG *rsp = NULL;
-	int n, implicit, wait, r;
+	int n, implicit, wait, r, gated = 0;
 	long rid;
 
 	memset(&res, 0, sizeof(res));
@@ -542,6 +547,16 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    util_uuid4(request_id) != 0 ||
 	    cmp_protect_requester(req, &who) != 0)
 		goto out;
+	/* One place among connector_workers_max for the whole exchange
+	 * (caCertificates, issue, a revocation if storing fails); none
+	 * free: answered now, before anything is stored. */
+	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
+		*fail = CMPF_CA_BUSY;
+		log_warn("PN=%s: connector_workers_max workers are in "
+		    "connector calls; answered busy", p->cmp_name);
+		goto out;
+	}
+	gated = 1;
 	cmp_enroll_target(p, 0, &target);
 	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). Asked first,
 	 * so that nothing but local work stands between the issue call and
@@ -610,6 +625,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	rsp = NULL;
 	enroll_discard(tid, res.certificate, res.uuid, p, request_id);
  out:
+	if (gated)
+		metrics_conn_leave();
 	X509_free(old);
 	OPENSSL_free(one);
 	conn_result_free(&res);
@@ -1157,10 +1174,18 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	w.max = max;
 	memset(w.st, 0, sizeof(*w.st));
 	clock_gettime(CLOCK_MONOTONIC, &w.start);
-	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK)
+	/* Busy refusals must not use up revocation attempts: no place
+	 * among connector_workers_max, no sweep this time. */
+	if (metrics_conn_enter() != 0)
+		return 0;
+	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK) {
+		metrics_conn_leave();
 		return -1;
-	if (lock.i != 1)	/* another sweeper is at work */
+	}
+	if (lock.i != 1) {	/* another sweeper is at work */
+		metrics_conn_leave();
 		return lock_wait > 0 ? -1 : 0;
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
 	if (db_run(sql_now, NULL, 0, &sc, 1, NULL) != DB_OK)
@@ -1186,6 +1211,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	r = -1;
  out:
 	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
+	metrics_conn_leave();
 	if (w.p != NULL)
 		profile_clear(w.p);
 	free(w.p);

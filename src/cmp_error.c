@@ -177,6 +177,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_SUBJECT_NOT_SIGNER, BADCERTTEMPLATE, 200,
 	    "PN=%s | the requested %s must be the protection certificate's "
 	    "(the CMP Profile's subjectPolicy is signer)"),
+	D(CMPF_CONNECTOR_INSECURE, SYSTEMFAILURE, 200,
+	    "PN=%s | the CA was not asked: the connector's credentials would "
+	    "cross plain http://"),
+	D(CMPF_CA_BUSY, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the CA is busy, retry later"),
 };
 
 #undef D

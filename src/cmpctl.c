@@ -87,6 +87,7 @@ static const struct ctl_carry connector_carry[] = {
 	{ "name", "name", NULL },
 	{ "url", "url", NULL },
 	{ "authType", "authType", NULL },
+	{ "insecure", "insecure", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry authority_carry[] = {

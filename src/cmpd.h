@@ -82,6 +82,7 @@ struct conf {
 	char	*schema_dir;
 	int	 connector_connect_timeout;	/* seconds */
 	int	 connector_timeout;		/* seconds, whole call */
+	int	 connector_workers_max;	/* 0: workers - 1, at least 1 */
 	size_t	 connector_reply_max;		/* bytes */
 	char	*connector_ca_file;		/* TLS anchors; NULL: system */
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
@@ -233,6 +234,8 @@ enum cmp_fail {
 	CMPF_SIGNER_CA_REVOKED,
 	CMPF_NOT_REQUESTER,
 	CMPF_SUBJECT_NOT_SIGNER,
+	CMPF_CONNECTOR_INSECURE,
+	CMPF_CA_BUSY,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -286,6 +289,7 @@ struct profile {
 	char	 connector_url[PROFILE_URL_MAX + 1];
 	char	 connector_auth[16];		/* none basic certificate apiKey */
 	char	 connector_cred[PROFILE_ATTRS_MAX];	/* decrypted; wiped */
+	int	 connector_insecure;	/* credentials over http:// allowed */
 	/* signature protection (profile_load_signing); freed by
 	 * profile_clear() */
 	EVP_PKEY *sign_key;
@@ -321,7 +325,7 @@ int	db_connect_once(const struct conf *, unsigned int io_timeout,
 #define DB_NOTFOUND	1
 #define DB_DUP		2	/* a unique key exists already */
 #define DB_ERR		(-1)
-#define DB_ARGS_MAX	32
+#define DB_ARGS_MAX	32	/* parameters or result columns */
 enum db_type { DB_STR, DB_BLOB, DB_INT, DB_NULL };
 struct db_arg {			/* a statement parameter */
 	enum db_type type;
@@ -579,10 +583,18 @@ void	metrics_connector(enum metrics_call, int conn_status);
 void	metrics_db_error(void);
 void	metrics_worker_restart(int recycled);
 void	metrics_workers_alive(int);
+#define METRICS_CONN_SLOTS	1024	/* workers, retired ones included */
+void	metrics_conn_cap(int);
+void	metrics_conn_slot(int);
+void	metrics_conn_clear(int);
+int	metrics_conn_enter(void);
+int	metrics_conn_enter_wait(int wait_ms);
+#define METRICS_CONN_WAIT_MS	500	/* for a place held by a quick call */
+void	metrics_conn_leave(void);
 char	*metrics_render(size_t *len);
 
 /* master.c */
 int	master_listen(const struct conf *);
-int	master_run(struct conf *, int listen_fd);
+int	master_run(struct conf *, int listen_fd, int allow_root);
 
 #endif

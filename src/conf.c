@@ -56,6 +56,7 @@ static const struct conf_key keys[] = {
 	K("schema_dir", CONF_PATH, schema_dir, 0, 0),
 	K("connector_connect_timeout", CONF_INT, connector_connect_timeout, 1, 300),
 	K("connector_timeout", CONF_INT, connector_timeout, 1, 3600),
+	K("connector_workers_max", CONF_INT, connector_workers_max, 0, 256),
 	K("connector_reply_max", CONF_SIZE, connector_reply_max, 1024,
 	    64L * 1024 * 1024),
 	K("connector_ca_file", CONF_PATH, connector_ca_file, 0, 0),

@@ -41,6 +41,8 @@
 #define CALL_DONE	1	/* classified already (no answer, or not 2xx) */
 
 
+static int conn_uuid_valid(const char *);
+
 static const struct conf *conn_conf;
 static CURL *conn_curl;
 static int conn_global;
@@ -129,6 +131,10 @@ conn_status_name(enum conn_status s)
 		return "notFound";
 	case CONN_FAILED:
 		return "failed";
+	case CONN_INSECURE:
+		return "insecure";
+	case CONN_BUSY:
+		return "busy";
 	}
 	return "unknown";
 }
@@ -634,6 +640,68 @@ conn_url_valid(const char *url, size_t len)
 	return 1;
 }
 
+/* A URL that names plain HTTP (the scheme is case-insensitive). */
+int
+conn_url_is_http(const char *url)
+{
+	return url != NULL && strncasecmp(url, "http://", 7) == 0;
+}
+
+/*
+ * Why a connector's credentials may not go to url, or NULL when they may
+ * (shared with the management API, which refuses such a connector up
+ * front). Basic credentials and API keys are readable by anyone on the
+ * path of plain HTTP: only a connector an administrator marked insecure
+ * sends them so, loopback included. A client certificate is a TLS
+ * credential: without TLS there is nothing to present it in.
+ */
+const char *
+conn_transport_refusal(const char *url, enum conn_auth auth, int insecure)
+{
+	if (auth == CONN_AUTH_NONE || !conn_url_is_http(url))
+		return NULL;
+	if (auth == CONN_AUTH_CERTIFICATE)
+		return "certificate authentication needs an https:// url";
+	if (!insecure)
+		return "credentials would be sent over plain http://: use an "
+		    "https:// url, or mark the connector insecure";
+	return NULL;
+}
+
+/* The transport check of one call: CONN_INSECURE in res when refused. */
+static int
+conn_transport_check(const struct conn_target *t, struct conn_result *res)
+{
+	const char *why;
+
+	if ((why = conn_transport_refusal(t->url, t->auth,
+	    t->insecure)) == NULL)
+		return 0;
+	res->status = CONN_INSECURE;
+	conn_msg(res, "connector call not made: %s", why);
+	log_warn("connector call to authority %s not made: %s",
+	    conn_uuid_valid(t->authority_uuid) ? t->authority_uuid : "?", why);
+	return -1;
+}
+
+/*
+ * A place among the workers allowed in connector calls at once
+ * (connector_workers_max): a worker that finds none within
+ * METRICS_CONN_WAIT_MS does not call, so a hanging CA cannot take every
+ * worker. Nested calls of one request (issue, then caCertificates or
+ * revoke) keep the place they hold.
+ */
+static int
+conn_gate(struct conn_result *res)
+{
+	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) == 0)
+		return 0;
+	res->status = CONN_BUSY;
+	conn_msg(res, "connector call not made: connector_workers_max "
+	    "workers are in connector calls already");
+	return -1;
+}
+
 static int
 conn_uuid_valid(const char *s)
 {
@@ -777,7 +845,7 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	size_t base_len, text_len, url_size;
 	CURLcode ce;
 	long st = 0, sent = 0;
-	int r = CALL_ERR;
+	int r = CALL_ERR, gated = 0;
 
 	memset(&cred, 0, sizeof(cred));
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -831,6 +899,12 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	if (conn_setopts(conn_curl, url, text, text_len, hdrs, reply,
 	    errbuf) != 0)
 		goto out;
+	/* Nothing has been sent yet: the last moment to refuse. */
+	if (conn_transport_check(t, res) != 0 || conn_gate(res) != 0) {
+		r = CALL_DONE;
+		goto out;
+	}
+	gated = 1;
 
 	ce = curl_easy_perform(conn_curl);
 	if (ce == CURLE_OK)
@@ -869,6 +943,8 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	 * the buffers freed below, may stay set on the handle. */
 	if (conn_curl != NULL)
 		curl_easy_reset(conn_curl);
+	if (gated)
+		metrics_conn_leave();
 	conn_headers_free(hdrs);
 	conn_cred_clear(&cred);
 	free(url);

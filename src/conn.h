@@ -28,6 +28,7 @@ struct conn_target {
 	 * The caller owns and wipes it.
 	 */
 	const char *auth_json;
+	int	 insecure;		/* basic/apiKey over http:// allowed */
 	const char *authority_uuid;	/* path segment, [0-9A-Za-z-] */
 	const char *attributes_json;	/* JSON array, "attributes"; NULL: [] */
 	const char *ra_attributes_json;	/* "raProfileAttributes"; NULL: [] */
@@ -42,6 +43,9 @@ enum conn_status {
 	CONN_REJECTED,		/* 4xx other than 404: the connector's text */
 	CONN_NOT_FOUND,		/* 404 */
 	CONN_FAILED,		/* 1xx, 3xx, bad 2xx body, reply too big */
+	/* refused before any connection, nothing was sent: */
+	CONN_INSECURE,		/* credentials would cross plain http:// */
+	CONN_BUSY,		/* connector_workers_max workers in calls */
 };
 
 #define CONN_MESSAGE_MAX	512
@@ -73,6 +77,9 @@ int	conn_json_parse_why(const char *s, size_t len, int depth,
 	    struct json_object **out, char *why, size_t whylen);
 
 int	conn_url_valid(const char *, size_t);
+int	conn_url_is_http(const char *);
+const char *conn_transport_refusal(const char *url, enum conn_auth,
+	    int insecure);
 int	conn_header_name_valid(const char *, size_t);
 int	conn_header_value_valid(const char *, size_t);
 

@@ -1,7 +1,7 @@
 /*
  * cmpd - Certificate Management Protocol server, prefork FastCGI.
  *
- *   cmpd [-fnv] [-c file] [--migrate]
+ *   cmpd [-fnv] [-c file] [--allow-root] [--migrate]
  */
 #include "config.h"
 
@@ -29,7 +29,8 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmpd [-fnv] [-c file] [--migrate | --sweep | --sweep-now |\n"
+	    "usage: cmpd [-fnv] [-c file] [--allow-root] [--migrate | --sweep |\n"
+	    "            --sweep-now |\n"
 	    "            --set-shared-secret name |\n"
 	    "            --set-connector-credentials name |\n"
 	    "            --set-signing-credentials name | --set-trust-anchors name]\n"
@@ -37,6 +38,9 @@ usage(int status)
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -n         check the configuration and exit\n"
 	    "  -v         print the version and exit\n"
+	    "  --allow-root\n"
+	    "             let the workers run as root when the configuration\n"
+	    "             names no \"user\" (otherwise refused)\n"
 	    "  --migrate  apply the database schema migrations and exit\n"
 	    "  --set-shared-secret name\n"
 	    "             store the first line of standard input, encrypted with\n"
@@ -274,6 +278,7 @@ main(int argc, char *argv[])
 		{ "set-connector-credentials", required_argument, NULL, 'K' },
 		{ "set-signing-credentials", required_argument, NULL, 'G' },
 		{ "set-trust-anchors", required_argument, NULL, 'A' },
+		{ "allow-root", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,6 +288,7 @@ main(int argc, char *argv[])
 	struct sweep_stats st;
 	int sweep_age = -1;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
+	int allow_root = 0;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
 
@@ -320,6 +326,9 @@ main(int argc, char *argv[])
 			break;
 		case 'A':
 			anchors_profile = optarg;
+			break;
+		case 'R':
+			allow_root = 1;
 			break;
 		case 'h':
 			usage(0);
@@ -387,6 +396,15 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		return r == 0 ? 0 : 1;
 	}
+	/* Before anything is bound or written: the workers parse what
+	 * any client sends, and must not do so as root by accident. */
+	if (geteuid() == 0 && c.user == NULL && !allow_root) {
+		fprintf(stderr, "cmpd: refusing to run the workers as root: set "
+		    "\"user\" in %s to an unprivileged user (e.g. user = cmpd), "
+		    "or start cmpd with --allow-root\n", conf_path);
+		conf_free(&c);
+		return 1;
+	}
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	/* FCGX_Init installs libfcgi's own handlers for SIGTERM and SIGUSR1
@@ -399,7 +417,7 @@ main(int argc, char *argv[])
 		util_detach(fd);
 		log_init("cmpd", 0, c.log_facility);
 	}
-	r = master_run(&c, fd);
+	r = master_run(&c, fd, allow_root);
 	conf_free(&c);
 	return r;
 }

@@ -39,6 +39,7 @@
 struct child {
 	pid_t	 pid;
 	int	 slot;		/* -1: retired (reload or stop) */
+	int	 conn_idx;	/* its connector busy flag, -1: none */
 	int	 termed;	/* retired and sent SIGTERM */
 	struct timespec started;
 	struct timespec kill_at;	/* retired: SIGKILL after this */
@@ -54,6 +55,8 @@ static struct child *children;
 static size_t nchildren, children_cap;
 static struct slot *slots;
 static int nslots;
+/* Which child holds each connector busy flag (metrics.c); 0: free. */
+static pid_t conn_owner[METRICS_CONN_SLOTS];
 
 static void
 ts_add_ms(struct timespec *t, long ms)
@@ -191,12 +194,20 @@ master_listen(const struct conf *c)
 	return fd;
 }
 
-/* Binds first, as root if need be, then leaves root (OpenBSD httpd). */
+/*
+ * Binds first, as root if need be, then leaves root (OpenBSD httpd).
+ * Workers parse what clients send: as root, only when asked for
+ * (--allow-root).
+ */
 static void
-master_drop_privileges(const struct conf *c)
+master_drop_privileges(const struct conf *c, int allow_root)
 {
 	struct passwd *pw;
 
+	if (c->user == NULL && geteuid() == 0 && !allow_root)
+		fatal("refusing to run the workers as root: set \"user\" in "
+		    "%s to an unprivileged user (e.g. user = cmpd), or start "
+		    "cmpd with --allow-root", c->path);
 	if (c->user == NULL || geteuid() != 0)
 		return;
 	if ((pw = getpwnam(c->user)) == NULL)
@@ -208,6 +219,27 @@ master_drop_privileges(const struct conf *c)
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s: %s", c->user,
 		    strerror(errno));
+}
+
+/* The connector workers cap of c: connector_workers_max, or workers - 1. */
+static int
+master_conn_cap(const struct conf *c)
+{
+	int n = c->connector_workers_max > 0 ? c->connector_workers_max :
+	    c->workers - 1;
+
+	return n > 0 ? n : 1;
+}
+
+static int
+master_conn_index(void)
+{
+	int i;
+
+	for (i = 0; i < METRICS_CONN_SLOTS; i++)
+		if (conn_owner[i] == 0)
+			return i;
+	return -1;
 }
 
 static struct child *
@@ -226,6 +258,7 @@ master_add_child(pid_t pid, int slot)
 	memset(n, 0, sizeof(*n));
 	n->pid = pid;
 	n->slot = slot;
+	n->conn_idx = -1;
 	clock_gettime(CLOCK_MONOTONIC, &n->started);
 	return n;
 }
@@ -233,8 +266,15 @@ master_add_child(pid_t pid, int slot)
 static void
 master_spawn(struct conf *c, int fd, int slot)
 {
+	int idx = master_conn_index();
 	pid_t pid;
 
+	if (idx < 0)
+		log_warn("no free connector busy flag: worker %d makes no "
+		    "connector calls", slot);
+	else
+		/* before the fork: the child may set it at once */
+		metrics_conn_clear(idx);
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
 		clock_gettime(CLOCK_MONOTONIC, &slots[slot].not_before);
@@ -242,11 +282,14 @@ master_spawn(struct conf *c, int fd, int slot)
 		return;
 	}
 	if (pid == 0) {
+		metrics_conn_slot(idx);
 		/* Signals stay blocked until worker_main() has its handlers. */
 		worker_main(c, fd, slot);
 	}
 	slots[slot].pid = pid;
-	master_add_child(pid, slot);
+	master_add_child(pid, slot)->conn_idx = idx;
+	if (idx >= 0)
+		conn_owner[idx] = pid;
 	log_debug("worker %d started, pid %ld", slot, (long)pid);
 }
 
@@ -284,6 +327,11 @@ master_reap(void)
 			continue;
 		ch = &children[i];
 		ran_ms = util_elapsed_ms(&ch->started);
+		/* Killed inside a connector call: its place is free again. */
+		if (ch->conn_idx >= 0) {
+			metrics_conn_clear(ch->conn_idx);
+			conn_owner[ch->conn_idx] = 0;
+		}
 		if (ch->slot >= 0 && ch->slot < nslots &&
 		    slots[ch->slot].pid == pid) {
 			s = &slots[ch->slot];
@@ -421,7 +469,7 @@ master_reload(struct conf *c)
 }
 
 int
-master_run(struct conf *c, int fd)
+master_run(struct conf *c, int fd, int allow_root)
 {
 	struct timespec now, wait, next;
 	sigset_t set;
@@ -432,7 +480,7 @@ master_run(struct conf *c, int fd)
 	 * usually root's. */
 	if (util_write_pid(c->pid_file) != 0)
 		return 1;
-	master_drop_privileges(c);
+	master_drop_privileges(c, allow_root);
 	/* An inherited SIG_IGN would let the kernel reap workers unseen. */
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
@@ -445,6 +493,7 @@ master_run(struct conf *c, int fd)
 	/* Before the first fork: every worker inherits the counters. */
 	if (metrics_init() != 0)
 		fatal("cannot map the metrics counters: %s", strerror(errno));
+	metrics_conn_cap(master_conn_cap(c));
 	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
 	    c->listen, c->workers, c->workers == 1 ? "" : "s");
 
@@ -487,6 +536,7 @@ master_run(struct conf *c, int fd)
 				break;
 			master_retire_all(c->graceful_timeout);
 			master_resize_slots(c->workers);
+			metrics_conn_cap(master_conn_cap(c));
 			break;
 		case SIGTERM:
 		case SIGINT:

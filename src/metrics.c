@@ -62,13 +62,15 @@ static const char *const metrics_call_names[METRICS_CALL__COUNT] = {
 	[METRICS_CALL_CA_CERTS] = "caCertificates",
 	[METRICS_CALL_LOOKUP] = "lookup",
 };
-#define METRICS_RESULTS		(CONN_FAILED + 1)
+#define METRICS_RESULTS		(CONN_BUSY + 1)
 static const char *const metrics_result_names[METRICS_RESULTS] = {
 	[CONN_OK] = "ok",
 	[CONN_UNAVAILABLE] = "unavailable",
 	[CONN_REJECTED] = "rejected",
 	[CONN_NOT_FOUND] = "not_found",
 	[CONN_FAILED] = "failed",
+	[CONN_INSECURE] = "insecure",
+	[CONN_BUSY] = "busy",
 };
 static const char *const metrics_restart_names[] = { "died", "recycled" };
 static const char *const metrics_recon_names[METRICS_RECON__COUNT] = {
@@ -99,9 +101,17 @@ struct metrics_shm {
 	/* counted by the last sweep; -1 (all ones) until one ran */
 	atomic_llong backlog[3];
 	long long start_time;		/* written before the first fork */
+	/* connector_workers_max: 1 at i while the worker the master gave
+	 * index i is in a connector call; the master clears the flag of a
+	 * worker it reaps, so a killed one leaks nothing */
+	atomic_int conn_busy[METRICS_CONN_SLOTS];
+	atomic_int conn_cap;
+	atomic_ullong conn_refused;
 };
 
 static struct metrics_shm *shm;
+static int conn_slot = -1;	/* this worker's index in conn_busy */
+static int conn_depth;		/* nested calls of one request */
 
 /* Text being built, with a hard maximum (CONVENTIONS 5). */
 struct metrics_buf {
@@ -253,6 +263,98 @@ metrics_backlog(long long revoke_pending, long long issuing,
 	atomic_store_explicit(&shm->backlog[1], issuing, memory_order_relaxed);
 	atomic_store_explicit(&shm->backlog[2], unknown_at_ca,
 	    memory_order_relaxed);
+}
+
+/* The master: how many workers may be in connector calls at once. */
+void
+metrics_conn_cap(int n)
+{
+	if (shm != NULL)
+		atomic_store(&shm->conn_cap, n > 0 ? n : 1);
+}
+
+/* A new worker (after fork): its index in the busy flags, -1 for none. */
+void
+metrics_conn_slot(int i)
+{
+	conn_slot = i >= 0 && i < METRICS_CONN_SLOTS ? i : -1;
+	conn_depth = 0;
+}
+
+/* The master: the worker with index i is gone. */
+void
+metrics_conn_clear(int i)
+{
+	if (shm != NULL && i >= 0 && i < METRICS_CONN_SLOTS)
+		atomic_store(&shm->conn_busy[i], 0);
+}
+
+static int
+metrics_conn_count(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < METRICS_CONN_SLOTS; i++)
+		n += atomic_load(&shm->conn_busy[i]) != 0;
+	return n;
+}
+
+/*
+ * Before a connector call: 0 when this worker may make it, -1 when
+ * connector_workers_max workers are in calls already. The flag is set
+ * first and the others counted after (sequentially consistent), so two
+ * workers racing for the last place never both get it. Processes without
+ * the shared mapping (cmpctl, --sweep) are not limited.
+ */
+int
+metrics_conn_enter(void)
+{
+	if (shm == NULL)
+		return 0;
+	if (conn_depth > 0) {
+		conn_depth++;
+		return 0;
+	}
+	if (conn_slot < 0)
+		return -1;
+	atomic_store(&shm->conn_busy[conn_slot], 1);
+	if (metrics_conn_count() > atomic_load(&shm->conn_cap)) {
+		atomic_store(&shm->conn_busy[conn_slot], 0);
+		return -1;
+	}
+	conn_depth = 1;
+	return 0;
+}
+
+/*
+ * metrics_conn_enter(), retried for up to wait_ms: a place held for a
+ * few milliseconds by a quick call (or a sweep) is waited for; one held
+ * by a hanging CA is not, the caller answers "busy" after wait_ms.
+ */
+int
+metrics_conn_enter_wait(int wait_ms)
+{
+	static const struct timespec step = { 0, 10 * 1000000L };
+	int waited;
+
+	for (waited = 0; metrics_conn_enter() != 0; waited += 10) {
+		if (waited >= wait_ms) {
+			if (shm != NULL)
+				atomic_fetch_add(&shm->conn_refused, 1);
+			return -1;
+		}
+		nanosleep(&step, NULL);
+	}
+	return 0;
+}
+
+void
+metrics_conn_leave(void)
+{
+	if (shm == NULL || conn_depth == 0)
+		return;
+	if (--conn_depth == 0 && conn_slot >= 0)
+		atomic_store(&shm->conn_busy[conn_slot], 0);
 }
 
 static unsigned long long
@@ -426,6 +528,18 @@ metrics_render(size_t *len)
 			    metrics_call_names[c], metrics_result_names[r],
 			    metrics_get(&shm->connector[c][r]));
 	metrics_render_reconcile(&b);
+	metrics_head(&b, "cmpd_connector_busy_workers", "gauge",
+	    "Workers in a connector call now.");
+	metrics_printf(&b, "cmpd_connector_busy_workers %d\n",
+	    metrics_conn_count());
+	metrics_head(&b, "cmpd_connector_workers_max", "gauge",
+	    "Workers allowed in connector calls at once.");
+	metrics_printf(&b, "cmpd_connector_workers_max %d\n",
+	    atomic_load(&shm->conn_cap));
+	metrics_head(&b, "cmpd_connector_busy_refused_total", "counter",
+	    "Connector calls not made: connector_workers_max reached.");
+	metrics_printf(&b, "cmpd_connector_busy_refused_total %llu\n",
+	    metrics_get(&shm->conn_refused));
 	metrics_head(&b, "cmpd_db_errors_total", "counter",
 	    "Database statements that failed, connection failures included.");
 	metrics_printf(&b, "cmpd_db_errors_total %llu\n",

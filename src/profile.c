@@ -101,7 +101,7 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
-	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any' "
+	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -123,7 +123,8 @@ enum {
 	C_RA_ENABLED, C_SECRET, C_SECRET_REF, C_IMPLICIT, C_CONFIRM_WAIT,
 	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
 	C_CONN_URL,
-	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C__COUNT
+	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C_CONN_INSECURE,
+	C__COUNT
 };
 
 static void
@@ -198,6 +199,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_blob(&c[C_CONN_CRED], cred_enc, sizeof(cred_enc));
 	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
 	c[C_SUBJECT_ANY].type = DB_INT;
+	c[C_CONN_INSECURE].type = DB_INT;
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -231,6 +233,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	}
 	if (p->ra_found) {
 		p->ra_enabled = c[C_RA_ENABLED].i != 0;
+		p->connector_insecure = c[C_CONN_INSECURE].i != 0;
 		if (profile_open(&c[C_CONN_CRED], "connector.auth_data_enc",
 		    p->connector_uuid,
 		    (unsigned char *)p->connector_cred,
@@ -256,13 +259,13 @@ profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	static const char sql[] = "SELECT r.uuid, r.attributes, "
 	    "a.authority_instance_uuid, n.uuid, n.url, n.auth_type, "
 	    "n.auth_data_enc, COALESCE(r.cmp_revoke_attributes, "
-	    "(SELECT c.revoke_attributes FROM cmp_profile c WHERE c.uuid = ?)) "
-	    "FROM ra_profile r "
+	    "(SELECT c.revoke_attributes FROM cmp_profile c WHERE c.uuid = ?)), "
+	    "n.insecure FROM ra_profile r "
 	    "JOIN authority a ON a.uuid = r.authority_uuid "
 	    "JOIN connector n ON n.uuid = a.connector_uuid WHERE r.uuid = ?";
 	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
 	struct db_arg a[2] = { DB_ARG_STR(cmp_uuid), DB_ARG_STR(ra_uuid) };
-	struct db_col c[8];
+	struct db_col c[9];
 	size_t n;
 	int r;
 
@@ -276,9 +279,11 @@ profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	col_str(&c[5], p->connector_auth, sizeof(p->connector_auth));
 	col_blob(&c[6], cred_enc, sizeof(cred_enc));
 	col_str(&c[7], p->revoke_attrs, sizeof(p->revoke_attrs));
+	c[8].type = DB_INT;
 	if ((r = db_run(sql, a, NITEMS(a), c, NITEMS(c), NULL)) != DB_OK)
 		return r;
 	p->ra_found = 1;
+	p->connector_insecure = c[8].i != 0;
 	r = profile_open(&c[6], "connector.auth_data_enc", p->connector_uuid,
 	    (unsigned char *)p->connector_cred, sizeof(p->connector_cred) - 1,
 	    &n);

@@ -18,6 +18,12 @@ like "$out" 'unknown key "workerz"' "unknown key: named"
 t_write_conf "workers = 0"
 out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
 like "$out" "workers: expected an integer from 1 to 256" "workers out of range"
+t_write_conf "connector_workers_max = 257"
+out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+like "$out" "connector_workers_max: expected an integer from 0 to 256" \
+	"connector_workers_max out of range"
+t_write_conf "connector_workers_max = 3"
+ok "connector_workers_max = 3 accepted" "$CMPD" -n -c "$T/cmpd.conf"
 t_write_conf "server_name = no-equals-sign"
 out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
 like "$out" "server_name: not a distinguished name" "bad server_name"

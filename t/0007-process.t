@@ -207,7 +207,7 @@ t_stop_cmpd
 
 # ------------------------------------------------------ one socket, one cmpd
 t_start_cmpd || bail "cmpd did not start"
-out=$(timeout 10 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1); rc=$?
+out=$(timeout 10 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root 2>&1); rc=$?
 isnt "$rc" 0 "a second cmpd on a live socket refuses to start"
 like "$out" "another process is listening there" "and says why"
 is "$(t_fcgi "$IR" $CMP)" 200 "the first one still serves"
@@ -215,7 +215,7 @@ t_stop_cmpd
 
 # ---------------------------------------- a parent that ignores SIGCHLD
 # Ignored signals survive exec; the master must still see its workers die.
-bash -c 'trap "" CHLD; exec "$0" -f -c "$1"' "$top_builddir/cmpd" "$T/cmpd.conf" \
+bash -c 'trap "" CHLD; exec "$0" -f -c "$1" --allow-root' "$top_builddir/cmpd" "$T/cmpd.conf" \
 	>> "$T/cmpd.log" 2>&1 &
 CMPD_PID=$!
 t_wait 10 test -S "$T/cmpd.sock"
@@ -237,7 +237,7 @@ nok "no lighttpd of this test left" pgrep -f "$T/lighttpd.conf"
 port=$(( (RANDOM % 20000) + 30000 ))
 while ! _t_port_free "$port"; do port=$((port + 1)); done
 t_write_conf "message_time_skew = 0" "listen = 127.0.0.1:$port"
-"$top_builddir/cmpd" -f -c "$T/cmpd.conf" >> "$T/cmpd.log" 2>&1 &
+"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root >> "$T/cmpd.log" 2>&1 &
 CMPD_PID=$!
 t_wait 10 _t_port_open "$port"
 st=$(env -i PATH="$PATH" REQUEST_METHOD=POST REQUEST_URI=$CMP \
@@ -248,7 +248,7 @@ t_stop_cmpd
 
 t_write_conf "message_time_skew = 0" "listen = inherit"
 rm -f "$T/cmpd.sock"
-spawn-fcgi -n -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -f -c "$T/cmpd.conf" \
+spawn-fcgi -n -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root \
 	>> "$T/cmpd.log" 2>&1 &
 CMPD_PID=$!
 t_wait 10 test -S "$T/cmpd.sock"
@@ -256,6 +256,29 @@ is "$(t_fcgi "$IR" $CMP)" 200 "listen = inherit under spawn-fcgi serves"
 is "$(dump "$T/resp.der" text)" "PN=demo | genm is not implemented yet" "with the right answer"
 t_stop_cmpd
 is "$CMPD_EXIT" 0 "inherited-socket cmpd stops cleanly"
+
+# ------------------------------------------------ root without "user"
+# The workers parse what any client sends: as root only when asked for.
+if [ "$(id -u)" = 0 ]; then
+	t_write_conf "message_time_skew = 0" "listen_mode = 0666"
+	rm -f "$T/cmpd.sock" "$T/cmpd.pid"
+	out=$(timeout 10 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1); rc=$?
+	is "$rc" 1 "as root without user and without --allow-root: exit 1"
+	like "$out" "refusing to run the workers as root: set \"user\" in .*cmpd\.conf to an unprivileged user .*or start cmpd with --allow-root" \
+		"... with a clear message"
+	ok "... before binding anything" test ! -e "$T/cmpd.sock"
+	ok "... or writing its pid file" test ! -e "$T/cmpd.pid"
+	out=$(timeout 10 "$top_builddir/cmpd" -c "$T/cmpd.conf" 2>&1); rc=$?
+	is "$rc" 1 "the same without -f (no daemon left behind)"
+	like "$(timeout 10 "$top_builddir/cmpd" --help)" "--allow-root" "--help names --allow-root"
+	t_start_cmpd || bail "cmpd --allow-root did not start"
+	for pid in $(t_cmpd_workers); do
+		is "$(ps -o user= -p "$pid" | tr -d ' ')" root "with --allow-root worker $pid runs as root"
+	done
+	t_stop_cmpd
+else
+	skip "not root: the refusal needs root" 8
+fi
 
 # ------------------------------------------------ daemon mode, user switch
 # Without -f cmpd detaches and logs to syslog; the pid file finds it.
@@ -283,6 +306,7 @@ nobody_uid=$(id -u nobody)
 for pid in $workers; do
 	is "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$nobody_uid" \
 		"worker $pid runs as nobody"
+	is "$(ps -o user= -p "$pid" | tr -d ' ')" nobody "ps -o user= of worker $pid: nobody"
 done
 t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666" \
 	"server_name = CN=daemon reloaded"
@@ -304,7 +328,7 @@ CMPD_PID=""
 # stay the socket
 t_write_conf "message_time_skew = 0" "listen = inherit" "listen_mode = 0666"
 rm -f "$T/cmpd.sock" "$T/cmpd.pid"
-ok "spawn-fcgi + daemon cmpd" spawn-fcgi -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -c "$T/cmpd.conf"
+ok "spawn-fcgi + daemon cmpd" spawn-fcgi -s "$T/cmpd.sock" -- "$top_builddir/cmpd" -c "$T/cmpd.conf" --allow-root
 t_wait 10 test -s "$T/cmpd.pid"
 daemon_pid=$(cat "$T/cmpd.pid" 2>/dev/null)
 is "$(t_fcgi "$IR" $CMP)" 200 "inherited socket survives daemonizing"

@@ -310,6 +310,7 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$(openss
 	"and it is revoked at the CA"
 
 # --------------------------------------------------- connector trouble
+t_sql "UPDATE connector SET auth_type = 'none', auth_data_enc = NULL WHERE name = 'localca'"
 set_connector "$CONNECTOR_BASE/fake/c422.sh"
 ATTR='[{"uuid":"a0000000-0000-4000-8000-000000000001","name":"policy","contentType":"string","content":[{"reference":"r","data":"device"}],"version":"v2"}]'
 RAATTR='[{"uuid":"a0000000-0000-4000-8000-000000000002","name":"endEntityProfile","contentType":"string","content":[{"data":"iot"}],"version":"v2"}]'
@@ -347,6 +348,32 @@ nok "a request with a basic-auth connector" client ir $CMP $SECRET -newkey "$T/d
 	-subject /CN=refused -certout "$T/refused.crt" -unprotected_errors
 like "$(cat "$T/fake/last-env")" "HTTP_AUTHORIZATION=Basic Y21wZDpwYTU1" "basic auth sent"
 unlike "$(cat "$T/fake/last-env")" "HTTP_X_API_KEY" "and no apiKey header any more"
+# credentials go over plain http:// only to a connector marked insecure
+rm -f "$T/fake/last-env" "$T/fake/last-request.json"
+t_sql "UPDATE connector SET insecure = 0 WHERE name = 'localca'"
+INSECURE_TEXT="PN=enroll | the CA was not asked: the connector's credentials would cross plain http://"
+expect "basic credentials to an http:// connector not marked insecure" systemFailure \
+	"$INSECURE_TEXT" $IR $SECRET
+ok "... the connector was not called" test ! -e "$T/fake/last-env"
+like "$(grep 'connector call to authority' "$T/cmpd.log" | tail -n 1)" \
+	"warn: .*connector call to authority [0-9a-f-]+ not made: credentials would be sent over plain http://" \
+	"... and cmpd's log says why"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_CONNECTOR_INSECURE" \
+	"... outcome logged"
+t_sql "UPDATE connector SET auth_type = 'apiKey' WHERE name = 'localca'"
+printf '%s' '{"header": "X-API-Key", "key": "k3y-s3cret"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
+expect "an API key to an http:// connector not marked insecure" systemFailure \
+	"$INSECURE_TEXT" $IR $SECRET
+ok "... not called either" test ! -e "$T/fake/last-env"
+t_sql "UPDATE connector SET auth_type = 'certificate', insecure = 1 WHERE name = 'localca'"
+printf '%s' '{"certificate": "PEM", "privateKey": "PEM"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
+expect "certificate authentication over http://, even marked insecure" systemFailure \
+	"$INSECURE_TEXT" $IR $SECRET
+ok "... not called" test ! -e "$T/fake/last-env"
+like "$(grep 'not made' "$T/cmpd.log" | tail -n 1)" \
+	"not made: certificate authentication needs an https:// url" "... logged with its reason"
 nok "no secret in cmpd's log" grep -q "k3y-s3cret\|pa55" "$T/cmpd.log"
 t_sql "UPDATE connector SET auth_type = 'none', auth_data_enc = NULL WHERE name = 'localca'"
 set_connector "$CONNECTOR_BASE/fake/c500.sh"
@@ -380,6 +407,13 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'open'")" 0 \
 	"no transaction left open"
 nok "no connector address in the answers" grep -q "127.0.0.1:9" "$T/client.out"
 set_connector "$CONNECTOR_BASE/localca"
+# cmp-localca answers only callers with its credentials
+expect "cmp-localca without credentials" badCertTemplate \
+	"PN=enroll | the certificate authority refused the request: authentication required" \
+	$IR $SECRET
+t_sql "UPDATE connector SET auth_type = 'basic', insecure = 1 WHERE name = 'localca'"
+t_localca_cred | "$top_builddir/cmpd" -c "$T/cmpd.conf" \
+	--set-connector-credentials localca > /dev/null
 ok "and it works again" client ir $CMP $SECRET -newkey "$T/dev.key" \
 	-subject "/CN=device-8" -certout "$T/dev8.crt"
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"

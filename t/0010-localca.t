@@ -78,15 +78,23 @@ write_conf() {	# write_conf FILE [extra lines...]
 		echo "log_level = debug"
 		echo "body_max = 65536"
 		echo "pid_file = $T/localca.pid"
+		echo "auth_user = cmpd"
+		echo "auth_password_file = $T/lca.pw"
 		printf '%s\n' "$@"
 	} > "$f"
 }
+# the callers' credentials: HTTP basic cmpd:<lca.pw>, or the API key
+(umask 077; openssl rand -hex 16 > "$T/lca.pw"; openssl rand -hex 24 > "$T/lca.key")
+LCA_PW=$(cat "$T/lca.pw")
+LCA_KEY=$(cat "$T/lca.key")
 
 # ------------------------------------------------------ configuration
 write_conf "$T/localca.conf"
 ok "-n accepts the configuration" "$LCA" -n -c "$T/localca.conf"
 # Every key of the sample, commented out or not, with our CA directory.
 sed -E -e 's/^#([a-z_]+ = )/\1/' -e "s|^ca_dir = .*|ca_dir = $T/ca|" \
+	-e "s|^auth_password_file = .*|auth_password_file = $T/lca.pw|" \
+	-e "s|^api_key_file = .*|api_key_file = $T/lca.key|" \
 	"$top_srcdir/etc/cmp-localca.conf.sample" > "$T/sample.conf"
 ok "-n accepts the sample configuration with every key set" \
 	"$LCA" -n -c "$T/sample.conf"
@@ -105,6 +113,30 @@ out=$("$LCA" -n -c "$T/bad.conf" 2>&1)
 like "$out" 'authority_uuid: not a UUID' "-n: malformed authority_uuid refused"
 write_conf "$T/bad.conf" "validity_days = 0"
 nok "-n: validity_days 0 refused" "$LCA" -n -c "$T/bad.conf"
+# caller authentication is not optional
+write_conf "$T/bad.conf"
+sed -i '/^auth_/d' "$T/bad.conf"
+out=$("$LCA" -n -c "$T/bad.conf" 2>&1)
+is "$?" 1 "-n: no caller authentication configured is an error"
+like "$out" 'no caller authentication: set auth_user and auth_password_file, api_key_file, or auth_remote_user' \
+	"... saying which keys to set"
+write_conf "$T/bad.conf"
+sed -i '/^auth_password_file/d' "$T/bad.conf"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" 'auth_user and auth_password_file go together' \
+	"-n: auth_user without its password file refused"
+write_conf "$T/bad.conf" "auth_password_file = $T/nonexistent.pw"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" 'nonexistent\.pw: cannot read' \
+	"-n: a password file that cannot be read is fatal"
+: > "$T/empty.pw"
+write_conf "$T/bad.conf" "auth_password_file = $T/empty.pw"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" 'empty\.pw: the first line is empty' \
+	"-n: an empty password refused"
+write_conf "$T/bad.conf" "api_key_header = X-API-Key"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" 'api_key_header without api_key_file' \
+	"-n: api_key_header alone refused"
+write_conf "$T/bad.conf" "api_key_file = $T/lca.key" "api_key_header = X API Key"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" 'api_key_header: not a header name' \
+	"-n: a header name with spaces refused"
 write_conf "$T/bad.conf" "ca_dir = $T/badca"
 out=$("$LCA" -f -c "$T/bad.conf" 2>&1)
 is "$?" 1 "a key that does not match ca.crt is fatal"
@@ -133,13 +165,16 @@ out=$("$LCA" -f -c "$T/localca.conf" 2>&1)
 like "$out" 'another process is listening' "a second instance refuses the live socket"
 
 # api PATH [BODYFILE] [METHOD]: status on stdout; $T/resp.json, $T/resp.hdr
+# With the callers' credentials, or the curl arguments in the array
+# LCA_CREDS when it is set.
 api() {
-	local data=()
+	local data=() auth=(-u "cmpd:$LCA_PW")
 	[ -z "${2-}" ] || data=(--data-binary "@$2")
+	[ -z "${LCA_CREDS+set}" ] || auth=("${LCA_CREDS[@]}")
 	rm -f "$T/resp.json" "$T/resp.hdr"
 	curl -sS --noproxy '*' --max-time 30 -X "${3-POST}" \
 		-H 'Content-Type: application/json' -H 'Expect:' "${data[@]}" \
-		-D "$T/resp.hdr" -o "$T/resp.json" -w '%{http_code}\n' \
+		"${auth[@]}" -D "$T/resp.hdr" -o "$T/resp.json" -w '%{http_code}\n' \
 		"$HTTP_BASE$1"
 }
 body() { cat "$T/resp.json" 2>/dev/null; }
@@ -480,6 +515,36 @@ is "$(sed -n 1p "$T/cacerts.txt")" "$(openssl x509 -in "$T/ca/ca.crt" -outform D
 is "$(sed -n 2p "$T/cacerts.txt")" "$(openssl x509 -in "$T/root.pem" -outform DER | base64 -w0)" \
 	"... then the root"
 
+# ------------------------------------------------ caller authentication
+n_issued() { sql "SELECT COUNT(*) FROM localca_certificate"; }
+n0=$(n_issued)
+LCA_CREDS=(-H "Authorization:")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "issue without credentials: 401"
+is "$(hdr WWW-Authenticate)" 'Basic realm="cmp-localca", charset="UTF-8"' \
+	"... with a WWW-Authenticate challenge"
+is "$(body)" '{"message":"authentication required"}' "... authentication required"
+is "$(n_issued)" "$n0" "... and nothing issued"
+is "$(api "$V1/caCertificates" "$T/cac.json")" 401 "caCertificates without credentials: 401"
+is "$(api "$V2/frobnicate" "$T/cac.json")" 401 "unknown path without credentials: 401 (nothing told)"
+LCA_CREDS=(-u "cmpd:wrong-$LCA_PW")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "a wrong password: 401"
+LCA_CREDS=(-u "other:$LCA_PW")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "a wrong user: 401"
+LCA_CREDS=(-u "cmpd:${LCA_PW%?}")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "a password one character short: 401"
+LCA_CREDS=(-H "Authorization: Bearer $LCA_PW")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "the password as a bearer token: 401"
+LCA_CREDS=(-H "Authorization: Basic !!!!")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "basic credentials that are not base64: 401"
+LCA_CREDS=(-H "X-API-Key: $LCA_PW")
+is "$(api "$V2/issue" "$T/issue.json")" 401 "no API key is configured: the header is not looked at"
+is "$(n_issued)" "$n0" "nothing issued for any of them"
+unset LCA_CREDS
+is "$(api "$V1/caCertificates" "$T/cac.json")" 200 "with the credentials: served"
+like "$(cat "$T/localca.log")" 'status=401 outcome=unauthorized msg="authentication required"' \
+	"refusals logged as unauthorized"
+nok "the password is not logged" grep -q -- "$LCA_PW" "$T/localca.log"
+
 # --------------------------------------------------- HTTP unhappy paths
 is "$(api "$V2/frobnicate" "$T/cac.json")" 404 "unknown path: 404"
 is "$(body)" '{"message":"not found"}' "... {\"message\": \"not found\"}"
@@ -619,6 +684,7 @@ fcgi() {
 	(sleep "${4-0}"; cat "$3") | timeout 30 env -i PATH="$PATH" \
 		GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
 		REQUEST_METHOD=POST REQUEST_URI="$2" SCRIPT_NAME="$2" \
+		HTTP_AUTHORIZATION="Basic $(printf 'cmpd:%s' "$LCA_PW" | base64 -w0)" \
 		CONTENT_TYPE=application/json CONTENT_LENGTH="$(wc -c < "$3")" \
 		cgi-fcgi -bind -connect "$1" > "$T/fcgi.raw"
 }
@@ -639,6 +705,47 @@ is "$?" 0 "... then it exits 0"
 nok "no sanitizer report in that instance's log" \
 	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/localca3.log"
 
+# fcgi_as SOCKET PATH BODYFILE [VAR=value...]: POST over FastCGI with
+# exactly the given extra parameters (credentials); prints the status
+fcgi_as() {
+	local sock=$1 path=$2 file=$3
+	shift 3
+	timeout 30 env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 \
+		SERVER_PROTOCOL=HTTP/1.1 REQUEST_METHOD=POST REQUEST_URI="$path" \
+		SCRIPT_NAME="$path" CONTENT_TYPE=application/json \
+		CONTENT_LENGTH="$(wc -c < "$file")" "$@" \
+		cgi-fcgi -bind -connect "$sock" < "$file" > "$T/fcgi.raw"
+	t_split_response "$T/fcgi.raw"
+}
+# An API key in a header of our choosing, and REMOTE_USER: each only
+# when configured.
+write_conf "$T/localca4.conf" "listen = $T/lca4.sock" "pid_file = $T/lca4.pid" \
+	"api_key_file = $T/lca.key" "api_key_header = X-CA-Key" \
+	"auth_remote_user = cmpd-frontend"
+sed -i '/^auth_user/d; /^auth_password_file/d' "$T/localca4.conf"
+t_bg localca4 "$LCA" -f -c "$T/localca4.conf"
+t_wait 10 test -S "$T/lca4.sock" || bail "cmp-localca with an API key did not start"
+CAC=$V1/caCertificates
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json")" 401 "API key instance: nothing sent, 401"
+is "$(t_header WWW-Authenticate)" 'ApiKey realm="cmp-localca", header="X-CA-Key"' \
+	"... its challenge names the header"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" HTTP_X_CA_KEY="$LCA_KEY")" 200 \
+	"the API key in X-CA-Key: served"
+like "$(cat "$T/resp.der")" '^\{"certificates":\[' "... the CA certificates"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" HTTP_X_CA_KEY="x$LCA_KEY")" 401 \
+	"a wrong API key: 401"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" HTTP_X_API_KEY="$LCA_KEY")" 401 \
+	"the key in another header: 401"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" \
+	HTTP_AUTHORIZATION="Basic $(printf 'cmpd:%s' "$LCA_PW" | base64 -w0)")" 401 \
+	"basic credentials where none are configured: 401"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" REMOTE_USER=cmpd-frontend)" 200 \
+	"REMOTE_USER as configured (auth_remote_user): served"
+is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" REMOTE_USER=someone)" 401 \
+	"another REMOTE_USER: 401"
+nok "the API key is not logged" grep -q -- "$LCA_KEY" "$T/localca4.log"
+t_stop_bg localca4
+
 # listen = inherit: the socket on fd 0, as cgi-fcgi -start (or spawn-fcgi,
 # or lighttpd's bin-path) hands it over.
 write_conf "$T/inherit.conf" "listen = inherit" "pid_file = $T/inherit.pid"
@@ -655,6 +762,8 @@ _t_bg_names="inherit $_t_bg_names"
 fcgi "$T/inherit.sock" "$V1/caCertificates" "$T/cac.json"
 is "$(t_split_response "$T/fcgi.raw")" 200 "listen = inherit: served"
 is "$(t_header Content-Type)" application/json "... as JSON"
+is "$(fcgi_as "$T/inherit.sock" "$V1/caCertificates" "$T/cac.json" REMOTE_USER=cmpd)" 401 \
+	"REMOTE_USER without auth_remote_user: not trusted, 401"
 kill -TERM "$inherit_pid" 2>/dev/null
 ok "... and stopped by SIGTERM" t_wait 10 _t_gone "$inherit_pid"
 ok "... cleanly" grep -q 'info: stopped' "$T/inherit.log"

@@ -37,7 +37,7 @@ enrol() {
 }
 
 # ------------------------------------------------------------ objects
-is "$(api POST /connectors "{\"name\":\"localca\",\"url\":\"$CONNECTOR_BASE/localca\",\"authType\":\"none\"}")" \
+is "$(api POST /connectors "{\"name\":\"localca\",\"url\":\"$CONNECTOR_BASE/localca\",\"authType\":\"basic\",\"insecure\":true,\"credentials\":$(t_localca_cred)}")" \
 	201 "connector created"
 CONN=$(uuid)
 is "$(api POST /authorities "{\"name\":\"localca\",\"connectorUuid\":\"$CONN\",\"authorityInstanceUuid\":\"$INST\"}")" \

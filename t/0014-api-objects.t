@@ -7,7 +7,11 @@
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack
-t_start_localca
+# cmp-localca takes the credentials the connectors made below send: the
+# basic password they end with, and the API key
+(umask 077; printf 'SECRET-PW-basic-2\n' > "$T/localca.pw"
+printf 'SECRET-KEY-apikey\n' > "$T/lca.key")
+t_start_localca "api_key_file = $T/lca.key" "api_key_header = X-Connector-Key"
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
 plan_auto
@@ -52,7 +56,7 @@ is "$(t_json 'j["authType"]')" none "authType defaults to none"
 is "$(t_json 'j["hasCredentials"]')" false "hasCredentials false"
 like "$(t_json 'j["createdAt"]')" "$TS_RE" "createdAt is a timestamp"
 like "$(t_json 'j["updatedAt"]')" "$TS_RE" "updatedAt is a timestamp"
-is "$(t_json 'sorted(j)')" '["authType", "createdAt", "hasCredentials", "name", "updatedAt", "url", "uuid"]' \
+is "$(t_json 'sorted(j)')" '["authType", "createdAt", "hasCredentials", "insecure", "name", "updatedAt", "url", "uuid"]' \
 	"connector fields as documented"
 last_audit create connector "$CN" "connector created"
 like "$(t_sql "SELECT detail FROM audit ORDER BY id DESC LIMIT 1")" '"authType": ?"none"' \
@@ -100,9 +104,29 @@ like "$(t_json 'j["message"]')" "does not belong" "422 says why"
 is "$(naudit)" "$a0" "no audit row for a refused change"
 is "$(t_sql "SELECT COUNT(*) FROM connector WHERE name = 'c'")" 0 "nothing stored"
 
-is "$(api POST /connectors "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic\"}}")" 201 \
+# credentials over plain http:// only when the connector says so
+a0=$(naudit)
+is "$(api POST /connectors "{\"name\":\"c\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-x\"}}")" 400 \
+	"basic credentials to an http:// url without insecure: 400"
+is "$(t_json 'j["message"]')" \
+	"credentials would be sent over plain http://: use an https:// url, or mark the connector insecure" \
+	"400 says why and what to do"
+is "$(api POST /connectors "{\"name\":\"c\",\"url\":\"http://127.0.0.1:9/\",\"insecure\":false,\"authType\":\"apiKey\",\"credentials\":{\"header\":\"X-K\",\"key\":\"SECRET-K-x\"}}")" 400 \
+	"an API key to a loopback http:// url, insecure false: 400 (no silent exception)"
+is "$(api POST /connectors "{\"name\":\"c\",\"url\":\"HTTP://127.0.0.1:9/\",\"authType\":\"apiKey\",\"credentials\":{\"header\":\"X-K\",\"key\":\"SECRET-K-x\"}}")" 400 \
+	"HTTP:// in capitals is plain http too"
+body=$(json '{"name":"c","url":"http://127.0.0.1:9/","insecure":True,"authType":"certificate","credentials":{"certificate":open(sys.argv[1]).read(),"privateKey":open(sys.argv[2]).read()}}' \
+	"$T/client.crt" "$T/client.key")
+is "$(api POST /connectors "$body")" 400 "certificate authentication over http://, even insecure: 400"
+is "$(t_json 'j["message"]')" "certificate authentication needs an https:// url" "... says why"
+is "$(api POST /connectors '{"name":"c","url":"http://h/","insecure":"yes"}')" 400 "insecure not a boolean: 400"
+is "$(naudit)" "$a0" "no audit row for the refusals"
+is "$(t_sql "SELECT COUNT(*) FROM connector WHERE name = 'c'")" 0 "nothing stored"
+
+is "$(api POST /connectors "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic\"}}")" 201 \
 	"POST basic with credentials"
 CB=$(t_json 'j["uuid"]')
+is "$(t_json 'j["insecure"]')" true "insecure true, as sent"
 is "$(t_json 'j["hasCredentials"]')" true "hasCredentials true"
 is "$(t_json 'j["authType"]')" basic "authType basic"
 unlike "$(cat "$T/api.json")" "SECRET|password|credentials" "the answer has no credentials"
@@ -112,7 +136,7 @@ is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY id 
 is "$(t_sql "SELECT COUNT(*) FROM connector WHERE uuid = '$CB' AND auth_data_enc IS NOT NULL AND LOCATE('SECRET', auth_data_enc) = 0")" 1 \
 	"credentials stored sealed"
 
-is "$(api POST /connectors "{\"name\":\"conn-apikey\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"apiKey\",\"credentials\":{\"header\":\"X-Connector-Key\",\"key\":\"SECRET-KEY-apikey\"}}")" 201 \
+is "$(api POST /connectors "{\"insecure\":true,\"name\":\"conn-apikey\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"apiKey\",\"credentials\":{\"header\":\"X-Connector-Key\",\"key\":\"SECRET-KEY-apikey\"}}")" 201 \
 	"POST apiKey with credentials"
 CK=$(t_json 'j["uuid"]')
 is "$(t_json 'j["hasCredentials"]')" true "apiKey: hasCredentials true"
@@ -121,6 +145,7 @@ body=$(json '{"name":"conn-cert","url":"https://127.0.0.1:9/","authType":"certif
 is "$(api POST /connectors "$body")" 201 "POST certificate with credentials"
 CC=$(t_json 'j["uuid"]')
 is "$(t_json 'j["authType"]')" certificate "authType certificate"
+is "$(t_json 'j["insecure"]')" false "https://: insecure false by default"
 unlike "$(cat "$T/api.json")" "PRIVATE KEY" "no key in the answer"
 
 is "$(api GET "/connectors/$CB")" 200 "GET /connectors/{uuid}"
@@ -135,27 +160,31 @@ is "$(t_json 'len(j)')" 6 "six connectors"
 
 # PUT: credentials kept when not given, for the same type and url; a new
 # url needs them again (they must not follow the connector elsewhere)
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca/\",\"authType\":\"basic\"}")" 422 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca/\",\"authType\":\"basic\"}")" 422 \
 	"PUT to another url without credentials: 422"
 is "$(t_json 'j["message"]')" "credentials must be sent again when the url changes" "and says so"
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic2\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic2\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
 	"PUT without credentials keeps them"
 is "$(t_json 'j["hasCredentials"]')" true "still has credentials"
 is "$(t_json 'j["name"]')" conn-basic2 "name changed"
 last_audit update connector "$CB" "connector updated"
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
 	"and back"
 is "$(t_sql "SELECT JSON_EXISTS(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" 0 \
 	"no credentials in that audit row"
 a0=$(naudit)
+is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 400 \
+	"PUT without insecure (a PUT replaces it: false) on http:// with credentials: 400"
+is "$(api GET "/connectors/$CB")" 200 "and the connector is as it was"
+is "$(t_json '[j["insecure"], j["hasCredentials"]]')" '[true, true]' "... still insecure, with credentials"
 is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"apiKey\"}")" 422 \
 	"PUT to another authType without credentials: 422"
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-none\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 409 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-none\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 409 \
 	"PUT to a taken name: 409"
 is "$(api PUT "/connectors/$NOUUID" "{\"name\":\"x\",\"url\":\"$HTTP_BASE/localca\"}")" 404 "PUT unknown: 404"
 is "$(api PUT "/connectors/$CB" '{"name":"conn-basic"}')" 422 "PUT without url: 422"
 is "$(naudit)" "$a0" "no audit rows for refused PUTs"
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic-2\"}}")" 200 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic-2\"}}")" 200 \
 	"PUT with new credentials"
 is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" "(set)" \
 	"audit records (set)"
@@ -447,7 +476,7 @@ is "$(t_sql "SELECT CONCAT(name, enabled, cmp_profile_uuid) FROM ra_profile WHER
 # ============================================== caps, no secret_key_file
 a0=$(naudit)
 big=$(head -c 17000 /dev/zero | tr '\0' 'S')
-is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-$big\"}}")" 422 \
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-$big\"}}")" 422 \
 	"credentials longer than the runtime reads: 422"
 like "$(t_json 'j["message"]')" "longer than 16354 bytes" "422 says the cap"
 is "$(api PATCH /connectors '{}')" 405 "PATCH /connectors: 405"

@@ -207,16 +207,21 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE name = 't-prof2'")" 0 "gone"
 printf '{"username": "u", "password": "connector-password"}' > "$T/cred.json"
 nok "inline credentials are refused" ctl connector create name=c2 \
 	url=http://127.0.0.1:9/ authType=basic 'credentials:={"username":"u","password":"p"}'
-ok "connector create, credentials from a file" ctl connector create name=c2 \
+nok "credentials to an http:// url need insecure" ctl connector create name=c2 \
 	url=http://127.0.0.1:9/ authType=basic credentials:=@"$T/cred.json"
+like "$(cat "$T/err" 2>/dev/null; cat "$T/out")" "mark the connector insecure" \
+	"and cmpctl says so"
+ok "connector create, credentials from a file" ctl connector create name=c2 \
+	url=http://127.0.0.1:9/ authType=basic insecure:=true credentials:=@"$T/cred.json"
+is "$(j 'j["insecure"]')" true "marked insecure"
 is "$(j 'j["hasCredentials"]')" true "the credentials are set"
 unlike "$(cat "$T/out")" connector-password "and not shown"
 nok "connector edit of the url alone" ctl connector edit c2 url=http://127.0.0.1:10/
 like "$(cat "$T/err" 2>/dev/null; cat "$T/out")" "credentials must be sent again" \
 	"a new url needs the credentials again"
 ok "connector edit" ctl connector edit c2 url=http://127.0.0.1:10/ credentials:=@"$T/cred.json"
-is "$(j 'j["url"]') $(j 'j["authType"]') $(j 'j["hasCredentials"]')" \
-	"http://127.0.0.1:10/ basic true" "the url changes, the rest stays"
+is "$(j 'j["url"]') $(j 'j["authType"]') $(j 'j["hasCredentials"]') $(j 'j["insecure"]')" \
+	"http://127.0.0.1:10/ basic true true" "the url changes, the rest stays (insecure too)"
 ok "connector list" ctl connector list
 ok "connector show" ctl connector show c2
 ok "authority create, connector by name" ctl authority create name=a2 connectorUuid=c2 \
@@ -281,7 +286,7 @@ enroll() {
 ok "enrolment works before the rotation" enroll 1
 sealed="SELECT COUNT(shared_secret_enc) + COUNT(signing_key_enc) FROM cmp_profile"
 N=$(( $(t_sql "$sealed") + $(t_sql "SELECT COUNT(auth_data_enc) FROM connector") ))
-is "$N" 5 "five sealed values (demo, enroll, t-prof secret and key, c2)"
+is "$N" 6 "six sealed values (demo, enroll, t-prof secret and key, c2, localca)"
 old_blob=$(t_sql "SELECT HEX(shared_secret_enc) FROM cmp_profile WHERE name = 'enroll'")
 ok "key rotate" ctl key rotate "$T/new.key"
 like "$(cat "$T/out")" "^cmpctl: $N values re-encrypted" "counts the values"

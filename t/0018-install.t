@@ -145,7 +145,7 @@ os.execve(sys.argv[2], sys.argv[2:], env)
 t_write_conf "message_time_skew = 0" "listen = systemd"
 ok "cmpd -n accepts listen = systemd" "$top_builddir/cmpd" -n -c "$T/cmpd.conf"
 rm -f "$T/cmpd.sock"
-python3 -c "$SD_ACTIVATE" "$T/cmpd.sock" "$top_builddir/cmpd" -f -c "$T/cmpd.conf" \
+python3 -c "$SD_ACTIVATE" "$T/cmpd.sock" "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root \
 	>> "$T/cmpd.log" 2>&1 &
 CMPD_PID=$!
 t_wait 10 test -S "$T/cmpd.sock"
@@ -178,7 +178,7 @@ rm -f "$T/cmpd.sock"
 start_fails() {	# start_fails ENV-ASSIGNMENTS...: output of a failed start
 	local rc=0 out
 	out=$(timeout 10 env -u LISTEN_PID -u LISTEN_FDS -u LISTEN_FDNAMES "$@" \
-		"$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1 3</dev/null) || rc=$?
+		"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root 2>&1 3</dev/null) || rc=$?
 	echo "rc=$rc $out"
 }
 out=$(start_fails)
@@ -188,10 +188,10 @@ out=$(start_fails LISTEN_PID=1 LISTEN_FDS=1)
 like "$out" "^rc=1 .*LISTEN_PID=1 is not this process" \
 	"LISTEN_PID of another process: refused"
 out=$(timeout 10 sh -c 'export LISTEN_PID=$$ LISTEN_FDS=2; exec "$0" "$@" 3</dev/null' \
-	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1; echo "rc=$?")
+	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root 2>&1; echo "rc=$?")
 like "$out" "exactly one socket, but LISTEN_FDS=2.*rc=1" "two sockets: refused"
 out=$(timeout 10 sh -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@" 3</dev/null' \
-	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" 2>&1; echo "rc=$?")
+	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root 2>&1; echo "rc=$?")
 like "$out" "fd 3 is not a stream socket.*rc=1" "fd 3 not a socket: refused"
 ok "nothing was created at the socket path" test ! -e "$T/cmpd.sock"
 

@@ -94,7 +94,7 @@ like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE
 TCP_PORT=$(_t_free_port) || bail "no free port"
 sed -e "s|^listen = .*|listen = 127.0.0.1:$TCP_PORT|" -e "s|^pid_file = .*|pid_file = $T/cmpd-tcp.pid|" \
 	"$T/cmpd.conf" > "$T/cmpd-tcp.conf"
-t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf"
+t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf" --allow-root
 t_wait 10 _t_port_open "$TCP_PORT" || bail "cmpd on TCP did not start"
 LIGHTTPD_TLS_BASE=$TLS_BASE
 T_TLS=1 t_start_apache "Define CMPD_TCP 127.0.0.1:$TCP_PORT"
@@ -140,7 +140,7 @@ server.document-root = "$T/www"
 server.errorlog = "$T/lighttpd-spawn-error.log"
 server.modules = ( "mod_accesslog" )
 accesslog.filename = "$T/lighttpd-spawn-access.log"
-var.cmpd_command = "$top_builddir/cmpd -c $T/cmpd-spawn.conf -f"
+var.cmpd_command = "$top_builddir/cmpd -c $T/cmpd-spawn.conf -f --allow-root"
 var.cmpd_socket = "$T/spawn.sock"
 include "$top_srcdir/contrib/lighttpd/cmpd-spawn.conf"
 EOF

@@ -206,7 +206,7 @@ ok "ir never confirmed" client twice-1 -disable_confirm
 t_stop_cmpd
 b64=$(openssl x509 -in "$T/twice-1.crt" -outform DER | base64 -w0)
 printf '{"reason":"keyCompromise","certificate":"%s"}' "$b64" > "$T/rv.json"
-is "$(curl -sS --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+is "$(curl -sS --noproxy '*' --max-time 10 -u "$(t_localca_curl_auth)" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	--data-binary "@$T/rv.json" "$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates/revoke")" \
 	200 "revoked at the CA behind cmpd's back"
 sleep 2

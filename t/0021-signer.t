@@ -142,7 +142,7 @@ ok "certificates of a CA without an uploaded CRL still sign" cr "$T/dev2.crt" "$
 # connector API, then revoked there
 LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
 openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
-curl -sS --noproxy '*' --max-time 30 -H 'Content-Type: application/json' -o "$T/issue.json" \
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' -o "$T/issue.json" \
 	--data-binary "{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
 python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
 	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
@@ -150,7 +150,7 @@ python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(jso
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=outside'")" 0 \
 	"not in cmpd's inventory"
 ok "a signer cmpd never issued, valid at its CA" cr "$T/outside.crt" "$T/dev.key"
-curl -sS --noproxy '*' --max-time 30 -H 'Content-Type: application/json' -o /dev/null \
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' -o /dev/null \
 	--data-binary "{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
 	"$LCA/revoke"
 outside_uuid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["uuid"])' "$T/issue.json")

@@ -548,7 +548,9 @@ t_stack() {
 t_start_cmpd() {
 	[ -z "$CMPD_PID" ] || t_stop_cmpd
 	rm -f "$T/cmpd.sock"
-	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" "$@" >> "$T/cmpd.log" 2>&1 &
+	# CI runs as root; tests of the user switch start cmpd themselves
+	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root "$@" \
+		>> "$T/cmpd.log" 2>&1 &
 	CMPD_PID=$!
 	CMPD_EXIT=""
 	local deadline=$((SECONDS + 10))
@@ -896,8 +898,26 @@ t_make_ca() {
 # t_start_localca [extra config lines]: cmp-localca on $T/localca.sock
 # with $T/ca (made if missing) and the test database.  Put it behind
 # lighttpd with: t_start_lighttpd "$(t_localca_lighttpd)"
+# Its callers authenticate with HTTP basic: user $LOCALCA_USER, password
+# in $T/localca.pw (random, mode 600); t_localca_cred prints the
+# connector credentials JSON for them, t_localca_curl_auth curl's -u.
+LOCALCA_USER=cmpd
+t_localca_password() {
+	if [ ! -s "$T/localca.pw" ]; then
+		(umask 077; openssl rand -hex 24 > "$T/localca.pw")
+	fi
+	cat "$T/localca.pw"
+}
+t_localca_cred() {
+	printf '{"username":"%s","password":"%s"}\n' "$LOCALCA_USER" \
+		"$(t_localca_password)"
+}
+t_localca_curl_auth() {
+	printf '%s:%s' "$LOCALCA_USER" "$(t_localca_password)"
+}
 t_start_localca() {
 	[ -f "$T/ca/ca.key" ] || t_make_ca
+	t_localca_password > /dev/null
 	{
 		echo "listen = $T/localca.sock"
 		echo "ca_dir = $T/ca"
@@ -907,6 +927,8 @@ t_start_localca() {
 		echo "db_password_file = $T/db.pw"
 		echo "db_name = cmpd"
 		echo "log_level = info"
+		echo "auth_user = $LOCALCA_USER"
+		echo "auth_password_file = $T/localca.pw"
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} > "$T/localca.conf"
 	rm -f "$T/localca.sock"
@@ -922,15 +944,16 @@ t_localca_lighttpd() {
 }
 
 # t_seed_enroll: after t_start_lighttpd, a connector to cmp-localca
-# through it, an authority, RA Profile "ra-enroll" and CMP Profile
-# "enroll" (shared secret both ways, secret $ENROLL_SECRET, reference
-# $ENROLL_REF), CMP enabled on the RA Profile too.
+# through it (HTTP basic with cmp-localca's credentials; plain http:// on
+# loopback, so marked insecure), an authority, RA Profile "ra-enroll" and
+# CMP Profile "enroll" (shared secret both ways, secret $ENROLL_SECRET,
+# reference $ENROLL_REF), CMP enabled on the RA Profile too.
 ENROLL_SECRET=enroll-secret
 ENROLL_REF=enroll-ref
 t_seed_enroll() {
 	t_sql "
-INSERT INTO connector (uuid, name, url) VALUES
-  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$CONNECTOR_BASE/localca');
+INSERT INTO connector (uuid, name, url, auth_type, insecure) VALUES
+  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$CONNECTOR_BASE/localca', 'basic', 1);
 INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
   ('00000000-0000-4000-8000-00000000e0a1', 'localca', '00000000-0000-4000-8000-00000000e0c1',
    '00000000-0000-4000-8000-00000000e0a2');
@@ -945,6 +968,9 @@ UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
 	printf '%s\n' "$ENROLL_SECRET" |
 		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret enroll \
 		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-shared-secret failed"; }
+	t_localca_cred |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca \
+		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-connector-credentials failed"; }
 }
 
 # t_api_key NAME ROLE: an API key (read|admin) made straight in the

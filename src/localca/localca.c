@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "localca.h"
@@ -51,11 +52,15 @@
 #define LCA_LOG_PATH_MAX	160
 #define LCA_AUTHORITY_MAX	64
 #define LCA_DRAIN_MAX		(64 * 1024 * 1024)
+#define LCA_HEADER_NAME_MAX	128
+#define LCA_SECRET_MAX		1024	/* a password or API key file */
+#define LCA_AUTHZ_MAX		4096	/* the Authorization header */
 
 /* ------------------------------------------------------ configuration */
 
 static int lca_conf_exts(void *, const char *, char *, size_t);
 static int lca_conf_uuid(void *, const char *, char *, size_t);
+static int lca_conf_default(char **, const char *);
 
 #define K(n, t, f, lo, hi)	{ n, t, offsetof(struct lca_conf, f), lo, hi, \
 	NULL, 0 }
@@ -78,6 +83,11 @@ static const struct conf_key conf_keys[] = {
 	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
+	K("auth_user", CONF_STR, auth_user, 0, 0),
+	K("auth_password_file", CONF_PATH, auth_password_file, 0, 0),
+	K("api_key_file", CONF_PATH, api_key_file, 0, 0),
+	K("api_key_header", CONF_STR, api_key_header, 0, 0),
+	K("auth_remote_user", CONF_STR, auth_remote_user, 0, 0),
 };
 #undef K
 
@@ -189,6 +199,62 @@ lca_conf_default(char **dst, const char *v)
 	return (*dst = strdup(v)) != NULL ? 0 : -1;
 }
 
+/*
+ * The caller authentication keys: the connector API issues and revokes
+ * certificates, so it never serves anonymous callers.
+ */
+static int
+lca_conf_auth(struct lca_conf *c, char *err, size_t errlen)
+{
+	static const char token[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~";
+	size_t n;
+
+	if ((c->auth_user == NULL) != (c->auth_password_file == NULL)) {
+		snprintf(err, errlen, "auth_user and auth_password_file go "
+		    "together");
+		return -1;
+	}
+	/* RFC 7617 2: the user-id cannot contain a colon. */
+	if (c->auth_user != NULL && (c->auth_user[0] == '\0' ||
+	    strchr(c->auth_user, ':') != NULL)) {
+		snprintf(err, errlen, "auth_user: empty or with a colon");
+		return -1;
+	}
+	if (c->api_key_file != NULL &&
+	    lca_conf_default(&c->api_key_header, "X-API-Key") != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (c->api_key_header != NULL) {
+		n = strlen(c->api_key_header);
+		/* RFC 9110 5.6.2 token */
+		if (n == 0 || n > LCA_HEADER_NAME_MAX ||
+		    strspn(c->api_key_header, token) != n) {
+			snprintf(err, errlen, "api_key_header: not a header "
+			    "name");
+			return -1;
+		}
+		if (c->api_key_file == NULL) {
+			snprintf(err, errlen, "api_key_header without "
+			    "api_key_file");
+			return -1;
+		}
+	}
+	if (c->auth_remote_user != NULL && c->auth_remote_user[0] == '\0') {
+		snprintf(err, errlen, "auth_remote_user: empty");
+		return -1;
+	}
+	if (c->auth_user == NULL && c->api_key_file == NULL &&
+	    c->auth_remote_user == NULL) {
+		snprintf(err, errlen, "no caller authentication: set "
+		    "auth_user and auth_password_file, api_key_file, or "
+		    "auth_remote_user");
+		return -1;
+	}
+	return 0;
+}
+
 /* Cross-field checks and string defaults. */
 static int
 lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
@@ -210,7 +276,7 @@ lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "ca_dir: missing");
 		return -1;
 	}
-	return 0;
+	return lca_conf_auth(c, err, errlen);
 }
 
 static int
@@ -424,6 +490,7 @@ lca_reason_phrase(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -1216,6 +1283,7 @@ lca_outcome(int status)
 	switch (status) {
 	case 200: return "ok";
 	case 400: return "bad_request";
+	case 401: return "unauthorized";
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
 	case 409: return "conflict";
@@ -1224,6 +1292,176 @@ lca_outcome(int status)
 	case 503: return "unavailable";
 	default: return "internal";
 	}
+}
+
+/* ------------------------------------------------ caller authentication */
+
+/*
+ * What a caller must show, kept as SHA-256 digests: the comparison runs
+ * over equal-length digests in constant time (CRYPTO_memcmp), so neither
+ * the secret's length nor a matching prefix shows in the timing.
+ */
+static struct {
+	int	 basic;
+	unsigned char basic_md[SHA256_DIGEST_LENGTH];	/* "user:password" */
+	int	 apikey;
+	unsigned char key_md[SHA256_DIGEST_LENGTH];
+	char	 key_param[5 + LCA_HEADER_NAME_MAX + 1];	/* HTTP_X_API_KEY */
+	const char *remote_user;
+	char	 challenge[256];	/* WWW-Authenticate header line */
+} lca_auth;
+
+/* The first line of a secret file, hashed with prefix in front of it. */
+static int
+lca_auth_file(const char *path, const char *prefix, unsigned char *md,
+    char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	size_t len = 0, n;
+	int r = -1;
+
+	if (util_read_file(path, LCA_SECRET_MAX, &buf, &len) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+		    errno == EFBIG ? "file too large" : strerror(errno));
+		goto out;
+	}
+	for (n = 0; n < len && buf[n] != '\n' && buf[n] != '\r' &&
+	    buf[n] != '\0'; n++)
+		;
+	if (n == 0) {
+		snprintf(err, errlen, "%s: the first line is empty", path);
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(ctx, prefix, strlen(prefix)) ||
+	    !EVP_DigestUpdate(ctx, buf, n) ||
+	    !EVP_DigestFinal_ex(ctx, md, NULL)) {
+		snprintf(err, errlen, "%s: cannot hash it", path);
+		goto out;
+	}
+	r = 0;
+ out:
+	EVP_MD_CTX_free(ctx);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len);
+	return r;
+}
+
+/* Reads the secrets the configuration names; once, at start-up. */
+static int
+lca_auth_load(const struct lca_conf *c, char *err, size_t errlen)
+{
+	char prefix[512];
+	size_t i, o;
+
+	memset(&lca_auth, 0, sizeof(lca_auth));
+	if (c->auth_user != NULL) {
+		if (snprintf(prefix, sizeof(prefix), "%s:", c->auth_user) >=
+		    (int)sizeof(prefix)) {
+			snprintf(err, errlen, "auth_user: too long");
+			return -1;
+		}
+		if (lca_auth_file(c->auth_password_file, prefix,
+		    lca_auth.basic_md, err, errlen) != 0)
+			return -1;
+		lca_auth.basic = 1;
+	}
+	if (c->api_key_file != NULL) {
+		if (lca_auth_file(c->api_key_file, "", lca_auth.key_md, err,
+		    errlen) != 0)
+			return -1;
+		/* CGI/1.1 (RFC 3875 4.1.18): HTTP_, upper case, '-' -> '_' */
+		memcpy(lca_auth.key_param, "HTTP_", 5);
+		for (i = 0, o = 5; c->api_key_header[i] != '\0'; i++, o++)
+			lca_auth.key_param[o] = c->api_key_header[i] == '-' ?
+			    '_' : (char)toupper((unsigned char)
+			    c->api_key_header[i]);
+		lca_auth.key_param[o] = '\0';
+		lca_auth.apikey = 1;
+	}
+	lca_auth.remote_user = c->auth_remote_user;
+	/* RFC 9110 11.6.1: a 401 carries at least one challenge. */
+	if (lca_auth.basic)
+		snprintf(lca_auth.challenge, sizeof(lca_auth.challenge),
+		    "WWW-Authenticate: Basic realm=\"cmp-localca\", "
+		    "charset=\"UTF-8\"\r\n");
+	else if (lca_auth.apikey)
+		snprintf(lca_auth.challenge, sizeof(lca_auth.challenge),
+		    "WWW-Authenticate: ApiKey realm=\"cmp-localca\", "
+		    "header=\"%s\"\r\n", c->api_key_header);
+	else
+		snprintf(lca_auth.challenge, sizeof(lca_auth.challenge),
+		    "WWW-Authenticate: Basic realm=\"cmp-localca\"\r\n");
+	return 0;
+}
+
+/* SHA-256 of s (len bytes) equals md, compared in constant time. */
+static int
+lca_auth_match(const void *s, size_t len, const unsigned char *md)
+{
+	unsigned char got[SHA256_DIGEST_LENGTH];
+	int ok;
+
+	if (!EVP_Digest(s, len, got, NULL, EVP_sha256(), NULL))
+		return 0;
+	ok = CRYPTO_memcmp(got, md, sizeof(got)) == 0;
+	OPENSSL_cleanse(got, sizeof(got));
+	return ok;
+}
+
+/* "Basic <base64 of user:password>" (RFC 7617 2). */
+static int
+lca_auth_basic(const char *h)
+{
+	unsigned char *dec = NULL;
+	size_t len, pad = 0;
+	int n, ok = 0;
+
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
+		return 0;
+	for (h += 6; *h == ' '; h++)
+		;
+	len = strlen(h);
+	if (len == 0 || len > LCA_AUTHZ_MAX || len % 4 != 0 ||
+	    strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/=") != len)
+		return 0;
+	while (pad < 2 && h[len - 1 - pad] == '=')
+		pad++;
+	if ((dec = malloc(len / 4 * 3 + 1)) == NULL)
+		return 0;
+	n = EVP_DecodeBlock(dec, (const unsigned char *)h, (int)len);
+	if (n >= (int)pad)
+		ok = lca_auth_match(dec, (size_t)n - pad, lca_auth.basic_md);
+	OPENSSL_clear_free(dec, len / 4 * 3 + 1);
+	return ok;
+}
+
+/*
+ * Whether the caller showed one of the configured credentials: HTTP
+ * basic, the API key header, or (only when configured) the REMOTE_USER
+ * the web server authenticated. Nothing of what was sent is logged.
+ */
+static int
+lca_authenticate(FCGX_Request *rq)
+{
+	const char *v;
+
+	if (lca_auth.basic &&
+	    lca_auth_basic(FCGX_GetParam("HTTP_AUTHORIZATION", rq->envp)))
+		return 1;
+	if (lca_auth.apikey &&
+	    (v = FCGX_GetParam(lca_auth.key_param, rq->envp)) != NULL &&
+	    strlen(v) <= LCA_SECRET_MAX &&
+	    lca_auth_match(v, strlen(v), lca_auth.key_md))
+		return 1;
+	if (lca_auth.remote_user != NULL &&
+	    (v = FCGX_GetParam("REMOTE_USER", rq->envp)) != NULL &&
+	    strcmp(v, lca_auth.remote_user) == 0)
+		return 1;
+	return 0;
 }
 
 static void
@@ -1248,6 +1486,11 @@ lca_serve(FCGX_Request *rq, const struct lca_conf *c, const struct lca_ca *ca)
 		uri = FCGX_GetParam("SCRIPT_NAME", rq->envp);
 	lca_log_path(uri, h.path, sizeof(h.path));
 
+	if (!lca_authenticate(rq)) {
+		lca_send_error(&h, 401, "authentication required",
+		    lca_auth.challenge);
+		goto out;
+	}
 	h.route = lca_route_parse(uri, h.authority, sizeof(h.authority));
 	if (h.route == LCA_ROUTE_NONE) {
 		lca_send_error(&h, 404, "not found", NULL);
@@ -1349,6 +1592,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_set_level(c.log_level);
+	if (lca_auth_load(&c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cmp-localca: %s\n", err);
+		lca_conf_free(&c);
+		return 1;
+	}
 	if (lca_ca_load(&ca, &c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cmp-localca: %s\n", err);
 		lca_conf_free(&c);

@@ -52,6 +52,12 @@ struct lca_conf {
 	size_t	 body_max;
 	char	*pid_file;
 	long	 issue_delay_ms;	/* tests only: a slow CA */
+	/* caller authentication: at least one of the three is required */
+	char	*auth_user;		/* HTTP basic, with auth_password_file */
+	char	*auth_password_file;
+	char	*api_key_file;		/* an API key in api_key_header */
+	char	*api_key_header;
+	char	*auth_remote_user;	/* REMOTE_USER the web server set */
 };
 
 /*

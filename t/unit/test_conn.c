@@ -951,6 +951,37 @@ main(void)
 		set_url(url, sizeof(url), "http", s.port, "");
 		t.auth = CONN_AUTH_BASIC;
 		t.auth_json = basic;
+		/* plain http:// carries credentials only when marked so */
+		t.insecure = 0;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_INSECURE,
+		    "basic over http://, not insecure: CONN_INSECURE");
+		ok(strstr(res.message, "not made: credentials would be sent "
+		    "over plain http://") != NULL,
+		    "... the call is not made, and why");
+		t.auth = CONN_AUTH_APIKEY;
+		t.auth_json = apikey;
+		rc = conn_revoke(&t, cert, "superseded", &res);
+		ok(rc == 0 && res.status == CONN_INSECURE,
+		    "apiKey over http://, not insecure: CONN_INSECURE");
+		{
+			char *cj = json_text("certificate", "x", "privateKey",
+			    "y");
+
+			t.auth = CONN_AUTH_CERTIFICATE;
+			t.auth_json = cj;
+			t.insecure = 1;
+			rc = conn_revoke(&t, cert, "superseded", &res);
+			ok(rc == 0 && res.status == CONN_INSECURE &&
+			    strstr(res.message, "certificate authentication "
+			    "needs an https:// url") != NULL,
+			    "certificate auth over http://, even insecure: "
+			    "refused");
+			free(cj);
+		}
+		t.auth = CONN_AUTH_BASIC;
+		t.auth_json = basic;
+		t.insecure = 1;
 		rc = conn_revoke(&t, cert, "superseded", &res);
 		ok(rc == 0 && res.status == CONN_OK, "basic: CONN_OK");
 		rec_next(&s, &r);
@@ -982,6 +1013,7 @@ main(void)
 		rec_next(&s, &r);
 		ok(rec_header(&r, "X-API-KEY", hb, sizeof(hb)) == NULL,
 		    "the next call carries no API key header");
+		t.insecure = 0;
 		is_int(r.conn, 1, "keep-alive: four calls, one TCP connection");
 		rec_free(&r);
 		srv_stop(&s);
