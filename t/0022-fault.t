@@ -1,0 +1,250 @@
+#!/bin/sh
+# Faults under load (DESIGN invariant 1, "the CA and cmpd agree"): t/cmpload
+# enrols with ir + certConf through lighttpd, cmpd (3 workers) and
+# cmp-localca while one part after another crashes:
+#   kill-worker  kill -9 of a cmpd worker, about every second;
+#   kill-db      kill -9 of MariaDB, down for a few seconds, restarted on the
+#                same data directory and socket;
+#   freeze-ca    SIGSTOP of cmp-localca for longer than connector_timeout
+#                (2 s here), then SIGCONT;
+#   kill-ca      kill -9 of cmp-localca, restarted a few seconds later.
+# After each one cmpload's requests are over, cmpd is stopped (a graceful
+# stop finishes what a worker holds), deadlines that would make the test
+# wait are moved into the past, and `cmpd --sweep` runs until it reports
+# nothing more to do (at most 6 runs).  Then, for the certificates of that
+# scenario (each has its own subject prefix), compared as sets of SHA-256
+# fingerprints:
+#   - the certificates valid at the CA (localca_certificate, status issued)
+#     are exactly those cmpd holds as issued or pending (certificate);
+#   - every certificate cmpload received is in cmpd's inventory, and every
+#     one whose certConf was answered is valid at both;
+#   - no transaction is left open, issuing or confirm_wait past its
+#     deadline, and no certificate revoke_pending that the CA still holds
+#     valid.
+# The counts are printed: "# scenario NAME: ca_valid=... inventory=...
+# delivered=... lost=...".  The assertions are about consistency, not
+# throughput: a slow machine makes fewer requests, not a failure.
+#
+# Longer by hand (each scenario's load, and faults repeated through it):
+#   FAULT_SECONDS=40 make check TESTS=t/0022-fault.t
+# or, from the source tree, one scenario at a time:
+#   FAULT_SECONDS=60 FAULT_SCENARIOS=kill-db KEEP_TMP=1 \
+#     top_srcdir=$PWD top_builddir=$PWD/build bash t/0022-fault.t
+# FAULT_CONC sets cmpload's concurrency (default 4).  Under ASan the
+# defaults are smaller (8 s, 3 clients).
+. "$top_srcdir/t/lib.sh"
+t_setup
+
+if [ "$T_ASAN" = 1 ]; then
+	: "${FAULT_SECONDS:=8}" "${FAULT_CONC:=3}"
+else
+	: "${FAULT_SECONDS:=12}" "${FAULT_CONC:=4}"
+fi
+: "${FAULT_SCENARIOS:=kill-worker kill-db freeze-ca kill-ca}"
+[ "$FAULT_SECONDS" -ge 6 ] 2>/dev/null || bail "FAULT_SECONDS must be 6 or more"
+CONNECTOR_TIMEOUT=2
+
+t_stack "workers = 3" "log_level = info" "graceful_timeout = 10" \
+	"connector_timeout = $CONNECTOR_TIMEOUT" "connector_connect_timeout = 2" \
+	"db_connect_timeout = 2"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+# certificates not confirmed within 10 s are revoked by the sweep
+t_sql "UPDATE cmp_profile SET confirm_wait_time = 10 WHERE name = 'enroll'"
+plan_auto
+
+LOAD=$top_builddir/t/cmpload
+[ -x "$LOAD" ] || bail "$LOAD not built"
+URL=$HTTP_BASE/api/v1/protocols/cmp/enroll
+diag "load: ${FAULT_SECONDS} s per scenario, ${FAULT_CONC} clients, ASan=$T_ASAN"
+
+ok "cmpload enrols against the healthy stack" \
+	"$LOAD" -c 2 -n 4 -d 30 -u "$URL" -s "$ENROLL_SECRET" -r "$ENROLL_REF" \
+	--recipient cmpd --subject-prefix warmup -o "$T/warmup.certs"
+is "$(wc -l < "$T/warmup.certs")" 4 "four certificates delivered"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'issued' AND subject_dn LIKE 'CN=warmup-%'")" \
+	4 "... and held as issued by cmpd"
+
+# ------------------------------------------------------------ helpers
+_lca_n=0
+ca_pid() { local v="BG_PID_$LCA_NAME"; printf '%s' "${!v-}"; }
+LCA_NAME=localca
+
+# ca_restart: a new cmp-localca on the same socket and database
+ca_restart() {
+	_lca_n=$((_lca_n + 1))
+	LCA_NAME=localca_r$_lca_n
+	t_bg "$LCA_NAME" "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+	t_wait 15 grep -q listening "$T/$LCA_NAME.log" ||
+		bail "cmp-localca did not start again"
+}
+
+# one of the workers, at random
+worker() { t_cmpd_workers | shuf -n 1; }
+
+# fault_loop DOWN INJECT RECOVER: while the load runs, every DOWN+4
+# seconds, INJECT, wait DOWN seconds, RECOVER; the first after 3 s.
+fault_loop() {
+	local down=$1 inject=$2 recover=$3 end=$((SECONDS + FAULT_SECONDS))
+	sleep 3
+	while [ $((SECONDS + down + 2)) -le "$end" ]; do
+		"$inject"
+		sleep "$down"
+		"$recover"
+		FAULTS=$((FAULTS + 1))
+		[ $((SECONDS + down + 6)) -le "$end" ] || break
+		sleep 4
+	done
+}
+
+# kill-worker: one worker every second
+kill_worker_loop() {
+	local end=$((SECONDS + FAULT_SECONDS - 1)) pid
+	sleep 1
+	while [ "$SECONDS" -lt "$end" ]; do
+		pid=$(worker)
+		if [ -n "$pid" ]; then
+			kill -KILL "$pid" 2>/dev/null && FAULTS=$((FAULTS + 1))
+		fi
+		sleep 1
+	done
+}
+db_down() { t_kill_db; }
+db_up() { t_start_db; }
+ca_freeze() { kill -STOP "$(ca_pid)"; }
+ca_thaw() { kill -CONT "$(ca_pid)"; }
+ca_kill() {
+	kill -KILL "$(ca_pid)"
+	t_wait 10 _t_gone "$(ca_pid)"
+	t_stop_bg "$LCA_NAME"
+}
+
+# sweep_until_done: cmpd --sweep until a run reports only zeros on its
+# standard output; before each run, what would make it wait is due now.
+# The runs' reports are in $T/sweep.out, their logs in $T/sweep.log.
+sweep_until_done() {
+	local i out
+	: > "$T/sweep.out"
+	for i in 1 2 3 4 5 6; do
+		t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND
+		         WHERE state IN ('confirm_wait', 'issuing') AND deadline > NOW(6);
+		       UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND
+		         WHERE status = 'revoke_pending' AND revoke_after > NOW(6)" ||
+			return 1
+		out=$(timeout 120 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep \
+			2>> "$T/sweep.log") || { echo "run $i failed: $out" >> "$T/sweep.out"; return 1; }
+		echo "run $i: $out" >> "$T/sweep.out"
+		# done when it names no non-zero count
+		[[ $out =~ (^|[^0-9])[1-9][0-9]* ]] || return 0
+	done
+	return 1
+}
+
+# q OUT SQL: the rows of SQL, sorted, into OUT; a failed query is
+# counted in QERR (a query that did not run must not pass as "no rows")
+q() {
+	local rows
+	if rows=$(t_sql "$2"); then
+		printf '%s\n' "$rows" | sed '/^$/d' | sort > "$1"
+	else
+		QERR=$((QERR + 1))
+		: > "$1"
+	fi
+}
+# count FILE: its lines
+count() { wc -l < "$1" | tr -d ' '; }
+# serials FILE: the CA's serials of the fingerprints in FILE (at most 10)
+serials() {
+	local fp
+	head -n 10 "$1" | while read -r fp; do
+		[[ $fp =~ ^[0-9a-f]{64}$ ]] || continue
+		t_sql "SELECT CONCAT(serial_hex, ' ', subject, ' ', status)
+		  FROM localca_certificate WHERE SHA2(der, 256) = '$fp'"
+	done
+}
+
+# check NAME PREFIX: the contract, after the sweep
+check() {
+	local name=$1 p=$2 d=$T/$1
+	mkdir -p "$d"
+	QERR=0
+	# fingerprints (SHA-256 of the DER, lower-case hex)
+	q "$d/ca-valid" "SELECT LOWER(SHA2(der, 256)) FROM localca_certificate
+	  WHERE status = 'issued' AND subject LIKE 'CN=$p-%'"
+	q "$d/held" "SELECT LOWER(HEX(fingerprint)) FROM certificate
+	  WHERE status IN ('issued', 'pending') AND subject_dn LIKE 'CN=$p-%'"
+	q "$d/inventory" "SELECT LOWER(HEX(fingerprint)) FROM certificate
+	  WHERE subject_dn LIKE 'CN=$p-%'"
+	awk '{ print $1 }' "$T/$p.certs" | sort > "$d/delivered"
+	awk '$3 == 1 { print $1 }' "$T/$p.certs" | sort > "$d/confirmed"
+	comm -23 "$d/ca-valid" "$d/held" > "$d/lost"
+	comm -13 "$d/ca-valid" "$d/held" > "$d/held-not-valid"
+	comm -23 "$d/delivered" "$d/inventory" > "$d/not-stored"
+	comm -23 "$d/confirmed" "$d/held" > "$d/confirmed-not-held"
+	comm -23 "$d/confirmed" "$d/ca-valid" > "$d/confirmed-not-valid"
+	q "$d/overdue" "SELECT CONCAT(HEX(transaction_id), ' ', state, ' ', deadline)
+	  FROM cmp_transaction
+	  WHERE state IN ('open', 'issuing', 'confirm_wait') AND deadline < NOW(6)"
+	q "$d/revoke-pending" "SELECT CONCAT(c.serial_number, ' ', c.subject_dn)
+	  FROM certificate c JOIN localca_certificate l
+	    ON l.der = c.der AND l.status = 'issued'
+	  WHERE c.status = 'revoke_pending' AND c.subject_dn LIKE 'CN=$p-%'"
+	is "$QERR" 0 "$name: the database answered every query of the check"
+	diag "scenario $name: ca_valid=$(count "$d/ca-valid") inventory=$(count "$d/held") delivered=$(count "$d/delivered") confirmed=$(count "$d/confirmed") lost=$(count "$d/lost") held_not_valid=$(count "$d/held-not-valid") not_stored=$(count "$d/not-stored") overdue=$(count "$d/overdue") revoke_pending_valid=$(count "$d/revoke-pending") faults=$FAULTS"
+	is "$(count "$d/lost")" 0 "$name: every certificate valid at the CA is held by cmpd" ||
+		serials "$d/lost" | sed 's/^/  valid at the CA only: /' | diag
+	is "$(count "$d/held-not-valid")" 0 "$name: every certificate cmpd holds is valid at the CA" ||
+		serials "$d/held-not-valid" | sed 's/^/  held by cmpd only: /' | diag
+	is "$(count "$d/not-stored")" 0 "$name: every certificate delivered is in cmpd's inventory"
+	is "$(count "$d/confirmed-not-held")$(count "$d/confirmed-not-valid")" 00 \
+		"$name: every certificate confirmed is valid at the CA and issued in cmpd"
+	is "$(count "$d/overdue")" 0 "$name: no transaction unconfirmed past its deadline" ||
+		head -n 5 "$d/overdue" | diag
+	is "$(count "$d/revoke-pending")" 0 "$name: no revocation pending that the CA has not done" ||
+		head -n 5 "$d/revoke-pending" | diag
+}
+
+# scenario NAME PREFIX FAULT-COMMAND...: load, the fault beside it, then
+# the sweep and the check
+scenario() {
+	local name=$1 p=$2 lpid
+	shift 2
+	FAULTS=0
+	"$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
+		-s "$ENROLL_SECRET" -r "$ENROLL_REF" --recipient cmpd \
+		--msg-timeout 10 --subject-prefix "$p" -o "$T/$p.certs" \
+		> "$T/$p.load" 2> "$T/$p.load.err" &
+	lpid=$!
+	"$@"
+	# cmpload starts nothing after FAULT_SECONDS and gives up on a
+	# request after 20 s
+	t_wait 60 _t_gone "$lpid" || kill -KILL "$lpid" 2>/dev/null
+	wait "$lpid"
+	is "$?" 0 "$name: cmpload ran ($FAULTS faults)"
+	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/$p.load" | tr '\n' ' ')"
+	ok "$name: the stack was under load" grep -qE '^delivered=[1-9]' "$T/$p.load"
+	# what a worker still holds is finished by a graceful stop
+	t_stop_cmpd
+	[ -n "$DB_PID" ] || t_start_db
+	ok "$name: cmpd --sweep until nothing is left (at most 6 runs)" \
+		sweep_until_done
+	diag < "$T/sweep.out"
+	check "$name" "$p"
+	t_start_cmpd || bail "cmpd did not start again"
+}
+
+for s in $FAULT_SCENARIOS; do
+	case $s in
+	kill-worker) scenario kill-worker kw kill_worker_loop ;;
+	kill-db) scenario kill-db kdb fault_loop 4 db_down db_up ;;
+	freeze-ca) scenario freeze-ca fca fault_loop $((CONNECTOR_TIMEOUT + 2)) ca_freeze ca_thaw ;;
+	kill-ca) scenario kill-ca kca fault_loop 3 ca_kill ca_restart ;;
+	*) bail "unknown scenario $s" ;;
+	esac
+done
+
+# cmpd answered throughout: the workers killed were replaced
+three_workers() { [ "$(t_cmpd_workers | wc -l)" = 3 ]; }
+ok "three workers at the end" t_wait 10 three_workers
+done_testing
