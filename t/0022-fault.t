@@ -222,7 +222,7 @@ scenario() {
 	t_wait 60 _t_gone "$lpid" || kill -KILL "$lpid" 2>/dev/null
 	wait "$lpid"
 	is "$?" 0 "$name: cmpload ran ($FAULTS faults)"
-	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/$p.load" | tr '\n' ' ')"
+	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|invalid|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/$p.load" | tr '\n' ' ')"
 	ok "$name: the stack was under load" grep -qE '^delivered=[1-9]' "$T/$p.load"
 	# what a worker still holds is finished by a graceful stop
 	t_stop_cmpd
