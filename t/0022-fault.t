@@ -9,18 +9,19 @@
 #                (2 s here), then SIGCONT;
 #   kill-ca      kill -9 of cmp-localca, restarted a few seconds later.
 # After each one cmpload's requests are over, cmpd is stopped (a graceful
-# stop finishes what a worker holds), deadlines that would make the test
-# wait are moved into the past, and `cmpd --sweep` runs until it reports
-# nothing more to do (at most 6 runs).  Then, for the certificates of that
+# stop finishes what a worker holds), the clock is advanced (every time at
+# which something falls due moves an hour back: deadlines, back-offs, when
+# a request went to the CA) and `cmpd --sweep` runs until it reports
+# nothing more to do (at most 6 runs, the clock advanced before each).  Then, for the certificates of that
 # scenario (each has its own subject prefix), compared as sets of SHA-256
 # fingerprints:
 #   - the certificates valid at the CA (localca_certificate, status issued)
 #     are exactly those cmpd holds as issued or pending (certificate);
 #   - every certificate cmpload received is in cmpd's inventory, and every
 #     one whose certConf was answered is valid at both;
-#   - no transaction is left open, issuing or confirm_wait past its
-#     deadline, and no certificate revoke_pending that the CA still holds
-#     valid.
+#   - no transaction of the scenario is left open, issuing or
+#     confirm_wait (after the hour they all are past their deadline), and
+#     no certificate revoke_pending that the CA still holds valid.
 # The counts are printed: "# scenario NAME: ca_valid=... inventory=...
 # delivered=... lost=...".  The assertions are about consistency, not
 # throughput: a slow machine makes fewer requests, not a failure.
@@ -31,17 +32,18 @@
 #   FAULT_SECONDS=60 FAULT_SCENARIOS=kill-db KEEP_TMP=1 \
 #     top_srcdir=$PWD top_builddir=$PWD/build bash t/0022-fault.t
 # FAULT_CONC sets cmpload's concurrency (default 4).  Under ASan the
-# defaults are smaller (8 s, 3 clients).
+# defaults are smaller (10 s, 3 clients).
 . "$top_srcdir/t/lib.sh"
 t_setup
 
 if [ "$T_ASAN" = 1 ]; then
-	: "${FAULT_SECONDS:=8}" "${FAULT_CONC:=3}"
+	: "${FAULT_SECONDS:=10}" "${FAULT_CONC:=3}"
 else
 	: "${FAULT_SECONDS:=12}" "${FAULT_CONC:=4}"
 fi
 : "${FAULT_SCENARIOS:=kill-worker kill-db freeze-ca kill-ca}"
-[ "$FAULT_SECONDS" -ge 6 ] 2>/dev/null || bail "FAULT_SECONDS must be 6 or more"
+# the longest fault (freeze-ca) needs 2 + 4 s, then load after it
+[ "$FAULT_SECONDS" -ge 8 ] 2>/dev/null || bail "FAULT_SECONDS must be 8 or more"
 CONNECTOR_TIMEOUT=2
 
 t_stack "workers = 3" "log_level = info" "graceful_timeout = 10" \
@@ -83,12 +85,13 @@ ca_restart() {
 # one of the workers, at random
 worker() { t_cmpd_workers | shuf -n 1; }
 
-# fault_loop DOWN INJECT RECOVER: while the load runs, every DOWN+4
-# seconds, INJECT, wait DOWN seconds, RECOVER; the first after 3 s.
+# fault_loop DOWN INJECT RECOVER: while the load runs, INJECT, wait DOWN
+# seconds, RECOVER; the first time after 2 s, again every DOWN+4 seconds
+# while the load lasts long enough.
 fault_loop() {
 	local down=$1 inject=$2 recover=$3 end=$((SECONDS + FAULT_SECONDS))
-	sleep 3
-	while [ $((SECONDS + down + 2)) -le "$end" ]; do
+	sleep 2
+	while :; do
 		"$inject"
 		sleep "$down"
 		"$recover"
@@ -120,18 +123,35 @@ ca_kill() {
 	t_stop_bg "$LCA_NAME"
 }
 
+# advance_clock: as if an hour had passed since anything happened: every
+# column of cmp_transaction and certificate that says when something is
+# due (deadlines, retry and back-off times, when a request went to the CA)
+# moves an hour back, so that a sweep now has no reason to wait.  cmpd is
+# stopped and the load is over: nothing is in flight any more.
+DUE_COLUMNS="deadline created_at issuing_at lookup_after revoke_after"
+advance_clock() {
+	local tab col set sql=""
+	for tab in cmp_transaction certificate; do
+		set=""
+		for col in $(t_sql "SELECT COLUMN_NAME FROM information_schema.COLUMNS
+		    WHERE TABLE_SCHEMA = 'cmpd' AND TABLE_NAME = '$tab'") ; do
+			case " $DUE_COLUMNS " in
+			*" $col "*) set="${set:+$set, }$col = $col - INTERVAL 1 HOUR" ;;
+			esac
+		done
+		[ -z "$set" ] || sql="$sql UPDATE $tab SET $set;"
+	done
+	[ -n "$sql" ] && t_sql "$sql"
+}
+
 # sweep_until_done: cmpd --sweep until a run reports only zeros on its
-# standard output; before each run, what would make it wait is due now.
-# The runs' reports are in $T/sweep.out, their logs in $T/sweep.log.
+# standard output, the clock advanced before each run.  The runs' reports
+# are in $T/sweep.out, their logs in $T/sweep.log.
 sweep_until_done() {
 	local i out
 	: > "$T/sweep.out"
 	for i in 1 2 3 4 5 6; do
-		t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND
-		         WHERE state IN ('confirm_wait', 'issuing') AND deadline > NOW(6);
-		       UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND
-		         WHERE status = 'revoke_pending' AND revoke_after > NOW(6)" ||
-			return 1
+		advance_clock || return 1
 		out=$(timeout 120 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep \
 			2>> "$T/sweep.log") || { echo "run $i failed: $out" >> "$T/sweep.out"; return 1; }
 		echo "run $i: $out" >> "$T/sweep.out"
@@ -183,14 +203,18 @@ check() {
 	comm -23 "$d/delivered" "$d/inventory" > "$d/not-stored"
 	comm -23 "$d/confirmed" "$d/held" > "$d/confirmed-not-held"
 	comm -23 "$d/confirmed" "$d/ca-valid" > "$d/confirmed-not-valid"
-	q "$d/overdue" "SELECT CONCAT(HEX(transaction_id), ' ', state, ' ', deadline)
-	  FROM cmp_transaction
-	  WHERE state IN ('open', 'issuing', 'confirm_wait') AND deadline < NOW(6)"
+	# an hour has passed for all of them: each is past its deadline
+	q "$d/overdue" "SELECT CONCAT(HEX(transaction_id), ' ', state)
+	  FROM cmp_transaction WHERE id > $TX0 AND
+	    state IN ('open', 'issuing', 'confirm_wait')"
 	q "$d/revoke-pending" "SELECT CONCAT(c.serial_number, ' ', c.subject_dn)
 	  FROM certificate c JOIN localca_certificate l
 	    ON l.der = c.der AND l.status = 'issued'
 	  WHERE c.status = 'revoke_pending' AND c.subject_dn LIKE 'CN=$p-%'"
 	is "$QERR" 0 "$name: the database answered every query of the check"
+	diag "$name: transactions by state: $(t_sql "SELECT CONCAT(state, '=', COUNT(*))
+	  FROM cmp_transaction WHERE id > $TX0 GROUP BY state ORDER BY state" |
+	  tr '\n' ' ')"
 	diag "scenario $name: ca_valid=$(count "$d/ca-valid") inventory=$(count "$d/held") delivered=$(count "$d/delivered") confirmed=$(count "$d/confirmed") lost=$(count "$d/lost") held_not_valid=$(count "$d/held-not-valid") not_stored=$(count "$d/not-stored") overdue=$(count "$d/overdue") revoke_pending_valid=$(count "$d/revoke-pending") faults=$FAULTS"
 	is "$(count "$d/lost")" 0 "$name: every certificate valid at the CA is held by cmpd" ||
 		serials "$d/lost" | sed 's/^/  valid at the CA only: /' | diag
@@ -199,7 +223,7 @@ check() {
 	is "$(count "$d/not-stored")" 0 "$name: every certificate delivered is in cmpd's inventory"
 	is "$(count "$d/confirmed-not-held")$(count "$d/confirmed-not-valid")" 00 \
 		"$name: every certificate confirmed is valid at the CA and issued in cmpd"
-	is "$(count "$d/overdue")" 0 "$name: no transaction unconfirmed past its deadline" ||
+	is "$(count "$d/overdue")" 0 "$name: no transaction left open, issuing or confirm_wait" ||
 		head -n 5 "$d/overdue" | diag
 	is "$(count "$d/revoke-pending")" 0 "$name: no revocation pending that the CA has not done" ||
 		head -n 5 "$d/revoke-pending" | diag
@@ -211,6 +235,9 @@ scenario() {
 	local name=$1 p=$2 lpid
 	shift 2
 	FAULTS=0
+	# this scenario's transactions come after
+	TX0=$(t_sql "SELECT COALESCE(MAX(id), 0) FROM cmp_transaction") ||
+		bail "cannot read cmp_transaction"
 	"$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
 		-s "$ENROLL_SECRET" -r "$ENROLL_REF" --recipient cmpd \
 		--msg-timeout 10 --subject-prefix "$p" -o "$T/$p.certs" \
@@ -221,7 +248,8 @@ scenario() {
 	# request after 20 s
 	t_wait 60 _t_gone "$lpid" || kill -KILL "$lpid" 2>/dev/null
 	wait "$lpid"
-	is "$?" 0 "$name: cmpload ran ($FAULTS faults)"
+	is "$?" 0 "$name: cmpload ran"
+	ok "$name: $FAULTS faults injected" [ "$FAULTS" -ge 1 ]
 	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|invalid|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/$p.load" | tr '\n' ' ')"
 	ok "$name: the stack was under load" grep -qE '^delivered=[1-9]' "$T/$p.load"
 	# what a worker still holds is finished by a graceful stop
