@@ -12,9 +12,9 @@
 # stop finishes what a worker holds), the clock is advanced (every time at
 # which something falls due moves an hour back: deadlines, back-offs, when
 # a request went to the CA) and `cmpd --sweep` runs until it reports
-# nothing more to do (at most 6 runs, the clock advanced before each).  Then, for the certificates of that
-# scenario (each has its own subject prefix), compared as sets of SHA-256
-# fingerprints:
+# nothing more to do (at most 20 runs, the clock advanced before each).
+# Then, for the certificates of that scenario (each has its own subject
+# prefix), compared as sets of SHA-256 fingerprints:
 #   - the certificates valid at the CA (localca_certificate, status issued)
 #     are exactly those cmpd holds as issued or pending (certificate);
 #   - every certificate cmpload received is in cmpd's inventory, and every
@@ -67,6 +67,21 @@ ok "cmpload enrols against the healthy stack" \
 is "$(wc -l < "$T/warmup.certs")" 4 "four certificates delivered"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'issued' AND subject_dn LIKE 'CN=warmup-%'")" \
 	4 "... and held as issued by cmpd"
+
+# cmpload's own counts
+"$LOAD" -c 1 -n 2 -d 30 -u "$URL" -s wrong -r "$ENROLL_REF" --recipient cmpd \
+	--unprotected-errors --subject-prefix refused > "$T/refused.load" 2>&1
+out=$(cat "$T/refused.load")
+like "$out" $'(^|\n)ok=0\n.*(^|\n)rejected=2\n.*(^|\n)fail\\.badMessageCheck=2\n' \
+	"cmpload counts refusals by failInfo"
+like "$out" $'(^|\n)lat_p50_ms=[0-9.]+\n.*(^|\n)lat_p99_ms=[0-9.]+\n' "... and prints latencies"
+"$LOAD" -c 1 -n 2 -d 30 -u "http://127.0.0.1:9/nothing" -s x -r y \
+	--msg-timeout 5 > "$T/down.load" 2>&1
+like "$(cat "$T/down.load")" $'(^|\n)transport=2\n' "... and requests nobody answered"
+"$LOAD" -u "https://127.0.0.1:9/" -s x -r y > /dev/null 2>&1
+is "$?" 1 "cmpload refuses a URL it cannot serve"
+"$LOAD" -c 0 -u "$URL" -s x -r y > /dev/null 2>&1
+is "$?" 2 "... and a bad option"
 
 # ------------------------------------------------------------ helpers
 _lca_n=0
@@ -150,7 +165,7 @@ advance_clock() {
 sweep_until_done() {
 	local i out
 	: > "$T/sweep.out"
-	for i in 1 2 3 4 5 6; do
+	for i in $(seq 1 20); do
 		advance_clock || return 1
 		out=$(timeout 120 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep \
 			2>> "$T/sweep.log") || { echo "run $i failed: $out" >> "$T/sweep.out"; return 1; }
@@ -240,7 +255,8 @@ scenario() {
 		bail "cannot read cmp_transaction"
 	"$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
 		-s "$ENROLL_SECRET" -r "$ENROLL_REF" --recipient cmpd \
-		--msg-timeout 10 --subject-prefix "$p" -o "$T/$p.certs" \
+		--msg-timeout 10 --retry-delay 100 --unprotected-errors \
+		--subject-prefix "$p" -o "$T/$p.certs" \
 		> "$T/$p.load" 2> "$T/$p.load.err" &
 	lpid=$!
 	"$@"
@@ -255,7 +271,7 @@ scenario() {
 	# what a worker still holds is finished by a graceful stop
 	t_stop_cmpd
 	[ -n "$DB_PID" ] || t_start_db
-	ok "$name: cmpd --sweep until nothing is left (at most 6 runs)" \
+	ok "$name: cmpd --sweep until nothing is left (at most 20 runs)" \
 		sweep_until_done
 	diag < "$T/sweep.out"
 	check "$name" "$p"

@@ -7,12 +7,17 @@
  *   cmpload -u URL -s SECRET -r REF [-c CONC] [-d SECONDS] [-n MAX]
  *           [--subject-prefix P] [--recipient CN] [--reuse-key]
  *           [--implicit-confirm] [--no-confirm] [--msg-timeout S]
- *           [-o CERTS] [-v]
+ *           [--retry-delay MS] [--unprotected-errors] [-o CERTS] [-v]
  *
  * URL is http://host:port/path (no TLS).  Every enrolment has its own
  * subject, CN=P-<thread>-<sequence>, and a fresh EC P-256 key (one key per
  * thread with --reuse-key).  --no-confirm leaves certificates unconfirmed
  * (OSSL_CMP_OPT_DISABLE_CONFIRM), for the server's confirmation sweep.
+ * --retry-delay makes a client wait MS milliseconds after a failed
+ * enrolment, as a device would, instead of asking again at once.
+ * --unprotected-errors accepts error answers without protection (a
+ * server cannot MAC an answer with a secret it does not know or cannot
+ * read), so that their failInfo is counted.
  *
  * At the end it prints key=value lines on stdout:
  *   attempts, ok (ip accepted and, unless implicitConfirm, pkiconf
@@ -88,7 +93,9 @@ struct ld_opts {
 	int		 reuse_key;
 	int		 implicit;
 	int		 no_confirm;
+	int		 unprotected_errors;
 	int		 msg_timeout;
+	long		 retry_delay_ms;
 	int		 verbose;
 };
 
@@ -261,6 +268,9 @@ ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
 	if (opt.no_confirm && !OSSL_CMP_CTX_set_option(ctx,
 	    OSSL_CMP_OPT_DISABLE_CONFIRM, 1))
 		goto err;
+	if (opt.unprotected_errors && !OSSL_CMP_CTX_set_option(ctx,
+	    OSSL_CMP_OPT_UNPROTECTED_ERRORS, 1))
+		goto err;
 	if ((subj = X509_NAME_new()) == NULL ||
 	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, -1, -1, 0) ||
@@ -282,7 +292,24 @@ ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
 	return NULL;
 }
 
-/* One enrolment: ir, ip, certConf, pkiconf. Returns -1 if none started. */
+/* Sleeps ms milliseconds, or until the run ends. */
+static void
+ld_pause(long ms)
+{
+	struct timespec t;
+
+	while (ms > 0 && ld_time_left()) {
+		t.tv_sec = 0;
+		t.tv_nsec = (ms > 100 ? 100 : ms) * 1000000L;
+		nanosleep(&t, NULL);
+		ms -= 100;
+	}
+}
+
+/*
+ * One enrolment: ir, ip, certConf, pkiconf. Returns 0 when it succeeded,
+ * 1 when it failed, -1 if none could be started.
+ */
 static int
 ld_enroll(struct ld_thread *th, long seq)
 {
@@ -301,7 +328,6 @@ ld_enroll(struct ld_thread *th, long seq)
 	if ((ctx = ld_ctx(th, key, seq)) == NULL)
 		goto out;
 	th->got = 0;
-	r = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cert = OSSL_CMP_exec_IR_ses(ctx);
 	ms = ld_ms_since(&t0);
@@ -354,6 +380,7 @@ ld_enroll(struct ld_thread *th, long seq)
 		ld_count_reason(e);
 	}
 	pthread_mutex_unlock(&ld_lock);
+	r = cert != NULL ? 0 : 1;
 	if (opt.verbose && cert == NULL) {
 		fprintf(stderr, "cmpload: %d-%ld failed (status %d, failInfo "
 		    "0x%x)\n", th->no, seq, status, info > 0 ? info : 0);
@@ -371,6 +398,7 @@ ld_run(void *arg)
 {
 	struct ld_thread *th = arg;
 	long seq;
+	int r;
 
 	for (;;) {
 		if (!ld_time_left())
@@ -380,10 +408,12 @@ ld_run(void *arg)
 		pthread_mutex_unlock(&ld_lock);
 		if (seq < 0)
 			break;
-		if (ld_enroll(th, seq) != 0) {
+		if ((r = ld_enroll(th, seq)) < 0) {
 			fprintf(stderr, "cmpload: cannot set up an enrolment\n");
 			break;
 		}
+		if (r > 0 && opt.retry_delay_ms > 0)
+			ld_pause(opt.retry_delay_ms);
 	}
 	ERR_clear_error();
 	OPENSSL_thread_stop();
@@ -452,7 +482,9 @@ ld_usage(void)
 	    "[-d SECONDS] [-n MAX]\n"
 	    "       [--subject-prefix P] [--recipient CN] [--reuse-key] "
 	    "[--implicit-confirm]\n"
-	    "       [--no-confirm] [--msg-timeout S] [-o CERTS] [-v]\n");
+	    "       [--no-confirm] [--msg-timeout S] [--retry-delay MS] "
+	    "[--unprotected-errors]\n"
+	    "       [-o CERTS] [-v]\n");
 	exit(2);
 }
 
@@ -477,6 +509,8 @@ main(int argc, char **argv)
 		{ "implicit-confirm", no_argument, NULL, 'I' },
 		{ "no-confirm", no_argument, NULL, 'N' },
 		{ "msg-timeout", required_argument, NULL, 'T' },
+		{ "retry-delay", required_argument, NULL, 'D' },
+		{ "unprotected-errors", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ld_thread *th = NULL;
@@ -505,7 +539,9 @@ main(int argc, char **argv)
 		case 'K': opt.reuse_key = 1; break;
 		case 'I': opt.implicit = 1; break;
 		case 'N': opt.no_confirm = 1; break;
+		case 'E': opt.unprotected_errors = 1; break;
 		case 'T': opt.msg_timeout = (int)ld_num(optarg, 1, 3600); break;
+		case 'D': opt.retry_delay_ms = ld_num(optarg, 0, 60000); break;
 		default: ld_usage();
 		}
 	}
