@@ -4,7 +4,9 @@
 # cmp-localca while one part after another crashes:
 #   kill-worker  kill -9 of a cmpd worker, about every second;
 #   kill-db      kill -9 of MariaDB, down for a few seconds, restarted on the
-#                same data directory and socket;
+#                same data directory and socket (the workers held for 0.2 s
+#                around the kill, so that it lands while some of them wait
+#                for the CA);
 #   freeze-ca    SIGSTOP of cmp-localca for longer than connector_timeout
 #                (2 s here), then SIGCONT;
 #   kill-ca      kill -9 of cmp-localca, restarted a few seconds later.
@@ -128,7 +130,16 @@ kill_worker_loop() {
 		sleep 1
 	done
 }
-db_down() { t_kill_db; }
+# The workers are held (SIGSTOP) for 0.2 s while MariaDB dies: whatever the
+# CA answers them meanwhile, they can only try to store once it is gone.
+db_down() {
+	local w
+	w=$(t_cmpd_workers)
+	[ -z "$w" ] || kill -STOP $w
+	sleep 0.2
+	t_kill_db
+	[ -z "$w" ] || kill -CONT $w
+}
 db_up() { t_start_db; }
 ca_freeze() { kill -STOP "$(ca_pid)"; }
 ca_thaw() { kill -CONT "$(ca_pid)"; }
