@@ -449,7 +449,8 @@ ld_report(double elapsed_ms)
 {
 	size_t i;
 
-	qsort(ld.lat, ld.nlat, sizeof(*ld.lat), ld_cmp_double);
+	if (ld.nlat > 0)
+		qsort(ld.lat, ld.nlat, sizeof(*ld.lat), ld_cmp_double);
 	printf("conc=%d\n", opt.conc);
 	printf("attempts=%ld\n", ld.attempts);
 	printf("ok=%ld\n", ld.ok);
