@@ -264,21 +264,22 @@ scenario() {
 	# this scenario's transactions come after
 	TX0=$(t_sql "SELECT COALESCE(MAX(id), 0) FROM cmp_transaction") ||
 		bail "cannot read cmp_transaction"
-	"$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
+	# in the background, stopped by the exit trap if the test dies
+	t_bg "load_$p" "$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
 		-s "$ENROLL_SECRET" -r "$ENROLL_REF" --recipient cmpd \
 		--msg-timeout 10 --retry-delay 100 --unprotected-errors \
-		--subject-prefix "$p" -o "$T/$p.certs" \
-		> "$T/$p.load" 2> "$T/$p.load.err" &
-	lpid=$!
+		--subject-prefix "$p" -o "$T/$p.certs"
+	lpid=BG_PID_load_$p
+	lpid=${!lpid}
 	"$@"
 	# cmpload starts nothing after FAULT_SECONDS and gives up on a
 	# request after 20 s
-	t_wait 60 _t_gone "$lpid" || kill -KILL "$lpid" 2>/dev/null
-	wait "$lpid"
+	t_wait 60 _t_gone "$lpid" || diag "cmpload still running after 60 s"
+	t_stop_bg "load_$p"
 	is "$?" 0 "$name: cmpload ran"
 	ok "$name: $FAULTS faults injected" [ "$FAULTS" -ge 1 ]
-	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|invalid|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/$p.load" | tr '\n' ' ')"
-	ok "$name: the stack was under load" grep -qE '^delivered=[1-9]' "$T/$p.load"
+	diag "$name load: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|invalid|fail\.|err\.|rate_per_s|lat_p50_ms|lat_p99_ms)' "$T/load_$p.log" | tr '\n' ' ')"
+	ok "$name: the stack was under load" grep -qE '^delivered=[1-9]' "$T/load_$p.log"
 	# what a worker still holds is finished by a graceful stop
 	t_stop_cmpd
 	[ -n "$DB_PID" ] || t_start_db
