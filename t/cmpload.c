@@ -19,18 +19,20 @@
  * server cannot MAC an answer with a secret it does not know or cannot
  * read), so that their failInfo is counted.
  *
+ * CONC defaults to 4 (at most 256), SECONDS to 10, MAX to 0 (no limit).
+ *
  * At the end it prints key=value lines on stdout:
- *   attempts, ok (ip accepted and, unless implicitConfirm, pkiconf
+ *   conc, attempts, ok (ip accepted and, unless implicitConfirm, pkiconf
  *   received), delivered (a certificate reached the client),
  *   certconf_failed (delivered, but no pkiconf came back), rejected (an
  *   answer with a PKIStatus other than accepted), fail.<failInfo>=N per
- *   failure bit of those answers, transport (no answer: connection or
- *   HTTP failure, timeout), invalid (an answer libcrypto refused, such as
- *   an unprotected error) with err.<reason>=N per libcrypto reason for
- *   both, elapsed_s, rate_per_s, and the
- *   latency of successful enrolments, whole session: lat_p50_ms,
- *   lat_p99_ms, lat_max_ms.
- * With -o, one line per delivered certificate, written as it arrives:
+ *   failure bit of those answers (fail.none: without failInfo), transport
+ *   (no answer: connection or HTTP failure, timeout), invalid (an answer
+ *   libcrypto refused, such as an unprotected error), err.<reason>=N per
+ *   libcrypto reason of those two, elapsed_s, rate_per_s (ok per second),
+ *   and the latency of the successful enrolments, ir to pkiconf:
+ *   lat_p50_ms, lat_p99_ms, lat_max_ms.
+ * With -o, one line per delivered certificate, when its enrolment ends:
  *   <SHA-256 of the DER, lower-case hex> <serial, upper-case hex> <0|1>
  * the last field saying whether the certConf was answered (or implicit
  * confirmation granted).
@@ -62,7 +64,7 @@
 
 #define LD_CONC_MAX	256
 #define LD_LAT_MAX	(1 << 22)	/* latencies kept for percentiles */
-#define LD_REASONS_MAX	16		/* distinct transport reasons counted */
+#define LD_REASONS_MAX	16		/* distinct err.<reason> counted */
 #define LD_SUBJECT_MAX	128
 
 /* RFC 9810 5.2.3 PKIFailureInfo, by bit number */
