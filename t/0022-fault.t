@@ -9,7 +9,9 @@
 #                for the CA);
 #   freeze-ca    SIGSTOP of cmp-localca for longer than connector_timeout
 #                (2 s here), then SIGCONT;
-#   kill-ca      kill -9 of cmp-localca, restarted a few seconds later.
+#   kill-ca      kill -9 of cmp-localca, restarted a few seconds later (its
+#                table locked for 0.6 s around the kill, so that it lands
+#                between what the CA sent to MariaDB and its answer).
 # After each one cmpload's requests are over, cmpd is stopped (a graceful
 # stop finishes what a worker holds), the clock is advanced (every time at
 # which something falls due moves an hour back: deadlines, back-offs, when
