@@ -11,7 +11,9 @@
 #                (2 s here), then SIGCONT;
 #   kill-ca      kill -9 of cmp-localca, restarted a few seconds later (its
 #                table locked for 0.6 s around the kill, so that it lands
-#                between what the CA sent to MariaDB and its answer).
+#                between what the CA sent to MariaDB and its answer);
+#   kill-master  kill -9 of cmpd's master (its workers get SIGTERM), a new
+#                cmpd started a second later.
 # After each one cmpload's requests are over, cmpd is stopped (a graceful
 # stop finishes what a worker holds), the clock is advanced (every time at
 # which something falls due moves an hour back: deadlines, back-offs, when
@@ -45,7 +47,7 @@ if [ "$T_ASAN" = 1 ]; then
 else
 	: "${FAULT_SECONDS:=12}" "${FAULT_CONC:=4}"
 fi
-: "${FAULT_SCENARIOS:=kill-worker kill-db freeze-ca kill-ca}"
+: "${FAULT_SCENARIOS:=kill-worker kill-db freeze-ca kill-ca kill-master}"
 # the longest fault (freeze-ca) needs 2 + 4 s, then load after it
 [ "$FAULT_SECONDS" -ge 8 ] 2>/dev/null || bail "FAULT_SECONDS must be 8 or more"
 CONNECTOR_TIMEOUT=2
@@ -143,6 +145,15 @@ db_down() {
 	[ -z "$w" ] || kill -CONT $w
 }
 db_up() { t_start_db; }
+# kill-master: the workers learn of it (SIGTERM on the parent's death) and
+# finish what they hold; a new cmpd takes over the socket
+master_kill() {
+	kill -KILL "$CMPD_PID"
+	t_wait 10 _t_gone "$CMPD_PID"
+	wait "$CMPD_PID" 2>/dev/null
+	CMPD_PID=""
+}
+master_start() { t_start_cmpd || bail "cmpd did not start again"; }
 ca_freeze() { kill -STOP "$(ca_pid)"; }
 ca_thaw() { kill -CONT "$(ca_pid)"; }
 # The CA's table is locked for 0.6 s and the CA killed 0.3 s in: the kill
@@ -308,6 +319,7 @@ for s in $FAULT_SCENARIOS; do
 	kill-db) scenario kill-db kdb fault_loop 4 db_down db_up ;;
 	freeze-ca) scenario freeze-ca fca fault_loop $((CONNECTOR_TIMEOUT + 2)) ca_freeze ca_thaw ;;
 	kill-ca) scenario kill-ca kca fault_loop 3 ca_kill ca_restart ;;
+	kill-master) scenario kill-master km fault_loop 1 master_kill master_start ;;
 	*) bail "unknown scenario $s" ;;
 	esac
 done
