@@ -106,19 +106,19 @@ ca_restart() {
 # one of the workers, at random
 worker() { t_cmpd_workers | shuf -n 1; }
 
-# fault_loop DOWN INJECT RECOVER: while the load runs, INJECT, wait DOWN
-# seconds, RECOVER; the first time after 2 s, again every DOWN+4 seconds
-# while the load lasts long enough.
+# fault_loop DOWN GAP INJECT RECOVER: while the load runs, INJECT, wait
+# DOWN seconds, RECOVER; the first time after 2 s, again GAP seconds after
+# each recovery while the load lasts long enough.
 fault_loop() {
-	local down=$1 inject=$2 recover=$3 end=$((SECONDS + FAULT_SECONDS))
+	local down=$1 gap=$2 inject=$3 recover=$4 end=$((SECONDS + FAULT_SECONDS))
 	sleep 2
 	while :; do
 		"$inject"
 		sleep "$down"
 		"$recover"
 		FAULTS=$((FAULTS + 1))
-		[ $((SECONDS + down + 6)) -le "$end" ] || break
-		sleep 4
+		[ $((SECONDS + gap + down + 2)) -le "$end" ] || break
+		sleep "$gap"
 	done
 }
 
@@ -316,10 +316,10 @@ scenario() {
 for s in $FAULT_SCENARIOS; do
 	case $s in
 	kill-worker) scenario kill-worker kw kill_worker_loop ;;
-	kill-db) scenario kill-db kdb fault_loop 4 db_down db_up ;;
-	freeze-ca) scenario freeze-ca fca fault_loop $((CONNECTOR_TIMEOUT + 2)) ca_freeze ca_thaw ;;
-	kill-ca) scenario kill-ca kca fault_loop 3 ca_kill ca_restart ;;
-	kill-master) scenario kill-master km fault_loop 1 master_kill master_start ;;
+	kill-db) scenario kill-db kdb fault_loop 2 2 db_down db_up ;;
+	freeze-ca) scenario freeze-ca fca fault_loop $((CONNECTOR_TIMEOUT + 2)) 4 ca_freeze ca_thaw ;;
+	kill-ca) scenario kill-ca kca fault_loop 3 3 ca_kill ca_restart ;;
+	kill-master) scenario kill-master km fault_loop 1 4 master_kill master_start ;;
 	*) bail "unknown scenario $s" ;;
 	esac
 done
