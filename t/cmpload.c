@@ -1,0 +1,599 @@
+/*
+ * cmpload - CMP load generator: CONC threads, each enrolling again and
+ * again with ir + certConf (RFC 9810 5.3.1, 5.3.18), PBM-protected with a
+ * shared secret, through libcrypto's CMP client (OSSL_CMP_exec_IR_ses),
+ * until DURATION seconds are over or MAX enrolments were started.
+ *
+ *   cmpload -u URL -s SECRET -r REF [-c CONC] [-d SECONDS] [-n MAX]
+ *           [--subject-prefix P] [--recipient CN] [--reuse-key]
+ *           [--implicit-confirm] [--no-confirm] [--msg-timeout S]
+ *           [--retry-delay MS] [--unprotected-errors] [-o CERTS] [-v]
+ *
+ * URL is http://host:port/path (no TLS).  Every enrolment has its own
+ * subject, CN=P-<thread>-<sequence>, and a fresh EC P-256 key (one key per
+ * thread with --reuse-key).  --no-confirm leaves certificates unconfirmed
+ * (OSSL_CMP_OPT_DISABLE_CONFIRM), for the server's confirmation sweep.
+ * --retry-delay makes a client wait MS milliseconds after a failed
+ * enrolment, as a device would, instead of asking again at once.
+ * --unprotected-errors accepts error answers without protection (a
+ * server cannot MAC an answer with a secret it does not know or cannot
+ * read), so that their failInfo is counted.
+ *
+ * CONC defaults to 4 (at most 256), SECONDS to 10, MAX to 0 (no limit).
+ *
+ * At the end it prints key=value lines on stdout:
+ *   conc, attempts, ok (ip accepted and, unless implicitConfirm, pkiconf
+ *   received), delivered (a certificate reached the client),
+ *   certconf_failed (delivered, but no pkiconf came back), rejected (an
+ *   answer with a PKIStatus other than accepted), fail.<failInfo>=N per
+ *   failure bit of those answers (fail.none: without failInfo), transport
+ *   (no answer: connection or HTTP failure, timeout), invalid (an answer
+ *   libcrypto refused, such as an unprotected error), err.<reason>=N per
+ *   libcrypto reason of those two, elapsed_s, rate_per_s (ok per second),
+ *   and the latency of the successful enrolments, ir to pkiconf:
+ *   lat_p50_ms, lat_p99_ms, lat_max_ms.
+ * With -o, one line per delivered certificate, when its enrolment ends:
+ *   <SHA-256 of the DER, lower-case hex> <serial, upper-case hex> <0|1>
+ * the last field saying whether the certConf was answered (or implicit
+ * confirmation granted).
+ *
+ * OpenSSL 3.0's CMP HTTP transfer opens one connection per message (no
+ * keep-alive): the figures include a TCP handshake per message.
+ *
+ * Every wait is bounded: no enrolment starts after DURATION, and each one
+ * gives up after twice --msg-timeout (default 15 s).  Exit status 0 once
+ * the run is over whatever the outcomes, 1 if it could not start, 2 for a
+ * usage error.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/cmp.h>
+#include <openssl/cmperr.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/http.h>
+#include <openssl/x509.h>
+
+#define LD_CONC_MAX	256
+#define LD_LAT_MAX	(1 << 22)	/* latencies kept for percentiles */
+#define LD_REASONS_MAX	16		/* distinct err.<reason> counted */
+#define LD_SUBJECT_MAX	128
+
+/* RFC 9810 5.2.3 PKIFailureInfo, by bit number */
+static const char *const ld_failinfo[] = {
+	"badAlg", "badMessageCheck", "badRequest", "badTime", "badCertId",
+	"badDataFormat", "wrongAuthority", "incorrectData",
+	"missingTimeStamp", "badPOP", "certRevoked", "certConfirmed",
+	"wrongIntegrity", "badRecipientNonce", "timeNotAvailable",
+	"unacceptedPolicy", "unacceptedExtension", "addInfoNotAvailable",
+	"badSenderNonce", "badCertTemplate", "signerNotTrusted",
+	"transactionIdInUse", "unsupportedVersion", "notAuthorized",
+	"systemUnavail", "systemFailure", "duplicateCertReq",
+};
+#define LD_NFAILINFO	(sizeof(ld_failinfo) / sizeof(ld_failinfo[0]))
+
+struct ld_opts {
+	char		*host;
+	char		*port;
+	char		*path;
+	const char	*secret;
+	const char	*ref;
+	const char	*prefix;
+	const char	*recipient;
+	const char	*certs_path;
+	int		 conc;
+	int		 duration;
+	long		 max;
+	int		 reuse_key;
+	int		 implicit;
+	int		 no_confirm;
+	int		 unprotected_errors;
+	int		 msg_timeout;
+	long		 retry_delay_ms;
+	int		 verbose;
+};
+
+/* What all threads add to, under ld_lock. */
+static struct {
+	long	 attempts, ok, delivered, certconf_failed, rejected, transport;
+	long	 invalid;
+	long	 failinfo[LD_NFAILINFO];
+	long	 no_failinfo;
+	char	 reason[LD_REASONS_MAX][64];
+	long	 reason_n[LD_REASONS_MAX];
+	long	 reason_other;
+	double	*lat;
+	size_t	 nlat;
+	long	 started;
+	FILE	*certs;
+} ld;
+static pthread_mutex_t ld_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ld_opts opt;
+static struct timespec ld_end;
+
+struct ld_thread {
+	pthread_t	 tid;
+	int		 no;
+	EVP_PKEY	*key;		/* --reuse-key */
+	/* the certificate of the current enrolment, from the certConf
+	 * callback */
+	int		 got;
+	char		 fp[65];
+	char		 serial[80];
+};
+
+static double
+ld_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int
+ld_time_left(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec < ld_end.tv_sec || (t.tv_sec == ld_end.tv_sec &&
+	    t.tv_nsec < ld_end.tv_nsec);
+}
+
+/* libcrypto's CMP log: silent unless -v. */
+static int
+ld_log(const char *func, const char *file, int line,
+    OSSL_CMP_severity level, const char *msg)
+{
+	(void)func, (void)file, (void)line;
+	if (opt.verbose && level <= OSSL_CMP_LOG_WARNING)
+		fprintf(stderr, "cmpload: %s\n", msg);
+	return 1;
+}
+
+/*
+ * Called with the new certificate before the certConf goes out: from here
+ * on the client holds it. Accepts it (no trust store: PBM both ways).
+ */
+static int
+ld_certconf_cb(OSSL_CMP_CTX *ctx, X509 *cert, int fail_info, const char **txt)
+{
+	struct ld_thread *th = OSSL_CMP_CTX_get_certConf_cb_arg(ctx);
+	unsigned char md[32];
+	unsigned int mdlen = 0, i;
+	BIGNUM *bn;
+	char *hex;
+
+	(void)txt;
+	if (th == NULL || cert == NULL)
+		return fail_info;
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) && mdlen == 32) {
+		for (i = 0; i < 32; i++)
+			snprintf(th->fp + 2 * i, 3, "%02x", md[i]);
+		th->serial[0] = '\0';
+		if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert),
+		    NULL)) != NULL && (hex = BN_bn2hex(bn)) != NULL) {
+			snprintf(th->serial, sizeof(th->serial), "%s", hex);
+			OPENSSL_free(hex);
+		}
+		BN_free(bn);
+		th->got = 1;
+	}
+	return fail_info;
+}
+
+static EVP_PKEY *
+ld_new_key(void)
+{
+	return EVP_EC_gen("P-256");
+}
+
+/* "reason text" -> "reason_text", for a key name */
+static void
+ld_key_name(const char *in, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < n; i++)
+		out[i] = (in[i] >= 'a' && in[i] <= 'z') ||
+		    (in[i] >= 'A' && in[i] <= 'Z') ||
+		    (in[i] >= '0' && in[i] <= '9') ? in[i] : '_';
+	out[i] = '\0';
+}
+
+/* Counts a failure without a PKIStatus by libcrypto's last error. */
+static void
+ld_count_reason(unsigned long e)
+{
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+	char name[64];
+	int i;
+
+	ld_key_name(r != NULL ? r : "unknown", name, sizeof(name));
+	for (i = 0; i < LD_REASONS_MAX; i++) {
+		if (ld.reason[i][0] == '\0')
+			snprintf(ld.reason[i], sizeof(ld.reason[i]), "%s", name);
+		if (strcmp(ld.reason[i], name) == 0) {
+			ld.reason_n[i]++;
+			return;
+		}
+	}
+	ld.reason_other++;
+}
+
+static OSSL_CMP_CTX *
+ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
+{
+	OSSL_CMP_CTX *ctx = NULL;
+	X509_NAME *subj = NULL, *rcp = NULL;
+	char cn[LD_SUBJECT_MAX];
+
+	snprintf(cn, sizeof(cn), "%s-%d-%ld", opt.prefix, th->no, seq);
+	if ((ctx = OSSL_CMP_CTX_new(NULL, NULL)) == NULL ||
+	    !OSSL_CMP_CTX_set_log_cb(ctx, ld_log) ||
+	    !OSSL_CMP_CTX_set1_server(ctx, opt.host) ||
+	    !OSSL_CMP_CTX_set_serverPort(ctx, atoi(opt.port)) ||
+	    !OSSL_CMP_CTX_set1_serverPath(ctx, opt.path) ||
+	    !OSSL_CMP_CTX_set1_no_proxy(ctx, opt.host) ||
+	    !OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_MSG_TIMEOUT,
+	    opt.msg_timeout) ||
+	    !OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_TOTAL_TIMEOUT,
+	    2 * opt.msg_timeout) ||
+	    !OSSL_CMP_CTX_set1_referenceValue(ctx,
+	    (const unsigned char *)opt.ref, strlen(opt.ref)) ||
+	    !OSSL_CMP_CTX_set1_secretValue(ctx,
+	    (const unsigned char *)opt.secret, strlen(opt.secret)) ||
+	    !OSSL_CMP_CTX_set1_pkey(ctx, key) ||
+	    !OSSL_CMP_CTX_set_certConf_cb(ctx, ld_certconf_cb) ||
+	    !OSSL_CMP_CTX_set_certConf_cb_arg(ctx, th))
+		goto err;
+	/* set0_newPkey takes the reference it is given */
+	if (!EVP_PKEY_up_ref(key))
+		goto err;
+	if (!OSSL_CMP_CTX_set0_newPkey(ctx, 1, key)) {
+		EVP_PKEY_free(key);
+		goto err;
+	}
+	if (opt.implicit && !OSSL_CMP_CTX_set_option(ctx,
+	    OSSL_CMP_OPT_IMPLICIT_CONFIRM, 1))
+		goto err;
+	if (opt.no_confirm && !OSSL_CMP_CTX_set_option(ctx,
+	    OSSL_CMP_OPT_DISABLE_CONFIRM, 1))
+		goto err;
+	if (opt.unprotected_errors && !OSSL_CMP_CTX_set_option(ctx,
+	    OSSL_CMP_OPT_UNPROTECTED_ERRORS, 1))
+		goto err;
+	if ((subj = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !OSSL_CMP_CTX_set1_subjectName(ctx, subj))
+		goto err;
+	if (opt.recipient != NULL &&
+	    ((rcp = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(rcp, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)opt.recipient, -1, -1, 0) ||
+	    !OSSL_CMP_CTX_set1_recipient(ctx, rcp)))
+		goto err;
+	X509_NAME_free(subj);
+	X509_NAME_free(rcp);
+	return ctx;
+ err:
+	X509_NAME_free(subj);
+	X509_NAME_free(rcp);
+	OSSL_CMP_CTX_free(ctx);
+	return NULL;
+}
+
+/* Sleeps ms milliseconds, or until the run ends. */
+static void
+ld_pause(long ms)
+{
+	struct timespec t;
+
+	while (ms > 0 && ld_time_left()) {
+		t.tv_sec = 0;
+		t.tv_nsec = (ms > 100 ? 100 : ms) * 1000000L;
+		nanosleep(&t, NULL);
+		ms -= 100;
+	}
+}
+
+/*
+ * One enrolment: ir, ip, certConf, pkiconf. Returns 0 when it succeeded,
+ * 1 when it failed, -1 if none could be started.
+ */
+static int
+ld_enroll(struct ld_thread *th, long seq)
+{
+	struct timespec t0;
+	OSSL_CMP_CTX *ctx = NULL;
+	EVP_PKEY *key = th->key;
+	X509 *cert;
+	unsigned long e;
+	int status, info, i, r = -1;
+	double ms;
+
+	if (key == NULL && (key = ld_new_key()) == NULL)
+		goto out;
+	if (th->key != NULL)
+		EVP_PKEY_up_ref(key);
+	if ((ctx = ld_ctx(th, key, seq)) == NULL)
+		goto out;
+	th->got = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cert = OSSL_CMP_exec_IR_ses(ctx);
+	ms = ld_ms_since(&t0);
+	e = ERR_peek_last_error();
+	status = OSSL_CMP_CTX_get_status(ctx);
+	info = OSSL_CMP_CTX_get_failInfoCode(ctx);
+
+	pthread_mutex_lock(&ld_lock);
+	ld.attempts++;
+	if (th->got) {
+		ld.delivered++;
+		if (ld.certs != NULL) {
+			fprintf(ld.certs, "%s %s %d\n", th->fp, th->serial,
+			    cert != NULL);
+			fflush(ld.certs);
+		}
+	}
+	if (cert != NULL) {
+		ld.ok++;
+		if (ld.nlat < LD_LAT_MAX) {
+			double *n = ld.lat;
+
+			if ((ld.nlat & (ld.nlat - 1)) == 0)
+				n = realloc(ld.lat, (ld.nlat == 0 ? 1024 :
+				    ld.nlat * 2) * sizeof(*n));
+			if (n != NULL) {
+				ld.lat = n;
+				ld.lat[ld.nlat++] = ms;
+			}
+		}
+	} else if (th->got) {
+		ld.certconf_failed++;
+	} else if (status >= 0 && status != OSSL_CMP_PKISTATUS_accepted &&
+	    status != OSSL_CMP_PKISTATUS_grantedWithMods) {
+		ld.rejected++;
+		if (info <= 0)
+			ld.no_failinfo++;
+		for (i = 0; i < (int)LD_NFAILINFO; i++)
+			if (info > 0 && (info & (1 << i)) != 0)
+				ld.failinfo[i]++;
+	} else {
+		/* no answer, or one libcrypto refused (an unprotected
+		 * error, say) */
+		if (ERR_GET_LIB(e) == ERR_LIB_CMP &&
+		    ERR_GET_REASON(e) != CMP_R_TRANSFER_ERROR &&
+		    ERR_GET_REASON(e) != CMP_R_TOTAL_TIMEOUT)
+			ld.invalid++;
+		else
+			ld.transport++;
+		ld_count_reason(e);
+	}
+	pthread_mutex_unlock(&ld_lock);
+	r = cert != NULL ? 0 : 1;
+	if (opt.verbose && cert == NULL) {
+		fprintf(stderr, "cmpload: %d-%ld failed (status %d, failInfo "
+		    "0x%x)\n", th->no, seq, status, info > 0 ? info : 0);
+		ERR_print_errors_fp(stderr);
+	}
+ out:
+	ERR_clear_error();
+	OSSL_CMP_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static void *
+ld_run(void *arg)
+{
+	struct ld_thread *th = arg;
+	long seq;
+	int r;
+
+	for (;;) {
+		if (!ld_time_left())
+			break;
+		pthread_mutex_lock(&ld_lock);
+		seq = opt.max > 0 && ld.started >= opt.max ? -1 : ld.started++;
+		pthread_mutex_unlock(&ld_lock);
+		if (seq < 0)
+			break;
+		if ((r = ld_enroll(th, seq)) < 0) {
+			fprintf(stderr, "cmpload: cannot set up an enrolment\n");
+			break;
+		}
+		if (r > 0 && opt.retry_delay_ms > 0)
+			ld_pause(opt.retry_delay_ms);
+	}
+	ERR_clear_error();
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+static int
+ld_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of the sorted latencies. */
+static double
+ld_pct(double p)
+{
+	size_t i;
+
+	if (ld.nlat == 0)
+		return 0;
+	i = (size_t)(p / 100.0 * (double)ld.nlat + 0.999999);
+	if (i < 1)
+		i = 1;
+	if (i > ld.nlat)
+		i = ld.nlat;
+	return ld.lat[i - 1];
+}
+
+static void
+ld_report(double elapsed_ms)
+{
+	size_t i;
+
+	if (ld.nlat > 0)
+		qsort(ld.lat, ld.nlat, sizeof(*ld.lat), ld_cmp_double);
+	printf("conc=%d\n", opt.conc);
+	printf("attempts=%ld\n", ld.attempts);
+	printf("ok=%ld\n", ld.ok);
+	printf("delivered=%ld\n", ld.delivered);
+	printf("certconf_failed=%ld\n", ld.certconf_failed);
+	printf("rejected=%ld\n", ld.rejected);
+	for (i = 0; i < LD_NFAILINFO; i++)
+		if (ld.failinfo[i] > 0)
+			printf("fail.%s=%ld\n", ld_failinfo[i], ld.failinfo[i]);
+	if (ld.no_failinfo > 0)
+		printf("fail.none=%ld\n", ld.no_failinfo);
+	printf("transport=%ld\n", ld.transport);
+	printf("invalid=%ld\n", ld.invalid);
+	for (i = 0; i < LD_REASONS_MAX && ld.reason[i][0] != '\0'; i++)
+		printf("err.%s=%ld\n", ld.reason[i], ld.reason_n[i]);
+	if (ld.reason_other > 0)
+		printf("err.other=%ld\n", ld.reason_other);
+	printf("elapsed_s=%.3f\n", elapsed_ms / 1e3);
+	printf("rate_per_s=%.1f\n", elapsed_ms > 0 ?
+	    (double)ld.ok * 1e3 / elapsed_ms : 0.0);
+	printf("lat_p50_ms=%.1f\n", ld_pct(50));
+	printf("lat_p99_ms=%.1f\n", ld_pct(99));
+	printf("lat_max_ms=%.1f\n", ld.nlat > 0 ? ld.lat[ld.nlat - 1] : 0.0);
+}
+
+static void
+ld_usage(void)
+{
+	fprintf(stderr, "usage: cmpload -u URL -s SECRET -r REF [-c CONC] "
+	    "[-d SECONDS] [-n MAX]\n"
+	    "       [--subject-prefix P] [--recipient CN] [--reuse-key] "
+	    "[--implicit-confirm]\n"
+	    "       [--no-confirm] [--msg-timeout S] [--retry-delay MS] "
+	    "[--unprotected-errors]\n"
+	    "       [-o CERTS] [-v]\n");
+	exit(2);
+}
+
+static long
+ld_num(const char *s, long lo, long hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+		ld_usage();
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "subject-prefix", required_argument, NULL, 'P' },
+		{ "recipient", required_argument, NULL, 'R' },
+		{ "reuse-key", no_argument, NULL, 'K' },
+		{ "implicit-confirm", no_argument, NULL, 'I' },
+		{ "no-confirm", no_argument, NULL, 'N' },
+		{ "msg-timeout", required_argument, NULL, 'T' },
+		{ "retry-delay", required_argument, NULL, 'D' },
+		{ "unprotected-errors", no_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ld_thread *th = NULL;
+	struct timespec t0;
+	const char *url = NULL;
+	char *user = NULL, *query = NULL, *frag = NULL;
+	int ch, ssl = 0, i, n = 0, rc = 1;
+
+	opt.conc = 4;
+	opt.duration = 10;
+	opt.prefix = "cmpload";
+	opt.msg_timeout = 15;
+	while ((ch = getopt_long(argc, argv, "c:d:n:u:s:r:o:v", lopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': opt.conc = (int)ld_num(optarg, 1, LD_CONC_MAX); break;
+		case 'd': opt.duration = (int)ld_num(optarg, 1, 86400); break;
+		case 'n': opt.max = ld_num(optarg, 0, 1000000000L); break;
+		case 'u': url = optarg; break;
+		case 's': opt.secret = optarg; break;
+		case 'r': opt.ref = optarg; break;
+		case 'o': opt.certs_path = optarg; break;
+		case 'v': opt.verbose = 1; break;
+		case 'P': opt.prefix = optarg; break;
+		case 'R': opt.recipient = optarg; break;
+		case 'K': opt.reuse_key = 1; break;
+		case 'I': opt.implicit = 1; break;
+		case 'N': opt.no_confirm = 1; break;
+		case 'E': opt.unprotected_errors = 1; break;
+		case 'T': opt.msg_timeout = (int)ld_num(optarg, 1, 3600); break;
+		case 'D': opt.retry_delay_ms = ld_num(optarg, 0, 60000); break;
+		default: ld_usage();
+		}
+	}
+	if (optind != argc || url == NULL || opt.secret == NULL ||
+	    opt.ref == NULL || strlen(opt.prefix) > LD_SUBJECT_MAX / 2)
+		ld_usage();
+	if (!OSSL_HTTP_parse_url(url, &ssl, &user, &opt.host, &opt.port, NULL,
+	    &opt.path, &query, &frag) || ssl) {
+		fprintf(stderr, "cmpload: %s: not an http:// URL\n", url);
+		goto out;
+	}
+	if (opt.certs_path != NULL &&
+	    (ld.certs = fopen(opt.certs_path, "w")) == NULL) {
+		perror(opt.certs_path);
+		goto out;
+	}
+	if ((th = calloc((size_t)opt.conc, sizeof(*th))) == NULL)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ld_end = t0;
+	ld_end.tv_sec += opt.duration;
+	for (n = 0; n < opt.conc; n++) {
+		th[n].no = n;
+		if (opt.reuse_key && (th[n].key = ld_new_key()) == NULL)
+			break;
+		if (pthread_create(&th[n].tid, NULL, ld_run, &th[n]) != 0)
+			break;
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i].tid, NULL);
+	if (n == opt.conc) {
+		ld_report(ld_ms_since(&t0));
+		rc = 0;
+	} else {
+		fprintf(stderr, "cmpload: could not start %d threads\n",
+		    opt.conc);
+	}
+ out:
+	for (i = 0; th != NULL && i < opt.conc; i++)
+		EVP_PKEY_free(th[i].key);
+	free(th);
+	free(ld.lat);
+	if (ld.certs != NULL)
+		fclose(ld.certs);
+	OPENSSL_free(user);
+	OPENSSL_free(opt.host);
+	OPENSSL_free(opt.port);
+	OPENSSL_free(opt.path);
+	OPENSSL_free(query);
+	OPENSSL_free(frag);
+	return rc;
+}
