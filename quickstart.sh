@@ -231,7 +231,9 @@ fi
 cat > "$run/cmpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 listen = $CMPD_LISTEN
-workers = 2
+# one worker more than may wait on the CA at once (connector_workers_max
+# defaults to workers - 1): /health and the API stay answered
+workers = 4
 max_requests = 10000
 body_max = 262144
 server_name = CN=cmpd
