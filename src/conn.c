@@ -902,6 +902,52 @@ conn_reply_uuid(json_object *obj, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * The body of a 2xx answer to issue or renew: the new certificate and its
+ * uuid. 0 with res classified, -1 out of memory.
+ */
+static int
+conn_enroll_reply(const char *op, const struct conn_buf *reply,
+    struct conn_result *res)
+{
+	json_object *obj = NULL;
+	int rc, r = -1;
+
+	res->status = CONN_FAILED;
+	if (res->http_status == 202) {
+		/* Newer connectors issue asynchronously; cmpd does not poll. */
+		conn_msg(res, "connector answered 202: asynchronous %s is "
+		    "not supported", op);
+		r = 0;
+		goto out;
+	}
+	if ((rc = conn_json_parse(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR)
+		goto out;
+	r = 0;
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object)) {
+		conn_msg(res, "%s reply is not a JSON object", op);
+		goto out;
+	}
+	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
+	    PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK)
+		goto out;
+	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		conn_msg(res, "%s reply: bad uuid", op);
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	json_object_put(obj);
+	return r;
+}
+
 /* issue and renew: POST, then the new certificate and its uuid. */
 static int
 conn_enroll(const struct conn_target *t, const char *op,
@@ -909,7 +955,7 @@ conn_enroll(const struct conn_target *t, const char *op,
     X509 *old_cert, struct conn_result *res)
 {
 	struct conn_buf reply;
-	json_object *body = NULL, *obj = NULL;
+	json_object *body = NULL;
 	char suffix[32];
 	int rc, r = -1;
 
@@ -940,37 +986,7 @@ conn_enroll(const struct conn_target *t, const char *op,
 	r = 0;
 	if (rc == CALL_DONE)
 		goto out;
-
-	res->status = CONN_FAILED;
-	if (res->http_status == 202) {
-		/* Newer connectors issue asynchronously; cmpd does not poll. */
-		conn_msg(res, "connector answered 202: asynchronous %s is "
-		    "not supported", op);
-		goto out;
-	}
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object)) {
-		conn_msg(res, "%s reply is not a JSON object", op);
-		goto out;
-	}
-	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
-	    PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK)
-		goto out;
-	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
-		X509_free(res->certificate);
-		res->certificate = NULL;
-		conn_msg(res, "%s reply: bad uuid", op);
-		goto out;
-	}
-	res->status = CONN_OK;
+	r = conn_enroll_reply(op, &reply, res);
  out:
 	if (r != 0 && res != NULL) {
 		/* A caller that ignores the -1 must not see CONN_OK. */
@@ -982,7 +998,6 @@ conn_enroll(const struct conn_target *t, const char *op,
 	}
 	metrics_connector(old_cert == NULL ? METRICS_CALL_ISSUE :
 	    METRICS_CALL_RENEW, res->status);
-	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
 	return r;
@@ -1055,40 +1070,24 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 	return r;
 }
 
-int
-conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
+/*
+ * The body of a 2xx answer to caCertificates: the chain, in order.
+ * 0 with res classified, -1 out of memory.
+ */
+static int
+conn_ca_reply(const struct conn_buf *reply, struct conn_result *res)
 {
-	struct conn_buf reply;
-	json_object *body = NULL, *obj = NULL, *list, *v;
+	json_object *obj = NULL, *list, *v;
 	char what[48];
 	size_t i, n;
 	X509 *x = NULL;
 	int rc, r = -1;
 
-	memset(&reply, 0, sizeof(reply));
-	if (res == NULL)
-		return -1;
-	memset(res, 0, sizeof(*res));
-	if (t == NULL) {
-		conn_msg(res, "bad arguments");
-		goto out;
-	}
-	if ((body = json_object_new_object()) == NULL ||
-	    conn_body_attributes(body, t, 0, res) != 0)
-		goto out;
-	if ((rc = conn_call(t, "v1", "/caCertificates", body, &reply,
-	    res)) == CALL_ERR)
+	res->status = CONN_FAILED;
+	if ((rc = conn_json_parse(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR)
 		goto out;
 	r = 0;
-	if (rc == CALL_DONE)
-		goto out;
-
-	res->status = CONN_FAILED;
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
 	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
 	    !json_object_object_get_ex(obj, "certificates", &list) ||
 	    !json_object_is_type(list, json_type_array)) {
@@ -1118,6 +1117,80 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	res->status = CONN_OK;
  out:
 	X509_free(x);
+	json_object_put(obj);
+	return r;
+}
+
+/*
+ * One answer classified as the call that got it does (the fuzz target's
+ * way in); body is len bytes, a NUL need not follow. 0, or -1 out of
+ * memory.
+ */
+int
+conn_parse_reply(enum conn_reply kind, long http_status, const char *body,
+    size_t len, struct conn_result *res)
+{
+	struct conn_buf b;
+	char *copy = NULL;
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&b, 0, sizeof(b));
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	b.data = copy;
+	b.len = len;
+	res->http_status = http_status;
+	if (http_status < 200 || http_status > 299)
+		conn_classify_error(&b, res);
+	else if (kind == CONN_REPLY_CA_CERTS)
+		r = conn_ca_reply(&b, res);
+	else
+		r = conn_enroll_reply(kind == CONN_REPLY_RENEW ? "renew" :
+		    "issue", &b, res);
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	if (res->status != CONN_OK) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		sk_X509_pop_free(res->chain, X509_free);
+		res->chain = NULL;
+	}
+	free(copy);
+	return r;
+}
+
+int
+conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/caCertificates", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	r = conn_ca_reply(&reply, res);
+ out:
 	if (res != NULL && (r != 0 || res->status != CONN_OK)) {
 		sk_X509_pop_free(res->chain, X509_free);
 		res->chain = NULL;
@@ -1129,7 +1202,6 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	}
 	if (res != NULL)
 		metrics_connector(METRICS_CALL_CA_CERTS, res->status);
-	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
 	return r;

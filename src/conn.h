@@ -88,4 +88,13 @@ int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);
 
+/* What a call does with the connector's answer, without the call. */
+enum conn_reply {
+	CONN_REPLY_ISSUE,
+	CONN_REPLY_RENEW,
+	CONN_REPLY_CA_CERTS
+};
+int	conn_parse_reply(enum conn_reply, long http_status, const char *body,
+	    size_t len, struct conn_result *);
+
 #endif
