@@ -37,8 +37,8 @@ void	fuzz_secret_init(struct conf *);
  */
 struct fuzz_db_rule {
 	const char *sql_part;
-	int	(*fn)(const struct db_arg *, size_t nargs, struct db_col *,
-		    size_t ncols, unsigned long long *affected);
+	int	(*fn)(const char *sql, const struct db_arg *, size_t nargs,
+		    struct db_col *, size_t ncols, unsigned long long *affected);
 };
 void	fuzz_db_rules(const struct fuzz_db_rule *, size_t n);
 void	fuzz_db_fail(int);	/* 1: every statement fails (DB_ERR) */
@@ -47,6 +47,9 @@ int	fuzz_db_blob(struct db_col *, const unsigned char *, size_t);
 void	fuzz_db_int(struct db_col *, long long);
 void	fuzz_db_null(struct db_col *);
 int	fuzz_db_in_tx(void);	/* transaction depth: 0 after each input */
+/* A row of plausible values, guessed from each column's SQL text. */
+int	fuzz_db_guess(const char *sql, const struct db_arg *, size_t nargs,
+	    struct db_col *, size_t ncols, unsigned long long *affected);
 
 /*
  * double_conn.c: conn.c's functions without HTTP. Issue and renew sign

@@ -1,10 +1,12 @@
 /*
  * fuzz_api.c - a management API request as http.c hands it to api.c:
  * the JSON body parsed by conn_json_parse(), then api_dispatch() with the
- * admin role, against double_db.c (nothing exists yet: names are free,
- * references are unknown, writes succeed).
+ * admin role, against double_db.c: a lookup by anything but a name finds
+ * a row of plausible values (fuzz_db_guess), a name is free, writes
+ * succeed. A '!' before the method empties the database.
  *
- * Input: "METHOD /path[?query]\n" (the path below /api/v1), then the body.
+ * Input: "[!]METHOD /path[?query]\n" (the path below /api/v1), then the
+ * body.
  */
 #include "config.h"
 
@@ -19,6 +21,22 @@
 #define FUZZ_LINE_MAX	1024
 
 static struct conf conf;
+static int empty;
+
+static int
+row_any(const char *sql, const struct db_arg *a, size_t na, struct db_col *c,
+    size_t nc, unsigned long long *aff)
+{
+	if (nc == 0)
+		return DB_OK;
+	if (empty || strstr(sql, "name = ?") != NULL)
+		return DB_NOTFOUND;
+	return fuzz_db_guess(sql, a, na, c, nc, aff);
+}
+
+static const struct fuzz_db_rule rules[] = {
+	{ "", row_any },
+};
 
 static void
 fuzz_api_done(void)
@@ -34,6 +52,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((conf.server_name = strdup("CN=cmpd")) == NULL)
 		abort();
 	fuzz_secret_init(&conf);
+	fuzz_db_rules(rules, NITEMS(rules));
 	atexit(fuzz_api_done);
 	return 0;
 }
@@ -57,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	*sp++ = '\0';
 	memset(&c, 0, sizeof(c));
 	c.conf = &conf;
-	c.method = line;
+	empty = line[0] == '!';
+	c.method = line + empty;
 	if ((q = strchr(sp, '?')) != NULL)
 		*q++ = '\0';
 	c.path = sp;

@@ -56,7 +56,8 @@ static struct {
 } w;
 
 static int
-row_profile(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_profile(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	int sig = na > 0 && a[0].type == DB_STR &&
@@ -94,7 +95,8 @@ row_profile(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
 }
 
 static int
-row_signing(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_signing(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	if (nc < 4 ||
@@ -108,7 +110,8 @@ row_signing(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
 
 /* store_tx_get(): the transaction a certConf confirms. */
 static int
-row_tx(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_tx(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	static const unsigned char other[16] = { 1 };
@@ -130,7 +133,8 @@ row_tx(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
 
 /* store_cert_find(): the inventory's certificate (rr, kur). */
 static int
-row_cert(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_cert(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	if (nc < 3 || w.tx == 0)
@@ -144,7 +148,8 @@ row_cert(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
 
 /* A transactionID seen before. */
 static int
-row_tx_insert(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_tx_insert(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	return w.tx == 1 ? DB_DUP : DB_OK;
@@ -152,7 +157,8 @@ row_tx_insert(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
 
 /* store_confirm() changes the row only when the certConf wins the race. */
 static int
-row_confirm(const struct db_arg *a, size_t na, struct db_col *c, size_t nc,
+row_confirm(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
     unsigned long long *aff)
 {
 	*aff = w.tx == 3 ? 0 : 1;
