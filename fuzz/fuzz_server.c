@@ -17,12 +17,20 @@
  *   bits 3-4  connector: 0 fails (bits 5-6 say how), 1-3 answers
  *   bits 5-7  0 the database fails, 1 the RA Profile route, 2 v2_3gpp,
  *             3 a disabled CMP Profile, 4-7 as configured
+ *
+ * A mutated message no longer verifies, so a message that decodes is
+ * protected again before it is handled (PBM with the fixtures' secret and
+ * the message's own parameters, or signed by ee.pem or ee-rsa.pem), unless
+ * the low nibble of the transactionID's first byte is 0: then it is
+ * handled as it came, and protection checking itself is what is fuzzed.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
 
 #include "conn.h"
 #include "fuzz.h"
@@ -37,6 +45,8 @@
 #define FIXTURE_SECRET	"test-secret"
 
 static struct conf conf;
+static EVP_PKEY *ee_key, *ee_rsa_key;
+static X509 *ee_cert, *ee_rsa_cert;
 
 /* sealed and DER material the rows hand out */
 static unsigned char *secret_blob, *key_blob;
@@ -208,6 +218,49 @@ certs_der(const char *const *files, size_t *len)
 	return all;
 }
 
+/*
+ * The message protected again, as the client would have: a new DER to
+ * OPENSSL_free, or NULL to take the input as it is.
+ */
+static unsigned char *
+reprotect(const uint8_t *data, size_t size, enum prot_method pm,
+    size_t *outlen)
+{
+	CMPD_MSG *m = NULL, *params = NULL;
+	CMPD_HEADER *h = NULL;
+	unsigned char *der = NULL;
+	X509 *x;
+	int r = -1;
+
+	if (cmp_msg_decode(data, size, &m, &h) != 0)
+		goto out;
+	if (pm == PROT_SIGNATURE) {
+		x = m->extraCerts != NULL && sk_X509_num(m->extraCerts) > 0 ?
+		    sk_X509_value(m->extraCerts, 0) : NULL;
+		if (x != NULL && X509_cmp(x, ee_rsa_cert) == 0)
+			r = cmp_protect_sig(m, ee_rsa_key, ee_rsa_cert, NULL);
+		else
+			r = cmp_protect_sig(m, ee_key, ee_cert, NULL);
+	} else {
+		/* its own PBM parameters: a second copy to read them from */
+		if (cmp_msg_decode(data, size, &params, &h) != 0)
+			goto out;
+		r = cmp_protect_pbm(m, params, (const unsigned char *)
+		    FIXTURE_SECRET, strlen(FIXTURE_SECRET),
+		    conf.pbm_iterations_max);
+	}
+	if (r != 0 || cmp_msg_encode(m, &der, outlen) != 0) {
+		der = NULL;
+		goto out;
+	}
+ out:
+	CMPD_MSG_free(m);
+	CMPD_MSG_free(params);
+	CMPD_HEADER_free(h);
+	ERR_clear_error();
+	return der;
+}
+
 static void
 fuzz_server_done(void)
 {
@@ -215,6 +268,10 @@ fuzz_server_done(void)
 	cmp_enroll_done();
 	profile_cache_done();
 	fuzz_conn_done();
+	EVP_PKEY_free(ee_key);
+	EVP_PKEY_free(ee_rsa_key);
+	X509_free(ee_cert);
+	X509_free(ee_rsa_cert);
 	OPENSSL_free(secret_blob);
 	OPENSSL_free(key_blob);
 	free(srv_der);
@@ -262,6 +319,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	chain_der = certs_der(chain, &chain_der_len);
 	tx_cert_der = certs_der(txc, &tx_cert_der_len);
 	inv_cert_der = certs_der(inv, &inv_cert_der_len);
+	ee_key = fuzz_key("t/fixtures/ee.key");
+	ee_cert = fuzz_cert("t/fixtures/ee.pem");
+	ee_rsa_key = fuzz_key("t/fixtures/ee-rsa.key");
+	ee_rsa_cert = fuzz_cert("t/fixtures/ee-rsa.pem");
 	fuzz_conn_init();
 	fuzz_db_rules(rules, NITEMS(rules));
 	cmp_server_init(&conf);
@@ -280,7 +341,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CMPD_HEADER *h = NULL;
 	const CMPD_HEADER *hdr;
 	enum prot_method pm = PROT_SHARED_SECRET;
-	unsigned int sel = 0xff;
+	unsigned char *again = NULL;
+	size_t again_len = 0;
+	unsigned int sel = 0xff, raw = 0;
 	int len;
 
 	memset(&w, 0, sizeof(w));
@@ -290,8 +353,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hdr = m != NULL ? m->header : h;
 	if (hdr != NULL) {
 		if (hdr->transactionID != NULL &&
-		    (len = ASN1_STRING_length(hdr->transactionID)) > 0)
+		    (len = ASN1_STRING_length(hdr->transactionID)) > 0) {
 			sel = ASN1_STRING_get0_data(hdr->transactionID)[len - 1];
+			raw = (ASN1_STRING_get0_data(hdr->transactionID)[0] &
+			    0x0f) == 0;
+		}
 		if (hdr->recipNonce != NULL &&
 		    (len = ASN1_STRING_length(hdr->recipNonce)) > 0 &&
 		    (size_t)len <= sizeof(w.nonce)) {
@@ -302,8 +368,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cmp_msg_prot_method(hdr, &pm) != 0)
 			pm = PROT_SHARED_SECRET;
 	}
-	CMPD_MSG_free(m);
-	CMPD_HEADER_free(h);
 
 	w.tx = (int)(sel & 7);
 	w.v3gpp = (sel >> 5) == 2;
@@ -316,7 +380,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(rt.name, sizeof(rt.name), "%s",
 	    pm == PROT_SIGNATURE ? "fuzz-sig" : "fuzz-mac");
 
-	cmp_server_handle(&rt, data, size, &res);
+	if (m != NULL && !raw && hdr->protectionAlg != NULL)
+		again = reprotect(data, size, pm, &again_len);
+	CMPD_MSG_free(m);
+	CMPD_HEADER_free(h);
+	m = NULL;
+	h = NULL;
+	if (again != NULL)
+		cmp_server_handle(&rt, again, again_len, &res);
+	else
+		cmp_server_handle(&rt, data, size, &res);
+	OPENSSL_free(again);
 	log_debug("sel %02x %s: %s -> %s, %s, HTTP %d", sel, rt.name,
 	    res.req_type >= 0 ? cmp_asn1_body_name(res.req_type) : "-",
 	    res.rsp_type >= 0 ? cmp_asn1_body_name(res.rsp_type) : "-",
