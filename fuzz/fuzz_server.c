@@ -18,6 +18,9 @@
  *   bits 5-7  0 the database fails, 1 the RA Profile route, 2 v2_3gpp,
  *             3 a disabled CMP Profile, 4-7 as configured
  *
+ * The high nibble of the transactionID's first byte, when odd, turns the
+ * messageTime check on (a skew of ten years: the fixtures still pass).
+ *
  * A mutated message no longer verifies, so a message that decodes is
  * protected again before it is handled (PBM with the fixtures' secret and
  * the message's own parameters, or signed by ee.pem or ee-rsa.pem), unless
@@ -343,7 +346,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum prot_method pm = PROT_SHARED_SECRET;
 	unsigned char *again = NULL;
 	size_t again_len = 0;
-	unsigned int sel = 0xff, raw = 0;
+	unsigned int sel = 0xff, raw = 0, skew = 0;
 	int len;
 
 	memset(&w, 0, sizeof(w));
@@ -357,6 +360,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sel = ASN1_STRING_get0_data(hdr->transactionID)[len - 1];
 			raw = (ASN1_STRING_get0_data(hdr->transactionID)[0] &
 			    0x0f) == 0;
+			skew = (ASN1_STRING_get0_data(hdr->transactionID)[0] &
+			    0x10) != 0;
 		}
 		if (hdr->recipNonce != NULL &&
 		    (len = ASN1_STRING_length(hdr->recipNonce)) > 0 &&
@@ -369,6 +374,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pm = PROT_SHARED_SECRET;
 	}
 
+	conf.message_time_skew = skew ? 10L * 366 * 86400 : 0;
 	w.tx = (int)(sel & 7);
 	w.v3gpp = (sel >> 5) == 2;
 	w.disabled = (sel >> 5) == 3;
