@@ -339,6 +339,7 @@ int	migrate_run(const struct conf *);
 #define CRED_CERTS_MAX	16	/* certificates in one PEM upload */
 int	cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 	    STACK_OF(X509) **certs, char *err, size_t errlen);
+int	cred_parse_key(const char *pem, size_t len, EVP_PKEY **key);
 unsigned char *cred_der_certs(STACK_OF(X509) *, int from, size_t *len);
 size_t	cred_der_len(STACK_OF(X509) *, int from);
 int	cred_store_sealed(const char *sql_set, const char *column,
