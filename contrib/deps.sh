@@ -8,7 +8,7 @@
 
 DEPS_PACKAGES="build-essential autoconf automake libtool pkg-config
 	libssl-dev libfcgi-dev libfcgi-bin libmariadb-dev
-	mariadb-server mariadb-client libjson-c-dev libcurl4-openssl-dev
+	mariadb-server mariadb-client libjson-c-dev libcurl4-openssl-dev clang
 	lighttpd lighttpd-mod-openssl apache2 spawn-fcgi curl openssl ca-certificates
 	python3 python3-jsonschema openapi-specification systemd"
 

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "conn.h"
+#include "jsoncheck.h"
 
 static const struct {
 	const struct api_route *routes;
@@ -559,6 +560,6 @@ api_parse_json_text(const char *text, json_object **out)
 	*out = NULL;
 	if (text == NULL || *text == '\0')
 		return 0;
-	return conn_json_parse(text, strlen(text), API_JSON_DEPTH, out) ==
+	return jsoncheck_parse(text, strlen(text), API_JSON_DEPTH, out) ==
 	    PARSE_OK ? 0 : -1;
 }

@@ -154,13 +154,11 @@ connector_pem_valid(const char *cert, size_t clen, const char *key,
 {
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *pkey = NULL;
-	BIO *mem = NULL;
 	int r = -1;
 
 	if (cred_parse_pem(cert, clen, NULL, &certs, err, errlen) != 0)
 		goto out;
-	if ((mem = BIO_new_mem_buf(key, (int)klen)) == NULL ||
-	    (pkey = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL)) == NULL) {
+	if (cred_parse_key(key, klen, &pkey) != 0) {
 		snprintf(err, errlen, "privateKey: no unencrypted private key "
 		    "(PEM)");
 		goto out;
@@ -174,7 +172,6 @@ connector_pem_valid(const char *cert, size_t clen, const char *key,
  out:
 	ERR_clear_error();
 	EVP_PKEY_free(pkey);
-	BIO_free(mem);
 	sk_X509_pop_free(certs, X509_free);
 	return r;
 }

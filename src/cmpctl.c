@@ -32,6 +32,7 @@
 
 #include "api.h"
 #include "conn.h"
+#include "jsoncheck.h"
 
 #define DEFAULT_CONF	SYSCONFDIR "/cmpd.conf"
 #define CTL_FILE_MAX	(1024 * 1024)	/* one @file, or standard input */
@@ -487,8 +488,8 @@ ctl_fields(struct ctl *x, int argc, char **argv, json_object *body)
 			len = strlen(val);
 		}
 		if (raw) {
-			/* conn_json_parse takes no bare null; key:=null clears */
-			if (conn_json_parse_why(val, len, API_JSON_DEPTH, &v,
+			/* jsoncheck_parse takes no bare null; key:=null clears */
+			if (jsoncheck_parse_why(val, len, API_JSON_DEPTH, &v,
 			    why, sizeof(why)) != PARSE_OK &&
 			    !ctl_is_null(val)) {
 				fprintf(stderr, "cmpctl: %s %s\n", key, why);
@@ -691,7 +692,7 @@ cmd_api(struct ctl *x, int argc, char **argv)
 		} else {
 			len = strlen(text);
 		}
-		if (conn_json_parse_why(text, len, API_JSON_DEPTH, &body, why,
+		if (jsoncheck_parse_why(text, len, API_JSON_DEPTH, &body, why,
 		    sizeof(why)) != PARSE_OK) {
 			fprintf(stderr, "cmpctl: the body %s\n", why);
 			goto out;

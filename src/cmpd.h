@@ -126,14 +126,6 @@ int	util_listen_unix(const char *path, int mode, int backlog);
 void	util_detach(int listen_fd);
 int	util_write_pid(const char *path);
 
-/* jsoncheck.c: what json-c accepts in JSON text and cmpd refuses */
-#define JSONCHECK_OK		0
-#define JSONCHECK_DUP_MEMBER	1	/* a name twice in one object */
-#define JSONCHECK_SURROGATE	2	/* a \u escape of half a pair */
-#define JSONCHECK_ERR		(-1)	/* out of memory */
-int	jsoncheck_text(const char *s, size_t len, int depth, char *why,
-	    size_t whylen);
-
 /* route.c */
 enum route_kind {
 	ROUTE_NONE = 0,		/* unknown path: 404 */
@@ -363,6 +355,7 @@ int	migrate_run(const struct conf *);
 #define CRED_CERTS_MAX	16	/* certificates in one PEM upload */
 int	cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 	    STACK_OF(X509) **certs, char *err, size_t errlen);
+int	cred_parse_key(const char *pem, size_t len, EVP_PKEY **key);
 unsigned char *cred_der_certs(STACK_OF(X509) *, int from, size_t *len);
 size_t	cred_der_len(STACK_OF(X509) *, int from);
 int	cred_store_sealed(const char *sql_set, const char *column,

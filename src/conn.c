@@ -24,6 +24,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "jsoncheck.h"
 
 #define CONN_URL_MAX		2048	/* configured base URL */
 #define CONN_UUID_SEG_MAX	64	/* authority UUID path segment */
@@ -172,67 +173,6 @@ conn_msg(struct conn_result *res, const char *fmt, ...)
 		conn_msg_append(res, buf, strlen(buf));
 }
 
-/*
- * Parses len bytes of JSON; s[len] must be the NUL that ends the input.
- * The whole input must be one value: a NUL inside or anything but
- * whitespace after it is refused; so are text that is not UTF-8 (RFC 8259
- * 8.1), a member name twice in one object and an unpaired surrogate
- * escape (jsoncheck.c). PARSE_OK with *out, PARSE_BAD with why (may be
- * NULL) saying what is wrong ("is not ..."), or PARSE_ERR.
- */
-int
-conn_json_parse_why(const char *s, size_t len, int depth, json_object **out,
-    char *why, size_t whylen)
-{
-	struct json_tokener *tok = NULL;
-	json_object *o = NULL;
-	size_t end;
-	int r = PARSE_ERR, c;
-
-	*out = NULL;
-	if (why != NULL && whylen > 0)
-		snprintf(why, whylen, "is not one JSON value");
-	if (len >= INT_MAX) {
-		r = PARSE_BAD;
-		goto out;
-	}
-	if ((tok = json_tokener_new_ex(depth)) == NULL)
-		goto out;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	/* With the NUL, a top-level number is complete too. */
-	o = json_tokener_parse_ex(tok, s, (int)len + 1);
-	r = PARSE_BAD;
-	if (json_tokener_get_error(tok) == json_tokener_error_parse_utf8_string) {
-		if (why != NULL)
-			snprintf(why, whylen, "is not UTF-8 (byte %zu)",
-			    json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success)
-		goto out;
-	for (end = json_tokener_get_parse_end(tok); end < len; end++)
-		if (strchr(" \t\r\n", s[end]) == NULL || s[end] == '\0')
-			goto out;
-	if ((c = jsoncheck_text(s, len, depth, why, whylen)) != JSONCHECK_OK) {
-		r = c == JSONCHECK_ERR ? PARSE_ERR : PARSE_BAD;
-		goto out;
-	}
-	*out = o;
-	o = NULL;
-	r = PARSE_OK;
- out:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return r;
-}
-
-int
-conn_json_parse(const char *s, size_t len, int depth, json_object **out)
-{
-	return conn_json_parse_why(s, len, depth, out, NULL, 0);
-}
-
 /* The caller's attributes: a JSON array, [] when NULL. */
 static int
 conn_attributes(const char *text, json_object **out)
@@ -244,7 +184,7 @@ conn_attributes(const char *text, json_object **out)
 		*out = json_object_new_array();
 		return *out != NULL ? 0 : -1;
 	}
-	if (conn_json_parse(text, strlen(text), CONN_JSON_DEPTH, &o) !=
+	if (jsoncheck_parse(text, strlen(text), CONN_JSON_DEPTH, &o) !=
 	    PARSE_OK || !json_object_is_type(o, json_type_array)) {
 		json_object_put(o);
 		return -1;
@@ -545,7 +485,7 @@ conn_auth_setup(CURL *h, const struct conn_target *t, struct conn_cred *c,
 
 	if (t->auth == CONN_AUTH_NONE)
 		return 0;
-	if (t->auth_json == NULL || conn_json_parse(t->auth_json,
+	if (t->auth_json == NULL || jsoncheck_parse(t->auth_json,
 	    strlen(t->auth_json), CONN_AUTH_DEPTH, &c->json) != PARSE_OK ||
 	    !json_object_is_type(c->json, json_type_object)) {
 		conn_msg(res, "connector credentials are not a JSON object");
@@ -728,7 +668,7 @@ conn_reply_text(const struct conn_buf *b, struct conn_result *res)
 	res->message[0] = '\0';
 	if (b->len == 0)
 		return;
-	if (conn_json_parse(b->data, b->len, CONN_JSON_DEPTH, &o) ==
+	if (jsoncheck_parse(b->data, b->len, CONN_JSON_DEPTH, &o) ==
 	    PARSE_OK) {
 		if (json_object_is_type(o, json_type_array)) {
 			n = json_object_array_length(o);
@@ -1008,6 +948,58 @@ conn_reply_uuid(json_object *obj, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * The body of a 2xx answer to issue or renew: the new certificate and its
+ * uuid. 0 with res classified, -1 out of memory.
+ */
+static int
+conn_enroll_reply(const char *op, const struct conn_buf *reply,
+    struct conn_result *res)
+{
+	json_object *obj = NULL;
+	char why[160];
+	int rc, r = -1;
+
+	res->status = CONN_FAILED;
+	if (res->http_status == 202) {
+		/* Newer connectors issue asynchronously; cmpd does not poll. */
+		conn_msg(res, "connector answered 202: asynchronous %s is "
+		    "not supported", op);
+		r = 0;
+		goto out;
+	}
+	if ((rc = jsoncheck_parse_why(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj, why, sizeof(why))) ==
+	    PARSE_ERR)
+		goto out;
+	r = 0;
+	if (rc != PARSE_OK) {
+		conn_msg(res, "%s reply %s", op, why);
+		goto out;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		conn_msg(res, "%s reply is not a JSON object", op);
+		goto out;
+	}
+	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
+	    PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK)
+		goto out;
+	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		conn_msg(res, "%s reply: bad uuid", op);
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	json_object_put(obj);
+	return r;
+}
+
 /* issue and renew: POST, then the new certificate and its uuid. */
 static int
 conn_enroll(const struct conn_target *t, const char *op,
@@ -1015,8 +1007,8 @@ conn_enroll(const struct conn_target *t, const char *op,
     X509 *old_cert, struct conn_result *res)
 {
 	struct conn_buf reply;
-	json_object *body = NULL, *obj = NULL;
-	char suffix[32], why[160];
+	json_object *body = NULL;
+	char suffix[32];
 	int rc, r = -1;
 
 	memset(&reply, 0, sizeof(reply));
@@ -1050,42 +1042,7 @@ conn_enroll(const struct conn_target *t, const char *op,
 	r = 0;
 	if (rc == CALL_DONE)
 		goto out;
-
-	res->status = CONN_FAILED;
-	if (res->http_status == 202) {
-		/* Newer connectors issue asynchronously; cmpd does not poll. */
-		conn_msg(res, "connector answered 202: asynchronous %s is "
-		    "not supported", op);
-		goto out;
-	}
-	if ((rc = conn_json_parse_why(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj, why, sizeof(why))) ==
-	    PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK) {
-		conn_msg(res, "%s reply %s", op, why);
-		goto out;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		conn_msg(res, "%s reply is not a JSON object", op);
-		goto out;
-	}
-	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
-	    PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK)
-		goto out;
-	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
-		X509_free(res->certificate);
-		res->certificate = NULL;
-		conn_msg(res, "%s reply: bad uuid", op);
-		goto out;
-	}
-	res->status = CONN_OK;
+	r = conn_enroll_reply(op, &reply, res);
  out:
 	if (r != 0 && res != NULL) {
 		/* A caller that ignores the -1 must not see CONN_OK. */
@@ -1097,7 +1054,6 @@ conn_enroll(const struct conn_target *t, const char *op,
 	}
 	metrics_connector(old_cert == NULL ? METRICS_CALL_ISSUE :
 	    METRICS_CALL_RENEW, res->status);
-	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
 	return r;
@@ -1188,40 +1144,24 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 	return r;
 }
 
-int
-conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
+/*
+ * The body of a 2xx answer to caCertificates: the chain, in order.
+ * 0 with res classified, -1 out of memory.
+ */
+static int
+conn_ca_reply(const struct conn_buf *reply, struct conn_result *res)
 {
-	struct conn_buf reply;
-	json_object *body = NULL, *obj = NULL, *list, *v;
+	json_object *obj = NULL, *list, *v;
 	char what[48];
 	size_t i, n;
 	X509 *x = NULL;
 	int rc, r = -1;
 
-	memset(&reply, 0, sizeof(reply));
-	if (res == NULL)
-		return -1;
-	memset(res, 0, sizeof(*res));
-	if (t == NULL) {
-		conn_msg(res, "bad arguments");
-		goto out;
-	}
-	if ((body = json_object_new_object()) == NULL ||
-	    conn_body_attributes(body, t, 0, res) != 0)
-		goto out;
-	if ((rc = conn_call(t, "v1", "/caCertificates", body, &reply,
-	    res)) == CALL_ERR)
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR)
 		goto out;
 	r = 0;
-	if (rc == CALL_DONE)
-		goto out;
-
-	res->status = CONN_FAILED;
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
 	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
 	    !json_object_object_get_ex(obj, "certificates", &list) ||
 	    !json_object_is_type(list, json_type_array)) {
@@ -1251,6 +1191,80 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	res->status = CONN_OK;
  out:
 	X509_free(x);
+	json_object_put(obj);
+	return r;
+}
+
+/*
+ * One answer classified as the call that got it does (the fuzz target's
+ * way in); body is len bytes, a NUL need not follow. 0, or -1 out of
+ * memory.
+ */
+int
+conn_parse_reply(enum conn_reply kind, long http_status, const char *body,
+    size_t len, struct conn_result *res)
+{
+	struct conn_buf b;
+	char *copy = NULL;
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&b, 0, sizeof(b));
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	b.data = copy;
+	b.len = len;
+	res->http_status = http_status;
+	if (http_status < 200 || http_status > 299)
+		conn_classify_error(&b, res);
+	else if (kind == CONN_REPLY_CA_CERTS)
+		r = conn_ca_reply(&b, res);
+	else
+		r = conn_enroll_reply(kind == CONN_REPLY_RENEW ? "renew" :
+		    "issue", &b, res);
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	if (res->status != CONN_OK) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		sk_X509_pop_free(res->chain, X509_free);
+		res->chain = NULL;
+	}
+	free(copy);
+	return r;
+}
+
+int
+conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/caCertificates", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	r = conn_ca_reply(&reply, res);
+ out:
 	if (res != NULL && (r != 0 || res->status != CONN_OK)) {
 		sk_X509_pop_free(res->chain, X509_free);
 		res->chain = NULL;
@@ -1262,7 +1276,6 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	}
 	if (res != NULL)
 		metrics_connector(METRICS_CALL_CA_CERTS, res->status);
-	json_object_put(obj);
 	json_object_put(body);
 	free(reply.data);
 	return r;
@@ -1300,7 +1313,7 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 		goto out;
 	}
 	res->status = CONN_FAILED;
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
 	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
 		r = -1;
 		goto out;
@@ -1453,7 +1466,7 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	if (rc == CALL_DONE)
 		goto out;
 	res->status = CONN_FAILED;
-	if ((rc = conn_json_parse(reply.data != NULL ? reply.data : "",
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
 	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
 		r = -1;
 		goto out;

@@ -66,16 +66,6 @@ struct conn_result {
 	int	 already_revoked;
 };
 
-/* Outcomes of reading JSON (a connector's reply, an API request body). */
-#define PARSE_OK	0
-#define PARSE_BAD	1	/* not one well-formed JSON value */
-#define PARSE_ERR	(-1)	/* out of memory */
-struct json_object;
-int	conn_json_parse(const char *s, size_t len, int depth,
-	    struct json_object **out);
-int	conn_json_parse_why(const char *s, size_t len, int depth,
-	    struct json_object **out, char *why, size_t whylen);
-
 int	conn_url_valid(const char *, size_t);
 int	conn_url_is_http(const char *);
 const char *conn_transport_refusal(const char *url, enum conn_auth,
@@ -114,5 +104,14 @@ int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
 int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);
+
+/* What a call does with the connector's answer, without the call. */
+enum conn_reply {
+	CONN_REPLY_ISSUE,
+	CONN_REPLY_RENEW,
+	CONN_REPLY_CA_CERTS
+};
+int	conn_parse_reply(enum conn_reply, long http_status, const char *body,
+	    size_t len, struct conn_result *);
 
 #endif

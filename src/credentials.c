@@ -18,6 +18,34 @@
 #include "cmpd.h"
 
 /*
+ * With no callback, OpenSSL asks for the passphrase of an encrypted key on
+ * the controlling terminal and waits for it there (a worker of a cmpd run
+ * in the foreground, cmpctl): refuse the key instead.
+ */
+static int
+cred_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/* An unencrypted private key, the first PEM block of pem: 0, or -1. */
+int
+cred_parse_key(const char *pem, size_t len, EVP_PKEY **key)
+{
+	BIO *mem;
+
+	*key = NULL;
+	if (len > PROFILE_SIGN_MAX * 2 ||
+	    (mem = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return -1;
+	*key = PEM_read_bio_PrivateKey(mem, NULL, cred_no_passphrase, NULL);
+	BIO_free(mem);
+	ERR_clear_error();
+	return *key != NULL ? 0 : -1;
+}
+
+/*
  * Parses PEM: an unencrypted private key first when key is not NULL, then
  * certificates (at least one, at most CRED_CERTS_MAX). 0, or -1 with a
  * reason in err.
@@ -43,12 +71,13 @@ cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (key != NULL && (*key = PEM_read_bio_PrivateKey(mem, NULL, NULL,
-	    NULL)) == NULL) {
+	if (key != NULL && (*key = PEM_read_bio_PrivateKey(mem, NULL,
+	    cred_no_passphrase, NULL)) == NULL) {
 		snprintf(err, errlen, "no unencrypted private key (PEM)");
 		goto out;
 	}
-	while ((x = PEM_read_bio_X509(mem, NULL, NULL, NULL)) != NULL) {
+	while ((x = PEM_read_bio_X509(mem, NULL, cred_no_passphrase,
+	    NULL)) != NULL) {
 		if (sk_X509_num(*certs) >= CRED_CERTS_MAX ||
 		    !sk_X509_push(*certs, x)) {
 			X509_free(x);

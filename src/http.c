@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "conn.h"
+#include "jsoncheck.h"
 
 #define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
 #define HEALTH_CONNECTORS_MAX	8	/* probed by one /health check */
@@ -349,7 +350,7 @@ http_api(struct http_req *r)
 			goto answer;
 		}
 		body[len] = '\0';
-		rc = conn_json_parse_why((const char *)body, len,
+		rc = jsoncheck_parse_why((const char *)body, len,
 		    API_JSON_DEPTH, &c.body, why, sizeof(why));
 		if (rc != PARSE_OK) {
 			if (rc == PARSE_ERR)

@@ -1,5 +1,7 @@
 /*
- * jsoncheck.c - two things json-c accepts in text it parses and cmpd must
+ * jsoncheck.c - JSON from outside (management API bodies, connector
+ * replies, cmp-localca's requests): parsed by json-c with its strict
+ * flags, then checked for two things json-c accepts and cmpd must
  * refuse, because what json-c hands over then differs from what was sent:
  * - a member name twice in one object (RFC 8259 4): json-c keeps the
  *   last value, so a check of one value and the use of another can part;
@@ -12,6 +14,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include <json.h>
 
 #include "cmpd.h"
+#include "jsoncheck.h"
 
 /* The value of 4 hex digits at s, or -1. */
 static long
@@ -178,4 +182,65 @@ jsoncheck_text(const char *s, size_t len, int depth, char *why,
 	free(sets);
 	json_tokener_free(tok);
 	return r;
+}
+
+/*
+ * Parses len bytes of JSON; s[len] must be the NUL that ends the input.
+ * The whole input must be one value: a NUL inside or anything but
+ * whitespace after it is refused; so are text that is not UTF-8 (RFC 8259
+ * 8.1), a member name twice in one object and an unpaired surrogate
+ * escape (below). PARSE_OK with *out, PARSE_BAD with why (may be
+ * NULL) saying what is wrong ("is not ..."), or PARSE_ERR.
+ */
+int
+jsoncheck_parse_why(const char *s, size_t len, int depth, json_object **out,
+    char *why, size_t whylen)
+{
+	struct json_tokener *tok = NULL;
+	json_object *o = NULL;
+	size_t end;
+	int r = PARSE_ERR, c;
+
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "is not one JSON value");
+	if (len >= INT_MAX) {
+		r = PARSE_BAD;
+		goto out;
+	}
+	if ((tok = json_tokener_new_ex(depth)) == NULL)
+		goto out;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	/* With the NUL, a top-level number is complete too. */
+	o = json_tokener_parse_ex(tok, s, (int)len + 1);
+	r = PARSE_BAD;
+	if (json_tokener_get_error(tok) == json_tokener_error_parse_utf8_string) {
+		if (why != NULL)
+			snprintf(why, whylen, "is not UTF-8 (byte %zu)",
+			    json_tokener_get_parse_end(tok));
+		goto out;
+	}
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success)
+		goto out;
+	for (end = json_tokener_get_parse_end(tok); end < len; end++)
+		if (strchr(" \t\r\n", s[end]) == NULL || s[end] == '\0')
+			goto out;
+	if ((c = jsoncheck_text(s, len, depth, why, whylen)) != JSONCHECK_OK) {
+		r = c == JSONCHECK_ERR ? PARSE_ERR : PARSE_BAD;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	r = PARSE_OK;
+ out:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return r;
+}
+
+int
+jsoncheck_parse(const char *s, size_t len, int depth, json_object **out)
+{
+	return jsoncheck_parse_why(s, len, depth, out, NULL, 0);
 }

@@ -39,6 +39,7 @@
 #include <openssl/x509.h>
 
 #include "localca.h"
+#include "jsoncheck.h"
 
 #ifdef SYSCONFDIR
 #define LCA_DEFAULT_CONF	SYSCONFDIR "/cmp-localca.conf"

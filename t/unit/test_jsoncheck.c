@@ -1,5 +1,5 @@
 /*
- * jsoncheck.c and conn_json_parse_why(): duplicate member names and
+ * jsoncheck.c and jsoncheck_parse_why(): duplicate member names and
  * unpaired surrogate escapes are found wherever they are, and nothing
  * else is refused; text that is not UTF-8 is refused by json-c's flag.
  */
@@ -13,6 +13,7 @@
 #include "cmpd.h"
 #include "conn.h"
 #include "tap.h"
+#include "jsoncheck.h"
 
 static int
 check(const char *s, char *why, size_t n)
@@ -24,7 +25,7 @@ static int
 parse(const char *s, size_t len, char *why, size_t n)
 {
 	json_object *o = NULL;
-	int r = conn_json_parse_why(s, len, 16, &o, why, n);
+	int r = jsoncheck_parse_why(s, len, 16, &o, why, n);
 
 	json_object_put(o);
 	return r;
@@ -84,7 +85,7 @@ main(void)
 		    "refused: %s", bad[i].s);
 		is_str(why, bad[i].why, "why: %s", bad[i].s);
 		is_int(parse(bad[i].s, strlen(bad[i].s), why, sizeof(why)),
-		    PARSE_BAD, "conn_json_parse_why refuses %s", bad[i].s);
+		    PARSE_BAD, "jsoncheck_parse_why refuses %s", bad[i].s);
 		is_str(why, bad[i].why, "with the same text");
 	}
 	is_int(check("{\"a\":1,\"a\":2}", NULL, 0), JSONCHECK_DUP_MEMBER,
