@@ -23,7 +23,9 @@ static const struct {
 	const size_t *n;
 } tables[] = {
 	{ api_cmp_profile_routes, &api_cmp_profile_nroutes },
-	{ api_object_routes, &api_object_nroutes },
+	{ api_connector_routes, &api_connector_nroutes },
+	{ api_authority_routes, &api_authority_nroutes },
+	{ api_ra_profile_routes, &api_ra_profile_nroutes },
 	{ api_inventory_routes, &api_inventory_nroutes },
 	{ api_key_routes, &api_key_nroutes },
 	{ audit_routes, &audit_nroutes },

@@ -100,9 +100,33 @@ extern const size_t audit_nroutes;
 extern const struct api_route api_cmp_profile_routes[];
 extern const size_t api_cmp_profile_nroutes;
 
-/* api_objects.c: connectors, authorities, RA Profiles */
-extern const struct api_route api_object_routes[];
-extern const size_t api_object_nroutes;
+/* api_obj.c: what connectors, authorities and RA Profiles share */
+#define OBJ_TS(col)	"DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define OBJ_TS_BUF	40
+int	obj_body(struct api_call *);
+int	obj_uuid_norm(const char *in, char out[CMPD_UUID_LEN + 1]);
+int	obj_param_uuid(struct api_call *, int i, const char *what);
+int	obj_name_valid(const char *);
+json_object *obj_json_array(const char *text);
+json_object *obj_ref(const char *uuid, const char *name);
+enum api_get obj_get_array(struct api_call *, const char *key, char **text);
+int	obj_exists(const char *sql, const struct db_arg *, size_t na);
+int	obj_delete_unused(struct api_call *, const char *sql_used,
+	    const char *sql_delete, const char *what, const char *used_by,
+	    const char *audit_type);
+int	obj_authority_find(struct api_call *, const char *uuid);
+
+/* api_connector.c */
+extern const struct api_route api_connector_routes[];
+extern const size_t api_connector_nroutes;
+
+/* api_authority.c */
+extern const struct api_route api_authority_routes[];
+extern const size_t api_authority_nroutes;
+
+/* api_ra_profile.c: RA Profiles, CMP on an RA Profile */
+extern const struct api_route api_ra_profile_routes[];
+extern const size_t api_ra_profile_nroutes;
 
 /* api_inventory.c: certificates, CMP transactions */
 extern const struct api_route api_inventory_routes[];
