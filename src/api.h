@@ -96,7 +96,7 @@ int	audit_write(const char *actor, const char *action,
 extern const struct api_route audit_routes[];
 extern const size_t audit_nroutes;
 
-/* api_cmp_profile.c */
+/* api_cmp_profile.c (its own parts: api_cmp.h) */
 extern const struct api_route api_cmp_profile_routes[];
 extern const size_t api_cmp_profile_nroutes;
 
