@@ -3,17 +3,25 @@
  * CZERTAINLY connector REST API (JSON over FastCGI) over a CA kept in
  * files, with what it issued in MariaDB.
  *
- * Request path, by file:
- *   localca.c  options, configuration, FastCGI loop, routing, JSON in/out
+ * Request path, by file; each calls only the ones below it:
+ *   localca.c  main: options, configuration, start-up
+ *   lca_http.c FastCGI loop, caller authentication, routing, answers
+ *   lca_api.c  the handlers: issue, renew, revoke, lookup, CA
+ *              certificates, CRL
  *   lca_ca.c   CA key and certificates, requests, issuing, CRLs
  *   lca_db.c   MariaDB: the localca_certificate table
+ *   lca_json.c JSON in/out, base64
+ *   lca_util.c request failures, the stop flag
  */
 #ifndef LOCALCA_H
 #define LOCALCA_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
+#include <fcgiapp.h>
+#include <json.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -27,6 +35,9 @@
 #define LCA_SUBJECT_MAX		2048	/* column size */
 #define LCA_REASON_MAX		32	/* column size */
 #define LCA_MSG_MAX		256
+#define LCA_LOG_PATH_MAX	160
+#define LCA_AUTHORITY_MAX	64
+#define LCA_HEADER_NAME_MAX	128	/* api_key_header */
 
 /* Extensions a request may carry into its certificate. */
 #define LCA_EXT_SAN		0x01
@@ -69,9 +80,51 @@ struct lca_err {
 	char	 msg[LCA_MSG_MAX];
 };
 
-/* localca.c */
-int	lca_fail(struct lca_err *, int http, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+struct lca_ca;			/* lca_ca.c */
+
+/* lca_http.c */
+enum lca_route {
+	LCA_ROUTE_NONE = 0,
+	LCA_ROUTE_ISSUE,
+	LCA_ROUTE_RENEW,
+	LCA_ROUTE_REVOKE,
+	LCA_ROUTE_CA_CERTS,
+	LCA_ROUTE_CRL,
+	LCA_ROUTE_LOOKUP,
+};
+
+/* One request, as the loop and its handler share it. */
+struct lca_http {
+	FCGX_Request *fcgi;
+	const struct lca_conf *conf;
+	const struct lca_ca *ca;
+	const char *method;
+	char	 path[LCA_LOG_PATH_MAX];	/* printable, for the log */
+	enum lca_route route;
+	char	 authority[LCA_AUTHORITY_MAX + 1];
+	struct timespec start;
+	int	 status;
+	char	 detail[LCA_MSG_MAX + 64];	/* the log line's tail */
+};
+
+int	lca_auth_load(const struct lca_conf *, char *err, size_t errlen);
+int	lca_loop(FCGX_Request *, int fd, const sigset_t *stop_set,
+	    const struct lca_conf *, const struct lca_ca *);
+
+/* lca_api.c: one handler per route */
+int	lca_h_issue(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+int	lca_h_renew(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+int	lca_h_revoke(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+int	lca_h_lookup(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+int	lca_h_ca_certs(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+int	lca_h_crl(struct lca_http *, json_object *in, json_object **out,
+	    struct lca_err *);
+
 
 /* lca_ca.c */
 enum lca_format { LCA_FMT_CRMF, LCA_FMT_PKCS10 };
@@ -133,5 +186,23 @@ int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
 int	lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
 	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
 int	lca_db_revoked(lca_db_revoked_cb, void *arg);
+
+/* lca_json.c */
+int	lca_json_parse(const unsigned char *body, size_t len,
+	    json_object **out, struct lca_err *);
+int	lca_json_lists(json_object *in, const char *const *keys, size_t n,
+	    struct lca_err *);
+int	lca_json_string(json_object *in, const char *key, const char **out,
+	    struct lca_err *);
+int	lca_json_add(json_object *o, const char *key, json_object *val);
+int	lca_b64_decode(const char *s, const char *what, unsigned char **out,
+	    size_t *outlen, struct lca_err *);
+json_object *lca_b64_json(const unsigned char *der, int len);
+
+/* lca_util.c */
+extern volatile sig_atomic_t lca_stop;
+
+int	lca_fail(struct lca_err *, int http, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,0 +1,471 @@
+/*
+ * cmp-localca: the connector API's handlers, one per route: issue,
+ * renew, revoke and lookup certificates, hand out the CA certificates
+ * and a CRL. Each takes the request's JSON object and gives back the
+ * answer's, or fills a struct lca_err.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "localca.h"
+
+/* {"certificateData": base64 DER} */
+static json_object *
+lca_cert_json(X509 *x)
+{
+	unsigned char *der = NULL;
+	json_object *o;
+	int len;
+
+	if ((len = i2d_X509(x, &der)) <= 0 ||
+	    (o = json_object_new_object()) == NULL) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	if (lca_json_add(o, "certificateData", lca_b64_json(der, len)) != 0) {
+		json_object_put(o);
+		o = NULL;
+	}
+	OPENSSL_free(der);
+	return o;
+}
+
+/* A random (version 4) UUID, RFC 9562 5.4. */
+static int
+lca_uuid_new(char *buf, size_t n)
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(buf, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+/* --------------------------------------------------------- handlers */
+
+/*
+ * A certificate this CA issued and recorded: its serial in serial_hex,
+ * its state in *state.
+ */
+static int
+lca_known_cert(struct lca_http *h, json_object *in, char *serial_hex,
+    size_t n, enum lca_cert_state *state, struct lca_err *e)
+{
+	struct lca_cert_row row;
+	unsigned char *der = NULL;
+	const char *s;
+	size_t len = 0;
+	X509 *x = NULL;
+	int rc, r = -1;
+
+	if (lca_json_string(in, "certificate", &s, e) != 0 ||
+	    lca_b64_decode(s, "certificate", &der, &len, e) != 0 ||
+	    lca_ca_check_issued(h->ca, der, len, &x, e) != 0)
+		goto out;
+	memset(&row, 0, sizeof(row));
+	if (lca_ca_describe(x, &row) != 0) {
+		lca_fail(e, 422, "unknown certificate");
+		goto out;
+	}
+	rc = lca_db_lookup(row.serial_hex, der, len, state);
+	if (rc == LCA_DB_ERR) {
+		lca_fail(e, 503, "database unavailable");
+		goto out;
+	}
+	if (rc != LCA_DB_OK) {
+		lca_fail(e, 422, "unknown certificate");
+		goto out;
+	}
+	snprintf(serial_hex, n, "%s", row.serial_hex);
+	r = 0;
+ out:
+	X509_free(x);
+	free(der);
+	return r;
+}
+
+#define LCA_REQUEST_ID_MAX	64
+
+/*
+ * The optional "requestId" of issue, renew and lookup: 1 to 64 letters,
+ * digits and '-' (a UUID as cmpd sends it). *out NULL when absent.
+ */
+static int
+lca_request_id(json_object *in, int required, const char **out,
+    struct lca_err *e)
+{
+	json_object *v = NULL;
+	const char *s;
+	size_t n;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(in, "requestId", &v) || v == NULL) {
+		if (required)
+			return lca_fail(e, 422, "requestId is required");
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return lca_fail(e, 422, "requestId must be a string");
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n == 0 || n > LCA_REQUEST_ID_MAX || strlen(s) != n ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") != n)
+		return lca_fail(e, 422, "requestId must be 1 to %d letters, "
+		    "digits or '-'", LCA_REQUEST_ID_MAX);
+	*out = s;
+	return 0;
+}
+
+/*
+ * The answer for a certificate issued earlier for request_id, or
+ * LCA_DB_NOTFOUND. sha256 (NULL: any) is the request's now: another
+ * request under the same id is refused.
+ */
+static int
+lca_issued_for(struct lca_http *h, const char *request_id,
+    const unsigned char *sha256, json_object **out, struct lca_err *e)
+{
+	char uuid[LCA_UUID_LEN + 1];
+	unsigned char *der = NULL, stored[32];
+	size_t len = 0;
+	json_object *o = NULL;
+	int rc, r = -1;
+
+	*out = NULL;
+	rc = lca_db_by_request(request_id, uuid, &der, &len, stored);
+	if (rc == LCA_DB_NOTFOUND)
+		return LCA_DB_NOTFOUND;
+	if (rc != LCA_DB_OK) {
+		lca_fail(e, 503, "database unavailable");
+		goto out;
+	}
+	if (sha256 != NULL && memcmp(sha256, stored, 32) != 0) {
+		lca_fail(e, 422, "requestId was used for another request");
+		goto out;
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "certificateData", lca_b64_json(der,
+	    (int)len)) != 0 ||
+	    lca_json_add(o, "uuid", json_object_new_string(uuid)) != 0 ||
+	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	snprintf(h->detail, sizeof(h->detail), " uuid=%s requestId=%s "
+	    "issued_before", uuid, request_id);
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	free(der);
+	return r;
+}
+
+/* Tests only (issue_delay_ms): a CA slower than its client's timeout. */
+static void
+lca_issue_delay(const struct lca_conf *c)
+{
+	struct timespec ts;
+
+	if (c->issue_delay_ms <= 0)
+		return;
+	ts.tv_sec = c->issue_delay_ms / 1000;
+	ts.tv_nsec = (c->issue_delay_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !lca_stop)
+		;
+}
+
+/*
+ * issue and renew: {request, format, requestId?, ...} -> {certificateData,
+ * uuid, meta}. With a requestId a repeated request gets the certificate
+ * issued for it the first time (idempotent issue).
+ */
+static int
+lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "attributes",
+	    "raProfileAttributes", "meta" };
+	char old_serial[LCA_SERIAL_HEX_MAX + 1];
+	enum lca_cert_state state;
+	struct lca_cert_row row;
+	enum lca_format fmt;
+	unsigned char *req = NULL, *der = NULL;
+	const char *req_s, *fmt_s, *rid;
+	size_t req_len = 0;
+	json_object *o = NULL;
+	X509 *x = NULL;
+	int len, rc, r = -1;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
+	    lca_json_string(in, "request", &req_s, e) != 0 ||
+	    lca_json_string(in, "format", &fmt_s, e) != 0 ||
+	    lca_request_id(in, 0, &rid, e) != 0)
+		goto out;
+	if (strcmp(fmt_s, "crmf") == 0)
+		fmt = LCA_FMT_CRMF;
+	else if (strcmp(fmt_s, "pkcs10") == 0)
+		fmt = LCA_FMT_PKCS10;
+	else {
+		lca_fail(e, 422, "format must be crmf or pkcs10");
+		goto out;
+	}
+	if (lca_b64_decode(req_s, "request", &req, &req_len, e) != 0)
+		goto out;
+	memset(&row, 0, sizeof(row));
+	if (!EVP_Digest(req, req_len, row.request_sha256, NULL, EVP_sha256(),
+	    NULL)) {
+		lca_fail(e, 500, "cannot hash the request");
+		goto out;
+	}
+	if (rid != NULL && (rc = lca_issued_for(h, rid, row.request_sha256,
+	    out, e)) != LCA_DB_NOTFOUND) {
+		r = rc;
+		goto out;
+	}
+	/* renew: the old certificate is one of ours and still valid. */
+	if (renew) {
+		if (lca_known_cert(h, in, old_serial, sizeof(old_serial),
+		    &state, e) != 0)
+			goto out;
+		if (state == LCA_STATE_REVOKED) {
+			lca_fail(e, 422, "certificate is revoked");
+			goto out;
+		}
+	}
+	if (lca_ca_issue(h->ca, fmt, req, req_len, &x, e) != 0)
+		goto out;
+	row.request_id = rid;
+	if ((len = i2d_X509(x, &der)) <= 0 || lca_ca_describe(x, &row) != 0 ||
+	    lca_uuid_new(row.uuid, sizeof(row.uuid)) != 0) {
+		lca_fail(e, 500, "cannot encode the certificate");
+		goto out;
+	}
+	row.der = der;
+	row.der_len = (size_t)len;
+	/* Recorded before it is handed out: revoke must find it. */
+	if ((rc = lca_db_insert(&row)) == LCA_DB_DUP) {
+		/* The same request, issued meanwhile by another process:
+		 * this certificate was never recorded nor handed out. */
+		if ((rc = lca_issued_for(h, rid, row.request_sha256, out,
+		    e)) == LCA_DB_NOTFOUND)
+			lca_fail(e, 503, "database unavailable");
+		r = rc == 0 ? 0 : -1;
+		goto out;
+	}
+	if (rc != LCA_DB_OK) {
+		lca_fail(e, 503, "database unavailable");
+		goto out;
+	}
+	lca_issue_delay(h->conf);
+	if ((o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "certificateData", lca_b64_json(der, len)) != 0 ||
+	    lca_json_add(o, "uuid", json_object_new_string(row.uuid)) != 0 ||
+	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	snprintf(h->detail, sizeof(h->detail), " uuid=%s serial=%s%s%s%s%s",
+	    row.uuid, row.serial_hex, renew ? " old_serial=" : "",
+	    renew ? old_serial : "", rid != NULL ? " requestId=" : "",
+	    rid != NULL ? rid : "");
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	OPENSSL_free(der);
+	X509_free(x);
+	free(req);
+	return r;
+}
+
+int
+lca_h_issue(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	return lca_issue(h, in, 0, out, e);
+}
+
+int
+lca_h_renew(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	return lca_issue(h, in, 1, out, e);
+}
+
+/* {reason, certificate, ...} -> 200, empty body */
+int
+lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "attributes",
+	    "raProfileAttributes" };
+	char serial[LCA_SERIAL_HEX_MAX + 1];
+	enum lca_cert_state state;
+	const char *reason_s, *reason;
+	int rc;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
+	    lca_json_string(in, "reason", &reason_s, e) != 0)
+		return -1;
+	if ((reason = lca_ca_reason_name(reason_s)) == NULL)
+		return lca_fail(e, 422, "reason must be one of unspecified, "
+		    "keyCompromise, cACompromise, affiliationChanged, "
+		    "superseded, cessationOfOperation, certificateHold, "
+		    "privilegeWithdrawn, aACompromise");
+	if (lca_known_cert(h, in, serial, sizeof(serial), &state, e) != 0)
+		return -1;
+	/* 409, not a 422 validation error: what was asked holds, and a
+	 * client that retries a revocation can tell (doc/api.md). */
+	if (state == LCA_STATE_REVOKED)
+		return lca_fail(e, 409, "certificate already revoked");
+	rc = lca_db_revoke(serial, reason, time(NULL));
+	if (rc == LCA_DB_NOTFOUND)
+		return lca_fail(e, 409, "certificate already revoked");
+	if (rc != LCA_DB_OK)
+		return lca_fail(e, 503, "database unavailable");
+	snprintf(h->detail, sizeof(h->detail), " serial=%s reason=%s", serial,
+	    reason);
+	return 0;
+}
+
+/*
+ * {requestId, raProfileAttributes} -> {requestId, found: true,
+ * certificateData, uuid, meta} or {requestId, found: false}: what this
+ * CA issued for an issue or renew request with that requestId.
+ */
+int
+lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "raProfileAttributes" };
+	const char *rid;
+	json_object *o = NULL;
+	int rc, r = -1;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
+	    lca_request_id(in, 1, &rid, e) != 0)
+		return -1;
+	if ((rc = lca_issued_for(h, rid, NULL, &o, e)) == LCA_DB_NOTFOUND) {
+		if ((o = json_object_new_object()) == NULL) {
+			lca_fail(e, 500, "out of memory");
+			goto out;
+		}
+		snprintf(h->detail, sizeof(h->detail), " requestId=%s "
+		    "found=false", rid);
+	} else if (rc != 0)
+		goto out;
+	if (lca_json_add(o, "requestId", json_object_new_string(rid)) != 0 ||
+	    lca_json_add(o, "found", json_object_new_boolean(rc == 0)) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	return r;
+}
+
+/* {raProfileAttributes} -> {certificates: [{certificateData}...]} */
+int
+lca_h_ca_certs(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "raProfileAttributes" };
+	json_object *o = NULL, *list;
+	int i, r = -1;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0)
+		return -1;
+	if ((o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "certificates", json_object_new_array()) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	json_object_object_get_ex(o, "certificates", &list);
+	/* The issuing CA first, then up to the root. */
+	for (i = -1; i < sk_X509_num(h->ca->chain); i++) {
+		json_object *c = lca_cert_json(i < 0 ? h->ca->cert :
+		    sk_X509_value(h->ca->chain, i));
+
+		if (c == NULL || json_object_array_add(list, c) != 0) {
+			json_object_put(c);
+			lca_fail(e, 500, "out of memory");
+			goto out;
+		}
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	return r;
+}
+
+/* {delta, raProfileAttributes} -> {crlData} */
+int
+lca_h_crl(struct lca_http *h, json_object *in, json_object **out,
+    struct lca_err *e)
+{
+	static const char *const lists[] = { "raProfileAttributes" };
+	unsigned char *der = NULL;
+	json_object *o = NULL, *delta = NULL;
+	X509_CRL *crl = NULL;
+	int len, r = -1;
+
+	*out = NULL;
+	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0)
+		goto out;
+	if (json_object_object_get_ex(in, "delta", &delta) && delta != NULL) {
+		if (!json_object_is_type(delta, json_type_boolean)) {
+			lca_fail(e, 422, "delta must be true or false");
+			goto out;
+		}
+		if (json_object_get_boolean(delta)) {
+			lca_fail(e, 422, "delta CRLs are not supported");
+			goto out;
+		}
+	}
+	if (lca_ca_crl(h->ca, &crl, e) != 0)
+		goto out;
+	if ((len = i2d_X509_CRL(crl, &der)) <= 0 ||
+	    (o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "crlData", lca_b64_json(der, len)) != 0) {
+		lca_fail(e, 500, "out of memory");
+		goto out;
+	}
+	snprintf(h->detail, sizeof(h->detail), " revoked=%d",
+	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+	*out = o;
+	o = NULL;
+	r = 0;
+ out:
+	json_object_put(o);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	return r;
+}
