@@ -11,6 +11,7 @@
 #include <json.h>
 #include <openssl/evp.h>
 
+#include "jsoncheck.h"
 #include "localca.h"
 
 #define LCA_JSON_DEPTH		16	/* the API nests 4 deep at most */

@@ -27,7 +27,6 @@
 #include <fcgiapp.h>
 
 #include "localca.h"
-#include "jsoncheck.h"
 
 #ifdef SYSCONFDIR
 #define LCA_DEFAULT_CONF	SYSCONFDIR "/cmp-localca.conf"
