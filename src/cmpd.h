@@ -12,6 +12,12 @@
  *   cmp_header.c header checks (RFC 9810 5.1.1)
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_server.c validation order and body dispatch
+ *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
+ *   cmp_confirm.c certConf, from the requester only
+ *   cmp_revoke.c rr
+ *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
+ *   store.c      transactions and certificates in MariaDB
+ *   conn.c       the CA's connector API (conn.h)
  *   cmp_error.c  every failure cmpd detects -> failInfo, text, HTTP status
  *   db.c         MariaDB connection and prepared statements
  *   migrate.c    schema migrations
@@ -497,8 +503,14 @@ void	cmp_enroll_done(void);
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,
 	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
+void	cmp_enroll_serial(X509 *, char *buf, size_t n);
+
+/* cmp_confirm.c */
 CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
+enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
+
+/* cmp_sweep.c */
 struct sweep_stats {
 	int	 revoked;	/* revoke_pending certificates revoked */
 	int	 revoke_failed;	/* revocations that failed (retried later) */
@@ -509,7 +521,6 @@ struct sweep_stats {
 };
 int	cmp_sweep(const struct conf *, int max, int lock_wait,
 	    int issuing_age, struct sweep_stats *);
-enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
 
 /* cmp_header.c */
 int	cmp_header_is_first_message(int body_type);

@@ -1,0 +1,420 @@
+/*
+ * The sweep: certificates never confirmed in time, transactions a crash
+ * left between the CA and the record, and revocations owed to a CA
+ * (DESIGN invariant 1). Run by the workers now and then, and by
+ * `cmpd --sweep`.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+
+#include <openssl/crmf.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cmpd.h"
+#include "conn.h"
+
+/* The revocation reason for certificates the client did not accept. */
+#define REASON_UNCONFIRMED	STORE_REASON_UNDELIVERED
+
+#define SWEEP_BUDGET_MS		10000
+
+/*
+ * The sweep, in three steps, each bounded by max items and one time
+ * budget in all:
+ * 1. certificates the client never confirmed within confirmWaitTime
+ *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
+ *    'expired', in one statement;
+ * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
+ *    longer than a connector call can take (a worker killed, MariaDB or
+ *    the CA failing between the call and the record) are looked up at
+ *    the CA by request id: what it issued is recorded as 'revoke_pending'
+ *    (its client never got it; the transaction becomes 'expired'), a CA
+ *    that issued nothing fails the transaction, a connector without the
+ *    lookup leaves it 'unknown_at_ca' for an operator;
+ * 3. every 'revoke_pending' certificate due is revoked at its CA; "already
+ *    revoked" counts as done. A failed attempt is retried after a back-off
+ *    (60 s doubling, at most 6 h), REVOKE_ATTEMPTS_MAX times; then the
+ *    certificate stays 'revoke_pending', visible in the API and /metrics.
+ * Any worker, or `cmpd --sweep`, may run it; GET_LOCK makes it one at a
+ * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
+ * seconds. issuing_age -1 leaves 'issuing' transactions younger than
+ * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
+ * --sweep-now` (0) asks about all, and does not wait for back-offs
+ * either: safe, since both sides settle only a transaction still
+ * 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
+ * the lock was not had.
+ */
+#define REVOKE_ATTEMPTS_MAX	20
+#define LOOKUP_ATTEMPTS_MAX	20
+#define BACKOFF_FIRST		60	/* seconds */
+#define BACKOFF_MAX		21600
+/* A connector call ends within connector_timeout; the record follows
+ * at once. Younger 'issuing' transactions may still be in a worker. */
+#define RECONCILE_MARGIN	10	/* seconds */
+
+struct sweep_run {
+	const struct conf *conf;
+	struct sweep_stats *st;
+	struct profile *p;
+	struct timespec start;
+	int	 max, done;
+	int	 issuing_age;	/* seconds an 'issuing' call is left alone */
+	/* `cmpd --sweep-now`: back-offs do not wait either; what this run
+	 * tried already (updated since started) is not tried again */
+	int	 now;
+	char	 started[32];	/* NOW(6) at the start of the run */
+};
+
+static int
+sweep_more(const struct sweep_run *w)
+{
+	return w->done < w->max &&
+	    util_elapsed_ms(&w->start) < SWEEP_BUDGET_MS;
+}
+
+/* Settles a transaction the CA cannot tell about: an operator must. */
+static void
+sweep_unknown(const unsigned char *tid, size_t tid_len, const char *rid,
+    const char *why, struct sweep_run *w)
+{
+	char hex[2 * CMPD_ID_MAX_LEN + 1];
+
+	util_hex(tid, tid_len, hex, sizeof(hex));
+	if (store_tx_settle(tid, tid_len, "unknown_at_ca") != DB_OK)
+		return;
+	log_error("sweep: transaction %s (requestId=%s): %s; the CA may have "
+	    "issued a certificate cmpd does not know: state unknown_at_ca, "
+	    "check the CA", hex, rid[0] != '\0' ? rid : "none", why);
+	metrics_reconcile(METRICS_RECON_UNKNOWN);
+	w->st->unknown++;
+}
+
+/* The CA's certificate for a transaction: recorded (and revoked below). */
+static void
+sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
+    const unsigned char *spki, X509 *cert, const char *conn_uuid,
+    const char *ra, const char *cmp, struct sweep_run *w)
+{
+	struct conn_target target;
+	struct conn_result res;
+	unsigned char *der = NULL, md[32];
+	char cert_uuid[CMPD_UUID_LEN + 1], serial[80];
+	int n, r;
+
+	memset(&res, 0, sizeof(res));
+	cmp_enroll_serial(cert, serial, sizeof(serial));
+	if (spki != NULL && ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert),
+	    &der)) <= 0 || !EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(),
+	    NULL) || memcmp(md, spki, 32) != 0))
+		log_warn("sweep: certificate %s of requestId=%s has another "
+		    "public key than the request; recorded and revoked all "
+		    "the same", serial, rid);
+	OPENSSL_free(der);
+	if (i2d_X509(cert, NULL) > STORE_CERT_MAX) {
+		/* Too large for the inventory: revoked, then forgotten. */
+		cmp_enroll_target(w->p, 1, &target);
+		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
+		    res.status == CONN_OK &&
+		    store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+			log_info("sweep: certificate %s of requestId=%s was "
+			    "never delivered: revoked", serial, rid);
+			metrics_reconcile(METRICS_RECON_RECORDED);
+			w->st->recorded++;
+		} else {
+			metrics_reconcile(METRICS_RECON_RETRY);
+			w->st->retry++;
+		}
+		conn_result_free(&res);
+		return;
+	}
+	r = store_reconciled(tid, tid_len, cert, ra, cmp, conn_uuid, cert_uuid);
+	if (r == DB_OK) {
+		log_info("sweep: certificate %s of requestId=%s was never "
+		    "delivered: recorded as revoke_pending", serial, rid);
+		metrics_reconcile(METRICS_RECON_RECORDED);
+		w->st->recorded++;
+	} else if (r != DB_NOTFOUND) {
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	}
+}
+
+/* Step 2: one transaction left 'issuing' (or 'open' from before). */
+static int
+sweep_reconcile_one(struct sweep_run *w)
+{
+	static const char sql_due[] = "SELECT transaction_id, "
+	    "COALESCE(request_id, ''), COALESCE(ra_profile_uuid, ''), "
+	    "COALESCE(cmp_profile_uuid, ''), request_spki_sha256, "
+	    "lookup_attempts FROM cmp_transaction "
+	    "WHERE state IN ('issuing', 'open') AND "
+	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
+	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?)) "
+	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
+	static const char sql_claim[] = "UPDATE cmp_transaction SET "
+	    "lookup_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
+	    "lookup_attempts = lookup_attempts + 1 "
+	    "WHERE transaction_id = ? AND state IN ('issuing', 'open') AND "
+	    "(lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "(? AND updated_at < ?))";
+	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
+	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
+	char cmp[CMPD_UUID_LEN + 1];
+	struct db_arg da[3] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+	struct conn_target target;
+	struct conn_result res;
+	unsigned long long changed = 0;
+	struct db_col c[6];
+	size_t tid_len;
+	int r;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
+	c[1].type = DB_STR, c[1].buf = rid, c[1].n = sizeof(rid);
+	c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
+	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
+	c[4].type = DB_BLOB, c[4].buf = spki, c[4].n = sizeof(spki);
+	c[5].type = DB_INT;
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
+		return r;
+	w->done++;
+	tid_len = c[0].len;
+	{
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
+			return DB_ERR;
+	}
+	if (changed != 1)
+		return DB_OK;	/* another sweeper was first */
+	if (rid[0] == '\0') {
+		sweep_unknown(tid, tid_len, rid, "no request id (a "
+		    "transaction of an earlier version)", w);
+		return DB_OK;
+	}
+	memset(&res, 0, sizeof(res));
+	if (ra[0] == '\0' || profile_load_connector(ra, cmp, w->p) != DB_OK) {
+		log_error("sweep: no connector to ask about requestId=%s; "
+		    "asked again later", rid);
+		res.status = CONN_FAILED;
+	} else {
+		cmp_enroll_target(w->p, 0, &target);
+		conn_lookup(&target, rid, &res);
+	}
+	if (res.status == CONN_NOT_FOUND)
+		sweep_unknown(tid, tid_len, rid, "the connector has no "
+		    "certificate lookup", w);
+	else if (res.status == CONN_OK && res.certificate != NULL)
+		sweep_record(tid, tid_len, rid, c[4].null || c[4].len != 32 ?
+		    NULL : spki, res.certificate, res.uuid, ra, cmp, w);
+	else if (res.status == CONN_OK) {
+		if (store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+			log_info("sweep: the CA issued nothing for requestId=%s: "
+			    "transaction failed", rid);
+			metrics_reconcile(METRICS_RECON_NOTHING);
+			w->st->nothing++;
+		}
+	} else if (c[5].i + 1 >= LOOKUP_ATTEMPTS_MAX)
+		sweep_unknown(tid, tid_len, rid, res.message, w);
+	else {
+		log_warn("sweep: asking the CA about requestId=%s failed: %s; "
+		    "asked again later", rid, res.message);
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	}
+	conn_result_free(&res);
+	profile_clear(w->p);
+	return DB_OK;
+}
+
+/* Step 3: one 'revoke_pending' certificate due. */
+static int
+sweep_revoke_one(struct sweep_run *w)
+{
+	static const char sql_due[] = "SELECT c.uuid, c.der, "
+	    "COALESCE(c.ra_profile_uuid, ''), COALESCE(c.cmp_profile_uuid, ''), "
+	    "c.revocation_reason, c.revoke_attempts "
+	    "FROM certificate c WHERE c.status = 'revoke_pending' AND "
+	    "(c.revoke_after < NOW(6) OR (? AND c.updated_at < ?)) AND "
+	    "c.revoke_attempts < ? "
+	    "ORDER BY c.revoke_after LIMIT 1";
+	/* Assignments run left to right: the back-off uses the attempts
+	 * before this one. */
+	static const char sql_claim[] = "UPDATE certificate SET "
+	    "revoke_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
+	    "LEAST(revoke_attempts, 20)), ?) SECOND, "
+	    "revoke_attempts = revoke_attempts + 1 "
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "(revoke_after < NOW(6) OR (? AND updated_at < ?))";
+	static unsigned char der[STORE_CERT_MAX];
+	char ra[CMPD_UUID_LEN + 1], cert_uuid[CMPD_UUID_LEN + 1];
+	char cmp[CMPD_UUID_LEN + 1], reason[33];
+	struct db_arg da[3] = { DB_ARG_INT(w->now), DB_ARG_STR(w->started),
+	    DB_ARG_INT(REVOKE_ATTEMPTS_MAX) };
+	struct conn_target target;
+	struct conn_result res;
+	unsigned long long changed = 0;
+	const unsigned char *q;
+	struct db_col c[6];
+	X509 *cert = NULL;
+	int r, last;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = cert_uuid, c[0].n = sizeof(cert_uuid);
+	c[1].type = DB_BLOB, c[1].buf = der, c[1].n = sizeof(der);
+	c[2].type = DB_STR, c[2].buf = ra, c[2].n = sizeof(ra);
+	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
+	c[4].type = DB_STR, c[4].buf = reason, c[4].n = sizeof(reason);
+	c[5].type = DB_INT;
+	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
+	    DB_OK)
+		return r;
+	w->done++;
+	last = c[5].i + 1 >= REVOKE_ATTEMPTS_MAX;
+	{
+		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_STR(cert_uuid),
+		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+
+		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
+		    DB_OK)
+			return DB_ERR;
+	}
+	if (changed != 1)
+		return DB_OK;	/* another sweeper was first */
+	memset(&res, 0, sizeof(res));
+	q = der;
+	if ((cert = d2i_X509(NULL, &q, (long)c[1].len)) == NULL ||
+	    ra[0] == '\0' || profile_load_connector(ra, cmp, w->p) != DB_OK) {
+		snprintf(res.message, sizeof(res.message), "no connector to "
+		    "revoke it through");
+		res.status = CONN_FAILED;
+	} else {
+		cmp_enroll_target(w->p, 1, &target);
+		conn_revoke(&target, cert, reason[0] != '\0' ? reason :
+		    REASON_UNCONFIRMED, &res);
+	}
+	if (res.status == CONN_OK) {
+		if (store_revoke_result(cert_uuid, NULL) == DB_OK) {
+			log_info("sweep: certificate %s revoked%s", cert_uuid,
+			    res.already_revoked ? " (it was already)" : "");
+			w->st->revoked++;
+		}
+		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
+		    METRICS_REV_REVOKED);
+	} else {
+		store_revoke_result(cert_uuid, res.message);
+		w->st->revoke_failed++;
+		if (last) {
+			log_error("sweep: revoking certificate %s failed %d "
+			    "times, last: %s; it stays revoke_pending", cert_uuid,
+			    REVOKE_ATTEMPTS_MAX, res.message);
+			metrics_revocation(METRICS_REV_GAVE_UP);
+		} else {
+			log_error("sweep: revoking certificate %s failed: %s; "
+			    "retried later", cert_uuid, res.message);
+			metrics_revocation(METRICS_REV_FAILED);
+		}
+	}
+	X509_free(cert);
+	conn_result_free(&res);
+	profile_clear(w->p);
+	return DB_OK;
+}
+
+int
+cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
+    struct sweep_stats *stats)
+{
+	static const char sql_expire[] = "UPDATE cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "SET t.state = 'expired', c.status = 'revoke_pending', "
+	    "c.revoke_final = 'revoked', c.revocation_reason = ?, "
+	    "c.revoke_after = NOW(6) "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
+	static const char sql_backlog[] = "SELECT "
+	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
+	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
+	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = "
+	    "'unknown_at_ca')";
+	/* One sweeper at a time, across workers and hosts. */
+	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
+	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
+	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
+	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3], sc;
+	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
+	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
+	struct sweep_stats own;
+	struct sweep_run w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	memset(&own, 0, sizeof(own));
+	w.conf = conf;
+	w.issuing_age = issuing_age >= 0 ? issuing_age :
+	    conf->connector_timeout + RECONCILE_MARGIN;
+	w.now = issuing_age == 0;
+	w.st = stats != NULL ? stats : &own;
+	w.max = max;
+	memset(w.st, 0, sizeof(*w.st));
+	clock_gettime(CLOCK_MONOTONIC, &w.start);
+	/* Busy refusals must not use up revocation attempts: no place
+	 * among connector_workers_max, no sweep this time. */
+	if (metrics_conn_enter() != 0)
+		return 0;
+	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK) {
+		metrics_conn_leave();
+		return -1;
+	}
+	if (lock.i != 1) {	/* another sweeper is at work */
+		metrics_conn_leave();
+		return lock_wait > 0 ? -1 : 0;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
+	if (db_run(sql_now, NULL, 0, &sc, 1, NULL) != DB_OK)
+		goto err;
+	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
+		goto err;
+	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)
+		goto err;
+	/* A time budget: a slow connector must not hold a worker long. */
+	while (sweep_more(&w) && (r = sweep_reconcile_one(&w)) != DB_NOTFOUND)
+		if (r != DB_OK)
+			goto err;
+	while (sweep_more(&w) && (r = sweep_revoke_one(&w)) != DB_NOTFOUND)
+		if (r != DB_OK)
+			goto err;
+	memset(bc, 0, sizeof(bc));
+	bc[0].type = bc[1].type = bc[2].type = DB_INT;
+	if (db_run(sql_backlog, NULL, 0, bc, 3, NULL) == DB_OK)
+		metrics_backlog(bc[0].i, bc[1].i, bc[2].i);
+	r = w.st->revoked;
+	goto out;
+ err:
+	r = -1;
+ out:
+	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
+	metrics_conn_leave();
+	if (w.p != NULL)
+		profile_clear(w.p);
+	free(w.p);
+	return r;
+}
