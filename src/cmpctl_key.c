@@ -1,0 +1,188 @@
+/*
+ * cmpctl_key.c - the master key of secrets at rest: a new key, and the
+ * rotation of every sealed value in the database to another key.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "cmpctl.h"
+
+#define CTL_SEALED_MAX	16384		/* the widest *_enc column */
+
+/* The columns that hold sealed values; the AAD is "table.column|uuid". */
+static const struct ctl_sealed {
+	const char *column;
+	const char *sql_next;	/* the next row after uuid ?, locked */
+	const char *sql_set;	/* (blob, uuid) */
+} ctl_sealed[] = {
+	{ "cmp_profile.shared_secret_enc",
+	    "SELECT uuid, shared_secret_enc FROM cmp_profile WHERE "
+	    "shared_secret_enc IS NOT NULL AND uuid > ? ORDER BY uuid "
+	    "LIMIT 1 FOR UPDATE",
+	    "UPDATE cmp_profile SET shared_secret_enc = ? WHERE uuid = ?" },
+	{ "cmp_profile.signing_key_enc",
+	    "SELECT uuid, signing_key_enc FROM cmp_profile WHERE "
+	    "signing_key_enc IS NOT NULL AND uuid > ? ORDER BY uuid "
+	    "LIMIT 1 FOR UPDATE",
+	    "UPDATE cmp_profile SET signing_key_enc = ? WHERE uuid = ?" },
+	{ "connector.auth_data_enc",
+	    "SELECT uuid, auth_data_enc FROM connector WHERE "
+	    "auth_data_enc IS NOT NULL AND uuid > ? ORDER BY uuid "
+	    "LIMIT 1 FOR UPDATE",
+	    "UPDATE connector SET auth_data_enc = ? WHERE uuid = ?" },
+};
+
+/*
+ * Re-seals every value of one column, a row at a time in UUID order (no
+ * list of rows in memory, however many there are). *done counts the
+ * values re-sealed, *kept those sealed with the new key already.
+ */
+static int
+ctl_rotate_column(const struct ctl_sealed *s, long *done, long *kept)
+{
+	char prev[CMPD_UUID_LEN + 1] = "", uuid[CMPD_UUID_LEN + 1];
+	char aad[SECRET_AAD_MAX];
+	unsigned char *blob = NULL, *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc, r = -1;
+
+	if ((blob = malloc(CTL_SEALED_MAX)) == NULL)
+		return -1;
+	for (;;) {
+		struct db_arg a[1] = { DB_ARG_STR(prev) };
+		struct db_col c[2] = {
+			{ DB_STR, uuid, sizeof(uuid), 0, 0, 0, 0 },
+			{ DB_BLOB, blob, CTL_SEALED_MAX, 0, 0, 0, 0 },
+		};
+
+		if ((rc = db_run(s->sql_next, a, 1, c, 2, NULL)) ==
+		    DB_NOTFOUND)
+			break;
+		if (rc != DB_OK || c[1].null)
+			goto out;
+		SECRET_AAD(aad, s->column, uuid);
+		rc = secret_reseal(blob, c[1].len, aad, &sealed, &sealed_len);
+		if (rc < 0) {
+			fprintf(stderr, "cmpctl: %s of %s opens with neither "
+			    "key\n", s->column, uuid);
+			goto out;
+		}
+		if (rc == 0) {
+			struct db_arg u[2] = {
+			    DB_ARG_BLOB(sealed, sealed_len), DB_ARG_STR(uuid) };
+
+			if (db_run(s->sql_set, u, 2, NULL, 0, NULL) != DB_OK)
+				goto out;
+			(*done)++;
+		} else {
+			(*kept)++;
+		}
+		OPENSSL_free(sealed);
+		sealed = NULL;
+		memcpy(prev, uuid, sizeof(prev));
+	}
+	r = 0;
+ out:
+	OPENSSL_free(sealed);
+	free(blob);
+	return r;
+}
+
+/*
+ * key rotate NEWFILE: every sealed value re-sealed with the new key in one
+ * transaction, with its audit row. Run it again after a failure: values
+ * sealed with the new key already are left as they are.
+ */
+static int
+key_rotate(struct ctl *x, const char *file)
+{
+	char abs_path[PATH_MAX];
+	json_object *detail = NULL;
+	struct stat st;
+	long done = 0, kept = 0;
+	size_t i;
+	int rc, began = 0, r = CTL_FAIL;
+
+	if (!secret_available()) {
+		fprintf(stderr, "cmpctl: %s sets no secret_key_file: there is "
+		    "no key to rotate from\n", x->conf_path);
+		return CTL_FAIL;
+	}
+	if (realpath(file, abs_path) == NULL) {
+		fprintf(stderr, "cmpctl: %s: %s\n", file, strerror(errno));
+		return CTL_FAIL;
+	}
+	if (stat(abs_path, &st) == 0 && (st.st_mode & 077) != 0)
+		fprintf(stderr, "cmpctl: warning: %s can be read by others "
+		    "than its owner\n", file);
+	if ((rc = secret_reseal_init(abs_path)) != 0) {
+		fprintf(stderr, "cmpctl: %s: %s\n", file, rc == -2 ?
+		    "this is the current key" : "no key (64 hex digits)");
+		return CTL_FAIL;
+	}
+	if (db_begin() != DB_OK) {
+		fprintf(stderr, "cmpctl: the database is not available\n");
+		goto out;
+	}
+	began = 1;
+	for (i = 0; i < NITEMS(ctl_sealed); i++)
+		if (ctl_rotate_column(&ctl_sealed[i], &done, &kept) != 0)
+			goto out;
+	if ((detail = json_object_new_object()) == NULL ||
+	    json_object_object_add(detail, "values",
+	    json_object_new_int64(done)) != 0 ||
+	    audit_write(x->actor, "rotate", "secretKey", NULL, detail) != 0 ||
+	    db_commit() != DB_OK)
+		goto out;
+	began = 0;
+	printf("cmpctl: %ld value%s re-encrypted with the key in %s", done,
+	    done == 1 ? "" : "s", abs_path);
+	if (kept > 0)
+		printf(" (%ld had it already)", kept);
+	printf("\ncmpctl: now set \"secret_key_file = %s\" in %s and restart "
+	    "cmpd or send it SIGHUP; until then it cannot open them\n",
+	    abs_path, x->conf_path);
+	r = CTL_OK;
+ out:
+	if (began) {
+		db_rollback();
+		fprintf(stderr, "cmpctl: nothing changed; values already "
+		    "sealed with the new key, if any, stay so: run the "
+		    "rotation again\n");
+	}
+	secret_reseal_done();
+	json_object_put(detail);
+	return r;
+}
+
+int
+cmd_key(struct ctl *x, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (argc != 3)
+		return CTL_USAGE;
+	if (strcmp(sub, "create") == 0) {
+		if (secret_key_create(argv[2]) != 0) {
+			fprintf(stderr, "cmpctl: %s: %s\n", argv[2],
+			    strerror(errno));
+			return CTL_FAIL;
+		}
+		printf("cmpctl: new key written to %s\n", argv[2]);
+		return CTL_OK;
+	}
+	if (strcmp(sub, "rotate") == 0) {
+		/* needs the database: loaded here, not for "key create" */
+		return key_rotate(x, argv[2]);
+	}
+	return CTL_USAGE;
+}
