@@ -28,7 +28,7 @@ static const struct {
 	{ api_ra_profile_routes, &api_ra_profile_nroutes },
 	{ api_inventory_routes, &api_inventory_nroutes },
 	{ api_key_routes, &api_key_nroutes },
-	{ audit_routes, &audit_nroutes },
+	{ api_audit_routes, &api_audit_nroutes },
 };
 
 const char *

@@ -93,8 +93,13 @@ int	audit_take_failure(void);
 int	audit_write(const char *actor, const char *action,
 	    const char *object_type, const char *object_uuid,
 	    json_object *detail);
-extern const struct api_route audit_routes[];
-extern const size_t audit_nroutes;
+/* audit.detail as the list reads it back; a larger detail is replaced by
+ * its size (handlers keep details small: counts, not certificates) */
+#define AUDIT_DETAIL_MAX	(64 * 1024)
+
+/* api_audit.c */
+extern const struct api_route api_audit_routes[];
+extern const size_t api_audit_nroutes;
 
 /* api_cmp_profile.c (its own parts: api_cmp.h) */
 extern const struct api_route api_cmp_profile_routes[];

@@ -128,9 +128,11 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 	    int icase);
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
-int	util_listen_unix(const char *path, int mode, int backlog);
-void	util_detach(int listen_fd);
-int	util_write_pid(const char *path);
+
+/* daemon.c */
+int	daemon_listen_unix(const char *path, int mode, int backlog);
+void	daemon_detach(int listen_fd);
+int	daemon_write_pid(const char *path);
 
 /* route.c */
 enum route_kind {

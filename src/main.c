@@ -414,7 +414,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	fd = master_listen(&c);
 	if (!foreground) {
-		util_detach(fd);
+		daemon_detach(fd);
 		log_init("cmpd", 0, c.log_facility);
 	}
 	r = master_run(&c, fd, allow_root);

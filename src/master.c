@@ -184,7 +184,7 @@ master_listen(const struct conf *c)
 		fd = master_listen_systemd();
 	} else {
 		if (c->listen[0] == '/')
-			fd = util_listen_unix(c->listen, c->listen_mode,
+			fd = daemon_listen_unix(c->listen, c->listen_mode,
 			    c->listen_backlog);
 		else
 			fd = master_listen_tcp(c);
@@ -478,7 +478,7 @@ master_run(struct conf *c, int fd, int allow_root)
 
 	/* The pid file is written while still root: its directory is
 	 * usually root's. */
-	if (util_write_pid(c->pid_file) != 0)
+	if (daemon_write_pid(c->pid_file) != 0)
 		return 1;
 	master_drop_privileges(c, allow_root);
 	/* An inherited SIG_IGN would let the kernel reap workers unseen. */

@@ -335,7 +335,7 @@ lca_listen(const struct lca_conf *c)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
 	} else
-		fd = util_listen_unix(c->listen, c->listen_mode,
+		fd = daemon_listen_unix(c->listen, c->listen_mode,
 		    LCA_LISTEN_BACKLOG);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
@@ -418,10 +418,10 @@ main(int argc, char *argv[])
 	lca_signals(&stop_set);
 	fd = lca_listen(&c);
 	if (!foreground) {
-		util_detach(fd);
+		daemon_detach(fd);
 		log_init("cmp-localca", 0, LOG_DAEMON);
 	}
-	if (util_write_pid(c.pid_file) != 0)
+	if (daemon_write_pid(c.pid_file) != 0)
 		fatal("cannot write the pid file");
 	lca_db_configure(&c);
 	if (FCGX_InitRequest(&rq, fd, 0) != 0)

@@ -1,0 +1,93 @@
+/*
+ * Start-up of a server process, shared by cmpd and cmp-localca: its
+ * listening Unix socket, detaching from the terminal, the pid file.
+ * Failures here are fatal: nothing has been served yet.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmpd.h"
+
+/*
+ * A listening Unix socket at path (shared with cmp-localca). A stale
+ * socket of an earlier run is replaced; a live one belongs to a running
+ * server, and anything else is not ours to remove.
+ */
+int
+daemon_listen_unix(const char *path, int mode, int backlog)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatal("listen %s: path too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket: %s", strerror(errno));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatal("listen %s: exists and is not a socket", path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			fatal("listen %s: another process is listening there",
+			    path);
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s: %s", path, strerror(errno));
+	if (chmod(path, (mode_t)mode) == -1)
+		fatal("chmod %s: %s", path, strerror(errno));
+	if (listen(fd, backlog) == -1)
+		fatal("listen %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/*
+ * Detaches from the terminal (daemon mode of cmpd and cmp-localca). fd 0
+ * stays when it is the inherited listening socket; the rest goes to
+ * /dev/null. Configured paths are absolute, so chdir("/") changes nothing
+ * they name.
+ */
+void
+daemon_detach(int listen_fd)
+{
+	int fd;
+
+	if (daemon(0, 1) == -1)
+		fatal("daemon: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null: %s", strerror(errno));
+	if (listen_fd != STDIN_FILENO)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* Writes this process' id to path; 0 when path is NULL. */
+int
+daemon_write_pid(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_error("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
