@@ -1,11 +1,14 @@
 /*
- * double_conn.c - a test double of src/conn.c (the connector client)
- * for the fuzz targets: no HTTP, a CA in the process.
+ * double_conn.c - a test double of src/conn.c and src/conn_api.c (the
+ * connector client) for the fuzz targets: no HTTP, a CA in the process.
  *
- * It defines every external symbol of conn.o, so that the linker never
- * takes conn.o out of libcmpd.a. When conn.c gains a function that the
- * code under test calls, conn.o is pulled in after all and the link fails
- * with "multiple definition": add the function here.
+ * It defines every external symbol of conn.o and conn_api.o that conn.h
+ * declares (what conn_int.h declares only those two call), so that the
+ * linker never takes them out of libcmpd.a; the settings checks of
+ * conn_check.o are the real ones. When conn.c or conn_api.c gains a
+ * function that the code under test calls, its object is pulled in after
+ * all and the link fails with "multiple definition": add the function
+ * here.
  */
 #include "config.h"
 
@@ -79,38 +82,6 @@ conn_status_name(enum conn_status s)
 		"notFound", "failed", "insecure", "busy" };
 
 	return (size_t)s < NITEMS(names) ? names[s] : "unknown";
-}
-
-int
-conn_url_valid(const char *s, size_t len)
-{
-	return len > 7 && (strncmp(s, "http://", 7) == 0 ||
-	    strncmp(s, "https://", 8) == 0);
-}
-
-int
-conn_header_name_valid(const char *s, size_t len)
-{
-	return len > 0;
-}
-
-int
-conn_header_value_valid(const char *s, size_t len)
-{
-	return 1;
-}
-
-int
-conn_url_is_http(const char *url)
-{
-	return strncmp(url, "http://", 7) == 0;
-}
-
-/* The double's connectors are trusted as they are. */
-const char *
-conn_transport_refusal(const char *url, enum conn_auth auth, int insecure)
-{
-	return NULL;
 }
 
 int

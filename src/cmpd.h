@@ -17,7 +17,9 @@
  *   cmp_revoke.c rr
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store.c      transactions and certificates in MariaDB
- *   conn.c       the CA's connector API (conn.h)
+ *   conn.c       the CA's connector API (conn.h): the HTTP transport
+ *   conn_check.c connector settings checks, shared with the management API
+ *   conn_api.c   the connector API's calls: request bodies, reply parsing
  *   cmp_error.c  every failure cmpd detects -> failInfo, text, HTTP status
  *   db.c         MariaDB connection and prepared statements
  *   migrate.c    schema migrations

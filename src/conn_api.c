@@ -1,0 +1,739 @@
+/*
+ * The connector API's calls (issue, renew, revoke, caCertificates, lookup,
+ * crl): the JSON request bodies, certificates in and out as base64 DER,
+ * and what the connector's answers are taken to mean. One HTTP exchange
+ * each, through conn_call() (conn.c).
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+#include "conn.h"
+#include "conn_int.h"
+#include "jsoncheck.h"
+
+/* RFC 5280 5.3.1 reasons, as the connector API spells them. */
+static const char *const conn_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold",
+	"privilegeWithdrawn", "aACompromise",
+};
+
+/* The caller's attributes: a JSON array, [] when NULL. */
+static int
+conn_attributes(const char *text, json_object **out)
+{
+	json_object *o = NULL;
+
+	*out = NULL;
+	if (text == NULL) {
+		*out = json_object_new_array();
+		return *out != NULL ? 0 : -1;
+	}
+	if (jsoncheck_parse(text, strlen(text), CONN_JSON_DEPTH, &o) !=
+	    PARSE_OK || !json_object_is_type(o, json_type_array)) {
+		json_object_put(o);
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Adds val under key; val is consumed even on failure. */
+static int
+conn_add(json_object *obj, const char *key, json_object *val)
+{
+	if (val == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *
+conn_b64_string(const unsigned char *der, size_t len)
+{
+	json_object *o = NULL;
+	unsigned char *b64 = NULL;
+	size_t n;
+	int w;
+
+	/* json-c and EVP_EncodeBlock count in int. */
+	if (len == 0 || len > (size_t)INT_MAX / 4 * 3 - 3)
+		return NULL;
+	n = 4 * ((len + 2) / 3) + 1;
+	if ((b64 = malloc(n)) == NULL)
+		return NULL;
+	w = EVP_EncodeBlock(b64, der, (int)len);
+	if (w > 0)
+		o = json_object_new_string_len((const char *)b64, w);
+	free(b64);
+	return o;
+}
+
+static json_object *
+conn_cert_string(X509 *cert)
+{
+	unsigned char *der = NULL;
+	json_object *o;
+	int n;
+
+	if (cert == NULL || (n = i2d_X509(cert, &der)) <= 0)
+		return NULL;
+	o = conn_b64_string(der, (size_t)n);
+	OPENSSL_free(der);
+	return o;
+}
+
+/*
+ * Base64 as a connector sends it: whitespace and line breaks anywhere are
+ * dropped; what remains must be whole quanta with '=' only as padding.
+ * 0 with *out (malloc'd), 1 not base64, -1 out of memory.
+ */
+static int
+conn_b64_decode(const char *s, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	unsigned char *clean = NULL, *der = NULL;
+	size_t i, n = 0, pad = 0;
+	int w, r = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len >= INT_MAX)
+		return 1;
+	if ((clean = malloc(len + 1)) == NULL)
+		goto out;
+	for (i = 0; i < len; i++)
+		if (strchr(" \t\r\n", s[i]) == NULL || s[i] == '\0')
+			clean[n++] = (unsigned char)s[i];
+	r = 1;
+	if (n == 0 || n % 4 != 0)
+		goto out;
+	/* EVP_DecodeBlock lets '=' through inside the data: refuse it. */
+	while (pad < 2 && clean[n - 1 - pad] == '=')
+		pad++;
+	if (memchr(clean, '=', n - pad) != NULL)
+		goto out;
+	r = -1;
+	if ((der = malloc(n / 4 * 3)) == NULL)
+		goto out;
+	r = 1;
+	if ((w = EVP_DecodeBlock(der, clean, (int)n)) < 0 ||
+	    (size_t)w != n / 4 * 3)
+		goto out;
+	*out = der;
+	*outlen = (size_t)w - pad;
+	der = NULL;
+	r = 0;
+ out:
+	free(clean);
+	free(der);
+	return r;
+}
+
+/*
+ * obj["certificateData"] as an X509; what is wrong goes into res.
+ * PARSE_OK, PARSE_BAD or PARSE_ERR.
+ */
+static int
+conn_cert_data(json_object *obj, const char *what, X509 **out,
+    struct conn_result *res)
+{
+	const unsigned char *p;
+	unsigned char *der = NULL;
+	json_object *v;
+	size_t len;
+	X509 *x = NULL;
+	int rc, r = PARSE_BAD;
+
+	*out = NULL;
+	if (!json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "certificateData", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		conn_msg(res, "%s: no certificateData", what);
+		goto out;
+	}
+	rc = conn_b64_decode(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), &der, &len);
+	if (rc < 0) {
+		r = PARSE_ERR;
+		goto out;
+	}
+	if (rc > 0) {
+		conn_msg(res, "%s: certificateData is not base64", what);
+		goto out;
+	}
+	p = der;
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len) {
+		conn_msg(res, "%s: certificateData is not a DER certificate",
+		    what);
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = PARSE_OK;
+ out:
+	ERR_clear_error();
+	X509_free(x);
+	free(der);
+	return r;
+}
+
+static int
+conn_format_valid(const char *f)
+{
+	return f != NULL &&
+	    (strcmp(f, "crmf") == 0 || strcmp(f, "pkcs10") == 0);
+}
+
+/* The members every call sends: the caller's attributes. */
+static int
+conn_body_attributes(json_object *body, const struct conn_target *t,
+    int with_attributes, struct conn_result *res)
+{
+	json_object *a;
+
+	if (with_attributes) {
+		if (conn_attributes(t->attributes_json, &a) != 0) {
+			conn_msg(res, "attributes are not a JSON array");
+			return -1;
+		}
+		if (conn_add(body, "attributes", a) != 0)
+			return -1;
+	}
+	if (conn_attributes(t->ra_attributes_json, &a) != 0) {
+		conn_msg(res, "raProfileAttributes are not a JSON array");
+		return -1;
+	}
+	return conn_add(body, "raProfileAttributes", a);
+}
+
+/*
+ * The connector's name for the certificate, kept for later calls: optional,
+ * but when present a short printable string.
+ */
+static int
+conn_reply_uuid(json_object *obj, char *out, size_t outlen)
+{
+	json_object *v;
+	const char *s;
+	size_t len, i;
+
+	out[0] = '\0';
+	if (!json_object_object_get_ex(obj, "uuid", &v) ||
+	    json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	if ((len = (size_t)json_object_get_string_len(v)) >= outlen)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return -1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/*
+ * The body of a 2xx answer to issue or renew: the new certificate and its
+ * uuid. 0 with res classified, -1 out of memory.
+ */
+static int
+conn_enroll_reply(const char *op, const struct conn_buf *reply,
+    struct conn_result *res)
+{
+	json_object *obj = NULL;
+	char why[160];
+	int rc, r = -1;
+
+	res->status = CONN_FAILED;
+	if (res->http_status == 202) {
+		/* Newer connectors issue asynchronously; cmpd does not poll. */
+		conn_msg(res, "connector answered 202: asynchronous %s is "
+		    "not supported", op);
+		r = 0;
+		goto out;
+	}
+	if ((rc = jsoncheck_parse_why(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj, why, sizeof(why))) ==
+	    PARSE_ERR)
+		goto out;
+	r = 0;
+	if (rc != PARSE_OK) {
+		conn_msg(res, "%s reply %s", op, why);
+		goto out;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		conn_msg(res, "%s reply is not a JSON object", op);
+		goto out;
+	}
+	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
+	    PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK)
+		goto out;
+	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		conn_msg(res, "%s reply: bad uuid", op);
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	json_object_put(obj);
+	return r;
+}
+
+/* issue and renew: POST, then the new certificate and its uuid. */
+static int
+conn_enroll(const struct conn_target *t, const char *op,
+    const unsigned char *req_der, size_t req_len, const char *format,
+    X509 *old_cert, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL;
+	char suffix[32];
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL || req_der == NULL || req_len == 0 ||
+	    !conn_format_valid(format)) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "request", conn_b64_string(req_der, req_len)) != 0 ||
+	    conn_add(body, "format", json_object_new_string(format)) != 0)
+		goto out;
+	/* The v2 renew request (CertificateRenewRequestDto) has no
+	 * "attributes". */
+	if (conn_body_attributes(body, t, old_cert == NULL, res) != 0)
+		goto out;
+	if (old_cert != NULL &&
+	    (conn_add(body, "certificate", conn_cert_string(old_cert)) != 0 ||
+	    conn_add(body, "meta", json_object_new_array()) != 0))
+		goto out;
+	/* Connectors that do not know it ignore it (doc/api.md). */
+	if (t->request_id != NULL && conn_add(body, "requestId",
+	    json_object_new_string(t->request_id)) != 0)
+		goto out;
+	snprintf(suffix, sizeof(suffix), "/certificates/%s", op);
+	if ((rc = conn_call(t, "v2", suffix, body, &reply, res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	r = conn_enroll_reply(op, &reply, res);
+ out:
+	if (r != 0 && res != NULL) {
+		/* A caller that ignores the -1 must not see CONN_OK. */
+		res->status = CONN_FAILED;
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	metrics_connector(old_cert == NULL ? METRICS_CALL_ISSUE :
+	    METRICS_CALL_RENEW, res->status);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}
+
+int
+conn_issue(const struct conn_target *t, const unsigned char *req_der,
+    size_t req_len, const char *format, struct conn_result *res)
+{
+	return conn_enroll(t, "issue", req_der, req_len, format, NULL, res);
+}
+
+int
+conn_renew(const struct conn_target *t, const unsigned char *req_der,
+    size_t req_len, const char *format, X509 *old_cert,
+    struct conn_result *res)
+{
+	if (old_cert == NULL) {
+		if (res != NULL) {
+			memset(res, 0, sizeof(*res));
+			res->status = CONN_FAILED;
+			conn_msg(res, "bad arguments");
+		}
+		return -1;
+	}
+	return conn_enroll(t, "renew", req_der, req_len, format, old_cert,
+	    res);
+}
+
+/*
+ * "Already revoked" is what was asked for: 409 (cmp-localca), or a 422
+ * validation error saying so (the v2 API's error list, which connectors
+ * fill with their CA's text).
+ */
+static int
+conn_already_revoked(const struct conn_result *res)
+{
+	if (res->http_status == 409)
+		return 1;
+	return res->http_status == 422 &&
+	    strcasestr(res->message, "already revoked") != NULL;
+}
+
+int
+conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
+    struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL || cert == NULL || reason == NULL ||
+	    util_name_index(conn_reasons, NITEMS(conn_reasons), reason,
+	    0) < 0) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "reason", json_object_new_string(reason)) != 0 ||
+	    conn_add(body, "certificate", conn_cert_string(cert)) != 0)
+		goto out;
+	if (conn_body_attributes(body, t, 1, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v2", "/certificates/revoke", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	/* Any 2xx is success; the API answers with an empty body. */
+	if (rc == CALL_2XX)
+		res->status = CONN_OK;
+	else if (conn_already_revoked(res)) {
+		res->status = CONN_OK;
+		res->already_revoked = 1;
+	}
+	r = 0;
+ out:
+	if (r != 0 && res != NULL) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	metrics_connector(METRICS_CALL_REVOKE, res->status);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}
+
+/*
+ * The body of a 2xx answer to caCertificates: the chain, in order.
+ * 0 with res classified, -1 out of memory.
+ */
+static int
+conn_ca_reply(const struct conn_buf *reply, struct conn_result *res)
+{
+	json_object *obj = NULL, *list, *v;
+	char what[48];
+	size_t i, n;
+	X509 *x = NULL;
+	int rc, r = -1;
+
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply->data != NULL ? reply->data : "",
+	    reply->len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR)
+		goto out;
+	r = 0;
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "certificates", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		conn_msg(res, "caCertificates reply has no certificates list");
+		goto out;
+	}
+	if ((res->chain = sk_X509_new_null()) == NULL) {
+		r = -1;
+		goto out;
+	}
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(list, i);
+		snprintf(what, sizeof(what), "caCertificates[%zu]", i);
+		if ((rc = conn_cert_data(v, what, &x, res)) == PARSE_ERR) {
+			r = -1;
+			goto out;
+		}
+		if (rc != PARSE_OK)
+			goto out;
+		if (!sk_X509_push(res->chain, x)) {
+			r = -1;
+			goto out;
+		}
+		x = NULL;
+	}
+	res->status = CONN_OK;
+ out:
+	X509_free(x);
+	json_object_put(obj);
+	return r;
+}
+
+/*
+ * One answer classified as the call that got it does (the fuzz target's
+ * way in); body is len bytes, a NUL need not follow. 0, or -1 out of
+ * memory.
+ */
+int
+conn_parse_reply(enum conn_reply kind, long http_status, const char *body,
+    size_t len, struct conn_result *res)
+{
+	struct conn_buf b;
+	char *copy = NULL;
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&b, 0, sizeof(b));
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	b.data = copy;
+	b.len = len;
+	res->http_status = http_status;
+	if (http_status < 200 || http_status > 299)
+		conn_classify_error(&b, res);
+	else if (kind == CONN_REPLY_CA_CERTS)
+		r = conn_ca_reply(&b, res);
+	else
+		r = conn_enroll_reply(kind == CONN_REPLY_RENEW ? "renew" :
+		    "issue", &b, res);
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	if (res->status != CONN_OK) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		sk_X509_pop_free(res->chain, X509_free);
+		res->chain = NULL;
+	}
+	free(copy);
+	return r;
+}
+
+int
+conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/caCertificates", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	r = conn_ca_reply(&reply, res);
+ out:
+	if (res != NULL && (r != 0 || res->status != CONN_OK)) {
+		sk_X509_pop_free(res->chain, X509_free);
+		res->chain = NULL;
+		if (r != 0) {
+			res->status = CONN_FAILED;
+			if (res->message[0] == '\0')
+				conn_msg(res, "out of memory");
+		}
+	}
+	if (res != NULL)
+		metrics_connector(METRICS_CALL_CA_CERTS, res->status);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}
+
+int
+conn_lookup(const struct conn_target *t, const char *request_id,
+    struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL, *obj = NULL, *v;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL || request_id == NULL || !conn_uuid_valid(request_id)) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "requestId", json_object_new_string(request_id)) !=
+	    0 || conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v2", "/certificates/lookup", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE) {
+		/* No such route, or not implemented: no lookup there. */
+		if (res->http_status == 404 || res->http_status == 405 ||
+		    res->http_status == 501)
+			res->status = CONN_NOT_FOUND;
+		goto out;
+	}
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	/* The answer names the request: a catch-all 200 is no answer. */
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "requestId", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), request_id) != 0 ||
+	    !json_object_object_get_ex(obj, "found", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		conn_msg(res, "lookup reply does not answer for this requestId");
+		goto out;
+	}
+	if (!json_object_get_boolean(v)) {
+		res->status = CONN_OK;
+		goto out;
+	}
+	if ((rc = conn_cert_data(obj, "lookup", &res->certificate, res)) ==
+	    PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK)
+		goto out;
+	if (conn_reply_uuid(obj, res->uuid, sizeof(res->uuid)) != 0) {
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		conn_msg(res, "lookup reply: bad uuid");
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	if (r != 0 && res != NULL) {
+		res->status = CONN_FAILED;
+		X509_free(res->certificate);
+		res->certificate = NULL;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	if (res != NULL)
+		metrics_connector(METRICS_CALL_LOOKUP, res->status);
+	json_object_put(obj);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}
+
+/*
+ * The CRL the authority publishes (v1 .../crl {"delta": false,
+ * "raProfileAttributes"} -> {"crlData": base64 DER}). *crl is set when
+ * res->status is CONN_OK; the return value as for the other calls.
+ */
+int
+conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
+{
+	struct conn_buf reply;
+	json_object *body = NULL, *obj = NULL, *v;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL || crl == NULL)
+		return -1;
+	*crl = NULL;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_add(body, "delta", json_object_new_boolean(0)) != 0 ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/crl", body, &reply, res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE)
+		goto out;
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "crlData", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		conn_msg(res, "crl reply has no crlData");
+		goto out;
+	}
+	if ((rc = conn_b64_decode(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), &der, &len)) < 0) {
+		r = -1;
+		goto out;
+	}
+	p = der;
+	if (rc > 0 || len > LONG_MAX ||
+	    (*crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
+	    p != der + len) {
+		X509_CRL_free(*crl);
+		*crl = NULL;
+		conn_msg(res, "crlData is not a base64 DER CRL");
+		goto out;
+	}
+	res->status = CONN_OK;
+ out:
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	ERR_clear_error();
+	json_object_put(obj);
+	json_object_put(body);
+	free(der);
+	free(reply.data);
+	return r;
+}
