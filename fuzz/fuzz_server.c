@@ -66,6 +66,8 @@ static struct {
 	const char *cmp_uuid;
 	unsigned char nonce[CMPD_ID_MAX_LEN];
 	size_t	 nonce_len;
+	struct cmp_requester who;	/* of the message handled */
+	int	 has_who;
 } w;
 
 static int
@@ -104,6 +106,11 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 	r |= fuzz_db_str(&c[20], "http://127.0.0.1:9");
 	r |= fuzz_db_str(&c[21], "none");
 	r |= fuzz_db_str(&c[23], "2026-12-01 00:00:00.000000");
+	/* subjectPolicy: signer in half the worlds, any in the others */
+	if (nc > 24)
+		fuzz_db_int(&c[24], w.tx & 1);
+	if (nc > 25)
+		fuzz_db_int(&c[25], 0);
 	return r != 0 ? DB_ERR : DB_OK;
 }
 
@@ -141,6 +148,33 @@ row_tx(const char *sql, const struct db_arg *a, size_t na,
 		return DB_ERR;
 	fuzz_db_int(&c[2], 0);
 	fuzz_db_int(&c[7], w.tx == 3);
+	return DB_OK;
+}
+
+/*
+ * store_tx_requester(): the transaction was asked by whoever sends this
+ * certConf, but in world 4, where another device asked.
+ */
+static int
+row_requester(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
+    unsigned long long *aff)
+{
+	struct cmp_requester who = w.who;
+
+	if (nc < 3 || w.tx == 0 || !w.has_who)
+		return DB_NOTFOUND;
+	if (w.tx == 4) {
+		who.cert_hash[0] ^= 1;
+		if (who.kid_len > 0)
+			who.kid[0] ^= 1;
+		else
+			who.kid_len = 1;
+	}
+	if (fuzz_db_str(&c[0], profile_prot_name(who.method)) ||
+	    fuzz_db_blob(&c[1], who.cert_hash, sizeof(who.cert_hash)) ||
+	    fuzz_db_blob(&c[2], who.kid, who.kid_len))
+		return DB_ERR;
 	return DB_OK;
 }
 
@@ -182,6 +216,7 @@ static const struct fuzz_db_rule rules[] = {
 	{ "c.response_protection, ", row_profile },
 	{ "SELECT signing_key_enc, ", row_signing },
 	{ "FROM cmp_transaction t LEFT JOIN certificate", row_tx },
+	{ "SELECT requester_method, ", row_requester },
 	{ "SELECT uuid, status, der FROM certificate", row_cert },
 	{ "INSERT INTO cmp_transaction", row_tx_insert },
 	{ "state = 'confirm_wait'", row_confirm },
@@ -388,6 +423,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (m != NULL && !raw && hdr->protectionAlg != NULL)
 		again = reprotect(data, size, pm, &again_len);
+	CMPD_MSG_free(m);
+	CMPD_HEADER_free(h);
+	m = NULL;
+	h = NULL;
+	if (cmp_msg_decode(again != NULL ? again : data, again != NULL ?
+	    again_len : size, &m, &h) == 0 &&
+	    cmp_protect_requester(m, &w.who) == 0)
+		w.has_who = 1;
 	CMPD_MSG_free(m);
 	CMPD_HEADER_free(h);
 	m = NULL;
