@@ -18,8 +18,9 @@
 # its own on 127.0.0.1:${CMPD_LOCALCA_PORT:-8081} serves it, and
 # cmp-localca answers only cmpd (HTTP basic, a random password in
 # run/localca.pw).  Run as root, cmpd's workers run as the system user
-# ${CMPD_USER:-cmpd} (created if missing).  Running it again restarts
-# everything cleanly and keeps the database.
+# ${CMPD_USER:-cmpd} (created if missing); in a checkout that user cannot
+# enter (under /root), run/ is a link to /var/lib/cmpd-quickstart/<hash>.
+# Running it again restarts everything cleanly and keeps the database.
 #
 # Environment: CMPD_HTTP_PORT (8080), CMPD_WEB (lighttpd or apache),
 # CMPD_FCGI_PORT (9000), CMPD_LOCALCA_PORT (8081), CMPD_DEMO_SECRET
@@ -32,6 +33,8 @@ set -eu
 cd "$(dirname "$0")"
 top=$PWD
 run=$top/run
+# run/ may be a link (see qs_run_dir): every path below is the real one
+[ ! -L "$run" ] || run=$(readlink -f "$run")
 PORT=${CMPD_HTTP_PORT:-8080}
 WEB=${CMPD_WEB:-lighttpd}
 FCGI_PORT=${CMPD_FCGI_PORT:-9000}
@@ -112,8 +115,10 @@ wait_for() {
 case ${1-} in
 "") ;;
 stop) stop_all; exit 0 ;;
-clean) stop_all; rm -rf "$run"; echo "removed $run"; exit 0 ;;
--h|--help) sed -n '2,31s/^# \{0,1\}//p' "$0"; exit 0 ;;
+clean) stop_all; rm -rf "$run"; [ ! -L "$top/run" ] || rm -f "$top/run"
+	rmdir /var/lib/cmpd-quickstart 2> /dev/null || true
+	echo "removed $run"; exit 0 ;;
+-h|--help) sed -n '2,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *) die "unknown argument '$1' (try --help)" ;;
 esac
 case $WEB in
@@ -121,6 +126,37 @@ lighttpd|apache) ;;
 *) die "CMPD_WEB must be lighttpd or apache, not '$WEB'" ;;
 esac
 
+# qs_user: as root, the system user CMPD_USER that cmpd's workers run as
+# (cmpd refuses root without "user"), made once.
+qs_user() {
+	id "$CMPD_USER" > /dev/null 2>&1 && return 0
+	say "creating the system user $CMPD_USER for cmpd's workers"
+	useradd --system --home-dir /nonexistent --no-create-home \
+		--shell /usr/sbin/nologin "$CMPD_USER" 2> /dev/null ||
+		id "$CMPD_USER" > /dev/null 2>&1 ||
+		die "cannot create the user $CMPD_USER (set CMPD_USER)"
+}
+
+# qs_run_dir: cmpd's workers must reach the sockets and files in run/.
+# When CMPD_USER cannot enter the checkout (one under /root, mode 0700),
+# run/ becomes a link to a directory of its own that it can reach,
+# /var/lib/cmpd-quickstart/<hash of the checkout's path>.
+qs_run_dir() {
+	local real
+	[ ! -e "$top/run" ] && [ ! -L "$top/run" ] || return 0
+	runuser -u "$CMPD_USER" -- test -x "$top" && return 0
+	real=/var/lib/cmpd-quickstart/$(printf '%s' "$top" | sha256sum | cut -c1-12)
+	mkdir -p "$real"
+	chmod 755 /var/lib/cmpd-quickstart "$real"
+	ln -s "$real" "$top/run"
+	run=$real
+	say "$CMPD_USER cannot enter $top: run/ is a link to $real"
+}
+
+if [ "$(id -u)" = 0 ]; then
+	qs_user
+	qs_run_dir
+fi
 # A second run restarts from a clean slate (the database is kept).
 mkdir -p "$run"
 stop_all
@@ -217,13 +253,6 @@ mkdir -p "$run/cmpd"
 [ -s "$run/secret.key" ] || (umask 077 && openssl rand -hex 32 > "$run/secret.key")
 user_line=""
 if [ "$(id -u)" = 0 ]; then
-	if ! id "$CMPD_USER" > /dev/null 2>&1; then
-		say "creating the system user $CMPD_USER for cmpd's workers"
-		useradd --system --home-dir /nonexistent --no-create-home \
-			--shell /usr/sbin/nologin "$CMPD_USER" 2> /dev/null ||
-			id "$CMPD_USER" > /dev/null 2>&1 ||
-			die "cannot create the user $CMPD_USER (set CMPD_USER)"
-	fi
 	user_line="user = $CMPD_USER"
 	cmpd_group=$(id -gn "$CMPD_USER")
 	chown "$CMPD_USER:$cmpd_group" "$run/cmpd"
@@ -252,7 +281,7 @@ if [ -n "$user_line" ]; then
 	chmod 640 "$run/db.pw" "$run/secret.key" "$run/cmpd.conf"
 	runuser -u "$CMPD_USER" -- test -r "$run/secret.key" -a -r "$run/db.pw" \
 		-a -r "$run/cmpd.conf" ||
-		die "user $CMPD_USER cannot read run/ (a checkout in a private home?); move the checkout, or set CMPD_USER"
+		die "user $CMPD_USER cannot read run/ ($run); ./quickstart.sh clean, then run it again"
 fi
 
 say "migrating the schema"
