@@ -148,8 +148,8 @@ fi
 # The release tarball builds and passes its tests from a read-only source
 # tree (automake's distcheck).
 if [ "$status" = 0 ] && [ "$plain" = 1 ] && [ "$distcheck" = 1 ]; then
-	say "build: make distcheck"
-	(cd "$top/build" && make distcheck \
+	say "build: make -j$JOBS distcheck"
+	(cd "$top/build" && make -j"$JOBS" distcheck \
 		DISTCHECK_CONFIGURE_FLAGS=--enable-werror AM_COLOR_TESTS=no \
 		> distcheck.out 2>&1) < /dev/null
 	if [ "$?" = 0 ]; then
