@@ -2,7 +2,7 @@
  * The management API: route tables, role checks, and the small helpers
  * every handler uses to read a JSON body and to answer. Errors are JSON
  * {"message": …}: 400 malformed, 404 unknown object, 409 conflict, 422 a
- * rule of the reference refused it, 401/403 authentication (issue 5).
+ * rule of the reference refused it, 401/403 authentication.
  */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /*
  * The management API's inventory, read-only: the certificates cmpd
- * issued and the CMP transactions that asked for them (issue 5). Rows
+ * issued and the CMP transactions that asked for them. Rows
  * are written by the CMP path (store.c) only.
  */
 #include "config.h"

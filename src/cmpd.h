@@ -154,7 +154,7 @@ int	route_parse(const char *uri, struct route *);
 int	route_name_valid(const char *, size_t);
 const char *route_kind_name(enum route_kind);
 
-/* cmp_error.c: one table from every failure to its CMP answer (issue 4) */
+/* cmp_error.c: one table from every failure to its CMP answer */
 enum cmp_fail {
 	CMPF_OK = 0,
 	/* transport and encoding */

@@ -290,7 +290,7 @@ http_base_url(struct http_req *r, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
-/* A management API request (issue 5): JSON in, JSON out. */
+/* A management API request: JSON in, JSON out. */
 static void
 http_api(struct http_req *r)
 {

@@ -39,7 +39,7 @@ RA=/api/v1/protocols/cmp/raProfile
 OUT="-certout $T/out.crt"
 IR="ir -newkey $T/new.key -subject /CN=t $OUT"
 
-# the acceptance command (issue 2), with the port and -certout
+# the first enrolment command cmpd answered, with the port and -certout
 expect "ir, unknown CMP Profile" $CMP/nosuch \
 	"PN=nosuch | Requested CMP Profile not found" systemFailure $IR $PBM
 expect "ir, CMP Profile disabled" $CMP/cmp-off \

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The management API (issue 5) through lighttpd with curl: the whole life
+# The management API through lighttpd with curl: the whole life
 # of a CMP Profile from an empty database to its force delete, enrolling
 # with openssl cmp on the way; every validation rule of the reference;
 # authentication and roles; secrets that never come back out.

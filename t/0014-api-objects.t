@@ -1,5 +1,5 @@
 #!/bin/sh
-# Management API, issue 5: connectors, authorities, RA Profiles, CMP on
+# Management API: connectors, authorities, RA Profiles, CMP on
 # an RA Profile, and the read-only inventory (certificates, CMP
 # transactions), through lighttpd. Every refusal the contract names, 403
 # for a read-only key on every change, an audit row for every change,

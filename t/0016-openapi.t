@@ -1,6 +1,6 @@
 #!/bin/sh
 # t/0016-openapi.t -- doc/openapi.json is a valid OpenAPI 3.0 document and
-# describes exactly the management API cmpd implements (issue 5).
+# describes exactly the management API cmpd implements.
 #
 #  1. the document validates against the official OpenAPI 3.0 JSON schema
 #     (Debian's openapi-specification, Draft 4, python3-jsonschema);
