@@ -303,7 +303,7 @@ static void
 fuzz_server_done(void)
 {
 	cmp_server_done();
-	cmp_enroll_done();
+	cmp_ca_done();
 	profile_cache_done();
 	fuzz_conn_done();
 	EVP_PKEY_free(ee_key);
@@ -364,6 +364,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_conn_init();
 	fuzz_db_rules(rules, NITEMS(rules));
 	cmp_server_init(&conf);
+	cmp_ca_init(&conf);
 	atexit(fuzz_server_done);
 	return 0;
 }

@@ -184,7 +184,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			    p->cmp_name, t.cert_uuid);
 			store_revoke_later(t.cert_uuid, "rejected");
 		} else {
-			cmp_enroll_target(ra, 1, &target);
+			cmp_ca_target(ra, 1, &target);
 			if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
 			    &res) != 0 || res.status != CONN_OK) {
 				log_error("PN=%s: revoking rejected certificate "

@@ -25,65 +25,6 @@
 /* The revocation reason for certificates the client did not accept. */
 #define REASON_UNCONFIRMED	STORE_REASON_UNDELIVERED
 
-static enum conn_auth
-enroll_auth(const char *name)
-{
-	if (strcmp(name, "basic") == 0)
-		return CONN_AUTH_BASIC;
-	if (strcmp(name, "certificate") == 0)
-		return CONN_AUTH_CERTIFICATE;
-	if (strcmp(name, "apiKey") == 0)
-		return CONN_AUTH_APIKEY;
-	return CONN_AUTH_NONE;
-}
-
-/* The connector call's target; revoke calls carry the revoke attributes. */
-void
-cmp_enroll_target(const struct profile *p, int revoke, struct conn_target *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->url = p->connector_url;
-	t->auth = enroll_auth(p->connector_auth);
-	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
-	t->insecure = p->connector_insecure;
-	t->authority_uuid = p->authority_instance;
-	if (revoke)
-		t->attributes_json = p->revoke_attrs[0] != '\0' ?
-		    p->revoke_attrs : NULL;
-	else
-		t->attributes_json = p->issue_attrs[0] != '\0' ?
-		    p->issue_attrs : NULL;
-	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
-}
-
-/*
- * A failed connector call as a cmpd failure; arg gets what the text may
- * show: the CA's refusal, or the status of a 5xx (its body is logged
- * only). Unreachable, timed out or 5xx: try later; anything else that
- * went wrong stays wrong.
- */
-enum cmp_fail
-cmp_enroll_conn_fail(const struct conn_result *res, char *arg,
-    size_t arglen)
-{
-	snprintf(arg, arglen, "%s", res->message);
-	switch (res->status) {
-	case CONN_UNAVAILABLE:
-		if (res->http_status < 500)
-			return CMPF_CA_UNAVAILABLE;
-		snprintf(arg, arglen, "%ld", res->http_status);
-		return CMPF_CA_SERVER_ERROR;
-	case CONN_REJECTED:
-		return CMPF_CA_REJECTED;
-	case CONN_INSECURE:
-		return CMPF_CONNECTOR_INSECURE;
-	case CONN_BUSY:
-		return CMPF_CA_BUSY;
-	default:
-		return CMPF_CA_FAILED;
-	}
-}
-
 /* generalInfo of the request asks for implicit confirmation (5.1.1.1). */
 static int
 enroll_wants_implicit(const CMPD_HEADER *h)
@@ -136,54 +77,6 @@ enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * The issuing chain for caPubs, per worker and authority, kept for
- * CHAIN_TTL seconds: every ir needs it, and it rarely changes.
- */
-#define CHAIN_TTL	300
-static struct {
-	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
-	time_t	 at;
-	STACK_OF(X509) *chain;
-} chain_cache;
-
-static STACK_OF(X509) *
-enroll_chain(const struct profile *p, const struct conn_target *target)
-{
-	struct conn_result res;
-	char key[sizeof(chain_cache.key)];
-	time_t now = time(NULL);
-
-	/* caCertificates depends on the RA Profile's attributes too. */
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->ra_uuid,
-	    p->connector_uuid, p->authority_instance, p->connector_url);
-	if (chain_cache.chain != NULL && strcmp(key, chain_cache.key) == 0 &&
-	    now - chain_cache.at < CHAIN_TTL)
-		return chain_cache.chain;
-	memset(&res, 0, sizeof(res));
-	if (conn_ca_certificates(target, &res) != 0 || res.status != CONN_OK) {
-		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
-		    "caPubs", p->cmp_name, conn_status_name(res.status),
-		    res.message);
-		conn_result_free(&res);
-		return NULL;
-	}
-	sk_X509_pop_free(chain_cache.chain, X509_free);
-	chain_cache.chain = res.chain;
-	res.chain = NULL;
-	snprintf(chain_cache.key, sizeof(chain_cache.key), "%s", key);
-	chain_cache.at = now;
-	conn_result_free(&res);
-	return chain_cache.chain;
-}
-
-void
-cmp_enroll_done(void)
-{
-	sk_X509_pop_free(chain_cache.chain, X509_free);
-	memset(&chain_cache, 0, sizeof(chain_cache));
 }
 
 /* ip/cp with one accepted CertResponse carrying cert, caPubs for ir. */
@@ -451,7 +344,7 @@ enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
 	/* The inventory had it: the sweep's, revoked there. */
 	if (recorded && cert_uuid[0] == '\0')
 		return;
-	cmp_enroll_target(p, 1, &target);
+	cmp_ca_target(p, 1, &target);
 	if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 	    res.status == CONN_OK) {
 		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
@@ -556,11 +449,11 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		goto out;
 	}
 	gated = 1;
-	cmp_enroll_target(p, 0, &target);
+	cmp_ca_target(p, 0, &target);
 	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). Asked first,
 	 * so that nothing but local work stands between the issue call and
 	 * the record of its certificate. */
-	capubs = type == CMPD_BODY_IR ? enroll_chain(p, &target) : NULL;
+	capubs = type == CMPD_BODY_IR ? cmp_ca_chain(p) : NULL;
 	/* What is asked, committed before it is asked (invariant 1). */
 	r = store_tx_begin(req, p, rid, digest, request_id,
 	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL, &who);
@@ -577,7 +470,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if ((old != NULL ? conn_renew(&target, one, (size_t)n, "crmf", old,
 	    &res) : conn_issue(&target, one, (size_t)n, "crmf", &res)) != 0 ||
 	    res.status != CONN_OK) {
-		*fail = cmp_enroll_conn_fail(&res, text, textlen);
+		*fail = cmp_ca_conn_fail(&res, text, textlen);
 		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
 		    conn_status_name(res.status), res.http_status, res.message);
 		/* Refused, or never sent: nothing was issued. Otherwise (a

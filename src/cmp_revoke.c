@@ -135,10 +135,10 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_RR_REVOKED;
 		goto out;
 	}
-	cmp_enroll_target(p, 1, &target);
+	cmp_ca_target(p, 1, &target);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) != 0 ||
 	    res.status != CONN_OK) {
-		*fail = cmp_enroll_conn_fail(&res, arg, arglen);
+		*fail = cmp_ca_conn_fail(&res, arg, arglen);
 		log_warn("PN=%s connector revoke: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);

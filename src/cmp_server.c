@@ -14,7 +14,6 @@
 #include <openssl/objects.h>
 
 #include "cmpd.h"
-#include "conn.h"
 
 static const struct conf *srv_conf;
 static X509_NAME *srv_name;	/* sender of our answers, parsed once */
@@ -30,93 +29,11 @@ cmp_server_init(const struct conf *c)
 		    c->server_name);
 }
 
-/*
- * The CRL the RA Profile's CA publishes, per worker and authority: fetched
- * again after ca_crl_refresh seconds or past its nextUpdate. A failed
- * fetch is remembered as long (at most a minute), so that a CA that is
- * down costs one connector call per worker and interval, not one per
- * request.
- */
-#define CA_CRL_CACHE_MAX	8
-#define CA_CRL_RETRY_MAX	60
-static struct ca_crl_entry {
-	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
-	time_t	 at;
-	X509_CRL *crl;		/* NULL: the last fetch failed */
-} ca_crl_cache[CA_CRL_CACHE_MAX];
-static unsigned int ca_crl_next;
-
-static int
-ca_crl_expired(X509_CRL *crl)
-{
-	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-
-	return next != NULL && X509_cmp_time(next, NULL) < 0;
-}
-
-/* The CA's current CRL for prof's RA Profile (borrowed), or NULL. */
-static X509_CRL *
-cmp_server_ca_crl(const struct profile *prof)
-{
-	struct ca_crl_entry *e = NULL;
-	struct conn_target target;
-	struct conn_result res;
-	char key[sizeof(ca_crl_cache[0].key)];
-	time_t now = time(NULL), age;
-	X509_CRL *crl = NULL;
-	size_t i;
-
-	if (srv_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
-		return NULL;
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", prof->ra_uuid,
-	    prof->connector_uuid, prof->authority_instance,
-	    prof->connector_url);
-	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
-		if (strcmp(ca_crl_cache[i].key, key) == 0) {
-			e = &ca_crl_cache[i];
-			age = now - e->at;
-			if (e->crl != NULL && age < srv_conf->ca_crl_refresh &&
-			    !ca_crl_expired(e->crl))
-				return e->crl;
-			if (e->crl == NULL && age < srv_conf->ca_crl_refresh &&
-			    age < CA_CRL_RETRY_MAX)
-				return NULL;
-			break;
-		}
-	if (e == NULL)
-		e = &ca_crl_cache[ca_crl_next++ % CA_CRL_CACHE_MAX];
-	cmp_enroll_target(prof, 0, &target);
-	if (conn_crl(&target, &crl, &res) != 0 || res.status != CONN_OK) {
-		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; signers "
-		    "checked without the CA's CRL", prof->cmp_name,
-		    conn_status_name(res.status), res.http_status,
-		    res.message);
-		X509_CRL_free(crl);
-		crl = NULL;
-	} else if (ca_crl_expired(crl)) {
-		log_warn("PN=%s: the CA's CRL is past its nextUpdate; not "
-		    "used", prof->cmp_name);
-		X509_CRL_free(crl);
-		crl = NULL;
-	}
-	conn_result_free(&res);
-	X509_CRL_free(e->crl);
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->crl = crl;
-	e->at = now;
-	return crl;
-}
-
 void
 cmp_server_done(void)
 {
-	size_t i;
-
 	X509_NAME_free(srv_name);
 	srv_name = NULL;
-	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
-		X509_CRL_free(ca_crl_cache[i].crl);
-	memset(ca_crl_cache, 0, sizeof(ca_crl_cache));
 }
 
 /* The CRLs a signer is checked against: the profile's and its CA's. */
@@ -124,7 +41,7 @@ static STACK_OF(X509_CRL) *
 cmp_server_crls(const struct profile *prof)
 {
 	STACK_OF(X509_CRL) *sk;
-	X509_CRL *ca = cmp_server_ca_crl(prof), *x;
+	X509_CRL *ca = cmp_ca_crl(prof), *x;
 	int i;
 
 	if ((sk = sk_X509_CRL_new_null()) == NULL)

@@ -120,7 +120,7 @@ sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
 	OPENSSL_free(der);
 	if (i2d_X509(cert, NULL) > STORE_CERT_MAX) {
 		/* Too large for the inventory: revoked, then forgotten. */
-		cmp_enroll_target(w->p, 1, &target);
+		cmp_ca_target(w->p, 1, &target);
 		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 		    res.status == CONN_OK &&
 		    store_tx_settle(tid, tid_len, "failed") == DB_OK) {
@@ -215,7 +215,7 @@ sweep_reconcile_one(struct sweep_run *w)
 		    "asked again later", rid);
 		res.status = CONN_FAILED;
 	} else {
-		cmp_enroll_target(w->p, 0, &target);
+		cmp_ca_target(w->p, 0, &target);
 		conn_lookup(&target, rid, &res);
 	}
 	if (res.status == CONN_NOT_FOUND)
@@ -307,7 +307,7 @@ sweep_revoke_one(struct sweep_run *w)
 		    "revoke it through");
 		res.status = CONN_FAILED;
 	} else {
-		cmp_enroll_target(w->p, 1, &target);
+		cmp_ca_target(w->p, 1, &target);
 		conn_revoke(&target, cert, reason[0] != '\0' ? reason :
 		    REASON_UNCONFIRMED, &res);
 	}

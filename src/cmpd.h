@@ -12,6 +12,7 @@
  *   cmp_header.c header checks (RFC 9810 5.1.1)
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_server.c validation order and body dispatch
+ *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_revoke.c rr
@@ -496,14 +497,19 @@ CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, int verified_by_sig, enum cmp_fail *,
 	    char *arg, size_t arglen);
 
-/* cmp_enroll.c */
+/* cmp_ca.c */
 struct conn_target;
 struct conn_result;
-void	cmp_enroll_target(const struct profile *, int revoke,
+void	cmp_ca_init(const struct conf *);
+void	cmp_ca_done(void);
+void	cmp_ca_target(const struct profile *, int revoke,
 	    struct conn_target *);
-enum cmp_fail cmp_enroll_conn_fail(const struct conn_result *, char *arg,
+enum cmp_fail cmp_ca_conn_fail(const struct conn_result *, char *arg,
 	    size_t arglen);
-void	cmp_enroll_done(void);
+STACK_OF(X509) *cmp_ca_chain(const struct profile *);
+X509_CRL *cmp_ca_crl(const struct profile *);
+
+/* cmp_enroll.c */
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,
 	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);

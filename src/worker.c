@@ -114,6 +114,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		exit(0);
 	db_configure(c);
 	cmp_server_init(c);
+	cmp_ca_init(c);
 	if (secret_init(c) != 0)
 		fatal("cannot load secret_key_file");
 	if (conn_init(c) != 0)
@@ -164,7 +165,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		}
 	}
 	FCGX_Free(&rq, 1);
-	cmp_enroll_done();
+	cmp_ca_done();
 	profile_cache_done();
 	conn_done();
 	db_close();

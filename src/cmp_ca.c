@@ -1,0 +1,215 @@
+/*
+ * What cmpd knows of an RA Profile's certificate authority: the connector
+ * call's target, how a failed call is answered, and, cached per worker,
+ * the CA's certificate chain and its current CRL.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+#include "conn.h"
+
+static const struct conf *ca_conf;
+
+void
+cmp_ca_init(const struct conf *c)
+{
+	ca_conf = c;
+}
+
+static enum conn_auth
+ca_auth(const char *name)
+{
+	if (strcmp(name, "basic") == 0)
+		return CONN_AUTH_BASIC;
+	if (strcmp(name, "certificate") == 0)
+		return CONN_AUTH_CERTIFICATE;
+	if (strcmp(name, "apiKey") == 0)
+		return CONN_AUTH_APIKEY;
+	return CONN_AUTH_NONE;
+}
+
+/* The connector call's target; revoke calls carry the revoke attributes. */
+void
+cmp_ca_target(const struct profile *p, int revoke, struct conn_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->url = p->connector_url;
+	t->auth = ca_auth(p->connector_auth);
+	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
+	t->insecure = p->connector_insecure;
+	t->authority_uuid = p->authority_instance;
+	if (revoke)
+		t->attributes_json = p->revoke_attrs[0] != '\0' ?
+		    p->revoke_attrs : NULL;
+	else
+		t->attributes_json = p->issue_attrs[0] != '\0' ?
+		    p->issue_attrs : NULL;
+	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
+}
+
+/*
+ * A failed connector call as a cmpd failure; arg gets what the text may
+ * show: the CA's refusal, or the status of a 5xx (its body is logged
+ * only). Unreachable, timed out or 5xx: try later; anything else that
+ * went wrong stays wrong.
+ */
+enum cmp_fail
+cmp_ca_conn_fail(const struct conn_result *res, char *arg,
+    size_t arglen)
+{
+	snprintf(arg, arglen, "%s", res->message);
+	switch (res->status) {
+	case CONN_UNAVAILABLE:
+		if (res->http_status < 500)
+			return CMPF_CA_UNAVAILABLE;
+		snprintf(arg, arglen, "%ld", res->http_status);
+		return CMPF_CA_SERVER_ERROR;
+	case CONN_REJECTED:
+		return CMPF_CA_REJECTED;
+	case CONN_INSECURE:
+		return CMPF_CONNECTOR_INSECURE;
+	case CONN_BUSY:
+		return CMPF_CA_BUSY;
+	default:
+		return CMPF_CA_FAILED;
+	}
+}
+
+/*
+ * The CRL the RA Profile's CA publishes, per worker and authority: fetched
+ * again after ca_crl_refresh seconds or past its nextUpdate. A failed
+ * fetch is remembered as long (at most a minute), so that a CA that is
+ * down costs one connector call per worker and interval, not one per
+ * request.
+ */
+#define CA_CRL_CACHE_MAX	8
+#define CA_CRL_RETRY_MAX	60
+static struct ca_crl_entry {
+	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
+	time_t	 at;
+	X509_CRL *crl;		/* NULL: the last fetch failed */
+} ca_crl_cache[CA_CRL_CACHE_MAX];
+static unsigned int ca_crl_next;
+
+static int
+ca_crl_expired(X509_CRL *crl)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+
+	return next != NULL && X509_cmp_time(next, NULL) < 0;
+}
+
+/* The CA's current CRL for prof's RA Profile (borrowed), or NULL. */
+X509_CRL *
+cmp_ca_crl(const struct profile *prof)
+{
+	struct ca_crl_entry *e = NULL;
+	struct conn_target target;
+	struct conn_result res;
+	char key[sizeof(ca_crl_cache[0].key)];
+	time_t now = time(NULL), age;
+	X509_CRL *crl = NULL;
+	size_t i;
+
+	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
+		return NULL;
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", prof->ra_uuid,
+	    prof->connector_uuid, prof->authority_instance,
+	    prof->connector_url);
+	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
+		if (strcmp(ca_crl_cache[i].key, key) == 0) {
+			e = &ca_crl_cache[i];
+			age = now - e->at;
+			if (e->crl != NULL && age < ca_conf->ca_crl_refresh &&
+			    !ca_crl_expired(e->crl))
+				return e->crl;
+			if (e->crl == NULL && age < ca_conf->ca_crl_refresh &&
+			    age < CA_CRL_RETRY_MAX)
+				return NULL;
+			break;
+		}
+	if (e == NULL)
+		e = &ca_crl_cache[ca_crl_next++ % CA_CRL_CACHE_MAX];
+	cmp_ca_target(prof, 0, &target);
+	if (conn_crl(&target, &crl, &res) != 0 || res.status != CONN_OK) {
+		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; signers "
+		    "checked without the CA's CRL", prof->cmp_name,
+		    conn_status_name(res.status), res.http_status,
+		    res.message);
+		X509_CRL_free(crl);
+		crl = NULL;
+	} else if (ca_crl_expired(crl)) {
+		log_warn("PN=%s: the CA's CRL is past its nextUpdate; not "
+		    "used", prof->cmp_name);
+		X509_CRL_free(crl);
+		crl = NULL;
+	}
+	conn_result_free(&res);
+	X509_CRL_free(e->crl);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->crl = crl;
+	e->at = now;
+	return crl;
+}
+
+/*
+ * The issuing chain (caPubs, extraCerts, signer validation), per worker and authority, kept for
+ * CHAIN_TTL seconds: every ir needs it, and it rarely changes.
+ */
+#define CHAIN_TTL	300
+static struct {
+	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
+	time_t	 at;
+	STACK_OF(X509) *chain;
+} chain_cache;
+
+STACK_OF(X509) *
+cmp_ca_chain(const struct profile *p)
+{
+	struct conn_target target;
+	struct conn_result res;
+	char key[sizeof(chain_cache.key)];
+	time_t now = time(NULL);
+
+	/* caCertificates depends on the RA Profile's attributes too. */
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->ra_uuid,
+	    p->connector_uuid, p->authority_instance, p->connector_url);
+	if (chain_cache.chain != NULL && strcmp(key, chain_cache.key) == 0 &&
+	    now - chain_cache.at < CHAIN_TTL)
+		return chain_cache.chain;
+	memset(&res, 0, sizeof(res));
+	cmp_ca_target(p, 0, &target);
+	if (conn_ca_certificates(&target, &res) != 0 || res.status != CONN_OK) {
+		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
+		    "caPubs", p->cmp_name, conn_status_name(res.status),
+		    res.message);
+		conn_result_free(&res);
+		return NULL;
+	}
+	sk_X509_pop_free(chain_cache.chain, X509_free);
+	chain_cache.chain = res.chain;
+	res.chain = NULL;
+	snprintf(chain_cache.key, sizeof(chain_cache.key), "%s", key);
+	chain_cache.at = now;
+	conn_result_free(&res);
+	return chain_cache.chain;
+}
+
+void
+cmp_ca_done(void)
+{
+	size_t i;
+
+	sk_X509_pop_free(chain_cache.chain, X509_free);
+	memset(&chain_cache, 0, sizeof(chain_cache));
+	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
+		X509_CRL_free(ca_crl_cache[i].crl);
+	memset(ca_crl_cache, 0, sizeof(ca_crl_cache));
+}
+
