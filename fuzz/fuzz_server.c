@@ -111,6 +111,9 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 		fuzz_db_int(&c[24], w.tx & 1);
 	if (nc > 25)
 		fuzz_db_int(&c[25], 0);
+	/* caPubs: the default, or always */
+	if (nc > 26)
+		r |= fuzz_db_str(&c[26], (w.tx & 2) ? "always" : "sharedSecret");
 	return r != 0 ? DB_ERR : DB_OK;
 }
 

@@ -39,6 +39,7 @@ cpr_row_new(void)
 			S(CP_INST, inst), S(CP_CREATED, created),
 			S(CP_UPDATED, updated),
 			S(CP_SUBJECT_POLICY, subject_policy), B(CP_CRLS, crls),
+			S(CP_CA_PUBS, ca_pubs),
 		};
 #undef S
 #undef B
@@ -95,7 +96,7 @@ static const struct {
 	{ "raProfileUuid", 0 }, { "issueCertificateAttributes", 0 },
 	{ "revokeCertificateAttributes", 0 }, { "implicitConfirmAllowed", 0 },
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
-	{ "trustAnchors", 0 }, { "subjectPolicy", 0 },
+	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
 };
 
 /* The index of a known member, or -1. */
@@ -166,7 +167,8 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	    api_get_str(c, "trustAnchors", PROFILE_SIGN_MAX * 2,
 	    &in->anchors) == API_BAD ||
 	    api_get_str(c, "subjectPolicy", 16, &in->subject_policy) ==
-	    API_BAD)
+	    API_BAD ||
+	    api_get_str(c, "caPubs", 16, &in->ca_pubs) == API_BAD)
 		return c->status;
 	if (json_object_object_get_ex(c->body, "signingCredentials", &sc) &&
 	    !json_object_is_type(sc, json_type_null)) {
@@ -236,6 +238,7 @@ cpr_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	const char *variant = in->variant, *req = in->req, *resp = in->resp;
 	enum cmp_variant v;
 	enum prot_method rq, rs;
+	enum profile_ca_pubs cp;
 	int has_secret, has_signing;
 	char err[128];
 
@@ -308,6 +311,10 @@ cpr_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	    strcmp(in->subject_policy, "signer") != 0 &&
 	    strcmp(in->subject_policy, "any") != 0)
 		return api_fail(c, 422, "subjectPolicy must be signer or any");
+	if (in->ca_pubs != NULL &&
+	    profile_ca_pubs_parse(in->ca_pubs, &cp) != 0)
+		return api_fail(c, 422, "caPubs must be sharedSecret, always "
+		    "or never");
 	if (((in->secret != NULL && *in->secret != '\0') || in->has_signing) &&
 	    !secret_available())
 		return api_fail(c, 422, "cmpd has no secret_key_file: secrets "

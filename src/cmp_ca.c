@@ -159,46 +159,72 @@ cmp_ca_crl(const struct profile *prof)
 }
 
 /*
- * The issuing chain (caPubs, extraCerts, signer validation), per worker and authority, kept for
- * CHAIN_TTL seconds: every ir needs it, and it rarely changes.
+ * The issuing chain of the RA Profile's CA (extraCerts and caPubs of
+ * answers, intermediates for request signers), per worker and authority,
+ * kept for CA_CHAIN_TTL seconds: every ir needs it, and it rarely
+ * changes. A few entries, as for the CRLs, so that workers serving
+ * profiles in turn do not ask the connector every time. A failed fetch
+ * is remembered for CA_CHAIN_RETRY seconds: one request asks once
+ * (signer validation, then the answer), and a CA that is down costs one
+ * call per worker and interval.
  */
-#define CHAIN_TTL	300
-static struct {
+#define CA_CHAIN_CACHE_MAX	8
+#define CA_CHAIN_TTL		300
+#define CA_CHAIN_RETRY		5
+static struct ca_chain_entry {
 	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
 	time_t	 at;
-	STACK_OF(X509) *chain;
-} chain_cache;
+	STACK_OF(X509) *chain;	/* NULL: the last fetch failed */
+} ca_chain_cache[CA_CHAIN_CACHE_MAX];
+static unsigned int ca_chain_next;
 
+/* The CA's chain for prof's RA Profile (borrowed), or NULL. */
 STACK_OF(X509) *
 cmp_ca_chain(const struct profile *p)
 {
+	struct ca_chain_entry *e = NULL;
 	struct conn_target target;
 	struct conn_result res;
-	char key[sizeof(chain_cache.key)];
-	time_t now = time(NULL);
+	char key[sizeof(ca_chain_cache[0].key)];
+	time_t now = time(NULL), age;
+	size_t i;
 
+	if (p->connector_url[0] == '\0')
+		return NULL;
 	/* caCertificates depends on the RA Profile's attributes too. */
 	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->ra_uuid,
 	    p->connector_uuid, p->authority_instance, p->connector_url);
-	if (chain_cache.chain != NULL && strcmp(key, chain_cache.key) == 0 &&
-	    now - chain_cache.at < CHAIN_TTL)
-		return chain_cache.chain;
+	for (i = 0; i < CA_CHAIN_CACHE_MAX; i++)
+		if (strcmp(ca_chain_cache[i].key, key) == 0) {
+			e = &ca_chain_cache[i];
+			age = now - e->at;
+			if (e->chain != NULL && age >= 0 && age < CA_CHAIN_TTL)
+				return e->chain;
+			if (e->chain == NULL && age >= 0 &&
+			    age < CA_CHAIN_RETRY)
+				return NULL;
+			break;
+		}
+	if (e == NULL)
+		e = &ca_chain_cache[ca_chain_next++ % CA_CHAIN_CACHE_MAX];
 	memset(&res, 0, sizeof(res));
 	cmp_ca_target(p, 0, &target);
 	if (conn_ca_certificates(&target, &res) != 0 || res.status != CONN_OK) {
-		log_warn("PN=%s connector caCertificates: %s: %s; ip without "
-		    "caPubs", p->cmp_name, conn_status_name(res.status),
+		log_warn("PN=%s connector caCertificates: %s: %s; answers "
+		    "without the issuing chain, signers with their own "
+		    "extraCerts", p->cmp_name, conn_status_name(res.status),
 		    res.message);
-		conn_result_free(&res);
-		return NULL;
+		sk_X509_pop_free(res.chain, X509_free);
+		res.chain = NULL;
 	}
-	sk_X509_pop_free(chain_cache.chain, X509_free);
-	chain_cache.chain = res.chain;
+	sk_X509_pop_free(e->chain, X509_free);
+	e->chain = res.chain;
 	res.chain = NULL;
-	snprintf(chain_cache.key, sizeof(chain_cache.key), "%s", key);
-	chain_cache.at = now;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	/* after the call: a CA that timed out is not asked again at once */
+	e->at = time(NULL);
 	conn_result_free(&res);
-	return chain_cache.chain;
+	return e->chain;
 }
 
 void
@@ -206,8 +232,9 @@ cmp_ca_done(void)
 {
 	size_t i;
 
-	sk_X509_pop_free(chain_cache.chain, X509_free);
-	memset(&chain_cache, 0, sizeof(chain_cache));
+	for (i = 0; i < CA_CHAIN_CACHE_MAX; i++)
+		sk_X509_pop_free(ca_chain_cache[i].chain, X509_free);
+	memset(ca_chain_cache, 0, sizeof(ca_chain_cache));
 	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
 		X509_CRL_free(ca_crl_cache[i].crl);
 	memset(ca_crl_cache, 0, sizeof(ca_crl_cache));

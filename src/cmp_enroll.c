@@ -79,15 +79,14 @@ enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
 	return 0;
 }
 
-/* ip/cp with one accepted CertResponse carrying cert, caPubs for ir. */
+/* ip/cp/kup with one accepted CertResponse carrying cert. */
 static CMPD_MSG *
 enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
-    X509 *cert, STACK_OF(X509) *capubs)
+    X509 *cert)
 {
 	CMPD_CERTRESPONSE *cr = NULL;
 	CMPD_CERTREPMSG *rep;
 	CMPD_MSG *m;
-	int i;
 
 	if ((m = cmp_msg_response_new(req->header, srv,
 	    cmp_msg_rep_type(cmp_msg_body_type(req)))) == NULL)
@@ -108,18 +107,6 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
 	if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
 		goto err;
 	cr = NULL;
-	if (capubs != NULL && sk_X509_num(capubs) > 0) {
-		if ((rep->caPubs = sk_X509_new_null()) == NULL)
-			goto err;
-		for (i = 0; i < sk_X509_num(capubs); i++) {
-			X509 *x = X509_dup(sk_X509_value(capubs, i));
-
-			if (x == NULL || !sk_X509_push(rep->caPubs, x)) {
-				X509_free(x);
-				goto err;
-			}
-		}
-	}
 	return m;
  err:
 	CMPD_CERTRESPONSE_free(cr);
@@ -388,7 +375,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	struct conn_result res;
 	struct conn_target target;
 	struct cmp_requester who;
-	STACK_OF(X509) *capubs;
+	STACK_OF(X509) *ca_chain;
 	const X509_NAME *subject;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
 	unsigned char digest[32], spki[32], *one = NULL;
@@ -450,10 +437,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	}
 	gated = 1;
 	cmp_ca_target(p, 0, &target);
-	/* caPubs of an ip: the issuing chain (RFC 9810 5.3.2). Asked first,
-	 * so that nothing but local work stands between the issue call and
-	 * the record of its certificate. */
-	capubs = type == CMPD_BODY_IR ? cmp_ca_chain(p) : NULL;
+	/* The issuing chain for the answer (cmp_chain.c). Asked first, so
+	 * that nothing but local work stands between the issue call and the
+	 * record of its certificate. */
+	ca_chain = cmp_ca_chain(p);
 	/* What is asked, committed before it is asked (invariant 1). */
 	r = store_tx_begin(req, p, rid, digest, request_id,
 	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL, &who);
@@ -489,15 +476,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    p->implicit_confirm_allowed;
 	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
 	    c->confirm_wait_time;
-	if ((rsp = enroll_answer(req, srv, rid, res.certificate,
-	    capubs)) == NULL ||
-	    enroll_general_info(rsp->header, implicit, wait) != 0)
-		goto discard;
-	/* TS 33.310 9.5: a base station bootstraps trust in the operator's
-	 * PKI from the ip: the CA chain in extraCerts too (cmp_protect_sig
-	 * puts the signing certificate and its chain in front). */
-	if (p->variant == VARIANT_V2_3GPP && capubs != NULL &&
-	    (rsp->extraCerts = X509_chain_up_ref(capubs)) == NULL)
+	if ((rsp = enroll_answer(req, srv, rid, res.certificate)) == NULL ||
+	    enroll_general_info(rsp->header, implicit, wait) != 0 ||
+	    cmp_chain_answer(rsp, req, p, ca_chain) != 0)
 		goto discard;
 	if (i2d_X509(res.certificate, NULL) > STORE_CERT_MAX) {
 		*fail = CMPF_CERT_TOO_LARGE;

@@ -268,7 +268,9 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
 
 /*
  * Verifies a signature-protected request: extraCerts[0] is the
- * protection certificate; its chain, built from extraCerts and the
+ * protection certificate; its chain, built from extraCerts, the
+ * intermediates cmpd knows (known: the RA Profile's CA chain, so that a
+ * client need not send the chain of a certificate cmpd issued) and the
  * profile's trust anchors, must validate now, and no certificate of it
  * may be revoked in the CRLs uploaded with the anchors; its key usage
  * must allow signing; senderKID, when present, must be its
@@ -277,13 +279,14 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
  */
 enum cmp_fail
 cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
-    STACK_OF(X509_CRL) *crls, STACK_OF(X509) **chain, char *arg,
-    size_t arglen)
+    STACK_OF(X509_CRL) *crls, STACK_OF(X509) *known, STACK_OF(X509) **chain,
+    char *arg, size_t arglen)
 {
 	const CMPD_HEADER *h = m->header;
 	const ASN1_OCTET_STRING *ski;
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *store = NULL;
+	STACK_OF(X509) *untrusted = NULL;
 	CMPD_PROTECTEDPART pp;
 	EVP_PKEY *pkey;
 	X509 *signer;
@@ -331,7 +334,14 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	for (i = 0; i < sk_X509_num(anchors); i++)
 		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i)))
 			goto out;
-	if (!X509_STORE_CTX_init(ctx, store, signer, m->extraCerts))
+	/* Only untrusted helpers: trust comes from the anchors alone, and
+	 * the CA's self-signed certificates are not even offered. */
+	if ((untrusted = X509_chain_up_ref(m->extraCerts)) == NULL ||
+	    (known != NULL && !X509_add_certs(untrusted, known,
+	    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP |
+	    X509_ADD_FLAG_NO_SS)))
+		goto out;
+	if (!X509_STORE_CTX_init(ctx, store, signer, untrusted))
 		goto out;
 	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
 		/* Every certificate of the chain, not only the signer. */
@@ -354,6 +364,7 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
  out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
+	sk_X509_pop_free(untrusted, X509_free);
 	ERR_clear_error();
 	return f;
 }

@@ -196,19 +196,22 @@ cmp_server_revoked(STACK_OF(X509) *chain)
 }
 
 /*
- * Steps 1 to 3. *verified is set when the request's MAC was verified:
- * then the answer, errors included, is protected with the same secret.
+ * Steps 1 to 3. *resolved is set once the profiles resolved: from then on
+ * a profile that signs its answers signs errors too. *verified is set
+ * when the request's protection verified: only then may an answer be
+ * MAC'd with the secret the request proved it knows.
  */
 static enum cmp_fail
 cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
-    struct profile *prof, char *arg, size_t arglen, int *verified)
+    struct profile *prof, char *arg, size_t arglen, int *resolved,
+    int *verified)
 {
 	STACK_OF(X509) *chain = NULL;
 	STACK_OF(X509_CRL) *crls;
 	enum prot_method m;
 	enum cmp_fail f;
 
-	*verified = 0;
+	*resolved = *verified = 0;
 	if (req->extraCerts != NULL &&
 	    sk_X509_num(req->extraCerts) > CMPD_EXTRACERTS_MAX) {
 		snprintf(arg, arglen, "%d", CMPD_EXTRACERTS_MAX);
@@ -217,6 +220,7 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 	/* 1. profile resolution */
 	if ((f = profile_resolve(rt, prof)) != CMPF_OK)
 		return f;
+	*resolved = 1;
 	/* 2. header */
 	if ((f = cmp_header_check(req, time(NULL), srv_conf->message_time_skew,
 	    arg, arglen)) != CMPF_OK)
@@ -243,8 +247,11 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 		}
 		if ((crls = cmp_server_crls(prof)) == NULL)
 			return CMPF_INTERNAL;
-		f = cmp_protect_sig_verify(req, prof->anchors, crls, &chain,
-		    arg, arglen);
+		/* The CA's chain as intermediates: a certificate cmpd issued
+		 * signs without its chain (NULL if the connector did not
+		 * tell: then the request's extraCerts alone). */
+		f = cmp_protect_sig_verify(req, prof->anchors, crls,
+		    cmp_ca_chain(prof), &chain, arg, arglen);
 		sk_X509_CRL_pop_free(crls, X509_CRL_free);
 		if (f != CMPF_OK)
 			return f;
@@ -266,10 +273,11 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 }
 
 /*
- * Answers to authenticated requests are protected the profile's way
- * (RFC 9810 5.1.3): signed with its signing key, or MAC'd with the secret
- * the request proved it knows. Answers to requests that could not be
- * authenticated stay unprotected.
+ * Answers are protected the profile's way (RFC 9810 5.1.3, RFC 9483
+ * 3.6.4): signed with its signing key, errors to requests that could not
+ * be authenticated included, so that the client can trust the reason;
+ * or MAC'd, only with the secret the request proved it knows (the
+ * caller's verified), never one it did not.
  */
 static int
 cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
@@ -308,7 +316,7 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 	struct profile *prof;
 	char arg[CMP_TEXT_MAX], text[CMP_TEXT_MAX];
 	enum cmp_fail f;
-	int verified = 0;
+	int resolved = 0, verified = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->req_type = res->rsp_type = -1;
@@ -328,7 +336,7 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		hdr = req->header;
 		res->req_type = cmp_msg_body_type(req);
 		f = cmp_server_validate(rt, req, prof, arg, sizeof(arg),
-		    &verified);
+		    &resolved, &verified);
 		if (f == CMPF_OK)
 			rsp = cmp_server_body(req, der, len, prof, &f, arg,
 			    sizeof(arg));
@@ -355,7 +363,10 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		}
 	} else
 		res->rsp_type = cmp_msg_body_type(rsp);
-	if (rsp != NULL && verified && cmp_server_protect(rsp, req, prof) != 0) {
+	/* Unauthenticated: signed, when the profile signs; else as is. */
+	if (rsp != NULL && (verified || (resolved &&
+	    prof->resp_prot == PROT_SIGNATURE)) &&
+	    cmp_server_protect(rsp, req, prof) != 0) {
 		log_error("cannot protect the answer");
 		CMPD_MSG_free(rsp);
 		rsp = NULL;

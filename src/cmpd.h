@@ -13,6 +13,7 @@
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_server.c validation order and body dispatch
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
+ *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_revoke.c rr
@@ -261,6 +262,11 @@ enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
 #define PROFILE_ATTRS_MAX	16384	/* JSON attribute arrays */
 #define PROFILE_URL_MAX		1024
 #define PROFILE_SIGN_MAX	65536	/* key, certificate, chain, anchors */
+enum profile_ca_pubs {
+	CAPUBS_SHARED_SECRET = 0,	/* MAC-protected ir (3GPP: signed) */
+	CAPUBS_ALWAYS,
+	CAPUBS_NEVER
+};
 struct profile {
 	int	 cmp_found;
 	char	 cmp_uuid[CMPD_UUID_LEN + 1];
@@ -304,6 +310,8 @@ struct profile {
 	/* subjectPolicy: a signed ir/cr/kur may ask for any subject, or
 	 * only for its protection certificate's (the default) */
 	int	 subject_any;
+	/* caPubs: which ip carries the root(s) of the issuing chain */
+	enum profile_ca_pubs ca_pubs;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -317,6 +325,7 @@ STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
 int	profile_variant_parse(const char *, enum cmp_variant *);
 int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
+int	profile_ca_pubs_parse(const char *, enum profile_ca_pubs *);
 STACK_OF(X509_CRL) *profile_der_crls(const unsigned char *, size_t);
 
 /* db.c */
@@ -423,7 +432,8 @@ int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter);
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
 	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
-	    STACK_OF(X509) **chain, char *arg, size_t arglen);
+	    STACK_OF(X509) *known, STACK_OF(X509) **chain, char *arg,
+	    size_t arglen);
 #define CMP_REQUESTER_KID_MAX	128	/* cmp_transaction.requester_kid */
 struct cmp_requester {
 	enum prot_method method;
@@ -508,6 +518,11 @@ enum cmp_fail cmp_ca_conn_fail(const struct conn_result *, char *arg,
 	    size_t arglen);
 STACK_OF(X509) *cmp_ca_chain(const struct profile *);
 X509_CRL *cmp_ca_crl(const struct profile *);
+
+/* cmp_chain.c */
+int	cmp_chain_ca_pubs_allowed(const CMPD_MSG *req, const struct profile *);
+int	cmp_chain_answer(CMPD_MSG *rsp, const CMPD_MSG *req,
+	    const struct profile *, STACK_OF(X509) *ca_chain);
 
 /* cmp_enroll.c */
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,

@@ -15,6 +15,9 @@
 /* Indexed by enum cmp_variant and enum prot_method; the schema's ENUMs. */
 static const char *const variant_names[] = { "v2", "v2_3gpp", "v3" };
 static const char *const prot_names[] = { "none", "sharedSecret", "signature" };
+/* Indexed by enum profile_ca_pubs; the schema's ENUM (cmp_profile.ca_pubs). */
+static const char *const ca_pubs_names[] = { "sharedSecret", "always",
+	"never" };
 
 int
 profile_variant_parse(const char *s, enum cmp_variant *out)
@@ -37,6 +40,18 @@ profile_prot_parse(const char *s, enum prot_method *out)
 	if ((i = util_name_index(prot_names, NITEMS(prot_names), s, 0)) < 1)
 		return -1;
 	*out = (enum prot_method)i;
+	return 0;
+}
+
+int
+profile_ca_pubs_parse(const char *s, enum profile_ca_pubs *out)
+{
+	int i;
+
+	if ((i = util_name_index(ca_pubs_names, NITEMS(ca_pubs_names), s,
+	    0)) < 0)
+		return -1;
+	*out = (enum profile_ca_pubs)i;
 	return 0;
 }
 
@@ -101,7 +116,8 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
-	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure "
+	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
+	"c.ca_pubs "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -124,6 +140,7 @@ enum {
 	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
 	C_CONN_URL,
 	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C_CONN_INSECURE,
+	C_CA_PUBS,
 	C__COUNT
 };
 
@@ -165,7 +182,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 {
 	unsigned char secret_enc[PROFILE_SECRET_MAX + 64];
 	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
-	char variant[16], reqp[16], respp[16];
+	char variant[16], reqp[16], respp[16], ca_pubs[16];
 	struct db_col c[C__COUNT];
 	struct db_arg a[1] = { DB_ARG_STR(rt->name) };
 	size_t n;
@@ -200,6 +217,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
 	c[C_SUBJECT_ANY].type = DB_INT;
 	c[C_CONN_INSECURE].type = DB_INT;
+	col_str(&c[C_CA_PUBS], ca_pubs, sizeof(ca_pubs));
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -223,6 +241,10 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->implicit_confirm_allowed = c[C_IMPLICIT].i != 0;
 		p->confirm_wait_time = (int)c[C_CONFIRM_WAIT].i;
 		p->subject_any = c[C_SUBJECT_ANY].i != 0;
+		/* unreadable: the default */
+		if (c[C_CA_PUBS].null ||
+		    profile_ca_pubs_parse(ca_pubs, &p->ca_pubs) != 0)
+			p->ca_pubs = CAPUBS_SHARED_SECRET;
 		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
 		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)

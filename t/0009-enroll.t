@@ -59,7 +59,10 @@ like "$(openssl x509 -in "$T/dev1.crt" -noout -subject -issuer)" \
 like "$(openssl x509 -in "$T/dev1.crt" -noout -ext subjectAltName)" \
 	"DNS:device-1.example" "SAN copied by the CA's policy"
 like "$(cat "$T/capubs.pem")" "BEGIN CERTIFICATE" "caPubs delivered"
-is "$(grep -c 'BEGIN CERTIFICATE' "$T/capubs.pem")" 2 "caPubs: issuing CA and root"
+# trust anchors only (RFC 9483 4.1.1); t/0025-chain.t tests the rest
+is "$(grep -c 'BEGIN CERTIFICATE' "$T/capubs.pem")" 1 "caPubs: the root alone"
+is "$(openssl x509 -in "$T/capubs.pem" -noout -fingerprint -sha256)" \
+	"$(openssl x509 -in "$CA/root.crt" -noout -fingerprint -sha256)" "caPubs: the test root"
 is "$(cert_status "$T/dev1.crt")" issued "certificate row stored"
 is "$(tx_state)" confirmed "transaction confirmed after certConf"
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 2 | head -n 1)" "body=ir->ip .*outcome=CMPF_OK" "ir logged"

@@ -61,7 +61,8 @@ diag_file "$T/client.out" 3
 ok "certificate verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/out.crt"
 is "$(dump "$T/ip1.der" protected)" 1 "ip signed"
 is "$(dump "$T/ip1.der" sender)" "CN=cmpd signer,O=cmpd tests" "ip sender = signing certificate's subject"
-is "$(dump "$T/ip1.der" extraCerts)" 2 "extraCerts: signing certificate and chain"
+is "$(dump "$T/ip1.der" extraCerts)" 3 \
+	"extraCerts: signing certificate, its chain, the issuing CA (RFC 9483 4.1.1)"
 is "$(dump "$T/conf1.der" body)" pkiconf "certConf answered"
 is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1")" confirmed "confirmed"
 
@@ -200,7 +201,8 @@ ok "3GPP: operator certificate verifies" openssl verify -CAfile "$CA/root.crt" \
 	-untrusted "$CA/ca.crt" "$T/bts.crt"
 is "$(dump "$T/bts-ip.der" extraCerts)" 3 "extraCerts: signer, operator root, issuing CA (once each)"
 ok "extraCerts hold the issuing CA" grep -q "$(sed -n 2p "$CA/ca.crt")" "$T/bts-extra.pem"
-is "$(grep -c 'BEGIN CERTIFICATE' "$T/bts-capubs.pem")" 2 "caPubs: the operator's chain"
+is "$(grep -c 'BEGIN CERTIFICATE' "$T/bts-capubs.pem")" 1 "caPubs: the operator root"
+ok "caPubs: the operator root itself" grep -q "$(sed -n 2p "$CA/root.crt")" "$T/bts-capubs.pem"
 # the device's next certificate: kur with the operator certificate (the
 # operator root is an anchor of the profile too)
 cat "$F/root.pem" "$CA/root.crt" | $CMPD --set-trust-anchors bts > /dev/null
@@ -226,7 +228,8 @@ expect "MAC on a signature profile" wrongIntegrity \
 is "$(t_post "$T/ir-changed.der" $SIG)" 200 "changed signed message: answered"
 is "$(dump "$T/resp.der" failInfo)" badMessageCheck "changed signed message: badMessageCheck"
 is "$(dump "$T/resp.der" text)" "PN=sig | the message signature does not verify" "and says so"
-is "$(dump "$T/resp.der" protected)" 0 "answer to an unauthenticated request unsigned"
+# signed all the same: the profile signs its answers (t/0025-chain.t)
+is "$(dump "$T/resp.der" protected)" 1 "answer to an unauthenticated request signed"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
 	"nothing issued for refused requests"
 

@@ -81,6 +81,25 @@ print_name(const char *key, const GENERAL_NAME *gn)
 	BIO_free(b);
 }
 
+/* One line per certificate: KEY=subject (RFC 2253), in order. */
+static void
+print_certs(const char *key, const STACK_OF(X509) *sk)
+{
+	BIO *b;
+	char *p;
+	long n;
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		b = BIO_new(BIO_s_mem());
+		X509_NAME_print_ex(b, X509_get_subject_name(sk_X509_value(sk,
+		    i)), 0, XN_FLAG_RFC2253);
+		n = BIO_get_mem_data(b, &p);
+		printf("%s=%.*s\n", key, (int)n, p);
+		BIO_free(b);
+	}
+}
+
 static void
 print_text(const char *key, const STACK_OF(ASN1_UTF8STRING) *sk)
 {
@@ -148,6 +167,7 @@ dump(const char *path)
 		    sk_CMPD_ITAV_value(h->generalInfo, i)->infoType)));
 	printf("extraCerts=%d\n", m->extraCerts != NULL ?
 	    sk_X509_num(m->extraCerts) : 0);
+	print_certs("extraCert", m->extraCerts);
 	if (type == CMPD_BODY_ERROR) {
 		print_pkisi(m->body->value.error->pKIStatusInfo);
 		if (m->body->value.error->errorCode != NULL)
@@ -159,6 +179,9 @@ dump(const char *path)
 		const CMPD_CERTREPMSG *rep = m->body->value.ip;
 
 		printf("responses=%d\n", sk_CMPD_CERTRESPONSE_num(rep->response));
+		printf("caPubs=%d\n", rep->caPubs != NULL ?
+		    sk_X509_num(rep->caPubs) : 0);
+		print_certs("caPub", rep->caPubs);
 		for (i = 0; i < sk_CMPD_CERTRESPONSE_num(rep->response); i++) {
 			const CMPD_CERTRESPONSE *r =
 			    sk_CMPD_CERTRESPONSE_value(rep->response, i);

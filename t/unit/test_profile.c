@@ -25,6 +25,7 @@ main(void)
 	struct profile p;
 	enum cmp_variant v;
 	enum prot_method m;
+	enum profile_ca_pubs cp;
 
 	p = good();
 	is_int(profile_check(&cmp, &p), CMPF_OK, "cmp route: all fine");
@@ -105,5 +106,13 @@ main(void)
 	ok(profile_prot_parse("none", &m) != 0, "none is not a profile method");
 	is_str(profile_prot_name(PROT_SHARED_SECRET), "sharedSecret", "name");
 	is_str(profile_prot_name((enum prot_method)9), "unknown", "bad name");
+	ok(profile_ca_pubs_parse("sharedSecret", &cp) == 0 &&
+	    cp == CAPUBS_SHARED_SECRET, "caPubs sharedSecret");
+	ok(profile_ca_pubs_parse("always", &cp) == 0 && cp == CAPUBS_ALWAYS,
+	    "caPubs always");
+	ok(profile_ca_pubs_parse("never", &cp) == 0 && cp == CAPUBS_NEVER,
+	    "caPubs never");
+	ok(profile_ca_pubs_parse("Never", &cp) != 0 &&
+	    profile_ca_pubs_parse("", &cp) != 0, "caPubs: nothing else");
 	return done_testing();
 }
