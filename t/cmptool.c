@@ -399,7 +399,7 @@ edit_one(CMPD_MSG *m, const char *e)
 		CMPD_MSG *params = CMPD_MSG_dup(m);
 
 		if (cmp_protect_pbm(m, params, (const unsigned char *)v,
-		    strlen(v), 10000000L) != 0) {
+		    strlen(v), 10000000L, 1) != 0) {
 			fprintf(stderr, "remac failed\n");
 			exit(2);
 		}
@@ -609,7 +609,7 @@ certconf(const char *in, const char *out, const char *secret,
 			return 2;
 		}
 	} else if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
-	    strlen(secret), 10000000L) != 0) {
+	    strlen(secret), 10000000L, 1) != 0) {
 		fprintf(stderr, "certconf: cannot protect\n");
 		return 2;
 	}

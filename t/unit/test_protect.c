@@ -59,33 +59,33 @@ main(void)
 	int fd;
 
 	/* the fixtures' secret and reference (t/fixtures/gen.sh) */
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "openssl cmp's PBM verifies");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), NULL, 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), NULL, 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "no reference configured: any kid");
-	is_int(cmp_protect_pbm_verify(ir, S("wrong"), "1234", 100000, arg,
+	is_int(cmp_protect_pbm_verify(ir, S("wrong"), "1234", 100000, 0, arg,
 	    sizeof(arg)), CMPF_MAC_MISMATCH, "wrong secret");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "4321", 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "4321", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "wrong senderKID");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100, arg,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100, 0, arg,
 	    sizeof(arg)), CMPF_PBM_PARAMS, "iterations over the cap");
 	ok(strstr(arg, "iterationCount") != NULL, "text names iterationCount");
 
 	m = CMPD_MSG_dup(ir);
 	ASN1_OCTET_STRING_free(m->header->senderKID);
 	m->header->senderKID = NULL;
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, arg,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, 0, arg,
 	    sizeof(arg)), CMPF_SENDER_KID_MISSING, "senderKID required");
 	CMPD_MSG_free(m);
 
 	m = CMPD_MSG_dup(ir);
 	ASN1_INTEGER_set(m->header->pvno, 3);
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "a changed header fails");
 	CMPD_MSG_free(m);
 
 	m = fixture_msg("ir-sig.der");
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, arg,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, 0, arg,
 	    sizeof(arg)), CMPF_PROTECTION_ALG_UNKNOWN, "a signature is no PBM");
 	CMPD_MSG_free(m);
 
@@ -98,13 +98,13 @@ main(void)
 		X509_NAME_free(srv);
 	}
 	ok(rsp != NULL && cmp_protect_pbm(rsp, ir, S("test-secret"),
-	    100000) == 0, "answer protected");
+	    100000, 0) == 0, "answer protected");
 	ok(rsp->header->senderKID != NULL &&
 	    ASN1_OCTET_STRING_cmp(rsp->header->senderKID,
 	    ir->header->senderKID) == 0, "senderKID echoed");
-	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "answer's MAC verifies");
-	is_int(cmp_protect_pbm_verify(rsp, S("other"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(rsp, S("other"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "not with another secret");
 	CMPD_MSG_free(rsp);
 
