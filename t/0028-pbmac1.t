@@ -218,4 +218,8 @@ t_post "$T/md5.der" "$WK" > /dev/null
 is "$(dump "$T/resp.der" text)" "PBM parameters not accepted: owf MD5, mac HMAC-SHA1" \
 	"other owfs: CMPF_PBM_PARAMS"
 
+# the workers' leak checks run when they exit
+t_stop_cmpd
+nok "no sanitizer report in cmpd's log" \
+	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/cmpd.log"
 done_testing

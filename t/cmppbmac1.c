@@ -214,18 +214,18 @@ verify(char **argv)
 	PBKDF2PARAM *kdf = NULL;
 	unsigned char out[EVP_MAX_MD_SIZE];
 	unsigned int outlen;
-	int ptype, prf, mac, keylen, i;
+	int ptype, prf, mac, keylen, i, r = 1;
 	long iter;
 
 	printf("body=%s\n", cmp_asn1_body_name(m->body->type));
 	if (m->header->protectionAlg == NULL || m->protection == NULL) {
 		printf("protectionAlg=none\n");
-		return 1;
+		goto out;
 	}
 	X509_ALGOR_get0(&oid, &ptype, &pval, m->header->protectionAlg);
 	printf("protectionAlg=%s\n", OBJ_nid2sn(OBJ_obj2nid(oid)));
 	if (OBJ_obj2nid(oid) != NID_pbmac1 || ptype != V_ASN1_SEQUENCE)
-		return 1;
+		goto out;
 	seq = pval;
 	p = seq->data;
 	if ((pp = d2i_CMPD_PBMAC1PARAM(NULL, &p, seq->length)) == NULL ||
@@ -233,14 +233,14 @@ verify(char **argv)
 	    pp->keyDerivationFunc->parameter == NULL ||
 	    pp->keyDerivationFunc->parameter->type != V_ASN1_SEQUENCE) {
 		printf("params=malformed\n");
-		return 1;
+		goto out;
 	}
 	seq = pp->keyDerivationFunc->parameter->value.sequence;
 	p = seq->data;
 	if ((kdf = d2i_PBKDF2PARAM(NULL, &p, seq->length)) == NULL ||
 	    kdf->salt->type != V_ASN1_OCTET_STRING) {
 		printf("params=malformed\n");
-		return 1;
+		goto out;
 	}
 	iter = ASN1_INTEGER_get(kdf->iter);
 	prf = kdf->prf == NULL ? NID_hmacWithSHA1 :
@@ -264,18 +264,22 @@ verify(char **argv)
 	    kdf->salt->value.octet_string->length, (int)iter, keylen,
 	    md_of_hmac(prf), md_of_hmac(mac), out, &outlen) != 0) {
 		printf("compute=failed\n");
-		return 1;
+		goto out;
 	}
 	if ((unsigned int)m->protection->length != outlen ||
 	    CRYPTO_memcmp(m->protection->data, out, outlen) != 0) {
 		printf("verified=no\n");
-		return 1;
+		goto out;
 	}
 	printf("verified=yes\n");
+	r = 0;
+ out:
+	/* before any exit-time report can cut the buffered output short */
+	fflush(stdout);
 	PBKDF2PARAM_free(kdf);
 	CMPD_PBMAC1PARAM_free(pp);
 	CMPD_MSG_free(m);
-	return 0;
+	return r;
 }
 
 int
