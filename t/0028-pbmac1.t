@@ -89,8 +89,8 @@ nok "cr under initialization is refused" client cr "$WK/initialization" \
 	-newkey "$T/dev.key" -subject "/CN=label-wrong" -certout "$T/label-wrong.crt"
 like "$(cat "$T/client.out")" "the message does not fit the URL's operation label: cr sent to initialization" \
 	"CMPF_LABEL_MISMATCH named to the client"
-like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_LABEL_MISMATCH" \
-	"logged as CMPF_LABEL_MISMATCH"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "route=cmpProfile/enroll/initialization method=POST status=200 body=cr->cp .*outcome=CMPF_LABEL_MISMATCH" \
+	"logged with the label, as CMPF_LABEL_MISMATCH"
 fresh "$T/ir-base.der" "$T/ir-rev.der" remac="$ENROLL_SECRET"
 is "$(t_post "$T/ir-rev.der" "$WK/revocation")" 200 "an ir under revocation: a CMP answer"
 is "$(dump "$T/resp.der" text)" "PN=enroll | the message does not fit the URL's operation label: ir sent to revocation" \
