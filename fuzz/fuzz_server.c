@@ -114,6 +114,9 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 	/* caPubs: the default, or always */
 	if (nc > 26)
 		r |= fuzz_db_str(&c[26], (w.tx & 2) ? "always" : "sharedSecret");
+	/* legacyPbm: SHA-1 as PBM's owf allowed in some worlds */
+	if (nc > 27)
+		fuzz_db_int(&c[27], (w.tx >> 1) & 1);
 	return r != 0 ? DB_ERR : DB_OK;
 }
 
@@ -288,7 +291,7 @@ reprotect(const uint8_t *data, size_t size, enum prot_method pm,
 			goto out;
 		r = cmp_protect_pbm(m, params, (const unsigned char *)
 		    FIXTURE_SECRET, strlen(FIXTURE_SECRET),
-		    conf.pbm_iterations_max);
+		    conf.pbm_iterations_max, 1);
 	}
 	if (r != 0 || cmp_msg_encode(m, &der, outlen) != 0) {
 		der = NULL;

@@ -17,6 +17,15 @@
 #define CP_DESCR_MAX	1024	/* cmp_profile.description */
 #define CP_SECRET_SET	"(set)"	/* what audit rows say instead of a secret */
 
+/* Columns of CP_SELECT, in order. */
+enum {
+	CP_UUID, CP_NAME, CP_DESCR, CP_ENABLED, CP_VARIANT, CP_REQ, CP_RESP,
+	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
+	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
+	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_CA_PUBS,
+	CP_LEGACY_PBM, CP_NCOLS
+};
+
 /* One cmp_profile row with its default RA Profile, as the API shows it. */
 struct cp_row {
 	char	 uuid[CMPD_UUID_LEN + 1], name[CMPD_NAME_BUF];
@@ -28,13 +37,7 @@ struct cp_row {
 	unsigned char cert[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX];
 	unsigned char crls[PROFILE_SIGN_MAX];
 	char	 iattrs[PROFILE_ATTRS_MAX], rattrs[PROFILE_ATTRS_MAX];
-	struct db_col col[24];
-};
-enum {
-	CP_UUID, CP_NAME, CP_DESCR, CP_ENABLED, CP_VARIANT, CP_REQ, CP_RESP,
-	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
-	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
-	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_CA_PUBS, CP_NCOLS
+	struct db_col col[CP_NCOLS];
 };
 
 #define CP_SELECT_COLS(cert, anchors, crls) \
@@ -48,7 +51,7 @@ enum {
 	"COALESCE(r.enabled, 0), COALESCE(a.authority_instance_uuid, ''), " \
 	"DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"c.subject_policy, " crls ", c.ca_pubs " \
+	"c.subject_policy, " crls ", c.ca_pubs, c.legacy_pbm " \
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
@@ -66,6 +69,7 @@ struct cp_input {
 	char	*iattrs, *rattrs;	/* JSON text, free() */
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
+	int	 legacy_pbm;		/* -1: not given */
 	long	 wait;			/* -1: not given */
 	/* parsed */
 	EVP_PKEY *key;

@@ -40,6 +40,7 @@ cpr_row_new(void)
 			S(CP_UPDATED, updated),
 			S(CP_SUBJECT_POLICY, subject_policy), B(CP_CRLS, crls),
 			S(CP_CA_PUBS, ca_pubs),
+			I(CP_LEGACY_PBM),
 		};
 #undef S
 #undef B
@@ -97,6 +98,7 @@ static const struct {
 	{ "revokeCertificateAttributes", 0 }, { "implicitConfirmAllowed", 0 },
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
+	{ "legacyPbm", 0 },
 };
 
 /* The index of a known member, or -1. */
@@ -120,6 +122,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 
 	memset(in, 0, sizeof(*in));
 	in->implicit = -1;
+	in->legacy_pbm = -1;
 	in->wait = -1;
 	if (c->body == NULL || !json_object_is_type(c->body, json_type_object))
 		return api_fail(c, 400, "the body must be a JSON object");
@@ -163,6 +166,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 		    PROFILE_ATTRS_MAX - 1);
 	if (api_get_bool(c, "implicitConfirmAllowed", &in->implicit) ==
 	    API_BAD ||
+	    api_get_bool(c, "legacyPbm", &in->legacy_pbm) == API_BAD ||
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
 	    api_get_str(c, "trustAnchors", PROFILE_SIGN_MAX * 2,
 	    &in->anchors) == API_BAD ||

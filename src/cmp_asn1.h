@@ -368,6 +368,16 @@ typedef struct cmpd_pbmparameter_st {
 DECLARE_ASN1_FUNCTIONS(CMPD_PBMPARAMETER)
 
 /*
+ * PBMAC1-params (RFC 8018 A.5, used by RFC 9481 6.1.3): libcrypto 3.0
+ * has PBKDF2PARAM for the key derivation's parameters, no PBMAC1 type.
+ */
+typedef struct cmpd_pbmac1param_st {
+	X509_ALGOR		*keyDerivationFunc;
+	X509_ALGOR		*messageAuthScheme;
+} CMPD_PBMAC1PARAM;
+DECLARE_ASN1_FUNCTIONS(CMPD_PBMAC1PARAM)
+
+/*
  * CertTemplate (RFC 4211 5, IMPLICIT TAGS), read to get its publicKey
  * (cmpd's kur check, cmp-localca's issuance): libcrypto 3.0 has no
  * OSSL_CRMF_CERTTEMPLATE_get0_publicKey. Decoded from the library's own

@@ -182,6 +182,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "cross plain http://"),
 	D(CMPF_CA_BUSY, SYSTEMUNAVAIL, 200,
 	    "PN=%s | the CA is busy, retry later"),
+	D(CMPF_PBM_LEGACY, BADALG, 200,
+	    "PN=%s | PBM with SHA-1 as owf is accepted only where the CMP "
+	    "Profile allows legacyPbm"),
+	D(CMPF_LABEL_MISMATCH, BADREQUEST, 200,
+	    "PN=%s | the message does not fit the URL's operation label: %s"),
 };
 
 #undef D

@@ -1,30 +1,69 @@
 /*
- * Message protection with a shared secret (RFC 9810 5.1.3.1, PBM of
- * RFC 4211 4.4): verifying a request's MAC and protecting an answer.
- * The MAC is computed over DER(ProtectedPart) with libcrypto's
- * OSSL_CRMF_pbm_new; cmpd only decides which parameters it accepts.
+ * Message protection (RFC 9810 5.1.3): with a shared secret, PBM (RFC
+ * 4211 4.4, RFC 9481 6.1.1) or PBMAC1 (RFC 8018 7.1, RFC 9481 6.1.3),
+ * and with signatures. PBM's MAC is computed with libcrypto's
+ * OSSL_CRMF_pbm_new, PBMAC1's with EVP_KDF PBKDF2 and EVP_MAC HMAC; cmpd
+ * only decides which parameters it accepts.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crmf.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/objects.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "cmpd.h"
 
 #define PBM_SALT_LEN		16
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
+#define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */
+#define PBMAC1_SALT_MIN		8	/* RFC 8018 4.1: at least 64 bits */
+#define PBMAC1_SALT_MAX		64
+#define PBMAC1_KEY_MIN		16
+#define PBMAC1_KEY_MAX		64
 
-/* RFC 9481 4.1.1 (owf) and 6.1.1 (mac); SHA-1 only inside HMAC. */
+/*
+ * RFC 9481 4.1.1 (owf) and 6.1.1 (mac). SHA-1 as PBM's owf only where the
+ * CMP Profile allows legacyPbm. HMAC-SHA1 stays: it is what `openssl cmp`
+ * sends unless told otherwise (-mac), and HMAC does not rest on SHA-1's
+ * collision resistance (RFC 6194 3.2).
+ */
 static const int pbm_owf_ok[] = { NID_sha256, NID_sha384, NID_sha512 };
 static const int pbm_mac_ok[] = { NID_hmac_sha1, NID_hmacWithSHA256,
 	NID_hmacWithSHA384, NID_hmacWithSHA512 };
+
+/* RFC 9481 6.1.3: PBKDF2's prf and the MAC are HMAC with SHA-2 (6.2.1). */
+static const struct {
+	int	 nid;
+	const char *md;
+} hmac_sha2[] = {
+	{ NID_hmacWithSHA256, "SHA256" },
+	{ NID_hmacWithSHA384, "SHA384" },
+	{ NID_hmacWithSHA512, "SHA512" },
+};
+
+/* The checked parameters of a MAC-protected header. */
+struct mac_params {
+	int	 nid;			/* id-PasswordBasedMAC or PBMAC1 */
+	/* PBM */
+	OSSL_CRMF_PBMPARAMETER *pbm;
+	int	 owf_nid, mac_nid;
+	long	 iter;
+	/* PBMAC1 */
+	unsigned char salt[PBMAC1_SALT_MAX];
+	size_t	 salt_len;
+	size_t	 key_len;
+	int	 prf_nid;
+	const char *prf_md, *mac_md;
+};
 
 static int
 nid_in(int nid, const int *list, size_t n)
@@ -49,71 +88,261 @@ protected_part_der(const CMPD_MSG *m, unsigned char **der)
 	return i2d_CMPD_PROTECTEDPART(&pp, der);
 }
 
-/*
- * The PBMParameter of a PBM-protected header, checked against the
- * allow-lists and the iteration cap; NULL and *fail set otherwise.
- */
-static OSSL_CRMF_PBMPARAMETER *
-pbm_params(const CMPD_HEADER *h, long max_iter, enum cmp_fail *fail,
-    char *arg, size_t arglen, CMPD_PBMPARAMETER **fields)
+/* The SEQUENCE parameters of protectionAlg, or NULL. */
+static const ASN1_STRING *
+alg_seq(const X509_ALGOR *a, int *nid)
 {
 	const ASN1_OBJECT *oid;
 	const void *pval;
-	const ASN1_STRING *seq;
+	int ptype;
+
+	X509_ALGOR_get0(&oid, &ptype, &pval, a);
+	*nid = OBJ_obj2nid(oid);
+	return ptype == V_ASN1_SEQUENCE ? pval : NULL;
+}
+
+/*
+ * PBM's PBMParameter, checked against the allow-lists and the iteration
+ * cap (RFC 9810 5.1.3.1).
+ */
+static enum cmp_fail
+pbm_params(const ASN1_STRING *seq, long max_iter, int legacy,
+    struct mac_params *mp, char *arg, size_t arglen)
+{
 	const unsigned char *p;
-	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
 	CMPD_PBMPARAMETER *f = NULL;
-	int ptype, nid;
+	enum cmp_fail fail = CMPF_PBM_PARAMS;
 	long iter;
 
-	*fields = NULL;
-	*fail = CMPF_PROTECTION_ALG_UNKNOWN;
-	X509_ALGOR_get0(&oid, &ptype, &pval, h->protectionAlg);
-	nid = OBJ_obj2nid(oid);
-	if (nid != NID_id_PasswordBasedMAC) {
-		/* PBMAC1 (RFC 9481 6.1.3) is not implemented yet. */
-		OBJ_obj2txt(arg, (int)arglen, oid, 0);
-		return NULL;
-	}
-	*fail = CMPF_PBM_PARAMS;
-	if (ptype != V_ASN1_SEQUENCE || (seq = pval) == NULL)
-		return NULL;
+	if (seq == NULL)
+		goto out;
 	p = ASN1_STRING_get0_data(seq);
 	if ((f = d2i_CMPD_PBMPARAMETER(NULL, &p, ASN1_STRING_length(seq))) ==
 	    NULL)
-		goto err;
-	if (!nid_in(OBJ_obj2nid(f->owf->algorithm), pbm_owf_ok,
-	    NITEMS(pbm_owf_ok)) ||
-	    !nid_in(OBJ_obj2nid(f->mac->algorithm), pbm_mac_ok,
-	    NITEMS(pbm_mac_ok))) {
+		goto out;
+	mp->owf_nid = OBJ_obj2nid(f->owf->algorithm);
+	mp->mac_nid = OBJ_obj2nid(f->mac->algorithm);
+	if (mp->owf_nid == NID_sha1 && !legacy &&
+	    nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
+		fail = CMPF_PBM_LEGACY;
+		goto out;
+	}
+	if (!(nid_in(mp->owf_nid, pbm_owf_ok, NITEMS(pbm_owf_ok)) ||
+	    (legacy && mp->owf_nid == NID_sha1)) ||
+	    !nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
 		snprintf(arg, arglen, "owf %s, mac %s",
-		    OBJ_nid2sn(OBJ_obj2nid(f->owf->algorithm)),
-		    OBJ_nid2sn(OBJ_obj2nid(f->mac->algorithm)));
-		goto err;
+		    OBJ_nid2sn(mp->owf_nid), OBJ_nid2sn(mp->mac_nid));
+		goto out;
 	}
 	iter = ASN1_INTEGER_get(f->iterationCount);
 	if (iter < PBM_ITERATIONS_MIN || iter > max_iter) {
 		snprintf(arg, arglen, "iterationCount %ld not in %d..%ld",
 		    iter, PBM_ITERATIONS_MIN, max_iter);
-		goto err;
+		goto out;
 	}
+	mp->iter = iter;
 	p = ASN1_STRING_get0_data(seq);
-	if ((pbm = d2i_OSSL_CRMF_PBMPARAMETER(NULL, &p,
+	if ((mp->pbm = d2i_OSSL_CRMF_PBMPARAMETER(NULL, &p,
 	    ASN1_STRING_length(seq))) == NULL)
-		goto err;
-	*fields = f;
-	*fail = CMPF_OK;
-	return pbm;
- err:
-	if (arg[0] == '\0')
-		snprintf(arg, arglen, "malformed PBMParameter");
+		goto out;
+	fail = CMPF_OK;
+ out:
 	CMPD_PBMPARAMETER_free(f);
+	return fail;
+}
+
+/* The SHA-2 name of an HMAC AlgorithmIdentifier (parameters NULL or
+ * absent, RFC 8018 B.1.2), or NULL. */
+static const char *
+hmac_md(const X509_ALGOR *a, int *nid)
+{
+	const ASN1_OBJECT *oid;
+	int ptype;
+	size_t i;
+
+	*nid = NID_undef;
+	if (a == NULL)
+		return NULL;
+	X509_ALGOR_get0(&oid, &ptype, NULL, a);
+	*nid = OBJ_obj2nid(oid);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+		return NULL;
+	for (i = 0; i < NITEMS(hmac_sha2); i++)
+		if (hmac_sha2[i].nid == *nid)
+			return hmac_sha2[i].md;
 	return NULL;
 }
 
-/* The MAC of m's ProtectedPart under pbm and secret. */
+/*
+ * PBMAC1-params: keyDerivationFunc PBKDF2 with a specified salt, an
+ * iteration count within the same cap as PBM's, HMAC-SHA-2 as prf and
+ * as messageAuthScheme (RFC 9481 6.1.3).
+ */
+static enum cmp_fail
+pbmac1_params(const ASN1_STRING *seq, long max_iter, struct mac_params *mp,
+    char *arg, size_t arglen)
+{
+	const unsigned char *p;
+	const ASN1_OBJECT *oid;
+	const void *pval;
+	const ASN1_STRING *s;
+	CMPD_PBMAC1PARAM *pp = NULL;
+	PBKDF2PARAM *kdf = NULL;
+	enum cmp_fail fail = CMPF_PBM_PARAMS;
+	int ptype, nid;
+	long iter, klen;
+
+	if (seq == NULL)
+		goto out;
+	p = ASN1_STRING_get0_data(seq);
+	if ((pp = d2i_CMPD_PBMAC1PARAM(NULL, &p, ASN1_STRING_length(seq))) ==
+	    NULL)
+		goto out;
+	X509_ALGOR_get0(&oid, &ptype, &pval, pp->keyDerivationFunc);
+	if (OBJ_obj2nid(oid) != NID_id_pbkdf2) {
+		snprintf(arg, arglen, "PBMAC1 keyDerivationFunc %s",
+		    OBJ_nid2sn(OBJ_obj2nid(oid)));
+		goto out;
+	}
+	if (ptype != V_ASN1_SEQUENCE || (s = pval) == NULL)
+		goto out;
+	p = ASN1_STRING_get0_data(s);
+	if ((kdf = d2i_PBKDF2PARAM(NULL, &p, ASN1_STRING_length(s))) == NULL)
+		goto out;
+	/* otherSource salts (RFC 8018 A.2) have no definition to follow */
+	if (kdf->salt == NULL || kdf->salt->type != V_ASN1_OCTET_STRING ||
+	    ASN1_STRING_length(kdf->salt->value.octet_string) <
+	    PBMAC1_SALT_MIN ||
+	    ASN1_STRING_length(kdf->salt->value.octet_string) >
+	    PBMAC1_SALT_MAX) {
+		snprintf(arg, arglen, "PBMAC1 salt not an OCTET STRING of "
+		    "%d..%d octets", PBMAC1_SALT_MIN, PBMAC1_SALT_MAX);
+		goto out;
+	}
+	mp->salt_len = (size_t)ASN1_STRING_length(
+	    kdf->salt->value.octet_string);
+	memcpy(mp->salt, ASN1_STRING_get0_data(kdf->salt->value.octet_string),
+	    mp->salt_len);
+	iter = ASN1_INTEGER_get(kdf->iter);
+	if (iter < PBMAC1_ITERATIONS_MIN || iter > max_iter) {
+		snprintf(arg, arglen, "iterationCount %ld not in %d..%ld",
+		    iter, PBMAC1_ITERATIONS_MIN, max_iter);
+		goto out;
+	}
+	mp->iter = iter;
+	/* An absent prf is hmacWithSHA1 (RFC 8018 A.2): not SHA-2. */
+	if (kdf->prf == NULL)
+		mp->prf_nid = NID_hmacWithSHA1;
+	else
+		mp->prf_md = hmac_md(kdf->prf, &mp->prf_nid);
+	mp->mac_md = hmac_md(pp->messageAuthScheme, &nid);
+	if (mp->prf_md == NULL || mp->mac_md == NULL) {
+		snprintf(arg, arglen, "PBMAC1 prf %s, messageAuthScheme %s",
+		    OBJ_nid2sn(mp->prf_nid), OBJ_nid2sn(nid));
+		goto out;
+	}
+	mp->mac_nid = nid;
+	/* Absent: as long as the MAC's output (RFC 8018 A.2 leaves it to
+	 * the application). */
+	if (kdf->keylength == NULL)
+		klen = EVP_MD_get_size(EVP_get_digestbyname(mp->mac_md));
+	else
+		klen = ASN1_INTEGER_get(kdf->keylength);
+	if (klen < PBMAC1_KEY_MIN || klen > PBMAC1_KEY_MAX) {
+		snprintf(arg, arglen, "PBMAC1 keyLength %ld not in %d..%d",
+		    klen, PBMAC1_KEY_MIN, PBMAC1_KEY_MAX);
+		goto out;
+	}
+	mp->key_len = (size_t)klen;
+	fail = CMPF_OK;
+ out:
+	PBKDF2PARAM_free(kdf);
+	CMPD_PBMAC1PARAM_free(pp);
+	return fail;
+}
+
+static void
+mac_params_clear(struct mac_params *mp)
+{
+	OSSL_CRMF_PBMPARAMETER_free(mp->pbm);
+	OPENSSL_cleanse(mp, sizeof(*mp));
+}
+
+/*
+ * The parameters of a MAC-protected header, checked; *fail set and
+ * arg filled (when empty) otherwise.
+ */
+static enum cmp_fail
+mac_params(const CMPD_HEADER *h, long max_iter, int legacy,
+    struct mac_params *mp, char *arg, size_t arglen)
+{
+	const ASN1_STRING *seq;
+	enum cmp_fail f;
+
+	memset(mp, 0, sizeof(*mp));
+	seq = alg_seq(h->protectionAlg, &mp->nid);
+	if (mp->nid == NID_id_PasswordBasedMAC)
+		f = pbm_params(seq, max_iter, legacy, mp, arg, arglen);
+	else if (mp->nid == NID_pbmac1)
+		f = pbmac1_params(seq, max_iter, mp, arg, arglen);
+	else {
+		OBJ_obj2txt(arg, (int)arglen, h->protectionAlg->algorithm, 0);
+		return CMPF_PROTECTION_ALG_UNKNOWN;
+	}
+	if (f == CMPF_PBM_PARAMS && arg[0] == '\0')
+		snprintf(arg, arglen, "malformed %s parameters",
+		    mp->nid == NID_pbmac1 ? "PBMAC1" : "PBM");
+	if (f != CMPF_OK)
+		mac_params_clear(mp);
+	return f;
+}
+
+/* PBKDF2 (RFC 8018 5.2), then HMAC over der. */
 static int
-pbm_mac(const CMPD_MSG *m, const OSSL_CRMF_PBMPARAMETER *pbm,
+pbmac1_compute(const struct mac_params *mp, const unsigned char *der,
+    size_t derlen, const unsigned char *secret, size_t slen,
+    unsigned char **mac, size_t *maclen)
+{
+	OSSL_PARAM params[6], *q = params;
+	unsigned char key[PBMAC1_KEY_MAX];
+	EVP_KDF_CTX *kctx = NULL;
+	EVP_KDF *kdf = NULL;
+	uint64_t iter = (uint64_t)mp->iter;
+	int pkcs5 = 1, r = -1;
+
+	/* pkcs5 = 1: cmpd's own limits above, not SP 800-132's */
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+	    (void *)secret, slen);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+	    (void *)mp->salt, mp->salt_len);
+	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_ITER, &iter);
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)mp->prf_md, 0);
+	*q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_PKCS5, &pkcs5);
+	*q = OSSL_PARAM_construct_end();
+	if ((kdf = EVP_KDF_fetch(NULL, "PBKDF2", NULL)) == NULL ||
+	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL ||
+	    EVP_KDF_derive(kctx, key, mp->key_len, params) != 1)
+		goto out;
+	if ((*mac = OPENSSL_malloc(EVP_MAX_MD_SIZE)) == NULL)
+		goto out;
+	if (EVP_Q_mac(NULL, "HMAC", NULL, mp->mac_md, NULL, key, mp->key_len,
+	    der, derlen, *mac, EVP_MAX_MD_SIZE, maclen) == NULL) {
+		OPENSSL_free(*mac);
+		*mac = NULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+/* The MAC of m's ProtectedPart under mp and secret. */
+static int
+mac_compute(const CMPD_MSG *m, const struct mac_params *mp,
     const unsigned char *secret, size_t slen, unsigned char **mac,
     size_t *maclen)
 {
@@ -123,35 +352,36 @@ pbm_mac(const CMPD_MSG *m, const OSSL_CRMF_PBMPARAMETER *pbm,
 	*mac = NULL;
 	if ((n = protected_part_der(m, &der)) <= 0)
 		goto out;
-	if (!OSSL_CRMF_pbm_new(NULL, NULL, pbm, der, (size_t)n, secret, slen,
-	    mac, maclen))
-		goto out;
-	r = 0;
+	if (mp->nid == NID_pbmac1)
+		r = pbmac1_compute(mp, der, (size_t)n, secret, slen, mac,
+		    maclen);
+	else if (OSSL_CRMF_pbm_new(NULL, NULL, mp->pbm, der, (size_t)n,
+	    secret, slen, mac, maclen))
+		r = 0;
  out:
 	OPENSSL_free(der);
 	return r;
 }
 
 /*
- * Verifies a PBM-protected request with the profile's secret.
- * RFC 9810 5.1.3.1: senderKID identifies the secret; when the profile
- * names a reference, senderKID must be it.
+ * Verifies a MAC-protected request (PBM or PBMAC1) with the profile's
+ * secret. RFC 9810 5.1.3.1: senderKID identifies the secret; when the
+ * profile names a reference, senderKID must be it.
  */
 enum cmp_fail
 cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
-    size_t slen, const char *reference, long max_iter, char *arg,
-    size_t arglen)
+    size_t slen, const char *reference, long max_iter, int legacy,
+    char *arg, size_t arglen)
 {
-	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
-	CMPD_PBMPARAMETER *fields = NULL;
+	struct mac_params mp;
 	const ASN1_OCTET_STRING *kid = m->header->senderKID;
 	unsigned char *mac = NULL;
 	size_t maclen = 0;
 	enum cmp_fail f;
 
 	arg[0] = '\0';
-	if ((pbm = pbm_params(m->header, max_iter, &f, arg, arglen,
-	    &fields)) == NULL)
+	if ((f = mac_params(m->header, max_iter, legacy, &mp, arg,
+	    arglen)) != CMPF_OK)
 		goto out;
 	f = CMPF_SENDER_KID_MISSING;
 	if (kid == NULL || ASN1_STRING_length(kid) == 0)
@@ -163,7 +393,7 @@ cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
 	    ((size_t)ASN1_STRING_length(kid) != strlen(reference) ||
 	    memcmp(ASN1_STRING_get0_data(kid), reference, strlen(reference))))
 		goto out;
-	if (pbm_mac(m, pbm, secret, slen, &mac, &maclen) != 0)
+	if (mac_compute(m, &mp, secret, slen, &mac, &maclen) != 0)
 		goto out;
 	if ((size_t)ASN1_STRING_length(m->protection) != maclen ||
 	    (m->protection->flags & 0x07) != 0 ||
@@ -173,55 +403,117 @@ cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
 	f = CMPF_OK;
  out:
 	OPENSSL_free(mac);
-	OSSL_CRMF_PBMPARAMETER_free(pbm);
-	CMPD_PBMPARAMETER_free(fields);
+	mac_params_clear(&mp);
 	ERR_clear_error();
 	return f;
 }
 
-/*
- * Protects an answer with PBM: the request's owf, mac and iteration count
- * (already checked), a fresh salt, senderKID echoed (RFC 9810 5.1.3.1).
- */
-int
-cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
-    const unsigned char *secret, size_t slen, long max_iter)
+/* protectionAlg for an answer: PBM with the request's owf, mac and
+ * iteration count and a fresh salt. */
+static X509_ALGOR *
+pbm_alg_new(const struct mac_params *req)
 {
 	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
-	CMPD_PBMPARAMETER *fields = NULL;
 	ASN1_STRING *params = NULL;
-	unsigned char *mac = NULL, *der = NULL;
-	size_t maclen = 0;
-	char arg[128] = "";
-	enum cmp_fail f;
-	int n, r = -1;
+	unsigned char *der = NULL;
+	X509_ALGOR *a = NULL;
+	int n;
 
-	if ((pbm = pbm_params(req->header, max_iter, &f, arg, sizeof(arg),
-	    &fields)) == NULL)
-		goto out;
-	OSSL_CRMF_PBMPARAMETER_free(pbm);
-	if ((pbm = OSSL_CRMF_pbmp_new(NULL, PBM_SALT_LEN,
-	    OBJ_obj2nid(fields->owf->algorithm),
-	    (size_t)ASN1_INTEGER_get(fields->iterationCount),
-	    OBJ_obj2nid(fields->mac->algorithm))) == NULL)
+	if ((pbm = OSSL_CRMF_pbmp_new(NULL, PBM_SALT_LEN, req->owf_nid,
+	    (size_t)req->iter, req->mac_nid)) == NULL)
 		goto out;
 	if ((n = i2d_OSSL_CRMF_PBMPARAMETER(pbm, &der)) <= 0 ||
 	    (params = ASN1_STRING_new()) == NULL ||
-	    !ASN1_STRING_set(params, der, n))
-		goto out;
-	X509_ALGOR_free(rsp->header->protectionAlg);
-	if ((rsp->header->protectionAlg = X509_ALGOR_new()) == NULL ||
-	    !X509_ALGOR_set0(rsp->header->protectionAlg,
-	    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE, params))
+	    !ASN1_STRING_set(params, der, n) ||
+	    (a = X509_ALGOR_new()) == NULL ||
+	    !X509_ALGOR_set0(a, OBJ_nid2obj(NID_id_PasswordBasedMAC),
+	    V_ASN1_SEQUENCE, params))
 		goto out;
 	params = NULL;
+ out:
+	if (params != NULL) {
+		X509_ALGOR_free(a);
+		a = NULL;
+	}
+	ASN1_STRING_free(params);
+	OPENSSL_free(der);
+	OSSL_CRMF_PBMPARAMETER_free(pbm);
+	return a;
+}
+
+/* protectionAlg for an answer: PBMAC1 with the request's prf, iteration
+ * count, key length and MAC, and a fresh salt. */
+static X509_ALGOR *
+pbmac1_alg_new(const struct mac_params *req)
+{
+	CMPD_PBMAC1PARAM *pp = NULL;
+	ASN1_STRING *params = NULL;
+	unsigned char *der = NULL;
+	X509_ALGOR *a = NULL;
+	int n;
+
+	if ((pp = CMPD_PBMAC1PARAM_new()) == NULL)
+		goto out;
+	X509_ALGOR_free(pp->keyDerivationFunc);
+	if ((pp->keyDerivationFunc = PKCS5_pbkdf2_set((int)req->iter, NULL,
+	    PBM_SALT_LEN, req->prf_nid, (int)req->key_len)) == NULL ||
+	    !X509_ALGOR_set0(pp->messageAuthScheme, OBJ_nid2obj(req->mac_nid),
+	    V_ASN1_NULL, NULL))
+		goto out;
+	if ((n = i2d_CMPD_PBMAC1PARAM(pp, &der)) <= 0 ||
+	    (params = ASN1_STRING_new()) == NULL ||
+	    !ASN1_STRING_set(params, der, n) ||
+	    (a = X509_ALGOR_new()) == NULL ||
+	    !X509_ALGOR_set0(a, OBJ_nid2obj(NID_pbmac1), V_ASN1_SEQUENCE,
+	    params))
+		goto out;
+	params = NULL;
+ out:
+	if (params != NULL) {
+		X509_ALGOR_free(a);
+		a = NULL;
+	}
+	ASN1_STRING_free(params);
+	OPENSSL_free(der);
+	CMPD_PBMAC1PARAM_free(pp);
+	return a;
+}
+
+/*
+ * Protects an answer the way the request was: PBM for PBM, PBMAC1 for
+ * PBMAC1, with the request's (already checked) parameters and a fresh
+ * salt; senderKID echoed (RFC 9810 5.1.3.1).
+ */
+int
+cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
+    const unsigned char *secret, size_t slen, long max_iter, int legacy)
+{
+	struct mac_params mp, rmp;
+	unsigned char *mac = NULL;
+	size_t maclen = 0;
+	char arg[128] = "";
+	X509_ALGOR *alg;
+	int r = -1;
+
+	memset(&rmp, 0, sizeof(rmp));
+	if (mac_params(req->header, max_iter, legacy, &mp, arg,
+	    sizeof(arg)) != CMPF_OK)
+		return -1;
+	alg = mp.nid == NID_pbmac1 ? pbmac1_alg_new(&mp) : pbm_alg_new(&mp);
+	if (alg == NULL)
+		goto out;
+	X509_ALGOR_free(rsp->header->protectionAlg);
+	rsp->header->protectionAlg = alg;
 	ASN1_OCTET_STRING_free(rsp->header->senderKID);
 	rsp->header->senderKID = NULL;
 	if (req->header->senderKID != NULL &&
 	    (rsp->header->senderKID =
 	    ASN1_OCTET_STRING_dup(req->header->senderKID)) == NULL)
 		goto out;
-	if (pbm_mac(rsp, pbm, secret, slen, &mac, &maclen) != 0)
+	/* The answer's own parameters, read back as a client reads them. */
+	if (mac_params(rsp->header, max_iter, legacy, &rmp, arg,
+	    sizeof(arg)) != CMPF_OK ||
+	    mac_compute(rsp, &rmp, secret, slen, &mac, &maclen) != 0)
 		goto out;
 	ASN1_BIT_STRING_free(rsp->protection);
 	if ((rsp->protection = ASN1_BIT_STRING_new()) == NULL ||
@@ -232,11 +524,9 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	rsp->protection->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 	r = 0;
  out:
-	ASN1_STRING_free(params);
-	OPENSSL_free(der);
 	OPENSSL_free(mac);
-	OSSL_CRMF_PBMPARAMETER_free(pbm);
-	CMPD_PBMPARAMETER_free(fields);
+	mac_params_clear(&mp);
+	mac_params_clear(&rmp);
 	ERR_clear_error();
 	return r;
 }

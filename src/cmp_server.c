@@ -266,7 +266,8 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 		return CMPF_NO_SECRET;
 	if ((f = cmp_protect_pbm_verify(req, prof->secret, prof->secret_len,
 	    prof->secret_ref[0] != '\0' ? prof->secret_ref : NULL,
-	    srv_conf->pbm_iterations_max, arg, arglen)) != CMPF_OK)
+	    srv_conf->pbm_iterations_max, prof->legacy_pbm, arg, arglen)) !=
+	    CMPF_OK)
 		return f;
 	*verified = 1;
 	return CMPF_OK;
@@ -302,7 +303,7 @@ cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
 		return 0;
 	}
 	return cmp_protect_pbm(rsp, req, prof->secret, prof->secret_len,
-	    srv_conf->pbm_iterations_max);
+	    srv_conf->pbm_iterations_max, prof->legacy_pbm);
 }
 
 void
@@ -337,6 +338,11 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		res->req_type = cmp_msg_body_type(req);
 		f = cmp_server_validate(rt, req, prof, arg, sizeof(arg),
 		    &resolved, &verified);
+		/* RFC 9811 3.3 operation label, once the answer can be
+		 * protected */
+		if (f == CMPF_OK)
+			f = route_label_check(rt, res->req_type, arg,
+			    sizeof(arg));
 		if (f == CMPF_OK)
 			rsp = cmp_server_body(req, der, len, prof, &f, arg,
 			    sizeof(arg));

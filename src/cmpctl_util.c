@@ -37,6 +37,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "confirmWaitTime", "confirmWaitTime", NULL },
 	{ "subjectPolicy", "subjectPolicy", NULL },
 	{ "caPubs", "caPubs", NULL },
+	{ "legacyPbm", "legacyPbm", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry connector_carry[] = {

@@ -6,10 +6,11 @@
  *   master.c     bind, fork workers, respawn, signals
  *   worker.c     accept loop, one request's life time
  *   http.c       FastCGI request: method, content type, body, response
- *   route.c      URL -> CMP route + profile name
+ *   route.c      URL -> CMP route + profile name (+ RFC 9811 label)
  *   metrics.c    counters for GET /metrics, shared by all workers
  *   cmp_msg.c    decode / encode PKIMessages, build answers
  *   cmp_header.c header checks (RFC 9810 5.1.1)
+ *   cmp_protect.c PBM, PBMAC1 and signature protection, both ways
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_server.c validation order and body dispatch
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
@@ -148,13 +149,31 @@ enum route_kind {
 	ROUTE_METRICS,		/* GET /metrics */
 	ROUTE__COUNT
 };
+/* RFC 9811 3.3 operation labels, RFC 9483 6.1 Table 1 */
+enum route_label {
+	LABEL_NONE = 0,
+	LABEL_INITIALIZATION,
+	LABEL_CERTIFICATION,
+	LABEL_KEYUPDATE,
+	LABEL_PKCS10,
+	LABEL_REVOCATION,
+	LABEL_GETCACERTS,
+	LABEL_GETROOTUPDATE,
+	LABEL_GETCERTREQTEMPLATE,
+	LABEL_GETCRLS,
+	LABEL_NESTED,
+	LABEL__COUNT
+};
 struct route {
 	enum route_kind kind;
 	char	name[CMPD_NAME_MAX + 1];
+	enum route_label label;		/* /.well-known/cmp/p/{name}/{label} */
 };
 int	route_parse(const char *uri, struct route *);
 int	route_name_valid(const char *, size_t);
 const char *route_kind_name(enum route_kind);
+const char *route_label_name(enum route_label);
+/* route_label_check() is declared after enum cmp_fail */
 
 /* cmp_error.c: one table from every failure to its CMP answer */
 enum cmp_fail {
@@ -240,6 +259,8 @@ enum cmp_fail {
 	CMPF_SUBJECT_NOT_SIGNER,
 	CMPF_CONNECTOR_INSECURE,
 	CMPF_CA_BUSY,
+	CMPF_PBM_LEGACY,
+	CMPF_LABEL_MISMATCH,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -254,6 +275,9 @@ const struct cmp_fail_def *cmp_error_def(enum cmp_fail);
 void	cmp_error_format(enum cmp_fail, char *buf, size_t n, const char *a1,
 	    const char *a2);
 #define CMP_TEXT_MAX	512
+/* route.c, once enum cmp_fail is known */
+enum cmp_fail route_label_check(const struct route *, int body_type,
+	    char *arg, size_t arglen);
 
 /* profile.c */
 enum cmp_variant { VARIANT_V2 = 0, VARIANT_V2_3GPP, VARIANT_V3 };
@@ -312,6 +336,9 @@ struct profile {
 	int	 subject_any;
 	/* caPubs: which ip carries the root(s) of the issuing chain */
 	enum profile_ca_pubs ca_pubs;
+	/* legacyPbm: PBM with SHA-1 as owf accepted (RFC 9481 4.1.1 has
+	 * SHA-2 only) */
+	int	 legacy_pbm;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -427,9 +454,10 @@ void	secret_reseal_done(void);
 /* cmp_protect.c */
 enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
 	    const unsigned char *secret, size_t slen, const char *reference,
-	    long max_iter, char *arg, size_t arglen);
+	    long max_iter, int legacy, char *arg, size_t arglen);
 int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
-	    const unsigned char *secret, size_t slen, long max_iter);
+	    const unsigned char *secret, size_t slen, long max_iter,
+	    int legacy);
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
 	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
 	    STACK_OF(X509) *known, STACK_OF(X509) **chain, char *arg,

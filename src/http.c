@@ -226,9 +226,12 @@ http_log(struct http_req *r)
 		req_body = cmp_asn1_body_name(r->cmp.req_type);
 	if (r->cmp.rsp_type >= 0)
 		rsp_body = cmp_asn1_body_name(r->cmp.rsp_type);
-	log_info("rid=%s route=%s/%s method=%s status=%d body=%s->%s "
+	/* an RFC 9811 operation label after the name: route=KIND/NAME/LABEL */
+	log_info("rid=%s route=%s/%s%s%s method=%s status=%d body=%s->%s "
 	    "tid=%s outcome=%s ms=%.2f", r->rid, route_kind_name(r->route.kind),
 	    r->route.kind != ROUTE_NONE ? r->route.name : "-",
+	    r->route.label != LABEL_NONE ? "/" : "",
+	    route_label_name(r->route.label),
 	    http_log_method(r->method), r->status, req_body, rsp_body,
 	    r->cmp.tid_hex[0] != '\0' ? r->cmp.tid_hex : "-",
 	    r->outcome != NULL ? r->outcome : "-", util_elapsed_ms(&r->start));

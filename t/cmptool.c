@@ -17,6 +17,7 @@
  *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
  *     (an empty template subject)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
  *     second RevDetails)  iter=N (the PBM iterationCount; with remac)
+ *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
  */
@@ -385,8 +386,9 @@ edit_one(CMPD_MSG *m, const char *e)
 			exit(2);
 		}
 		EVP_PKEY_free(key);
-	} else if (KEY("iter")) {
-		/* the PBM iterationCount; remac= after it MACs with it */
+	} else if (KEY("iter") || KEY("owf")) {
+		/* the PBM iterationCount or owf (a digest name); remac=
+		 * after it MACs with them */
 		const ASN1_OBJECT *oid;
 		const void *pval;
 		const ASN1_STRING *seq;
@@ -407,7 +409,14 @@ edit_one(CMPD_MSG *m, const char *e)
 			fprintf(stderr, "iter: bad PBM parameters\n");
 			exit(2);
 		}
-		ASN1_INTEGER_set(pbm->iterationCount, atol(v));
+		if (KEY("iter"))
+			ASN1_INTEGER_set(pbm->iterationCount, atol(v));
+		else if (OBJ_sn2nid(v) == NID_undef ||
+		    !X509_ALGOR_set0(pbm->owf, OBJ_nid2obj(OBJ_sn2nid(v)),
+		    V_ASN1_UNDEF, NULL)) {
+			fprintf(stderr, "owf: unknown digest %s\n", v);
+			exit(2);
+		}
 		dl = i2d_CMPD_PBMPARAMETER(pbm, &der);
 		params = ASN1_STRING_new();
 		ASN1_STRING_set(params, der, dl);
@@ -422,7 +431,7 @@ edit_one(CMPD_MSG *m, const char *e)
 		CMPD_MSG *params = CMPD_MSG_dup(m);
 
 		if (cmp_protect_pbm(m, params, (const unsigned char *)v,
-		    strlen(v), 10000000L) != 0) {
+		    strlen(v), 10000000L, 1) != 0) {
 			fprintf(stderr, "remac failed\n");
 			exit(2);
 		}
@@ -632,7 +641,7 @@ certconf(const char *in, const char *out, const char *secret,
 			return 2;
 		}
 	} else if (cmp_protect_pbm(cc, rsp, (const unsigned char *)secret,
-	    strlen(secret), 10000000L) != 0) {
+	    strlen(secret), 10000000L, 1) != 0) {
 		fprintf(stderr, "certconf: cannot protect\n");
 		return 2;
 	}

@@ -21,7 +21,8 @@ good(void)
 int
 main(void)
 {
-	struct route cmp = { ROUTE_CMP_PROFILE, "c" }, ra = { ROUTE_RA_PROFILE, "r" };
+	struct route cmp = { ROUTE_CMP_PROFILE, "c", LABEL_NONE },
+	    ra = { ROUTE_RA_PROFILE, "r", LABEL_NONE };
 	struct profile p;
 	enum cmp_variant v;
 	enum prot_method m;

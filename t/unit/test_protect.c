@@ -1,5 +1,5 @@
 /*
- * cmp_protect.c and secret.c: the MAC of openssl cmp's own requests, the
+ * cmp_protect.c and secret.c: the MAC of openssl cmp's own requests, PBMAC1, the
  * parameter limits, our answers' MAC, and secrets sealed at rest.
  */
 #include "config.h"
@@ -15,6 +15,105 @@
 #include "tap.h"
 
 #define S(x)	(const unsigned char *)(x), strlen(x)
+
+/* A copy of m whose protectionAlg asks for PBMAC1 (RFC 9481 6.1.3). */
+static CMPD_MSG *
+pbmac1_req(const CMPD_MSG *m, int iter, int prf, int mac)
+{
+	CMPD_MSG *r = CMPD_MSG_dup(m);
+	CMPD_PBMAC1PARAM *pp = CMPD_PBMAC1PARAM_new();
+	ASN1_STRING *params = ASN1_STRING_new();
+	unsigned char *der = NULL;
+	int n;
+
+	X509_ALGOR_free(pp->keyDerivationFunc);
+	pp->keyDerivationFunc = PKCS5_pbkdf2_set(iter, NULL, 16, prf, 32);
+	X509_ALGOR_set0(pp->messageAuthScheme, OBJ_nid2obj(mac), V_ASN1_NULL,
+	    NULL);
+	n = i2d_CMPD_PBMAC1PARAM(pp, &der);
+	ASN1_STRING_set(params, der, n);
+	X509_ALGOR_set0(r->header->protectionAlg, OBJ_nid2obj(NID_pbmac1),
+	    V_ASN1_SEQUENCE, params);
+	OPENSSL_free(der);
+	CMPD_PBMAC1PARAM_free(pp);
+	return r;
+}
+
+/*
+ * PBMAC1 both ways, and PBM with SHA-1 as owf only with legacy set.
+ * Interoperation with an independent PBMAC1 implementation is
+ * t/0028-pbmac1.t's (t/cmppbmac1).
+ */
+static void
+pbmac1_tests(const CMPD_MSG *ir)
+{
+	CMPD_MSG *req, *rsp;
+	char arg[128];
+
+	req = pbmac1_req(ir, 2000, NID_hmacWithSHA256, NID_hmacWithSHA256);
+	rsp = CMPD_MSG_dup(ir);
+	ok(cmp_protect_pbm(rsp, req, S("test-secret"), 10000, 0) == 0,
+	    "PBMAC1 request: answer protected");
+	is_int(OBJ_obj2nid(rsp->header->protectionAlg->algorithm), NID_pbmac1,
+	    "with PBMAC1");
+	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 10000, 0,
+	    arg, sizeof(arg)), CMPF_OK, "PBMAC1 verifies");
+	is_int(cmp_protect_pbm_verify(rsp, S("wrong"), "1234", 10000, 0,
+	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "PBMAC1, wrong secret");
+	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 1999, 0,
+	    arg, sizeof(arg)), CMPF_PBM_PARAMS, "PBMAC1 over the cap");
+	ok(strstr(arg, "iterationCount 2000 not in 1000..1999") != NULL,
+	    "text: %s", arg);
+	ASN1_INTEGER_set(rsp->header->pvno, 3);
+	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 10000, 0,
+	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "PBMAC1 over a changed header");
+	CMPD_MSG_free(rsp);
+	CMPD_MSG_free(req);
+
+	req = pbmac1_req(ir, 2000, NID_hmacWithSHA1, NID_hmacWithSHA256);
+	is_int(cmp_protect_pbm_verify(req, S("test-secret"), "1234", 10000, 1,
+	    arg, sizeof(arg)), CMPF_PBM_PARAMS, "PBMAC1 prf SHA-1: refused");
+	CMPD_MSG_free(req);
+	req = pbmac1_req(ir, 2000, NID_hmacWithSHA256, NID_hmac_sha1);
+	is_int(cmp_protect_pbm_verify(req, S("test-secret"), "1234", 10000, 1,
+	    arg, sizeof(arg)), CMPF_PBM_PARAMS, "PBMAC1 mac HMAC-SHA1: refused");
+	CMPD_MSG_free(req);
+
+	/* PBM, SHA-1 as owf: made with legacy allowed */
+	{
+		const unsigned char *p;
+		unsigned char *der = NULL;
+		CMPD_PBMPARAMETER *f;
+		ASN1_STRING *params = ASN1_STRING_new();
+		CMPD_MSG *tmpl;
+		int n;
+
+		req = CMPD_MSG_dup(ir);
+		p = req->header->protectionAlg->parameter->value.sequence->data;
+		f = d2i_CMPD_PBMPARAMETER(NULL, &p,
+		    req->header->protectionAlg->parameter->value.sequence->length);
+		X509_ALGOR_set0(f->owf, OBJ_nid2obj(NID_sha1), V_ASN1_UNDEF,
+		    NULL);
+		n = i2d_CMPD_PBMPARAMETER(f, &der);
+		ASN1_STRING_set(params, der, n);
+		X509_ALGOR_set0(req->header->protectionAlg,
+		    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE,
+		    params);
+		OPENSSL_free(der);
+		CMPD_PBMPARAMETER_free(f);
+		tmpl = CMPD_MSG_dup(req);
+		ok(cmp_protect_pbm(req, tmpl, S("test-secret"), 10000, 0) != 0,
+		    "SHA-1 owf: no answer without legacy");
+		ok(cmp_protect_pbm(req, tmpl, S("test-secret"), 10000, 1) == 0,
+		    "SHA-1 owf: protected with legacy");
+		CMPD_MSG_free(tmpl);
+	}
+	is_int(cmp_protect_pbm_verify(req, S("test-secret"), "1234", 10000, 0,
+	    arg, sizeof(arg)), CMPF_PBM_LEGACY, "SHA-1 owf refused by default");
+	is_int(cmp_protect_pbm_verify(req, S("test-secret"), "1234", 10000, 1,
+	    arg, sizeof(arg)), CMPF_OK, "and accepted with legacyPbm");
+	CMPD_MSG_free(req);
+}
 
 /* Who sent a message, for the follow-ups of its transaction. */
 static void
@@ -59,33 +158,33 @@ main(void)
 	int fd;
 
 	/* the fixtures' secret and reference (t/fixtures/gen.sh) */
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "openssl cmp's PBM verifies");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), NULL, 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), NULL, 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "no reference configured: any kid");
-	is_int(cmp_protect_pbm_verify(ir, S("wrong"), "1234", 100000, arg,
+	is_int(cmp_protect_pbm_verify(ir, S("wrong"), "1234", 100000, 0, arg,
 	    sizeof(arg)), CMPF_MAC_MISMATCH, "wrong secret");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "4321", 100000,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "4321", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "wrong senderKID");
-	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100, arg,
+	is_int(cmp_protect_pbm_verify(ir, S("test-secret"), "1234", 100, 0, arg,
 	    sizeof(arg)), CMPF_PBM_PARAMS, "iterations over the cap");
 	ok(strstr(arg, "iterationCount") != NULL, "text names iterationCount");
 
 	m = CMPD_MSG_dup(ir);
 	ASN1_OCTET_STRING_free(m->header->senderKID);
 	m->header->senderKID = NULL;
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, arg,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, 0, arg,
 	    sizeof(arg)), CMPF_SENDER_KID_MISSING, "senderKID required");
 	CMPD_MSG_free(m);
 
 	m = CMPD_MSG_dup(ir);
 	ASN1_INTEGER_set(m->header->pvno, 3);
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "a changed header fails");
 	CMPD_MSG_free(m);
 
 	m = fixture_msg("ir-sig.der");
-	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, arg,
+	is_int(cmp_protect_pbm_verify(m, S("test-secret"), NULL, 100000, 0, arg,
 	    sizeof(arg)), CMPF_PROTECTION_ALG_UNKNOWN, "a signature is no PBM");
 	CMPD_MSG_free(m);
 
@@ -98,15 +197,16 @@ main(void)
 		X509_NAME_free(srv);
 	}
 	ok(rsp != NULL && cmp_protect_pbm(rsp, ir, S("test-secret"),
-	    100000) == 0, "answer protected");
+	    100000, 0) == 0, "answer protected");
 	ok(rsp->header->senderKID != NULL &&
 	    ASN1_OCTET_STRING_cmp(rsp->header->senderKID,
 	    ir->header->senderKID) == 0, "senderKID echoed");
-	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(rsp, S("test-secret"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_OK, "answer's MAC verifies");
-	is_int(cmp_protect_pbm_verify(rsp, S("other"), "1234", 100000,
+	is_int(cmp_protect_pbm_verify(rsp, S("other"), "1234", 100000, 0,
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "not with another secret");
 	CMPD_MSG_free(rsp);
+	pbmac1_tests(ir);
 
 	/* secrets at rest */
 	conf_init(&c);
