@@ -27,13 +27,14 @@ struct cp_row {
 	unsigned char cert[PROFILE_SIGN_MAX], anchors[PROFILE_SIGN_MAX];
 	unsigned char crls[PROFILE_SIGN_MAX];
 	char	 iattrs[PROFILE_ATTRS_MAX], rattrs[PROFILE_ATTRS_MAX];
-	struct db_col col[23];
+	struct db_col col[24];
 };
 enum {
 	CP_UUID, CP_NAME, CP_DESCR, CP_ENABLED, CP_VARIANT, CP_REQ, CP_RESP,
 	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
 	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
-	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_NCOLS
+	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_REQ_MAX,
+	CP_NCOLS
 };
 
 #define CP_SELECT_COLS(cert, anchors, crls) \
@@ -47,7 +48,10 @@ enum {
 	"COALESCE(r.enabled, 0), COALESCE(a.authority_instance_uuid, ''), " \
 	"DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"DATE_FORMAT(c.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"c.subject_policy, " crls " " \
+	"c.subject_policy, " crls ", " \
+	/* certReqMax as in effect: 1 for 3GPP, 10 (CMPD_CERT_REQ_DEFAULT) \
+	 * when unset */ \
+	"IF(c.variant = 'v2_3gpp', 1, COALESCE(c.cert_req_max, 10)) " \
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
@@ -65,6 +69,7 @@ struct cp_input {
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
 	long	 wait;			/* -1: not given */
+	long	 req_max;		/* certReqMax; -1: not given */
 	/* parsed */
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain, *anchor_certs;

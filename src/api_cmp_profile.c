@@ -103,6 +103,8 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	    json_object_new_int((int)col[CP_WAIT].i));
 	json_object_object_add(o, "subjectPolicy",
 	    json_object_new_string(r->subject_policy));
+	json_object_object_add(o, "certReqMax",
+	    json_object_new_int((int)col[CP_REQ_MAX].i));
 	json_object_object_add(o, "createdAt", json_object_new_string(r->created));
 	json_object_object_add(o, "updatedAt", json_object_new_string(r->updated));
 	return o;
@@ -200,8 +202,9 @@ cp_create(struct api_call *c)
 	    "description, enabled, variant, request_protection, "
 	    "response_protection, shared_secret_reference, "
 	    "default_ra_profile_uuid, issue_attributes, revoke_attributes, "
-	    "implicit_confirm_allowed, confirm_wait_time, subject_policy) "
-	    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	    "implicit_confirm_allowed, confirm_wait_time, subject_policy, "
+	    "cert_req_max) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "NULLIF(?, -1))";
 	struct cp_input in;
 	char uuid[CMPD_UUID_LEN + 1];
 	json_object *d = NULL;
@@ -218,16 +221,16 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[13] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
+		struct db_arg a[14] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
 		    cp_arg(in.descr), DB_ARG_STR(in.variant),
 		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), cp_arg(in.ref),
 		    cp_arg(in.ra_uuid), cp_arg(in.iattrs), cp_arg(in.rattrs),
 		    DB_ARG_INT(in.implicit != 0),
 		    DB_ARG_INT(in.wait > 0 ? in.wait : c->conf->confirm_wait_time),
 		    DB_ARG_STR(in.subject_policy != NULL ? in.subject_policy :
-		    "signer") };
+		    "signer"), DB_ARG_INT(in.req_max) };
 
-		rc = db_run(sql, a, 13, NULL, 0, NULL);
+		rc = db_run(sql, a, 14, NULL, 0, NULL);
 	}
 	if (rc == DB_DUP) {
 		db_rollback();
@@ -260,7 +263,8 @@ cp_edit(struct api_call *c)
 	    "shared_secret_reference = ?, default_ra_profile_uuid = ?, "
 	    "issue_attributes = ?, revoke_attributes = ?, "
 	    "implicit_confirm_allowed = ?, confirm_wait_time = ?, "
-	    "subject_policy = ? WHERE uuid = ?";
+	    "subject_policy = ?, "
+	    "cert_req_max = IF(? = -1, cert_req_max, ?) WHERE uuid = ?";
 	struct cp_row *old = NULL;
 	struct cp_input in;
 	json_object *d = NULL;
@@ -275,7 +279,7 @@ cp_edit(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[12] = {
+		struct db_arg a[14] = {
 			cp_arg(in.has_descr ? in.descr : old->descr),
 			DB_ARG_STR(in.variant != NULL ? in.variant : old->variant),
 			DB_ARG_STR(in.req != NULL ? in.req : old->req),
@@ -289,10 +293,11 @@ cp_edit(struct api_call *c)
 			DB_ARG_INT(in.wait > 0 ? in.wait : old->col[CP_WAIT].i),
 			DB_ARG_STR(in.subject_policy != NULL ?
 			    in.subject_policy : old->subject_policy),
+			DB_ARG_INT(in.req_max), DB_ARG_INT(in.req_max),
 			DB_ARG_STR(old->uuid),
 		};
 
-		rc = db_run(sql, a, 12, NULL, 0, NULL);
+		rc = db_run(sql, a, 14, NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cpc_store_credentials(c, &in, old->uuid) != 0 ||
 	    (d = cpr_audit_detail(c, &in)) == NULL ||

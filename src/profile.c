@@ -101,7 +101,8 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.shared_secret_reference, c.implicit_confirm_allowed, " \
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
-	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure "
+	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
+	"COALESCE(c.cert_req_max, 0) "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -124,6 +125,7 @@ enum {
 	C_ISSUE_ATTRS, C_RA_ATTRS, C_REVOKE_ATTRS, C_AUTHORITY, C_CONN_UUID,
 	C_CONN_URL,
 	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C_CONN_INSECURE,
+	C_CERT_REQ_MAX,
 	C__COUNT
 };
 
@@ -200,6 +202,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
 	c[C_SUBJECT_ANY].type = DB_INT;
 	c[C_CONN_INSECURE].type = DB_INT;
+	c[C_CERT_REQ_MAX].type = DB_INT;
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -223,6 +226,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->implicit_confirm_allowed = c[C_IMPLICIT].i != 0;
 		p->confirm_wait_time = (int)c[C_CONFIRM_WAIT].i;
 		p->subject_any = c[C_SUBJECT_ANY].i != 0;
+		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
 		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
 		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)
