@@ -202,7 +202,8 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
 	if (db_begin() != DB_OK)
 		return CMPF_DB_UNAVAILABLE;
 	for (i = 0; i < n; i++) {
-		if (strcmp(t[i].state, "confirm_wait") != 0 || t[i].cert == NULL)
+		if (strcmp(t[i].state, "confirm_wait") != 0 ||
+		    t[i].cert == NULL)
 			continue;
 		if ((r = store_confirm(tid, t[i].pos, t[i].cert_uuid,
 		    accepted[i], sent)) != DB_OK) {

@@ -170,7 +170,8 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
 	    "lookup_attempts = lookup_attempts + 1 "
 	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'open') AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "state IN ('issuing', 'open') AND (lookup_after IS NULL OR "
+	    "lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?))";
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
