@@ -117,6 +117,16 @@ t_post "$T/cc4-empty.der" $FIX > /dev/null
 is "$(dump "$T/resp.der" body)" pkiconf "certConf without CertStatus: pkiConf"
 is "$(rows $TID3)" "0:0:rejected 1:1:rejected" "both rejected"
 
+# implicitConfirm applies to every certificate of the message
+t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE uuid = '$FIXP'"
+TIDI=00112233445566778899aabbccdd100a
+"$TOOL" edit "$F/ir-pbm-implicit.der" "$T/ir-impl.der" tid=$TIDI addreq=1 remac=test-secret
+t_post "$T/ir-impl.der" $FIX > /dev/null
+is "$(responses "$T/resp.der")" "0:accepted 1:accepted" "implicitConfirm: two accepted"
+is "$(dump "$T/resp.der" generalInfo)" id-it-implicitConfirm "implicitConfirm granted"
+is "$(rows $TIDI)" "0:0:confirmed 1:1:confirmed" "both confirmed without a certConf"
+t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 0 WHERE uuid = '$FIXP'"
+
 # ------------------------------------------------- the profile's limit
 is "$(t_api GET /cmpProfiles/$FIXP)" 200 "API: profile read"
 is "$(t_json 'j["certReqMax"]')" 10 "certReqMax 10 by default"
