@@ -134,7 +134,7 @@ row_signing(const char *sql, const struct db_arg *a, size_t na,
 	return DB_OK;
 }
 
-/* store_tx_get(): the transaction a certConf confirms. */
+/* store_tx_list(): the transaction a certConf confirms (one row). */
 static int
 row_tx(const char *sql, const struct db_arg *a, size_t na,
     struct db_col *c, size_t nc,

@@ -41,6 +41,7 @@ cpr_row_new(void)
 			S(CP_SUBJECT_POLICY, subject_policy), B(CP_CRLS, crls),
 			S(CP_CA_PUBS, ca_pubs),
 			I(CP_LEGACY_PBM),
+			I(CP_REQ_MAX),
 		};
 #undef S
 #undef B
@@ -99,6 +100,7 @@ static const struct {
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
 	{ "legacyPbm", 0 },
+	{ "certReqMax", 0 },
 };
 
 /* The index of a known member, or -1. */
@@ -124,6 +126,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	in->implicit = -1;
 	in->legacy_pbm = -1;
 	in->wait = -1;
+	in->req_max = -1;
 	if (c->body == NULL || !json_object_is_type(c->body, json_type_object))
 		return api_fail(c, 400, "the body must be a JSON object");
 	/* a misspelt secret must not pass unnoticed (nor into the audit) */
@@ -168,6 +171,8 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	    API_BAD ||
 	    api_get_bool(c, "legacyPbm", &in->legacy_pbm) == API_BAD ||
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
+	    api_get_int(c, "certReqMax", 1, CMPD_CERT_REQ_MAX, &in->req_max) ==
+	    API_BAD ||
 	    api_get_str(c, "trustAnchors", PROFILE_SIGN_MAX * 2,
 	    &in->anchors) == API_BAD ||
 	    api_get_str(c, "subjectPolicy", 16, &in->subject_policy) ==
@@ -282,6 +287,10 @@ cpr_validate(struct api_call *c, struct cp_input *in, const struct cp_row *old)
 	    rs != PROT_SIGNATURE))
 		return api_fail(c, 422, "Variant v2_3gpp requires signature "
 		    "protection of requests and responses");
+	/* TS 33.310 9.5: one CertReqMsg per request */
+	if (v == VARIANT_V2_3GPP && in->req_max > 1)
+		return api_fail(c, 422, "certReqMax must be 1 for the v2_3gpp "
+		    "variant");
 	if (rq == PROT_SIGNATURE && rs != PROT_SIGNATURE)
 		return api_fail(c, 422, "A signature-protected request requires "
 		    "a signature-protected response");

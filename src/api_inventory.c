@@ -311,8 +311,9 @@ cert_get(struct api_call *c)
 	"SELECT LOWER(HEX(transaction_id)), cmp_profile_uuid, " \
 	"ra_profile_uuid, request_type, cert_req_id, certificate_uuid, " \
 	"state, implicit_confirm, " INV_TS("deadline") ", " \
-	INV_TS("created_at") ", " INV_TS("updated_at") " FROM cmp_transaction "
-#define TX_NCOLS	11
+	INV_TS("created_at") ", " INV_TS("updated_at") ", position " \
+	"FROM cmp_transaction "
+#define TX_NCOLS	12
 
 struct tx_buf {
 	char	 tid[2 * CMPD_ID_MAX_LEN + 1], cmp[CMPD_UUID_LEN + 1];
@@ -336,6 +337,7 @@ tx_cols(struct tx_buf *b)
 	api_col_str(&b->col[8], b->deadline, sizeof(b->deadline));
 	api_col_str(&b->col[9], b->created, sizeof(b->created));
 	api_col_str(&b->col[10], b->updated, sizeof(b->updated));
+	api_col_int(&b->col[11]);
 }
 
 static json_object *
@@ -347,6 +349,9 @@ tx_json(struct db_col *col)
 		return NULL;
 	json_object_object_add(o, "transactionId",
 	    json_object_new_string(col[0].buf));
+	/* one entry per certificate asked for in the transaction */
+	json_object_object_add(o, "position",
+	    json_object_new_int((int)col[11].i));
 	json_object_object_add(o, "cmpProfileUuid", api_json_str(col[1].buf));
 	json_object_object_add(o, "raProfileUuid", api_json_str(col[2].buf));
 	json_object_object_add(o, "requestType",
@@ -408,7 +413,8 @@ inv_hexval(char ch)
 static int
 tx_get(struct api_call *c)
 {
-	static const char sql[] = TX_COLS "WHERE transaction_id = ?";
+	static const char sql[] = TX_COLS "WHERE transaction_id = ? "
+	    "ORDER BY position LIMIT 1";
 	const char *h = c->param[0];
 	unsigned char tid[CMPD_ID_MAX_LEN];
 	size_t i, len = strlen(h);

@@ -89,128 +89,265 @@ cmp_requester_check(const CMPD_MSG *req)
 }
 
 /*
- * certConf. Returns the pkiconf, or NULL with *fail set (the caller
- * answers with an error body).
+ * The rejected (or never confirmed) certificate of row t must not stay
+ * valid (RFC 9810 5.3.18): revoked through the RA Profile that issued it,
+ * whatever route the message took; by the sweep when the CA fails.
+ */
+static void
+confirm_revoke(const struct store_tx *t, const struct profile *p)
+{
+	struct conn_result res;
+	struct conn_target target;
+	struct profile *ra;
+
+	memset(&res, 0, sizeof(res));
+	if ((ra = calloc(1, sizeof(*ra))) == NULL ||
+	    profile_load_connector(t->ra_uuid, t->cmp_uuid, ra) != DB_OK) {
+		log_error("PN=%s: no connector to revoke rejected "
+		    "certificate %s now; the sweep retries",
+		    p->cmp_name, t->cert_uuid);
+		store_revoke_later(t->cert_uuid, "rejected");
+	} else {
+		cmp_ca_target(ra, 1, &target);
+		if (conn_revoke(&target, t->cert, REASON_UNCONFIRMED,
+		    &res) != 0 || res.status != CONN_OK) {
+			log_error("PN=%s: revoking rejected certificate "
+			    "%s failed: %s; the sweep retries",
+			    p->cmp_name, t->cert_uuid, res.message);
+			metrics_revocation(METRICS_REV_FAILED);
+			if (store_revoke_later(t->cert_uuid,
+			    "rejected") == DB_OK)
+				store_revoke_result(t->cert_uuid,
+				    res.message);
+		} else
+			metrics_revocation(res.already_revoked ?
+			    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
+	}
+	if (ra != NULL) {
+		profile_clear(ra);
+		free(ra);
+	}
+	conn_result_free(&res);
+}
+
+/*
+ * The transaction's rows, from its requester only. *nwait: how many wait
+ * for a certConf; CMPF_OK.
+ */
+static enum cmp_fail
+confirm_load(const CMPD_MSG *req, const struct profile *p,
+    struct store_tx *t, size_t *n, size_t *nwait, int *nconfirmed)
+{
+	enum cmp_fail f;
+	size_t i;
+	int r;
+
+	*nwait = 0;
+	*nconfirmed = 0;
+	if ((r = store_tx_list(req->header->transactionID, t,
+	    CMPD_CERT_REQ_MAX, n)) == DB_ERR)
+		return CMPF_DB_UNAVAILABLE;
+	/* Another profile's transaction is as unknown as a missing one. */
+	if (r == DB_NOTFOUND || strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0)
+		return CMPF_TX_UNKNOWN;
+	if ((f = cmp_requester_check(req)) != CMPF_OK)
+		return f;
+	for (i = 0; i < *n; i++) {
+		if (strcmp(t[i].state, "confirm_wait") == 0 &&
+		    t[i].cert != NULL)
+			(*nwait)++;
+		if (strcmp(t[i].state, "confirmed") == 0)
+			(*nconfirmed)++;
+	}
+	return CMPF_OK;
+}
+
+/* recipNonce is the senderNonce of the answer the rows wait on. */
+static int
+confirm_nonce_ok(const ASN1_OCTET_STRING *rn, const struct store_tx *t)
+{
+	return rn != NULL && (size_t)ASN1_STRING_length(rn) == t->nonce_len &&
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t->nonce,
+	    t->nonce_len) == 0;
+}
+
+static CMPD_MSG *
+confirm_pkiconf(const CMPD_MSG *req, const X509_NAME *srv)
+{
+	CMPD_MSG *rsp;
+
+	if ((rsp = cmp_msg_response_new(req->header, srv,
+	    CMPD_BODY_PKICONF)) == NULL)
+		return NULL;
+	if ((rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL) {
+		CMPD_MSG_free(rsp);
+		return NULL;
+	}
+	return rsp;
+}
+
+/*
+ * Settles every waiting row: accepted[i] confirms row i, anything else
+ * rejects it, all in one database transaction; then the rejected ones are
+ * revoked. sent: the pkiConf's senderNonce.
+ */
+static enum cmp_fail
+confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
+    const int *accepted, const ASN1_OCTET_STRING *sent,
+    const struct profile *p)
+{
+	size_t i;
+	int r;
+
+	if (db_begin() != DB_OK)
+		return CMPF_DB_UNAVAILABLE;
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].state, "confirm_wait") != 0 ||
+		    t[i].cert == NULL)
+			continue;
+		if ((r = store_confirm(tid, t[i].pos, t[i].cert_uuid,
+		    accepted[i], sent)) != DB_OK) {
+			db_rollback();
+			return r == DB_NOTFOUND ? CMPF_ALREADY_CONFIRMED :
+			    CMPF_DB_UNAVAILABLE;
+		}
+	}
+	if (db_commit() != DB_OK)
+		return CMPF_DB_UNAVAILABLE;
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "confirm_wait") == 0 &&
+		    t[i].cert != NULL && !accepted[i])
+			confirm_revoke(&t[i], p);
+	return CMPF_OK;
+}
+
+/*
+ * certConf: one CertStatus per certificate of the answer (RFC 9810
+ * 5.3.18), matched by certReqId. A certificate with no CertStatus, or
+ * one whose status is neither accepted nor grantedWithMods, is rejected.
+ * Returns the pkiconf, or NULL with *fail set (the caller answers with an
+ * error body).
  */
 CMPD_MSG *
 cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
     enum cmp_fail *fail)
 {
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
-	const ASN1_OCTET_STRING *rn = req->header->recipNonce;
 	STACK_OF(CMPD_CERTSTATUS) *cc = req->body->value.certConf;
+	int accepted[CMPD_CERT_REQ_MAX], seen[CMPD_CERT_REQ_MAX];
+	struct store_tx t[CMPD_CERT_REQ_MAX];
 	const CMPD_CERTSTATUS *cs;
-	struct conn_result res;
-	struct conn_target target;
-	struct store_tx t;
-	struct profile *ra = NULL;
+	size_t n = 0, nwait, i, w = 0;
 	CMPD_MSG *rsp = NULL;
-	int accepted, r;
+	int j, nconfirmed, pvno = (int)ASN1_INTEGER_get(req->header->pvno);
 
-	memset(&res, 0, sizeof(res));
 	*fail = CMPF_INTERNAL;
-	if ((r = store_tx_get(tid, &t)) == DB_ERR) {
-		*fail = CMPF_DB_UNAVAILABLE;
+	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
+	    CMPF_OK)
+		goto out;
+	if (nwait == 0) {
+		*fail = nconfirmed > 0 ? CMPF_ALREADY_CONFIRMED :
+		    CMPF_TX_NOT_WAITING;
 		goto out;
 	}
-	/* Another profile's transaction is as unknown as a missing one. */
-	if (r == DB_NOTFOUND || strcmp(t.cmp_uuid, p->cmp_uuid) != 0) {
-		*fail = CMPF_TX_UNKNOWN;
-		goto out;
-	}
-	if ((*fail = cmp_requester_check(req)) != CMPF_OK)
-		goto out;
-	*fail = CMPF_INTERNAL;
-	if (strcmp(t.state, "confirmed") == 0) {
-		*fail = CMPF_ALREADY_CONFIRMED;
-		goto out;
-	}
-	if (strcmp(t.state, "confirm_wait") != 0 || t.cert == NULL) {
-		*fail = CMPF_TX_NOT_WAITING;
-		goto out;
-	}
-	if (rn == NULL || (size_t)ASN1_STRING_length(rn) != t.nonce_len ||
-	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t.nonce,
-	    t.nonce_len) != 0) {
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "confirm_wait") == 0 &&
+		    t[i].cert != NULL)
+			w = i;
+	if (!confirm_nonce_ok(req->header->recipNonce, &t[w])) {
 		*fail = CMPF_BAD_RECIP_NONCE;
 		goto out;
 	}
-	/* Past the deadline the sweep owns the certificate. */
-	if (t.overdue) {
+	/* Past the deadline the sweep owns the certificates. */
+	if (t[w].overdue) {
 		*fail = CMPF_CONFIRM_TOO_LATE;
 		goto out;
 	}
-	/* One certificate per transaction (the seed's rule); no CertStatus
-	 * at all rejects it (RFC 9810 5.3.18). */
-	if (sk_CMPD_CERTSTATUS_num(cc) == 0) {
-		accepted = 0;
-	} else if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
-	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0)) == NULL ||
-	    ASN1_INTEGER_get(cs->certReqId) != t.cert_req_id ||
-	    !confirm_hash_ok(cs, (int)ASN1_INTEGER_get(req->header->pvno),
-	    t.cert)) {
-		*fail = CMPF_BAD_CERT_HASH;
-		goto out;
-	} else {
+	memset(accepted, 0, sizeof(accepted));
+	memset(seen, 0, sizeof(seen));
+	/* No CertStatus for a certificate rejects it (RFC 9810 5.3.18);
+	 * one that names no waiting certificate, names one twice, or has
+	 * the wrong hash refuses the whole certConf. */
+	for (j = 0; j < sk_CMPD_CERTSTATUS_num(cc); j++) {
+		cs = sk_CMPD_CERTSTATUS_value(cc, j);
+		for (i = 0; i < n; i++)
+			if (strcmp(t[i].state, "confirm_wait") == 0 &&
+			    t[i].cert != NULL && ASN1_INTEGER_get(
+			    cs->certReqId) == t[i].cert_req_id)
+				break;
+		if (i == n || seen[i] || !confirm_hash_ok(cs, pvno,
+		    t[i].cert)) {
+			*fail = CMPF_BAD_CERT_HASH;
+			goto out;
+		}
+		seen[i] = 1;
 		/* accepted or grantedWithMods; anything else refuses */
-		accepted = cs->statusInfo == NULL ||
+		accepted[i] = cs->statusInfo == NULL ||
 		    ASN1_INTEGER_get(cs->statusInfo->status) ==
 		    CMPD_PKISTATUS_ACCEPTED ||
 		    ASN1_INTEGER_get(cs->statusInfo->status) ==
 		    CMPD_PKISTATUS_GRANTEDWITHMODS;
 	}
-	if ((rsp = cmp_msg_response_new(req->header, srv,
-	    CMPD_BODY_PKICONF)) == NULL ||
-	    (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL)
-		goto err;
-	r = store_confirm(tid, t.cert_uuid, accepted, rsp->header->senderNonce);
-	if (r == DB_NOTFOUND) {
-		*fail = CMPF_ALREADY_CONFIRMED;
-		goto err;
+	if ((rsp = confirm_pkiconf(req, srv)) == NULL)
+		goto out;
+	if ((*fail = confirm_settle(tid, t, n, accepted,
+	    rsp->header->senderNonce, p)) != CMPF_OK) {
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
 	}
-	if (r != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
-		goto err;
-	}
-	if (!accepted) {
-		/* The client refused the certificate: it must not stay
-		 * valid (RFC 9810 5.3.18). Through the RA Profile that
-		 * issued it, whatever route the certConf took. */
-		if ((ra = calloc(1, sizeof(*ra))) == NULL ||
-		    profile_load_connector(t.ra_uuid, t.cmp_uuid, ra) !=
-		    DB_OK) {
-			log_error("PN=%s: no connector to revoke rejected "
-			    "certificate %s now; the sweep retries",
-			    p->cmp_name, t.cert_uuid);
-			store_revoke_later(t.cert_uuid, "rejected");
-		} else {
-			cmp_ca_target(ra, 1, &target);
-			if (conn_revoke(&target, t.cert, REASON_UNCONFIRMED,
-			    &res) != 0 || res.status != CONN_OK) {
-				log_error("PN=%s: revoking rejected certificate "
-				    "%s failed: %s; the sweep retries",
-				    p->cmp_name, t.cert_uuid, res.message);
-				metrics_revocation(METRICS_REV_FAILED);
-				if (store_revoke_later(t.cert_uuid,
-				    "rejected") == DB_OK)
-					store_revoke_result(t.cert_uuid,
-					    res.message);
-			} else
-				metrics_revocation(res.already_revoked ?
-				    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
-		}
-	}
-	*fail = CMPF_OK;
-	goto out;
- err:
-	CMPD_MSG_free(rsp);
-	rsp = NULL;
  out:
-	if (ra != NULL) {
-		profile_clear(ra);
-		free(ra);
+	store_tx_free(t, n);
+	return rsp;
+}
+
+/*
+ * An error message from the client (RFC 9810 5.3.21, RFC 9483 3.6.4):
+ * it ends its transaction, and is answered with pkiConf. Certificates
+ * still waiting for confirmation are rejected and revoked as for a
+ * certConf that rejects them; only the requester may end it.
+ */
+CMPD_MSG *
+cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
+    const X509_NAME *srv, enum cmp_fail *fail)
+{
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	int accepted[CMPD_CERT_REQ_MAX];
+	struct store_tx t[CMPD_CERT_REQ_MAX];
+	size_t n = 0, nwait, i;
+	CMPD_MSG *rsp = NULL;
+	char hex[2 * CMPD_ID_MAX_LEN + 1];
+	int nconfirmed;
+
+	*fail = CMPF_INTERNAL;
+	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
+	    CMPF_OK)
+		goto out;
+	util_hex(ASN1_STRING_get0_data(tid), (size_t)ASN1_STRING_length(tid),
+	    hex, sizeof(hex));
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "confirm_wait") == 0 &&
+		    t[i].cert != NULL && !confirm_nonce_ok(
+		    req->header->recipNonce, &t[i]) &&
+		    req->header->recipNonce != NULL) {
+			*fail = CMPF_BAD_RECIP_NONCE;
+			goto out;
+		}
+	memset(accepted, 0, sizeof(accepted));
+	if ((rsp = confirm_pkiconf(req, srv)) == NULL) {
+		*fail = CMPF_INTERNAL;
+		goto out;
 	}
-	conn_result_free(&res);
-	X509_free(t.cert);
+	if (nwait > 0 && (*fail = confirm_settle(tid, t, n, accepted,
+	    rsp->header->senderNonce, p)) != CMPF_OK) {
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
+		goto out;
+	}
+	log_info("PN=%s: the client ended transaction %s with an error "
+	    "message; %zu certificate%s rejected", p->cmp_name, hex, nwait,
+	    nwait == 1 ? "" : "s");
+	*fail = CMPF_OK;
+ out:
+	store_tx_free(t, n);
 	return rsp;
 }

@@ -1,9 +1,11 @@
 /*
- * Certificate enrollment (ir, cr, kur: RFC 9810 5.3.1, 5.3.3, 5.3.5)
- * through the RA Profile's authority connector. What is asked is stored
- * before the CA is asked, the certificate before the answer leaves; its
- * confirmation (cmp_confirm.c) may arrive at any worker, and the sweep
- * (cmp_sweep.c) settles what a crash left behind.
+ * Certificate enrollment (ir, cr, kur, p10cr: RFC 9810 5.3.1, 5.3.3,
+ * 5.3.4, 5.3.5) through the RA Profile's authority connector. Each
+ * CertReqMsg of a message is checked and issued on its own; the answer has
+ * one CertResponse per certReqId. What is asked is stored before the CA
+ * is asked, the certificates before the answer leaves; their confirmation
+ * (cmp_confirm.c) may arrive at any worker, and the sweep (cmp_sweep.c)
+ * settles what a crash left behind.
  */
 #include "config.h"
 
@@ -79,34 +81,82 @@ enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
 	return 0;
 }
 
-/* ip/cp/kup with one accepted CertResponse carrying cert. */
-static CMPD_MSG *
-enroll_answer(const CMPD_MSG *req, const X509_NAME *srv, long rid,
-    X509 *cert)
+/* One CertReqMsg (or the p10cr's CSR) and what became of it. */
+struct enroll_item {
+	const OSSL_CRMF_MSG *crm;	/* the request, or own */
+	OSSL_CRMF_MSG *own;		/* p10cr: the CSR as a template */
+	long	 rid;			/* certReqId; -1 for p10cr */
+	enum cmp_fail fail;
+	char	 text[CMP_TEXT_MAX];	/* the failure text's argument */
+	X509	*old;			/* kur: the certificate to update */
+	unsigned char *one;		/* what the CA is asked, DER */
+	int	 n;
+	int	 pos;			/* its transaction row; -1: none */
+	struct conn_result res;
+	char	 cert_uuid[CMPD_UUID_LEN + 1];
+};
+
+/* The failure's statusString, as cmp_server.c writes it. */
+static void
+enroll_fail_text(const struct enroll_item *it, const char *pn, char *buf,
+    size_t n)
 {
+	if (strncmp(cmp_error_def(it->fail)->text, "PN=%s", 5) == 0)
+		cmp_error_format(it->fail, buf, n, pn, it->text);
+	else
+		cmp_error_format(it->fail, buf, n, it->text, NULL);
+}
+
+/*
+ * ip/cp/kup with one CertResponse per item, in the request's order
+ * (RFC 9810 5.3.4): accepted ones carry their certificate, rejected ones
+ * their failInfo and text. Chains and caPubs: cmp_chain_answer().
+ */
+static CMPD_MSG *
+enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
+    const struct enroll_item *items, size_t nitems, const char *pn)
+{
+	const struct cmp_fail_def *d;
 	CMPD_CERTRESPONSE *cr = NULL;
 	CMPD_CERTREPMSG *rep;
+	char buf[CMP_TEXT_MAX];
 	CMPD_MSG *m;
+	size_t k;
 
 	if ((m = cmp_msg_response_new(req->header, srv,
 	    cmp_msg_rep_type(cmp_msg_body_type(req)))) == NULL)
 		return NULL;
-	if ((rep = m->body->value.ip = CMPD_CERTREPMSG_new()) == NULL ||
-	    (cr = CMPD_CERTRESPONSE_new()) == NULL ||
-	    !ASN1_INTEGER_set(cr->certReqId, rid))
+	if ((rep = m->body->value.ip = CMPD_CERTREPMSG_new()) == NULL)
 		goto err;
-	CMPD_PKISI_free(cr->status);
-	if ((cr->status = cmp_msg_pkisi_new(CMPD_PKISTATUS_ACCEPTED, -1,
-	    NULL)) == NULL ||
-	    (cr->certifiedKeyPair = CMPD_CERTIFIEDKEYPAIR_new()) == NULL)
-		goto err;
-	cr->certifiedKeyPair->certOrEncCert->type = CMPD_CERTORENCCERT_CERTIFICATE;
-	if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
-	    X509_dup(cert)) == NULL)
-		goto err;
-	if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
-		goto err;
-	cr = NULL;
+	for (k = 0; k < nitems; k++) {
+		const struct enroll_item *it = &items[k];
+
+		if ((cr = CMPD_CERTRESPONSE_new()) == NULL ||
+		    !ASN1_INTEGER_set(cr->certReqId, it->rid))
+			goto err;
+		CMPD_PKISI_free(cr->status);
+		if (it->fail != CMPF_OK) {
+			d = cmp_error_def(it->fail);
+			enroll_fail_text(it, pn, buf, sizeof(buf));
+			if ((cr->status = cmp_msg_pkisi_new(d->status,
+			    d->failbit, buf)) == NULL)
+				goto err;
+		} else {
+			if ((cr->status = cmp_msg_pkisi_new(
+			    CMPD_PKISTATUS_ACCEPTED, -1, NULL)) == NULL ||
+			    (cr->certifiedKeyPair =
+			    CMPD_CERTIFIEDKEYPAIR_new()) == NULL)
+				goto err;
+			cr->certifiedKeyPair->certOrEncCert->type =
+			    CMPD_CERTORENCCERT_CERTIFICATE;
+			if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
+			    X509_dup(it->res.certificate)) == NULL)
+				goto err;
+		}
+		if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
+			goto err;
+		cr = NULL;
+	}
 	return m;
  err:
 	CMPD_CERTRESPONSE_free(cr);
@@ -246,27 +296,63 @@ enroll_subject_check(const CMPD_MSG *req, const OSSL_CRMF_CERTTEMPLATE *tmpl,
 	return CMPF_OK;
 }
 
-/* DER of a CertReqMessages holding only the first request (the seed). */
+/* DER of a CertReqMessages holding only crm: what the CA is asked. */
 static int
-enroll_first_request(OSSL_CRMF_MSGS *reqs, unsigned char **der)
+enroll_one_request(const OSSL_CRMF_MSG *crm, unsigned char **der)
 {
 	OSSL_CRMF_MSGS *one = NULL;
-	OSSL_CRMF_MSG *first;
+	OSSL_CRMF_MSG *copy;
 	int n = -1;
 
 	*der = NULL;
 	if ((one = sk_OSSL_CRMF_MSG_new_null()) == NULL ||
-	    (first = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(reqs, 0))) ==
-	    NULL)
+	    (copy = OSSL_CRMF_MSG_dup(crm)) == NULL)
 		goto out;
-	if (!sk_OSSL_CRMF_MSG_push(one, first)) {
-		OSSL_CRMF_MSG_free(first);
+	if (!sk_OSSL_CRMF_MSG_push(one, copy)) {
+		OSSL_CRMF_MSG_free(copy);
 		goto out;
 	}
 	n = i2d_OSSL_CRMF_MSGS(one, der);
  out:
 	sk_OSSL_CRMF_MSG_pop_free(one, OSSL_CRMF_MSG_free);
 	return n;
+}
+
+/*
+ * p10cr (RFC 9810 5.3.4, RFC 9483 4.1.4): the CSR's subject, extensions
+ * and key as a certificate template, so that the checks of a CertReqMsg
+ * apply unchanged. The CSR's signature is its proof of possession.
+ */
+static enum cmp_fail
+enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	OSSL_CRMF_MSG *crm = NULL;
+	EVP_PKEY *key;
+
+	*out = NULL;
+	if ((key = X509_REQ_get0_pubkey(csr)) == NULL)
+		return CMPF_P10CR_BAD_POP;
+	/* RFC 2986 4.2: signed with the key it asks a certificate for */
+	if (X509_REQ_verify(csr, key) <= 0)
+		return CMPF_P10CR_BAD_POP;
+	if ((crm = OSSL_CRMF_MSG_new()) == NULL ||
+	    !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(crm), key,
+	    X509_REQ_get_subject_name(csr), NULL, NULL))
+		goto err;
+	if ((exts = X509_REQ_get_extensions(csr)) != NULL &&
+	    sk_X509_EXTENSION_num(exts) > 0) {
+		if (!OSSL_CRMF_MSG_set0_extensions(crm, exts))
+			goto err;
+		exts = NULL;
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	*out = crm;
+	return CMPF_OK;
+ err:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	OSSL_CRMF_MSG_free(crm);
+	return CMPF_INTERNAL;
 }
 
 /* SHA-256 of the template's public key (SPKI DER): 0, or -1 if none. */
@@ -316,8 +402,8 @@ cmp_enroll_serial(X509 *cert, char *buf, size_t n)
  * sweep asks the CA for it (by request id) and records it.
  */
 static void
-enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
-    const struct profile *p, const char *request_id)
+enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
+    const char *conn_uuid, const struct profile *p, const char *request_id)
 {
 	struct conn_target target;
 	struct conn_result res;
@@ -327,7 +413,7 @@ enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
 	memset(&res, 0, sizeof(res));
 	cmp_enroll_serial(cert, serial, sizeof(serial));
 	recorded = i2d_X509(cert, NULL) <= STORE_CERT_MAX &&
-	    store_unrecorded(tid, cert, p, conn_uuid, cert_uuid) == DB_OK;
+	    store_unrecorded(tid, pos, cert, p, conn_uuid, cert_uuid) == DB_OK;
 	/* The inventory had it: the sweep's, revoked there. */
 	if (recorded && cert_uuid[0] == '\0')
 		return;
@@ -338,7 +424,7 @@ enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
 		    METRICS_REV_REVOKED);
 		if (recorded)
 			store_revoke_result(cert_uuid, NULL);
-		else if (store_tx_set_state(tid, "failed") != DB_OK)
+		else if (store_tx_set_state(tid, pos, "failed") != DB_OK)
 			log_warn("PN=%s: certificate %s revoked; requestId=%s "
 			    "stays issuing for the sweep", p->cmp_name,
 			    serial, request_id);
@@ -358,136 +444,284 @@ enroll_discard(const ASN1_OCTET_STRING *tid, X509 *cert, const char *conn_uuid,
 	conn_result_free(&res);
 }
 
+/* The CMP Profile's certReqMax, or its variant's default. */
+static int
+enroll_max(const struct profile *p)
+{
+	/* TS 33.310 9.5: exactly one */
+	if (p->variant == VARIANT_V2_3GPP)
+		return 1;
+	if (p->cert_req_max > 0)
+		return p->cert_req_max;
+	return CMPD_CERT_REQ_DEFAULT;
+}
+
 /*
- * ir or cr. Returns the answer, or NULL with *fail and *text set (the
- * caller builds the rejection). *fail CMPF_OK with NULL: internal error.
+ * The checks of one request before anything is asked of the CA
+ * (it->fail, it->text), and the DER the CA will be asked with.
+ */
+static void
+enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
+    const struct profile *p, struct enroll_item *it)
+{
+	int type = cmp_msg_body_type(req);
+	const OSSL_CRMF_CERTTEMPLATE *tmpl;
+	const X509_NAME *subject;
+
+	tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
+	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
+	    NULL;
+	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
+		it->fail = CMPF_NO_SUBJECT;
+		return;
+	}
+	if ((it->fail = store_template_fits(tmpl, it->text,
+	    sizeof(it->text))) != CMPF_OK ||
+	    (it->fail = enroll_subject_check(req, tmpl, p, it->text,
+	    sizeof(it->text))) != CMPF_OK)
+		return;
+	/* RFC 4211 4: POP before anything is issued; raVerified is for an
+	 * RA that checked it, and no RA stands between client and cmpd.
+	 * (In OpenSSL 3.0 the second argument is the index, not the id.)
+	 * A p10cr's POP, its CSR's signature, was verified already. */
+	if (type != CMPD_BODY_P10CR &&
+	    !OSSL_CRMF_MSGS_verify_popo(reqs, i, 0, NULL, NULL)) {
+		it->fail = CMPF_BAD_POP;
+		return;
+	}
+	if (type == CMPD_BODY_KUR && (it->fail = enroll_kur_check(req,
+	    it->crm, p, &it->old)) != CMPF_OK)
+		return;
+	if (type == CMPD_BODY_P10CR)
+		it->n = i2d_X509_REQ(req->body->value.p10cr, &it->one);
+	else
+		it->n = enroll_one_request(it->crm, &it->one);
+	it->fail = it->n > 0 ? CMPF_OK : CMPF_INTERNAL;
+}
+
+/* How many requests a message may hold, before any is looked at. */
+static enum cmp_fail
+enroll_count(const CMPD_MSG *req, const struct profile *p, int n,
+    char *text, size_t textlen)
+{
+	if (n < 1)
+		return CMPF_NO_CERT_REQUEST;
+	/* TS 33.310 9.5 names ir, cr and kur only, with one CertReqMsg */
+	if (cmp_msg_body_type(req) == CMPD_BODY_P10CR)
+		return p->variant == VARIANT_V2_3GPP ? CMPF_P10CR_3GPP :
+		    CMPF_OK;
+	if (p->variant == VARIANT_V2_3GPP && n != 1)
+		return CMPF_3GPP_ONE_REQUEST;
+	/* Nothing is cut: more than allowed is refused as a whole. */
+	if (n > enroll_max(p)) {
+		snprintf(text, textlen, "%d", enroll_max(p));
+		return CMPF_CERT_REQ_MAX;
+	}
+	return CMPF_OK;
+}
+
+/*
+ * The message-wide rules on the requests themselves: certReqIds distinct
+ * (RFC 9810 5.3.4: the answer names each by it); a p10cr's CSR as a
+ * template. Fills items[].crm and .rid.
+ */
+static enum cmp_fail
+enroll_requests(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs,
+    struct enroll_item *items, int n, char *text, size_t textlen)
+{
+	int i, j;
+
+	if (cmp_msg_body_type(req) == CMPD_BODY_P10CR) {
+		items[0].rid = -1;
+		return enroll_csr_template(req->body->value.p10cr,
+		    &items[0].own);
+	}
+	for (i = 0; i < n; i++) {
+		items[i].crm = sk_OSSL_CRMF_MSG_value(reqs, i);
+		items[i].rid = OSSL_CRMF_MSG_get_certReqId(items[i].crm);
+		for (j = 0; j < i; j++)
+			if (items[j].rid == items[i].rid) {
+				snprintf(text, textlen, "%ld", items[i].rid);
+				return CMPF_CERT_REQ_ID_DUP;
+			}
+	}
+	return CMPF_OK;
+}
+
+/*
+ * ir, cr, kur or p10cr. Returns the answer, or NULL with *fail and *text
+ * set (the caller builds the rejection): a message-wide failure, or the
+ * one request of a message with one. With several, each request's
+ * rejection is its own CertResponse. *fail CMPF_OK with NULL: internal
+ * error. pn: the profile name of the URL, for texts.
  */
 CMPD_MSG *
 cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
     struct profile *p, const X509_NAME *srv, const struct conf *c,
-    enum cmp_fail *fail, char *text, size_t textlen)
+    const char *pn, enum cmp_fail *fail, char *text, size_t textlen)
 {
 	int type = cmp_msg_body_type(req);
 	OSSL_CRMF_MSGS *reqs = type == CMPD_BODY_IR ? req->body->value.ir :
-	    type == CMPD_BODY_KUR ? req->body->value.kur : req->body->value.cr;
-	X509 *old = NULL;
+	    type == CMPD_BODY_KUR ? req->body->value.kur :
+	    type == CMPD_BODY_CR ? req->body->value.cr : NULL;
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
-	struct conn_result res;
+	struct enroll_item *items = NULL, *it;
+	struct store_req *rq = NULL;
 	struct conn_target target;
 	struct cmp_requester who;
-	STACK_OF(X509) *ca_chain;
-	const X509_NAME *subject;
-	OSSL_CRMF_CERTTEMPLATE *tmpl;
-	unsigned char digest[32], spki[32], *one = NULL;
-	char cert_uuid[CMPD_UUID_LEN + 1], request_id[CMPD_UUID_LEN + 1];
+	STACK_OF(X509) *ca_chain = NULL;
+	unsigned char digest[32];
 	CMPD_MSG *rsp = NULL;
-	int n, implicit, wait, r, gated = 0;
-	long rid;
+	int i, n, k = 0, implicit, wait, r, gated = 0, began = 0;
 
-	memset(&res, 0, sizeof(res));
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
-	/* The seed's rule: the first CertReqMsg is the request; TS 33.310
-	 * 9.5 allows exactly one. */
-	if (sk_OSSL_CRMF_MSG_num(reqs) < 1) {
-		*fail = CMPF_NO_CERT_REQUEST;
-		goto out;
-	}
-	if (p->variant == VARIANT_V2_3GPP && sk_OSSL_CRMF_MSG_num(reqs) != 1) {
-		*fail = CMPF_3GPP_ONE_REQUEST;
-		goto out;
-	}
-	rid = OSSL_CRMF_MSG_get_certReqId(sk_OSSL_CRMF_MSG_value(reqs, 0));
-	tmpl = OSSL_CRMF_MSG_get0_tmpl(sk_OSSL_CRMF_MSG_value(reqs, 0));
-	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
-	    NULL;
-	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
-		*fail = CMPF_NO_SUBJECT;
-		goto out;
-	}
-	if ((*fail = store_template_fits(tmpl, text, textlen)) != CMPF_OK ||
-	    (*fail = enroll_subject_check(req, tmpl, p, text, textlen)) !=
-	    CMPF_OK)
-		goto out;
-	/* RFC 4211 4: POP before anything is issued; raVerified is for an
-	 * RA that checked it, and no RA stands between client and cmpd.
-	 * (In OpenSSL 3.0 the second argument is the index, not the id.) */
-	if (!OSSL_CRMF_MSGS_verify_popo(reqs, 0, 0, NULL, NULL)) {
-		*fail = CMPF_BAD_POP;
-		goto out;
-	}
-	if (type == CMPD_BODY_KUR && (*fail = enroll_kur_check(req,
-	    sk_OSSL_CRMF_MSG_value(reqs, 0), p, &old)) != CMPF_OK)
-		goto out;
+	memset(&target, 0, sizeof(target));
+	n = type == CMPD_BODY_P10CR ? 1 : sk_OSSL_CRMF_MSG_num(reqs);
+	if ((*fail = enroll_count(req, p, n, text, textlen)) != CMPF_OK)
+		return NULL;
 	*fail = CMPF_INTERNAL;
-	if ((n = enroll_first_request(reqs, &one)) <= 0)
+	if ((items = calloc((size_t)n, sizeof(*items))) == NULL ||
+	    (rq = calloc((size_t)n, sizeof(*rq))) == NULL)
 		goto out;
-	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
-	    util_uuid4(request_id) != 0 ||
-	    cmp_protect_requester(req, &who) != 0)
+	if ((*fail = enroll_requests(req, reqs, items, n, text,
+	    textlen)) != CMPF_OK)
 		goto out;
-	/* One place among connector_workers_max for the whole exchange
-	 * (caCertificates, issue, a revocation if storing fails); none
-	 * free: answered now, before anything is stored. */
-	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
-		*fail = CMPF_CA_BUSY;
-		log_warn("PN=%s: connector_workers_max workers are in "
-		    "connector calls; answered busy", p->cmp_name);
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		it->pos = -1;
+		if (it->own != NULL)
+			it->crm = it->own;
+		enroll_check(req, reqs, i, p, it);
+	}
+	/* One request: refused as a whole, as ever. */
+	if (n == 1 && items[0].fail != CMPF_OK) {
+		*fail = items[0].fail;
+		snprintf(text, textlen, "%s", items[0].text);
 		goto out;
 	}
-	gated = 1;
-	cmp_ca_target(p, 0, &target);
-	/* The issuing chain for the answer (cmp_chain.c). Asked first, so
-	 * that nothing but local work stands between the issue call and the
-	 * record of its certificate. */
-	ca_chain = cmp_ca_chain(p);
-	/* What is asked, committed before it is asked (invariant 1). */
-	r = store_tx_begin(req, p, rid, digest, request_id,
-	    enroll_spki_sha256(tmpl, spki) == 0 ? spki : NULL, &who);
-	if (r == DB_DUP) {
-		*fail = CMPF_TID_IN_USE;
-		goto out;
+	*fail = CMPF_INTERNAL;
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->fail != CMPF_OK)
+			continue;
+		rq[k].cert_req_id = it->rid;
+		if (util_uuid4(rq[k].request_id) != 0)
+			goto out;
+		rq[k].has_spki = enroll_spki_sha256(OSSL_CRMF_MSG_get0_tmpl(
+		    it->crm), rq[k].spki) == 0;
+		it->pos = k++;
 	}
-	if (r != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
-		goto out;
+	if (k > 0) {
+		if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
+		    cmp_protect_requester(req, &who) != 0)
+			goto out;
+		/* One place among connector_workers_max for the whole
+		 * exchange (caCertificates, every issue, a revocation if
+		 * storing fails); none free: answered now, before anything
+		 * is stored. */
+		if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
+			*fail = CMPF_CA_BUSY;
+			log_warn("PN=%s: connector_workers_max workers are in "
+			    "connector calls; answered busy", p->cmp_name);
+			goto out;
+		}
+		gated = 1;
+		cmp_ca_target(p, 0, &target);
+		/* The issuing chain for the answer (cmp_chain.c). Asked
+		 * first, so that nothing but local work stands between the
+		 * issue calls and the record of their certificates. */
+		ca_chain = cmp_ca_chain(p);
+		/* What is asked, committed before it is asked (invariant
+		 * 1): every request's row at once. */
+		r = store_tx_begin(req, p, digest, rq, (size_t)k, &who);
+		if (r == DB_DUP) {
+			*fail = CMPF_TID_IN_USE;
+			goto out;
+		}
+		if (r != DB_OK) {
+			*fail = CMPF_DB_UNAVAILABLE;
+			goto out;
+		}
+		began = 1;
 	}
-
-	target.request_id = request_id;
-	if ((old != NULL ? conn_renew(&target, one, (size_t)n, "crmf", old,
-	    &res) : conn_issue(&target, one, (size_t)n, "crmf", &res)) != 0 ||
-	    res.status != CONN_OK) {
-		*fail = cmp_ca_conn_fail(&res, text, textlen);
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->pos < 0)
+			continue;
+		target.request_id = rq[it->pos].request_id;
+		if ((it->old != NULL ? conn_renew(&target, it->one,
+		    (size_t)it->n, "crmf", it->old, &it->res) :
+		    conn_issue(&target, it->one, (size_t)it->n,
+		    type == CMPD_BODY_P10CR ? "pkcs10" : "crmf", &it->res)) ==
+		    0 && it->res.status == CONN_OK)
+			continue;
+		it->fail = cmp_ca_conn_fail(&it->res, it->text,
+		    sizeof(it->text));
 		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
-		    conn_status_name(res.status), res.http_status, res.message);
+		    conn_status_name(it->res.status), it->res.http_status,
+		    it->res.message);
 		/* Refused, or never sent: nothing was issued. Otherwise (a
 		 * timeout, a 5xx, an unreadable answer) the CA may have
 		 * issued: the sweep asks it by request id. */
-		if (res.not_sent || res.status == CONN_REJECTED ||
-		    res.status == CONN_NOT_FOUND)
-			store_tx_set_state(tid, "failed");
+		if (it->res.not_sent || it->res.status == CONN_REJECTED ||
+		    it->res.status == CONN_NOT_FOUND)
+			store_tx_set_state(tid, it->pos, "failed");
 		else
 			log_warn("PN=%s: requestId=%s stays issuing until the "
-			    "sweep asks the CA", p->cmp_name, request_id);
+			    "sweep asks the CA", p->cmp_name,
+			    rq[it->pos].request_id);
+		X509_free(it->res.certificate);
+		it->res.certificate = NULL;
+		it->pos = -1;
+	}
+	/* Too large for the inventory: not delivered, not kept valid. */
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->pos >= 0 && i2d_X509(it->res.certificate, NULL) >
+		    STORE_CERT_MAX) {
+			enroll_discard(tid, it->pos, it->res.certificate,
+			    it->res.uuid, p, rq[it->pos].request_id);
+			it->fail = CMPF_CERT_TOO_LARGE;
+			it->pos = -1;
+		}
+	}
+	if (n == 1 && items[0].fail != CMPF_OK) {
+		*fail = items[0].fail;
+		snprintf(text, textlen, "%s", items[0].text);
 		goto out;
 	}
 
+	*fail = CMPF_INTERNAL;
 	implicit = enroll_wants_implicit(req->header) &&
 	    p->implicit_confirm_allowed;
 	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
 	    c->confirm_wait_time;
-	if ((rsp = enroll_answer(req, srv, rid, res.certificate)) == NULL ||
+	if ((rsp = enroll_answer(req, srv, items, (size_t)n, pn)) == NULL ||
 	    enroll_general_info(rsp->header, implicit, wait) != 0 ||
 	    cmp_chain_answer(rsp, req, p, ca_chain) != 0)
 		goto discard;
-	if (i2d_X509(res.certificate, NULL) > STORE_CERT_MAX) {
-		*fail = CMPF_CERT_TOO_LARGE;
+	/* Every certificate of the answer stored before it leaves, all or
+	 * none (DESIGN invariant 3). */
+	if (began && db_begin() != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
 		goto discard;
 	}
-	if ((r = store_issued(tid, res.certificate, p, res.uuid,
-	    rsp->header->senderNonce, implicit, wait, cert_uuid)) != DB_OK) {
-		*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
-		    CMPF_DB_UNAVAILABLE;
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->pos < 0)
+			continue;
+		if ((r = store_issued(tid, it->pos, it->res.certificate, p,
+		    it->res.uuid, rsp->header->senderNonce, implicit, wait,
+		    it->cert_uuid)) != DB_OK) {
+			db_rollback();
+			*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+			    CMPF_DB_UNAVAILABLE;
+			goto discard;
+		}
+	}
+	if (began && db_commit() != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
 		goto discard;
 	}
 	*fail = CMPF_OK;
@@ -496,13 +730,22 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	/* Issued but not delivered: nothing half-stored may stay valid. */
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
-	enroll_discard(tid, res.certificate, res.uuid, p, request_id);
+	for (i = 0; i < n; i++)
+		if (items[i].pos >= 0)
+			enroll_discard(tid, items[i].pos,
+			    items[i].res.certificate, items[i].res.uuid, p,
+			    rq[items[i].pos].request_id);
  out:
 	if (gated)
 		metrics_conn_leave();
-	X509_free(old);
-	OPENSSL_free(one);
-	conn_result_free(&res);
+	for (i = 0; items != NULL && i < n; i++) {
+		X509_free(items[i].old);
+		OPENSSL_free(items[i].one);
+		OSSL_CRMF_MSG_free(items[i].own);
+		conn_result_free(&items[i].res);
+	}
+	free(items);
+	free(rq);
 	ERR_clear_error();
 	return rsp;
 }

@@ -187,6 +187,19 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "Profile allows legacyPbm"),
 	D(CMPF_LABEL_MISMATCH, BADREQUEST, 200,
 	    "PN=%s | the message does not fit the URL's operation label: %s"),
+	/* RFC 9810 5.3.1: several CertReqMsgs, each answered by certReqId */
+	D(CMPF_CERT_REQ_MAX, BADREQUEST, 200,
+	    "PN=%s | more CertReqMsgs than the CMP Profile allows in one "
+	    "request (certReqMax %s)"),
+	D(CMPF_CERT_REQ_ID_DUP, BADREQUEST, 200,
+	    "PN=%s | certReqId %s is used by more than one CertReqMsg"),
+	/* RFC 9810 5.3.4, RFC 9483 4.1.4 */
+	D(CMPF_P10CR_BAD_POP, BADPOP, 200,
+	    "PN=%s | the PKCS#10 request's signature does not verify with its "
+	    "public key"),
+	D(CMPF_P10CR_3GPP, BADREQUEST, 200,
+	    "PN=%s | p10cr is not part of the 3GPP variant (TS 33.310 uses ir, "
+	    "cr and kur)"),
 };
 
 #undef D

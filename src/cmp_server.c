@@ -77,11 +77,9 @@ static int
 cmp_server_roadmap(int type)
 {
 	switch (type) {
-	case CMPD_BODY_P10CR:
 	case CMPD_BODY_GENM:
 	case CMPD_BODY_POLLREQ:
 	case CMPD_BODY_NESTED:
-	case CMPD_BODY_ERROR:
 		return 1;
 	default:
 		return 0;
@@ -93,8 +91,9 @@ cmp_server_roadmap(int type)
  * the failure's argument in arg) for an error or rejection answer.
  */
 static CMPD_MSG *
-cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
-    struct profile *prof, enum cmp_fail *f, char *arg, size_t arglen)
+cmp_server_body(const struct route *rt, const CMPD_MSG *req,
+    const unsigned char *der, size_t len, struct profile *prof,
+    enum cmp_fail *f, char *arg, size_t arglen)
 {
 	int type = cmp_msg_body_type(req), by_sig;
 	enum prot_method m;
@@ -113,11 +112,16 @@ cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		/* FALLTHROUGH */
 	case CMPD_BODY_IR:
 	case CMPD_BODY_CR:
-		rsp = cmp_enroll(req, der, len, prof, srv_name, srv_conf, f,
-		    arg, arglen);
+	case CMPD_BODY_P10CR:
+		rsp = cmp_enroll(req, der, len, prof, srv_name, srv_conf,
+		    rt->name, f, arg, arglen);
 		break;
 	case CMPD_BODY_CERTCONF:
 		rsp = cmp_confirm(req, prof, srv_name, f);
+		break;
+	case CMPD_BODY_ERROR:
+		/* the client ends the transaction (RFC 9483 3.6.4) */
+		rsp = cmp_confirm_error(req, prof, srv_name, f);
 		break;
 	case CMPD_BODY_RR:
 		rsp = cmp_revoke(req, prof, srv_name, by_sig, f, arg, arglen);
@@ -344,7 +348,7 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 			f = route_label_check(rt, res->req_type, arg,
 			    sizeof(arg));
 		if (f == CMPF_OK)
-			rsp = cmp_server_body(req, der, len, prof, &f, arg,
+			rsp = cmp_server_body(rt, req, der, len, prof, &f, arg,
 			    sizeof(arg));
 	}
 	if (hdr != NULL && hdr->transactionID != NULL)

@@ -82,13 +82,13 @@ sweep_more(const struct sweep_run *w)
 
 /* Settles a transaction the CA cannot tell about: an operator must. */
 static void
-sweep_unknown(const unsigned char *tid, size_t tid_len, const char *rid,
-    const char *why, struct sweep_run *w)
+sweep_unknown(const unsigned char *tid, size_t tid_len, int pos,
+    const char *rid, const char *why, struct sweep_run *w)
 {
 	char hex[2 * CMPD_ID_MAX_LEN + 1];
 
 	util_hex(tid, tid_len, hex, sizeof(hex));
-	if (store_tx_settle(tid, tid_len, "unknown_at_ca") != DB_OK)
+	if (store_tx_settle(tid, tid_len, pos, "unknown_at_ca") != DB_OK)
 		return;
 	log_error("sweep: transaction %s (requestId=%s): %s; the CA may have "
 	    "issued a certificate cmpd does not know: state unknown_at_ca, "
@@ -99,7 +99,8 @@ sweep_unknown(const unsigned char *tid, size_t tid_len, const char *rid,
 
 /* The CA's certificate for a transaction: recorded (and revoked below). */
 static void
-sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
+sweep_record(const unsigned char *tid, size_t tid_len, int pos,
+    const char *rid,
     const unsigned char *spki, X509 *cert, const char *conn_uuid,
     const char *ra, const char *cmp, struct sweep_run *w)
 {
@@ -123,7 +124,7 @@ sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
 		cmp_ca_target(w->p, 1, &target);
 		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 		    res.status == CONN_OK &&
-		    store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+		    store_tx_settle(tid, tid_len, pos, "failed") == DB_OK) {
 			log_info("sweep: certificate %s of requestId=%s was "
 			    "never delivered: revoked", serial, rid);
 			metrics_reconcile(METRICS_RECON_RECORDED);
@@ -135,7 +136,8 @@ sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
 		conn_result_free(&res);
 		return;
 	}
-	r = store_reconciled(tid, tid_len, cert, ra, cmp, conn_uuid, cert_uuid);
+	r = store_reconciled(tid, tid_len, pos, cert, ra, cmp, conn_uuid,
+	    cert_uuid);
 	if (r == DB_OK) {
 		log_info("sweep: certificate %s of requestId=%s was never "
 		    "delivered: recorded as revoke_pending", serial, rid);
@@ -147,14 +149,15 @@ sweep_record(const unsigned char *tid, size_t tid_len, const char *rid,
 	}
 }
 
-/* Step 2: one transaction left 'issuing' (or 'open' from before). */
+/* Step 2: one certificate of a transaction left 'issuing' (or 'open'
+ * from before): each has its own row and request id. */
 static int
 sweep_reconcile_one(struct sweep_run *w)
 {
 	static const char sql_due[] = "SELECT transaction_id, "
 	    "COALESCE(request_id, ''), COALESCE(ra_profile_uuid, ''), "
 	    "COALESCE(cmp_profile_uuid, ''), request_spki_sha256, "
-	    "lookup_attempts FROM cmp_transaction "
+	    "lookup_attempts, position FROM cmp_transaction "
 	    "WHERE state IN ('issuing', 'open') AND "
 	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
 	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
@@ -166,8 +169,9 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "lookup_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
 	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
 	    "lookup_attempts = lookup_attempts + 1 "
-	    "WHERE transaction_id = ? AND state IN ('issuing', 'open') AND "
-	    "(lookup_after IS NULL OR lookup_after < NOW(6) OR "
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'open') AND (lookup_after IS NULL OR "
+	    "lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?))";
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
@@ -177,9 +181,9 @@ sweep_reconcile_one(struct sweep_run *w)
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
-	struct db_col c[6];
+	struct db_col c[7];
 	size_t tid_len;
-	int r;
+	int r, pos;
 
 	memset(c, 0, sizeof(c));
 	c[0].type = DB_BLOB, c[0].buf = tid, c[0].n = sizeof(tid);
@@ -188,15 +192,18 @@ sweep_reconcile_one(struct sweep_run *w)
 	c[3].type = DB_STR, c[3].buf = cmp, c[3].n = sizeof(cmp);
 	c[4].type = DB_BLOB, c[4].buf = spki, c[4].n = sizeof(spki);
 	c[5].type = DB_INT;
+	c[6].type = DB_INT;
 	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
 	    DB_OK)
 		return r;
 	w->done++;
 	tid_len = c[0].len;
+	pos = (int)c[6].i;
 	{
-		struct db_arg a[5] = { DB_ARG_INT(BACKOFF_FIRST),
+		struct db_arg a[6] = { DB_ARG_INT(BACKOFF_FIRST),
 		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len),
-		    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+		    DB_ARG_INT(pos), DB_ARG_INT(w->now),
+		    DB_ARG_STR(w->started) };
 
 		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=
 		    DB_OK)
@@ -205,7 +212,7 @@ sweep_reconcile_one(struct sweep_run *w)
 	if (changed != 1)
 		return DB_OK;	/* another sweeper was first */
 	if (rid[0] == '\0') {
-		sweep_unknown(tid, tid_len, rid, "no request id (a "
+		sweep_unknown(tid, tid_len, pos, rid, "no request id (a "
 		    "transaction of an earlier version)", w);
 		return DB_OK;
 	}
@@ -219,20 +226,20 @@ sweep_reconcile_one(struct sweep_run *w)
 		conn_lookup(&target, rid, &res);
 	}
 	if (res.status == CONN_NOT_FOUND)
-		sweep_unknown(tid, tid_len, rid, "the connector has no "
+		sweep_unknown(tid, tid_len, pos, rid, "the connector has no "
 		    "certificate lookup", w);
 	else if (res.status == CONN_OK && res.certificate != NULL)
-		sweep_record(tid, tid_len, rid, c[4].null || c[4].len != 32 ?
+		sweep_record(tid, tid_len, pos, rid, c[4].null || c[4].len != 32 ?
 		    NULL : spki, res.certificate, res.uuid, ra, cmp, w);
 	else if (res.status == CONN_OK) {
-		if (store_tx_settle(tid, tid_len, "failed") == DB_OK) {
+		if (store_tx_settle(tid, tid_len, pos, "failed") == DB_OK) {
 			log_info("sweep: the CA issued nothing for requestId=%s: "
 			    "transaction failed", rid);
 			metrics_reconcile(METRICS_RECON_NOTHING);
 			w->st->nothing++;
 		}
 	} else if (c[5].i + 1 >= LOOKUP_ATTEMPTS_MAX)
-		sweep_unknown(tid, tid_len, rid, res.message, w);
+		sweep_unknown(tid, tid_len, pos, rid, res.message, w);
 	else {
 		log_warn("sweep: asking the CA about requestId=%s failed: %s; "
 		    "asked again later", rid, res.message);

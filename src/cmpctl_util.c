@@ -38,6 +38,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "subjectPolicy", "subjectPolicy", NULL },
 	{ "caPubs", "caPubs", NULL },
 	{ "legacyPbm", "legacyPbm", NULL },
+	{ "certReqMax", "certReqMax", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry connector_carry[] = {

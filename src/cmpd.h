@@ -47,6 +47,10 @@
 #define CMPD_NAME_BUF		(4 * CMPD_NAME_MAX + 1) /* utf8mb4 bytes + NUL */
 #define CMPD_EXTRACERTS_MAX	16
 #define CMPD_GENERALINFO_MAX	32
+/* CertReqMsgs in one ir/cr/kur: the CMP Profile's certReqMax is at most
+ * this (RFC 9810 5.3.1 sets no limit; each one is a connector call). */
+#define CMPD_CERT_REQ_MAX	20
+#define CMPD_CERT_REQ_DEFAULT	10	/* certReqMax unset (but 1 for 3GPP) */
 #define CMPD_ID_MIN_LEN		16	/* transactionID, senderNonce */
 #define CMPD_ID_MAX_LEN		64	/* DB column size */
 #define CMPD_UUID_LEN		36
@@ -261,6 +265,10 @@ enum cmp_fail {
 	CMPF_CA_BUSY,
 	CMPF_PBM_LEGACY,
 	CMPF_LABEL_MISMATCH,
+	CMPF_CERT_REQ_MAX,
+	CMPF_CERT_REQ_ID_DUP,
+	CMPF_P10CR_BAD_POP,
+	CMPF_P10CR_3GPP,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -339,6 +347,8 @@ struct profile {
 	/* legacyPbm: PBM with SHA-1 as owf accepted (RFC 9481 4.1.1 has
 	 * SHA-2 only) */
 	int	 legacy_pbm;
+	/* certReqMax: CertReqMsgs in one ir/cr/kur; 0 = the default */
+	int	 cert_req_max;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -489,34 +499,45 @@ struct store_tx {
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
 	char	 ra_uuid[CMPD_UUID_LEN + 1];
 	int	 overdue;		/* past its confirmation deadline */
+	int	 pos;			/* its place in the transaction */
 	X509	*cert;
+};
+/* One certificate asked of the CA in a transaction (store_tx_begin). */
+struct store_req {
+	long	 cert_req_id;
+	char	 request_id[CMPD_UUID_LEN + 1];
+	unsigned char spki[32];		/* SHA-256 of the SPKI DER */
+	int	 has_spki;
 };
 /* The revocation reason of certificates their client never got or did
  * not accept. */
 #define STORE_REASON_UNDELIVERED	"cessationOfOperation"
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
-	    long cert_req_id, const unsigned char digest[32],
-	    const char *request_id, const unsigned char *spki_sha256,
+	    const unsigned char digest[32], const struct store_req *, size_t n,
 	    const struct cmp_requester *);
 int	store_tx_requester(const ASN1_OCTET_STRING *tid,
 	    struct cmp_requester *);
 int	store_cert_status(X509 *, char *status, size_t n);
-int	store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state);
-int	store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
+int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
+	    const char *state);
+int	store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
 	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
 	    char cert_uuid[37]);
-int	store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
+int	store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
 	    char cert_uuid[37]);
-int	store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
-	    const char *ra_uuid, const char *cmp_uuid,
+int	store_reconciled(const unsigned char *tid, size_t tid_len, int pos,
+	    X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 	    const char *conn_cert_uuid, char cert_uuid[37]);
-int	store_tx_settle(const unsigned char *tid, size_t tid_len,
+int	store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *state);
-int	store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *);
-int	store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
-	    int accepted, const ASN1_OCTET_STRING *sent_nonce);
+int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
+	    size_t max, size_t *n);
+void	store_tx_free(struct store_tx *, size_t n);
+int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
+	    const char *cert_uuid, int accepted,
+	    const ASN1_OCTET_STRING *sent_nonce);
 int	store_revoke_later(const char *cert_uuid, const char *final);
 int	store_revoke_result(const char *cert_uuid, const char *error);
 struct store_cert {
@@ -555,11 +576,14 @@ int	cmp_chain_answer(CMPD_MSG *rsp, const CMPD_MSG *req,
 /* cmp_enroll.c */
 CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    size_t len, struct profile *, const X509_NAME *srv,
-	    const struct conf *, enum cmp_fail *, char *text, size_t textlen);
+	    const struct conf *, const char *pn, enum cmp_fail *, char *text,
+	    size_t textlen);
 void	cmp_enroll_serial(X509 *, char *buf, size_t n);
 
 /* cmp_confirm.c */
 CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
+	    const X509_NAME *srv, enum cmp_fail *);
+CMPD_MSG *cmp_confirm_error(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
 enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
 

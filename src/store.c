@@ -1,12 +1,13 @@
 /*
- * What a CMP transaction leaves in MariaDB: the transaction row (keyed by
- * transactionID, so a replay or a second worker cannot start it twice) and
- * the issued certificate. Everything an answer depends on is stored
+ * What a CMP transaction leaves in MariaDB: one transaction row per
+ * certificate asked for (keyed by transactionID and position, so a replay
+ * or a second worker cannot start it twice) and the issued certificates. Everything an answer depends on is stored
  * before the answer is sent (DESIGN "Processes and request path").
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,58 +30,71 @@ arg_octets(const ASN1_OCTET_STRING *s)
 }
 
 /*
- * Opens the transaction in state 'issuing', with what is about to be
- * asked of the CA: request_id (sent with the call), the SHA-256 of the
- * request's public key (NULL: none) and the time of the call. Committed
- * before the call (DESIGN invariant 1). who: the requester, whom its
+ * Opens the transaction: one row per certificate about to be asked of the
+ * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
+ * request_id (sent with its call), the SHA-256 of its public key and the
+ * time of the call. All rows in one database transaction, committed
+ * before the first call (DESIGN invariant 1). who: the requester, whom
  * follow-up messages must come from. DB_DUP when its transactionID was
- * used before.
+ * used before (every transaction has a position 0).
  */
 int
-store_tx_begin(const CMPD_MSG *req, const struct profile *p, long cert_req_id,
-    const unsigned char digest[32], const char *request_id,
-    const unsigned char *spki_sha256, const struct cmp_requester *who)
+store_tx_begin(const CMPD_MSG *req, const struct profile *p,
+    const unsigned char digest[32], const struct store_req *rq, size_t n,
+    const struct cmp_requester *who)
 {
 	static const char sql[] = "INSERT INTO cmp_transaction "
-	    "(transaction_id, cmp_profile_uuid, ra_profile_uuid, request_type, "
-	    "cert_req_id, request_digest, state, request_id, "
+	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
+	    "request_type, cert_req_id, request_digest, state, request_id, "
 	    "request_spki_sha256, issuing_at, requester_method, "
-	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, "
+	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, ?, "
 	    "'issuing', ?, ?, NOW(6), ?, ?, ?)";
 	struct db_arg none = DB_ARG_NULL;
-	int sig = who->method == PROT_SIGNATURE;
-	struct db_arg a[11] = {
-		arg_octets(req->header->transactionID),
-		DB_ARG_STR(p->cmp_uuid),
-		DB_ARG_STR(p->ra_uuid),
-		DB_ARG_INT(cmp_msg_body_type(req)),
-		DB_ARG_INT(cert_req_id),
-		DB_ARG_BLOB(digest, 32),
-		DB_ARG_STR(request_id),
-		DB_ARG_NULL,
-		DB_ARG_STR(profile_prot_name(who->method)),
-		DB_ARG_BLOB(who->cert_hash, 32),
-		DB_ARG_BLOB(who->kid, who->kid_len),
-	};
+	int sig = who->method == PROT_SIGNATURE, r;
+	size_t i;
 
-	if (spki_sha256 != NULL) {
-		struct db_arg k = DB_ARG_BLOB(spki_sha256, 32);
+	if ((r = db_begin()) != DB_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		struct db_arg a[12] = {
+			arg_octets(req->header->transactionID),
+			DB_ARG_INT((long long)i),
+			DB_ARG_STR(p->cmp_uuid),
+			DB_ARG_STR(p->ra_uuid),
+			DB_ARG_INT(cmp_msg_body_type(req)),
+			DB_ARG_INT(rq[i].cert_req_id),
+			DB_ARG_BLOB(digest, 32),
+			DB_ARG_STR(rq[i].request_id),
+			DB_ARG_NULL,
+			DB_ARG_STR(profile_prot_name(who->method)),
+			DB_ARG_BLOB(who->cert_hash, 32),
+			DB_ARG_BLOB(who->kid, who->kid_len),
+		};
 
-		a[7] = k;
+		if (rq[i].has_spki) {
+			struct db_arg k = DB_ARG_BLOB(rq[i].spki, 32);
+
+			a[8] = k;
+		}
+		if (!sig)
+			a[10] = none;
+		else
+			a[11] = none;
+		if ((r = db_run(sql, a, NITEMS(a), NULL, 0, NULL)) != DB_OK) {
+			db_rollback();
+			return r;
+		}
 	}
-	if (!sig)
-		a[9] = none;
-	else
-		a[10] = none;
-	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+	return db_commit();
 }
 
 int
-store_tx_set_state(const ASN1_OCTET_STRING *tid, const char *state)
+store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos, const char *state)
 {
 	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ? AND state = 'issuing'";
-	struct db_arg a[2] = { DB_ARG_STR(state), arg_octets(tid) };
+	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
+	struct db_arg a[3] = { DB_ARG_STR(state), arg_octets(tid),
+	    DB_ARG_INT(pos) };
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
@@ -287,7 +301,7 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
  * caller's any more (DB_NOTFOUND).
  */
 int
-store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
+store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid,
     const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
     char cert_uuid[37])
@@ -295,7 +309,7 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
 	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE transaction_id = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
 	unsigned long long changed = 0;
 	int r;
 
@@ -307,10 +321,11 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
 		return r;
 	}
 	{
-		struct db_arg ta[6] = {
+		struct db_arg ta[7] = {
 			DB_ARG_STR(cert_uuid), arg_octets(sent_nonce),
 			DB_ARG_STR(implicit ? "confirmed" : "confirm_wait"),
 			DB_ARG_INT(implicit), DB_ARG_INT(wait), arg_octets(tid),
+			DB_ARG_INT(pos),
 		};
 
 		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
@@ -335,12 +350,12 @@ store_issued(const ASN1_OCTET_STRING *tid, X509 *cert,
  * *cert_uuid "" when the inventory had it already.
  */
 int
-store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
+store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid, char cert_uuid[37])
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = ?, state = 'failed' "
-	    "WHERE transaction_id = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
 	int r;
 
 	if (db_begin() != DB_OK)
@@ -357,7 +372,8 @@ store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
 		return r;
 	}
 	{
-		struct db_arg ta[2] = { DB_ARG_STR(cert_uuid), arg_octets(tid) };
+		struct db_arg ta[3] = { DB_ARG_STR(cert_uuid), arg_octets(tid),
+		    DB_ARG_INT(pos) };
 
 		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, NULL) != DB_OK) {
 			db_rollback();
@@ -374,13 +390,13 @@ store_unrecorded(const ASN1_OCTET_STRING *tid, X509 *cert,
  * transaction was settled meanwhile by its worker.
  */
 int
-store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
+store_reconciled(const unsigned char *tid, size_t tid_len, int pos, X509 *cert,
     const char *ra_uuid, const char *cmp_uuid, const char *conn_cert_uuid,
     char cert_uuid[37])
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
-	    "WHERE transaction_id = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
 	unsigned long long changed = 0;
 	int r;
 
@@ -396,8 +412,8 @@ store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
 		return r;
 	}
 	{
-		struct db_arg ta[2] = { DB_ARG_STR(cert_uuid),
-		    DB_ARG_BLOB(tid, tid_len) };
+		struct db_arg ta[3] = { DB_ARG_STR(cert_uuid),
+		    DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos) };
 
 		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
 		    DB_OK) {
@@ -414,11 +430,14 @@ store_reconciled(const unsigned char *tid, size_t tid_len, X509 *cert,
 
 /* Settles a transaction left 'issuing' (or 'open'): failed, unknown_at_ca. */
 int
-store_tx_settle(const unsigned char *tid, size_t tid_len, const char *state)
+store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
+    const char *state)
 {
 	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ? AND state IN ('issuing', 'open')";
-	struct db_arg a[2] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len) };
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'open')";
+	struct db_arg a[3] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len),
+	    DB_ARG_INT(pos) };
 	unsigned long long changed = 0;
 	int r;
 
@@ -427,59 +446,121 @@ store_tx_settle(const unsigned char *tid, size_t tid_len, const char *state)
 	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
-/* Reads a transaction and its certificate; *cert to X509_free. */
-int
-store_tx_get(const ASN1_OCTET_STRING *tid, struct store_tx *t)
-{
-	static const char sql[] = "SELECT t.state, t.last_sender_nonce, "
-	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der, "
-	    "t.ra_profile_uuid, t.deadline < NOW(6) "
-	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
-	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ?";
-	static unsigned char der[STORE_CERT_MAX];
-	const unsigned char *p = der;
-	struct db_arg a[1] = { arg_octets(tid) };
-	struct db_col c[8];
-	int r;
+struct tx_list {
+	struct store_tx *t;
+	size_t	 n;
+	struct store_tx row;	/* the columns of the row fetched */
+	unsigned char der[STORE_CERT_MAX];
+	int	 bad;
+};
 
-	memset(t, 0, sizeof(*t));
-	memset(c, 0, sizeof(c));
-	c[0].type = DB_STR, c[0].buf = t->state, c[0].n = sizeof(t->state);
-	c[1].type = DB_BLOB, c[1].buf = t->nonce, c[1].n = sizeof(t->nonce);
-	c[2].type = DB_INT;
-	c[3].type = DB_STR, c[3].buf = t->cmp_uuid, c[3].n = sizeof(t->cmp_uuid);
-	c[4].type = DB_STR, c[4].buf = t->cert_uuid,
-	    c[4].n = sizeof(t->cert_uuid);
-	c[5].type = DB_BLOB, c[5].buf = der, c[5].n = sizeof(der);
-	c[6].type = DB_STR, c[6].buf = t->ra_uuid, c[6].n = sizeof(t->ra_uuid);
-	c[7].type = DB_INT;
-	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
-		return r;
+static int
+tx_list_row(struct db_col *c, size_t nc, void *arg)
+{
+	struct tx_list *l = arg;
+	struct store_tx *t = &l->t[l->n];
+	const unsigned char *q = l->der;
+
+	(void)nc;
+	*t = l->row;
 	t->nonce_len = c[1].null ? 0 : c[1].len;
 	t->cert_req_id = c[2].i;
 	t->overdue = c[7].i != 0;
+	t->pos = (int)c[8].i;
+	t->cert = NULL;
+	if (c[4].null)
+		t->cert_uuid[0] = '\0';
 	if (!c[5].null && c[5].len > 0 &&
-	    (t->cert = d2i_X509(NULL, &p, (long)c[5].len)) == NULL)
-		return DB_ERR;
-	return DB_OK;
+	    (t->cert = d2i_X509(NULL, &q, (long)c[5].len)) == NULL)
+		l->bad = 1;
+	l->n++;
+	memset(&l->row, 0, sizeof(l->row));
+	return 0;
 }
 
 /*
- * Closes a transaction after its certConf: confirmed or rejected. Only a
- * transaction still waiting changes (two certConfs racing: one wins).
+ * Reads a transaction's rows, in position order, at most max, each with
+ * its certificate (to free with store_tx_free). DB_NOTFOUND when there
+ * are none.
  */
 int
-store_confirm(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
+store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
+    size_t *n)
+{
+	static const char sql[] = "SELECT t.state, t.last_sender_nonce, "
+	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der, "
+	    "t.ra_profile_uuid, t.deadline < NOW(6), t.position "
+	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
+	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
+	    "ORDER BY t.position";
+	struct db_arg a[1] = { arg_octets(tid) };
+	struct tx_list *l;
+	struct db_col c[9];
+	size_t rows = 0;
+	int r;
+
+	*n = 0;
+	memset(t, 0, max * sizeof(*t));
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return DB_ERR;
+	l->t = t;
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = l->row.state,
+	    c[0].n = sizeof(l->row.state);
+	c[1].type = DB_BLOB, c[1].buf = l->row.nonce,
+	    c[1].n = sizeof(l->row.nonce);
+	c[2].type = DB_INT;
+	c[3].type = DB_STR, c[3].buf = l->row.cmp_uuid,
+	    c[3].n = sizeof(l->row.cmp_uuid);
+	c[4].type = DB_STR, c[4].buf = l->row.cert_uuid,
+	    c[4].n = sizeof(l->row.cert_uuid);
+	c[5].type = DB_BLOB, c[5].buf = l->der, c[5].n = sizeof(l->der);
+	c[6].type = DB_STR, c[6].buf = l->row.ra_uuid,
+	    c[6].n = sizeof(l->row.ra_uuid);
+	c[7].type = DB_INT;
+	c[8].type = DB_INT;
+	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
+	*n = l->n;
+	if (r == DB_OK && l->bad)
+		r = DB_ERR;
+	if (r == DB_OK && l->n == 0)
+		r = DB_NOTFOUND;
+	free(l);
+	if (r == DB_ERR) {
+		store_tx_free(t, *n);
+		*n = 0;
+	}
+	return r;
+}
+
+void
+store_tx_free(struct store_tx *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		X509_free(t[i].cert);
+		t[i].cert = NULL;
+	}
+}
+
+/*
+ * Closes one certificate of a transaction after its certConf: confirmed
+ * or rejected. Only a row still waiting changes (two certConfs racing:
+ * one wins). Nests in the caller's database transaction.
+ */
+int
+store_confirm(const ASN1_OCTET_STRING *tid, int pos, const char *cert_uuid,
     int accepted, const ASN1_OCTET_STRING *sent_nonce)
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
-	    "last_sender_nonce = ? WHERE transaction_id = ? AND "
-	    "state = 'confirm_wait'";
+	    "last_sender_nonce = ? WHERE transaction_id = ? AND position = ? "
+	    "AND state = 'confirm_wait'";
 	static const char sql_cert[] = "UPDATE certificate SET status = ? "
 	    "WHERE uuid = ?";
-	struct db_arg ta[3] = {
+	struct db_arg ta[4] = {
 		DB_ARG_STR(accepted ? "confirmed" : "rejected"),
-		arg_octets(sent_nonce), arg_octets(tid),
+		arg_octets(sent_nonce), arg_octets(tid), DB_ARG_INT(pos),
 	};
 	struct db_arg ca[2] = {
 		DB_ARG_STR(accepted ? "issued" : "rejected"),
@@ -613,7 +694,7 @@ store_tx_requester(const ASN1_OCTET_STRING *tid, struct cmp_requester *who)
 {
 	static const char sql[] = "SELECT requester_method, "
 	    "requester_cert_hash, requester_kid FROM cmp_transaction "
-	    "WHERE transaction_id = ?";
+	    "WHERE transaction_id = ? ORDER BY position LIMIT 1";
 	struct db_arg a[1] = { arg_octets(tid) };
 	struct db_col c[3];
 	char method[16];

@@ -4,10 +4,14 @@
  *
  *   cmptool dump FILE
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
- *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject|empty]
- *                              a certConf answering RSP (ip/cp), MAC'd with
- *                              SECRET and RSP's PBM parameters, or signed
- *                              when SECRET is sig:CERTFILE:KEYFILE (PEM)
+ *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject|rejectlast|
+ *                              empty|error]
+ *                              a certConf answering every certificate of
+ *                              RSP (ip/cp), MAC'd with SECRET and RSP's PBM
+ *                              parameters, or signed when SECRET is
+ *                              sig:CERTFILE:KEYFILE (PEM); rejectlast
+ *                              rejects the last one only; error sends an
+ *                              error message instead
  *   cmptool edit IN OUT EDIT...
  *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
@@ -15,7 +19,9 @@
  *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
  *     signature)  senderKID=HEX  dupreq=1 (a second copy of the first
  *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
- *     (an empty template subject)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
+ *     (an empty template subject)  addreq=ID (one more CertReqMsg,
+ *     certReqId ID, the first one's subject, a fresh P-256 key and its
+ *     POP)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
  *     second RevDetails)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
@@ -263,6 +269,33 @@ corrupt_pop(CMPD_MSG *m)
 	OPENSSL_free(der);
 }
 
+/*
+ * Appends a CertReqMsg: certReqId id, the first template's subject, a
+ * fresh P-256 key, and a signature POP with it (RFC 4211 4.1).
+ */
+static void
+add_request(CMPD_MSG *m, long id)
+{
+	OSSL_CRMF_MSGS *reqs = m->body->value.ir;
+	const OSSL_CRMF_CERTTEMPLATE *first;
+	OSSL_CRMF_MSG *crm;
+	EVP_PKEY *key;
+
+	first = OSSL_CRMF_MSG_get0_tmpl(sk_OSSL_CRMF_MSG_value(reqs, 0));
+	if ((key = EVP_EC_gen("P-256")) == NULL ||
+	    (crm = OSSL_CRMF_MSG_new()) == NULL ||
+	    !OSSL_CRMF_MSG_set_certReqId(crm, (int)id) ||
+	    !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(crm), key,
+	    OSSL_CRMF_CERTTEMPLATE_get0_subject(first), NULL, NULL) ||
+	    !OSSL_CRMF_MSG_create_popo(OSSL_CRMF_POPO_SIGNATURE, crm, key,
+	    EVP_sha256(), NULL, NULL) ||
+	    !sk_OSSL_CRMF_MSG_push(reqs, crm)) {
+		fprintf(stderr, "addreq failed\n");
+		exit(2);
+	}
+	EVP_PKEY_free(key);
+}
+
 static void
 edit_one(CMPD_MSG *m, const char *e)
 {
@@ -360,6 +393,8 @@ edit_one(CMPD_MSG *m, const char *e)
 	} else if (KEY("duprr")) {
 		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
 		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));
+	} else if (KEY("addreq")) {
+		add_request(m, atol(v));
 	} else if (KEY("dupreq")) {
 		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
 		    m->body->value.ir, 0));
@@ -593,16 +628,25 @@ certconf(const char *in, const char *out, const char *secret,
 	CMPD_CERTSTATUS *cs;
 	unsigned char md[EVP_MAX_MD_SIZE], nonce[16];
 	unsigned int mdlen;
-	X509 *x = issued_cert(rsp);
-	int r;
+	STACK_OF(CMPD_CERTRESPONSE) *resps;
+	const CMPD_CERTRESPONSE *cr;
+	int r, i, t, last = -1;
+	X509 *x;
 
-	if (x == NULL) {
+	t = cmp_msg_body_type(rsp);
+	if (t != CMPD_BODY_IP && t != CMPD_BODY_CP && t != CMPD_BODY_KUP) {
 		fprintf(stderr, "%s: no certificate\n", in);
 		return 2;
 	}
-	X509_digest(x, EVP_sha256(), md, &mdlen);
-	if (strcmp(how, "badhash") == 0)
-		md[0] ^= 1;
+	resps = rsp->body->value.ip->response;
+	for (i = 0; i < sk_CMPD_CERTRESPONSE_num(resps); i++)
+		if ((cr = sk_CMPD_CERTRESPONSE_value(resps, i))->
+		    certifiedKeyPair != NULL)
+			last = i;
+	if (last < 0) {
+		fprintf(stderr, "%s: no certificate\n", in);
+		return 2;
+	}
 	cc = CMPD_MSG_new();
 	ASN1_INTEGER_set(cc->header->pvno, 2);
 	GENERAL_NAME_set0_value(cc->header->sender, GEN_DIRNAME,
@@ -622,19 +666,43 @@ certconf(const char *in, const char *out, const char *secret,
 	} else
 		cc->header->recipNonce =
 		    ASN1_OCTET_STRING_dup(rsp->header->senderNonce);
-	cc->body->type = CMPD_BODY_CERTCONF;
-	cc->body->value.certConf = sk_CMPD_CERTSTATUS_new_null();
-	cs = CMPD_CERTSTATUS_new();
-	ASN1_OCTET_STRING_set(cs->certHash, md, (int)mdlen);
-	ASN1_INTEGER_set(cs->certReqId, ASN1_INTEGER_get(
-	    first_response(rsp)->certReqId));
-	if (strcmp(how, "reject") == 0)
-		cs->statusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_REJECTION,
-		    CMPD_FAIL_BADCERTTEMPLATE, "not what I asked for");
-	if (strcmp(how, "empty") == 0)
-		CMPD_CERTSTATUS_free(cs);
-	else
-		sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
+	if (strcmp(how, "error") == 0) {
+		/* RFC 9483 3.6.4: the client gives up on the transaction */
+		cc->body->type = CMPD_BODY_ERROR;
+		cc->body->value.error = CMPD_ERRORMSG_new();
+		CMPD_PKISI_free(cc->body->value.error->pKIStatusInfo);
+		cc->body->value.error->pKIStatusInfo = cmp_msg_pkisi_new(
+		    CMPD_PKISTATUS_REJECTION, CMPD_FAIL_BADCERTTEMPLATE,
+		    "the client gives up");
+	} else {
+		cc->body->type = CMPD_BODY_CERTCONF;
+		cc->body->value.certConf = sk_CMPD_CERTSTATUS_new_null();
+	}
+	/* one CertStatus per certificate of the answer (RFC 9810 5.3.18) */
+	for (i = 0; cc->body->type == CMPD_BODY_CERTCONF &&
+	    i < sk_CMPD_CERTRESPONSE_num(resps); i++) {
+		cr = sk_CMPD_CERTRESPONSE_value(resps, i);
+		if (cr->certifiedKeyPair == NULL || cr->certifiedKeyPair->
+		    certOrEncCert->type != CMPD_CERTORENCCERT_CERTIFICATE)
+			continue;
+		x = cr->certifiedKeyPair->certOrEncCert->value.certificate;
+		X509_digest(x, EVP_sha256(), md, &mdlen);
+		if (strcmp(how, "badhash") == 0)
+			md[0] ^= 1;
+		cs = CMPD_CERTSTATUS_new();
+		ASN1_OCTET_STRING_set(cs->certHash, md, (int)mdlen);
+		ASN1_INTEGER_set(cs->certReqId, ASN1_INTEGER_get(
+		    cr->certReqId));
+		if (strcmp(how, "reject") == 0 ||
+		    (strcmp(how, "rejectlast") == 0 && i == last))
+			cs->statusInfo = cmp_msg_pkisi_new(
+			    CMPD_PKISTATUS_REJECTION,
+			    CMPD_FAIL_BADCERTTEMPLATE, "not what I asked for");
+		if (strcmp(how, "empty") == 0)
+			CMPD_CERTSTATUS_free(cs);
+		else
+			sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
+	}
 	if (strncmp(secret, "sig:", 4) == 0) {
 		if (certconf_sign(cc, secret + 4) != 0) {
 			fprintf(stderr, "certconf: cannot sign\n");
@@ -664,7 +732,8 @@ main(int argc, char *argv[])
 		return certconf(argv[2], argv[3], argv[4],
 		    argc == 6 ? argv[5] : "ok");
 	fprintf(stderr, "usage: cmptool dump FILE | cert FILE OUT | "
-	    "certconf RSP OUT SECRET [badhash|badnonce|reject|empty] | "
+	    "certconf RSP OUT SECRET [badhash|badnonce|reject|rejectlast|"
+	    "empty|error] | "
 	    "edit IN OUT key=value...\n");
 	return 2;
 }
