@@ -62,6 +62,8 @@ struct cp_input {
 	const char *ra_uuid, *sign_key, *sign_chain, *anchors;
 	const char *subject_policy;
 	char	*iattrs, *rattrs;	/* JSON text, free() */
+	char	*tmpl;			/* certReqTemplate JSON, free() */
+	int	 has_tmpl;		/* given: tmpl, or NULL to clear */
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
 	long	 wait;			/* -1: not given */
@@ -81,6 +83,12 @@ int	cpr_validate(struct api_call *, struct cp_input *,
 	    const struct cp_row *old);
 json_object *cpr_audit_detail(const struct api_call *,
 	    const struct cp_input *);
+
+/* api_cmp_template.c */
+int	cpt_read(struct api_call *, struct cp_input *);
+int	cpt_store(struct api_call *, const struct cp_input *,
+	    const char *uuid);
+json_object *cpt_json(const char *uuid);
 
 /* api_cmp_credentials.c */
 json_object *cpc_cert_json(X509 *);

@@ -78,7 +78,6 @@ cmp_server_roadmap(int type)
 {
 	switch (type) {
 	case CMPD_BODY_P10CR:
-	case CMPD_BODY_GENM:
 	case CMPD_BODY_POLLREQ:
 	case CMPD_BODY_NESTED:
 	case CMPD_BODY_ERROR:
@@ -121,6 +120,9 @@ cmp_server_body(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		break;
 	case CMPD_BODY_RR:
 		rsp = cmp_revoke(req, prof, srv_name, by_sig, f, arg, arglen);
+		break;
+	case CMPD_BODY_GENM:
+		rsp = cmp_genm(req, prof, srv_name, f, arg, arglen);
 		break;
 	default:
 		/* Responses, announcements, key recovery, POP challenges

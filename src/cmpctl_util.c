@@ -36,6 +36,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "implicitConfirmAllowed", "implicitConfirmAllowed", NULL },
 	{ "confirmWaitTime", "confirmWaitTime", NULL },
 	{ "subjectPolicy", "subjectPolicy", NULL },
+	{ "certReqTemplate", "certReqTemplate", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry connector_carry[] = {
