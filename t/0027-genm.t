@@ -223,6 +223,18 @@ like "$(cat "$T/genm.out" "$T/genm.err")" \
 	"PN=enroll \| the CA's root CA key update cannot be had now, try again later" \
 	"CA down: try later (CMPF_GENM_CA_UNAVAILABLE)"
 t_start_localca
+# a connector without the call (404) has no update; one that cannot give
+# the CA certificates is an error
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/nowhere' WHERE name = 'localca'"
+ok "rootCaCert, connector without rootCaKeyUpdate: genp" genm -path $CMP $MAC \
+	-type rootCaCert -old "$CA/root.crt"
+is "$(val infoType)" 1.3.6.1.5.5.7.4.18 "no call: rootCaKeyUpdate type"
+is "$(val value)" absent "no call: no update"
+genm -path $CMP $MAC -type caCerts
+like "$(cat "$T/genm.out" "$T/genm.err")" \
+	"PN=enroll \| the CA's certificates cannot be had now, try again later" \
+	"caCerts the connector cannot give: an error"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca'"
 
 # ---------------------------------------------- signature protection
 t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
