@@ -25,17 +25,18 @@ cpt_read(struct api_call *c, struct cp_input *in)
 	in->has_tmpl = 1;
 	if (v == NULL || json_object_is_type(v, json_type_null))
 		return 0;
-	if ((rc = cmp_tmpl_build(v, NULL, NULL, err, sizeof(err))) == -1)
-		return api_fail(c, 422, "%s", err);
-	if (rc != 0)
-		return api_fail(c, 500, "out of memory");
 	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s == NULL || (in->tmpl = strdup(s)) == NULL)
+	if (s == NULL)
 		return api_fail(c, 500, "out of memory");
-	if (strlen(in->tmpl) > CMP_TMPL_JSON_MAX)
+	/* what the column and genm's buffer hold */
+	if (strlen(s) > CMP_TMPL_JSON_MAX)
 		return api_fail(c, 422, "certReqTemplate is longer than %d "
 		    "bytes", CMP_TMPL_JSON_MAX);
+	if ((rc = cmp_tmpl_build(v, NULL, NULL, err, sizeof(err))) == -1)
+		return api_fail(c, 422, "%s", err);
+	if (rc != 0 || (in->tmpl = strdup(s)) == NULL)
+		return api_fail(c, 500, "out of memory");
 	return 0;
 }
 

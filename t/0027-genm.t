@@ -139,8 +139,17 @@ bad '{"validity":30}' "an unknown member" \
 	"certReqTemplate: unknown member validity"
 bad '"EC:prime256v1"' "a string" \
 	"certReqTemplate must be an object {subject, keyUsage, extendedKeyUsage, keySpec} or null"
+long=$(python3 -c 'print(",".join("OU=" + "x" * 250 for _ in range(17)))')
+bad "{\"subject\":\"$long\"}" "a template over 4096 bytes" \
+	"certReqTemplate is longer than 4096 bytes"
 genm -path $CMP $MAC -type certReqTemplate
 is "$(val rsaKeyLen)" 3072 "a refused change leaves the template"
+ok "cmpctl profile edit" sh -c "'$top_builddir/cmpctl' -c '$T/cmpd.conf' profile edit enroll \
+	'certReqTemplate:={\"keySpec\":\"Ed25519\",\"subject\":\"CN=ctl\"}' > '$T/ctl.out' 2>&1"
+diag_file "$T/ctl.out" 5
+genm -path $CMP $MAC -type certReqTemplate
+is "$(val algId)" ED25519 "cmpctl's template: Ed25519"
+is "$(val subject)" CN=ctl "cmpctl's template: subject"
 
 # a template the database holds but cmpd cannot use
 t_sql "UPDATE cmp_profile SET cert_req_template = '{\"keySpec\":\"DSA:1\"}' WHERE uuid = '$ENROLL'"
@@ -177,6 +186,13 @@ genm -path $CMP $MAC -type crlStatusList
 like "$(cat "$T/genm.out" "$T/genm.err")" \
 	"PN=enroll \| the value of the genm's crlStatusList cannot be decoded" \
 	"crlStatusList without a value (CMPF_GENM_BAD_VALUE)"
+ok "16 CRLStatus: genp" genm -path $CMP $MAC -type crlStatusList \
+	-crlca "$CA/ca.crt" -crlcount 16
+is "$(val crls)" 1 "16 CRLStatus: the CRL once"
+genm -path $CMP $MAC -type crlStatusList -crlca "$CA/ca.crt" -crlcount 17
+like "$(cat "$T/genm.out" "$T/genm.err")" \
+	"the value of the genm's crlStatusList cannot be decoded" \
+	"17 CRLStatus: over the cap"
 
 # ------------------------------------------------- rootCaKeyUpdate
 ok "rootCaCert before a rollover: genp" genm -path $CMP $MAC \

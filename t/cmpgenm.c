@@ -9,12 +9,12 @@
  *   cmpgenm -port P -path PATH (-secret S -ref R | -cert C -key K)
  *       [-trusted T] -type caCerts|rootCaCert|certReqTemplate|
  *       crlStatusList|OID [-old ROOT.pem] [-crl CRL.pem | -crlca CA.pem]
- *       [-thisupdate GENERALIZEDTIME] [-two] [-out FILE]
+ *       [-thisupdate GENERALIZEDTIME] [-crlcount N] [-two] [-out FILE]
  *
  * -old: the root the client has (rootCaCert's value); -crl: a CRLStatus
  * with that CRL's issuer and thisUpdate; -crlca: one with that CA
  * certificate's subject as issuer, and the thisUpdate given with
- * -thisupdate (YYYYMMDDHHMMSSZ) or none; -two: a second InfoTypeAndValue
+ * -thisupdate (YYYYMMDDHHMMSSZ) or none, N times with -crlcount; -two: a second InfoTypeAndValue
  * of the same type. -out gets the certificates or CRLs received (PEM).
  * Exit 0 with a genp, 1 otherwise (status= says what the server said).
  */
@@ -34,7 +34,7 @@
 
 static const char *port, *path, *secret, *ref, *certf, *keyf, *trustedf;
 static const char *type, *oldf, *crlf, *crlcertf, *outf, *thisupd;
-static int two;
+static int two, crlcount = 1;
 
 static void *
 load_pem(const char *file, int what)
@@ -127,6 +127,8 @@ request_value(void)
 		st->source->value.issuer = sk_GENERAL_NAME_new_null();
 		sk_GENERAL_NAME_push(st->source->value.issuer, gn);
 		sk_CMPD_CRLSTATUS_push(l, st);
+		for (len = 1; len < crlcount; len++)
+			sk_CMPD_CRLSTATUS_push(l, CMPD_CRLSTATUS_dup(st));
 		len = i2d_CMPD_CRLSTATUSLIST(l, &der);
 		CMPD_CRLSTATUSLIST_free(l);
 		X509_CRL_free(crl);
@@ -341,6 +343,7 @@ main(int argc, char *argv[])
 		else if (strcmp(k, "-crl") == 0) crlf = v;
 		else if (strcmp(k, "-crlca") == 0) crlcertf = v;
 		else if (strcmp(k, "-thisupdate") == 0) thisupd = v;
+		else if (strcmp(k, "-crlcount") == 0) crlcount = atoi(v);
 		else if (strcmp(k, "-out") == 0) outf = v;
 		else
 			goto usage;
@@ -420,6 +423,7 @@ main(int argc, char *argv[])
  usage:
 	fprintf(stderr, "usage: cmpgenm -port P -path PATH (-secret S -ref R "
 	    "| -cert C -key K) [-trusted T] -type TYPE [-old ROOT] "
-	    "[-crl CRL | -crlca CA [-thisupdate T]] [-two] [-out FILE]\n");
+	    "[-crl CRL | -crlca CA [-thisupdate T] [-crlcount N]] [-two] "
+	    "[-out FILE]\n");
 	return 2;
 }
