@@ -10,12 +10,14 @@
  *       [-trusted T] -type caCerts|rootCaCert|certReqTemplate|
  *       crlStatusList|OID [-old ROOT.pem] [-crl CRL.pem | -crlca CA.pem]
  *       [-thisupdate GENERALIZEDTIME] [-crlcount N] [-two] [-out FILE]
+ *       [-reqout FILE]
  *
  * -old: the root the client has (rootCaCert's value); -crl: a CRLStatus
  * with that CRL's issuer and thisUpdate; -crlca: one with that CA
  * certificate's subject as issuer, and the thisUpdate given with
  * -thisupdate (YYYYMMDDHHMMSSZ) or none, N times with -crlcount; -two: a second InfoTypeAndValue
- * of the same type. -out gets the certificates or CRLs received (PEM).
+ * of the same type. -out gets the certificates or CRLs received (PEM),
+ * -reqout the genm sent (DER).
  * Exit 0 with a genp, 1 otherwise (status= says what the server said).
  */
 #include "config.h"
@@ -33,8 +35,25 @@
 #include "cmp_itav.h"
 
 static const char *port, *path, *secret, *ref, *certf, *keyf, *trustedf;
-static const char *type, *oldf, *crlf, *crlcertf, *outf, *thisupd;
+static const char *type, *oldf, *crlf, *crlcertf, *outf, *thisupd, *reqoutf;
 static int two, crlcount = 1;
+
+/* The transfer, with the request written to -reqout first. */
+static OSSL_CMP_MSG *
+transfer(OSSL_CMP_CTX *ctx, const OSSL_CMP_MSG *req)
+{
+	unsigned char *der = NULL;
+	FILE *f;
+	int len;
+
+	if (reqoutf != NULL && (len = i2d_OSSL_CMP_MSG(req, &der)) > 0 &&
+	    (f = fopen(reqoutf, "wb")) != NULL) {
+		fwrite(der, 1, (size_t)len, f);
+		fclose(f);
+	}
+	OPENSSL_free(der);
+	return OSSL_CMP_MSG_http_perform(ctx, req);
+}
 
 static void *
 load_pem(const char *file, int what)
@@ -345,6 +364,7 @@ main(int argc, char *argv[])
 		else if (strcmp(k, "-thisupdate") == 0) thisupd = v;
 		else if (strcmp(k, "-crlcount") == 0) crlcount = atoi(v);
 		else if (strcmp(k, "-out") == 0) outf = v;
+		else if (strcmp(k, "-reqout") == 0) reqoutf = v;
 		else
 			goto usage;
 	}
@@ -359,6 +379,7 @@ main(int argc, char *argv[])
 	OSSL_CMP_CTX_set1_serverPath(ctx, path);
 	OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_MSG_TIMEOUT, 20);
 	OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_TOTAL_TIMEOUT, 40);
+	OSSL_CMP_CTX_set_transfer_cb(ctx, transfer);
 	rcpt = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(rcpt, "CN", MBSTRING_ASC,
 	    (const unsigned char *)"cmpd", -1, -1, 0);
