@@ -2,9 +2,10 @@
  * api_cmp.h - what the /cmpProfiles files share: the cmp_profile row as
  * the API reads it and the body of a POST or PUT. api_cmp_profile.c
  * (the profile object and the route table) uses api_cmp_credentials.c
- * (signing credentials, trust anchors, CRLs, shared secret), both use
- * api_cmp_rules.c (loading a row, reading and checking a body); never the
- * other way round.
+ * (signing credentials, trust anchors, CRLs, shared secret) and
+ * api_cmp_template.c (the certReqTemplate), all use api_cmp_rules.c
+ * (loading a row, reading and checking a body); api_cmp_rules.c calls
+ * api_cmp_template.c only to read the template member of a body.
  */
 #ifndef API_CMP_H
 #define API_CMP_H

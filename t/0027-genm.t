@@ -4,7 +4,7 @@
 # with cmpd's templates) asks for the CA certificates, a root CA key
 # update (before and after a rollover in cmp-localca), the CMP Profile's
 # certificate request template (set through the management API) and the
-# CA's CRL; `openssl cmp` asks for a type cmpd does not serve. One worker,
+# CA's CRL; `openssl cmp` asks for what its 3.0 version can. One worker,
 # so that its cached CRL is the one compared.
 . "$top_srcdir/t/lib.sh"
 t_setup
@@ -49,8 +49,8 @@ ok "unknown infoType: genp" genm -path $CMP $MAC -type 1.3.6.1.5.5.7.4.99
 is "$(val infoType)" 1.3.6.1.5.5.7.4.99 "unknown infoType: the same type"
 is "$(val value)" absent "unknown infoType: no value"
 
-# openssl cmp 3.0 knows none of RFC 9483's types by name; it still sends
-# older ones and checks the protected genp
+# openssl cmp 3.0 sends caCerts and certReqTemplate (but cannot save their
+# values) and older types, and checks the protected genp
 client() {
 	timeout 60 openssl cmp -cmd genm -server "127.0.0.1:$HTTP_PORT" \
 		-path $CMP -recipient /CN=cmpd -msg_timeout 20 \
@@ -63,6 +63,12 @@ is "$("$top_builddir/t/cmptool" dump "$T/genp.der" | sed -n 's/^body=//p')" \
 	genp "openssl cmp: a genp"
 is "$("$top_builddir/t/cmptool" dump "$T/genp.der" | sed -n 's/^protected=//p')" \
 	1 "openssl cmp: the genp is MAC-protected"
+ok "openssl cmp -infotype caCerts" client -infotype caCerts
+like "$(cat "$T/client.out")" "genp contains ITAV of type: id-it-caCerts" \
+	"openssl cmp: caCerts answered"
+ok "openssl cmp -infotype certReqTemplate" client -infotype certReqTemplate
+like "$(cat "$T/client.out")" "genp contains ITAV of type: id-it-certReqTemplate" \
+	"openssl cmp: certReqTemplate answered"
 
 # exactly one InfoTypeAndValue (RFC 9483 4.3)
 client -rspout "$T/err0.der"
