@@ -116,8 +116,13 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 		}
 	}
 	cmp_ca_target(prof, 0, &target);
-	if (conn_root_ca_update(&target, &res) != 0 ||
-	    (res.status != CONN_OK && res.status != CONN_NOT_FOUND)) {
+	if (conn_root_ca_update(&target, &res) == 0 &&
+	    (res.status == CONN_INSECURE || res.status == CONN_BUSY)) {
+		/* not asked: as for any other call */
+		f = cmp_ca_conn_fail(&res, arg, arglen);
+		goto out;
+	}
+	if (res.status != CONN_OK && res.status != CONN_NOT_FOUND) {
 		log_warn("PN=%s connector rootCaKeyUpdate: %s (HTTP %ld): %s",
 		    prof->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);

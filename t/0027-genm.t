@@ -257,6 +257,13 @@ like "$(cat "$T/genm.out" "$T/genm.err")" \
 	"PN=enroll \| the CA's certificates cannot be had now, try again later" \
 	"caCerts the connector cannot give: an error"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca'"
+# credentials over plain http:// without the connector's consent: not asked
+t_sql "UPDATE connector SET insecure = 0 WHERE name = 'localca'"
+genm -path $CMP $MAC -type rootCaCert -old "$CA/root.crt"
+like "$(cat "$T/genm.out" "$T/genm.err")" \
+	"PN=enroll \| the CA was not asked: the connector's credentials would cross plain http://" \
+	"an insecure connector is not asked for the root CA key update"
+t_sql "UPDATE connector SET insecure = 1 WHERE name = 'localca'"
 
 # ---------------------------------------------- signature protection
 t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
