@@ -306,3 +306,15 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	res->http_status = 404;
 	return 0;
 }
+
+/* No root CA key update either: genm answers rootCaCert without one. */
+int
+conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (answer != CONN_OK)
+		return conn_refuse(res);
+	res->status = CONN_NOT_FOUND;
+	res->http_status = 404;
+	return 0;
+}

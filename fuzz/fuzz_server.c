@@ -218,8 +218,21 @@ row_confirm(const char *sql, const struct db_arg *a, size_t na,
 	return DB_OK;
 }
 
+/* The CMP Profile's certReqTemplate (genm), none in world 0. */
+static int
+row_template(const char *sql, const struct db_arg *a, size_t na,
+    struct db_col *c, size_t nc,
+    unsigned long long *aff)
+{
+	if (nc < 1)
+		return DB_NOTFOUND;
+	return fuzz_db_str(&c[0], w.tx == 0 ? "" : "{\"subject\":\"CN=fuzz\","
+	    "\"keyUsage\":[\"digitalSignature\"],\"keySpec\":\"EC:P-256\"}");
+}
+
 static const struct fuzz_db_rule rules[] = {
 	{ "c.response_protection, ", row_profile },
+	{ "cert_req_template", row_template },
 	{ "SELECT signing_key_enc, ", row_signing },
 	{ "FROM cmp_transaction t LEFT JOIN certificate", row_tx },
 	{ "SELECT requester_method, ", row_requester },

@@ -2,9 +2,10 @@
  * api_cmp.h - what the /cmpProfiles files share: the cmp_profile row as
  * the API reads it and the body of a POST or PUT. api_cmp_profile.c
  * (the profile object and the route table) uses api_cmp_credentials.c
- * (signing credentials, trust anchors, CRLs, shared secret), both use
- * api_cmp_rules.c (loading a row, reading and checking a body); never the
- * other way round.
+ * (signing credentials, trust anchors, CRLs, shared secret) and
+ * api_cmp_template.c (the certReqTemplate), all use api_cmp_rules.c
+ * (loading a row, reading and checking a body); api_cmp_rules.c calls
+ * api_cmp_template.c only to read the template member of a body.
  */
 #ifndef API_CMP_H
 #define API_CMP_H
@@ -70,6 +71,8 @@ struct cp_input {
 	const char *subject_policy;
 	const char *ca_pubs;
 	char	*iattrs, *rattrs;	/* JSON text, free() */
+	char	*tmpl;			/* certReqTemplate JSON, free() */
+	int	 has_tmpl;		/* given: tmpl, or NULL to clear */
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
 	int	 legacy_pbm;		/* -1: not given */
@@ -91,6 +94,12 @@ int	cpr_validate(struct api_call *, struct cp_input *,
 	    const struct cp_row *old);
 json_object *cpr_audit_detail(const struct api_call *,
 	    const struct cp_input *);
+
+/* api_cmp_template.c */
+int	cpt_read(struct api_call *, struct cp_input *);
+int	cpt_store(struct api_call *, const struct cp_input *,
+	    const char *uuid);
+json_object *cpt_json(const char *uuid);
 
 /* api_cmp_credentials.c */
 json_object *cpc_cert_json(X509 *);

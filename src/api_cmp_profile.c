@@ -108,6 +108,7 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	    json_object_new_boolean(col[CP_LEGACY_PBM].i != 0));
 	json_object_object_add(o, "certReqMax",
 	    json_object_new_int((int)col[CP_REQ_MAX].i));
+	json_object_object_add(o, "certReqTemplate", cpt_json(r->uuid));
 	json_object_object_add(o, "createdAt", json_object_new_string(r->created));
 	json_object_object_add(o, "updatedAt", json_object_new_string(r->updated));
 	return o;
@@ -245,6 +246,7 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	if (rc != DB_OK || cpc_store_credentials(c, &in, uuid) != 0 ||
+	    cpt_store(c, &in, uuid) != 0 ||
 	    (d = cpr_audit_detail(c, &in)) == NULL ||
 	    audit_write(c->actor, "create", "cmpProfile", uuid, d) != 0 ||
 	    db_commit() != DB_OK) {
@@ -311,6 +313,7 @@ cp_edit(struct api_call *c)
 		rc = db_run(sql, a, 16, NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cpc_store_credentials(c, &in, old->uuid) != 0 ||
+	    cpt_store(c, &in, old->uuid) != 0 ||
 	    (d = cpr_audit_detail(c, &in)) == NULL ||
 	    audit_write(c->actor, "update", "cmpProfile", old->uuid, d) != 0 ||
 	    db_commit() != DB_OK) {

@@ -81,6 +81,7 @@ cpr_input_free(struct cp_input *in)
 {
 	free(in->iattrs);
 	free(in->rattrs);
+	free(in->tmpl);
 	EVP_PKEY_free(in->key);
 	sk_X509_pop_free(in->chain, X509_free);
 	sk_X509_pop_free(in->anchor_certs, X509_free);
@@ -101,6 +102,7 @@ static const struct {
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
 	{ "legacyPbm", 0 },
 	{ "certReqMax", 0 },
+	{ "certReqTemplate", 0 },
 };
 
 /* The index of a known member, or -1. */
@@ -198,7 +200,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 		}
 		in->has_signing = 1;
 	}
-	return 0;
+	return cpt_read(c, in) != 0 ? c->status : 0;
 }
 
 /* privateKey and certificateChain, parsed; 0 or a 422 set. */

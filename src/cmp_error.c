@@ -200,6 +200,16 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_P10CR_3GPP, BADREQUEST, 200,
 	    "PN=%s | p10cr is not part of the 3GPP variant (TS 33.310 uses ir, "
 	    "cr and kur)"),
+	/* genm, RFC 9483 4.3 */
+	D(CMPF_GENM_NOT_ONE, BADREQUEST, 200,
+	    "PN=%s | a genm must carry exactly one InfoTypeAndValue "
+	    "(it has %s)"),
+	D(CMPF_GENM_BAD_VALUE, BADDATAFORMAT, 200,
+	    "PN=%s | the value of the genm's %s cannot be decoded"),
+	D(CMPF_GENM_CA_UNAVAILABLE, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the CA's %s cannot be had now, try again later"),
+	D(CMPF_GENM_BAD_TEMPLATE, SYSTEMFAILURE, 200,
+	    "PN=%s | the CMP Profile's certReqTemplate is unusable"),
 };
 
 #undef D

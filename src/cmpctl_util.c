@@ -39,6 +39,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "caPubs", "caPubs", NULL },
 	{ "legacyPbm", "legacyPbm", NULL },
 	{ "certReqMax", "certReqMax", NULL },
+	{ "certReqTemplate", "certReqTemplate", NULL },
 	{ NULL, NULL, NULL },
 };
 static const struct ctl_carry connector_carry[] = {

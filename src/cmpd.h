@@ -18,6 +18,9 @@
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_revoke.c rr
+ *   cmp_genm.c   genm: CA certificates, root CA update, template, CRLs
+ *   cmp_itav.c   the genm/genp values as ASN.1 types
+ *   cmp_tmpl.c   a CMP Profile's certificate request template
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store.c      transactions and certificates in MariaDB
  *   conn.c       the CA's connector API (conn.h): the HTTP transport
@@ -269,6 +272,10 @@ enum cmp_fail {
 	CMPF_CERT_REQ_ID_DUP,
 	CMPF_P10CR_BAD_POP,
 	CMPF_P10CR_3GPP,
+	CMPF_GENM_NOT_ONE,
+	CMPF_GENM_BAD_VALUE,
+	CMPF_GENM_CA_UNAVAILABLE,
+	CMPF_GENM_BAD_TEMPLATE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -555,6 +562,16 @@ enum cmp_fail store_template_fits(const OSSL_CRMF_CERTTEMPLATE *,
 CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, int verified_by_sig, enum cmp_fail *,
 	    char *arg, size_t arglen);
+
+/* cmp_genm.c */
+CMPD_MSG *cmp_genm(const CMPD_MSG *req, const struct profile *,
+	    const X509_NAME *srv, enum cmp_fail *, char *arg, size_t arglen);
+
+/* cmp_tmpl.c */
+struct json_object;
+#define CMP_TMPL_JSON_MAX	4096	/* cmp_profile.cert_req_template */
+int	cmp_tmpl_build(struct json_object *, unsigned char **der, int *len,
+	    char *err, size_t errlen);
 
 /* cmp_ca.c */
 struct conn_target;

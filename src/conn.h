@@ -101,6 +101,12 @@ int	conn_ca_certificates(const struct conn_target *, struct conn_result *);
 int	conn_lookup(const struct conn_target *, const char *request_id,
 	    struct conn_result *);
 int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
+/*
+ * The root CA key update: CONN_OK with res->chain = [newWithNew,
+ * newWithOld, oldWithNew], or without res->chain when there is none;
+ * CONN_NOT_FOUND: the connector has no such call (no update either).
+ */
+int	conn_root_ca_update(const struct conn_target *, struct conn_result *);
 int	conn_probe(const char *url);
 
 const char *conn_status_name(enum conn_status);

@@ -737,3 +737,99 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	free(reply.data);
 	return r;
 }
+
+/*
+ * The CA's root key update (RFC 9810 5.3.19.15, RFC 9483 4.3.2):
+ * POST v1 .../rootCaKeyUpdate {"raProfileAttributes": []} ->
+ * {"newWithNew": {"certificateData"}, "newWithOld": {...}, "oldWithNew":
+ * {...}}, or {} when the root has not been rolled over. CONN_OK with
+ * res->chain = [newWithNew, newWithOld, oldWithNew], or res->chain NULL
+ * for no update; CONN_NOT_FOUND when the connector has no such call
+ * (HTTP 404, 405 or 501), which means no update too.
+ */
+int
+conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
+{
+	static const char *const keys[] = {
+		"newWithNew", "newWithOld", "oldWithNew",
+	};
+	struct conn_buf reply;
+	json_object *body = NULL, *obj = NULL, *v;
+	X509 *x = NULL;
+	size_t i;
+	int rc, r = -1;
+
+	memset(&reply, 0, sizeof(reply));
+	if (res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	if (t == NULL) {
+		conn_msg(res, "bad arguments");
+		goto out;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    conn_body_attributes(body, t, 0, res) != 0)
+		goto out;
+	if ((rc = conn_call(t, "v1", "/rootCaKeyUpdate", body, &reply,
+	    res)) == CALL_ERR)
+		goto out;
+	r = 0;
+	if (rc == CALL_DONE) {
+		if (res->http_status == 404 || res->http_status == 405 ||
+		    res->http_status == 501)
+			res->status = CONN_NOT_FOUND;
+		goto out;
+	}
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
+		r = -1;
+		goto out;
+	}
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object)) {
+		conn_msg(res, "rootCaKeyUpdate reply is not an object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(obj, "newWithNew", NULL)) {
+		res->status = CONN_OK;	/* no rollover */
+		goto out;
+	}
+	if ((res->chain = sk_X509_new_null()) == NULL) {
+		r = -1;
+		goto out;
+	}
+	for (i = 0; i < NITEMS(keys); i++) {
+		if (!json_object_object_get_ex(obj, keys[i], &v)) {
+			conn_msg(res, "rootCaKeyUpdate reply has no %s",
+			    keys[i]);
+			goto fail;
+		}
+		if ((rc = conn_cert_data(v, keys[i], &x, res)) == PARSE_ERR) {
+			r = -1;
+			goto fail;
+		}
+		if (rc != PARSE_OK)
+			goto fail;
+		if (!sk_X509_push(res->chain, x)) {
+			X509_free(x);
+			r = -1;
+			goto fail;
+		}
+	}
+	res->status = CONN_OK;
+	goto out;
+ fail:
+	sk_X509_pop_free(res->chain, X509_free);
+	res->chain = NULL;
+ out:
+	if (r != 0) {
+		res->status = CONN_FAILED;
+		if (res->message[0] == '\0')
+			conn_msg(res, "out of memory");
+	}
+	ERR_clear_error();
+	json_object_put(obj);
+	json_object_put(body);
+	free(reply.data);
+	return r;
+}

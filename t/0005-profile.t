@@ -69,12 +69,13 @@ expect genm-pbm.der $RA/ra-off error systemFailure \
 expect certConf-pbm.der $CMP/cmp-nora error systemFailure \
 	"PN=cmp-nora | CMP Profile does not contain associated RA Profile"
 
-# a valid, enabled profile: the body handlers arrive with the next issues
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
-expect genm-pbm.der $RA/ra-on error badRequest "PN=ra-on | genm is not implemented yet"
-expect genm-pbm.der /.well-known/cmp/p/demo error badRequest \
-	"PN=demo | genm is not implemented yet"
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+# a valid, enabled profile: the genm (signKeyPairTypes, a type cmpd
+# does not serve) is answered; bodies of later features are refused
+expect genm-pbm.der $CMP/demo genp "" ""
+expect genm-pbm.der $RA/ra-on genp "" ""
+expect genm-pbm.der /.well-known/cmp/p/demo genp "" ""
+expect pollReq-pbm.der $CMP/demo error badRequest \
+	"PN=demo | pollReq is not implemented yet"
 expect certConf-pbm.der $CMP/demo error badRequest \
 	"PN=demo | no transaction with this transactionID"
 expect ir-sig.der $CMP/cmp-sig ip systemFailure \
@@ -107,7 +108,7 @@ t_sql "UPDATE cmp_profile SET enabled = 1 WHERE name = 'demo'"
 # names are utf8mb4 in the database: 255 characters can be 1020 bytes
 long=$(printf 'ü%.0s' $(seq 1 255))
 t_sql "UPDATE ra_profile SET name = '$long' WHERE name = 'ra-on'"
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+expect genm-pbm.der $CMP/demo genp "" ""
 t_sql "UPDATE ra_profile SET name = 'ra-on' WHERE name = '$long'"
 
 # every answer was logged with its outcome
@@ -116,11 +117,11 @@ like "$(cat "$T/cmpd.log")" "route=cmpProfile/nosuch method=POST status=200 body
 
 # the database goes away and comes back: the worker reconnects
 t_restart_db || bail "MariaDB did not restart"
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+expect genm-pbm.der $CMP/demo genp "" ""
+expect genm-pbm.der $CMP/demo genp "" ""
 t_stop_db
 expect genm-pbm.der $CMP/demo error systemUnavail "database unavailable, try again later"
 ok "cmpd still running without its database" kill -0 "$CMPD_PID"
 t_start_db || bail "MariaDB did not start again"
-expect genm-pbm.der $CMP/demo error badRequest "PN=demo | genm is not implemented yet"
+expect genm-pbm.der $CMP/demo genp "" ""
 done_testing

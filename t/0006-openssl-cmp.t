@@ -89,8 +89,9 @@ expect "ir whose CA is down" $CMP/demo \
 expect "rr for a certificate this RA Profile never issued" $RA/ra-on \
 	"PN=ra-on | no such certificate issued through this RA Profile" badCertId \
 	rr -oldcert "$F/ee.pem" $GOOD
-expect "genm to an enabled profile" $RA/ra-on \
-	"PN=ra-on | genm is not implemented yet" badRequest genm $GOOD
+expect "genm without an InfoTypeAndValue" $RA/ra-on \
+	"PN=ra-on | a genm must carry exactly one InfoTypeAndValue (it has 0)" \
+	badRequest genm $GOOD
 expect "unprotected ir" $CMP/demo \
 	"PN=demo | unprotected requests are not accepted" notAuthorized $IR \
 	-unprotected_requests

@@ -17,7 +17,7 @@ is "$(t_post "$IR" $CMP/demo)" 200 "CMP answer is 200"
 is "$(t_header Content-Type)" application/pkixcmp "content type"
 is "$(t_header Content-Length)" "$(wc -c < "$T/resp.der")" "Content-Length matches"
 nok "not chunked" grep -qi '^Transfer-Encoding' "$T/resp.hdr"
-is "$(dump "$T/resp.der" text)" "PN=demo | genm is not implemented yet" "decoded answer"
+is "$(dump "$T/resp.der" body)" genp "decoded answer"
 like "$(grep "rid=" "$T/cmpd.log" | tail -n 1)" "route=cmpProfile/demo method=POST" \
 	"cmpd saw the route through mod_proxy_fcgi"
 is "$(t_post "$IR" $CMP/raProfile/ra-off)" 200 "RA Profile route"

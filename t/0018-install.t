@@ -151,7 +151,7 @@ CMPD_PID=$!
 t_wait 10 test -S "$T/cmpd.sock"
 # the socket exists before cmpd runs: the kernel queues the connection
 is "$(t_fcgi "$IR" $CMP)" 200 "listen = systemd: a CMP request through the socket on fd 3"
-is "$(dump "$T/resp.der" text)" "PN=demo | genm is not implemented yet" \
+is "$(dump "$T/resp.der" body)" genp \
 	"with the right answer"
 like "$(readlink "/proc/$CMPD_PID/exe")" "/cmpd\$" "the activated process is cmpd itself"
 like "$(cat "$T/cmpd.log")" "listening on systemd with 2 workers" "cmpd says where it listens"

@@ -48,6 +48,7 @@ static const struct {
 	{ '2', "/certificates/lookup", LCA_ROUTE_LOOKUP },
 	{ '1', "/caCertificates", LCA_ROUTE_CA_CERTS },
 	{ '1', "/crl", LCA_ROUTE_CRL },
+	{ '1', "/rootCaKeyUpdate", LCA_ROUTE_ROOT_UPDATE },
 };
 
 /*
@@ -238,6 +239,7 @@ lca_handler_of(enum lca_route route)
 	case LCA_ROUTE_CA_CERTS: return lca_h_ca_certs;
 	case LCA_ROUTE_CRL: return lca_h_crl;
 	case LCA_ROUTE_LOOKUP: return lca_h_lookup;
+	case LCA_ROUTE_ROOT_UPDATE: return lca_h_root_update;
 	default: return NULL;
 	}
 }

@@ -348,10 +348,12 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmp-localca [-fnv] [-c file]\n"
+	    "usage: cmp-localca [-fnv] [-c file] [-R old-root-key]\n"
 	    "  -c file  configuration file (default " LCA_DEFAULT_CONF ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -n       check the configuration and the CA files, then exit\n"
+	    "  -R key   roll the root CA over (key: the root's private key),\n"
+	    "           writing ca_dir/rootupdate/, then exit\n"
 	    "  -v       print the version and exit\n");
 	exit(status);
 }
@@ -359,7 +361,7 @@ usage(int status)
 int
 main(int argc, char *argv[])
 {
-	const char *conf_path = LCA_DEFAULT_CONF;
+	const char *conf_path = LCA_DEFAULT_CONF, *rollover_key = NULL;
 	struct lca_conf c;
 	struct lca_ca ca;
 	FCGX_Request rq;
@@ -367,7 +369,7 @@ main(int argc, char *argv[])
 	char err[1024];
 	int ch, foreground = 0, check_only = 0, fd, status = 0;
 
-	while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnR:vh")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
@@ -377,6 +379,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check_only = 1;
+			break;
+		case 'R':
+			rollover_key = optarg;
 			break;
 		case 'v':
 			printf("cmp-localca %s\n", PACKAGE_VERSION);
@@ -406,6 +411,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "cmp-localca: %s\n", err);
 		lca_conf_free(&c);
 		return 1;
+	}
+	if (rollover_key != NULL) {
+		status = lca_root_rollover(&c, &ca, rollover_key, err,
+		    sizeof(err));
+		if (status != 0)
+			fprintf(stderr, "cmp-localca: %s\n", err);
+		else
+			printf("cmp-localca: root rolled over: %s/rootupdate\n",
+			    c.ca_dir);
+		lca_ca_free(&ca);
+		lca_conf_free(&c);
+		return status != 0;
 	}
 	if (check_only) {
 		printf("cmp-localca: %s: configuration OK\n", conf_path);

@@ -9,6 +9,7 @@
  *   lca_api.c  the handlers: issue, renew, revoke, lookup, CA
  *              certificates, CRL
  *   lca_ca.c   CA key and certificates, requests, issuing, CRLs
+ *   lca_root.c root CA key rollover, the rootCaKeyUpdate call
  *   lca_db.c   MariaDB: the localca_certificate table
  *   lca_json.c JSON in/out, base64
  *   lca_util.c request failures, the stop flag
@@ -91,6 +92,7 @@ enum lca_route {
 	LCA_ROUTE_CA_CERTS,
 	LCA_ROUTE_CRL,
 	LCA_ROUTE_LOOKUP,
+	LCA_ROUTE_ROOT_UPDATE,
 };
 
 /* One request, as the loop and its handler share it. */
@@ -124,6 +126,12 @@ int	lca_h_ca_certs(struct lca_http *, json_object *in, json_object **out,
 	    struct lca_err *);
 int	lca_h_crl(struct lca_http *, json_object *in, json_object **out,
 	    struct lca_err *);
+
+/* lca_root.c: a root CA key rollover and the call that hands it out */
+int	lca_h_root_update(struct lca_http *, json_object *in,
+	    json_object **out, struct lca_err *);
+int	lca_root_rollover(const struct lca_conf *, const struct lca_ca *,
+	    const char *old_root_key, char *err, size_t errlen);
 
 
 /* lca_ca.c */
