@@ -582,7 +582,8 @@ say "enrolling: openssl cmp -cmd ir to http://127.0.0.1:$PORT/api/v1/protocols/c
 timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$PORT" \
 	-path /api/v1/protocols/cmp/demo -ref demo -secret "pass:$SECRET" \
 	-recipient /CN=cmpd -newkey "$run/demo.key" -subject /CN=demo-device \
-	-certout "$run/demo.crt" -unprotected_errors ||
+	-out_trusted "$run/pki/root.crt" -certout "$run/demo.crt" \
+	-unprotected_errors ||
 	die "enrollment failed (run/cmpd.log, run/localca.log)"
 openssl verify -CAfile "$run/pki/ca.crt" "$run/demo.crt" > /dev/null ||
 	die "the demo certificate does not verify against run/pki/ca.crt"
@@ -636,17 +637,24 @@ Try next:
   # key update of that certificate (kur), signed with it
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out run/new.key
   openssl cmp -cmd kur -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
-    -cert run/sig-device.crt -key run/demo.key -untrusted run/pki/localca/ca.crt \\
-    -trusted run/pki/root.crt -recipient /CN=cmpd -newkey run/new.key -certout run/sig-device-2.crt
+    -cert run/sig-device.crt -key run/demo.key -trusted run/pki/root.crt \\
+    -recipient /CN=cmpd -newkey run/new.key -certout run/sig-device-2.crt
   # revocation (rr), signed by the certificate itself, reason keyCompromise
   openssl cmp -cmd rr -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-sig \\
     -cert run/sig-device-2.crt -key run/new.key -oldcert run/sig-device-2.crt \\
-    -untrusted run/pki/localca/ca.crt -trusted run/pki/root.crt -recipient /CN=cmpd -revreason 1
+    -trusted run/pki/root.crt -recipient /CN=cmpd -revreason 1
   # 3GPP base station bootstrap (demo-3gpp): vendor certificate in, operator chain out
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo-3gpp \\
     -cert run/pki/device.crt -key run/pki/device.key -trusted run/pki/root.crt \\
     -recipient /CN=cmpd -newkey run/demo.key -subject /CN=bts-0001 -certout run/bts.crt \\
     -extracertsout run/bts-extracerts.pem -cacertsout run/bts-capubs.pem
+  # a PKCS#10 request (p10cr), and the CA certificates by genm
+  openssl req -new -key run/demo.key -subj /CN=device-4 -out run/device-4.csr
+  openssl cmp -cmd p10cr -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
+    -ref demo -secret pass:$SECRET -recipient /CN=cmpd -csr run/device-4.csr \\
+    -out_trusted run/pki/root.crt -certout run/device-4.crt
+  openssl cmp -cmd genm -infotype caCerts -server 127.0.0.1:$PORT \\
+    -path /api/v1/protocols/cmp/demo -ref demo -secret pass:$SECRET -recipient /CN=cmpd
   # a wrong secret is refused (badMessageCheck)
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
     -ref demo -secret pass:wrong -recipient /CN=cmpd -unprotected_errors \\
