@@ -583,15 +583,58 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 	return r;
 }
 
+/*
+ * The common part of the calls that answer a small JSON object (lookup,
+ * crl, rootCaKeyUpdate): POST body to path and read the reply. Returns
+ * CALL_ERR (a local error), CALL_DONE (classified in res: unreachable,
+ * refused, not an object; with optional, a 404, 405 or 501 means the
+ * connector lacks the call: CONN_NOT_FOUND), or CALL_2XX with *obj set and
+ * res->status CONN_FAILED until the caller has read what it needs.
+ */
+static int
+conn_call_object(const struct conn_target *t, const char *ver,
+    const char *path, json_object *body, int optional, json_object **obj,
+    struct conn_result *res)
+{
+	struct conn_buf reply;
+	int rc;
+
+	*obj = NULL;
+	memset(&reply, 0, sizeof(reply));
+	if ((rc = conn_call(t, ver, path, body, &reply, res)) == CALL_DONE) {
+		if (optional && (res->http_status == 404 ||
+		    res->http_status == 405 || res->http_status == 501))
+			res->status = CONN_NOT_FOUND;
+		goto out;
+	}
+	if (rc != CALL_2XX)
+		goto out;
+	res->status = CONN_FAILED;
+	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
+	    reply.len, CONN_JSON_DEPTH, obj)) == PARSE_ERR) {
+		rc = CALL_ERR;
+		goto out;
+	}
+	if (rc != PARSE_OK || !json_object_is_type(*obj, json_type_object)) {
+		json_object_put(*obj);
+		*obj = NULL;
+		conn_msg(res, "%s reply is not a JSON object", path + 1);
+		rc = CALL_DONE;
+		goto out;
+	}
+	rc = CALL_2XX;
+ out:
+	free(reply.data);
+	return rc;
+}
+
 int
 conn_lookup(const struct conn_target *t, const char *request_id,
     struct conn_result *res)
 {
-	struct conn_buf reply;
 	json_object *body = NULL, *obj = NULL, *v;
 	int rc, r = -1;
 
-	memset(&reply, 0, sizeof(reply));
 	if (res == NULL)
 		return -1;
 	memset(res, 0, sizeof(*res));
@@ -603,26 +646,15 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 	    conn_add(body, "requestId", json_object_new_string(request_id)) !=
 	    0 || conn_body_attributes(body, t, 0, res) != 0)
 		goto out;
-	if ((rc = conn_call(t, "v2", "/certificates/lookup", body, &reply,
-	    res)) == CALL_ERR)
+	/* No such route, or not implemented: no lookup there. */
+	if ((rc = conn_call_object(t, "v2", "/certificates/lookup", body, 1,
+	    &obj, res)) == CALL_ERR)
 		goto out;
 	r = 0;
-	if (rc == CALL_DONE) {
-		/* No such route, or not implemented: no lookup there. */
-		if (res->http_status == 404 || res->http_status == 405 ||
-		    res->http_status == 501)
-			res->status = CONN_NOT_FOUND;
+	if (rc == CALL_DONE)
 		goto out;
-	}
-	res->status = CONN_FAILED;
-	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
 	/* The answer names the request: a catch-all 200 is no answer. */
-	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, "requestId", &v) ||
+	if (!json_object_object_get_ex(obj, "requestId", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), request_id) != 0 ||
 	    !json_object_object_get_ex(obj, "found", &v) ||
@@ -660,7 +692,6 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 		metrics_connector(METRICS_CALL_LOOKUP, res->status);
 	json_object_put(obj);
 	json_object_put(body);
-	free(reply.data);
 	return r;
 }
 
@@ -672,14 +703,12 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 int
 conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 {
-	struct conn_buf reply;
 	json_object *body = NULL, *obj = NULL, *v;
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	size_t len = 0;
 	int rc, r = -1;
 
-	memset(&reply, 0, sizeof(reply));
 	if (res == NULL || crl == NULL)
 		return -1;
 	*crl = NULL;
@@ -692,19 +721,13 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	    conn_add(body, "delta", json_object_new_boolean(0)) != 0 ||
 	    conn_body_attributes(body, t, 0, res) != 0)
 		goto out;
-	if ((rc = conn_call(t, "v1", "/crl", body, &reply, res)) == CALL_ERR)
+	if ((rc = conn_call_object(t, "v1", "/crl", body, 0, &obj, res)) ==
+	    CALL_ERR)
 		goto out;
 	r = 0;
 	if (rc == CALL_DONE)
 		goto out;
-	res->status = CONN_FAILED;
-	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, "crlData", &v) ||
+	if (!json_object_object_get_ex(obj, "crlData", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
 		conn_msg(res, "crl reply has no crlData");
 		goto out;
@@ -734,7 +757,6 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	json_object_put(obj);
 	json_object_put(body);
 	free(der);
-	free(reply.data);
 	return r;
 }
 
@@ -753,13 +775,11 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 	static const char *const keys[] = {
 		"newWithNew", "newWithOld", "oldWithNew",
 	};
-	struct conn_buf reply;
 	json_object *body = NULL, *obj = NULL, *v;
 	X509 *x = NULL;
 	size_t i;
 	int rc, r = -1;
 
-	memset(&reply, 0, sizeof(reply));
 	if (res == NULL)
 		return -1;
 	memset(res, 0, sizeof(*res));
@@ -770,26 +790,12 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 	if ((body = json_object_new_object()) == NULL ||
 	    conn_body_attributes(body, t, 0, res) != 0)
 		goto out;
-	if ((rc = conn_call(t, "v1", "/rootCaKeyUpdate", body, &reply,
+	if ((rc = conn_call_object(t, "v1", "/rootCaKeyUpdate", body, 1, &obj,
 	    res)) == CALL_ERR)
 		goto out;
 	r = 0;
-	if (rc == CALL_DONE) {
-		if (res->http_status == 404 || res->http_status == 405 ||
-		    res->http_status == 501)
-			res->status = CONN_NOT_FOUND;
+	if (rc == CALL_DONE)
 		goto out;
-	}
-	res->status = CONN_FAILED;
-	if ((rc = jsoncheck_parse(reply.data != NULL ? reply.data : "",
-	    reply.len, CONN_JSON_DEPTH, &obj)) == PARSE_ERR) {
-		r = -1;
-		goto out;
-	}
-	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object)) {
-		conn_msg(res, "rootCaKeyUpdate reply is not an object");
-		goto out;
-	}
 	if (!json_object_object_get_ex(obj, "newWithNew", NULL)) {
 		res->status = CONN_OK;	/* no rollover */
 		goto out;
@@ -830,6 +836,5 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 	ERR_clear_error();
 	json_object_put(obj);
 	json_object_put(body);
-	free(reply.data);
 	return r;
 }
