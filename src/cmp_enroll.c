@@ -548,6 +548,144 @@ enroll_requests(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs,
 	return CMPF_OK;
 }
 
+/* Rows for the requests that passed their checks, in message order. */
+static int
+enroll_plan(struct enroll_item *items, int n, struct store_req *rq, int *k)
+{
+	struct enroll_item *it;
+	int i;
+
+	*k = 0;
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->fail != CMPF_OK)
+			continue;
+		rq[*k].cert_req_id = it->rid;
+		if (util_uuid4(rq[*k].request_id) != 0)
+			return -1;
+		rq[*k].has_spki = enroll_spki_sha256(OSSL_CRMF_MSG_get0_tmpl(
+		    it->crm), rq[*k].spki) == 0;
+		it->pos = (*k)++;
+	}
+	return 0;
+}
+
+/*
+ * Before the CA is asked: a place among connector_workers_max for the
+ * whole exchange (caCertificates, every issue, a revocation if storing
+ * fails; none free: answered now, before anything is stored), the
+ * issuing chain for the answer, and what is asked committed (invariant
+ * 1): every request's row at once. *gated tells the caller to leave the
+ * place.
+ */
+static enum cmp_fail
+enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
+    const struct profile *p, const struct store_req *rq, int k,
+    struct conn_target *target, STACK_OF(X509) **ca_chain, int *gated)
+{
+	struct cmp_requester who;
+	unsigned char digest[32];
+	int r;
+
+	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
+	    cmp_protect_requester(req, &who) != 0)
+		return CMPF_INTERNAL;
+	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
+		log_warn("PN=%s: connector_workers_max workers are in "
+		    "connector calls; answered busy", p->cmp_name);
+		return CMPF_CA_BUSY;
+	}
+	*gated = 1;
+	cmp_ca_target(p, 0, target);
+	/* Asked first, so that nothing but local work stands between the
+	 * issue calls and the record of their certificates. */
+	*ca_chain = cmp_ca_chain(p);
+	r = store_tx_begin(req, p, digest, rq, (size_t)k, &who);
+	if (r == DB_DUP)
+		return CMPF_TID_IN_USE;
+	return r == DB_OK ? CMPF_OK : CMPF_DB_UNAVAILABLE;
+}
+
+/*
+ * The CA asked for every planned request. A request it refused, or that
+ * was never sent, is failed; one whose fate is unknown (a timeout, a 5xx,
+ * an unreadable answer) stays issuing for the sweep to ask by request
+ * id. A certificate too large for the inventory is not delivered and not
+ * kept valid.
+ */
+static void
+enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
+    struct conn_target *target, struct enroll_item *items, int n,
+    const struct store_req *rq)
+{
+	struct enroll_item *it;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->pos < 0)
+			continue;
+		target->request_id = rq[it->pos].request_id;
+		if ((it->old != NULL ? conn_renew(target, it->one,
+		    (size_t)it->n, "crmf", it->old, &it->res) :
+		    conn_issue(target, it->one, (size_t)it->n,
+		    type == CMPD_BODY_P10CR ? "pkcs10" : "crmf", &it->res)) ==
+		    0 && it->res.status == CONN_OK) {
+			if (i2d_X509(it->res.certificate, NULL) >
+			    STORE_CERT_MAX) {
+				enroll_discard(tid, it->pos,
+				    it->res.certificate, it->res.uuid, p,
+				    rq[it->pos].request_id);
+				it->fail = CMPF_CERT_TOO_LARGE;
+				it->pos = -1;
+			}
+			continue;
+		}
+		it->fail = cmp_ca_conn_fail(&it->res, it->text,
+		    sizeof(it->text));
+		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
+		    conn_status_name(it->res.status), it->res.http_status,
+		    it->res.message);
+		if (it->res.not_sent || it->res.status == CONN_REJECTED ||
+		    it->res.status == CONN_NOT_FOUND)
+			store_tx_set_state(tid, it->pos, "failed");
+		else
+			log_warn("PN=%s: requestId=%s stays issuing until the "
+			    "sweep asks the CA", p->cmp_name,
+			    rq[it->pos].request_id);
+		X509_free(it->res.certificate);
+		it->res.certificate = NULL;
+		it->pos = -1;
+	}
+}
+
+/* Every certificate of the answer stored before it leaves, all or none
+ * (DESIGN invariant 3). */
+static enum cmp_fail
+enroll_store(const ASN1_OCTET_STRING *tid, const struct profile *p,
+    const CMPD_MSG *rsp, struct enroll_item *items, int n, int implicit,
+    int wait)
+{
+	struct enroll_item *it;
+	int i, r;
+
+	if (db_begin() != DB_OK)
+		return CMPF_DB_UNAVAILABLE;
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (it->pos < 0)
+			continue;
+		if ((r = store_issued(tid, it->pos, it->res.certificate, p,
+		    it->res.uuid, rsp->header->senderNonce, implicit, wait,
+		    it->cert_uuid)) != DB_OK) {
+			db_rollback();
+			return r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+			    CMPF_DB_UNAVAILABLE;
+		}
+	}
+	return db_commit() == DB_OK ? CMPF_OK : CMPF_DB_UNAVAILABLE;
+}
+
 /*
  * ir, cr, kur or p10cr. Returns the answer, or NULL with *fail and *text
  * set (the caller builds the rejection): a message-wide failure, or the
@@ -568,11 +706,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	struct enroll_item *items = NULL, *it;
 	struct store_req *rq = NULL;
 	struct conn_target target;
-	struct cmp_requester who;
 	STACK_OF(X509) *ca_chain = NULL;
-	unsigned char digest[32];
 	CMPD_MSG *rsp = NULL;
-	int i, n, k = 0, implicit, wait, r, gated = 0, began = 0;
+	int i, n, k = 0, implicit, wait, gated = 0;
 
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
@@ -595,102 +731,19 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		enroll_check(req, reqs, i, p, it);
 	}
 	/* One request: refused as a whole, as ever. */
-	if (n == 1 && items[0].fail != CMPF_OK) {
-		*fail = items[0].fail;
-		snprintf(text, textlen, "%s", items[0].text);
-		goto out;
-	}
+	if (n == 1 && items[0].fail != CMPF_OK)
+		goto refused;
 	*fail = CMPF_INTERNAL;
-	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (it->fail != CMPF_OK)
-			continue;
-		rq[k].cert_req_id = it->rid;
-		if (util_uuid4(rq[k].request_id) != 0)
-			goto out;
-		rq[k].has_spki = enroll_spki_sha256(OSSL_CRMF_MSG_get0_tmpl(
-		    it->crm), rq[k].spki) == 0;
-		it->pos = k++;
-	}
-	if (k > 0) {
-		if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
-		    cmp_protect_requester(req, &who) != 0)
-			goto out;
-		/* One place among connector_workers_max for the whole
-		 * exchange (caCertificates, every issue, a revocation if
-		 * storing fails); none free: answered now, before anything
-		 * is stored. */
-		if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
-			*fail = CMPF_CA_BUSY;
-			log_warn("PN=%s: connector_workers_max workers are in "
-			    "connector calls; answered busy", p->cmp_name);
-			goto out;
-		}
-		gated = 1;
-		cmp_ca_target(p, 0, &target);
-		/* The issuing chain for the answer (cmp_chain.c). Asked
-		 * first, so that nothing but local work stands between the
-		 * issue calls and the record of their certificates. */
-		ca_chain = cmp_ca_chain(p);
-		/* What is asked, committed before it is asked (invariant
-		 * 1): every request's row at once. */
-		r = store_tx_begin(req, p, digest, rq, (size_t)k, &who);
-		if (r == DB_DUP) {
-			*fail = CMPF_TID_IN_USE;
-			goto out;
-		}
-		if (r != DB_OK) {
-			*fail = CMPF_DB_UNAVAILABLE;
-			goto out;
-		}
-		began = 1;
-	}
-	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (it->pos < 0)
-			continue;
-		target.request_id = rq[it->pos].request_id;
-		if ((it->old != NULL ? conn_renew(&target, it->one,
-		    (size_t)it->n, "crmf", it->old, &it->res) :
-		    conn_issue(&target, it->one, (size_t)it->n,
-		    type == CMPD_BODY_P10CR ? "pkcs10" : "crmf", &it->res)) ==
-		    0 && it->res.status == CONN_OK)
-			continue;
-		it->fail = cmp_ca_conn_fail(&it->res, it->text,
-		    sizeof(it->text));
-		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
-		    conn_status_name(it->res.status), it->res.http_status,
-		    it->res.message);
-		/* Refused, or never sent: nothing was issued. Otherwise (a
-		 * timeout, a 5xx, an unreadable answer) the CA may have
-		 * issued: the sweep asks it by request id. */
-		if (it->res.not_sent || it->res.status == CONN_REJECTED ||
-		    it->res.status == CONN_NOT_FOUND)
-			store_tx_set_state(tid, it->pos, "failed");
-		else
-			log_warn("PN=%s: requestId=%s stays issuing until the "
-			    "sweep asks the CA", p->cmp_name,
-			    rq[it->pos].request_id);
-		X509_free(it->res.certificate);
-		it->res.certificate = NULL;
-		it->pos = -1;
-	}
-	/* Too large for the inventory: not delivered, not kept valid. */
-	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (it->pos >= 0 && i2d_X509(it->res.certificate, NULL) >
-		    STORE_CERT_MAX) {
-			enroll_discard(tid, it->pos, it->res.certificate,
-			    it->res.uuid, p, rq[it->pos].request_id);
-			it->fail = CMPF_CERT_TOO_LARGE;
-			it->pos = -1;
-		}
-	}
-	if (n == 1 && items[0].fail != CMPF_OK) {
-		*fail = items[0].fail;
-		snprintf(text, textlen, "%s", items[0].text);
+	if (enroll_plan(items, n, rq, &k) != 0)
 		goto out;
+	if (k > 0) {
+		if ((*fail = enroll_begin(req, der, len, p, rq, k, &target,
+		    &ca_chain, &gated)) != CMPF_OK)
+			goto out;
+		enroll_issue(tid, type, p, &target, items, n, rq);
 	}
+	if (n == 1 && items[0].fail != CMPF_OK)
+		goto refused;
 
 	*fail = CMPF_INTERNAL;
 	implicit = enroll_wants_implicit(req->header) &&
@@ -701,30 +754,14 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    enroll_general_info(rsp->header, implicit, wait) != 0 ||
 	    cmp_chain_answer(rsp, req, p, ca_chain) != 0)
 		goto discard;
-	/* Every certificate of the answer stored before it leaves, all or
-	 * none (DESIGN invariant 3). */
-	if (began && db_begin() != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
+	if (k > 0 && (*fail = enroll_store(tid, p, rsp, items, n, implicit,
+	    wait)) != CMPF_OK)
 		goto discard;
-	}
-	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (it->pos < 0)
-			continue;
-		if ((r = store_issued(tid, it->pos, it->res.certificate, p,
-		    it->res.uuid, rsp->header->senderNonce, implicit, wait,
-		    it->cert_uuid)) != DB_OK) {
-			db_rollback();
-			*fail = r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
-			    CMPF_DB_UNAVAILABLE;
-			goto discard;
-		}
-	}
-	if (began && db_commit() != DB_OK) {
-		*fail = CMPF_DB_UNAVAILABLE;
-		goto discard;
-	}
 	*fail = CMPF_OK;
+	goto out;
+ refused:
+	*fail = items[0].fail;
+	snprintf(text, textlen, "%s", items[0].text);
 	goto out;
  discard:
 	/* Issued but not delivered: nothing half-stored may stay valid. */
