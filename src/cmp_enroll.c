@@ -92,6 +92,7 @@ struct enroll_item {
 	unsigned char *one;		/* what the CA is asked, DER */
 	int	 n;
 	int	 pos;			/* its transaction row; -1: none */
+	int	 ra_verified;		/* POP raVerified, on an RA's word */
 	struct conn_result res;
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
 };
@@ -503,6 +504,7 @@ enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
 			    CMPF_BAD_POP;
 			return;
 		}
+		it->ra_verified = 1;
 	}
 	if (type == CMPD_BODY_KUR && (it->fail = enroll_kur_check(req,
 	    it->crm, p, &it->old)) != CMPF_OK)
@@ -641,6 +643,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		if (it->pos < 0)
 			continue;
 		target->request_id = rq[it->pos].request_id;
+		target->ra_verified = it->ra_verified;
 		if ((it->old != NULL ? conn_renew(target, it->one,
 		    (size_t)it->n, "crmf", it->old, &it->res) :
 		    conn_issue(target, it->one, (size_t)it->n,
