@@ -251,10 +251,50 @@ for r in 1 2 3 4 5 6 9 10; do
 	is "$(status "CN=test-rr-$r")" revoked "revoked ($r)"
 done
 nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 7
-# the RA on "ra" may revoke too, through a nested: an unprotected rr
-is "$(t_api DELETE "$SPATH/$(t_api GET "$SPATH" > /dev/null; t_json 'j[0]["uuid"]')")" 204 \
-	"API: an entry deleted"
+
+# --------------------------------------- cmpctl, and an RA signing directly
+ctl() { "$top_builddir/cmpctl" -c "$T/cmpd.conf" "$@" > "$T/out" 2> "$T/err"; }
+ok "cmpctl profile ra-list" ctl profile ra-list sig
+is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/out")" 2 "two entries on sig"
+ra_sig=$(python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out")
+ok "cmpctl profile ra-delete" ctl profile ra-delete sig "$ra_sig"
 is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'deleteRaCertificate'")" 1 "audited"
+nok "cmpctl profile ra-add with an unknown permission" ctl profile ra-add sig "$T/ra.crt" enroll,fly
+like "$(cat "$T/err")" "unknown permission fly" "says so"
+newkey "$T/new.key"
+cr() {	# cr SUBJECT [args]: a cr signed by the RA on sig
+	local subj=$1
+	shift
+	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/ra.crt" -key "$T/ra.key" \
+		-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -newkey "$T/new.key" -subject "$subj" \
+		-certout "$T/out.crt" -unprotected_errors "$@" > "$T/client.out" 2>&1
+}
+nok "a cr for another name, signed by an RA that may not enrol" cr /CN=on-behalf
+like "$(cat "$T/client.out")" "badCertTemplate" "refused by subjectPolicy signer"
+ok "cmpctl profile ra-add" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,raVerified
+ok "the same cr once the RA may enrol" cr /CN=on-behalf
+is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf" "issued for the name asked"
+ok "a cr with raVerified signed by the RA directly" cr /CN=on-behalf-rv -popo 0
+is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf-rv" "issued"
+mac_ir /CN=kur-dev "$T/kur.crt" || bail "no certificate to update"
+nok "a kur with raVerified from the RA" timeout 60 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/sig -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+	-cert "$T/ra.crt" -key "$T/ra.key" -oldcert "$T/kur.crt" -untrusted "$CA/ca.crt" \
+	-trusted "$CA/root.crt" -newkey "$T/new.key" -popo 0 -unprotected_errors
+is "$(status CN=kur-dev)" issued "never raVerified for kur: nothing renewed"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=kur-dev'")" 1 "no new certificate"
+
+# ------------------------------- an unprotected rr in the RA's nested
+"$TOOL" cert "$T/a3-3.der" "$T/dev4.crt"
+req "$T/rr-mac.der" -cmd rr -oldcert "$T/dev4.crt" -revreason 4 || bail "no rr"
+"$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none
+"$RA" wrap "$T/nrr.der" "$T/rronly.key" "$T/rronly.crt" "$T/rr-u.der"
+is "$(post "$T/nrr.der" ra)" 200 "an rr on the authority of the RA that may revoke only"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rr" > /dev/null
+is "$(dump "$T/rr-1.der" body)" rp "an rp"
+is "$(dump "$T/rr-1.der" failInfo)" "" "no failure"
+is "$(status CN=ra-dev-4)" revoked "the device's certificate revoked"
 is "$(t_api DELETE "$RAPATH/$RA_ID")" 204 "API: the RA off ra's list"
 is "$(post "$T/n1.der" ra)" 200 "its nested now"
 is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "signerNotTrusted once off the list"
