@@ -118,7 +118,7 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 	X509 *ra = sk_X509_value(ra_chain, 0);
 	CMPD_MSG *rsp = NULL;
 	unsigned char *der = NULL;
-	char arg[CMP_TEXT_MAX];
+	char arg[CMP_TEXT_MAX], tid[2 * CMPD_ID_MAX_LEN + 1];
 	const char *what;
 	enum cmp_fail f = CMPF_OK;
 	int type = cmp_msg_body_type(in), len, verified = 0, need;
@@ -167,8 +167,13 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 			rsp = cmp_server_body(rt, in, der, (size_t)len, prof,
 			    &f, arg, sizeof(arg));
 	}
-	log_info("PN=%s nested: %s from the RA %s", prof->cmp_name,
-	    cmp_asn1_body_name(type), f == CMPF_OK ? "answered" :
+	tid[0] = '\0';
+	if (in->header->transactionID != NULL)
+		util_hex(ASN1_STRING_get0_data(in->header->transactionID),
+		    (size_t)ASN1_STRING_length(in->header->transactionID), tid,
+		    sizeof(tid));
+	log_info("PN=%s nested: %s from the RA answered tid=%s outcome=%s",
+	    prof->cmp_name, cmp_asn1_body_name(type), tid,
 	    cmp_error_def(f)->name);
 	OPENSSL_free(der);
 	return cmp_server_answer(rt, in, in->header, prof, rsp, f, arg, 1,

@@ -298,5 +298,7 @@ is "$(status CN=ra-dev-4)" revoked "the device's certificate revoked"
 is "$(t_api DELETE "$RAPATH/$RA_ID")" 204 "API: the RA off ra's list"
 is "$(post "$T/n1.der" ra)" 200 "its nested now"
 is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "signerNotTrusted once off the list"
-like "$(cat "$T/cmpd.log")" "nested: ir from the RA answered" "inner messages logged"
+like "$(cat "$T/cmpd.log")" "PN=ra nested: ir from the RA answered tid=$tid1 outcome=CMPF_OK" "inner messages logged"
+like "$(cat "$T/cmpd.log")" "nested: nested from the RA answered tid=[0-9a-f]* outcome=CMPF_NESTED_DEPTH" \
+	"with their failure"
 done_testing
