@@ -83,7 +83,7 @@ nested_need(int type, const char **what)
 		*what = "revoke";
 		return RA_PERM_REVOKE;
 	default:
-		*what = cmp_asn1_body_name(type);
+		*what = NULL;
 		return 0;
 	}
 }
@@ -139,12 +139,15 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 		/* the outer messageTime was checked; the RA may have held
 		 * the inner message for a while */
 		f = cmp_header_check(in, time(NULL), 0, arg, sizeof(arg));
-		if (f != CMPF_OK)
-			need = 0;
-		else if (!(ra_perms & need)) {
-			snprintf(arg, sizeof(arg), "%s", what);
+		if (f == CMPF_OK && !(ra_perms & need)) {
+			if (what != NULL)
+				snprintf(arg, sizeof(arg), "%s", what);
+			else
+				snprintf(arg, sizeof(arg), "send a %s",
+				    cmp_asn1_body_name(type));
 			f = CMPF_RA_NOT_PERMITTED;
-		} else if ((f = nested_as_ra(in, outer, ra)) == CMPF_OK) {
+		} else if (f == CMPF_OK &&
+		    (f = nested_as_ra(in, outer, ra)) == CMPF_OK) {
 			if ((prof->signer_chain = X509_chain_up_ref(ra_chain)) ==
 			    NULL)
 				f = CMPF_INTERNAL;
