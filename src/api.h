@@ -104,6 +104,9 @@ extern const size_t api_audit_nroutes;
 /* api_cmp_profile.c (its own parts: api_cmp.h) */
 extern const struct api_route api_cmp_profile_routes[];
 extern const size_t api_cmp_profile_nroutes;
+/* api_ra_cert.c */
+extern const struct api_route api_ra_cert_routes[];
+extern const size_t api_ra_cert_nroutes;
 
 /* api_obj.c: what connectors, authorities and RA Profiles share */
 #define OBJ_TS(col)	"DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"

@@ -92,6 +92,7 @@ struct enroll_item {
 	unsigned char *one;		/* what the CA is asked, DER */
 	int	 n;
 	int	 pos;			/* its transaction row; -1: none */
+	int	 ra_verified;		/* POP raVerified, on an RA's word */
 	struct conn_result res;
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
 };
@@ -462,9 +463,9 @@ enroll_max(const struct profile *p)
  */
 static void
 enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
-    const struct profile *p, struct enroll_item *it)
+    struct profile *p, struct enroll_item *it)
 {
-	int type = cmp_msg_body_type(req);
+	int type = cmp_msg_body_type(req), perms = 0;
 	const OSSL_CRMF_CERTTEMPLATE *tmpl;
 	const X509_NAME *subject;
 
@@ -476,18 +477,34 @@ enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
 		return;
 	}
 	if ((it->fail = store_template_fits(tmpl, it->text,
-	    sizeof(it->text))) != CMPF_OK ||
-	    (it->fail = enroll_subject_check(req, tmpl, p, it->text,
 	    sizeof(it->text))) != CMPF_OK)
 		return;
-	/* RFC 4211 4: POP before anything is issued; raVerified is for an
-	 * RA that checked it, and no RA stands between client and cmpd.
+	/* an RA with the enroll permission asks for anyone (RFC 9483
+	 * 5.2.3; looked up only when the subject is not the signer's) */
+	if ((it->fail = enroll_subject_check(req, tmpl, p, it->text,
+	    sizeof(it->text))) == CMPF_SUBJECT_NOT_SIGNER &&
+	    (perms = cmp_ra_perms(p)) != 0)
+		it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
+		    perms & RA_PERM_ENROLL ? CMPF_OK : it->fail;
+	if (it->fail != CMPF_OK)
+		return;
+	/* RFC 4211 4: POP before anything is issued. raVerified only from
+	 * an RA with that permission, which checked the POP itself (RFC
+	 * 9483 5.2.3.2), never for kur: accepting it is tried only once
+	 * the POP failed, so that only RA requests cost a look-up.
 	 * (In OpenSSL 3.0 the second argument is the index, not the id.)
 	 * A p10cr's POP, its CSR's signature, was verified already. */
 	if (type != CMPD_BODY_P10CR &&
 	    !OSSL_CRMF_MSGS_verify_popo(reqs, i, 0, NULL, NULL)) {
-		it->fail = CMPF_BAD_POP;
-		return;
+		ERR_clear_error();
+		if (type == CMPD_BODY_KUR || (perms = cmp_ra_perms(p)) <= 0 ||
+		    !(perms & RA_PERM_RAVERIFIED) ||
+		    !OSSL_CRMF_MSGS_verify_popo(reqs, i, 1, NULL, NULL)) {
+			it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
+			    CMPF_BAD_POP;
+			return;
+		}
+		it->ra_verified = 1;
 	}
 	if (type == CMPD_BODY_KUR && (it->fail = enroll_kur_check(req,
 	    it->crm, p, &it->old)) != CMPF_OK)
@@ -626,6 +643,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		if (it->pos < 0)
 			continue;
 		target->request_id = rq[it->pos].request_id;
+		target->ra_verified = it->ra_verified;
 		if ((it->old != NULL ? conn_renew(target, it->one,
 		    (size_t)it->n, "crmf", it->old, &it->res) :
 		    conn_issue(target, it->one, (size_t)it->n,

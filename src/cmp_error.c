@@ -210,6 +210,22 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the CA's %s cannot be had now, try again later"),
 	D(CMPF_GENM_BAD_TEMPLATE, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's certReqTemplate is unusable"),
+	D(CMPF_NESTED_NO_SIGNING, SYSTEMFAILURE, 200,
+	    "PN=%s | the CMP Profile has no signing credentials to answer "
+	    "a nested message"),
+	D(CMPF_NESTED_NOT_SIGNED, NOTAUTHORIZED, 200,
+	    "PN=%s | a nested message must be signed by a registration "
+	    "authority"),
+	D(CMPF_RA_NOT_LISTED, SIGNERNOTTRUSTED, 200,
+	    "PN=%s | the signer is not a registration authority of the CMP "
+	    "Profile"),
+	D(CMPF_NESTED_COUNT, BADREQUEST, 200,
+	    "PN=%s | a nested message carries 1 to %s messages"),
+	D(CMPF_NESTED_DEPTH, BADREQUEST, 200,
+	    "PN=%s | a nested message inside a nested message is refused"),
+	D(CMPF_RA_NOT_PERMITTED, NOTAUTHORIZED, 200,
+	    "PN=%s | the registration authority may not %s on behalf of "
+	    "others"),
 };
 
 #undef D

@@ -1,7 +1,8 @@
 /*
  * Revocation requests (rr, RFC 9810 5.3.9) and their answer (rp, 5.3.10).
  * Only the certificate itself may ask for its revocation: the request
- * must be signed with it (a shared secret is held by many devices). The
+ * must be signed with it (a shared secret is held by many devices), or
+ * by a registration authority of the CMP Profile allowed to revoke. The
  * certificate must be one this RA Profile issued, and its CA is told the
  * reason the client gave (the reference always says "unspecified").
  */
@@ -127,8 +128,12 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	signer = verified_by_sig && req->extraCerts != NULL ?
 	    sk_X509_value(req->extraCerts, 0) : NULL;
-	if (signer == NULL || X509_cmp(signer, sc.cert) != 0) {
-		*fail = CMPF_RR_NOT_AUTHORIZED;
+	/* or an RA with the revoke permission, for any certificate of the
+	 * RA Profile (RFC 9483 5.3.2) */
+	if (signer == NULL || (X509_cmp(signer, sc.cert) != 0 &&
+	    !((r = cmp_ra_perms(p)) > 0 && (r & RA_PERM_REVOKE)))) {
+		*fail = signer != NULL && r < 0 ? CMPF_DB_UNAVAILABLE :
+		    CMPF_RR_NOT_AUTHORIZED;
 		goto out;
 	}
 	if (strcmp(sc.status, "issued") != 0) {

@@ -29,6 +29,13 @@ cmp_server_init(const struct conf *c)
 		    c->server_name);
 }
 
+/* The sender name of our answers. */
+const X509_NAME *
+cmp_server_name(void)
+{
+	return srv_name;
+}
+
 void
 cmp_server_done(void)
 {
@@ -78,7 +85,6 @@ cmp_server_roadmap(int type)
 {
 	switch (type) {
 	case CMPD_BODY_POLLREQ:
-	case CMPD_BODY_NESTED:
 		return 1;
 	default:
 		return 0;
@@ -87,9 +93,10 @@ cmp_server_roadmap(int type)
 
 /*
  * Step 4: the body's handler. Returns the answer, or NULL with *f (and
- * the failure's argument in arg) for an error or rejection answer.
+ * the failure's argument in arg) for an error or rejection answer. Also
+ * the step 4 of each inner message of a nested (cmp_nested.c).
  */
-static CMPD_MSG *
+CMPD_MSG *
 cmp_server_body(const struct route *rt, const CMPD_MSG *req,
     const unsigned char *der, size_t len, struct profile *prof,
     enum cmp_fail *f, char *arg, size_t arglen)
@@ -158,7 +165,7 @@ cmp_server_text(enum cmp_fail f, const struct route *rt, const char *arg,
 }
 
 /* The profile's signing material, read once per request when needed. */
-static enum cmp_fail
+enum cmp_fail
 cmp_server_signing(struct profile *prof)
 {
 	int r;
@@ -212,9 +219,6 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
     struct profile *prof, char *arg, size_t arglen, int *resolved,
     int *verified)
 {
-	STACK_OF(X509) *chain = NULL;
-	STACK_OF(X509_CRL) *crls;
-	enum prot_method m;
 	enum cmp_fail f;
 
 	*resolved = *verified = 0;
@@ -227,6 +231,67 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 	if ((f = profile_resolve(rt, prof)) != CMPF_OK)
 		return f;
 	*resolved = 1;
+	/* 2., 3.: a nested message is an RA's, signed, whatever the
+	 * profile's request protection (cmp_nested.c) */
+	if (cmp_msg_body_type(req) == CMPD_BODY_NESTED)
+		return cmp_nested_check(req, prof, srv_conf, arg, arglen,
+		    verified);
+	return cmp_server_check(req, prof, arg, arglen, verified);
+}
+
+/*
+ * A signature's protection (step 3): extraCerts[0] verifies it, its chain
+ * validates to the profile's trust anchors, and neither it nor a CA of
+ * its chain is revoked. The chain is kept in prof->signer_chain (the RA
+ * list matches against it, cmp_ra.c).
+ */
+enum cmp_fail
+cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
+    size_t arglen)
+{
+	STACK_OF(X509) *chain = NULL;
+	STACK_OF(X509_CRL) *crls;
+	enum cmp_fail f;
+
+	if ((f = cmp_server_signing(prof)) != CMPF_OK)
+		return f;
+	if (prof->anchors == NULL) {
+		snprintf(arg, arglen, "the CMP Profile has no trust anchors");
+		return CMPF_SIGNER_NOT_TRUSTED;
+	}
+	if ((crls = cmp_server_crls(prof)) == NULL)
+		return CMPF_INTERNAL;
+	/* The CA's chain as intermediates: a certificate cmpd issued signs
+	 * without its chain (NULL if the connector did not tell: then the
+	 * request's extraCerts alone). */
+	f = cmp_protect_sig_verify(req, prof->anchors, crls, cmp_ca_chain(prof),
+	    &chain, arg, arglen);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	if (f != CMPF_OK)
+		return f;
+	if ((f = cmp_server_revoked(chain)) != CMPF_OK) {
+		sk_X509_pop_free(chain, X509_free);
+		return f;
+	}
+	sk_X509_pop_free(prof->signer_chain, X509_free);
+	prof->signer_chain = chain;
+	prof->ra_looked_up = prof->ra_perms = 0;
+	return CMPF_OK;
+}
+
+/*
+ * Steps 2 and 3 of one message whose profile resolved: the header and
+ * the protection of the profile's kind. Also the inner messages of a
+ * nested (cmp_nested.c). *verified: as for cmp_server_validate().
+ */
+enum cmp_fail
+cmp_server_check(const CMPD_MSG *req, struct profile *prof, char *arg,
+    size_t arglen, int *verified)
+{
+	enum prot_method m;
+	enum cmp_fail f;
+
+	*verified = 0;
 	/* 2. header */
 	if ((f = cmp_header_check(req, time(NULL), srv_conf->message_time_skew,
 	    arg, arglen)) != CMPF_OK)
@@ -244,26 +309,8 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
 		return CMPF_PROTECTION_MISMATCH;
 	}
 	if (m == PROT_SIGNATURE) {
-		if ((f = cmp_server_signing(prof)) != CMPF_OK)
-			return f;
-		if (prof->anchors == NULL) {
-			snprintf(arg, arglen, "the CMP Profile has no trust "
-			    "anchors");
-			return CMPF_SIGNER_NOT_TRUSTED;
-		}
-		if ((crls = cmp_server_crls(prof)) == NULL)
-			return CMPF_INTERNAL;
-		/* The CA's chain as intermediates: a certificate cmpd issued
-		 * signs without its chain (NULL if the connector did not
-		 * tell: then the request's extraCerts alone). */
-		f = cmp_protect_sig_verify(req, prof->anchors, crls,
-		    cmp_ca_chain(prof), &chain, arg, arglen);
-		sk_X509_CRL_pop_free(crls, X509_CRL_free);
-		if (f != CMPF_OK)
-			return f;
-		f = cmp_server_revoked(chain);
-		sk_X509_pop_free(chain, X509_free);
-		if (f != CMPF_OK)
+		if ((f = cmp_server_sig_check(req, prof, arg, arglen)) !=
+		    CMPF_OK)
 			return f;
 		*verified = 1;
 		return CMPF_OK;
@@ -284,14 +331,16 @@ cmp_server_validate(const struct route *rt, const CMPD_MSG *req,
  * 3.6.4): signed with its signing key, errors to requests that could not
  * be authenticated included, so that the client can trust the reason;
  * or MAC'd, only with the secret the request proved it knows (the
- * caller's verified), never one it did not.
+ * caller's verified), never one it did not. The answer to an RA's nested
+ * message is always signed (RFC 9483 5.2.2.1).
  */
 static int
 cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
 {
 	enum prot_method m;
 
-	if (prof->resp_prot == PROT_SIGNATURE) {
+	if (prof->resp_prot == PROT_SIGNATURE ||
+	    cmp_msg_body_type(req) == CMPD_BODY_NESTED) {
 		if (cmp_server_signing(prof) != CMPF_OK ||
 		    prof->sign_key == NULL || prof->sign_cert == NULL) {
 			log_warn("PN=%s: no signing key; answer unprotected",
@@ -312,6 +361,45 @@ cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
 	    srv_conf->pbm_iterations_max, prof->legacy_pbm);
 }
 
+/*
+ * The answer to one message: rsp from its handler, or the rejection or
+ * error that f (with arg) stands for; protected as cmp_server_protect()
+ * says when the request verified, or the profile resolved and signs.
+ * req may be NULL (undecodable), hdr what of its header decoded. NULL:
+ * internal error. Also the answer to each inner message of a nested.
+ */
+CMPD_MSG *
+cmp_server_answer(const struct route *rt, const CMPD_MSG *req,
+    const CMPD_HEADER *hdr, struct profile *prof, CMPD_MSG *rsp,
+    enum cmp_fail f, const char *arg, int resolved, int verified)
+{
+	const struct cmp_fail_def *d = cmp_error_def(f);
+	char text[CMP_TEXT_MAX];
+	int req_type = req != NULL ? cmp_msg_body_type(req) : -1, rsp_type;
+
+	if (rsp == NULL) {
+		cmp_server_text(f, rt, arg, text, sizeof(text));
+		/* A certificate request is refused in its own response type,
+		 * any other message with an error body (as the reference). */
+		rsp_type = cmp_msg_rep_type(req_type);
+		if (rsp_type >= 0)
+			rsp = cmp_msg_rejection_new(hdr, srv_name, rsp_type,
+			    cmp_msg_first_cert_req_id(req), d, text);
+		else
+			rsp = cmp_msg_error_new(hdr, srv_name, d, text);
+	}
+	/* Unauthenticated: signed, when the profile signs; else as is. */
+	if (rsp != NULL && (verified || (resolved &&
+	    (prof->resp_prot == PROT_SIGNATURE ||
+	    req_type == CMPD_BODY_NESTED))) &&
+	    cmp_server_protect(rsp, req, prof) != 0) {
+		log_error("cannot protect the answer");
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
+	}
+	return rsp;
+}
+
 void
 cmp_server_handle(const struct route *rt, const unsigned char *der,
     size_t len, struct cmp_result *res)
@@ -319,9 +407,8 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 	CMPD_MSG *req = NULL, *rsp = NULL;
 	CMPD_HEADER *hdr_only = NULL;
 	const CMPD_HEADER *hdr;
-	const struct cmp_fail_def *d;
 	struct profile *prof;
-	char arg[CMP_TEXT_MAX], text[CMP_TEXT_MAX];
+	char arg[CMP_TEXT_MAX];
 	enum cmp_fail f;
 	int resolved = 0, verified = 0;
 
@@ -349,7 +436,11 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		if (f == CMPF_OK)
 			f = route_label_check(rt, res->req_type, arg,
 			    sizeof(arg));
-		if (f == CMPF_OK)
+		/* an RA's nested: each inner message on its own (RFC 9483
+		 * 5.2.2), cmp_nested.c */
+		if (f == CMPF_OK && res->req_type == CMPD_BODY_NESTED)
+			rsp = cmp_nested(rt, req, prof, &f, arg, sizeof(arg));
+		else if (f == CMPF_OK)
 			rsp = cmp_server_body(rt, req, der, len, prof, &f, arg,
 			    sizeof(arg));
 	}
@@ -358,31 +449,11 @@ cmp_server_handle(const struct route *rt, const unsigned char *der,
 		    (size_t)ASN1_STRING_length(hdr->transactionID),
 		    res->tid_hex, sizeof(res->tid_hex));
 	res->fail = f;
-	d = cmp_error_def(f);
-	res->http_status = rsp != NULL ? 200 : d->http;
-	if (rsp == NULL) {
-		cmp_server_text(f, rt, arg, text, sizeof(text));
-		/* A certificate request is refused in its own response type,
-		 * any other message with an error body (as the reference). */
-		res->rsp_type = cmp_msg_rep_type(res->req_type);
-		if (res->rsp_type >= 0)
-			rsp = cmp_msg_rejection_new(hdr, srv_name,
-			    res->rsp_type, cmp_msg_first_cert_req_id(req), d,
-			    text);
-		else {
-			res->rsp_type = CMPD_BODY_ERROR;
-			rsp = cmp_msg_error_new(hdr, srv_name, d, text);
-		}
-	} else
+	res->http_status = rsp != NULL ? 200 : cmp_error_def(f)->http;
+	rsp = cmp_server_answer(rt, req, hdr, prof, rsp, f, arg, resolved,
+	    verified);
+	if (rsp != NULL)
 		res->rsp_type = cmp_msg_body_type(rsp);
-	/* Unauthenticated: signed, when the profile signs; else as is. */
-	if (rsp != NULL && (verified || (resolved &&
-	    prof->resp_prot == PROT_SIGNATURE)) &&
-	    cmp_server_protect(rsp, req, prof) != 0) {
-		log_error("cannot protect the answer");
-		CMPD_MSG_free(rsp);
-		rsp = NULL;
-	}
 	if (rsp == NULL || cmp_msg_encode(rsp, &res->der, &res->der_len) != 0) {
 		log_error("cannot build the answer");
 		res->http_status = 500;

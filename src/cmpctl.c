@@ -85,10 +85,15 @@ static const struct ctl_cmd {
 	    "       cmpctl profile signing P PEMFILE [PEMFILE]\n"
 	    "       cmpctl profile anchors P PEMFILE\n"
 	    "       cmpctl profile show-anchors P\n"
+	    "       cmpctl profile ra-list P\n"
+	    "       cmpctl profile ra-add P PEMFILE PERMISSION[,PERMISSION...]\n"
+	    "       cmpctl profile ra-delete P ID\n"
 	    "  P is a CMP Profile, RA an RA Profile, by UUID or name. FIELD is\n"
 	    "  key=value, key:=json, key=@file or key:=@file (@- is standard\n"
 	    "  input); sharedSecret and signingCredentials only from files.\n"
-	    "  signing: the private key and the certificate chain, PEM.\n" },
+	    "  signing: the private key and the certificate chain, PEM.\n"
+	    "  ra-add: an RA's certificate (or its CA's), PEM, and what it may\n"
+	    "  do: enroll, revoke, raVerified.\n" },
 	{ "connector", NEED_DB, cmd_connector,
 	    "manage connectors",
 	    "usage: cmpctl connector list\n"

@@ -129,6 +129,45 @@ profile_anchors(struct ctl *x, const char *p, const char *file)
 }
 
 /*
+ * profile ra-add P PEMFILE PERMS: one certificate on the RA list, PERMS
+ * comma-separated (enroll,revoke,raVerified); the API checks them.
+ */
+static int
+profile_ra_add(struct ctl *x, const char *p, const char *file,
+    const char *perms)
+{
+	char path[CTL_PATH_MAX], uuid[CMPD_UUID_LEN + 1], *buf = NULL;
+	char *list = NULL, *tok, *save = NULL;
+	json_object *body = NULL, *arr;
+	size_t len;
+	int r = CTL_FAIL;
+
+	if (ctl_item(x, &ctl_obj_profile, p, path, sizeof(path), uuid) != 0 ||
+	    ctl_fmt(path + strlen(path), sizeof(path) - strlen(path),
+	    "/raCertificates") != 0 ||
+	    ctl_read(x, file, &buf, &len) != 0)
+		goto out;
+	if ((body = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL ||
+	    json_object_object_add(body, "permissions", arr) != 0 ||
+	    json_object_object_add(body, "certificate",
+	    json_object_new_string_len(buf, (int)len)) != 0 ||
+	    (list = strdup(perms)) == NULL)
+		goto out;
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if (json_object_array_add(arr, json_object_new_string(tok)) !=
+		    0)
+			goto out;
+	r = ctl_do(x, "POST", path, body);
+ out:
+	free(list);
+	json_object_put(body);
+	ctl_buf_free(buf);
+	return r;
+}
+
+/*
  * profile delete P... --force: the bulk route, whose answer lists the
  * profiles it could not delete.
  */
@@ -220,5 +259,16 @@ cmd_profile(struct ctl *x, int argc, char **argv)
 		return profile_signing(x, argc - 2, argv + 2);
 	if (strcmp(sub, "anchors") == 0 && argc == 4)
 		return profile_anchors(x, argv[2], argv[3]);
+	if (strcmp(sub, "ra-list") == 0 && argc == 3)
+		return ctl_obj_show(x, o, argv[2], "/raCertificates");
+	if (strcmp(sub, "ra-add") == 0 && argc == 5)
+		return profile_ra_add(x, argv[2], argv[3], argv[4]);
+	if (strcmp(sub, "ra-delete") == 0 && argc == 4) {
+		if (ctl_item(x, o, argv[2], path, sizeof(path), uuid) != 0 ||
+		    ctl_fmt(path + strlen(path), sizeof(path) - strlen(path),
+		    "/raCertificates/%s", argv[3]) != 0)
+			return CTL_FAIL;
+		return ctl_do(x, "DELETE", path, NULL);
+	}
 	return CTL_USAGE;
 }

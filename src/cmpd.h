@@ -13,6 +13,8 @@
  *   cmp_protect.c PBM, PBMAC1 and signature protection, both ways
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_server.c validation order and body dispatch
+ *   cmp_nested.c nested messages from an RA: unwrapped, answered wrapped
+ *   cmp_ra.c     a CMP Profile's registration authorities (RA list)
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
@@ -26,6 +28,7 @@
  *   conn.c       the CA's connector API (conn.h): the HTTP transport
  *   conn_check.c connector settings checks, shared with the management API
  *   conn_api.c   the connector API's calls: request bodies, reply parsing
+ *   api_ra_cert.c the RA list of a CMP Profile in the management API
  *   cmp_error.c  every failure cmpd detects -> failInfo, text, HTTP status
  *   db.c         MariaDB connection and prepared statements
  *   migrate.c    schema migrations
@@ -276,6 +279,12 @@ enum cmp_fail {
 	CMPF_GENM_BAD_VALUE,
 	CMPF_GENM_CA_UNAVAILABLE,
 	CMPF_GENM_BAD_TEMPLATE,
+	CMPF_NESTED_NO_SIGNING,
+	CMPF_NESTED_NOT_SIGNED,
+	CMPF_RA_NOT_LISTED,
+	CMPF_NESTED_COUNT,
+	CMPF_NESTED_DEPTH,
+	CMPF_RA_NOT_PERMITTED,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -356,6 +365,11 @@ struct profile {
 	int	 legacy_pbm;
 	/* certReqMax: CertReqMsgs in one ir/cr/kur; 0 = the default */
 	int	 cert_req_max;
+	/* the verified signer of the message being handled (signer first)
+	 * and what it may do as an RA (cmp_ra.c); freed by profile_clear() */
+	STACK_OF(X509) *signer_chain;
+	int	 ra_perms;		/* RA_PERM_* */
+	int	 ra_looked_up;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -371,6 +385,16 @@ int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
 int	profile_ca_pubs_parse(const char *, enum profile_ca_pubs *);
 STACK_OF(X509_CRL) *profile_der_crls(const unsigned char *, size_t);
+
+/* cmp_ra.c: registration authorities of a CMP Profile */
+#define RA_PERM_ENROLL		0x01	/* ir/cr/p10cr for any subject */
+#define RA_PERM_REVOKE		0x02	/* rr of any certificate */
+#define RA_PERM_RAVERIFIED	0x04	/* raVerified POP (RFC 4211 4) */
+#define RA_PERM_LISTED		0x08	/* on the list at all */
+#define CMP_RA_MAX		100	/* entries per CMP Profile */
+int	cmp_ra_fingerprint(X509 *, char out[65]);
+int	cmp_ra_chain_perms(const struct profile *, STACK_OF(X509) *chain);
+int	cmp_ra_perms(struct profile *);
 
 /* db.c */
 int	db_configure(const struct conf *);
@@ -634,6 +658,25 @@ struct cmp_result {
 };
 void	cmp_server_init(const struct conf *);
 void	cmp_server_done(void);
+const X509_NAME *cmp_server_name(void);
+enum cmp_fail cmp_server_signing(struct profile *);
+enum cmp_fail cmp_server_sig_check(const CMPD_MSG *, struct profile *,
+	    char *arg, size_t arglen);
+enum cmp_fail cmp_server_check(const CMPD_MSG *, struct profile *,
+	    char *arg, size_t arglen, int *verified);
+CMPD_MSG *cmp_server_body(const struct route *, const CMPD_MSG *req,
+	    const unsigned char *der, size_t len, struct profile *,
+	    enum cmp_fail *, char *arg, size_t arglen);
+CMPD_MSG *cmp_server_answer(const struct route *, const CMPD_MSG *req,
+	    const CMPD_HEADER *hdr, struct profile *, CMPD_MSG *rsp,
+	    enum cmp_fail, const char *arg, int resolved, int verified);
+
+/* cmp_nested.c */
+#define CMPD_NESTED_MAX	10	/* inner messages of one nested */
+enum cmp_fail cmp_nested_check(const CMPD_MSG *, struct profile *,
+	    const struct conf *, char *arg, size_t arglen, int *verified);
+CMPD_MSG *cmp_nested(const struct route *, CMPD_MSG *req, struct profile *,
+	    enum cmp_fail *, char *arg, size_t arglen);
 void	cmp_server_handle(const struct route *, const unsigned char *der,
 	    size_t len, struct cmp_result *);
 void	cmp_result_free(struct cmp_result *);

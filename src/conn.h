@@ -35,6 +35,9 @@ struct conn_target {
 	/* issue/renew: the "requestId" member, a UUID the CA can be asked
 	 * about later (conn_lookup); NULL: not sent */
 	const char *request_id;
+	/* issue/renew: "raVerified": true, cmpd accepted a raVerified
+	 * proof of possession on an RA's word (RFC 4211 4) */
+	int	 ra_verified;
 };
 
 enum conn_status {

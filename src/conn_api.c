@@ -338,6 +338,9 @@ conn_enroll(const struct conn_target *t, const char *op,
 	if (t->request_id != NULL && conn_add(body, "requestId",
 	    json_object_new_string(t->request_id)) != 0)
 		goto out;
+	if (t->ra_verified && conn_add(body, "raVerified",
+	    json_object_new_boolean(1)) != 0)
+		goto out;
 	snprintf(suffix, sizeof(suffix), "/certificates/%s", op);
 	if ((rc = conn_call(t, "v2", suffix, body, &reply, res)) == CALL_ERR)
 		goto out;

@@ -570,6 +570,9 @@ profile_clear(struct profile *p)
 	p->sign_key = NULL;
 	p->sign_cert = NULL;
 	p->sign_chain = p->anchors = NULL;
+	sk_X509_pop_free(p->signer_chain, X509_free);
+	p->signer_chain = NULL;
+	p->ra_looked_up = p->ra_perms = 0;
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	OPENSSL_cleanse(p->connector_cred, sizeof(p->connector_cred));
 	p->secret_len = 0;

@@ -26,6 +26,8 @@
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
+ *     pbmfrom=FILE (protectionAlg, senderKID and sender of FILE, a
+ *     MAC'd message: then remac= MACs with its parameters)
  */
 #include "config.h"
 
@@ -296,6 +298,8 @@ add_request(CMPD_MSG *m, long id)
 	EVP_PKEY_free(key);
 }
 
+static CMPD_MSG *load_msg(const char *);
+
 static void
 edit_one(CMPD_MSG *m, const char *e)
 {
@@ -367,6 +371,18 @@ edit_one(CMPD_MSG *m, const char *e)
 	} else if (KEY("senderKID")) {
 		ASN1_OCTET_STRING_free(h->senderKID);
 		h->senderKID = hex_octets(v);
+	} else if (KEY("pbmfrom")) {
+		/* protectionAlg, senderKID and sender of a MAC'd message,
+		 * for remac= */
+		CMPD_MSG *src = load_msg(v);
+
+		X509_ALGOR_free(h->protectionAlg);
+		h->protectionAlg = X509_ALGOR_dup(src->header->protectionAlg);
+		ASN1_OCTET_STRING_free(h->senderKID);
+		h->senderKID = ASN1_OCTET_STRING_dup(src->header->senderKID);
+		GENERAL_NAME_free(h->sender);
+		h->sender = GENERAL_NAME_dup(src->header->sender);
+		CMPD_MSG_free(src);
 	} else if (KEY("nosubject")) {
 		/* an empty subject in the first CertReqMsg's template */
 		X509_NAME *empty = X509_NAME_new();

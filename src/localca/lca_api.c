@@ -210,7 +210,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	unsigned char *req = NULL, *der = NULL;
 	const char *req_s, *fmt_s, *rid;
 	size_t req_len = 0;
-	json_object *o = NULL;
+	json_object *o = NULL, *rv = NULL;
 	X509 *x = NULL;
 	int len, rc, r = -1;
 
@@ -251,7 +251,15 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 			goto out;
 		}
 	}
-	if (lca_ca_issue(h->ca, fmt, req, req_len, &x, e) != 0)
+	/* "raVerified": the caller, an RA, checked the proof of possession
+	 * itself (RFC 4211 4); optional, a boolean */
+	if (json_object_object_get_ex(in, "raVerified", &rv) &&
+	    !json_object_is_type(rv, json_type_boolean)) {
+		lca_fail(e, 422, "raVerified must be a boolean");
+		goto out;
+	}
+	if (lca_ca_issue(h->ca, fmt, req, req_len, rv != NULL &&
+	    json_object_get_boolean(rv), &x, e) != 0)
 		goto out;
 	row.request_id = rid;
 	if ((len = i2d_X509(x, &der)) <= 0 || lca_ca_describe(x, &row) != 0 ||

@@ -383,7 +383,7 @@ lca_request_set(struct lca_request *rq, const X509_NAME *subject,
 
 /* The first CertReqMsg of a CertReqMessages (RFC 4211 3). */
 static int
-lca_request_crmf(const unsigned char *der, size_t len,
+lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
     struct lca_request *rq, struct lca_err *e)
 {
 	const unsigned char *p = der;
@@ -427,12 +427,14 @@ lca_request_crmf(const unsigned char *der, size_t len,
 		goto out;
 	/*
 	 * RFC 4211 4: the CA checks the proof of possession itself.
-	 * raVerified would mean an RA checked it, which no one told us, so
-	 * it is refused (acceptRAVerified = 0). OpenSSL 3.0 takes the index
-	 * in the sequence here, not the certReqId: 0 is the first message.
+	 * raVerified means an RA checked it: accepted only when the caller
+	 * (an authenticated RA such as cmpd) says so with "raVerified".
+	 * OpenSSL 3.0 takes the index in the sequence here, not the
+	 * certReqId: 0 is the first message.
 	 */
 	ERR_clear_error();
-	if (OSSL_CRMF_MSGS_verify_popo(msgs, 0, 0, NULL, NULL) != 1) {
+	if (OSSL_CRMF_MSGS_verify_popo(msgs, 0, ra_verified, NULL, NULL) !=
+	    1) {
 		err = ERR_peek_last_error();
 		if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
 		    ERR_GET_REASON(err) == CRMF_R_POPO_MISSING)
@@ -620,7 +622,8 @@ lca_add_ca_extensions(const struct lca_ca *ca, X509 *x)
 
 int
 lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
-    const unsigned char *der, size_t len, X509 **out, struct lca_err *e)
+    const unsigned char *der, size_t len, int ra_verified, X509 **out,
+    struct lca_err *e)
 {
 	struct lca_request rq;
 	ASN1_INTEGER *serial = NULL;
@@ -630,7 +633,8 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 
 	*out = NULL;
 	memset(&rq, 0, sizeof(rq));
-	if ((fmt == LCA_FMT_CRMF ? lca_request_crmf(der, len, &rq, e) :
+	if ((fmt == LCA_FMT_CRMF ? lca_request_crmf(der, len, ra_verified,
+	    &rq, e) :
 	    lca_request_pkcs10(der, len, &rq, e)) != 0)
 		goto out;
 

@@ -165,7 +165,8 @@ int	lca_ca_load(struct lca_ca *, const struct lca_conf *, char *err,
 	    size_t errlen);
 void	lca_ca_free(struct lca_ca *);
 int	lca_ca_issue(const struct lca_ca *, enum lca_format,
-	    const unsigned char *der, size_t len, X509 **out, struct lca_err *);
+	    const unsigned char *der, size_t len, int ra_verified, X509 **out,
+	    struct lca_err *);
 int	lca_ca_check_issued(const struct lca_ca *, const unsigned char *der,
 	    size_t len, X509 **out, struct lca_err *);
 int	lca_ca_describe(const X509 *, struct lca_cert_row *);

@@ -1,0 +1,304 @@
+#!/bin/sh
+# Registration authorities (RFC 9483 5.2, 5.3.1, 5.3.2): a CMP Profile's
+# RA list (management API), nested messages from an RA (one message and a
+# batch) answered in a nested cmpd signs, raVerified proof of possession
+# from an RA only, enrolment and revocation on an RA's behalf, and the
+# OpenSSL test suite's revocations signed by a dedicated signer.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+plan_auto
+
+CA=$T/ca
+TOOL=$top_builddir/t/cmptool
+RA=$top_builddir/t/cmpra
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+API_KEY=$(t_api_key admin admin)
+dump() { "$TOOL" dump "$1" | sed -n "s/^$2=//p"; }
+jstr() { python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# "ra": devices MAC their requests, answers are signed; "sig": signatures
+# both ways (for requests an RA signs directly). Both issue on ra-enroll.
+RAP=00000000-0000-4000-8000-00000000f291
+SIGP=00000000-0000-4000-8000-00000000f292
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('$RAP', 'ra', 1, 'sharedSecret', 'signature', '00000000-0000-4000-8000-00000000e001', '$ENROLL_REF'),
+  ('$SIGP', 'sig', 1, 'signature', 'signature', '00000000-0000-4000-8000-00000000e001', NULL)"
+printf '%s\n' "$ENROLL_SECRET" | $CMPD --set-shared-secret ra > /dev/null 2>&1 ||
+	bail "--set-shared-secret ra failed"
+
+# certificates under the test root: cmpd's signer, the RA, an RA that is
+# on no list, the dedicated signer of OpenSSL's revocation tests
+printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
+mkcert() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/$1.key" -out "$T/$1.csr" -subj "$2" 2>/dev/null &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/$1.crt" 2>/dev/null
+}
+mkcert signer "/O=cmpd tests/CN=cmpd signer" && mkcert ra "/O=cmpd tests/CN=cmpd RA" &&
+	mkcert rogue "/O=cmpd tests/CN=rogue RA" && mkcert rronly "/O=cmpd tests/CN=revoking RA" &&
+	mkcert rrsigner "/O=cmpd tests/CN=rr signer" || bail "test certificates"
+for p in ra sig; do
+	cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" | $CMPD --set-signing-credentials $p > /dev/null &&
+	$CMPD --set-trust-anchors $p < "$CA/root.crt" > /dev/null || bail "credentials of $p"
+done
+
+# ------------------------------------------------------ the RA list (API)
+RAPATH=/cmpProfiles/$RAP/raCertificates
+is "$(t_api GET "$RAPATH")" 200 "API: the RA list of a profile"
+is "$(t_json 'len(j)')" 0 "empty at first"
+is "$(t_api POST "$RAPATH" '{"permissions":["enroll"]}')" 422 "API: no certificate"
+is "$(t_json 'j["message"]')" "certificate: no certificate (PEM)" "says so"
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[\"enroll\",\"fly\"]}")" 422 \
+	"API: an unknown permission"
+is "$(t_json 'j["message"]')" "permissions: unknown permission fly (enroll, revoke, raVerified)" "says so"
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[]}")" 422 \
+	"API: no permission"
+is "$(t_json 'j["message"]')" "permissions: at least one of enroll, revoke, raVerified" "says so"
+cat "$T/ra.crt" "$T/rogue.crt" > "$T/two.pem"
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/two.pem"),\"permissions\":[\"enroll\"]}")" 422 \
+	"API: two certificates"
+is "$(t_json 'j["message"]')" "certificate: exactly one certificate, not 2" "says so"
+is "$(t_api POST "/cmpProfiles/00000000-0000-4000-8000-0000000000ff/raCertificates" \
+	"{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[\"enroll\"]}")" 404 "API: unknown CMP Profile"
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[\"enroll\",\"revoke\",\"raVerified\"]}")" 201 \
+	"API: the RA added with every permission"
+is "$(t_json 'j["permissions"]')" '["enroll", "revoke", "raVerified"]' "its permissions"
+is "$(t_json 'j["subject"]')" "/O=cmpd tests/CN=cmpd RA" "its subject"
+RA_ID=$(t_json 'j["uuid"]')
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[\"enroll\"]}")" 409 \
+	"API: the same certificate twice"
+is "$(t_json 'j["message"]')" "certificate: already on the RA list of this CMP Profile" "says so"
+is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/rronly.crt"),\"permissions\":[\"revoke\"]}")" 201 \
+	"API: an RA that may revoke only"
+is "$(t_api GET "$RAPATH")" 200 "API: the list"
+is "$(t_json 'len(j)')" 2 "two entries"
+like "$(t_json 'j[0]["certificate"]')" "BEGIN CERTIFICATE" "as PEM"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'addRaCertificate'")" 2 "audited"
+is "$(t_api DELETE "$RAPATH/00000000-0000-4000-8000-0000000000ee")" 404 "API: delete an unknown entry"
+is "$(t_api GET "$RAPATH" "" -)" 401 "API: the list needs a key"
+
+# ------------------------------------- requests made by openssl cmp
+# req OUT [args]: an ir's DER as openssl cmp makes it, MAC'd with the
+# enrollment secret, kept with -reqout (OpenSSL's mock server answers it)
+req() {
+	local out=$1
+	shift
+	openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
+		-ref "$ENROLL_REF" -secret "pass:$ENROLL_SECRET" \
+		-srv_ref "$ENROLL_REF" -srv_secret "pass:$ENROLL_SECRET" \
+		-rsp_cert "$T_FIXTURES/new.pem" -certout "$T/mock-cert.pem" \
+		-reqout "$out,$T/mock-req2.der" "$@" > "$T/client.out" 2>&1
+	[ -s "$out" ]
+}
+mac() { echo -ref "$ENROLL_REF" -secret "pass:$ENROLL_SECRET"; }
+newkey "$T/dev.key"
+for n in 1 2 3 4; do
+	req "$T/ir$n.der" -cmd ir -newkey "$T/dev.key" -subject "/CN=ra-dev-$n" ||
+		bail "openssl cmp -reqout made no ir"
+done
+# post FILE PROFILE: the answer in $T/resp.der
+post() { t_post "$1" "/api/v1/protocols/cmp/$2"; }
+
+# ------------------------------------------ one device ir through the RA
+ok "wrap a device's MAC'd ir in a nested signed by the RA" \
+	"$RA" wrap "$T/n1.der" "$T/ra.key" "$T/ra.crt" "$T/ir1.der"
+is "$(post "$T/n1.der" ra)" 200 "the nested answered"
+ok "the answer is a nested signed by cmpd" "$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/a1"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/a1" > "$T/unwrap.out"
+like "$(cat "$T/unwrap.out")" "signer=/O=cmpd tests/CN=cmpd signer" "signed with the profile's key"
+like "$(cat "$T/unwrap.out")" "inner=1" "one answer inside"
+is "$(dump "$T/a1-1.der" body)" ip "the inner answer is an ip"
+is "$(dump "$T/a1-1.der" status)" accepted "accepted"
+ok "its certificate" "$TOOL" cert "$T/a1-1.der" "$T/dev1.crt"
+is "$(openssl x509 -in "$T/dev1.crt" -noout -subject)" "subject=CN = ra-dev-1" "for the device's name"
+tid1=$(dump "$T/ir1.der" tid)
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid1')")" confirm_wait \
+	"the device's transaction waits for its certConf"
+# the device's own MAC made the request: the device confirms, here
+# directly (not through the RA)
+# certconf IP OUT: the device's certConf, MAC'd as its ir1 was
+certconf() {
+	"$TOOL" certconf "$1" "$T/cc-sig.der" "sig:$T/ra.crt:$T/ra.key" &&
+	"$TOOL" edit "$T/cc-sig.der" "$2" pbmfrom="$T/ir1.der" remac="$ENROLL_SECRET"
+}
+ok "the device's certConf" certconf "$T/a1-1.der" "$T/cc1.der"
+is "$(post "$T/cc1.der" ra)" 200 "sent directly"
+is "$(dump "$T/resp.der" body)" pkiconf "pkiconf"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid1')")" confirmed \
+	"confirmed"
+
+# --------------------------------------------------- a batch of three
+ok "three irs in one nested" "$RA" wrap "$T/n3.der" "$T/ra.key" "$T/ra.crt" \
+	"$T/ir2.der" "$T/ir3.der" "$T/ir4.der"
+is "$(post "$T/n3.der" ra)" 200 "the batch answered"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/a3" > "$T/unwrap.out"
+like "$(cat "$T/unwrap.out")" "inner=3" "three answers in one nested"
+for n in 1 2 3; do
+	is "$(dump "$T/a3-$n.der" body)/$(dump "$T/a3-$n.der" status)" ip/accepted "answer $n: ip, accepted"
+	"$TOOL" cert "$T/a3-$n.der" "$T/b$n.crt"
+	is "$(openssl x509 -in "$T/b$n.crt" -noout -subject)" "subject=CN = ra-dev-$((n + 1))" \
+		"answer $n in the batch's order"
+done
+# the certConf of the second one through the RA, still the device's MAC
+certconf "$T/a3-2.der" "$T/cc3.der"
+"$RA" wrap "$T/nc3.der" "$T/ra.key" "$T/ra.crt" "$T/cc3.der"
+is "$(post "$T/nc3.der" ra)" 200 "a device's certConf wrapped by the RA"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/c3" > /dev/null
+is "$(dump "$T/c3-1.der" body)" pkiconf "pkiconf inside the nested"
+
+# ----------------------------------------------- RAs that may not
+ok "a nested signed by an RA on no list" "$RA" wrap "$T/nr.der" "$T/rogue.key" "$T/rogue.crt" "$T/ir1.der"
+is "$(post "$T/nr.der" ra)" 200 "answered"
+is "$(dump "$T/resp.der" body)" error "an error, not a nested"
+is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "signerNotTrusted"
+is "$(dump "$T/resp.der" text)" "PN=ra | the signer is not a registration authority of the CMP Profile" \
+	"CMPF_RA_NOT_LISTED"
+is "$(post "$T/n1.der" enroll)" 200 "a nested to a profile without signing credentials"
+is "$(dump "$T/resp.der" text)" "PN=enroll | the CMP Profile has no signing credentials to answer a nested message" \
+	"CMPF_NESTED_NO_SIGNING"
+"$TOOL" edit "$T/n1.der" "$T/nmac.der" pbmfrom="$T/ir1.der" remac="$ENROLL_SECRET"
+is "$(post "$T/nmac.der" ra)" 200 "a MAC'd nested"
+is "$(dump "$T/resp.der" text)" "PN=ra | a nested message must be signed by a registration authority" \
+	"CMPF_NESTED_NOT_SIGNED"
+set --
+for n in 1 2 3 4 5 6 7 8 9 10 11; do set -- "$@" "$T/ir1.der"; done
+"$RA" wrap "$T/n11.der" "$T/ra.key" "$T/ra.crt" "$@"
+is "$(post "$T/n11.der" ra)" 200 "eleven messages in one nested"
+is "$(dump "$T/resp.der" text)" "PN=ra | a nested message carries 1 to 10 messages" "CMPF_NESTED_COUNT"
+"$RA" wrap "$T/deep.der" "$T/ra.key" "$T/ra.crt" "$T/n1.der"
+is "$(post "$T/deep.der" ra)" 200 "a nested in a nested"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/d" > /dev/null
+is "$(dump "$T/d-1.der" text)" "PN=ra | a nested message inside a nested message is refused" \
+	"CMPF_NESTED_DEPTH, as the inner answer"
+
+# ------------------------------------ raVerified and on the RA's behalf
+newkey "$T/rv.key"
+req "$T/rvd0.der" -cmd ir -popo 0 -newkey "$T/rv.key" -subject "/CN=ra-verified" ||
+	bail "no raVerified ir"
+"$TOOL" edit "$T/rvd0.der" "$T/rv.der" protection=none protectionAlg=none
+"$RA" wrap "$T/nrv.der" "$T/ra.key" "$T/ra.crt" "$T/rv.der"
+is "$(post "$T/nrv.der" ra)" 200 "an unprotected raVerified ir from the RA"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rv" > /dev/null
+is "$(dump "$T/rv-1.der" body)/$(dump "$T/rv-1.der" status)" ip/accepted "enrolled on the RA's authority"
+"$TOOL" cert "$T/rv-1.der" "$T/rv.crt"
+is "$(openssl x509 -in "$T/rv.crt" -noout -subject)" "subject=CN = ra-verified" \
+	"for a name that is not the RA's"
+# the RA asked: the RA confirms (an unprotected certConf in its nested)
+"$TOOL" certconf "$T/rv-1.der" "$T/ccrv.der" "sig:$T/ra.crt:$T/ra.key"
+"$TOOL" edit "$T/ccrv.der" "$T/ccrv-u.der" protection=none protectionAlg=none
+"$RA" wrap "$T/nccrv.der" "$T/ra.key" "$T/ra.crt" "$T/ccrv-u.der"
+is "$(post "$T/nccrv.der" ra)" 200 "the RA's certConf"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/ccrv" > /dev/null
+is "$(dump "$T/ccrv-1.der" body)" pkiconf "confirmed"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/rv.der" tid)')")" \
+	confirmed "the RA's transaction confirmed"
+# the same raVerified request from the device itself (its MAC)
+"$TOOL" edit "$T/rvd0.der" "$T/rvd.der" tid="$(openssl rand -hex 16)" senderNonce="$(openssl rand -hex 16)" \
+	remac="$ENROLL_SECRET"
+is "$(post "$T/rvd.der" ra)" 200 "raVerified directly from a device"
+is "$(dump "$T/resp.der" failInfo)" badPOP "badPOP"
+is "$(dump "$T/resp.der" text)" "PN=ra | proof of possession failed" "CMPF_BAD_POP"
+# an RA that may revoke only cannot enrol on its own authority
+"$TOOL" edit "$T/rv.der" "$T/rv2.der" tid="$(openssl rand -hex 16)" senderNonce="$(openssl rand -hex 16)"
+"$RA" wrap "$T/nro.der" "$T/rronly.key" "$T/rronly.crt" "$T/rv2.der"
+is "$(post "$T/nro.der" ra)" 200 "an ir on the authority of an RA without enroll"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/ro" > /dev/null
+is "$(dump "$T/ro-1.der" text)" "PN=ra | the registration authority may not enroll on behalf of others" \
+	"CMPF_RA_NOT_PERMITTED"
+
+# ------------------------------------------------ revocation by the RA
+SPATH=/cmpProfiles/$SIGP/raCertificates
+rr() {	# rr CERT KEY OLDCERT REASON: signed with CERT on sig
+	timeout 60 openssl cmp -cmd rr -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/sig -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$1" -key "$2" -oldcert "$3" -revreason "$4" -trusted "$CA/root.crt" \
+		-unprotected_errors > "$T/client.out" 2>&1
+}
+status() { t_sql "SELECT status FROM certificate WHERE subject_dn = '$1' ORDER BY created_at DESC LIMIT 1"; }
+nok "an rr signed by the RA before it is on sig's list" rr "$T/ra.crt" "$T/ra.key" "$T/dev1.crt" 1
+is "$(status CN=ra-dev-1)" issued "not revoked"
+is "$(t_api POST "$SPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[\"revoke\"]}")" 201 \
+	"API: the RA on sig's list, revoke"
+ok "an rr signed by the RA" rr "$T/ra.crt" "$T/ra.key" "$T/dev1.crt" 1
+is "$(status CN=ra-dev-1)" revoked "the device's certificate revoked in the inventory"
+
+# ---------- OpenSSL's test_commands.csv rr rows with a dedicated signer
+# (test/recipes/80-test_cmp_http_data: "get certificate for revocation"
+# by cr, then rr of it with -revreason, signed by signer.crt)
+mac_ir() {
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/enroll \
+		-recipient /CN=cmpd $(mac) -msg_timeout 20 -total_timeout 40 -newkey "$T/dev.key" \
+		-subject "$1" -certout "$2" > "$T/client.out" 2>&1
+}
+mac_ir /CN=test-rr-0 "$T/rr0.crt" || bail "no certificate for revocation"
+nok "rr with a signer on no list" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 0
+like "$(cat "$T/client.out")" "notAuthorized" "refused notAuthorized"
+is "$(status CN=test-rr-0)" issued "not revoked"
+is "$(t_api POST "$SPATH" "{\"certificate\":$(jstr "$T/rrsigner.crt"),\"permissions\":[\"revoke\"]}")" 201 \
+	"API: the dedicated signer on the list"
+ok "revreason unspecified (0)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 0
+is "$(status CN=test-rr-0)" revoked "revoked"
+for r in 1 2 3 4 5 6 9 10; do
+	mac_ir "/CN=test-rr-$r" "$T/rr$r.crt" || bail "no certificate for revocation $r"
+	ok "revreason $r" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr$r.crt" "$r"
+	is "$(status "CN=test-rr-$r")" revoked "revoked ($r)"
+done
+nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 7
+
+# --------------------------------------- cmpctl, and an RA signing directly
+ctl() { "$top_builddir/cmpctl" -c "$T/cmpd.conf" "$@" > "$T/out" 2> "$T/err"; }
+ok "cmpctl profile ra-list" ctl profile ra-list sig
+is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/out")" 2 "two entries on sig"
+ra_sig=$(python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out")
+ok "cmpctl profile ra-delete" ctl profile ra-delete sig "$ra_sig"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'deleteRaCertificate'")" 1 "audited"
+nok "cmpctl profile ra-add with an unknown permission" ctl profile ra-add sig "$T/ra.crt" enroll,fly
+like "$(cat "$T/err")" "unknown permission fly" "says so"
+newkey "$T/new.key"
+cr() {	# cr SUBJECT [args]: a cr signed by the RA on sig
+	local subj=$1
+	shift
+	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/ra.crt" -key "$T/ra.key" \
+		-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -newkey "$T/new.key" -subject "$subj" \
+		-certout "$T/out.crt" -unprotected_errors "$@" > "$T/client.out" 2>&1
+}
+nok "a cr for another name, signed by an RA that may not enrol" cr /CN=on-behalf
+like "$(cat "$T/client.out")" "badCertTemplate" "refused by subjectPolicy signer"
+ok "cmpctl profile ra-add" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,raVerified
+ok "the same cr once the RA may enrol" cr /CN=on-behalf
+is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf" "issued for the name asked"
+ok "a cr with raVerified signed by the RA directly" cr /CN=on-behalf-rv -popo 0
+is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf-rv" "issued"
+mac_ir /CN=kur-dev "$T/kur.crt" || bail "no certificate to update"
+nok "a kur with raVerified from the RA" timeout 60 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/sig -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+	-cert "$T/ra.crt" -key "$T/ra.key" -oldcert "$T/kur.crt" -untrusted "$CA/ca.crt" \
+	-trusted "$CA/root.crt" -newkey "$T/new.key" -popo 0 -unprotected_errors
+is "$(status CN=kur-dev)" issued "never raVerified for kur: nothing renewed"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=kur-dev'")" 1 "no new certificate"
+
+# ------------------------------- an unprotected rr in the RA's nested
+"$TOOL" cert "$T/a3-3.der" "$T/dev4.crt"
+req "$T/rr-mac.der" -cmd rr -oldcert "$T/dev4.crt" -revreason 4 || bail "no rr"
+"$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none
+"$RA" wrap "$T/nrr.der" "$T/rronly.key" "$T/rronly.crt" "$T/rr-u.der"
+is "$(post "$T/nrr.der" ra)" 200 "an rr on the authority of the RA that may revoke only"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rr" > /dev/null
+is "$(dump "$T/rr-1.der" body)" rp "an rp"
+is "$(dump "$T/rr-1.der" failInfo)" "" "no failure"
+is "$(status CN=ra-dev-4)" revoked "the device's certificate revoked"
+is "$(t_api DELETE "$RAPATH/$RA_ID")" 204 "API: the RA off ra's list"
+is "$(post "$T/n1.der" ra)" 200 "its nested now"
+is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "signerNotTrusted once off the list"
+like "$(cat "$T/cmpd.log")" "PN=ra nested: ir from the RA answered tid=$tid1 outcome=CMPF_OK" "inner messages logged"
+like "$(cat "$T/cmpd.log")" "nested: nested from the RA answered tid=[0-9a-f]* outcome=CMPF_NESTED_DEPTH" \
+	"with their failure"
+done_testing
