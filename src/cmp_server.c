@@ -77,7 +77,6 @@ static int
 cmp_server_roadmap(int type)
 {
 	switch (type) {
-	case CMPD_BODY_POLLREQ:
 	case CMPD_BODY_NESTED:
 		return 1;
 	default:
@@ -127,6 +126,9 @@ cmp_server_body(const struct route *rt, const CMPD_MSG *req,
 		break;
 	case CMPD_BODY_GENM:
 		rsp = cmp_genm(req, prof, srv_name, f, arg, arglen);
+		break;
+	case CMPD_BODY_POLLREQ:
+		rsp = cmp_poll(req, prof, srv_name, srv_conf, f, arg, arglen);
 		break;
 	default:
 		/* Responses, announcements, key recovery, POP challenges

@@ -35,6 +35,9 @@ struct conn_target {
 	/* issue/renew: the "requestId" member, a UUID the CA can be asked
 	 * about later (conn_lookup); NULL: not sent */
 	const char *request_id;
+	/* seconds for the whole call, when shorter than connector_timeout
+	 * (a CMP Profile's synchronous budget); 0: connector_timeout */
+	int	 timeout;
 };
 
 enum conn_status {
@@ -46,6 +49,9 @@ enum conn_status {
 	/* refused before any connection, nothing was sent: */
 	CONN_INSECURE,		/* credentials would cross plain http:// */
 	CONN_BUSY,		/* connector_workers_max workers in calls */
+	/* issue/renew answered 202, or lookup {found: false, pending:
+	 * true}: the CA works on it; ask again with conn_lookup */
+	CONN_PENDING,
 };
 
 #define CONN_MESSAGE_MAX	512
@@ -64,6 +70,8 @@ struct conn_result {
 	/* revoke: the CA had revoked the certificate already; counts as
 	 * CONN_OK (revocation is idempotent) */
 	int	 already_revoked;
+	/* the call ran out of time (the target's timeout) after sending */
+	int	 timed_out;
 };
 
 int	conn_url_valid(const char *, size_t);
