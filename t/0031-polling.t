@@ -43,17 +43,17 @@ profile() {
 	local n=$1 url=$2 k=$3
 	t_sql "
 INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
-  SELECT '00000000-0000-4000-8000-0000000${k}0c1', '$n', '$url', auth_type, NULL, 1
+  SELECT '00000000-0000-4000-8000-00000000${k}0c1', '$n', '$url', auth_type, NULL, 1
   FROM connector WHERE name = 'localca';
 INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
-  ('00000000-0000-4000-8000-0000000${k}0a1', '$n', '00000000-0000-4000-8000-0000000${k}0c1',
+  ('00000000-0000-4000-8000-00000000${k}0a1', '$n', '00000000-0000-4000-8000-00000000${k}0c1',
    '00000000-0000-4000-8000-00000000e0a2');
 INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
-  ('00000000-0000-4000-8000-0000000${k}001', 'ra-$n', 1, '00000000-0000-4000-8000-0000000${k}0a1');
+  ('00000000-0000-4000-8000-00000000${k}001', 'ra-$n', 1, '00000000-0000-4000-8000-00000000${k}0a1');
 INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
     default_ra_profile_uuid) VALUES
-  ('00000000-0000-4000-8000-0000000${k}101', '$n', 1, 'sharedSecret', 'sharedSecret',
-   '00000000-0000-4000-8000-0000000${k}001');" || bail "seeding profile $n failed"
+  ('00000000-0000-4000-8000-00000000${k}101', '$n', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000${k}001');" || bail "seeding profile $n failed"
 	printf '%s\n' "$ENROLL_SECRET" |
 		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret "$n" \
 		> "$T/secret.log" 2>&1 || bail "--set-shared-secret $n failed"
@@ -63,7 +63,17 @@ INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_prote
 }
 profile poll "$CONNECTOR_BASE/pending" 1
 profile slow "$CONNECTOR_BASE/slow" 2
-t_sql "UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'slow'"
+# syncBudget through the management API (cmpctl and the console use it)
+API_KEY=$(t_api_key poll-admin admin)
+SLOW=00000000-0000-4000-8000-000000002101
+is "$(t_api GET /cmpProfiles/$SLOW)" 200 "API: the slow profile"
+is "$(t_json 'j["syncBudget"]')" 5 "... syncBudget 5 by default"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":0}')" 400 "API: syncBudget 0 refused"
+like "$(t_json 'j["message"]')" "syncBudget" "... naming the field"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":301}')" 400 "API: syncBudget over 300 refused"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":1}')" 200 "API: syncBudget 1"
+is "$(t_json 'j["syncBudget"]')" 1 "... shown"
+is "$(t_sql "SELECT sync_budget FROM cmp_profile WHERE uuid = '$SLOW'")" 1 "... stored"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
 # client PROFILE CN [args]: an ir; output in $T/CN.out, certificate $T/CN.crt
