@@ -131,6 +131,40 @@ ok "the transaction polled at least once" \
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev1'")" issued \
 	"the certificate is issued in the inventory"
 
+# --- kur through the pending CA: kup waiting, polled, the new certificate
+CA=$T/ca
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, subject_policy) VALUES
+  ('00000000-0000-4000-8000-00000000f131', 'sigpoll', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-000000001001', 'any')"
+printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/CN=cmpd signer" 2>/dev/null
+openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
+$CMPD --set-signing-credentials sigpoll < "$T/bundle.pem" > /dev/null 2>&1 ||
+	bail "--set-signing-credentials failed"
+$CMPD --set-trust-anchors sigpoll < "$CA/root.crt" > /dev/null 2>&1 ||
+	bail "--set-trust-anchors failed"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/new.key" 2>/dev/null
+rm -f "$T"/q*.der "$T"/r*.der
+ok "kur through a connector that answers pending: the new certificate" \
+	timeout 90 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/sigpoll -recipient /CN=cmpd -msg_timeout 20 \
+	-total_timeout 60 -cert "$T/dev1.crt" -key "$T/dev.key" -newkey "$T/new.key" \
+	-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -certout "$T/kup.crt" \
+	-unprotected_errors -reqout "$(files "$T/q")" -rspout "$(files "$T/r")"
+is "$(field "$T/r1.der" body)" kup "the first answer is a kup"
+is "$(field "$T/r1.der" status)" waiting "... waiting"
+is "$(field "$T/r2.der" body)" pollRep "then pollRep"
+is "$(openssl x509 -in "$T/kup.crt" -noout -subject)" "subject=CN = dev1" \
+	"the updated certificate names the same subject"
+is "$(tx dev1 | tr '\n' ' ')" "confirmed confirmed " "... confirmed, as the ir before"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev1' AND status = 'issued'")" 2 \
+	"the inventory has both certificates"
+
 # --- pollReqs that break the rules, made from the client's own pollReq
 POLL=/api/v1/protocols/cmp/poll
 EDIT="$top_builddir/t/cmptool edit"
