@@ -224,6 +224,8 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 waiting() { [ "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'waiting'")" -ge "$1" ]; }
 ok "8 transactions wait" t_wait 30 waiting 8
+is "$(t_api GET "/cmpTransactions?state=waiting")" 200 "API: the waiting transactions"
+ok "... listed" test "$(t_json 'len(j)')" -ge 1
 ms=$(elapsed client enroll other -ref "$ENROLL_REF")
 ok "an ir on another profile completes meanwhile (${ms} ms)" test "$ms" -lt 5000
 ok "... with its certificate" openssl x509 -in "$T/other.crt" -noout
