@@ -42,6 +42,7 @@ cpr_row_new(void)
 			S(CP_CA_PUBS, ca_pubs),
 			I(CP_LEGACY_PBM),
 			I(CP_REQ_MAX),
+			I(CP_SYNC_BUDGET),
 		};
 #undef S
 #undef B
@@ -102,6 +103,7 @@ static const struct {
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
 	{ "legacyPbm", 0 },
 	{ "certReqMax", 0 },
+	{ "syncBudget", 0 },
 	{ "certReqTemplate", 0 },
 };
 
@@ -129,6 +131,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	in->legacy_pbm = -1;
 	in->wait = -1;
 	in->req_max = -1;
+	in->sync_budget = -1;
 	if (c->body == NULL || !json_object_is_type(c->body, json_type_object))
 		return api_fail(c, 400, "the body must be a JSON object");
 	/* a misspelt secret must not pass unnoticed (nor into the audit) */
@@ -175,6 +178,8 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
 	    api_get_int(c, "certReqMax", 1, CMPD_CERT_REQ_MAX, &in->req_max) ==
 	    API_BAD ||
+	    api_get_int(c, "syncBudget", 1, CMPD_SYNC_BUDGET_MAX,
+	    &in->sync_budget) == API_BAD ||
 	    api_get_str(c, "trustAnchors", PROFILE_SIGN_MAX * 2,
 	    &in->anchors) == API_BAD ||
 	    api_get_str(c, "subjectPolicy", 16, &in->subject_policy) ==

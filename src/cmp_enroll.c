@@ -60,8 +60,8 @@ enroll_add_itav(CMPD_HEADER *h, int nid, ASN1_TYPE *value)
 }
 
 /* implicitConfirm granted (NULL value), or the confirmWaitTime (5.1.1.2). */
-static int
-enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
+int
+cmp_enroll_general_info(CMPD_HEADER *h, int implicit, int wait)
 {
 	ASN1_TYPE *v;
 
@@ -93,6 +93,7 @@ struct enroll_item {
 	int	 n;
 	int	 pos;			/* its transaction row; -1: none */
 	int	 ra_verified;		/* POP raVerified, on an RA's word */
+	int	 waiting;		/* the CA has not decided yet */
 	struct conn_result res;
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
 };
@@ -141,6 +142,12 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
 			enroll_fail_text(it, pn, buf, sizeof(buf));
 			if ((cr->status = cmp_msg_pkisi_new(d->status,
 			    d->failbit, buf)) == NULL)
+				goto err;
+		} else if (it->waiting) {
+			/* RFC 9810 5.3.22, RFC 9483 4.4: no certificate yet;
+			 * the client polls with this certReqId */
+			if ((cr->status = cmp_msg_pkisi_new(
+			    CMPD_PKISTATUS_WAITING, -1, NULL)) == NULL)
 				goto err;
 		} else {
 			if ((cr->status = cmp_msg_pkisi_new(
@@ -623,21 +630,33 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	return r == DB_OK ? CMPF_OK : CMPF_DB_UNAVAILABLE;
 }
 
+/* The CMP Profile's syncBudget, or the default. */
+int
+cmp_enroll_budget(const struct profile *p)
+{
+	return p->sync_budget > 0 ? p->sync_budget : CMPD_SYNC_BUDGET_DEFAULT;
+}
+
 /*
  * The CA asked for every planned request. A request it refused, or that
  * was never sent, is failed; one whose fate is unknown (a timeout, a 5xx,
  * an unreadable answer) stays issuing for the sweep to ask by request
- * id. A certificate too large for the inventory is not delivered and not
- * kept valid.
+ * id. One the CA answered pending, or did not answer within the CMP
+ * Profile's synchronous budget, waits (delayed delivery, RFC 9810
+ * 5.3.22): the client polls, and the CA is asked by request id. A
+ * certificate too large for the inventory is not delivered and not kept
+ * valid.
  */
 static void
 enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
-    struct conn_target *target, struct enroll_item *items, int n,
-    const struct store_req *rq)
+    const struct conf *c, struct conn_target *target,
+    struct enroll_item *items, int n, const struct store_req *rq)
 {
 	struct enroll_item *it;
 	int i;
 
+	/* No worker is held longer by a slow CA than the budget. */
+	target->timeout = cmp_enroll_budget(p);
 	for (i = 0; i < n; i++) {
 		it = &items[i];
 		if (it->pos < 0)
@@ -657,6 +676,17 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 				it->fail = CMPF_CERT_TOO_LARGE;
 				it->pos = -1;
 			}
+			continue;
+		}
+		if (it->res.status == CONN_PENDING ||
+		    (it->res.status == CONN_UNAVAILABLE &&
+		    it->res.timed_out && target->timeout <
+		    c->connector_timeout)) {
+			log_info("PN=%s: requestId=%s %s: the client polls",
+			    p->cmp_name, rq[it->pos].request_id,
+			    it->res.status == CONN_PENDING ? "pending at the CA" :
+			    "beyond the synchronous budget");
+			it->waiting = 1;
 			continue;
 		}
 		it->fail = cmp_ca_conn_fail(&it->res, it->text,
@@ -693,6 +723,15 @@ enroll_store(const ASN1_OCTET_STRING *tid, const struct profile *p,
 		it = &items[i];
 		if (it->pos < 0)
 			continue;
+		if (it->waiting) {
+			if (store_tx_wait(tid, it->pos, rsp->header->senderNonce,
+			    CMPD_CHECK_AFTER, CMPD_POLL_ABANDON, implicit) !=
+			    DB_OK) {
+				db_rollback();
+				return CMPF_DB_UNAVAILABLE;
+			}
+			continue;
+		}
 		if ((r = store_issued(tid, it->pos, it->res.certificate, p,
 		    it->res.uuid, rsp->header->senderNonce, implicit, wait,
 		    it->cert_uuid)) != DB_OK) {
@@ -758,7 +797,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		if ((*fail = enroll_begin(req, der, len, p, rq, k, &target,
 		    &ca_chain, &gated)) != CMPF_OK)
 			goto out;
-		enroll_issue(tid, type, p, &target, items, n, rq);
+		enroll_issue(tid, type, p, c, &target, items, n, rq);
 	}
 	if (n == 1 && items[0].fail != CMPF_OK)
 		goto refused;
@@ -769,7 +808,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
 	    c->confirm_wait_time;
 	if ((rsp = enroll_answer(req, srv, items, (size_t)n, pn)) == NULL ||
-	    enroll_general_info(rsp->header, implicit, wait) != 0 ||
+	    cmp_enroll_general_info(rsp->header, implicit, wait) != 0 ||
 	    cmp_chain_answer(rsp, req, p, ca_chain) != 0)
 		goto discard;
 	if (k > 0 && (*fail = enroll_store(tid, p, rsp, items, n, implicit,
@@ -785,8 +824,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	/* Issued but not delivered: nothing half-stored may stay valid. */
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
+	/* A waiting row stays 'issuing': the sweep asks the CA. */
 	for (i = 0; i < n; i++)
-		if (items[i].pos >= 0)
+		if (items[i].pos >= 0 && !items[i].waiting)
 			enroll_discard(tid, items[i].pos,
 			    items[i].res.certificate, items[i].res.uuid, p,
 			    rq[items[i].pos].request_id);

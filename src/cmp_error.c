@@ -226,6 +226,14 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_RA_NOT_PERMITTED, NOTAUTHORIZED, 200,
 	    "PN=%s | the registration authority may not %s on behalf of "
 	    "others"),
+	D(CMPF_POLL_NOT_ONE, BADREQUEST, 200,
+	    "PN=%s | a pollReq must ask for exactly one certReqId (it has %s)"),
+	D(CMPF_POLL_NOT_WAITING, BADREQUEST, 200,
+	    "PN=%s | no certificate of this transaction waits for certReqId "
+	    "%s"),
+	D(CMPF_POLL_NOTHING_ISSUED, SYSTEMFAILURE, 200,
+	    "PN=%s | the certificate authority issued no certificate for "
+	    "this request"),
 };
 
 #undef D

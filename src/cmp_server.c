@@ -79,16 +79,12 @@ cmp_result_free(struct cmp_result *res)
 	res->der_len = 0;
 }
 
-/* Bodies answered by a handler of a later issue. */
+/* Requests a CA may be asked for that cmpd does not serve (yet):
+ * cross-certification (RFC 9810 5.3.11; not in RFC 9483). */
 static int
 cmp_server_roadmap(int type)
 {
-	switch (type) {
-	case CMPD_BODY_POLLREQ:
-		return 1;
-	default:
-		return 0;
-	}
+	return type == CMPD_BODY_CCR;
 }
 
 /*
@@ -135,9 +131,12 @@ cmp_server_body(const struct route *rt, const CMPD_MSG *req,
 	case CMPD_BODY_GENM:
 		rsp = cmp_genm(req, prof, srv_name, f, arg, arglen);
 		break;
+	case CMPD_BODY_POLLREQ:
+		rsp = cmp_poll(req, prof, srv_name, srv_conf, f, arg, arglen);
+		break;
 	default:
 		/* Responses, announcements, key recovery, POP challenges
-		 * are never requests; the rest arrives with later issues. */
+		 * are never requests. */
 		*f = cmp_server_roadmap(type) ? CMPF_BODY_NOT_IMPLEMENTED :
 		    CMPF_BODY_UNSUPPORTED;
 		snprintf(arg, arglen, "%s", cmp_asn1_body_name(type));

@@ -34,7 +34,8 @@
  *    'expired', in one statement;
  * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
  *    longer than a connector call can take (a worker killed, MariaDB or
- *    the CA failing between the call and the record) are looked up at
+ *    the CA failing between the call and the record), and 'waiting' ones
+ *    (delayed delivery) whose client stopped polling, are looked up at
  *    the CA by request id: what it issued is recorded as 'revoke_pending'
  *    (its client never got it; the transaction becomes 'expired'), a CA
  *    that issued nothing fails the transaction, a connector without the
@@ -158,8 +159,9 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "COALESCE(request_id, ''), COALESCE(ra_profile_uuid, ''), "
 	    "COALESCE(cmp_profile_uuid, ''), request_spki_sha256, "
 	    "lookup_attempts, position FROM cmp_transaction "
-	    "WHERE state IN ('issuing', 'open') AND "
-	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
+	    "WHERE ((state IN ('issuing', 'open') AND "
+	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND) "
+	    "OR (state = 'waiting' AND (deadline < NOW(6) OR ?))) "
 	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?)) "
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
@@ -170,14 +172,15 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
 	    "lookup_attempts = lookup_attempts + 1 "
 	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'open') AND (lookup_after IS NULL OR "
+	    "state IN ('issuing', 'open', 'waiting') AND "
+	    "(lookup_after IS NULL OR "
 	    "lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?))";
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1];
-	struct db_arg da[3] = { DB_ARG_INT(w->issuing_age),
-	    DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+	struct db_arg da[4] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->now), DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -239,7 +242,14 @@ sweep_reconcile_one(struct sweep_run *w)
 			w->st->nothing++;
 		}
 	} else if (c[5].i + 1 >= LOOKUP_ATTEMPTS_MAX)
-		sweep_unknown(tid, tid_len, pos, rid, res.message, w);
+		sweep_unknown(tid, tid_len, pos, rid, res.status ==
+		    CONN_PENDING ? "still pending at the CA" : res.message, w);
+	else if (res.status == CONN_PENDING) {
+		log_info("sweep: requestId=%s is still pending at the CA; "
+		    "asked again later", rid);
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	}
 	else {
 		log_warn("sweep: asking the CA about requestId=%s failed: %s; "
 		    "asked again later", rid, res.message);

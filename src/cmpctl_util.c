@@ -39,6 +39,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "caPubs", "caPubs", NULL },
 	{ "legacyPbm", "legacyPbm", NULL },
 	{ "certReqMax", "certReqMax", NULL },
+	{ "syncBudget", "syncBudget", NULL },
 	{ "certReqTemplate", "certReqTemplate", NULL },
 	{ NULL, NULL, NULL },
 };

@@ -19,6 +19,7 @@
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
  *   cmp_confirm.c certConf, from the requester only
+ *   cmp_poll.c   pollReq: delayed delivery, the CA asked again
  *   cmp_revoke.c rr
  *   cmp_genm.c   genm: CA certificates, root CA update, template, CRLs
  *   cmp_itav.c   the genm/genp values as ASN.1 types
@@ -60,6 +61,13 @@
 #define CMPD_ID_MIN_LEN		16	/* transactionID, senderNonce */
 #define CMPD_ID_MAX_LEN		64	/* DB column size */
 #define CMPD_UUID_LEN		36
+/* Delayed delivery (RFC 9810 5.3.22): the CMP Profile's syncBudget when
+ * unset, its cap, and what a waiting client is told (checkAfter) */
+#define CMPD_SYNC_BUDGET_DEFAULT	5	/* seconds */
+#define CMPD_SYNC_BUDGET_MAX		300
+#define CMPD_CHECK_AFTER		1	/* seconds */
+/* a waiting client that has not polled for this long is given up on */
+#define CMPD_POLL_ABANDON		600	/* seconds */
 
 /* log.c */
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
@@ -285,6 +293,9 @@ enum cmp_fail {
 	CMPF_NESTED_COUNT,
 	CMPF_NESTED_DEPTH,
 	CMPF_RA_NOT_PERMITTED,
+	CMPF_POLL_NOT_ONE,
+	CMPF_POLL_NOT_WAITING,
+	CMPF_POLL_NOTHING_ISSUED,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -370,6 +381,9 @@ struct profile {
 	STACK_OF(X509) *signer_chain;
 	int	 ra_perms;		/* RA_PERM_* */
 	int	 ra_looked_up;
+	/* syncBudget: seconds a worker waits on an issue or renew call
+	 * before the request turns into delayed delivery; 0 = the default */
+	int	 sync_budget;
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -531,6 +545,11 @@ struct store_tx {
 	char	 ra_uuid[CMPD_UUID_LEN + 1];
 	int	 overdue;		/* past its confirmation deadline */
 	int	 pos;			/* its place in the transaction */
+	char	 request_id[CMPD_UUID_LEN + 1];	/* "" if none */
+	int	 request_type;		/* body type of the request */
+	long long age;			/* seconds since the CA was asked */
+	int	 implicit;		/* implicitConfirm granted */
+	int	 poll_count;		/* pollReqs answered while waiting */
 	X509	*cert;
 };
 /* One certificate asked of the CA in a transaction (store_tx_begin). */
@@ -551,6 +570,9 @@ int	store_tx_requester(const ASN1_OCTET_STRING *tid,
 int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
+int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
+	    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
+	    int implicit);
 int	store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
 	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
@@ -620,6 +642,13 @@ CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    const struct conf *, const char *pn, enum cmp_fail *, char *text,
 	    size_t textlen);
 void	cmp_enroll_serial(X509 *, char *buf, size_t n);
+int	cmp_enroll_budget(const struct profile *);
+int	cmp_enroll_general_info(CMPD_HEADER *, int implicit, int wait);
+
+/* cmp_poll.c */
+CMPD_MSG *cmp_poll(const CMPD_MSG *req, struct profile *,
+	    const X509_NAME *srv, const struct conf *, enum cmp_fail *,
+	    char *arg, size_t arglen);
 
 /* cmp_confirm.c */
 CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,

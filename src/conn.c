@@ -95,6 +95,8 @@ conn_status_name(enum conn_status s)
 		return "insecure";
 	case CONN_BUSY:
 		return "busy";
+	case CONN_PENDING:
+		return "pending";
 	}
 	return "unknown";
 }
@@ -536,6 +538,11 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	if (conn_setopts(conn_curl, url, text, text_len, hdrs, reply,
 	    errbuf) != 0)
 		goto out;
+	/* A shorter budget for this call (the CMP Profile's syncBudget). */
+	if (t->timeout > 0 && t->timeout < conn_conf->connector_timeout &&
+	    curl_easy_setopt(conn_curl, CURLOPT_TIMEOUT, (long)t->timeout) !=
+	    CURLE_OK)
+		goto out;
 	/* Nothing has been sent yet: the last moment to refuse. */
 	if (conn_transport_check(t, res) != 0 || conn_gate(res) != 0) {
 		r = CALL_DONE;
@@ -569,6 +576,8 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 		    reply->max);
 	} else if (ce != CURLE_OK) {
 		res->status = CONN_UNAVAILABLE;
+		res->timed_out = ce == CURLE_OPERATION_TIMEDOUT &&
+		    !res->not_sent;
 		conn_msg(res, "%s",
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(ce));
 	} else if (st < 200 || st > 299)

@@ -38,6 +38,9 @@ struct conn_target {
 	/* issue/renew: "raVerified": true, cmpd accepted a raVerified
 	 * proof of possession on an RA's word (RFC 4211 4) */
 	int	 ra_verified;
+	/* seconds for the whole call, when shorter than connector_timeout
+	 * (a CMP Profile's synchronous budget); 0: connector_timeout */
+	int	 timeout;
 };
 
 enum conn_status {
@@ -49,6 +52,9 @@ enum conn_status {
 	/* refused before any connection, nothing was sent: */
 	CONN_INSECURE,		/* credentials would cross plain http:// */
 	CONN_BUSY,		/* connector_workers_max workers in calls */
+	/* issue/renew answered 202, or lookup {found: false, pending:
+	 * true}: the CA works on it; ask again with conn_lookup */
+	CONN_PENDING,
 };
 
 #define CONN_MESSAGE_MAX	512
@@ -67,6 +73,8 @@ struct conn_result {
 	/* revoke: the CA had revoked the certificate already; counts as
 	 * CONN_OK (revocation is idempotent) */
 	int	 already_revoked;
+	/* the call ran out of time (the target's timeout) after sending */
+	int	 timed_out;
 };
 
 int	conn_url_valid(const char *, size_t);

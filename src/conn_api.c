@@ -251,12 +251,44 @@ conn_reply_uuid(json_object *obj, char *out, size_t outlen)
 }
 
 /*
+ * A 202 to issue or renew: pending. Its body, when there is one, is
+ * {"requestId", "status": "pending"}; a requestId other than the one sent
+ * means the connector speaks of another request.
+ */
+static int
+conn_pending_reply(const char *op, const char *request_id,
+    const struct conn_buf *reply, struct conn_result *res)
+{
+	json_object *obj = NULL, *v;
+	int rc;
+
+	res->status = CONN_FAILED;
+	if (reply->len == 0) {
+		res->status = CONN_PENDING;
+		return 0;
+	}
+	if ((rc = jsoncheck_parse(reply->data, reply->len, CONN_JSON_DEPTH,
+	    &obj)) == PARSE_ERR)
+		return -1;
+	if (rc != PARSE_OK || !json_object_is_type(obj, json_type_object))
+		conn_msg(res, "%s 202 reply is not a JSON object", op);
+	else if (json_object_object_get_ex(obj, "requestId", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), request_id) != 0))
+		conn_msg(res, "%s 202 reply names another requestId", op);
+	else
+		res->status = CONN_PENDING;
+	json_object_put(obj);
+	return 0;
+}
+
+/*
  * The body of a 2xx answer to issue or renew: the new certificate and its
  * uuid. 0 with res classified, -1 out of memory.
  */
 static int
-conn_enroll_reply(const char *op, const struct conn_buf *reply,
-    struct conn_result *res)
+conn_enroll_reply(const char *op, const char *request_id,
+    const struct conn_buf *reply, struct conn_result *res)
 {
 	json_object *obj = NULL;
 	char why[160];
@@ -264,10 +296,16 @@ conn_enroll_reply(const char *op, const struct conn_buf *reply,
 
 	res->status = CONN_FAILED;
 	if (res->http_status == 202) {
-		/* Newer connectors issue asynchronously; cmpd does not poll. */
-		conn_msg(res, "connector answered 202: asynchronous %s is "
-		    "not supported", op);
-		r = 0;
+		/* Delayed delivery (doc/api.md): the CA works on it; the
+		 * certificate is asked for later by the requestId cmpd sent.
+		 * Without one it could never be found. */
+		if (request_id == NULL) {
+			conn_msg(res, "connector answered 202 to a %s without "
+			    "requestId", op);
+			r = 0;
+			goto out;
+		}
+		r = conn_pending_reply(op, request_id, reply, res);
 		goto out;
 	}
 	if ((rc = jsoncheck_parse_why(reply->data != NULL ? reply->data : "",
@@ -347,7 +385,7 @@ conn_enroll(const struct conn_target *t, const char *op,
 	r = 0;
 	if (rc == CALL_DONE)
 		goto out;
-	r = conn_enroll_reply(op, &reply, res);
+	r = conn_enroll_reply(op, t->request_id, &reply, res);
  out:
 	if (r != 0 && res != NULL) {
 		/* A caller that ignores the -1 must not see CONN_OK. */
@@ -528,7 +566,7 @@ conn_parse_reply(enum conn_reply kind, long http_status, const char *body,
 		r = conn_ca_reply(&b, res);
 	else
 		r = conn_enroll_reply(kind == CONN_REPLY_RENEW ? "renew" :
-		    "issue", &b, res);
+		    "issue", NULL, &b, res);
 	if (r != 0) {
 		res->status = CONN_FAILED;
 		if (res->message[0] == '\0')
@@ -666,7 +704,10 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 		goto out;
 	}
 	if (!json_object_get_boolean(v)) {
-		res->status = CONN_OK;
+		/* {found: false, pending: true}: not decided yet */
+		res->status = json_object_object_get_ex(obj, "pending", &v) &&
+		    json_object_is_type(v, json_type_boolean) &&
+		    json_object_get_boolean(v) ? CONN_PENDING : CONN_OK;
 		goto out;
 	}
 	if ((rc = conn_cert_data(obj, "lookup", &res->certificate, res)) ==

@@ -62,7 +62,7 @@ static const char *const metrics_call_names[METRICS_CALL__COUNT] = {
 	[METRICS_CALL_CA_CERTS] = "caCertificates",
 	[METRICS_CALL_LOOKUP] = "lookup",
 };
-#define METRICS_RESULTS		(CONN_BUSY + 1)
+#define METRICS_RESULTS		(CONN_PENDING + 1)
 static const char *const metrics_result_names[METRICS_RESULTS] = {
 	[CONN_OK] = "ok",
 	[CONN_UNAVAILABLE] = "unavailable",
@@ -71,6 +71,7 @@ static const char *const metrics_result_names[METRICS_RESULTS] = {
 	[CONN_FAILED] = "failed",
 	[CONN_INSECURE] = "insecure",
 	[CONN_BUSY] = "busy",
+	[CONN_PENDING] = "pending",
 };
 static const char *const metrics_restart_names[] = { "died", "recycled" };
 static const char *const metrics_recon_names[METRICS_RECON__COUNT] = {

@@ -92,11 +92,44 @@ int
 store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos, const char *state)
 {
 	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
 	struct db_arg a[3] = { DB_ARG_STR(state), arg_octets(tid),
 	    DB_ARG_INT(pos) };
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/*
+ * Delayed delivery (RFC 9810 5.3.22): the row waits for the CA. sent: the
+ * senderNonce of the answer that said so (the pollReq echoes it); the
+ * client is told to ask again after check_after seconds and given up on
+ * (the sweep asks the CA) after abandon seconds without a poll. From
+ * 'issuing' (the first answer) or 'waiting' (a pollRep). DB_NOTFOUND:
+ * the row was settled meanwhile.
+ */
+int
+store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
+    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
+    int implicit)
+{
+	/* Assignments run left to right: poll_count sees the old state. */
+	static const char sql[] = "UPDATE cmp_transaction SET "
+	    "poll_count = poll_count + (state = 'waiting'), "
+	    "state = 'waiting', last_sender_nonce = ?, "
+	    "next_check = NOW(6) + INTERVAL ? SECOND, "
+	    "deadline = NOW(6) + INTERVAL ? SECOND, implicit_confirm = ? "
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
+	struct db_arg a[6] = { arg_octets(sent), DB_ARG_INT(check_after),
+	    DB_ARG_INT(abandon), DB_ARG_INT(implicit != 0), arg_octets(tid),
+	    DB_ARG_INT(pos) };
+	unsigned long long changed = 0;
+	int r;
+
+	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 /* "YYYY-MM-DD HH:MM:SS" of an ASN1_TIME, for DATETIME columns. */
@@ -309,7 +342,8 @@ store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
 	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
 	unsigned long long changed = 0;
 	int r;
 
@@ -355,7 +389,8 @@ store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = ?, state = 'failed' "
-	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
 	int r;
 
 	if (db_begin() != DB_OK)
@@ -396,7 +431,8 @@ store_reconciled(const unsigned char *tid, size_t tid_len, int pos, X509 *cert,
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
-	    "WHERE transaction_id = ? AND position = ? AND state = 'issuing'";
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
 	unsigned long long changed = 0;
 	int r;
 
@@ -435,7 +471,7 @@ store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
 {
 	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
 	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'open')";
+	    "state IN ('issuing', 'open', 'waiting')";
 	struct db_arg a[3] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len),
 	    DB_ARG_INT(pos) };
 	unsigned long long changed = 0;
@@ -467,6 +503,12 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->cert_req_id = c[2].i;
 	t->overdue = c[7].i != 0;
 	t->pos = (int)c[8].i;
+	if (c[9].null)
+		t->request_id[0] = '\0';
+	t->request_type = (int)c[10].i;
+	t->age = c[11].i;
+	t->implicit = c[12].i != 0;
+	t->poll_count = (int)c[13].i;
 	t->cert = NULL;
 	if (c[4].null)
 		t->cert_uuid[0] = '\0';
@@ -489,13 +531,16 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 {
 	static const char sql[] = "SELECT t.state, t.last_sender_nonce, "
 	    "t.cert_req_id, t.cmp_profile_uuid, c.uuid, c.der, "
-	    "t.ra_profile_uuid, t.deadline < NOW(6), t.position "
+	    "t.ra_profile_uuid, t.deadline < NOW(6), t.position, "
+	    "t.request_id, t.request_type, TIMESTAMPDIFF(SECOND, "
+	    "COALESCE(t.issuing_at, t.created_at), NOW(6)), "
+	    "t.implicit_confirm, t.poll_count "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { arg_octets(tid) };
 	struct tx_list *l;
-	struct db_col c[9];
+	struct db_col c[14];
 	size_t rows = 0;
 	int r;
 
@@ -519,6 +564,12 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    c[6].n = sizeof(l->row.ra_uuid);
 	c[7].type = DB_INT;
 	c[8].type = DB_INT;
+	c[9].type = DB_STR, c[9].buf = l->row.request_id,
+	    c[9].n = sizeof(l->row.request_id);
+	c[10].type = DB_INT;
+	c[11].type = DB_INT;
+	c[12].type = DB_INT;
+	c[13].type = DB_INT;
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)

@@ -75,9 +75,14 @@ expect genm-pbm.der $CMP/demo genp "" ""
 expect genm-pbm.der $RA/ra-on genp "" ""
 expect genm-pbm.der /.well-known/cmp/p/demo genp "" ""
 expect pollReq-pbm.der $CMP/demo error badRequest \
-	"PN=demo | pollReq is not implemented yet"
+	"PN=demo | no transaction with this transactionID"
 expect certConf-pbm.der $CMP/demo error badRequest \
 	"PN=demo | no transaction with this transactionID"
+"$top_builddir/t/cmptool" edit "$F/ir-pbm.der" "$T/ccr.der" ccr=1 \
+	remac=test-secret || bail "cmptool edit ccr failed"
+is "$(t_fcgi "$T/ccr.der" $CMP/demo)" 200 "ccr: HTTP 200"
+is "$("$top_builddir/t/cmptool" dump "$T/resp.der" | sed -n 's/^text=//p')" \
+	"PN=demo | ccr is not implemented yet" "ccr: not implemented yet"
 expect ir-sig.der $CMP/cmp-sig ip systemFailure \
 	"PN=cmp-sig | the CMP Profile's signing credentials or trust anchors are unusable"
 expect ir-sig.der $RA/ra-sig ip systemFailure \

@@ -13,6 +13,9 @@ t_stack "message_time_skew = 0" "workers = 3" "connector_timeout = 8" \
 t_start_localca
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
+# calls run to connector_timeout here: a syncBudget as long turns no slow
+# call into delayed delivery (t/0031-polling.t tests that)
+t_sql "UPDATE cmp_profile SET sync_budget = 8 WHERE name = 'enroll'"
 plan_auto
 
 API_KEY=$(t_api_key api-reader read)

@@ -22,7 +22,8 @@
  *     (an empty template subject)  addreq=ID (one more CertReqMsg,
  *     certReqId ID, the first one's subject, a fresh P-256 key and its
  *     POP)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
- *     second RevDetails)  iter=N (the PBM iterationCount; with remac)
+ *     second RevDetails)  duppoll=1 (a second pollReq entry)
+ *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
@@ -197,6 +198,22 @@ dump(const char *path)
 
 			printf("certReqId=%ld\n", ASN1_INTEGER_get(r->certReqId));
 			print_pkisi(r->status);
+		}
+	} else if (type == CMPD_BODY_POLLREQ) {
+		for (i = 0; i < sk_CMPD_POLLREQ_num(m->body->value.pollReq); i++)
+			printf("certReqId=%ld\n", ASN1_INTEGER_get(
+			    sk_CMPD_POLLREQ_value(m->body->value.pollReq,
+			    i)->certReqId));
+	} else if (type == CMPD_BODY_POLLREP) {
+		for (i = 0; i < sk_CMPD_POLLREP_num(m->body->value.pollRep);
+		    i++) {
+			const CMPD_POLLREP *r =
+			    sk_CMPD_POLLREP_value(m->body->value.pollRep, i);
+
+			printf("certReqId=%ld\n", ASN1_INTEGER_get(r->certReqId));
+			printf("checkAfter=%ld\n", ASN1_INTEGER_get(
+			    r->checkAfter));
+			print_text("reason", r->reason);
 		}
 	}
 	CMPD_MSG_free(m);
@@ -411,6 +428,25 @@ edit_one(CMPD_MSG *m, const char *e)
 		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));
 	} else if (KEY("addreq")) {
 		add_request(m, atol(v));
+	} else if (KEY("ccr")) {
+		/* the ir's CertReqMessages as a ccr (RFC 9810 5.3.11) */
+		m->body->type = CMPD_BODY_CCR;
+	} else if (KEY("nested")) {
+		/* the message as the one inner message of a nested body */
+		STACK_OF(CMPD_MSG) *in = sk_CMPD_MSG_new_null();
+		CMPD_BODY *b = CMPD_BODY_new();
+
+		sk_CMPD_MSG_push(in, CMPD_MSG_dup(m));
+		b->type = CMPD_BODY_NESTED;
+		b->value.nested = in;
+		CMPD_BODY_free(m->body);
+		m->body = b;
+	} else if (KEY("duppoll")) {
+		/* a pollReq asking for a second certReqId too */
+		CMPD_POLLREQ *pr = CMPD_POLLREQ_new();
+
+		ASN1_INTEGER_set(pr->certReqId, 1);
+		sk_CMPD_POLLREQ_push(m->body->value.pollReq, pr);
 	} else if (KEY("dupreq")) {
 		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
 		    m->body->value.ir, 0));

@@ -133,22 +133,58 @@ lca_request_id(json_object *in, int required, const char **out,
 }
 
 /*
+ * issue_pending: {requestId, status: "pending"}, HTTP 202 (doc/api.md,
+ * delayed delivery): the caller asks /certificates/lookup later.
+ */
+static int
+lca_pending(struct lca_http *h, const char *request_id, json_object **out,
+    struct lca_err *e)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    lca_json_add(o, "requestId", json_object_new_string(request_id)) !=
+	    0 || lca_json_add(o, "status", json_object_new_string("pending")) !=
+	    0) {
+		json_object_put(o);
+		return lca_fail(e, 500, "out of memory");
+	}
+	h->reply_status = 202;
+	snprintf(h->detail, sizeof(h->detail), " requestId=%s pending",
+	    request_id);
+	*out = o;
+	return 0;
+}
+
+/* Issued less than issue_pending seconds ago: not handed out yet. */
+static int
+lca_is_pending(const struct lca_http *h, time_t created)
+{
+	return h->conf->issue_pending > 0 &&
+	    created + h->conf->issue_pending > time(NULL);
+}
+
+/*
  * The answer for a certificate issued earlier for request_id, or
  * LCA_DB_NOTFOUND. sha256 (NULL: any) is the request's now: another
- * request under the same id is refused.
+ * request under the same id is refused. *pending: issued, but still
+ * pending (issue_pending); *out is then NULL.
  */
 static int
 lca_issued_for(struct lca_http *h, const char *request_id,
-    const unsigned char *sha256, json_object **out, struct lca_err *e)
+    const unsigned char *sha256, json_object **out, int *pending,
+    struct lca_err *e)
 {
 	char uuid[LCA_UUID_LEN + 1];
+	time_t created = 0;
 	unsigned char *der = NULL, stored[32];
 	size_t len = 0;
 	json_object *o = NULL;
 	int rc, r = -1;
 
 	*out = NULL;
-	rc = lca_db_by_request(request_id, uuid, &der, &len, stored);
+	*pending = 0;
+	rc = lca_db_by_request(request_id, &created, uuid, &der, &len, stored);
 	if (rc == LCA_DB_NOTFOUND)
 		return LCA_DB_NOTFOUND;
 	if (rc != LCA_DB_OK) {
@@ -157,6 +193,11 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 	}
 	if (sha256 != NULL && memcmp(sha256, stored, 32) != 0) {
 		lca_fail(e, 422, "requestId was used for another request");
+		goto out;
+	}
+	if (lca_is_pending(h, created)) {
+		*pending = 1;
+		r = 0;
 		goto out;
 	}
 	if ((o = json_object_new_object()) == NULL ||
@@ -212,7 +253,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	size_t req_len = 0;
 	json_object *o = NULL, *rv = NULL;
 	X509 *x = NULL;
-	int len, rc, r = -1;
+	int len, rc, pending = 0, r = -1;
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
@@ -237,8 +278,10 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		goto out;
 	}
 	if (rid != NULL && (rc = lca_issued_for(h, rid, row.request_sha256,
-	    out, e)) != LCA_DB_NOTFOUND) {
+	    out, &pending, e)) != LCA_DB_NOTFOUND) {
 		r = rc;
+		if (rc == 0 && pending)
+			r = lca_pending(h, rid, out, e);
 		goto out;
 	}
 	/* renew: the old certificate is one of ours and still valid. */
@@ -274,9 +317,11 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		/* The same request, issued meanwhile by another process:
 		 * this certificate was never recorded nor handed out. */
 		if ((rc = lca_issued_for(h, rid, row.request_sha256, out,
-		    e)) == LCA_DB_NOTFOUND)
+		    &pending, e)) == LCA_DB_NOTFOUND)
 			lca_fail(e, 503, "database unavailable");
 		r = rc == 0 ? 0 : -1;
+		if (rc == 0 && pending)
+			r = lca_pending(h, rid, out, e);
 		goto out;
 	}
 	if (rc != LCA_DB_OK) {
@@ -284,6 +329,11 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		goto out;
 	}
 	lca_issue_delay(h->conf);
+	/* Issued and recorded, handed out issue_pending seconds later. */
+	if (rid != NULL && h->conf->issue_pending > 0) {
+		r = lca_pending(h, rid, out, e);
+		goto out;
+	}
 	if ((o = json_object_new_object()) == NULL ||
 	    lca_json_add(o, "certificateData", lca_b64_json(der, len)) != 0 ||
 	    lca_json_add(o, "uuid", json_object_new_string(row.uuid)) != 0 ||
@@ -369,23 +419,27 @@ lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
 	static const char *const lists[] = { "raProfileAttributes" };
 	const char *rid;
 	json_object *o = NULL;
-	int rc, r = -1;
+	int rc, pending = 0, r = -1;
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
 	    lca_request_id(in, 1, &rid, e) != 0)
 		return -1;
-	if ((rc = lca_issued_for(h, rid, NULL, &o, e)) == LCA_DB_NOTFOUND) {
-		if ((o = json_object_new_object()) == NULL) {
+	if ((rc = lca_issued_for(h, rid, NULL, &o, &pending, e)) ==
+	    LCA_DB_NOTFOUND || (rc == 0 && pending)) {
+		if ((o = json_object_new_object()) == NULL ||
+		    (pending && lca_json_add(o, "pending",
+		    json_object_new_boolean(1)) != 0)) {
 			lca_fail(e, 500, "out of memory");
 			goto out;
 		}
 		snprintf(h->detail, sizeof(h->detail), " requestId=%s "
-		    "found=false", rid);
+		    "found=false%s", rid, pending ? " pending" : "");
 	} else if (rc != 0)
 		goto out;
 	if (lca_json_add(o, "requestId", json_object_new_string(rid)) != 0 ||
-	    lca_json_add(o, "found", json_object_new_boolean(rc == 0)) != 0) {
+	    lca_json_add(o, "found", json_object_new_boolean(rc == 0 &&
+	    !pending)) != 0) {
 		lca_fail(e, 500, "out of memory");
 		goto out;
 	}

@@ -52,7 +52,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "subject, not_before, not_after, der, status, created_at, "
 	    "request_id, request_sha256) "
 	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, NULLIF(?, ''), ?)",
-	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256 "
+	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256, created_at "
 	    "FROM localca_certificate WHERE request_id = ?",
 	[ST_LOOKUP] = "SELECT status, der FROM localca_certificate "
 	    "WHERE serial_hex = ?",
@@ -420,10 +420,13 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
  * free) and the SHA-256 of the request it was issued for.
  */
 int
-lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
+lca_db_by_request(const char *request_id, time_t *created,
+    char uuid[LCA_UUID_LEN + 1],
     unsigned char **der, size_t *der_len, unsigned char sha256[32])
 {
-	MYSQL_BIND pb[1], rb[3], db_der;
+	MYSQL_BIND pb[1], rb[4], db_der;
+	MYSQL_TIME at;
+	my_bool atnull = 0;
 	unsigned long plen, ulen = 0, dlen = 0, hlen = 0;
 	my_bool unull = 0, dnull = 0, hnull = 0, uerr = 0, herr = 0;
 	unsigned char *buf = NULL;
@@ -454,6 +457,10 @@ lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
 	rb[2].length = &hlen;
 	rb[2].is_null = &hnull;
 	rb[2].error = &herr;
+	memset(&at, 0, sizeof(at));
+	rb[3].buffer_type = MYSQL_TYPE_DATETIME;
+	rb[3].buffer = &at;
+	rb[3].is_null = &atnull;
 	if (mysql_stmt_bind_result(st, rb) != 0) {
 		log_error("bind: %s", mysql_stmt_error(st));
 		goto reset;
@@ -477,6 +484,8 @@ lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
 		goto reset;
 	}
 	uuid[LCA_UUID_LEN] = '\0';
+	if (created != NULL)
+		*created = atnull ? 0 : lca_db_time_of(&at);
 	if ((buf = malloc(dlen)) == NULL)
 		goto reset;
 	memset(&db_der, 0, sizeof(db_der));

@@ -95,6 +95,7 @@ lca_reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
@@ -262,6 +263,7 @@ lca_outcome(int status)
 {
 	switch (status) {
 	case 200: return "ok";
+	case 202: return "pending";
 	case 400: return "bad_request";
 	case 401: return "unauthorized";
 	case 404: return "not_found";
@@ -499,7 +501,8 @@ lca_serve(FCGX_Request *rq, const struct lca_conf *c, const struct lca_ca *ca)
 		goto out;
 	}
 	if (out != NULL)
-		lca_send_json(&h, 200, out, NULL);
+		lca_send_json(&h, h.reply_status != 0 ? h.reply_status : 200,
+		    out, NULL);
 	else
 		lca_send(&h, 200, "", 0, NULL);
  out:

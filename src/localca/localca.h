@@ -64,6 +64,9 @@ struct lca_conf {
 	size_t	 body_max;
 	char	*pid_file;
 	long	 issue_delay_ms;	/* tests only: a slow CA */
+	/* seconds a certificate issued for a requestId stays pending:
+	 * issue/renew answer 202, lookup {found: false, pending: true} */
+	long	 issue_pending;
 	/* caller authentication: at least one of the three is required */
 	char	*auth_user;		/* HTTP basic, with auth_password_file */
 	char	*auth_password_file;
@@ -106,6 +109,7 @@ struct lca_http {
 	char	 authority[LCA_AUTHORITY_MAX + 1];
 	struct timespec start;
 	int	 status;
+	int	 reply_status;		/* a handler's 2xx other than 200 */
 	char	 detail[LCA_MSG_MAX + 64];	/* the log line's tail */
 };
 
@@ -192,7 +196,8 @@ int	lca_db_insert(const struct lca_cert_row *);
 int	lca_db_lookup(const char *serial_hex, const unsigned char *der,
 	    size_t len, enum lca_cert_state *);
 int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
-int	lca_db_by_request(const char *request_id, char uuid[LCA_UUID_LEN + 1],
+int	lca_db_by_request(const char *request_id, time_t *created,
+	    char uuid[LCA_UUID_LEN + 1],
 	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
 int	lca_db_revoked(lca_db_revoked_cb, void *arg);
 

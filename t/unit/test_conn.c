@@ -1188,6 +1188,63 @@ main(void)
 		srv_stop(&s);
 	}
 
+	/* delayed delivery: 202 pending, lookup pending, a shorter budget */
+	{
+		static const char rid[] =
+		    "7a7e8d9c-1b2a-4c3d-8e4f-a0b1c2d3e4f6";
+		char pend[256], pendlook[256], otherid[256];
+		struct canned sc[] = {
+			{ 202, NULL, 0, 0, 0 },
+			{ 202, pend, 0, 0, 0 },
+			{ 202, otherid, 0, 0, 0 },
+			{ 202, "[]", 0, 0, 0 },
+			{ 200, pendlook, 0, 0, 0 },
+			{ 200, issue_body, 0, 2500, 0 },
+		};
+
+		snprintf(pend, sizeof(pend), "{\"requestId\":\"%s\","
+		    "\"status\":\"pending\"}", rid);
+		snprintf(otherid, sizeof(otherid), "{\"requestId\":\"%s\","
+		    "\"status\":\"pending\"}", AUTHORITY);
+		snprintf(pendlook, sizeof(pendlook), "{\"requestId\":\"%s\","
+		    "\"found\":false,\"pending\":true}", rid);
+		memset(&t, 0, sizeof(t));
+		srv_start(&s, sc, NITEMS(sc), NULL);
+		set_url(url, sizeof(url), "http", s.port, "");
+		t.url = url;
+		t.auth = CONN_AUTH_NONE;
+		t.authority_uuid = AUTHORITY;
+		t.request_id = rid;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_PENDING &&
+		    res.certificate == NULL, "202 without a body: pending");
+		conn_result_free(&res);
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_PENDING,
+		    "202 {requestId, status pending}: pending");
+		conn_result_free(&res);
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_FAILED,
+		    "202 naming another requestId: a failure");
+		conn_result_free(&res);
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_FAILED,
+		    "202 with a body that is not an object: a failure");
+		conn_result_free(&res);
+		rc = conn_lookup(&t, rid, &res);
+		ok(rc == 0 && res.status == CONN_PENDING &&
+		    res.certificate == NULL,
+		    "lookup {found: false, pending: true}: pending");
+		conn_result_free(&res);
+		t.timeout = 1;
+		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
+		ok(rc == 0 && res.status == CONN_UNAVAILABLE && res.timed_out &&
+		    !res.not_sent, "a call's own budget, shorter than "
+		    "connector_timeout: timed out after sending");
+		conn_result_free(&res);
+		srv_stop(&s);
+	}
+
 	/* reconciliation: requestId, lookup, idempotent revoke, not_sent */
 	{
 		static const char rid[] =

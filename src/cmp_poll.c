@@ -1,0 +1,290 @@
+/*
+ * Delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): a certificate the CA
+ * had not issued when the ip/cp/kup left (its connector answered pending,
+ * or did not answer within the CMP Profile's syncBudget) was answered
+ * "waiting"; the client asks with pollReq. Any worker answers: the
+ * transaction is read from MariaDB and the CA asked by the request id
+ * cmpd sent (the connector's lookup). Not there yet: pollRep with
+ * checkAfter. There: stored first, then the final ip/cp/kup, confirmed
+ * by certConf as usual (cmp_confirm.c). A client that stops polling is
+ * given up on by the sweep (cmp_sweep.c), which revokes what the CA
+ * issued.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+#include "conn.h"
+
+/* checkAfter grows by a second per poll, up to this */
+#define POLL_CHECK_AFTER_MAX	30
+/* A call cut at the budget may still be running at the CA: its lookup
+ * says "nothing" until then; later, nothing means nothing. */
+#define POLL_INFLIGHT_MARGIN	10	/* seconds */
+
+/* pollRep (RFC 9810 5.3.22): ask again after check_after seconds. */
+static CMPD_MSG *
+poll_rep(const CMPD_MSG *req, const X509_NAME *srv, long rid,
+    int check_after, const char *reason)
+{
+	CMPD_POLLREP *pr = NULL;
+	ASN1_UTF8STRING *s = NULL;
+	CMPD_MSG *m;
+
+	if ((m = cmp_msg_response_new(req->header, srv,
+	    CMPD_BODY_POLLREP)) == NULL)
+		return NULL;
+	if ((m->body->value.pollRep = sk_CMPD_POLLREP_new_null()) == NULL ||
+	    (pr = CMPD_POLLREP_new()) == NULL ||
+	    !ASN1_INTEGER_set(pr->certReqId, rid) ||
+	    !ASN1_INTEGER_set(pr->checkAfter, check_after))
+		goto err;
+	if (reason != NULL) {
+		if ((pr->reason = sk_ASN1_UTF8STRING_new_null()) == NULL ||
+		    (s = ASN1_UTF8STRING_new()) == NULL ||
+		    !ASN1_STRING_set(s, reason, -1) ||
+		    !sk_ASN1_UTF8STRING_push(pr->reason, s))
+			goto err;
+		s = NULL;
+	}
+	if (!sk_CMPD_POLLREP_push(m->body->value.pollRep, pr))
+		goto err;
+	return m;
+ err:
+	ASN1_UTF8STRING_free(s);
+	CMPD_POLLREP_free(pr);
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
+/* The final ip/cp/kup: one CertResponse, the certificate or a refusal. */
+static CMPD_MSG *
+poll_final(const CMPD_MSG *req, const X509_NAME *srv, const struct store_tx *t,
+    X509 *cert, enum cmp_fail f, const char *pn, const char *arg)
+{
+	const struct cmp_fail_def *d;
+	CMPD_CERTRESPONSE *cr = NULL;
+	CMPD_CERTREPMSG *rep;
+	char buf[CMP_TEXT_MAX];
+	CMPD_MSG *m;
+
+	if ((m = cmp_msg_response_new(req->header, srv,
+	    cmp_msg_rep_type(t->request_type))) == NULL)
+		return NULL;
+	if ((rep = m->body->value.ip = CMPD_CERTREPMSG_new()) == NULL ||
+	    (cr = CMPD_CERTRESPONSE_new()) == NULL ||
+	    !ASN1_INTEGER_set(cr->certReqId, (long)t->cert_req_id))
+		goto err;
+	CMPD_PKISI_free(cr->status);
+	cr->status = NULL;
+	if (f != CMPF_OK) {
+		d = cmp_error_def(f);
+		cmp_error_format(f, buf, sizeof(buf), pn, arg);
+		if ((cr->status = cmp_msg_pkisi_new(d->status, d->failbit,
+		    buf)) == NULL)
+			goto err;
+	} else {
+		if ((cr->status = cmp_msg_pkisi_new(CMPD_PKISTATUS_ACCEPTED,
+		    -1, NULL)) == NULL ||
+		    (cr->certifiedKeyPair = CMPD_CERTIFIEDKEYPAIR_new()) ==
+		    NULL)
+			goto err;
+		cr->certifiedKeyPair->certOrEncCert->type =
+		    CMPD_CERTORENCCERT_CERTIFICATE;
+		if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
+		    X509_dup(cert)) == NULL)
+			goto err;
+	}
+	if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
+		goto err;
+	return m;
+ err:
+	CMPD_CERTRESPONSE_free(cr);
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
+/*
+ * The row the pollReq asks about, from the transaction's requester only,
+ * echoing the nonce of the answer that row waits on (RFC 9810 5.3.22:
+ * pollReq's recipNonce is the senderNonce of the last answer).
+ */
+static enum cmp_fail
+poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
+    size_t n, long rid, size_t *k, char *arg, size_t arglen)
+{
+	const ASN1_OCTET_STRING *rn = req->header->recipNonce;
+	enum cmp_fail f;
+	size_t i;
+
+	/* Another profile's transaction is as unknown as a missing one;
+	 * the CA asked is the one of the RA Profile that was asked. */
+	if (strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0 ||
+	    strcmp(t[0].ra_uuid, p->ra_uuid) != 0)
+		return CMPF_TX_UNKNOWN;
+	if ((f = cmp_requester_check(req)) != CMPF_OK)
+		return f;
+	for (i = 0; i < n; i++)
+		if (t[i].cert_req_id == rid &&
+		    strcmp(t[i].state, "waiting") == 0)
+			break;
+	if (i == n) {
+		snprintf(arg, arglen, "%ld", rid);
+		return CMPF_POLL_NOT_WAITING;
+	}
+	if (rn == NULL || (size_t)ASN1_STRING_length(rn) != t[i].nonce_len ||
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t[i].nonce,
+	    t[i].nonce_len) != 0)
+		return CMPF_BAD_RECIP_NONCE;
+	*k = i;
+	return CMPF_OK;
+}
+
+/* The certificate is there: stored before the answer leaves (DESIGN
+ * invariant 3), with its chain as in a direct answer. */
+static CMPD_MSG *
+poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
+    const struct conf *c, struct store_tx *t, struct conn_result *res,
+    enum cmp_fail *f)
+{
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	char cert_uuid[CMPD_UUID_LEN + 1];
+	CMPD_MSG *rsp;
+	int wait, r;
+
+	wait = p->confirm_wait_time > 0 ? p->confirm_wait_time :
+	    c->confirm_wait_time;
+	*f = CMPF_INTERNAL;
+	if (i2d_X509(res->certificate, NULL) > STORE_CERT_MAX) {
+		/* as too large a direct answer: not delivered; recorded
+		 * revoke_pending, the sweep revokes it */
+		if (store_unrecorded(tid, t->pos, res->certificate, p,
+		    res->uuid, cert_uuid) != DB_OK)
+			log_error("PN=%s: requestId=%s: certificate too large "
+			    "and not recorded; the sweep asks the CA",
+			    p->cmp_name, t->request_id);
+		*f = CMPF_CERT_TOO_LARGE;
+		return NULL;
+	}
+	if ((rsp = poll_final(req, srv, t, res->certificate, CMPF_OK, NULL,
+	    NULL)) == NULL ||
+	    cmp_enroll_general_info(rsp->header, t->implicit, wait) != 0 ||
+	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p)) != 0) {
+		CMPD_MSG_free(rsp);
+		return NULL;	/* still waiting: the next poll tries again */
+	}
+	r = store_issued(tid, t->pos, res->certificate, p, res->uuid,
+	    rsp->header->senderNonce, t->implicit, wait, cert_uuid);
+	if (r != DB_OK) {
+		/* DB_NOTFOUND: the sweep gave up on it meanwhile */
+		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :
+		    r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+		    CMPF_DB_UNAVAILABLE;
+		CMPD_MSG_free(rsp);
+		return NULL;
+	}
+	*f = CMPF_OK;
+	return rsp;
+}
+
+/*
+ * pollReq. Returns pollRep, or the final ip/cp/kup; NULL with *f for an
+ * error answer.
+ */
+CMPD_MSG *
+cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
+    const struct conf *c, enum cmp_fail *f, char *arg, size_t arglen)
+{
+	STACK_OF(CMPD_POLLREQ) *polls = req->body->value.pollReq;
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	struct store_tx t[CMPD_CERT_REQ_MAX];
+	struct conn_target target;
+	struct conn_result res;
+	CMPD_MSG *rsp = NULL;
+	size_t n = 0, k = 0;
+	long rid;
+	int r, check_after;
+
+	memset(&res, 0, sizeof(res));
+	*f = CMPF_INTERNAL;
+	/* RFC 9483 4.4: one certReqId per pollReq (cmpd answers one
+	 * CertResponse at a time) */
+	if (sk_CMPD_POLLREQ_num(polls) != 1) {
+		snprintf(arg, arglen, "%d", sk_CMPD_POLLREQ_num(polls));
+		*f = CMPF_POLL_NOT_ONE;
+		return NULL;
+	}
+	rid = ASN1_INTEGER_get(sk_CMPD_POLLREQ_value(polls, 0)->certReqId);
+	if ((r = store_tx_list(tid, t, CMPD_CERT_REQ_MAX, &n)) == DB_ERR) {
+		*f = CMPF_DB_UNAVAILABLE;
+		return NULL;
+	}
+	if (r == DB_NOTFOUND) {
+		*f = CMPF_TX_UNKNOWN;
+		return NULL;
+	}
+	if ((*f = poll_find(req, p, t, n, rid, &k, arg, arglen)) != CMPF_OK)
+		goto out;
+
+	/* The CA asked within the budget: no worker waits long. */
+	cmp_ca_target(p, 0, &target);
+	target.timeout = cmp_enroll_budget(p);
+	conn_lookup(&target, t[k].request_id, &res);
+	if (res.status == CONN_OK && res.certificate != NULL) {
+		rsp = poll_deliver(req, p, srv, c, &t[k], &res, f);
+		if (rsp != NULL || *f != CMPF_INTERNAL)
+			goto out;
+	} else if (res.status == CONN_NOT_FOUND ||
+	    (res.status == CONN_OK && t[k].age > c->connector_timeout +
+	    POLL_INFLIGHT_MARGIN)) {
+		/* The CA issued nothing (or cannot tell: then the sweep
+		 * settles it as unknown_at_ca): a final refusal. */
+		if (res.status == CONN_OK &&
+		    store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
+			*f = CMPF_DB_UNAVAILABLE;
+			goto out;
+		}
+		log_warn("PN=%s: requestId=%s: %s", p->cmp_name,
+		    t[k].request_id, res.status == CONN_OK ? "the CA issued "
+		    "nothing" : "the connector has no lookup");
+		*f = CMPF_OK;
+		rsp = poll_final(req, srv, &t[k], NULL, CMPF_POLL_NOTHING_ISSUED,
+		    p->cmp_name, NULL);
+		goto out;
+	} else if (res.status != CONN_PENDING && res.status != CONN_OK)
+		log_warn("PN=%s: asking the CA about requestId=%s: %s (HTTP "
+		    "%ld): %s; the client asks again", p->cmp_name,
+		    t[k].request_id, conn_status_name(res.status),
+		    res.http_status, res.message);
+
+	/* Not there yet (or the CA could not tell now): ask again later. */
+	check_after = CMPD_CHECK_AFTER + t[k].poll_count;
+	if (check_after > POLL_CHECK_AFTER_MAX)
+		check_after = POLL_CHECK_AFTER_MAX;
+	*f = CMPF_INTERNAL;
+	if ((rsp = poll_rep(req, srv, rid, check_after, "the certificate "
+	    "authority has not issued the certificate yet")) == NULL)
+		goto out;
+	if ((r = store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,
+	    check_after, CMPD_POLL_ABANDON, t[k].implicit)) != DB_OK) {
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
+		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :
+		    CMPF_DB_UNAVAILABLE;
+		snprintf(arg, arglen, "%ld", rid);
+		goto out;
+	}
+	*f = CMPF_OK;
+ out:
+	conn_result_free(&res);
+	store_tx_free(t, n);
+	ERR_clear_error();
+	return rsp;
+}

@@ -1,0 +1,276 @@
+#!/bin/sh
+# Delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4). A connector that
+# answers pending (cmp-localca with issue_pending): the ir is answered
+# waiting, `openssl cmp` polls (pollReq -> pollRep with checkAfter) and
+# gets the certificate, then certConf as usual. A connector slower than
+# the CMP Profile's syncBudget turns into waiting too. Waiting
+# transactions hold no worker: with 2 workers and 8 of them waiting, an
+# ir on another profile completes at once. A pollReq from another
+# requester, for an unknown transaction, for two certReqIds, or with the
+# wrong nonce is refused; a connector without lookup ends the wait; a
+# client that stops polling is given up on by the sweep, which revokes
+# what the CA issued.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "workers = 2" "connector_workers_max = 2" \
+	"connector_timeout = 10" "log_level = info"
+t_start_localca
+# second_localca NAME SOCKET LINES...: another cmp-localca on the same CA
+# and table (its own socket), e.g. one that answers pending
+second_localca() {
+	local name=$1 sock=$2
+	shift 2
+	{
+		grep -v '^listen' "$T/localca.conf"
+		echo "listen = $sock"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} > "$T/$name.conf"
+	rm -f "$sock"
+	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf"
+	t_wait 10 test -S "$sock" || { diag_file "$T/$name.log"; bail "$name did not start"; }
+}
+second_localca pending "$T/pending.sock" "issue_pending = 6"
+second_localca slow "$T/slow.sock" "issue_delay_ms = 4000"
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	"fastcgi.server += ( \"/pending/\" => (( \"socket\" => \"$T/pending.sock\", \"check-local\" => \"disable\" )) )" \
+	"fastcgi.server += ( \"/slow/\" => (( \"socket\" => \"$T/slow.sock\", \"check-local\" => \"disable\" )) )"
+t_seed_enroll
+plan_auto
+
+# CMP Profile NAME through connector URL (a copy of "enroll", no
+# senderKID reference: any senderKID with the secret)
+profile() {
+	local n=$1 url=$2 k=$3
+	t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
+  SELECT '00000000-0000-4000-8000-00000000${k}0c1', '$n', '$url', auth_type, NULL, 1
+  FROM connector WHERE name = 'localca';
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}0a1', '$n', '00000000-0000-4000-8000-00000000${k}0c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}001', 'ra-$n', 1, '00000000-0000-4000-8000-00000000${k}0a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}101', '$n', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000${k}001');" || bail "seeding profile $n failed"
+	printf '%s\n' "$ENROLL_SECRET" |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret "$n" \
+		> "$T/secret.log" 2>&1 || bail "--set-shared-secret $n failed"
+	t_localca_cred |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials "$n" \
+		> "$T/secret.log" 2>&1 || bail "--set-connector-credentials $n failed"
+}
+profile poll "$CONNECTOR_BASE/pending" 1
+profile slow "$CONNECTOR_BASE/slow" 2
+# syncBudget through the management API (cmpctl and the console use it)
+API_KEY=$(t_api_key poll-admin admin)
+SLOW=00000000-0000-4000-8000-000000002101
+is "$(t_api GET /cmpProfiles/$SLOW)" 200 "API: the slow profile"
+is "$(t_json 'j["syncBudget"]')" 5 "... syncBudget 5 by default"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":0}')" 400 "API: syncBudget 0 refused"
+like "$(t_json 'j["message"]')" "syncBudget" "... naming the field"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":301}')" 400 "API: syncBudget over 300 refused"
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":1}')" 200 "API: syncBudget 1"
+is "$(t_json 'j["syncBudget"]')" 1 "... shown"
+is "$(t_sql "SELECT sync_budget FROM cmp_profile WHERE uuid = '$SLOW'")" 1 "... stored"
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+# client PROFILE CN [args]: an ir; output in $T/CN.out, certificate $T/CN.crt
+client() {
+	local p=$1 cn=$2
+	shift 2
+	timeout 90 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+		-path "/api/v1/protocols/cmp/$p" -recipient /CN=cmpd \
+		-ref "dev-$cn" -secret "pass:$ENROLL_SECRET" -msg_timeout 20 \
+		-total_timeout 60 -newkey "$T/dev.key" -subject "/CN=$cn" \
+		-certout "$T/$cn.crt" -unprotected_errors "$@" > "$T/$cn.out" 2>&1
+}
+files() {	# files PREFIX: PREFIX1,PREFIX2,... (openssl cmp -reqout/-rspout)
+	local i s=""
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do s="$s${s:+,}$1$i.der"; done
+	echo "$s"
+}
+dump() { "$top_builddir/t/cmptool" dump "$1"; }
+field() { dump "$1" | sed -n "s/^$2=//p" | head -n 1; }
+tx() { t_sql "SELECT t.state FROM cmp_transaction t JOIN certificate c
+	ON c.uuid = t.certificate_uuid WHERE c.subject_dn = 'CN=$1'"; }
+elapsed() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" > /dev/null 2>&1
+	t1=$(date +%s%N)
+	echo "$(( (t1 - t0) / 1000000 ))"
+}
+
+# --- a CA that answers pending: ir waiting, pollRep, the certificate
+ok "ir through a connector that answers pending: the certificate" \
+	client poll dev1 -reqout "$(files "$T/q")" -rspout "$(files "$T/r")"
+ok "... a certificate" openssl x509 -in "$T/dev1.crt" -noout
+is "$(field "$T/r1.der" body)" ip "the first answer is an ip"
+is "$(field "$T/r1.der" status)" waiting "... with PKIStatus waiting"
+is "$(dump "$T/r1.der" | grep -c '^extraCert=')" 0 "... and no certificate"
+is "$(field "$T/q2.der" body)" pollReq "the client polls"
+is "$(field "$T/q2.der" certReqId)" 0 "... for certReqId 0"
+is "$(field "$T/q2.der" recipNonce)" "$(field "$T/r1.der" senderNonce)" \
+	"... echoing the ip's senderNonce"
+is "$(field "$T/r2.der" body)" pollRep "answered pollRep"
+is "$(field "$T/r2.der" certReqId)" 0 "... for certReqId 0"
+is "$(field "$T/r2.der" checkAfter)" 1 "... checkAfter 1 (seconds)"
+like "$(field "$T/r2.der" reason)" "has not issued the certificate yet" "... and a reason"
+is "$(field "$T/r2.der" tid)" "$(field "$T/q1.der" tid)" "... in the same transaction"
+last=$(ls "$T"/r*.der | sort -V | tail -n 2 | head -n 1)
+is "$(field "$last" body)" ip "the last answer but one is the final ip"
+is "$(field "$last" status)" accepted "... accepted"
+is "$(field "$(ls "$T"/q*.der | sort -V | tail -n 1)" body)" certConf "then certConf"
+is "$(field "$(ls "$T"/r*.der | sort -V | tail -n 1)" body)" pkiconf "... and pkiconf"
+is "$(tx dev1)" confirmed "the transaction is confirmed"
+ok "the transaction polled at least once" \
+	test "$(t_sql "SELECT poll_count FROM cmp_transaction t JOIN certificate c
+	  ON c.uuid = t.certificate_uuid WHERE c.subject_dn = 'CN=dev1'")" -ge 1
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev1'")" issued \
+	"the certificate is issued in the inventory"
+
+# --- kur through the pending CA: kup waiting, polled, the new certificate
+CA=$T/ca
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, subject_policy) VALUES
+  ('00000000-0000-4000-8000-00000000f131', 'sigpoll', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-000000001001', 'any')"
+printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/CN=cmpd signer" 2>/dev/null
+openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
+$CMPD --set-signing-credentials sigpoll < "$T/bundle.pem" > /dev/null 2>&1 ||
+	bail "--set-signing-credentials failed"
+$CMPD --set-trust-anchors sigpoll < "$CA/root.crt" > /dev/null 2>&1 ||
+	bail "--set-trust-anchors failed"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/new.key" 2>/dev/null
+rm -f "$T"/q*.der "$T"/r*.der
+ok "kur through a connector that answers pending: the new certificate" \
+	timeout 90 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/sigpoll -recipient /CN=cmpd -msg_timeout 20 \
+	-total_timeout 60 -cert "$T/dev1.crt" -key "$T/dev.key" -newkey "$T/new.key" \
+	-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -certout "$T/kup.crt" \
+	-unprotected_errors -reqout "$(files "$T/q")" -rspout "$(files "$T/r")"
+is "$(field "$T/r1.der" body)" kup "the first answer is a kup"
+is "$(field "$T/r1.der" status)" waiting "... waiting"
+is "$(field "$T/r2.der" body)" pollRep "then pollRep"
+is "$(openssl x509 -in "$T/kup.crt" -noout -subject)" "subject=CN = dev1" \
+	"the updated certificate names the same subject"
+is "$(tx dev1 | tr '\n' ' ')" "confirmed confirmed " "... confirmed, as the ir before"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev1' AND status = 'issued'")" 2 \
+	"the inventory has both certificates"
+
+# --- pollReqs that break the rules, made from the client's own pollReq
+POLL=/api/v1/protocols/cmp/poll
+EDIT="$top_builddir/t/cmptool edit"
+rm -f "$T"/q*.der "$T"/r*.der
+client poll dev2 -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" &
+C2=$!
+ok "a second client waits" t_wait 20 test -s "$T/q2.der"
+send() {	# send FILE: POSTs it to the poll profile, the answer in $T/ans.der
+	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+		--data-binary "@$1" -o "$T/ans.der" "$HTTP_BASE$POLL"
+}
+$EDIT "$T/q2.der" "$T/other.der" senderKID=6f74686572 "remac=$ENROLL_SECRET" ||
+	bail "cmptool edit failed"
+send "$T/other.der"
+is "$(field "$T/ans.der" body)" error "a pollReq from another requester: an error"
+is "$(field "$T/ans.der" failInfo)" notAuthorized "... notAuthorized"
+like "$(field "$T/ans.der" text)" "only the requester of the transaction may continue it" \
+	"... CMPF_NOT_REQUESTER"
+$EDIT "$T/q2.der" "$T/unknown.der" tid=00112233445566778899aabbccddeeff \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/unknown.der"
+is "$(field "$T/ans.der" failInfo)" badRequest "a pollReq for an unknown transaction: badRequest"
+is "$(field "$T/ans.der" text)" "PN=poll | no transaction with this transactionID" \
+	"... no transaction with this transactionID (CMPF_TX_UNKNOWN)"
+$EDIT "$T/q2.der" "$T/two.der" duppoll=1 "remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/two.der"
+is "$(field "$T/ans.der" text)" \
+	"PN=poll | a pollReq must ask for exactly one certReqId (it has 2)" \
+	"a pollReq for two certReqIds: CMPF_POLL_NOT_ONE"
+$EDIT "$T/q2.der" "$T/nonce.der" recipNonce=00112233445566778899aabbccddeeff \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/nonce.der"
+is "$(field "$T/ans.der" failInfo)" badRecipientNonce "a pollReq with another recipNonce: badRecipientNonce"
+wait "$C2"
+ok "the second client got its certificate all the same" openssl x509 -in "$T/dev2.crt" -noout
+# the transaction is over: its pollReq again
+send "$T/q2.der"
+is "$(field "$T/ans.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+	"a pollReq once the certificate was delivered: CMPF_POLL_NOT_WAITING"
+
+# --- a connector slower than the syncBudget (1 s): waiting, then delivered
+rm -f "$T"/q*.der "$T"/r*.der
+ms=$(elapsed client slow dev3 -reqout "$(files "$T/q")" -rspout "$(files "$T/r")")
+ok "ir through a CA slower than the syncBudget: the certificate" openssl x509 -in "$T/dev3.crt" -noout
+is "$(field "$T/r1.der" status)" waiting "... after an ip waiting"
+is "$(field "$T/r2.der" body)" pollRep "... and polling"
+like "$(cat "$T/cmpd.log")" "beyond the synchronous budget: the client polls" "... logged"
+is "$(tx dev3)" confirmed "... confirmed"
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=dev3'")" 1 \
+	"... one certificate at the CA"
+
+# --- waiting transactions hold no worker: 2 workers, 8 waiting, one ir
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+	client poll w$i &
+	pids="$pids $!"
+done
+waiting() { [ "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'waiting'")" -ge "$1" ]; }
+ok "8 transactions wait" t_wait 30 waiting 8
+is "$(t_api GET "/cmpTransactions?state=waiting")" 200 "API: the waiting transactions"
+ok "... listed" test "$(t_json 'len(j)')" -ge 1
+ms=$(elapsed client enroll other -ref "$ENROLL_REF")
+ok "an ir on another profile completes meanwhile (${ms} ms)" test "$ms" -lt 5000
+ok "... with its certificate" openssl x509 -in "$T/other.crt" -noout
+ok "... while they still wait" waiting 4
+rc=0
+for p in $pids; do wait "$p" || rc=1; done
+is "$rc" 0 "the 8 waiting clients got their certificates"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE 'CN=w_' AND status = 'issued'")" 8 \
+	"... all 8 issued"
+
+# --- a connector without lookup: the wait ends with a final refusal
+# (a request the client abandons after the first answer)
+rm -f "$T"/q*.der "$T"/r*.der
+client poll gone -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r1.der" status)" waiting "a client that gives up after the ip waiting" ||
+	diag_file "$T/gone.out"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/nolookup' WHERE name = 'poll'"
+$EDIT "$T/q2.der" "$T/late.der" "remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+# its pollReq, answering the pollRep's nonce
+field "$T/r2.der" senderNonce > /dev/null
+$EDIT "$T/q2.der" "$T/late.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/late.der"
+is "$(field "$T/ans.der" body)" ip "a pollReq when the connector has no lookup: the final ip"
+is "$(field "$T/ans.der" status)" rejection "... a rejection"
+like "$(field "$T/ans.der" text)" "the certificate authority issued no certificate for this request" \
+	"... CMPF_POLL_NOTHING_ISSUED"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+
+# --- a client that stops polling: the sweep settles it, the CA's
+# certificate revoked
+rm -f "$T"/q*.der "$T"/r*.der
+client poll quit -msg_timeout 2 -total_timeout 2
+is "$(t_sql "SELECT state FROM cmp_transaction t JOIN localca_certificate l
+	ON l.request_id = t.request_id WHERE l.subject = 'CN=quit'")" waiting \
+	"a client that stopped polling leaves a waiting transaction"
+sleep 6	# issue_pending: the CA hands it out now
+t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE state = 'waiting'"
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > "$T/sweep.log" 2>&1
+is "$(t_sql "SELECT state FROM cmp_transaction t JOIN localca_certificate l
+	ON l.request_id = t.request_id WHERE l.subject = 'CN=quit'")" expired \
+	"the sweep settles it (expired)"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=quit'")" revoked \
+	"... and revokes the CA's certificate"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=quit'")" revoked \
+	"... recorded in the inventory as revoked"
+
+done_testing
