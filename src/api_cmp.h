@@ -24,7 +24,7 @@ enum {
 	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
 	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
 	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_CA_PUBS,
-	CP_LEGACY_PBM, CP_REQ_MAX, CP_NCOLS
+	CP_LEGACY_PBM, CP_REQ_MAX, CP_FALLBACK, CP_NCOLS
 };
 
 /* One cmp_profile row with its default RA Profile, as the API shows it. */
@@ -55,7 +55,8 @@ struct cp_row {
 	"c.subject_policy, " crls ", c.ca_pubs, c.legacy_pbm, " \
 	/* certReqMax as in effect: 1 for 3GPP, 10 (CMPD_CERT_REQ_DEFAULT) \
 	 * when unset */ \
-	"IF(c.variant = 'v2_3gpp', 1, COALESCE(c.cert_req_max, 10)) " \
+	"IF(c.variant = 'v2_3gpp', 1, COALESCE(c.cert_req_max, 10)), " \
+	"c.secret_fallback " \
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
@@ -76,6 +77,7 @@ struct cp_input {
 	int	 has_descr, has_ref, has_ra, has_signing;
 	int	 implicit;		/* -1: not given */
 	int	 legacy_pbm;		/* -1: not given */
+	int	 fallback;		/* profileSecretFallback; -1 */
 	long	 wait;			/* -1: not given */
 	long	 req_max;		/* certReqMax; -1: not given */
 	/* parsed */

@@ -210,6 +210,8 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the CA's %s cannot be had now, try again later"),
 	D(CMPF_GENM_BAD_TEMPLATE, SYSTEMFAILURE, 200,
 	    "PN=%s | the CMP Profile's certReqTemplate is unusable"),
+	D(CMPF_DEVICE_TEMPLATE, BADCERTTEMPLATE, 200,
+	    "PN=%s | the requested %s does not match the device entry's"),
 };
 
 #undef D

@@ -117,7 +117,9 @@ profile_check(const struct route *rt, const struct profile *p)
 	"c.confirm_wait_time, " attrs ", r.attributes, " rattrs ", " \
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
 	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
-	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0) "
+	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0), " \
+	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
+	"WHERE d.cmp_profile_uuid = c.uuid) "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -142,6 +144,7 @@ enum {
 	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C_CONN_INSECURE,
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
+	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
 };
 
@@ -221,6 +224,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CA_PUBS], ca_pubs, sizeof(ca_pubs));
 	c[C_LEGACY_PBM].type = DB_INT;
 	c[C_CERT_REQ_MAX].type = DB_INT;
+	c[C_FALLBACK].type = DB_INT;
+	c[C_HAS_DEVICES].type = DB_INT;
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -250,6 +255,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 			p->ca_pubs = CAPUBS_SHARED_SECRET;
 		p->legacy_pbm = c[C_LEGACY_PBM].i != 0;
 		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
+		p->secret_fallback = c[C_FALLBACK].i != 0;
+		p->has_devices = c[C_HAS_DEVICES].i != 0;
 		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
 		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)
