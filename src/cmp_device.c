@@ -306,8 +306,12 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	p->device_spent = 0;
 	if (!p->has_devices && p->secret_fallback)
 		return CMPF_OK;
+	/* References are URL-unreserved ASCII (a path segment of the API):
+	 * any other senderKID selects no entry, without a query. */
 	if (kid == NULL || ASN1_STRING_length(kid) == 0 ||
-	    ASN1_STRING_length(kid) > CMP_REQUESTER_KID_MAX)
+	    ASN1_STRING_length(kid) > CMP_REQUESTER_KID_MAX ||
+	    !route_name_valid((const char *)ASN1_STRING_get0_data(kid),
+	    (size_t)ASN1_STRING_length(kid)))
 		kid = NULL;
 	if ((e = OPENSSL_zalloc(sizeof(*e))) == NULL)
 		return CMPF_INTERNAL;

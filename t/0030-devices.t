@@ -137,6 +137,7 @@ refused "wrong secret" dev -ref dev-0002 -secret pass:wrong -subject /CN=dev-000
 is "$(state $DEV dev-0002)" active "one wrong MAC does not lock"
 is "$(t_json 'j["failedMacs"]')" 1 "but is counted"
 refused "unknown reference (no profile secret)" dev -ref nobody -secret pass:whatever -subject /CN=nobody
+refused "a reference no entry can have" dev -ref "dev 0003" -secret pass:whatever -subject /CN=nobody
 nok "no senderKID at all: refused" client /api/v1/protocols/cmp/dev -unprotected_errors \
 	-certout "$T/refused.crt" -secret pass:whatever -subject /CN=nobody
 like "$(cat "$T/client.out")" "PN=dev \| senderKID is required with MAC protection" \
