@@ -117,6 +117,12 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 	/* legacyPbm: SHA-1 as PBM's owf allowed in some worlds */
 	if (nc > 27)
 		fuzz_db_int(&c[27], (w.tx >> 1) & 1);
+	/* profileSecretFallback on; no device entries (cmp_device.c reads
+	 * none) */
+	if (nc > 29)
+		fuzz_db_int(&c[29], 1);
+	if (nc > 30)
+		fuzz_db_int(&c[30], 0);
 	return r != 0 ? DB_ERR : DB_OK;
 }
 

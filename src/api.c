@@ -24,6 +24,7 @@ static const struct {
 } tables[] = {
 	{ api_cmp_profile_routes, &api_cmp_profile_nroutes },
 	{ api_ra_cert_routes, &api_ra_cert_nroutes },
+	{ api_device_routes, &api_device_nroutes },
 	{ api_connector_routes, &api_connector_nroutes },
 	{ api_authority_routes, &api_authority_nroutes },
 	{ api_ra_profile_routes, &api_ra_profile_nroutes },

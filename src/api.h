@@ -124,6 +124,10 @@ int	obj_delete_unused(struct api_call *, const char *sql_used,
 	    const char *audit_type);
 int	obj_authority_find(struct api_call *, const char *uuid);
 
+/* api_device.c: a CMP Profile's device entries (per-device secrets) */
+extern const struct api_route api_device_routes[];
+extern const size_t api_device_nroutes;
+
 /* api_connector.c */
 extern const struct api_route api_connector_routes[];
 extern const size_t api_connector_nroutes;

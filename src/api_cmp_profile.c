@@ -106,6 +106,8 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	json_object_object_add(o, "caPubs", json_object_new_string(r->ca_pubs));
 	json_object_object_add(o, "legacyPbm",
 	    json_object_new_boolean(col[CP_LEGACY_PBM].i != 0));
+	json_object_object_add(o, "profileSecretFallback",
+	    json_object_new_boolean(col[CP_FALLBACK].i != 0));
 	json_object_object_add(o, "certReqMax",
 	    json_object_new_int((int)col[CP_REQ_MAX].i));
 	json_object_object_add(o, "syncBudget",
@@ -209,9 +211,9 @@ cp_create(struct api_call *c)
 	    "response_protection, shared_secret_reference, "
 	    "default_ra_profile_uuid, issue_attributes, revoke_attributes, "
 	    "implicit_confirm_allowed, confirm_wait_time, subject_policy, "
-	    "ca_pubs, legacy_pbm, cert_req_max, sync_budget) "
+	    "ca_pubs, legacy_pbm, cert_req_max, sync_budget, secret_fallback) "
 	    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "NULLIF(?, -1), NULLIF(?, -1))";
+	    "NULLIF(?, -1), NULLIF(?, -1), ?)";
 	struct cp_input in;
 	char uuid[CMPD_UUID_LEN + 1];
 	json_object *d = NULL;
@@ -228,7 +230,7 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[17] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
+		struct db_arg a[18] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
 		    cp_arg(in.descr), DB_ARG_STR(in.variant),
 		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), cp_arg(in.ref),
 		    cp_arg(in.ra_uuid), cp_arg(in.iattrs), cp_arg(in.rattrs),
@@ -238,9 +240,10 @@ cp_create(struct api_call *c)
 		    "signer"),
 		    DB_ARG_STR(in.ca_pubs != NULL ? in.ca_pubs :
 		    "sharedSecret"), DB_ARG_INT(in.legacy_pbm > 0),
-		    DB_ARG_INT(in.req_max), DB_ARG_INT(in.sync_budget) };
+		    DB_ARG_INT(in.req_max), DB_ARG_INT(in.sync_budget),
+		    DB_ARG_INT(in.fallback != 0) };
 
-		rc = db_run(sql, a, 17, NULL, 0, NULL);
+		rc = db_run(sql, a, 18, NULL, 0, NULL);
 	}
 	if (rc == DB_DUP) {
 		db_rollback();
@@ -275,7 +278,7 @@ cp_edit(struct api_call *c)
 	    "issue_attributes = ?, revoke_attributes = ?, "
 	    "implicit_confirm_allowed = ?, confirm_wait_time = ?, "
 	    "subject_policy = ?, ca_pubs = ?, legacy_pbm = ?, "
-	    "cert_req_max = IF(? = -1, cert_req_max, ?), "
+	    "secret_fallback = ?, cert_req_max = IF(? = -1, cert_req_max, ?), "
 	    "sync_budget = IF(? = -1, sync_budget, ?) WHERE uuid = ?";
 	struct cp_row *old = NULL;
 	struct cp_input in;
@@ -291,7 +294,7 @@ cp_edit(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[18] = {
+		struct db_arg a[19] = {
 			cp_arg(in.has_descr ? in.descr : old->descr),
 			DB_ARG_STR(in.variant != NULL ? in.variant : old->variant),
 			DB_ARG_STR(in.req != NULL ? in.req : old->req),
@@ -309,12 +312,14 @@ cp_edit(struct api_call *c)
 			    old->ca_pubs),
 			DB_ARG_INT(in.legacy_pbm >= 0 ? in.legacy_pbm :
 			    old->col[CP_LEGACY_PBM].i != 0),
+			DB_ARG_INT(in.fallback >= 0 ? in.fallback :
+			    old->col[CP_FALLBACK].i != 0),
 			DB_ARG_INT(in.req_max), DB_ARG_INT(in.req_max),
 			DB_ARG_INT(in.sync_budget), DB_ARG_INT(in.sync_budget),
 			DB_ARG_STR(old->uuid),
 		};
 
-		rc = db_run(sql, a, 18, NULL, 0, NULL);
+		rc = db_run(sql, a, 19, NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cpc_store_credentials(c, &in, old->uuid) != 0 ||
 	    cpt_store(c, &in, old->uuid) != 0 ||

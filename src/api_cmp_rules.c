@@ -43,6 +43,7 @@ cpr_row_new(void)
 			I(CP_LEGACY_PBM),
 			I(CP_REQ_MAX),
 			I(CP_SYNC_BUDGET),
+			I(CP_FALLBACK),
 		};
 #undef S
 #undef B
@@ -102,6 +103,7 @@ static const struct {
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
 	{ "legacyPbm", 0 },
+	{ "profileSecretFallback", 0 },
 	{ "certReqMax", 0 },
 	{ "syncBudget", 0 },
 	{ "certReqTemplate", 0 },
@@ -129,6 +131,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	memset(in, 0, sizeof(*in));
 	in->implicit = -1;
 	in->legacy_pbm = -1;
+	in->fallback = -1;
 	in->wait = -1;
 	in->req_max = -1;
 	in->sync_budget = -1;
@@ -175,6 +178,8 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	if (api_get_bool(c, "implicitConfirmAllowed", &in->implicit) ==
 	    API_BAD ||
 	    api_get_bool(c, "legacyPbm", &in->legacy_pbm) == API_BAD ||
+	    api_get_bool(c, "profileSecretFallback", &in->fallback) ==
+	    API_BAD ||
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
 	    api_get_int(c, "certReqMax", 1, CMPD_CERT_REQ_MAX, &in->req_max) ==
 	    API_BAD ||

@@ -234,6 +234,8 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_POLL_NOTHING_ISSUED, SYSTEMFAILURE, 200,
 	    "PN=%s | the certificate authority issued no certificate for "
 	    "this request"),
+	D(CMPF_DEVICE_TEMPLATE, BADCERTTEMPLATE, 200,
+	    "PN=%s | the requested %s does not match the device entry's"),
 };
 
 #undef D

@@ -117,6 +117,9 @@ cmp_server_body(const struct route *rt, const CMPD_MSG *req,
 	case CMPD_BODY_P10CR:
 		rsp = cmp_enroll(req, der, len, prof, srv_name, srv_conf,
 		    rt->name, f, arg, arglen);
+		/* nothing issued: a device entry's use is given back */
+		if (rsp == NULL)
+			cmp_device_refund(prof);
 		break;
 	case CMPD_BODY_CERTCONF:
 		rsp = cmp_confirm(req, prof, srv_name, f);
@@ -314,6 +317,15 @@ cmp_server_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 		*verified = 1;
 		return CMPF_OK;
 	}
+	/* A senderKID that selects a device entry: its secret (cmp_device.c).
+	 * Verified, its answers are MAC'd with it, template refusals too. */
+	f = cmp_device_verify(req, prof, srv_conf, arg, arglen);
+	if (prof->device_uuid[0] != '\0') {
+		*verified = 1;
+		return f;
+	}
+	if (f != CMPF_OK)
+		return f;
 	if (!prof->has_secret)
 		return CMPF_NO_SECRET;
 	if ((f = cmp_protect_pbm_verify(req, prof->secret, prof->secret_len,

@@ -94,6 +94,17 @@ static const struct ctl_cmd {
 	    "  signing: the private key and the certificate chain, PEM.\n"
 	    "  ra-add: an RA's certificate (or its CA's), PEM, and what it may\n"
 	    "  do: enroll, revoke, raVerified.\n" },
+	{ "device", NEED_DB, cmd_device,
+	    "manage a CMP Profile's device entries (per-device secrets)",
+	    "usage: cmpctl device list P [state=active|used|expired|locked]\n"
+	    "       cmpctl device show P REF\n"
+	    "       cmpctl device add P reference=REF secret=@FILE FIELD...\n"
+	    "       cmpctl device delete P REF...\n"
+	    "       cmpctl device import P FILE.csv\n"
+	    "  P is a CMP Profile by UUID or name, REF a device's reference\n"
+	    "  (the senderKID it sends). FIELD: subject, san, notAfter, uses.\n"
+	    "  The CSV's header line names its columns: reference,secret and\n"
+	    "  any of subject,san,notAfter,uses.\n" },
 	{ "connector", NEED_DB, cmd_connector,
 	    "manage connectors",
 	    "usage: cmpctl connector list\n"

@@ -93,6 +93,9 @@ int	cmd_certificates(struct ctl *, int, char **);
 int	cmd_transactions(struct ctl *, int, char **);
 int	cmd_audit(struct ctl *, int, char **);
 
+/* cmpctl_device.c: a CMP Profile's device entries */
+int	cmd_device(struct ctl *, int, char **);
+
 /* cmpctl_key.c: the master key of secrets at rest */
 int	cmd_key(struct ctl *, int, char **);
 

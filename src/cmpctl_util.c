@@ -38,6 +38,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "subjectPolicy", "subjectPolicy", NULL },
 	{ "caPubs", "caPubs", NULL },
 	{ "legacyPbm", "legacyPbm", NULL },
+	{ "profileSecretFallback", "profileSecretFallback", NULL },
 	{ "certReqMax", "certReqMax", NULL },
 	{ "syncBudget", "syncBudget", NULL },
 	{ "certReqTemplate", "certReqTemplate", NULL },
@@ -76,6 +77,7 @@ const struct ctl_obj ctl_obj_raprofile = {
 /* Refused unless they come from a file or standard input. */
 static const char *const ctl_secret_keys[] = {
 	"sharedSecret", "credentials", "signingCredentials", "privateKey",
+	"secret",
 };
 
 /* Fields that name another object: a name is turned into its UUID. */

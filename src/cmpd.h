@@ -20,6 +20,7 @@
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_poll.c   pollReq: delayed delivery, the CA asked again
+ *   cmp_device.c per-device shared secrets: MAC key, constraints, uses
  *   cmp_revoke.c rr
  *   cmp_genm.c   genm: CA certificates, root CA update, template, CRLs
  *   cmp_itav.c   the genm/genp values as ASN.1 types
@@ -117,6 +118,7 @@ struct conf {
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
+	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
@@ -296,6 +298,7 @@ enum cmp_fail {
 	CMPF_POLL_NOT_ONE,
 	CMPF_POLL_NOT_WAITING,
 	CMPF_POLL_NOTHING_ISSUED,
+	CMPF_DEVICE_TEMPLATE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -384,6 +387,14 @@ struct profile {
 	/* syncBudget: seconds a worker waits on an issue or renew call
 	 * before the request turns into delayed delivery; 0 = the default */
 	int	 sync_budget;
+	/* per-device secrets (cmp_device.c): profileSecretFallback lets the
+	 * profile's secret authenticate a senderKID that selects no device
+	 * entry; device is the entry the request's MAC verified with (its
+	 * secret then replaced secret above, to MAC the answers) */
+	int	 secret_fallback;
+	int	 has_devices;
+	char	 device_uuid[CMPD_UUID_LEN + 1];	/* "" = none */
+	int	 device_spent;	/* this request spent one of its uses */
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
@@ -656,6 +667,18 @@ CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 CMPD_MSG *cmp_confirm_error(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
 enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
+
+/* cmp_device.c */
+#define CMP_DEVICE_CONSTRAINT_MAX	1024	/* cmp_device.subject, san */
+enum cmp_fail cmp_device_verify(const CMPD_MSG *req, struct profile *,
+	    const struct conf *, char *arg, size_t arglen);
+void	cmp_device_refund(struct profile *);
+GENERAL_NAMES *cmp_device_san_parse(const char *);
+/* An entry's state, as the API shows it: locked first, then used, expired */
+#define CMP_DEVICE_STATE_SQL \
+	"CASE WHEN d.locked THEN 'locked' WHEN d.uses_left <= 0 THEN 'used' " \
+	"WHEN d.not_after IS NOT NULL AND d.not_after < UTC_TIMESTAMP(6) " \
+	"THEN 'expired' ELSE 'active' END"
 
 /* cmp_sweep.c */
 struct sweep_stats {

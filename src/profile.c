@@ -118,7 +118,9 @@ profile_check(const struct route *rt, const struct profile *p)
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
 	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
 	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0), " \
-	"COALESCE(c.sync_budget, 0) "
+	"COALESCE(c.sync_budget, 0), " \
+	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
+	"WHERE d.cmp_profile_uuid = c.uuid) "
 #define PROFILE_JOIN \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid " \
 	"LEFT JOIN connector n ON n.uuid = a.connector_uuid "
@@ -144,6 +146,7 @@ enum {
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
 	C_SYNC_BUDGET,
+	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
 };
 
@@ -224,6 +227,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 	c[C_LEGACY_PBM].type = DB_INT;
 	c[C_CERT_REQ_MAX].type = DB_INT;
 	c[C_SYNC_BUDGET].type = DB_INT;
+	c[C_FALLBACK].type = DB_INT;
+	c[C_HAS_DEVICES].type = DB_INT;
 
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
@@ -254,6 +259,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->legacy_pbm = c[C_LEGACY_PBM].i != 0;
 		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
+		p->secret_fallback = c[C_FALLBACK].i != 0;
+		p->has_devices = c[C_HAS_DEVICES].i != 0;
 		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
 		    p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)

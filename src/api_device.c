@@ -1,0 +1,604 @@
+/*
+ * /api/v1/cmpProfiles/{uuid}/devices: a CMP Profile's device entries
+ * (per-device shared secrets, cmp_device.c). Secrets are write-only,
+ * sealed at rest like the profile's, and audit rows say "(set)". A CSV
+ * import is one database transaction: all rows or none.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
+#include "api_cmp.h"
+
+#define DEV_REF_MAX	128	/* cmp_device.reference */
+#define DEV_USES_MAX	1000000
+#define DEV_IMPORT_MAX	100000	/* rows in one CSV import */
+#define DEV_CSV_MAX	(16 * 1024 * 1024)
+
+/* One entry as a POST or a CSV row gives it. */
+struct dev_in {
+	const char *ref, *secret, *subject, *san, *not_after;
+	long	 uses;
+};
+
+enum { D_UUID, D_REF, D_SUBJ, D_SAN, D_NA, D_MAX, D_LEFT, D_FAILED,
+	D_STATE, D_LAST, D_CREATED, D_UPDATED, D_NCOLS };
+
+#define DEV_SELECT(state) \
+	"SELECT d.uuid, d.reference, d.subject, d.san, " \
+	"DATE_FORMAT(d.not_after, '%Y-%m-%dT%H:%i:%sZ'), d.uses_max, " \
+	"d.uses_left, d.failed_macs, " state " AS state, " \
+	OBJ_TS("d.last_used_at") ", " OBJ_TS("d.created_at") ", " \
+	OBJ_TS("d.updated_at") " FROM cmp_device d "
+
+struct dev_row {
+	char	 uuid[CMPD_UUID_LEN + 1], ref[4 * DEV_REF_MAX + 1];
+	char	 subj[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
+	char	 san[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
+	char	 na[OBJ_TS_BUF], state[16], last[OBJ_TS_BUF];
+	char	 created[OBJ_TS_BUF], updated[OBJ_TS_BUF];
+	struct db_col col[D_NCOLS];
+};
+
+static void
+dev_row_cols(struct dev_row *r)
+{
+	api_col_str(&r->col[D_UUID], r->uuid, sizeof(r->uuid));
+	api_col_str(&r->col[D_REF], r->ref, sizeof(r->ref));
+	api_col_str(&r->col[D_SUBJ], r->subj, sizeof(r->subj));
+	api_col_str(&r->col[D_SAN], r->san, sizeof(r->san));
+	api_col_str(&r->col[D_NA], r->na, sizeof(r->na));
+	api_col_int(&r->col[D_MAX]);
+	api_col_int(&r->col[D_LEFT]);
+	api_col_int(&r->col[D_FAILED]);
+	api_col_str(&r->col[D_STATE], r->state, sizeof(r->state));
+	api_col_str(&r->col[D_LAST], r->last, sizeof(r->last));
+	api_col_str(&r->col[D_CREATED], r->created, sizeof(r->created));
+	api_col_str(&r->col[D_UPDATED], r->updated, sizeof(r->updated));
+}
+
+static json_object *
+dev_str(const struct db_col *c)
+{
+	return c->null ? NULL : json_object_new_string(c->buf);
+}
+
+/* The entry as the API shows it: never its secret. */
+static json_object *
+dev_json(struct db_col *c)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "uuid", dev_str(&c[D_UUID]));
+	json_object_object_add(o, "reference", dev_str(&c[D_REF]));
+	json_object_object_add(o, "subject", dev_str(&c[D_SUBJ]));
+	json_object_object_add(o, "san", dev_str(&c[D_SAN]));
+	json_object_object_add(o, "notAfter", dev_str(&c[D_NA]));
+	json_object_object_add(o, "uses", json_object_new_int((int)c[D_MAX].i));
+	json_object_object_add(o, "usesLeft",
+	    json_object_new_int((int)c[D_LEFT].i));
+	json_object_object_add(o, "failedMacs",
+	    json_object_new_int((int)c[D_FAILED].i));
+	json_object_object_add(o, "state", dev_str(&c[D_STATE]));
+	json_object_object_add(o, "lastUsedAt", dev_str(&c[D_LAST]));
+	json_object_object_add(o, "createdAt", dev_str(&c[D_CREATED]));
+	json_object_object_add(o, "updatedAt", dev_str(&c[D_UPDATED]));
+	return o;
+}
+
+/* Path parameter 0 is an existing CMP Profile; 0, or the answer set. */
+static int
+dev_profile(struct api_call *c)
+{
+	static const char sql[] = "SELECT 1 FROM cmp_profile WHERE uuid = ?";
+	struct db_arg a[1];
+	int r;
+
+	if (obj_param_uuid(c, 0, "cmpProfileUuid") != 0)
+		return -1;
+	a[0] = (struct db_arg)DB_ARG_STR(c->param[0]);
+	if ((r = obj_exists(sql, a, 1)) < 0)
+		return api_db_fail(c), -1;
+	if (r == 0)
+		return api_fail(c, 404, "CMP Profile %s not found",
+		    c->param[0]), -1;
+	return 0;
+}
+
+/* A reference: 1..128 URL-unreserved characters (it is a path segment). */
+static int
+dev_ref_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= DEV_REF_MAX && route_name_valid(s, n);
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ" (UTC). */
+static int
+dev_time_valid(const char *s)
+{
+	int y, mo, d, h, mi, se;
+	char z;
+
+	return strlen(s) == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c",
+	    &y, &mo, &d, &h, &mi, &se, &z) == 7 && z == 'Z' &&
+	    y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
+	    d <= 31 && h <= 23 && mi <= 59 && se <= 59 && h >= 0 &&
+	    mi >= 0 && se >= 0;
+}
+
+/* The checks of an entry; NULL if fine, else what is wrong. */
+static const char *
+dev_check(const struct dev_in *in)
+{
+	X509_NAME *n;
+	GENERAL_NAMES *g;
+
+	if (in->ref == NULL || !dev_ref_valid(in->ref))
+		return "reference must be 1 to 128 characters of "
+		    "A-Z a-z 0-9 - . _ ~";
+	if (in->secret == NULL || *in->secret == '\0' ||
+	    strlen(in->secret) > PROFILE_SECRET_MAX)
+		return "secret must be 1 to 256 bytes";
+	if (in->subject != NULL && *in->subject != '\0') {
+		if (strlen(in->subject) > CMP_DEVICE_CONSTRAINT_MAX ||
+		    (n = cmp_msg_parse_name(in->subject)) == NULL)
+			return "subject is not a distinguished name";
+		X509_NAME_free(n);
+	}
+	if (in->san != NULL && *in->san != '\0') {
+		if (strlen(in->san) > CMP_DEVICE_CONSTRAINT_MAX ||
+		    (g = cmp_device_san_parse(in->san)) == NULL)
+			return "san must be a list of DNS:, IP:, email: or "
+			    "URI: names separated by commas";
+		GENERAL_NAMES_free(g);
+	}
+	if (in->not_after != NULL && *in->not_after != '\0' &&
+	    !dev_time_valid(in->not_after))
+		return "notAfter must be YYYY-MM-DDThh:mm:ssZ";
+	if (in->uses < 1 || in->uses > DEV_USES_MAX)
+		return "uses must be 1 to 1000000";
+	return NULL;
+}
+
+static struct db_arg
+dev_arg(const char *s)
+{
+	struct db_arg a = DB_ARG_NULL;
+
+	if (s != NULL && *s != '\0') {
+		a.type = DB_STR;
+		a.p = s;
+		a.len = strlen(s);
+	}
+	return a;
+}
+
+/* Inserts one checked entry (inside a transaction); DB_* code. */
+static int
+dev_insert(const char *profile, const struct dev_in *in, char *uuid)
+{
+	static const char sql[] = "INSERT INTO cmp_device (uuid, "
+	    "cmp_profile_uuid, reference, secret_enc, subject, san, "
+	    "not_after, uses_max, uses_left) VALUES (?, ?, ?, ?, ?, ?, "
+	    "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ'), ?, ?)";
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
+	char aad[SECRET_AAD_MAX];
+	int r;
+
+	if (util_uuid4(uuid) != 0)
+		return DB_ERR;
+	SECRET_AAD(aad, "cmp_device.secret_enc", uuid);
+	if (secret_seal((const unsigned char *)in->secret, strlen(in->secret),
+	    aad, &sealed, &slen) != 0)
+		return DB_ERR;
+	{
+		struct db_arg a[9] = { DB_ARG_STR(uuid), DB_ARG_STR(profile),
+		    DB_ARG_STR(in->ref), DB_ARG_BLOB(sealed, slen),
+		    dev_arg(in->subject), dev_arg(in->san),
+		    dev_arg(in->not_after), DB_ARG_INT(in->uses),
+		    DB_ARG_INT(in->uses) };
+
+		r = db_run(sql, a, 9, NULL, 0, NULL);
+	}
+	OPENSSL_free(sealed);
+	return r;
+}
+
+/* GET /cmpProfiles/{uuid}/devices[?state=active|used|expired|locked] */
+static int
+dev_list(struct api_call *c)
+{
+	static const char sql[] = "SELECT * FROM ("
+	    DEV_SELECT(CMP_DEVICE_STATE_SQL) "WHERE d.cmp_profile_uuid = ?) x "
+	    "WHERE ? = '' OR x.state = ? ORDER BY x.reference";
+	struct dev_row *r;
+	char state[16];
+	int q, rc;
+
+	if (dev_profile(c) != 0)
+		return c->status;
+	if ((q = api_query(c, "state", state, sizeof(state))) < 0)
+		return api_fail(c, 400, "state is too long");
+	if (q == 0)
+		state[0] = '\0';
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return api_fail(c, 500, "out of memory");
+	dev_row_cols(r);
+	{
+		struct db_arg a[3] = { DB_ARG_STR(c->param[0]),
+		    DB_ARG_STR(state), DB_ARG_STR(state) };
+
+		rc = api_list(c, sql, a, 3, r->col, D_NCOLS, API_LIST_MAX,
+		    dev_json);
+	}
+	free(r);
+	return rc;
+}
+
+/* One entry by its reference: 0, or the answer (404) set. */
+static int
+dev_answer(struct api_call *c, int status)
+{
+	static const char sql[] = DEV_SELECT(CMP_DEVICE_STATE_SQL)
+	    "WHERE d.cmp_profile_uuid = ? AND d.reference = ?";
+	struct dev_row *r;
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return api_fail(c, 500, "out of memory");
+	dev_row_cols(r);
+	{
+		struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
+		    DB_ARG_STR(c->param[1]) };
+
+		rc = db_run(sql, a, 2, r->col, D_NCOLS, NULL);
+	}
+	if (rc == DB_OK)
+		api_ok(c, status, dev_json(r->col));
+	else if (rc == DB_NOTFOUND)
+		api_fail(c, 404, "device %s not found", c->param[1]);
+	else
+		api_db_fail(c);
+	free(r);
+	return c->status;
+}
+
+/* GET /cmpProfiles/{uuid}/devices/{reference} */
+static int
+dev_get(struct api_call *c)
+{
+	if (dev_profile(c) != 0)
+		return c->status;
+	return dev_answer(c, 200);
+}
+
+static json_object *
+dev_audit(const struct dev_in *in)
+{
+	json_object *d;
+
+	if ((d = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(d, "reference", json_object_new_string(in->ref));
+	json_object_object_add(d, "secret",
+	    json_object_new_string(CP_SECRET_SET));
+	if (in->subject != NULL)
+		json_object_object_add(d, "subject",
+		    json_object_new_string(in->subject));
+	if (in->san != NULL)
+		json_object_object_add(d, "san",
+		    json_object_new_string(in->san));
+	if (in->not_after != NULL)
+		json_object_object_add(d, "notAfter",
+		    json_object_new_string(in->not_after));
+	json_object_object_add(d, "uses", json_object_new_int((int)in->uses));
+	return d;
+}
+
+/* POST /cmpProfiles/{uuid}/devices */
+static int
+dev_create(struct api_call *c)
+{
+	static const char *const known[] = { "reference", "secret",
+	    "subject", "san", "notAfter", "uses" };
+	struct dev_in in;
+	char uuid[CMPD_UUID_LEN + 1];
+	const char *why;
+	json_object *d = NULL;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	in.uses = 1;
+	if (dev_profile(c) != 0 || obj_body(c) != 0)
+		return c->status;
+	json_object_object_foreach(c->body, k, v) {
+		(void)v;
+		if (util_name_index(known, NITEMS(known), k, 0) < 0)
+			return api_fail(c, 400, "unknown member %s", k);
+	}
+	if (api_get_str(c, "reference", DEV_REF_MAX, &in.ref) == API_BAD ||
+	    api_get_str(c, "secret", PROFILE_SECRET_MAX, &in.secret) ==
+	    API_BAD ||
+	    api_get_str(c, "subject", CMP_DEVICE_CONSTRAINT_MAX,
+	    &in.subject) == API_BAD ||
+	    api_get_str(c, "san", CMP_DEVICE_CONSTRAINT_MAX, &in.san) ==
+	    API_BAD ||
+	    api_get_str(c, "notAfter", 32, &in.not_after) == API_BAD ||
+	    api_get_int(c, "uses", 1, DEV_USES_MAX, &in.uses) == API_BAD)
+		return c->status;
+	if ((why = dev_check(&in)) != NULL)
+		return api_fail(c, 422, "%s", why);
+	if (db_begin() != DB_OK)
+		return api_db_fail(c);
+	rc = dev_insert(c->param[0], &in, uuid);
+	if (rc == DB_DUP) {
+		db_rollback();
+		return api_fail(c, 409, "device %s already exists", in.ref);
+	}
+	if (rc != DB_OK || (d = dev_audit(&in)) == NULL ||
+	    audit_write(c->actor, "create", "cmpDevice", uuid, d) != 0 ||
+	    db_commit() != DB_OK) {
+		db_rollback();
+		json_object_put(d);
+		return api_db_fail(c);
+	}
+	json_object_put(d);
+	log_info("CMP Profile %s: device %s added by %s", c->param[0], in.ref,
+	    c->actor);
+	snprintf(c->param[1], sizeof(c->param[1]), "%s", in.ref);
+	return dev_answer(c, 201);
+}
+
+/* DELETE /cmpProfiles/{uuid}/devices/{reference} */
+static int
+dev_delete(struct api_call *c)
+{
+	static const char sql_find[] = "SELECT uuid FROM cmp_device WHERE "
+	    "cmp_profile_uuid = ? AND reference = ?";
+	static const char sql_del[] = "DELETE FROM cmp_device WHERE uuid = ?";
+	char uuid[CMPD_UUID_LEN + 1];
+	struct db_col col[1];
+	json_object *d;
+	int r;
+
+	if (dev_profile(c) != 0)
+		return c->status;
+	api_col_str(&col[0], uuid, sizeof(uuid));
+	if (db_begin() != DB_OK)
+		return api_db_fail(c);
+	{
+		struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
+		    DB_ARG_STR(c->param[1]) };
+
+		r = db_run(sql_find, a, 2, col, 1, NULL);
+	}
+	if (r == DB_NOTFOUND) {
+		db_rollback();
+		return api_fail(c, 404, "device %s not found", c->param[1]);
+	}
+	d = json_object_new_object();
+	if (d != NULL)
+		json_object_object_add(d, "reference",
+		    json_object_new_string(c->param[1]));
+	{
+		struct db_arg a[1] = { DB_ARG_STR(uuid) };
+
+		if (r != DB_OK || d == NULL ||
+		    db_run(sql_del, a, 1, NULL, 0, NULL) != DB_OK ||
+		    audit_write(c->actor, "delete", "cmpDevice", uuid, d) !=
+		    0 || db_commit() != DB_OK) {
+			db_rollback();
+			json_object_put(d);
+			return api_db_fail(c);
+		}
+	}
+	json_object_put(d);
+	log_info("CMP Profile %s: device %s deleted by %s", c->param[0],
+	    c->param[1], c->actor);
+	return api_ok(c, 204, NULL);
+}
+
+/*
+ * One CSV field at *p (RFC 4180: optionally in double quotes, "" for a
+ * quote inside), NUL-terminated in place; *p moves past its separator.
+ * Returns the separator that ended it (',' '\n' or '\0'), -1 if malformed.
+ */
+static int
+dev_csv_field(char **p, char **out)
+{
+	char *s = *p, *w;
+	int end;
+
+	if (*s == '"') {
+		w = *out = ++s;
+		for (;;) {
+			if (*s == '\0')
+				return -1;
+			if (*s == '"' && s[1] == '"') {
+				*w++ = '"';
+				s += 2;
+				continue;
+			}
+			if (*s == '"')
+				break;
+			*w++ = *s++;
+		}
+		s++;
+		if (*s == '\r')
+			s++;
+		if (*s != ',' && *s != '\n' && *s != '\0')
+			return -1;
+		*w = '\0';
+	} else {
+		*out = s;
+		s += strcspn(s, ",\n");
+		if (s > *out && s[-1] == '\r')
+			s[-1] = '\0';
+	}
+	end = *s;
+	if (*s != '\0')
+		*s++ = '\0';
+	*p = s;
+	return end;
+}
+
+#define DEV_CSV_COLS	6
+static const char *const dev_csv_cols[DEV_CSV_COLS] = { "reference",
+	"secret", "subject", "san", "notAfter", "uses" };
+
+/*
+ * POST /cmpProfiles/{uuid}/devices/import {"csv": "..."}: the header
+ * line names the columns (reference and secret required; subject, san,
+ * notAfter, uses optional, in any order). One transaction: any bad row
+ * refuses the whole file, with its line number.
+ */
+static int
+dev_import(struct api_call *c)
+{
+	const char *csv0, *why;
+	char *csv = NULL, *p, *f[DEV_CSV_COLS], *fld, uuid[CMPD_UUID_LEN + 1];
+	int col[DEV_CSV_COLS], ncol = 0, i, e, line = 1, rc;
+	long n = 0;
+	struct dev_in in;
+	struct timespec t0;
+	json_object *d = NULL, *o;
+	size_t len;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (dev_profile(c) != 0 || obj_body(c) != 0)
+		return c->status;
+	if (api_get_str(c, "csv", DEV_CSV_MAX, &csv0) != API_GOT)
+		return c->status != 0 ? c->status :
+		    api_fail(c, 400, "csv is required");
+	len = strlen(csv0);
+	if ((csv = malloc(len + 1)) == NULL)
+		return api_fail(c, 500, "out of memory");
+	memcpy(csv, csv0, len + 1);
+	p = csv;
+	/* the header line */
+	do {
+		if ((e = dev_csv_field(&p, &fld)) < 0 || ncol == DEV_CSV_COLS ||
+		    (col[ncol] = util_name_index(dev_csv_cols, DEV_CSV_COLS,
+		    fld, 0)) < 0) {
+			rc = api_fail(c, 422, "line 1: the header names the "
+			    "columns reference,secret[,subject][,san]"
+			    "[,notAfter][,uses]");
+			goto out;
+		}
+		for (i = 0; i < ncol; i++)
+			if (col[i] == col[ncol]) {
+				rc = api_fail(c, 422, "line 1: %s twice", fld);
+				goto out;
+			}
+		ncol++;
+	} while (e == ',');
+	if (db_begin() != DB_OK) {
+		rc = api_db_fail(c);
+		goto out;
+	}
+	while (*p != '\0') {
+		line++;
+		if (*p == '\n' || (*p == '\r' && p[1] == '\n')) {
+			p += *p == '\r' ? 2 : 1;
+			continue;
+		}
+		if (n == DEV_IMPORT_MAX) {
+			db_rollback();
+			rc = api_fail(c, 422, "more than %d devices",
+			    DEV_IMPORT_MAX);
+			goto out;
+		}
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < ncol; i++) {
+			if ((e = dev_csv_field(&p, &fld)) < 0 ||
+			    (e != ',' && i < ncol - 1) ||
+			    (e == ',' && i == ncol - 1)) {
+				db_rollback();
+				rc = api_fail(c, 422, "line %d: not %d "
+				    "fields", line, ncol);
+				goto out;
+			}
+			f[col[i]] = fld;
+		}
+		memset(&in, 0, sizeof(in));
+		in.ref = f[0];
+		in.secret = f[1];
+		in.subject = f[2];
+		in.san = f[3];
+		in.not_after = f[4];
+		in.uses = 1;
+		if (f[5] != NULL && *f[5] != '\0' &&
+		    util_parse_long(f[5], 1, DEV_USES_MAX, &in.uses) != 0)
+			in.uses = 0;
+		if ((why = dev_check(&in)) != NULL) {
+			db_rollback();
+			rc = api_fail(c, 422, "line %d: %s", line, why);
+			goto out;
+		}
+		if ((rc = dev_insert(c->param[0], &in, uuid)) == DB_DUP) {
+			db_rollback();
+			rc = api_fail(c, 409, "line %d: device %s already "
+			    "exists", line, in.ref);
+			goto out;
+		}
+		if (rc != DB_OK) {
+			db_rollback();
+			rc = api_db_fail(c);
+			goto out;
+		}
+		n++;
+	}
+	/* one audit row for the file: the count, no secrets */
+	if ((d = json_object_new_object()) == NULL) {
+		db_rollback();
+		rc = api_fail(c, 500, "out of memory");
+		goto out;
+	}
+	json_object_object_add(d, "imported", json_object_new_int64(n));
+	if (audit_write(c->actor, "import", "cmpDevice", c->param[0], d) != 0 ||
+	    db_commit() != DB_OK) {
+		db_rollback();
+		rc = api_db_fail(c);
+		goto out;
+	}
+	log_info("CMP Profile %s: %ld devices imported by %s in %.0f ms",
+	    c->param[0], n, c->actor, util_elapsed_ms(&t0));
+	if ((o = json_object_new_object()) == NULL) {
+		rc = api_fail(c, 500, "out of memory");
+		goto out;
+	}
+	json_object_object_add(o, "imported", json_object_new_int64(n));
+	json_object_object_add(o, "durationMs",
+	    json_object_new_double(util_elapsed_ms(&t0)));
+	rc = api_ok(c, 201, o);
+ out:
+	json_object_put(d);
+	if (csv != NULL)
+		OPENSSL_clear_free(csv, len + 1);
+	return rc;
+}
+
+const struct api_route api_device_routes[] = {
+	{ "GET", "/cmpProfiles/{cmpProfileUuid}/devices", API_ROLE_READ,
+	    dev_list },
+	{ "POST", "/cmpProfiles/{cmpProfileUuid}/devices", API_ROLE_ADMIN,
+	    dev_create },
+	{ "POST", "/cmpProfiles/{cmpProfileUuid}/devices/import",
+	    API_ROLE_ADMIN, dev_import },
+	{ "GET", "/cmpProfiles/{cmpProfileUuid}/devices/{reference}",
+	    API_ROLE_READ, dev_get },
+	{ "DELETE", "/cmpProfiles/{cmpProfileUuid}/devices/{reference}",
+	    API_ROLE_ADMIN, dev_delete },
+};
+const size_t api_device_nroutes = NITEMS(api_device_routes);

@@ -1,0 +1,243 @@
+#!/bin/sh
+# Per-device shared secrets: a CMP Profile's device entries, imported in
+# bulk from CSV (API and cmpctl), each enrolling with its own secret via
+# openssl cmp -ref/-secret; single use (also under two concurrent
+# requests), wrong secret, expiry, lock after device_mac_failures_max
+# wrong MACs and unknown references all refused with the one wrong-MAC
+# text; subject and subjectAltName constraints; profileSecretFallback;
+# secrets never in API answers, logs or audit rows.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "device_mac_failures_max = 3"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+plan_auto
+
+CA=$T/ca
+CTL="$top_builddir/cmpctl -c $T/cmpd.conf"
+API_KEY=$(t_api_key admin admin)
+DEV=00000000-0000-4000-8000-00000000d101
+DEV2=00000000-0000-4000-8000-00000000d102
+ENR=00000000-0000-4000-8000-00000000e101
+# "dev" and "dev2": MAC both ways, no profile-wide secret
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection,
+    response_protection, default_ra_profile_uuid) VALUES
+  ('$DEV', 'dev', 1, 'sharedSecret', 'sharedSecret', '00000000-0000-4000-8000-00000000e001'),
+  ('$DEV2', 'dev2', 1, 'sharedSecret', 'sharedSecret', '00000000-0000-4000-8000-00000000e001')" ||
+	bail "seeding the device profiles failed"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+client() {
+	local path=$1
+	shift
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+		-path "$path" -recipient /CN=cmpd -msg_timeout 20 \
+		-total_timeout 40 -newkey "$T/dev.key" "$@" > "$T/client.out" 2>&1
+}
+MACFAIL="message authentication failed"
+# refused DESC PROFILE ARGS...: refused with the one wrong-MAC answer
+refused() {
+	local desc=$1 pn=$2
+	shift 2
+	nok "$desc: refused" client /api/v1/protocols/cmp/$pn -unprotected_errors \
+		-certout "$T/refused.crt" "$@"
+	like "$(cat "$T/client.out")" "badMessageCheck" "$desc: badMessageCheck"
+	like "$(cat "$T/client.out")" "PN=$pn \| $MACFAIL" "$desc: the one text"
+	like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_MAC_MISMATCH" \
+		"$desc: CMPF_MAC_MISMATCH"
+}
+state() { t_api GET "/cmpProfiles/$1/devices/$2" > /dev/null; t_json 'j["state"]'; }
+
+# ------------------------------------------------ 1000 entries, API import
+# secrets: 24 hex digits each; every entry bound to its own subject
+python3 - "$T" <<'EOF'
+import os, sys
+t = sys.argv[1]
+for name in ("dev", "dev2"):
+    with open(f"{t}/{name}.csv", "w") as f:
+        f.write("reference,secret,subject,uses\n")
+        for i in range(1, 1001):
+            f.write(f"{name}-{i:04d},{os.urandom(12).hex()},/CN={name}-{i:04d},\n")
+EOF
+python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1]).read()}))' \
+	"$T/dev.csv" > "$T/import.json"
+is "$(curl -sS --noproxy '*' --max-time 60 -X POST -o "$T/api.json" -w '%{http_code}\n' \
+	-H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' -H 'Expect:' \
+	--data-binary "@$T/import.json" "$HTTP_BASE/api/v1/cmpProfiles/$DEV/devices/import")" 201 \
+	"API: 1000 entries imported from CSV"
+is "$(t_json 'j["imported"]')" 1000 "API: the answer counts 1000"
+diag "API import of 1000 entries: $(t_json 'j["durationMs"]') ms in cmpd"
+ok "API: the import took less than 10 s" \
+	python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["durationMs"] >= 10000)' "$T/api.json"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_device WHERE cmp_profile_uuid = '$DEV'")" 1000 "1000 rows stored"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_device WHERE cmp_profile_uuid = '$DEV' AND
+	(secret_enc LIKE CONCAT('%', SUBSTRING_INDEX(SUBSTRING_INDEX('$(sed -n 2p "$T/dev.csv")', ',', 2), ',', -1), '%'))")" 0 \
+	"secrets sealed at rest (no plaintext in the column)"
+is "$(t_api GET "/cmpProfiles/$DEV/devices")" 200 "API: list"
+is "$(t_json 'len(j)')" 1000 "API: 1000 entries listed"
+is "$(t_json 'sorted(set(d["state"] for d in j))')" '["active"]' "API: all active"
+is "$(t_json '[d["uses"] for d in j if d["usesLeft"] != 1]')" '[]' "API: single use by default"
+is "$(t_json '[k for d in j for k in d if "secret" in k.lower()]')" '[]' "API: no secret member"
+cut -d, -f2 "$T/dev.csv" | tail -n +2 > "$T/secrets.txt"
+nok "API: no secret in the list" grep -qFf "$T/secrets.txt" "$T/api.json"
+
+# ------------------------------------------------ 1000 entries, cmpctl import
+t0=$(date +%s%N)
+ok "cmpctl: 1000 entries imported from CSV" $CTL device import dev2 "$T/dev2.csv"
+diag "cmpctl import of 1000 entries: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+is "$($CTL device list dev2 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1000 \
+	"cmpctl: 1000 entries listed"
+ok "cmpctl: show" $CTL device show dev2 dev2-0500
+like "$($CTL device show dev2 dev2-0500)" '"state": *"active"' "cmpctl: show has the state"
+
+# import is all or nothing: a duplicate on the last line leaves nothing
+printf 'reference,secret\nnew-1,s1\nnew-2,s2\ndev-0001,s3\n' > "$T/dup.csv"
+nok "import with a duplicate: refused" $CTL device import dev "$T/dup.csv"
+like "$($CTL device import dev "$T/dup.csv" 2>&1)" "line 4: device dev-0001 already exists" \
+	"and the line is named"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_device WHERE reference LIKE 'new-%'")" 0 "nothing of it stored"
+printf 'reference,secret,notAfter\nbad-1,s1,tomorrow\n' > "$T/bad.csv"
+like "$($CTL device import dev "$T/bad.csv" 2>&1)" "line 2: notAfter must be YYYY-MM-DDThh:mm:ssZ" \
+	"a bad notAfter is refused"
+
+# quoted fields (RFC 4180), columns in another order
+printf 'uses,san,reference,secret\n2,"DNS:q.example,IP:192.0.2.7",quoted-1,"se,""cret"\n' > "$T/quoted.csv"
+ok "import with quoted fields" $CTL device import dev "$T/quoted.csv"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/quoted-1")" 200 "API: show"
+is "$(t_json '[j["san"], j["uses"], j["usesLeft"], j["subject"]]')" \
+	'["DNS:q.example,IP:192.0.2.7", 2, 2, null]' "API: the quoted san and uses as imported"
+
+# ------------------------------------------------ a sample enrols once each
+n=0
+for i in $(seq 1 53 1000); do
+	ref=$(printf 'dev-%04d' "$i")
+	sec=$(sed -n "$((i + 1))p" "$T/dev.csv" | cut -d, -f2)
+	client /api/v1/protocols/cmp/dev -ref "$ref" -secret "pass:$sec" \
+		-subject "/CN=$ref" -certout "$T/$ref.crt" && n=$((n + 1))
+done
+is "$n" 19 "19 devices spread over the file enrolled with their own secrets"
+ok "a device certificate verifies" openssl verify -CAfile "$CA/root.crt" \
+	-untrusted "$CA/ca.crt" "$T/dev-0054.crt"
+like "$(openssl x509 -in "$T/dev-0054.crt" -noout -subject)" "CN *= *dev-0054" "subject as bound"
+# certConf verified with the device's secret after its entry was used
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE c.subject_dn LIKE 'CN=dev-%' AND t.state = 'confirmed'")" 19 "all 19 confirmed by certConf"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?state=used")" 200 "API: list by state"
+is "$(t_json 'len(j)')" 19 "API: 19 used"
+is "$(state $DEV dev-0054)" used "API: the entry shows used"
+is "$(t_json 'j["usesLeft"]')" 0 "API: no use left"
+like "$(t_json 'j["lastUsedAt"]')" "^20" "API: last use recorded"
+
+# ------------------------------------------------ refusals, one text
+S2=$(sed -n 3p "$T/dev.csv" | cut -d, -f2)	# dev-0002
+S54=$(sed -n 55p "$T/dev.csv" | cut -d, -f2)	# dev-0054
+refused "second enrolment with a used entry" dev -ref dev-0054 -secret "pass:$S54" -subject /CN=dev-0054
+refused "wrong secret" dev -ref dev-0002 -secret pass:wrong -subject /CN=dev-0002
+is "$(state $DEV dev-0002)" active "one wrong MAC does not lock"
+is "$(t_json 'j["failedMacs"]')" 1 "but is counted"
+refused "unknown reference (no profile secret)" dev -ref nobody -secret pass:whatever -subject /CN=nobody
+refused "a reference no entry can have" dev -ref "dev 0003" -secret pass:whatever -subject /CN=nobody
+nok "no senderKID at all: refused" client /api/v1/protocols/cmp/dev -unprotected_errors \
+	-certout "$T/refused.crt" -secret pass:whatever -subject /CN=nobody
+like "$(cat "$T/client.out")" "PN=dev \| senderKID is required with MAC protection" \
+	"no senderKID at all: as before devices"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" \
+	'{"reference":"old-1","secret":"old-secret","notAfter":"2020-01-01T00:00:00Z"}')" 201 "API: add an expired entry"
+is "$(t_json 'j["state"]')" expired "API: shown expired"
+refused "expired entry, right secret" dev -ref old-1 -secret pass:old-secret -subject /CN=x
+# locked after device_mac_failures_max (3) wrong MACs
+for k in 2 3; do
+	client /api/v1/protocols/cmp/dev -ref dev-0002 -secret pass:wrong$k -subject /CN=dev-0002 \
+		-certout "$T/refused.crt"
+done
+is "$(state $DEV dev-0002)" locked "locked after 3 wrong MACs"
+is "$(t_json 'j["failedMacs"]')" 3 "3 counted"
+refused "locked entry, right secret" dev -ref dev-0002 -secret "pass:$S2" -subject /CN=dev-0002
+
+# ------------------------------------------------ constraints
+S3=$(sed -n 4p "$T/dev.csv" | cut -d, -f2)	# dev-0003
+nok "subject mismatch: refused" client /api/v1/protocols/cmp/dev -ref dev-0003 \
+	-secret "pass:$S3" -subject /CN=someone-else -certout "$T/refused.crt"
+like "$(cat "$T/client.out")" "badCertTemplate" "subject mismatch: badCertTemplate"
+like "$(cat "$T/client.out")" "PN=dev \| the requested subject does not match the device entry's" \
+	"subject mismatch: CMPF_DEVICE_TEMPLATE text"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_DEVICE_TEMPLATE" "logged"
+is "$(state $DEV dev-0003)" active "the entry keeps its use"
+ok "the right subject enrols" client /api/v1/protocols/cmp/dev -ref dev-0003 \
+	-secret "pass:$S3" -subject /CN=dev-0003 -certout "$T/d3.crt"
+
+printf 'san-secret' > "$T/san.secret"
+ok "cmpctl: add an entry with a SAN constraint" $CTL device add dev reference=san-1 \
+	secret=@"$T/san.secret" subject=/CN=san-1 'san=DNS:a.example,DNS:b.example' uses:=2
+nok "cmpctl: a secret on the command line is refused" $CTL device add dev reference=san-2 secret=cleartext
+nok "SAN missing one name: refused" client /api/v1/protocols/cmp/dev -ref san-1 \
+	-secret pass:san-secret -subject /CN=san-1 -sans a.example -certout "$T/refused.crt"
+like "$(cat "$T/client.out")" "the requested subjectAltName does not match the device entry's" \
+	"SAN mismatch: CMPF_DEVICE_TEMPLATE text"
+ok "the same SAN set, other order: enrols" client /api/v1/protocols/cmp/dev -ref san-1 \
+	-secret pass:san-secret -subject /CN=san-1 -sans "b.example a.example" -certout "$T/san1.crt"
+is "$(state $DEV san-1)" active "uses 2: still active after one"
+ok "second use" client /api/v1/protocols/cmp/dev -ref san-1 \
+	-secret pass:san-secret -subject /CN=san-1 -sans "a.example b.example" -certout "$T/san2.crt"
+is "$(state $DEV san-1)" used "used after two"
+
+# ------------------------------------------------ two concurrent requests
+S5=$(sed -n 6p "$T/dev.csv" | cut -d, -f2)	# dev-0005
+for k in a b; do
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/dev -recipient /CN=cmpd -msg_timeout 20 \
+		-newkey "$T/dev.key" -ref dev-0005 -secret "pass:$S5" -subject /CN=dev-0005 \
+		-certout "$T/conc-$k.crt" > "$T/conc-$k.out" 2>&1 &
+	eval "conc_$k=\$!"
+done
+wait "$conc_a" "$conc_b"
+is "$(ls "$T"/conc-*.crt 2>/dev/null | wc -l)" 1 "two concurrent requests, one entry: one certificate"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev-0005'")" 1 "one issued"
+
+# ------------------------------------------------ profileSecretFallback
+SECRET_ENR="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
+is "$(t_api GET "/cmpProfiles/$ENR")" 200 "API: profile"
+is "$(t_json 'j["profileSecretFallback"]')" true "profileSecretFallback true by default"
+printf 'enr-dev-secret' > "$T/enr.secret"
+ok "cmpctl: a device entry on the profile with a secret" $CTL device add enroll \
+	reference=enr-dev secret=@"$T/enr.secret"
+ok "profile secret still works beside devices" client /api/v1/protocols/cmp/enroll \
+	$SECRET_ENR -subject /CN=fallback-1 -certout "$T/fb1.crt"
+ok "the device entry works on that profile" client /api/v1/protocols/cmp/enroll \
+	-ref enr-dev -secret pass:enr-dev-secret -subject /CN=enr-dev -certout "$T/ed.crt"
+refused "the profile's secret under a device's reference" enroll -ref enr-dev \
+	-secret "pass:$ENROLL_SECRET" -subject /CN=x
+is "$(t_api PUT "/cmpProfiles/$ENR" '{"profileSecretFallback":false}')" 200 "API: fallback off"
+is "$(t_json 'j["profileSecretFallback"]')" false "API: shown"
+refused "profile secret, fallback off" enroll $SECRET_ENR -subject /CN=fallback-2
+ok "cmpctl sets it back" $CTL profile edit enroll profileSecretFallback:=true
+ok "profile secret, fallback on again" client /api/v1/protocols/cmp/enroll \
+	$SECRET_ENR -subject /CN=fallback-3 -certout "$T/fb3.crt"
+
+# ------------------------------------------------ API checks and delete
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"a/b","secret":"x"}')" 422 "bad reference refused"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"dev-0001","secret":"x"}')" 409 "duplicate refused"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"x1","secret":"x","san":"FOO:bar"}')" 422 "bad SAN refused"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"x1","secret":"x","subject":"/CN=a","uses":0}')" 400 "uses 0 refused"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"x1","sekret":"x"}')" 400 "unknown member refused"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/nobody")" 404 "unknown entry: 404"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"x1","secret":"x"}' "$(t_api_key reader read)")" 403 \
+	"read role cannot add"
+ok "cmpctl: delete" $CTL device delete dev dev-0999
+is "$(t_api GET "/cmpProfiles/$DEV/devices/dev-0999")" 404 "deleted"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'delete'")" 1 "delete audited"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'import'")" 3 \
+	"each import audited once"
+like "$(t_sql "SELECT detail FROM audit WHERE object_type = 'cmpDevice' AND action = 'create' LIMIT 1")" \
+	'"secret": *"\(set\)"' "audit says (set)"
+
+# ------------------------------------------------ no secret anywhere
+t_sql "SELECT detail FROM audit" > "$T/audit.txt"
+printf '%s\n' san-secret enr-dev-secret old-secret >> "$T/secrets.txt"
+$CTL device list dev > "$T/ctl-list.json"
+nok "no secret in the audit log" grep -qFf "$T/secrets.txt" "$T/audit.txt"
+nok "no secret in cmpd's log" grep -qFf "$T/secrets.txt" "$T/cmpd.log"
+nok "no secret in cmpctl's list" grep -qFf "$T/secrets.txt" "$T/ctl-list.json"
+nok "no secret in the web server's logs" sh -c "cat '$T'/*lighttpd*.log 2>/dev/null | grep -qFf '$T/secrets.txt'"
+done_testing
