@@ -108,6 +108,31 @@ is "$(t_api GET "/cmpProfiles/$DEV/devices/quoted-1")" 200 "API: show"
 is "$(t_json '[j["san"], j["uses"], j["usesLeft"], j["subject"]]')" \
 	'["DNS:q.example,IP:192.0.2.7", 2, 2, null]' "API: the quoted san and uses as imported"
 
+# ------------------------------------------------ every device of dev2 enrols once
+# libcrypto's CMP client (t/cmpload), one enrolment per CSV line: each
+# device with its own reference, secret and bound subject, certConf included
+t0=$(date +%s%N)
+"$top_builddir/t/cmpload" -c 4 -d 600 --msg-timeout 60 \
+	-u "$HTTP_BASE/api/v1/protocols/cmp/dev2" --devices "$T/dev2.csv" \
+	--recipient cmpd -o "$T/dev2.certs" > "$T/dev2.load"
+is "$?" 0 "cmpload: the 1000 devices of dev2 enrol, each with its own secret"
+diag "1000 device enrolments: $(( ($(date +%s%N) - t0) / 1000000 )) ms; $(tr '\n' ' ' < "$T/dev2.load")"
+is "$(sed -n 's/^ok=//p' "$T/dev2.load")" 1000 "cmpload: 1000 enrolments confirmed"
+is "$(wc -l < "$T/dev2.certs")" 1000 "1000 certificates delivered"
+is "$(t_sql "SELECT COUNT(DISTINCT c.subject_dn) FROM cmp_transaction t
+	JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE t.cmp_profile_uuid = '$DEV2' AND t.state = 'confirmed'")" 1000 \
+	"1000 confirmed transactions, one per device subject"
+is "$(t_api GET "/cmpProfiles/$DEV2/devices")" 200 "API: dev2's list"
+is "$(t_json 'sorted(set(d["state"] for d in j))')" '["used"]' "API: every dev2 entry is used"
+"$top_builddir/t/cmpload" -c 2 -d 120 --msg-timeout 60 --unprotected-errors \
+	-u "$HTTP_BASE/api/v1/protocols/cmp/dev2" --devices "$T/dev2.csv" -n 20 \
+	--recipient cmpd > "$T/dev2-again.load"
+diag "second round: $(tr '\n' ' ' < "$T/dev2-again.load")"
+is "$(sed -n 's/^ok=//p' "$T/dev2-again.load")" 0 "a second round: no device enrols again"
+is "$(sed -n 's/^fail.badMessageCheck=//p' "$T/dev2-again.load")" 20 \
+	"... each refused with badMessageCheck"
+
 # ------------------------------------------------ a sample enrols once each
 n=0
 for i in $(seq 1 53 1000); do

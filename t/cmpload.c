@@ -4,7 +4,8 @@
  * shared secret, through libcrypto's CMP client (OSSL_CMP_exec_IR_ses),
  * until DURATION seconds are over or MAX enrolments were started.
  *
- *   cmpload -u URL -s SECRET -r REF [-c CONC] [-d SECONDS] [-n MAX]
+ *   cmpload -u URL (-s SECRET -r REF | --devices CSV) [-c CONC]
+ *           [-d SECONDS] [-n MAX]
  *           [--subject-prefix P] [--recipient CN] [--reuse-key]
  *           [--implicit-confirm] [--no-confirm] [--msg-timeout S]
  *           [--retry-delay MS] [--unprotected-errors] [-o CERTS] [-v]
@@ -18,6 +19,11 @@
  * --unprotected-errors accepts error answers without protection (a
  * server cannot MAC an answer with a secret it does not know or cannot
  * read), so that their failInfo is counted.
+ *
+ * --devices CSV: per-device secrets instead of one: the file's lines after
+ * its header start with reference,secret (no quoting); enrolment N uses
+ * line N's reference and secret and the subject CN=<reference>, and MAX is
+ * at most the number of lines: every device enrols once.
  *
  * CONC defaults to 4 (at most 256), SECONDS to 10, MAX to 0 (no limit).
  *
@@ -99,7 +105,16 @@ struct ld_opts {
 	int		 msg_timeout;
 	long		 retry_delay_ms;
 	int		 verbose;
+	const char	*devices_path;
 };
+
+/* --devices: one reference and secret per enrolment */
+#define LD_DEVICES_MAX	100000
+static struct ld_device {
+	char	*ref;
+	char	*secret;
+} *ld_dev;
+static long ld_ndev;
 
 /* What all threads add to, under ld_lock. */
 static struct {
@@ -238,7 +253,14 @@ ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
 	X509_NAME *subj = NULL, *rcp = NULL;
 	char cn[LD_SUBJECT_MAX];
 
-	snprintf(cn, sizeof(cn), "%s-%d-%ld", opt.prefix, th->no, seq);
+	const char *ref = opt.ref, *secret = opt.secret;
+
+	if (ld_dev != NULL) {
+		ref = ld_dev[seq].ref;
+		secret = ld_dev[seq].secret;
+		snprintf(cn, sizeof(cn), "%s", ref);
+	} else
+		snprintf(cn, sizeof(cn), "%s-%d-%ld", opt.prefix, th->no, seq);
 	if ((ctx = OSSL_CMP_CTX_new(NULL, NULL)) == NULL ||
 	    !OSSL_CMP_CTX_set_log_cb(ctx, ld_log) ||
 	    !OSSL_CMP_CTX_set1_server(ctx, opt.host) ||
@@ -250,9 +272,9 @@ ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
 	    !OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_TOTAL_TIMEOUT,
 	    2 * opt.msg_timeout) ||
 	    !OSSL_CMP_CTX_set1_referenceValue(ctx,
-	    (const unsigned char *)opt.ref, strlen(opt.ref)) ||
+	    (const unsigned char *)ref, strlen(ref)) ||
 	    !OSSL_CMP_CTX_set1_secretValue(ctx,
-	    (const unsigned char *)opt.secret, strlen(opt.secret)) ||
+	    (const unsigned char *)secret, strlen(secret)) ||
 	    !OSSL_CMP_CTX_set1_pkey(ctx, key) ||
 	    !OSSL_CMP_CTX_set_certConf_cb(ctx, ld_certconf_cb) ||
 	    !OSSL_CMP_CTX_set_certConf_cb_arg(ctx, th))
@@ -481,7 +503,8 @@ ld_report(double elapsed_ms)
 static void
 ld_usage(void)
 {
-	fprintf(stderr, "usage: cmpload -u URL -s SECRET -r REF [-c CONC] "
+	fprintf(stderr, "usage: cmpload -u URL (-s SECRET -r REF | --devices CSV) "
+	    "[-c CONC] "
 	    "[-d SECONDS] [-n MAX]\n"
 	    "       [--subject-prefix P] [--recipient CN] [--reuse-key] "
 	    "[--implicit-confirm]\n"
@@ -502,6 +525,43 @@ ld_num(const char *s, long lo, long hi)
 	return v;
 }
 
+/* --devices: reference,secret of each line after the header. */
+static int
+ld_devices_load(const char *path)
+{
+	char line[1024], *comma, *end;
+	FILE *f;
+	int r = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	if ((ld_dev = calloc(LD_DEVICES_MAX, sizeof(*ld_dev))) == NULL ||
+	    fgets(line, sizeof(line), f) == NULL)
+		goto out;
+	while (fgets(line, sizeof(line), f) != NULL && ld_ndev < LD_DEVICES_MAX) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((comma = strchr(line, ',')) == NULL)
+			continue;
+		*comma++ = '\0';
+		if ((end = strchr(comma, ',')) != NULL)
+			*end = '\0';
+		if (strlen(line) >= LD_SUBJECT_MAX || (ld_dev[ld_ndev].ref =
+		    strdup(line)) == NULL || (ld_dev[ld_ndev].secret =
+		    strdup(comma)) == NULL)
+			goto out;
+		ld_ndev++;
+	}
+	r = ld_ndev > 0 ? 0 : -1;
+ out:
+	if (r != 0)
+		fprintf(stderr, "cmpload: %s: no reference,secret lines\n",
+		    path);
+	fclose(f);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -514,6 +574,7 @@ main(int argc, char **argv)
 		{ "msg-timeout", required_argument, NULL, 'T' },
 		{ "retry-delay", required_argument, NULL, 'D' },
 		{ "unprotected-errors", no_argument, NULL, 'E' },
+		{ "devices", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ld_thread *th = NULL;
@@ -545,12 +606,20 @@ main(int argc, char **argv)
 		case 'E': opt.unprotected_errors = 1; break;
 		case 'T': opt.msg_timeout = (int)ld_num(optarg, 1, 3600); break;
 		case 'D': opt.retry_delay_ms = ld_num(optarg, 0, 60000); break;
+		case 'V': opt.devices_path = optarg; break;
 		default: ld_usage();
 		}
 	}
-	if (optind != argc || url == NULL || opt.secret == NULL ||
-	    opt.ref == NULL || strlen(opt.prefix) > LD_SUBJECT_MAX / 2)
+	if (optind != argc || url == NULL || (opt.devices_path == NULL &&
+	    (opt.secret == NULL || opt.ref == NULL)) ||
+	    strlen(opt.prefix) > LD_SUBJECT_MAX / 2)
 		ld_usage();
+	if (opt.devices_path != NULL) {
+		if (ld_devices_load(opt.devices_path) != 0)
+			goto out;
+		if (opt.max == 0 || opt.max > ld_ndev)
+			opt.max = ld_ndev;
+	}
 	if (!OSSL_HTTP_parse_url(url, &ssl, &user, &opt.host, &opt.port, NULL,
 	    &opt.path, &query, &frag) || ssl) {
 		fprintf(stderr, "cmpload: %s: not an http:// URL\n", url);
@@ -586,6 +655,11 @@ main(int argc, char **argv)
 	for (i = 0; th != NULL && i < opt.conc; i++)
 		EVP_PKEY_free(th[i].key);
 	free(th);
+	for (i = 0; i < ld_ndev; i++) {
+		free(ld_dev[i].ref);
+		free(ld_dev[i].secret);
+	}
+	free(ld_dev);
 	free(ld.lat);
 	if (ld.certs != NULL)
 		fclose(ld.certs);
