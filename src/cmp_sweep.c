@@ -332,6 +332,10 @@ sweep_revoke_one(struct sweep_run *w)
 		cmp_ca_target(w->p, 1, &target);
 		conn_revoke(&target, cert, reason[0] != '\0' ? reason :
 		    REASON_UNCONFIRMED, &res);
+		/* 202: the CA revokes later; asked again like a failure */
+		if (res.status == CONN_PENDING)
+			snprintf(res.message, sizeof(res.message),
+			    "revocation pending at the CA");
 	}
 	if (res.status == CONN_OK) {
 		if (store_revoke_result(cert_uuid, NULL) == DB_OK) {

@@ -88,13 +88,15 @@ is "$(dump "$T/rr-rr1.der" body)" rr "the request is an rr"
 
 # --- rr waiting, pollRep with checkAfter, then the rp
 ok "rr through a CA that revokes later: waiting, polled, rp accepted" \
-	sh -c "'$POLL' '$URL' '$T/rr-rr1.der' '$T/rr1.crt' '$T/dev.key' '$CA/root.crt' 20 \
+	sh -c "CMPPOLL_PROBE_ID=0 '$POLL' '$URL' '$T/rr-rr1.der' '$T/rr1.crt' '$T/dev.key' '$CA/root.crt' 20 \
 	> '$T/poll1.out' 2> '$T/poll1.err'"
 diag_file "$T/poll1.err" 5
 like "$(head -n 1 "$T/poll1.out")" "^waiting the certificate authority has not revoked the certificate yet" \
 	"the rr is answered with an error message of status waiting"
-like "$(sed -n 2p "$T/poll1.out")" "^pollRep certReqId=-1 checkAfter=1 " "pollReq -1 answered pollRep, checkAfter 1"
-like "$(sed -n 2p "$T/poll1.out")" "has not revoked the certificate yet" "... with a reason"
+like "$(sed -n 3p "$T/poll1.out")" "^pollRep certReqId=-1 checkAfter=1 " "pollReq -1 answered pollRep, checkAfter 1"
+like "$(sed -n 3p "$T/poll1.out")" "has not revoked the certificate yet" "... with a reason"
+like "$(grep '^probe' "$T/poll1.out")" "failInfo=badRequest PN=rrpoll | no certificate of this transaction waits for certReqId 0" \
+	"pollReq for certReqId 0 refused (CMPF_POLL_NOT_WAITING): an rr's is -1"
 ok "checkAfter grows" grep -q "^pollRep certReqId=-1 checkAfter=2 " "$T/poll1.out"
 is "$(tail -n 1 "$T/poll1.out")" "rp status=0 revCerts=1" "the final answer is the rp, accepted"
 is "$(cstatus rr1)" revoked/keyCompromise "the inventory says revoked, with the client's reason"

@@ -12,7 +12,9 @@
  * by a certificate that chains to TRUSTED and name the same transaction,
  * its recipNonce the senderNonce of the message it answers, as a client
  * checks (RFC 9810 5.1.1). With OTHERCERT/OTHERKEY, the first pollReq is
- * signed by that one instead (another requester) and its answer printed.
+ * signed by that one instead (another requester) and its answer printed;
+ * with CMPPOLL_PROBE_ID=N in the environment, a first pollReq names
+ * certReqId N instead ("probe: " and its answer). Then the polls go on.
  * Prints one line per answer:
  *   waiting TEXT | pollRep certReqId=N checkAfter=N | rp status=N |
  *   error status=N failInfo=NAME TEXT | other ...
@@ -194,7 +196,7 @@ show(const CMPD_MSG *rsp, long *check_after)
 
 /* pollReq {certReqId -1} answering last, signed with cert/key. */
 static CMPD_MSG *
-poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key)
+poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key, long id)
 {
 	unsigned char nonce[16];
 	CMPD_POLLREQ *pr;
@@ -217,7 +219,7 @@ poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key)
 	m->body->value.pollReq = sk_CMPD_POLLREQ_new_null();
 	pr = CMPD_POLLREQ_new();
 	/* -1: the complete response, for a request other than ir/cr/kur */
-	ASN1_INTEGER_set(pr->certReqId, -1);
+	ASN1_INTEGER_set(pr->certReqId, id);
 	sk_CMPD_POLLREQ_push(m->body->value.pollReq, pr);
 	if (cmp_protect_sig(m, key, cert, NULL) != 0) {
 		CMPD_MSG_free(m);
@@ -272,6 +274,7 @@ main(int argc, char *argv[])
 	CMPD_MSG *req = NULL, *rsp = NULL, *pr;
 	X509 *cert = NULL, *other = NULL;
 	EVP_PKEY *key = NULL, *okey = NULL;
+	const char *probe = getenv("CMPPOLL_PROBE_ID");
 	unsigned char *der = NULL;
 	long st, check_after = 0;
 	int polls, i, r = 2;
@@ -309,7 +312,7 @@ main(int argc, char *argv[])
 		if (other != NULL) {
 			CMPD_MSG *orsp;
 
-			if ((pr = poll_req(rsp, other, okey)) == NULL)
+			if ((pr = poll_req(rsp, other, okey, -1)) == NULL)
 				goto out;
 			orsp = post(argv[1], pr);
 			printf("other requester: ");
@@ -325,7 +328,26 @@ main(int argc, char *argv[])
 			X509_free(other);
 			other = NULL;
 		}
-		if ((pr = poll_req(rsp, cert, key)) == NULL)
+		if (probe != NULL) {
+			CMPD_MSG *orsp;
+
+			if ((pr = poll_req(rsp, cert, key, atol(probe))) ==
+			    NULL)
+				goto out;
+			orsp = post(argv[1], pr);
+			printf("probe: ");
+			if (orsp == NULL || check(pr, orsp, trusted) != 0) {
+				CMPD_MSG_free(pr);
+				CMPD_MSG_free(orsp);
+				r = 2;
+				goto out;
+			}
+			(void)show(orsp, &check_after);
+			CMPD_MSG_free(pr);
+			CMPD_MSG_free(orsp);
+			probe = NULL;
+		}
+		if ((pr = poll_req(rsp, cert, key, -1)) == NULL)
 			goto out;
 		CMPD_MSG_free(req);
 		req = pr;
