@@ -232,6 +232,13 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if ((*f = poll_find(req, p, t, n, rid, &k, arg, arglen)) != CMPF_OK)
 		goto out;
+	/* An rr (certReqId -1): its revocation, asked again. */
+	if (t[k].request_type == CMPD_BODY_RR) {
+		rsp = cmp_revoke_poll(req, p, srv, &t[k], f, arg, arglen);
+		if (rsp != NULL || *f != CMPF_OK)
+			goto out;
+		goto again;
+	}
 
 	/* The CA asked within the budget: no worker waits long. */
 	cmp_ca_target(p, 0, &target);
@@ -265,11 +272,14 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    res.http_status, res.message);
 
 	/* Not there yet (or the CA could not tell now): ask again later. */
+ again:
 	check_after = CMPD_CHECK_AFTER + t[k].poll_count;
 	if (check_after > POLL_CHECK_AFTER_MAX)
 		check_after = POLL_CHECK_AFTER_MAX;
 	*f = CMPF_INTERNAL;
-	if ((rsp = poll_rep(req, srv, rid, check_after, "the certificate "
+	if ((rsp = poll_rep(req, srv, rid, check_after,
+	    t[k].request_type == CMPD_BODY_RR ? "the certificate authority "
+	    "has not revoked the certificate yet" : "the certificate "
 	    "authority has not issued the certificate yet")) == NULL)
 		goto out;
 	if ((r = store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,

@@ -5,6 +5,10 @@
  * by a registration authority of the CMP Profile allowed to revoke. The
  * certificate must be one this RA Profile issued, and its CA is told the
  * reason the client gave (the reference always says "unspecified").
+ * A CA that answers pending (doc/api.md "Delayed delivery") makes it an
+ * rr with delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): an error
+ * message with status waiting, then pollReq (certReqId -1) answered by
+ * pollRep until the CA has revoked, then the rp.
  */
 #include "config.h"
 
@@ -79,6 +83,48 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
 }
 
 /*
+ * The CA revokes later: RFC 9810 5.3.22 answers a request other than a
+ * certificate request "waiting" in an error message; its senderNonce is
+ * what the pollReq echoes. Recorded before it leaves.
+ */
+static CMPD_MSG *
+revoke_waiting(const CMPD_MSG *req, const struct profile *p,
+    const X509_NAME *srv, const struct store_cert *sc, const char *reason,
+    enum cmp_fail *fail)
+{
+	struct cmp_requester who;
+	CMPD_ERRORMSG *e;
+	CMPD_MSG *m;
+	int r;
+
+	*fail = CMPF_INTERNAL;
+	if (cmp_protect_requester(req, &who) != 0 ||
+	    (m = cmp_msg_response_new(req->header, srv,
+	    CMPD_BODY_ERROR)) == NULL)
+		return NULL;
+	if ((e = m->body->value.error = CMPD_ERRORMSG_new()) == NULL)
+		goto err;
+	CMPD_PKISI_free(e->pKIStatusInfo);
+	if ((e->pKIStatusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_WAITING, -1,
+	    "the certificate authority has not revoked the certificate "
+	    "yet")) == NULL)
+		goto err;
+	if ((r = store_rr_wait(req, p, &who, sc->uuid, reason,
+	    m->header->senderNonce, CMPD_CHECK_AFTER, CMPD_POLL_ABANDON)) !=
+	    DB_OK) {
+		/* DB_NOTFOUND: revoked meanwhile by another request */
+		*fail = r == DB_NOTFOUND ? CMPF_RR_REVOKED :
+		    CMPF_DB_UNAVAILABLE;
+		goto err;
+	}
+	*fail = CMPF_OK;
+	return m;
+ err:
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
+/*
  * rr. Returns the rp, or NULL with *fail set (an error body answers).
  * verified_by_sig: the request's signature was verified (cmp_server.c).
  */
@@ -141,8 +187,14 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		goto out;
 	}
 	cmp_ca_target(p, 1, &target);
-	if (conn_revoke(&target, sc.cert, reasons[reason], &res) != 0 ||
-	    res.status != CONN_OK) {
+	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
+	    res.status == CONN_PENDING) {
+		log_info("PN=%s: certificate %s: revocation pending at the CA; "
+		    "answered waiting", p->cmp_name, sc.uuid);
+		rsp = revoke_waiting(req, p, srv, &sc, reasons[reason], fail);
+		goto out;
+	}
+	if (res.status != CONN_OK) {
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
 		log_warn("PN=%s connector revoke: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
@@ -156,6 +208,68 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_OK;
  out:
 	X509_free(sc.cert);
+	conn_result_free(&res);
+	ERR_clear_error();
+	return rsp;
+}
+
+/*
+ * pollReq for a waiting rr (cmp_poll.c found the row, checked requester,
+ * certReqId -1 and nonce). The revocation call is repeated: revoke is
+ * idempotent, and "already revoked" is what was asked for. Revoked (here
+ * or by the sweep): the rp. Still pending: NULL with *fail CMPF_OK (the
+ * caller answers pollRep). Refused: NULL with the error; the certificate
+ * stays 'revoke_pending' for the sweep.
+ */
+CMPD_MSG *
+cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
+    const struct store_tx *t, enum cmp_fail *fail, char *arg, size_t arglen)
+{
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	char status[16], reason[32];
+	struct conn_target target;
+	struct conn_result res;
+	CMPD_MSG *rsp = NULL;
+
+	memset(&res, 0, sizeof(res));
+	*fail = CMPF_INTERNAL;
+	if (t->cert == NULL)
+		goto out;
+	if (store_cert_state(t->cert_uuid, status, sizeof(status), reason,
+	    sizeof(reason)) != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto out;
+	}
+	if (strcmp(status, "revoked") != 0) {
+		cmp_ca_target(p, 1, &target);
+		target.timeout = cmp_enroll_budget(p);
+		if (conn_revoke(&target, t->cert, reason, &res) == 0 &&
+		    res.status == CONN_PENDING) {
+			*fail = CMPF_OK;	/* pollRep */
+			goto out;
+		}
+		if (res.status != CONN_OK) {
+			*fail = cmp_ca_conn_fail(&res, arg, arglen);
+			log_warn("PN=%s connector revoke (polled): %s (HTTP "
+			    "%ld): %s; the sweep retries", p->cmp_name,
+			    conn_status_name(res.status), res.http_status,
+			    res.message);
+			(void)store_revoke_result(t->cert_uuid, res.message);
+			(void)store_tx_set_state(tid, t->pos, "failed");
+			goto out;
+		}
+		if (store_revoke_result(t->cert_uuid, NULL) != DB_OK)
+			log_error("PN=%s: certificate %s revoked at the CA but "
+			    "not marked so; the sweep does", p->cmp_name,
+			    t->cert_uuid);
+	}
+	if (store_tx_set_state(tid, t->pos, "confirmed") != DB_OK) {
+		*fail = CMPF_DB_UNAVAILABLE;
+		goto out;
+	}
+	if ((rsp = revoke_answer(req, srv, t->cert)) != NULL)
+		*fail = CMPF_OK;
+ out:
 	conn_result_free(&res);
 	ERR_clear_error();
 	return rsp;

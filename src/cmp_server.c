@@ -186,10 +186,13 @@ cmp_server_signing(struct profile *prof)
  * A signer whose certificate, or a CA certificate of whose chain, cmpd
  * revoked (or is revoking, or saw rejected) is refused, whichever CMP
  * Profile issued it (DESIGN invariant 2): the inventory knows at once
- * what a CRL tells only at its next update.
+ * what a CRL tells only at its next update. One exception: the pollReq
+ * of a waiting rr, signed by the certificate being revoked (RFC 9810
+ * 5.3.22): its revocation is what the client waits for (cmp_poll.c
+ * holds it to the rr's requester).
  */
 static enum cmp_fail
-cmp_server_revoked(STACK_OF(X509) *chain)
+cmp_server_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
 {
 	char status[16];
 	int i, r;
@@ -201,6 +204,14 @@ cmp_server_revoked(STACK_OF(X509) *chain)
 			continue;
 		if (r != DB_OK)
 			return CMPF_DB_UNAVAILABLE;
+		if (i == 0 && strcmp(status, "issued") != 0 &&
+		    cmp_msg_body_type(req) == CMPD_BODY_POLLREQ &&
+		    (r = store_tx_rr_waiting(req->header->transactionID,
+		    sk_X509_value(chain, 0))) != DB_NOTFOUND) {
+			if (r != DB_OK)
+				return CMPF_DB_UNAVAILABLE;
+			continue;
+		}
 		if (strcmp(status, "revoked") == 0 ||
 		    strcmp(status, "revoke_pending") == 0 ||
 		    strcmp(status, "rejected") == 0)
@@ -271,7 +282,7 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)
 		return f;
-	if ((f = cmp_server_revoked(chain)) != CMPF_OK) {
+	if ((f = cmp_server_revoked(req, chain)) != CMPF_OK) {
 		sk_X509_pop_free(chain, X509_free);
 		return f;
 	}

@@ -31,7 +31,9 @@
  * budget in all:
  * 1. certificates the client never confirmed within confirmWaitTime
  *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
- *    'expired', in one statement;
+ *    'expired', in one statement; so do waiting rr transactions whose
+ *    client stopped polling (their certificate is 'revoke_pending'
+ *    already, revoked by step 3);
  * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
  *    longer than a connector call can take (a worker killed, MariaDB or
  *    the CA failing between the call and the record), and 'waiting' ones
@@ -164,6 +166,7 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "OR (state = 'waiting' AND (deadline < NOW(6) OR ?))) "
 	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?)) "
+	    "AND request_type <> ? "
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
 	/* Assignments run left to right: the back-off uses the attempts
 	 * before this one. */
@@ -179,8 +182,10 @@ sweep_reconcile_one(struct sweep_run *w)
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1];
-	struct db_arg da[4] = { DB_ARG_INT(w->issuing_age),
-	    DB_ARG_INT(w->now), DB_ARG_INT(w->now), DB_ARG_STR(w->started) };
+	/* A waiting rr has no lookup: its revocation is owed (step 1). */
+	struct db_arg da[5] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->now), DB_ARG_INT(w->now), DB_ARG_STR(w->started),
+	    DB_ARG_INT(CMPD_BODY_RR) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -327,6 +332,10 @@ sweep_revoke_one(struct sweep_run *w)
 		cmp_ca_target(w->p, 1, &target);
 		conn_revoke(&target, cert, reason[0] != '\0' ? reason :
 		    REASON_UNCONFIRMED, &res);
+		/* 202: the CA revokes later; asked again like a failure */
+		if (res.status == CONN_PENDING)
+			snprintf(res.message, sizeof(res.message),
+			    "revocation pending at the CA");
 	}
 	if (res.status == CONN_OK) {
 		if (store_revoke_result(cert_uuid, NULL) == DB_OK) {
@@ -366,6 +375,9 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	    "c.revoke_final = 'revoked', c.revocation_reason = ?, "
 	    "c.revoke_after = NOW(6) "
 	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
+	static const char sql_rr_expire[] = "UPDATE cmp_transaction SET "
+	    "state = 'expired' WHERE state = 'waiting' AND request_type = ? "
+	    "AND (deadline < NOW(6) OR ?)";
 	static const char sql_backlog[] = "SELECT "
 	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
@@ -412,6 +424,13 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		goto err;
 	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)
 		goto err;
+	{
+		struct db_arg ra[2] = { DB_ARG_INT(CMPD_BODY_RR),
+		    DB_ARG_INT(w.now) };
+
+		if (db_run(sql_rr_expire, ra, 2, NULL, 0, NULL) != DB_OK)
+			goto err;
+	}
 	/* A time budget: a slow connector must not hold a worker long. */
 	while (sweep_more(&w) && (r = sweep_reconcile_one(&w)) != DB_NOTFOUND)
 		if (r != DB_OK)

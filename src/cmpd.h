@@ -612,12 +612,22 @@ struct store_cert {
 int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
+int	store_rr_wait(const CMPD_MSG *req, const struct profile *,
+	    const struct cmp_requester *, const char *cert_uuid,
+	    const char *reason, const ASN1_OCTET_STRING *sent,
+	    int check_after, int abandon);
+int	store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *);
+int	store_cert_state(const char *cert_uuid, char *status, size_t slen,
+	    char *reason, size_t rlen);
 enum cmp_fail store_template_fits(const OSSL_CRMF_CERTTEMPLATE *,
 	    char *arg, size_t arglen);
 
 /* cmp_revoke.c */
 CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, int verified_by_sig, enum cmp_fail *,
+	    char *arg, size_t arglen);
+CMPD_MSG *cmp_revoke_poll(const CMPD_MSG *req, struct profile *,
+	    const X509_NAME *srv, const struct store_tx *, enum cmp_fail *,
 	    char *arg, size_t arglen);
 
 /* cmp_genm.c */

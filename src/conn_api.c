@@ -467,9 +467,11 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 	if ((rc = conn_call(t, "v2", "/certificates/revoke", body, &reply,
 	    res)) == CALL_ERR)
 		goto out;
-	/* Any 2xx is success; the API answers with an empty body. */
+	/* Any 2xx but 202 is success; the API answers with an empty body.
+	 * 202: the CA revokes later (doc/api.md "Delayed delivery"); the
+	 * same call repeated tells when: 2xx or "already revoked". */
 	if (rc == CALL_2XX)
-		res->status = CONN_OK;
+		res->status = res->http_status == 202 ? CONN_PENDING : CONN_OK;
 	else if (conn_already_revoked(res)) {
 		res->status = CONN_OK;
 		res->already_revoked = 1;

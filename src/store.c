@@ -132,6 +132,112 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
+/*
+ * Delayed delivery of an rr (RFC 9810 5.3.22): the CA answered pending.
+ * One row, certReqId -1, waits for the client's pollReq (sent: the
+ * senderNonce it echoes), with its requester (cmp_requester_check). The
+ * certificate becomes 'revoke_pending' with the client's reason, due
+ * after abandon seconds: a client that stops polling leaves the
+ * revocation to the sweep, as any other owed one.
+ */
+int
+store_rr_wait(const CMPD_MSG *req, const struct profile *p,
+    const struct cmp_requester *who, const char *cert_uuid,
+    const char *reason, const ASN1_OCTET_STRING *sent, int check_after,
+    int abandon)
+{
+	static const char sql_tx[] = "INSERT INTO cmp_transaction "
+	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
+	    "request_type, cert_req_id, state, certificate_uuid, issuing_at, "
+	    "requester_method, requester_cert_hash, requester_kid, "
+	    "last_sender_nonce, next_check, deadline) VALUES (?, 0, ?, ?, ?, "
+	    "-1, 'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
+	    "NOW(6) + INTERVAL ? SECOND)";
+	static const char sql_cert[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = 'revoked', "
+	    "revocation_reason = ?, revoke_attempts = 0, "
+	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
+	    "WHERE uuid = ? AND status = 'issued'";
+	struct db_arg none = DB_ARG_NULL;
+	struct db_arg a[11] = {
+		arg_octets(req->header->transactionID),
+		DB_ARG_STR(p->cmp_uuid),
+		DB_ARG_STR(p->ra_uuid),
+		DB_ARG_INT(CMPD_BODY_RR),
+		DB_ARG_STR(cert_uuid),
+		DB_ARG_STR(profile_prot_name(who->method)),
+		DB_ARG_BLOB(who->cert_hash, 32),
+		DB_ARG_BLOB(who->kid, who->kid_len),
+		arg_octets(sent),
+		DB_ARG_INT(check_after),
+		DB_ARG_INT(abandon),
+	};
+	struct db_arg c[3] = { DB_ARG_STR(reason), DB_ARG_INT(abandon),
+	    DB_ARG_STR(cert_uuid) };
+	unsigned long long changed = 0;
+	int r;
+
+	if (who->method == PROT_SIGNATURE)
+		a[7] = none;
+	else
+		a[6] = none;
+	if ((r = db_begin()) != DB_OK)
+		return r;
+	if ((r = db_run(sql_tx, a, NITEMS(a), NULL, 0, NULL)) != DB_OK ||
+	    (r = db_run(sql_cert, c, NITEMS(c), NULL, 0, &changed)) !=
+	    DB_OK || (changed != 1 && (r = DB_NOTFOUND))) {
+		db_rollback();
+		return r;
+	}
+	return db_commit();
+}
+
+/*
+ * DB_OK when transaction tid is an rr still waiting for the revocation of
+ * certificate x (it may sign its own pollReq).
+ */
+int
+store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *x)
+{
+	static const char sql[] = "SELECT 1 FROM cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "WHERE t.transaction_id = ? AND t.request_type = ? AND "
+	    "t.state = 'waiting' AND c.der = ?";
+	unsigned char *der = NULL;
+	struct db_col c[1];
+	int n, r;
+
+	if (tid == NULL || (n = i2d_X509(x, &der)) <= 0)
+		return DB_ERR;
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_INT;
+	{
+		struct db_arg a[3] = { arg_octets(tid),
+		    DB_ARG_INT(CMPD_BODY_RR), DB_ARG_BLOB(der, (size_t)n) };
+
+		r = db_run(sql, a, 3, c, 1, NULL);
+	}
+	OPENSSL_free(der);
+	return r;
+}
+
+/* The status and revocation reason of an inventory certificate. */
+int
+store_cert_state(const char *cert_uuid, char *status, size_t slen,
+    char *reason, size_t rlen)
+{
+	static const char sql[] = "SELECT status, "
+	    "COALESCE(revocation_reason, 'unspecified') FROM certificate "
+	    "WHERE uuid = ?";
+	struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
+	struct db_col c[2];
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = status, c[0].n = slen;
+	c[1].type = DB_STR, c[1].buf = reason, c[1].n = rlen;
+	return db_run(sql, a, 1, c, 2, NULL);
+}
+
 /* "YYYY-MM-DD HH:MM:SS" of an ASN1_TIME, for DATETIME columns. */
 static int
 time_str(const ASN1_TIME *t, char *buf, size_t n)

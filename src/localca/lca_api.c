@@ -370,7 +370,43 @@ lca_h_renew(struct lca_http *h, json_object *in, json_object **out,
 	return lca_issue(h, in, 1, out, e);
 }
 
-/* {reason, certificate, ...} -> 200, empty body */
+/*
+ * revoke_pending (tests of delayed delivery): the first revoke of a
+ * certificate starts its clock; until revoke_pending seconds later the
+ * call answers 202 {"status": "pending"}. Kept in this process only: a
+ * test CA runs one.
+ */
+#define LCA_REVOKE_PENDING_MAX	64
+static struct {
+	char	 serial[LCA_SERIAL_HEX_MAX + 1];
+	time_t	 first;
+} revoke_asked[LCA_REVOKE_PENDING_MAX];
+
+static int
+lca_revoke_is_pending(const struct lca_http *h, const char *serial)
+{
+	time_t now = time(NULL);
+	size_t i, free_i = NITEMS(revoke_asked);
+
+	if (h->conf->revoke_pending <= 0)
+		return 0;
+	for (i = 0; i < NITEMS(revoke_asked); i++) {
+		if (strcmp(revoke_asked[i].serial, serial) == 0)
+			return revoke_asked[i].first + h->conf->revoke_pending >
+			    now;
+		if (revoke_asked[i].serial[0] == '\0' &&
+		    free_i == NITEMS(revoke_asked))
+			free_i = i;
+	}
+	if (free_i == NITEMS(revoke_asked))
+		return 0;	/* full: revoked at once */
+	snprintf(revoke_asked[free_i].serial,
+	    sizeof(revoke_asked[free_i].serial), "%s", serial);
+	revoke_asked[free_i].first = now;
+	return 1;
+}
+
+/* {reason, certificate, ...} -> 200, empty body; 202 while pending */
 int
 lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
     struct lca_err *e)
@@ -397,6 +433,16 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
 	 * client that retries a revocation can tell (doc/api.md). */
 	if (state == LCA_STATE_REVOKED)
 		return lca_fail(e, 409, "certificate already revoked");
+	if (lca_revoke_is_pending(h, serial)) {
+		if ((*out = json_object_new_object()) == NULL ||
+		    lca_json_add(*out, "status",
+		    json_object_new_string("pending")) != 0)
+			return lca_fail(e, 500, "out of memory");
+		h->reply_status = 202;
+		snprintf(h->detail, sizeof(h->detail), " serial=%s pending",
+		    serial);
+		return 0;
+	}
 	rc = lca_db_revoke(serial, reason, time(NULL));
 	if (rc == LCA_DB_NOTFOUND)
 		return lca_fail(e, 409, "certificate already revoked");

@@ -67,6 +67,9 @@ struct lca_conf {
 	/* seconds a certificate issued for a requestId stays pending:
 	 * issue/renew answer 202, lookup {found: false, pending: true} */
 	long	 issue_pending;
+	/* seconds a revocation stays pending: revoke answers 202 until
+	 * then, counted from the first call for the certificate */
+	long	 revoke_pending;
 	/* caller authentication: at least one of the three is required */
 	char	*auth_user;		/* HTTP basic, with auth_password_file */
 	char	*auth_password_file;

@@ -1,0 +1,134 @@
+#!/bin/sh
+# Delayed delivery of an rr (RFC 9810 5.3.22, RFC 9483 4.4): a connector
+# whose revoke answers 202 pending (cmp-localca with revoke_pending). The
+# rr is answered with an error message of status waiting; the client
+# (t/cmppoll, OpenSSL 3.0's client polls for certificates only) sends
+# pollReq {certReqId -1}, gets pollRep with checkAfter until the CA has
+# revoked, then the rp; the inventory says revoked. A pollReq from
+# another requester or for another certReqId is refused; a client that
+# stops polling leaves the revocation to the sweep.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "log_level = info"
+t_start_localca
+{
+	grep -v '^listen' "$T/localca.conf"
+	echo "listen = $T/rrpend.sock"
+	echo "revoke_pending = 4"
+} > "$T/rrpend.conf"
+t_bg rrpend "$top_builddir/cmp-localca" -f -c "$T/rrpend.conf"
+t_wait 10 test -S "$T/rrpend.sock" || { diag_file "$T/rrpend.log"; bail "rrpend did not start"; }
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	"fastcgi.server += ( \"/rrpend/\" => (( \"socket\" => \"$T/rrpend.sock\", \"check-local\" => \"disable\" )) )"
+t_seed_enroll
+plan_auto
+
+F=$T_FIXTURES
+CA=$T/ca
+P=/api/v1/protocols/cmp/rrpoll
+URL=$HTTP_BASE$P
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+POLL=$top_builddir/t/cmppoll
+dump() { "$top_builddir/t/cmptool" dump "$1" | sed -n "s/^$2=//p" | head -n 1; }
+t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
+  SELECT '00000000-0000-4000-8000-0000000320c1', 'rrpend', '$CONNECTOR_BASE/rrpend', auth_type, NULL, 1
+  FROM connector WHERE name = 'localca';
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-0000000320a1', 'rrpend', '00000000-0000-4000-8000-0000000320c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-000000032001', 'ra-rrpoll', 1, '00000000-0000-4000-8000-0000000320a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, subject_policy) VALUES
+  ('00000000-0000-4000-8000-000000032101', 'rrpoll', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-000000032001', 'any')" || bail "seeding failed"
+t_localca_cred | $CMPD --set-connector-credentials rrpend > "$T/secret.log" 2>&1 ||
+	bail "--set-connector-credentials failed"
+printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
+openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
+$CMPD --set-signing-credentials rrpoll < "$T/bundle.pem" > "$T/secret.log" 2>&1 ||
+	bail "--set-signing-credentials failed"
+cat "$F/root.pem" "$CA/root.crt" > "$T/anchors.pem"
+$CMPD --set-trust-anchors rrpoll < "$T/anchors.pem" > "$T/secret.log" 2>&1 ||
+	bail "--set-trust-anchors failed"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+# enroll CN: a signed ir with the fixtures' device certificate -> $T/CN.crt
+enroll() {
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" -path $P \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$F/ee.pem" -key "$F/ee.key" -trusted "$CA/root.crt" \
+		-newkey "$T/dev.key" -subject "/CN=$1" -certout "$T/$1.crt" \
+		> "$T/$1.out" 2>&1
+}
+# rrfile CN: an rr for $T/CN.crt signed by it, written, not sent to cmpd
+# (the path names no profile), in $T/rr-CN.der
+rrfile() {
+	timeout 60 openssl cmp -cmd rr -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/nosuchprofile -recipient /CN=cmpd \
+		-msg_timeout 20 -total_timeout 40 -cert "$T/$1.crt" -key "$T/dev.key" \
+		-oldcert "$T/$1.crt" -revreason 1 -unprotected_errors \
+		-reqout "$T/rr-$1.der" > "$T/rr-$1.out" 2>&1
+	test -s "$T/rr-$1.der"
+}
+cstatus() { t_sql "SELECT CONCAT(status, '/', COALESCE(revocation_reason, '-')) FROM certificate WHERE subject_dn = 'CN=$1'"; }
+tx() { t_sql "SELECT CONCAT(t.state, '/', t.cert_req_id) FROM cmp_transaction t JOIN certificate c
+	ON c.uuid = t.certificate_uuid WHERE c.subject_dn = 'CN=$1' AND t.request_type = 11"; }
+
+for cn in rr1 rr2 rr3; do
+	ok "enrolled $cn" enroll $cn
+	ok "rr for $cn written" rrfile $cn
+done
+is "$(dump "$T/rr-rr1.der" body)" rr "the request is an rr"
+
+# --- rr waiting, pollRep with checkAfter, then the rp
+ok "rr through a CA that revokes later: waiting, polled, rp accepted" \
+	sh -c "CMPPOLL_PROBE_ID=0 '$POLL' '$URL' '$T/rr-rr1.der' '$T/rr1.crt' '$T/dev.key' '$CA/root.crt' 20 \
+	> '$T/poll1.out' 2> '$T/poll1.err'"
+diag_file "$T/poll1.err" 5
+like "$(head -n 1 "$T/poll1.out")" "^waiting the certificate authority has not revoked the certificate yet" \
+	"the rr is answered with an error message of status waiting"
+like "$(sed -n 3p "$T/poll1.out")" "^pollRep certReqId=-1 checkAfter=1 " "pollReq -1 answered pollRep, checkAfter 1"
+like "$(sed -n 3p "$T/poll1.out")" "has not revoked the certificate yet" "... with a reason"
+like "$(grep '^probe' "$T/poll1.out")" "failInfo=badRequest PN=rrpoll | no certificate of this transaction waits for certReqId 0" \
+	"pollReq for certReqId 0 refused (CMPF_POLL_NOT_WAITING): an rr's is -1"
+ok "checkAfter grows" grep -q "^pollRep certReqId=-1 checkAfter=2 " "$T/poll1.out"
+is "$(tail -n 1 "$T/poll1.out")" "rp status=0 revCerts=1" "the final answer is the rp, accepted"
+is "$(cstatus rr1)" revoked/keyCompromise "the inventory says revoked, with the client's reason"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE subject LIKE '%rr1%'")" \
+	revoked/keyCompromise "the CA revoked it"
+is "$(tx rr1)" confirmed/-1 "the rr's transaction row (certReqId -1) is settled"
+ok "the transaction polled" test "$(t_sql "SELECT t.poll_count FROM cmp_transaction t JOIN certificate c
+	ON c.uuid = t.certificate_uuid WHERE c.subject_dn = 'CN=rr1' AND t.request_type = 11")" -ge 1
+like "$(cat "$T/cmpd.log")" "revocation pending at the CA; answered waiting" "logged"
+
+# --- another requester's pollReq: notAuthorized; then the right one
+ok "pollReq from another requester refused, the requester's own goes on" \
+	sh -c "'$POLL' '$URL' '$T/rr-rr2.der' '$T/rr2.crt' '$T/dev.key' '$CA/root.crt' 20 \
+	'$T/rr3.crt' '$T/dev.key' > '$T/poll2.out' 2> '$T/poll2.err'"
+diag_file "$T/poll2.err" 5
+like "$(grep '^other requester' "$T/poll2.out")" "failInfo=notAuthorized" \
+	"another requester: notAuthorized (CMPF_NOT_REQUESTER)"
+is "$(tail -n 1 "$T/poll2.out")" "rp status=0 revCerts=1" "the requester's own polls end in the rp"
+is "$(cstatus rr2)" revoked/keyCompromise "rr2 revoked"
+is "$(cstatus rr3)" issued/- "the other requester's certificate untouched"
+
+# --- a client that stops polling
+ok "rr written for a waiting check" rrfile rr3
+"$POLL" "$URL" "$T/rr-rr3.der" "$T/rr3.crt" "$T/dev.key" "$CA/root.crt" 0 > "$T/poll3.out" 2> "$T/poll3.err"
+is "$?" 1 "a client that stops after the waiting answer"
+like "$(cat "$T/poll3.out")" "^waiting " "... was told waiting"
+is "$(tx rr3)" waiting/-1 "the rr waits (certReqId -1)"
+is "$(cstatus rr3)" revoke_pending/keyCompromise "the certificate is owed a revocation"
+# --- the client stopped polling: the sweep settles the rr
+sleep 5
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now > "$T/sweep.log" 2>&1
+is "$(tx rr3)" expired/-1 "the sweep expires the abandoned rr"
+is "$(cstatus rr3)" revoked/keyCompromise "... and revokes the certificate at the CA"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr3%'")" revoked "the CA says revoked"
+done_testing
