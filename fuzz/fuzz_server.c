@@ -1,5 +1,5 @@
 /*
- * fuzz_server.c - a PKIMessage through cmp_server_handle(), the path a
+ * fuzz_server.c - a PKIMessage through cmp_request_handle(), the path a
  * worker runs for POST /api/v1/protocols/cmp/{name}, with MariaDB and the
  * connector replaced by double_db.c and double_conn.c.
  *
@@ -462,9 +462,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = NULL;
 	h = NULL;
 	if (again != NULL)
-		cmp_server_handle(&rt, again, again_len, &res);
+		cmp_request_handle(&rt, again, again_len, &res);
 	else
-		cmp_server_handle(&rt, data, size, &res);
+		cmp_request_handle(&rt, data, size, &res);
 	OPENSSL_free(again);
 	log_debug("sel %02x %s: %s -> %s, %s, HTTP %d", sel, rt.name,
 	    res.req_type >= 0 ? cmp_asn1_body_name(res.req_type) : "-",
@@ -479,7 +479,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CMPD_MSG_free(m);
 		CMPD_HEADER_free(h);
 	}
-	cmp_result_free(&res);
+	cmp_request_result_free(&res);
 	if (fuzz_db_in_tx() != 0)
 		abort();	/* a transaction left open */
 	fuzz_db_fail(0);

@@ -12,8 +12,9 @@
  *   cmp_header.c header checks (RFC 9810 5.1.1)
  *   cmp_protect.c PBM, PBMAC1 and signature protection, both ways
  *   profile.c    CMP Profile / RA Profile resolution
- *   cmp_server.c validation order and body dispatch
+ *   cmp_request.c a request's PKIMessage: decode, resolve, one or nested
  *   cmp_nested.c nested messages from an RA: unwrapped, answered wrapped
+ *   cmp_server.c one message's steps: header, protection, body, answer
  *   cmp_ra.c     a CMP Profile's registration authorities (RA list)
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
@@ -708,19 +709,10 @@ enum cmp_fail cmp_header_check(const CMPD_MSG *, time_t now, long skew,
 	    char *arg, size_t arglen);
 
 /* cmp_server.c */
-struct cmp_result {
-	int	 http_status;
-	unsigned char *der;	/* the answer, owned by the caller */
-	size_t	 der_len;
-	int	 req_type;	/* body type of the request, -1 if unknown */
-	int	 rsp_type;
-	enum cmp_fail fail;
-	char	 tid_hex[2 * CMPD_ID_MAX_LEN + 1];
-	char	 profile[CMPD_NAME_MAX + 1];
-};
 void	cmp_server_init(const struct conf *);
 void	cmp_server_done(void);
 const X509_NAME *cmp_server_name(void);
+const struct conf *cmp_server_conf(void);
 enum cmp_fail cmp_server_signing(struct profile *);
 enum cmp_fail cmp_server_sig_check(const CMPD_MSG *, struct profile *,
 	    char *arg, size_t arglen);
@@ -739,9 +731,21 @@ enum cmp_fail cmp_nested_check(const CMPD_MSG *, struct profile *,
 	    const struct conf *, char *arg, size_t arglen, int *verified);
 CMPD_MSG *cmp_nested(const struct route *, CMPD_MSG *req, struct profile *,
 	    enum cmp_fail *, char *arg, size_t arglen);
-void	cmp_server_handle(const struct route *, const unsigned char *der,
+
+/* cmp_request.c */
+struct cmp_result {
+	int	 http_status;
+	unsigned char *der;	/* the answer, owned by the caller */
+	size_t	 der_len;
+	int	 req_type;	/* body type of the request, -1 if unknown */
+	int	 rsp_type;
+	enum cmp_fail fail;
+	char	 tid_hex[2 * CMPD_ID_MAX_LEN + 1];
+	char	 profile[CMPD_NAME_MAX + 1];
+};
+void	cmp_request_handle(const struct route *, const unsigned char *der,
 	    size_t len, struct cmp_result *);
-void	cmp_result_free(struct cmp_result *);
+void	cmp_request_result_free(struct cmp_result *);
 
 /* http.c */
 struct http_req;

@@ -588,7 +588,7 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 		http_send_text(&r, 500, "HTTP_NOMEM", "out of memory", NULL);
 		goto out;
 	}
-	cmp_server_handle(&r.route, body, len, &r.cmp);
+	cmp_request_handle(&r.route, body, len, &r.cmp);
 	r.outcome = cmp_error_def(r.cmp.fail)->name;
 	if (r.cmp.der == NULL)
 		http_send_text(&r, 500, "HTTP_INTERNAL", "internal error", NULL);
@@ -602,7 +602,7 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	http_log(&r);
 	metrics_request(r.route.kind, r.cmp.req_type, r.outcome,
 	    util_elapsed_ms(&r.start));
-	cmp_result_free(&r.cmp);
+	cmp_request_result_free(&r.cmp);
 	free(body);
 	return r.status;
 }
