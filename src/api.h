@@ -117,6 +117,8 @@ int	obj_param_uuid(struct api_call *, int i, const char *what);
 int	obj_name_valid(const char *);
 json_object *obj_json_array(const char *text);
 json_object *obj_ref(const char *uuid, const char *name);
+json_object *obj_pem_cert(X509 *);
+json_object *obj_pem_crl(X509_CRL *);
 enum api_get obj_get_array(struct api_call *, const char *key, char **text);
 int	obj_exists(const char *sql, const struct db_arg *, size_t na);
 int	obj_delete_unused(struct api_call *, const char *sql_used,

@@ -224,42 +224,6 @@ cpc_put_anchors(struct api_call *c)
 	return c->status;
 }
 
-/* PEM text of one CRL. */
-static json_object *
-cpc_crl_pem(X509_CRL *x)
-{
-	json_object *o = NULL;
-	BIO *b;
-	char *p;
-	long len;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_X509_CRL(b, x) == 1 &&
-	    (len = BIO_get_mem_data(b, &p)) > 0)
-		o = json_object_new_string_len(p, (int)len);
-	BIO_free(b);
-	return o;
-}
-
-/* PEM text of one certificate. */
-static json_object *
-cpc_pem(X509 *x)
-{
-	json_object *o = NULL;
-	BIO *b;
-	char *p;
-	long len;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_X509(b, x) == 1 &&
-	    (len = BIO_get_mem_data(b, &p)) > 0)
-		o = json_object_new_string_len(p, (int)len);
-	BIO_free(b);
-	return o;
-}
-
 /* GET /cmpProfiles/{uuid}/trustAnchors */
 int
 cpc_get_anchors(struct api_call *c)
@@ -288,7 +252,7 @@ cpc_get_anchors(struct api_call *c)
 	}
 	json_object_object_add(o, "crls", crl_list);
 	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
-		json_object *pem = cpc_crl_pem(sk_X509_CRL_value(crls, i));
+		json_object *pem = obj_pem_crl(sk_X509_CRL_value(crls, i));
 
 		if (pem == NULL || json_object_array_add(crl_list, pem) != 0) {
 			json_object_put(pem);
@@ -301,7 +265,7 @@ cpc_get_anchors(struct api_call *c)
 	}
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	for (i = 0; i < sk_X509_num(certs); i++) {
-		json_object *pem = cpc_pem(sk_X509_value(certs, i));
+		json_object *pem = obj_pem_cert(sk_X509_value(certs, i));
 
 		if (pem == NULL || json_object_array_add(list, pem) != 0) {
 			json_object_put(pem);

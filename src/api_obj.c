@@ -9,7 +9,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+
 #include "api.h"
+
+/* A memory BIO's text as a JSON string (NULL: nothing was written). */
+static json_object *
+obj_bio_string(BIO *b, int written)
+{
+	json_object *o = NULL;
+	char *p;
+	long len;
+
+	if (written == 1 && (len = BIO_get_mem_data(b, &p)) > 0)
+		o = json_object_new_string_len(p, (int)len);
+	BIO_free(b);
+	return o;
+}
+
+/* PEM text of a certificate, as the API shows it. */
+json_object *
+obj_pem_cert(X509 *x)
+{
+	BIO *b;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	return obj_bio_string(b, PEM_write_bio_X509(b, x));
+}
+
+/* PEM text of a CRL. */
+json_object *
+obj_pem_crl(X509_CRL *x)
+{
+	BIO *b;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	return obj_bio_string(b, PEM_write_bio_X509_CRL(b, x));
+}
 
 /* Body of a POST or PUT: a JSON object. */
 int

@@ -29,23 +29,6 @@ struct rc_row {
 };
 
 static json_object *
-rc_pem(X509 *x)
-{
-	json_object *o = NULL;
-	BIO *b;
-	char *p;
-	long len;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_X509(b, x) == 1 &&
-	    (len = BIO_get_mem_data(b, &p)) > 0)
-		o = json_object_new_string_len(p, (int)len);
-	BIO_free(b);
-	return o;
-}
-
-static json_object *
 rc_json(struct db_col *col)
 {
 	const unsigned char *p = col[RC_CERT].buf;
@@ -60,7 +43,7 @@ rc_json(struct db_col *col)
 	json_object_object_add(o, "uuid", json_object_new_string(
 	    col[RC_UUID].buf));
 	if ((x = d2i_X509(NULL, &p, (long)col[RC_CERT].len)) != NULL) {
-		json_object_object_add(o, "certificate", rc_pem(x));
+		json_object_object_add(o, "certificate", obj_pem_cert(x));
 		X509_free(x);
 	}
 	json_object_object_add(o, "subject", json_object_new_string(
