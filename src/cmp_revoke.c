@@ -83,6 +83,20 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
 }
 
 /*
+ * The CA has not revoked yet: it said pending, or the call was cut at the
+ * CMP Profile's synchronous budget after it was sent. Revocation is
+ * idempotent (409 "already revoked" counts as done), so asking again on
+ * the client's pollReq finds out; a worker never waits longer than the
+ * budget.
+ */
+static int
+revoke_pending(const struct conn_result *res)
+{
+	return res->status == CONN_PENDING ||
+	    (res->status == CONN_UNAVAILABLE && res->timed_out);
+}
+
+/*
  * The CA revokes later: RFC 9810 5.3.22 answers a request other than a
  * certificate request "waiting" in an error message; its senderNonce is
  * what the pollReq echoes. Recorded before it leaves.
@@ -187,10 +201,13 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		goto out;
 	}
 	cmp_ca_target(p, 1, &target);
+	target.timeout = cmp_enroll_budget(p);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
-	    res.status == CONN_PENDING) {
-		log_info("PN=%s: certificate %s: revocation pending at the CA; "
-		    "answered waiting", p->cmp_name, sc.uuid);
+	    revoke_pending(&res)) {
+		log_info("PN=%s: certificate %s: revocation %s; answered "
+		    "waiting", p->cmp_name, sc.uuid,
+		    res.status == CONN_PENDING ? "pending at the CA" :
+		    "beyond the synchronous budget");
 		rsp = revoke_waiting(req, p, srv, &sc, reasons[reason], fail);
 		goto out;
 	}
@@ -244,7 +261,7 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		cmp_ca_target(p, 1, &target);
 		target.timeout = cmp_enroll_budget(p);
 		if (conn_revoke(&target, t->cert, reason, &res) == 0 &&
-		    res.status == CONN_PENDING) {
+		    revoke_pending(&res)) {
 			*fail = CMPF_OK;	/* pollRep */
 			goto out;
 		}

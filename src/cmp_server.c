@@ -248,6 +248,22 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 	 * request's extraCerts alone). */
 	f = cmp_protect_sig_verify(req, prof->anchors, crls, cmp_ca_chain(prof),
 	    &chain, arg, arglen);
+	/* The pollReq of a waiting rr is signed by the certificate being
+	 * revoked: a CRL that lists it already tells what the client waits
+	 * for. Its chain is validated again without CRLs; the inventory
+	 * check below still holds for the CA certificates. */
+	if (f == CMPF_SIGNER_REVOKED &&
+	    cmp_msg_body_type(req) == CMPD_BODY_POLLREQ &&
+	    req->extraCerts != NULL && sk_X509_num(req->extraCerts) > 0 &&
+	    store_tx_rr_waiting(req->header->transactionID,
+	    sk_X509_value(req->extraCerts, 0)) == DB_OK) {
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
+		if ((crls = sk_X509_CRL_new_null()) == NULL)
+			return CMPF_INTERNAL;
+		arg[0] = '\0';
+		f = cmp_protect_sig_verify(req, prof->anchors, crls,
+		    cmp_ca_chain(prof), &chain, arg, arglen);
+	}
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)
 		return f;

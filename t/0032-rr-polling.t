@@ -18,8 +18,18 @@ t_start_localca
 } > "$T/rrpend.conf"
 t_bg rrpend "$top_builddir/cmp-localca" -f -c "$T/rrpend.conf"
 t_wait 10 test -S "$T/rrpend.sock" || { diag_file "$T/rrpend.log"; bail "rrpend did not start"; }
+# and one that revokes at once but answers 3 s later: slower than the
+# CMP Profile's synchronous budget
+{
+	grep -v '^listen' "$T/localca.conf"
+	echo "listen = $T/rrslow.sock"
+	echo "revoke_delay_ms = 3000"
+} > "$T/rrslow.conf"
+t_bg rrslow "$top_builddir/cmp-localca" -f -c "$T/rrslow.conf"
+t_wait 10 test -S "$T/rrslow.sock" || { diag_file "$T/rrslow.log"; bail "rrslow did not start"; }
 t_start_lighttpd "$(t_localca_lighttpd)" \
-	"fastcgi.server += ( \"/rrpend/\" => (( \"socket\" => \"$T/rrpend.sock\", \"check-local\" => \"disable\" )) )"
+	"fastcgi.server += ( \"/rrpend/\" => (( \"socket\" => \"$T/rrpend.sock\", \"check-local\" => \"disable\" )) )" \
+	"fastcgi.server += ( \"/rrslow/\" => (( \"socket\" => \"$T/rrslow.sock\", \"check-local\" => \"disable\" )) )"
 t_seed_enroll
 plan_auto
 
@@ -131,4 +141,22 @@ sleep 5
 is "$(tx rr3)" expired/-1 "the sweep expires the abandoned rr"
 is "$(cstatus rr3)" revoked/keyCompromise "... and revokes the certificate at the CA"
 is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr3%'")" revoked "the CA says revoked"
+
+# --- a CA slower than the synchronous budget: the worker does not wait
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/rrslow' WHERE uuid = '00000000-0000-4000-8000-0000000320c1';
+	UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'rrpoll'" || bail "switching to rrslow failed"
+ok "enrolled rr4" enroll rr4
+ok "rr for rr4 written" rrfile rr4
+ok "rr through a CA slower than syncBudget 1 s: waiting, polled, rp" \
+	sh -c "'$POLL' '$URL' '$T/rr-rr4.der' '$T/rr4.crt' '$T/dev.key' '$CA/root.crt' 20 \
+	> '$T/poll4.out' 2> '$T/poll4.err'"
+diag_file "$T/poll4.err" 5
+like "$(head -n 1 "$T/poll4.out")" "^waiting " "the rr is answered waiting"
+is "$(tail -n 1 "$T/poll4.out")" "rp status=0 revCerts=1" "the final answer is the rp, accepted"
+ms=$(grep 'body=rr->error' "$T/cmpd.log" | tail -n 1 | sed -n 's/.* ms=\([0-9]*\).*/\1/p')
+ok "the waiting answer came within the budget, not after the CA's 3 s (${ms:-?} ms)" \
+	test "${ms:-9999}" -lt 2900
+like "$(cat "$T/cmpd.log")" "revocation beyond the synchronous budget; answered waiting" "logged"
+is "$(tx rr4)" confirmed/-1 "the rr's transaction is settled"
+is "$(cstatus rr4)" revoked/keyCompromise "rr4 revoked, with the client's reason"
 done_testing

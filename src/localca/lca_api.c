@@ -219,16 +219,17 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 	return r;
 }
 
-/* Tests only (issue_delay_ms): a CA slower than its client's timeout. */
+/* Tests only (issue_delay_ms, revoke_delay_ms): a CA slower than its
+ * client's timeout. */
 static void
-lca_issue_delay(const struct lca_conf *c)
+lca_delay(long ms)
 {
 	struct timespec ts;
 
-	if (c->issue_delay_ms <= 0)
+	if (ms <= 0)
 		return;
-	ts.tv_sec = c->issue_delay_ms / 1000;
-	ts.tv_nsec = (c->issue_delay_ms % 1000) * 1000000L;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !lca_stop)
 		;
 }
@@ -328,7 +329,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		lca_fail(e, 503, "database unavailable");
 		goto out;
 	}
-	lca_issue_delay(h->conf);
+	lca_delay(h->conf->issue_delay_ms);
 	/* Issued and recorded, handed out issue_pending seconds later. */
 	if (rid != NULL && h->conf->issue_pending > 0) {
 		r = lca_pending(h, rid, out, e);
@@ -450,6 +451,7 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
 		return lca_fail(e, 503, "database unavailable");
 	snprintf(h->detail, sizeof(h->detail), " serial=%s reason=%s", serial,
 	    reason);
+	lca_delay(h->conf->revoke_delay_ms);
 	return 0;
 }
 

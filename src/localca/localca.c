@@ -63,6 +63,7 @@ static const struct conf_key conf_keys[] = {
 	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
+	K("revoke_delay_ms", CONF_LONG, revoke_delay_ms, 0, 600000),
 	K("issue_pending", CONF_LONG, issue_pending, 0, 86400),
 	K("revoke_pending", CONF_LONG, revoke_pending, 0, 86400),
 	K("auth_user", CONF_STR, auth_user, 0, 0),

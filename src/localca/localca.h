@@ -64,6 +64,7 @@ struct lca_conf {
 	size_t	 body_max;
 	char	*pid_file;
 	long	 issue_delay_ms;	/* tests only: a slow CA */
+	long	 revoke_delay_ms;	/* tests only: a slow revocation */
 	/* seconds a certificate issued for a requestId stays pending:
 	 * issue/renew answer 202, lookup {found: false, pending: true} */
 	long	 issue_pending;
