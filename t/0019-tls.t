@@ -91,11 +91,18 @@ like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE
 
 # ------------------------------------------------------------ Apache
 # a second cmpd on TCP, for contrib/apache/cmpd.conf's CMPD_TCP variant
-TCP_PORT=$(_t_free_port) || bail "no free port"
-sed -e "s|^listen = .*|listen = 127.0.0.1:$TCP_PORT|" -e "s|^pid_file = .*|pid_file = $T/cmpd-tcp.pid|" \
-	"$T/cmpd.conf" > "$T/cmpd-tcp.conf"
-t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf" --allow-root
-t_wait 10 _t_port_open "$TCP_PORT" || bail "cmpd on TCP did not start"
+# (a port found free may be taken by a parallel test before cmpd binds
+# it: then another one, as _t_start_web does)
+for try in 1 2 3 4 5; do
+	TCP_PORT=$(_t_free_port) || bail "no free port"
+	sed -e "s|^listen = .*|listen = 127.0.0.1:$TCP_PORT|" -e "s|^pid_file = .*|pid_file = $T/cmpd-tcp.pid|" \
+		"$T/cmpd.conf" > "$T/cmpd-tcp.conf"
+	t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf" --allow-root
+	t_wait 10 _t_port_open "$TCP_PORT" && break
+	grep -q "Address already in use" "$T/cmpd_tcp.log" || break
+	t_stop_bg cmpd_tcp
+done
+_t_port_open "$TCP_PORT" || bail "cmpd on TCP did not start"
 LIGHTTPD_TLS_BASE=$TLS_BASE
 T_TLS=1 t_start_apache "Define CMPD_TCP 127.0.0.1:$TCP_PORT"
 ok "Apache: ir + certConf over TLS (openssl cmp -tls_used)" \
