@@ -236,6 +236,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "this request"),
 	D(CMPF_DEVICE_TEMPLATE, BADCERTTEMPLATE, 200,
 	    "PN=%s | the requested %s does not match the device entry's"),
+	D(CMPF_RR_NOT_ON_HOLD, BADREQUEST, 200,
+	    "PN=%s | removeFromCRL: the certificate is not on hold"),
+	D(CMPF_RR_RELEASE_LATER, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the CA has not taken the certificate off hold yet, "
+	    "try again later"),
 };
 
 #undef D

@@ -25,12 +25,14 @@
 #include "cmpd.h"
 #include "conn.h"
 
-/* CRLReason (RFC 5280 5.3.1) names of the connector API; 7 is unused and
- * removeFromCRL (8) is no revocation. */
+/* CRLReason (RFC 5280 5.3.1) names of the connector API; 7 is unused.
+ * removeFromCRL (8) revokes nothing: it takes a certificate off hold. */
+#define REASON_HOLD	6
+#define REASON_RELEASE	8
 static const char *const reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", NULL, NULL,
-	"privilegeWithdrawn", "aACompromise",
+	"superseded", "cessationOfOperation", "certificateHold", NULL,
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
 };
 
 /* The reasonCode of crlEntryDetails; -1 if it is not one we accept. */
@@ -139,6 +141,48 @@ revoke_waiting(const CMPD_MSG *req, const struct profile *p,
 }
 
 /*
+ * removeFromCRL (RFC 5280 5.3.1): the CA takes a certificate off hold.
+ * Only a certificate revoked with reason certificateHold can be; the
+ * connector is asked to "revoke" with reason removeFromCRL (doc/api.md).
+ * Not cut into delayed delivery: a CA that has not released it within
+ * the budget is asked again by the client's next rr.
+ */
+static CMPD_MSG *
+revoke_release(const CMPD_MSG *req, const struct profile *p,
+    const X509_NAME *srv, const struct store_cert *sc, int held,
+    enum cmp_fail *fail, char *arg, size_t arglen)
+{
+	struct conn_target target;
+	struct conn_result res;
+	CMPD_MSG *rsp = NULL;
+
+	memset(&res, 0, sizeof(res));
+	if (!held) {
+		*fail = CMPF_RR_NOT_ON_HOLD;
+		return NULL;
+	}
+	cmp_ca_target(p, 1, &target);
+	target.timeout = cmp_enroll_budget(p);
+	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
+	    0 && revoke_pending(&res)) {
+		*fail = CMPF_RR_RELEASE_LATER;
+	} else if (res.status != CONN_OK) {
+		*fail = cmp_ca_conn_fail(&res, arg, arglen);
+		log_warn("PN=%s connector release: %s (HTTP %ld): %s",
+		    p->cmp_name, conn_status_name(res.status),
+		    res.http_status, res.message);
+	} else {
+		if (store_cert_released(sc->uuid) != DB_OK)
+			log_error("PN=%s: certificate %s off hold at the CA "
+			    "but not marked so", p->cmp_name, sc->uuid);
+		if ((rsp = revoke_answer(req, srv, sc->cert)) != NULL)
+			*fail = CMPF_OK;
+	}
+	conn_result_free(&res);
+	return rsp;
+}
+
+/*
  * rr. Returns the rp, or NULL with *fail set (an error body answers).
  * verified_by_sig: the request's signature was verified (cmp_server.c).
  */
@@ -155,7 +199,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	struct store_cert sc;
 	CMPD_MSG *rsp = NULL;
 	X509 *signer;
-	int reason, r;
+	int reason, held, r;
 
 	memset(&res, 0, sizeof(res));
 	memset(&sc, 0, sizeof(sc));
@@ -196,7 +240,15 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    CMPF_RR_NOT_AUTHORIZED;
 		goto out;
 	}
-	if (strcmp(sc.status, "issued") != 0) {
+	held = strcmp(sc.status, "revoked") == 0 &&
+	    strcmp(sc.reason, reasons[REASON_HOLD]) == 0;
+	if (reason == REASON_RELEASE) {
+		rsp = revoke_release(req, p, srv, &sc, held, fail, arg, arglen);
+		goto out;
+	}
+	/* on hold: revocable for good, for any other reason */
+	if (strcmp(sc.status, "issued") != 0 &&
+	    !(held && reason != REASON_HOLD)) {
 		*fail = CMPF_RR_REVOKED;
 		goto out;
 	}

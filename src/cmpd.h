@@ -300,6 +300,8 @@ enum cmp_fail {
 	CMPF_POLL_NOT_WAITING,
 	CMPF_POLL_NOTHING_ISSUED,
 	CMPF_DEVICE_TEMPLATE,
+	CMPF_RR_NOT_ON_HOLD,
+	CMPF_RR_RELEASE_LATER,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -608,11 +610,13 @@ int	store_revoke_result(const char *cert_uuid, const char *error);
 struct store_cert {
 	char	 uuid[CMPD_UUID_LEN + 1];
 	char	 status[16];
+	char	 reason[32];	/* revocation_reason; "" for none */
 	X509	*cert;
 };
 int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
+int	store_cert_released(const char *cert_uuid);
 int	store_rr_wait(const CMPD_MSG *req, const struct profile *,
 	    const struct cmp_requester *, const char *cert_uuid,
 	    const char *reason, const ASN1_OCTET_STRING *sent,

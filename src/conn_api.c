@@ -22,11 +22,12 @@
 #include "conn_int.h"
 #include "jsoncheck.h"
 
-/* RFC 5280 5.3.1 reasons, as the connector API spells them. */
+/* The API's revocation reasons, and removeFromCRL: cmpd's extension
+ * that asks the CA to take a certificate off hold (doc/api.md). */
 static const char *const conn_reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
 	"superseded", "cessationOfOperation", "certificateHold",
-	"privilegeWithdrawn", "aACompromise",
+	"privilegeWithdrawn", "aACompromise", "removeFromCRL",
 };
 
 /* The caller's attributes: a JSON array, [] when NULL. */

@@ -157,7 +157,8 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 	    "status = 'revoke_pending', revoke_final = 'revoked', "
 	    "revocation_reason = ?, revoke_attempts = 0, "
 	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE uuid = ? AND status = 'issued'";
+	    "WHERE uuid = ? AND (status = 'issued' OR (status = 'revoked' AND "
+	    "revocation_reason = 'certificateHold'))";
 	struct db_arg none = DB_ARG_NULL;
 	struct db_arg a[11] = {
 		arg_octets(req->header->transactionID),
@@ -792,14 +793,15 @@ int
 store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
     const char *ra_uuid, struct store_cert *sc)
 {
-	static const char sql[] = "SELECT uuid, status, der FROM certificate "
+	static const char sql[] = "SELECT uuid, status, "
+	    "COALESCE(revocation_reason, ''), der FROM certificate "
 	    "WHERE issuer_hash = ? AND serial_number = ? AND "
 	    "ra_profile_uuid = ?";
 	static unsigned char der[STORE_CERT_MAX];
 	unsigned char *name_der = NULL, ih[32];
 	const unsigned char *q = der;
 	char serial_hex[80];
-	struct db_col c[3];
+	struct db_col c[4];
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
 	int n, r = DB_ERR;
@@ -814,15 +816,16 @@ store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	memset(c, 0, sizeof(c));
 	c[0].type = DB_STR, c[0].buf = sc->uuid, c[0].n = sizeof(sc->uuid);
 	c[1].type = DB_STR, c[1].buf = sc->status, c[1].n = sizeof(sc->status);
-	c[2].type = DB_BLOB, c[2].buf = der, c[2].n = sizeof(der);
+	c[2].type = DB_STR, c[2].buf = sc->reason, c[2].n = sizeof(sc->reason);
+	c[3].type = DB_BLOB, c[3].buf = der, c[3].n = sizeof(der);
 	{
 		struct db_arg a[3] = { DB_ARG_BLOB(ih, 32),
 		    DB_ARG_STR(serial_hex), DB_ARG_STR(ra_uuid) };
 
-		if ((r = db_run(sql, a, 3, c, 3, NULL)) != DB_OK)
+		if ((r = db_run(sql, a, 3, c, 4, NULL)) != DB_OK)
 			goto out;
 	}
-	if ((sc->cert = d2i_X509(NULL, &q, (long)c[2].len)) == NULL)
+	if ((sc->cert = d2i_X509(NULL, &q, (long)c[3].len)) == NULL)
 		r = DB_ERR;
  out:
 	OPENSSL_free(hex);
@@ -839,6 +842,18 @@ store_cert_revoked(const char *cert_uuid, const char *reason)
 	struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(cert_uuid) };
 
 	return db_run(sql, a, 2, NULL, 0, NULL);
+}
+
+/* The CA took the certificate off hold (removeFromCRL): valid again. */
+int
+store_cert_released(const char *cert_uuid)
+{
+	static const char sql[] = "UPDATE certificate SET status = 'issued', "
+	    "revocation_reason = NULL WHERE uuid = ? AND status = 'revoked' "
+	    "AND revocation_reason = 'certificateHold'";
+	struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
+
+	return db_run(sql, a, 1, NULL, 0, NULL);
 }
 
 /*

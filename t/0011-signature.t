@@ -117,17 +117,28 @@ for reason in 0 1 2 3 4 5 6 8 9 10; do
 	client /CN=reason-$reason $DEV > /dev/null
 	cp "$T/out.crt" "$T/reason.crt"
 	if [ "$reason" = 8 ]; then
-		# removeFromCRL lifts a hold; it revokes nothing
-		nok "rr with reason 8 (removeFromCRL) refused" rr "$T/reason.crt" "$T/dev.key" \
-			"$T/reason.crt" -revreason 8
+		# removeFromCRL lifts a hold; a valid certificate has none
+		nok "rr with reason 8 (removeFromCRL) of a valid certificate" rr "$T/reason.crt" \
+			"$T/dev.key" "$T/reason.crt" -revreason 8
 		like "$(cat "$T/client.out")" "badRequest" "reason 8: badRequest"
-		like "$(cat "$T/client.out")" "unsupported revocation reasonCode" "reason 8: text"
+		like "$(cat "$T/client.out")" "removeFromCRL: the certificate is not on hold" "reason 8: text"
+		is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=reason-8'")" issued \
+			"reason 8: still valid"
 		continue
 	fi
 	ok "rr with reason $reason" rr "$T/reason.crt" "$T/dev.key" "$T/reason.crt" -revreason $reason
 	is "$(t_sql "SELECT revocation_reason FROM localca_certificate WHERE subject LIKE '%reason-$reason'")" \
 		"${names[$reason]}" "the connector got ${names[$reason]}"
 done
+
+# a certificate on hold cannot sign its own release: its signature is a
+# revoked one (an RA releases it, t/0029-ra.t)
+client /CN=held $DEV > /dev/null
+cp "$T/out.crt" "$T/held.crt"
+ok "rr with reason 6 (certificateHold)" rr "$T/held.crt" "$T/dev.key" "$T/held.crt" -revreason 6
+nok "its release, signed by itself" rr "$T/held.crt" "$T/dev.key" "$T/held.crt" -revreason 8
+like "$(cat "$T/client.out")" "certRevoked" "refused: the signer is revoked (on hold)"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=held'")" revoked "still on hold"
 
 # another RA Profile's certificate
 t_sql "INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES

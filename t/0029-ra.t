@@ -249,6 +249,27 @@ for r in 1 2 3 4 5 6 9 10; do
 	mac_ir "/CN=test-rr-$r" "$T/rr$r.crt" || bail "no certificate for revocation $r"
 	ok "revreason $r" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr$r.crt" "$r"
 	is "$(status "CN=test-rr-$r")" revoked "revoked ($r)"
+	if [ "$r" = 6 ]; then
+		# the csv's next row: removeFromCRL of the certificate just put on hold
+		ok "revreason removeFromCRL (8)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr6.crt" 8
+		is "$(status CN=test-rr-6)" issued "off hold: issued again in the inventory"
+		is "$(t_sql "SELECT CONCAT(status, '/', COALESCE(revocation_reason, '-')) FROM localca_certificate
+			WHERE subject LIKE '%test-rr-6'")" issued/- "and at the CA"
+		nok "removeFromCRL again" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr6.crt" 8
+		like "$(cat "$T/client.out")" "removeFromCRL: the certificate is not on hold" "not on hold any more"
+		ok "on hold again" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr6.crt" 6
+		nok "on hold twice" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr6.crt" 6
+		like "$(cat "$T/client.out")" "the certificate is revoked already" "says so"
+		ok "a certificate on hold revoked for good" rr "$T/rrsigner.crt" "$T/rrsigner.key" \
+			"$T/rr6.crt" 1
+		is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM certificate
+			WHERE subject_dn = 'CN=test-rr-6'")" revoked/keyCompromise "revoked, keyCompromise"
+		is "$(t_sql "SELECT revocation_reason FROM localca_certificate
+			WHERE subject LIKE '%test-rr-6'")" keyCompromise "at the CA too"
+		nok "removeFromCRL of a certificate revoked for good" rr "$T/rrsigner.crt" \
+			"$T/rrsigner.key" "$T/rr6.crt" 8
+		like "$(cat "$T/client.out")" "removeFromCRL: the certificate is not on hold" "refused"
+	fi
 done
 nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 7
 
@@ -288,6 +309,16 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=kur-dev'")"
 # ------------------------------- an unprotected rr in the RA's nested
 "$TOOL" cert "$T/a3-3.der" "$T/dev4.crt"
 req "$T/rr-mac.der" -cmd rr -oldcert "$T/dev4.crt" -revreason 4 || bail "no rr"
+# reasonCodes the client refuses to send: 7 (unused) and 11 (undefined)
+for r in 7 11; do
+	"$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none rrreason=$r
+	"$RA" wrap "$T/nrr.der" "$T/rronly.key" "$T/rronly.crt" "$T/rr-u.der"
+	is "$(post "$T/nrr.der" ra)" 200 "an rr with reasonCode $r in the RA's nested"
+	"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rr" > /dev/null
+	is "$(dump "$T/rr-1.der" failInfo)" badRequest "reasonCode $r: badRequest"
+	like "$(dump "$T/rr-1.der" text)" "unsupported revocation reasonCode" "reasonCode $r: says so"
+done
+is "$(status CN=ra-dev-4)" issued "nothing revoked"
 "$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none
 "$RA" wrap "$T/nrr.der" "$T/rronly.key" "$T/rronly.crt" "$T/rr-u.der"
 is "$(post "$T/nrr.der" ra)" 200 "an rr on the authority of the RA that may revoke only"

@@ -159,4 +159,29 @@ ok "the waiting answer came within the budget, not after the CA's 3 s (${ms:-?} 
 like "$(cat "$T/cmpd.log")" "revocation beyond the synchronous budget; answered waiting" "logged"
 is "$(tx rr4)" confirmed/-1 "the rr's transaction is settled"
 is "$(cstatus rr4)" revoked/keyCompromise "rr4 revoked, with the client's reason"
+
+# --- releasing a hold (removeFromCRL) is not delayed delivery: a CA slower
+# than the budget answers "try again later", and the retry finds it done
+"$top_builddir/cmpctl" -c "$T/cmpd.conf" profile ra-add rrpoll "$F/ee.pem" revoke > "$T/ctl.out" 2>&1 ||
+	{ diag_file "$T/ctl.out"; bail "ra-add failed"; }
+ok "enrolled rr5" enroll rr5
+release() {
+	timeout 60 openssl cmp -cmd rr -server "127.0.0.1:$HTTP_PORT" -path $P \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$F/ee.pem" -key "$F/ee.key" \
+		-trusted "$CA/root.crt" -oldcert "$T/rr5.crt" -revreason "$1" -unprotected_errors \
+		> "$T/rel.out" 2>&1
+}
+t_sql "UPDATE cmp_profile SET sync_budget = 10 WHERE name = 'rrpoll'"
+ok "rr5 on hold (certificateHold), signed by an RA of the profile" release 6
+is "$(cstatus rr5)" revoked/certificateHold "on hold"
+t_sql "UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'rrpoll'"
+nok "its release through a CA slower than syncBudget" release 8
+like "$(cat "$T/rel.out")" "systemUnavail" "systemUnavail"
+like "$(cat "$T/rel.out")" "the CA has not taken the certificate off hold yet, try again later" "says so"
+is "$(cstatus rr5)" revoked/certificateHold "cmpd still holds it on hold"
+t_wait 10 test "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr5%'")" = issued
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr5%'")" issued "the CA released it meanwhile"
+t_sql "UPDATE cmp_profile SET sync_budget = 10 WHERE name = 'rrpoll'"
+ok "the client asks again: accepted" release 8
+is "$(cstatus rr5)" issued/- "valid again in the inventory"
 done_testing

@@ -21,7 +21,8 @@
  *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
  *     (an empty template subject)  addreq=ID (one more CertReqMsg,
  *     certReqId ID, the first one's subject, a fresh P-256 key and its
- *     POP)  rrnoserial=1 (rr without serialNumber)  duprr=1 (a
+ *     POP)  rrnoserial=1 (rr without serialNumber)  rrreason=N (the
+ *     reasonCode of the first RevDetails)  duprr=1 (a
  *     second RevDetails)  duppoll=1 (a second pollReq entry)
  *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
@@ -423,6 +424,17 @@ edit_one(CMPD_MSG *m, const char *e)
 		while (sk_OSSL_CRMF_MSG_num(m->body->value.ir) > 0)
 			OSSL_CRMF_MSG_free(sk_OSSL_CRMF_MSG_pop(
 			    m->body->value.ir));
+	} else if (KEY("rrreason")) {
+		/* the first RevDetails' reasonCode: any value, even one
+		 * RFC 5280 5.3.1 does not define */
+		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
+		    0);
+		ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+
+		ASN1_ENUMERATED_set(e, atol(v));
+		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, e, 0,
+		    X509V3_ADD_REPLACE);
+		ASN1_ENUMERATED_free(e);
 	} else if (KEY("duprr")) {
 		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
 		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));

@@ -290,7 +290,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		if (lca_known_cert(h, in, old_serial, sizeof(old_serial),
 		    &state, e) != 0)
 			goto out;
-		if (state == LCA_STATE_REVOKED) {
+		if (state != LCA_STATE_ISSUED) {
 			lca_fail(e, 422, "certificate is revoked");
 			goto out;
 		}
@@ -407,7 +407,36 @@ lca_revoke_is_pending(const struct lca_http *h, const char *serial)
 	return 1;
 }
 
-/* {reason, certificate, ...} -> 200, empty body; 202 while pending */
+/*
+ * reason removeFromCRL (RFC 5280 5.3.1): the hold on a certificate is
+ * lifted; it is valid again and leaves the CRL. Idempotent like revoke:
+ * a valid certificate is what was asked (a client that retries a release
+ * it timed out on gets 200); one revoked for good gets 409.
+ */
+static int
+lca_release(struct lca_http *h, const char *serial,
+    enum lca_cert_state state, struct lca_err *e)
+{
+	int rc;
+
+	if (state == LCA_STATE_ISSUED)
+		return 0;
+	if (state != LCA_STATE_HELD)
+		return lca_fail(e, 409, "certificate is not on hold");
+	rc = lca_db_release(serial);
+	if (rc == LCA_DB_NOTFOUND)
+		return lca_fail(e, 409, "certificate is not on hold");
+	if (rc != LCA_DB_OK)
+		return lca_fail(e, 503, "database unavailable");
+	snprintf(h->detail, sizeof(h->detail), " serial=%s released", serial);
+	lca_delay(h->conf->revoke_delay_ms);
+	return 0;
+}
+
+/*
+ * {reason, certificate, ...} -> 200, empty body; 202 while pending.
+ * reason removeFromCRL takes a certificate off hold (lca_release).
+ */
 int
 lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
     struct lca_err *e)
@@ -416,23 +445,28 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
 	    "raProfileAttributes" };
 	char serial[LCA_SERIAL_HEX_MAX + 1];
 	enum lca_cert_state state;
-	const char *reason_s, *reason;
-	int rc;
+	const char *reason_s, *reason = NULL;
+	int rc, release;
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
 	    lca_json_string(in, "reason", &reason_s, e) != 0)
 		return -1;
-	if ((reason = lca_ca_reason_name(reason_s)) == NULL)
+	release = strcmp(reason_s, "removeFromCRL") == 0;
+	if (!release && (reason = lca_ca_reason_name(reason_s)) == NULL)
 		return lca_fail(e, 422, "reason must be one of unspecified, "
 		    "keyCompromise, cACompromise, affiliationChanged, "
 		    "superseded, cessationOfOperation, certificateHold, "
-		    "privilegeWithdrawn, aACompromise");
+		    "privilegeWithdrawn, aACompromise, removeFromCRL");
 	if (lca_known_cert(h, in, serial, sizeof(serial), &state, e) != 0)
 		return -1;
+	if (release)
+		return lca_release(h, serial, state, e);
 	/* 409, not a 422 validation error: what was asked holds, and a
-	 * client that retries a revocation can tell (doc/api.md). */
-	if (state == LCA_STATE_REVOKED)
+	 * client that retries a revocation can tell (doc/api.md). A
+	 * certificate on hold may still be revoked for another reason. */
+	if (state == LCA_STATE_REVOKED || (state == LCA_STATE_HELD &&
+	    strcmp(reason, "certificateHold") == 0))
 		return lca_fail(e, 409, "certificate already revoked");
 	if (lca_revoke_is_pending(h, serial)) {
 		if ((*out = json_object_new_object()) == NULL ||

@@ -29,6 +29,7 @@ enum lca_stmt_id {
 	ST_BY_REQUEST,
 	ST_LOOKUP,
 	ST_REVOKE,
+	ST_RELEASE,
 	ST_REVOKED,
 	ST__COUNT
 };
@@ -54,11 +55,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, NULLIF(?, ''), ?)",
 	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256, created_at "
 	    "FROM localca_certificate WHERE request_id = ?",
-	[ST_LOOKUP] = "SELECT status, der FROM localca_certificate "
+	[ST_LOOKUP] = "SELECT IF(status = 'revoked' AND revocation_reason = "
+	    "'certificateHold', 'held', status), der FROM localca_certificate "
 	    "WHERE serial_hex = ?",
+	/* a certificate on hold may still be revoked for good (RFC 5280
+	 * 5.3.1: certificateHold is the one reversible reason) */
 	[ST_REVOKE] = "UPDATE localca_certificate SET status = 'revoked', "
 	    "revocation_reason = ?, revoked_at = ? "
-	    "WHERE serial_hex = ? AND status = 'issued'",
+	    "WHERE serial_hex = ? AND (status = 'issued' OR "
+	    "revocation_reason = 'certificateHold')",
+	[ST_RELEASE] = "UPDATE localca_certificate SET status = 'issued', "
+	    "revocation_reason = NULL, revoked_at = NULL "
+	    "WHERE serial_hex = ? AND status = 'revoked' AND "
+	    "revocation_reason = 'certificateHold'",
 	[ST_REVOKED] = "SELECT serial_hex, revoked_at, revocation_reason, der "
 	    "FROM localca_certificate WHERE status = 'revoked'",
 };
@@ -405,7 +414,7 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	}
 	status[slen < sizeof(status) ? slen : sizeof(status) - 1] = '\0';
 	*state = strcmp(status, "revoked") == 0 ? LCA_STATE_REVOKED :
-	    LCA_STATE_ISSUED;
+	    strcmp(status, "held") == 0 ? LCA_STATE_HELD : LCA_STATE_ISSUED;
 	r = LCA_DB_OK;
  reset:
 	mysql_stmt_free_result(st);
@@ -535,6 +544,31 @@ lca_db_revoke(const char *serial_hex, const char *reason, time_t when)
 		return LCA_DB_OK;
 	/* After a lost connection the first UPDATE may have been the one
 	 * that revoked it: the revocation stands either way. */
+	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
+}
+
+/*
+ * Takes a certificate off hold: valid again, off the next CRL (RFC 5280
+ * 5.3.1 removeFromCRL). LCA_DB_NOTFOUND when it is not on hold.
+ */
+int
+lca_db_release(const char *serial_hex)
+{
+	MYSQL_BIND pb[1];
+	unsigned long lens[1];
+	unsigned int err;
+	my_ulonglong n;
+	MYSQL_STMT *st;
+	int retried;
+
+	memset(pb, 0, sizeof(pb));
+	lca_bind_str(&pb[0], serial_hex, &lens[0]);
+	if ((st = lca_db_exec(ST_RELEASE, pb, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	n = mysql_stmt_affected_rows(st);
+	mysql_stmt_reset(st);
+	if (n == 1)
+		return LCA_DB_OK;
 	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
 }
 

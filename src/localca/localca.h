@@ -188,7 +188,8 @@ const char *lca_ca_reason_name(const char *name);
 #define LCA_DB_ERR	(-1)
 #define LCA_DB_CB_FAILED 2
 #define LCA_DB_DUP	3	/* request_id taken meanwhile */
-enum lca_cert_state { LCA_STATE_ISSUED, LCA_STATE_REVOKED };
+/* HELD: revoked with reason certificateHold, which removeFromCRL lifts */
+enum lca_cert_state { LCA_STATE_ISSUED, LCA_STATE_REVOKED, LCA_STATE_HELD };
 typedef int (*lca_db_revoked_cb)(void *arg, const char *serial_hex,
     time_t revoked_at, const char *reason, const unsigned char *der,
     size_t len);
@@ -200,6 +201,7 @@ int	lca_db_insert(const struct lca_cert_row *);
 int	lca_db_lookup(const char *serial_hex, const unsigned char *der,
 	    size_t len, enum lca_cert_state *);
 int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
+int	lca_db_release(const char *serial_hex);
 int	lca_db_by_request(const char *request_id, time_t *created,
 	    char uuid[LCA_UUID_LEN + 1],
 	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
