@@ -54,6 +54,56 @@ cmp_ca_target(const struct profile *p, int revoke, struct conn_target *t)
 }
 
 /*
+ * The synchronous budget: a worker waits on connector calls for one
+ * HTTP request (all its calls, every message of a nested batch) at most
+ * the CMP Profile's syncBudget; what runs past it turns into delayed
+ * delivery. The clock starts with the request (cmp_ca_request_begin).
+ * The sweep, which answers no client, waits connector_timeout.
+ */
+static struct timespec ca_request_start;
+
+void
+cmp_ca_request_begin(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &ca_request_start);
+}
+
+/* A call that must go out (issue, renew, revoke, lookup) gets at least
+ * this much, so that it is sent, even when the budget is spent. */
+#define CA_BUDGET_MIN_MS	250
+
+/* Milliseconds left of the budget; 0 or less: spent. */
+static long
+ca_budget_left(const struct profile *p)
+{
+	long budget = (p->sync_budget > 0 ? p->sync_budget :
+	    CMPD_SYNC_BUDGET_DEFAULT) * 1000L;
+	double left = (double)budget - util_elapsed_ms(&ca_request_start);
+
+	return left > budget ? budget : (long)left;
+}
+
+/*
+ * Did call res fail for want of time: cut at the budget after it was
+ * sent, or not even sent before the budget ran out?
+ */
+int
+cmp_ca_too_late(const struct profile *p, const struct conn_result *res)
+{
+	return res->status == CONN_UNAVAILABLE &&
+	    (res->timed_out || ca_budget_left(p) <= 0);
+}
+
+/* Milliseconds for the next call that must go out. */
+long
+cmp_ca_budget_ms(const struct profile *p)
+{
+	long left = ca_budget_left(p);
+
+	return left < CA_BUDGET_MIN_MS ? CA_BUDGET_MIN_MS : left;
+}
+
+/*
  * A failed connector call as a cmpd failure; arg gets what the text may
  * show: the CA's refusal, or the status of a 5xx (its body is logged
  * only). Unreachable, timed out or 5xx: try later; anything else that
@@ -94,6 +144,7 @@ static struct ca_crl_entry {
 	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
 	time_t	 at;
 	X509_CRL *crl;		/* NULL: the last fetch failed */
+	int	 late;		/* it failed: cut at the budget */
 } ca_crl_cache[CA_CRL_CACHE_MAX];
 static unsigned int ca_crl_next;
 
@@ -105,9 +156,13 @@ ca_crl_expired(X509_CRL *crl)
 	return next != NULL && X509_cmp_time(next, NULL) < 0;
 }
 
-/* The CA's current CRL for prof's RA Profile (borrowed), or NULL. */
+/*
+ * The CA's current CRL for prof's RA Profile (borrowed), or NULL; then
+ * *late (if not NULL) says whether the CA was only too slow: its call
+ * ran past the CMP Profile's syncBudget.
+ */
 X509_CRL *
-cmp_ca_crl(const struct profile *prof)
+cmp_ca_crl(const struct profile *prof, int *late)
 {
 	struct ca_crl_entry *e = NULL;
 	struct conn_target target;
@@ -117,6 +172,8 @@ cmp_ca_crl(const struct profile *prof)
 	X509_CRL *crl = NULL;
 	size_t i;
 
+	if (late != NULL)
+		*late = 0;
 	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
 		return NULL;
 	snprintf(key, sizeof(key), "%s|%s|%s|%s", prof->ra_uuid,
@@ -130,14 +187,26 @@ cmp_ca_crl(const struct profile *prof)
 			    !ca_crl_expired(e->crl))
 				return e->crl;
 			if (e->crl == NULL && age < ca_conf->ca_crl_refresh &&
-			    age < CA_CRL_RETRY_MAX)
+			    age < CA_CRL_RETRY_MAX) {
+				if (late != NULL)
+					*late = e->late;
 				return NULL;
+			}
 			break;
 		}
+	/* The budget spent by other calls: not asked now, too late. */
+	if (ca_budget_left(prof) <= 0) {
+		if (late != NULL)
+			*late = 1;
+		return NULL;
+	}
 	if (e == NULL)
 		e = &ca_crl_cache[ca_crl_next++ % CA_CRL_CACHE_MAX];
 	cmp_ca_target(prof, 0, &target);
+	target.timeout_ms = ca_budget_left(prof);
+	e->late = 0;
 	if (conn_crl(&target, &crl, &res) != 0 || res.status != CONN_OK) {
+		e->late = cmp_ca_too_late(prof, &res);
 		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; signers "
 		    "checked without the CA's CRL", prof->cmp_name,
 		    conn_status_name(res.status), res.http_status,
@@ -155,6 +224,8 @@ cmp_ca_crl(const struct profile *prof)
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->crl = crl;
 	e->at = now;
+	if (late != NULL)
+		*late = e->late;
 	return crl;
 }
 
@@ -175,12 +246,14 @@ static struct ca_chain_entry {
 	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
 	time_t	 at;
 	STACK_OF(X509) *chain;	/* NULL: the last fetch failed */
+	int	 late;		/* it failed: cut at the budget */
 } ca_chain_cache[CA_CHAIN_CACHE_MAX];
 static unsigned int ca_chain_next;
 
-/* The CA's chain for prof's RA Profile (borrowed), or NULL. */
+/* The CA's chain for prof's RA Profile (borrowed), or NULL; *late as
+ * for cmp_ca_crl(). */
 STACK_OF(X509) *
-cmp_ca_chain(const struct profile *p)
+cmp_ca_chain(const struct profile *p, int *late)
 {
 	struct ca_chain_entry *e = NULL;
 	struct conn_target target;
@@ -189,6 +262,8 @@ cmp_ca_chain(const struct profile *p)
 	time_t now = time(NULL), age;
 	size_t i;
 
+	if (late != NULL)
+		*late = 0;
 	if (p->connector_url[0] == '\0')
 		return NULL;
 	/* caCertificates depends on the RA Profile's attributes too. */
@@ -201,15 +276,26 @@ cmp_ca_chain(const struct profile *p)
 			if (e->chain != NULL && age >= 0 && age < CA_CHAIN_TTL)
 				return e->chain;
 			if (e->chain == NULL && age >= 0 &&
-			    age < CA_CHAIN_RETRY)
+			    age < CA_CHAIN_RETRY) {
+				if (late != NULL)
+					*late = e->late;
 				return NULL;
+			}
 			break;
 		}
+	if (ca_budget_left(p) <= 0) {
+		if (late != NULL)
+			*late = 1;
+		return NULL;
+	}
 	if (e == NULL)
 		e = &ca_chain_cache[ca_chain_next++ % CA_CHAIN_CACHE_MAX];
 	memset(&res, 0, sizeof(res));
 	cmp_ca_target(p, 0, &target);
+	target.timeout_ms = ca_budget_left(p);
+	e->late = 0;
 	if (conn_ca_certificates(&target, &res) != 0 || res.status != CONN_OK) {
+		e->late = cmp_ca_too_late(p, &res);
 		log_warn("PN=%s connector caCertificates: %s: %s; answers "
 		    "without the issuing chain, signers with their own "
 		    "extraCerts", p->cmp_name, conn_status_name(res.status),
@@ -224,6 +310,8 @@ cmp_ca_chain(const struct profile *p)
 	/* after the call: a CA that timed out is not asked again at once */
 	e->at = time(NULL);
 	conn_result_free(&res);
+	if (late != NULL)
+		*late = e->late;
 	return e->chain;
 }
 

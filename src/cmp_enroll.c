@@ -623,18 +623,11 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	cmp_ca_target(p, 0, target);
 	/* Asked first, so that nothing but local work stands between the
 	 * issue calls and the record of their certificates. */
-	*ca_chain = cmp_ca_chain(p);
+	*ca_chain = cmp_ca_chain(p, NULL);
 	r = store_tx_begin(req, p, digest, rq, (size_t)k, &who);
 	if (r == DB_DUP)
 		return CMPF_TID_IN_USE;
 	return r == DB_OK ? CMPF_OK : CMPF_DB_UNAVAILABLE;
-}
-
-/* The CMP Profile's syncBudget, or the default. */
-int
-cmp_enroll_budget(const struct profile *p)
-{
-	return p->sync_budget > 0 ? p->sync_budget : CMPD_SYNC_BUDGET_DEFAULT;
 }
 
 /*
@@ -656,7 +649,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 	int i;
 
 	/* No worker is held longer by a slow CA than the budget. */
-	target->timeout = cmp_enroll_budget(p);
+	target->timeout_ms = cmp_ca_budget_ms(p);
 	for (i = 0; i < n; i++) {
 		it = &items[i];
 		if (it->pos < 0)
@@ -680,8 +673,8 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		}
 		if (it->res.status == CONN_PENDING ||
 		    (it->res.status == CONN_UNAVAILABLE &&
-		    it->res.timed_out && target->timeout <
-		    c->connector_timeout)) {
+		    it->res.timed_out && target->timeout_ms <
+		    c->connector_timeout * 1000L)) {
 			log_info("PN=%s: requestId=%s %s: the client polls",
 			    p->cmp_name, rq[it->pos].request_id,
 			    it->res.status == CONN_PENDING ? "pending at the CA" :

@@ -13,6 +13,11 @@
  *   anything else    -> the same type with no value (4.3)
  *
  * An absent value means "none" or "nothing newer" (RFC 9483 4.3.2-4.3.4).
+ *
+ * A connector call that runs past the CMP Profile's syncBudget makes it
+ * delayed delivery (RFC 9483 4.4, RFC 9810 5.3.22): an error message with
+ * status waiting, then pollReq {certReqId -1} asks the CA again until the
+ * genp can go out (cmp_genm_poll).
  */
 #include "config.h"
 
@@ -32,11 +37,13 @@
 #include "jsoncheck.h"
 
 #define GENM_CRLSTATUS_MAX	16	/* CRLStatus entries read */
+#define GENM_ITAV_MAX		65535	/* a waiting genm's ITAV, DER (BLOB) */
 
 /* The value built for an answer: NULL (absent) or an ANY to take over. */
 struct genm_value {
 	const char *rsp_oid;	/* NULL: the request's infoType */
 	ASN1_TYPE *value;
+	int	 late;		/* the CA did not answer within syncBudget */
 };
 
 static int
@@ -78,7 +85,7 @@ genm_ca_certs(const struct profile *prof, struct genm_value *gv,
 {
 	STACK_OF(X509) *chain;
 
-	if ((chain = cmp_ca_chain(prof)) == NULL) {
+	if ((chain = cmp_ca_chain(prof, &gv->late)) == NULL) {
 		snprintf(arg, arglen, "certificates");
 		return CMPF_GENM_CA_UNAVAILABLE;
 	}
@@ -116,6 +123,7 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 		}
 	}
 	cmp_ca_target(prof, 0, &target);
+	target.timeout_ms = cmp_ca_budget_ms(prof);
 	if (conn_root_ca_update(&target, &res) == 0 &&
 	    (res.status == CONN_INSECURE || res.status == CONN_BUSY)) {
 		/* not asked: as for any other call */
@@ -128,6 +136,7 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 		    res.http_status, res.message);
 		snprintf(arg, arglen, "root CA key update");
 		f = CMPF_GENM_CA_UNAVAILABLE;
+		gv->late = cmp_ca_too_late(prof, &res);
 		goto out;
 	}
 	if (res.chain == NULL || sk_X509_num(res.chain) != 3)
@@ -245,7 +254,7 @@ genm_crls(const struct profile *prof, const CMPD_ITAV *itav,
 		f = CMPF_GENM_BAD_VALUE;
 		goto out;
 	}
-	if ((crl = cmp_ca_crl(prof)) == NULL) {
+	if ((crl = cmp_ca_crl(prof, &gv->late)) == NULL) {
 		snprintf(arg, arglen, "CRL");
 		f = CMPF_GENM_CA_UNAVAILABLE;
 		goto out;
@@ -302,14 +311,65 @@ genm_answer(const CMPD_MSG *req, const X509_NAME *srv,
 	return NULL;
 }
 
+/* The answer's value for one InfoTypeAndValue asked for, into gv. */
+static enum cmp_fail
+genm_value(const struct profile *prof, const CMPD_ITAV *itav,
+    struct genm_value *gv, char *arg, size_t arglen)
+{
+	const ASN1_OBJECT *type = itav->infoType;
+
+	if (cmp_itav_is(type, CMP_ITAV_OID_CACERTS))
+		return genm_ca_certs(prof, gv, arg, arglen);
+	if (cmp_itav_is(type, CMP_ITAV_OID_ROOTCACERT))
+		return genm_root_update(prof, itav, gv, arg, arglen);
+	if (cmp_itav_is(type, CMP_ITAV_OID_CERTREQTEMPLATE))
+		return genm_template(prof, gv);
+	if (cmp_itav_is(type, CMP_ITAV_OID_CRLSTATUSLIST))
+		return genm_crls(prof, itav, gv, arg, arglen);
+	return CMPF_OK;		/* not supported: the type, no value */
+}
+
+/*
+ * The CA was too slow: the genm waits (RFC 9483 4.4). Its row, with what
+ * it asked for, is recorded before the answer leaves.
+ */
+static CMPD_MSG *
+genm_waiting(const CMPD_MSG *req, const struct profile *p,
+    const X509_NAME *srv, const CMPD_ITAV *itav, enum cmp_fail *f)
+{
+	struct cmp_requester who;
+	unsigned char *der = NULL;
+	CMPD_MSG *m = NULL;
+	int len, r;
+
+	*f = CMPF_INTERNAL;
+	if (cmp_protect_requester(req, &who) != 0 ||
+	    (len = i2d_CMPD_ITAV(itav, &der)) <= 0 || len > GENM_ITAV_MAX ||
+	    (m = cmp_msg_waiting_new(req->header, srv, "the certificate "
+	    "authority has not answered yet")) == NULL)
+		goto err;
+	if ((r = store_genm_wait(req, p, &who, der, (size_t)len,
+	    m->header->senderNonce, CMPD_CHECK_AFTER, CMPD_POLL_ABANDON)) !=
+	    DB_OK) {
+		*f = r == DB_DUP ? CMPF_TID_IN_USE : CMPF_DB_UNAVAILABLE;
+		goto err;
+	}
+	OPENSSL_free(der);
+	*f = CMPF_OK;
+	return m;
+ err:
+	OPENSSL_free(der);
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
 CMPD_MSG *
 cmp_genm(const CMPD_MSG *req, const struct profile *prof,
     const X509_NAME *srv, enum cmp_fail *f, char *arg, size_t arglen)
 {
 	STACK_OF(CMPD_ITAV) *in = req->body->value.genm;
-	struct genm_value gv = { NULL, NULL };
+	struct genm_value gv = { NULL, NULL, 0 };
 	const CMPD_ITAV *itav;
-	const ASN1_OBJECT *type;
 	CMPD_MSG *rsp = NULL;
 	int n = sk_CMPD_ITAV_num(in);
 
@@ -320,19 +380,66 @@ cmp_genm(const CMPD_MSG *req, const struct profile *prof,
 		return NULL;
 	}
 	itav = sk_CMPD_ITAV_value(in, 0);
-	type = itav->infoType;
-	if (cmp_itav_is(type, CMP_ITAV_OID_CACERTS))
-		*f = genm_ca_certs(prof, &gv, arg, arglen);
-	else if (cmp_itav_is(type, CMP_ITAV_OID_ROOTCACERT))
-		*f = genm_root_update(prof, itav, &gv, arg, arglen);
-	else if (cmp_itav_is(type, CMP_ITAV_OID_CERTREQTEMPLATE))
-		*f = genm_template(prof, &gv);
-	else if (cmp_itav_is(type, CMP_ITAV_OID_CRLSTATUSLIST))
-		*f = genm_crls(prof, itav, &gv, arg, arglen);
-	else
-		*f = CMPF_OK;	/* not supported: the type, no value */
-	if (*f == CMPF_OK && (rsp = genm_answer(req, srv, type, &gv)) == NULL)
+	*f = genm_value(prof, itav, &gv, arg, arglen);
+	if (gv.late) {
+		log_info("PN=%s: genm: the CA did not answer within the "
+		    "synchronous budget; answered waiting", prof->cmp_name);
+		rsp = genm_waiting(req, prof, srv, itav, f);
+	} else if (*f == CMPF_OK &&
+	    (rsp = genm_answer(req, srv, itav->infoType, &gv)) == NULL)
 		*f = CMPF_INTERNAL;
 	ASN1_TYPE_free(gv.value);
+	return rsp;
+}
+
+/*
+ * pollReq for a waiting genm (cmp_poll.c found the row, checked
+ * requester, certReqId -1 and nonce): the CA asked again for what the
+ * genm asked. Still too slow: NULL with *f CMPF_OK (the caller answers
+ * pollRep). Otherwise the genp, or the error a direct genm would have
+ * had; the row is settled either way.
+ */
+CMPD_MSG *
+cmp_genm_poll(const CMPD_MSG *req, const struct profile *prof,
+    const X509_NAME *srv, const struct store_tx *t, enum cmp_fail *f,
+    char *arg, size_t arglen)
+{
+	static unsigned char buf[GENM_ITAV_MAX];
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	struct genm_value gv = { NULL, NULL, 0 };
+	const unsigned char *p = buf;
+	CMPD_ITAV *itav = NULL;
+	CMPD_MSG *rsp = NULL;
+	size_t len;
+	int r;
+
+	if ((r = store_genm_itav(tid, buf, sizeof(buf), &len)) != DB_OK) {
+		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :
+		    CMPF_DB_UNAVAILABLE;
+		snprintf(arg, arglen, "-1");
+		return NULL;
+	}
+	if ((itav = d2i_CMPD_ITAV(NULL, &p, (long)len)) == NULL) {
+		*f = CMPF_INTERNAL;
+		return NULL;
+	}
+	*f = genm_value(prof, itav, &gv, arg, arglen);
+	if (gv.late) {
+		*f = CMPF_OK;		/* pollRep */
+		goto out;
+	}
+	if (*f == CMPF_OK &&
+	    (rsp = genm_answer(req, srv, itav->infoType, &gv)) == NULL)
+		*f = CMPF_INTERNAL;
+	if (store_tx_set_state(tid, t->pos, rsp != NULL ? "confirmed" :
+	    "failed") != DB_OK) {
+		CMPD_MSG_free(rsp);
+		rsp = NULL;
+		*f = CMPF_DB_UNAVAILABLE;
+	}
+ out:
+	ASN1_TYPE_free(gv.value);
+	CMPD_ITAV_free(itav);
+	ERR_clear_error();
 	return rsp;
 }

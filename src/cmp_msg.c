@@ -277,6 +277,31 @@ cmp_msg_error_new(const CMPD_HEADER *req, const X509_NAME *sender,
 	return NULL;
 }
 
+/*
+ * An error body whose PKIStatus is waiting (RFC 9810 5.3.22): how a
+ * request other than ir/cr/kur/p10cr is put on hold; the client polls.
+ */
+CMPD_MSG *
+cmp_msg_waiting_new(const CMPD_HEADER *req, const X509_NAME *sender,
+    const char *text)
+{
+	CMPD_ERRORMSG *e;
+	CMPD_MSG *m;
+
+	if ((m = cmp_msg_response_new(req, sender, CMPD_BODY_ERROR)) == NULL)
+		return NULL;
+	if ((e = m->body->value.error = CMPD_ERRORMSG_new()) == NULL)
+		goto err;
+	CMPD_PKISI_free(e->pKIStatusInfo);
+	if ((e->pKIStatusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_WAITING, -1,
+	    text)) == NULL)
+		goto err;
+	return m;
+ err:
+	CMPD_MSG_free(m);
+	return NULL;
+}
+
 /* ip/cp/kup/ccp with one rejected CertResponse (RFC 9810 5.3.4). */
 CMPD_MSG *
 cmp_msg_rejection_new(const CMPD_HEADER *req, const X509_NAME *sender,

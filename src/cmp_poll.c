@@ -176,7 +176,7 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	if ((rsp = poll_final(req, srv, t, res->certificate, CMPF_OK, NULL,
 	    NULL)) == NULL ||
 	    cmp_enroll_general_info(rsp->header, t->implicit, wait) != 0 ||
-	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p)) != 0) {
+	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p, NULL)) != 0) {
 		CMPD_MSG_free(rsp);
 		return NULL;	/* still waiting: the next poll tries again */
 	}
@@ -232,9 +232,12 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if ((*f = poll_find(req, p, t, n, rid, &k, arg, arglen)) != CMPF_OK)
 		goto out;
-	/* An rr (certReqId -1): its revocation, asked again. */
-	if (t[k].request_type == CMPD_BODY_RR) {
-		rsp = cmp_revoke_poll(req, p, srv, &t[k], f, arg, arglen);
+	/* An rr or a genm (certReqId -1): the CA asked again. */
+	if (t[k].request_type == CMPD_BODY_RR ||
+	    t[k].request_type == CMPD_BODY_GENM) {
+		rsp = t[k].request_type == CMPD_BODY_RR ?
+		    cmp_revoke_poll(req, p, srv, &t[k], f, arg, arglen) :
+		    cmp_genm_poll(req, p, srv, &t[k], f, arg, arglen);
 		if (rsp != NULL || *f != CMPF_OK)
 			goto out;
 		goto again;
@@ -242,7 +245,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 
 	/* The CA asked within the budget: no worker waits long. */
 	cmp_ca_target(p, 0, &target);
-	target.timeout = cmp_enroll_budget(p);
+	target.timeout_ms = cmp_ca_budget_ms(p);
 	conn_lookup(&target, t[k].request_id, &res);
 	if (res.status == CONN_OK && res.certificate != NULL) {
 		rsp = poll_deliver(req, p, srv, c, &t[k], &res, f);
@@ -279,7 +282,9 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	*f = CMPF_INTERNAL;
 	if ((rsp = poll_rep(req, srv, rid, check_after,
 	    t[k].request_type == CMPD_BODY_RR ? "the certificate authority "
-	    "has not revoked the certificate yet" : "the certificate "
+	    "has not revoked the certificate yet" :
+	    t[k].request_type == CMPD_BODY_GENM ? "the certificate "
+	    "authority has not answered yet" : "the certificate "
 	    "authority has not issued the certificate yet")) == NULL)
 		goto out;
 	if ((r = store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,

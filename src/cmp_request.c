@@ -66,6 +66,7 @@ cmp_request_handle(const struct route *rt, const unsigned char *der,
 
 	memset(res, 0, sizeof(*res));
 	res->req_type = res->rsp_type = -1;
+	cmp_ca_request_begin();		/* the synchronous budget's clock */
 	snprintf(res->profile, sizeof(res->profile), "%s", rt->name);
 	arg[0] = '\0';
 	/* Large (attribute and credential buffers): not on the stack. */

@@ -109,22 +109,14 @@ revoke_waiting(const CMPD_MSG *req, const struct profile *p,
     enum cmp_fail *fail)
 {
 	struct cmp_requester who;
-	CMPD_ERRORMSG *e;
 	CMPD_MSG *m;
 	int r;
 
 	*fail = CMPF_INTERNAL;
 	if (cmp_protect_requester(req, &who) != 0 ||
-	    (m = cmp_msg_response_new(req->header, srv,
-	    CMPD_BODY_ERROR)) == NULL)
+	    (m = cmp_msg_waiting_new(req->header, srv, "the certificate "
+	    "authority has not revoked the certificate yet")) == NULL)
 		return NULL;
-	if ((e = m->body->value.error = CMPD_ERRORMSG_new()) == NULL)
-		goto err;
-	CMPD_PKISI_free(e->pKIStatusInfo);
-	if ((e->pKIStatusInfo = cmp_msg_pkisi_new(CMPD_PKISTATUS_WAITING, -1,
-	    "the certificate authority has not revoked the certificate "
-	    "yet")) == NULL)
-		goto err;
 	if ((r = store_rr_wait(req, p, &who, sc->uuid, reason,
 	    m->header->senderNonce, CMPD_CHECK_AFTER, CMPD_POLL_ABANDON)) !=
 	    DB_OK) {
@@ -162,7 +154,7 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 		return NULL;
 	}
 	cmp_ca_target(p, 1, &target);
-	target.timeout = cmp_enroll_budget(p);
+	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
 	    0 && revoke_pending(&res)) {
 		*fail = CMPF_RR_RELEASE_LATER;
@@ -253,7 +245,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		goto out;
 	}
 	cmp_ca_target(p, 1, &target);
-	target.timeout = cmp_enroll_budget(p);
+	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
 	    revoke_pending(&res)) {
 		log_info("PN=%s: certificate %s: revocation %s; answered "
@@ -311,7 +303,7 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if (strcmp(status, "revoked") != 0) {
 		cmp_ca_target(p, 1, &target);
-		target.timeout = cmp_enroll_budget(p);
+		target.timeout_ms = cmp_ca_budget_ms(p);
 		if (conn_revoke(&target, t->cert, reason, &res) == 0 &&
 		    revoke_pending(&res)) {
 			*fail = CMPF_OK;	/* pollRep */

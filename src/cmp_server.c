@@ -56,7 +56,7 @@ static STACK_OF(X509_CRL) *
 cmp_server_crls(const struct profile *prof)
 {
 	STACK_OF(X509_CRL) *sk;
-	X509_CRL *ca = cmp_ca_crl(prof), *x;
+	X509_CRL *ca = cmp_ca_crl(prof, NULL), *x;
 	int i;
 
 	if ((sk = sk_X509_CRL_new_null()) == NULL)
@@ -246,7 +246,7 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 	/* The CA's chain as intermediates: a certificate cmpd issued signs
 	 * without its chain (NULL if the connector did not tell: then the
 	 * request's extraCerts alone). */
-	f = cmp_protect_sig_verify(req, prof->anchors, crls, cmp_ca_chain(prof),
+	f = cmp_protect_sig_verify(req, prof->anchors, crls, cmp_ca_chain(prof, NULL),
 	    &chain, arg, arglen);
 	/* The pollReq of a waiting rr is signed by the certificate being
 	 * revoked: a CRL that lists it already tells what the client waits
@@ -262,7 +262,7 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 			return CMPF_INTERNAL;
 		arg[0] = '\0';
 		f = cmp_protect_sig_verify(req, prof->anchors, crls,
-		    cmp_ca_chain(prof), &chain, arg, arglen);
+		    cmp_ca_chain(prof, NULL), &chain, arg, arglen);
 	}
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)

@@ -33,7 +33,7 @@
  *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
  *    'expired', in one statement; so do waiting rr transactions whose
  *    client stopped polling (their certificate is 'revoke_pending'
- *    already, revoked by step 3);
+ *    already, revoked by step 3) and waiting genm ones (nothing owed);
  * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
  *    longer than a connector call can take (a worker killed, MariaDB or
  *    the CA failing between the call and the record), and 'waiting' ones
@@ -166,7 +166,7 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "OR (state = 'waiting' AND (deadline < NOW(6) OR ?))) "
 	    "AND (lookup_after IS NULL OR lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?)) "
-	    "AND request_type <> ? "
+	    "AND request_type NOT IN (?, ?) "
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
 	/* Assignments run left to right: the back-off uses the attempts
 	 * before this one. */
@@ -182,10 +182,11 @@ sweep_reconcile_one(struct sweep_run *w)
 	unsigned char tid[CMPD_ID_MAX_LEN], spki[32];
 	char rid[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1];
 	char cmp[CMPD_UUID_LEN + 1];
-	/* A waiting rr has no lookup: its revocation is owed (step 1). */
-	struct db_arg da[5] = { DB_ARG_INT(w->issuing_age),
+	/* A waiting rr or genm has no lookup: its revocation is owed, its
+	 * answer is no one's (step 1). */
+	struct db_arg da[6] = { DB_ARG_INT(w->issuing_age),
 	    DB_ARG_INT(w->now), DB_ARG_INT(w->now), DB_ARG_STR(w->started),
-	    DB_ARG_INT(CMPD_BODY_RR) };
+	    DB_ARG_INT(CMPD_BODY_RR), DB_ARG_INT(CMPD_BODY_GENM) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
@@ -376,18 +377,20 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	    "c.revoke_after = NOW(6) "
 	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
 	static const char sql_rr_expire[] = "UPDATE cmp_transaction SET "
-	    "state = 'expired' WHERE state = 'waiting' AND request_type = ? "
+	    "state = 'expired' WHERE state = 'waiting' AND "
+	    "request_type IN (?, ?) "
 	    "AND (deadline < NOW(6) OR ?)";
 	static const char sql_backlog[] = "SELECT "
 	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = "
-	    "'unknown_at_ca')";
+	    "'unknown_at_ca'), "
+	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'waiting')";
 	/* One sweeper at a time, across workers and hosts. */
 	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
 	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
 	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
-	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[3], sc;
+	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[4], sc;
 	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
 	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
 	struct sweep_stats own;
@@ -425,10 +428,10 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)
 		goto err;
 	{
-		struct db_arg ra[2] = { DB_ARG_INT(CMPD_BODY_RR),
-		    DB_ARG_INT(w.now) };
+		struct db_arg ra[3] = { DB_ARG_INT(CMPD_BODY_RR),
+		    DB_ARG_INT(CMPD_BODY_GENM), DB_ARG_INT(w.now) };
 
-		if (db_run(sql_rr_expire, ra, 2, NULL, 0, NULL) != DB_OK)
+		if (db_run(sql_rr_expire, ra, 3, NULL, 0, NULL) != DB_OK)
 			goto err;
 	}
 	/* A time budget: a slow connector must not hold a worker long. */
@@ -439,9 +442,9 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		if (r != DB_OK)
 			goto err;
 	memset(bc, 0, sizeof(bc));
-	bc[0].type = bc[1].type = bc[2].type = DB_INT;
-	if (db_run(sql_backlog, NULL, 0, bc, 3, NULL) == DB_OK)
-		metrics_backlog(bc[0].i, bc[1].i, bc[2].i);
+	bc[0].type = bc[1].type = bc[2].type = bc[3].type = DB_INT;
+	if (db_run(sql_backlog, NULL, 0, bc, NITEMS(bc), NULL) == DB_OK)
+		metrics_backlog(bc[0].i, bc[1].i, bc[2].i, bc[3].i);
 	r = w.st->revoked;
 	goto out;
  err:

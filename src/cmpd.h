@@ -497,6 +497,8 @@ CMPD_MSG *cmp_msg_response_new(const CMPD_HEADER *req, const X509_NAME *sender,
 	    int body_type);
 CMPD_MSG *cmp_msg_error_new(const CMPD_HEADER *req, const X509_NAME *sender,
 	    const struct cmp_fail_def *, const char *text);
+CMPD_MSG *cmp_msg_waiting_new(const CMPD_HEADER *req,
+	    const X509_NAME *sender, const char *text);
 CMPD_MSG *cmp_msg_rejection_new(const CMPD_HEADER *req,
 	    const X509_NAME *sender, int rep_type, long cert_req_id,
 	    const struct cmp_fail_def *, const char *text);
@@ -617,6 +619,14 @@ int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
 int	store_cert_released(const char *cert_uuid);
+
+/* store_wait.c */
+int	store_genm_wait(const CMPD_MSG *req, const struct profile *,
+	    const struct cmp_requester *, const unsigned char *itav,
+	    size_t itav_len, const ASN1_OCTET_STRING *sent, int check_after,
+	    int abandon);
+int	store_genm_itav(const ASN1_OCTET_STRING *tid, unsigned char *buf,
+	    size_t n, size_t *len);
 int	store_rr_wait(const CMPD_MSG *req, const struct profile *,
 	    const struct cmp_requester *, const char *cert_uuid,
 	    const char *reason, const ASN1_OCTET_STRING *sent,
@@ -638,6 +648,9 @@ CMPD_MSG *cmp_revoke_poll(const CMPD_MSG *req, struct profile *,
 /* cmp_genm.c */
 CMPD_MSG *cmp_genm(const CMPD_MSG *req, const struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *, char *arg, size_t arglen);
+CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
+	    const X509_NAME *srv, const struct store_tx *, enum cmp_fail *,
+	    char *arg, size_t arglen);
 
 /* cmp_tmpl.c */
 struct json_object;
@@ -654,8 +667,11 @@ void	cmp_ca_target(const struct profile *, int revoke,
 	    struct conn_target *);
 enum cmp_fail cmp_ca_conn_fail(const struct conn_result *, char *arg,
 	    size_t arglen);
-STACK_OF(X509) *cmp_ca_chain(const struct profile *);
-X509_CRL *cmp_ca_crl(const struct profile *);
+void	cmp_ca_request_begin(void);
+long	cmp_ca_budget_ms(const struct profile *);
+int	cmp_ca_too_late(const struct profile *, const struct conn_result *);
+STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late);
+X509_CRL *cmp_ca_crl(const struct profile *, int *late);
 
 /* cmp_chain.c */
 int	cmp_chain_ca_pubs_allowed(const CMPD_MSG *req, const struct profile *);
@@ -668,7 +684,6 @@ CMPD_MSG *cmp_enroll(const CMPD_MSG *req, const unsigned char *der,
 	    const struct conf *, const char *pn, enum cmp_fail *, char *text,
 	    size_t textlen);
 void	cmp_enroll_serial(X509 *, char *buf, size_t n);
-int	cmp_enroll_budget(const struct profile *);
 int	cmp_enroll_general_info(CMPD_HEADER *, int implicit, int wait);
 
 /* cmp_poll.c */
@@ -787,7 +802,7 @@ int	metrics_init(void);
 void	metrics_reconcile(enum metrics_recon);
 void	metrics_revocation(enum metrics_revocation);
 void	metrics_backlog(long long revoke_pending, long long issuing,
-	    long long unknown_at_ca);
+	    long long unknown_at_ca, long long waiting);
 void	metrics_request(enum route_kind, int body_type, const char *outcome,
 	    double ms);
 void	metrics_connector(enum metrics_call, int conn_status);

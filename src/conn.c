@@ -539,8 +539,9 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 	    errbuf) != 0)
 		goto out;
 	/* A shorter budget for this call (the CMP Profile's syncBudget). */
-	if (t->timeout > 0 && t->timeout < conn_conf->connector_timeout &&
-	    curl_easy_setopt(conn_curl, CURLOPT_TIMEOUT, (long)t->timeout) !=
+	if (t->timeout_ms > 0 &&
+	    t->timeout_ms < conn_conf->connector_timeout * 1000L &&
+	    curl_easy_setopt(conn_curl, CURLOPT_TIMEOUT_MS, t->timeout_ms) !=
 	    CURLE_OK)
 		goto out;
 	/* Nothing has been sent yet: the last moment to refuse. */

@@ -38,9 +38,10 @@ struct conn_target {
 	/* issue/renew: "raVerified": true, cmpd accepted a raVerified
 	 * proof of possession on an RA's word (RFC 4211 4) */
 	int	 ra_verified;
-	/* seconds for the whole call, when shorter than connector_timeout
-	 * (a CMP Profile's synchronous budget); 0: connector_timeout */
-	int	 timeout;
+	/* milliseconds for the whole call, when shorter than
+	 * connector_timeout (what is left of a CMP Profile's synchronous
+	 * budget); 0: connector_timeout */
+	long	 timeout_ms;
 };
 
 enum conn_status {

@@ -100,7 +100,7 @@ struct metrics_shm {
 	atomic_ullong recon[METRICS_RECON__COUNT];
 	atomic_ullong revocations[METRICS_REV__COUNT];
 	/* counted by the last sweep; -1 (all ones) until one ran */
-	atomic_llong backlog[3];
+	atomic_llong backlog[4];
 	long long start_time;		/* written before the first fork */
 	/* connector_workers_max: 1 at i while the worker the master gave
 	 * index i is in a connector call; the master clears the flag of a
@@ -139,6 +139,7 @@ metrics_init(void)
 	atomic_store(&shm->backlog[0], -1);
 	atomic_store(&shm->backlog[1], -1);
 	atomic_store(&shm->backlog[2], -1);
+	atomic_store(&shm->backlog[3], -1);
 	return 0;
 }
 
@@ -255,7 +256,7 @@ metrics_revocation(enum metrics_revocation r)
 /* The sweep: what waits for it, counted in the database. */
 void
 metrics_backlog(long long revoke_pending, long long issuing,
-    long long unknown_at_ca)
+    long long unknown_at_ca, long long waiting)
 {
 	if (shm == NULL)
 		return;
@@ -264,6 +265,7 @@ metrics_backlog(long long revoke_pending, long long issuing,
 	atomic_store_explicit(&shm->backlog[1], issuing, memory_order_relaxed);
 	atomic_store_explicit(&shm->backlog[2], unknown_at_ca,
 	    memory_order_relaxed);
+	atomic_store_explicit(&shm->backlog[3], waiting, memory_order_relaxed);
 }
 
 /* The master: how many workers may be in connector calls at once. */
@@ -454,13 +456,15 @@ metrics_render_requests(struct metrics_buf *b)
 static void
 metrics_render_reconcile(struct metrics_buf *b)
 {
-	static const char *const gauges[3][2] = {
+	static const char *const gauges[4][2] = {
 		{ "cmpd_revoke_pending_certificates", "Certificates waiting "
 		    "for their revocation at the CA (revoke_pending)" },
 		{ "cmpd_issuing_transactions", "Transactions whose connector "
 		    "call has not been settled (issuing)" },
 		{ "cmpd_unknown_at_ca_transactions", "Transactions the CA "
 		    "could not be asked about (unknown_at_ca): check the CA" },
+		{ "cmpd_waiting_transactions", "Requests answered waiting "
+		    "whose client polls (delayed delivery)" },
 	};
 	long long v;
 	size_t i;

@@ -6,7 +6,9 @@
 # pollReq {certReqId -1}, gets pollRep with checkAfter until the CA has
 # revoked, then the rp; the inventory says revoked. A pollReq from
 # another requester or for another certReqId is refused; a client that
-# stops polling leaves the revocation to the sweep.
+# stops polling leaves the revocation to the sweep. The same for a genm
+# whose CA answers later than the CMP Profile's syncBudget, and the
+# release of a hold, which is not delayed.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
@@ -27,9 +29,18 @@ t_wait 10 test -S "$T/rrpend.sock" || { diag_file "$T/rrpend.log"; bail "rrpend 
 } > "$T/rrslow.conf"
 t_bg rrslow "$top_builddir/cmp-localca" -f -c "$T/rrslow.conf"
 t_wait 10 test -S "$T/rrslow.sock" || { diag_file "$T/rrslow.log"; bail "rrslow did not start"; }
+# and one whose CA certificates and CRL come 3 s late (genm)
+{
+	grep -v '^listen' "$T/localca.conf"
+	echo "listen = $T/caslow.sock"
+	echo "ca_delay_ms = 3000"
+} > "$T/caslow.conf"
+t_bg caslow "$top_builddir/cmp-localca" -f -c "$T/caslow.conf"
+t_wait 10 test -S "$T/caslow.sock" || { diag_file "$T/caslow.log"; bail "caslow did not start"; }
 t_start_lighttpd "$(t_localca_lighttpd)" \
 	"fastcgi.server += ( \"/rrpend/\" => (( \"socket\" => \"$T/rrpend.sock\", \"check-local\" => \"disable\" )) )" \
-	"fastcgi.server += ( \"/rrslow/\" => (( \"socket\" => \"$T/rrslow.sock\", \"check-local\" => \"disable\" )) )"
+	"fastcgi.server += ( \"/rrslow/\" => (( \"socket\" => \"$T/rrslow.sock\", \"check-local\" => \"disable\" )) )" \
+	"fastcgi.server += ( \"/caslow/\" => (( \"socket\" => \"$T/caslow.sock\", \"check-local\" => \"disable\" )) )"
 t_seed_enroll
 plan_auto
 
@@ -184,4 +195,49 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr5%'")
 t_sql "UPDATE cmp_profile SET sync_budget = 10 WHERE name = 'rrpoll'"
 ok "the client asks again: accepted" release 8
 is "$(cstatus rr5)" issued/- "valid again in the inventory"
+
+# --- a genm whose CA answers later than syncBudget: an error message with
+# status waiting, pollRep, and the genp once the CA answers in time
+genmfile() {	# genmfile OUT: a genm caCerts signed by the fixtures' device
+	timeout 60 openssl cmp -cmd genm -infotype caCerts -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/nosuchprofile -recipient /CN=cmpd \
+		-msg_timeout 20 -total_timeout 40 -cert "$F/ee.pem" -key "$F/ee.key" \
+		-unprotected_errors -reqout "$1" > "$T/genm.out" 2>&1
+	test -s "$1"
+}
+gtx() { t_sql "SELECT CONCAT(state, '/', cert_req_id) FROM cmp_transaction
+	WHERE request_type = 21 ORDER BY created_at DESC LIMIT 1"; }
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/caslow' WHERE uuid = '00000000-0000-4000-8000-0000000320c1';
+	UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'rrpoll'" || bail "switching to caslow failed"
+ok "genm caCerts written" genmfile "$T/genm1.der"
+"$POLL" "$URL" "$T/genm1.der" "$F/ee.pem" "$F/ee.key" "$CA/root.crt" 20 > "$T/gpoll.out" 2> "$T/gpoll.err" &
+gpid=$!
+t_wait 30 grep -q '^pollRep' "$T/gpoll.out"
+like "$(head -n 1 "$T/gpoll.out")" "^waiting the certificate authority has not answered yet" \
+	"genm through a CA slower than syncBudget: waiting"
+like "$(sed -n 2p "$T/gpoll.out")" "^pollRep certReqId=-1 checkAfter=1 the certificate authority has not answered yet" \
+	"a pollReq while it is still slow: pollRep"
+is "$(gtx)" waiting/-1 "the genm's row waits (certReqId -1)"
+ms=$(grep 'body=genm->error' "$T/cmpd.log" | tail -n 1 | sed -n 's/.* ms=\([0-9]*\).*/\1/p')
+ok "the waiting answer came within the budget, not after the CA's 3 s (${ms:-?} ms)" \
+	test "${ms:-9999}" -lt 2900
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE uuid = '00000000-0000-4000-8000-0000000320c1'"
+wait $gpid
+is "$?" 0 "the client polled until the genp"
+diag_file "$T/gpoll.err" 5
+is "$(tail -n 1 "$T/gpoll.out")" "genp infoType=1.3.6.1.5.5.7.4.17 value=yes" \
+	"the final answer: genp with the CA certificates"
+is "$(gtx)" confirmed/-1 "the genm's row is settled"
+# a client that stops polling: the sweep expires the row, nothing is owed
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/caslow' WHERE uuid = '00000000-0000-4000-8000-0000000320c1'"
+ok "another genm caCerts written" genmfile "$T/genm2.der"
+"$POLL" "$URL" "$T/genm2.der" "$F/ee.pem" "$F/ee.key" "$CA/root.crt" 0 > "$T/gpoll2.out" 2>&1
+like "$(head -n 1 "$T/gpoll2.out")" "^waiting" "answered waiting; the client gives up"
+is "$(gtx)" waiting/-1 "the row waits"
+waiting_gauge() { curl -sS --noproxy "*" --max-time 10 "$HTTP_BASE/metrics" | grep -q "^cmpd_waiting_transactions $1\$"; }
+ok "/metrics: a worker's sweep counts it waiting" t_wait 20 waiting_gauge 1
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now > "$T/sweep.log" 2>&1
+is "$(gtx)" expired/-1 "the sweep expires it"
+ok "/metrics: none waiting any more" t_wait 20 waiting_gauge 0
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE uuid = '00000000-0000-4000-8000-0000000320c1'"
 done_testing

@@ -5,8 +5,8 @@
  *
  *   cmppoll URL REQ CERT KEY TRUSTED MAXPOLLS [OTHERCERT OTHERKEY]
  *
- * posts the request REQ (DER, e.g. an rr written by `openssl cmp
- * -reqout`); an error message with status waiting is polled for with
+ * posts the request REQ (DER, e.g. an rr or a genm written by `openssl
+ * cmp -reqout`); an error message with status waiting is polled for with
  * pollReq {certReqId -1}, signed with CERT/KEY, at most MAXPOLLS times,
  * sleeping checkAfter (at most 5 s) between. Every answer must be signed
  * by a certificate that chains to TRUSTED and name the same transaction,
@@ -17,8 +17,10 @@
  * certReqId N instead ("probe: " and its answer). Then the polls go on.
  * Prints one line per answer:
  *   waiting TEXT | pollRep certReqId=N checkAfter=N | rp status=N |
- *   error status=N failInfo=NAME TEXT | other ...
- * Exit 0: an rp accepted; 1: any other end; 2: usage or checks failed.
+ *   genp infoType=OID value=yes|no | error status=N failInfo=NAME TEXT |
+ *   other ...
+ * Exit 0: an rp accepted or a genp; 1: any other end; 2: usage or checks
+ * failed.
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -150,6 +153,8 @@ show(const CMPD_MSG *rsp, long *check_after)
 {
 	const CMPD_POLLREP *pr;
 	const CMPD_PKISI *si;
+	const CMPD_ITAV *itav;
+	char oid[80];
 	long st;
 	int i;
 
@@ -188,6 +193,18 @@ show(const CMPD_MSG *rsp, long *check_after)
 		printf("rp status=%ld revCerts=%d\n", st,
 		    sk_OSSL_CRMF_CERTID_num(rsp->body->value.rp->revCerts));
 		return st;
+	case CMPD_BODY_GENP:
+		/* the final answer to a genm: its one InfoTypeAndValue */
+		if (sk_CMPD_ITAV_num(rsp->body->value.genp) != 1) {
+			printf("genp entries=%d\n",
+			    sk_CMPD_ITAV_num(rsp->body->value.genp));
+			return -2;
+		}
+		itav = sk_CMPD_ITAV_value(rsp->body->value.genp, 0);
+		OBJ_obj2txt(oid, sizeof(oid), itav->infoType, 1);
+		printf("genp infoType=%s value=%s\n", oid,
+		    itav->infoValue != NULL ? "yes" : "no");
+		return CMPD_PKISTATUS_ACCEPTED;
 	default:
 		printf("other %s\n", cmp_asn1_body_name(cmp_msg_body_type(rsp)));
 		return -2;
@@ -285,6 +302,8 @@ main(int argc, char *argv[])
 		    "MAXPOLLS [OTHERCERT OTHERKEY]\n");
 		return 2;
 	}
+	/* a line per answer, as it comes: a test may watch the file */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	polls = atoi(argv[6]);
 	if (util_read_file(argv[2], CMPD_BODY_MAX_LIMIT, &der, &len) != 0 ||
 	    cmp_msg_decode(der, len, &req, NULL) != 0 || req == NULL ||
@@ -359,7 +378,8 @@ main(int argc, char *argv[])
 		}
 		st = show(rsp, &check_after);
 	}
-	if (cmp_msg_body_type(rsp) == CMPD_BODY_RP &&
+	if ((cmp_msg_body_type(rsp) == CMPD_BODY_RP ||
+	    cmp_msg_body_type(rsp) == CMPD_BODY_GENP) &&
 	    st == CMPD_PKISTATUS_ACCEPTED)
 		r = 0;
  out:

@@ -429,12 +429,12 @@ edit_one(CMPD_MSG *m, const char *e)
 		 * RFC 5280 5.3.1 does not define */
 		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
 		    0);
-		ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+		ASN1_ENUMERATED *code = ASN1_ENUMERATED_new();
 
-		ASN1_ENUMERATED_set(e, atol(v));
-		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, e, 0,
+		ASN1_ENUMERATED_set(code, atol(v));
+		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0,
 		    X509V3_ADD_REPLACE);
-		ASN1_ENUMERATED_free(e);
+		ASN1_ENUMERATED_free(code);
 	} else if (KEY("duprr")) {
 		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
 		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));

@@ -219,9 +219,9 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 	return r;
 }
 
-/* Tests only (issue_delay_ms, revoke_delay_ms): a CA slower than its
- * client's timeout. */
-static void
+/* Tests only (issue_delay_ms, revoke_delay_ms, ca_delay_ms): a CA
+ * slower than its client's timeout. */
+void
 lca_delay(long ms)
 {
 	struct timespec ts;
@@ -542,6 +542,8 @@ lca_h_ca_certs(struct lca_http *h, json_object *in, json_object **out,
 	json_object *o = NULL, *list;
 	int i, r = -1;
 
+	lca_delay(h->conf->ca_delay_ms);
+
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0)
 		return -1;
@@ -580,6 +582,8 @@ lca_h_crl(struct lca_http *h, json_object *in, json_object **out,
 	json_object *o = NULL, *delta = NULL;
 	X509_CRL *crl = NULL;
 	int len, r = -1;
+
+	lca_delay(h->conf->ca_delay_ms);
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0)

@@ -274,6 +274,8 @@ lca_h_root_update(struct lca_http *h, json_object *in, json_object **out,
 	size_t i;
 	int len, r = -1;
 
+	lca_delay(h->conf->ca_delay_ms);
+
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0)
 		return -1;

@@ -64,6 +64,7 @@ static const struct conf_key conf_keys[] = {
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
 	K("revoke_delay_ms", CONF_LONG, revoke_delay_ms, 0, 600000),
+	K("ca_delay_ms", CONF_LONG, ca_delay_ms, 0, 600000),
 	K("issue_pending", CONF_LONG, issue_pending, 0, 86400),
 	K("revoke_pending", CONF_LONG, revoke_pending, 0, 86400),
 	K("auth_user", CONF_STR, auth_user, 0, 0),

@@ -65,6 +65,8 @@ struct lca_conf {
 	char	*pid_file;
 	long	 issue_delay_ms;	/* tests only: a slow CA */
 	long	 revoke_delay_ms;	/* tests only: a slow revocation */
+	long	 ca_delay_ms;		/* tests only: slow CA certificates,
+					 * CRL and root update */
 	/* seconds a certificate issued for a requestId stays pending:
 	 * issue/renew answer 202, lookup {found: false, pending: true} */
 	long	 issue_pending;
@@ -122,6 +124,7 @@ int	lca_loop(FCGX_Request *, int fd, const sigset_t *stop_set,
 	    const struct lca_conf *, const struct lca_ca *);
 
 /* lca_api.c: one handler per route */
+void	lca_delay(long ms);
 int	lca_h_issue(struct lca_http *, json_object *in, json_object **out,
 	    struct lca_err *);
 int	lca_h_renew(struct lca_http *, json_object *in, json_object **out,

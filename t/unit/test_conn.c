@@ -1236,7 +1236,7 @@ main(void)
 		    res.certificate == NULL,
 		    "lookup {found: false, pending: true}: pending");
 		conn_result_free(&res);
-		t.timeout = 1;
+		t.timeout_ms = 1000;
 		rc = conn_issue(&t, req_der, sizeof(req_der), "crmf", &res);
 		ok(rc == 0 && res.status == CONN_UNAVAILABLE && res.timed_out &&
 		    !res.not_sent, "a call's own budget, shorter than "
