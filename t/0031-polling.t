@@ -15,25 +15,10 @@ t_setup
 t_stack "message_time_skew = 0" "workers = 2" "connector_workers_max = 2" \
 	"connector_timeout = 10" "log_level = info"
 t_start_localca
-# second_localca NAME SOCKET LINES...: another cmp-localca on the same CA
-# and table (its own socket), e.g. one that answers pending
-second_localca() {
-	local name=$1 sock=$2
-	shift 2
-	{
-		grep -v '^listen' "$T/localca.conf"
-		echo "listen = $sock"
-		for line in "$@"; do printf '%s\n' "$line"; done
-	} > "$T/$name.conf"
-	rm -f "$sock"
-	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf"
-	t_wait 10 test -S "$sock" || { diag_file "$T/$name.log"; bail "$name did not start"; }
-}
-second_localca pending "$T/pending.sock" "issue_pending = 6"
-second_localca slow "$T/slow.sock" "issue_delay_ms = 4000"
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	"fastcgi.server += ( \"/pending/\" => (( \"socket\" => \"$T/pending.sock\", \"check-local\" => \"disable\" )) )" \
-	"fastcgi.server += ( \"/slow/\" => (( \"socket\" => \"$T/slow.sock\", \"check-local\" => \"disable\" )) )"
+t_second_localca pending "issue_pending = 6"
+t_second_localca slow "issue_delay_ms = 4000"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd pending)" \
+	"$(t_second_localca_lighttpd slow)"
 t_seed_enroll
 plan_auto
 

@@ -13,34 +13,14 @@
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
 t_start_localca
-{
-	grep -v '^listen' "$T/localca.conf"
-	echo "listen = $T/rrpend.sock"
-	echo "revoke_pending = 4"
-} > "$T/rrpend.conf"
-t_bg rrpend "$top_builddir/cmp-localca" -f -c "$T/rrpend.conf"
-t_wait 10 test -S "$T/rrpend.sock" || { diag_file "$T/rrpend.log"; bail "rrpend did not start"; }
-# and one that revokes at once but answers 3 s later: slower than the
-# CMP Profile's synchronous budget
-{
-	grep -v '^listen' "$T/localca.conf"
-	echo "listen = $T/rrslow.sock"
-	echo "revoke_delay_ms = 3000"
-} > "$T/rrslow.conf"
-t_bg rrslow "$top_builddir/cmp-localca" -f -c "$T/rrslow.conf"
-t_wait 10 test -S "$T/rrslow.sock" || { diag_file "$T/rrslow.log"; bail "rrslow did not start"; }
+t_second_localca rrpend "revoke_pending = 4"
+# one that revokes at once but answers 3 s later: slower than the CMP
+# Profile's synchronous budget
+t_second_localca rrslow "revoke_delay_ms = 3000"
 # and one whose CA certificates and CRL come 3 s late (genm)
-{
-	grep -v '^listen' "$T/localca.conf"
-	echo "listen = $T/caslow.sock"
-	echo "ca_delay_ms = 3000"
-} > "$T/caslow.conf"
-t_bg caslow "$top_builddir/cmp-localca" -f -c "$T/caslow.conf"
-t_wait 10 test -S "$T/caslow.sock" || { diag_file "$T/caslow.log"; bail "caslow did not start"; }
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	"fastcgi.server += ( \"/rrpend/\" => (( \"socket\" => \"$T/rrpend.sock\", \"check-local\" => \"disable\" )) )" \
-	"fastcgi.server += ( \"/rrslow/\" => (( \"socket\" => \"$T/rrslow.sock\", \"check-local\" => \"disable\" )) )" \
-	"fastcgi.server += ( \"/caslow/\" => (( \"socket\" => \"$T/caslow.sock\", \"check-local\" => \"disable\" )) )"
+t_second_localca caslow "ca_delay_ms = 3000"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrpend)" \
+	"$(t_second_localca_lighttpd rrslow)" "$(t_second_localca_lighttpd caslow)"
 t_seed_enroll
 plan_auto
 

@@ -942,6 +942,26 @@ t_localca_lighttpd() {
 	printf 'fastcgi.server += ( "/localca/" => (( "socket" => "%s", "check-local" => "disable" )) )\n' \
 		"$T/localca.sock"
 }
+# t_second_localca NAME LINES...: another cmp-localca on the same CA and
+# table, on its own socket $T/NAME.sock, with configuration LINES added
+# (e.g. one that answers pending); t_second_localca_lighttpd NAME: the
+# lighttpd line that serves it under /NAME/ (for t_start_lighttpd).
+t_second_localca() {
+	local name=$1 sock=$T/$1.sock
+	shift
+	{
+		grep -v '^listen' "$T/localca.conf"
+		echo "listen = $sock"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} > "$T/$name.conf"
+	rm -f "$sock"
+	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf"
+	t_wait 10 test -S "$sock" || { diag_file "$T/$name.log"; bail "$name did not start"; }
+}
+t_second_localca_lighttpd() {
+	printf 'fastcgi.server += ( "/%s/" => (( "socket" => "%s", "check-local" => "disable" )) )\n' \
+		"$1" "$T/$1.sock"
+}
 
 # t_seed_enroll: after t_start_lighttpd, a connector to cmp-localca
 # through it (HTTP basic with cmp-localca's credentials; plain http:// on

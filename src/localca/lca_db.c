@@ -517,6 +517,29 @@ lca_db_by_request(const char *request_id, time_t *created,
 }
 
 /*
+ * An UPDATE of one certificate's state: LCA_DB_OK when it changed it,
+ * LCA_DB_NOTFOUND when its condition did not hold. After a lost
+ * connection the first try may have been the one that changed it: the
+ * change stands either way.
+ */
+static int
+lca_db_update_one(enum lca_stmt_id id, MYSQL_BIND *pb)
+{
+	unsigned int err;
+	my_ulonglong n;
+	MYSQL_STMT *st;
+	int retried;
+
+	if ((st = lca_db_exec(id, pb, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	n = mysql_stmt_affected_rows(st);
+	mysql_stmt_reset(st);
+	if (n == 1)
+		return LCA_DB_OK;
+	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
+}
+
+/*
  * Marks an issued certificate revoked. LCA_DB_NOTFOUND: it was not in
  * state issued (revoked meanwhile).
  */
@@ -526,25 +549,13 @@ lca_db_revoke(const char *serial_hex, const char *reason, time_t when)
 	MYSQL_BIND pb[3];
 	MYSQL_TIME at;
 	unsigned long lens[3];
-	unsigned int err;
-	my_ulonglong n;
-	MYSQL_STMT *st;
-	int retried;
 
 	memset(pb, 0, sizeof(pb));
 	lca_db_time(when, &at);
 	lca_bind_str(&pb[0], reason, &lens[0]);
 	lca_bind_time(&pb[1], &at);
 	lca_bind_str(&pb[2], serial_hex, &lens[2]);
-	if ((st = lca_db_exec(ST_REVOKE, pb, &retried, &err)) == NULL)
-		return LCA_DB_ERR;
-	n = mysql_stmt_affected_rows(st);
-	mysql_stmt_reset(st);
-	if (n == 1)
-		return LCA_DB_OK;
-	/* After a lost connection the first UPDATE may have been the one
-	 * that revoked it: the revocation stands either way. */
-	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
+	return lca_db_update_one(ST_REVOKE, pb);
 }
 
 /*
@@ -556,20 +567,10 @@ lca_db_release(const char *serial_hex)
 {
 	MYSQL_BIND pb[1];
 	unsigned long lens[1];
-	unsigned int err;
-	my_ulonglong n;
-	MYSQL_STMT *st;
-	int retried;
 
 	memset(pb, 0, sizeof(pb));
 	lca_bind_str(&pb[0], serial_hex, &lens[0]);
-	if ((st = lca_db_exec(ST_RELEASE, pb, &retried, &err)) == NULL)
-		return LCA_DB_ERR;
-	n = mysql_stmt_affected_rows(st);
-	mysql_stmt_reset(st);
-	if (n == 1)
-		return LCA_DB_OK;
-	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
+	return lca_db_update_one(ST_RELEASE, pb);
 }
 
 /*
