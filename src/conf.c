@@ -225,7 +225,7 @@ static int
 conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
     void *base, char *err, size_t errlen)
 {
-	char *line, *next, *eq, *key, *val;
+	char *line, *next, *eq, *key, *val, *hash;
 	char msg[256];
 	int lineno = 0;
 	size_t i;
@@ -250,6 +250,13 @@ conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
+		/* "value   # comment": a # after a blank starts a comment */
+		for (hash = val; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash > val && isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				val = trim(val);
+				break;
+			}
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(keys_[i].name, key) == 0)
 				break;

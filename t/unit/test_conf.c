@@ -80,6 +80,20 @@ main(void)
 	is_int(c.message_time_skew, 0, "skew 0 disables");
 	conf_free(&c);
 
+	/* a # after a blank starts a comment; one inside a value does not */
+	is_int(load("listen = /tmp/c.sock      # the web server connects here\n"
+	    "workers = 8\t# two per core\nuser = nobody   #\n"
+	    "server_name = CN=#1,O=x#y\n", &c, err, sizeof(err)), 0,
+	    "trailing comments load");
+	is_str(c.listen, "/tmp/c.sock", "a trailing comment is not the value");
+	is_int(c.workers, 8, "after a tab too");
+	is_str(c.user, "nobody", "an empty comment");
+	is_str(c.server_name, "CN=#1,O=x#y", "a # without a blank before it "
+	    "stays in the value");
+	conf_free(&c);
+	expect_error("workers = 8# two per core\n", "workers: expected an "
+	    "integer", "a # right after the value is part of it");
+
 	expect_error("lsten = x\n", "line 1: unknown key \"lsten\"", "typo");
 	expect_error("\n\nworkers\n", "line 3: expected key = value",
 	    "missing =");
