@@ -507,6 +507,9 @@ int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
 
 /* secret.c */
 int	secret_init(const struct conf *);
+
+/* check.c */
+int	check_run(const struct conf *, int with_db, int allow_root);
 int	secret_available(void);
 int	secret_seal(const unsigned char *, size_t, const char *aad,
 	    unsigned char **out, size_t *outlen);

@@ -29,14 +29,17 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmpd [-fnv] [-c file] [--allow-root] [--migrate | --sweep |\n"
+	    "usage: cmpd [-fnv] [-c file] [--allow-root] [--no-db]\n"
+	    "            [--migrate | --sweep |\n"
 	    "            --sweep-now |\n"
 	    "            --set-shared-secret name |\n"
 	    "            --set-connector-credentials name |\n"
 	    "            --set-signing-credentials name | --set-trust-anchors name]\n"
 	    "  -c file    configuration file (default " DEFAULT_CONF ")\n"
 	    "  -f         stay in the foreground, log to stderr\n"
-	    "  -n         check the configuration and exit\n"
+	    "  -n         check the configuration and exit: the user, the\n"
+	    "             files the workers read (as that user), the database\n"
+	    "  --no-db    with -n: do not try the database\n"
 	    "  -v         print the version and exit\n"
 	    "  --allow-root\n"
 	    "             let the workers run as root when the configuration\n"
@@ -279,6 +282,7 @@ main(int argc, char *argv[])
 		{ "set-signing-credentials", required_argument, NULL, 'G' },
 		{ "set-trust-anchors", required_argument, NULL, 'A' },
 		{ "allow-root", no_argument, NULL, 'R' },
+		{ "no-db", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -288,7 +292,7 @@ main(int argc, char *argv[])
 	struct sweep_stats st;
 	int sweep_age = -1;
 	int ch, foreground = 0, check_only = 0, migrate = 0, sweep = 0, fd, r;
-	int allow_root = 0;
+	int allow_root = 0, with_db = 1;
 	char err[512], abs_path[PATH_MAX];
 	struct conf c;
 
@@ -330,6 +334,9 @@ main(int argc, char *argv[])
 		case 'R':
 			allow_root = 1;
 			break;
+		case 'D':
+			with_db = 0;
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -350,9 +357,12 @@ main(int argc, char *argv[])
 	}
 	log_set_level(c.log_level);
 	if (check_only) {
-		printf("cmpd: %s: configuration OK\n", conf_path);
+		r = check_run(&c, with_db, allow_root);
+		if (r == 0)
+			printf("cmpd: %s: configuration OK%s\n", conf_path,
+			    with_db ? "" : " (database not tried)");
 		conf_free(&c);
-		return 0;
+		return r == 0 ? 0 : 1;
 	}
 	if (migrate) {
 		r = migrate_run(&c);

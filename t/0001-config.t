@@ -6,30 +6,63 @@ t_setup
 plan_auto
 CMPD=$top_builddir/cmpd
 
-ok "cmpd -n accepts the sample configuration" \
-	"$CMPD" -n -c "$top_srcdir/etc/cmpd.conf.sample"
+ok "cmpd -n accepts the sample configuration (without the database)" \
+	"$CMPD" -n --no-db --allow-root -c "$top_srcdir/etc/cmpd.conf.sample"
+t_start_db || bail "MariaDB did not start"
 t_write_conf
-ok "cmpd -n accepts the test configuration" "$CMPD" -n -c "$T/cmpd.conf"
+ok "cmpd -n accepts the test configuration" "$CMPD" -n --allow-root -c "$T/cmpd.conf"
+like "$("$CMPD" -n --allow-root -c "$T/cmpd.conf")" "configuration OK$" "and says so"
+
+# what -n checks beyond the syntax, as the workers will run
+chk() { chk_out=$("$CMPD" -n "$@" -c "$T/cmpd.conf" 2>&1); }
+nok "as root without user" chk
+like "$chk_out" "user: not set; started as root" "says the workers would run as root"
+t_write_conf "user = nosuchuser-cmpd"
+nok "a user that does not exist" chk
+like "$chk_out" "user nosuchuser-cmpd: no such user" "names it"
+chmod 0711 "$T"
+chmod 0600 "$T/db.pw"
+t_write_conf "user = nobody"
+nok "db_password_file the user cannot read" chk
+like "$chk_out" "db_password_file $T/db.pw: Permission denied \(read as nobody\)" "names file and user"
+chmod 0644 "$T/db.pw" "$T/secret.key"
+t_write_conf "user = nobody" "secret_key_file = $T/nosuch.key"
+nok "a missing secret_key_file" chk
+like "$chk_out" "secret_key_file $T/nosuch.key: No such file or directory" "names it"
+echo "not hex" > "$T/junk.key"
+t_write_conf "secret_key_file = $T/junk.key"
+nok "a secret_key_file that holds no key" chk --allow-root
+like "$chk_out" "secret_key_file $T/junk.key: not a key" "says so"
+t_write_conf "db_socket = $T/nosuch.sock"
+nok "a database that does not answer" chk --allow-root
+like "$chk_out" "the database does not answer" "says so"
+ok "--no-db skips it" chk --allow-root --no-db
+like "$chk_out" "configuration OK \(database not tried\)" "and says so"
+t_write_conf "user = nobody   # the workers' user"
+ok "all of it as the workers' user, a trailing comment in the file" chk
+chmod 0600 "$T/db.pw" "$T/secret.key"
+chmod 0700 "$T"
+t_write_conf
 
 t_write_conf "workerz = 3"
-out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1); rc=$?
+out=$("$CMPD" -n --allow-root -c "$T/cmpd.conf" 2>&1); rc=$?
 isnt "$rc" 0 "unknown key: non-zero exit"
 like "$out" 'unknown key "workerz"' "unknown key: named"
 t_write_conf "workers = 0"
-out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+out=$("$CMPD" -n --allow-root -c "$T/cmpd.conf" 2>&1)
 like "$out" "workers: expected an integer from 1 to 256" "workers out of range"
 t_write_conf "connector_workers_max = 257"
-out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+out=$("$CMPD" -n --allow-root -c "$T/cmpd.conf" 2>&1)
 like "$out" "connector_workers_max: expected an integer from 0 to 256" \
 	"connector_workers_max out of range"
 t_write_conf "connector_workers_max = 3"
-ok "connector_workers_max = 3 accepted" "$CMPD" -n -c "$T/cmpd.conf"
+ok "connector_workers_max = 3 accepted" "$CMPD" -n --allow-root -c "$T/cmpd.conf"
 t_write_conf "server_name = no-equals-sign"
-out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+out=$("$CMPD" -n --allow-root -c "$T/cmpd.conf" 2>&1)
 like "$out" "server_name: not a distinguished name" "bad server_name"
 for key in pid_file db_password_file db_socket schema_dir; do
 	t_write_conf "$key = relative/path"
-	out=$("$CMPD" -n -c "$T/cmpd.conf" 2>&1)
+	out=$("$CMPD" -n --allow-root -c "$T/cmpd.conf" 2>&1)
 	like "$out" "$key: must be an absolute path" "relative $key refused"
 done
 out=$("$CMPD" -n -c "$T/nonexistent.conf" 2>&1)
@@ -50,7 +83,6 @@ all=$(cd "$top_srcdir/schema" && ls [0-9][0-9][0-9][0-9]-*.sql | sed 's/-.*//; s
 last=${all##*,}
 next=$(printf '%04d' $((last + 1)))
 after=$(printf '%04d' $((last + 2)))
-t_start_db || bail "MariaDB did not start"
 t_write_conf
 ok "first migration" t_migrate
 like "$(cat "$T/migrate.log")" "applied migration 0001-initial.sql" \
