@@ -74,6 +74,8 @@
 /* log.c */
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void	log_init(const char *ident, int foreground, int facility);
+int	log_open_file(const char *path);
+void	log_reopen(void);
 void	log_set_level(enum log_level);
 enum log_level log_get_level(void);
 int	log_level_parse(const char *, enum log_level *);
@@ -103,6 +105,7 @@ struct conf {
 	long	 message_time_skew;	/* seconds, 0 disables the check */
 	enum log_level log_level;
 	int	 log_facility;
+	char	*log_file;		/* NULL: stderr or syslog */
 	char	*db_host;
 	int	 db_port;
 	char	*db_socket;

@@ -46,6 +46,7 @@ static const struct conf_key keys[] = {
 	K("message_time_skew", CONF_LONG, message_time_skew, 0, 86400L * 365),
 	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
 	K("log_facility", CONF_FACILITY, log_facility, 0, 0),
+	K("log_file", CONF_PATH, log_file, 0, 0),
 	K("db_host", CONF_STR, db_host, 0, 0),
 	K("db_port", CONF_INT, db_port, 0, 65535),
 	K("db_socket", CONF_PATH, db_socket, 0, 0),

@@ -1,9 +1,13 @@
 /*
- * Logging: stderr in the foreground, syslog otherwise (CONVENTIONS 8).
- * Errors and debug lines carry the function name, like OpenSSH's error_f.
+ * Logging: to log_file when one is set, else stderr in the foreground and
+ * syslog otherwise (CONVENTIONS 8). Errors and debug lines carry the
+ * function name, like OpenSSH's error_f. log_reopen() opens log_file
+ * again after logrotate moved it.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@
 #include "cmpd.h"
 
 static int log_foreground = 1;
+static int log_fd = -1;			/* log_file, or -1 */
+static char *log_path;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "cmpd";
 
@@ -39,6 +45,44 @@ log_init(const char *ident, int foreground, int facility)
 	log_foreground = foreground;
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* Lines go to file path from now on (appended, created 0640). */
+int
+log_open_file(const char *path)
+{
+	char *dup;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1)
+		return -1;
+	if ((dup = strdup(path)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (log_fd != -1)
+		close(log_fd);
+	free(log_path);
+	log_fd = fd;
+	log_path = dup;
+	return 0;
+}
+
+/* log_file again (logrotate moved it); the old one stays on failure. */
+void
+log_reopen(void)
+{
+	char *path;
+
+	if (log_path == NULL)
+		return;
+	if ((path = strdup(log_path)) == NULL)
+		return;
+	if (log_open_file(path) != 0)
+		log_error("cannot reopen log_file %s: %s", path,
+		    strerror(errno));
+	free(path);
 }
 
 void
@@ -90,7 +134,7 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	if (l > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (!log_foreground) {
+	if (!log_foreground && log_fd == -1) {
 		if (func != NULL)
 			syslog(prio[l], "%s: %s", func, msg);
 		else
@@ -100,8 +144,10 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* One write per line so lines of several workers do not interleave. */
-	dprintf(STDERR_FILENO, "%s.%03ldZ %s[%ld] %s: %s%s%s\n", when,
+	/* One write per line so lines of several workers do not interleave
+	 * (O_APPEND for log_file). */
+	dprintf(log_fd != -1 ? log_fd : STDERR_FILENO,
+	    "%s.%03ldZ %s[%ld] %s: %s%s%s\n", when,
 	    ts.tv_nsec / 1000000, log_ident, (long)getpid(), level_names[l],
 	    func != NULL ? func : "", func != NULL ? ": " : "", msg);
 }

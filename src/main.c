@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -412,6 +413,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "cmpd: refusing to run the workers as root: set "
 		    "\"user\" in %s to an unprivileged user (e.g. user = cmpd), "
 		    "or start cmpd with --allow-root\n", conf_path);
+		conf_free(&c);
+		return 1;
+	}
+	if (c.log_file != NULL && log_open_file(c.log_file) != 0) {
+		fprintf(stderr, "cmpd: log_file %s: %s\n", c.log_file,
+		    strerror(errno));
 		conf_free(&c);
 		return 1;
 	}

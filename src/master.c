@@ -7,6 +7,8 @@
  *   SIGHUP          re-read the configuration; new workers start before the
  *                   old ones are told to leave after their request, so no
  *                   request is dropped.
+ *   SIGUSR1         open log_file again (logrotate); the workers are
+ *                   replaced the same way.
  * A worker that dies soon after its start is respawned with a growing delay
  * so a crash loop cannot spin.
  */
@@ -454,10 +456,11 @@ master_reload(struct conf *c)
 		return -1;
 	}
 	/* What was done at start-up stays as it is until a restart: the
-	 * listening socket, the pid file, the user, the syslog facility. */
+	 * listening socket, the pid file, the user, where logs go. */
 	master_keep_str(&nc.listen, &c->listen, "listen");
 	master_keep_str(&nc.pid_file, &c->pid_file, "pid_file");
 	master_keep_str(&nc.user, &c->user, "user");
+	master_keep_str(&nc.log_file, &c->log_file, "log_file");
 	if (nc.log_facility != c->log_facility)
 		log_warn("log_facility changed: takes effect on restart");
 	nc.log_facility = c->log_facility;
@@ -488,6 +491,9 @@ master_run(struct conf *c, int fd, int allow_root)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	/* main() ignores SIGUSR1 (libfcgi's); the master takes it */
+	signal(SIGUSR1, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	master_resize_slots(c->workers);
 	/* Before the first fork: every worker inherits the counters. */
@@ -531,9 +537,21 @@ master_run(struct conf *c, int fd, int allow_root)
 		case SIGCHLD:
 			master_reap();
 			break;
+		case SIGUSR1:
+			/* logrotate moved log_file: the master opens it
+			 * again, new workers inherit it, the old ones leave
+			 * after their request */
+			if (stopping || c->log_file == NULL)
+				break;
+			log_reopen();
+			log_info("log_file reopened");
+			master_retire_all(c->graceful_timeout);
+			master_resize_slots(c->workers);
+			break;
 		case SIGHUP:
 			if (stopping || master_reload(c) != 0)
 				break;
+			log_reopen();
 			master_retire_all(c->graceful_timeout);
 			master_resize_slots(c->workers);
 			metrics_conn_cap(master_conn_cap(c));

@@ -563,6 +563,11 @@ lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
 		}
 		if (lca_stop)
 			break;
+		if (lca_reopen) {
+			lca_reopen = 0;
+			log_reopen();
+			log_info("log_file reopened");
+		}
 		rc = FCGX_Accept_r(rq);
 		if (rc < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||

@@ -12,6 +12,7 @@
 
 /* Set by the SIGTERM/SIGINT handler (localca.c): finish the request, then stop. */
 volatile sig_atomic_t lca_stop;
+volatile sig_atomic_t lca_reopen;
 
 int
 lca_fail(struct lca_err *e, int http, const char *fmt, ...)

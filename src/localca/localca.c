@@ -62,6 +62,7 @@ static const struct conf_key conf_keys[] = {
 	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
 	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
+	K("log_file", CONF_PATH, log_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
 	K("revoke_delay_ms", CONF_LONG, revoke_delay_ms, 0, 600000),
 	K("ca_delay_ms", CONF_LONG, ca_delay_ms, 0, 600000),
@@ -294,8 +295,10 @@ lca_conf_load(const char *path, struct lca_conf *c, char *err, size_t errlen)
 static void
 lca_on_signal(int sig)
 {
-	(void)sig;
-	lca_stop = 1;
+	if (sig == SIGHUP || sig == SIGUSR1)
+		lca_reopen = 1;
+	else
+		lca_stop = 1;
 }
 
 /*
@@ -313,10 +316,11 @@ lca_signals(sigset_t *stop_set)
 	sa.sa_handler = lca_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);	/* a web server that hung up */
+	/* logrotate moved log_file: opened again between requests */
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* a web server that hung up */
 	sigemptyset(stop_set);
 	sigaddset(stop_set, SIGTERM);
 	sigaddset(stop_set, SIGINT);
@@ -433,6 +437,13 @@ main(int argc, char *argv[])
 		lca_ca_free(&ca);
 		lca_conf_free(&c);
 		return 0;
+	}
+	if (c.log_file != NULL && log_open_file(c.log_file) != 0) {
+		fprintf(stderr, "cmp-localca: log_file %s: %s\n", c.log_file,
+		    strerror(errno));
+		lca_ca_free(&ca);
+		lca_conf_free(&c);
+		return 1;
 	}
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");

@@ -63,6 +63,7 @@ struct lca_conf {
 	enum log_level log_level;
 	size_t	 body_max;
 	char	*pid_file;
+	char	*log_file;		/* NULL: stderr or syslog */
 	long	 issue_delay_ms;	/* tests only: a slow CA */
 	long	 revoke_delay_ms;	/* tests only: a slow revocation */
 	long	 ca_delay_ms;		/* tests only: slow CA certificates,
@@ -224,6 +225,7 @@ json_object *lca_b64_json(const unsigned char *der, int len);
 
 /* lca_util.c */
 extern volatile sig_atomic_t lca_stop;
+extern volatile sig_atomic_t lca_reopen;	/* SIGHUP, SIGUSR1: log_file */
 
 int	lca_fail(struct lca_err *, int http, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
