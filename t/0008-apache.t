@@ -20,6 +20,11 @@ nok "not chunked" grep -qi '^Transfer-Encoding' "$T/resp.hdr"
 is "$(dump "$T/resp.der" body)" genp "decoded answer"
 like "$(grep "rid=" "$T/cmpd.log" | tail -n 1)" "route=cmpProfile/demo method=POST" \
 	"cmpd saw the route through mod_proxy_fcgi"
+for path in /health /metrics; do
+	curl -sS --noproxy '*' -D "$T/resp.hdr" -o "$T/resp.body" "$HTTP_BASE$path"
+	is "$(t_header Content-Length)" "$(wc -c < "$T/resp.body")" "$path: Content-Length matches"
+	nok "$path: not chunked" grep -qi '^Transfer-Encoding' "$T/resp.hdr"
+done
 is "$(t_post "$IR" $CMP/raProfile/ra-off)" 200 "RA Profile route"
 is "$(dump "$T/resp.der" text)" "PN=ra-off | RA Profile is not enabled" "RA Profile text"
 is "$(t_post "$IR" /.well-known/cmp/p/nosuch)" 200 "RFC 9811 route"
