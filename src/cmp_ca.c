@@ -72,14 +72,29 @@ cmp_ca_request_begin(void)
  * this much, so that it is sent, even when the budget is spent. */
 #define CA_BUDGET_MIN_MS	250
 
+static int
+ca_budget_s(const struct profile *p)
+{
+	return p->sync_budget > 0 ? p->sync_budget : CMPD_SYNC_BUDGET_DEFAULT;
+}
+
+/* A syncBudget of connector_timeout or more: every call is synchronous,
+ * gets connector_timeout, and none turns into delayed delivery. */
+static int
+ca_synchronous(const struct profile *p)
+{
+	return ca_budget_s(p) >= ca_conf->connector_timeout;
+}
+
 /* Milliseconds left of the budget; 0 or less: spent. */
 static long
 ca_budget_left(const struct profile *p)
 {
-	long budget = (p->sync_budget > 0 ? p->sync_budget :
-	    CMPD_SYNC_BUDGET_DEFAULT) * 1000L;
+	long budget = ca_budget_s(p) * 1000L;
 	double left = (double)budget - util_elapsed_ms(&ca_request_start);
 
+	if (ca_synchronous(p))
+		return ca_conf->connector_timeout * 1000L;
 	return left > budget ? budget : (long)left;
 }
 
@@ -90,16 +105,29 @@ ca_budget_left(const struct profile *p)
 int
 cmp_ca_too_late(const struct profile *p, const struct conn_result *res)
 {
-	return res->status == CONN_UNAVAILABLE &&
+	return !ca_synchronous(p) && res->status == CONN_UNAVAILABLE &&
 	    (res->timed_out || ca_budget_left(p) <= 0);
 }
 
-/* Milliseconds for the next call that must go out. */
+/*
+ * Was call res sent and then cut at the budget? The CA may still act on
+ * it: an issue, renew or revoke so cut turns into delayed delivery.
+ */
+int
+cmp_ca_cut(const struct profile *p, const struct conn_result *res)
+{
+	return !ca_synchronous(p) && res->status == CONN_UNAVAILABLE &&
+	    res->timed_out;
+}
+
+/* Milliseconds for the next call that must go out; 0: connector_timeout. */
 long
 cmp_ca_budget_ms(const struct profile *p)
 {
 	long left = ca_budget_left(p);
 
+	if (ca_synchronous(p))
+		return 0;
 	return left < CA_BUDGET_MIN_MS ? CA_BUDGET_MIN_MS : left;
 }
 

@@ -672,9 +672,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 			continue;
 		}
 		if (it->res.status == CONN_PENDING ||
-		    (it->res.status == CONN_UNAVAILABLE &&
-		    it->res.timed_out && target->timeout_ms <
-		    c->connector_timeout * 1000L)) {
+		    cmp_ca_cut(p, &it->res)) {
 			log_info("PN=%s: requestId=%s %s: the client polls",
 			    p->cmp_name, rq[it->pos].request_id,
 			    it->res.status == CONN_PENDING ? "pending at the CA" :

@@ -92,10 +92,9 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
  * budget.
  */
 static int
-revoke_pending(const struct conn_result *res)
+revoke_pending(const struct profile *p, const struct conn_result *res)
 {
-	return res->status == CONN_PENDING ||
-	    (res->status == CONN_UNAVAILABLE && res->timed_out);
+	return res->status == CONN_PENDING || cmp_ca_cut(p, res);
 }
 
 /*
@@ -156,7 +155,7 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
-	    0 && revoke_pending(&res)) {
+	    0 && revoke_pending(p, &res)) {
 		*fail = CMPF_RR_RELEASE_LATER;
 	} else if (res.status != CONN_OK) {
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
@@ -247,7 +246,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
-	    revoke_pending(&res)) {
+	    revoke_pending(p, &res)) {
 		log_info("PN=%s: certificate %s: revocation %s; answered "
 		    "waiting", p->cmp_name, sc.uuid,
 		    res.status == CONN_PENDING ? "pending at the CA" :
@@ -305,7 +304,7 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		cmp_ca_target(p, 1, &target);
 		target.timeout_ms = cmp_ca_budget_ms(p);
 		if (conn_revoke(&target, t->cert, reason, &res) == 0 &&
-		    revoke_pending(&res)) {
+		    revoke_pending(p, &res)) {
 			*fail = CMPF_OK;	/* pollRep */
 			goto out;
 		}

@@ -676,6 +676,7 @@ enum cmp_fail cmp_ca_conn_fail(const struct conn_result *, char *arg,
 void	cmp_ca_request_begin(void);
 long	cmp_ca_budget_ms(const struct profile *);
 int	cmp_ca_too_late(const struct profile *, const struct conn_result *);
+int	cmp_ca_cut(const struct profile *, const struct conn_result *);
 STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late);
 X509_CRL *cmp_ca_crl(const struct profile *, int *late);
 
