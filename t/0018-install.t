@@ -78,6 +78,11 @@ for f in "$top_srcdir"/contrib/apache/* "$top_srcdir"/contrib/lighttpd/*; do
 done
 
 # ------------------------------------------------------- systemd units
+# the unit directory moves with --prefix (the distribution's with /usr)
+mkdir -p "$T/cfg"
+(cd "$T/cfg" && "$top_srcdir/configure" -q --prefix=/opt/cmpd-test > configure.out 2>&1)
+is "$(sed -n 's/^systemdsystemunitdir = //p' "$T/cfg/Makefile")" '${prefix}/lib/systemd/system' \
+	"--prefix=/opt/cmpd-test: units under the prefix"
 UNITS="cmpd.service cmpd.socket cmp-localca.service cmp-localca.socket"
 if [ -z "$unitdir" ]; then
 	skip "configured --without-systemdsystemunitdir" 12
