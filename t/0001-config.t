@@ -73,7 +73,7 @@ like "$("$CMPD" --help)" "--migrate" "--help lists --migrate"
 
 # every key of the sample is documented in cmpd.conf(5)
 for key in $(sed -n 's/^#\{0,1\}\([a-z_]*\) = .*/\1/p' "$top_srcdir/etc/cmpd.conf.sample" | sort -u); do
-	ok "man page documents $key" grep -q "$key" "$top_srcdir/doc/cmpd.conf.5"
+	ok "man page documents $key" grep -q "$key" "$top_srcdir/doc/cmpd.conf.5.in"
 done
 
 # migrations: the shipped ones, then later ones added to a copy

@@ -56,7 +56,9 @@ done
 
 for f in man8/cmpd.8 man8/cmp-localca.8 man1/cmpctl.1 man5/cmpd.conf.5; do
 	ok "man page ${f#*/} installed" test -s "$D$mandir/$f"
+	nok "${f#*/} names the configured paths, no @dir@" grep -n '@[a-z]*dir@' "$D$mandir/$f"
 done
+ok "cmpd.conf(5) names the configured file" grep -qF "$sysconfdir/cmpd.conf" "$D$mandir/man5/cmpd.conf.5"
 # groff's warnings (-ww): what man(1) would show garbled
 if command -v groff > /dev/null 2>&1; then
 	for f in man8/cmpd.8 man8/cmp-localca.8 man1/cmpctl.1 man5/cmpd.conf.5; do
