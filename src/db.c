@@ -327,7 +327,8 @@ db_finish_cols(struct db_col *c, size_t n)
  * gets the number of rows changed: DB_OK, or DB_DUP for a duplicate key.
  * Outside a transaction, a statement that hit a deadlock or a lock wait
  * timeout was rolled back as a whole and runs again (DB_TXN_ATTEMPTS in
- * all); a read whose established connection turns out lost (the server
+ * all, after a lock wait timeout once only: it has waited
+ * innodb_lock_wait_timeout already); a read whose established connection turns out lost (the server
  * restarted, the node left) is tried once more on a new one, maybe on the
  * next endpoint. A write is never run again after a lost connection (it
  * may have committed), and a connection that cannot be opened is not
@@ -343,7 +344,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	MYSQL_STMT *st;
 	enum db_retry why;
 	unsigned int err;
-	int attempt, rc, was_open, lost_retried = 0;
+	int attempt, rc, was_open, lost_retried = 0, lock_waited = 0;
 
 	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost)
 		return DB_ERR;
@@ -390,10 +391,11 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 				db_tx_failed = 1;
 				return DB_ERR;
 			}
-			if (attempt + 1 < DB_TXN_ATTEMPTS) {
-				metrics_db_retry(why);
-				db_backoff(attempt + 1);
-			}
+			if (attempt + 1 >= DB_TXN_ATTEMPTS ||
+			    (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0))
+				return DB_ERR;
+			metrics_db_retry(why);
+			db_backoff(attempt + 1);
 			continue;
 		}
 		if (ncols == 0) {
@@ -568,8 +570,9 @@ db_rollback(void)
  * (DB_OK), rolled back otherwise. A deadlock (on Galera also a conflict
  * with another node's commit), a lock wait timeout or a lost connection
  * rolls it back, and fn runs again on a new start, after a jittered
- * back-off, DB_TXN_ATTEMPTS times in all; a lost connection moves on to
- * the next endpoint. fn must therefore read what it decides on within
+ * back-off, DB_TXN_ATTEMPTS times in all (after a lock wait timeout once
+ * only: each run waited innodb_lock_wait_timeout); a lost connection
+ * moves on to the next endpoint. fn must therefore read what it decides on within
  * the transaction, and keep nothing from a failed run. A connection lost
  * during COMMIT leaves its outcome unknown: fn runs again and must
  * recognise its own earlier commit (callers compare the transactionID's
@@ -581,7 +584,7 @@ int
 db_txn(int (*fn)(void *), void *arg)
 {
 	enum db_retry why = DB_RETRY_NO;
-	int attempt, r = DB_ERR;
+	int attempt, r = DB_ERR, lock_waited = 0;
 
 	if (db_in_tx > 0) {
 		if (db_begin() != DB_OK) {
@@ -613,6 +616,9 @@ db_txn(int (*fn)(void *), void *arg)
 		}
 		if ((why = db_retry_class(db_err)) == DB_RETRY_NO)
 			return r;
+		/* it has waited innodb_lock_wait_timeout already */
+		if (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0)
+			break;
 	}
 	log_error("database transaction: %s %d times; given up",
 	    db_retry_name(why), DB_TXN_ATTEMPTS);

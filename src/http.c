@@ -508,12 +508,14 @@ http_health_endpoints(int db_ok, char *buf, size_t n)
 	cnt = l->n > 0 ? l->n : 1;
 	cur = db_endpoint_current(&connected, &galera);
 	if (!cache.valid || util_elapsed_ms(&cache.at) >= HEALTH_CACHE_MS) {
-		for (i = 0; i < cnt; i++)
-			cache.up[i] = i == cur && connected ? 0 :
-			    (unsigned char)(db_probe(i) ? 1 : 2);
+		memset(cache.up, 0, sizeof(cache.up));
 		clock_gettime(CLOCK_MONOTONIC, &cache.at);
 		cache.valid = 1;
 	}
+	/* 0: not probed since the cache began (it was the current one) */
+	for (i = 0; i < cnt; i++)
+		if (cache.up[i] == 0 && !(i == cur && connected))
+			cache.up[i] = db_probe(i) ? 1 : 2;
 	len = (size_t)http_fmt_len(snprintf(buf, n, ",\"galera\":%s,"
 	    "\"databaseEndpoints\":[", galera ? "true" : "false"), n);
 	for (i = 0; i < cnt && len < n; i++) {
