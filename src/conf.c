@@ -269,7 +269,7 @@ conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
 
 /*
  * The database endpoints: db_hosts (the nodes of a Galera cluster, tried
- * in turn), else db_host and db_port; none with db_socket.
+ * in turn), else db_host and db_port; none when db_socket is set.
  */
 static int
 conf_db_endpoints(struct conf *c, char *err, size_t errlen)
@@ -277,12 +277,7 @@ conf_db_endpoints(struct conf *c, char *err, size_t errlen)
 	char msg[256];
 
 	c->db_nep = 0;
-	if (c->db_hosts != NULL && c->db_socket != NULL) {
-		snprintf(err, errlen, "db_hosts and db_socket exclude each "
-		    "other");
-		return -1;
-	}
-	if (c->db_socket != NULL)
+	if (c->db_socket != NULL)	/* it wins, as over db_host */
 		return 0;
 	if (db_hosts_parse(c->db_hosts != NULL ? c->db_hosts : c->db_host,
 	    c->db_port, c->db_ep, c->db_hosts != NULL ? DB_HOSTS_MAX : 1,

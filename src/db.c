@@ -36,6 +36,7 @@ static MYSQL *db;
 static size_t db_cur;		/* the endpoint of db, or to try first */
 static int db_galera;		/* db is a Galera node */
 static int db_was_lost;		/* the last connection was lost */
+static size_t db_lost_ep;	/* ... on this endpoint */
 static unsigned int db_err;	/* error of the last failed call */
 /*
  * Inside db_begin() .. db_commit(): a connection lost there took the
@@ -86,8 +87,12 @@ db_drop(int lost)
 	if (db != NULL) {
 		mysql_close(db);
 		if (lost) {
+			/* the next connection starts at the next endpoint */
 			db_was_lost = 1;
+			db_lost_ep = db_cur;
 			metrics_db_endpoint(db_cur, 0);
+			if (db_login.n > 1)
+				db_cur = (db_cur + 1) % db_login.n;
 		}
 	}
 	db = NULL;
@@ -165,6 +170,9 @@ db_connect(void)
 	for (i = 0; i < n; i++)
 		if (up[i] != 0)
 			metrics_db_endpoint(i, up[i] == 1);
+	/* another endpoint than the one lost counts as a failover too */
+	if (db_was_lost && db_cur != db_lost_ep)
+		failed++;
 	if (failed > 0)
 		metrics_db_failover((unsigned int)failed);
 	if (db_was_lost)
@@ -217,7 +225,8 @@ db_stmt(const char *sql)
 	size_t i;
 
 	if (db_connect() != 0) {
-		db_err = CR_CONNECTION_ERROR;
+		/* every endpoint was tried: nothing to run again on */
+		db_err = 0;
 		return NULL;
 	}
 	for (i = 0; i < nstmts; i++)
@@ -328,9 +337,9 @@ db_finish_cols(struct db_col *c, size_t n)
  * Outside a transaction, a statement that hit a deadlock or a lock wait
  * timeout was rolled back as a whole and runs again (DB_TXN_ATTEMPTS in
  * all, after a lock wait timeout once only: it has waited
- * innodb_lock_wait_timeout already); a read whose established connection turns out lost (the server
- * restarted, the node left) is tried once more on a new one, maybe on the
- * next endpoint. A write is never run again after a lost connection (it
+ * innodb_lock_wait_timeout already); a read whose established connection
+ * turns out lost (the server restarted, the node left) is tried once more
+ * on a new one, maybe on the next endpoint. A write is never run again after a lost connection (it
  * may have committed), and a connection that cannot be opened is not
  * retried within the request. Inside a transaction nothing runs again
  * here: db_txn() runs the whole of it again.

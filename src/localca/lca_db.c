@@ -119,6 +119,15 @@ lca_db_close(void)
 	db = NULL;
 }
 
+/* The connection went away: the next one starts at the next endpoint. */
+static void
+lca_db_lost(void)
+{
+	lca_db_close();
+	if (db_login.n > 1)
+		db_cur = (db_cur + 1) % db_login.n;
+}
+
 /* At exit: also what the client library keeps for itself. */
 void
 lca_db_done(void)
@@ -215,7 +224,7 @@ lca_db_stmt(enum lca_stmt_id id)
 	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
 		log_error("prepare: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st)))
-			lca_db_close();
+			lca_db_lost();
 		mysql_stmt_close(st);
 		return NULL;
 	}
@@ -256,7 +265,7 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 		if (db_is_lost(err)) {
 			log_warn("MariaDB connection lost: %s",
 			    mysql_stmt_error(st));
-			lca_db_close();
+			lca_db_lost();
 			*retried = 1;	/* a write may have gone through */
 			continue;
 		}
@@ -390,7 +399,7 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 		log_error("fetch: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			goto out;
 		}
 		goto reset;
@@ -469,7 +478,7 @@ lca_db_by_request(const char *request_id, time_t *created,
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 		log_error("fetch: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			return LCA_DB_ERR;
 		}
 		goto reset;
@@ -579,7 +588,7 @@ lca_db_revoked(lca_db_revoked_cb cb, void *arg)
 	    mysql_stmt_store_result(st) != 0) {
 		log_error("revoked: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			return LCA_DB_ERR;
 		}
 		goto out;
