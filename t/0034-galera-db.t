@@ -161,8 +161,12 @@ is "$(t_sql "SELECT holder FROM cmpd_lease WHERE name = 'sweep'")" "" "... then 
 # a worker does not sweep while another holds the lease
 t_sql "UPDATE cmpd_lease SET holder = 'elsewhere:1:0', until = NOW(6) + INTERVAL 1 HOUR
 	WHERE name = 'sweep'"
+logsize=$(wc -c < "$T/cmpd.log")
+sleep 6	# the workers try to sweep every 5 s
 is "$(t_sql "SELECT holder FROM cmpd_lease WHERE name = 'sweep'")" "elsewhere:1:0" \
-	"a lease held for an hour stays with its holder"
+	"a lease held for an hour: the workers leave it to its holder"
+unlike "$(tail -c +$((logsize + 1)) "$T/cmpd.log")" "sweep: database unavailable" \
+	"... without an error"
 t_sql "UPDATE cmpd_lease SET holder = '', until = NULL WHERE name = 'sweep'"
 migrate() { timeout 60 "$top_builddir/cmpd" -c "$T/cmpd.conf" --migrate > "$T/migrate$1.log" 2>&1; }
 migrate 1 & m1=$!
