@@ -38,7 +38,8 @@ api_audit_list(struct api_call *c)
 	    "'%Y-%m-%dT%H:%i:%s.%fZ'), actor, action, object_type, "
 	    "COALESCE(object_uuid, ''), COALESCE(detail, '') FROM audit "
 	    "WHERE (? = '' OR object_type = ?) AND (? = '' OR object_uuid = ?) "
-	    "AND (? = '' OR actor = ?) ORDER BY id DESC LIMIT ? OFFSET ?";
+	    "AND (? = '' OR actor = ?) ORDER BY at DESC, id DESC "
+	    "LIMIT ? OFFSET ?";
 	char type[65] = "", uuid[CMPD_UUID_LEN + 1] = "", actor[API_ACTOR_MAX] = "";
 	char at[40], act[65], otype[65], ouuid[CMPD_UUID_LEN + 1], num[24];
 	char who[API_ACTOR_MAX];

@@ -191,29 +191,43 @@ confirm_pkiconf(const CMPD_MSG *req, const X509_NAME *srv)
  * rejects it, all in one database transaction; then the rejected ones are
  * revoked. sent: the pkiConf's senderNonce.
  */
+struct settle_arg {
+	const ASN1_OCTET_STRING *tid, *sent;
+	struct store_tx *t;
+	size_t	 n;
+	const int *accepted;
+};
+
+static int
+confirm_settle_run(void *arg)
+{
+	const struct settle_arg *x = arg;
+	size_t i;
+	int r;
+
+	for (i = 0; i < x->n; i++) {
+		if (strcmp(x->t[i].state, "confirm_wait") != 0 ||
+		    x->t[i].cert == NULL)
+			continue;
+		if ((r = store_confirm(x->tid, x->t[i].pos, x->t[i].cert_uuid,
+		    x->accepted[i], x->sent)) != DB_OK)
+			return r == DB_NOTFOUND ? CMPF_ALREADY_CONFIRMED :
+			    CMPF_DB_UNAVAILABLE;
+	}
+	return CMPF_OK;
+}
+
 static enum cmp_fail
 confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
     const int *accepted, const ASN1_OCTET_STRING *sent,
     const struct profile *p)
 {
+	struct settle_arg x = { tid, sent, t, n, accepted };
 	size_t i;
 	int r;
 
-	if (db_begin() != DB_OK)
-		return CMPF_DB_UNAVAILABLE;
-	for (i = 0; i < n; i++) {
-		if (strcmp(t[i].state, "confirm_wait") != 0 ||
-		    t[i].cert == NULL)
-			continue;
-		if ((r = store_confirm(tid, t[i].pos, t[i].cert_uuid,
-		    accepted[i], sent)) != DB_OK) {
-			db_rollback();
-			return r == DB_NOTFOUND ? CMPF_ALREADY_CONFIRMED :
-			    CMPF_DB_UNAVAILABLE;
-		}
-	}
-	if (db_commit() != DB_OK)
-		return CMPF_DB_UNAVAILABLE;
+	if ((r = db_txn(confirm_settle_run, &x)) != CMPF_OK)
+		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
 		    t[i].cert != NULL && !accepted[i])

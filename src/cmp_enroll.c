@@ -698,40 +698,54 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 	}
 }
 
+struct enroll_store_arg {
+	const ASN1_OCTET_STRING *tid;
+	const struct profile *p;
+	const CMPD_MSG *rsp;
+	struct enroll_item *items;
+	int	 n, implicit, wait;
+};
+
+static int
+enroll_store_run(void *arg)
+{
+	const struct enroll_store_arg *x = arg;
+	struct enroll_item *it;
+	int i, r;
+
+	for (i = 0; i < x->n; i++) {
+		it = &x->items[i];
+		if (it->pos < 0)
+			continue;
+		if (it->waiting) {
+			if (store_tx_wait(x->tid, it->pos,
+			    x->rsp->header->senderNonce, CMPD_CHECK_AFTER,
+			    CMPD_POLL_ABANDON, x->implicit) != DB_OK)
+				return CMPF_DB_UNAVAILABLE;
+			continue;
+		}
+		if ((r = store_issued(x->tid, it->pos, it->res.certificate,
+		    x->p, it->res.uuid, x->rsp->header->senderNonce,
+		    x->implicit, x->wait, it->cert_uuid)) != DB_OK)
+			return r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
+			    CMPF_DB_UNAVAILABLE;
+	}
+	return CMPF_OK;
+}
+
 /* Every certificate of the answer stored before it leaves, all or none
- * (DESIGN invariant 3). */
+ * (DESIGN invariant 3), run again as a whole after a deadlock or a lost
+ * node (db_txn). */
 static enum cmp_fail
 enroll_store(const ASN1_OCTET_STRING *tid, const struct profile *p,
     const CMPD_MSG *rsp, struct enroll_item *items, int n, int implicit,
     int wait)
 {
-	struct enroll_item *it;
-	int i, r;
+	struct enroll_store_arg x = { tid, p, rsp, items, n, implicit, wait };
+	int r;
 
-	if (db_begin() != DB_OK)
-		return CMPF_DB_UNAVAILABLE;
-	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (it->pos < 0)
-			continue;
-		if (it->waiting) {
-			if (store_tx_wait(tid, it->pos, rsp->header->senderNonce,
-			    CMPD_CHECK_AFTER, CMPD_POLL_ABANDON, implicit) !=
-			    DB_OK) {
-				db_rollback();
-				return CMPF_DB_UNAVAILABLE;
-			}
-			continue;
-		}
-		if ((r = store_issued(tid, it->pos, it->res.certificate, p,
-		    it->res.uuid, rsp->header->senderNonce, implicit, wait,
-		    it->cert_uuid)) != DB_OK) {
-			db_rollback();
-			return r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
-			    CMPF_DB_UNAVAILABLE;
-		}
-	}
-	return db_commit() == DB_OK ? CMPF_OK : CMPF_DB_UNAVAILABLE;
+	r = db_txn(enroll_store_run, &x);
+	return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 }
 
 /*

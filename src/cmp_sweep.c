@@ -46,9 +46,10 @@
  *    revoked" counts as done. A failed attempt is retried after a back-off
  *    (60 s doubling, at most 6 h), REVOKE_ATTEMPTS_MAX times; then the
  *    certificate stays 'revoke_pending', visible in the API and /metrics.
- * Any worker, or `cmpd --sweep`, may run it; GET_LOCK makes it one at a
- * time: a worker skips its turn, `cmpd --sweep` waits up to lock_wait
- * seconds. issuing_age -1 leaves 'issuing' transactions younger than
+ * Any worker, or `cmpd --sweep`, may run it; the 'sweep' lease (a row of
+ * cmpd_lease, schema/0017) makes it one at a time across hosts and
+ * Galera nodes: a worker skips its turn, `cmpd --sweep` waits up to
+ * lock_wait seconds. issuing_age -1 leaves 'issuing' transactions younger than
  * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
  * --sweep-now` (0) asks about all, and does not wait for back-offs
  * either: safe, since both sides settle only a transaction still
@@ -62,6 +63,54 @@
 /* A connector call ends within connector_timeout; the record follows
  * at once. Younger 'issuing' transactions may still be in a worker. */
 #define RECONCILE_MARGIN	10	/* seconds */
+#define LEASE_POLL_MS		200	/* `cmpd --sweep` asks again */
+
+/*
+ * Takes the 'sweep' lease until the run's budget and one connector call
+ * more are over: free, given up on (a sweeper that died), or ours. Two
+ * takers at once on two Galera nodes: one commit fails certification and
+ * its UPDATE runs again (db_run), finding the lease held. 1 taken, 0
+ * held by another, -1 on a database error.
+ */
+static int
+sweep_lease_take(const char *holder, int seconds)
+{
+	static const char sql[] = "UPDATE cmpd_lease SET holder = ?, "
+	    "until = NOW(6) + INTERVAL ? SECOND WHERE name = 'sweep' AND "
+	    "(holder = ? OR until IS NULL OR until < NOW(6))";
+	struct db_arg a[3] = { DB_ARG_STR(holder), DB_ARG_INT(seconds),
+	    DB_ARG_STR(holder) };
+	unsigned long long changed = 0;
+
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
+		return -1;
+	return changed == 1;
+}
+
+static void
+sweep_lease_free(const char *holder)
+{
+	static const char sql[] = "UPDATE cmpd_lease SET holder = '', "
+	    "until = NULL WHERE name = 'sweep' AND holder = ?";
+	struct db_arg a[1] = { DB_ARG_STR(holder) };
+
+	(void)db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/* The lease, waited for up to wait seconds (0: one try). */
+static int
+sweep_lease(const char *holder, int seconds, int wait)
+{
+	static const struct timespec step = { 0, LEASE_POLL_MS * 1000000L };
+	struct timespec start;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((r = sweep_lease_take(holder, seconds)) == 0 &&
+	    util_elapsed_ms(&start) < wait * 1000L)
+		nanosleep(&step, NULL);
+	return r;
+}
 
 struct sweep_run {
 	const struct conf *conf;
@@ -386,13 +435,10 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = "
 	    "'unknown_at_ca'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'waiting')";
-	/* One sweeper at a time, across workers and hosts. */
-	static const char sql_lock[] = "SELECT GET_LOCK('cmpd_sweep', ?)";
-	static const char sql_unlock[] = "SELECT RELEASE_LOCK('cmpd_sweep')";
 	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
-	struct db_col lock = { DB_INT, NULL, 0, 0, 0, 0, 0 }, bc[4], sc;
+	struct db_col bc[4], sc;
 	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
-	struct db_arg la[1] = { DB_ARG_INT(lock_wait) };
+	char holder[DB_LEASE_HOLDER_MAX];
 	struct sweep_stats own;
 	struct sweep_run w;
 	int r;
@@ -411,13 +457,12 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	 * among connector_workers_max, no sweep this time. */
 	if (metrics_conn_enter() != 0)
 		return 0;
-	if (db_run(sql_lock, la, 1, &lock, 1, NULL) != DB_OK) {
-		metrics_conn_leave();
-		return -1;
-	}
-	if (lock.i != 1) {	/* another sweeper is at work */
-		metrics_conn_leave();
-		return lock_wait > 0 ? -1 : 0;
+	/* One sweeper at a time, across workers, hosts and nodes. */
+	db_lease_holder(holder, sizeof(holder));
+	if ((r = sweep_lease(holder, SWEEP_BUDGET_MS / 1000 +
+	    conf->connector_timeout + RECONCILE_MARGIN, lock_wait)) != 1) {
+		metrics_conn_leave();	/* another sweeper is at work */
+		return r < 0 || lock_wait > 0 ? -1 : 0;
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
@@ -450,7 +495,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
  err:
 	r = -1;
  out:
-	db_run(sql_unlock, NULL, 0, &lock, 1, NULL);
+	sweep_lease_free(holder);
 	metrics_conn_leave();
 	if (w.p != NULL)
 		profile_clear(w.p);

@@ -90,6 +90,14 @@ void	fatal(const char *fmt, ...)
 #define log_debug(...)	log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
 
 /* conf.c */
+/* A MariaDB server (db_endpoint.c); several: the nodes of a cluster. */
+#define DB_HOSTS_MAX	8
+#define DB_HOST_MAX	255
+struct db_endpoint {
+	char	 host[DB_HOST_MAX + 1];
+	int	 port;
+};
+
 struct conf {
 	char	*path;
 	char	*listen;		/* unix path, host:port, "inherit", "systemd" */
@@ -108,6 +116,9 @@ struct conf {
 	char	*log_file;		/* NULL: stderr or syslog */
 	char	*db_host;
 	int	 db_port;
+	char	*db_hosts;		/* "host[:port], ...": db_ep */
+	struct db_endpoint db_ep[DB_HOSTS_MAX];
+	size_t	 db_nep;		/* 0: db_socket */
 	char	*db_socket;
 	char	*db_user;
 	char	*db_password_file;
@@ -466,6 +477,37 @@ int	db_query(const char *sql, const struct db_arg *, size_t nargs,
 int	db_begin(void);
 int	db_commit(void);
 void	db_rollback(void);
+#define DB_TXN_ATTEMPTS	4	/* runs of one transaction at most */
+#define DB_BACKOFF_MS	10	/* before the second; doubled after */
+int	db_txn(int (*fn)(void *), void *arg);
+struct db_login;
+const struct db_login *db_login_get(void);
+size_t	db_endpoint_current(int *connected, int *galera);
+int	db_probe(size_t i);
+
+/* db_endpoint.c */
+struct db_login {		/* where and as whom to connect */
+	const struct db_endpoint *ep;
+	size_t	 n;		/* 0: the socket (or localhost) */
+	const char *socket, *user, *password_file, *name;
+	int	 connect_timeout;
+};
+enum db_retry {			/* why a transaction runs again */
+	DB_RETRY_NO, DB_RETRY_DEADLOCK, DB_RETRY_LOCK_WAIT, DB_RETRY_LOST,
+	DB_RETRY__COUNT
+};
+int	db_hosts_parse(const char *list, int default_port,
+	    struct db_endpoint *, size_t max, size_t *n, char *err,
+	    size_t errlen);
+void	db_endpoint_name(const struct db_login *, size_t i, char *buf,
+	    size_t n);
+enum db_retry db_retry_class(unsigned int mysql_errno);
+const char *db_retry_name(enum db_retry);
+void	db_backoff(int attempt);
+#define DB_LEASE_HOLDER_MAX	128	/* cmpd_lease.holder */
+void	db_lease_holder(char *buf, size_t n);
+int	db_open(const struct db_login *, unsigned int io_timeout, size_t *cur,
+	    int *failed, unsigned char *up, int *galera, void **mysql);
 
 /* migrate.c */
 int	migrate_run(const struct conf *);
@@ -814,6 +856,10 @@ void	metrics_request(enum route_kind, int body_type, const char *outcome,
 	    double ms);
 void	metrics_connector(enum metrics_call, int conn_status);
 void	metrics_db_error(void);
+void	metrics_db_retry(int db_retry);
+void	metrics_db_failover(unsigned int n);
+void	metrics_db_reconnect(void);
+void	metrics_db_endpoint(size_t i, int up);
 void	metrics_worker_restart(int recycled);
 void	metrics_workers_alive(int);
 #define METRICS_CONN_SLOTS	1024	/* workers, retired ones included */
@@ -824,7 +870,7 @@ int	metrics_conn_enter(void);
 int	metrics_conn_enter_wait(int wait_ms);
 #define METRICS_CONN_WAIT_MS	500	/* for a place held by a quick call */
 void	metrics_conn_leave(void);
-char	*metrics_render(size_t *len);
+char	*metrics_render(const struct conf *, size_t *len);
 
 /* master.c */
 int	master_listen(const struct conf *);

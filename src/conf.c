@@ -49,6 +49,7 @@ static const struct conf_key keys[] = {
 	K("log_file", CONF_PATH, log_file, 0, 0),
 	K("db_host", CONF_STR, db_host, 0, 0),
 	K("db_port", CONF_INT, db_port, 0, 65535),
+	K("db_hosts", CONF_STR, db_hosts, 0, 0),
 	K("db_socket", CONF_PATH, db_socket, 0, 0),
 	K("db_user", CONF_STR, db_user, 0, 0),
 	K("db_password_file", CONF_PATH, db_password_file, 0, 0),
@@ -274,6 +275,28 @@ conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
 	return 0;
 }
 
+/*
+ * The database endpoints: db_hosts (the nodes of a Galera cluster, tried
+ * in turn), else db_host and db_port; none when db_socket is set.
+ */
+static int
+conf_db_endpoints(struct conf *c, char *err, size_t errlen)
+{
+	char msg[256];
+
+	c->db_nep = 0;
+	if (c->db_socket != NULL)	/* it wins, as over db_host */
+		return 0;
+	if (db_hosts_parse(c->db_hosts != NULL ? c->db_hosts : c->db_host,
+	    c->db_port, c->db_ep, c->db_hosts != NULL ? DB_HOSTS_MAX : 1,
+	    &c->db_nep, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", c->db_hosts != NULL ?
+		    "db_hosts" : "db_host", msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Cross-field checks and string defaults. */
 static int
 conf_finish(struct conf *c, char *err, size_t errlen)
@@ -295,6 +318,8 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	if (c->db_socket == NULL && c->db_host == NULL &&
 	    conf_set_str(&c->db_host, "localhost") != 0)
 		goto oom;
+	if (conf_db_endpoints(c, err, errlen) != 0)
+		return -1;
 	if ((name = cmp_msg_parse_name(c->server_name)) == NULL) {
 		snprintf(err, errlen, "server_name: not a distinguished name "
 		    "(e.g. CN=cmpd,O=Example)");

@@ -2,6 +2,10 @@
  * MariaDB access. Each worker owns one connection, opened lazily after fork
  * and opened again when the server went away; every statement is a
  * prepared statement, prepared once per connection (CONVENTIONS 6).
+ * With several endpoints (db_hosts: the nodes of a Galera cluster) a
+ * connection lost or refused moves on to the next one (db_endpoint.c),
+ * and db_txn() runs a transaction again after a deadlock, a lock wait
+ * timeout or a lost node (DESIGN invariant 4).
  */
 #include "config.h"
 
@@ -13,11 +17,9 @@
 #include <mysql.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
-#include <openssl/crypto.h>
 
 #include "cmpd.h"
 
-#define DB_PASSWORD_MAX	1024
 #define DB_IO_TIMEOUT	30	/* seconds a worker waits for one answer */
 
 /* Prepared statements of this connection, found by their SQL text. */
@@ -28,8 +30,14 @@ static struct {
 } stmts[DB_STMTS_MAX];
 static size_t nstmts;
 
-static const struct conf *db_conf;
+static struct db_login db_login;
+static int db_configured;
 static MYSQL *db;
+static size_t db_cur;		/* the endpoint of db, or to try first */
+static int db_galera;		/* db is a Galera node */
+static int db_was_lost;		/* the last connection was lost */
+static size_t db_lost_ep;	/* ... on this endpoint */
+static unsigned int db_err;	/* error of the last failed call */
 /*
  * Inside db_begin() .. db_commit(): a connection lost there took the
  * transaction's writes with it; nothing may run on a new connection (it
@@ -37,15 +45,37 @@ static MYSQL *db;
  */
 static int db_in_tx, db_tx_lost, db_tx_failed;	/* depth, flags */
 
+static void
+db_login_of(const struct conf *c, struct db_login *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->ep = c->db_ep;
+	l->n = c->db_nep;
+	l->socket = c->db_socket;
+	l->user = c->db_user;
+	l->password_file = c->db_password_file;
+	l->name = c->db_name;
+	l->connect_timeout = c->db_connect_timeout;
+}
+
 int
 db_configure(const struct conf *c)
 {
-	db_conf = c;
+	db_login_of(c, &db_login);
+	db_configured = 1;
+	db_cur = 0;
 	return 0;
 }
 
-void
-db_close(void)
+const struct db_login *
+db_login_get(void)
+{
+	return db_configured ? &db_login : NULL;
+}
+
+/* lost: the server went away (counted when the next one opens). */
+static void
+db_drop(int lost)
 {
 	size_t i;
 
@@ -54,9 +84,25 @@ db_close(void)
 	for (i = 0; i < nstmts; i++)
 		mysql_stmt_close(stmts[i].st);
 	nstmts = 0;
-	if (db != NULL)
+	if (db != NULL) {
 		mysql_close(db);
+		if (lost) {
+			/* the next connection starts at the next endpoint */
+			db_was_lost = 1;
+			db_lost_ep = db_cur;
+			metrics_db_endpoint(db_cur, 0);
+			if (db_login.n > 1)
+				db_cur = (db_cur + 1) % db_login.n;
+		}
+	}
 	db = NULL;
+	db_galera = 0;
+}
+
+void
+db_close(void)
+{
+	db_drop(0);
 }
 
 /* Errors after which the connection is gone and a new one may succeed
@@ -73,77 +119,103 @@ db_is_lost(unsigned int err)
 	case ER_CONNECTION_KILLED:
 	case ER_SERVER_SHUTDOWN:
 	case CR_STMT_CLOSED:
+	/* A Galera node that left the primary component answers every
+	 * query so ("WSREP has not yet prepared node for application
+	 * use"): another node can serve. */
+	case ER_UNKNOWN_COM_ERROR:
 		return 1;
 	default:
 		return 0;
 	}
 }
 
-/* The whole file is read; *size is what to wipe afterwards. */
-static int
-db_read_password(const struct conf *c, char **pw, size_t *size)
-{
-	unsigned char *buf = NULL;
-	size_t len;
-
-	*pw = NULL;
-	*size = 0;
-	if (c->db_password_file == NULL)
-		return 0;
-	if (util_read_file(c->db_password_file, DB_PASSWORD_MAX, &buf,
-	    &len) != 0) {
-		log_error("db_password_file %s: %s", c->db_password_file,
-		    strerror(errno));
-		return -1;
-	}
-	/* The first line is the password. */
-	buf[strcspn((char *)buf, "\r\n")] = '\0';
-	*pw = (char *)buf;
-	*size = len;
-	return 0;
-}
-
 /*
- * Opens a new connection with the configured parameters; io_timeout 0
- * waits as long as the server takes (migrations: a long ALTER TABLE).
+ * Opens a new connection with the configured parameters (the first of
+ * its endpoints that answers); io_timeout 0 waits as long as the server
+ * takes (migrations: a long ALTER TABLE).
  */
 int
 db_connect_once(const struct conf *c, unsigned int io_timeout, void **out)
 {
-	unsigned int timeout = (unsigned int)c->db_connect_timeout;
-	char *pw = NULL;
-	size_t pw_size = 0;
-	MYSQL *m;
-	int r = -1;
+	struct db_login l;
+	size_t cur = 0;
+	int failed, galera;
 
-	*out = NULL;
-	if ((m = mysql_init(NULL)) == NULL)
+	db_login_of(c, &l);
+	return db_open(&l, io_timeout, &cur, &failed, NULL, &galera, out);
+}
+
+/* The worker's connection, opened when there is none. */
+static int
+db_connect(void)
+{
+	unsigned char up[DB_HOSTS_MAX];
+	size_t i, n;
+	int failed;
+	void *m;
+
+	if (db != NULL)
+		return 0;
+	if (!db_configured)
 		return -1;
-	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	if (io_timeout > 0) {
-		mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-		mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+	n = db_login.n > 0 ? db_login.n : 1;
+	if (db_open(&db_login, DB_IO_TIMEOUT, &db_cur, &failed, up,
+	    &db_galera, &m) != 0) {
+		for (i = 0; i < n; i++)
+			if (up[i] != 0)
+				metrics_db_endpoint(i, 0);
+		metrics_db_error();
+		return -1;
 	}
-	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (db_read_password(c, &pw, &pw_size) != 0)
-		goto out;
-	if (mysql_real_connect(m, c->db_socket != NULL ? NULL : c->db_host,
-	    c->db_user, pw, c->db_name, (unsigned int)c->db_port,
-	    c->db_socket, 0) == NULL) {
-		log_error("cannot connect to MariaDB: %s", mysql_error(m));
-		goto out;
+	for (i = 0; i < n; i++)
+		if (up[i] != 0)
+			metrics_db_endpoint(i, up[i] == 1);
+	/* another endpoint than the one lost counts as a failover too */
+	if (db_was_lost && db_cur != db_lost_ep)
+		failed++;
+	if (failed > 0)
+		metrics_db_failover((unsigned int)failed);
+	if (db_was_lost)
+		metrics_db_reconnect();
+	db_was_lost = 0;
+	db = m;
+	return 0;
+}
+
+/* The endpoint in use (or to be tried first); *connected whether a
+ * connection is open, *galera whether it is a Galera node. */
+size_t
+db_endpoint_current(int *connected, int *galera)
+{
+	*connected = db != NULL;
+	*galera = db_galera;
+	return db_cur;
+}
+
+/* GET /health: does endpoint i answer now? 1 or 0, on a connection of
+ * its own, closed again. */
+int
+db_probe(size_t i)
+{
+	struct db_login l;
+	size_t cur = 0;
+	int failed, galera;
+	void *m;
+
+	if (!db_configured || (db_login.n > 0 && i >= db_login.n))
+		return 0;
+	l = db_login;
+	if (l.n > 0) {
+		l.ep = &db_login.ep[i];
+		l.n = 1;
 	}
-	*out = m;
-	m = NULL;
-	r = 0;
- out:
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, pw_size);
-		free(pw);
+	if (db_open(&l, 5, &cur, &failed, NULL, &galera, &m) != 0) {
+		metrics_db_endpoint(i, 0);
+		return 0;
 	}
-	if (m != NULL)
-		mysql_close(m);
-	return r;
+	mysql_close(m);
+	metrics_db_endpoint(i, 1);
+	return 1;
 }
 
 static MYSQL_STMT *
@@ -151,15 +223,11 @@ db_stmt(const char *sql)
 {
 	MYSQL_STMT *st;
 	size_t i;
-	void *m;
 
-	if (db == NULL) {
-		if (db_conf == NULL ||
-		    db_connect_once(db_conf, DB_IO_TIMEOUT, &m) != 0) {
-			metrics_db_error();
-			return NULL;
-		}
-		db = m;
+	if (db_connect() != 0) {
+		/* every endpoint was tried: nothing to run again on */
+		db_err = 0;
+		return NULL;
 	}
 	for (i = 0; i < nstmts; i++)
 		if (stmts[i].sql == sql)
@@ -173,9 +241,10 @@ db_stmt(const char *sql)
 	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
 		log_error("prepare: %s", mysql_stmt_error(st));
 		metrics_db_error();
+		db_err = mysql_stmt_errno(st);
 		mysql_stmt_close(st);
-		if (db_is_lost(mysql_errno(db)))
-			db_close();
+		if (db_is_lost(db_err))
+			db_drop(1);
 		return NULL;
 	}
 	stmts[nstmts].sql = sql;
@@ -265,9 +334,15 @@ db_finish_cols(struct db_col *c, size_t n)
  * Runs one statement. With ncols > 0 it is a read and fetches at most one
  * row into cols: DB_OK or DB_NOTFOUND. Otherwise *affected (if not NULL)
  * gets the number of rows changed: DB_OK, or DB_DUP for a duplicate key.
- * A read whose established connection turns out lost (the server
- * restarted) is tried once more on a new one; a write never is, and a
- * connection that cannot be opened is not retried within the request.
+ * Outside a transaction, a statement that hit a deadlock or a lock wait
+ * timeout was rolled back as a whole and runs again (DB_TXN_ATTEMPTS in
+ * all, after a lock wait timeout once only: it has waited
+ * innodb_lock_wait_timeout already); a read whose established connection
+ * turns out lost (the server restarted, the node left) is tried once more
+ * on a new one, maybe on the next endpoint. A write is never run again after a lost connection (it
+ * may have committed), and a connection that cannot be opened is not
+ * retried within the request. Inside a transaction nothing runs again
+ * here: db_txn() runs the whole of it again.
  */
 int
 db_run(const char *sql, const struct db_arg *args, size_t nargs,
@@ -276,16 +351,22 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	MYSQL_BIND pb[DB_ARGS_MAX], rb[DB_ARGS_MAX];
 	unsigned long lens[DB_ARGS_MAX];
 	MYSQL_STMT *st;
+	enum db_retry why;
 	unsigned int err;
-	int attempt, rc, was_open;
+	int attempt, rc, was_open, lost_retried = 0, lock_waited = 0;
 
 	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost)
 		return DB_ERR;
-	for (attempt = 0; attempt < 2 && !db_tx_lost; attempt++) {
+	for (attempt = 0; attempt < DB_TXN_ATTEMPTS && !db_tx_lost;
+	    attempt++) {
 		was_open = db != NULL;
 		if ((st = db_stmt(sql)) == NULL) {
-			if (was_open && db == NULL && ncols > 0)
-				continue;	/* lost while preparing */
+			if (was_open && db == NULL && ncols > 0 &&
+			    !db_in_tx && !lost_retried) {
+				lost_retried = 1;	/* lost while preparing */
+				metrics_db_retry(DB_RETRY_LOST);
+				continue;
+			}
 			return DB_ERR;
 		}
 		db_bind_args(pb, args, lens, nargs);
@@ -293,21 +374,38 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
 		    mysql_stmt_execute(st) != 0 ||
 		    (ncols > 0 && mysql_stmt_bind_result(st, rb) != 0)) {
-			err = mysql_stmt_errno(st);
+			err = db_err = mysql_stmt_errno(st);
 			if (err == ER_DUP_ENTRY) {
 				mysql_stmt_reset(st);
 				return DB_DUP;
 			}
 			log_error("query: %s", mysql_stmt_error(st));
 			metrics_db_error();
-			if (db_is_lost(err)) {
-				db_close();
-				if (ncols > 0 && was_open)
+			why = db_retry_class(err);
+			if (why == DB_RETRY_LOST) {
+				db_drop(1);
+				if (ncols > 0 && was_open && !lost_retried) {
+					lost_retried = 1;
+					metrics_db_retry(why);
 					continue;
+				}
 				return DB_ERR;
 			}
 			mysql_stmt_reset(st);
-			return DB_ERR;
+			if (why == DB_RETRY_NO)
+				return DB_ERR;
+			if (db_in_tx) {
+				/* The server rolled back the transaction (or
+				 * the statement): only all of it again. */
+				db_tx_failed = 1;
+				return DB_ERR;
+			}
+			if (attempt + 1 >= DB_TXN_ATTEMPTS ||
+			    (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0))
+				return DB_ERR;
+			metrics_db_retry(why);
+			db_backoff(attempt + 1);
+			continue;
 		}
 		if (ncols == 0) {
 			if (affected != NULL)
@@ -363,10 +461,13 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	    mysql_stmt_bind_result(st, rb) != 0) {
 		log_error("query: %s", mysql_stmt_error(st));
 		metrics_db_error();
-		if (db_is_lost(mysql_stmt_errno(st)))
-			db_close();
+		db_err = mysql_stmt_errno(st);
+		if (db_is_lost(db_err))
+			db_drop(1);
 		else
 			mysql_stmt_reset(st);
+		if (db_in_tx && db_retry_class(db_err) != DB_RETRY_NO)
+			db_tx_failed = 1;
 		return DB_ERR;
 	}
 	while (n < max && (rc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
@@ -408,8 +509,14 @@ db_begin(void)
 	db_tx_lost = db_tx_failed = 0;
 	if (db == NULL && db_stmt("SELECT 1") == NULL)
 		return DB_ERR;
-	if (mysql_autocommit(db, 0) != 0)
+	if (mysql_autocommit(db, 0) != 0) {
+		db_err = mysql_errno(db);
+		log_error("begin: %s", mysql_error(db));
+		metrics_db_error();
+		if (db_is_lost(db_err))
+			db_drop(1);
 		return DB_ERR;
+	}
 	db_in_tx = 1;
 	return DB_OK;
 }
@@ -434,12 +541,19 @@ db_commit(void)
 		return DB_ERR;
 	}
 	r = mysql_commit(db) == 0 ? DB_OK : DB_ERR;
+	db_in_tx = 0;
 	if (r != DB_OK) {
+		/* Galera: a certification conflict fails here (1213). */
+		db_err = mysql_errno(db);
 		log_error("commit: %s", mysql_error(db));
 		metrics_db_error();
+		if (db_is_lost(db_err)) {
+			db_drop(1);
+			return r;
+		}
+		mysql_rollback(db);
 	}
 	mysql_autocommit(db, 1);
-	db_in_tx = 0;
 	return r;
 }
 
@@ -454,6 +568,68 @@ db_rollback(void)
 	db_in_tx = db_tx_lost = db_tx_failed = 0;
 	if (db == NULL)
 		return;
-	mysql_rollback(db);
-	mysql_autocommit(db, 1);
+	if (mysql_rollback(db) != 0 || mysql_autocommit(db, 1) != 0) {
+		if (db_is_lost(mysql_errno(db)))
+			db_drop(1);
+	}
+}
+
+/*
+ * Runs fn(arg) in one database transaction: committed when fn returns 0
+ * (DB_OK), rolled back otherwise. A deadlock (on Galera also a conflict
+ * with another node's commit), a lock wait timeout or a lost connection
+ * rolls it back, and fn runs again on a new start, after a jittered
+ * back-off, DB_TXN_ATTEMPTS times in all (after a lock wait timeout once
+ * only: each run waited innodb_lock_wait_timeout); a lost connection
+ * moves on to the next endpoint. fn must therefore read what it decides on within
+ * the transaction, and keep nothing from a failed run. A connection lost
+ * during COMMIT leaves its outcome unknown: fn runs again and must
+ * recognise its own earlier commit (callers compare the transactionID's
+ * row with the nonce or request id they wrote). Nested in an outer
+ * transaction, fn runs once and the outer one is run again.
+ * Returns DB_OK, fn's non-zero result, or DB_ERR.
+ */
+int
+db_txn(int (*fn)(void *), void *arg)
+{
+	enum db_retry why = DB_RETRY_NO;
+	int attempt, r = DB_ERR, lock_waited = 0;
+
+	if (db_in_tx > 0) {
+		if (db_begin() != DB_OK) {
+			db_rollback();
+			return DB_ERR;
+		}
+		if ((r = fn(arg)) != DB_OK) {
+			db_rollback();
+			return r;
+		}
+		return db_commit();
+	}
+	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
+		if (attempt > 0) {
+			log_warn("database transaction: %s; run again "
+			    "(attempt %d of %d)", db_retry_name(why),
+			    attempt + 1, DB_TXN_ATTEMPTS);
+			metrics_db_retry(why);
+			db_backoff(attempt);
+		}
+		db_err = 0;
+		if (db_begin() != DB_OK) {
+			r = DB_ERR;
+			db_rollback();
+		} else if ((r = fn(arg)) != DB_OK) {
+			db_rollback();
+		} else if ((r = db_commit()) == DB_OK) {
+			return DB_OK;
+		}
+		if ((why = db_retry_class(db_err)) == DB_RETRY_NO)
+			return r;
+		/* it has waited innodb_lock_wait_timeout already */
+		if (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0)
+			break;
+	}
+	log_error("database transaction: %s %d times; given up",
+	    db_retry_name(why), DB_TXN_ATTEMPTS);
+	return r;
 }

@@ -398,7 +398,7 @@ http_metrics(struct http_req *r)
 	char *text;
 	size_t len;
 
-	if ((text = metrics_render(&len)) == NULL) {
+	if ((text = metrics_render(r->conf, &len)) == NULL) {
 		http_send_text(r, 500, "HTTP_NOMEM", "out of memory", NULL);
 		return;
 	}
@@ -484,15 +484,65 @@ http_health_connectors(int *checked, int *reachable)
 }
 
 /*
+ * The database endpoints as JSON: each with its status ("up", "down")
+ * and whether this worker's connection uses it. The current one's status
+ * is the ping's; the others are probed on a connection of their own, and
+ * a worker keeps their results for HEALTH_CACHE_MS.
+ */
+static void
+http_health_endpoints(int db_ok, char *buf, size_t n)
+{
+	static struct {
+		int	 valid;
+		unsigned char up[DB_HOSTS_MAX];
+		struct timespec at;
+	} cache;
+	const struct db_login *l = db_login_get();
+	char name[DB_HOST_MAX + 16];
+	size_t i, cur, cnt, len = 0;
+	int connected, galera, up;
+
+	buf[0] = '\0';
+	if (l == NULL)
+		return;
+	cnt = l->n > 0 ? l->n : 1;
+	cur = db_endpoint_current(&connected, &galera);
+	if (!cache.valid || util_elapsed_ms(&cache.at) >= HEALTH_CACHE_MS) {
+		memset(cache.up, 0, sizeof(cache.up));
+		clock_gettime(CLOCK_MONOTONIC, &cache.at);
+		cache.valid = 1;
+	}
+	/* 0: not probed since the cache began (it was the current one) */
+	for (i = 0; i < cnt; i++)
+		if (cache.up[i] == 0 && !(i == cur && connected))
+			cache.up[i] = db_probe(i) ? 1 : 2;
+	len = (size_t)http_fmt_len(snprintf(buf, n, ",\"galera\":%s,"
+	    "\"databaseEndpoints\":[", galera ? "true" : "false"), n);
+	for (i = 0; i < cnt && len < n; i++) {
+		up = i == cur && connected ? db_ok : cache.up[i] == 1;
+		db_endpoint_name(l, i, name, sizeof(name));
+		len += (size_t)http_fmt_len(snprintf(buf + len, n - len,
+		    "%s{\"endpoint\":\"%s\",\"status\":\"%s\","
+		    "\"current\":%s}", i > 0 ? "," : "", name,
+		    up ? "up" : "down", i == cur && connected ? "true" :
+		    "false"), n - len);
+	}
+	if (len < n)
+		snprintf(buf + len, n - len, "]");
+}
+
+/*
  * GET /health: 200 while the database answers ("degraded" when a
- * connector does not), 503 otherwise. Only counts: no URL, no name.
+ * connector does not), 503 otherwise. Only counts, and the database
+ * endpoints of the configuration: no URL, no name of a profile.
  */
 static void
 http_health(struct http_req *r)
 {
 	struct db_col col;
 	const char *status;
-	char buf[192];
+	char buf[DB_HOSTS_MAX * (DB_HOST_MAX + 80) + 256];
+	char eps[DB_HOSTS_MAX * (DB_HOST_MAX + 80) + 64];
 	int n, db_ok, checked = 0, reachable = 0;
 
 	memset(&col, 0, sizeof(col));
@@ -500,6 +550,7 @@ http_health(struct http_req *r)
 	db_ok = db_run(sql_health_ping, NULL, 0, &col, 1, NULL) == DB_OK;
 	if (db_ok && http_health_connectors(&checked, &reachable) != 0)
 		checked = reachable = 0;
+	http_health_endpoints(db_ok, eps, sizeof(eps));
 	if (!db_ok) {
 		status = "down";
 		r->outcome = "HEALTH_DOWN";
@@ -511,8 +562,8 @@ http_health(struct http_req *r)
 		r->outcome = "HEALTH_OK";
 	}
 	n = snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"database\":"
-	    "\"%s\",\"connectors\":{\"checked\":%d,\"reachable\":%d}}",
-	    status, db_ok ? "ok" : "unreachable", checked, reachable);
+	    "\"%s\",\"connectors\":{\"checked\":%d,\"reachable\":%d}%s}",
+	    status, db_ok ? "ok" : "unreachable", checked, reachable, eps);
 	http_send(r, db_ok ? 200 : 503, "application/json",
 	    (const unsigned char *)buf, (size_t)http_fmt_len(n, sizeof(buf)),
 	    NULL);

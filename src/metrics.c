@@ -95,6 +95,10 @@ struct metrics_shm {
 	atomic_ullong duration_sum_us[ROUTE__COUNT];
 	atomic_ullong connector[METRICS_CALL__COUNT][METRICS_RESULTS];
 	atomic_ullong db_errors;
+	atomic_ullong db_retries[DB_RETRY__COUNT];
+	atomic_ullong db_failovers, db_reconnects;
+	/* per endpoint as a worker last found it: 0 not yet, 1 up, 2 down */
+	atomic_int db_endpoint_up[DB_HOSTS_MAX];
 	atomic_ullong restarts[NITEMS(metrics_restart_names)];
 	atomic_ullong workers_alive;
 	atomic_ullong recon[METRICS_RECON__COUNT];
@@ -216,6 +220,42 @@ metrics_db_error(void)
 {
 	if (shm != NULL)
 		atomic_fetch_add_explicit(&shm->db_errors, 1,
+		    memory_order_relaxed);
+}
+
+/* A transaction (or a statement) runs again (db.c); why: enum db_retry. */
+void
+metrics_db_retry(int why)
+{
+	if (shm != NULL && why > DB_RETRY_NO && why < DB_RETRY__COUNT)
+		atomic_fetch_add_explicit(&shm->db_retries[why], 1,
+		    memory_order_relaxed);
+}
+
+/* A connection went to another endpoint: n did not answer first. */
+void
+metrics_db_failover(unsigned int n)
+{
+	if (shm != NULL)
+		atomic_fetch_add_explicit(&shm->db_failovers, n,
+		    memory_order_relaxed);
+}
+
+/* A connection opened again after the last one was lost. */
+void
+metrics_db_reconnect(void)
+{
+	if (shm != NULL)
+		atomic_fetch_add_explicit(&shm->db_reconnects, 1,
+		    memory_order_relaxed);
+}
+
+/* Endpoint i of db_hosts answered (up) or did not. */
+void
+metrics_db_endpoint(size_t i, int up)
+{
+	if (shm != NULL && i < DB_HOSTS_MAX)
+		atomic_store_explicit(&shm->db_endpoint_up[i], up ? 1 : 2,
 		    memory_order_relaxed);
 }
 
@@ -491,12 +531,56 @@ metrics_render_reconcile(struct metrics_buf *b)
 	}
 }
 
+static void
+metrics_render_db(struct metrics_buf *b, const struct conf *c)
+{
+	const struct db_login *l = db_login_get();
+	char name[DB_HOST_MAX + 16];
+	size_t i, n;
+	int v;
+
+	metrics_head(b, "cmpd_db_errors_total", "counter",
+	    "Database statements that failed, connection failures included.");
+	metrics_printf(b, "cmpd_db_errors_total %llu\n",
+	    metrics_get(&shm->db_errors));
+	metrics_head(b, "cmpd_db_retries_total", "counter",
+	    "Database transactions (or single statements) run again, by the "
+	    "error that ended the run before.");
+	for (i = DB_RETRY_NO + 1; i < DB_RETRY__COUNT; i++)
+		metrics_printf(b, "cmpd_db_retries_total{error=\"%s\"} %llu\n",
+		    db_retry_name((enum db_retry)i),
+		    metrics_get(&shm->db_retries[i]));
+	metrics_head(b, "cmpd_db_failovers_total", "counter",
+	    "Database endpoints passed over because they did not answer.");
+	metrics_printf(b, "cmpd_db_failovers_total %llu\n",
+	    metrics_get(&shm->db_failovers));
+	metrics_head(b, "cmpd_db_reconnects_total", "counter",
+	    "Database connections opened again after one was lost.");
+	metrics_printf(b, "cmpd_db_reconnects_total %llu\n",
+	    metrics_get(&shm->db_reconnects));
+	if (c == NULL || l == NULL)
+		return;
+	n = l->n > 0 ? l->n : 1;
+	metrics_head(b, "cmpd_db_endpoint_up", "gauge",
+	    "1 if a worker's last connection to the database endpoint "
+	    "succeeded, 0 if it failed or was lost (absent: never tried).");
+	for (i = 0; i < n && i < DB_HOSTS_MAX; i++) {
+		if ((v = atomic_load_explicit(&shm->db_endpoint_up[i],
+		    memory_order_relaxed)) == 0)
+			continue;
+		db_endpoint_name(l, i, name, sizeof(name));
+		metrics_printf(b, "cmpd_db_endpoint_up{endpoint=\"%s\"} %d\n",
+		    name, v == 1);
+	}
+}
+
 /*
  * The exposition text (malloc'd, *len bytes, NUL-terminated), or NULL.
- * It reads only the shared counters: no database is needed.
+ * It reads only the shared counters: no database is needed. conf: for
+ * the names of the database endpoints.
  */
 char *
-metrics_render(size_t *len)
+metrics_render(const struct conf *conf, size_t *len)
 {
 	struct metrics_buf b;
 	size_t c, r;
@@ -545,10 +629,7 @@ metrics_render(size_t *len)
 	    "Connector calls not made: connector_workers_max reached.");
 	metrics_printf(&b, "cmpd_connector_busy_refused_total %llu\n",
 	    metrics_get(&shm->conn_refused));
-	metrics_head(&b, "cmpd_db_errors_total", "counter",
-	    "Database statements that failed, connection failures included.");
-	metrics_printf(&b, "cmpd_db_errors_total %llu\n",
-	    metrics_get(&shm->db_errors));
+	metrics_render_db(&b, conf);
  out:
 	if (b.err) {
 		free(b.p);

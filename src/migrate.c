@@ -1,7 +1,11 @@
 /*
  * Schema migrations: schema/NNNN-name.sql files applied in order, each
  * recorded in schema_version. `cmpd --migrate` runs them; several hosts
- * may run it at once (a named lock serialises them).
+ * may run it at once: the 'migrate' lease (a row of cmpd_lease taken by a
+ * conditional UPDATE) serialises them. Not GET_LOCK: on a Galera cluster
+ * a named lock is local to one node, and two hosts migrating through two
+ * nodes would both get it; a row is certified cluster-wide, so of two
+ * concurrent takers one fails and waits.
  *
  * The files are trusted (they ship with cmpd); each statement in them is
  * still run as a prepared statement, as everything cmpd sends.
@@ -13,13 +17,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
+#include <mysqld_error.h>
 
 #include "cmpd.h"
 
 #define MIGRATE_FILE_MAX	(1024 * 1024)
 #define MIGRATE_FILES_MAX	1000
+#define MIGRATE_LEASE		600	/* seconds, renewed after each file */
+#define MIGRATE_LEASE_WAIT	60	/* seconds for another to finish */
+
+/* As schema/0017-lease.sql: the lease exists before any migration. */
+static const char migrate_lease_table[] =
+    "CREATE TABLE IF NOT EXISTS cmpd_lease ("
+    "name VARCHAR(32) NOT NULL PRIMARY KEY, "
+    "holder VARCHAR(128) NOT NULL DEFAULT '', "
+    "until DATETIME(6) NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+static const char migrate_lease_row[] =
+    "INSERT IGNORE INTO cmpd_lease (name) VALUES ('migrate')";
+/* Free, given up on (until passed), or ours already (a renewal). */
+static const char migrate_lease_take[] = "UPDATE cmpd_lease SET "
+    "holder = ?, until = NOW(6) + INTERVAL ? SECOND WHERE name = 'migrate' "
+    "AND (holder = ? OR until IS NULL OR until < NOW(6))";
+static const char migrate_lease_free[] = "UPDATE cmpd_lease SET "
+    "holder = '', until = NULL WHERE name = 'migrate' AND holder = ?";
 
 static int
 migrate_exec(MYSQL *m, const char *sql, size_t len)
@@ -34,7 +58,7 @@ migrate_exec(MYSQL *m, const char *sql, size_t len)
 		log_error("%s", mysql_stmt_error(st));
 		goto out;
 	}
-	/* Drain a result set (GET_LOCK answers one row). */
+	/* Drain a result set, if a statement answers one. */
 	if (mysql_stmt_field_count(st) > 0) {
 		mysql_stmt_store_result(st);
 		mysql_stmt_free_result(st);
@@ -43,6 +67,67 @@ migrate_exec(MYSQL *m, const char *sql, size_t len)
  out:
 	mysql_stmt_close(st);
 	return r;
+}
+
+/* One of the lease's UPDATEs: 1 when it changed the row, 0 when not
+ * (held by another; a conflict with another node's taker), -1. */
+static int
+migrate_lease(MYSQL *m, const char *sql, const char *holder, int seconds)
+{
+	unsigned long hlen = strlen(holder);
+	long long secs = seconds;
+	unsigned int err;
+	MYSQL_STMT *st;
+	MYSQL_BIND b[3];
+	int r = -1;
+
+	if ((st = mysql_stmt_init(m)) == NULL)
+		return -1;
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = MYSQL_TYPE_STRING;
+	b[0].buffer = (void *)holder;
+	b[0].buffer_length = hlen;
+	b[0].length = &hlen;
+	b[1].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[1].buffer = &secs;
+	b[2] = b[0];	/* the statements use the first one, or all three */
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0 ||
+	    mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
+		err = mysql_stmt_errno(st);
+		if (err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT)
+			r = 0;
+		else
+			log_error("%s", mysql_stmt_error(st));
+		goto out;
+	}
+	r = mysql_stmt_affected_rows(st) == 1;
+ out:
+	mysql_stmt_close(st);
+	return r;
+}
+
+/* Takes the 'migrate' lease, waiting up to MIGRATE_LEASE_WAIT seconds
+ * for another host's run. 0 or -1. */
+static int
+migrate_lease_get(MYSQL *m, const char *holder)
+{
+	static const struct timespec step = { 0, 500 * 1000000L };
+	struct timespec start;
+	int r;
+
+	if (migrate_exec(m, migrate_lease_table,
+	    sizeof(migrate_lease_table) - 1) != 0 ||
+	    migrate_exec(m, migrate_lease_row,
+	    sizeof(migrate_lease_row) - 1) != 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((r = migrate_lease(m, migrate_lease_take, holder,
+	    MIGRATE_LEASE)) == 0) {
+		if (util_elapsed_ms(&start) >= MIGRATE_LEASE_WAIT * 1000L)
+			break;
+		nanosleep(&step, NULL);
+	}
+	return r == 1 ? 0 : -1;
 }
 
 /* SELECT of one integer; -1 on error or NULL. */
@@ -190,8 +275,8 @@ migrate_run(const struct conf *c)
 	    "version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
 	    "applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) "
 	    "ENGINE=InnoDB";
-	static const char unlock[] = "DO RELEASE_LOCK('cmpd_migrate')";
 	char *names[MIGRATE_FILES_MAX], path[4096];
+	char holder[DB_LEASE_HOLDER_MAX];
 	struct dirent *de;
 	DIR *dir = NULL;
 	void *mv = NULL;
@@ -235,8 +320,10 @@ migrate_run(const struct conf *c)
 			goto out;
 		}
 	}
-	if (migrate_query_int(m, "SELECT GET_LOCK('cmpd_migrate', 60)") != 1) {
-		log_error("could not take the migration lock");
+	db_lease_holder(holder, sizeof(holder));
+	if (migrate_lease_get(m, holder) != 0) {
+		log_error("could not take the migration lease (cmpd_lease "
+		    "'migrate'): another cmpd --migrate runs");
 		goto out;
 	}
 	locked = 1;
@@ -260,13 +347,18 @@ migrate_run(const struct conf *c)
 		log_info("applied migration %s", names[i]);
 		applied++;
 		current = v;
+		if (migrate_lease(m, migrate_lease_take, holder,
+		    MIGRATE_LEASE) != 1) {
+			log_error("lost the migration lease");
+			goto out;
+		}
 	}
 	log_info("schema at version %ld (%d migration%s applied)", current,
 	    applied, applied == 1 ? "" : "s");
 	r = 0;
  out:
 	if (locked)
-		migrate_exec(m, unlock, sizeof(unlock) - 1);
+		migrate_lease(m, migrate_lease_free, holder, 0);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	if (dir != NULL)

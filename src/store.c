@@ -30,18 +30,58 @@ arg_octets(const ASN1_OCTET_STRING *s)
 }
 
 /*
- * Opens the transaction: one row per certificate about to be asked of the
- * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
- * request_id (sent with its call), the SHA-256 of its public key and the
- * time of the call. All rows in one database transaction, committed
- * before the first call (DESIGN invariant 1). who: the requester, whom
- * follow-up messages must come from. DB_DUP when its transactionID was
- * used before (every transaction has a position 0).
+ * After a connection lost during COMMIT (db_txn runs the transaction
+ * again): DB_OK when row (tid, pos) already holds what this run was to
+ * write, i.e. last_sender_nonce is nonce, a fresh random value of this
+ * answer; cert_uuid (if not NULL) gets its certificate.
  */
-int
-store_tx_begin(const CMPD_MSG *req, const struct profile *p,
-    const unsigned char digest[32], const struct store_req *rq, size_t n,
-    const struct cmp_requester *who)
+static int
+store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
+    const ASN1_OCTET_STRING *nonce, char cert_uuid[37])
+{
+	static const char sql[] = "SELECT COALESCE(certificate_uuid, '') "
+	    "FROM cmp_transaction WHERE transaction_id = ? AND position = ? "
+	    "AND last_sender_nonce = ?";
+	struct db_arg a[3] = { DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos),
+	    arg_octets(nonce) };
+	char buf[CMPD_UUID_LEN + 1];
+	struct db_col c[1];
+	int r;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_STR, c[0].buf = buf, c[0].n = sizeof(buf);
+	if ((r = db_run(sql, a, NITEMS(a), c, 1, NULL)) == DB_OK &&
+	    cert_uuid != NULL)
+		snprintf(cert_uuid, CMPD_UUID_LEN + 1, "%s", buf);
+	return r;
+}
+
+struct tx_begin_arg {
+	const CMPD_MSG *req;
+	const struct profile *p;
+	const unsigned char *digest;
+	const struct store_req *rq;
+	size_t	 n;
+	const struct cmp_requester *who;
+};
+
+/* Our own rows, committed by a run whose COMMIT answer was lost: position
+ * 0 carries the request id this request drew at random. */
+static int
+store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id)
+{
+	static const char sql[] = "SELECT 1 FROM cmp_transaction "
+	    "WHERE transaction_id = ? AND position = 0 AND request_id = ?";
+	struct db_arg a[2] = { arg_octets(tid), DB_ARG_STR(request_id) };
+	struct db_col c[1];
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_INT;
+	return db_run(sql, a, NITEMS(a), c, 1, NULL);
+}
+
+static int
+store_tx_begin_run(void *arg)
 {
 	static const char sql[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
@@ -49,21 +89,22 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
 	    "request_spki_sha256, issuing_at, requester_method, "
 	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, ?, "
 	    "'issuing', ?, ?, NOW(6), ?, ?, ?)";
+	const struct tx_begin_arg *x = arg;
+	const struct store_req *rq = x->rq;
+	const struct cmp_requester *who = x->who;
 	struct db_arg none = DB_ARG_NULL;
 	int sig = who->method == PROT_SIGNATURE, r;
 	size_t i;
 
-	if ((r = db_begin()) != DB_OK)
-		return r;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < x->n; i++) {
 		struct db_arg a[12] = {
-			arg_octets(req->header->transactionID),
+			arg_octets(x->req->header->transactionID),
 			DB_ARG_INT((long long)i),
-			DB_ARG_STR(p->cmp_uuid),
-			DB_ARG_STR(p->ra_uuid),
-			DB_ARG_INT(cmp_msg_body_type(req)),
+			DB_ARG_STR(x->p->cmp_uuid),
+			DB_ARG_STR(x->p->ra_uuid),
+			DB_ARG_INT(cmp_msg_body_type(x->req)),
 			DB_ARG_INT(rq[i].cert_req_id),
-			DB_ARG_BLOB(digest, 32),
+			DB_ARG_BLOB(x->digest, 32),
 			DB_ARG_STR(rq[i].request_id),
 			DB_ARG_NULL,
 			DB_ARG_STR(profile_prot_name(who->method)),
@@ -80,12 +121,35 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
 			a[10] = none;
 		else
 			a[11] = none;
-		if ((r = db_run(sql, a, NITEMS(a), NULL, 0, NULL)) != DB_OK) {
-			db_rollback();
+		r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+		/* A duplicate transactionID stays one (transactionIdInUse)
+		 * unless the rows are this request's own. */
+		if (r == DB_DUP && i == 0 && store_tx_begun(
+		    x->req->header->transactionID, rq[0].request_id) == DB_OK)
+			return DB_OK;
+		if (r != DB_OK)
 			return r;
-		}
 	}
-	return db_commit();
+	return DB_OK;
+}
+
+/*
+ * Opens the transaction: one row per certificate about to be asked of the
+ * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
+ * request_id (sent with its call), the SHA-256 of its public key and the
+ * time of the call. All rows in one database transaction, committed
+ * before the first call (DESIGN invariant 1). who: the requester, whom
+ * follow-up messages must come from. DB_DUP when its transactionID was
+ * used before (every transaction has a position 0).
+ */
+int
+store_tx_begin(const CMPD_MSG *req, const struct profile *p,
+    const unsigned char digest[32], const struct store_req *rq, size_t n,
+    const struct cmp_requester *who)
+{
+	struct tx_begin_arg x = { req, p, digest, rq, n, who };
+
+	return db_txn(store_tx_begin_run, &x);
 }
 
 int
@@ -140,11 +204,13 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
  * after abandon seconds: a client that stops polling leaves the
  * revocation to the sweep, as any other owed one.
  */
-int
-store_rr_wait(const CMPD_MSG *req, const struct profile *p,
-    const struct cmp_requester *who, const char *cert_uuid,
-    const char *reason, const ASN1_OCTET_STRING *sent, int check_after,
-    int abandon)
+struct rr_wait_arg {
+	const struct db_arg *a, *c;
+	const ASN1_OCTET_STRING *tid, *sent;
+};
+
+static int
+store_rr_wait_run(void *arg)
 {
 	static const char sql_tx[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
@@ -159,6 +225,27 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
 	    "WHERE uuid = ? AND (status = 'issued' OR (status = 'revoked' AND "
 	    "revocation_reason = 'certificateHold'))";
+	const struct rr_wait_arg *x = arg;
+	unsigned long long changed = 0;
+	int r;
+
+	r = db_run(sql_tx, x->a, 11, NULL, 0, NULL);
+	/* this answer's own row: its earlier COMMIT's answer was lost */
+	if (r == DB_DUP && store_tx_wrote(ASN1_STRING_get0_data(x->tid),
+	    (size_t)ASN1_STRING_length(x->tid), 0, x->sent, NULL) == DB_OK)
+		return DB_OK;
+	if (r != DB_OK ||
+	    (r = db_run(sql_cert, x->c, 3, NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
+}
+
+int
+store_rr_wait(const CMPD_MSG *req, const struct profile *p,
+    const struct cmp_requester *who, const char *cert_uuid,
+    const char *reason, const ASN1_OCTET_STRING *sent, int check_after,
+    int abandon)
+{
 	struct db_arg none = DB_ARG_NULL;
 	struct db_arg a[11] = {
 		arg_octets(req->header->transactionID),
@@ -175,22 +262,13 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 	};
 	struct db_arg c[3] = { DB_ARG_STR(reason), DB_ARG_INT(abandon),
 	    DB_ARG_STR(cert_uuid) };
-	unsigned long long changed = 0;
-	int r;
+	struct rr_wait_arg x = { a, c, req->header->transactionID, sent };
 
 	if (who->method == PROT_SIGNATURE)
 		a[7] = none;
 	else
 		a[6] = none;
-	if ((r = db_begin()) != DB_OK)
-		return r;
-	if ((r = db_run(sql_tx, a, NITEMS(a), NULL, 0, NULL)) != DB_OK ||
-	    (r = db_run(sql_cert, c, NITEMS(c), NULL, 0, &changed)) !=
-	    DB_OK || (changed != 1 && (r = DB_NOTFOUND))) {
-		db_rollback();
-		return r;
-	}
-	return db_commit();
+	return db_txn(store_rr_wait_run, &x);
 }
 
 /*
@@ -440,46 +518,110 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
  * still 'issuing' moves: one the sweep settled meanwhile is not the
  * caller's any more (DB_NOTFOUND).
  */
-int
-store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
-    const struct profile *p, const char *conn_cert_uuid,
-    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
-    char cert_uuid[37])
+struct issued_arg {
+	const ASN1_OCTET_STRING *tid, *sent_nonce;
+	int	 pos, implicit, wait;
+	X509	*cert;
+	const struct profile *p;
+	const char *conn_cert_uuid;
+	char	*cert_uuid;
+};
+
+static int
+store_issued_run(void *arg)
 {
 	static const char sql_tx[] = "UPDATE cmp_transaction SET "
 	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
 	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
 	    "WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";
+	const struct issued_arg *x = arg;
 	unsigned long long changed = 0;
 	int r;
 
-	if (db_begin() != DB_OK)
-		return DB_ERR;
-	if ((r = store_cert_insert(cert, p->ra_uuid, p->cmp_uuid,
-	    conn_cert_uuid, 0, cert_uuid)) != DB_OK) {
-		db_rollback();
-		return r;
-	}
-	{
+	r = store_cert_insert(x->cert, x->p->ra_uuid, x->p->cmp_uuid,
+	    x->conn_cert_uuid, 0, x->cert_uuid);
+	if (r == DB_OK) {
 		struct db_arg ta[7] = {
-			DB_ARG_STR(cert_uuid), arg_octets(sent_nonce),
-			DB_ARG_STR(implicit ? "confirmed" : "confirm_wait"),
-			DB_ARG_INT(implicit), DB_ARG_INT(wait), arg_octets(tid),
-			DB_ARG_INT(pos),
+			DB_ARG_STR(x->cert_uuid), arg_octets(x->sent_nonce),
+			DB_ARG_STR(x->implicit ? "confirmed" : "confirm_wait"),
+			DB_ARG_INT(x->implicit), DB_ARG_INT(x->wait),
+			arg_octets(x->tid), DB_ARG_INT(x->pos),
 		};
 
 		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
-		    DB_OK) {
-			db_rollback();
+		    DB_OK)
 			return DB_ERR;
-		}
+		if (changed == 1)
+			return DB_OK;
+		r = DB_NOTFOUND;
 	}
-	if (changed != 1) {
-		db_rollback();
-		return DB_NOTFOUND;
+	/* Known already, or the row moved on: by this very answer, when a
+	 * run's COMMIT committed but its answer was lost? */
+	if ((r == DB_DUP || r == DB_NOTFOUND) &&
+	    store_tx_wrote(ASN1_STRING_get0_data(x->tid),
+	    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
+	    x->cert_uuid) == DB_OK)
+		return DB_OK;
+	return r == DB_DUP ? DB_ERR : r;
+}
+
+int
+store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
+    const struct profile *p, const char *conn_cert_uuid,
+    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
+    char cert_uuid[37])
+{
+	struct issued_arg x = { tid, sent_nonce, pos, implicit, wait, cert,
+	    p, conn_cert_uuid, cert_uuid };
+
+	return db_txn(store_issued_run, &x);
+}
+
+struct unrecorded_arg {
+	const unsigned char *tid;
+	size_t	 tid_len;
+	int	 pos;
+	X509	*cert;
+	const char *ra_uuid, *cmp_uuid, *conn_cert_uuid;
+	char	*cert_uuid;
+	int	 expire;	/* the sweep: 'expired', and only from issuing */
+};
+
+static int
+store_unrecorded_run(void *arg)
+{
+	static const char sql_fail[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = ?, state = 'failed' "
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
+	static const char sql_expire[] = "UPDATE cmp_transaction SET "
+	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
+	const struct unrecorded_arg *x = arg;
+	unsigned long long changed = 0;
+	int r;
+
+	r = store_cert_insert(x->cert, x->ra_uuid, x->cmp_uuid,
+	    x->conn_cert_uuid, 1, x->cert_uuid);
+	if (r == DB_DUP) {
+		/* Known already (its worker, the sweep, or this run before
+		 * a lost COMMIT answer recorded it). */
+		x->cert_uuid[0] = '\0';
+		if (!x->expire)
+			return DB_OK;
+	} else if (r != DB_OK)
+		return r;
+	{
+		struct db_arg ta[3] = { DB_ARG_STR(x->cert_uuid),
+		    DB_ARG_BLOB(x->tid, x->tid_len), DB_ARG_INT(x->pos) };
+
+		if (db_run(x->expire ? sql_expire : sql_fail, ta, NITEMS(ta),
+		    NULL, 0, &changed) != DB_OK)
+			return DB_ERR;
 	}
-	return db_commit();
+	return !x->expire || changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 /*
@@ -494,35 +636,11 @@ int
 store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid, char cert_uuid[37])
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET "
-	    "certificate_uuid = ?, state = 'failed' "
-	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'waiting')";
-	int r;
+	struct unrecorded_arg x = { ASN1_STRING_get0_data(tid),
+	    (size_t)ASN1_STRING_length(tid), pos, cert, p->ra_uuid,
+	    p->cmp_uuid, conn_cert_uuid, cert_uuid, 0 };
 
-	if (db_begin() != DB_OK)
-		return DB_ERR;
-	r = store_cert_insert(cert, p->ra_uuid, p->cmp_uuid, conn_cert_uuid, 1,
-	    cert_uuid);
-	if (r == DB_DUP) {
-		db_rollback();
-		cert_uuid[0] = '\0';
-		return DB_OK;
-	}
-	if (r != DB_OK) {
-		db_rollback();
-		return r;
-	}
-	{
-		struct db_arg ta[3] = { DB_ARG_STR(cert_uuid), arg_octets(tid),
-		    DB_ARG_INT(pos) };
-
-		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, NULL) != DB_OK) {
-			db_rollback();
-			return DB_ERR;
-		}
-	}
-	return db_commit();
+	return db_txn(store_unrecorded_run, &x);
 }
 
 /*
@@ -536,39 +654,10 @@ store_reconciled(const unsigned char *tid, size_t tid_len, int pos, X509 *cert,
     const char *ra_uuid, const char *cmp_uuid, const char *conn_cert_uuid,
     char cert_uuid[37])
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET "
-	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
-	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'waiting')";
-	unsigned long long changed = 0;
-	int r;
+	struct unrecorded_arg x = { tid, tid_len, pos, cert, ra_uuid,
+	    cmp_uuid, conn_cert_uuid, cert_uuid, 1 };
 
-	if (db_begin() != DB_OK)
-		return DB_ERR;
-	r = store_cert_insert(cert, ra_uuid, cmp_uuid, conn_cert_uuid, 1,
-	    cert_uuid);
-	if (r == DB_DUP) {
-		/* Known already (its worker recorded it as unrecorded). */
-		cert_uuid[0] = '\0';
-	} else if (r != DB_OK) {
-		db_rollback();
-		return r;
-	}
-	{
-		struct db_arg ta[3] = { DB_ARG_STR(cert_uuid),
-		    DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos) };
-
-		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
-		    DB_OK) {
-			db_rollback();
-			return DB_ERR;
-		}
-	}
-	if (changed != 1) {
-		db_rollback();
-		return DB_NOTFOUND;
-	}
-	return db_commit();
+	return db_txn(store_unrecorded_run, &x);
 }
 
 /* Settles a transaction left 'issuing' (or 'open'): failed, unknown_at_ca. */
@@ -702,6 +791,42 @@ store_tx_free(struct store_tx *t, size_t n)
 	}
 }
 
+struct confirm_arg {
+	const ASN1_OCTET_STRING *tid, *sent_nonce;
+	int	 pos, accepted;
+	const char *cert_uuid;
+};
+
+static int
+store_confirm_run(void *arg)
+{
+	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
+	    "last_sender_nonce = ? WHERE transaction_id = ? AND position = ? "
+	    "AND state = 'confirm_wait'";
+	static const char sql_cert[] = "UPDATE certificate SET status = ? "
+	    "WHERE uuid = ?";
+	const struct confirm_arg *x = arg;
+	struct db_arg ta[4] = {
+		DB_ARG_STR(x->accepted ? "confirmed" : "rejected"),
+		arg_octets(x->sent_nonce), arg_octets(x->tid),
+		DB_ARG_INT(x->pos),
+	};
+	struct db_arg ca[2] = {
+		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
+		DB_ARG_STR(x->cert_uuid),
+	};
+	unsigned long long changed = 0;
+
+	if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) != DB_OK)
+		return DB_ERR;
+	if (changed != 1)
+		/* settled by this very pkiConf (a lost COMMIT answer)? */
+		return store_tx_wrote(ASN1_STRING_get0_data(x->tid),
+		    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
+		    NULL) == DB_OK ? DB_OK : DB_NOTFOUND;
+	return db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL);
+}
+
 /*
  * Closes one certificate of a transaction after its certConf: confirmed
  * or rejected. Only a row still waiting changes (two certConfs racing:
@@ -711,36 +836,9 @@ int
 store_confirm(const ASN1_OCTET_STRING *tid, int pos, const char *cert_uuid,
     int accepted, const ASN1_OCTET_STRING *sent_nonce)
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
-	    "last_sender_nonce = ? WHERE transaction_id = ? AND position = ? "
-	    "AND state = 'confirm_wait'";
-	static const char sql_cert[] = "UPDATE certificate SET status = ? "
-	    "WHERE uuid = ?";
-	struct db_arg ta[4] = {
-		DB_ARG_STR(accepted ? "confirmed" : "rejected"),
-		arg_octets(sent_nonce), arg_octets(tid), DB_ARG_INT(pos),
-	};
-	struct db_arg ca[2] = {
-		DB_ARG_STR(accepted ? "issued" : "rejected"),
-		DB_ARG_STR(cert_uuid),
-	};
-	unsigned long long changed = 0;
+	struct confirm_arg x = { tid, sent_nonce, pos, accepted, cert_uuid };
 
-	if (db_begin() != DB_OK)
-		return DB_ERR;
-	if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) != DB_OK) {
-		db_rollback();
-		return DB_ERR;
-	}
-	if (changed != 1) {
-		db_rollback();
-		return DB_NOTFOUND;
-	}
-	if (db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL) != DB_OK) {
-		db_rollback();
-		return DB_ERR;
-	}
-	return db_commit();
+	return db_txn(store_confirm_run, &x);
 }
 
 /*

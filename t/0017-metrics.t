@@ -318,7 +318,8 @@ is "$(hj 'j["database"]')" ok "database ok"
 is "$(hj 'j["connectors"]["checked"], j["connectors"]["reachable"]')" "(1, 1)" \
 	"one connector checked, reachable"
 unlike "$(cat "$T/resp.der")" 'http|127\.0\.0\.1|localca' "no URL or name in the answer"
-is "$(hj 'sorted(j)')" "['connectors', 'database', 'status']" "only the documented keys"
+is "$(hj 'sorted(j)')" "['connectors', 'database', 'databaseEndpoints', 'galera', 'status']" \
+	"only the documented keys"
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" \
 	"route=health method=GET status=200 outcome=HEALTH_OK" "health logged"
 

@@ -377,11 +377,13 @@ _t_db_ping() {
 		--connect-timeout=2 ping
 }
 
-# t_start_db: private MariaDB in $T/db, Unix socket $T/mysql.sock only.
+# t_start_db: private MariaDB in $T/db, Unix socket $T/mysql.sock only
+# (with T_DB_PORT set: also TCP on 127.0.0.1:$T_DB_PORT).
 # First call creates the data dir, database cmpd and user cmpd@localhost
 # (random password in $T/db.pw, mode 600); later calls (t_restart_db) reuse it.
 t_start_db() {
-	local fresh=0 pw
+	local fresh=0 pw net=(--skip-networking)
+	[ -z "${T_DB_PORT-}" ] || net=(--port="$T_DB_PORT" --bind-address=127.0.0.1)
 	[ -n "${T-}" ] || bail "t_start_db before t_setup"
 	[ -z "$DB_PID" ] || return 0
 	DB_SOCK=$T/mysql.sock
@@ -396,7 +398,7 @@ t_start_db() {
 			bail "mariadb-install-db failed"
 		}
 	fi
-	mariadbd "${_t_db_argv[@]}" --socket="$DB_SOCK" --skip-networking \
+	mariadbd "${_t_db_argv[@]}" --socket="$DB_SOCK" "${net[@]}" \
 		--pid-file="$T/mariadb.pid" --log-error="$T/mariadb.log" \
 		--max-connections=200 \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \

@@ -1,7 +1,9 @@
 /*
  * MariaDB: the table of what cmp-localca issued and revoked. One
- * connection, opened on first use and again after the server went away;
- * the table is created when a connection opens. Prepared statements only
+ * connection, opened on first use and again after the server went away,
+ * to the first of the configured endpoints that answers (db_hosts: the
+ * nodes of a Galera cluster; a lost one is left for the next); the table
+ * is created when a connection opens. Prepared statements only
  * (CONVENTIONS 6); times are UTC, bound from C.
  */
 #include "config.h"
@@ -19,7 +21,6 @@
 
 #include "localca.h"
 
-#define LCA_DB_PASSWORD_MAX	1024
 #define LCA_DB_CONNECT_TIMEOUT	5	/* seconds */
 #define LCA_DB_IO_TIMEOUT	30	/* seconds for one answer */
 
@@ -92,6 +93,8 @@ static const char *const upgrade_sql[] = {
 };
 
 static const struct lca_conf *db_conf;
+static struct db_login db_login;
+static size_t db_cur;		/* the endpoint in use, or to try first */
 static MYSQL *db;
 static MYSQL_STMT *stmts[ST__COUNT];
 
@@ -99,6 +102,15 @@ void
 lca_db_configure(const struct lca_conf *c)
 {
 	db_conf = c;
+	memset(&db_login, 0, sizeof(db_login));
+	db_login.ep = c->db_ep;
+	db_login.n = c->db_nep;
+	db_login.socket = c->db_socket;
+	db_login.user = c->db_user;
+	db_login.password_file = c->db_password_file;
+	db_login.name = c->db_name;
+	db_login.connect_timeout = LCA_DB_CONNECT_TIMEOUT;
+	db_cur = 0;
 }
 
 void
@@ -114,6 +126,15 @@ lca_db_close(void)
 	if (db != NULL)
 		mysql_close(db);
 	db = NULL;
+}
+
+/* The connection went away: the next one starts at the next endpoint. */
+static void
+lca_db_lost(void)
+{
+	lca_db_close();
+	if (db_login.n > 1)
+		db_cur = (db_cur + 1) % db_login.n;
 }
 
 /* At exit: also what the client library keeps for itself. */
@@ -160,37 +181,16 @@ lca_db_time_of(const MYSQL_TIME *mt)
 static int
 lca_db_connect(void)
 {
-	unsigned int ct = LCA_DB_CONNECT_TIMEOUT, io = LCA_DB_IO_TIMEOUT;
-	const struct lca_conf *c = db_conf;
-	unsigned char *pw = NULL;
-	size_t pwlen = 0;
 	MYSQL_STMT *st = NULL;
 	MYSQL *m = NULL;
+	void *mv;
 	size_t i;
-	int r = -1;
+	int failed, galera, r = -1;
 
-	if (c == NULL || (m = mysql_init(NULL)) == NULL)
+	if (db_conf == NULL || db_open(&db_login, LCA_DB_IO_TIMEOUT, &db_cur,
+	    &failed, NULL, &galera, &mv) != 0)
 		goto out;
-	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io);
-	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
-	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (c->db_password_file != NULL) {
-		if (util_read_file(c->db_password_file, LCA_DB_PASSWORD_MAX,
-		    &pw, &pwlen) != 0) {
-			log_error("db_password_file %s: %s",
-			    c->db_password_file, strerror(errno));
-			goto out;
-		}
-		/* The first line is the password. */
-		pw[strcspn((char *)pw, "\r\n")] = '\0';
-	}
-	if (mysql_real_connect(m, c->db_socket != NULL ? NULL : c->db_host,
-	    c->db_user, (char *)pw, c->db_name, (unsigned int)c->db_port,
-	    c->db_socket, 0) == NULL) {
-		log_error("cannot connect to MariaDB: %s", mysql_error(m));
-		goto out;
-	}
+	m = mv;
 	if ((st = mysql_stmt_init(m)) == NULL ||
 	    mysql_stmt_prepare(st, stmt_sql[ST_CREATE],
 	    strlen(stmt_sql[ST_CREATE])) != 0 ||
@@ -216,10 +216,6 @@ lca_db_connect(void)
 		mysql_stmt_close(st);
 	if (m != NULL)
 		mysql_close(m);
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, pwlen);
-		free(pw);
-	}
 	return r;
 }
 
@@ -237,7 +233,7 @@ lca_db_stmt(enum lca_stmt_id id)
 	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
 		log_error("prepare: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st)))
-			lca_db_close();
+			lca_db_lost();
 		mysql_stmt_close(st);
 		return NULL;
 	}
@@ -247,8 +243,9 @@ lca_db_stmt(enum lca_stmt_id id)
 
 /*
  * Executes statement id with params bound. A connection found lost is
- * opened again and the statement run once more; *retried tells the
- * caller, since a write may then have happened already. *sqlerr is the
+ * opened again (maybe to the next endpoint) and the statement run once
+ * more, as is one a deadlock rolled back; *retried tells the caller
+ * of the first, since a write may then have happened already. *sqlerr is the
  * error of the last attempt (0: none). NULL when it did not run.
  */
 static MYSQL_STMT *
@@ -262,11 +259,11 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 	*retried = 0;
 	*sqlerr = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (attempt > 0)
-			*retried = 1;
 		if ((st = lca_db_stmt(id)) == NULL) {
-			if (attempt == 0 && db == NULL)
-				continue;	/* lost while preparing */
+			if (attempt == 0 && db == NULL) {
+				*retried = 1;	/* lost while preparing */
+				continue;
+			}
 			return NULL;
 		}
 		if ((params == NULL ||
@@ -277,12 +274,20 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 		if (db_is_lost(err)) {
 			log_warn("MariaDB connection lost: %s",
 			    mysql_stmt_error(st));
-			lca_db_close();
+			lca_db_lost();
+			*retried = 1;	/* a write may have gone through */
 			continue;
 		}
 		if (err != ER_DUP_ENTRY)
 			log_error("execute: %s", mysql_stmt_error(st));
 		mysql_stmt_reset(st);
+		/* One statement (autocommit) that a deadlock or lock wait
+		 * (on Galera: another node's commit) rolled back whole. */
+		if (attempt == 0 && (db_retry_class(err) == DB_RETRY_DEADLOCK ||
+		    db_retry_class(err) == DB_RETRY_LOCK_WAIT)) {
+			db_backoff(1);
+			continue;
+		}
 		return NULL;
 	}
 	return NULL;
@@ -403,7 +408,7 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 		log_error("fetch: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			goto out;
 		}
 		goto reset;
@@ -482,7 +487,7 @@ lca_db_by_request(const char *request_id, time_t *created,
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 		log_error("fetch: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			return LCA_DB_ERR;
 		}
 		goto reset;
@@ -618,7 +623,7 @@ lca_db_revoked(lca_db_revoked_cb cb, void *arg)
 	    mysql_stmt_store_result(st) != 0) {
 		log_error("revoked: %s", mysql_stmt_error(st));
 		if (db_is_lost(mysql_stmt_errno(st))) {
-			lca_db_close();
+			lca_db_lost();
 			return LCA_DB_ERR;
 		}
 		goto out;

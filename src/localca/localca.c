@@ -55,6 +55,7 @@ static const struct conf_key conf_keys[] = {
 	K("db_socket", CONF_PATH, db_socket, 0, 0),
 	K("db_host", CONF_STR, db_host, 0, 0),
 	K("db_port", CONF_INT, db_port, 0, 65535),
+	K("db_hosts", CONF_STR, db_hosts, 0, 0),
 	K("db_user", CONF_STR, db_user, 0, 0),
 	K("db_password_file", CONF_PATH, db_password_file, 0, 0),
 	K("db_name", CONF_STR, db_name, 0, 0),
@@ -240,6 +241,26 @@ lca_conf_auth(struct lca_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The database endpoints, as cmpd's (conf.c): db_hosts, else db_host
+ * and db_port; none when db_socket is set. */
+static int
+lca_conf_db(struct lca_conf *c, char *err, size_t errlen)
+{
+	char msg[256];
+
+	c->db_nep = 0;
+	if (c->db_socket != NULL)	/* it wins, as over db_host */
+		return 0;
+	if (db_hosts_parse(c->db_hosts != NULL ? c->db_hosts : c->db_host,
+	    c->db_port, c->db_ep, c->db_hosts != NULL ? DB_HOSTS_MAX : 1,
+	    &c->db_nep, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", c->db_hosts != NULL ?
+		    "db_hosts" : "db_host", msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Cross-field checks and string defaults. */
 static int
 lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
@@ -252,6 +273,8 @@ lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (lca_conf_db(c, err, errlen) != 0)
+		return -1;
 	if (strcmp(c->listen, "inherit") != 0 && c->listen[0] != '/') {
 		snprintf(err, errlen, "listen: expected an absolute socket "
 		    "path or inherit");

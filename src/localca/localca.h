@@ -56,6 +56,9 @@ struct lca_conf {
 	char	*db_socket;
 	char	*db_host;
 	int	 db_port;
+	char	*db_hosts;		/* "host[:port], ...": db_ep */
+	struct db_endpoint db_ep[DB_HOSTS_MAX];
+	size_t	 db_nep;		/* 0: db_socket */
 	char	*db_user;
 	char	*db_password_file;
 	char	*db_name;
