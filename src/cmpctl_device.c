@@ -59,7 +59,7 @@ device_list(struct ctl *x, const char *path, int argc, char **argv)
 	static const char *const keys[] = { "state=", "after=", "limit=" };
 	char url[CTL_PATH_MAX], *v;
 	size_t len;
-	int i, k, seen = 0;
+	int i, k, r, seen = 0;
 
 	if (ctl_fmt(url, sizeof(url), "%s", path) != 0)
 		return CTL_FAIL;
@@ -75,10 +75,10 @@ device_list(struct ctl *x, const char *path, int argc, char **argv)
 		if ((v = curl_easy_escape(NULL, argv[i] + strlen(keys[k]),
 		    0)) == NULL)
 			return CTL_FAIL;
-		k = ctl_fmt(url + len, sizeof(url) - len, "%s%.*s%s",
-		    i == 0 ? "?" : "&", (int)strlen(keys[k]), argv[i], v);
+		r = ctl_fmt(url + len, sizeof(url) - len, "%s%s%s",
+		    i == 0 ? "?" : "&", keys[k], v);
 		curl_free(v);
-		if (k != 0)
+		if (r != 0)
 			return CTL_FAIL;
 	}
 	return ctl_do(x, "GET", url, NULL);
