@@ -136,19 +136,15 @@ dev_time_valid(const char *s)
 	    mi >= 0 && se >= 0;
 }
 
-/* The checks of an entry; NULL if fine, else what is wrong. */
+#define DEV_SECRET_TEXT	"secret must be 1 to 256 bytes"
+
+/* The checks of the constraints and uses; NULL if fine, else what is wrong. */
 static const char *
-dev_check(const struct dev_in *in)
+dev_check_rest(const struct dev_in *in)
 {
 	X509_NAME *n;
 	GENERAL_NAMES *g;
 
-	if (in->ref == NULL || !dev_ref_valid(in->ref))
-		return "reference must be 1 to 128 characters of "
-		    "A-Z a-z 0-9 - . _ ~";
-	if (in->secret == NULL || *in->secret == '\0' ||
-	    strlen(in->secret) > PROFILE_SECRET_MAX)
-		return "secret must be 1 to 256 bytes";
 	if (in->subject != NULL && *in->subject != '\0') {
 		if (strlen(in->subject) > CMP_DEVICE_CONSTRAINT_MAX ||
 		    (n = cmp_msg_parse_name(in->subject)) == NULL)
@@ -168,6 +164,19 @@ dev_check(const struct dev_in *in)
 	if (in->uses < 1 || in->uses > DEV_USES_MAX)
 		return "uses must be 1 to 1000000";
 	return NULL;
+}
+
+/* The checks of an entry; NULL if fine, else what is wrong. */
+static const char *
+dev_check(const struct dev_in *in)
+{
+	if (in->ref == NULL || !dev_ref_valid(in->ref))
+		return "reference must be 1 to 128 characters of "
+		    "A-Z a-z 0-9 - . _ ~";
+	if (in->secret == NULL || *in->secret == '\0' ||
+	    strlen(in->secret) > PROFILE_SECRET_MAX)
+		return DEV_SECRET_TEXT;
+	return dev_check_rest(in);
 }
 
 static struct db_arg
@@ -215,15 +224,29 @@ dev_insert(const char *profile, const struct dev_in *in, char *uuid)
 	return r;
 }
 
-/* GET /cmpProfiles/{uuid}/devices[?state=active|used|expired|locked] */
+/*
+ * GET /cmpProfiles/{uuid}/devices[?state=S][&after=R][&limit=N]: at most
+ * limit entries (default and most API_LIST_MAX) by reference, those after
+ * the reference R only: keyset paging on the unique (cmp_profile_uuid,
+ * reference) index, so that a page costs the same wherever it starts.
+ * "" sorts before every reference (1 character at least), so that the
+ * first page is the same range scan. The profile is bounded by >= and <=
+ * rather than =: with = MariaDB (10.11) takes ref access on the profile
+ * prefix and reads its entries from the first one on, filtering them by
+ * reference; the bounds leave it the range (profile, R) .. (profile, max)
+ * of both key parts, read in index order (hence ORDER BY both) up to the
+ * limit. t/0030-devices.t checks the plan.
+ */
 static int
 dev_list(struct api_call *c)
 {
-	static const char sql[] = "SELECT * FROM ("
-	    DEV_SELECT(CMP_DEVICE_STATE_SQL) "WHERE d.cmp_profile_uuid = ?) x "
-	    "WHERE ? = '' OR x.state = ? ORDER BY x.reference";
+	static const char sql[] = DEV_SELECT(CMP_DEVICE_STATE_SQL)
+	    "WHERE d.cmp_profile_uuid >= ? AND d.cmp_profile_uuid <= ? AND "
+	    "d.reference > ? AND (? = '' OR " CMP_DEVICE_STATE_SQL " = ?) "
+	    "ORDER BY d.cmp_profile_uuid, d.reference LIMIT ?";
 	struct dev_row *r;
-	char state[16];
+	char state[16], after[DEV_REF_MAX + 1], lim[16];
+	long limit = API_LIST_MAX;
 	int q, rc;
 
 	if (dev_profile(c) != 0)
@@ -232,14 +255,25 @@ dev_list(struct api_call *c)
 		return api_fail(c, 400, "state is too long");
 	if (q == 0)
 		state[0] = '\0';
+	if ((q = api_query(c, "after", after, sizeof(after))) < 0 ||
+	    (q == 1 && !dev_ref_valid(after)))
+		return api_fail(c, 422, "after must be a reference: 1 to 128 "
+		    "characters of A-Z a-z 0-9 - . _ ~");
+	if (q == 0)
+		after[0] = '\0';
+	if ((q = api_query(c, "limit", lim, sizeof(lim))) < 0 || (q == 1 &&
+	    util_parse_long(lim, 1, API_LIST_MAX, &limit) != 0))
+		return api_fail(c, 422, "limit must be 1 to %d",
+		    API_LIST_MAX);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return api_fail(c, 500, "out of memory");
 	dev_row_cols(r);
 	{
-		struct db_arg a[3] = { DB_ARG_STR(c->param[0]),
-		    DB_ARG_STR(state), DB_ARG_STR(state) };
+		struct db_arg a[6] = { DB_ARG_STR(c->param[0]),
+		    DB_ARG_STR(c->param[0]), DB_ARG_STR(after),
+		    DB_ARG_STR(state), DB_ARG_STR(state), DB_ARG_INT(limit) };
 
-		rc = api_list(c, sql, a, 3, r->col, D_NCOLS, API_LIST_MAX,
+		rc = api_list(c, sql, a, 6, r->col, D_NCOLS, (size_t)limit,
 		    dev_json);
 	}
 	free(r);
@@ -358,6 +392,195 @@ dev_create(struct api_call *c)
 	    c->actor);
 	snprintf(c->param[1], sizeof(c->param[1]), "%s", in.ref);
 	return dev_answer(c, 201);
+}
+
+/* What a PATCH gives: each member absent, a value, or null (cleared). */
+struct dev_patch {
+	struct dev_in in;
+	int	 has_secret, has_subject, has_san, has_na, has_uses, unlock;
+};
+
+/* A member of the body that is JSON null. */
+static int
+dev_null(const struct api_call *c, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(c->body, key, &v) && v == NULL;
+}
+
+/* A constraint member: absent, a string or null ("" is null too). */
+static int
+dev_patch_str(struct api_call *c, const char *key, size_t max,
+    const char **out, int *has)
+{
+	enum api_get g;
+
+	if ((g = api_get_str(c, key, max, out)) == API_BAD)
+		return -1;
+	*has = g == API_GOT || dev_null(c, key);
+	return 0;
+}
+
+static json_object *
+dev_patch_audit(const struct dev_patch *p, const char *ref)
+{
+	json_object *d;
+
+	if ((d = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(d, "reference", json_object_new_string(ref));
+	if (p->has_secret)
+		json_object_object_add(d, "secret",
+		    json_object_new_string(CP_SECRET_SET));
+	if (p->has_subject)
+		json_object_object_add(d, "subject",
+		    api_json_str(p->in.subject));
+	if (p->has_san)
+		json_object_object_add(d, "san", api_json_str(p->in.san));
+	if (p->has_na)
+		json_object_object_add(d, "notAfter",
+		    api_json_str(p->in.not_after));
+	if (p->has_uses)
+		json_object_object_add(d, "uses",
+		    json_object_new_int((int)p->in.uses));
+	if (p->unlock)
+		json_object_object_add(d, "unlock",
+		    json_object_new_boolean(1));
+	return d;
+}
+
+/*
+ * The members of a PATCH body, checked as on create: 0, or the answer
+ * set.
+ */
+static int
+dev_patch_parse(struct api_call *c, struct dev_patch *p)
+{
+	static const char *const known[] = { "secret", "subject", "san",
+	    "notAfter", "uses", "unlock" };
+	const char *why;
+	enum api_get g;
+	int unlock = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->in.uses = 1;
+	json_object_object_foreach(c->body, k, v) {
+		(void)v;
+		if (util_name_index(known, NITEMS(known), k, 0) < 0)
+			return api_fail(c, 400, "unknown member %s", k);
+	}
+	if ((g = api_get_str(c, "secret", PROFILE_SECRET_MAX,
+	    &p->in.secret)) == API_BAD)
+		return -1;
+	/* a secret cannot be cleared: null is not a secret */
+	if ((g == API_GOT && *p->in.secret == '\0') || dev_null(c, "secret"))
+		return api_fail(c, 422, "%s", DEV_SECRET_TEXT);
+	p->has_secret = g == API_GOT;
+	if (dev_patch_str(c, "subject", CMP_DEVICE_CONSTRAINT_MAX,
+	    &p->in.subject, &p->has_subject) != 0 ||
+	    dev_patch_str(c, "san", CMP_DEVICE_CONSTRAINT_MAX, &p->in.san,
+	    &p->has_san) != 0 ||
+	    dev_patch_str(c, "notAfter", 32, &p->in.not_after,
+	    &p->has_na) != 0 ||
+	    (g = api_get_int(c, "uses", 1, DEV_USES_MAX, &p->in.uses)) ==
+	    API_BAD || api_get_bool(c, "unlock", &unlock) == API_BAD)
+		return -1;
+	p->has_uses = g == API_GOT;
+	p->unlock = unlock;
+	if ((why = dev_check_rest(&p->in)) != NULL)
+		return api_fail(c, 422, "%s", why);
+	if (!p->has_secret && !p->has_subject && !p->has_san && !p->has_na &&
+	    !p->has_uses && !p->unlock)
+		return api_fail(c, 422, "nothing to change: give secret, "
+		    "subject, san, notAfter, uses or unlock");
+	return 0;
+}
+
+/*
+ * PATCH /cmpProfiles/{uuid}/devices/{reference} {secret, subject, san,
+ * notAfter, uses, unlock}: the members given change, the others stay.
+ * uses is the new number of enrolments allowed in all; the uses left are
+ * that minus those already spent, at least 0 (re-provisioning a used
+ * single-use entry with uses 2 gives it one more). unlock: true clears
+ * the lock and the count of wrong MACs.
+ */
+static int
+dev_update(struct api_call *c)
+{
+	static const char sql_find[] = "SELECT uuid FROM cmp_device WHERE "
+	    "cmp_profile_uuid = ? AND reference = ? FOR UPDATE";
+	/* MariaDB assigns left to right: uses_left is computed from the
+	 * old uses_max before uses_max changes. */
+	static const char sql_upd[] = "UPDATE cmp_device SET "
+	    "secret_enc = IF(?, ?, secret_enc), subject = IF(?, ?, subject), "
+	    "san = IF(?, ?, san), not_after = IF(?, "
+	    "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ'), not_after), "
+	    "uses_left = IF(?, GREATEST(0, ? - (uses_max - uses_left)), "
+	    "uses_left), uses_max = IF(?, ?, uses_max), "
+	    "failed_macs = IF(?, 0, failed_macs), locked = IF(?, 0, locked) "
+	    "WHERE uuid = ?";
+	struct dev_patch p;
+	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX];
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
+	struct db_col col[1];
+	json_object *d = NULL;
+	int r;
+
+	if (dev_profile(c) != 0 || obj_body(c) != 0 ||
+	    dev_patch_parse(c, &p) != 0)
+		return c->status;
+	api_col_str(&col[0], uuid, sizeof(uuid));
+	if (db_begin() != DB_OK)
+		return api_db_fail(c);
+	{
+		struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
+		    DB_ARG_STR(c->param[1]) };
+
+		r = db_run(sql_find, a, 2, col, 1, NULL);
+	}
+	if (r == DB_NOTFOUND) {
+		db_rollback();
+		return api_fail(c, 404, "device %s not found", c->param[1]);
+	}
+	if (r != DB_OK)
+		goto fail;
+	if (p.has_secret) {
+		SECRET_AAD(aad, "cmp_device.secret_enc", uuid);
+		if (secret_seal((const unsigned char *)p.in.secret,
+		    strlen(p.in.secret), aad, &sealed, &slen) != 0)
+			goto fail;
+	}
+	if ((d = dev_patch_audit(&p, c->param[1])) == NULL)
+		goto fail;
+	{
+		struct db_arg a[15] = { DB_ARG_INT(p.has_secret),
+		    DB_ARG_BLOB(sealed, slen), DB_ARG_INT(p.has_subject),
+		    dev_arg(p.in.subject), DB_ARG_INT(p.has_san),
+		    dev_arg(p.in.san), DB_ARG_INT(p.has_na),
+		    dev_arg(p.in.not_after), DB_ARG_INT(p.has_uses),
+		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.has_uses),
+		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.unlock),
+		    DB_ARG_INT(p.unlock), DB_ARG_STR(uuid) };
+
+		if (!p.has_secret)
+			a[1] = (struct db_arg)DB_ARG_NULL;
+		if (db_run(sql_upd, a, 15, NULL, 0, NULL) != DB_OK ||
+		    audit_write(c->actor, "updateDevice", "cmpDevice", uuid,
+		    d) != 0 || db_commit() != DB_OK)
+			goto fail;
+	}
+	OPENSSL_free(sealed);
+	json_object_put(d);
+	log_info("CMP Profile %s: device %s updated by %s%s", c->param[0],
+	    c->param[1], c->actor, p.unlock ? " (unlocked)" : "");
+	return dev_answer(c, 200);
+ fail:
+	db_rollback();
+	OPENSSL_free(sealed);
+	json_object_put(d);
+	return api_db_fail(c);
 }
 
 /* DELETE /cmpProfiles/{uuid}/devices/{reference} */
@@ -598,6 +821,8 @@ const struct api_route api_device_routes[] = {
 	    API_ROLE_ADMIN, dev_import },
 	{ "GET", "/cmpProfiles/{cmpProfileUuid}/devices/{reference}",
 	    API_ROLE_READ, dev_get },
+	{ "PATCH", "/cmpProfiles/{cmpProfileUuid}/devices/{reference}",
+	    API_ROLE_ADMIN, dev_update },
 	{ "DELETE", "/cmpProfiles/{cmpProfileUuid}/devices/{reference}",
 	    API_ROLE_ADMIN, dev_delete },
 };

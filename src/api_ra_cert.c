@@ -282,6 +282,95 @@ rc_create(struct api_call *c)
 	return c->status;
 }
 
+/*
+ * PATCH /cmpProfiles/{uuid}/raCertificates/{raCertificateUuid}
+ * {permissions}: the entry's permissions replaced, checked as on create;
+ * its certificate stays. Requests are authorised when they come, so the
+ * next message of the RA sees the new permissions.
+ */
+static int
+rc_update(struct api_call *c)
+{
+	static const char sql[] = "UPDATE ra_certificate SET perm_enroll = ?, "
+	    "perm_revoke = ?, perm_ra_verified = ? WHERE uuid = ? AND "
+	    "cmp_profile_uuid = ?";
+	struct rc_row *row = NULL;
+	json_object *d = NULL;
+	struct db_col col[1];
+	int bits, r;
+
+	if (rc_profile(c) != 0 ||
+	    obj_param_uuid(c, 1, "raCertificateUuid") != 0 || obj_body(c) != 0)
+		return c->status;
+	json_object_object_foreach(c->body, k, v) {
+		(void)v;
+		if (strcmp(k, "permissions") != 0)
+			return api_fail(c, 400, "unknown member %.64s", k);
+	}
+	if (rc_perms(c, &bits) != 0)
+		return c->status;
+	if ((d = json_object_new_object()) == NULL ||
+	    (row = rc_row_new()) == NULL) {
+		json_object_put(d);
+		return api_fail(c, 500, "out of memory");
+	}
+	json_object_object_add(d, "raCertificateUuid",
+	    json_object_new_string(c->param[1]));
+	json_object_object_add(d, "permissions", json_object_get(
+	    json_object_object_get(c->body, "permissions")));
+	memset(col, 0, sizeof(col));
+	col[0].type = DB_INT;
+	if (db_begin() != DB_OK)
+		goto fail;
+	{
+		/* the row locked, then changed: 0 rows matched is 404, not
+		 * "unchanged" (the same permissions again) */
+		struct db_arg a[2] = { DB_ARG_STR(c->param[1]),
+		    DB_ARG_STR(c->param[0]) };
+
+		r = db_run("SELECT 1 FROM ra_certificate WHERE uuid = ? AND "
+		    "cmp_profile_uuid = ? FOR UPDATE", a, 2, col, 1, NULL);
+	}
+	if (r == DB_NOTFOUND) {
+		db_rollback();
+		json_object_put(d);
+		free(row);
+		return api_fail(c, 404, "RA certificate %s not found",
+		    c->param[1]);
+	}
+	{
+		struct db_arg a[5] = { DB_ARG_INT((bits & 1) != 0),
+		    DB_ARG_INT((bits & 2) != 0), DB_ARG_INT((bits & 4) != 0),
+		    DB_ARG_STR(c->param[1]), DB_ARG_STR(c->param[0]) };
+
+		if (r != DB_OK || db_run(sql, a, 5, NULL, 0, NULL) != DB_OK ||
+		    audit_write(c->actor, "updateRaCertificate", "cmpProfile",
+		    c->param[0], d) != 0 || db_commit() != DB_OK)
+			goto fail;
+	}
+	json_object_put(d);
+	d = NULL;
+	log_info("CMP Profile %s: RA certificate %s permissions changed by %s",
+	    c->param[0], c->param[1], c->actor);
+	{
+		struct db_arg a[1] = { DB_ARG_STR(c->param[1]) };
+
+		if (db_run(RC_SELECT "WHERE uuid = ?", a, 1, row->col,
+		    RC_NCOLS, NULL) != DB_OK) {
+			free(row);
+			return api_db_fail(c);
+		}
+	}
+	api_ok(c, 200, rc_json(row->col));
+	free(row);
+	return c->status;
+ fail:
+	db_rollback();
+	json_object_put(d);
+	free(row);
+	return api_db_fail(c);
+}
+
 /* DELETE /cmpProfiles/{uuid}/raCertificates/{raCertificateUuid} */
 static int
 rc_delete(struct api_call *c)
@@ -328,6 +417,9 @@ const struct api_route api_ra_cert_routes[] = {
 	    API_ROLE_READ, rc_list },
 	{ "POST", "/cmpProfiles/{cmpProfileUuid}/raCertificates",
 	    API_ROLE_ADMIN, rc_create },
+	{ "PATCH",
+	    "/cmpProfiles/{cmpProfileUuid}/raCertificates/{raCertificateUuid}",
+	    API_ROLE_ADMIN, rc_update },
 	{ "DELETE",
 	    "/cmpProfiles/{cmpProfileUuid}/raCertificates/{raCertificateUuid}",
 	    API_ROLE_ADMIN, rc_delete },

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -110,6 +111,19 @@ nested_as_ra(CMPD_MSG *in, const CMPD_MSG *outer, X509 *ra)
 	return CMPF_OK;
 }
 
+/* The profile's own MAC key back (and no device entry's). */
+static void
+nested_secret(struct profile *prof, int has_secret,
+    const unsigned char *secret, size_t secret_len)
+{
+	OPENSSL_cleanse(prof->secret, sizeof(prof->secret));
+	memcpy(prof->secret, secret, secret_len);
+	prof->secret_len = secret_len;
+	prof->has_secret = has_secret;
+	prof->device_uuid[0] = '\0';
+	prof->device_spent = 0;
+}
+
 /* One inner message, answered (protected as if it came alone). */
 static CMPD_MSG *
 nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
@@ -195,7 +209,10 @@ cmp_nested(const struct route *rt, CMPD_MSG *req, struct profile *prof,
 	STACK_OF(CMPD_MSG) *inner = req->body->value.nested;
 	STACK_OF(X509) *ra_chain;
 	CMPD_MSG *rsp = NULL, *a;
+	unsigned char secret[PROFILE_SECRET_MAX];
+	size_t secret_len;
 	int i, n = sk_CMPD_MSG_num(inner), ra_perms = prof->ra_perms;
+	int has_secret;
 
 	if (n < 1 || n > CMPD_NESTED_MAX) {
 		snprintf(arg, arglen, "%d", CMPD_NESTED_MAX);
@@ -205,12 +222,19 @@ cmp_nested(const struct route *rt, CMPD_MSG *req, struct profile *prof,
 	/* the RA's chain, kept while the inner messages use the profile */
 	ra_chain = prof->signer_chain;
 	prof->signer_chain = NULL;
+	/* a device entry's secret becomes the profile's MAC key for its own
+	 * message (cmp_device.c): each inner message starts from the
+	 * profile's own secret, so that none is checked with another's */
+	has_secret = prof->has_secret;
+	secret_len = prof->secret_len;
+	memcpy(secret, prof->secret, sizeof(secret));
 	*f = CMPF_INTERNAL;
 	if ((rsp = cmp_msg_response_new(req->header, cmp_server_name(),
 	    CMPD_BODY_NESTED)) == NULL ||
 	    (rsp->body->value.nested = sk_CMPD_MSG_new_null()) == NULL)
 		goto err;
 	for (i = 0; i < n; i++) {
+		nested_secret(prof, has_secret, secret, secret_len);
 		a = nested_one(rt, req, sk_CMPD_MSG_value(inner, i), prof,
 		    ra_chain, ra_perms);
 		if (a == NULL || !sk_CMPD_MSG_push(rsp->body->value.nested,
@@ -223,9 +247,13 @@ cmp_nested(const struct route *rt, CMPD_MSG *req, struct profile *prof,
 	sk_X509_pop_free(prof->signer_chain, X509_free);
 	prof->signer_chain = ra_chain;
 	prof->ra_perms = ra_perms;
+	nested_secret(prof, has_secret, secret, secret_len);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	*f = CMPF_OK;
 	return rsp;
  err:
+	nested_secret(prof, has_secret, secret, secret_len);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	sk_X509_pop_free(ra_chain, X509_free);
 	CMPD_MSG_free(rsp);
 	ERR_clear_error();

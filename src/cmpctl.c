@@ -87,22 +87,29 @@ static const struct ctl_cmd {
 	    "       cmpctl profile show-anchors P\n"
 	    "       cmpctl profile ra-list P\n"
 	    "       cmpctl profile ra-add P PEMFILE PERMISSION[,PERMISSION...]\n"
+	    "       cmpctl profile ra-update P ID PERMISSION[,PERMISSION...]\n"
 	    "       cmpctl profile ra-delete P ID\n"
 	    "  P is a CMP Profile, RA an RA Profile, by UUID or name. FIELD is\n"
 	    "  key=value, key:=json, key=@file or key:=@file (@- is standard\n"
 	    "  input); sharedSecret and signingCredentials only from files.\n"
 	    "  signing: the private key and the certificate chain, PEM.\n"
 	    "  ra-add: an RA's certificate (or its CA's), PEM, and what it may\n"
-	    "  do: enroll, revoke, raVerified.\n" },
+	    "  do: enroll, revoke, raVerified. ra-update: those permissions\n"
+	    "  replace the entry's.\n" },
 	{ "device", NEED_DB, cmd_device,
 	    "manage a CMP Profile's device entries (per-device secrets)",
 	    "usage: cmpctl device list P [state=active|used|expired|locked]\n"
+	    "                            [after=REF] [limit=N]\n"
 	    "       cmpctl device show P REF\n"
 	    "       cmpctl device add P reference=REF secret=@FILE FIELD...\n"
+	    "       cmpctl device update P REF FIELD...\n"
+	    "       cmpctl device unlock P REF\n"
 	    "       cmpctl device delete P REF...\n"
 	    "       cmpctl device import P FILE.csv\n"
 	    "  P is a CMP Profile by UUID or name, REF a device's reference\n"
-	    "  (the senderKID it sends). FIELD: subject, san, notAfter, uses.\n"
+	    "  (the senderKID it sends). FIELD: subject, san, notAfter, uses;\n"
+	    "  update also secret=@FILE, unlock:=true, and key:=null clears a\n"
+	    "  constraint. list: at most limit (1000) entries after REF.\n"
 	    "  The CSV's header line names its columns: reference,secret and\n"
 	    "  any of subject,san,notAfter,uses.\n" },
 	{ "connector", NEED_DB, cmd_connector,

@@ -131,10 +131,12 @@ profile_anchors(struct ctl *x, const char *p, const char *file)
 /*
  * profile ra-add P PEMFILE PERMS: one certificate on the RA list, PERMS
  * comma-separated (enroll,revoke,raVerified); the API checks them.
+ * profile ra-update P ID PERMS (file NULL): the entry's permissions
+ * replaced by PERMS.
  */
 static int
 profile_ra_add(struct ctl *x, const char *p, const char *file,
-    const char *perms)
+    const char *id, const char *perms)
 {
 	char path[CTL_PATH_MAX], uuid[CMPD_UUID_LEN + 1], *buf = NULL;
 	char *list = NULL, *tok, *save = NULL;
@@ -144,14 +146,15 @@ profile_ra_add(struct ctl *x, const char *p, const char *file,
 
 	if (ctl_item(x, &ctl_obj_profile, p, path, sizeof(path), uuid) != 0 ||
 	    ctl_fmt(path + strlen(path), sizeof(path) - strlen(path),
-	    "/raCertificates") != 0 ||
-	    ctl_read(x, file, &buf, &len) != 0)
+	    "/raCertificates%s%s", file == NULL ? "/" : "",
+	    file == NULL ? id : "") != 0 ||
+	    (file != NULL && ctl_read(x, file, &buf, &len) != 0))
 		goto out;
 	if ((body = json_object_new_object()) == NULL ||
 	    (arr = json_object_new_array()) == NULL ||
 	    json_object_object_add(body, "permissions", arr) != 0 ||
-	    json_object_object_add(body, "certificate",
-	    json_object_new_string_len(buf, (int)len)) != 0 ||
+	    (file != NULL && json_object_object_add(body, "certificate",
+	    json_object_new_string_len(buf, (int)len)) != 0) ||
 	    (list = strdup(perms)) == NULL)
 		goto out;
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
@@ -159,7 +162,7 @@ profile_ra_add(struct ctl *x, const char *p, const char *file,
 		if (json_object_array_add(arr, json_object_new_string(tok)) !=
 		    0)
 			goto out;
-	r = ctl_do(x, "POST", path, body);
+	r = ctl_do(x, file != NULL ? "POST" : "PATCH", path, body);
  out:
 	free(list);
 	json_object_put(body);
@@ -262,7 +265,9 @@ cmd_profile(struct ctl *x, int argc, char **argv)
 	if (strcmp(sub, "ra-list") == 0 && argc == 3)
 		return ctl_obj_show(x, o, argv[2], "/raCertificates");
 	if (strcmp(sub, "ra-add") == 0 && argc == 5)
-		return profile_ra_add(x, argv[2], argv[3], argv[4]);
+		return profile_ra_add(x, argv[2], argv[3], NULL, argv[4]);
+	if (strcmp(sub, "ra-update") == 0 && argc == 5)
+		return profile_ra_add(x, argv[2], NULL, argv[3], argv[4]);
 	if (strcmp(sub, "ra-delete") == 0 && argc == 4) {
 		if (ctl_item(x, o, argv[2], path, sizeof(path), uuid) != 0 ||
 		    ctl_fmt(path + strlen(path), sizeof(path) - strlen(path),

@@ -2,8 +2,9 @@
 # Registration authorities (RFC 9483 5.2, 5.3.1, 5.3.2): a CMP Profile's
 # RA list (management API), nested messages from an RA (one message and a
 # batch) answered in a nested cmpd signs, raVerified proof of possession
-# from an RA only, enrolment and revocation on an RA's behalf, and the
-# OpenSSL test suite's revocations signed by a dedicated signer.
+# from an RA only, enrolment and revocation on an RA's behalf, an RA's
+# permissions changed in place, a device entry's ir inside a nested, and
+# the OpenSSL test suite's revocations signed by a dedicated signer.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0"
@@ -306,6 +307,49 @@ nok "a kur with raVerified from the RA" timeout 60 openssl cmp -cmd kur -server 
 is "$(status CN=kur-dev)" issued "never raVerified for kur: nothing renewed"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=kur-dev'")" 1 "no new certificate"
 
+# ------------------------------------ permissions changed in place
+ctl profile ra-list sig
+ra_sig=$(python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out")
+is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll"]}' "$(t_api_key reader read)")" 403 \
+	"API: the read role cannot change permissions"
+is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll"]}')" 200 "API: the RA may enroll only"
+is "$(t_json 'j["permissions"]')" '["enroll"]' "its permissions in the answer"
+is "$(t_json 'j["subject"]')" "/O=cmpd tests/CN=cmpd RA" "the same certificate"
+mac_ir /CN=patch-rr-1 "$T/prr1.crt" && mac_ir /CN=patch-rr-2 "$T/prr2.crt" ||
+	bail "no certificates for revocation"
+nok "an rr on behalf by the RA that may enroll only" rr "$T/ra.crt" "$T/ra.key" "$T/prr1.crt" 1
+like "$(cat "$T/client.out")" "notAuthorized" "refused notAuthorized"
+is "$(status CN=patch-rr-1)" issued "not revoked"
+ok "cmpctl profile ra-update: enroll,revoke" ctl profile ra-update sig "$ra_sig" enroll,revoke
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["permissions"])' "$T/out")" \
+	"['enroll', 'revoke']" "cmpctl shows the new permissions"
+ok "the same rr once the RA may revoke" rr "$T/ra.crt" "$T/ra.key" "$T/prr1.crt" 1
+is "$(status CN=patch-rr-1)" revoked "revoked"
+is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll"]}')" 200 "API: enroll only again"
+nok "an rr by the RA refused again" rr "$T/ra.crt" "$T/ra.key" "$T/prr2.crt" 1
+like "$(cat "$T/client.out")" "notAuthorized" "refused notAuthorized again"
+is "$(status CN=patch-rr-2)" issued "not revoked"
+is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll","fly"]}')" 422 "API PATCH: an unknown permission"
+is "$(t_json 'j["message"]')" "permissions: unknown permission fly (enroll, revoke, raVerified)" "says so"
+is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":[]}')" 422 "API PATCH: no permission"
+is "$(t_json 'j["message"]')" "permissions: at least one of enroll, revoke, raVerified" "says so"
+is "$(t_api PATCH "$SPATH/$ra_sig" '{}')" 422 "API PATCH: no permissions member"
+is "$(t_json 'j["message"]')" "permissions: an array of enroll, revoke, raVerified" "says so"
+is "$(t_api PATCH "$SPATH/$ra_sig" "{\"permissions\":[\"enroll\"],\"certificate\":$(jstr "$T/rogue.crt")}")" 400 \
+	"API PATCH: a certificate (it cannot change)"
+is "$(t_json 'j["message"]')" "unknown member certificate" "says so"
+is "$(t_api PATCH "$SPATH/00000000-0000-4000-8000-0000000000ee" '{"permissions":["enroll"]}')" 404 \
+	"API PATCH: an unknown entry"
+is "$(t_json 'j["message"]')" "RA certificate 00000000-0000-4000-8000-0000000000ee not found" "says so"
+is "$(t_api PATCH "$RAPATH/$ra_sig" '{"permissions":["enroll"]}')" 404 "API PATCH: the entry of another profile"
+is "$(t_api GET "$SPATH")" 200 "API: sig's list"
+is "$(t_json '[e["permissions"] for e in j if e["uuid"] == "'"$ra_sig"'"]')" '[["enroll"]]' \
+	"unchanged by the refusals"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'updateRaCertificate'")" 3 \
+	"each change audited (updateRaCertificate)"
+like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateRaCertificate' LIMIT 1 OFFSET 1")" \
+	'"permissions": *\[ *"enroll", *"revoke" *\]' "with the new permissions"
+
 # ------------------------------- an unprotected rr in the RA's nested
 "$TOOL" cert "$T/a3-3.der" "$T/dev4.crt"
 req "$T/rr-mac.der" -cmd rr -oldcert "$T/dev4.crt" -revreason 4 || bail "no rr"
@@ -326,6 +370,65 @@ is "$(post "$T/nrr.der" ra)" 200 "an rr on the authority of the RA that may revo
 is "$(dump "$T/rr-1.der" body)" rp "an rp"
 is "$(dump "$T/rr-1.der" failInfo)" "" "no failure"
 is "$(status CN=ra-dev-4)" revoked "the device's certificate revoked"
+# ------------------------------- a device entry's ir inside an RA's nested
+# the inner ir carries the device's own MAC (its entry's secret, senderKID
+# its reference): checked with the entry as if it came alone
+is "$(t_api POST "/cmpProfiles/$RAP/devices" \
+	'{"reference":"nd-1","secret":"nested-dev-secret","subject":"/CN=nested-dev-1"}')" 201 \
+	"API: a single-use device entry on ra"
+devreq() {	# devreq OUT REF SECRET SUBJECT: an ir MAC'd as openssl cmp makes it
+	openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
+		-ref "$2" -secret "pass:$3" -srv_ref "$2" -srv_secret "pass:$3" \
+		-rsp_cert "$T_FIXTURES/new.pem" -certout "$T/mock-cert.pem" -reqout "$1,$T/mock-req2.der" \
+		-cmd ir -newkey "$T/dev.key" -subject "$4" > "$T/client.out" 2>&1
+	[ -s "$1" ]
+}
+devreq "$T/nd1.der" nd-1 nested-dev-secret /CN=nested-dev-1 &&
+	devreq "$T/nd2.der" nd-1 nested-dev-secret /CN=nested-dev-1 || bail "openssl cmp -reqout made no device ir"
+ok "the inner ir names the entry (senderKID nd-1)" env LC_ALL=C grep -q nd-1 "$T/nd1.der"
+"$RA" wrap "$T/nnd1.der" "$T/ra.key" "$T/ra.crt" "$T/nd1.der"
+is "$(post "$T/nnd1.der" ra)" 200 "the device's ir in the RA's nested"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/nd1" > /dev/null
+is "$(dump "$T/nd1-1.der" body)/$(dump "$T/nd1-1.der" status)" ip/accepted "enrolled"
+"$TOOL" cert "$T/nd1-1.der" "$T/nd1.crt"
+is "$(openssl x509 -in "$T/nd1.crt" -noout -subject)" "subject=CN = nested-dev-1" "for the entry's subject"
+is "$(t_api GET "/cmpProfiles/$RAP/devices/nd-1")" 200 "API: the entry"
+is "$(t_json '[j["state"], j["usesLeft"]]')" '["used", 0]' "its one use spent"
+# the device confirms with its entry's secret (a follow-up: whatever the uses)
+"$TOOL" certconf "$T/nd1-1.der" "$T/ndcc-sig.der" "sig:$T/ra.crt:$T/ra.key" &&
+	"$TOOL" edit "$T/ndcc-sig.der" "$T/ndcc.der" pbmfrom="$T/nd1.der" remac=nested-dev-secret
+is "$(post "$T/ndcc.der" ra)" 200 "the device's certConf"
+is "$(dump "$T/resp.der" body)" pkiconf "pkiconf"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/nd1.der" tid)')")" \
+	confirmed "the device's transaction confirmed"
+"$RA" wrap "$T/nnd2.der" "$T/ra.key" "$T/ra.crt" "$T/nd2.der"
+is "$(post "$T/nnd2.der" ra)" 200 "a second ir of the single-use entry in a nested"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/nd2" > /dev/null
+is "$(dump "$T/nd2-1.der" body)/$(dump "$T/nd2-1.der" status)" ip/rejection "the inner answer: rejected"
+is "$(dump "$T/nd2-1.der" failInfo)" badMessageCheck "badMessageCheck"
+is "$(dump "$T/nd2-1.der" text)" "PN=ra | message authentication failed" "the one device text"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=nested-dev-1'")" 1 "one certificate only"
+like "$(cat "$T/cmpd.log")" "MAC refused: device entry [0-9a-f-]* is used" "logged: the entry is used"
+# a batch: a second device's ir, an ir MAC'd with the profile's secret,
+# and one under a reference without an entry MAC'd with the second
+# device's secret: each checked with its own secret, none with another's
+is "$(t_api POST "/cmpProfiles/$RAP/devices" '{"reference":"nd-2","secret":"second-dev-secret"}')" 201 \
+	"API: a second device entry on ra"
+devreq "$T/nd3.der" nd-2 second-dev-secret /CN=nested-dev-2 &&
+	req "$T/ir5.der" -cmd ir -newkey "$T/dev.key" -subject /CN=ra-dev-5 &&
+	devreq "$T/nd4.der" nd-nobody second-dev-secret /CN=nested-dev-x || bail "no batch requests"
+"$RA" wrap "$T/nb.der" "$T/ra.key" "$T/ra.crt" "$T/nd3.der" "$T/nd4.der" "$T/ir5.der"
+is "$(post "$T/nb.der" ra)" 200 "the batch answered"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/nb" > "$T/unwrap.out"
+like "$(cat "$T/unwrap.out")" "inner=3" "three answers"
+is "$(dump "$T/nb-1.der" body)/$(dump "$T/nb-1.der" status)" ip/accepted "the device's ir: accepted"
+is "$(dump "$T/nb-2.der" body)/$(dump "$T/nb-2.der" status)" ip/rejection \
+	"an unknown reference with that device's secret after it: rejected"
+is "$(dump "$T/nb-2.der" text)" "PN=ra | message authentication failed" "the one device text"
+is "$(dump "$T/nb-3.der" body)/$(dump "$T/nb-3.der" status)" ip/accepted \
+	"the profile secret's ir after them: accepted"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=nested-dev-x'")" 0 "nothing issued for it"
+
 is "$(t_api DELETE "$RAPATH/$RA_ID")" 204 "API: the RA off ra's list"
 is "$(post "$T/n1.der" ra)" 200 "its nested now"
 is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "signerNotTrusted once off the list"

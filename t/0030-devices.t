@@ -5,7 +5,9 @@
 # requests), wrong secret, expiry, lock after device_mac_failures_max
 # wrong MACs and unknown references all refused with the one wrong-MAC
 # text; subject and subjectAltName constraints; profileSecretFallback;
-# secrets never in API answers, logs or audit rows.
+# the list a page at a time; entries edited in place (uses, unlock, a new
+# secret, notAfter, constraints); secrets never in API answers, logs or
+# audit rows.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "device_mac_failures_max = 3"
@@ -107,6 +109,63 @@ ok "import with quoted fields" $CTL device import dev "$T/quoted.csv"
 is "$(t_api GET "/cmpProfiles/$DEV/devices/quoted-1")" 200 "API: show"
 is "$(t_json '[j["san"], j["uses"], j["usesLeft"], j["subject"]]')" \
 	'["DNS:q.example,IP:192.0.2.7", 2, 2, null]' "API: the quoted san and uses as imported"
+
+# ------------------------------------------------ a page at a time
+# keyset paging: limit entries whose reference sorts after "after"
+page_refs() { t_json '[d["reference"] for d in j]'; }
+is "$(t_api GET "/cmpProfiles/$DEV/devices?limit=3")" 200 "API: limit"
+is "$(page_refs)" '["dev-0001", "dev-0002", "dev-0003"]' "API: the first 3 by reference"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?after=dev-0998&limit=5")" 200 "API: after"
+is "$(page_refs)" '["dev-0999", "dev-1000", "quoted-1"]' "API: those after the reference, at most limit"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?after=quoted-1")" 200 "API: after the last one"
+is "$(t_json 'len(j)')" 0 "API: an empty page"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?state=active&after=dev-0500&limit=2")" 200 \
+	"API: state, after and limit together"
+is "$(page_refs)" '["dev-0501", "dev-0502"]' "API: the page of that state"
+# every entry once over pages of 400: 1001 = 400 + 400 + 201
+after= n=0 pages=
+while :; do
+	t_api GET "/cmpProfiles/$DEV/devices?limit=400${after:+&after=$after}" > /dev/null
+	k=$(t_json 'len(j)')
+	[ "$k" = 0 ] && break
+	pages="$pages $k"
+	n=$((n + k))
+	after=$(t_json 'j[-1]["reference"]')
+	[ "$n" -gt 2000 ] && break
+done
+is "$pages" " 400 400 201" "API: three pages of at most 400"
+is "$n" 1001 "API: all 1001 entries paged through"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?limit=0")" 422 "API: limit 0 refused"
+is "$(t_json 'j["message"]')" "limit must be 1 to 1000" "says so"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?limit=1001")" 422 "API: limit 1001 refused"
+is "$(t_json 'j["message"]')" "limit must be 1 to 1000" "says so"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?limit=ten")" 422 "API: a limit that is no number refused"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?after=a%2Fb")" 422 "API: an after that is no reference refused"
+is "$(t_json 'j["message"]')" "after must be a reference: 1 to 128 characters of A-Z a-z 0-9 - . _ ~" "says so"
+is "$(t_api GET "/cmpProfiles/$DEV/devices?after=")" 422 "API: an empty after refused"
+is "$($CTL device list dev after=dev-0990 limit=3 | python3 -c 'import json,sys; print([d["reference"] for d in json.load(sys.stdin)])')" \
+	"['dev-0991', 'dev-0992', 'dev-0993']" "cmpctl: device list after= limit="
+like "$($CTL device list dev limit=0 2>&1)" "limit must be 1 to 1000" "cmpctl: the API's refusal shown"
+nok "cmpctl: an unknown list word" $CTL device list dev first=3
+# the page is a range scan of the unique (cmp_profile_uuid, reference)
+# index from (profile, after) on, in its order, stopping at the limit: no
+# sort, no reading of the entries before "after" (the list's own query)
+PAGE_SQL="SELECT d.uuid, d.reference, d.subject, d.uses_left, CASE WHEN d.locked THEN 'locked'
+	WHEN d.uses_left <= 0 THEN 'used' WHEN d.not_after IS NOT NULL AND d.not_after < UTC_TIMESTAMP(6)
+	THEN 'expired' ELSE 'active' END AS state FROM cmp_device d
+	WHERE d.cmp_profile_uuid >= '$DEV' AND d.cmp_profile_uuid <= '$DEV' AND d.reference > 'dev-0500'
+	AND ('' = '' OR CASE WHEN d.locked THEN 'locked' WHEN d.uses_left <= 0 THEN 'used' ELSE 'active' END = '')
+	ORDER BY d.cmp_profile_uuid, d.reference LIMIT 5"
+t_sql "EXPLAIN $PAGE_SQL" > "$T/explain.txt"
+diag "EXPLAIN: $(tr '\t\n' '  ' < "$T/explain.txt")"
+is "$(cut -f6 "$T/explain.txt")" cmp_device_ref "EXPLAIN: the (cmp_profile_uuid, reference) index"
+is "$(cut -f4,7 "$T/explain.txt" | tr '\t' ' ')" "range 658" "EXPLAIN: a range of both key parts"
+nok "EXPLAIN: no filesort" grep -q filesort "$T/explain.txt"
+t_sql "FLUSH STATUS; $PAGE_SQL; SHOW SESSION STATUS WHERE Variable_name IN
+	('Handler_read_key', 'Handler_read_next', 'Handler_icp_attempts')" > "$T/handler.txt"
+diag "a page of 5 after dev-0500: $(grep Handler "$T/handler.txt" | tr '\t\n' '= ')"
+is "$(awk '$1 == "Handler_read_next" || $1 == "Handler_icp_attempts" { n += $2 } END { print (n < 20) }' \
+	"$T/handler.txt")" 1 "a page of 5 in the middle reads about 5 index entries, not the 500 before it"
 
 # ------------------------------------------------ every device of dev2 enrols once
 # libcrypto's CMP client (t/cmpload), one enrolment per CSV line: each
@@ -239,6 +298,86 @@ refused "profile secret, fallback off" enroll $SECRET_ENR -subject /CN=fallback-
 ok "cmpctl sets it back" $CTL profile edit enroll profileSecretFallback:=true
 ok "profile secret, fallback on again" client /api/v1/protocols/cmp/enroll \
 	$SECRET_ENR -subject /CN=fallback-3 -certout "$T/fb3.crt"
+
+# ------------------------------------------------ edit in place (PATCH)
+PD=/cmpProfiles/$DEV/devices
+RO_KEY=$(t_api_key reader2 read)
+# uses: the new total; usesLeft = uses - enrolments made, at least 0
+is "$(t_api PATCH "$PD/dev-0054" '{"uses":2}')" 200 "API: a used single-use entry given uses 2"
+is "$(t_json '[j["uses"], j["usesLeft"], j["state"]]')" '[2, 1, "active"]' "one use left, active"
+ok "and it enrols again" client /api/v1/protocols/cmp/dev -ref dev-0054 -secret "pass:$S54" \
+	-subject /CN=dev-0054 -certout "$T/d54b.crt"
+is "$(state $DEV dev-0054)" used "used again after that"
+is "$(t_api PATCH "$PD/quoted-1" '{"uses":5}')" 200 "API: an unused entry given uses 5"
+is "$(t_json '[j["uses"], j["usesLeft"]]')" '[5, 5]' "5 left"
+is "$(t_api PATCH "$PD/san-1" '{"uses":1}')" 200 "API: fewer uses than made (2 made, uses 1)"
+is "$(t_json '[j["uses"], j["usesLeft"], j["state"]]')" '[1, 0, "used"]' "none left, not below 0"
+# unlock
+is "$(t_api PATCH "$PD/dev-0002" '{"unlock":true}' "$RO_KEY")" 403 "API: the read role cannot PATCH"
+is "$(state $DEV dev-0002)" locked "still locked"
+ok "cmpctl device unlock" $CTL device unlock dev dev-0002
+is "$(state $DEV dev-0002)" active "unlocked: active"
+is "$(t_json 'j["failedMacs"]')" 0 "the wrong MACs forgotten"
+ok "the unlocked entry enrols" client /api/v1/protocols/cmp/dev -ref dev-0002 -secret "pass:$S2" \
+	-subject /CN=dev-0002 -certout "$T/d2.crt"
+# a new secret
+S4=$(sed -n 5p "$T/dev.csv" | cut -d, -f2)	# dev-0004
+printf 'renewed-secret-4\n' > "$T/new4.secret"
+ok "cmpctl device update: a new secret" $CTL device update dev dev-0004 secret=@"$T/new4.secret"
+refused "the old secret after the change" dev -ref dev-0004 -secret "pass:$S4" -subject /CN=dev-0004
+ok "the new secret enrols" client /api/v1/protocols/cmp/dev -ref dev-0004 \
+	-secret pass:renewed-secret-4 -subject /CN=dev-0004 -certout "$T/d4.crt"
+like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateDevice' AND detail LIKE '%dev-0004%'")" \
+	'"secret": *"\(set\)"' "audit says (set) for the new secret"
+# notAfter: in the past = expired; null = never
+S6=$(sed -n 7p "$T/dev.csv" | cut -d, -f2)	# dev-0006
+is "$(t_api PATCH "$PD/dev-0006" '{"notAfter":"2021-06-30T00:00:00Z"}')" 200 "API: notAfter in the past"
+is "$(t_json '[j["notAfter"], j["state"]]')" '["2021-06-30T00:00:00Z", "expired"]' "expired"
+refused "an entry expired by PATCH" dev -ref dev-0006 -secret "pass:$S6" -subject /CN=dev-0006
+is "$(t_api PATCH "$PD/dev-0006" '{"notAfter":null}')" 200 "API: notAfter null"
+is "$(t_json '[j["notAfter"], j["state"]]')" '[null, "active"]' "no expiry: active again"
+# a constraint cleared, another set, with cmpctl
+S7=$(sed -n 8p "$T/dev.csv" | cut -d, -f2)	# dev-0007
+ok "cmpctl device update: subject:=null san=..." $CTL device update dev dev-0007 subject:=null \
+	san=DNS:seven.example
+is "$(t_api GET "$PD/dev-0007")" 200 "API: show"
+is "$(t_json '[j["subject"], j["san"]]')" '[null, "DNS:seven.example"]' "subject cleared, san set"
+nok "the new san constraint holds" client /api/v1/protocols/cmp/dev -ref dev-0007 -secret "pass:$S7" \
+	-subject /CN=another-name -certout "$T/refused.crt"
+like "$(cat "$T/client.out")" "the requested subjectAltName does not match the device entry's" \
+	"refused by the san"
+ok "any subject with that san" client /api/v1/protocols/cmp/dev -ref dev-0007 -secret "pass:$S7" \
+	-subject /CN=another-name -sans seven.example -certout "$T/d7.crt"
+# refusals: the texts of create
+patch_refused() {	# patch_refused DESC BODY STATUS MESSAGE [REF]
+	is "$(t_api PATCH "$PD/${5-dev-0008}" "$2")" "$3" "API PATCH: $1 refused"
+	is "$(t_json 'j["message"]')" "$4" "API PATCH: $1: says so"
+}
+patch_refused "an empty body" '{}' 422 "nothing to change: give secret, subject, san, notAfter, uses or unlock"
+patch_refused "unlock false alone" '{"unlock":false}' 422 \
+	"nothing to change: give secret, subject, san, notAfter, uses or unlock"
+patch_refused "an empty secret" '{"secret":""}' 422 "secret must be 1 to 256 bytes"
+patch_refused "a null secret" '{"secret":null}' 422 "secret must be 1 to 256 bytes"
+patch_refused "a bad san" '{"san":"FOO:bar"}' 422 \
+	"san must be a list of DNS:, IP:, email: or URI: names separated by commas"
+patch_refused "a bad subject" '{"subject":"no name"}' 422 "subject is not a distinguished name"
+patch_refused "a bad notAfter" '{"notAfter":"tomorrow"}' 422 "notAfter must be YYYY-MM-DDThh:mm:ssZ"
+patch_refused "uses 0" '{"uses":0}' 400 "uses must be between 1 and 1000000"
+patch_refused "a reference" '{"reference":"other"}' 400 "unknown member reference"
+patch_refused "unlock not a boolean" '{"unlock":"yes"}' 400 "unlock must be true or false"
+patch_refused "a body that is no object" '[1]' 400 "the body must be a JSON object"
+patch_refused "an unknown entry" '{"uses":2}' 404 "device nobody not found" nobody
+is "$(t_api PATCH "/cmpProfiles/00000000-0000-4000-8000-0000000000ff/devices/dev-0008" '{"uses":2}')" 404 \
+	"API PATCH: an unknown CMP Profile"
+is "$(t_json 'j["message"]')" "CMP Profile 00000000-0000-4000-8000-0000000000ff not found" "says so"
+is "$(t_api GET "$PD/dev-0008")" 200 "API: the refused entry"
+is "$(t_json '[j["uses"], j["usesLeft"], j["subject"], j["san"], j["notAfter"]]')" \
+	'[1, 1, "/CN=dev-0008", null, null]' "unchanged by the refusals"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'updateDevice'")" 8 \
+	"each change audited (action updateDevice)"
+like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateDevice' AND detail LIKE '%dev-0002%'")" \
+	'"unlock": *true' "the unlock audited"
+printf '%s\n' renewed-secret-4 >> "$T/secrets.txt"
 
 # ------------------------------------------------ API checks and delete
 is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"a/b","secret":"x"}')" 422 "bad reference refused"
