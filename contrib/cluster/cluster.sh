@@ -29,7 +29,7 @@
 # Each cmpd host gets every Galera node with db_hosts when the installed
 # cmpd knows that key (probed with `cmpd -n`), host a in the order n1 n2
 # n3, host b n2 n3 n1; otherwise host a uses n1 and host b n2 through
-# db_host/db_port.  cmp-localca uses n3.
+# db_host/db_port.  cmp-localca likewise lists n3 n1 n2, or uses n3 alone.
 #
 # stop stops everything start recorded in $CLUSTER_DIR/pids (also after a
 # failed start) and keeps the directory; remove it by hand.  Every wait is
@@ -363,20 +363,30 @@ localca_start() {
 	make_ca
 	[ -s "$CLUSTER_DIR/localca.pw" ] ||
 		(umask 077 && openssl rand -hex 24 > "$CLUSTER_DIR/localca.pw")
-	cat > "$d/localca.conf" <<-EOF
-	# written by contrib/cluster/cluster.sh
-	listen = $d/localca.sock
-	ca_dir = $d
-	validity_days = 30
-	db_host = 127.0.0.1
-	db_port = $(sql_port 3)
-	db_user = cmpd
-	db_password_file = $CLUSTER_DIR/db.pw
-	db_name = cmpd
-	log_level = info
-	auth_user = cmpd
-	auth_password_file = $CLUSTER_DIR/localca.pw
-	EOF
+	# n3 first, or n3 alone when cmp-localca has no db_hosts
+	local db
+	for db in "db_hosts = 127.0.0.1:$(sql_port 3), 127.0.0.1:$(sql_port 1), 127.0.0.1:$(sql_port 2)" \
+	    "db_host = 127.0.0.1"; do
+		cat > "$d/localca.conf" <<-EOF
+		# written by contrib/cluster/cluster.sh
+		listen = $d/localca.sock
+		ca_dir = $d
+		validity_days = 30
+		$db
+		db_port = $(sql_port 3)
+		db_user = cmpd
+		db_password_file = $CLUSTER_DIR/db.pw
+		db_name = cmpd
+		log_level = info
+		auth_user = cmpd
+		auth_password_file = $CLUSTER_DIR/localca.pw
+		EOF
+		"$LOCALCA_BIN" -n -c "$d/localca.conf" > "$d/check.log" 2>&1 && break
+	done
+	"$LOCALCA_BIN" -n -c "$d/localca.conf" > "$d/check.log" 2>&1 || {
+		tail_log "$d/check.log"
+		die "cmp-localca refused its configuration"
+	}
 	rm -f "$d/localca.sock"
 	launch localca "$d/localca.log" "$LOCALCA_BIN" -f -c "$d/localca.conf"
 	wait_for 30 test -S "$d/localca.sock" || {
@@ -657,6 +667,13 @@ cmd_start() {
 		runuser -u "$DB_USER" -- test -x "$CLUSTER_DIR" ||
 			die "user $DB_USER cannot enter $CLUSTER_DIR: make it and its parents mode 711"
 	fi
+	local f
+	for f in "$CLUSTER_DIR"/pids/*.pid; do
+		[ -e "$f" ] || continue
+		if alive "$(cat "$f")"; then
+			die "a cluster runs in $CLUSTER_DIR already (${f##*/}); stop it first"
+		fi
+	done
 	deps
 	find_bins
 	if [ -s "$CLUSTER_DIR/cluster.env" ]; then
