@@ -271,7 +271,11 @@ is "$found_any" "$delivered" "every certificate a client received is in cmpd's i
 is "$stored_valid" "$ca_valid" "stored (issued) = valid at the CA"
 is "$stored_all" "$ca_all" "every certificate the CA issued is in cmpd's inventory"
 is "$(nq 1 "SELECT COUNT(*) FROM localca_certificate l LEFT JOIN certificate c ON LOWER(c.serial_number) = l.serial_hex WHERE c.uuid IS NULL")" 0 \
-	"no certificate of the CA missing from cmpd's inventory"
+	"no certificate of the CA missing from cmpd's inventory" ||
+	nq 1 "SELECT l.serial_hex, l.subject, l.status, l.request_id, l.created_at,
+	    (SELECT COUNT(*) FROM cmp_transaction t WHERE t.request_id = l.request_id)
+	  FROM localca_certificate l LEFT JOIN certificate c ON LOWER(c.serial_number) = l.serial_hex
+	  WHERE c.uuid IS NULL" | diag
 ok "delivered and confirmed <= stored" test "$delivered_ok" -le "$stored_valid"
 is "$(nq 1 "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open', 'waiting') OR (state = 'confirm_wait' AND deadline < NOW(6))")" 0 \
 	"no transaction left issuing, open, waiting, or unconfirmed past its deadline"
