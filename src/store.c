@@ -63,6 +63,7 @@ struct tx_begin_arg {
 	const struct store_req *rq;
 	size_t	 n;
 	const struct cmp_requester *who;
+	int	 runs;		/* of store_tx_begin_run */
 };
 
 /* Our own rows, committed by a run whose COMMIT answer was lost: position
@@ -80,6 +81,29 @@ store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id)
 	return db_run(sql, a, NITEMS(a), c, 1, NULL);
 }
 
+/*
+ * Before a run again: is the transactionID taken (DB_DUP), by this
+ * request's own earlier commit (DB_OK), or free (DB_NOTFOUND)? On Galera
+ * two nodes may each insert it and one fails at COMMIT (a deadlock);
+ * this read, causal (wsrep_sync_wait), sees the other node's row, so the
+ * loser answers transactionIdInUse rather than insert and lose again.
+ */
+static int
+store_tx_taken(const ASN1_OCTET_STRING *tid, const char *request_id)
+{
+	static const char sql[] = "SELECT request_id = ? FROM cmp_transaction "
+	    "WHERE transaction_id = ? AND position = 0";
+	struct db_arg a[2] = { DB_ARG_STR(request_id), arg_octets(tid) };
+	struct db_col c[1];
+	int r;
+
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_INT;
+	if ((r = db_run(sql, a, NITEMS(a), c, 1, NULL)) != DB_OK)
+		return r;
+	return !c[0].null && c[0].i == 1 ? DB_OK : DB_DUP;
+}
+
 static int
 store_tx_begin_run(void *arg)
 {
@@ -89,13 +113,16 @@ store_tx_begin_run(void *arg)
 	    "request_spki_sha256, issuing_at, requester_method, "
 	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, ?, "
 	    "'issuing', ?, ?, NOW(6), ?, ?, ?)";
-	const struct tx_begin_arg *x = arg;
+	struct tx_begin_arg *x = arg;
 	const struct store_req *rq = x->rq;
 	const struct cmp_requester *who = x->who;
 	struct db_arg none = DB_ARG_NULL;
 	int sig = who->method == PROT_SIGNATURE, r;
 	size_t i;
 
+	if (x->runs++ > 0 && (r = store_tx_taken(x->req->header->transactionID,
+	    rq[0].request_id)) != DB_NOTFOUND)
+		return r;
 	for (i = 0; i < x->n; i++) {
 		struct db_arg a[12] = {
 			arg_octets(x->req->header->transactionID),
@@ -147,7 +174,7 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
     const unsigned char digest[32], const struct store_req *rq, size_t n,
     const struct cmp_requester *who)
 {
-	struct tx_begin_arg x = { req, p, digest, rq, n, who };
+	struct tx_begin_arg x = { req, p, digest, rq, n, who, 0 };
 
 	return db_txn(store_tx_begin_run, &x);
 }
