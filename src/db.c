@@ -509,7 +509,9 @@ db_begin(void)
 	db_tx_lost = db_tx_failed = 0;
 	if (db == NULL && db_stmt("SELECT 1") == NULL)
 		return DB_ERR;
-	if (mysql_autocommit(db, 0) != 0) {
+	/* One round trip (autocommit stays on; COMMIT or ROLLBACK ends it),
+	 * not SET autocommit before and after. */
+	if (mysql_real_query(db, "START TRANSACTION", 17) != 0) {
 		db_err = mysql_errno(db);
 		log_error("begin: %s", mysql_error(db));
 		metrics_db_error();
@@ -553,7 +555,6 @@ db_commit(void)
 		}
 		mysql_rollback(db);
 	}
-	mysql_autocommit(db, 1);
 	return r;
 }
 
@@ -568,7 +569,7 @@ db_rollback(void)
 	db_in_tx = db_tx_lost = db_tx_failed = 0;
 	if (db == NULL)
 		return;
-	if (mysql_rollback(db) != 0 || mysql_autocommit(db, 1) != 0) {
+	if (mysql_rollback(db) != 0) {
 		if (db_is_lost(mysql_errno(db)))
 			db_drop(1);
 	}
