@@ -73,17 +73,13 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
  * device's certificate.
  */
 enum cmp_fail
-cmp_requester_check(const CMPD_MSG *req)
+cmp_requester_check(const CMPD_MSG *req, const struct store_tx *first)
 {
-	struct cmp_requester was, now;
-	int r;
+	struct cmp_requester now;
 
-	if ((r = store_tx_requester(req->header->transactionID, &was)) ==
-	    DB_ERR)
-		return CMPF_DB_UNAVAILABLE;
 	/* none recorded: a transaction older than the record, refused */
-	if (r != DB_OK || cmp_protect_requester(req, &now) != 0 ||
-	    !cmp_protect_requester_eq(&was, &now))
+	if (!first->has_requester || cmp_protect_requester(req, &now) != 0 ||
+	    !cmp_protect_requester_eq(&first->requester, &now))
 		return CMPF_NOT_REQUESTER;
 	return CMPF_OK;
 }
@@ -150,7 +146,7 @@ confirm_load(const CMPD_MSG *req, const struct profile *p,
 	/* Another profile's transaction is as unknown as a missing one. */
 	if (r == DB_NOTFOUND || strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0)
 		return CMPF_TX_UNKNOWN;
-	if ((f = cmp_requester_check(req)) != CMPF_OK)
+	if ((f = cmp_requester_check(req, &t[0])) != CMPF_OK)
 		return f;
 	for (i = 0; i < *n; i++) {
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&

@@ -129,7 +129,7 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 	if (strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0 ||
 	    strcmp(t[0].ra_uuid, p->ra_uuid) != 0)
 		return CMPF_TX_UNKNOWN;
-	if ((f = cmp_requester_check(req)) != CMPF_OK)
+	if ((f = cmp_requester_check(req, &t[0])) != CMPF_OK)
 		return f;
 	for (i = 0; i < n; i++)
 		if (t[i].cert_req_id == rid &&

@@ -614,6 +614,10 @@ struct store_tx {
 	long long age;			/* seconds since the CA was asked */
 	int	 implicit;		/* implicitConfirm granted */
 	int	 poll_count;		/* pollReqs answered while waiting */
+	/* who began the transaction (store_tx_begin); has_requester 0: none
+	 * recorded, a transaction older than the record */
+	struct cmp_requester requester;
+	int	 has_requester;
 	X509	*cert;
 };
 /* One certificate asked of the CA in a transaction (store_tx_begin). */
@@ -629,8 +633,6 @@ struct store_req {
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const unsigned char digest[32], const struct store_req *, size_t n,
 	    const struct cmp_requester *);
-int	store_tx_requester(const ASN1_OCTET_STRING *tid,
-	    struct cmp_requester *);
 int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
@@ -745,7 +747,8 @@ CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
 CMPD_MSG *cmp_confirm_error(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
-enum cmp_fail cmp_requester_check(const CMPD_MSG *req);
+enum cmp_fail cmp_requester_check(const CMPD_MSG *req,
+	    const struct store_tx *first);
 
 /* cmp_device.c */
 #define CMP_DEVICE_CONSTRAINT_MAX	1024	/* cmp_device.subject, san */

@@ -709,9 +709,25 @@ struct tx_list {
 	struct store_tx *t;
 	size_t	 n;
 	struct store_tx row;	/* the columns of the row fetched */
+	char	 method[16];	/* requester_method */
 	unsigned char der[STORE_CERT_MAX];
 	int	 bad;
 };
+
+/* The requester recorded with the row (store_tx_begin), if any. */
+static void
+tx_list_requester(struct db_col *c, const char *method, struct store_tx *t)
+{
+	struct cmp_requester *who = &t->requester;
+
+	t->has_requester = 0;
+	if (c[0].null || profile_prot_parse(method, &who->method) != 0)
+		return;
+	if (who->method == PROT_SIGNATURE && (c[1].null || c[1].len != 32))
+		return;
+	who->kid_len = c[2].null ? 0 : c[2].len;
+	t->has_requester = 1;
+}
 
 static int
 tx_list_row(struct db_col *c, size_t nc, void *arg)
@@ -732,6 +748,7 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->age = c[11].i;
 	t->implicit = c[12].i != 0;
 	t->poll_count = (int)c[13].i;
+	tx_list_requester(&c[14], l->method, t);
 	t->cert = NULL;
 	if (c[4].null)
 		t->cert_uuid[0] = '\0';
@@ -757,13 +774,14 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    "t.ra_profile_uuid, t.deadline < NOW(6), t.position, "
 	    "t.request_id, t.request_type, TIMESTAMPDIFF(SECOND, "
 	    "COALESCE(t.issuing_at, t.created_at), NOW(6)), "
-	    "t.implicit_confirm, t.poll_count "
+	    "t.implicit_confirm, t.poll_count, t.requester_method, "
+	    "t.requester_cert_hash, t.requester_kid "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { arg_octets(tid) };
 	struct tx_list *l;
-	struct db_col c[14];
+	struct db_col c[17];
 	size_t rows = 0;
 	int r;
 
@@ -793,6 +811,11 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	c[11].type = DB_INT;
 	c[12].type = DB_INT;
 	c[13].type = DB_INT;
+	c[14].type = DB_STR, c[14].buf = l->method, c[14].n = sizeof(l->method);
+	c[15].type = DB_BLOB, c[15].buf = l->row.requester.cert_hash,
+	    c[15].n = sizeof(l->row.requester.cert_hash);
+	c[16].type = DB_BLOB, c[16].buf = l->row.requester.kid,
+	    c[16].n = sizeof(l->row.requester.kid);
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)
@@ -979,38 +1002,6 @@ store_cert_released(const char *cert_uuid)
 	struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
 
 	return db_run(sql, a, 1, NULL, 0, NULL);
-}
-
-/*
- * The requester recorded when transaction tid began (store_tx_begin).
- * DB_NOTFOUND for no such transaction or none recorded (a transaction
- * older than the record).
- */
-int
-store_tx_requester(const ASN1_OCTET_STRING *tid, struct cmp_requester *who)
-{
-	static const char sql[] = "SELECT requester_method, "
-	    "requester_cert_hash, requester_kid FROM cmp_transaction "
-	    "WHERE transaction_id = ? ORDER BY position LIMIT 1";
-	struct db_arg a[1] = { arg_octets(tid) };
-	struct db_col c[3];
-	char method[16];
-	int r;
-
-	memset(who, 0, sizeof(*who));
-	memset(c, 0, sizeof(c));
-	c[0].type = DB_STR, c[0].buf = method, c[0].n = sizeof(method);
-	c[1].type = DB_BLOB, c[1].buf = who->cert_hash,
-	    c[1].n = sizeof(who->cert_hash);
-	c[2].type = DB_BLOB, c[2].buf = who->kid, c[2].n = sizeof(who->kid);
-	if ((r = db_run(sql, a, 1, c, NITEMS(c), NULL)) != DB_OK)
-		return r;
-	if (c[0].null || profile_prot_parse(method, &who->method) != 0)
-		return DB_NOTFOUND;
-	if (who->method == PROT_SIGNATURE && (c[1].null || c[1].len != 32))
-		return DB_NOTFOUND;
-	who->kid_len = c[2].null ? 0 : c[2].len;
-	return DB_OK;
 }
 
 /*
