@@ -15,8 +15,10 @@
 #                   and transactions, and measure again (0)
 #   BENCH_REPORT    the report is also written here (bench-report.txt)
 #   BENCH_RAW       keep one line per run here (default: only in $T)
-#   BENCH_PERF      FILE: record `perf record -a -g` into FILE during one
-#                   extra C=4 PBM run of the cmpd stack (not in the table)
+#   BENCH_PERF      FILE: record `perf record -a -g` (or BENCH_PERF_OPTS)
+#                   into FILE during one extra C=4 PBM run of the cmpd
+#                   stack (not in the table); FILE.pids names the stack's
+#                   processes (group pid...), for perf report --pid
 #   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL:
 #                   see bench/lib.sh
 #   KEEP_TMP=1      keep the stack's directory
@@ -303,9 +305,13 @@ bench_fill() {
 		done
 		for ((from = 1; from <= n; from += 100000)); do
 			to=$((from + 99999 > n ? n : from + 99999))
-			t_sql "INSERT INTO $tbl ($cols) SELECT $sel FROM seq_${from}_to_${to} s,
+			# t_sql's 30 s are too short for 10^5 rows with a
+			# 32 MiB buffer pool on a busy machine
+			timeout 1800 mariadb --no-defaults -S "$DB_SOCK" \
+				-u "$DB_ROOT_USER" cmpd -e "INSERT INTO $tbl ($cols)
+				SELECT $sel FROM seq_${from}_to_${to} s,
 				(SELECT * FROM $tbl ORDER BY created_at DESC LIMIT 1) t" ||
-				bail "filling $tbl failed"
+				bail "filling $tbl failed (rows $from to $to)"
 		done
 	done
 }
@@ -332,8 +338,17 @@ done
 mem_start=$(bench_mem)
 
 if [ -n "${BENCH_PERF-}" ]; then
-	note "perf record -a -g into $BENCH_PERF during a C=4 PBM run of cmpd"
-	perf record -a -g -o "$BENCH_PERF" -- sleep "$SECS" > "$T/perf.log" 2>&1 &
+	note "perf record into $BENCH_PERF during a C=4 PBM run of cmpd"
+	{
+		echo "lighttpd $LIGHTTPD_PID"
+		echo "cmpd $CMPD_PID" $(t_cmpd_workers)
+		echo "mysqld $DB_PID"
+		echo "localca ${BG_PID_localca-}"
+		echo "mock ${BG_PID_mock-}"
+	} > "$BENCH_PERF.pids"
+	# shellcheck disable=SC2086 # options, split on purpose
+	perf record ${BENCH_PERF_OPTS:--a -g} -o "$BENCH_PERF" -- sleep "$SECS" \
+		> "$T/perf.log" 2>&1 &
 	perf_pid=$!
 	bench_load cmpd pbm 4 "$SECS" perf > "$T/perf.out" 2>&1
 	wait "$perf_pid"
@@ -351,6 +366,9 @@ mem_end=$(bench_mem)
 	echo "cmpd workers after warm-up: $mem_start"
 	echo "cmpd workers after the runs: $mem_end"
 } > "$T/report"
+# this part now, in case the fill fails or takes too long
+cat "$T/report"
+cp "$T/report" "$REPORT" 2> /dev/null || true
 
 if [ "$FILL" -gt 0 ] 2> /dev/null; then
 	note "filling the database with $FILL certificates and transactions"
@@ -366,7 +384,7 @@ if [ "$FILL" -gt 0 ] 2> /dev/null; then
 		bench_report 1
 		echo
 		echo "cmpd workers after the runs: $(bench_mem)"
-	} >> "$T/report"
+	} > "$T/report.fill"
+	cat "$T/report.fill"
+	cat "$T/report.fill" >> "$REPORT" 2> /dev/null || true
 fi
-cat "$T/report"
-cp "$T/report" "$REPORT" 2> /dev/null || true

@@ -1,7 +1,8 @@
 /*
  * cmpload - CMP load generator: CONC threads, each enrolling again and
  * again with ir + certConf (RFC 9810 5.3.1, 5.3.18), PBM-protected with a
- * shared secret, through libcrypto's CMP client (OSSL_CMP_exec_IR_ses),
+ * shared secret or signed, through libcrypto's CMP client
+ * (OSSL_CMP_exec_IR_ses),
  * until DURATION seconds are over or MAX enrolments were started.
  *
  *   cmpload -u URL (-s SECRET -r REF | --devices CSV |
@@ -16,8 +17,9 @@
  * subject, CN=P-<thread>-<sequence>, and a fresh EC P-256 key (one key per
  * thread with --reuse-key; with --key-pool N, N keys per thread made
  * before the clock starts and used in turn, so that key generation does
- * not compete with the server for the CPU).  --no-confirm leaves certificates unconfirmed
- * (OSSL_CMP_OPT_DISABLE_CONFIRM), for the server's confirmation sweep.
+ * not compete with the server for the CPU).  --no-confirm leaves
+ * certificates unconfirmed (OSSL_CMP_OPT_DISABLE_CONFIRM), for the
+ * server's confirmation sweep.
  * --retry-delay makes a client wait MS milliseconds after a failed
  * enrolment, as a device would, instead of asking again at once.
  * --unprotected-errors accepts error answers without protection (a
@@ -266,13 +268,6 @@ ld_new_key(void)
 }
 
 /*
- * --connection enrolment|thread: one message over the thread's keep-alive
- * connection (RFC 6712 3.4 allows persistent connections), opened on
- * first use and again after the server closed it; OSSL_HTTP_transfer()
- * drops the context itself when the exchange fails or the connection does
- * not stay alive.
- */
-/*
  * Called by OSSL_HTTP_open() with the new connection: TCP_NODELAY.  The
  * HTTP client writes a request's header and body separately; with Nagle's
  * algorithm the body would wait for the ACK of the header, which the
@@ -309,6 +304,13 @@ ld_post(struct ld_thread *th, const OSSL_CMP_MSG *req)
 	return brsp;
 }
 
+/*
+ * --connection enrolment|thread: one message over the thread's keep-alive
+ * connection (RFC 6712 3.4 allows persistent connections), opened on
+ * first use and again after the server closed it; OSSL_HTTP_transfer()
+ * drops the context itself when the exchange fails or the connection does
+ * not stay alive.
+ */
 static OSSL_CMP_MSG *
 ld_transfer(OSSL_CMP_CTX *ctx, const OSSL_CMP_MSG *req)
 {
@@ -671,8 +673,7 @@ ld_usage(void)
 	    "[--connection message|enrolment|thread]\n"
 	    "       [--implicit-confirm] [--no-confirm] [--msg-timeout S] "
 	    "[--retry-delay MS]\n"
-	    "       [--unprotected-errors]"
- " [-o CERTS] [-v]\n");
+	    "       [--unprotected-errors] [-o CERTS] [-v]\n");
 	exit(2);
 }
 
