@@ -1,24 +1,46 @@
 /*
  * cmpload - CMP load generator: CONC threads, each enrolling again and
  * again with ir + certConf (RFC 9810 5.3.1, 5.3.18), PBM-protected with a
- * shared secret, through libcrypto's CMP client (OSSL_CMP_exec_IR_ses),
+ * shared secret or signed, through libcrypto's CMP client
+ * (OSSL_CMP_exec_IR_ses),
  * until DURATION seconds are over or MAX enrolments were started.
  *
- *   cmpload -u URL (-s SECRET -r REF | --devices CSV) [-c CONC]
- *           [-d SECONDS] [-n MAX]
+ *   cmpload -u URL (-s SECRET -r REF | --devices CSV |
+ *           --cert CERT --key KEY) [-c CONC] [-d SECONDS] [-n MAX]
  *           [--subject-prefix P] [--recipient CN] [--reuse-key]
+ *           [--key-pool N] [--trusted CERTS] [--accept-any-cert]
+ *           [--connection message|enrolment|thread]
  *           [--implicit-confirm] [--no-confirm] [--msg-timeout S]
  *           [--retry-delay MS] [--unprotected-errors] [-o CERTS] [-v]
  *
  * URL is http://host:port/path (no TLS).  Every enrolment has its own
  * subject, CN=P-<thread>-<sequence>, and a fresh EC P-256 key (one key per
- * thread with --reuse-key).  --no-confirm leaves certificates unconfirmed
- * (OSSL_CMP_OPT_DISABLE_CONFIRM), for the server's confirmation sweep.
+ * thread with --reuse-key; with --key-pool N, N keys per thread made
+ * before the clock starts and used in turn, so that key generation does
+ * not compete with the server for the CPU).  --no-confirm leaves
+ * certificates unconfirmed (OSSL_CMP_OPT_DISABLE_CONFIRM), for the
+ * server's confirmation sweep.
  * --retry-delay makes a client wait MS milliseconds after a failed
  * enrolment, as a device would, instead of asking again at once.
  * --unprotected-errors accepts error answers without protection (a
  * server cannot MAC an answer with a secret it does not know or cannot
  * read), so that their failInfo is counted.
+ *
+ * --cert CERT --key KEY: signature protection (RFC 9810 5.1.3.3) with this
+ * certificate and key (PEM) instead of a shared secret; --trusted CERTS
+ * (PEM) are the anchors the server's signed answers must chain to.
+ * --accept-any-cert confirms whatever certificate comes back, even one
+ * libcrypto refused (OpenSSL's mock server answers every request with one
+ * fixed certificate whose key is not the requested one).
+ *
+ * --connection: how messages travel.  message (the default): libcrypto's
+ * own HTTP transfer, one connection per message; enrolment: one
+ * keep-alive connection for an enrolment's ir and certConf; thread: one
+ * keep-alive connection per client thread for all its enrolments (opened
+ * again when the server closes it).  The last two go through a transfer
+ * callback with OSSL_HTTP_transfer(keep_alive = 1), and their sockets have
+ * TCP_NODELAY (else every message on a kept connection would wait for the
+ * server's delayed ACK).
  *
  * --devices CSV: per-device secrets instead of one: the file's lines after
  * its header start with reference,secret (no quoting); enrolment N uses
@@ -37,14 +59,17 @@
  *   libcrypto refused, such as an unprotected error), err.<reason>=N per
  *   libcrypto reason of those two, elapsed_s, rate_per_s (ok per second),
  *   and the latency of the successful enrolments, ir to pkiconf:
- *   lat_p50_ms, lat_p99_ms, lat_max_ms.
+ *   lat_p50_ms, lat_p99_ms, lat_max_ms; errors (attempts that did not
+ *   end ok); with --connection enrolment or thread, connections (how
+ *   many it opened).
  * With -o, one line per delivered certificate, when its enrolment ends:
  *   <SHA-256 of the DER, lower-case hex> <serial, upper-case hex> <0|1>
  * the last field saying whether the certConf was answered (or implicit
  * confirmation granted).
  *
  * OpenSSL 3.0's CMP HTTP transfer opens one connection per message (no
- * keep-alive): the figures include a TCP handshake per message.
+ * keep-alive): with --connection message the figures include a TCP
+ * handshake per message.
  *
  * Every wait is bounded: no enrolment starts after DURATION, and each one
  * gives up after twice --msg-timeout (default 15 s).  Exit status 0 once
@@ -53,8 +78,14 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +97,18 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/http.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #define LD_CONC_MAX	256
 #define LD_LAT_MAX	(1 << 22)	/* latencies kept for percentiles */
 #define LD_REASONS_MAX	16		/* distinct err.<reason> counted */
 #define LD_SUBJECT_MAX	128
+#define LD_POOL_MAX	4096		/* --key-pool */
+
+/* --connection */
+enum ld_conn { LD_CONN_MESSAGE, LD_CONN_ENROLMENT, LD_CONN_THREAD };
 
 /* RFC 9810 5.2.3 PKIFailureInfo, by bit number */
 static const char *const ld_failinfo[] = {
@@ -106,7 +143,18 @@ struct ld_opts {
 	long		 retry_delay_ms;
 	int		 verbose;
 	const char	*devices_path;
+	enum ld_conn	 conn;
+	int		 key_pool;
+	int		 accept_any;
+	const char	*cert_path;
+	const char	*key_path;
+	const char	*trusted_path;
 };
+
+/* --cert, --key, --trusted: loaded once, shared by reference */
+static X509 *ld_cert;
+static EVP_PKEY *ld_cert_key;
+static X509_STORE *ld_trusted;
 
 /* --devices: one reference and secret per enrolment */
 #define LD_DEVICES_MAX	100000
@@ -128,6 +176,7 @@ static struct {
 	double	*lat;
 	size_t	 nlat;
 	long	 started;
+	long	 conns;
 	FILE	*certs;
 } ld;
 static pthread_mutex_t ld_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,7 +186,10 @@ static struct timespec ld_end;
 struct ld_thread {
 	pthread_t	 tid;
 	int		 no;
-	EVP_PKEY	*key;		/* --reuse-key */
+	EVP_PKEY	**pool;		/* --reuse-key, --key-pool */
+	int		 npool, next;
+	OSSL_HTTP_REQ_CTX *http;	/* --connection enrolment, thread */
+	long		 conns;		/* connections it opened */
 	/* the certificate of the current enrolment, from the certConf
 	 * callback */
 	int		 got;
@@ -190,6 +242,8 @@ ld_certconf_cb(OSSL_CMP_CTX *ctx, X509 *cert, int fail_info, const char **txt)
 	char *hex;
 
 	(void)txt;
+	if (opt.accept_any)
+		fail_info = 0;
 	if (th == NULL || cert == NULL)
 		return fail_info;
 	if (X509_digest(cert, EVP_sha256(), md, &mdlen) && mdlen == 32) {
@@ -211,6 +265,81 @@ static EVP_PKEY *
 ld_new_key(void)
 {
 	return EVP_EC_gen("P-256");
+}
+
+/*
+ * Called by OSSL_HTTP_open() with the new connection: TCP_NODELAY.  The
+ * HTTP client writes a request's header and body separately; with Nagle's
+ * algorithm the body would wait for the ACK of the header, which the
+ * server delays (up to 40 ms on Linux) on a connection that is not new.
+ */
+static BIO *
+ld_bio_cb(BIO *bio, void *arg, int connect, int detail)
+{
+	int fd = -1, on = 1;
+
+	(void)arg, (void)detail;
+	if (connect && BIO_get_fd(bio, &fd) > 0 && fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	return bio;
+}
+
+/* One POST over th->http (opened if need be); the answer's body, or NULL. */
+static BIO *
+ld_post(struct ld_thread *th, const OSSL_CMP_MSG *req)
+{
+	BIO *breq, *brsp = NULL;
+
+	if ((breq = BIO_new(BIO_s_mem())) == NULL ||
+	    i2d_OSSL_CMP_MSG_bio(breq, req) <= 0)
+		goto out;
+	if (th->http == NULL)
+		th->conns++;
+	brsp = OSSL_HTTP_transfer(&th->http, opt.host, opt.port, opt.path, 0,
+	    NULL, NULL, NULL, NULL, ld_bio_cb, NULL, 0, NULL,
+	    "application/pkixcmp", breq, "application/pkixcmp", 1, 0,
+	    opt.msg_timeout, 1);
+ out:
+	BIO_free(breq);
+	return brsp;
+}
+
+/*
+ * --connection enrolment|thread: one message over the thread's keep-alive
+ * connection (RFC 6712 3.4 allows persistent connections), opened on
+ * first use and again after the server closed it; OSSL_HTTP_transfer()
+ * drops the context itself when the exchange fails or the connection does
+ * not stay alive.
+ */
+static OSSL_CMP_MSG *
+ld_transfer(OSSL_CMP_CTX *ctx, const OSSL_CMP_MSG *req)
+{
+	struct ld_thread *th = OSSL_CMP_CTX_get_transfer_cb_arg(ctx);
+	OSSL_CMP_MSG *rsp = NULL;
+	int reused = th->http != NULL;
+	BIO *brsp;
+
+	/*
+	 * A kept connection that the server has closed in the meantime
+	 * fails before any answer: send once more on a new one, as HTTP
+	 * clients do (RFC 9112 9.3.1).
+	 */
+	if ((brsp = ld_post(th, req)) == NULL && reused) {
+		ERR_clear_error();
+		brsp = ld_post(th, req);
+	}
+	if (brsp != NULL)
+		rsp = d2i_OSSL_CMP_MSG_bio(brsp, NULL);
+	BIO_free(brsp);
+	return rsp;
+}
+
+static void
+ld_close(struct ld_thread *th)
+{
+	if (th->http != NULL)
+		OSSL_HTTP_close(th->http, 1);
+	th->http = NULL;
 }
 
 /* "reason text" -> "reason_text", for a key name */
@@ -271,13 +400,32 @@ ld_ctx(struct ld_thread *th, EVP_PKEY *key, long seq)
 	    opt.msg_timeout) ||
 	    !OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_TOTAL_TIMEOUT,
 	    2 * opt.msg_timeout) ||
-	    !OSSL_CMP_CTX_set1_referenceValue(ctx,
+	    !OSSL_CMP_CTX_set_certConf_cb(ctx, ld_certconf_cb) ||
+	    !OSSL_CMP_CTX_set_certConf_cb_arg(ctx, th))
+		goto err;
+	if (ld_cert != NULL) {
+		/* RFC 9810 5.1.3.3: signed with the client's certificate */
+		if (!OSSL_CMP_CTX_set1_cert(ctx, ld_cert) ||
+		    !OSSL_CMP_CTX_set1_pkey(ctx, ld_cert_key))
+			goto err;
+	} else if (!OSSL_CMP_CTX_set1_referenceValue(ctx,
 	    (const unsigned char *)ref, strlen(ref)) ||
 	    !OSSL_CMP_CTX_set1_secretValue(ctx,
 	    (const unsigned char *)secret, strlen(secret)) ||
-	    !OSSL_CMP_CTX_set1_pkey(ctx, key) ||
-	    !OSSL_CMP_CTX_set_certConf_cb(ctx, ld_certconf_cb) ||
-	    !OSSL_CMP_CTX_set_certConf_cb_arg(ctx, th))
+	    !OSSL_CMP_CTX_set1_pkey(ctx, key))
+		goto err;
+	/* set0 takes the reference it is given */
+	if (ld_trusted != NULL) {
+		if (!X509_STORE_up_ref(ld_trusted))
+			goto err;
+		if (!OSSL_CMP_CTX_set0_trustedStore(ctx, ld_trusted)) {
+			X509_STORE_free(ld_trusted);
+			goto err;
+		}
+	}
+	if (opt.conn != LD_CONN_MESSAGE &&
+	    (!OSSL_CMP_CTX_set_transfer_cb(ctx, ld_transfer) ||
+	    !OSSL_CMP_CTX_set_transfer_cb_arg(ctx, th)))
 		goto err;
 	/* set0_newPkey takes the reference it is given */
 	if (!EVP_PKEY_up_ref(key))
@@ -339,22 +487,28 @@ ld_enroll(struct ld_thread *th, long seq)
 {
 	struct timespec t0;
 	OSSL_CMP_CTX *ctx = NULL;
-	EVP_PKEY *key = th->key;
+	EVP_PKEY *key = NULL;
 	X509 *cert;
 	unsigned long e;
 	int status, info, i, r = -1;
 	double ms;
 
-	if (key == NULL && (key = ld_new_key()) == NULL)
+	if (th->npool > 0) {
+		key = th->pool[th->next++ % th->npool];
+		if (!EVP_PKEY_up_ref(key)) {
+			key = NULL;
+			goto out;
+		}
+	} else if ((key = ld_new_key()) == NULL)
 		goto out;
-	if (th->key != NULL)
-		EVP_PKEY_up_ref(key);
 	if ((ctx = ld_ctx(th, key, seq)) == NULL)
 		goto out;
 	th->got = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cert = OSSL_CMP_exec_IR_ses(ctx);
 	ms = ld_ms_since(&t0);
+	if (opt.conn == LD_CONN_ENROLMENT)
+		ld_close(th);
 	e = ERR_peek_last_error();
 	status = OSSL_CMP_CTX_get_status(ctx);
 	info = OSSL_CMP_CTX_get_failInfoCode(ctx);
@@ -439,6 +593,10 @@ ld_run(void *arg)
 		if (r > 0 && opt.retry_delay_ms > 0)
 			ld_pause(opt.retry_delay_ms);
 	}
+	ld_close(th);
+	pthread_mutex_lock(&ld_lock);
+	ld.conns += th->conns;
+	pthread_mutex_unlock(&ld_lock);
 	ERR_clear_error();
 	OPENSSL_thread_stop();
 	return NULL;
@@ -498,19 +656,24 @@ ld_report(double elapsed_ms)
 	printf("lat_p50_ms=%.1f\n", ld_pct(50));
 	printf("lat_p99_ms=%.1f\n", ld_pct(99));
 	printf("lat_max_ms=%.1f\n", ld.nlat > 0 ? ld.lat[ld.nlat - 1] : 0.0);
+	printf("errors=%ld\n", ld.attempts - ld.ok);
+	if (opt.conn != LD_CONN_MESSAGE)
+		printf("connections=%ld\n", ld.conns);
 }
 
 static void
 ld_usage(void)
 {
-	fprintf(stderr, "usage: cmpload -u URL (-s SECRET -r REF | --devices CSV) "
-	    "[-c CONC] "
-	    "[-d SECONDS] [-n MAX]\n"
+	fprintf(stderr, "usage: cmpload -u URL (-s SECRET -r REF | --devices CSV "
+	    "|\n"
+	    "       --cert CERT --key KEY) [-c CONC] [-d SECONDS] [-n MAX]\n"
 	    "       [--subject-prefix P] [--recipient CN] [--reuse-key] "
-	    "[--implicit-confirm]\n"
-	    "       [--no-confirm] [--msg-timeout S] [--retry-delay MS] "
-	    "[--unprotected-errors]\n"
-	    "       [-o CERTS] [-v]\n");
+	    "[--key-pool N]\n"
+	    "       [--trusted CERTS] [--accept-any-cert] "
+	    "[--connection message|enrolment|thread]\n"
+	    "       [--implicit-confirm] [--no-confirm] [--msg-timeout S] "
+	    "[--retry-delay MS]\n"
+	    "       [--unprotected-errors] [-o CERTS] [-v]\n");
 	exit(2);
 }
 
@@ -562,6 +725,66 @@ ld_devices_load(const char *path)
 	return r;
 }
 
+static enum ld_conn
+ld_conn_mode(const char *s)
+{
+	if (strcmp(s, "message") == 0)
+		return LD_CONN_MESSAGE;
+	if (strcmp(s, "enrolment") == 0)
+		return LD_CONN_ENROLMENT;
+	if (strcmp(s, "thread") == 0)
+		return LD_CONN_THREAD;
+	ld_usage();
+	return LD_CONN_MESSAGE;
+}
+
+/* --cert, --key, --trusted (PEM files) */
+static int
+ld_credentials_load(void)
+{
+	BIO *b = NULL;
+	int r = -1;
+
+	if (opt.cert_path != NULL) {
+		if ((b = BIO_new_file(opt.cert_path, "r")) == NULL ||
+		    (ld_cert = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
+			goto out;
+		BIO_free(b);
+		if ((b = BIO_new_file(opt.key_path, "r")) == NULL ||
+		    (ld_cert_key = PEM_read_bio_PrivateKey(b, NULL, NULL,
+		    NULL)) == NULL)
+			goto out;
+	}
+	if (opt.trusted_path != NULL &&
+	    ((ld_trusted = X509_STORE_new()) == NULL ||
+	    !X509_STORE_load_file(ld_trusted, opt.trusted_path)))
+		goto out;
+	r = 0;
+ out:
+	BIO_free(b);
+	if (r != 0) {
+		fprintf(stderr, "cmpload: cannot load --cert, --key or "
+		    "--trusted\n");
+		ERR_print_errors_fp(stderr);
+	}
+	return r;
+}
+
+/* --key-pool: the thread's keys, made before the clock starts */
+static int
+ld_pool_fill(struct ld_thread *th)
+{
+	if (opt.key_pool == 0)
+		return 0;
+	if ((th->pool = calloc((size_t)opt.key_pool, sizeof(*th->pool))) ==
+	    NULL)
+		return -1;
+	for (; th->npool < opt.key_pool; th->npool++)
+		if ((th->pool[th->npool] = ld_new_key()) == NULL)
+			return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -575,6 +798,12 @@ main(int argc, char **argv)
 		{ "retry-delay", required_argument, NULL, 'D' },
 		{ "unprotected-errors", no_argument, NULL, 'E' },
 		{ "devices", required_argument, NULL, 'V' },
+		{ "connection", required_argument, NULL, 'C' },
+		{ "key-pool", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'x' },
+		{ "key", required_argument, NULL, 'y' },
+		{ "trusted", required_argument, NULL, 't' },
+		{ "accept-any-cert", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ld_thread *th = NULL;
@@ -607,13 +836,27 @@ main(int argc, char **argv)
 		case 'T': opt.msg_timeout = (int)ld_num(optarg, 1, 3600); break;
 		case 'D': opt.retry_delay_ms = ld_num(optarg, 0, 60000); break;
 		case 'V': opt.devices_path = optarg; break;
+		case 'C': opt.conn = ld_conn_mode(optarg); break;
+		case 'k': opt.key_pool = (int)ld_num(optarg, 1, LD_POOL_MAX);
+			break;
+		case 'x': opt.cert_path = optarg; break;
+		case 'y': opt.key_path = optarg; break;
+		case 't': opt.trusted_path = optarg; break;
+		case 'A': opt.accept_any = 1; break;
 		default: ld_usage();
 		}
 	}
+	if (opt.reuse_key && opt.key_pool == 0)
+		opt.key_pool = 1;
 	if (optind != argc || url == NULL || (opt.devices_path == NULL &&
-	    (opt.secret == NULL || opt.ref == NULL)) ||
+	    opt.cert_path == NULL && (opt.secret == NULL || opt.ref == NULL)) ||
+	    (opt.cert_path == NULL) != (opt.key_path == NULL) ||
 	    strlen(opt.prefix) > LD_SUBJECT_MAX / 2)
 		ld_usage();
+	if (ld_credentials_load() != 0)
+		goto out;
+	/* a kept connection the server closed: EPIPE, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (opt.devices_path != NULL) {
 		if (ld_devices_load(opt.devices_path) != 0)
 			goto out;
@@ -632,13 +875,16 @@ main(int argc, char **argv)
 	}
 	if ((th = calloc((size_t)opt.conc, sizeof(*th))) == NULL)
 		goto out;
+	for (i = 0; i < opt.conc; i++)
+		if (ld_pool_fill(&th[i]) != 0) {
+			fprintf(stderr, "cmpload: cannot make the keys\n");
+			goto out;
+		}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ld_end = t0;
 	ld_end.tv_sec += opt.duration;
 	for (n = 0; n < opt.conc; n++) {
 		th[n].no = n;
-		if (opt.reuse_key && (th[n].key = ld_new_key()) == NULL)
-			break;
 		if (pthread_create(&th[n].tid, NULL, ld_run, &th[n]) != 0)
 			break;
 	}
@@ -652,9 +898,15 @@ main(int argc, char **argv)
 		    opt.conc);
 	}
  out:
-	for (i = 0; th != NULL && i < opt.conc; i++)
-		EVP_PKEY_free(th[i].key);
+	for (i = 0; th != NULL && i < opt.conc; i++) {
+		for (n = 0; n < th[i].npool; n++)
+			EVP_PKEY_free(th[i].pool[n]);
+		free(th[i].pool);
+	}
 	free(th);
+	X509_free(ld_cert);
+	EVP_PKEY_free(ld_cert_key);
+	X509_STORE_free(ld_trusted);
 	for (i = 0; i < ld_ndev; i++) {
 		free(ld_dev[i].ref);
 		free(ld_dev[i].secret);

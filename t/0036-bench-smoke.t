@@ -1,0 +1,63 @@
+#!/bin/sh
+# The benchmark's tools keep working: t/cmpload over keep-alive
+# connections, PBM- and signature-protected ir + certConf against the
+# benchmark's stack (bench/lib.sh), and a very short `make bench`
+# (bench/run.sh) whose report must hold a row per server and protection,
+# and a second table after BENCH_FILL.
+. "$top_srcdir/t/lib.sh"
+. "$top_srcdir/bench/lib.sh"
+t_setup
+[ -x "$BENCH_LOAD" ] || bail "$BENCH_LOAD not built"
+bench_stack
+plan_auto
+
+for mode in pbm sig; do
+	bench_load cmpd "$mode" 2 1 "smoke-$mode" > "$T/$mode.out" 2> "$T/$mode.err"
+	is "$?" 0 "$mode: cmpload ran"
+	out=$(cat "$T/$mode.out")
+	like "$out" $'(^|\n)ok=[1-9][0-9]*\n' "$mode: enrolments completed"
+	like "$out" $'(^|\n)errors=0\n' "$mode: no errors"
+	ok=$(sed -n 's/^ok=//p' "$T/$mode.out")
+	conns=$(sed -n 's/^connections=//p' "$T/$mode.out")
+	# two threads, one connection each unless the server closed one
+	ok "$mode: the connections were kept alive ($conns for $ok enrolments)" \
+		test "${conns:-0}" -ge 2 -a "${conns:-0}" -lt "$((ok * 2))"
+	is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c
+		ON c.uuid = t.certificate_uuid WHERE c.subject_dn LIKE 'CN=smoke-$mode-%'
+		AND t.state = 'confirmed'")" "$ok" "$mode: cmpd confirmed every one"
+	diag_file "$T/$mode.err" 5
+done
+out=$(bench_load cmpd pbm 1 1 smoke-wrong -s wrong --unprotected-errors)
+like "$out" $'(^|\n)errors=[1-9][0-9]*\n' "refused enrolments count as errors"
+t_stop_lighttpd
+t_stop_bg localca
+t_stop_cmpd
+t_stop_db
+
+# run.sh with everything at its smallest, and a small fill
+BENCH_SECONDS=1 BENCH_REPS=1 BENCH_C=1 BENCH_FILL=1000 \
+	BENCH_REPORT=$T/report.txt timeout 300 bash "$top_srcdir/bench/run.sh" \
+	> "$T/bench.out" 2> "$T/bench.err"
+is "$?" 0 "bench/run.sh ran"
+diag_file "$T/bench.err" 20
+report=$(cat "$T/report.txt" 2> /dev/null)
+row='\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 0 \| [0-9.]+ \|'
+for mode in pbm sig; do
+	like "$report" "\| $mode \| 1 \| cmpd $row" "report: cmpd $mode, no errors"
+done
+if unshare -n true 2> /dev/null; then
+	for mode in pbm sig; do
+		like "$report" "\| $mode \| 1 \| mock $row" "report: mock $mode, no errors"
+		like "$report" "\| $mode \| 1 \| \*\*cmpd/mock\*\* \| [0-9.]+ \|" \
+			"report: ratio $mode"
+	done
+else
+	skip "no private network namespace here (unshare -n): run.sh leaves the mock out" 4
+fi
+like "$report" $'\nafter filling: [0-9]+ certificates, [0-9]+ transactions' "report: after the fill"
+n=$(sed -n 's/^after filling: \([0-9]*\) certificates.*/\1/p' "$T/report.txt")
+ok "the fill added 1000 certificates ($n)" test "${n:-0}" -gt 1000
+is "$(grep -c '^| pbm | 1 | cmpd |' "$T/report.txt")" 2 "a table before and after the fill"
+like "$report" 'cmpd workers after the runs: workers=4 uss_kb=[1-9]' "report: worker memory"
+is "$(cat "$T/bench.out")" "$report" "the report on stdout too"
+done_testing
