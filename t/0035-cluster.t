@@ -63,6 +63,9 @@ fi
 . "$CLUSTER_DIR/cluster.env"
 plan_auto
 diag "$(grep -E 'db_host|Synced' "$T/cluster-start.log")"
+is "$DB_HOSTS" 1 "the cmpd hosts know db_hosts"
+ok "host a lists every Galera node" grep -q "^db_hosts = .*$NODE1_PORT.*$NODE2_PORT.*$NODE3_PORT" \
+	"$CLUSTER_DIR/a/cmpd.conf"
 
 # nq N SQL: as root on node N, database cmpd, reads causal (they see every
 # write the cluster committed before)

@@ -428,12 +428,13 @@ db_lines() {
 }
 
 # probe_db_hosts: does this cmpd accept db_hosts?  (cmpd -n on a config
-# that has it)
+# that has it; --no-db and --allow-root came with db_hosts, an older cmpd
+# refuses them as it refuses the key)
 probe_db_hosts() {
 	local f=$CLUSTER_DIR/probe.conf
 	printf 'listen = %s/probe.sock\ndb_hosts = 127.0.0.1:%s, 127.0.0.1:%s\n' \
 		"$CLUSTER_DIR" "$(sql_port 1)" "$(sql_port 2)" > "$f"
-	if "$CMPD_BIN" -n -c "$f" > "$CLUSTER_DIR/probe.log" 2>&1; then
+	if "$CMPD_BIN" -n --no-db --allow-root -c "$f" > "$CLUSTER_DIR/probe.log" 2>&1; then
 		DB_HOSTS=1
 	else
 		DB_HOSTS=0
