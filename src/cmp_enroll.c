@@ -157,9 +157,11 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
 				goto err;
 			cr->certifiedKeyPair->certOrEncCert->type =
 			    CMPD_CERTORENCCERT_CERTIFICATE;
-			if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
-			    X509_dup(it->res.certificate)) == NULL)
+			/* a reference, not a copy (a copy decodes again) */
+			if (!X509_up_ref(it->res.certificate))
 				goto err;
+			cr->certifiedKeyPair->certOrEncCert->value.certificate =
+			    it->res.certificate;
 		}
 		if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
 			goto err;
@@ -304,25 +306,23 @@ enroll_subject_check(const CMPD_MSG *req, const OSSL_CRMF_CERTTEMPLATE *tmpl,
 	return CMPF_OK;
 }
 
-/* DER of a CertReqMessages holding only crm: what the CA is asked. */
+/*
+ * DER of a CertReqMessages holding only crm: what the CA is asked. The
+ * stack borrows crm (encoding does not change it): a copy would decode
+ * its public key again (OpenSSL 3.0 builds a decoder for every key).
+ */
 static int
 enroll_one_request(const OSSL_CRMF_MSG *crm, unsigned char **der)
 {
-	OSSL_CRMF_MSGS *one = NULL;
-	OSSL_CRMF_MSG *copy;
+	OSSL_CRMF_MSGS *one;
 	int n = -1;
 
 	*der = NULL;
-	if ((one = sk_OSSL_CRMF_MSG_new_null()) == NULL ||
-	    (copy = OSSL_CRMF_MSG_dup(crm)) == NULL)
-		goto out;
-	if (!sk_OSSL_CRMF_MSG_push(one, copy)) {
-		OSSL_CRMF_MSG_free(copy);
-		goto out;
-	}
-	n = i2d_OSSL_CRMF_MSGS(one, der);
- out:
-	sk_OSSL_CRMF_MSG_pop_free(one, OSSL_CRMF_MSG_free);
+	if ((one = sk_OSSL_CRMF_MSG_new_null()) == NULL)
+		return -1;
+	if (sk_OSSL_CRMF_MSG_push(one, (OSSL_CRMF_MSG *)crm))
+		n = i2d_OSSL_CRMF_MSGS(one, der);
+	sk_OSSL_CRMF_MSG_free(one);
 	return n;
 }
 

@@ -98,9 +98,10 @@ poll_final(const CMPD_MSG *req, const X509_NAME *srv, const struct store_tx *t,
 			goto err;
 		cr->certifiedKeyPair->certOrEncCert->type =
 		    CMPD_CERTORENCCERT_CERTIFICATE;
-		if ((cr->certifiedKeyPair->certOrEncCert->value.certificate =
-		    X509_dup(cert)) == NULL)
+		/* a reference, not a copy (a copy decodes again) */
+		if (!X509_up_ref(cert))
 			goto err;
+		cr->certifiedKeyPair->certOrEncCert->value.certificate = cert;
 	}
 	if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
 		goto err;

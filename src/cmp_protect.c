@@ -745,10 +745,11 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	/* The signing certificate first (RFC 9810 5.1.3.3), its chain, then
 	 * what the body's handler put there (3GPP: the CA chain), once. */
 	if ((extra = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(extra, X509_dup(cert)))
+	    !X509_add_cert(extra, cert, X509_ADD_FLAG_UP_REF))
 		goto out;
 	for (i = 0; i < sk_X509_num(chain); i++)
-		if (!sk_X509_push(extra, X509_dup(sk_X509_value(chain, i))))
+		if (!X509_add_cert(extra, sk_X509_value(chain, i),
+		    X509_ADD_FLAG_UP_REF))
 			goto out;
 	for (i = 0; i < sk_X509_num(rsp->extraCerts); i++) {
 		X509 *x = sk_X509_value(rsp->extraCerts, i);

@@ -266,10 +266,18 @@ diag "delivered to clients: $delivered (confirmed with pkiconf: $delivered_ok, c
 diag "stored by cmpd: $stored_valid issued of $stored_all; valid at the CA: $ca_valid of $ca_all issued"
 diag "delivered and confirmed, found issued in cmpd and at the CA: $found; delivered, found in cmpd: $found_any"
 ok "clients received certificates" test "$delivered_ok" -gt 0
-is "$found" "$delivered_ok" "every confirmed certificate a client received is stored and valid at the CA" ||
-	printf 'SET SESSION wsrep_sync_wait = 1; SELECT c.serial_number, c.subject_dn, c.status, l.status, c.updated_at, t.state, t.updated_at FROM certificate c LEFT JOIN localca_certificate l ON l.serial_hex = LOWER(c.serial_number) LEFT JOIN cmp_transaction t ON t.certificate_uuid = c.uuid WHERE c.fingerprint IN (%s) AND (c.status <> %s OR l.status IS NULL OR l.status <> %s);\n' \
+if ! is "$found" "$delivered_ok" "every confirmed certificate a client received is stored and valid at the CA"; then
+	printf 'SET SESSION wsrep_sync_wait = 1; SELECT c.serial_number, c.subject_dn, c.status, l.status, c.updated_at, t.state, t.updated_at, LOWER(HEX(t.transaction_id)), t.created_at, t.deadline FROM certificate c LEFT JOIN localca_certificate l ON l.serial_hex = LOWER(c.serial_number) LEFT JOIN cmp_transaction t ON t.certificate_uuid = c.uuid WHERE c.fingerprint IN (%s) AND (c.status <> %s OR l.status IS NULL OR l.status <> %s);\n' \
 		"$(inlist 1)" "'issued'" "'issued'" |
-		timeout 60 mariadb --no-defaults -S "$CLUSTER_DIR/n1/mysql.sock" -u root -B cmpd | diag
+		timeout 60 mariadb --no-defaults -S "$CLUSTER_DIR/n1/mysql.sock" -u root -B -N cmpd > "$T/lost.rows"
+	diag < "$T/lost.rows"
+	# what each host logged of those transactions
+	for tid in $(awk '{ print $8 }' "$T/lost.rows"); do
+		for h in a b; do
+			grep -h "$tid" "$CLUSTER_DIR/$h/cmpd.log" | sed "s/^/$h: /" | diag
+		done
+	done
+fi
 is "$found_any" "$delivered" "every certificate a client received is in cmpd's inventory"
 is "$stored_valid" "$ca_valid" "stored (issued) = valid at the CA"
 is "$stored_all" "$ca_all" "every certificate the CA issued is in cmpd's inventory"
