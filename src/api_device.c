@@ -498,6 +498,32 @@ dev_patch_parse(struct api_call *c, struct dev_patch *p)
 }
 
 /*
+ * Opens a change's database transaction and finds the entry the path
+ * names, locked: 0 with its uuid, or the answer's status (404 for none)
+ * with the transaction rolled back.
+ */
+static int
+dev_begin_find(struct api_call *c, char uuid[CMPD_UUID_LEN + 1])
+{
+	static const char sql[] = "SELECT uuid FROM cmp_device WHERE "
+	    "cmp_profile_uuid = ? AND reference = ? FOR UPDATE";
+	struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
+	    DB_ARG_STR(c->param[1]) };
+	struct db_col col[1];
+	int r;
+
+	api_col_str(&col[0], uuid, CMPD_UUID_LEN + 1);
+	if (db_begin() != DB_OK)
+		return api_db_fail(c);
+	if ((r = db_run(sql, a, 2, col, 1, NULL)) == DB_OK)
+		return 0;
+	db_rollback();
+	if (r == DB_NOTFOUND)
+		return api_fail(c, 404, "device %s not found", c->param[1]);
+	return api_db_fail(c);
+}
+
+/*
  * PATCH /cmpProfiles/{uuid}/devices/{reference} {secret, subject, san,
  * notAfter, uses, unlock}: the members given change, the others stay.
  * uses is the new number of enrolments allowed in all; the uses left are
@@ -508,8 +534,6 @@ dev_patch_parse(struct api_call *c, struct dev_patch *p)
 static int
 dev_update(struct api_call *c)
 {
-	static const char sql_find[] = "SELECT uuid FROM cmp_device WHERE "
-	    "cmp_profile_uuid = ? AND reference = ? FOR UPDATE";
 	/* MariaDB assigns left to right: uses_left is computed from the
 	 * old uses_max before uses_max changes. */
 	static const char sql_upd[] = "UPDATE cmp_device SET "
@@ -524,28 +548,13 @@ dev_update(struct api_call *c)
 	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX];
 	unsigned char *sealed = NULL;
 	size_t slen = 0;
-	struct db_col col[1];
 	json_object *d = NULL;
-	int r;
 
 	if (dev_profile(c) != 0 || obj_body(c) != 0 ||
 	    dev_patch_parse(c, &p) != 0)
 		return c->status;
-	api_col_str(&col[0], uuid, sizeof(uuid));
-	if (db_begin() != DB_OK)
-		return api_db_fail(c);
-	{
-		struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
-		    DB_ARG_STR(c->param[1]) };
-
-		r = db_run(sql_find, a, 2, col, 1, NULL);
-	}
-	if (r == DB_NOTFOUND) {
-		db_rollback();
-		return api_fail(c, 404, "device %s not found", c->param[1]);
-	}
-	if (r != DB_OK)
-		goto fail;
+	if (dev_begin_find(c, uuid) != 0)
+		return c->status;
 	if (p.has_secret) {
 		SECRET_AAD(aad, "cmp_device.secret_enc", uuid);
 		if (secret_seal((const unsigned char *)p.in.secret,
@@ -587,29 +596,12 @@ dev_update(struct api_call *c)
 static int
 dev_delete(struct api_call *c)
 {
-	static const char sql_find[] = "SELECT uuid FROM cmp_device WHERE "
-	    "cmp_profile_uuid = ? AND reference = ?";
 	static const char sql_del[] = "DELETE FROM cmp_device WHERE uuid = ?";
 	char uuid[CMPD_UUID_LEN + 1];
-	struct db_col col[1];
 	json_object *d;
-	int r;
 
-	if (dev_profile(c) != 0)
+	if (dev_profile(c) != 0 || dev_begin_find(c, uuid) != 0)
 		return c->status;
-	api_col_str(&col[0], uuid, sizeof(uuid));
-	if (db_begin() != DB_OK)
-		return api_db_fail(c);
-	{
-		struct db_arg a[2] = { DB_ARG_STR(c->param[0]),
-		    DB_ARG_STR(c->param[1]) };
-
-		r = db_run(sql_find, a, 2, col, 1, NULL);
-	}
-	if (r == DB_NOTFOUND) {
-		db_rollback();
-		return api_fail(c, 404, "device %s not found", c->param[1]);
-	}
 	d = json_object_new_object();
 	if (d != NULL)
 		json_object_object_add(d, "reference",
@@ -617,7 +609,7 @@ dev_delete(struct api_call *c)
 	{
 		struct db_arg a[1] = { DB_ARG_STR(uuid) };
 
-		if (r != DB_OK || d == NULL ||
+		if (d == NULL ||
 		    db_run(sql_del, a, 1, NULL, 0, NULL) != DB_OK ||
 		    audit_write(c->actor, "delete", "cmpDevice", uuid, d) !=
 		    0 || db_commit() != DB_OK) {

@@ -499,6 +499,9 @@ enum db_retry {			/* why a transaction runs again */
 int	db_hosts_parse(const char *list, int default_port,
 	    struct db_endpoint *, size_t max, size_t *n, char *err,
 	    size_t errlen);
+int	db_endpoints_conf(const char *socket, const char *hosts,
+	    const char *host, int port, struct db_endpoint *, size_t *n,
+	    char *err, size_t errlen);
 void	db_endpoint_name(const struct db_login *, size_t i, char *buf,
 	    size_t n);
 enum db_retry db_retry_class(unsigned int mysql_errno);

@@ -282,19 +282,8 @@ conf_parse(char *text, const struct conf_key *keys_, size_t nkeys,
 static int
 conf_db_endpoints(struct conf *c, char *err, size_t errlen)
 {
-	char msg[256];
-
-	c->db_nep = 0;
-	if (c->db_socket != NULL)	/* it wins, as over db_host */
-		return 0;
-	if (db_hosts_parse(c->db_hosts != NULL ? c->db_hosts : c->db_host,
-	    c->db_port, c->db_ep, c->db_hosts != NULL ? DB_HOSTS_MAX : 1,
-	    &c->db_nep, msg, sizeof(msg)) != 0) {
-		snprintf(err, errlen, "%s: %s", c->db_hosts != NULL ?
-		    "db_hosts" : "db_host", msg);
-		return -1;
-	}
-	return 0;
+	return db_endpoints_conf(c->db_socket, c->db_hosts, c->db_host,
+	    c->db_port, c->db_ep, &c->db_nep, err, errlen);
 }
 
 /* Cross-field checks and string defaults. */

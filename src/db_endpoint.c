@@ -38,6 +38,30 @@ static const char *const db_retry_names[DB_RETRY__COUNT] = {
 };
 
 /*
+ * A configuration's database endpoints (cmpd's and cmp-localca's keys):
+ * db_hosts (the nodes of a Galera cluster, tried in turn), else db_host
+ * and port; none when socket is set (it wins, as over db_host). 0, or
+ * -1 with err naming the key.
+ */
+int
+db_endpoints_conf(const char *socket, const char *hosts, const char *host,
+    int port, struct db_endpoint *ep, size_t *n, char *err, size_t errlen)
+{
+	char msg[256];
+
+	*n = 0;
+	if (socket != NULL)
+		return 0;
+	if (db_hosts_parse(hosts != NULL ? hosts : host, port, ep,
+	    hosts != NULL ? DB_HOSTS_MAX : 1, n, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", hosts != NULL ? "db_hosts" :
+		    "db_host", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * "host[:port], host[:port], ..." into ep (at most max); an IPv6 address
  * with a port is written [addr]:port. 0, or -1 with err.
  */
