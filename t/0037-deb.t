@@ -43,6 +43,8 @@ else
 		--exclude='./build' --exclude='./build-*' --exclude=./run \
 		--exclude=./autom4te.cache .) | tar -xf - -C "$S"
 fi
+# make distcheck's tree is read-only; the copy is built in
+chmod -R u+w "$S"
 ok "debian/ is in the copy of the source tree" test -x "$S/debian/rules"
 
 if ! (cd "$S" && dpkg-checkbuilddeps) > "$T/builddeps.log" 2>&1 ||
@@ -61,7 +63,9 @@ like "$V" "^[0-9]" "debian/changelog has a version ($V)"
 
 # ----------------------------------------------------------- build
 t0=$SECONDS
-if (cd "$S" && DEB_BUILD_OPTIONS=parallel=2 timeout 1200 \
+# (without the variables make check exports for its tests)
+if (cd "$S" && env -u srcdir -u top_srcdir -u top_builddir \
+	DEB_BUILD_OPTIONS=parallel=2 timeout 1200 \
 	dpkg-buildpackage -us -uc -b) > "$T/build.log" 2>&1; then
 	pass "dpkg-buildpackage -us -uc -b"
 else
