@@ -88,6 +88,7 @@ contents() {
 contents "cmpd_${V}_$ARCH"
 for f in /usr/sbin/cmpd /usr/bin/cmpctl /etc/cmpd/cmpd.conf \
 	/lib/systemd/system/cmpd.service /lib/systemd/system/cmpd.socket \
+	/lib/systemd/system/cmpd.service.d/listen-systemd.conf \
 	/usr/share/man/man8/cmpd.8.gz /usr/share/man/man1/cmpctl.1.gz \
 	/usr/share/man/man5/cmpd.conf.5.gz \
 	/usr/share/doc/cmpd/examples/cmpd.conf.sample \
@@ -222,6 +223,15 @@ is "$(in_root 'grep ^ExecStart= /lib/systemd/system/cmp-localca.service')" \
 	"cmp-localca.service runs /usr/sbin/cmp-localca with /etc/cmpd/cmp-localca.conf"
 is "$(in_root 'find /etc/systemd/system -name "cmpd.*" -o -name "cmp-localca.*"')" "" \
 	"no unit enabled: nothing starts before the database is set up"
+# the units as installed, with the package's drop-in (cmpd.service
+# requires cmpd.socket, which the packaged "listen = systemd" needs)
+if in_root 'command -v systemd-analyze' > /dev/null 2>&1; then
+	out=$(in_root 'cd /lib/systemd/system && systemd-analyze verify --man=no \
+		cmpd.service cmpd.socket cmp-localca.service cmp-localca.socket' 2>&1)
+	is "$?:$out" "0:" "systemd-analyze verify: the installed units load without a word"
+else
+	skip "systemd-analyze is not installed (package systemd)"
+fi
 
 # cmp-localca: a CA after cmp-localca(8), checked by cmp-localca -n as
 # the user its unit runs it as
