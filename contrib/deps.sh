@@ -10,7 +10,8 @@ DEPS_PACKAGES="build-essential autoconf automake libtool pkg-config
 	libssl-dev libfcgi-dev libfcgi-bin libmariadb-dev
 	mariadb-server mariadb-client libjson-c-dev libcurl4-openssl-dev clang
 	lighttpd lighttpd-mod-openssl apache2 spawn-fcgi curl openssl ca-certificates
-	python3 python3-jsonschema openapi-specification systemd iproute2"
+	python3 python3-jsonschema openapi-specification systemd iproute2
+	dpkg-dev debhelper lintian"
 
 # deps_missing: print the packages of DEPS_PACKAGES that are not installed.
 deps_missing() {
