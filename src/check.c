@@ -44,7 +44,11 @@ check_as_worker(const struct conf *c, int with_db, const char *who)
 	void *m = NULL;
 	int bad = 0;
 
-	bad |= check_file("db_password_file", c->db_password_file, who);
+	/* the database's password: with the database (--no-db, before the
+	 * database exists, checks neither) */
+	if (with_db)
+		bad |= check_file("db_password_file", c->db_password_file,
+		    who);
 	bad |= check_file("secret_key_file", c->secret_key_file, who);
 	if (!bad && c->secret_key_file != NULL && secret_init(c) != 0) {
 		fprintf(stderr, "cmpd: secret_key_file %s: not a key (64 hex "

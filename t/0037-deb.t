@@ -198,12 +198,16 @@ is "$(in_root 'dpkg-statoverride --list /etc/cmpd/cmpd.conf')" \
 	"root cmpd 640 /etc/cmpd/cmpd.conf" \
 	"a statoverride keeps cmpd.conf root:cmpd 0640 for later versions"
 
-out=$(in_root 'cmpd -n -c /etc/cmpd/cmpd.conf' 2>&1)
-like "$out" "configuration OK" "cmpd -n -c /etc/cmpd/cmpd.conf: the installed configuration is valid"
-out=$(in_root 'cmpd -n' 2>&1)
+# no database yet (the administrator makes it): -n --no-db
+out=$(in_root 'cmpd -n --no-db -c /etc/cmpd/cmpd.conf' 2>&1)
+like "$out" "configuration OK" "cmpd -n --no-db -c /etc/cmpd/cmpd.conf: the installed configuration is valid"
+out=$(in_root 'cmpd -n --no-db' 2>&1)
 like "$out" "/etc/cmpd/cmpd.conf: configuration OK" "cmpd's default configuration is /etc/cmpd/cmpd.conf"
-out=$(in_root 'setpriv --reuid=cmpd --regid=cmpd --init-groups cmpd -n -c /etc/cmpd/cmpd.conf' 2>&1)
+out=$(in_root 'setpriv --reuid=cmpd --regid=cmpd --init-groups cmpd -n --no-db -c /etc/cmpd/cmpd.conf' 2>&1)
 like "$out" "configuration OK" "the user cmpd can read it (what a reload does)"
+out=$(in_root 'cmpd -n -c /etc/cmpd/cmpd.conf' 2>&1)
+like "$out" "db_password_file /etc/cmpd/db.password: No such file or directory" \
+	"cmpd -n with the database: the password file is yet to be made"
 like "$(in_root 'cmpd -v')" "^cmpd ${V%%[+~-]*}" "the installed cmpd runs"
 like "$(in_root 'cmpctl --help 2>&1 || true')" "key" "the installed cmpctl runs"
 
@@ -386,7 +390,7 @@ like "$(in_root 'tail -n 1 /etc/cmpd/cmpd.conf')" "^# edited by the administrato
 	"with the administrator's line"
 is "$(in_root 'cat /etc/cmpd/secret.key')" "$KEY" "upgraded: the master key is the same"
 is "$(st /etc/cmpd/cmpd.conf)" "root:cmpd 640" "upgraded: cmpd.conf still root:cmpd, 0640"
-like "$(in_root 'cmpd -n -c /etc/cmpd/cmpd.conf' 2>&1)" "configuration OK" \
+like "$(in_root 'cmpd -n --no-db -c /etc/cmpd/cmpd.conf' 2>&1)" "configuration OK" \
 	"upgraded: cmpd -n accepts it"
 ok "upgraded: no second user or group cmpd" \
 	in_root 'test "$(grep -c "^cmpd:" /etc/passwd):$(grep -c "^cmpd:" /etc/group)" = 1:1'
