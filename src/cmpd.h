@@ -673,6 +673,9 @@ int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
 int	store_cert_released(const char *cert_uuid);
 
+int	store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
+	    const ASN1_OCTET_STRING *nonce, char cert_uuid[37]);
+
 /* store_wait.c */
 int	store_genm_wait(const CMPD_MSG *req, const struct profile *,
 	    const struct cmp_requester *, const unsigned char *itav,

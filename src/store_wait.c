@@ -1,7 +1,8 @@
 /*
- * What delayed delivery of a genm (RFC 9810 5.3.22, RFC 9483 4.4) keeps
- * in MariaDB: the row of a genm answered "waiting", with the
- * InfoTypeAndValue it asked for, so that any worker on any host can ask
+ * What delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4) keeps in MariaDB:
+ * the rows of requests answered "waiting" (a certificate the CA has not
+ * issued yet, an rr it has not revoked, a genm it has not answered, with
+ * the InfoTypeAndValue asked for), so that any worker on any host can ask
  * the CA again when the client polls.
  */
 #include "config.h"
@@ -10,11 +11,148 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/x509.h>
 
 #include "cmpd.h"
 
 #define ARG_OCTETS(s)	DB_ARG_BLOB(ASN1_STRING_get0_data(s), \
 	(unsigned long)ASN1_STRING_length(s))
+
+/*
+ * Delayed delivery (RFC 9810 5.3.22): the row waits for the CA. sent: the
+ * senderNonce of the answer that said so (the pollReq echoes it); the
+ * client is told to ask again after check_after seconds and given up on
+ * (the sweep asks the CA) after abandon seconds without a poll. From
+ * 'issuing' (the first answer) or 'waiting' (a pollRep). DB_NOTFOUND:
+ * the row was settled meanwhile.
+ */
+int
+store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
+    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
+    int implicit)
+{
+	/* Assignments run left to right: poll_count sees the old state. */
+	static const char sql[] = "UPDATE cmp_transaction SET "
+	    "poll_count = poll_count + (state = 'waiting'), "
+	    "state = 'waiting', last_sender_nonce = ?, "
+	    "next_check = NOW(6) + INTERVAL ? SECOND, "
+	    "deadline = NOW(6) + INTERVAL ? SECOND, implicit_confirm = ? "
+	    "WHERE transaction_id = ? AND position = ? AND "
+	    "state IN ('issuing', 'waiting')";
+	struct db_arg a[6] = { ARG_OCTETS(sent), DB_ARG_INT(check_after),
+	    DB_ARG_INT(abandon), DB_ARG_INT(implicit != 0), ARG_OCTETS(tid),
+	    DB_ARG_INT(pos) };
+	unsigned long long changed = 0;
+	int r;
+
+	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
+}
+
+/*
+ * Delayed delivery of an rr (RFC 9810 5.3.22): the CA answered pending.
+ * One row, certReqId -1, waits for the client's pollReq (sent: the
+ * senderNonce it echoes), with its requester (cmp_requester_check). The
+ * certificate becomes 'revoke_pending' with the client's reason, due
+ * after abandon seconds: a client that stops polling leaves the
+ * revocation to the sweep, as any other owed one.
+ */
+struct rr_wait_arg {
+	const struct db_arg *a, *c;
+	const ASN1_OCTET_STRING *tid, *sent;
+};
+
+static int
+store_rr_wait_run(void *arg)
+{
+	static const char sql_tx[] = "INSERT INTO cmp_transaction "
+	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
+	    "request_type, cert_req_id, state, certificate_uuid, issuing_at, "
+	    "requester_method, requester_cert_hash, requester_kid, "
+	    "last_sender_nonce, next_check, deadline) VALUES (?, 0, ?, ?, ?, "
+	    "-1, 'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
+	    "NOW(6) + INTERVAL ? SECOND)";
+	static const char sql_cert[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = 'revoked', "
+	    "revocation_reason = ?, revoke_attempts = 0, "
+	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
+	    "WHERE uuid = ? AND (status = 'issued' OR (status = 'revoked' AND "
+	    "revocation_reason = 'certificateHold'))";
+	const struct rr_wait_arg *x = arg;
+	unsigned long long changed = 0;
+	int r;
+
+	r = db_run(sql_tx, x->a, 11, NULL, 0, NULL);
+	/* this answer's own row: its earlier COMMIT's answer was lost */
+	if (r == DB_DUP && store_tx_wrote(ASN1_STRING_get0_data(x->tid),
+	    (size_t)ASN1_STRING_length(x->tid), 0, x->sent, NULL) == DB_OK)
+		return DB_OK;
+	if (r != DB_OK ||
+	    (r = db_run(sql_cert, x->c, 3, NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
+}
+
+int
+store_rr_wait(const CMPD_MSG *req, const struct profile *p,
+    const struct cmp_requester *who, const char *cert_uuid,
+    const char *reason, const ASN1_OCTET_STRING *sent, int check_after,
+    int abandon)
+{
+	struct db_arg none = DB_ARG_NULL;
+	struct db_arg a[11] = {
+		ARG_OCTETS(req->header->transactionID),
+		DB_ARG_STR(p->cmp_uuid),
+		DB_ARG_STR(p->ra_uuid),
+		DB_ARG_INT(CMPD_BODY_RR),
+		DB_ARG_STR(cert_uuid),
+		DB_ARG_STR(profile_prot_name(who->method)),
+		DB_ARG_BLOB(who->cert_hash, 32),
+		DB_ARG_BLOB(who->kid, who->kid_len),
+		ARG_OCTETS(sent),
+		DB_ARG_INT(check_after),
+		DB_ARG_INT(abandon),
+	};
+	struct db_arg c[3] = { DB_ARG_STR(reason), DB_ARG_INT(abandon),
+	    DB_ARG_STR(cert_uuid) };
+	struct rr_wait_arg x = { a, c, req->header->transactionID, sent };
+
+	if (who->method == PROT_SIGNATURE)
+		a[7] = none;
+	else
+		a[6] = none;
+	return db_txn(store_rr_wait_run, &x);
+}
+
+/*
+ * DB_OK when transaction tid is an rr still waiting for the revocation of
+ * certificate x (it may sign its own pollReq).
+ */
+int
+store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *x)
+{
+	static const char sql[] = "SELECT 1 FROM cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "WHERE t.transaction_id = ? AND t.request_type = ? AND "
+	    "t.state = 'waiting' AND c.der = ?";
+	unsigned char *der = NULL;
+	struct db_col c[1];
+	int n, r;
+
+	if (tid == NULL || (n = i2d_X509(x, &der)) <= 0)
+		return DB_ERR;
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_INT;
+	{
+		struct db_arg a[3] = { ARG_OCTETS(tid),
+		    DB_ARG_INT(CMPD_BODY_RR), DB_ARG_BLOB(der, (size_t)n) };
+
+		r = db_run(sql, a, 3, c, 1, NULL);
+	}
+	OPENSSL_free(der);
+	return r;
+}
 
 /*
  * The genm req waits: one row, certReqId -1, state 'waiting', with its
