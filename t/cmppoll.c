@@ -13,7 +13,10 @@
  * its recipNonce the senderNonce of the message it answers, as a client
  * checks (RFC 9810 5.1.1). With OTHERCERT/OTHERKEY, the first pollReq is
  * signed by that one instead (another requester) and its answer printed;
- * with CMPPOLL_PROBE_ID=N in the environment, a first pollReq names
+ * with CMPPOLL_UNTRUSTED=FILE, the certificates of FILE (PEM: the
+ * signer's chain, as openssl cmp -untrusted) go with every pollReq, so
+ * that cmpd needs not fetch them from the CA; with CMPPOLL_PROBE_ID=N in
+ * the environment, a first pollReq names
  * certReqId N instead ("probe: " and its answer). Then the polls go on.
  * Prints one line per answer:
  *   waiting TEXT | pollRep certReqId=N checkAfter=N | rp status=N |
@@ -211,6 +214,8 @@ show(const CMPD_MSG *rsp, long *check_after)
 	}
 }
 
+static STACK_OF(X509) *untrusted;	/* CMPPOLL_UNTRUSTED */
+
 /* pollReq {certReqId -1} answering last, signed with cert/key. */
 static CMPD_MSG *
 poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key, long id)
@@ -238,7 +243,7 @@ poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key, long id)
 	/* -1: the complete response, for a request other than ir/cr/kur */
 	ASN1_INTEGER_set(pr->certReqId, id);
 	sk_CMPD_POLLREQ_push(m->body->value.pollReq, pr);
-	if (cmp_protect_sig(m, key, cert, NULL) != 0) {
+	if (cmp_protect_sig(m, key, cert, untrusted) != 0) {
 		CMPD_MSG_free(m);
 		return NULL;
 	}
@@ -309,7 +314,9 @@ main(int argc, char *argv[])
 	    cmp_msg_decode(der, len, &req, NULL) != 0 || req == NULL ||
 	    load(argv[3], argv[4], &cert, &key) != 0 ||
 	    (argc == 9 && load(argv[7], argv[8], &other, &okey) != 0) ||
-	    (trusted = load_certs(argv[5])) == NULL) {
+	    (trusted = load_certs(argv[5])) == NULL ||
+	    (getenv("CMPPOLL_UNTRUSTED") != NULL &&
+	    (untrusted = load_certs(getenv("CMPPOLL_UNTRUSTED"))) == NULL)) {
 		fprintf(stderr, "cmppoll: cannot read the arguments\n");
 		goto out;
 	}
@@ -386,6 +393,7 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	ERR_print_errors_fp(stderr);
 	sk_X509_pop_free(trusted, X509_free);
+	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(cert);
 	X509_free(other);
 	EVP_PKEY_free(key);
