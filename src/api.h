@@ -118,6 +118,7 @@ int	obj_name_valid(const char *);
 json_object *obj_json_array(const char *text);
 json_object *obj_ref(const char *uuid, const char *name);
 json_object *obj_pem_cert(X509 *);
+struct db_arg obj_arg_opt_str(const char *);
 json_object *obj_pem_crl(X509_CRL *);
 enum api_get obj_get_array(struct api_call *, const char *key, char **text);
 int	obj_exists(const char *sql, const struct db_arg *, size_t na);

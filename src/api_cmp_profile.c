@@ -188,20 +188,6 @@ cp_get(struct api_call *c)
 	return cp_answer(c, c->param[0], 200);
 }
 
-/* A DB argument for an optional string: NULL for NULL and "". */
-static struct db_arg
-cp_arg(const char *s)
-{
-	struct db_arg a = DB_ARG_NULL;
-
-	if (s != NULL && *s != '\0') {
-		a.type = DB_STR;
-		a.p = s;
-		a.len = strlen(s);
-	}
-	return a;
-}
-
 /* POST /cmpProfiles: created disabled, as in the reference. */
 static int
 cp_create(struct api_call *c)
@@ -231,9 +217,9 @@ cp_create(struct api_call *c)
 	}
 	{
 		struct db_arg a[18] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
-		    cp_arg(in.descr), DB_ARG_STR(in.variant),
-		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), cp_arg(in.ref),
-		    cp_arg(in.ra_uuid), cp_arg(in.iattrs), cp_arg(in.rattrs),
+		    obj_arg_opt_str(in.descr), DB_ARG_STR(in.variant),
+		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), obj_arg_opt_str(in.ref),
+		    obj_arg_opt_str(in.ra_uuid), obj_arg_opt_str(in.iattrs), obj_arg_opt_str(in.rattrs),
 		    DB_ARG_INT(in.implicit != 0),
 		    DB_ARG_INT(in.wait > 0 ? in.wait : c->conf->confirm_wait_time),
 		    DB_ARG_STR(in.subject_policy != NULL ? in.subject_policy :
@@ -295,14 +281,14 @@ cp_edit(struct api_call *c)
 	}
 	{
 		struct db_arg a[19] = {
-			cp_arg(in.has_descr ? in.descr : old->descr),
+			obj_arg_opt_str(in.has_descr ? in.descr : old->descr),
 			DB_ARG_STR(in.variant != NULL ? in.variant : old->variant),
 			DB_ARG_STR(in.req != NULL ? in.req : old->req),
 			DB_ARG_STR(in.resp != NULL ? in.resp : old->resp),
-			cp_arg(in.has_ref ? in.ref : old->ref),
-			cp_arg(in.has_ra ? in.ra_uuid : old->ra_uuid),
-			cp_arg(in.iattrs != NULL ? in.iattrs : old->iattrs),
-			cp_arg(in.rattrs != NULL ? in.rattrs : old->rattrs),
+			obj_arg_opt_str(in.has_ref ? in.ref : old->ref),
+			obj_arg_opt_str(in.has_ra ? in.ra_uuid : old->ra_uuid),
+			obj_arg_opt_str(in.iattrs != NULL ? in.iattrs : old->iattrs),
+			obj_arg_opt_str(in.rattrs != NULL ? in.rattrs : old->rattrs),
 			DB_ARG_INT(in.implicit >= 0 ? in.implicit :
 			    old->col[CP_IMPLICIT].i != 0),
 			DB_ARG_INT(in.wait > 0 ? in.wait : old->col[CP_WAIT].i),

@@ -179,19 +179,6 @@ dev_check(const struct dev_in *in)
 	return dev_check_rest(in);
 }
 
-static struct db_arg
-dev_arg(const char *s)
-{
-	struct db_arg a = DB_ARG_NULL;
-
-	if (s != NULL && *s != '\0') {
-		a.type = DB_STR;
-		a.p = s;
-		a.len = strlen(s);
-	}
-	return a;
-}
-
 /* Inserts one checked entry (inside a transaction); DB_* code. */
 static int
 dev_insert(const char *profile, const struct dev_in *in, char *uuid)
@@ -214,8 +201,8 @@ dev_insert(const char *profile, const struct dev_in *in, char *uuid)
 	{
 		struct db_arg a[9] = { DB_ARG_STR(uuid), DB_ARG_STR(profile),
 		    DB_ARG_STR(in->ref), DB_ARG_BLOB(sealed, slen),
-		    dev_arg(in->subject), dev_arg(in->san),
-		    dev_arg(in->not_after), DB_ARG_INT(in->uses),
+		    obj_arg_opt_str(in->subject), obj_arg_opt_str(in->san),
+		    obj_arg_opt_str(in->not_after), DB_ARG_INT(in->uses),
 		    DB_ARG_INT(in->uses) };
 
 		r = db_run(sql, a, 9, NULL, 0, NULL);
@@ -566,9 +553,9 @@ dev_update(struct api_call *c)
 	{
 		struct db_arg a[15] = { DB_ARG_INT(p.has_secret),
 		    DB_ARG_BLOB(sealed, slen), DB_ARG_INT(p.has_subject),
-		    dev_arg(p.in.subject), DB_ARG_INT(p.has_san),
-		    dev_arg(p.in.san), DB_ARG_INT(p.has_na),
-		    dev_arg(p.in.not_after), DB_ARG_INT(p.has_uses),
+		    obj_arg_opt_str(p.in.subject), DB_ARG_INT(p.has_san),
+		    obj_arg_opt_str(p.in.san), DB_ARG_INT(p.has_na),
+		    obj_arg_opt_str(p.in.not_after), DB_ARG_INT(p.has_uses),
 		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.has_uses),
 		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.unlock),
 		    DB_ARG_INT(p.unlock), DB_ARG_STR(uuid) };

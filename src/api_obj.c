@@ -197,3 +197,16 @@ obj_authority_find(struct api_call *c, const char *uuid)
 	return 0;
 }
 
+/* A statement argument for an optional string: NULL for NULL and "". */
+struct db_arg
+obj_arg_opt_str(const char *s)
+{
+	struct db_arg a = DB_ARG_NULL;
+
+	if (s != NULL && *s != '\0') {
+		a.type = DB_STR;
+		a.p = s;
+		a.len = strlen(s);
+	}
+	return a;
+}

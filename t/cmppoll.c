@@ -250,6 +250,31 @@ poll_req(const CMPD_MSG *last, X509 *cert, EVP_PKEY *key, long id)
 	return m;
 }
 
+/*
+ * A pollReq besides the client's own (another requester's, a probe for
+ * another certReqId), answering last: its answer printed after label.
+ * 0, or -1 when it could not be sent or the answer fails the checks.
+ */
+static int
+side_poll(const char *url, const CMPD_MSG *last, X509 *cert, EVP_PKEY *key,
+    long id, STACK_OF(X509) *trusted, const char *label, long *check_after)
+{
+	CMPD_MSG *pr, *rsp = NULL;
+	int r = -1;
+
+	if ((pr = poll_req(last, cert, key, id)) == NULL)
+		return -1;
+	rsp = post(url, pr);
+	printf("%s: ", label);
+	if (rsp != NULL && check(pr, rsp, trusted) == 0) {
+		(void)show(rsp, check_after);
+		r = 0;
+	}
+	CMPD_MSG_free(pr);
+	CMPD_MSG_free(rsp);
+	return r;
+}
+
 /* Every certificate of a PEM file. */
 static STACK_OF(X509) *
 load_certs(const char *path)
@@ -336,41 +361,20 @@ main(int argc, char *argv[])
 		}
 		/* another requester's pollReq: its answer, then ours */
 		if (other != NULL) {
-			CMPD_MSG *orsp;
-
-			if ((pr = poll_req(rsp, other, okey, -1)) == NULL)
-				goto out;
-			orsp = post(argv[1], pr);
-			printf("other requester: ");
-			if (orsp == NULL || check(pr, orsp, trusted) != 0) {
-				CMPD_MSG_free(pr);
-				CMPD_MSG_free(orsp);
+			if (side_poll(argv[1], rsp, other, okey, -1, trusted,
+			    "other requester", &check_after) != 0) {
 				r = 2;
 				goto out;
 			}
-			(void)show(orsp, &check_after);
-			CMPD_MSG_free(pr);
-			CMPD_MSG_free(orsp);
 			X509_free(other);
 			other = NULL;
 		}
 		if (probe != NULL) {
-			CMPD_MSG *orsp;
-
-			if ((pr = poll_req(rsp, cert, key, atol(probe))) ==
-			    NULL)
-				goto out;
-			orsp = post(argv[1], pr);
-			printf("probe: ");
-			if (orsp == NULL || check(pr, orsp, trusted) != 0) {
-				CMPD_MSG_free(pr);
-				CMPD_MSG_free(orsp);
+			if (side_poll(argv[1], rsp, cert, key, atol(probe),
+			    trusted, "probe", &check_after) != 0) {
 				r = 2;
 				goto out;
 			}
-			(void)show(orsp, &check_after);
-			CMPD_MSG_free(pr);
-			CMPD_MSG_free(orsp);
 			probe = NULL;
 		}
 		if ((pr = poll_req(rsp, cert, key, -1)) == NULL)
