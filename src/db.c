@@ -343,6 +343,15 @@ db_finish_cols(struct db_col *c, size_t n)
  * may have committed), and a connection that cannot be opened is not
  * retried within the request. Inside a transaction nothing runs again
  * here: db_txn() runs the whole of it again.
+ *
+ * A statement is never followed by mysql_stmt_reset() (COM_STMT_RESET):
+ * the next execute starts afresh, and mysql_stmt_free_result() drops what
+ * is left of a result on the client. Besides costing a round trip, it is
+ * a command whose answer nobody reads: when Galera aborts a transaction
+ * that sits idle between two statements (another node's commit won a
+ * conflict), the server reports the deadlock on the client's next command
+ * only; a reset that swallowed it let the COMMIT after it commit an empty
+ * transaction and report success for writes that were rolled back.
  */
 int
 db_run(const char *sql, const struct db_arg *args, size_t nargs,
@@ -376,7 +385,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		    (ncols > 0 && mysql_stmt_bind_result(st, rb) != 0)) {
 			err = db_err = mysql_stmt_errno(st);
 			if (err == ER_DUP_ENTRY) {
-				mysql_stmt_reset(st);
+				mysql_stmt_free_result(st);
 				return DB_DUP;
 			}
 			log_error("query: %s", mysql_stmt_error(st));
@@ -391,7 +400,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 				}
 				return DB_ERR;
 			}
-			mysql_stmt_reset(st);
+			mysql_stmt_free_result(st);
 			if (why == DB_RETRY_NO)
 				return DB_ERR;
 			if (db_in_tx) {
@@ -410,7 +419,6 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		if (ncols == 0) {
 			if (affected != NULL)
 				*affected = mysql_stmt_affected_rows(st);
-			mysql_stmt_reset(st);
 			return DB_OK;
 		}
 		rc = mysql_stmt_fetch(st);
@@ -419,7 +427,6 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			log_error("fetch: %s", rc == MYSQL_DATA_TRUNCATED ?
 			    "value larger than its buffer" : mysql_stmt_error(st));
 		mysql_stmt_free_result(st);
-		mysql_stmt_reset(st);
 		if (rc == MYSQL_NO_DATA)
 			return DB_NOTFOUND;
 		if (rc != 0) {
@@ -465,7 +472,7 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 		if (db_is_lost(db_err))
 			db_drop(1);
 		else
-			mysql_stmt_reset(st);
+			mysql_stmt_free_result(st);
 		if (db_in_tx && db_retry_class(db_err) != DB_RETRY_NO)
 			db_tx_failed = 1;
 		return DB_ERR;
@@ -490,7 +497,6 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	r = DB_OK;
  out:
 	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
 	return r;
 }
 

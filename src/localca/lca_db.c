@@ -280,7 +280,7 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 		}
 		if (err != ER_DUP_ENTRY)
 			log_error("execute: %s", mysql_stmt_error(st));
-		mysql_stmt_reset(st);
+		mysql_stmt_free_result(st);
 		/* One statement (autocommit) that a deadlock or lock wait
 		 * (on Galera: another node's commit) rolled back whole. */
 		if (attempt == 0 && (db_retry_class(err) == DB_RETRY_DEADLOCK ||
@@ -343,10 +343,8 @@ lca_db_insert(const struct lca_cert_row *row)
 	pb[8].buffer = (void *)row->request_sha256;
 	pb[8].buffer_length = sizeof(row->request_sha256);
 	pb[8].length = &lens[8];
-	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL) {
-		mysql_stmt_reset(st);
+	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL)
 		return LCA_DB_OK;
-	}
 	/* The attempt before the lost connection went through. */
 	if (retried && err == ER_DUP_ENTRY)
 		return LCA_DB_OK;
@@ -423,7 +421,6 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 	r = LCA_DB_OK;
  reset:
 	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
  out:
 	free(buf);
 	return r;
@@ -517,7 +514,6 @@ lca_db_by_request(const char *request_id, time_t *created,
  reset:
 	free(buf);
 	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
 	return r;
 }
 
@@ -538,7 +534,6 @@ lca_db_update_one(enum lca_stmt_id id, MYSQL_BIND *pb)
 	if ((st = lca_db_exec(id, pb, &retried, &err)) == NULL)
 		return LCA_DB_ERR;
 	n = mysql_stmt_affected_rows(st);
-	mysql_stmt_reset(st);
 	if (n == 1)
 		return LCA_DB_OK;
 	return retried ? LCA_DB_OK : LCA_DB_NOTFOUND;
@@ -665,6 +660,5 @@ lca_db_revoked(lca_db_revoked_cb cb, void *arg)
  out:
 	free(der);
 	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
 	return r;
 }
