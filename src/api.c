@@ -107,27 +107,48 @@ api_match(const char *pattern, const char *path, struct api_call *c)
 /*
  * A change runs in one transaction with its audit rows: a handler that
  * fails, an audit row that cannot be written or a commit that fails
- * leaves the database as it was.
+ * leaves the database as it was. A deadlock (on Galera also another
+ * node's commit that won a conflict) runs the handler again from the
+ * start (db_txn), so the client sees its answer, not the conflict.
  */
+struct api_change_arg {
+	struct api_call *c;
+	const struct api_route *rt;
+	int	 audit_failed;
+};
+
+#define API_CHANGE_REFUSED	1	/* the handler's answer stands */
+
+static int
+api_change_run(void *arg)
+{
+	struct api_change_arg *x = arg;
+	struct api_call *c = x->c;
+
+	/* nothing of a run that was rolled back */
+	json_object_put(c->answer);
+	c->answer = NULL;
+	c->status = 0;
+	(void)audit_take_failure();
+	x->rt->fn(c);
+	if ((x->audit_failed = audit_take_failure()) != 0 || c->status >= 300)
+		return API_CHANGE_REFUSED;
+	return DB_OK;
+}
+
 static int
 api_change(struct api_call *c, const struct api_route *rt)
 {
-	(void)audit_take_failure();
-	if (db_begin() != DB_OK) {
-		db_rollback();
-		return api_db_fail(c);
-	}
-	rt->fn(c);
-	if (audit_take_failure()) {
-		db_rollback();
+	struct api_change_arg x = { c, rt, 0 };
+	int r;
+
+	r = db_txn(api_change_run, &x);
+	if (x.audit_failed)
 		return api_fail(c, 500, "the change could not be audited; "
 		    "nothing was changed");
-	}
-	if (c->status >= 300) {
-		db_rollback();
+	if (r == API_CHANGE_REFUSED)
 		return c->status;
-	}
-	if (db_commit() != DB_OK)
+	if (r != DB_OK)	/* no transaction, or its COMMIT failed */
 		return api_fail(c, 500, "database error; nothing was changed");
 	return c->status;
 }

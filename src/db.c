@@ -245,6 +245,10 @@ db_stmt(const char *sql)
 		mysql_stmt_close(st);
 		if (db_is_lost(db_err))
 			db_drop(1);
+		/* Galera's abort of the transaction may come here: the
+		 * transaction is gone, whatever the caller makes of this. */
+		else if (db_in_tx && db_retry_class(db_err) != DB_RETRY_NO)
+			db_tx_failed = 1;
 		return NULL;
 	}
 	stmts[nstmts].sql = sql;
@@ -344,14 +348,15 @@ db_finish_cols(struct db_col *c, size_t n)
  * retried within the request. Inside a transaction nothing runs again
  * here: db_txn() runs the whole of it again.
  *
- * A statement is never followed by mysql_stmt_reset() (COM_STMT_RESET):
- * the next execute starts afresh, and mysql_stmt_free_result() drops what
- * is left of a result on the client. Besides costing a round trip, it is
- * a command whose answer nobody reads: when Galera aborts a transaction
- * that sits idle between two statements (another node's commit won a
- * conflict), the server reports the deadlock on the client's next command
- * only; a reset that swallowed it let the COMMIT after it commit an empty
- * transaction and report success for writes that were rolled back.
+ * Galera aborts a local transaction when another node's commit wins a
+ * conflict with it, and reports the deadlock once: at the end of the
+ * statement running then (after its rows), or on the client's next
+ * command. Nothing here may let that report go unread, or the COMMIT
+ * after it commits an empty transaction and says success for writes that
+ * were rolled back: a read takes its whole result and the status after
+ * it (mysql_stmt_store_result) before it looks at the first row, and a
+ * statement is never followed by mysql_stmt_reset(), a command whose
+ * answer nobody reads (the next execute starts afresh by itself).
  */
 int
 db_run(const char *sql, const struct db_arg *args, size_t nargs,
@@ -382,7 +387,8 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		db_bind_cols(rb, cols, ncols);
 		if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
 		    mysql_stmt_execute(st) != 0 ||
-		    (ncols > 0 && mysql_stmt_bind_result(st, rb) != 0)) {
+		    (ncols > 0 && (mysql_stmt_bind_result(st, rb) != 0 ||
+		    mysql_stmt_store_result(st) != 0))) {
 			err = db_err = mysql_stmt_errno(st);
 			if (err == ER_DUP_ENTRY) {
 				mysql_stmt_free_result(st);
@@ -465,7 +471,8 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	db_bind_cols(rb, cols, ncols);
 	if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
 	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, rb) != 0) {
+	    mysql_stmt_bind_result(st, rb) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
 		log_error("query: %s", mysql_stmt_error(st));
 		metrics_db_error();
 		db_err = mysql_stmt_errno(st);

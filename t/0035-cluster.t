@@ -187,6 +187,49 @@ is "$tids_ok" $ROUNDS "one transaction row per transactionID"
 is "$(( $(nq 1 "SELECT COUNT(*) FROM localca_certificate") - ca_before ))" $ROUNDS \
 	"the CA was asked once per transactionID (no loser issued and revoked)"
 
+# --------------------------- one management API change at both hosts
+# The same CMP Profile edited through host a and host b at once: the
+# later commit loses Galera's certification (a deadlock), and cmpd runs
+# the whole change again; the client sees 200, never the conflict.
+API_KEY=cmpd_$(openssl rand -hex 32)
+nq 1 "INSERT INTO api_key (uuid, name, role, key_hash, key_prefix)
+  VALUES (UUID(), 'cluster-admin', 'admin', UNHEX(SHA2('$API_KEY', 256)), LEFT('$API_KEY', 12))" ||
+	bail "inserting an API key failed"
+put_desc() {	# put_desc PORT TEXT: the HTTP status of the edit
+	curl -sS --noproxy '*' --max-time 60 -X PUT -o /dev/null -w '%{http_code}\n' \
+		-H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+		-H 'Expect:' --data-binary "{\"description\":\"$2\"}" \
+		"http://127.0.0.1:$1/api/v1/cmpProfiles/00000000-0000-4000-8000-00000000e102"
+}
+retries() {	# the deadlocks run again, as host $1's /metrics counts them
+	curl -s --noproxy '*' --max-time 10 "http://127.0.0.1:$1/metrics" |
+		sed -n 's/^cmpd_db_retries_total{error="deadlock"} //p'
+}
+API_ROUNDS=20
+r_before=$(( $(retries "$HOST_A_PORT") + $(retries "$HOST_B_PORT") ))
+api_ok=0
+for i in $(seq 1 $API_ROUNDS); do
+	put_desc "$HOST_A_PORT" "edited on a, round $i" > "$T/put$i.a" &
+	pa=$!
+	put_desc "$HOST_B_PORT" "edited on b, round $i" > "$T/put$i.b" &
+	pb=$!
+	wait "$pa" "$pb"
+	[ "$(cat "$T/put$i.a")/$(cat "$T/put$i.b")" = 200/200 ] && api_ok=$((api_ok + 1)) ||
+		diag "API round $i: host a $(cat "$T/put$i.a"), host b $(cat "$T/put$i.b")"
+done
+r_after=$(( $(retries "$HOST_A_PORT") + $(retries "$HOST_B_PORT") ))
+diag "API edits at both hosts: deadlocks run again: $((r_after - r_before))"
+is "$api_ok" $API_ROUNDS "the same profile edited at both hosts at once: 200 at both, $API_ROUNDS times"
+like "$(nq 2 "SELECT description FROM cmp_profile WHERE name = 'fixture'")" "edited on ., round $API_ROUNDS" \
+	"the last round's edit stands, on every node alike"
+if ! is "$(nq 3 "SELECT COUNT(*) FROM audit WHERE actor LIKE '%cluster-admin%'")" $((2 * API_ROUNDS)) \
+	"one audit row per edit, none from a run that was rolled back"; then
+	nq 3 "SELECT id, at, detail FROM audit WHERE actor LIKE '%cluster-admin%' ORDER BY id" | diag
+	for h in a b; do
+		grep -h "cmpProfiles/\|error\|warn" "$CLUSTER_DIR/$h/cmpd.log" | tail -n 60 | sed "s/^/$h: /" | diag
+	done
+fi
+
 # ------------------------------------ load while a node and a host die
 # load NAME SECONDS: cmpload at C=8 through HAProxy in the background
 load() {
