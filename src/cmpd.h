@@ -173,6 +173,7 @@ int	util_uuid4(char out[37]);
 int	daemon_listen_unix(const char *path, int mode, int backlog);
 void	daemon_detach(int listen_fd);
 int	daemon_write_pid(const char *path);
+int	daemon_own_runtime_dir(const char *path, uid_t, gid_t);
 
 /* route.c */
 enum route_kind {

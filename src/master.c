@@ -217,6 +217,10 @@ master_drop_privileges(const struct conf *c, int allow_root)
 	if (c->listen[0] == '/' &&
 	    chown(c->listen, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown %s: %s", c->listen, strerror(errno));
+	/* systemd's RuntimeDirectory=: removable at the stop (master_run) */
+	if (c->listen[0] == '/')
+		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
+	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s: %s", c->user,

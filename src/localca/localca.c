@@ -389,6 +389,10 @@ lca_drop_privileges(const struct lca_conf *c)
 	if (c->listen[0] == '/' &&
 	    chown(c->listen, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown %s: %s", c->listen, strerror(errno));
+	/* systemd's RuntimeDirectory=: removable when it stops */
+	if (c->listen[0] == '/')
+		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
+	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s: %s", c->user,
