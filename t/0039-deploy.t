@@ -41,6 +41,29 @@ done
 is "$(grep -c '^<!-- deploy: doc/deploy/' "$top_srcdir/README.md")" "$(ls "$D"/*.sh | wc -l)" \
 	"README.md includes every file of doc/deploy, once"
 
+# Every block of README.md with an openssl cmp -ref says what -ref is
+# (the senderKID) in the 15 lines before or after it.
+unexplained=$(python3 - "$top_srcdir/README.md" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+i, bad = 0, []
+while i < len(lines):
+    if lines[i].startswith("```"):
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith("```"):
+            j += 1
+        block = "\n".join(lines[i:j])
+        if "openssl cmp" in block and "-ref" in block:
+            near = "\n".join(lines[max(0, i - 15):i] + lines[j:j + 15])
+            if "senderKID" not in near:
+                bad.append(str(i + 1))
+        i = j
+    i += 1
+print(" ".join(bad))
+PY
+)
+is "$unexplained" "" "README.md explains -ref (the senderKID) next to each openssl cmp -ref"
+
 [ "$(id -u)" = 0 ] || { skip "needs root (the blocks are root's)" 1; done_testing; exit 0; }
 
 # ------------------------------------------------- a copy of the tree
