@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -129,4 +130,23 @@ daemon_own_runtime_dir(const char *path, uid_t uid, gid_t gid)
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * Gives the Unix socket at path to group (listen_group), so that a web
+ * server of that group may connect with listen_mode 0660 and nobody else;
+ * nothing when group is NULL. Fatal at start-up, like the bind.
+ */
+void
+daemon_socket_group(const char *path, const char *group)
+{
+	struct group *gr;
+
+	if (group == NULL)
+		return;
+	if ((gr = getgrnam(group)) == NULL)
+		fatal("listen_group %s: no such group", group);
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		fatal("chown %s to group %s: %s", path, group,
+		    strerror(errno));
 }

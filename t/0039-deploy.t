@@ -186,6 +186,12 @@ is "$(t_sql "SELECT status FROM certificate WHERE UPPER(serial_number) = UPPER('
 is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE UPPER(serial_hex) = UPPER('$serial')")" \
 	revoked/keyCompromise "and at the CA, with the reason given"
 
+web_group=$(id -gn "$WEB_USER")
+for f in cmpd.sock cmp-localca.sock; do
+	is "$(stat -c '%a %U %G' "$RUN/$f" 2>/dev/null)" "660 nobody $web_group" \
+		"$f: 0660, CMPD_USER's, in the web server's group (listen_group)"
+done
+
 # stopped, the services leave nothing behind in RUN (it is theirs)
 deploy_stop
 for f in cmpd.sock cmpd.pid cmp-localca.sock cmp-localca.pid; do

@@ -4,7 +4,8 @@
 # root's, named in $RUNTIME_DIRECTORY): they hand that directory to the
 # user before switching, so that they remove both when they stop. A
 # directory systemd did not name for them is left alone (and then they
-# cannot remove their files there, which they say).
+# cannot remove their files there, which they say). listen_group puts
+# their sockets in the web server's group (0660).
 . "$top_srcdir/t/lib.sh"
 t_setup
 plan_auto
@@ -53,6 +54,24 @@ like "$(cat "$T/cmpd-other.log")" "cannot remove $T/other/cmpd.pid" \
 ok "RUNTIME_DIRECTORY naming another directory" run "$T/named-elsewhere" "$T/rt"
 is "$OWNER" 0 "... leaves this one alone"
 
+# listen_group: the socket in the web server's group, the user's
+WEBG=$(id -gn www-data 2>/dev/null || id -gn nobody)
+mkdir -m 0755 "$T/grp"
+t_write_conf "message_time_skew = 0" "user = nobody" "listen = $T/grp/cmpd.sock" \
+	"listen_group = $WEBG"
+chmod 644 "$T/cmpd.conf"
+"$top_builddir/cmpd" -f -c "$T/cmpd.conf" > "$T/cmpd-grp.log" 2>&1 &
+pid=$!
+t_wait 10 test -S "$T/grp/cmpd.sock"
+t_wait 10 test -n "$(ps -o pid= --ppid "$pid")"
+is "$(stat -c '%a %U %G' "$T/grp/cmpd.sock")" "660 nobody $WEBG" \
+	"listen_group: the socket 0660, the user's, in group $WEBG"
+_t_stop_pid "$pid" 15
+t_write_conf "message_time_skew = 0" "user = nobody" "listen_group = no-such-group-cmpd"
+out=$("$top_builddir/cmpd" -n --no-db -c "$T/cmpd.conf" 2>&1); rc=$?
+is "$rc" 1 "cmpd -n: an unknown listen_group is refused"
+like "$out" "listen_group no-such-group-cmpd: no such group" "... named"
+
 # cmp-localca, the same
 t_make_ca
 (umask 077; openssl rand -hex 16 > "$T/lca.pw")
@@ -76,4 +95,17 @@ is "$(awk '/^Uid:/ { print $3 }' "/proc/$pid/status" 2>/dev/null)" "$NOBODY" "..
 _t_stop_pid "$pid" 15
 ok "SIGTERM: socket and pid file removed" test ! -e "$T/lrt/localca.sock" -a ! -e "$T/lrt/localca.pid"
 nok "... without a warning" grep -q "cannot remove" "$T/localca.log"
+
+echo "listen_group = $WEBG" >> "$T/localca.conf"
+"$top_builddir/cmp-localca" -f -c "$T/localca.conf" > "$T/localca2.log" 2>&1 &
+pid=$!
+t_wait 10 test -s "$T/lrt/localca.pid"
+t_wait 5 sh -c "grep -q '^Uid:[[:space:]]*$NOBODY[[:space:]]' /proc/$pid/status"
+is "$(stat -c '%a %U %G' "$T/lrt/localca.sock")" "660 nobody $WEBG" \
+	"cmp-localca listen_group: the socket 0660, the user's, in group $WEBG"
+_t_stop_pid "$pid" 15
+sed -i "s/^listen_group = .*/listen_group = no-such-group-cmpd/" "$T/localca.conf"
+out=$("$top_builddir/cmp-localca" -n -c "$T/localca.conf" 2>&1); rc=$?
+is "$rc" 1 "cmp-localca -n: an unknown listen_group is refused"
+like "$out" "listen_group no-such-group-cmpd: no such group" "... named"
 done_testing

@@ -1,6 +1,7 @@
 cat > "$ETC/cmpd.conf" <<EOF
 listen = $RUN/cmpd.sock
-listen_mode = 0666
+listen_mode = 0660
+listen_group = $(id -gn "$WEB_USER")
 user = $CMPD_USER
 pid_file = $RUN/cmpd.pid
 log_file = $LOG/cmpd.log

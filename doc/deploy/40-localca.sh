@@ -1,7 +1,8 @@
 (umask 077 && openssl rand -hex 24 > "$ETC/cmp-localca.password")
 cat > "$ETC/cmp-localca.conf" <<EOF
 listen = $RUN/cmp-localca.sock
-listen_mode = 0666
+listen_mode = 0660
+listen_group = $(id -gn "$WEB_USER")
 user = $CMPD_USER
 pid_file = $RUN/cmp-localca.pid
 log_file = $LOG/cmp-localca.log

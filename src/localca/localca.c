@@ -52,6 +52,7 @@ static int lca_conf_default(char **, const char *);
 static const struct conf_key conf_keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
 	K("listen_mode", CONF_MODE, listen_mode, 0, 0777),
+	K("listen_group", CONF_STR, listen_group, 0, 0),
 	K("ca_dir", CONF_PATH, ca_dir, 0, 0),
 	K("validity_days", CONF_LONG, validity_days, 1, 36500),
 	C("allowed_extensions", lca_conf_exts, allowed_ext, 0),
@@ -358,9 +359,11 @@ lca_listen(const struct lca_conf *c)
 		    type != SOCK_STREAM)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
-	} else
+	} else {
 		fd = daemon_listen_unix(c->listen, c->listen_mode,
 		    LCA_LISTEN_BACKLOG);
+		daemon_socket_group(c->listen, c->listen_group);
+	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
 	return fd;
@@ -386,8 +389,8 @@ lca_drop_privileges(const struct lca_conf *c)
 	}
 	if ((pw = getpwnam(c->user)) == NULL)
 		fatal("user %s: unknown", c->user);
-	if (c->listen[0] == '/' &&
-	    chown(c->listen, pw->pw_uid, pw->pw_gid) == -1)
+	if (c->listen[0] == '/' && chown(c->listen, pw->pw_uid,
+	    c->listen_group != NULL ? (gid_t)-1 : pw->pw_gid) == -1)
 		fatal("chown %s: %s", c->listen, strerror(errno));
 	/* systemd's RuntimeDirectory=: removable when it stops */
 	if (c->listen[0] == '/')
@@ -564,6 +567,12 @@ main(int argc, char *argv[])
 			fprintf(stderr, "cmp-localca: %s\n", err);
 		lca_conf_free(&c);
 		return status != 0;
+	}
+	if (c.listen_group != NULL && getgrnam(c.listen_group) == NULL) {
+		fprintf(stderr, "cmp-localca: %s: listen_group %s: no such "
+		    "group\n", conf_path, c.listen_group);
+		lca_conf_free(&c);
+		return 1;
 	}
 	if (c.user != NULL && getpwnam(c.user) == NULL) {
 		fprintf(stderr, "cmp-localca: %s: user %s: unknown\n",

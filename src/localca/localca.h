@@ -51,6 +51,7 @@ struct lca_conf {
 	char	*path;
 	char	*listen;		/* unix path or "inherit" */
 	int	 listen_mode;
+	char	*listen_group;		/* socket group; NULL: user's */
 	char	*ca_dir;
 	long	 validity_days;
 	unsigned int allowed_ext;	/* LCA_EXT_* */
