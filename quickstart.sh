@@ -620,6 +620,8 @@ Try next:
   # the same objects with cmpctl, straight against the database
   ${CMPCTL_BIN#$top/} -c run/cmpd.conf profile list
   ${CMPCTL_BIN#$top/} -c run/cmpd.conf profile show demo
+  # the CMP URLs of demo-sig and an openssl cmp line for each operation
+  ${CMPCTL_BIN#$top/} -c run/cmpd.conf profile show demo-sig --openssl --server http://127.0.0.1:$PORT
   # another certificate, one round trip (implicitConfirm)
   openssl cmp -cmd ir -server 127.0.0.1:$PORT -path /api/v1/protocols/cmp/demo \\
     -ref demo -secret pass:$SECRET -recipient /CN=cmpd -implicit_confirm \\

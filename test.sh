@@ -7,7 +7,8 @@
 #   ./test.sh --asan-only  only the second one
 #   ./test.sh --no-distcheck  skip make distcheck
 #
-# Missing Debian packages are installed first (contrib/deps.sh).  Builds
+# Missing Debian packages (to build and run, and the test-only ones) are
+# installed first (contrib/deps.sh: deps_install all).  Builds
 # are out of tree.  distcheck's check and the ASan+UBSan pass leave out a
 # few slow tests the first pass ran (SKIP_DISTCHECK, SKIP_ASAN below).  Exit status is non-zero if any build or test failed;
 # the first failing build stops the run and its test-suite.log is printed.
@@ -139,7 +140,7 @@ build() {
 # ---------------------------------------------------------------- main
 . "$top/contrib/deps.sh"
 say "checking Debian packages"
-deps_install || exit 1
+deps_install all || exit 1
 
 say "autoreconf -fi"
 autoreconf -fi || { echo "test.sh: autoreconf failed"; exit 1; }

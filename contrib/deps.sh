@@ -1,21 +1,34 @@
-# contrib/deps.sh -- Debian packages needed to build, test and try cmpd.
+# contrib/deps.sh -- Debian packages needed to build, run, try and test cmpd.
 # Sourced by test.sh and quickstart.sh (POSIX sh); not meant to be run.
 #
 #   . contrib/deps.sh
-#   deps_install            # installs what is missing, nothing else
+#   deps_install            # what an operator needs: build and run cmpd
+#   deps_install all        # that and what the test suite needs (test.sh)
 #
-# DEPS_NO_INSTALL=1 only reports missing packages and fails.
+# Only what is missing is installed. DEPS_NO_INSTALL=1 only reports
+# missing packages and fails. A caller may set DEPS_PACKAGES to a list of
+# its own before calling deps_install.
 
-DEPS_PACKAGES="build-essential autoconf automake libtool pkg-config
-	libssl-dev libfcgi-dev libfcgi-bin libmariadb-dev
-	mariadb-server mariadb-client libjson-c-dev libcurl4-openssl-dev clang
-	lighttpd lighttpd-mod-openssl apache2 spawn-fcgi curl openssl ca-certificates
-	python3 python3-jsonschema openapi-specification systemd iproute2
-	dpkg-dev debhelper lintian"
+# to build cmpd, cmpctl and cmp-localca (./configure && make)
+DEPS_BUILD="build-essential autoconf automake libtool pkg-config
+	libssl-dev libfcgi-dev libmariadb-dev libjson-c-dev libcurl4-openssl-dev"
+# to run them: the database, both web servers, the clients of the
+# README's commands and of quickstart.sh (openssl cmp, curl, python3)
+DEPS_RUN="mariadb-server mariadb-client lighttpd lighttpd-mod-openssl
+	apache2 openssl ca-certificates curl python3"
+# the test suite only: cgi-fcgi and spawn-fcgi, the fuzz build (clang),
+# the OpenAPI check, systemd-analyze, ss, the Debian package and lintian
+DEPS_TEST="libfcgi-bin spawn-fcgi clang python3-jsonschema
+	openapi-specification systemd iproute2 dpkg-dev debhelper lintian"
 
-# deps_missing: print the packages of DEPS_PACKAGES that are not installed.
+DEPS_PACKAGES="$DEPS_BUILD $DEPS_RUN"
+
+# deps_missing [all]: print the packages of DEPS_PACKAGES (and with
+# "all", DEPS_TEST) that are not installed.
 deps_missing() {
-	for _p in $DEPS_PACKAGES; do
+	_list=$DEPS_PACKAGES
+	[ "${1-}" != all ] || _list="$DEPS_PACKAGES $DEPS_TEST"
+	for _p in $_list; do
 		case $(dpkg-query -W -f='${Status}' "$_p" 2>/dev/null) in
 		"install ok installed") ;;
 		*) printf '%s\n' "$_p" ;;
@@ -23,14 +36,14 @@ deps_missing() {
 	done
 }
 
-# deps_install: apt-get install the missing packages (apt-get update first,
-# only when something is missing).  Needs root, or sudo.
+# deps_install [all]: apt-get install the missing packages (apt-get update
+# first, only when something is missing).  Needs root, or sudo.
 deps_install() {
 	if ! command -v dpkg-query > /dev/null 2>&1; then
 		echo "deps: not a Debian system; install by hand: $DEPS_PACKAGES" >&2
 		return 1
 	fi
-	_missing=$(deps_missing | tr '\n' ' ')
+	_missing=$(deps_missing "${1-}" | tr '\n' ' ')
 	if [ -z "$_missing" ]; then
 		return 0
 	fi
@@ -49,7 +62,7 @@ deps_install() {
 	$_sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
 		$_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $_missing ||
 		{ echo "deps: apt-get failed" >&2; return 1; }
-	_missing=$(deps_missing | tr '\n' ' ')
+	_missing=$(deps_missing "${1-}" | tr '\n' ' ')
 	if [ -n "$_missing" ]; then
 		echo "deps: still missing after apt-get: $_missing" >&2
 		return 1

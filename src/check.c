@@ -80,6 +80,11 @@ check_run(const struct conf *c, int with_db, int allow_root)
 		fprintf(stderr, "cmpd: user %s: no such user\n", c->user);
 		return -1;
 	}
+	if (c->listen_group != NULL && getgrnam(c->listen_group) == NULL) {
+		fprintf(stderr, "cmpd: listen_group %s: no such group\n",
+		    c->listen_group);
+		return -1;
+	}
 	if (geteuid() == 0 && c->user == NULL && !allow_root) {
 		fprintf(stderr, "cmpd: user: not set; started as root, cmpd "
 		    "refuses to run its workers as root (set user, or start "

@@ -82,6 +82,10 @@ int	cmd_apikey(struct ctl *, int, char **);
 
 /* cmpctl_profile.c */
 int	cmd_profile(struct ctl *, int, char **);
+/* cmpctl_profile_show.c */
+int	ctl_profile_create(struct ctl *, int argc, char **argv);
+int	ctl_profile_openssl(struct ctl *, const char *profile,
+	    const char *server);
 
 /* cmpctl_objects.c: connectors, authorities, RA Profiles */
 int	cmd_connector(struct ctl *, int, char **);

@@ -225,10 +225,17 @@ cmd_profile(struct ctl *x, int argc, char **argv)
 		return ctl_do(x, "GET", o->list, NULL);
 	if (strcmp(sub, "show") == 0 && argc == 3)
 		return ctl_obj_show(x, o, argv[2], "");
+	if (strcmp(sub, "show") == 0 && argc == 4 &&
+	    strcmp(argv[3], "--openssl") == 0)
+		return ctl_profile_openssl(x, argv[2], NULL);
+	if (strcmp(sub, "show") == 0 && argc == 6 &&
+	    strcmp(argv[3], "--openssl") == 0 &&
+	    strcmp(argv[4], "--server") == 0)
+		return ctl_profile_openssl(x, argv[2], argv[5]);
 	if (strcmp(sub, "show-anchors") == 0 && argc == 3)
 		return ctl_obj_show(x, o, argv[2], "/trustAnchors");
 	if (strcmp(sub, "create") == 0 && argc >= 3)
-		return ctl_obj_create(x, o->list, argc - 2, argv + 2);
+		return ctl_profile_create(x, argc - 2, argv + 2);
 	if (strcmp(sub, "edit") == 0 && argc >= 4)
 		return ctl_obj_edit(x, o, argv[2], argc - 3, argv + 3);
 	if ((strcmp(sub, "enable") == 0 || strcmp(sub, "disable") == 0) &&

@@ -102,6 +102,7 @@ struct conf {
 	char	*path;
 	char	*listen;		/* unix path, host:port, "inherit", "systemd" */
 	int	 listen_mode;		/* unix socket permissions */
+	char	*listen_group;		/* unix socket group; NULL: user's */
 	int	 listen_backlog;
 	int	 workers;
 	long	 max_requests;
@@ -173,6 +174,8 @@ int	util_uuid4(char out[37]);
 int	daemon_listen_unix(const char *path, int mode, int backlog);
 void	daemon_detach(int listen_fd);
 int	daemon_write_pid(const char *path);
+int	daemon_own_runtime_dir(const char *path, uid_t, gid_t);
+void	daemon_socket_group(const char *path, const char *group);
 
 /* route.c */
 enum route_kind {

@@ -35,6 +35,7 @@ conf_remote_user(void *dst, const char *v, char *err, size_t errlen)
 static const struct conf_key keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
 	K("listen_mode", CONF_MODE, listen_mode, 0, 0777),
+	K("listen_group", CONF_STR, listen_group, 0, 0),
 	K("listen_backlog", CONF_INT, listen_backlog, 1, 65535),
 	K("workers", CONF_INT, workers, 1, 256),
 	K("max_requests", CONF_LONG, max_requests, 0, 1000000000L),

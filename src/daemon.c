@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +93,60 @@ daemon_write_pid(const char *path)
 	}
 	fprintf(f, "%ld\n", (long)getpid());
 	return fclose(f);
+}
+
+/*
+ * Hands the directory of path to uid:gid when systemd made it for this
+ * service (RuntimeDirectory=, named in $RUNTIME_DIRECTORY, a colon-
+ * separated list) and it is still root's: a server that binds as root
+ * and then runs as "user" can then remove its socket and pid file there
+ * when it stops. Any other directory is left as it is. Called as root,
+ * before the switch; 0 also when there is nothing to do.
+ */
+int
+daemon_own_runtime_dir(const char *path, uid_t uid, gid_t gid)
+{
+	char buf[PATH_MAX], list[4096], *dir, *tok, *save = NULL;
+	const char *env = getenv("RUNTIME_DIRECTORY");
+	struct stat st;
+
+	if (path == NULL || path[0] != '/' || env == NULL ||
+	    strlen(path) >= sizeof(buf) || strlen(env) >= sizeof(list))
+		return 0;
+	memcpy(buf, path, strlen(path) + 1);
+	dir = dirname(buf);
+	memcpy(list, env, strlen(env) + 1);
+	for (tok = strtok_r(list, ":", &save); tok != NULL;
+	    tok = strtok_r(NULL, ":", &save)) {
+		if (strcmp(tok, dir) != 0)
+			continue;
+		if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != 0)
+			return 0;
+		if (chown(dir, uid, gid) == -1) {
+			log_warn("chown %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Gives the Unix socket at path to group (listen_group), so that a web
+ * server of that group may connect with listen_mode 0660 and nobody else;
+ * nothing when group is NULL. Fatal at start-up, like the bind.
+ */
+void
+daemon_socket_group(const char *path, const char *group)
+{
+	struct group *gr;
+
+	if (group == NULL)
+		return;
+	if ((gr = getgrnam(group)) == NULL)
+		fatal("listen_group %s: no such group", group);
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		fatal("chown %s to group %s: %s", path, group,
+		    strerror(errno));
 }

@@ -185,9 +185,11 @@ master_listen(const struct conf *c)
 	} else if (strcmp(c->listen, "systemd") == 0) {
 		fd = master_listen_systemd();
 	} else {
-		if (c->listen[0] == '/')
+		if (c->listen[0] == '/') {
 			fd = daemon_listen_unix(c->listen, c->listen_mode,
 			    c->listen_backlog);
+			daemon_socket_group(c->listen, c->listen_group);
+		}
 		else
 			fd = master_listen_tcp(c);
 	}
@@ -214,9 +216,14 @@ master_drop_privileges(const struct conf *c, int allow_root)
 		return;
 	if ((pw = getpwnam(c->user)) == NULL)
 		fatal("user %s: unknown", c->user);
-	if (c->listen[0] == '/' &&
-	    chown(c->listen, pw->pw_uid, pw->pw_gid) == -1)
+	/* the user's, in listen_group if set, else in the user's group */
+	if (c->listen[0] == '/' && chown(c->listen, pw->pw_uid,
+	    c->listen_group != NULL ? (gid_t)-1 : pw->pw_gid) == -1)
 		fatal("chown %s: %s", c->listen, strerror(errno));
+	/* systemd's RuntimeDirectory=: removable at the stop (master_run) */
+	if (c->listen[0] == '/')
+		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
+	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s: %s", c->user,
@@ -458,6 +465,7 @@ master_reload(struct conf *c)
 	/* What was done at start-up stays as it is until a restart: the
 	 * listening socket, the pid file, the user, where logs go. */
 	master_keep_str(&nc.listen, &c->listen, "listen");
+	master_keep_str(&nc.listen_group, &c->listen_group, "listen_group");
 	master_keep_str(&nc.pid_file, &c->pid_file, "pid_file");
 	master_keep_str(&nc.user, &c->user, "user");
 	master_keep_str(&nc.log_file, &c->log_file, "log_file");

@@ -95,6 +95,7 @@ ok "-n accepts the configuration" "$LCA" -n -c "$T/localca.conf"
 sed -E -e 's/^#([a-z_]+ = )/\1/' -e "s|^ca_dir = .*|ca_dir = $T/ca|" \
 	-e "s|^auth_password_file = .*|auth_password_file = $T/lca.pw|" \
 	-e "s|^api_key_file = .*|api_key_file = $T/lca.key|" \
+	-e "s|^user = .*|user = nobody|" \
 	"$top_srcdir/etc/cmp-localca.conf.sample" > "$T/sample.conf"
 ok "-n accepts the sample configuration with every key set" \
 	"$LCA" -n -c "$T/sample.conf"

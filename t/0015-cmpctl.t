@@ -141,7 +141,9 @@ nok "an inline sharedSecret is refused" ctl profile create name=t-inline variant
 	sharedSecret=profile-secret
 like "$(cat "$T/err")" "sharedSecret must come from a file" "with the reason"
 is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE name = 't-inline'")" 0 "and nothing made"
-nok "a field without = is refused" ctl profile create name
+# (the first argument without "=" is the name: profile create NAME FIELD...)
+nok "a field without = is refused" ctl profile create name=t-bare variant=v2 bogus
+is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE name = 't-bare'")" 0 "... and nothing made"
 ok "profile create with fields" ctl profile create name=t-prof variant=v2 \
 	description="made by cmpctl" requestProtectionMethod=sharedSecret \
 	responseProtectionMethod=sharedSecret sharedSecret=@"$T/p.secret" \

@@ -23,7 +23,7 @@ START=$SECONDS
 for c in dpkg-buildpackage dpkg-checkbuilddeps unshare chroot; do
 	command -v "$c" > /dev/null 2>&1 || {
 		. "$top_srcdir/contrib/deps.sh"
-		deps_install > "$T/deps.log" 2>&1
+		deps_install all > "$T/deps.log" 2>&1
 		break
 	}
 done
@@ -50,7 +50,7 @@ ok "debian/ is in the copy of the source tree" test -x "$S/debian/rules"
 if ! (cd "$S" && dpkg-checkbuilddeps) > "$T/builddeps.log" 2>&1 ||
    ! command -v lintian > /dev/null 2>&1; then
 	. "$top_srcdir/contrib/deps.sh"
-	deps_install > "$T/deps.log" 2>&1
+	deps_install all > "$T/deps.log" 2>&1
 	(cd "$S" && dpkg-checkbuilddeps) > "$T/builddeps.log" 2>&1 ||
 		skip_all "the build dependencies cannot be installed: $(tr '\n' ' ' < "$T/builddeps.log")"
 	command -v lintian > /dev/null 2>&1 ||

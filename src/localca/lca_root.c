@@ -95,8 +95,8 @@ root_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
  * A CA certificate for pub with subject name, issued by issuer (its name
  * and key identifier; NULL: self-issued) and signed with sign_key.
  */
-static X509 *
-root_cert(const X509_NAME *name, EVP_PKEY *pub, X509 *issuer,
+X509 *
+lca_root_cert(const X509_NAME *name, EVP_PKEY *pub, X509 *issuer,
     EVP_PKEY *sign_key, const EVP_MD *md, time_t from, time_t to)
 {
 	unsigned char serial[16];
@@ -139,8 +139,8 @@ root_cert(const X509_NAME *name, EVP_PKEY *pub, X509 *issuer,
 	return x;
 }
 
-static int
-root_write(const char *dir, const char *file, X509 *x, EVP_PKEY *key,
+int
+lca_root_write(const char *dir, const char *file, X509 *x, EVP_PKEY *key,
     char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -219,12 +219,12 @@ lca_root_rollover(const struct lca_conf *c, const struct lca_ca *ca,
 			goto out;
 		}
 		/* newWithOld and oldWithNew end with the old root */
-		if ((nwn = root_cert(X509_get_subject_name(old), new_key, NULL,
-		    new_key, md, from, until)) == NULL ||
-		    (nwo = root_cert(X509_get_subject_name(old), new_key, old,
-		    old_key, md, from, timegm(&tm))) == NULL ||
-		    (own = root_cert(X509_get_subject_name(old), old_key, nwn,
-		    new_key, md, from, timegm(&tm))) == NULL) {
+		if ((nwn = lca_root_cert(X509_get_subject_name(old),
+		    new_key, NULL, new_key, md, from, until)) == NULL ||
+		    (nwo = lca_root_cert(X509_get_subject_name(old),
+		    new_key, old, old_key, md, from, timegm(&tm))) == NULL ||
+		    (own = lca_root_cert(X509_get_subject_name(old),
+		    old_key, nwn, new_key, md, from, timegm(&tm))) == NULL) {
 			snprintf(err, errlen, "cannot make the certificates: "
 			    "%s", root_ssl_reason());
 			goto out;
@@ -234,10 +234,11 @@ lca_root_rollover(const struct lca_conf *c, const struct lca_ca *ca,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (root_write(tmp, "newroot.key", NULL, new_key, err, errlen) != 0 ||
-	    root_write(tmp, root_files[0], nwn, NULL, err, errlen) != 0 ||
-	    root_write(tmp, root_files[1], nwo, NULL, err, errlen) != 0 ||
-	    root_write(tmp, root_files[2], own, NULL, err, errlen) != 0)
+	if (lca_root_write(tmp, "newroot.key", NULL, new_key, err,
+	    errlen) != 0 ||
+	    lca_root_write(tmp, root_files[0], nwn, NULL, err, errlen) != 0 ||
+	    lca_root_write(tmp, root_files[1], nwo, NULL, err, errlen) != 0 ||
+	    lca_root_write(tmp, root_files[2], own, NULL, err, errlen) != 0)
 		goto out;
 	if (rename(tmp, dir) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));

@@ -2,6 +2,7 @@
  * cmp-localca - the reference authority provider connector.
  *
  *   cmp-localca [-fnv] [-c file]
+ *   cmp-localca [-c file] --init-ca [options]
  *
  * Serves the CZERTAINLY authority provider connector API (JSON over HTTP,
  * through a web server's FastCGI) over a CA kept in files: issue, renew
@@ -15,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,6 +52,7 @@ static int lca_conf_default(char **, const char *);
 static const struct conf_key conf_keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
 	K("listen_mode", CONF_MODE, listen_mode, 0, 0777),
+	K("listen_group", CONF_STR, listen_group, 0, 0),
 	K("ca_dir", CONF_PATH, ca_dir, 0, 0),
 	K("validity_days", CONF_LONG, validity_days, 1, 36500),
 	C("allowed_extensions", lca_conf_exts, allowed_ext, 0),
@@ -74,6 +78,7 @@ static const struct conf_key conf_keys[] = {
 	K("api_key_file", CONF_PATH, api_key_file, 0, 0),
 	K("api_key_header", CONF_STR, api_key_header, 0, 0),
 	K("auth_remote_user", CONF_STR, auth_remote_user, 0, 0),
+	K("user", CONF_STR, user, 0, 0),
 };
 #undef K
 
@@ -354,12 +359,112 @@ lca_listen(const struct lca_conf *c)
 		    type != SOCK_STREAM)
 			fatal("listen = inherit, but fd 0 is not a stream "
 			    "socket");
-	} else
+	} else {
 		fd = daemon_listen_unix(c->listen, c->listen_mode,
 		    LCA_LISTEN_BACKLOG);
+		daemon_socket_group(c->listen, c->listen_group);
+	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
 	return fd;
+}
+
+/*
+ * Binds first, as root if need be, then leaves root (as cmpd's master
+ * does): the socket is handed to the user, the CA key and the callers'
+ * credentials were read already. The database password is read at each
+ * connection, as that user.
+ */
+static void
+lca_drop_privileges(const struct lca_conf *c)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if (c->user == NULL) {
+		log_warn("running as root: set \"user\" in %s to an "
+		    "unprivileged user (e.g. user = cmpd)", c->path);
+		return;
+	}
+	if ((pw = getpwnam(c->user)) == NULL)
+		fatal("user %s: unknown", c->user);
+	if (c->listen[0] == '/' && chown(c->listen, pw->pw_uid,
+	    c->listen_group != NULL ? (gid_t)-1 : pw->pw_gid) == -1)
+		fatal("chown %s: %s", c->listen, strerror(errno));
+	/* systemd's RuntimeDirectory=: removable when it stops */
+	if (c->listen[0] == '/')
+		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
+	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s: %s", c->user,
+		    strerror(errno));
+	if (pw->pw_uid != 0 && setuid(0) != -1)
+		fatal("could regain root after switching to %s", c->user);
+}
+
+/* ------------------------------------------------------------- --init-ca */
+
+enum {
+	OPT_INIT_CA = 256, OPT_KEY_TYPE, OPT_CURVE, OPT_BITS, OPT_SUBJECT,
+	OPT_DAYS, OPT_IMPORT_KEY, OPT_IMPORT_CHAIN,
+};
+
+static const struct option lca_long_opts[] = {
+	{ "init-ca", no_argument, NULL, OPT_INIT_CA },
+	{ "key-type", required_argument, NULL, OPT_KEY_TYPE },
+	{ "curve", required_argument, NULL, OPT_CURVE },
+	{ "bits", required_argument, NULL, OPT_BITS },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "days", required_argument, NULL, OPT_DAYS },
+	{ "import-key", required_argument, NULL, OPT_IMPORT_KEY },
+	{ "import-chain", required_argument, NULL, OPT_IMPORT_CHAIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void __attribute__((noreturn))
+lca_init_usage(const char *msg)
+{
+	fprintf(stderr, "cmp-localca: %s\n", msg);
+	exit(2);
+}
+
+static void
+lca_init_opt(struct lca_init_opts *o, int ch, const char *v)
+{
+	switch (ch) {
+	case OPT_KEY_TYPE:
+		if (strcmp(v, "ec") != 0 && strcmp(v, "rsa") != 0)
+			lca_init_usage("--key-type: ec or rsa");
+		o->key_type = v;
+		break;
+	case OPT_CURVE:
+		if (strcmp(v, "P-256") != 0 && strcmp(v, "P-384") != 0)
+			lca_init_usage("--curve: P-256 or P-384");
+		o->curve = v;
+		break;
+	case OPT_BITS:
+		if (util_parse_long(v, 2048, 8192, &o->rsa_bits) != 0)
+			lca_init_usage("--bits: 2048 .. 8192");
+		break;
+	case OPT_SUBJECT:
+		o->subject = v;
+		break;
+	case OPT_DAYS:
+		if (util_parse_long(v, 1, 36500, &o->days) != 0)
+			lca_init_usage("--days: 1 .. 36500");
+		break;
+	case OPT_IMPORT_KEY:
+		o->import_key = v;
+		break;
+	case OPT_IMPORT_CHAIN:
+		o->import_chain = v;
+		break;
+	default:
+		break;
+	}
 }
 
 /* ------------------------------------------------------------- main */
@@ -369,12 +474,22 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: cmp-localca [-fnv] [-c file] [-R old-root-key]\n"
+	    "       cmp-localca [-c file] --init-ca [--key-type ec|rsa]\n"
+	    "           [--curve P-256|P-384] [--bits N] [--subject DN]\n"
+	    "           [--days N]\n"
+	    "       cmp-localca [-c file] --init-ca --import-key FILE\n"
+	    "           --import-chain FILE\n"
 	    "  -c file  configuration file (default " LCA_DEFAULT_CONF ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -n       check the configuration and the CA files, then exit\n"
 	    "  -R key   roll the root CA over (key: the root's private key),\n"
 	    "           writing ca_dir/rootupdate/, then exit\n"
-	    "  -v       print the version and exit\n");
+	    "  -v       print the version and exit\n"
+	    "  --init-ca  write a new CA into ca_dir (never over one), then\n"
+	    "           exit: a self-signed one (default EC P-256, RSA 3072\n"
+	    "           with --key-type rsa; subject \"CN=cmp-localca CA\",\n"
+	    "           3650 days), or the key and chain imported (the CA's\n"
+	    "           certificate first, up to the root)\n");
 	exit(status);
 }
 
@@ -387,10 +502,29 @@ main(int argc, char *argv[])
 	FCGX_Request rq;
 	sigset_t stop_set;
 	char err[1024];
-	int ch, foreground = 0, check_only = 0, fd, status = 0;
+	struct lca_init_opts init = {
+		.key_type = "ec", .curve = "P-256", .rsa_bits = 3072,
+		.subject = "CN=cmp-localca CA", .days = 3650,
+	};
+	int ch, foreground = 0, check_only = 0, init_ca = 0, init_opts = 0;
+	int fd, status = 0;
 
-	while ((ch = getopt(argc, argv, "c:fnR:vh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fnR:vh", lca_long_opts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case OPT_INIT_CA:
+			init_ca = 1;
+			break;
+		case OPT_KEY_TYPE:
+		case OPT_CURVE:
+		case OPT_BITS:
+		case OPT_SUBJECT:
+		case OPT_DAYS:
+		case OPT_IMPORT_KEY:
+		case OPT_IMPORT_CHAIN:
+			lca_init_opt(&init, ch, optarg);
+			init_opts = 1;
+			break;
 		case 'c':
 			conf_path = optarg;
 			break;
@@ -414,6 +548,11 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(2);
+	if (init_opts && !init_ca)
+		lca_init_usage("--key-type, --curve, --bits, --subject, --days "
+		    "and --import-* go with --init-ca");
+	if (init_ca && (check_only || rollover_key != NULL || foreground))
+		lca_init_usage("--init-ca goes with -c only");
 
 	/* Start-up errors go to stderr whatever the mode. */
 	log_init("cmp-localca", 1, LOG_DAEMON);
@@ -422,6 +561,25 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_set_level(c.log_level);
+	if (init_ca) {
+		status = lca_init_ca(&c, &init, err, sizeof(err));
+		if (status != 0)
+			fprintf(stderr, "cmp-localca: %s\n", err);
+		lca_conf_free(&c);
+		return status != 0;
+	}
+	if (c.listen_group != NULL && getgrnam(c.listen_group) == NULL) {
+		fprintf(stderr, "cmp-localca: %s: listen_group %s: no such "
+		    "group\n", conf_path, c.listen_group);
+		lca_conf_free(&c);
+		return 1;
+	}
+	if (c.user != NULL && getpwnam(c.user) == NULL) {
+		fprintf(stderr, "cmp-localca: %s: user %s: unknown\n",
+		    conf_path, c.user);
+		lca_conf_free(&c);
+		return 1;
+	}
 	if (lca_auth_load(&c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cmp-localca: %s\n", err);
 		lca_conf_free(&c);
@@ -467,6 +625,7 @@ main(int argc, char *argv[])
 	}
 	if (daemon_write_pid(c.pid_file) != 0)
 		fatal("cannot write the pid file");
+	lca_drop_privileges(&c);
 	lca_db_configure(&c);
 	if (FCGX_InitRequest(&rq, fd, 0) != 0)
 		fatal("FCGX_InitRequest failed");

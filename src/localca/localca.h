@@ -10,6 +10,7 @@
  *              certificates, CRL
  *   lca_ca.c   CA key and certificates, requests, issuing, CRLs
  *   lca_root.c root CA key rollover, the rootCaKeyUpdate call
+ *   lca_init.c --init-ca: a new CA directory, made or imported
  *   lca_db.c   MariaDB: the localca_certificate table
  *   lca_json.c JSON in/out, base64
  *   lca_util.c request failures, the stop flag
@@ -50,6 +51,7 @@ struct lca_conf {
 	char	*path;
 	char	*listen;		/* unix path or "inherit" */
 	int	 listen_mode;
+	char	*listen_group;		/* socket group; NULL: user's */
 	char	*ca_dir;
 	long	 validity_days;
 	unsigned int allowed_ext;	/* LCA_EXT_* */
@@ -83,6 +85,18 @@ struct lca_conf {
 	char	*api_key_file;		/* an API key in api_key_header */
 	char	*api_key_header;
 	char	*auth_remote_user;	/* REMOTE_USER the web server set */
+	char	*user;			/* run as this user after binding */
+};
+
+/* --init-ca: a new CA, or an existing one imported (lca_init.c). */
+struct lca_init_opts {
+	const char *key_type;		/* "ec" or "rsa" */
+	const char *curve;		/* EC: "P-256" or "P-384" */
+	long	 rsa_bits;		/* RSA: 2048 .. 8192 */
+	const char *subject;		/* "CN=...,O=..." or "/O=.../CN=..." */
+	long	 days;			/* validity of the CA certificate */
+	const char *import_key;		/* both or neither */
+	const char *import_chain;
 };
 
 /*
@@ -147,6 +161,14 @@ int	lca_h_root_update(struct lca_http *, json_object *in,
 	    json_object **out, struct lca_err *);
 int	lca_root_rollover(const struct lca_conf *, const struct lca_ca *,
 	    const char *old_root_key, char *err, size_t errlen);
+X509	*lca_root_cert(const X509_NAME *name, EVP_PKEY *pub, X509 *issuer,
+	    EVP_PKEY *sign_key, const EVP_MD *md, time_t from, time_t to);
+int	lca_root_write(const char *dir, const char *file, X509 *x,
+	    EVP_PKEY *key, char *err, size_t errlen);
+
+/* lca_init.c */
+int	lca_init_ca(const struct lca_conf *, const struct lca_init_opts *,
+	    char *err, size_t errlen);
 
 
 /* lca_ca.c */

@@ -1,0 +1,3 @@
+autoreconf -fi
+./configure --prefix="$PREFIX" --sysconfdir="$ETC"
+make -j"$(nproc)" && make install

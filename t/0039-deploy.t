@@ -1,0 +1,201 @@
+#!/bin/sh
+# README.md's deployment from source ("1b. cmpd itself, from source, step
+# by step") run as written: its blocks are the files of doc/deploy/, which
+# this test first compares with README.md, then runs in one shell, in
+# order, as root: the build from a copy of the source tree with a prefix
+# in a temporary directory, make install, the system user (nobody here:
+# no user is created on this machine), cmpd, cmp-localca with a CA made
+# by --init-ca, the web server from the installed contrib/ files (lighttpd
+# here, Apache in t/0039-deploy-apache.t), the objects made with cmpctl,
+# a certificate enrolled and then revoked with openssl cmp. Only the
+# variables of doc/deploy/00-env.sh differ from a real host's: paths in
+# the temporary directory, a private MariaDB on a high port, free ports
+# on 127.0.0.1.
+. "$top_srcdir/t/lib.sh"
+t_setup
+plan_auto
+
+# Not the jobserver or the flags of a make check this test may run under.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+: "${DEPLOY_WEB:=lighttpd}"
+D=$top_srcdir/doc/deploy
+STEPS="00-env.sh 10-build.sh 20-system.sh 30-cmpd.sh 40-localca.sh
+	50-$DEPLOY_WEB.sh 60-objects.sh 70-enroll.sh 80-revoke.sh"
+
+# ---------------------------------------------- README.md and doc/deploy
+# Each file follows a marker "<!-- deploy: doc/deploy/NAME -->" in
+# README.md as the fenced sh block right after it, byte for byte.
+readme_block() {
+	awk -v m="<!-- deploy: doc/deploy/$1 -->" '
+		$0 == m { found = 1; next }
+		found == 1 && $0 == "```sh" { found = 2; next }
+		found == 1 { exit 1 }
+		found == 2 && $0 == "```" { exit 0 }
+		found == 2 { print }' "$top_srcdir/README.md"
+}
+for f in "$D"/*.sh; do
+	n=${f##*/}
+	readme_block "$n" > "$T/readme-$n" 2>/dev/null
+	ok "README.md shows doc/deploy/$n as it is" cmp "$T/readme-$n" "$f"
+done
+is "$(grep -c '^<!-- deploy: doc/deploy/' "$top_srcdir/README.md")" "$(ls "$D"/*.sh | wc -l)" \
+	"README.md includes every file of doc/deploy, once"
+
+# Every block of README.md with an openssl cmp -ref says what -ref is
+# (the senderKID) in the 15 lines before or after it.
+unexplained=$(python3 - "$top_srcdir/README.md" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+i, bad = 0, []
+while i < len(lines):
+    if lines[i].startswith("```"):
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith("```"):
+            j += 1
+        block = "\n".join(lines[i:j])
+        if "openssl cmp" in block and "-ref" in block:
+            near = "\n".join(lines[max(0, i - 15):i] + lines[j:j + 15])
+            if "senderKID" not in near:
+                bad.append(str(i + 1))
+        i = j
+    i += 1
+print(" ".join(bad))
+PY
+)
+is "$unexplained" "" "README.md explains -ref (the senderKID) next to each openssl cmp -ref"
+
+[ "$(id -u)" = 0 ] || { skip "needs root (the blocks are root's)" 1; done_testing; exit 0; }
+
+# ------------------------------------------------- a copy of the tree
+S=$T/src
+mkdir -p "$S"
+if git -C "$top_srcdir" rev-parse --show-toplevel > /dev/null 2>&1 &&
+   [ "$(cd "$(git -C "$top_srcdir" rev-parse --show-toplevel)" && pwd -P)" = \
+     "$(cd "$top_srcdir" && pwd -P)" ]; then
+	(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
+		tar --null -cf - -T -) | tar -xf - -C "$S"
+else
+	(cd "$top_srcdir" && tar -cf - --exclude=./_build --exclude=./_inst \
+		--exclude='./build' --exclude='./build-*' --exclude=./run \
+		--exclude=./autom4te.cache .) | tar -xf - -C "$S"
+fi
+chmod -R u+w "$S"
+
+# ------------------------------------------------------- the variables
+# The user the services run as and the web server's must reach $T.
+chmod 711 "$T"
+T_DB_PORT=$(_t_free_port) || bail "no free port for MariaDB"
+t_start_db
+# a bare server, as apt installs it: the blocks make the database and user
+t_sql "DROP DATABASE cmpd; DROP USER cmpd@localhost" || bail "cannot empty the database server"
+HTTP_PORT=$(_t_free_port) || bail "no free port"
+LOCALCA_PORT=$(_t_free_port) || bail "no free port"
+while [ "$LOCALCA_PORT" = "$HTTP_PORT" ] || [ "$LOCALCA_PORT" = "$T_DB_PORT" ]; do
+	LOCALCA_PORT=$(_t_free_port)
+done
+cat > "$T/vars.sh" <<EOF
+PREFIX=$T/prefix
+ETC=$T/etc
+RUN=$T/run
+LOG=$T/log
+CA_DIR=$T/lib/cmp-localca/ca
+DB_SOCKET=$DB_SOCK
+HTTP_ADDR=127.0.0.1
+HTTP_PORT=$HTTP_PORT
+LOCALCA_PORT=$LOCALCA_PORT
+CMPD_USER=nobody
+WEB_USER=$(id -un www-data 2>/dev/null || echo nobody)
+EOF
+. "$T/vars.sh"
+mkdir -p "$T/work"
+
+# The daemons the blocks start, by their pid files.
+deploy_stop() {
+	local f
+	for f in apache lighttpd lighttpd-localca cmpd cmp-localca; do
+		[ -s "$RUN/$f.pid" ] && _t_stop_pid "$(cat "$RUN/$f.pid")" 15
+	done
+	return 0
+}
+trap 'st=$?; deploy_stop; (exit $st); _t_exit' EXIT
+
+# ------------------------------------------------------ the blocks
+# One bash, as an administrator's: the variables set, then each file
+# sourced in turn from where README.md runs it (the build in the source
+# tree, the rest in a working directory); "step NAME done" after each.
+{
+	echo "set -e"
+	echo "set -a; . '$T/vars.sh'; set +a"
+	for n in $STEPS; do
+		case $n in
+		10-*) echo "cd '$S'" ;;
+		20-*) echo "cd '$T/work'" ;;
+		esac
+		echo "echo '>>> $n'"
+		echo ". '$D/$n'"
+		echo "echo 'step $n done'"
+	done
+} > "$T/deploy.sh"
+t0=$SECONDS
+timeout 1500 bash "$T/deploy.sh" > "$T/deploy.log" 2>&1
+rc=$?
+diag "the deployment took $((SECONDS - t0)) s (exit $rc)"
+for n in $STEPS; do
+	if grep -qx "step $n done" "$T/deploy.log"; then
+		pass "doc/deploy/$n runs"
+	else
+		fail "doc/deploy/$n runs"
+		diag_file "$T/deploy.log" 40
+		for f in "$LOG"/*.log; do diag_file "$f" 20; done
+		break
+	fi
+done
+is "$rc" 0 "the whole deployment: exit 0"
+
+# ------------------------------------------------------- what it made
+ok "installed under the prefix" test -x "$PREFIX/sbin/cmpd" -a -x "$PREFIX/sbin/cmp-localca" \
+	-a -x "$PREFIX/bin/cmpctl"
+ok "the contrib/ files the web server read" test -s "$PREFIX/share/doc/cmpd/contrib/$DEPLOY_WEB/cmpd.conf"
+pid=$(cat "$RUN/cmpd.pid" 2>/dev/null)
+ok "cmpd runs" test -n "$pid" -a -d "/proc/$pid"
+is "$(ps -o user= --ppid "$pid" 2>/dev/null | sort -u | tr -d ' ')" nobody "its workers as CMPD_USER"
+pid=$(cat "$RUN/cmp-localca.pid" 2>/dev/null)
+is "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" nobody "cmp-localca runs as CMPD_USER"
+case $DEPLOY_WEB in
+lighttpd) web=lighttpd ;;
+apache) web=apache2 ;;
+esac
+like "$(ss -Htlnp "sport = :$HTTP_PORT" 2>/dev/null)" "\"$web\"" "$web answers on HTTP_PORT"
+like "$(ss -Htlnp "sport = :$LOCALCA_PORT" 2>/dev/null)" "127\.0\.0\.1:$LOCALCA_PORT .*\"$web\"" \
+	"$web serves cmp-localca on 127.0.0.1:LOCALCA_PORT"
+st=$(curl -s --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{}' "http://127.0.0.1:$LOCALCA_PORT/localca/v1/authorityProvider/authorities/00000000-0000-4000-8000-000000000001/caCertificates")
+is "$st" 401 "cmp-localca's API without the credential: 401"
+st=$(curl -s --noproxy '*' --max-time 10 -o "$T/profiles.json" -w '%{http_code}' \
+	-H "Authorization: Bearer $(cat "$ETC/admin-api-key")" "http://127.0.0.1:$HTTP_PORT/api/v1/cmpProfiles")
+is "$st" 200 "the management API with the admin key, through $web"
+like "$(cat "$T/profiles.json")" '"name":"devices-sig"' "... lists the profiles"
+
+# the certificate: enrolled, then revoked (cmpd's inventory, the CA)
+ok "device.crt enrolled by openssl cmp" openssl verify -CAfile "$CA_DIR/ca.crt" "$T/work/device.crt"
+serial=$(openssl x509 -in "$T/work/device.crt" -noout -serial 2>/dev/null | cut -d= -f2)
+like "$(grep -A3 'cmd rr' "$T/deploy.log"; cat "$T/deploy.log")" "revocation accepted|received RP" \
+	"openssl cmp reports the revocation"
+is "$(t_sql "SELECT status FROM certificate WHERE UPPER(serial_number) = UPPER('$serial')")" revoked \
+	"revoked in cmpd's inventory"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE UPPER(serial_hex) = UPPER('$serial')")" \
+	revoked/keyCompromise "and at the CA, with the reason given"
+
+web_group=$(id -gn "$WEB_USER")
+for f in cmpd.sock cmp-localca.sock; do
+	is "$(stat -c '%a %U %G' "$RUN/$f" 2>/dev/null)" "660 nobody $web_group" \
+		"$f: 0660, CMPD_USER's, in the web server's group (listen_group)"
+done
+
+# stopped, the services leave nothing behind in RUN (it is theirs)
+deploy_stop
+for f in cmpd.sock cmpd.pid cmp-localca.sock cmp-localca.pid; do
+	ok "stopped: $f removed" test ! -e "$RUN/$f"
+done
+nok "no \"cannot remove\" in the logs" grep -h "cannot remove" "$LOG/cmpd.log" "$LOG/cmp-localca.log"
+done_testing
