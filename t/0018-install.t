@@ -59,6 +59,13 @@ for f in man8/cmpd.8 man8/cmp-localca.8 man1/cmpctl.1 man5/cmpd.conf.5; do
 	nok "${f#*/} names the configured paths, no @dir@" grep -n '@[a-z]*dir@' "$D$mandir/$f"
 done
 ok "cmpd.conf(5) names the configured file" grep -qF "$sysconfdir/cmpd.conf" "$D$mandir/man5/cmpd.conf.5"
+# the pid file the man pages signal is the one the sample names
+pidf=$(sed -n 's/^#*pid_file = //p' "$top_srcdir/etc/cmpd.conf.sample")
+ok "the sample names a pid file" test -n "$pidf"
+for f in man8/cmpd.8 man1/cmpctl.1; do
+	nok "${f#*/}: no pid file but the sample's ($pidf)" \
+		sh -c 'grep -o "/run/[^ )\"]*\.pid" "$1" | grep -v -x -F "$2"' - "$D$mandir/$f" "$pidf"
+done
 # groff's warnings (-ww): what man(1) would show garbled
 if command -v groff > /dev/null 2>&1; then
 	for f in man8/cmpd.8 man8/cmp-localca.8 man1/cmpctl.1 man5/cmpd.conf.5; do
