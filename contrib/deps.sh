@@ -5,13 +5,16 @@
 #   deps_install            # installs what is missing, nothing else
 #
 # DEPS_NO_INSTALL=1 only reports missing packages and fails.
+# chromium, chromium-driver and python3-selenium: the web console's test
+# (t/0038-console.t) drives headless Chromium.
 
 DEPS_PACKAGES="build-essential autoconf automake libtool pkg-config
 	libssl-dev libfcgi-dev libfcgi-bin libmariadb-dev
 	mariadb-server mariadb-client libjson-c-dev libcurl4-openssl-dev clang
 	lighttpd lighttpd-mod-openssl apache2 spawn-fcgi curl openssl ca-certificates
 	python3 python3-jsonschema openapi-specification systemd iproute2
-	dpkg-dev debhelper lintian"
+	dpkg-dev debhelper lintian
+	chromium chromium-driver python3-selenium"
 
 # deps_missing: print the packages of DEPS_PACKAGES that are not installed.
 deps_missing() {
