@@ -125,6 +125,17 @@ def go(drv, hash_, title):
     return ok
 
 
+def layout_shift(drv):
+    """The cumulative layout shift of this document so far (not caused by input)."""
+    return drv.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      let sum = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) sum += e.value;
+      }).observe({ type: 'layout-shift', buffered: true });
+      setTimeout(() => done(sum), 200);""")
+
+
 def shot(drv, name):
     """The page at 1280 and at 360 px; at 360 px nothing may be wider than the screen."""
     os.makedirs(SHOTS, exist_ok=True)
@@ -334,6 +345,17 @@ def run(drv):
     wait(drv, lambda d: "enabled." in text_of(d, '[data-role="page-message"]'), "enabled")
     report(text_of(drv, "main p .badge") == "enabled", "enabled from the console", text_of(drv, "main p .badge"))
     shot(drv, "cmp-profile")
+    # edit: a new description, and the trust anchors from a file
+    desc = css(drv, "#cmp-description")[0]
+    desc.clear()
+    desc.send_keys("edited in the console")
+    css(drv, "#cmp-anchors")[0].send_keys(ENV["CONSOLE_ANCHORS_FILE"])
+    css(drv, "#cmp-save")[0].click()
+    wait(drv, lambda d: "saved." in text_of(d, '[data-role="page-message"]'), "saved")
+    report(css(drv, "#cmp-description")[0].get_attribute("value") == "edited in the console",
+           "edited: the new description", text_of(drv, '[data-role="page-message"]'))
+    report("1 anchors" in text_of(drv, '[data-field="trustAnchors"]'), "trust anchors uploaded from a file",
+           text_of(drv, '[data-field="trustAnchors"]'))
     drain(drv)
 
     # ------------------------------------------------------- enrol
@@ -423,6 +445,8 @@ def run(drv):
              ("#/transactions", "Transactions"), ("#/api-keys", "API keys"), ("#/audit", "Audit log")]
     for hash_, title in pages:
         report(go(drv, hash_, title) is not None, "%s loads" % title, text_of(drv, "main"))
+        cls = layout_shift(drv)
+        report(cls < 0.05, "%s: no layout shift while loading (CLS %.3f)" % (title, cls))
         labels_ok(drv, title)
         if not LIGHT:
             shot(drv, hash_[2:])
