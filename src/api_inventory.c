@@ -397,15 +397,15 @@ cert_revoke(struct api_call *c)
 	"SELECT LOWER(HEX(transaction_id)), cmp_profile_uuid, " \
 	"ra_profile_uuid, request_type, cert_req_id, certificate_uuid, " \
 	"state, implicit_confirm, " INV_TS("deadline") ", " \
-	INV_TS("created_at") ", " INV_TS("updated_at") ", position " \
-	"FROM cmp_transaction "
-#define TX_NCOLS	12
+	INV_TS("created_at") ", " INV_TS("updated_at") ", position, " \
+	"failure FROM cmp_transaction "
+#define TX_NCOLS	13
 
 struct tx_buf {
 	char	 tid[2 * CMPD_ID_MAX_LEN + 1], cmp[CMPD_UUID_LEN + 1];
 	char	 ra[CMPD_UUID_LEN + 1], cert[CMPD_UUID_LEN + 1], state[16];
 	char	 deadline[INV_TS_BUF], created[INV_TS_BUF];
-	char	 updated[INV_TS_BUF];
+	char	 updated[INV_TS_BUF], failure[4 * 512 + 1];
 	struct db_col col[TX_NCOLS];
 };
 
@@ -424,6 +424,7 @@ tx_cols(struct tx_buf *b)
 	api_col_str(&b->col[9], b->created, sizeof(b->created));
 	api_col_str(&b->col[10], b->updated, sizeof(b->updated));
 	api_col_int(&b->col[11]);
+	api_col_str(&b->col[12], b->failure, sizeof(b->failure));
 }
 
 static json_object *
@@ -453,6 +454,9 @@ tx_json(struct db_col *col)
 	    json_object_new_string(col[9].buf));
 	json_object_object_add(o, "updatedAt",
 	    json_object_new_string(col[10].buf));
+	/* why it failed, as its client was told (null unless failed) */
+	json_object_object_add(o, "failure",
+	    api_json_str(col[12].null ? "" : col[12].buf));
 	return o;
 }
 
