@@ -119,6 +119,25 @@ is "$(t_post "$T_FIXTURES/ir-pbm.der" /api/v1/protocols/cmp/cmp-off)" 200 "an ir
 like "$(curl -sS --noproxy '*' "$HTTP_BASE/metrics")" 'cmpd_cmp_failures_total\{failInfo="systemFailure"\} 1' \
 	"/metrics counts it by its failInfo (systemFailure)"
 
+# one failed transaction, for the transactions page: a CA that is not there
+# (404 at the connector's URL) fails the issue
+is "$(t_api POST /connectors "{\"name\":\"nowhere\",\"url\":\"$CONNECTOR_BASE/nowhere\"}")" 201 "a connector to nowhere"
+NC=$(t_json 'j["uuid"]')
+is "$(t_api POST /authorities "{\"name\":\"nowhere\",\"connectorUuid\":\"$NC\",\"authorityInstanceUuid\":\"00000000-0000-4000-8000-0000000000ff\"}")" 201 \
+	"an authority there"
+NA=$(t_json 'j["uuid"]')
+is "$(t_api POST "/authorities/$NA/raProfiles" '{"name":"ra-nowhere","enabled":true}')" 201 "an RA Profile on it"
+NR=$(t_json 'j["uuid"]')
+is "$(t_api POST /cmpProfiles "{\"name\":\"nowhere\",\"variant\":\"v2\",\"requestProtectionMethod\":\"sharedSecret\",\"responseProtectionMethod\":\"sharedSecret\",\"sharedSecret\":\"nowhere-secret\",\"sharedSecretReference\":\"nowhere-ref\",\"raProfileUuid\":\"$NR\"}")" 201 \
+	"a CMP Profile on it"
+NP=$(t_json 'j["uuid"]')
+is "$(t_api PATCH "/cmpProfiles/$NP/enable")" 204 "enabled"
+nok "an ir through it fails" enrol /CN=nowhere-1 nowhere-ref nowhere-secret nowhere "$T/nowhere.crt"
+is "$(t_api GET '/cmpTransactions?state=failed&limit=1')" 200 "the failed transaction"
+TEXT_TXFAIL=$(t_json 'j[0]["failure"]')
+like "$TEXT_TXFAIL" '^PN=nowhere \| the certificate authority' "its failure text: what the client was told"
+like "$(cat "$T/client.out")" "$(printf '%s' "$TEXT_TXFAIL" | sed 's/[][\.|$(){}?+*^]/\\&/g')" "the client got that text"
+
 # ------------------------------------------------------------ browser
 # the texts the API gives, which the console must show as they are
 is "$(t_api GET /whoami '' cmpd_0000000000000000000000000000000000000000000000000000000000000000)" 401 "a wrong key: 401"
@@ -139,7 +158,7 @@ mkdir -p "$T/browser"
 CONSOLE_BASE=$HTTP_BASE CONSOLE_TMP=$T/browser CONSOLE_SHOTS=$SHOTS \
 CONSOLE_ADMIN_KEY=$ADMIN CONSOLE_READ_KEY=$READ \
 CONSOLE_WRONG_KEY=cmpd_0000000000000000000000000000000000000000000000000000000000000000 \
-CONSOLE_401_TEXT=$TEXT401 CONSOLE_EMPTY_SECRET_TEXT=$TEXT_SECRET CONSOLE_DELETE_TEXT=$TEXT_DELETE \
+CONSOLE_401_TEXT=$TEXT401 CONSOLE_TX_FAILURE=$TEXT_TXFAIL CONSOLE_EMPTY_SECRET_TEXT=$TEXT_SECRET CONSOLE_DELETE_TEXT=$TEXT_DELETE \
 CONSOLE_RA_LABEL="ra-enroll (localca)" CONSOLE_REF=console-ref \
 CONSOLE_SECRET_FILE=$T/console-secret.txt CONSOLE_ANCHORS_FILE=$T/ca/root.crt CONSOLE_ENROL=$T/enrol.sh CONSOLE_CERT=$T/console.crt \
 CONSOLE_LIGHT=${CONSOLE_LIGHT-} CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER \

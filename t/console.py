@@ -395,7 +395,7 @@ def run(drv):
     report(n.isdigit() and int(n) >= 1, "the dashboard counts the enrolment", n)
     report("ir" in text_of(drv, "main"), "the enrolment among the recent transactions")
     report("console-cmp" in text_of(drv, "main"), "the dashboard lists the CMP Profiles")
-    report(re.search(r"systemFailure\s+1\b", text_of(drv, "#dash-failinfo")) is not None,
+    report(re.search(r"systemFailure\s+[1-9]", text_of(drv, "#dash-failinfo")) is not None,
            "failures by failInfo from /metrics", text_of(drv, "#dash-failinfo"))
     report(text_of(drv, "#dash-health-db .badge") == "ok", "database health from /health", text_of(drv, "#dash-health"))
     report(re.search(r"\d+ / \d+", text_of(drv, "#dash-health-conn")) is not None, "connector health from /health",
@@ -443,6 +443,18 @@ def run(drv):
     # --------------------------------------------- the other pages
     pages = [("#/ra-profiles", "RA Profiles"), ("#/authorities", "Authorities"), ("#/connectors", "Connectors"),
              ("#/transactions", "Transactions"), ("#/api-keys", "API keys"), ("#/audit", "Audit log")]
+    go(drv, "#/transactions", "Transactions")
+    Select(css(drv, "#tx-q-state")[0]).select_by_value("failed")
+    css(drv, '#tx-search button[type="submit"]')[0].click()
+    time.sleep(0.2)
+    page_ready(drv, "Transactions")
+    report(ENV["CONSOLE_TX_FAILURE"] in text_of(drv, "main tbody"),
+           "a failed transaction with its failure text", text_of(drv, "main tbody")[:300])
+    shot(drv, "transactions-failed")
+    Select(css(drv, "#tx-q-state")[0]).select_by_value("")
+    css(drv, '#tx-search button[type="submit"]')[0].click()
+    time.sleep(0.2)
+    page_ready(drv, "Transactions")
     for hash_, title in pages:
         report(go(drv, hash_, title) is not None, "%s loads" % title, text_of(drv, "main"))
         cls = layout_shift(drv)

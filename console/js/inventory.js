@@ -108,6 +108,7 @@ export async function renderTransactions(main) {
     { label: 'type', cell: (t) => t.requestType },
     { label: 'state', cell: (t) => badge(t.state) },
     { label: 'what it means', cell: (t) => TX_TEXT[t.state] || '' },
+    { label: 'failure', cell: (t) => t.failure || '' },
     { label: 'certificate', cell: (t) => t.certificateUuid || '–', class: 'mono' },
     { label: 'created', cell: (t) => fmtTime(t.createdAt) },
   ], list, 'No transactions.'));
