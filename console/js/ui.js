@@ -1,4 +1,4 @@
-// Small DOM helpers: elements, labelled fields, tables, messages.
+// Building the page: elements, labelled fields, tables, messages.
 let seq = 0;
 
 export function h(tag, attrs, ...children) {
