@@ -496,7 +496,7 @@ fi || { tail -n 20 "$run/cmpd.log"; die "cmpd did not start"; }
 # A copy in run/ (the web server's user may not enter the checkout),
 # served below /console/ by contrib/*/cmpd.conf; fresh on every run.
 rm -rf "$run/console"
-cp -R "$top/console" "$run/console" && chmod -R a+rX "$run/console" ||
+cp -R "$top/console" "$run/console" && chmod -R u+w,a+rX "$run/console" ||
 	die "cannot copy console/ to run/console"
 
 # -------------------------------------------------------------- lighttpd

@@ -689,12 +689,12 @@ _t_start_web() {
 # t_console_dir: prints $T/console, a copy of the source tree's console/
 # (made on the first call) that both web servers serve below /console/;
 # a copy, so that Apache's children (www-data) can read it wherever the
-# tree is.
+# tree is, writable by us (distcheck's source tree is read-only).
 t_console_dir() {
 	if [ ! -f "$T/console/index.html" ]; then
 		rm -rf "$T/console"
 		cp -R "$top_srcdir/console" "$T/console" &&
-			chmod -R a+rX "$T/console" || bail "t_console_dir: cannot copy console/"
+			chmod -R u+w,a+rX "$T/console" || bail "t_console_dir: cannot copy console/"
 	fi
 	printf '%s\n' "$T/console"
 }
