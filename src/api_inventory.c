@@ -328,8 +328,8 @@ static int
 cert_revoke(struct api_call *c)
 {
 	static const char sql_state[] = "SELECT status, "
-	    "COALESCE(revocation_reason, '') FROM certificate WHERE uuid = ? "
-	    "FOR UPDATE";
+	    "COALESCE(revocation_reason, ''), ra_profile_uuid IS NULL "
+	    "FROM certificate WHERE uuid = ? FOR UPDATE";
 	static const char sql_set[] = "UPDATE certificate SET "
 	    "status = 'revoke_pending', revoke_final = 'revoked', "
 	    "revocation_reason = ?, revoke_after = NOW(6), "
@@ -338,7 +338,7 @@ cert_revoke(struct api_call *c)
 	const char *reason = NULL;
 	json_object *d;
 	size_t i;
-	int r;
+	int r, no_ra = 0;
 
 	if (!api_uuid_valid(c->param[0]))
 		return api_fail(c, 400, "certificateUuid is not a UUID");
@@ -360,11 +360,13 @@ cert_revoke(struct api_call *c)
 		    "privilegeWithdrawn, aACompromise");
 	{
 		struct db_arg a[1] = { DB_ARG_STR(uuid) };
-		struct db_col col[2];
+		struct db_col col[3];
 
 		api_col_str(&col[0], status, sizeof(status));
 		api_col_str(&col[1], old, sizeof(old));
-		r = db_run(sql_state, a, 1, col, 2, NULL);
+		api_col_int(&col[2]);
+		r = db_run(sql_state, a, 1, col, 3, NULL);
+		no_ra = col[2].i != 0;
 	}
 	if (r == DB_NOTFOUND)
 		return api_fail(c, 404, "certificate %s not found", uuid);
@@ -375,6 +377,10 @@ cert_revoke(struct api_call *c)
 		return api_fail(c, 409, "the certificate is %s%s%s: only an "
 		    "issued certificate, or one on hold, can be revoked", status,
 		    old[0] != '\0' ? ", " : "", old);
+	/* the sweep revokes through the RA Profile's connector */
+	if (no_ra)
+		return api_fail(c, 409, "the certificate has no RA Profile to "
+		    "revoke it through");
 	{
 		struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(uuid) };
 

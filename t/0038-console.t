@@ -113,6 +113,12 @@ is "$(t_sql "SELECT status, revocation_reason FROM certificate WHERE uuid = '$CU
 	"revoke: a worker's sweep revoked it at the CA"
 is "$(t_api POST "/certificates/$CU/revoke" '{"reason":"keyCompromise"}')" 409 "revoke: a revoked certificate: 409"
 like "$(t_json 'j["message"]')" '^the certificate is revoked, superseded: only an issued certificate' "revoke: 409 says why"
+ok "another enrolment" enrol /CN=api-nora "$ENROLL_REF" "$ENROLL_SECRET" enroll "$T/nora.crt"
+CN2=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=api-nora'")
+t_sql "UPDATE certificate SET ra_profile_uuid = NULL WHERE uuid = '$CN2'"
+is "$(t_api POST "/certificates/$CN2/revoke" '{"reason":"keyCompromise"}')" 409 "revoke: no RA Profile to revoke through: 409"
+is "$(t_json 'j["message"]')" "the certificate has no RA Profile to revoke it through" "revoke: says so"
+is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$CN2'")" issued "revoke: and changes nothing"
 
 # one refused CMP request, for the failures on the dashboard
 is "$(t_post "$T_FIXTURES/ir-pbm.der" /api/v1/protocols/cmp/cmp-off)" 200 "an ir to a disabled CMP Profile"
