@@ -23,6 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ENV = os.environ
@@ -215,6 +216,16 @@ def cert_state(drv, serial):
     return cells[0].text if cells else ""
 
 
+def submit_and_wait(drv, button, title):
+    """Click button and wait until the page has been built again (its old
+    heading is gone, the new one is there)."""
+    old = css(drv, "main h1")
+    button.click()
+    if old:
+        wait(drv, EC.staleness_of(old[0]), "the page built again")
+    return page_ready(drv, title)
+
+
 def search_certs(drv, subject):
     """Certificates whose subject starts with subject, any serial, any state."""
     box = wait(drv, visible(drv, "#cert-q-subject"), "certificate search")
@@ -222,9 +233,7 @@ def search_certs(drv, subject):
     box.send_keys(subject)
     css(drv, "#cert-q-serial")[0].clear()
     Select(css(drv, "#cert-q-status")[0]).select_by_value("")
-    css(drv, "#cert-q-go")[0].click()
-    time.sleep(0.2)
-    page_ready(drv, "Certificates")
+    submit_and_wait(drv, css(drv, "#cert-q-go")[0], "Certificates")
 
 
 def main():
@@ -382,9 +391,7 @@ def run(drv):
     css(drv, "#cert-q-subject")[0].clear()
     css(drv, "#cert-q-serial")[0].send_keys(key)
     Select(css(drv, "#cert-q-status")[0]).select_by_value("issued")
-    css(drv, "#cert-q-go")[0].click()
-    time.sleep(0.2)
-    page_ready(drv, "Certificates")
+    submit_and_wait(drv, css(drv, "#cert-q-go")[0], "Certificates")
     report(len(css(drv, "main tbody tr")) == 1 and cert_state(drv, key).startswith("issued"),
            "found by serial and state", len(css(drv, "main tbody tr")))
     shot(drv, "certificates")
@@ -445,16 +452,12 @@ def run(drv):
              ("#/transactions", "Transactions"), ("#/api-keys", "API keys"), ("#/audit", "Audit log")]
     go(drv, "#/transactions", "Transactions")
     Select(css(drv, "#tx-q-state")[0]).select_by_value("failed")
-    css(drv, '#tx-search button[type="submit"]')[0].click()
-    time.sleep(0.2)
-    page_ready(drv, "Transactions")
+    submit_and_wait(drv, css(drv, '#tx-search button[type="submit"]')[0], "Transactions")
     report(ENV["CONSOLE_TX_FAILURE"] in text_of(drv, "main tbody"),
            "a failed transaction with its failure text", text_of(drv, "main tbody")[:300])
     shot(drv, "transactions-failed")
     Select(css(drv, "#tx-q-state")[0]).select_by_value("")
-    css(drv, '#tx-search button[type="submit"]')[0].click()
-    time.sleep(0.2)
-    page_ready(drv, "Transactions")
+    submit_and_wait(drv, css(drv, '#tx-search button[type="submit"]')[0], "Transactions")
     for hash_, title in pages:
         report(go(drv, hash_, title) is not None, "%s loads" % title, text_of(drv, "main"))
         cls = layout_shift(drv)
