@@ -492,6 +492,13 @@ else
 	wait_for 10 test -S "$run/cmpd/cmpd.sock"
 fi || { tail -n 20 "$run/cmpd.log"; die "cmpd did not start"; }
 
+# ----------------------------------------------------------- web console
+# A copy in run/ (the web server's user may not enter the checkout),
+# served below /console/ by contrib/*/cmpd.conf; fresh on every run.
+rm -rf "$run/console"
+cp -R "$top/console" "$run/console" && chmod -R u+w,a+rX "$run/console" ||
+	die "cannot copy console/ to run/console"
+
 # -------------------------------------------------------------- lighttpd
 if [ "$WEB" = lighttpd ]; then
 	cat > "$run/lighttpd.conf" <<EOF
@@ -506,6 +513,10 @@ server.modules = ( "mod_accesslog" )
 accesslog.filename = "$run/lighttpd-access.log"
 var.cmpd_socket = "$run/cmpd/cmpd.sock"
 include "$top/contrib/lighttpd/cmpd.conf"
+# the web console of this checkout (not an installed one)
+\$HTTP["url"] =~ "^/console/" {
+	alias.url := ( "/console/" => "$run/console/" )
+}
 EOF
 	say "starting lighttpd on 127.0.0.1:$PORT"
 	nohup lighttpd -D -f "$run/lighttpd.conf" >> "$run/lighttpd-error.log" 2>&1 < /dev/null &
@@ -537,6 +548,11 @@ LoadModule authz_host_module $mods/mod_authz_host.so
 LoadModule proxy_module $mods/mod_proxy.so
 LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
 LoadModule env_module $mods/mod_env.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule headers_module $mods/mod_headers.so
+LoadModule mime_module $mods/mod_mime.so
+LoadModule dir_module $mods/mod_dir.so
+TypesConfig /dev/null
 StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
@@ -549,8 +565,9 @@ DocumentRoot "$run/www"
 </Location>
 # cmpd.conf: listen = 127.0.0.1:$FCGI_PORT
 Define CMPD_TCP 127.0.0.1:$FCGI_PORT
+Define CMPD_CONSOLE_DIR $run/console
 Include "$top/contrib/apache/cmpd.conf"
-<LocationMatch "^/(api/v1|\.well-known/cmp)/">
+<LocationMatch "^/(api/v1|\.well-known/cmp|console)/">
 	Require all granted
 </LocationMatch>
 EOF
@@ -612,6 +629,7 @@ cmpd is running:
   database      mariadb --no-defaults -S run/mysql.sock -u $dbuser cmpd
   management    http://127.0.0.1:$PORT/api/v1/ (doc/api.md, doc/openapi.json)
   admin API key $(cat "$run/admin-api-key")  (kept in run/admin-api-key)
+  web console   http://127.0.0.1:$PORT/console/  (log in with the admin API key)
 
 Try next:
   # the management API: the CMP Profiles, then the audit log

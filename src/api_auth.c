@@ -246,7 +246,29 @@ api_key_delete(struct api_call *c)
 	return api_ok(c, 204, NULL);
 }
 
+/*
+ * GET /whoami: the caller as the API sees it, so that a client (the web
+ * console) can tell which controls the role allows without trying them.
+ * name is the actor without its kind ("apiKey:", "remoteUser:").
+ */
+static int
+api_whoami(struct api_call *c)
+{
+	const char *colon = strchr(c->actor, ':');
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return api_fail(c, 500, "out of memory");
+	json_object_object_add(o, "name",
+	    json_object_new_string(colon != NULL ? colon + 1 : c->actor));
+	json_object_object_add(o, "actor", json_object_new_string(c->actor));
+	json_object_object_add(o, "role",
+	    json_object_new_string(api_role_name(c->role)));
+	return api_ok(c, 200, o);
+}
+
 const struct api_route api_key_routes[] = {
+	{ "GET", "/whoami", API_ROLE_READ, api_whoami },
 	{ "GET", "/apiKeys", API_ROLE_ADMIN, api_key_list },
 	{ "POST", "/apiKeys", API_ROLE_ADMIN, api_key_post },
 	{ "DELETE", "/apiKeys/{apiKeyUuid}", API_ROLE_ADMIN, api_key_delete },

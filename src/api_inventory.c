@@ -1,7 +1,8 @@
 /*
- * The management API's inventory, read-only: the certificates cmpd
- * issued and the CMP transactions that asked for them. Rows
- * are written by the CMP path (store.c) only.
+ * The management API's inventory: the certificates cmpd issued and the
+ * CMP transactions that asked for them. Rows are written by the CMP path
+ * (store.c); the one change made here is an operator's revocation, which
+ * hands the certificate to the sweep (cmp_sweep.c) as revoke_pending.
  */
 #include "config.h"
 
@@ -305,21 +306,112 @@ cert_get(struct api_call *c)
 	return c->status;
 }
 
+/* CRLReason names (RFC 5280 5.3.1) an operator may revoke with; not
+ * removeFromCRL, which revokes nothing (a client's rr releases a hold). */
+static const char *const cert_revoke_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold",
+	"privilegeWithdrawn", "aACompromise",
+};
+
+/*
+ * POST /certificates/{certificateUuid}/revoke {"reason"} -> 202: the
+ * certificate becomes revoke_pending, due now, and the next sweep of any
+ * worker revokes it at its CA (within seconds; retried with back-off as
+ * every revocation, lastRevokeError shows why not). The CA is not called
+ * here: this runs inside the change's database transaction, which must
+ * never be held across a connector call (DESIGN, invariant 1).
+ * An issued certificate, or one revoked on hold (certificateHold, which
+ * may be revoked again for good), may be revoked.
+ */
+static int
+cert_revoke(struct api_call *c)
+{
+	static const char sql_state[] = "SELECT status, "
+	    "COALESCE(revocation_reason, ''), ra_profile_uuid IS NULL "
+	    "FROM certificate WHERE uuid = ? FOR UPDATE";
+	static const char sql_set[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = 'revoked', "
+	    "revocation_reason = ?, revoke_after = NOW(6), "
+	    "revoke_attempts = 0, revoke_error = NULL WHERE uuid = ?";
+	char uuid[CMPD_UUID_LEN + 1], status[16], old[33];
+	const char *reason = NULL;
+	json_object *d;
+	size_t i;
+	int r, no_ra = 0;
+
+	if (!api_uuid_valid(c->param[0]))
+		return api_fail(c, 400, "certificateUuid is not a UUID");
+	for (i = 0; i <= CMPD_UUID_LEN; i++)
+		uuid[i] = (char)tolower((unsigned char)c->param[0][i]);
+	if (obj_body(c) != 0 ||
+	    api_get_str(c, "reason", 32, &reason) == API_BAD)
+		return c->status;
+	json_object_object_foreach(c->body, key, val) {
+		(void)val;
+		if (strcmp(key, "reason") != 0)
+			return api_fail(c, 400, "unknown field %s", key);
+	}
+	if (reason == NULL || util_name_index(cert_revoke_reasons,
+	    NITEMS(cert_revoke_reasons), reason, 0) < 0)
+		return api_fail(c, 422, "reason must be one of unspecified, "
+		    "keyCompromise, cACompromise, affiliationChanged, "
+		    "superseded, cessationOfOperation, certificateHold, "
+		    "privilegeWithdrawn, aACompromise");
+	{
+		struct db_arg a[1] = { DB_ARG_STR(uuid) };
+		struct db_col col[3];
+
+		api_col_str(&col[0], status, sizeof(status));
+		api_col_str(&col[1], old, sizeof(old));
+		api_col_int(&col[2]);
+		r = db_run(sql_state, a, 1, col, 3, NULL);
+		no_ra = col[2].i != 0;
+	}
+	if (r == DB_NOTFOUND)
+		return api_fail(c, 404, "certificate %s not found", uuid);
+	if (r != DB_OK)
+		return api_db_fail(c);
+	if (strcmp(status, "issued") != 0 && !(strcmp(status, "revoked") ==
+	    0 && strcmp(old, "certificateHold") == 0))
+		return api_fail(c, 409, "the certificate is %s%s%s: only an "
+		    "issued certificate, or one on hold, can be revoked", status,
+		    old[0] != '\0' ? ", " : "", old);
+	/* the sweep revokes through the RA Profile's connector */
+	if (no_ra)
+		return api_fail(c, 409, "the certificate has no RA Profile to "
+		    "revoke it through");
+	{
+		struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(uuid) };
+
+		if (db_run(sql_set, a, 2, NULL, 0, NULL) != DB_OK)
+			return api_db_fail(c);
+	}
+	if ((d = json_object_new_object()) != NULL)
+		json_object_object_add(d, "reason",
+		    json_object_new_string(reason));
+	r = audit_write(c->actor, "revoke", "certificate", uuid, d);
+	json_object_put(d);
+	if (r != 0)
+		return api_db_fail(c);
+	return cert_get(c) == 200 ? (c->status = 202) : c->status;
+}
+
 /* ----------------------------------------------------- transactions */
 
 #define TX_COLS \
 	"SELECT LOWER(HEX(transaction_id)), cmp_profile_uuid, " \
 	"ra_profile_uuid, request_type, cert_req_id, certificate_uuid, " \
 	"state, implicit_confirm, " INV_TS("deadline") ", " \
-	INV_TS("created_at") ", " INV_TS("updated_at") ", position " \
-	"FROM cmp_transaction "
-#define TX_NCOLS	12
+	INV_TS("created_at") ", " INV_TS("updated_at") ", position, " \
+	"failure FROM cmp_transaction "
+#define TX_NCOLS	13
 
 struct tx_buf {
 	char	 tid[2 * CMPD_ID_MAX_LEN + 1], cmp[CMPD_UUID_LEN + 1];
 	char	 ra[CMPD_UUID_LEN + 1], cert[CMPD_UUID_LEN + 1], state[16];
 	char	 deadline[INV_TS_BUF], created[INV_TS_BUF];
-	char	 updated[INV_TS_BUF];
+	char	 updated[INV_TS_BUF], failure[4 * 512 + 1];
 	struct db_col col[TX_NCOLS];
 };
 
@@ -338,6 +430,7 @@ tx_cols(struct tx_buf *b)
 	api_col_str(&b->col[9], b->created, sizeof(b->created));
 	api_col_str(&b->col[10], b->updated, sizeof(b->updated));
 	api_col_int(&b->col[11]);
+	api_col_str(&b->col[12], b->failure, sizeof(b->failure));
 }
 
 static json_object *
@@ -367,6 +460,9 @@ tx_json(struct db_col *col)
 	    json_object_new_string(col[9].buf));
 	json_object_object_add(o, "updatedAt",
 	    json_object_new_string(col[10].buf));
+	/* why it failed, as its client was told (null unless failed) */
+	json_object_object_add(o, "failure",
+	    api_json_str(col[12].null ? "" : col[12].buf));
 	return o;
 }
 
@@ -447,6 +543,8 @@ tx_get(struct api_call *c)
 const struct api_route api_inventory_routes[] = {
 	{ "GET", "/certificates", API_ROLE_READ, cert_list },
 	{ "GET", "/certificates/{certificateUuid}", API_ROLE_READ, cert_get },
+	{ "POST", "/certificates/{certificateUuid}/revoke", API_ROLE_ADMIN,
+	    cert_revoke },
 	{ "GET", "/cmpTransactions", API_ROLE_READ, tx_list },
 	{ "GET", "/cmpTransactions/{transactionId}", API_ROLE_READ, tx_get },
 };

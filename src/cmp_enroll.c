@@ -432,7 +432,11 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 		    METRICS_REV_REVOKED);
 		if (recorded)
 			store_revoke_result(cert_uuid, NULL);
-		else if (store_tx_set_state(tid, pos, "failed") != DB_OK)
+		else if (store_tx_set_state(tid, pos, "failed") != DB_OK ||
+		    store_tx_failure(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), pos, "the certificate "
+		    "could not be kept, so it was not delivered; revoked at "
+		    "the CA") != DB_OK)
 			log_warn("PN=%s: certificate %s revoked; requestId=%s "
 			    "stays issuing for the sweep", p->cmp_name,
 			    serial, request_id);
@@ -686,9 +690,14 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		    conn_status_name(it->res.status), it->res.http_status,
 		    it->res.message);
 		if (it->res.not_sent || it->res.status == CONN_REJECTED ||
-		    it->res.status == CONN_NOT_FOUND)
-			store_tx_set_state(tid, it->pos, "failed");
-		else
+		    it->res.status == CONN_NOT_FOUND) {
+			char why[CMP_TEXT_MAX];
+
+			enroll_fail_text(it, p->cmp_name, why, sizeof(why));
+			if (store_tx_set_state(tid, it->pos, "failed") == DB_OK)
+				(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+				    (size_t)ASN1_STRING_length(tid), it->pos, why);
+		} else
 			log_warn("PN=%s: requestId=%s stays issuing until the "
 			    "sweep asks the CA", p->cmp_name,
 			    rq[it->pos].request_id);

@@ -258,7 +258,10 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		/* The CA issued nothing (or cannot tell: then the sweep
 		 * settles it as unknown_at_ca): a final refusal. */
 		if (res.status == CONN_OK &&
-		    store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
+		    (store_tx_set_state(tid, t[k].pos, "failed") != DB_OK ||
+		    store_tx_failure(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
+		    "certificate authority issued nothing") != DB_OK)) {
 			*f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}

@@ -315,7 +315,14 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			    conn_status_name(res.status), res.http_status,
 			    res.message);
 			(void)store_revoke_result(t->cert_uuid, res.message);
-			(void)store_tx_set_state(tid, t->pos, "failed");
+			if (store_tx_set_state(tid, t->pos, "failed") == DB_OK) {
+				char why[CMP_TEXT_MAX];
+
+				cmp_error_format(*fail, why, sizeof(why),
+				    p->cmp_name, arg);
+				(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+				    (size_t)ASN1_STRING_length(tid), t->pos, why);
+			}
 			goto out;
 		}
 		if (store_revoke_result(t->cert_uuid, NULL) != DB_OK)

@@ -177,6 +177,9 @@ sweep_record(const unsigned char *tid, size_t tid_len, int pos,
 		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 		    res.status == CONN_OK &&
 		    store_tx_settle(tid, tid_len, pos, "failed") == DB_OK) {
+			(void)store_tx_failure(tid, tid_len, pos, "the "
+			    "certificate was too large to keep, so it was not "
+			    "delivered; revoked at the CA");
 			log_info("sweep: certificate %s of requestId=%s was "
 			    "never delivered: revoked", serial, rid);
 			metrics_reconcile(METRICS_RECON_RECORDED);
@@ -291,6 +294,9 @@ sweep_reconcile_one(struct sweep_run *w)
 		    NULL : spki, res.certificate, res.uuid, ra, cmp, w);
 	else if (res.status == CONN_OK) {
 		if (store_tx_settle(tid, tid_len, pos, "failed") == DB_OK) {
+			(void)store_tx_failure(tid, tid_len, pos, "the "
+			    "certificate authority issued nothing (found by the "
+			    "sweep)");
 			log_info("sweep: the CA issued nothing for requestId=%s: "
 			    "transaction failed", rid);
 			metrics_reconcile(METRICS_RECON_NOTHING);

@@ -642,6 +642,8 @@ int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
+int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
+	    const char *text);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
 	    int implicit);

@@ -451,6 +451,40 @@ metrics_head(struct metrics_buf *b, const char *name, const char *type,
 	    type);
 }
 
+/*
+ * The CMP requests refused, by the PKIFailureInfo bit of their answer
+ * (RFC 9810 5.2.3): the same counters as cmpd_requests_total, summed over
+ * the outcomes that carry that bit (src/cmp_error.c), so that a dashboard
+ * needs no copy of the error table.
+ */
+static void
+metrics_render_failinfo(struct metrics_buf *b)
+{
+	static const enum route_kind cmp_kinds[] = { ROUTE_CMP_PROFILE,
+	    ROUTE_RA_PROFILE };
+	unsigned long long sum[CMPD_FAIL_MAX + 1];
+	size_t k, i, o;
+	int bit;
+
+	memset(sum, 0, sizeof(sum));
+	for (k = 0; k < NITEMS(cmp_kinds); k++)
+		for (i = 0; i < METRICS_BODIES; i++)
+			for (o = 0; o < CMPF__COUNT; o++) {
+				bit = cmp_error_def((enum cmp_fail)o)->failbit;
+				if (bit < 0 || bit > CMPD_FAIL_MAX)
+					continue;
+				sum[bit] += metrics_get(
+				    &shm->requests[cmp_kinds[k]][i][o]);
+			}
+	metrics_head(b, "cmpd_cmp_failures_total", "counter",
+	    "CMP requests refused, by the PKIFailureInfo of the answer.");
+	for (bit = 0; bit <= CMPD_FAIL_MAX; bit++)
+		if (sum[bit] != 0)
+			metrics_printf(b, "cmpd_cmp_failures_total{failInfo="
+			    "\"%s\"} %llu\n", cmp_asn1_failinfo_name(bit),
+			    sum[bit]);
+}
+
 static void
 metrics_render_requests(struct metrics_buf *b)
 {
@@ -471,6 +505,8 @@ metrics_render_requests(struct metrics_buf *b)
 				    i == 0 ? "-" : cmp_asn1_body_name((int)i - 1),
 				    metrics_outcome_name(o), v);
 			}
+
+	metrics_render_failinfo(b);
 
 	metrics_head(b, "cmpd_request_duration_seconds", "histogram",
 	    "Time from the start of a request to its log line.");

@@ -191,6 +191,24 @@ store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos, const char *state)
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
 
+/*
+ * Why a transaction that has just become failed failed: the text its
+ * client was given, or what the sweep found (GET /cmpTransactions shows
+ * it). Only the first text stays; a row that is not failed is left alone.
+ */
+int
+store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
+    const char *text)
+{
+	static const char sql[] = "UPDATE cmp_transaction SET "
+	    "failure = LEFT(?, 512) WHERE transaction_id = ? AND "
+	    "position = ? AND state = 'failed' AND failure IS NULL";
+	struct db_arg a[3] = { DB_ARG_STR(text != NULL && *text != '\0' ?
+	    text : "failed"), DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos) };
+
+	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
 /* The status and revocation reason of an inventory certificate. */
 int
 store_cert_state(const char *cert_uuid, char *status, size_t slen,

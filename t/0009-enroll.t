@@ -322,6 +322,11 @@ t_sql "UPDATE cmp_profile SET issue_attributes = '$ATTR' WHERE name = 'enroll';
 expect "connector answers 422" badCertTemplate \
 	"PN=enroll | the certificate authority refused the request: subject not allowed by policy; second reason" \
 	$IR $SECRET
+is "$(API_KEY=$(t_api_key enroll-reader read) t_api GET '/cmpTransactions?state=failed&limit=1')" 200 \
+	"the failed transaction through the API"
+is "$(t_json 'j[0]["failure"]')" \
+	"PN=enroll | the certificate authority refused the request: subject not allowed by policy; second reason" \
+	"its failure: the text the client was given"
 like "$(cat "$T/fake/last-request.json")" '"format": *"crmf"' "issue call: format crmf"
 like "$(cat "$T/fake/last-request.json")" '"attributes": *\[ *\{[^]]*"name": *"policy"' \
 	"issue call carries the CMP Profile's issue attributes"

@@ -316,6 +316,19 @@ like "$(grep 'route=api' "$T/cmpd.log" | tail -1)" \
 	"route=api method=GET path=/api/v1/auditLogs status=200 actor=apiKey:admin outcome=API_OK" \
 	"API requests are logged with the caller"
 
+# ------------------------------------------------------------- whoami
+# the caller and its role, for the web console
+is "$(api GET /whoami)" 200 "GET /whoami with the admin key"
+is "$(t_json '[j["name"], j["actor"], j["role"]]')" '["admin", "apiKey:admin", "admin"]' \
+	"whoami: the admin key's name, actor and role"
+is "$(t_json 'sorted(j)')" '["actor", "name", "role"]' "whoami: the documented fields"
+is "$(api GET /whoami "" "$READ")" 200 "GET /whoami with the read key"
+is "$(t_json '[j["name"], j["role"]]')" '["reader", "read"]' "whoami: the read key's name and role"
+is "$(api GET /whoami "" -)" 401 "whoami without a key: 401"
+is "$(api GET /whoami "" cmpd_0000000000000000000000000000000000000000000000000000000000000000)" 401 \
+	"whoami with an unknown key: 401"
+is "$(api POST /whoami '{}')" 405 "whoami is GET only"
+
 # ------------------------------------------ REMOTE_USER from the web server
 # lighttpd does basic auth for /api/v1/cmpProfiles; cmpd trusts the user
 # it names only when api_remote_user says so, with that role.
@@ -324,7 +337,7 @@ t_stop_lighttpd
 t_start_lighttpd "$(t_localca_lighttpd)" \
 	'server.modules := ( "mod_accesslog", "mod_auth", "mod_authn_file", "mod_fastcgi" )' \
 	'auth.backend = "plain"' "auth.backend.plain.userfile = \"$T/users\"" \
-	'auth.require = ( "/api/v1/cmpProfiles" => ( "method" => "basic", "realm" => "cmpd", "require" => "valid-user" ) )'
+	'auth.require = ( "/api/v1/cmpProfiles" => ( "method" => "basic", "realm" => "cmpd", "require" => "valid-user" ), "/api/v1/whoami" => ( "method" => "basic", "realm" => "cmpd", "require" => "valid-user" ) )'
 basic() { # basic METHOD PATH [JSON] [USER:PW]: prints the status
 	local args=(-sS --noproxy '*' -o "$T/api.json" -w '%{http_code}' -X "$1")
 	[ -z "${3-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
@@ -343,5 +356,8 @@ t_start_cmpd || bail "cmpd did not restart"
 is "$(basic POST /cmpProfiles "$(body name='"by-alice"')" alice:alice-pw)" 201 "api_remote_user = admin: alice creates"
 is "$(t_sql "SELECT actor FROM audit WHERE action = 'create' AND object_type = 'cmpProfile' ORDER BY id DESC LIMIT 1")" \
 	remoteUser:alice "audited as the web server's user"
+is "$(basic GET /whoami "" alice:alice-pw)" 200 "whoami as the web server's user"
+is "$(t_json '[j["name"], j["actor"], j["role"]]')" '["alice", "remoteUser:alice", "admin"]' \
+	"whoami: REMOTE_USER's name and the api_remote_user role"
 is "$(t_api GET /auditLogs "" "$READ")" 200 "API keys still work beside it (where the web server asks no login)"
 done_testing

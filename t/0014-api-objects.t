@@ -432,7 +432,7 @@ is "$(api GET /certificates/nope)" 400 "malformed certificate UUID: 400"
 
 is "$(api GET /cmpTransactions '' "$RO_KEY")" 200 "GET /cmpTransactions"
 is "$(t_json 'len(j)')" 2 "two transactions (the refused ir opened none)"
-is "$(t_json 'sorted(j[0])')" '["certReqId", "certificateUuid", "cmpProfileUuid", "createdAt", "deadline", "implicitConfirm", "position", "raProfileUuid", "requestType", "state", "transactionId", "updatedAt"]' \
+is "$(t_json 'sorted(j[0])')" '["certReqId", "certificateUuid", "cmpProfileUuid", "createdAt", "deadline", "failure", "implicitConfirm", "position", "raProfileUuid", "requestType", "state", "transactionId", "updatedAt"]' \
 	"transaction fields as documented"
 is "$(api GET "/cmpTransactions?state=confirmed&cmpProfileUuid=$ENROLL_CMP")" 200 "filter by state and cmpProfileUuid"
 is "$(t_json 'len(j)')" 2 "two confirmed"

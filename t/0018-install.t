@@ -53,6 +53,10 @@ ok "the installed cmpd.conf.sample is a valid configuration" \
 for f in "$top_srcdir"/schema/*.sql; do
 	ok "schema ${f##*/} installed" cmp "$f" "$D$pkgdatadir/schema/${f##*/}"
 done
+# every file of the web console (contrib/*/cmpd.conf serve it from there)
+for f in $(cd "$top_srcdir" && find console -type f | sort); do
+	ok "$f installed in $pkgdatadir" cmp "$top_srcdir/$f" "$D$pkgdatadir/$f"
+done
 
 for f in man8/cmpd.8 man8/cmp-localca.8 man1/cmpctl.1 man5/cmpd.conf.5; do
 	ok "man page ${f#*/} installed" test -s "$D$mandir/$f"

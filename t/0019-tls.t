@@ -150,6 +150,9 @@ accesslog.filename = "$T/lighttpd-spawn-access.log"
 var.cmpd_command = "$top_builddir/cmpd -c $T/cmpd-spawn.conf -f --allow-root"
 var.cmpd_socket = "$T/spawn.sock"
 include "$top_srcdir/contrib/lighttpd/cmpd-spawn.conf"
+\$HTTP["url"] =~ "^/console/" {
+	alias.url := ( "/console/" => "$(t_console_dir)/" )
+}
 EOF
 ok "lighttpd accepts contrib/lighttpd/cmpd-spawn.conf" lighttpd -tt -f "$T/lighttpd-spawn.conf"
 t_bg lighttpd_spawn lighttpd -D -f "$T/lighttpd-spawn.conf"
@@ -171,6 +174,9 @@ like "$(cat "$T/lighttpd_spawn.log")" "listening on inherit" "cmpd took the sock
 ok "an enrolment through the spawned cmpd" enrol "$SPAWN_PORT" spawned
 diag_file "$T/client.out" 5
 is "$(tx_state)" confirmed "confirmed"
+like "$(curl -sS --noproxy '*' -D - -o /dev/null "http://127.0.0.1:$SPAWN_PORT/console/" | tr -d '\r')" \
+	"200 OK.*Content-Security-Policy: default-src 'self'; script-src 'self'.*frame-ancestors 'none'" \
+	"cmpd-spawn.conf serves the web console with its Content-Security-Policy"
 t_stop_bg lighttpd_spawn
 t_wait 20 sh -c "! ps -o pid= -p '$(echo $pids | tr ' ' ',')' > /dev/null"
 is "$(spawned | grep -c .)" 0 "stopping lighttpd stopped cmpd (no cmpd process left)"

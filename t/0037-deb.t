@@ -93,7 +93,8 @@ for f in /usr/sbin/cmpd /usr/bin/cmpctl /etc/cmpd/cmpd.conf \
 	/usr/share/man/man5/cmpd.conf.5.gz \
 	/usr/share/doc/cmpd/examples/cmpd.conf.sample \
 	/usr/share/cmpd/contrib/apache/cmpd.conf \
-	/usr/share/cmpd/contrib/lighttpd/cmpd.conf; do
+	/usr/share/cmpd/contrib/lighttpd/cmpd.conf \
+	/usr/share/cmpd/console/index.html /usr/share/cmpd/console/js/main.js; do
 	ok "cmpd has $f" grep -qxF "$f" "$T/cmpd_${V}_$ARCH.list"
 done
 nok "cmpd has no cmp-localca program" grep -qxF /usr/sbin/cmp-localca \

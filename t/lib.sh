@@ -35,6 +35,7 @@
 #          (CMPD_PID, CMPD_EXIT), t_cmpd_workers
 # API      t_api_key NAME ROLE; t_api METHOD PATH [JSON] [KEY]; t_json EXPR
 # HTTP     t_start_lighttpd [lines], t_stop_lighttpd (HTTP_PORT, HTTP_BASE);
+#          t_console_dir (the web console both servers serve at /console/);
 #          t_post FILE PATH [ctype]; t_fcgi FILE PATH [method] [ctype];
 #          t_header NAME; t_split_response RAW.  Responses: $T/resp.der,
 #          $T/resp.hdr.  Fixtures: $T_FIXTURES (t/fixtures, see its README).
@@ -685,6 +686,19 @@ _t_start_web() {
 	bail "$name did not start"
 }
 
+# t_console_dir: prints $T/console, a copy of the source tree's console/
+# (made on the first call) that both web servers serve below /console/;
+# a copy, so that Apache's children (www-data) can read it wherever the
+# tree is, writable by us (distcheck's source tree is read-only).
+t_console_dir() {
+	if [ ! -f "$T/console/index.html" ]; then
+		rm -rf "$T/console"
+		cp -R "$top_srcdir/console" "$T/console" &&
+			chmod -R u+w,a+rX "$T/console" || bail "t_console_dir: cannot copy console/"
+	fi
+	printf '%s\n' "$T/console"
+}
+
 # t_start_lighttpd [extra config lines...]: lighttpd on a free port of
 # 127.0.0.1 in front of $T/cmpd.sock, with contrib/lighttpd/cmpd.conf.
 # Extra lines go after the include; to change a setting the include already
@@ -704,6 +718,10 @@ _t_lighttpd_conf() {
 		echo "accesslog.filename = \"$T/lighttpd-access.log\""
 		echo "var.cmpd_socket = \"$T/cmpd.sock\""
 		echo "include \"$top_srcdir/contrib/lighttpd/cmpd.conf\""
+		# the web console of this tree (t_console_dir), not an installed one
+		echo "\$HTTP[\"url\"] =~ \"^/console/\" {"
+		echo "	alias.url := ( \"/console/\" => \"$(t_console_dir)/\" )"
+		echo "}"
 		if [ "${T_TLS-}" = 1 ]; then
 			_t_web_port2=$(_t_free_port) || bail "no free port for TLS"
 			TLS_PORT=$_t_web_port2
@@ -792,8 +810,15 @@ _t_apache_conf() {
 	ServerLimit 2
 	ThreadsPerChild 8
 	MaxRequestWorkers 16
+	LoadModule alias_module $mods/mod_alias.so
+	LoadModule headers_module $mods/mod_headers.so
+	LoadModule mime_module $mods/mod_mime.so
+	LoadModule dir_module $mods/mod_dir.so
+	# the console's types come from contrib/apache/cmpd.conf (AddType)
+	TypesConfig /dev/null
 	DocumentRoot "$T/www"
 	Define CMPD_SOCKET $T/cmpd.sock
+	Define CMPD_CONSOLE_DIR $(t_console_dir)
 	EOF
 	for line in "${_t_apache_extra[@]}"; do
 		printf '%s\n' "$line" >> "$T/apache.conf"
