@@ -175,6 +175,8 @@ int	daemon_listen_unix(const char *path, int mode, int backlog);
 void	daemon_detach(int listen_fd);
 int	daemon_write_pid(const char *path);
 int	daemon_own_runtime_dir(const char *path, uid_t, gid_t);
+void	daemon_become_user(const char *user, const char *listen,
+	    int keep_group, const char *pid_file);
 void	daemon_socket_group(const char *path, const char *group);
 
 /* route.c */

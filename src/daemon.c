@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,36 @@ daemon_own_runtime_dir(const char *path, uid_t uid, gid_t gid)
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * Runs as user from now on (called as root, after binding): the Unix
+ * socket listen (when it is one) becomes the user's, in the user's group
+ * unless keep_group (listen_group chose one), the directories systemd
+ * made for the socket and pid_file become removable by the user
+ * (daemon_own_runtime_dir), and root cannot be regained. Exits on any
+ * failure: a server must not go on with privileges it meant to drop.
+ */
+void
+daemon_become_user(const char *user, const char *listen, int keep_group,
+    const char *pid_file)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatal("user %s: unknown", user);
+	if (listen[0] == '/' && chown(listen, pw->pw_uid,
+	    keep_group ? (gid_t)-1 : pw->pw_gid) == -1)
+		fatal("chown %s: %s", listen, strerror(errno));
+	if (listen[0] == '/')
+		daemon_own_runtime_dir(listen, pw->pw_uid, pw->pw_gid);
+	daemon_own_runtime_dir(pid_file, pw->pw_uid, pw->pw_gid);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s: %s", user,
+		    strerror(errno));
+	if (pw->pw_uid != 0 && setuid(0) != -1)
+		fatal("could regain root after switching to %s", user);
 }
 
 /*

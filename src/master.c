@@ -206,28 +206,15 @@ master_listen(const struct conf *c)
 static void
 master_drop_privileges(const struct conf *c, int allow_root)
 {
-	struct passwd *pw;
-
 	if (c->user == NULL && geteuid() == 0 && !allow_root)
 		fatal("refusing to run the workers as root: set \"user\" in "
 		    "%s to an unprivileged user (e.g. user = cmpd), or start "
 		    "cmpd with --allow-root", c->path);
 	if (c->user == NULL || geteuid() != 0)
 		return;
-	if ((pw = getpwnam(c->user)) == NULL)
-		fatal("user %s: unknown", c->user);
-	/* the user's, in listen_group if set, else in the user's group */
-	if (c->listen[0] == '/' && chown(c->listen, pw->pw_uid,
-	    c->listen_group != NULL ? (gid_t)-1 : pw->pw_gid) == -1)
-		fatal("chown %s: %s", c->listen, strerror(errno));
-	/* systemd's RuntimeDirectory=: removable at the stop (master_run) */
-	if (c->listen[0] == '/')
-		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
-	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s: %s", c->user,
-		    strerror(errno));
+	/* socket and pid file removable at the stop (master_run) */
+	daemon_become_user(c->user, c->listen, c->listen_group != NULL,
+	    c->pid_file);
 }
 
 /* The connector workers cap of c: connector_workers_max, or workers - 1. */

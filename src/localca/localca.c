@@ -378,8 +378,6 @@ lca_listen(const struct lca_conf *c)
 static void
 lca_drop_privileges(const struct lca_conf *c)
 {
-	struct passwd *pw;
-
 	if (geteuid() != 0)
 		return;
 	if (c->user == NULL) {
@@ -387,21 +385,8 @@ lca_drop_privileges(const struct lca_conf *c)
 		    "unprivileged user (e.g. user = cmpd)", c->path);
 		return;
 	}
-	if ((pw = getpwnam(c->user)) == NULL)
-		fatal("user %s: unknown", c->user);
-	if (c->listen[0] == '/' && chown(c->listen, pw->pw_uid,
-	    c->listen_group != NULL ? (gid_t)-1 : pw->pw_gid) == -1)
-		fatal("chown %s: %s", c->listen, strerror(errno));
-	/* systemd's RuntimeDirectory=: removable when it stops */
-	if (c->listen[0] == '/')
-		daemon_own_runtime_dir(c->listen, pw->pw_uid, pw->pw_gid);
-	daemon_own_runtime_dir(c->pid_file, pw->pw_uid, pw->pw_gid);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s: %s", c->user,
-		    strerror(errno));
-	if (pw->pw_uid != 0 && setuid(0) != -1)
-		fatal("could regain root after switching to %s", c->user);
+	daemon_become_user(c->user, c->listen, c->listen_group != NULL,
+	    c->pid_file);
 }
 
 /* ------------------------------------------------------------- --init-ca */
