@@ -598,7 +598,6 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 {
 	struct tx_list *l = arg;
 	struct store_tx *t = &l->t[l->n];
-	const unsigned char *q = l->der;
 
 	(void)nc;
 	*t = l->row;
@@ -614,11 +613,17 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->poll_count = (int)c[13].i;
 	tx_list_requester(&c[14], l->method, t);
 	t->cert = NULL;
+	t->der = NULL;
+	t->der_len = 0;
 	if (c[4].null)
 		t->cert_uuid[0] = '\0';
-	if (!c[5].null && c[5].len > 0 &&
-	    (t->cert = d2i_X509(NULL, &q, (long)c[5].len)) == NULL)
-		l->bad = 1;
+	/* kept as DER: a certConf needs its hash only (store_tx_cert) */
+	if (!c[5].null && c[5].len > 0) {
+		if ((t->der = OPENSSL_memdup(l->der, c[5].len)) == NULL)
+			l->bad = 1;
+		else
+			t->der_len = c[5].len;
+	}
 	l->n++;
 	memset(&l->row, 0, sizeof(l->row));
 	return 0;
@@ -626,7 +631,8 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 
 /*
  * Reads a transaction's rows, in position order, at most max, each with
- * its certificate (to free with store_tx_free). DB_NOTFOUND when there
+ * its certificate's DER (store_tx_cert decodes it; to free with
+ * store_tx_free). DB_NOTFOUND when there
  * are none.
  */
 int
@@ -702,7 +708,24 @@ store_tx_free(struct store_tx *t, size_t n)
 	for (i = 0; i < n; i++) {
 		X509_free(t[i].cert);
 		t[i].cert = NULL;
+		OPENSSL_free(t[i].der);
+		t[i].der = NULL;
+		t[i].der_len = 0;
 	}
+}
+
+/*
+ * The row's certificate, decoded on first use (get0: store_tx_free frees
+ * it); NULL when the row has none or it does not decode.
+ */
+X509 *
+store_tx_cert(struct store_tx *t)
+{
+	const unsigned char *q = t->der;
+
+	if (t->cert == NULL && t->der != NULL)
+		t->cert = d2i_X509(NULL, &q, (long)t->der_len);
+	return t->cert;
 }
 
 struct confirm_arg {
