@@ -343,10 +343,10 @@ lca_db_insert(const struct lca_cert_row *row)
 	pb[8].buffer = (void *)row->request_sha256;
 	pb[8].buffer_length = sizeof(row->request_sha256);
 	pb[8].length = &lens[8];
-	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL) {
-		mysql_stmt_reset(st);
+	/* no mysql_stmt_reset(): a round trip the next execute does not
+	 * need (no long data, no cursor) */
+	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL)
 		return LCA_DB_OK;
-	}
 	/* The attempt before the lost connection went through. */
 	if (retried && err == ER_DUP_ENTRY)
 		return LCA_DB_OK;
