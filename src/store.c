@@ -737,31 +737,33 @@ struct confirm_arg {
 static int
 store_confirm_run(void *arg)
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
-	    "last_sender_nonce = ? WHERE transaction_id = ? AND position = ? "
-	    "AND state = 'confirm_wait'";
-	static const char sql_cert[] = "UPDATE certificate SET status = ? "
-	    "WHERE uuid = ?";
+	/* One statement for both rows: the transaction moves on only from
+	 * confirm_wait, and its certificate with it. */
+	static const char sql[] = "UPDATE cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "SET t.state = ?, t.last_sender_nonce = ?, c.status = ? "
+	    "WHERE t.transaction_id = ? AND t.position = ? "
+	    "AND t.state = 'confirm_wait' AND c.uuid = ?";
 	const struct confirm_arg *x = arg;
-	struct db_arg ta[4] = {
+	struct db_arg a[6] = {
 		DB_ARG_STR(x->accepted ? "confirmed" : "rejected"),
-		arg_octets(x->sent_nonce), arg_octets(x->tid),
-		DB_ARG_INT(x->pos),
-	};
-	struct db_arg ca[2] = {
+		arg_octets(x->sent_nonce),
 		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
+		arg_octets(x->tid), DB_ARG_INT(x->pos),
 		DB_ARG_STR(x->cert_uuid),
 	};
 	unsigned long long changed = 0;
 
-	if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) != DB_OK)
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
 		return DB_ERR;
-	if (changed != 1)
+	/* the transaction's row changed (its certificate's only when the
+	 * status differs) */
+	if (changed == 0)
 		/* settled by this very pkiConf (a lost COMMIT answer)? */
 		return store_tx_wrote(ASN1_STRING_get0_data(x->tid),
 		    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
 		    NULL) == DB_OK ? DB_OK : DB_NOTFOUND;
-	return db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL);
+	return DB_OK;
 }
 
 /*
