@@ -640,7 +640,6 @@ struct store_req {
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const unsigned char digest[32], const struct store_req *, size_t n,
 	    const struct cmp_requester *);
-int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
@@ -662,6 +661,11 @@ int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
 	    size_t max, size_t *n);
 void	store_tx_free(struct store_tx *, size_t n);
 X509	*store_tx_cert(struct store_tx *);
+
+/* store_status.c */
+#define STORE_STATUS_LEN	16	/* certificate.status, NUL included */
+int	store_chain_status(STACK_OF(X509) *,
+	    char (*status)[STORE_STATUS_LEN]);
 int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,
 	    const ASN1_OCTET_STRING *sent_nonce);
