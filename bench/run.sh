@@ -147,6 +147,17 @@ bench_mem() {
 			n, n ? u / n : 0, mu, n ? r / n : 0, mr }'
 }
 
+# bench_dbstat: "statements commits fsyncs" of the database so far
+# (Questions, Com_commit, Innodb_data_fsyncs): every client's, cmpd's
+# and cmp-localca's together
+bench_dbstat() {
+	t_sql "SELECT GROUP_CONCAT(variable_value ORDER BY FIELD(variable_name,
+		'QUESTIONS', 'COM_COMMIT', 'INNODB_DATA_FSYNCS') SEPARATOR ' ')
+		FROM information_schema.global_status WHERE variable_name IN
+		('QUESTIONS', 'COM_COMMIT', 'INNODB_DATA_FSYNCS')" 2> /dev/null ||
+		echo "0 0 0"
+}
+
 # _kv FILE KEY: a value of cmpload's report
 _kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 
@@ -154,14 +165,17 @@ RAW=${BENCH_RAW:-$T/raw}
 : > "$RAW"
 # bench_run PHASE SERVER MODE C REP: one run, one line in $RAW:
 # phase server mode c rep ok errors tps p50 p99 cpu_total lighttpd cmpd
-# mysqld localca mock (CPU in ms per completed enrolment)
+# mysqld localca mock (CPU in ms per completed enrolment), then the
+# database's statements, COMMITs and InnoDB fsyncs during the run
 bench_run() {
 	local phase=$1 server=$2 mode=$3 conc=$4 rep=$5 out=$T/load.out
-	local before after
+	local before after db0 db1
+	db0=$(bench_dbstat)
 	before=$(bench_ticks)
 	bench_load "$server" "$mode" "$conc" "$SECS" "b$phase-$mode-$conc-$rep" \
 		> "$out" 2> "$T/load.err"
 	after=$(bench_ticks)
+	db1=$(bench_dbstat)
 	local ok errors
 	ok=$(_kv "$out" ok)
 	errors=$(_kv "$out" errors)
@@ -171,6 +185,7 @@ bench_run() {
 		errors=-1
 	fi
 	awk -v b="$before" -v a="$after" -v ok="$ok" -v hz="$HZ" -v srv="$server" \
+	    -v d0="$db0" -v d1="$db1" \
 	    -v head="$phase $server $mode $conc $rep $ok $errors $(_kv "$out" rate_per_s) $(_kv "$out" lat_p50_ms) $(_kv "$out" lat_p99_ms)" '
 	BEGIN {
 		n = split(b, x, " "); split(a, y, " ")
@@ -184,6 +199,9 @@ bench_run() {
 		line = head sprintf(" %.3f", tot * f)
 		for (i = 1; i <= 5; i++)
 			line = line sprintf(" %.3f", d[names[i]] * f)
+		split(d0, s0, " "); split(d1, s1, " ")
+		for (i = 1; i <= 3; i++)
+			line = line sprintf(" %d", s1[i] - s0[i])
 		print line
 	}' >> "$RAW"
 	note "$(tail -n 1 "$RAW" | awk '{ printf "%-6s %s %-4s C=%-2s rep %s: %s ok, %s errors, %s/s, p50 %s ms, p99 %s ms, CPU %s ms/enrolment", $1, $3, $2, $4, $5, $6, $7, $8, $9, $10, $11 }')"
@@ -201,6 +219,24 @@ bench_matrix() {
 			done
 		done
 	done
+}
+
+# bench_dbreport PHASE: database work per completed cmpd enrolment, over
+# all of PHASE's cmpd runs of each protection
+bench_dbreport() {
+	awk -v phase="$1" '
+	$1 == phase && $2 == "cmpd" && NF >= 19 {
+		if (!($3 in ok)) order[++n] = $3
+		ok[$3] += $6; q[$3] += $17; c[$3] += $18; f[$3] += $19
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			m = order[i]
+			if (ok[m] > 0)
+				printf "database per enrolment (%s, ir + certConf, cmpd and cmp-localca): %.1f statements, %.2f COMMITs, %.2f InnoDB fsyncs\n",
+				    m, q[m] / ok[m], c[m] / ok[m], f[m] / ok[m]
+		}
+	}' "$RAW"
 }
 
 # bench_report PHASE: the medians of $RAW's runs of PHASE, and cmpd/mock
@@ -363,6 +399,7 @@ mem_end=$(bench_mem)
 	echo
 	bench_report 0
 	echo
+	bench_dbreport 0
 	echo "cmpd workers after warm-up: $mem_start"
 	echo "cmpd workers after the runs: $mem_end"
 } > "$T/report"
@@ -383,6 +420,7 @@ if [ "$FILL" -gt 0 ] 2> /dev/null; then
 		echo
 		bench_report 1
 		echo
+		bench_dbreport 1
 		echo "cmpd workers after the runs: $(bench_mem)"
 	} > "$T/report.fill"
 	cat "$T/report.fill"

@@ -403,6 +403,34 @@ typedef struct cmpd_certtemplate_st {
 } CMPD_CERTTEMPLATE;
 DECLARE_ASN1_FUNCTIONS(CMPD_CERTTEMPLATE)
 
+/*
+ * The same CertTemplate with its publicKey kept as encoded (the [6]
+ * IMPLICIT SubjectPublicKeyInfo, tag and length included), and a
+ * Certificate (RFC 5280 4.1) with its tbsCertificate kept as encoded:
+ * read where only the bytes or the signature algorithm matter, because
+ * libcrypto 3.0 builds a decoder for every public key it decodes.
+ */
+typedef struct cmpd_tmplkey_st {
+	ASN1_INTEGER		*version;
+	ASN1_INTEGER		*serialNumber;
+	X509_ALGOR		*signingAlg;
+	X509_NAME		*issuer;
+	CMPD_OPTVALIDITY	*validity;
+	X509_NAME		*subject;
+	ASN1_STRING		*publicKey;
+	ASN1_BIT_STRING		*issuerUID;
+	ASN1_BIT_STRING		*subjectUID;
+	STACK_OF(X509_EXTENSION) *extensions;
+} CMPD_TMPLKEY;
+DECLARE_ASN1_FUNCTIONS(CMPD_TMPLKEY)
+
+typedef struct cmpd_certsig_st {
+	ASN1_STRING		*tbsCertificate;
+	X509_ALGOR		*signatureAlgorithm;
+	ASN1_BIT_STRING		*signature;
+} CMPD_CERTSIG;
+DECLARE_ASN1_FUNCTIONS(CMPD_CERTSIG)
+
 DECLARE_ASN1_FUNCTIONS(CMPD_MSG)
 DECLARE_ASN1_DUP_FUNCTION(CMPD_MSG)
 DECLARE_ASN1_FUNCTIONS(CMPD_PROTECTEDPART)

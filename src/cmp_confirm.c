@@ -29,18 +29,51 @@ static const int confirm_md_ok[] = { NID_sha256, NID_sha384, NID_sha512,
 	NID_sha3_256, NID_sha3_384, NID_sha3_512, NID_shake256 };
 
 /*
+ * The hash of the certificate's signature algorithm, read from its DER
+ * without decoding the rest (its public key): for the algorithms that
+ * name a SHA-2 or SHA-3 hash, the one X509_digest_sig() takes; NULL for
+ * the others (RSASSA-PSS, EdDSA, MD5 or SHA-1), which it decides itself.
+ */
+static const EVP_MD *
+confirm_sig_md(const unsigned char *der, size_t len)
+{
+	static const int plain[] = { NID_sha224, NID_sha256, NID_sha384,
+		NID_sha512, NID_sha3_224, NID_sha3_256, NID_sha3_384,
+		NID_sha3_512 };
+	const unsigned char *q = der;
+	const ASN1_OBJECT *oid;
+	CMPD_CERTSIG *c;
+	int mdnid = NID_undef, pknid;
+	size_t i;
+
+	if ((c = d2i_CMPD_CERTSIG(NULL, &q, (long)len)) == NULL)
+		return NULL;
+	X509_ALGOR_get0(&oid, NULL, NULL, c->signatureAlgorithm);
+	if (!OBJ_find_sigid_algs(OBJ_obj2nid(oid), &mdnid, &pknid))
+		mdnid = NID_undef;
+	CMPD_CERTSIG_free(c);
+	for (i = 0; i < NITEMS(plain); i++)
+		if (plain[i] == mdnid)
+			return EVP_get_digestbynid(mdnid);
+	return NULL;
+}
+
+/*
  * RFC 9810 5.3.18: certHash with hashAlg (pvno 3 only), or the hash the
  * certificate's signature uses: X509_digest_sig() knows the rules
  * (RSASSA-PSS parameters, SHA-512 for Ed25519, SHAKE256 for Ed448,
- * SHA-256 when the signature names no hash).
+ * SHA-256 when the signature names no hash). The common cases hash the
+ * stored DER as it is (what X509_digest hashes); only the others decode
+ * the certificate.
  */
 static int
-confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
+confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	ASN1_OCTET_STRING *own = NULL;
 	unsigned int mdlen = 0;
 	const EVP_MD *type;
+	X509 *cert;
 	size_t i;
 	int nid, ok = 0;
 
@@ -51,13 +84,21 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, X509 *cert)
 				break;
 		if (pvno != 3 || i == NITEMS(confirm_md_ok) ||
 		    (type = EVP_get_digestbynid(nid)) == NULL ||
-		    !X509_digest(cert, type, md, &mdlen))
+		    !EVP_Digest(t->der, t->der_len, md, &mdlen, type, NULL))
 			return 0;
 		return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
 		    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md,
 		    mdlen) == 0;
 	}
-	if ((own = X509_digest_sig(cert, NULL, NULL)) == NULL)
+	if ((type = confirm_sig_md(t->der, t->der_len)) != NULL) {
+		if (!EVP_Digest(t->der, t->der_len, md, &mdlen, type, NULL))
+			return 0;
+		return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
+		    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md,
+		    mdlen) == 0;
+	}
+	if ((cert = store_tx_cert(t)) == NULL ||
+	    (own = X509_digest_sig(cert, NULL, NULL)) == NULL)
 		return 0;
 	ok = ASN1_STRING_cmp(own, cs->certHash) == 0;
 	ASN1_OCTET_STRING_free(own);
@@ -90,7 +131,7 @@ cmp_requester_check(const CMPD_MSG *req, const struct store_tx *first)
  * whatever route the message took; by the sweep when the CA fails.
  */
 static void
-confirm_revoke(const struct store_tx *t, const struct profile *p)
+confirm_revoke(struct store_tx *t, const struct profile *p)
 {
 	struct conn_result res;
 	struct conn_target target;
@@ -105,8 +146,8 @@ confirm_revoke(const struct store_tx *t, const struct profile *p)
 		store_revoke_later(t->cert_uuid, "rejected");
 	} else {
 		cmp_ca_target(ra, 1, &target);
-		if (conn_revoke(&target, t->cert, REASON_UNCONFIRMED,
-		    &res) != 0 || res.status != CONN_OK) {
+		if (store_tx_cert(t) == NULL || conn_revoke(&target, t->cert,
+		    REASON_UNCONFIRMED, &res) != 0 || res.status != CONN_OK) {
 			log_error("PN=%s: revoking rejected certificate "
 			    "%s failed: %s; the sweep retries",
 			    p->cmp_name, t->cert_uuid, res.message);
@@ -150,7 +191,7 @@ confirm_load(const CMPD_MSG *req, const struct profile *p,
 		return f;
 	for (i = 0; i < *n; i++) {
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].cert != NULL)
+		    t[i].der != NULL)
 			(*nwait)++;
 		if (strcmp(t[i].state, "confirmed") == 0)
 			(*nconfirmed)++;
@@ -203,7 +244,7 @@ confirm_settle_run(void *arg)
 
 	for (i = 0; i < x->n; i++) {
 		if (strcmp(x->t[i].state, "confirm_wait") != 0 ||
-		    x->t[i].cert == NULL)
+		    x->t[i].der == NULL)
 			continue;
 		if ((r = store_confirm(x->tid, x->t[i].pos, x->t[i].cert_uuid,
 		    x->accepted[i], x->sent)) != DB_OK)
@@ -226,7 +267,7 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
 		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].cert != NULL && !accepted[i])
+		    t[i].der != NULL && !accepted[i])
 			confirm_revoke(&t[i], p);
 	return CMPF_OK;
 }
@@ -262,7 +303,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].cert != NULL)
+		    t[i].der != NULL)
 			w = i;
 	if (!confirm_nonce_ok(req->header->recipNonce, &t[w])) {
 		*fail = CMPF_BAD_RECIP_NONCE;
@@ -282,11 +323,10 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		cs = sk_CMPD_CERTSTATUS_value(cc, j);
 		for (i = 0; i < n; i++)
 			if (strcmp(t[i].state, "confirm_wait") == 0 &&
-			    t[i].cert != NULL && ASN1_INTEGER_get(
+			    t[i].der != NULL && ASN1_INTEGER_get(
 			    cs->certReqId) == t[i].cert_req_id)
 				break;
-		if (i == n || seen[i] || !confirm_hash_ok(cs, pvno,
-		    t[i].cert)) {
+		if (i == n || seen[i] || !confirm_hash_ok(cs, pvno, &t[i])) {
 			*fail = CMPF_BAD_CERT_HASH;
 			goto out;
 		}
@@ -336,7 +376,7 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 	    hex, sizeof(hex));
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].cert != NULL && !confirm_nonce_ok(
+		    t[i].der != NULL && !confirm_nonce_ok(
 		    req->header->recipNonce, &t[i]) &&
 		    req->header->recipNonce != NULL) {
 			*fail = CMPF_BAD_RECIP_NONCE;

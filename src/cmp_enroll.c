@@ -363,25 +363,40 @@ enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
 	return CMPF_INTERNAL;
 }
 
-/* SHA-256 of the template's public key (SPKI DER): 0, or -1 if none. */
+/*
+ * SHA-256 of the template's public key (SPKI DER): 0, or -1 if none.
+ * Hashed as encoded, never decoded: its [6] IMPLICIT tag replaced by the
+ * SEQUENCE tag it stands for (X.690 8.14: only the identifier octet
+ * differs).
+ */
 static int
 enroll_spki_sha256(const OSSL_CRMF_CERTTEMPLATE *tmpl, unsigned char out[32])
 {
-	CMPD_CERTTEMPLATE *t = NULL;
-	unsigned char *der = NULL, *spki = NULL;
-	const unsigned char *q;
+	static const unsigned char seq = V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED;
+	CMPD_TMPLKEY *t = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *q, *k;
+	EVP_MD_CTX *md = NULL;
 	int n, r = -1;
 
 	if (tmpl == NULL || (n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
 		return -1;
 	q = der;
-	if ((t = d2i_CMPD_CERTTEMPLATE(NULL, &q, n)) != NULL &&
-	    t->publicKey != NULL &&
-	    (n = i2d_X509_PUBKEY(t->publicKey, &spki)) > 0 &&
-	    EVP_Digest(spki, (size_t)n, out, NULL, EVP_sha256(), NULL))
+	if ((t = d2i_CMPD_TMPLKEY(NULL, &q, n)) == NULL ||
+	    t->publicKey == NULL || (n = ASN1_STRING_length(t->publicKey)) < 2)
+		goto out;
+	k = ASN1_STRING_get0_data(t->publicKey);
+	if (k[0] != (V_ASN1_CONTEXT_SPECIFIC | V_ASN1_CONSTRUCTED | 6))
+		goto out;
+	if ((md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, &seq, 1) &&
+	    EVP_DigestUpdate(md, k + 1, (size_t)n - 1) &&
+	    EVP_DigestFinal_ex(md, out, NULL))
 		r = 0;
-	CMPD_CERTTEMPLATE_free(t);
-	OPENSSL_free(spki);
+ out:
+	EVP_MD_CTX_free(md);
+	CMPD_TMPLKEY_free(t);
 	OPENSSL_free(der);
 	return r;
 }

@@ -283,7 +283,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  */
 CMPD_MSG *
 cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
-    const struct store_tx *t, enum cmp_fail *fail, char *arg, size_t arglen)
+    struct store_tx *t, enum cmp_fail *fail, char *arg, size_t arglen)
 {
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	char status[16], reason[32];
@@ -293,7 +293,7 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 
 	memset(&res, 0, sizeof(res));
 	*fail = CMPF_INTERNAL;
-	if (t->cert == NULL)
+	if (store_tx_cert(t) == NULL)
 		goto out;
 	if (store_cert_state(t->cert_uuid, status, sizeof(status), reason,
 	    sizeof(reason)) != DB_OK) {

@@ -194,31 +194,44 @@ cmp_server_signing(struct profile *prof)
 static enum cmp_fail
 cmp_server_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
 {
-	char status[16];
+	char (*st)[STORE_STATUS_LEN] = NULL;
+	enum cmp_fail f = CMPF_DB_UNAVAILABLE;
+	const char *status;
 	int i, r;
 
+	if (sk_X509_num(chain) <= 0)
+		return CMPF_OK;
+	/* the whole chain in one look-up */
+	if ((st = calloc((size_t)sk_X509_num(chain), sizeof(*st))) == NULL)
+		return CMPF_INTERNAL;
+	if (store_chain_status(chain, st) != DB_OK)
+		goto out;
+	f = CMPF_OK;
 	for (i = 0; i < sk_X509_num(chain); i++) {
-		r = store_cert_status(sk_X509_value(chain, i), status,
-		    sizeof(status));
-		if (r == DB_NOTFOUND)
+		status = st[i];
+		if (status[0] == '\0')
 			continue;
-		if (r != DB_OK)
-			return CMPF_DB_UNAVAILABLE;
 		if (i == 0 && strcmp(status, "issued") != 0 &&
 		    cmp_msg_body_type(req) == CMPD_BODY_POLLREQ &&
 		    (r = store_tx_rr_waiting(req->header->transactionID,
 		    sk_X509_value(chain, 0))) != DB_NOTFOUND) {
-			if (r != DB_OK)
-				return CMPF_DB_UNAVAILABLE;
+			if (r != DB_OK) {
+				f = CMPF_DB_UNAVAILABLE;
+				goto out;
+			}
 			continue;
 		}
 		if (strcmp(status, "revoked") == 0 ||
 		    strcmp(status, "revoke_pending") == 0 ||
-		    strcmp(status, "rejected") == 0)
-			return i == 0 ? CMPF_SIGNER_REVOKED :
+		    strcmp(status, "rejected") == 0) {
+			f = i == 0 ? CMPF_SIGNER_REVOKED :
 			    CMPF_SIGNER_CA_REVOKED;
+			goto out;
+		}
 	}
-	return CMPF_OK;
+ out:
+	free(st);
+	return f;
 }
 
 /*

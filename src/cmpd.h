@@ -626,6 +626,10 @@ struct store_tx {
 	 * recorded, a transaction older than the record */
 	struct cmp_requester requester;
 	int	 has_requester;
+	/* the issued certificate's DER (NULL: none), decoded only when
+	 * asked (store_tx_cert) */
+	unsigned char *der;
+	size_t	 der_len;
 	X509	*cert;
 };
 /* One certificate asked of the CA in a transaction (store_tx_begin). */
@@ -641,7 +645,6 @@ struct store_req {
 int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const unsigned char digest[32], const struct store_req *, size_t n,
 	    const struct cmp_requester *);
-int	store_cert_status(X509 *, char *status, size_t n);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
@@ -664,6 +667,12 @@ int	store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
 int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
 	    size_t max, size_t *n);
 void	store_tx_free(struct store_tx *, size_t n);
+X509	*store_tx_cert(struct store_tx *);
+
+/* store_status.c */
+#define STORE_STATUS_LEN	16	/* certificate.status, NUL included */
+int	store_chain_status(STACK_OF(X509) *,
+	    char (*status)[STORE_STATUS_LEN]);
 int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,
 	    const ASN1_OCTET_STRING *sent_nonce);
@@ -705,7 +714,7 @@ CMPD_MSG *cmp_revoke(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, int verified_by_sig, enum cmp_fail *,
 	    char *arg, size_t arglen);
 CMPD_MSG *cmp_revoke_poll(const CMPD_MSG *req, struct profile *,
-	    const X509_NAME *srv, const struct store_tx *, enum cmp_fail *,
+	    const X509_NAME *srv, struct store_tx *, enum cmp_fail *,
 	    char *arg, size_t arglen);
 
 /* cmp_genm.c */

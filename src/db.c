@@ -422,6 +422,12 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			db_backoff(attempt + 1);
 			continue;
 		}
+		/*
+		 * No mysql_stmt_reset() after a success: it costs a round
+		 * trip (COM_STMT_RESET) and the next execute starts afresh
+		 * anyway; these statements send no long data and open no
+		 * cursor. Errors still reset.
+		 */
 		if (ncols == 0) {
 			if (affected != NULL)
 				*affected = mysql_stmt_affected_rows(st);
@@ -432,10 +438,12 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			/* MYSQL_DATA_TRUNCATED: larger than the schema allows. */
 			log_error("fetch: %s", rc == MYSQL_DATA_TRUNCATED ?
 			    "value larger than its buffer" : mysql_stmt_error(st));
+		/* reads the rows left, if any: the connection is ready */
 		mysql_stmt_free_result(st);
 		if (rc == MYSQL_NO_DATA)
 			return DB_NOTFOUND;
 		if (rc != 0) {
+			mysql_stmt_reset(st);
 			metrics_db_error();
 			return DB_ERR;
 		}

@@ -616,7 +616,6 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 {
 	struct tx_list *l = arg;
 	struct store_tx *t = &l->t[l->n];
-	const unsigned char *q = l->der;
 
 	(void)nc;
 	*t = l->row;
@@ -632,11 +631,17 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->poll_count = (int)c[13].i;
 	tx_list_requester(&c[14], l->method, t);
 	t->cert = NULL;
+	t->der = NULL;
+	t->der_len = 0;
 	if (c[4].null)
 		t->cert_uuid[0] = '\0';
-	if (!c[5].null && c[5].len > 0 &&
-	    (t->cert = d2i_X509(NULL, &q, (long)c[5].len)) == NULL)
-		l->bad = 1;
+	/* kept as DER: a certConf needs its hash only (store_tx_cert) */
+	if (!c[5].null && c[5].len > 0) {
+		if ((t->der = OPENSSL_memdup(l->der, c[5].len)) == NULL)
+			l->bad = 1;
+		else
+			t->der_len = c[5].len;
+	}
 	l->n++;
 	memset(&l->row, 0, sizeof(l->row));
 	return 0;
@@ -644,7 +649,8 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 
 /*
  * Reads a transaction's rows, in position order, at most max, each with
- * its certificate (to free with store_tx_free). DB_NOTFOUND when there
+ * its certificate's DER (store_tx_cert decodes it; to free with
+ * store_tx_free). DB_NOTFOUND when there
  * are none.
  */
 int
@@ -720,7 +726,24 @@ store_tx_free(struct store_tx *t, size_t n)
 	for (i = 0; i < n; i++) {
 		X509_free(t[i].cert);
 		t[i].cert = NULL;
+		OPENSSL_free(t[i].der);
+		t[i].der = NULL;
+		t[i].der_len = 0;
 	}
+}
+
+/*
+ * The row's certificate, decoded on first use (get0: store_tx_free frees
+ * it); NULL when the row has none or it does not decode.
+ */
+X509 *
+store_tx_cert(struct store_tx *t)
+{
+	const unsigned char *q = t->der;
+
+	if (t->cert == NULL && t->der != NULL)
+		t->cert = d2i_X509(NULL, &q, (long)t->der_len);
+	return t->cert;
 }
 
 struct confirm_arg {
@@ -732,31 +755,33 @@ struct confirm_arg {
 static int
 store_confirm_run(void *arg)
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET state = ?, "
-	    "last_sender_nonce = ? WHERE transaction_id = ? AND position = ? "
-	    "AND state = 'confirm_wait'";
-	static const char sql_cert[] = "UPDATE certificate SET status = ? "
-	    "WHERE uuid = ?";
+	/* One statement for both rows: the transaction moves on only from
+	 * confirm_wait, and its certificate with it. */
+	static const char sql[] = "UPDATE cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "SET t.state = ?, t.last_sender_nonce = ?, c.status = ? "
+	    "WHERE t.transaction_id = ? AND t.position = ? "
+	    "AND t.state = 'confirm_wait' AND c.uuid = ?";
 	const struct confirm_arg *x = arg;
-	struct db_arg ta[4] = {
+	struct db_arg a[6] = {
 		DB_ARG_STR(x->accepted ? "confirmed" : "rejected"),
-		arg_octets(x->sent_nonce), arg_octets(x->tid),
-		DB_ARG_INT(x->pos),
-	};
-	struct db_arg ca[2] = {
+		arg_octets(x->sent_nonce),
 		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
+		arg_octets(x->tid), DB_ARG_INT(x->pos),
 		DB_ARG_STR(x->cert_uuid),
 	};
 	unsigned long long changed = 0;
 
-	if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) != DB_OK)
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
 		return DB_ERR;
-	if (changed != 1)
+	/* the transaction's row changed (its certificate's only when the
+	 * status differs) */
+	if (changed == 0)
 		/* settled by this very pkiConf (a lost COMMIT answer)? */
 		return store_tx_wrote(ASN1_STRING_get0_data(x->tid),
 		    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
 		    NULL) == DB_OK ? DB_OK : DB_NOTFOUND;
-	return db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL);
+	return DB_OK;
 }
 
 /*
@@ -884,48 +909,4 @@ store_cert_released(const char *cert_uuid)
 	struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
 
 	return db_run(sql, a, 1, NULL, 0, NULL);
-}
-
-/*
- * The inventory's status of certificate x (by issuer and serial, whatever
- * profile issued it) into status: DB_OK, DB_NOTFOUND when cmpd never
- * issued it, DB_ERR.
- */
-int
-store_cert_status(X509 *x, char *status, size_t n)
-{
-	static const char sql[] = "SELECT status FROM certificate "
-	    "WHERE issuer_hash = ? AND serial_number = ?";
-	unsigned char *name_der = NULL, ih[32];
-	char serial_hex[80];
-	struct db_col c[1];
-	char *hex = NULL;
-	BIGNUM *bn = NULL;
-	int len, r = DB_ERR;
-
-	status[0] = '\0';
-	if ((len = i2d_X509_NAME(X509_get_issuer_name(x), &name_der)) <= 0 ||
-	    !EVP_Digest(name_der, (size_t)len, ih, NULL, EVP_sha256(), NULL) ||
-	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
-	    NULL || (hex = BN_bn2hex(bn)) == NULL)
-		goto out;
-	/* a serial longer than the column is none cmpd stored */
-	if (strlen(hex) >= sizeof(serial_hex) || strlen(hex) > 64) {
-		r = DB_NOTFOUND;
-		goto out;
-	}
-	snprintf(serial_hex, sizeof(serial_hex), "%s", hex);
-	memset(c, 0, sizeof(c));
-	c[0].type = DB_STR, c[0].buf = status, c[0].n = n;
-	{
-		struct db_arg a[2] = { DB_ARG_BLOB(ih, 32),
-		    DB_ARG_STR(serial_hex) };
-
-		r = db_run(sql, a, 2, c, 1, NULL);
-	}
- out:
-	OPENSSL_free(hex);
-	BN_free(bn);
-	OPENSSL_free(name_der);
-	return r;
 }

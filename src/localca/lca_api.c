@@ -278,8 +278,14 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		lca_fail(e, 500, "cannot hash the request");
 		goto out;
 	}
-	if (rid != NULL && (rc = lca_issued_for(h, rid, row.request_sha256,
-	    out, &pending, e)) != LCA_DB_NOTFOUND) {
+	/*
+	 * A repeated issue is the rare case: it is found when its INSERT
+	 * meets the first one's row (below), not by a look-up before every
+	 * issue. A renew looks first: the certificate it renewed may be
+	 * revoked by now.
+	 */
+	if (rid != NULL && renew && (rc = lca_issued_for(h, rid,
+	    row.request_sha256, out, &pending, e)) != LCA_DB_NOTFOUND) {
 		r = rc;
 		if (rc == 0 && pending)
 			r = lca_pending(h, rid, out, e);
@@ -315,8 +321,9 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	row.der_len = (size_t)len;
 	/* Recorded before it is handed out: revoke must find it. */
 	if ((rc = lca_db_insert(&row)) == LCA_DB_DUP) {
-		/* The same request, issued meanwhile by another process:
-		 * this certificate was never recorded nor handed out. */
+		/* The same request, issued before or meanwhile by another
+		 * process: this certificate was never recorded nor handed
+		 * out. */
 		if ((rc = lca_issued_for(h, rid, row.request_sha256, out,
 		    &pending, e)) == LCA_DB_NOTFOUND)
 			lca_fail(e, 503, "database unavailable");

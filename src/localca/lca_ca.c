@@ -63,6 +63,7 @@ static const struct {
 struct lca_request {
 	X509_NAME *subject;
 	EVP_PKEY *pkey;
+	X509_PUBKEY *spki;		/* the request's own, when kept */
 	STACK_OF(X509_EXTENSION) *exts;	/* NULL: none */
 };
 
@@ -342,6 +343,7 @@ lca_request_free(struct lca_request *rq)
 {
 	X509_NAME_free(rq->subject);
 	EVP_PKEY_free(rq->pkey);
+	X509_PUBKEY_free(rq->spki);
 	sk_X509_EXTENSION_pop_free(rq->exts, X509_EXTENSION_free);
 	memset(rq, 0, sizeof(*rq));
 }
@@ -425,6 +427,9 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	if (lca_request_set(rq, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
 	    pkey, OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl), e) != 0)
 		goto out;
+	/* kept for the certificate (lca_spki_copy) */
+	rq->spki = mirror->publicKey;
+	mirror->publicKey = NULL;
 	/*
 	 * RFC 4211 4: the CA checks the proof of possession itself.
 	 * raVerified means an RA checked it: accepted only when the caller
@@ -620,6 +625,42 @@ lca_add_ca_extensions(const struct lca_ca *ca, X509 *x)
 	return r;
 }
 
+/*
+ * The certificate's subjectPublicKeyInfo (RFC 5280 4.1.2.7) copied from
+ * the request's as encoded: algorithm, parameters and key bits.
+ * X509_set_pubkey() would encode the key and decode it again, and
+ * OpenSSL 3.0 builds an encoder and a decoder for that.
+ */
+static int
+lca_spki_copy(X509 *x, const X509_PUBKEY *from)
+{
+	X509_PUBKEY *to = X509_get_X509_PUBKEY(x);
+	X509_ALGOR *alg_from = NULL, *alg_to = NULL;
+	ASN1_OBJECT *oid = NULL, *oid_from = NULL;
+	const unsigned char *bits;
+	unsigned char *copy = NULL;
+	int n;
+
+	if (to == NULL || !X509_PUBKEY_get0_param(&oid_from, &bits, &n,
+	    &alg_from, from) || n <= 0 ||
+	    (copy = OPENSSL_memdup(bits, (size_t)n)) == NULL ||
+	    (oid = OBJ_dup(oid_from)) == NULL)
+		goto err;
+	if (!X509_PUBKEY_set0_param(to, oid, V_ASN1_UNDEF, NULL, copy, n))
+		goto err;
+	/* now owned by the certificate; the parameters follow */
+	oid = NULL;
+	copy = NULL;
+	if (!X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg_to, to) ||
+	    !X509_ALGOR_copy(alg_to, alg_from))
+		goto err;
+	return 0;
+ err:
+	ASN1_OBJECT_free(oid);
+	OPENSSL_free(copy);
+	return -1;
+}
+
 int
 lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
     const unsigned char *der, size_t len, int ra_verified, X509 **out,
@@ -658,7 +699,8 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 	    X509_set_serialNumber(x, serial) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1 ||
 	    X509_set_subject_name(x, rq.subject) != 1 ||
-	    X509_set_pubkey(x, rq.pkey) != 1 ||
+	    (rq.spki != NULL ? lca_spki_copy(x, rq.spki) != 0 :
+	    X509_set_pubkey(x, rq.pkey) != 1) ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), now - LCA_CLOCK_SKEW) ==
 	    NULL || ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL) {
 		lca_fail(e, 500, "cannot build the certificate");

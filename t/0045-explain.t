@@ -1,0 +1,162 @@
+#!/bin/sh
+# The sweep's and the inventory's queries use an index, whatever the
+# tables hold: each statement, taken from its C source as the worker
+# prepares it, is EXPLAINed as a prepared statement with the parameters a
+# worker binds, against 10^5 certificates and transactions (most of them
+# settled, as in a long-running installation), and no table of its plan
+# may be read in full (type ALL) or without a key. Pages far down a list
+# (an OFFSET beyond a few per cent of the table) are left to MariaDB's
+# cost model: there a sort of the table may cost less than as many index
+# look-ups.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_start_db
+t_write_conf
+t_migrate || bail "migrate failed"
+plan_auto
+
+N=100000
+# c_sql FILE FUNCTION VARIABLE: the SQL text of `static const char
+# VARIABLE[]` in FUNCTION, its string literals joined; macros (the column
+# lists) are left out
+c_sql() {
+	awk -v fn="$2" -v var="$3" '
+	$0 ~ "^" fn "\\(" { infn = 1 }
+	infn && $0 ~ "static const char " var "\\[\\] =" { on = 1 }
+	on {
+		s = $0
+		while (match(s, /"([^"\\]|\\.)*"/)) {
+			out = out substr(s, RSTART + 1, RLENGTH - 2)
+			s = substr(s, RSTART + RLENGTH)
+		}
+		if ($0 ~ /;[ \t]*$/) { print out; exit }
+	}' "$top_srcdir/src/$1"
+}
+
+# fill: N certificates and N transactions; one in 200 of them still in
+# a state the sweep looks for. t_sql's 30 s can be too short for this on
+# a busy machine.
+fill_sql() {
+	timeout 600 mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" \
+		-N -B cmpd -e "$1"
+}
+fill_sql "SET SESSION foreign_key_checks = 0;
+INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn,
+  issuer_hash, not_before, not_after, fingerprint, der, status,
+  ra_profile_uuid, cmp_profile_uuid, revoke_after, created_at)
+SELECT LOWER(CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-4000-8000-', LPAD(HEX(seq), 12, '0'))),
+  CONCAT('5E', LPAD(HEX(seq), 14, '0')), 'CN=Explain CA',
+  CONCAT('CN=explain-', seq, ',O=cmpd'), UNHEX(SHA2('CN=Explain CA', 256)),
+  NOW(), NOW() + INTERVAL 1 YEAR, UNHEX(SHA2(CONCAT('fp-', seq), 256)), 'x',
+  IF(seq % 200 = 0, 'revoke_pending', 'issued'),
+  CONCAT('00000000-0000-4000-8000-0000000000', LPAD(seq % 10, 2, '0')),
+  CONCAT('00000000-0000-4000-8000-0000000001', LPAD(seq % 10, 2, '0')),
+  IF(seq % 200 = 0, NOW(6) - INTERVAL 1 HOUR, NULL),
+  NOW(6) - INTERVAL seq SECOND
+FROM seq_1_to_$N;
+INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid,
+  ra_profile_uuid, request_type, cert_req_id, certificate_uuid, state,
+  deadline, request_id, issuing_at, created_at)
+SELECT UNHEX(SHA2(CONCAT('tid-', seq), 256)), 0,
+  CONCAT('00000000-0000-4000-8000-0000000001', LPAD(seq % 10, 2, '0')),
+  CONCAT('00000000-0000-4000-8000-0000000000', LPAD(seq % 10, 2, '0')),
+  0, 0, LOWER(CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-4000-8000-', LPAD(HEX(seq), 12, '0'))),
+  ELT(1 + IF(seq % 200 = 0, seq / 200 % 4, 4), 'issuing', 'waiting',
+    'confirm_wait', 'open', 'confirmed'),
+  NOW(6) + INTERVAL 1 MINUTE,
+  LOWER(CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-4000-8000-f', LPAD(HEX(seq), 11, '0'))),
+  NOW(6) - INTERVAL seq SECOND, NOW(6) - INTERVAL seq SECOND
+FROM seq_1_to_$N;
+ANALYZE TABLE certificate, cmp_transaction" > "$T/fill.log" 2>&1 ||
+	{ st=$?; diag_file "$T/fill.log"; bail "filling the tables failed (status $st)"; }
+is "$(t_sql "SELECT (SELECT COUNT(*) FROM certificate), (SELECT COUNT(*) FROM cmp_transaction)")" \
+	"$N	$N" "$N certificates and transactions"
+
+# uses_index NAME SQL [VALUE...]: EXPLAIN SQL, prepared, with the values
+# bound to its parameters in order; every row of the plan has a key and
+# no full scan
+uses_index() {
+	local name=$1 sql=$2 v sets="" using="" i=0 plan
+	shift 2
+	for v in "$@"; do
+		i=$((i + 1))
+		sets+="SET @p$i = $v; "
+		using+="${using:+, }@p$i"
+	done
+	plan=$(t_sql "$sets PREPARE s FROM '$(printf '%s' "EXPLAIN $sql" |
+		sed "s/'/''/g")'; EXECUTE s${using:+ USING $using}" 2>&1)
+	diag "$name:"
+	printf '%s\n' "$plan" | while IFS= read -r l; do diag "  $l"; done
+	# id select_type table type possible_keys key key_len ref rows Extra
+	if [ -z "$plan" ] || printf '%s\n' "$plan" | grep -q '^ERROR'; then
+		fail "$name: EXPLAIN failed"
+		return
+	fi
+	if printf '%s\n' "$plan" | awk -F '\t' '
+		$3 == "NULL" && $4 == "NULL" { next }	# no table (a constant)
+		$4 == "ALL" || $6 == "NULL" { bad = 1 }
+		END { exit !bad }'; then
+		fail "$name: a table read without an index"
+	else
+		pass "$name: every table read through an index"
+	fi
+}
+
+# the statements as the workers prepare them
+sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_due)
+like "$sql" "^SELECT transaction_id, .*ORDER BY COALESCE" "sweep: the reconcile query found"
+# issuing_age 60, not forced; WAITING rows due; rr, genm (11, 21)
+uses_index "sweep: reconcile, due rows" "$sql" 60 0 0 "'2000-01-01'" 11 21
+uses_index "sweep: reconcile, forced" "$sql" 60 1 1 "NOW(6)" 11 21
+sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_claim)
+uses_index "sweep: reconcile claim" "$(printf '%s' "$sql")" 30 3600 "UNHEX(SHA2('tid-200', 256))" 0 0 "'2000-01-01'"
+sql=$(c_sql cmp_sweep.c sweep_revoke_one sql_due)
+like "$sql" "^SELECT c.uuid, c.der, .*revoke_pending" "sweep: the revocation query found"
+uses_index "sweep: revocations due" "$sql" 0 "'2000-01-01'" 20
+uses_index "sweep: revocations due, forced" "$sql" 1 "NOW(6)" 20
+for v in sql_expire sql_rr_expire sql_backlog; do
+	sql=$(c_sql cmp_sweep.c cmp_sweep $v)
+	isnt "$sql" "" "sweep: $v found"
+	case $v in
+	sql_expire)
+		# EXPLAIN of the UPDATE; the parameter is the reason
+		uses_index "sweep: $v" "$sql" "'cessationOfOperation'" ;;
+	sql_rr_expire)
+		uses_index "sweep: $v" "$sql" 11 21 0 ;;
+	*)
+		uses_index "sweep: $v" "$sql" ;;
+	esac
+done
+
+# inventory: GET /certificates (CERT_COLS names the columns)
+sql="SELECT uuid, serial_number, subject_dn, status $(c_sql api_inventory.c cert_list sql)"
+like "$sql" "FROM certificate WHERE .*ORDER BY created_at DESC" "inventory: the certificate list found"
+e="''"
+uses_index "inventory: certificates, first page" "$sql" $e $e $e $e $e $e $e $e "'%'" 100 0
+uses_index "inventory: certificates, a later page" "$sql" $e $e $e $e $e $e $e $e "'%'" 100 1000
+uses_index "inventory: certificates of a status" "$sql" $e $e $e $e \
+	"'revoke_pending'" "'revoke_pending'" $e $e "'%'" 100 0
+uses_index "inventory: certificates of a CMP Profile" "$sql" \
+	"'00000000-0000-4000-8000-000000000103'" "'00000000-0000-4000-8000-000000000103'" \
+	$e $e $e $e $e $e "'%'" 100 0
+uses_index "inventory: certificates of an RA Profile" "$sql" $e $e \
+	"'00000000-0000-4000-8000-000000000003'" "'00000000-0000-4000-8000-000000000003'" \
+	$e $e $e $e "'%'" 100 0
+uses_index "inventory: certificate by serial number" "$sql" $e $e $e $e $e $e \
+	"'5E000000000000C8'" "'5E000000000000C8'" "'%'" 100 0
+uses_index "inventory: certificates by subject" "$sql" $e $e $e $e $e $e $e $e \
+	"'CN=explain-42,%'" 100 0
+sql="SELECT uuid $(c_sql api_inventory.c cert_get sql)"
+uses_index "inventory: one certificate" "$sql" "'00000001-0000-4000-8000-000000000001'"
+
+# inventory: GET /cmpTransactions (TX_COLS ends in FROM cmp_transaction)
+sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_list sql)"
+like "$sql" "WHERE .*ORDER BY" "inventory: the transaction list found"
+uses_index "inventory: transactions, first page" "$sql" $e $e $e $e 100 0
+uses_index "inventory: transactions of a state" "$sql" "'issuing'" "'issuing'" $e $e 100 0
+uses_index "inventory: transactions of a CMP Profile" "$sql" $e $e \
+	"'00000000-0000-4000-8000-000000000103'" "'00000000-0000-4000-8000-000000000103'" 100 0
+sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_get sql)"
+uses_index "inventory: one transaction" "$sql" "UNHEX(SHA2('tid-7', 256))"
+
+done_testing
