@@ -335,6 +335,36 @@ db_finish_cols(struct db_col *c, size_t n)
 }
 
 /*
+ * Inside a transaction, before a statement and after one that succeeded:
+ * is the transaction still there? Galera may abort it while the client sits
+ * between two commands, and a PREPARE that comes next can let the server
+ * clean it up without reporting the deadlock: the statements after it
+ * then run, and the COMMIT commits, outside any transaction (seen: a
+ * PREPARE that reported the deadlock, the next PREPARE and EXECUTE fine,
+ * the EXECUTE's write autocommitted). The status the server sent with its
+ * last answer says whether a transaction is open (SERVER_STATUS_IN_TRANS);
+ * when it is not, the transaction counts as failed by a deadlock and
+ * db_txn() runs it again. No round trip. DB_OK or DB_ERR.
+ */
+static int
+db_tx_check(void)
+{
+	unsigned int status = 0;
+
+	if (db_in_tx == 0 || db == NULL)
+		return DB_OK;
+	if (mariadb_get_infov(db, MARIADB_CONNECTION_SERVER_STATUS,
+	    &status) != 0 || (status & SERVER_STATUS_IN_TRANS) != 0)
+		return DB_OK;
+	log_error("the server ended the transaction without an error "
+	    "(a Galera conflict); rolled back");
+	metrics_db_error();
+	db_err = ER_LOCK_DEADLOCK;
+	db_tx_failed = 1;
+	return DB_ERR;
+}
+
+/*
  * Runs one statement. With ncols > 0 it is a read and fetches at most one
  * row into cols: DB_OK or DB_NOTFOUND. Otherwise *affected (if not NULL)
  * gets the number of rows changed: DB_OK, or DB_DUP for a duplicate key.
@@ -369,7 +399,10 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	unsigned int err;
 	int attempt, rc, was_open, lost_retried = 0, lock_waited = 0;
 
-	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost)
+	/* A transaction that failed is rolled back whole: nothing more of
+	 * it runs, least of all outside it, in autocommit. */
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost ||
+	    (db_in_tx && db_tx_failed))
 		return DB_ERR;
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS && !db_tx_lost;
 	    attempt++) {
@@ -383,6 +416,9 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			}
 			return DB_ERR;
 		}
+		/* not a write outside the transaction it belongs to */
+		if (db_tx_check() != DB_OK)
+			return DB_ERR;
 		db_bind_args(pb, args, lens, nargs);
 		db_bind_cols(rb, cols, ncols);
 		if ((nargs > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
@@ -422,16 +458,10 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			db_backoff(attempt + 1);
 			continue;
 		}
-		/*
-		 * No mysql_stmt_reset() after a success: it costs a round
-		 * trip (COM_STMT_RESET) and the next execute starts afresh
-		 * anyway; these statements send no long data and open no
-		 * cursor. Errors still reset.
-		 */
 		if (ncols == 0) {
 			if (affected != NULL)
 				*affected = mysql_stmt_affected_rows(st);
-			return DB_OK;
+			return db_tx_check();
 		}
 		rc = mysql_stmt_fetch(st);
 		if (rc != 0 && rc != MYSQL_NO_DATA)
@@ -443,12 +473,11 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 		if (rc == MYSQL_NO_DATA)
 			return DB_NOTFOUND;
 		if (rc != 0) {
-			mysql_stmt_reset(st);
 			metrics_db_error();
 			return DB_ERR;
 		}
 		db_finish_cols(cols, ncols);
-		return DB_OK;
+		return db_tx_check();
 	}
 	return DB_ERR;
 }
@@ -471,9 +500,9 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 
 	*nrows = 0;
 	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0 ||
-	    db_tx_lost)
+	    db_tx_lost || (db_in_tx && db_tx_failed))
 		return DB_ERR;
-	if ((st = db_stmt(sql)) == NULL)
+	if ((st = db_stmt(sql)) == NULL || db_tx_check() != DB_OK)
 		return DB_ERR;
 	db_bind_args(pb, args, lens, nargs);
 	db_bind_cols(rb, cols, ncols);
@@ -509,7 +538,7 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 			goto out;
 	}
 	*nrows = n;
-	r = DB_OK;
+	r = db_tx_check();
  out:
 	mysql_stmt_free_result(st);
 	return r;
@@ -560,6 +589,10 @@ db_commit(void)
 		else
 			log_error("commit: the connection was lost in the "
 			    "transaction");
+		db_rollback();
+		return DB_ERR;
+	}
+	if (db_tx_check() != DB_OK) {
 		db_rollback();
 		return DB_ERR;
 	}
