@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -172,6 +173,7 @@ init_write_chain(const char *dir, STACK_OF(X509) *chain, char *err,
 		ok = PEM_write_X509(f, sk_X509_value(chain, i));
 	if (fclose(f) != 0 || !ok) {
 		snprintf(err, errlen, "%s: cannot write", path);
+		unlink(path);
 		return -1;
 	}
 	return 0;
@@ -188,6 +190,7 @@ init_key_owner(const struct lca_conf *c, int made_dir, char *err,
 {
 	char path[PATH_MAX];
 	struct passwd *pw;
+	int fd = -1;
 
 	snprintf(path, sizeof(path), "%s/ca.key", c->ca_dir);
 	if (c->user == NULL || geteuid() != 0)
@@ -196,11 +199,16 @@ init_key_owner(const struct lca_conf *c, int made_dir, char *err,
 		snprintf(err, errlen, "user %s: unknown", c->user);
 		return -1;
 	}
-	if (chown(path, 0, pw->pw_gid) != 0 || chmod(path, 0640) != 0 ||
+	/* on the file just written, not on whatever the path names now */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fchown(fd, 0, pw->pw_gid) != 0 || fchmod(fd, 0640) != 0 ||
 	    (made_dir && chown(c->ca_dir, 0, pw->pw_gid) != 0)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
+	close(fd);
 	return 0;
 }
 

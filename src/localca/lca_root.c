@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,19 +146,26 @@ lca_root_write(const char *dir, const char *file, X509 *x, EVP_PKEY *key,
 {
 	char path[PATH_MAX];
 	FILE *f;
-	int ok;
+	int fd, ok;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "wx")) == NULL) {
+	/* A key is 0600 from its creation on, never readable in between;
+	 * nothing that exists (a file, a link) is written through. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, key != NULL ? 0600 : 0644)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			unlink(path);
+		}
 		return -1;
 	}
-	if (key != NULL)
-		(void)fchmod(fileno(f), 0600);
 	ok = key != NULL ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL,
 	    NULL) : PEM_write_X509(f, x);
 	if (fclose(f) != 0 || !ok) {
 		snprintf(err, errlen, "%s: cannot write", path);
+		unlink(path);	/* no half file for the next try to trip on */
 		return -1;
 	}
 	return 0;
