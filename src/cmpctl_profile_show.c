@@ -161,7 +161,10 @@ show_parse_server(const char *url, struct show_server *s)
 		return -1;
 	}
 	n = strcspn(h, "/?#");
-	if (n == 0 || n > SHOW_HOST_MAX || strcspn(h, " \t'\"\\") < n) {
+	/* only what a host name, an IP literal and a port are made of: the
+	 * lines printed are for a shell */
+	if (n == 0 || n > SHOW_HOST_MAX || strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-:[]") < n) {
 		fprintf(stderr, "cmpctl: %s: no host, or a strange one\n",
 		    url);
 		return -1;
@@ -215,6 +218,20 @@ show_word(const char *s)
 			putchar(*p);
 	}
 	putchar('\'');
+}
+
+/* A value from the database in a "# " comment line: no control
+ * character, which could end the comment and start a command. */
+static const char *
+show_comment_word(const char *s, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 struct show_ctx {
@@ -294,7 +311,7 @@ show_lines(const struct show_ctx *s, const char *name)
 int
 ctl_profile_openssl(struct ctl *x, const char *p, const char *server)
 {
-	char path[CTL_PATH_MAX], uuid[CMPD_UUID_LEN + 1];
+	char path[CTL_PATH_MAX], uuid[CMPD_UUID_LEN + 1], refbuf[256];
 	json_object *d = NULL;
 	const char *name, *req, *resp;
 	struct show_ctx s;
@@ -322,6 +339,16 @@ ctl_profile_openssl(struct ctl *x, const char *p, const char *server)
 	s.req_sig = strcmp(req, "signature") == 0;
 	s.resp_sig = strcmp(resp, "signature") == 0;
 	s.ref = ctl_str(d, "sharedSecretReference");
+	/* one command per line: a reference with a control character is not
+	 * printed in one (REFERENCE stands for it, and the comment says so) */
+	if (s.ref != NULL && strcspn(s.ref, "\x01\x02\x03\x04\x05\x06\x07"
+	    "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+	    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != strlen(s.ref)) {
+		printf("# the reference holds a control character: -ref "
+		    "REFERENCE stands for it (\"%s\")\n",
+		    show_comment_word(s.ref, refbuf, sizeof(refbuf)));
+		s.ref = NULL;
+	}
 	show_recipient(x, s.recipient, sizeof(s.recipient));
 	if (ctl_fmt(s.path, sizeof(s.path), "/api/v1/protocols/cmp/%s",
 	    name) != 0)
@@ -348,7 +375,8 @@ ctl_profile_openssl(struct ctl *x, const char *p, const char *server)
 		printf("#   secret.txt      the shared secret (first line); "
 		    "-ref %s is its reference, the senderKID that tells cmpd "
 		    "whose secret protects the request\n", s.ref != NULL ?
-		    s.ref : "REFERENCE");
+		    show_comment_word(s.ref, refbuf, sizeof(refbuf)) :
+		    "REFERENCE");
 	if (s.resp_sig)
 		printf("#   trusted.pem     the root of the profile's signing "
 		    "chain (answers are signed)\n");

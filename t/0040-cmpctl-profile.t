@@ -131,4 +131,17 @@ is "$rc" 1 "--server ftp://: refused"
 ctl profile show enroll --openssl --server https://pki.example.org > "$T/tls.txt" 2>&1
 like "$(grep '^openssl cmp -cmd ir ' "$T/tls.txt")" \
 	"-server pki.example.org:443 -tls_used -tls_trusted tls-ca.pem " "https: port 443 and TLS"
+
+# The lines are for a shell: nothing from the database or --server
+# becomes a command of its own.
+out=$(ctl profile show enroll --openssl --server 'http://pki.example.org;touch x' 2>&1); rc=$?
+is "$rc" 1 "--server with ; in the host: refused"
+t_sql "UPDATE cmp_profile SET shared_secret_reference = CONCAT('ref', CHAR(10), 'touch pwned') WHERE name = 'enroll'" ||
+	bail "UPDATE cmp_profile failed"
+ctl profile show enroll --openssl --server "$HTTP_BASE" > "$T/nl.txt" 2>&1
+nok "a reference with a newline: no line of the output starts a command but openssl" \
+	grep -v -E '^(#|openssl cmp |  |$)' "$T/nl.txt"
+like "$(grep '^openssl cmp -cmd ir ' "$T/nl.txt")" " -ref REFERENCE " "... -ref REFERENCE stands for it"
+like "$(cat "$T/nl.txt")" 'holds a control character: -ref REFERENCE stands for it \("ref\?touch pwned"\)' \
+	"... and a comment says why"
 done_testing
