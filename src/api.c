@@ -114,7 +114,7 @@ api_match(const char *pattern, const char *path, struct api_call *c)
 struct api_change_arg {
 	struct api_call *c;
 	const struct api_route *rt;
-	int	 audit_failed;
+	int	 audit_failed, unknown;
 };
 
 #define API_CHANGE_REFUSED	1	/* the handler's answer stands */
@@ -125,6 +125,13 @@ api_change_run(void *arg)
 	struct api_change_arg *x = arg;
 	struct api_call *c = x->c;
 
+	/* An earlier run's COMMIT lost its connection: it may have stored
+	 * the change, and a handler cannot tell its own earlier commit (a
+	 * second create would be refused as a duplicate): not again. */
+	if (db_txn_commit_unknown()) {
+		x->unknown = 1;
+		return API_CHANGE_REFUSED;
+	}
 	/* nothing of a run that was rolled back */
 	json_object_put(c->answer);
 	c->answer = NULL;
@@ -139,10 +146,14 @@ api_change_run(void *arg)
 static int
 api_change(struct api_call *c, const struct api_route *rt)
 {
-	struct api_change_arg x = { c, rt, 0 };
+	struct api_change_arg x = { c, rt, 0, 0 };
 	int r;
 
 	r = db_txn(api_change_run, &x);
+	if (x.unknown)
+		return api_fail(c, 503, "the database connection was lost "
+		    "while the change was committed: it may or may not be "
+		    "stored; look before trying again");
 	if (x.audit_failed)
 		return api_fail(c, 500, "the change could not be audited; "
 		    "nothing was changed");

@@ -44,6 +44,9 @@ static unsigned int db_err;	/* error of the last failed call */
  * would autocommit the rest) until the caller rolls back.
  */
 static int db_in_tx, db_tx_lost, db_tx_failed;	/* depth, flags */
+/* db_txn: a COMMIT of an earlier run lost its connection (may have
+ * committed) */
+static int db_commit_unknown;
 
 static void
 db_login_of(const struct conf *c, struct db_login *l)
@@ -604,6 +607,7 @@ db_commit(void)
 		log_error("commit: %s", mysql_error(db));
 		metrics_db_error();
 		if (db_is_lost(db_err)) {
+			db_commit_unknown = 1;
 			db_drop(1);
 			return r;
 		}
@@ -661,6 +665,7 @@ db_txn(int (*fn)(void *), void *arg)
 		}
 		return db_commit();
 	}
+	db_commit_unknown = 0;
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
 		if (attempt > 0) {
 			log_warn("database transaction: %s; run again "
@@ -687,4 +692,12 @@ db_txn(int (*fn)(void *), void *arg)
 	log_error("database transaction: %s %d times; given up",
 	    db_retry_name(why), DB_TXN_ATTEMPTS);
 	return r;
+}
+
+/* Within a db_txn run: did the COMMIT of an earlier run lose its
+ * connection, so that it may have committed? */
+int
+db_txn_commit_unknown(void)
+{
+	return db_commit_unknown;
 }
