@@ -1,4 +1,4 @@
--- cmpd schema, version 18: indexes for the inventory's certificate list
+-- cmpd schema, version 19: indexes for the inventory's certificate list
 -- (src/api_inventory.c), which t/0045-explain.t asserts.
 -- GET /certificates pages in ORDER BY created_at DESC, uuid: without an
 -- index every page sorted the whole table (a descending key part, MariaDB

@@ -447,14 +447,15 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 		    METRICS_REV_REVOKED);
 		if (recorded)
 			store_revoke_result(cert_uuid, NULL);
-		else if (store_tx_set_state(tid, pos, "failed") != DB_OK ||
-		    store_tx_failure(ASN1_STRING_get0_data(tid),
-		    (size_t)ASN1_STRING_length(tid), pos, "the certificate "
-		    "could not be kept, so it was not delivered; revoked at "
-		    "the CA") != DB_OK)
+		else if (store_tx_set_state(tid, pos, "failed") != DB_OK)
 			log_warn("PN=%s: certificate %s revoked; requestId=%s "
 			    "stays issuing for the sweep", p->cmp_name,
 			    serial, request_id);
+		else
+			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+			    (size_t)ASN1_STRING_length(tid), pos, "the "
+			    "certificate could not be kept, so it was not "
+			    "delivered; revoked at the CA");
 	} else {
 		metrics_revocation(METRICS_REV_FAILED);
 		if (recorded) {

@@ -258,13 +258,15 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		/* The CA issued nothing (or cannot tell: then the sweep
 		 * settles it as unknown_at_ca): a final refusal. */
 		if (res.status == CONN_OK &&
-		    (store_tx_set_state(tid, t[k].pos, "failed") != DB_OK ||
-		    store_tx_failure(ASN1_STRING_get0_data(tid),
-		    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
-		    "certificate authority issued nothing") != DB_OK)) {
+		    store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
 			*f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}
+		/* the text only explains the state (GET /cmpTransactions) */
+		if (res.status == CONN_OK)
+			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+			    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
+			    "certificate authority issued nothing");
 		log_warn("PN=%s: requestId=%s: %s", p->cmp_name,
 		    t[k].request_id, res.status == CONN_OK ? "the CA issued "
 		    "nothing" : "the connector has no lookup");
