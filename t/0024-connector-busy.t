@@ -48,20 +48,25 @@ ok "an ir works while the CA answers" client "$T/c0.out" before
 is "$(metric cmpd_connector_workers_max)" 2 "connector_workers_max: workers - 1 = 2"
 is "$(metric cmpd_connector_busy_workers)" 0 "no worker in a connector call"
 
-# A CA that accepts connections and never answers.
-HANG_PORT=$(_t_free_port) || bail "no free port"
+# A CA that accepts connections and never answers. It takes a port the
+# kernel picks and names it in a file (a port chosen before the bind could
+# be taken meanwhile by a test running alongside).
 t_bg hang python3 -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
+s.bind(("127.0.0.1", 0))
 s.listen(64)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 held = []
 while True:
     c, _ = s.accept()
     held.append(c)
-' "$HANG_PORT"
-t_wait 10 _t_port_open "$HANG_PORT" || bail "the hanging listener did not start"
+' "$T/hang.port"
+t_wait 10 test -s "$T/hang.port" || bail "the hanging listener did not start"
+HANG_PORT=$(cat "$T/hang.port")
+t_wait 10 _t_port_open "$HANG_PORT" || bail "the hanging listener does not accept"
 t_sql "UPDATE connector SET url = 'http://127.0.0.1:$HANG_PORT/ca' WHERE name = 'localca'"
 
 # two requests wait on the CA: every place is taken
