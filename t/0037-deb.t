@@ -32,19 +32,7 @@ done
 # The tree as it is checked out (git), or as a release tarball unpacked
 # (make distcheck), without build directories.
 S=$T/src
-mkdir -p "$S"
-if git -C "$top_srcdir" rev-parse --show-toplevel > /dev/null 2>&1 &&
-   [ "$(cd "$(git -C "$top_srcdir" rev-parse --show-toplevel)" && pwd -P)" = \
-     "$(cd "$top_srcdir" && pwd -P)" ]; then
-	(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
-		tar --null -cf - -T -) | tar -xf - -C "$S"
-else
-	(cd "$top_srcdir" && tar -cf - --exclude=./_build --exclude=./_inst \
-		--exclude='./build' --exclude='./build-*' --exclude=./run \
-		--exclude=./autom4te.cache .) | tar -xf - -C "$S"
-fi
-# make distcheck's tree is read-only; the copy is built in
-chmod -R u+w "$S"
+t_copy_source "$S"
 ok "debian/ is in the copy of the source tree" test -x "$S/debian/rules"
 
 if ! (cd "$S" && dpkg-checkbuilddeps) > "$T/builddeps.log" 2>&1 ||

@@ -68,18 +68,7 @@ is "$unexplained" "" "README.md explains -ref (the senderKID) next to each opens
 
 # ------------------------------------------------- a copy of the tree
 S=$T/src
-mkdir -p "$S"
-if git -C "$top_srcdir" rev-parse --show-toplevel > /dev/null 2>&1 &&
-   [ "$(cd "$(git -C "$top_srcdir" rev-parse --show-toplevel)" && pwd -P)" = \
-     "$(cd "$top_srcdir" && pwd -P)" ]; then
-	(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
-		tar --null -cf - -T -) | tar -xf - -C "$S"
-else
-	(cd "$top_srcdir" && tar -cf - --exclude=./_build --exclude=./_inst \
-		--exclude='./build' --exclude='./build-*' --exclude=./run \
-		--exclude=./autom4te.cache .) | tar -xf - -C "$S"
-fi
-chmod -R u+w "$S"
+t_copy_source "$S"
 
 # ------------------------------------------------------- the variables
 # The user the services run as and the web server's must reach $T.

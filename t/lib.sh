@@ -1030,6 +1030,26 @@ UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
 		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-connector-credentials failed"; }
 }
 
+# t_copy_source DIR: the source tree as a checkout has it (its tracked and
+# untracked files, nothing ignored; or, outside git, the tree without build
+# directories) copied to DIR, writable (make distcheck's tree is
+# read-only): for tests that build a tree of their own.
+t_copy_source() {
+	local S=$1
+	mkdir -p "$S"
+	if git -C "$top_srcdir" rev-parse --show-toplevel > /dev/null 2>&1 &&
+	   [ "$(cd "$(git -C "$top_srcdir" rev-parse --show-toplevel)" && pwd -P)" = \
+	     "$(cd "$top_srcdir" && pwd -P)" ]; then
+		(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
+			tar --null -cf - -T -) | tar -xf - -C "$S"
+	else
+		(cd "$top_srcdir" && tar -cf - --exclude=./_build --exclude=./_inst \
+			--exclude='./build' --exclude='./build-*' --exclude=./run \
+			--exclude=./autom4te.cache .) | tar -xf - -C "$S"
+	fi
+	chmod -R u+w "$S"
+}
+
 # t_api_key NAME ROLE: an API key (read|admin) made straight in the
 # database, as cmpctl would make it; prints the key.
 t_api_key() {
