@@ -102,6 +102,19 @@ summarize() {
 	fi
 }
 
+# failures DIR: one line per failed check under DIR (its .log files), so
+# that the last lines of a failed run name what failed.
+failures() {
+	local d=$1 log
+	[ -d "$d" ] || return 0
+	while IFS= read -r log; do
+		grep -E '^(not ok|Bail out!)' "$log" | grep -v '# TODO' |
+			sed "s|^|  ${log#"$top"/}: |"
+	done < <(grep -l -E '^:test-result: (FAIL|XPASS|ERROR)' -r "$d" \
+		--include='*.trs' 2>/dev/null | sed 's/\.trs$/.log/' | sort)
+}
+failed=""
+
 # build DIR CONFIGURE-ARGS...: configure, make, make check.  0 = all passed.
 build() {
 	local b=$1 rc
@@ -132,6 +145,7 @@ build() {
 		say "$b: FAILED -- test-suite.log follows"
 		cat "$top/$b/test-suite.log" 2>/dev/null ||
 			echo "(no test-suite.log: make check did not get to run the tests)"
+		failed="$failed $top/$b"
 		return 1
 	fi
 	return 0
@@ -163,6 +177,13 @@ if [ "$status" = 0 ] && [ "$plain" = 1 ] && [ "$distcheck" = 1 ]; then
 		grep -A2 'archives ready' "$top/build/distcheck.out"
 	else
 		tail -n 60 "$top/build/distcheck.out"
+		# the release tree's own test-suite.log, if it got to the tests
+		for f in "$top"/build/cmpd-*/_build/sub/test-suite.log; do
+			[ -f "$f" ] || continue
+			say "distcheck: ${f#"$top"/} follows"
+			cat "$f"
+			failed="$failed ${f%/test-suite.log}"
+		done
 		echo "test.sh: make distcheck failed (build/distcheck.out)"
 		status=1
 	fi
@@ -181,5 +202,9 @@ if [ "$status" = 0 ]; then
 	say "all builds and tests passed"
 else
 	say "FAILED"
+	for d in $failed; do
+		echo "failed checks in ${d#"$top"/}:"
+		failures "$d"
+	done
 fi
 exit "$status"

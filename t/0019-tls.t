@@ -137,11 +137,12 @@ nok "no sanitizer report in the TCP cmpd's log" \
 	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/cmpd_tcp.log"
 
 # ------------------------------------------- lighttpd starts cmpd (bin-path)
-SPAWN_PORT=$(_t_free_port) || bail "no free port"
-sed -e "s|^listen = .*|listen = inherit|" -e "s|^pid_file = .*|pid_file = $T/cmpd-spawn.pid|" \
-	"$T/cmpd.conf" > "$T/cmpd-spawn.conf"
-cat > "$T/lighttpd-spawn.conf" <<EOF
-server.port = $SPAWN_PORT
+# spawn_conf PORT: lighttpd listening on PORT, starting cmpd itself
+spawn_conf() {
+	sed -e "s|^listen = .*|listen = inherit|" -e "s|^pid_file = .*|pid_file = $T/cmpd-spawn.pid|" \
+		"$T/cmpd.conf" > "$T/cmpd-spawn.conf"
+	cat > "$T/lighttpd-spawn.conf" <<EOF
+server.port = $1
 server.bind = "127.0.0.1"
 server.document-root = "$T/www"
 server.errorlog = "$T/lighttpd-spawn-error.log"
@@ -154,9 +155,20 @@ include "$top_srcdir/contrib/lighttpd/cmpd-spawn.conf"
 	alias.url := ( "/console/" => "$(t_console_dir)/" )
 }
 EOF
-ok "lighttpd accepts contrib/lighttpd/cmpd-spawn.conf" lighttpd -tt -f "$T/lighttpd-spawn.conf"
-t_bg lighttpd_spawn lighttpd -D -f "$T/lighttpd-spawn.conf"
-t_wait 10 _t_port_open "$SPAWN_PORT" || bail "lighttpd (bin-path) did not start"
+}
+# (a port found free may be taken by a parallel test before lighttpd binds
+# it: then another one)
+for try in 1 2 3 4 5; do
+	SPAWN_PORT=$(_t_free_port) || bail "no free port"
+	spawn_conf "$SPAWN_PORT"
+	[ "$try" != 1 ] || ok "lighttpd accepts contrib/lighttpd/cmpd-spawn.conf" \
+		lighttpd -tt -f "$T/lighttpd-spawn.conf"
+	t_bg lighttpd_spawn lighttpd -D -f "$T/lighttpd-spawn.conf"
+	t_wait 10 t_listens "$BG_PID_lighttpd_spawn" "$SPAWN_PORT" && break
+	t_stop_bg lighttpd_spawn
+	t_wait 10 sh -c "! pgrep -f -- '-c $T/cmpd-spawn.conf' > /dev/null"
+done
+t_listens "$BG_PID_lighttpd_spawn" "$SPAWN_PORT" || bail "lighttpd (bin-path) did not start"
 # cmpd processes started with that configuration: pids, one a line
 spawned() {
 	local f pid

@@ -73,7 +73,7 @@ t_copy_source "$S"
 # ------------------------------------------------------- the variables
 # The user the services run as and the web server's must reach $T.
 chmod 711 "$T"
-T_DB_PORT=$(_t_free_port) || bail "no free port for MariaDB"
+T_DB_PORT=auto
 t_start_db
 # a bare server, as apt installs it: the blocks make the database and user
 t_sql "DROP DATABASE cmpd; DROP USER cmpd@localhost" || bail "cannot empty the database server"

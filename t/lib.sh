@@ -389,11 +389,25 @@ _t_db_ping() {
 }
 
 # t_start_db: private MariaDB in $T/db, Unix socket $T/mysql.sock only
-# (with T_DB_PORT set: also TCP on 127.0.0.1:$T_DB_PORT).
+# (with T_DB_PORT set: also TCP on 127.0.0.1:$T_DB_PORT; T_DB_PORT=auto
+# takes a free port, and another one if a test running alongside binds it
+# first, and sets T_DB_PORT to the port MariaDB listens on).
 # First call creates the data dir, database cmpd and user cmpd@localhost
 # (random password in $T/db.pw, mode 600); later calls (t_restart_db) reuse it.
 t_start_db() {
-	local fresh=0 pw net=(--skip-networking)
+	local try
+	[ "${T_DB_PORT-}" = auto ] || { _t_start_db; return; }
+	for try in 1 2 3 4 5; do
+		T_DB_PORT=$(_t_free_port) || bail "no free port for MariaDB"
+		_t_db_port_lost=0
+		_t_start_db && return 0
+		[ "$_t_db_port_lost" = 1 ] || break
+		diag "port $T_DB_PORT was taken before MariaDB bound it; another one"
+	done
+	bail "MariaDB did not start"
+}
+_t_start_db() {
+	local pw net=(--skip-networking)
 	[ -z "${T_DB_PORT-}" ] || net=(--port="$T_DB_PORT" --bind-address=127.0.0.1)
 	[ -n "${T-}" ] || bail "t_start_db before t_setup"
 	[ -z "$DB_PID" ] || return 0
@@ -401,7 +415,6 @@ t_start_db() {
 	export DB_SOCK
 	_t_db_args
 	if [ ! -d "$T/db/mysql" ]; then
-		fresh=1
 		timeout 60 mariadb-install-db "${_t_db_argv[@]}" \
 			--auth-root-authentication-method=socket --skip-test-db \
 			> "$T/mariadb-install.log" 2>&1 || {
@@ -417,6 +430,16 @@ t_start_db() {
 	DB_PID=$!
 	local deadline=$((SECONDS + 30))
 	until _t_db_ping > /dev/null 2>&1; do
+		if [ "${T_DB_PORT-}" ] && _t_gone "$DB_PID" &&
+			grep -q "Bind on TCP/IP port" "$T/mariadb.log" 2>/dev/null; then
+			# a port found free was taken before the bind: the caller
+			# (T_DB_PORT=auto) tries another
+			wait "$DB_PID" 2>/dev/null
+			DB_PID=""
+			_t_db_port_lost=1
+			: > "$T/mariadb.log"
+			return 1
+		fi
 		if _t_gone "$DB_PID" || [ "$SECONDS" -ge "$deadline" ]; then
 			diag_file "$T/mariadb.log"
 			diag_file "$T/mariadb.out"
@@ -424,7 +447,7 @@ t_start_db() {
 		fi
 		sleep 0.1
 	done
-	if [ "$fresh" = 1 ]; then
+	if [ ! -f "$T/db.pw" ]; then
 		pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 		(umask 077 && printf '%s' "$pw" > "$T/db.pw")
 		mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" -e "
@@ -631,6 +654,16 @@ _t_port_open() {
 	(exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
 }
 
+# t_listens PID PORT: process PID listens on TCP port PORT (not some other
+# process that took the port first).
+t_listens() {
+	if ! command -v ss > /dev/null 2>&1; then
+		! _t_gone "$1" && _t_port_open "$2"
+		return
+	fi
+	ss -Hltnp "sport = :$2" 2> /dev/null | grep -q "pid=$1,"
+}
+
 # _t_start_web NAME PIDVAR: starts web server NAME on a free port of
 # 127.0.0.1 with the helpers _t_NAME_conf PORT (writes its configuration),
 # _t_NAME_run (execs it in the foreground: the background subshell becomes
@@ -671,7 +704,9 @@ _t_start_web() {
 			fi
 			sleep 0.05
 		done
-		if ! _t_gone "$pid" && _t_ports_open "$port"; then
+		# listening itself, not beside whoever took the port first
+		if t_listens "$pid" "$port" &&
+			{ [ -z "$_t_web_port2" ] || t_listens "$pid" "$_t_web_port2"; }; then
 			HTTP_PORT=$port
 			HTTP_BASE=http://127.0.0.1:$port
 			export HTTP_PORT HTTP_BASE
