@@ -38,7 +38,8 @@ for arg in "$@"; do
 	esac
 done
 
-say() { printf '\n==> %s\n' "$*"; }
+# say TEXT: a heading, with the time of day and the seconds since the start
+say() { printf '\n==> %s  [%s, %d s]\n' "$*" "$(date +%T)" "$SECONDS"; }
 
 # ------------------------------------------------- leftover processes
 # make check runs as its own process group (job control on); whatever a
