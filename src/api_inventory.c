@@ -322,7 +322,8 @@ static const char *const cert_revoke_reasons[] = {
  * here: this runs inside the change's database transaction, which must
  * never be held across a connector call (DESIGN, invariant 1).
  * An issued certificate, or one revoked on hold (certificateHold, which
- * may be revoked again for good), may be revoked.
+ * may be revoked again for good), may be revoked; a held one not on hold
+ * again (409, nothing changed).
  */
 static int
 cert_revoke(struct api_call *c)
@@ -372,6 +373,11 @@ cert_revoke(struct api_call *c)
 		return api_fail(c, 404, "certificate %s not found", uuid);
 	if (r != DB_OK)
 		return api_db_fail(c);
+	/* a hold on a held certificate would ask the CA for nothing */
+	if (strcmp(status, "revoked") == 0 &&
+	    strcmp(old, "certificateHold") == 0 &&
+	    strcmp(reason, "certificateHold") == 0)
+		return api_fail(c, 409, "the certificate is already on hold");
 	if (strcmp(status, "issued") != 0 && !(strcmp(status, "revoked") ==
 	    0 && strcmp(old, "certificateHold") == 0))
 		return api_fail(c, 409, "the certificate is %s%s%s: only an "
