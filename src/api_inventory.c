@@ -472,13 +472,18 @@ tx_json(struct db_col *col)
 	return o;
 }
 
-/* GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset= */
+/*
+ * GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset=, newest
+ * first. By created_at, not id: on a Galera cluster each node hands out
+ * its own auto-increment values, so ids are no time order; id breaks
+ * ties (index cmp_transaction_created, schema 0020).
+ */
 static int
 tx_list(struct api_call *c)
 {
 	static const char sql[] = TX_COLS
 	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
-	    "ORDER BY id DESC LIMIT ? OFFSET ?";
+	    "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
 	char state[16], cmp[CMPD_UUID_LEN + 1];
 	struct tx_buf b;
 	long limit, offset;

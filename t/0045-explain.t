@@ -74,7 +74,8 @@ is "$(t_sql "SELECT (SELECT COUNT(*) FROM certificate), (SELECT COUNT(*) FROM cm
 
 # uses_index NAME SQL [VALUE...]: EXPLAIN SQL, prepared, with the values
 # bound to its parameters in order; every row of the plan has a key and
-# no full scan
+# no full scan. The plan is left in LAST_PLAN.
+LAST_PLAN=
 uses_index() {
 	local name=$1 sql=$2 v sets="" using="" i=0 plan
 	shift 2
@@ -85,6 +86,7 @@ uses_index() {
 	done
 	plan=$(t_sql "$sets PREPARE s FROM '$(printf '%s' "EXPLAIN $sql" |
 		sed "s/'/''/g")'; EXECUTE s${using:+ USING $using}" 2>&1)
+	LAST_PLAN=$plan
 	diag "$name:"
 	printf '%s\n' "$plan" | while IFS= read -r l; do diag "  $l"; done
 	# id select_type table type possible_keys key key_len ref rows Extra
@@ -153,6 +155,10 @@ uses_index "inventory: one certificate" "$sql" "'00000001-0000-4000-8000-0000000
 sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_list sql)"
 like "$sql" "WHERE .*ORDER BY" "inventory: the transaction list found"
 uses_index "inventory: transactions, first page" "$sql" $e $e $e $e 100 0
+# newest first by created_at (schema 0020), read in that order, not sorted
+like "$sql" "ORDER BY created_at DESC, id DESC" "inventory: transactions in time order"
+like "$LAST_PLAN" "cmp_transaction_created" "... through the index cmp_transaction_created"
+unlike "$LAST_PLAN" "filesort" "... without a sort"
 uses_index "inventory: transactions of a state" "$sql" "'issuing'" "'issuing'" $e $e 100 0
 uses_index "inventory: transactions of a CMP Profile" "$sql" $e $e \
 	"'00000000-0000-4000-8000-000000000103'" "'00000000-0000-4000-8000-000000000103'" 100 0
