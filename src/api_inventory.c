@@ -212,7 +212,7 @@ cert_list(struct api_call *c)
 	    "AND (? = '' OR ra_profile_uuid = ?) "
 	    "AND (? = '' OR status = ?) "
 	    "AND (? = '' OR serial_number = ?) "
-	    "AND subject_dn LIKE ? ESCAPE '!' "
+	    "AND (? = '' OR subject_dn LIKE ? ESCAPE '!') "
 	    "ORDER BY created_at DESC, uuid LIMIT ? OFFSET ?";
 	char cmp[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1], status[16];
 	char serial[80], subject[2049], pattern[2 * sizeof(subject) + 2];
@@ -245,10 +245,12 @@ cert_list(struct api_call *c)
 	if ((b = cert_buf_new()) == NULL)
 		return api_fail(c, 500, "out of memory");
 	{
-		struct db_arg a[11] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
+		/* no subject: no LIKE '%' left for MariaDB to check on
+		 * every row of the page */
+		struct db_arg a[12] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
 		    DB_ARG_STR(ra), DB_ARG_STR(ra), DB_ARG_STR(status),
 		    DB_ARG_STR(status), DB_ARG_STR(serial), DB_ARG_STR(serial),
-		    DB_ARG_STR(pattern), DB_ARG_INT(limit),
+		    DB_ARG_STR(subject), DB_ARG_STR(pattern), DB_ARG_INT(limit),
 		    DB_ARG_INT(offset) };
 
 		api_list(c, sql, a, NITEMS(a), b->col, CERT_NCOLS,
@@ -322,7 +324,8 @@ static const char *const cert_revoke_reasons[] = {
  * here: this runs inside the change's database transaction, which must
  * never be held across a connector call (DESIGN, invariant 1).
  * An issued certificate, or one revoked on hold (certificateHold, which
- * may be revoked again for good), may be revoked.
+ * may be revoked again for good), may be revoked; a held one not on hold
+ * again (409, nothing changed).
  */
 static int
 cert_revoke(struct api_call *c)
@@ -372,6 +375,11 @@ cert_revoke(struct api_call *c)
 		return api_fail(c, 404, "certificate %s not found", uuid);
 	if (r != DB_OK)
 		return api_db_fail(c);
+	/* a hold on a held certificate would ask the CA for nothing */
+	if (strcmp(status, "revoked") == 0 &&
+	    strcmp(old, "certificateHold") == 0 &&
+	    strcmp(reason, "certificateHold") == 0)
+		return api_fail(c, 409, "the certificate is already on hold");
 	if (strcmp(status, "issued") != 0 && !(strcmp(status, "revoked") ==
 	    0 && strcmp(old, "certificateHold") == 0))
 		return api_fail(c, 409, "the certificate is %s%s%s: only an "
@@ -466,13 +474,18 @@ tx_json(struct db_col *col)
 	return o;
 }
 
-/* GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset= */
+/*
+ * GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset=, newest
+ * first. By created_at, not id: on a Galera cluster each node hands out
+ * its own auto-increment values, so ids are no time order; id breaks
+ * ties (index cmp_transaction_created, schema 0020).
+ */
 static int
 tx_list(struct api_call *c)
 {
 	static const char sql[] = TX_COLS
 	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
-	    "ORDER BY id DESC LIMIT ? OFFSET ?";
+	    "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
 	char state[16], cmp[CMPD_UUID_LEN + 1];
 	struct tx_buf b;
 	long limit, offset;

@@ -275,13 +275,19 @@ static struct ca_chain_entry {
 	time_t	 at;
 	STACK_OF(X509) *chain;	/* NULL: the last fetch failed */
 	int	 late;		/* it failed: cut at the budget */
+	int	 down;		/* it failed for now: late, unreachable, 5xx,
+				 * busy */
 } ca_chain_cache[CA_CHAIN_CACHE_MAX];
 static unsigned int ca_chain_next;
 
-/* The CA's chain for prof's RA Profile (borrowed), or NULL; *late as
- * for cmp_ca_crl(). */
+/*
+ * The CA's chain for prof's RA Profile (borrowed), or NULL; *late as
+ * for cmp_ca_crl(); *down (if not NULL): the CA could not give it for
+ * now (too slow, unreachable, 5xx, busy), as opposed to a connector
+ * that does not tell, or none configured.
+ */
 STACK_OF(X509) *
-cmp_ca_chain(const struct profile *p, int *late)
+cmp_ca_chain(const struct profile *p, int *late, int *down)
 {
 	struct ca_chain_entry *e = NULL;
 	struct conn_target target;
@@ -292,6 +298,8 @@ cmp_ca_chain(const struct profile *p, int *late)
 
 	if (late != NULL)
 		*late = 0;
+	if (down != NULL)
+		*down = 0;
 	if (p->connector_url[0] == '\0')
 		return NULL;
 	/* caCertificates depends on the RA Profile's attributes too. */
@@ -307,6 +315,8 @@ cmp_ca_chain(const struct profile *p, int *late)
 			    age < CA_CHAIN_RETRY) {
 				if (late != NULL)
 					*late = e->late;
+				if (down != NULL)
+					*down = e->down;
 				return NULL;
 			}
 			break;
@@ -314,6 +324,8 @@ cmp_ca_chain(const struct profile *p, int *late)
 	if (ca_budget_left(p) <= 0) {
 		if (late != NULL)
 			*late = 1;
+		if (down != NULL)
+			*down = 1;
 		return NULL;
 	}
 	if (e == NULL)
@@ -321,9 +333,11 @@ cmp_ca_chain(const struct profile *p, int *late)
 	memset(&res, 0, sizeof(res));
 	cmp_ca_target(p, 0, &target);
 	target.timeout_ms = ca_budget_left(p);
-	e->late = 0;
+	e->late = e->down = 0;
 	if (conn_ca_certificates(&target, &res) != 0 || res.status != CONN_OK) {
 		e->late = cmp_ca_too_late(p, &res);
+		e->down = e->late || res.status == CONN_UNAVAILABLE ||
+		    res.status == CONN_BUSY;
 		log_warn("PN=%s connector caCertificates: %s: %s; answers "
 		    "without the issuing chain, signers with their own "
 		    "extraCerts", p->cmp_name, conn_status_name(res.status),
@@ -340,6 +354,8 @@ cmp_ca_chain(const struct profile *p, int *late)
 	conn_result_free(&res);
 	if (late != NULL)
 		*late = e->late;
+	if (down != NULL)
+		*down = e->down;
 	return e->chain;
 }
 

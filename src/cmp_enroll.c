@@ -643,7 +643,7 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	cmp_ca_target(p, 0, target);
 	/* Asked first, so that nothing but local work stands between the
 	 * issue calls and the record of their certificates. */
-	*ca_chain = cmp_ca_chain(p, NULL);
+	*ca_chain = cmp_ca_chain(p, NULL, NULL);
 	r = store_tx_begin(req, p, digest, rq, (size_t)k, &who);
 	if (r == DB_DUP)
 		return CMPF_TID_IN_USE;

@@ -241,6 +241,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_RR_RELEASE_LATER, SYSTEMUNAVAIL, 200,
 	    "PN=%s | the CA has not taken the certificate off hold yet, "
 	    "try again later"),
+	/* the CA too slow or unreachable: no verdict on the signer */
+	D(CMPF_SIGNER_CHAIN_UNAVAILABLE, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the protection certificate cannot be validated now: "
+	    "the CA's certificate chain cannot be had, try again later"),
 };
 
 #undef D

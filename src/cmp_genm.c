@@ -85,7 +85,7 @@ genm_ca_certs(const struct profile *prof, struct genm_value *gv,
 {
 	STACK_OF(X509) *chain;
 
-	if ((chain = cmp_ca_chain(prof, &gv->late)) == NULL) {
+	if ((chain = cmp_ca_chain(prof, &gv->late, NULL)) == NULL) {
 		snprintf(arg, arglen, "certificates");
 		return CMPF_GENM_CA_UNAVAILABLE;
 	}

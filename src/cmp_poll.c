@@ -177,7 +177,7 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	if ((rsp = poll_final(req, srv, t, res->certificate, CMPF_OK, NULL,
 	    NULL)) == NULL ||
 	    cmp_enroll_general_info(rsp->header, t->implicit, wait) != 0 ||
-	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p, NULL)) != 0) {
+	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p, NULL, NULL)) != 0) {
 		CMPD_MSG_free(rsp);
 		return NULL;	/* still waiting: the next poll tries again */
 	}

@@ -566,11 +566,17 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
  * must allow signing; senderKID, when present, must be its
  * subjectKeyIdentifier and the sender its subject. *chain (when not
  * NULL) gets the validated chain, signer first, on success.
+ *
+ * known_down: the CA's chain could not be had for now (the CA too slow
+ * or unreachable). A chain that then lacks an issuer is not a verdict:
+ * the missing certificate may be the CA's, and the client is told to
+ * try again (CMPF_SIGNER_CHAIN_UNAVAILABLE), not that its certificate
+ * is untrusted. Any other failure of the chain stands.
  */
 enum cmp_fail
 cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
-    STACK_OF(X509_CRL) *crls, STACK_OF(X509) *known, STACK_OF(X509) **chain,
-    char *arg, size_t arglen)
+    STACK_OF(X509_CRL) *crls, STACK_OF(X509) *known, int known_down,
+    STACK_OF(X509) **chain, char *arg, size_t arglen)
 {
 	const CMPD_HEADER *h = m->header;
 	const ASN1_OCTET_STRING *ski;
@@ -645,6 +651,10 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 		if (err == X509_V_ERR_CERT_REVOKED)
 			f = X509_STORE_CTX_get_error_depth(ctx) == 0 ?
 			    CMPF_SIGNER_REVOKED : CMPF_SIGNER_CA_REVOKED;
+		if (known_down && (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+		    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+		    err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE))
+			f = CMPF_SIGNER_CHAIN_UNAVAILABLE;
 		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(err));
 		goto out;
 	}

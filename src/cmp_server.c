@@ -244,9 +244,10 @@ enum cmp_fail
 cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
     size_t arglen)
 {
-	STACK_OF(X509) *chain = NULL;
+	STACK_OF(X509) *chain = NULL, *known;
 	STACK_OF(X509_CRL) *crls;
 	enum cmp_fail f;
+	int down;
 
 	if ((f = cmp_server_signing(prof)) != CMPF_OK)
 		return f;
@@ -258,8 +259,10 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 		return CMPF_INTERNAL;
 	/* The CA's chain as intermediates: a certificate cmpd issued signs
 	 * without its chain (NULL if the connector did not tell: then the
-	 * request's extraCerts alone). */
-	f = cmp_protect_sig_verify(req, prof->anchors, crls, cmp_ca_chain(prof, NULL),
+	 * request's extraCerts alone; a CA too slow or unreachable for it
+	 * gets no verdict on a chain that misses an issuer). */
+	known = cmp_ca_chain(prof, NULL, &down);
+	f = cmp_protect_sig_verify(req, prof->anchors, crls, known, down,
 	    &chain, arg, arglen);
 	/* The pollReq of a waiting rr is signed by the certificate being
 	 * revoked: a CRL that lists it already tells what the client waits
@@ -274,8 +277,8 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 		if ((crls = sk_X509_CRL_new_null()) == NULL)
 			return CMPF_INTERNAL;
 		arg[0] = '\0';
-		f = cmp_protect_sig_verify(req, prof->anchors, crls,
-		    cmp_ca_chain(prof, NULL), &chain, arg, arglen);
+		f = cmp_protect_sig_verify(req, prof->anchors, crls, known,
+		    down, &chain, arg, arglen);
 	}
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)

@@ -321,6 +321,7 @@ enum cmp_fail {
 	CMPF_DEVICE_TEMPLATE,
 	CMPF_RR_NOT_ON_HOLD,
 	CMPF_RR_RELEASE_LATER,
+	CMPF_SIGNER_CHAIN_UNAVAILABLE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -588,8 +589,8 @@ int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    int legacy);
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
 	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
-	    STACK_OF(X509) *known, STACK_OF(X509) **chain, char *arg,
-	    size_t arglen);
+	    STACK_OF(X509) *known, int known_down, STACK_OF(X509) **chain,
+	    char *arg, size_t arglen);
 #define CMP_REQUESTER_KID_MAX	128	/* cmp_transaction.requester_kid */
 struct cmp_requester {
 	enum prot_method method;
@@ -744,7 +745,7 @@ void	cmp_ca_request_begin(void);
 long	cmp_ca_budget_ms(const struct profile *);
 int	cmp_ca_too_late(const struct profile *, const struct conn_result *);
 int	cmp_ca_cut(const struct profile *, const struct conn_result *);
-STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late);
+STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late, int *down);
 X509_CRL *cmp_ca_crl(const struct profile *, int *late);
 
 /* cmp_chain.c */

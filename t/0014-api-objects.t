@@ -449,6 +449,25 @@ is "$(api GET /cmpTransactions/zz112233445566778899aabbccddeeff)" 400 "not hex: 
 is "$(api GET "/cmpTransactions?state=bogus")" 400 "unknown state: 400"
 is "$(api GET "/cmpTransactions?state=confirmed&limit=1")" 200 "limit"
 is "$(t_json 'len(j)')" 1 "limit=1: one"
+# newest first by createdAt, not by id: on a Galera cluster each node
+# hands out its own ids, so an older row may have the larger one. Four
+# rows (in the future, so first): ids in another order than their times,
+# two of the same microsecond.
+t_sql "INSERT INTO cmp_transaction (id, transaction_id, position, cmp_profile_uuid,
+    request_type, state, created_at) VALUES
+  (990001, UNHEX('0000000000000000000000000000ee0a'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:03'),
+  (990003, UNHEX('0000000000000000000000000000ee0b'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:02'),
+  (990002, UNHEX('0000000000000000000000000000ee0c'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01'),
+  (990004, UNHEX('0000000000000000000000000000ee0d'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01')"
+tails='[t["transactionId"][-4:] for t in j]'
+is "$(api GET "/cmpTransactions?limit=4")" 200 "transactions whose ids disagree with their times"
+is "$(t_json "$tails")" '["ee0a", "ee0b", "ee0d", "ee0c"]' \
+	"... newest first by createdAt, the same microsecond by id"
+is "$(api GET "/cmpTransactions?limit=2&offset=2")" 200 "... the second page"
+is "$(t_json "$tails")" '["ee0d", "ee0c"]' "... continues where the first ended"
+is "$(api GET "/cmpTransactions?state=expired&cmpProfileUuid=$ENROLL_CMP")" 200 "... filtered"
+is "$(t_json "$tails")" '["ee0a", "ee0b", "ee0d", "ee0c"]' "... in the same order"
+t_sql "DELETE FROM cmp_transaction WHERE id BETWEEN 990001 AND 990004"
 is "$(api POST /certificates '{}')" 405 "the inventory is read-only: 405"
 
 # ================================================== read-only key: 403

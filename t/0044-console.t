@@ -119,6 +119,29 @@ t_sql "UPDATE certificate SET ra_profile_uuid = NULL WHERE uuid = '$CN2'"
 is "$(t_api POST "/certificates/$CN2/revoke" '{"reason":"keyCompromise"}')" 409 "revoke: no RA Profile to revoke through: 409"
 is "$(t_json 'j["message"]')" "the certificate has no RA Profile to revoke it through" "revoke: says so"
 is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$CN2'")" issued "revoke: and changes nothing"
+# a hold, then a hold again (refused, the CA not asked), then for good
+cert_is() { # cert_is UUID "STATUS<TAB>REASON"
+	[ "$(t_sql "SELECT status, revocation_reason FROM certificate WHERE uuid = '$1'")" = "$2" ]
+}
+ok "an enrolment to hold" enrol /CN=api-hold "$ENROLL_REF" "$ENROLL_SECRET" enroll "$T/hold.crt"
+CH=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=api-hold'")
+is "$(t_api POST "/certificates/$CH/revoke" '{"reason":"certificateHold"}')" 202 "hold: 202"
+ok "hold: a worker's sweep put it on hold at the CA" t_wait 30 cert_is "$CH" "revoked	certificateHold"
+is "$(t_sql "SELECT status, revocation_reason FROM localca_certificate WHERE subject LIKE '%api-hold'")" \
+	"revoked	certificateHold" "hold: on hold at the CA"
+AUDITS=$(t_sql "SELECT COUNT(*) FROM audit")
+ca_revokes() { grep -c 'certificates/revoke ' "$T/localca.log"; }
+CA_REVOKES=$(ca_revokes)
+is "$(t_api POST "/certificates/$CH/revoke" '{"reason":"certificateHold"}')" 409 "hold again: 409"
+is "$(t_json 'j["message"]')" "the certificate is already on hold" "hold again: says so"
+is "$(t_sql "SELECT status, revocation_reason FROM certificate WHERE uuid = '$CH'")" \
+	"revoked	certificateHold" "hold again: still on hold, not revoke_pending for the sweep"
+is "$(t_sql "SELECT COUNT(*) FROM audit")" "$AUDITS" "hold again: nothing audited"
+is "$(t_api POST "/certificates/$CH/revoke" '{"reason":"keyCompromise"}')" 202 "held, then keyCompromise: 202"
+ok "held, then keyCompromise: revoked for good" t_wait 30 cert_is "$CH" "revoked	keyCompromise"
+is "$(t_sql "SELECT status, revocation_reason FROM localca_certificate WHERE subject LIKE '%api-hold'")" \
+	"revoked	keyCompromise" "held, then keyCompromise: so at the CA"
+is "$(( $(ca_revokes) - CA_REVOKES ))" 1 "the CA was asked once since the hold: keyCompromise, not the hold again"
 
 # one refused CMP request, for the failures on the dashboard
 is "$(t_post "$T_FIXTURES/ir-pbm.der" /api/v1/protocols/cmp/cmp-off)" 200 "an ir to a disabled CMP Profile"
@@ -194,8 +217,8 @@ ok "no chromium left running" bash -c "! pgrep -f -- '[-]-user-data-dir=$T/brows
 is "$(t_sql "SELECT enabled FROM cmp_profile WHERE name = 'console-cmp'")" 1 "the profile made in the browser is enabled"
 is "$(t_sql "SELECT c.status, c.revocation_reason FROM certificate c WHERE c.subject_dn = 'CN=console-device-1'")" \
 	"revoked	keyCompromise" "the certificate enrolled through it is revoked, keyCompromise"
-is "$(t_sql "SELECT COUNT(*) FROM audit WHERE actor = 'apiKey:console-admin' AND action = 'revoke'")" 2 \
-	"both revocations audited"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE actor = 'apiKey:console-admin' AND action = 'revoke'")" 4 \
+	"every revocation audited (three through the API, one in the browser), not the refused hold"
 for f in login dashboard cmp-profiles cmp-profile certificates; do
 	ok "screenshots of $f at 1280 and 360 px" test -s "$SHOTS/$f-1280.png" -a -s "$SHOTS/$f-360.png"
 done

@@ -130,7 +130,7 @@ check(const CMPD_MSG *req, const CMPD_MSG *rsp, STACK_OF(X509) *trusted)
 		fprintf(stderr, "cmppoll: the answer is not protected\n");
 		return -1;
 	}
-	if ((f = cmp_protect_sig_verify(rsp, trusted, NULL, NULL, NULL, arg,
+	if ((f = cmp_protect_sig_verify(rsp, trusted, NULL, NULL, 0, NULL, arg,
 	    sizeof(arg))) != CMPF_OK) {
 		fprintf(stderr, "cmppoll: the answer's signature does not "
 		    "verify: %s %s\n", cmp_error_def(f)->name, arg);

@@ -123,7 +123,7 @@ unwrap(char **argv)
 		die("out of memory");
 	printf("body=%s\n", cmp_asn1_body_name(cmp_msg_body_type(m)));
 	f = m->header->protectionAlg == NULL || m->protection == NULL ?
-	    CMPF_UNPROTECTED : cmp_protect_sig_verify(m, anchors, crls, NULL,
+	    CMPF_UNPROTECTED : cmp_protect_sig_verify(m, anchors, crls, NULL, 0,
 	    &chain, arg, sizeof(arg));
 	printf("verified=%s\n", f == CMPF_OK ? "yes" : cmp_error_def(f)->name);
 	if (f == CMPF_OK) {
