@@ -208,9 +208,16 @@ fi
 DB_SOCK=$run/mysql.sock
 dbuser=$(id -un)
 mkdir -p "$run/dbtmp"
+# Durable commits (innodb_flush_log_at_trx_commit left at 1). The buffer
+# pool holds the hot tables' keys (random transactionIDs, certificate
+# UUIDs) of an inventory of 10^6 certificates, and the redo log is large
+# enough that a checkpoint does not force page writes every few seconds
+# (128 MiB and 96 MiB, MariaDB 10.11's defaults; 32 and 8 MiB made
+# MariaDB's CPU per enrolment grow by 40 % at 10^6 rows). Neighbouring
+# pages are not flushed along (they are written when they are dirty).
 dbopts=(--no-defaults --datadir="$run/db" --tmpdir="$run/dbtmp"
-	--innodb-buffer-pool-size=32M --innodb-log-file-size=8M
-	--innodb-use-native-aio=0 --skip-log-bin)
+	--innodb-buffer-pool-size=128M --innodb-log-file-size=96M
+	--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin)
 [ "$(id -u)" != 0 ] || dbopts+=(--user=root)
 
 qs_sql() {

@@ -29,16 +29,18 @@ BENCH_LOAD=$top_builddir/t/cmpload
 MOCK_REF=mock-ref
 MOCK_SECRET=mock-secret
 
-# MariaDB as the quick start runs it: durable commits
-# (innodb_flush_log_at_trx_commit left at its default, 1), binary log off,
-# 32 MiB buffer pool.  Replaces t/lib.sh's test settings.
+# MariaDB as the quick start runs it (quickstart.sh's dbopts): durable
+# commits (innodb_flush_log_at_trx_commit left at its default, 1), binary
+# log off, a 128 MiB buffer pool and a 96 MiB redo log (MariaDB 10.11's
+# defaults), no flushing of neighbouring pages.  Replaces t/lib.sh's test
+# settings.
 _t_db_args() {
 	local user=()
 	[ "$(id -u)" != 0 ] || user=(--user=root)
 	mkdir -p "$T/dbtmp"
 	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db" --tmpdir="$T/dbtmp"
-		--innodb-buffer-pool-size=32M --innodb-log-file-size=8M
-		--innodb-use-native-aio=0 --skip-log-bin)
+		--innodb-buffer-pool-size=128M --innodb-log-file-size=96M
+		--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin)
 }
 
 # _bench_cert NAME ISSUER SUBJECT [CA]: an EC P-256 key NAME.key and its

@@ -342,7 +342,7 @@ bench_fill() {
 		for ((from = 1; from <= n; from += 100000)); do
 			to=$((from + 99999 > n ? n : from + 99999))
 			# t_sql's 30 s are too short for 10^5 rows with a
-			# 32 MiB buffer pool on a busy machine
+			# quick start's buffer pool on a busy machine
 			timeout 1800 mariadb --no-defaults -S "$DB_SOCK" \
 				-u "$DB_ROOT_USER" cmpd -e "INSERT INTO $tbl ($cols)
 				SELECT $sel FROM seq_${from}_to_${to} s,
