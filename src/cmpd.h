@@ -485,6 +485,7 @@ void	db_rollback(void);
 #define DB_TXN_ATTEMPTS	4	/* runs of one transaction at most */
 #define DB_BACKOFF_MS	10	/* before the second; doubled after */
 int	db_txn(int (*fn)(void *), void *arg);
+int	db_txn1(int (*fn)(void *), void *arg);
 int	db_txn_commit_unknown(void);
 struct db_login;
 const struct db_login *db_login_get(void);
