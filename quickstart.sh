@@ -268,8 +268,11 @@ cat > "$run/cmpd.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
 listen = $CMPD_LISTEN
 # one worker more than may wait on the CA at once (connector_workers_max
-# defaults to workers - 1): /health and the API stay answered
-workers = 4
+# defaults to workers - 1): /health and the API stay answered. Eight, not
+# four: a worker waits for MariaDB's fsync and for the CA most of an
+# enrolment, and more of them in flight share each fsync (make bench, 8
+# clients: 1.9 instead of 1.4 times the rate of one client)
+workers = 8
 max_requests = 10000
 body_max = 262144
 server_name = CN=cmpd
