@@ -169,6 +169,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 	    int icase);
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
+int	util_uuid7(char out[37]);
 
 /* daemon.c */
 int	daemon_listen_unix(const char *path, int mode, int backlog);

@@ -373,8 +373,9 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 	BIGNUM *bn = NULL;
 	int n, nn, nr, r = DB_ERR;
 
-	/* What cannot be read back (certConf, the sweep) is not stored. */
-	if (util_uuid4(cert_uuid) != 0 ||
+	/* What cannot be read back (certConf, the sweep) is not stored. The
+	 * key is time-ordered: certificate grows with every enrolment. */
+	if (util_uuid7(cert_uuid) != 0 ||
 	    (n = i2d_X509(cert, &der)) <= 0 || n > STORE_CERT_MAX ||
 	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert), &name_der)) <= 0 ||
 	    !EVP_Digest(name_der, (size_t)nn, ih, NULL, EVP_sha256(), NULL) ||
