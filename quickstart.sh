@@ -276,7 +276,9 @@ workers = 8
 max_requests = 10000
 body_max = 262144
 server_name = CN=cmpd
-log_level = debug
+# debug for a closer look at each message (make bench, 8 clients: cmpd's
+# CPU per enrolment +11 %, the rate -14 %)
+log_level = info
 pid_file = $run/cmpd/cmpd.pid
 db_socket = $DB_SOCK
 db_user = cmpd
