@@ -3,7 +3,7 @@
 #
 #   bench_stack         the quick start's stack in $T: a private MariaDB with
 #                       the quick start's (durable) settings, cmp-localca
-#                       with an EC issuing CA, cmpd (4 workers) behind
+#                       with an EC issuing CA, cmpd (BENCH_WORKERS) behind
 #                       lighttpd, CMP Profile "enroll" (shared secret both
 #                       ways) and "sig" (signature both ways, trust anchor
 #                       the fixtures' device root)
@@ -19,26 +19,30 @@
 # measured.  Connections: one keep-alive connection per client thread to
 # cmpd (BENCH_CONN_CMPD, default thread); one per enrolment to the mock
 # (BENCH_CONN_MOCK, default enrolment), which serves one connection at a
-# time and closes it after each transaction.
+# time and closes it after each transaction.  cmpd: BENCH_WORKERS workers
+# (8, as the quick start), BENCH_LOG_LEVEL (info).
 
 BENCH_KEY_POOL=${BENCH_KEY_POOL:-16}
 BENCH_CONN_CMPD=${BENCH_CONN_CMPD:-thread}
 BENCH_CONN_MOCK=${BENCH_CONN_MOCK:-enrolment}
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
+BENCH_WORKERS=${BENCH_WORKERS:-8}
 BENCH_LOAD=$top_builddir/t/cmpload
 MOCK_REF=mock-ref
 MOCK_SECRET=mock-secret
 
-# MariaDB as the quick start runs it: durable commits
-# (innodb_flush_log_at_trx_commit left at its default, 1), binary log off,
-# 32 MiB buffer pool.  Replaces t/lib.sh's test settings.
+# MariaDB as the quick start runs it (quickstart.sh's dbopts): durable
+# commits (innodb_flush_log_at_trx_commit left at its default, 1), binary
+# log off, a 128 MiB buffer pool and a 96 MiB redo log (MariaDB 10.11's
+# defaults), no flushing of neighbouring pages.  Replaces t/lib.sh's test
+# settings.
 _t_db_args() {
 	local user=()
 	[ "$(id -u)" != 0 ] || user=(--user=root)
 	mkdir -p "$T/dbtmp"
 	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db" --tmpdir="$T/dbtmp"
-		--innodb-buffer-pool-size=32M --innodb-log-file-size=8M
-		--innodb-use-native-aio=0 --skip-log-bin)
+		--innodb-buffer-pool-size=128M --innodb-log-file-size=96M
+		--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin)
 }
 
 # _bench_cert NAME ISSUER SUBJECT [CA]: an EC P-256 key NAME.key and its
@@ -79,7 +83,7 @@ bench_pki() {
 
 bench_stack() {
 	bench_pki
-	t_stack "workers = 4" "log_level = $BENCH_LOG_LEVEL"
+	t_stack "workers = $BENCH_WORKERS" "log_level = $BENCH_LOG_LEVEL"
 	t_start_localca
 	t_start_lighttpd "$(t_localca_lighttpd)"
 	t_seed_enroll

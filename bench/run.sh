@@ -19,7 +19,8 @@
 #                   into FILE during one extra C=4 PBM run of the cmpd
 #                   stack (not in the table); FILE.pids names the stack's
 #                   processes (group pid...), for perf report --pid
-#   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL:
+#   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL,
+#   BENCH_WORKERS:
 #                   see bench/lib.sh
 #   KEEP_TMP=1      keep the stack's directory
 #
@@ -342,7 +343,7 @@ bench_fill() {
 		for ((from = 1; from <= n; from += 100000)); do
 			to=$((from + 99999 > n ? n : from + 99999))
 			# t_sql's 30 s are too short for 10^5 rows with a
-			# 32 MiB buffer pool on a busy machine
+			# quick start's buffer pool on a busy machine
 			timeout 1800 mariadb --no-defaults -S "$DB_SOCK" \
 				-u "$DB_ROOT_USER" cmpd -e "INSERT INTO $tbl ($cols)
 				SELECT $sel FROM seq_${from}_to_${to} s,
@@ -356,7 +357,7 @@ bench_fill() {
 {
 	echo "cmpd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(openssl version)"
 	echo "ir + certConf; $REPS x ${SECS} s per row (medians), concurrency C = client threads;"
-	echo "cmpd: lighttpd -> cmpd (4 workers, log_level $BENCH_LOG_LEVEL) -> MariaDB (durable commits), cmp-localca (EC P-256 CA);"
+	echo "cmpd: lighttpd -> cmpd ($BENCH_WORKERS workers, log_level $BENCH_LOG_LEVEL) -> MariaDB (durable commits), cmp-localca (EC P-256 CA);"
 	echo "mock: openssl cmp -port (one process, one connection at a time);"
 	echo "client: t/cmpload, $BENCH_KEY_POOL pre-made EC P-256 keys per thread;"
 	echo "connections: cmpd $BENCH_CONN_CMPD, mock $BENCH_CONN_MOCK (keep-alive);"

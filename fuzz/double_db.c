@@ -310,6 +310,12 @@ db_probe(size_t i)
 }
 
 int
+db_txn1(int (*fn)(void *), void *arg)
+{
+	return db_txn(fn, arg);
+}
+
+int
 db_txn_commit_unknown(void)
 {
 	return 0;

@@ -225,8 +225,8 @@ confirm_pkiconf(const CMPD_MSG *req, const X509_NAME *srv)
 
 /*
  * Settles every waiting row: accepted[i] confirms row i, anything else
- * rejects it, all in one database transaction; then the rejected ones are
- * revoked. sent: the pkiConf's senderNonce.
+ * rejects it, all in one database transaction (one row: one statement);
+ * then the rejected ones are revoked. sent: the pkiConf's senderNonce.
  */
 struct settle_arg {
 	const ASN1_OCTET_STRING *tid, *sent;
@@ -260,10 +260,16 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
     const struct profile *p)
 {
 	struct settle_arg x = { tid, sent, t, n, accepted };
-	size_t i;
+	size_t i, waiting = 0;
 	int r;
 
-	if ((r = db_txn(confirm_settle_run, &x)) != CMPF_OK)
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "confirm_wait") == 0 && t[i].der != NULL)
+			waiting++;
+	/* A single row: store_confirm's one UPDATE commits by itself (and
+	 * runs again after a lost connection); several: all or none. */
+	if ((r = waiting <= 1 ? confirm_settle_run(&x) :
+	    db_txn(confirm_settle_run, &x)) != CMPF_OK)
 		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&

@@ -169,6 +169,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 	    int icase);
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
+int	util_uuid7(char out[37]);
 
 /* daemon.c */
 int	daemon_listen_unix(const char *path, int mode, int backlog);
@@ -486,6 +487,7 @@ void	db_rollback(void);
 #define DB_TXN_ATTEMPTS	4	/* runs of one transaction at most */
 #define DB_BACKOFF_MS	10	/* before the second; doubled after */
 int	db_txn(int (*fn)(void *), void *arg);
+int	db_txn1(int (*fn)(void *), void *arg);
 int	db_txn_commit_unknown(void);
 struct db_login;
 const struct db_login *db_login_get(void);

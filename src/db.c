@@ -457,6 +457,9 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			if (attempt + 1 >= DB_TXN_ATTEMPTS ||
 			    (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0))
 				return DB_ERR;
+			log_warn("database statement: %s; run again (attempt "
+			    "%d of %d)", db_retry_name(why), attempt + 2,
+			    DB_TXN_ATTEMPTS);
 			metrics_db_retry(why);
 			db_backoff(attempt + 1);
 			continue;
@@ -691,6 +694,46 @@ db_txn(int (*fn)(void *), void *arg)
 	}
 	log_error("database transaction: %s %d times; given up",
 	    db_retry_name(why), DB_TXN_ATTEMPTS);
+	return r;
+}
+
+/*
+ * As db_txn() for an fn that writes with one statement (reads before or
+ * after it only to recognise its own earlier write): outside a
+ * transaction the statement commits by itself (autocommit), without the
+ * START TRANSACTION and COMMIT round trips, and as durably. db_run()
+ * runs it again after a deadlock or a lock wait timeout (the server
+ * rolled the statement back); a connection lost while it ran leaves its
+ * outcome unknown, as a lost COMMIT does in db_txn(): fn runs again, on a
+ * new connection, and must recognise its own write, which every db_txn()
+ * fn must anyway. Nested in a transaction it is db_txn().
+ */
+int
+db_txn1(int (*fn)(void *), void *arg)
+{
+	int attempt, r = DB_ERR;
+
+	if (db_in_tx > 0)
+		return db_txn(fn, arg);
+	db_commit_unknown = 0;
+	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
+		if (attempt > 0) {
+			log_warn("database write: %s; run again (attempt %d "
+			    "of %d)", db_retry_name(DB_RETRY_LOST),
+			    attempt + 1, DB_TXN_ATTEMPTS);
+			metrics_db_retry(DB_RETRY_LOST);
+			db_backoff(attempt);
+		}
+		db_err = 0;
+		db_tx_lost = db_tx_failed = 0;
+		if ((r = fn(arg)) == DB_OK)
+			return DB_OK;
+		if (db_retry_class(db_err) != DB_RETRY_LOST)
+			return r;
+		db_commit_unknown = 1;
+	}
+	log_error("database write: %s %d times; given up",
+	    db_retry_name(DB_RETRY_LOST), DB_TXN_ATTEMPTS);
 	return r;
 }
 

@@ -164,10 +164,11 @@ store_tx_begin_run(void *arg)
  * Opens the transaction: one row per certificate about to be asked of the
  * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
  * request_id (sent with its call), the SHA-256 of its public key and the
- * time of the call. All rows in one database transaction, committed
- * before the first call (DESIGN invariant 1). who: the requester, whom
- * follow-up messages must come from. DB_DUP when its transactionID was
- * used before (every transaction has a position 0).
+ * time of the call. All rows in one database transaction (a single row
+ * in autocommit), committed before the first call (DESIGN invariant 1).
+ * who: the requester, whom follow-up messages must come from. DB_DUP
+ * when its transactionID was used before (every transaction has a
+ * position 0).
  */
 int
 store_tx_begin(const CMPD_MSG *req, const struct profile *p,
@@ -176,7 +177,9 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
 {
 	struct tx_begin_arg x = { req, p, digest, rq, n, who, 0 };
 
-	return db_txn(store_tx_begin_run, &x);
+	/* one row: one INSERT that commits by itself */
+	return n == 1 ? db_txn1(store_tx_begin_run, &x) :
+	    db_txn(store_tx_begin_run, &x);
 }
 
 int
@@ -370,8 +373,9 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 	BIGNUM *bn = NULL;
 	int n, nn, nr, r = DB_ERR;
 
-	/* What cannot be read back (certConf, the sweep) is not stored. */
-	if (util_uuid4(cert_uuid) != 0 ||
+	/* What cannot be read back (certConf, the sweep) is not stored. The
+	 * key is time-ordered: certificate grows with every enrolment. */
+	if (util_uuid7(cert_uuid) != 0 ||
 	    (n = i2d_X509(cert, &der)) <= 0 || n > STORE_CERT_MAX ||
 	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert), &name_der)) <= 0 ||
 	    !EVP_Digest(name_der, (size_t)nn, ih, NULL, EVP_sha256(), NULL) ||
@@ -795,7 +799,8 @@ store_confirm(const ASN1_OCTET_STRING *tid, int pos, const char *cert_uuid,
 {
 	struct confirm_arg x = { tid, sent_nonce, pos, accepted, cert_uuid };
 
-	return db_txn(store_confirm_run, &x);
+	/* one UPDATE for both rows: it commits by itself */
+	return db_txn1(store_confirm_run, &x);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -120,6 +121,14 @@ util_name_index(const char *const *names, size_t n, const char *s, int icase)
 	return -1;
 }
 
+static void
+util_uuid_fmt(const unsigned char b[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
 /* A random (version 4) UUID, RFC 9562 5.4. */
 int
 util_uuid4(char out[37])
@@ -130,8 +139,37 @@ util_uuid4(char out[37])
 		return -1;
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	util_uuid_fmt(b, out);
+	return 0;
+}
+
+/*
+ * A time-ordered (version 7) UUID, RFC 9562 5.7: the Unix time in
+ * milliseconds (48 bits, big-endian), then 74 random bits. For the keys
+ * of tables that grow with every enrolment: InnoDB keeps a table in the
+ * order of its primary key, and a random key lands on a random page of
+ * it, read from disk once the table outgrows the buffer pool; these land
+ * at its end.
+ */
+int
+util_uuid7(char out[37])
+{
+	unsigned char b[16];
+	struct timespec ts;
+	unsigned long long ms;
+	int i;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    RAND_bytes(b + 6, 10) != 1)
+		return -1;
+	ms = (unsigned long long)ts.tv_sec * 1000 +
+	    (unsigned long long)ts.tv_nsec / 1000000;
+	for (i = 5; i >= 0; i--) {
+		b[i] = (unsigned char)(ms & 0xff);
+		ms >>= 8;
+	}
+	b[6] = (b[6] & 0x0f) | 0x70;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	util_uuid_fmt(b, out);
 	return 0;
 }

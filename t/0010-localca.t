@@ -261,8 +261,8 @@ is "$(hdr Content-Type)" application/json "... Content-Type application/json"
 is "$(hdr Content-Length)" "$(wc -c < "$T/resp.json")" "... Content-Length is the body's"
 like "$(body)" '"meta":\[\]' "... meta is an empty list"
 uuid1=$(field uuid)
-like "$uuid1" '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' \
-	"... uuid is a version 4 UUID"
+like "$uuid1" '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' \
+	"... uuid is a version 7 (time-ordered) UUID"
 field certificateData | der2pem "$T/ee.pem"
 ok "... the certificate verifies up to the root" \
 	openssl verify -CAfile "$T/root.pem" -untrusted "$T/ca/ca.crt" "$T/ee.pem"

@@ -135,9 +135,9 @@ diag "reconnects $rc0 -> $(metric cmpd_db_reconnects_total), connection_lost ret
 
 # ------------------------------------ a transaction run again (1205)
 # Every row and gap of cmp_transaction locked for 4.5 s: the ir's first
-# transaction (its row insert) waits 3 s, fails with ER_LOCK_WAIT_TIMEOUT,
-# and db_txn runs it once more, which gets the lock when it is given up
-# (the ir may start up to 1.5 s late).
+# write (its row insert, one statement in autocommit) waits 3 s, fails
+# with ER_LOCK_WAIT_TIMEOUT, and db_run runs it once more, which gets the
+# lock when it is given up (the ir may start up to 1.5 s late).
 t_sql "SET GLOBAL innodb_lock_wait_timeout = 3" || bail "cannot set innodb_lock_wait_timeout"
 t_stop_cmpd
 t_start_cmpd || bail "cmpd did not start again"
@@ -155,7 +155,7 @@ is "$(tx_state locked)" confirmed "... stored and confirmed"
 scrape
 ok "cmpd_db_retries_total{error=\"lock_wait_timeout\"} counted" \
 	test "$(metric cmpd_db_retries_total 'error="lock_wait_timeout"')" -gt "$lw0"
-like "$(cat "$T/cmpd.log")" "database transaction: lock_wait_timeout; run again" \
+like "$(cat "$T/cmpd.log")" "database (transaction|statement): lock_wait_timeout; run again" \
 	"the run again is logged"
 t_sql "SET GLOBAL innodb_lock_wait_timeout = 50"
 

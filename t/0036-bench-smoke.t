@@ -58,6 +58,6 @@ like "$report" $'\nafter filling: [0-9]+ certificates, [0-9]+ transactions' "rep
 n=$(sed -n 's/^after filling: \([0-9]*\) certificates.*/\1/p' "$T/report.txt")
 ok "the fill added 1000 certificates ($n)" test "${n:-0}" -gt 1000
 is "$(grep -c '^| pbm | 1 | cmpd |' "$T/report.txt")" 2 "a table before and after the fill"
-like "$report" 'cmpd workers after the runs: workers=4 uss_kb=[1-9]' "report: worker memory"
+like "$report" 'cmpd workers after the runs: workers=8 uss_kb=[1-9]' "report: worker memory"
 is "$(cat "$T/bench.out")" "$report" "the report on stdout too"
 done_testing

@@ -40,21 +40,6 @@ lca_cert_json(X509 *x)
 	return o;
 }
 
-/* A random (version 4) UUID, RFC 9562 5.4. */
-static int
-lca_uuid_new(char *buf, size_t n)
-{
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return -1;
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(buf, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
 
 /* --------------------------------------------------------- handlers */
 
@@ -313,7 +298,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		goto out;
 	row.request_id = rid;
 	if ((len = i2d_X509(x, &der)) <= 0 || lca_ca_describe(x, &row) != 0 ||
-	    lca_uuid_new(row.uuid, sizeof(row.uuid)) != 0) {
+	    util_uuid7(row.uuid) != 0) {
 		lca_fail(e, 500, "cannot encode the certificate");
 		goto out;
 	}
