@@ -26,11 +26,7 @@ t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, respons
    '00000000-0000-4000-8000-00000000e001', 'any')"
 
 # cmpd's signing certificate, under the test root
-printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
-openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
-	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+t_signer || bail "cannot make the signing certificate"
 
 out=$($CMPD --set-signing-credentials sig < "$T/signer.crt" 2>&1)
 like "$out" "no unencrypted private key" "signing credentials need the key"

@@ -217,11 +217,7 @@ is "$(api GET /nothing)" 404 "unknown route: 404"
 is "$(api POST "/cmpProfiles/$DUP/enable" '{}')" 405 "wrong method: 405"
 
 # ------------------------------------- signing credentials, anchors
-printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
-openssl x509 -req -in "$T/signer.csr" -CA "$T/ca/root.crt" -CAkey "$T/ca/root.key" \
-	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+t_signer || bail "cannot make the signing certificate"
 jstr() { python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
 cat "$T/signer.crt" "$T/ca/root.crt" > "$T/chain.pem"
 is "$(api POST /cmpProfiles "{\"name\":\"sig\",\"variant\":\"v2\",\"requestProtectionMethod\":\"signature\",

@@ -48,11 +48,7 @@ CA_FP=$(fp "$CA/ca.crt")
 t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
     default_ra_profile_uuid, subject_policy) VALUES
   ('$SIGP', 'sig', 1, 'signature', 'signature', '00000000-0000-4000-8000-00000000e001', 'any')"
-printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
-openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
-	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+t_signer || bail "cannot make the signing certificate"
 cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" | $CMPD --set-signing-credentials sig > /dev/null
 cat "$F/root.pem" "$CA/root.crt" | $CMPD --set-trust-anchors sig > /dev/null
 SIGNER_FP=$(fp "$T/signer.crt")

@@ -46,11 +46,7 @@ INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_prote
    '00000000-0000-4000-8000-000000032001', 'any')" || bail "seeding failed"
 t_localca_cred | $CMPD --set-connector-credentials rrpend > "$T/secret.log" 2>&1 ||
 	bail "--set-connector-credentials failed"
-printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/signer.key" -out "$T/signer.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null
-openssl x509 -req -in "$T/signer.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
-	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/signer.crt" 2>/dev/null
+t_signer || bail "cannot make the signing certificate"
 cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 $CMPD --set-signing-credentials rrpoll < "$T/bundle.pem" > "$T/secret.log" 2>&1 ||
 	bail "--set-signing-credentials failed"

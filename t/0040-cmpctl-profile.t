@@ -22,12 +22,7 @@ json() {	# json FILE EXPR: a value of the JSON in FILE (python3 on j)
 # cmpd's signing certificate under the test root; the anchors: the device
 # vendor's root (the fixtures' ee.pem) and the test root (for kur and rr
 # of what the profile issued)
-printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$T/cmpd-sign.key" -out "$T/cmpd-sign.csr" -subj "/O=cmpd tests/CN=cmpd signer" 2>/dev/null &&
-openssl x509 -req -in "$T/cmpd-sign.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
-	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/cmpd-sign.crt" 2>/dev/null ||
-	bail "signing certificate"
+t_signer cmpd-sign || bail "cannot make the signing certificate"
 cat "$T/cmpd-sign.crt" "$CA/root.crt" > "$T/cmpd-chain.pem"
 cat "$F/root.pem" "$CA/root.crt" > "$T/anchors.pem"
 
