@@ -42,7 +42,7 @@ _t_db_args() {
 	mkdir -p "$T/dbtmp"
 	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db" --tmpdir="$T/dbtmp"
 		--innodb-buffer-pool-size=128M --innodb-log-file-size=96M
-		--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin)
+		--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin ${BENCH_DB_EXTRA-})
 }
 
 # _bench_cert NAME ISSUER SUBJECT [CA]: an EC P-256 key NAME.key and its
@@ -83,7 +83,8 @@ bench_pki() {
 
 bench_stack() {
 	bench_pki
-	t_stack "workers = $BENCH_WORKERS" "log_level = $BENCH_LOG_LEVEL"
+	t_stack "workers = $BENCH_WORKERS" "log_level = $BENCH_LOG_LEVEL" \
+		-profile_cache
 	t_start_localca
 	t_start_lighttpd "$(t_localca_lighttpd)"
 	t_seed_enroll

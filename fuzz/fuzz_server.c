@@ -329,7 +329,7 @@ fuzz_server_done(void)
 {
 	cmp_server_done();
 	cmp_ca_done();
-	profile_cache_done();
+	profile_done();
 	fuzz_conn_done();
 	EVP_PKEY_free(ee_key);
 	EVP_PKEY_free(ee_rsa_key);

@@ -150,6 +150,8 @@ api_change(struct api_call *c, const struct api_route *rt)
 	int r;
 
 	r = db_txn(api_change_run, &x);
+	/* committed, or perhaps: every worker reads profiles again */
+	profile_cache_changed();
 	if (x.unknown)
 		return api_fail(c, 503, "the database connection was lost "
 		    "while the change was committed: it may or may not be "

@@ -136,6 +136,7 @@ struct conf {
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
 	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
+	int	 profile_cache;		/* seconds; 0: every request reads */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
 };
@@ -426,7 +427,7 @@ void	profile_clear(struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
 int	profile_load_signing(struct profile *);
-void	profile_cache_done(void);
+void	profile_done(void);
 #define PROFILE_BAD_DATA	3
 STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
 int	profile_variant_parse(const char *, enum cmp_variant *);
@@ -434,6 +435,23 @@ int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
 int	profile_ca_pubs_parse(const char *, enum profile_ca_pubs *);
 STACK_OF(X509_CRL) *profile_der_crls(const unsigned char *, size_t);
+
+/* profile_cache.c: the rows profile_resolve() read, per worker */
+struct profile_sealed {		/* the row's encrypted columns, as read */
+	unsigned char secret[PROFILE_SECRET_MAX + 64];
+	size_t	 secret_len;		/* 0: none */
+	unsigned char cred[PROFILE_ATTRS_MAX + 64];
+	size_t	 cred_len;
+};
+int	profile_cache_map(void);
+void	profile_cache_init(const struct conf *);
+void	profile_cache_changed(void);
+unsigned long profile_cache_generation(void);
+int	profile_cache_get(const struct route *, struct profile *,
+	    struct profile_sealed *);
+void	profile_cache_put(const struct route *, const struct profile *,
+	    const struct profile_sealed *, unsigned long gen);
+void	profile_cache_flush(void);
 
 /* cmp_ra.c: registration authorities of a CMP Profile */
 #define RA_PERM_ENROLL		0x01	/* ir/cr/p10cr for any subject */

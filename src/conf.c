@@ -69,6 +69,7 @@ static const struct conf_key keys[] = {
 	K("device_mac_failures_max", CONF_INT, device_mac_failures_max, 1,
 	    1000),
 	K("ca_crl_refresh", CONF_INT, ca_crl_refresh, 0, 86400),
+	K("profile_cache", CONF_INT, profile_cache, 0, 3600),
 	K("public_url", CONF_STR, public_url, 0, 0),
 	{ "api_remote_user", CONF_CUSTOM, offsetof(struct conf,
 	    api_remote_user), 0, 0, conf_remote_user, 0 },
@@ -111,6 +112,7 @@ conf_init(struct conf *c)
 	c->confirm_wait_time = 300;
 	c->device_mac_failures_max = 5;
 	c->ca_crl_refresh = 300;
+	c->profile_cache = 1;
 	/* Defaults that are strings are filled in by conf_load(). */
 }
 

@@ -494,6 +494,9 @@ master_run(struct conf *c, int fd, int allow_root)
 	/* Before the first fork: every worker inherits the counters. */
 	if (metrics_init() != 0)
 		fatal("cannot map the metrics counters: %s", strerror(errno));
+	if (profile_cache_map() != 0)
+		fatal("cannot map the profile cache's generation: %s",
+		    strerror(errno));
 	metrics_conn_cap(master_conn_cap(c));
 	log_info("cmpd %s listening on %s with %d worker%s", CMPD_VERSION,
 	    c->listen, c->workers, c->workers == 1 ? "" : "s");

@@ -167,34 +167,19 @@ col_blob(struct db_col *c, unsigned char *buf, size_t n)
 }
 
 /*
- * Opens an encrypted column into out (the row's uuid is the AAD); an
- * empty column leaves out empty. -1 if it does not open.
+ * The row of rt's profiles into p, its encrypted columns into s, still
+ * sealed. DB_OK (found or not: p's cmp_found and ra_found tell), or
+ * DB_ERR (also for an enum value this version does not know).
  */
 static int
-profile_open(const struct db_col *c, const char *column, const char *uuid,
-    unsigned char *out, size_t cap, size_t *len)
+profile_read(const struct route *rt, struct profile *p,
+    struct profile_sealed *s)
 {
-	char aad[SECRET_AAD_MAX];
-
-	*len = 0;
-	if (c->null || c->len == 0)
-		return 0;
-	SECRET_AAD(aad, column, uuid);
-	return secret_open(c->buf, c->len, aad, out, cap, len);
-}
-
-enum cmp_fail
-profile_resolve(const struct route *rt, struct profile *p)
-{
-	unsigned char secret_enc[PROFILE_SECRET_MAX + 64];
-	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
 	char variant[16], reqp[16], respp[16], ca_pubs[16];
 	struct db_col c[C__COUNT];
 	struct db_arg a[1] = { DB_ARG_STR(rt->name) };
-	size_t n;
 	int r;
 
-	memset(p, 0, sizeof(*p));
 	memset(c, 0, sizeof(c));
 	col_str(&c[C_CMP_UUID], p->cmp_uuid, sizeof(p->cmp_uuid));
 	col_str(&c[C_CMP_NAME], p->cmp_name, sizeof(p->cmp_name));
@@ -207,7 +192,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_RA_UUID], p->ra_uuid, sizeof(p->ra_uuid));
 	col_str(&c[C_RA_NAME], p->ra_name, sizeof(p->ra_name));
 	c[C_RA_ENABLED].type = DB_INT;
-	col_blob(&c[C_SECRET], secret_enc, sizeof(secret_enc));
+	col_blob(&c[C_SECRET], s->secret, sizeof(s->secret));
 	col_str(&c[C_SECRET_REF], p->secret_ref, sizeof(p->secret_ref));
 	c[C_IMPLICIT].type = DB_INT;
 	c[C_CONFIRM_WAIT].type = DB_INT;
@@ -219,7 +204,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	col_str(&c[C_CONN_UUID], p->connector_uuid, sizeof(p->connector_uuid));
 	col_str(&c[C_CONN_URL], p->connector_url, sizeof(p->connector_url));
 	col_str(&c[C_CONN_AUTH], p->connector_auth, sizeof(p->connector_auth));
-	col_blob(&c[C_CONN_CRED], cred_enc, sizeof(cred_enc));
+	col_blob(&c[C_CONN_CRED], s->cred, sizeof(s->cred));
 	col_str(&c[C_CMP_VERSION], p->cmp_version, sizeof(p->cmp_version));
 	c[C_SUBJECT_ANY].type = DB_INT;
 	c[C_CONN_INSECURE].type = DB_INT;
@@ -233,7 +218,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 	r = db_run(rt->kind == ROUTE_CMP_PROFILE ? sql_by_cmp : sql_by_ra, a,
 	    1, c, C__COUNT, NULL);
 	if (r == DB_ERR)
-		return CMPF_DB_UNAVAILABLE;
+		return DB_ERR;
 	if (r == DB_OK) {
 		/* A NULL uuid is the LEFT JOIN's missing side. */
 		p->cmp_found = !c[C_CMP_UUID].null;
@@ -245,7 +230,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 		    profile_prot_parse(reqp, &p->req_prot) != 0 ||
 		    profile_prot_parse(respp, &p->resp_prot) != 0) {
 			log_error("CMP Profile %s: unknown enum value", rt->name);
-			return CMPF_DB_UNAVAILABLE;
+			return DB_ERR;
 		}
 		p->has_signing_cert = c[C_HAS_SIGN_CERT].i != 0;
 		p->has_signing_chain = c[C_HAS_SIGN_CHAIN].i != 0;
@@ -261,8 +246,51 @@ profile_resolve(const struct route *rt, struct profile *p)
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
 		p->secret_fallback = c[C_FALLBACK].i != 0;
 		p->has_devices = c[C_HAS_DEVICES].i != 0;
-		if (profile_open(&c[C_SECRET], "cmp_profile.shared_secret_enc",
-		    p->cmp_uuid, p->secret,
+		s->secret_len = c[C_SECRET].null ? 0 : c[C_SECRET].len;
+	}
+	if (p->ra_found) {
+		p->ra_enabled = c[C_RA_ENABLED].i != 0;
+		p->connector_insecure = c[C_CONN_INSECURE].i != 0;
+		s->cred_len = c[C_CONN_CRED].null ? 0 : c[C_CONN_CRED].len;
+	}
+	return DB_OK;
+}
+
+/*
+ * Opens a sealed column into out (the row's uuid is the AAD); an empty
+ * one leaves out empty. -1 if it does not open.
+ */
+static int
+profile_unseal(const unsigned char *sealed, size_t n, const char *column,
+    const char *uuid, unsigned char *out, size_t cap, size_t *len)
+{
+	char aad[SECRET_AAD_MAX];
+
+	*len = 0;
+	if (n == 0)
+		return 0;
+	SECRET_AAD(aad, column, uuid);
+	return secret_open(sealed, n, aad, out, cap, len);
+}
+
+/* The same for an encrypted column as read; NULL leaves out empty. */
+static int
+profile_open(const struct db_col *c, const char *column, const char *uuid,
+    unsigned char *out, size_t cap, size_t *len)
+{
+	return profile_unseal(c->buf, c->null ? 0 : c->len, column, uuid, out,
+	    cap, len);
+}
+
+/* The shared secret and the connector's credentials, for this request. */
+static void
+profile_open_sealed(struct profile *p, const struct profile_sealed *s)
+{
+	size_t n;
+
+	if (p->cmp_found) {
+		if (profile_unseal(s->secret, s->secret_len,
+		    "cmp_profile.shared_secret_enc", p->cmp_uuid, p->secret,
 		    sizeof(p->secret), &p->secret_len) != 0)
 			log_error("CMP Profile %s: shared secret does not "
 			    "open with secret_key_file", p->cmp_name);
@@ -270,10 +298,8 @@ profile_resolve(const struct route *rt, struct profile *p)
 			p->has_secret = p->secret_len > 0;
 	}
 	if (p->ra_found) {
-		p->ra_enabled = c[C_RA_ENABLED].i != 0;
-		p->connector_insecure = c[C_CONN_INSECURE].i != 0;
-		if (profile_open(&c[C_CONN_CRED], "connector.auth_data_enc",
-		    p->connector_uuid,
+		if (profile_unseal(s->cred, s->cred_len,
+		    "connector.auth_data_enc", p->connector_uuid,
 		    (unsigned char *)p->connector_cred,
 		    sizeof(p->connector_cred) - 1, &n) != 0)
 			log_error("connector %s: credentials do not open with "
@@ -281,9 +307,34 @@ profile_resolve(const struct route *rt, struct profile *p)
 		else
 			p->connector_cred[n] = '\0';
 	}
-	OPENSSL_cleanse(secret_enc, sizeof(secret_enc));
-	OPENSSL_cleanse(cred_enc, sizeof(cred_enc));
-	return profile_check(rt, p);
+}
+
+/* Step 1: rt's profiles, from the worker's cache (profile_cache.c) or
+ * the database, with the reference's checks. */
+enum cmp_fail
+profile_resolve(const struct route *rt, struct profile *p)
+{
+	struct profile_sealed *s;
+	unsigned long gen;
+	enum cmp_fail f = CMPF_DB_UNAVAILABLE;
+
+	memset(p, 0, sizeof(*p));
+	/* Large (the credentials' column): not on the stack. */
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CMPF_INTERNAL;
+	/* read before the row: a change committed meanwhile makes the
+	 * entry stale at once */
+	gen = profile_cache_generation();
+	if (profile_cache_get(rt, p, s) != 0) {
+		if (profile_read(rt, p, s) != DB_OK)
+			goto out;
+		profile_cache_put(rt, p, s, gen);
+	}
+	profile_open_sealed(p, s);
+	f = profile_check(rt, p);
+ out:
+	OPENSSL_clear_free(s, sizeof(*s));
+	return f;
 }
 
 /*
@@ -401,12 +452,13 @@ signing_cache_clear(struct signing_cache *e)
 }
 
 void
-profile_cache_done(void)
+profile_done(void)
 {
 	size_t i;
 
 	for (i = 0; i < SIGNING_CACHE_MAX; i++)
 		signing_cache_clear(&signing_cache[i]);
+	profile_cache_flush();
 }
 
 /* A new stack holding references to the CRLs of sk. */

@@ -115,6 +115,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	db_configure(c);
 	cmp_server_init(c);
 	cmp_ca_init(c);
+	profile_cache_init(c);
 	if (secret_init(c) != 0)
 		fatal("cannot load secret_key_file");
 	if (conn_init(c) != 0)
@@ -166,7 +167,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	}
 	FCGX_Free(&rq, 1);
 	cmp_ca_done();
-	profile_cache_done();
+	profile_done();
 	conn_done();
 	db_close();
 	cmp_server_done();

@@ -518,6 +518,9 @@ t_write_conf() {
 		"db_name = cmpd"
 		"schema_dir = $top_srcdir/schema"
 		"secret_key_file = $T/secret.key"
+		# tests change profiles in SQL, behind cmpd's back: every
+		# request reads them (t/0047-profile-cache.t tests the cache)
+		"profile_cache = 0"
 	)
 	# Apache's children (www-data) connect to cmpd's socket
 	[ "${T_WEB-}" != apache ] || lines+=("listen_mode = 0666")
