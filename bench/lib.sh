@@ -34,12 +34,13 @@ MOCK_SECRET=mock-secret
 # MariaDB as the quick start runs it (quickstart.sh's dbopts): durable
 # commits (innodb_flush_log_at_trx_commit left at its default, 1), binary
 # log off, a 128 MiB buffer pool and a 96 MiB redo log (MariaDB 10.11's
-# defaults), no flushing of neighbouring pages.  Replaces t/lib.sh's test
-# settings.
+# defaults), no flushing of neighbouring pages; then BENCH_DB_EXTRA
+# (bench/run.sh).  Replaces t/lib.sh's test settings.
 _t_db_args() {
 	local user=()
 	[ "$(id -u)" != 0 ] || user=(--user=root)
 	mkdir -p "$T/dbtmp"
+	# shellcheck disable=SC2206 # BENCH_DB_EXTRA: options, split on purpose
 	_t_db_argv=(--no-defaults "${user[@]}" --datadir="$T/db" --tmpdir="$T/dbtmp"
 		--innodb-buffer-pool-size=128M --innodb-log-file-size=96M
 		--innodb-flush-neighbors=0 --innodb-use-native-aio=0 --skip-log-bin ${BENCH_DB_EXTRA-})

@@ -19,6 +19,9 @@
 #                   into FILE during one extra C=4 PBM run of the cmpd
 #                   stack (not in the table); FILE.pids names the stack's
 #                   processes (group pid...), for perf report --pid
+#   BENCH_DB_EXTRA  more mariadbd options, split at spaces (to look, not to
+#                   tune: "--general-log=1 --general-log-file=general.log"
+#                   with KEEP_TMP=1 keeps every statement in $T/db)
 #   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL,
 #   BENCH_WORKERS:
 #                   see bench/lib.sh
