@@ -121,10 +121,7 @@ conn_request(const unsigned char *der, size_t len, const char *format,
 	const OSSL_CRMF_CERTTEMPLATE *t;
 	const X509_NAME *n = NULL;
 	X509_REQ *csr = NULL;
-	CMPD_CERTTEMPLATE *ct = NULL;
-	unsigned char *tder = NULL;
-	const unsigned char *q;
-	int tlen, r = -1;
+	int r = -1;
 
 	*subject = NULL;
 	*key = NULL;
@@ -134,18 +131,11 @@ conn_request(const unsigned char *der, size_t len, const char *format,
 			goto out;
 		n = X509_REQ_get_subject_name(csr);
 	} else {
-		/* 3.0 has no getter for the template's key: cmp_asn1.c's
-		 * CMPD_CERTTEMPLATE, as cmp_enroll.c reads it */
 		if ((msgs = d2i_OSSL_CRMF_MSGS(NULL, &p, (long)len)) == NULL ||
 		    sk_OSSL_CRMF_MSG_num(msgs) < 1 ||
 		    (t = OSSL_CRMF_MSG_get0_tmpl(sk_OSSL_CRMF_MSG_value(msgs,
 		    0))) == NULL ||
-		    (tlen = i2d_OSSL_CRMF_CERTTEMPLATE(t, &tder)) <= 0)
-			goto out;
-		q = tder;
-		if ((ct = d2i_CMPD_CERTTEMPLATE(NULL, &q, tlen)) == NULL ||
-		    ct->publicKey == NULL ||
-		    (*key = X509_PUBKEY_get(ct->publicKey)) == NULL)
+		    (*key = spki_template_key(t, NULL)) == NULL)
 			goto out;
 		n = OSSL_CRMF_CERTTEMPLATE_get0_subject(t);
 	}
@@ -156,8 +146,6 @@ conn_request(const unsigned char *der, size_t len, const char *format,
 		EVP_PKEY_free(*key);
 		*key = NULL;
 	}
-	CMPD_CERTTEMPLATE_free(ct);
-	OPENSSL_free(tder);
 	sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
 	X509_REQ_free(csr);
 	ERR_clear_error();

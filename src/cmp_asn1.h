@@ -378,6 +378,16 @@ typedef struct cmpd_pbmac1param_st {
 DECLARE_ASN1_FUNCTIONS(CMPD_PBMAC1PARAM)
 
 /*
+ * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) as its two fields: decoding it
+ * decodes no key (spki_decode() does, when a key is needed).
+ */
+typedef struct cmpd_spki_st {
+	X509_ALGOR		*algorithm;
+	ASN1_BIT_STRING		*subjectPublicKey;
+} CMPD_SPKI;
+DECLARE_ASN1_FUNCTIONS(CMPD_SPKI)
+
+/*
  * CertTemplate (RFC 4211 5, IMPLICIT TAGS), read to get its publicKey
  * (cmpd's kur check, cmp-localca's issuance): libcrypto 3.0 has no
  * OSSL_CRMF_CERTTEMPLATE_get0_publicKey. Decoded from the library's own
@@ -396,7 +406,7 @@ typedef struct cmpd_certtemplate_st {
 	X509_NAME		*issuer;
 	CMPD_OPTVALIDITY	*validity;
 	X509_NAME		*subject;
-	X509_PUBKEY		*publicKey;
+	CMPD_SPKI		*publicKey;
 	ASN1_BIT_STRING		*issuerUID;
 	ASN1_BIT_STRING		*subjectUID;
 	STACK_OF(X509_EXTENSION) *extensions;

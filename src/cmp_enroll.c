@@ -179,20 +179,13 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
 static int
 enroll_same_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, X509 *old)
 {
-	CMPD_CERTTEMPLATE *t = NULL;
-	unsigned char *der = NULL;
-	const unsigned char *q;
-	int n, same = 0;
+	EVP_PKEY *k;
+	int same;
 
-	if ((n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+	if ((k = spki_template_key(tmpl, NULL)) == NULL)
 		return 0;
-	q = der;
-	if ((t = d2i_CMPD_CERTTEMPLATE(NULL, &q, n)) != NULL &&
-	    t->publicKey != NULL)
-		same = X509_PUBKEY_eq(t->publicKey, X509_get_X509_PUBKEY(old)) ==
-		    1;
-	CMPD_CERTTEMPLATE_free(t);
-	OPENSSL_free(der);
+	same = EVP_PKEY_eq(k, X509_get0_pubkey(old)) == 1;
+	EVP_PKEY_free(k);
 	return same;
 }
 

@@ -583,6 +583,11 @@ int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
 /* secret.c */
 int	secret_init(const struct conf *);
 
+/* spki.c */
+EVP_PKEY *spki_decode(const unsigned char *der, size_t len);
+EVP_PKEY *spki_template_key(const OSSL_CRMF_CERTTEMPLATE *, CMPD_SPKI **);
+void	spki_done(void);
+
 /* check.c */
 int	check_run(const struct conf *, int with_db, int allow_root);
 int	secret_available(void);

@@ -168,6 +168,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	FCGX_Free(&rq, 1);
 	cmp_ca_done();
 	profile_done();
+	spki_done();
 	conn_done();
 	db_close();
 	cmp_server_done();

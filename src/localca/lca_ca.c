@@ -63,7 +63,7 @@ static const struct {
 struct lca_request {
 	X509_NAME *subject;
 	EVP_PKEY *pkey;
-	X509_PUBKEY *spki;		/* the request's own, when kept */
+	CMPD_SPKI *spki;		/* the request's own, when kept */
 	STACK_OF(X509_EXTENSION) *exts;	/* NULL: none */
 };
 
@@ -343,7 +343,7 @@ lca_request_free(struct lca_request *rq)
 {
 	X509_NAME_free(rq->subject);
 	EVP_PKEY_free(rq->pkey);
-	X509_PUBKEY_free(rq->spki);
+	CMPD_SPKI_free(rq->spki);
 	sk_X509_EXTENSION_pop_free(rq->exts, X509_EXTENSION_free);
 	memset(rq, 0, sizeof(*rq));
 }
@@ -392,12 +392,9 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	OSSL_CRMF_MSGS *msgs = NULL;
 	OSSL_CRMF_MSG *msg;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
-	CMPD_CERTTEMPLATE *mirror = NULL;
-	unsigned char *tder = NULL;
-	const unsigned char *tp;
 	EVP_PKEY *pkey = NULL;
 	unsigned long err;
-	int tlen, r = -1;
+	int r = -1;
 
 	if ((msgs = d2i_OSSL_CRMF_MSGS(NULL, &p, (long)len)) == NULL) {
 		lca_fail(e, 422, "request is not a DER CertReqMessages");
@@ -412,24 +409,11 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 		goto out;
 	}
 	tmpl = OSSL_CRMF_MSG_get0_tmpl(msg);
-	if ((tlen = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &tder)) <= 0) {
-		lca_fail(e, 422, "certificate template cannot be encoded");
-		goto out;
-	}
-	tp = tder;
-	mirror = d2i_CMPD_CERTTEMPLATE(NULL, &tp, tlen);
-	if (mirror == NULL) {
-		lca_fail(e, 422, "certificate template cannot be decoded");
-		goto out;
-	}
-	if (mirror->publicKey != NULL)
-		pkey = X509_PUBKEY_get0(mirror->publicKey);
+	/* kept for the certificate (lca_spki_copy) */
+	pkey = spki_template_key(tmpl, &rq->spki);
 	if (lca_request_set(rq, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
 	    pkey, OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl), e) != 0)
 		goto out;
-	/* kept for the certificate (lca_spki_copy) */
-	rq->spki = mirror->publicKey;
-	mirror->publicKey = NULL;
 	/*
 	 * RFC 4211 4: the CA checks the proof of possession itself.
 	 * raVerified means an RA checked it: accepted only when the caller
@@ -458,8 +442,7 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	}
 	r = 0;
  out:
-	OPENSSL_free(tder);
-	CMPD_CERTTEMPLATE_free(mirror);
+	EVP_PKEY_free(pkey);
 	OSSL_CRMF_MSGS_free(msgs);
 	return r;
 }
@@ -632,17 +615,20 @@ lca_add_ca_extensions(const struct lca_ca *ca, X509 *x)
  * OpenSSL 3.0 builds an encoder and a decoder for that.
  */
 static int
-lca_spki_copy(X509 *x, const X509_PUBKEY *from)
+lca_spki_copy(X509 *x, const CMPD_SPKI *from)
 {
 	X509_PUBKEY *to = X509_get_X509_PUBKEY(x);
-	X509_ALGOR *alg_from = NULL, *alg_to = NULL;
-	ASN1_OBJECT *oid = NULL, *oid_from = NULL;
+	X509_ALGOR *alg_to = NULL;
+	const ASN1_OBJECT *oid_from;
+	ASN1_OBJECT *oid = NULL;
 	const unsigned char *bits;
 	unsigned char *copy = NULL;
 	int n;
 
-	if (to == NULL || !X509_PUBKEY_get0_param(&oid_from, &bits, &n,
-	    &alg_from, from) || n <= 0 ||
+	X509_ALGOR_get0(&oid_from, NULL, NULL, from->algorithm);
+	bits = ASN1_STRING_get0_data(from->subjectPublicKey);
+	n = ASN1_STRING_length(from->subjectPublicKey);
+	if (to == NULL || n <= 0 ||
 	    (copy = OPENSSL_memdup(bits, (size_t)n)) == NULL ||
 	    (oid = OBJ_dup(oid_from)) == NULL)
 		goto err;
@@ -652,7 +638,7 @@ lca_spki_copy(X509 *x, const X509_PUBKEY *from)
 	oid = NULL;
 	copy = NULL;
 	if (!X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg_to, to) ||
-	    !X509_ALGOR_copy(alg_to, alg_from))
+	    !X509_ALGOR_copy(alg_to, from->algorithm))
 		goto err;
 	return 0;
  err:

@@ -624,6 +624,7 @@ main(int argc, char *argv[])
 		log_warn("cannot remove %s: %s", c.pid_file, strerror(errno));
 	log_info("stopped");
 	lca_db_done();
+	spki_done();
 	lca_ca_free(&ca);
 	lca_conf_free(&c);
 	return status;

@@ -1,0 +1,86 @@
+/*
+ * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) to EVP_PKEY through one decoder
+ * context per process. libcrypto 3.0 builds a decoder chain for every key
+ * that d2i_PUBKEY() decodes (OSSL_DECODER_CTX_new_for_pkey(), five sixths
+ * of the cost of an EC P-256 key); one context decodes any number of keys
+ * of any type, also after a failed decode.
+ */
+#include "config.h"
+
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "cmpd.h"
+
+static OSSL_DECODER_CTX *spki_ctx;
+static EVP_PKEY *spki_out;		/* where spki_ctx puts a key */
+
+/* The key of the DER SubjectPublicKeyInfo der (nothing after it), or
+ * NULL. The caller frees it. */
+EVP_PKEY *
+spki_decode(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *k;
+	size_t left = len;
+
+	if (spki_ctx == NULL &&
+	    (spki_ctx = OSSL_DECODER_CTX_new_for_pkey(&spki_out, "DER",
+	    "SubjectPublicKeyInfo", NULL, EVP_PKEY_PUBLIC_KEY, NULL,
+	    NULL)) == NULL)
+		return NULL;
+	spki_out = NULL;
+	if (!OSSL_DECODER_from_data(spki_ctx, &p, &left) || left != 0) {
+		EVP_PKEY_free(spki_out);
+		spki_out = NULL;
+		ERR_clear_error();
+		return NULL;
+	}
+	k = spki_out;
+	spki_out = NULL;
+	return k;
+}
+
+void
+spki_done(void)
+{
+	OSSL_DECODER_CTX_free(spki_ctx);
+	spki_ctx = NULL;
+}
+
+/*
+ * The public key of a CRMF CertTemplate (RFC 4211 5), or NULL; with spki,
+ * also its SubjectPublicKeyInfo as sent (the caller frees both). 3.0 has
+ * no OSSL_CRMF_CERTTEMPLATE_get0_publicKey: the library re-encodes the
+ * template and cmp_asn1.c's mirror reads it back.
+ */
+EVP_PKEY *
+spki_template_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, CMPD_SPKI **spki)
+{
+	CMPD_CERTTEMPLATE *t = NULL;
+	unsigned char *der = NULL, *kder = NULL;
+	const unsigned char *q;
+	EVP_PKEY *k = NULL;
+	int n;
+
+	if (spki != NULL)
+		*spki = NULL;
+	if (tmpl == NULL || (n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+		return NULL;
+	q = der;
+	if ((t = d2i_CMPD_CERTTEMPLATE(NULL, &q, n)) == NULL ||
+	    t->publicKey == NULL ||
+	    (n = i2d_CMPD_SPKI(t->publicKey, &kder)) <= 0 ||
+	    (k = spki_decode(kder, (size_t)n)) == NULL)
+		goto out;
+	if (spki != NULL) {
+		*spki = t->publicKey;
+		t->publicKey = NULL;
+	}
+ out:
+	OPENSSL_free(kder);
+	CMPD_CERTTEMPLATE_free(t);
+	OPENSSL_free(der);
+	return k;
+}

@@ -1,0 +1,124 @@
+/*
+ * Unit test for spki.c: one decoder context decodes keys of every type in
+ * turn, the same keys d2i_PUBKEY() gives, also after input it refused
+ * (garbage, truncation, trailing bytes); and a CRMF CertTemplate's key
+ * and SubjectPublicKeyInfo come back as sent.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crmf.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cmpd.h"
+#include "tap.h"
+
+#define NKEYS	4
+
+static EVP_PKEY *keys[NKEYS];
+static const char *const names[NKEYS] = { "EC P-256", "RSA 2048",
+	"EC P-384", "Ed25519" };
+
+static int
+setup(void)
+{
+	keys[0] = EVP_EC_gen("P-256");
+	keys[1] = EVP_RSA_gen(2048);
+	keys[2] = EVP_EC_gen("P-384");
+	keys[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	return keys[0] && keys[1] && keys[2] && keys[3] ? 0 : -1;
+}
+
+/* k's SubjectPublicKeyInfo, with extra bytes of room after it */
+static int
+spki_der(EVP_PKEY *k, unsigned char **der)
+{
+	unsigned char *p = NULL;
+	int n;
+
+	if ((n = i2d_PUBKEY(k, &p)) <= 0)
+		return -1;
+	if ((*der = realloc(p, (size_t)n + 4)) == NULL) {
+		OPENSSL_free(p);
+		return -1;
+	}
+	return n;
+}
+
+static void
+test_decode(void)
+{
+	static const unsigned char junk[32] = { 0x30, 0x1e, 0x30, 0x30 };
+	unsigned char *der;
+	EVP_PKEY *k;
+	int i, round, n;
+
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < NKEYS; i++) {
+			if ((n = spki_der(keys[i], &der)) < 0) {
+				ok(0, "%s: encoded", names[i]);
+				continue;
+			}
+			ok(spki_decode(junk, sizeof(junk)) == NULL,
+			    "round %d, %s: garbage refused", round, names[i]);
+			ok(spki_decode(der, (size_t)n - 3) == NULL,
+			    "round %d, %s: truncated refused", round, names[i]);
+			der[n] = 0x00;
+			ok(spki_decode(der, (size_t)n + 1) == NULL,
+			    "round %d, %s: trailing byte refused", round,
+			    names[i]);
+			k = spki_decode(der, (size_t)n);
+			ok(k != NULL && EVP_PKEY_eq(k, keys[i]) == 1,
+			    "round %d, %s: decoded, the same key", round,
+			    names[i]);
+			EVP_PKEY_free(k);
+			free(der);
+		}
+}
+
+static void
+test_template(void)
+{
+	OSSL_CRMF_MSG *m = OSSL_CRMF_MSG_new();
+	OSSL_CRMF_CERTTEMPLATE *t;
+	CMPD_SPKI *spki = NULL;
+	unsigned char *sent = NULL, *back = NULL;
+	EVP_PKEY *k;
+	int n, m_len;
+
+	t = m != NULL ? OSSL_CRMF_MSG_get0_tmpl(m) : NULL;
+	ok(t != NULL && OSSL_CRMF_CERTTEMPLATE_fill(t, keys[1], NULL, NULL,
+	    NULL) == 1, "a template with an RSA key");
+	k = spki_template_key(t, &spki);
+	ok(k != NULL && EVP_PKEY_eq(k, keys[1]) == 1, "its key");
+	n = i2d_PUBKEY(keys[1], &sent);
+	m_len = spki != NULL ? i2d_CMPD_SPKI(spki, &back) : -1;
+	ok(n > 0 && n == m_len && memcmp(sent, back, (size_t)n) == 0,
+	    "its SubjectPublicKeyInfo as sent");
+	EVP_PKEY_free(k);
+	CMPD_SPKI_free(spki);
+	OPENSSL_free(sent);
+	OPENSSL_free(back);
+	OSSL_CRMF_MSG_free(m);
+	m = OSSL_CRMF_MSG_new();
+	ok(m != NULL && spki_template_key(OSSL_CRMF_MSG_get0_tmpl(m), &spki) ==
+	    NULL && spki == NULL, "a template without a key: none");
+	OSSL_CRMF_MSG_free(m);
+	ok(spki_template_key(NULL, NULL) == NULL, "no template: none");
+}
+
+int
+main(void)
+{
+	int i;
+
+	if (!ok(setup() == 0, "test keys made"))
+		return done_testing();
+	test_decode();
+	test_template();
+	spki_done();
+	for (i = 0; i < NKEYS; i++)
+		EVP_PKEY_free(keys[i]);
+	return done_testing();
+}
