@@ -390,7 +390,7 @@ if [ -n "${BENCH_PERF-}" ]; then
 	perf record ${BENCH_PERF_OPTS:--a -g} -o "$BENCH_PERF" -- sleep "$SECS" \
 		> "$T/perf.log" 2>&1 &
 	perf_pid=$!
-	bench_load cmpd pbm 4 "$SECS" perf > "$T/perf.out" 2>&1
+	bench_load cmpd "${BENCH_PERF_MODE:-pbm}" 4 "$SECS" perf > "$T/perf.out" 2>&1
 	wait "$perf_pid"
 	note "perf run: $(grep -E '^(ok|rate_per_s)=' "$T/perf.out" | tr '\n' ' ')"
 fi

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "cmp_asn1.h"
+#include "cert_cache.h"
 
 /* InfoTypeAndValue, RFC 9810 5.3.19 */
 ASN1_SEQUENCE(CMPD_ITAV) = {
@@ -222,12 +223,13 @@ ASN1_CHOICE(CMPD_BODY) = {
 } ASN1_CHOICE_END(CMPD_BODY)
 IMPLEMENT_ASN1_FUNCTIONS(CMPD_BODY)
 
-/* PKIMessage, RFC 9810 5.1 */
+/* PKIMessage, RFC 9810 5.1 (the certificates of extraCerts through
+ * cert_cache.c) */
 ASN1_SEQUENCE(CMPD_MSG) = {
 	ASN1_SIMPLE(CMPD_MSG, header, CMPD_HEADER),
 	ASN1_SIMPLE(CMPD_MSG, body, CMPD_BODY),
 	ASN1_EXP_OPT(CMPD_MSG, protection, ASN1_BIT_STRING, 0),
-	ASN1_EXP_SEQUENCE_OF_OPT(CMPD_MSG, extraCerts, X509, 1)
+	ASN1_EXP_SEQUENCE_OF_OPT(CMPD_MSG, extraCerts, CMPD_CERT, 1)
 } ASN1_SEQUENCE_END(CMPD_MSG)
 IMPLEMENT_ASN1_FUNCTIONS(CMPD_MSG)
 IMPLEMENT_ASN1_DUP_FUNCTION(CMPD_MSG)

@@ -21,6 +21,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "cert_cache.h"
 
 #define SWEEP_INTERVAL_MS	5000
 #define SWEEP_BATCH		20
@@ -169,6 +170,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	cmp_ca_done();
 	profile_done();
 	spki_done();
+	cert_cache_flush();
 	conn_done();
 	db_close();
 	cmp_server_done();

@@ -1,0 +1,157 @@
+/*
+ * The certificates of extraCerts, decoded once per worker: a device sends
+ * its certificate with each message of a transaction and its CA
+ * certificates with every one, and libcrypto 3.0 builds a public key
+ * decoder for each certificate it decodes (a tenth of a millisecond for
+ * an EC P-256 one). An entry is found by its whole DER encoding, so a
+ * hit is the same certificate; each message holds a reference of its
+ * own. Nothing is decided here: validity, chains and revocation are
+ * checked for every message as before.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/asn1t.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "cert_cache.h"
+
+#define CERT_CACHE_MAX		16	/* certificates per process */
+#define CERT_CACHE_DER_MAX	16384	/* larger ones are decoded each time */
+
+struct cert_cache_entry {
+	unsigned char *der;
+	size_t	 len;
+	X509	*x;
+	unsigned long used;		/* cert_cache_clock when last found */
+};
+
+static struct cert_cache_entry cert_cache[CERT_CACHE_MAX];
+static unsigned long cert_cache_clock;
+
+static void
+cert_cache_drop(struct cert_cache_entry *e)
+{
+	OPENSSL_free(e->der);
+	X509_free(e->x);
+	memset(e, 0, sizeof(*e));
+}
+
+/* The certificate that is exactly der (len bytes), a new reference; NULL
+ * if it does not decode, or does not end where der does. */
+X509 *
+cert_cache_d2i(const unsigned char *der, size_t len)
+{
+	struct cert_cache_entry *e, *victim = &cert_cache[0];
+	const unsigned char *q = der;
+	X509 *x;
+	size_t i;
+
+	cert_cache_clock++;
+	for (i = 0; i < CERT_CACHE_MAX; i++) {
+		e = &cert_cache[i];
+		if (e->x != NULL && e->len == len &&
+		    memcmp(e->der, der, len) == 0 && X509_up_ref(e->x)) {
+			e->used = cert_cache_clock;
+			return e->x;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &q, (long)len)) == NULL)
+		return NULL;
+	if (q != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	if (len > CERT_CACHE_DER_MAX)
+		return x;
+	cert_cache_drop(victim);
+	if ((victim->der = OPENSSL_memdup(der, len)) == NULL ||
+	    !X509_up_ref(x)) {
+		cert_cache_drop(victim);
+		return x;
+	}
+	victim->len = len;
+	victim->x = x;
+	victim->used = cert_cache_clock;
+	return x;
+}
+
+void
+cert_cache_flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < CERT_CACHE_MAX; i++)
+		cert_cache_drop(&cert_cache[i]);
+}
+
+/*
+ * CMPD_CERT: an X509 whose decoding goes through cert_cache_d2i(), for
+ * an untagged element (extraCerts' SEQUENCE OF, cmp_asn1.c). Encoding
+ * is i2d_X509's.
+ */
+static int
+cmpd_cert_new(ASN1_VALUE **pval, const ASN1_ITEM *it)
+{
+	(void)it;
+	return (*pval = (ASN1_VALUE *)X509_new()) != NULL;
+}
+
+static void
+cmpd_cert_free(ASN1_VALUE **pval, const ASN1_ITEM *it)
+{
+	(void)it;
+	X509_free((X509 *)*pval);
+	*pval = NULL;
+}
+
+static int
+cmpd_cert_d2i(ASN1_VALUE **pval, const unsigned char **in, long len,
+    const ASN1_ITEM *it, int tag, int aclass, char opt, ASN1_TLC *ctx)
+{
+	const unsigned char *p = *in;
+	long clen;
+	int ptag, pclass, r;
+	X509 *x;
+
+	(void)it;
+	(void)aclass;
+	(void)ctx;
+	if (tag != -1)
+		return 0;
+	r = ASN1_get_object(&p, &clen, &ptag, &pclass, len);
+	if ((r & 0x80) != 0 || (r & 0x01) != 0 ||	/* indefinite: not DER */
+	    (r & V_ASN1_CONSTRUCTED) == 0 ||
+	    ptag != V_ASN1_SEQUENCE || pclass != V_ASN1_UNIVERSAL)
+		return opt ? -1 : 0;
+	if ((x = cert_cache_d2i(*in, (size_t)(p - *in) + (size_t)clen)) ==
+	    NULL)
+		return 0;
+	X509_free((X509 *)*pval);
+	*pval = (ASN1_VALUE *)x;
+	*in = p + clen;
+	return 1;
+}
+
+static int
+cmpd_cert_i2d(const ASN1_VALUE **pval, unsigned char **out,
+    const ASN1_ITEM *it, int tag, int aclass)
+{
+	(void)it;
+	(void)aclass;
+	if (tag != -1)
+		return -1;
+	return i2d_X509((const X509 *)*pval, out);
+}
+
+static const ASN1_EXTERN_FUNCS cmpd_cert_ff = {
+	NULL, cmpd_cert_new, cmpd_cert_free, NULL, cmpd_cert_d2i,
+	cmpd_cert_i2d, NULL, NULL, NULL
+};
+IMPLEMENT_EXTERN_ASN1(CMPD_CERT, V_ASN1_SEQUENCE, cmpd_cert_ff)
