@@ -16,9 +16,10 @@
 #   BENCH_REPORT    the report is also written here (bench-report.txt)
 #   BENCH_RAW       keep one line per run here (default: only in $T)
 #   BENCH_PERF      FILE: record `perf record -a -g` (or BENCH_PERF_OPTS)
-#                   into FILE during one extra C=4 PBM run of the cmpd
-#                   stack (not in the table); FILE.pids names the stack's
-#                   processes (group pid...), for perf report --pid
+#                   into FILE during one extra C=4 run of the cmpd stack
+#                   (not in the table), PBM or BENCH_PERF_MODE=sig;
+#                   FILE.pids names the stack's processes (group pid...),
+#                   for perf report --pid
 #   BENCH_DB_EXTRA  more mariadbd options, split at spaces (to look, not to
 #                   tune: "--general-log=1 --general-log-file=general.log"
 #                   with KEEP_TMP=1 keeps every statement in $T/db)
@@ -378,7 +379,7 @@ done
 mem_start=$(bench_mem)
 
 if [ -n "${BENCH_PERF-}" ]; then
-	note "perf record into $BENCH_PERF during a C=4 PBM run of cmpd"
+	note "perf record into $BENCH_PERF during a C=4 ${BENCH_PERF_MODE:-pbm} run of cmpd"
 	{
 		echo "lighttpd $LIGHTTPD_PID"
 		echo "cmpd $CMPD_PID" $(t_cmpd_workers)
