@@ -20,6 +20,9 @@
 #                   (not in the table), PBM or BENCH_PERF_MODE=sig;
 #                   FILE.pids names the stack's processes (group pid...),
 #                   for perf report --pid
+#   BENCH_SOAK      N > 0: afterwards PBM at C=8 in runs of 10 s until
+#                   cmpd answered N more requests (at most 30 min), and
+#                   the workers' memory every N/10 of them (0)
 #   BENCH_DB_EXTRA  more mariadbd options, split at spaces (to look, not to
 #                   tune: "--general-log=1 --general-log-file=general.log"
 #                   with KEEP_TMP=1 keeps every statement in $T/db)
@@ -161,6 +164,41 @@ bench_dbstat() {
 		FROM information_schema.global_status WHERE variable_name IN
 		('QUESTIONS', 'COM_COMMIT', 'INNODB_DATA_FSYNCS')" 2> /dev/null ||
 		echo "0 0 0"
+}
+
+# bench_requests: the requests cmpd answered since it started (its
+# /metrics, straight from its socket)
+bench_requests() {
+	t_fcgi "" /metrics GET "" > /dev/null 2>&1 || { echo 0; return; }
+	awk '/^cmpd_requests_total[{ ]/ { s += $NF } END { printf "%d\n", s }' \
+		"$T/resp.der"
+}
+
+# bench_soak N: PBM at C=8 until cmpd answered N more requests; the
+# workers' memory at the start and after every N/10 requests, and how
+# many workers max_requests replaced meanwhile
+bench_soak() {
+	local soak=$1 step r0 n=0 next k=0 t0=$SECONDS pids0 gone=0 pid
+	step=$((soak / 10))
+	[ "$step" -gt 0 ] || step=1
+	next=$step
+	r0=$(bench_requests)
+	pids0=$(t_cmpd_workers)
+	echo "soak: PBM at C = 8 until cmpd answered $soak requests (max_requests = $(sed -n 's/^max_requests = //p' "$T/cmpd.conf"))"
+	echo "  requests=0 $(bench_mem)"
+	while [ "$n" -lt "$soak" ] && [ $((SECONDS - t0)) -lt 1800 ]; do
+		k=$((k + 1))
+		bench_load cmpd pbm 8 10 "soak$k" > "$T/soak.out" 2>&1
+		n=$(($(bench_requests) - r0))
+		if [ "$n" -ge "$next" ] || [ "$n" -ge "$soak" ]; then
+			echo "  requests=$n $(bench_mem)"
+			next=$(((n / step + 1) * step))
+		fi
+	done
+	for pid in $pids0; do
+		[ -d "/proc/$pid" ] || gone=$((gone + 1))
+	done
+	echo "  $n requests in $((SECONDS - t0)) s; workers replaced meanwhile: $gone of $(echo "$pids0" | wc -w)"
 }
 
 # _kv FILE KEY: a value of cmpload's report
@@ -411,6 +449,14 @@ mem_end=$(bench_mem)
 # this part now, in case the fill fails or takes too long
 cat "$T/report"
 cp "$T/report" "$REPORT" 2> /dev/null || true
+
+SOAK=${BENCH_SOAK:-0}
+if [ "$SOAK" -gt 0 ] 2> /dev/null; then
+	note "soak: PBM at C=8 until cmpd answered $SOAK more requests"
+	{ echo; bench_soak "$SOAK"; } > "$T/report.soak"
+	cat "$T/report.soak"
+	cat "$T/report.soak" >> "$REPORT" 2> /dev/null || true
+fi
 
 if [ "$FILL" -gt 0 ] 2> /dev/null; then
 	note "filling the database with $FILL certificates and transactions"

@@ -3,7 +3,7 @@
 # connections, PBM- and signature-protected ir + certConf against the
 # benchmark's stack (bench/lib.sh), and a very short `make bench`
 # (bench/run.sh) whose report must hold a row per server and protection,
-# and a second table after BENCH_FILL.
+# and a second table after BENCH_FILL; BENCH_SOAK's memory lines.
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/bench/lib.sh"
 t_setup
@@ -35,7 +35,7 @@ t_stop_cmpd
 t_stop_db
 
 # run.sh with everything at its smallest, and a small fill
-BENCH_SECONDS=1 BENCH_REPS=1 BENCH_C=1 BENCH_FILL=1000 \
+BENCH_SECONDS=1 BENCH_REPS=1 BENCH_C=1 BENCH_FILL=1000 BENCH_SOAK=500 \
 	BENCH_REPORT=$T/report.txt timeout 300 bash "$top_srcdir/bench/run.sh" \
 	> "$T/bench.out" 2> "$T/bench.err"
 is "$?" 0 "bench/run.sh ran"
@@ -59,5 +59,11 @@ n=$(sed -n 's/^after filling: \([0-9]*\) certificates.*/\1/p' "$T/report.txt")
 ok "the fill added 1000 certificates ($n)" test "${n:-0}" -gt 1000
 is "$(grep -c '^| pbm | 1 | cmpd |' "$T/report.txt")" 2 "a table before and after the fill"
 like "$report" 'cmpd workers after the runs: workers=8 uss_kb=[1-9]' "report: worker memory"
+like "$report" $'\nsoak: PBM at C = 8 until cmpd answered 500 requests' "report: the soak"
+n=$(sed -n 's/^  requests=\([0-9]*\) workers=8 uss_kb=[1-9].*/\1/p' "$T/report.txt" | tail -n 1)
+ok "the soak's last line: at least 500 requests ($n), the workers' memory" \
+	test "${n:-0}" -ge 500
+like "$report" $'\n  [0-9]+ requests in [0-9]+ s; workers replaced meanwhile: [0-9]+ of 8' \
+	"report: the soak's requests, time and replaced workers"
 is "$(cat "$T/bench.out")" "$report" "the report on stdout too"
 done_testing
