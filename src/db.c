@@ -367,6 +367,17 @@ db_tx_check(void)
 	return DB_ERR;
 }
 
+/* Before attempt number attempt (1, 2, ...) of what, run again for why:
+ * the log line, the counter and the back-off. */
+static void
+db_retry_pause(const char *what, enum db_retry why, int attempt)
+{
+	log_warn("%s: %s; run again (attempt %d of %d)", what,
+	    db_retry_name(why), attempt + 1, DB_TXN_ATTEMPTS);
+	metrics_db_retry(why);
+	db_backoff(attempt);
+}
+
 /*
  * Runs one statement. With ncols > 0 it is a read and fetches at most one
  * row into cols: DB_OK or DB_NOTFOUND. Otherwise *affected (if not NULL)
@@ -457,11 +468,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			if (attempt + 1 >= DB_TXN_ATTEMPTS ||
 			    (why == DB_RETRY_LOCK_WAIT && lock_waited++ > 0))
 				return DB_ERR;
-			log_warn("database statement: %s; run again (attempt "
-			    "%d of %d)", db_retry_name(why), attempt + 2,
-			    DB_TXN_ATTEMPTS);
-			metrics_db_retry(why);
-			db_backoff(attempt + 1);
+			db_retry_pause("database statement", why, attempt + 1);
 			continue;
 		}
 		if (ncols == 0) {
@@ -670,13 +677,8 @@ db_txn(int (*fn)(void *), void *arg)
 	}
 	db_commit_unknown = 0;
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
-		if (attempt > 0) {
-			log_warn("database transaction: %s; run again "
-			    "(attempt %d of %d)", db_retry_name(why),
-			    attempt + 1, DB_TXN_ATTEMPTS);
-			metrics_db_retry(why);
-			db_backoff(attempt);
-		}
+		if (attempt > 0)
+			db_retry_pause("database transaction", why, attempt);
 		db_err = 0;
 		if (db_begin() != DB_OK) {
 			r = DB_ERR;
@@ -717,13 +719,9 @@ db_txn1(int (*fn)(void *), void *arg)
 		return db_txn(fn, arg);
 	db_commit_unknown = 0;
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
-		if (attempt > 0) {
-			log_warn("database write: %s; run again (attempt %d "
-			    "of %d)", db_retry_name(DB_RETRY_LOST),
-			    attempt + 1, DB_TXN_ATTEMPTS);
-			metrics_db_retry(DB_RETRY_LOST);
-			db_backoff(attempt);
-		}
+		if (attempt > 0)
+			db_retry_pause("database write", DB_RETRY_LOST,
+			    attempt);
 		db_err = 0;
 		db_tx_lost = db_tx_failed = 0;
 		if ((r = fn(arg)) == DB_OK)

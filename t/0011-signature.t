@@ -20,10 +20,7 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key"
 
 # subjectPolicy any: vendor-certified devices enroll under new names here
 # (t/0021-signer.t tests the default, signer)
-t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
-    default_ra_profile_uuid, subject_policy) VALUES
-  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
-   '00000000-0000-4000-8000-00000000e001', 'any')"
+t_sig_profile any
 
 # cmpd's signing certificate, under the test root
 t_signer || bail "cannot make the signing certificate"

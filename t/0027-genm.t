@@ -266,10 +266,7 @@ like "$(cat "$T/genm.out" "$T/genm.err")" \
 t_sql "UPDATE connector SET insecure = 1 WHERE name = 'localca'"
 
 # ---------------------------------------------- signature protection
-t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
-    default_ra_profile_uuid) VALUES
-  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
-   '00000000-0000-4000-8000-00000000e001')"
+t_sig_profile
 t_signer || bail "cannot make the signing certificate"
 cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 ok "signing credentials" sh -c "'$top_builddir/cmpd' -c '$T/cmpd.conf' --set-signing-credentials sig < '$T/bundle.pem' > /dev/null 2>&1"

@@ -22,10 +22,7 @@ CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
 dump() { "$top_builddir/t/cmptool" dump "$1" | sed -n "s/^$2=//p"; }
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
 
-t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
-    default_ra_profile_uuid, subject_policy) VALUES
-  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
-   '00000000-0000-4000-8000-00000000e001', 'any')"
+t_sig_profile any
 t_signer || bail "cannot make the signing certificate"
 cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 $CMPD --set-signing-credentials sig < "$T/bundle.pem" > /dev/null 2>&1 ||

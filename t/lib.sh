@@ -909,6 +909,17 @@ t_stop_apache() {
 	return 0
 }
 
+# t_sig_profile [POLICY]: CMP Profile "sig", signature both ways, on the
+# demo RA Profile of t/profiles.sql; subjectPolicy POLICY (signer, the
+# default, or any).  Its signing credentials and anchors are the test's.
+t_sig_profile() {
+	t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection,
+    response_protection, default_ra_profile_uuid, subject_policy) VALUES
+  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-00000000e001', '${1:-signer}')" ||
+		bail "inserting CMP Profile sig failed"
+}
+
 # ================================================================== TLS
 # t_signer [NAME [SUBJECT]]: a signing key and certificate for cmpd (EC
 # P-256, digitalSignature) under the test CA's root ($T/ca): $T/NAME.key
