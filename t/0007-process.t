@@ -237,7 +237,7 @@ lpid=$LIGHTTPD_PID
 t_stop_lighttpd
 ok "lighttpd itself stopped (not just a shell around it)" _t_gone "$lpid"
 nok "no lighttpd of this test left" pgrep -f "$T/lighttpd.conf"
-port=$(( (RANDOM % 20000) + 30000 ))
+port=$(_t_random_port)
 while ! _t_port_free "$port"; do port=$((port + 1)); done
 t_write_conf "message_time_skew = 0" "listen = 127.0.0.1:$port"
 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root >> "$T/cmpd.log" 2>&1 &

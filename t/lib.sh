@@ -678,11 +678,22 @@ _t_web_port2=""
 _t_ports_open() {
 	_t_port_open "$1" && { [ -z "$_t_web_port2" ] || _t_port_open "$_t_web_port2"; }
 }
+# _t_random_port: a port from 20000 up to the kernel's ephemeral range
+# (ip_local_port_range), never in it: an outgoing connection could take
+# the port of a service while it is down, and the service (a database
+# node brought back under load) could not bind it again.
+_t_random_port() {
+	local low rest
+	read -r low rest < /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null ||
+		low=32768
+	[ "$low" -gt 21000 ] 2> /dev/null || low=60000
+	echo $((20000 + RANDOM % (low - 20000)))
+}
 # _t_free_port: prints a port of 127.0.0.1 that is free now.
 _t_free_port() {
 	local port try
 	for try in $(seq 1 50); do
-		port=$((20000 + RANDOM % 40000))
+		port=$(_t_random_port)
 		if _t_port_free "$port"; then
 			echo "$port"
 			return 0
@@ -693,7 +704,7 @@ _t_free_port() {
 _t_start_web() {
 	local name=$1 pidvar=$2 try port pid deadline
 	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + RANDOM % 40000))
+		port=$(_t_random_port)
 		_t_port_free "$port" || continue
 		_t_web_port2=""
 		"_t_${name}_conf" "$port"

@@ -161,14 +161,19 @@ find_bins() {
 		die "cmpd and cmp-localca not found: build them or set CLUSTER_BUILDDIR"
 }
 
+# Below the kernel's ephemeral range (ip_local_port_range): a node that is
+# down must find its port free again, not taken by an outgoing connection.
 pick_ports() {
-	local p i try ok
+	local p i try ok low rest
 	if [ -n "${CLUSTER_PORT-}" ]; then
 		P=$CLUSTER_PORT
 		return 0
 	fi
+	read -r low rest < /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null ||
+		low=32768
+	[ "$low" -gt 21000 ] 2> /dev/null || low=60000
 	for try in $(seq 1 40); do
-		p=$((20000 + (RANDOM % 800) * 50))
+		p=$((20000 + (RANDOM % ((low - 20000) / 50 - 1)) * 50))
 		ok=1
 		for i in $(seq 0 49); do
 			port_free $((p + i)) || { ok=0; break; }
