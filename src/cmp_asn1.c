@@ -19,6 +19,7 @@
 
 #include "cmp_asn1.h"
 #include "cert_cache.h"
+#include "keyless.h"
 
 /* InfoTypeAndValue, RFC 9810 5.3.19 */
 ASN1_SEQUENCE(CMPD_ITAV) = {
@@ -311,6 +312,29 @@ ASN1_SEQUENCE(CMPD_CERTSIG) = {
 } ASN1_SEQUENCE_END(CMPD_CERTSIG)
 IMPLEMENT_ASN1_FUNCTIONS(CMPD_CERTSIG)
 
+ASN1_SEQUENCE(CMPD_POPOSIGNINGKEY) = {
+	ASN1_IMP_OPT(CMPD_POPOSIGNINGKEY, poposkInput, ASN1_SEQUENCE, 0),
+	ASN1_SIMPLE(CMPD_POPOSIGNINGKEY, algorithmIdentifier, X509_ALGOR),
+	ASN1_SIMPLE(CMPD_POPOSIGNINGKEY, signature, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(CMPD_POPOSIGNINGKEY)
+IMPLEMENT_ASN1_FUNCTIONS(CMPD_POPOSIGNINGKEY)
+
+ASN1_CHOICE(CMPD_POPO) = {
+	ASN1_IMP(CMPD_POPO, value.raVerified, ASN1_NULL, CMPD_POPO_RAVERIFIED),
+	ASN1_IMP(CMPD_POPO, value.signature, CMPD_POPOSIGNINGKEY,
+	    CMPD_POPO_SIGNATURE),
+	ASN1_EXP(CMPD_POPO, value.keyEncipherment, ASN1_ANY, CMPD_POPO_KEYENC),
+	ASN1_EXP(CMPD_POPO, value.keyAgreement, ASN1_ANY, CMPD_POPO_KEYAGREE),
+} ASN1_CHOICE_END(CMPD_POPO)
+IMPLEMENT_ASN1_FUNCTIONS(CMPD_POPO)
+
+ASN1_SEQUENCE(CMPD_CERTREQMSG) = {
+	ASN1_SIMPLE(CMPD_CERTREQMSG, certReq, ASN1_SEQUENCE),
+	ASN1_OPT(CMPD_CERTREQMSG, popo, CMPD_POPO),
+	ASN1_OPT(CMPD_CERTREQMSG, regInfo, ASN1_SEQUENCE),
+} ASN1_SEQUENCE_END(CMPD_CERTREQMSG)
+IMPLEMENT_ASN1_FUNCTIONS(CMPD_CERTREQMSG)
+
 /* Indexed by CMPD_BODY_*; spelt as the RFC's CHOICE alternatives */
 static const char *const body_names[CMPD_BODY_MAX + 1] = {
 	"ir", "ip", "cr", "cp", "p10cr", "popdecc", "popdecr", "kur", "kup",
@@ -400,7 +424,10 @@ cmp_asn1_msg_decode(const unsigned char *der, size_t len, int flags,
 		goto out;
 	}
 	p = der;
-	if ((msg = d2i_CMPD_MSG(NULL, &p, (long)len)) == NULL) {
+	/* public keys (templates, CSRs) stay undecoded until one is
+	 * needed; extraCerts go through CMPD_CERT, which decodes them */
+	if ((msg = (CMPD_MSG *)ASN1_item_d2i_ex(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(CMPD_MSG), keyless_ctx(), NULL)) == NULL) {
 		r = CMP_ASN1_ERR_PARSE;
 		goto out;
 	}

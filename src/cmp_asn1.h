@@ -441,6 +441,43 @@ typedef struct cmpd_certsig_st {
 } CMPD_CERTSIG;
 DECLARE_ASN1_FUNCTIONS(CMPD_CERTSIG)
 
+/*
+ * CertReqMsg (RFC 4211 3) with its certReq kept as encoded, and its
+ * ProofOfPossession (RFC 4211 4, IMPLICIT TAGS; POPOPrivKey is a CHOICE,
+ * so [2] and [3] are explicit): read by popo_verify() from the library's
+ * re-encoding of an OSSL_CRMF_MSG, whose POP 3.0 has no accessor for.
+ * Never encoded.
+ */
+typedef struct cmpd_poposigningkey_st {
+	ASN1_STRING		*poposkInput;	/* [0], as encoded */
+	X509_ALGOR		*algorithmIdentifier;
+	ASN1_BIT_STRING		*signature;
+} CMPD_POPOSIGNINGKEY;
+DECLARE_ASN1_FUNCTIONS(CMPD_POPOSIGNINGKEY)
+
+#define CMPD_POPO_RAVERIFIED	0
+#define CMPD_POPO_SIGNATURE	1
+#define CMPD_POPO_KEYENC	2
+#define CMPD_POPO_KEYAGREE	3
+
+typedef struct cmpd_popo_st {
+	int			 type;
+	union {
+		ASN1_NULL		*raVerified;
+		CMPD_POPOSIGNINGKEY	*signature;
+		ASN1_TYPE		*keyEncipherment;
+		ASN1_TYPE		*keyAgreement;
+	} value;
+} CMPD_POPO;
+DECLARE_ASN1_FUNCTIONS(CMPD_POPO)
+
+typedef struct cmpd_certreqmsg_st {
+	ASN1_STRING		*certReq;	/* CertRequest, as encoded */
+	CMPD_POPO		*popo;
+	ASN1_STRING		*regInfo;	/* as encoded */
+} CMPD_CERTREQMSG;
+DECLARE_ASN1_FUNCTIONS(CMPD_CERTREQMSG)
+
 DECLARE_ASN1_FUNCTIONS(CMPD_MSG)
 DECLARE_ASN1_DUP_FUNCTION(CMPD_MSG)
 DECLARE_ASN1_FUNCTIONS(CMPD_PROTECTEDPART)

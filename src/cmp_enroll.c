@@ -329,14 +329,20 @@ enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	OSSL_CRMF_MSG *crm = NULL;
-	EVP_PKEY *key;
+	unsigned char *kder = NULL;
+	EVP_PKEY *key = NULL;
+	enum cmp_fail f = CMPF_P10CR_BAD_POP;
+	int n;
 
 	*out = NULL;
-	if ((key = X509_REQ_get0_pubkey(csr)) == NULL)
-		return CMPF_P10CR_BAD_POP;
+	/* read in keyless_ctx(): the key is decoded here */
+	if ((n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(csr), &kder)) <= 0 ||
+	    (key = spki_decode(kder, (size_t)n)) == NULL)
+		goto err;
 	/* RFC 2986 4.2: signed with the key it asks a certificate for */
 	if (X509_REQ_verify(csr, key) <= 0)
-		return CMPF_P10CR_BAD_POP;
+		goto err;
+	f = CMPF_INTERNAL;
 	if ((crm = OSSL_CRMF_MSG_new()) == NULL ||
 	    !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(crm), key,
 	    X509_REQ_get_subject_name(csr), NULL, NULL))
@@ -347,13 +353,16 @@ enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
 			goto err;
 		exts = NULL;
 	}
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	*out = crm;
-	return CMPF_OK;
+	crm = NULL;
+	f = CMPF_OK;
  err:
+	ERR_clear_error();
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	OSSL_CRMF_MSG_free(crm);
-	return CMPF_INTERNAL;
+	EVP_PKEY_free(key);
+	OPENSSL_free(kder);
+	return f;
 }
 
 /*
@@ -477,17 +486,31 @@ enroll_max(const struct profile *p)
 	return CMPD_CERT_REQ_DEFAULT;
 }
 
+/* crm's POP, with the template's key (the request was read without it,
+ * keyless_ctx()); raVerified left for the caller to weigh. */
+static enum popo_result
+enroll_popo(const OSSL_CRMF_MSG *crm, const OSSL_CRMF_CERTTEMPLATE *tmpl)
+{
+	enum popo_result r;
+	EVP_PKEY *key;
+
+	key = spki_template_key(tmpl, NULL);
+	r = popo_verify(crm, key, 0);
+	EVP_PKEY_free(key);
+	return r;
+}
+
 /*
  * The checks of one request before anything is asked of the CA
  * (it->fail, it->text), and the DER the CA will be asked with.
  */
 static void
-enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
-    struct profile *p, struct enroll_item *it)
+enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 {
 	int type = cmp_msg_body_type(req), perms = 0;
 	const OSSL_CRMF_CERTTEMPLATE *tmpl;
 	const X509_NAME *subject;
+	enum popo_result pop;
 
 	tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
 	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
@@ -512,14 +535,12 @@ enroll_check(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs, int i,
 	 * an RA with that permission, which checked the POP itself (RFC
 	 * 9483 5.2.3.2), never for kur: accepting it is tried only once
 	 * the POP failed, so that only RA requests cost a look-up.
-	 * (In OpenSSL 3.0 the second argument is the index, not the id.)
 	 * A p10cr's POP, its CSR's signature, was verified already. */
 	if (type != CMPD_BODY_P10CR &&
-	    !OSSL_CRMF_MSGS_verify_popo(reqs, i, 0, NULL, NULL)) {
-		ERR_clear_error();
-		if (type == CMPD_BODY_KUR || (perms = cmp_ra_perms(p)) <= 0 ||
-		    !(perms & RA_PERM_RAVERIFIED) ||
-		    !OSSL_CRMF_MSGS_verify_popo(reqs, i, 1, NULL, NULL)) {
+	    (pop = enroll_popo(it->crm, tmpl)) != POPO_OK) {
+		if (pop != POPO_RA_VERIFIED || type == CMPD_BODY_KUR ||
+		    (perms = cmp_ra_perms(p)) <= 0 ||
+		    !(perms & RA_PERM_RAVERIFIED)) {
 			it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
 			    CMPF_BAD_POP;
 			return;
@@ -808,7 +829,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		it->pos = -1;
 		if (it->own != NULL)
 			it->crm = it->own;
-		enroll_check(req, reqs, i, p, it);
+		enroll_check(req, p, it);
 	}
 	/* One request: refused as a whole, as ever. */
 	if (n == 1 && items[0].fail != CMPF_OK)

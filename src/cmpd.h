@@ -588,6 +588,17 @@ EVP_PKEY *spki_decode(const unsigned char *der, size_t len);
 EVP_PKEY *spki_template_key(const OSSL_CRMF_CERTTEMPLATE *, CMPD_SPKI **);
 void	spki_done(void);
 
+/* popo.c */
+enum popo_result {
+	POPO_OK,
+	POPO_BAD,		/* no key, poposkInput, a wrong signature */
+	POPO_MISSING,
+	POPO_RA_VERIFIED,	/* raVerified, not accepted here */
+	POPO_UNSUPPORTED	/* keyEncipherment, keyAgreement */
+};
+enum popo_result popo_verify(const OSSL_CRMF_MSG *, EVP_PKEY *key,
+	    int accept_ra_verified);
+
 /* check.c */
 int	check_run(const struct conf *, int with_db, int allow_root);
 int	secret_available(void);

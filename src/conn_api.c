@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "conn_int.h"
 #include "jsoncheck.h"
+#include "keyless.h"
 
 /* The API's revocation reasons, and removeFromCRL: cmpd's extension
  * that asks the CA to take a certificate off hold (doc/api.md). */
@@ -147,10 +148,12 @@ conn_b64_decode(const char *s, size_t len, unsigned char **out,
 
 /*
  * obj["certificateData"] as an X509; what is wrong goes into res.
- * PARSE_OK, PARSE_BAD or PARSE_ERR.
+ * PARSE_OK, PARSE_BAD or PARSE_ERR. An issued certificate is stored and
+ * delivered, never verified with its own key: its key is left undecoded
+ * (keyless_x509_d2i()), a CA certificate's is decoded.
  */
 static int
-conn_cert_data(json_object *obj, const char *what, X509 **out,
+conn_cert_data(json_object *obj, const char *what, int issued, X509 **out,
     struct conn_result *res)
 {
 	const unsigned char *p;
@@ -178,8 +181,8 @@ conn_cert_data(json_object *obj, const char *what, X509 **out,
 		goto out;
 	}
 	p = der;
-	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    p != der + len) {
+	if (len > LONG_MAX || (x = issued ? keyless_x509_d2i(&p, (long)len) :
+	    d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
 		conn_msg(res, "%s: certificateData is not a DER certificate",
 		    what);
 		goto out;
@@ -322,7 +325,7 @@ conn_enroll_reply(const char *op, const char *request_id,
 		conn_msg(res, "%s reply is not a JSON object", op);
 		goto out;
 	}
-	if ((rc = conn_cert_data(obj, op, &res->certificate, res)) ==
+	if ((rc = conn_cert_data(obj, op, 1, &res->certificate, res)) ==
 	    PARSE_ERR) {
 		r = -1;
 		goto out;
@@ -522,7 +525,7 @@ conn_ca_reply(const struct conn_buf *reply, struct conn_result *res)
 	for (i = 0; i < n; i++) {
 		v = json_object_array_get_idx(list, i);
 		snprintf(what, sizeof(what), "caCertificates[%zu]", i);
-		if ((rc = conn_cert_data(v, what, &x, res)) == PARSE_ERR) {
+		if ((rc = conn_cert_data(v, what, 0, &x, res)) == PARSE_ERR) {
 			r = -1;
 			goto out;
 		}
@@ -713,7 +716,8 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 		    json_object_get_boolean(v) ? CONN_PENDING : CONN_OK;
 		goto out;
 	}
-	if ((rc = conn_cert_data(obj, "lookup", &res->certificate, res)) ==
+	if ((rc = conn_cert_data(obj, "lookup", 1,
+	    &res->certificate, res)) ==
 	    PARSE_ERR) {
 		r = -1;
 		goto out;
@@ -857,7 +861,7 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 			    keys[i]);
 			goto fail;
 		}
-		if ((rc = conn_cert_data(v, keys[i], &x, res)) == PARSE_ERR) {
+		if ((rc = conn_cert_data(v, keys[i], 0, &x, res)) == PARSE_ERR) {
 			r = -1;
 			goto fail;
 		}

@@ -22,6 +22,7 @@
 #include "cmpd.h"
 #include "conn.h"
 #include "cert_cache.h"
+#include "keyless.h"
 
 #define SWEEP_INTERVAL_MS	5000
 #define SWEEP_BATCH		20
@@ -174,5 +175,6 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	conn_done();
 	db_close();
 	cmp_server_done();
+	keyless_done();
 	exit(status);
 }

@@ -17,7 +17,6 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crmf.h>
-#include <openssl/crmferr.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -26,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "keyless.h"
 #include "localca.h"
 
 #define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
@@ -393,10 +393,11 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	OSSL_CRMF_MSG *msg;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
 	EVP_PKEY *pkey = NULL;
-	unsigned long err;
 	int r = -1;
 
-	if ((msgs = d2i_OSSL_CRMF_MSGS(NULL, &p, (long)len)) == NULL) {
+	/* its key decoded once, by spki_template_key() */
+	if ((msgs = (OSSL_CRMF_MSGS *)ASN1_item_d2i_ex(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(OSSL_CRMF_MSGS), keyless_ctx(), NULL)) == NULL) {
 		lca_fail(e, 422, "request is not a DER CertReqMessages");
 		goto out;
 	}
@@ -418,29 +419,26 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	 * RFC 4211 4: the CA checks the proof of possession itself.
 	 * raVerified means an RA checked it: accepted only when the caller
 	 * (an authenticated RA such as cmpd) says so with "raVerified".
-	 * OpenSSL 3.0 takes the index in the sequence here, not the
-	 * certReqId: 0 is the first message.
 	 */
-	ERR_clear_error();
-	if (OSSL_CRMF_MSGS_verify_popo(msgs, 0, ra_verified, NULL, NULL) !=
-	    1) {
-		err = ERR_peek_last_error();
-		if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
-		    ERR_GET_REASON(err) == CRMF_R_POPO_MISSING)
-			lca_fail(e, 422, "proof of possession is missing");
-		else if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
-		    ERR_GET_REASON(err) == CRMF_R_POPO_RAVERIFIED_NOT_ACCEPTED)
-			lca_fail(e, 422, "raVerified proof of possession is "
-			    "not accepted");
-		else if (ERR_GET_LIB(err) == ERR_LIB_CRMF &&
-		    ERR_GET_REASON(err) == CRMF_R_UNSUPPORTED_POPO_METHOD)
-			lca_fail(e, 422, "proof of possession method is not "
-			    "supported");
-		else
-			lca_fail(e, 422, "proof of possession failed");
-		goto out;
+	switch (popo_verify(msg, pkey, ra_verified)) {
+	case POPO_OK:
+		r = 0;
+		break;
+	case POPO_MISSING:
+		lca_fail(e, 422, "proof of possession is missing");
+		break;
+	case POPO_RA_VERIFIED:
+		lca_fail(e, 422, "raVerified proof of possession is not "
+		    "accepted");
+		break;
+	case POPO_UNSUPPORTED:
+		lca_fail(e, 422, "proof of possession method is not "
+		    "supported");
+		break;
+	default:
+		lca_fail(e, 422, "proof of possession failed");
+		break;
 	}
-	r = 0;
  out:
 	EVP_PKEY_free(pkey);
 	OSSL_CRMF_MSGS_free(msgs);

@@ -29,6 +29,7 @@
 
 #include <fcgiapp.h>
 
+#include "keyless.h"
 #include "localca.h"
 
 #ifdef SYSCONFDIR
@@ -627,5 +628,6 @@ main(int argc, char *argv[])
 	spki_done();
 	lca_ca_free(&ca);
 	lca_conf_free(&c);
+	keyless_done();
 	return status;
 }
