@@ -113,6 +113,19 @@ verify_der(const unsigned char *der, int len, int accept_ra_verified)
 	return r;
 }
 
+/* verify() of a request for key with a POP of type popo by signer */
+static int
+made(EVP_PKEY *key, EVP_PKEY *signer, int popo, int accept_ra_verified)
+{
+	OSSL_CRMF_MSG *crm = request(key, signer, popo, "made");
+	OSSL_CRMF_MSGS *msgs = crm != NULL ? keyless_msgs(crm) : NULL;
+	int r = verify(msgs, accept_ra_verified);
+
+	sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
+	OSSL_CRMF_MSG_free(crm);
+	return r;
+}
+
 static void
 test_signature(void)
 {
@@ -146,14 +159,10 @@ test_signature(void)
 		sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
 		OSSL_CRMF_MSG_free(crm);
 
-		/* signed by another key than the template's */
-		crm = request(keys[i], keys[(i + 1) % NKEYS],
-		    OSSL_CRMF_POPO_SIGNATURE, "popo");
-		msgs = crm != NULL ? keyless_msgs(crm) : NULL;
-		is_int(verify(msgs, 1), POPO_BAD,
-		    "%s: signed by another key: bad", names[i]);
-		sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
-		OSSL_CRMF_MSG_free(crm);
+		is_int(made(keys[i], keys[(i + 1) % NKEYS],
+		    OSSL_CRMF_POPO_SIGNATURE, 1), POPO_BAD,
+		    "%s: signed by another key than the template's: bad",
+		    names[i]);
 	}
 }
 
@@ -181,31 +190,13 @@ test_changed(void)
 static void
 test_other_kinds(void)
 {
-	OSSL_CRMF_MSG *crm;
-	OSSL_CRMF_MSGS *msgs;
-
-	crm = request(keys[0], keys[0], -1, "none");
-	msgs = crm != NULL ? keyless_msgs(crm) : NULL;
-	is_int(verify(msgs, 1), POPO_MISSING,
-	    "no POP: missing");
-	sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
-	OSSL_CRMF_MSG_free(crm);
-
-	crm = request(keys[0], keys[0], OSSL_CRMF_POPO_RAVERIFIED, "ra");
-	msgs = crm != NULL ? keyless_msgs(crm) : NULL;
-	is_int(verify(msgs, 0), POPO_RA_VERIFIED,
-	    "raVerified, not accepted: refused as raVerified");
-	is_int(verify(msgs, 1), POPO_OK,
+	is_int(made(keys[0], keys[0], -1, 1), POPO_MISSING, "no POP: missing");
+	is_int(made(keys[0], keys[0], OSSL_CRMF_POPO_RAVERIFIED, 0),
+	    POPO_RA_VERIFIED, "raVerified, not accepted: refused as raVerified");
+	is_int(made(keys[0], keys[0], OSSL_CRMF_POPO_RAVERIFIED, 1), POPO_OK,
 	    "raVerified, accepted: verified");
-	sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
-	OSSL_CRMF_MSG_free(crm);
-
-	crm = request(keys[0], keys[0], OSSL_CRMF_POPO_KEYENC, "keyenc");
-	msgs = crm != NULL ? keyless_msgs(crm) : NULL;
-	is_int(verify(msgs, 1), POPO_UNSUPPORTED,
-	    "keyEncipherment: unsupported");
-	sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
-	OSSL_CRMF_MSG_free(crm);
+	is_int(made(keys[0], keys[0], OSSL_CRMF_POPO_KEYENC, 1),
+	    POPO_UNSUPPORTED, "keyEncipherment: unsupported");
 }
 
 /* The TLV of tag (class xclass, constructed) around len bytes at v,
