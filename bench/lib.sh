@@ -20,13 +20,15 @@
 # cmpd (BENCH_CONN_CMPD, default thread); one per enrolment to the mock
 # (BENCH_CONN_MOCK, default enrolment), which serves one connection at a
 # time and closes it after each transaction.  cmpd: BENCH_WORKERS workers
-# (8, as the quick start), BENCH_LOG_LEVEL (info).
+# (8, as the quick start), BENCH_LOG_LEVEL (info); cmp-localca:
+# BENCH_LOCALCA_WORKERS workers (1, as the quick start).
 
 BENCH_KEY_POOL=${BENCH_KEY_POOL:-16}
 BENCH_CONN_CMPD=${BENCH_CONN_CMPD:-thread}
 BENCH_CONN_MOCK=${BENCH_CONN_MOCK:-enrolment}
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 BENCH_WORKERS=${BENCH_WORKERS:-8}
+BENCH_LOCALCA_WORKERS=${BENCH_LOCALCA_WORKERS:-1}
 BENCH_LOAD=$top_builddir/t/cmpload
 MOCK_REF=mock-ref
 MOCK_SECRET=mock-secret
@@ -86,7 +88,7 @@ bench_stack() {
 	bench_pki
 	t_stack "workers = $BENCH_WORKERS" "log_level = $BENCH_LOG_LEVEL" \
 		-profile_cache
-	t_start_localca
+	t_start_localca "workers = $BENCH_LOCALCA_WORKERS"
 	t_start_lighttpd "$(t_localca_lighttpd)"
 	t_seed_enroll
 	# signature both ways; device certificates of the fixtures' root

@@ -27,7 +27,7 @@
 #                   tune: "--general-log=1 --general-log-file=general.log"
 #                   with KEEP_TMP=1 keeps every statement in $T/db)
 #   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL,
-#   BENCH_WORKERS:
+#   BENCH_WORKERS, BENCH_LOCALCA_WORKERS:
 #                   see bench/lib.sh
 #   KEEP_TMP=1      keep the stack's directory
 #
@@ -399,7 +399,7 @@ bench_fill() {
 {
 	echo "cmpd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(openssl version)"
 	echo "ir + certConf; $REPS x ${SECS} s per row (medians), concurrency C = client threads;"
-	echo "cmpd: lighttpd -> cmpd ($BENCH_WORKERS workers, log_level $BENCH_LOG_LEVEL) -> MariaDB (durable commits), cmp-localca (EC P-256 CA);"
+	echo "cmpd: lighttpd -> cmpd ($BENCH_WORKERS workers, log_level $BENCH_LOG_LEVEL) -> MariaDB (durable commits), cmp-localca ($BENCH_LOCALCA_WORKERS workers, EC P-256 CA);"
 	echo "mock: openssl cmp -port (one process, one connection at a time);"
 	echo "client: t/cmpload, $BENCH_KEY_POOL pre-made EC P-256 keys per thread;"
 	echo "connections: cmpd $BENCH_CONN_CMPD, mock $BENCH_CONN_MOCK (keep-alive);"

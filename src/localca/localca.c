@@ -8,7 +8,8 @@
  * through a web server's FastCGI) over a CA kept in files: issue, renew
  * and revoke certificates, hand out the CA certificates and a CRL. It is
  * the CA behind cmpd's quick start and end-to-end tests. One process,
- * one request at a time.
+ * one request at a time, or (workers = N) N such processes kept by the
+ * first (lca_workers.c).
  */
 #include "config.h"
 
@@ -80,6 +81,7 @@ static const struct conf_key conf_keys[] = {
 	K("api_key_header", CONF_STR, api_key_header, 0, 0),
 	K("auth_remote_user", CONF_STR, auth_remote_user, 0, 0),
 	K("user", CONF_STR, user, 0, 0),
+	K("workers", CONF_INT, workers, 1, LCA_WORKERS_MAX),
 };
 #undef K
 
@@ -93,6 +95,7 @@ lca_conf_init(struct lca_conf *c)
 	c->db_port = 3306;
 	c->log_level = LOG_LVL_INFO;
 	c->body_max = LCA_BODY_MAX_DEFAULT;
+	c->workers = 1;
 }
 
 static void
@@ -493,7 +496,7 @@ main(int argc, char *argv[])
 		.subject = "CN=cmp-localca CA", .days = 3650,
 	};
 	int ch, foreground = 0, check_only = 0, init_ca = 0, init_opts = 0;
-	int fd, status = 0;
+	int fd, worker, status = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:fnR:vh", lca_long_opts,
 	    NULL)) != -1) {
@@ -617,13 +620,20 @@ main(int argc, char *argv[])
 		fatal("FCGX_InitRequest failed");
 	log_info("cmp-localca %s listening on %s, CA %s", PACKAGE_VERSION,
 	    c.listen, c.ca_dir);
-	status = lca_loop(&rq, fd, &stop_set, &c, &ca);
+	/* workers > 1: this process keeps them and serves none itself */
+	worker = c.workers > 1 && lca_workers(c.workers) == 0;
+	if (c.workers <= 1 || worker)
+		status = lca_loop(&rq, fd, &stop_set, &c, &ca);
 	FCGX_Free(&rq, 1);
-	if (c.listen[0] == '/' && unlink(c.listen) == -1)
-		log_warn("cannot remove %s: %s", c.listen, strerror(errno));
-	if (c.pid_file != NULL && unlink(c.pid_file) == -1)
-		log_warn("cannot remove %s: %s", c.pid_file, strerror(errno));
-	log_info("stopped");
+	if (!worker) {
+		if (c.listen[0] == '/' && unlink(c.listen) == -1)
+			log_warn("cannot remove %s: %s", c.listen,
+			    strerror(errno));
+		if (c.pid_file != NULL && unlink(c.pid_file) == -1)
+			log_warn("cannot remove %s: %s", c.pid_file,
+			    strerror(errno));
+		log_info("stopped");
+	}
 	lca_db_done();
 	spki_done();
 	lca_ca_free(&ca);

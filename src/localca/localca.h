@@ -30,6 +30,7 @@
 #include "cmpd.h"
 
 #define LCA_BODY_MAX_DEFAULT	(1024 * 1024)
+#define LCA_WORKERS_MAX		64
 #define LCA_BODY_MAX_LIMIT	(16 * 1024 * 1024)
 #define LCA_UUID_LEN		36
 #define LCA_SERIAL_LEN		16	/* octets of the serials we make */
@@ -86,6 +87,7 @@ struct lca_conf {
 	char	*api_key_header;
 	char	*auth_remote_user;	/* REMOTE_USER the web server set */
 	char	*user;			/* run as this user after binding */
+	int	 workers;		/* >1: that many, kept by this one */
 };
 
 /* --init-ca: a new CA, or an existing one imported (lca_init.c). */
@@ -140,6 +142,9 @@ struct lca_http {
 int	lca_auth_load(const struct lca_conf *, char *err, size_t errlen);
 int	lca_loop(FCGX_Request *, int fd, const sigset_t *stop_set,
 	    const struct lca_conf *, const struct lca_ca *);
+
+/* lca_workers.c: 0 in a worker, 1 in the supervisor once all have stopped */
+int	lca_workers(int n);
 
 /* lca_api.c: one handler per route */
 void	lca_delay(long ms);
