@@ -724,7 +724,9 @@ cmp_protect_requester_eq(const struct cmp_requester *a,
 /*
  * Signs an answer (RFC 9810 5.1.3.3): sender = the signing certificate's
  * subject, senderKID = its subjectKeyIdentifier, extraCerts = the signing
- * certificate and its chain.
+ * certificate and its chain without self-signed certificates (RFC 9483
+ * 3.3: they SHOULD be omitted, and a client must not trust them for
+ * being there; the client has its root already).
  */
 int
 cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
@@ -752,14 +754,15 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	h->senderKID = NULL;
 	if (ski != NULL && (h->senderKID = ASN1_OCTET_STRING_dup(ski)) == NULL)
 		goto out;
-	/* The signing certificate first (RFC 9810 5.1.3.3), its chain, then
-	 * what the body's handler put there (3GPP: the CA chain), once. */
+	/* The signing certificate first (RFC 9810 5.1.3.3), its chain short
+	 * of the root, then what the body's handler put there (3GPP: the CA
+	 * chain with the operator root, TS 33.310 9.5), once each. */
 	if ((extra = sk_X509_new_null()) == NULL ||
 	    !X509_add_cert(extra, cert, X509_ADD_FLAG_UP_REF))
 		goto out;
 	for (i = 0; i < sk_X509_num(chain); i++)
 		if (!X509_add_cert(extra, sk_X509_value(chain, i),
-		    X509_ADD_FLAG_UP_REF))
+		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_SS))
 			goto out;
 	for (i = 0; i < sk_X509_num(rsp->extraCerts); i++) {
 		X509 *x = sk_X509_value(rsp->extraCerts, i);

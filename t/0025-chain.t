@@ -104,10 +104,28 @@ ok "signed ir, root only" client ir $SIG $VENDOR -newkey "$T/dev.key" \
 	-extracertsout "$T/extra.pem" -cacertsout "$T/capubs.pem" -rspout "$T/sip.der,$T/sconf.der"
 diag_file "$T/client.out" 5
 is "$(tx_state)" confirmed "signed ir: confirmed"
-is "$(fps "$T/extra.pem" | tr '\n' ' ')" "$SIGNER_FP $ROOT_FP $CA_FP " \
-	"signed ir: extraCerts = signing certificate, its chain, the issuing CA, once each"
+is "$(fps "$T/extra.pem" | tr '\n' ' ')" "$SIGNER_FP $CA_FP " \
+	"signed ir: extraCerts = signing certificate, the issuing CA; the self-signed root of the signer's chain left out (RFC 9483 3.3)"
+is "$(dump "$T/sconf.der" extraCerts)" 1 "signed pkiConf: extraCerts = the signing certificate alone"
 is "$(dump "$T/sip.der" caPubs)" 0 "signed ir: no caPubs (caPubs sharedSecret, the default)"
 nok "signed ir: no caPubs file" test -s "$T/capubs.pem"
+# a signing certificate under the issuing CA: its chain without the root
+SIG2P=00000000-0000-4000-8000-00000000f502
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, subject_policy) VALUES
+  ('$SIG2P', 'sig2', 1, 'signature', 'signature', '00000000-0000-4000-8000-00000000e001', 'any')"
+t_signer signer2 "/O=cmpd tests/CN=cmpd signer 2" ca ||
+	bail "cannot make the second signing certificate"
+cat "$T/signer2.key" "$T/signer2.crt" "$CA/ca.crt" "$CA/root.crt" |
+	$CMPD --set-signing-credentials sig2 > /dev/null
+cat "$F/root.pem" "$CA/root.crt" | $CMPD --set-trust-anchors sig2 > /dev/null
+ok "signed ir, signer under the issuing CA" client ir /api/v1/protocols/cmp/sig2 $VENDOR \
+	-newkey "$T/dev.key" -subject /CN=chain-sig2 -out_trusted "$CA/root.crt" \
+	-extracertsout "$T/extra.pem" -rspout "$T/s2ip.der,$T/s2conf.der"
+diag_file "$T/client.out" 5
+is "$(fps "$T/extra.pem" | tr '\n' ' ')" "$(fp "$T/signer2.crt") $CA_FP " \
+	"signer under the issuing CA: extraCerts = signing certificate, the issuing CA once, no root"
+is "$(dump "$T/s2conf.der" extraCerts)" 2 "its pkiConf: the signing certificate and the issuing CA"
 ok "signed cr, root only" client cr $SIG $VENDOR -newkey "$T/dev.key" \
 	-subject /CN=chain-sig-cr -certout "$T/sigcr.crt" -out_trusted "$CA/root.crt"
 is "$(tx_state)" confirmed "signed cr: confirmed"

@@ -932,17 +932,18 @@ t_sig_profile() {
 }
 
 # ================================================================== TLS
-# t_signer [NAME [SUBJECT]]: a signing key and certificate for cmpd (EC
-# P-256, digitalSignature) under the test CA's root ($T/ca): $T/NAME.key
-# and $T/NAME.crt (NAME: signer; SUBJECT: /O=cmpd tests/CN=cmpd signer).
+# t_signer [NAME [SUBJECT [ISSUER]]]: a signing key and certificate for
+# cmpd (EC P-256, digitalSignature) under the test CA's root, or ISSUER
+# ca for its issuing CA ($T/ca): $T/NAME.key and $T/NAME.crt (NAME:
+# signer; SUBJECT: /O=cmpd tests/CN=cmpd signer).
 # $T/signer.ext keeps the extensions, for more certificates like it.
 t_signer() {
-	local n=${1:-signer} subj=${2:-/O=cmpd tests/CN=cmpd signer}
+	local n=${1:-signer} subj=${2:-/O=cmpd tests/CN=cmpd signer} iss=${3:-root}
 	printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' \
 		> "$T/signer.ext"
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$T/$n.key" -out "$T/$n.csr" -subj "$subj" 2>/dev/null &&
-	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca/root.crt" -CAkey "$T/ca/root.key" \
+	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca/$iss.crt" -CAkey "$T/ca/$iss.key" \
 		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/$n.crt" 2>/dev/null
 }
 
