@@ -74,7 +74,7 @@ lca_worker_start(struct lca_worker *w, const sigset_t *worker_mask,
 	}
 	w->pid = pid;
 	w->started = lca_now();
-	log_debug("worker %ld started", (long)pid);
+	log_info("worker %ld started", (long)pid);
 	return 1;
 }
 
