@@ -7,8 +7,10 @@
 #                       lighttpd, CMP Profile "enroll" (shared secret both
 #                       ways) and "sig" (signature both ways, trust anchor
 #                       the fixtures' device root)
-#   bench_mock_start    OpenSSL's mock CMP server (openssl cmp -port) on
-#                       MOCK_PORT, answering both PBM and signed requests
+#   bench_mock_start MODE
+#                       OpenSSL's mock CMP server (openssl cmp -port) on
+#                       MOCK_PORT for MODE (pbm|sig), its answers carrying
+#                       the certificates cmpd's carry in that mode
 #   bench_load SERVER MODE C SECONDS PREFIX [cmpload args]
 #                       t/cmpload against SERVER (cmpd|mock) in MODE
 #                       (pbm|sig) with C clients; its key=value report on
@@ -66,9 +68,9 @@ _bench_cert() {
 }
 
 # bench_pki: as the quick start's, an EC root and an EC issuing CA for
-# cmp-localca; cmpd's signing certificate under the issuing CA; the mock's
-# signing certificate under the root and the certificate it hands out
-# under the issuing CA.  Clients trust $T/ca/root.crt.
+# cmp-localca; cmpd's and the mock's signing certificates and the
+# certificate the mock hands out under the issuing CA.  Clients trust
+# $T/ca/root.crt.
 bench_pki() {
 	local d=$T/ca
 	mkdir -p "$d"
@@ -79,7 +81,7 @@ bench_pki() {
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
 	_bench_cert ca root "/O=cmpd bench/CN=Bench Issuing CA" ca &&
 	_bench_cert signer ca "/O=cmpd bench/CN=cmpd" &&
-	_bench_cert mock root "/O=cmpd bench/CN=mock" &&
+	_bench_cert mock ca "/O=cmpd bench/CN=mock" &&
 	_bench_cert mock-ee ca "/O=cmpd bench/CN=mock-ee" &&
 	cp "$d/root.crt" "$d/chain.pem" || bail "bench_pki: openssl failed"
 }
@@ -108,19 +110,29 @@ bench_stack() {
 	rm -f "$T/signer.pem"
 }
 
-# bench_mock_start: the mock on a free port (MOCK_PORT).  It listens on
-# every address (-port takes a number only): run.sh runs it inside a
-# private network namespace, where only loopback exists.
+# bench_mock_start MODE: the mock on a free port (MOCK_PORT), in place
+# of one already running.  It listens on every address (-port takes a
+# number only): run.sh runs it inside a private network namespace, where
+# only loopback exists.  Its answers carry what cmpd's carry, so that the
+# client decodes and checks as many certificates for either server: the
+# issuing CA in the ip's extraCerts, the root in caPubs after a MAC
+# (the CMP Profile's caPubs default), and when signed the signing
+# certificate and the issuing CA (its chain short of the root, RFC 9483
+# 3.3; the mock takes it from -srv_untrusted).
 MOCK_PORT=""
 bench_mock_start() {
-	local try
+	local try capubs=()
+	[ "$1" != pbm ] || capubs=(-rsp_capubs "$T/ca/root.crt")
+	t_stop_bg mock
 	for try in 1 2 3 4 5; do
 		MOCK_PORT=$(_t_free_port) || bail "no free port for the mock"
 		t_bg mock openssl cmp -port "$MOCK_PORT" \
 			-srv_ref "$MOCK_REF" -srv_secret "pass:$MOCK_SECRET" \
 			-srv_cert "$T/ca/mock.crt" -srv_key "$T/ca/mock.key" \
+			-srv_untrusted "$T/ca/ca.crt" \
 			-srv_trusted "$T_FIXTURES/root.pem" \
-			-rsp_cert "$T/ca/mock-ee.crt" -rsp_extracerts "$T/ca/ca.crt"
+			-rsp_cert "$T/ca/mock-ee.crt" -rsp_extracerts "$T/ca/ca.crt" \
+			"${capubs[@]}"
 		t_wait 10 _t_port_open "$MOCK_PORT" && return 0
 		t_stop_bg mock
 	done

@@ -104,7 +104,6 @@ SERVERS="cmpd mock"
 }
 note "starting the stack in $T"
 bench_stack
-case $SERVERS in *mock*) bench_mock_start ;; esac
 
 # ------------------------------------------------------------ measuring
 # bench_ticks: "group=ticks ..." for lighttpd, cmpd, mysqld, localca and
@@ -254,6 +253,7 @@ bench_run() {
 bench_matrix() {
 	local mode conc rep server
 	for mode in $MODES; do
+		case $SERVERS in *mock*) bench_mock_start "$mode" ;; esac
 		for conc in $CONCS; do
 			for rep in $(seq 1 "$REPS"); do
 				for server in $SERVERS; do
@@ -400,7 +400,7 @@ bench_fill() {
 	echo "cmpd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(openssl version)"
 	echo "ir + certConf; $REPS x ${SECS} s per row (medians), concurrency C = client threads;"
 	echo "cmpd: lighttpd -> cmpd ($BENCH_WORKERS workers, log_level $BENCH_LOG_LEVEL) -> MariaDB (durable commits), cmp-localca ($BENCH_LOCALCA_WORKERS workers, EC P-256 CA);"
-	echo "mock: openssl cmp -port (one process, one connection at a time);"
+	echo "mock: openssl cmp -port (one process, one connection at a time; its answers carry the certificates cmpd's carry);"
 	echo "client: t/cmpload, $BENCH_KEY_POOL pre-made EC P-256 keys per thread;"
 	echo "connections: cmpd $BENCH_CONN_CMPD, mock $BENCH_CONN_MOCK (keep-alive);"
 	echo "CPU: ms of server CPU (utime+stime) per completed enrolment; the client's CPU is not counted"
@@ -408,6 +408,7 @@ bench_fill() {
 
 note "warming up"
 for mode in $MODES; do
+	case $SERVERS in *mock*) bench_mock_start "$mode" ;; esac
 	for server in $SERVERS; do
 		bench_load "$server" "$mode" 2 2 "warm-$mode" > "$T/warm.out" 2>&1
 		[ "$(_kv "$T/warm.out" ok)" -gt 0 ] 2> /dev/null ||
