@@ -101,7 +101,7 @@ is "$(sed -n 's/^systemdsystemunitdir = //p' "$T/cfg/Makefile")" '${prefix}/lib/
 	"--prefix=/opt/cmpd-test: units under the prefix"
 UNITS="cmpd.service cmpd.socket cmp-localca.service cmp-localca.socket"
 if [ -z "$unitdir" ]; then
-	skip "configured --without-systemdsystemunitdir" 12
+	skip "configured --without-systemdsystemunitdir" 13
 else
 	mkdir -p "$T/units"
 	for u in $UNITS; do
@@ -117,6 +117,11 @@ else
 	like "$(grep '^ExecStart=' "$D$unitdir/cmp-localca.service" 2>/dev/null)" \
 		"^ExecStart=$sbindir/cmp-localca -f -c $sysconfdir/cmp-localca.conf\$" \
 		"cmp-localca.service runs the configured cmp-localca"
+	# with workers = N the first process passes SIGTERM on and waits up
+	# to 30 s for its workers: systemd must signal it alone, and wait longer
+	is "$(grep -E '^(KillMode|TimeoutStopSec)=' "$D$unitdir/cmp-localca.service" 2>/dev/null | tr '\n' ' ')" \
+		"KillMode=mixed TimeoutStopSec=45 " \
+		"cmp-localca.service: SIGTERM to the first process alone, time for its workers"
 	# the man pages that Documentation= names are the installed ones
 	# (checked here rather than by systemd-analyze, which runs man(1))
 	docs=$(sed -n 's/^Documentation=//p' "$D$unitdir"/*.service "$D$unitdir"/*.socket 2>/dev/null |
