@@ -96,7 +96,10 @@ next_of() {	# the worker started after worker PID died
 	sed -n "/worker $1 killed by signal/,\$ s/.* worker \([0-9]*\) started\$/\1/p" \
 		"$LOG" | head -n 1
 }
-is_young() { awk -v d="$1" 'BEGIN { exit !(d != "" && d < 2) }'; }
+holds() {	# D TEST: a number D was measured and D TEST holds ("< 2")
+	awk -v d="$1" "BEGIN { exit !(d != \"\" && d $2) }"
+}
+is_young() { holds "$1" "< 2"; }
 # killed as soon as the log names it; under a load that delays this past
 # its first 2 s, once more
 for try in 1 2 3; do
@@ -118,7 +121,7 @@ ok "... and is replaced, but after the pause" t_wait 10 sh -c \
 	"sed -n '/worker $young killed/,\$p' '$LOG' | grep -q ' started\$'"
 pause=$(since "worker $young killed" "worker $(next_of "$young") started")
 ok "the pause: $pause s from its death to the next start (1 s)" \
-	awk -v d="$pause" 'BEGIN { exit !(d != "" && d >= 0.95) }'
+	holds "$pause" ">= 0.95"
 ok "three workers again" t_wait 10 nworkers_is 3
 # one that ran for longer is replaced at once
 sleep 2.5
@@ -127,10 +130,10 @@ kill -KILL "$victim"
 ok "a worker that ran for more than 2 s is replaced" t_wait 10 sh -c \
 	"sed -n '/worker $victim killed/,\$p' '$LOG' | grep -q ' started\$'"
 life=$(since "worker $victim started" "worker $victim killed")
-ok "it ran for $life s" awk -v d="$life" 'BEGIN { exit !(d != "" && d >= 2) }'
+ok "it ran for $life s" holds "$life" ">= 2"
 again=$(since "worker $victim killed" "worker $(next_of "$victim") started")
 ok "... and was replaced at once: $again s after its death" \
-	awk -v d="$again" 'BEGIN { exit !(d != "" && d < 0.9) }'
+	holds "$again" "< 0.9"
 
 # ------------------------------------------------------- log_file moved
 mv "$T/lca-file.log" "$T/lca-file.log.1"
