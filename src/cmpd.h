@@ -889,6 +889,21 @@ void	worker_signals(sigset_t *stop_set);
 int	worker_wait(int fd, const sigset_t *stop_set, int timeout_ms);
 int	worker_stopping(void);
 
+/* conn.c (conn.h): how a connector call ended; metrics.c counts them */
+enum conn_status {
+	CONN_OK = 0,
+	CONN_UNAVAILABLE,	/* no connection, timeout, TLS failure, 5xx */
+	CONN_REJECTED,		/* 4xx other than 404: the connector's text */
+	CONN_NOT_FOUND,		/* 404 */
+	CONN_FAILED,		/* 1xx, 3xx, bad 2xx body, reply too big */
+	/* refused before any connection, nothing was sent: */
+	CONN_INSECURE,		/* credentials would cross plain http:// */
+	CONN_BUSY,		/* connector_workers_max workers in calls */
+	/* issue/renew answered 202, or lookup {found: false, pending:
+	 * true}: the CA works on it; ask again with conn_lookup */
+	CONN_PENDING,
+};
+
 /* metrics.c: counters shared by all workers, for GET /metrics */
 enum metrics_call {
 	METRICS_CALL_ISSUE, METRICS_CALL_RENEW, METRICS_CALL_REVOKE,
@@ -917,7 +932,7 @@ void	metrics_backlog(long long revoke_pending, long long issuing,
 	    long long unknown_at_ca, long long waiting);
 void	metrics_request(enum route_kind, int body_type, const char *outcome,
 	    double ms);
-void	metrics_connector(enum metrics_call, int conn_status);
+void	metrics_connector(enum metrics_call, enum conn_status);
 void	metrics_db_error(void);
 void	metrics_db_retry(int db_retry);
 void	metrics_db_failover(unsigned int n);

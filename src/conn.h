@@ -9,7 +9,7 @@
 
 #include <openssl/x509.h>
 
-struct conf;
+#include "cmpd.h"
 
 enum conn_auth {
 	CONN_AUTH_NONE,
@@ -44,19 +44,7 @@ struct conn_target {
 	long	 timeout_ms;
 };
 
-enum conn_status {
-	CONN_OK = 0,
-	CONN_UNAVAILABLE,	/* no connection, timeout, TLS failure, 5xx */
-	CONN_REJECTED,		/* 4xx other than 404: the connector's text */
-	CONN_NOT_FOUND,		/* 404 */
-	CONN_FAILED,		/* 1xx, 3xx, bad 2xx body, reply too big */
-	/* refused before any connection, nothing was sent: */
-	CONN_INSECURE,		/* credentials would cross plain http:// */
-	CONN_BUSY,		/* connector_workers_max workers in calls */
-	/* issue/renew answered 202, or lookup {found: false, pending:
-	 * true}: the CA works on it; ask again with conn_lookup */
-	CONN_PENDING,
-};
+/* enum conn_status: cmpd.h (metrics.c counts the calls by it) */
 
 #define CONN_MESSAGE_MAX	512
 #define CONN_UUID_MAX		64

@@ -27,7 +27,6 @@
 #include <time.h>
 
 #include "cmpd.h"
-#include "conn.h"
 /* After cmpd.h: its enum prot_method has a PROT_NONE too. */
 #include <sys/mman.h>
 
@@ -202,13 +201,13 @@ metrics_request(enum route_kind kind, int body_type, const char *outcome,
 	    memory_order_relaxed);
 }
 
-/* A connector call has ended (conn.c); status is an enum conn_status. */
+/* A connector call has ended (conn.c). */
 void
-metrics_connector(enum metrics_call call, int status)
+metrics_connector(enum metrics_call call, enum conn_status status)
 {
 	if (shm == NULL || (unsigned)call >= METRICS_CALL__COUNT)
 		return;
-	if (status < 0 || status >= (int)METRICS_RESULTS)
+	if ((unsigned)status >= METRICS_RESULTS)
 		status = CONN_FAILED;
 	atomic_fetch_add_explicit(&shm->connector[call][status], 1,
 	    memory_order_relaxed);
