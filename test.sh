@@ -8,10 +8,11 @@
 #   ./test.sh --no-distcheck  skip make distcheck
 #
 # Missing Debian packages (to build and run, and the test-only ones) are
-# installed first (contrib/deps.sh: deps_install all).  Builds
-# are out of tree.  distcheck's check and the ASan+UBSan pass leave out a
-# few slow tests the first pass ran (SKIP_DISTCHECK, SKIP_ASAN below).  Exit status is non-zero if any build or test failed;
-# the first failing build stops the run and its test-suite.log is printed.
+# installed first (contrib/deps.sh: deps_install all).  Builds are out of
+# tree.  distcheck's check and the ASan+UBSan pass leave out a few slow
+# tests the first pass ran (SKIP_DISTCHECK, SKIP_ASAN below).  Exit status
+# is non-zero if any build or test failed; the first failing build stops
+# the run and its test-suite.log is printed.
 # Environment: JOBS (make -j for the builds, default 2), CHECK_JOBS (make -j
 # for the tests and distcheck, default 4), DEPS_NO_INSTALL=1 (see deps.sh).
 
@@ -42,7 +43,7 @@ CHECK_JOBS=${CHECK_JOBS:-4}
 SKIP_DISTCHECK="0009-enroll-apache 0011-signature-apache 0017-metrics 0020-reconcile 0022-fault 0024-connector-busy 0025-chain-apache 0026-multi-apache 0026-p10cr-apache 0027-genm-apache 0028-pbmac1-apache 0030-devices 0031-polling 0031-polling-apache 0032-rr-polling 0032-rr-polling-apache 0035-cluster 0036-bench-smoke 0037-deb 0039-deploy 0039-deploy-apache 0042-deps 0044-console-apache 0045-explain"
 SKIP_ASAN="0009-enroll-apache 0011-signature-apache 0025-chain-apache 0026-multi-apache 0026-p10cr-apache 0027-genm-apache 0028-pbmac1-apache 0031-polling-apache 0032-rr-polling-apache 0036-bench-smoke 0037-deb 0039-deploy 0039-deploy-apache 0042-deps 0043-licence 0044-console-apache"
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
 
 for arg in "$@"; do
 	case $arg in
