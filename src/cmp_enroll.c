@@ -418,17 +418,27 @@ cmp_enroll_serial(X509 *cert, char *buf, size_t n)
 	BN_free(bn);
 }
 
+/* Failure texts of a transaction whose certificate was not delivered. */
+#define ENROLL_NOT_KEPT	"the certificate could not be kept, so it was " \
+	"not delivered; revoked at the CA"
+#define ENROLL_WRONG_KEY "the certificate authority issued a certificate " \
+	"for another public key; not delivered, revoked at the CA"
+
 /*
  * A certificate the CA issued for transaction tid that its client will
- * not get (no answer could be built, it is too large to keep, or it could
- * not be stored). Nothing may stay valid at the CA unknown to cmpd: it is
- * recorded as revoke_pending and revoked; when even that record fails,
- * it is revoked now and the transaction stays 'issuing', so that the
- * sweep asks the CA for it (by request id) and records it.
+ * not get (no answer could be built, it is too large to keep, it could
+ * not be stored, or it is for another key than the request's). Nothing
+ * may stay valid at the CA unknown to cmpd: it is recorded as
+ * revoke_pending and revoked; when even that record fails, it is revoked
+ * now and the transaction stays 'issuing', so that the sweep asks the CA
+ * for it (by request id) and records it. A certificate the inventory
+ * holds already is another transaction's: left as it is. why: the
+ * transaction's failure text (GET /cmpTransactions).
  */
 static void
 enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
-    const char *conn_uuid, const struct profile *p, const char *request_id)
+    const char *conn_uuid, const struct profile *p, const char *request_id,
+    const char *why)
 {
 	struct conn_target target;
 	struct conn_result res;
@@ -439,9 +449,24 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	cmp_enroll_serial(cert, serial, sizeof(serial));
 	recorded = i2d_X509(cert, NULL) <= STORE_CERT_MAX &&
 	    store_unrecorded(tid, pos, cert, p, conn_uuid, cert_uuid) == DB_OK;
-	/* The inventory had it: the sweep's, revoked there. */
-	if (recorded && cert_uuid[0] == '\0')
+	/* The inventory had it: the sweep's, revoked there, or another
+	 * transaction's, which keeps it. */
+	if (recorded && cert_uuid[0] == '\0') {
+		log_info("PN=%s: certificate %s (requestId=%s) is in the "
+		    "inventory already: left as it is", p->cmp_name, serial,
+		    request_id);
+		if (store_tx_set_state(tid, pos, "failed") == DB_OK)
+			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+			    (size_t)ASN1_STRING_length(tid), pos, "the "
+			    "certificate authority answered with a certificate "
+			    "the inventory holds already; not delivered");
 		return;
+	}
+	/* failed with it (store_unrecorded): why, also if the revocation
+	 * below is left to the sweep */
+	if (recorded)
+		(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), pos, why);
 	cmp_ca_target(p, 1, &target);
 	if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 	    res.status == CONN_OK) {
@@ -455,9 +480,7 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 			    serial, request_id);
 		else
 			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
-			    (size_t)ASN1_STRING_length(tid), pos, "the "
-			    "certificate could not be kept, so it was not "
-			    "delivered; revoked at the CA");
+			    (size_t)ASN1_STRING_length(tid), pos, why);
 	} else {
 		metrics_revocation(METRICS_REV_FAILED);
 		if (recorded) {
@@ -472,6 +495,28 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 			    p->cmp_name, serial, request_id, res.message);
 	}
 	conn_result_free(&res);
+}
+
+/*
+ * The CA answered a request with a certificate for another public key
+ * (a connector that mixed up two requests): its holder could not use
+ * it, and the key's owner must not get a certificate it never asked for
+ * through this transaction. Not delivered; revoked like any certificate
+ * that is not (enroll_discard).
+ */
+static void
+enroll_wrong_key(const ASN1_OCTET_STRING *tid, struct enroll_item *it,
+    const struct profile *p, const char *request_id)
+{
+	char serial[80];
+
+	cmp_enroll_serial(it->res.certificate, serial, sizeof(serial));
+	log_error("PN=%s: requestId=%s: the CA's certificate %s is for "
+	    "another public key than the request's; not delivered",
+	    p->cmp_name, request_id, serial);
+	enroll_discard(tid, it->pos, it->res.certificate, it->res.uuid, p,
+	    request_id, ENROLL_WRONG_KEY);
+	it->fail = CMPF_CERT_KEY_MISMATCH;
 }
 
 /* The CMP Profile's certReqMax, or its variant's default. */
@@ -699,8 +744,15 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 			    STORE_CERT_MAX) {
 				enroll_discard(tid, it->pos,
 				    it->res.certificate, it->res.uuid, p,
-				    rq[it->pos].request_id);
+				    rq[it->pos].request_id, ENROLL_NOT_KEPT);
 				it->fail = CMPF_CERT_TOO_LARGE;
+				it->pos = -1;
+			} else if (rq[it->pos].has_spki &&
+			    !spki_cert_has_key(it->res.certificate,
+			    rq[it->pos].spki, OSSL_CRMF_MSG_get0_tmpl(
+			    it->crm))) {
+				enroll_wrong_key(tid, it, p,
+				    rq[it->pos].request_id);
 				it->pos = -1;
 			}
 			continue;
@@ -873,7 +925,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		if (items[i].pos >= 0 && !items[i].waiting)
 			enroll_discard(tid, items[i].pos,
 			    items[i].res.certificate, items[i].res.uuid, p,
-			    rq[items[i].pos].request_id);
+			    rq[items[i].pos].request_id, ENROLL_NOT_KEPT);
  out:
 	if (gated)
 		metrics_conn_leave();

@@ -245,6 +245,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_SIGNER_CHAIN_UNAVAILABLE, SYSTEMUNAVAIL, 200,
 	    "PN=%s | the protection certificate cannot be validated now: "
 	    "the CA's certificate chain cannot be had, try again later"),
+	D(CMPF_CERT_KEY_MISMATCH, SYSTEMFAILURE, 200,
+	    "PN=%s | the certificate authority issued a certificate for "
+	    "another public key; it was not delivered"),
 };
 
 #undef D

@@ -174,6 +174,28 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*f = CMPF_CERT_TOO_LARGE;
 		return NULL;
 	}
+	if (t->has_spki && !spki_cert_has_key(res->certificate, t->spki,
+	    NULL)) {
+		/* as in a direct answer: not delivered; recorded
+		 * revoke_pending, the sweep revokes it (one the inventory
+		 * holds already is another transaction's: left as it is) */
+		log_error("PN=%s: requestId=%s: the CA's certificate is for "
+		    "another public key than the request's; not delivered",
+		    p->cmp_name, t->request_id);
+		if (store_unrecorded(tid, t->pos, res->certificate, p,
+		    res->uuid, cert_uuid) != DB_OK)
+			log_error("PN=%s: requestId=%s: certificate for "
+			    "another key not recorded; the sweep asks the CA",
+			    p->cmp_name, t->request_id);
+		else if (cert_uuid[0] != '\0' ||
+		    store_tx_set_state(tid, t->pos, "failed") == DB_OK)
+			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+			    (size_t)ASN1_STRING_length(tid), t->pos, "the "
+			    "certificate authority issued a certificate for "
+			    "another public key; not delivered");
+		*f = CMPF_CERT_KEY_MISMATCH;
+		return NULL;
+	}
 	if ((rsp = poll_final(req, srv, t, res->certificate, CMPF_OK, NULL,
 	    NULL)) == NULL ||
 	    cmp_enroll_general_info(rsp->header, t->implicit, wait) != 0 ||

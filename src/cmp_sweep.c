@@ -158,19 +158,15 @@ sweep_record(const unsigned char *tid, size_t tid_len, int pos,
 {
 	struct conn_target target;
 	struct conn_result res;
-	unsigned char *der = NULL, md[32];
 	char cert_uuid[CMPD_UUID_LEN + 1], serial[80];
-	int n, r;
+	int r;
 
 	memset(&res, 0, sizeof(res));
 	cmp_enroll_serial(cert, serial, sizeof(serial));
-	if (spki != NULL && ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert),
-	    &der)) <= 0 || !EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(),
-	    NULL) || memcmp(md, spki, 32) != 0))
+	if (spki != NULL && !spki_cert_has_key(cert, spki, NULL))
 		log_warn("sweep: certificate %s of requestId=%s has another "
 		    "public key than the request; recorded and revoked all "
 		    "the same", serial, rid);
-	OPENSSL_free(der);
 	if (i2d_X509(cert, NULL) > STORE_CERT_MAX) {
 		/* Too large for the inventory: revoked, then forgotten. */
 		cmp_ca_target(w->p, 1, &target);

@@ -324,6 +324,7 @@ enum cmp_fail {
 	CMPF_RR_NOT_ON_HOLD,
 	CMPF_RR_RELEASE_LATER,
 	CMPF_SIGNER_CHAIN_UNAVAILABLE,
+	CMPF_CERT_KEY_MISMATCH,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -586,6 +587,8 @@ int	secret_init(const struct conf *);
 /* spki.c */
 EVP_PKEY *spki_decode(const unsigned char *der, size_t len);
 EVP_PKEY *spki_template_key(const OSSL_CRMF_CERTTEMPLATE *, CMPD_SPKI **);
+int	spki_cert_has_key(X509 *, const unsigned char sha256[32],
+	    const OSSL_CRMF_CERTTEMPLATE *);
 void	spki_done(void);
 
 /* popo.c */
@@ -664,6 +667,9 @@ struct store_tx {
 	 * recorded, a transaction older than the record */
 	struct cmp_requester requester;
 	int	 has_requester;
+	/* SHA-256 of the requested key's SPKI DER (has_spki 0: none) */
+	unsigned char spki[32];
+	int	 has_spki;
 	/* the issued certificate's DER (NULL: none), decoded only when
 	 * asked (store_tx_cert) */
 	unsigned char *der;

@@ -7,9 +7,11 @@
  */
 #include "config.h"
 
+#include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "cmpd.h"
 
@@ -83,4 +85,39 @@ spki_template_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, CMPD_SPKI **spki)
 	CMPD_CERTTEMPLATE_free(t);
 	OPENSSL_free(der);
 	return k;
+}
+
+/*
+ * Whether cert carries the public key a request asked for: the one whose
+ * SubjectPublicKeyInfo DER hashes (SHA-256) to sha256, as the request's
+ * row keeps it (cmp_transaction.request_spki_sha256). A CA may encode the
+ * same key otherwise (an EC point compressed, RSA's NULL parameters left
+ * out), so when the hashes differ and the request's template is at hand
+ * the two keys are decoded and compared. 1: the same key; 0: another, or
+ * it cannot be told (nothing to compare with is never a match).
+ */
+int
+spki_cert_has_key(X509 *cert, const unsigned char sha256[32],
+    const OSSL_CRMF_CERTTEMPLATE *tmpl)
+{
+	unsigned char *der = NULL, md[32];
+	EVP_PKEY *want = NULL, *got = NULL;
+	int n, r = 0;
+
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0 ||
+	    !EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL))
+		goto out;
+	if (CRYPTO_memcmp(md, sha256, sizeof(md)) == 0) {
+		r = 1;
+		goto out;
+	}
+	if (tmpl != NULL && (want = spki_template_key(tmpl, NULL)) != NULL &&
+	    (got = spki_decode(der, (size_t)n)) != NULL)
+		r = EVP_PKEY_eq(want, got) == 1;
+ out:
+	EVP_PKEY_free(got);
+	EVP_PKEY_free(want);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return r;
 }

@@ -634,6 +634,7 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->implicit = c[12].i != 0;
 	t->poll_count = (int)c[13].i;
 	tx_list_requester(&c[14], l->method, t);
+	t->has_spki = !c[17].null && c[17].len == sizeof(t->spki);
 	t->cert = NULL;
 	t->der = NULL;
 	t->der_len = 0;
@@ -667,13 +668,13 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    "t.request_id, t.request_type, TIMESTAMPDIFF(SECOND, "
 	    "COALESCE(t.issuing_at, t.created_at), NOW(6)), "
 	    "t.implicit_confirm, t.poll_count, t.requester_method, "
-	    "t.requester_cert_hash, t.requester_kid "
+	    "t.requester_cert_hash, t.requester_kid, t.request_spki_sha256 "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { arg_octets(tid) };
 	struct tx_list *l;
-	struct db_col c[17];
+	struct db_col c[18];
 	size_t rows = 0;
 	int r;
 
@@ -708,6 +709,8 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    c[15].n = sizeof(l->row.requester.cert_hash);
 	c[16].type = DB_BLOB, c[16].buf = l->row.requester.kid,
 	    c[16].n = sizeof(l->row.requester.kid);
+	c[17].type = DB_BLOB, c[17].buf = l->row.spki,
+	    c[17].n = sizeof(l->row.spki);
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)

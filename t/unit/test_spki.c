@@ -1,12 +1,15 @@
 /*
  * Unit test for spki.c: one decoder context decodes keys of every type in
  * turn, the same keys d2i_PUBKEY() gives, also after input it refused
- * (garbage, truncation, trailing bytes); and a CRMF CertTemplate's key
- * and SubjectPublicKeyInfo come back as sent.
+ * (garbage, truncation, trailing bytes); a CRMF CertTemplate's key
+ * and SubjectPublicKeyInfo come back as sent; and a certificate is told
+ * to carry a request's key by its SubjectPublicKeyInfo's hash, or, when
+ * the CA encoded the key otherwise, by the decoded keys.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crmf.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -108,6 +111,74 @@ test_template(void)
 	ok(spki_template_key(NULL, NULL) == NULL, "no template: none");
 }
 
+/* SHA-256 of k's SubjectPublicKeyInfo DER, as a request's row keeps it */
+static int
+spki_sha256(EVP_PKEY *k, unsigned char md[32])
+{
+	unsigned char *der = NULL;
+	int n, r;
+
+	n = i2d_PUBKEY(k, &der);
+	r = n > 0 && EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return r ? 0 : -1;
+}
+
+/* a certificate (unsigned: only its key is read) for k */
+static X509 *
+cert_for(EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+
+	if (x != NULL && X509_set_pubkey(x, k) != 1) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+static void
+test_cert_key(void)
+{
+	OSSL_CRMF_MSG *m = OSSL_CRMF_MSG_new();
+	OSSL_CRMF_CERTTEMPLATE *t;
+	unsigned char want[32], got[32];
+	EVP_PKEY *compressed;
+	X509 *same, *other, *recoded;
+
+	t = m != NULL ? OSSL_CRMF_MSG_get0_tmpl(m) : NULL;
+	if (!ok(t != NULL && OSSL_CRMF_CERTTEMPLATE_fill(t, keys[0], NULL,
+	    NULL, NULL) == 1 && spki_sha256(keys[0], want) == 0,
+	    "a request for an EC P-256 key")) {
+		OSSL_CRMF_MSG_free(m);
+		return;
+	}
+	/* the same key as a CA may encode it: the point compressed */
+	compressed = EVP_PKEY_dup(keys[0]);
+	ok(compressed != NULL && EVP_PKEY_set_utf8_string_param(compressed,
+	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed") == 1 &&
+	    spki_sha256(compressed, got) == 0 && memcmp(want, got, 32) != 0,
+	    "the key compressed hashes otherwise");
+	same = cert_for(keys[0]);
+	other = cert_for(keys[2]);
+	recoded = compressed != NULL ? cert_for(compressed) : NULL;
+	ok(same != NULL && spki_cert_has_key(same, want, t) == 1 &&
+	    spki_cert_has_key(same, want, NULL) == 1,
+	    "a certificate for the key: the same (by its hash)");
+	ok(recoded != NULL && spki_cert_has_key(recoded, want, t) == 1,
+	    "... encoded otherwise: the same (the keys compared)");
+	ok(recoded != NULL && spki_cert_has_key(recoded, want, NULL) == 0,
+	    "... encoded otherwise, no template: not told the same");
+	ok(other != NULL && spki_cert_has_key(other, want, t) == 0 &&
+	    spki_cert_has_key(other, want, NULL) == 0,
+	    "a certificate for another key: another");
+	X509_free(same);
+	X509_free(other);
+	X509_free(recoded);
+	EVP_PKEY_free(compressed);
+	OSSL_CRMF_MSG_free(m);
+}
+
 int
 main(void)
 {
@@ -117,6 +188,7 @@ main(void)
 		return done_testing();
 	test_decode();
 	test_template();
+	test_cert_key();
 	spki_done();
 	for (i = 0; i < NKEYS; i++)
 		EVP_PKEY_free(keys[i]);

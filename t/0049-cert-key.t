@@ -1,0 +1,193 @@
+#!/bin/sh
+# The CA's certificate must carry the key the request asked for. A
+# connector that mixes up two requests is played by a proxy in front of
+# the real cmp-localca that hands the CA an earlier request's CRMF in
+# place of the current one: the CA then really issues a certificate for
+# the earlier request's key (and subject). cmpd does not deliver it, and
+# revokes it at the CA: at once on a direct answer (ir), through the
+# sweep on delayed delivery (pollReq). The earlier request's own
+# certificate stays valid.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "workers = 2" "log_level = info"
+t_start_localca
+t_second_localca pending "issue_pending = 2"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd pending)"
+t_seed_enroll
+plan_auto
+
+CMP=/api/v1/protocols/cmp/enroll
+POLL=/api/v1/protocols/cmp/poll
+SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
+
+# The proxy: every request forwarded to lighttpd as it came; the first
+# issue request's CRMF kept, and put into every later issue request while
+# $T/swap exists. It takes a port the kernel picks and names it in a file.
+t_bg swapper python3 -c '
+import http.server, json, os, sys, urllib.error, urllib.request
+upstream, portfile, state = sys.argv[1], sys.argv[2], sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def relay(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.endswith("/certificates/issue"):
+            j = json.loads(body)
+            kept = os.path.join(state, "kept")
+            if not os.path.exists(kept):
+                with open(kept, "w") as f:
+                    f.write(j["request"])
+            elif os.path.exists(os.path.join(state, "swap")):
+                with open(kept) as f:
+                    j["request"] = f.read()
+                with open(os.path.join(state, "swapped"), "a") as f:
+                    f.write(j.get("requestId", "") + "\n")
+                body = json.dumps(j).encode()
+        req = urllib.request.Request(upstream + self.path, data=body or None,
+                                     method=self.command)
+        for h in ("Authorization", "Content-Type", "Accept"):
+            if self.headers.get(h):
+                req.add_header(h, self.headers[h])
+        try:
+            r = urllib.request.urlopen(req, timeout=20)
+            status, data, ctype = r.status, r.read(), r.headers.get("Content-Type")
+        except urllib.error.HTTPError as e:
+            status, data, ctype = e.code, e.read(), e.headers.get("Content-Type")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype or "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = do_PUT = do_DELETE = relay
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+os.rename(portfile + ".tmp", portfile)
+s.serve_forever()
+' "$CONNECTOR_BASE" "$T/swapper.port" "$T"
+t_wait 10 test -s "$T/swapper.port" || bail "the proxy did not start"
+PROXY=http://127.0.0.1:$(cat "$T/swapper.port")
+
+# Before any request (the workers keep a profile once read): the enroll
+# profile's connector through the proxy, and a profile "poll" whose CA
+# answers pending through it.
+t_sql "UPDATE connector SET url = '$PROXY/localca' WHERE name = 'localca';
+INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
+  SELECT '00000000-0000-4000-8000-0000000010c1', 'pending', '$PROXY/pending',
+    auth_type, NULL, 1 FROM connector WHERE name = 'localca';
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-0000000010a1', 'pending', '00000000-0000-4000-8000-0000000010c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-000000001001', 'ra-poll', 1, '00000000-0000-4000-8000-0000000010a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('00000000-0000-4000-8000-000000001101', 'poll', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-000000001001', '$ENROLL_REF');" ||
+	bail "pointing the connectors at the proxy failed"
+printf '%s\n' "$ENROLL_SECRET" |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret poll \
+	> "$T/secret.log" 2>&1 || bail "--set-shared-secret poll failed"
+t_localca_cred |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials pending \
+	> "$T/secret.log" 2>&1 || bail "--set-connector-credentials pending failed"
+
+# client CMD PATH ARGS...: openssl cmp against lighttpd; output in
+# $T/client.out
+client() {
+	local cmd=$1 path=$2
+	shift 2
+	timeout 60 openssl cmp -cmd "$cmd" -server "127.0.0.1:$HTTP_PORT" \
+		-path "$path" -recipient /CN=cmpd -msg_timeout 20 \
+		-total_timeout 40 -unprotected_errors $SECRET "$@" \
+		> "$T/client.out" 2>&1
+}
+serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+tx() { t_sql "SELECT $1 FROM cmp_transaction WHERE request_id = '$2'"; }
+for k in a b c; do
+	newkey "$T/$k.key" || bail "key $k"
+done
+
+# the proxy passes requests through as they are
+ok "ir through the proxy: issued" client ir $CMP -newkey "$T/a.key" \
+	-subject /CN=key-a -certout "$T/a.crt"
+diag_file "$T/client.out" 5
+ok "... the proxy kept its CRMF" test -s "$T/kept"
+is "$(openssl x509 -in "$T/a.crt" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)" \
+	"$(openssl pkey -in "$T/a.key" -pubout -outform DER | sha256sum)" \
+	"... for key a"
+A_SERIAL=$(serial "$T/a.crt")
+
+# ------------------------------------------------ a direct answer (ir)
+touch "$T/swap"
+nok "ir for key b, the CA issues for key a: refused" client ir $CMP \
+	-newkey "$T/b.key" -subject /CN=key-b -certout "$T/b.crt"
+diag_file "$T/client.out" 5
+like "$(cat "$T/client.out")" "systemFailure" "... systemFailure"
+like "$(cat "$T/client.out")" \
+	"PN=enroll \| the certificate authority issued a certificate for another public key; it was not delivered" \
+	"... the text says why"
+ok "... no certificate written" test ! -e "$T/b.crt"
+RID=$(sed -n 1p "$T/swapped")
+ok "... the proxy swapped the request ($RID)" test -n "$RID"
+like "$(grep "requestId=$RID" "$T/cmpd.log")" "another public key than the request's; not delivered" \
+	"... logged"
+like "$(grep ' rid=' "$T/cmpd.log" | grep 'body=ir' | tail -n 1)" "outcome=CMPF_CERT_KEY_MISMATCH" \
+	"... as CMPF_CERT_KEY_MISMATCH"
+is "$(tx state "$RID")" failed "... the transaction failed"
+like "$(tx failure "$RID")" "another public key; not delivered, revoked at the CA" \
+	"... and says why"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-b'")" 0 \
+	"nothing issued for key b"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 2 \
+	"the inventory holds the CA's second certificate for key a"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=key-a' AND serial_number <> '$A_SERIAL'")" \
+	revoked "... revoked"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%key-a%' AND serial_hex <> '$A_SERIAL'")" \
+	revoked "... at the CA too"
+is "$(t_sql "SELECT status FROM certificate WHERE serial_number = '$A_SERIAL'")" issued \
+	"key a's own certificate stays valid"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$A_SERIAL'")" issued \
+	"... at the CA too"
+
+# ------------------------------------------- delayed delivery (pollReq)
+nok "ir for key c, pending, the CA issues for key a: refused when polled" \
+	client ir $POLL -newkey "$T/c.key" -subject /CN=key-c -certout "$T/c.crt"
+diag_file "$T/client.out" 5
+like "$(cat "$T/client.out")" "received polling response|pollRep" "... after polling"
+like "$(cat "$T/client.out")" \
+	"PN=poll \| the certificate authority issued a certificate for another public key; it was not delivered" \
+	"... with the text"
+ok "... no certificate written" test ! -e "$T/c.crt"
+RID=$(sed -n 2p "$T/swapped")
+ok "... the proxy swapped the request ($RID)" test -n "$RID"
+like "$(grep ' rid=' "$T/cmpd.log" | grep 'body=pollReq' | tail -n 1)" "outcome=CMPF_CERT_KEY_MISMATCH" \
+	"... logged as CMPF_CERT_KEY_MISMATCH"
+is "$(tx state "$RID")" failed "... the transaction failed"
+like "$(tx failure "$RID")" "another public key; not delivered" "... and says why"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-c'")" 0 \
+	"nothing issued for key c"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 3 \
+	"the inventory holds the CA's third certificate for key a"
+revoked_at_ca() {
+	[ "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject LIKE '%key-a%' AND status = 'revoked'")" = 2 ]
+}
+ok "... the sweep revokes it at the CA" t_wait 30 revoked_at_ca
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a' AND status = 'revoked'")" 2 \
+	"... and in the inventory"
+is "$(t_sql "SELECT status FROM certificate WHERE serial_number = '$A_SERIAL'")" issued \
+	"key a's own certificate still valid"
+
+# without the swap, both paths deliver again
+rm -f "$T/swap"
+ok "ir for key b without the swap: issued" client ir $CMP -newkey "$T/b.key" \
+	-subject /CN=key-b -certout "$T/b.crt"
+ok "pending ir for key c without the swap: issued after polling" client ir $POLL \
+	-newkey "$T/c.key" -subject /CN=key-c -certout "$T/c.crt"
+is "$(openssl x509 -in "$T/c.crt" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)" \
+	"$(openssl pkey -in "$T/c.key" -pubout -outform DER | sha256sum)" \
+	"... for key c"
+ok "cmpd still runs" kill -0 "$CMPD_PID"
+
+done_testing
