@@ -29,6 +29,12 @@
 #   BENCH_KEY_POOL, BENCH_CONN_CMPD, BENCH_CONN_MOCK, BENCH_LOG_LEVEL,
 #   BENCH_WORKERS, BENCH_LOCALCA_WORKERS:
 #                   see bench/lib.sh
+#   CMPD_WRAP, LOCALCA_WRAP
+#                   a command to start cmpd or cmp-localca under (t/lib.sh),
+#                   to look, not to measure: "valgrind --tool=callgrind
+#                   --callgrind-out-file=/tmp/cg.%p" with BENCH_WORKERS=1
+#                   BENCH_C=1 counts every call of a worker (one file per
+#                   process; callgrind_annotate --inclusive=yes)
 #   KEEP_TMP=1      keep the stack's directory
 #
 # For each protection and concurrency, the R runs alternate between the

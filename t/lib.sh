@@ -587,8 +587,9 @@ t_stack() {
 t_start_cmpd() {
 	[ -z "$CMPD_PID" ] || t_stop_cmpd
 	rm -f "$T/cmpd.sock"
-	# CI runs as root; tests of the user switch start cmpd themselves
-	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root "$@" \
+	# CI runs as root; tests of the user switch start cmpd themselves.
+	# CMPD_WRAP: a command to run it under (bench/run.sh: a profiler)
+	${CMPD_WRAP-} "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root "$@" \
 		>> "$T/cmpd.log" 2>&1 &
 	CMPD_PID=$!
 	CMPD_EXIT=""
@@ -1013,6 +1014,7 @@ t_make_ca() {
 # Its callers authenticate with HTTP basic: user $LOCALCA_USER, password
 # in $T/localca.pw (random, mode 600); t_localca_cred prints the
 # connector credentials JSON for them, t_localca_curl_auth curl's -u.
+# LOCALCA_WRAP: a command to run it under (bench/run.sh: a profiler).
 LOCALCA_USER=cmpd
 t_localca_password() {
 	if [ ! -s "$T/localca.pw" ]; then
@@ -1044,7 +1046,7 @@ t_start_localca() {
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} > "$T/localca.conf"
 	rm -f "$T/localca.sock"
-	t_bg localca "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+	t_bg localca ${LOCALCA_WRAP-} "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
 	t_wait 10 test -S "$T/localca.sock" || {
 		diag_file "$T/localca.log"
 		bail "cmp-localca did not start"
