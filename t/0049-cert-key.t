@@ -119,27 +119,35 @@ is "$(openssl x509 -in "$T/a.crt" -noout -pubkey | openssl pkey -pubin -outform 
 	"... for key a"
 A_SERIAL=$(serial "$T/a.crt")
 
+# mixed_up DESC PATH PN KEY N: an ir for key KEY (subject CN=key-KEY) on
+# PATH, the N-th the proxy swapped, is refused and its transaction failed;
+# RID is its requestId
+mixed_up() {
+	local desc=$1 path=$2 pn=$3 k=$4 n=$5
+	nok "$desc: refused" client ir "$path" -newkey "$T/$k.key" \
+		-subject "/CN=key-$k" -certout "$T/$k.crt"
+	diag_file "$T/client.out" 5
+	like "$(cat "$T/client.out")" "systemFailure" "... systemFailure"
+	like "$(cat "$T/client.out")" \
+		"PN=$pn \| the certificate authority issued a certificate for another public key; it was not delivered" \
+		"... the text says why"
+	ok "... no certificate written" test ! -e "$T/$k.crt"
+	RID=$(sed -n "${n}p" "$T/swapped")
+	ok "... the proxy swapped the request ($RID)" test -n "$RID"
+	like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_CERT_KEY_MISMATCH" \
+		"... logged as CMPF_CERT_KEY_MISMATCH"
+	is "$(tx state "$RID")" failed "... the transaction failed"
+	is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-$k'")" 0 \
+		"nothing issued for key $k"
+}
+
 # ------------------------------------------------ a direct answer (ir)
 touch "$T/swap"
-nok "ir for key b, the CA issues for key a: refused" client ir $CMP \
-	-newkey "$T/b.key" -subject /CN=key-b -certout "$T/b.crt"
-diag_file "$T/client.out" 5
-like "$(cat "$T/client.out")" "systemFailure" "... systemFailure"
-like "$(cat "$T/client.out")" \
-	"PN=enroll \| the certificate authority issued a certificate for another public key; it was not delivered" \
-	"... the text says why"
-ok "... no certificate written" test ! -e "$T/b.crt"
-RID=$(sed -n 1p "$T/swapped")
-ok "... the proxy swapped the request ($RID)" test -n "$RID"
+mixed_up "ir for key b, the CA issues for key a" $CMP enroll b 1
 like "$(grep "requestId=$RID" "$T/cmpd.log")" "another public key than the request's; not delivered" \
-	"... logged"
-like "$(grep ' rid=' "$T/cmpd.log" | grep 'body=ir' | tail -n 1)" "outcome=CMPF_CERT_KEY_MISMATCH" \
-	"... as CMPF_CERT_KEY_MISMATCH"
-is "$(tx state "$RID")" failed "... the transaction failed"
+	"... logged with the requestId"
 like "$(tx failure "$RID")" "another public key; not delivered, revoked at the CA" \
-	"... and says why"
-is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-b'")" 0 \
-	"nothing issued for key b"
+	"... the transaction says why"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 2 \
 	"the inventory holds the CA's second certificate for key a"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=key-a' AND serial_number <> '$A_SERIAL'")" \
@@ -152,22 +160,10 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$A_SERIA
 	"... at the CA too"
 
 # ------------------------------------------- delayed delivery (pollReq)
-nok "ir for key c, pending, the CA issues for key a: refused when polled" \
-	client ir $POLL -newkey "$T/c.key" -subject /CN=key-c -certout "$T/c.crt"
-diag_file "$T/client.out" 5
+mixed_up "ir for key c, pending, the CA issues for key a, polled" $POLL poll c 2
 like "$(cat "$T/client.out")" "received polling response|pollRep" "... after polling"
-like "$(cat "$T/client.out")" \
-	"PN=poll \| the certificate authority issued a certificate for another public key; it was not delivered" \
-	"... with the text"
-ok "... no certificate written" test ! -e "$T/c.crt"
-RID=$(sed -n 2p "$T/swapped")
-ok "... the proxy swapped the request ($RID)" test -n "$RID"
-like "$(grep ' rid=' "$T/cmpd.log" | grep 'body=pollReq' | tail -n 1)" "outcome=CMPF_CERT_KEY_MISMATCH" \
-	"... logged as CMPF_CERT_KEY_MISMATCH"
-is "$(tx state "$RID")" failed "... the transaction failed"
-like "$(tx failure "$RID")" "another public key; not delivered" "... and says why"
-is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-c'")" 0 \
-	"nothing issued for key c"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=pollReq" "... answering a pollReq"
+like "$(tx failure "$RID")" "another public key; not delivered" "... the transaction says why"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 3 \
 	"the inventory holds the CA's third certificate for key a"
 revoked_at_ca() {
