@@ -32,6 +32,7 @@ struct lca_worker {
 	pid_t	 pid;		/* 0: not running */
 	long long started;	/* ms, lca_now() */
 	long long start_at;	/* not running: start again from then */
+	pid_t	 last;		/* the worker this one replaces; 0: none */
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -74,7 +75,11 @@ lca_worker_start(struct lca_worker *w, const sigset_t *worker_mask,
 	}
 	w->pid = pid;
 	w->started = lca_now();
-	log_info("worker %ld started", (long)pid);
+	if (w->last != 0)
+		log_info("worker %ld started in place of %ld", (long)pid,
+		    (long)w->last);
+	else
+		log_info("worker %ld started", (long)pid);
 	return 1;
 }
 
@@ -93,6 +98,7 @@ lca_reap(struct lca_worker *ws, int n, int stopping)
 		if (w == NULL)
 			continue;
 		w->pid = 0;
+		w->last = pid;
 		if (stopping)
 			continue;
 		if (WIFSIGNALED(st))
