@@ -33,8 +33,8 @@ CHECK_JOBS=${CHECK_JOBS:-4}
 # pass runs them all.  distcheck proves that the release tree builds and
 # tests: it leaves out the slowest tests whose files other tests use too
 # (and the Apache variants: 0008-apache reads contrib/apache).  With
-# CHECK_JOBS=4 the whole of ./test.sh takes 16 to 18 minutes on a 2-core
-# machine (main pass about 8, distcheck 3, ASan+UBSan 6).
+# CHECK_JOBS=4 the whole of ./test.sh takes 14 to 18 minutes on a 2-core
+# machine (main pass 7 to 10, distcheck 2.5 to 3.5, ASan+UBSan 5 to 6).
 # ASan+UBSan watch cmpd's own code: they leave out what runs none of it
 # (the packages' builds, the benchmark's timing, the dependency and
 # licence checks) and the Apache variants of tests whose cmpd code paths
