@@ -179,9 +179,12 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		/* as in a direct answer: not delivered; recorded
 		 * revoke_pending, the sweep revokes it (one the inventory
 		 * holds already is another transaction's: left as it is) */
-		log_error("PN=%s: requestId=%s: the CA's certificate is for "
+		char serial[80];
+
+		cmp_enroll_serial(res->certificate, serial, sizeof(serial));
+		log_error("PN=%s: requestId=%s: the CA's certificate %s is for "
 		    "another public key than the request's; not delivered",
-		    p->cmp_name, t->request_id);
+		    p->cmp_name, t->request_id, serial);
 		if (store_unrecorded(tid, t->pos, res->certificate, p,
 		    res->uuid, cert_uuid) != DB_OK)
 			log_error("PN=%s: requestId=%s: certificate for "

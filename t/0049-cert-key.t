@@ -144,8 +144,8 @@ mixed_up() {
 # ------------------------------------------------ a direct answer (ir)
 touch "$T/swap"
 mixed_up "ir for key b, the CA issues for key a" $CMP enroll b 1
-like "$(grep "requestId=$RID" "$T/cmpd.log")" "another public key than the request's; not delivered" \
-	"... logged with the requestId"
+like "$(grep "requestId=$RID" "$T/cmpd.log")" "certificate [0-9A-F]+ is for another public key than the request's; not delivered" \
+	"... logged with the requestId and the serial"
 like "$(tx failure "$RID")" "another public key; not delivered, revoked at the CA" \
 	"... the transaction says why"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 2 \
@@ -163,6 +163,8 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE serial_hex = '$A_SERIA
 mixed_up "ir for key c, pending, the CA issues for key a, polled" $POLL poll c 2
 like "$(cat "$T/client.out")" "received polling response|pollRep" "... after polling"
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=pollReq" "... answering a pollReq"
+like "$(grep "requestId=$RID" "$T/cmpd.log")" "certificate [0-9A-F]+ is for another public key than the request's; not delivered" \
+	"... logged with the requestId and the serial"
 like "$(tx failure "$RID")" "another public key; not delivered" "... the transaction says why"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-a'")" 3 \
 	"the inventory holds the CA's third certificate for key a"
