@@ -366,41 +366,24 @@ enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
 }
 
 /*
- * SHA-256 of the template's public key (SPKI DER): 0, or -1 if none.
- * Hashed as encoded, never decoded: its [6] IMPLICIT tag replaced by the
- * SEQUENCE tag it stands for (X.690 8.14: only the identifier octet
- * differs).
+ * The template's public key as sent and its SHA-256 into the request's row
+ * (r->spki_der: the caller frees it): 0, or -1 if none.
  */
 static int
-enroll_spki_sha256(const OSSL_CRMF_CERTTEMPLATE *tmpl, unsigned char out[32])
+enroll_spki(const OSSL_CRMF_CERTTEMPLATE *tmpl, struct store_req *r)
 {
-	static const unsigned char seq = V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED;
-	CMPD_TMPLKEY *t = NULL;
-	unsigned char *der = NULL;
-	const unsigned char *q, *k;
-	EVP_MD_CTX *md = NULL;
-	int n, r = -1;
+	unsigned char *der;
+	size_t n;
 
-	if (tmpl == NULL || (n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+	if ((der = spki_template_der(tmpl, &n)) == NULL)
 		return -1;
-	q = der;
-	if ((t = d2i_CMPD_TMPLKEY(NULL, &q, n)) == NULL ||
-	    t->publicKey == NULL || (n = ASN1_STRING_length(t->publicKey)) < 2)
-		goto out;
-	k = ASN1_STRING_get0_data(t->publicKey);
-	if (k[0] != (V_ASN1_CONTEXT_SPECIFIC | V_ASN1_CONSTRUCTED | 6))
-		goto out;
-	if ((md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(md, &seq, 1) &&
-	    EVP_DigestUpdate(md, k + 1, (size_t)n - 1) &&
-	    EVP_DigestFinal_ex(md, out, NULL))
-		r = 0;
- out:
-	EVP_MD_CTX_free(md);
-	CMPD_TMPLKEY_free(t);
-	OPENSSL_free(der);
-	return r;
+	if (!EVP_Digest(der, n, r->spki, NULL, EVP_sha256(), NULL)) {
+		OPENSSL_free(der);
+		return -1;
+	}
+	r->spki_der = der;
+	r->spki_len = n;
+	return 0;
 }
 
 /* The certificate's serial in hex, for log lines. */
@@ -666,8 +649,8 @@ enroll_plan(struct enroll_item *items, int n, struct store_req *rq, int *k)
 		rq[*k].cert_req_id = it->rid;
 		if (util_uuid4(rq[*k].request_id) != 0)
 			return -1;
-		rq[*k].has_spki = enroll_spki_sha256(OSSL_CRMF_MSG_get0_tmpl(
-		    it->crm), rq[*k].spki) == 0;
+		rq[*k].has_spki = enroll_spki(OSSL_CRMF_MSG_get0_tmpl(
+		    it->crm), &rq[*k]) == 0;
 		it->pos = (*k)++;
 	}
 	return 0;
@@ -749,8 +732,8 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 				it->pos = -1;
 			} else if (rq[it->pos].has_spki &&
 			    !spki_cert_has_key(it->res.certificate,
-			    rq[it->pos].spki, OSSL_CRMF_MSG_get0_tmpl(
-			    it->crm))) {
+			    rq[it->pos].spki, rq[it->pos].spki_der,
+			    rq[it->pos].spki_len)) {
 				enroll_wrong_key(tid, it, p,
 				    rq[it->pos].request_id);
 				it->pos = -1;
@@ -936,6 +919,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		conn_result_free(&items[i].res);
 	}
 	free(items);
+	for (i = 0; rq != NULL && i < k; i++)
+		OPENSSL_free(rq[i].spki_der);
 	free(rq);
 	ERR_clear_error();
 	return rsp;

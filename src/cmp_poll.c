@@ -174,8 +174,9 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*f = CMPF_CERT_TOO_LARGE;
 		return NULL;
 	}
-	if (t->has_spki && !spki_cert_has_key(res->certificate, t->spki,
-	    NULL)) {
+	if (t->has_spki && !store_tx_cert_has_key(ASN1_STRING_get0_data(tid),
+	    (size_t)ASN1_STRING_length(tid), t->pos, t->spki,
+	    res->certificate)) {
 		/* as in a direct answer: not delivered; recorded
 		 * revoke_pending, the sweep revokes it (one the inventory
 		 * holds already is another transaction's: left as it is) */

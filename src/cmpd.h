@@ -587,8 +587,9 @@ int	secret_init(const struct conf *);
 /* spki.c */
 EVP_PKEY *spki_decode(const unsigned char *der, size_t len);
 EVP_PKEY *spki_template_key(const OSSL_CRMF_CERTTEMPLATE *, CMPD_SPKI **);
+unsigned char *spki_template_der(const OSSL_CRMF_CERTTEMPLATE *, size_t *);
 int	spki_cert_has_key(X509 *, const unsigned char sha256[32],
-	    const OSSL_CRMF_CERTTEMPLATE *);
+	    const unsigned char *spki, size_t len);
 void	spki_done(void);
 
 /* popo.c */
@@ -645,6 +646,9 @@ int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 
 /* store.c */
 #define STORE_CERT_MAX	65536
+/* a request's SubjectPublicKeyInfo kept with its row (request_spki) at
+ * most: an RSA key of 16 384 bits takes 2 000 bytes */
+#define STORE_SPKI_MAX	4096
 #define STORE_DN_MAX	2048	/* certificate.issuer_dn, subject_dn */
 #define STORE_DN_BUF	(4 * STORE_DN_MAX + 1)	/* utf8mb4 bytes + NUL */
 #define STORE_TOO_LONG	3	/* store_issued: a name the columns cannot hold */
@@ -682,6 +686,8 @@ struct store_req {
 	char	 request_id[CMPD_UUID_LEN + 1];
 	unsigned char spki[32];		/* SHA-256 of the SPKI DER */
 	int	 has_spki;
+	unsigned char *spki_der;	/* the SPKI DER as sent (or NULL) */
+	size_t	 spki_len;
 };
 /* The revocation reason of certificates their client never got or did
  * not accept. */
@@ -691,6 +697,10 @@ int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const struct cmp_requester *);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
+int	store_tx_request_spki(const unsigned char *tid, size_t tid_len,
+	    int pos, unsigned char *buf, size_t max, size_t *len);
+int	store_tx_cert_has_key(const unsigned char *tid, size_t tid_len,
+	    int pos, const unsigned char sha256[32], X509 *);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *text);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,

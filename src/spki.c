@@ -88,17 +88,51 @@ spki_template_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, CMPD_SPKI **spki)
 }
 
 /*
+ * The SubjectPublicKeyInfo DER of a CRMF CertTemplate's public key, as
+ * sent: read as encoded, never decoded, its [6] IMPLICIT tag replaced by
+ * the SEQUENCE tag it stands for (X.690 8.14: only the identifier octet
+ * differs). NULL if there is none; the caller frees it.
+ */
+unsigned char *
+spki_template_der(const OSSL_CRMF_CERTTEMPLATE *tmpl, size_t *len)
+{
+	CMPD_TMPLKEY *t = NULL;
+	unsigned char *der = NULL, *k = NULL;
+	const unsigned char *q;
+	int n;
+
+	*len = 0;
+	if (tmpl == NULL || (n = i2d_OSSL_CRMF_CERTTEMPLATE(tmpl, &der)) <= 0)
+		return NULL;
+	q = der;
+	if ((t = d2i_CMPD_TMPLKEY(NULL, &q, n)) != NULL &&
+	    t->publicKey != NULL &&
+	    (n = ASN1_STRING_length(t->publicKey)) >= 2 &&
+	    ASN1_STRING_get0_data(t->publicKey)[0] ==
+	    (V_ASN1_CONTEXT_SPECIFIC | V_ASN1_CONSTRUCTED | 6) &&
+	    (k = OPENSSL_memdup(ASN1_STRING_get0_data(t->publicKey),
+	    (size_t)n)) != NULL) {
+		k[0] = V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED;
+		*len = (size_t)n;
+	}
+	CMPD_TMPLKEY_free(t);
+	OPENSSL_free(der);
+	return k;
+}
+
+/*
  * Whether cert carries the public key a request asked for: the one whose
  * SubjectPublicKeyInfo DER hashes (SHA-256) to sha256, as the request's
  * row keeps it (cmp_transaction.request_spki_sha256). A CA may encode the
  * same key otherwise (an EC point compressed, RSA's NULL parameters left
- * out), so when the hashes differ and the request's template is at hand
+ * out), so when the hashes differ and the request's SubjectPublicKeyInfo
+ * is at hand (spki, len: as sent, as the row keeps it in request_spki)
  * the two keys are decoded and compared. 1: the same key; 0: another, or
  * it cannot be told (nothing to compare with is never a match).
  */
 int
 spki_cert_has_key(X509 *cert, const unsigned char sha256[32],
-    const OSSL_CRMF_CERTTEMPLATE *tmpl)
+    const unsigned char *spki, size_t len)
 {
 	unsigned char *der = NULL, md[32];
 	EVP_PKEY *want = NULL, *got = NULL;
@@ -111,7 +145,7 @@ spki_cert_has_key(X509 *cert, const unsigned char sha256[32],
 		r = 1;
 		goto out;
 	}
-	if (tmpl != NULL && (want = spki_template_key(tmpl, NULL)) != NULL &&
+	if (spki != NULL && len > 0 && (want = spki_decode(spki, len)) != NULL &&
 	    (got = spki_decode(der, (size_t)n)) != NULL)
 		r = EVP_PKEY_eq(want, got) == 1;
  out:

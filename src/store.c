@@ -110,9 +110,9 @@ store_tx_begin_run(void *arg)
 	static const char sql[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, request_digest, state, request_id, "
-	    "request_spki_sha256, issuing_at, requester_method, "
+	    "request_spki_sha256, request_spki, issuing_at, requester_method, "
 	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "'issuing', ?, ?, NOW(6), ?, ?, ?)";
+	    "'issuing', ?, ?, ?, NOW(6), ?, ?, ?)";
 	struct tx_begin_arg *x = arg;
 	const struct store_req *rq = x->rq;
 	const struct cmp_requester *who = x->who;
@@ -124,7 +124,7 @@ store_tx_begin_run(void *arg)
 	    rq[0].request_id)) != DB_NOTFOUND)
 		return r;
 	for (i = 0; i < x->n; i++) {
-		struct db_arg a[12] = {
+		struct db_arg a[13] = {
 			arg_octets(x->req->header->transactionID),
 			DB_ARG_INT((long long)i),
 			DB_ARG_STR(x->p->cmp_uuid),
@@ -133,6 +133,7 @@ store_tx_begin_run(void *arg)
 			DB_ARG_INT(rq[i].cert_req_id),
 			DB_ARG_BLOB(x->digest, 32),
 			DB_ARG_STR(rq[i].request_id),
+			DB_ARG_NULL,
 			DB_ARG_NULL,
 			DB_ARG_STR(profile_prot_name(who->method)),
 			DB_ARG_BLOB(who->cert_hash, 32),
@@ -144,10 +145,17 @@ store_tx_begin_run(void *arg)
 
 			a[8] = k;
 		}
+		if (rq[i].spki_der != NULL &&
+		    rq[i].spki_len <= STORE_SPKI_MAX) {
+			struct db_arg k = DB_ARG_BLOB(rq[i].spki_der,
+			    rq[i].spki_len);
+
+			a[9] = k;
+		}
 		if (!sig)
-			a[10] = none;
-		else
 			a[11] = none;
+		else
+			a[12] = none;
 		r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 		/* A duplicate transactionID stays one (transactionIdInUse)
 		 * unless the rows are this request's own. */
@@ -210,6 +218,53 @@ store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
 	    text : "failed"), DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos) };
 
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/*
+ * The public key a transaction's row asked for, as the request sent it
+ * (SubjectPublicKeyInfo DER, request_spki) into buf: DB_OK with *len, or
+ * DB_NOTFOUND when the row has none (written before it was kept, or
+ * longer than STORE_SPKI_MAX).
+ */
+int
+store_tx_request_spki(const unsigned char *tid, size_t tid_len, int pos,
+    unsigned char *buf, size_t max, size_t *len)
+{
+	static const char sql[] = "SELECT request_spki FROM cmp_transaction "
+	    "WHERE transaction_id = ? AND position = ?";
+	struct db_arg a[2] = { DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos) };
+	struct db_col c[1];
+	int r;
+
+	*len = 0;
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_BLOB, c[0].buf = buf, c[0].n = max;
+	if ((r = db_run(sql, a, NITEMS(a), c, 1, NULL)) != DB_OK)
+		return r;
+	if (c[0].null || c[0].err || c[0].len == 0 || c[0].len > max)
+		return DB_NOTFOUND;
+	*len = c[0].len;
+	return DB_OK;
+}
+
+/*
+ * Whether cert carries the public key a transaction's row asked for (its
+ * hash sha256, request_spki_sha256): by the hash, or when a CA encoded
+ * the key otherwise, by the key the row kept (spki_cert_has_key).
+ */
+int
+store_tx_cert_has_key(const unsigned char *tid, size_t tid_len, int pos,
+    const unsigned char sha256[32], X509 *cert)
+{
+	unsigned char spki[STORE_SPKI_MAX];
+	size_t n;
+
+	if (spki_cert_has_key(cert, sha256, NULL, 0))
+		return 1;
+	if (store_tx_request_spki(tid, tid_len, pos, spki, sizeof(spki),
+	    &n) != DB_OK)
+		return 0;
+	return spki_cert_has_key(cert, sha256, spki, n);
 }
 
 /* The status and revocation reason of an inventory certificate. */

@@ -6,7 +6,9 @@
 # the earlier request's key (and subject). cmpd does not deliver it, and
 # revokes it at the CA: at once on a direct answer (ir), through the
 # sweep on delayed delivery (pollReq). The earlier request's own
-# certificate stays valid.
+# certificate stays valid. A CA that encodes the requested key otherwise
+# (the proxy re-issues its certificate with the EC point compressed) is
+# not taken for one that mixed up keys, on either path.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "workers = 2" "log_level = info"
@@ -22,10 +24,54 @@ SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
 
 # The proxy: every request forwarded to lighttpd as it came; the first
 # issue request's CRMF kept, and put into every later issue request while
-# $T/swap exists. It takes a port the kernel picks and names it in a file.
+# $T/swap exists. While $T/recode exists, each certificate the CA answers
+# with is issued again by the CA's key for the same key, its EC point
+# compressed (SubjectPublicKeyInfo of 59 bytes, not 91). It takes a port
+# the kernel picks and names it in a file.
 t_bg swapper python3 -c '
-import http.server, json, os, sys, urllib.error, urllib.request
+import base64, http.server, json, os, subprocess, sys, tempfile
+import urllib.error, urllib.request
 upstream, portfile, state = sys.argv[1], sys.argv[2], sys.argv[3]
+ca = os.path.join(state, "ca")
+def ossl(*args, data=None):
+    return subprocess.run(("openssl",) + args, input=data, check=True,
+                          capture_output=True, timeout=20).stdout
+def recode(der):
+    with tempfile.TemporaryDirectory(dir=state) as d:
+        f = lambda n: os.path.join(d, n)
+        with open(f("in.der"), "wb") as o:
+            o.write(der)
+        spki = ossl("pkey", "-pubin", "-outform", "DER", data=ossl("x509",
+            "-inform", "DER", "-in", f("in.der"), "-noout", "-pubkey"))
+        x, y = spki[-64:-32], spki[-32:]
+        bits = bytes([0x03, 0x22, 0x00, 2 + (y[-1] & 1)]) + x
+        alg = spki[2:2 + 2 + spki[3]]
+        body = alg + bits
+        with open(f("key.der"), "wb") as o:
+            o.write(bytes([0x30, len(body)]) + body)
+        ossl("pkey", "-pubin", "-inform", "DER", "-in", f("key.der"),
+             "-out", f("key.pem"))
+        subj = ossl("x509", "-inform", "DER", "-in", f("in.der"), "-noout",
+                    "-subject", "-nameopt", "compat").decode().strip()
+        serial = ossl("x509", "-inform", "DER", "-in", f("in.der"), "-noout",
+                      "-serial").decode().strip().split("=")[1]
+        ossl("req", "-new", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("any.key"),
+             "-subj", subj.split("=", 1)[1].strip(), "-out", f("req.pem"))
+        return ossl("x509", "-req", "-in", f("req.pem"), "-CA",
+                    os.path.join(ca, "ca.crt"), "-CAkey",
+                    os.path.join(ca, "ca.key"), "-force_pubkey", f("key.pem"),
+                    "-set_serial", "0x" + serial, "-days", "30",
+                    "-outform", "DER")
+def recoded(data):
+    j = json.loads(data)
+    if not isinstance(j, dict) or "certificateData" not in j:
+        return data
+    j["certificateData"] = base64.b64encode(
+        recode(base64.b64decode(j["certificateData"]))).decode()
+    with open(os.path.join(state, "recoded"), "a") as o:
+        o.write(j.get("uuid", "") + "\n")
+    return json.dumps(j).encode()
 class H(http.server.BaseHTTPRequestHandler):
     def relay(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -51,6 +97,8 @@ class H(http.server.BaseHTTPRequestHandler):
             status, data, ctype = r.status, r.read(), r.headers.get("Content-Type")
         except urllib.error.HTTPError as e:
             status, data, ctype = e.code, e.read(), e.headers.get("Content-Type")
+        if status == 200 and os.path.exists(os.path.join(state, "recode")):
+            data = recoded(data)
         self.send_response(status)
         self.send_header("Content-Type", ctype or "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -186,6 +234,33 @@ ok "pending ir for key c without the swap: issued after polling" client ir $POLL
 is "$(openssl x509 -in "$T/c.crt" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)" \
 	"$(openssl pkey -in "$T/c.key" -pubout -outform DER | sha256sum)" \
 	"... for key c"
+
+# ------------------------------- the same key, encoded otherwise by the CA
+# spki_len FILE: the length of certificate FILE's SubjectPublicKeyInfo
+# DER (EC P-256: 91 bytes, 59 with the point compressed)
+spki_len() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | wc -c; }
+for k in d e; do
+	newkey "$T/$k.key" || bail "key $k"
+done
+touch "$T/recode"
+ok "ir for key d, the CA encodes the key otherwise: issued" client ir $CMP \
+	-newkey "$T/d.key" -subject /CN=key-d -certout "$T/d.crt"
+diag_file "$T/client.out" 5
+is "$(spki_len "$T/d.crt" 2>/dev/null)" 59 "... the certificate's key compressed (the proxy re-issued it)"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-d' AND status = 'issued'")" 1 \
+	"... in the inventory, valid"
+ok "pending ir for key e, the CA encodes the key otherwise: issued after polling" \
+	client ir $POLL -newkey "$T/e.key" -subject /CN=key-e -certout "$T/e.crt"
+diag_file "$T/client.out" 5
+like "$(cat "$T/client.out")" "received polling response|pollRep" "... after polling"
+is "$(spki_len "$T/e.crt" 2>/dev/null)" 59 "... the certificate's key compressed (the proxy re-issued it)"
+RID=$(t_sql "SELECT t.request_id FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid WHERE c.subject_dn = 'CN=key-e'")
+is "$(tx state "$RID")" confirmed "... its transaction confirmed"
+is "$(tx "LENGTH(request_spki)" "$RID")" 91 "... which keeps the key as the request sent it"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-e' AND status = 'issued'")" 1 \
+	"... in the inventory, valid"
+nok "nothing logged as for another key since" grep -E "requestId=$RID.*another public key" "$T/cmpd.log"
+rm -f "$T/recode"
 ok "cmpd still runs" kill -0 "$CMPD_PID"
 
 done_testing

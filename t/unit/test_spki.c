@@ -142,8 +142,9 @@ test_cert_key(void)
 {
 	OSSL_CRMF_MSG *m = OSSL_CRMF_MSG_new();
 	OSSL_CRMF_CERTTEMPLATE *t;
-	unsigned char want[32], got[32];
+	unsigned char want[32], got[32], *der = NULL;
 	EVP_PKEY *compressed;
+	int n;
 	X509 *same, *other, *recoded;
 
 	t = m != NULL ? OSSL_CRMF_MSG_get0_tmpl(m) : NULL;
@@ -159,22 +160,41 @@ test_cert_key(void)
 	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed") == 1 &&
 	    spki_sha256(compressed, got) == 0 && memcmp(want, got, 32) != 0,
 	    "the key compressed hashes otherwise");
+	/* the request's key as it sent it (request_spki) */
+	n = i2d_PUBKEY(keys[0], &der);
+	{
+		size_t tl;
+		unsigned char *td = spki_template_der(t, &tl);
+
+		ok(td != NULL && n > 0 && tl == (size_t)n &&
+		    memcmp(td, der, tl) == 0,
+		    "the template's key as sent: its SubjectPublicKeyInfo");
+		OPENSSL_free(td);
+		ok(spki_template_der(NULL, &tl) == NULL && tl == 0,
+		    "no template: no key");
+	}
 	same = cert_for(keys[0]);
 	other = cert_for(keys[2]);
 	recoded = compressed != NULL ? cert_for(compressed) : NULL;
-	ok(same != NULL && spki_cert_has_key(same, want, t) == 1 &&
-	    spki_cert_has_key(same, want, NULL) == 1,
+	ok(same != NULL && spki_cert_has_key(same, want, der, (size_t)n) == 1 &&
+	    spki_cert_has_key(same, want, NULL, 0) == 1,
 	    "a certificate for the key: the same (by its hash)");
-	ok(recoded != NULL && spki_cert_has_key(recoded, want, t) == 1,
+	ok(recoded != NULL && n > 0 &&
+	    spki_cert_has_key(recoded, want, der, (size_t)n) == 1,
 	    "... encoded otherwise: the same (the keys compared)");
-	ok(recoded != NULL && spki_cert_has_key(recoded, want, NULL) == 0,
-	    "... encoded otherwise, no template: not told the same");
-	ok(other != NULL && spki_cert_has_key(other, want, t) == 0 &&
-	    spki_cert_has_key(other, want, NULL) == 0,
+	ok(recoded != NULL && spki_cert_has_key(recoded, want, NULL, 0) == 0,
+	    "... encoded otherwise, the request's key not at hand: not told "
+	    "the same");
+	ok(recoded != NULL && n > 0 &&
+	    spki_cert_has_key(recoded, want, der, (size_t)n - 1) == 0,
+	    "... nor with the request's key cut short");
+	ok(other != NULL && spki_cert_has_key(other, want, der,
+	    (size_t)n) == 0 && spki_cert_has_key(other, want, NULL, 0) == 0,
 	    "a certificate for another key: another");
 	X509_free(same);
 	X509_free(other);
 	X509_free(recoded);
+	OPENSSL_free(der);
 	EVP_PKEY_free(compressed);
 	OSSL_CRMF_MSG_free(m);
 }
