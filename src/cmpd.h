@@ -542,6 +542,7 @@ int	db_open(const struct db_login *, unsigned int io_timeout, size_t *cur,
 
 /* migrate.c */
 int	migrate_run(const struct conf *);
+int	migrate_check(const struct conf *);
 
 /* credentials.c */
 #define CRED_CERTS_MAX	16	/* certificates in one PEM upload */

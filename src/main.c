@@ -422,6 +422,14 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		return 1;
 	}
+	/* Not on a schema older than this cmpd's (an upgrade before
+	 * cmpd --migrate ran): its requests would fail. */
+	if (migrate_check(&c) != 0) {
+		fprintf(stderr, "cmpd: the database's schema is older than "
+		    "this cmpd: run cmpd --migrate first (the log says more)\n");
+		conf_free(&c);
+		return 1;
+	}
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	/* FCGX_Init installs libfcgi's own handlers for SIGTERM and SIGUSR1

@@ -366,3 +366,70 @@ migrate_run(const struct conf *c)
 	mysql_close(m);
 	return r;
 }
+
+/* The newest version among schema_dir's NNNN-name.sql files: 0 if there
+ * is none, -1 if the directory cannot be read. */
+static long
+migrate_shipped(const struct conf *c)
+{
+	struct dirent *de;
+	DIR *dir;
+	long v, max = 0;
+
+	if ((dir = opendir(c->schema_dir)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL)
+		if ((v = migrate_version_of(de->d_name)) > max)
+			max = v;
+	closedir(dir);
+	return max;
+}
+
+/*
+ * Before the workers start: the database's schema must be at the version
+ * of the newest migration in schema_dir at least. A cmpd upgraded before
+ * `cmpd --migrate` ran would otherwise fail every request that writes a
+ * column of a newer version. 0: it is, or it cannot be told (no database
+ * yet: the workers wait for it as ever; logged); -1: it is older (logged
+ * with what to run).
+ */
+int
+migrate_check(const struct conf *c)
+{
+	void *mv = NULL;
+	MYSQL *m;
+	long shipped, current;
+
+	if ((shipped = migrate_shipped(c)) <= 0) {
+		log_warn("schema_dir %s: no migrations to compare the "
+		    "database's schema with", c->schema_dir);
+		return 0;
+	}
+	if (db_connect_once(c, (unsigned int)c->db_connect_timeout,
+	    &mv) != 0) {
+		log_warn("the database does not answer: its schema version is "
+		    "not checked (this cmpd needs version %ld)", shipped);
+		return 0;
+	}
+	m = mv;
+	/* no schema_version yet: nothing migrated (version 0) */
+	current = migrate_query_int(m, "SELECT COUNT(*) FROM "
+	    "information_schema.tables WHERE table_schema = DATABASE() AND "
+	    "table_name = 'schema_version'");
+	if (current > 0)
+		current = migrate_query_int(m,
+		    "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+	mysql_close(m);
+	if (current < 0) {
+		log_warn("the database's schema version cannot be read: not "
+		    "checked (this cmpd needs version %ld)", shipped);
+		return 0;
+	}
+	if (current < shipped) {
+		log_error("the database's schema is at version %ld, this cmpd "
+		    "needs version %ld (schema_dir %s): run cmpd --migrate, "
+		    "then start cmpd", current, shipped, c->schema_dir);
+		return -1;
+	}
+	return 0;
+}

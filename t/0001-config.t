@@ -120,6 +120,32 @@ nok "two files with one version fail" t_migrate
 like "$(cat "$T/migrate.log")" "$after-a.sql and $after-b.sql have the same version" \
 	"and name both"
 
+# cmpd starts only on a schema at least as new as its schema_dir's
+# newest file (an upgrade before cmpd --migrate), and tells what to run
+rm -f "$T/schema/$after-a.sql" "$T/schema/$after-b.sql"
+printf 'DO 3;\n' > "$T/schema/$after-later.sql"
+: > "$T/cmpd.log"
+nok "schema behind schema_dir: cmpd does not start" t_start_cmpd
+like "$(cat "$T/cmpd.log")" "the database's schema is at version $((last + 1)), this cmpd needs version $((last + 2)) \\(schema_dir $T/schema\\): run cmpd --migrate" \
+	"... the log says which versions and what to run"
+like "$(cat "$T/cmpd.log")" "run cmpd --migrate first" "... and so does standard error"
+nok "... nothing bound" test -e "$T/cmpd.sock"
+ok "cmpd --migrate" t_migrate
+ok "then cmpd starts" t_start_cmpd
+ok "... and stops" t_stop_cmpd
+# a newer schema than schema_dir's (an older cmpd beside an upgraded one)
+rm -f "$T/schema/$after-later.sql"
+ok "schema ahead of schema_dir: cmpd starts" t_start_cmpd
+t_stop_cmpd
+# the database down: cmpd starts all the same and says it did not check
+t_stop_db
+: > "$T/cmpd.log"
+ok "database down: cmpd starts" t_start_cmpd
+like "$(cat "$T/cmpd.log")" "the database does not answer: its schema version is not checked" \
+	"... and says the schema was not checked"
+t_stop_cmpd
+t_start_db
+
 # wrong database password
 echo wrong > "$T/bad.pw"
 t_write_conf "db_password_file = $T/bad.pw"
