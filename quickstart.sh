@@ -443,11 +443,15 @@ qs_device_pki() {
 		die "could not create the demo device PKI"
 }
 qs_device_pki
-# the credential cmpd shows cmp-localca: random, mode 0600
+# the credential cmpd shows cmp-localca: random, mode 0600, as are the
+# demo PKI's keys.  As root, cmp-localca reads it and the CA's key first,
+# then runs as CMPD_USER too (it refuses root without "user"), its socket
+# and pid file in run/cmpd/ as cmpd's: cmpd's workers read neither.
 [ -s "$run/localca.pw" ] || (umask 077 && openssl rand -hex 24 > "$run/localca.pw")
+find "$run/pki" -name '*.key' -exec chmod 600 {} +
 cat > "$run/localca.conf" <<EOF
 # written by quickstart.sh; rewritten on every run
-listen = $run/localca.sock
+listen = $run/cmpd/localca.sock
 ca_dir = $run/pki/localca
 validity_days = 365
 db_socket = $DB_SOCK
@@ -455,16 +459,17 @@ db_user = cmpd
 db_password_file = $run/db.pw
 db_name = cmpd
 log_level = info
-pid_file = $run/localca.pid
+pid_file = $run/cmpd/localca.pid
 # only callers with this user and password (cmpd's connector)
 auth_user = cmpd
 auth_password_file = $run/localca.pw
+$user_line
 EOF
 say "starting cmp-localca, the demo CA (log run/localca.log)"
-rm -f "$run/localca.sock"
+rm -f "$run/cmpd/localca.sock"
 nohup "$top/build/cmp-localca" -f -c "$run/localca.conf" >> "$run/localca.log" 2>&1 < /dev/null &
 echo $! > "$run/localca.qs.pid"
-wait_for 10 test -S "$run/localca.sock" ||
+wait_for 10 test -S "$run/cmpd/localca.sock" ||
 	{ tail -n 20 "$run/localca.log"; die "cmp-localca did not start"; }
 
 # The demo CA's connector API: a lighttpd of its own on a loopback port,
@@ -478,7 +483,7 @@ server.pid-file = "$run/lighttpd-ca.pid"
 server.upload-dirs = ( "$run" )
 server.modules = ( "mod_accesslog" )
 accesslog.filename = "$run/lighttpd-ca-access.log"
-var.cmp_localca_socket = "$run/localca.sock"
+var.cmp_localca_socket = "$run/cmpd/localca.sock"
 var.cmp_localca_port = $LOCALCA_PORT
 include "$top/contrib/lighttpd/cmp-localca.conf"
 EOF

@@ -11,6 +11,8 @@ t_setup
 plan_auto
 
 LCA=$top_builddir/cmp-localca
+# CI runs as root: the services below with --allow-root (no "user";
+# t/0038-localca-init.t tests the switch to one)
 [ -x "$LCA" ] || bail "$LCA not built"
 AUTH=4f2b8c1e-7d3a-4e5f-9a6b-0c1d2e3f4a5b
 OTHER=00000000-1111-4222-8333-444444444444
@@ -156,13 +158,13 @@ like "$out" 'chain\.pem: certificate 1 did not issue the one before it' \
 
 # ------------------------------------------------------------ services
 t_start_db
-t_bg localca "$LCA" -f -c "$T/localca.conf"
+t_bg localca "$LCA" -f -c "$T/localca.conf" --allow-root
 t_wait 10 test -S "$T/localca.sock" || bail "cmp-localca did not start"
 t_start_lighttpd 'fastcgi.server += ( "/localca/" => (( "socket" => "'"$T"'/localca.sock", "check-local" => "disable" )) )'
 V2=/localca/v2/authorityProvider/authorities/$AUTH/certificates
 V1=/localca/v1/authorityProvider/authorities/$AUTH
 
-out=$("$LCA" -f -c "$T/localca.conf" 2>&1)
+out=$("$LCA" -f -c "$T/localca.conf" --allow-root 2>&1)
 like "$out" 'another process is listening' "a second instance refuses the live socket"
 
 # api PATH [BODYFILE] [METHOD]: status on stdout; $T/resp.json, $T/resp.hdr
@@ -645,7 +647,7 @@ nok "no sanitizer report in cmp-localca's log" \
 write_conf "$T/localca2.conf" "ca_dir = $T/ca384" "allowed_extensions = keyUsage" \
 	"validity_days = 36500"
 sed -i '/^authority_uuid/d; 0,/^ca_dir/{/^ca_dir/d}' "$T/localca2.conf"
-t_bg localca2 "$LCA" -f -c "$T/localca2.conf"
+t_bg localca2 "$LCA" -f -c "$T/localca2.conf" --allow-root
 t_wait 10 test -S "$T/localca.sock" || bail "cmp-localca did not start again"
 V2O=/localca/v2/authorityProvider/authorities/$OTHER/certificates
 is "$(api "$V2O/issue" "$T/p10.json")" 200 "without authority_uuid any authority is served"
@@ -675,7 +677,7 @@ kill -KILL "$BG_PID_localca2"
 t_wait 10 _t_gone "$BG_PID_localca2"
 t_stop_bg localca2
 ok "a killed instance leaves a stale socket" test -S "$T/localca.sock"
-t_bg localca3 "$LCA" -f -c "$T/localca.conf"
+t_bg localca3 "$LCA" -f -c "$T/localca.conf" --allow-root
 t_wait 10 grep -q listening "$T/localca3.log"
 is "$(api "$V1/caCertificates" "$T/cac.json")" 200 "the next instance replaces the stale socket"
 
@@ -724,7 +726,7 @@ write_conf "$T/localca4.conf" "listen = $T/lca4.sock" "pid_file = $T/lca4.pid" \
 	"api_key_file = $T/lca.key" "api_key_header = X-CA-Key" \
 	"auth_remote_user = cmpd-frontend"
 sed -i '/^auth_user/d; /^auth_password_file/d' "$T/localca4.conf"
-t_bg localca4 "$LCA" -f -c "$T/localca4.conf"
+t_bg localca4 "$LCA" -f -c "$T/localca4.conf" --allow-root
 t_wait 10 test -S "$T/lca4.sock" || bail "cmp-localca with an API key did not start"
 CAC=$V1/caCertificates
 is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json")" 401 "API key instance: nothing sent, 401"
@@ -750,7 +752,7 @@ t_stop_bg localca4
 # listen = inherit: the socket on fd 0, as cgi-fcgi -start (or spawn-fcgi,
 # or lighttpd's bin-path) hands it over.
 write_conf "$T/inherit.conf" "listen = inherit" "pid_file = $T/inherit.pid"
-printf '#!/bin/sh\nexec "%s" -f -c "%s" 2>> "%s"\n' "$LCA" "$T/inherit.conf" \
+printf '#!/bin/sh\nexec "%s" -f -c "%s" --allow-root 2>> "%s"\n' "$LCA" "$T/inherit.conf" \
 	"$T/inherit.log" > "$T/inherit.sh"
 chmod +x "$T/inherit.sh"
 ok "cgi-fcgi -start spawns cmp-localca on an inherited socket" \

@@ -98,7 +98,7 @@ LCA_NAME=localca
 ca_restart() {
 	_lca_n=$((_lca_n + 1))
 	LCA_NAME=localca_r$_lca_n
-	t_bg "$LCA_NAME" "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+	t_bg "$LCA_NAME" "$top_builddir/cmp-localca" -f -c "$T/localca.conf" --allow-root
 	t_wait 15 grep -q listening "$T/$LCA_NAME.log" ||
 		bail "cmp-localca did not start again"
 }

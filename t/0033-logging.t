@@ -45,6 +45,6 @@ like "$out" "log_file $T/nosuchdir/cmpd.log: No such file or directory" "and say
 grep -v '^log_file' "$T/logloca.conf" > "$T/badloca.conf"
 echo "log_file = $T/nosuchdir/localca.log" >> "$T/badloca.conf"
 sed -i "s|^listen = .*|listen = $T/badloca.sock|" "$T/badloca.conf"
-out=$(timeout 20 "$top_builddir/cmp-localca" -f -c "$T/badloca.conf" 2>&1)
+out=$(timeout 20 "$top_builddir/cmp-localca" -f -c "$T/badloca.conf" --allow-root 2>&1)
 like "$out" "log_file $T/nosuchdir/localca.log: No such file or directory" "cmp-localca too"
 done_testing

@@ -26,7 +26,7 @@ sed -i '/^db_socket/d' "$T/localca.conf"
 echo "db_hosts = $HOSTS" >> "$T/localca.conf"
 t_stop_bg localca
 rm -f "$T/localca.sock"
-t_bg localca "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+t_bg localca "$top_builddir/cmp-localca" -f -c "$T/localca.conf" --allow-root
 t_wait 10 test -S "$T/localca.sock" || { diag_file "$T/localca.log"; bail "cmp-localca did not start"; }
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll

@@ -227,7 +227,10 @@ else
 fi
 
 # cmp-localca: a CA after cmp-localca(8), checked by cmp-localca -n as
-# the user its unit runs it as
+# its unit starts it: as root, which alone reads the key and the
+# credential, then switches to "user = cmpd"
+is "$(in_root 'grep -c "^User=" /lib/systemd/system/cmp-localca.service')" 0 \
+	"cmp-localca.service starts it as root (it switches to user itself)"
 out=$(in_root '
 	set -e
 	install -d -o root -g cmpd -m 0750 /etc/cmpd/ca
@@ -236,15 +239,14 @@ out=$(in_root '
 		-subj /CN=deb-test-ca -days 30 \
 		-addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>&1
-	chgrp cmpd /etc/cmpd/ca/ca.key; chmod 0640 /etc/cmpd/ca/ca.key
-	openssl rand -hex 16 > /etc/cmpd/localca.pw
-	chgrp cmpd /etc/cmpd/localca.pw; chmod 0640 /etc/cmpd/localca.pw
-	printf "%s\n" "ca_dir = /etc/cmpd/ca" "auth_user = cmpd" \
+	chmod 0600 /etc/cmpd/ca/ca.key
+	(umask 077 && openssl rand -hex 16 > /etc/cmpd/localca.pw)
+	printf "%s\n" "ca_dir = /etc/cmpd/ca" "user = cmpd" "auth_user = cmpd" \
 		"auth_password_file = /etc/cmpd/localca.pw" > /etc/cmpd/cmp-localca.conf
-	setpriv --reuid=cmpd --regid=cmpd --init-groups cmp-localca -n
+	cmp-localca -n
 ' 2>&1)
 rc=$?
-is "$rc" 0 "cmp-localca -n (as cmpd) accepts /etc/cmpd/cmp-localca.conf and its CA"
+is "$rc" 0 "cmp-localca -n (as root) accepts /etc/cmpd/cmp-localca.conf and its CA"
 [ "$rc" = 0 ] || diag "$out"
 
 # ------------------- README, "1a. ... from the Debian package"

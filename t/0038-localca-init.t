@@ -165,17 +165,21 @@ bad_import "$T/ee.key" "$T/ee.crt" "is not a CA certificate" "an end-entity cert
 bad_import "$T/ica.key" "$T/nosuch.pem" "nosuch\.pem" "a missing chain file"
 
 # ------------------------------------------------- user
-# --init-ca with "user": ca.key root:<the user's group>, 0640.
+# --init-ca with "user", as root: ca.key root's alone (0600), ca_dir
+# root:<the user's group> (rootupdate/ is read as the user): cmp-localca
+# reads the key as root before it becomes the user.
 nobody_group=$(id -gn nobody)
 conf "$T/usr.conf" "$T/usr" "user = nobody"
 if [ "$(id -u)" = 0 ]; then
 	out=$("$LCA" -c "$T/usr.conf" --init-ca --subject "/CN=User CA" 2>&1); rc=$?
 	is "$rc" 0 "--init-ca with user = nobody"
-	is "$(stat -c '%U:%G %a' "$T/usr/ca.key")" "root:$nobody_group 640" \
-		"ca.key root:$nobody_group 0640: readable by the user's group"
+	is "$(stat -c '%U:%G %a' "$T/usr/ca.key")" "root:root 600" \
+		"ca.key root:root 0600: not the user's to read"
 	is "$(stat -c '%U:%G' "$T/usr")" "root:$nobody_group" "ca_dir made root:$nobody_group"
+	nok "... nobody cannot read the key" setpriv --reuid=nobody --regid="$(id -g nobody)" \
+		--clear-groups cat "$T/usr/ca.key"
 else
-	skip "not root" 3
+	skip "not root" 4
 fi
 conf "$T/nouser.conf" "$T/usr" "user = nosuch-user-cmpd"
 out=$("$LCA" -n -c "$T/nouser.conf" 2>&1); rc=$?
@@ -183,17 +187,15 @@ is "$rc" 1 "-n: an unknown user is refused"
 like "$out" "user nosuch-user-cmpd: unknown" "... named"
 
 if [ "$(id -u)" != 0 ]; then
-	skip "not root: the switch to user needs root" 12
+	skip "not root: the switch to user needs root" 16
 	done_testing
 	exit 0
 fi
 # The service: started as root, bound in a directory of the user's (as
-# systemd's RuntimeDirectory= with User=), the CA key root's alone.
+# systemd's RuntimeDirectory=), the CA key root's alone.
 t_start_db
-chmod 711 "$T"
+chmod 711 "$T" "$T/usr"
 chmod 644 "$T/db.pw"
-chmod 600 "$T/usr/ca.key"
-chown root:root "$T/usr/ca.key"
 mkdir -p "$T/run"
 chown nobody "$T/run"
 conf "$T/usr.conf" "$T/usr" "user = nobody" "listen = $T/run/localca.sock" \
@@ -210,6 +212,11 @@ is "$(awk '/^Uid:/ { print $2 "," $3 "," $4 }' "/proc/$pid/status")" \
 is "$(awk '/^Groups:/ { print $2 }' "/proc/$pid/status")" "$(id -g nobody)" \
 	"with the user's group only"
 is "$(stat -c %U "$T/run/localca.sock")" nobody "the socket is the user's"
+# not dumpable: another process of the user (cmpd's workers, when they
+# run as the same user) reads nothing of it, its key least of all
+is "$(stat -c %U "/proc/$pid/mem")" root "its memory not the user's to read (not dumpable)"
+nok "... as the user: /proc/PID/mem does not open" setpriv --reuid=nobody \
+	--regid="$(id -g nobody)" --clear-groups dd if="/proc/$pid/mem" of=/dev/null bs=1 count=1
 
 t_start_lighttpd "fastcgi.server += ( \"/localca/\" => (( \"socket\" => \"$T/run/localca.sock\", \"check-local\" => \"disable\" )) )"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/dev.key" \
@@ -228,4 +235,17 @@ t_stop_bg localca
 ok "SIGTERM: the socket removed" test ! -e "$T/run/localca.sock"
 ok "... and the pid file" test ! -e "$T/run/localca.pid"
 nok "... without a warning" grep -q "cannot remove" "$T/localca.log"
+
+# as root without "user": it does not serve (it parses what callers send
+# and signs with the CA's key), unless told to
+conf "$T/root.conf" "$T/usr" "listen = $T/root.sock" "db_socket = $DB_SOCK" \
+	"db_user = cmpd" "db_password_file = $T/db.pw" "db_name = cmpd"
+out=$(timeout 20 "$LCA" -f -c "$T/root.conf" 2>&1); rc=$?
+is "$rc" 1 "as root without user: refused"
+like "$out" "refusing to serve as root: set \"user\" in $T/root.conf" "... and says what to set"
+ok "... nothing bound" test ! -e "$T/root.sock"
+ok "-n as root without user: the configuration is fine" "$LCA" -n -c "$T/root.conf"
+t_bg rootca "$LCA" -f -c "$T/root.conf" --allow-root
+ok "with --allow-root it serves" t_wait 10 test -S "$T/root.sock"
+t_stop_bg rootca
 done_testing

@@ -150,6 +150,10 @@ ok "cmpd runs" test -n "$pid" -a -d "/proc/$pid"
 is "$(ps -o user= --ppid "$pid" 2>/dev/null | sort -u | tr -d ' ')" nobody "its workers as CMPD_USER"
 pid=$(cat "$RUN/cmp-localca.pid" 2>/dev/null)
 is "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" nobody "cmp-localca runs as CMPD_USER"
+is "$(stat -c '%a %U' "$CA_DIR/ca.key" 2>/dev/null)" "600 root" "the CA's key is root's alone"
+nok "... CMPD_USER cannot read it" setpriv --reuid=nobody --regid="$(id -g nobody)" \
+	--clear-groups cat "$CA_DIR/ca.key"
+is "$(stat -c %U "/proc/$pid/mem" 2>/dev/null)" root "... nor cmp-localca's memory (not dumpable)"
 case $DEPLOY_WEB in
 lighttpd) web=lighttpd ;;
 apache) web=apache2 ;;

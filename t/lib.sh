@@ -1046,7 +1046,9 @@ t_start_localca() {
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} > "$T/localca.conf"
 	rm -f "$T/localca.sock"
-	t_bg localca ${LOCALCA_WRAP-} "$top_builddir/cmp-localca" -f -c "$T/localca.conf"
+	# CI runs as root; tests of the user switch start it themselves
+	t_bg localca ${LOCALCA_WRAP-} "$top_builddir/cmp-localca" -f -c "$T/localca.conf" \
+		--allow-root
 	t_wait 10 test -S "$T/localca.sock" || {
 		diag_file "$T/localca.log"
 		bail "cmp-localca did not start"
@@ -1069,7 +1071,7 @@ t_second_localca() {
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} > "$T/$name.conf"
 	rm -f "$sock"
-	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf"
+	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf" --allow-root
 	t_wait 10 test -S "$sock" || { diag_file "$T/$name.log"; bail "$name did not start"; }
 }
 t_second_localca_lighttpd() {

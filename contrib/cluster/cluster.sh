@@ -393,7 +393,11 @@ localca_start() {
 		die "cmp-localca refused its configuration"
 	}
 	rm -f "$d/localca.sock"
-	launch localca "$d/localca.log" "$LOCALCA_BIN" -f -c "$d/localca.conf"
+	# as root without "user", as cmpd below: a demo on loopback
+	local root=""
+	[ "$(id -u)" != 0 ] || root=--allow-root
+	# shellcheck disable=SC2086 # empty or one word
+	launch localca "$d/localca.log" "$LOCALCA_BIN" -f -c "$d/localca.conf" $root
 	wait_for 30 test -S "$d/localca.sock" || {
 		tail_log "$d/localca.log"
 		die "cmp-localca did not start"

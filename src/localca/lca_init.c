@@ -9,13 +9,13 @@
  * overwritten: the files are created exclusively, after a check that
  * none of them is there. What was written is loaded the way the server
  * loads it (lca_ca_load), and removed again when that fails, so that a
- * directory --init-ca leaves behind is one cmp-localca serves.
+ * directory --init-ca leaves behind is one cmp-localca serves. ca.key is
+ * its creator's alone (0600): run as root, cmp-localca reads it before it
+ * switches to "user", which never can.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -180,35 +180,26 @@ init_write_chain(const char *dir, STACK_OF(X509) *chain, char *err,
 }
 
 /*
- * ca.key readable by the group of "user" when cmp-localca runs as root
- * and switches to it, or as that user from the start (a systemd unit
- * with User=): root:GROUP, 0640.
+ * A ca_dir made as root for "user": root:the user's group, so that the
+ * server, once it is that user, reads ca_dir/rootupdate/ (the root CA key
+ * update it answers with). ca.key in it stays root's alone (0600): the
+ * server read it before the switch.
  */
 static int
-init_key_owner(const struct lca_conf *c, int made_dir, char *err,
-    size_t errlen)
+init_dir_owner(const struct lca_conf *c, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	struct passwd *pw;
-	int fd = -1;
 
-	snprintf(path, sizeof(path), "%s/ca.key", c->ca_dir);
 	if (c->user == NULL || geteuid() != 0)
 		return 0;
 	if ((pw = getpwnam(c->user)) == NULL) {
 		snprintf(err, errlen, "user %s: unknown", c->user);
 		return -1;
 	}
-	/* on the file just written, not on whatever the path names now */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fchown(fd, 0, pw->pw_gid) != 0 || fchmod(fd, 0640) != 0 ||
-	    (made_dir && chown(c->ca_dir, 0, pw->pw_gid) != 0)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if (chown(c->ca_dir, 0, pw->pw_gid) != 0) {
+		snprintf(err, errlen, "%s: %s", c->ca_dir, strerror(errno));
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -306,7 +297,7 @@ lca_init_ca(const struct lca_conf *c, const struct lca_init_opts *o,
 			goto out;
 		written = 3;
 	}
-	if (init_key_owner(c, made_dir, err, errlen) != 0)
+	if (made_dir && init_dir_owner(c, err, errlen) != 0)
 		goto out;
 	/* The server's own checks: key and certificate match, a CA
 	 * certificate, each of the chain issued the one before. */

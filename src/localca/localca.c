@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -376,8 +377,8 @@ lca_listen(const struct lca_conf *c)
 /*
  * Binds first, as root if need be, then leaves root (as cmpd's master
  * does): the socket is handed to the user, the CA key and the callers'
- * credentials were read already. The database password is read at each
- * connection, as that user.
+ * credentials were read already (ca.key may be root's alone). The
+ * database password is read at each connection, as that user.
  */
 static void
 lca_drop_privileges(const struct lca_conf *c)
@@ -391,13 +392,19 @@ lca_drop_privileges(const struct lca_conf *c)
 	}
 	daemon_become_user(c->user, c->listen, c->listen_group != NULL,
 	    c->pid_file);
+	/* The CA's key is in this process's memory now: not for other
+	 * processes of the user (cmpd's workers, when they share it) to
+	 * read through ptrace or /proc/PID/mem. The switch of user did this
+	 * unless fs.suid_dumpable says otherwise. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
 /* ------------------------------------------------------------- --init-ca */
 
 enum {
 	OPT_INIT_CA = 256, OPT_KEY_TYPE, OPT_CURVE, OPT_BITS, OPT_SUBJECT,
-	OPT_DAYS, OPT_IMPORT_KEY, OPT_IMPORT_CHAIN,
+	OPT_DAYS, OPT_IMPORT_KEY, OPT_IMPORT_CHAIN, OPT_ALLOW_ROOT,
 };
 
 static const struct option lca_long_opts[] = {
@@ -409,6 +416,7 @@ static const struct option lca_long_opts[] = {
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "import-key", required_argument, NULL, OPT_IMPORT_KEY },
 	{ "import-chain", required_argument, NULL, OPT_IMPORT_CHAIN },
+	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -462,7 +470,8 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: cmp-localca [-fnv] [-c file] [-R old-root-key]\n"
+	    "usage: cmp-localca [-fnv] [-c file] [-R old-root-key] "
+	    "[--allow-root]\n"
 	    "       cmp-localca [-c file] --init-ca [--key-type ec|rsa]\n"
 	    "           [--curve P-256|P-384] [--bits N] [--subject DN]\n"
 	    "           [--days N]\n"
@@ -474,6 +483,8 @@ usage(int status)
 	    "  -R key   roll the root CA over (key: the root's private key),\n"
 	    "           writing ca_dir/rootupdate/, then exit\n"
 	    "  -v       print the version and exit\n"
+	    "  --allow-root  serve as root when \"user\" is not set (do "
+	    "not)\n"
 	    "  --init-ca  write a new CA into ca_dir (never over one), then\n"
 	    "           exit: a self-signed one (default EC P-256, RSA 3072\n"
 	    "           with --key-type rsa; subject \"CN=cmp-localca CA\",\n"
@@ -496,6 +507,7 @@ main(int argc, char *argv[])
 		.subject = "CN=cmp-localca CA", .days = 3650,
 	};
 	int ch, foreground = 0, check_only = 0, init_ca = 0, init_opts = 0;
+	int allow_root = 0;
 	int fd, worker, status = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:fnR:vh", lca_long_opts,
@@ -503,6 +515,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_INIT_CA:
 			init_ca = 1;
+			break;
+		case OPT_ALLOW_ROOT:
+			allow_root = 1;
 			break;
 		case OPT_KEY_TYPE:
 		case OPT_CURVE:
@@ -596,6 +611,17 @@ main(int argc, char *argv[])
 		lca_ca_free(&ca);
 		lca_conf_free(&c);
 		return 0;
+	}
+	/* It parses what callers send and signs with the CA's key: never
+	 * as root by accident (as cmpd's workers). */
+	if (geteuid() == 0 && c.user == NULL && !allow_root) {
+		fprintf(stderr, "cmp-localca: refusing to serve as root: set "
+		    "\"user\" in %s to an unprivileged user (e.g. user = "
+		    "cmpd), or start cmp-localca with --allow-root\n",
+		    conf_path);
+		lca_ca_free(&ca);
+		lca_conf_free(&c);
+		return 1;
 	}
 	if (c.log_file != NULL && log_open_file(c.log_file) != 0) {
 		fprintf(stderr, "cmp-localca: log_file %s: %s\n", c.log_file,
