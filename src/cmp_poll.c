@@ -174,9 +174,15 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*f = CMPF_CERT_TOO_LARGE;
 		return NULL;
 	}
-	if (t->has_spki && !store_tx_cert_has_key(ASN1_STRING_get0_data(tid),
-	    (size_t)ASN1_STRING_length(tid), t->pos, t->spki,
-	    res->certificate)) {
+	r = !t->has_spki ? 1 : store_tx_cert_has_key(ASN1_STRING_get0_data(tid),
+	    (size_t)ASN1_STRING_length(tid), t->pos, t->spki, res->certificate);
+	if (r < 0) {
+		/* not told either way: not delivered, still waiting (the
+		 * sweep records and revokes what is never delivered) */
+		*f = CMPF_DB_UNAVAILABLE;
+		return NULL;
+	}
+	if (r == 0) {
 		/* as in a direct answer: not delivered; recorded
 		 * revoke_pending, the sweep revokes it (one the inventory
 		 * holds already is another transaction's: left as it is) */

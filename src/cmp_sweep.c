@@ -164,7 +164,7 @@ sweep_record(const unsigned char *tid, size_t tid_len, int pos,
 	memset(&res, 0, sizeof(res));
 	cmp_enroll_serial(cert, serial, sizeof(serial));
 	if (spki != NULL &&
-	    !store_tx_cert_has_key(tid, tid_len, pos, spki, cert))
+	    store_tx_cert_has_key(tid, tid_len, pos, spki, cert) == 0)
 		log_warn("sweep: certificate %s of requestId=%s has another "
 		    "public key than the request; recorded and revoked all "
 		    "the same", serial, rid);

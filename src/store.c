@@ -250,7 +250,9 @@ store_tx_request_spki(const unsigned char *tid, size_t tid_len, int pos,
 /*
  * Whether cert carries the public key a transaction's row asked for (its
  * hash sha256, request_spki_sha256): by the hash, or when a CA encoded
- * the key otherwise, by the key the row kept (spki_cert_has_key).
+ * the key otherwise, by the key the row kept (spki_cert_has_key). 1: it
+ * does; 0: another key (or none kept to compare with); -1: the database
+ * did not answer, so it cannot be told.
  */
 int
 store_tx_cert_has_key(const unsigned char *tid, size_t tid_len, int pos,
@@ -258,12 +260,15 @@ store_tx_cert_has_key(const unsigned char *tid, size_t tid_len, int pos,
 {
 	unsigned char spki[STORE_SPKI_MAX];
 	size_t n;
+	int r;
 
 	if (spki_cert_has_key(cert, sha256, NULL, 0))
 		return 1;
-	if (store_tx_request_spki(tid, tid_len, pos, spki, sizeof(spki),
-	    &n) != DB_OK)
+	r = store_tx_request_spki(tid, tid_len, pos, spki, sizeof(spki), &n);
+	if (r == DB_NOTFOUND)
 		return 0;
+	if (r != DB_OK)
+		return -1;
 	return spki_cert_has_key(cert, sha256, spki, n);
 }
 
