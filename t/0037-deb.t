@@ -9,7 +9,9 @@
 # the user cmpd, and the master key (root:cmpd, 0640); nothing is enabled;
 # cmp-localca checks a CA set up after its manual.  An administrator's
 # edit of cmpd.conf and the master key survive a reinstallation and an
-# upgrade; purge removes cmpd.conf and keeps the key.
+# upgrade, which migrates a schema left behind when the database answers
+# and says what to run when it does not; purge removes cmpd.conf and
+# keeps the key.
 . "$top_srcdir/t/lib.sh"
 t_setup
 plan_auto
@@ -367,13 +369,49 @@ for p in cmpd cmp-localca; do
 	dpkg-deb --root-owner-group -b "$T/re" "$R/upper/debs/${p}_${V2}_$ARCH.deb" \
 		> /dev/null
 done
-if in_root "dpkg -i /debs/cmpd_${V2}_$ARCH.deb /debs/cmp-localca_${V2}_$ARCH.deb" \
-	> "$T/upgrade.log" 2>&1; then
+# With the database up and its schema one version behind the package's
+# (the newest row of schema_version gone: that migration runs again, as
+# the files are written to), the upgrade migrates it.
+last=$(cd "$top_srcdir/schema" && ls [0-9][0-9][0-9][0-9]-*.sql | tail -n 1)
+lastv=$(echo "$last" | sed 's/-.*//; s/^0*//')
+cat > "$R/upper/upgrade.sh" <<SH
+set -e
+trap 'kill \$DB 2> /dev/null || true; wait' EXIT
+DB_ARGS="--no-defaults --user=root --datadir=/var/lib/cmpd-t-db
+	--tmpdir=/var/lib/cmpd-t-tmp --innodb-buffer-pool-size=16M
+	--innodb-log-file-size=4M --innodb-use-native-aio=0 --skip-log-bin"
+mkdir -p /run/mysqld
+mariadbd \$DB_ARGS --socket=/run/mysqld/mysqld.sock --skip-networking \
+	--log-error=/var/log/cmpd-t-mariadb-upgrade.log &
+DB=\$!
+echo "\$DB" >> /pids
+for i in \$(seq 1 150); do
+	mariadb-admin --connect-timeout=2 ping > /dev/null 2>&1 && break
+	sleep 0.2
+done
+mariadb cmpd -e "DELETE FROM schema_version ORDER BY version DESC LIMIT 1"
+echo "== before \$(mariadb -N cmpd -e 'SELECT MAX(version) FROM schema_version')"
+dpkg -i /debs/cmpd_${V2}_$ARCH.deb /debs/cmp-localca_${V2}_$ARCH.deb 2>&1
+echo "== after \$(mariadb -N cmpd -e 'SELECT MAX(version) FROM schema_version')"
+mariadb-admin shutdown; wait \$DB || true; DB=
+SH
+: > "$R/upper/pids"
+if in_root 'bash /upgrade.sh' > "$T/upgrade.log" 2>&1; then
 	pass "dpkg -i: upgrade to $V2"
 else
 	fail "dpkg -i: upgrade to $V2"
 	diag_file "$T/upgrade.log" 40
 fi
+for pid in $(cat "$R/upper/pids" 2>/dev/null); do
+	case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+	*/mariadbd) kill -KILL "$pid" 2>/dev/null ;;
+	esac
+done
+like "$(cat "$T/upgrade.log")" "== before $((lastv - 1))" "before it, the schema one version behind ($((lastv - 1)))"
+like "$(cat "$T/upgrade.log")" "applied migration $last" "the upgrade ran cmpd --migrate: $last applied"
+like "$(cat "$T/upgrade.log")" "== after $lastv" "... the schema at the package's version ($lastv)"
+like "$(cat "$T/reinstall.log")" "the database did not answer: run cmpd --migrate once it does" \
+	"a reinstallation without the database: says what to run, and is configured"
 is "$(in_root "dpkg-query -W -f='\${db:Status-Abbrev}\${Version} ' cmpd cmp-localca")" \
 	"ii $V2 ii $V2 " "both upgraded and configured"
 is "$(in_root 'md5sum < /etc/cmpd/cmpd.conf')" "$SUM" "upgraded: the edited cmpd.conf is kept"
