@@ -395,6 +395,9 @@ dpkg -i /debs/cmpd_${V2}_$ARCH.deb /debs/cmp-localca_${V2}_$ARCH.deb 2>&1
 echo "== after \$(mariadb -N cmpd -e 'SELECT MAX(version) FROM schema_version')"
 mariadb-admin shutdown; wait \$DB || true; DB=
 SH
+# and cmp-localca.conf as a version whose unit ran it as User=cmpd
+# left it, without "user": the upgrade says to add it
+in_root "sed -i '/^user = /d' /etc/cmpd/cmp-localca.conf"
 : > "$R/upper/pids"
 if in_root 'bash /upgrade.sh' > "$T/upgrade.log" 2>&1; then
 	pass "dpkg -i: upgrade to $V2"
@@ -410,6 +413,8 @@ done
 like "$(cat "$T/upgrade.log")" "== before $((lastv - 1))" "before it, the schema one version behind ($((lastv - 1)))"
 like "$(cat "$T/upgrade.log")" "applied migration $last" "the upgrade ran cmpd --migrate: $last applied"
 like "$(cat "$T/upgrade.log")" "== after $lastv" "... the schema at the package's version ($lastv)"
+like "$(cat "$T/upgrade.log")" 'cmp-localca: add "user = cmpd" to /etc/cmpd/cmp-localca.conf' \
+	"cmp-localca's upgrade: a configuration without user is named, with what to add"
 like "$(cat "$T/reinstall.log")" "the database did not answer: run cmpd --migrate once it does" \
 	"a reinstallation without the database: says what to run, and is configured"
 is "$(in_root "dpkg-query -W -f='\${db:Status-Abbrev}\${Version} ' cmpd cmp-localca")" \
