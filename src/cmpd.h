@@ -698,8 +698,6 @@ int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const struct cmp_requester *);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
-int	store_tx_request_spki(const unsigned char *tid, size_t tid_len,
-	    int pos, unsigned char *buf, size_t max, size_t *len);
 int	store_tx_cert_has_key(const unsigned char *tid, size_t tid_len,
 	    int pos, const unsigned char sha256[32], X509 *);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,

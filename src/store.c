@@ -226,7 +226,7 @@ store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
  * DB_NOTFOUND when the row has none (written before it was kept, or
  * longer than STORE_SPKI_MAX).
  */
-int
+static int
 store_tx_request_spki(const unsigned char *tid, size_t tid_len, int pos,
     unsigned char *buf, size_t max, size_t *len)
 {
