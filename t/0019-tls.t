@@ -180,6 +180,10 @@ spawned() {
 	return 0
 }
 t_wait 10 sh -c "grep -q 'listening on inherit' '$T/lighttpd_spawn.log'"
+# the master forks its workers after it logs that line: wait for them (a
+# slow, sanitised start may take a moment), then count
+spawned_count() { [ "$(spawned | grep -c .)" = 3 ]; }
+t_wait 20 spawned_count
 pids=$(spawned)
 is "$(echo "$pids" | grep -c .)" 3 "lighttpd started one cmpd master and its 2 workers"
 like "$(cat "$T/lighttpd_spawn.log")" "listening on inherit" "cmpd took the socket on fd 0"
