@@ -8,7 +8,9 @@
 # sweep on delayed delivery (pollReq). The earlier request's own
 # certificate stays valid. A CA that encodes the requested key otherwise
 # (the proxy re-issues its certificate with the EC point compressed) is
-# not taken for one that mixed up keys, on either path.
+# not taken for one that mixed up keys, on either path, nor in the sweep;
+# and when the database fails as such a certificate comes for a pollReq,
+# it is neither delivered nor taken for another key's.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "workers = 2" "log_level = info"
@@ -26,8 +28,10 @@ SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
 # issue request's CRMF kept, and put into every later issue request while
 # $T/swap exists. While $T/recode exists, each certificate the CA answers
 # with is issued again by the CA's key for the same key, its EC point
-# compressed (SubjectPublicKeyInfo of 59 bytes, not 91). It takes a port
-# the kernel picks and names it in a file.
+# compressed (SubjectPublicKeyInfo of 59 bytes, not 91). When $T/dbfault
+# exists, the first answer that carries a certificate runs it (sh) before
+# it goes back to cmpd, once. It takes a port the kernel picks and names
+# it in a file.
 t_bg swapper python3 -c '
 import base64, http.server, json, os, subprocess, sys, tempfile
 import urllib.error, urllib.request
@@ -99,6 +103,10 @@ class H(http.server.BaseHTTPRequestHandler):
             status, data, ctype = e.code, e.read(), e.headers.get("Content-Type")
         if status == 200 and os.path.exists(os.path.join(state, "recode")):
             data = recoded(data)
+        fault = os.path.join(state, "dbfault")
+        if status == 200 and b"certificateData" in data and os.path.exists(fault):
+            subprocess.run(("sh", fault), check=True, timeout=30)
+            os.remove(fault)
         self.send_response(status)
         self.send_header("Content-Type", ctype or "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -260,6 +268,56 @@ is "$(tx "LENGTH(request_spki)" "$RID")" 91 "... which keeps the key as the requ
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-e' AND status = 'issued'")" 1 \
 	"... in the inventory, valid"
 nok "nothing logged as for another key since" grep -E "requestId=$RID.*another public key" "$T/cmpd.log"
+
+# The database fails just as the CA's certificate, encoded otherwise,
+# comes for a pollReq: cmpd cannot read the key the request kept, so it
+# cannot tell whether the certificate is the request's. Not delivered,
+# not taken for another key's: systemUnavail, the transaction still
+# waiting. (The fault: the column renamed under cmpd, by the proxy, before
+# it answers; renamed back below.)
+rename_spki() {
+	t_sql "SET SESSION lock_wait_timeout = 10;
+	  ALTER TABLE cmp_transaction RENAME COLUMN $1 TO $2"
+}
+newkey "$T/f.key" || bail "key f"
+cat > "$T/dbfault" <<EOF
+exec timeout 30 mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' cmpd -e \
+  "SET SESSION lock_wait_timeout = 10;
+   ALTER TABLE cmp_transaction RENAME COLUMN request_spki TO request_spki_gone"
+EOF
+nok "pending ir for key f, the database fails as the certificate comes: not issued" \
+	client ir $POLL -newkey "$T/f.key" -subject /CN=key-f -certout "$T/f.crt"
+diag_file "$T/client.out" 5
+ok "... the proxy broke the database then" test ! -e "$T/dbfault"
+ok "... and cmpd could not read the request's key" \
+	grep -q "Unknown column 'request_spki'" "$T/cmpd.log"
+ok "the column back" rename_spki request_spki_gone request_spki
+like "$(cat "$T/client.out")" "systemUnavail" "... systemUnavail"
+like "$(cat "$T/client.out")" "database unavailable, try again later" "... the text says why"
+ok "... no certificate written" test ! -e "$T/f.crt"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=pollReq.*outcome=CMPF_DB_UNAVAILABLE" \
+	"... logged as CMPF_DB_UNAVAILABLE, answering a pollReq"
+RID=$(t_sql "SELECT request_id FROM cmp_transaction WHERE state = 'waiting'
+  AND cmp_profile_uuid = '00000000-0000-4000-8000-000000001101'")
+ok "... its transaction still waiting ($RID)" test -n "$RID"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=key-f'")" 0 \
+	"... nothing recorded for it"
+nok "... not taken for another key" grep -E "requestId=$RID.*another public key" "$T/cmpd.log"
+
+# The client gone, the sweep finds the CA's certificate, still encoded
+# otherwise: the client's key, so no warning; never delivered, so
+# recorded to be revoked (DESIGN invariant 1).
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now > "$T/sweep.out" 2>&1
+diag_file "$T/sweep.out" 5
+like "$(cat "$T/sweep.out" "$T/cmpd.log")" "certificate [0-9A-F]+ of requestId=$RID was never delivered" \
+	"the sweep records the CA's certificate as never delivered"
+nok "... without a warning of another key" \
+	grep -E "of requestId=$RID has another public key" "$T/sweep.out" "$T/cmpd.log"
+is "$(tx state "$RID")" expired "... its transaction expired"
+# (its revocation then fails here: the CA does not know the proxy's
+# re-issued certificate)
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=key-f'")" revoke_pending \
+	"... the certificate in the inventory, to be revoked"
 rm -f "$T/recode"
 ok "cmpd still runs" kill -0 "$CMPD_PID"
 
