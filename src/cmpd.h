@@ -27,7 +27,8 @@
  *   cmp_itav.c   the genm/genp values as ASN.1 types
  *   cmp_tmpl.c   a CMP Profile's certificate request template
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
- *   store.c      transactions and certificates in MariaDB
+ *   store_tx.c   a transaction's rows in MariaDB
+ *   store.c      the certificates issued, in MariaDB
  *   conn.c       the CA's connector API (conn.h): the HTTP transport
  *   conn_check.c connector settings checks, shared with the management API
  *   conn_api.c   the connector API's calls: request bodies, reply parsing
@@ -483,6 +484,8 @@ struct db_arg {			/* a statement parameter */
 };
 #define DB_ARG_STR(s)	{ DB_STR, (s), strlen(s), 0 }
 #define DB_ARG_BLOB(p, n) { DB_BLOB, (p), (n), 0 }
+#define DB_ARG_OCTETS(s)	DB_ARG_BLOB(ASN1_STRING_get0_data(s), \
+	(unsigned long)ASN1_STRING_length(s))
 #define DB_ARG_INT(v)	{ DB_INT, NULL, 0, (v) }
 #define DB_ARG_NULL	{ DB_NULL, NULL, 0, 0 }
 struct db_col {			/* a result column */
@@ -645,7 +648,7 @@ int	cmp_protect_requester_eq(const struct cmp_requester *,
 int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	    STACK_OF(X509) *chain);
 
-/* store.c */
+/* store_tx.c (transaction rows), store.c (certificates) */
 #define STORE_CERT_MAX	65536
 /* a request's SubjectPublicKeyInfo kept with its row (request_spki) at
  * most: an RSA key of 16 384 bits takes 2 000 bytes */

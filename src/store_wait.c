@@ -15,9 +15,6 @@
 
 #include "cmpd.h"
 
-#define ARG_OCTETS(s)	DB_ARG_BLOB(ASN1_STRING_get0_data(s), \
-	(unsigned long)ASN1_STRING_length(s))
-
 /*
  * Delayed delivery (RFC 9810 5.3.22): the row waits for the CA. sent: the
  * senderNonce of the answer that said so (the pollReq echoes it); the
@@ -39,8 +36,8 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    "deadline = NOW(6) + INTERVAL ? SECOND, implicit_confirm = ? "
 	    "WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";
-	struct db_arg a[6] = { ARG_OCTETS(sent), DB_ARG_INT(check_after),
-	    DB_ARG_INT(abandon), DB_ARG_INT(implicit != 0), ARG_OCTETS(tid),
+	struct db_arg a[6] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
+	    DB_ARG_INT(abandon), DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid),
 	    DB_ARG_INT(pos) };
 	unsigned long long changed = 0;
 	int r;
@@ -102,7 +99,7 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 {
 	struct db_arg none = DB_ARG_NULL;
 	struct db_arg a[11] = {
-		ARG_OCTETS(req->header->transactionID),
+		DB_ARG_OCTETS(req->header->transactionID),
 		DB_ARG_STR(p->cmp_uuid),
 		DB_ARG_STR(p->ra_uuid),
 		DB_ARG_INT(CMPD_BODY_RR),
@@ -110,7 +107,7 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 		DB_ARG_STR(profile_prot_name(who->method)),
 		DB_ARG_BLOB(who->cert_hash, 32),
 		DB_ARG_BLOB(who->kid, who->kid_len),
-		ARG_OCTETS(sent),
+		DB_ARG_OCTETS(sent),
 		DB_ARG_INT(check_after),
 		DB_ARG_INT(abandon),
 	};
@@ -145,7 +142,7 @@ store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *x)
 	memset(c, 0, sizeof(c));
 	c[0].type = DB_INT;
 	{
-		struct db_arg a[3] = { ARG_OCTETS(tid),
+		struct db_arg a[3] = { DB_ARG_OCTETS(tid),
 		    DB_ARG_INT(CMPD_BODY_RR), DB_ARG_BLOB(der, (size_t)n) };
 
 		r = db_run(sql, a, 3, c, 1, NULL);
@@ -176,14 +173,14 @@ store_genm_wait(const CMPD_MSG *req, const struct profile *p,
 	    "NOW(6) + INTERVAL ? SECOND, ?)";
 	struct db_arg none = DB_ARG_NULL;
 	struct db_arg a[11] = {
-		ARG_OCTETS(req->header->transactionID),
+		DB_ARG_OCTETS(req->header->transactionID),
 		DB_ARG_STR(p->cmp_uuid),
 		DB_ARG_STR(p->ra_uuid),
 		DB_ARG_INT(CMPD_BODY_GENM),
 		DB_ARG_STR(profile_prot_name(who->method)),
 		DB_ARG_BLOB(who->cert_hash, 32),
 		DB_ARG_BLOB(who->kid, who->kid_len),
-		ARG_OCTETS(sent),
+		DB_ARG_OCTETS(sent),
 		DB_ARG_INT(check_after),
 		DB_ARG_INT(abandon),
 		DB_ARG_BLOB(itav, itav_len),
@@ -207,7 +204,7 @@ store_genm_itav(const ASN1_OCTET_STRING *tid, unsigned char *buf, size_t n,
 	static const char sql[] = "SELECT genm_itav FROM cmp_transaction "
 	    "WHERE transaction_id = ? AND position = 0 AND request_type = ? "
 	    "AND state = 'waiting' AND genm_itav IS NOT NULL";
-	struct db_arg a[2] = { ARG_OCTETS(tid), DB_ARG_INT(CMPD_BODY_GENM) };
+	struct db_arg a[2] = { DB_ARG_OCTETS(tid), DB_ARG_INT(CMPD_BODY_GENM) };
 	struct db_col c[1];
 	int r;
 
