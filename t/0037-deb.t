@@ -178,6 +178,10 @@ like "$pw" "^cmpd:x:[0-9]+:[0-9]+:[^:]*:/nonexistent:/usr/sbin/nologin\$" \
 uid=$(printf '%s' "$pw" | cut -d: -f3)
 ok "cmpd is a system user (uid $uid < 1000)" test "${uid:-1000}" -lt 1000
 like "$(in_root 'id -gn cmpd')" "^cmpd\$" "its group is cmpd"
+like "$(in_root 'getent passwd cmp-localca')" \
+	"^cmp-localca:x:[0-9]+:[0-9]+:[^:]*:/nonexistent:/usr/sbin/nologin\$" \
+	"cmp-localca's postinst made the user cmp-localca (home /nonexistent, no shell)"
+like "$(in_root 'id -Gn cmp-localca')" "^cmp-localca\$" "... in its own group only, not cmpd's"
 
 st() { in_root "stat -c '%U:%G %a' $1"; }
 is "$(st /etc/cmpd)" "root:cmpd 750" "/etc/cmpd: root:cmpd, 0750"
@@ -230,7 +234,7 @@ fi
 
 # cmp-localca: a CA after cmp-localca(8), checked by cmp-localca -n as
 # its unit starts it: as root, which alone reads the key and the
-# credential, then switches to "user = cmpd"
+# credential, then switches to "user = cmp-localca"
 is "$(in_root 'grep -c "^User=" /lib/systemd/system/cmp-localca.service')" 0 \
 	"cmp-localca.service starts it as root (it switches to user itself)"
 out=$(in_root '
@@ -243,7 +247,7 @@ out=$(in_root '
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>&1
 	chmod 0600 /etc/cmpd/ca/ca.key
 	(umask 077 && openssl rand -hex 16 > /etc/cmpd/localca.pw)
-	printf "%s\n" "ca_dir = /etc/cmpd/ca" "user = cmpd" "auth_user = cmpd" \
+	printf "%s\n" "ca_dir = /etc/cmpd/ca" "user = cmp-localca" "auth_user = cmpd" \
 		"auth_password_file = /etc/cmpd/localca.pw" > /etc/cmpd/cmp-localca.conf
 	cmp-localca -n
 ' 2>&1)
@@ -261,7 +265,7 @@ is "$rc" 0 "cmp-localca -n (as root) accepts /etc/cmpd/cmp-localca.conf and its 
 # and open the master key for the API key the README made.
 sed -n '/^### 1a\./,/^### 1b\./p' "$top_srcdir/README.md" |
 	awk '/^```sh$/ { n++; in_sh = 1; next } /^```$/ { in_sh = 0; next }
-		in_sh && n == 2' | grep -vE '^(apt|systemctl) ' > "$R/upper/readme.sh"
+		in_sh && (n == 2 || n == 3)' | grep -vE '^(apt|systemctl) ' > "$R/upper/readme.sh"
 like "$(cat "$R/upper/readme.sh")" "cmpd --migrate" \
 	"README 1a: the commands after the installation ($(grep -c . "$R/upper/readme.sh") lines)"
 cat > "$R/upper/activate.py" <<'PY'
@@ -297,6 +301,12 @@ for i in $(seq 1 150); do
 done
 echo "== README 1a"
 bash -ex /readme.sh 2>&1
+echo "== cmp-localca's account"
+setpriv --reuid=cmp-localca --regid=cmp-localca --init-groups \
+	mariadb -N -u cmp-localca cmp_localca -e "SELECT CURRENT_USER()" 2>&1
+echo "== cmpd's account on it"
+mariadb -N -u cmpd -p"$(cat /etc/cmpd/db.password)" cmp_localca \
+	-e "SELECT 1" 2>&1 || true
 echo "== cmpd"
 python3 /activate.py /run/cmpd/cmpd.sock /usr/sbin/cmpd -f -c /etc/cmpd/cmpd.conf \
 	> /var/log/cmpd-t.log 2>&1 &
@@ -334,6 +344,10 @@ done
 is "$rc" 0 "README 1a's commands, cmpd's start and stop in the overlay: exit 0"
 out=$(cat "$T/first-start.log")
 like "$out" "schema at version [0-9]+" "cmpd --migrate created the schema"
+like "$out" "== cmp-localca's account
+cmp-localca@localhost" "README 1a: the user cmp-localca reaches its database, by the user it runs as"
+like "$out" "== cmpd's account on it
+[^=]*Access denied for user 'cmpd'" "... which cmpd's account cannot"
 like "$out" '"keyFile":"/root/cmpd-admin-key"' "cmpctl apikey create made the admin key"
 like "$out" '== /health
 Status: 200[^=]*"status":"ok","database":"ok"' \
@@ -349,10 +363,14 @@ cmpd
 in_root 'echo "# edited by the administrator" >> /etc/cmpd/cmpd.conf'
 SUM=$(in_root 'md5sum < /etc/cmpd/cmpd.conf')
 
-if in_root "dpkg -i /debs/cmpd_${V}_$ARCH.deb" > "$T/reinstall.log" 2>&1; then
-	pass "dpkg -i cmpd again (the same version)"
+# and cmp-localca.conf running it as cmpd, as the manual once said: the
+# reinstallation says that a user of its own keeps them apart
+in_root "sed -i 's/^user = .*/user = cmpd/' /etc/cmpd/cmp-localca.conf"
+if in_root "dpkg -i /debs/cmpd_${V}_$ARCH.deb /debs/cmp-localca_${V}_$ARCH.deb" \
+	> "$T/reinstall.log" 2>&1; then
+	pass "dpkg -i cmpd cmp-localca again (the same version)"
 else
-	fail "dpkg -i cmpd again (the same version)"
+	fail "dpkg -i cmpd cmp-localca again (the same version)"
 	diag_file "$T/reinstall.log" 40
 fi
 is "$(in_root 'md5sum < /etc/cmpd/cmpd.conf')" "$SUM" "reinstalled: the edited cmpd.conf is kept"
@@ -413,8 +431,10 @@ done
 like "$(cat "$T/upgrade.log")" "== before $((lastv - 1))" "before it, the schema one version behind ($((lastv - 1)))"
 like "$(cat "$T/upgrade.log")" "applied migration $last" "the upgrade ran cmpd --migrate: $last applied"
 like "$(cat "$T/upgrade.log")" "== after $lastv" "... the schema at the package's version ($lastv)"
-like "$(cat "$T/upgrade.log")" 'cmp-localca: add "user = cmpd" to /etc/cmpd/cmp-localca.conf' \
+like "$(cat "$T/upgrade.log")" 'cmp-localca: add "user = cmp-localca" to /etc/cmpd/cmp-localca.conf' \
 	"cmp-localca's upgrade: a configuration without user is named, with what to add"
+like "$(cat "$T/reinstall.log")" "cmp-localca: /etc/cmpd/cmp-localca.conf runs it as cmpd, the user of cmpd's workers; the user cmp-localca and a database of its own keep them apart" \
+	"a configuration that runs cmp-localca as cmpd is named on reinstallation"
 like "$(cat "$T/reinstall.log")" "the database did not answer: run cmpd --migrate once it does" \
 	"a reinstallation without the database: says what to run, and is configured"
 is "$(in_root "dpkg-query -W -f='\${db:Status-Abbrev}\${Version} ' cmpd cmp-localca")" \

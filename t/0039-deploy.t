@@ -3,9 +3,9 @@
 # by step") run as written: its blocks are the files of doc/deploy/, which
 # this test first compares with README.md, then runs in one shell, in
 # order, as root: the build from a copy of the source tree with a prefix
-# in a temporary directory, make install, the system user (nobody here:
-# no user is created on this machine), cmpd, cmp-localca with a CA made
-# by --init-ca, the web server from the installed contrib/ files (lighttpd
+# in a temporary directory, make install, the system users (nobody and
+# daemon here: no user is created on this machine), cmpd, cmp-localca
+# with a CA made by --init-ca and a database of its own, the web server from the installed contrib/ files (lighttpd
 # here, Apache in t/0039-deploy-apache.t), the objects made with cmpctl,
 # a certificate enrolled and then revoked with openssl cmp. Only the
 # variables of doc/deploy/00-env.sh differ from a real host's: paths in
@@ -87,12 +87,15 @@ PREFIX=$T/prefix
 ETC=$T/etc
 RUN=$T/run
 LOG=$T/log
+LOCALCA_RUN=$T/run-localca
+LOCALCA_LOG=$T/log-localca
 CA_DIR=$T/lib/cmp-localca/ca
 DB_SOCKET=$DB_SOCK
 HTTP_ADDR=127.0.0.1
 HTTP_PORT=$HTTP_PORT
 LOCALCA_PORT=$LOCALCA_PORT
 CMPD_USER=nobody
+LOCALCA_USER=daemon
 WEB_USER=$(id -un www-data 2>/dev/null || echo nobody)
 EOF
 . "$T/vars.sh"
@@ -101,8 +104,9 @@ mkdir -p "$T/work"
 # The daemons the blocks start, by their pid files.
 deploy_stop() {
 	local f
-	for f in apache lighttpd lighttpd-localca cmpd cmp-localca; do
-		[ -s "$RUN/$f.pid" ] && _t_stop_pid "$(cat "$RUN/$f.pid")" 15
+	for f in "$RUN"/apache "$RUN"/lighttpd "$RUN"/lighttpd-localca \
+	    "$RUN"/cmpd "$LOCALCA_RUN"/cmp-localca; do
+		[ -s "$f.pid" ] && _t_stop_pid "$(cat "$f.pid")" 15
 	done
 	return 0
 }
@@ -135,7 +139,7 @@ for n in $STEPS; do
 	else
 		fail "doc/deploy/$n runs"
 		diag_file "$T/deploy.log" 40
-		for f in "$LOG"/*.log; do diag_file "$f" 20; done
+		for f in "$LOG"/*.log "$LOCALCA_LOG"/*.log; do diag_file "$f" 20; done
 		break
 	fi
 done
@@ -148,12 +152,32 @@ ok "the contrib/ files the web server read" test -s "$PREFIX/share/doc/cmpd/cont
 pid=$(cat "$RUN/cmpd.pid" 2>/dev/null)
 ok "cmpd runs" test -n "$pid" -a -d "/proc/$pid"
 is "$(ps -o user= --ppid "$pid" 2>/dev/null | sort -u | tr -d ' ')" nobody "its workers as CMPD_USER"
-pid=$(cat "$RUN/cmp-localca.pid" 2>/dev/null)
-is "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" nobody "cmp-localca runs as CMPD_USER"
+pid=$(cat "$LOCALCA_RUN/cmp-localca.pid" 2>/dev/null)
+is "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" daemon "cmp-localca runs as LOCALCA_USER"
 is "$(stat -c '%a %U' "$CA_DIR/ca.key" 2>/dev/null)" "600 root" "the CA's key is root's alone"
 nok "... CMPD_USER cannot read it" setpriv --reuid=nobody --regid="$(id -g nobody)" \
 	--clear-groups cat "$CA_DIR/ca.key"
 is "$(stat -c %U "/proc/$pid/mem" 2>/dev/null)" root "... nor cmp-localca's memory (not dumpable)"
+# The CA's records in a database of its own: cmpd's account (its password
+# is CMPD_USER's to read) has no right on them; MariaDB lets in the CA's
+# account only from a process of LOCALCA_USER.
+as_cmpd_db() {
+	timeout 30 mariadb --no-defaults -S "$DB_SOCK" -u cmpd -p"$(cat "$ETC/db.password")" \
+		-N -B cmpd -e "$1"
+}
+is "$(t_sql "SELECT COUNT(*) > 0 FROM cmp_localca.localca_certificate")" 1 \
+	"the CA keeps its records in cmp_localca"
+nok "... not in cmpd's database" t_sql "SELECT 1 FROM cmpd.localca_certificate LIMIT 1"
+like "$(as_cmpd_db "SELECT COUNT(*) FROM certificate" 2>&1)" '^[0-9]+$' \
+	"cmpd's account reads its own database"
+like "$(as_cmpd_db "UPDATE cmp_localca.localca_certificate SET status = 'issued'" 2>&1)" \
+	"denied" "... but cannot change the CA's records"
+like "$(as_cmpd_db "SELECT COUNT(*) FROM cmp_localca.localca_certificate" 2>&1)" \
+	"denied" "... nor read them"
+like "$(timeout 30 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	mariadb --no-defaults -S "$DB_SOCK" -u daemon -N -B cmp_localca -e "SELECT 1" 2>&1)" \
+	"denied" "CMPD_USER cannot log in as the CA's account"
+nok "no password file for the CA's account" grep -q "db_password" "$ETC/cmp-localca.conf"
 case $DEPLOY_WEB in
 lighttpd) web=lighttpd ;;
 apache) web=apache2 ;;
@@ -176,19 +200,21 @@ like "$(grep -A3 'cmd rr' "$T/deploy.log"; cat "$T/deploy.log")" "revocation acc
 	"openssl cmp reports the revocation"
 is "$(t_sql "SELECT status FROM certificate WHERE UPPER(serial_number) = UPPER('$serial')")" revoked \
 	"revoked in cmpd's inventory"
-is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE UPPER(serial_hex) = UPPER('$serial')")" \
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM cmp_localca.localca_certificate WHERE UPPER(serial_hex) = UPPER('$serial')")" \
 	revoked/keyCompromise "and at the CA, with the reason given"
 
 web_group=$(id -gn "$WEB_USER")
-for f in cmpd.sock cmp-localca.sock; do
-	is "$(stat -c '%a %U %G' "$RUN/$f" 2>/dev/null)" "660 nobody $web_group" \
-		"$f: 0660, CMPD_USER's, in the web server's group (listen_group)"
-done
+is "$(stat -c '%a %U %G' "$RUN/cmpd.sock" 2>/dev/null)" "660 nobody $web_group" \
+	"cmpd.sock: 0660, CMPD_USER's, in the web server's group (listen_group)"
+is "$(stat -c '%a %U %G' "$LOCALCA_RUN/cmp-localca.sock" 2>/dev/null)" "660 daemon $web_group" \
+	"cmp-localca.sock: 0660, LOCALCA_USER's, in the web server's group"
 
 # stopped, the services leave nothing behind in RUN (it is theirs)
 deploy_stop
-for f in cmpd.sock cmpd.pid cmp-localca.sock cmp-localca.pid; do
-	ok "stopped: $f removed" test ! -e "$RUN/$f"
+for f in "$RUN"/cmpd.sock "$RUN"/cmpd.pid "$LOCALCA_RUN"/cmp-localca.sock \
+    "$LOCALCA_RUN"/cmp-localca.pid; do
+	ok "stopped: ${f##*/} removed" test ! -e "$f"
 done
-nok "no \"cannot remove\" in the logs" grep -h "cannot remove" "$LOG/cmpd.log" "$LOG/cmp-localca.log"
+nok "no \"cannot remove\" in the logs" grep -h "cannot remove" "$LOG/cmpd.log" \
+	"$LOCALCA_LOG/cmp-localca.log"
 done_testing

@@ -17,7 +17,7 @@ LoadModule proxy_fcgi_module $M/mod_proxy_fcgi.so
 LoadModule env_module $M/mod_env.so
 Define CMPD_SOCKET $RUN/cmpd.sock
 Include "$PREFIX/share/doc/cmpd/contrib/apache/cmpd.conf"
-Define CMP_LOCALCA_SOCKET $RUN/cmp-localca.sock
+Define CMP_LOCALCA_SOCKET $LOCALCA_RUN/cmp-localca.sock
 Define CMP_LOCALCA_PORT $LOCALCA_PORT
 Include "$PREFIX/share/doc/cmpd/contrib/apache/cmp-localca.conf"
 EOF

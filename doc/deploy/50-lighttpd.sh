@@ -17,7 +17,7 @@ server.groupname = "$(id -gn "$WEB_USER")"
 server.document-root = "$RUN/www"
 server.pid-file = "$RUN/lighttpd-localca.pid"
 server.errorlog = "$LOG/lighttpd/localca-error.log"
-var.cmp_localca_socket = "$RUN/cmp-localca.sock"
+var.cmp_localca_socket = "$LOCALCA_RUN/cmp-localca.sock"
 var.cmp_localca_port = $LOCALCA_PORT
 include "$PREFIX/share/doc/cmpd/contrib/lighttpd/cmp-localca.conf"
 EOF
