@@ -307,6 +307,14 @@ setpriv --reuid=cmp-localca --regid=cmp-localca --init-groups \
 echo "== cmpd's account on it"
 mariadb -N -u cmpd -p"$(cat /etc/cmpd/db.password)" cmp_localca \
 	-e "SELECT 1" 2>&1 || true
+# a CA that kept its records in cmpd's database: moved as README 1a says
+mariadb cmpd -e "CREATE TABLE localca_certificate (serial_hex VARCHAR(64));
+  INSERT INTO localca_certificate VALUES ('0A1B')"
+mariadb -e "RENAME TABLE cmpd.localca_certificate TO cmp_localca.localca_certificate"
+echo "== moved"
+setpriv --reuid=cmp-localca --regid=cmp-localca --init-groups \
+	mariadb -N -u cmp-localca cmp_localca -e "SELECT serial_hex FROM localca_certificate" 2>&1
+mariadb -e "DROP TABLE cmp_localca.localca_certificate"
 echo "== cmpd"
 python3 /activate.py /run/cmpd/cmpd.sock /usr/sbin/cmpd -f -c /etc/cmpd/cmpd.conf \
 	> /var/log/cmpd-t.log 2>&1 &
@@ -348,6 +356,8 @@ like "$out" "== cmp-localca's account
 cmp-localca@localhost" "README 1a: the user cmp-localca reaches its database, by the user it runs as"
 like "$out" "== cmpd's account on it
 [^=]*Access denied for user 'cmpd'" "... which cmpd's account cannot"
+like "$out" "== moved
+0A1B" "records kept in cmpd's database move along (README 1a), read by cmp-localca's account"
 like "$out" '"keyFile":"/root/cmpd-admin-key"' "cmpctl apikey create made the admin key"
 like "$out" '== /health
 Status: 200[^=]*"status":"ok","database":"ok"' \
