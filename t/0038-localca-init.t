@@ -242,7 +242,8 @@ conf "$T/root.conf" "$T/usr" "listen = $T/root.sock" "db_socket = $DB_SOCK" \
 	"db_user = cmpd" "db_password_file = $T/db.pw" "db_name = cmpd"
 out=$(timeout 20 "$LCA" -f -c "$T/root.conf" 2>&1); rc=$?
 is "$rc" 1 "as root without user: refused"
-like "$out" "refusing to serve as root: set \"user\" in $T/root.conf" "... and says what to set"
+like "$out" "refusing to serve as root: set \"user\" in $T/root.conf to an unprivileged user of its own \\(e.g. user = cmp-localca\\)" \
+	"... and says what to set"
 ok "... nothing bound" test ! -e "$T/root.sock"
 ok "-n as root without user: the configuration is fine" "$LCA" -n -c "$T/root.conf"
 t_bg rootca "$LCA" -f -c "$T/root.conf" --allow-root

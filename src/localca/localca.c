@@ -378,7 +378,8 @@ lca_listen(const struct lca_conf *c)
  * Binds first, as root if need be, then leaves root (as cmpd's master
  * does): the socket is handed to the user, the CA key and the callers'
  * credentials were read already (ca.key may be root's alone). The
- * database password is read at each connection, as that user.
+ * database is reached as that user (its password, if any, read at each
+ * connection; or unix_socket, by the user itself).
  */
 static void
 lca_drop_privileges(const struct lca_conf *c)
@@ -387,7 +388,8 @@ lca_drop_privileges(const struct lca_conf *c)
 		return;
 	if (c->user == NULL) {
 		log_warn("running as root: set \"user\" in %s to an "
-		    "unprivileged user (e.g. user = cmpd)", c->path);
+		    "unprivileged user of its own (e.g. user = cmp-localca)",
+		    c->path);
 		return;
 	}
 	daemon_become_user(c->user, c->listen, c->listen_group != NULL,
@@ -616,8 +618,9 @@ main(int argc, char *argv[])
 	 * as root by accident (as cmpd's workers). */
 	if (geteuid() == 0 && c.user == NULL && !allow_root) {
 		fprintf(stderr, "cmp-localca: refusing to serve as root: set "
-		    "\"user\" in %s to an unprivileged user (e.g. user = "
-		    "cmpd), or start cmp-localca with --allow-root\n",
+		    "\"user\" in %s to an unprivileged user of its own (e.g. "
+		    "user = cmp-localca), or start cmp-localca with "
+		    "--allow-root\n",
 		    conf_path);
 		lca_ca_free(&ca);
 		lca_conf_free(&c);
