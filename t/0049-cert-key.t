@@ -29,8 +29,9 @@ SECRET="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
 # $T/swap exists. While $T/recode exists, each certificate the CA answers
 # with is issued again by the CA's key for the same key, its EC point
 # compressed (SubjectPublicKeyInfo of 59 bytes, not 91). When $T/dbfault
-# exists, the first answer that carries a certificate runs it (sh) before
-# it goes back to cmpd, once. It takes a port the kernel picks and names
+# exists, the first answer that carries an issued certificate (not the CA
+# certificates cmpd refreshes now and then) runs it (sh) before it goes
+# back to cmpd, once. It takes a port the kernel picks and names
 # it in a file.
 t_bg swapper python3 -c '
 import base64, http.server, json, os, subprocess, sys, tempfile
@@ -67,10 +68,17 @@ def recode(der):
                     os.path.join(ca, "ca.key"), "-force_pubkey", f("key.pem"),
                     "-set_serial", "0x" + serial, "-days", "30",
                     "-outform", "DER")
+def issued(data):
+    """an answer with the certificate the CA issued (not its CA chain)"""
+    try:
+        j = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(j, dict) and "certificateData" in j
 def recoded(data):
-    j = json.loads(data)
-    if not isinstance(j, dict) or "certificateData" not in j:
+    if not issued(data):
         return data
+    j = json.loads(data)
     j["certificateData"] = base64.b64encode(
         recode(base64.b64decode(j["certificateData"]))).decode()
     with open(os.path.join(state, "recoded"), "a") as o:
@@ -104,7 +112,7 @@ class H(http.server.BaseHTTPRequestHandler):
         if status == 200 and os.path.exists(os.path.join(state, "recode")):
             data = recoded(data)
         fault = os.path.join(state, "dbfault")
-        if status == 200 and b"certificateData" in data and os.path.exists(fault):
+        if status == 200 and issued(data) and os.path.exists(fault):
             subprocess.run(("sh", fault), check=True, timeout=30)
             os.remove(fault)
         self.send_response(status)
