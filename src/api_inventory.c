@@ -1,8 +1,9 @@
 /*
  * The management API's inventory: the certificates cmpd issued and the
  * CMP transactions that asked for them. Rows are written by the CMP path
- * (store_tx.c, store.c); the one change made here is an operator's revocation, which
- * hands the certificate to the sweep (cmp_sweep.c) as revoke_pending.
+ * (store_tx.c, store.c); the one change made here is an operator's
+ * revocation, which hands the certificate to the sweep (cmp_sweep.c) as
+ * revoke_pending.
  */
 #include "config.h"
 
