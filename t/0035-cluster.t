@@ -56,12 +56,40 @@ _cl_exit() {
 }
 trap _cl_exit EXIT
 
-if ! timeout 600 bash "$CL_SH" start > "$T/cluster-start.log" 2>&1; then
+# The cluster's 50 ports are of a range no other test takes (t/lib.sh):
+# a joiner's SST port is bound only while it joins.  Here another
+# process holds n2's SST port until n2's first state transfer has failed
+# for it: cluster.sh starts n2 again, and it joins.
+first_port=$(t_free_port_block) || bail "no 50 free ports in 20000-20999"
+sst2=$((first_port + 32))
+cat > "$T/hold.py" <<'EOF'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+open(sys.argv[3], "w").close()
+deadline = time.time() + 300
+while time.time() < deadline:
+    try:
+        with open(sys.argv[2], "rb") as f:
+            if b"Failed to prepare for 'rsync' SST" in f.read():
+                break
+    except OSError:
+        pass
+    time.sleep(0.2)
+EOF
+t_bg hold python3 "$T/hold.py" "$sst2" "$CLUSTER_DIR/n2/mariadb.log" "$T/held"
+t_wait 10 test -e "$T/held" || bail "could not take port $sst2"
+if ! CLUSTER_PORT=$first_port timeout 600 bash "$CL_SH" start > "$T/cluster-start.log" 2>&1; then
 	diag_file "$T/cluster-start.log" 60
 	bail "contrib/cluster/cluster.sh start failed"
 fi
 . "$CLUSTER_DIR/cluster.env"
 plan_auto
+is "$P" "$first_port" "the cluster took the ports it was given"
+ok "n2's SST port was held: cluster.sh started n2 again" \
+	grep -q "n2: its state transfer did not begin (SST port $sst2" "$T/cluster-start.log"
+ok "the holder let go once n2's state transfer failed" t_wait 10 _t_gone "$BG_PID_hold"
 diag "$(grep -E 'db_host|Synced' "$T/cluster-start.log")"
 is "$DB_HOSTS" 1 "the cmpd hosts know db_hosts"
 ok "host a lists every Galera node" grep -q "^db_hosts = .*$NODE1_PORT.*$NODE2_PORT.*$NODE3_PORT" \

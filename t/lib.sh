@@ -679,16 +679,37 @@ _t_web_port2=""
 _t_ports_open() {
 	_t_port_open "$1" && { [ -z "$_t_web_port2" ] || _t_port_open "$_t_web_port2"; }
 }
-# _t_random_port: a port from 20000 up to the kernel's ephemeral range
+# _t_random_port: a port from 21000 up to the kernel's ephemeral range
 # (ip_local_port_range), never in it: an outgoing connection could take
 # the port of a service while it is down, and the service (a database
-# node brought back under load) could not bind it again.
+# node brought back under load) could not bind it again.  20000-20999
+# are t_free_port_block's alone.
 _t_random_port() {
 	local low rest
 	read -r low rest < /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null ||
 		low=32768
-	[ "$low" -gt 21000 ] 2> /dev/null || low=60000
-	echo $((20000 + RANDOM % (low - 20000)))
+	[ "$low" -gt 22000 ] 2> /dev/null || low=60000
+	echo $((21000 + RANDOM % (low - 21000)))
+}
+# t_free_port_block: prints P, the first of 50 consecutive ports of
+# 127.0.0.1 in 20000-20999 that are all free now (the Galera cluster's
+# nodes, contrib/cluster/cluster.sh CLUSTER_PORT).  No other port a test
+# takes lies there: a node's SST and IST ports are bound only while it
+# joins, and a test running alongside could otherwise take one between.
+t_free_port_block() {
+	local p i try ok
+	for try in $(seq 1 40); do
+		p=$((20000 + (RANDOM % 20) * 50))
+		ok=1
+		for i in $(seq 0 49); do
+			_t_port_free $((p + i)) || { ok=0; break; }
+		done
+		if [ "$ok" = 1 ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
 }
 # _t_free_port: prints a port of 127.0.0.1 that is free now.
 _t_free_port() {

@@ -246,9 +246,12 @@ node_conf() {	# node_conf N: the node's option file
 }
 
 # node_start N [--wsrep-new-cluster]: start node N and wait until it is
-# Synced (a joiner first gets the data by SST or IST).
+# Synced (a joiner first gets the data by SST or IST).  A joiner whose
+# state transfer could not even begin (its SST port taken by another
+# process: the rsync daemon dies at once, and mariadbd with it) is
+# started again, at most 3 times, 5 s apart.
 node_start() {
-	local n=$1 d=$CLUSTER_DIR/n$1 pid
+	local n=$1 d=$CLUSTER_DIR/n$1 pid try size
 	shift
 	pid=$(pidof_rec "node$n")
 	if [ -n "$pid" ] && alive "$pid"; then
@@ -256,15 +259,31 @@ node_start() {
 	fi
 	mkdir -p "$d/data" "$d/tmp"
 	[ -z "$DB_USER" ] || chown -R "$DB_USER:" "$d"
-	rm -f "$d/mysql.sock"
-	launch "node$n" "$d/mariadb.out" mariadbd --defaults-file="$d/my.cnf" "$@"
+	for try in 1 2 3; do
+		size=$(stat -c %s "$d/mariadb.log" 2>/dev/null || echo 0)
+		rm -f "$d/mysql.sock"
+		launch "node$n" "$d/mariadb.out" mariadbd --defaults-file="$d/my.cnf" "$@"
+		node_wait "$n" && return 0
+		if [ "$try" -lt 3 ] && [ "${1-}" != --wsrep-new-cluster ] &&
+		    tail -c +$((size + 1)) "$d/mariadb.log" 2>/dev/null |
+		    grep -q "Failed to prepare for '.*' SST"; then
+			say "Galera node n$n: its state transfer did not begin (SST port $((P + 30 + n)) $(port_free $((P + 30 + n)) && echo free now || echo in use)); starting it again"
+			sleep 5
+			continue
+		fi
+		tail_log "$d/mariadb.log"
+		die "Galera node n$n exited during start-up ($d/mariadb.log)"
+	done
+}
+
+# node_wait N: wait until node N is Synced; non-zero if its mariadbd
+# exited first (dies when it is not Synced within TIMEOUT)
+node_wait() {
+	local n=$1 d=$CLUSTER_DIR/n$1 pid
 	pid=$(pidof_rec "node$n")
 	local deadline=$((SECONDS + TIMEOUT))
 	until node_synced "$n"; do
-		if gone "$pid"; then
-			tail_log "$d/mariadb.log"
-			die "Galera node n$n exited during start-up ($d/mariadb.log)"
-		fi
+		gone "$pid" && return 1
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			tail_log "$d/mariadb.log"
 			die "Galera node n$n not Synced within $TIMEOUT s ($d/mariadb.log)"
