@@ -450,7 +450,7 @@ void	profile_cache_init(const struct conf *);
 void	profile_cache_changed(void);
 unsigned long profile_cache_generation(void);
 int	profile_cache_get(const struct route *, struct profile *,
-	    struct profile_sealed *);
+	    const struct profile_sealed **);
 void	profile_cache_put(const struct route *, const struct profile *,
 	    const struct profile_sealed *, unsigned long gen);
 void	profile_cache_flush(void);

@@ -315,25 +315,31 @@ profile_open_sealed(struct profile *p, const struct profile_sealed *s)
 enum cmp_fail
 profile_resolve(const struct route *rt, struct profile *p)
 {
+	const struct profile_sealed *cached;
 	struct profile_sealed *s;
 	unsigned long gen;
 	enum cmp_fail f = CMPF_DB_UNAVAILABLE;
 
+	/* read before the row: a change committed meanwhile makes the
+	 * entry stale at once */
+	gen = profile_cache_generation();
+	/* a hit: the row copied into p, its sealed columns opened where
+	 * the cache keeps them (no clearing of p first, no copy of the
+	 * sealed columns made and wiped: ~120 KiB written less per
+	 * request) */
+	if (profile_cache_get(rt, p, &cached) == 0) {
+		profile_open_sealed(p, cached);
+		return profile_check(rt, p);
+	}
 	memset(p, 0, sizeof(*p));
 	/* Large (the credentials' column): not on the stack. */
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CMPF_INTERNAL;
-	/* read before the row: a change committed meanwhile makes the
-	 * entry stale at once */
-	gen = profile_cache_generation();
-	if (profile_cache_get(rt, p, s) != 0) {
-		if (profile_read(rt, p, s) != DB_OK)
-			goto out;
+	if (profile_read(rt, p, s) == DB_OK) {
 		profile_cache_put(rt, p, s, gen);
+		profile_open_sealed(p, s);
+		f = profile_check(rt, p);
 	}
-	profile_open_sealed(p, s);
-	f = profile_check(rt, p);
- out:
 	OPENSSL_clear_free(s, sizeof(*s));
 	return f;
 }

@@ -88,11 +88,13 @@ profile_cache_drop(struct profile_cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* The cached row of rt's profile into p and s; -1 if there is none
- * (or it is too old, or the API changed something since). */
+/* The cached row of rt's profile into p, and *s pointed at its sealed
+ * columns (the entry's own: valid until the next profile_cache_* call);
+ * -1 if there is none (or it is too old, or the API changed something
+ * since). */
 int
 profile_cache_get(const struct route *rt, struct profile *p,
-    struct profile_sealed *s)
+    const struct profile_sealed **s)
 {
 	struct profile_cache_entry *e;
 	size_t i;
@@ -110,7 +112,7 @@ profile_cache_get(const struct route *rt, struct profile *p,
 			return -1;
 		}
 		memcpy(p, e->p, sizeof(*p));
-		memcpy(s, e->sealed, sizeof(*s));
+		*s = e->sealed;
 		return 0;
 	}
 	return -1;
