@@ -13,7 +13,8 @@
 #   n1 n2 n3   three MariaDB Galera nodes (galera-4), each with its own data
 #              directory, SQL port, group communication port (gcomm://),
 #              IST port and SST port; n1 bootstraps the cluster
-#              (--wsrep-new-cluster), n2 and n3 join it by SST (rsync)
+#              (--wsrep-new-cluster), n2 and n3 join it by SST (rsync;
+#              a joiner whose SST could not begin is started again)
 #   ca         cmp-localca, the demo CA, behind a lighttpd of its own
 #   a b        two cmpd hosts: each its own run directory, cmpd (master and
 #              workers) and lighttpd in front of it
