@@ -252,7 +252,7 @@ node_conf() {	# node_conf N: the node's option file
 # process: the rsync daemon dies at once, and mariadbd with it) is
 # started again, at most 3 times, 5 s apart.
 node_start() {
-	local n=$1 d=$CLUSTER_DIR/n$1 pid try size
+	local n=$1 d=$CLUSTER_DIR/n$1 pid try size sst=$((P + 30 + $1)) busy
 	shift
 	pid=$(pidof_rec "node$n")
 	if [ -n "$pid" ] && alive "$pid"; then
@@ -268,7 +268,10 @@ node_start() {
 		if [ "$try" -lt 3 ] && [ "${1-}" != --wsrep-new-cluster ] &&
 		    tail -c +$((size + 1)) "$d/mariadb.log" 2>/dev/null |
 		    grep -q "Failed to prepare for '.*' SST"; then
-			say "Galera node n$n: its state transfer did not begin (SST port $((P + 30 + n)) $(port_free $((P + 30 + n)) && echo free now || echo in use)); starting it again"
+			busy="in use"
+			! port_free "$sst" || busy="free now"
+			say "Galera node n$n: its state transfer did not begin" \
+			    "(SST port $sst $busy); starting it again"
 			sleep 5
 			continue
 		fi
