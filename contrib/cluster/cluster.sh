@@ -661,7 +661,7 @@ write_env() {
 	CLUSTER_DIR=$CLUSTER_DIR
 	P=$P
 	CLUSTER_URL=http://127.0.0.1:$((P + 40))
-	CLUSTER_PORT=$((P + 40))
+	HAPROXY_PORT=$((P + 40))
 	HOST_A_PORT=$((P + 41))
 	HOST_B_PORT=$((P + 42))
 	CA_PORT=$((P + 43))
