@@ -320,3 +320,9 @@ db_txn_commit_unknown(void)
 {
 	return 0;
 }
+
+int
+db_txn_depth(void)
+{
+	return in_tx;
+}

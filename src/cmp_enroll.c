@@ -809,16 +809,27 @@ enroll_store_run(void *arg)
 
 /* Every certificate of the answer stored before it leaves, all or none
  * (DESIGN invariant 3), run again as a whole after a deadlock or a lost
- * node (db_txn). */
+ * node (db_txn). One issued certificate alone is one database
+ * transaction by itself, in one round trip (store_issued). */
 static enum cmp_fail
 enroll_store(const ASN1_OCTET_STRING *tid, const struct profile *p,
     const CMPD_MSG *rsp, struct enroll_item *items, int n, int implicit,
     int wait)
 {
 	struct enroll_store_arg x = { tid, p, rsp, items, n, implicit, wait };
-	int r;
+	int i, issued = 0, waiting = 0, r;
 
-	r = db_txn(enroll_store_run, &x);
+	for (i = 0; i < n; i++)
+		if (items[i].pos >= 0) {
+			if (items[i].waiting)
+				waiting++;
+			else
+				issued++;
+		}
+	if (issued == 1 && waiting == 0)
+		r = enroll_store_run(&x);
+	else
+		r = db_txn(enroll_store_run, &x);
 	return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 }
 

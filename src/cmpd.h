@@ -511,6 +511,7 @@ void	db_rollback(void);
 int	db_txn(int (*fn)(void *), void *arg);
 int	db_txn1(int (*fn)(void *), void *arg);
 int	db_txn_commit_unknown(void);
+int	db_txn_depth(void);
 struct db_login;
 const struct db_login *db_login_get(void);
 size_t	db_endpoint_current(int *connected, int *galera);

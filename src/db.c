@@ -260,6 +260,21 @@ db_stmt(const char *sql)
 	return st;
 }
 
+/* Closes the prepared statement of sql, if there is one: the next
+ * db_stmt(sql) prepares it again. */
+static void
+db_stmt_forget(const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < nstmts; i++)
+		if (stmts[i].sql == sql) {
+			mysql_stmt_close(stmts[i].st);
+			stmts[i] = stmts[--nstmts];
+			return;
+		}
+}
+
 static enum enum_field_types
 db_field_type(enum db_type t)
 {
@@ -381,7 +396,10 @@ db_retry_pause(const char *what, enum db_retry why, int attempt)
 /*
  * Runs one statement. With ncols > 0 it is a read and fetches at most one
  * row into cols: DB_OK or DB_NOTFOUND. Otherwise *affected (if not NULL)
- * gets the number of rows changed: DB_OK, or DB_DUP for a duplicate key.
+ * gets the number of rows changed: DB_OK, DB_DUP for a duplicate key, or
+ * DB_NOTFOUND when the statement signalled so itself (a compound
+ * statement whose rows are not as it expects: SIGNAL with MYSQL_ERRNO
+ * 1643, ER_SIGNAL_NOT_FOUND; a trigger's plain SIGNAL stays an error).
  * Outside a transaction, a statement that hit a deadlock or a lock wait
  * timeout was rolled back as a whole and runs again (DB_TXN_ATTEMPTS in
  * all, after a lock wait timeout once only: it has waited
@@ -412,6 +430,7 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	enum db_retry why;
 	unsigned int err;
 	int attempt, rc, was_open, lost_retried = 0, lock_waited = 0;
+	int reprepared = 0;
 
 	/* A transaction that failed is rolled back whole: nothing more of
 	 * it runs, least of all outside it, in autocommit. */
@@ -443,6 +462,28 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 			if (err == ER_DUP_ENTRY) {
 				mysql_stmt_free_result(st);
 				return DB_DUP;
+			}
+			/* the statement's own "not found" signal (MYSQL_ERRNO
+			 * ER_SIGNAL_NOT_FOUND): what it was to change is not
+			 * there, and it rolled back */
+			if (err == ER_SIGNAL_NOT_FOUND && ncols == 0) {
+				mysql_stmt_free_result(st);
+				return DB_NOTFOUND;
+			}
+			/*
+			 * A trigger created since a compound statement was
+			 * prepared fails its next run (MariaDB 10.11) with
+			 * ER_NO_SUCH_TABLE for a table the trigger uses,
+			 * before anything of it ran: prepared again, it runs
+			 * once more.
+			 */
+			if (err == ER_NO_SUCH_TABLE && !reprepared) {
+				reprepared = 1;
+				log_warn("statement prepared again: %s",
+				    mysql_stmt_error(st));
+				mysql_stmt_free_result(st);
+				db_stmt_forget(sql);
+				continue;
 			}
 			log_error("query: %s", mysql_stmt_error(st));
 			metrics_db_error();
@@ -733,6 +774,13 @@ db_txn1(int (*fn)(void *), void *arg)
 	log_error("database write: %s %d times; given up",
 	    db_retry_name(DB_RETRY_LOST), DB_TXN_ATTEMPTS);
 	return r;
+}
+
+/* How deep in database transactions the caller is: 0 outside any. */
+int
+db_txn_depth(void)
+{
+	return db_in_tx;
 }
 
 /* Within a db_txn run: did the COMMIT of an earlier run lose its

@@ -155,52 +155,82 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 	return CMPF_OK;
 }
 
+/* The inventory's row of a certificate (17 parameters). */
+#define STORE_CERT_INSERT "INSERT INTO certificate (uuid, serial_number, " \
+	"issuer_dn, subject_dn, issuer_hash, not_before, not_after, " \
+	"fingerprint, der, status, ra_profile_uuid, cmp_profile_uuid, " \
+	"connector_certificate_uuid, revoke_final, revocation_reason, " \
+	"revoke_after) VALUES " \
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, " \
+	"IF(? = 'revoke_pending', 'revoked', NULL), " \
+	"IF(? = 'revoke_pending', ?, NULL), " \
+	"IF(? = 'revoke_pending', NOW(6), NULL))"
+#define STORE_CERT_NARGS	17
+
+/* A transaction's row once its certificate is stored (7 parameters):
+ * only one still 'issuing' or 'waiting' moves. */
+#define STORE_TX_ISSUED "UPDATE cmp_transaction SET certificate_uuid = ?, " \
+	"last_sender_nonce = ?, state = ?, implicit_confirm = ?, " \
+	"deadline = NOW(6) + INTERVAL ? SECOND " \
+	"WHERE transaction_id = ? AND position = ? AND " \
+	"state IN ('issuing', 'waiting')"
+#define STORE_TX_NARGS		7
+
+/* What STORE_CERT_INSERT binds of a certificate, and the buffers its
+ * parameters point into (cert_row_clear frees them). */
+struct cert_row {
+	unsigned char *der, *name_der, fp[32], ih[32];
+	char	 serial[80], issuer[STORE_DN_BUF], subject[STORE_DN_BUF];
+	char	 nb[32], na[32];
+	struct db_arg a[STORE_CERT_NARGS];
+};
+
+static void
+cert_row_clear(struct cert_row *row)
+{
+	OPENSSL_free(row->der);
+	OPENSSL_free(row->name_der);
+	row->der = row->name_der = NULL;
+}
+
 /*
- * Inserts cert into the inventory as 'issued', or as 'revoke_pending'
- * (due now, then 'revoked') when pending. Inside the caller's database
- * transaction. DB_DUP: the inventory has it already; STORE_TOO_LONG: the
- * issuer's or subject's name is longer than the inventory's columns (it
- * is not cut to fit).
+ * The inventory's row of cert, as 'issued' or as 'revoke_pending' (due
+ * now, then 'revoked') when pending, under a new time-ordered uuid
+ * (certificate grows with every enrolment) in cert_uuid. DB_OK, DB_ERR,
+ * or STORE_TOO_LONG: the issuer's or subject's name is longer than the
+ * inventory's columns (it is not cut to fit). What cannot be read back
+ * (certConf, the sweep) is not stored.
  */
 static int
-store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
-    const char *conn_cert_uuid, int pending, char cert_uuid[37])
+cert_row_make(struct cert_row *row, X509 *cert, const char *ra_uuid,
+    const char *cmp_uuid, const char *conn_cert_uuid, int pending,
+    char cert_uuid[37])
 {
-	static const char sql_cert[] = "INSERT INTO certificate (uuid, "
-	    "serial_number, issuer_dn, subject_dn, issuer_hash, not_before, "
-	    "not_after, fingerprint, der, status, ra_profile_uuid, "
-	    "cmp_profile_uuid, connector_certificate_uuid, revoke_final, "
-	    "revocation_reason, revoke_after) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, "
-	    "IF(? = 'revoke_pending', 'revoked', NULL), "
-	    "IF(? = 'revoke_pending', ?, NULL), "
-	    "IF(? = 'revoke_pending', NOW(6), NULL))";
 	const char *status = pending ? "revoke_pending" : "issued";
-	unsigned char *der = NULL, *name_der = NULL, fp[32], ih[32];
-	char serial[80], issuer[STORE_DN_BUF], subject[STORE_DN_BUF];
-	char nb[32], na[32];
 	unsigned int fplen = 0;
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
 	int n, nn, nr, r = DB_ERR;
 
-	/* What cannot be read back (certConf, the sweep) is not stored. The
-	 * key is time-ordered: certificate grows with every enrolment. */
+	row->der = row->name_der = NULL;
 	if (util_uuid7(cert_uuid) != 0 ||
-	    (n = i2d_X509(cert, &der)) <= 0 || n > STORE_CERT_MAX ||
-	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert), &name_der)) <= 0 ||
-	    !EVP_Digest(name_der, (size_t)nn, ih, NULL, EVP_sha256(), NULL) ||
-	    !X509_digest(cert, EVP_sha256(), fp, &fplen) ||
+	    (n = i2d_X509(cert, &row->der)) <= 0 || n > STORE_CERT_MAX ||
+	    (nn = i2d_X509_NAME(X509_get_issuer_name(cert),
+	    &row->name_der)) <= 0 ||
+	    !EVP_Digest(row->name_der, (size_t)nn, row->ih, NULL, EVP_sha256(),
+	    NULL) ||
+	    !X509_digest(cert, EVP_sha256(), row->fp, &fplen) ||
 	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) ==
 	    NULL || (hex = BN_bn2hex(bn)) == NULL ||
-	    time_str(X509_get0_notBefore(cert), nb, sizeof(nb)) != 0 ||
-	    time_str(X509_get0_notAfter(cert), na, sizeof(na)) != 0)
+	    time_str(X509_get0_notBefore(cert), row->nb, sizeof(row->nb)) !=
+	    0 ||
+	    time_str(X509_get0_notAfter(cert), row->na, sizeof(row->na)) != 0)
 		goto out;
-	snprintf(serial, sizeof(serial), "%s", hex);
-	if ((nr = name_str(X509_get_issuer_name(cert), issuer,
-	    sizeof(issuer))) == 0)
-		nr = name_str(X509_get_subject_name(cert), subject,
-		    sizeof(subject));
+	snprintf(row->serial, sizeof(row->serial), "%s", hex);
+	if ((nr = name_str(X509_get_issuer_name(cert), row->issuer,
+	    sizeof(row->issuer))) == 0)
+		nr = name_str(X509_get_subject_name(cert), row->subject,
+		    sizeof(row->subject));
 	if (nr != 0) {
 		if (nr > 0) {
 			log_error("issuer or subject longer than the "
@@ -210,11 +240,12 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 		goto out;
 	}
 	{
-		struct db_arg ca[17] = {
-			DB_ARG_STR(cert_uuid), DB_ARG_STR(serial),
-			DB_ARG_STR(issuer), DB_ARG_STR(subject),
-			DB_ARG_BLOB(ih, 32), DB_ARG_STR(nb), DB_ARG_STR(na),
-			DB_ARG_BLOB(fp, 32), DB_ARG_BLOB(der, (unsigned long)n),
+		struct db_arg a[STORE_CERT_NARGS] = {
+			DB_ARG_STR(cert_uuid), DB_ARG_STR(row->serial),
+			DB_ARG_STR(row->issuer), DB_ARG_STR(row->subject),
+			DB_ARG_BLOB(row->ih, 32), DB_ARG_STR(row->nb),
+			DB_ARG_STR(row->na), DB_ARG_BLOB(row->fp, 32),
+			DB_ARG_BLOB(row->der, (unsigned long)n),
 			DB_ARG_STR(status),
 			DB_ARG_STR(ra_uuid != NULL ? ra_uuid : ""),
 			DB_ARG_STR(cmp_uuid != NULL ? cmp_uuid : ""),
@@ -224,13 +255,34 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 			DB_ARG_STR(status),
 		};
 
-		r = db_run(sql_cert, ca, NITEMS(ca), NULL, 0, NULL);
+		memcpy(row->a, a, sizeof(a));
 	}
+	r = DB_OK;
  out:
 	OPENSSL_free(hex);
 	BN_free(bn);
-	OPENSSL_free(der);
-	OPENSSL_free(name_der);
+	if (r != DB_OK)
+		cert_row_clear(row);
+	return r;
+}
+
+/*
+ * Inserts cert into the inventory (cert_row_make), inside the caller's
+ * database transaction. DB_DUP: the inventory has it already.
+ */
+static int
+store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
+    const char *conn_cert_uuid, int pending, char cert_uuid[37])
+{
+	static const char sql_cert[] = STORE_CERT_INSERT;
+	struct cert_row row;
+	int r;
+
+	if ((r = cert_row_make(&row, cert, ra_uuid, cmp_uuid, conn_cert_uuid,
+	    pending, cert_uuid)) != DB_OK)
+		return r;
+	r = db_run(sql_cert, row.a, STORE_CERT_NARGS, NULL, 0, NULL);
+	cert_row_clear(&row);
 	return r;
 }
 
@@ -251,37 +303,26 @@ struct issued_arg {
 	char	*cert_uuid;
 };
 
-static int
-store_issued_run(void *arg)
+/* The transaction's parameters of STORE_TX_ISSUED into a. */
+static void
+issued_tx_args(const struct issued_arg *x, struct db_arg a[STORE_TX_NARGS])
 {
-	static const char sql_tx[] = "UPDATE cmp_transaction SET "
-	    "certificate_uuid = ?, last_sender_nonce = ?, state = ?, "
-	    "implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'waiting')";
-	const struct issued_arg *x = arg;
-	unsigned long long changed = 0;
-	int r;
+	struct db_arg ta[STORE_TX_NARGS] = {
+		DB_ARG_STR(x->cert_uuid), DB_ARG_OCTETS(x->sent_nonce),
+		DB_ARG_STR(x->implicit ? "confirmed" : "confirm_wait"),
+		DB_ARG_INT(x->implicit), DB_ARG_INT(x->wait),
+		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
+	};
 
-	r = store_cert_insert(x->cert, x->p->ra_uuid, x->p->cmp_uuid,
-	    x->conn_cert_uuid, 0, x->cert_uuid);
-	if (r == DB_OK) {
-		struct db_arg ta[7] = {
-			DB_ARG_STR(x->cert_uuid), DB_ARG_OCTETS(x->sent_nonce),
-			DB_ARG_STR(x->implicit ? "confirmed" : "confirm_wait"),
-			DB_ARG_INT(x->implicit), DB_ARG_INT(x->wait),
-			DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
-		};
+	memcpy(a, ta, sizeof(ta));
+}
 
-		if (db_run(sql_tx, ta, NITEMS(ta), NULL, 0, &changed) !=
-		    DB_OK)
-			return DB_ERR;
-		if (changed == 1)
-			return DB_OK;
-		r = DB_NOTFOUND;
-	}
-	/* Known already, or the row moved on: by this very answer, when a
-	 * run's COMMIT committed but its answer was lost? */
+/* After r (DB_DUP or DB_NOTFOUND) from a run: the certificate is known
+ * already, or the row moved on. By this very answer, when a run's COMMIT
+ * committed but its answer was lost? */
+static int
+issued_recognise(const struct issued_arg *x, int r)
+{
 	if ((r == DB_DUP || r == DB_NOTFOUND) &&
 	    store_tx_wrote(ASN1_STRING_get0_data(x->tid),
 	    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
@@ -290,6 +331,73 @@ store_issued_run(void *arg)
 	return r == DB_DUP ? DB_ERR : r;
 }
 
+/* Inside a database transaction: the certificate's row, then the
+ * transaction's. */
+static int
+store_issued_run(void *arg)
+{
+	static const char sql_tx[] = STORE_TX_ISSUED;
+	const struct issued_arg *x = arg;
+	struct db_arg ta[STORE_TX_NARGS];
+	unsigned long long changed = 0;
+	int r;
+
+	r = store_cert_insert(x->cert, x->p->ra_uuid, x->p->cmp_uuid,
+	    x->conn_cert_uuid, 0, x->cert_uuid);
+	if (r == DB_OK) {
+		issued_tx_args(x, ta);
+		if (db_run(sql_tx, ta, STORE_TX_NARGS, NULL, 0, &changed) !=
+		    DB_OK)
+			return DB_ERR;
+		if (changed == 1)
+			return DB_OK;
+		r = DB_NOTFOUND;
+	}
+	return issued_recognise(x, r);
+}
+
+/*
+ * Outside any database transaction: both rows in one round trip, a
+ * compound statement that runs its own transaction (START TRANSACTION to
+ * COMMIT; any error rolls it back and is the statement's). A transaction
+ * that is no longer 'issuing' or 'waiting' signals ER_SIGNAL_NOT_FOUND
+ * (1643), which db_run() reports as DB_NOTFOUND. A deadlock runs it
+ * again (db_run), a lost connection runs it again and recognises its own
+ * commit (db_txn1, issued_recognise).
+ */
+static int
+store_issued_one_run(void *arg)
+{
+	static const char sql[] = "BEGIN NOT ATOMIC "
+	    "DECLARE EXIT HANDLER FOR SQLEXCEPTION "
+	    "BEGIN ROLLBACK; RESIGNAL; END; "
+	    "START TRANSACTION; "
+	    STORE_CERT_INSERT "; "
+	    STORE_TX_ISSUED "; "
+	    "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' "
+	    "SET MYSQL_ERRNO = 1643, "
+	    "MESSAGE_TEXT = 'transaction not issuing'; END IF; "
+	    "COMMIT; END";
+	const struct issued_arg *x = arg;
+	struct db_arg a[STORE_CERT_NARGS + STORE_TX_NARGS];
+	struct cert_row row;
+	int r;
+
+	if ((r = cert_row_make(&row, x->cert, x->p->ra_uuid, x->p->cmp_uuid,
+	    x->conn_cert_uuid, 0, x->cert_uuid)) != DB_OK)
+		return r;
+	memcpy(a, row.a, sizeof(row.a));
+	issued_tx_args(x, a + STORE_CERT_NARGS);
+	r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+	cert_row_clear(&row);
+	return r == DB_OK ? DB_OK : issued_recognise(x, r);
+}
+
+/*
+ * Alone, the certificate and its transaction's row in one round trip
+ * (store_issued_one_run); inside the caller's database transaction (the
+ * answer's other certificates), in two statements of it.
+ */
 int
 store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid,
@@ -299,6 +407,8 @@ store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	struct issued_arg x = { tid, sent_nonce, pos, implicit, wait, cert,
 	    p, conn_cert_uuid, cert_uuid };
 
+	if (db_txn_depth() == 0)
+		return db_txn1(store_issued_one_run, &x);
 	return db_txn(store_issued_run, &x);
 }
 

@@ -164,6 +164,41 @@ is "$(ca_state store-fail)" revoked "revoked at the CA"
 is "$(tx_of store-fail)" failed "transaction failed"
 db "DROP TRIGGER refuse_issued"
 
+# ---------- the transaction settled by someone else as its certificate is stored
+# One worker, which stores a certificate first: the statement that stores
+# one is prepared before the trigger below exists. The trigger expires
+# the transaction in the very database transaction that stores its
+# certificate, as a sweep that won the race would have: the transaction's
+# row no longer moves on, so nothing of it is kept, and that is the
+# statement's own finding, not a database error. (A trigger created after
+# the statement was prepared fails the statement's next run once in
+# MariaDB 10.11; cmpd prepares it again and runs it once more.)
+t_stop_cmpd
+sed -i 's/^workers = .*/workers = 1/' "$T/cmpd.conf"
+t_start_cmpd || bail "cmpd did not start again"
+ok "an ir before the trigger" client before-settle
+mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" cmpd <<'EOF' || bail "cannot create the trigger"
+DELIMITER //
+CREATE TRIGGER settle_first BEFORE INSERT ON certificate FOR EACH ROW
+  IF NEW.subject_dn = 'CN=settled-1' AND NEW.status = 'issued' THEN
+    UPDATE cmp_transaction SET state = 'expired' WHERE state = 'issuing';
+  END IF//
+DELIMITER ;
+EOF
+: > "$T/cmpd.log"
+nok "ir whose transaction is settled as its certificate is stored" client settled-1 -unprotected_errors
+is "$(cmpd_cert settled-1)" revoked "recorded as revoke_pending instead, and revoked at once"
+is "$(ca_state settled-1)" revoked "revoked at the CA"
+is "$(tx_of settled-1)" failed "transaction failed, not expired: the settling rolled back with the rest"
+nok "no database error logged for it" grep -E "error: .*(query|prepare): " "$T/cmpd.log"
+like "$(cat "$T/cmpd.log")" "statement prepared again: Table '[a-z.]*cmp_transaction' doesn't exist" \
+	"the statement prepared before the trigger was prepared again"
+ok "the next ir stores its certificate" client after-settle
+db "DROP TRIGGER settle_first"
+t_stop_cmpd
+sed -i 's/^workers = .*/workers = 2/' "$T/cmpd.conf"
+t_start_cmpd || bail "cmpd did not start again"
+
 # ------------------------------------------ a connector without the lookup
 t_sql "INSERT INTO connector (uuid, name, url) VALUES
   ('00000000-0000-4000-8000-0000000fac01', 'nolookup', '$CONNECTOR_BASE/fake/nolookup.sh');
