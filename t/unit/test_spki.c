@@ -1,16 +1,20 @@
 /*
  * Unit test for spki.c: one decoder context decodes keys of every type in
  * turn, the same keys d2i_PUBKEY() gives, also after input it refused
- * (garbage, truncation, trailing bytes); a CRMF CertTemplate's key
- * and SubjectPublicKeyInfo come back as sent; and a certificate is told
- * to carry a request's key by its SubjectPublicKeyInfo's hash, or, when
- * the CA encoded the key otherwise, by the decoded keys.
+ * (garbage, truncation, trailing bytes); EC keys on the NIST curves, read
+ * without the decoder, are the keys d2i_PUBKEY() gives and refused where
+ * it refuses them, their points altered byte by byte; a CRMF
+ * CertTemplate's key and SubjectPublicKeyInfo come back as sent; and a
+ * certificate is told to carry a request's key by its
+ * SubjectPublicKeyInfo's hash, or, when the CA encoded the key otherwise,
+ * by the decoded keys.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crmf.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -78,6 +82,120 @@ test_decode(void)
 			EVP_PKEY_free(k);
 			free(der);
 		}
+}
+
+/*
+ * Whether spki_decode() and d2i_PUBKEY() agree on der: both refuse it, or
+ * both decode it to the same key. *refused counts the refusals.
+ */
+static int
+agree(const unsigned char *der, size_t n, int *refused)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *a, *b;
+	int r;
+
+	a = spki_decode(der, n);
+	b = d2i_PUBKEY(NULL, &p, (long)n);
+	if (b != NULL && p != der + n) {
+		EVP_PKEY_free(b);
+		b = NULL;
+	}
+	r = a == NULL ? b == NULL : b != NULL && EVP_PKEY_eq(a, b) == 1;
+	if (a == NULL && b == NULL)
+		(*refused)++;
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	ERR_clear_error();
+	return r;
+}
+
+/* k's SubjectPublicKeyInfo with its point in form ("uncompressed",
+ * "compressed") and its curve as encoding ("named_curve", "explicit") */
+static int
+ec_der(EVP_PKEY *k, const char *form, const char *encoding,
+    unsigned char **der)
+{
+	EVP_PKEY *d = EVP_PKEY_dup(k);
+	int n = -1;
+
+	*der = NULL;
+	if (d != NULL && EVP_PKEY_set_utf8_string_param(d,
+	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, form) == 1 &&
+	    EVP_PKEY_set_utf8_string_param(d, OSSL_PKEY_PARAM_EC_ENCODING,
+	    encoding) == 1)
+		n = i2d_PUBKEY(d, der);
+	EVP_PKEY_free(d);
+	return n;
+}
+
+static void
+test_ec_curves(void)
+{
+	static const char *const curves[] = { "P-256", "P-384", "P-521",
+		"brainpoolP256r1" };
+	static const char *const forms[] = { "uncompressed", "compressed" };
+	static const char *const encodings[] = { "named_curve", "explicit" };
+	size_t c, f, e, i, plen;
+	unsigned char *der, *back;
+	EVP_PKEY *k, *got;
+	CMPD_SPKI *s;
+	const unsigned char *p;
+	int n, m, bad, refused;
+
+	for (c = 0; c < NITEMS(curves); c++) {
+		k = EVP_EC_gen(curves[c]);
+		for (f = 0; f < NITEMS(forms); f++)
+			for (e = 0; e < NITEMS(encodings); e++) {
+				if ((n = ec_der(k, forms[f], encodings[e],
+				    &der)) <= 0) {
+					ok(0, "%s %s %s: encoded", curves[c],
+					    forms[f], encodings[e]);
+					continue;
+				}
+				got = spki_decode(der, (size_t)n);
+				back = NULL;
+				m = got != NULL ? i2d_PUBKEY(got, &back) : -1;
+				/* (libcrypto encodes an explicit curve's
+				 * generator its own way) */
+				ok(got != NULL && EVP_PKEY_eq(got, k) == 1 &&
+				    (e > 0 || (m == n &&
+				    memcmp(back, der, (size_t)n) == 0)),
+				    "%s, %s point, %s: the key%s", curves[c],
+				    forms[f], encodings[e], e > 0 ? "" :
+				    ", encoded back as sent");
+				EVP_PKEY_free(got);
+				OPENSSL_free(back);
+				/* the point: the BIT STRING's octets, at
+				 * the end */
+				p = der;
+				s = d2i_CMPD_SPKI(NULL, &p, n);
+				plen = s != NULL ? (size_t)ASN1_STRING_length(
+				    s->subjectPublicKey) : 0;
+				CMPD_SPKI_free(s);
+				bad = plen == 0;
+				refused = 0;
+				for (i = (size_t)n - plen; i < (size_t)n;
+				    i++) {
+					der[i] ^= 0x01;
+					bad += !agree(der, (size_t)n,
+					    &refused);
+					der[i] ^= 0x01;
+				}
+				/* cut short; a bit of the BIT STRING left
+				 * unused */
+				bad += !agree(der, (size_t)n - 1, &refused);
+				der[n - (int)plen - 1] = 0x01;
+				bad += !agree(der, (size_t)n, &refused);
+				ok(bad == 0 && refused > 0, "%s, %s point, %s: "
+				    "each octet of the point altered: refused "
+				    "where d2i_PUBKEY() refuses (%d times), "
+				    "else the same key", curves[c], forms[f],
+				    encodings[e], refused);
+				OPENSSL_free(der);
+			}
+		EVP_PKEY_free(k);
+	}
 }
 
 static void
@@ -207,6 +325,7 @@ main(void)
 	if (!ok(setup() == 0, "test keys made"))
 		return done_testing();
 	test_decode();
+	test_ec_curves();
 	test_template();
 	test_cert_key();
 	spki_done();
