@@ -83,7 +83,7 @@ else
 	skip "groff is not installed" 4
 fi
 
-for f in README.md doc/api.md doc/openapi.json doc/errors.md; do
+for f in README.md doc/api.md doc/openapi.json doc/errors.md doc/benchmark.md; do
 	ok "${f##*/} installed in $docdir" cmp "$top_srcdir/$f" "$D$docdir/${f##*/}"
 done
 # every web server configuration of the source tree
