@@ -1,8 +1,9 @@
 /*
  * Certificate confirmation (certConf: RFC 9810 5.3.18), from the
  * requester of the transaction only, at any worker: the transaction is
- * read from MariaDB; a rejected certificate is revoked at once, or by
- * the sweep when the CA cannot be reached.
+ * read from MariaDB (the common certConf, one certificate accepted, is
+ * checked and settled by one UPDATE instead); a rejected certificate is
+ * revoked at once, or by the sweep when the CA cannot be reached.
  */
 #include "config.h"
 
@@ -223,6 +224,56 @@ confirm_pkiconf(const CMPD_MSG *req, const X509_NAME *srv)
 	return rsp;
 }
 
+/* A CertStatus that accepts its certificate: accepted or
+ * grantedWithMods, or no statusInfo; anything else refuses it. */
+static int
+confirm_accepts(const CMPD_CERTSTATUS *cs)
+{
+	return cs->statusInfo == NULL ||
+	    ASN1_INTEGER_get(cs->statusInfo->status) ==
+	    CMPD_PKISTATUS_ACCEPTED ||
+	    ASN1_INTEGER_get(cs->statusInfo->status) ==
+	    CMPD_PKISTATUS_GRANTEDWITHMODS;
+}
+
+/*
+ * The common certConf, settled without reading the transaction: one
+ * CertStatus that accepts, its certHash by the certificate's signature
+ * (no hashAlg), answering a transaction of one certificate. One UPDATE
+ * checks what cmp_confirm checks and confirms (store_confirm_one).
+ * Returns the pkiConf; NULL with *fail CMPF_OK when the message is not
+ * of this kind or a check failed (cmp_confirm then reads the rows and
+ * names the failure), with *fail set when the database failed.
+ */
+static CMPD_MSG *
+confirm_one(const CMPD_MSG *req, const struct profile *p,
+    const X509_NAME *srv, enum cmp_fail *fail)
+{
+	STACK_OF(CMPD_CERTSTATUS) *cc = req->body->value.certConf;
+	const CMPD_CERTSTATUS *cs;
+	struct cmp_requester who;
+	CMPD_MSG *rsp;
+	int r;
+
+	*fail = CMPF_OK;
+	if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
+	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0))->hashAlg != NULL ||
+	    !confirm_accepts(cs) || req->header->recipNonce == NULL ||
+	    cmp_protect_requester(req, &who) != 0 ||
+	    (rsp = confirm_pkiconf(req, srv)) == NULL)
+		return NULL;
+	r = store_confirm_one(req->header->transactionID,
+	    ASN1_INTEGER_get(cs->certReqId), cs->certHash,
+	    req->header->recipNonce, p->cmp_uuid, &who,
+	    rsp->header->senderNonce);
+	if (r == DB_OK)
+		return rsp;
+	CMPD_MSG_free(rsp);
+	if (r == DB_ERR)
+		*fail = CMPF_DB_UNAVAILABLE;
+	return NULL;
+}
+
 /*
  * Settles every waiting row: accepted[i] confirms row i, anything else
  * rejects it, all in one database transaction (one row: one statement);
@@ -298,7 +349,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	CMPD_MSG *rsp = NULL;
 	int j, nconfirmed, pvno = (int)ASN1_INTEGER_get(req->header->pvno);
 
-	*fail = CMPF_INTERNAL;
+	if ((rsp = confirm_one(req, p, srv, fail)) != NULL ||
+	    *fail != CMPF_OK)
+		return rsp;
 	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
 	    CMPF_OK)
 		goto out;
@@ -337,12 +390,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			goto out;
 		}
 		seen[i] = 1;
-		/* accepted or grantedWithMods; anything else refuses */
-		accepted[i] = cs->statusInfo == NULL ||
-		    ASN1_INTEGER_get(cs->statusInfo->status) ==
-		    CMPD_PKISTATUS_ACCEPTED ||
-		    ASN1_INTEGER_get(cs->statusInfo->status) ==
-		    CMPD_PKISTATUS_GRANTEDWITHMODS;
+		accepted[i] = confirm_accepts(cs);
 	}
 	if ((rsp = confirm_pkiconf(req, srv)) == NULL)
 		goto out;

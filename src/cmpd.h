@@ -655,6 +655,7 @@ int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
  * most: an RSA key of 16 384 bits takes 2 000 bytes */
 #define STORE_SPKI_MAX	4096
 #define STORE_DN_MAX	2048	/* certificate.issuer_dn, subject_dn */
+#define STORE_CERT_HASH_MAX	64	/* cmp_transaction.cert_hash */
 #define STORE_DN_BUF	(4 * STORE_DN_MAX + 1)	/* utf8mb4 bytes + NUL */
 #define STORE_TOO_LONG	3	/* store_issued: a name the columns cannot hold */
 struct store_tx {
@@ -725,6 +726,10 @@ int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
 	    size_t max, size_t *n);
 void	store_tx_free(struct store_tx *, size_t n);
 X509	*store_tx_cert(struct store_tx *);
+int	store_confirm_one(const ASN1_OCTET_STRING *tid, long long cert_req_id,
+	    const ASN1_OCTET_STRING *cert_hash,
+	    const ASN1_OCTET_STRING *recip_nonce, const char *cmp_uuid,
+	    const struct cmp_requester *, const ASN1_OCTET_STRING *sent_nonce);
 
 /* store_status.c */
 #define STORE_STATUS_LEN	16	/* certificate.status, NUL included */

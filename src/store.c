@@ -167,14 +167,15 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 	"IF(? = 'revoke_pending', NOW(6), NULL))"
 #define STORE_CERT_NARGS	17
 
-/* A transaction's row once its certificate is stored (7 parameters):
- * only one still 'issuing' or 'waiting' moves. */
+/* A transaction's row once its certificate is stored (8 parameters):
+ * only one still 'issuing' or 'waiting' moves. cert_hash: what a
+ * certConf without hashAlg must carry (store_confirm_one). */
 #define STORE_TX_ISSUED "UPDATE cmp_transaction SET certificate_uuid = ?, " \
 	"last_sender_nonce = ?, state = ?, implicit_confirm = ?, " \
-	"deadline = NOW(6) + INTERVAL ? SECOND " \
+	"deadline = NOW(6) + INTERVAL ? SECOND, cert_hash = ? " \
 	"WHERE transaction_id = ? AND position = ? AND " \
 	"state IN ('issuing', 'waiting')"
-#define STORE_TX_NARGS		7
+#define STORE_TX_NARGS		8
 
 /* What STORE_CERT_INSERT binds of a certificate, and the buffers its
  * parameters point into (cert_row_clear frees them). */
@@ -301,6 +302,7 @@ struct issued_arg {
 	const struct profile *p;
 	const char *conn_cert_uuid;
 	char	*cert_uuid;
+	ASN1_OCTET_STRING *cert_hash;	/* NULL: not known, not stored */
 };
 
 /* The transaction's parameters of STORE_TX_ISSUED into a. */
@@ -311,9 +313,15 @@ issued_tx_args(const struct issued_arg *x, struct db_arg a[STORE_TX_NARGS])
 		DB_ARG_STR(x->cert_uuid), DB_ARG_OCTETS(x->sent_nonce),
 		DB_ARG_STR(x->implicit ? "confirmed" : "confirm_wait"),
 		DB_ARG_INT(x->implicit), DB_ARG_INT(x->wait),
+		DB_ARG_NULL,
 		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
 	};
 
+	if (x->cert_hash != NULL) {
+		struct db_arg h = DB_ARG_OCTETS(x->cert_hash);
+
+		ta[5] = h;
+	}
 	memcpy(a, ta, sizeof(ta));
 }
 
@@ -405,11 +413,24 @@ store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     char cert_uuid[37])
 {
 	struct issued_arg x = { tid, sent_nonce, pos, implicit, wait, cert,
-	    p, conn_cert_uuid, cert_uuid };
+	    p, conn_cert_uuid, cert_uuid, NULL };
+	int r;
 
+	/* RFC 9810 5.3.18: the hash of the certificate's signature
+	 * algorithm, or SHA-256 when it names none or a weak one; a
+	 * certificate it cannot tell is confirmed the long way */
+	if (!implicit && (x.cert_hash = X509_digest_sig(cert, NULL,
+	    NULL)) != NULL && ASN1_STRING_length(x.cert_hash) >
+	    STORE_CERT_HASH_MAX) {
+		ASN1_OCTET_STRING_free(x.cert_hash);
+		x.cert_hash = NULL;
+	}
 	if (db_txn_depth() == 0)
-		return db_txn1(store_issued_one_run, &x);
-	return db_txn(store_issued_run, &x);
+		r = db_txn1(store_issued_one_run, &x);
+	else
+		r = db_txn(store_issued_run, &x);
+	ASN1_OCTET_STRING_free(x.cert_hash);
+	return r;
 }
 
 struct unrecorded_arg {

@@ -492,3 +492,80 @@ store_confirm(const ASN1_OCTET_STRING *tid, int pos, const char *cert_uuid,
 	/* one UPDATE for both rows: it commits by itself */
 	return db_txn1(store_confirm_run, &x);
 }
+
+struct confirm_one_arg {
+	const ASN1_OCTET_STRING *tid, *cert_hash, *recip_nonce, *sent_nonce;
+	long long cert_req_id;
+	const char *cmp_uuid;
+	const struct cmp_requester *who;
+	int	 runs;
+};
+
+static int
+store_confirm_one_run(void *arg)
+{
+	/* Every check of cmp_confirm's on the one row, in its WHERE: the
+	 * profile's transaction, of this requester, the certificate the
+	 * answer carried (certReqId and hash), the answer's nonce echoed,
+	 * before the deadline, and no other row in the transaction. */
+	static const char sql[] = "UPDATE cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "SET t.state = 'confirmed', t.last_sender_nonce = ?, "
+	    "c.status = 'issued' "
+	    "WHERE t.transaction_id = ? AND t.state = 'confirm_wait' "
+	    "AND t.cmp_profile_uuid = ? AND t.requester_method = ? "
+	    "AND IF(t.requester_method = 'signature', "
+	    "t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) "
+	    "AND t.cert_req_id = ? AND t.cert_hash = ? "
+	    "AND t.last_sender_nonce = ? "
+	    "AND (t.deadline IS NULL OR t.deadline >= NOW(6)) "
+	    "AND NOT EXISTS (SELECT 1 FROM cmp_transaction o WHERE "
+	    "o.transaction_id = t.transaction_id AND "
+	    "o.position <> t.position)";
+	struct confirm_one_arg *x = arg;
+	struct db_arg a[9] = {
+		DB_ARG_OCTETS(x->sent_nonce), DB_ARG_OCTETS(x->tid),
+		DB_ARG_STR(x->cmp_uuid),
+		DB_ARG_STR(profile_prot_name(x->who->method)),
+		DB_ARG_BLOB(x->who->cert_hash, sizeof(x->who->cert_hash)),
+		DB_ARG_BLOB(x->who->kid, x->who->kid_len),
+		DB_ARG_INT(x->cert_req_id), DB_ARG_OCTETS(x->cert_hash),
+		DB_ARG_OCTETS(x->recip_nonce),
+	};
+	unsigned long long changed = 0;
+
+	x->runs++;
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
+		return DB_ERR;
+	if (changed > 0)
+		return DB_OK;
+	/* settled by this very pkiConf (a lost answer to the UPDATE)? */
+	if (x->runs > 1 && store_tx_wrote(ASN1_STRING_get0_data(x->tid),
+	    (size_t)ASN1_STRING_length(x->tid), 0, x->sent_nonce, NULL) ==
+	    DB_OK)
+		return DB_OK;
+	return DB_NOTFOUND;
+}
+
+/*
+ * The common certConf in one statement: one certificate, accepted, for
+ * a transaction of one row, checked and confirmed by a single UPDATE
+ * that commits by itself. DB_OK: confirmed, and sent_nonce (the
+ * pkiConf's senderNonce) recorded; DB_NOTFOUND: some check failed, or
+ * the row was written without its cert_hash, and nothing changed: the
+ * caller reads the rows (store_tx_list) to tell which; DB_ERR. On
+ * Galera the UPDATE does not wait for the cluster's earlier commits
+ * (wsrep_sync_wait covers reads): a row this node has not applied yet is
+ * found by the causal read that follows.
+ */
+int
+store_confirm_one(const ASN1_OCTET_STRING *tid, long long cert_req_id,
+    const ASN1_OCTET_STRING *cert_hash, const ASN1_OCTET_STRING *recip_nonce,
+    const char *cmp_uuid, const struct cmp_requester *who,
+    const ASN1_OCTET_STRING *sent_nonce)
+{
+	struct confirm_one_arg x = { tid, cert_hash, recip_nonce, sent_nonce,
+	    cert_req_id, cmp_uuid, who, 0 };
+
+	return db_txn1(store_confirm_one_run, &x);
+}

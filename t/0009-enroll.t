@@ -200,6 +200,79 @@ t_post "$T/cc-unknown.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" text)" "PN=fixture | no transaction with this transactionID" \
 	"certConf of an unknown transaction: error"
 
+# The common certConf (one certificate, accepted, no hashAlg) is checked
+# and settled by one UPDATE: the row keeps the certHash such a certConf
+# carries (the hash of the certificate's signature, SHA-256 here). Every
+# refusal above went the long way: the rows read, the certificate hashed.
+is "$(t_sql "SELECT LOWER(HEX(t.cert_hash)) = SHA2(c.der, 256) FROM cmp_transaction t
+  JOIN certificate c ON c.uuid = t.certificate_uuid WHERE t.cmp_profile_uuid =
+  '00000000-0000-4000-8000-00000000e102' AND t.position = 0")" 1 \
+	"the row keeps the certificate's certHash"
+# fixture_tx HEX NAME: the fixture ir under transactionID HEX, answered;
+# its ip in $T/NAME-ip.der, a certConf accepting it in $T/NAME-cc.der
+fixture_tx() {
+	"$TOOL" edit "$F/ir-pbm.der" "$T/$2-ir.der" tid=$1 remac=test-secret
+	t_post "$T/$2-ir.der" /api/v1/protocols/cmp/fixture > /dev/null
+	cp "$T/resp.der" "$T/$2-ip.der"
+	"$TOOL" certconf "$T/$2-ip.der" "$T/$2-cc.der" test-secret
+}
+# statements LIKE: how many the database ran, among those logged since
+# log_on, that start so
+log_on() { t_sql "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"; }
+statements() {
+	t_sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type = 'Execute'
+	  AND CONVERT(argument USING utf8mb4) LIKE '$1%'"
+}
+tx_of() { t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$1')"; }
+fixture_tx 00112233445566778899aabbccdd0101 one
+is "$(dump "$T/one-ip.der" status)" accepted "another fixture ir: issued"
+log_on
+t_post "$T/one-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+t_sql "SET GLOBAL general_log = 0"
+is "$(dump "$T/resp.der" body)" pkiconf "certConf in one statement: pkiconf"
+is "$(tx_of 00112233445566778899aabbccdd0101)" confirmed "certConf in one statement: confirmed"
+is "$(statements 'UPDATE cmp_transaction t JOIN certificate c')" 1 \
+	"certConf in one statement: one UPDATE"
+is "$(statements 'SELECT t.state')" 0 "certConf in one statement: the rows not read"
+t_post "$T/one-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" certConfirmed "and again: certConfirmed"
+# a row without the hash (written before it was kept), and one whose hash
+# is not the certificate's: read, and the certificate's own hash decides
+fixture_tx 00112233445566778899aabbccdd0102 old
+t_sql "UPDATE cmp_transaction SET cert_hash = NULL WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0102')"
+log_on
+t_post "$T/old-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+t_sql "SET GLOBAL general_log = 0"
+is "$(dump "$T/resp.der" body)" pkiconf "a row without the hash: pkiconf"
+is "$(tx_of 00112233445566778899aabbccdd0102)" confirmed "a row without the hash: confirmed"
+is "$(statements 'SELECT t.state')" 1 "a row without the hash: read"
+fixture_tx 00112233445566778899aabbccdd0103 odd
+t_sql "UPDATE cmp_transaction SET cert_hash = UNHEX(SHA2('other', 256)) WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0103')"
+t_post "$T/odd-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "a row with another hash: pkiconf"
+is "$(tx_of 00112233445566778899aabbccdd0103)" confirmed "a row with another hash: confirmed"
+# and the checks the UPDATE makes, one at a time: each refused as above
+# (another requester's accepting certConf: t/0021-signer.t)
+fixture_tx 00112233445566778899aabbccdd0104 chk
+"$TOOL" certconf "$T/chk-ip.der" "$T/chk-badhash.der" test-secret badhash
+t_post "$T/chk-badhash.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badCertId "one-row transaction, wrong hash: badCertId"
+"$TOOL" certconf "$T/chk-ip.der" "$T/chk-badid.der" test-secret badid
+t_post "$T/chk-badid.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badCertId "one-row transaction, another certReqId: badCertId"
+"$TOOL" certconf "$T/chk-ip.der" "$T/chk-badnonce.der" test-secret badnonce
+t_post "$T/chk-badnonce.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRecipientNonce \
+	"one-row transaction, wrong recipNonce: badRecipientNonce"
+t_post "$T/chk-cc.der" /api/v1/protocols/cmp/demo > /dev/null
+is "$(dump "$T/resp.der" text)" "PN=demo | no transaction with this transactionID" \
+	"one-row transaction, on another profile's route (the same secret): unknown there"
+is "$(tx_of 00112233445566778899aabbccdd0104)" confirm_wait "and still waiting"
+t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0104')"
+t_post "$T/chk-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badTime "one-row transaction, past its deadline: badTime"
+is "$(tx_of 00112233445566778899aabbccdd0104)" confirm_wait "past its deadline: left to the sweep"
+
 # an ir with no CertReqMsg; a profile without a usable secret
 "$TOOL" edit "$F/ir-pbm.der" "$T/noreq.der" tid=00112233445566778899aabbccdd0001 noreq=1 \
 	remac=test-secret

@@ -207,6 +207,12 @@ is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$new2'")" issued \
 	"dev-2's new certificate stays issued"
 is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid2')")" confirm_wait \
 	"the transaction still waits"
+# nor may dev-3 confirm it (the certConf a one-statement confirmation takes)
+"$TOOL" certconf "$T/cp2.der" "$T/cc-other-ok.der" "sig:$T/dev3-chain.pem:$T/dev.key"
+t_post "$T/cc-other-ok.der" /api/v1/protocols/cmp/sig > /dev/null
+is "$(dump "$T/resp.der" failInfo)" notAuthorized "another device's accepting certConf: notAuthorized"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid2')")" confirm_wait \
+	"the transaction still waits for dev-2"
 # dev-2's own certConf still works
 "$TOOL" certconf "$T/cp2.der" "$T/cc-own.der" "sig:$T/dev2-chain.pem:$T/dev.key"
 t_post "$T/cc-own.der" /api/v1/protocols/cmp/sig > /dev/null
@@ -226,6 +232,11 @@ is "$(dump "$T/ip-a.der" body)" ip "MAC: device-a's ir answered, certConf left o
 "$TOOL" edit "$T/cc-a.der" "$T/cc-b.der" senderKID=6465766963652d62 remac="$ENROLL_SECRET"
 t_post "$T/cc-b.der" /api/v1/protocols/cmp/enroll > /dev/null
 is "$(dump "$T/resp.der" failInfo)" notAuthorized "MAC under another senderKID: notAuthorized"
+"$TOOL" certconf "$T/ip-a.der" "$T/cc-a-ok.der" "$ENROLL_SECRET"
+"$TOOL" edit "$T/cc-a-ok.der" "$T/cc-b-ok.der" senderKID=6465766963652d62 remac="$ENROLL_SECRET"
+t_post "$T/cc-b-ok.der" /api/v1/protocols/cmp/enroll > /dev/null
+is "$(dump "$T/resp.der" failInfo)" notAuthorized \
+	"MAC under another senderKID, accepting: notAuthorized"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=mac-a'")" issued \
 	"device-a's certificate stays issued"
 t_post "$T/cc-a.der" /api/v1/protocols/cmp/enroll > /dev/null

@@ -4,12 +4,13 @@
  *
  *   cmptool dump FILE
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
- *   cmptool certconf RSP OUT SECRET [badhash|badnonce|reject|rejectlast|
- *                              empty|error]
+ *   cmptool certconf RSP OUT SECRET [badhash|badid|badnonce|reject|
+ *                              rejectlast|empty|error]
  *                              a certConf answering every certificate of
  *                              RSP (ip/cp), MAC'd with SECRET and RSP's PBM
  *                              parameters, or signed when SECRET is
- *                              sig:CERTFILE:KEYFILE (PEM); rejectlast
+ *                              sig:CERTFILE:KEYFILE (PEM); badid names
+ *                              each by its certReqId + 1; rejectlast
  *                              rejects the last one only; error sends an
  *                              error message instead
  *   cmptool edit IN OUT EDIT...
@@ -756,7 +757,7 @@ certconf(const char *in, const char *out, const char *secret,
 		cs = CMPD_CERTSTATUS_new();
 		ASN1_OCTET_STRING_set(cs->certHash, md, (int)mdlen);
 		ASN1_INTEGER_set(cs->certReqId, ASN1_INTEGER_get(
-		    cr->certReqId));
+		    cr->certReqId) + (strcmp(how, "badid") == 0));
 		if (strcmp(how, "reject") == 0 ||
 		    (strcmp(how, "rejectlast") == 0 && i == last))
 			cs->statusInfo = cmp_msg_pkisi_new(
