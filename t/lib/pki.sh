@@ -1,0 +1,192 @@
+# t/lib/pki.sh -- the test PKI and the profiles that use it: t_sig_profile,
+# t_signer, t_tls_material, t_make_ca, cmp-localca (t_start_localca and its
+# lighttpd), t_seed_enroll
+# Part of t/lib.sh, which sources it: tests source t/lib.sh only.
+
+# t_sig_profile [POLICY]: CMP Profile "sig", signature both ways, on the
+# demo RA Profile of t/profiles.sql; subjectPolicy POLICY (signer, the
+# default, or any).  Its signing credentials and anchors are the test's.
+t_sig_profile() {
+	t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection,
+    response_protection, default_ra_profile_uuid, subject_policy) VALUES
+  ('00000000-0000-4000-8000-00000000f101', 'sig', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-00000000e001', '${1:-signer}')" ||
+		bail "inserting CMP Profile sig failed"
+}
+
+# ================================================================== TLS
+# t_signer [NAME [SUBJECT [ISSUER]]]: a signing key and certificate for
+# cmpd (EC P-256, digitalSignature) under the test CA's root, or ISSUER
+# ca for its issuing CA ($T/ca): $T/NAME.key and $T/NAME.crt (NAME:
+# signer; SUBJECT: /O=cmpd tests/CN=cmpd signer).
+# $T/signer.ext keeps the extensions, for more certificates like it.
+t_signer() {
+	local n=${1:-signer} subj=${2:-/O=cmpd tests/CN=cmpd signer} iss=${3:-root}
+	printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' \
+		> "$T/signer.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/$n.key" -out "$T/$n.csr" -subj "$subj" 2>/dev/null &&
+	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca/$iss.crt" -CAkey "$T/ca/$iss.key" \
+		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/$n.crt" 2>/dev/null
+}
+
+# t_tls_material: a TLS PKI in $T/tls, apart from the CMP test CA:
+#   ca.crt/ca.key           "TLS Test CA" (EC P-256): issues the rest, and
+#                           is the CA of client certificates the web
+#                           servers accept
+#   server.crt/server.key   CN=127.0.0.1, SAN IP:127.0.0.1, serverAuth;
+#                           server.pem = certificate + CA
+#   client.crt/client.key   CN=api-admin, clientAuth
+#   other-ca.crt, other-client.crt/.key   an unrelated CA and a client
+#                           certificate of it (CN=intruder)
+t_tls_material() {
+	local d=$T/tls
+	mkdir -p "$d"
+	_t_tls_ca() {
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$1.key" -out "$d/$1.crt" -days 30 -subj "$2" \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	}
+	# _t_tls_leaf NAME CA SUBJECT EXTFILE-LINES
+	_t_tls_leaf() {
+		printf '%b' "$4" > "$d/$1.ext"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$1.key" -out "$d/$1.csr" -subj "$3" 2>/dev/null &&
+		openssl x509 -req -in "$d/$1.csr" -CA "$d/$2.crt" -CAkey "$d/$2.key" \
+			-CAcreateserial -days 30 -extfile "$d/$1.ext" -out "$d/$1.crt" 2>/dev/null
+	}
+	_t_tls_ca ca "/O=cmpd tests/CN=TLS Test CA" &&
+	_t_tls_ca other-ca "/O=elsewhere/CN=Other CA" &&
+	_t_tls_leaf server ca "/O=cmpd tests/CN=127.0.0.1" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' &&
+	_t_tls_leaf client ca "/O=cmpd tests/CN=api-admin" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' &&
+	_t_tls_leaf other-client other-ca "/O=elsewhere/CN=intruder" \
+		'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' &&
+	cat "$d/server.crt" "$d/ca.crt" > "$d/server.pem" ||
+		bail "t_tls_material: openssl failed"
+	# Apache's children read nothing here (keys are loaded as root), but
+	# keep the keys private anyway.
+	chmod 600 "$d"/*.key
+}
+
+# ============================================================ the CA side
+# t_make_ca: a test PKI in $T/ca: root.crt/root.key (EC P-256) and the
+# issuing CA ca.crt/ca.key (RSA 2048) signed by it; chain.pem = the root.
+t_make_ca() {
+	local d=$T/ca
+	mkdir -p "$d"
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > "$d/ca.ext"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/root.key" -out "$d/root.crt" -days 3650 \
+		-subj "/O=cmpd tests/CN=Test Root CA" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.csr" \
+		-subj "/O=cmpd tests/CN=Test Issuing CA" 2>/dev/null &&
+	openssl x509 -req -in "$d/ca.csr" -CA "$d/root.crt" -CAkey "$d/root.key" \
+		-CAcreateserial -days 1825 -extfile "$d/ca.ext" -out "$d/ca.crt" 2>/dev/null &&
+	cp "$d/root.crt" "$d/chain.pem" || bail "t_make_ca: openssl failed"
+}
+
+# t_start_localca [extra config lines]: cmp-localca on $T/localca.sock
+# with $T/ca (made if missing) and the test database.  Put it behind
+# lighttpd with: t_start_lighttpd "$(t_localca_lighttpd)"
+# Its callers authenticate with HTTP basic: user $LOCALCA_USER, password
+# in $T/localca.pw (random, mode 600); t_localca_cred prints the
+# connector credentials JSON for them, t_localca_curl_auth curl's -u.
+# LOCALCA_WRAP: a command to run it under (bench/run.sh: a profiler).
+LOCALCA_USER=cmpd
+t_localca_password() {
+	if [ ! -s "$T/localca.pw" ]; then
+		(umask 077; openssl rand -hex 24 > "$T/localca.pw")
+	fi
+	cat "$T/localca.pw"
+}
+t_localca_cred() {
+	printf '{"username":"%s","password":"%s"}\n' "$LOCALCA_USER" \
+		"$(t_localca_password)"
+}
+t_localca_curl_auth() {
+	printf '%s:%s' "$LOCALCA_USER" "$(t_localca_password)"
+}
+t_start_localca() {
+	[ -f "$T/ca/ca.key" ] || t_make_ca
+	t_localca_password > /dev/null
+	{
+		echo "listen = $T/localca.sock"
+		echo "ca_dir = $T/ca"
+		echo "validity_days = 30"
+		echo "db_socket = $DB_SOCK"
+		echo "db_user = cmpd"
+		echo "db_password_file = $T/db.pw"
+		echo "db_name = cmpd"
+		echo "log_level = info"
+		echo "auth_user = $LOCALCA_USER"
+		echo "auth_password_file = $T/localca.pw"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} > "$T/localca.conf"
+	rm -f "$T/localca.sock"
+	# CI runs as root; tests of the user switch start it themselves
+	t_bg localca ${LOCALCA_WRAP-} "$top_builddir/cmp-localca" -f -c "$T/localca.conf" \
+		--allow-root
+	t_wait 10 test -S "$T/localca.sock" || {
+		diag_file "$T/localca.log"
+		bail "cmp-localca did not start"
+	}
+}
+t_localca_lighttpd() {
+	printf 'fastcgi.server += ( "/localca/" => (( "socket" => "%s", "check-local" => "disable" )) )\n' \
+		"$T/localca.sock"
+}
+# t_second_localca NAME LINES...: another cmp-localca on the same CA and
+# table, on its own socket $T/NAME.sock, with configuration LINES added
+# (e.g. one that answers pending); t_second_localca_lighttpd NAME: the
+# lighttpd line that serves it under /NAME/ (for t_start_lighttpd).
+t_second_localca() {
+	local name=$1 sock=$T/$1.sock
+	shift
+	{
+		grep -v '^listen' "$T/localca.conf"
+		echo "listen = $sock"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} > "$T/$name.conf"
+	rm -f "$sock"
+	t_bg "$name" "$top_builddir/cmp-localca" -f -c "$T/$name.conf" --allow-root
+	t_wait 10 test -S "$sock" || { diag_file "$T/$name.log"; bail "$name did not start"; }
+}
+t_second_localca_lighttpd() {
+	printf 'fastcgi.server += ( "/%s/" => (( "socket" => "%s", "check-local" => "disable" )) )\n' \
+		"$1" "$T/$1.sock"
+}
+
+# t_seed_enroll: after t_start_lighttpd, a connector to cmp-localca
+# through it (HTTP basic with cmp-localca's credentials; plain http:// on
+# loopback, so marked insecure), an authority, RA Profile "ra-enroll" and
+# CMP Profile "enroll" (shared secret both ways, secret $ENROLL_SECRET,
+# reference $ENROLL_REF), CMP enabled on the RA Profile too.
+ENROLL_SECRET=enroll-secret
+ENROLL_REF=enroll-ref
+t_seed_enroll() {
+	t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, insecure) VALUES
+  ('00000000-0000-4000-8000-00000000e0c1', 'localca', '$CONNECTOR_BASE/localca', 'basic', 1);
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e0a1', 'localca', '00000000-0000-4000-8000-00000000e0c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000e001', 'ra-enroll', 1, '00000000-0000-4000-8000-00000000e0a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('00000000-0000-4000-8000-00000000e101', 'enroll', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000e001', '$ENROLL_REF');
+UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
+  WHERE name = 'ra-enroll';" || bail "seeding the enrollment profiles failed"
+	printf '%s\n' "$ENROLL_SECRET" |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret enroll \
+		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-shared-secret failed"; }
+	t_localca_cred |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca \
+		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-connector-credentials failed"; }
+}
