@@ -450,16 +450,20 @@ static int
 store_confirm_run(void *arg)
 {
 	/* One statement for both rows: the transaction moves on only from
-	 * confirm_wait, and its certificate with it. */
+	 * confirm_wait, and its certificate with it; accepting one that
+	 * was revoked meanwhile (the management API) leaves it revoked. */
 	static const char sql[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "SET t.state = ?, t.last_sender_nonce = ?, c.status = ? "
+	    "SET t.state = ?, t.last_sender_nonce = ?, "
+	    "c.status = IF(c.status = 'issued' OR ? = 'rejected', ?, "
+	    "c.status) "
 	    "WHERE t.transaction_id = ? AND t.position = ? "
 	    "AND t.state = 'confirm_wait' AND c.uuid = ?";
 	const struct confirm_arg *x = arg;
-	struct db_arg a[6] = {
+	struct db_arg a[7] = {
 		DB_ARG_STR(x->accepted ? "confirmed" : "rejected"),
 		DB_ARG_OCTETS(x->sent_nonce),
+		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
 		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
 		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
 		DB_ARG_STR(x->cert_uuid),
@@ -507,11 +511,12 @@ store_confirm_one_run(void *arg)
 	/* Every check of cmp_confirm's on the one row, in its WHERE: the
 	 * profile's transaction, of this requester, the certificate the
 	 * answer carried (certReqId and hash), the answer's nonce echoed,
-	 * before the deadline, and no other row in the transaction. */
+	 * before the deadline, and no other row in the transaction. The
+	 * certificate was stored 'issued' and stays as it is: revoked
+	 * meanwhile, it stays revoked (store_confirm). */
 	static const char sql[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "SET t.state = 'confirmed', t.last_sender_nonce = ?, "
-	    "c.status = 'issued' "
+	    "SET t.state = 'confirmed', t.last_sender_nonce = ? "
 	    "WHERE t.transaction_id = ? AND t.state = 'confirm_wait' "
 	    "AND t.cmp_profile_uuid = ? AND t.requester_method = ? "
 	    "AND IF(t.requester_method = 'signature', "

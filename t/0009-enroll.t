@@ -272,6 +272,24 @@ t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE tr
 t_post "$T/chk-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" badTime "one-row transaction, past its deadline: badTime"
 is "$(tx_of 00112233445566778899aabbccdd0104)" confirm_wait "past its deadline: left to the sweep"
+# a certificate revoked through the management API while its certConf is
+# awaited stays revoked when the certConf accepts it, by one statement
+# and the long way (a row without the hash)
+API_KEY=$(t_api_key certconf-admin admin)
+for how in one long; do
+	tid=00112233445566778899aabbccdd01$([ $how = one ] && echo 05 || echo 06)
+	fixture_tx $tid rev-$how
+	[ $how = one ] ||
+		t_sql "UPDATE cmp_transaction SET cert_hash = NULL WHERE transaction_id = UNHEX('$tid')"
+	cu=$(t_sql "SELECT certificate_uuid FROM cmp_transaction WHERE transaction_id = UNHEX('$tid')")
+	is "$(t_api POST "/certificates/$cu/revoke" '{"reason":"keyCompromise"}')" 202 \
+		"$how: revoked through the API while its certConf is awaited"
+	t_post "$T/rev-$how-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+	is "$(dump "$T/resp.der" body)" pkiconf "$how: its certConf is answered"
+	is "$(tx_of $tid)" confirmed "$how: the transaction confirmed"
+	like "$(t_sql "SELECT status FROM certificate WHERE uuid = '$cu'")" "^(revoke_pending|revoked)$" \
+		"$how: the certificate stays revoked"
+done
 
 # an ir with no CertReqMsg; a profile without a usable secret
 "$TOOL" edit "$F/ir-pbm.der" "$T/noreq.der" tid=00112233445566778899aabbccdd0001 noreq=1 \
