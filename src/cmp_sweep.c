@@ -31,7 +31,8 @@
  * budget in all:
  * 1. certificates the client never confirmed within confirmWaitTime
  *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
- *    'expired', in one statement; so do waiting rr transactions whose
+ *    'expired', in one database transaction (sweep_expire_run; one revoked
+ *    meanwhile keeps its revocation); so do waiting rr transactions whose
  *    client stopped polling (their certificate is 'revoke_pending'
  *    already, revoked by step 3) and waiting genm ones (nothing owed);
  * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
@@ -124,6 +125,39 @@ struct sweep_run {
 	int	 now;
 	char	 started[32];	/* NOW(6) at the start of the run */
 };
+
+/*
+ * Step 1's certificates: those of transactions past their confirmation
+ * deadline at the run's start become 'revoke_pending', unless revoked
+ * meanwhile for good (the management API): that revocation and its
+ * reason stand; one on hold (certificateHold, reversible) is revoked for
+ * good as unconfirmed. Then the transactions expire. Two statements, one
+ * database transaction, one cutoff: no transaction expires without its
+ * certificate's fate settled.
+ */
+static int
+sweep_expire_run(void *arg)
+{
+	static const char sql_cert[] = "UPDATE certificate c "
+	    "JOIN cmp_transaction t ON t.certificate_uuid = c.uuid "
+	    "SET c.status = 'revoke_pending', c.revoke_final = 'revoked', "
+	    "c.revocation_reason = ?, c.revoke_after = NOW(6) "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline < ? "
+	    "AND (c.status = 'issued' OR "
+	    "c.revocation_reason = 'certificateHold')";
+	static const char sql_tx[] = "UPDATE cmp_transaction t "
+	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "SET t.state = 'expired' "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline < ?";
+	const struct sweep_run *w = arg;
+	struct db_arg a[2] = { DB_ARG_STR(REASON_UNCONFIRMED),
+	    DB_ARG_STR(w->started) };
+
+	if (db_run(sql_cert, a, 2, NULL, 0, NULL) != DB_OK ||
+	    db_run(sql_tx, a + 1, 1, NULL, 0, NULL) != DB_OK)
+		return DB_ERR;
+	return DB_OK;
+}
 
 static int
 sweep_more(const struct sweep_run *w)
@@ -422,12 +456,6 @@ int
 cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
     struct sweep_stats *stats)
 {
-	static const char sql_expire[] = "UPDATE cmp_transaction t "
-	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "SET t.state = 'expired', c.status = 'revoke_pending', "
-	    "c.revoke_final = 'revoked', c.revocation_reason = ?, "
-	    "c.revoke_after = NOW(6) "
-	    "WHERE t.state = 'confirm_wait' AND t.deadline < NOW(6)";
 	static const char sql_rr_expire[] = "UPDATE cmp_transaction SET "
 	    "state = 'expired' WHERE state = 'waiting' AND "
 	    "request_type IN (?, ?) "
@@ -440,7 +468,6 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'waiting')";
 	static const char sql_now[] = "SELECT CAST(NOW(6) AS CHAR)";
 	struct db_col bc[4], sc;
-	struct db_arg ea[1] = { DB_ARG_STR(REASON_UNCONFIRMED) };
 	char holder[DB_LEASE_HOLDER_MAX];
 	struct sweep_stats own;
 	struct sweep_run w;
@@ -473,7 +500,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		goto err;
 	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
 		goto err;
-	if (db_run(sql_expire, ea, 1, NULL, 0, NULL) != DB_OK)
+	if (db_txn(sweep_expire_run, &w) != DB_OK)
 		goto err;
 	{
 		struct db_arg ra[3] = { DB_ARG_INT(CMPD_BODY_RR),

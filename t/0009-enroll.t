@@ -124,6 +124,31 @@ ok "a worker sweeps by itself" client ir $CMP $SECRET -disable_confirm \
 t_wait 15 sh -c "[ \"\$(mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' -N -B cmpd -e \"SELECT status FROM certificate WHERE subject_dn = 'CN=device-6'\")\" = revoked ]"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=device-6'")" revoked \
 	"revoked within the sweep interval"
+# revoked through the management API while its certConf is awaited: when
+# the transaction expires, a revocation for good and its reason stand; a
+# hold (reversible) becomes a revocation for good, as never confirmed
+ADMIN=$(t_api_key sweep-admin admin)
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+for dev in 7r:keyCompromise 8h:certificateHold; do
+	ok "ir whose certificate gets ${dev#*:} before it is confirmed" client ir $CMP \
+		$SECRET -disable_confirm -newkey "$T/dev.key" -subject "/CN=device-${dev%:*}" \
+		-certout "$T/dev${dev%:*}.crt"
+	cu=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=device-${dev%:*}'")
+	is "$(t_api POST "/certificates/$cu/revoke" "{\"reason\":\"${dev#*:}\"}" "$ADMIN")" 202 \
+		"${dev#*:} through the API"
+done
+sleep 2
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null 2>&1
+for dev in 7r:keyCompromise 8h:cessationOfOperation; do
+	cu=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=device-${dev%:*}'")
+	is "$(t_sql "SELECT state FROM cmp_transaction WHERE certificate_uuid = '$cu'")" expired \
+		"device-${dev%:*}: its transaction expired"
+	is "$(t_sql "SELECT CONCAT(status, ' ', revocation_reason) FROM certificate WHERE uuid = '$cu'")" \
+		"revoked ${dev#*:}" "device-${dev%:*}: revoked, ${dev#*:}, in the inventory"
+	is "$(t_sql "SELECT CONCAT(status, ' ', revocation_reason) FROM localca_certificate
+	  WHERE serial_hex = '$(serial_of "$T/dev${dev%:*}.crt")'")" \
+		"revoked ${dev#*:}" "device-${dev%:*}: and at the CA"
+done
 t_sql "UPDATE cmp_profile SET confirm_wait_time = 300 WHERE name = 'enroll'"
 
 # ------------------------------------------------ refused requests

@@ -129,13 +129,21 @@ sql=$(c_sql cmp_sweep.c sweep_revoke_one sql_due)
 like "$sql" "^SELECT c.uuid, c.der, .*revoke_pending" "sweep: the revocation query found"
 uses_index "sweep: revocations due" "$sql" 0 "'2000-01-01'" 20
 uses_index "sweep: revocations due, forced" "$sql" 1 "NOW(6)" 20
-for v in sql_expire sql_rr_expire sql_backlog; do
+# the expiry's two UPDATEs (the parameters: the reason, the cutoff)
+for v in sql_cert sql_tx; do
+	sql=$(c_sql cmp_sweep.c sweep_expire_run $v)
+	isnt "$sql" "" "sweep: expiry $v found"
+	case $v in
+	sql_cert)
+		uses_index "sweep: expiry $v" "$sql" "'cessationOfOperation'" "NOW(6)" ;;
+	sql_tx)
+		uses_index "sweep: expiry $v" "$sql" "NOW(6)" ;;
+	esac
+done
+for v in sql_rr_expire sql_backlog; do
 	sql=$(c_sql cmp_sweep.c cmp_sweep $v)
 	isnt "$sql" "" "sweep: $v found"
 	case $v in
-	sql_expire)
-		# EXPLAIN of the UPDATE; the parameter is the reason
-		uses_index "sweep: $v" "$sql" "'cessationOfOperation'" ;;
 	sql_rr_expire)
 		uses_index "sweep: $v" "$sql" 11 21 0 ;;
 	*)
