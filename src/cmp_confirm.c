@@ -240,16 +240,19 @@ confirm_accepts(const CMPD_CERTSTATUS *cs)
  * The common certConf, settled without reading the transaction: one
  * CertStatus that accepts, its certHash by the certificate's signature
  * (no hashAlg), answering a transaction of one certificate. One UPDATE
- * checks what cmp_confirm checks and confirms (store_confirm_one).
- * Returns the pkiConf; NULL with *fail CMPF_OK when the message is not
- * of this kind or a check failed (cmp_confirm then reads the rows and
- * names the failure), with *fail set when the database failed.
+ * checks what cmp_confirm checks and confirms (store_confirm_one), and
+ * the signer's look-up in the inventory when it was left to it
+ * (p->signer_pending, cleared when the UPDATE confirmed). Returns the
+ * pkiConf; NULL with *fail CMPF_OK when the message is not of this kind
+ * or a check failed (cmp_confirm then reads the rows and names the
+ * failure), with *fail set when the database failed.
  */
 static CMPD_MSG *
-confirm_one(const CMPD_MSG *req, const struct profile *p,
-    const X509_NAME *srv, enum cmp_fail *fail)
+confirm_one(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
+    enum cmp_fail *fail)
 {
 	STACK_OF(CMPD_CERTSTATUS) *cc = req->body->value.certConf;
+	struct store_chain_keys keys;
 	const CMPD_CERTSTATUS *cs;
 	struct cmp_requester who;
 	CMPD_MSG *rsp;
@@ -260,14 +263,18 @@ confirm_one(const CMPD_MSG *req, const struct profile *p,
 	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0))->hashAlg != NULL ||
 	    !confirm_accepts(cs) || req->header->recipNonce == NULL ||
 	    cmp_protect_requester(req, &who) != 0 ||
+	    (p->signer_pending &&
+	    store_chain_keys(p->signer_chain, &keys) != 0) ||
 	    (rsp = confirm_pkiconf(req, srv)) == NULL)
 		return NULL;
 	r = store_confirm_one(req->header->transactionID,
 	    ASN1_INTEGER_get(cs->certReqId), cs->certHash,
 	    req->header->recipNonce, p->cmp_uuid, &who,
-	    rsp->header->senderNonce);
-	if (r == DB_OK)
+	    p->signer_pending ? &keys : NULL, rsp->header->senderNonce);
+	if (r == DB_OK) {
+		p->signer_pending = 0;
 		return rsp;
+	}
 	CMPD_MSG_free(rsp);
 	if (r == DB_ERR)
 		*fail = CMPF_DB_UNAVAILABLE;
@@ -352,6 +359,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	if ((rsp = confirm_one(req, p, srv, fail)) != NULL ||
 	    *fail != CMPF_OK)
 		return rsp;
+	/* not confirmed by the UPDATE: the signer first, as in step 3 */
+	if ((*fail = cmp_server_signer_lookup(req, p)) != CMPF_OK)
+		return NULL;
 	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
 	    CMPF_OK)
 		goto out;

@@ -57,7 +57,7 @@ cmp_nested_check(const CMPD_MSG *req, struct profile *prof,
 	}
 	if (m != PROT_SIGNATURE)
 		return CMPF_NESTED_NOT_SIGNED;
-	if ((f = cmp_server_sig_check(req, prof, arg, arglen)) != CMPF_OK)
+	if ((f = cmp_server_sig_check(req, prof, 0, arg, arglen)) != CMPF_OK)
 		return f;
 	if ((perms = cmp_ra_perms(prof)) < 0)
 		return CMPF_DB_UNAVAILABLE;
@@ -168,7 +168,7 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 			prof->ra_perms = ra_perms;
 			verified = 1;
 		}
-	} else if ((f = cmp_server_check(in, prof, arg, sizeof(arg),
+	} else if ((f = cmp_server_check(in, prof, 0, arg, sizeof(arg),
 	    &verified)) == CMPF_OK) {
 		/* signed by the RA itself: on its authority as well */
 		if (prof->signer_chain != NULL && X509_cmp(sk_X509_value(

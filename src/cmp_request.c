@@ -49,7 +49,10 @@ cmp_request_validate(const struct route *rt, const CMPD_MSG *req,
 	if (cmp_msg_body_type(req) == CMPD_BODY_NESTED)
 		return cmp_nested_check(req, prof, cmp_server_conf(), arg, arglen,
 		    verified);
-	return cmp_server_check(req, prof, arg, arglen, verified);
+	/* a certConf's signer is looked up by its UPDATE (cmp_confirm) */
+	return cmp_server_check(req, prof,
+	    cmp_msg_body_type(req) == CMPD_BODY_CERTCONF, arg, arglen,
+	    verified);
 }
 
 void
@@ -61,7 +64,7 @@ cmp_request_handle(const struct route *rt, const unsigned char *der,
 	const CMPD_HEADER *hdr;
 	struct profile *prof;
 	char arg[CMP_TEXT_MAX];
-	enum cmp_fail f;
+	enum cmp_fail f, g;
 	int resolved = 0, verified = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -89,6 +92,13 @@ cmp_request_handle(const struct route *rt, const unsigned char *der,
 		if (f == CMPF_OK)
 			f = route_label_check(rt, res->req_type, arg,
 			    sizeof(arg));
+		/* refused before the body: the signer's look-up left to the
+		 * certConf's UPDATE first, as the protection's step */
+		if (f != CMPF_OK && prof->signer_pending &&
+		    (g = cmp_server_signer_lookup(req, prof)) != CMPF_OK) {
+			f = g;
+			arg[0] = '\0';
+		}
 		/* an RA's nested: each inner message on its own (RFC 9483
 		 * 5.2.2), cmp_nested.c */
 		if (f == CMPF_OK && res->req_type == CMPD_BODY_NESTED)

@@ -221,6 +221,7 @@ cmp_server_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
 			}
 			continue;
 		}
+		/* STORE_BARRED_SQL's statuses */
 		if (strcmp(status, "revoked") == 0 ||
 		    strcmp(status, "revoke_pending") == 0 ||
 		    strcmp(status, "rejected") == 0) {
@@ -239,16 +240,25 @@ cmp_server_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
  * validates to the profile's trust anchors, and neither it nor a CA of
  * its chain is revoked. The chain is kept in prof->signer_chain (the RA
  * list matches against it, cmp_ra.c).
+ *
+ * defer (a certConf's, on a server that is not a Galera node): the
+ * inventory's look-up is left to the UPDATE that confirms, a statement
+ * less per enrolment; prof->signer_pending says so, and
+ * cmp_server_signer_lookup() makes it before anything else may act on
+ * the message. On Galera that UPDATE would not wait for a revocation
+ * another node committed (wsrep_sync_wait covers reads), the causal
+ * look-up does.
  */
 enum cmp_fail
-cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
-    size_t arglen)
+cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
+    char *arg, size_t arglen)
 {
 	STACK_OF(X509) *chain = NULL, *known;
 	STACK_OF(X509_CRL) *crls;
 	enum cmp_fail f;
-	int down;
+	int down, connected, galera;
 
+	prof->signer_pending = 0;
 	if ((f = cmp_server_signing(prof)) != CMPF_OK)
 		return f;
 	if (prof->anchors == NULL) {
@@ -283,7 +293,10 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)
 		return f;
-	if ((f = cmp_server_revoked(req, chain)) != CMPF_OK) {
+	db_endpoint_current(&connected, &galera);
+	if (defer && connected && !galera)
+		prof->signer_pending = 1;
+	else if ((f = cmp_server_revoked(req, chain)) != CMPF_OK) {
 		sk_X509_pop_free(chain, X509_free);
 		return f;
 	}
@@ -294,13 +307,28 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 }
 
 /*
- * Steps 2 and 3 of one message whose profile resolved: the header and
- * the protection of the profile's kind. Also the inner messages of a
- * nested (cmp_nested.c). *verified: as for cmp_server_validate().
+ * The look-up cmp_server_sig_check() left to a certConf's UPDATE, made
+ * now: the UPDATE changed nothing, or the message is refused before it
+ * ran. CMPF_OK when none was left.
  */
 enum cmp_fail
-cmp_server_check(const CMPD_MSG *req, struct profile *prof, char *arg,
-    size_t arglen, int *verified)
+cmp_server_signer_lookup(const CMPD_MSG *req, struct profile *prof)
+{
+	if (!prof->signer_pending)
+		return CMPF_OK;
+	prof->signer_pending = 0;
+	return cmp_server_revoked(req, prof->signer_chain);
+}
+
+/*
+ * Steps 2 and 3 of one message whose profile resolved: the header and
+ * the protection of the profile's kind. Also the inner messages of a
+ * nested (cmp_nested.c). *verified: as for cmp_server_validate(); defer:
+ * as for cmp_server_sig_check().
+ */
+enum cmp_fail
+cmp_server_check(const CMPD_MSG *req, struct profile *prof, int defer,
+    char *arg, size_t arglen, int *verified)
 {
 	enum prot_method m;
 	enum cmp_fail f;
@@ -323,8 +351,8 @@ cmp_server_check(const CMPD_MSG *req, struct profile *prof, char *arg,
 		return CMPF_PROTECTION_MISMATCH;
 	}
 	if (m == PROT_SIGNATURE) {
-		if ((f = cmp_server_sig_check(req, prof, arg, arglen)) !=
-		    CMPF_OK)
+		if ((f = cmp_server_sig_check(req, prof, defer, arg,
+		    arglen)) != CMPF_OK)
 			return f;
 		*verified = 1;
 		return CMPF_OK;

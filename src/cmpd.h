@@ -409,6 +409,9 @@ struct profile {
 	/* the verified signer of the message being handled (signer first)
 	 * and what it may do as an RA (cmp_ra.c); freed by profile_clear() */
 	STACK_OF(X509) *signer_chain;
+	/* its inventory look-up left to the certConf's UPDATE (cmp_confirm,
+	 * cmp_server_signer_lookup) */
+	int	 signer_pending;
 	int	 ra_perms;		/* RA_PERM_* */
 	int	 ra_looked_up;
 	/* syncBudget: seconds a worker waits on an issue or renew call
@@ -726,15 +729,34 @@ int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
 	    size_t max, size_t *n);
 void	store_tx_free(struct store_tx *, size_t n);
 X509	*store_tx_cert(struct store_tx *);
+struct store_chain_keys;
 int	store_confirm_one(const ASN1_OCTET_STRING *tid, long long cert_req_id,
 	    const ASN1_OCTET_STRING *cert_hash,
 	    const ASN1_OCTET_STRING *recip_nonce, const char *cmp_uuid,
-	    const struct cmp_requester *, const ASN1_OCTET_STRING *sent_nonce);
+	    const struct cmp_requester *, const struct store_chain_keys *signer,
+	    const ASN1_OCTET_STRING *sent_nonce);
 
 /* store_status.c */
 #define STORE_STATUS_LEN	16	/* certificate.status, NUL included */
+#define STORE_SERIAL_LEN	65	/* certificate.serial_number, NUL included */
+/* A chain's certificates looked up per statement, by issuer and serial
+ * (a longer chain takes more statements); the statuses that bar a
+ * certificate from authenticating (DESIGN invariant 2). */
+#define STORE_STATUS_PAIRS	4
+#define STORE_CHAIN_PAIRS_SQL "((issuer_hash = ? AND serial_number = ?) " \
+	"OR (issuer_hash = ? AND serial_number = ?) " \
+	"OR (issuer_hash = ? AND serial_number = ?) " \
+	"OR (issuer_hash = ? AND serial_number = ?))"
+#define STORE_BARRED_SQL "('revoked', 'revoke_pending', 'rejected')"
+struct store_chain_keys {
+	unsigned char ih[STORE_STATUS_PAIRS][32];	/* SHA-256 of issuer */
+	char	 serial[STORE_STATUS_PAIRS][STORE_SERIAL_LEN];
+	int	 own[STORE_STATUS_PAIRS];	/* the chain's, not a repeat */
+};
 int	store_chain_status(STACK_OF(X509) *,
 	    char (*status)[STORE_STATUS_LEN]);
+int	store_chain_keys(STACK_OF(X509) *, struct store_chain_keys *);
+void	store_chain_args(const struct store_chain_keys *, struct db_arg *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,
 	    const ASN1_OCTET_STRING *sent_nonce);
@@ -870,9 +892,10 @@ const X509_NAME *cmp_server_name(void);
 const struct conf *cmp_server_conf(void);
 enum cmp_fail cmp_server_signing(struct profile *);
 enum cmp_fail cmp_server_sig_check(const CMPD_MSG *, struct profile *,
-	    char *arg, size_t arglen);
+	    int defer, char *arg, size_t arglen);
+enum cmp_fail cmp_server_signer_lookup(const CMPD_MSG *, struct profile *);
 enum cmp_fail cmp_server_check(const CMPD_MSG *, struct profile *,
-	    char *arg, size_t arglen, int *verified);
+	    int defer, char *arg, size_t arglen, int *verified);
 CMPD_MSG *cmp_server_body(const struct route *, const CMPD_MSG *req,
 	    const unsigned char *der, size_t len, struct profile *,
 	    enum cmp_fail *, char *arg, size_t arglen);

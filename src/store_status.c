@@ -16,18 +16,13 @@
 
 #include "cmpd.h"
 
-/* Certificates looked up per statement; a longer chain takes more. */
-#define STATUS_PAIRS	4
-#define STATUS_SERIAL	65	/* the column's 64 hex digits and a NUL */
-
 struct status_run {
 	char	(*out)[STORE_STATUS_LEN];	/* the chain's, from 0 */
 	size_t	 from, n;		/* this statement's part */
-	unsigned char ih[STATUS_PAIRS][32];
-	char	 serial[STATUS_PAIRS][STATUS_SERIAL];
+	struct store_chain_keys k;
 	/* the row fetched */
 	unsigned char row_ih[32];
-	char	 row_serial[STATUS_SERIAL];
+	char	 row_serial[STORE_SERIAL_LEN];
 	char	 row_status[STORE_STATUS_LEN];
 };
 
@@ -35,7 +30,7 @@ struct status_run {
  * serial in upper-case hex, as store_cert_insert() writes them. 1 when
  * the serial is longer than any cmpd stored. */
 static int
-status_key(X509 *x, unsigned char ih[32], char serial[STATUS_SERIAL])
+status_key(X509 *x, unsigned char ih[32], char serial[STORE_SERIAL_LEN])
 {
 	unsigned char *name_der = NULL;
 	char *hex = NULL;
@@ -48,8 +43,8 @@ status_key(X509 *x, unsigned char ih[32], char serial[STATUS_SERIAL])
 	    NULL || (hex = BN_bn2hex(bn)) == NULL)
 		goto out;
 	r = 1;
-	if (strlen(hex) < STATUS_SERIAL) {
-		snprintf(serial, STATUS_SERIAL, "%s", hex);
+	if (strlen(hex) < STORE_SERIAL_LEN) {
+		snprintf(serial, STORE_SERIAL_LEN, "%s", hex);
 		r = 0;
 	}
  out:
@@ -57,6 +52,75 @@ status_key(X509 *x, unsigned char ih[32], char serial[STATUS_SERIAL])
 	BN_free(bn);
 	OPENSSL_free(name_der);
 	return r;
+}
+
+/*
+ * The keys of chain[from .. from+n-1] (n <= STORE_STATUS_PAIRS) into k,
+ * own[i] set for those cmpd could have stored; the other pairs repeat
+ * the first of those, so that the statement stays one. Returns how many
+ * are cmpd's to look up, -1 on error.
+ */
+static int
+status_keys(STACK_OF(X509) *chain, size_t from, size_t n,
+    struct store_chain_keys *k)
+{
+	size_t i, first = n;
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < n; i++) {
+		if ((r = status_key(sk_X509_value(chain, (int)(from + i)),
+		    k->ih[i], k->serial[i])) < 0)
+			return -1;
+		/* a serial longer than the column: none cmpd stored */
+		if (r == 0) {
+			k->own[i] = 1;
+			if (first == n)
+				first = i;
+		}
+	}
+	if (first == n)
+		return 0;
+	for (i = 0, r = 0; i < STORE_STATUS_PAIRS; i++) {
+		if (k->own[i]) {
+			r++;
+			continue;
+		}
+		memcpy(k->ih[i], k->ih[first], sizeof(k->ih[i]));
+		memcpy(k->serial[i], k->serial[first], sizeof(k->serial[i]));
+	}
+	return r;
+}
+
+/* The statement's arguments: STORE_CHAIN_PAIRS_SQL's pairs in order. */
+void
+store_chain_args(const struct store_chain_keys *k, struct db_arg *a)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_STATUS_PAIRS; i++) {
+		a[2 * i] = (struct db_arg)DB_ARG_BLOB(k->ih[i], 32);
+		a[2 * i + 1] = (struct db_arg)DB_ARG_STR(k->serial[i]);
+	}
+}
+
+/*
+ * The look-up folded into another statement (store_confirm_one): the
+ * keys of the whole chain. 0: k filled; 1: not in one statement (a
+ * chain longer than STORE_STATUS_PAIRS, or none of it could be cmpd's:
+ * store_chain_status() then tells, without a statement in the second
+ * case); -1 on error.
+ */
+int
+store_chain_keys(STACK_OF(X509) *chain, struct store_chain_keys *k)
+{
+	int n = sk_X509_num(chain), r;
+
+	if (n < 1 || n > STORE_STATUS_PAIRS)
+		return 1;
+	if ((r = status_keys(chain, 0, (size_t)n, k)) < 0)
+		return -1;
+	return r == 0 ? 1 : 0;
 }
 
 static int
@@ -69,29 +133,24 @@ status_row(struct db_col *c, size_t nc, void *arg)
 	if (c[0].len != 32)
 		return 0;
 	for (i = 0; i < s->n; i++)
-		if (s->serial[i][0] != '\0' &&
-		    memcmp(s->ih[i], s->row_ih, 32) == 0 &&
-		    strcmp(s->serial[i], s->row_serial) == 0)
+		if (s->k.own[i] && memcmp(s->k.ih[i], s->row_ih, 32) == 0 &&
+		    strcmp(s->k.serial[i], s->row_serial) == 0)
 			snprintf(s->out[s->from + i], STORE_STATUS_LEN, "%s",
 			    s->row_status);
 	return 0;
 }
 
-/* Certificates from..from+n-1 of chain (n <= STATUS_PAIRS). */
+/* Certificates from..from+n-1 of chain (n <= STORE_STATUS_PAIRS). */
 static int
 status_part(STACK_OF(X509) *chain, size_t from, size_t n,
     char (*out)[STORE_STATUS_LEN])
 {
-	/* unused pairs repeat the first: the statement stays one */
 	static const char sql[] = "SELECT issuer_hash, serial_number, status "
-	    "FROM certificate WHERE (issuer_hash = ? AND serial_number = ?) "
-	    "OR (issuer_hash = ? AND serial_number = ?) "
-	    "OR (issuer_hash = ? AND serial_number = ?) "
-	    "OR (issuer_hash = ? AND serial_number = ?)";
-	struct db_arg a[2 * STATUS_PAIRS];
+	    "FROM certificate WHERE " STORE_CHAIN_PAIRS_SQL;
+	struct db_arg a[2 * STORE_STATUS_PAIRS];
 	struct status_run *s;
 	struct db_col c[3];
-	size_t i, j, first = n, rows;
+	size_t rows;
 	int r = DB_ERR;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -99,34 +158,19 @@ status_part(STACK_OF(X509) *chain, size_t from, size_t n,
 	s->out = out;
 	s->from = from;
 	s->n = n;
-	for (i = 0; i < n; i++) {
-		if ((r = status_key(sk_X509_value(chain, (int)(from + i)),
-		    s->ih[i], s->serial[i])) < 0) {
-			r = DB_ERR;
-			goto out;
-		}
-		/* a serial longer than the column: none cmpd stored */
-		if (r == 1)
-			s->serial[i][0] = '\0';
-		else if (first == n)
-			first = i;
-	}
-	r = DB_OK;
-	if (first == n)
+	if ((r = status_keys(chain, from, n, &s->k)) <= 0) {
+		r = r < 0 ? DB_ERR : DB_OK;
 		goto out;
-	for (i = 0; i < STATUS_PAIRS; i++) {
-		j = i < n && s->serial[i][0] != '\0' ? i : first;
-		a[2 * i] = (struct db_arg)DB_ARG_BLOB(s->ih[j], 32);
-		a[2 * i + 1] = (struct db_arg)DB_ARG_STR(s->serial[j]);
 	}
+	store_chain_args(&s->k, a);
 	memset(c, 0, sizeof(c));
 	c[0].type = DB_BLOB, c[0].buf = s->row_ih, c[0].n = sizeof(s->row_ih);
 	c[1].type = DB_STR, c[1].buf = s->row_serial,
 	    c[1].n = sizeof(s->row_serial);
 	c[2].type = DB_STR, c[2].buf = s->row_status,
 	    c[2].n = sizeof(s->row_status);
-	r = db_query(sql, a, NITEMS(a), c, NITEMS(c), STATUS_PAIRS, status_row,
-	    s, &rows);
+	r = db_query(sql, a, NITEMS(a), c, NITEMS(c), STORE_STATUS_PAIRS,
+	    status_row, s, &rows);
  out:
 	free(s);
 	return r;
@@ -146,7 +190,7 @@ store_chain_status(STACK_OF(X509) *chain, char (*status)[STORE_STATUS_LEN])
 	for (i = 0; i < n; i++)
 		status[i][0] = '\0';
 	for (i = 0; i < n; i += k) {
-		k = n - i < STATUS_PAIRS ? n - i : STATUS_PAIRS;
+		k = n - i < STORE_STATUS_PAIRS ? n - i : STORE_STATUS_PAIRS;
 		if ((r = status_part(chain, i, k, status)) != DB_OK)
 			return r;
 	}

@@ -502,33 +502,40 @@ struct confirm_one_arg {
 	long long cert_req_id;
 	const char *cmp_uuid;
 	const struct cmp_requester *who;
+	const struct store_chain_keys *signer;
 	int	 runs;
 };
+
+/* Every check of cmp_confirm's on the one row: the profile's
+ * transaction, of this requester, the certificate the answer carried
+ * (certReqId and hash), the answer's nonce echoed, before the deadline,
+ * and no other row in the transaction. The certificate was stored
+ * 'issued' and stays as it is: revoked meanwhile, it stays revoked
+ * (store_confirm). */
+#define CONFIRM_ONE_SQL "UPDATE cmp_transaction t " \
+	"JOIN certificate c ON c.uuid = t.certificate_uuid " \
+	"SET t.state = 'confirmed', t.last_sender_nonce = ? " \
+	"WHERE t.transaction_id = ? AND t.state = 'confirm_wait' " \
+	"AND t.cmp_profile_uuid = ? AND t.requester_method = ? " \
+	"AND IF(t.requester_method = 'signature', " \
+	"t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) " \
+	"AND t.cert_req_id = ? AND t.cert_hash = ? " \
+	"AND t.last_sender_nonce = ? " \
+	"AND (t.deadline IS NULL OR t.deadline >= NOW(6)) " \
+	"AND NOT EXISTS (SELECT 1 FROM cmp_transaction o WHERE " \
+	"o.transaction_id = t.transaction_id AND o.position <> t.position)"
 
 static int
 store_confirm_one_run(void *arg)
 {
-	/* Every check of cmp_confirm's on the one row, in its WHERE: the
-	 * profile's transaction, of this requester, the certificate the
-	 * answer carried (certReqId and hash), the answer's nonce echoed,
-	 * before the deadline, and no other row in the transaction. The
-	 * certificate was stored 'issued' and stays as it is: revoked
-	 * meanwhile, it stays revoked (store_confirm). */
-	static const char sql[] = "UPDATE cmp_transaction t "
-	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "SET t.state = 'confirmed', t.last_sender_nonce = ? "
-	    "WHERE t.transaction_id = ? AND t.state = 'confirm_wait' "
-	    "AND t.cmp_profile_uuid = ? AND t.requester_method = ? "
-	    "AND IF(t.requester_method = 'signature', "
-	    "t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) "
-	    "AND t.cert_req_id = ? AND t.cert_hash = ? "
-	    "AND t.last_sender_nonce = ? "
-	    "AND (t.deadline IS NULL OR t.deadline >= NOW(6)) "
-	    "AND NOT EXISTS (SELECT 1 FROM cmp_transaction o WHERE "
-	    "o.transaction_id = t.transaction_id AND "
-	    "o.position <> t.position)";
+	static const char sql[] = CONFIRM_ONE_SQL;
+	/* signed: and no certificate of the signer's chain barred in the
+	 * inventory, the look-up cmp_server_revoked() makes otherwise */
+	static const char sql_signed[] = CONFIRM_ONE_SQL " AND NOT EXISTS "
+	    "(SELECT 1 FROM certificate r WHERE r.status IN " STORE_BARRED_SQL
+	    " AND " STORE_CHAIN_PAIRS_SQL ")";
 	struct confirm_one_arg *x = arg;
-	struct db_arg a[9] = {
+	struct db_arg a[9 + 2 * STORE_STATUS_PAIRS] = {
 		DB_ARG_OCTETS(x->sent_nonce), DB_ARG_OCTETS(x->tid),
 		DB_ARG_STR(x->cmp_uuid),
 		DB_ARG_STR(profile_prot_name(x->who->method)),
@@ -538,9 +545,15 @@ store_confirm_one_run(void *arg)
 		DB_ARG_OCTETS(x->recip_nonce),
 	};
 	unsigned long long changed = 0;
+	size_t na = 9;
 
+	if (x->signer != NULL) {
+		store_chain_args(x->signer, a + na);
+		na += 2 * STORE_STATUS_PAIRS;
+	}
 	x->runs++;
-	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
+	if (db_run(x->signer != NULL ? sql_signed : sql, a, na, NULL, 0,
+	    &changed) != DB_OK)
 		return DB_ERR;
 	if (changed > 0)
 		return DB_OK;
@@ -555,22 +568,26 @@ store_confirm_one_run(void *arg)
 /*
  * The common certConf in one statement: one certificate, accepted, for
  * a transaction of one row, checked and confirmed by a single UPDATE
- * that commits by itself. DB_OK: confirmed, and sent_nonce (the
- * pkiConf's senderNonce) recorded; DB_NOTFOUND: some check failed, or
- * the row was written without its cert_hash, and nothing changed: the
- * caller reads the rows (store_tx_list) to tell which; DB_ERR. On
- * Galera the UPDATE does not wait for the cluster's earlier commits
- * (wsrep_sync_wait covers reads): a row this node has not applied yet is
- * found by the causal read that follows.
+ * that commits by itself. signer (a signed certConf's chain; NULL for a
+ * MAC, or when the caller looked the chain up itself): its certificates
+ * must not be barred in the inventory either. DB_OK: confirmed, and
+ * sent_nonce (the pkiConf's senderNonce) recorded; DB_NOTFOUND: some
+ * check failed, or the row was written without its cert_hash, and
+ * nothing changed: the caller reads the rows (store_tx_list) to tell
+ * which; DB_ERR. On Galera the UPDATE does not wait for the cluster's
+ * earlier commits (wsrep_sync_wait covers reads): a row this node has
+ * not applied yet is found by the causal read that follows; for the
+ * same reason a signer is not looked up here on Galera (cmp_confirm).
  */
 int
 store_confirm_one(const ASN1_OCTET_STRING *tid, long long cert_req_id,
     const ASN1_OCTET_STRING *cert_hash, const ASN1_OCTET_STRING *recip_nonce,
     const char *cmp_uuid, const struct cmp_requester *who,
+    const struct store_chain_keys *signer,
     const ASN1_OCTET_STRING *sent_nonce)
 {
 	struct confirm_one_arg x = { tid, cert_hash, recip_nonce, sent_nonce,
-	    cert_req_id, cmp_uuid, who, 0 };
+	    cert_req_id, cmp_uuid, who, signer, 0 };
 
 	return db_txn1(store_confirm_one_run, &x);
 }

@@ -221,6 +221,85 @@ is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$ti
 	"confirmed"
 is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$new2'")" issued "and issued"
 
+# ------------------------- a signer revoked while its certConf is awaited
+# The certConf's look-up in the inventory rides on the UPDATE that
+# confirms; a signer (or a CA of its chain) barred since the cr is still
+# refused as the protection's step refuses it, and nothing is confirmed.
+# inv_key CERT: the inventory's key of CERT, "issuer_hash_hex serial_hex"
+inv_key() {
+	python3 - "$1" <<'PY'
+import hashlib, ssl, sys
+der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
+def tlv(i):
+    n = der[i + 1]; s = i + 2
+    if n & 0x80:
+        s += n & 0x7f; n = int.from_bytes(der[i + 2:s], 'big')
+    return s, s + n                   # content start, end
+tbs = tlv(tlv(0)[0])[0]               # Certificate, tbsCertificate
+fields, i = [], tbs
+while len(fields) < 4:
+    fields.append((der[i], i, tlv(i))); i = tlv(i)[1]
+if fields[0][0] == 0xa0:              # version present
+    fields.pop(0)
+serial = int.from_bytes(der[fields[0][2][0]:fields[0][2][1]], 'big')
+issuer = der[fields[2][1]:fields[2][2][1]]
+hexs = '%X' % serial                 # whole octets, as BN_bn2hex writes it
+print(hashlib.sha256(issuer).hexdigest(), hexs.zfill(len(hexs) + len(hexs) % 2))
+PY
+}
+set -- $(inv_key "$T/dev3.crt")
+dev3_where="issuer_hash = UNHEX('$1') AND serial_number = '$2'"
+is "$(t_sql "SELECT subject_dn FROM certificate WHERE $dev3_where")" CN=dev-3 \
+	"dev-3's certificate found by its issuer and serial"
+ok "dev-3: a cr without certConf" cr "$T/dev3.crt" "$T/dev.key" -disable_confirm \
+	-rspout "$T/cp3.der"
+tid3=$(dump "$T/cp3.der" tid)
+new3=$(t_sql "SELECT uuid FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE t.transaction_id = UNHEX('$tid3')")
+"$TOOL" certconf "$T/cp3.der" "$T/cc3.der" "sig:$T/dev3-chain.pem:$T/dev.key"
+t_sql "UPDATE certificate SET status = 'revoked' WHERE $dev3_where"
+t_post "$T/cc3.der" /api/v1/protocols/cmp/sig > /dev/null
+is "$(dump "$T/resp.der" body)" error "dev-3 revoked meanwhile: its accepting certConf refused"
+is "$(dump "$T/resp.der" failInfo)" certRevoked "certRevoked"
+is "$(dump "$T/resp.der" text)" "PN=sig | the protection certificate is revoked" "and says so"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid3')")" confirm_wait \
+	"the transaction still waits"
+is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$new3'")" issued \
+	"the new certificate is left to the deadline"
+# refused before the body (a label the certConf does not belong to): the
+# signer is still looked up first
+t_post "$T/cc3.der" /.well-known/cmp/p/sig/revocation > /dev/null
+is "$(dump "$T/resp.der" failInfo)" certRevoked "the same under the revocation label: certRevoked"
+# a CA of its chain barred in the inventory
+set -- $(inv_key "$CA/ca.crt")
+t_sql "UPDATE certificate SET status = 'issued' WHERE $dev3_where"
+t_sql "INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn, issuer_hash,
+    not_before, not_after, fingerprint, der, status) VALUES
+  ('00000000-0000-4000-8000-00000000ca01', '$2', 'CN=root', 'CN=the test CA', UNHEX('$1'),
+   '2026-01-01', '2036-01-01', UNHEX(SHA2('ca01', 256)), x'00', 'revoked')"
+t_post "$T/cc3.der" /api/v1/protocols/cmp/sig > /dev/null
+is "$(dump "$T/resp.der" failInfo)" signerNotTrusted "its CA barred meanwhile: signerNotTrusted"
+is "$(dump "$T/resp.der" text)" \
+	"PN=sig | a CA certificate of the protection certificate's chain is revoked" "and says so"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid3')")" confirm_wait \
+	"the transaction still waits"
+t_sql "DELETE FROM certificate WHERE uuid = '00000000-0000-4000-8000-00000000ca01'"
+# neither barred: one UPDATE confirms, and no look-up of its own
+log_on() { t_sql "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"; }
+statements() {
+	t_sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type = 'Execute'
+	  AND CONVERT(argument USING utf8mb4) LIKE '$1%'"
+}
+log_on
+t_post "$T/cc3.der" /api/v1/protocols/cmp/sig > /dev/null
+t_sql "SET GLOBAL general_log = 0"
+is "$(dump "$T/resp.der" body)" pkiconf "dev-3 in good standing again: pkiconf"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid3')")" confirmed \
+	"confirmed"
+is "$(statements 'UPDATE cmp_transaction t JOIN certificate c')" 1 "by one UPDATE"
+is "$(statements 'SELECT issuer_hash, serial_number, status')" 0 \
+	"which looked the signer up itself"
+
 # MAC: the same secret under another senderKID is someone else
 t_sql "UPDATE cmp_profile SET shared_secret_reference = NULL WHERE name = 'enroll'"
 timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/enroll \
