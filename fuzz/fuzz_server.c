@@ -37,6 +37,7 @@
 
 #include "conn.h"
 #include "fuzz.h"
+#include "store.h"
 
 #define UUID_MAC	"11111111-1111-4111-8111-111111111111"
 #define UUID_SIG	"55555555-5555-4555-8555-555555555555"

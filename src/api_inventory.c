@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "api.h"
+#include "store.h"
 
 #define INV_TS(col)	"DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 #define INV_TS_BUF	40

@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "api_cmp.h"
+#include "store.h"
 
 static const char *const perm_names[] = { "enroll", "revoke", "raVerified" };
 

@@ -21,6 +21,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "store.h"
 
 /* The revocation reason for certificates the client did not accept. */
 #define REASON_UNCONFIRMED	STORE_REASON_UNDELIVERED

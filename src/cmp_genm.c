@@ -35,6 +35,7 @@
 #include "cmp_itav.h"
 #include "conn.h"
 #include "jsoncheck.h"
+#include "store.h"
 
 #define GENM_CRLSTATUS_MAX	16	/* CRLStatus entries read */
 #define GENM_ITAV_MAX		65535	/* a waiting genm's ITAV, DER (BLOB) */

@@ -22,6 +22,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "store.h"
 
 /* checkAfter grows by a second per poll, up to this */
 #define POLL_CHECK_AFTER_MAX	30

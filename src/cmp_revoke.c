@@ -24,6 +24,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "store.h"
 
 /* CRLReason (RFC 5280 5.3.1) names of the connector API; 7 is unused.
  * removeFromCRL (8) revokes nothing: it takes a certificate off hold. */

@@ -16,6 +16,7 @@
 #include <openssl/objects.h>
 
 #include "cmpd.h"
+#include "store.h"
 
 static const struct conf *srv_conf;
 static X509_NAME *srv_name;	/* sender of our answers, parsed once */

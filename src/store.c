@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
+#include "store.h"
 
 /* The status and revocation reason of an inventory certificate. */
 int

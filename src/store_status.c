@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "cmpd.h"
+#include "store.h"
 
 struct status_run {
 	char	(*out)[STORE_STATUS_LEN];	/* the chain's, from 0 */

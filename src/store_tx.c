@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "cmpd.h"
+#include "store.h"
 
 /*
  * After a connection lost during COMMIT (db_txn runs the transaction

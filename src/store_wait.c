@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "cmpd.h"
+#include "store.h"
 
 /*
  * Delayed delivery (RFC 9810 5.3.22): the row waits for the CA. sent: the
