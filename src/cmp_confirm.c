@@ -361,7 +361,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	    *fail != CMPF_OK)
 		return rsp;
 	/* not confirmed by the UPDATE: the signer first, as in step 3 */
-	if ((*fail = cmp_server_signer_lookup(req, p)) != CMPF_OK)
+	if ((*fail = cmp_signer_lookup(req, p)) != CMPF_OK)
 		return NULL;
 	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
 	    CMPF_OK)

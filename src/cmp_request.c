@@ -95,7 +95,7 @@ cmp_request_handle(const struct route *rt, const unsigned char *der,
 		/* refused before the body: the signer's look-up left to the
 		 * certConf's UPDATE first, as the protection's step */
 		if (f != CMPF_OK && prof->signer_pending &&
-		    (g = cmp_server_signer_lookup(req, prof)) != CMPF_OK) {
+		    (g = cmp_signer_lookup(req, prof)) != CMPF_OK) {
 			f = g;
 			arg[0] = '\0';
 		}

@@ -15,6 +15,7 @@
  *   cmp_request.c a request's PKIMessage: decode, resolve, one or nested
  *   cmp_nested.c nested messages from an RA: unwrapped, answered wrapped
  *   cmp_server.c one message's steps: header, protection, body, answer
+ *   cmp_signer.c a signer's standing in the inventory (revoked or not)
  *   cmp_ra.c     a CMP Profile's registration authorities (RA list)
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
@@ -410,7 +411,7 @@ struct profile {
 	 * and what it may do as an RA (cmp_ra.c); freed by profile_clear() */
 	STACK_OF(X509) *signer_chain;
 	/* its inventory look-up left to the certConf's UPDATE (cmp_confirm,
-	 * cmp_server_signer_lookup) */
+	 * cmp_signer_lookup) */
 	int	 signer_pending;
 	int	 ra_perms;		/* RA_PERM_* */
 	int	 ra_looked_up;
@@ -754,7 +755,6 @@ const struct conf *cmp_server_conf(void);
 enum cmp_fail cmp_server_signing(struct profile *);
 enum cmp_fail cmp_server_sig_check(const CMPD_MSG *, struct profile *,
 	    int defer, char *arg, size_t arglen);
-enum cmp_fail cmp_server_signer_lookup(const CMPD_MSG *, struct profile *);
 enum cmp_fail cmp_server_check(const CMPD_MSG *, struct profile *,
 	    int defer, char *arg, size_t arglen, int *verified);
 CMPD_MSG *cmp_server_body(const struct route *, const CMPD_MSG *req,
@@ -763,6 +763,10 @@ CMPD_MSG *cmp_server_body(const struct route *, const CMPD_MSG *req,
 CMPD_MSG *cmp_server_answer(const struct route *, const CMPD_MSG *req,
 	    const CMPD_HEADER *hdr, struct profile *, CMPD_MSG *rsp,
 	    enum cmp_fail, const char *arg, int resolved, int verified);
+
+/* cmp_signer.c */
+enum cmp_fail cmp_signer_revoked(const CMPD_MSG *, STACK_OF(X509) *chain);
+enum cmp_fail cmp_signer_lookup(const CMPD_MSG *, struct profile *);
 
 /* cmp_nested.c */
 #define CMPD_NESTED_MAX	10	/* inner messages of one nested */

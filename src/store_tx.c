@@ -531,7 +531,7 @@ store_confirm_one_run(void *arg)
 {
 	static const char sql[] = CONFIRM_ONE_SQL;
 	/* signed: and no certificate of the signer's chain barred in the
-	 * inventory, the look-up cmp_server_revoked() makes otherwise */
+	 * inventory, the look-up cmp_signer_revoked() makes otherwise */
 	static const char sql_signed[] = CONFIRM_ONE_SQL " AND NOT EXISTS "
 	    "(SELECT 1 FROM certificate r WHERE r.status IN " STORE_BARRED_SQL
 	    " AND " STORE_CHAIN_PAIRS_SQL ")";
