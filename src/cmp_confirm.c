@@ -170,6 +170,26 @@ confirm_revoke(struct store_tx *t, const struct profile *p)
 }
 
 /*
+ * A rejected certificate that the settlement left as it was: revoked
+ * meanwhile through the management API (or being revoked, with the
+ * reason the operator gave), which stands; asking the CA again with
+ * cessationOfOperation would replace that reason. Unreadable: not known
+ * to be, and revoked as any rejected one.
+ */
+static int
+confirm_revoked_meanwhile(const struct store_tx *t, const struct profile *p)
+{
+	char status[STORE_STATUS_LEN], reason[64];
+
+	if (store_cert_state(t->cert_uuid, status, sizeof(status), reason,
+	    sizeof(reason)) != DB_OK || strcmp(status, "rejected") == 0)
+		return 0;
+	log_info("PN=%s: rejected certificate %s is %s (%s) already; left "
+	    "as it is", p->cmp_name, t->cert_uuid, status, reason);
+	return 1;
+}
+
+/*
  * The transaction's rows, from its requester only. *nwait: how many wait
  * for a certConf; CMPF_OK.
  */
@@ -332,7 +352,8 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
 		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].der != NULL && !accepted[i])
+		    t[i].der != NULL && !accepted[i] &&
+		    !confirm_revoked_meanwhile(&t[i], p))
 			confirm_revoke(&t[i], p);
 	return CMPF_OK;
 }

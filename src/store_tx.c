@@ -451,13 +451,15 @@ static int
 store_confirm_run(void *arg)
 {
 	/* One statement for both rows: the transaction moves on only from
-	 * confirm_wait, and its certificate with it; accepting one that
-	 * was revoked meanwhile (the management API) leaves it revoked. */
+	 * confirm_wait, and its certificate with it. One that was revoked
+	 * meanwhile (the management API) stays revoked, with the reason
+	 * given, whether accepted or rejected; only a hold, which could be
+	 * released, gives way to a rejection. */
 	static const char sql[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
 	    "SET t.state = ?, t.last_sender_nonce = ?, "
-	    "c.status = IF(c.status = 'issued' OR ? = 'rejected', ?, "
-	    "c.status) "
+	    "c.status = IF(c.status = 'issued' OR (? = 'rejected' AND "
+	    "c.revocation_reason = 'certificateHold'), ?, c.status) "
 	    "WHERE t.transaction_id = ? AND t.position = ? "
 	    "AND t.state = 'confirm_wait' AND c.uuid = ?";
 	const struct confirm_arg *x = arg;

@@ -318,6 +318,32 @@ for how in one long; do
 	like "$(t_sql "SELECT status FROM certificate WHERE uuid = '$cu'")" "^(revoke_pending|revoked)$" \
 		"$how: the certificate stays revoked"
 done
+# ... and when the certConf rejects it: the operator's revocation and its
+# reason stand, not cessationOfOperation in their place; a hold (which
+# could be released) gives way to the rejection, revoked for good
+for dev in 07:keyCompromise:revoked:keyCompromise \
+    08:certificateHold:rejected:cessationOfOperation; do
+	set -- $(echo "$dev" | tr : ' ')
+	tid=00112233445566778899aabbccdd01$1
+	fixture_tx $tid rej-$1
+	"$TOOL" certconf "$T/rej-$1-ip.der" "$T/rej-$1-cc.der" test-secret reject
+	cu=$(t_sql "SELECT certificate_uuid FROM cmp_transaction WHERE transaction_id = UNHEX('$tid')")
+	is "$(t_api POST "/certificates/$cu/revoke" "{\"reason\":\"$2\"}")" 202 \
+		"$2 through the API, then a certConf that rejects"
+	t_post "$T/rej-$1-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+	is "$(dump "$T/resp.der" body)" pkiconf "$2: the rejection is answered"
+	is "$(tx_of $tid)" rejected "$2: the transaction rejected"
+	sleep 2
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null 2>&1
+	is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$cu'")" "$3" \
+		"$2: $3 in the inventory"
+	sn=$(t_sql "SELECT serial_number FROM certificate WHERE uuid = '$cu'")
+	is "$(t_sql "SELECT CONCAT(status, ' ', revocation_reason) FROM localca_certificate
+	  WHERE serial_hex = '$sn'")" "revoked $4" "$2: revoked $4 at the CA"
+done
+is "$(t_sql "SELECT revocation_reason FROM certificate c JOIN cmp_transaction t
+  ON t.certificate_uuid = c.uuid WHERE t.transaction_id = UNHEX('00112233445566778899aabbccdd0107')")" \
+	keyCompromise "keyCompromise: the inventory keeps its reason"
 
 # an ir with no CertReqMsg; a profile without a usable secret
 "$TOOL" edit "$F/ir-pbm.der" "$T/noreq.der" tid=00112233445566778899aabbccdd0001 noreq=1 \
