@@ -299,7 +299,9 @@ is "$(tx_of 00112233445566778899aabbccdd0104)" confirm_wait "and still waiting"
 t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0104')"
 t_post "$T/chk-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" badTime "one-row transaction, past its deadline: badTime"
-is "$(tx_of 00112233445566778899aabbccdd0104)" confirm_wait "past its deadline: left to the sweep"
+# not settled by the certConf; a worker's own sweep may have expired it
+like "$(tx_of 00112233445566778899aabbccdd0104)" "^(confirm_wait|expired)$" \
+	"past its deadline: left to the sweep"
 # a certificate revoked through the management API while its certConf is
 # awaited stays revoked when the certConf accepts it, by one statement
 # and the long way (a row without the hash)
