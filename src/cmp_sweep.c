@@ -483,7 +483,6 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	w.st = stats != NULL ? stats : &own;
 	w.max = max;
 	memset(w.st, 0, sizeof(*w.st));
-	clock_gettime(CLOCK_MONOTONIC, &w.start);
 	/* Busy refusals must not use up revocation attempts: no place
 	 * among connector_workers_max, no sweep this time. */
 	if (metrics_conn_enter() != 0)
@@ -495,6 +494,10 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		metrics_conn_leave();	/* another sweeper is at work */
 		return r < 0 || lock_wait > 0 ? -1 : 0;
 	}
+	/* The budget counts from here: a run that waited for the lease (a
+	 * sweeper killed while holding it keeps it until it runs out) has
+	 * all of its time still. */
+	clock_gettime(CLOCK_MONOTONIC, &w.start);
 	memset(&sc, 0, sizeof(sc));
 	sc.type = DB_STR, sc.buf = w.started, sc.n = sizeof(w.started);
 	if (db_run(sql_now, NULL, 0, &sc, 1, NULL) != DB_OK)
@@ -517,6 +520,10 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	while (sweep_more(&w) && (r = sweep_revoke_one(&w)) != DB_NOTFOUND)
 		if (r != DB_OK)
 			goto err;
+	if (!sweep_more(&w))
+		log_info("sweep: stopped after %d items and %.0f ms, its "
+		    "limits; what is left waits for the next run", w.done,
+		    util_elapsed_ms(&w.start));
 	memset(bc, 0, sizeof(bc));
 	bc[0].type = bc[1].type = bc[2].type = bc[3].type = DB_INT;
 	if (db_run(sql_backlog, NULL, 0, bc, NITEMS(bc), NULL) == DB_OK)

@@ -273,7 +273,8 @@ check() {
 	is "$(count "$d/confirmed-not-held")$(count "$d/confirmed-not-valid")" 00 \
 		"$name: every certificate confirmed is valid at the CA and issued in cmpd"
 	is "$(count "$d/overdue")" 0 "$name: no transaction left open, issuing or confirm_wait" ||
-		head -n 5 "$d/overdue" | diag
+		{ head -n 5 "$d/overdue"; echo "the sweep's last lines:";
+		  tail -n 10 "$T/sweep.log"; } | diag
 	is "$(count "$d/revoke-pending")" 0 "$name: no revocation pending that the CA has not done" ||
 		head -n 5 "$d/revoke-pending" | diag
 }
