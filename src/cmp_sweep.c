@@ -51,7 +51,8 @@
  * Any worker, or `cmpd --sweep`, may run it; the 'sweep' lease (a row of
  * cmpd_lease, schema/0017) makes it one at a time across hosts and
  * Galera nodes: a worker skips its turn, `cmpd --sweep` waits up to
- * lock_wait seconds. issuing_age -1 leaves 'issuing' transactions younger than
+ * lock_wait seconds (-1: as long as a lease lasts, so that the lease of a
+ * sweeper killed has run out by then). issuing_age -1 leaves 'issuing' transactions younger than
  * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
  * --sweep-now` (0) asks about all, and does not wait for back-offs
  * either: safe, since both sides settle only a transaction still
@@ -472,7 +473,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	char holder[DB_LEASE_HOLDER_MAX];
 	struct sweep_stats own;
 	struct sweep_run w;
-	int r;
+	int lease, r;
 
 	memset(&w, 0, sizeof(w));
 	memset(&own, 0, sizeof(own));
@@ -489,8 +490,11 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		return 0;
 	/* One sweeper at a time, across workers, hosts and nodes. */
 	db_lease_holder(holder, sizeof(holder));
-	if ((r = sweep_lease(holder, SWEEP_BUDGET_MS / 1000 +
-	    conf->connector_timeout + RECONCILE_MARGIN, lock_wait)) != 1) {
+	lease = SWEEP_BUDGET_MS / 1000 + conf->connector_timeout +
+	    RECONCILE_MARGIN;
+	if (lock_wait < 0)
+		lock_wait = lease + 1;
+	if ((r = sweep_lease(holder, lease, lock_wait)) != 1) {
 		metrics_conn_leave();	/* another sweeper is at work */
 		return r < 0 || lock_wait > 0 ? -1 : 0;
 	}

@@ -375,8 +375,9 @@ main(int argc, char *argv[])
 		db_configure(&c);
 		if (secret_init(&c) != 0 || conn_init(&c) != 0)
 			return 1;
-		/* Waits for a worker's sweep to end, then does its own. */
-		r = cmp_sweep(&c, 1000, 20, sweep_age, &st);
+		/* Waits for a worker's sweep to end (or for the lease of
+		 * one killed to run out), then does its own. */
+		r = cmp_sweep(&c, 1000, -1, sweep_age, &st);
 		if (r >= 0)
 			printf("cmpd: %d certificate%s revoked, %d failed; "
 			    "reconciled: %d recorded, %d nothing issued, "
