@@ -52,12 +52,13 @@
  * cmpd_lease, schema/0017) makes it one at a time across hosts and
  * Galera nodes: a worker skips its turn, `cmpd --sweep` waits up to
  * lock_wait seconds (-1: as long as a lease lasts, so that the lease of a
- * sweeper killed has run out by then). issuing_age -1 leaves 'issuing' transactions younger than
- * connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
+ * sweeper killed has run out by then). The time budget counts from when
+ * the lease is held. issuing_age -1 leaves 'issuing' transactions younger
+ * than connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
  * --sweep-now` (0) asks about all, and does not wait for back-offs
  * either: safe, since both sides settle only a transaction still
- * 'issuing', but a request in flight then fails. Returns the number revoked, -1 on a database error or when
- * the lock was not had.
+ * 'issuing', but a request in flight then fails. Returns the number
+ * revoked, -1 on a database error or when the lease was not had.
  */
 #define REVOKE_ATTEMPTS_MAX	20
 #define LOOKUP_ATTEMPTS_MAX	20
@@ -525,8 +526,8 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		if (r != DB_OK)
 			goto err;
 	if (!sweep_more(&w))
-		log_info("sweep: stopped after %d items and %.0f ms, its "
-		    "limits; what is left waits for the next run", w.done,
+		log_info("sweep: stopped at its limits after %d items and "
+		    "%.0f ms; anything left waits for the next run", w.done,
 		    util_elapsed_ms(&w.start));
 	memset(bc, 0, sizeof(bc));
 	bc[0].type = bc[1].type = bc[2].type = bc[3].type = DB_INT;

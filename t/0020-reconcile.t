@@ -166,6 +166,25 @@ is "$(t_sql "SELECT state FROM cmp_transaction WHERE request_id = '6f7e8d9c-0000
 	failed "... the transaction fails"
 is "$(t_sql "SELECT holder FROM cmpd_lease WHERE name = 'sweep'")" "" "... and the lease is given back"
 
+# ------------------------------------------ a worker's sweep and its limits
+# A worker settles at most 20 items per run and says so when it stops at
+# that; the next run settles the rest.
+t_sql "INSERT INTO cmp_transaction (transaction_id, cmp_profile_uuid, ra_profile_uuid,
+    request_type, state, request_id, issuing_at)
+  SELECT UNHEX(CONCAT('00112233445566778899aabbccdd01', LPAD(HEX(seq), 2, '0'))),
+    '00000000-0000-4000-8000-00000000e101', '00000000-0000-4000-8000-00000000e001', 0,
+    'issuing', CONCAT('6f7e8d9c-0000-4000-8000-0000000001', LPAD(seq, 2, '0')),
+    NOW(6) - INTERVAL 1 HOUR FROM seq_1_to_21"
+batch_failed() {
+	[ "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'failed' AND
+	  request_id LIKE '6f7e8d9c-0000-4000-8000-0000000001%'")" = 21 ]
+}
+t_start_cmpd || bail "cmpd did not start again"
+ok "21 transactions due: the workers' sweeps fail them all" t_wait 30 batch_failed
+like "$(cat "$T/cmpd.log")" "sweep: stopped at its limits after 20 items and [0-9]+ ms; anything left waits for the next run" \
+	"... the first run stops at its 20 and says so"
+t_stop_cmpd
+
 # ------------------------ the certificate row refused after issuance (DB up)
 mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" cmpd <<'EOF' || bail "cannot create the trigger"
 DELIMITER //
