@@ -174,7 +174,8 @@ confirm_revoke(struct store_tx *t, const struct profile *p)
  * meanwhile through the management API (or being revoked, with the
  * reason the operator gave), which stands; asking the CA again with
  * cessationOfOperation would replace that reason. Unreadable: not known
- * to be, and revoked as any rejected one.
+ * to be, and revoked as any rejected one. One that was on hold is
+ * rejected (the settlement) and takes the rejection's reason.
  */
 static int
 confirm_revoked_meanwhile(const struct store_tx *t, const struct profile *p)
@@ -182,8 +183,14 @@ confirm_revoked_meanwhile(const struct store_tx *t, const struct profile *p)
 	char status[STORE_STATUS_LEN], reason[64];
 
 	if (store_cert_state(t->cert_uuid, status, sizeof(status), reason,
-	    sizeof(reason)) != DB_OK || strcmp(status, "rejected") == 0)
+	    sizeof(reason)) != DB_OK)
 		return 0;
+	if (strcmp(status, "rejected") == 0) {
+		if (strcmp(reason, "certificateHold") == 0)
+			(void)store_cert_hold_rejected(t->cert_uuid,
+			    REASON_UNCONFIRMED);
+		return 0;
+	}
 	log_info("PN=%s: rejected certificate %s is %s (%s) already; left "
 	    "as it is", p->cmp_name, t->cert_uuid, status, reason);
 	return 1;

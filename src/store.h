@@ -149,6 +149,7 @@ int	store_rr_wait(const CMPD_MSG *req, const struct profile *,
 	    const char *reason, const ASN1_OCTET_STRING *sent,
 	    int check_after, int abandon);
 int	store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *);
+int	store_cert_hold_rejected(const char *cert_uuid, const char *reason);
 int	store_cert_state(const char *cert_uuid, char *status, size_t slen,
 	    char *reason, size_t rlen);
 enum cmp_fail store_template_fits(const OSSL_CRMF_CERTTEMPLATE *,

@@ -322,7 +322,8 @@ for how in one long; do
 done
 # ... and when the certConf rejects it: the operator's revocation and its
 # reason stand, not cessationOfOperation in their place; a hold (which
-# could be released) gives way to the rejection, revoked for good
+# could be released) gives way to the rejection, revoked for good, and
+# so does its reason in the inventory
 for dev in 07:keyCompromise:revoked:keyCompromise \
     08:certificateHold:rejected:cessationOfOperation; do
 	set -- $(echo "$dev" | tr : ' ')
@@ -337,8 +338,8 @@ for dev in 07:keyCompromise:revoked:keyCompromise \
 	is "$(tx_of $tid)" rejected "$2: the transaction rejected"
 	sleep 2
 	"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null 2>&1
-	is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$cu'")" "$3" \
-		"$2: $3 in the inventory"
+	is "$(t_sql "SELECT CONCAT(status, ' ', revocation_reason) FROM certificate WHERE uuid = '$cu'")" \
+		"$3 $4" "$2: $3, $4, in the inventory"
 	sn=$(t_sql "SELECT serial_number FROM certificate WHERE uuid = '$cu'")
 	is "$(t_sql "SELECT CONCAT(status, ' ', revocation_reason) FROM localca_certificate
 	  WHERE serial_hex = '$sn'")" "revoked $4" "$2: revoked $4 at the CA"
