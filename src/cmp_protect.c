@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crmf.h>
@@ -20,6 +21,7 @@
 #include <openssl/params.h>
 #include <openssl/x509.h>
 
+#include "chain_memo.h"
 #include "cmpd.h"
 
 #define PBM_SALT_LEN		16
@@ -565,7 +567,10 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
  * may be revoked in the CRLs uploaded with the anchors; its key usage
  * must allow signing; senderKID, when present, must be its
  * subjectKeyIdentifier and the sender its subject. *chain (when not
- * NULL) gets the validated chain, signer first, on success.
+ * NULL) gets the validated chain, signer first, on success. A chain
+ * validated on the very same inputs is taken as it was while nothing
+ * of it expired or came due (chain_memo.c); the message's signature is
+ * checked every time.
  *
  * known_down: the CA's chain could not be had for now (the CA too slow
  * or unreachable). A chain that then lacks an issuer is not a verdict:
@@ -582,8 +587,10 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	const ASN1_OCTET_STRING *ski;
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *store = NULL;
-	STACK_OF(X509) *untrusted = NULL;
+	STACK_OF(X509) *untrusted = NULL, *memo;
+	struct chain_memo_key key;
 	CMPD_PROTECTEDPART pp;
+	time_t now, until;
 	EVP_PKEY *pkey;
 	X509 *signer;
 	enum cmp_fail f;
@@ -623,13 +630,8 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	    !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))
 		goto out;
 	f = CMPF_SIGNER_NOT_TRUSTED;
-	if (anchors == NULL || sk_X509_num(anchors) == 0 ||
-	    (store = X509_STORE_new()) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL)
+	if (anchors == NULL || sk_X509_num(anchors) == 0)
 		goto out;
-	for (i = 0; i < sk_X509_num(anchors); i++)
-		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i)))
-			goto out;
 	/* Only untrusted helpers: trust comes from the anchors alone, and
 	 * the CA's self-signed certificates are not even offered. */
 	if ((untrusted = X509_chain_up_ref(m->extraCerts)) == NULL ||
@@ -637,8 +639,32 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP |
 	    X509_ADD_FLAG_NO_SS)))
 		goto out;
+	/* The same chain on the same inputs, validated earlier. */
+	key.signer = signer;
+	key.untrusted = untrusted;
+	key.anchors = anchors;
+	key.crls = crls;
+	now = time(NULL);
+	if ((memo = chain_memo_find(&key, now, &until)) != NULL) {
+		log_debug("signer chain as validated before, for %lld s more",
+		    (long long)(until - now));
+		if (chain != NULL)
+			*chain = memo;
+		else
+			sk_X509_pop_free(memo, X509_free);
+		f = CMPF_OK;
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL ||
+	    (ctx = X509_STORE_CTX_new()) == NULL)
+		goto out;
+	for (i = 0; i < sk_X509_num(anchors); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i)))
+			goto out;
 	if (!X509_STORE_CTX_init(ctx, store, signer, untrusted))
 		goto out;
+	/* at the moment the memo counts from */
+	X509_STORE_CTX_set_time(ctx, 0, now);
 	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
 		/* Every certificate of the chain, not only the signer. */
 		X509_STORE_CTX_set0_crls(ctx, crls);
@@ -658,8 +684,13 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(err));
 		goto out;
 	}
-	if (chain != NULL && (*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL)
+	if ((memo = X509_STORE_CTX_get1_chain(ctx)) == NULL)
 		goto out;
+	chain_memo_add(&key, memo, now);
+	if (chain != NULL)
+		*chain = memo;
+	else
+		sk_X509_pop_free(memo, X509_free);
 	f = CMPF_OK;
  out:
 	X509_STORE_CTX_free(ctx);

@@ -22,6 +22,7 @@
 #include "cmpd.h"
 #include "conn.h"
 #include "cert_cache.h"
+#include "chain_memo.h"
 #include "keyless.h"
 
 #define SWEEP_INTERVAL_MS	5000
@@ -172,6 +173,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	profile_done();
 	spki_done();
 	cert_cache_flush();
+	chain_memo_flush();
 	conn_done();
 	db_close();
 	cmp_server_done();
