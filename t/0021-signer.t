@@ -35,23 +35,7 @@ cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" | $CMPD --set-signing-credent
 # v2 (good) and the intermediate vint (revoked in the CRL) under it; v3
 # under vint.
 V=$T/vca
-mkdir -p "$V"
-: > "$V/index.txt"
-echo 01 > "$V/crlnumber"
-cat > "$V/ca.cnf" <<EOF
-[ ca ]
-default_ca = vca
-[ vca ]
-database = $V/index.txt
-certificate = $V/root.crt
-private_key = $V/root.key
-crlnumber = $V/crlnumber
-default_md = sha256
-default_crl_days = 30
-EOF
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$V/root.key" -out "$V/root.crt" -days 30 -subj "/O=vendor/CN=Vendor Root" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+t_vendor_ca "$V" "/O=vendor/CN=Vendor Root" || bail "the vendor CA could not be made"
 # vcert NAME ISSUER EXTFILE
 vcert() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -22,35 +22,7 @@ cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" | $CMPD --set-signing-credent
 # A device vendor's CA (openssl ca, so that it can revoke and set an
 # end date to the second): v1 and v2 for 30 days
 V=$T/vca
-mkdir -p "$V"
-: > "$V/index.txt"
-echo 1000 > "$V/serial"
-echo 01 > "$V/crlnumber"
-cat > "$V/ca.cnf" <<EOF
-[ ca ]
-default_ca = vca
-[ vca ]
-database = $V/index.txt
-new_certs_dir = $V
-serial = $V/serial
-certificate = $V/root.crt
-private_key = $V/root.key
-crlnumber = $V/crlnumber
-default_md = sha256
-default_crl_days = 30
-policy = any
-unique_subject = no
-x509_extensions = ee
-[ any ]
-commonName = supplied
-[ ee ]
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-keyUsage = critical,digitalSignature
-EOF
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$V/root.key" -out "$V/root.crt" -days 30 -subj "/CN=Vendor Root" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+t_vendor_ca "$V" "/CN=Vendor Root" || bail "the vendor CA could not be made"
 # vcert NAME [ENDDATE]
 vcert() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -1,6 +1,6 @@
 # t/lib/pki.sh -- the test PKI and the profiles that use it: t_sig_profile,
-# t_signer, t_tls_material, t_make_ca, cmp-localca (t_start_localca and its
-# lighttpd), t_seed_enroll
+# t_signer, t_vendor_ca, t_tls_material, t_make_ca, cmp-localca
+# (t_start_localca and its lighttpd), t_seed_enroll
 # Part of t/lib.sh, which sources it: tests source t/lib.sh only.
 
 # t_sig_profile [POLICY]: CMP Profile "sig", signature both ways, on the
@@ -28,6 +28,45 @@ t_signer() {
 		-keyout "$T/$n.key" -out "$T/$n.csr" -subj "$subj" 2>/dev/null &&
 	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca/$iss.crt" -CAkey "$T/ca/$iss.key" \
 		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/$n.crt" 2>/dev/null
+}
+
+# t_vendor_ca DIR SUBJECT: a device vendor's root CA in DIR, apart from
+# the test CA: DIR/root.crt and root.key (EC P-256, 30 days, subject
+# SUBJECT) and DIR/ca.cnf with its database for openssl ca: -in CSR
+# issues (digitalSignature, as a device's signing certificate; -days or
+# -enddate), -revoke and -gencrl (CRLs for 30 days) revoke.
+t_vendor_ca() {
+	local d=$1
+	mkdir -p "$d"
+	: > "$d/index.txt"
+	echo 1000 > "$d/serial"
+	echo 01 > "$d/crlnumber"
+	cat > "$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = vca
+[ vca ]
+database = $d/index.txt
+new_certs_dir = $d
+serial = $d/serial
+certificate = $d/root.crt
+private_key = $d/root.key
+crlnumber = $d/crlnumber
+default_md = sha256
+default_crl_days = 30
+policy = any
+unique_subject = no
+x509_extensions = ee
+[ any ]
+commonName = supplied
+[ ee ]
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+keyUsage = critical,digitalSignature
+EOF
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/root.key" -out "$d/root.crt" -days 30 -subj "$2" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 }
 
 # t_tls_material: a TLS PKI in $T/tls, apart from the CMP test CA:
