@@ -35,6 +35,7 @@
 #include <openssl/x509.h>
 
 #include "chain_memo.h"
+#include "cmpd.h"
 
 #define CHAIN_MEMO_MAX	8	/* chains per process */
 #define CHAIN_MEMO_TTL	300	/* seconds an entry lasts at most */
@@ -180,25 +181,6 @@ chain_memo_until(const struct chain_memo_key *k, time_t now)
 	return until;
 }
 
-/* A new stack holding references to the CRLs of sk (NULL: empty). */
-static STACK_OF(X509_CRL) *
-crls_up_ref(const STACK_OF(X509_CRL) *sk)
-{
-	STACK_OF(X509_CRL) *out;
-	int i;
-
-	if ((out = sk_X509_CRL_new_null()) == NULL)
-		return NULL;
-	for (i = 0; i < sk_X509_CRL_num(sk); i++) {
-		if (!sk_X509_CRL_push(out, sk_X509_CRL_value(sk, i))) {
-			sk_X509_CRL_pop_free(out, X509_CRL_free);
-			return NULL;
-		}
-		X509_CRL_up_ref(sk_X509_CRL_value(sk, i));
-	}
-	return out;
-}
-
 /* A new stack holding references to the certificates of sk (NULL:
  * empty). */
 static STACK_OF(X509) *
@@ -232,7 +214,7 @@ chain_memo_add(const struct chain_memo_key *k, STACK_OF(X509) *chain,
 	victim->signer = k->signer;
 	if ((victim->untrusted = certs_up_ref(k->untrusted)) == NULL ||
 	    (victim->anchors = certs_up_ref(k->anchors)) == NULL ||
-	    (victim->crls = crls_up_ref(k->crls)) == NULL ||
+	    (victim->crls = util_crls_up_ref(k->crls)) == NULL ||
 	    (victim->chain = X509_chain_up_ref(chain)) == NULL) {
 		chain_memo_drop(victim);
 		return;

@@ -173,6 +173,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 int	util_uuid4(char out[37]);
 int	util_uuid7(char out[37]);
+STACK_OF(X509_CRL) *util_crls_up_ref(const STACK_OF(X509_CRL) *);
 
 /* daemon.c */
 int	daemon_listen_unix(const char *path, int mode, int backlog);

@@ -468,20 +468,6 @@ profile_done(void)
 	profile_cache_flush();
 }
 
-/* A new stack holding references to the CRLs of sk. */
-static STACK_OF(X509_CRL) *
-crl_stack_up_ref(STACK_OF(X509_CRL) *sk)
-{
-	STACK_OF(X509_CRL) *out;
-	int i;
-
-	if ((out = sk_X509_CRL_dup(sk)) == NULL)
-		return NULL;
-	for (i = 0; i < sk_X509_CRL_num(out); i++)
-		X509_CRL_up_ref(sk_X509_CRL_value(out, i));
-	return out;
-}
-
 /* Gives p references to e's material; 0, or -1 if out of memory. */
 static int
 signing_cache_lend(const struct signing_cache *e, struct profile *p)
@@ -495,7 +481,7 @@ signing_cache_lend(const struct signing_cache *e, struct profile *p)
 	    (p->sign_chain = X509_chain_up_ref(e->chain)) == NULL) ||
 	    (e->anchors != NULL &&
 	    (p->anchors = X509_chain_up_ref(e->anchors)) == NULL) ||
-	    (e->crls != NULL && (p->crls = crl_stack_up_ref(e->crls)) == NULL))
+	    (e->crls != NULL && (p->crls = util_crls_up_ref(e->crls)) == NULL))
 		return -1;
 	return 0;
 }
@@ -515,7 +501,7 @@ signing_cache_lend_back(struct signing_cache *e, const struct profile *p)
 	    (e->chain = X509_chain_up_ref(p->sign_chain)) == NULL) ||
 	    (p->anchors != NULL &&
 	    (e->anchors = X509_chain_up_ref(p->anchors)) == NULL) ||
-	    (p->crls != NULL && (e->crls = crl_stack_up_ref(p->crls)) == NULL))
+	    (p->crls != NULL && (e->crls = util_crls_up_ref(p->crls)) == NULL))
 		return -1;
 	return 0;
 }

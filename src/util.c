@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "cmpd.h"
 
@@ -172,4 +173,19 @@ util_uuid7(char out[37])
 	b[8] = (b[8] & 0x3f) | 0x80;
 	util_uuid_fmt(b, out);
 	return 0;
+}
+
+/* A new stack holding references to the CRLs of sk (NULL: an empty one). */
+STACK_OF(X509_CRL) *
+util_crls_up_ref(const STACK_OF(X509_CRL) *sk)
+{
+	STACK_OF(X509_CRL) *out;
+	int i;
+
+	out = sk != NULL ? sk_X509_CRL_dup(sk) : sk_X509_CRL_new_null();
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < sk_X509_CRL_num(out); i++)
+		X509_CRL_up_ref(sk_X509_CRL_value(out, i));
+	return out;
 }
