@@ -1,9 +1,11 @@
 /*
  * Message protection (RFC 9810 5.1.3): with a shared secret, PBM (RFC
  * 4211 4.4, RFC 9481 6.1.1) or PBMAC1 (RFC 8018 7.1, RFC 9481 6.1.3),
- * and with signatures. PBM's MAC is computed with libcrypto's
- * OSSL_CRMF_pbm_new, PBMAC1's with EVP_KDF PBKDF2 and EVP_MAC HMAC; cmpd
- * only decides which parameters it accepts.
+ * and with signatures. A request's PBM is verified with libcrypto's
+ * OSSL_CRMF_pbm_new, PBMAC1 with EVP_KDF PBKDF2 and EVP_MAC HMAC; cmpd
+ * decides which parameters it accepts. An answer's MAC is HMAC with a
+ * key derived the same way (PBM's with EVP_Digest, as OSSL_CRMF_pbm_new
+ * gives no key), kept per worker with its salt (mac_memo.c).
  */
 #include "config.h"
 
@@ -19,12 +21,13 @@
 #include <openssl/kdf.h>
 #include <openssl/objects.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "chain_memo.h"
 #include "cmpd.h"
+#include "mac_memo.h"
 
-#define PBM_SALT_LEN		16
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
 #define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */
 #define PBMAC1_SALT_MIN		8	/* RFC 8018 4.1: at least 64 bits */
@@ -299,14 +302,13 @@ mac_params(const CMPD_HEADER *h, long max_iter, int legacy,
 	return f;
 }
 
-/* PBKDF2 (RFC 8018 5.2), then HMAC over der. */
+/* PBKDF2 (RFC 8018 5.2) of secret and salt into key[mp->key_len]. */
 static int
-pbmac1_compute(const struct mac_params *mp, const unsigned char *der,
-    size_t derlen, const unsigned char *secret, size_t slen,
-    unsigned char **mac, size_t *maclen)
+pbkdf2_key(const struct mac_params *mp, const unsigned char *secret,
+    size_t slen, const unsigned char *salt, size_t salt_len,
+    unsigned char *key)
 {
 	OSSL_PARAM params[6], *q = params;
-	unsigned char key[PBMAC1_KEY_MAX];
 	EVP_KDF_CTX *kctx = NULL;
 	EVP_KDF *kdf = NULL;
 	uint64_t iter = (uint64_t)mp->iter;
@@ -316,29 +318,51 @@ pbmac1_compute(const struct mac_params *mp, const unsigned char *der,
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
 	    (void *)secret, slen);
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)mp->salt, mp->salt_len);
+	    (void *)salt, salt_len);
 	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_ITER, &iter);
 	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 	    (char *)mp->prf_md, 0);
 	*q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_PKCS5, &pkcs5);
 	*q = OSSL_PARAM_construct_end();
-	if ((kdf = EVP_KDF_fetch(NULL, "PBKDF2", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL ||
-	    EVP_KDF_derive(kctx, key, mp->key_len, params) != 1)
-		goto out;
-	if ((*mac = OPENSSL_malloc(EVP_MAX_MD_SIZE)) == NULL)
-		goto out;
-	if (EVP_Q_mac(NULL, "HMAC", NULL, mp->mac_md, NULL, key, mp->key_len,
-	    der, derlen, *mac, EVP_MAX_MD_SIZE, maclen) == NULL) {
-		OPENSSL_free(*mac);
-		*mac = NULL;
-		goto out;
-	}
-	r = 0;
- out:
-	OPENSSL_cleanse(key, sizeof(key));
+	if ((kdf = EVP_KDF_fetch(NULL, "PBKDF2", NULL)) != NULL &&
+	    (kctx = EVP_KDF_CTX_new(kdf)) != NULL &&
+	    EVP_KDF_derive(kctx, key, mp->key_len, params) == 1)
+		r = 0;
 	EVP_KDF_CTX_free(kctx);
 	EVP_KDF_free(kdf);
+	return r;
+}
+
+/* HMAC with md over der into a new *mac. */
+static int
+hmac(const char *md, const unsigned char *key, size_t key_len,
+    const unsigned char *der, size_t derlen, unsigned char **mac,
+    size_t *maclen)
+{
+	if ((*mac = OPENSSL_malloc(EVP_MAX_MD_SIZE)) == NULL)
+		return -1;
+	if (EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, key, key_len, der, derlen,
+	    *mac, EVP_MAX_MD_SIZE, maclen) == NULL) {
+		OPENSSL_free(*mac);
+		*mac = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* PBKDF2, then HMAC over der. */
+static int
+pbmac1_compute(const struct mac_params *mp, const unsigned char *der,
+    size_t derlen, const unsigned char *secret, size_t slen,
+    unsigned char **mac, size_t *maclen)
+{
+	unsigned char key[PBMAC1_KEY_MAX];
+	int r = -1;
+
+	if (pbkdf2_key(mp, secret, slen, mp->salt, mp->salt_len, key) == 0)
+		r = hmac(mp->mac_md, key, mp->key_len, der, derlen, mac,
+		    maclen);
+	OPENSSL_cleanse(key, sizeof(key));
 	return r;
 }
 
@@ -410,98 +434,190 @@ cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
 	return f;
 }
 
-/* protectionAlg for an answer: PBM with the request's owf, mac and
- * iteration count and a fresh salt. */
-static X509_ALGOR *
-pbm_alg_new(const struct mac_params *req)
+/*
+ * PBM's key (RFC 4211 4.4): the owf over the secret and the salt, then
+ * over its own output, iterationCount times in all. OSSL_CRMF_pbm_new
+ * computes the same and gives only the MAC made with it;
+ * t/unit/test_protect checks that the two agree.
+ */
+static int
+pbm_key(const struct mac_params *mp, const unsigned char *secret,
+    size_t slen, struct mac_memo_val *v)
 {
-	OSSL_CRMF_PBMPARAMETER *pbm = NULL;
-	ASN1_STRING *params = NULL;
-	unsigned char *der = NULL;
-	X509_ALGOR *a = NULL;
-	int n;
+	EVP_MD_CTX *ctx = NULL;
+	EVP_MD *md = NULL;
+	unsigned int n = 0;
+	long i;
+	int r = -1;
 
-	if ((pbm = OSSL_CRMF_pbmp_new(NULL, PBM_SALT_LEN, req->owf_nid,
-	    (size_t)req->iter, req->mac_nid)) == NULL)
+	if ((md = EVP_MD_fetch(NULL, OBJ_nid2sn(mp->owf_nid), NULL)) == NULL ||
+	    EVP_MD_get_size(md) > (int)sizeof(v->key) ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, md, NULL) ||
+	    !EVP_DigestUpdate(ctx, secret, slen) ||
+	    !EVP_DigestUpdate(ctx, v->salt, sizeof(v->salt)) ||
+	    !EVP_DigestFinal_ex(ctx, v->key, &n))
 		goto out;
-	if ((n = i2d_OSSL_CRMF_PBMPARAMETER(pbm, &der)) <= 0 ||
-	    (params = ASN1_STRING_new()) == NULL ||
+	for (i = 1; i < mp->iter; i++)
+		if (!EVP_DigestInit_ex(ctx, md, NULL) ||
+		    !EVP_DigestUpdate(ctx, v->key, n) ||
+		    !EVP_DigestFinal_ex(ctx, v->key, &n))
+			goto out;
+	v->key_len = n;
+	r = 0;
+ out:
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(md);
+	return r;
+}
+
+/*
+ * The key and salt for an answer under mp and secret: the ones this
+ * worker drew and derived for the same secret and parameters a little
+ * earlier (mac_memo.c), or a fresh salt and its key.
+ */
+static int
+answer_key(const struct mac_params *mp, const unsigned char *secret,
+    size_t slen, struct mac_memo_val *v)
+{
+	struct mac_memo_key k;
+	time_t now = time(NULL), until;
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	k.nid = mp->nid;
+	k.kdf_nid = mp->nid == NID_pbmac1 ? mp->prf_nid : mp->owf_nid;
+	k.iter = mp->iter;
+	k.key_len = mp->nid == NID_pbmac1 ? mp->key_len : 0;
+	k.secret = secret;
+	k.secret_len = slen;
+	if (mac_memo_find(&k, now, v, &until) == 0) {
+		log_debug("answer's MAC key as derived before, for %lld s "
+		    "more", (long long)(until - now));
+		return 0;
+	}
+	if (RAND_bytes(v->salt, sizeof(v->salt)) != 1)
+		return -1;
+	if (mp->nid == NID_pbmac1) {
+		v->key_len = mp->key_len;
+		r = pbkdf2_key(mp, secret, slen, v->salt, sizeof(v->salt),
+		    v->key);
+	} else
+		r = pbm_key(mp, secret, slen, v);
+	if (r != 0) {
+		OPENSSL_cleanse(v, sizeof(*v));
+		return -1;
+	}
+	mac_memo_add(&k, v, now);
+	return 0;
+}
+
+/* An AlgorithmIdentifier of nid with params' DER as its SEQUENCE. */
+static X509_ALGOR *
+alg_new(int nid, unsigned char *der, int n)
+{
+	ASN1_STRING *params = NULL;
+	X509_ALGOR *a = NULL;
+
+	if (n <= 0 || (params = ASN1_STRING_new()) == NULL ||
 	    !ASN1_STRING_set(params, der, n) ||
 	    (a = X509_ALGOR_new()) == NULL ||
-	    !X509_ALGOR_set0(a, OBJ_nid2obj(NID_id_PasswordBasedMAC),
-	    V_ASN1_SEQUENCE, params))
-		goto out;
-	params = NULL;
- out:
-	if (params != NULL) {
+	    !X509_ALGOR_set0(a, OBJ_nid2obj(nid), V_ASN1_SEQUENCE, params)) {
 		X509_ALGOR_free(a);
-		a = NULL;
+		ASN1_STRING_free(params);
+		return NULL;
 	}
-	ASN1_STRING_free(params);
+	return a;
+}
+
+/* protectionAlg for an answer: PBM with the request's owf, mac and
+ * iteration count, and v's salt. */
+static X509_ALGOR *
+pbm_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
+{
+	CMPD_PBMPARAMETER *pbm;
+	unsigned char *der = NULL;
+	X509_ALGOR *a = NULL;
+
+	if ((pbm = CMPD_PBMPARAMETER_new()) == NULL)
+		return NULL;
+	/* owf and mac without parameters, as OSSL_CRMF_pbmp_new writes
+	 * them */
+	if (ASN1_OCTET_STRING_set(pbm->salt, v->salt, sizeof(v->salt)) &&
+	    X509_ALGOR_set0(pbm->owf, OBJ_nid2obj(req->owf_nid),
+	    V_ASN1_UNDEF, NULL) &&
+	    ASN1_INTEGER_set(pbm->iterationCount, req->iter) &&
+	    X509_ALGOR_set0(pbm->mac, OBJ_nid2obj(req->mac_nid),
+	    V_ASN1_UNDEF, NULL))
+		a = alg_new(NID_id_PasswordBasedMAC, der,
+		    i2d_CMPD_PBMPARAMETER(pbm, &der));
 	OPENSSL_free(der);
-	OSSL_CRMF_PBMPARAMETER_free(pbm);
+	CMPD_PBMPARAMETER_free(pbm);
 	return a;
 }
 
 /* protectionAlg for an answer: PBMAC1 with the request's prf, iteration
- * count, key length and MAC, and a fresh salt. */
+ * count, key length and MAC, and v's salt. */
 static X509_ALGOR *
-pbmac1_alg_new(const struct mac_params *req)
+pbmac1_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
 {
-	CMPD_PBMAC1PARAM *pp = NULL;
-	ASN1_STRING *params = NULL;
+	CMPD_PBMAC1PARAM *pp;
 	unsigned char *der = NULL;
 	X509_ALGOR *a = NULL;
-	int n;
 
 	if ((pp = CMPD_PBMAC1PARAM_new()) == NULL)
-		goto out;
+		return NULL;
 	X509_ALGOR_free(pp->keyDerivationFunc);
-	if ((pp->keyDerivationFunc = PKCS5_pbkdf2_set((int)req->iter, NULL,
-	    PBM_SALT_LEN, req->prf_nid, (int)req->key_len)) == NULL ||
-	    !X509_ALGOR_set0(pp->messageAuthScheme, OBJ_nid2obj(req->mac_nid),
+	if ((pp->keyDerivationFunc = PKCS5_pbkdf2_set((int)req->iter,
+	    (unsigned char *)v->salt, (int)sizeof(v->salt), req->prf_nid,
+	    (int)req->key_len)) != NULL &&
+	    X509_ALGOR_set0(pp->messageAuthScheme, OBJ_nid2obj(req->mac_nid),
 	    V_ASN1_NULL, NULL))
-		goto out;
-	if ((n = i2d_CMPD_PBMAC1PARAM(pp, &der)) <= 0 ||
-	    (params = ASN1_STRING_new()) == NULL ||
-	    !ASN1_STRING_set(params, der, n) ||
-	    (a = X509_ALGOR_new()) == NULL ||
-	    !X509_ALGOR_set0(a, OBJ_nid2obj(NID_pbmac1), V_ASN1_SEQUENCE,
-	    params))
-		goto out;
-	params = NULL;
- out:
-	if (params != NULL) {
-		X509_ALGOR_free(a);
-		a = NULL;
-	}
-	ASN1_STRING_free(params);
+		a = alg_new(NID_pbmac1, der, i2d_CMPD_PBMAC1PARAM(pp, &der));
 	OPENSSL_free(der);
 	CMPD_PBMAC1PARAM_free(pp);
 	return a;
 }
 
+/* The digest name of PBM's mac (hmac-sha1 or HMAC-SHA-2), as
+ * OSSL_CRMF_pbm_new finds it. */
+static const char *
+pbm_mac_md(int mac_nid)
+{
+	int md_nid = NID_undef;
+
+	if (!EVP_PBE_find(EVP_PBE_TYPE_PRF, mac_nid, NULL, &md_nid, NULL))
+		return NULL;
+	return OBJ_nid2sn(md_nid);
+}
+
 /*
  * Protects an answer the way the request was: PBM for PBM, PBMAC1 for
- * PBMAC1, with the request's (already checked) parameters and a fresh
- * salt; senderKID echoed (RFC 9810 5.1.3.1).
+ * PBMAC1, with the request's (already checked) parameters and the salt
+ * answer_key() gives; senderKID echoed (RFC 9810 5.1.3.1).
  */
 int
 cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
     const unsigned char *secret, size_t slen, long max_iter, int legacy)
 {
-	struct mac_params mp, rmp;
-	unsigned char *mac = NULL;
+	struct mac_memo_val v;
+	struct mac_params mp;
+	unsigned char *mac = NULL, *der = NULL;
 	size_t maclen = 0;
 	char arg[128] = "";
+	const char *md;
 	X509_ALGOR *alg;
-	int r = -1;
+	int n, r = -1;
 
-	memset(&rmp, 0, sizeof(rmp));
+	memset(&v, 0, sizeof(v));
 	if (mac_params(req->header, max_iter, legacy, &mp, arg,
 	    sizeof(arg)) != CMPF_OK)
 		return -1;
-	alg = mp.nid == NID_pbmac1 ? pbmac1_alg_new(&mp) : pbm_alg_new(&mp);
+	md = mp.nid == NID_pbmac1 ? mp.mac_md : pbm_mac_md(mp.mac_nid);
+	if (md == NULL || answer_key(&mp, secret, slen, &v) != 0)
+		goto out;
+	alg = mp.nid == NID_pbmac1 ? pbmac1_alg_new(&mp, &v) :
+	    pbm_alg_new(&mp, &v);
 	if (alg == NULL)
 		goto out;
 	X509_ALGOR_free(rsp->header->protectionAlg);
@@ -512,10 +628,8 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    (rsp->header->senderKID =
 	    ASN1_OCTET_STRING_dup(req->header->senderKID)) == NULL)
 		goto out;
-	/* The answer's own parameters, read back as a client reads them. */
-	if (mac_params(rsp->header, max_iter, legacy, &rmp, arg,
-	    sizeof(arg)) != CMPF_OK ||
-	    mac_compute(rsp, &rmp, secret, slen, &mac, &maclen) != 0)
+	if ((n = protected_part_der(rsp, &der)) <= 0 ||
+	    hmac(md, v.key, v.key_len, der, (size_t)n, &mac, &maclen) != 0)
 		goto out;
 	ASN1_BIT_STRING_free(rsp->protection);
 	if ((rsp->protection = ASN1_BIT_STRING_new()) == NULL ||
@@ -527,8 +641,9 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	r = 0;
  out:
 	OPENSSL_free(mac);
+	OPENSSL_free(der);
+	OPENSSL_cleanse(&v, sizeof(v));
 	mac_params_clear(&mp);
-	mac_params_clear(&rmp);
 	ERR_clear_error();
 	return r;
 }

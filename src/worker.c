@@ -24,6 +24,7 @@
 #include "cert_cache.h"
 #include "chain_memo.h"
 #include "keyless.h"
+#include "mac_memo.h"
 
 #define SWEEP_INTERVAL_MS	5000
 #define SWEEP_BATCH		20
@@ -174,6 +175,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	spki_done();
 	cert_cache_flush();
 	chain_memo_flush();
+	mac_memo_flush();
 	conn_done();
 	db_close();
 	cmp_server_done();

@@ -12,6 +12,7 @@
 
 #include "cmpd.h"
 #include "fixture.h"
+#include "mac_memo.h"
 #include "tap.h"
 
 #define S(x)	(const unsigned char *)(x), strlen(x)
@@ -36,6 +37,34 @@ pbmac1_req(const CMPD_MSG *m, int iter, int prf, int mac)
 	    V_ASN1_SEQUENCE, params);
 	OPENSSL_free(der);
 	CMPD_PBMAC1PARAM_free(pp);
+	return r;
+}
+
+/* A copy of m whose PBM parameters name owf, mac and iter (its salt
+ * stays: the MAC no longer verifies, which the answers' tests do not
+ * need). */
+static CMPD_MSG *
+pbm_req(const CMPD_MSG *m, int owf, int mac, long iter)
+{
+	CMPD_MSG *r = CMPD_MSG_dup(m);
+	const ASN1_STRING *seq = r->header->protectionAlg->parameter->
+	    value.sequence;
+	const unsigned char *p = ASN1_STRING_get0_data(seq);
+	ASN1_STRING *params = ASN1_STRING_new();
+	unsigned char *der = NULL;
+	CMPD_PBMPARAMETER *f;
+	int n;
+
+	f = d2i_CMPD_PBMPARAMETER(NULL, &p, ASN1_STRING_length(seq));
+	X509_ALGOR_set0(f->owf, OBJ_nid2obj(owf), V_ASN1_UNDEF, NULL);
+	X509_ALGOR_set0(f->mac, OBJ_nid2obj(mac), V_ASN1_UNDEF, NULL);
+	ASN1_INTEGER_set(f->iterationCount, iter);
+	n = i2d_CMPD_PBMPARAMETER(f, &der);
+	ASN1_STRING_set(params, der, n);
+	X509_ALGOR_set0(r->header->protectionAlg,
+	    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE, params);
+	OPENSSL_free(der);
+	CMPD_PBMPARAMETER_free(f);
 	return r;
 }
 
@@ -81,27 +110,9 @@ pbmac1_tests(const CMPD_MSG *ir)
 
 	/* PBM, SHA-1 as owf: made with legacy allowed */
 	{
-		const unsigned char *p;
-		unsigned char *der = NULL;
-		CMPD_PBMPARAMETER *f;
-		ASN1_STRING *params = ASN1_STRING_new();
-		CMPD_MSG *tmpl;
-		int n;
+		CMPD_MSG *tmpl = pbm_req(ir, NID_sha1, NID_hmac_sha1, 500);
 
-		req = CMPD_MSG_dup(ir);
-		p = req->header->protectionAlg->parameter->value.sequence->data;
-		f = d2i_CMPD_PBMPARAMETER(NULL, &p,
-		    req->header->protectionAlg->parameter->value.sequence->length);
-		X509_ALGOR_set0(f->owf, OBJ_nid2obj(NID_sha1), V_ASN1_UNDEF,
-		    NULL);
-		n = i2d_CMPD_PBMPARAMETER(f, &der);
-		ASN1_STRING_set(params, der, n);
-		X509_ALGOR_set0(req->header->protectionAlg,
-		    OBJ_nid2obj(NID_id_PasswordBasedMAC), V_ASN1_SEQUENCE,
-		    params);
-		OPENSSL_free(der);
-		CMPD_PBMPARAMETER_free(f);
-		tmpl = CMPD_MSG_dup(req);
+		req = CMPD_MSG_dup(tmpl);
 		ok(cmp_protect_pbm(req, tmpl, S("test-secret"), 10000, 0) != 0,
 		    "SHA-1 owf: no answer without legacy");
 		ok(cmp_protect_pbm(req, tmpl, S("test-secret"), 10000, 1) == 0,
@@ -112,6 +123,144 @@ pbmac1_tests(const CMPD_MSG *ir)
 	    arg, sizeof(arg)), CMPF_PBM_LEGACY, "SHA-1 owf refused by default");
 	is_int(cmp_protect_pbm_verify(req, S("test-secret"), "1234", 10000, 1,
 	    arg, sizeof(arg)), CMPF_OK, "and accepted with legacyPbm");
+	CMPD_MSG_free(req);
+}
+
+/* The salt of a MAC-protected message (PBM's, or PBMAC1's PBKDF2's). */
+static int
+salt_of(const CMPD_MSG *m, unsigned char *salt, size_t max)
+{
+	const ASN1_STRING *seq = m->header->protectionAlg->parameter->
+	    value.sequence;
+	const unsigned char *p = ASN1_STRING_get0_data(seq);
+	CMPD_PBMAC1PARAM *pp;
+	CMPD_PBMPARAMETER *f;
+	PBKDF2PARAM *kdf;
+	int n = -1;
+
+	if (OBJ_obj2nid(m->header->protectionAlg->algorithm) == NID_pbmac1) {
+		pp = d2i_CMPD_PBMAC1PARAM(NULL, &p, ASN1_STRING_length(seq));
+		kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+		    pp->keyDerivationFunc->parameter);
+		n = ASN1_STRING_length(kdf->salt->value.octet_string);
+		if ((size_t)n <= max)
+			memcpy(salt, ASN1_STRING_get0_data(
+			    kdf->salt->value.octet_string), (size_t)n);
+		PBKDF2PARAM_free(kdf);
+		CMPD_PBMAC1PARAM_free(pp);
+	} else {
+		f = d2i_CMPD_PBMPARAMETER(NULL, &p, ASN1_STRING_length(seq));
+		n = ASN1_STRING_length(f->salt);
+		if ((size_t)n <= max)
+			memcpy(salt, ASN1_STRING_get0_data(f->salt), (size_t)n);
+		CMPD_PBMPARAMETER_free(f);
+	}
+	return (size_t)n <= max ? n : -1;
+}
+
+/* An answer to req under secret; its salt in salt[16]. */
+static CMPD_MSG *
+answer(const CMPD_MSG *ir, const CMPD_MSG *req, const char *secret,
+    int legacy, unsigned char salt[16])
+{
+	CMPD_MSG *rsp = CMPD_MSG_dup(ir);
+
+	if (cmp_protect_pbm(rsp, req, S(secret), 10000, legacy) != 0 ||
+	    salt_of(rsp, salt, 16) != 16) {
+		CMPD_MSG_free(rsp);
+		return NULL;
+	}
+	return rsp;
+}
+
+/*
+ * The answers' MAC keys, kept per process with their salt (mac_memo.c):
+ * cmpd derives PBM's key itself, so every owf and mac is checked against
+ * libcrypto's OSSL_CRMF_pbm_new (cmp_protect_pbm_verify); an answer under
+ * the same secret and parameters reuses the salt and key, under another
+ * secret or other parameters it does not.
+ */
+static void
+answer_key_tests(const CMPD_MSG *ir)
+{
+	static const int owf[] = { NID_sha256, NID_sha384, NID_sha512,
+		NID_sha1 };
+	static const int mac[] = { NID_hmac_sha1, NID_hmacWithSHA256,
+		NID_hmacWithSHA384, NID_hmacWithSHA512 };
+	unsigned char s0[16], s1[16], s2[16], s3[16];
+	CMPD_MSG *req, *r1, *r2, *r3;
+	char arg[128];
+	size_t i, j;
+	int legacy;
+
+	for (i = 0; i < NITEMS(owf); i++)
+		for (j = 0; j < NITEMS(mac); j++) {
+			legacy = owf[i] == NID_sha1;
+			req = pbm_req(ir, owf[i], mac[j], 1000 + (long)j);
+			r1 = answer(ir, req, "test-secret", legacy, s1);
+			r2 = answer(ir, req, "test-secret", legacy, s2);
+			ok(r1 != NULL && r2 != NULL,
+			    "PBM owf %s, mac %s: answered twice",
+			    OBJ_nid2sn(owf[i]), OBJ_nid2sn(mac[j]));
+			is_int(r1 == NULL ? -1 : (int)cmp_protect_pbm_verify(r1,
+			    S("test-secret"), "1234", 10000, legacy, arg,
+			    sizeof(arg)), CMPF_OK,
+			    "first answer verifies with OSSL_CRMF_pbm_new");
+			is_int(r2 == NULL ? -1 : (int)cmp_protect_pbm_verify(r2,
+			    S("test-secret"), "1234", 10000, legacy, arg,
+			    sizeof(arg)), CMPF_OK, "second answer too");
+			ok(memcmp(s1, s2, 16) == 0, "with the same salt");
+			CMPD_MSG_free(r1);
+			CMPD_MSG_free(r2);
+			CMPD_MSG_free(req);
+		}
+
+	req = pbm_req(ir, NID_sha256, NID_hmac_sha1, 500);
+	r1 = answer(ir, req, "test-secret", 0, s1);
+	r2 = answer(ir, req, "other-secret", 0, s2);
+	ok(r1 != NULL && r2 != NULL && memcmp(s1, s2, 16) != 0,
+	    "another secret: another salt");
+	is_int(r2 == NULL ? -1 : (int)cmp_protect_pbm_verify(r2, S("other-secret"),
+	    "1234", 10000, 0, arg, sizeof(arg)), CMPF_OK,
+	    "its answer verifies with its secret");
+	is_int(r2 == NULL ? -1 : (int)cmp_protect_pbm_verify(r2, S("test-secret"),
+	    "1234", 10000, 0, arg, sizeof(arg)), CMPF_MAC_MISMATCH,
+	    "and not with the first one's");
+	CMPD_MSG_free(req);
+	req = pbm_req(ir, NID_sha256, NID_hmac_sha1, 501);
+	r3 = answer(ir, req, "test-secret", 0, s3);
+	ok(r3 != NULL && memcmp(s1, s3, 16) != 0,
+	    "another iteration count: another salt");
+	is_int(r3 == NULL ? -1 : (int)cmp_protect_pbm_verify(r3, S("test-secret"),
+	    "1234", 10000, 0, arg, sizeof(arg)), CMPF_OK, "and verifies");
+	CMPD_MSG_free(r1);
+	CMPD_MSG_free(r2);
+	CMPD_MSG_free(r3);
+	CMPD_MSG_free(req);
+	/* The secret's first salt was kept meanwhile (8 slots). */
+	req = pbm_req(ir, NID_sha256, NID_hmac_sha1, 500);
+	r1 = answer(ir, req, "test-secret", 0, s2);
+	ok(r1 != NULL && memcmp(s1, s2, 16) == 0, "the first salt again");
+	memcpy(s0, s1, 16);
+	CMPD_MSG_free(r1);
+	CMPD_MSG_free(req);
+	/* PBMAC1 keeps a salt and key of its own. */
+	req = pbmac1_req(ir, 2000, NID_hmacWithSHA256, NID_hmacWithSHA256);
+	r1 = answer(ir, req, "test-secret", 0, s1);
+	r2 = answer(ir, req, "test-secret", 0, s2);
+	ok(r1 != NULL && r2 != NULL && memcmp(s1, s2, 16) == 0,
+	    "PBMAC1: the same salt for the same secret and parameters");
+	is_int(r2 == NULL ? -1 : (int)cmp_protect_pbm_verify(r2, S("test-secret"),
+	    "1234", 10000, 0, arg, sizeof(arg)), CMPF_OK,
+	    "the second PBMAC1 answer verifies");
+	CMPD_MSG_free(r1);
+	CMPD_MSG_free(r2);
+	CMPD_MSG_free(req);
+	mac_memo_flush();
+	req = pbm_req(ir, NID_sha256, NID_hmac_sha1, 500);
+	r1 = answer(ir, req, "test-secret", 0, s2);
+	ok(r1 != NULL && memcmp(s0, s2, 16) != 0, "flushed: a new salt");
+	CMPD_MSG_free(r1);
 	CMPD_MSG_free(req);
 }
 
@@ -207,6 +356,7 @@ main(void)
 	    arg, sizeof(arg)), CMPF_MAC_MISMATCH, "not with another secret");
 	CMPD_MSG_free(rsp);
 	pbmac1_tests(ir);
+	answer_key_tests(ir);
 
 	/* secrets at rest */
 	conf_init(&c);
