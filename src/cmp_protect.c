@@ -512,9 +512,9 @@ answer_key(const struct mac_params *mp, const unsigned char *secret,
 	return 0;
 }
 
-/* An AlgorithmIdentifier of nid with params' DER as its SEQUENCE. */
+/* An AlgorithmIdentifier of nid with der[n] as its SEQUENCE. */
 static X509_ALGOR *
-alg_new(int nid, unsigned char *der, int n)
+alg_new(int nid, const unsigned char *der, int n)
 {
 	ASN1_STRING *params = NULL;
 	X509_ALGOR *a = NULL;
@@ -538,6 +538,7 @@ pbm_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
 	CMPD_PBMPARAMETER *pbm;
 	unsigned char *der = NULL;
 	X509_ALGOR *a = NULL;
+	int n;
 
 	if ((pbm = CMPD_PBMPARAMETER_new()) == NULL)
 		return NULL;
@@ -548,9 +549,9 @@ pbm_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
 	    V_ASN1_UNDEF, NULL) &&
 	    ASN1_INTEGER_set(pbm->iterationCount, req->iter) &&
 	    X509_ALGOR_set0(pbm->mac, OBJ_nid2obj(req->mac_nid),
-	    V_ASN1_UNDEF, NULL))
-		a = alg_new(NID_id_PasswordBasedMAC, der,
-		    i2d_CMPD_PBMPARAMETER(pbm, &der));
+	    V_ASN1_UNDEF, NULL) &&
+	    (n = i2d_CMPD_PBMPARAMETER(pbm, &der)) > 0)
+		a = alg_new(NID_id_PasswordBasedMAC, der, n);
 	OPENSSL_free(der);
 	CMPD_PBMPARAMETER_free(pbm);
 	return a;
@@ -564,6 +565,7 @@ pbmac1_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
 	CMPD_PBMAC1PARAM *pp;
 	unsigned char *der = NULL;
 	X509_ALGOR *a = NULL;
+	int n;
 
 	if ((pp = CMPD_PBMAC1PARAM_new()) == NULL)
 		return NULL;
@@ -572,8 +574,9 @@ pbmac1_alg_new(const struct mac_params *req, const struct mac_memo_val *v)
 	    (unsigned char *)v->salt, (int)sizeof(v->salt), req->prf_nid,
 	    (int)req->key_len)) != NULL &&
 	    X509_ALGOR_set0(pp->messageAuthScheme, OBJ_nid2obj(req->mac_nid),
-	    V_ASN1_NULL, NULL))
-		a = alg_new(NID_pbmac1, der, i2d_CMPD_PBMAC1PARAM(pp, &der));
+	    V_ASN1_NULL, NULL) &&
+	    (n = i2d_CMPD_PBMAC1PARAM(pp, &der)) > 0)
+		a = alg_new(NID_pbmac1, der, n);
 	OPENSSL_free(der);
 	CMPD_PBMAC1PARAM_free(pp);
 	return a;
