@@ -126,10 +126,11 @@ static void
 log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[2048];
+	char msg[2048], line[2304];
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
+	int n;
 
 	if (l > log_level)
 		return;
@@ -144,12 +145,21 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* One write per line so lines of several workers do not interleave
-	 * (O_APPEND for log_file). */
-	dprintf(log_fd != -1 ? log_fd : STDERR_FILENO,
-	    "%s.%03ldZ %s[%ld] %s: %s%s%s\n", when,
-	    ts.tv_nsec / 1000000, log_ident, (long)getpid(), level_names[l],
-	    func != NULL ? func : "", func != NULL ? ": " : "", msg);
+	/* One write(2) per line, so that lines of several workers do not
+	 * interleave (O_APPEND for log_file); a line too long for the buffer
+	 * is cut and still ends with its newline. */
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] %s: %s%s%s\n",
+	    when, ts.tv_nsec / 1000000, log_ident, (long)getpid(),
+	    level_names[l], func != NULL ? func : "",
+	    func != NULL ? ": " : "", msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(log_fd != -1 ? log_fd : STDERR_FILENO, line, (size_t)n) != n)
+		return;		/* nowhere left to say so */
 }
 
 void
