@@ -35,6 +35,9 @@
 #define PBMAC1_KEY_MIN		16
 #define PBMAC1_KEY_MAX		64
 
+_Static_assert(PBMAC1_KEY_MAX <= MAC_MEMO_KEY_MAX,
+    "an answer's PBMAC1 key fits the memo");
+
 /*
  * RFC 9481 4.1.1 (owf) and 6.1.1 (mac). SHA-1 as PBM's owf only where the
  * CMP Profile allows legacyPbm. HMAC-SHA1 stays: it is what `openssl cmp`
@@ -487,6 +490,7 @@ answer_key(const struct mac_params *mp, const unsigned char *secret,
 	memset(&k, 0, sizeof(k));
 	k.nid = mp->nid;
 	k.kdf_nid = mp->nid == NID_pbmac1 ? mp->prf_nid : mp->owf_nid;
+	k.mac_nid = mp->mac_nid;
 	k.iter = mp->iter;
 	k.key_len = mp->nid == NID_pbmac1 ? mp->key_len : 0;
 	k.secret = secret;

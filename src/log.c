@@ -130,6 +130,7 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
+	ssize_t off, w;
 	int n;
 
 	if (l > log_level)
@@ -146,8 +147,9 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One write(2) per line, so that lines of several workers do not
-	 * interleave (O_APPEND for log_file); a line too long for the buffer
-	 * is cut and still ends with its newline. */
+	 * interleave (O_APPEND for log_file; a write cut short, which a
+	 * regular file does not do, is continued); a line too long for the
+	 * buffer is cut and still ends with its newline. */
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] %s: %s%s%s\n",
 	    when, ts.tv_nsec / 1000000, log_ident, (long)getpid(),
 	    level_names[l], func != NULL ? func : "",
@@ -158,8 +160,13 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 		n = (int)sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (write(log_fd != -1 ? log_fd : STDERR_FILENO, line, (size_t)n) != n)
-		return;		/* nowhere left to say so */
+	for (off = 0; off < n; off += w)
+		if ((w = write(log_fd != -1 ? log_fd : STDERR_FILENO,
+		    line + off, (size_t)(n - off))) == -1) {
+			if (errno != EINTR)
+				return;		/* nowhere left to say so */
+			w = 0;
+		}
 }
 
 void

@@ -13,9 +13,10 @@
 
 /* What a key follows from, besides the salt: the method
  * (id-PasswordBasedMAC or PBMAC1), its one-way function (PBM's owf,
- * PBKDF2's prf), the iteration count, the key's length and the secret. */
+ * PBKDF2's prf), the iteration count, the key's length and the secret;
+ * and the MAC it is for (one key, one MAC algorithm). */
 struct mac_memo_key {
-	int	 nid, kdf_nid;
+	int	 nid, kdf_nid, mac_nid;
 	long	 iter;
 	size_t	 key_len;
 	const unsigned char *secret;
@@ -33,6 +34,7 @@ int	 mac_memo_find(const struct mac_memo_key *, time_t now,
 	    struct mac_memo_val *, time_t *until);
 void	 mac_memo_add(const struct mac_memo_key *, const struct mac_memo_val *,
 	    time_t now);
+void	 mac_memo_expire(time_t now);
 void	 mac_memo_flush(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -136,6 +137,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		if (util_elapsed_ms(&last_sweep) >= SWEEP_INTERVAL_MS) {
 			if (cmp_sweep(c, SWEEP_BATCH, 0, -1, NULL) < 0)
 				log_warn("sweep: database unavailable");
+			mac_memo_expire(time(NULL));
 			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
 		}
 		if (worker_wait(listen_fd, &stop_set, SWEEP_INTERVAL_MS) != 0) {

@@ -3,7 +3,7 @@
 # to end through lighttpd, cmpd and cmp-localca:
 #  - PBMAC1 (RFC 9481 6.1.3): an ir written by `openssl cmp -reqout` and
 #    PBMAC1-protected by t/cmppbmac1 (PKCS5_PBKDF2_HMAC + HMAC) is
-#    answered with a PBMAC1-protected ip (fresh salt) that the client
+#    answered with a PBMAC1-protected ip (cmpd's own salt) that the client
 #    verifies with its own code; certConf with PBMAC1 gets a PBMAC1
 #    pkiconf; wrong secret, iterations over the cap or under the minimum,
 #    and a SHA-1 prf are refused;

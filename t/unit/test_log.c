@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ int
 main(void)
 {
 	char path[] = "/tmp/cmpd-test-log-XXXXXX", buf[8192], want[64];
-	char *big, *nl, *second;
+	char *big, *nl, *second, ident[400];
 	FILE *f;
 	size_t n;
 	int fd;
@@ -43,7 +44,6 @@ main(void)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
 	fclose(f);
-	unlink(path);
 
 	nl = strchr(buf, '\n');
 	ok(nl != NULL, "first line ends with a newline");
@@ -60,8 +60,31 @@ main(void)
 	ok(nl != NULL && nl[1] == '\0', "the long message: one line, then "
 	    "nothing");
 	ok(nl != NULL && strstr(second, " info: xxx") != NULL &&
-	    (size_t)(nl - second) + 1 < 2400, "cut to the line's length "
+	    (size_t)(nl - second) + 1 < 2400, "cut to the message's length "
 	    "(%zu bytes)", nl != NULL ? (size_t)(nl - second) + 1 : 0);
+
+	/* A line longer than its buffer (a long ident and message): cut to
+	 * the buffer, still ending with its newline, in one write. */
+	memset(ident, 'i', sizeof(ident) - 1);
+	ident[sizeof(ident) - 1] = '\0';
+	log_init(ident, 1, LOG_DAEMON);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
+		printf("Bail out! cannot empty the log file\n");
+		return 1;
+	}
+	close(fd);
+	log_info("%s", big);
+	if ((f = fopen(path, "r")) == NULL) {
+		printf("Bail out! cannot read the log file\n");
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	is_int((int)n, 2303, "a line over the buffer: cut to 2303 bytes");
+	ok(n > 0 && buf[n - 1] == '\n' && strchr(buf, '\n') == buf + n - 1,
+	    "ending with its one newline");
 	free(big);
 	return done_testing();
 }

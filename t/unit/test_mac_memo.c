@@ -126,6 +126,44 @@ main(void)
 	o = key_of("s13", 500);
 	ok(!found(&o, now, 23), "s13, least recently used, gone");
 
+	/* An entry that had its time is wiped when the memo is next used,
+	 * and its slot taken before any live entry's: a, used last, expires;
+	 * b..h live on; a newcomer takes a's slot, not b's (the least
+	 * recently used live one). */
+	mac_memo_flush();
+	o = key_of("a", 500);
+	v = val_of(40);
+	mac_memo_add(&o, &v, now);
+	for (i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "%c", 'b' + i);
+		k = key_of(name, 500);
+		v = val_of((unsigned char)(41 + i));
+		mac_memo_add(&k, &v, now + 10);
+	}
+	ok(found(&o, now + 200, 40), "a used last");
+	k = key_of("newcomer", 500);
+	v = val_of(50);
+	mac_memo_add(&k, &v, now + 305);
+	all = 1;
+	for (i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "%c", 'b' + i);
+		k = key_of(name, 500);
+		if (!found(&k, now + 305, (unsigned char)(41 + i)))
+			all = 0;
+	}
+	ok(all, "a gone after its 300 s, b..h all kept");
+	ok(!found(&o, now + 305, 40), "a not found");
+	mac_memo_expire(now + 400);
+	k = key_of("b", 500);
+	ok(!found(&k, now + 305, 41), "mac_memo_expire: b gone at 310 s");
+
+	o = key_of("secret", 500);
+	o.mac_nid = NID_hmac_sha1;
+	v = val_of(60);
+	mac_memo_add(&o, &v, now);
+	o.mac_nid = NID_hmacWithSHA256;
+	ok(!found(&o, now, 60), "another MAC algorithm: nothing");
+
 	v = val_of(4);
 	v.key_len = 0;
 	k = key_of("empty", 500);

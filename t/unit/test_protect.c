@@ -250,6 +250,9 @@ answer_key_tests(const CMPD_MSG *ir)
 	r2 = answer(ir, req, "test-secret", 0, s2);
 	ok(r1 != NULL && r2 != NULL && memcmp(s1, s2, 16) == 0,
 	    "PBMAC1: the same salt for the same secret and parameters");
+	is_int(r1 == NULL ? -1 : (int)cmp_protect_pbm_verify(r1,
+	    S("test-secret"), "1234", 10000, 0, arg, sizeof(arg)), CMPF_OK,
+	    "the first PBMAC1 answer verifies");
 	is_int(r2 == NULL ? -1 : (int)cmp_protect_pbm_verify(r2, S("test-secret"),
 	    "1234", 10000, 0, arg, sizeof(arg)), CMPF_OK,
 	    "the second PBMAC1 answer verifies");
