@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +14,25 @@
 #include "cmpd.h"
 #include "tap.h"
 
+/* The file at path into buf (NUL-terminated), its length in *n. */
+static int
+slurp(const char *path, char *buf, size_t size, size_t *n)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	*n = fread(buf, 1, size - 1, f);
+	buf[*n] = '\0';
+	fclose(f);
+	return 0;
+}
+
 int
 main(void)
 {
 	char path[] = "/tmp/cmpd-test-log-XXXXXX", buf[8192], want[64];
 	char *big, *nl, *second, ident[400];
-	FILE *f;
 	size_t n;
 	int fd;
 
@@ -37,13 +49,10 @@ main(void)
 	memset(big, 'x', 4999);
 	big[4999] = '\0';
 	log_info("%s", big);
-	if ((f = fopen(path, "r")) == NULL) {
+	if (slurp(path, buf, sizeof(buf), &n) != 0) {
 		printf("Bail out! cannot read the log file\n");
 		return 1;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
 
 	nl = strchr(buf, '\n');
 	ok(nl != NULL, "first line ends with a newline");
@@ -68,19 +77,15 @@ main(void)
 	memset(ident, 'i', sizeof(ident) - 1);
 	ident[sizeof(ident) - 1] = '\0';
 	log_init(ident, 1, LOG_DAEMON);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
+	if (truncate(path, 0) != 0) {
 		printf("Bail out! cannot empty the log file\n");
 		return 1;
 	}
-	close(fd);
 	log_info("%s", big);
-	if ((f = fopen(path, "r")) == NULL) {
+	if (slurp(path, buf, sizeof(buf), &n) != 0) {
 		printf("Bail out! cannot read the log file\n");
 		return 1;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
 	unlink(path);
 	is_int((int)n, 2303, "a line over the buffer: cut to 2303 bytes");
 	ok(n > 0 && buf[n - 1] == '\n' && strchr(buf, '\n') == buf + n - 1,
