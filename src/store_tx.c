@@ -100,8 +100,8 @@ store_tx_begin_run(void *arg)
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, request_digest, state, request_id, "
 	    "request_spki_sha256, request_spki, issuing_at, requester_method, "
-	    "requester_cert_hash, requester_kid) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "'issuing', ?, ?, ?, NOW(6), ?, ?, ?)";
+	    "requester_cert_hash, requester_kid, tx_rows) VALUES (?, ?, ?, ?, "
+	    "?, ?, ?, 'issuing', ?, ?, ?, NOW(6), ?, ?, ?, ?)";
 	struct tx_begin_arg *x = arg;
 	const struct store_req *rq = x->rq;
 	const struct cmp_requester *who = x->who;
@@ -113,7 +113,7 @@ store_tx_begin_run(void *arg)
 	    rq[0].request_id)) != DB_NOTFOUND)
 		return r;
 	for (i = 0; i < x->n; i++) {
-		struct db_arg a[13] = {
+		struct db_arg a[14] = {
 			DB_ARG_OCTETS(x->req->header->transactionID),
 			DB_ARG_INT((long long)i),
 			DB_ARG_STR(x->p->cmp_uuid),
@@ -127,6 +127,7 @@ store_tx_begin_run(void *arg)
 			DB_ARG_STR(profile_prot_name(who->method)),
 			DB_ARG_BLOB(who->cert_hash, 32),
 			DB_ARG_BLOB(who->kid, who->kid_len),
+			DB_ARG_INT((long long)x->n),
 		};
 
 		if (rq[i].has_spki) {
@@ -160,8 +161,8 @@ store_tx_begin_run(void *arg)
 /*
  * Opens the transaction: one row per certificate about to be asked of the
  * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
- * request_id (sent with its call), the SHA-256 of its public key and the
- * time of the call. All rows in one database transaction (a single row
+ * request_id (sent with its call), the SHA-256 of its public key, the
+ * time of the call and n (tx_rows: store_confirm_one). All rows in one database transaction (a single row
  * in autocommit), committed before the first call (DESIGN invariant 1).
  * who: the requester, whom follow-up messages must come from. DB_DUP
  * when its transactionID was used before (every transaction has a
@@ -509,24 +510,24 @@ struct confirm_one_arg {
 	int	 runs;
 };
 
-/* Every check of cmp_confirm's on the one row: the profile's
- * transaction, of this requester, the certificate the answer carried
- * (certReqId and hash), the answer's nonce echoed, before the deadline,
- * and no other row in the transaction. The certificate was stored
- * 'issued' and stays as it is: revoked meanwhile, it stays revoked
- * (store_confirm). */
+/* Every check of cmp_confirm's on the one row: the first and only row
+ * of the transaction (tx_rows, written when it opened: a WHERE that
+ * looked for other rows would read the table it updates, which MariaDB
+ * does through temporary tables), the profile's, of this requester,
+ * answered with a certificate, the one the answer carried (certReqId and
+ * hash), the answer's nonce echoed, before the deadline. The certificate
+ * was stored 'issued' and stays as it is: revoked meanwhile, it stays
+ * revoked (store_confirm). */
 #define CONFIRM_ONE_SQL "UPDATE cmp_transaction t " \
-	"JOIN certificate c ON c.uuid = t.certificate_uuid " \
 	"SET t.state = 'confirmed', t.last_sender_nonce = ? " \
-	"WHERE t.transaction_id = ? AND t.state = 'confirm_wait' " \
+	"WHERE t.transaction_id = ? AND t.position = 0 AND t.tx_rows = 1 " \
+	"AND t.state = 'confirm_wait' AND t.certificate_uuid IS NOT NULL " \
 	"AND t.cmp_profile_uuid = ? AND t.requester_method = ? " \
 	"AND IF(t.requester_method = 'signature', " \
 	"t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) " \
 	"AND t.cert_req_id = ? AND t.cert_hash = ? " \
 	"AND t.last_sender_nonce = ? " \
-	"AND (t.deadline IS NULL OR t.deadline >= NOW(6)) " \
-	"AND NOT EXISTS (SELECT 1 FROM cmp_transaction o WHERE " \
-	"o.transaction_id = t.transaction_id AND o.position <> t.position)"
+	"AND (t.deadline IS NULL OR t.deadline >= NOW(6))"
 
 static int
 store_confirm_one_run(void *arg)
@@ -575,8 +576,8 @@ store_confirm_one_run(void *arg)
  * MAC, or when the caller looked the chain up itself): its certificates
  * must not be barred in the inventory either. DB_OK: confirmed, and
  * sent_nonce (the pkiConf's senderNonce) recorded; DB_NOTFOUND: some
- * check failed, or the row was written without its cert_hash, and
- * nothing changed: the caller reads the rows (store_tx_list) to tell
+ * check failed, or the row was written without its cert_hash or tx_rows,
+ * and nothing changed: the caller reads the rows (store_tx_list) to tell
  * which; DB_ERR. On Galera the UPDATE does not wait for the cluster's
  * earlier commits (wsrep_sync_wait covers reads): a row this node has
  * not applied yet is found by the causal read that follows; for the

@@ -233,6 +233,9 @@ is "$(t_sql "SELECT LOWER(HEX(t.cert_hash)) = SHA2(c.der, 256) FROM cmp_transact
   JOIN certificate c ON c.uuid = t.certificate_uuid WHERE t.cmp_profile_uuid =
   '00000000-0000-4000-8000-00000000e102' AND t.position = 0")" 1 \
 	"the row keeps the certificate's certHash"
+is "$(t_sql "SELECT tx_rows FROM cmp_transaction WHERE cmp_profile_uuid =
+  '00000000-0000-4000-8000-00000000e102' AND position = 0")" 1 \
+	"and that its transaction has one row"
 # fixture_tx HEX NAME: the fixture ir under transactionID HEX, answered;
 # its ip in $T/NAME-ip.der, a certConf accepting it in $T/NAME-cc.der
 fixture_tx() {
@@ -250,7 +253,7 @@ statements() {
 }
 # the one-statement confirmation, by its SET (_ for its quotes): the sweep's
 # expiry of a transaction starts alike
-CONFIRM_ONE="UPDATE cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid SET t.state = _confirmed_"
+CONFIRM_ONE="UPDATE cmp_transaction t SET t.state = _confirmed_"
 tx_of() { t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$1')"; }
 fixture_tx 00112233445566778899aabbccdd0101 one
 is "$(dump "$T/one-ip.der" status)" accepted "another fixture ir: issued"
@@ -274,6 +277,16 @@ t_sql "SET GLOBAL general_log = 0"
 is "$(dump "$T/resp.der" body)" pkiconf "a row without the hash: pkiconf"
 is "$(tx_of 00112233445566778899aabbccdd0102)" confirmed "a row without the hash: confirmed"
 is "$(statements 'SELECT t.state')" 1 "a row without the hash: read"
+# a row without its count of rows (written before it was kept): the same
+fixture_tx 00112233445566778899aabbccdd0109 norows
+t_sql "UPDATE cmp_transaction SET tx_rows = NULL WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0109')"
+log_on
+t_post "$T/norows-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+t_sql "SET GLOBAL general_log = 0"
+is "$(dump "$T/resp.der" body)" pkiconf "a row without tx_rows: pkiconf"
+is "$(tx_of 00112233445566778899aabbccdd0109)" confirmed "a row without tx_rows: confirmed"
+is "$(statements "$CONFIRM_ONE") $(statements 'SELECT t.state')" "1 1" \
+	"a row without tx_rows: the UPDATE changed nothing, the row was read"
 fixture_tx 00112233445566778899aabbccdd0103 odd
 t_sql "UPDATE cmp_transaction SET cert_hash = UNHEX(SHA2('other', 256)) WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0103')"
 t_post "$T/odd-cc.der" /api/v1/protocols/cmp/fixture > /dev/null

@@ -116,6 +116,20 @@ is "$(dump "$T/resp.der" failInfo)" badCertId "a CertStatus for a certificate of
 t_post "$T/cc4-empty.der" $FIX > /dev/null
 is "$(dump "$T/resp.der" body)" pkiconf "certConf without CertStatus: pkiConf"
 is "$(rows $TID3)" "0:0:rejected 1:1:rejected" "both rejected"
+# one that accepts the first certificate only: the second is rejected
+# (the certConf of a transaction of one certificate, which this one
+# resembles, is settled by one UPDATE of its row: not here)
+TID4=00112233445566778899aabbccdd100b
+"$TOOL" edit "$F/ir-pbm.der" "$T/ir11.der" tid=$TID4 addreq=1 remac=test-secret
+t_post "$T/ir11.der" $FIX > /dev/null
+cp "$T/resp.der" "$T/ip11.der"
+is "$(t_sql "SELECT GROUP_CONCAT(tx_rows) FROM cmp_transaction WHERE transaction_id = UNHEX('$TID4')")" "2,2" \
+	"each row knows its transaction has two"
+"$TOOL" certconf "$T/ip11.der" "$T/cc11.der" test-secret firstonly
+t_post "$T/cc11.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "certConf for the first only: pkiConf"
+is "$(rows $TID4)" "0:0:confirmed 1:1:rejected" "the first confirmed, the second rejected"
+is "$(cert_of $TID4 0) $(cert_of $TID4 1)" "issued rejected" "the second revoked"
 
 # implicitConfirm applies to every certificate of the message
 t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE uuid = '$FIXP'"

@@ -5,13 +5,14 @@
  *   cmptool dump FILE
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
  *   cmptool certconf RSP OUT SECRET [badhash|badid|badnonce|reject|
- *                              rejectlast|empty|error]
+ *                              rejectlast|firstonly|empty|error]
  *                              a certConf answering every certificate of
  *                              RSP (ip/cp), MAC'd with SECRET and RSP's PBM
  *                              parameters, or signed when SECRET is
  *                              sig:CERTFILE:KEYFILE (PEM); badid names
  *                              each by its certReqId + 1; rejectlast
- *                              rejects the last one only; error sends an
+ *                              rejects the last one only; firstonly
+ *                              answers the first one only; error sends an
  *                              error message instead
  *   cmptool edit IN OUT EDIT...
  *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
@@ -763,7 +764,9 @@ certconf(const char *in, const char *out, const char *secret,
 			cs->statusInfo = cmp_msg_pkisi_new(
 			    CMPD_PKISTATUS_REJECTION,
 			    CMPD_FAIL_BADCERTTEMPLATE, "not what I asked for");
-		if (strcmp(how, "empty") == 0)
+		if (strcmp(how, "empty") == 0 ||
+		    (strcmp(how, "firstonly") == 0 &&
+		    sk_CMPD_CERTSTATUS_num(cc->body->value.certConf) > 0))
 			CMPD_CERTSTATUS_free(cs);
 		else
 			sk_CMPD_CERTSTATUS_push(cc->body->value.certConf, cs);
@@ -797,8 +800,8 @@ main(int argc, char *argv[])
 		return certconf(argv[2], argv[3], argv[4],
 		    argc == 6 ? argv[5] : "ok");
 	fprintf(stderr, "usage: cmptool dump FILE | cert FILE OUT | "
-	    "certconf RSP OUT SECRET [badhash|badnonce|reject|rejectlast|"
-	    "empty|error] | "
+	    "certconf RSP OUT SECRET [badhash|badid|badnonce|reject|"
+	    "rejectlast|firstonly|empty|error] | "
 	    "edit IN OUT key=value...\n");
 	return 2;
 }
