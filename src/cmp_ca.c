@@ -41,16 +41,11 @@ cmp_ca_target(const struct profile *p, int revoke, struct conn_target *t)
 	memset(t, 0, sizeof(*t));
 	t->url = p->connector_url;
 	t->auth = ca_auth(p->connector_auth);
-	t->auth_json = p->connector_cred[0] != '\0' ? p->connector_cred : NULL;
+	t->auth_json = p->connector_cred;
 	t->insecure = p->connector_insecure;
 	t->authority_uuid = p->authority_instance;
-	if (revoke)
-		t->attributes_json = p->revoke_attrs[0] != '\0' ?
-		    p->revoke_attrs : NULL;
-	else
-		t->attributes_json = p->issue_attrs[0] != '\0' ?
-		    p->issue_attrs : NULL;
-	t->ra_attributes_json = p->ra_attrs[0] != '\0' ? p->ra_attrs : NULL;
+	t->attributes_json = revoke ? p->revoke_attrs : p->issue_attrs;
+	t->ra_attributes_json = p->ra_attrs;
 }
 
 /*

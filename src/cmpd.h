@@ -380,15 +380,19 @@ struct profile {
 	char	 ra_uuid[CMPD_UUID_LEN + 1];
 	char	 ra_name[CMPD_NAME_BUF];
 	int	 ra_enabled;
-	/* what the connector call needs */
-	char	 issue_attrs[PROFILE_ATTRS_MAX];	/* JSON array or "" */
-	char	 revoke_attrs[PROFILE_ATTRS_MAX];
-	char	 ra_attrs[PROFILE_ATTRS_MAX];
+	/* what the connector call needs. The attribute arrays (JSON text,
+	 * under PROFILE_ATTRS_MAX bytes) and the credentials are allocated
+	 * to their length, NULL when empty, and freed by profile_clear():
+	 * every request copies the struct from the worker's cache. */
+	char	*issue_attrs;
+	char	*revoke_attrs;
+	char	*ra_attrs;
 	char	 authority_instance[CMPD_UUID_LEN + 1];
 	char	 connector_uuid[CMPD_UUID_LEN + 1];
 	char	 connector_url[PROFILE_URL_MAX + 1];
 	char	 connector_auth[16];		/* none basic certificate apiKey */
-	char	 connector_cred[PROFILE_ATTRS_MAX];	/* decrypted; wiped */
+	char	*connector_cred;		/* decrypted; wiped */
+	size_t	 connector_cred_size;		/* its allocation */
 	int	 connector_insecure;	/* credentials over http:// allowed */
 	/* signature protection (profile_load_signing); freed by
 	 * profile_clear() */
@@ -431,6 +435,7 @@ struct profile {
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
 void	profile_clear(struct profile *);
+int	profile_copy_row(struct profile *, const struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
 int	profile_load_signing(struct profile *);

@@ -167,6 +167,25 @@ col_blob(struct db_col *c, unsigned char *buf, size_t n)
 	c->n = n;
 }
 
+/* The attribute arrays' columns are read here, then kept to their
+ * length (col_keep). */
+struct attrs_read {
+	char	 issue[PROFILE_ATTRS_MAX];
+	char	 ra[PROFILE_ATTRS_MAX];
+	char	 revoke[PROFILE_ATTRS_MAX];
+};
+
+/* A string column as read (db_run: "" when NULL) into *out, allocated
+ * to its length; NULL when empty. -1: out of memory. */
+static int
+col_keep(const char *buf, char **out)
+{
+	*out = NULL;
+	if (buf[0] == '\0')
+		return 0;
+	return (*out = strdup(buf)) != NULL ? 0 : -1;
+}
+
 /*
  * The row of rt's profiles into p, its encrypted columns into s, still
  * sealed. DB_OK (found or not: p's cmp_found and ra_found tell), or
@@ -174,7 +193,7 @@ col_blob(struct db_col *c, unsigned char *buf, size_t n)
  */
 static int
 profile_read(const struct route *rt, struct profile *p,
-    struct profile_sealed *s)
+    struct profile_sealed *s, struct attrs_read *t)
 {
 	char variant[16], reqp[16], respp[16], ca_pubs[16];
 	struct db_col c[C__COUNT];
@@ -197,9 +216,9 @@ profile_read(const struct route *rt, struct profile *p,
 	col_str(&c[C_SECRET_REF], p->secret_ref, sizeof(p->secret_ref));
 	c[C_IMPLICIT].type = DB_INT;
 	c[C_CONFIRM_WAIT].type = DB_INT;
-	col_str(&c[C_ISSUE_ATTRS], p->issue_attrs, sizeof(p->issue_attrs));
-	col_str(&c[C_RA_ATTRS], p->ra_attrs, sizeof(p->ra_attrs));
-	col_str(&c[C_REVOKE_ATTRS], p->revoke_attrs, sizeof(p->revoke_attrs));
+	col_str(&c[C_ISSUE_ATTRS], t->issue, sizeof(t->issue));
+	col_str(&c[C_RA_ATTRS], t->ra, sizeof(t->ra));
+	col_str(&c[C_REVOKE_ATTRS], t->revoke, sizeof(t->revoke));
 	col_str(&c[C_AUTHORITY], p->authority_instance,
 	    sizeof(p->authority_instance));
 	col_str(&c[C_CONN_UUID], p->connector_uuid, sizeof(p->connector_uuid));
@@ -224,6 +243,10 @@ profile_read(const struct route *rt, struct profile *p,
 		/* A NULL uuid is the LEFT JOIN's missing side. */
 		p->cmp_found = !c[C_CMP_UUID].null;
 		p->ra_found = !c[C_RA_UUID].null;
+		if (col_keep(t->issue, &p->issue_attrs) != 0 ||
+		    col_keep(t->ra, &p->ra_attrs) != 0 ||
+		    col_keep(t->revoke, &p->revoke_attrs) != 0)
+			return DB_ERR;
 	}
 	if (p->cmp_found) {
 		p->cmp_enabled = c[C_CMP_ENABLED].i != 0;
@@ -283,12 +306,38 @@ profile_open(const struct db_col *c, const char *column, const char *uuid,
 	    cap, len);
 }
 
+/* The connector's credentials (sealed, n bytes, as read) into
+ * p->connector_cred, allocated to hold them (the plaintext is shorter);
+ * none leaves it NULL. -1 if they do not open. */
+static int
+profile_open_cred(struct profile *p, const unsigned char *sealed, size_t n)
+{
+	size_t size, len;
+	int r;
+
+	if (n == 0)
+		return 0;
+	size = n < PROFILE_ATTRS_MAX ? n : PROFILE_ATTRS_MAX;
+	if ((p->connector_cred = malloc(size)) == NULL)
+		return -1;
+	p->connector_cred_size = size;
+	r = profile_unseal(sealed, n, "connector.auth_data_enc",
+	    p->connector_uuid, (unsigned char *)p->connector_cred, size - 1,
+	    &len);
+	if (r != 0 || len == 0) {
+		OPENSSL_clear_free(p->connector_cred, size);
+		p->connector_cred = NULL;
+		p->connector_cred_size = 0;
+		return r;
+	}
+	p->connector_cred[len] = '\0';
+	return 0;
+}
+
 /* The shared secret and the connector's credentials, for this request. */
 static void
 profile_open_sealed(struct profile *p, const struct profile_sealed *s)
 {
-	size_t n;
-
 	if (p->cmp_found) {
 		if (profile_unseal(s->secret, s->secret_len,
 		    "cmp_profile.shared_secret_enc", p->cmp_uuid, p->secret,
@@ -298,16 +347,9 @@ profile_open_sealed(struct profile *p, const struct profile_sealed *s)
 		else
 			p->has_secret = p->secret_len > 0;
 	}
-	if (p->ra_found) {
-		if (profile_unseal(s->cred, s->cred_len,
-		    "connector.auth_data_enc", p->connector_uuid,
-		    (unsigned char *)p->connector_cred,
-		    sizeof(p->connector_cred) - 1, &n) != 0)
-			log_error("connector %s: credentials do not open with "
-			    "secret_key_file", p->connector_uuid);
-		else
-			p->connector_cred[n] = '\0';
-	}
+	if (p->ra_found && profile_open_cred(p, s->cred, s->cred_len) != 0)
+		log_error("connector %s: credentials do not open with "
+		    "secret_key_file", p->connector_uuid);
 }
 
 /* Step 1: rt's profiles, from the worker's cache (profile_cache.c) or
@@ -317,6 +359,7 @@ profile_resolve(const struct route *rt, struct profile *p)
 {
 	const struct profile_sealed *cached;
 	struct profile_sealed *s;
+	struct attrs_read *t;
 	unsigned long gen;
 	enum cmp_fail f = CMPF_DB_UNAVAILABLE;
 
@@ -324,23 +367,26 @@ profile_resolve(const struct route *rt, struct profile *p)
 	 * entry stale at once */
 	gen = profile_cache_generation();
 	/* a hit: the row copied into p, its sealed columns opened where
-	 * the cache keeps them (no clearing of p first, no copy of the
-	 * sealed columns made and wiped: ~120 KiB written less per
-	 * request) */
+	 * the cache keeps them (no copy of them made and wiped) */
 	if (profile_cache_get(rt, p, &cached) == 0) {
 		profile_open_sealed(p, cached);
 		return profile_check(rt, p);
 	}
 	memset(p, 0, sizeof(*p));
-	/* Large (the credentials' column): not on the stack. */
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	/* Large (the credentials' and attributes' columns): not on the
+	 * stack. */
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (t = malloc(sizeof(*t))) == NULL) {
+		free(s);
 		return CMPF_INTERNAL;
-	if (profile_read(rt, p, s) == DB_OK) {
+	}
+	if (profile_read(rt, p, s, t) == DB_OK) {
 		profile_cache_put(rt, p, s, gen);
 		profile_open_sealed(p, s);
 		f = profile_check(rt, p);
 	}
 	OPENSSL_clear_free(s, sizeof(*s));
+	free(t);
 	return f;
 }
 
@@ -362,32 +408,34 @@ profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	unsigned char cred_enc[PROFILE_ATTRS_MAX + 64];
 	struct db_arg a[2] = { DB_ARG_STR(cmp_uuid), DB_ARG_STR(ra_uuid) };
 	struct db_col c[9];
-	size_t n;
+	struct attrs_read *t;
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	memset(c, 0, sizeof(c));
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return DB_ERR;
 	col_str(&c[0], p->ra_uuid, sizeof(p->ra_uuid));
-	col_str(&c[1], p->ra_attrs, sizeof(p->ra_attrs));
+	col_str(&c[1], t->ra, sizeof(t->ra));
 	col_str(&c[2], p->authority_instance, sizeof(p->authority_instance));
 	col_str(&c[3], p->connector_uuid, sizeof(p->connector_uuid));
 	col_str(&c[4], p->connector_url, sizeof(p->connector_url));
 	col_str(&c[5], p->connector_auth, sizeof(p->connector_auth));
 	col_blob(&c[6], cred_enc, sizeof(cred_enc));
-	col_str(&c[7], p->revoke_attrs, sizeof(p->revoke_attrs));
+	col_str(&c[7], t->revoke, sizeof(t->revoke));
 	c[8].type = DB_INT;
-	if ((r = db_run(sql, a, NITEMS(a), c, NITEMS(c), NULL)) != DB_OK)
-		return r;
-	p->ra_found = 1;
-	p->connector_insecure = c[8].i != 0;
-	r = profile_open(&c[6], "connector.auth_data_enc", p->connector_uuid,
-	    (unsigned char *)p->connector_cred, sizeof(p->connector_cred) - 1,
-	    &n);
+	if ((r = db_run(sql, a, NITEMS(a), c, NITEMS(c), NULL)) == DB_OK) {
+		p->ra_found = 1;
+		p->connector_insecure = c[8].i != 0;
+		if (col_keep(t->ra, &p->ra_attrs) != 0 ||
+		    col_keep(t->revoke, &p->revoke_attrs) != 0 ||
+		    profile_open_cred(p, cred_enc, c[6].null ? 0 : c[6].len) !=
+		    0)
+			r = DB_ERR;
+	}
 	OPENSSL_cleanse(cred_enc, sizeof(cred_enc));
-	if (r != 0)
-		return DB_ERR;
-	p->connector_cred[n] = '\0';
-	return DB_OK;
+	free(t);
+	return r;
 }
 
 /* Certificates stored as concatenated DER (MEDIUMBLOB columns). */
@@ -630,7 +678,45 @@ profile_clear(struct profile *p)
 	p->signer_chain = NULL;
 	p->ra_looked_up = p->ra_perms = 0;
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
-	OPENSSL_cleanse(p->connector_cred, sizeof(p->connector_cred));
+	OPENSSL_clear_free(p->connector_cred, p->connector_cred_size);
+	p->connector_cred = NULL;
+	p->connector_cred_size = 0;
 	p->secret_len = 0;
 	p->has_secret = 0;
+	free(p->issue_attrs);
+	free(p->revoke_attrs);
+	free(p->ra_attrs);
+	p->issue_attrs = p->revoke_attrs = p->ra_attrs = NULL;
+}
+
+/*
+ * The row src was read from into dst, as profile_read left it: the
+ * attribute arrays copied; none of what a request opens or loads (the
+ * secret, the credentials, signing material, the signer) comes along.
+ * -1: out of memory, dst holds nothing to free.
+ */
+int
+profile_copy_row(struct profile *dst, const struct profile *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	dst->issue_attrs = dst->revoke_attrs = dst->ra_attrs = NULL;
+	dst->connector_cred = NULL;
+	dst->connector_cred_size = 0;
+	dst->sign_key = NULL;
+	dst->sign_cert = NULL;
+	dst->sign_chain = dst->anchors = dst->signer_chain = NULL;
+	dst->crls = NULL;
+	OPENSSL_cleanse(dst->secret, sizeof(dst->secret));
+	dst->secret_len = 0;
+	dst->has_secret = 0;
+	if ((src->issue_attrs != NULL &&
+	    (dst->issue_attrs = strdup(src->issue_attrs)) == NULL) ||
+	    (src->revoke_attrs != NULL &&
+	    (dst->revoke_attrs = strdup(src->revoke_attrs)) == NULL) ||
+	    (src->ra_attrs != NULL &&
+	    (dst->ra_attrs = strdup(src->ra_attrs)) == NULL)) {
+		profile_clear(dst);
+		return -1;
+	}
+	return 0;
 }

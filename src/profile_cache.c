@@ -82,6 +82,8 @@ profile_cache_generation(void)
 static void
 profile_cache_drop(struct profile_cache_entry *e)
 {
+	if (e->p != NULL)
+		profile_clear(e->p);
 	free(e->p);
 	if (e->sealed != NULL)
 		OPENSSL_clear_free(e->sealed, sizeof(*e->sealed));
@@ -111,7 +113,8 @@ profile_cache_get(const struct route *rt, struct profile *p,
 			profile_cache_drop(e);
 			return -1;
 		}
-		memcpy(p, e->p, sizeof(*p));
+		if (profile_copy_row(p, e->p) != 0)
+			return -1;
 		*s = e->sealed;
 		return 0;
 	}
@@ -135,11 +138,15 @@ profile_cache_put(const struct route *rt, const struct profile *p,
 	e = &cache[cache_next++ % PROFILE_CACHE_MAX];
 	profile_cache_drop(e);
 	if ((e->p = malloc(sizeof(*e->p))) == NULL ||
-	    (e->sealed = malloc(sizeof(*e->sealed))) == NULL) {
+	    profile_copy_row(e->p, p) != 0) {
+		free(e->p);
+		e->p = NULL;
+		return;
+	}
+	if ((e->sealed = malloc(sizeof(*e->sealed))) == NULL) {
 		profile_cache_drop(e);
 		return;
 	}
-	memcpy(e->p, p, sizeof(*p));
 	memcpy(e->sealed, s, sizeof(*s));
 	e->kind = rt->kind;
 	snprintf(e->name, sizeof(e->name), "%s", rt->name);

@@ -8,7 +8,14 @@
 t_setup
 t_stack "workers = 1" "profile_cache = 60"
 t_start_localca
-t_start_lighttpd "$(t_localca_lighttpd)"
+# a connector that keeps what it was sent, and refuses it
+mkdir -p "$T/fake"
+printf '#!/bin/sh\ncat > "%s/fake/request.json"\nenv | grep "^HTTP_" > "%s/fake/env"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"not today\\"]"\n' "$T" "$T" > "$T/fake/c422.sh"
+chmod 755 "$T/fake/c422.sh"
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	'server.modules += ( "mod_cgi", "mod_alias" )' \
+	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
 t_seed_enroll
 API_KEY=$(t_api_key cache-admin admin)
 plan_auto
@@ -75,13 +82,41 @@ is "$(t_api POST "/cmpProfiles/$PROFILE/devices" \
 	'{"reference": "dev-cache-1", "secret": "device-secret-1"}')" 201 \
 	"API: a device entry"
 ok "its secret works at once" enrol dev-cache-1 device-secret-1
-ok "a wrong secret for it is refused" sh -c '! "$@"' - enrol dev-cache-1 wrong
+nok "a wrong secret for it is refused" enrol dev-cache-1 wrong
 
 # ------------------------------------------------ a reload reads again
 t_sql "UPDATE cmp_profile SET enabled = 0 WHERE uuid = '$PROFILE'"
 ok "disabled in SQL, before the reload: served" enrol
 ok "SIGHUP: new workers" reload
 ok "after the reload: refused" refused
+
+# ------------------------------ the connector's attributes and credentials
+# come with the cached row: an ir served from the cache sends what the
+# one before it read
+ATTR='[{"uuid":"a0000000-0000-4000-8000-000000000001","name":"policy","contentType":"string","content":[{"reference":"r","data":"device"}],"version":"v2"}]'
+RAATTR='[{"uuid":"a0000000-0000-4000-8000-000000000002","name":"endEntityProfile","contentType":"string","content":[{"data":"iot"}],"version":"v2"}]'
+t_sql "UPDATE cmp_profile SET enabled = 1, issue_attributes = '$ATTR' WHERE uuid = '$PROFILE';
+	UPDATE ra_profile SET attributes = '$RAATTR' WHERE name = 'ra-enroll';
+	UPDATE connector SET url = '$CONNECTOR_BASE/fake/c422.sh', auth_type = 'apiKey' WHERE name = 'localca'"
+printf '%s' '{"header": "X-API-Key", "key": "k3y-cached"}' |
+	"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
+ok "SIGHUP: a new worker" reload
+log_on
+for how in read cached; do
+	rm -f "$T/fake/request.json" "$T/fake/env"
+	nok "$how: an ir the connector refuses" enrol
+	like "$(cat "$T/fake/request.json")" '"attributes": *\[ *\{[^]]*"name": *"policy"' \
+		"$how: the CMP Profile's issue attributes sent"
+	like "$(cat "$T/fake/request.json")" '"raProfileAttributes": *\[ *\{[^]]*"name": *"endEntityProfile"' \
+		"$how: the RA Profile's attributes sent"
+	like "$(cat "$T/fake/env")" "HTTP_X_API_KEY=k3y-cached" "$how: the connector's credentials sent"
+done
+log_off
+is "$(reads)" 1 "the profile read once"
+t_sql "UPDATE cmp_profile SET issue_attributes = NULL WHERE uuid = '$PROFILE';
+	UPDATE ra_profile SET attributes = NULL WHERE name = 'ra-enroll';
+	UPDATE connector SET url = '$CONNECTOR_BASE/localca', auth_type = 'basic' WHERE name = 'localca'"
+t_localca_cred | "$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca > /dev/null
 
 # ------------------------------------------------ every worker
 t_stop_cmpd
