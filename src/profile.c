@@ -690,10 +690,10 @@ profile_clear(struct profile *p)
 }
 
 /*
- * The row src was read from into dst, as profile_read left it: the
- * attribute arrays copied; none of what a request opens or loads (the
+ * Copies the row src holds, as profile_read left it, into dst: the
+ * attribute arrays duplicated; none of what a request opens or loads (the
  * secret, the credentials, signing material, the signer) comes along.
- * -1: out of memory, dst holds nothing to free.
+ * -1: out of memory, and dst holds nothing to free.
  */
 int
 profile_copy_row(struct profile *dst, const struct profile *src)

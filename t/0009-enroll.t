@@ -267,26 +267,23 @@ is "$(statements "$CONFIRM_ONE")" 1 \
 is "$(statements 'SELECT t.state')" 0 "certConf in one statement: the rows not read"
 t_post "$T/one-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
 is "$(dump "$T/resp.der" failInfo)" certConfirmed "and again: certConfirmed"
-# a row without the hash (written before it was kept), and one whose hash
-# is not the certificate's: read, and the certificate's own hash decides
-fixture_tx 00112233445566778899aabbccdd0102 old
-t_sql "UPDATE cmp_transaction SET cert_hash = NULL WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0102')"
-log_on
-t_post "$T/old-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
-t_sql "SET GLOBAL general_log = 0"
-is "$(dump "$T/resp.der" body)" pkiconf "a row without the hash: pkiconf"
-is "$(tx_of 00112233445566778899aabbccdd0102)" confirmed "a row without the hash: confirmed"
-is "$(statements 'SELECT t.state')" 1 "a row without the hash: read"
-# a row without its count of rows (written before it was kept): the same
-fixture_tx 00112233445566778899aabbccdd0109 norows
-t_sql "UPDATE cmp_transaction SET tx_rows = NULL WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0109')"
-log_on
-t_post "$T/norows-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
-t_sql "SET GLOBAL general_log = 0"
-is "$(dump "$T/resp.der" body)" pkiconf "a row without tx_rows: pkiconf"
-is "$(tx_of 00112233445566778899aabbccdd0109)" confirmed "a row without tx_rows: confirmed"
-is "$(statements "$CONFIRM_ONE") $(statements 'SELECT t.state')" "1 1" \
-	"a row without tx_rows: the UPDATE changed nothing, the row was read"
+# a row without the hash, or without its count of rows (written before
+# either was kept): the UPDATE changes nothing, the row is read and
+# confirmed; and a row whose hash is not the certificate's: read, and the
+# certificate's own hash decides
+for old in cert_hash:0102:old tx_rows:0109:norows; do
+	set -- $(echo "$old" | tr : ' ')
+	tid=00112233445566778899aabbccdd$2
+	fixture_tx $tid $3
+	t_sql "UPDATE cmp_transaction SET $1 = NULL WHERE transaction_id = UNHEX('$tid')"
+	log_on
+	t_post "$T/$3-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
+	t_sql "SET GLOBAL general_log = 0"
+	is "$(dump "$T/resp.der" body)" pkiconf "a row without $1: pkiconf"
+	is "$(tx_of $tid)" confirmed "a row without $1: confirmed"
+	is "$(statements "$CONFIRM_ONE") $(statements 'SELECT t.state')" "1 1" \
+		"a row without $1: the UPDATE changed nothing, the row was read"
+done
 fixture_tx 00112233445566778899aabbccdd0103 odd
 t_sql "UPDATE cmp_transaction SET cert_hash = UNHEX(SHA2('other', 256)) WHERE transaction_id = UNHEX('00112233445566778899aabbccdd0103')"
 t_post "$T/odd-cc.der" /api/v1/protocols/cmp/fixture > /dev/null
