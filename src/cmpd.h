@@ -435,7 +435,6 @@ struct profile {
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);
 void	profile_clear(struct profile *);
-int	profile_copy_row(struct profile *, const struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
 int	profile_load_signing(struct profile *);
@@ -447,6 +446,10 @@ int	profile_prot_parse(const char *, enum prot_method *);
 const char *profile_prot_name(enum prot_method);
 int	profile_ca_pubs_parse(const char *, enum profile_ca_pubs *);
 STACK_OF(X509_CRL) *profile_der_crls(const unsigned char *, size_t);
+
+/* profile_row.c: a row as read, copied (the request's, the cache's) */
+int	profile_row_copy(struct profile *, const struct profile *);
+void	profile_row_free(struct profile *);
 
 /* profile_cache.c: the rows profile_resolve() read, per worker */
 struct profile_sealed {		/* the row's encrypted columns, as read */

@@ -83,7 +83,7 @@ static void
 profile_cache_drop(struct profile_cache_entry *e)
 {
 	if (e->p != NULL)
-		profile_clear(e->p);
+		profile_row_free(e->p);
 	free(e->p);
 	if (e->sealed != NULL)
 		OPENSSL_clear_free(e->sealed, sizeof(*e->sealed));
@@ -113,7 +113,7 @@ profile_cache_get(const struct route *rt, struct profile *p,
 			profile_cache_drop(e);
 			return -1;
 		}
-		if (profile_copy_row(p, e->p) != 0)
+		if (profile_row_copy(p, e->p) != 0)
 			return -1;
 		*s = e->sealed;
 		return 0;
@@ -138,7 +138,7 @@ profile_cache_put(const struct route *rt, const struct profile *p,
 	e = &cache[cache_next++ % PROFILE_CACHE_MAX];
 	profile_cache_drop(e);
 	if ((e->p = malloc(sizeof(*e->p))) == NULL ||
-	    profile_copy_row(e->p, p) != 0) {
+	    profile_row_copy(e->p, p) != 0) {
 		free(e->p);
 		e->p = NULL;
 		return;

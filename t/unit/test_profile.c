@@ -1,6 +1,8 @@
-/* profile.c: the order of the profile checks on both routes, and names. */
+/* profile.c: the order of the profile checks on both routes, and names;
+ * profile_row.c: a row copied and let go. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmpd.h"
@@ -16,6 +18,56 @@ good(void)
 	p.ra_found = p.ra_enabled = 1;
 	p.req_prot = p.resp_prot = PROT_SHARED_SECRET;
 	return p;
+}
+
+/* A row with attributes, copied: its own strings, nothing a request
+ * opened or loaded. */
+static void
+row_copy(void)
+{
+	struct profile src, dst;
+	char cred[] = "{\"key\": \"k\"}";
+	int anything;
+
+	memset(&src, 0, sizeof(src));
+	src.cmp_found = 1;
+	snprintf(src.cmp_name, sizeof(src.cmp_name), "%s", "enroll");
+	src.confirm_wait_time = 300;
+	src.issue_attrs = strdup("[{\"name\": \"policy\"}]");
+	src.ra_attrs = strdup("[]");
+	src.connector_cred = cred;
+	src.connector_cred_size = sizeof(cred);
+	src.sign_key = (EVP_PKEY *)&anything;
+	src.signer_chain = (STACK_OF(X509) *)&anything;
+	memcpy(src.secret, "s3cret", 6);
+	src.secret_len = 6;
+	src.has_secret = 1;
+
+	ok(profile_row_copy(&dst, &src) == 0, "row copied");
+	is_str(dst.cmp_name, "enroll", "... its columns");
+	is_int(dst.confirm_wait_time, 300, "... its numbers");
+	ok(dst.issue_attrs != NULL && dst.issue_attrs != src.issue_attrs &&
+	    strcmp(dst.issue_attrs, src.issue_attrs) == 0,
+	    "... its issue attributes, a string of its own");
+	ok(dst.ra_attrs != NULL && dst.ra_attrs != src.ra_attrs &&
+	    strcmp(dst.ra_attrs, "[]") == 0, "... its RA attributes");
+	ok(dst.revoke_attrs == NULL, "... no revoke attributes: none");
+	ok(dst.connector_cred == NULL && dst.connector_cred_size == 0,
+	    "... not the opened credentials");
+	ok(dst.sign_key == NULL && dst.signer_chain == NULL,
+	    "... not what a request loaded");
+	ok(dst.secret_len == 0 && !dst.has_secret && dst.secret[0] == 0,
+	    "... not the opened secret");
+	profile_row_free(&src);
+	ok(src.issue_attrs == NULL && src.ra_attrs == NULL,
+	    "the original's strings let go");
+	is_str(dst.issue_attrs, "[{\"name\": \"policy\"}]",
+	    "the copy's stay");
+	profile_row_free(&dst);
+	ok(dst.issue_attrs == NULL && dst.ra_attrs == NULL &&
+	    dst.revoke_attrs == NULL, "the copy's let go");
+	profile_row_free(&dst);
+	ok(dst.issue_attrs == NULL, "let go again: nothing freed twice");
 }
 
 int
@@ -115,5 +167,6 @@ main(void)
 	    "caPubs never");
 	ok(profile_ca_pubs_parse("Never", &cp) != 0 &&
 	    profile_ca_pubs_parse("", &cp) != 0, "caPubs: nothing else");
+	row_copy();
 	return done_testing();
 }
