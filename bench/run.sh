@@ -44,8 +44,9 @@
 # every server process (utime + stime from /proc/PID/stat, children reaped
 # in the meantime included) before and after, divided by the completed
 # enrolments.  The report shows the medians of the R runs and the ratio
-# cmpd/mock.  The load generator runs on the same machine and its own CPU
-# time is in no column.
+# cmpd/mock.  The load generator runs on the same machine; its own CPU
+# time while the clock runs (getrusage) is the last column, in no
+# server's.
 #
 # The mock listens on every address (its -port takes a number only), so
 # everything runs in a private network namespace (unshare -n) where only
@@ -214,7 +215,8 @@ RAW=${BENCH_RAW:-$T/raw}
 # bench_run PHASE SERVER MODE C REP: one run, one line in $RAW:
 # phase server mode c rep ok errors tps p50 p99 cpu_total lighttpd cmpd
 # mysqld localca mock (CPU in ms per completed enrolment), then the
-# database's statements, COMMITs and InnoDB fsyncs during the run
+# database's statements, COMMITs and InnoDB fsyncs during the run, then
+# the load generator's own CPU per completed enrolment
 bench_run() {
 	local phase=$1 server=$2 mode=$3 conc=$4 rep=$5 out=$T/load.out
 	local before after db0 db1
@@ -233,7 +235,7 @@ bench_run() {
 		errors=-1
 	fi
 	awk -v b="$before" -v a="$after" -v ok="$ok" -v hz="$HZ" -v srv="$server" \
-	    -v d0="$db0" -v d1="$db1" \
+	    -v d0="$db0" -v d1="$db1" -v client="$(_kv "$out" client_cpu_ms)" \
 	    -v head="$phase $server $mode $conc $rep $ok $errors $(_kv "$out" rate_per_s) $(_kv "$out" lat_p50_ms) $(_kv "$out" lat_p99_ms)" '
 	BEGIN {
 		n = split(b, x, " "); split(a, y, " ")
@@ -250,7 +252,7 @@ bench_run() {
 		split(d0, s0, " "); split(d1, s1, " ")
 		for (i = 1; i <= 3; i++)
 			line = line sprintf(" %d", s1[i] - s0[i])
-		print line
+		print line sprintf(" %.3f", client + 0)
 	}' >> "$RAW"
 	note "$(tail -n 1 "$RAW" | awk '{ printf "%-6s %s %-4s C=%-2s rep %s: %s ok, %s errors, %s/s, p50 %s ms, p99 %s ms, CPU %s ms/enrolment", $1, $3, $2, $4, $5, $6, $7, $8, $9, $10, $11 }')"
 }
@@ -306,10 +308,11 @@ bench_report() {
 		errs[k] += $7
 		for (j = 8; j <= 16; j++)
 			vals[k, j] = vals[k, j] " " $j
+		vals[k, 20] = vals[k, 20] " " $20
 	}
 	END {
-		printf "| mode | C | server | tps | p50 ms | p99 ms | errors | CPU ms/enrolment | lighttpd | cmpd | mysqld | cmp-localca |\n"
-		printf "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+		printf "| mode | C | server | tps | p50 ms | p99 ms | errors | CPU ms/enrolment | lighttpd | cmpd | mysqld | cmp-localca | client |\n"
+		printf "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 		for (i = 1; i <= nk; i++) {
 			k = order[i]
 			split(k, p, SUBSEP)
@@ -319,25 +322,26 @@ bench_report() {
 			m = p[1] SUBSEP p[2] SUBSEP "mock"
 			if (m in seen) {
 				row(m, p)
-				printf "| %s | %s | **cmpd/mock** | %s | %s | %s | | %s | | | | |\n",
+				printf "| %s | %s | **cmpd/mock** | %s | %s | %s | | %s | | | | | %s |\n",
 				    p[1], p[2], ratio(median(k, 8), median(m, 8)),
 				    ratio(median(k, 9), median(m, 9)),
 				    ratio(median(k, 10), median(m, 10)),
-				    ratio(median(k, 11), median(m, 11))
+				    ratio(median(k, 11), median(m, 11)),
+				    ratio(median(k, 20), median(m, 20))
 			}
 		}
 	}
 	function row(k, p,   s) {
 		split(k, s, SUBSEP)
 		if (s[3] == "mock")
-			printf "| %s | %s | mock | %.1f | %.1f | %.1f | %d | %.2f | | | | |\n",
+			printf "| %s | %s | mock | %.1f | %.1f | %.1f | %d | %.2f | | | | | %.2f |\n",
 			    s[1], s[2], median(k, 8), median(k, 9), median(k, 10),
-			    errs[k], median(k, 11)
+			    errs[k], median(k, 11), median(k, 20)
 		else
-			printf "| %s | %s | cmpd | %.1f | %.1f | %.1f | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+			printf "| %s | %s | cmpd | %.1f | %.1f | %.1f | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
 			    s[1], s[2], median(k, 8), median(k, 9), median(k, 10),
 			    errs[k], median(k, 11), median(k, 12), median(k, 13),
-			    median(k, 14), median(k, 15)
+			    median(k, 14), median(k, 15), median(k, 20)
 	}' "$RAW"
 }
 
@@ -409,7 +413,7 @@ bench_fill() {
 	echo "mock: openssl cmp -port (one process, one connection at a time; its answers carry the certificates cmpd's carry);"
 	echo "client: t/cmpload, $BENCH_KEY_POOL pre-made EC P-256 keys per thread;"
 	echo "connections: cmpd $BENCH_CONN_CMPD, mock $BENCH_CONN_MOCK (keep-alive);"
-	echo "CPU: ms of server CPU (utime+stime) per completed enrolment; the client's CPU is not counted"
+	echo "CPU: ms of server CPU (utime+stime) per completed enrolment; client: the load generator's own, in no server's CPU"
 } > "$T/head"
 
 note "warming up"

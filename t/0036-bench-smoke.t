@@ -18,6 +18,9 @@ for mode in pbm sig; do
 	like "$out" $'(^|\n)ok=[1-9][0-9]*\n' "$mode: enrolments completed"
 	like "$out" $'(^|\n)errors=0\n' "$mode: no errors"
 	ok=$(sed -n 's/^ok=//p' "$T/$mode.out")
+	cpu=$(sed -n 's/^client_cpu_ms=//p' "$T/$mode.out")
+	ok "$mode: the load generator's own CPU per enrolment (${cpu:-none} ms)" \
+		awk -v c="${cpu:-0}" 'BEGIN { exit !(c > 0) }'
 	conns=$(sed -n 's/^connections=//p' "$T/$mode.out")
 	# two threads, one connection each unless the server closed one
 	ok "$mode: the connections were kept alive ($conns for $ok enrolments)" \
@@ -44,6 +47,9 @@ report=$(cat "$T/report.txt" 2> /dev/null)
 row='\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 0 \| [0-9.]+ \|'
 for mode in pbm sig; do
 	like "$report" "\| $mode \| 1 \| cmpd $row" "report: cmpd $mode, no errors"
+	cpu=$(grep "^| $mode | 1 | cmpd |" "$T/report.txt" | head -n 1 | awk -F'|' '{ print $(NF - 1) }')
+	ok "report: the client's CPU per cmpd $mode enrolment, last column ($cpu)" \
+		awk -v c="${cpu:-0}" 'BEGIN { exit !(c > 0) }'
 done
 if unshare -n true 2> /dev/null; then
 	for mode in pbm sig; do
