@@ -187,9 +187,10 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 /* A transaction's row once its certificate is stored (8 parameters):
  * only one still 'issuing' or 'waiting' moves. cert_hash: what a
  * certConf without hashAlg must carry (store_confirm_one). */
-#define STORE_TX_ISSUED "UPDATE cmp_transaction SET certificate_uuid = ?, " \
-	"last_sender_nonce = ?, state = ?, implicit_confirm = ?, " \
-	"deadline = NOW(6) + INTERVAL ? SECOND, cert_hash = ? " \
+#define STORE_TX_ISSUED "UPDATE cmp_transaction " STORE_TX_KEY " " \
+	"SET certificate_uuid = ?, last_sender_nonce = ?, state = ?, " \
+	"implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND, " \
+	"cert_hash = ? " \
 	"WHERE transaction_id = ? AND position = ? AND " \
 	"state IN ('issuing', 'waiting')"
 #define STORE_TX_NARGS		8
@@ -463,11 +464,11 @@ struct unrecorded_arg {
 static int
 store_unrecorded_run(void *arg)
 {
-	static const char sql_fail[] = "UPDATE cmp_transaction SET "
+	static const char sql_fail[] = "UPDATE cmp_transaction " STORE_TX_KEY " SET "
 	    "certificate_uuid = ?, state = 'failed' "
 	    "WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";
-	static const char sql_expire[] = "UPDATE cmp_transaction SET "
+	static const char sql_expire[] = "UPDATE cmp_transaction " STORE_TX_KEY " SET "
 	    "certificate_uuid = NULLIF(?, ''), state = 'expired' "
 	    "WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";

@@ -147,7 +147,7 @@ status_part(STACK_OF(X509) *chain, size_t from, size_t n,
     char (*out)[STORE_STATUS_LEN])
 {
 	static const char sql[] = "SELECT issuer_hash, serial_number, status "
-	    "FROM certificate WHERE " STORE_CHAIN_PAIRS_SQL;
+	    "FROM certificate " STORE_CERT_KEY " WHERE " STORE_CHAIN_PAIRS_SQL;
 	struct db_arg a[2 * STORE_STATUS_PAIRS];
 	struct status_run *s;
 	struct db_col c[3];

@@ -162,8 +162,9 @@ store_tx_begin_run(void *arg)
  * Opens the transaction: one row per certificate about to be asked of the
  * CA (rq[0..n-1], positions 0..n-1), in state 'issuing', each with its
  * request_id (sent with its call), the SHA-256 of its public key, the
- * time of the call and n (tx_rows: store_confirm_one). All rows in one database transaction (a single row
- * in autocommit), committed before the first call (DESIGN invariant 1).
+ * time of the call and n (tx_rows: store_confirm_one). All rows in one
+ * database transaction (a single row in autocommit), committed before
+ * the first call (DESIGN invariant 1).
  * who: the requester, whom follow-up messages must come from. DB_DUP
  * when its transactionID was used before (every transaction has a
  * position 0).
@@ -183,8 +184,8 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
 int
 store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos, const char *state)
 {
-	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ? AND position = ? AND "
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY " "
+	    "SET state = ? WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";
 	struct db_arg a[3] = { DB_ARG_STR(state), DB_ARG_OCTETS(tid),
 	    DB_ARG_INT(pos) };
@@ -201,7 +202,7 @@ int
 store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
     const char *text)
 {
-	static const char sql[] = "UPDATE cmp_transaction SET "
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY " SET "
 	    "failure = LEFT(?, 512) WHERE transaction_id = ? AND "
 	    "position = ? AND state = 'failed' AND failure IS NULL";
 	struct db_arg a[3] = { DB_ARG_STR(text != NULL && *text != '\0' ?
@@ -267,8 +268,8 @@ int
 store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
     const char *state)
 {
-	static const char sql[] = "UPDATE cmp_transaction SET state = ? "
-	    "WHERE transaction_id = ? AND position = ? AND "
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY " "
+	    "SET state = ? WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'open', 'waiting')";
 	struct db_arg a[3] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len),
 	    DB_ARG_INT(pos) };
@@ -518,7 +519,7 @@ struct confirm_one_arg {
  * hash), the answer's nonce echoed, before the deadline. The certificate
  * was stored 'issued' and stays as it is: revoked meanwhile, it stays
  * revoked (store_confirm). */
-#define CONFIRM_ONE_SQL "UPDATE cmp_transaction t " \
+#define CONFIRM_ONE_SQL "UPDATE cmp_transaction t " STORE_TX_KEY " " \
 	"SET t.state = 'confirmed', t.last_sender_nonce = ? " \
 	"WHERE t.transaction_id = ? AND t.position = 0 AND t.tx_rows = 1 " \
 	"AND t.state = 'confirm_wait' AND t.certificate_uuid IS NOT NULL " \
@@ -536,7 +537,8 @@ store_confirm_one_run(void *arg)
 	/* signed: and no certificate of the signer's chain barred in the
 	 * inventory, the look-up cmp_signer_revoked() makes otherwise */
 	static const char sql_signed[] = CONFIRM_ONE_SQL " AND NOT EXISTS "
-	    "(SELECT 1 FROM certificate r WHERE r.status IN " STORE_BARRED_SQL
+	    "(SELECT 1 FROM certificate r " STORE_CERT_KEY " "
+	    "WHERE r.status IN " STORE_BARRED_SQL
 	    " AND " STORE_CHAIN_PAIRS_SQL ")";
 	struct confirm_one_arg *x = arg;
 	struct db_arg a[9 + 2 * STORE_STATUS_PAIRS] = {

@@ -253,7 +253,7 @@ statements() {
 }
 # the one-statement confirmation, by its SET (_ for its quotes): the sweep's
 # expiry of a transaction starts alike
-CONFIRM_ONE="UPDATE cmp_transaction t SET t.state = _confirmed_"
+CONFIRM_ONE="UPDATE cmp_transaction t FORCE INDEX (cmp_transaction_tid_pos) SET t.state = _confirmed_"
 tx_of() { t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$1')"; }
 fixture_tx 00112233445566778899aabbccdd0101 one
 is "$(dump "$T/one-ip.der" status)" accepted "another fixture ir: issued"

@@ -276,7 +276,7 @@ statements() {
 }
 # the one-statement confirmation, by its SET (_ for its quotes): the sweep's
 # expiry of a transaction starts alike
-CONFIRM_ONE="UPDATE cmp_transaction t SET t.state = _confirmed_"
+CONFIRM_ONE="UPDATE cmp_transaction t FORCE INDEX (cmp_transaction_tid_pos) SET t.state = _confirmed_"
 log_on
 t_post "$T/cc3.der" /api/v1/protocols/cmp/sig > /dev/null
 t_sql "SET GLOBAL general_log = 0"

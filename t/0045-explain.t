@@ -184,6 +184,11 @@ uses_index() {
 	fi
 }
 
+# plan_keys TABLE: the key LAST_PLAN reads TABLE (its name or alias) by
+plan_keys() {
+	printf '%s\n' "$LAST_PLAN" | awk -F '\t' -v t="$1" '$3 == t { print $6 }'
+}
+
 # the statements as the workers prepare them
 sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_due)
 like "$sql" "^SELECT transaction_id, .*ORDER BY COALESCE" "sweep: the reconcile query found"
@@ -231,10 +236,12 @@ ih="UNHEX(SHA2('CN=Explain CA', 256))"
 pairs=("$ih" "'5E00000000000191'" "$ih" "'5E00000000000192'"
 	"$ih" "'5E00000000000193'" "$ih" "'5E00000000000194'")
 sql=$(c_sqlx store.c store_issued_run sql_tx)
-like "$sql" "^UPDATE cmp_transaction SET certificate_uuid = \\?, .* WHERE transaction_id = \\? AND position = \\?" \
+like "$sql" "^UPDATE cmp_transaction FORCE INDEX \\(cmp_transaction_tid_pos\\) SET certificate_uuid = \\?, .* WHERE transaction_id = \\? AND position = \\?" \
 	"enrolment: the issued row's UPDATE found (STORE_TX_ISSUED)"
 uses_index "enrolment: the transaction's row once issued" "$sql" \
 	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0
+is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
+issued_sql=$sql
 sql=$(c_sqlx store_tx.c store_tx_list sql)
 like "$sql" "WHERE t.transaction_id = \\? ORDER BY t.position" "certConf: the rows' read found"
 uses_index "certConf, pollReq: a transaction's rows and certificates" "$sql" "$tid"
@@ -242,21 +249,26 @@ sql=$(c_sqlx store_tx.c store_confirm_run sql)
 uses_index "certConf: the settlement of one row" "$sql" \
 	"'confirmed'" "'n'" "'issued'" "'issued'" "$tid" 0 "$cuuid"
 sql=$(c_sqlx store_tx.c store_confirm_one_run sql)
-like "$sql" "^UPDATE cmp_transaction t SET .* WHERE t.transaction_id = \\? AND t.position = 0 AND t.tx_rows = 1 " \
+like "$sql" "^UPDATE cmp_transaction t FORCE INDEX \\(cmp_transaction_tid_pos\\) SET .* WHERE t.transaction_id = \\? AND t.position = 0 AND t.tx_rows = 1 " \
 	"certConf: the one-statement UPDATE found (CONFIRM_ONE_SQL)"
 unlike "$sql" "JOIN|FROM cmp_transaction" \
 	"... of the one table, which no subquery reads again (MariaDB would copy it to temporary tables)"
 set -- "'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" 0 "'h'" "'n'"
 uses_index "certConf in one statement" "$sql" "$@"
+is "$(plan_keys t)" cmp_transaction_tid_pos "... by the transaction's key"
+confirm_sql=$sql
 sql=$(c_sqlx store_tx.c store_confirm_one_run sql_signed)
-like "$sql" "AND NOT EXISTS \\(SELECT 1 FROM certificate r WHERE r.status IN \\('revoked', 'revoke_pending', 'rejected'\\) AND \\(\\(issuer_hash = \\? AND serial_number = \\?\\) OR" \
+like "$sql" "AND NOT EXISTS \\(SELECT 1 FROM certificate r FORCE INDEX \\(certificate_issuer_serial\\) WHERE r.status IN \\('revoked', 'revoke_pending', 'rejected'\\) AND \\(issuer_hash, serial_number\\) IN \\(\\(\\?, \\?\\), " \
 	"certConf: its signed form found (STORE_BARRED_SQL, STORE_CHAIN_PAIRS_SQL)"
 uses_index "certConf in one statement, signed" "$sql" "$@" "${pairs[@]}"
+is "$(plan_keys t) $(plan_keys r)" "cmp_transaction_tid_pos certificate_issuer_serial" \
+	"... the transaction by its key, the chain by issuer and serial"
 sql=$(c_sqlx store_status.c status_part sql)
-like "$sql" "^SELECT issuer_hash, serial_number, status FROM certificate WHERE \\(\\(issuer_hash" \
+like "$sql" "^SELECT issuer_hash, serial_number, status FROM certificate FORCE INDEX \\(certificate_issuer_serial\\) WHERE \\(issuer_hash, serial_number\\) IN " \
 	"a signer's chain: the look-up found"
 uses_index "a signer's chain in the inventory" "$sql" "${pairs[@]}"
 like "$LAST_PLAN" "range" "... a range of the index, pair by pair"
+is "$(plan_keys certificate)" certificate_issuer_serial "... by issuer and serial"
 
 # inventory: GET /certificates (CERT_COLS names the columns)
 sql="SELECT uuid, serial_number, subject_dn, status $(c_sql api_inventory.c cert_list sql)"
@@ -295,5 +307,19 @@ uses_index "inventory: transactions of a CMP Profile" "$sql" $e $e \
 unlike "$LAST_PLAN" "filesort" "... in the list's order, through the profile's index"
 sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_get sql)"
 uses_index "inventory: one transaction" "$sql" "UNHEX(SHA2('tid-7', 256))"
+
+# A small installation with no transaction waiting: the range optimizer
+# finds the state's index (state, ...) as narrow as the transaction's key
+# and would read the row through it; the UPDATEs of an enrolment name
+# the transaction's key.
+t_sql "DELETE FROM cmp_transaction WHERE id > 500 AND transaction_id <> $tid;
+UPDATE cmp_transaction SET state = 'confirmed' WHERE state <> 'confirmed';
+ANALYZE TABLE cmp_transaction" > /dev/null
+uses_index "no transaction waiting: the issued row's UPDATE" "$issued_sql" \
+	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0
+is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
+uses_index "no transaction waiting: certConf in one statement" "$confirm_sql" \
+	"'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" 0 "'h'" "'n'"
+is "$(plan_keys t)" cmp_transaction_tid_pos "... by the transaction's key"
 
 done_testing
