@@ -27,6 +27,7 @@
 #include "chain_memo.h"
 #include "cmpd.h"
 #include "mac_memo.h"
+#include "sign_memo.h"
 
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
 #define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */
@@ -887,6 +888,7 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 {
 	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
 	const EVP_MD *md = NULL;
+	EVP_MD_CTX *ctx = NULL;
 	CMPD_PROTECTEDPART pp;
 	CMPD_HEADER *h = rsp->header;
 	STACK_OF(X509) *extra = NULL;
@@ -939,13 +941,18 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 		goto out;
 	pp.header = h;
 	pp.body = rsp->body;
-	/* ASN1_item_sign fills protectionAlg before it signs the header
-	 * that contains it. */
-	if (ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART), h->protectionAlg,
+	/* ASN1_item_sign(_ctx) fills protectionAlg before it signs the
+	 * header that contains it; from the worker's context for this key
+	 * when it has one (sign_memo.c). */
+	if ((ctx = sign_memo_ctx(key, md)) != NULL ?
+	    ASN1_item_sign_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+	    h->protectionAlg, NULL, rsp->protection, &pp, ctx) <= 0 :
+	    ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART), h->protectionAlg,
 	    NULL, rsp->protection, &pp, key, md) <= 0)
 		goto out;
 	r = 0;
  out:
+	EVP_MD_CTX_free(ctx);
 	sk_X509_pop_free(extra, X509_free);
 	ERR_clear_error();
 	return r;

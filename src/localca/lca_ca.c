@@ -27,6 +27,7 @@
 
 #include "keyless.h"
 #include "localca.h"
+#include "sign_memo.h"
 
 #define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
 #define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */
@@ -652,6 +653,7 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 {
 	struct lca_request rq;
 	ASN1_INTEGER *serial = NULL;
+	EVP_MD_CTX *sctx = NULL;
 	X509 *x = NULL;
 	time_t now, not_after;
 	int r = -1;
@@ -696,7 +698,9 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 		lca_fail(e, 500, "cannot build the certificate");
 		goto out;
 	}
-	if (X509_sign(x, ca->key, ca->md) <= 0) {
+	/* from the process's context for the CA key (sign_memo.c) */
+	if ((sctx = sign_memo_ctx(ca->key, ca->md)) != NULL ?
+	    X509_sign_ctx(x, sctx) <= 0 : X509_sign(x, ca->key, ca->md) <= 0) {
 		log_error("signing failed: %s", lca_ssl_reason());
 		lca_fail(e, 500, "signing failed");
 		goto out;
@@ -705,6 +709,7 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 	x = NULL;
 	r = 0;
  out:
+	EVP_MD_CTX_free(sctx);
 	ASN1_INTEGER_free(serial);
 	X509_free(x);
 	lca_request_free(&rq);
