@@ -219,7 +219,8 @@ cp_create(struct api_call *c)
 		struct db_arg a[18] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
 		    obj_arg_opt_str(in.descr), DB_ARG_STR(in.variant),
 		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), obj_arg_opt_str(in.ref),
-		    obj_arg_opt_str(in.ra_uuid), obj_arg_opt_str(in.iattrs), obj_arg_opt_str(in.rattrs),
+		    obj_arg_opt_str(in.ra_uuid), obj_arg_opt_str(in.iattrs),
+		    obj_arg_opt_str(in.rattrs),
 		    DB_ARG_INT(in.implicit != 0),
 		    DB_ARG_INT(in.wait > 0 ? in.wait : c->conf->confirm_wait_time),
 		    DB_ARG_STR(in.subject_policy != NULL ? in.subject_policy :

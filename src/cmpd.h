@@ -187,7 +187,8 @@ void	daemon_socket_group(const char *path, const char *group);
 /* route.c */
 enum route_kind {
 	ROUTE_NONE = 0,		/* unknown path: 404 */
-	ROUTE_CMP_PROFILE,	/* /api/v1/protocols/cmp/{name}, /.well-known/cmp/p/{name} */
+	/* /api/v1/protocols/cmp/{name}, /.well-known/cmp/p/{name} */
+	ROUTE_CMP_PROFILE,
 	ROUTE_RA_PROFILE,	/* /api/v1/protocols/cmp/raProfile/{name} */
 	ROUTE_API,		/* the management API, /api/v1/... */
 	ROUTE_HEALTH,		/* GET /health */

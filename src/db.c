@@ -405,10 +405,11 @@ db_retry_pause(const char *what, enum db_retry why, int attempt)
  * all, after a lock wait timeout once only: it has waited
  * innodb_lock_wait_timeout already); a read whose established connection
  * turns out lost (the server restarted, the node left) is tried once more
- * on a new one, maybe on the next endpoint. A write is never run again after a lost connection (it
- * may have committed), and a connection that cannot be opened is not
- * retried within the request. Inside a transaction nothing runs again
- * here: db_txn() runs the whole of it again.
+ * on a new one, maybe on the next endpoint. A write is never run again
+ * after a lost connection (it may have committed), and a connection that
+ * cannot be opened is not retried within the request. Inside a
+ * transaction nothing runs again here: db_txn() runs the whole of it
+ * again.
  *
  * Galera aborts a local transaction when another node's commit wins a
  * conflict with it, and reports the deadlock once: at the end of the
@@ -691,12 +692,12 @@ db_rollback(void)
  * rolls it back, and fn runs again on a new start, after a jittered
  * back-off, DB_TXN_ATTEMPTS times in all (after a lock wait timeout once
  * only: each run waited innodb_lock_wait_timeout); a lost connection
- * moves on to the next endpoint. fn must therefore read what it decides on within
- * the transaction, and keep nothing from a failed run. A connection lost
- * during COMMIT leaves its outcome unknown: fn runs again and must
- * recognise its own earlier commit (callers compare the transactionID's
- * row with the nonce or request id they wrote). Nested in an outer
- * transaction, fn runs once and the outer one is run again.
+ * moves on to the next endpoint. fn must therefore read what it decides
+ * on within the transaction, and keep nothing from a failed run. A
+ * connection lost during COMMIT leaves its outcome unknown: fn runs again
+ * and must recognise its own earlier commit (callers compare the
+ * transactionID's row with the nonce or request id they wrote). Nested in
+ * an outer transaction, fn runs once and the outer one is run again.
  * Returns DB_OK, fn's non-zero result, or DB_ERR.
  */
 int

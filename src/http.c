@@ -218,8 +218,9 @@ http_log(struct http_req *r)
 			;
 		log_info("rid=%s route=api method=%s path=%.*s status=%d "
 		    "actor=%s outcome=%s ms=%.2f", r->rid,
-		    http_log_method(r->method), (int)n, r->uri, r->status, r->route.name, r->outcome != NULL ?
-		    r->outcome : "-", util_elapsed_ms(&r->start));
+		    http_log_method(r->method), (int)n, r->uri, r->status,
+		    r->route.name, r->outcome != NULL ? r->outcome : "-",
+		    util_elapsed_ms(&r->start));
 		return;
 	}
 	if (r->cmp.req_type >= 0)

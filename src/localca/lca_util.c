@@ -10,7 +10,8 @@
 
 #include "localca.h"
 
-/* Set by the SIGTERM/SIGINT handler (localca.c): finish the request, then stop. */
+/* Set by the SIGTERM/SIGINT handler (localca.c): finish the request, then
+ * stop. */
 volatile sig_atomic_t lca_stop;
 volatile sig_atomic_t lca_reopen;
 
