@@ -27,7 +27,7 @@
 #include "chain_memo.h"
 #include "cmpd.h"
 #include "mac_memo.h"
-#include "sign_memo.h"
+#include "key_memo.h"
 
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
 #define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */
@@ -714,6 +714,7 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	struct chain_memo_key key;
 	CMPD_PROTECTEDPART pp;
 	time_t now, until;
+	EVP_MD_CTX *vctx = NULL;
 	EVP_PKEY *pkey;
 	X509 *signer;
 	enum cmp_fail f;
@@ -737,7 +738,12 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	pp.header = m->header;
 	pp.body = m->body;
 	f = CMPF_SIGNATURE_INVALID;
-	if (ASN1_item_verify(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+	/* through the worker's context for this signer's key when it has
+	 * one (key_memo.c): the same checks as ASN1_item_verify */
+	if ((vctx = key_memo_verify_ctx(pkey)) != NULL ?
+	    ASN1_item_verify_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+	    h->protectionAlg, m->protection, &pp, vctx) != 1 :
+	    ASN1_item_verify(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
 	    h->protectionAlg, m->protection, &pp, pkey) != 1)
 		goto out;
 	f = CMPF_SIGNER_MISMATCH;
@@ -816,6 +822,7 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 		sk_X509_pop_free(memo, X509_free);
 	f = CMPF_OK;
  out:
+	key_memo_ctx_free(vctx);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	sk_X509_pop_free(untrusted, X509_free);
@@ -943,8 +950,8 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	pp.body = rsp->body;
 	/* ASN1_item_sign(_ctx) fills protectionAlg before it signs the
 	 * header that contains it; from the worker's context for this key
-	 * when it has one (sign_memo.c). */
-	if ((ctx = sign_memo_ctx(key, md)) != NULL ?
+	 * when it has one (key_memo.c). */
+	if ((ctx = key_memo_sign_ctx(key, md)) != NULL ?
 	    ASN1_item_sign_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
 	    h->protectionAlg, NULL, rsp->protection, &pp, ctx) <= 0 :
 	    ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART), h->protectionAlg,

@@ -26,7 +26,7 @@
 #include "chain_memo.h"
 #include "keyless.h"
 #include "mac_memo.h"
-#include "sign_memo.h"
+#include "key_memo.h"
 
 #define SWEEP_INTERVAL_MS	5000
 #define SWEEP_BATCH		20
@@ -179,7 +179,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	cert_cache_flush();
 	chain_memo_flush();
 	mac_memo_flush();
-	sign_memo_flush();
+	key_memo_flush();
 	conn_done();
 	db_close();
 	cmp_server_done();

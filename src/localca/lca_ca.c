@@ -27,7 +27,7 @@
 
 #include "keyless.h"
 #include "localca.h"
-#include "sign_memo.h"
+#include "key_memo.h"
 
 #define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
 #define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */
@@ -698,8 +698,8 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 		lca_fail(e, 500, "cannot build the certificate");
 		goto out;
 	}
-	/* from the process's context for the CA key (sign_memo.c) */
-	if ((sctx = sign_memo_ctx(ca->key, ca->md)) != NULL ?
+	/* from the process's context for the CA key (key_memo.c) */
+	if ((sctx = key_memo_sign_ctx(ca->key, ca->md)) != NULL ?
 	    X509_sign_ctx(x, sctx) <= 0 : X509_sign(x, ca->key, ca->md) <= 0) {
 		log_error("signing failed: %s", lca_ssl_reason());
 		lca_fail(e, 500, "signing failed");

@@ -33,7 +33,7 @@
 
 #include "keyless.h"
 #include "localca.h"
-#include "sign_memo.h"
+#include "key_memo.h"
 
 #ifdef SYSCONFDIR
 #define LCA_DEFAULT_CONF	SYSCONFDIR "/cmp-localca.conf"
@@ -666,7 +666,7 @@ main(int argc, char *argv[])
 	}
 	lca_db_done();
 	spki_done();
-	sign_memo_flush();
+	key_memo_flush();
 	lca_ca_free(&ca);
 	lca_conf_free(&c);
 	keyless_done();

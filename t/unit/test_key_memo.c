@@ -1,9 +1,12 @@
 /*
- * Unit test for sign_memo.c: a context copied from the memo signs with
- * its key, once and again (the kept context is never updated); the memo
- * keeps its key alive after the caller let it go; more keys than it
+ * Unit test for key_memo.c. Signing: a context copied from the memo signs
+ * with its key, once and again (the kept context is never updated); the
+ * memo keeps its key alive after the caller let it go; more keys than it
  * holds, and a flush, still give good signatures; no digest, no context;
- * certificates signed through it verify under the key.
+ * certificates signed through it verify under the key. Verifying: a
+ * context from the memo verifies what the key signed, and refuses another
+ * key's signature, an altered message, and a signature algorithm of
+ * another key type, as ASN1_item_verify does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "sign_memo.h"
+#include "key_memo.h"
 #include "tap.h"
 
 /* Signs msg with a context from the memo, verifies it with key: 1 if the
@@ -24,7 +27,7 @@ signs(EVP_PKEY *key, const EVP_MD *md, const char *msg)
 	EVP_MD_CTX *c, *v;
 	int r = 0;
 
-	if ((c = sign_memo_ctx(key, md)) == NULL)
+	if ((c = key_memo_sign_ctx(key, md)) == NULL)
 		return -1;
 	if (EVP_DigestSign(c, sig, &sl, (const unsigned char *)msg,
 	    strlen(msg)) == 1 && (v = EVP_MD_CTX_new()) != NULL) {
@@ -62,7 +65,7 @@ main(void)
 	p = der;
 	pub = d2i_PUBKEY(NULL, &p, n);
 	OPENSSL_free(der);
-	c = sign_memo_ctx(k[0], EVP_sha256());
+	c = key_memo_sign_ctx(k[0], EVP_sha256());
 	EVP_PKEY_free(k[0]);
 	k[0] = NULL;
 	{
@@ -87,13 +90,13 @@ main(void)
 			all &= signs(k[i], EVP_sha256(), "turns") == 1;
 	ok(all, "six keys in turns through four entries: every signature good");
 
-	ok(sign_memo_ctx(k[1], NULL) == NULL, "no digest: no context");
-	ok(sign_memo_ctx(ed, NULL) == NULL, "Ed25519 (no digest): no context");
-	ok(sign_memo_ctx(NULL, EVP_sha256()) == NULL, "no key: no context");
+	ok(key_memo_sign_ctx(k[1], NULL) == NULL, "no digest: no context");
+	ok(key_memo_sign_ctx(ed, NULL) == NULL, "Ed25519 (no digest): no context");
+	ok(key_memo_sign_ctx(NULL, EVP_sha256()) == NULL, "no key: no context");
 
 	/* a certificate, as cmp-localca signs them */
 	x = X509_new();
-	c = sign_memo_ctx(k[2], EVP_sha256());
+	c = key_memo_sign_ctx(k[2], EVP_sha256());
 	ok(x != NULL && X509_set_version(x, 2) == 1 &&
 	    ASN1_INTEGER_set(X509_get_serialNumber(x), 7) == 1 &&
 	    X509_gmtime_adj(X509_getm_notBefore(x), 0) != NULL &&
@@ -117,10 +120,52 @@ main(void)
 		EVP_PKEY_free(p384);
 	}
 
-	sign_memo_flush();
+	/* verifying, through ASN1_item_verify_ctx */
+	{
+		X509_NAME *nm = X509_NAME_new();
+		X509_ALGOR *alg = X509_ALGOR_new();
+		ASN1_BIT_STRING *sig = ASN1_BIT_STRING_new();
+		EVP_PKEY *rsa = EVP_RSA_gen(2048);
+
+		X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+		    (const unsigned char *)"signed", -1, -1, 0);
+		ok(ASN1_item_sign(ASN1_ITEM_rptr(X509_NAME), alg, NULL, sig, nm,
+		    k[1], EVP_sha256()) > 0, "a name signed with key 1");
+		for (n = 0; n < 2; n++) {
+			c = key_memo_verify_ctx(k[1]);
+			ok(c != NULL && ASN1_item_verify_ctx(ASN1_ITEM_rptr(X509_NAME),
+			    alg, sig, nm, c) == 1,
+			    "verified under key 1 (%s)", n ? "again" : "first");
+			key_memo_ctx_free(c);
+		}
+		c = key_memo_verify_ctx(k[2]);
+		ok(c != NULL && ASN1_item_verify_ctx(ASN1_ITEM_rptr(X509_NAME),
+		    alg, sig, nm, c) != 1, "refused under key 2");
+		key_memo_ctx_free(c);
+		X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC,
+		    (const unsigned char *)"altered", -1, -1, 0);
+		c = key_memo_verify_ctx(k[1]);
+		ok(c != NULL && ASN1_item_verify_ctx(ASN1_ITEM_rptr(X509_NAME),
+		    alg, sig, nm, c) != 1, "an altered message refused");
+		key_memo_ctx_free(c);
+		/* ecdsa-with-SHA256 presented for an RSA key */
+		c = key_memo_verify_ctx(rsa);
+		ok(c != NULL && ASN1_item_verify_ctx(ASN1_ITEM_rptr(X509_NAME),
+		    alg, sig, nm, c) != 1,
+		    "an ECDSA algorithm under an RSA key refused");
+		key_memo_ctx_free(c);
+		ok(key_memo_verify_ctx(NULL) == NULL, "verifying, no key: none");
+		key_memo_ctx_free(NULL);
+		EVP_PKEY_free(rsa);
+		ASN1_BIT_STRING_free(sig);
+		X509_ALGOR_free(alg);
+		X509_NAME_free(nm);
+	}
+
+	key_memo_flush();
 	is_int(signs(k[4], EVP_sha256(), "after a flush"), 1,
 	    "after a flush: set up again, signs");
-	sign_memo_flush();
+	key_memo_flush();
 
 	for (i = 0; i < 6; i++)
 		EVP_PKEY_free(k[i]);
