@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,29 +76,72 @@ worker_signals(sigset_t *stop_set)
 }
 
 /*
+ * The worker's own epoll instance with the listening socket in it,
+ * EPOLLEXCLUSIVE: a new connection wakes one of the idle workers, not all
+ * of them (each woken for nothing costs two context switches and an
+ * EAGAIN, every idle worker for every request when load is light). -1
+ * when the kernel refuses (before Linux 4.5): then ppoll(), which wakes
+ * them all.
+ */
+static int
+worker_epoll(int fd)
+{
+	static int epfd = -1, epfd_for = -1, refused;
+	struct epoll_event ev;
+
+	if (epfd >= 0 && epfd_for == fd)
+		return epfd;
+	if (refused)
+		return -1;
+	if (epfd >= 0)
+		close(epfd);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		log_warn("epoll for the listening socket: %s; every idle "
+		    "worker wakes for each request", strerror(errno));
+		if (epfd >= 0)
+			close(epfd);
+		epfd = -1;
+		refused = 1;
+		return -1;
+	}
+	epfd_for = fd;
+	return epfd;
+}
+
+/*
  * Waits until the listening socket is readable or a stop signal came.
- * ppoll() that finds the socket readable returns without running a
- * pending handler (Linux restores the mask first), so pending stop
- * signals are also taken here explicitly: under steady load the socket
- * is always readable. The socket is non-blocking, so losing the accept
- * race to another worker costs one EAGAIN, never a blocked worker.
+ * epoll_pwait() and ppoll() that find the socket readable return without
+ * running a pending handler (Linux restores the mask first), so pending
+ * stop signals are also taken here explicitly: under steady load the
+ * socket is always readable. The socket is non-blocking, so losing the
+ * accept race to another worker costs one EAGAIN, never a blocked
+ * worker.
  */
 int
 worker_wait(int fd, const sigset_t *stop_set, int timeout_ms)
 {
 	static const struct timespec zero = { 0, 0 };
+	struct epoll_event ev;
 	struct timespec ts;
 	struct pollfd pfd;
 	sigset_t none;
+	int epfd, r;
 
 	sigemptyset(&none);
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	ts.tv_sec = timeout_ms / 1000;
-	ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
-	if (ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, &none) < 0 &&
-	    errno != EINTR)
+	if ((epfd = worker_epoll(fd)) >= 0)
+		r = epoll_pwait(epfd, &ev, 1, timeout_ms, &none);
+	else {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		r = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, &none);
+	}
+	if (r < 0 && errno != EINTR)
 		return -1;
 	if (sigtimedwait(stop_set, NULL, &zero) > 0)
 		worker_stop = 1;
@@ -151,8 +195,12 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		/* After a timeout this is one EAGAIN, as after a lost race. */
 		rc = FCGX_Accept_r(&rq);
 		if (rc < 0) {
-			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
-			    rc == -EINTR || rc == -ECONNABORTED)
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+				log_debug("worker %d: woken, no connection "
+				    "to accept", slot);
+				continue;
+			}
+			if (rc == -EINTR || rc == -ECONNABORTED)
 				continue;
 			log_error("FCGX_Accept_r: %s", strerror(-rc));
 			status = 1;
