@@ -23,23 +23,8 @@ wait_workers() {	# wait_workers N: until cmpd has N live workers
 	done
 }
 
-# load N OUT: N sequential POSTs through lighttpd on one client connection,
-# one HTTP status per line in OUT
-load() {
-	local i
-	{
-		echo 'header = "Content-Type: application/pkixcmp"'
-		echo "data-binary = \"@$IR\""
-		echo 'write-out = "%{http_code}\n"'
-		echo 'max-time = 30'
-		echo 'no-buffer'
-		for i in $(seq 1 "$1"); do
-			echo "url = \"$HTTP_BASE$CMP\""
-			echo 'output = "/dev/null"'
-		done
-	} > "$2.cfg"
-	curl -s --noproxy '*' -K "$2.cfg" > "$2"
-}
+# load N OUT: N sequential POSTs of IR through lighttpd (t_post_seq)
+load() { t_post_seq "$1" "$2" "$IR" "$CMP"; }
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 # requests cmpd has logged so far (curl buffers its own output)
 served() { grep -c ' rid=' "$T/cmpd.log"; }

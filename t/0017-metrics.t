@@ -236,17 +236,33 @@ st=$(m "$T/m0.txt" cmpd_start_time_seconds)
 ok "start time is recent" test "$st" -le "$(date +%s)" -a "$st" -gt "$(($(date +%s) - 600))"
 
 # Several scrapes, until both workers have served some: the count of
-# /metrics requests is every one of them, whichever worker answered.
+# /metrics requests is every one of them, whichever worker answered. A
+# connection wakes one idle worker, the first to wait (EPOLLEXCLUSIVE),
+# so one after another the scrapes go to one worker; after ten, a
+# connection that sends nothing holds the first idle worker (libfcgi
+# waits up to 2 s for its first bytes) while the other serves.
+hold() {
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+time.sleep(1.5)' "$T/cmpd.sock" &
+	holder=$!
+	sleep 0.3
+}
 before=$(m "$T/m0.txt" cmpd_requests_total route=metrics outcome=METRICS_OK)
 base_lines=$(grep -c ' rid=' "$T/cmpd.log")
-n=0
+n=0 holder=
 while [ "$n" -lt 200 ]; do
+	if [ "$n" -ge 10 ] && { [ -z "$holder" ] || ! kill -0 "$holder" 2> /dev/null; }; then
+		hold
+	fi
 	scrape "$T/mx.txt" || break
 	n=$((n + 1))
 	pids=$(grep ' rid=' "$T/cmpd.log" | tail -n +"$((base_lines + 1))" |
 		grep 'route=metrics' | sed 's/.* rid=\([0-9]*\)-.*/\1/' | sort -u | wc -l)
 	[ "$n" -ge 10 ] && [ "$pids" -ge 2 ] && break
 done
+[ -z "$holder" ] || wait "$holder"
 is "$pids" 2 "both workers served /metrics ($n scrapes)"
 scrape "$T/m1.txt"
 # the scrape that produced m1 is counted after its answer

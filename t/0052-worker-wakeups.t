@@ -15,22 +15,6 @@ IR=$T_FIXTURES/genm-pbm.der
 CMP=/api/v1/protocols/cmp/demo
 N=200
 
-# load N OUT: N sequential POSTs through lighttpd on one client
-# connection (one FastCGI connection to cmpd each), one status per line
-load() {
-	local i
-	{
-		echo 'header = "Content-Type: application/pkixcmp"'
-		echo "data-binary = \"@$IR\""
-		echo 'write-out = "%{http_code}\n"'
-		echo 'max-time = 30'
-		for i in $(seq 1 "$1"); do
-			echo "url = \"$HTTP_BASE$CMP\""
-			echo 'output = "/dev/null"'
-		done
-	} > "$2.cfg"
-	curl -s --noproxy '*' -K "$2.cfg" > "$2"
-}
 woken() { grep -c 'woken, no connection to accept' "$T/cmpd.log"; }
 
 deadline=$((SECONDS + 10))
@@ -38,12 +22,12 @@ while [ "$(t_cmpd_workers | wc -l)" != 8 ] && [ "$SECONDS" -lt "$deadline" ]; do
 	sleep 0.05
 done
 is "$(t_cmpd_workers | wc -l)" 8 "eight workers"
-load 20 "$T/warm"
+t_post_seq 20 "$T/warm" "$IR" "$CMP"
 is "$(grep -cx 200 "$T/warm")" 20 "warm-up: 20 requests answered"
 
 base=$(woken)
 start=$SECONDS
-load "$N" "$T/codes"
+t_post_seq "$N" "$T/codes" "$IR" "$CMP"
 lost=$(($(woken) - base))
 secs=$((SECONDS - start + 1))
 is "$(grep -cx 200 "$T/codes")" "$N" "$N sequential requests answered"

@@ -1,6 +1,6 @@
 # t/lib/request.sh -- requests to the stack: the management API (t_api_key,
-# t_api, t_json) and CMP messages (t_post, t_fcgi, t_split_response,
-# t_header)
+# t_api, t_json) and CMP messages (t_post, t_post_seq, t_fcgi,
+# t_split_response, t_header)
 # Part of t/lib.sh, which sources it: tests source t/lib.sh only.
 
 # t_api_key NAME ROLE: an API key (read|admin) made straight in the
@@ -44,6 +44,26 @@ t_post() {
 		-H "Content-Type: $ctype" -H 'Expect:' \
 		--data-binary "@$1" -D "$T/resp.hdr" -o "$T/resp.der" \
 		-w '%{http_code}\n' "$HTTP_BASE$2"
+}
+
+# t_post_seq N OUT FILE PATH: N POSTs of FILE to PATH through lighttpd,
+# one after the other on one client connection (one FastCGI connection
+# to cmpd each), one HTTP status per line in OUT (curl buffers them until
+# it ends).
+t_post_seq() {
+	local i
+	{
+		echo 'header = "Content-Type: application/pkixcmp"'
+		echo "data-binary = \"@$3\""
+		echo 'write-out = "%{http_code}\n"'
+		echo 'max-time = 30'
+		echo 'no-buffer'
+		for i in $(seq 1 "$1"); do
+			echo "url = \"$HTTP_BASE$4\""
+			echo 'output = "/dev/null"'
+		done
+	} > "$2.cfg"
+	curl -s --noproxy '*' -K "$2.cfg" > "$2"
 }
 
 # t_fcgi FILE PATH [method] [content-type]   straight to cmpd's FastCGI
