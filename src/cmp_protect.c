@@ -26,8 +26,8 @@
 
 #include "chain_memo.h"
 #include "cmpd.h"
-#include "mac_memo.h"
 #include "key_memo.h"
+#include "mac_memo.h"
 
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
 #define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */

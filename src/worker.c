@@ -25,9 +25,9 @@
 #include "conn.h"
 #include "cert_cache.h"
 #include "chain_memo.h"
+#include "key_memo.h"
 #include "keyless.h"
 #include "mac_memo.h"
-#include "key_memo.h"
 
 #define SWEEP_INTERVAL_MS	5000
 #define SWEEP_BATCH		20

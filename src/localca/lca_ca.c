@@ -25,9 +25,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "key_memo.h"
 #include "keyless.h"
 #include "localca.h"
-#include "key_memo.h"
 
 #define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
 #define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */

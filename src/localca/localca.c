@@ -31,9 +31,9 @@
 
 #include <fcgiapp.h>
 
+#include "key_memo.h"
 #include "keyless.h"
 #include "localca.h"
-#include "key_memo.h"
 
 #ifdef SYSCONFDIR
 #define LCA_DEFAULT_CONF	SYSCONFDIR "/cmp-localca.conf"
