@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static int log_fd = -1;			/* log_file, or -1 */
 static char *log_path;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "cmpd";
+static pid_t log_pid;			/* this process's, 0 after a fork */
 
 static const struct {
 	const char *name;
@@ -37,6 +39,13 @@ static const struct {
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* A forked child asks for its own pid at its first line. */
+static void
+log_forked(void)
+{
+	log_pid = 0;
+}
 
 void
 log_init(const char *ident, int foreground, int facility)
@@ -145,13 +154,20 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
+	if (log_pid == 0) {
+		static int forks_seen;
+
+		if (!forks_seen && pthread_atfork(NULL, NULL, log_forked) == 0)
+			forks_seen = 1;
+		log_pid = getpid();
+	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One write(2) per line, so that lines of several workers do not
 	 * interleave (O_APPEND for log_file; a write cut short, which a
 	 * regular file does not do, is continued); a line too long for the
 	 * buffer is cut and still ends with its newline. */
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] %s: %s%s%s\n",
-	    when, ts.tv_nsec / 1000000, log_ident, (long)getpid(),
+	    when, ts.tv_nsec / 1000000, log_ident, (long)log_pid,
 	    level_names[l], func != NULL ? func : "",
 	    func != NULL ? ": " : "", msg);
 	if (n < 0)

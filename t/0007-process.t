@@ -31,10 +31,18 @@ served() { grep -c ' rid=' "$T/cmpd.log"; }
 
 # ---------------------------------------------------------------- kill -9
 wait_workers 2 || bail "two workers did not start"
-load 200 "$T/warm"	# warm up caches, connections and allocator
-is "$(grep -cx 200 "$T/warm")" 200 "warm-up: 200 requests answered"
+# Warm up caches, connections and allocator, of both workers: two clients
+# at once (one after another, the first idle worker would serve them all).
+load 150 "$T/warm" &
+warm_pid=$!
+load 150 "$T/warm2"
+wait "$warm_pid"
+is "$(cat "$T/warm" "$T/warm2" | grep -cx 200)" 300 \
+	"warm-up: 300 requests answered"
 set -- $(t_cmpd_workers)
 victim=$1 survivor=$2
+diag "warm-up requests per worker: $(grep -c " rid=$1-" "$T/cmpd.log"), $(
+	grep -c " rid=$2-" "$T/cmpd.log")"
 rss_before=$(rss "$survivor")
 
 # enough requests that the kill lands while they run, even on a busy
@@ -70,7 +78,7 @@ ok "respawned: two workers again" wait_workers 2
 like "$(cat "$T/cmpd.log")" "worker [01] \\(pid $victim\\) killed by signal 9; respawn in [0-9]+ ms" \
 	"master logged the death"
 rss_after=$(rss "$survivor")
-diag "surviving worker $survivor RSS: ${rss_before} kB after 200 requests, ${rss_after} kB after ~$((200 + N / 2)) more"
+diag "surviving worker $survivor RSS: ${rss_before} kB after the warm-up, ${rss_after} kB after the $N requests"
 # Under ASan the allocator's quarantine and shadow memory grow by design;
 # there LeakSanitizer at every worker's exit is the check (done_testing).
 if [ "$T_ASAN" = 0 ]; then

@@ -1,0 +1,109 @@
+#!/bin/sh
+# How a worker ends a FastCGI connection on a unix-domain socket. With
+# nothing left unread it closes at once: it does not wait for the web
+# server to close first (libfcgi's graceful close waits up to 2 s, which
+# guards TCP against a reset; a unix socket has none), so the worker is
+# free for the next request. Bytes the web server sent beyond the request
+# keep the graceful close; the answer arrives whole either way.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "workers = 1"
+plan_auto
+
+IR=$T_FIXTURES/genm-pbm.der
+CMP=/api/v1/protocols/cmp/demo
+
+# fcgi.py SOCKET FILE PATH EXTRA [HOLD]: one FastCGI request (a POST of
+# FILE to PATH, EXTRA bytes of FastCGI records of an unknown type after
+# it); reads the answer to its FCGI_END_REQUEST and then to EOF, without
+# closing; then writes to the socket. Prints "status=N end=1 eof=1
+# write=ok|closed", then holds its end open for HOLD seconds.
+cat > "$T/fcgi.py" << 'EOF'
+import socket, struct, sys, time
+
+def rec(t, body, rid=1):
+    return struct.pack('>BBHHBB', 1, t, rid, len(body), 0, 0) + body
+
+def nv(k, v):
+    def ln(n):
+        if n < 128:
+            return struct.pack('B', n)
+        return struct.pack('>I', n | 1 << 31)
+    return ln(len(k)) + ln(len(v)) + k + v
+
+sock_path, path, extra = sys.argv[1], sys.argv[3], int(sys.argv[4])
+body = open(sys.argv[2], 'rb').read()
+params = b''.join(nv(k.encode(), v.encode()) for k, v in [
+    ('REQUEST_METHOD', 'POST'), ('REQUEST_URI', path), ('SCRIPT_NAME', path),
+    ('CONTENT_TYPE', 'application/pkixcmp'),
+    ('CONTENT_LENGTH', str(len(body))), ('SERVER_PROTOCOL', 'HTTP/1.1'),
+    ('REMOTE_ADDR', '127.0.0.1'), ('SERVER_NAME', '127.0.0.1')])
+msg = rec(1, struct.pack('>HB5x', 1, 0)) + rec(4, params) + rec(4, b'')
+msg += rec(5, body) + rec(5, b'')
+while extra > 0:		# FCGI_UNKNOWN_TYPE records, never read
+    n = min(extra, 60000)
+    msg += rec(11, b'\0' * n, 0)
+    extra -= n
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sock_path)
+s.sendall(msg)
+buf, out, end = b'', b'', 0
+while not end:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 8:
+        _, t, _, cl, pl, _ = struct.unpack('>BBHHBB', buf[:8])
+        if len(buf) < 8 + cl + pl:
+            break
+        if t == 6:
+            out += buf[8:8 + cl]
+        elif t == 3:
+            end = 1
+        buf = buf[8 + cl + pl:]
+status = out.split(b'\r\n', 1)[0].decode(errors='replace').split()
+code = status[1] if len(status) > 1 else '?'
+eof = int(s.recv(1) == b'') if end else 0
+try:
+    s.send(b'\1\13\0\0\0\0\0\0')
+    time.sleep(0.2)
+    s.send(b'\1\13\0\0\0\0\0\0')
+    w = 'ok'
+except (BrokenPipeError, ConnectionResetError):
+    w = 'closed'
+print('status=%s end=%d eof=%d write=%s' % (code, end, eof, w), flush=True)
+time.sleep(float(sys.argv[5]) if len(sys.argv) > 5 else 0)
+EOF
+
+# The client holds its end for 3 s after the answer, a web server slow to
+# close; the one worker serves the next request meanwhile (with a graceful
+# close it waited those 3 s, or libfcgi's 2 s).
+timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/cmpd.sock" "$IR" "$CMP" 0 3 \
+	> "$T/held.out" &
+holder=$!
+deadline=$((SECONDS + 15))
+until [ -s "$T/held.out" ] || [ "$SECONDS" -ge "$deadline" ]; do
+	sleep 0.05
+done
+r=$(cat "$T/held.out")
+diag "request read to its end: $r"
+like "$r" "status=200 end=1 eof=1" "the answer arrives whole, then EOF"
+like "$r" "write=closed" "the worker closed its end at once"
+start=$(date +%s%N)
+is "$(t_fcgi "$IR" "$CMP")" 200 "the next request is answered"
+diag "next request answered after $((($(date +%s%N) - start) / 1000000)) ms"
+wait "$holder"
+
+# 200 kB beyond the request: unread when the answer is written.
+r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/cmpd.sock" "$IR" "$CMP" 200000)
+diag "request with bytes beyond it: $r"
+like "$r" "status=200 end=1 eof=1" \
+	"with unread bytes too, the answer arrives whole"
+is "$(t_fcgi "$IR" "$CMP")" 200 "and the worker serves the next request"
+is "$(grep -c 'rid=' "$T/cmpd.log")" 4 "four requests logged"
+unlike "$(cat "$T/cmpd.log")" "FCGX_Accept_r|exited|killed" \
+	"the worker kept running"
+
+done_testing
