@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "conn.h"
 #include "cert_cache.h"
 #include "chain_memo.h"
+#include "fastcgi.h"
 #include "key_memo.h"
 #include "keyless.h"
 #include "mac_memo.h"
@@ -150,39 +149,6 @@ worker_wait(int fd, const sigset_t *stop_set, int timeout_ms)
 	return 0;
 }
 
-/* 1 when fd is a unix-domain socket. */
-static int
-worker_is_unix(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-	    ss.ss_family == AF_UNIX;
-}
-
-/*
- * libfcgi closes a connection gracefully: it shuts down its sending side,
- * then waits up to 2 s for the web server to close first, so that a TCP
- * reset cannot destroy an answer still in flight. A unix-domain socket
- * has no reset: what was written stays readable after close. There a
- * connection with nothing left unread is closed at once, so that the
- * worker does not wait for the web server to get round to its close and
- * is not woken by it. Unread bytes (a request body refused before its
- * end) keep the graceful close: closing over them would report
- * ECONNRESET to the web server.
- */
-static void
-worker_close_at_once(FCGX_Request *rq)
-{
-	int unread = -1;
-
-	if (rq->ipcFd >= 0 && ioctl(rq->ipcFd, FIONREAD, &unread) == 0 &&
-	    unread == 0)
-		(void)FCGX_Detach(rq);
-}
-
 void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
@@ -207,7 +173,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		fatal("cannot set up the connector client");
 	if (FCGX_InitRequest(&rq, listen_fd, 0) != 0)
 		fatal("FCGX_InitRequest failed");
-	local = worker_is_unix(listen_fd);
+	local = fastcgi_is_unix(listen_fd);
 	log_debug("worker %d ready", slot);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_sweep);
@@ -247,8 +213,9 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		 * server keeps open (FCGI_KEEP_CONN) would pin this worker
 		 * while other clients wait for it. */
 		rq.keepConnection = 0;
+		/* and on a unix socket without libfcgi's graceful wait */
 		if (local)
-			worker_close_at_once(&rq);
+			fastcgi_close_at_once(&rq);
 		FCGX_Finish_r(&rq);
 		ERR_clear_error();
 		if (c->max_requests > 0 &&

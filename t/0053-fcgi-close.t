@@ -1,10 +1,11 @@
 #!/bin/sh
-# How a worker ends a FastCGI connection on a unix-domain socket. With
-# nothing left unread it closes at once: it does not wait for the web
-# server to close first (libfcgi's graceful close waits up to 2 s, which
-# guards TCP against a reset; a unix socket has none), so the worker is
-# free for the next request. Bytes the web server sent beyond the request
-# keep the graceful close; the answer arrives whole either way.
+# How a worker, cmpd's or cmp-localca's, ends a FastCGI connection on a
+# unix-domain socket. With nothing left unread it closes at once: it does
+# not wait for the web server to close first (libfcgi's graceful close
+# waits up to 2 s, which guards TCP against a reset; a unix socket has
+# none), so the worker is free for the next request. Bytes the web server
+# sent beyond the request keep the graceful close; the answer arrives
+# whole either way.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "workers = 1"
@@ -105,5 +106,20 @@ is "$(t_fcgi "$IR" "$CMP")" 200 "and the worker serves the next request"
 is "$(grep -c 'rid=' "$T/cmpd.log")" 4 "four requests logged"
 unlike "$(cat "$T/cmpd.log")" "FCGX_Accept_r|exited|killed" \
 	"the worker kept running"
+
+# cmp-localca, asked without credentials: 401, and the same close.
+t_start_localca || bail "cmp-localca did not start"
+LCA=/localca/v2/authorityProvider/authorities/x/certificates/issue
+r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
+diag "cmp-localca: $r"
+like "$r" "status=401 end=1 eof=1" "cmp-localca: the answer arrives whole"
+like "$r" "write=closed" "cmp-localca closed its end at once"
+r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" \
+	200000)
+diag "cmp-localca, bytes beyond the request: $r"
+like "$r" "status=401 end=1 eof=1" "cmp-localca: with unread bytes too"
+r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
+like "$r" "status=401 end=1 eof=1 write=closed" \
+	"cmp-localca answers the next request"
 
 done_testing

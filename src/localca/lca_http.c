@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "fastcgi.h"
 #include "localca.h"
 
 #define LCA_URI_MAX		1024
@@ -553,7 +554,7 @@ int
 lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
     const struct lca_conf *c, const struct lca_ca *ca)
 {
-	int rc, status = 0;
+	int rc, status = 0, local = fastcgi_is_unix(fd);
 
 	while (!lca_stop) {
 		if (lca_wait(fd, stop_set) != 0) {
@@ -578,8 +579,11 @@ lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
 			break;
 		}
 		lca_serve(rq, c, ca);
-		/* One request per connection: no connection pins us. */
+		/* One request per connection: no connection pins us; on a
+		 * unix socket without libfcgi's graceful wait. */
 		rq->keepConnection = 0;
+		if (local)
+			fastcgi_close_at_once(rq);
 		FCGX_Finish_r(rq);
 		ERR_clear_error();
 	}
