@@ -155,10 +155,10 @@ log_vmsg(enum log_level l, const char *func, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	if (log_pid == 0) {
-		static int forks_seen;
+		static int atfork_set;
 
-		if (!forks_seen && pthread_atfork(NULL, NULL, log_forked) == 0)
-			forks_seen = 1;
+		if (!atfork_set && pthread_atfork(NULL, NULL, log_forked) == 0)
+			atfork_set = 1;
 		log_pid = getpid();
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);

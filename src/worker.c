@@ -156,7 +156,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	struct timespec last_sweep;
 	sigset_t stop_set;
 	unsigned long served = 0;
-	int rc, status = 0, local;
+	int rc, status = 0;
 
 	worker_signals(&stop_set);
 	/* Leave with the master, whatever killed it. */
@@ -173,7 +173,6 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		fatal("cannot set up the connector client");
 	if (FCGX_InitRequest(&rq, listen_fd, 0) != 0)
 		fatal("FCGX_InitRequest failed");
-	local = fastcgi_is_unix(listen_fd);
 	log_debug("worker %d ready", slot);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_sweep);
@@ -209,14 +208,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 			break;
 		}
 		http_serve(&rq, c, ++served);
-		/* One request per FastCGI connection: a connection the web
-		 * server keeps open (FCGI_KEEP_CONN) would pin this worker
-		 * while other clients wait for it. */
-		rq.keepConnection = 0;
-		/* and on a unix socket without libfcgi's graceful wait */
-		if (local)
-			fastcgi_close_at_once(&rq);
-		FCGX_Finish_r(&rq);
+		fastcgi_finish(&rq);	/* and its connection */
 		ERR_clear_error();
 		if (c->max_requests > 0 &&
 		    served >= (unsigned long)c->max_requests) {

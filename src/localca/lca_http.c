@@ -554,7 +554,7 @@ int
 lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
     const struct lca_conf *c, const struct lca_ca *ca)
 {
-	int rc, status = 0, local = fastcgi_is_unix(fd);
+	int rc, status = 0;
 
 	while (!lca_stop) {
 		if (lca_wait(fd, stop_set) != 0) {
@@ -579,12 +579,7 @@ lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
 			break;
 		}
 		lca_serve(rq, c, ca);
-		/* One request per connection: no connection pins us; on a
-		 * unix socket without libfcgi's graceful wait. */
-		rq->keepConnection = 0;
-		if (local)
-			fastcgi_close_at_once(rq);
-		FCGX_Finish_r(rq);
+		fastcgi_finish(rq);	/* and its connection */
 		ERR_clear_error();
 	}
 	return status;
