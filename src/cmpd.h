@@ -136,6 +136,7 @@ struct conf {
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
+	int	 sweep_interval;	/* seconds; 0: only `cmpd --sweep` */
 	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	int	 profile_cache;		/* seconds; 0: every request reads */

@@ -66,6 +66,7 @@ static const struct conf_key keys[] = {
 	K("secret_key_file", CONF_PATH, secret_key_file, 0, 0),
 	K("pbm_iterations_max", CONF_LONG, pbm_iterations_max, 1, 10000000L),
 	K("confirm_wait_time", CONF_INT, confirm_wait_time, 1, 86400),
+	K("sweep_interval", CONF_INT, sweep_interval, 0, 86400),
 	K("device_mac_failures_max", CONF_INT, device_mac_failures_max, 1,
 	    1000),
 	K("ca_crl_refresh", CONF_INT, ca_crl_refresh, 0, 86400),
@@ -110,6 +111,7 @@ conf_init(struct conf *c)
 	 * is known: 10000 is about 1.5 ms of CPU, 100000 about 15 ms. */
 	c->pbm_iterations_max = 10000;
 	c->confirm_wait_time = 300;
+	c->sweep_interval = 5;
 	c->device_mac_failures_max = 5;
 	c->ca_crl_refresh = 300;
 	c->profile_cache = 1;

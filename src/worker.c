@@ -30,7 +30,8 @@
 #include "keyless.h"
 #include "mac_memo.h"
 
-#define SWEEP_INTERVAL_MS	5000
+/* Housekeeping of the per-worker memos; a sweep at most this often too. */
+#define TICK_MS			5000
 #define SWEEP_BATCH		20
 
 static volatile sig_atomic_t worker_stop;
@@ -153,8 +154,9 @@ void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
 	FCGX_Request rq;
-	struct timespec last_sweep;
+	struct timespec last_sweep, last_tick;
 	sigset_t stop_set;
+	long sweep_ms;
 	unsigned long served = 0;
 	int rc, status = 0;
 
@@ -176,17 +178,24 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	log_debug("worker %d ready", slot);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_sweep);
+	last_tick = last_sweep;
+	sweep_ms = c->sweep_interval * 1000L;
 	while (!worker_stop) {
 		/* Unconfirmed certificates past their deadline are revoked
 		 * by whichever worker gets there (cmp_sweep), also when no
-		 * request comes. */
-		if (util_elapsed_ms(&last_sweep) >= SWEEP_INTERVAL_MS) {
+		 * request comes; sweep_interval 0 leaves it to
+		 * `cmpd --sweep`. */
+		if (sweep_ms > 0 && util_elapsed_ms(&last_sweep) >= sweep_ms) {
 			if (cmp_sweep(c, SWEEP_BATCH, 0, -1, NULL) < 0)
 				log_warn("sweep: database unavailable");
-			mac_memo_expire(time(NULL));
 			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
 		}
-		if (worker_wait(listen_fd, &stop_set, SWEEP_INTERVAL_MS) != 0) {
+		if (util_elapsed_ms(&last_tick) >= TICK_MS) {
+			mac_memo_expire(time(NULL));
+			clock_gettime(CLOCK_MONOTONIC, &last_tick);
+		}
+		if (worker_wait(listen_fd, &stop_set, sweep_ms > 0 &&
+		    sweep_ms < TICK_MS ? (int)sweep_ms : TICK_MS) != 0) {
 			log_error("poll: %s", strerror(errno));
 			status = 1;
 			break;

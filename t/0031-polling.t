@@ -153,6 +153,14 @@ rm -f "$T"/q*.der "$T"/r*.der
 client poll dev2 -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" &
 C2=$!
 ok "a second client waits" t_wait 20 test -s "$T/q2.der"
+# the CA holds its certificate back until these pollReqs are answered,
+# however slowly they come (issue_pending counts from created_at)
+hold() { t_sql "UPDATE localca_certificate SET created_at = NOW() $1 INTERVAL 1 HOUR
+	WHERE subject = 'CN=dev2'"; }
+hold +
+is "$(t_sql "SELECT t.state FROM cmp_transaction t JOIN localca_certificate l
+	ON l.request_id = t.request_id WHERE l.subject = 'CN=dev2'")" waiting \
+	"... its transaction waiting, the CA's certificate held back"
 send() {	# send FILE: POSTs it to the poll profile, the answer in $T/ans.der
 	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
 		--data-binary "@$1" -o "$T/ans.der" "$HTTP_BASE$POLL"
@@ -179,6 +187,7 @@ $EDIT "$T/q2.der" "$T/nonce.der" recipNonce=00112233445566778899aabbccddeeff \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
 send "$T/nonce.der"
 is "$(field "$T/ans.der" failInfo)" badRecipientNonce "a pollReq with another recipNonce: badRecipientNonce"
+hold -
 wait "$C2"
 ok "the second client got its certificate all the same" openssl x509 -in "$T/dev2.crt" -noout
 # the transaction is over: its pollReq again
