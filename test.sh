@@ -101,8 +101,8 @@ trap on_signal INT TERM HUP
 # ------------------------------------------------------------ reports
 # summarize BUILDDIR: one line per test program, then automake's totals.
 summarize() {
-	local b=$1 trs name res pass fail skip other
-	say "$b: results"
+	local b=$1 trs name res pass fail skip other born secs
+	say "$b: results (seconds each: from its .log's birth to its .trs)"
 	while IFS= read -r trs; do
 		name=${trs#"$b"/}
 		name=${name%.trs}
@@ -111,8 +111,13 @@ summarize() {
 		fail=$(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$trs")
 		skip=$(grep -c '^:test-result: SKIP' "$trs")
 		other=$(grep -c '^:test-result: XFAIL' "$trs")
-		printf '  %-5s %-28s %4d pass %3d fail %3d skip%s\n' \
-			"${res:-?}" "$name" "$pass" "$fail" "$skip" \
+		born=$(stat -c %W "${trs%.trs}.log" 2>/dev/null || echo 0)
+		case $born in
+		''|0|-|*[!0-9]*) secs="?" ;;
+		*) secs=$(($(stat -c %Y "$trs") - born)) ;;
+		esac
+		printf '  %-5s %-28s %4d pass %3d fail %3d skip %4ss%s\n' \
+			"${res:-?}" "$name" "$pass" "$fail" "$skip" "$secs" \
 			"$([ "$other" = 0 ] || echo " $other xfail")"
 	done < <(find "$b" -name '*.trs' | sort)
 	if [ -f "$b/check.out" ]; then
