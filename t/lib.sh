@@ -59,8 +59,11 @@ fi
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 
-# Find daemons in sbin even for users whose PATH lacks it.
-PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+# The tests run Debian's programs (contrib/deps.sh installs them), found
+# first whatever the caller's PATH puts before them: a version manager's
+# python3 shim, say, costs some thirty processes a call and lacks
+# Debian's python3 modules.  Daemons are found in sbin too.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH
 # Never send test traffic through a proxy.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
