@@ -30,7 +30,8 @@
 #include "keyless.h"
 #include "mac_memo.h"
 
-/* Housekeeping of the per-worker memos; a sweep at most this often too. */
+/* Housekeeping of the per-worker memos (mac_memo): an idle worker wakes
+ * for it at least this often, and for its sweep when that is due. */
 #define TICK_MS			5000
 #define SWEEP_BATCH		20
 
@@ -150,6 +151,19 @@ worker_wait(int fd, const sigset_t *stop_set, int timeout_ms)
 	return 0;
 }
 
+/* Milliseconds until the tick or the sweep is due, the sooner. */
+static int
+worker_timeout(const struct timespec *last_tick,
+    const struct timespec *last_sweep, long sweep_ms)
+{
+	double ms = TICK_MS - util_elapsed_ms(last_tick);
+
+	if (sweep_ms > 0 && sweep_ms - util_elapsed_ms(last_sweep) < ms)
+		ms = sweep_ms - util_elapsed_ms(last_sweep);
+	/* rounded up: a wake-up a hair early would find nothing due */
+	return ms <= 0 ? 0 : (int)ms + 1;
+}
+
 void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
@@ -194,8 +208,8 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 			mac_memo_expire(time(NULL));
 			clock_gettime(CLOCK_MONOTONIC, &last_tick);
 		}
-		if (worker_wait(listen_fd, &stop_set, sweep_ms > 0 &&
-		    sweep_ms < TICK_MS ? (int)sweep_ms : TICK_MS) != 0) {
+		if (worker_wait(listen_fd, &stop_set, worker_timeout(&last_tick,
+		    &last_sweep, sweep_ms)) != 0) {
 			log_error("poll: %s", strerror(errno));
 			status = 1;
 			break;
