@@ -5,7 +5,9 @@
 # message (RFC 9483 3.6.4), which ends its transaction.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_stack "message_time_skew = 0"
+# workers do not sweep (sweep_interval = 0): what `cmpd --sweep-now`
+# finds below is not taken by a worker's own sweep first
+t_stack "message_time_skew = 0" "sweep_interval = 0"
 t_start_localca
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
