@@ -259,7 +259,8 @@ if ! is "$(nq 3 "SELECT COUNT(*) FROM audit WHERE actor LIKE '%cluster-admin%'")
 fi
 
 # ------------------------------------ load while a node and a host die
-# load NAME SECONDS: cmpload at C=8 through HAProxy in the background
+# load NAME SECONDS: cmpload at C=8 through HAProxy in the background, for
+# SECONDS at most (load_stop ends it sooner)
 load() {
 	"$LOAD" -u "$CLUSTER_URL$CMP" -s "$CLUSTER_SECRET" -r "$CLUSTER_REF" \
 		--recipient CN=cmpd --subject-prefix "$1" -c 8 -d "$2" \
@@ -275,38 +276,51 @@ load_wait() {	# bounded: the run ends within -d plus twice --msg-timeout
 	_t_gone "$LOAD_PID" || { kill -KILL "$LOAD_PID"; diag "cmpload did not finish"; }
 	wait "$LOAD_PID"
 }
+# load_stop: the load ends once each client's enrolment in flight has
+# (cmpload on SIGTERM), then its report
+load_stop() {
+	kill -TERM "$LOAD_PID" 2>/dev/null
+	load_wait
+}
 report() {	# report NAME: one line of cmpload's counts
 	diag "$1: $(grep -E '^(attempts|ok|delivered|certconf_failed|rejected|transport|invalid|fail\.[A-Za-z]+)=' \
 		"$T/$1.out" | tr '\n' ' ')"
 }
 
-# phase 1: n2 (host b's node) killed, then back; it catches up by IST
-load p1 40
-sleep 6
+# phase 1: n2 (host b's node) killed, then back; it catches up by IST;
+# the load goes on for a few seconds after
+load p1 180
+t0=$SECONDS
+sleep 3
 ok "n2 killed (SIGKILL) under load" cl node-kill 2
 ok "n1 and n3 go on as a cluster of 2" t_wait 60 size_is 1 2
-sleep 6
+sleep 3
 ok "n2 restarted under load, Synced" cl node-start 2
 like "$(cat "$CLUSTER_DIR/n2/mariadb.log")" "Receiving IST" "n2 caught up by IST"
 for n in 1 2 3; do
 	ok "n$n: cluster size 3 again" t_wait 60 size3 "$n"
 done
-load_wait
+sleep 3
+load_stop
+diag "phase 1 took $((SECONDS - t0)) s"
 report p1
 ok "phase 1: enrolments went on" test "$(field "$T/p1.out" ok)" -gt 0
 
 # phase 2: host b killed (lighttpd, cmpd and its workers), HAProxy
 # takes it out and sends everything to host a
-load p2 25
-sleep 6
+load p2 90
+t0=$SECONDS
+sleep 3
 ok "host b killed (SIGKILL) under load" cl host-kill b
 ok "HAProxy marks host b DOWN" t_wait 30 ha_is b DOWN
-load_wait
+sleep 3
+load_stop
+diag "phase 2 took $((SECONDS - t0)) s"
 report p2
 ok "phase 2: enrolments went on" test "$(field "$T/p2.out" ok)" -gt 0
 
 # phase 3: settled, host a alone on a cluster of three: no error at all
-load p3 10
+load p3 6
 load_wait
 report p3
 ok "phase 3: enrolments went on" test "$(field "$T/p3.out" ok)" -gt 0

@@ -3,7 +3,10 @@
  * again with ir + certConf (RFC 9810 5.3.1, 5.3.18), PBM-protected with a
  * shared secret or signed, through libcrypto's CMP client
  * (OSSL_CMP_exec_IR_ses),
- * until DURATION seconds are over or MAX enrolments were started.
+ * until DURATION seconds are over or MAX enrolments were started, or
+ * SIGTERM or SIGINT came: then every client finishes the enrolment it is
+ * in (bounded by --msg-timeout), starts no other, and the report is
+ * printed as at the end of DURATION.
  *
  *   cmpload -u URL (-s SECRET -r REF | --devices CSV |
  *           --cert CERT --key KEY) [-c CONC] [-d SECONDS] [-n MAX]
@@ -183,6 +186,8 @@ static struct {
 static pthread_mutex_t ld_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ld_opts opt;
 static struct timespec ld_end;
+/* SIGTERM or SIGINT: start no other enrolment */
+static volatile sig_atomic_t ld_stop;
 
 struct ld_thread {
 	pthread_t	 tid;
@@ -208,11 +213,20 @@ ld_ms_since(const struct timespec *t0)
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static void
+ld_on_stop(int sig)
+{
+	(void)sig;
+	ld_stop = 1;
+}
+
 static int
 ld_time_left(void)
 {
 	struct timespec t;
 
+	if (ld_stop)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec < ld_end.tv_sec || (t.tv_sec == ld_end.tv_sec &&
 	    t.tv_nsec < ld_end.tv_nsec);
@@ -825,6 +839,7 @@ main(int argc, char **argv)
 	};
 	struct ld_thread *th = NULL;
 	struct timespec t0;
+	sigset_t stopsigs;
 	double cpu0;
 	const char *url = NULL;
 	char *user = NULL, *query = NULL, *frag = NULL;
@@ -875,6 +890,16 @@ main(int argc, char **argv)
 		goto out;
 	/* a kept connection the server closed: EPIPE, not a signal */
 	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = ld_on_stop;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (opt.devices_path != NULL) {
 		if (ld_devices_load(opt.devices_path) != 0)
 			goto out;
@@ -902,11 +927,19 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ld_end = t0;
 	ld_end.tv_sec += opt.duration;
+	/* the clients start with the stop signals blocked, so that only
+	 * this thread, waiting for them, takes one: no client's read or
+	 * poll is cut short by it */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stopsigs, NULL);
 	for (n = 0; n < opt.conc; n++) {
 		th[n].no = n;
 		if (pthread_create(&th[n].tid, NULL, ld_run, &th[n]) != 0)
 			break;
 	}
+	pthread_sigmask(SIG_UNBLOCK, &stopsigs, NULL);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i].tid, NULL);
 	if (n == opt.conc) {
