@@ -32,6 +32,25 @@ for mode in pbm sig; do
 done
 out=$(bench_load cmpd pbm 1 1 smoke-wrong -s wrong --unprotected-errors)
 like "$out" $'(^|\n)errors=[1-9][0-9]*\n' "refused enrolments count as errors"
+# SIGTERM ends a run before its -d: the clients finish the enrolment in
+# flight (each one confirmed), then the report
+bench_load cmpd pbm 2 60 smoke-term > "$T/term.out" 2>&1 &
+term_pid=$!
+sleep 2
+# to bench_load's timeout(1), which passes it on to cmpload
+pkill -TERM -P "$term_pid" -x timeout
+t_wait 20 _t_gone "$term_pid"
+wait "$term_pid"
+is "$?" 0 "SIGTERM: cmpload ends (exit 0)"
+term_ok=$(sed -n 's/^ok=//p' "$T/term.out")
+ok "SIGTERM: enrolments before it (${term_ok:-none})" test "${term_ok:-0}" -gt 0
+term_s=$(sed -n 's/^elapsed_s=//p' "$T/term.out")
+ok "SIGTERM: the run ended at it (${term_s:-no} s), not at -d 60" \
+	awk -v e="${term_s:-0}" 'BEGIN { exit !(e > 0 && e < 30) }'
+like "$(cat "$T/term.out")" $'(^|\n)errors=0\n' "SIGTERM: no enrolment cut short"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction t JOIN certificate c
+	ON c.uuid = t.certificate_uuid WHERE c.subject_dn LIKE 'CN=smoke-term-%'
+	AND t.state = 'confirmed'")" "$term_ok" "SIGTERM: cmpd confirmed every one"
 t_stop_lighttpd
 t_stop_bg localca
 t_stop_cmpd

@@ -90,6 +90,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,8 +187,10 @@ static struct {
 static pthread_mutex_t ld_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ld_opts opt;
 static struct timespec ld_end;
-/* SIGTERM or SIGINT: start no other enrolment */
-static volatile sig_atomic_t ld_stop;
+/* SIGTERM or SIGINT: start no other enrolment (set by the main thread's
+ * handler, read by the clients: an atomic, lock-free and so safe in a
+ * handler) */
+static atomic_int ld_stop;
 
 struct ld_thread {
 	pthread_t	 tid;
@@ -217,7 +220,7 @@ static void
 ld_on_stop(int sig)
 {
 	(void)sig;
-	ld_stop = 1;
+	atomic_store(&ld_stop, 1);
 }
 
 static int
@@ -225,7 +228,7 @@ ld_time_left(void)
 {
 	struct timespec t;
 
-	if (ld_stop)
+	if (atomic_load(&ld_stop))
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec < ld_end.tv_sec || (t.tv_sec == ld_end.tv_sec &&
