@@ -156,10 +156,11 @@ static int
 worker_timeout(const struct timespec *last_tick,
     const struct timespec *last_sweep, long sweep_ms)
 {
-	double ms = TICK_MS - util_elapsed_ms(last_tick);
+	double ms = TICK_MS - util_elapsed_ms(last_tick), sweep;
 
-	if (sweep_ms > 0 && sweep_ms - util_elapsed_ms(last_sweep) < ms)
-		ms = sweep_ms - util_elapsed_ms(last_sweep);
+	if (sweep_ms > 0 && (sweep = sweep_ms - util_elapsed_ms(last_sweep)) <
+	    ms)
+		ms = sweep;
 	/* rounded up: a wake-up a hair early would find nothing due */
 	return ms <= 0 ? 0 : (int)ms + 1;
 }
