@@ -34,9 +34,15 @@ out=$(bench_load cmpd pbm 1 1 smoke-wrong -s wrong --unprotected-errors)
 like "$out" $'(^|\n)errors=[1-9][0-9]*\n' "refused enrolments count as errors"
 # SIGTERM ends a run before its -d: the clients finish the enrolment in
 # flight (each one confirmed), then the report
+term_started() {
+	[ "$(t_sql "SELECT COUNT(*) > 0 FROM certificate
+		WHERE subject_dn LIKE 'CN=smoke-term-%'")" = 1 ]
+}
 bench_load cmpd pbm 2 60 smoke-term > "$T/term.out" 2>&1 &
 term_pid=$!
-sleep 2
+# once it has enrolled (not while it is still making its keys)
+t_wait 30 term_started
+sleep 1
 # to bench_load's timeout(1), which passes it on to cmpload
 pkill -TERM -P "$term_pid" -x timeout
 t_wait 20 _t_gone "$term_pid"
