@@ -17,7 +17,7 @@ api_audit_json(struct db_col *c)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(o, "uuid", json_object_new_string(c[0].buf));
 	json_object_object_add(o, "at", json_object_new_string(c[1].buf));
 	json_object_object_add(o, "actor", json_object_new_string(c[2].buf));
 	json_object_object_add(o, "action", json_object_new_string(c[3].buf));
@@ -34,14 +34,15 @@ api_audit_json(struct db_col *c)
 static int
 api_audit_list(struct api_call *c)
 {
-	static const char sql[] = "SELECT id, DATE_FORMAT(at, "
+	static const char sql[] = "SELECT uuid, DATE_FORMAT(at, "
 	    "'%Y-%m-%dT%H:%i:%s.%fZ'), actor, action, object_type, "
 	    "COALESCE(object_uuid, ''), COALESCE(detail, '') FROM audit "
 	    "WHERE (? = '' OR object_type = ?) AND (? = '' OR object_uuid = ?) "
-	    "AND (? = '' OR actor = ?) ORDER BY at DESC, id DESC "
+	    "AND (? = '' OR actor = ?) ORDER BY at DESC, uuid DESC "
 	    "LIMIT ? OFFSET ?";
 	char type[65] = "", uuid[CMPD_UUID_LEN + 1] = "", actor[API_ACTOR_MAX] = "";
 	char at[40], act[65], otype[65], ouuid[CMPD_UUID_LEN + 1], num[24];
+	char row[CMPD_UUID_LEN + 1];
 	char who[API_ACTOR_MAX];
 	char *detail = NULL;
 	long limit = 100, offset = 0;
@@ -64,7 +65,7 @@ api_audit_list(struct api_call *c)
 		    DB_ARG_STR(uuid), DB_ARG_STR(uuid), DB_ARG_STR(actor),
 		    DB_ARG_STR(actor), DB_ARG_INT(limit), DB_ARG_INT(offset) };
 		struct db_col col[7] = {
-			{ DB_INT, NULL, 0, 0, 0, 0, 0 },
+			{ DB_STR, row, sizeof(row), 0, 0, 0, 0 },
 			{ DB_STR, at, sizeof(at), 0, 0, 0, 0 },
 			{ DB_STR, who, sizeof(who), 0, 0, 0, 0 },
 			{ DB_STR, act, sizeof(act), 0, 0, 0, 0 },

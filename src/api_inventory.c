@@ -478,16 +478,17 @@ tx_json(struct db_col *col)
 
 /*
  * GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset=, newest
- * first. By created_at, not id: on a Galera cluster each node hands out
- * its own auto-increment values, so ids are no time order; id breaks
- * ties (index cmp_transaction_created, schema 0020).
+ * first: the table's key (created_at, transaction_id, position) read
+ * backwards, or a profile's part of cmp_transaction_cmp_profile_created
+ * (schema 0026); the key makes the order unique.
  */
 static int
 tx_list(struct api_call *c)
 {
 	static const char sql[] = TX_COLS
 	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
-	    "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
+	    "ORDER BY created_at DESC, transaction_id DESC, position DESC "
+	    "LIMIT ? OFFSET ?";
 	char state[16], cmp[CMPD_UUID_LEN + 1];
 	struct tx_buf b;
 	long limit, offset;

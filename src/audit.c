@@ -29,17 +29,27 @@ int
 audit_write(const char *actor, const char *action, const char *object_type,
     const char *object_uuid, json_object *detail)
 {
-	static const char sql[] = "INSERT INTO audit (actor, action, "
-	    "object_type, object_uuid, detail) VALUES (?, ?, ?, ?, ?)";
+	static const char sql[] = "INSERT INTO audit (uuid, actor, action, "
+	    "object_type, object_uuid, detail) VALUES (?, ?, ?, ?, ?, ?)";
 	const char *text = NULL;
-	char big[64];
-	struct db_arg a[5] = { DB_ARG_STR(actor), DB_ARG_STR(action),
-	    DB_ARG_STR(object_type), DB_ARG_NULL, DB_ARG_NULL };
+	char big[64], uuid[CMPD_UUID_LEN + 1] = "";
+	struct db_arg a[6] = { DB_ARG_NULL, DB_ARG_STR(actor),
+	    DB_ARG_STR(action), DB_ARG_STR(object_type), DB_ARG_NULL,
+	    DB_ARG_NULL };
 
+	/* the row's key: time-ordered, made here, not by the database
+	 * (schema 0027; no AUTO_INCREMENT on a cluster) */
+	if (util_uuid7(uuid) != 0) {
+		audit_failed = 1;
+		return -1;
+	}
+	a[0].type = DB_STR;
+	a[0].p = uuid;
+	a[0].len = strlen(uuid);
 	if (object_uuid != NULL && *object_uuid != '\0') {
-		a[3].type = DB_STR;
-		a[3].p = object_uuid;
-		a[3].len = strlen(object_uuid);
+		a[4].type = DB_STR;
+		a[4].p = object_uuid;
+		a[4].len = strlen(object_uuid);
 	}
 	if (detail != NULL) {
 		text = json_object_to_json_string_ext(detail,
@@ -53,11 +63,11 @@ audit_write(const char *actor, const char *action, const char *object_type,
 			    "\"bytes\":%zu}", strlen(text));
 			text = big;
 		}
-		a[4].type = DB_STR;
-		a[4].p = text;
-		a[4].len = strlen(text);
+		a[5].type = DB_STR;
+		a[5].p = text;
+		a[5].len = strlen(text);
 	}
-	if (db_run(sql, a, 5, NULL, 0, NULL) != DB_OK) {
+	if (db_run(sql, a, 6, NULL, 0, NULL) != DB_OK) {
 		log_error("audit row for %s %s %s not written", action,
 		    object_type, object_uuid != NULL ? object_uuid : "-");
 		audit_failed = 1;

@@ -47,7 +47,7 @@ client() {
 cert_status() {
 	t_sql "SELECT status FROM certificate WHERE serial_number = '$(openssl x509 -in "$1" -noout -serial | cut -d= -f2)'"
 }
-tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1"; }
+tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY created_at DESC LIMIT 1"; }
 
 # ---------------------------------------------------------------- ir
 ok "ir with PBM on the CMP Profile route" client ir $CMP $SECRET \
@@ -96,7 +96,7 @@ like "$("$TOOL" dump "$T/ip3.der")" "generalInfo=id-it-implicitConfirm" \
 	"implicitConfirm granted in the ip's generalInfo"
 is "$(($(grep -c ' rid=' "$T/cmpd.log") - before))" 1 "one round trip"
 is "$(tx_state)" confirmed "confirmed without certConf"
-is "$(t_sql "SELECT implicit_confirm FROM cmp_transaction ORDER BY id DESC LIMIT 1")" 1 \
+is "$(t_sql "SELECT implicit_confirm FROM cmp_transaction ORDER BY created_at DESC LIMIT 1")" 1 \
 	"implicitConfirm recorded"
 t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 0 WHERE name = 'enroll'"
 before=$(grep -c ' rid=' "$T/cmpd.log")

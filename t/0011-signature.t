@@ -57,7 +57,7 @@ is "$(dump "$T/ip1.der" sender)" "CN=cmpd signer,O=cmpd tests" "ip sender = sign
 is "$(dump "$T/ip1.der" extraCerts)" 2 \
 	"extraCerts: signing certificate and the issuing CA; the root left out (RFC 9483 3.3, 4.1.1)"
 is "$(dump "$T/conf1.der" body)" pkiconf "certConf answered"
-is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1")" confirmed "confirmed"
+is "$(t_sql "SELECT state FROM cmp_transaction ORDER BY created_at DESC LIMIT 1")" confirmed "confirmed"
 
 ok "signed cr" sh -c "timeout 60 openssl cmp -cmd cr -server 127.0.0.1:$HTTP_PORT -path $SIG \
 	-recipient /CN=cmpd $DEV -newkey '$T/dev.key' -subject /CN=sig-cr -certout '$T/cr.crt' \

@@ -350,7 +350,7 @@ is "$(basic POST /cmpProfiles "$(body name='"by-alice"')" alice:alice-pw)" 403 "
 t_write_conf "message_time_skew = 0" "public_url = https://pki.example" "api_remote_user = admin"
 t_start_cmpd || bail "cmpd did not restart"
 is "$(basic POST /cmpProfiles "$(body name='"by-alice"')" alice:alice-pw)" 201 "api_remote_user = admin: alice creates"
-is "$(t_sql "SELECT actor FROM audit WHERE action = 'create' AND object_type = 'cmpProfile' ORDER BY id DESC LIMIT 1")" \
+is "$(t_sql "SELECT actor FROM audit WHERE action = 'create' AND object_type = 'cmpProfile' ORDER BY at DESC, uuid DESC LIMIT 1")" \
 	remoteUser:alice "audited as the web server's user"
 is "$(basic GET /whoami "" alice:alice-pw)" 200 "whoami as the web server's user"
 is "$(t_json '[j["name"], j["actor"], j["role"]]')" '["alice", "remoteUser:alice", "admin"]' \

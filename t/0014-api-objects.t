@@ -35,7 +35,7 @@ json() { python3 -c 'import json,sys; print(json.dumps('"$1"'))' "${@:2}"; }
 naudit() { t_sql "SELECT COUNT(*) FROM audit"; }
 # last_audit ACTION TYPE UUID DESC: the newest audit row is this change
 last_audit() {
-	is "$(t_sql "SELECT action, object_type, object_uuid, actor FROM audit ORDER BY id DESC LIMIT 1")" \
+	is "$(t_sql "SELECT action, object_type, object_uuid, actor FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" \
 		"$1	$2	$3	apiKey:api-admin" "$4: audit row"
 }
 
@@ -59,7 +59,7 @@ like "$(t_json 'j["updatedAt"]')" "$TS_RE" "updatedAt is a timestamp"
 is "$(t_json 'sorted(j)')" '["authType", "createdAt", "hasCredentials", "insecure", "name", "updatedAt", "url", "uuid"]' \
 	"connector fields as documented"
 last_audit create connector "$CN" "connector created"
-like "$(t_sql "SELECT detail FROM audit ORDER BY id DESC LIMIT 1")" '"authType": ?"none"' \
+like "$(t_sql "SELECT detail FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" '"authType": ?"none"' \
 	"audit detail names the authType"
 
 # refusals write nothing
@@ -131,7 +131,7 @@ is "$(t_json 'j["hasCredentials"]')" true "hasCredentials true"
 is "$(t_json 'j["authType"]')" basic "authType basic"
 unlike "$(cat "$T/api.json")" "SECRET|password|credentials" "the answer has no credentials"
 last_audit create connector "$CB" "basic connector created"
-is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" "(set)" \
+is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" "(set)" \
 	"audit records (set) for the credentials"
 is "$(t_sql "SELECT COUNT(*) FROM connector WHERE uuid = '$CB' AND auth_data_enc IS NOT NULL AND LOCATE('SECRET', auth_data_enc) = 0")" 1 \
 	"credentials stored sealed"
@@ -170,7 +170,7 @@ is "$(t_json 'j["name"]')" conn-basic2 "name changed"
 last_audit update connector "$CB" "connector updated"
 is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
 	"and back"
-is "$(t_sql "SELECT JSON_EXISTS(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" 0 \
+is "$(t_sql "SELECT JSON_EXISTS(detail, '\$.credentials') FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" 0 \
 	"no credentials in that audit row"
 a0=$(naudit)
 is "$(api PUT "/connectors/$CB" "{\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 400 \
@@ -186,7 +186,7 @@ is "$(api PUT "/connectors/$CB" '{"name":"conn-basic"}')" 422 "PUT without url: 
 is "$(naudit)" "$a0" "no audit rows for refused PUTs"
 is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic-2\"}}")" 200 \
 	"PUT with new credentials"
-is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY id DESC LIMIT 1")" "(set)" \
+is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" "(set)" \
 	"audit records (set)"
 is "$(api PUT "/connectors/$CC" '{"name":"conn-cert","url":"https://127.0.0.1:9/","authType":"none"}')" 200 \
 	"PUT to authType none"
@@ -449,25 +449,26 @@ is "$(api GET /cmpTransactions/zz112233445566778899aabbccddeeff)" 400 "not hex: 
 is "$(api GET "/cmpTransactions?state=bogus")" 400 "unknown state: 400"
 is "$(api GET "/cmpTransactions?state=confirmed&limit=1")" 200 "limit"
 is "$(t_json 'len(j)')" 1 "limit=1: one"
-# newest first by createdAt, not by id: on a Galera cluster each node
-# hands out its own ids, so an older row may have the larger one. Four
-# rows (in the future, so first): ids in another order than their times,
-# two of the same microsecond.
-t_sql "INSERT INTO cmp_transaction (id, transaction_id, position, cmp_profile_uuid,
+# newest first by createdAt, rows of the same microsecond by their
+# transactionId, descending. Four rows (in the future, so first), written
+# in another order than their times, two of the same microsecond.
+t_sql "INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid,
     request_type, state, created_at) VALUES
-  (990001, UNHEX('0000000000000000000000000000ee0a'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:03'),
-  (990003, UNHEX('0000000000000000000000000000ee0b'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:02'),
-  (990002, UNHEX('0000000000000000000000000000ee0c'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01'),
-  (990004, UNHEX('0000000000000000000000000000ee0d'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01')"
+  (UNHEX('0000000000000000000000000000ee0c'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01'),
+  (UNHEX('0000000000000000000000000000ee0a'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:03'),
+  (UNHEX('0000000000000000000000000000ee0d'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:01'),
+  (UNHEX('0000000000000000000000000000ee0b'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:02')"
 tails='[t["transactionId"][-4:] for t in j]'
-is "$(api GET "/cmpTransactions?limit=4")" 200 "transactions whose ids disagree with their times"
+is "$(api GET "/cmpTransactions?limit=4")" 200 "transactions written out of their time order"
 is "$(t_json "$tails")" '["ee0a", "ee0b", "ee0d", "ee0c"]' \
-	"... newest first by createdAt, the same microsecond by id"
+	"... newest first by createdAt, the same microsecond by transactionId"
 is "$(api GET "/cmpTransactions?limit=2&offset=2")" 200 "... the second page"
 is "$(t_json "$tails")" '["ee0d", "ee0c"]' "... continues where the first ended"
 is "$(api GET "/cmpTransactions?state=expired&cmpProfileUuid=$ENROLL_CMP")" 200 "... filtered"
 is "$(t_json "$tails")" '["ee0a", "ee0b", "ee0d", "ee0c"]' "... in the same order"
-t_sql "DELETE FROM cmp_transaction WHERE id BETWEEN 990001 AND 990004"
+t_sql "DELETE FROM cmp_transaction WHERE transaction_id IN (UNHEX('0000000000000000000000000000ee0a'),
+  UNHEX('0000000000000000000000000000ee0b'), UNHEX('0000000000000000000000000000ee0c'),
+  UNHEX('0000000000000000000000000000ee0d'))"
 is "$(api POST /certificates '{}')" 405 "the inventory is read-only: 405"
 
 # ================================================== read-only key: 403

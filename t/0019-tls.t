@@ -35,7 +35,7 @@ enrol() {
 		-msg_timeout 20 -total_timeout 40 -newkey "$T/dev.key" \
 		-subject "/CN=$cn" -certout "$T/$cn.crt" "$@" > "$T/client.out" 2>&1
 }
-tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1"; }
+tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY created_at DESC LIMIT 1"; }
 issued() { t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=$1'"; }
 
 # api BASE METHOD PATH [curl args]: the management API over HTTPS, trusting
@@ -70,7 +70,7 @@ is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 200 \
 like "$(cat "$T/api.json" 2>/dev/null)" '"name": *"enroll"' "the CMP Profiles"
 is "$(api "$TLS_BASE" PATCH "/cmpProfiles/$CP/enable" "${CERT[@]}")" 204 \
 	"api_remote_user = admin: the certificate may change things"
-is "$(t_sql "SELECT actor FROM audit WHERE object_uuid = '$CP' ORDER BY id DESC LIMIT 1")" \
+is "$(t_sql "SELECT actor FROM audit WHERE object_uuid = '$CP' ORDER BY at DESC, uuid DESC LIMIT 1")" \
 	remoteUser:api-admin "audited as the certificate's CN"
 is "$(api "$TLS_BASE" GET /cmpProfiles)" 401 "without a client certificate: refused (401)"
 is "$(api "$TLS_BASE" GET /cmpProfiles -H "Authorization: Bearer $KEY")" 401 \
@@ -118,7 +118,7 @@ is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 200 \
 	"Apache: management API with a client certificate, no API key: 200"
 is "$(api "$TLS_BASE" PATCH "/cmpProfiles/$CP/disable" "${CERT[@]}")" 204 \
 	"the certificate may change things"
-is "$(t_sql "SELECT actor FROM audit WHERE object_uuid = '$CP' ORDER BY id DESC LIMIT 1")" \
+is "$(t_sql "SELECT actor FROM audit WHERE object_uuid = '$CP' ORDER BY at DESC, uuid DESC LIMIT 1")" \
 	remoteUser:api-admin "audited as the certificate's CN (SSLUserName)"
 t_sql "UPDATE cmp_profile SET enabled = 1 WHERE uuid = '$CP'"
 is "$(api "$TLS_BASE" GET /cmpProfiles)" 403 "without a client certificate: refused (403)"

@@ -254,7 +254,7 @@ check() {
 	comm -23 "$d/confirmed" "$d/ca-valid" > "$d/confirmed-not-valid"
 	# an hour has passed for all of them: each is past its deadline
 	q "$d/overdue" "SELECT CONCAT(HEX(transaction_id), ' ', state)
-	  FROM cmp_transaction WHERE id > $TX0 AND
+	  FROM cmp_transaction WHERE created_at > '$TX0' AND
 	    state IN ('open', 'issuing', 'confirm_wait')"
 	q "$d/revoke-pending" "SELECT CONCAT(c.serial_number, ' ', c.subject_dn)
 	  FROM certificate c JOIN localca_certificate l
@@ -262,7 +262,7 @@ check() {
 	  WHERE c.status = 'revoke_pending' AND c.subject_dn LIKE 'CN=$p-%'"
 	is "$QERR" 0 "$name: the database answered every query of the check"
 	diag "$name: transactions by state: $(t_sql "SELECT CONCAT(state, '=', COUNT(*))
-	  FROM cmp_transaction WHERE id > $TX0 GROUP BY state ORDER BY state" |
+	  FROM cmp_transaction WHERE created_at > '$TX0' GROUP BY state ORDER BY state" |
 	  tr '\n' ' ')"
 	diag "scenario $name: ca_valid=$(count "$d/ca-valid") inventory=$(count "$d/held") delivered=$(count "$d/delivered") confirmed=$(count "$d/confirmed") lost=$(count "$d/lost") held_not_valid=$(count "$d/held-not-valid") not_stored=$(count "$d/not-stored") overdue=$(count "$d/overdue") revoke_pending_valid=$(count "$d/revoke-pending") faults=$FAULTS"
 	is "$(count "$d/lost")" 0 "$name: every certificate valid at the CA is held by cmpd" ||
@@ -285,8 +285,8 @@ scenario() {
 	local name=$1 p=$2 lpid
 	shift 2
 	FAULTS=0
-	# this scenario's transactions come after
-	TX0=$(t_sql "SELECT COALESCE(MAX(id), 0) FROM cmp_transaction") ||
+	# this scenario's transactions come after (the database's clock)
+	TX0=$(t_sql "SELECT NOW(6)") ||
 		bail "cannot read cmp_transaction"
 	# in the background, stopped by the exit trap if the test dies
 	t_bg "load_$p" "$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \

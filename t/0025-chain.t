@@ -64,7 +64,7 @@ client() {
 		-path "$path" -recipient /CN=cmpd -msg_timeout 20 \
 		-total_timeout 40 "${out[@]}" "$@" > "$T/client.out" 2>&1
 }
-tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1"; }
+tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY created_at DESC LIMIT 1"; }
 VENDOR="-cert $F/ee.pem -key $F/ee.key -trusted $CA/root.crt"
 
 # ------------------------------------------- PBM: ir and cr, root only

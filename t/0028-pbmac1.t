@@ -49,7 +49,7 @@ fresh() {
 	"$TOOL" edit "$in" "$out" tid="$(openssl rand -hex 16)" \
 		senderNonce="$(openssl rand -hex 16)" messageTime=0 "$@"
 }
-tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY id DESC LIMIT 1"; }
+tx_state() { t_sql "SELECT state FROM cmp_transaction ORDER BY created_at DESC LIMIT 1"; }
 
 # ------------------------------------------------ labels, openssl cmp
 # the request openssl cmp writes, captured where cmpd knows no label:

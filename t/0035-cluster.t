@@ -252,7 +252,7 @@ like "$(nq 2 "SELECT description FROM cmp_profile WHERE name = 'fixture'")" "edi
 	"the last round's edit stands, on every node alike"
 if ! is "$(nq 3 "SELECT COUNT(*) FROM audit WHERE actor LIKE '%cluster-admin%'")" $((2 * API_ROUNDS)) \
 	"one audit row per edit, none from a run that was rolled back"; then
-	nq 3 "SELECT id, at, detail FROM audit WHERE actor LIKE '%cluster-admin%' ORDER BY id" | diag
+	nq 3 "SELECT uuid, at, detail FROM audit WHERE actor LIKE '%cluster-admin%' ORDER BY at, uuid" | diag
 	for h in a b; do
 		grep -h "cmpProfiles/\|error\|warn" "$CLUSTER_DIR/$h/cmpd.log" | tail -n 60 | sed "s/^/$h: /" | diag
 	done

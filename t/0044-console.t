@@ -106,7 +106,7 @@ is "$(t_api POST "/certificates/00000000-0000-4000-8000-00000000dead/revoke" '{"
 is "$(t_api POST "/certificates/$CU/revoke" '{"reason":"superseded"}')" 202 "revoke: 202"
 is "$(t_json '[j["status"], j["revocationReason"]]')" '["revoke_pending", "superseded"]' \
 	"revoke: revoke_pending with the reason, for the sweep"
-is "$(t_sql "SELECT action, object_type, object_uuid, actor FROM audit ORDER BY id DESC LIMIT 1")" \
+is "$(t_sql "SELECT action, object_type, object_uuid, actor FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" \
 	"revoke	certificate	$CU	apiKey:console-admin" "revoke: audited"
 t_wait 30 bash -c "[ \"\$(mariadb --no-defaults -S '$DB_SOCK' -u '$DB_ROOT_USER' -N -B cmpd -e \"SELECT status FROM certificate WHERE uuid = '$CU'\")\" = revoked ]"
 is "$(t_sql "SELECT status, revocation_reason FROM certificate WHERE uuid = '$CU'")" "revoked	superseded" \

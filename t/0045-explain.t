@@ -297,9 +297,10 @@ uses_index "inventory: one certificate" "$sql" "'00000001-0000-4000-8000-0000000
 sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_list sql)"
 like "$sql" "WHERE .*ORDER BY" "inventory: the transaction list found"
 uses_index --page 100 "inventory: transactions, first page" "$sql" $e $e $e $e 100 0
-# newest first by created_at (schema 0020), read in that order, not sorted
-like "$sql" "ORDER BY created_at DESC, id DESC" "inventory: transactions in time order"
-like "$LAST_PLAN" "cmp_transaction_created" "... through the index cmp_transaction_created"
+# newest first by the table's key (created_at, transaction_id, position;
+# schema 0026), read backwards in that order, not sorted
+like "$sql" "ORDER BY created_at DESC, transaction_id DESC, position DESC" "inventory: transactions in time order"
+is "$(plan_keys cmp_transaction)" PRIMARY "... through the table's key"
 unlike "$LAST_PLAN" "filesort" "... without a sort"
 uses_index "inventory: transactions of a state" "$sql" "'issuing'" "'issuing'" $e $e 100 0
 uses_index "inventory: transactions of a CMP Profile" "$sql" $e $e \
@@ -312,7 +313,8 @@ uses_index "inventory: one transaction" "$sql" "UNHEX(SHA2('tid-7', 256))"
 # finds the state's index (state, ...) as narrow as the transaction's key
 # and would read the row through it; the UPDATEs of an enrolment name
 # the transaction's key.
-t_sql "DELETE FROM cmp_transaction WHERE id > 500 AND transaction_id <> $tid;
+t_sql "SET @newest = (SELECT MAX(created_at) FROM cmp_transaction WHERE transaction_id <> $tid);
+DELETE FROM cmp_transaction WHERE created_at < @newest - INTERVAL 500 SECOND AND transaction_id <> $tid;
 UPDATE cmp_transaction SET state = 'confirmed' WHERE state <> 'confirmed';
 ANALYZE TABLE cmp_transaction" > /dev/null
 uses_index "no transaction waiting: the issued row's UPDATE" "$issued_sql" \
