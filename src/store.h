@@ -90,6 +90,8 @@ int	store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 int	store_reconciled(const unsigned char *tid, size_t tid_len, int pos,
 	    X509 *cert, const char *ra_uuid, const char *cmp_uuid,
 	    const char *conn_cert_uuid, char cert_uuid[37]);
+int	store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
+	    const ASN1_OCTET_STRING *nonce, char cert_uuid[37]);
 int	store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *state);
 int	store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *,
@@ -142,9 +144,6 @@ int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
 int	store_cert_revoked(const char *cert_uuid, const char *reason);
 int	store_cert_released(const char *cert_uuid);
-
-int	store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
-	    const ASN1_OCTET_STRING *nonce, char cert_uuid[37]);
 
 /* store_wait.c */
 int	store_genm_wait(const CMPD_MSG *req, const struct profile *,

@@ -18,33 +18,6 @@
 #include "cmpd.h"
 #include "store.h"
 
-/*
- * After a connection lost during COMMIT (db_txn runs the transaction
- * again): DB_OK when row (tid, pos) already holds what this run was to
- * write, i.e. last_sender_nonce is nonce, a fresh random value of this
- * answer; cert_uuid (if not NULL) gets its certificate.
- */
-int
-store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
-    const ASN1_OCTET_STRING *nonce, char cert_uuid[37])
-{
-	static const char sql[] = "SELECT COALESCE(certificate_uuid, '') "
-	    "FROM cmp_transaction WHERE transaction_id = ? AND position = ? "
-	    "AND last_sender_nonce = ?";
-	struct db_arg a[3] = { DB_ARG_BLOB(tid, tid_len), DB_ARG_INT(pos),
-	    DB_ARG_OCTETS(nonce) };
-	char buf[CMPD_UUID_LEN + 1];
-	struct db_col c[1];
-	int r;
-
-	memset(c, 0, sizeof(c));
-	c[0].type = DB_STR, c[0].buf = buf, c[0].n = sizeof(buf);
-	if ((r = db_run(sql, a, NITEMS(a), c, 1, NULL)) == DB_OK &&
-	    cert_uuid != NULL)
-		snprintf(cert_uuid, CMPD_UUID_LEN + 1, "%s", buf);
-	return r;
-}
-
 struct tx_begin_arg {
 	const CMPD_MSG *req;
 	const struct profile *p;
