@@ -531,8 +531,14 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		    util_elapsed_ms(&w.start));
 	memset(bc, 0, sizeof(bc));
 	bc[0].type = bc[1].type = bc[2].type = bc[3].type = DB_INT;
-	if (db_run(sql_backlog, NULL, 0, bc, NITEMS(bc), NULL) == DB_OK)
+	if (db_run(sql_backlog, NULL, 0, bc, NITEMS(bc), NULL) == DB_OK) {
 		metrics_backlog(bc[0].i, bc[1].i, bc[2].i, bc[3].i);
+		w.st->left_known = 1;
+		w.st->left_revoke = bc[0].i;
+		w.st->left_issuing = bc[1].i;
+		w.st->left_unknown = bc[2].i;
+		w.st->left_waiting = bc[3].i;
+	}
 	r = w.st->revoked;
 	goto out;
  err:

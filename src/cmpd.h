@@ -749,6 +749,13 @@ struct sweep_stats {
 	int	 nothing;	/* the CA had issued nothing: failed */
 	int	 unknown;	/* the CA cannot be asked: unknown_at_ca */
 	int	 retry;		/* the CA did not answer: asked again later */
+	/* what is left for later runs, counted at the end of this one
+	 * (left_known 0: not counted, the database did not answer) */
+	int	 left_known;
+	long long left_revoke;	/* certificates revoke_pending */
+	long long left_issuing;	/* transactions issuing */
+	long long left_unknown;	/* transactions unknown_at_ca */
+	long long left_waiting;	/* transactions waiting (polling) */
 };
 int	cmp_sweep(const struct conf *, int max, int lock_wait,
 	    int issuing_age, struct sweep_stats *);

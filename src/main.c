@@ -58,7 +58,8 @@ usage(int status)
 	    "  --set-trust-anchors name\n"
 	    "             store standard input, PEM certificates, as the anchors\n"
 	    "             of signature-protected requests\n"
-	    "  --sweep    reconcile with the CAs, revoke what must be, and exit\n"
+	    "  --sweep    reconcile with the CAs, revoke what must be, print\n"
+	    "             what it did and what is left, and exit\n"
 	    "  --sweep-now\n"
 	    "             as --sweep, also asking about calls younger than\n"
 	    "             connector_timeout (when no worker runs anywhere)\n");
@@ -378,13 +379,20 @@ main(int argc, char *argv[])
 		/* Waits for a worker's sweep to end (or for the lease of
 		 * one killed to run out), then does its own. */
 		r = cmp_sweep(&c, 1000, -1, sweep_age, &st);
-		if (r >= 0)
+		if (r >= 0) {
 			printf("cmpd: %d certificate%s revoked, %d failed; "
 			    "reconciled: %d recorded, %d nothing issued, "
-			    "%d unknown at the CA, %d to ask again\n", r,
+			    "%d unknown at the CA, %d to ask again", r,
 			    r == 1 ? "" : "s", st.revoke_failed, st.recorded,
 			    st.nothing, st.unknown, st.retry);
-		else
+			/* what a cron job's mail should show: work left */
+			if (st.left_known)
+				printf("; left: %lld revoke_pending, %lld "
+				    "issuing, %lld unknown_at_ca, %lld waiting",
+				    st.left_revoke, st.left_issuing,
+				    st.left_unknown, st.left_waiting);
+			printf("\n");
+		} else
 			fprintf(stderr, "cmpd: sweep failed: database "
 			    "unavailable, or another sweep still running\n");
 		conn_done();

@@ -115,6 +115,7 @@ like "$(cat "$T/cmpd.log")" "certificate [0-9A-F]+ \(requestId=[0-9a-f-]+\) is v
 t_stop_cmpd
 age_issuing
 like "$(sweep)" "1 certificate revoked, 0 failed; reconciled: 1 recorded" "the sweep settles it"
+like "$(tail -n 1 "$T/sweep.log")" "; left: 0 revoke_pending, " "... with no revocation left"
 is "$(cmpd_cert dbdown-1)" revoked "dbdown-1 in the inventory, revoked"
 is "$(ca_state dbdown-1)" revoked "revoked at the CA"
 is "$(tx_of dbdown-1)" expired "transaction expired"
@@ -310,6 +311,8 @@ like "$(t_json 'j["nextRevokeAttempt"]')" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "... wh
 isnt "$(t_json 'j["lastRevokeError"]')" None "... and the last error"
 t_stop_cmpd
 like "$(sweep)" "0 certificates revoked, 0 failed" "a sweep within the back-off does not try"
+like "$(tail -n 1 "$T/sweep.log")" "; left: 1 revoke_pending, [0-9]+ issuing, [0-9]+ unknown_at_ca, [0-9]+ waiting\$" \
+	"... and says what is left: the certificate, revoke_pending"
 like "$(sweep --sweep-now)" "0 certificates revoked, 1 failed" \
 	"cmpd --sweep-now does not wait for the back-off"
 like "$(delay)" "^2	(119|120)$" "... and tries once: the next retry after 120 s, doubling"
