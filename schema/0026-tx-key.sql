@@ -8,10 +8,10 @@
 -- (transaction ids are random). created_at is written once, by INSERT.
 -- The list of GET /cmpTransactions, newest first, reads this key
 -- backwards; the created_at index that served it goes. One ALTER: it
--- rebuilds the table once and is applied whole or not at all (and again,
--- to the same end, should it run twice). cmpd of
--- the version before, still running while this runs, inserts as before
--- (it never named id); only its transaction list fails until restarted.
+-- rebuilds the table once and is applied whole or not at all (and run
+-- twice, ends the same). cmpd of the version before, still running while
+-- this runs, inserts as before (it never named id); only its transaction
+-- list fails until restarted.
 ALTER TABLE cmp_transaction
   DROP KEY IF EXISTS cmp_transaction_created,
   DROP KEY IF EXISTS cmp_transaction_cmp_profile_created,

@@ -32,10 +32,10 @@ audit_write(const char *actor, const char *action, const char *object_type,
 	static const char sql[] = "INSERT INTO audit (uuid, actor, action, "
 	    "object_type, object_uuid, detail) VALUES (?, ?, ?, ?, ?, ?)";
 	const char *text = NULL;
-	char big[64], uuid[CMPD_UUID_LEN + 1] = "";
-	struct db_arg a[6] = { DB_ARG_NULL, DB_ARG_STR(actor),
-	    DB_ARG_STR(action), DB_ARG_STR(object_type), DB_ARG_NULL,
-	    DB_ARG_NULL };
+	char big[64], uuid[CMPD_UUID_LEN + 1];
+	struct db_arg a[6] = { { DB_STR, uuid, CMPD_UUID_LEN, 0 },
+	    DB_ARG_STR(actor), DB_ARG_STR(action), DB_ARG_STR(object_type),
+	    DB_ARG_NULL, DB_ARG_NULL };
 
 	/* the row's key: time-ordered, made here, not by the database
 	 * (schema 0027; no AUTO_INCREMENT on a cluster) */
@@ -43,9 +43,6 @@ audit_write(const char *actor, const char *action, const char *object_type,
 		audit_failed = 1;
 		return -1;
 	}
-	a[0].type = DB_STR;
-	a[0].p = uuid;
-	a[0].len = strlen(uuid);
 	if (object_uuid != NULL && *object_uuid != '\0') {
 		a[4].type = DB_STR;
 		a[4].p = object_uuid;
