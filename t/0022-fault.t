@@ -204,8 +204,9 @@ sweep_until_done() {
 		out=$(timeout 120 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep \
 			2>> "$T/sweep.log") || { echo "run $i failed: $out" >> "$T/sweep.out"; return 1; }
 		echo "run $i: $out" >> "$T/sweep.out"
-		# done when it names no non-zero count
-		[[ $out =~ (^|[^0-9])[1-9][0-9]* ]] || return 0
+		# done when what it did names no non-zero count (what is
+		# left for later runs is the check's to judge)
+		[[ ${out%%; left:*} =~ (^|[^0-9])[1-9][0-9]* ]] || return 0
 	done
 	return 1
 }
@@ -233,6 +234,19 @@ serials() {
 	done
 }
 
+# since_tx0: SQL true for the rows of cmp_transaction written after row
+# TX0 ("HEX position", empty: all of them), in the table's key order.
+# Not by a time: advance_clock moves every row's created_at back alike.
+since_tx0() {
+	if [ -z "$TX0" ]; then
+		echo TRUE
+		return
+	fi
+	echo "(created_at, transaction_id, position) > (SELECT created_at,
+	  transaction_id, position FROM cmp_transaction
+	  WHERE transaction_id = UNHEX('${TX0% *}') AND position = ${TX0#* })"
+}
+
 # check NAME PREFIX: the contract, after the sweep
 check() {
 	local name=$1 p=$2 d=$T/$1
@@ -254,7 +268,7 @@ check() {
 	comm -23 "$d/confirmed" "$d/ca-valid" > "$d/confirmed-not-valid"
 	# an hour has passed for all of them: each is past its deadline
 	q "$d/overdue" "SELECT CONCAT(HEX(transaction_id), ' ', state)
-	  FROM cmp_transaction WHERE created_at > '$TX0' AND
+	  FROM cmp_transaction WHERE $(since_tx0) AND
 	    state IN ('open', 'issuing', 'confirm_wait')"
 	q "$d/revoke-pending" "SELECT CONCAT(c.serial_number, ' ', c.subject_dn)
 	  FROM certificate c JOIN localca_certificate l
@@ -262,7 +276,7 @@ check() {
 	  WHERE c.status = 'revoke_pending' AND c.subject_dn LIKE 'CN=$p-%'"
 	is "$QERR" 0 "$name: the database answered every query of the check"
 	diag "$name: transactions by state: $(t_sql "SELECT CONCAT(state, '=', COUNT(*))
-	  FROM cmp_transaction WHERE created_at > '$TX0' GROUP BY state ORDER BY state" |
+	  FROM cmp_transaction WHERE $(since_tx0) GROUP BY state ORDER BY state" |
 	  tr '\n' ' ')"
 	diag "scenario $name: ca_valid=$(count "$d/ca-valid") inventory=$(count "$d/held") delivered=$(count "$d/delivered") confirmed=$(count "$d/confirmed") lost=$(count "$d/lost") held_not_valid=$(count "$d/held-not-valid") not_stored=$(count "$d/not-stored") overdue=$(count "$d/overdue") revoke_pending_valid=$(count "$d/revoke-pending") faults=$FAULTS"
 	is "$(count "$d/lost")" 0 "$name: every certificate valid at the CA is held by cmpd" ||
@@ -285,9 +299,10 @@ scenario() {
 	local name=$1 p=$2 lpid
 	shift 2
 	FAULTS=0
-	# this scenario's transactions come after (the database's clock)
-	TX0=$(t_sql "SELECT NOW(6)") ||
-		bail "cannot read cmp_transaction"
+	# this scenario's transactions come after the newest row before it
+	TX0=$(t_sql "SELECT CONCAT(HEX(transaction_id), ' ', position)
+	  FROM cmp_transaction ORDER BY created_at DESC, transaction_id DESC,
+	  position DESC LIMIT 1") || bail "cannot read cmp_transaction"
 	# in the background, stopped by the exit trap if the test dies
 	t_bg "load_$p" "$LOAD" -c "$FAULT_CONC" -d "$FAULT_SECONDS" -u "$URL" \
 		-s "$ENROLL_SECRET" -r "$ENROLL_REF" --recipient cmpd \
