@@ -94,6 +94,17 @@ ca_budget_left(const struct profile *p)
 }
 
 /*
+ * Seconds after which a connector call made now has surely ended and its
+ * outcome been recorded, if its worker lives: what the sweep leaves alone
+ * until then (an rr's revocation written before the call).
+ */
+int
+cmp_ca_settle_s(void)
+{
+	return ca_conf->connector_timeout + CMPD_CALL_MARGIN;
+}
+
+/*
  * Did call res fail for want of time: cut at the budget after it was
  * sent, or not even sent before the budget ran out?
  */

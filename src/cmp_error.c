@@ -248,6 +248,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_CERT_KEY_MISMATCH, SYSTEMFAILURE, 200,
 	    "PN=%s | the certificate authority issued a certificate for "
 	    "another public key; it was not delivered"),
+	/* revoke_pending: the sweep revokes it (a revocation asked
+	 * before whose outcome is not known, or a rejected certificate) */
+	D(CMPF_RR_UNDER_WAY, CERTREVOKED, 200,
+	    "PN=%s | the certificate's revocation is under way"),
 };
 
 #undef D

@@ -5,6 +5,10 @@
  * by a registration authority of the CMP Profile allowed to revoke. The
  * certificate must be one this RA Profile issued, and its CA is told the
  * reason the client gave (the reference always says "unspecified").
+ * Before the CA is asked, the certificate becomes 'revoke_pending' with
+ * that reason (DESIGN invariant 1): it authenticates no more, and what
+ * the call leaves undone, the sweep revokes; a CA that refused, or that
+ * the request never reached, leaves it as it was.
  * A CA that answers pending (doc/api.md "Delayed delivery") makes it an
  * rr with delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): an error
  * message with status waiting, then pollReq (certReqId -1) answered by
@@ -83,6 +87,35 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
 	CMPD_PKISI_free(si);
 	CMPD_MSG_free(m);
 	return NULL;
+}
+
+/*
+ * The rr's connector call failed. When the CA cannot have revoked (no
+ * byte of the request left cmpd, or it refused: 4xx, 404), the
+ * certificate takes back its status. Otherwise (no answer in time, 5xx,
+ * an answer that makes no sense) it may have: the certificate stays
+ * 'revoke_pending' and the sweep revokes it, which is what the client
+ * asked for; revocation is idempotent.
+ */
+static void
+revoke_failed(const struct profile *p, const struct store_cert *sc,
+    const char *reason, const struct conn_result *res)
+{
+	int refused = res->not_sent || res->status == CONN_REJECTED ||
+	    res->status == CONN_NOT_FOUND || res->status == CONN_INSECURE ||
+	    res->status == CONN_BUSY;
+
+	log_warn("PN=%s connector revoke: %s (HTTP %ld): %s", p->cmp_name,
+	    conn_status_name(res->status), res->http_status, res->message);
+	if (!refused)
+		log_warn("PN=%s: certificate %s: the CA may have revoked it; "
+		    "it stays revoke_pending, the sweep revokes it",
+		    p->cmp_name, sc->uuid);
+	else if (store_revoke_undo(sc->uuid, reason, sc->status,
+	    sc->reason) != DB_OK)
+		log_error("PN=%s: certificate %s: the CA did not revoke it, "
+		    "but it stays revoke_pending: the sweep revokes it",
+		    p->cmp_name, sc->uuid);
 }
 
 /*
@@ -239,9 +272,22 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		goto out;
 	}
 	/* on hold: revocable for good, for any other reason */
+	if (strcmp(sc.status, "revoke_pending") == 0) {
+		*fail = CMPF_RR_UNDER_WAY;
+		goto out;
+	}
 	if (strcmp(sc.status, "issued") != 0 &&
 	    !(held && reason != REASON_HOLD)) {
 		*fail = CMPF_RR_REVOKED;
+		goto out;
+	}
+	/* Written before the CA is asked (DESIGN invariant 1): from here
+	 * the certificate authenticates no more, and should this worker
+	 * die during the call, the sweep revokes it. */
+	if ((r = store_revoke_intent(sc.uuid, reasons[reason], sc.status,
+	    sc.reason, cmp_ca_settle_s())) != DB_OK) {
+		*fail = r == DB_NOTFOUND ? CMPF_RR_UNDER_WAY :
+		    CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
 	cmp_ca_target(p, 1, &target);
@@ -257,14 +303,13 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if (res.status != CONN_OK) {
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
-		log_warn("PN=%s connector revoke: %s (HTTP %ld): %s",
-		    p->cmp_name, conn_status_name(res.status),
-		    res.http_status, res.message);
+		revoke_failed(p, &sc, reasons[reason], &res);
 		goto out;
 	}
-	if (store_cert_revoked(sc.uuid, reasons[reason]) != DB_OK)
-		log_error("PN=%s: certificate %s revoked at the CA but not "
-		    "marked so", p->cmp_name, sc.uuid);
+	if (store_revoke_result(sc.uuid, NULL) != DB_OK)
+		log_error("PN=%s: certificate %s revoked at the CA, still "
+		    "revoke_pending here: the sweep records it", p->cmp_name,
+		    sc.uuid);
 	if ((rsp = revoke_answer(req, srv, sc.cert)) != NULL)
 		*fail = CMPF_OK;
  out:

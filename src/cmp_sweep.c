@@ -54,7 +54,7 @@
  * lock_wait seconds (-1: as long as a lease lasts, so that the lease of a
  * sweeper killed has run out by then). The time budget counts from when
  * the lease is held. issuing_age -1 leaves 'issuing' transactions younger
- * than connector_timeout + RECONCILE_MARGIN to their workers; `cmpd
+ * than connector_timeout + CMPD_CALL_MARGIN to their workers; `cmpd
  * --sweep-now` (0) asks about all, and does not wait for back-offs
  * either: safe, since both sides settle only a transaction still
  * 'issuing', but a request in flight then fails. Returns the number
@@ -64,9 +64,6 @@
 #define LOOKUP_ATTEMPTS_MAX	20
 #define BACKOFF_FIRST		60	/* seconds */
 #define BACKOFF_MAX		21600
-/* A connector call ends within connector_timeout; the record follows
- * at once. Younger 'issuing' transactions may still be in a worker. */
-#define RECONCILE_MARGIN	10	/* seconds */
 #define LEASE_POLL_MS		200	/* `cmpd --sweep` asks again */
 
 /*
@@ -480,7 +477,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	memset(&own, 0, sizeof(own));
 	w.conf = conf;
 	w.issuing_age = issuing_age >= 0 ? issuing_age :
-	    conf->connector_timeout + RECONCILE_MARGIN;
+	    conf->connector_timeout + CMPD_CALL_MARGIN;
 	w.now = issuing_age == 0;
 	w.st = stats != NULL ? stats : &own;
 	w.max = max;
@@ -492,7 +489,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	/* One sweeper at a time, across workers, hosts and nodes. */
 	db_lease_holder(holder, sizeof(holder));
 	lease = SWEEP_BUDGET_MS / 1000 + conf->connector_timeout +
-	    RECONCILE_MARGIN;
+	    CMPD_CALL_MARGIN;
 	if (lock_wait < 0)
 		lock_wait = lease + 1;
 	if ((r = sweep_lease(holder, lease, lock_wait)) != 1) {

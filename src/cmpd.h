@@ -72,6 +72,10 @@
 #define CMPD_CHECK_AFTER		1	/* seconds */
 /* a waiting client that has not polled for this long is given up on */
 #define CMPD_POLL_ABANDON		600	/* seconds */
+/* A connector call ends within connector_timeout and its outcome is
+ * recorded at once: what is younger than connector_timeout and this
+ * margin may still be in a worker's hands, and the sweep leaves it. */
+#define CMPD_CALL_MARGIN		10	/* seconds */
 
 /* log.c */
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
@@ -330,6 +334,7 @@ enum cmp_fail {
 	CMPF_RR_RELEASE_LATER,
 	CMPF_SIGNER_CHAIN_UNAVAILABLE,
 	CMPF_CERT_KEY_MISMATCH,
+	CMPF_RR_UNDER_WAY,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -698,6 +703,7 @@ enum cmp_fail cmp_ca_conn_fail(const struct conn_result *, char *arg,
 	    size_t arglen);
 void	cmp_ca_request_begin(void);
 long	cmp_ca_budget_ms(const struct profile *);
+int	cmp_ca_settle_s(void);
 int	cmp_ca_too_late(const struct profile *, const struct conn_result *);
 int	cmp_ca_cut(const struct profile *, const struct conn_result *);
 STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late, int *down);

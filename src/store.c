@@ -653,14 +653,58 @@ store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	return r;
 }
 
+/*
+ * An rr's revocation, written before its CA is asked (DESIGN invariant
+ * 1): the certificate becomes 'revoke_pending' with the client's reason,
+ * due after due_s seconds (when the call has surely ended: the sweep
+ * does not ask the CA beside it), and authenticates no more (invariant
+ * 2). Only from the status and reason the caller read (reason "" for
+ * none): DB_NOTFOUND when another request changed them meanwhile.
+ */
 int
-store_cert_revoked(const char *cert_uuid, const char *reason)
+store_revoke_intent(const char *cert_uuid, const char *reason,
+    const char *from_status, const char *from_reason, int due_s)
 {
-	static const char sql[] = "UPDATE certificate SET status = 'revoked', "
-	    "revocation_reason = ? WHERE uuid = ?";
-	struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(cert_uuid) };
+	static const char sql[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = 'revoked', "
+	    "revocation_reason = ?, revoke_after = NOW(6) + INTERVAL ? SECOND, "
+	    "revoke_attempts = 0, revoke_error = NULL "
+	    "WHERE uuid = ? AND status = ? AND "
+	    "COALESCE(revocation_reason, '') = ?";
+	struct db_arg a[5] = { DB_ARG_STR(reason), DB_ARG_INT(due_s),
+	    DB_ARG_STR(cert_uuid), DB_ARG_STR(from_status),
+	    DB_ARG_STR(from_reason) };
+	unsigned long long changed = 0;
+	int r;
 
-	return db_run(sql, a, 2, NULL, 0, NULL);
+	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
+}
+
+/*
+ * The rr's CA refused the revocation or never got the request: the
+ * certificate takes back the status and reason it had (reason "" for
+ * none). Not once a sweep has taken the revocation up (it then goes on
+ * as any revocation owed); DB_NOTFOUND then.
+ */
+int
+store_revoke_undo(const char *cert_uuid, const char *reason,
+    const char *to_status, const char *to_reason)
+{
+	static const char sql[] = "UPDATE certificate SET status = ?, "
+	    "revocation_reason = NULLIF(?, ''), revoke_final = NULL, "
+	    "revoke_after = NULL, revoke_error = NULL "
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "revocation_reason = ? AND revoke_attempts = 0";
+	struct db_arg a[4] = { DB_ARG_STR(to_status), DB_ARG_STR(to_reason),
+	    DB_ARG_STR(cert_uuid), DB_ARG_STR(reason) };
+	unsigned long long changed = 0;
+	int r;
+
+	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 /* The CA took the certificate off hold (removeFromCRL): valid again. */

@@ -142,7 +142,10 @@ struct store_cert {
 };
 int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	    const char *ra_uuid, struct store_cert *);
-int	store_cert_revoked(const char *cert_uuid, const char *reason);
+int	store_revoke_intent(const char *cert_uuid, const char *reason,
+	    const char *from_status, const char *from_reason, int due_s);
+int	store_revoke_undo(const char *cert_uuid, const char *reason,
+	    const char *to_status, const char *to_reason);
 int	store_cert_released(const char *cert_uuid);
 
 /* store_wait.c */

@@ -52,9 +52,10 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
  * Delayed delivery of an rr (RFC 9810 5.3.22): the CA answered pending.
  * One row, certReqId -1, waits for the client's pollReq (sent: the
  * senderNonce it echoes), with its requester (cmp_requester_check). The
- * certificate becomes 'revoke_pending' with the client's reason, due
- * after abandon seconds: a client that stops polling leaves the
- * revocation to the sweep, as any other owed one.
+ * certificate, 'revoke_pending' with the client's reason since before
+ * the call (store_revoke_intent), is now due after abandon seconds: a
+ * client that stops polling leaves the revocation to the sweep, as any
+ * other owed one. DB_NOTFOUND: a sweep took it up meanwhile.
  */
 struct rr_wait_arg {
 	const struct db_arg *a, *c;
@@ -72,11 +73,9 @@ store_rr_wait_run(void *arg)
 	    "-1, 'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
 	    "NOW(6) + INTERVAL ? SECOND)";
 	static const char sql_cert[] = "UPDATE certificate SET "
-	    "status = 'revoke_pending', revoke_final = 'revoked', "
-	    "revocation_reason = ?, revoke_attempts = 0, "
 	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
-	    "WHERE uuid = ? AND (status = 'issued' OR (status = 'revoked' AND "
-	    "revocation_reason = 'certificateHold'))";
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "revocation_reason = ? AND revoke_attempts = 0";
 	const struct rr_wait_arg *x = arg;
 	unsigned long long changed = 0;
 	int r;
@@ -112,8 +111,8 @@ store_rr_wait(const CMPD_MSG *req, const struct profile *p,
 		DB_ARG_INT(check_after),
 		DB_ARG_INT(abandon),
 	};
-	struct db_arg c[3] = { DB_ARG_STR(reason), DB_ARG_INT(abandon),
-	    DB_ARG_STR(cert_uuid) };
+	struct db_arg c[3] = { DB_ARG_INT(abandon), DB_ARG_STR(cert_uuid),
+	    DB_ARG_STR(reason) };
 	struct rr_wait_arg x = { a, c, req->header->transactionID, sent };
 
 	if (who->method == PROT_SIGNATURE)

@@ -169,7 +169,8 @@ nok "its release through a CA slower than syncBudget" release 8
 like "$(cat "$T/rel.out")" "systemUnavail" "systemUnavail"
 like "$(cat "$T/rel.out")" "the CA has not taken the certificate off hold yet, try again later" "says so"
 is "$(cstatus rr5)" revoked/certificateHold "cmpd still holds it on hold"
-t_wait 10 test "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr5%'")" = issued
+ca_is() { test "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%$1%'")" = "$2"; }
+t_wait 10 ca_is rr5 issued
 is "$(t_sql "SELECT status FROM localca_certificate WHERE subject LIKE '%rr5%'")" issued "the CA released it meanwhile"
 t_sql "UPDATE cmp_profile SET sync_budget = 10 WHERE name = 'rrpoll'"
 ok "the client asks again: accepted" release 8

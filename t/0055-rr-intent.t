@@ -1,0 +1,164 @@
+#!/bin/sh
+# An rr's revocation is written before the CA is asked (DESIGN invariants
+# 1 and 2): while the call runs the certificate is 'revoke_pending' and
+# signs nothing more; a worker killed during the call leaves it so, and
+# the sweep revokes it. A CA that may have revoked (5xx) leaves it owed
+# to the sweep, and the client's second rr hears that the revocation is
+# under way; a CA that refused (404) or that the request never reached
+# gives the certificate back its status, a hold included.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "log_level = info" "connector_timeout = 15"
+# (it knows one authority: an RA Profile of another gets 404)
+t_start_localca "authority_uuid = 00000000-0000-4000-8000-00000000e0a2"
+# a CA that revokes at once and answers 6 s later
+t_second_localca rrslow "revoke_delay_ms = 6000"
+# lighttpd answers 503 for /gone/: its FastCGI server does not run
+GONE="fastcgi.server += ( \"/gone/\" => (( \"socket\" => \"$T/gone.sock\", \"check-local\" => \"disable\" )) )"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE"
+t_seed_enroll
+plan_auto
+
+F=$T_FIXTURES
+CA=$T/ca
+P=/api/v1/protocols/cmp/rrint
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+CONN=00000000-0000-4000-8000-0000000550c1
+AUTH=00000000-0000-4000-8000-0000000550a1
+# synchronous: syncBudget 15 s is connector_timeout, no delayed delivery
+t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
+  SELECT '$CONN', 'rrint', '$CONNECTOR_BASE/localca', auth_type, NULL, 1
+  FROM connector WHERE name = 'localca';
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('$AUTH', 'rrint', '$CONN', '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-000000055001', 'ra-rrint', 1, '$AUTH');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, subject_policy, sync_budget) VALUES
+  ('00000000-0000-4000-8000-000000055101', 'rrint', 1, 'signature', 'signature',
+   '00000000-0000-4000-8000-000000055001', 'any', 15)" || bail "seeding failed"
+t_localca_cred | $CMPD --set-connector-credentials rrint > "$T/secret.log" 2>&1 ||
+	bail "--set-connector-credentials failed"
+t_signer || bail "cannot make the signing certificate"
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
+$CMPD --set-signing-credentials rrint < "$T/bundle.pem" > "$T/secret.log" 2>&1 ||
+	bail "--set-signing-credentials failed"
+cat "$F/root.pem" "$CA/root.crt" > "$T/anchors.pem"
+$CMPD --set-trust-anchors rrint < "$T/anchors.pem" > "$T/secret.log" 2>&1 ||
+	bail "--set-trust-anchors failed"
+# the fixtures' device certificate is also an RA of the profile that may revoke
+"$top_builddir/cmpctl" -c "$T/cmpd.conf" profile ra-add rrint "$F/ee.pem" revoke > "$T/ctl.out" 2>&1 ||
+	{ diag_file "$T/ctl.out"; bail "ra-add failed"; }
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+cmp() {	# cmp OUT openssl-cmp-args...: through lighttpd to CMP Profile rrint
+	local out=$1
+	shift
+	timeout 60 openssl cmp -server "127.0.0.1:$HTTP_PORT" -path $P \
+		-recipient /CN=cmpd -msg_timeout 30 -total_timeout 40 \
+		-trusted "$CA/root.crt" -unprotected_errors "$@" > "$out" 2>&1
+}
+# enroll CN: a signed ir with the fixtures' device certificate -> $T/CN.crt
+enroll() {
+	cmp "$T/$1.out" -cmd ir -cert "$F/ee.pem" -key "$F/ee.key" \
+		-newkey "$T/dev.key" -subject "/CN=$1" -certout "$T/$1.crt"
+}
+# rr CN [REASON]: an rr for $T/CN.crt signed by it (its CA certificate in
+# extraCerts: a CA busy revoking cannot be asked for the chain)
+rr() {
+	cmp "$T/rr-$1.out" -cmd rr -cert "$T/$1.crt" -key "$T/dev.key" \
+		-untrusted "$CA/ca.crt" -oldcert "$T/$1.crt" -revreason "${2:-1}"
+}
+# rr_ra CN REASON: the same, signed by the RA
+rr_ra() {
+	cmp "$T/rr-$1.out" -cmd rr -cert "$F/ee.pem" -key "$F/ee.key" \
+		-oldcert "$T/$1.crt" -revreason "$2"
+}
+cstatus() { t_sql "SELECT CONCAT(status, '/', COALESCE(revocation_reason, '-')) FROM certificate WHERE subject_dn = 'CN=$1'"; }
+castatus() { t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=$1'"; }
+ca_is() { test "$(castatus "$1")" = "$2"; }
+connector() { t_sql "UPDATE connector SET url = '$1' WHERE uuid = '$CONN'" || bail "switching the connector failed"; }
+sweep() { $CMPD --sweep-now > "$T/sweep.log" 2>&1; }
+
+for cn in c1 c2 c3 c4 c5; do
+	ok "enrolled $cn" enroll $cn
+done
+is "$(cstatus c1)" issued/- "c1 issued"
+
+# --- the worker dies while the CA revokes: the certificate was owed first
+connector "$CONNECTOR_BASE/rrslow"
+rr c1 &
+rrpid=$!
+ok "the CA has revoked c1 and sleeps before it answers" t_wait 20 ca_is c1 revoked
+is "$(cstatus c1)" revoke_pending/keyCompromise \
+	"meanwhile the inventory has it owed a revocation, with the client's reason"
+nok "an ir signed with c1 during the call is refused" \
+	cmp "$T/ir-c1.out" -cmd ir -cert "$T/c1.crt" -key "$T/dev.key" -untrusted "$CA/ca.crt" \
+	-newkey "$T/dev.key" -subject /CN=c1-again -certout "$T/c1-again.crt"
+like "$(cat "$T/ir-c1.out")" "certRevoked" "... certRevoked"
+like "$(cat "$T/ir-c1.out")" "the protection certificate is revoked" "... the signer is revoked"
+for w in $(t_cmpd_workers); do kill -KILL "$w" 2> /dev/null; done
+wait $rrpid
+isnt "$?" 0 "the client of the killed worker got no rp"
+ok "the master started new workers" t_wait 10 test -n "$(t_cmpd_workers)"
+is "$(cstatus c1)" revoke_pending/keyCompromise "after the worker's death c1 is still owed its revocation"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+diag_file "$T/sweep.log" 3
+is "$(cstatus c1)" revoked/keyCompromise "the sweep settled it: revoked, with the client's reason"
+like "$(cat "$T/sweep.log")" "cmpd: 1 certificate revoked" "the sweep says it revoked one"
+like "$(cat "$T/sweep.log")" "revoked \\(it was already\\)" "... which the CA had revoked already"
+
+# --- the CA answers 5xx: it may have revoked, the sweep makes sure
+connector "$HTTP_BASE/gone"
+nok "rr for c2 through a CA answering 503" rr c2
+like "$(cat "$T/rr-c2.out")" "systemUnavail" "systemUnavail"
+is "$(cstatus c2)" revoke_pending/keyCompromise "c2 stays owed its revocation"
+is "$(castatus c2)" issued "the CA has not revoked it"
+like "$(cat "$T/cmpd.log")" "certificate [0-9a-f-]*: the CA may have revoked it; it stays revoke_pending" "logged"
+nok "c2 signs its second rr: refused" rr c2
+like "$(cat "$T/rr-c2.out")" "the protection certificate is revoked" "... its signer is revoked"
+nok "the RA's rr for c2" rr_ra c2 1
+like "$(cat "$T/rr-c2.out")" "certRevoked" "certRevoked"
+like "$(cat "$T/rr-c2.out")" "the certificate's revocation is under way" "the revocation is under way"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+is "$(cstatus c2)" revoked/keyCompromise "the sweep revoked c2"
+is "$(castatus c2)" revoked "the CA says revoked"
+
+# --- the request never reached the CA: nothing changes
+port=$(_t_free_port) || bail "no free port"
+connector "http://127.0.0.1:$port/localca"
+nok "rr for c3 through a CA nobody listens for" rr c3
+like "$(cat "$T/rr-c3.out")" "systemUnavail" "systemUnavail"
+is "$(cstatus c3)" issued/- "c3 issued, as before"
+connector "$CONNECTOR_BASE/localca"
+ok "the rr again, the CA up: accepted" rr c3
+is "$(cstatus c3)" revoked/keyCompromise "c3 revoked"
+is "$(castatus c3)" revoked "the CA says revoked"
+
+# --- the CA refuses (404, an authority it does not know): nothing changes
+t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-0000000550ff' WHERE uuid = '$AUTH'"
+nok "rr for c4 refused by the CA (404)" rr c4
+is "$(cstatus c4)" issued/- "c4 issued, as before"
+t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-00000000e0a2' WHERE uuid = '$AUTH'"
+ok "c4 still signs: an ir with it" \
+	cmp "$T/ir-c4.out" -cmd ir -cert "$T/c4.crt" -key "$T/dev.key" -untrusted "$CA/ca.crt" \
+	-newkey "$T/dev.key" -subject /CN=c4-again -certout "$T/c4-again.crt"
+diag_file "$T/ir-c4.out" 3
+
+# --- a hold revoked for good, refused by the CA: still on hold
+ok "c5 on hold (certificateHold), by the RA" rr_ra c5 6
+is "$(cstatus c5)" revoked/certificateHold "c5 on hold"
+t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-0000000550ff' WHERE uuid = '$AUTH'"
+nok "c5 revoked for good, refused by the CA" rr_ra c5 1
+is "$(cstatus c5)" revoked/certificateHold "c5 back on hold, its reason kept"
+is "$(t_sql "SELECT CONCAT(COALESCE(revoke_after, '-'), '/', revoke_attempts) FROM certificate WHERE subject_dn = 'CN=c5'")" \
+	"-/0" "nothing owed for the sweep"
+t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-00000000e0a2' WHERE uuid = '$AUTH'"
+ok "c5 revoked for good, the CA willing" rr_ra c5 1
+is "$(cstatus c5)" revoked/keyCompromise "c5 revoked, keyCompromise"
+ok "cmpd --sweep-now" sweep
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'")" 0 "nothing owed in the end"
+done_testing
