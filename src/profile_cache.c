@@ -2,10 +2,11 @@
  * The CMP Profile and RA Profile rows a worker resolved (profile.c), kept
  * for profile_cache seconds: an enrolment resolves its profile twice (ir,
  * certConf), each a join of five tables. A change made through the
- * management API of this host bumps a generation that all workers share
- * (mapped before the first fork), so the next request on any worker reads
- * the row again; a change made by another host of a cluster, or in SQL,
- * applies within profile_cache seconds, or at once after a reload
+ * management API of this cmpd (HTTP) bumps a generation that all workers
+ * share (mapped before the first fork), so the next request on any worker
+ * reads the row again; a change made by another host of a cluster, by
+ * cmpctl (the API in a process of its own) or in SQL, applies within
+ * profile_cache seconds, or at once after a reload
  * (SIGHUP starts new workers with empty caches). The encrypted columns
  * stay sealed here and are opened per request (CONVENTIONS 7).
  */
