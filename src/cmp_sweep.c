@@ -26,14 +26,17 @@
 #define REASON_UNCONFIRMED	STORE_REASON_UNDELIVERED
 
 #define SWEEP_BUDGET_MS		10000
+/* Step 1's transactions per database transaction (a Galera writeset) */
+#define EXPIRE_BATCH		1000
 
 /*
  * The sweep, in three steps, each bounded by max items and one time
  * budget in all:
  * 1. certificates the client never confirmed within confirmWaitTime
  *    (RFC 9810 5.3.18) become 'revoke_pending', with their transaction
- *    'expired', in one database transaction (sweep_expire_run; one revoked
- *    meanwhile keeps its revocation); so do waiting rr transactions whose
+ *    'expired', in database transactions of EXPIRE_BATCH each
+ *    (sweep_expire_run; one revoked meanwhile keeps its revocation),
+ *    within the run's time budget; so do waiting rr transactions whose
  *    client stopped polling (their certificate is 'revoke_pending'
  *    already, revoked by step 3) and waiting genm ones (nothing owed);
  * 2. reconciliation (DESIGN invariant 1): transactions left 'issuing'
@@ -124,6 +127,7 @@ struct sweep_run {
 	 * tried already (updated since started) is not tried again */
 	int	 now;
 	char	 started[32];	/* NOW(6) at the start of the run */
+	unsigned long long expired;	/* step 1: by the last batch */
 };
 
 /*
@@ -133,29 +137,65 @@ struct sweep_run {
  * reason stand; one on hold (certificateHold, reversible) is revoked for
  * good as unconfirmed. Then the transactions expire. Two statements, one
  * database transaction, one cutoff: no transaction expires without its
- * certificate's fate settled.
+ * certificate's fate settled. At most EXPIRE_BATCH transactions (more
+ * only where deadlines tie to the microsecond): the cutoff is the
+ * deadline of the EXPIRE_BATCH-th overdue one when there are more,
+ * else the run's start.
  */
 static int
 sweep_expire_run(void *arg)
 {
+	static const char sql_cut[] = "SELECT CAST(deadline AS CHAR) "
+	    "FROM cmp_transaction WHERE state = 'confirm_wait' AND "
+	    "deadline < ? ORDER BY deadline LIMIT 1 OFFSET ?";
 	static const char sql_cert[] = "UPDATE certificate c "
 	    "JOIN cmp_transaction t ON t.certificate_uuid = c.uuid "
 	    "SET c.status = 'revoke_pending', c.revoke_final = 'revoked', "
 	    "c.revocation_reason = ?, c.revoke_after = NOW(6) "
-	    "WHERE t.state = 'confirm_wait' AND t.deadline < ? "
+	    "WHERE t.state = 'confirm_wait' AND t.deadline <= ? "
 	    "AND (c.status = 'issued' OR "
 	    "c.revocation_reason = 'certificateHold')";
 	static const char sql_tx[] = "UPDATE cmp_transaction t "
 	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
 	    "SET t.state = 'expired' "
-	    "WHERE t.state = 'confirm_wait' AND t.deadline < ?";
-	const struct sweep_run *w = arg;
-	struct db_arg a[2] = { DB_ARG_STR(REASON_UNCONFIRMED),
-	    DB_ARG_STR(w->started) };
+	    "WHERE t.state = 'confirm_wait' AND t.deadline <= ?";
+	struct sweep_run *w = arg;
+	struct db_arg ca[2] = { DB_ARG_STR(w->started),
+	    DB_ARG_INT(EXPIRE_BATCH - 1) };
+	char cut[sizeof(w->started)];
+	struct db_arg a[2];
+	struct db_col c;
+	int r;
 
+	memset(&c, 0, sizeof(c));
+	c.type = DB_STR, c.buf = cut, c.n = sizeof(cut);
+	r = db_run(sql_cut, ca, NITEMS(ca), &c, 1, NULL);
+	if (r == DB_NOTFOUND)
+		snprintf(cut, sizeof(cut), "%s", w->started);
+	else if (r != DB_OK)
+		return r;
+	a[0] = (struct db_arg)DB_ARG_STR(REASON_UNCONFIRMED);
+	a[1] = (struct db_arg)DB_ARG_STR(cut);
+	w->expired = 0;
 	if (db_run(sql_cert, a, 2, NULL, 0, NULL) != DB_OK ||
-	    db_run(sql_tx, a + 1, 1, NULL, 0, NULL) != DB_OK)
+	    db_run(sql_tx, a + 1, 1, NULL, 0, &w->expired) != DB_OK)
 		return DB_ERR;
+	return DB_OK;
+}
+
+/* Step 1, batch after batch, within the run's time budget. */
+static int
+sweep_expire(struct sweep_run *w)
+{
+	do {
+		if (db_txn(sweep_expire_run, w) != DB_OK)
+			return DB_ERR;
+		if (w->expired > 0)
+			log_info("sweep: %llu transaction%s past confirmWaitTime "
+			    "expired, their certificates to be revoked",
+			    w->expired, w->expired == 1 ? "" : "s");
+	} while (w->expired >= EXPIRE_BATCH &&
+	    util_elapsed_ms(&w->start) < SWEEP_BUDGET_MS);
 	return DB_OK;
 }
 
@@ -459,7 +499,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	static const char sql_rr_expire[] = "UPDATE cmp_transaction SET "
 	    "state = 'expired' WHERE state = 'waiting' AND "
 	    "request_type IN (?, ?) "
-	    "AND (deadline < NOW(6) OR ?)";
+	    "AND (deadline < NOW(6) OR ?) ORDER BY deadline LIMIT ?";
 	static const char sql_backlog[] = "SELECT "
 	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
@@ -506,13 +546,15 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		goto err;
 	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
 		goto err;
-	if (db_txn(sweep_expire_run, &w) != DB_OK)
+	if (sweep_expire(&w) != DB_OK)
 		goto err;
 	{
-		struct db_arg ra[3] = { DB_ARG_INT(CMPD_BODY_RR),
-		    DB_ARG_INT(CMPD_BODY_GENM), DB_ARG_INT(w.now) };
+		struct db_arg ra[4] = { DB_ARG_INT(CMPD_BODY_RR),
+		    DB_ARG_INT(CMPD_BODY_GENM), DB_ARG_INT(w.now),
+		    DB_ARG_INT(EXPIRE_BATCH) };
 
-		if (db_run(sql_rr_expire, ra, 3, NULL, 0, NULL) != DB_OK)
+		if (db_run(sql_rr_expire, ra, NITEMS(ra), NULL, 0, NULL) !=
+		    DB_OK)
 			goto err;
 	}
 	/* A time budget: a slow connector must not hold a worker long. */

@@ -334,6 +334,36 @@ is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")"
 	"valid at the CA = issued in cmpd's inventory"
 is "$(t_sql "SELECT COUNT(*) FROM localca_certificate l LEFT JOIN certificate c ON c.der = l.der WHERE c.uuid IS NULL")" 0 \
 	"every certificate the CA issued is in cmpd's inventory"
+# ------------------- many transactions past confirmWaitTime: in batches
+# 2 500 transactions overdue (their certificates revoked already, so that
+# nothing is owed to a CA): one run expires them in database transactions
+# of 1 000 at most.
+t_sql "SET SESSION foreign_key_checks = 0;
+INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn, issuer_hash,
+  not_before, not_after, fingerprint, der, status, revocation_reason)
+SELECT CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-4000-8000-e', LPAD(HEX(seq), 11, '0')),
+  CONCAT('E0', LPAD(HEX(seq), 14, '0')), 'CN=Expiry CA', CONCAT('CN=expiry-', seq),
+  UNHEX(SHA2('CN=Expiry CA', 256)), NOW(), NOW() + INTERVAL 1 YEAR,
+  UNHEX(SHA2(CONCAT('expiry-', seq), 256)), 'x', 'revoked', 'superseded'
+FROM seq_1_to_2500;
+INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid, ra_profile_uuid,
+  request_type, cert_req_id, certificate_uuid, state, deadline)
+SELECT UNHEX(SHA2(CONCAT('expiry-', seq), 256)), 0, '00000000-0000-4000-8000-00000000e101',
+  '00000000-0000-4000-8000-00000000e001', 0, 0,
+  CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-4000-8000-e', LPAD(HEX(seq), 11, '0')),
+  'confirm_wait', NOW(6) - INTERVAL seq SECOND
+FROM seq_1_to_2500" || bail "inserting the overdue transactions failed"
+: > "$T/sweep.log"
+like "$(sweep)" "0 certificates revoked" "one sweep run"
+batches() { sed -n 's/.*sweep: \([0-9]*\) transactions\{0,1\} past confirmWaitTime expired.*/\1/p' "$T/sweep.log" | tr '\n' ' '; }
+is "$(batches)" "1000 1000 500 " "... in three database transactions: 1000, 1000, 500"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id IN
+  (SELECT UNHEX(SHA2(CONCAT('expiry-', seq), 256)) FROM seq_1_to_2500) AND state = 'expired'")" 2500 \
+	"all 2500 expired"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason, '/', COUNT(*)) FROM certificate
+  WHERE issuer_dn = 'CN=Expiry CA' GROUP BY status, revocation_reason")" "revoked/superseded/2500" \
+	"their certificates keep their revocation"
+
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open')")" 0 \
 	"no transaction left issuing or open"
 nok "no sanitizer report from cmpd --sweep" \

@@ -201,11 +201,14 @@ sql=$(c_sql cmp_sweep.c sweep_revoke_one sql_due)
 like "$sql" "^SELECT c.uuid, c.der, .*revoke_pending" "sweep: the revocation query found"
 uses_index "sweep: revocations due" "$sql" 0 "'2000-01-01'" 20
 uses_index "sweep: revocations due, forced" "$sql" 1 "NOW(6)" 20
-# the expiry's two UPDATEs (the parameters: the reason, the cutoff)
-for v in sql_cert sql_tx; do
+# the expiry's batch cutoff and its two UPDATEs (the parameters: the
+# run's start and the batch's offset; the reason, the cutoff)
+for v in sql_cut sql_cert sql_tx; do
 	sql=$(c_sql cmp_sweep.c sweep_expire_run $v)
 	isnt "$sql" "" "sweep: expiry $v found"
 	case $v in
+	sql_cut)
+		uses_index "sweep: expiry $v" "$sql" "NOW(6)" 999 ;;
 	sql_cert)
 		uses_index "sweep: expiry $v" "$sql" "'cessationOfOperation'" "NOW(6)" ;;
 	sql_tx)
@@ -217,7 +220,7 @@ for v in sql_rr_expire sql_backlog; do
 	isnt "$sql" "" "sweep: $v found"
 	case $v in
 	sql_rr_expire)
-		uses_index "sweep: $v" "$sql" 11 21 0 ;;
+		uses_index "sweep: $v" "$sql" 11 21 0 1000 ;;
 	*)
 		uses_index "sweep: $v" "$sql" ;;
 	esac
