@@ -72,6 +72,9 @@
 #define CMPD_CHECK_AFTER		1	/* seconds */
 /* a waiting client that has not polled for this long is given up on */
 #define CMPD_POLL_ABANDON		600	/* seconds */
+/* nor does polling keep a transaction waiting longer than this after it
+ * began: then the sweep asks the CA (a CA's approval may take days) */
+#define CMPD_WAIT_LIFETIME		(7 * 86400)	/* seconds */
 /* A connector call ends within connector_timeout and its outcome is
  * recorded at once: what is younger than connector_timeout and this
  * margin may still be in a worker's hands, and the sweep leaves it. */

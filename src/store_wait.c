@@ -20,9 +20,11 @@
  * Delayed delivery (RFC 9810 5.3.22): the row waits for the CA. sent: the
  * senderNonce of the answer that said so (the pollReq echoes it); the
  * client is told to ask again after check_after seconds and given up on
- * (the sweep asks the CA) after abandon seconds without a poll. From
- * 'issuing' (the first answer) or 'waiting' (a pollRep). DB_NOTFOUND:
- * the row was settled meanwhile.
+ * (the sweep asks the CA) after abandon seconds without a poll, and
+ * CMPD_WAIT_LIFETIME after the transaction began whatever it does (DESIGN
+ * invariant 5: a client that polls for ever does not keep its CA asked
+ * for ever). From 'issuing' (the first answer) or 'waiting' (a pollRep).
+ * DB_NOTFOUND: the row was settled meanwhile.
  */
 int
 store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
@@ -34,12 +36,13 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    "poll_count = poll_count + (state = 'waiting'), "
 	    "state = 'waiting', last_sender_nonce = ?, "
 	    "next_check = NOW(6) + INTERVAL ? SECOND, "
-	    "deadline = NOW(6) + INTERVAL ? SECOND, implicit_confirm = ? "
+	    "deadline = LEAST(NOW(6) + INTERVAL ? SECOND, "
+	    "created_at + INTERVAL ? SECOND), implicit_confirm = ? "
 	    "WHERE transaction_id = ? AND position = ? AND "
 	    "state IN ('issuing', 'waiting')";
-	struct db_arg a[6] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
-	    DB_ARG_INT(abandon), DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid),
-	    DB_ARG_INT(pos) };
+	struct db_arg a[7] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
+	    DB_ARG_INT(abandon), DB_ARG_INT(CMPD_WAIT_LIFETIME),
+	    DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid), DB_ARG_INT(pos) };
 	unsigned long long changed = 0;
 	int r;
 

@@ -17,8 +17,9 @@ t_stack "message_time_skew = 0" "workers = 2" "connector_workers_max = 2" \
 t_start_localca
 t_second_localca pending "issue_pending = 6"
 t_second_localca slow "issue_delay_ms = 4000"
+t_second_localca longpend "issue_pending = 300"
 t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd pending)" \
-	"$(t_second_localca_lighttpd slow)"
+	"$(t_second_localca_lighttpd slow)" "$(t_second_localca_lighttpd longpend)"
 t_seed_enroll
 plan_auto
 
@@ -243,6 +244,24 @@ is "$(field "$T/ans.der" body)" ip "a pollReq when the connector has no lookup: 
 is "$(field "$T/ans.der" status)" rejection "... a rejection"
 like "$(field "$T/ans.der" text)" "the certificate authority issued no certificate for this request" \
 	"... CMPF_POLL_NOTHING_ISSUED"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+
+# --- polling does not keep a transaction waiting for ever: 7 days after
+# it began its deadline moves no more, and the sweep takes it over
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/longpend' WHERE name = 'poll'"
+rm -f "$T"/q*.der "$T"/r*.der
+client poll aged -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r2.der" body)" pollRep "a client that gives up after a pollRep" || diag_file "$T/aged.out"
+atx() { t_sql "SELECT $1 FROM cmp_transaction WHERE transaction_id = UNHEX('$(field "$T/q1.der" tid)')"; }
+is "$(atx "deadline > NOW(6) + INTERVAL 500 SECOND")" 1 "its deadline: 600 s after the last answer"
+t_sql "UPDATE cmp_transaction SET created_at = created_at - INTERVAL 7 DAY
+	WHERE transaction_id = UNHEX('$(field "$T/q1.der" tid)')" || bail "ageing the transaction failed"
+$EDIT "$T/q2.der" "$T/aged.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/aged.der"
+is "$(field "$T/ans.der" body)" pollRep "a pollReq 7 days after the transaction began: pollRep"
+is "$(atx "deadline <= NOW(6)")" 1 "... but the deadline stays 7 days after its start, past now"
+is "$(atx state)" waiting "... the transaction waiting for the sweep"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
 
 # --- a client that stops polling: the sweep settles it, the CA's
