@@ -5,10 +5,12 @@
  * by a registration authority of the CMP Profile allowed to revoke. The
  * certificate must be one this RA Profile issued, and its CA is told the
  * reason the client gave (the reference always says "unspecified").
- * Before the CA is asked, the certificate becomes 'revoke_pending' with
- * that reason (DESIGN invariant 1): it authenticates no more, and what
- * the call leaves undone, the sweep revokes; a CA that refused, or that
- * the request never reached, leaves it as it was.
+ * Before the CA is asked, the rr's transaction row is written, which
+ * makes its transactionID single-use (a replayed rr is refused), and the
+ * certificate becomes 'revoke_pending' with that reason (DESIGN
+ * invariant 1): it authenticates no more, and what the call leaves
+ * undone, the sweep revokes; a CA that refused, or that the request
+ * never reached, leaves it as it was.
  * A CA that answers pending (doc/api.md "Delayed delivery") makes it an
  * rr with delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): an error
  * message with status waiting, then pollReq (certReqId -1) answered by
@@ -90,6 +92,43 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
 }
 
 /*
+ * The rr's row and, for a revocation (reason not NULL), the certificate's
+ * revocation, written before the CA is asked (store_rr_begin). CMPF_OK,
+ * or what to answer: a transactionID used before (a replayed rr), the
+ * certificate changed meanwhile, the database.
+ */
+static enum cmp_fail
+revoke_begin(const CMPD_MSG *req, const struct profile *p,
+    const struct store_cert *sc, const char *reason)
+{
+	struct cmp_requester who;
+	int r;
+
+	if (cmp_protect_requester(req, &who) != 0)
+		return CMPF_INTERNAL;
+	r = store_rr_begin(req, p, &who, sc->uuid, reason, sc->status,
+	    sc->reason, cmp_ca_settle_s());
+	if (r == DB_OK)
+		return CMPF_OK;
+	if (r == DB_DUP)
+		return CMPF_TID_IN_USE;
+	return r == DB_NOTFOUND ? CMPF_RR_UNDER_WAY : CMPF_DB_UNAVAILABLE;
+}
+
+/* The rr's row settled: confirmed (f CMPF_OK), else failed with f's name. */
+static void
+revoke_end(const CMPD_MSG *req, enum cmp_fail f)
+{
+	const ASN1_OCTET_STRING *tid = req->header->transactionID;
+	const unsigned char *t = ASN1_STRING_get0_data(tid);
+	size_t n = (size_t)ASN1_STRING_length(tid);
+
+	if (store_tx_settle(t, n, 0, f == CMPF_OK ? "confirmed" : "failed") ==
+	    DB_OK && f != CMPF_OK)
+		(void)store_tx_failure(t, n, 0, cmp_error_def(f)->name);
+}
+
+/*
  * The rr's connector call failed. When the CA cannot have revoked (no
  * byte of the request left cmpd, or it refused: 4xx, 404), the
  * certificate takes back its status. Otherwise (no answer in time, 5xx,
@@ -137,20 +176,17 @@ revoke_pending(const struct profile *p, const struct conn_result *res)
  * what the pollReq echoes. Recorded before it leaves.
  */
 static CMPD_MSG *
-revoke_waiting(const CMPD_MSG *req, const struct profile *p,
-    const X509_NAME *srv, const struct store_cert *sc, const char *reason,
-    enum cmp_fail *fail)
+revoke_waiting(const CMPD_MSG *req, const X509_NAME *srv,
+    const struct store_cert *sc, const char *reason, enum cmp_fail *fail)
 {
-	struct cmp_requester who;
 	CMPD_MSG *m;
 	int r;
 
 	*fail = CMPF_INTERNAL;
-	if (cmp_protect_requester(req, &who) != 0 ||
-	    (m = cmp_msg_waiting_new(req->header, srv, "the certificate "
+	if ((m = cmp_msg_waiting_new(req->header, srv, "the certificate "
 	    "authority has not revoked the certificate yet")) == NULL)
 		return NULL;
-	if ((r = store_rr_wait(req, p, &who, sc->uuid, reason,
+	if ((r = store_rr_wait(req->header->transactionID, sc->uuid, reason,
 	    m->header->senderNonce, CMPD_CHECK_AFTER, CMPD_POLL_ABANDON)) !=
 	    DB_OK) {
 		/* DB_NOTFOUND: revoked meanwhile by another request */
@@ -186,6 +222,8 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 		*fail = CMPF_RR_NOT_ON_HOLD;
 		return NULL;
 	}
+	if ((*fail = revoke_begin(req, p, sc, NULL)) != CMPF_OK)
+		return NULL;
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
@@ -202,7 +240,10 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 			    "but not marked so", p->cmp_name, sc->uuid);
 		if ((rsp = revoke_answer(req, srv, sc->cert)) != NULL)
 			*fail = CMPF_OK;
+		else
+			*fail = CMPF_INTERNAL;
 	}
+	revoke_end(req, *fail);
 	conn_result_free(&res);
 	return rsp;
 }
@@ -284,12 +325,9 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* Written before the CA is asked (DESIGN invariant 1): from here
 	 * the certificate authenticates no more, and should this worker
 	 * die during the call, the sweep revokes it. */
-	if ((r = store_revoke_intent(sc.uuid, reasons[reason], sc.status,
-	    sc.reason, cmp_ca_settle_s())) != DB_OK) {
-		*fail = r == DB_NOTFOUND ? CMPF_RR_UNDER_WAY :
-		    CMPF_DB_UNAVAILABLE;
+	if ((*fail = revoke_begin(req, p, &sc, reasons[reason])) != CMPF_OK)
 		goto out;
-	}
+	*fail = CMPF_INTERNAL;
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
@@ -298,12 +336,15 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    "waiting", p->cmp_name, sc.uuid,
 		    res.status == CONN_PENDING ? "pending at the CA" :
 		    "beyond the synchronous budget");
-		rsp = revoke_waiting(req, p, srv, &sc, reasons[reason], fail);
+		if ((rsp = revoke_waiting(req, srv, &sc, reasons[reason],
+		    fail)) == NULL)
+			revoke_end(req, *fail);
 		goto out;
 	}
 	if (res.status != CONN_OK) {
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
 		revoke_failed(p, &sc, reasons[reason], &res);
+		revoke_end(req, *fail);
 		goto out;
 	}
 	if (store_revoke_result(sc.uuid, NULL) != DB_OK)
@@ -312,6 +353,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    sc.uuid);
 	if ((rsp = revoke_answer(req, srv, sc.cert)) != NULL)
 		*fail = CMPF_OK;
+	revoke_end(req, *fail);
  out:
 	X509_free(sc.cert);
 	conn_result_free(&res);

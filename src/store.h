@@ -75,6 +75,7 @@ int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
 int	store_tx_cert_has_key(const unsigned char *tid, size_t tid_len,
 	    int pos, const unsigned char sha256[32], X509 *);
+int	store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *text);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
@@ -155,8 +156,11 @@ int	store_genm_wait(const CMPD_MSG *req, const struct profile *,
 	    int abandon);
 int	store_genm_itav(const ASN1_OCTET_STRING *tid, unsigned char *buf,
 	    size_t n, size_t *len);
-int	store_rr_wait(const CMPD_MSG *req, const struct profile *,
+int	store_rr_begin(const CMPD_MSG *req, const struct profile *,
 	    const struct cmp_requester *, const char *cert_uuid,
+	    const char *reason, const char *from_status,
+	    const char *from_reason, int due_s);
+int	store_rr_wait(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    const char *reason, const ASN1_OCTET_STRING *sent,
 	    int check_after, int abandon);
 int	store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *);

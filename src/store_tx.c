@@ -30,7 +30,7 @@ struct tx_begin_arg {
 
 /* Our own rows, committed by a run whose COMMIT answer was lost: position
  * 0 carries the request id this request drew at random. */
-static int
+int
 store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id)
 {
 	static const char sql[] = "SELECT 1 FROM cmp_transaction "

@@ -3,7 +3,8 @@
  * the rows of requests answered "waiting" (a certificate the CA has not
  * issued yet, an rr it has not revoked, a genm it has not answered, with
  * the InfoTypeAndValue asked for), so that any worker on any host can ask
- * the CA again when the client polls.
+ * the CA again when the client polls; and the row every rr writes before
+ * its CA is asked, waiting for the CA's answer.
  */
 #include "config.h"
 
@@ -52,29 +53,101 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 }
 
 /*
+ * An rr begins, before its CA is asked (DESIGN invariant 1): its row,
+ * certReqId -1, 'waiting' for the CA with its requester and without a
+ * senderNonce yet, given up on by the sweep after due_s seconds (its
+ * worker died), makes its transactionID single-use: an rr replayed, a
+ * year later or a second later, is DB_DUP (transactionIdInUse). A
+ * revocation (reason not NULL; not a release) writes the certificate's
+ * with it (store_revoke_intent, from status and reason from_*:
+ * DB_NOTFOUND when another request changed them). One database
+ * transaction.
+ */
+struct rr_begin_arg {
+	const CMPD_MSG *req;
+	const struct profile *p;
+	const struct cmp_requester *who;
+	const char *cert_uuid, *reason, *from_status, *from_reason;
+	int	 due_s;
+	char	 request_id[CMPD_UUID_LEN + 1];
+};
+
+static int
+store_rr_begin_run(void *arg)
+{
+	static const char sql[] = "INSERT INTO cmp_transaction "
+	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
+	    "request_type, cert_req_id, state, certificate_uuid, issuing_at, "
+	    "request_id, requester_method, requester_cert_hash, "
+	    "requester_kid, next_check, deadline) VALUES (?, 0, ?, ?, ?, -1, "
+	    "'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
+	    "NOW(6) + INTERVAL ? SECOND)";
+	struct rr_begin_arg *x = arg;
+	const ASN1_OCTET_STRING *tid = x->req->header->transactionID;
+	struct db_arg none = DB_ARG_NULL;
+	struct db_arg a[11] = {
+		DB_ARG_OCTETS(tid),
+		DB_ARG_STR(x->p->cmp_uuid),
+		DB_ARG_STR(x->p->ra_uuid),
+		DB_ARG_INT(CMPD_BODY_RR),
+		DB_ARG_STR(x->cert_uuid),
+		DB_ARG_STR(x->request_id),
+		DB_ARG_STR(profile_prot_name(x->who->method)),
+		DB_ARG_BLOB(x->who->cert_hash, 32),
+		DB_ARG_BLOB(x->who->kid, x->who->kid_len),
+		DB_ARG_INT(x->due_s),
+		DB_ARG_INT(x->due_s),
+	};
+	int r;
+
+	if (x->who->method == PROT_SIGNATURE)
+		a[8] = none;
+	else
+		a[7] = none;
+	r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+	/* this request's own row: an earlier run's COMMIT answer was lost */
+	if (r == DB_DUP && store_tx_begun(tid, x->request_id) == DB_OK)
+		return DB_OK;
+	if (r != DB_OK || x->reason == NULL)
+		return r;
+	return store_revoke_intent(x->cert_uuid, x->reason, x->from_status,
+	    x->from_reason, x->due_s);
+}
+
+int
+store_rr_begin(const CMPD_MSG *req, const struct profile *p,
+    const struct cmp_requester *who, const char *cert_uuid,
+    const char *reason, const char *from_status, const char *from_reason,
+    int due_s)
+{
+	struct rr_begin_arg x = { req, p, who, cert_uuid, reason, from_status,
+	    from_reason, due_s, "" };
+
+	if (util_uuid4(x.request_id) != 0)
+		return DB_ERR;
+	return db_txn(store_rr_begin_run, &x);
+}
+
+/*
  * Delayed delivery of an rr (RFC 9810 5.3.22): the CA answered pending.
- * One row, certReqId -1, waits for the client's pollReq (sent: the
+ * The rr's row (store_rr_begin) waits for the client's pollReq (sent: the
  * senderNonce it echoes), with its requester (cmp_requester_check). The
  * certificate, 'revoke_pending' with the client's reason since before
- * the call (store_revoke_intent), is now due after abandon seconds: a
- * client that stops polling leaves the revocation to the sweep, as any
- * other owed one. DB_NOTFOUND: a sweep took it up meanwhile.
+ * the call, is now due after abandon seconds: a client that stops
+ * polling leaves the revocation to the sweep, as any other owed one.
+ * DB_NOTFOUND: a sweep took it up meanwhile.
  */
 struct rr_wait_arg {
 	const struct db_arg *a, *c;
-	const ASN1_OCTET_STRING *tid, *sent;
 };
 
 static int
 store_rr_wait_run(void *arg)
 {
-	static const char sql_tx[] = "INSERT INTO cmp_transaction "
-	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
-	    "request_type, cert_req_id, state, certificate_uuid, issuing_at, "
-	    "requester_method, requester_cert_hash, requester_kid, "
-	    "last_sender_nonce, next_check, deadline) VALUES (?, 0, ?, ?, ?, "
-	    "-1, 'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
-	    "NOW(6) + INTERVAL ? SECOND)";
+	static const char sql_tx[] = "UPDATE cmp_transaction " STORE_TX_KEY
+	    " SET last_sender_nonce = ?, next_check = NOW(6) + INTERVAL ? "
+	    "SECOND, deadline = NOW(6) + INTERVAL ? SECOND "
+	    "WHERE transaction_id = ? AND position = 0 AND state = 'waiting'";
 	static const char sql_cert[] = "UPDATE certificate SET "
 	    "revoke_after = NOW(6) + INTERVAL ? SECOND "
 	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
@@ -83,45 +156,26 @@ store_rr_wait_run(void *arg)
 	unsigned long long changed = 0;
 	int r;
 
-	r = db_run(sql_tx, x->a, 11, NULL, 0, NULL);
-	/* this answer's own row: its earlier COMMIT's answer was lost */
-	if (r == DB_DUP && store_tx_wrote(ASN1_STRING_get0_data(x->tid),
-	    (size_t)ASN1_STRING_length(x->tid), 0, x->sent, NULL) == DB_OK)
-		return DB_OK;
-	if (r != DB_OK ||
-	    (r = db_run(sql_cert, x->c, 3, NULL, 0, &changed)) != DB_OK)
+	if ((r = db_run(sql_tx, x->a, 4, NULL, 0, &changed)) != DB_OK)
+		return r;
+	if (changed != 1)
+		return DB_NOTFOUND;
+	if ((r = db_run(sql_cert, x->c, 3, NULL, 0, &changed)) != DB_OK)
 		return r;
 	return changed == 1 ? DB_OK : DB_NOTFOUND;
 }
 
 int
-store_rr_wait(const CMPD_MSG *req, const struct profile *p,
-    const struct cmp_requester *who, const char *cert_uuid,
+store_rr_wait(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
     const char *reason, const ASN1_OCTET_STRING *sent, int check_after,
     int abandon)
 {
-	struct db_arg none = DB_ARG_NULL;
-	struct db_arg a[11] = {
-		DB_ARG_OCTETS(req->header->transactionID),
-		DB_ARG_STR(p->cmp_uuid),
-		DB_ARG_STR(p->ra_uuid),
-		DB_ARG_INT(CMPD_BODY_RR),
-		DB_ARG_STR(cert_uuid),
-		DB_ARG_STR(profile_prot_name(who->method)),
-		DB_ARG_BLOB(who->cert_hash, 32),
-		DB_ARG_BLOB(who->kid, who->kid_len),
-		DB_ARG_OCTETS(sent),
-		DB_ARG_INT(check_after),
-		DB_ARG_INT(abandon),
-	};
+	struct db_arg a[4] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
+	    DB_ARG_INT(abandon), DB_ARG_OCTETS(tid) };
 	struct db_arg c[3] = { DB_ARG_INT(abandon), DB_ARG_STR(cert_uuid),
 	    DB_ARG_STR(reason) };
-	struct rr_wait_arg x = { a, c, req->header->transactionID, sent };
+	struct rr_wait_arg x = { a, c };
 
-	if (who->method == PROT_SIGNATURE)
-		a[7] = none;
-	else
-		a[6] = none;
 	return db_txn(store_rr_wait_run, &x);
 }
 

@@ -5,7 +5,9 @@
 # the sweep revokes it. A CA that may have revoked (5xx) leaves it owed
 # to the sweep, and the client's second rr hears that the revocation is
 # under way; a CA that refused (404) or that the request never reached
-# gives the certificate back its status, a hold included.
+# gives the certificate back its status, a hold included. Every rr's
+# transactionID is single-use: a captured hold, release or refused rr
+# sent again is transactionIdInUse.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info" "connector_timeout = 15"
@@ -64,16 +66,28 @@ enroll() {
 	cmp "$T/$1.out" -cmd ir -cert "$F/ee.pem" -key "$F/ee.key" \
 		-newkey "$T/dev.key" -subject "/CN=$1" -certout "$T/$1.crt"
 }
-# rr CN [REASON]: an rr for $T/CN.crt signed by it (its CA certificate in
-# extraCerts: a CA busy revoking cannot be asked for the chain)
+# rr CN [REASON [args]]: an rr for $T/CN.crt signed by it (its CA
+# certificate in extraCerts: a CA busy revoking cannot be asked for the
+# chain)
 rr() {
-	cmp "$T/rr-$1.out" -cmd rr -cert "$T/$1.crt" -key "$T/dev.key" \
-		-untrusted "$CA/ca.crt" -oldcert "$T/$1.crt" -revreason "${2:-1}"
+	local cn=$1 reason=${2:-1}
+	shift
+	[ $# -eq 0 ] || shift
+	cmp "$T/rr-$cn.out" -cmd rr -cert "$T/$cn.crt" -key "$T/dev.key" \
+		-untrusted "$CA/ca.crt" -oldcert "$T/$cn.crt" -revreason "$reason" "$@"
 }
-# rr_ra CN REASON: the same, signed by the RA
+# rr_ra CN REASON [args]: the same, signed by the RA
 rr_ra() {
-	cmp "$T/rr-$1.out" -cmd rr -cert "$F/ee.pem" -key "$F/ee.key" \
-		-oldcert "$T/$1.crt" -revreason "$2"
+	local cn=$1 reason=$2
+	shift 2
+	cmp "$T/rr-$cn.out" -cmd rr -cert "$F/ee.pem" -key "$F/ee.key" \
+		-oldcert "$T/$cn.crt" -revreason "$reason" "$@"
+}
+# replay FILE: POSTs a request captured before; the answer's dump
+replay() {
+	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+		--data-binary "@$1" -o "$T/replay.der" "$HTTP_BASE$P" &&
+	"$top_builddir/t/cmptool" dump "$T/replay.der"
 }
 cstatus() { t_sql "SELECT CONCAT(status, '/', COALESCE(revocation_reason, '-')) FROM certificate WHERE subject_dn = 'CN=$1'"; }
 castatus() { t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=$1'"; }
@@ -134,23 +148,39 @@ nok "rr for c3 through a CA nobody listens for" rr c3
 like "$(cat "$T/rr-c3.out")" "systemUnavail" "systemUnavail"
 is "$(cstatus c3)" issued/- "c3 issued, as before"
 connector "$CONNECTOR_BASE/localca"
-ok "the rr again, the CA up: accepted" rr c3
+ok "the rr again, the CA up: accepted" rr c3 1 -reqout "$T/rr-c3.der"
 is "$(cstatus c3)" revoked/keyCompromise "c3 revoked"
 is "$(castatus c3)" revoked "the CA says revoked"
+is "$(t_sql "SELECT CONCAT(state, '/', cert_req_id) FROM cmp_transaction
+  WHERE transaction_id = UNHEX('$("$top_builddir/t/cmptool" dump "$T/rr-c3.der" | sed -n 's/^tid=//p')')")" \
+	confirmed/-1 "the rr's transaction row: confirmed, certReqId -1"
 
 # --- the CA refuses (404, an authority it does not know): nothing changes
 t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-0000000550ff' WHERE uuid = '$AUTH'"
-nok "rr for c4 refused by the CA (404)" rr c4
+nok "rr for c4 refused by the CA (404)" rr c4 1 -reqout "$T/rr-c4.der"
 is "$(cstatus c4)" issued/- "c4 issued, as before"
 t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-00000000e0a2' WHERE uuid = '$AUTH'"
 ok "c4 still signs: an ir with it" \
 	cmp "$T/ir-c4.out" -cmd ir -cert "$T/c4.crt" -key "$T/dev.key" -untrusted "$CA/ca.crt" \
 	-newkey "$T/dev.key" -subject /CN=c4-again -certout "$T/c4-again.crt"
-diag_file "$T/ir-c4.out" 3
+like "$(replay "$T/rr-c4.der")" "failInfo=transactionIdInUse" \
+	"the refused rr replayed, the CA willing now: transactionIdInUse"
+is "$(cstatus c4)" issued/- "c4 still issued"
+
+# --- a hold and its release: neither can be replayed
+ok "c5 on hold (certificateHold), by the RA" rr_ra c5 6 -reqout "$T/hold.der"
+is "$(cstatus c5)" revoked/certificateHold "c5 on hold"
+ok "c5 released (removeFromCRL), by the RA" rr_ra c5 8 -reqout "$T/release.der"
+is "$(cstatus c5)" issued/- "c5 valid again"
+like "$(replay "$T/hold.der")" "failInfo=transactionIdInUse" "the hold replayed: transactionIdInUse"
+is "$(cstatus c5)" issued/- "c5 still valid"
+ok "c5 on hold again, a new rr" rr_ra c5 6
+like "$(replay "$T/release.der")" "failInfo=transactionIdInUse" "the release replayed: transactionIdInUse"
+is "$(cstatus c5)" revoked/certificateHold "c5 still on hold"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE subject = 'CN=c5'")" \
+	revoked/certificateHold "the CA holds it too"
 
 # --- a hold revoked for good, refused by the CA: still on hold
-ok "c5 on hold (certificateHold), by the RA" rr_ra c5 6
-is "$(cstatus c5)" revoked/certificateHold "c5 on hold"
 t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-0000000550ff' WHERE uuid = '$AUTH'"
 nok "c5 revoked for good, refused by the CA" rr_ra c5 1
 is "$(cstatus c5)" revoked/certificateHold "c5 back on hold, its reason kept"
