@@ -24,6 +24,22 @@
 #include "cmpd.h"
 #include "store.h"
 
+/*
+ * A statement that settles one row: DB_OK when it changed exactly one,
+ * DB_NOTFOUND when it changed none (the row is gone, or no longer in the
+ * state the WHERE names), else db_run's failure.
+ */
+int
+store_run1(const char *sql, const struct db_arg *a, size_t n)
+{
+	unsigned long long changed = 0;
+	int r;
+
+	if ((r = db_run(sql, a, n, NULL, 0, &changed)) != DB_OK)
+		return r;
+	return changed == 1 ? DB_OK : DB_NOTFOUND;
+}
+
 /* The status and revocation reason of an inventory certificate. */
 int
 store_cert_state(const char *cert_uuid, char *status, size_t slen,
@@ -674,12 +690,8 @@ store_revoke_intent(const char *cert_uuid, const char *reason,
 	struct db_arg a[5] = { DB_ARG_STR(reason), DB_ARG_INT(due_s),
 	    DB_ARG_STR(cert_uuid), DB_ARG_STR(from_status),
 	    DB_ARG_STR(from_reason) };
-	unsigned long long changed = 0;
-	int r;
 
-	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
-		return r;
-	return changed == 1 ? DB_OK : DB_NOTFOUND;
+	return store_run1(sql, a, NITEMS(a));
 }
 
 /*
@@ -699,12 +711,8 @@ store_revoke_undo(const char *cert_uuid, const char *reason,
 	    "revocation_reason = ? AND revoke_attempts = 0";
 	struct db_arg a[4] = { DB_ARG_STR(to_status), DB_ARG_STR(to_reason),
 	    DB_ARG_STR(cert_uuid), DB_ARG_STR(reason) };
-	unsigned long long changed = 0;
-	int r;
 
-	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
-		return r;
-	return changed == 1 ? DB_OK : DB_NOTFOUND;
+	return store_run1(sql, a, NITEMS(a));
 }
 
 /* The CA took the certificate off hold (removeFromCRL): valid again. */

@@ -13,6 +13,9 @@
 
 #include "cmpd.h"
 
+/* store.c: a statement that must change one row */
+int	store_run1(const char *sql, const struct db_arg *, size_t n);
+
 /* store_tx.c (transaction rows), store.c (certificates) */
 #define STORE_CERT_MAX	65536
 /* a request's SubjectPublicKeyInfo kept with its row (request_spki) at

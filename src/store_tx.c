@@ -246,12 +246,8 @@ store_tx_settle(const unsigned char *tid, size_t tid_len, int pos,
 	    "state IN ('issuing', 'open', 'waiting')";
 	struct db_arg a[3] = { DB_ARG_STR(state), DB_ARG_BLOB(tid, tid_len),
 	    DB_ARG_INT(pos) };
-	unsigned long long changed = 0;
-	int r;
 
-	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
-		return r;
-	return changed == 1 ? DB_OK : DB_NOTFOUND;
+	return store_run1(sql, a, NITEMS(a));
 }
 
 struct tx_list {

@@ -44,12 +44,8 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	struct db_arg a[7] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
 	    DB_ARG_INT(abandon), DB_ARG_INT(CMPD_WAIT_LIFETIME),
 	    DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid), DB_ARG_INT(pos) };
-	unsigned long long changed = 0;
-	int r;
 
-	if ((r = db_run(sql, a, NITEMS(a), NULL, 0, &changed)) != DB_OK)
-		return r;
-	return changed == 1 ? DB_OK : DB_NOTFOUND;
+	return store_run1(sql, a, NITEMS(a));
 }
 
 /*
@@ -153,16 +149,11 @@ store_rr_wait_run(void *arg)
 	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
 	    "revocation_reason = ? AND revoke_attempts = 0";
 	const struct rr_wait_arg *x = arg;
-	unsigned long long changed = 0;
 	int r;
 
-	if ((r = db_run(sql_tx, x->a, 4, NULL, 0, &changed)) != DB_OK)
+	if ((r = store_run1(sql_tx, x->a, 4)) != DB_OK)
 		return r;
-	if (changed != 1)
-		return DB_NOTFOUND;
-	if ((r = db_run(sql_cert, x->c, 3, NULL, 0, &changed)) != DB_OK)
-		return r;
-	return changed == 1 ? DB_OK : DB_NOTFOUND;
+	return store_run1(sql_cert, x->c, 3);
 }
 
 int
