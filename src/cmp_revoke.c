@@ -92,27 +92,23 @@ revoke_answer(const CMPD_MSG *req, const X509_NAME *srv, X509 *cert)
 }
 
 /*
- * The rr's row and, for a revocation (reason not NULL), the certificate's
- * revocation, written before the CA is asked (store_rr_begin). CMPF_OK,
- * or what to answer: a transactionID used before (a replayed rr), the
- * certificate changed meanwhile, the database.
+ * The rr's row (store_rr_begin), for the certificate cert_uuid (NULL:
+ * not in the inventory). CMPF_OK, or what to answer: a transactionID
+ * used before (a replayed rr), the database.
  */
 static enum cmp_fail
 revoke_begin(const CMPD_MSG *req, const struct profile *p,
-    const struct store_cert *sc, const char *reason)
+    const char *cert_uuid)
 {
 	struct cmp_requester who;
 	int r;
 
 	if (cmp_protect_requester(req, &who) != 0)
 		return CMPF_INTERNAL;
-	r = store_rr_begin(req, p, &who, sc->uuid, reason, sc->status,
-	    sc->reason, cmp_ca_settle_s());
+	r = store_rr_begin(req, p, &who, cert_uuid, cmp_ca_settle_s());
 	if (r == DB_OK)
 		return CMPF_OK;
-	if (r == DB_DUP)
-		return CMPF_TID_IN_USE;
-	return r == DB_NOTFOUND ? CMPF_RR_UNDER_WAY : CMPF_DB_UNAVAILABLE;
+	return r == DB_DUP ? CMPF_TID_IN_USE : CMPF_DB_UNAVAILABLE;
 }
 
 /* The rr's row settled: confirmed (f CMPF_OK), else failed with f's name. */
@@ -189,7 +185,7 @@ revoke_waiting(const CMPD_MSG *req, const X509_NAME *srv,
 	if ((r = store_rr_wait(req->header->transactionID, sc->uuid, reason,
 	    m->header->senderNonce, CMPD_CHECK_AFTER, CMPD_POLL_ABANDON)) !=
 	    DB_OK) {
-		/* DB_NOTFOUND: revoked meanwhile by another request */
+		/* DB_NOTFOUND: a sweep took the revocation up meanwhile */
 		*fail = r == DB_NOTFOUND ? CMPF_RR_REVOKED :
 		    CMPF_DB_UNAVAILABLE;
 		goto err;
@@ -222,8 +218,6 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 		*fail = CMPF_RR_NOT_ON_HOLD;
 		return NULL;
 	}
-	if ((*fail = revoke_begin(req, p, sc, NULL)) != CMPF_OK)
-		return NULL;
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
@@ -240,10 +234,7 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 			    "but not marked so", p->cmp_name, sc->uuid);
 		if ((rsp = revoke_answer(req, srv, sc->cert)) != NULL)
 			*fail = CMPF_OK;
-		else
-			*fail = CMPF_INTERNAL;
 	}
-	revoke_end(req, *fail);
 	conn_result_free(&res);
 	return rsp;
 }
@@ -265,7 +256,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	struct store_cert sc;
 	CMPD_MSG *rsp = NULL;
 	X509 *signer;
-	int reason, held, r;
+	int reason, held, r, begun = 0, waiting = 0;
 
 	memset(&res, 0, sizeof(res));
 	memset(&sc, 0, sizeof(sc));
@@ -291,6 +282,14 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
+	/* From here its transactionID is single-use, whatever the answer:
+	 * an rr refused, replayed once its certificate or the signer's
+	 * permissions changed, would act. */
+	if ((*fail = revoke_begin(req, p, r == DB_OK ? sc.uuid : NULL)) !=
+	    CMPF_OK)
+		goto out;
+	begun = 1;
+	*fail = CMPF_INTERNAL;
 	/* Unknown, or another RA Profile's: the same answer. */
 	if (r == DB_NOTFOUND) {
 		*fail = CMPF_RR_UNKNOWN_CERT;
@@ -312,11 +311,11 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		rsp = revoke_release(req, p, srv, &sc, held, fail, arg, arglen);
 		goto out;
 	}
-	/* on hold: revocable for good, for any other reason */
 	if (strcmp(sc.status, "revoke_pending") == 0) {
 		*fail = CMPF_RR_UNDER_WAY;
 		goto out;
 	}
+	/* on hold: revocable for good, for any other reason */
 	if (strcmp(sc.status, "issued") != 0 &&
 	    !(held && reason != REASON_HOLD)) {
 		*fail = CMPF_RR_REVOKED;
@@ -325,9 +324,12 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* Written before the CA is asked (DESIGN invariant 1): from here
 	 * the certificate authenticates no more, and should this worker
 	 * die during the call, the sweep revokes it. */
-	if ((*fail = revoke_begin(req, p, &sc, reasons[reason])) != CMPF_OK)
+	if ((r = store_revoke_intent(sc.uuid, reasons[reason], sc.status,
+	    sc.reason, cmp_ca_settle_s())) != DB_OK) {
+		*fail = r == DB_NOTFOUND ? CMPF_RR_UNDER_WAY :
+		    CMPF_DB_UNAVAILABLE;
 		goto out;
-	*fail = CMPF_INTERNAL;
+	}
 	cmp_ca_target(p, 1, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	if (conn_revoke(&target, sc.cert, reasons[reason], &res) == 0 &&
@@ -336,15 +338,14 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    "waiting", p->cmp_name, sc.uuid,
 		    res.status == CONN_PENDING ? "pending at the CA" :
 		    "beyond the synchronous budget");
-		if ((rsp = revoke_waiting(req, srv, &sc, reasons[reason],
-		    fail)) == NULL)
-			revoke_end(req, *fail);
+		/* the row waits for the client's pollReq */
+		rsp = revoke_waiting(req, srv, &sc, reasons[reason], fail);
+		waiting = rsp != NULL;
 		goto out;
 	}
 	if (res.status != CONN_OK) {
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
 		revoke_failed(p, &sc, reasons[reason], &res);
-		revoke_end(req, *fail);
 		goto out;
 	}
 	if (store_revoke_result(sc.uuid, NULL) != DB_OK)
@@ -353,8 +354,9 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    sc.uuid);
 	if ((rsp = revoke_answer(req, srv, sc.cert)) != NULL)
 		*fail = CMPF_OK;
-	revoke_end(req, *fail);
  out:
+	if (begun && !waiting)
+		revoke_end(req, *fail);
 	X509_free(sc.cert);
 	conn_result_free(&res);
 	ERR_clear_error();

@@ -160,9 +160,7 @@ int	store_genm_wait(const CMPD_MSG *req, const struct profile *,
 int	store_genm_itav(const ASN1_OCTET_STRING *tid, unsigned char *buf,
 	    size_t n, size_t *len);
 int	store_rr_begin(const CMPD_MSG *req, const struct profile *,
-	    const struct cmp_requester *, const char *cert_uuid,
-	    const char *reason, const char *from_status,
-	    const char *from_reason, int due_s);
+	    const struct cmp_requester *, const char *cert_uuid, int due_s);
 int	store_rr_wait(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    const char *reason, const ASN1_OCTET_STRING *sent,
 	    int check_after, int abandon);

@@ -49,21 +49,18 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 }
 
 /*
- * An rr begins, before its CA is asked (DESIGN invariant 1): its row,
- * certReqId -1, 'waiting' for the CA with its requester and without a
- * senderNonce yet, given up on by the sweep after due_s seconds (its
- * worker died), makes its transactionID single-use: an rr replayed, a
- * year later or a second later, is DB_DUP (transactionIdInUse). A
- * revocation (reason not NULL; not a release) writes the certificate's
- * with it (store_revoke_intent, from status and reason from_*:
- * DB_NOTFOUND when another request changed them). One database
- * transaction.
+ * An rr begins, before anything is decided on it: its row, certReqId -1,
+ * the certificate it names (cert_uuid, NULL for one the inventory does
+ * not have), 'waiting' with its requester and without a senderNonce yet,
+ * given up on by the sweep after due_s seconds (its worker died), makes
+ * its transactionID single-use: an rr replayed, a year later or a second
+ * later, is DB_DUP (transactionIdInUse).
  */
 struct rr_begin_arg {
 	const CMPD_MSG *req;
 	const struct profile *p;
 	const struct cmp_requester *who;
-	const char *cert_uuid, *reason, *from_status, *from_reason;
+	const char *cert_uuid;
 	int	 due_s;
 	char	 request_id[CMPD_UUID_LEN + 1];
 };
@@ -86,7 +83,7 @@ store_rr_begin_run(void *arg)
 		DB_ARG_STR(x->p->cmp_uuid),
 		DB_ARG_STR(x->p->ra_uuid),
 		DB_ARG_INT(CMPD_BODY_RR),
-		DB_ARG_STR(x->cert_uuid),
+		DB_ARG_NULL,
 		DB_ARG_STR(x->request_id),
 		DB_ARG_STR(profile_prot_name(x->who->method)),
 		DB_ARG_BLOB(x->who->cert_hash, 32),
@@ -96,6 +93,11 @@ store_rr_begin_run(void *arg)
 	};
 	int r;
 
+	if (x->cert_uuid != NULL) {
+		struct db_arg u = DB_ARG_STR(x->cert_uuid);
+
+		a[4] = u;
+	}
 	if (x->who->method == PROT_SIGNATURE)
 		a[8] = none;
 	else
@@ -104,20 +106,14 @@ store_rr_begin_run(void *arg)
 	/* this request's own row: an earlier run's COMMIT answer was lost */
 	if (r == DB_DUP && store_tx_begun(tid, x->request_id) == DB_OK)
 		return DB_OK;
-	if (r != DB_OK || x->reason == NULL)
-		return r;
-	return store_revoke_intent(x->cert_uuid, x->reason, x->from_status,
-	    x->from_reason, x->due_s);
+	return r;
 }
 
 int
 store_rr_begin(const CMPD_MSG *req, const struct profile *p,
-    const struct cmp_requester *who, const char *cert_uuid,
-    const char *reason, const char *from_status, const char *from_reason,
-    int due_s)
+    const struct cmp_requester *who, const char *cert_uuid, int due_s)
 {
-	struct rr_begin_arg x = { req, p, who, cert_uuid, reason, from_status,
-	    from_reason, due_s, "" };
+	struct rr_begin_arg x = { req, p, who, cert_uuid, due_s, "" };
 
 	if (util_uuid4(x.request_id) != 0)
 		return DB_ERR;

@@ -6,8 +6,8 @@
 # to the sweep, and the client's second rr hears that the revocation is
 # under way; a CA that refused (404) or that the request never reached
 # gives the certificate back its status, a hold included. Every rr's
-# transactionID is single-use: a captured hold, release or refused rr
-# sent again is transactionIdInUse.
+# transactionID is single-use, whatever it was answered: a captured hold,
+# release or refused rr sent again is transactionIdInUse.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info" "connector_timeout = 15"
@@ -170,9 +170,12 @@ is "$(cstatus c4)" issued/- "c4 still issued"
 # --- a hold and its release: neither can be replayed
 ok "c5 on hold (certificateHold), by the RA" rr_ra c5 6 -reqout "$T/hold.der"
 is "$(cstatus c5)" revoked/certificateHold "c5 on hold"
+nok "a second hold, refused" rr_ra c5 6 -reqout "$T/hold2.der"
+like "$(cat "$T/rr-c5.out")" "the certificate is revoked already" "... revoked already"
 ok "c5 released (removeFromCRL), by the RA" rr_ra c5 8 -reqout "$T/release.der"
 is "$(cstatus c5)" issued/- "c5 valid again"
 like "$(replay "$T/hold.der")" "failInfo=transactionIdInUse" "the hold replayed: transactionIdInUse"
+like "$(replay "$T/hold2.der")" "failInfo=transactionIdInUse" "the refused hold replayed: transactionIdInUse"
 is "$(cstatus c5)" issued/- "c5 still valid"
 ok "c5 on hold again, a new rr" rr_ra c5 6
 like "$(replay "$T/release.der")" "failInfo=transactionIdInUse" "the release replayed: transactionIdInUse"
