@@ -510,6 +510,10 @@ enroll_max(const struct profile *p)
 	/* TS 33.310 9.5: exactly one */
 	if (p->variant == VARIANT_V2_3GPP)
 		return 1;
+	/* the API keeps certReqMax within CMPD_CERT_REQ_MAX; a row written
+	 * in SQL may not (a certConf reads that many rows at most) */
+	if (p->cert_req_max > CMPD_CERT_REQ_MAX)
+		return CMPD_CERT_REQ_MAX;
 	if (p->cert_req_max > 0)
 		return p->cert_req_max;
 	return CMPD_CERT_REQ_DEFAULT;

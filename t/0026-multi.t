@@ -170,6 +170,17 @@ ok "cmpctl sets it too" "$top_builddir/cmpctl" -c "$T/cmpd.conf" profile edit fi
 is "$(t_sql "SELECT cert_req_max FROM cmp_profile WHERE uuid = '$FIXP'")" 3 "cmpctl: stored"
 t_post "$T/ir-over.der" $FIX > /dev/null
 is "$(responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "three allowed now"
+# a certReqMax over 20 written in SQL (the API refuses it): 20 at most
+t_sql "UPDATE cmp_profile SET cert_req_max = 50 WHERE uuid = '$FIXP'"
+"$TOOL" edit "$F/ir-pbm.der" "$T/ir-21.der" tid=00112233445566778899aabbccdd1009 \
+	$(for i in $(seq 1 20); do printf 'addreq=%d ' "$i"; done) remac=test-secret
+t_post "$T/ir-21.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" text)" \
+	"PN=fixture | more CertReqMsgs than the CMP Profile allows in one request (certReqMax 20)" \
+	"21 CertReqMsgs with certReqMax 50 in SQL: refused, certReqMax 20"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('00112233445566778899aabbccdd1009')")" 0 \
+	"... nothing stored"
+t_sql "UPDATE cmp_profile SET cert_req_max = 3 WHERE uuid = '$FIXP'"
 
 # duplicate certReqIds
 "$TOOL" edit "$F/ir-pbm.der" "$T/ir-dup.der" tid=00112233445566778899aabbccdd1006 addreq=0 \
