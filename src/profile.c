@@ -535,6 +535,7 @@ signing_cache_lend(const struct signing_cache *e, struct profile *p)
 }
 
 static int profile_read_signing(struct profile *);
+static void profile_signing_free(struct profile *);
 
 /* The cache entry takes references to what p loaded. */
 static int
@@ -656,14 +657,18 @@ profile_read_signing(struct profile *p)
 	}
 	r = DB_OK;
  out:
+	/* nothing half read stays: a second try (the error's answer is
+	 * signed too) reads it all again */
+	if (r != DB_OK)
+		profile_signing_free(p);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(key_enc, sizeof(key_enc));
 	return r;
 }
 
-/* Wipes the decrypted secrets (CONVENTIONS 7). */
-void
-profile_clear(struct profile *p)
+/* The signing material and trust anchors of p, dropped. */
+static void
+profile_signing_free(struct profile *p)
 {
 	EVP_PKEY_free(p->sign_key);
 	X509_free(p->sign_cert);
@@ -674,6 +679,13 @@ profile_clear(struct profile *p)
 	p->sign_key = NULL;
 	p->sign_cert = NULL;
 	p->sign_chain = p->anchors = NULL;
+}
+
+/* Wipes the decrypted secrets (CONVENTIONS 7). */
+void
+profile_clear(struct profile *p)
+{
+	profile_signing_free(p);
 	sk_X509_pop_free(p->signer_chain, X509_free);
 	p->signer_chain = NULL;
 	p->ra_looked_up = p->ra_perms = 0;
