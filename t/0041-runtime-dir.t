@@ -24,6 +24,8 @@ conf() {
 		"listen = $1/cmpd.sock" "pid_file = $1/cmpd.pid"
 	chmod 644 "$T/cmpd.conf"
 }
+# has_children PID: PID has forked (cmpd's workers), asked again at each try
+has_children() { test -n "$(ps -o pid= --ppid "$1")"; }
 # run DIR [RUNTIME_DIRECTORY]: cmpd started as systemd would, then SIGTERM
 run() {
 	local pid log=$T/cmpd-${1##*/}.log
@@ -35,7 +37,7 @@ run() {
 	fi
 	pid=$!
 	t_wait 10 test -S "$1/cmpd.sock" || { diag_file "$log"; return 1; }
-	t_wait 10 test -n "$(ps -o pid= --ppid "$pid")"
+	t_wait 10 has_children "$pid"
 	OWNER=$(stat -c %u "$1")
 	_t_stop_pid "$pid" 15
 }
@@ -63,7 +65,7 @@ chmod 644 "$T/cmpd.conf"
 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" > "$T/cmpd-grp.log" 2>&1 &
 pid=$!
 t_wait 10 test -S "$T/grp/cmpd.sock"
-t_wait 10 test -n "$(ps -o pid= --ppid "$pid")"
+t_wait 10 has_children "$pid"
 is "$(stat -c '%a %U %G' "$T/grp/cmpd.sock")" "660 nobody $WEBG" \
 	"listen_group: the socket 0660, the user's, in group $WEBG"
 _t_stop_pid "$pid" 15
