@@ -316,9 +316,12 @@ def run(drv):
     report(drv.get_cookies() == [], "no cookies", drv.get_cookies())
     drain(drv)
 
-    # progress indication: every call delayed by the network
+    # progress indication: every call delayed by the network, long enough
+    # that the bar (shown from 300 ms on) stays up 1.2 s at least: a busy
+    # machine can take more than a few tenths of a second between two
+    # looks of the driver
     drv.execute_cdp_cmd("Network.emulateNetworkConditions",
-                        {"offline": False, "latency": 700, "downloadThroughput": -1, "uploadThroughput": -1})
+                        {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1})
     css(drv, 'nav a[href="#/cmp-profiles"]')[0].click()
     bar = wait(drv, visible(drv, "#progress"), "progress bar", timeout=5)
     report(bar is not None and bar.get_attribute("role") == "progressbar",
