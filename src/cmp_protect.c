@@ -681,6 +681,17 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
 	return ok;
 }
 
+/* The same, and the signer's own revocation does not count
+ * (CMP_SIG_LEAF_REVOKED_OK); a CA certificate's still does. */
+static int
+sig_verify_leaf_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_REVOKED &&
+	    X509_STORE_CTX_get_error_depth(ctx) == 0)
+		return 1;
+	return sig_verify_cb(ok, ctx);
+}
+
 /*
  * Verifies a signature-protected request: extraCerts[0] is the
  * protection certificate; its chain, built from extraCerts, the
@@ -700,11 +711,17 @@ sig_verify_cb(int ok, X509_STORE_CTX *ctx)
  * the missing certificate may be the CA's, and the client is told to
  * try again (CMPF_SIGNER_CHAIN_UNAVAILABLE), not that its certificate
  * is untrusted. Any other failure of the chain stands.
+ *
+ * flags: CMP_SIG_LEAF_REVOKED_OK, a CRL that lists the signer itself
+ * does not refuse it (the pollReq of its own waiting rr); every other
+ * check, the CRLs of its CA certificates included, stands. A chain so
+ * validated is not remembered: it would pass a request that may not
+ * be excused.
  */
 enum cmp_fail
 cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
     STACK_OF(X509_CRL) *crls, STACK_OF(X509) *known, int known_down,
-    STACK_OF(X509) **chain, char *arg, size_t arglen)
+    int flags, STACK_OF(X509) **chain, char *arg, size_t arglen)
 {
 	const CMPD_HEADER *h = m->header;
 	const ASN1_OCTET_STRING *ski;
@@ -799,7 +816,9 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 		X509_STORE_CTX_set0_crls(ctx, crls);
 		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
 		    X509_V_FLAG_CRL_CHECK_ALL);
-		X509_STORE_CTX_set_verify_cb(ctx, sig_verify_cb);
+		X509_STORE_CTX_set_verify_cb(ctx,
+		    flags & CMP_SIG_LEAF_REVOKED_OK ? sig_verify_leaf_cb :
+		    sig_verify_cb);
 	}
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
@@ -815,7 +834,8 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	}
 	if ((memo = X509_STORE_CTX_get1_chain(ctx)) == NULL)
 		goto out;
-	chain_memo_add(&key, memo, now);
+	if (!(flags & CMP_SIG_LEAF_REVOKED_OK))
+		chain_memo_add(&key, memo, now);
 	if (chain != NULL)
 		*chain = memo;
 	else

@@ -220,23 +220,21 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 	 * request's extraCerts alone; a CA too slow or unreachable for it
 	 * gets no verdict on a chain that misses an issuer). */
 	known = cmp_ca_chain(prof, NULL, &down);
-	f = cmp_protect_sig_verify(req, prof->anchors, crls, known, down,
+	f = cmp_protect_sig_verify(req, prof->anchors, crls, known, down, 0,
 	    &chain, arg, arglen);
 	/* The pollReq of a waiting rr is signed by the certificate being
 	 * revoked: a CRL that lists it already tells what the client waits
-	 * for. Its chain is validated again without CRLs; the inventory
-	 * check below still holds for the CA certificates. */
+	 * for. Its chain is validated again with the signer's own listing
+	 * excused; the CRLs still hold for its CA certificates, and so does
+	 * the inventory check below. */
 	if (f == CMPF_SIGNER_REVOKED &&
 	    cmp_msg_body_type(req) == CMPD_BODY_POLLREQ &&
 	    req->extraCerts != NULL && sk_X509_num(req->extraCerts) > 0 &&
 	    store_tx_rr_waiting(req->header->transactionID,
 	    sk_X509_value(req->extraCerts, 0)) == DB_OK) {
-		sk_X509_CRL_pop_free(crls, X509_CRL_free);
-		if ((crls = sk_X509_CRL_new_null()) == NULL)
-			return CMPF_INTERNAL;
 		arg[0] = '\0';
 		f = cmp_protect_sig_verify(req, prof->anchors, crls, known,
-		    down, &chain, arg, arglen);
+		    down, CMP_SIG_LEAF_REVOKED_OK, &chain, arg, arglen);
 	}
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)

@@ -655,10 +655,11 @@ enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
 int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter,
 	    int legacy);
+#define CMP_SIG_LEAF_REVOKED_OK	0x01	/* cmp_protect_sig_verify flags */
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
 	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
-	    STACK_OF(X509) *known, int known_down, STACK_OF(X509) **chain,
-	    char *arg, size_t arglen);
+	    STACK_OF(X509) *known, int known_down, int flags,
+	    STACK_OF(X509) **chain, char *arg, size_t arglen);
 #define CMP_REQUESTER_KID_MAX	128	/* cmp_transaction.requester_kid */
 struct cmp_requester {
 	enum prot_method method;

@@ -6,9 +6,11 @@
 # pollReq {certReqId -1}, gets pollRep with checkAfter until the CA has
 # revoked, then the rp; the inventory says revoked. A pollReq from
 # another requester or for another certReqId is refused; a client that
-# stops polling leaves the revocation to the sweep. The same for a genm
-# whose CA answers later than the CMP Profile's syncBudget, and the
-# release of a hold, which is not delayed.
+# stops polling leaves the revocation to the sweep; a CRL that lists the
+# certificate being revoked does not refuse its pollReqs, one that lists a
+# CA certificate of its chain does. The same for a genm whose CA answers
+# later than the CMP Profile's syncBudget, and the release of a hold,
+# which is not delayed.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
@@ -219,5 +221,38 @@ ok "/metrics: a worker's sweep counts it waiting" t_wait 20 waiting_gauge 1
 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now > "$T/sweep.log" 2>&1
 is "$(gtx)" expired/-1 "the sweep expires it"
 ok "/metrics: none waiting any more" t_wait 20 waiting_gauge 0
+
+# --- the pollReq of a waiting rr is signed by the certificate being
+# revoked: a CRL that lists that certificate does not refuse it, one that
+# lists a CA certificate of its chain does
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/rrpend' WHERE uuid = '00000000-0000-4000-8000-0000000320c1'"
+ok "enrolled rr6" enroll rr6
+ok "rr for rr6 written" rrfile rr6
+CMPPOLL_SAVE="$T/last6.der" "$POLL" "$URL" "$T/rr-rr6.der" "$T/rr6.crt" "$T/dev.key" \
+	"$CA/root.crt" 0 > "$T/poll6.out" 2> "$T/poll6.err"
+like "$(cat "$T/poll6.out")" "^waiting " "rr6 answered waiting; the client goes away"
+t_crl "$CA/ca" "$T/rr6.crl" "$T/rr6.crt" && t_crl "$CA/root" "$T/ca.crl" "$CA/ca.crt" ||
+	bail "the CRLs could not be made"
+# anchors FILES...: the profile's trust anchors and CRLs, seen by the workers
+anchors() {
+	cat "$@" | $CMPD --set-trust-anchors rrpoll > "$T/set.out" 2>&1 || return 1
+	sleep 2		# profile_cache
+}
+ok "anchors with a CRL of the issuing CA that lists rr6 and one of the root that lists the issuing CA" \
+	anchors "$T/anchors.pem" "$T/rr6.crl" "$T/ca.crl"
+like "$(cat "$T/set.out")" "2 trust anchors and 2 CRLs" "both CRLs taken"
+CMPPOLL_RESUME="$T/last6.der" "$POLL" "$URL" "$T/rr-rr6.der" "$T/rr6.crt" "$T/dev.key" \
+	"$CA/root.crt" 1 > "$T/poll6b.out" 2> "$T/poll6b.err"
+diag_file "$T/poll6b.err" 5
+like "$(cat "$T/poll6b.out")" "^error status=2 failInfo=signerNotTrusted PN=rrpoll \| a CA certificate of the protection certificate's chain is revoked" \
+	"the client's pollReq: refused, its issuing CA is revoked in the root's CRL"
+is "$(tx rr6)" waiting/-1 "the rr still waits"
+ok "anchors with the issuing CA's CRL alone" anchors "$T/anchors.pem" "$T/rr6.crl"
+ok "the client's pollReqs go on, though the CRL lists their signer: rp accepted" \
+	sh -c "CMPPOLL_RESUME='$T/last6.der' '$POLL' '$URL' '$T/rr-rr6.der' '$T/rr6.crt' '$T/dev.key' \
+	'$CA/root.crt' 20 > '$T/poll6c.out' 2> '$T/poll6c.err'"
+diag_file "$T/poll6c.err" 5
+is "$(tail -n 1 "$T/poll6c.out")" "rp status=0 revCerts=1" "the final answer is the rp"
+is "$(cstatus rr6)" revoked/keyCompromise "rr6 revoked"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE uuid = '00000000-0000-4000-8000-0000000320c1'"
 done_testing

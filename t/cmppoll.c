@@ -18,6 +18,10 @@
  * that cmpd needs not fetch them from the CA; with CMPPOLL_PROBE_ID=N in
  * the environment, a first pollReq names
  * certReqId N instead ("probe: " and its answer). Then the polls go on.
+ * With CMPPOLL_SAVE=FILE, every answer to poll after (waiting, pollRep)
+ * is written to FILE (DER); with CMPPOLL_RESUME=FILE, REQ is not sent:
+ * the polls follow the answer FILE holds, as a client that went away
+ * and comes back to its transaction (REQ is read all the same).
  * Prints one line per answer:
  *   waiting TEXT | pollRep certReqId=N checkAfter=N | rp status=N |
  *   genp infoType=OID value=yes|no | error status=N failInfo=NAME TEXT |
@@ -130,7 +134,7 @@ check(const CMPD_MSG *req, const CMPD_MSG *rsp, STACK_OF(X509) *trusted)
 		fprintf(stderr, "cmppoll: the answer is not protected\n");
 		return -1;
 	}
-	if ((f = cmp_protect_sig_verify(rsp, trusted, NULL, NULL, 0, NULL, arg,
+	if ((f = cmp_protect_sig_verify(rsp, trusted, NULL, NULL, 0, 0, NULL, arg,
 	    sizeof(arg))) != CMPF_OK) {
 		fprintf(stderr, "cmppoll: the answer's signature does not "
 		    "verify: %s %s\n", cmp_error_def(f)->name, arg);
@@ -215,6 +219,46 @@ show(const CMPD_MSG *rsp, long *check_after)
 }
 
 static STACK_OF(X509) *untrusted;	/* CMPPOLL_UNTRUSTED */
+
+/* CMPPOLL_SAVE: the answer the next pollReq follows, kept in a file. */
+static int
+save(const CMPD_MSG *rsp)
+{
+	const char *path = getenv("CMPPOLL_SAVE");
+	unsigned char *der = NULL;
+	size_t len;
+	FILE *f;
+	int r = -1;
+
+	if (path == NULL)
+		return 0;
+	if (cmp_msg_encode(rsp, &der, &len) == 0 &&
+	    (f = fopen(path, "wb")) != NULL) {
+		if (fwrite(der, 1, len, f) == len)
+			r = 0;
+		if (fclose(f) != 0)
+			r = -1;
+	}
+	OPENSSL_free(der);
+	if (r != 0)
+		fprintf(stderr, "cmppoll: cannot write %s\n", path);
+	return r;
+}
+
+/* CMPPOLL_RESUME: the answer an earlier run saved. */
+static CMPD_MSG *
+resume(const char *path)
+{
+	unsigned char *der = NULL;
+	CMPD_MSG *m = NULL;
+	size_t len;
+
+	if (util_read_file(path, CMPD_BODY_MAX_LIMIT, &der, &len) != 0 ||
+	    cmp_msg_decode(der, len, &m, NULL) != 0)
+		m = NULL;
+	free(der);
+	return m;
+}
 
 /* pollReq {certReqId -1} answering last, signed with cert/key. */
 static CMPD_MSG *
@@ -346,11 +390,26 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((rsp = post(argv[1], req)) == NULL || check(req, rsp, trusted) != 0)
-		goto out;
+	if (getenv("CMPPOLL_RESUME") != NULL) {
+		if ((rsp = resume(getenv("CMPPOLL_RESUME"))) == NULL) {
+			fprintf(stderr, "cmppoll: cannot read %s\n",
+			    getenv("CMPPOLL_RESUME"));
+			goto out;
+		}
+		/* poll at once, as after a waiting answer */
+		st = CMPD_PKISTATUS_WAITING;
+	} else {
+		if ((rsp = post(argv[1], req)) == NULL ||
+		    check(req, rsp, trusted) != 0)
+			goto out;
+		st = show(rsp, &check_after);
+	}
 	r = 1;
-	st = show(rsp, &check_after);
 	for (i = 0; st == CMPD_PKISTATUS_WAITING || st == -1; i++) {
+		if (save(rsp) != 0) {
+			r = 2;
+			goto out;
+		}
 		if (i >= polls)
 			goto out;	/* gave up (bounded) */
 		if (st == -1) {

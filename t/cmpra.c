@@ -124,7 +124,7 @@ unwrap(char **argv)
 	printf("body=%s\n", cmp_asn1_body_name(cmp_msg_body_type(m)));
 	f = m->header->protectionAlg == NULL || m->protection == NULL ?
 	    CMPF_UNPROTECTED : cmp_protect_sig_verify(m, anchors, crls, NULL, 0,
-	    &chain, arg, sizeof(arg));
+	    0, &chain, arg, sizeof(arg));
 	printf("verified=%s\n", f == CMPF_OK ? "yes" : cmp_error_def(f)->name);
 	if (f == CMPF_OK) {
 		char *s = X509_NAME_oneline(X509_get_subject_name(

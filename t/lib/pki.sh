@@ -69,6 +69,32 @@ EOF
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 }
 
+# t_crl ISSUER OUT CERT...: a CRL (PEM, 30 days) in OUT, signed by
+# ISSUER.key for ISSUER.crt, that lists each CERT as revoked.
+t_crl() {
+	local issuer=$1 out=$2 d c
+	shift 2
+	d=$(mktemp -d "$T/crl.XXXXXX") || return 1
+	: > "$d/index.txt"
+	echo 01 > "$d/crlnumber"
+	cat > "$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = crl
+[ crl ]
+database = $d/index.txt
+certificate = $issuer.crt
+private_key = $issuer.key
+crlnumber = $d/crlnumber
+default_md = sha256
+default_crl_days = 30
+EOF
+	for c in "$@"; do
+		openssl ca -config "$d/ca.cnf" -revoke "$c" > "$d/log" 2>&1 ||
+			return 1
+	done
+	openssl ca -config "$d/ca.cnf" -gencrl -out "$out" > "$d/log" 2>&1
+}
+
 # t_tls_material: a TLS PKI in $T/tls, apart from the CMP test CA:
 #   ca.crt/ca.key           "TLS Test CA" (EC P-256): issues the rest, and
 #                           is the CA of client certificates the web
