@@ -65,6 +65,16 @@ conn_done(void)
 }
 
 void
+conn_request_begin(void)
+{
+}
+
+void
+conn_request_end(void)
+{
+}
+
+void
 conn_result_free(struct conn_result *res)
 {
 	if (res == NULL)

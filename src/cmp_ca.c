@@ -61,6 +61,7 @@ void
 cmp_ca_request_begin(void)
 {
 	clock_gettime(CLOCK_MONOTONIC, &ca_request_start);
+	conn_request_begin();
 }
 
 /* A call that must go out (issue, renew, revoke, lookup) gets at least

@@ -37,6 +37,59 @@ struct conn_cred {
 	size_t	 line_size;
 };
 
+/*
+ * A connector that let a call of a client's request run into its
+ * timeout (connector_timeout, or connector_connect_timeout to connect)
+ * is not called again in the same request: the request's other calls
+ * (the next CertReqMsg, the next message of a nested batch) fail at
+ * once, not sent, rather than each wait as long again. Armed for one
+ * CMP request (conn_request_begin, cmp_ca_request_begin), disarmed after
+ * it (conn_request_end); the sweep and the API, unarmed, call as always.
+ */
+#define CONN_HUNG_MAX		4	/* connectors remembered per request */
+static int conn_req_armed;
+static char *conn_hung[CONN_HUNG_MAX];
+static size_t conn_nhung;
+
+void
+conn_request_end(void)
+{
+	while (conn_nhung > 0)
+		free(conn_hung[--conn_nhung]);
+	conn_req_armed = 0;
+}
+
+void
+conn_request_begin(void)
+{
+	conn_request_end();
+	conn_req_armed = 1;
+}
+
+/* The connector at url (its first len bytes) timed out in this request. */
+static int
+conn_hung_find(const char *url, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < conn_nhung; i++)
+		if (strlen(conn_hung[i]) == len &&
+		    memcmp(conn_hung[i], url, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+conn_hung_add(const char *url, size_t len)
+{
+	char *u;
+
+	if (!conn_req_armed || conn_nhung == CONN_HUNG_MAX ||
+	    conn_hung_find(url, len) || (u = strndup(url, len)) == NULL)
+		return;
+	conn_hung[conn_nhung++] = u;
+}
+
 int
 conn_init(const struct conf *c)
 {
@@ -58,6 +111,7 @@ conn_init(const struct conf *c)
 void
 conn_done(void)
 {
+	conn_request_end();
 	if (conn_curl != NULL)
 		curl_easy_cleanup(conn_curl);
 	conn_curl = NULL;
@@ -508,6 +562,13 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 		conn_msg(res, "bad authority UUID");
 		goto out;
 	}
+	if (conn_hung_find(t->url, base_len)) {
+		res->status = CONN_UNAVAILABLE;
+		conn_msg(res, "connector call not made: an earlier call of this "
+		    "request got no answer in time");
+		r = CALL_DONE;
+		goto out;
+	}
 	url_size = base_len + strlen(api) + strlen(t->authority_uuid) +
 	    strlen(suffix) + 64;
 	if ((url = malloc(url_size)) == NULL)
@@ -579,6 +640,10 @@ conn_call(const struct conn_target *t, const char *api, const char *suffix,
 		res->status = CONN_UNAVAILABLE;
 		res->timed_out = ce == CURLE_OPERATION_TIMEDOUT &&
 		    !res->not_sent;
+		/* at connector_timeout, not at a shorter budget's cut */
+		if (ce == CURLE_OPERATION_TIMEDOUT && (t->timeout_ms <= 0 ||
+		    t->timeout_ms >= conn_conf->connector_timeout * 1000L))
+			conn_hung_add(t->url, base_len);
 		conn_msg(res, "%s",
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(ce));
 	} else if (st < 200 || st > 299)

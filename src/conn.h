@@ -75,6 +75,8 @@ int	conn_header_value_valid(const char *, size_t);
 
 int	conn_init(const struct conf *);
 void	conn_done(void);
+void	conn_request_begin(void);
+void	conn_request_end(void);
 void	conn_result_free(struct conn_result *);
 
 /*

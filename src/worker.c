@@ -232,6 +232,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 			break;
 		}
 		http_serve(&rq, c, ++served);
+		conn_request_end();
 		fastcgi_finish(&rq);	/* and its connection */
 		ERR_clear_error();
 		if (c->max_requests > 0 &&

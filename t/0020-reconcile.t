@@ -136,6 +136,37 @@ like "$(sweep --sweep-now)" "reconciled: 1 recorded" \
 is "$(cmpd_cert slow-1)" revoked "slow-1 in the inventory, revoked"
 is "$(ca_state slow-1)" revoked "revoked at the CA"
 is "$(tx_of slow-1)" expired "transaction expired"
+
+# A CA that did not answer one call in time is not called again in the
+# same request: the other CertReqMsgs of the ir fail at once, not sent,
+# instead of each waiting connector_timeout (3 s here) in turn.
+t_sql "INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid, shared_secret_reference) VALUES
+  ('00000000-0000-4000-8000-00000000e102', 'fixture', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000e001', '1234')" || bail "seeding the fixture profile failed"
+echo test-secret | "$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret fixture > /dev/null ||
+	bail "--set-shared-secret failed"
+TID=00112233445566778899aabbccdd0030
+"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir3.der" tid=$TID addreq=1 addreq=2 \
+	remac=test-secret || bail "cmptool edit failed"
+t_start_cmpd || bail "cmpd did not start again"
+t0=$(date +%s%N)
+is "$(t_post "$T/ir3.der" /api/v1/protocols/cmp/fixture)" 200 "an ir of three CertReqMsgs to the slow CA: answered"
+ms=$((($(date +%s%N) - t0) / 1000000))
+ok "after one connector_timeout, not three (${ms} ms)" test "$ms" -lt 5500
+is "$("$top_builddir/t/cmptool" dump "$T/resp.der" | sed -n 's/^failInfo=//p' | sort -u)" systemUnavail \
+	"each CertReqMsg refused systemUnavail"
+like "$(cat "$T/cmpd.log")" "connector call not made: an earlier call of this request got no answer in time" \
+	"the later calls were not made"
+is "$(t_sql "SELECT GROUP_CONCAT(CONCAT(position, ':', state) ORDER BY position SEPARATOR ' ')
+  FROM cmp_transaction WHERE transaction_id = UNHEX('$TID')")" "0:issuing 1:failed 2:failed" \
+	"the first stays issuing for the sweep, the two never asked fail"
+ok "the CA issued the first" t_wait 15 ca_has test-new
+sleep 1
+is "$(ca_count test-new)" 1 "... and was asked for nothing more"
+t_stop_cmpd
+like "$(sweep --sweep-now)" "reconciled: 1 recorded" "the sweep records it"
+is "$(cmpd_cert test-new)" revoked "... and revokes it"
 localca_delay 0
 t_start_cmpd || bail "cmpd did not start again"
 
