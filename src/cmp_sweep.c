@@ -75,15 +75,22 @@
  * takers at once on two Galera nodes: one commit fails certification and
  * its UPDATE runs again (db_run), finding the lease held. 1 taken, 0
  * held by another, -1 on a database error.
+ *
+ * A run that finished its work leaves the lease resting (no holder,
+ * until sweep_interval later): every worker of every host tries each
+ * sweep_interval, and the first after the rest sweeps, so the cluster
+ * sweeps about once per sweep_interval, not once per worker. A resting
+ * lease is taken at once when rest_ok (`cmpd --sweep`).
  */
 static int
-sweep_lease_take(const char *holder, int seconds)
+sweep_lease_take(const char *holder, int seconds, int rest_ok)
 {
 	static const char sql[] = "UPDATE cmpd_lease SET holder = ?, "
 	    "until = NOW(6) + INTERVAL ? SECOND WHERE name = 'sweep' AND "
-	    "(holder = ? OR until IS NULL OR until < NOW(6))";
-	struct db_arg a[3] = { DB_ARG_STR(holder), DB_ARG_INT(seconds),
-	    DB_ARG_STR(holder) };
+	    "(holder = ? OR until IS NULL OR until < NOW(6) OR "
+	    "(holder = '' AND ?))";
+	struct db_arg a[4] = { DB_ARG_STR(holder), DB_ARG_INT(seconds),
+	    DB_ARG_STR(holder), DB_ARG_INT(rest_ok) };
 	unsigned long long changed = 0;
 
 	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
@@ -91,17 +98,21 @@ sweep_lease_take(const char *holder, int seconds)
 	return changed == 1;
 }
 
+/* Gives the lease back, resting for rest seconds (0: free at once). */
 static void
-sweep_lease_free(const char *holder)
+sweep_lease_free(const char *holder, int rest)
 {
 	static const char sql[] = "UPDATE cmpd_lease SET holder = '', "
-	    "until = NULL WHERE name = 'sweep' AND holder = ?";
-	struct db_arg a[1] = { DB_ARG_STR(holder) };
+	    "until = IF(? > 0, NOW(6) + INTERVAL ? SECOND, NULL) "
+	    "WHERE name = 'sweep' AND holder = ?";
+	struct db_arg a[3] = { DB_ARG_INT(rest), DB_ARG_INT(rest),
+	    DB_ARG_STR(holder) };
 
 	(void)db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 }
 
-/* The lease, waited for up to wait seconds (0: one try). */
+/* The lease, waited for up to wait seconds (0: one try, not taken
+ * while it rests). */
 static int
 sweep_lease(const char *holder, int seconds, int wait)
 {
@@ -110,7 +121,7 @@ sweep_lease(const char *holder, int seconds, int wait)
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while ((r = sweep_lease_take(holder, seconds)) == 0 &&
+	while ((r = sweep_lease_take(holder, seconds, wait > 0)) == 0 &&
 	    util_elapsed_ms(&start) < wait * 1000L)
 		nanosleep(&step, NULL);
 	return r;
@@ -511,7 +522,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 	char holder[DB_LEASE_HOLDER_MAX];
 	struct sweep_stats own;
 	struct sweep_run w;
-	int lease, r;
+	int lease, r, rest = 0;
 
 	memset(&w, 0, sizeof(w));
 	memset(&own, 0, sizeof(own));
@@ -536,6 +547,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		metrics_conn_leave();	/* another sweeper is at work */
 		return r < 0 || lock_wait > 0 ? -1 : 0;
 	}
+	metrics_sweep_run();
 	/* The budget counts from here: a run that waited for the lease (a
 	 * sweeper killed while holding it keeps it until it runs out) has
 	 * all of its time still. */
@@ -568,6 +580,8 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		log_info("sweep: stopped at its limits after %d items and "
 		    "%.0f ms; anything left waits for the next run", w.done,
 		    util_elapsed_ms(&w.start));
+	else
+		rest = conf->sweep_interval;	/* done: the next run later */
 	memset(bc, 0, sizeof(bc));
 	bc[0].type = bc[1].type = bc[2].type = bc[3].type = DB_INT;
 	if (db_run(sql_backlog, NULL, 0, bc, NITEMS(bc), NULL) == DB_OK) {
@@ -583,7 +597,7 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
  err:
 	r = -1;
  out:
-	sweep_lease_free(holder);
+	sweep_lease_free(holder, rest);
 	metrics_conn_leave();
 	if (w.p != NULL)
 		profile_clear(w.p);

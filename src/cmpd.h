@@ -868,6 +868,7 @@ enum metrics_revocation {
 int	metrics_init(void);
 void	metrics_reconcile(enum metrics_recon);
 void	metrics_revocation(enum metrics_revocation);
+void	metrics_sweep_run(void);
 void	metrics_backlog(long long revoke_pending, long long issuing,
 	    long long unknown_at_ca, long long waiting);
 void	metrics_request(enum route_kind, int body_type, const char *outcome,

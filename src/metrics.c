@@ -102,6 +102,7 @@ struct metrics_shm {
 	atomic_ullong workers_alive;
 	atomic_ullong recon[METRICS_RECON__COUNT];
 	atomic_ullong revocations[METRICS_REV__COUNT];
+	atomic_ullong sweep_runs;	/* runs this host's workers made */
 	/* counted by the last sweep; -1 (all ones) until one ran */
 	atomic_llong backlog[4];
 	long long start_time;		/* written before the first fork */
@@ -289,6 +290,14 @@ metrics_revocation(enum metrics_revocation r)
 {
 	if (shm != NULL && (unsigned)r < METRICS_REV__COUNT)
 		atomic_fetch_add_explicit(&shm->revocations[r], 1,
+		    memory_order_relaxed);
+}
+
+void
+metrics_sweep_run(void)
+{
+	if (shm != NULL)
+		atomic_fetch_add_explicit(&shm->sweep_runs, 1,
 		    memory_order_relaxed);
 }
 
@@ -556,6 +565,11 @@ metrics_render_reconcile(struct metrics_buf *b)
 		metrics_printf(b, "cmpd_revocations_total{result=\"%s\"} "
 		    "%llu\n", metrics_rev_names[i],
 		    metrics_get(&shm->revocations[i]));
+	metrics_head(b, "cmpd_sweep_runs_total", "counter",
+	    "Sweep runs this host's workers made (one at a time across "
+	    "hosts, sweep_interval apart).");
+	metrics_printf(b, "cmpd_sweep_runs_total %llu\n",
+	    metrics_get(&shm->sweep_runs));
 	for (i = 0; i < NITEMS(gauges); i++) {
 		v = atomic_load_explicit(&shm->backlog[i],
 		    memory_order_relaxed);

@@ -384,4 +384,22 @@ is "$(curl -sS --noproxy '*' -o "$T/web-metrics.txt" -w '%{http_code}' "$HTTP_BA
 ok "and it parses" /usr/bin/python3 "$PROM" check "$T/web-metrics.txt"
 is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' "$HTTP_BASE/health")" 200 \
 	"/health through lighttpd"
+
+# ------------------------------------------------------ the sweep's pace
+# Four workers, each trying every second: a run that found nothing left
+# rests the lease a second, so about one run a second, not four.
+t_stop_cmpd
+sed -i 's/^workers = .*/workers = 4/' "$T/cmpd.conf"
+echo "sweep_interval = 1" >> "$T/cmpd.conf"
+t_start_cmpd || bail "cmpd did not start again"
+sleep 8
+scrape "$T/m7.txt"
+runs=$(m "$T/m7.txt" cmpd_sweep_runs_total)
+ok "cmpd_sweep_runs_total: the sweep ran ($runs runs in 8 s)" test "$runs" -ge 3
+ok "... at most once a second across the four workers (the lease rests a second)" test "$runs" -le 10
+is "$(t_sql "SELECT CONCAT(holder = '', '/', until IS NOT NULL) FROM cmpd_lease WHERE name = 'sweep'")" 1/1 \
+	"between runs the lease rests: no holder, an end"
+t0=$SECONDS
+like "$("$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep 2>&1)" "^cmpd: [0-9]+ certificates? revoked" "cmpd --sweep takes a resting lease"
+ok "... at once ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 2
 done_testing
