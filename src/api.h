@@ -112,6 +112,7 @@ extern const size_t api_ra_cert_nroutes;
 #define OBJ_TS(col)	"DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 #define OBJ_TS_BUF	40
 int	obj_body(struct api_call *);
+int	obj_body_only(struct api_call *, const char *const *names, size_t n);
 int	obj_uuid_norm(const char *in, char out[CMPD_UUID_LEN + 1]);
 int	obj_param_uuid(struct api_call *, int i, const char *what);
 int	obj_name_valid(const char *);

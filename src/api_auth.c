@@ -182,6 +182,7 @@ static int
 api_key_post(struct api_call *c)
 {
 	static const char sql[] = API_KEY_COLS "WHERE uuid = ?";
+	static const char *const known[] = { "name", "role" };
 	char token[API_TOKEN_LEN + 1], uuid[CMPD_UUID_LEN + 1];
 	const char *name = NULL, *rolename = NULL;
 	enum api_role role;
@@ -189,7 +190,8 @@ api_key_post(struct api_call *c)
 	json_object *o;
 	int r;
 
-	if (api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
+	if (obj_body_only(c, known, NITEMS(known)) != 0 ||
+	    api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
 	    api_get_str(c, "role", 8, &rolename) == API_BAD)
 		return c->status;
 	if (name == NULL || *name == '\0')

@@ -100,13 +100,15 @@ authority_write(struct api_call *c, const char *uuid)
 	    "connector_uuid, authority_instance_uuid) VALUES (?, ?, ?, ?)";
 	static const char sql_upd[] = "UPDATE authority SET name = ?, "
 	    "connector_uuid = ?, authority_instance_uuid = ? WHERE uuid = ?";
+	static const char *const known[] = { "name", "connectorUuid",
+	    "authorityInstanceUuid" };
 	const char *name = NULL, *cu = NULL, *iu = NULL;
 	char id[CMPD_UUID_LEN + 1], conn[CMPD_UUID_LEN + 1];
 	char inst[CMPD_UUID_LEN + 1];
 	json_object *d;
 	int r;
 
-	if (obj_body(c) != 0)
+	if (obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
 	if (api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
 	    api_get_str(c, "connectorUuid", 64, &cu) == API_BAD ||

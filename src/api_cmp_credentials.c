@@ -118,6 +118,8 @@ cpc_store_credentials(struct api_call *c, struct cp_input *in,
 int
 cpc_put_signing(struct api_call *c)
 {
+	static const char *const known[] = { "privateKey",
+	    "certificateChain" };
 	struct cp_input in;
 	struct cp_row *r = NULL;
 	json_object *d = NULL;
@@ -130,6 +132,8 @@ cpc_put_signing(struct api_call *c)
 		    "certificateChain}");
 		goto out;
 	}
+	if (obj_body_only(c, known, NITEMS(known)) != 0)
+		goto out;
 	if (api_get_str(c, "privateKey", PROFILE_SIGN_MAX, &in.sign_key) ==
 	    API_BAD || api_get_str(c, "certificateChain", PROFILE_SIGN_MAX,
 	    &in.sign_chain) == API_BAD || cpr_parse_signing(c, &in) != 0)
@@ -168,6 +172,7 @@ cpc_put_signing(struct api_call *c)
 int
 cpc_put_anchors(struct api_call *c)
 {
+	static const char *const known[] = { "certificates" };
 	struct cp_row *r = NULL;
 	const char *pem = NULL;
 	STACK_OF(X509) *certs = NULL;
@@ -175,7 +180,8 @@ cpc_put_anchors(struct api_call *c)
 	json_object *d = NULL;
 	char err[128];
 
-	if (cpr_load(c, c->param[0], &r) != 0)
+	if (cpr_load(c, c->param[0], &r) != 0 ||
+	    obj_body_only(c, known, NITEMS(known)) != 0)
 		goto out;
 	if (api_get_str(c, "certificates", PROFILE_SIGN_MAX * 2, &pem) ==
 	    API_BAD)

@@ -268,6 +268,8 @@ connector_write(struct api_call *c, const char *uuid)
 	static const char sql_upd_none[] = "UPDATE connector SET name = ?, "
 	    "url = ?, auth_type = ?, insecure = ?, auth_data_enc = NULL "
 	    "WHERE uuid = ?";
+	static const char *const known[] = { "name", "url", "authType",
+	    "insecure", "credentials" };
 	const char *why;
 	const char *name = NULL, *url = NULL, *auth = "none";
 	char id[CMPD_UUID_LEN + 1], cur_auth[16] = "", cur_url[OBJ_URL_BUF] = "";
@@ -275,7 +277,7 @@ connector_write(struct api_call *c, const char *uuid)
 	struct db_col col[3];
 	int r, in_tx = 0, cur_has = 0, insecure = 0;
 
-	if (obj_body(c) != 0)
+	if (obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
 	if (api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
 	    api_get_str(c, "url", OBJ_URL_MAX, &url) == API_BAD ||
@@ -290,7 +292,8 @@ connector_write(struct api_call *c, const char *uuid)
 	}
 	if (url == NULL || !conn_url_valid(url, strlen(url))) {
 		api_fail(c, 422, "url must be an http:// or https:// URL "
-		    "without query or fragment, at most %d bytes", OBJ_URL_MAX);
+		    "without user information, query or fragment, at most %d "
+		    "bytes", OBJ_URL_MAX);
 		goto out;
 	}
 	if (util_name_index(conn_auth_types, NITEMS(conn_auth_types), auth,
@@ -410,8 +413,9 @@ connector_write(struct api_call *c, const char *uuid)
 	json_object_put(d);
 	api_json_wipe(clean);
 	json_object_put(clean);
-	/* The request body is freed by http.c; its secrets go now. */
-	api_json_wipe(cred);
+	/* cred is the request body's: a deadlock runs this handler again
+	 * on it (api_change), and its owner wipes it when the request ends
+	 * (http.c, cmpctl_api.c: api_json_free). */
 	return c->status;
 }
 

@@ -341,13 +341,8 @@ dev_create(struct api_call *c)
 
 	memset(&in, 0, sizeof(in));
 	in.uses = 1;
-	if (dev_profile(c) != 0 || obj_body(c) != 0)
+	if (dev_profile(c) != 0 || obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
-	json_object_object_foreach(c->body, k, v) {
-		(void)v;
-		if (util_name_index(known, NITEMS(known), k, 0) < 0)
-			return api_fail(c, 400, "unknown member %s", k);
-	}
 	if (api_get_str(c, "reference", DEV_REF_MAX, &in.ref) == API_BAD ||
 	    api_get_str(c, "secret", PROFILE_SECRET_MAX, &in.secret) ==
 	    API_BAD ||
@@ -452,11 +447,8 @@ dev_patch_parse(struct api_call *c, struct dev_patch *p)
 
 	memset(p, 0, sizeof(*p));
 	p->in.uses = 1;
-	json_object_object_foreach(c->body, k, v) {
-		(void)v;
-		if (util_name_index(known, NITEMS(known), k, 0) < 0)
-			return api_fail(c, 400, "unknown member %s", k);
-	}
+	if (obj_body_only(c, known, NITEMS(known)) != 0)
+		return c->status;
 	if ((g = api_get_str(c, "secret", PROFILE_SECRET_MAX,
 	    &p->in.secret)) == API_BAD)
 		return -1;
@@ -537,8 +529,7 @@ dev_update(struct api_call *c)
 	size_t slen = 0;
 	json_object *d = NULL;
 
-	if (dev_profile(c) != 0 || obj_body(c) != 0 ||
-	    dev_patch_parse(c, &p) != 0)
+	if (dev_profile(c) != 0 || dev_patch_parse(c, &p) != 0)
 		return c->status;
 	if (dev_begin_find(c, uuid) != 0)
 		return c->status;
@@ -668,6 +659,7 @@ static const char *const dev_csv_cols[DEV_CSV_COLS] = { "reference",
 static int
 dev_import(struct api_call *c)
 {
+	static const char *const known[] = { "csv" };
 	const char *csv0, *why;
 	char *csv = NULL, *p, *f[DEV_CSV_COLS], *fld, uuid[CMPD_UUID_LEN + 1];
 	int col[DEV_CSV_COLS], ncol = 0, i, e, line = 1, rc;
@@ -678,7 +670,7 @@ dev_import(struct api_call *c)
 	size_t len;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (dev_profile(c) != 0 || obj_body(c) != 0)
+	if (dev_profile(c) != 0 || obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
 	if (api_get_str(c, "csv", DEV_CSV_MAX, &csv0) != API_GOT)
 		return c->status != 0 ? c->status :

@@ -339,6 +339,7 @@ cert_revoke(struct api_call *c)
 	    "status = 'revoke_pending', revoke_final = 'revoked', "
 	    "revocation_reason = ?, revoke_after = NOW(6), "
 	    "revoke_attempts = 0, revoke_error = NULL WHERE uuid = ?";
+	static const char *const known[] = { "reason" };
 	char uuid[CMPD_UUID_LEN + 1], status[16], old[33];
 	const char *reason = NULL;
 	json_object *d;
@@ -349,14 +350,9 @@ cert_revoke(struct api_call *c)
 		return api_fail(c, 400, "certificateUuid is not a UUID");
 	for (i = 0; i <= CMPD_UUID_LEN; i++)
 		uuid[i] = (char)tolower((unsigned char)c->param[0][i]);
-	if (obj_body(c) != 0 ||
+	if (obj_body_only(c, known, NITEMS(known)) != 0 ||
 	    api_get_str(c, "reason", 32, &reason) == API_BAD)
 		return c->status;
-	json_object_object_foreach(c->body, key, val) {
-		(void)val;
-		if (strcmp(key, "reason") != 0)
-			return api_fail(c, 400, "unknown field %s", key);
-	}
 	if (reason == NULL || util_name_index(cert_revoke_reasons,
 	    NITEMS(cert_revoke_reasons), reason, 0) < 0)
 		return api_fail(c, 422, "reason must be one of unspecified, "

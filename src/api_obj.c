@@ -58,6 +58,24 @@ obj_body(struct api_call *c)
 	return 0;
 }
 
+/*
+ * A body that is a JSON object whose members are all among names: 400
+ * "unknown field X" otherwise, so that a misspelt member, a secret's
+ * above all, is neither ignored nor audited (doc/api.md).
+ */
+int
+obj_body_only(struct api_call *c, const char *const *names, size_t n)
+{
+	if (obj_body(c) != 0)
+		return c->status;
+	json_object_object_foreach(c->body, key, val) {
+		(void)val;
+		if (util_name_index(names, n, key, 0) < 0)
+			return api_fail(c, 400, "unknown field %.64s", key);
+	}
+	return 0;
+}
+
 /* A UUID, lowercased into out (the columns compare case-sensitively). */
 int
 obj_uuid_norm(const char *in, char out[CMPD_UUID_LEN + 1])

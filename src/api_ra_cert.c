@@ -163,6 +163,7 @@ rc_create(struct api_call *c)
 	    "cmp_profile_uuid, certificate, fingerprint, subject_dn, "
 	    "perm_enroll, perm_revoke, perm_ra_verified) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char *const known[] = { "certificate", "permissions" };
 	STACK_OF(X509) *certs = NULL;
 	unsigned char *der = NULL;
 	const char *pem = NULL;
@@ -174,7 +175,7 @@ rc_create(struct api_call *c)
 	X509 *x;
 	int bits, len, r;
 
-	if (rc_profile(c) != 0)
+	if (rc_profile(c) != 0 || obj_body_only(c, known, NITEMS(known)) != 0)
 		goto out;
 	if (api_get_str(c, "certificate", STORE_CERT_MAX * 2, &pem) == API_BAD)
 		goto out;
@@ -295,19 +296,16 @@ rc_update(struct api_call *c)
 	static const char sql[] = "UPDATE ra_certificate SET perm_enroll = ?, "
 	    "perm_revoke = ?, perm_ra_verified = ? WHERE uuid = ? AND "
 	    "cmp_profile_uuid = ?";
+	static const char *const known[] = { "permissions" };
 	struct rc_row *row = NULL;
 	json_object *d = NULL;
 	struct db_col col[1];
 	int bits, r;
 
 	if (rc_profile(c) != 0 ||
-	    obj_param_uuid(c, 1, "raCertificateUuid") != 0 || obj_body(c) != 0)
+	    obj_param_uuid(c, 1, "raCertificateUuid") != 0 ||
+	    obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
-	json_object_object_foreach(c->body, k, v) {
-		(void)v;
-		if (strcmp(k, "permissions") != 0)
-			return api_fail(c, 400, "unknown member %.64s", k);
-	}
 	if (rc_perms(c, &bits) != 0)
 		return c->status;
 	if ((d = json_object_new_object()) == NULL ||

@@ -172,13 +172,15 @@ ra_write(struct api_call *c, const char *ra)
 	    "VALUES (?, ?, ?, ?, ?, ?)";
 	static const char sql_upd[] = "UPDATE ra_profile SET name = ?, "
 	    "description = ?, enabled = ?, attributes = ? WHERE uuid = ?";
+	static const char *const known[] = { "name", "description",
+	    "enabled", "attributes" };
 	const char *auth = c->param[0], *name = NULL, *desc = NULL;
 	char id[CMPD_UUID_LEN + 1], *attrs = NULL;
 	struct ra_buf *b = NULL;
 	json_object *d = NULL;
 	int enabled = 0, r;
 
-	if (obj_body(c) != 0)
+	if (obj_body_only(c, known, NITEMS(known)) != 0)
 		return c->status;
 	if (api_get_str(c, "name", CMPD_NAME_MAX, &name) == API_BAD ||
 	    api_get_str(c, "description", OBJ_DESC_MAX, &desc) == API_BAD ||
@@ -505,6 +507,8 @@ ra_cmp_activate(struct api_call *c)
 	static const char sql[] = "UPDATE ra_profile SET cmp_profile_uuid = ?, "
 	    "cmp_issue_attributes = ?, cmp_revoke_attributes = ? "
 	    "WHERE uuid = ? AND authority_uuid = ?";
+	static const char *const known[] = { "issueCertificateAttributes",
+	    "revokeCertificateAttributes" };
 	char *issue = NULL, *revoke = NULL, cmp_name[CMPD_NAME_BUF];
 	const char *cmp = c->param[2];
 	struct db_col col[1];
@@ -513,8 +517,9 @@ ra_cmp_activate(struct api_call *c)
 
 	if (ra_params(c) != 0 || obj_param_uuid(c, 2, "cmpProfileUuid") != 0)
 		return c->status;
-	if (c->body != NULL && !json_object_is_type(c->body, json_type_object))
-		return api_fail(c, 400, "the body must be a JSON object");
+	/* no body: no attributes */
+	if (c->body != NULL && obj_body_only(c, known, NITEMS(known)) != 0)
+		return c->status;
 	if (obj_get_array(c, "issueCertificateAttributes", &issue) == API_BAD ||
 	    obj_get_array(c, "revokeCertificateAttributes", &revoke) ==
 	    API_BAD)

@@ -489,6 +489,8 @@ conn_setopts(CURL *h, const char *url, const char *body, size_t body_len,
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") !=
 	    CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_DISALLOW_USERNAME_IN_URL, 1L) !=
+	    CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
 	    (long)c->connector_connect_timeout) != CURLE_OK ||

@@ -79,6 +79,12 @@ conn_url_valid(const char *url, size_t len)
 		if (ch <= 0x20 || ch >= 0x7f || ch == '?' || ch == '#')
 			return 0;
 	}
+	/* No user:password@ before the host: credentials are sealed in the
+	 * connector's credentials, never in a URL the API shows, the audit
+	 * keeps and libcurl would send as Basic over any transport. */
+	for (i = url[4] == ':' ? 7 : 8; i < len && url[i] != '/'; i++)
+		if (url[i] == '@')
+			return 0;
 	return 1;
 }
 

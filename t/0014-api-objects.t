@@ -70,6 +70,13 @@ is "$(api POST /connectors '{"url":"http://127.0.0.1/"}')" 422 "no name: 422"
 is "$(api POST /connectors '{"name":"","url":"http://127.0.0.1/"}')" 422 "empty name: 422"
 is "$(api POST /connectors '{"name":"c","url":"ftp://127.0.0.1/"}')" 422 "ftp url: 422"
 is "$(api POST /connectors '{"name":"c","url":"http://127.0.0.1/?q=1"}')" 422 "url with a query: 422"
+is "$(api POST /connectors '{"name":"c","url":"http://u:SECRET-BAD-0@127.0.0.1/"}')" 422 \
+	"url with user:password@: 422 (credentials are sealed, never in the url)"
+like "$(t_json 'j["message"]')" "without user information" "422 says why"
+is "$(api POST /connectors '{"name":"c","url":"https://u@127.0.0.1:9/"}')" 422 "url with user@: 422"
+is "$(api POST /connectors '{"name":"c","url":"http://127.0.0.1/","authtype":"none"}')" 400 \
+	"a misspelt member: 400"
+is "$(t_json 'j["message"]')" "unknown field authtype" "400 names it"
 is "$(api POST /connectors '{"name":"c"}')" 422 "no url: 422"
 is "$(api POST /connectors '{"name":"c","url":"http://h/","authType":"kerberos"}')" 422 "unknown authType: 422"
 is "$(api POST /connectors '{"name":5,"url":"http://h/"}')" 400 "name not a string: 400"
@@ -183,11 +190,37 @@ is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-none\",\"url
 	"PUT to a taken name: 409"
 is "$(api PUT "/connectors/$NOUUID" "{\"name\":\"x\",\"url\":\"$HTTP_BASE/localca\"}")" 404 "PUT unknown: 404"
 is "$(api PUT "/connectors/$CB" '{"name":"conn-basic"}')" 422 "PUT without url: 422"
+cred_before=$(t_sql "SELECT HEX(auth_data_enc) FROM connector WHERE uuid = '$CB'")
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credential\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-typo\"}}")" 400 \
+	"PUT with the credentials misspelt: 400, not the old credentials kept"
+is "$(t_json 'j["message"]')" "unknown field credential" "400 names it"
+is "$(t_sql "SELECT HEX(auth_data_enc) FROM connector WHERE uuid = '$CB'")" "$cred_before" "the credentials as they were"
 is "$(naudit)" "$a0" "no audit rows for refused PUTs"
 is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic-2\"}}")" 200 \
 	"PUT with new credentials"
 is "$(t_sql "SELECT JSON_VALUE(detail, '\$.credentials') FROM audit ORDER BY at DESC, uuid DESC LIMIT 1")" "(set)" \
 	"audit records (set)"
+# A deadlock runs the change again on the same body, credentials included:
+# a trigger fails the first UPDATE with 1213 (its flag in a table that
+# does not roll back).
+mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" cmpd <<'EOF' || bail "cannot create the trigger"
+CREATE TABLE deadlock_once (n INT) ENGINE = Aria;
+INSERT INTO deadlock_once VALUES (0);
+DELIMITER //
+CREATE TRIGGER deadlock_once BEFORE UPDATE ON connector FOR EACH ROW
+  IF NEW.name = 'conn-retry' AND (SELECT n FROM deadlock_once) = 0 THEN
+    UPDATE deadlock_once SET n = 1;
+    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'deadlock made by the test';
+  END IF//
+DELIMITER ;
+EOF
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-retry\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\",\"credentials\":{\"username\":\"cmpd\",\"password\":\"SECRET-PW-basic-2\"}}")" 200 \
+	"PUT with credentials that meets a deadlock: run again, 200"
+is "$(t_sql "SELECT n FROM deadlock_once")" 1 "... the deadlock happened"
+is "$(t_json '[j["name"], j["hasCredentials"]]')" '["conn-retry", true]' "... stored with its credentials"
+t_sql "DROP TRIGGER deadlock_once; DROP TABLE deadlock_once" || bail "cannot drop the trigger"
+is "$(api PUT "/connectors/$CB" "{\"insecure\":true,\"name\":\"conn-basic\",\"url\":\"$HTTP_BASE/localca\",\"authType\":\"basic\"}")" 200 \
+	"and its name back"
 is "$(api PUT "/connectors/$CC" '{"name":"conn-cert","url":"https://127.0.0.1:9/","authType":"none"}')" 200 \
 	"PUT to authType none"
 is "$(t_json '[j["authType"], j["hasCredentials"]]')" '["none", false]' "credentials dropped"
@@ -223,6 +256,8 @@ is "$(api POST /authorities "{\"name\":\"auth-y\",\"connectorUuid\":\"$CB\"}")" 
 	"no authorityInstanceUuid: 422"
 is "$(api POST /authorities "{\"connectorUuid\":\"$CB\",\"authorityInstanceUuid\":\"$INST\"}")" 422 "no name: 422"
 is "$(api POST /authorities '[]')" 400 "body not an object: 400"
+is "$(api POST /authorities "{\"name\":\"auth-y\",\"connectorUuid\":\"$CB\",\"authorityInstanceUuid\":\"$INST\",\"connector\":1}")" 400 \
+	"an unknown member: 400"
 is "$(naudit)" "$a0" "no audit rows for refused POSTs"
 is "$(api GET /authorities)" 200 "GET /authorities"
 is "$(t_json '[a["name"] for a in j]')" '["auth-apikey", "auth-basic", "auth-x", "localca", "test-authority"]' \
@@ -268,6 +303,7 @@ is "$(api POST "/authorities/$AX/raProfiles" '{"name":"ra-spare"}')" 201 "a spar
 RX=$(t_json 'j["uuid"]')
 a0=$(naudit)
 is "$(api POST "/authorities/$AB/raProfiles" '{"name":"ra on"}')" 422 "name that is no path segment: 422"
+is "$(api POST "/authorities/$AB/raProfiles" '{"name":"ra-typo","enable":true}')" 400 "an unknown member: 400"
 is "$(api POST "/authorities/$AB/raProfiles" '{"name":".."}')" 422 "name ..: 422"
 is "$(api POST "/authorities/$AB/raProfiles" '{"description":"x"}')" 422 "no name: 422"
 is "$(api POST "/authorities/$AB/raProfiles" '{"name":"ra-on"}')" 409 "duplicate name: 409"
@@ -522,6 +558,6 @@ is "$(t_sql "SELECT COUNT(*) FROM connector WHERE LOCATE('SECRET', auth_data_enc
 # every change (create/update/delete/enable/disable/activate/deactivate)
 # above left its row; the tally per object type
 is "$(t_sql "SELECT object_type, COUNT(*) FROM audit WHERE actor = 'apiKey:api-admin' GROUP BY object_type ORDER BY object_type" | tr '\t\n' ':,')" \
-	"authority:5,connector:10,raProfile:12," "audit rows per object type"
+	"authority:5,connector:12,raProfile:12," "audit rows per object type (one for the change a deadlock ran twice)"
 
 done_testing

@@ -337,7 +337,7 @@ is "$(t_api PATCH "$SPATH/$ra_sig" '{}')" 422 "API PATCH: no permissions member"
 is "$(t_json 'j["message"]')" "permissions: an array of enroll, revoke, raVerified" "says so"
 is "$(t_api PATCH "$SPATH/$ra_sig" "{\"permissions\":[\"enroll\"],\"certificate\":$(jstr "$T/rogue.crt")}")" 400 \
 	"API PATCH: a certificate (it cannot change)"
-is "$(t_json 'j["message"]')" "unknown member certificate" "says so"
+is "$(t_json 'j["message"]')" "unknown field certificate" "says so"
 is "$(t_api PATCH "$SPATH/00000000-0000-4000-8000-0000000000ee" '{"permissions":["enroll"]}')" 404 \
 	"API PATCH: an unknown entry"
 is "$(t_json 'j["message"]')" "RA certificate 00000000-0000-4000-8000-0000000000ee not found" "says so"

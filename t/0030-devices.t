@@ -368,7 +368,7 @@ patch_refused "a bad san" '{"san":"FOO:bar"}' 422 \
 patch_refused "a bad subject" '{"subject":"no name"}' 422 "subject is not a distinguished name"
 patch_refused "a bad notAfter" '{"notAfter":"tomorrow"}' 422 "notAfter must be YYYY-MM-DDThh:mm:ssZ"
 patch_refused "uses 0" '{"uses":0}' 400 "uses must be between 1 and 1000000"
-patch_refused "a reference" '{"reference":"other"}' 400 "unknown member reference"
+patch_refused "a reference" '{"reference":"other"}' 400 "unknown field reference"
 patch_refused "unlock not a boolean" '{"unlock":"yes"}' 400 "unlock must be true or false"
 patch_refused "a body that is no object" '[1]' 400 "the body must be a JSON object"
 patch_refused "an unknown entry" '{"uses":2}' 404 "device nobody not found" nobody
