@@ -447,7 +447,9 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  * An error message from the client (RFC 9810 5.3.21, RFC 9483 3.6.4):
  * it ends its transaction, and is answered with pkiConf. Certificates
  * still waiting for confirmation are rejected and revoked as for a
- * certConf that rejects them; only the requester may end it.
+ * certConf that rejects them; only the requester may end it, answering
+ * the message that delivered them (its recipNonce is that message's
+ * senderNonce, RFC 9483 3.1), so that a replay cannot end a later one.
  */
 CMPD_MSG *
 cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
@@ -470,8 +472,7 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&
 		    t[i].der != NULL && !confirm_nonce_ok(
-		    req->header->recipNonce, &t[i]) &&
-		    req->header->recipNonce != NULL) {
+		    req->header->recipNonce, &t[i])) {
 			*fail = CMPF_BAD_RECIP_NONCE;
 			goto out;
 		}

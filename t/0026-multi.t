@@ -255,6 +255,15 @@ t_post "$T/err6-other.der" $FIX > /dev/null
 is "$(dump "$T/resp.der" failInfo)" notAuthorized "error from another sender: notAuthorized"
 like "$(dump "$T/resp.der" text)" "only the requester of the transaction may continue it" "and says so"
 is "$(rows $TID6)" "0:0:confirm_wait 1:1:confirm_wait" "nothing ended"
+# it answers the ip: without the ip's senderNonce as its recipNonce, refused
+t_sql "UPDATE cmp_profile SET shared_secret_reference = '1234' WHERE uuid = '$FIXP'"
+"$TOOL" edit "$T/err6.der" "$T/err6-nononce.der" recipNonce=none remac=test-secret
+t_post "$T/err6-nononce.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRecipientNonce "error without recipNonce: badRecipientNonce"
+"$TOOL" edit "$T/err6.der" "$T/err6-badnonce.der" recipNonce=00112233445566778899aabbccddeeff remac=test-secret
+t_post "$T/err6-badnonce.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badRecipientNonce "error with another recipNonce: badRecipientNonce"
+is "$(rows $TID6)" "0:0:confirm_wait 1:1:confirm_wait" "nothing ended"
 t_post "$T/err6.der" $FIX > /dev/null
 is "$(dump "$T/resp.der" body)" pkiconf "error for two certificates: pkiConf"
 is "$(rows $TID6)" "0:0:rejected 1:1:rejected" "both rows ended"
