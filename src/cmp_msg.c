@@ -185,7 +185,9 @@ cmp_msg_octets_dup(const ASN1_OCTET_STRING *s)
  * A response header for req (which may be NULL when nothing of the request
  * could be decoded): pvno echoed, sender = our name, recipient = the
  * request's sender, transactionID echoed, recipNonce = the request's
- * senderNonce, fresh senderNonce (RFC 9810 5.1.1).
+ * senderNonce, fresh senderNonce (RFC 9810 5.1.1). A pvno cmpd does not
+ * speak is answered with the nearest it does: 3 above, 2 below (RFC 9810
+ * 7).
  */
 CMPD_MSG *
 cmp_msg_response_new(const CMPD_HEADER *req, const X509_NAME *sender,
@@ -199,9 +201,8 @@ cmp_msg_response_new(const CMPD_HEADER *req, const X509_NAME *sender,
 	if ((m = CMPD_MSG_new()) == NULL)
 		goto err;
 	h = m->header;
-	if (req != NULL && ASN1_INTEGER_get_int64(&v, req->pvno) &&
-	    (v == 2 || v == 3))
-		pvno = v;
+	if (req != NULL && ASN1_INTEGER_get_int64(&v, req->pvno))
+		pvno = v >= 3 ? 3 : 2;
 	if (!ASN1_INTEGER_set_int64(h->pvno, pvno))
 		goto err;
 	GENERAL_NAME_set0_value(h->sender, GEN_DIRNAME, X509_NAME_dup(sender));
