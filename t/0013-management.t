@@ -328,7 +328,7 @@ is "$(api POST /whoami '{}')" 405 "whoami is GET only"
 # ------------------------------------------ REMOTE_USER from the web server
 # lighttpd does basic auth for /api/v1/cmpProfiles; cmpd trusts the user
 # it names only when api_remote_user says so, with that role.
-printf 'alice:alice-pw\n' > "$T/users"
+printf 'alice:alice-pw\nmallory outcome=API_FORGED status=299:m-pw\n' > "$T/users"
 t_stop_lighttpd
 t_start_lighttpd "$(t_localca_lighttpd)" \
 	'server.modules := ( "mod_accesslog", "mod_auth", "mod_authn_file", "mod_fastcgi" )' \
@@ -356,4 +356,8 @@ is "$(basic GET /whoami "" alice:alice-pw)" 200 "whoami as the web server's user
 is "$(t_json '[j["name"], j["actor"], j["role"]]')" '["alice", "remoteUser:alice", "admin"]' \
 	"whoami: REMOTE_USER's name and the api_remote_user role"
 is "$(t_api GET /auditLogs "" "$READ")" 200 "API keys still work beside it (where the web server asks no login)"
+# a user name with spaces and '=' is one quoted field of the log line
+is "$(basic GET /whoami "" "mallory outcome=API_FORGED status=299:m-pw")" 200 "whoami as a user with spaces in the name"
+ok "the log line quotes it" grep -qF 'status=200 actor="remoteUser:mallory outcome=API_FORGED status=299" outcome=API_OK' "$T/cmpd.log"
+nok "... so it forges no field" grep -q ' outcome=API_FORGED status=299 outcome' "$T/cmpd.log"
 done_testing
