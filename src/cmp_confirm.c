@@ -61,12 +61,37 @@ confirm_sig_md(const unsigned char *der, size_t len)
 }
 
 /*
+ * SHAKE256 of the certificate, as RFC 9481 2.2 and 3.3 use it for a
+ * certHash: 512 bits. OpenSSL 3.0's client sends the first 256 of them
+ * (X509_digest_sig's default output), which is taken as well: an XOF's
+ * shorter output is the start of its longer one.
+ */
+static int
+confirm_shake_ok(const ASN1_OCTET_STRING *h, const struct store_tx *t)
+{
+	unsigned char md[64];
+	size_t n = (size_t)ASN1_STRING_length(h);
+	EVP_MD_CTX *ctx;
+	int ok = 0;
+
+	if ((n != 64 && n != 32) || (ctx = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	if (EVP_DigestInit_ex(ctx, EVP_shake256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, t->der, t->der_len) == 1 &&
+	    EVP_DigestFinalXOF(ctx, md, sizeof(md)) == 1)
+		ok = CRYPTO_memcmp(ASN1_STRING_get0_data(h), md, n) == 0;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/*
  * RFC 9810 5.3.18: certHash with hashAlg (pvno 3 only), or the hash the
  * certificate's signature uses: X509_digest_sig() knows the rules
- * (RSASSA-PSS parameters, SHA-512 for Ed25519, SHAKE256 for Ed448,
- * SHA-256 when the signature names no hash). The common cases hash the
- * stored DER as it is (what X509_digest hashes); only the others decode
- * the certificate.
+ * (RSASSA-PSS parameters, SHA-512 for Ed25519, SHA-256 when the
+ * signature names no hash); SHAKE256 for Ed448 and for hashAlg
+ * id-shake256 is confirm_shake_ok's. The common cases hash the stored
+ * DER as it is (what X509_digest hashes); only the others decode the
+ * certificate.
  */
 static int
 confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
@@ -84,8 +109,11 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
 		for (i = 0; i < NITEMS(confirm_md_ok); i++)
 			if (confirm_md_ok[i] == nid)
 				break;
-		if (pvno != 3 || i == NITEMS(confirm_md_ok) ||
-		    (type = EVP_get_digestbynid(nid)) == NULL ||
+		if (pvno != 3 || i == NITEMS(confirm_md_ok))
+			return 0;
+		if (nid == NID_shake256)
+			return confirm_shake_ok(cs->certHash, t);
+		if ((type = EVP_get_digestbynid(nid)) == NULL ||
 		    !EVP_Digest(t->der, t->der_len, md, &mdlen, type, NULL))
 			return 0;
 		return (size_t)ASN1_STRING_length(cs->certHash) == mdlen &&
@@ -99,8 +127,11 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
 		    CRYPTO_memcmp(ASN1_STRING_get0_data(cs->certHash), md,
 		    mdlen) == 0;
 	}
-	if ((cert = store_tx_cert(t)) == NULL ||
-	    (own = X509_digest_sig(cert, NULL, NULL)) == NULL)
+	if ((cert = store_tx_cert(t)) == NULL)
+		return 0;
+	if (X509_get_signature_nid(cert) == NID_ED448)
+		return confirm_shake_ok(cs->certHash, t);
+	if ((own = X509_digest_sig(cert, NULL, NULL)) == NULL)
 		return 0;
 	ok = ASN1_STRING_cmp(own, cs->certHash) == 0;
 	ASN1_OCTET_STRING_free(own);

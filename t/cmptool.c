@@ -5,7 +5,8 @@
  *   cmptool dump FILE
  *   cmptool cert FILE OUT      the certificate of an ip/cp/kup, PEM
  *   cmptool certconf RSP OUT SECRET [badhash|badid|badnonce|reject|
- *                              rejectlast|firstonly|empty|error]
+ *                              rejectlast|firstonly|empty|error|shake|
+ *                              shakealg]
  *                              a certConf answering every certificate of
  *                              RSP (ip/cp), MAC'd with SECRET and RSP's PBM
  *                              parameters, or signed when SECRET is
@@ -13,7 +14,11 @@
  *                              each by its certReqId + 1; rejectlast
  *                              rejects the last one only; firstonly
  *                              answers the first one only; error sends an
- *                              error message instead
+ *                              error message instead; certHash is SHA-256
+ *                              of the certificate, SHAKE256 of 512 bits
+ *                              with shake (as RFC 9481 3.3 has it for an
+ *                              Ed448 signature), and so with hashAlg
+ *                              id-shake256 and pvno 3 with shakealg
  *   cmptool edit IN OUT EDIT...
  *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
@@ -682,6 +687,26 @@ certconf_sign(CMPD_MSG *m, const char *spec)
 	return r;
 }
 
+/* SHAKE256 of x's DER, 512 bits (RFC 9481 2.2). */
+static int
+shake512(X509 *x, unsigned char *md, unsigned int *mdlen)
+{
+	unsigned char *der = NULL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int len, r = -1;
+
+	if (ctx != NULL && (len = i2d_X509(x, &der)) > 0 &&
+	    EVP_DigestInit_ex(ctx, EVP_shake256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, der, (size_t)len) == 1 &&
+	    EVP_DigestFinalXOF(ctx, md, 64) == 1) {
+		*mdlen = 64;
+		r = 0;
+	}
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
 /*
  * A certConf for the certificate in rsp, as openssl cmp would send it:
  * MAC'd with SECRET and rsp's PBM parameters, or signed ("sig:CERT:KEY").
@@ -752,11 +777,21 @@ certconf(const char *in, const char *out, const char *secret,
 		    certOrEncCert->type != CMPD_CERTORENCCERT_CERTIFICATE)
 			continue;
 		x = cr->certifiedKeyPair->certOrEncCert->value.certificate;
-		X509_digest(x, EVP_sha256(), md, &mdlen);
+		if (strncmp(how, "shake", 5) == 0) {
+			if (shake512(x, md, &mdlen) != 0)
+				return 2;
+		} else
+			X509_digest(x, EVP_sha256(), md, &mdlen);
 		if (strcmp(how, "badhash") == 0)
 			md[0] ^= 1;
 		cs = CMPD_CERTSTATUS_new();
 		ASN1_OCTET_STRING_set(cs->certHash, md, (int)mdlen);
+		if (strcmp(how, "shakealg") == 0) {
+			ASN1_INTEGER_set(cc->header->pvno, 3);
+			cs->hashAlg = X509_ALGOR_new();
+			X509_ALGOR_set0(cs->hashAlg, OBJ_nid2obj(NID_shake256),
+			    V_ASN1_UNDEF, NULL);
+		}
 		ASN1_INTEGER_set(cs->certReqId, ASN1_INTEGER_get(
 		    cr->certReqId) + (strcmp(how, "badid") == 0));
 		if (strcmp(how, "reject") == 0 ||
@@ -801,7 +836,7 @@ main(int argc, char *argv[])
 		    argc == 6 ? argv[5] : "ok");
 	fprintf(stderr, "usage: cmptool dump FILE | cert FILE OUT | "
 	    "certconf RSP OUT SECRET [badhash|badid|badnonce|reject|"
-	    "rejectlast|firstonly|empty|error] | "
+	    "rejectlast|firstonly|empty|error|shake|shakealg] | "
 	    "edit IN OUT key=value...\n");
 	return 2;
 }

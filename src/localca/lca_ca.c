@@ -183,7 +183,8 @@ lca_read_chain(const char *path, STACK_OF(X509) **out, char *err,
 
 /*
  * The digest of our signatures: SHA-256 for RSA and P-256, SHA-384 for
- * P-384 (the hash matched to the curve, RFC 5480 4).
+ * P-384 (the hash matched to the curve, RFC 5480 4); none for Ed25519 and
+ * Ed448, which hash themselves (RFC 8410 6).
  */
 static int
 lca_pick_md(struct lca_ca *ca, char *err, size_t errlen)
@@ -211,11 +212,15 @@ lca_pick_md(struct lca_ca *ca, char *err, size_t errlen)
 			return 0;
 		}
 		break;
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		ca->md = NULL;
+		return 0;
 	default:
 		break;
 	}
 	snprintf(err, errlen, "ca.key: unsupported key (RSA of 2048 bits or "
-	    "more, EC P-256 or P-384)");
+	    "more, EC P-256 or P-384, Ed25519, Ed448)");
 	return -1;
 }
 
