@@ -39,6 +39,10 @@ static const struct ctl_sealed {
 	    "auth_data_enc IS NOT NULL AND uuid > ? ORDER BY uuid "
 	    "LIMIT 1 FOR UPDATE",
 	    "UPDATE connector SET auth_data_enc = ? WHERE uuid = ?" },
+	{ "cmp_device.secret_enc",
+	    "SELECT uuid, secret_enc FROM cmp_device WHERE uuid > ? "
+	    "ORDER BY uuid LIMIT 1 FOR UPDATE",
+	    "UPDATE cmp_device SET secret_enc = ? WHERE uuid = ?" },
 };
 
 /*

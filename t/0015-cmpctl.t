@@ -286,9 +286,24 @@ enroll() {
 		> "$T/client.out" 2>&1
 }
 ok "enrolment works before the rotation" enroll 1
+# a device entry of the enroll profile, its own secret sealed too
+printf 'device-secret' > "$T/device.secret"
+ok "device add" ctl device add enroll reference=dev-rot secret=@"$T/device.secret" uses:=5
+# device N: openssl cmp ir with the device entry's secret
+device() {
+	timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd \
+		-ref dev-rot -secret pass:device-secret \
+		-newkey "$F/new.key" -subject "/CN=device-$1" -certout "$T/dev-$1.crt" \
+		-unprotected_errors -msg_timeout 20 -total_timeout 40 \
+		> "$T/client.out" 2>&1
+}
+ok "the device enrols before the rotation" device 1
 sealed="SELECT COUNT(shared_secret_enc) + COUNT(signing_key_enc) FROM cmp_profile"
-N=$(( $(t_sql "$sealed") + $(t_sql "SELECT COUNT(auth_data_enc) FROM connector") ))
-is "$N" 6 "six sealed values (demo, enroll, t-prof secret and key, c2, localca)"
+N=$(( $(t_sql "$sealed") + $(t_sql "SELECT COUNT(auth_data_enc) FROM connector") +
+	$(t_sql "SELECT COUNT(*) FROM cmp_device") ))
+is "$N" 7 "seven sealed values (demo, enroll, t-prof secret and key, c2, localca, the device)"
+old_dev=$(t_sql "SELECT HEX(secret_enc) FROM cmp_device WHERE reference = 'dev-rot'")
 old_blob=$(t_sql "SELECT HEX(shared_secret_enc) FROM cmp_profile WHERE name = 'enroll'")
 ok "key rotate" ctl key rotate "$T/new.key"
 like "$(cat "$T/out")" "^cmpctl: $N values re-encrypted" "counts the values"
@@ -297,6 +312,8 @@ unlike "$(cat "$T/out" "$T/err")" "$NEWKEY|$(cat "$T/secret.key")|test-secret|$E
 	"prints no key or secret"
 isnt "$(t_sql "SELECT HEX(shared_secret_enc) FROM cmp_profile WHERE name = 'enroll'")" \
 	"$old_blob" "the sealed value changed"
+isnt "$(t_sql "SELECT HEX(secret_enc) FROM cmp_device WHERE reference = 'dev-rot'")" \
+	"$old_dev" "the device entry's too"
 is "$(t_sql "SELECT actor, action, object_type, detail FROM audit WHERE action = 'rotate'")" \
 	"$ACTOR	rotate	secretKey	{\"values\":$N}" "one audit row for the rotation"
 ok "key rotate again: nothing left to do" ctl key rotate "$T/new.key"
@@ -306,10 +323,12 @@ like "$(cat "$T/out")" "^cmpctl: 0 values re-encrypted .*\($N had it already\)" 
 # cmpd with the old key: the secrets no longer open
 t_start_cmpd || bail "cmpd did not restart"
 nok "enrolment fails with the old key" enroll 2
-like "$(cat "$T/client.out")" "no usable shared secret" "the secret does not open"
+like "$(cat "$T/client.out")" "PN=enroll \\| (no usable shared secret|message authentication failed)" \
+	"the secret does not open (beside a device entry: no MAC verifies)"
 t_write_conf "message_time_skew = 0" "secret_key_file = $T/new.key"
 t_start_cmpd || bail "cmpd did not start with the new key"
 ok "enrolment works with the new key" enroll 3
+ok "the device enrols with the new key" device 2
 ok "the certificate was issued" openssl x509 -in "$T/rot-3.crt" -noout
 ok "cmpctl with the new key reads the profile" ctl profile show enroll
 is "$(j 'j["hasSharedSecret"]')" true "which has its secret"
