@@ -171,12 +171,18 @@ cmp_msg_pkisi_new(int status, int failbit, const char *text)
 	return NULL;
 }
 
+/*
+ * A transactionID or nonce echoed in an answer (RFC 9810 5.1.1), also the
+ * one refused for its length (longer than cmpd keeps: CMPD_ID_MAX_LEN),
+ * so that the client can match the refusal; none longer than this.
+ */
+#define CMP_ECHO_MAX	256
+
 static ASN1_OCTET_STRING *
 cmp_msg_octets_dup(const ASN1_OCTET_STRING *s)
 {
-	/* Only sane values are echoed; the header check rejects the rest. */
 	if (s == NULL || ASN1_STRING_length(s) < 1 ||
-	    ASN1_STRING_length(s) > CMPD_ID_MAX_LEN)
+	    ASN1_STRING_length(s) > CMP_ECHO_MAX)
 		return NULL;
 	return ASN1_OCTET_STRING_dup(s);
 }

@@ -58,6 +58,13 @@ expect ir-pbm.der "no senderNonce" ip addInfoNotAvailable \
 	"mandatory field 'senderNonce' is missing" messageTime=0 senderNonce=none
 expect ir-pbm.der "15-byte senderNonce" ip badSenderNonce \
 	"senderNonce's value is too short" messageTime=0 senderNonce=$T15
+T65=$(printf '%0130d' 7)
+expect ir-pbm.der "65-byte senderNonce" ip badSenderNonce \
+	"senderNonce's value is too long" messageTime=0 senderNonce=$T65
+is "$(dump "$T/resp.der" recipNonce)" "$T65" "... echoed as the refusal's recipNonce"
+expect ir-pbm.der "65-byte transactionID" ip badRequest \
+	"transactionID's value is too long" messageTime=0 tid=$T65
+is "$(dump "$T/resp.der" tid)" "$T65" "... echoed in the refusal"
 expect ir-pbm.der "recipNonce in an ir" ip badRecipientNonce \
 	"recipNonce must be absent in the first message of a transaction" \
 	messageTime=0 recipNonce=$T16

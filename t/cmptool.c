@@ -70,7 +70,7 @@ read_all(const char *path, size_t *len)
 static void
 print_hex(const char *key, const ASN1_OCTET_STRING *s)
 {
-	char hex[2 * CMPD_ID_MAX_LEN + 1];
+	char hex[2 * 256 + 1];	/* what cmpd echoes at most */
 
 	if (s == NULL)
 		return;
