@@ -67,8 +67,11 @@ cmp_nested_check(const CMPD_MSG *req, struct profile *prof,
 	return CMPF_OK;
 }
 
-/* The permission an inner message needs on the RA's authority alone;
- * 0: none suffices (kur is the old key's owner's, RFC 9810 5.3.5). */
+/* The permission an inner message needs on the RA's authority alone
+ * (any of the bits); 0: none suffices (kur is the old key's owner's,
+ * RFC 9810 5.3.5). The follow-ups of a transaction, which only its
+ * requester may send (cmp_requester_check), need what began it: a
+ * pollReq or an error may follow an enrolment or a waiting rr. */
 static int
 nested_need(int type, const char **what)
 {
@@ -77,9 +80,12 @@ nested_need(int type, const char **what)
 	case CMPD_BODY_CR:
 	case CMPD_BODY_P10CR:
 	case CMPD_BODY_CERTCONF:
-	case CMPD_BODY_ERROR:
 		*what = "enroll";
 		return RA_PERM_ENROLL;
+	case CMPD_BODY_POLLREQ:
+	case CMPD_BODY_ERROR:
+		*what = "enroll or revoke";
+		return RA_PERM_ENROLL | RA_PERM_REVOKE;
 	case CMPD_BODY_RR:
 		*what = "revoke";
 		return RA_PERM_REVOKE;

@@ -9,7 +9,9 @@
 t_setup
 t_stack "message_time_skew = 0"
 t_start_localca
-t_start_lighttpd "$(t_localca_lighttpd)"
+# one that answers an issue pending for 3 s (delayed delivery)
+t_second_localca rapend "issue_pending = 3"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rapend)"
 t_seed_enroll
 plan_auto
 
@@ -428,6 +430,36 @@ is "$(dump "$T/nb-2.der" text)" "PN=ra | message authentication failed" "the one
 is "$(dump "$T/nb-3.der" body)/$(dump "$T/nb-3.der" status)" ip/accepted \
 	"the profile secret's ir after them: accepted"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=nested-dev-x'")" 0 "nothing issued for it"
+
+# ------------------------- delayed delivery of an ir on the RA's authority
+# its answer waits; the RA polls with unprotected pollReqs in its nested
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/rapend' WHERE uuid = '00000000-0000-4000-8000-00000000e0c1'" ||
+	bail "switching to rapend failed"
+sleep 2	# profile_cache
+newkey "$T/pw.key"
+req "$T/pw0.der" -cmd ir -popo 0 -newkey "$T/pw.key" -subject "/CN=ra-waits" || bail "no raVerified ir"
+"$TOOL" edit "$T/pw0.der" "$T/pw.der" protection=none protectionAlg=none
+"$RA" wrap "$T/npw.der" "$T/ra.key" "$T/ra.crt" "$T/pw.der"
+is "$(post "$T/npw.der" ra)" 200 "an unprotected ir from the RA, to a CA that answers pending"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/pw" > /dev/null
+is "$(dump "$T/pw-1.der" body)/$(dump "$T/pw-1.der" status)" ip/waiting "answered waiting"
+# rapoll N LAST: the RA's unprotected pollReq answering LAST, in a nested
+rapoll() {
+	"$TOOL" edit "$T_FIXTURES/pollReq-pbm.der" "$T/poll$1.der" tid="$(dump "$T/pw.der" tid)" \
+		senderNonce="$(openssl rand -hex 16)" recipNonce="$(dump "$2" senderNonce)" \
+		messageTime=0 protection=none protectionAlg=none &&
+	"$RA" wrap "$T/npoll$1.der" "$T/ra.key" "$T/ra.crt" "$T/poll$1.der" &&
+	[ "$(post "$T/npoll$1.der" ra)" = 200 ] &&
+	"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/pr$1" > /dev/null
+}
+ok "the RA's pollReq sent" rapoll 1 "$T/pw-1.der"
+is "$(dump "$T/pr1-1.der" body)" pollRep "answered pollRep, not refused"
+sleep 3	# the CA's pending time
+ok "the RA polls again after checkAfter" rapoll 2 "$T/pr1-1.der"
+is "$(dump "$T/pr2-1.der" body)/$(dump "$T/pr2-1.der" status)" ip/accepted "the certificate delivered"
+"$TOOL" cert "$T/pr2-1.der" "$T/pw.crt"
+is "$(openssl x509 -in "$T/pw.crt" -noout -subject)" "subject=CN = ra-waits" "for the name asked"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE uuid = '00000000-0000-4000-8000-00000000e0c1'"
 
 is "$(t_api DELETE "$RAPATH/$RA_ID")" 204 "API: the RA off ra's list"
 is "$(post "$T/n1.der" ra)" 200 "its nested now"
