@@ -437,6 +437,14 @@ master_keep_str(char **new, char **old, const char *key)
 	*old = NULL;
 }
 
+static void
+master_keep_int(int *new, int old, const char *key)
+{
+	if (*new != old)
+		log_warn("%s changed: takes effect on restart", key);
+	*new = old;
+}
+
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
 static int
 master_reload(struct conf *c)
@@ -456,9 +464,10 @@ master_reload(struct conf *c)
 	master_keep_str(&nc.pid_file, &c->pid_file, "pid_file");
 	master_keep_str(&nc.user, &c->user, "user");
 	master_keep_str(&nc.log_file, &c->log_file, "log_file");
-	if (nc.log_facility != c->log_facility)
-		log_warn("log_facility changed: takes effect on restart");
-	nc.log_facility = c->log_facility;
+	master_keep_int(&nc.log_facility, c->log_facility, "log_facility");
+	master_keep_int(&nc.listen_mode, c->listen_mode, "listen_mode");
+	master_keep_int(&nc.listen_backlog, c->listen_backlog,
+	    "listen_backlog");
 	conf_free(c);
 	*c = nc;
 	log_set_level(c->log_level);

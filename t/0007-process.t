@@ -140,7 +140,7 @@ while [ "$(($(served) - base))" -lt 500 ] && [ "$SECONDS" -lt "$deadline" ]; do
 	sleep 0.002
 done
 t_write_conf "message_time_skew = 0" "log_level = info" "graceful_timeout = 5" \
-	"server_name = CN=cmpd reloaded,O=Test" "workers = 3"
+	"server_name = CN=cmpd reloaded,O=Test" "workers = 3" "listen_mode = 0600"
 kill -HUP "$CMPD_PID"
 at=$(($(served) - base))
 wait $lpids
@@ -156,6 +156,8 @@ done
 nok "no old worker had to be killed" grep -q "did not finish in time" "$T/cmpd.log"
 t_fcgi "$IR" $CMP > /dev/null
 is "$(dump "$T/resp.der" sender)" "CN=cmpd reloaded,O=Test" "new server_name in force"
+like "$(cat "$T/cmpd.log")" "listen_mode changed: takes effect on restart" \
+	"a changed listen_mode: the warning that the socket keeps its mode"
 like "$(cat "$T/cmpd.log")" "configuration reloaded" "reload logged"
 
 # a stray SIGUSR1 (libfcgi's shutdown signal) changes nothing
