@@ -847,7 +847,8 @@ enum conn_status {
 /* metrics.c: counters shared by all workers, for GET /metrics */
 enum metrics_call {
 	METRICS_CALL_ISSUE, METRICS_CALL_RENEW, METRICS_CALL_REVOKE,
-	METRICS_CALL_CA_CERTS, METRICS_CALL_LOOKUP, METRICS_CALL__COUNT
+	METRICS_CALL_CA_CERTS, METRICS_CALL_LOOKUP, METRICS_CALL_CRL,
+	METRICS_CALL_ROOT_UPDATE, METRICS_CALL__COUNT
 };
 /* The sweep's reconciliation of transactions left 'issuing'. */
 enum metrics_recon {

@@ -1,8 +1,9 @@
 /*
  * The connector API's calls (issue, renew, revoke, caCertificates, lookup,
- * crl): the JSON request bodies, certificates in and out as base64 DER,
- * and what the connector's answers are taken to mean. One HTTP exchange
- * each, through conn_call() (conn.c).
+ * crl, rootCaKeyUpdate), each counted in /metrics: the JSON request
+ * bodies, certificates in and out as base64 DER, and what the connector's
+ * answers are taken to mean. One HTTP exchange each, through conn_call()
+ * (conn.c).
  */
 #include "config.h"
 
@@ -804,6 +805,7 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 		if (res->message[0] == '\0')
 			conn_msg(res, "out of memory");
 	}
+	metrics_connector(METRICS_CALL_CRL, res->status);
 	ERR_clear_error();
 	json_object_put(obj);
 	json_object_put(body);
@@ -884,6 +886,7 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 		if (res->message[0] == '\0')
 			conn_msg(res, "out of memory");
 	}
+	metrics_connector(METRICS_CALL_ROOT_UPDATE, res->status);
 	ERR_clear_error();
 	json_object_put(obj);
 	json_object_put(body);

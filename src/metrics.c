@@ -60,6 +60,8 @@ static const char *const metrics_call_names[METRICS_CALL__COUNT] = {
 	[METRICS_CALL_REVOKE] = "revoke",
 	[METRICS_CALL_CA_CERTS] = "caCertificates",
 	[METRICS_CALL_LOOKUP] = "lookup",
+	[METRICS_CALL_CRL] = "crl",
+	[METRICS_CALL_ROOT_UPDATE] = "rootCaKeyUpdate",
 };
 #define METRICS_RESULTS		(CONN_PENDING + 1)
 static const char *const metrics_result_names[METRICS_RESULTS] = {

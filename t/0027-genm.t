@@ -237,6 +237,12 @@ genm -path $CMP $MAC -type rootCaCert -old "$CA/rootupdate/newwithnew.pem"
 is "$(val value)" absent "a client with the new root: no value"
 genm -path $CMP $MAC -type rootCaCert -old "$F/root.pem"
 is "$(val value)" absent "a client with another root: no value"
+# both calls counted in /metrics (one worker: all of them in its count)
+curl -sS --noproxy '*' --max-time 10 "$HTTP_BASE/metrics" > "$T/metrics.txt"
+like "$(cat "$T/metrics.txt")" 'cmpd_connector_calls_total\{call="crl",result="ok"\} [1-9]' \
+	"/metrics counts the CRL fetches"
+like "$(cat "$T/metrics.txt")" 'cmpd_connector_calls_total\{call="rootCaKeyUpdate",result="ok"\} [1-9]' \
+	"/metrics counts the root CA key update calls"
 
 # the CA cannot be asked
 t_stop_bg localca
