@@ -26,6 +26,12 @@ t_write_conf "user = nobody"
 nok "db_password_file the user cannot read" chk
 like "$chk_out" "db_password_file $T/db.pw: Permission denied \(read as nobody\)" "names file and user"
 chmod 0644 "$T/db.pw" "$T/secret.key"
+printf 'no CA here\n' > "$T/private-ca.pem"
+chmod 0600 "$T/private-ca.pem"
+t_write_conf "user = nobody" "connector_ca_file = $T/private-ca.pem"
+nok "a connector_ca_file the user cannot read" chk
+like "$chk_out" "connector_ca_file $T/private-ca.pem: Permission denied \(read as nobody\)" \
+	"names file and user"
 t_write_conf "user = nobody" "secret_key_file = $T/nosuch.key"
 nok "a missing secret_key_file" chk
 like "$chk_out" "secret_key_file $T/nosuch.key: No such file or directory" "names it"
