@@ -341,14 +341,24 @@ cp_ra_names_row(struct db_col *col, size_t n, void *arg)
 
 /*
  * Deletes one profile: 0 when gone, else an HTTP status with msg (the
- * reference's texts). force detaches RA Profiles and ignores "enabled".
+ * reference's texts). force detaches RA Profiles and ignores "enabled",
+ * never a transaction or revocation still under way: the sweep revokes
+ * with the profile's revoke attributes (profile_load_connector), which
+ * the delete and the detach would take away. The profile's row is locked
+ * first, so that no transaction of it begins (its foreign key waits)
+ * between the check and the delete.
  */
 static int
 cp_delete_one(const char *uuid, int force, const char *actor, char *name,
     size_t namelen, char *msg, size_t msglen)
 {
 	static const char sql_get[] = "SELECT name, enabled FROM cmp_profile "
-	    "WHERE uuid = ?";
+	    "WHERE uuid = ? FOR UPDATE";
+	static const char sql_pending[] = "SELECT 1 FROM certificate "
+	    "WHERE cmp_profile_uuid = ? AND status IN ('pending', "
+	    "'revoke_pending') UNION SELECT 1 FROM cmp_transaction "
+	    "WHERE cmp_profile_uuid = ? AND state IN ('open', 'waiting', "
+	    "'confirm_wait', 'issuing') LIMIT 1";
 	static const char sql_ras[] = "SELECT name FROM ra_profile "
 	    "WHERE cmp_profile_uuid = ? ORDER BY name";
 	static const char sql_detach[] = "UPDATE ra_profile SET "
@@ -386,6 +396,20 @@ cp_delete_one(const char *uuid, int force, const char *actor, char *name,
 		snprintf(msg, msglen, "CMP Profile %s is enabled; disable it "
 		    "before removing it", name);
 		return 409;
+	}
+	{
+		struct db_arg pa[2] = { DB_ARG_STR(uuid), DB_ARG_STR(uuid) };
+		struct db_col pcol[1] = { { DB_INT, NULL, 0, 0, 0, 0, 0 } };
+
+		if ((rc = db_run(sql_pending, pa, 2, pcol, 1, NULL)) == DB_OK) {
+			snprintf(msg, msglen, "CMP Profile %s has certificates "
+			    "waiting for confirmation or revocation", name);
+			return 409;
+		}
+		if (rc != DB_NOTFOUND) {
+			snprintf(msg, msglen, "database error");
+			return 500;
+		}
 	}
 	if ((d = json_object_new_object()) != NULL) {
 		json_object_object_add(d, "name", json_object_new_string(name));

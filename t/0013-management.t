@@ -123,6 +123,22 @@ is "$(api DELETE /cmpProfiles/delete "[\"$CP\"]")" 200 "bulk delete answers"
 is "$(t_json '[(m["uuid"], m["name"], m["message"]) for m in j]')" \
 	"[[\"$CP\", \"life\", \"Cannot remove as there are associated RA Profiles (1): ra-b\"]]" \
 	"bulk delete: the refusal per profile"
+# not even forced while it owes a revocation or a transaction is under
+# way: the sweep revokes with the profile's revoke attributes
+OWED="CMP Profile life has certificates waiting for confirmation or revocation"
+CU=$(t_sql "SELECT uuid FROM certificate WHERE cmp_profile_uuid = '$CP' AND status = 'issued' LIMIT 1")
+t_sql "UPDATE certificate SET status = 'revoke_pending', revoke_after = NOW(6) + INTERVAL 1 DAY WHERE uuid = '$CU'"
+is "$(api DELETE /cmpProfiles/delete/force "[\"$CP\"]")" 200 "force delete with a revocation owed answers"
+is "$(t_json '[(m["name"], m["message"]) for m in j]')" "[[\"life\", \"$OWED\"]]" "... and refuses: the revocation is owed"
+is "$(api GET "/cmpProfiles/$CP")" 200 "... the profile is kept"
+is "$(api GET "/authorities/$AUTH/raProfiles/$RA_B/protocols/cmp")" 200 "ra-b CMP state"
+is "$(t_json 'j["cmpAvailable"]')" true "... ra-b still attached"
+t_sql "UPDATE certificate SET status = 'issued', revoke_after = NULL WHERE uuid = '$CU'"
+t_sql "UPDATE cmp_transaction SET state = 'waiting', deadline = NOW(6) + INTERVAL 1 DAY
+	WHERE cmp_profile_uuid = '$CP' AND state = 'confirmed' ORDER BY created_at LIMIT 1"
+is "$(api DELETE /cmpProfiles/delete/force "[\"$CP\"]")" 200 "force delete with a transaction waiting answers"
+is "$(t_json '[m["message"] for m in j]')" "[\"$OWED\"]" "... and refuses: the transaction is under way"
+t_sql "UPDATE cmp_transaction SET state = 'confirmed' WHERE cmp_profile_uuid = '$CP' AND state = 'waiting'"
 TX=$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE cmp_profile_uuid = '$CP'")
 is "$(api DELETE /cmpProfiles/delete/force "[\"$CP\"]")" 200 "force delete"
 is "$(t_json 'j')" "[]" "nothing refused"
