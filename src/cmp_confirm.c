@@ -478,21 +478,24 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
  * An error message from the client (RFC 9810 5.3.21, RFC 9483 3.6.4):
  * it ends its transaction, and is answered with pkiConf. Certificates
  * still waiting for confirmation are rejected and revoked as for a
- * certConf that rejects them; only the requester may end it, answering
- * the message that delivered them (its recipNonce is that message's
- * senderNonce, RFC 9483 3.1), so that a replay cannot end a later one.
+ * certConf that rejects them; requests still waiting for the CA (delayed
+ * delivery) are handed to the sweep at once (store_tx_abandon), which
+ * revokes what the CA issues for them. Only the requester may end it,
+ * answering the last message it was sent (its recipNonce is that
+ * message's senderNonce, RFC 9483 3.1: the ip's, or the last pollRep's),
+ * so that a replay cannot end a later one.
  */
 CMPD_MSG *
 cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
     const X509_NAME *srv, enum cmp_fail *fail)
 {
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
-	int accepted[CMPD_CERT_REQ_MAX];
+	int accepted[CMPD_CERT_REQ_MAX], r;
 	struct store_tx t[CMPD_CERT_REQ_MAX];
-	size_t n = 0, nwait, i;
+	size_t n = 0, nwait, npoll = 0, nended = 0, i;
 	CMPD_MSG *rsp = NULL;
 	char hex[2 * CMPD_ID_MAX_LEN + 1];
-	int nconfirmed;
+	int nconfirmed, nonce_ok = 0;
 
 	*fail = CMPF_INTERNAL;
 	if ((*fail = confirm_load(req, p, t, &n, &nwait, &nconfirmed)) !=
@@ -500,13 +503,21 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 		goto out;
 	util_hex(ASN1_STRING_get0_data(tid), (size_t)ASN1_STRING_length(tid),
 	    hex, sizeof(hex));
-	for (i = 0; i < n; i++)
-		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].der != NULL && !confirm_nonce_ok(
-		    req->header->recipNonce, &t[i])) {
-			*fail = CMPF_BAD_RECIP_NONCE;
-			goto out;
-		}
+	/* Each row keeps the senderNonce of the last answer about it: the
+	 * ip's, or a pollRep's for the row polled for. */
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].state, "waiting") == 0)
+			npoll++;
+		else if (strcmp(t[i].state, "confirm_wait") != 0 ||
+		    t[i].der == NULL)
+			continue;
+		if (confirm_nonce_ok(req->header->recipNonce, &t[i]))
+			nonce_ok = 1;
+	}
+	if ((nwait > 0 || npoll > 0) && !nonce_ok) {
+		*fail = CMPF_BAD_RECIP_NONCE;
+		goto out;
+	}
 	memset(accepted, 0, sizeof(accepted));
 	if ((rsp = confirm_pkiconf(req, srv)) == NULL) {
 		*fail = CMPF_INTERNAL;
@@ -518,9 +529,21 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 		rsp = NULL;
 		goto out;
 	}
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "waiting") == 0) {
+			if ((r = store_tx_abandon(tid, t[i].pos)) == DB_OK)
+				nended++;
+			else if (r != DB_NOTFOUND) {
+				*fail = CMPF_DB_UNAVAILABLE;
+				CMPD_MSG_free(rsp);
+				rsp = NULL;
+				goto out;
+			}
+		}
 	log_info("PN=%s: the client ended transaction %s with an error "
-	    "message; %zu certificate%s rejected", p->cmp_name, hex, nwait,
-	    nwait == 1 ? "" : "s");
+	    "message; %zu certificate%s rejected, %zu request%s waiting for "
+	    "the CA left to the sweep", p->cmp_name, hex, nwait,
+	    nwait == 1 ? "" : "s", nended, nended == 1 ? "" : "s");
 	*fail = CMPF_OK;
  out:
 	store_tx_free(t, n);

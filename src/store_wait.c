@@ -49,6 +49,24 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 }
 
 /*
+ * The client ended a transaction still waiting (its error message, RFC
+ * 9810 5.3.21): the row is due for the sweep at once, as a client that
+ * stopped polling is after abandon seconds (a certificate request is
+ * looked up at the CA and what it issued revoked, an rr's revocation
+ * stays owed, a genm expires). DB_NOTFOUND: no longer waiting.
+ */
+int
+store_tx_abandon(const ASN1_OCTET_STRING *tid, int pos)
+{
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY
+	    " SET deadline = NOW(6) - INTERVAL 1 SECOND "
+	    "WHERE transaction_id = ? AND position = ? AND state = 'waiting'";
+	struct db_arg a[2] = { DB_ARG_OCTETS(tid), DB_ARG_INT(pos) };
+
+	return store_run1(sql, a, NITEMS(a));
+}
+
+/*
  * An rr begins, before anything is decided on it: its row, certReqId -1,
  * the certificate it names (cert_uuid, NULL for one the inventory does
  * not have), 'waiting' with its requester and without a senderNonce yet,

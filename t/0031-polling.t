@@ -8,8 +8,8 @@
 # ir on another profile completes at once. A pollReq from another
 # requester, for an unknown transaction, for two certReqIds, or with the
 # wrong nonce is refused; a connector without lookup ends the wait; a
-# client that stops polling is given up on by the sweep, which revokes
-# what the CA issued.
+# client that stops polling, or ends its request with an error message,
+# is given up on by the sweep, which revokes what the CA issued.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "workers = 2" "connector_workers_max = 2" \
@@ -263,6 +263,39 @@ is "$(field "$T/ans.der" body)" pollRep "a pollReq 7 days after the transaction 
 is "$(atx "deadline <= NOW(6)")" 1 "... but the deadline stays 7 days after its start, past now"
 is "$(atx state)" waiting "... the transaction waiting for the sweep"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+
+# --- a client that ends its waiting request with an error message (RFC
+# 9810 5.3.21): the sweep takes it over at once, without waiting for the
+# polling deadline, and revokes what the CA issues
+rm -f "$T"/q*.der "$T"/r*.der
+client poll ends -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+ETID=$(field "$T/r1.der" tid)
+etx() { t_sql "SELECT $1 FROM cmp_transaction WHERE transaction_id = UNHEX('$ETID')"; }
+is "$(etx state)" waiting "a client that gives up while its request waits"
+is "$(etx "deadline > NOW(6) + INTERVAL 500 SECOND")" 1 "... its deadline 600 s away"
+# answering the last answer it was sent (the ip's, or a pollRep's)
+"$top_builddir/t/cmptool" certconf "$(ls "$T"/r*.der | sort -V | tail -n 1)" "$T/err.der" \
+	"$ENROLL_SECRET" error || bail "cmptool certconf failed"
+$EDIT "$T/err.der" "$T/err.der" "recipNonce=$(etx "HEX(last_sender_nonce)")" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+$EDIT "$T/err.der" "$T/err-nonce.der" recipNonce=00112233445566778899aabbccddeeff \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/err-nonce.der"
+is "$(field "$T/ans.der" failInfo)" badRecipientNonce \
+	"its error message with another recipNonce: badRecipientNonce"
+is "$(etx "deadline > NOW(6) + INTERVAL 500 SECOND")" 1 "... nothing changed"
+send "$T/err.der"
+is "$(field "$T/ans.der" body)" pkiconf "its error message: pkiConf"
+is "$(etx "deadline <= NOW(6)")" 1 "... the request is due for the sweep at once"
+like "$(grep 'ended transaction' "$T/cmpd.log" | tail -n 1)" \
+	"0 certificates rejected, 1 request waiting for the CA left to the sweep" "... and logged"
+t_sql "UPDATE localca_certificate SET created_at = NOW() - INTERVAL 1 HOUR WHERE subject = 'CN=ends'"
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > "$T/sweep-ends.log" 2>&1
+is "$(etx state)" expired "the sweep settles it (expired)"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=ends'")" revoked \
+	"... and revokes the CA's certificate"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=ends'")" revoked \
+	"... recorded in the inventory as revoked"
 
 # --- a client that stops polling: the sweep settles it, the CA's
 # certificate revoked

@@ -725,16 +725,21 @@ certconf(const char *in, const char *out, const char *secret,
 	X509 *x;
 
 	t = cmp_msg_body_type(rsp);
-	if (t != CMPD_BODY_IP && t != CMPD_BODY_CP && t != CMPD_BODY_KUP) {
+	/* an error message may answer any message, a pollRep or an ip
+	 * that says waiting too */
+	if (strcmp(how, "error") == 0)
+		resps = NULL;
+	else if (t != CMPD_BODY_IP && t != CMPD_BODY_CP &&
+	    t != CMPD_BODY_KUP) {
 		fprintf(stderr, "%s: no certificate\n", in);
 		return 2;
-	}
-	resps = rsp->body->value.ip->response;
+	} else
+		resps = rsp->body->value.ip->response;
 	for (i = 0; i < sk_CMPD_CERTRESPONSE_num(resps); i++)
 		if ((cr = sk_CMPD_CERTRESPONSE_value(resps, i))->
 		    certifiedKeyPair != NULL)
 			last = i;
-	if (last < 0) {
+	if (last < 0 && resps != NULL) {
 		fprintf(stderr, "%s: no certificate\n", in);
 		return 2;
 	}
