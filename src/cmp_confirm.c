@@ -259,11 +259,13 @@ confirm_load(const CMPD_MSG *req, const struct profile *p,
 	return CMPF_OK;
 }
 
-/* recipNonce is the senderNonce of the answer the rows wait on. */
+/* recipNonce is the senderNonce of the answer the rows wait on (none
+ * sent yet: nothing to answer). */
 static int
 confirm_nonce_ok(const ASN1_OCTET_STRING *rn, const struct store_tx *t)
 {
-	return rn != NULL && (size_t)ASN1_STRING_length(rn) == t->nonce_len &&
+	return rn != NULL && t->nonce_len > 0 &&
+	    (size_t)ASN1_STRING_length(rn) == t->nonce_len &&
 	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t->nonce,
 	    t->nonce_len) == 0;
 }

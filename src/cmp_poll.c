@@ -133,9 +133,11 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 		return CMPF_TX_UNKNOWN;
 	if ((f = cmp_requester_check(req, &t[0])) != CMPF_OK)
 		return f;
+	/* A row not yet answered "waiting" has no nonce: an rr still being
+	 * decided (store_rr_begin), which nobody may poll for. */
 	for (i = 0; i < n; i++)
 		if (t[i].cert_req_id == rid &&
-		    strcmp(t[i].state, "waiting") == 0)
+		    strcmp(t[i].state, "waiting") == 0 && t[i].nonce_len > 0)
 			break;
 	if (i == n) {
 		snprintf(arg, arglen, "%ld", rid);

@@ -390,6 +390,14 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
+	/* Only a revocation the rr was allowed, and written before its CA
+	 * was asked (store_revoke_intent), is asked again. */
+	if (strcmp(status, "revoke_pending") != 0 &&
+	    strcmp(status, "revoked") != 0) {
+		snprintf(arg, arglen, "-1");
+		*fail = CMPF_POLL_NOT_WAITING;
+		goto out;
+	}
 	if (strcmp(status, "revoked") != 0) {
 		cmp_ca_target(p, 1, &target);
 		target.timeout_ms = cmp_ca_budget_ms(p);

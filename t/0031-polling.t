@@ -268,7 +268,7 @@ t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
 # 9810 5.3.21): the sweep takes it over at once, without waiting for the
 # polling deadline, and revokes what the CA issues
 rm -f "$T"/q*.der "$T"/r*.der
-client poll ends -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+client poll ends -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
 ETID=$(field "$T/r1.der" tid)
 etx() { t_sql "SELECT $1 FROM cmp_transaction WHERE transaction_id = UNHEX('$ETID')"; }
 is "$(etx state)" waiting "a client that gives up while its request waits"
@@ -296,6 +296,32 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=ends'")"
 	"... and revokes the CA's certificate"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=ends'")" revoked \
 	"... recorded in the inventory as revoked"
+
+# --- an rr's row is written before the rr is decided (its
+# transactionID single-use from then on) and holds no nonce yet: nobody
+# may poll for it. Made here as store_rr_begin writes it, for dev1's
+# certificate, from another sender; the pollReq answers the nonce not
+# sent (an empty recipNonce).
+VU=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=dev1' AND status = 'issued' LIMIT 1")
+isnt "$VU" "" "dev1's certificate, issued"
+RTID=00112233445566778899aabbccdd2001
+t_sql "INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid, ra_profile_uuid,
+	request_type, cert_req_id, state, certificate_uuid, issuing_at, request_id,
+	requester_method, requester_kid, next_check, deadline)
+  SELECT UNHEX('$RTID'), 0, cmp_profile_uuid, ra_profile_uuid, 11, -1, 'waiting', uuid, NOW(6),
+	UUID(), 'sharedSecret', 'mallory', NOW(6) + INTERVAL 40 SECOND, NOW(6) + INTERVAL 40 SECOND
+  FROM certificate WHERE uuid = '$VU'" || bail "the rr's row"
+$EDIT "$T/q2.der" "$T/rr-poll.der" tid=$RTID pollid=-1 recipNonce=empty \
+	"senderKID=$(printf mallory | od -An -tx1 | tr -d ' \n')" "remac=$ENROLL_SECRET" ||
+	bail "cmptool edit failed"
+send "$T/rr-poll.der"
+is "$(field "$T/ans.der" body)" error "a pollReq for an rr not answered yet: an error"
+is "$(field "$T/ans.der" text)" "PN=poll | no certificate of this transaction waits for certReqId -1" \
+	"... nothing waits"
+is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$VU'")" issued "... the certificate stays issued"
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=dev1' AND status = 'revoked'")" 0 \
+	"... and valid at the CA"
+t_sql "UPDATE cmp_transaction SET state = 'failed' WHERE transaction_id = UNHEX('$RTID')"
 
 # --- a client that stops polling: the sweep settles it, the CA's
 # certificate revoked

@@ -20,7 +20,8 @@
  *                              Ed448 signature), and so with hashAlg
  *                              id-shake256 and pvno 3 with shakealg
  *   cmptool edit IN OUT EDIT...
- *     pvno=N  tid=HEX|none  senderNonce=HEX|none  recipNonce=HEX|none
+ *     pvno=N  tid=HEX|none  senderNonce=HEX|none|empty
+ *     recipNonce=HEX|none|empty
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
  *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
@@ -30,7 +31,8 @@
  *     certReqId ID, the first one's subject, a fresh P-256 key and its
  *     POP)  rrnoserial=1 (rr without serialNumber)  rrreason=N (the
  *     reasonCode of the first RevDetails)  duprr=1 (a
- *     second RevDetails)  duppoll=1 (a second pollReq entry)
+ *     second RevDetails)  duppoll=1 (a second pollReq entry)  pollid=N
+ *     (the first pollReq entry's certReqId)
  *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
@@ -238,6 +240,8 @@ hex_octets(const char *hex)
 
 	if (strcmp(hex, "none") == 0)
 		return NULL;
+	if (strcmp(hex, "empty") == 0)
+		return ASN1_OCTET_STRING_new();
 	if ((b = OPENSSL_hexstr2buf(hex, &n)) == NULL) {
 		fprintf(stderr, "bad hex %s\n", hex);
 		exit(2);
@@ -466,6 +470,10 @@ edit_one(CMPD_MSG *m, const char *e)
 
 		ASN1_INTEGER_set(pr->certReqId, 1);
 		sk_CMPD_POLLREQ_push(m->body->value.pollReq, pr);
+	} else if (KEY("pollid")) {
+		/* the first pollReq entry's certReqId */
+		ASN1_INTEGER_set(sk_CMPD_POLLREQ_value(m->body->value.pollReq,
+		    0)->certReqId, atol(v));
 	} else if (KEY("dupreq")) {
 		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
 		    m->body->value.ir, 0));
