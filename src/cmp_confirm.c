@@ -161,7 +161,9 @@ cmp_requester_check(const CMPD_MSG *req, const struct store_tx *first)
 /*
  * The rejected (or never confirmed) certificate of row t must not stay
  * valid (RFC 9810 5.3.18): revoked through the RA Profile that issued it,
- * whatever route the message took; by the sweep when the CA fails.
+ * whatever route the message took. Its revocation is owed already
+ * (store_confirm): when the CA fails, or this worker dies first, the
+ * sweep revokes it.
  */
 static void
 confirm_revoke(struct store_tx *t, const struct profile *p)
@@ -176,7 +178,7 @@ confirm_revoke(struct store_tx *t, const struct profile *p)
 		log_error("PN=%s: no connector to revoke rejected "
 		    "certificate %s now; the sweep retries",
 		    p->cmp_name, t->cert_uuid);
-		store_revoke_later(t->cert_uuid, "rejected");
+		(void)store_revoke_later(t->cert_uuid, "rejected");
 	} else {
 		cmp_ca_target(ra, 1, &target);
 		if (store_tx_cert(t) == NULL || conn_revoke(&target, t->cert,
@@ -189,42 +191,22 @@ confirm_revoke(struct store_tx *t, const struct profile *p)
 			    "rejected") == DB_OK)
 				store_revoke_result(t->cert_uuid,
 				    res.message);
-		} else
+		} else {
 			metrics_revocation(res.already_revoked ?
 			    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
+			/* its final status, 'rejected' (not written: the
+			 * sweep asks the CA again, "already revoked") */
+			if (store_revoke_result(t->cert_uuid, NULL) != DB_OK)
+				log_warn("PN=%s: rejected certificate %s "
+				    "revoked, not recorded; the sweep asks the "
+				    "CA again", p->cmp_name, t->cert_uuid);
+		}
 	}
 	if (ra != NULL) {
 		profile_clear(ra);
 		free(ra);
 	}
 	conn_result_free(&res);
-}
-
-/*
- * A rejected certificate that the settlement left as it was: revoked
- * meanwhile through the management API (or being revoked, with the
- * reason the operator gave), which stands; asking the CA again with
- * cessationOfOperation would replace that reason. Unreadable: not known
- * to be, and revoked as any rejected one. One that was on hold is
- * rejected (the settlement) and takes the rejection's reason.
- */
-static int
-confirm_revoked_meanwhile(const struct store_tx *t, const struct profile *p)
-{
-	char status[STORE_STATUS_LEN], reason[64];
-
-	if (store_cert_state(t->cert_uuid, status, sizeof(status), reason,
-	    sizeof(reason)) != DB_OK)
-		return 0;
-	if (strcmp(status, "rejected") == 0) {
-		if (strcmp(reason, "certificateHold") == 0)
-			(void)store_cert_hold_rejected(t->cert_uuid,
-			    REASON_UNCONFIRMED);
-		return 0;
-	}
-	log_info("PN=%s: rejected certificate %s is %s (%s) already; left "
-	    "as it is", p->cmp_name, t->cert_uuid, status, reason);
-	return 1;
 }
 
 /*
@@ -366,7 +348,8 @@ confirm_settle_run(void *arg)
 		    x->t[i].der == NULL)
 			continue;
 		if ((r = store_confirm(x->tid, x->t[i].pos, x->t[i].cert_uuid,
-		    x->accepted[i], x->sent)) != DB_OK)
+		    x->accepted[i], x->sent, cmp_ca_settle_s(),
+		    &x->t[i].revoke_owed)) != DB_OK)
 			return r == DB_NOTFOUND ? CMPF_ALREADY_CONFIRMED :
 			    CMPF_DB_UNAVAILABLE;
 	}
@@ -390,11 +373,21 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
 	if ((r = waiting <= 1 ? confirm_settle_run(&x) :
 	    db_txn(confirm_settle_run, &x)) != CMPF_OK)
 		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
-	for (i = 0; i < n; i++)
-		if (strcmp(t[i].state, "confirm_wait") == 0 &&
-		    t[i].der != NULL && !accepted[i] &&
-		    !confirm_revoked_meanwhile(&t[i], p))
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].state, "confirm_wait") != 0 ||
+		    t[i].der == NULL || accepted[i])
+			continue;
+		if (t[i].revoke_owed)
 			confirm_revoke(&t[i], p);
+		else
+			/* revoked meanwhile through the management API (or
+			 * being revoked, with the reason the operator gave),
+			 * which stands, or owed by an earlier run of this
+			 * settlement: the sweep revokes it */
+			log_info("PN=%s: rejected certificate %s: no "
+			    "revocation asked now (revoked meanwhile, or "
+			    "owed already)", p->cmp_name, t[i].cert_uuid);
+	}
 	return CMPF_OK;
 }
 

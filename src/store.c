@@ -57,22 +57,6 @@ store_cert_state(const char *cert_uuid, char *status, size_t slen,
 	return db_run(sql, a, 1, c, 2, NULL);
 }
 
-/*
- * A certificate on hold that a certConf rejected: the hold's reason gives
- * way to the rejection's, the one it is revoked with (a hold, which could
- * be released, no longer speaks for it).
- */
-int
-store_cert_hold_rejected(const char *cert_uuid, const char *reason)
-{
-	static const char sql[] = "UPDATE certificate SET "
-	    "revocation_reason = ? WHERE uuid = ? AND status = 'rejected' "
-	    "AND revocation_reason = 'certificateHold'";
-	struct db_arg a[2] = { DB_ARG_STR(reason), DB_ARG_STR(cert_uuid) };
-
-	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
-}
-
 /* "YYYY-MM-DD HH:MM:SS" of an ASN1_TIME, for DATETIME columns. */
 static int
 time_str(const ASN1_TIME *t, char *buf, size_t n)

@@ -58,6 +58,7 @@ struct store_tx {
 	unsigned char *der;
 	size_t	 der_len;
 	X509	*cert;
+	int	 revoke_owed;		/* rejected now: the CA to be asked */
 };
 /* One certificate asked of the CA in a transaction (store_tx_begin). */
 struct store_req {
@@ -136,7 +137,7 @@ int	store_chain_keys(STACK_OF(X509) *, struct store_chain_keys *);
 void	store_chain_args(const struct store_chain_keys *, struct db_arg *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,
-	    const ASN1_OCTET_STRING *sent_nonce);
+	    const ASN1_OCTET_STRING *sent_nonce, int due_s, int *owed);
 int	store_revoke_later(const char *cert_uuid, const char *final);
 int	store_revoke_result(const char *cert_uuid, const char *error);
 struct store_cert {
@@ -166,7 +167,6 @@ int	store_rr_wait(const ASN1_OCTET_STRING *tid, const char *cert_uuid,
 	    const char *reason, const ASN1_OCTET_STRING *sent,
 	    int check_after, int abandon);
 int	store_tx_rr_waiting(const ASN1_OCTET_STRING *tid, X509 *);
-int	store_cert_hold_rejected(const char *cert_uuid, const char *reason);
 int	store_cert_state(const char *cert_uuid, char *status, size_t slen,
 	    char *reason, size_t rlen);
 enum cmp_fail store_template_fits(const OSSL_CRMF_CERTTEMPLATE *,

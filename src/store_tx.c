@@ -414,61 +414,84 @@ store_tx_cert(struct store_tx *t)
 
 struct confirm_arg {
 	const ASN1_OCTET_STRING *tid, *sent_nonce;
-	int	 pos, accepted;
+	int	 pos, accepted, due_s;
 	const char *cert_uuid;
+	int	*owed;
 };
 
 static int
 store_confirm_run(void *arg)
 {
-	/* One statement for both rows: the transaction moves on only from
-	 * confirm_wait, and its certificate with it. One that was revoked
-	 * meanwhile (the management API) stays revoked, with the reason
-	 * given, whether accepted or rejected; only a hold, which could be
-	 * released, gives way to a rejection. */
-	static const char sql[] = "UPDATE cmp_transaction t "
-	    "JOIN certificate c ON c.uuid = t.certificate_uuid "
-	    "SET t.state = ?, t.last_sender_nonce = ?, "
-	    "c.status = IF(c.status = 'issued' OR (? = 'rejected' AND "
-	    "c.revocation_reason = 'certificateHold'), ?, c.status) "
-	    "WHERE t.transaction_id = ? AND t.position = ? "
-	    "AND t.state = 'confirm_wait' AND c.uuid = ?";
+	/* Accepted: the transaction moves on, only from confirm_wait; its
+	 * certificate stays as it is (one revoked meanwhile through the
+	 * management API stays revoked, with the reason given). */
+	static const char sql_ok[] = "UPDATE cmp_transaction " STORE_TX_KEY
+	    " SET state = 'confirmed', last_sender_nonce = ? "
+	    "WHERE transaction_id = ? AND position = ? "
+	    "AND state = 'confirm_wait' AND certificate_uuid = ?";
+	/* Rejected: the transaction, then its certificate's revocation,
+	 * owed before the CA is asked (DESIGN invariant 1: a worker that
+	 * dies before the call leaves it to the sweep, due when a call made
+	 * now has surely ended). One revoked meanwhile stays as it is; only
+	 * a hold, which could be released, gives way to the rejection and
+	 * its reason. */
+	static const char sql_rej[] = "UPDATE cmp_transaction " STORE_TX_KEY
+	    " SET state = 'rejected', last_sender_nonce = ? "
+	    "WHERE transaction_id = ? AND position = ? "
+	    "AND state = 'confirm_wait' AND certificate_uuid = ?";
+	static const char sql_owe[] = "UPDATE certificate SET "
+	    "status = 'revoke_pending', revoke_final = 'rejected', "
+	    "revocation_reason = ?, revoke_after = NOW(6) + INTERVAL ? SECOND, "
+	    "revoke_attempts = 0, revoke_error = NULL "
+	    "WHERE uuid = ? AND (status = 'issued' OR "
+	    "revocation_reason = 'certificateHold')";
 	const struct confirm_arg *x = arg;
-	struct db_arg a[7] = {
-		DB_ARG_STR(x->accepted ? "confirmed" : "rejected"),
-		DB_ARG_OCTETS(x->sent_nonce),
-		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
-		DB_ARG_STR(x->accepted ? "issued" : "rejected"),
-		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
-		DB_ARG_STR(x->cert_uuid),
+	struct db_arg a[4] = {
+		DB_ARG_OCTETS(x->sent_nonce), DB_ARG_OCTETS(x->tid),
+		DB_ARG_INT(x->pos), DB_ARG_STR(x->cert_uuid),
 	};
+	struct db_arg o[3] = { DB_ARG_STR(STORE_REASON_UNDELIVERED),
+	    DB_ARG_INT(x->due_s), DB_ARG_STR(x->cert_uuid) };
 	unsigned long long changed = 0;
 
-	if (db_run(sql, a, NITEMS(a), NULL, 0, &changed) != DB_OK)
+	*x->owed = 0;
+	if (db_run(x->accepted ? sql_ok : sql_rej, a, NITEMS(a), NULL, 0,
+	    &changed) != DB_OK)
 		return DB_ERR;
-	/* the transaction's row changed (its certificate's only when the
-	 * status differs) */
 	if (changed == 0)
-		/* settled by this very pkiConf (a lost COMMIT answer)? */
+		/* settled by this very pkiConf (a lost COMMIT answer)? Its
+		 * revocation, if any, is owed already. */
 		return store_tx_wrote(ASN1_STRING_get0_data(x->tid),
 		    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
 		    NULL) == DB_OK ? DB_OK : DB_NOTFOUND;
+	if (x->accepted)
+		return DB_OK;
+	if (db_run(sql_owe, o, NITEMS(o), NULL, 0, &changed) != DB_OK)
+		return DB_ERR;
+	*x->owed = changed == 1;
 	return DB_OK;
 }
 
 /*
  * Closes one certificate of a transaction after its certConf: confirmed
  * or rejected. Only a row still waiting changes (two certConfs racing:
- * one wins). Nests in the caller's database transaction.
+ * one wins). A rejected certificate becomes 'revoke_pending' (final
+ * status 'rejected'), due for the sweep after due_s seconds; *owed is 1
+ * when this call made it so (the caller asks the CA now), 0 when it was
+ * revoked meanwhile or settled by an earlier run. Nests in the caller's
+ * database transaction.
  */
 int
 store_confirm(const ASN1_OCTET_STRING *tid, int pos, const char *cert_uuid,
-    int accepted, const ASN1_OCTET_STRING *sent_nonce)
+    int accepted, const ASN1_OCTET_STRING *sent_nonce, int due_s, int *owed)
 {
-	struct confirm_arg x = { tid, sent_nonce, pos, accepted, cert_uuid };
+	struct confirm_arg x = { tid, sent_nonce, pos, accepted, due_s,
+	    cert_uuid, owed };
 
-	/* one UPDATE for both rows: it commits by itself */
-	return db_txn1(store_confirm_run, &x);
+	/* accepted: one UPDATE, it commits by itself; rejected: two, in
+	 * one transaction */
+	return accepted ? db_txn1(store_confirm_run, &x) :
+	    db_txn(store_confirm_run, &x);
 }
 
 struct confirm_one_arg {

@@ -360,6 +360,36 @@ like "$(sweep)" "1 certificate revoked" "reset by an operator, it is revoked"
 # ------------------------------------------------------- the three-way count
 t_start_cmpd || bail "cmpd did not start again"
 ok "an ir that goes well" client fine-1
+
+# ----- the worker killed after a certConf rejected, before its CA revoked:
+# the revocation was owed before the CA was asked, and the sweep makes it
+cat > "$T/fake/hang.sh" <<EOF
+#!/bin/sh
+cat > /dev/null
+touch '$T/fake/revoke-asked'
+sleep 10
+printf 'Status: 500\r\nContent-Type: text/plain\r\n\r\nlate'
+EOF
+chmod 755 "$T/fake/hang.sh"
+ok "an ir whose certificate the client rejects" client reject-1 -disable_confirm -rspout "$T/rej-ip.der"
+"$top_builddir/t/cmptool" certconf "$T/rej-ip.der" "$T/rej-cc.der" "$ENROLL_SECRET" reject ||
+	bail "cmptool certconf failed"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/fake/hang.sh' WHERE name = 'localca'"
+t_post "$T/rej-cc.der" $CMP > /dev/null 2>&1 &
+ppid=$!
+ok "the CA is asked to revoke the rejected certificate" t_wait 15 test -e "$T/fake/revoke-asked"
+is "$(cmpd_cert reject-1)" revoke_pending "... which was owed a revocation before"
+for w in $(t_cmpd_workers); do kill -KILL "$w"; done
+wait "$ppid"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca'"
+is "$(ca_state reject-1)" issued "the worker killed: valid at the CA"
+is "$(cmpd_cert reject-1)" revoke_pending "... and owed a revocation in the inventory"
+t_sql "UPDATE certificate SET revoke_after = NOW(6) - INTERVAL 1 SECOND WHERE subject_dn = 'CN=reject-1'"
+like "$(sweep)" "1 certificate revoked" "the sweep revokes it"
+is "$(ca_state reject-1)" revoked "... at the CA"
+is "$(cmpd_cert reject-1)" rejected "... rejected in the inventory"
+workers_back() { [ "$(t_cmpd_workers | wc -w)" -ge 2 ]; }
+ok "the killed workers are replaced" t_wait 20 workers_back
 is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")" \
 	"$(t_sql "SELECT COUNT(*) FROM certificate WHERE status IN ('issued', 'pending')")" \
 	"valid at the CA = issued in cmpd's inventory"
