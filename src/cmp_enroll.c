@@ -713,7 +713,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
     struct enroll_item *items, int n, const struct store_req *rq)
 {
 	struct enroll_item *it;
-	int i;
+	int i, r, asked = 0;
 
 	/* No worker is held longer by a slow CA than the budget. */
 	target->timeout_ms = cmp_ca_budget_ms(p);
@@ -721,6 +721,18 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		it = &items[i];
 		if (it->pos < 0)
 			continue;
+		/* after another call: the row's age counts from this one */
+		if (asked++ > 0 && (r = store_tx_reissue(tid, it->pos)) !=
+		    DB_OK) {
+			log_warn("PN=%s: requestId=%s not sent to the CA: %s",
+			    p->cmp_name, rq[it->pos].request_id,
+			    r == DB_NOTFOUND ? "the sweep settled it meanwhile" :
+			    "its row could not be updated");
+			it->fail = r == DB_NOTFOUND ? CMPF_CA_UNAVAILABLE :
+			    CMPF_DB_UNAVAILABLE;
+			it->pos = -1;
+			continue;
+		}
 		target->request_id = rq[it->pos].request_id;
 		target->ra_verified = it->ra_verified;
 		if ((it->old != NULL ? conn_renew(target, it->one,

@@ -304,12 +304,18 @@ sweep_reconcile_one(struct sweep_run *w)
 	    "ORDER BY COALESCE(issuing_at, created_at) LIMIT 1";
 	/* Assignments run left to right: the back-off uses the attempts
 	 * before this one. */
+	/* Claimed only while still due as it was found: a worker that is
+	 * about to send a transaction's next request makes its row young
+	 * first (store_tx_reissue), and sends it only unclaimed; a pollReq
+	 * moves a waiting row's deadline. */
 	static const char sql_claim[] = "UPDATE cmp_transaction SET "
 	    "lookup_after = NOW(6) + INTERVAL LEAST(? * POW(2, "
 	    "LEAST(lookup_attempts, 20)), ?) SECOND, "
 	    "lookup_attempts = lookup_attempts + 1 "
 	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'open', 'waiting') AND "
+	    "((state IN ('issuing', 'open') AND "
+	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND) "
+	    "OR (state = 'waiting' AND (deadline < NOW(6) OR ?))) AND "
 	    "(lookup_after IS NULL OR "
 	    "lookup_after < NOW(6) OR "
 	    "(? AND updated_at < ?))";
@@ -343,9 +349,10 @@ sweep_reconcile_one(struct sweep_run *w)
 	tid_len = c[0].len;
 	pos = (int)c[6].i;
 	{
-		struct db_arg a[6] = { DB_ARG_INT(BACKOFF_FIRST),
+		struct db_arg a[8] = { DB_ARG_INT(BACKOFF_FIRST),
 		    DB_ARG_INT(BACKOFF_MAX), DB_ARG_BLOB(tid, tid_len),
-		    DB_ARG_INT(pos), DB_ARG_INT(w->now),
+		    DB_ARG_INT(pos), DB_ARG_INT(w->issuing_age),
+		    DB_ARG_INT(w->now), DB_ARG_INT(w->now),
 		    DB_ARG_STR(w->started) };
 
 		if (db_run(sql_claim, a, NITEMS(a), NULL, 0, &changed) !=

@@ -77,6 +77,7 @@ int	store_tx_begin(const CMPD_MSG *, const struct profile *,
 	    const struct cmp_requester *);
 int	store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *state);
+int	store_tx_reissue(const ASN1_OCTET_STRING *tid, int pos);
 int	store_tx_cert_has_key(const unsigned char *tid, size_t tid_len,
 	    int pos, const unsigned char sha256[32], X509 *);
 int	store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id);

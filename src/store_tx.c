@@ -154,6 +154,28 @@ store_tx_begin(const CMPD_MSG *req, const struct profile *p,
 	    db_txn(store_tx_begin_run, &x);
 }
 
+/*
+ * The CA is about to be asked for row pos of a transaction whose earlier
+ * rows it was asked for first, one after another: the row's issuing_at
+ * becomes now, so that the sweep and a pollReq count the call's age from
+ * when it is made, not from when the transaction began (DESIGN invariant
+ * 1: a row asked about at the CA before its own call is found "nothing
+ * issued" and settled). DB_NOTFOUND: settled, or taken up by a sweep
+ * that is asking the CA about it (cmp_sweep.c claims only rows still
+ * old): not to be sent.
+ */
+int
+store_tx_reissue(const ASN1_OCTET_STRING *tid, int pos)
+{
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY " "
+	    "SET issuing_at = NOW(6) WHERE transaction_id = ? AND "
+	    "position = ? AND state = 'issuing' AND "
+	    "(lookup_after IS NULL OR lookup_after < NOW(6))";
+	struct db_arg a[2] = { DB_ARG_OCTETS(tid), DB_ARG_INT(pos) };
+
+	return store_run1(sql, a, NITEMS(a));
+}
+
 int
 store_tx_set_state(const ASN1_OCTET_STRING *tid, int pos, const char *state)
 {

@@ -341,4 +341,33 @@ is "$(t_sql "SELECT status FROM localca_certificate WHERE subject = 'CN=quit'")"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=quit'")" revoked \
 	"... recorded in the inventory as revoked"
 
+# --- an ir of two CertReqMsgs through a CA slower than the syncBudget:
+# the CA is asked for one after the other, and the second row's age
+# counts from its own call. A sweep that takes up the second row during
+# the first call (made here as old as a long first call would make it)
+# finds nothing at the CA and fails it; its request is then not sent: a
+# certificate the CA issued for it would be known to nobody.
+is "$(t_api PUT /cmpProfiles/$SLOW '{"syncBudget":3}')" 200 "API: syncBudget 3"
+MTID=00112233445566778899aabbccdd3001
+"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir-two.der" tid=$MTID addreq=1 \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+curl -sS --noproxy '*' --max-time 40 -H 'Content-Type: application/pkixcmp' \
+	--data-binary "@$T/ir-two.der" -o "$T/ip-two.der" "$HTTP_BASE/api/v1/protocols/cmp/slow" &
+cpid=$!
+mrow() { t_sql "SELECT $2 FROM cmp_transaction WHERE transaction_id = UNHEX('$MTID') AND position = $1"; }
+at_ca() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$(mrow "$1" request_id)'"; }
+first_asked() { [ "$(at_ca 0)" = 1 ]; }
+ok "the CA is asked for the first certificate" t_wait 10 first_asked
+t_sql "UPDATE cmp_transaction SET issuing_at = issuing_at - INTERVAL 1 HOUR
+	WHERE transaction_id = UNHEX('$MTID') AND position = 1"
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > "$T/sweep-two.log" 2>&1
+is "$(mrow 1 state)" failed "the sweep finds nothing at the CA for the second: failed"
+wait "$cpid"
+is "$(field "$T/ip-two.der" body)" ip "the ir is answered"
+like "$(grep 'not sent to the CA' "$T/cmpd.log")" "the sweep settled it meanwhile" \
+	"... the second request not sent to the CA"
+sleep 5	# a call for it would have been recorded at the CA by now
+is "$(at_ca 1)" 0 "... and the CA issued nothing for it"
+is "$(mrow 0 state)" waiting "the first waits for the client's pollReq"
+
 done_testing
