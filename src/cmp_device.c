@@ -8,10 +8,12 @@
  * refused alike (CMPF_MAC_MISMATCH), after the same MAC work, so that a
  * guesser learns nothing of which references exist.
  *
- * An enrolment (ir, cr, p10cr) spends one of the entry's uses before the
- * CA is asked, with a conditional UPDATE: two requests on two workers
- * cannot both spend the last use. The use is given back when no
- * certificate was issued. Follow-ups (certConf, error, pollReq) of the
+ * An enrolment (ir, cr, p10cr) spends one of the entry's uses per
+ * certificate it asks for (each CertReqMsg) before the CA is asked, with
+ * a conditional UPDATE: two requests on two workers cannot both spend the
+ * last use, and an entry with fewer uses left than the request's
+ * CertReqMsgs is refused. The uses are given back when no certificate
+ * was issued. Follow-ups (certConf, error, pollReq) of the
  * entry's transactions verify with its secret whatever its uses.
  */
 #include "config.h"
@@ -104,39 +106,55 @@ dev_failed(const struct dev_entry *e, int max)
 }
 
 /*
- * Spends one use (1), or finds none left (0; another request spent the
- * last one since the lookup), -1 on database errors.
+ * Spends uses uses (1), or finds fewer left (0; none at the lookup, or
+ * another request spent them since), -1 on database errors.
  */
 static int
-dev_spend(const char *uuid)
+dev_spend(const char *uuid, int uses)
 {
 	static const char sql[] = "UPDATE cmp_device SET "
-	    "uses_left = uses_left - 1, last_used_at = UTC_TIMESTAMP(6) "
-	    "WHERE uuid = ? AND uses_left > 0 AND locked = 0 AND "
+	    "uses_left = uses_left - ?, last_used_at = UTC_TIMESTAMP(6) "
+	    "WHERE uuid = ? AND uses_left >= ? AND locked = 0 AND "
 	    "(not_after IS NULL OR not_after >= UTC_TIMESTAMP(6))";
-	struct db_arg a[1] = { DB_ARG_STR(uuid) };
+	struct db_arg a[3] = { DB_ARG_INT(uses), DB_ARG_STR(uuid),
+	    DB_ARG_INT(uses) };
 	unsigned long long n = 0;
 
-	if (db_run(sql, a, 1, NULL, 0, &n) != DB_OK)
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &n) != DB_OK)
 		return -1;
 	return n == 1;
+}
+
+/* The certificates an enrolment asks for: its CertReqMsgs (p10cr: 1). */
+static int
+dev_uses(const CMPD_MSG *req, int type)
+{
+	int n;
+
+	if (type == CMPD_BODY_P10CR)
+		return 1;
+	n = sk_OSSL_CRMF_MSG_num(req->body->value.ir);
+	return n > 0 ? n : 1;
 }
 
 void
 cmp_device_refund(struct profile *p)
 {
 	static const char sql[] = "UPDATE cmp_device SET "
-	    "uses_left = LEAST(uses_left + 1, uses_max) WHERE uuid = ?";
-	struct db_arg a[1] = { DB_ARG_STR(p->device_uuid) };
+	    "uses_left = LEAST(uses_left + ?, uses_max) WHERE uuid = ?";
+	struct db_arg a[2] = { DB_ARG_INT(p->device_spent),
+	    DB_ARG_STR(p->device_uuid) };
 
-	if (!p->device_spent)
+	if (p->device_spent <= 0)
 		return;
-	if (db_run(sql, a, 1, NULL, 0, NULL) != DB_OK)
-		log_warn("device entry %s: use not given back",
-		    p->device_uuid);
+	if (db_run(sql, a, NITEMS(a), NULL, 0, NULL) != DB_OK)
+		log_warn("device entry %s: %d use%s not given back",
+		    p->device_uuid, p->device_spent,
+		    p->device_spent == 1 ? "" : "s");
 	else
-		log_info("device entry %s: nothing issued, use given back",
-		    p->device_uuid);
+		log_info("device entry %s: nothing issued, %d use%s given "
+		    "back", p->device_uuid, p->device_spent,
+		    p->device_spent == 1 ? "" : "s");
 	p->device_spent = 0;
 }
 
@@ -379,19 +397,22 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 		    "its %s constraint", p->cmp_name, e->uuid, arg);
 		goto out;
 	}
-	if ((r = dev_spend(e->uuid)) < 0) {
+	if ((r = dev_spend(e->uuid, dev_uses(req, type))) < 0) {
 		f = CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
 	if (r == 0) {
-		/* a concurrent request spent the last use */
-		log_warn("PN=%s: MAC refused: device entry %s has no use "
-		    "left", p->cmp_name, e->uuid);
+		/* a concurrent request spent the last uses, or one use
+		 * left and several certificates asked for */
+		log_warn("PN=%s: MAC refused: device entry %s has fewer uses "
+		    "left than the %d certificate%s asked for", p->cmp_name,
+		    e->uuid, dev_uses(req, type),
+		    dev_uses(req, type) == 1 ? "" : "s");
 		p->device_uuid[0] = '\0';
 		f = CMPF_MAC_MISMATCH;
 		goto out;
 	}
-	p->device_spent = 1;
+	p->device_spent = dev_uses(req, type);
 	f = CMPF_OK;
  out:
 	if (e != NULL)

@@ -440,7 +440,8 @@ struct profile {
 	int	 secret_fallback;
 	int	 has_devices;
 	char	 device_uuid[CMPD_UUID_LEN + 1];	/* "" = none */
-	int	 device_spent;	/* this request spent one of its uses */
+	int	 device_spent;	/* uses this request spent (one per
+				 * certificate asked for) */
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);

@@ -284,6 +284,29 @@ wait "$conc_a" "$conc_b"
 is "$(ls "$T"/conc-*.crt 2>/dev/null | wc -l)" 1 "two concurrent requests, one entry: one certificate"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev-0005'")" 1 "one issued"
 
+# ------------------------------------------------ one use per certificate
+# an ir of two CertReqMsgs asks for two certificates: a single-use entry
+# is refused (its use kept), one with two uses issues both and is used
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"multi-1","secret":"multi-secret"}')" 201 \
+	"API: a single-use entry without constraints"
+multi() {	# multi TID: an ir of two CertReqMsgs from multi-1, its answer's dump
+	"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir-multi.der" tid="$1" addreq=1 \
+		"senderKID=$(printf multi-1 | od -An -tx1 | tr -d ' \n')" remac=multi-secret ||
+		bail "cmptool edit failed"
+	t_post "$T/ir-multi.der" /api/v1/protocols/cmp/dev > /dev/null
+	"$top_builddir/t/cmptool" dump "$T/resp.der"
+}
+like "$(multi 00112233445566778899aabbccdd4001)" "failInfo=badMessageCheck" \
+	"two certificates asked of a single-use entry: refused"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/multi-1")" 200 "API: the entry"
+is "$(t_json '[j["usesLeft"], j["state"]]')" '[1, "active"]' "... its use kept"
+is "$(t_api PATCH "/cmpProfiles/$DEV/devices/multi-1" '{"uses":2}')" 200 "API: two uses"
+like "$(multi 00112233445566778899aabbccdd4002)" "body=ip" "the same ir with two uses left: ip"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('00112233445566778899aabbccdd4002')
+	AND certificate_uuid IS NOT NULL")" 2 "... two certificates issued"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/multi-1")" 200 "API: the entry"
+is "$(t_json '[j["usesLeft"], j["state"]]')" '[0, "used"]' "... both uses spent"
+
 # ------------------------------------------------ profileSecretFallback
 SECRET_ENR="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
 is "$(t_api GET "/cmpProfiles/$ENR")" 200 "API: profile"
@@ -378,7 +401,7 @@ is "$(t_json 'j["message"]')" "CMP Profile 00000000-0000-4000-8000-0000000000ff 
 is "$(t_api GET "$PD/dev-0008")" 200 "API: the refused entry"
 is "$(t_json '[j["uses"], j["usesLeft"], j["subject"], j["san"], j["notAfter"]]')" \
 	'[1, 1, "/CN=dev-0008", null, null]' "unchanged by the refusals"
-is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'updateDevice'")" 8 \
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'updateDevice'")" 9 \
 	"each change audited (action updateDevice)"
 like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateDevice' AND detail LIKE '%dev-0002%'")" \
 	'"unlock": *true' "the unlock audited"
