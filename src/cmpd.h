@@ -117,6 +117,7 @@ struct conf {
 	long	 max_requests;
 	int	 graceful_timeout;	/* seconds */
 	size_t	 body_max;
+	int	 body_timeout;		/* s for a request's body, in all */
 	char	*user;			/* drop privileges after bind */
 	char	*pid_file;
 	char	*server_name;		/* sender DN of our answers */

@@ -41,6 +41,7 @@ static const struct conf_key keys[] = {
 	K("max_requests", CONF_LONG, max_requests, 0, 1000000000L),
 	K("graceful_timeout", CONF_INT, graceful_timeout, 1, 3600),
 	K("body_max", CONF_SIZE, body_max, 1024, CMPD_BODY_MAX_LIMIT),
+	K("body_timeout", CONF_INT, body_timeout, 1, 3600),
 	K("user", CONF_STR, user, 0, 0),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("server_name", CONF_STR, server_name, 0, 0),
@@ -99,6 +100,7 @@ conf_init(struct conf *c)
 	c->max_requests = 10000;
 	c->graceful_timeout = 30;
 	c->body_max = CMPD_BODY_MAX_DEFAULT;
+	c->body_timeout = 30;
 	c->message_time_skew = 300;
 	c->log_level = LOG_LVL_INFO;
 	c->log_facility = 3 << 3;	/* LOG_DAEMON */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
@@ -50,6 +52,7 @@ http_reason(int status)
 	case 422: return "Unprocessable Entity";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
@@ -122,17 +125,81 @@ http_ctype_is(const char *ct, const char *want)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* Reads and drops what is left of the body, up to HTTP_DRAIN_MAX. */
+/*
+ * A request's body has body_timeout in all (DESIGN invariant 5): a web
+ * server that passes the body on as its client sends it (Apache's
+ * mod_proxy_fcgi) would otherwise hold the worker for as long as a
+ * client trickles it. Each read of the connection waits at most
+ * body_timeout (SO_RCVTIMEO, set once per request); between reads the
+ * time since the body's reading began is checked, so a body trickled in
+ * takes at most about twice body_timeout.
+ */
 static void
-http_drain(FCGX_Stream *in)
+http_body_deadline(const struct http_req *r)
 {
+	struct timeval tv;
+
+	tv.tv_sec = r->conf->body_timeout;
+	tv.tv_usec = 0;
+	(void)setsockopt(r->fcgi->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+}
+
+/* 1 when reading the body is past its time: a read timed out, or
+ * body_timeout has passed since since. */
+static int
+http_body_late(const struct http_req *r, const struct timespec *since)
+{
+	int e = FCGX_GetError(r->fcgi->in);
+
+	return e == EAGAIN || e == EWOULDBLOCK ||
+	    util_elapsed_ms(since) >= r->conf->body_timeout * 1000.0;
+}
+
+/* At most n bytes of the body: those of the record at hand, or, when it
+ * is used up, the first byte of the next one (one read of the
+ * connection at most, so that the time is checked between reads). */
+static int
+http_get_body(FCGX_Stream *in, char *buf, size_t n)
+{
+	size_t avail = (size_t)(in->stop - in->rdNext);
+
+	if (avail == 0)
+		avail = 1;
+	return FCGX_GetStr(buf, (int)(n < avail ? n : avail), in);
+}
+
+/* Out of time for the body: the connection is closed without waiting for
+ * the web server (a graceful close would read on as long as it sends),
+ * the rest of the body unread. */
+static void
+http_abandon(struct http_req *r)
+{
+	(void)FCGX_Detach(r->fcgi);
+	log_warn("request %s: the body did not arrive within body_timeout "
+	    "(%d s); connection closed", r->rid, r->conf->body_timeout);
+}
+
+/* Reads and drops what is left of the body, up to HTTP_DRAIN_MAX and
+ * until body_timeout. */
+static void
+http_drain(struct http_req *r)
+{
+	struct timespec since;
 	char buf[8192];
 	size_t total = 0;
 	int n;
 
-	while (total < HTTP_DRAIN_MAX &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (total < HTTP_DRAIN_MAX) {
+		n = http_get_body(r->fcgi->in, buf, sizeof(buf));
+		if (n <= 0 || http_body_late(r, &since)) {
+			if (http_body_late(r, &since))
+				http_abandon(r);
+			return;
+		}
 		total += (size_t)n;
+	}
 }
 
 /* Why http_read_body() refused a body. */
@@ -142,6 +209,7 @@ enum http_body_err {
 	BODY_BAD_LENGTH,	/* 400: CONTENT_LENGTH not a number */
 	BODY_SHORT,		/* 400: fewer bytes than CONTENT_LENGTH */
 	BODY_NOMEM,		/* 500 */
+	BODY_TIMEOUT,		/* 408: not all there within body_timeout */
 };
 
 /* Reads the body, at most body_max bytes. */
@@ -149,6 +217,7 @@ static enum http_body_err
 http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 {
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
+	struct timespec since;
 	size_t max = r->conf->body_max, want, got = 0;
 	unsigned char *buf;
 	long declared = -1;
@@ -165,11 +234,17 @@ http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 	want = declared >= 0 ? (size_t)declared : max + 1;
 	if ((buf = malloc(want + 1)) == NULL)
 		return BODY_NOMEM;
+	/* from here: an API request's key was looked up first */
+	clock_gettime(CLOCK_MONOTONIC, &since);
 	while (got < want) {
-		n = FCGX_GetStr((char *)buf + got, (int)(want - got),
-		    r->fcgi->in);
-		if (n <= 0)
+		n = http_get_body(r->fcgi->in, (char *)buf + got, want - got);
+		if (n <= 0 || http_body_late(r, &since)) {
+			if (http_body_late(r, &since)) {
+				free(buf);
+				return BODY_TIMEOUT;
+			}
 			break;
+		}
 		got += (size_t)n;
 	}
 	if (got > max) {
@@ -370,6 +445,10 @@ http_api(struct http_req *r)
 	case BODY_NOMEM:
 		api_fail(&c, 500, "out of memory");
 		goto answer;
+	case BODY_TIMEOUT:
+		api_fail(&c, 408, "the body did not arrive in time");
+		http_abandon(r);
+		goto answer;
 	default:
 		api_fail(&c, 400, "body shorter than Content-Length");
 		goto answer;
@@ -413,6 +492,9 @@ http_api(struct http_req *r)
 			    c.status == 401 ? "WWW-Authenticate: Bearer\r\n" :
 			    NULL);
 	}
+	/* a body refused unread (401, 404, 415) is drained as a CMP one */
+	if (!r->fcgi->detached)
+		http_drain(r);
 	/* bodies carry secrets (shared secrets, keys, credentials) */
 	api_json_free(c.body);
 	api_call_free(&c);
@@ -609,6 +691,7 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	r.fcgi = fcgx_request;
 	r.conf = c;
+	http_body_deadline(&r);
 	r.cmp.req_type = r.cmp.rsp_type = -1;
 	snprintf(r.rid, sizeof(r.rid), "%ld-%lu", (long)getpid(), seq);
 	r.method = FCGX_GetParam("REQUEST_METHOD", r.fcgi->envp);
@@ -667,6 +750,11 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	case BODY_NOMEM:
 		http_send_text(&r, 500, "HTTP_NOMEM", "out of memory", NULL);
 		goto out;
+	case BODY_TIMEOUT:
+		http_send_text(&r, 408, "HTTP_TIMEOUT", "the body did not "
+		    "arrive in time", NULL);
+		http_abandon(&r);
+		goto out;
 	}
 	cmp_request_handle(&r.route, body, len, &r.cmp);
 	r.outcome = cmp_error_def(r.cmp.fail)->name;
@@ -678,7 +766,8 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
  out:
 	/* Whatever of the body is left is read (up to a cap) so that the
 	 * web server is not cut off while it still sends. */
-	http_drain(r.fcgi->in);
+	if (!r.fcgi->detached)
+		http_drain(&r);
 	http_log(&r);
 	metrics_request(r.route.kind, r.cmp.req_type, r.outcome,
 	    util_elapsed_ms(&r.start));

@@ -35,7 +35,8 @@
 /* Outcomes besides the CMP error table's names (http.c's r.outcome). */
 static const char *const metrics_extra_outcomes[] = {
 	"HTTP_NO_ROUTE", "HTTP_METHOD", "HTTP_CONTENT_TYPE", "HTTP_TOO_LARGE",
-	"HTTP_BAD_LENGTH", "HTTP_SHORT_BODY", "HTTP_NOMEM", "HTTP_INTERNAL",
+	"HTTP_BAD_LENGTH", "HTTP_SHORT_BODY", "HTTP_TIMEOUT", "HTTP_NOMEM",
+	"HTTP_INTERNAL",
 	"API_OK", "API_REFUSED", "API_ERROR",
 	"HEALTH_OK", "HEALTH_DEGRADED", "HEALTH_DOWN", "METRICS_OK",
 	"other",	/* anything not listed: keeps the label set closed */

@@ -4,7 +4,7 @@
 # real openssl cmp client.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_stack "message_time_skew = 0" "listen_mode = 0666"
+t_stack "message_time_skew = 0" "listen_mode = 0666" "body_timeout = 2"
 t_start_apache || bail "Apache did not start"
 plan_auto
 
@@ -65,4 +65,43 @@ like "$(t_json '[p["name"] for p in j]')" '"demo"' "the API answers through Apac
 is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -H "X-API-Key: $API_KEY" \
 	"$HTTP_BASE/api/v1/cmpProfiles")" 200 "X-API-Key passes Apache"
 is "$(t_api GET /cmpProfiles "" -)" 401 "no key: 401 through Apache"
+
+# A client that trickles its body: Apache passes it on as it comes, so a
+# worker would wait on it for as long as the client sends (here a byte
+# every 0.25 s for 10 s of a body of 100). body_timeout (2 s) ends it:
+# 408, the connection closed, the worker free again; the same for the
+# management API, which refuses an unauthenticated body unread.
+trickle() {	# trickle PATH: in the background, its status line in $T/trickle.out
+	python3 - "$HTTP_PORT" "$1" > "$T/trickle.out" 2>&1 <<'EOF' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pkixcmp\r\n"
+           "Content-Length: 100\r\n\r\n0" % sys.argv[2]).encode())
+try:
+    for i in range(40):
+        time.sleep(0.25)
+        s.sendall(b"0")
+    s.settimeout(5)
+    print(s.recv(200).decode(errors="replace").split("\r\n")[0])
+except OSError as e:
+    print("closed:", e)
+EOF
+	trickle_pid=$!
+}
+abandoned() { [ "$(grep -c 'did not arrive within body_timeout' "$T/cmpd.log")" -ge "$1" ]; }
+t0=$(date +%s%N)
+trickle $CMP/demo
+ok "a trickled CMP body ends within body_timeout" t_wait 8 abandoned 1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok "... after about 2 s, not the 10 s the client sends for ($ms ms)" test "$ms" -lt 6000
+like "$(grep 'outcome=HTTP_TIMEOUT' "$T/cmpd.log" | tail -n 1)" "status=408" "... answered 408"
+like "$(cat "$T/cmpd.log")" "the body did not arrive within body_timeout \(2 s\); connection closed" \
+	"... logged"
+is "$(t_post "$IR" $CMP/demo)" 200 "the next CMP request is answered"
+wait "$trickle_pid"
+diag "the trickling client: $(cat "$T/trickle.out")"
+trickle /api/v1/cmpProfiles
+ok "a trickled API body refused unread ends within body_timeout too" t_wait 8 abandoned 2
+wait "$trickle_pid"
+nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
 done_testing

@@ -49,6 +49,7 @@ main(void)
 	is_str(c.listen, "inherit", "default listen is inherit");
 	is_int(c.workers, 2, "default workers");
 	is_int((long long)c.body_max, 256 * 1024, "default body_max 256 KiB");
+	is_int(c.body_timeout, 30, "default body_timeout 30 s");
 	is_int(c.max_requests, 10000, "default max_requests");
 	is_str(c.server_name, "CN=cmpd", "default server_name");
 	is_int(c.message_time_skew, 300, "default skew");
@@ -102,6 +103,7 @@ main(void)
 	expect_error("workers = two\n", "workers: expected an integer",
 	    "workers not a number");
 	expect_error("body_max = 99999999999\n", "body_max", "body_max too big");
+	expect_error("body_timeout = 0\n", "body_timeout", "body_timeout 0");
 	expect_error("log_level = loud\n", "log_level", "bad log level");
 	expect_error("log_facility = kern9\n", "log_facility", "bad facility");
 	expect_error("listen_mode = 999\n", "listen_mode", "bad mode");
