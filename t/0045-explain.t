@@ -196,7 +196,8 @@ like "$sql" "^SELECT transaction_id, .*ORDER BY COALESCE" "sweep: the reconcile 
 uses_index "sweep: reconcile, due rows" "$sql" 60 0 0 "'2000-01-01'" 11 21
 uses_index "sweep: reconcile, forced" "$sql" 60 1 1 "NOW(6)" 11 21
 sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_claim)
-uses_index "sweep: reconcile claim" "$(printf '%s' "$sql")" 30 3600 "UNHEX(SHA2('tid-200', 256))" 0 0 "'2000-01-01'"
+uses_index "sweep: reconcile claim" "$(printf '%s' "$sql")" 30 3600 "UNHEX(SHA2('tid-200', 256))" 0 40 0 0 \
+	"'2000-01-01'"
 sql=$(c_sql cmp_sweep.c sweep_revoke_one sql_due)
 like "$sql" "^SELECT c.uuid, c.der, .*revoke_pending" "sweep: the revocation query found"
 uses_index "sweep: revocations due" "$sql" 0 "'2000-01-01'" 20
@@ -248,9 +249,13 @@ issued_sql=$sql
 sql=$(c_sqlx store_tx.c store_tx_list sql)
 like "$sql" "WHERE t.transaction_id = \\? ORDER BY t.position" "certConf: the rows' read found"
 uses_index "certConf, pollReq: a transaction's rows and certificates" "$sql" "$tid"
-sql=$(c_sqlx store_tx.c store_confirm_run sql)
-uses_index "certConf: the settlement of one row" "$sql" \
-	"'confirmed'" "'n'" "'issued'" "'issued'" "$tid" 0 "$cuuid"
+for v in sql_ok sql_rej; do
+	sql=$(c_sqlx store_tx.c store_confirm_run $v)
+	uses_index "certConf: the settlement of one row ($v)" "$sql" "'n'" "$tid" 0 "$cuuid"
+done
+sql=$(c_sqlx store_tx.c store_confirm_run sql_owe)
+uses_index "certConf: the rejected certificate's revocation owed" "$sql" \
+	"'cessationOfOperation'" 40 "$cuuid"
 sql=$(c_sqlx store_tx.c store_confirm_one_run sql)
 like "$sql" "^UPDATE cmp_transaction t FORCE INDEX \\(cmp_transaction_tid_pos\\) SET .* WHERE t.transaction_id = \\? AND t.position = 0 AND t.tx_rows = 1 " \
 	"certConf: the one-statement UPDATE found (CONFIRM_ONE_SQL)"
