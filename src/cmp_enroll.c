@@ -715,8 +715,6 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 	struct enroll_item *it;
 	int i, r, asked = 0;
 
-	/* No worker is held longer by a slow CA than the budget. */
-	target->timeout_ms = cmp_ca_budget_ms(p);
 	for (i = 0; i < n; i++) {
 		it = &items[i];
 		if (it->pos < 0)
@@ -733,6 +731,10 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 			it->pos = -1;
 			continue;
 		}
+		/* No worker is held longer by a slow CA than the budget, for
+		 * all its calls together: each gets what is left of it (at
+		 * least the minimum a call needs). */
+		target->timeout_ms = cmp_ca_budget_ms(p);
 		target->request_id = rq[it->pos].request_id;
 		target->ra_verified = it->ra_verified;
 		if ((it->old != NULL ? conn_renew(target, it->one,

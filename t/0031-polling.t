@@ -370,4 +370,19 @@ sleep 5	# a call for it would have been recorded at the CA by now
 is "$(at_ca 1)" 0 "... and the CA issued nothing for it"
 is "$(mrow 0 state)" waiting "the first waits for the client's pollReq"
 
+# --- the syncBudget is the worker's for all its calls together: an ir of
+# three CertReqMsgs through the CA slower than the budget (3 s) is
+# answered after about one budget, each request waiting, not after three
+BTID=00112233445566778899aabbccdd3002
+"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir-three.der" tid=$BTID addreq=1 addreq=2 \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+t0=$(date +%s%N)
+curl -sS --noproxy '*' --max-time 40 -H 'Content-Type: application/pkixcmp' \
+	--data-binary "@$T/ir-three.der" -o "$T/ip-three.der" "$HTTP_BASE/api/v1/protocols/cmp/slow"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$(field "$T/ip-three.der" body)" ip "an ir of three CertReqMsgs through the slow CA: ip"
+ok "... after about one budget of 3 s, not three ($ms ms)" test "$ms" -lt 6000
+is "$(t_sql "SELECT GROUP_CONCAT(state ORDER BY position) FROM cmp_transaction
+	WHERE transaction_id = UNHEX('$BTID')")" "waiting,waiting,waiting" "... each of its requests waiting"
+
 done_testing
