@@ -36,8 +36,9 @@ CHECK_JOBS=${CHECK_JOBS:-4}
 # DIST_NOT_SHIPPED) and that its tree, read-only, builds with -Werror,
 # installs and runs the unit tests, the fuzz targets' corpora and the
 # end-to-end tests of DISTCHECK_TESTS (configuration, HTTP, openssl cmp
-# through lighttpd and Apache, enrolment, the API description, make
-# install); the rest ran on the same files in the main pass.
+# through lighttpd and Apache, an enrolment through cmp-localca with its
+# chain, the API description, make install); the rest ran on the same
+# files in the main pass.
 # ASan+UBSan watch cmpd's own code: they leave out what runs none of it
 # (the packages' builds, the benchmark's timing, the dependency and
 # licence checks, the EXPLAIN of the SQL), the Apache variants of tests
@@ -51,7 +52,7 @@ CHECK_JOBS=${CHECK_JOBS:-4}
 # wait or a deadlock) t/0034 and t/0014 take under them with one
 # MariaDB.  Each pass's summary gives every test's seconds.
 DIST_NOT_SHIPPED=".gitignore m4/.keep"
-DISTCHECK_TESTS="0001-config 0002-http 0006-openssl-cmp 0008-apache 0009-enroll 0016-openapi 0018-install"
+DISTCHECK_TESTS="0001-config 0002-http 0006-openssl-cmp 0008-apache 0016-openapi 0018-install 0025-chain"
 SKIP_DISTCHECK=$(for t in t/*.t; do
 	t=${t#t/}
 	t=${t%.t}
