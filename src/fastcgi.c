@@ -1,6 +1,17 @@
 /*
- * How a worker ends a FastCGI request and its connection, for cmpd's
- * workers and cmp-localca's alike.
+ * How a worker reads a FastCGI request's body, and ends the request and
+ * its connection, for cmpd's workers and cmp-localca's alike.
+ *
+ * A body has a time limit in all (DESIGN invariant 5): a web server that
+ * passes the body on as its client sends it (Apache's mod_proxy_fcgi)
+ * would otherwise hold the worker for as long as a client trickles it.
+ * Each read of the connection waits at most that long (SO_RCVTIMEO, set
+ * once per request); between reads the time since the body's reading
+ * began is checked, so a body trickled in takes at most about twice the
+ * limit. Out of time, the caller answers (408 for a body it wanted) and
+ * closes the connection without reading the rest (FCGX_Detach: no
+ * graceful close either, which would read on as long as the web server
+ * sends).
  *
  * One request per connection: a connection the web server keeps open
  * (FCGI_KEEP_CONN) would pin the worker while other clients wait for it.
@@ -17,11 +28,128 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 
+#include "cmpd.h"
 #include "fastcgi.h"
+
+/* Each read of the request's connection waits at most seconds. */
+void
+fastcgi_body_deadline(FCGX_Request *rq, int seconds)
+{
+	struct timeval tv;
+
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	(void)setsockopt(rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* 1 when reading the body is past its time: a read timed out, or
+ * seconds have passed since since. */
+static int
+fastcgi_late(FCGX_Request *rq, const struct timespec *since, int seconds)
+{
+	int e = FCGX_GetError(rq->in);
+
+	return e == EAGAIN || e == EWOULDBLOCK ||
+	    util_elapsed_ms(since) >= seconds * 1000.0;
+}
+
+/* At most n bytes of the body: those of the record at hand, or, when it
+ * is used up, the first byte of the next one (one read of the
+ * connection at most, so that the time is checked between reads). */
+static int
+fastcgi_get(FCGX_Stream *in, char *buf, size_t n)
+{
+	size_t avail = (size_t)(in->stop - in->rdNext);
+
+	if (avail == 0)
+		avail = 1;
+	return FCGX_GetStr(buf, (int)(n < avail ? n : avail), in);
+}
+
+/*
+ * Reads the body, at most max bytes, within seconds. On FASTCGI_BODY_OK
+ * *body holds *len bytes and a NUL after them (the caller frees it).
+ */
+enum fastcgi_body
+fastcgi_read_body(FCGX_Request *rq, size_t max, int seconds,
+    unsigned char **body, size_t *len)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
+	struct timespec since;
+	size_t want, got = 0;
+	unsigned char *buf;
+	long declared = -1;
+	int n;
+
+	*body = NULL;
+	*len = 0;
+	if (cl != NULL && *cl != '\0' &&
+	    util_parse_long(cl, 0, 0x7fffffffL, &declared) != 0)
+		return FASTCGI_BODY_BAD_LENGTH;
+	if (declared > (long)max)
+		return FASTCGI_BODY_TOO_LARGE;
+	/* One byte more than allowed tells an over-long body apart. */
+	want = declared >= 0 ? (size_t)declared : max + 1;
+	if ((buf = malloc(want + 1)) == NULL)
+		return FASTCGI_BODY_NOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (got < want) {
+		n = fastcgi_get(rq->in, (char *)buf + got, want - got);
+		if (n <= 0 || fastcgi_late(rq, &since, seconds)) {
+			if (fastcgi_late(rq, &since, seconds)) {
+				free(buf);
+				return FASTCGI_BODY_TIMEOUT;
+			}
+			break;
+		}
+		got += (size_t)n;
+	}
+	if (got > max) {
+		free(buf);
+		return FASTCGI_BODY_TOO_LARGE;
+	}
+	if (declared >= 0 && got < (size_t)declared) {
+		free(buf);
+		return FASTCGI_BODY_SHORT;
+	}
+	buf[got] = '\0';
+	*body = buf;
+	*len = got;
+	return FASTCGI_BODY_OK;
+}
+
+/*
+ * Reads and drops what is left of the body, up to max bytes, so that the
+ * web server is not cut off while it still sends: 0, or -1 when that
+ * took seconds (the caller then closes the connection with FCGX_Detach).
+ */
+int
+fastcgi_drain(FCGX_Request *rq, size_t max, int seconds)
+{
+	struct timespec since;
+	char buf[8192];
+	size_t total = 0;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (total < max) {
+		n = fastcgi_get(rq->in, buf, sizeof(buf));
+		if (fastcgi_late(rq, &since, seconds))
+			return -1;
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	return 0;
+}
 
 /* 1 when fd is a unix-domain socket. */
 static int

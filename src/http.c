@@ -5,20 +5,18 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
 
 #include "api.h"
 #include "conn.h"
+#include "fastcgi.h"
 #include "jsoncheck.h"
 
 #define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
@@ -125,53 +123,8 @@ http_ctype_is(const char *ct, const char *want)
 	return *ct == '\0' || *ct == ';';
 }
 
-/*
- * A request's body has body_timeout in all (DESIGN invariant 5): a web
- * server that passes the body on as its client sends it (Apache's
- * mod_proxy_fcgi) would otherwise hold the worker for as long as a
- * client trickles it. Each read of the connection waits at most
- * body_timeout (SO_RCVTIMEO, set once per request); between reads the
- * time since the body's reading began is checked, so a body trickled in
- * takes at most about twice body_timeout.
- */
-static void
-http_body_deadline(const struct http_req *r)
-{
-	struct timeval tv;
-
-	tv.tv_sec = r->conf->body_timeout;
-	tv.tv_usec = 0;
-	(void)setsockopt(r->fcgi->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv));
-}
-
-/* 1 when reading the body is past its time: a read timed out, or
- * body_timeout has passed since since. */
-static int
-http_body_late(const struct http_req *r, const struct timespec *since)
-{
-	int e = FCGX_GetError(r->fcgi->in);
-
-	return e == EAGAIN || e == EWOULDBLOCK ||
-	    util_elapsed_ms(since) >= r->conf->body_timeout * 1000.0;
-}
-
-/* At most n bytes of the body: those of the record at hand, or, when it
- * is used up, the first byte of the next one (one read of the
- * connection at most, so that the time is checked between reads). */
-static int
-http_get_body(FCGX_Stream *in, char *buf, size_t n)
-{
-	size_t avail = (size_t)(in->stop - in->rdNext);
-
-	if (avail == 0)
-		avail = 1;
-	return FCGX_GetStr(buf, (int)(n < avail ? n : avail), in);
-}
-
-/* Out of time for the body: the connection is closed without waiting for
- * the web server (a graceful close would read on as long as it sends),
- * the rest of the body unread. */
+/* Out of time for the body (fastcgi.c): the connection is closed without
+ * waiting for the web server, the rest of the body unread. */
 static void
 http_abandon(struct http_req *r)
 {
@@ -185,79 +138,16 @@ http_abandon(struct http_req *r)
 static void
 http_drain(struct http_req *r)
 {
-	struct timespec since;
-	char buf[8192];
-	size_t total = 0;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &since);
-	while (total < HTTP_DRAIN_MAX) {
-		n = http_get_body(r->fcgi->in, buf, sizeof(buf));
-		if (n <= 0 || http_body_late(r, &since)) {
-			if (http_body_late(r, &since))
-				http_abandon(r);
-			return;
-		}
-		total += (size_t)n;
-	}
+	if (fastcgi_drain(r->fcgi, HTTP_DRAIN_MAX, r->conf->body_timeout) != 0)
+		http_abandon(r);
 }
 
-/* Why http_read_body() refused a body. */
-enum http_body_err {
-	BODY_OK = 0,
-	BODY_TOO_LARGE,		/* 413 */
-	BODY_BAD_LENGTH,	/* 400: CONTENT_LENGTH not a number */
-	BODY_SHORT,		/* 400: fewer bytes than CONTENT_LENGTH */
-	BODY_NOMEM,		/* 500 */
-	BODY_TIMEOUT,		/* 408: not all there within body_timeout */
-};
-
-/* Reads the body, at most body_max bytes. */
-static enum http_body_err
+/* Reads the body, at most body_max bytes, within body_timeout. */
+static enum fastcgi_body
 http_read_body(struct http_req *r, unsigned char **body, size_t *len)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
-	struct timespec since;
-	size_t max = r->conf->body_max, want, got = 0;
-	unsigned char *buf;
-	long declared = -1;
-	int n;
-
-	*body = NULL;
-	*len = 0;
-	if (cl != NULL && *cl != '\0' &&
-	    util_parse_long(cl, 0, 0x7fffffffL, &declared) != 0)
-		return BODY_BAD_LENGTH;
-	if (declared > (long)max)
-		return BODY_TOO_LARGE;
-	/* One byte more than allowed tells an over-long body apart. */
-	want = declared >= 0 ? (size_t)declared : max + 1;
-	if ((buf = malloc(want + 1)) == NULL)
-		return BODY_NOMEM;
-	/* from here: an API request's key was looked up first */
-	clock_gettime(CLOCK_MONOTONIC, &since);
-	while (got < want) {
-		n = http_get_body(r->fcgi->in, (char *)buf + got, want - got);
-		if (n <= 0 || http_body_late(r, &since)) {
-			if (http_body_late(r, &since)) {
-				free(buf);
-				return BODY_TIMEOUT;
-			}
-			break;
-		}
-		got += (size_t)n;
-	}
-	if (got > max) {
-		free(buf);
-		return BODY_TOO_LARGE;
-	}
-	if (declared >= 0 && got < (size_t)declared) {
-		free(buf);
-		return BODY_SHORT;
-	}
-	*body = buf;
-	*len = got;
-	return BODY_OK;
+	return fastcgi_read_body(r->fcgi, r->conf->body_max,
+	    r->conf->body_timeout, body, len);
 }
 
 /* The method as logged: a token of capitals, anything else as "?". */
@@ -437,15 +327,15 @@ http_api(struct http_req *r)
 		goto answer;
 	}
 	switch (http_read_body(r, &body, &len)) {
-	case BODY_OK:
+	case FASTCGI_BODY_OK:
 		break;
-	case BODY_TOO_LARGE:
+	case FASTCGI_BODY_TOO_LARGE:
 		api_fail(&c, 413, "body too large");
 		goto answer;
-	case BODY_NOMEM:
+	case FASTCGI_BODY_NOMEM:
 		api_fail(&c, 500, "out of memory");
 		goto answer;
-	case BODY_TIMEOUT:
+	case FASTCGI_BODY_TIMEOUT:
 		api_fail(&c, 408, "the body did not arrive in time");
 		http_abandon(r);
 		goto answer;
@@ -691,7 +581,7 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	r.fcgi = fcgx_request;
 	r.conf = c;
-	http_body_deadline(&r);
+	fastcgi_body_deadline(r.fcgi, c->body_timeout);
 	r.cmp.req_type = r.cmp.rsp_type = -1;
 	snprintf(r.rid, sizeof(r.rid), "%ld-%lu", (long)getpid(), seq);
 	r.method = FCGX_GetParam("REQUEST_METHOD", r.fcgi->envp);
@@ -733,24 +623,24 @@ http_serve(void *fcgx_request, const struct conf *c, unsigned long seq)
 		goto out;
 	}
 	switch (http_read_body(&r, &body, &len)) {
-	case BODY_OK:
+	case FASTCGI_BODY_OK:
 		break;
-	case BODY_TOO_LARGE:
+	case FASTCGI_BODY_TOO_LARGE:
 		http_send_text(&r, 413, "HTTP_TOO_LARGE", "body too large",
 		    NULL);
 		goto out;
-	case BODY_BAD_LENGTH:
+	case FASTCGI_BODY_BAD_LENGTH:
 		http_send_text(&r, 400, "HTTP_BAD_LENGTH", "Content-Length is "
 		    "not a number", NULL);
 		goto out;
-	case BODY_SHORT:
+	case FASTCGI_BODY_SHORT:
 		http_send_text(&r, 400, "HTTP_SHORT_BODY", "body shorter than "
 		    "Content-Length", NULL);
 		goto out;
-	case BODY_NOMEM:
+	case FASTCGI_BODY_NOMEM:
 		http_send_text(&r, 500, "HTTP_NOMEM", "out of memory", NULL);
 		goto out;
-	case BODY_TIMEOUT:
+	case FASTCGI_BODY_TIMEOUT:
 		http_send_text(&r, 408, "HTTP_TIMEOUT", "the body did not "
 		    "arrive in time", NULL);
 		http_abandon(&r);

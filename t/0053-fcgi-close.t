@@ -5,10 +5,13 @@
 # waits up to 2 s, which guards TCP against a reset; a unix socket has
 # none), so the worker is free for the next request. Bytes the web server
 # sent beyond the request keep the graceful close; the answer arrives
-# whole either way.
+# whole either way. A body trickled in (as Apache's mod_proxy_fcgi passes
+# on what its client sends) ends after body_timeout, for a body read and
+# for one refused unread, with either worker: 408, the connection closed,
+# the worker free for the next request.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_stack "workers = 1"
+t_stack "workers = 1" "body_timeout = 2"
 plan_auto
 
 IR=$T_FIXTURES/genm-pbm.der
@@ -107,8 +110,70 @@ is "$(grep -c 'rid=' "$T/cmpd.log")" 4 "four requests logged"
 unlike "$(cat "$T/cmpd.log")" "FCGX_Accept_r|exited|killed" \
 	"the worker kept running"
 
+# trickle.py SOCKET PATH [AUTHORIZATION]: a request of a 100-byte body
+# whose bytes come one by one, one every 0.25 s, for 15 s at most; reads
+# whatever comes back meanwhile. Prints "status=N closed_ms=M": the
+# answer's status (? for none) and when the worker closed the connection
+# (or 15000 when it did not).
+cat > "$T/trickle.py" << 'EOF'
+import select, socket, struct, sys, time
+
+def rec(t, body, rid=1):
+    return struct.pack('>BBHHBB', 1, t, rid, len(body), 0, 0) + body
+
+def nv(k, v):
+    return struct.pack('BB', len(k), len(v)) + k + v
+
+sock_path, path = sys.argv[1], sys.argv[2]
+env = [('REQUEST_METHOD', 'POST'), ('REQUEST_URI', path), ('SCRIPT_NAME', path),
+       ('CONTENT_TYPE', 'application/pkixcmp'), ('CONTENT_LENGTH', '100'),
+       ('SERVER_PROTOCOL', 'HTTP/1.1'), ('REMOTE_ADDR', '127.0.0.1'),
+       ('SERVER_NAME', '127.0.0.1')]
+if len(sys.argv) > 3:
+    env.append(('HTTP_AUTHORIZATION', sys.argv[3]))
+params = b''.join(nv(k.encode(), v.encode()) for k, v in env)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+start = time.time()
+s.sendall(rec(1, struct.pack('>HB5x', 1, 0)) + rec(4, params) + rec(4, b'') +
+          rec(5, b'0'))
+buf, out, closed = b'', b'', None
+while time.time() - start < 15:
+    r, _, _ = select.select([s], [], [], 0.25)
+    try:
+        if r:
+            d = s.recv(65536)
+            if not d:
+                closed = time.time()
+                break
+            buf += d
+            continue
+        s.send(rec(5, b'0'))
+    except OSError:
+        closed = time.time()
+        break
+while len(buf) >= 8:
+    _, t, _, cl, pl, _ = struct.unpack('>BBHHBB', buf[:8])
+    if t == 6:
+        out += buf[8:8 + cl]
+    buf = buf[8 + cl + pl:]
+status = out.split(b'\r\n', 1)[0].decode(errors='replace').split()
+print('status=%s closed_ms=%d' % (status[1] if len(status) > 1 else '?',
+      ((closed or time.time()) - start) * 1000), flush=True)
+EOF
+closed_ms() { echo "$1" | sed -n 's/.*closed_ms=\([0-9]*\).*/\1/p'; }
+
+r=$(timeout 30 /usr/bin/python3 "$T/trickle.py" "$T/cmpd.sock" "$CMP")
+diag "cmpd, a trickled body: $r"
+ok "cmpd: a trickled body ends after body_timeout (2 s), not the 15 s it is sent for" \
+	test "$(closed_ms "$r")" -lt 6000
+like "$(grep 'outcome=HTTP_TIMEOUT' "$T/cmpd.log" | tail -n 1)" "status=408" "... answered 408"
+like "$(cat "$T/cmpd.log")" "the body did not arrive within body_timeout \(2 s\); connection closed" \
+	"... the connection closed"
+is "$(t_fcgi "$IR" "$CMP")" 200 "... and the one worker serves the next request"
+
 # cmp-localca, asked without credentials: 401, and the same close.
-t_start_localca || bail "cmp-localca did not start"
+t_start_localca "body_timeout = 2" || bail "cmp-localca did not start"
 LCA=/localca/v2/authorityProvider/authorities/x/certificates/issue
 r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
 diag "cmp-localca: $r"
@@ -121,5 +186,23 @@ like "$r" "status=401 end=1 eof=1" "cmp-localca: with unread bytes too"
 r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
 like "$r" "status=401 end=1 eof=1 write=closed" \
 	"cmp-localca answers the next request"
+
+# cmp-localca: a trickled body of a caller with credentials (read), and of
+# one without (refused unread, then drained)
+LCA_AUTH="Basic $(printf '%s' "$(t_localca_curl_auth)" | base64 -w0)"
+r=$(timeout 30 /usr/bin/python3 "$T/trickle.py" "$T/localca.sock" "$LCA" "$LCA_AUTH")
+diag "cmp-localca, a trickled body: $r"
+ok "cmp-localca: a trickled body ends after body_timeout (2 s)" test "$(closed_ms "$r")" -lt 6000
+like "$(grep 'status=408' "$T/localca.log" | tail -n 1)" 'msg="the body did not arrive in time"' \
+	"... answered 408"
+r=$(timeout 30 /usr/bin/python3 "$T/trickle.py" "$T/localca.sock" "$LCA")
+diag "cmp-localca, a trickled body without credentials: $r"
+ok "cmp-localca: a trickled body refused unread ends after body_timeout too" \
+	test "$(closed_ms "$r")" -lt 6000
+is "$(grep -c 'the body did not arrive within body_timeout (2 s); connection closed' "$T/localca.log")" 2 \
+	"... both logged"
+r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
+like "$r" "status=401 end=1 eof=1" "cmp-localca's one worker answers the next request"
+unlike "$(cat "$T/localca.log")" "exited|killed|signal" "cmp-localca's worker kept running"
 
 done_testing

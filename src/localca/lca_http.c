@@ -177,58 +177,39 @@ lca_send_error(struct lca_http *h, int status, const char *msg,
 	snprintf(h->detail, sizeof(h->detail), " msg=\"%s\"", msg);
 }
 
-/* Reads the body, at most body_max bytes: 0, or the HTTP status. */
-static int
-lca_read_body(struct lca_http *h, unsigned char **body, size_t *len)
+/* Out of time for the body (fastcgi.c): the connection is closed without
+ * waiting for the web server, the rest of the body unread. */
+static void
+lca_abandon(struct lca_http *h)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", h->fcgi->envp);
-	size_t max = h->conf->body_max, want, got = 0;
-	unsigned char *buf;
-	long declared = -1;
-	int n;
-
-	*body = NULL;
-	*len = 0;
-	if (cl != NULL && *cl != '\0' &&
-	    util_parse_long(cl, 0, 0x7fffffffL, &declared) != 0)
-		return 400;
-	if (declared > (long)max)
-		return 413;
-	/* One byte more than allowed tells an over-long body apart. */
-	want = declared >= 0 ? (size_t)declared : max + 1;
-	if ((buf = malloc(want + 1)) == NULL)
-		return 500;
-	while (got < want) {
-		n = FCGX_GetStr((char *)buf + got, (int)(want - got),
-		    h->fcgi->in);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > max) {
-		free(buf);
-		return 413;
-	}
-	if (declared >= 0 && got < (size_t)declared) {
-		free(buf);
-		return 400;
-	}
-	buf[got] = '\0';
-	*body = buf;
-	*len = got;
-	return 0;
+	(void)FCGX_Detach(h->fcgi);
+	log_warn("path=%s: the body did not arrive within body_timeout "
+	    "(%d s); connection closed", h->path, h->conf->body_timeout);
 }
 
-static void
-lca_drain(FCGX_Stream *in)
+/* Reads the body, at most body_max bytes, within body_timeout: 0, or the
+ * HTTP status, with its text in *why. */
+static int
+lca_read_body(struct lca_http *h, unsigned char **body, size_t *len,
+    const char **why)
 {
-	char buf[8192];
-	size_t total = 0;
-	int n;
-
-	while (total < LCA_DRAIN_MAX &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
-		total += (size_t)n;
+	switch (fastcgi_read_body(h->fcgi, h->conf->body_max,
+	    h->conf->body_timeout, body, len)) {
+	case FASTCGI_BODY_OK:
+		return 0;
+	case FASTCGI_BODY_TOO_LARGE:
+		*why = "request body too large";
+		return 413;
+	case FASTCGI_BODY_NOMEM:
+		*why = "out of memory";
+		return 500;
+	case FASTCGI_BODY_TIMEOUT:
+		*why = "the body did not arrive in time";
+		return 408;
+	default:
+		*why = "bad Content-Length";
+		return 400;
+	}
 }
 
 static lca_handler
@@ -454,13 +435,14 @@ lca_serve(FCGX_Request *rq, const struct lca_conf *c, const struct lca_ca *ca)
 	struct lca_err e;
 	unsigned char *body = NULL;
 	json_object *in = NULL, *out = NULL;
-	const char *uri, *m;
+	const char *uri, *m, *why = NULL;
 	size_t len = 0;
 	int st;
 
 	memset(&h, 0, sizeof(h));
 	memset(&e, 0, sizeof(e));
 	clock_gettime(CLOCK_MONOTONIC, &h.start);
+	fastcgi_body_deadline(rq, c->body_timeout);
 	h.fcgi = rq;
 	h.conf = c;
 	h.ca = ca;
@@ -489,9 +471,10 @@ lca_serve(FCGX_Request *rq, const struct lca_conf *c, const struct lca_ca *ca)
 		lca_send_error(&h, 404, "unknown authority", NULL);
 		goto out;
 	}
-	if ((st = lca_read_body(&h, &body, &len)) != 0) {
-		lca_send_error(&h, st, st == 413 ? "request body too large" :
-		    st == 400 ? "bad Content-Length" : "out of memory", NULL);
+	if ((st = lca_read_body(&h, &body, &len, &why)) != 0) {
+		lca_send_error(&h, st, why, NULL);
+		if (st == 408)
+			lca_abandon(&h);
 		goto out;
 	}
 	if (lca_json_parse(body, len, &in, &e) != 0 ||
@@ -508,7 +491,9 @@ lca_serve(FCGX_Request *rq, const struct lca_conf *c, const struct lca_ca *ca)
 		lca_send(&h, 200, "", 0, NULL);
  out:
 	/* Read what is left so the web server is not cut off mid-send. */
-	lca_drain(rq->in);
+	if (!rq->detached &&
+	    fastcgi_drain(rq, LCA_DRAIN_MAX, c->body_timeout) != 0)
+		lca_abandon(&h);
 	m = h.method;
 	if (m == NULL || strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(m) ||
 	    strlen(m) > 16)

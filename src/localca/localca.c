@@ -70,6 +70,7 @@ static const struct conf_key conf_keys[] = {
 	C("authority_uuid", lca_conf_uuid, authority_uuid, 1),
 	K("log_level", CONF_LOGLEVEL, log_level, 0, 0),
 	K("body_max", CONF_SIZE, body_max, 1024, LCA_BODY_MAX_LIMIT),
+	K("body_timeout", CONF_INT, body_timeout, 1, 3600),
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("log_file", CONF_PATH, log_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
@@ -97,6 +98,7 @@ lca_conf_init(struct lca_conf *c)
 	c->db_port = 3306;
 	c->log_level = LOG_LVL_INFO;
 	c->body_max = LCA_BODY_MAX_DEFAULT;
+	c->body_timeout = 30;
 	c->workers = 1;
 }
 

@@ -68,6 +68,7 @@ struct lca_conf {
 	char	*authority_uuid;	/* NULL: serve any */
 	enum log_level log_level;
 	size_t	 body_max;
+	int	 body_timeout;		/* seconds for a request's body */
 	char	*pid_file;
 	char	*log_file;		/* NULL: stderr or syslog */
 	long	 issue_delay_ms;	/* tests only: a slow CA */
