@@ -122,18 +122,32 @@ dev_ref_valid(const char *s)
 	return n > 0 && n <= DEV_REF_MAX && route_name_valid(s, n);
 }
 
-/* "YYYY-MM-DDThh:mm:ssZ" (UTC). */
+/* "YYYY-MM-DDThh:mm:ssZ" (UTC), a day the calendar has: MariaDB's
+ * STR_TO_DATE makes NULL of 06-31 or a 02-29 outside leap years, and a
+ * NULL notAfter is no limit at all. */
 static int
 dev_time_valid(const char *s)
 {
 	int y, mo, d, h, mi, se;
+	struct tm tm, back;
+	time_t t;
 	char z;
 
-	return strlen(s) == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c",
-	    &y, &mo, &d, &h, &mi, &se, &z) == 7 && z == 'Z' &&
-	    y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
-	    d <= 31 && h <= 23 && mi <= 59 && se <= 59 && h >= 0 &&
-	    mi >= 0 && se >= 0;
+	if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c",
+	    &y, &mo, &d, &h, &mi, &se, &z) != 7 || z != 'Z' ||
+	    y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
+		return 0;
+	/* timegm() carries a day past the month's end into the next
+	 * month: a day that comes back as given is in the calendar */
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL)
+		return 0;
+	return back.tm_mday == d && back.tm_mon == mo - 1;
 }
 
 #define DEV_SECRET_TEXT	"secret must be 1 to 256 bytes"

@@ -390,6 +390,21 @@ patch_refused "a bad san" '{"san":"FOO:bar"}' 422 \
 	"san must be a list of DNS:, IP:, email: or URI: names separated by commas"
 patch_refused "a bad subject" '{"subject":"no name"}' 422 "subject is not a distinguished name"
 patch_refused "a bad notAfter" '{"notAfter":"tomorrow"}' 422 "notAfter must be YYYY-MM-DDThh:mm:ssZ"
+# a day the calendar lacks would be no limit at all (MariaDB's STR_TO_DATE
+# makes NULL of it)
+patch_refused "notAfter on 31 June" '{"notAfter":"2026-06-31T00:00:00Z"}' 422 \
+	"notAfter must be YYYY-MM-DDThh:mm:ssZ"
+patch_refused "notAfter on 29 February of a common year" '{"notAfter":"2027-02-29T12:00:00Z"}' 422 \
+	"notAfter must be YYYY-MM-DDThh:mm:ssZ"
+is "$(t_sql "SELECT COALESCE(not_after, 'none') FROM cmp_device WHERE reference = 'dev-0008'")" none \
+	"... the entry's notAfter as it was"
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"leap-1","secret":"x","notAfter":"2028-02-29T23:59:59Z"}')" \
+	201 "API POST: notAfter on 29 February of a leap year"
+is "$(t_json 'j["notAfter"]')" 2028-02-29T23:59:59Z "... kept"
+printf 'reference,secret,notAfter\nbad-2,s1,2026-04-31T00:00:00Z\n' > "$T/bad-day.csv"
+like "$($CTL device import dev "$T/bad-day.csv" 2>&1)" "line 2: notAfter must be YYYY-MM-DDThh:mm:ssZ" \
+	"CSV: notAfter on 31 April refused"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_device WHERE reference = 'bad-2'")" 0 "... nothing stored"
 patch_refused "uses 0" '{"uses":0}' 400 "uses must be between 1 and 1000000"
 patch_refused "a reference" '{"reference":"other"}' 400 "unknown field reference"
 patch_refused "unlock not a boolean" '{"unlock":"yes"}' 400 "unlock must be true or false"
