@@ -201,6 +201,14 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 		if (!json_object_is_type(sc, json_type_object))
 			return api_fail(c, 400, "signingCredentials must be "
 			    "an object {privateKey, certificateChain}");
+		/* like the top level's: nothing given is dropped unseen */
+		json_object_object_foreach(sc, skey, sval) {
+			(void)sval;
+			if (strcmp(skey, "privateKey") != 0 &&
+			    strcmp(skey, "certificateChain") != 0)
+				return api_fail(c, 400, "unknown field "
+				    "signingCredentials.%.64s", skey);
+		}
 		if (api_get_str(&sub, "privateKey", PROFILE_SIGN_MAX,
 		    &in->sign_key) == API_BAD ||
 		    api_get_str(&sub, "certificateChain", PROFILE_SIGN_MAX,

@@ -242,6 +242,15 @@ is "$(api POST /cmpProfiles "{\"name\":\"sig\",\"variant\":\"v2\",\"requestProte
 	422 "a key that is not the certificate's"
 is "$(t_json 'j["message"]')" \
 	"signingCredentials: the private key does not belong to the first certificate" "and says so"
+# a member signingCredentials does not have is refused like one at the top
+# level, not dropped unseen
+is "$(api POST /cmpProfiles "{\"name\":\"sig\",\"variant\":\"v2\",\"requestProtectionMethod\":\"signature\",
+	\"responseProtectionMethod\":\"signature\",\"raProfileUuid\":\"$RA_A\",
+	\"signingCredentials\":{\"privateKey\":$(jstr "$T/signer.key"),\"certificateChain\":$(jstr "$T/chain.pem"),
+	\"passphrase\":\"s3cret\"},\"trustAnchors\":$(jstr "$T_FIXTURES/root.pem"),\"subjectPolicy\":\"any\"}")" \
+	400 "signingCredentials with a member it does not have"
+is "$(t_json 'j["message"]')" "unknown field signingCredentials.passphrase" "... named"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE name = 'sig'")" 0 "... nothing stored"
 is "$(api POST /cmpProfiles "{\"name\":\"sig\",\"variant\":\"v2\",\"requestProtectionMethod\":\"signature\",
 	\"responseProtectionMethod\":\"signature\",\"raProfileUuid\":\"$RA_A\",
 	\"signingCredentials\":{\"privateKey\":$(jstr "$T/signer.key"),\"certificateChain\":$(jstr "$T/chain.pem")},
