@@ -175,6 +175,14 @@ def labels_ok(drv, name):
       }
       return out;""")
     report(not missing, "%s: every control has a label" % name, missing)
+    # JSON, PEM and secrets: never sent to a browser's spellcheck service
+    checked = drv.execute_script("""
+      const out = [];
+      for (const c of document.querySelectorAll('textarea, input[type=password]')) {
+        if (c.spellcheck) out.push(c.outerHTML.slice(0, 120));
+      }
+      return out;""")
+    report(not checked, "%s: no secret or PEM field is spellchecked" % name, checked)
 
 
 def write_controls(drv):

@@ -43,7 +43,9 @@ export function field(opts) {
     control = h('select', common,
       opts.options.map(([v, t]) => h('option', { value: v, selected: String(v) === String(opts.value ?? '') }, t)));
   } else if (opts.type === 'textarea') {
-    control = h('textarea', { ...common, rows: opts.rows || 4 });
+    // textareas hold JSON, PEM and credentials: never spellchecked
+    // (a browser's cloud spellcheck would send them away) or remembered
+    control = h('textarea', { ...common, rows: opts.rows || 4, spellcheck: 'false', autocomplete: 'off' });
     control.value = opts.value ?? '';
   } else if (opts.type === 'checkbox') {
     control = h('input', { ...common, type: 'checkbox', checked: !!opts.value });
