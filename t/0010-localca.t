@@ -603,6 +603,25 @@ like "$(cat "$T/localca.log")" "uuid=$rid_uuid requestId=$RID issued_before" \
 req_body "$T/x.json" "$T/p10.der" pkcs10 ",\"requestId\":\"$RID\""
 expect422 "another request under the same requestId" "$V2/issue" "$T/x.json" \
 	'^\["requestId was used for another request"\]$'
+# The same, each time on a connection MariaDB dropped meanwhile: the
+# INSERT runs again on a new one and meets the first request's row, which
+# is not its own lost write.
+kill_lca_conns() {
+	local id
+	for id in $(sql "SELECT id FROM information_schema.processlist WHERE user = 'cmpd'"); do
+		sql "KILL CONNECTION $id" > /dev/null 2>&1
+	done
+}
+kill_lca_conns
+is "$(api "$V2/issue" "$T/rid.json")" 200 "the same request on a lost connection: 200"
+is "$(field uuid)" "$rid_uuid" "... the same uuid"
+is "$(field certificateData)" "$rid_cert" "... the same certificate: none issued unrecorded"
+kill_lca_conns
+expect422 "another request under the same requestId, on a lost connection" "$V2/issue" "$T/x.json" \
+	'^\["requestId was used for another request"\]$'
+is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$RID'")" 1 \
+	"... one row for the requestId still"
+like "$(cat "$T/localca.log")" "MariaDB connection lost" "... the lost connection logged"
 req_body "$T/x.json" "$T/p10.der" pkcs10 ',"requestId":"a b"'
 expect422 "a requestId with a space" "$V2/issue" "$T/x.json" \
 	'^\["requestId must be 1 to 64 letters, digits or '"'-'"'"\]$'

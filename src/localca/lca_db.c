@@ -311,6 +311,32 @@ lca_bind_time(MYSQL_BIND *b, MYSQL_TIME *t)
 	b->buffer_length = sizeof(*t);
 }
 
+/*
+ * After an INSERT run again met a duplicate: LCA_DB_OK when the row is
+ * this certificate's own (the first attempt's write went through),
+ * LCA_DB_DUP when the request id's row is another certificate's.
+ * Without a request id the duplicate can only be its own: its uuid and
+ * serial are new.
+ */
+static int
+lca_db_own_row(const struct lca_cert_row *row)
+{
+	char uuid[LCA_UUID_LEN + 1];
+	unsigned char *der = NULL, sha256[32];
+	size_t len = 0;
+	time_t created;
+	int rc;
+
+	if (row->request_id == NULL)
+		return LCA_DB_OK;
+	rc = lca_db_by_request(row->request_id, &created, uuid, &der, &len,
+	    sha256);
+	free(der);
+	if (rc == LCA_DB_OK)
+		return strcmp(uuid, row->uuid) == 0 ? LCA_DB_OK : LCA_DB_DUP;
+	return LCA_DB_ERR;
+}
+
 int
 lca_db_insert(const struct lca_cert_row *row)
 {
@@ -345,9 +371,12 @@ lca_db_insert(const struct lca_cert_row *row)
 	pb[8].length = &lens[8];
 	if ((st = lca_db_exec(ST_INSERT, pb, &retried, &err)) != NULL)
 		return LCA_DB_OK;
-	/* The attempt before the lost connection went through. */
+	/* Run again on a new connection and met a row: this one's own
+	 * write, the attempt before the loss gone through, or the row of
+	 * the request id's first request (a repeated request, or another
+	 * one under its id), which this certificate must not pass for. */
 	if (retried && err == ER_DUP_ENTRY)
-		return LCA_DB_OK;
+		return lca_db_own_row(row);
 	/* Another process issued for the same request id first. */
 	if (err == ER_DUP_ENTRY && row->request_id != NULL)
 		return LCA_DB_DUP;
