@@ -16,9 +16,11 @@
 #include <openssl/asn1.h>
 #include <openssl/asn1t.h>
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "cert_cache.h"
+#include "keyless.h"
 
 #define CERT_CACHE_MAX		16	/* certificates per process */
 #define CERT_CACHE_DER_MAX	16384	/* larger ones are decoded each time */
@@ -41,13 +43,67 @@ cert_cache_drop(struct cert_cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/*
+ * 1 unless x's key is an EC key with explicit (or implicit) parameters:
+ * RFC 5480 2.1.1 forbids them in PKIX, and libcrypto would build the
+ * curve they describe, where a point on a prime field of up to 661 bits
+ * with a large power of two in p - 1 takes a modular square root of
+ * about a tenth of a second (measured: 16 such certificates in one
+ * extraCerts, 2.3 s of a worker's CPU before any check).
+ */
+static int
+cert_cache_key_allowed(X509 *x)
+{
+	ASN1_OBJECT *alg;
+	const X509_ALGOR *pa;
+	int ptype;
+
+	if (!X509_PUBKEY_get0_param(&alg, NULL, NULL, (X509_ALGOR **)&pa,
+	    X509_get_X509_PUBKEY(x)))
+		return 0;
+	if (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey)
+		return 1;
+	X509_ALGOR_get0(NULL, &ptype, NULL, pa);
+	return ptype == V_ASN1_OBJECT;
+}
+
+/*
+ * der (exactly len bytes) as a certificate: read first without its key
+ * (keyless.c), and again with it when the key is allowed; a certificate
+ * whose key is not is kept as read, its key unusable (X509_get0_pubkey()
+ * gives NULL: nothing can verify with it). NULL if it does not decode,
+ * or does not end where der does.
+ */
+static X509 *
+cert_cache_decode(const unsigned char *der, size_t len)
+{
+	const unsigned char *q = der;
+	X509 *x, *full;
+
+	if ((x = keyless_x509_d2i(&q, (long)len)) == NULL)
+		return NULL;
+	if (q != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	if (!cert_cache_key_allowed(x))
+		return x;
+	q = der;
+	full = d2i_X509(NULL, &q, (long)len);
+	X509_free(x);
+	if (full != NULL && q != der + len) {
+		X509_free(full);
+		full = NULL;
+	}
+	return full;
+}
+
 /* The certificate that is exactly der (len bytes), a new reference; NULL
  * if it does not decode, or does not end where der does. */
 X509 *
 cert_cache_d2i(const unsigned char *der, size_t len)
 {
 	struct cert_cache_entry *e, *victim = &cert_cache[0];
-	const unsigned char *q = der;
 	X509 *x;
 	size_t i;
 
@@ -62,12 +118,8 @@ cert_cache_d2i(const unsigned char *der, size_t len)
 		if (e->used < victim->used)
 			victim = e;
 	}
-	if (len > LONG_MAX || (x = d2i_X509(NULL, &q, (long)len)) == NULL)
+	if (len > LONG_MAX || (x = cert_cache_decode(der, len)) == NULL)
 		return NULL;
-	if (q != der + len) {
-		X509_free(x);
-		return NULL;
-	}
 	if (len > CERT_CACHE_DER_MAX)
 		return x;
 	cert_cache_drop(victim);

@@ -56,10 +56,14 @@ spki_ec_curve(size_t i)
 
 /*
  * An EC key on one of spki_ec_nids' curves, read without the decoder.
- * 1: der is such a key and *k is it, or NULL when its point is refused;
- * 0: der is something else (another algorithm or curve, explicit
- * parameters, a BIT STRING with unused bits, not DER at all), for the
- * decoder to judge.
+ * 1: der is such a key and *k is it, or NULL when its point is refused,
+ * or an EC key with explicit parameters, refused too (*k NULL): RFC 5480
+ * 2.1.1 forbids them in PKIX, and libcrypto would build the curve they
+ * describe, where a point on a prime field of up to 661 bits with a
+ * large power of two in p - 1 takes a modular square root of about a
+ * tenth of a second; 0: der is something else (another algorithm or
+ * curve, a BIT STRING with unused bits, not DER at all), for the decoder
+ * to judge.
  */
 static int
 spki_ec_decode(const unsigned char *der, size_t len, EVP_PKEY **k)
@@ -76,9 +80,13 @@ spki_ec_decode(const unsigned char *der, size_t len, EVP_PKEY **k)
 	if (len > LONG_MAX || (s = d2i_CMPD_SPKI(NULL, &p, (long)len)) == NULL)
 		goto out;
 	X509_ALGOR_get0(&oid, &ptype, &pval, s->algorithm);
-	if (p != der + len || OBJ_obj2nid(oid) != NID_X9_62_id_ecPublicKey ||
-	    ptype != V_ASN1_OBJECT ||
-	    (s->subjectPublicKey->flags & 0x07) != 0)
+	if (p != der + len || OBJ_obj2nid(oid) != NID_X9_62_id_ecPublicKey)
+		goto out;
+	if (ptype != V_ASN1_OBJECT) {
+		r = 1;		/* explicit (or implicit) parameters */
+		goto out;
+	}
+	if ((s->subjectPublicKey->flags & 0x07) != 0)
 		goto out;
 	nid = OBJ_obj2nid(pval);
 	for (i = 0; i < NITEMS(spki_ec_nids); i++)

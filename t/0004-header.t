@@ -102,4 +102,86 @@ expect ir-sig.der "16 extraCerts" ip wrongIntegrity "PN=demo | message protectio
 	messageTime=0 extraCerts=16
 expect ir-sig.der "17 extraCerts" ip badRequest "too many extraCerts (at most 16)" \
 	messageTime=0 extraCerts=17
+
+# Certificates whose EC keys carry explicit parameters (RFC 5480 2.1.1:
+# not in PKIX) on a 656-bit prime field whose p - 1 has 2^645 as a
+# factor: libcrypto, building such a curve, takes a modular square root
+# of about a tenth of a second per point. extraCerts are read before any
+# check, so their keys are not built: 300 such certificates (about 200
+# kB) are refused at once as too many, and 16 get the answer 16 other
+# certificates get.
+cat > "$T/explicit.py" << 'EOF'
+import sys
+def L(n):
+    if n < 128:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([0x80 | len(b)]) + b
+def T(tag, c):
+    return bytes([tag]) + L(len(c)) + c
+def INT(v):
+    return T(0x02, v.to_bytes(v.bit_length() // 8 + 1, 'big'))
+def OID(s):
+    p = [int(x) for x in s.split('.')]
+    out = bytes([40 * p[0] + p[1]])
+    for v in p[2:]:
+        enc = [v & 0x7f]
+        v >>= 7
+        while v:
+            enc.append(0x80 | (v & 0x7f))
+            v >>= 7
+        out += bytes(reversed(enc))
+    return T(0x06, out)
+def SEQ(*a):
+    return T(0x30, b''.join(a))
+def prime(n):
+    return all(pow(a, n - 1, n) == 1 for a in (2, 3, 5, 7, 11, 13))
+k = 1025
+while not prime(k * 2**645 + 1):
+    k += 2
+p = k * 2**645 + 1
+nb = (p.bit_length() + 7) // 8
+b = 5
+def on_curve_x(x):		# y^2 = x^3 + x + b has a root
+    while pow((x**3 + x + b) % p, (p - 1) // 2, p) != 1:
+        x += 1
+    return x
+gx, kx = on_curve_x(2), on_curve_x(1000)
+params = SEQ(INT(1), SEQ(OID('1.2.840.10045.1.1'), INT(p)),
+             SEQ(T(0x04, (1).to_bytes(nb, 'big')), T(0x04, b.to_bytes(nb, 'big'))),
+             T(0x04, b'\x02' + gx.to_bytes(nb, 'big')), INT(p), INT(1))
+spki = SEQ(SEQ(OID('1.2.840.10045.2.1'), params),
+           T(0x03, b'\x00\x02' + kx.to_bytes(nb, 'big')))
+name = SEQ(T(0x31, SEQ(OID('2.5.4.3'), T(0x0c, b'explicit'))))
+alg = SEQ(OID('1.2.840.10045.4.3.2'))
+def cert(serial):
+    tbs = SEQ(T(0xa0, INT(2)), INT(serial), alg, name,
+              SEQ(T(0x17, b'250101000000Z'), T(0x17, b'350101000000Z')), name, spki)
+    return SEQ(tbs, alg, T(0x03, b'\x00' + SEQ(INT(1), INT(1))))
+def tlv(d, i):			# the element at i: tag, content start, end
+    n, j = d[i + 1], i + 2
+    if n & 0x80:
+        n, j = int.from_bytes(d[j:j + (n & 0x7f)], 'big'), j + (n & 0x7f)
+    return d[i], j, j + n
+msg = open(sys.argv[1], 'rb').read()
+_, i, end = tlv(msg, 0)
+parts = []			# header, body, protection: as they are
+while i < end:
+    tag, _, e = tlv(msg, i)
+    if tag != 0xa1:
+        parts.append(msg[i:e])
+    i = e
+certs = b''.join(cert(1000 + n) for n in range(int(sys.argv[3])))
+open(sys.argv[2], 'wb').write(SEQ(*parts, T(0xa1, SEQ(certs))))
+EOF
+"$TOOL" edit "$F/ir-sig.der" "$T/base.der" messageTime=0 || bail "cmptool edit"
+/usr/bin/python3 "$T/explicit.py" "$T/base.der" "$T/explicit-300.der" 300 ||
+	bail "the certificates with explicit parameters"
+diag "300 certificates with explicit EC parameters: $(wc -c < "$T/explicit-300.der") bytes"
+is "$(t_fcgi "$T/explicit-300.der" $CMP)" 200 "300 extraCerts with explicit EC parameters: answered"
+is "$(dump "$T/resp.der" text)" "too many extraCerts (at most 16)" "... too many"
+/usr/bin/python3 "$T/explicit.py" "$T/base.der" "$T/explicit-16.der" 16 ||
+	bail "the certificates with explicit parameters"
+is "$(t_fcgi "$T/explicit-16.der" $CMP)" 200 "16 of them: answered"
+is "$(dump "$T/resp.der" failInfo)" wrongIntegrity "... as 16 other certificates are"
 done_testing
