@@ -255,6 +255,9 @@ q openssl req -new -key "$T/p10.key" -subj "/" -outform DER \
 q openssl req -new -key "$T/p10.key" -subj "/CN=lca-cacert" \
 	-addext "keyUsage=critical,digitalSignature,keyCertSign" -outform DER \
 	-out "$T/p10-certsign.der" || bail "openssl req, keyCertSign"
+q openssl req -new -key "$T/p10.key" -subj "/CN=lca-ocsp" \
+	-addext "extendedKeyUsage=clientAuth,OCSPSigning" -outform DER \
+	-out "$T/p10-ocsp.der" || bail "openssl req, OCSPSigning"
 
 # ------------------------------------------------------ issue (CRMF)
 req_body "$T/issue.json" "$T/ir-san.crmf" crmf
@@ -351,6 +354,10 @@ req_body "$T/x.json" "$T/p10-nosubj.der" pkcs10
 expect422 "PKCS#10 with an empty subject" "$V2/issue" "$T/x.json" '^\["subject is missing in the request"\]$'
 req_body "$T/x.json" "$T/p10-certsign.der" pkcs10
 expect422 "PKCS#10 asking for keyCertSign" "$V2/issue" "$T/x.json" 'keyCertSign'
+# RFC 6960 4.2.2.2: it would be the CA's OCSP responder
+req_body "$T/x.json" "$T/p10-ocsp.der" pkcs10
+expect422 "PKCS#10 asking for extendedKeyUsage OCSPSigning" "$V2/issue" "$T/x.json" \
+	'^\["extendedKeyUsage OCSPSigning is not allowed: it would answer OCSP for all of the CA.s certificates"\]$'
 req_body "$T/x.json" "$T/p10.der" crmf
 expect422 "PKCS#10 sent as crmf" "$V2/issue" "$T/x.json" '^\["request is not a DER CertReqMessages"\]$'
 req_body "$T/x.json" "$T/ir-san.crmf" pkcs10

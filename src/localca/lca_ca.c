@@ -510,6 +510,18 @@ lca_serial_new(void)
 	return ai;
 }
 
+/* 1 when the extendedKeyUsage eku lists the purpose nid. */
+static int
+lca_eku_has(const EXTENDED_KEY_USAGE *eku, int nid)
+{
+	int i;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid)
+			return 1;
+	return 0;
+}
+
 /* Copies the allowed extensions of the request, checked. */
 static int
 lca_copy_extensions(const struct lca_ca *ca, const struct lca_request *rq,
@@ -559,12 +571,26 @@ lca_copy_extensions(const struct lca_ca *ca, const struct lca_request *rq,
 			    "not allowed in an end-entity certificate");
 			goto out;
 		}
-		ASN1_item_free(dec, ASN1_ITEM_ptr(method->it));
-		dec = NULL;
-		if (!X509_add_ext(x, ext, -1)) {
+		/* RFC 6960 4.2.2.2: a certificate of this CA with
+		 * id-kp-OCSPSigning signs OCSP answers for all of the CA's
+		 * certificates; no requester gets one. */
+		if (copyable[k].nid == NID_ext_key_usage &&
+		    lca_eku_has(dec, NID_OCSP_sign)) {
+			lca_fail(e, 422, "extendedKeyUsage OCSPSigning is not "
+			    "allowed: it would answer OCSP for all of the "
+			    "CA's certificates");
+			goto out;
+		}
+		/* What was checked is what is signed: the extension encoded
+		 * anew from what was read (DER), not the request's bytes,
+		 * which a reader other than libcrypto might read otherwise. */
+		if (X509_add1_ext_i2d(x, copyable[k].nid, dec,
+		    X509_EXTENSION_get_critical(ext), X509V3_ADD_APPEND) != 1) {
 			lca_fail(e, 500, "out of memory");
 			goto out;
 		}
+		ASN1_item_free(dec, ASN1_ITEM_ptr(method->it));
+		dec = NULL;
 	}
 	r = 0;
  out:
