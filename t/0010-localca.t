@@ -508,6 +508,31 @@ ok "... verify with the CRL rejects the revoked certificate" \
 ok "... and accepts the renewed one" \
 	openssl verify -crl_check -CRLfile "$T/crl.pem" -CAfile "$T/root.pem" \
 	-untrusted "$T/ca/ca.crt" "$T/renewed.pem"
+# RFC 5280 5.2.3: a CRL made after a revocation has a higher number than
+# one made before it, also within the same second (a client keeps the CRL
+# of the highest number). The revocation here: a reason changed in the
+# table, put back after.
+crl_get() { api "$V1/crl" "$T/crl.json" > /dev/null && field crlData | base64 -d > "$1"; }
+crl_field() { openssl crl -inform DER -in "$1" -noout "-$2" | sed 's/^[^=]*=//'; }
+same=0
+for try in 1 2 3 4 5 6 7 8; do
+	crl_get "$T/crl-a.der"
+	sql "UPDATE localca_certificate SET revocation_reason = 'affiliationChanged'
+		WHERE serial_hex = '$serial_fx'" > /dev/null
+	crl_get "$T/crl-b.der"
+	sql "UPDATE localca_certificate SET revocation_reason = 'superseded'
+		WHERE serial_hex = '$serial_fx'" > /dev/null
+	if [ "$(crl_field "$T/crl-a.der" lastupdate)" = "$(crl_field "$T/crl-b.der" lastupdate)" ]; then
+		same=1
+		break
+	fi
+done
+ok "two CRLs of one second, a revocation between them (try $try)" test "$same" = 1
+ok "... differ" sh -c "! cmp -s '$T/crl-a.der' '$T/crl-b.der'"
+na=$(crl_field "$T/crl-a.der" crlnumber)
+nb=$(crl_field "$T/crl-b.der" crlnumber)
+ok "... and the later one has the higher CRL number ($na, $nb)" \
+	test "$((16#${nb#0x}))" -gt "$((16#${na#0x}))"
 printf '{"raProfileAttributes": []}' > "$T/x.json"
 is "$(api "$V1/crl" "$T/x.json")" 200 "CRL without delta: 200"
 printf '{"delta": true}' > "$T/x.json"

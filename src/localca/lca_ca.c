@@ -893,6 +893,7 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	ASN1_TIME *t = NULL;
 	X509_CRL *crl = NULL;
 	time_t now = time(NULL);
+	struct timespec ts;
 	int rc, r = -1;
 
 	*out = NULL;
@@ -918,12 +919,17 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 		goto out;
 	}
 	/*
-	 * RFC 5280 5.2.3: the CRL number increases; the time in seconds
-	 * does. RFC 5280 5.2.1: conforming CAs include the AKI.
+	 * RFC 5280 5.2.3: the CRL number increases; the time in
+	 * microseconds does, also between two CRLs of one second that a
+	 * revocation between them made different (in seconds they had the
+	 * same number, and a client that keeps the first would never take
+	 * the second). RFC 5280 5.2.1: conforming CAs include the AKI.
 	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	if (X509_CRL_sort(crl) != 1 ||
 	    (number = ASN1_INTEGER_new()) == NULL ||
-	    ASN1_INTEGER_set_int64(number, (int64_t)now) != 1 ||
+	    ASN1_INTEGER_set_int64(number, (int64_t)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000) != 1 ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1 ||
 	    (akid = AUTHORITY_KEYID_new()) == NULL ||
 	    (akid->keyid = ASN1_OCTET_STRING_dup(ca->keyid)) == NULL ||
