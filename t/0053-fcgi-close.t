@@ -193,7 +193,7 @@ LCA_AUTH="Basic $(printf '%s' "$(t_localca_curl_auth)" | base64 -w0)"
 r=$(timeout 30 /usr/bin/python3 "$T/trickle.py" "$T/localca.sock" "$LCA" "$LCA_AUTH")
 diag "cmp-localca, a trickled body: $r"
 ok "cmp-localca: a trickled body ends after body_timeout (2 s)" test "$(closed_ms "$r")" -lt 6000
-like "$(grep 'status=408' "$T/localca.log" | tail -n 1)" 'msg="the body did not arrive in time"' \
+like "$(grep 'status=408' "$T/localca.log" | tail -n 1)" 'outcome=timeout msg="the body did not arrive in time"' \
 	"... answered 408"
 r=$(timeout 30 /usr/bin/python3 "$T/trickle.py" "$T/localca.sock" "$LCA")
 diag "cmp-localca, a trickled body without credentials: $r"

@@ -250,6 +250,7 @@ lca_outcome(int status)
 	case 401: return "unauthorized";
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
+	case 408: return "timeout";
 	case 409: return "conflict";
 	case 413: return "too_large";
 	case 422: return "invalid";
