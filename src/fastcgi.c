@@ -103,13 +103,12 @@ fastcgi_read_body(FCGX_Request *rq, size_t max, int seconds,
 	clock_gettime(CLOCK_MONOTONIC, &since);
 	while (got < want) {
 		n = fastcgi_get(rq->in, (char *)buf + got, want - got);
-		if (n <= 0 || fastcgi_late(rq, &since, seconds)) {
-			if (fastcgi_late(rq, &since, seconds)) {
-				free(buf);
-				return FASTCGI_BODY_TIMEOUT;
-			}
-			break;
+		if (fastcgi_late(rq, &since, seconds)) {
+			free(buf);
+			return FASTCGI_BODY_TIMEOUT;
 		}
+		if (n <= 0)
+			break;
 		got += (size_t)n;
 	}
 	if (got > max) {
