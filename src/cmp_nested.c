@@ -176,12 +176,20 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 		}
 	} else if ((f = cmp_server_check(in, prof, 0, arg, sizeof(arg),
 	    &verified)) == CMPF_OK) {
-		/* signed by the RA itself: on its authority as well */
+		/*
+		 * Signed by the RA itself: on its authority as well. Under
+		 * another's protection (a device's MAC or signature) the
+		 * message is as its sender wrote it, so a raVerified in it
+		 * is the sender's own claim: RFC 9483 5.2.3.2 has the RA
+		 * that checked the POP replace it and protect the message
+		 * itself. A signer is looked up on the list in its own
+		 * right (cmp_ra_perms()), as for a message sent directly.
+		 */
 		if (prof->signer_chain != NULL && X509_cmp(sk_X509_value(
 		    prof->signer_chain, 0), ra) == 0)
 			prof->ra_perms = ra_perms;
 		else
-			prof->ra_perms = ra_perms & RA_PERM_RAVERIFIED;
+			prof->ra_perms = 0;
 	}
 	if (f == CMPF_OK) {
 		if ((len = i2d_CMPD_MSG(in, &der)) <= 0)

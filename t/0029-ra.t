@@ -208,6 +208,18 @@ is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$(d
 is "$(post "$T/rvd.der" ra)" 200 "raVerified directly from a device"
 is "$(dump "$T/resp.der" failInfo)" badPOP "badPOP"
 is "$(dump "$T/resp.der" text)" "PN=ra | proof of possession failed" "CMPF_BAD_POP"
+# ... and as the device MAC'd it, in the RA's nested: raVerified is the
+# device's own claim, for no RA replaced its POP (RFC 9483 5.2.3.2)
+"$TOOL" edit "$T/rvd0.der" "$T/rvd2.der" tid="$(openssl rand -hex 16)" senderNonce="$(openssl rand -hex 16)" \
+	remac="$ENROLL_SECRET"
+"$RA" wrap "$T/nrvd.der" "$T/ra.key" "$T/ra.crt" "$T/rvd2.der"
+is "$(post "$T/nrvd.der" ra)" 200 "a device's MAC'd raVerified ir in the RA's nested"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rvd" > /dev/null
+is "$(dump "$T/rvd-1.der" body)/$(dump "$T/rvd-1.der" status)/$(dump "$T/rvd-1.der" failInfo)" \
+	ip/rejection/badPOP \
+	"... badPOP, though the RA may vouch for POPs"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=ra-verified'")" 1 \
+	"... no second certificate for it"
 # an RA that may revoke only cannot enrol on its own authority
 "$TOOL" edit "$T/rv.der" "$T/rv2.der" tid="$(openssl rand -hex 16)" senderNonce="$(openssl rand -hex 16)"
 "$RA" wrap "$T/nro.der" "$T/rronly.key" "$T/rronly.crt" "$T/rv2.der"
