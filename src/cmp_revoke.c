@@ -223,7 +223,12 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 	if (conn_revoke(&target, sc->cert, reasons[REASON_RELEASE], &res) ==
 	    0 && revoke_pending(p, &res)) {
 		*fail = CMPF_RR_RELEASE_LATER;
-	} else if (res.status != CONN_OK) {
+	} else if (res.status != CONN_OK || res.already_revoked) {
+		/* "Already revoked" (409) settles a revocation, but refuses
+		 * a release: the CA holds it revoked for good, and so the
+		 * inventory keeps it revoked. */
+		if (res.already_revoked)
+			res.status = CONN_REJECTED;
 		*fail = cmp_ca_conn_fail(&res, arg, arglen);
 		log_warn("PN=%s connector release: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),

@@ -286,6 +286,21 @@ for r in 1 2 3 4 5 6 9 10; do
 		like "$(cat "$T/client.out")" "removeFromCRL: the certificate is not on hold" "refused"
 	fi
 done
+# on hold here, revoked for good at the CA behind cmpd's back (the
+# platform, another RA): the CA's 409 to the release is a refusal
+mac_ir /CN=test-rr-held "$T/rrh.crt" || bail "no certificate to hold"
+ok "on hold" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rrh.crt" 6
+printf '{"reason":"keyCompromise","certificate":"%s"}' \
+	"$(openssl x509 -in "$T/rrh.crt" -outform DER | base64 -w0)" > "$T/rvh.json"
+is "$(curl -sS --noproxy '*' --max-time 10 -u "$(t_localca_curl_auth)" -o /dev/null -w '%{http_code}' \
+	-H 'Content-Type: application/json' --data-binary "@$T/rvh.json" \
+	"$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates/revoke")" \
+	200 "revoked for good at the CA only"
+nok "its release" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rrh.crt" 8
+like "$(cat "$T/client.out")" "the certificate authority refused the request: certificate is not on hold" \
+	"... refused with the CA's reason"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=test-rr-held'")" revoked \
+	"... and still revoked in the inventory"
 nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 7
 
 # --------------------------------------- cmpctl, and an RA signing directly
