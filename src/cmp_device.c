@@ -310,10 +310,12 @@ dev_is_enrol(int type)
  * profileSecretFallback. CMPF_OK with p->device_uuid set: the entry's
  * secret verified the MAC and is now p->secret (the answers' MAC key);
  * CMPF_OK with it empty: the profile's own secret is to verify.
+ * mac_only: the MAC and the entry's state alone, for the answer to a
+ * message refused already; no template check, no use spent.
  */
 enum cmp_fail
 cmp_device_verify(const CMPD_MSG *req, struct profile *p,
-    const struct conf *c, char *arg, size_t arglen)
+    const struct conf *c, int mac_only, char *arg, size_t arglen)
 {
 	const ASN1_OCTET_STRING *kid = req->header->senderKID;
 	struct dev_entry *e = NULL;
@@ -387,7 +389,7 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	p->secret_len = e->secret_len;
 	p->has_secret = 1;
 	snprintf(p->device_uuid, sizeof(p->device_uuid), "%s", e->uuid);
-	if (!dev_is_enrol(type)) {
+	if (mac_only || !dev_is_enrol(type)) {
 		f = CMPF_OK;
 		goto out;
 	}

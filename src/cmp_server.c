@@ -253,6 +253,38 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 }
 
 /*
+ * Step 3 for a MAC-protected request of a sharedSecret profile: a device
+ * entry's secret (cmp_device.c), or the profile's. *verified: the MAC
+ * verified, with the secret that now MACs the answers. mac_only: as for
+ * cmp_device_verify().
+ */
+static enum cmp_fail
+cmp_server_mac_check(const CMPD_MSG *req, struct profile *prof, int mac_only,
+    char *arg, size_t arglen, int *verified)
+{
+	enum cmp_fail f;
+
+	/* A senderKID that selects a device entry: its secret (cmp_device.c).
+	 * Verified, its answers are MAC'd with it, template refusals too. */
+	f = cmp_device_verify(req, prof, srv_conf, mac_only, arg, arglen);
+	if (prof->device_uuid[0] != '\0') {
+		*verified = 1;
+		return f;
+	}
+	if (f != CMPF_OK)
+		return f;
+	if (!prof->has_secret)
+		return CMPF_NO_SECRET;
+	if ((f = cmp_protect_pbm_verify(req, prof->secret, prof->secret_len,
+	    prof->secret_ref[0] != '\0' ? prof->secret_ref : NULL,
+	    srv_conf->pbm_iterations_max, prof->legacy_pbm, arg, arglen)) !=
+	    CMPF_OK)
+		return f;
+	*verified = 1;
+	return CMPF_OK;
+}
+
+/*
  * Steps 2 and 3 of one message whose profile resolved: the header and
  * the protection of the profile's kind. Also the inner messages of a
  * nested (cmp_nested.c). *verified: as for cmp_server_validate(); defer:
@@ -262,14 +294,30 @@ enum cmp_fail
 cmp_server_check(const CMPD_MSG *req, struct profile *prof, int defer,
     char *arg, size_t arglen, int *verified)
 {
+	char scratch[CMP_TEXT_MAX];
 	enum prot_method m;
 	enum cmp_fail f;
 
 	*verified = 0;
 	/* 2. header */
 	if ((f = cmp_header_check(req, time(NULL), srv_conf->message_time_skew,
-	    arg, arglen)) != CMPF_OK)
+	    arg, arglen)) != CMPF_OK) {
+		/*
+		 * The header's refusal stands. A MAC that verifies all the
+		 * same has its answer MAC'd (RFC 9483 3.6.4), so that the
+		 * client can trust the reason: a device whose clock is off
+		 * learns badTime, where an unprotected error would be
+		 * refused for its missing protection. A signing profile
+		 * signs every error already.
+		 */
+		if (req->protection != NULL &&
+		    prof->req_prot == PROT_SHARED_SECRET &&
+		    cmp_msg_prot_method(req->header, &m) == 0 &&
+		    m == PROT_SHARED_SECRET)
+			(void)cmp_server_mac_check(req, prof, 1, scratch,
+			    sizeof(scratch), verified);
 		return f;
+	}
 	/* 3. protection: present, of the profile's kind, and valid */
 	if (req->protection == NULL)
 		return CMPF_UNPROTECTED;
@@ -289,24 +337,7 @@ cmp_server_check(const CMPD_MSG *req, struct profile *prof, int defer,
 		*verified = 1;
 		return CMPF_OK;
 	}
-	/* A senderKID that selects a device entry: its secret (cmp_device.c).
-	 * Verified, its answers are MAC'd with it, template refusals too. */
-	f = cmp_device_verify(req, prof, srv_conf, arg, arglen);
-	if (prof->device_uuid[0] != '\0') {
-		*verified = 1;
-		return f;
-	}
-	if (f != CMPF_OK)
-		return f;
-	if (!prof->has_secret)
-		return CMPF_NO_SECRET;
-	if ((f = cmp_protect_pbm_verify(req, prof->secret, prof->secret_len,
-	    prof->secret_ref[0] != '\0' ? prof->secret_ref : NULL,
-	    srv_conf->pbm_iterations_max, prof->legacy_pbm, arg, arglen)) !=
-	    CMPF_OK)
-		return f;
-	*verified = 1;
-	return CMPF_OK;
+	return cmp_server_mac_check(req, prof, 0, arg, arglen, verified);
 }
 
 /*

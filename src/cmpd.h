@@ -744,7 +744,7 @@ enum cmp_fail cmp_requester_check(const CMPD_MSG *req,
 /* cmp_device.c */
 #define CMP_DEVICE_CONSTRAINT_MAX	1024	/* cmp_device.subject, san */
 enum cmp_fail cmp_device_verify(const CMPD_MSG *req, struct profile *,
-	    const struct conf *, char *arg, size_t arglen);
+	    const struct conf *, int mac_only, char *arg, size_t arglen);
 void	cmp_device_refund(struct profile *);
 GENERAL_NAMES *cmp_device_san_parse(const char *);
 /* An entry's state, as the API shows it: locked first, then used, expired */

@@ -79,6 +79,11 @@ expect ir-pbm.der "messageTime an hour ago" ip badTime \
 expect ir-pbm.der "messageTime in an hour" ip badTime \
 	"messageTime is more than 300 seconds away from the server's time" \
 	messageTime=3600
+is "$(dump "$T/resp.der" protected)" 0 "... unprotected: its MAC is broken"
+expect ir-pbm.der "messageTime in an hour, MAC'd again" ip badTime \
+	"messageTime is more than 300 seconds away from the server's time" \
+	messageTime=3600 $S
+is "$(dump "$T/resp.der" protected)" 1 "... MAC'd: the request's MAC verified"
 expect genm-pbm.der "messageTime 200 s ago" genp "" "" messageTime=-200 $S
 expect genm-pbm.der "a changed message without a new MAC" error badMessageCheck \
 	"PN=demo | message authentication failed" messageTime=0

@@ -98,4 +98,27 @@ expect "unprotected ir" $CMP/demo \
 expect "signature-protected ir on a shared-secret profile" $CMP/demo \
 	"PN=demo | message protection does not match the profile's request protection method (sharedSecret)" \
 	wrongIntegrity $IR $SIG
+
+# A device whose clock is an hour behind: the header's refusal (badTime)
+# is MAC'd with the secret the request proved it knows, so the client
+# takes it without -unprotected_errors and can tell what is wrong.
+command -v faketime > /dev/null || bail "faketime is missing: contrib/deps.sh installs it"
+late() {
+	timeout 60 faketime -f -1h openssl cmp -cmd "$1" -server "127.0.0.1:$HTTP_PORT" \
+		-path "$CMP/demo" -recipient /CN=cmpd -msg_timeout 20 -total_timeout 30 \
+		$GOOD $2 > "$T/client.out" 2>&1
+}
+for cmd in ir genm; do
+	args=; [ "$cmd" = ir ] && args="-newkey $T/new.key -subject /CN=t $OUT"
+	nok "$cmd from a clock an hour behind: refused" late "$cmd" "$args"
+	like "$(cat "$T/client.out")" "badTime" "... the client reads badTime"
+	like "$(cat "$T/client.out")" "messageTime is more than 300 seconds away from the server's time" \
+		"... and the text"
+	unlike "$(cat "$T/client.out")" "missing protection|unprotected" \
+		"... from an answer MAC'd for it"
+done
+GOOD="-ref x -secret pass:wrong"
+nok "the same with a wrong secret" late genm
+like "$(cat "$T/client.out")" "missing protection|unprotected" \
+	"... gets an unprotected error, which the client refuses"
 done_testing

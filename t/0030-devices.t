@@ -300,6 +300,17 @@ like "$(multi 00112233445566778899aabbccdd4001)" "failInfo=badMessageCheck" \
 	"two certificates asked of a single-use entry: refused"
 is "$(t_api GET "/cmpProfiles/$DEV/devices/multi-1")" 200 "API: the entry"
 is "$(t_json '[j["usesLeft"], j["state"]]')" '[1, "active"]' "... its use kept"
+# a header refused (an ir with a recipNonce): answered under the entry's
+# MAC, which verified, and the entry's use kept
+"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir-rn.der" tid=00112233445566778899aabbccdd4003 \
+	recipNonce=00112233445566778899aabbccdd4003 \
+	"senderKID=$(printf multi-1 | od -An -tx1 | tr -d ' \n')" remac=multi-secret || bail "cmptool edit failed"
+t_post "$T/ir-rn.der" /api/v1/protocols/cmp/dev > /dev/null
+like "$("$top_builddir/t/cmptool" dump "$T/resp.der")" "failInfo=badRecipientNonce" \
+	"an ir with a recipNonce, MAC'd with the entry's secret: refused"
+like "$("$top_builddir/t/cmptool" dump "$T/resp.der")" "protected=1" "... under a MAC"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/multi-1")" 200 "API: the entry"
+is "$(t_json '[j["usesLeft"], j["state"]]')" '[1, "active"]' "... its use kept"
 is "$(t_api PATCH "/cmpProfiles/$DEV/devices/multi-1" '{"uses":2}')" 200 "API: two uses"
 like "$(multi 00112233445566778899aabbccdd4002)" "body=ip" "the same ir with two uses left: ip"
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('00112233445566778899aabbccdd4002')
