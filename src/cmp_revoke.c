@@ -53,6 +53,9 @@ revoke_reason(const X509_EXTENSIONS *exts)
 	if (exts == NULL ||
 	    (i = X509v3_get_ext_by_NID(exts, NID_crl_reason, -1)) < 0)
 		return 0;
+	/* RFC 9483 4.2: exactly one (RFC 5280 4.2: no extension twice) */
+	if (X509v3_get_ext_by_NID(exts, NID_crl_reason, i) >= 0)
+		return -1;
 	if ((e = X509V3_EXT_d2i(X509v3_get_ext(exts, i))) == NULL)
 		return -1;
 	v = ASN1_ENUMERATED_get(e);

@@ -382,9 +382,11 @@ like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateRaCertificate' LIM
 # ------------------------------- an unprotected rr in the RA's nested
 "$TOOL" cert "$T/a3-3.der" "$T/dev4.crt"
 req "$T/rr-mac.der" -cmd rr -oldcert "$T/dev4.crt" -revreason 4 || bail "no rr"
-# reasonCodes the client refuses to send: 7 (unused) and 11 (undefined)
-for r in 7 11; do
-	"$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none rrreason=$r
+# reasonCodes the client refuses to send: 7 (unused) and 11 (undefined);
+# and two of them, the client's 4 and a removeFromCRL (RFC 9483 4.2:
+# exactly one)
+for r in rrreason=7 rrreason=11 rrreasonalso=8; do
+	"$TOOL" edit "$T/rr-mac.der" "$T/rr-u.der" protection=none protectionAlg=none $r
 	"$RA" wrap "$T/nrr.der" "$T/rronly.key" "$T/rronly.crt" "$T/rr-u.der"
 	is "$(post "$T/nrr.der" ra)" 200 "an rr with reasonCode $r in the RA's nested"
 	"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/rr" > /dev/null

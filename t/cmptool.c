@@ -30,7 +30,8 @@
  *     (an empty template subject)  addreq=ID (one more CertReqMsg,
  *     certReqId ID, the first one's subject, a fresh P-256 key and its
  *     POP)  rrnoserial=1 (rr without serialNumber)  rrreason=N (the
- *     reasonCode of the first RevDetails)  duprr=1 (a
+ *     reasonCode of the first RevDetails)  rrreasonalso=N (a second
+ *     reasonCode extension in it)  duprr=1 (a
  *     second RevDetails)  duppoll=1 (a second pollReq entry)  pollid=N
  *     (the first pollReq entry's certReqId)
  *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
@@ -445,6 +446,16 @@ edit_one(CMPD_MSG *m, const char *e)
 		ASN1_ENUMERATED_set(code, atol(v));
 		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0,
 		    X509V3_ADD_REPLACE);
+		ASN1_ENUMERATED_free(code);
+	} else if (KEY("rrreasonalso")) {
+		/* one more reasonCode extension, after the first */
+		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
+		    0);
+		ASN1_ENUMERATED *code = ASN1_ENUMERATED_new();
+
+		ASN1_ENUMERATED_set(code, atol(v));
+		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0,
+		    X509V3_ADD_APPEND);
 		ASN1_ENUMERATED_free(code);
 	} else if (KEY("duprr")) {
 		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
