@@ -140,7 +140,7 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 		gv->late = cmp_ca_too_late(prof, &res);
 		goto out;
 	}
-	if (res.chain == NULL || sk_X509_num(res.chain) != 3)
+	if (res.chain == NULL || sk_X509_num(res.chain) < 2)
 		goto out;		/* no rollover: no value */
 	/* An update from another root, or to the root the client has
 	 * already, is no update for this client. */
@@ -155,6 +155,7 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 	X509_free(upd->newWithNew);
 	upd->newWithNew = sk_X509_value(res.chain, 0);
 	upd->newWithOld = sk_X509_value(res.chain, 1);
+	/* absent when the CA left it out (RFC 9483 4.3.2: optional) */
 	upd->oldWithNew = sk_X509_value(res.chain, 2);
 	if (genm_seq_of(genm_i2d_rootupd, upd, &gv->value) != 0)
 		f = CMPF_INTERNAL;

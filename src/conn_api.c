@@ -818,7 +818,8 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
  * POST v1 .../rootCaKeyUpdate {"raProfileAttributes": []} ->
  * {"newWithNew": {"certificateData"}, "newWithOld": {...}, "oldWithNew":
  * {...}}, or {} when the root has not been rolled over. CONN_OK with
- * res->chain = [newWithNew, newWithOld, oldWithNew], or res->chain NULL
+ * res->chain = [newWithNew, newWithOld, oldWithNew], the last of which a
+ * CA may leave out (RFC 9483 4.3.2: optional), or res->chain NULL
  * for no update; CONN_NOT_FOUND when the connector has no such call
  * (HTTP 404, 405 or 501), which means no update too.
  */
@@ -859,6 +860,8 @@ conn_root_ca_update(const struct conn_target *t, struct conn_result *res)
 	}
 	for (i = 0; i < NITEMS(keys); i++) {
 		if (!json_object_object_get_ex(obj, keys[i], &v)) {
+			if (i == NITEMS(keys) - 1)
+				break;		/* no oldWithNew */
 			conn_msg(res, "rootCaKeyUpdate reply has no %s",
 			    keys[i]);
 			goto fail;

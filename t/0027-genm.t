@@ -237,6 +237,13 @@ genm -path $CMP $MAC -type rootCaCert -old "$CA/rootupdate/newwithnew.pem"
 is "$(val value)" absent "a client with the new root: no value"
 genm -path $CMP $MAC -type rootCaCert -old "$F/root.pem"
 is "$(val value)" absent "a client with another root: no value"
+# oldWithNew is optional (RFC 9483 4.3.2): a CA that leaves it out
+mv "$CA/rootupdate/oldwithnew.pem" "$T/oldwithnew.pem"
+ok "rootCaCert, the CA without oldWithNew: genp" genm -path $CMP $MAC \
+	-type rootCaCert -old "$CA/root.crt"
+is "$(val value)/$(val newWithOld_by_old)/$(val oldWithNew)" present/1/0 \
+	"... the update, with newWithOld and without oldWithNew"
+mv "$T/oldwithnew.pem" "$CA/rootupdate/oldwithnew.pem"
 # both calls counted in /metrics (one worker: all of them in its count)
 curl -sS --noproxy '*' --max-time 10 "$HTTP_BASE/metrics" > "$T/metrics.txt"
 like "$(cat "$T/metrics.txt")" 'cmpd_connector_calls_total\{call="crl",result="ok"\} [1-9]' \

@@ -265,7 +265,8 @@ lca_root_rollover(const struct lca_conf *c, const struct lca_ca *ca,
 
 /*
  * {raProfileAttributes} -> {newWithNew: {certificateData}, newWithOld:
- * {...}, oldWithNew: {...}}, or {} before any rollover.
+ * {...}, oldWithNew: {...}} (oldWithNew only while its file is there),
+ * or {} before any rollover.
  */
 int
 lca_h_root_update(struct lca_http *h, json_object *in, json_object **out,
@@ -298,6 +299,10 @@ lca_h_root_update(struct lca_http *h, json_object *in, json_object **out,
 		if ((f = fopen(path, "r")) == NULL) {
 			if (errno == ENOENT && i == 0)
 				break;	/* no rollover */
+			/* oldWithNew is optional (RFC 9483 4.3.2): an
+			 * operator may leave it out */
+			if (errno == ENOENT && i == NITEMS(root_files) - 1)
+				break;
 			log_error("%s: %s", path, strerror(errno));
 			lca_fail(e, 500, "the root CA key update is unreadable");
 			goto out;
