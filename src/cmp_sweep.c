@@ -253,8 +253,13 @@ sweep_record(const unsigned char *tid, size_t tid_len, int pos,
 		log_warn("sweep: certificate %s of requestId=%s has another "
 		    "public key than the request; recorded and revoked all "
 		    "the same", serial, rid);
-	if (i2d_X509(cert, NULL) > STORE_CERT_MAX) {
-		/* Too large for the inventory: revoked, then forgotten. */
+	r = i2d_X509(cert, NULL) > STORE_CERT_MAX ? STORE_TOO_LONG :
+	    store_reconciled(tid, tid_len, pos, cert, ra, cmp, conn_uuid,
+	    cert_uuid);
+	if (r == STORE_TOO_LONG) {
+		/* Too large for the inventory (its DER, or an issuer or
+		 * subject longer than the columns), so never recorded:
+		 * revoked, then forgotten. */
 		cmp_ca_target(w->p, 1, &target);
 		if (conn_revoke(&target, cert, REASON_UNCONFIRMED, &res) == 0 &&
 		    res.status == CONN_OK &&
@@ -273,8 +278,6 @@ sweep_record(const unsigned char *tid, size_t tid_len, int pos,
 		conn_result_free(&res);
 		return;
 	}
-	r = store_reconciled(tid, tid_len, pos, cert, ra, cmp, conn_uuid,
-	    cert_uuid);
 	if (r == DB_OK) {
 		log_info("sweep: certificate %s of requestId=%s was never "
 		    "delivered: recorded as revoke_pending", serial, rid);
