@@ -301,6 +301,19 @@ corrupt_pop(CMPD_MSG *m)
 	OPENSSL_free(der);
 }
 
+/* A reasonCode extension in the first RevDetails of rr m (flags: how
+ * X509V3_add1_i2d adds it). */
+static void
+rr_reason(CMPD_MSG *m, long v, unsigned long flags)
+{
+	CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr, 0);
+	ASN1_ENUMERATED *code = ASN1_ENUMERATED_new();
+
+	ASN1_ENUMERATED_set(code, v);
+	X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0, flags);
+	ASN1_ENUMERATED_free(code);
+}
+
 /*
  * Appends a CertReqMsg: certReqId id, the first template's subject, a
  * fresh P-256 key, and a signature POP with it (RFC 4211 4.1).
@@ -436,27 +449,11 @@ edit_one(CMPD_MSG *m, const char *e)
 		while (sk_OSSL_CRMF_MSG_num(m->body->value.ir) > 0)
 			OSSL_CRMF_MSG_free(sk_OSSL_CRMF_MSG_pop(
 			    m->body->value.ir));
-	} else if (KEY("rrreason")) {
-		/* the first RevDetails' reasonCode: any value, even one
-		 * RFC 5280 5.3.1 does not define */
-		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
-		    0);
-		ASN1_ENUMERATED *code = ASN1_ENUMERATED_new();
-
-		ASN1_ENUMERATED_set(code, atol(v));
-		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0,
-		    X509V3_ADD_REPLACE);
-		ASN1_ENUMERATED_free(code);
-	} else if (KEY("rrreasonalso")) {
-		/* one more reasonCode extension, after the first */
-		CMPD_REVDETAILS *rd = sk_CMPD_REVDETAILS_value(m->body->value.rr,
-		    0);
-		ASN1_ENUMERATED *code = ASN1_ENUMERATED_new();
-
-		ASN1_ENUMERATED_set(code, atol(v));
-		X509V3_add1_i2d(&rd->crlEntryDetails, NID_crl_reason, code, 0,
+	} else if (KEY("rrreason") || KEY("rrreasonalso")) {
+		/* the first RevDetails' reasonCode, any value, even one RFC
+		 * 5280 5.3.1 does not define; "also": one more after it */
+		rr_reason(m, atol(v), KEY("rrreason") ? X509V3_ADD_REPLACE :
 		    X509V3_ADD_APPEND);
-		ASN1_ENUMERATED_free(code);
 	} else if (KEY("duprr")) {
 		sk_CMPD_REVDETAILS_push(m->body->value.rr, CMPD_REVDETAILS_dup(
 		    sk_CMPD_REVDETAILS_value(m->body->value.rr, 0)));
