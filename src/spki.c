@@ -18,6 +18,8 @@
 
 #include <limits.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -31,6 +33,8 @@ static const int spki_ec_nids[] = {
 	NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1,
 };
 static EVP_PKEY *spki_ec_params[NITEMS(spki_ec_nids)];
+
+static EVP_PKEY *spki_decode_any(const unsigned char *, size_t);
 
 static OSSL_DECODER_CTX *spki_ctx;
 static EVP_PKEY *spki_out;		/* where spki_ctx puts a key */
@@ -109,10 +113,58 @@ spki_ec_decode(const unsigned char *der, size_t len, EVP_PKEY **k)
 	return r;
 }
 
+/*
+ * Is k a key whose private key a signature proves possession of? Not an
+ * EC point at infinity (the one octet 00, which libcrypto reads): ECDSA
+ * verification with it reduces to u1 * G, so anyone makes a "signature"
+ * that verifies. Not an RSA key with an even or unit exponent (with e =
+ * 1 a PKCS#1 signature is the padded hash itself), an exponent not below
+ * the modulus, or an even modulus (SP 800-89 5.3.3, RFC 8017 3.1). These
+ * are the quick checks: libcrypto's full RSA public check tests n for
+ * primality at the cost of private-key operations that grow with the
+ * key the sender chooses. 1 yes, 0 no.
+ */
+int
+spki_key_sound(const EVP_PKEY *k)
+{
+	EVP_PKEY_CTX *c;
+	BIGNUM *n = NULL, *e = NULL;
+	int r = 1;
+
+	if (EVP_PKEY_is_a(k, "EC")) {
+		c = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k, NULL);
+		r = c != NULL && EVP_PKEY_public_check_quick(c) == 1;
+		EVP_PKEY_CTX_free(c);
+	} else if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS")) {
+		r = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
+		    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+		    BN_is_odd(n) && BN_is_odd(e) && !BN_is_one(e) &&
+		    BN_cmp(e, n) < 0;
+		BN_free(n);
+		BN_free(e);
+	}
+	ERR_clear_error();
+	return r;
+}
+
 /* The key of the DER SubjectPublicKeyInfo der (nothing after it), or
- * NULL. The caller frees it. */
+ * NULL, also for a key that is not sound (spki_key_sound()). The caller
+ * frees it. */
 EVP_PKEY *
 spki_decode(const unsigned char *der, size_t len)
+{
+	EVP_PKEY *k = spki_decode_any(der, len);
+
+	if (k != NULL && !spki_key_sound(k)) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+/* As spki_decode(), whatever the key's values. */
+static EVP_PKEY *
+spki_decode_any(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *k;

@@ -368,6 +368,9 @@ lca_request_set(struct lca_request *rq, const X509_NAME *subject,
 		    "or of an unsupported type");
 	if (EVP_PKEY_get_security_bits(pkey) < LCA_MIN_SECURITY_BITS)
 		return lca_fail(e, 422, "public key is too weak");
+	/* a PKCS#10 request's key is libcrypto's reading of it */
+	if (!spki_key_sound(pkey))
+		return lca_fail(e, 422, "public key is not a valid key");
 	/* What is set here is freed by the caller's lca_request_free(). */
 	if ((rq->subject = X509_NAME_dup(subject)) == NULL ||
 	    !EVP_PKEY_up_ref(pkey))

@@ -16,6 +16,7 @@
 #include <openssl/crmf.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 #include "cmpd.h"
@@ -331,6 +332,95 @@ test_cert_key(void)
 	OSSL_CRMF_MSG_free(m);
 }
 
+/* The SubjectPublicKeyInfo of an RSA key with modulus n and exponent e. */
+static int
+rsa_der(const BIGNUM *n, unsigned long e, unsigned char **der)
+{
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *prm = NULL;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *k = NULL;
+	BIGNUM *be = BN_new();
+	int len = -1;
+
+	*der = NULL;
+	if (b != NULL && c != NULL && be != NULL && BN_set_word(be, e) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be) &&
+	    (prm = OSSL_PARAM_BLD_to_param(b)) != NULL &&
+	    EVP_PKEY_fromdata_init(c) == 1 &&
+	    EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, prm) == 1)
+		len = i2d_PUBKEY(k, der);
+	EVP_PKEY_free(k);
+	OSSL_PARAM_free(prm);
+	OSSL_PARAM_BLD_free(b);
+	EVP_PKEY_CTX_free(c);
+	BN_free(be);
+	return len;
+}
+
+/* Keys anyone can make a proof of possession for, which libcrypto reads:
+ * refused. */
+static void
+test_degenerate(void)
+{
+	/* P-256, its point the one octet 00: the point at infinity */
+	static const unsigned char inf[] = {
+		0x30, 0x19, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
+		0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+		0x03, 0x01, 0x07, 0x03, 0x02, 0x00, 0x00,
+	};
+	static const struct { unsigned long e; int good; const char *what; }
+	    rsa[] = {
+		{ 65537, 1, "e = 65537: the key" },
+		{ 3, 1, "e = 3: the key" },
+		{ 1, 0, "e = 1 (the signature is the padded hash): refused" },
+		{ 65536, 0, "an even e: refused" },
+	};
+	const unsigned char *p = inf;
+	EVP_PKEY *lib, *got, *r;
+	unsigned char *der;
+	BIGNUM *n = NULL;
+	size_t i;
+	int len;
+
+	lib = d2i_PUBKEY(NULL, &p, sizeof(inf));
+	got = spki_decode(inf, sizeof(inf));
+	ok(lib != NULL && got == NULL, "EC P-256, the point at infinity: "
+	    "refused, though libcrypto reads it");
+	EVP_PKEY_free(lib);
+	EVP_PKEY_free(got);
+	ERR_clear_error();
+
+	r = EVP_RSA_gen(2048);
+	if (!ok(r != NULL && EVP_PKEY_get_bn_param(r, OSSL_PKEY_PARAM_RSA_N,
+	    &n) == 1, "an RSA modulus"))
+		goto out;
+	for (i = 0; i < NITEMS(rsa); i++) {
+		len = rsa_der(n, rsa[i].e, &der);
+		got = len > 0 ? spki_decode(der, (size_t)len) : NULL;
+		p = der;
+		lib = len > 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
+		ok(lib != NULL && (got != NULL) == rsa[i].good, "RSA-2048, %s",
+		    rsa[i].what);
+		EVP_PKEY_free(lib);
+		EVP_PKEY_free(got);
+		OPENSSL_free(der);
+		ERR_clear_error();
+	}
+	/* an even modulus */
+	BN_clear_bit(n, 0);
+	len = rsa_der(n, 65537, &der);
+	got = len > 0 ? spki_decode(der, (size_t)len) : NULL;
+	ok(len > 0 && got == NULL, "RSA-2048, an even modulus: refused");
+	EVP_PKEY_free(got);
+	OPENSSL_free(der);
+ out:
+	BN_free(n);
+	EVP_PKEY_free(r);
+	ERR_clear_error();
+}
+
 int
 main(void)
 {
@@ -342,6 +432,7 @@ main(void)
 	test_ec_curves();
 	test_template();
 	test_cert_key();
+	test_degenerate();
 	spki_done();
 	for (i = 0; i < NKEYS; i++)
 		EVP_PKEY_free(keys[i]);
