@@ -237,6 +237,32 @@ is "$(dump "$T/resp.der" protected)" 1 "answer to an unauthenticated request sig
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
 	"nothing issued for refused requests"
 
+# RSASSA-PSS (RFC 9481 2.1.2), made by cmptool (openssl cmp 3.0 signs
+# with PKCS#1 v1.5 only): with SHA-256 or SHA-384 an ip; with SHA-1 or
+# MD5, whose signatures libcrypto verifies, refused for the parameters
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -subj "/CN=rsa device" \
+	-out "$T/rsa.csr" 2>/dev/null &&
+openssl x509 -req -in "$T/rsa.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" -days 30 \
+	-extfile "$T/signer.ext" -out "$T/rsa.crt" 2>/dev/null || bail "no RSA device certificate"
+ok "an ir signed with an RSA key (PKCS#1 v1.5)" client /CN=pss-1 -cert "$T/rsa.crt" \
+	-key "$T/rsa.key" -trusted "$CA/root.crt" -reqout "$T/rsa-ir.der"
+pss() {	# pss DIGEST: rsa-ir.der signed again with RSASSA-PSS, posted
+	"$TOOL" edit "$T/rsa-ir.der" "$T/pss-$1.der" tid="$(openssl rand -hex 16)" \
+		senderNonce="$(openssl rand -hex 16)" resign="$T/rsa.key:$1:pss" &&
+	t_post "$T/pss-$1.der" $SIG > /dev/null
+}
+for md in SHA256 SHA384; do
+	pss $md
+	like "$(openssl asn1parse -inform DER -in "$T/pss-$md.der" | head -n 40)" "rsassaPss" \
+		"RSASSA-PSS with $md: its protectionAlg"
+	is "$(dump "$T/resp.der" body)" ip "... an ip"
+done
+for md in SHA1 MD5; do
+	pss $md
+	is "$(dump "$T/resp.der" failInfo)" badAlg "RSASSA-PSS with $md: badAlg"
+	like "$(dump "$T/resp.der" text)" "RSASSA-PSS other than with SHA-2" "... and says so"
+done
+
 # an expired signer
 openssl req -new -key "$F/ee.key" -subj "/CN=expired device" -out "$T/old.csr" 2>/dev/null
 openssl x509 -req -in "$T/old.csr" -CA "$F/root.pem" -CAkey "$F/root.key" -days -1 \

@@ -37,7 +37,8 @@
  *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
- *     result again)  resign=KEYFILE (last: signs it again, SHA-256)
+ *     result again)  resign=KEYFILE[:DIGEST[:pss]] (last: signs it
+ *     again, SHA-256 unless DIGEST names another; pss: RSASSA-PSS)
  *     pbmfrom=FILE (protectionAlg, senderKID and sender of FILE, a
  *     MAC'd message: then remac= MACs with its parameters)
  */
@@ -54,6 +55,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
@@ -491,19 +493,54 @@ edit_one(CMPD_MSG *m, const char *e)
 	} else if (KEY("resign")) {
 		CMPD_PROTECTEDPART pp;
 		EVP_PKEY *key;
-		BIO *b = BIO_new_file(v, "r");
+		EVP_MD_CTX *sctx = NULL;
+		EVP_PKEY_CTX *pctx;
+		char path[512], *colon, *dig = NULL;
+		const EVP_MD *md = EVP_sha256();
+		int pss = 0, ok;
+		BIO *b;
 
+		/* KEYFILE[:DIGEST[:pss]] */
+		snprintf(path, sizeof(path), "%s", v);
+		if ((colon = strchr(path, ':')) != NULL) {
+			*colon = '\0';
+			dig = colon + 1;
+			if ((colon = strchr(dig, ':')) != NULL) {
+				*colon = '\0';
+				pss = strcmp(colon + 1, "pss") == 0;
+			}
+			if ((md = EVP_get_digestbyname(dig)) == NULL) {
+				fprintf(stderr, "resign: no digest %s\n", dig);
+				exit(2);
+			}
+		}
+		b = BIO_new_file(path, "r");
 		if (b == NULL || (key = PEM_read_bio_PrivateKey(b, NULL, NULL,
 		    NULL)) == NULL) {
-			fprintf(stderr, "resign: cannot read key %s\n", v);
+			fprintf(stderr, "resign: cannot read key %s\n", path);
 			exit(2);
 		}
 		BIO_free(b);
 		pp.header = h;
 		pp.body = m->body;
-		if (ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
-		    h->protectionAlg, NULL, m->protection, &pp, key,
-		    EVP_sha256()) <= 0) {
+		/* pss: RSASSA-PSS with an rsaEncryption key, salt of the
+		 * digest's length */
+		if (pss)
+			ok = (sctx = EVP_MD_CTX_new()) != NULL &&
+			    EVP_DigestSignInit(sctx, &pctx, md, NULL, key) ==
+			    1 && EVP_PKEY_CTX_set_rsa_padding(pctx,
+			    RSA_PKCS1_PSS_PADDING) > 0 &&
+			    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+			    RSA_PSS_SALTLEN_DIGEST) > 0 &&
+			    ASN1_item_sign_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+			    h->protectionAlg, NULL, m->protection, &pp,
+			    sctx) > 0;
+		else
+			ok = ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
+			    h->protectionAlg, NULL, m->protection, &pp, key,
+			    md) > 0;
+		EVP_MD_CTX_free(sctx);
+		if (!ok) {
 			fprintf(stderr, "resign failed\n");
 			exit(2);
 		}
