@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -114,15 +115,56 @@ spki_ec_decode(const unsigned char *der, size_t len, EVP_PKEY **k)
 }
 
 /*
+ * The points of small order of Ed25519 (its cofactor is 8, RFC 8032
+ * 5.1), by the y their encoding carries, the x sign bit aside: 0, 1,
+ * p - 1, the two y of the points of order 8, and p and p + 1, which
+ * libcrypto reads as 0 and 1.
+ */
+static const unsigned char spki_ed25519_small[][32] = {
+	{ 0 },
+	{ 0x01 },
+	{ 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+	{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+	  0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+	  0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
+	{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+	  0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+	  0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },
+	{ 0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+	{ 0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+};
+
+/* Is the Ed25519 public key pub one of spki_ed25519_small? */
+static int
+spki_ed25519_is_small(const unsigned char pub[32])
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(spki_ed25519_small); i++)
+		if (memcmp(pub, spki_ed25519_small[i], 31) == 0 &&
+		    (pub[31] & 0x7f) == spki_ed25519_small[i][31])
+			return 1;
+	return 0;
+}
+
+/*
  * Is k a key whose private key a signature proves possession of? Not an
  * EC point at infinity (the one octet 00, which libcrypto reads): ECDSA
  * verification with it reduces to u1 * G, so anyone makes a "signature"
  * that verifies. Not an RSA key with an even or unit exponent (with e =
  * 1 a PKCS#1 signature is the padded hash itself), an exponent not below
- * the modulus, or an even modulus (SP 800-89 5.3.3, RFC 8017 3.1). These
- * are the quick checks: libcrypto's full RSA public check tests n for
- * primality at the cost of private-key operations that grow with the
- * key the sender chooses. 1 yes, 0 no.
+ * the modulus, or an even modulus (SP 800-89 5.3.3, RFC 8017 3.1). Not
+ * an Ed25519 point of small order: libcrypto verifies R = the identity,
+ * s = 0 under the identity for any message, and under the others for
+ * one message in 8 or more. These are the quick checks: libcrypto's full
+ * RSA public check tests n for primality at the cost of private-key
+ * operations that grow with the key the sender chooses. 1 yes, 0 no.
  */
 int
 spki_key_sound(const EVP_PKEY *k)
@@ -135,6 +177,12 @@ spki_key_sound(const EVP_PKEY *k)
 		c = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k, NULL);
 		r = c != NULL && EVP_PKEY_public_check_quick(c) == 1;
 		EVP_PKEY_CTX_free(c);
+	} else if (EVP_PKEY_is_a(k, "ED25519")) {
+		unsigned char pub[32];
+		size_t len = sizeof(pub);
+
+		r = EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
+		    len == sizeof(pub) && !spki_ed25519_is_small(pub);
 	} else if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS")) {
 		r = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
 		    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&

@@ -421,6 +421,107 @@ test_degenerate(void)
 	ERR_clear_error();
 }
 
+/* An Ed25519 SubjectPublicKeyInfo with public key pub (RFC 8410 4). */
+static void
+ed25519_der(const unsigned char pub[32], unsigned char der[44])
+{
+	static const unsigned char head[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06,
+	    0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+
+	memcpy(der, head, sizeof(head));
+	memcpy(der + sizeof(head), pub, 32);
+}
+
+/* How many of 64 messages the "signature" R = the identity, s = 0
+ * verifies for under the Ed25519 public key pub, with libcrypto. */
+static int
+ed25519_forged(const unsigned char pub[32])
+{
+	unsigned char sig[64] = { 0x01 }, msg[4];
+	EVP_PKEY *k;
+	EVP_MD_CTX *c;
+	int i, n = 0;
+
+	if ((k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+	    32)) == NULL)
+		return -1;
+	for (i = 0; i < 64; i++) {
+		memset(msg, i, sizeof(msg));
+		c = EVP_MD_CTX_new();
+		n += c != NULL && EVP_DigestVerifyInit(c, NULL, NULL, NULL,
+		    k) == 1 && EVP_DigestVerify(c, sig, sizeof(sig), msg,
+		    sizeof(msg)) == 1;
+		EVP_MD_CTX_free(c);
+	}
+	EVP_PKEY_free(k);
+	ERR_clear_error();
+	return n;
+}
+
+/* Ed25519 keys of small order (the y of each, either sign of x), for
+ * which libcrypto verifies a made-up signature: refused; a real key
+ * passes. */
+static void
+test_ed25519_small(void)
+{
+	static const struct { unsigned char y0, y31; const char *what; } ff[] = {
+		{ 0xec, 0x7f, "y = p - 1" }, { 0xed, 0x7f, "y = p (0)" },
+		{ 0xee, 0x7f, "y = p + 1 (1)" },
+	};
+	static const unsigned char o8[2][32] = {
+		{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3,
+		  0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05,
+		  0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+		  0xfc, 0x05 },
+		{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c,
+		  0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa,
+		  0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+		  0x03, 0x7a },
+	};
+	unsigned char pub[7][32], der[44];
+	const char *what[7] = { "y = 0", "y = 1 (the identity)", NULL, NULL,
+		NULL, "order 8, first", "order 8, second" };
+	EVP_PKEY *k, *got;
+	size_t i, len;
+	int sign, n;
+
+	memset(pub, 0, sizeof(pub));
+	pub[1][0] = 0x01;
+	for (i = 0; i < NITEMS(ff); i++) {
+		memset(pub[2 + i], 0xff, 32);
+		pub[2 + i][0] = ff[i].y0;
+		pub[2 + i][31] = ff[i].y31;
+		what[2 + i] = ff[i].what;
+	}
+	memcpy(pub[5], o8[0], 32);
+	memcpy(pub[6], o8[1], 32);
+	for (i = 0; i < NITEMS(pub); i++)
+		for (sign = 0; sign < 2; sign++) {
+			pub[i][31] = (unsigned char)((pub[i][31] & 0x7f) |
+			    (sign << 7));
+			n = ed25519_forged(pub[i]);
+			ed25519_der(pub[i], der);
+			got = spki_decode(der, sizeof(der));
+			ok(n > 0 && got == NULL, "Ed25519 %s, x sign %d: libcrypto "
+			    "verifies a made-up signature for %d of 64 messages; "
+			    "refused", what[i], sign, n);
+			EVP_PKEY_free(got);
+			ERR_clear_error();
+		}
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	len = 32;
+	if (k != NULL && EVP_PKEY_get_raw_public_key(k, pub[0], &len) == 1) {
+		ed25519_der(pub[0], der);
+		got = spki_decode(der, sizeof(der));
+		ok(ed25519_forged(pub[0]) == 0 && got != NULL &&
+		    EVP_PKEY_eq(got, k) == 1, "a real Ed25519 key: no made-up "
+		    "signature verifies; the key");
+		EVP_PKEY_free(got);
+	} else
+		ok(0, "an Ed25519 key");
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -433,6 +534,7 @@ main(void)
 	test_template();
 	test_cert_key();
 	test_degenerate();
+	test_ed25519_small();
 	spki_done();
 	for (i = 0; i < NKEYS; i++)
 		EVP_PKEY_free(keys[i]);
