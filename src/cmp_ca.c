@@ -171,15 +171,21 @@ cmp_ca_conn_fail(const struct conn_result *res, char *arg,
  * again after ca_crl_refresh seconds or past its nextUpdate. A failed
  * fetch is remembered as long (at most a minute), so that a CA that is
  * down costs one connector call per worker and interval, not one per
- * request.
+ * request. The last CRL the CA gave is kept through failed fetches and
+ * used until its nextUpdate (RFC 5280 5.1.2.5): a CA that cannot be
+ * reached for a while does not make its revocations forgotten.
  */
 #define CA_CRL_CACHE_MAX	8
 #define CA_CRL_RETRY_MAX	60
 static struct ca_crl_entry {
 	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
-	time_t	 at;
-	X509_CRL *crl;		/* NULL: the last fetch failed */
+	time_t	 at;		/* the last fetch */
+	X509_CRL *crl;		/* the last the CA gave, or NULL */
+	int	 failed;	/* the last fetch failed */
 	int	 late;		/* it failed: cut at the budget */
+	int	 down;		/* it failed for now: late, unreachable, 5xx,
+				 * busy */
+	int	 stale;		/* the CRL it gave was past its nextUpdate */
 } ca_crl_cache[CA_CRL_CACHE_MAX];
 static unsigned int ca_crl_next;
 
@@ -191,26 +197,47 @@ ca_crl_expired(X509_CRL *crl)
 	return next != NULL && X509_cmp_time(next, NULL) < 0;
 }
 
+/* What cmp_ca_crl() tells from entry e, and the CRL if it is current. */
+static X509_CRL *
+ca_crl_answer(const struct ca_crl_entry *e, struct ca_crl_state *st)
+{
+	int current = e->crl != NULL && !ca_crl_expired(e->crl);
+
+	if (st != NULL) {
+		st->late = e->failed && e->late;
+		/* The CA has CRLs (it gave one), or cannot be asked for now.
+		 * One only slower than the syncBudget (asynchronous, answers
+		 * by polling) is not held to give its first in time. */
+		st->missing = !current && (e->crl != NULL ||
+		    (e->failed && e->down && !e->late));
+		st->issuer = e->crl != NULL ? X509_CRL_get_issuer(e->crl) :
+		    NULL;
+	}
+	return current ? e->crl : NULL;
+}
+
 /*
  * The CA's current CRL for prof's RA Profile (borrowed), or NULL; then
- * *late (if not NULL) says whether the CA was only too slow: its call
- * ran past the CMP Profile's syncBudget.
+ * st (if not NULL) says why: the CA was only too slow (its call ran past
+ * the CMP Profile's syncBudget), or its CRL is missing: the CA cannot be
+ * asked for now or gave one past its nextUpdate, as opposed to a
+ * connector that publishes none (or none is fetched). st->issuer names
+ * the CA of the last CRL it gave (borrowed, valid until the next call).
  */
 X509_CRL *
-cmp_ca_crl(const struct profile *prof, int *late)
+cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 {
-	struct ca_crl_entry *e = NULL;
+	struct ca_crl_entry *e = NULL, none;
 	struct conn_target target;
 	struct conn_result res;
 	char key[sizeof(ca_crl_cache[0].key)];
-	time_t now = time(NULL), age;
+	time_t now = time(NULL), age, wait;
 	X509_CRL *crl = NULL;
 	size_t i;
 
-	if (late != NULL)
-		*late = 0;
+	memset(&none, 0, sizeof(none));
 	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
-		return NULL;
+		return ca_crl_answer(&none, st);
 	snprintf(key, sizeof(key), "%s|%s|%s|%s", prof->ra_uuid,
 	    prof->connector_uuid, prof->authority_instance,
 	    prof->connector_url);
@@ -218,50 +245,57 @@ cmp_ca_crl(const struct profile *prof, int *late)
 		if (strcmp(ca_crl_cache[i].key, key) == 0) {
 			e = &ca_crl_cache[i];
 			age = now - e->at;
-			if (e->crl != NULL && age < ca_conf->ca_crl_refresh &&
-			    !ca_crl_expired(e->crl))
-				return e->crl;
-			if (e->crl == NULL && age < ca_conf->ca_crl_refresh &&
-			    age < CA_CRL_RETRY_MAX) {
-				if (late != NULL)
-					*late = e->late;
-				return NULL;
-			}
+			wait = ca_conf->ca_crl_refresh;
+			if (e->failed || e->stale) {
+				if (wait > CA_CRL_RETRY_MAX)
+					wait = CA_CRL_RETRY_MAX;
+			} else if (e->crl == NULL || ca_crl_expired(e->crl))
+				wait = 0;	/* it came due */
+			if (age >= 0 && age < wait)
+				return ca_crl_answer(e, st);
 			break;
 		}
+	if (e == NULL) {
+		e = &ca_crl_cache[ca_crl_next++ % CA_CRL_CACHE_MAX];
+		X509_CRL_free(e->crl);
+		memset(e, 0, sizeof(*e));
+		snprintf(e->key, sizeof(e->key), "%s", key);
+	}
 	/* The budget spent by other calls: not asked now, too late. */
 	if (ca_budget_left(prof) <= 0) {
-		if (late != NULL)
-			*late = 1;
-		return NULL;
+		none = *e;
+		none.failed = none.late = none.down = 1;
+		return ca_crl_answer(&none, st);
 	}
-	if (e == NULL)
-		e = &ca_crl_cache[ca_crl_next++ % CA_CRL_CACHE_MAX];
 	cmp_ca_target(prof, 0, &target);
 	target.timeout_ms = ca_budget_left(prof);
-	e->late = 0;
+	e->failed = e->late = e->down = e->stale = 0;
 	if (conn_crl(&target, &crl, &res) != 0 || res.status != CONN_OK) {
+		e->failed = 1;
 		e->late = cmp_ca_too_late(prof, &res);
-		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; signers "
-		    "checked without the CA's CRL", prof->cmp_name,
-		    conn_status_name(res.status), res.http_status,
-		    res.message);
+		e->down = e->late || res.status == CONN_UNAVAILABLE ||
+		    res.status == CONN_BUSY;
+		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; %s",
+		    prof->cmp_name, conn_status_name(res.status),
+		    res.http_status, res.message,
+		    e->crl != NULL && !ca_crl_expired(e->crl) ?
+		    "signers checked with the CA's last CRL" :
+		    e->crl != NULL || (e->down && !e->late) ?
+		    "signers under the CA refused until it answers" :
+		    "signers checked without the CA's CRL");
 		X509_CRL_free(crl);
-		crl = NULL;
-	} else if (ca_crl_expired(crl)) {
-		log_warn("PN=%s: the CA's CRL is past its nextUpdate; not "
-		    "used", prof->cmp_name);
-		X509_CRL_free(crl);
-		crl = NULL;
+	} else {
+		if ((e->stale = ca_crl_expired(crl)) != 0)
+			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
+			    "signers under the CA refused until it gives a "
+			    "current one", prof->cmp_name);
+		X509_CRL_free(e->crl);
+		e->crl = crl;
 	}
 	conn_result_free(&res);
-	X509_CRL_free(e->crl);
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->crl = crl;
-	e->at = now;
-	if (late != NULL)
-		*late = e->late;
-	return crl;
+	/* after the call: a CA that timed out is not asked again at once */
+	e->at = time(NULL);
+	return ca_crl_answer(e, st);
 }
 
 /*

@@ -252,6 +252,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	 * before whose outcome is not known, or a rejected certificate) */
 	D(CMPF_RR_UNDER_WAY, CERTREVOKED, 200,
 	    "PN=%s | the certificate's revocation is under way"),
+	/* the CA's CRL past its nextUpdate, or the CA down before one */
+	D(CMPF_SIGNER_CRL_UNAVAILABLE, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the protection certificate cannot be validated now: "
+	    "no current CRL of the CA can be had, try again later"),
 };
 
 #undef D

@@ -241,6 +241,7 @@ genm_crls(const struct profile *prof, const CMPD_ITAV *itav,
 	STACK_OF(X509_CRL) *out = NULL;
 	const unsigned char *p;
 	CMPD_CRLSTATUS *st;
+	struct ca_crl_state cs;
 	X509_CRL *crl;
 	long len;
 	int i, send = 0;
@@ -256,7 +257,8 @@ genm_crls(const struct profile *prof, const CMPD_ITAV *itav,
 		f = CMPF_GENM_BAD_VALUE;
 		goto out;
 	}
-	if ((crl = cmp_ca_crl(prof, &gv->late)) == NULL) {
+	if ((crl = cmp_ca_crl(prof, &cs)) == NULL) {
+		gv->late = cs.late;
 		snprintf(arg, arglen, "CRL");
 		f = CMPF_GENM_CA_UNAVAILABLE;
 		goto out;

@@ -290,6 +290,15 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
+	signer = verified_by_sig && req->extraCerts != NULL ?
+	    sk_X509_value(req->extraCerts, 0) : NULL;
+	/* A signer whose revocation status is undetermined (no current CRL
+	 * of its CA) may revoke its own certificate, nothing else. */
+	if (signer != NULL && p->signer_crl_missing && r == DB_OK &&
+	    X509_cmp(signer, sc.cert) != 0) {
+		*fail = CMPF_SIGNER_CRL_UNAVAILABLE;
+		goto out;
+	}
 	/* From here its transactionID is single-use, whatever the answer:
 	 * an rr refused, replayed once its certificate or the signer's
 	 * permissions changed, would act. */
@@ -303,8 +312,6 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_RR_UNKNOWN_CERT;
 		goto out;
 	}
-	signer = verified_by_sig && req->extraCerts != NULL ?
-	    sk_X509_value(req->extraCerts, 0) : NULL;
 	/* or an RA with the revoke permission, for any certificate of the
 	 * RA Profile (RFC 9483 5.3.2) */
 	if (signer == NULL || (X509_cmp(signer, sc.cert) != 0 &&

@@ -52,12 +52,13 @@ cmp_server_done(void)
 	srv_name = NULL;
 }
 
-/* The CRLs a signer is checked against: the profile's and its CA's. */
+/* The CRLs a signer is checked against: the profile's and its CA's
+ * (*cs: what cmp_ca_crl() told). */
 static STACK_OF(X509_CRL) *
-cmp_server_crls(const struct profile *prof)
+cmp_server_crls(const struct profile *prof, struct ca_crl_state *cs)
 {
 	STACK_OF(X509_CRL) *sk;
-	X509_CRL *ca = cmp_ca_crl(prof, NULL), *x;
+	X509_CRL *ca = cmp_ca_crl(prof, cs), *x;
 	int i;
 
 	if ((sk = sk_X509_CRL_new_null()) == NULL)
@@ -78,6 +79,61 @@ cmp_server_crls(const struct profile *prof)
  err:
 	sk_X509_CRL_pop_free(sk, X509_CRL_free);
 	return NULL;
+}
+
+/*
+ * Whether the CA's CRL speaks for a certificate of chain (validated,
+ * signer first): one of them was issued by the CA, named by the issuer of
+ * its last CRL, else by the certificates of its chain (known), else by
+ * the inventory (a name cmpd's certificates were issued under). 1 when
+ * that cannot be told.
+ */
+static int
+cmp_server_crl_covers(const struct ca_crl_state *cs, STACK_OF(X509) *known,
+    STACK_OF(X509) *chain)
+{
+	const X509_NAME *issuer;
+	X509 *x;
+	int i, j;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		x = sk_X509_value(chain, i);
+		issuer = X509_get_issuer_name(x);
+		if (cs->issuer != NULL) {
+			if (X509_NAME_cmp(issuer, cs->issuer) == 0)
+				return 1;
+			continue;
+		}
+		for (j = 0; j < sk_X509_num(known); j++)
+			if (X509_NAME_cmp(issuer, X509_get_subject_name(
+			    sk_X509_value(known, j))) == 0)
+				return 1;
+		if (sk_X509_num(known) <= 0 &&
+		    store_issuer_seen(x) != DB_NOTFOUND)
+			return 1;	/* found, or no answer */
+	}
+	return 0;
+}
+
+/*
+ * What a signer whose revocation status is undetermined may still ask:
+ * an rr (for its own certificate only: cmp_revoke), and the pollReq of
+ * its waiting rr (it reads the outcome).
+ */
+static int
+cmp_server_crl_excused(const CMPD_MSG *req)
+{
+	switch (cmp_msg_body_type(req)) {
+	case CMPD_BODY_RR:
+		return 1;
+	case CMPD_BODY_POLLREQ:
+		return req->extraCerts != NULL &&
+		    sk_X509_num(req->extraCerts) > 0 &&
+		    store_tx_rr_waiting(req->header->transactionID,
+		    sk_X509_value(req->extraCerts, 0)) == DB_OK;
+	default:
+		return 0;
+	}
 }
 
 /* Requests a CA may be asked for that cmpd does not serve (yet):
@@ -203,17 +259,18 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 {
 	STACK_OF(X509) *chain = NULL, *known;
 	STACK_OF(X509_CRL) *crls;
+	struct ca_crl_state cs;
 	enum cmp_fail f;
 	int down, connected, galera;
 
-	prof->signer_pending = 0;
+	prof->signer_pending = prof->signer_crl_missing = 0;
 	if ((f = cmp_server_signing(prof)) != CMPF_OK)
 		return f;
 	if (prof->anchors == NULL) {
 		snprintf(arg, arglen, "the CMP Profile has no trust anchors");
 		return CMPF_SIGNER_NOT_TRUSTED;
 	}
-	if ((crls = cmp_server_crls(prof)) == NULL)
+	if ((crls = cmp_server_crls(prof, &cs)) == NULL)
 		return CMPF_INTERNAL;
 	/* The CA's chain as intermediates: a certificate cmpd issued signs
 	 * without its chain (NULL if the connector did not tell: then the
@@ -239,8 +296,22 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (f != CMPF_OK)
 		return f;
+	/* A chain the CA's CRL speaks for, and no current one to be had:
+	 * its revocation status is undetermined (RFC 5280 6.3.3), so the
+	 * signer is not let in, unless the inventory has a verdict (it
+	 * was revoked) or it only asks to revoke its own certificate,
+	 * which cmp_revoke() holds it to. */
 	db_endpoint_current(&connected, &galera);
-	if (defer && connected && !galera)
+	if (cs.missing && cmp_server_crl_covers(&cs, known, chain)) {
+		if ((f = cmp_signer_revoked(req, chain)) == CMPF_OK &&
+		    !cmp_server_crl_excused(req))
+			f = CMPF_SIGNER_CRL_UNAVAILABLE;
+		if (f != CMPF_OK) {
+			sk_X509_pop_free(chain, X509_free);
+			return f;
+		}
+		prof->signer_crl_missing = 1;
+	} else if (defer && connected && !galera)
 		prof->signer_pending = 1;
 	else if ((f = cmp_signer_revoked(req, chain)) != CMPF_OK) {
 		sk_X509_pop_free(chain, X509_free);

@@ -339,6 +339,7 @@ enum cmp_fail {
 	CMPF_SIGNER_CHAIN_UNAVAILABLE,
 	CMPF_CERT_KEY_MISMATCH,
 	CMPF_RR_UNDER_WAY,
+	CMPF_SIGNER_CRL_UNAVAILABLE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -429,6 +430,9 @@ struct profile {
 	/* its inventory look-up left to the certConf's UPDATE (cmp_confirm,
 	 * cmp_signer_lookup) */
 	int	 signer_pending;
+	/* no current CRL of its CA could be had: an rr may revoke the
+	 * signer's own certificate, nothing else (cmp_server_sig_check) */
+	int	 signer_crl_missing;
 	int	 ra_perms;		/* RA_PERM_* */
 	int	 ra_looked_up;
 	/* syncBudget: seconds a worker waits on an issue or renew call
@@ -714,7 +718,12 @@ int	cmp_ca_settle_s(void);
 int	cmp_ca_too_late(const struct profile *, const struct conn_result *);
 int	cmp_ca_cut(const struct profile *, const struct conn_result *);
 STACK_OF(X509) *cmp_ca_chain(const struct profile *, int *late, int *down);
-X509_CRL *cmp_ca_crl(const struct profile *, int *late);
+struct ca_crl_state {
+	int	 late;		/* the CA ran past the syncBudget */
+	int	 missing;	/* it has a CRL, none current can be had now */
+	const X509_NAME *issuer; /* of its last CRL, or NULL */
+};
+X509_CRL *cmp_ca_crl(const struct profile *, struct ca_crl_state *);
 
 /* cmp_chain.c */
 int	cmp_chain_ca_pubs_allowed(const CMPD_MSG *req, const struct profile *);

@@ -689,6 +689,7 @@ profile_clear(struct profile *p)
 	sk_X509_pop_free(p->signer_chain, X509_free);
 	p->signer_chain = NULL;
 	p->ra_looked_up = p->ra_perms = 0;
+	p->signer_crl_missing = 0;
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	OPENSSL_clear_free(p->connector_cred, p->connector_cred_size);
 	p->connector_cred = NULL;

@@ -135,6 +135,7 @@ struct store_chain_keys {
 int	store_chain_status(STACK_OF(X509) *,
 	    char (*status)[STORE_STATUS_LEN]);
 int	store_chain_keys(STACK_OF(X509) *, struct store_chain_keys *);
+int	store_issuer_seen(X509 *);
 void	store_chain_args(const struct store_chain_keys *, struct db_arg *);
 int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,

@@ -197,3 +197,25 @@ store_chain_status(STACK_OF(X509) *chain, char (*status)[STORE_STATUS_LEN])
 	}
 	return DB_OK;
 }
+
+/*
+ * Whether the inventory holds a certificate issued under x's issuer name
+ * (by its SHA-256, as store_cert_insert() writes it): DB_OK, DB_NOTFOUND
+ * or DB_ERR.
+ */
+int
+store_issuer_seen(X509 *x)
+{
+	static const char sql[] = "SELECT 1 FROM certificate " STORE_CERT_KEY
+	    " WHERE issuer_hash = ? LIMIT 1";
+	unsigned char ih[32];
+	char serial[STORE_SERIAL_LEN];
+	struct db_arg a[1] = { DB_ARG_BLOB(ih, sizeof(ih)) };
+	struct db_col c[1];
+
+	if (status_key(x, ih, serial) < 0)
+		return DB_ERR;
+	memset(c, 0, sizeof(c));
+	c[0].type = DB_INT;
+	return db_run(sql, a, NITEMS(a), c, NITEMS(c), NULL);
+}

@@ -168,11 +168,18 @@ nok "no CA chain, no -untrusted: refused" client rr /api/v1/protocols/cmp/sig-de
 	-cert "$T/sigcr.crt" -key "$T/dev.key" -trusted "$CA/root.crt" -oldcert "$T/sigcr.crt"
 like "$(cat "$T/client.out")" "systemUnavail" "no CA chain: systemUnavail (try again)"
 like "$(cat "$T/client.out")" "the CA's certificate chain cannot be had, try again later" "no CA chain: says why"
-nok "no CA chain, with -untrusted: authenticated (then refused by the rr handler)" client rr \
+nok "no CA chain, with -untrusted: the chain validates (then refused by the rr handler)" client rr \
 	/api/v1/protocols/cmp/sig-dead -cert "$T/sigcr.crt" -key "$T/dev.key" \
 	-trusted "$CA/root.crt" -untrusted "$CA/ca.crt" -oldcert "$T/sigcr.crt"
 like "$(cat "$T/client.out")" "PN=sig-dead \| no such certificate issued through this RA Profile" \
 	"no CA chain: the client's extraCerts were enough"
+# (an rr for its own certificate is the one request a signer may make
+# while its CA's CRL cannot be had: t/0058)
+nok "no CA chain, with -untrusted, a cr: refused" client cr /api/v1/protocols/cmp/sig-dead \
+	-cert "$T/sigcr.crt" -key "$T/dev.key" -trusted "$CA/root.crt" -untrusted "$CA/ca.crt" \
+	-newkey "$T/dev.key" -subject /CN=dead-cr
+like "$(cat "$T/client.out")" "no current CRL of the CA can be had, try again later" \
+	"... for want of the CA's CRL, not of its chain"
 like "$(grep 'sig-dead connector caCertificates' "$T/cmpd.log" | head -n 1)" \
 	"answers without the issuing chain, signers with their own extraCerts" \
 	"the failed fetch is logged"

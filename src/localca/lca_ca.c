@@ -30,7 +30,6 @@
 #include "localca.h"
 
 #define LCA_CLOCK_SKEW	300	/* seconds notBefore lies in the past */
-#define LCA_CRL_PERIOD	86400	/* seconds to nextUpdate */
 #define LCA_MIN_SECURITY_BITS 112	/* RSA 2048, P-256 and up */
 
 /* Extensions a request may ask for (allowed_extensions). */
@@ -256,6 +255,7 @@ lca_ca_load(struct lca_ca *ca, const struct lca_conf *c, char *err,
 	memset(ca, 0, sizeof(*ca));
 	err[0] = '\0';
 	ca->validity_days = c->validity_days;
+	ca->crl_period = c->crl_period;
 	ca->allowed_ext = c->allowed_ext;
 
 	snprintf(path, sizeof(path), "%s/ca.key", c->ca_dir);
@@ -907,7 +907,7 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	    X509_get_subject_name(ca->cert)) != 1 ||
 	    (t = ASN1_TIME_set(NULL, now)) == NULL ||
 	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
-	    ASN1_TIME_set(t, now + LCA_CRL_PERIOD) == NULL ||
+	    ASN1_TIME_set(t, now + ca->crl_period) == NULL ||
 	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
 		lca_fail(e, 500, "cannot build the CRL");
 		goto out;

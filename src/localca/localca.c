@@ -59,6 +59,7 @@ static const struct conf_key conf_keys[] = {
 	K("listen_group", CONF_STR, listen_group, 0, 0),
 	K("ca_dir", CONF_PATH, ca_dir, 0, 0),
 	K("validity_days", CONF_LONG, validity_days, 1, 36500),
+	K("crl_period", CONF_LONG, crl_period, 1, 2678400),
 	C("allowed_extensions", lca_conf_exts, allowed_ext, 0),
 	K("db_socket", CONF_PATH, db_socket, 0, 0),
 	K("db_host", CONF_STR, db_host, 0, 0),
@@ -94,6 +95,7 @@ lca_conf_init(struct lca_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->listen_mode = 0660;
 	c->validity_days = 365;
+	c->crl_period = 86400;
 	c->allowed_ext = LCA_EXT_ALL;
 	c->db_port = 3306;
 	c->log_level = LOG_LVL_INFO;

@@ -55,6 +55,7 @@ struct lca_conf {
 	char	*listen_group;		/* socket group; NULL: user's */
 	char	*ca_dir;
 	long	 validity_days;
+	long	 crl_period;		/* seconds from thisUpdate to nextUpdate */
 	unsigned int allowed_ext;	/* LCA_EXT_* */
 	char	*db_socket;
 	char	*db_host;
@@ -188,6 +189,7 @@ struct lca_ca {
 	ASN1_OCTET_STRING *keyid;	/* for authorityKeyIdentifier */
 	time_t	 not_after;
 	long	 validity_days;
+	long	 crl_period;		/* seconds from thisUpdate to nextUpdate */
 	unsigned int allowed_ext;
 };
 

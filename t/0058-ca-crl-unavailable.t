@@ -1,0 +1,145 @@
+#!/bin/sh
+# The CA's CRL (the connector's crl call) speaks for every signer whose
+# chain holds a certificate the CA issued. It is kept through failed
+# fetches until its nextUpdate, so a CA that cannot be reached does not
+# make its revocations forgotten; when no current one can be had, such a
+# signer gets systemUnavail, try again later
+# (CMPF_SIGNER_CRL_UNAVAILABLE): its revocation status is undetermined
+# (RFC 5280 6.3.3), though it may still ask to revoke its own
+# certificate. Signers of other CAs go on; a connector that publishes no
+# CRL changes nothing. The requests here are mostly signed genm
+# (signKeyPairTypes), which ask the CA nothing themselves.
+. "$top_srcdir/t/lib.sh"
+t_setup
+# one worker, so that one cache is seen; it fetches the CRL again after
+# a second
+t_stack "message_time_skew = 0" "workers = 1" "ca_crl_refresh = 1" \
+	"log_level = info"
+t_start_localca
+# the same CA, its CRLs due after 2 s
+t_second_localca short "crl_period = 2"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd short)"
+t_seed_enroll
+plan_auto
+
+F=$T_FIXTURES
+CA=$T/ca
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+
+t_sig_profile
+t_signer || bail "cannot make the signing certificate"
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" |
+	$CMPD --set-signing-credentials sig > /dev/null 2>&1 ||
+	bail "--set-signing-credentials failed"
+# a device vendor's root, and the CA's root
+cat "$F/root.pem" "$CA/root.crt" |
+	$CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
+	bail "--set-trust-anchors failed"
+
+# genm OUT CERT KEY: a genm signed with CERT (its CA's certificate sent)
+genm() {
+	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$2" -key "$3" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
+		-unprotected_errors > "$1" 2>&1
+}
+connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
+UNAVAILABLE="PN=sig | the protection certificate cannot be validated now: no current CRL of the CA can be had, try again later"
+
+# dev: a certificate cmpd had the CA issue (in the inventory)
+timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref "$ENROLL_REF" \
+	-secret "pass:$ENROLL_SECRET" -newkey "$T/dev.key" -subject /CN=dev \
+	-certout "$T/dev.crt" > "$T/ir.out" 2>&1 || { diag_file "$T/ir.out"; bail "ir failed"; }
+timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
+	-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref "$ENROLL_REF" \
+	-secret "pass:$ENROLL_SECRET" -newkey "$T/dev.key" -subject /CN=dev2 \
+	-certout "$T/dev2.crt" > "$T/ir.out" 2>&1 || { diag_file "$T/ir.out"; bail "ir failed"; }
+# outside: a certificate of the CA that cmpd never issued, straight from
+# the connector API (not in the inventory: only the CA's CRL knows it)
+LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
+openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o "$T/issue.json" --data-binary \
+	"{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
+	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
+	bail "the connector did not issue"
+
+ok "dev signs" genm "$T/g1.out" "$T/dev.crt" "$T/dev.key"
+ok "the vendor's device signs" genm "$T/g2.out" "$F/ee.pem" "$F/ee.key"
+ok "outside signs, valid at its CA" genm "$T/g3.out" "$T/outside.crt" "$T/dev.key"
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o /dev/null --data-binary \
+	"{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
+	"$LCA/revoke"
+sleep 1.5
+nok "outside, revoked at the CA: refused" genm "$T/g4.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g4.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's CRL"
+
+# ------------------------------------------ the CA down, its CRL current
+t_stop_bg localca
+sleep 1.5
+nok "the CA down: outside still refused" genm "$T/g5.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g5.out")" "PN=sig \| the protection certificate is revoked" \
+	"... by the CRL the CA gave last"
+like "$(cat "$T/cmpd.log")" "connector crl: .*signers checked with the CA's last CRL" \
+	"... which the log says"
+ok "... dev still signs" genm "$T/g6.out" "$T/dev.crt" "$T/dev.key"
+
+# ------------------------------- the CA down after its CRL came due
+connector "$CONNECTOR_BASE/short"
+ok "a CA whose CRLs are due after 2 s: dev signs" genm "$T/g7.out" "$T/dev.crt" "$T/dev.key"
+t_stop_bg short
+sleep 3
+nok "that CA down, its CRL past nextUpdate: dev refused" genm "$T/g8.out" "$T/dev.crt" "$T/dev.key"
+like "$(cat "$T/g8.out")" "systemUnavail" "... systemUnavail (try again later)"
+like "$(cat "$T/g8.out")" "$(printf '%s' "$UNAVAILABLE" | sed 's/|/\\|/')" "... the row's text"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_SIGNER_CRL_UNAVAILABLE" \
+	"... logged as CMPF_SIGNER_CRL_UNAVAILABLE"
+ok "... the vendor's device, not under that CA, still signs" \
+	genm "$T/g9.out" "$F/ee.pem" "$F/ee.key"
+
+# ------------------------------------- a connector that publishes none
+# (lighttpd serves nothing there: 404 to every call)
+connector "$CONNECTOR_BASE/none"
+ok "a connector without CRLs: dev signs" genm "$T/g10.out" "$T/dev.crt" "$T/dev.key"
+
+# ---------------------------- the CA unreachable before any CRL came
+connector "http://127.0.0.1:1/ca"
+nok "no CRL ever had, the CA unreachable: dev refused" genm "$T/g11.out" "$T/dev.crt" "$T/dev.key"
+like "$(cat "$T/g11.out")" "$(printf '%s' "$UNAVAILABLE" | sed 's/|/\\|/')" "... the row's text"
+nok "... outside too: cmpd stored certificates of its CA (the CA's chain unknown)" \
+	genm "$T/g12.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g12.out")" "$(printf '%s' "$UNAVAILABLE" | sed 's/|/\\|/')" "... the row's text"
+ok "... the vendor's device, of a CA cmpd never stored a certificate of, signs" \
+	genm "$T/g13.out" "$F/ee.pem" "$F/ee.key"
+# rr: a signer may still ask to revoke its own certificate (the CA
+# cannot be reached, so it is not revoked now), nothing else
+rr() {	# rr OUT CERT: an rr for CERT signed by dev
+	timeout 60 openssl cmp -cmd rr -oldcert "$2" -revreason 1 \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$T/dev.crt" -key "$T/dev.key" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
+		-unprotected_errors > "$1" 2>&1
+}
+nok "dev's rr for itself: to the CA (which cannot be reached)" rr "$T/r1.out" "$T/dev.crt"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "body=rr.*outcome=CMPF_CA_UNAVAILABLE" \
+	"... past the signer check, to the CA"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev'")" issued \
+	"... dev stays issued (the request never reached the CA)"
+nok "dev's rr for another certificate cmpd issued: refused" rr "$T/r2.out" "$T/dev2.crt"
+like "$(cat "$T/r2.out")" "$(printf '%s' "$UNAVAILABLE" | sed 's/|/\\|/')" "... the row's text"
+is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev2'")" issued "... dev2 stays issued"
+
+# -------------------------------------------------- the CA back
+t_start_localca
+connector "$CONNECTOR_BASE/localca"
+sleep 1.5
+ok "the CA back: dev signs" genm "$T/g15.out" "$T/dev.crt" "$T/dev.key"
+nok "... outside refused as revoked" genm "$T/g16.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g16.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's CRL"
+
+done_testing
