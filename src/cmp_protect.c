@@ -714,6 +714,21 @@ sig_pss_ok(const X509_ALGOR *alg)
 }
 
 /*
+ * The security level a signer's chain must meet (OpenSSL's auth_level,
+ * in bits of security as NIST SP 800-57 counts them): every key of it,
+ * the anchor's included, and every signature on its certificates but
+ * the anchor's own. 2 (112 bits) refuses RSA keys under 2048 bits, EC
+ * keys under 224 and SHA-1 signatures.
+ */
+static int sig_level = 2;
+
+void
+cmp_protect_sig_level(int level)
+{
+	sig_level = level;
+}
+
+/*
  * Revocation lists are applied where they exist: a certificate whose
  * issuer published none of the uploaded CRLs is not refused for that
  * (cmpd's inventory still speaks for it); every other CRL failure, an
@@ -862,6 +877,8 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 		goto out;
 	/* at the moment the memo counts from */
 	X509_STORE_CTX_set_time(ctx, 0, now);
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx),
+	    sig_level);
 	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
 		/* Every certificate of the chain, not only the signer. */
 		X509_STORE_CTX_set0_crls(ctx, crls);

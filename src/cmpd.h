@@ -147,6 +147,7 @@ struct conf {
 	int	 sweep_interval;	/* seconds; 0: only `cmpd --sweep` */
 	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
+	int	 signer_security_level;	/* OpenSSL's auth_level for signers */
 	int	 profile_cache;		/* seconds; 0: every request reads */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
@@ -663,6 +664,7 @@ int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter,
 	    int legacy);
 #define CMP_SIG_LEAF_REVOKED_OK	0x01	/* cmp_protect_sig_verify flags */
+void	cmp_protect_sig_level(int);
 enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
 	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
 	    STACK_OF(X509) *known, int known_down, int flags,

@@ -71,6 +71,7 @@ static const struct conf_key keys[] = {
 	K("device_mac_failures_max", CONF_INT, device_mac_failures_max, 1,
 	    1000),
 	K("ca_crl_refresh", CONF_INT, ca_crl_refresh, 0, 86400),
+	K("signer_security_level", CONF_INT, signer_security_level, 0, 5),
 	K("profile_cache", CONF_INT, profile_cache, 0, 3600),
 	K("public_url", CONF_STR, public_url, 0, 0),
 	{ "api_remote_user", CONF_CUSTOM, offsetof(struct conf,
@@ -116,6 +117,8 @@ conf_init(struct conf *c)
 	c->sweep_interval = 5;
 	c->device_mac_failures_max = 5;
 	c->ca_crl_refresh = 300;
+	/* 112 bits: RSA of 2048 bits and up, no SHA-1 signatures */
+	c->signer_security_level = 2;
 	c->profile_cache = 1;
 	/* Defaults that are strings are filled in by conf_load(). */
 }

@@ -1,0 +1,77 @@
+#!/bin/sh
+# A signer's chain must meet signer_security_level (OpenSSL's auth_level;
+# 2 by default: 112 bits of security): a key too small anywhere in it, or
+# a certificate of it signed with SHA-1, is signerNotTrusted, for it could
+# be forged. A lower level lets a legacy PKI in.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "log_level = info"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+plan_auto
+
+CA=$T/ca
+CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
+t_sig_profile
+t_signer || bail "cannot make the signing certificate"
+cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" |
+	$CMPD --set-signing-credentials sig > /dev/null 2>&1 ||
+	bail "--set-signing-credentials failed"
+
+# A vendor's PKI: root (EC P-256), under it leaves and an intermediate
+# whose certificate is signed with SHA-1.
+V=$T/vendor
+mkdir -p "$V"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > "$V/ca.ext"
+printf 'keyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > "$V/ee.ext"
+# cert NAME SUBJECT ISSUER EXT DIGEST KEYALG [KEYOPT]
+cert() {
+	openssl req -new -newkey "$6" ${7:+-pkeyopt "$7"} -nodes -keyout "$V/$1.key" \
+		-out "$V/$1.csr" -subj "$2" 2>/dev/null &&
+	openssl x509 -req -in "$V/$1.csr" -CA "$V/$3.crt" -CAkey "$V/$3.key" \
+		-CAcreateserial -days 30 -extfile "$V/$4.ext" "-$5" -out "$V/$1.crt" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$V/root.key" \
+	-out "$V/root.crt" -subj "/O=vendor/CN=vendor root" -days 30 \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	2>/dev/null || bail "vendor root"
+cert good "/O=vendor/CN=good" root ee sha256 ec ec_paramgen_curve:P-256 || bail "good"
+cert rsa1024 "/O=vendor/CN=rsa1024" root ee sha256 rsa:1024 || bail "rsa1024"
+cert rsa2048 "/O=vendor/CN=rsa2048" root ee sha256 rsa:2048 || bail "rsa2048"
+cert sha1ca "/O=vendor/CN=sha1 CA" root ca sha1 ec ec_paramgen_curve:P-256 || bail "sha1ca"
+cert undersha1 "/O=vendor/CN=under sha1" sha1ca ee sha256 ec ec_paramgen_curve:P-256 || bail "undersha1"
+cat "$V/root.crt" "$CA/root.crt" | $CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
+	bail "--set-trust-anchors failed"
+
+# genm OUT NAME: a genm (signKeyPairTypes) signed with vendor certificate NAME
+genm() {
+	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$V/$2.crt" -key "$V/$2.key" -untrusted "$V/sha1ca.crt" \
+		-trusted "$CA/root.crt" -unprotected_errors > "$1" 2>&1
+}
+
+ok "an EC P-256 signer" genm "$T/g1.out" good
+ok "an RSA-2048 signer" genm "$T/g2.out" rsa2048
+nok "an RSA-1024 signer: refused" genm "$T/g3.out" rsa1024
+like "$(cat "$T/g3.out")" "signerNotTrusted" "... signerNotTrusted"
+like "$(cat "$T/g3.out")" "PN=sig \| the protection certificate is not trusted: EE certificate key too weak" \
+	"... for its key"
+nok "a signer under a CA certificate signed with SHA-1: refused" genm "$T/g4.out" undersha1
+like "$(cat "$T/g4.out")" "signerNotTrusted" "... signerNotTrusted"
+like "$(cat "$T/g4.out")" "CA signature digest algorithm too weak" "... for the SHA-1 signature"
+
+# a legacy PKI let in on purpose
+t_write_conf "message_time_skew = 0" "log_level = info" "signer_security_level = 0"
+t_start_cmpd || bail "cmpd did not start again"
+ok "signer_security_level = 0: the RSA-1024 signer" genm "$T/g5.out" rsa1024
+ok "... and the one under SHA-1" genm "$T/g6.out" undersha1
+t_write_conf "message_time_skew = 0" "log_level = info" "signer_security_level = 3"
+t_start_cmpd || bail "cmpd did not start again"
+nok "signer_security_level = 3 (128 bits): the RSA-2048 signer refused" genm "$T/g7.out" rsa2048
+like "$(cat "$T/g7.out")" "EE certificate key too weak" "... for its key"
+ok "... the EC P-256 one not" genm "$T/g8.out" good
+
+done_testing
