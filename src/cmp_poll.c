@@ -26,6 +26,9 @@
 
 /* checkAfter grows by a second per poll, up to this */
 #define POLL_CHECK_AFTER_MAX	30
+/* A pollReq this many seconds early, or less, is in time: a client
+ * that sleeps checkAfter is never early */
+#define POLL_EARLY_SLACK	1
 /* A call cut at the budget may still be running at the CA: its lookup
  * says "nothing" until then; later, nothing means nothing. */
 #define POLL_INFLIGHT_MARGIN	10	/* seconds */
@@ -246,7 +249,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	CMPD_MSG *rsp = NULL;
 	size_t n = 0, k = 0;
 	long rid;
-	int r, check_after;
+	int r, check_after, early = 0;
 
 	memset(&res, 0, sizeof(res));
 	*f = CMPF_INTERNAL;
@@ -268,6 +271,17 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if ((*f = poll_find(req, p, t, n, rid, &k, arg, arglen)) != CMPF_OK)
 		goto out;
+	/* Asked before the checkAfter it was told (RFC 9810 5.3.22): told
+	 * how long it still has to wait, the CA not asked; every pollReq
+	 * would cost a CA call otherwise, and any number of them can be
+	 * sent at once. Its next checkAfter and count stay as they were,
+	 * so that a client that polls too often is still served. */
+	if (t[k].check_in > POLL_EARLY_SLACK) {
+		log_info("PN=%s: pollReq %d s before its checkAfter; the CA "
+		    "not asked", p->cmp_name, t[k].check_in);
+		early = 1;
+		goto again;
+	}
 	/* An rr or a genm (certReqId -1): the CA asked again. */
 	if (t[k].request_type == CMPD_BODY_RR ||
 	    t[k].request_type == CMPD_BODY_GENM) {
@@ -318,6 +332,8 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* Not there yet (or the CA could not tell now): ask again later. */
  again:
 	check_after = CMPD_CHECK_AFTER + t[k].poll_count;
+	if (early)
+		check_after = t[k].check_in;
 	if (check_after > POLL_CHECK_AFTER_MAX)
 		check_after = POLL_CHECK_AFTER_MAX;
 	*f = CMPF_INTERNAL;
@@ -328,7 +344,9 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	    "authority has not answered yet" : "the certificate "
 	    "authority has not issued the certificate yet")) == NULL)
 		goto out;
-	if ((r = store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,
+	if ((r = early ? store_tx_poll_early(tid, t[k].pos,
+	    rsp->header->senderNonce, CMPD_POLL_ABANDON) :
+	    store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,
 	    check_after, CMPD_POLL_ABANDON, t[k].implicit)) != DB_OK) {
 		CMPD_MSG_free(rsp);
 		rsp = NULL;

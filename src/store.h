@@ -46,6 +46,9 @@ struct store_tx {
 	long long age;			/* seconds since the CA was asked */
 	int	 implicit;		/* implicitConfirm granted */
 	int	 poll_count;		/* pollReqs answered while waiting */
+	/* whole seconds until the checkAfter it was told (next_check);
+	 * 0: due */
+	int	 check_in;
 	/* who began the transaction (store_tx_begin); has_requester 0: none
 	 * recorded, a transaction older than the record */
 	struct cmp_requester requester;
@@ -83,6 +86,8 @@ int	store_tx_cert_has_key(const unsigned char *tid, size_t tid_len,
 int	store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *text);
+int	store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
+	    const ASN1_OCTET_STRING *sent, int abandon);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
 	    int implicit);

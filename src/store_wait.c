@@ -49,6 +49,27 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 }
 
 /*
+ * A pollReq before the checkAfter it was told: the pollRep's senderNonce
+ * is the one to echo now, and the client is alive (the deadline moves
+ * on as in store_tx_wait); when to ask again and how often it asked stay.
+ * DB_NOTFOUND: no longer waiting.
+ */
+int
+store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
+    const ASN1_OCTET_STRING *sent, int abandon)
+{
+	static const char sql[] = "UPDATE cmp_transaction SET "
+	    "last_sender_nonce = ?, deadline = LEAST(NOW(6) + INTERVAL ? "
+	    "SECOND, created_at + INTERVAL ? SECOND) "
+	    "WHERE transaction_id = ? AND position = ? AND state = 'waiting'";
+	struct db_arg a[5] = { DB_ARG_OCTETS(sent), DB_ARG_INT(abandon),
+	    DB_ARG_INT(CMPD_WAIT_LIFETIME), DB_ARG_OCTETS(tid),
+	    DB_ARG_INT(pos) };
+
+	return store_run1(sql, a, NITEMS(a));
+}
+
+/*
  * The client ended a transaction still waiting (its error message, RFC
  * 9810 5.3.21): the row is due for the sweep at once, as a client that
  * stopped polling is after abandon seconds (a certificate request is

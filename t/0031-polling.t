@@ -264,6 +264,40 @@ is "$(atx "deadline <= NOW(6)")" 1 "... but the deadline stays 7 days after its 
 is "$(atx state)" waiting "... the transaction waiting for the sweep"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
 
+# --- a pollReq before the checkAfter it was told: pollRep again, and the
+# CA is not asked (each pollReq would cost a CA call otherwise)
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/longpend' WHERE name = 'poll'"
+rm -f "$T"/q*.der "$T"/r*.der
+client poll early -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r2.der" body)" pollRep "another client that gives up after a pollRep" ||
+	diag_file "$T/early.out"
+ETX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
+lookups() { grep -c 'path=[^ ]*/certificates/lookup ' "$T/longpend.log"; }
+# as if it had been told checkAfter 30
+t_sql "UPDATE cmp_transaction SET next_check = NOW(6) + INTERVAL 30 SECOND WHERE $ETX"
+n0=$(lookups)
+polls0=$(t_sql "SELECT poll_count FROM cmp_transaction WHERE $ETX")
+$EDIT "$T/q2.der" "$T/early.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/early.der"
+is "$(field "$T/ans.der" body)" pollRep "a pollReq 30 s before its checkAfter: pollRep"
+is "$(lookups)" "$n0" "... the CA not asked"
+like "$(grep 'checkAfter' "$T/cmpd.log" | tail -n 1)" "PN=poll: pollReq (28|29) s before its checkAfter; the CA not asked" \
+	"... and logged"
+like "$(field "$T/ans.der" checkAfter)" "^(28|29)$" "... told the seconds it still has to wait"
+is "$(t_sql "SELECT next_check > NOW(6) + INTERVAL 25 SECOND FROM cmp_transaction WHERE $ETX")" 1 \
+	"... its next checkAfter not moved"
+is "$(t_sql "SELECT poll_count FROM cmp_transaction WHERE $ETX")" "$polls0" \
+	"... nor counted (a client that polls too often is still served)"
+t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $ETX"
+$EDIT "$T/q2.der" "$T/intime.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/intime.der"
+is "$(field "$T/ans.der" body)" pollRep "the next pollReq in time: pollRep"
+is "$(lookups)" "$((n0 + 1))" "... the CA asked"
+t_sql "UPDATE cmp_transaction SET state = 'failed' WHERE $ETX"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+
 # --- a client that ends its waiting request with an error message (RFC
 # 9810 5.3.21): the sweep takes it over at once, without waiting for the
 # polling deadline, and revokes what the CA issues
