@@ -553,7 +553,9 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 		return;
 	}
 	if ((it->fail = store_template_fits(tmpl, it->text,
-	    sizeof(it->text))) != CMPF_OK)
+	    sizeof(it->text))) != CMPF_OK ||
+	    (it->fail = cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(
+	    tmpl), it->text, sizeof(it->text))) != CMPF_OK)
 		return;
 	/* an RA with the enroll permission asks for anyone (RFC 9483
 	 * 5.2.3; looked up only when the subject is not the signer's) */

@@ -256,6 +256,8 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_SIGNER_CRL_UNAVAILABLE, SYSTEMUNAVAIL, 200,
 	    "PN=%s | the protection certificate cannot be validated now: "
 	    "no current CRL of the CA can be had, try again later"),
+	D(CMPF_TEMPLATE_CA_POWER, BADCERTTEMPLATE, 200,
+	    "PN=%s | the request asks for %s, a power of the CA; refused"),
 };
 
 #undef D

@@ -27,6 +27,7 @@
  *   cmp_genm.c   genm: CA certificates, root CA update, template, CRLs
  *   cmp_itav.c   the genm/genp values as ASN.1 types
  *   cmp_tmpl.c   a CMP Profile's certificate request template
+ *   cmp_exts.c   the CA's own powers, which no request may ask for
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store_tx.c   a transaction's rows in MariaDB (store.h)
  *   store.c      the certificates issued, in MariaDB (store.h)
@@ -341,6 +342,7 @@ enum cmp_fail {
 	CMPF_CERT_KEY_MISMATCH,
 	CMPF_RR_UNDER_WAY,
 	CMPF_SIGNER_CRL_UNAVAILABLE,
+	CMPF_TEMPLATE_CA_POWER,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -699,6 +701,9 @@ CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
 	    const X509_NAME *srv, const struct store_tx *, enum cmp_fail *,
 	    char *arg, size_t arglen);
 
+/* cmp_exts.c */
+enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *, char *arg,
+	    size_t arglen);
 /* cmp_tmpl.c */
 struct json_object;
 #define CMP_TMPL_JSON_MAX	4096	/* cmp_profile.cert_req_template */

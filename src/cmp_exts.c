@@ -1,0 +1,92 @@
+/*
+ * What a certificate request may not ask the CA for in its extensions:
+ * the powers of the CA itself. A device or an RA that got a certificate
+ * with basicConstraints cA (RFC 5280 4.2.1.9), keyCertSign or cRLSign
+ * (4.2.1.3), nameConstraints (4.2.1.10, for CA certificates only) or
+ * id-kp-OCSPSigning (RFC 6960 4.2.2.2: a delegated responder answers
+ * for every certificate of the CA) could issue certificates, CRLs or
+ * OCSP answers that every relying party of the CA trusts. Whether the CA
+ * would honour them is up to its own profile; cmpd does not pass such a
+ * request on at all, whatever the CA. (cmp-localca, for the requests it
+ * is given directly, refuses keyCertSign, cRLSign and OCSPSigning, and
+ * copies neither basicConstraints nor nameConstraints.)
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "cmpd.h"
+
+/*
+ * The extension of exts (a template's or a CSR's, may be NULL) that asks
+ * for a power of the CA, named into arg: CMPF_TEMPLATE_CA_POWER; one of
+ * those types that does not decode: the same (the CA's reading of it is
+ * unknown). CMPF_OK otherwise.
+ */
+enum cmp_fail
+cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts, char *arg,
+    size_t arglen)
+{
+	BASIC_CONSTRAINTS *bc = NULL;
+	ASN1_BIT_STRING *ku = NULL;
+	EXTENDED_KEY_USAGE *eku = NULL;
+	enum cmp_fail f = CMPF_TEMPLATE_CA_POWER;
+	int i, n;
+
+	arg[0] = '\0';
+	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *x = sk_X509_EXTENSION_value(exts, i);
+
+		switch (OBJ_obj2nid(X509_EXTENSION_get_object(x))) {
+		case NID_basic_constraints:
+			if ((bc = X509V3_EXT_d2i(x)) == NULL || bc->ca) {
+				snprintf(arg, arglen, "basicConstraints cA");
+				goto out;
+			}
+			BASIC_CONSTRAINTS_free(bc);
+			bc = NULL;
+			break;
+		case NID_key_usage:
+			if ((ku = X509V3_EXT_d2i(x)) == NULL ||
+			    ASN1_BIT_STRING_get_bit(ku, 5) ||
+			    ASN1_BIT_STRING_get_bit(ku, 6)) {
+				snprintf(arg, arglen,
+				    "keyUsage keyCertSign or cRLSign");
+				goto out;
+			}
+			ASN1_BIT_STRING_free(ku);
+			ku = NULL;
+			break;
+		case NID_name_constraints:
+			snprintf(arg, arglen, "nameConstraints");
+			goto out;
+		case NID_ext_key_usage:
+			if ((eku = X509V3_EXT_d2i(x)) == NULL) {
+				snprintf(arg, arglen, "extendedKeyUsage");
+				goto out;
+			}
+			for (n = 0; n < sk_ASN1_OBJECT_num(eku); n++)
+				if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, n)) ==
+				    NID_OCSP_sign) {
+					snprintf(arg, arglen,
+					    "extendedKeyUsage OCSPSigning");
+					goto out;
+				}
+			EXTENDED_KEY_USAGE_free(eku);
+			eku = NULL;
+			break;
+		default:
+			break;
+		}
+	}
+	f = CMPF_OK;
+ out:
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	EXTENDED_KEY_USAGE_free(eku);
+	ERR_clear_error();
+	return f;
+}

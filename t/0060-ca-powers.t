@@ -1,0 +1,73 @@
+#!/bin/sh
+# No request is passed on to the CA that asks for a power of the CA:
+# basicConstraints cA, keyUsage keyCertSign or cRLSign, nameConstraints,
+# extendedKeyUsage OCSPSigning. Such an ir (the extension in its
+# template) or p10cr (in its CSR) is badCertTemplate, and the CA never
+# sees it; what an end entity may ask for still passes.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "log_level = info"
+t_start_localca
+t_start_lighttpd "$(t_localca_lighttpd)"
+t_seed_enroll
+plan_auto
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+cat > "$T/exts.cnf" <<'EOF'
+[ca]
+basicConstraints = critical,CA:TRUE
+[certsign]
+keyUsage = critical,digitalSignature,keyCertSign
+[crlsign]
+keyUsage = critical,cRLSign
+[names]
+nameConstraints = critical,permitted;DNS:example.com
+[ocsp]
+extendedKeyUsage = OCSPSigning
+[ee]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth,serverAuth
+EOF
+# cmp OUT ARGS...: openssl cmp on the shared-secret profile
+cmp() {
+	local out=$1
+	shift
+	timeout 60 openssl cmp -config "$T/exts.cnf" -server "127.0.0.1:$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref "$ENROLL_REF" \
+		-secret "pass:$ENROLL_SECRET" -msg_timeout 20 -total_timeout 40 \
+		-certout "$T/out.crt" -unprotected_errors "$@" > "$out" 2>&1
+}
+at_ca() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=$1'"; }
+
+ok "an ir with an end entity's extensions" cmp "$T/ee.out" -cmd ir -newkey "$T/dev.key" \
+	-subject /CN=ir-ee -reqexts ee
+is "$(at_ca ir-ee)" 1 "... issued"
+
+for s in ca:"basicConstraints cA" certsign:"keyUsage keyCertSign or cRLSign" \
+	crlsign:"keyUsage keyCertSign or cRLSign" names:nameConstraints \
+	ocsp:"extendedKeyUsage OCSPSigning"; do
+	sect=${s%%:*} what=${s#*:}
+	nok "an ir whose template asks for $what: refused" \
+		cmp "$T/$sect.out" -cmd ir -newkey "$T/dev.key" -subject "/CN=ir-$sect" -reqexts "$sect"
+	like "$(cat "$T/$sect.out")" "badCertTemplate" "... badCertTemplate"
+	like "$(cat "$T/$sect.out")" "PN=enroll \| the request asks for $what, a power of the CA; refused" \
+		"... the row's text"
+	is "$(at_ca "ir-$sect")" 0 "... the CA was not asked"
+done
+like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_TEMPLATE_CA_POWER" \
+	"logged as CMPF_TEMPLATE_CA_POWER"
+
+# p10cr: the same extensions in the CSR
+openssl req -new -key "$T/dev.key" -subj /CN=p10-ca -addext basicConstraints=critical,CA:TRUE \
+	-out "$T/ca.csr" 2>/dev/null || bail "openssl req failed"
+nok "a p10cr whose CSR asks for basicConstraints cA: refused" \
+	cmp "$T/p10-ca.out" -cmd p10cr -csr "$T/ca.csr"
+like "$(cat "$T/p10-ca.out")" "the request asks for basicConstraints cA, a power of the CA" "... the row's text"
+is "$(at_ca p10-ca)" 0 "... the CA was not asked"
+openssl req -new -key "$T/dev.key" -subj /CN=p10-ee -addext basicConstraints=critical,CA:FALSE \
+	-addext keyUsage=critical,digitalSignature -out "$T/ee.csr" 2>/dev/null || bail "openssl req failed"
+ok "a p10cr for an end entity" cmp "$T/p10-ee.out" -cmd p10cr -csr "$T/ee.csr"
+is "$(at_ca p10-ee)" 1 "... issued"
+
+done_testing
