@@ -624,8 +624,15 @@ enroll_requests(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs,
 {
 	int i, j;
 
+	enum cmp_fail f;
+
 	if (cmp_msg_body_type(req) == CMPD_BODY_P10CR) {
 		items[0].rid = -1;
+		/* the CA reads the CSR itself: extensions only where the
+		 * template made of it shows them all */
+		if ((f = cmp_exts_csr_check(req->body->value.p10cr, text,
+		    textlen)) != CMPF_OK)
+			return f;
 		return enroll_csr_template(req->body->value.p10cr,
 		    &items[0].own);
 	}

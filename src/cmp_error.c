@@ -258,6 +258,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "no current CRL of the CA can be had, try again later"),
 	D(CMPF_TEMPLATE_CA_POWER, BADCERTTEMPLATE, 200,
 	    "PN=%s | the request asks for %s, a power of the CA; refused"),
+	D(CMPF_P10CR_EXTENSIONS, BADCERTTEMPLATE, 200,
+	    "PN=%s | the PKCS#10 request has %s; its extensions go in one "
+	    "extensionRequest attribute"),
 };
 
 #undef D

@@ -90,3 +90,49 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts, char *arg,
 	ERR_clear_error();
 	return f;
 }
+
+/*
+ * A PKCS#10 request's extensions (RFC 2986 4.1, RFC 2985 5.4.2) as the CA
+ * may read them: the request is passed on as it came, and libcrypto's
+ * X509_REQ_get_extensions(), which the template is made with, reads only
+ * the first extensionRequest attribute's first value and no Microsoft
+ * msExtReq. So there must be at most one extensionRequest, of one value
+ * that decodes, and no msExtReq: CMPF_P10CR_EXTENSIONS otherwise, what
+ * was found in arg.
+ */
+enum cmp_fail
+cmp_exts_csr_check(const X509_REQ *csr, char *arg, size_t arglen)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	X509_ATTRIBUTE *at;
+	int i, n = 0;
+
+	arg[0] = '\0';
+	for (i = 0; i < X509_REQ_get_attr_count(csr); i++) {
+		at = X509_REQ_get_attr(csr, i);
+		switch (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(at))) {
+		case NID_ms_ext_req:
+			snprintf(arg, arglen, "an msExtReq attribute");
+			return CMPF_P10CR_EXTENSIONS;
+		case NID_ext_req:
+			if (++n > 1 || X509_ATTRIBUTE_count(at) != 1) {
+				snprintf(arg, arglen, "more than one "
+				    "extensionRequest");
+				return CMPF_P10CR_EXTENSIONS;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (n == 0)
+		return CMPF_OK;
+	if ((exts = X509_REQ_get_extensions((X509_REQ *)csr)) == NULL) {
+		ERR_clear_error();
+		snprintf(arg, arglen, "an extensionRequest that does not "
+		    "decode");
+		return CMPF_P10CR_EXTENSIONS;
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return CMPF_OK;
+}

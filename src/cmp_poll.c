@@ -275,8 +275,12 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	 * how long it still has to wait, the CA not asked; every pollReq
 	 * would cost a CA call otherwise, and any number of them can be
 	 * sent at once. Its next checkAfter and count stay as they were,
-	 * so that a client that polls too often is still served. */
-	if (t[k].check_in > POLL_EARLY_SLACK) {
+	 * so that a client that polls too often is still served. More
+	 * than any checkAfter cmpd tells is no verdict: the database's
+	 * clock went back (a time zone's change of time, a Galera node's
+	 * skew), and the CA is asked. */
+	if (t[k].check_in > POLL_EARLY_SLACK &&
+	    t[k].check_in <= POLL_CHECK_AFTER_MAX) {
 		log_info("PN=%s: pollReq %d s before its checkAfter; the CA "
 		    "not asked", p->cmp_name, t[k].check_in);
 		early = 1;

@@ -290,15 +290,6 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_DB_UNAVAILABLE;
 		goto out;
 	}
-	signer = verified_by_sig && req->extraCerts != NULL ?
-	    sk_X509_value(req->extraCerts, 0) : NULL;
-	/* A signer whose revocation status is undetermined (no current CRL
-	 * of its CA) may revoke its own certificate, nothing else. */
-	if (signer != NULL && p->signer_crl_missing && r == DB_OK &&
-	    X509_cmp(signer, sc.cert) != 0) {
-		*fail = CMPF_SIGNER_CRL_UNAVAILABLE;
-		goto out;
-	}
 	/* From here its transactionID is single-use, whatever the answer:
 	 * an rr refused, replayed once its certificate or the signer's
 	 * permissions changed, would act. */
@@ -310,6 +301,15 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* Unknown, or another RA Profile's: the same answer. */
 	if (r == DB_NOTFOUND) {
 		*fail = CMPF_RR_UNKNOWN_CERT;
+		goto out;
+	}
+	signer = verified_by_sig && req->extraCerts != NULL ?
+	    sk_X509_value(req->extraCerts, 0) : NULL;
+	/* A signer whose revocation status is undetermined (no current CRL
+	 * of its CA) may revoke its own certificate, nothing else. */
+	if (signer != NULL && p->signer_crl_missing &&
+	    X509_cmp(signer, sc.cert) != 0) {
+		*fail = CMPF_SIGNER_CRL_UNAVAILABLE;
 		goto out;
 	}
 	/* or an RA with the revoke permission, for any certificate of the

@@ -343,6 +343,7 @@ enum cmp_fail {
 	CMPF_RR_UNDER_WAY,
 	CMPF_SIGNER_CRL_UNAVAILABLE,
 	CMPF_TEMPLATE_CA_POWER,
+	CMPF_P10CR_EXTENSIONS,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -704,6 +705,7 @@ CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
 /* cmp_exts.c */
 enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *, char *arg,
 	    size_t arglen);
+enum cmp_fail cmp_exts_csr_check(const X509_REQ *, char *arg, size_t arglen);
 /* cmp_tmpl.c */
 struct json_object;
 #define CMP_TMPL_JSON_MAX	4096	/* cmp_profile.cert_req_template */

@@ -773,7 +773,9 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	    conn_add(body, "delta", json_object_new_boolean(0)) != 0 ||
 	    conn_body_attributes(body, t, 0, res) != 0)
 		goto out;
-	if ((rc = conn_call_object(t, "v1", "/crl", body, 0, &obj, res)) ==
+	/* optional: a connector that answers 404, 405 or 501 publishes no
+	 * CRL (CONN_NOT_FOUND), it is not down */
+	if ((rc = conn_call_object(t, "v1", "/crl", body, 1, &obj, res)) ==
 	    CALL_ERR)
 		goto out;
 	r = 0;

@@ -118,8 +118,8 @@ ok "... the vendor's device, of a CA cmpd never stored a certificate of, signs" 
 	genm "$T/g13.out" "$F/ee.pem" "$F/ee.key"
 # rr: a signer may still ask to revoke its own certificate (the CA
 # cannot be reached, so it is not revoked now), nothing else
-rr() {	# rr OUT CERT: an rr for CERT signed by dev
-	timeout 60 openssl cmp -cmd rr -oldcert "$2" -revreason 1 \
+rr() {	# rr OUT CERT: an rr for CERT signed by dev (the request in OUT.der)
+	timeout 60 openssl cmp -cmd rr -oldcert "$2" -revreason 1 -reqout "$1.der" \
 		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
 		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
 		-cert "$T/dev.crt" -key "$T/dev.key" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
@@ -133,6 +133,9 @@ is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev'")" issue
 nok "dev's rr for another certificate cmpd issued: refused" rr "$T/r2.out" "$T/dev2.crt"
 like "$(cat "$T/r2.out")" "$(printf '%s' "$UNAVAILABLE" | sed 's/|/\\|/')" "... the row's text"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=dev2'")" issued "... dev2 stays issued"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id =
+	UNHEX('$("$top_builddir/t/cmptool" dump "$T/r2.out.der" | sed -n 's/^tid=//p')')")" 1 \
+	"... its transactionID used up (sent again later, it would not act)"
 
 # -------------------------------------------------- the CA back
 t_start_localca

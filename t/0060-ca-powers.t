@@ -3,7 +3,8 @@
 # basicConstraints cA, keyUsage keyCertSign or cRLSign, nameConstraints,
 # extendedKeyUsage OCSPSigning. Such an ir (the extension in its
 # template) or p10cr (in its CSR) is badCertTemplate, and the CA never
-# sees it; what an end entity may ask for still passes.
+# sees it; so is a CSR whose extensions stand where the template made of
+# it would not show them. What an end entity may ask for still passes.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
@@ -65,6 +66,28 @@ nok "a p10cr whose CSR asks for basicConstraints cA: refused" \
 	cmp "$T/p10-ca.out" -cmd p10cr -csr "$T/ca.csr"
 like "$(cat "$T/p10-ca.out")" "the request asks for basicConstraints cA, a power of the CA" "... the row's text"
 is "$(at_ca p10-ca)" 0 "... the CA was not asked"
+# extensions where the template made of the CSR would not show them:
+# a Microsoft msExtReq beside the extensionRequest, or an
+# extensionRequest that does not decode (libcrypto builds no CSR with
+# two extensionRequest attributes)
+printf '[req]\ndistinguished_name = dn\nattributes = attrs\nprompt = no\n[dn]\nCN = %s\n[attrs]\n%s\n' \
+	p10-ms "1.3.6.1.4.1.311.2.1.14 = basicConstraints elsewhere" > "$T/ms.cnf"
+openssl req -new -key "$T/dev.key" -config "$T/ms.cnf" -addext keyUsage=critical,digitalSignature \
+	-out "$T/ms.csr" 2>/dev/null || bail "openssl req failed"
+nok "a p10cr with an msExtReq attribute: refused" cmp "$T/p10-ms.out" -cmd p10cr -csr "$T/ms.csr"
+like "$(cat "$T/p10-ms.out")" "PN=enroll \| the PKCS#10 request has an msExtReq attribute; its extensions go in one extensionRequest attribute" \
+	"... the row's text"
+is "$(at_ca p10-ms)" 0 "... the CA was not asked"
+printf '[req]\ndistinguished_name = dn\nattributes = attrs\nprompt = no\n[dn]\nCN = %s\n[attrs]\n%s\n' \
+	p10-bad "extReq = not a sequence" > "$T/bad.cnf"
+openssl req -new -key "$T/dev.key" -config "$T/bad.cnf" -out "$T/bad.csr" 2>/dev/null ||
+	bail "openssl req failed"
+nok "a p10cr whose extensionRequest does not decode: refused" cmp "$T/p10-bad.out" -cmd p10cr -csr "$T/bad.csr"
+like "$(cat "$T/p10-bad.out")" "the PKCS#10 request has an extensionRequest that does not decode" \
+	"... the row's text"
+is "$(at_ca p10-bad)" 0 "... the CA was not asked"
+like "$(grep 'body=p10cr' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_P10CR_EXTENSIONS" \
+	"logged as CMPF_P10CR_EXTENSIONS"
 openssl req -new -key "$T/dev.key" -subj /CN=p10-ee -addext basicConstraints=critical,CA:FALSE \
 	-addext keyUsage=critical,digitalSignature -out "$T/ee.csr" 2>/dev/null || bail "openssl req failed"
 ok "a p10cr for an end entity" cmp "$T/p10-ee.out" -cmd p10cr -csr "$T/ee.csr"

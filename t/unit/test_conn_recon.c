@@ -1,7 +1,8 @@
 /*
  * conn.c's delayed delivery and reconciliation against the scripted
  * connector (conn_srv.c): 202 pending, the lookup by requestId, a
- * revocation asked again, and whether a failed call was sent.
+ * revocation asked again, whether a failed call was sent, and a
+ * connector without CRLs.
  */
 #include "config.h"
 
@@ -223,6 +224,46 @@ case_reconcile(void)
 	fx.t.authority_uuid = AUTHORITY;
 }
 
+/* the CA's CRL: a connector without the call is not a CA that is down */
+static void
+case_crl(void)
+{
+	struct srv s;
+	X509_CRL *crl = NULL;
+	int rc;
+	struct canned sc[] = {
+		{ 501, NULL, 0, 0, 0 },
+		{ 404, "{\"message\":\"not found\"}", 0, 0, 0 },
+		{ 405, NULL, 0, 0, 0 },
+		{ 500, "{\"message\":\"boom\"}", 0, 0, 0 },
+	};
+
+	memset(&fx.t, 0, sizeof(fx.t));
+	srv_start(&s, sc, NITEMS(sc), NULL);
+	fx_set_url(fx.url, sizeof(fx.url), "http", s.port, "");
+	fx.t.url = fx.url;
+	fx.t.auth = CONN_AUTH_NONE;
+	fx.t.authority_uuid = AUTHORITY;
+	fx.t.ra_attributes_json = "[{\"name\":\"ra\"}]";
+	rc = conn_crl(&fx.t, &crl, &fx.res);
+	ok(rc == 0 && crl == NULL && fx.res.status == CONN_NOT_FOUND &&
+	    fx.res.http_status == 501, "crl: 501 means no CRLs there");
+	conn_result_free(&fx.res);
+	rc = conn_crl(&fx.t, &crl, &fx.res);
+	ok(rc == 0 && crl == NULL && fx.res.status == CONN_NOT_FOUND,
+	    "crl: 404 too");
+	conn_result_free(&fx.res);
+	rc = conn_crl(&fx.t, &crl, &fx.res);
+	ok(rc == 0 && crl == NULL && fx.res.status == CONN_NOT_FOUND,
+	    "crl: 405 too");
+	conn_result_free(&fx.res);
+	rc = conn_crl(&fx.t, &crl, &fx.res);
+	ok(rc == 0 && crl == NULL && fx.res.status == CONN_UNAVAILABLE,
+	    "crl: 500 is a CA that is down");
+	conn_result_free(&fx.res);
+	srv_stop(&s);
+}
+
 int
 main(void)
 {
@@ -240,6 +281,7 @@ main(void)
 
 	case_pending();
 	case_reconcile();
+	case_crl();
 
 	conn_done();
 	curl_global_cleanup();
