@@ -284,8 +284,14 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 		    "signers under the CA refused until it answers" :
 		    "signers checked without the CA's CRL");
 		X509_CRL_free(crl);
+	} else if ((e->stale = ca_crl_expired(crl)) != 0 && e->crl != NULL &&
+	    !ca_crl_expired(e->crl)) {
+		/* the one kept is current still: it stays */
+		log_warn("PN=%s: the CA's CRL is past its nextUpdate; its "
+		    "last current one kept", prof->cmp_name);
+		X509_CRL_free(crl);
 	} else {
-		if ((e->stale = ca_crl_expired(crl)) != 0)
+		if (e->stale)
 			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
 			    "signers under the CA refused until it gives a "
 			    "current one", prof->cmp_name);

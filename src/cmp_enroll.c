@@ -622,9 +622,8 @@ static enum cmp_fail
 enroll_requests(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs,
     struct enroll_item *items, int n, char *text, size_t textlen)
 {
-	int i, j;
-
 	enum cmp_fail f;
+	int i, j;
 
 	if (cmp_msg_body_type(req) == CMPD_BODY_P10CR) {
 		items[0].rid = -1;
