@@ -261,6 +261,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_P10CR_EXTENSIONS, BADCERTTEMPLATE, 200,
 	    "PN=%s | the PKCS#10 request has %s; its extensions go in one "
 	    "extensionRequest attribute"),
+	D(CMPF_NESTED_CERT_REQS, BADREQUEST, 200,
+	    "PN=%s | the messages of a nested message ask for at most %s "
+	    "certificates in all"),
 };
 
 #undef D

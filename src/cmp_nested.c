@@ -212,6 +212,38 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 }
 
 /*
+ * How many certificates the inner messages ask for in all: each is a CA
+ * call, and a message's own certReqMax holds for one message only.
+ */
+static int
+nested_cert_reqs(STACK_OF(CMPD_MSG) *inner)
+{
+	const CMPD_MSG *m;
+	int i, n = 0;
+
+	for (i = 0; i < sk_CMPD_MSG_num(inner); i++) {
+		m = sk_CMPD_MSG_value(inner, i);
+		switch (cmp_msg_body_type(m)) {
+		case CMPD_BODY_IR:
+			n += sk_OSSL_CRMF_MSG_num(m->body->value.ir);
+			break;
+		case CMPD_BODY_CR:
+			n += sk_OSSL_CRMF_MSG_num(m->body->value.cr);
+			break;
+		case CMPD_BODY_KUR:
+			n += sk_OSSL_CRMF_MSG_num(m->body->value.kur);
+			break;
+		case CMPD_BODY_P10CR:
+			n++;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+/*
  * The outer nested, checked by cmp_nested_check(): every inner message
  * answered in order in one nested (RFC 9483 5.2.2.2), which the caller
  * signs. NULL with *f for a refusal of the whole message.
@@ -231,6 +263,12 @@ cmp_nested(const struct route *rt, CMPD_MSG *req, struct profile *prof,
 	if (n < 1 || n > CMPD_NESTED_MAX) {
 		snprintf(arg, arglen, "%d", CMPD_NESTED_MAX);
 		*f = CMPF_NESTED_COUNT;
+		return NULL;
+	}
+	/* one message's worth of CA calls, not CMPD_NESTED_MAX times it */
+	if (nested_cert_reqs(inner) > CMPD_CERT_REQ_MAX) {
+		snprintf(arg, arglen, "%d", CMPD_CERT_REQ_MAX);
+		*f = CMPF_NESTED_CERT_REQS;
 		return NULL;
 	}
 	/* the RA's chain, kept while the inner messages use the profile */

@@ -175,6 +175,21 @@ for n in 1 2 3 4 5 6 7 8 9 10 11; do set -- "$@" "$T/ir1.der"; done
 "$RA" wrap "$T/n11.der" "$T/ra.key" "$T/ra.crt" "$@"
 is "$(post "$T/n11.der" ra)" 200 "eleven messages in one nested"
 is "$(dump "$T/resp.der" text)" "PN=ra | a nested message carries 1 to 10 messages" "CMPF_NESTED_COUNT"
+# 7 irs of 3 certificates each: 21 CA calls, more than one message may ask
+# (each its own transaction: without the cap, the CA would be asked 21 times)
+set --
+for n in 1 2 3 4 5 6 7; do
+	"$TOOL" edit "$T/ir1.der" "$T/ir1x3-$n.der" addreq=1 addreq=2 tid="$(openssl rand -hex 16)" \
+		remac="$ENROLL_SECRET" || bail "cmptool edit failed"
+	set -- "$@" "$T/ir1x3-$n.der"
+done
+"$RA" wrap "$T/n21.der" "$T/ra.key" "$T/ra.crt" "$@"
+calls=$(grep -c '/issue ' "$T/localca.log")
+is "$(post "$T/n21.der" ra)" 200 "seven irs of three certificates each in one nested"
+is "$(dump "$T/resp.der" text)" \
+	"PN=ra | the messages of a nested message ask for at most 20 certificates in all" \
+	"CMPF_NESTED_CERT_REQS"
+is "$(grep -c '/issue ' "$T/localca.log")" "$calls" "... the CA not asked"
 "$RA" wrap "$T/deep.der" "$T/ra.key" "$T/ra.crt" "$T/n1.der"
 is "$(post "$T/deep.der" ra)" 200 "a nested in a nested"
 "$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/d" > /dev/null
