@@ -36,6 +36,19 @@ static struct {
 	char	*issue_body;
 } fx;
 
+/* The scripted connector started with answers sc, and fx.t aimed at it
+ * (no authentication, the test authority). */
+static void
+fx_target(struct srv *s, struct canned *sc, size_t n)
+{
+	memset(&fx.t, 0, sizeof(fx.t));
+	srv_start(s, sc, n, NULL);
+	fx_set_url(fx.url, sizeof(fx.url), "http", s->port, "");
+	fx.t.url = fx.url;
+	fx.t.auth = CONN_AUTH_NONE;
+	fx.t.authority_uuid = AUTHORITY;
+}
+
 /* delayed delivery: 202 pending, lookup pending, a shorter budget */
 static void
 case_pending(void)
@@ -60,12 +73,7 @@ case_pending(void)
 	    "\"status\":\"pending\"}", AUTHORITY);
 	snprintf(pendlook, sizeof(pendlook), "{\"requestId\":\"%s\","
 	    "\"found\":false,\"pending\":true}", rid);
-	memset(&fx.t, 0, sizeof(fx.t));
-	srv_start(&s, sc, NITEMS(sc), NULL);
-	fx_set_url(fx.url, sizeof(fx.url), "http", s.port, "");
-	fx.t.url = fx.url;
-	fx.t.auth = CONN_AUTH_NONE;
-	fx.t.authority_uuid = AUTHORITY;
+	fx_target(&s, sc, NITEMS(sc));
 	fx.t.request_id = rid;
 	rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf", &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_PENDING &&
@@ -132,12 +140,7 @@ case_reconcile(void)
 	snprintf(other, sizeof(other), "{\"requestId\":\"%s\","
 	    "\"found\":false}", AUTHORITY);
 	free(cb);
-	memset(&fx.t, 0, sizeof(fx.t));
-	srv_start(&s, sc, NITEMS(sc), NULL);
-	fx_set_url(fx.url, sizeof(fx.url), "http", s.port, "");
-	fx.t.url = fx.url;
-	fx.t.auth = CONN_AUTH_NONE;
-	fx.t.authority_uuid = AUTHORITY;
+	fx_target(&s, sc, NITEMS(sc));
 	fx.t.ra_attributes_json = "[{\"name\":\"ra\"}]";
 	fx.t.request_id = rid;
 	rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf", &fx.res);
@@ -238,12 +241,7 @@ case_crl(void)
 		{ 500, "{\"message\":\"boom\"}", 0, 0, 0 },
 	};
 
-	memset(&fx.t, 0, sizeof(fx.t));
-	srv_start(&s, sc, NITEMS(sc), NULL);
-	fx_set_url(fx.url, sizeof(fx.url), "http", s.port, "");
-	fx.t.url = fx.url;
-	fx.t.auth = CONN_AUTH_NONE;
-	fx.t.authority_uuid = AUTHORITY;
+	fx_target(&s, sc, NITEMS(sc));
 	fx.t.ra_attributes_json = "[{\"name\":\"ra\"}]";
 	rc = conn_crl(&fx.t, &crl, &fx.res);
 	ok(rc == 0 && crl == NULL && fx.res.status == CONN_NOT_FOUND &&
