@@ -519,43 +519,23 @@ enroll_max(const struct profile *p)
 	return CMPD_CERT_REQ_DEFAULT;
 }
 
-/* crm's POP, with the template's key (the request was read without it,
- * keyless_ctx()); raVerified left for the caller to weigh. */
-static enum popo_result
-enroll_popo(const OSSL_CRMF_MSG *crm, const OSSL_CRMF_CERTTEMPLATE *tmpl)
-{
-	enum popo_result r;
-	EVP_PKEY *key;
-
-	key = spki_template_key(tmpl, NULL);
-	r = popo_verify(crm, key, 0);
-	EVP_PKEY_free(key);
-	return r;
-}
-
 /*
- * The checks of one request before anything is asked of the CA
- * (it->fail, it->text), and the DER the CA will be asked with.
+ * enroll_check()'s steps from the public key on. key: the template's,
+ * decoded once for its own checks and the POP (the request was read
+ * without it, keyless_ctx()).
  */
 static void
-enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
+enroll_check_key(const CMPD_MSG *req, struct profile *p,
+    struct enroll_item *it, const OSSL_CRMF_CERTTEMPLATE *tmpl,
+    EVP_PKEY *key)
 {
 	int type = cmp_msg_body_type(req), perms = 0;
-	const OSSL_CRMF_CERTTEMPLATE *tmpl;
-	const X509_NAME *subject;
 	enum popo_result pop;
 
-	tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
-	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
-	    NULL;
-	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
-		it->fail = CMPF_NO_SUBJECT;
-		return;
-	}
-	if ((it->fail = store_template_fits(tmpl, it->text,
-	    sizeof(it->text))) != CMPF_OK ||
-	    (it->fail = cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(
-	    tmpl), it->text, sizeof(it->text))) != CMPF_OK)
+	/* none, or one that does not decode or that anyone can sign with
+	 * (spki_key_sound()): the POP fails below, and so does raVerified */
+	if (key != NULL && (it->fail = cmp_pubkey_check(key, p, it->text,
+	    sizeof(it->text))) != CMPF_OK)
 		return;
 	/* an RA with the enroll permission asks for anyone (RFC 9483
 	 * 5.2.3; looked up only when the subject is not the signer's) */
@@ -568,12 +548,14 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 		return;
 	/* RFC 4211 4: POP before anything is issued. raVerified only from
 	 * an RA with that permission, which checked the POP itself (RFC
-	 * 9483 5.2.3.2), never for kur: accepting it is tried only once
+	 * 9483 5.2.3.2), only for a sound key (no POP proves possession of
+	 * the others), never for kur: accepting it is tried only once
 	 * the POP failed, so that only RA requests cost a look-up.
 	 * A p10cr's POP, its CSR's signature, was verified already. */
 	if (type != CMPD_BODY_P10CR &&
-	    (pop = enroll_popo(it->crm, tmpl)) != POPO_OK) {
-		if (pop != POPO_RA_VERIFIED || type == CMPD_BODY_KUR ||
+	    (pop = popo_verify(it->crm, key, 0)) != POPO_OK) {
+		if (pop != POPO_RA_VERIFIED || key == NULL ||
+		    type == CMPD_BODY_KUR ||
 		    (perms = cmp_ra_perms(p)) <= 0 ||
 		    !(perms & RA_PERM_RAVERIFIED)) {
 			it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
@@ -590,6 +572,34 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 	else
 		it->n = enroll_one_request(it->crm, &it->one);
 	it->fail = it->n > 0 ? CMPF_OK : CMPF_INTERNAL;
+}
+
+/*
+ * The checks of one request before anything is asked of the CA
+ * (it->fail, it->text), and the DER the CA will be asked with.
+ */
+static void
+enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
+{
+	const OSSL_CRMF_CERTTEMPLATE *tmpl;
+	const X509_NAME *subject;
+	EVP_PKEY *key;
+
+	tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
+	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
+	    NULL;
+	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
+		it->fail = CMPF_NO_SUBJECT;
+		return;
+	}
+	if ((it->fail = store_template_fits(tmpl, it->text,
+	    sizeof(it->text))) != CMPF_OK ||
+	    (it->fail = cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(
+	    tmpl), it->text, sizeof(it->text))) != CMPF_OK)
+		return;
+	key = spki_template_key(tmpl, NULL);
+	enroll_check_key(req, p, it, tmpl, key);
+	EVP_PKEY_free(key);
 }
 
 /* How many requests a message may hold, before any is looked at. */

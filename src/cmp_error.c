@@ -264,6 +264,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_NESTED_CERT_REQS, BADREQUEST, 200,
 	    "PN=%s | the messages of a nested message ask for at most %s "
 	    "certificates in all"),
+	D(CMPF_KEY_WEAK, BADCERTTEMPLATE, 200,
+	    "PN=%s | the public key is too weak: %s"),
+	D(CMPF_KEY_SPEC, BADCERTTEMPLATE, 200,
+	    "PN=%s | the public key does not meet the certReqTemplate's "
+	    "keySpec %s"),
 };
 
 #undef D

@@ -26,6 +26,7 @@ cmp_server_init(const struct conf *c)
 {
 	srv_conf = c;
 	cmp_protect_sig_level(c->signer_security_level);
+	cmp_pubkey_level(c->key_security_level);
 	X509_NAME_free(srv_name);
 	/* conf_load() already checked that it parses. */
 	if ((srv_name = cmp_msg_parse_name(c->server_name)) == NULL)

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -179,53 +180,87 @@ tmpl_ec_curve(const char *name)
 	return NID_undef;
 }
 
+/*
+ * keySpec s as the EVP_PKEY type it asks for (EVP_PKEY_EC, EVP_PKEY_RSA,
+ * EVP_PKEY_ED25519, EVP_PKEY_ED448) and its parameter: an EC key's curve
+ * (NID), an RSA key's length in bits, 0 for the others. 0, or
+ * CMP_TMPL_KS_CURVE (unknown curve), CMP_TMPL_KS_RSA (length out of
+ * range), CMP_TMPL_KS_FORM (none of these forms).
+ */
+int
+cmp_tmpl_keyspec(const char *s, int *type, int *param)
+{
+	char *end;
+	long n;
+
+	*type = EVP_PKEY_NONE;
+	*param = 0;
+	if (strncmp(s, "EC:", 3) == 0) {
+		if ((*param = tmpl_ec_curve(s + 3)) == NID_undef)
+			return CMP_TMPL_KS_CURVE;
+		*type = EVP_PKEY_EC;
+		return 0;
+	}
+	if (strncmp(s, "RSA:", 4) == 0) {
+		n = strtol(s + 4, &end, 10);
+		if (s[4] < '0' || s[4] > '9' || *end != '\0' ||
+		    n < TMPL_RSA_MIN || n > TMPL_RSA_MAX)
+			return CMP_TMPL_KS_RSA;
+		*type = EVP_PKEY_RSA;
+		*param = (int)n;
+		return 0;
+	}
+	if (strcmp(s, "Ed25519") == 0)
+		*type = EVP_PKEY_ED25519;
+	else if (strcmp(s, "Ed448") == 0)
+		*type = EVP_PKEY_ED448;
+	else
+		return CMP_TMPL_KS_FORM;
+	return 0;
+}
+
 static int
 tmpl_keyspec(CMPD_CERTREQTEMPLATE *t, const char *s, char *err,
     size_t errlen)
 {
 	ASN1_INTEGER *bits = NULL;
 	ASN1_TYPE *v;
-	char *end;
-	long n;
-	int nid;
+	int type, param;
 
-	if (strncmp(s, "EC:", 3) == 0) {
-		if ((nid = tmpl_ec_curve(s + 3)) == NID_undef) {
-			snprintf(err, errlen, "certReqTemplate.keySpec: unknown "
-			    "curve %.64s", s + 3);
-			return -1;
-		}
-		return tmpl_algid(t, NID_X9_62_id_ecPublicKey, nid) == 0 ? 0 :
-		    -2;
+	switch (cmp_tmpl_keyspec(s, &type, &param)) {
+	case 0:
+		break;
+	case CMP_TMPL_KS_CURVE:
+		snprintf(err, errlen, "certReqTemplate.keySpec: unknown "
+		    "curve %.64s", s + 3);
+		return -1;
+	case CMP_TMPL_KS_RSA:
+		snprintf(err, errlen, "certReqTemplate.keySpec: RSA key "
+		    "length must be %d to %d bits", TMPL_RSA_MIN,
+		    TMPL_RSA_MAX);
+		return -1;
+	default:
+		snprintf(err, errlen, "certReqTemplate.keySpec must be "
+		    "EC:<curve>, RSA:<bits>, Ed25519 or Ed448");
+		return -1;
 	}
-	if (strncmp(s, "RSA:", 4) == 0) {
-		n = strtol(s + 4, &end, 10);
-		if (s[4] < '0' || s[4] > '9' || *end != '\0' ||
-		    n < TMPL_RSA_MIN || n > TMPL_RSA_MAX) {
-			snprintf(err, errlen, "certReqTemplate.keySpec: RSA key "
-			    "length must be %d to %d bits", TMPL_RSA_MIN,
-			    TMPL_RSA_MAX);
-			return -1;
-		}
-		/* RFC 9810 5.3.19.16: rsaKeyLen gives the length; the key
-		 * type follows from it */
-		if ((bits = ASN1_INTEGER_new()) == NULL ||
-		    !ASN1_INTEGER_set(bits, n) ||
-		    (v = ASN1_TYPE_new()) == NULL) {
-			ASN1_INTEGER_free(bits);
-			return -2;
-		}
-		ASN1_TYPE_set(v, V_ASN1_INTEGER, bits);
-		return tmpl_push_ctrl(t, CMP_ITAV_OID_REGCTRL_RSAKEYLEN, v) ==
-		    0 ? 0 : -2;
+	if (type == EVP_PKEY_EC)
+		return tmpl_algid(t, NID_X9_62_id_ecPublicKey, param) == 0 ?
+		    0 : -2;
+	if (type != EVP_PKEY_RSA)
+		return tmpl_algid(t, type == EVP_PKEY_ED25519 ? NID_ED25519 :
+		    NID_ED448, NID_undef) == 0 ? 0 : -2;
+	/* RFC 9810 5.3.19.16: rsaKeyLen gives the length; the key type
+	 * follows from it */
+	if ((bits = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_INTEGER_set(bits, param) ||
+	    (v = ASN1_TYPE_new()) == NULL) {
+		ASN1_INTEGER_free(bits);
+		return -2;
 	}
-	if (strcmp(s, "Ed25519") == 0)
-		return tmpl_algid(t, NID_ED25519, NID_undef) == 0 ? 0 : -2;
-	if (strcmp(s, "Ed448") == 0)
-		return tmpl_algid(t, NID_ED448, NID_undef) == 0 ? 0 : -2;
-	snprintf(err, errlen, "certReqTemplate.keySpec must be EC:<curve>, "
-	    "RSA:<bits>, Ed25519 or Ed448");
-	return -1;
+	ASN1_TYPE_set(v, V_ASN1_INTEGER, bits);
+	return tmpl_push_ctrl(t, CMP_ITAV_OID_REGCTRL_RSAKEYLEN, v) == 0 ?
+	    0 : -2;
 }
 
 /*

@@ -28,6 +28,7 @@
  *   cmp_itav.c   the genm/genp values as ASN.1 types
  *   cmp_tmpl.c   a CMP Profile's certificate request template
  *   cmp_exts.c   the CA's own powers, which no request may ask for
+ *   cmp_pubkey.c the public key a certificate is asked for
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store_tx.c   a transaction's rows in MariaDB (store.h)
  *   store.c      the certificates issued, in MariaDB (store.h)
@@ -149,6 +150,7 @@ struct conf {
 	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	int	 signer_security_level;	/* OpenSSL's auth_level for signers */
+	int	 key_security_level;	/* the same scale, for requested keys */
 	int	 profile_cache;		/* seconds; 0: every request reads */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
@@ -345,6 +347,8 @@ enum cmp_fail {
 	CMPF_TEMPLATE_CA_POWER,
 	CMPF_P10CR_EXTENSIONS,
 	CMPF_NESTED_CERT_REQS,
+	CMPF_KEY_WEAK,
+	CMPF_KEY_SPEC,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -429,6 +433,11 @@ struct profile {
 	int	 legacy_pbm;
 	/* certReqMax: CertReqMsgs in one ir/cr/kur; 0 = the default */
 	int	 cert_req_max;
+	/* the certReqTemplate's keySpec (cmp_tmpl_keyspec): the key every
+	 * request must have; "" and EVP_PKEY_NONE: any, type -1: unusable */
+	char	 key_spec[48];
+	int	 key_type;
+	int	 key_param;
 	/* the verified signer of the message being handled (signer first)
 	 * and what it may do as an RA (cmp_ra.c); freed by profile_clear() */
 	STACK_OF(X509) *signer_chain;
@@ -508,7 +517,7 @@ int	db_connect_once(const struct conf *, unsigned int io_timeout,
 #define DB_NOTFOUND	1
 #define DB_DUP		2	/* a unique key exists already */
 #define DB_ERR		(-1)
-#define DB_ARGS_MAX	32	/* parameters or result columns */
+#define DB_ARGS_MAX	40	/* parameters or result columns */
 enum db_type { DB_STR, DB_BLOB, DB_INT, DB_NULL };
 struct db_arg {			/* a statement parameter */
 	enum db_type type;
@@ -707,11 +716,19 @@ CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
 enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *, char *arg,
 	    size_t arglen);
 enum cmp_fail cmp_exts_csr_check(const X509_REQ *, char *arg, size_t arglen);
+/* cmp_pubkey.c */
+void	cmp_pubkey_level(int);
+enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *arg,
+	    size_t arglen);
 /* cmp_tmpl.c */
 struct json_object;
 #define CMP_TMPL_JSON_MAX	4096	/* cmp_profile.cert_req_template */
 int	cmp_tmpl_build(struct json_object *, unsigned char **der, int *len,
 	    char *err, size_t errlen);
+#define CMP_TMPL_KS_CURVE	1
+#define CMP_TMPL_KS_RSA		2
+#define CMP_TMPL_KS_FORM	3
+int	cmp_tmpl_keyspec(const char *, int *type, int *param);
 
 /* cmp_ca.c */
 struct conn_target;

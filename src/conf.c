@@ -72,6 +72,7 @@ static const struct conf_key keys[] = {
 	    1000),
 	K("ca_crl_refresh", CONF_INT, ca_crl_refresh, 0, 86400),
 	K("signer_security_level", CONF_INT, signer_security_level, 0, 5),
+	K("key_security_level", CONF_INT, key_security_level, 0, 5),
 	K("profile_cache", CONF_INT, profile_cache, 0, 3600),
 	K("public_url", CONF_STR, public_url, 0, 0),
 	{ "api_remote_user", CONF_CUSTOM, offsetof(struct conf,
@@ -119,6 +120,7 @@ conf_init(struct conf *c)
 	c->ca_crl_refresh = 300;
 	/* 112 bits: RSA of 2048 bits and up, no SHA-1 signatures */
 	c->signer_security_level = 2;
+	c->key_security_level = 2;
 	c->profile_cache = 1;
 	/* Defaults that are strings are filled in by conf_load(). */
 }

@@ -433,10 +433,14 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 	int attempt, rc, was_open, lost_retried = 0, lock_waited = 0;
 	int reprepared = 0;
 
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX) {
+		log_error("a statement with more than %d parameters or "
+		    "columns", DB_ARGS_MAX);
+		return DB_ERR;
+	}
 	/* A transaction that failed is rolled back whole: nothing more of
 	 * it runs, least of all outside it, in autocommit. */
-	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || db_tx_lost ||
-	    (db_in_tx && db_tx_failed))
+	if (db_tx_lost || (db_in_tx && db_tx_failed))
 		return DB_ERR;
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS && !db_tx_lost;
 	    attempt++) {
@@ -554,8 +558,12 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	int rc, r = DB_ERR;
 
 	*nrows = 0;
-	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0 ||
-	    db_tx_lost || (db_in_tx && db_tx_failed))
+	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0) {
+		log_error("a query with more than %d parameters or columns, "
+		    "or none", DB_ARGS_MAX);
+		return DB_ERR;
+	}
+	if (db_tx_lost || (db_in_tx && db_tx_failed))
 		return DB_ERR;
 	if ((st = db_stmt(sql)) == NULL || db_tx_check() != DB_OK)
 		return DB_ERR;

@@ -120,6 +120,8 @@ profile_check(const struct route *rt, const struct profile *p)
 	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
 	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0), " \
 	"COALESCE(c.sync_budget, 0), " \
+	"LEFT(CAST(JSON_VALUE(c.cert_req_template, '$.keySpec') AS BINARY), " \
+	"40), " \
 	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
 	"WHERE d.cmp_profile_uuid = c.uuid) "
 #define PROFILE_JOIN \
@@ -147,6 +149,7 @@ enum {
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
 	C_SYNC_BUDGET,
+	C_KEY_SPEC,
 	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
 };
@@ -232,6 +235,7 @@ profile_read(const struct route *rt, struct profile *p,
 	c[C_LEGACY_PBM].type = DB_INT;
 	c[C_CERT_REQ_MAX].type = DB_INT;
 	c[C_SYNC_BUDGET].type = DB_INT;
+	col_str(&c[C_KEY_SPEC], p->key_spec, sizeof(p->key_spec));
 	c[C_FALLBACK].type = DB_INT;
 	c[C_HAS_DEVICES].type = DB_INT;
 
@@ -268,6 +272,11 @@ profile_read(const struct route *rt, struct profile *p,
 		p->legacy_pbm = c[C_LEGACY_PBM].i != 0;
 		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
+		/* a keySpec the API would not have taken (a row written in
+		 * SQL): -1, and the profile enrols nothing (cmp_pubkey.c) */
+		if (p->key_spec[0] != '\0' && cmp_tmpl_keyspec(p->key_spec,
+		    &p->key_type, &p->key_param) != 0)
+			p->key_type = -1;
 		p->secret_fallback = c[C_FALLBACK].i != 0;
 		p->has_devices = c[C_HAS_DEVICES].i != 0;
 		s->secret_len = c[C_SECRET].null ? 0 : c[C_SECRET].len;

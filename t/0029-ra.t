@@ -343,6 +343,18 @@ ok "the same cr once the RA may enrol" cr /CN=on-behalf
 is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf" "issued for the name asked"
 ok "a cr with raVerified signed by the RA directly" cr /CN=on-behalf-rv -popo 0
 is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf-rv" "issued"
+# an RA vouches for a POP, which proves nothing for a key anyone can sign with
+t_rsa_e1_key "$T/e1.key"
+rv_e1() {
+	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/ra.crt" -key "$T/ra.key" \
+		-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -newkey "$T/e1.key" -subject /CN=rv-e1 -certout "$T/e1.crt" \
+		-popo 0 -unprotected_errors > "$T/client.out" 2>&1
+}
+nok "a raVerified cr for an RSA key of exponent 1: refused" rv_e1
+like "$(cat "$T/client.out")" "badPOP" "... badPOP"
+like "$(grep -F 'body=cr' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_BAD_POP" \
+	"... before the CA was asked"
 mac_ir /CN=kur-dev "$T/kur.crt" || bail "no certificate to update"
 nok "a kur with raVerified from the RA" timeout 60 openssl cmp -cmd kur -server "127.0.0.1:$HTTP_PORT" \
 	-path /api/v1/protocols/cmp/sig -recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \

@@ -1,7 +1,30 @@
 # t/lib/pki.sh -- the test PKI and the profiles that use it: t_sig_profile,
-# t_signer, t_vendor_ca, t_tls_material, t_make_ca, cmp-localca
+# t_signer, t_rsa_e1_key, t_vendor_ca, t_tls_material, t_make_ca, cmp-localca
 # (t_start_localca and its lighttpd), t_seed_enroll
 # Part of t/lib.sh, which sources it: tests source t/lib.sh only.
+
+# t_rsa_e1_key OUT: an RSA private key with e = d = dP = dQ = 1 (a real
+# modulus and primes) into OUT, PEM. libcrypto signs with it (each
+# signature is the padded digest itself), and verifies such signatures:
+# a key anyone can sign with.
+t_rsa_e1_key() {
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.base" 2>/dev/null ||
+		bail "t_rsa_e1_key: genpkey failed"
+	t_rsa_e1_hex() {
+		openssl rsa -in "$1.base" -text -noout 2>/dev/null | awk -v f="$2:" '
+			$0 ~ "^" f { on = 1; next } on && /^[a-zA-Z]/ { on = 0 }
+			on { gsub(/[ :]/, ""); printf "%s", $0 }'
+	}
+	printf '%s\n' "asn1 = SEQUENCE:rsa" "[rsa]" "version = INTEGER:0" \
+		"n = INTEGER:0x$(t_rsa_e1_hex "$1" modulus)" "e = INTEGER:1" "d = INTEGER:1" \
+		"p = INTEGER:0x$(t_rsa_e1_hex "$1" prime1)" "q = INTEGER:0x$(t_rsa_e1_hex "$1" prime2)" \
+		"dp = INTEGER:1" "dq = INTEGER:1" "qinv = INTEGER:0x$(t_rsa_e1_hex "$1" coefficient)" \
+		> "$1.cnf"
+	openssl asn1parse -genconf "$1.cnf" -out "$1.der" -noout > /dev/null &&
+		openssl pkey -inform DER -in "$1.der" -out "$1" 2> /dev/null ||
+		bail "t_rsa_e1_key: the key could not be built"
+	rm -f "$1.base" "$1.cnf" "$1.der"
+}
 
 # t_sig_profile [POLICY]: CMP Profile "sig", signature both ways, on the
 # demo RA Profile of t/profiles.sql; subjectPolicy POLICY (signer, the
