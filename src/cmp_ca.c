@@ -13,6 +13,7 @@
 
 #include "cmpd.h"
 #include "conn.h"
+#include "store.h"
 
 static const struct conf *ca_conf;
 
@@ -173,7 +174,9 @@ cmp_ca_conn_fail(const struct conn_result *res, char *arg,
  * down costs one connector call per worker and interval, not one per
  * request. The last CRL the CA gave is kept through failed fetches and
  * used until its nextUpdate (RFC 5280 5.1.2.5): a CA that cannot be
- * reached for a while does not make its revocations forgotten.
+ * reached for a while does not make its revocations forgotten. It is
+ * stored in MariaDB too (store_crl.c), for a worker that has none when
+ * the CA cannot be reached: one started since, or of another node.
  */
 #define CA_CRL_CACHE_MAX	8
 #define CA_CRL_RETRY_MAX	60
@@ -214,6 +217,44 @@ ca_crl_answer(const struct ca_crl_entry *e, struct ca_crl_state *st)
 		    NULL;
 	}
 	return current ? e->crl : NULL;
+}
+
+/*
+ * No current CRL kept in e (the worker started after the CA gave it, or
+ * it came due): the one the CA gave last to any worker, stored under
+ * key, if it is current. 1 if e now has one.
+ */
+static int
+ca_crl_from_store(struct ca_crl_entry *e, const char *key)
+{
+	X509_CRL *crl;
+
+	if (e->crl != NULL && !ca_crl_expired(e->crl))
+		return 1;
+	if ((crl = store_crl_get(key, ca_conf->connector_reply_max)) ==
+	    NULL || ca_crl_expired(crl)) {
+		X509_CRL_free(crl);
+		return 0;
+	}
+	X509_CRL_free(e->crl);
+	e->crl = crl;
+	return 1;
+}
+
+/* A CRL the CA gave, current, in e: stored for the other workers when
+ * it is not the one e had (a later thisUpdate). */
+static void
+ca_crl_keep(struct ca_crl_entry *e, const char *key, X509_CRL *crl)
+{
+	int newer = e->crl == NULL || ASN1_TIME_compare(
+	    X509_CRL_get0_lastUpdate(crl),
+	    X509_CRL_get0_lastUpdate(e->crl)) > 0;
+
+	X509_CRL_free(e->crl);
+	e->crl = crl;
+	if (newer && store_crl_put(key, crl) != DB_OK)
+		log_warn("the CA's CRL could not be stored for the other "
+		    "workers");
 }
 
 /*
@@ -275,6 +316,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 		e->late = cmp_ca_too_late(prof, &res);
 		e->down = e->late || res.status == CONN_UNAVAILABLE ||
 		    res.status == CONN_BUSY;
+		(void)ca_crl_from_store(e, key);
 		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; %s",
 		    prof->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message,
@@ -290,14 +332,19 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 		log_warn("PN=%s: the CA's CRL is past its nextUpdate; its "
 		    "last current one kept", prof->cmp_name);
 		X509_CRL_free(crl);
-	} else {
-		if (e->stale)
+	} else if (e->stale) {
+		X509_CRL_free(e->crl);
+		e->crl = crl;
+		if (ca_crl_from_store(e, key))
+			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
+			    "the last current one stored kept",
+			    prof->cmp_name);
+		else
 			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
 			    "signers under the CA refused until it gives a "
 			    "current one", prof->cmp_name);
-		X509_CRL_free(e->crl);
-		e->crl = crl;
-	}
+	} else
+		ca_crl_keep(e, key, crl);
 	conn_result_free(&res);
 	/* after the call: a CA that timed out is not asked again at once */
 	e->at = time(NULL);

@@ -58,8 +58,8 @@ store_cert_state(const char *cert_uuid, char *status, size_t slen,
 }
 
 /* "YYYY-MM-DD HH:MM:SS" of an ASN1_TIME, for DATETIME columns. */
-static int
-time_str(const ASN1_TIME *t, char *buf, size_t n)
+int
+store_time_str(const ASN1_TIME *t, char *buf, size_t n)
 {
 	struct tm tm;
 
@@ -241,9 +241,10 @@ cert_row_make(struct cert_row *row, X509 *cert, const char *ra_uuid,
 	    !X509_digest(cert, EVP_sha256(), row->fp, &fplen) ||
 	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) ==
 	    NULL || (hex = BN_bn2hex(bn)) == NULL ||
-	    time_str(X509_get0_notBefore(cert), row->nb, sizeof(row->nb)) !=
-	    0 ||
-	    time_str(X509_get0_notAfter(cert), row->na, sizeof(row->na)) != 0)
+	    store_time_str(X509_get0_notBefore(cert), row->nb,
+	    sizeof(row->nb)) != 0 ||
+	    store_time_str(X509_get0_notAfter(cert), row->na,
+	    sizeof(row->na)) != 0)
 		goto out;
 	snprintf(row->serial, sizeof(row->serial), "%s", hex);
 	if ((nr = name_str(X509_get_issuer_name(cert), row->issuer,

@@ -1,7 +1,8 @@
 /*
  * The store: what cmpd keeps in MariaDB of transactions (store_tx.c,
  * store_wait.c), the certificates issued (store.c) and their status as
- * a signer's chain is looked up (store_status.c).
+ * a signer's chain is looked up (store_status.c), the CAs' CRLs
+ * (store_crl.c).
  */
 #ifndef STORE_H
 #define STORE_H
@@ -13,8 +14,14 @@
 
 #include "cmpd.h"
 
-/* store.c: a statement that must change one row */
+/* store.c: a statement that must change one row; a DATETIME's text */
 int	store_run1(const char *sql, const struct db_arg *, size_t n);
+#define STORE_TIME_LEN	20	/* "YYYY-MM-DD HH:MM:SS" and its NUL */
+int	store_time_str(const ASN1_TIME *, char *buf, size_t n);
+
+/* store_crl.c: the last CRL each CA gave */
+int	store_crl_put(const char *key, const X509_CRL *);
+X509_CRL *store_crl_get(const char *key, size_t max);
 
 /* store_tx.c (transaction rows), store.c (certificates) */
 #define STORE_CERT_MAX	65536

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The CA's CRL (the connector's crl call) speaks for every signer whose
 # chain holds a certificate the CA issued. It is kept through failed
-# fetches until its nextUpdate, so a CA that cannot be reached does not
-# make its revocations forgotten; when no current one can be had, such a
+# fetches until its nextUpdate, and stored for workers started since, so a
+# CA that cannot be reached does not make its revocations forgotten, nor
+# refuse every signer after a restart; when no current one can be had, such a
 # signer gets systemUnavail, try again later
 # (CMPF_SIGNER_CRL_UNAVAILABLE): its revocation status is undetermined
 # (RFC 5280 6.3.3), though it may still ask to revoke its own
@@ -88,6 +89,16 @@ like "$(cat "$T/g5.out")" "PN=sig \| the protection certificate is revoked" \
 like "$(cat "$T/cmpd.log")" "connector crl: .*signers checked with the CA's last CRL" \
 	"... which the log says"
 ok "... dev still signs" genm "$T/g6.out" "$T/dev.crt" "$T/dev.key"
+# a worker started since, while the CA is still down: the CRL the CA gave
+# last, as any worker stored it
+is "$(t_sql "SELECT COUNT(*) FROM ca_crl WHERE next_update > UTC_TIMESTAMP()")" 1 \
+	"the CA's CRL stored, current"
+t_start_cmpd || bail "cmpd did not start again"
+nok "cmpd restarted, the CA still down: outside refused" \
+	genm "$T/g5b.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g5b.out")" "PN=sig \| the protection certificate is revoked" \
+	"... by the CRL the CA gave last, stored"
+ok "... dev signs" genm "$T/g6b.out" "$T/dev.crt" "$T/dev.key"
 
 # ------------------------------- the CA down after its CRL came due
 connector "$CONNECTOR_BASE/short"
