@@ -592,10 +592,15 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 		it->fail = CMPF_NO_SUBJECT;
 		return;
 	}
+	/* a certReqTemplate the API would not have taken: none passes */
+	if (p->tmpl_bad) {
+		it->fail = CMPF_GENM_BAD_TEMPLATE;
+		return;
+	}
 	if ((it->fail = store_template_fits(tmpl, it->text,
 	    sizeof(it->text))) != CMPF_OK ||
 	    (it->fail = cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(
-	    tmpl), it->text, sizeof(it->text))) != CMPF_OK)
+	    tmpl), p, it->text, sizeof(it->text))) != CMPF_OK)
 		return;
 	key = spki_template_key(tmpl, NULL);
 	enroll_check_key(req, p, it, tmpl, key);

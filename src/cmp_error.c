@@ -269,6 +269,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_KEY_SPEC, BADCERTTEMPLATE, 200,
 	    "PN=%s | the public key does not meet the certReqTemplate's "
 	    "keySpec %s"),
+	D(CMPF_TEMPLATE_NOT_OFFERED, BADCERTTEMPLATE, 200,
+	    "PN=%s | the request asks for %s, which the CMP Profile's "
+	    "certReqTemplate does not offer"),
 };
 
 #undef D

@@ -10,25 +10,96 @@
  * request on at all, whatever the CA. (cmp-localca, for the requests it
  * is given directly, refuses keyCertSign, cRLSign and OCSPSigning, and
  * copies neither basicConstraints nor nameConstraints.)
+ *
+ * Nor, where the CMP Profile's certReqTemplate lists keyUsage or
+ * extendedKeyUsage (RFC 9483 4.3.3), a usage it does not offer.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
 
+/* Is item one of the comma-separated list? */
+static int
+exts_listed(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	const char *p;
+
+	for (p = list; (p = strstr(p, item)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* The keyUsage bits of ku are all among those p's certReqTemplate offers
+ * (any, when it names none); else the first other named into arg. */
+static int
+exts_ku_offered(const ASN1_BIT_STRING *ku, const struct profile *p,
+    char *arg, size_t arglen)
+{
+	int b;
+
+	if (p == NULL || p->tmpl_ku == 0)
+		return 1;
+	for (b = 0; b < ASN1_STRING_length(ku) * 8; b++)
+		if (ASN1_BIT_STRING_get_bit(ku, b) && (b >= CMP_TMPL_KU_BITS ||
+		    !(p->tmpl_ku & (1 << b)))) {
+			if (b < CMP_TMPL_KU_BITS)
+				snprintf(arg, arglen, "keyUsage %s",
+				    cmp_tmpl_ku_name(b));
+			else
+				snprintf(arg, arglen, "keyUsage bit %d", b);
+			return 0;
+		}
+	return 1;
+}
+
+/* The same for extendedKeyUsage: its purposes all among the template's,
+ * or the template names anyExtendedKeyUsage or none. */
+static int
+exts_eku_offered(const EXTENDED_KEY_USAGE *eku, const struct profile *p,
+    char *arg, size_t arglen)
+{
+	const ASN1_OBJECT *o;
+	char dotted[80];
+	int i, nid;
+
+	if (p == NULL || p->tmpl_eku[0] == '\0' ||
+	    exts_listed(p->tmpl_eku, "2.5.29.37.0"))
+		return 1;
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		o = sk_ASN1_OBJECT_value(eku, i);
+		if (OBJ_obj2txt(dotted, sizeof(dotted), o, 1) <= 0)
+			dotted[0] = '\0';
+		if (dotted[0] != '\0' && (size_t)strlen(dotted) <
+		    sizeof(dotted) - 1 && exts_listed(p->tmpl_eku, dotted))
+			continue;
+		nid = OBJ_obj2nid(o);
+		snprintf(arg, arglen, "extendedKeyUsage %s", nid != NID_undef ?
+		    OBJ_nid2sn(nid) : dotted[0] != '\0' ? dotted : "?");
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * The extension of exts (a template's or a CSR's, may be NULL) that asks
  * for a power of the CA, named into arg: CMPF_TEMPLATE_CA_POWER; one of
  * those types that does not decode: the same (the CA's reading of it is
- * unknown). CMPF_OK otherwise.
+ * unknown). A keyUsage or extendedKeyUsage beyond what p's (may be NULL)
+ * certReqTemplate offers (RFC 9483 4.3.3): CMPF_TEMPLATE_NOT_OFFERED.
+ * CMPF_OK otherwise.
  */
 enum cmp_fail
-cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts, char *arg,
-    size_t arglen)
+cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
+    const struct profile *p, char *arg, size_t arglen)
 {
 	BASIC_CONSTRAINTS *bc = NULL;
 	ASN1_BIT_STRING *ku = NULL;
@@ -57,6 +128,10 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts, char *arg,
 				    "keyUsage keyCertSign or cRLSign");
 				goto out;
 			}
+			if (!exts_ku_offered(ku, p, arg, arglen)) {
+				f = CMPF_TEMPLATE_NOT_OFFERED;
+				goto out;
+			}
 			ASN1_BIT_STRING_free(ku);
 			ku = NULL;
 			break;
@@ -75,6 +150,10 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts, char *arg,
 					    "extendedKeyUsage OCSPSigning");
 					goto out;
 				}
+			if (!exts_eku_offered(eku, p, arg, arglen)) {
+				f = CMPF_TEMPLATE_NOT_OFFERED;
+				goto out;
+			}
 			EXTENDED_KEY_USAGE_free(eku);
 			eku = NULL;
 			break;

@@ -64,11 +64,6 @@ cmp_pubkey_check(const EVP_PKEY *key, const struct profile *p, char *arg,
 	int bits;
 
 	arg[0] = '\0';
-	/* a keySpec the API would not have taken: nothing is enrolled */
-	if (p->key_type < 0) {
-		f = CMPF_GENM_BAD_TEMPLATE;
-		goto out;
-	}
 	if (p->key_type != EVP_PKEY_NONE && !pubkey_fits_spec(key, p)) {
 		snprintf(arg, arglen, "%s", p->key_spec);
 		f = CMPF_KEY_SPEC;

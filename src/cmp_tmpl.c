@@ -43,6 +43,13 @@ static const char *const tmpl_ku[] = {
 	"encipherOnly", "decipherOnly",
 };
 
+/* keyUsage bit b's name (b < CMP_TMPL_KU_BITS). */
+const char *
+cmp_tmpl_ku_name(int b)
+{
+	return b >= 0 && (size_t)b < NITEMS(tmpl_ku) ? tmpl_ku[b] : "?";
+}
+
 /* A list of names as "a,b,c" for X509V3_EXT_nconf_nid; -1 with err. */
 static int
 tmpl_list(json_object *a, const char *what, int ku, char *buf, size_t n,
@@ -99,6 +106,76 @@ tmpl_list(json_object *a, const char *what, int ku, char *buf, size_t n,
 		}
 	}
 	return 0;
+}
+
+/* A stored template's array (JSON text) as tmpl_list() lists it: 0, or
+ * -1 for one the API would not have taken. */
+static int
+tmpl_list_json(const char *json, const char *what, int ku, char *buf,
+    size_t n)
+{
+	json_object *a = NULL;
+	char err[160];
+	int r = -1;
+
+	if (jsoncheck_parse(json, strlen(json), 2, &a) == PARSE_OK)
+		r = tmpl_list(a, what, ku, buf, n, err, sizeof(err));
+	json_object_put(a);
+	return r;
+}
+
+/*
+ * The usages a stored template offers, as cmp_exts_check() compares a
+ * request's with: keyUsage (the JSON array ku, "" for none) as bits into
+ * *ku_mask (0: none named; a list names one at least), extendedKeyUsage
+ * (eku) as dotted OIDs, comma-separated, into oids ("": none named). 0,
+ * or -1 for a list the API would not have taken.
+ */
+int
+cmp_tmpl_usages(const char *ku, const char *eku, int *ku_mask, char *oids,
+    size_t oidslen)
+{
+	char list[TMPL_USAGES_MAX * 66], dotted[80], *tok, *save;
+	ASN1_OBJECT *obj;
+	size_t k, o = 0;
+	int r = -1;
+
+	*ku_mask = 0;
+	oids[0] = '\0';
+	if (ku[0] != '\0') {
+		if (tmpl_list_json(ku, "keyUsage", 1, list, sizeof(list)) != 0)
+			goto out;
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			for (k = 0; k < NITEMS(tmpl_ku); k++)
+				if (strcmp(tok, tmpl_ku[k]) == 0)
+					*ku_mask |= 1 << k;
+	}
+	if (eku[0] != '\0') {
+		if (tmpl_list_json(eku, "extendedKeyUsage", 0, list,
+		    sizeof(list)) != 0)
+			goto out;
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if ((obj = OBJ_txt2obj(tok, 0)) == NULL)
+				goto out;
+			k = (size_t)OBJ_obj2txt(dotted, sizeof(dotted), obj, 1);
+			ASN1_OBJECT_free(obj);
+			if (k == 0 || k >= sizeof(dotted) ||
+			    o + k + 2 > oidslen)
+				goto out;
+			o += (size_t)snprintf(oids + o, oidslen - o, "%s%s",
+			    o > 0 ? "," : "", dotted);
+		}
+	}
+	r = 0;
+ out:
+	if (r != 0) {
+		*ku_mask = 0;
+		oids[0] = '\0';
+	}
+	ERR_clear_error();
+	return r;
 }
 
 static int

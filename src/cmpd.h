@@ -27,7 +27,8 @@
  *   cmp_genm.c   genm: CA certificates, root CA update, template, CRLs
  *   cmp_itav.c   the genm/genp values as ASN.1 types
  *   cmp_tmpl.c   a CMP Profile's certificate request template
- *   cmp_exts.c   the CA's own powers, which no request may ask for
+ *   cmp_exts.c   the CA's own powers, which no request may ask for, and
+ *                usages the certReqTemplate does not offer
  *   cmp_pubkey.c the public key a certificate is asked for
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store_tx.c   a transaction's rows in MariaDB (store.h)
@@ -349,6 +350,7 @@ enum cmp_fail {
 	CMPF_NESTED_CERT_REQS,
 	CMPF_KEY_WEAK,
 	CMPF_KEY_SPEC,
+	CMPF_TEMPLATE_NOT_OFFERED,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -372,6 +374,9 @@ enum cmp_variant { VARIANT_V2 = 0, VARIANT_V2_3GPP, VARIANT_V3 };
 enum prot_method { PROT_NONE = 0, PROT_SHARED_SECRET, PROT_SIGNATURE };
 #define PROFILE_SECRET_MAX	256
 #define PROFILE_ATTRS_MAX	16384	/* JSON attribute arrays */
+/* a certReqTemplate's extendedKeyUsage as dotted OIDs: 16 of at most 64
+ * characters (what the API takes), commas, NUL */
+#define PROFILE_EKU_MAX		(16 * 65)
 #define PROFILE_URL_MAX		1024
 #define PROFILE_SIGN_MAX	65536	/* key, certificate, chain, anchors */
 enum profile_ca_pubs {
@@ -433,11 +438,17 @@ struct profile {
 	int	 legacy_pbm;
 	/* certReqMax: CertReqMsgs in one ir/cr/kur; 0 = the default */
 	int	 cert_req_max;
-	/* the certReqTemplate's keySpec (cmp_tmpl_keyspec): the key every
-	 * request must have; "" and EVP_PKEY_NONE: any, type -1: unusable */
+	/* the certReqTemplate (RFC 9483 4.3.3) as requests are held to it:
+	 * keySpec (cmp_tmpl_keyspec; "" and EVP_PKEY_NONE: any key), the
+	 * keyUsage bits (0: any) and extendedKeyUsage OIDs ("": any) it
+	 * offers (cmp_tmpl_usages); tmpl_bad: a template the API would not
+	 * have taken (written in SQL), and nothing is enrolled */
 	char	 key_spec[48];
 	int	 key_type;
 	int	 key_param;
+	int	 tmpl_ku;
+	char	 tmpl_eku[PROFILE_EKU_MAX];
+	int	 tmpl_bad;
 	/* the verified signer of the message being handled (signer first)
 	 * and what it may do as an RA (cmp_ra.c); freed by profile_clear() */
 	STACK_OF(X509) *signer_chain;
@@ -713,8 +724,8 @@ CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
 	    char *arg, size_t arglen);
 
 /* cmp_exts.c */
-enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *, char *arg,
-	    size_t arglen);
+enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *,
+	    const struct profile *, char *arg, size_t arglen);
 enum cmp_fail cmp_exts_csr_check(const X509_REQ *, char *arg, size_t arglen);
 /* cmp_pubkey.c */
 void	cmp_pubkey_level(int);
@@ -729,6 +740,10 @@ int	cmp_tmpl_build(struct json_object *, unsigned char **der, int *len,
 #define CMP_TMPL_KS_RSA		2
 #define CMP_TMPL_KS_FORM	3
 int	cmp_tmpl_keyspec(const char *, int *type, int *param);
+int	cmp_tmpl_usages(const char *ku, const char *eku, int *ku_mask,
+	    char *oids, size_t oidslen);
+#define CMP_TMPL_KU_BITS	9	/* RFC 5280 4.2.1.3 */
+const char *cmp_tmpl_ku_name(int bit);
 
 /* cmp_ca.c */
 struct conn_target;

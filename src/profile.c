@@ -122,6 +122,10 @@ profile_check(const struct route *rt, const struct profile *p)
 	"COALESCE(c.sync_budget, 0), " \
 	"LEFT(CAST(JSON_VALUE(c.cert_req_template, '$.keySpec') AS BINARY), " \
 	"40), " \
+	"LEFT(CAST(JSON_QUERY(c.cert_req_template, '$.keyUsage') AS BINARY), " \
+	"1024), " \
+	"LEFT(CAST(JSON_QUERY(c.cert_req_template, '$.extendedKeyUsage') AS " \
+	"BINARY), 2048), " \
 	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
 	"WHERE d.cmp_profile_uuid = c.uuid) "
 #define PROFILE_JOIN \
@@ -149,7 +153,7 @@ enum {
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
 	C_SYNC_BUDGET,
-	C_KEY_SPEC,
+	C_KEY_SPEC, C_TMPL_KU, C_TMPL_EKU,
 	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
 };
@@ -176,6 +180,8 @@ struct attrs_read {
 	char	 issue[PROFILE_ATTRS_MAX];
 	char	 ra[PROFILE_ATTRS_MAX];
 	char	 revoke[PROFILE_ATTRS_MAX];
+	char	 ku[1025];		/* the certReqTemplate's arrays */
+	char	 eku[2049];
 };
 
 /* A string column as read (db_run: "" when NULL) into *out, allocated
@@ -236,6 +242,8 @@ profile_read(const struct route *rt, struct profile *p,
 	c[C_CERT_REQ_MAX].type = DB_INT;
 	c[C_SYNC_BUDGET].type = DB_INT;
 	col_str(&c[C_KEY_SPEC], p->key_spec, sizeof(p->key_spec));
+	col_str(&c[C_TMPL_KU], t->ku, sizeof(t->ku));
+	col_str(&c[C_TMPL_EKU], t->eku, sizeof(t->eku));
 	c[C_FALLBACK].type = DB_INT;
 	c[C_HAS_DEVICES].type = DB_INT;
 
@@ -272,11 +280,13 @@ profile_read(const struct route *rt, struct profile *p,
 		p->legacy_pbm = c[C_LEGACY_PBM].i != 0;
 		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
-		/* a keySpec the API would not have taken (a row written in
-		 * SQL): -1, and the profile enrols nothing (cmp_pubkey.c) */
-		if (p->key_spec[0] != '\0' && cmp_tmpl_keyspec(p->key_spec,
-		    &p->key_type, &p->key_param) != 0)
-			p->key_type = -1;
+		/* what the API would not have taken (a row written in SQL):
+		 * the profile enrols nothing (cmp_enroll.c) */
+		if ((p->key_spec[0] != '\0' && cmp_tmpl_keyspec(p->key_spec,
+		    &p->key_type, &p->key_param) != 0) ||
+		    cmp_tmpl_usages(t->ku, t->eku, &p->tmpl_ku, p->tmpl_eku,
+		    sizeof(p->tmpl_eku)) != 0)
+			p->tmpl_bad = 1;
 		p->secret_fallback = c[C_FALLBACK].i != 0;
 		p->has_devices = c[C_HAS_DEVICES].i != 0;
 		s->secret_len = c[C_SECRET].null ? 0 : c[C_SECRET].len;

@@ -3,7 +3,8 @@
 # a key under key_security_level (RSA 1024, EC P-192 by default, in an ir,
 # a cr or a p10cr) is badCertTemplate, and so is a key other than the CMP
 # Profile's certReqTemplate asks for in keySpec (another curve, an RSA key
-# too short). The CA never sees them. At level 0 the CA judges.
+# too short), or a keyUsage or extendedKeyUsage it does not offer. The CA
+# never sees them. At level 0 the CA judges the key's strength.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info" "profile_cache = 0"
@@ -78,7 +79,42 @@ nok "a keySpec the API refuses, written in SQL: the ir is refused" \
 like "$(cat "$T/k-bad.out")" "PN=enroll \| the CMP Profile's certReqTemplate is unusable" \
 	"... the row's text"
 is "$(at_ca k-bad)" 0 "... the CA was not asked"
+
+# keyUsage and extendedKeyUsage: no more than the template offers
+is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 \
+	'{"certReqTemplate":{"keyUsage":["digitalSignature"],"extendedKeyUsage":["clientAuth","1.3.6.1.5.5.7.3.10"]}}')" \
+	200 "API: certReqTemplate keyUsage and extendedKeyUsage"
+cat > "$T/exts.cnf" <<'EOF2'
+[client]
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+[server]
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth,serverAuth
+[encipher]
+keyUsage = critical,digitalSignature,keyEncipherment
+EOF2
+ok "an ir within the template's usages" \
+	cmp "$T/ok.out" -config "$T/exts.cnf" -reqexts client -cmd ir -newkey "$T/p256.key" -subject /CN=k-client
+is "$(at_ca k-client)" 1 "... issued"
+refused k-server CMPF_TEMPLATE_NOT_OFFERED \
+	"PN=enroll \| the request asks for extendedKeyUsage serverAuth, which the CMP Profile's certReqTemplate does not offer" \
+	-config "$T/exts.cnf" -reqexts server -cmd ir -newkey "$T/p256.key"
+openssl req -new -key "$T/rsa2048.key" -subj /CN=k-p10-ku -addext keyUsage=critical,digitalSignature,keyEncipherment \
+	-out "$T/ku.csr" 2>/dev/null || bail "openssl req failed"
+nok "a p10cr asking for keyEncipherment: refused" cmp "$T/k-p10-ku.out" -cmd p10cr -csr "$T/ku.csr"
+like "$(cat "$T/k-p10-ku.out")" "the request asks for keyUsage keyEncipherment, which the CMP Profile's certReqTemplate does not offer" \
+	"... the row's text"
+is "$(at_ca k-p10-ku)" 0 "... the CA was not asked"
+t_sql "UPDATE cmp_profile SET cert_req_template = '{\"keyUsage\": [\"fly\"]}' WHERE name = 'enroll'"
+nok "a keyUsage the API refuses, written in SQL: the ir is refused" \
+	cmp "$T/k-bad2.out" -cmd ir -newkey "$T/p256.key" -subject /CN=k-bad2
+like "$(cat "$T/k-bad2.out")" "PN=enroll \| the CMP Profile's certReqTemplate is unusable" \
+	"... the row's text"
 is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":null}')" 200 "API: template removed"
+ok "without a template, any usage" \
+	cmp "$T/ok.out" -config "$T/exts.cnf" -reqexts server -cmd ir -newkey "$T/p256.key" -subject /CN=k-any
+is "$(at_ca k-any)" 1 "... issued"
 
 # key_security_level 0 leaves the key's strength to the CA
 t_write_conf "message_time_skew = 0" "log_level = info" "profile_cache = 0" "key_security_level = 0"

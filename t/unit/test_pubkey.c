@@ -1,9 +1,11 @@
 /*
- * Unit test for cmp_pubkey.c and cmp_tmpl_keyspec(): the public key a
- * certificate is asked for. Keys below the level are CMPF_KEY_WEAK, at
- * levels 2, 3 and 0; keys other than the profile's keySpec CMPF_KEY_SPEC
- * (type, curve, RSA length); a keySpec the API would not take refuses
- * every key.
+ * Unit test for cmp_pubkey.c, cmp_tmpl_keyspec(), cmp_tmpl_usages() and
+ * the template part of cmp_exts_check(): what a request is held to by
+ * key_security_level and the CMP Profile's certReqTemplate. Keys below
+ * the level are CMPF_KEY_WEAK, at levels 2, 3 and 0; keys other than the
+ * profile's keySpec CMPF_KEY_SPEC (type, curve, RSA length); keyUsage
+ * and extendedKeyUsage beyond the template's CMPF_TEMPLATE_NOT_OFFERED
+ * (OIDs compared whole, anyExtendedKeyUsage offering any).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 #include "tap.h"
@@ -43,7 +46,44 @@ spec(struct profile *p, const char *s)
 {
 	snprintf(p->key_spec, sizeof(p->key_spec), "%s", s);
 	if (cmp_tmpl_keyspec(s, &p->key_type, &p->key_param) != 0)
-		p->key_type = -1;
+		p->tmpl_bad = 1;
+}
+
+/* A template with keyUsage ku and extendedKeyUsage eku (conf values)
+ * asked for; the extensions into *exts. */
+static int
+request_exts(STACK_OF(X509_EXTENSION) **exts, const char *ku,
+    const char *eku)
+{
+	X509_EXTENSION *x;
+
+	*exts = NULL;
+	if (ku != NULL) {
+		if ((x = X509V3_EXT_nconf_nid(NULL, NULL, NID_key_usage,
+		    ku)) == NULL || X509v3_add_ext(exts, x, -1) == NULL)
+			return -1;
+		X509_EXTENSION_free(x);
+	}
+	if (eku != NULL) {
+		if ((x = X509V3_EXT_nconf_nid(NULL, NULL, NID_ext_key_usage,
+		    eku)) == NULL || X509v3_add_ext(exts, x, -1) == NULL)
+			return -1;
+		X509_EXTENSION_free(x);
+	}
+	return 0;
+}
+
+static enum cmp_fail
+usages(const struct profile *p, const char *ku, const char *eku, char *arg,
+    size_t n)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	enum cmp_fail f = CMPF__COUNT;
+
+	if (request_exts(&exts, ku, eku) == 0)
+		f = cmp_exts_check(exts, p, arg, n);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return f;
 }
 
 int
@@ -133,14 +173,45 @@ main(void)
 	    "keySpec Ed25519: Ed25519 fits");
 	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
 	    "keySpec Ed25519: EC does not");
-	spec(&p, "EC:nosuch");
-	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_GENM_BAD_TEMPLATE,
-	    "an unusable keySpec refuses every key");
-	is_int(check(ed, &p, arg, sizeof(arg)), CMPF_GENM_BAD_TEMPLATE,
-	    "... every one");
 	spec(&p, "EC:prime256v1");
 	is_int(check(rsa1024, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
 	    "a key both weak and of another type: keySpec named first");
+
+	/* the usages the template offers */
+	memset(&p, 0, sizeof(p));
+	is_int(cmp_tmpl_usages("[\"digitalSignature\", \"keyAgreement\"]",
+	    "[\"clientAuth\", \"1.3.6.1.5.5.7.3.10\"]", &p.tmpl_ku, p.tmpl_eku,
+	    sizeof(p.tmpl_eku)), 0, "template usages read");
+	is_int(p.tmpl_ku, 1 << 0 | 1 << 4, "... keyUsage as bits");
+	is_str(p.tmpl_eku, "1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.10",
+	    "... extendedKeyUsage as dotted OIDs");
+	is_int(usages(&p, "critical,digitalSignature", "clientAuth", arg,
+	    sizeof(arg)), CMPF_OK, "a request within them");
+	is_int(usages(&p, "digitalSignature,keyEncipherment", NULL, arg,
+	    sizeof(arg)), CMPF_TEMPLATE_NOT_OFFERED,
+	    "keyEncipherment, not offered");
+	is_str(arg, "keyUsage keyEncipherment", "... named");
+	is_int(usages(&p, NULL, "clientAuth,serverAuth", arg, sizeof(arg)),
+	    CMPF_TEMPLATE_NOT_OFFERED, "serverAuth (...3.1), not offered "
+	    "beside ...3.10");
+	is_str(arg, "extendedKeyUsage serverAuth", "... named");
+	is_int(usages(&p, NULL, "1.3.6.1.5.5.7.3.10", arg, sizeof(arg)),
+	    CMPF_OK, "an OID offered");
+	is_int(usages(&p, NULL, "1.3.6.1.5.5.7.3", arg, sizeof(arg)),
+	    CMPF_TEMPLATE_NOT_OFFERED, "an OID the prefix of one offered");
+	is_int(usages(&p, "keyCertSign", NULL, arg, sizeof(arg)),
+	    CMPF_TEMPLATE_CA_POWER, "a power of the CA: that answer first");
+	is_int(usages(NULL, "keyEncipherment", "serverAuth", arg, sizeof(arg)),
+	    CMPF_OK, "no profile: any usage");
+	is_int(cmp_tmpl_usages("", "[\"anyExtendedKeyUsage\"]", &p.tmpl_ku,
+	    p.tmpl_eku, sizeof(p.tmpl_eku)), 0, "anyExtendedKeyUsage read");
+	is_int(usages(&p, "keyEncipherment", "serverAuth,codeSigning", arg,
+	    sizeof(arg)), CMPF_OK,
+	    "anyExtendedKeyUsage, no keyUsage named: any usage");
+	is_int(cmp_tmpl_usages("[\"fly\"]", "", &p.tmpl_ku, p.tmpl_eku,
+	    sizeof(p.tmpl_eku)), -1, "an unknown keyUsage: unusable");
+	is_int(cmp_tmpl_usages("", "{\"a\": 1}", &p.tmpl_ku, p.tmpl_eku,
+	    sizeof(p.tmpl_eku)), -1, "extendedKeyUsage not an array: unusable");
 
 	EVP_PKEY_free(rsa1024);
 	EVP_PKEY_free(rsa2048);
