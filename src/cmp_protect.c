@@ -1,7 +1,8 @@
 /*
- * Message protection (RFC 9810 5.1.3): with a shared secret, PBM (RFC
+ * Message protection (RFC 9810 5.1.3) with a shared secret, PBM (RFC
  * 4211 4.4, RFC 9481 6.1.1) or PBMAC1 (RFC 8018 7.1, RFC 9481 6.1.3),
- * and with signatures. A request's PBM is verified with libcrypto's
+ * and who sent a request as its protection tells; signatures are
+ * cmp_protect_sig.c's. A request's PBM is verified with libcrypto's
  * OSSL_CRMF_pbm_new, PBMAC1 with EVP_KDF PBKDF2 and EVP_MAC HMAC; cmpd
  * decides which parameters it accepts. An answer's MAC is HMAC with a
  * key derived the same way (PBM's with EVP_Digest, as OSSL_CRMF_pbm_new
@@ -22,12 +23,9 @@
 #include <openssl/objects.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "chain_memo.h"
 #include "cmpd.h"
-#include "key_memo.h"
 #include "mac_memo.h"
 
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
@@ -74,17 +72,6 @@ struct mac_params {
 	int	 prf_nid;
 	const char *prf_md, *mac_md;
 };
-
-static int
-nid_in(int nid, const int *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (list[i] == nid)
-			return 1;
-	return 0;
-}
 
 /* DER(ProtectedPart{header, body}) of m; *der to OPENSSL_free. */
 static int
@@ -133,13 +120,13 @@ pbm_params(const ASN1_STRING *seq, long max_iter, int legacy,
 	mp->owf_nid = OBJ_obj2nid(f->owf->algorithm);
 	mp->mac_nid = OBJ_obj2nid(f->mac->algorithm);
 	if (mp->owf_nid == NID_sha1 && !legacy &&
-	    nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
+	    util_nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
 		fail = CMPF_PBM_LEGACY;
 		goto out;
 	}
-	if (!(nid_in(mp->owf_nid, pbm_owf_ok, NITEMS(pbm_owf_ok)) ||
+	if (!(util_nid_in(mp->owf_nid, pbm_owf_ok, NITEMS(pbm_owf_ok)) ||
 	    (legacy && mp->owf_nid == NID_sha1)) ||
-	    !nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
+	    !util_nid_in(mp->mac_nid, pbm_mac_ok, NITEMS(pbm_mac_ok))) {
 		snprintf(arg, arglen, "owf %s, mac %s",
 		    OBJ_nid2sn(mp->owf_nid), OBJ_nid2sn(mp->mac_nid));
 		goto out;
@@ -658,267 +645,6 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 }
 
 /*
- * Signature protection (RFC 9810 5.1.3.3). The algorithms a request may
- * use (RFC 9481 3): RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-2, ECDSA with
- * SHA-2, Ed25519.
- */
-static const int sig_alg_ok[] = {
-	NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
-	NID_sha512WithRSAEncryption, NID_rsassaPss, NID_ecdsa_with_SHA256,
-	NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512, NID_ED25519,
-};
-
-/*
- * RSASSA-PSS parameters (RFC 4055 3.1) as RFC 9481 2.1.2 profiles them:
- * SHA-256, SHA-384 or SHA-512, MGF1 with the same hash, a salt at least
- * as long as the hash, trailer 1. libcrypto verifies with whatever hash
- * the parameters name, SHA-1 and MD5 included, and absent parameters mean
- * SHA-1 (RFC 4055 3.1). 1 acceptable, 0 not.
- */
-static int
-sig_pss_ok(const X509_ALGOR *alg)
-{
-	static const int hashes[] = { NID_sha256, NID_sha384, NID_sha512 };
-	RSA_PSS_PARAMS *pss = NULL;
-	X509_ALGOR *mgf_md = NULL;
-	const EVP_MD *md;
-	int nid, r = 0;
-
-	if (alg->parameter == NULL ||
-	    alg->parameter->type != V_ASN1_SEQUENCE ||
-	    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
-	    alg->parameter)) == NULL)
-		goto out;
-	if (pss->hashAlgorithm == NULL || pss->maskGenAlgorithm == NULL ||
-	    pss->saltLength == NULL)
-		goto out;		/* SHA-1, MGF1 with SHA-1, 20 */
-	nid = OBJ_obj2nid(pss->hashAlgorithm->algorithm);
-	if (!nid_in(nid, hashes, NITEMS(hashes)) ||
-	    (md = EVP_get_digestbynid(nid)) == NULL ||
-	    OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
-	    pss->maskGenAlgorithm->parameter == NULL ||
-	    pss->maskGenAlgorithm->parameter->type != V_ASN1_SEQUENCE ||
-	    (mgf_md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR),
-	    pss->maskGenAlgorithm->parameter)) == NULL ||
-	    OBJ_obj2nid(mgf_md->algorithm) != nid ||
-	    ASN1_INTEGER_get(pss->saltLength) < EVP_MD_get_size(md) ||
-	    (pss->trailerField != NULL &&
-	    ASN1_INTEGER_get(pss->trailerField) != 1))
-		goto out;
-	r = 1;
- out:
-	X509_ALGOR_free(mgf_md);
-	RSA_PSS_PARAMS_free(pss);
-	ERR_clear_error();
-	return r;
-}
-
-/*
- * The security level a signer's chain must meet (OpenSSL's auth_level,
- * in bits of security as NIST SP 800-57 counts them): every key of it,
- * the anchor's included, and every signature on its certificates but
- * the anchor's own. 2 (112 bits) refuses RSA keys under 2048 bits, EC
- * keys under 224 and SHA-1 signatures.
- */
-static int sig_level = 2;
-
-void
-cmp_protect_sig_level(int level)
-{
-	sig_level = level;
-}
-
-/*
- * Revocation lists are applied where they exist: a certificate whose
- * issuer published none of the uploaded CRLs is not refused for that
- * (cmpd's inventory still speaks for it); every other CRL failure, an
- * expired CRL or a bad CRL signature included, refuses the chain.
- */
-static int
-sig_verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL)
-		return 1;
-	return ok;
-}
-
-/* The same, and the signer's own revocation does not count
- * (CMP_SIG_LEAF_REVOKED_OK); a CA certificate's still does. */
-static int
-sig_verify_leaf_cb(int ok, X509_STORE_CTX *ctx)
-{
-	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_REVOKED &&
-	    X509_STORE_CTX_get_error_depth(ctx) == 0)
-		return 1;
-	return sig_verify_cb(ok, ctx);
-}
-
-/*
- * Verifies a signature-protected request: extraCerts[0] is the
- * protection certificate; its chain, built from extraCerts, the
- * intermediates cmpd knows (known: the RA Profile's CA chain, so that a
- * client need not send the chain of a certificate cmpd issued) and the
- * profile's trust anchors, must validate now, and no certificate of it
- * may be revoked in the CRLs uploaded with the anchors; its key usage
- * must allow signing; senderKID, when present, must be its
- * subjectKeyIdentifier and the sender its subject. *chain (when not
- * NULL) gets the validated chain, signer first, on success. A chain
- * validated on the very same inputs is taken as it was while nothing
- * of it expired or came due (chain_memo.c); the message's signature is
- * checked every time.
- *
- * known_down: the CA's chain could not be had for now (the CA too slow
- * or unreachable). A chain that then lacks an issuer is not a verdict:
- * the missing certificate may be the CA's, and the client is told to
- * try again (CMPF_SIGNER_CHAIN_UNAVAILABLE), not that its certificate
- * is untrusted. Any other failure of the chain stands.
- *
- * flags: CMP_SIG_LEAF_REVOKED_OK, a CRL that lists the signer itself
- * does not refuse it (the pollReq of its own waiting rr); every other
- * check, the CRLs of its CA certificates included, stands. A chain so
- * validated is not remembered: it would pass a request that may not
- * be excused.
- */
-enum cmp_fail
-cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
-    STACK_OF(X509_CRL) *crls, STACK_OF(X509) *known, int known_down,
-    int flags, STACK_OF(X509) **chain, char *arg, size_t arglen)
-{
-	const CMPD_HEADER *h = m->header;
-	const ASN1_OCTET_STRING *ski;
-	X509_STORE_CTX *ctx = NULL;
-	X509_STORE *store = NULL;
-	STACK_OF(X509) *untrusted = NULL, *memo;
-	struct chain_memo_key key;
-	CMPD_PROTECTEDPART pp;
-	time_t now, until;
-	EVP_MD_CTX *vctx = NULL;
-	EVP_PKEY *pkey;
-	X509 *signer;
-	enum cmp_fail f;
-	int i, nid, err;
-
-	arg[0] = '\0';
-	if (chain != NULL)
-		*chain = NULL;
-	nid = OBJ_obj2nid(h->protectionAlg->algorithm);
-	if (!nid_in(nid, sig_alg_ok, NITEMS(sig_alg_ok))) {
-		OBJ_obj2txt(arg, (int)arglen, h->protectionAlg->algorithm, 0);
-		return CMPF_PROTECTION_ALG_UNKNOWN;
-	}
-	if (nid == NID_rsassaPss && !sig_pss_ok(h->protectionAlg)) {
-		snprintf(arg, arglen, "RSASSA-PSS other than with SHA-2, MGF1 "
-		    "of the same hash and a salt of its length");
-		return CMPF_PROTECTION_ALG_UNKNOWN;
-	}
-	if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1)
-		return CMPF_NO_SIGNER_CERT;
-	signer = sk_X509_value(m->extraCerts, 0);
-	if ((pkey = X509_get0_pubkey(signer)) == NULL)
-		return CMPF_NO_SIGNER_CERT;
-	/* The signature first: a message anyone could have made up is
-	 * not worth a chain validation. */
-	pp.header = m->header;
-	pp.body = m->body;
-	f = CMPF_SIGNATURE_INVALID;
-	/* through the worker's context for this signer's key when it has
-	 * one (key_memo.c): the same checks as ASN1_item_verify */
-	if ((vctx = key_memo_verify_ctx(pkey)) != NULL ?
-	    ASN1_item_verify_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
-	    h->protectionAlg, m->protection, &pp, vctx) != 1 :
-	    ASN1_item_verify(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
-	    h->protectionAlg, m->protection, &pp, pkey) != 1)
-		goto out;
-	f = CMPF_SIGNER_MISMATCH;
-	if ((ski = X509_get0_subject_key_id(signer)) != NULL &&
-	    h->senderKID != NULL && ASN1_OCTET_STRING_cmp(ski,
-	    h->senderKID) != 0)
-		goto out;
-	if (h->sender->type != GEN_DIRNAME ||
-	    X509_NAME_cmp(h->sender->d.directoryName,
-	    X509_get_subject_name(signer)) != 0)
-		goto out;
-	if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))
-		goto out;
-	f = CMPF_SIGNER_NOT_TRUSTED;
-	if (anchors == NULL || sk_X509_num(anchors) == 0)
-		goto out;
-	/* Only untrusted helpers: trust comes from the anchors alone, and
-	 * the CA's self-signed certificates are not even offered. */
-	if ((untrusted = X509_chain_up_ref(m->extraCerts)) == NULL ||
-	    (known != NULL && !X509_add_certs(untrusted, known,
-	    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP |
-	    X509_ADD_FLAG_NO_SS)))
-		goto out;
-	/* The same chain on the same inputs, validated earlier. */
-	key.signer = signer;
-	key.untrusted = untrusted;
-	key.anchors = anchors;
-	key.crls = crls;
-	now = time(NULL);
-	if ((memo = chain_memo_find(&key, now, &until)) != NULL) {
-		log_debug("signer chain as validated before, for %lld s more",
-		    (long long)(until - now));
-		if (chain != NULL)
-			*chain = memo;
-		else
-			sk_X509_pop_free(memo, X509_free);
-		f = CMPF_OK;
-		goto out;
-	}
-	if ((store = X509_STORE_new()) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL)
-		goto out;
-	for (i = 0; i < sk_X509_num(anchors); i++)
-		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i)))
-			goto out;
-	if (!X509_STORE_CTX_init(ctx, store, signer, untrusted))
-		goto out;
-	/* at the moment the memo counts from */
-	X509_STORE_CTX_set_time(ctx, 0, now);
-	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx),
-	    sig_level);
-	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
-		/* Every certificate of the chain, not only the signer. */
-		X509_STORE_CTX_set0_crls(ctx, crls);
-		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
-		    X509_V_FLAG_CRL_CHECK_ALL);
-		X509_STORE_CTX_set_verify_cb(ctx,
-		    flags & CMP_SIG_LEAF_REVOKED_OK ? sig_verify_leaf_cb :
-		    sig_verify_cb);
-	}
-	if (X509_verify_cert(ctx) != 1) {
-		err = X509_STORE_CTX_get_error(ctx);
-		if (err == X509_V_ERR_CERT_REVOKED)
-			f = X509_STORE_CTX_get_error_depth(ctx) == 0 ?
-			    CMPF_SIGNER_REVOKED : CMPF_SIGNER_CA_REVOKED;
-		if (known_down && (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-		    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-		    err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE))
-			f = CMPF_SIGNER_CHAIN_UNAVAILABLE;
-		snprintf(arg, arglen, "%s", X509_verify_cert_error_string(err));
-		goto out;
-	}
-	if ((memo = X509_STORE_CTX_get1_chain(ctx)) == NULL)
-		goto out;
-	if (!(flags & CMP_SIG_LEAF_REVOKED_OK))
-		chain_memo_add(&key, memo, now);
-	if (chain != NULL)
-		*chain = memo;
-	else
-		sk_X509_pop_free(memo, X509_free);
-	f = CMPF_OK;
- out:
-	key_memo_ctx_free(vctx);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	sk_X509_pop_free(untrusted, X509_free);
-	ERR_clear_error();
-	return f;
-}
-
-/*
  * Who sent a request, as far as its protection tells (valid once the
  * protection verified): the SHA-256 of the protection certificate, or
  * the senderKID of a MAC. What a transaction's follow-up messages must
@@ -968,87 +694,4 @@ cmp_protect_requester_eq(const struct cmp_requester *a,
 		    sizeof(a->cert_hash)) == 0;
 	return a->kid_len == b->kid_len &&
 	    CRYPTO_memcmp(a->kid, b->kid, a->kid_len) == 0;
-}
-
-/*
- * Signs an answer (RFC 9810 5.1.3.3): sender = the signing certificate's
- * subject, senderKID = its subjectKeyIdentifier, extraCerts = the signing
- * certificate and its chain without self-signed certificates (RFC 9483
- * 3.3: they SHOULD be omitted, and a client must not trust them for
- * being there; the client has its root already).
- */
-int
-cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
-    STACK_OF(X509) *chain)
-{
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
-	const EVP_MD *md = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	CMPD_PROTECTEDPART pp;
-	CMPD_HEADER *h = rsp->header;
-	STACK_OF(X509) *extra = NULL;
-	GENERAL_NAME *sender;
-	X509_NAME *subject;
-	int i, r = -1;
-
-	/* A new GENERAL_NAME: set0 on the old one would leak its name. */
-	if ((subject = X509_NAME_dup(X509_get_subject_name(cert))) == NULL ||
-	    (sender = GENERAL_NAME_new()) == NULL) {
-		X509_NAME_free(subject);
-		goto out;
-	}
-	GENERAL_NAME_set0_value(sender, GEN_DIRNAME, subject);
-	GENERAL_NAME_free(h->sender);
-	h->sender = sender;
-	ASN1_OCTET_STRING_free(h->senderKID);
-	h->senderKID = NULL;
-	if (ski != NULL && (h->senderKID = ASN1_OCTET_STRING_dup(ski)) == NULL)
-		goto out;
-	/* The signing certificate first (RFC 9810 5.1.3.3), its chain short
-	 * of the root, then what the body's handler put there (3GPP: the CA
-	 * chain with the operator root, TS 33.310 9.5), once each. */
-	if ((extra = sk_X509_new_null()) == NULL ||
-	    !X509_add_cert(extra, cert, X509_ADD_FLAG_UP_REF))
-		goto out;
-	for (i = 0; i < sk_X509_num(chain); i++)
-		if (!X509_add_cert(extra, sk_X509_value(chain, i),
-		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_SS))
-			goto out;
-	for (i = 0; i < sk_X509_num(rsp->extraCerts); i++) {
-		X509 *x = sk_X509_value(rsp->extraCerts, i);
-
-		if (!X509_add_cert(extra, x, X509_ADD_FLAG_UP_REF |
-		    X509_ADD_FLAG_NO_DUP))
-			goto out;
-	}
-	sk_X509_pop_free(rsp->extraCerts, X509_free);
-	rsp->extraCerts = extra;
-	extra = NULL;
-	/* SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519. */
-	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
-		md = EVP_PKEY_get_bits(key) == 384 ? EVP_sha384() :
-		    EVP_sha256();
-	X509_ALGOR_free(h->protectionAlg);
-	if ((h->protectionAlg = X509_ALGOR_new()) == NULL)
-		goto out;
-	ASN1_BIT_STRING_free(rsp->protection);
-	if ((rsp->protection = ASN1_BIT_STRING_new()) == NULL)
-		goto out;
-	pp.header = h;
-	pp.body = rsp->body;
-	/* ASN1_item_sign(_ctx) fills protectionAlg before it signs the
-	 * header that contains it; from the worker's context for this key
-	 * when it has one (key_memo.c). */
-	if ((ctx = key_memo_sign_ctx(key, md)) != NULL ?
-	    ASN1_item_sign_ctx(ASN1_ITEM_rptr(CMPD_PROTECTEDPART),
-	    h->protectionAlg, NULL, rsp->protection, &pp, ctx) <= 0 :
-	    ASN1_item_sign(ASN1_ITEM_rptr(CMPD_PROTECTEDPART), h->protectionAlg,
-	    NULL, rsp->protection, &pp, key, md) <= 0)
-		goto out;
-	r = 0;
- out:
-	EVP_MD_CTX_free(ctx);
-	sk_X509_pop_free(extra, X509_free);
-	ERR_clear_error();
-	return r;
 }

@@ -10,7 +10,8 @@
  *   metrics.c    counters for GET /metrics, shared by all workers
  *   cmp_msg.c    decode / encode PKIMessages, build answers
  *   cmp_header.c header checks (RFC 9810 5.1.1)
- *   cmp_protect.c PBM, PBMAC1 and signature protection, both ways
+ *   cmp_protect.c PBM and PBMAC1 protection, both ways; the requester
+ *   cmp_protect_sig.c signature protection, both ways
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_request.c a request's PKIMessage: decode, resolve, one or nested
  *   cmp_nested.c nested messages from an RA: unwrapped, answered wrapped
@@ -188,6 +189,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 int	util_uuid4(char out[37]);
 int	util_uuid7(char out[37]);
 STACK_OF(X509_CRL) *util_crls_up_ref(const STACK_OF(X509_CRL) *);
+int	util_nid_in(int nid, const int *list, size_t n);
 
 /* daemon.c */
 int	daemon_listen_unix(const char *path, int mode, int backlog);
@@ -687,12 +689,6 @@ enum cmp_fail cmp_protect_pbm_verify(const CMPD_MSG *,
 int	cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const unsigned char *secret, size_t slen, long max_iter,
 	    int legacy);
-#define CMP_SIG_LEAF_REVOKED_OK	0x01	/* cmp_protect_sig_verify flags */
-void	cmp_protect_sig_level(int);
-enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
-	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
-	    STACK_OF(X509) *known, int known_down, int flags,
-	    STACK_OF(X509) **chain, char *arg, size_t arglen);
 #define CMP_REQUESTER_KID_MAX	128	/* cmp_transaction.requester_kid */
 struct cmp_requester {
 	enum prot_method method;
@@ -703,6 +699,13 @@ struct cmp_requester {
 int	cmp_protect_requester(const CMPD_MSG *, struct cmp_requester *);
 int	cmp_protect_requester_eq(const struct cmp_requester *,
 	    const struct cmp_requester *);
+/* cmp_protect_sig.c */
+#define CMP_SIG_LEAF_REVOKED_OK	0x01	/* cmp_protect_sig_verify flags */
+void	cmp_protect_sig_level(int);
+enum cmp_fail cmp_protect_sig_verify(const CMPD_MSG *,
+	    STACK_OF(X509) *anchors, STACK_OF(X509_CRL) *crls,
+	    STACK_OF(X509) *known, int known_down, int flags,
+	    STACK_OF(X509) **chain, char *arg, size_t arglen);
 int	cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	    STACK_OF(X509) *chain);
 

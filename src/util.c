@@ -189,3 +189,15 @@ util_crls_up_ref(const STACK_OF(X509_CRL) *sk)
 		X509_CRL_up_ref(sk_X509_CRL_value(out, i));
 	return out;
 }
+
+/* Is nid one of the n of list? */
+int
+util_nid_in(int nid, const int *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == nid)
+			return 1;
+	return 0;
+}
