@@ -83,7 +83,6 @@ static const struct {
 	const char *part;
 	const char *value;
 } guesses[] = {
-	{ "keySpec", "" },	/* none: every key type enrols */
 	{ "DATE_FORMAT", "2026-12-01T00:00:00.000000Z" },
 	{ "uuid", "00000000-0000-4000-8000-000000000001" },
 	{ "variant", "v2" },

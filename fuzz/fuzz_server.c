@@ -118,12 +118,21 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 	/* legacyPbm: SHA-1 as PBM's owf allowed in some worlds */
 	if (nc > 27)
 		fuzz_db_int(&c[27], (w.tx >> 1) & 1);
-	/* profileSecretFallback on; no device entries (cmp_device.c reads
-	 * none) */
-	if (nc > 29)
-		fuzz_db_int(&c[29], 1);
-	if (nc > 30)
-		fuzz_db_int(&c[30], 0);
+	/* certReqMax, syncBudget: the defaults */
+	if (nc > 29) {
+		fuzz_db_int(&c[28], 0);
+		fuzz_db_int(&c[29], 0);
+	}
+	/* the last three, counted from the end: a certReqTemplate held to
+	 * in some worlds, profileSecretFallback on, no device entries
+	 * (cmp_device.c reads none) */
+	if (nc > 32) {
+		r |= fuzz_db_str(&c[nc - 3], (w.tx & 4) ? "{\"keySpec\": "
+		    "\"EC:prime256v1\", \"keyUsage\": [\"digitalSignature\"], "
+		    "\"extendedKeyUsage\": [\"clientAuth\"]}" : "");
+		fuzz_db_int(&c[nc - 2], 1);
+		fuzz_db_int(&c[nc - 1], 0);
+	}
 	return r != 0 ? DB_ERR : DB_OK;
 }
 

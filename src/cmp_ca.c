@@ -219,40 +219,56 @@ ca_crl_answer(const struct ca_crl_entry *e, struct ca_crl_state *st)
 	return current ? e->crl : NULL;
 }
 
+/* Was a issued after b (thisUpdate; none: yes)? */
+static int
+ca_crl_later(X509_CRL *a, X509_CRL *b)
+{
+	return b == NULL || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+	    X509_CRL_get0_lastUpdate(b)) > 0;
+}
+
 /*
- * No current CRL kept in e (the worker started after the CA gave it, or
- * it came due): the one the CA gave last to any worker, stored under
- * key, if it is current. 1 if e now has one.
+ * The CA gave no current CRL now: the one any worker stored under key
+ * (the CA's last to any of them), if it is current, and later than the
+ * one e has, and of its issuer. A worker started since the CA gave it
+ * has none; one that has one may have missed a later one. 1 if e then
+ * has a current CRL.
  */
 static int
 ca_crl_from_store(struct ca_crl_entry *e, const char *key)
 {
 	X509_CRL *crl;
 
-	if (e->crl != NULL && !ca_crl_expired(e->crl))
-		return 1;
-	if ((crl = store_crl_get(key, ca_conf->connector_reply_max)) ==
-	    NULL || ca_crl_expired(crl)) {
-		X509_CRL_free(crl);
-		return 0;
+	if ((crl = store_crl_get(key, ca_conf->connector_reply_max)) != NULL &&
+	    !ca_crl_expired(crl) && (e->crl == NULL ||
+	    (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+	    X509_CRL_get_issuer(e->crl)) == 0 && ca_crl_later(crl, e->crl)))) {
+		X509_CRL_free(e->crl);
+		e->crl = crl;
+		crl = NULL;
 	}
-	X509_CRL_free(e->crl);
-	e->crl = crl;
-	return 1;
+	X509_CRL_free(crl);
+	return e->crl != NULL && !ca_crl_expired(e->crl);
 }
 
-/* A CRL the CA gave, current, in e: stored for the other workers when
- * it is not the one e had (a later thisUpdate). */
+/*
+ * A current CRL the CA gave, into e, unless e has a current one issued
+ * after it (a CA replica behind the others); stored for the other
+ * workers when it is later than the one e had.
+ */
 static void
 ca_crl_keep(struct ca_crl_entry *e, const char *key, X509_CRL *crl)
 {
-	int newer = e->crl == NULL || ASN1_TIME_compare(
-	    X509_CRL_get0_lastUpdate(crl),
-	    X509_CRL_get0_lastUpdate(e->crl)) > 0;
+	int later = ca_crl_later(crl, e->crl);
 
+	if (e->crl != NULL && !ca_crl_expired(e->crl) &&
+	    ca_crl_later(e->crl, crl)) {
+		X509_CRL_free(crl);
+		return;
+	}
 	X509_CRL_free(e->crl);
 	e->crl = crl;
-	if (newer && store_crl_put(key, crl) != DB_OK)
+	if (later && store_crl_put(key, crl) != DB_OK)
 		log_warn("the CA's CRL could not be stored for the other "
 		    "workers");
 }

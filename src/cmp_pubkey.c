@@ -39,7 +39,10 @@ pubkey_fits_spec(const EVP_PKEY *key, const struct profile *p)
 {
 	char curve[64];
 
-	if (EVP_PKEY_get_base_id(key) != p->key_type)
+	/* an RSA key restricted to RSASSA-PSS is an RSA key too */
+	if (EVP_PKEY_get_base_id(key) != p->key_type &&
+	    !(p->key_type == EVP_PKEY_RSA &&
+	    EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA_PSS))
 		return 0;
 	switch (p->key_type) {
 	case EVP_PKEY_EC:
@@ -71,7 +74,8 @@ cmp_pubkey_check(const EVP_PKEY *key, const struct profile *p, char *arg,
 	}
 	if ((bits = EVP_PKEY_get_security_bits(key)) < level_bits[key_level]) {
 		snprintf(arg, arglen, "%s of %d bits has %d bits of security, "
-		    "less than %d", EVP_PKEY_get0_type_name(key),
+		    "less than %d", EVP_PKEY_get0_type_name(key) != NULL ?
+		    EVP_PKEY_get0_type_name(key) : "a key",
 		    EVP_PKEY_get_bits(key), bits < 0 ? 0 : bits,
 		    level_bits[key_level]);
 		f = CMPF_KEY_WEAK;

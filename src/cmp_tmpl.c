@@ -108,76 +108,6 @@ tmpl_list(json_object *a, const char *what, int ku, char *buf, size_t n,
 	return 0;
 }
 
-/* A stored template's array (JSON text) as tmpl_list() lists it: 0, or
- * -1 for one the API would not have taken. */
-static int
-tmpl_list_json(const char *json, const char *what, int ku, char *buf,
-    size_t n)
-{
-	json_object *a = NULL;
-	char err[160];
-	int r = -1;
-
-	if (jsoncheck_parse(json, strlen(json), 2, &a) == PARSE_OK)
-		r = tmpl_list(a, what, ku, buf, n, err, sizeof(err));
-	json_object_put(a);
-	return r;
-}
-
-/*
- * The usages a stored template offers, as cmp_exts_check() compares a
- * request's with: keyUsage (the JSON array ku, "" for none) as bits into
- * *ku_mask (0: none named; a list names one at least), extendedKeyUsage
- * (eku) as dotted OIDs, comma-separated, into oids ("": none named). 0,
- * or -1 for a list the API would not have taken.
- */
-int
-cmp_tmpl_usages(const char *ku, const char *eku, int *ku_mask, char *oids,
-    size_t oidslen)
-{
-	char list[TMPL_USAGES_MAX * 66], dotted[80], *tok, *save;
-	ASN1_OBJECT *obj;
-	size_t k, o = 0;
-	int r = -1;
-
-	*ku_mask = 0;
-	oids[0] = '\0';
-	if (ku[0] != '\0') {
-		if (tmpl_list_json(ku, "keyUsage", 1, list, sizeof(list)) != 0)
-			goto out;
-		for (tok = strtok_r(list, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save))
-			for (k = 0; k < NITEMS(tmpl_ku); k++)
-				if (strcmp(tok, tmpl_ku[k]) == 0)
-					*ku_mask |= 1 << k;
-	}
-	if (eku[0] != '\0') {
-		if (tmpl_list_json(eku, "extendedKeyUsage", 0, list,
-		    sizeof(list)) != 0)
-			goto out;
-		for (tok = strtok_r(list, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save)) {
-			if ((obj = OBJ_txt2obj(tok, 0)) == NULL)
-				goto out;
-			k = (size_t)OBJ_obj2txt(dotted, sizeof(dotted), obj, 1);
-			ASN1_OBJECT_free(obj);
-			if (k == 0 || k >= sizeof(dotted) ||
-			    o + k + 2 > oidslen)
-				goto out;
-			o += (size_t)snprintf(oids + o, oidslen - o, "%s%s",
-			    o > 0 ? "," : "", dotted);
-		}
-	}
-	r = 0;
- out:
-	if (r != 0) {
-		*ku_mask = 0;
-		oids[0] = '\0';
-	}
-	ERR_clear_error();
-	return r;
-}
-
 static int
 tmpl_add_ext(STACK_OF(X509_EXTENSION) **exts, int nid, const char *value)
 {
@@ -438,6 +368,82 @@ cmp_tmpl_build(json_object *o, unsigned char **der, int *len, char *err,
 		snprintf(err, errlen, "out of memory");
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	CMPD_CERTREQTEMPLATE_free(t);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * The stored template json ("" for none) as requests are held to it: its
+ * keySpec into p's key_spec, key_type and key_param (cmp_tmpl_keyspec),
+ * its keyUsage into tmpl_ku as bits (0: none listed; a list has one at
+ * least), its extendedKeyUsage into tmpl_eku as dotted OIDs,
+ * comma-separated ("": none listed). 0; -1, and none of them set, for a
+ * template the API would not have taken: the checks of cmp_tmpl_build(),
+ * on json-c's reading of it, which the genp is made of too.
+ */
+int
+cmp_tmpl_profile(const char *json, struct profile *p)
+{
+	char list[TMPL_USAGES_MAX * 66], err[160], dotted[80], *tok, *save;
+	json_object *o = NULL, *v;
+	ASN1_OBJECT *obj;
+	size_t k, o_len = 0, n = strlen(json);
+	int len, r = -1;
+
+	p->key_spec[0] = p->tmpl_eku[0] = '\0';
+	p->key_type = EVP_PKEY_NONE;
+	p->key_param = p->tmpl_ku = 0;
+	if (n == 0)
+		return 0;
+	if (n > CMP_TMPL_JSON_MAX ||
+	    jsoncheck_parse(json, n, 8, &o) != PARSE_OK ||
+	    cmp_tmpl_build(o, NULL, NULL, err, sizeof(err)) != 0)
+		goto out;
+	if (json_object_object_get_ex(o, "keySpec", &v)) {
+		if ((size_t)json_object_get_string_len(v) >=
+		    sizeof(p->key_spec) ||
+		    cmp_tmpl_keyspec(json_object_get_string(v), &p->key_type,
+		    &p->key_param) != 0)
+			goto out;
+		snprintf(p->key_spec, sizeof(p->key_spec), "%s",
+		    json_object_get_string(v));
+	}
+	if (json_object_object_get_ex(o, "keyUsage", &v)) {
+		if (tmpl_list(v, "keyUsage", 1, list, sizeof(list), err,
+		    sizeof(err)) != 0)
+			goto out;
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			for (k = 0; k < NITEMS(tmpl_ku); k++)
+				if (strcmp(tok, tmpl_ku[k]) == 0)
+					p->tmpl_ku |= 1 << k;
+	}
+	if (json_object_object_get_ex(o, "extendedKeyUsage", &v)) {
+		if (tmpl_list(v, "extendedKeyUsage", 0, list, sizeof(list), err,
+		    sizeof(err)) != 0)
+			goto out;
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if ((obj = OBJ_txt2obj(tok, 0)) == NULL)
+				goto out;
+			len = OBJ_obj2txt(dotted, sizeof(dotted), obj, 1);
+			ASN1_OBJECT_free(obj);
+			if (len <= 0 || (size_t)len >= sizeof(dotted) ||
+			    o_len + (size_t)len + 2 > sizeof(p->tmpl_eku))
+				goto out;
+			o_len += (size_t)snprintf(p->tmpl_eku + o_len,
+			    sizeof(p->tmpl_eku) - o_len, "%s%s",
+			    o_len > 0 ? "," : "", dotted);
+		}
+	}
+	r = 0;
+ out:
+	if (r != 0) {
+		p->key_spec[0] = p->tmpl_eku[0] = '\0';
+		p->key_type = EVP_PKEY_NONE;
+		p->key_param = p->tmpl_ku = 0;
+	}
+	json_object_put(o);
 	ERR_clear_error();
 	return r;
 }

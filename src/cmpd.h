@@ -440,11 +440,11 @@ struct profile {
 	int	 legacy_pbm;
 	/* certReqMax: CertReqMsgs in one ir/cr/kur; 0 = the default */
 	int	 cert_req_max;
-	/* the certReqTemplate (RFC 9483 4.3.3) as requests are held to it:
-	 * keySpec (cmp_tmpl_keyspec; "" and EVP_PKEY_NONE: any key), the
+	/* the certReqTemplate (RFC 9483 4.3.3) as requests are held to it
+	 * (cmp_tmpl_profile): keySpec ("" and EVP_PKEY_NONE: any key), the
 	 * keyUsage bits (0: any) and extendedKeyUsage OIDs ("": any) it
-	 * offers (cmp_tmpl_usages); tmpl_bad: a template the API would not
-	 * have taken (written in SQL), and nothing is enrolled */
+	 * offers; tmpl_bad: a template the API would not have taken
+	 * (written in SQL), and nothing is enrolled */
 	char	 key_spec[48];
 	int	 key_type;
 	int	 key_param;
@@ -743,8 +743,7 @@ int	cmp_tmpl_build(struct json_object *, unsigned char **der, int *len,
 #define CMP_TMPL_KS_RSA		2
 #define CMP_TMPL_KS_FORM	3
 int	cmp_tmpl_keyspec(const char *, int *type, int *param);
-int	cmp_tmpl_usages(const char *ku, const char *eku, int *ku_mask,
-	    char *oids, size_t oidslen);
+int	cmp_tmpl_profile(const char *json, struct profile *);
 #define CMP_TMPL_KU_BITS	9	/* RFC 5280 4.2.1.3 */
 const char *cmp_tmpl_ku_name(int bit);
 

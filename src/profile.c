@@ -120,12 +120,7 @@ profile_check(const struct route *rt, const struct profile *p)
 	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
 	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0), " \
 	"COALESCE(c.sync_budget, 0), " \
-	"LEFT(CAST(JSON_VALUE(c.cert_req_template, '$.keySpec') AS BINARY), " \
-	"40), " \
-	"LEFT(CAST(JSON_QUERY(c.cert_req_template, '$.keyUsage') AS BINARY), " \
-	"1024), " \
-	"LEFT(CAST(JSON_QUERY(c.cert_req_template, '$.extendedKeyUsage') AS " \
-	"BINARY), 2048), " \
+	"LEFT(CAST(c.cert_req_template AS BINARY), 4097), " \
 	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
 	"WHERE d.cmp_profile_uuid = c.uuid) "
 #define PROFILE_JOIN \
@@ -153,7 +148,7 @@ enum {
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
 	C_SYNC_BUDGET,
-	C_KEY_SPEC, C_TMPL_KU, C_TMPL_EKU,
+	C_TMPL,
 	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
 };
@@ -180,8 +175,9 @@ struct attrs_read {
 	char	 issue[PROFILE_ATTRS_MAX];
 	char	 ra[PROFILE_ATTRS_MAX];
 	char	 revoke[PROFILE_ATTRS_MAX];
-	char	 ku[1025];		/* the certReqTemplate's arrays */
-	char	 eku[2049];
+	/* the certReqTemplate: CMP_TMPL_JSON_MAX, one more to tell a
+	 * longer one (written in SQL) */
+	char	 tmpl[CMP_TMPL_JSON_MAX + 2];
 };
 
 /* A string column as read (db_run: "" when NULL) into *out, allocated
@@ -241,9 +237,7 @@ profile_read(const struct route *rt, struct profile *p,
 	c[C_LEGACY_PBM].type = DB_INT;
 	c[C_CERT_REQ_MAX].type = DB_INT;
 	c[C_SYNC_BUDGET].type = DB_INT;
-	col_str(&c[C_KEY_SPEC], p->key_spec, sizeof(p->key_spec));
-	col_str(&c[C_TMPL_KU], t->ku, sizeof(t->ku));
-	col_str(&c[C_TMPL_EKU], t->eku, sizeof(t->eku));
+	col_str(&c[C_TMPL], t->tmpl, sizeof(t->tmpl));
 	c[C_FALLBACK].type = DB_INT;
 	c[C_HAS_DEVICES].type = DB_INT;
 
@@ -282,10 +276,7 @@ profile_read(const struct route *rt, struct profile *p,
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
 		/* what the API would not have taken (a row written in SQL):
 		 * the profile enrols nothing (cmp_enroll.c) */
-		if ((p->key_spec[0] != '\0' && cmp_tmpl_keyspec(p->key_spec,
-		    &p->key_type, &p->key_param) != 0) ||
-		    cmp_tmpl_usages(t->ku, t->eku, &p->tmpl_ku, p->tmpl_eku,
-		    sizeof(p->tmpl_eku)) != 0)
+		if (cmp_tmpl_profile(t->tmpl, p) != 0)
 			p->tmpl_bad = 1;
 		p->secret_fallback = c[C_FALLBACK].i != 0;
 		p->has_devices = c[C_HAS_DEVICES].i != 0;

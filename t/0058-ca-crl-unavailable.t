@@ -68,6 +68,9 @@ curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Typ
 python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
 	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
 	bail "the connector did not issue"
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o "$T/issue2.json" --data-binary \
+	"{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
 
 ok "dev signs" genm "$T/g1.out" "$T/dev.crt" "$T/dev.key"
 ok "the vendor's device signs" genm "$T/g2.out" "$F/ee.pem" "$F/ee.key"
@@ -80,9 +83,35 @@ sleep 1.5
 nok "outside, revoked at the CA: refused" genm "$T/g4.out" "$T/outside.crt" "$T/dev.key"
 like "$(cat "$T/g4.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's CRL"
 
+# outside2: revoked at the CA after this worker's last CRL; the CA's next
+# CRL reaches the database (as another node's worker would store it),
+# not this worker, before the CA goes down
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
+	"$T/issue2.json" | openssl x509 -inform DER -out "$T/outside2.crt" ||
+	bail "the connector did not issue outside2"
+ok "outside2 signs, valid at its CA" genm "$T/g4b.out" "$T/outside2.crt" "$T/dev.key"
+sleep 1.1
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o /dev/null --data-binary \
+	"{\"certificate\":\"$(openssl x509 -in "$T/outside2.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
+	"$LCA/revoke"
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o "$T/crl2.json" --data-binary '{"delta": false}' "${LCA%/v2/*}/v1/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/crl"
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["crlData"]))' \
+	"$T/crl2.json" > "$T/crl2.der" || bail "no CRL from the connector"
+crl_time() {	# crl_time lastupdate|nextupdate: as a DATETIME
+	date -u -d "$(openssl crl -inform DER -in "$T/crl2.der" -noout -"$1" | sed 's/^[^=]*=//')" '+%F %T'
+}
+t_sql "UPDATE ca_crl SET crl = FROM_BASE64('$(base64 -w0 "$T/crl2.der")'),
+	this_update = '$(crl_time lastupdate)', next_update = '$(crl_time nextupdate)'"
+
 # ------------------------------------------ the CA down, its CRL current
 t_stop_bg localca
 sleep 1.5
+nok "the CA down: outside2 refused, by the later CRL stored" \
+	genm "$T/g4c.out" "$T/outside2.crt" "$T/dev.key"
+like "$(cat "$T/g4c.out")" "PN=sig \| the protection certificate is revoked" \
+	"... revoked (this worker's own CRL did not list it)"
 nok "the CA down: outside still refused" genm "$T/g5.out" "$T/outside.crt" "$T/dev.key"
 like "$(cat "$T/g5.out")" "PN=sig \| the protection certificate is revoked" \
 	"... by the CRL the CA gave last"

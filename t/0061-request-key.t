@@ -111,6 +111,13 @@ nok "a keyUsage the API refuses, written in SQL: the ir is refused" \
 	cmp "$T/k-bad2.out" -cmd ir -newkey "$T/p256.key" -subject /CN=k-bad2
 like "$(cat "$T/k-bad2.out")" "PN=enroll \| the CMP Profile's certReqTemplate is unusable" \
 	"... the row's text"
+# not JSON at all (MariaDB's JSON functions would read no keySpec there)
+t_sql "UPDATE cmp_profile SET cert_req_template = '{\"keySpec\": \"EC:secp384r1\"' WHERE name = 'enroll'"
+nok "a template that is not JSON, written in SQL: the ir is refused" \
+	cmp "$T/k-bad3.out" -cmd ir -newkey "$T/p256.key" -subject /CN=k-bad3
+like "$(cat "$T/k-bad3.out")" "PN=enroll \| the CMP Profile's certReqTemplate is unusable" \
+	"... the row's text"
+is "$(at_ca k-bad3)" 0 "... the CA was not asked"
 is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":null}')" 200 "API: template removed"
 ok "without a template, any usage" \
 	cmp "$T/ok.out" -config "$T/exts.cnf" -reqexts server -cmd ir -newkey "$T/p256.key" -subject /CN=k-any

@@ -1,11 +1,12 @@
 /*
- * Unit test for cmp_pubkey.c, cmp_tmpl_keyspec(), cmp_tmpl_usages() and
+ * Unit test for cmp_pubkey.c, cmp_tmpl_keyspec(), cmp_tmpl_profile() and
  * the template part of cmp_exts_check(): what a request is held to by
  * key_security_level and the CMP Profile's certReqTemplate. Keys below
  * the level are CMPF_KEY_WEAK, at levels 2, 3 and 0; keys other than the
  * profile's keySpec CMPF_KEY_SPEC (type, curve, RSA length); keyUsage
  * and extendedKeyUsage beyond the template's CMPF_TEMPLATE_NOT_OFFERED
- * (OIDs compared whole, anyExtendedKeyUsage offering any).
+ * (OIDs compared whole, anyExtendedKeyUsage offering any); a stored
+ * template the API would not take is unusable.
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,7 @@ usages(const struct profile *p, const char *ku, const char *eku, char *arg,
 int
 main(void)
 {
-	EVP_PKEY *rsa1024, *rsa2048, *p256, *p224, *p192, *p384, *ed;
+	EVP_PKEY *rsa1024, *rsa2048, *pss, *p256, *p224, *p192, *p384, *ed;
 	struct profile p;
 	char arg[160];
 	int type, param;
@@ -97,12 +98,13 @@ main(void)
 	memset(&p, 0, sizeof(p));
 	rsa1024 = gen("RSA", NULL, 1024);
 	rsa2048 = gen("RSA", NULL, 2048);
+	pss = gen("RSA-PSS", NULL, 2048);
 	p256 = gen("EC", "prime256v1", 0);
 	p224 = gen("EC", "secp224r1", 0);
 	p192 = gen("EC", "prime192v1", 0);
 	p384 = gen("EC", "secp384r1", 0);
 	ed = gen("ED25519", NULL, 0);
-	if (rsa1024 == NULL || rsa2048 == NULL || p256 == NULL ||
+	if (rsa1024 == NULL || rsa2048 == NULL || pss == NULL || p256 == NULL ||
 	    p224 == NULL || p192 == NULL || p384 == NULL || ed == NULL)
 	{
 		printf("Bail out! key generation failed\n");
@@ -168,6 +170,8 @@ main(void)
 	    "keySpec RSA:2048: RSA 2048 fits");
 	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
 	    "keySpec RSA:2048: EC does not");
+	is_int(check(pss, &p, arg, sizeof(arg)), CMPF_OK,
+	    "keySpec RSA:2048: an RSA-PSS key of 2048 bits fits");
 	spec(&p, "Ed25519");
 	is_int(check(ed, &p, arg, sizeof(arg)), CMPF_OK,
 	    "keySpec Ed25519: Ed25519 fits");
@@ -179,12 +183,13 @@ main(void)
 
 	/* the usages the template offers */
 	memset(&p, 0, sizeof(p));
-	is_int(cmp_tmpl_usages("[\"digitalSignature\", \"keyAgreement\"]",
-	    "[\"clientAuth\", \"1.3.6.1.5.5.7.3.10\"]", &p.tmpl_ku, p.tmpl_eku,
-	    sizeof(p.tmpl_eku)), 0, "template usages read");
+	is_int(cmp_tmpl_profile("{\"keyUsage\": [\"digitalSignature\", "
+	    "\"keyAgreement\"], \"extendedKeyUsage\": [\"clientAuth\", "
+	    "\"1.3.6.1.5.5.7.3.10\"]}", &p), 0, "template usages read");
 	is_int(p.tmpl_ku, 1 << 0 | 1 << 4, "... keyUsage as bits");
 	is_str(p.tmpl_eku, "1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.10",
 	    "... extendedKeyUsage as dotted OIDs");
+	is_int(p.key_type, EVP_PKEY_NONE, "... no keySpec: any key");
 	is_int(usages(&p, "critical,digitalSignature", "clientAuth", arg,
 	    sizeof(arg)), CMPF_OK, "a request within them");
 	is_int(usages(&p, "digitalSignature,keyEncipherment", NULL, arg,
@@ -203,18 +208,38 @@ main(void)
 	    CMPF_TEMPLATE_CA_POWER, "a power of the CA: that answer first");
 	is_int(usages(NULL, "keyEncipherment", "serverAuth", arg, sizeof(arg)),
 	    CMPF_OK, "no profile: any usage");
-	is_int(cmp_tmpl_usages("", "[\"anyExtendedKeyUsage\"]", &p.tmpl_ku,
-	    p.tmpl_eku, sizeof(p.tmpl_eku)), 0, "anyExtendedKeyUsage read");
+	is_int(cmp_tmpl_profile("{\"extendedKeyUsage\": "
+	    "[\"anyExtendedKeyUsage\"]}", &p), 0, "anyExtendedKeyUsage read");
 	is_int(usages(&p, "keyEncipherment", "serverAuth,codeSigning", arg,
 	    sizeof(arg)), CMPF_OK,
-	    "anyExtendedKeyUsage, no keyUsage named: any usage");
-	is_int(cmp_tmpl_usages("[\"fly\"]", "", &p.tmpl_ku, p.tmpl_eku,
-	    sizeof(p.tmpl_eku)), -1, "an unknown keyUsage: unusable");
-	is_int(cmp_tmpl_usages("", "{\"a\": 1}", &p.tmpl_ku, p.tmpl_eku,
-	    sizeof(p.tmpl_eku)), -1, "extendedKeyUsage not an array: unusable");
+	    "anyExtendedKeyUsage, no keyUsage listed: any usage");
+	is_int(cmp_tmpl_profile("{\"keySpec\": \"RSA:3072\", "
+	    "\"keyUsage\": [\"digitalSignature\"]}", &p), 0,
+	    "keySpec and keyUsage read");
+	ok(p.key_type == EVP_PKEY_RSA && p.key_param == 3072 &&
+	    strcmp(p.key_spec, "RSA:3072") == 0 && p.tmpl_ku == 1 &&
+	    p.tmpl_eku[0] == '\0', "... as the profile holds them");
+	/* what the API would not take: unusable, and nothing set */
+	is_int(cmp_tmpl_profile("{\"keyUsage\": [\"fly\"]}", &p), -1,
+	    "an unknown keyUsage: unusable");
+	ok(p.tmpl_ku == 0 && p.key_type == EVP_PKEY_NONE, "... nothing set");
+	is_int(cmp_tmpl_profile("{\"extendedKeyUsage\": {\"a\": 1}}", &p),
+	    -1, "extendedKeyUsage not an array: unusable");
+	is_int(cmp_tmpl_profile("{\"keyUsage\": \"digitalSignature\"}", &p),
+	    -1, "keyUsage a string: unusable");
+	is_int(cmp_tmpl_profile("{\"keySpec\": {\"EC\": 1}}", &p), -1,
+	    "keySpec an object: unusable");
+	is_int(cmp_tmpl_profile("{\"keySpec\": \"EC:prime256v1\"", &p), -1,
+	    "not JSON: unusable");
+	is_int(cmp_tmpl_profile("{\"keySpec\": \"EC:nosuch\"}", &p), -1,
+	    "an unknown curve: unusable");
+	is_int(cmp_tmpl_profile("{\"flavour\": 1}", &p), -1,
+	    "an unknown member: unusable");
+	is_int(cmp_tmpl_profile("", &p), 0, "none: usable, nothing held");
 
 	EVP_PKEY_free(rsa1024);
 	EVP_PKEY_free(rsa2048);
+	EVP_PKEY_free(pss);
 	EVP_PKEY_free(p256);
 	EVP_PKEY_free(p224);
 	EVP_PKEY_free(p192);
