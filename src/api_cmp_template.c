@@ -11,6 +11,28 @@
 
 #include "api_cmp.h"
 
+/*
+ * A keySpec weaker than key_security_level: no key would meet both, and
+ * every request of the profile would be refused (CMPF_KEY_WEAK). 0, or
+ * the 422 set.
+ */
+static int
+cpt_weak_spec(struct api_call *c, json_object *tmpl)
+{
+	json_object *v;
+	int type, param, bits;
+
+	if (!json_object_object_get_ex(tmpl, "keySpec", &v) ||
+	    cmp_tmpl_keyspec(json_object_get_string(v), &type, &param) != 0 ||
+	    (bits = cmp_pubkey_spec_bits(type, param)) < 0 ||
+	    bits >= cmp_pubkey_level_bits())
+		return 0;
+	return api_fail(c, 422, "certReqTemplate.keySpec %.48s has %d bits of "
+	    "security, less than the %d key_security_level asks for: no key "
+	    "would be accepted", json_object_get_string(v), bits,
+	    cmp_pubkey_level_bits());
+}
+
 /* "certReqTemplate": an object sets it, null clears it; 0 or 4xx set. */
 int
 cpt_read(struct api_call *c, struct cp_input *in)
@@ -35,6 +57,8 @@ cpt_read(struct api_call *c, struct cp_input *in)
 		    "bytes", CMP_TMPL_JSON_MAX);
 	if ((rc = cmp_tmpl_build(v, NULL, NULL, err, sizeof(err))) == -1)
 		return api_fail(c, 422, "%s", err);
+	if (rc == 0 && cpt_weak_spec(c, v) != 0)
+		return -1;
 	if (rc != 0 || (in->tmpl = strdup(s)) == NULL)
 		return api_fail(c, 500, "out of memory");
 	return 0;

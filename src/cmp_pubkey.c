@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -31,6 +33,43 @@ cmp_pubkey_level(int level)
 {
 	if (level >= 0 && level < (int)NITEMS(level_bits))
 		key_level = level;
+}
+
+/* The bits of security key_security_level asks for. */
+int
+cmp_pubkey_level_bits(void)
+{
+	return level_bits[key_level];
+}
+
+/*
+ * The bits of security of a key keySpec asks for (cmp_tmpl_keyspec's
+ * type and param), on the scale EVP_PKEY_get_security_bits() uses: the
+ * API refuses a keySpec below key_security_level, which no key would
+ * meet. -1 if unknown.
+ */
+int
+cmp_pubkey_spec_bits(int type, int param)
+{
+	EC_GROUP *g;
+	int bits;
+
+	switch (type) {
+	case EVP_PKEY_RSA:
+		return BN_security_bits(param, -1);
+	case EVP_PKEY_EC:
+		if ((g = EC_GROUP_new_by_curve_name(param)) == NULL)
+			return -1;
+		bits = EC_GROUP_order_bits(g) / 2;
+		EC_GROUP_free(g);
+		return bits;
+	case EVP_PKEY_ED25519:
+		return 128;
+	case EVP_PKEY_ED448:
+		return 224;
+	default:
+		return -1;
+	}
 }
 
 /* The key's type and curve as keySpec names them. */

@@ -197,6 +197,8 @@ ctl_load(struct ctl *x, enum ctl_need need)
 			return -1;
 		}
 		x->have_conf = 1;
+		/* what the API checks a template's keySpec against */
+		cmp_pubkey_level(x->conf.key_security_level);
 		/* warnings and errors: the answer is what the user wants */
 		log_set_level(x->conf.log_level < LOG_LVL_WARN ?
 		    x->conf.log_level : LOG_LVL_WARN);

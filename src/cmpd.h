@@ -732,6 +732,8 @@ enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *,
 enum cmp_fail cmp_exts_csr_check(const X509_REQ *, char *arg, size_t arglen);
 /* cmp_pubkey.c */
 void	cmp_pubkey_level(int);
+int	cmp_pubkey_level_bits(void);
+int	cmp_pubkey_spec_bits(int type, int param);
 enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *arg,
 	    size_t arglen);
 /* cmp_tmpl.c */

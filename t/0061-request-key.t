@@ -124,4 +124,19 @@ nok "key_security_level 0: an ir for an RSA 1024 key goes to the CA" \
 like "$(cat "$T/k-legacy.out")" "the certificate authority refused the request: public key is too weak" \
 	"... which refuses it itself"
 
+# a keySpec weaker than key_security_level: no key would meet both
+t_write_conf "message_time_skew = 0" "log_level = info" "profile_cache = 0" "key_security_level = 3"
+t_start_cmpd || bail "cmpd did not start again"
+is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":{"keySpec":"RSA:2048"}}')" 422 \
+	"key_security_level 3: API refuses keySpec RSA:2048"
+is "$(t_json 'j["message"]')" \
+	"certReqTemplate.keySpec RSA:2048 has 112 bits of security, less than the 128 key_security_level asks for: no key would be accepted" \
+	"... and says why"
+is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":{"keySpec":"EC:secp224r1"}}')" 422 \
+	"... and EC:secp224r1"
+is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":{"keySpec":"RSA:3072"}}')" 200 \
+	"... takes RSA:3072"
+is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000e101 '{"certReqTemplate":{"keySpec":"EC:prime256v1"}}')" 200 \
+	"... and EC:prime256v1"
+
 done_testing
