@@ -154,32 +154,40 @@ main(void)
 	    "an RSA length out of range");
 	is_int(cmp_tmpl_keyspec("DSA:2048", &type, &param), CMP_TMPL_KS_FORM,
 	    "another form");
-	spec(&p, "EC:secp384r1");
-	is_int(check(p384, &p, arg, sizeof(arg)), CMPF_OK,
-	    "keySpec EC:secp384r1: P-384 fits");
-	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "keySpec EC:secp384r1: P-256 does not");
-	is_str(arg, "EC:secp384r1", "... the keySpec named");
-	is_int(check(rsa2048, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "keySpec EC:secp384r1: RSA does not");
-	spec(&p, "RSA:3072");
-	is_int(check(rsa2048, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "keySpec RSA:3072: RSA 2048 is too short");
-	spec(&p, "RSA:2048");
-	is_int(check(rsa2048, &p, arg, sizeof(arg)), CMPF_OK,
-	    "keySpec RSA:2048: RSA 2048 fits");
-	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "keySpec RSA:2048: EC does not");
-	is_int(check(pss, &p, arg, sizeof(arg)), CMPF_OK,
-	    "keySpec RSA:2048: an RSA-PSS key of 2048 bits fits");
-	spec(&p, "Ed25519");
-	is_int(check(ed, &p, arg, sizeof(arg)), CMPF_OK,
-	    "keySpec Ed25519: Ed25519 fits");
-	is_int(check(p256, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "keySpec Ed25519: EC does not");
-	spec(&p, "EC:prime256v1");
-	is_int(check(rsa1024, &p, arg, sizeof(arg)), CMPF_KEY_SPEC,
-	    "a key both weak and of another type: keySpec named first");
+	{
+		/* a key against a keySpec; refused ones name the keySpec */
+		const struct {
+			const char *spec;
+			EVP_PKEY *key;
+			const char *key_name;
+			enum cmp_fail want;
+		} fits[] = {
+			{ "EC:secp384r1", p384, "P-384", CMPF_OK },
+			{ "EC:secp384r1", p256, "P-256", CMPF_KEY_SPEC },
+			{ "EC:secp384r1", rsa2048, "RSA 2048", CMPF_KEY_SPEC },
+			{ "RSA:3072", rsa2048, "RSA 2048 (too short)",
+			    CMPF_KEY_SPEC },
+			{ "RSA:2048", rsa2048, "RSA 2048", CMPF_OK },
+			{ "RSA:2048", p256, "P-256", CMPF_KEY_SPEC },
+			{ "RSA:2048", pss, "RSA-PSS 2048", CMPF_OK },
+			{ "Ed25519", ed, "Ed25519", CMPF_OK },
+			{ "Ed25519", p256, "P-256", CMPF_KEY_SPEC },
+			/* weak and of another type: keySpec named first */
+			{ "EC:prime256v1", rsa1024, "RSA 1024", CMPF_KEY_SPEC },
+		};
+		size_t i;
+
+		for (i = 0; i < NITEMS(fits); i++) {
+			spec(&p, fits[i].spec);
+			is_int(check(fits[i].key, &p, arg, sizeof(arg)),
+			    fits[i].want, "keySpec %s, a %s key: %s",
+			    fits[i].spec, fits[i].key_name,
+			    fits[i].want == CMPF_OK ? "fits" : "does not");
+			if (fits[i].want == CMPF_KEY_SPEC)
+				is_str(arg, fits[i].spec,
+				    "... the keySpec named");
+		}
+	}
 
 	/* the usages the template offers */
 	memset(&p, 0, sizeof(p));
