@@ -896,6 +896,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	struct store_req *rq = NULL;
 	struct conn_target target;
 	STACK_OF(X509) *ca_chain = NULL;
+	STACK_OF(ASN1_UTF8STRING) *profiles = NULL;
 	CMPD_MSG *rsp = NULL;
 	int i, n, k = 0, implicit, wait, gated = 0;
 
@@ -910,6 +911,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    (rq = calloc((size_t)n, sizeof(*rq))) == NULL)
 		goto out;
 	if ((*fail = enroll_requests(req, reqs, items, n, text,
+	    textlen)) != CMPF_OK ||
+	    (*fail = cmp_certprofile_get(req->header, n, &profiles, text,
 	    textlen)) != CMPF_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -917,7 +920,9 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		it->pos = -1;
 		if (it->own != NULL)
 			it->crm = it->own;
-		enroll_check(req, p, it);
+		if ((it->fail = cmp_certprofile_offered(profiles, i, p,
+		    it->text, sizeof(it->text))) == CMPF_OK)
+			enroll_check(req, p, it);
 	}
 	/* One request: refused as a whole, as ever. */
 	if (n == 1 && items[0].fail != CMPF_OK)
@@ -972,6 +977,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		conn_result_free(&items[i].res);
 	}
 	free(items);
+	sk_ASN1_UTF8STRING_pop_free(profiles, ASN1_UTF8STRING_free);
 	for (i = 0; rq != NULL && i < k; i++)
 		OPENSSL_free(rq[i].spki_der);
 	free(rq);

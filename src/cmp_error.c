@@ -272,6 +272,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_TEMPLATE_NOT_OFFERED, BADCERTTEMPLATE, 200,
 	    "PN=%s | the request asks for %s, which the CMP Profile's "
 	    "certReqTemplate does not offer"),
+	D(CMPF_CERT_PROFILE_BAD, BADREQUEST, 200,
+	    "PN=%s | the certProfile of generalInfo %s"),
+	D(CMPF_CERT_PROFILE_UNKNOWN, BADCERTTEMPLATE, 200,
+	    "PN=%s | the request names certificate profile %s, which is not "
+	    "offered here"),
 };
 
 #undef D

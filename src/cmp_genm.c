@@ -372,6 +372,7 @@ cmp_genm(const CMPD_MSG *req, const struct profile *prof,
     const X509_NAME *srv, enum cmp_fail *f, char *arg, size_t arglen)
 {
 	STACK_OF(CMPD_ITAV) *in = req->body->value.genm;
+	STACK_OF(ASN1_UTF8STRING) *profiles = NULL;
 	struct genm_value gv = { NULL, NULL, 0 };
 	const CMPD_ITAV *itav;
 	CMPD_MSG *rsp = NULL;
@@ -384,6 +385,16 @@ cmp_genm(const CMPD_MSG *req, const struct profile *prof,
 		return NULL;
 	}
 	itav = sk_CMPD_ITAV_value(in, 0);
+	/* RFC 9483 4.3.3: a certReqTemplate may be asked for by profile */
+	if (cmp_itav_is(itav->infoType, CMP_ITAV_OID_CERTREQTEMPLATE)) {
+		if ((*f = cmp_certprofile_get(req->header, 1, &profiles, arg,
+		    arglen)) == CMPF_OK)
+			*f = cmp_certprofile_offered(profiles, 0, prof, arg,
+			    arglen);
+		CMPD_CERTPROFILE_free(profiles);
+		if (*f != CMPF_OK)
+			return NULL;
+	}
 	*f = genm_value(prof, itav, &gv, arg, arglen);
 	if (gv.late) {
 		log_info("PN=%s: genm: the CA did not answer within the "

@@ -31,6 +31,7 @@
  *   cmp_exts.c   the CA's own powers, which no request may ask for, and
  *                usages the certReqTemplate does not offer
  *   cmp_pubkey.c the public key a certificate is asked for
+ *   cmp_certprofile.c the certificate profile a request names
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store_tx.c   a transaction's rows in MariaDB (store.h)
  *   store.c      the certificates issued, in MariaDB (store.h)
@@ -353,6 +354,8 @@ enum cmp_fail {
 	CMPF_KEY_WEAK,
 	CMPF_KEY_SPEC,
 	CMPF_TEMPLATE_NOT_OFFERED,
+	CMPF_CERT_PROFILE_BAD,
+	CMPF_CERT_PROFILE_UNKNOWN,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -736,6 +739,11 @@ int	cmp_pubkey_level_bits(void);
 int	cmp_pubkey_spec_bits(int type, int param);
 enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *arg,
 	    size_t arglen);
+/* cmp_certprofile.c */
+enum cmp_fail cmp_certprofile_get(const CMPD_HEADER *, int nreq,
+	    STACK_OF(ASN1_UTF8STRING) **, char *arg, size_t arglen);
+enum cmp_fail cmp_certprofile_offered(const STACK_OF(ASN1_UTF8STRING) *,
+	    int i, const struct profile *, char *arg, size_t arglen);
 /* cmp_tmpl.c */
 struct json_object;
 #define CMP_TMPL_JSON_MAX	4096	/* cmp_profile.cert_req_template */

@@ -10,14 +10,15 @@
  *       [-trusted T] -type caCerts|rootCaCert|certReqTemplate|
  *       crlStatusList|OID [-old ROOT.pem] [-crl CRL.pem | -crlca CA.pem]
  *       [-thisupdate GENERALIZEDTIME] [-crlcount N] [-two] [-out FILE]
- *       [-reqout FILE]
+ *       [-reqout FILE] [-profile NAME]
  *
  * -old: the root the client has (rootCaCert's value); -crl: a CRLStatus
  * with that CRL's issuer and thisUpdate; -crlca: one with that CA
  * certificate's subject as issuer, and the thisUpdate given with
  * -thisupdate (YYYYMMDDHHMMSSZ) or none, N times with -crlcount; -two: a second InfoTypeAndValue
  * of the same type. -out gets the certificates or CRLs received (PEM),
- * -reqout the genm sent (DER).
+ * -reqout the genm sent (DER). -profile puts certProfile NAME into the
+ * header's generalInfo (RFC 9810 5.1.1.4), as OpenSSL 3.3's client does.
  * Exit 0 with a genp, 1 otherwise (status= says what the server said).
  */
 #include "config.h"
@@ -36,6 +37,7 @@
 
 static const char *port, *path, *secret, *ref, *certf, *keyf, *trustedf;
 static const char *type, *oldf, *crlf, *crlcertf, *outf, *thisupd, *reqoutf;
+static const char *profilename;
 static int two, crlcount = 1;
 
 /* The transfer, with the request written to -reqout first. */
@@ -365,6 +367,7 @@ main(int argc, char *argv[])
 		else if (strcmp(k, "-crlcount") == 0) crlcount = atoi(v);
 		else if (strcmp(k, "-out") == 0) outf = v;
 		else if (strcmp(k, "-reqout") == 0) reqoutf = v;
+		else if (strcmp(k, "-profile") == 0) profilename = v;
 		else
 			goto usage;
 	}
@@ -422,6 +425,25 @@ main(int argc, char *argv[])
 			return 2;
 	}
 
+	if (profilename != NULL) {
+		CMPD_CERTPROFILE *names = sk_ASN1_UTF8STRING_new_null();
+		ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
+		unsigned char *der = NULL;
+		OSSL_CMP_ITAV *itav;
+		int len;
+
+		if (names == NULL || s == NULL ||
+		    !ASN1_STRING_set(s, profilename, -1) ||
+		    !sk_ASN1_UTF8STRING_push(names, s) ||
+		    (len = i2d_CMPD_CERTPROFILE(names, &der)) <= 0 ||
+		    (itav = OSSL_CMP_ITAV_create(cmp_itav_oid(
+		    CMP_ITAV_OID_CERTPROFILE), cmp_itav_seq_value(der,
+		    len))) == NULL ||
+		    !OSSL_CMP_CTX_push0_geninfo_ITAV(ctx, itav))
+			return 2;
+		OPENSSL_free(der);
+		CMPD_CERTPROFILE_free(names);
+	}
 	itavs = OSSL_CMP_exec_GENM_ses(ctx);
 	if (OSSL_CMP_CTX_snprint_PKIStatus(ctx, buf, sizeof(buf)) != NULL)
 		printf("status=%s\n", buf);

@@ -34,6 +34,9 @@
  *     reasonCode extension in it)  duprr=1 (a
  *     second RevDetails)  duppoll=1 (a second pollReq entry)  pollid=N
  *     (the first pollReq entry's certReqId)
+ *     certProfile=NAME[,NAME...] (one more generalInfo certProfile with
+ *     these names, RFC 9810 5.1.1.4)  certProfileRaw=HEX (one with this
+ *     DER as its value)
  *     nested=1 (the message wrapped in a nested body)  ccr=1 (an ir as a ccr)  iter=N (the PBM iterationCount; with remac)
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
@@ -59,6 +62,7 @@
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
+#include "cmp_itav.h"
 
 static unsigned char *
 read_all(const char *path, size_t *len)
@@ -343,6 +347,47 @@ add_request(CMPD_MSG *m, long id)
 	EVP_PKEY_free(key);
 }
 
+/* One more certProfile in generalInfo: the names of the comma-separated
+ * list v, or (raw) the DER whose hex v is. */
+static void
+add_cert_profile(CMPD_MSG *m, const char *v, int raw)
+{
+	CMPD_CERTPROFILE *names = sk_ASN1_UTF8STRING_new_null();
+	ASN1_OCTET_STRING *bytes = NULL;
+	unsigned char *der = NULL;
+	char buf[1024], *tok, *save = NULL;
+	CMPD_ITAV *itav = CMPD_ITAV_new();
+	ASN1_UTF8STRING *s;
+	int len;
+
+	if (raw) {
+		bytes = hex_octets(v);
+		itav->infoValue = cmp_itav_seq_value(
+		    ASN1_STRING_get0_data(bytes), ASN1_STRING_length(bytes));
+	} else {
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (tok = strtok_r(buf, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			s = ASN1_UTF8STRING_new();
+			ASN1_STRING_set(s, tok, -1);
+			sk_ASN1_UTF8STRING_push(names, s);
+		}
+		len = i2d_CMPD_CERTPROFILE(names, &der);
+		itav->infoValue = cmp_itav_seq_value(der, len);
+	}
+	itav->infoType = cmp_itav_oid(CMP_ITAV_OID_CERTPROFILE);
+	if (itav->infoValue == NULL || itav->infoType == NULL) {
+		fprintf(stderr, "certProfile failed\n");
+		exit(2);
+	}
+	if (m->header->generalInfo == NULL)
+		m->header->generalInfo = sk_CMPD_ITAV_new_null();
+	sk_CMPD_ITAV_push(m->header->generalInfo, itav);
+	ASN1_OCTET_STRING_free(bytes);
+	OPENSSL_free(der);
+	CMPD_CERTPROFILE_free(names);
+}
+
 static CMPD_MSG *load_msg(const char *);
 
 static void
@@ -484,6 +529,8 @@ edit_one(CMPD_MSG *m, const char *e)
 		/* the first pollReq entry's certReqId */
 		ASN1_INTEGER_set(sk_CMPD_POLLREQ_value(m->body->value.pollReq,
 		    0)->certReqId, atol(v));
+	} else if (KEY("certProfile") || KEY("certProfileRaw")) {
+		add_cert_profile(m, v, KEY("certProfileRaw"));
 	} else if (KEY("dupreq")) {
 		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
 		    m->body->value.ir, 0));
