@@ -22,6 +22,10 @@
 #define INV_DN_BUF	(4 * 2048 + 1)	/* issuer_dn, subject_dn */
 #define INV_LIMIT_DEFAULT	100
 #define INV_OFFSET_MAX	1000000000L
+/* the cursor's created_at when after= is absent (never compared) */
+#define INV_AT_NONE	"1970-01-01 00:00:00"
+#define INV_AT_SQL(t)	"SELECT DATE_FORMAT(created_at, " \
+	"'%Y-%m-%d %H:%i:%s.%f') FROM " t " WHERE "
 
 static const char *const cert_states[] = {
 	"pending", "issued", "rejected", "revoked", "revoke_pending",
@@ -86,6 +90,29 @@ inv_query_enum(struct api_call *c, const char *key,
 		return 0;
 	if (r < 0 || (buf[0] != '\0' && util_name_index(names, n, buf, 0) < 0))
 		return api_fail(c, 400, "%s is not a known value", key);
+	return 0;
+}
+
+/*
+ * after=, keyset paging: the page goes on after the entry the cursor
+ * names, found by sql (the entry's created_at, one row) into at. A page
+ * costs the same wherever it starts, where offset= reads and drops every
+ * entry before it. 0, or the status of the answer set.
+ */
+static int
+inv_after(struct api_call *c, long offset, const char *what,
+    const char *sql, const struct db_arg *a, size_t na, char at[INV_TS_BUF])
+{
+	struct db_col col;
+	int r;
+
+	if (offset > 0)
+		return api_fail(c, 400, "after and offset exclude each other");
+	api_col_str(&col, at, INV_TS_BUF);
+	if ((r = db_run(sql, a, na, &col, 1, NULL)) == DB_NOTFOUND)
+		return api_fail(c, 400, "after names no %s", what);
+	if (r != DB_OK)
+		return api_db_fail(c);
 	return 0;
 }
 
@@ -202,9 +229,11 @@ inv_prefix_pattern(const char *subject, char *out)
 
 /*
  * GET /certificates?cmpProfileUuid=&raProfileUuid=&status=&serialNumber=
- * &subject=&limit=&offset=. serialNumber is hex (any case); subject is
- * the start of the subject DN (RFC 2253 text, case-sensitive): a prefix
- * search the certificate_subject index serves (schema 0008).
+ * &subject=&limit=&offset=&after=. serialNumber is hex (any case);
+ * subject is the start of the subject DN (RFC 2253 text, case-sensitive):
+ * a prefix search the certificate_subject index serves (schema 0008).
+ * after= (a certificate's uuid) goes on after that certificate in the
+ * list's order: a range of the index the list is read through.
  */
 static int
 cert_list(struct api_call *c)
@@ -215,9 +244,13 @@ cert_list(struct api_call *c)
 	    "AND (? = '' OR status = ?) "
 	    "AND (? = '' OR serial_number = ?) "
 	    "AND (? = '' OR subject_dn LIKE ? ESCAPE '!') "
+	    "AND (? = '' OR (created_at <= ? AND "
+	    "(created_at < ? OR uuid > ?))) "
 	    "ORDER BY created_at DESC, uuid LIMIT ? OFFSET ?";
+	static const char sql_at[] = INV_AT_SQL("certificate") "uuid = ?";
 	char cmp[CMPD_UUID_LEN + 1], ra[CMPD_UUID_LEN + 1], status[16];
 	char serial[80], subject[2049], pattern[2 * sizeof(subject) + 2];
+	char after[CMPD_UUID_LEN + 1], at[INV_TS_BUF] = INV_AT_NONE;
 	struct cert_buf *b;
 	long limit, offset;
 	size_t i;
@@ -227,8 +260,15 @@ cert_list(struct api_call *c)
 	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0 ||
 	    inv_query_uuid(c, "raProfileUuid", ra) != 0 ||
 	    inv_query_enum(c, "status", cert_states, NITEMS(cert_states),
-	    status, sizeof(status)) != 0)
+	    status, sizeof(status)) != 0 ||
+	    inv_query_uuid(c, "after", after) != 0)
 		return c->status;
+	if (after[0] != '\0') {
+		struct db_arg a[1] = { DB_ARG_STR(after) };
+
+		if (inv_after(c, offset, "certificate", sql_at, a, 1, at) != 0)
+			return c->status;
+	}
 	if ((r = api_query(c, "serialNumber", serial, sizeof(serial))) < 0)
 		return api_fail(c, 400, "serialNumber is too long");
 	if (r == 0)
@@ -249,11 +289,12 @@ cert_list(struct api_call *c)
 	{
 		/* no subject: no LIKE '%' left for MariaDB to check on
 		 * every row of the page */
-		struct db_arg a[12] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
+		struct db_arg a[16] = { DB_ARG_STR(cmp), DB_ARG_STR(cmp),
 		    DB_ARG_STR(ra), DB_ARG_STR(ra), DB_ARG_STR(status),
 		    DB_ARG_STR(status), DB_ARG_STR(serial), DB_ARG_STR(serial),
-		    DB_ARG_STR(subject), DB_ARG_STR(pattern), DB_ARG_INT(limit),
-		    DB_ARG_INT(offset) };
+		    DB_ARG_STR(subject), DB_ARG_STR(pattern),
+		    DB_ARG_STR(after), DB_ARG_STR(at), DB_ARG_STR(at),
+		    DB_ARG_STR(after), DB_ARG_INT(limit), DB_ARG_INT(offset) };
 
 		api_list(c, sql, a, NITEMS(a), b->col, CERT_NCOLS,
 		    (size_t)limit, cert_json);
@@ -472,39 +513,6 @@ tx_json(struct db_col *col)
 	return o;
 }
 
-/*
- * GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset=, newest
- * first: the table's key (created_at, transaction_id, position) read
- * backwards, or a profile's part of cmp_transaction_cmp_profile_created
- * (schema 0026); the key makes the order unique.
- */
-static int
-tx_list(struct api_call *c)
-{
-	static const char sql[] = TX_COLS
-	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
-	    "ORDER BY created_at DESC, transaction_id DESC, position DESC "
-	    "LIMIT ? OFFSET ?";
-	char state[16], cmp[CMPD_UUID_LEN + 1];
-	struct tx_buf b;
-	long limit, offset;
-
-	if (inv_paging(c, &limit, &offset) != 0 ||
-	    inv_query_enum(c, "state", tx_states, NITEMS(tx_states), state,
-	    sizeof(state)) != 0 ||
-	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0)
-		return c->status;
-	tx_cols(&b);
-	{
-		struct db_arg a[6] = { DB_ARG_STR(state), DB_ARG_STR(state),
-		    DB_ARG_STR(cmp), DB_ARG_STR(cmp), DB_ARG_INT(limit),
-		    DB_ARG_INT(offset) };
-
-		return api_list(c, sql, a, 6, b.col, TX_NCOLS, (size_t)limit,
-		    tx_json);
-	}
-}
-
 static int
 inv_hexval(char ch)
 {
@@ -517,6 +525,99 @@ inv_hexval(char ch)
 	return -1;
 }
 
+/*
+ * A transactionId in hex (what) into tid, *len bytes: 0, or the status
+ * of the 400 answer set.
+ */
+static int
+inv_tid(struct api_call *c, const char *what, const char *h,
+    unsigned char tid[CMPD_ID_MAX_LEN], size_t *len)
+{
+	size_t i, n = strlen(h);
+	int hi, lo;
+
+	/* RFC 9810 5.1.1: any length; cmpd stores at most 64 bytes. */
+	if (n == 0 || n % 2 != 0 || n > 2 * CMPD_ID_MAX_LEN)
+		return api_fail(c, 400, "%s must be 1 to %d bytes in hex",
+		    what, CMPD_ID_MAX_LEN);
+	for (i = 0; i < n / 2; i++) {
+		if ((hi = inv_hexval(h[2 * i])) < 0 ||
+		    (lo = inv_hexval(h[2 * i + 1])) < 0)
+			return api_fail(c, 400, "%s must be hex", what);
+		tid[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/*
+ * GET /cmpTransactions?state=&cmpProfileUuid=&limit=&offset=&after=
+ * &afterPosition=, newest first: the table's key (created_at,
+ * transaction_id, position) read backwards, or a profile's part of
+ * cmp_transaction_cmp_profile_created (schema 0026); the key makes the
+ * order unique. after= (a transactionId in hex) with afterPosition= (its
+ * entry's position, default 0, the last of its entries in this order)
+ * goes on after that entry: a range of the same key.
+ */
+static int
+tx_list(struct api_call *c)
+{
+	static const char sql[] = TX_COLS
+	    "WHERE (? = '' OR state = ?) AND (? = '' OR cmp_profile_uuid = ?) "
+	    "AND (? = '' OR (created_at <= ? AND (created_at < ? OR "
+	    "transaction_id < ? OR (transaction_id = ? AND position < ?)))) "
+	    "ORDER BY created_at DESC, transaction_id DESC, position DESC "
+	    "LIMIT ? OFFSET ?";
+	static const char sql_at[] = INV_AT_SQL("cmp_transaction")
+	    "transaction_id = ? AND position = ?";
+	char state[16], cmp[CMPD_UUID_LEN + 1], after[2 * CMPD_ID_MAX_LEN + 2];
+	char at[INV_TS_BUF] = INV_AT_NONE, num[24];
+	unsigned char tid[CMPD_ID_MAX_LEN];
+	size_t tlen = 0;
+	struct tx_buf b;
+	long limit, offset, pos = 0;
+	int r;
+
+	if (inv_paging(c, &limit, &offset) != 0 ||
+	    inv_query_enum(c, "state", tx_states, NITEMS(tx_states), state,
+	    sizeof(state)) != 0 ||
+	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0)
+		return c->status;
+	if ((r = api_query(c, "after", after, sizeof(after))) < 0)
+		return api_fail(c, 400, "after must be 1 to %d bytes in hex",
+		    CMPD_ID_MAX_LEN);
+	if (r == 0)
+		after[0] = '\0';
+	if ((r = api_query(c, "afterPosition", num, sizeof(num))) < 0 ||
+	    (r > 0 && (after[0] == '\0' ||
+	    util_parse_long(num, 0, CMPD_CERT_REQ_MAX, &pos) != 0)))
+		return api_fail(c, 400, "afterPosition must be 0 to %d, with "
+		    "after", CMPD_CERT_REQ_MAX);
+	if (after[0] != '\0') {
+		if (inv_tid(c, "after", after, tid, &tlen) != 0)
+			return c->status;
+		{
+			struct db_arg a[2] = { DB_ARG_BLOB(tid, tlen),
+			    DB_ARG_INT(pos) };
+
+			if (inv_after(c, offset, "CMP transaction entry",
+			    sql_at, a, 2, at) != 0)
+				return c->status;
+		}
+	}
+	tx_cols(&b);
+	{
+		struct db_arg a[12] = { DB_ARG_STR(state), DB_ARG_STR(state),
+		    DB_ARG_STR(cmp), DB_ARG_STR(cmp), DB_ARG_STR(after),
+		    DB_ARG_STR(at), DB_ARG_STR(at), DB_ARG_BLOB(tid, tlen),
+		    DB_ARG_BLOB(tid, tlen), DB_ARG_INT(pos), DB_ARG_INT(limit),
+		    DB_ARG_INT(offset) };
+
+		return api_list(c, sql, a, 12, b.col, TX_NCOLS,
+		    (size_t)limit, tx_json);
+	}
+}
+
 /* GET /cmpTransactions/{transactionId}, the ID in hex */
 static int
 tx_get(struct api_call *c)
@@ -525,23 +626,15 @@ tx_get(struct api_call *c)
 	    "ORDER BY position LIMIT 1";
 	const char *h = c->param[0];
 	unsigned char tid[CMPD_ID_MAX_LEN];
-	size_t i, len = strlen(h);
+	size_t len;
 	struct tx_buf b;
-	int hi, lo, r;
+	int r;
 
-	/* RFC 9810 5.1.1: any length; cmpd stores at most 64 bytes. */
-	if (len == 0 || len % 2 != 0 || len > 2 * CMPD_ID_MAX_LEN)
-		return api_fail(c, 400, "transactionId must be 1 to %d bytes "
-		    "in hex", CMPD_ID_MAX_LEN);
-	for (i = 0; i < len / 2; i++) {
-		if ((hi = inv_hexval(h[2 * i])) < 0 ||
-		    (lo = inv_hexval(h[2 * i + 1])) < 0)
-			return api_fail(c, 400, "transactionId must be hex");
-		tid[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (inv_tid(c, "transactionId", h, tid, &len) != 0)
+		return c->status;
 	tx_cols(&b);
 	{
-		struct db_arg a[1] = { DB_ARG_BLOB(tid, len / 2) };
+		struct db_arg a[1] = { DB_ARG_BLOB(tid, len) };
 
 		r = db_run(sql, a, 1, b.col, TX_NCOLS, NULL);
 	}

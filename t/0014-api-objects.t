@@ -451,6 +451,19 @@ is "$(api GET "/certificates?status=issued&cmpProfileUuid=$ENROLL_CMP&limit=1")"
 is "$(t_json 'len(j)')" 1 "limit=1: one"
 is "$(api GET "/certificates?status=issued&limit=1&offset=1")" 200 "offset"
 is "$(t_json '[c["subject"] for c in j]')" '["CN=api-dev-1"]' "offset=1: the older one"
+# after=: the page after a certificate (keyset paging)
+is "$(api GET "/certificates?status=issued&limit=1")" 200 "the first page of one"
+first=$(t_json 'j[0]["uuid"]')
+is "$(api GET "/certificates?status=issued&limit=1&after=$first")" 200 "after= the first"
+is "$(t_json '[c["subject"] for c in j]')" '["CN=api-dev-1"]' "... the older one, as offset=1"
+last=$(t_json 'j[0]["uuid"]')
+is "$(api GET "/certificates?status=issued&after=$(echo "$last" | tr a-f A-F)")" 200 "after= the last (upper case)"
+is "$(t_json 'j')" '[]' "... nothing after it"
+is "$(api GET "/certificates?after=$first&offset=1")" 400 "after= and offset=: 400"
+like "$(t_json 'j["message"]')" "after and offset exclude each other" "... saying so"
+is "$(api GET "/certificates?after=$NOUUID")" 400 "after= no certificate: 400"
+like "$(t_json 'j["message"]')" "after names no certificate" "... saying so"
+is "$(api GET "/certificates?after=nope")" 400 "after= not a UUID: 400"
 is "$(api GET "/certificates?status=revoked")" 200 "status=revoked"
 is "$(t_json 'j')" '[]' "none revoked"
 is "$(api GET "/certificates?status=bogus")" 400 "unknown status: 400"
@@ -502,6 +515,38 @@ is "$(api GET "/cmpTransactions?limit=2&offset=2")" 200 "... the second page"
 is "$(t_json "$tails")" '["ee0d", "ee0c"]' "... continues where the first ended"
 is "$(api GET "/cmpTransactions?state=expired&cmpProfileUuid=$ENROLL_CMP")" 200 "... filtered"
 is "$(t_json "$tails")" '["ee0a", "ee0b", "ee0d", "ee0c"]' "... in the same order"
+# after=: the page after an entry, the same microsecond's too
+is "$(api GET "/cmpTransactions?limit=2&after=0000000000000000000000000000ee0b")" 200 "after= an entry"
+is "$(t_json "$tails")" '["ee0d", "ee0c"]' "... continues as offset=2"
+is "$(api GET "/cmpTransactions?limit=1&after=0000000000000000000000000000EE0D")" 200 \
+	"after= the first of two of the same microsecond"
+is "$(t_json "$tails")" '["ee0c"]' "... the other one follows"
+is "$(api GET "/cmpTransactions?state=expired&cmpProfileUuid=$ENROLL_CMP&after=0000000000000000000000000000ee0a")" 200 \
+	"after=, filtered"
+is "$(t_json "$tails")" '["ee0b", "ee0d", "ee0c"]' "... in the same order"
+# one transaction of three entries: position 2, 1, 0 in the list
+t_sql "INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid,
+    request_type, state, created_at) VALUES
+  (UNHEX('0000000000000000000000000000ee0e'), 0, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:04'),
+  (UNHEX('0000000000000000000000000000ee0e'), 1, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:04'),
+  (UNHEX('0000000000000000000000000000ee0e'), 2, '$ENROLL_CMP', 0, 'expired', '2099-01-01 00:00:04')"
+pos='[t["transactionId"][-4:] + "/" + str(t["position"]) for t in j]'
+is "$(api GET "/cmpTransactions?limit=3")" 200 "a transaction of three entries"
+is "$(t_json "$pos")" '["ee0e/2", "ee0e/1", "ee0e/0"]' "... its positions descending"
+is "$(api GET "/cmpTransactions?limit=3&after=0000000000000000000000000000ee0e&afterPosition=2")" 200 \
+	"after= with afterPosition="
+is "$(t_json "$pos")" '["ee0e/1", "ee0e/0", "ee0a/0"]' "... goes on within the transaction"
+is "$(api GET "/cmpTransactions?limit=1&after=0000000000000000000000000000ee0e")" 200 \
+	"after= without afterPosition: after the transaction's last entry"
+is "$(t_json "$pos")" '["ee0a/0"]' "... the next transaction"
+is "$(api GET "/cmpTransactions?after=0000000000000000000000000000ee0e&afterPosition=7")" 400 \
+	"afterPosition= of no entry: 400"
+like "$(t_json 'j["message"]')" "after names no CMP transaction entry" "... saying so"
+is "$(api GET "/cmpTransactions?afterPosition=1")" 400 "afterPosition= without after=: 400"
+is "$(api GET "/cmpTransactions?after=ee0&limit=1")" 400 "after= of odd length: 400"
+like "$(t_json 'j["message"]')" "after must be 1 to 64 bytes in hex" "... saying so"
+is "$(api GET "/cmpTransactions?after=0000000000000000000000000000ee0a&offset=1")" 400 "after= and offset=: 400"
+t_sql "DELETE FROM cmp_transaction WHERE transaction_id = UNHEX('0000000000000000000000000000ee0e')"
 t_sql "DELETE FROM cmp_transaction WHERE transaction_id IN (UNHEX('0000000000000000000000000000ee0a'),
   UNHEX('0000000000000000000000000000ee0b'), UNHEX('0000000000000000000000000000ee0c'),
   UNHEX('0000000000000000000000000000ee0d'))"
