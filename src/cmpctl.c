@@ -152,12 +152,12 @@ static const struct ctl_cmd {
 	    "usage: cmpctl certificates [KEY=VALUE...]\n"
 	    "       cmpctl certificates UUID\n"
 	    "  KEY: cmpProfileUuid raProfileUuid status serialNumber subject\n"
-	    "  limit offset.\n" },
+	    "  limit offset after.\n" },
 	{ "transactions", NEED_DB, cmd_transactions,
 	    "list CMP transactions, or show one",
 	    "usage: cmpctl transactions [KEY=VALUE...]\n"
 	    "       cmpctl transactions TRANSACTIONID\n"
-	    "  KEY: state cmpProfileUuid limit offset.\n" },
+	    "  KEY: state cmpProfileUuid limit offset after afterPosition.\n" },
 	{ "audit", NEED_DB, cmd_audit,
 	    "list the audit log",
 	    "usage: cmpctl audit [KEY=VALUE...]\n"

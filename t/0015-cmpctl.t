@@ -257,6 +257,8 @@ ok "raprofile disable" ctl raprofile disable r2
 ok "certificates" ctl certificates status=issued limit=10
 is "$(j 'type(j).__name__')" list "a list"
 nok "certificates with a bad argument" ctl certificates 'sub ject=x'
+nok "certificates after= a certificate there is not" ctl certificates after=00000000-0000-4000-8000-0000000000ff
+like "$(cat "$T/err" "$T/out")" "after names no certificate" "... the API's refusal"
 ok "transactions" ctl transactions state=confirmed
 is "$(j 'type(j).__name__')" list "a list"
 ok "audit with a query" ctl audit "actor=$ACTOR" objectType=cmpProfile
