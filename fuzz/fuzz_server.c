@@ -123,6 +123,9 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 		fuzz_db_int(&c[28], 0);
 		fuzz_db_int(&c[29], 0);
 	}
+	/* centralKeyGeneration in some worlds */
+	if (nc > 33)
+		fuzz_db_int(&c[30], (w.tx >> 3) & 1);
 	/* the last three, counted from the end: a certReqTemplate held to
 	 * in some worlds, profileSecretFallback on, no device entries
 	 * (cmp_device.c reads none) */

@@ -24,7 +24,8 @@ enum {
 	CP_HAS_SECRET, CP_REF, CP_CERT, CP_ANCHORS, CP_IATTRS, CP_RATTRS,
 	CP_IMPLICIT, CP_WAIT, CP_RA_UUID, CP_RA_NAME, CP_RA_ENABLED, CP_INST,
 	CP_CREATED, CP_UPDATED, CP_SUBJECT_POLICY, CP_CRLS, CP_CA_PUBS,
-	CP_LEGACY_PBM, CP_REQ_MAX, CP_SYNC_BUDGET, CP_FALLBACK, CP_NCOLS
+	CP_LEGACY_PBM, CP_REQ_MAX, CP_SYNC_BUDGET, CP_FALLBACK, CP_CKG,
+	CP_NCOLS
 };
 
 /* One cmp_profile row with its default RA Profile, as the API shows it. */
@@ -58,7 +59,7 @@ struct cp_row {
 	"IF(c.variant = 'v2_3gpp', 1, COALESCE(c.cert_req_max, 10)), " \
 	/* syncBudget as in effect: 5 (CMPD_SYNC_BUDGET_DEFAULT) when unset */ \
 	"COALESCE(c.sync_budget, 5), " \
-	"c.secret_fallback " \
+	"c.secret_fallback, c.central_key_generation " \
 	"FROM cmp_profile c " \
 	"LEFT JOIN ra_profile r ON r.uuid = c.default_ra_profile_uuid " \
 	"LEFT JOIN authority a ON a.uuid = r.authority_uuid "
@@ -80,6 +81,7 @@ struct cp_input {
 	int	 implicit;		/* -1: not given */
 	int	 legacy_pbm;		/* -1: not given */
 	int	 fallback;		/* profileSecretFallback; -1 */
+	int	 ckg;			/* centralKeyGeneration; -1 */
 	long	 wait;			/* -1: not given */
 	long	 req_max;		/* certReqMax; -1: not given */
 	long	 sync_budget;		/* syncBudget; -1: not given */

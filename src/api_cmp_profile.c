@@ -108,6 +108,8 @@ cp_json(const struct api_call *c, const struct cp_row *r, int detail)
 	    json_object_new_boolean(col[CP_LEGACY_PBM].i != 0));
 	json_object_object_add(o, "profileSecretFallback",
 	    json_object_new_boolean(col[CP_FALLBACK].i != 0));
+	json_object_object_add(o, "centralKeyGeneration",
+	    json_object_new_boolean(col[CP_CKG].i != 0));
 	json_object_object_add(o, "certReqMax",
 	    json_object_new_int((int)col[CP_REQ_MAX].i));
 	json_object_object_add(o, "syncBudget",
@@ -197,9 +199,10 @@ cp_create(struct api_call *c)
 	    "response_protection, shared_secret_reference, "
 	    "default_ra_profile_uuid, issue_attributes, revoke_attributes, "
 	    "implicit_confirm_allowed, confirm_wait_time, subject_policy, "
-	    "ca_pubs, legacy_pbm, cert_req_max, sync_budget, secret_fallback) "
+	    "ca_pubs, legacy_pbm, cert_req_max, sync_budget, secret_fallback, "
+	    "central_key_generation) "
 	    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "NULLIF(?, -1), NULLIF(?, -1), ?)";
+	    "NULLIF(?, -1), NULLIF(?, -1), ?, ?)";
 	struct cp_input in;
 	char uuid[CMPD_UUID_LEN + 1];
 	json_object *d = NULL;
@@ -216,7 +219,7 @@ cp_create(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[18] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
+		struct db_arg a[19] = { DB_ARG_STR(uuid), DB_ARG_STR(in.name),
 		    obj_arg_opt_str(in.descr), DB_ARG_STR(in.variant),
 		    DB_ARG_STR(in.req), DB_ARG_STR(in.resp), obj_arg_opt_str(in.ref),
 		    obj_arg_opt_str(in.ra_uuid), obj_arg_opt_str(in.iattrs),
@@ -228,9 +231,9 @@ cp_create(struct api_call *c)
 		    DB_ARG_STR(in.ca_pubs != NULL ? in.ca_pubs :
 		    "sharedSecret"), DB_ARG_INT(in.legacy_pbm > 0),
 		    DB_ARG_INT(in.req_max), DB_ARG_INT(in.sync_budget),
-		    DB_ARG_INT(in.fallback != 0) };
+		    DB_ARG_INT(in.fallback != 0), DB_ARG_INT(in.ckg > 0) };
 
-		rc = db_run(sql, a, 18, NULL, 0, NULL);
+		rc = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 	}
 	if (rc == DB_DUP) {
 		db_rollback();
@@ -265,7 +268,8 @@ cp_edit(struct api_call *c)
 	    "issue_attributes = ?, revoke_attributes = ?, "
 	    "implicit_confirm_allowed = ?, confirm_wait_time = ?, "
 	    "subject_policy = ?, ca_pubs = ?, legacy_pbm = ?, "
-	    "secret_fallback = ?, cert_req_max = IF(? = -1, cert_req_max, ?), "
+	    "secret_fallback = ?, central_key_generation = ?, "
+	    "cert_req_max = IF(? = -1, cert_req_max, ?), "
 	    "sync_budget = IF(? = -1, sync_budget, ?) WHERE uuid = ?";
 	struct cp_row *old = NULL;
 	struct cp_input in;
@@ -281,7 +285,7 @@ cp_edit(struct api_call *c)
 		goto out;
 	}
 	{
-		struct db_arg a[19] = {
+		struct db_arg a[20] = {
 			obj_arg_opt_str(in.has_descr ? in.descr : old->descr),
 			DB_ARG_STR(in.variant != NULL ? in.variant : old->variant),
 			DB_ARG_STR(in.req != NULL ? in.req : old->req),
@@ -301,12 +305,14 @@ cp_edit(struct api_call *c)
 			    old->col[CP_LEGACY_PBM].i != 0),
 			DB_ARG_INT(in.fallback >= 0 ? in.fallback :
 			    old->col[CP_FALLBACK].i != 0),
+			DB_ARG_INT(in.ckg >= 0 ? in.ckg :
+			    old->col[CP_CKG].i != 0),
 			DB_ARG_INT(in.req_max), DB_ARG_INT(in.req_max),
 			DB_ARG_INT(in.sync_budget), DB_ARG_INT(in.sync_budget),
 			DB_ARG_STR(old->uuid),
 		};
 
-		rc = db_run(sql, a, 19, NULL, 0, NULL);
+		rc = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 	}
 	if (rc != DB_OK || cpc_store_credentials(c, &in, old->uuid) != 0 ||
 	    cpt_store(c, &in, old->uuid) != 0 ||

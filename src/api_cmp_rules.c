@@ -44,6 +44,7 @@ cpr_row_new(void)
 			I(CP_REQ_MAX),
 			I(CP_SYNC_BUDGET),
 			I(CP_FALLBACK),
+			I(CP_CKG),
 		};
 #undef S
 #undef B
@@ -102,7 +103,7 @@ static const struct {
 	{ "revokeCertificateAttributes", 0 }, { "implicitConfirmAllowed", 0 },
 	{ "confirmWaitTime", 0 }, { "signingCredentials", 1 },
 	{ "trustAnchors", 0 }, { "subjectPolicy", 0 }, { "caPubs", 0 },
-	{ "legacyPbm", 0 },
+	{ "legacyPbm", 0 }, { "centralKeyGeneration", 0 },
 	{ "profileSecretFallback", 0 },
 	{ "certReqMax", 0 },
 	{ "syncBudget", 0 },
@@ -132,6 +133,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	in->implicit = -1;
 	in->legacy_pbm = -1;
 	in->fallback = -1;
+	in->ckg = -1;
 	in->wait = -1;
 	in->req_max = -1;
 	in->sync_budget = -1;
@@ -180,6 +182,7 @@ cpr_input_read(struct api_call *c, struct cp_input *in)
 	    api_get_bool(c, "legacyPbm", &in->legacy_pbm) == API_BAD ||
 	    api_get_bool(c, "profileSecretFallback", &in->fallback) ==
 	    API_BAD ||
+	    api_get_bool(c, "centralKeyGeneration", &in->ckg) == API_BAD ||
 	    api_get_int(c, "confirmWaitTime", 1, 86400, &in->wait) == API_BAD ||
 	    api_get_int(c, "certReqMax", 1, CMPD_CERT_REQ_MAX, &in->req_max) ==
 	    API_BAD ||

@@ -95,6 +95,7 @@ struct enroll_item {
 	int	 pos;			/* its transaction row; -1: none */
 	int	 ra_verified;		/* POP raVerified, on an RA's word */
 	int	 waiting;		/* the CA has not decided yet */
+	CMPD_ENCRYPTEDKEY *ckg;		/* a generated key, for the answer */
 	struct conn_result res;
 	char	 cert_uuid[CMPD_UUID_LEN + 1];
 };
@@ -112,12 +113,13 @@ enroll_fail_text(const struct enroll_item *it, const char *pn, char *buf,
 
 /*
  * ip/cp/kup with one CertResponse per item, in the request's order
- * (RFC 9810 5.3.4): accepted ones carry their certificate, rejected ones
- * their failInfo and text. Chains and caPubs: cmp_chain_answer().
+ * (RFC 9810 5.3.4): accepted ones carry their certificate (and a key
+ * generated for them, taken from the item: pvno 3, RFC 9810 7), rejected
+ * ones their failInfo and text. Chains and caPubs: cmp_chain_answer().
  */
 static CMPD_MSG *
 enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
-    const struct enroll_item *items, size_t nitems, const char *pn)
+    struct enroll_item *items, size_t nitems, const char *pn)
 {
 	const struct cmp_fail_def *d;
 	CMPD_CERTRESPONSE *cr = NULL;
@@ -132,7 +134,7 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
 	if ((rep = m->body->value.ip = CMPD_CERTREPMSG_new()) == NULL)
 		goto err;
 	for (k = 0; k < nitems; k++) {
-		const struct enroll_item *it = &items[k];
+		struct enroll_item *it = &items[k];
 
 		if ((cr = CMPD_CERTRESPONSE_new()) == NULL ||
 		    !ASN1_INTEGER_set(cr->certReqId, it->rid))
@@ -163,6 +165,13 @@ enroll_answer(const CMPD_MSG *req, const X509_NAME *srv,
 				goto err;
 			cr->certifiedKeyPair->certOrEncCert->value.certificate =
 			    it->res.certificate;
+			if (it->ckg != NULL) {
+				cr->certifiedKeyPair->privateKey = it->ckg;
+				it->ckg = NULL;
+				if (!ASN1_INTEGER_set(m->header->pvno,
+				    CMPD_PVNO_CMP2021))
+					goto err;
+			}
 		}
 		if (!sk_CMPD_CERTRESPONSE_push(rep->response, cr))
 			goto err;
@@ -560,6 +569,12 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 		    !(perms & RA_PERM_RAVERIFIED)) {
 			it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
 			    CMPF_BAD_POP;
+			/* no key, no POP: central key generation asked of a
+			 * profile that does not make keys (RFC 9483 4.1.6) */
+			if (pop == POPO_MISSING && key == NULL &&
+			    (type == CMPD_BODY_IR || type == CMPD_BODY_CR) &&
+			    cmp_ckg_wanted(it->crm))
+				it->fail = CMPF_CKG_NOT_OFFERED;
 			return;
 		}
 		it->ra_verified = 1;
@@ -605,6 +620,50 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 	key = spki_template_key(tmpl, NULL);
 	enroll_check_key(req, p, it, tmpl, key);
 	EVP_PKEY_free(key);
+}
+
+/*
+ * An ir or cr asking for its key to be made (cmp_ckg.c), on a CMP
+ * Profile that makes keys: the item's request becomes the one the CA is
+ * asked with, the key's envelope waits for the answer. (Elsewhere such a
+ * request fails its POP, and enroll_check_key() says why.)
+ */
+static enum cmp_fail
+enroll_ckg(const CMPD_MSG *req, int type, struct profile *p,
+    struct enroll_item *it)
+{
+	enum cmp_fail f;
+
+	if (!p->ckg_allowed || (type != CMPD_BODY_IR &&
+	    type != CMPD_BODY_CR) || !cmp_ckg_wanted(it->crm))
+		return CMPF_OK;
+	if ((f = cmp_ckg_request(it->crm, req, p, &it->own, &it->ckg,
+	    it->text, sizeof(it->text))) == CMPF_OK)
+		it->crm = it->own;
+	return f;
+}
+
+/*
+ * A generated key is delivered with its certificate or never: a request
+ * the CA has not decided within the budget fails, its row left issuing
+ * for the sweep, which revokes what the CA issues for it.
+ */
+static void
+enroll_ckg_late(const struct profile *p, struct enroll_item *items, int n,
+    const struct store_req *rq)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (items[i].ckg != NULL && items[i].waiting) {
+			log_warn("PN=%s: requestId=%s: a generated key is not "
+			    "delivered later; the sweep revokes what the CA "
+			    "issues for it", p->cmp_name,
+			    rq[items[i].pos].request_id);
+			items[i].waiting = 0;
+			items[i].fail = CMPF_CKG_LATE;
+			items[i].pos = -1;
+		}
 }
 
 /* How many requests a message may hold, before any is looked at. */
@@ -921,8 +980,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		if (it->own != NULL)
 			it->crm = it->own;
 		if ((it->fail = cmp_certprofile_offered(profiles, i, p,
-		    it->text, sizeof(it->text))) == CMPF_OK)
-			enroll_check(req, p, it);
+		    it->text, sizeof(it->text))) != CMPF_OK ||
+		    (it->fail = enroll_ckg(req, type, p, it)) != CMPF_OK)
+			continue;
+		enroll_check(req, p, it);
 	}
 	/* One request: refused as a whole, as ever. */
 	if (n == 1 && items[0].fail != CMPF_OK)
@@ -935,6 +996,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		    &ca_chain, &gated)) != CMPF_OK)
 			goto out;
 		enroll_issue(tid, type, p, c, &target, items, n, rq);
+		enroll_ckg_late(p, items, n, rq);
 	}
 	if (n == 1 && items[0].fail != CMPF_OK)
 		goto refused;
@@ -976,6 +1038,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		OSSL_CRMF_MSG_free(items[i].own);
 		conn_result_free(&items[i].res);
 	}
+	for (i = 0; items != NULL && i < n; i++)
+		CMPD_ENCRYPTEDKEY_free(items[i].ckg);
 	free(items);
 	sk_ASN1_UTF8STRING_pop_free(profiles, ASN1_UTF8STRING_free);
 	for (i = 0; rq != NULL && i < k; i++)

@@ -277,6 +277,21 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_CERT_PROFILE_UNKNOWN, BADCERTTEMPLATE, 200,
 	    "PN=%s | the request names certificate profile %s, which is not "
 	    "offered here"),
+	D(CMPF_CKG_NOT_OFFERED, BADCERTTEMPLATE, 200,
+	    "PN=%s | the request has no public key: the CMP Profile does not "
+	    "generate keys (centralKeyGeneration)"),
+	D(CMPF_CKG_KEY, BADALG, 200,
+	    "PN=%s | no key is generated for %s"),
+	D(CMPF_CKG_NO_SIGNER, SYSTEMFAILURE, 200,
+	    "PN=%s | a generated key is signed with the CMP Profile's signing "
+	    "key, and it has none"),
+	D(CMPF_CKG_RECIPIENT, BADREQUEST, 200,
+	    "PN=%s | a generated key cannot be encrypted to a %s key: the "
+	    "protection certificate needs an RSA or EC key"),
+	D(CMPF_CKG_LATE, SYSTEMUNAVAIL, 200,
+	    "PN=%s | the certificate authority did not issue within the "
+	    "synchronous budget, and a generated key is delivered only at "
+	    "once: try again later"),
 };
 
 #undef D

@@ -88,6 +88,14 @@ DECLARE_ASN1_FUNCTIONS(CMPD_CRLSEQ)
 typedef STACK_OF(ASN1_UTF8STRING) CMPD_CERTPROFILE;
 DECLARE_ASN1_FUNCTIONS(CMPD_CERTPROFILE)
 
+/* AsymmetricKeyPackage ::= SEQUENCE SIZE (1..MAX) OF OneAsymmetricKey
+ * (RFC 5958 2; version 1 is a PKCS#8 PrivateKeyInfo): a centrally
+ * generated key, RFC 9483 4.1.6 */
+DEFINE_STACK_OF(PKCS8_PRIV_KEY_INFO)
+typedef STACK_OF(PKCS8_PRIV_KEY_INFO) CMPD_AKEYPACKAGE;
+DECLARE_ASN1_FUNCTIONS(CMPD_AKEYPACKAGE)
+#define CMP_OID_AKEYPACKAGE		"2.16.840.1.101.2.1.2.78.5"
+
 /* cmp_itav.c */
 ASN1_OBJECT *cmp_itav_oid(const char *numeric);
 int	cmp_itav_is(const ASN1_OBJECT *, const char *numeric);

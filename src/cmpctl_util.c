@@ -38,6 +38,7 @@ static const struct ctl_carry profile_carry[] = {
 	{ "subjectPolicy", "subjectPolicy", NULL },
 	{ "caPubs", "caPubs", NULL },
 	{ "legacyPbm", "legacyPbm", NULL },
+	{ "centralKeyGeneration", "centralKeyGeneration", NULL },
 	{ "profileSecretFallback", "profileSecretFallback", NULL },
 	{ "certReqMax", "certReqMax", NULL },
 	{ "syncBudget", "syncBudget", NULL },

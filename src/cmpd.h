@@ -32,6 +32,7 @@
  *                usages the certReqTemplate does not offer
  *   cmp_pubkey.c the public key a certificate is asked for
  *   cmp_certprofile.c the certificate profile a request names
+ *   cmp_ckg.c    central key generation: the key made, sent back wrapped
  *   cmp_sweep.c  unconfirmed certificates, crashes reconciled, revocations owed
  *   store_tx.c   a transaction's rows in MariaDB (store.h)
  *   store.c      the certificates issued, in MariaDB (store.h)
@@ -356,6 +357,11 @@ enum cmp_fail {
 	CMPF_TEMPLATE_NOT_OFFERED,
 	CMPF_CERT_PROFILE_BAD,
 	CMPF_CERT_PROFILE_UNKNOWN,
+	CMPF_CKG_NOT_OFFERED,
+	CMPF_CKG_KEY,
+	CMPF_CKG_NO_SIGNER,
+	CMPF_CKG_RECIPIENT,
+	CMPF_CKG_LATE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -468,6 +474,9 @@ struct profile {
 	/* syncBudget: seconds a worker waits on an issue or renew call
 	 * before the request turns into delayed delivery; 0 = the default */
 	int	 sync_budget;
+	/* centralKeyGeneration: a request without a public key has one
+	 * generated for it (cmp_ckg.c, RFC 9483 4.1.6) */
+	int	 ckg_allowed;
 	/* per-device secrets (cmp_device.c): profileSecretFallback lets the
 	 * profile's secret authenticate a senderKID that selects no device
 	 * entry; device is the entry the request's MAC verified with (its
@@ -739,6 +748,11 @@ int	cmp_pubkey_level_bits(void);
 int	cmp_pubkey_spec_bits(int type, int param);
 enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *arg,
 	    size_t arglen);
+/* cmp_ckg.c */
+int	cmp_ckg_wanted(const OSSL_CRMF_MSG *);
+enum cmp_fail cmp_ckg_request(const OSSL_CRMF_MSG *, const CMPD_MSG *,
+	    struct profile *, OSSL_CRMF_MSG **own, CMPD_ENCRYPTEDKEY **,
+	    char *arg, size_t arglen);
 /* cmp_certprofile.c */
 enum cmp_fail cmp_certprofile_get(const CMPD_HEADER *, int nreq,
 	    STACK_OF(ASN1_UTF8STRING) **, char *arg, size_t arglen);

@@ -119,7 +119,7 @@ profile_check(const struct route *rt, const struct profile *p)
 	"a.authority_instance_uuid, n.uuid, n.url, n.auth_type, " \
 	"n.auth_data_enc, c.updated_at, c.subject_policy = 'any', n.insecure, " \
 	"c.ca_pubs, c.legacy_pbm, COALESCE(c.cert_req_max, 0), " \
-	"COALESCE(c.sync_budget, 0), " \
+	"COALESCE(c.sync_budget, 0), c.central_key_generation, " \
 	"LEFT(CAST(c.cert_req_template AS BINARY), 4097), " \
 	"c.secret_fallback, EXISTS (SELECT 1 FROM cmp_device d " \
 	"WHERE d.cmp_profile_uuid = c.uuid) "
@@ -147,7 +147,7 @@ enum {
 	C_CONN_AUTH, C_CONN_CRED, C_CMP_VERSION, C_SUBJECT_ANY, C_CONN_INSECURE,
 	C_CA_PUBS, C_LEGACY_PBM,
 	C_CERT_REQ_MAX,
-	C_SYNC_BUDGET,
+	C_SYNC_BUDGET, C_CKG,
 	C_TMPL,
 	C_FALLBACK, C_HAS_DEVICES,
 	C__COUNT
@@ -237,6 +237,7 @@ profile_read(const struct route *rt, struct profile *p,
 	c[C_LEGACY_PBM].type = DB_INT;
 	c[C_CERT_REQ_MAX].type = DB_INT;
 	c[C_SYNC_BUDGET].type = DB_INT;
+	c[C_CKG].type = DB_INT;
 	col_str(&c[C_TMPL], t->tmpl, sizeof(t->tmpl));
 	c[C_FALLBACK].type = DB_INT;
 	c[C_HAS_DEVICES].type = DB_INT;
@@ -274,6 +275,7 @@ profile_read(const struct route *rt, struct profile *p,
 		p->legacy_pbm = c[C_LEGACY_PBM].i != 0;
 		p->cert_req_max = (int)c[C_CERT_REQ_MAX].i;
 		p->sync_budget = (int)c[C_SYNC_BUDGET].i;
+		p->ckg_allowed = c[C_CKG].i != 0;
 		/* what the API would not have taken (a row written in SQL):
 		 * the profile enrols nothing (cmp_enroll.c) */
 		if (cmp_tmpl_profile(t->tmpl, p) != 0)

@@ -41,7 +41,9 @@
  *     owf=DIGEST (PBM's owf, e.g. SHA1; with remac)
  *     remac=SECRET (last: PBM-protects the
  *     result again)  resign=KEYFILE[:DIGEST[:pss]] (last: signs it
- *     again, SHA-256 unless DIGEST names another; pss: RSASSA-PSS)
+ *     again, SHA-256 unless DIGEST names another, none for EdDSA; pss:
+ *     RSASSA-PSS)  signer=CERTFILE (extraCerts that certificate alone,
+ *     sender its subject, no senderKID)
  *     pbmfrom=FILE (protectionAlg, senderKID and sender of FILE, a
  *     MAC'd message: then remac= MACs with its parameters)
  */
@@ -458,6 +460,27 @@ edit_one(CMPD_MSG *m, const char *e)
 		for (i = 0; i < n; i++)
 			sk_X509_push(m->extraCerts, X509_dup(x));
 		X509_free(x);
+	} else if (KEY("signer")) {
+		/* extraCerts the certificate of FILE alone, sender its
+		 * subject, no senderKID: for resign= with its key */
+		BIO *b = BIO_new_file(v, "r");
+		X509 *x = b == NULL ? NULL : PEM_read_bio_X509(b, NULL, NULL,
+		    NULL);
+
+		BIO_free(b);
+		if (x == NULL) {
+			fprintf(stderr, "signer: cannot read %s\n", v);
+			exit(2);
+		}
+		sk_X509_pop_free(m->extraCerts, X509_free);
+		m->extraCerts = sk_X509_new_null();
+		sk_X509_push(m->extraCerts, x);
+		GENERAL_NAME_free(h->sender);
+		h->sender = GENERAL_NAME_new();
+		GENERAL_NAME_set0_value(h->sender, GEN_DIRNAME,
+		    X509_NAME_dup(X509_get_subject_name(x)));
+		ASN1_OCTET_STRING_free(h->senderKID);
+		h->senderKID = NULL;
 	} else if (KEY("senderKID")) {
 		ASN1_OCTET_STRING_free(h->senderKID);
 		h->senderKID = hex_octets(v);
@@ -556,7 +579,10 @@ edit_one(CMPD_MSG *m, const char *e)
 				*colon = '\0';
 				pss = strcmp(colon + 1, "pss") == 0;
 			}
-			if ((md = EVP_get_digestbyname(dig)) == NULL) {
+			/* none: EdDSA signs the message itself */
+			if (strcmp(dig, "none") == 0)
+				md = NULL;
+			else if ((md = EVP_get_digestbyname(dig)) == NULL) {
 				fprintf(stderr, "resign: no digest %s\n", dig);
 				exit(2);
 			}

@@ -120,7 +120,8 @@ function profileForm(p, ras, isNew) {
       f({ name: 'certReqMax', label: 'CertReqMsgs per request (certReqMax)', type: 'number', value: p.certReqMax ?? '', id: 'cmp-certreqmax', inputmode: 'numeric' }),
       f({ name: 'syncBudget', label: 'CA wait budget (syncBudget, seconds)', type: 'number', value: p.syncBudget ?? '', id: 'cmp-syncbudget', inputmode: 'numeric' }),
       f({ name: 'legacyPbm', label: 'Accept SHA-1 as PBM owf (legacyPbm)', type: 'checkbox', value: p.legacyPbm ?? false, id: 'cmp-legacypbm' }),
-      f({ name: 'profileSecretFallback', label: 'Profile secret when no device entry matches', type: 'checkbox', value: p.profileSecretFallback ?? true, id: 'cmp-fallback' })),
+      f({ name: 'profileSecretFallback', label: 'Profile secret when no device entry matches', type: 'checkbox', value: p.profileSecretFallback ?? true, id: 'cmp-fallback' }),
+      f({ name: 'centralKeyGeneration', label: 'Generate keys for requests without one (centralKeyGeneration)', type: 'checkbox', value: p.centralKeyGeneration ?? false, id: 'cmp-ckg' })),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary', id: 'cmp-save', dataset: { write: '' } }, isNew ? 'Create' : 'Save'),
       h('a', { href: '#/cmp-profiles' }, 'Back to the list')));
@@ -152,6 +153,7 @@ async function bodyOf(form, isNew) {
   b.caPubs = str('caPubs');
   b.legacyPbm = str('legacyPbm');
   b.profileSecretFallback = str('profileSecretFallback');
+  b.centralKeyGeneration = str('centralKeyGeneration');
   for (const n of ['confirmWaitTime', 'certReqMax', 'syncBudget']) {
     if (str(n) !== '') b[n] = Number(str(n));
   }
@@ -252,7 +254,7 @@ export async function renderEdit(main, [uuid]) {
     parts.push(h('h2', {}, 'Settings'), h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, 'Settings'),
       h('tbody', {}, ['variant', 'requestProtectionMethod', 'responseProtectionMethod', 'hasSharedSecret', 'sharedSecretReference',
         'trustAnchorCount', 'implicitConfirmAllowed', 'confirmWaitTime', 'subjectPolicy', 'caPubs', 'certReqMax', 'syncBudget',
-        'legacyPbm', 'profileSecretFallback', 'createdAt', 'updatedAt']
+        'legacyPbm', 'profileSecretFallback', 'centralKeyGeneration', 'createdAt', 'updatedAt']
         .map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, String(p[k] ?? '–'))))))));
   }
   main.replaceChildren(...parts);
