@@ -19,7 +19,8 @@
  *             3 a disabled CMP Profile, 4-7 as configured
  *
  * The high nibble of the transactionID's first byte, when odd, turns the
- * messageTime check on (a skew of ten years: the fixtures still pass).
+ * messageTime check on (a skew of ten years: the fixtures still pass);
+ * its bit 0x20 turns centralKeyGeneration on.
  *
  * A mutated message no longer verifies, so a message that decodes is
  * protected again before it is handled (PBM with the fixtures' secret and
@@ -64,6 +65,7 @@ static size_t srv_der_len, anchors_der_len, chain_der_len, tx_cert_der_len,
 static struct {
 	int	 tx;		/* bits 0-2 */
 	int	 v3gpp, disabled;
+	int	 ckg;		/* centralKeyGeneration */
 	const char *cmp_uuid;
 	unsigned char nonce[CMPD_ID_MAX_LEN];
 	size_t	 nonce_len;
@@ -125,7 +127,7 @@ row_profile(const char *sql, const struct db_arg *a, size_t na,
 	}
 	/* centralKeyGeneration in some worlds */
 	if (nc > 33)
-		fuzz_db_int(&c[30], (w.tx >> 3) & 1);
+		fuzz_db_int(&c[30], w.ckg);
 	/* the last three, counted from the end: a certReqTemplate held to
 	 * in some worlds, profileSecretFallback on, no device entries
 	 * (cmp_device.c reads none) */
@@ -420,7 +422,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum prot_method pm = PROT_SHARED_SECRET;
 	unsigned char *again = NULL;
 	size_t again_len = 0;
-	unsigned int sel = 0xff, raw = 0, skew = 0;
+	unsigned int sel = 0xff, raw = 0, skew = 0, ckg = 0;
 	int len;
 
 	memset(&w, 0, sizeof(w));
@@ -436,6 +438,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    0x0f) == 0;
 			skew = (ASN1_STRING_get0_data(hdr->transactionID)[0] &
 			    0x10) != 0;
+			ckg = (ASN1_STRING_get0_data(hdr->transactionID)[0] &
+			    0x20) != 0;
 		}
 		if (hdr->recipNonce != NULL &&
 		    (len = ASN1_STRING_length(hdr->recipNonce)) > 0 &&
@@ -450,6 +454,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	conf.message_time_skew = skew ? 10L * 366 * 86400 : 0;
 	w.tx = (int)(sel & 7);
+	w.ckg = (int)ckg;
 	w.v3gpp = (sel >> 5) == 2;
 	w.disabled = (sel >> 5) == 3;
 	w.cmp_uuid = pm == PROT_SIGNATURE ? UUID_SIG : UUID_MAC;

@@ -25,7 +25,7 @@
  *     the shared secret that verified its MAC: PBKDF2 as libcrypto 3.0
  *     makes it (HMAC-SHA1 as PRF), id-alg-PWRI-KEK with AES-256-CBC;
  *   - a signed request: to its protection certificate's key,
- *     KeyTransRecipientInfo with RSAES-OAEP (RFC 9481 4.2) or
+ *     KeyTransRecipientInfo with RSAES-OAEP, SHA-256 (RFC 9481 4.2), or
  *     KeyAgreeRecipientInfo with ECDH ephemeral-static and the SHA-256
  *     KDF (RFC 9481 4.1).
  *
@@ -197,6 +197,7 @@ ckg_crm(const OSSL_CRMF_MSG *crm, const CMPD_CERTTEMPLATE *t, EVP_PKEY *key)
 {
 	OSSL_CRMF_MSG *m;
 	X509_EXTENSIONS *exts = NULL;
+	ASN1_TIME *nb = NULL, *na = NULL;
 	const EVP_MD *md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ||
 	    EVP_PKEY_get_base_id(key) == EVP_PKEY_ED448 ? NULL : EVP_sha256();
 
@@ -206,12 +207,17 @@ ckg_crm(const OSSL_CRMF_MSG *crm, const CMPD_CERTTEMPLATE *t, EVP_PKEY *key)
 	    !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(m), key,
 	    t->subject, t->issuer, NULL))
 		goto err;
-	if (t->validity != NULL && !OSSL_CRMF_MSG_set0_validity(m,
-	    t->validity->notBefore == NULL ? NULL :
-	    ASN1_TIME_dup(t->validity->notBefore),
-	    t->validity->notAfter == NULL ? NULL :
-	    ASN1_TIME_dup(t->validity->notAfter)))
-		goto err;
+	if (t->validity != NULL) {
+		if ((t->validity->notBefore != NULL &&
+		    (nb = ASN1_TIME_dup(t->validity->notBefore)) == NULL) ||
+		    (t->validity->notAfter != NULL &&
+		    (na = ASN1_TIME_dup(t->validity->notAfter)) == NULL) ||
+		    !OSSL_CRMF_MSG_set0_validity(m, nb, na)) {
+			ASN1_TIME_free(nb);
+			ASN1_TIME_free(na);
+			goto err;
+		}
+	}
 	if (t->extensions != NULL &&
 	    ((exts = sk_X509_EXTENSION_deep_copy(t->extensions,
 	    X509_EXTENSION_dup, X509_EXTENSION_free)) == NULL ||
@@ -254,7 +260,8 @@ ckg_content(const unsigned char *ci, long len, const unsigned char **in,
 	return 0;
 }
 
-/* The DER of a CMS structure's content (SignedData, EnvelopedData). */
+/* The DER of a CMS structure's content (SignedData, EnvelopedData);
+ * what held the key in clear is wiped. */
 static unsigned char *
 ckg_cms_der(const CMS_ContentInfo *cms, long *len)
 {
@@ -265,7 +272,8 @@ ckg_cms_der(const CMS_ContentInfo *cms, long *len)
 	if ((n = i2d_CMS_ContentInfo(cms, &der)) > 0 &&
 	    ckg_content(der, n, &in, len) == 0)
 		out = OPENSSL_memdup(in, (size_t)*len);
-	OPENSSL_free(der);
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)n);
 	return out;
 }
 
@@ -275,6 +283,7 @@ ckg_signed(EVP_PKEY *key, const struct profile *p, long *len)
 {
 	CMPD_AKEYPACKAGE *pkg = NULL;
 	PKCS8_PRIV_KEY_INFO *p8;
+	ASN1_OCTET_STRING **pos;
 	CMS_ContentInfo *cms = NULL;
 	ASN1_OBJECT *ct = NULL;
 	unsigned char *der = NULL, *out = NULL;
@@ -305,6 +314,10 @@ ckg_signed(EVP_PKEY *key, const struct profile *p, long *len)
  out:
 	if (der != NULL)
 		OPENSSL_clear_free(der, (size_t)n);
+	/* the package in clear, as the SignedData's eContent */
+	if (cms != NULL && (pos = CMS_get0_content(cms)) != NULL &&
+	    *pos != NULL)
+		OPENSSL_cleanse((*pos)->data, (size_t)(*pos)->length);
 	sk_PKCS8_PRIV_KEY_INFO_pop_free(pkg, PKCS8_PRIV_KEY_INFO_free);
 	ASN1_OBJECT_free(ct);
 	CMS_ContentInfo_free(cms);
@@ -334,11 +347,15 @@ ckg_enveloped(const unsigned char *sd, long sdlen,
 	    !CMS_set1_eContentType(cms, OBJ_nid2obj(NID_pkcs7_signed)))
 		goto out;
 	if (rcpt == NULL) {
-		/* the CMS owns pass (and wipes it) once added */
-		if ((pass = OPENSSL_memdup(secret, n)) == NULL ||
-		    CMS_add0_recipient_password(cms, CKG_PWRI_ITER,
-		    NID_id_alg_PWRI_KEK, NID_id_pbkdf2, pass,
-		    (ossl_ssize_t)n, EVP_aes_256_cbc()) == NULL) {
+		/* the password is set once the recipient is in: the CMS
+		 * owns it (and wipes it) from then on */
+		if ((ri = CMS_add0_recipient_password(cms, CKG_PWRI_ITER,
+		    NID_id_alg_PWRI_KEK, NID_id_pbkdf2, NULL, 0,
+		    EVP_aes_256_cbc())) == NULL ||
+		    (pass = OPENSSL_memdup(secret, n)) == NULL)
+			goto out;
+		if (!CMS_RecipientInfo_set0_password(ri, pass,
+		    (ossl_ssize_t)n)) {
 			OPENSSL_clear_free(pass, n);
 			goto out;
 		}
@@ -347,8 +364,11 @@ ckg_enveloped(const unsigned char *sd, long sdlen,
 		    (pctx = CMS_RecipientInfo_get0_pkey_ctx(ri)) == NULL)
 			goto out;
 		base = EVP_PKEY_get_base_id(X509_get0_pubkey(rcpt));
-		if (base == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pctx,
-		    RSA_PKCS1_OAEP_PADDING) <= 0)
+		/* RFC 9481 4.2: RSAES-OAEP, SHA-256 and MGF1 with it */
+		if (base == EVP_PKEY_RSA && (EVP_PKEY_CTX_set_rsa_padding(pctx,
+		    RSA_PKCS1_OAEP_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) <= 0))
 			goto out;
 		if (base == EVP_PKEY_EC &&
 		    EVP_PKEY_CTX_set_ecdh_kdf_md(pctx, EVP_sha256()) <= 0)
@@ -364,23 +384,20 @@ ckg_enveloped(const unsigned char *sd, long sdlen,
 }
 
 /*
- * The EncryptedKey of the answer for key, to the requester of req:
- * CMPF_OK with *out, or the failure with arg.
+ * What a key for req needs before it is made: the profile's signing key,
+ * and a requester it can be encrypted to, its protection certificate
+ * (*rcpt) or the shared secret (*rcpt NULL). CMPF_OK, or the failure
+ * with arg.
  */
 static enum cmp_fail
-ckg_envelope(EVP_PKEY *key, const CMPD_MSG *req, struct profile *p,
-    CMPD_ENCRYPTEDKEY **out, char *arg, size_t arglen)
+ckg_ready(const CMPD_MSG *req, struct profile *p, X509 **rcpt, char *arg,
+    size_t arglen)
 {
 	enum prot_method m;
-	unsigned char *sd = NULL, *env = NULL;
-	const unsigned char *q;
-	X509 *rcpt = NULL;
-	CMPD_ENCRYPTEDKEY *ek = NULL;
-	enum cmp_fail f = CMPF_INTERNAL;
-	long sdlen = 0, envlen = 0;
+	enum cmp_fail f;
 	int base;
 
-	*out = NULL;
+	*rcpt = NULL;
 	if (!p->has_signing_cert)
 		return CMPF_CKG_NO_SIGNER;
 	if ((f = cmp_server_signing(p)) != CMPF_OK)
@@ -389,17 +406,33 @@ ckg_envelope(EVP_PKEY *key, const CMPD_MSG *req, struct profile *p,
 		return CMPF_CKG_NO_SIGNER;
 	if (cmp_msg_prot_method(req->header, &m) != 0)
 		return CMPF_INTERNAL;
-	if (m == PROT_SIGNATURE) {
-		if ((rcpt = sk_X509_value(p->signer_chain, 0)) == NULL)
-			return CMPF_INTERNAL;
-		base = EVP_PKEY_get_base_id(X509_get0_pubkey(rcpt));
-		if (base != EVP_PKEY_RSA && base != EVP_PKEY_EC) {
-			snprintf(arg, arglen, "%s", OBJ_nid2sn(base));
-			return CMPF_CKG_RECIPIENT;
-		}
-	} else if (!p->has_secret)
+	if (m != PROT_SIGNATURE)
+		return p->has_secret ? CMPF_OK : CMPF_INTERNAL;
+	if ((*rcpt = sk_X509_value(p->signer_chain, 0)) == NULL)
 		return CMPF_INTERNAL;
-	f = CMPF_INTERNAL;
+	base = EVP_PKEY_get_base_id(X509_get0_pubkey(*rcpt));
+	if (base != EVP_PKEY_RSA && base != EVP_PKEY_EC) {
+		snprintf(arg, arglen, "%s", OBJ_nid2sn(base));
+		return CMPF_CKG_RECIPIENT;
+	}
+	return CMPF_OK;
+}
+
+/*
+ * The EncryptedKey of the answer for key, to rcpt or the profile's
+ * shared secret (ckg_ready()): CMPF_OK with *out, or the failure.
+ */
+static enum cmp_fail
+ckg_envelope(EVP_PKEY *key, struct profile *p, X509 *rcpt,
+    CMPD_ENCRYPTEDKEY **out)
+{
+	unsigned char *sd = NULL, *env = NULL;
+	const unsigned char *q;
+	CMPD_ENCRYPTEDKEY *ek = NULL;
+	enum cmp_fail f = CMPF_INTERNAL;
+	long sdlen = 0, envlen = 0;
+
+	*out = NULL;
 	if ((sd = ckg_signed(key, p, &sdlen)) == NULL ||
 	    (env = ckg_enveloped(sd, sdlen, p->secret, p->secret_len, rcpt,
 	    &envlen)) == NULL || (ek = CMPD_ENCRYPTEDKEY_new()) == NULL)
@@ -435,11 +468,15 @@ cmp_ckg_request(const OSSL_CRMF_MSG *crm, const CMPD_MSG *req,
 	CMPD_CERTTEMPLATE *t = NULL;
 	CMPD_SPKI *spki;
 	EVP_PKEY *key = NULL;
+	X509 *rcpt;
 	enum cmp_fail f;
 	int type, param;
 
 	*own = NULL;
 	*ek = NULL;
+	/* the cheap refusals before a key is made */
+	if ((f = ckg_ready(req, p, &rcpt, arg, arglen)) != CMPF_OK)
+		return f;
 	spki = ckg_template_spki(crm, &t);
 	if (t == NULL) {
 		f = CMPF_INTERNAL;
@@ -458,7 +495,7 @@ cmp_ckg_request(const OSSL_CRMF_MSG *crm, const CMPD_MSG *req,
 	if ((key = ckg_generate(type, param)) == NULL ||
 	    (*own = ckg_crm(crm, t, key)) == NULL)
 		goto out;
-	if ((f = ckg_envelope(key, req, p, ek, arg, arglen)) != CMPF_OK) {
+	if ((f = ckg_envelope(key, p, rcpt, ek)) != CMPF_OK) {
 		OSSL_CRMF_MSG_free(*own);
 		*own = NULL;
 	}

@@ -590,33 +590,42 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 }
 
 /*
- * The checks of one request before anything is asked of the CA
- * (it->fail, it->text), and the DER the CA will be asked with.
+ * The checks of one request's template that need no key (it->fail,
+ * it->text): made before a key is made for it.
  */
-static void
-enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
+static enum cmp_fail
+enroll_check_template(const struct profile *p, struct enroll_item *it)
 {
 	const OSSL_CRMF_CERTTEMPLATE *tmpl;
 	const X509_NAME *subject;
-	EVP_PKEY *key;
+	enum cmp_fail f;
 
 	tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
 	subject = tmpl != NULL ? OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl) :
 	    NULL;
-	if (subject == NULL || X509_NAME_entry_count(subject) == 0) {
-		it->fail = CMPF_NO_SUBJECT;
-		return;
-	}
+	if (subject == NULL || X509_NAME_entry_count(subject) == 0)
+		return CMPF_NO_SUBJECT;
 	/* a certReqTemplate the API would not have taken: none passes */
-	if (p->tmpl_bad) {
-		it->fail = CMPF_GENM_BAD_TEMPLATE;
-		return;
-	}
-	if ((it->fail = store_template_fits(tmpl, it->text,
-	    sizeof(it->text))) != CMPF_OK ||
-	    (it->fail = cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(
-	    tmpl), p, it->text, sizeof(it->text))) != CMPF_OK)
-		return;
+	if (p->tmpl_bad)
+		return CMPF_GENM_BAD_TEMPLATE;
+	if ((f = store_template_fits(tmpl, it->text, sizeof(it->text))) !=
+	    CMPF_OK)
+		return f;
+	return cmp_exts_check(OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl), p,
+	    it->text, sizeof(it->text));
+}
+
+/*
+ * The checks of one request before anything is asked of the CA, from
+ * its public key on (it->fail, it->text), and the DER the CA will be
+ * asked with.
+ */
+static void
+enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
+{
+	const OSSL_CRMF_CERTTEMPLATE *tmpl = OSSL_CRMF_MSG_get0_tmpl(it->crm);
+	EVP_PKEY *key;
+
 	key = spki_template_key(tmpl, NULL);
 	enroll_check_key(req, p, it, tmpl, key);
 	EVP_PKEY_free(key);
@@ -981,6 +990,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 			it->crm = it->own;
 		if ((it->fail = cmp_certprofile_offered(profiles, i, p,
 		    it->text, sizeof(it->text))) != CMPF_OK ||
+		    (it->fail = enroll_check_template(p, it)) != CMPF_OK ||
 		    (it->fail = enroll_ckg(req, type, p, it)) != CMPF_OK)
 			continue;
 		enroll_check(req, p, it);

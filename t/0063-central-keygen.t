@@ -106,7 +106,7 @@ is "$(at_ca ckg-1)" 1 "... issued"
 ok "the key opens with the shared secret" opened ckg-1 "pass:$ENROLL_SECRET"
 diag_file "$T/ckg-1.key.out" 20
 is "$(line ckg-1 pvno)" 3 "... the answer is pvno 3 (cmp2021)"
-is "$(line ckg-1 recipient)" pwri "... PasswordRecipientInfo"
+is "$(line ckg-1 recipients)/$(line ckg-1 recipient)" 1/pwri "... to the requester alone: one PasswordRecipientInfo"
 is "$(line ckg-1 envelopedContentType)" pkcs7-signedData "... the EnvelopedData holds a SignedData"
 is "$(line ckg-1 verified)" yes "... which verifies"
 is "$(line ckg-1 signer)" "/O=cmpd tests/CN=cmpd signer" "... signed with the profile's signing key"
@@ -150,8 +150,9 @@ cat "$F/root.pem" "$F/root-rsa.pem" "$CA/root.crt" > "$T/anchors.pem" 2>/dev/nul
 	cat "$F/root.pem" "$CA/root.crt" > "$T/anchors.pem"
 ok "trust anchors of sig" sh -c "$CMPD --set-trust-anchors sig < '$T/anchors.pem' > /dev/null 2>&1"
 t_sql "UPDATE cmp_profile SET central_key_generation = 1 WHERE name = 'sig'"
-# signed NAME CERT KEY: a cr signed with CERT/KEY, made to ask for a key
-signed() {
+# signed_raw NAME CERT KEY: a cr for CN=NAME signed with CERT/KEY, as
+# openssl cmp writes it, into $T/NAME-raw.der
+signed_raw() {
 	local name=$1 cert=$2 key=$3
 	rm -f "$T/$name-raw.der"
 	openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
@@ -160,6 +161,11 @@ signed() {
 		-reqout "$T/$name-raw.der,$T/mock-req2.der" -cmd cr \
 		-newkey "$T/dev.key" -subject "/CN=$name" > "$T/client.out" 2>&1
 	[ -s "$T/$name-raw.der" ] || { diag_file "$T/client.out" 10; bail "openssl cmp wrote no cr for $name"; }
+}
+# signed NAME CERT KEY: that cr made to ask for a key, signed again, posted
+signed() {
+	local name=$1 cert=$2 key=$3
+	signed_raw "$name" "$cert" "$key"
 	"$CKG" request "$T/$name-raw.der" "$T/$name-ckg.der" none &&
 	"$TOOL" edit "$T/$name-ckg.der" "$T/$name.der" resign="$key" ||
 		bail "cannot make the request for $name"
@@ -169,7 +175,7 @@ is "$(signed ckg-ec "$F/ee.pem" "$F/ee.key")" 200 "a cr signed with an EC certif
 is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" cp/accepted "... accepted"
 ok "... the key opens with the certificate's key" opened ckg-ec "$F/ee.pem" "$F/ee.key"
 diag_file "$T/ckg-ec.key.out" 20
-is "$(line ckg-ec recipient)" kari "... KeyAgreeRecipientInfo (ECDH)"
+is "$(line ckg-ec recipients)/$(line ckg-ec recipient)" 1/kari "... one KeyAgreeRecipientInfo (ECDH)"
 is "$(line ckg-ec verified)" yes "... the SignedData verifies"
 ok "... the certificate is for it" same_key ckg-ec
 nok "... and not with another key" opened ckg-ecx "$F/new.pem" "$F/new.key"
@@ -177,7 +183,7 @@ if [ -s "$F/ee-rsa.pem" ] && [ -s "$F/root-rsa.pem" ]; then
 	is "$(signed ckg-rsa-sig "$F/ee-rsa.pem" "$F/ee-rsa.key")" 200 "a cr signed with an RSA certificate"
 	is "$(dump "$T/resp.der" status)" accepted "... accepted"
 	ok "... the key opens with the certificate's key" opened ckg-rsa-sig "$F/ee-rsa.pem" "$F/ee-rsa.key"
-	is "$(line ckg-rsa-sig recipient)" ktri "... KeyTransRecipientInfo (RSA-OAEP)"
+	is "$(line ckg-rsa-sig recipients)/$(line ckg-rsa-sig recipient)" 1/ktri "... one KeyTransRecipientInfo (RSA-OAEP)"
 	ok "... the certificate is for it" same_key ckg-rsa-sig
 fi
 
@@ -188,9 +194,10 @@ openssl x509 -req -in "$T/ed.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
 	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/ed.crt" 2>/dev/null ||
 	bail "cannot make the Ed25519 certificate"
 # (openssl cmp 3.0 does not sign with Ed25519: cmptool signs again)
-"$CKG" request "$T/ckg-ec-raw.der" "$T/ckg-ed-ckg.der" none &&
-"$TOOL" edit "$T/ckg-ed-ckg.der" "$T/ckg-ed.der" tid="$(openssl rand -hex 16)" \
-	signer="$T/ed.crt" resign="$T/ed.key:none" || bail "cannot make the Ed25519 cr"
+signed_raw ckg-ed "$F/ee.pem" "$F/ee.key"
+"$CKG" request "$T/ckg-ed-raw.der" "$T/ckg-ed-ckg.der" none &&
+"$TOOL" edit "$T/ckg-ed-ckg.der" "$T/ckg-ed.der" signer="$T/ed.crt" \
+	resign="$T/ed.key:none" || bail "cannot make the Ed25519 cr"
 is "$(t_post "$T/ckg-ed.der" /api/v1/protocols/cmp/sig)" 200 "a cr signed with an Ed25519 certificate"
 is "$(dump "$T/resp.der" status)/$(dump "$T/resp.der" failInfo)" rejection/badRequest "... refused, badRequest"
 like "$(dump "$T/resp.der" text)" \

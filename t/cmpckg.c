@@ -12,7 +12,8 @@
  *       with the shared secret or the protection certificate's key, the
  *       SignedData verified (its signer chaining to TRUSTED), its
  *       AsymmetricKeyPackage's key written to OUT (PEM). Prints pvno=,
- *       recipient= (pwri, ktri, kari), signer=, contentType=, key= lines;
+ *       recipients= (their number), recipient= (the first: pwri, ktri,
+ *       kari), signer=, contentType=, key= lines;
  *       exit 0 when all of it holds, 1 otherwise.
  */
 #include "config.h"
@@ -220,6 +221,7 @@ key(int argc, char **argv)
 	OPENSSL_free(der);
 	der = NULL;
 	ris = CMS_get0_RecipientInfos(env);
+	printf("recipients=%d\n", sk_CMS_RecipientInfo_num(ris));
 	type = CMS_RecipientInfo_type(sk_CMS_RecipientInfo_value(ris, 0));
 	printf("recipient=%s\n", type >= 0 && type < 5 ? ri_names[type] : "?");
 	if (argc == 4 && strncmp(argv[3], "pass:", 5) == 0) {
