@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,12 @@ api_audit_json(struct db_col *c)
 	return o;
 }
 
-/* GET /auditLogs?objectType=&objectUuid=&actor=&limit=&offset= */
+/*
+ * GET /auditLogs?objectType=&objectUuid=&actor=&limit=&offset=&after=.
+ * after= (an audit row's uuid) goes on after that row in the list's
+ * order (keyset paging, as the inventory's lists): a range of audit_at
+ * (at, and the key after it).
+ */
 static int
 api_audit_list(struct api_call *c)
 {
@@ -38,14 +44,19 @@ api_audit_list(struct api_call *c)
 	    "'%Y-%m-%dT%H:%i:%s.%fZ'), actor, action, object_type, "
 	    "COALESCE(object_uuid, ''), COALESCE(detail, '') FROM audit "
 	    "WHERE (? = '' OR object_type = ?) AND (? = '' OR object_uuid = ?) "
-	    "AND (? = '' OR actor = ?) ORDER BY at DESC, uuid DESC "
-	    "LIMIT ? OFFSET ?";
+	    "AND (? = '' OR actor = ?) "
+	    "AND (? = '' OR (at <= ? AND (at < ? OR uuid < ?))) "
+	    "ORDER BY at DESC, uuid DESC LIMIT ? OFFSET ?";
+	static const char sql_at[] = "SELECT DATE_FORMAT(at, "
+	    "'%Y-%m-%d %H:%i:%s.%f') FROM audit WHERE uuid = ?";
 	char type[65] = "", uuid[CMPD_UUID_LEN + 1] = "", actor[API_ACTOR_MAX] = "";
+	char after[CMPD_UUID_LEN + 2] = "", after_at[40] = "1970-01-01 00:00:00";
 	char at[40], act[65], otype[65], ouuid[CMPD_UUID_LEN + 1], num[24];
 	char row[CMPD_UUID_LEN + 1];
 	char who[API_ACTOR_MAX];
 	char *detail = NULL;
 	long limit = 100, offset = 0;
+	size_t i;
 	int r;
 
 	if (api_query(c, "objectType", type, sizeof(type)) < 0 ||
@@ -58,12 +69,32 @@ api_audit_list(struct api_call *c)
 	if ((r = api_query(c, "offset", num, sizeof(num))) < 0 ||
 	    (r > 0 && util_parse_long(num, 0, 1000000000L, &offset) != 0))
 		return api_fail(c, 400, "offset must be a number");
+	if ((r = api_query(c, "after", after, sizeof(after))) < 0 ||
+	    (r > 0 && !api_uuid_valid(after)))
+		return api_fail(c, 400, "after must be a UUID");
+	for (i = 0; after[i] != '\0'; i++)
+		after[i] = (char)tolower((unsigned char)after[i]);
+	if (r > 0) {
+		struct db_arg a[1] = { DB_ARG_STR(after) };
+		struct db_col col = { DB_STR, after_at, sizeof(after_at), 0, 0,
+		    0, 0 };
+
+		if (offset > 0)
+			return api_fail(c, 400, "after and offset exclude "
+			    "each other");
+		if ((r = db_run(sql_at, a, 1, &col, 1, NULL)) == DB_NOTFOUND)
+			return api_fail(c, 400, "after names no audit row");
+		if (r != DB_OK)
+			return api_db_fail(c);
+	}
 	if ((detail = malloc(AUDIT_DETAIL_MAX)) == NULL)
 		return api_fail(c, 500, "out of memory");
 	{
-		struct db_arg a[8] = { DB_ARG_STR(type), DB_ARG_STR(type),
+		struct db_arg a[12] = { DB_ARG_STR(type), DB_ARG_STR(type),
 		    DB_ARG_STR(uuid), DB_ARG_STR(uuid), DB_ARG_STR(actor),
-		    DB_ARG_STR(actor), DB_ARG_INT(limit), DB_ARG_INT(offset) };
+		    DB_ARG_STR(actor), DB_ARG_STR(after), DB_ARG_STR(after_at),
+		    DB_ARG_STR(after_at), DB_ARG_STR(after), DB_ARG_INT(limit),
+		    DB_ARG_INT(offset) };
 		struct db_col col[7] = {
 			{ DB_STR, row, sizeof(row), 0, 0, 0, 0 },
 			{ DB_STR, at, sizeof(at), 0, 0, 0, 0 },
@@ -74,7 +105,8 @@ api_audit_list(struct api_call *c)
 			{ DB_STR, detail, AUDIT_DETAIL_MAX, 0, 0, 0, 0 },
 		};
 
-		r = api_list(c, sql, a, 8, col, 7, (size_t)limit, api_audit_json);
+		r = api_list(c, sql, a, NITEMS(a), col, 7, (size_t)limit,
+		    api_audit_json);
 	}
 	free(detail);
 	return r;

@@ -161,7 +161,7 @@ static const struct ctl_cmd {
 	{ "audit", NEED_DB, cmd_audit,
 	    "list the audit log",
 	    "usage: cmpctl audit [KEY=VALUE...]\n"
-	    "  KEY: objectType objectUuid actor limit offset.\n" },
+	    "  KEY: objectType objectUuid actor limit offset after.\n" },
 	{ "key", NEED_NOTHING, cmd_key,
 	    "create or rotate the master key of secrets at rest",
 	    "usage: cmpctl key create FILE\n"

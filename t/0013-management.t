@@ -336,6 +336,21 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_profile WHERE INSTR(shared_secret_enc, '$S
 like "$(grep 'route=api' "$T/cmpd.log" | tail -1)" \
 	"route=api method=GET path=/api/v1/auditLogs status=200 actor=apiKey:admin outcome=API_OK" \
 	"API requests are logged with the caller"
+# after=: keyset paging, the same rows as offset=
+api GET /auditLogs?objectType=cmpProfile\&limit=1000 > /dev/null
+all=$(t_json '[a["uuid"] for a in j]')
+third=$(t_json 'j[2]["uuid"]')
+is "$(api GET "/auditLogs?objectType=cmpProfile&limit=3&offset=3")" 200 "audit log, a page by offset"
+by_offset=$(t_json '[a["uuid"] for a in j]')
+is "$(api GET "/auditLogs?objectType=cmpProfile&limit=3&after=$(echo "$third" | tr a-f A-F)")" 200 \
+	"audit log, the page after a row"
+is "$(t_json '[a["uuid"] for a in j]')" "$by_offset" "... the rows offset=3 gives"
+is "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$all")" \
+	"$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpProfile'")" "(the first page held every row)"
+is "$(api GET "/auditLogs?after=$third&offset=1")" 400 "after= and offset=: 400"
+is "$(api GET "/auditLogs?after=00000000-0000-4000-8000-0000000000ff")" 400 "after= no row: 400"
+like "$(t_json 'j["message"]')" "after names no audit row" "... saying so"
+is "$(api GET "/auditLogs?after=nope")" 400 "after= not a UUID: 400"
 
 # ------------------------------------------------------------- whoami
 # the caller and its role, for the web console
