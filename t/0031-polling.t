@@ -222,7 +222,11 @@ ok "an ir on another profile completes meanwhile (${ms} ms)" test "$ms" -lt 5000
 ok "... with its certificate" openssl x509 -in "$T/other.crt" -noout
 ok "... while they still wait" waiting 4
 rc=0
-for p in $pids; do wait "$p" || rc=1; done
+i=0
+for p in $pids; do
+	i=$((i + 1))
+	wait "$p" || { rc=1; diag "client w$i failed:"; diag_file "$T/w$i.out" 15; }
+done
 is "$rc" 0 "the 8 waiting clients got their certificates"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE 'CN=w_' AND status = 'issued'")" 8 \
 	"... all 8 issued"
