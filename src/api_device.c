@@ -28,21 +28,22 @@ struct dev_in {
 };
 
 enum { D_UUID, D_REF, D_SUBJ, D_SAN, D_NA, D_MAX, D_LEFT, D_FAILED,
-	D_STATE, D_LAST, D_CREATED, D_UPDATED, D_NCOLS };
+	D_STATE, D_LAST, D_CREATED, D_UPDATED, D_UNTIL, D_NCOLS };
 
 #define DEV_SELECT(state) \
 	"SELECT d.uuid, d.reference, d.subject, d.san, " \
 	"DATE_FORMAT(d.not_after, '%Y-%m-%dT%H:%i:%sZ'), d.uses_max, " \
 	"d.uses_left, d.failed_macs, " state " AS state, " \
 	OBJ_TS("d.last_used_at") ", " OBJ_TS("d.created_at") ", " \
-	OBJ_TS("d.updated_at") " FROM cmp_device d "
+	OBJ_TS("d.updated_at") ", IF(" CMP_DEVICE_LOCKED_SQL ", " \
+	OBJ_TS("d.locked_until") ", NULL) FROM cmp_device d "
 
 struct dev_row {
 	char	 uuid[CMPD_UUID_LEN + 1], ref[4 * DEV_REF_MAX + 1];
 	char	 subj[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
 	char	 san[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
 	char	 na[OBJ_TS_BUF], state[16], last[OBJ_TS_BUF];
-	char	 created[OBJ_TS_BUF], updated[OBJ_TS_BUF];
+	char	 created[OBJ_TS_BUF], updated[OBJ_TS_BUF], until[OBJ_TS_BUF];
 	struct db_col col[D_NCOLS];
 };
 
@@ -61,6 +62,7 @@ dev_row_cols(struct dev_row *r)
 	api_col_str(&r->col[D_LAST], r->last, sizeof(r->last));
 	api_col_str(&r->col[D_CREATED], r->created, sizeof(r->created));
 	api_col_str(&r->col[D_UPDATED], r->updated, sizeof(r->updated));
+	api_col_str(&r->col[D_UNTIL], r->until, sizeof(r->until));
 }
 
 static json_object *
@@ -88,6 +90,8 @@ dev_json(struct db_col *c)
 	json_object_object_add(o, "failedMacs",
 	    json_object_new_int((int)c[D_FAILED].i));
 	json_object_object_add(o, "state", dev_str(&c[D_STATE]));
+	/* null while not locked, and for a lock an operator ends */
+	json_object_object_add(o, "lockedUntil", dev_str(&c[D_UNTIL]));
 	json_object_object_add(o, "lastUsedAt", dev_str(&c[D_LAST]));
 	json_object_object_add(o, "createdAt", dev_str(&c[D_CREATED]));
 	json_object_object_add(o, "updatedAt", dev_str(&c[D_UPDATED]));
@@ -535,8 +539,8 @@ dev_update(struct api_call *c)
 	    "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ'), not_after), "
 	    "uses_left = IF(?, GREATEST(0, ? - (uses_max - uses_left)), "
 	    "uses_left), uses_max = IF(?, ?, uses_max), "
-	    "failed_macs = IF(?, 0, failed_macs), locked = IF(?, 0, locked) "
-	    "WHERE uuid = ?";
+	    "failed_macs = IF(?, 0, failed_macs), locked = IF(?, 0, locked), "
+	    "locked_until = IF(?, NULL, locked_until) WHERE uuid = ?";
 	struct dev_patch p;
 	char uuid[CMPD_UUID_LEN + 1], aad[SECRET_AAD_MAX];
 	unsigned char *sealed = NULL;
@@ -556,18 +560,19 @@ dev_update(struct api_call *c)
 	if ((d = dev_patch_audit(&p, c->param[1])) == NULL)
 		goto fail;
 	{
-		struct db_arg a[15] = { DB_ARG_INT(p.has_secret),
+		struct db_arg a[16] = { DB_ARG_INT(p.has_secret),
 		    DB_ARG_BLOB(sealed, slen), DB_ARG_INT(p.has_subject),
 		    obj_arg_opt_str(p.in.subject), DB_ARG_INT(p.has_san),
 		    obj_arg_opt_str(p.in.san), DB_ARG_INT(p.has_na),
 		    obj_arg_opt_str(p.in.not_after), DB_ARG_INT(p.has_uses),
 		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.has_uses),
 		    DB_ARG_INT(p.in.uses), DB_ARG_INT(p.unlock),
-		    DB_ARG_INT(p.unlock), DB_ARG_STR(uuid) };
+		    DB_ARG_INT(p.unlock), DB_ARG_INT(p.unlock),
+		    DB_ARG_STR(uuid) };
 
 		if (!p.has_secret)
 			a[1] = (struct db_arg)DB_ARG_NULL;
-		if (db_run(sql_upd, a, 15, NULL, 0, NULL) != DB_OK ||
+		if (db_run(sql_upd, a, NITEMS(a), NULL, 0, NULL) != DB_OK ||
 		    audit_write(c->actor, "updateDevice", "cmpDevice", uuid,
 		    d) != 0 || db_commit() != DB_OK)
 			goto fail;

@@ -92,16 +92,25 @@ dev_lookup(const struct profile *p, const ASN1_OCTET_STRING *kid,
 	return 1;
 }
 
-/* A wrong MAC: counted, and the entry locked at the conf's maximum. */
+/*
+ * A wrong MAC: counted, and the entry locked at the conf's maximum, for
+ * lock_time seconds (0: until an operator unlocks it). The count stays:
+ * once a lock has ended, the next wrong MAC locks again, so that a
+ * guesser gets one guess per lock_time, and whoever sends wrong MACs
+ * keeps the entry locked no longer than that after the last one.
+ */
 static void
-dev_failed(const struct dev_entry *e, int max)
+dev_failed(const struct dev_entry *e, int max, int lock_time)
 {
 	static const char sql[] = "UPDATE cmp_device SET "
+	    "locked_until = IF(failed_macs + 1 >= ?, IF(? = 0, NULL, "
+	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND), locked_until), "
 	    "locked = IF(failed_macs + 1 >= ?, 1, locked), "
 	    "failed_macs = failed_macs + 1 WHERE uuid = ?";
-	struct db_arg a[2] = { DB_ARG_INT(max), DB_ARG_STR(e->uuid) };
+	struct db_arg a[5] = { DB_ARG_INT(max), DB_ARG_INT(lock_time),
+	    DB_ARG_INT(lock_time), DB_ARG_INT(max), DB_ARG_STR(e->uuid) };
 
-	if (db_run(sql, a, 2, NULL, 0, NULL) != DB_OK)
+	if (db_run(sql, a, NITEMS(a), NULL, 0, NULL) != DB_OK)
 		log_warn("device entry %s: failed MAC not counted", e->uuid);
 }
 
@@ -112,9 +121,10 @@ dev_failed(const struct dev_entry *e, int max)
 static int
 dev_spend(const char *uuid, int uses)
 {
-	static const char sql[] = "UPDATE cmp_device SET "
+	static const char sql[] = "UPDATE cmp_device d SET "
 	    "uses_left = uses_left - ?, last_used_at = UTC_TIMESTAMP(6) "
-	    "WHERE uuid = ? AND uses_left >= ? AND locked = 0 AND "
+	    "WHERE uuid = ? AND uses_left >= ? AND NOT "
+	    CMP_DEVICE_LOCKED_SQL " AND "
 	    "(not_after IS NULL OR not_after >= UTC_TIMESTAMP(6))";
 	struct db_arg a[3] = { DB_ARG_INT(uses), DB_ARG_STR(uuid),
 	    DB_ARG_INT(uses) };
@@ -367,7 +377,8 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	    c->pbm_iterations_max, p->legacy_pbm, arg, arglen);
 	if (f == CMPF_MAC_MISMATCH) {
 		if (strcmp(e->state, "locked") != 0)
-			dev_failed(e, c->device_mac_failures_max);
+			dev_failed(e, c->device_mac_failures_max,
+			    c->device_lock_time);
 		log_warn("PN=%s: MAC refused: device entry %s: wrong MAC",
 		    p->cmp_name, e->uuid);
 		goto out;

@@ -152,6 +152,7 @@ struct conf {
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
 	int	 sweep_interval;	/* seconds; 0: only `cmpd --sweep` */
 	int	 device_mac_failures_max;	/* wrong MACs that lock an entry */
+	int	 device_lock_time;	/* seconds a lock lasts; 0: for good */
 	int	 ca_crl_refresh;	/* seconds; 0: no CA CRLs for signers */
 	int	 signer_security_level;	/* OpenSSL's auth_level for signers */
 	int	 key_security_level;	/* the same scale, for requested keys */
@@ -826,8 +827,13 @@ enum cmp_fail cmp_device_verify(const CMPD_MSG *req, struct profile *,
 void	cmp_device_refund(struct profile *);
 GENERAL_NAMES *cmp_device_san_parse(const char *);
 /* An entry's state, as the API shows it: locked first, then used, expired */
+/* a lock ends at locked_until, or lasts (NULL; schema 0030) */
+#define CMP_DEVICE_LOCKED_SQL \
+	"(d.locked AND (d.locked_until IS NULL OR " \
+	"d.locked_until > UTC_TIMESTAMP(6)))"
 #define CMP_DEVICE_STATE_SQL \
-	"CASE WHEN d.locked THEN 'locked' WHEN d.uses_left <= 0 THEN 'used' " \
+	"CASE WHEN " CMP_DEVICE_LOCKED_SQL " THEN 'locked' " \
+	"WHEN d.uses_left <= 0 THEN 'used' " \
 	"WHEN d.not_after IS NOT NULL AND d.not_after < UTC_TIMESTAMP(6) " \
 	"THEN 'expired' ELSE 'active' END"
 

@@ -70,6 +70,7 @@ static const struct conf_key keys[] = {
 	K("sweep_interval", CONF_INT, sweep_interval, 0, 86400),
 	K("device_mac_failures_max", CONF_INT, device_mac_failures_max, 1,
 	    1000),
+	K("device_lock_time", CONF_INT, device_lock_time, 0, 31536000),
 	K("ca_crl_refresh", CONF_INT, ca_crl_refresh, 0, 86400),
 	K("signer_security_level", CONF_INT, signer_security_level, 0, 5),
 	K("key_security_level", CONF_INT, key_security_level, 0, 5),
@@ -117,6 +118,7 @@ conf_init(struct conf *c)
 	c->confirm_wait_time = 300;
 	c->sweep_interval = 5;
 	c->device_mac_failures_max = 5;
+	c->device_lock_time = 900;
 	c->ca_crl_refresh = 300;
 	/* 112 bits: RSA of 2048 bits and up, no SHA-1 signatures */
 	c->signer_security_level = 2;
