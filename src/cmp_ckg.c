@@ -400,7 +400,7 @@ ckg_ready(const CMPD_MSG *req, struct profile *p, X509 **rcpt, char *arg,
 	*rcpt = NULL;
 	if (!p->has_signing_cert)
 		return CMPF_CKG_NO_SIGNER;
-	if ((f = cmp_server_signing(p)) != CMPF_OK)
+	if ((f = profile_signing_get(p)) != CMPF_OK)
 		return f;
 	if (p->sign_key == NULL || p->sign_cert == NULL)
 		return CMPF_CKG_NO_SIGNER;

@@ -39,6 +39,7 @@ struct dev_entry {
 	char	 subject[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
 	char	 san[4 * CMP_DEVICE_CONSTRAINT_MAX + 1];
 	char	 state[16];
+	long	 failed;		/* wrong MACs counted so far */
 };
 
 /* Keyed anew per worker: no MAC ever verifies with it. */
@@ -52,12 +53,12 @@ dev_lookup(const struct profile *p, const ASN1_OCTET_STRING *kid,
 {
 	static const char sql[] = "SELECT d.uuid, d.secret_enc, "
 	    "COALESCE(d.subject, ''), COALESCE(d.san, ''), " DEV_STATE_SQL
-	    " FROM cmp_device d WHERE d.cmp_profile_uuid = ? AND "
+	    ", d.failed_macs FROM cmp_device d WHERE d.cmp_profile_uuid = ? AND "
 	    "d.reference = ?";
 	struct db_arg a[2] = { DB_ARG_STR(p->cmp_uuid),
 	    DB_ARG_BLOB(ASN1_STRING_get0_data(kid),
 	    (unsigned long)ASN1_STRING_length(kid)) };
-	struct db_col c[5];
+	struct db_col c[6];
 	char aad[SECRET_AAD_MAX];
 	int r;
 
@@ -78,10 +79,12 @@ dev_lookup(const struct profile *p, const ASN1_OCTET_STRING *kid,
 	c[4].type = DB_STR;
 	c[4].buf = e->state;
 	c[4].n = sizeof(e->state);
-	if ((r = db_run(sql, a, 2, c, 5, NULL)) == DB_ERR)
+	c[5].type = DB_INT;
+	if ((r = db_run(sql, a, 2, c, 6, NULL)) == DB_ERR)
 		return -1;
 	if (r != DB_OK)
 		return 0;
+	e->failed = (long)c[5].i;
 	SECRET_AAD(aad, "cmp_device.secret_enc", e->uuid);
 	if (secret_open(e->secret_enc, c[1].len, aad, e->secret,
 	    sizeof(e->secret), &e->secret_len) != 0 || e->secret_len == 0) {
@@ -112,6 +115,42 @@ dev_failed(const struct dev_entry *e, int max, int lock_time)
 
 	if (db_run(sql, a, NITEMS(a), NULL, 0, NULL) != DB_OK)
 		log_warn("device entry %s: failed MAC not counted", e->uuid);
+}
+
+/*
+ * A guess at the lock's edge (the next wrong MAC locks the entry) is
+ * claimed before its MAC is checked: counted and the entry locked in one
+ * statement, unless it is locked already. 1: claimed (dev_cleared()
+ * undoes it when the MAC verifies), 0: locked meanwhile (the guess is
+ * not checked: one guess per lock, however many come at once), -1 on
+ * database errors.
+ */
+static int
+dev_claim(const struct dev_entry *e, int lock_time)
+{
+	static const char sql[] = "UPDATE cmp_device d SET "
+	    "locked_until = IF(? = 0, NULL, UTC_TIMESTAMP(6) + INTERVAL ? "
+	    "SECOND), locked = 1, failed_macs = failed_macs + 1 "
+	    "WHERE uuid = ? AND NOT " CMP_DEVICE_LOCKED_SQL;
+	struct db_arg a[3] = { DB_ARG_INT(lock_time), DB_ARG_INT(lock_time),
+	    DB_ARG_STR(e->uuid) };
+	unsigned long long n = 0;
+
+	if (db_run(sql, a, NITEMS(a), NULL, 0, &n) != DB_OK)
+		return -1;
+	return n == 1;
+}
+
+/* A MAC that verified: the count of wrong MACs (and a claim's lock) gone. */
+static void
+dev_cleared(const struct dev_entry *e)
+{
+	static const char sql[] = "UPDATE cmp_device SET failed_macs = 0, "
+	    "locked = 0, locked_until = NULL WHERE uuid = ?";
+	struct db_arg a[1] = { DB_ARG_STR(e->uuid) };
+
+	if (db_run(sql, a, NITEMS(a), NULL, 0, NULL) != DB_OK)
+		log_warn("device entry %s: wrong MACs not cleared", e->uuid);
 }
 
 /*
@@ -330,7 +369,7 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	const ASN1_OCTET_STRING *kid = req->header->senderKID;
 	struct dev_entry *e = NULL;
 	enum cmp_fail f;
-	int type = cmp_msg_body_type(req), r;
+	int type = cmp_msg_body_type(req), r, locked, claimed = 0;
 
 	p->device_uuid[0] = '\0';
 	p->device_spent = 0;
@@ -373,10 +412,24 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 			    "no device entry of that reference");
 		goto out;
 	}
+	locked = strcmp(e->state, "locked") == 0;
+	if (!locked && e->failed + 1 >= c->device_mac_failures_max) {
+		if ((r = dev_claim(e, c->device_lock_time)) < 0) {
+			f = CMPF_DB_UNAVAILABLE;
+			goto out;
+		}
+		if (r == 0) {
+			log_warn("PN=%s: MAC refused: device entry %s was "
+			    "locked meanwhile", p->cmp_name, e->uuid);
+			f = CMPF_MAC_MISMATCH;
+			goto out;
+		}
+		claimed = 1;
+	}
 	f = cmp_protect_pbm_verify(req, e->secret, e->secret_len, NULL,
 	    c->pbm_iterations_max, p->legacy_pbm, arg, arglen);
 	if (f == CMPF_MAC_MISMATCH) {
-		if (strcmp(e->state, "locked") != 0)
+		if (!locked && !claimed)
 			dev_failed(e, c->device_mac_failures_max,
 			    c->device_lock_time);
 		log_warn("PN=%s: MAC refused: device entry %s: wrong MAC",
@@ -385,6 +438,9 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	}
 	if (f != CMPF_OK)
 		goto out;
+	/* the right secret: wrong MACs before it count no more */
+	if (!locked && (claimed || e->failed > 0))
+		dev_cleared(e);
 	/* Follow-ups of its own transactions (cmp_confirm.c checks the
 	 * requester) verify whatever the uses; anything else needs an
 	 * active entry. */

@@ -44,7 +44,7 @@ cmp_nested_check(const CMPD_MSG *req, struct profile *prof,
 	    arglen)) != CMPF_OK)
 		return f;
 	/* RFC 9483 5.2.2.1: the answer is a nested that cmpd signs */
-	if ((f = cmp_server_signing(prof)) != CMPF_OK)
+	if ((f = profile_signing_get(prof)) != CMPF_OK)
 		return f;
 	if (prof->sign_key == NULL || prof->sign_cert == NULL)
 		return CMPF_NESTED_NO_SIGNING;

@@ -225,22 +225,6 @@ cmp_server_text(enum cmp_fail f, const struct route *rt, const char *arg,
 		cmp_error_format(f, text, n, arg, NULL);
 }
 
-/* The profile's signing material, read once per request when needed. */
-enum cmp_fail
-cmp_server_signing(struct profile *prof)
-{
-	int r;
-
-	if (prof->signing_loaded)
-		return CMPF_OK;
-	if ((r = profile_load_signing(prof)) == DB_ERR)
-		return CMPF_DB_UNAVAILABLE;
-	if (r != DB_OK)
-		return CMPF_BAD_SIGNING_DATA;
-	prof->signing_loaded = 1;
-	return CMPF_OK;
-}
-
 /*
  * A signature's protection (step 3): extraCerts[0] verifies it, its chain
  * validates to the profile's trust anchors, and neither it nor a CA of
@@ -266,7 +250,7 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 	int down, connected, galera;
 
 	prof->signer_pending = prof->signer_crl_missing = 0;
-	if ((f = cmp_server_signing(prof)) != CMPF_OK)
+	if ((f = profile_signing_get(prof)) != CMPF_OK)
 		return f;
 	if (prof->anchors == NULL) {
 		snprintf(arg, arglen, "the CMP Profile has no trust anchors");
@@ -428,7 +412,7 @@ cmp_server_protect(CMPD_MSG *rsp, const CMPD_MSG *req, struct profile *prof)
 
 	if (prof->resp_prot == PROT_SIGNATURE ||
 	    cmp_msg_body_type(req) == CMPD_BODY_NESTED) {
-		if (cmp_server_signing(prof) != CMPF_OK ||
+		if (profile_signing_get(prof) != CMPF_OK ||
 		    prof->sign_key == NULL || prof->sign_cert == NULL) {
 			log_warn("PN=%s: no signing key; answer unprotected",
 			    prof->cmp_name);

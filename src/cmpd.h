@@ -21,6 +21,7 @@
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
+ *   cmp_enroll_rules.c who may ask for which certificate (kur, signer)
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_poll.c   pollReq: delayed delivery, the CA asked again
  *   cmp_device.c per-device shared secrets: MAC key, constraints, uses
@@ -494,6 +495,7 @@ void	profile_clear(struct profile *);
 int	profile_load_connector(const char *ra_uuid, const char *cmp_uuid,
 	    struct profile *);
 int	profile_load_signing(struct profile *);
+enum cmp_fail profile_signing_get(struct profile *);
 void	profile_done(void);
 #define PROFILE_BAD_DATA	3
 STACK_OF(X509) *profile_der_certs(const unsigned char *, size_t);
@@ -749,6 +751,12 @@ int	cmp_pubkey_level_bits(void);
 int	cmp_pubkey_spec_bits(int type, int param);
 enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *arg,
 	    size_t arglen);
+/* cmp_enroll_rules.c */
+enum cmp_fail cmp_enroll_kur_check(const CMPD_MSG *, const OSSL_CRMF_MSG *,
+	    const struct profile *, X509 **old);
+enum cmp_fail cmp_enroll_subject_check(const CMPD_MSG *,
+	    const OSSL_CRMF_CERTTEMPLATE *, const struct profile *, char *text,
+	    size_t textlen);
 /* cmp_ckg.c */
 int	cmp_ckg_wanted(const OSSL_CRMF_MSG *);
 enum cmp_fail cmp_ckg_request(const OSSL_CRMF_MSG *, const CMPD_MSG *,
@@ -866,7 +874,6 @@ void	cmp_server_init(const struct conf *);
 void	cmp_server_done(void);
 const X509_NAME *cmp_server_name(void);
 const struct conf *cmp_server_conf(void);
-enum cmp_fail cmp_server_signing(struct profile *);
 enum cmp_fail cmp_server_sig_check(const CMPD_MSG *, struct profile *,
 	    int defer, char *arg, size_t arglen);
 enum cmp_fail cmp_server_check(const CMPD_MSG *, struct profile *,

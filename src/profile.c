@@ -601,6 +601,23 @@ profile_load_signing(struct profile *p)
 	return DB_OK;
 }
 
+/* The profile's signing material, read once per request when needed:
+ * CMPF_OK, or what to answer. */
+enum cmp_fail
+profile_signing_get(struct profile *p)
+{
+	int r;
+
+	if (p->signing_loaded)
+		return CMPF_OK;
+	if ((r = profile_load_signing(p)) == DB_ERR)
+		return CMPF_DB_UNAVAILABLE;
+	if (r != DB_OK)
+		return CMPF_BAD_SIGNING_DATA;
+	p->signing_loaded = 1;
+	return CMPF_OK;
+}
+
 /* The database side of profile_load_signing(): a second query, so
  * MAC-only profiles never read these columns. */
 static int

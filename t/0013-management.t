@@ -351,6 +351,15 @@ is "$(api GET "/auditLogs?after=$third&offset=1")" 400 "after= and offset=: 400"
 is "$(api GET "/auditLogs?after=00000000-0000-4000-8000-0000000000ff")" 400 "after= no row: 400"
 like "$(t_json 'j["message"]')" "after names no audit row" "... saying so"
 is "$(api GET "/auditLogs?after=nope")" 400 "after= not a UUID: 400"
+# two rows of the same microsecond: the greater uuid first, after= it the other
+t_sql "INSERT INTO audit (uuid, at, actor, action, object_type) VALUES
+  ('0000000a-0000-7000-8000-00000000000a', '2099-01-01 00:00:05', 'tie', 'tie', 'tie'),
+  ('0000000a-0000-7000-8000-00000000000b', '2099-01-01 00:00:05', 'tie', 'tie', 'tie')"
+is "$(api GET "/auditLogs?limit=1")" 200 "two audit rows of one microsecond"
+is "$(t_json '[a["uuid"] for a in j]')" '["0000000a-0000-7000-8000-00000000000b"]' "... the greater uuid first"
+is "$(api GET "/auditLogs?limit=1&after=0000000a-0000-7000-8000-00000000000b")" 200 "... after= it"
+is "$(t_json '[a["uuid"] for a in j]')" '["0000000a-0000-7000-8000-00000000000a"]' "... the other"
+t_sql "DELETE FROM audit WHERE actor = 'tie'"
 
 # ------------------------------------------------------------- whoami
 # the caller and its role, for the web console

@@ -464,6 +464,20 @@ like "$(t_json 'j["message"]')" "after and offset exclude each other" "... sayin
 is "$(api GET "/certificates?after=$NOUUID")" 400 "after= no certificate: 400"
 like "$(t_json 'j["message"]')" "after names no certificate" "... saying so"
 is "$(api GET "/certificates?after=nope")" 400 "after= not a UUID: 400"
+# two certificates of the same microsecond: by uuid, and after= the one
+# goes on with the other
+t_sql "SET SESSION foreign_key_checks = 0;
+INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn, issuer_hash, not_before,
+    not_after, fingerprint, der, status, created_at) VALUES
+  ('0000000a-0000-4000-8000-00000000000b', 'EE0B', 'CN=x', 'CN=tie-b', UNHEX(SHA2('x', 256)),
+   NOW(), NOW(), UNHEX(SHA2('tie-b', 256)), 'x', 'issued', '2099-01-01 00:00:05'),
+  ('0000000a-0000-4000-8000-00000000000a', 'EE0A', 'CN=x', 'CN=tie-a', UNHEX(SHA2('x', 256)),
+   NOW(), NOW(), UNHEX(SHA2('tie-a', 256)), 'x', 'issued', '2099-01-01 00:00:05')"
+is "$(api GET "/certificates?limit=1")" 200 "two certificates of one microsecond"
+is "$(t_json '[c["subject"] for c in j]')" '["CN=tie-a"]' "... the first by uuid"
+is "$(api GET "/certificates?limit=1&after=0000000a-0000-4000-8000-00000000000a")" 200 "... after= it"
+is "$(t_json '[c["subject"] for c in j]')" '["CN=tie-b"]' "... the other, of the same microsecond"
+t_sql "DELETE FROM certificate WHERE uuid LIKE '0000000a-%'"
 is "$(api GET "/certificates?status=revoked")" 200 "status=revoked"
 is "$(t_json 'j')" '[]' "none revoked"
 is "$(api GET "/certificates?status=bogus")" 400 "unknown status: 400"

@@ -155,11 +155,11 @@ nok "cmpctl: an unknown list word" $CTL device list dev first=3
 # the page is a range scan of the unique (cmp_profile_uuid, reference)
 # index from (profile, after) on, in its order, stopping at the limit: no
 # sort, no reading of the entries before "after" (the list's own query)
-PAGE_SQL="SELECT d.uuid, d.reference, d.subject, d.uses_left, CASE WHEN d.locked THEN 'locked'
+PAGE_SQL="SELECT d.uuid, d.reference, d.subject, d.uses_left, CASE WHEN (d.locked AND (d.locked_until IS NULL OR d.locked_until > UTC_TIMESTAMP(6))) THEN 'locked'
 	WHEN d.uses_left <= 0 THEN 'used' WHEN d.not_after IS NOT NULL AND d.not_after < UTC_TIMESTAMP(6)
 	THEN 'expired' ELSE 'active' END AS state FROM cmp_device d
 	WHERE d.cmp_profile_uuid >= '$DEV' AND d.cmp_profile_uuid <= '$DEV' AND d.reference > 'dev-0500'
-	AND ('' = '' OR CASE WHEN d.locked THEN 'locked' WHEN d.uses_left <= 0 THEN 'used' ELSE 'active' END = '')
+	AND ('' = '' OR CASE WHEN (d.locked AND (d.locked_until IS NULL OR d.locked_until > UTC_TIMESTAMP(6))) THEN 'locked' WHEN d.uses_left <= 0 THEN 'used' ELSE 'active' END = '')
 	ORDER BY d.cmp_profile_uuid, d.reference LIMIT 5"
 t_sql "EXPLAIN $PAGE_SQL" > "$T/explain.txt"
 diag "EXPLAIN: $(tr '\t\n' '  ' < "$T/explain.txt")"

@@ -1,13 +1,14 @@
 #!/bin/sh
 # A device entry's lock ends by itself after device_lock_time: locked
 # after device_mac_failures_max wrong MACs, the entry refuses even its
-# right secret until then (the API shows when it ends), enrols after it,
-# and the count of wrong MACs stays, so the next wrong MAC locks it again
-# at once (one guess per lock). device_lock_time 0 locks for good, as
-# locks taken before the setting existed (locked_until NULL) do.
+# right secret until then (the API shows when it ends; wrong MACs meanwhile
+# do not make it longer), enrols after it, and the count of wrong MACs
+# stays, so the next wrong MAC locks it again at once (one guess per
+# lock); a right MAC clears the count. device_lock_time 0 locks for good,
+# as locks taken before the setting existed (locked_until NULL) do.
 . "$top_srcdir/t/lib.sh"
 t_setup
-t_stack "message_time_skew = 0" "device_mac_failures_max = 2" "device_lock_time = 3"
+t_stack "message_time_skew = 0" "device_mac_failures_max = 2" "device_lock_time = 30"
 t_start_localca
 t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
@@ -31,24 +32,39 @@ ir() {
 }
 state() { t_api GET "/cmpProfiles/$DEV/devices/lock-1" > /dev/null; t_json "j[\"$1\"]"; }
 
+# a lock ends: as if device_lock_time had passed
+lock_ends() { t_sql "UPDATE cmp_device SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND
+  WHERE reference = 'lock-1' AND locked_until IS NOT NULL"; }
+
 nok "a wrong MAC" ir lock-1 wrong-secret w1
 is "$(state state)/$(state failedMacs)" active/1 "... counted, not locked yet"
 is "$(state lockedUntil)" null "... no lock to end"
+ok "the right secret" ir lock-1 right-secret r0
+is "$(state state)/$(state failedMacs)" active/0 "... enrols and clears the count"
+nok "a wrong MAC" ir lock-1 wrong-secret w1b
 nok "a second wrong MAC" ir lock-1 wrong-secret w2
 is "$(state state)/$(state failedMacs)" locked/2 "... locked at device_mac_failures_max (2)"
 until=$(state lockedUntil)
 like "$until" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T" "API: lockedUntil says when the lock ends"
-is "$(t_sql "SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), locked_until) BETWEEN 0 AND 3
-  FROM cmp_device WHERE reference = 'lock-1'")" 1 "... device_lock_time (3 s) from now"
+is "$(t_sql "SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), locked_until) BETWEEN 20 AND 30
+  FROM cmp_device WHERE reference = 'lock-1'")" 1 "... device_lock_time (30 s) from now"
+before=$(t_sql "SELECT locked_until FROM cmp_device WHERE reference = 'lock-1'")
 nok "the right secret while locked" ir lock-1 right-secret r1
 like "$(cat "$T/client.out")" "message authentication failed" "... refused as any wrong MAC"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=r1'")" 0 "... nothing issued"
-sleep 4
+nok "a wrong MAC while locked" ir lock-1 wrong-secret w2b
+is "$(t_sql "SELECT locked_until FROM cmp_device WHERE reference = 'lock-1'")/$(state failedMacs)" "$before/2" \
+	"... neither counted nor making the lock longer"
+lock_ends
 is "$(state state)" active "the lock ended by itself"
 is "$(state lockedUntil)" null "... lockedUntil null again"
 ok "the right secret enrols after it" ir lock-1 right-secret r2
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=r2'")" 1 "... issued"
-nok "one more wrong MAC" ir lock-1 wrong-secret w3
+is "$(state failedMacs)" 0 "... the count cleared"
+nok "a wrong MAC" ir lock-1 wrong-secret w3a
+nok "a second one" ir lock-1 wrong-secret w3b
+lock_ends
+nok "after the lock ends, one more wrong MAC" ir lock-1 wrong-secret w3
 is "$(state state)/$(state failedMacs)" locked/3 "... locks again at once: one guess per lock"
 ok "cmpctl device unlock" "$top_builddir/cmpctl" -c "$T/cmpd.conf" device unlock dev lock-1
 is "$(state state)/$(state failedMacs)/$(state lockedUntil)" active/0/null "... unlocked, the count cleared"
@@ -57,7 +73,6 @@ is "$(t_sql "SELECT locked_until IS NULL FROM cmp_device WHERE reference = 'lock
 # a lock taken before the setting existed, or with device_lock_time 0
 t_sql "UPDATE cmp_device SET locked = 1, failed_macs = 2, locked_until = NULL WHERE reference = 'lock-1'"
 is "$(state state)/$(state lockedUntil)" locked/null "a lock without an end: locked, no lockedUntil"
-sleep 1
 nok "... the right secret refused" ir lock-1 right-secret r3
 t_stop_cmpd
 t_write_conf "message_time_skew = 0" "device_mac_failures_max = 2" "device_lock_time = 0"
