@@ -183,6 +183,16 @@ exec timeout 60 openssl cmp -cmd ir -server 127.0.0.1:$HTTP_PORT -path /api/v1/p
 	-subject /CN=console-device-1 -certout $T/console.crt -msg_timeout 20 -total_timeout 40 -unprotected_errors
 EOS
 
+# 105 certificates for the inventory's pages (CN=console-page-001 the
+# newest), older than anything the browser enrols
+t_sql "SET SESSION foreign_key_checks = 0;
+INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn, issuer_hash, not_before,
+    not_after, fingerprint, der, status, created_at)
+SELECT LOWER(CONCAT('0000', LPAD(HEX(seq), 4, '0'), '-0000-4000-8000-00000000c0de')),
+  CONCAT('C0DE', LPAD(HEX(seq), 4, '0')), 'CN=x', CONCAT('CN=console-page-', LPAD(seq, 3, '0')),
+  UNHEX(SHA2('x', 256)), NOW(), NOW() + INTERVAL 1 DAY, UNHEX(SHA2(CONCAT('page-', seq), 256)), 'x',
+  'issued', NOW(6) - INTERVAL 1 DAY - INTERVAL seq SECOND FROM seq_1_to_105" ||
+	bail "the page certificates could not be written"
 mkdir -p "$T/browser"
 CONSOLE_BASE=$HTTP_BASE CONSOLE_TMP=$T/browser CONSOLE_SHOTS=$SHOTS \
 CONSOLE_ADMIN_KEY=$ADMIN CONSOLE_READ_KEY=$READ \

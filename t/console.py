@@ -409,6 +409,27 @@ def run(drv):
     report(len(css(drv, "main tbody tr")) == 1 and cert_state(drv, key).startswith("issued"),
            "found by serial and state", len(css(drv, "main tbody tr")))
     shot(drv, "certificates")
+    # a page at a time: 105 certificates CN=console-page-NNN (t/0044
+    # wrote them, NNN 1 the newest), 100 a page, newest first
+    search_certs(drv, "CN=console-page-")
+    subjects = lambda: drv.execute_script(
+        "return [...document.querySelectorAll('main tbody tr')].map(r => r.children[1].textContent)")
+    first_page = subjects()
+    report(len(first_page) == 100 and first_page[0] == "CN=console-page-001" and
+           first_page[-1] == "CN=console-page-100", "the first page: the 100 newest", first_page[:2] + first_page[-1:])
+    report(len(css(drv, "#cert-next")) == 1 and not css(drv, "#cert-first"),
+           "a full page offers the next, not the first")
+    if css(drv, "#cert-next"):
+        submit_and_wait(drv, css(drv, "#cert-next")[0], "Certificates")
+    second = subjects()
+    report(second == ["CN=console-page-%03d" % i for i in range(101, 106)],
+           "the next page: the 5 after them (keyset paging, after=)", second)
+    report(not css(drv, "#cert-next") and len(css(drv, "#cert-first")) == 1,
+           "a short page offers the first, no next")
+    if css(drv, "#cert-first"):
+        submit_and_wait(drv, css(drv, "#cert-first")[0], "Certificates")
+    report(subjects() == first_page, "back on the first page")
+    labels_ok(drv, "certificate pages")
 
     # ------------------------------------------------- dashboard
     go(drv, "#/dashboard", "Dashboard")

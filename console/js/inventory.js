@@ -20,7 +20,10 @@ const TX_TEXT = {
   open: 'a row of an earlier version',
 };
 
+const CERT_PAGE = 100;
 let certQuery = { subject: '', serialNumber: '', status: '' };
+// the page: after the certificate of this uuid (keyset paging), '' for the first
+let certAfter = '';
 
 function revokeControl(c, msg, again) {
   const wrap = h('div', { class: 'actions' });
@@ -44,8 +47,9 @@ function revokeControl(c, msg, again) {
 }
 
 export async function renderCertificates(main) {
-  const q = new URLSearchParams({ limit: '100' });
+  const q = new URLSearchParams({ limit: String(CERT_PAGE) });
   for (const [k, v] of Object.entries(certQuery)) if (v) q.set(k, v);
+  if (certAfter) q.set('after', certAfter);
   const msg = msgBox();
   let list = [];
   try {
@@ -65,6 +69,7 @@ export async function renderCertificates(main) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     certQuery = { subject: value(form, 'subject').trim(), serialNumber: value(form, 'serialNumber').trim(), status: value(form, 'status') };
+    certAfter = '';
     again();
   });
   const rows = table('Certificates', [
@@ -78,8 +83,20 @@ export async function renderCertificates(main) {
     ...(w ? [{ label: 'actions', cell: (c) => (c.status === 'issued' || (c.status === 'revoked' && c.revocationReason === 'certificateHold')
       ? revokeControl(c, msg, again) : '') }] : []),
   ], list, 'No certificate matches.');
+  const pager = h('div', { class: 'actions' });
+  if (certAfter) {
+    const first = h('button', { type: 'button', id: 'cert-first' }, 'First page');
+    first.addEventListener('click', () => { certAfter = ''; again(); });
+    pager.append(first);
+  }
+  // a full page: there may be more, newest first, after its last one
+  if (list.length === CERT_PAGE) {
+    const next = h('button', { type: 'button', id: 'cert-next' }, `Next ${CERT_PAGE}`);
+    next.addEventListener('click', () => { certAfter = list[list.length - 1].uuid; again(); });
+    pager.append(next);
+  }
   main.replaceChildren(h('h1', {}, 'Certificates'), msg, form, rows,
-    h('p', { class: 'muted' }, `${list.length} shown (at most 100).`));
+    h('p', { class: 'muted', id: 'cert-count' }, `${list.length} shown (at most ${CERT_PAGE} a page).`), pager);
 }
 
 let txState = '';
