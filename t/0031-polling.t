@@ -276,7 +276,11 @@ client poll early -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeo
 is "$(field "$T/r2.der" body)" pollRep "another client that gives up after a pollRep" ||
 	diag_file "$T/early.out"
 ETX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
-lookups() { grep -c 'path=[^ ]*/certificates/lookup ' "$T/longpend.log"; }
+# this transaction's lookups only: the sweep asks the same CA about the
+# transactions given up above, whenever it runs
+ERID=$(t_sql "SELECT request_id FROM cmp_transaction WHERE $ETX")
+like "$ERID" '^[0-9a-f-]{36}$' "(its requestId, to count its lookups by)"
+lookups() { grep 'path=[^ ]*/certificates/lookup ' "$T/longpend.log" | grep -c "requestId=$ERID "; }
 # as if it had been told checkAfter 30
 t_sql "UPDATE cmp_transaction SET next_check = NOW(6) + INTERVAL 30 SECOND WHERE $ETX"
 n0=$(lookups)
