@@ -193,6 +193,12 @@ SELECT LOWER(CONCAT('0000', LPAD(HEX(seq), 4, '0'), '-0000-4000-8000-00000000c0d
   UNHEX(SHA2('x', 256)), NOW(), NOW() + INTERVAL 1 DAY, UNHEX(SHA2(CONCAT('page-', seq), 256)), 'x',
   'issued', NOW(6) - INTERVAL 1 DAY - INTERVAL seq SECOND FROM seq_1_to_105" ||
 	bail "the page certificates could not be written"
+# and 105 transactions of one expired request each (tid ...c0de0001 the
+# newest), older than anything the browser does
+t_sql "INSERT INTO cmp_transaction (transaction_id, position, request_type, state, created_at)
+SELECT UNHEX(CONCAT('0000c0de', LPAD(HEX(seq), 8, '0'))), 0, 0, 'expired',
+  NOW(6) - INTERVAL 1 DAY - INTERVAL seq SECOND FROM seq_1_to_105" ||
+	bail "the page transactions could not be written"
 mkdir -p "$T/browser"
 CONSOLE_BASE=$HTTP_BASE CONSOLE_TMP=$T/browser CONSOLE_SHOTS=$SHOTS \
 CONSOLE_ADMIN_KEY=$ADMIN CONSOLE_READ_KEY=$READ \

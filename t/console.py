@@ -491,6 +491,22 @@ def run(drv):
     report(ENV["CONSOLE_TX_FAILURE"] in text_of(drv, "main tbody"),
            "a failed transaction with its failure text", text_of(drv, "main tbody")[:300])
     shot(drv, "transactions-failed")
+    # a page at a time: the expired ones are 105 written by t/0044 (tid
+    # 0000c0de0000NNNN, 1 the newest) and what the browser's run expired
+    Select(css(drv, "#tx-q-state")[0]).select_by_value("expired")
+    submit_and_wait(drv, css(drv, '#tx-search button[type="submit"]')[0], "Transactions")
+    tids = lambda: drv.execute_script(
+        "return [...document.querySelectorAll('main tbody tr')].map(r => r.children[0].textContent)")
+    page1 = [t for t in tids() if t.startswith("0000c0de")]
+    report(len(tids()) == 100 and len(css(drv, "#tx-next")) == 1, "transactions: a full page offers the next",
+           len(tids()))
+    if css(drv, "#tx-next"):
+        submit_and_wait(drv, css(drv, "#tx-next")[0], "Transactions")
+    page2 = [t for t in tids() if t.startswith("0000c0de")]
+    report(len(page2) > 0 and not set(page1) & set(page2) and
+           page2[-1] == "0000c0de00000069" and len(css(drv, "#tx-first")) == 1,
+           "... the next page goes on where it ended, down to the oldest, with the first page offered",
+           page2[-3:])
     Select(css(drv, "#tx-q-state")[0]).select_by_value("")
     submit_and_wait(drv, css(drv, '#tx-search button[type="submit"]')[0], "Transactions")
     for hash_, title in pages:

@@ -20,6 +20,7 @@ const TX_TEXT = {
   open: 'a row of an earlier version',
 };
 
+// a page of the certificates and of the transactions
 const CERT_PAGE = 100;
 let certQuery = { subject: '', serialNumber: '', status: '' };
 // the page: after the certificate of this uuid (keyset paging), '' for the first
@@ -100,10 +101,16 @@ export async function renderCertificates(main) {
 }
 
 let txState = '';
+// the page: after this entry (transactionId, position), null for the first
+let txAfter = null;
 
 export async function renderTransactions(main) {
-  const q = new URLSearchParams({ limit: '100' });
+  const q = new URLSearchParams({ limit: String(CERT_PAGE) });
   if (txState) q.set('state', txState);
+  if (txAfter) {
+    q.set('after', txAfter.transactionId);
+    q.set('afterPosition', String(txAfter.position));
+  }
   const msg = msgBox();
   let list = [];
   try {
@@ -118,8 +125,24 @@ export async function renderTransactions(main) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     txState = value(form, 'state');
+    txAfter = null;
     renderTransactions(main);
   });
+  const pager = h('div', { class: 'actions' });
+  if (txAfter) {
+    const first = h('button', { type: 'button', id: 'tx-first' }, 'First page');
+    first.addEventListener('click', () => { txAfter = null; renderTransactions(main); });
+    pager.append(first);
+  }
+  if (list.length === CERT_PAGE) {
+    const next = h('button', { type: 'button', id: 'tx-next' }, `Next ${CERT_PAGE}`);
+    const last = list[list.length - 1];
+    next.addEventListener('click', () => {
+      txAfter = { transactionId: last.transactionId, position: last.position };
+      renderTransactions(main);
+    });
+    pager.append(next);
+  }
   main.replaceChildren(h('h1', {}, 'Transactions'), msg, form, table('CMP transactions', [
     { label: 'transactionID', cell: (t) => t.transactionId + (t.position ? ` #${t.position}` : ''), class: 'mono' },
     { label: 'type', cell: (t) => t.requestType },
@@ -128,5 +151,5 @@ export async function renderTransactions(main) {
     { label: 'failure', cell: (t) => t.failure || '' },
     { label: 'certificate', cell: (t) => t.certificateUuid || '–', class: 'mono' },
     { label: 'created', cell: (t) => fmtTime(t.createdAt) },
-  ], list, 'No transactions.'));
+  ], list, 'No transactions.'), pager);
 }
