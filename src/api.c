@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,52 @@ api_uuid_valid(const char *s)
 		}
 	}
 	return 1;
+}
+
+/*
+ * A UUID query parameter, lowercased into buf ("" when absent): 0, or
+ * the status of the 400 answer set.
+ */
+int
+api_query_uuid(struct api_call *c, const char *key,
+    char buf[CMPD_UUID_LEN + 1])
+{
+	char tmp[CMPD_UUID_LEN + 2];
+	size_t i;
+	int r;
+
+	buf[0] = '\0';
+	if ((r = api_query(c, key, tmp, sizeof(tmp))) == 0 ||
+	    (r > 0 && tmp[0] == '\0'))
+		return 0;
+	if (r < 0 || !api_uuid_valid(tmp))
+		return api_fail(c, 400, "%s must be a UUID", key);
+	for (i = 0; i <= CMPD_UUID_LEN; i++)
+		buf[i] = (char)tolower((unsigned char)tmp[i]);
+	return 0;
+}
+
+/*
+ * after=, keyset paging: the page goes on after the entry the cursor
+ * names, found by sql (the entry's time, one row) into at. A page
+ * costs the same wherever it starts, where offset= reads and drops every
+ * entry before it. 0, or the status of the answer set.
+ */
+int
+api_after(struct api_call *c, long offset, const char *what,
+    const char *sql, const struct db_arg *a, size_t na, char *at, size_t atlen)
+{
+	struct db_col col;
+	int r;
+
+	if (offset > 0)
+		return api_fail(c, 400, "after and offset exclude each other");
+	api_col_str(&col, at, atlen);
+	if ((r = db_run(sql, a, na, &col, 1, NULL)) == DB_NOTFOUND)
+		return api_fail(c, 400, "after names no %s", what);
+	if (r != DB_OK)
+		return api_db_fail(c);
+	return 0;
 }
 
 /* The body's member key, or NULL (the body is an object or absent). */

@@ -57,6 +57,11 @@ int	api_ok(struct api_call *, int status, json_object *answer);
 int	api_query(const struct api_call *, const char *key, char *buf,
 	    size_t n);
 int	api_uuid_valid(const char *);
+int	api_query_uuid(struct api_call *, const char *key,
+	    char buf[CMPD_UUID_LEN + 1]);
+int	api_after(struct api_call *, long offset, const char *what,
+	    const char *sql, const struct db_arg *, size_t nargs, char *at,
+	    size_t atlen);
 enum api_get { API_ABSENT = 0, API_GOT = 1, API_BAD = -1 };
 enum api_get api_get_str(struct api_call *, const char *key, size_t max,
 	    const char **out);

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +49,12 @@ api_audit_list(struct api_call *c)
 	static const char sql_at[] = "SELECT DATE_FORMAT(at, "
 	    "'%Y-%m-%d %H:%i:%s.%f') FROM audit WHERE uuid = ?";
 	char type[65] = "", uuid[CMPD_UUID_LEN + 1] = "", actor[API_ACTOR_MAX] = "";
-	char after[CMPD_UUID_LEN + 2] = "", after_at[40] = "1970-01-01 00:00:00";
+	char after[CMPD_UUID_LEN + 1], after_at[40] = "1970-01-01 00:00:00";
 	char at[40], act[65], otype[65], ouuid[CMPD_UUID_LEN + 1], num[24];
 	char row[CMPD_UUID_LEN + 1];
 	char who[API_ACTOR_MAX];
 	char *detail = NULL;
 	long limit = 100, offset = 0;
-	size_t i;
 	int r;
 
 	if (api_query(c, "objectType", type, sizeof(type)) < 0 ||
@@ -69,23 +67,14 @@ api_audit_list(struct api_call *c)
 	if ((r = api_query(c, "offset", num, sizeof(num))) < 0 ||
 	    (r > 0 && util_parse_long(num, 0, 1000000000L, &offset) != 0))
 		return api_fail(c, 400, "offset must be a number");
-	if ((r = api_query(c, "after", after, sizeof(after))) < 0 ||
-	    (r > 0 && !api_uuid_valid(after)))
-		return api_fail(c, 400, "after must be a UUID");
-	for (i = 0; after[i] != '\0'; i++)
-		after[i] = (char)tolower((unsigned char)after[i]);
-	if (r > 0) {
+	if (api_query_uuid(c, "after", after) != 0)
+		return c->status;
+	if (after[0] != '\0') {
 		struct db_arg a[1] = { DB_ARG_STR(after) };
-		struct db_col col = { DB_STR, after_at, sizeof(after_at), 0, 0,
-		    0, 0 };
 
-		if (offset > 0)
-			return api_fail(c, 400, "after and offset exclude "
-			    "each other");
-		if ((r = db_run(sql_at, a, 1, &col, 1, NULL)) == DB_NOTFOUND)
-			return api_fail(c, 400, "after names no audit row");
-		if (r != DB_OK)
-			return api_db_fail(c);
+		if (api_after(c, offset, "audit row", sql_at, a, 1, after_at,
+		    sizeof(after_at)) != 0)
+			return c->status;
 	}
 	if ((detail = malloc(AUDIT_DETAIL_MAX)) == NULL)
 		return api_fail(c, 500, "out of memory");

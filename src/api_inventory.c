@@ -55,29 +55,6 @@ inv_paging(struct api_call *c, long *limit, long *offset)
 	return 0;
 }
 
-/*
- * A UUID query parameter, lowercased into buf ("" when absent): 0, or
- * the status of the 400 answer set.
- */
-static int
-inv_query_uuid(struct api_call *c, const char *key,
-    char buf[CMPD_UUID_LEN + 1])
-{
-	char tmp[CMPD_UUID_LEN + 2];
-	size_t i;
-	int r;
-
-	buf[0] = '\0';
-	if ((r = api_query(c, key, tmp, sizeof(tmp))) == 0 ||
-	    (r > 0 && tmp[0] == '\0'))
-		return 0;
-	if (r < 0 || !api_uuid_valid(tmp))
-		return api_fail(c, 400, "%s must be a UUID", key);
-	for (i = 0; i <= CMPD_UUID_LEN; i++)
-		buf[i] = (char)tolower((unsigned char)tmp[i]);
-	return 0;
-}
-
 /* An enumerated query parameter ("" when absent). */
 static int
 inv_query_enum(struct api_call *c, const char *key,
@@ -90,29 +67,6 @@ inv_query_enum(struct api_call *c, const char *key,
 		return 0;
 	if (r < 0 || (buf[0] != '\0' && util_name_index(names, n, buf, 0) < 0))
 		return api_fail(c, 400, "%s is not a known value", key);
-	return 0;
-}
-
-/*
- * after=, keyset paging: the page goes on after the entry the cursor
- * names, found by sql (the entry's created_at, one row) into at. A page
- * costs the same wherever it starts, where offset= reads and drops every
- * entry before it. 0, or the status of the answer set.
- */
-static int
-inv_after(struct api_call *c, long offset, const char *what,
-    const char *sql, const struct db_arg *a, size_t na, char at[INV_TS_BUF])
-{
-	struct db_col col;
-	int r;
-
-	if (offset > 0)
-		return api_fail(c, 400, "after and offset exclude each other");
-	api_col_str(&col, at, INV_TS_BUF);
-	if ((r = db_run(sql, a, na, &col, 1, NULL)) == DB_NOTFOUND)
-		return api_fail(c, 400, "after names no %s", what);
-	if (r != DB_OK)
-		return api_db_fail(c);
 	return 0;
 }
 
@@ -257,16 +211,16 @@ cert_list(struct api_call *c)
 	int r;
 
 	if (inv_paging(c, &limit, &offset) != 0 ||
-	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0 ||
-	    inv_query_uuid(c, "raProfileUuid", ra) != 0 ||
+	    api_query_uuid(c, "cmpProfileUuid", cmp) != 0 ||
+	    api_query_uuid(c, "raProfileUuid", ra) != 0 ||
 	    inv_query_enum(c, "status", cert_states, NITEMS(cert_states),
 	    status, sizeof(status)) != 0 ||
-	    inv_query_uuid(c, "after", after) != 0)
+	    api_query_uuid(c, "after", after) != 0)
 		return c->status;
 	if (after[0] != '\0') {
 		struct db_arg a[1] = { DB_ARG_STR(after) };
 
-		if (inv_after(c, offset, "certificate", sql_at, a, 1, at) != 0)
+		if (api_after(c, offset, "certificate", sql_at, a, 1, at, sizeof(at)) != 0)
 			return c->status;
 	}
 	if ((r = api_query(c, "serialNumber", serial, sizeof(serial))) < 0)
@@ -581,7 +535,7 @@ tx_list(struct api_call *c)
 	if (inv_paging(c, &limit, &offset) != 0 ||
 	    inv_query_enum(c, "state", tx_states, NITEMS(tx_states), state,
 	    sizeof(state)) != 0 ||
-	    inv_query_uuid(c, "cmpProfileUuid", cmp) != 0)
+	    api_query_uuid(c, "cmpProfileUuid", cmp) != 0)
 		return c->status;
 	if ((r = api_query(c, "after", after, sizeof(after))) < 0)
 		return api_fail(c, 400, "after must be 1 to %d bytes in hex",
@@ -600,8 +554,8 @@ tx_list(struct api_call *c)
 			struct db_arg a[2] = { DB_ARG_BLOB(tid, tlen),
 			    DB_ARG_INT(pos) };
 
-			if (inv_after(c, offset, "CMP transaction entry",
-			    sql_at, a, 2, at) != 0)
+			if (api_after(c, offset, "CMP transaction entry",
+			    sql_at, a, 2, at, sizeof(at)) != 0)
 				return c->status;
 		}
 	}
