@@ -122,8 +122,8 @@ dev_failed(const struct dev_entry *e, int max, int lock_time)
  * claimed before its MAC is checked: counted and the entry locked in one
  * statement, unless it is locked already. 1: claimed (dev_cleared()
  * undoes it when the MAC verifies), 0: locked meanwhile (the guess is
- * not checked: one guess per lock, however many come at once), -1 on
- * database errors.
+ * refused as against a locked entry, whatever its MAC: one guess per
+ * lock, however many come at once), -1 on database errors.
  */
 static int
 dev_claim(const struct dev_entry *e, int lock_time)
@@ -418,13 +418,13 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 			f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}
+		/* locked meanwhile: refused as locked, after the same
+		 * MAC work (no timing tells the two apart) */
 		if (r == 0) {
-			log_warn("PN=%s: MAC refused: device entry %s was "
-			    "locked meanwhile", p->cmp_name, e->uuid);
-			f = CMPF_MAC_MISMATCH;
-			goto out;
-		}
-		claimed = 1;
+			snprintf(e->state, sizeof(e->state), "locked");
+			locked = 1;
+		} else
+			claimed = 1;
 	}
 	f = cmp_protect_pbm_verify(req, e->secret, e->secret_len, NULL,
 	    c->pbm_iterations_max, p->legacy_pbm, arg, arglen);
