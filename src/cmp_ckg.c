@@ -8,8 +8,10 @@
  * The key: of the type the request's algorithm names (an EC curve, RSA,
  * Ed25519, Ed448), else of the certReqTemplate's keySpec, else EC P-256
  * (P-384, P-521 for key_security_level 4, 5); RSA of keySpec's length,
- * else of 2048 bits (3072 at level 3), never over 4096 (a worker makes
- * it while the client waits). The CA is asked with a new
+ * else of 2048 bits (3072 at level 3), never over 4096, and one RSA key
+ * per message (a nested batch is one): a worker makes it while the
+ * client waits, a second or more for 4096 bits, where an EC key takes a
+ * fraction of a millisecond. The CA is asked with a new
  * CertReqMsg: the request's certReqId, subject, validity and extensions,
  * the generated public key and a POP signed with it, so that it takes
  * the request as any other (the request's controls and regInfo are not
@@ -489,6 +491,10 @@ cmp_ckg_request(const OSSL_CRMF_MSG *crm, const CMPD_MSG *req,
 	if (type == EVP_PKEY_RSA && param > 4096) {
 		snprintf(arg, arglen, "RSA of %d bits", param);
 		f = CMPF_CKG_KEY;
+		goto out;
+	}
+	if (type == EVP_PKEY_RSA && p->ckg_rsa_keys++ > 0) {
+		f = CMPF_CKG_RSA_MANY;
 		goto out;
 	}
 	f = CMPF_INTERNAL;

@@ -292,6 +292,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the certificate authority did not issue within the "
 	    "synchronous budget, and a generated key is delivered only at "
 	    "once: try again later"),
+	D(CMPF_CKG_RSA_MANY, BADREQUEST, 200,
+	    "PN=%s | one RSA key is generated per message: ask for the "
+	    "others in messages of their own"),
 };
 
 #undef D

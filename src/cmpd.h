@@ -364,6 +364,7 @@ enum cmp_fail {
 	CMPF_CKG_NO_SIGNER,
 	CMPF_CKG_RECIPIENT,
 	CMPF_CKG_LATE,
+	CMPF_CKG_RSA_MANY,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -488,6 +489,9 @@ struct profile {
 	char	 device_uuid[CMPD_UUID_LEN + 1];	/* "" = none */
 	int	 device_spent;	/* uses this request spent (one per
 				 * certificate asked for) */
+	int	 ckg_rsa_keys;	/* RSA keys generated for this request, a
+				 * nested batch's inner messages too (one
+				 * allowed, cmp_ckg.c) */
 };
 enum cmp_fail profile_check(const struct route *, const struct profile *);
 enum cmp_fail profile_resolve(const struct route *, struct profile *);

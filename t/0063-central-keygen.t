@@ -46,7 +46,7 @@ cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 # writes it (its mock server answers), made to ask for a key of ALG
 # (cmpckg), MAC'd again, posted; the answer in $T/resp.der
 mac() {
-	local name=$1 cmd=$2 profile=$3 alg=$4
+	local name=$1 cmd=$2 profile=$3 alg=$4 edit=${5:-}
 	rm -f "$T/$name-raw.der"
 	openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
 		-ref "$ENROLL_REF" -secret "pass:$ENROLL_SECRET" \
@@ -56,9 +56,17 @@ mac() {
 		-newkey "$T/dev.key" -subject "/CN=$name" > "$T/client.out" 2>&1
 	[ -s "$T/$name-raw.der" ] || bail "openssl cmp wrote no $cmd for $name"
 	"$CKG" request "$T/$name-raw.der" "$T/$name-ckg.der" "$alg" &&
-	"$TOOL" edit "$T/$name-ckg.der" "$T/$name.der" remac="$ENROLL_SECRET" ||
+	"$TOOL" edit "$T/$name-ckg.der" "$T/$name.der" $edit remac="$ENROLL_SECRET" ||
 		bail "cannot make the request for $name"
 	t_post "$T/$name.der" "/api/v1/protocols/cmp/$profile"
+}
+# responses FILE: "certReqId:status[:failInfo] ..." of an ip or cp
+responses() {
+	"$TOOL" dump "$1" | awk -F= '
+		$1 == "certReqId" { if (r != "") printf "%s ", r; r = $2 }
+		$1 == "status" && r != "" { r = r ":" $2 }
+		$1 == "failInfo" && r != "" { r = r ":" $2 }
+		END { if (r != "") printf "%s", r; print "" }'
 }
 # opened NAME CRED...: the answer's key opened (cmpckg key) into
 # $T/NAME.key, its lines in $T/NAME.key.out
@@ -128,6 +136,19 @@ is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" cp/accepted "... ac
 ok "... opens" opened ckg-rsa "pass:$ENROLL_SECRET"
 is "$(line ckg-rsa key)" "RSA 2048" "... an RSA key of 2048 bits"
 ok "... the certificate is for it" same_key ckg-rsa
+# one RSA key per message (a worker makes it while the client waits);
+# EC keys for every CertReqMsg
+is "$(mac ckg-rsa3 ir enroll RSA dupreq=2)" 200 "an ir of three CertReqMsgs, each naming RSA"
+is "$(responses "$T/resp.der")" "0:accepted 1:rejection:badRequest 2:rejection:badRequest" \
+	"... one key made, the other two refused"
+like "$(dump "$T/resp.der" text)" "PN=enroll \| one RSA key is generated per message: ask for the others in messages of their own" \
+	"... the row's text"
+is "$(at_ca ckg-rsa3)" 1 "... the CA asked once"
+ok "... the key opens" opened ckg-rsa3 "pass:$ENROLL_SECRET"
+is "$(line ckg-rsa3 key)" "RSA 2048" "... an RSA key"
+is "$(mac ckg-ec3 ir enroll EC dupreq=2)" 200 "an ir of three CertReqMsgs, each naming EC"
+is "$(responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "... three keys made"
+is "$(at_ca ckg-ec3)" 3 "... three certificates"
 is "$(t_api PUT /cmpProfiles/$ENROLL '{"certReqTemplate":{"keySpec":"EC:secp384r1"}}')" 200 \
 	"API: keySpec EC:secp384r1"
 is "$(mac ckg-384 ir enroll none)" 200 "an ir naming no type"

@@ -25,8 +25,8 @@
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
  *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
- *     signature)  senderKID=HEX  dupreq=1 (a second copy of the first
- *     CertReqMsg, certReqId 1)  noreq=1 (no CertReqMsg)  nosubject=1
+ *     signature)  senderKID=HEX  dupreq=N (N more copies of the first
+ *     CertReqMsg, certReqIds 1 to N)  noreq=1 (no CertReqMsg)  nosubject=1
  *     (an empty template subject)  addreq=ID (one more CertReqMsg,
  *     certReqId ID, the first one's subject, a fresh P-256 key and its
  *     POP)  rrnoserial=1 (rr without serialNumber)  rrreason=N (the
@@ -555,11 +555,15 @@ edit_one(CMPD_MSG *m, const char *e)
 	} else if (KEY("certProfile") || KEY("certProfileRaw")) {
 		add_cert_profile(m, v, KEY("certProfileRaw"));
 	} else if (KEY("dupreq")) {
-		OSSL_CRMF_MSG *copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
-		    m->body->value.ir, 0));
+		OSSL_CRMF_MSG *copy;
+		int id, copies = atoi(v);
 
-		OSSL_CRMF_MSG_set_certReqId(copy, 1);
-		sk_OSSL_CRMF_MSG_push(m->body->value.ir, copy);
+		for (id = 1; id <= copies; id++) {
+			copy = OSSL_CRMF_MSG_dup(sk_OSSL_CRMF_MSG_value(
+			    m->body->value.ir, 0));
+			OSSL_CRMF_MSG_set_certReqId(copy, id);
+			sk_OSSL_CRMF_MSG_push(m->body->value.ir, copy);
+		}
 	} else if (KEY("resign")) {
 		CMPD_PROTECTEDPART pp;
 		EVP_PKEY *key;
