@@ -6,7 +6,13 @@
  * - a member name twice in one object (RFC 8259 4): json-c keeps the
  *   last value, so a check of one value and the use of another can part;
  * - a \uD800..\uDFFF escape that is not half of a surrogate pair
- *   (RFC 8259 7, 8.2): json-c stores U+FFFD instead.
+ *   (RFC 8259 7, 8.2): json-c stores U+FFFD instead;
+ * - what json-c's strict mode still takes outside strings and RFC 8259
+ *   does not: 'single-quoted' names and strings (whose duplicates this
+ *   check would not see), NaN, Infinity, 1. and the like (which json-c
+ *   writes back as text that is not JSON). Every token outside a string
+ *   must be a structural character, whitespace, true, false, null or a
+ *   number of RFC 8259 6.
  * This is not a parser: it runs over text json-c has parsed already, so
  * it only follows where strings start and end and which containers are
  * open. Member names are decoded by json-c too, so "a" and "\u0061" are
@@ -54,6 +60,42 @@ jsoncheck_escape(const char *s, size_t len, size_t i)
 	return jsoncheck_hex4(s + i + 2);
 }
 
+/* Is s[0..n) true, false, null or a number (RFC 8259 3, 6)? */
+static int
+jsoncheck_scalar(const char *s, size_t n)
+{
+	size_t i = 0, d;
+
+	if ((n == 4 && memcmp(s, "true", 4) == 0) ||
+	    (n == 5 && memcmp(s, "false", 5) == 0) ||
+	    (n == 4 && memcmp(s, "null", 4) == 0))
+		return 1;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
 /* A member name for a message: printable ASCII, at most 64 bytes. */
 static void
 jsoncheck_name(char *out, size_t n, const char *name)
@@ -67,8 +109,9 @@ jsoncheck_name(char *out, size_t n, const char *name)
 
 /*
  * Checks len bytes of JSON text that json-c parsed with at most depth
- * levels. JSONCHECK_OK, JSONCHECK_DUP_MEMBER or JSONCHECK_SURROGATE with
- * why (may be NULL) saying where, JSONCHECK_ERR when out of memory.
+ * levels. JSONCHECK_OK, JSONCHECK_DUP_MEMBER, JSONCHECK_SURROGATE or
+ * JSONCHECK_TOKEN with why (may be NULL) saying where, JSONCHECK_ERR when
+ * out of memory.
  */
 int
 jsoncheck_text(const char *s, size_t len, int depth, char *why,
@@ -111,9 +154,28 @@ jsoncheck_text(const char *s, size_t len, int depth, char *why,
 			continue;
 		case '"':
 			break;
-		default:
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+		case ':':
+		case ',':
 			i++;
 			continue;
+		default:
+			for (start = i; i < len && strchr("{}[]:,\" \t\r\n",
+			    s[i]) == NULL; i++)
+				;
+			if (jsoncheck_scalar(s + start, i - start))
+				continue;
+			if (why != NULL) {
+				jsoncheck_name(name, sizeof(name) < i - start +
+				    1 ? sizeof(name) : i - start + 1, s + start);
+				snprintf(why, whylen, "holds %s, which is not "
+				    "JSON (byte %zu)", name, start);
+			}
+			r = JSONCHECK_TOKEN;
+			goto out;
 		}
 		/* a string: find its end, look at each \u escape */
 		start = i++;

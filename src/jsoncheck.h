@@ -22,6 +22,7 @@ int	jsoncheck_parse_why(const char *s, size_t len, int depth,
 #define JSONCHECK_OK		0
 #define JSONCHECK_DUP_MEMBER	1	/* a name twice in one object */
 #define JSONCHECK_SURROGATE	2	/* a \u escape of half a pair */
+#define JSONCHECK_TOKEN		3	/* NaN, 'name', 1. (RFC 8259 no) */
 #define JSONCHECK_ERR		(-1)	/* out of memory */
 int	jsoncheck_text(const char *s, size_t len, int depth, char *why,
 	    size_t whylen);

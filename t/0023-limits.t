@@ -154,9 +154,18 @@ like "$(t_json 'j["message"]')" '^the body holds a \\u escape that is half a sur
 	"message names the surrogate and the position"
 printf '{"name":"sur-2","url":"%s/\\udc00localca"}' "$HTTP_BASE" > "$T/b5.json"
 is "$(post "$T/b5.json")" 400 "a lone low surrogate: 400"
+# what json-c's strict mode still takes: a name in single quotes (there
+# a second "name" the duplicate check would not see), NaN
+printf '{"name":"sq-1","url":"%s/localca",'"'"'name'"'"':"sq-2"}' "$HTTP_BASE" > "$T/b7.json"
+is "$(post "$T/b7.json")" 400 "a member name in single quotes: 400"
+like "$(t_json 'j["message"]')" "^the body holds 'name', which is not JSON \\(byte [0-9]+\\)\$" \
+	"message names the token and the position"
+printf '{"name":"nan-1","url":"%s/localca","description":NaN}' "$HTTP_BASE" > "$T/b8.json"
+is "$(post "$T/b8.json")" 400 "NaN: 400"
+like "$(t_json 'j["message"]')" "^the body holds NaN, which is not JSON" "message names it"
 is "$(t_sql "SELECT COUNT(*) FROM connector")" "$CONNS" "no connector stored"
 is "$(t_sql "SELECT COUNT(*) FROM audit")" "$AUDITS" "nothing audited"
-is "$(t_sql "SELECT COUNT(*) FROM connector WHERE name LIKE 'dup-%' OR name LIKE 'sur-%' OR name LIKE 'bad-utf8%'")" 0 \
+is "$(t_sql "SELECT COUNT(*) FROM connector WHERE name LIKE 'dup-%' OR name LIKE 'sur-%' OR name LIKE 'bad-utf8%' OR name LIKE 'sq-%' OR name LIKE 'nan-%'")" 0 \
 	"none of them under any name"
 printf '{"name":"good-1","url":"%s/localca"}' "$HTTP_BASE" > "$T/b6.json"
 is "$(post "$T/b6.json")" 201 "a clean body still works"

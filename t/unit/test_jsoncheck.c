@@ -1,7 +1,7 @@
 /*
- * jsoncheck.c and jsoncheck_parse_why(): duplicate member names and
- * unpaired surrogate escapes are found wherever they are, and nothing
- * else is refused; text that is not UTF-8 is refused by json-c's flag.
+ * jsoncheck.c and jsoncheck_parse_why(): duplicate member names,
+ * unpaired surrogate escapes and tokens RFC 8259 does not have are found
+ * wherever they are, and nothing else is refused; text that is not UTF-8 is refused by json-c's flag.
  */
 #include "config.h"
 
@@ -47,6 +47,9 @@ main(void)
 		"\"\\u00e9\\uffff\\u0041\"",
 		"{\"a\" : 1 , \"b\"\t:\r2}",
 		"\"\\\\ud800\"",			/* a backslash, then text */
+		"[true,false,null]", "0", "-0", "[-0.5e+10,1E5,2e-3,10.25]",
+		" { \"a\" : [ 1 , 2 ] } ",
+		"\"'NaN' {} [] 1.\"",			/* anything in a string */
 	};
 	static const struct {
 		const char *s;
@@ -73,6 +76,24 @@ main(void)
 		    "holds a \\u escape that is half a surrogate pair (byte 1)" },
 		{ "{\"\\udfff\":1}", JSONCHECK_SURROGATE,
 		    "holds a \\u escape that is half a surrogate pair (byte 2)" },
+		/* what json-c's strict mode takes and RFC 8259 does not */
+		{ "{\"role\":\"read\",'role':\"admin\"}", JSONCHECK_TOKEN,
+		    "holds 'role', which is not JSON (byte 15)" },
+		{ "{'a\"':1,\"x\":{\"a\":1,\"a\":2}}", JSONCHECK_TOKEN,
+		    "holds 'a, which is not JSON (byte 1)" },
+		{ "[NaN]", JSONCHECK_TOKEN,
+		    "holds NaN, which is not JSON (byte 1)" },
+		{ "{\"a\":Infinity}", JSONCHECK_TOKEN,
+		    "holds Infinity, which is not JSON (byte 5)" },
+		{ "[-Infinity]", JSONCHECK_TOKEN,
+		    "holds -Infinity, which is not JSON (byte 1)" },
+		{ "[1.]", JSONCHECK_TOKEN,
+		    "holds 1., which is not JSON (byte 1)" },
+	};
+	/* refused here too, should json-c ever take them */
+	static const char *const tokens[] = {
+		"[.5]", "[01]", "[+1]", "[1e]", "[1e+]", "[tru]", "[nulll]",
+		"[0x10]", "['x']", "[-]", "[1.5.5]",
 	};
 	char why[160];
 	size_t i;
@@ -88,6 +109,9 @@ main(void)
 		    PARSE_BAD, "jsoncheck_parse_why refuses %s", bad[i].s);
 		is_str(why, bad[i].why, "with the same text");
 	}
+	for (i = 0; i < NITEMS(tokens); i++)
+		is_int(check(tokens[i], why, sizeof(why)), JSONCHECK_TOKEN,
+		    "refused: %s", tokens[i]);
 	is_int(check("{\"a\":1,\"a\":2}", NULL, 0), JSONCHECK_DUP_MEMBER,
 	    "why may be NULL");
 
