@@ -683,17 +683,23 @@ store_revoke_intent(const char *cert_uuid, const char *reason,
  * The rr's CA refused the revocation or never got the request: the
  * certificate takes back the status and reason it had (reason "" for
  * none). Not once a sweep has taken the revocation up (it then goes on
- * as any revocation owed); DB_NOTFOUND then.
+ * as any revocation owed), nor once its enrolment was rejected or
+ * expired during the call: the rejection and the sweep's confirm
+ * deadline found a revocation under way and owed none of their own, so
+ * the rr's stays owed (DESIGN invariant 1); DB_NOTFOUND then.
  */
 int
 store_revoke_undo(const char *cert_uuid, const char *reason,
     const char *to_status, const char *to_reason)
 {
-	static const char sql[] = "UPDATE certificate SET status = ?, "
-	    "revocation_reason = NULLIF(?, ''), revoke_final = NULL, "
-	    "revoke_after = NULL, revoke_error = NULL "
-	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
-	    "revocation_reason = ? AND revoke_attempts = 0";
+	static const char sql[] = "UPDATE certificate c SET c.status = ?, "
+	    "c.revocation_reason = NULLIF(?, ''), c.revoke_final = NULL, "
+	    "c.revoke_after = NULL, c.revoke_error = NULL "
+	    "WHERE c.uuid = ? AND c.status = 'revoke_pending' AND "
+	    "c.revocation_reason = ? AND c.revoke_attempts = 0 AND "
+	    "NOT EXISTS (SELECT 1 FROM cmp_transaction t WHERE "
+	    "t.certificate_uuid = c.uuid AND t.cert_req_id >= 0 AND "
+	    "t.state IN ('rejected', 'expired'))";
 	struct db_arg a[4] = { DB_ARG_STR(to_status), DB_ARG_STR(to_reason),
 	    DB_ARG_STR(cert_uuid), DB_ARG_STR(reason) };
 

@@ -5,7 +5,8 @@
 # the sweep revokes it. A CA that may have revoked (5xx) leaves it owed
 # to the sweep, and the client's second rr hears that the revocation is
 # under way; a CA that refused (404) or that the request never reached
-# gives the certificate back its status, a hold included. Every rr's
+# gives the certificate back its status, a hold included, unless its
+# enrolment was rejected (or expired) during the call. Every rr's
 # transactionID is single-use, whatever it was answered: a captured hold,
 # release or refused rr sent again is transactionIdInUse.
 . "$top_srcdir/t/lib.sh"
@@ -17,7 +18,20 @@ t_start_localca "authority_uuid = 00000000-0000-4000-8000-00000000e0a2"
 t_second_localca rrslow "revoke_delay_ms = 6000"
 # lighttpd answers 503 for /gone/: its FastCGI server does not run
 GONE="fastcgi.server += ( \"/gone/\" => (( \"socket\" => \"$T/gone.sock\", \"check-local\" => \"disable\" )) )"
-t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE"
+# a CA that refuses every revocation (404), 4 s after it was asked
+mkdir -p "$T/fake"
+cat > "$T/fake/refuse.sh" <<EOF
+#!/bin/sh
+cat > /dev/null
+echo "\$PATH_INFO" >> '$T/fake/asked'
+case \$PATH_INFO in */revoke) touch '$T/fake/revoke-asked'; sleep 4 ;; esac
+printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"unknown certificate"}'
+EOF
+chmod 755 "$T/fake/refuse.sh"
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE" \
+	'server.modules += ( "mod_cgi", "mod_alias" )' \
+	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
 t_seed_enroll
 plan_auto
 
@@ -202,6 +216,33 @@ is "$(t_sql "SELECT CONCAT(COALESCE(revoke_after, '-'), '/', revoke_attempts) FR
 t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-00000000e0a2' WHERE uuid = '$AUTH'"
 ok "c5 revoked for good, the CA willing" rr_ra c5 1
 is "$(cstatus c5)" revoked/keyCompromise "c5 revoked, keyCompromise"
+
+# --- the enrolment rejected while the CA refused its rr: still owed. The
+# certConf's rejection found a revocation under way and owed none of its
+# own; the refusal must not make the certificate valid again.
+ok "c6 enrolled, its certificate not confirmed" \
+	cmp "$T/c6.out" -cmd ir -cert "$F/ee.pem" -key "$F/ee.key" -newkey "$T/dev.key" \
+	-subject /CN=c6 -certout "$T/c6.crt" -disable_confirm -rspout "$T/c6-ip.der"
+c6_tx() { t_sql "SELECT t.state FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+  WHERE c.subject_dn = 'CN=c6' AND t.cert_req_id >= 0"; }
+is "$(c6_tx)" confirm_wait "... its transaction waits for the certConf"
+"$top_builddir/t/cmptool" certconf "$T/c6-ip.der" "$T/c6-cc.der" "sig:$F/ee.pem:$F/ee.key" reject ||
+	bail "cannot make c6's certConf"
+connector "$HTTP_BASE/fake/refuse.sh"
+rr_ra c6 1 &
+rrpid=$!
+ok "the CA is asked to revoke c6" t_wait 20 test -e "$T/fake/revoke-asked"
+is "$(cstatus c6)" revoke_pending/keyCompromise "c6 owed its revocation during the call"
+like "$(replay "$T/c6-cc.der")" "body=pkiconf" "meanwhile its requester rejects it (certConf): pkiConf"
+is "$(c6_tx)" rejected "c6's enrolment rejected"
+wait $rrpid
+isnt "$?" 0 "the CA refused the rr"
+is "$(cstatus c6)" revoke_pending/keyCompromise "c6 still owed its revocation, not issued again"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+is "$(cstatus c6)" revoked/keyCompromise "the sweep revoked c6"
+is "$(castatus c6)" revoked "the CA says revoked"
+
 ok "cmpd --sweep-now" sweep
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'")" 0 "nothing owed in the end"
 done_testing
