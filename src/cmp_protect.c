@@ -29,6 +29,11 @@
 #include "mac_memo.h"
 
 #define PBM_ITERATIONS_MIN	100	/* RFC 4211 4.4 */
+/* OSSL_CRMF_pbm_new() computes no more (libcrypto 3.0's private
+ * OSSL_CRMF_PBM_MAX_ITERATION_COUNT): a PBM asking for more is refused
+ * for its parameters whatever pbm_iterations_max, not taken for a wrong
+ * MAC. */
+#define PBM_ITERATIONS_LIB	100000
 #define PBMAC1_ITERATIONS_MIN	1000	/* RFC 8018 4.2 */
 #define PBMAC1_SALT_MIN		8	/* RFC 8018 4.1: at least 64 bits */
 #define PBMAC1_SALT_MAX		64
@@ -132,6 +137,8 @@ pbm_params(const ASN1_STRING *seq, long max_iter, int legacy,
 		goto out;
 	}
 	iter = ASN1_INTEGER_get(f->iterationCount);
+	if (max_iter > PBM_ITERATIONS_LIB)
+		max_iter = PBM_ITERATIONS_LIB;
 	if (iter < PBM_ITERATIONS_MIN || iter > max_iter) {
 		snprintf(arg, arglen, "iterationCount %ld not in %d..%ld",
 		    iter, PBM_ITERATIONS_MIN, max_iter);
@@ -396,6 +403,7 @@ cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
 	unsigned char *mac = NULL;
 	size_t maclen = 0;
 	enum cmp_fail f;
+	int other;
 
 	arg[0] = '\0';
 	if ((f = mac_params(m->header, max_iter, legacy, &mp, arg,
@@ -404,14 +412,15 @@ cmp_protect_pbm_verify(const CMPD_MSG *m, const unsigned char *secret,
 	f = CMPF_SENDER_KID_MISSING;
 	if (kid == NULL || ASN1_STRING_length(kid) == 0)
 		goto out;
-	/* The same answer for a wrong reference as for a wrong MAC: no
-	 * oracle for which references exist. */
+	/* The same answer for a wrong reference as for a wrong MAC, after
+	 * the same MAC work: no oracle, by answer or by time, for which
+	 * references exist (a senderKID of no device entry ends here when
+	 * the profile's secret is the fallback, cmp_device.c). */
 	f = CMPF_MAC_MISMATCH;
-	if (reference != NULL &&
+	other = reference != NULL &&
 	    ((size_t)ASN1_STRING_length(kid) != strlen(reference) ||
-	    memcmp(ASN1_STRING_get0_data(kid), reference, strlen(reference))))
-		goto out;
-	if (mac_compute(m, &mp, secret, slen, &mac, &maclen) != 0)
+	    memcmp(ASN1_STRING_get0_data(kid), reference, strlen(reference)));
+	if (mac_compute(m, &mp, secret, slen, &mac, &maclen) != 0 || other)
 		goto out;
 	if ((size_t)ASN1_STRING_length(m->protection) != maclen ||
 	    (m->protection->flags & 0x07) != 0 ||
