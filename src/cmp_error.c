@@ -295,6 +295,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_CKG_RSA_MANY, BADREQUEST, 200,
 	    "PN=%s | one RSA key is generated per message: ask for the "
 	    "others in messages of their own"),
+	D(CMPF_POLL_ENDED, BADREQUEST, 200,
+	    "PN=%s | polling ends %s days after the transaction began: the "
+	    "certificate authority is asked no more for it; send a new "
+	    "request"),
 };
 
 #undef D

@@ -150,6 +150,12 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 	    CRYPTO_memcmp(ASN1_STRING_get0_data(rn), t[i].nonce,
 	    t[i].nonce_len) != 0)
 		return CMPF_BAD_RECIP_NONCE;
+	/* DESIGN invariant 5: the CA is asked for a transaction no longer
+	 * than CMPD_WAIT_LIFETIME after it began; the sweep has it then */
+	if (t[i].lived >= CMPD_WAIT_LIFETIME) {
+		snprintf(arg, arglen, "%d", CMPD_WAIT_LIFETIME / 86400);
+		return CMPF_POLL_ENDED;
+	}
 	*k = i;
 	return CMPF_OK;
 }

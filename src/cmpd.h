@@ -365,6 +365,7 @@ enum cmp_fail {
 	CMPF_CKG_RECIPIENT,
 	CMPF_CKG_LATE,
 	CMPF_CKG_RSA_MANY,
+	CMPF_POLL_ENDED,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -56,6 +56,7 @@ struct store_tx {
 	/* whole seconds until the checkAfter it was told (next_check);
 	 * 0: due */
 	int	 check_in;
+	long long lived;		/* seconds since the transaction began */
 	/* who began the transaction (store_tx_begin); has_requester 0: none
 	 * recorded, a transaction older than the record */
 	struct cmp_requester requester;

@@ -317,6 +317,7 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	tx_list_requester(&c[14], l->method, t);
 	t->has_spki = !c[17].null && c[17].len == sizeof(t->spki);
 	t->check_in = c[18].null || c[18].i < 0 ? 0 : (int)c[18].i;
+	t->lived = c[19].i;
 	t->cert = NULL;
 	t->der = NULL;
 	t->der_len = 0;
@@ -351,13 +352,14 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    "COALESCE(t.issuing_at, t.created_at), NOW(6)), "
 	    "t.implicit_confirm, t.poll_count, t.requester_method, "
 	    "t.requester_cert_hash, t.requester_kid, t.request_spki_sha256, "
-	    "TIMESTAMPDIFF(SECOND, NOW(6), t.next_check) "
+	    "TIMESTAMPDIFF(SECOND, NOW(6), t.next_check), "
+	    "TIMESTAMPDIFF(SECOND, t.created_at, NOW(6)) "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { DB_ARG_OCTETS(tid) };
 	struct tx_list *l;
-	struct db_col c[19];
+	struct db_col c[20];
 	size_t rows = 0;
 	int r;
 
@@ -395,6 +397,7 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	c[17].type = DB_BLOB, c[17].buf = l->row.spki,
 	    c[17].n = sizeof(l->row.spki);
 	c[18].type = DB_INT;
+	c[19].type = DB_INT;
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)

@@ -9,7 +9,8 @@
 # requester, for an unknown transaction, for two certReqIds, or with the
 # wrong nonce is refused; a connector without lookup ends the wait; a
 # client that stops polling, or ends its request with an error message,
-# is given up on by the sweep, which revokes what the CA issued.
+# is given up on by the sweep, which revokes what the CA issued; a
+# pollReq 7 days after the transaction began is refused.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "workers = 2" "connector_workers_max = 2" \
@@ -262,9 +263,16 @@ t_sql "UPDATE cmp_transaction SET created_at = created_at - INTERVAL 7 DAY
 	WHERE transaction_id = UNHEX('$(field "$T/q1.der" tid)')" || bail "ageing the transaction failed"
 $EDIT "$T/q2.der" "$T/aged.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+ARID=$(atx request_id)
+aged_lookups() { grep 'path=[^ ]*/certificates/lookup ' "$T/longpend.log" | grep -c "requestId=$ARID "; }
+n0=$(aged_lookups)
+dl0=$(atx deadline)
 send "$T/aged.der"
-is "$(field "$T/ans.der" body)" pollRep "a pollReq 7 days after the transaction began: pollRep"
-is "$(atx "deadline <= NOW(6)")" 1 "... but the deadline stays 7 days after its start, past now"
+is "$(field "$T/ans.der" body)" error "a pollReq 7 days after the transaction began: refused"
+like "$(field "$T/ans.der" text)" "PN=poll \| polling ends 7 days after the transaction began: the certificate authority is asked no more for it" \
+	"... CMPF_POLL_ENDED"
+is "$(aged_lookups)" "$n0" "... the CA not asked"
+is "$(atx deadline)" "$dl0" "... its deadline not moved (never later than 7 days after the start)"
 is "$(atx state)" waiting "... the transaction waiting for the sweep"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
 
