@@ -253,23 +253,6 @@ cmp_device_san_parse(const char *s)
 	return NULL;
 }
 
-/* Whether every name of a is in b. */
-static int
-dev_names_in(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
-{
-	int i, j;
-
-	for (i = 0; i < sk_GENERAL_NAME_num(a); i++) {
-		for (j = 0; j < sk_GENERAL_NAME_num(b); j++)
-			if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(a, i),
-			    sk_GENERAL_NAME_value(b, j)) == 0)
-				break;
-		if (j == sk_GENERAL_NAME_num(b))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * The constraints are exact: the template's subject is the constraint's
  * name (X509_NAME_cmp: the same RDNs in the same order, values compared
@@ -296,8 +279,8 @@ dev_match(const struct dev_entry *e, const X509_NAME *subj,
 			goto out;
 		san = exts == NULL ? NULL :
 		    X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-		if (san == NULL || !dev_names_in(san, wsan) ||
-		    !dev_names_in(wsan, san))
+		if (san == NULL || !util_names_within(san, wsan) ||
+		    !util_names_within(wsan, san))
 			goto out;
 	}
 	arg[0] = '\0';

@@ -78,25 +78,6 @@ cmp_enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
 	return CMPF_OK;
 }
 
-/* The same GeneralNames, in any order. */
-static int
-enroll_same_names(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
-{
-	int i, j, n = sk_GENERAL_NAME_num(a);
-
-	if (n != sk_GENERAL_NAME_num(b))
-		return 0;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < n; j++)
-			if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(a, i),
-			    sk_GENERAL_NAME_value(b, j)) == 0)
-				break;
-		if (j == n)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * subjectPolicy signer: a request signed with a certificate asks for that
  * certificate's name only, its subject and, when the template names one,
@@ -132,7 +113,9 @@ cmp_enroll_subject_check(const CMPD_MSG *req, const OSSL_CRMF_CERTTEMPLATE *tmpl
 		return CMPF_OK;
 	want = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
 	have = X509_get_ext_d2i(signer, NID_subject_alt_name, NULL, NULL);
-	ok = want != NULL && have != NULL && enroll_same_names(want, have);
+	/* as many names, each one of the signer's */
+	ok = want != NULL && have != NULL && sk_GENERAL_NAME_num(want) ==
+	    sk_GENERAL_NAME_num(have) && util_names_within(want, have);
 	GENERAL_NAMES_free(want);
 	GENERAL_NAMES_free(have);
 	if (!ok) {

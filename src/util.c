@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 
@@ -200,4 +201,21 @@ util_nid_in(int nid, const int *list, size_t n)
 		if (list[i] == nid)
 			return 1;
 	return 0;
+}
+
+/* Is every name of a one of b's (GENERAL_NAME_cmp: compared exactly)? */
+int
+util_names_within(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
+{
+	int i, j, n = sk_GENERAL_NAME_num(b);
+
+	for (i = 0; i < sk_GENERAL_NAME_num(a); i++) {
+		for (j = 0; j < n; j++)
+			if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(a, i),
+			    sk_GENERAL_NAME_value(b, j)) == 0)
+				break;
+		if (j == n)
+			return 0;
+	}
+	return 1;
 }
