@@ -205,7 +205,11 @@ revoke_waiting(const CMPD_MSG *req, const X509_NAME *srv,
  * Only a certificate revoked with reason certificateHold can be; the
  * connector is asked to "revoke" with reason removeFromCRL (doc/api.md).
  * Not cut into delayed delivery: a CA that has not released it within
- * the budget is asked again by the client's next rr.
+ * the budget is asked again by the client's next rr. Nothing is written
+ * before the CA is asked: until the inventory says valid, the
+ * certificate is held revoked, so a release the CA made and the
+ * inventory missed only refuses more than it should, until the client's
+ * next release.
  */
 static CMPD_MSG *
 revoke_release(const CMPD_MSG *req, const struct profile *p,
@@ -236,13 +240,17 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 		log_warn("PN=%s connector release: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);
-	} else {
-		if (store_cert_released(sc->uuid) != DB_OK)
-			log_error("PN=%s: certificate %s off hold at the CA "
-			    "but not marked so", p->cmp_name, sc->uuid);
-		if ((rsp = revoke_answer(req, srv, sc->cert)) != NULL)
-			*fail = CMPF_OK;
-	}
+	} else if (store_cert_released(sc->uuid) != DB_OK) {
+		/* Not answered accepted: the client asks again, and the CA,
+		 * which has released it already, says so again (a release
+		 * is idempotent); then the inventory follows. Meanwhile it
+		 * holds the certificate revoked, the safer way round. */
+		log_error("PN=%s: certificate %s off hold at the CA but not "
+		    "marked so; the client's next release marks it",
+		    p->cmp_name, sc->uuid);
+		*fail = CMPF_DB_UNAVAILABLE;
+	} else if ((rsp = revoke_answer(req, srv, sc->cert)) != NULL)
+		*fail = CMPF_OK;
 	conn_result_free(&res);
 	return rsp;
 }

@@ -8,7 +8,9 @@
 # gives the certificate back its status, a hold included, unless its
 # enrolment was rejected (or expired) during the call. Every rr's
 # transactionID is single-use, whatever it was answered: a captured hold,
-# release or refused rr sent again is transactionIdInUse.
+# release or refused rr sent again is transactionIdInUse. A release the
+# CA made and the database could not record is not answered accepted;
+# the client's next release records it.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info" "connector_timeout = 15"
@@ -242,6 +244,26 @@ connector "$CONNECTOR_BASE/localca"
 ok "cmpd --sweep-now" sweep
 is "$(cstatus c6)" revoked/keyCompromise "the sweep revoked c6"
 is "$(castatus c6)" revoked "the CA says revoked"
+
+# --- a release the CA made and the database could not record: not
+# answered accepted, the certificate held revoked meanwhile; the
+# client's next release (the CA's answer the same) records it
+ok "enrolled c7" enroll c7
+ok "c7 on hold, by the RA" rr_ra c7 6
+t_sql "DELIMITER //
+CREATE TRIGGER c7_no_release BEFORE UPDATE ON certificate FOR EACH ROW
+IF OLD.subject_dn = 'CN=c7' AND OLD.status = 'revoked' AND NEW.status = 'issued' THEN
+  SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the test refuses this write';
+END IF //
+DELIMITER ;" || bail "cannot make the trigger"
+nok "c7's release, the database refusing to record it" rr_ra c7 8
+like "$(cat "$T/rr-c7.out")" "systemUnavail" "... systemUnavail, not accepted"
+is "$(castatus c7)" issued "... the CA released it"
+is "$(cstatus c7)" revoked/certificateHold "... the inventory holds it revoked meanwhile"
+like "$(cat "$T/cmpd.log")" "off hold at the CA but not marked so; the client's next release marks it" "... logged"
+t_sql "DROP TRIGGER c7_no_release" || bail "cannot drop the trigger"
+ok "the release again: accepted" rr_ra c7 8
+is "$(cstatus c7)" issued/- "... c7 valid in the inventory too"
 
 ok "cmpd --sweep-now" sweep
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'")" 0 "nothing owed in the end"
