@@ -227,8 +227,16 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	r = store_issued(tid, t->pos, res->certificate, p, res->uuid,
 	    rsp->header->senderNonce, t->implicit, wait, cert_uuid);
+	/* DB_NOTFOUND: the sweep settled the row meanwhile. What the CA
+	 * issued is valid there and must be known: recorded
+	 * revoke_pending (the sweep revokes it), unless the sweep recorded
+	 * it already. */
+	if (r == DB_NOTFOUND && store_unrecorded(tid, t->pos,
+	    res->certificate, p, res->uuid, cert_uuid) != DB_OK)
+		log_error("PN=%s: requestId=%s: certificate issued after the "
+		    "sweep settled the request, not recorded; the CA holds it "
+		    "valid", p->cmp_name, t->request_id);
 	if (r != DB_OK) {
-		/* DB_NOTFOUND: the sweep gave up on it meanwhile */
 		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :
 		    r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
 		    CMPF_DB_UNAVAILABLE;

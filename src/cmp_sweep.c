@@ -297,7 +297,9 @@ sweep_reconcile_one(struct sweep_run *w)
 	static const char sql_due[] = "SELECT transaction_id, "
 	    "COALESCE(request_id, ''), COALESCE(ra_profile_uuid, ''), "
 	    "COALESCE(cmp_profile_uuid, ''), request_spki_sha256, "
-	    "lookup_attempts, position FROM cmp_transaction "
+	    "lookup_attempts, position, "
+	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND "
+	    "FROM cmp_transaction "
 	    "WHERE ((state IN ('issuing', 'open') AND "
 	    "COALESCE(issuing_at, created_at) < NOW(6) - INTERVAL ? SECOND) "
 	    "OR (state = 'waiting' AND (deadline < NOW(6) OR ?))) "
@@ -327,13 +329,14 @@ sweep_reconcile_one(struct sweep_run *w)
 	char cmp[CMPD_UUID_LEN + 1];
 	/* A waiting rr or genm has no lookup: its revocation is owed, its
 	 * answer is no one's (step 1). */
-	struct db_arg da[6] = { DB_ARG_INT(w->issuing_age),
-	    DB_ARG_INT(w->now), DB_ARG_INT(w->now), DB_ARG_STR(w->started),
+	struct db_arg da[7] = { DB_ARG_INT(w->issuing_age),
+	    DB_ARG_INT(w->issuing_age), DB_ARG_INT(w->now),
+	    DB_ARG_INT(w->now), DB_ARG_STR(w->started),
 	    DB_ARG_INT(CMPD_BODY_RR), DB_ARG_INT(CMPD_BODY_GENM) };
 	struct conn_target target;
 	struct conn_result res;
 	unsigned long long changed = 0;
-	struct db_col c[7];
+	struct db_col c[8];
 	size_t tid_len;
 	int r, pos;
 
@@ -345,6 +348,7 @@ sweep_reconcile_one(struct sweep_run *w)
 	c[4].type = DB_BLOB, c[4].buf = spki, c[4].n = sizeof(spki);
 	c[5].type = DB_INT;
 	c[6].type = DB_INT;
+	c[7].type = DB_INT;
 	if ((r = db_run(sql_due, da, NITEMS(da), c, NITEMS(c), NULL)) !=
 	    DB_OK)
 		return r;
@@ -384,7 +388,17 @@ sweep_reconcile_one(struct sweep_run *w)
 	else if (res.status == CONN_OK && res.certificate != NULL)
 		sweep_record(tid, tid_len, pos, rid, c[4].null || c[4].len != 32 ?
 		    NULL : spki, res.certificate, res.uuid, ra, cmp, w);
-	else if (res.status == CONN_OK) {
+	else if (res.status == CONN_OK && c[7].i == 0) {
+		/* A waiting row whose issue call, cut at syncBudget, may
+		 * still run at the CA (its client gave up early, or ended
+		 * the request): its lookup says "nothing" until then, and
+		 * settling it failed would leave what the CA issues next
+		 * to no one. Asked again after the back-off. */
+		log_info("sweep: nothing issued yet for requestId=%s, whose "
+		    "call may still run at the CA: asked again later", rid);
+		metrics_reconcile(METRICS_RECON_RETRY);
+		w->st->retry++;
+	} else if (res.status == CONN_OK) {
 		if (store_tx_settle(tid, tid_len, pos, "failed") == DB_OK) {
 			(void)store_tx_failure(tid, tid_len, pos, "the "
 			    "certificate authority issued nothing (found by the "

@@ -425,6 +425,42 @@ is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason, '/', COUNT(*)) FROM c
   WHERE issuer_dn = 'CN=Expiry CA' GROUP BY status, revocation_reason")" "revoked/superseded/2500" \
 	"their certificates keep their revocation"
 
+# ----- a waiting request whose issue call, cut at syncBudget, may still
+# run at the CA: a lookup that finds nothing then does not end it (what
+# the CA issues next would be no one's) until the call has surely ended
+cat > "$T/fake/inflight.sh" <<EOF
+#!/bin/sh
+body=\$(cat)
+case \$PATH_INFO in
+*/certificates/issue) sleep 8; printf 'Status: 500\r\nContent-Type: text/plain\r\n\r\nlate' ;;
+*/certificates/lookup)
+	rid=\$(printf '%s' "\$body" | sed -n 's/.*"requestId" *: *"\([^"]*\)".*/\1/p')
+	printf 'Status: 200\r\nContent-Type: application/json\r\n\r\n{"requestId":"%s","found":false}' "\$rid" ;;
+*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}' ;;
+esac
+EOF
+chmod 755 "$T/fake/inflight.sh"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/fake/inflight.sh' WHERE name = 'localca';
+  UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'enroll'"
+nok "an ir through a CA slower than syncBudget, the client gives up polling" \
+	client inflight-1 -msg_timeout 3 -total_timeout 3
+itx() { t_sql "SELECT $1 FROM cmp_transaction WHERE transaction_id = (SELECT transaction_id FROM cmp_transaction
+  WHERE state = 'waiting' ORDER BY created_at DESC LIMIT 1)"; }
+is "$(itx state)" waiting "... its request waits for the CA"
+ITID=$(itx "HEX(transaction_id)")
+itx() { t_sql "SELECT $1 FROM cmp_transaction WHERE transaction_id = UNHEX('$ITID')"; }
+# as a client that stopped polling, or ended the request, is
+t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND WHERE transaction_id = UNHEX('$ITID')"
+like "$(sweep)" "1 to ask again" "the sweep: the CA says nothing issued, its call begun seconds ago"
+is "$(itx state)/$(itx lookup_attempts)" waiting/1 "... the request still waiting, asked about once"
+like "$(cat "$T/sweep.log")" "nothing issued yet for requestId=[0-9a-f-]*, whose call may still run at the CA" "... logged"
+t_sql "UPDATE cmp_transaction SET issuing_at = issuing_at - INTERVAL 1 HOUR, lookup_after = NULL
+  WHERE transaction_id = UNHEX('$ITID')"
+like "$(sweep)" "1 nothing issued" "once the call has surely ended: nothing issued"
+is "$(itx state)" failed "... the request failed"
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca';
+  UPDATE cmp_profile SET sync_budget = NULL WHERE name = 'enroll'"
+
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open')")" 0 \
 	"no transaction left issuing or open"
 nok "no sanitizer report from cmpd --sweep" \

@@ -193,8 +193,8 @@ plan_keys() {
 sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_due)
 like "$sql" "^SELECT transaction_id, .*ORDER BY COALESCE" "sweep: the reconcile query found"
 # issuing_age 60, not forced; WAITING rows due; rr, genm (11, 21)
-uses_index "sweep: reconcile, due rows" "$sql" 60 0 0 "'2000-01-01'" 11 21
-uses_index "sweep: reconcile, forced" "$sql" 60 1 1 "NOW(6)" 11 21
+uses_index "sweep: reconcile, due rows" "$sql" 60 60 0 0 "'2000-01-01'" 11 21
+uses_index "sweep: reconcile, forced" "$sql" 0 0 1 1 "NOW(6)" 11 21
 sql=$(c_sql cmp_sweep.c sweep_reconcile_one sql_claim)
 uses_index "sweep: reconcile claim" "$(printf '%s' "$sql")" 30 3600 "UNHEX(SHA2('tid-200', 256))" 0 40 0 0 \
 	"'2000-01-01'"
