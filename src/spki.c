@@ -154,7 +154,48 @@ spki_ed25519_is_small(const unsigned char pub[32])
 }
 
 /*
- * Is k a key whose private key a signature proves possession of? Not an
+ * Ed448's points of small order (cofactor 4, RFC 8032 5.2), by the y of
+ * their encoding (its first 56 octets; the 57th carries x's sign): 0
+ * (order 4, either x), 1 (the identity), p - 1 (order 2), and p and
+ * p + 1, which read as 0 and 1 modulo p (p = 2^448 - 2^224 - 1). Each
+ * is two runs of 28 octets, the low one first: a first octet, then 27
+ * of a second value.
+ */
+static const unsigned char spki_ed448_small[][4] = {
+	/* low: first, rest; high: first, rest */
+	{ 0x00, 0x00, 0x00, 0x00 },	/* 0 */
+	{ 0x01, 0x00, 0x00, 0x00 },	/* 1 */
+	{ 0xfe, 0xff, 0xfe, 0xff },	/* p - 1 */
+	{ 0xff, 0xff, 0xfe, 0xff },	/* p */
+	{ 0x00, 0x00, 0xff, 0xff },	/* p + 1 */
+};
+
+/* Is the Ed448 public key pub of small order, or not an encoding? */
+static int
+spki_ed448_is_small(const unsigned char pub[57])
+{
+	unsigned char y[56];
+	size_t i;
+
+	if ((pub[56] & 0x7f) != 0)
+		return 1;
+	for (i = 0; i < NITEMS(spki_ed448_small); i++) {
+		memset(y, spki_ed448_small[i][1], 28);
+		y[0] = spki_ed448_small[i][0];
+		memset(y + 28, spki_ed448_small[i][3], 28);
+		y[28] = spki_ed448_small[i][2];
+		if (memcmp(pub, y, sizeof(y)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is k a key whose private key a signature proves possession of? Of a
+ * type RFC 9481 names for certificates (RSA, RSASSA-PSS, EC, Ed25519,
+ * Ed448; X25519 and X448, which an RA may vouch for): not DSA, whose
+ * domain parameters the sender chooses (with g = 1 every signature
+ * r = 1 verifies), nor DH or any other. Not an
  * EC point at infinity (the one octet 00, which libcrypto reads): ECDSA
  * verification with it reduces to u1 * G, so anyone makes a "signature"
  * that verifies. Not an RSA key with an even or unit exponent (with e =
@@ -162,7 +203,8 @@ spki_ed25519_is_small(const unsigned char pub[32])
  * the modulus, or an even modulus (SP 800-89 5.3.3, RFC 8017 3.1). Not
  * an Ed25519 point of small order: libcrypto verifies R = the identity,
  * s = 0 under the identity for any message, and under the others for
- * one message in 8 or more. These are the quick checks: libcrypto's full
+ * one message in 8 or more; nor an Ed448 point of small order, likewise.
+These are the quick checks: libcrypto's full
  * RSA public check tests n for primality at the cost of private-key
  * operations that grow with the key the sender chooses. 1 yes, 0 no.
  */
@@ -183,6 +225,12 @@ spki_key_sound(const EVP_PKEY *k)
 
 		r = EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
 		    len == sizeof(pub) && !spki_ed25519_is_small(pub);
+	} else if (EVP_PKEY_is_a(k, "ED448")) {
+		unsigned char pub[57];
+		size_t len = sizeof(pub);
+
+		r = EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
+		    len == sizeof(pub) && !spki_ed448_is_small(pub);
 	} else if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS")) {
 		r = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
 		    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
@@ -190,7 +238,8 @@ spki_key_sound(const EVP_PKEY *k)
 		    BN_cmp(e, n) < 0;
 		BN_free(n);
 		BN_free(e);
-	}
+	} else
+		r = EVP_PKEY_is_a(k, "X25519") || EVP_PKEY_is_a(k, "X448");
 	ERR_clear_error();
 	return r;
 }

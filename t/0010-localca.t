@@ -258,6 +258,17 @@ q openssl req -new -key "$T/p10.key" -subj "/CN=lca-cacert" \
 q openssl req -new -key "$T/p10.key" -subj "/CN=lca-ocsp" \
 	-addext "extendedKeyUsage=clientAuth,OCSPSigning" -outform DER \
 	-out "$T/p10-ocsp.der" || bail "openssl req, OCSPSigning"
+# an EC key with explicit parameters (RFC 5480 2.1.1 forbids them: they
+# could describe a generator chosen for another's point), and DSA
+q openssl ecparam -name prime256v1 -genkey -noout -out "$T/ecx.key" &&
+q openssl ec -in "$T/ecx.key" -param_enc explicit -out "$T/ecx-explicit.key" &&
+q openssl req -new -key "$T/ecx-explicit.key" -subj "/CN=lca-explicit" -outform DER \
+	-out "$T/p10-explicit.der" || bail "openssl req, explicit EC parameters"
+q openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+	-pkeyopt dsa_paramgen_q_bits:224 -out "$T/dsa.param" &&
+q openssl genpkey -paramfile "$T/dsa.param" -out "$T/dsa.key" &&
+q openssl req -new -key "$T/dsa.key" -subj "/CN=lca-dsa" -sha256 -outform DER \
+	-out "$T/p10-dsa.der" || bail "openssl req, DSA"
 
 # ------------------------------------------------------ issue (CRMF)
 req_body "$T/issue.json" "$T/ir-san.crmf" crmf
@@ -358,6 +369,14 @@ expect422 "PKCS#10 asking for keyCertSign" "$V2/issue" "$T/x.json" 'keyCertSign'
 req_body "$T/x.json" "$T/p10-ocsp.der" pkcs10
 expect422 "PKCS#10 asking for extendedKeyUsage OCSPSigning" "$V2/issue" "$T/x.json" \
 	'^\["extendedKeyUsage OCSPSigning is not allowed: it would answer OCSP for all of the CA.s certificates"\]$'
+req_body "$T/x.json" "$T/p10-explicit.der" pkcs10
+expect422 "PKCS#10 of an EC key with explicit parameters" "$V2/issue" "$T/x.json" \
+	'^\["public key is missing in the request or of an unsupported type"\]$'
+req_body "$T/x.json" "$T/p10-dsa.der" pkcs10
+expect422 "PKCS#10 of a DSA key" "$V2/issue" "$T/x.json" \
+	'^\["public key is missing in the request or of an unsupported type"\]$'
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject IN ('CN=lca-explicit', 'CN=lca-dsa')")" 0 \
+	"... neither issued"
 req_body "$T/x.json" "$T/p10.der" crmf
 expect422 "PKCS#10 sent as crmf" "$V2/issue" "$T/x.json" '^\["request is not a DER CertReqMessages"\]$'
 req_body "$T/x.json" "$T/ir-san.crmf" pkcs10

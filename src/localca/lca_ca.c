@@ -462,8 +462,9 @@ lca_request_pkcs10(const unsigned char *der, size_t len,
 	const unsigned char *p = der;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509_REQ *req = NULL;
-	EVP_PKEY *pkey;
-	int r = -1;
+	EVP_PKEY *pkey = NULL;
+	unsigned char *kder = NULL;
+	int r = -1, n;
 
 	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
 		lca_fail(e, 422, "request is not a DER PKCS#10 request");
@@ -473,7 +474,11 @@ lca_request_pkcs10(const unsigned char *der, size_t len,
 		lca_fail(e, 422, "trailing data after the PKCS#10 request");
 		goto out;
 	}
-	pkey = X509_REQ_get0_pubkey(req);
+	/* read as a CRMF template's key is (spki_decode()): an EC key
+	 * with explicit parameters (RFC 5480 2.1.1), which could describe
+	 * a generator chosen for another's point, is no key here either */
+	if ((n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &kder)) > 0)
+		pkey = spki_decode(kder, (size_t)n);
 	exts = X509_REQ_get_extensions(req);
 	if (lca_request_set(rq, X509_REQ_get_subject_name(req), pkey, exts,
 	    e) != 0)
@@ -485,6 +490,8 @@ lca_request_pkcs10(const unsigned char *der, size_t len,
 	}
 	r = 0;
  out:
+	EVP_PKEY_free(pkey);
+	OPENSSL_free(kder);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	X509_REQ_free(req);
 	return r;

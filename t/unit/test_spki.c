@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crmf.h>
 #include <openssl/err.h>
@@ -522,6 +523,159 @@ test_ed25519_small(void)
 	EVP_PKEY_free(k);
 }
 
+/* How many of 64 messages the "signature" R (57 octets), s = 0 verifies
+ * for under the Ed448 public key pub, with libcrypto. */
+static int
+ed448_forged(const unsigned char pub[57], const unsigned char r[57])
+{
+	unsigned char sig[114], msg[4];
+	EVP_PKEY *k;
+	EVP_MD_CTX *c;
+	int i, n = 0;
+
+	memset(sig, 0, sizeof(sig));
+	memcpy(sig, r, 57);
+	if ((k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, pub,
+	    57)) == NULL)
+		return -1;
+	for (i = 0; i < 64; i++) {
+		memset(msg, i, sizeof(msg));
+		c = EVP_MD_CTX_new();
+		n += c != NULL && EVP_DigestVerifyInit(c, NULL, NULL, NULL,
+		    k) == 1 && EVP_DigestVerify(c, sig, sizeof(sig), msg,
+		    sizeof(msg)) == 1;
+		EVP_MD_CTX_free(c);
+	}
+	EVP_PKEY_free(k);
+	ERR_clear_error();
+	return n;
+}
+
+/* Ed448 keys of small order (y = 0, 1, p - 1, and p, p + 1 read modulo
+ * p; either sign of x): libcrypto verifies a made-up signature for
+ * those it reads; all refused. A real key passes. */
+static void
+test_ed448_small(void)
+{
+	static const struct { unsigned char lo0, lo, hi0, hi; const char *what; }
+	    y[] = {
+		{ 0x00, 0x00, 0x00, 0x00, "y = 0 (order 4)" },
+		{ 0x01, 0x00, 0x00, 0x00, "y = 1 (the identity)" },
+		{ 0xfe, 0xff, 0xfe, 0xff, "y = p - 1 (order 2)" },
+		{ 0xff, 0xff, 0xfe, 0xff, "y = p (0)" },
+		{ 0x00, 0x00, 0xff, 0xff, "y = p + 1 (1)" },
+	};
+	static const unsigned char head[12] = { 0x30, 0x43, 0x30, 0x05, 0x06,
+	    0x03, 0x2b, 0x65, 0x71, 0x03, 0x3a, 0x00 };
+	unsigned char pub[57], der[69], r[57];
+	EVP_PKEY *k, *got;
+	size_t i, j, len;
+	int sign, n, m, forged = 0;
+
+	for (i = 0; i < NITEMS(y); i++)
+		for (sign = 0; sign < 2; sign++) {
+			memset(pub, y[i].lo, 28);
+			pub[0] = y[i].lo0;
+			memset(pub + 28, y[i].hi, 28);
+			pub[28] = y[i].hi0;
+			pub[56] = (unsigned char)(sign << 7);
+			/* R: each of the small-order points' encodings */
+			for (n = 0, j = 0; j < NITEMS(y); j++) {
+				memset(r, y[j].lo, 28);
+				r[0] = y[j].lo0;
+				memset(r + 28, y[j].hi, 28);
+				r[28] = y[j].hi0;
+				r[56] = 0;
+				if ((m = ed448_forged(pub, r)) > 0)
+					n += m;
+			}
+			forged += n > 0;
+			memcpy(der, head, sizeof(head));
+			memcpy(der + sizeof(head), pub, 57);
+			got = spki_decode(der, sizeof(der));
+			ok(got == NULL, "Ed448 %s, x sign %d (libcrypto verifies "
+			    "%d made-up signatures of 320): refused", y[i].what,
+			    sign, n);
+			EVP_PKEY_free(got);
+			ERR_clear_error();
+		}
+	ok(forged > 0, "for %d of these keys libcrypto verifies a made-up "
+	    "signature", forged);
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+	len = 57;
+	if (k != NULL && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1) {
+		memcpy(der, head, sizeof(head));
+		memcpy(der + sizeof(head), pub, 57);
+		got = spki_decode(der, sizeof(der));
+		ok(got != NULL && EVP_PKEY_eq(got, k) == 1, "a real Ed448 "
+		    "key: the key");
+		EVP_PKEY_free(got);
+	} else
+		ok(0, "an Ed448 key");
+	EVP_PKEY_free(k);
+}
+
+/* A DSA key with g = 1 and y = 1 (RFC 3279 2.3.2 leaves the domain
+ * parameters to the key): the signature r = 1, s = 1 verifies for every
+ * message. Refused, as any DSA key is. */
+static void
+test_dsa(void)
+{
+	static const unsigned char sig[8] = { 0x30, 0x06, 0x02, 0x01, 0x01,
+	    0x02, 0x01, 0x01 };
+	unsigned char pb[128], qb[28], msg[4], *der = NULL;
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *c = NULL;
+	EVP_PKEY *k = NULL, *got = NULL;
+	BIGNUM *p = NULL, *q = NULL, *one = BN_new();
+	EVP_MD_CTX *mc;
+	int i, n = 0, len;
+
+	memset(pb, 0xff, sizeof(pb));
+	memset(qb, 0xff, sizeof(qb));
+	if (b == NULL || one == NULL || !BN_one(one) ||
+	    (p = BN_bin2bn(pb, sizeof(pb), NULL)) == NULL ||
+	    (q = BN_bin2bn(qb, sizeof(qb), NULL)) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_P, p) ||
+	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_Q, q) ||
+	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_G, one) ||
+	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PUB_KEY, one) ||
+	    (params = OSSL_PARAM_BLD_to_param(b)) == NULL ||
+	    (c = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(c) <= 0 ||
+	    EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		ok(0, "a DSA key of g = 1, y = 1");
+		goto out;
+	}
+	for (i = 0; i < 16; i++) {
+		memset(msg, i, sizeof(msg));
+		mc = EVP_MD_CTX_new();
+		n += mc != NULL && EVP_DigestVerifyInit(mc, NULL, EVP_sha256(),
+		    NULL, k) == 1 && EVP_DigestVerify(mc, sig, sizeof(sig), msg,
+		    sizeof(msg)) == 1;
+		EVP_MD_CTX_free(mc);
+	}
+	ERR_clear_error();
+	ok(n == 16, "DSA g = 1, y = 1: libcrypto verifies r = 1, s = 1 for "
+	    "%d of 16 messages", n);
+	ok(!spki_key_sound(k), "... the key is refused");
+	if ((len = i2d_PUBKEY(k, &der)) > 0)
+		got = spki_decode(der, (size_t)len);
+	ok(len > 0 && got == NULL, "... and its SubjectPublicKeyInfo");
+ out:
+	EVP_PKEY_free(got);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+	EVP_PKEY_CTX_free(c);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	BN_free(p);
+	BN_free(q);
+	BN_free(one);
+	ERR_clear_error();
+}
+
 int
 main(void)
 {
@@ -535,6 +689,8 @@ main(void)
 	test_cert_key();
 	test_degenerate();
 	test_ed25519_small();
+	test_ed448_small();
+	test_dsa();
 	spki_done();
 	for (i = 0; i < NKEYS; i++)
 		EVP_PKEY_free(keys[i]);
