@@ -11,6 +11,14 @@
  * is given directly, refuses keyCertSign, cRLSign and OCSPSigning, and
  * copies neither basicConstraints nor nameConstraints.)
  *
+ * Nor an extendedKeyUsage that makes its holder an authority towards
+ * other CMP entities, unless the CMP Profile's certReqTemplate lists it
+ * (a profile that enrols RAs): id-kp-cmcCA and id-kp-cmcRA (RFC 6402
+ * 2.10, by which RFC 9483 3.1 and 5 tell a PKI management entity),
+ * id-kp-cmKGA (RFC 9480 2.2, the key generation authority a client
+ * takes a centrally generated key from), and anyExtendedKeyUsage (RFC
+ * 5280 4.2.1.12), which some relying parties take for any of them.
+ *
  * Nor, where the CMP Profile's certReqTemplate lists keyUsage or
  * extendedKeyUsage (RFC 9483 4.3.3), a usage it does not offer.
  */
@@ -35,6 +43,40 @@ exts_listed(const char *list, const char *item)
 		if ((p == list || p[-1] == ',') &&
 		    (p[n] == ',' || p[n] == '\0'))
 			return 1;
+	return 0;
+}
+
+/* The extendedKeyUsage purposes of other CMP entities' authority (above),
+ * dotted, each with its name. */
+static const char *const exts_eku_authority[][2] = {
+	{ "1.3.6.1.5.5.7.3.27", "cmcCA" },
+	{ "1.3.6.1.5.5.7.3.28", "cmcRA" },
+	{ "1.3.6.1.5.5.7.3.32", "cmKGA" },
+	{ "2.5.29.37.0", "anyExtendedKeyUsage" },
+};
+
+/* An authority purpose of eku that p's certReqTemplate does not list by
+ * its OID, named into arg: 1; else 0. */
+static int
+exts_eku_authority_asked(const EXTENDED_KEY_USAGE *eku,
+    const struct profile *p, char *arg, size_t arglen)
+{
+	char dotted[80];
+	size_t k;
+	int i;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		if (OBJ_obj2txt(dotted, sizeof(dotted),
+		    sk_ASN1_OBJECT_value(eku, i), 1) <= 0)
+			continue;
+		for (k = 0; k < NITEMS(exts_eku_authority); k++)
+			if (strcmp(dotted, exts_eku_authority[k][0]) == 0 &&
+			    (p == NULL || !exts_listed(p->tmpl_eku, dotted))) {
+				snprintf(arg, arglen, "extendedKeyUsage %s",
+				    exts_eku_authority[k][1]);
+				return 1;
+			}
+	}
 	return 0;
 }
 
@@ -150,6 +192,8 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
 					    "extendedKeyUsage OCSPSigning");
 					goto out;
 				}
+			if (exts_eku_authority_asked(eku, p, arg, arglen))
+				goto out;
 			if (!exts_eku_offered(eku, p, arg, arglen)) {
 				f = CMPF_TEMPLATE_NOT_OFFERED;
 				goto out;

@@ -258,6 +258,12 @@ q openssl req -new -key "$T/p10.key" -subj "/CN=lca-cacert" \
 q openssl req -new -key "$T/p10.key" -subj "/CN=lca-ocsp" \
 	-addext "extendedKeyUsage=clientAuth,OCSPSigning" -outform DER \
 	-out "$T/p10-ocsp.der" || bail "openssl req, OCSPSigning"
+q openssl req -new -key "$T/p10.key" -subj "/CN=lca-cmcca" \
+	-addext "extendedKeyUsage=clientAuth,1.3.6.1.5.5.7.3.27" -outform DER \
+	-out "$T/p10-cmcca.der" || bail "openssl req, cmcCA"
+q openssl req -new -key "$T/p10.key" -subj "/CN=lca-anyeku" \
+	-addext "extendedKeyUsage=anyExtendedKeyUsage" -outform DER \
+	-out "$T/p10-anyeku.der" || bail "openssl req, anyExtendedKeyUsage"
 # an EC key with explicit parameters (RFC 5480 2.1.1 forbids them: they
 # could describe a generator chosen for another's point), and DSA
 q openssl ecparam -name prime256v1 -genkey -noout -out "$T/ecx.key" &&
@@ -369,6 +375,11 @@ expect422 "PKCS#10 asking for keyCertSign" "$V2/issue" "$T/x.json" 'keyCertSign'
 req_body "$T/x.json" "$T/p10-ocsp.der" pkcs10
 expect422 "PKCS#10 asking for extendedKeyUsage OCSPSigning" "$V2/issue" "$T/x.json" \
 	'^\["extendedKeyUsage OCSPSigning is not allowed: it would answer OCSP for all of the CA.s certificates"\]$'
+for w in cmcca anyeku; do
+	req_body "$T/x.json" "$T/p10-$w.der" pkcs10
+	expect422 "PKCS#10 asking for extendedKeyUsage $w" "$V2/issue" "$T/x.json" \
+		'^\["extendedKeyUsage cmcCA and anyExtendedKeyUsage are not allowed in an end-entity certificate"\]$'
+done
 req_body "$T/x.json" "$T/p10-explicit.der" pkcs10
 expect422 "PKCS#10 of an EC key with explicit parameters" "$V2/issue" "$T/x.json" \
 	'^\["public key is missing in the request or of an unsupported type"\]$'

@@ -1,7 +1,10 @@
 #!/bin/sh
 # No request is passed on to the CA that asks for a power of the CA:
 # basicConstraints cA, keyUsage keyCertSign or cRLSign, nameConstraints,
-# extendedKeyUsage OCSPSigning. Such an ir (the extension in its
+# extendedKeyUsage OCSPSigning; nor, unless the CMP Profile's
+# certReqTemplate offers it, an extendedKeyUsage by which CMP peers
+# recognise an authority (cmcCA, cmcRA, cmKGA, anyExtendedKeyUsage).
+# Such an ir (the extension in its
 # template) or p10cr (in its CSR) is badCertTemplate, and the CA never
 # sees it; so is a CSR whose extensions stand where the template made of
 # it would not show them. What an end entity may ask for still passes.
@@ -25,6 +28,14 @@ keyUsage = critical,cRLSign
 nameConstraints = critical,permitted;DNS:example.com
 [ocsp]
 extendedKeyUsage = OCSPSigning
+[cmcca]
+extendedKeyUsage = clientAuth,1.3.6.1.5.5.7.3.27
+[cmcra]
+extendedKeyUsage = clientAuth,1.3.6.1.5.5.7.3.28
+[cmkga]
+extendedKeyUsage = 1.3.6.1.5.5.7.3.32
+[anyeku]
+extendedKeyUsage = anyExtendedKeyUsage
 [ee]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -47,7 +58,9 @@ is "$(at_ca ir-ee)" 1 "... issued"
 
 for s in ca:"basicConstraints cA" certsign:"keyUsage keyCertSign or cRLSign" \
 	crlsign:"keyUsage keyCertSign or cRLSign" names:nameConstraints \
-	ocsp:"extendedKeyUsage OCSPSigning"; do
+	ocsp:"extendedKeyUsage OCSPSigning" cmcca:"extendedKeyUsage cmcCA" \
+	cmcra:"extendedKeyUsage cmcRA" cmkga:"extendedKeyUsage cmKGA" \
+	anyeku:"extendedKeyUsage anyExtendedKeyUsage"; do
 	sect=${s%%:*} what=${s#*:}
 	nok "an ir whose template asks for $what: refused" \
 		cmp "$T/$sect.out" -cmd ir -newkey "$T/dev.key" -subject "/CN=ir-$sect" -reqexts "$sect"
@@ -58,6 +71,21 @@ for s in ca:"basicConstraints cA" certsign:"keyUsage keyCertSign or cRLSign" \
 done
 like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_TEMPLATE_CA_POWER" \
 	"logged as CMPF_TEMPLATE_CA_POWER"
+
+# an authority's purpose where the CMP Profile offers it (one that enrols
+# RAs): cmcRA passes cmpd and the CA
+API_KEY=$(t_api_key admin admin)
+ENROLL=00000000-0000-4000-8000-00000000e101
+is "$(t_api PUT /cmpProfiles/$ENROLL '{"certReqTemplate":{"extendedKeyUsage":["clientAuth","cmcRA"]}}')" 200 \
+	"API: a certReqTemplate offering clientAuth and cmcRA"
+ok "an ir asking for cmcRA, offered: issued" \
+	cmp "$T/cmcra2.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-cmcra2 -reqexts cmcra
+like "$(openssl x509 -in "$T/out.crt" -noout -ext extendedKeyUsage)" "1\.3\.6\.1\.5\.5\.7\.3\.28|CMC Registration Authority" \
+	"... the certificate has it"
+nok "an ir asking for cmKGA, not offered: refused" \
+	cmp "$T/cmkga2.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-cmkga2 -reqexts cmkga
+like "$(cat "$T/cmkga2.out")" "the request asks for extendedKeyUsage cmKGA, a power of the CA" "... the row's text"
+is "$(t_api PUT /cmpProfiles/$ENROLL '{"certReqTemplate":null}')" 200 "API: no template"
 
 # p10cr: the same extensions in the CSR
 openssl req -new -key "$T/dev.key" -subj /CN=p10-ca -addext basicConstraints=critical,CA:TRUE \

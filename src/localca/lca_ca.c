@@ -591,6 +591,19 @@ lca_copy_extensions(const struct lca_ca *ca, const struct lca_request *rq,
 			    "CA's certificates");
 			goto out;
 		}
+		/* RFC 6402 2.10: a CA's purpose towards CMC and CMP peers;
+		 * RFC 5280 4.2.1.12: any purpose, which some relying
+		 * parties take for every one (cmcRA and cmKGA, an RA's
+		 * and a key generation authority's, pass: cmpd lets them
+		 * through only where the CMP Profile offers them) */
+		if (copyable[k].nid == NID_ext_key_usage &&
+		    (lca_eku_has(dec, NID_cmcCA) ||
+		    lca_eku_has(dec, NID_anyExtendedKeyUsage))) {
+			lca_fail(e, 422, "extendedKeyUsage cmcCA and "
+			    "anyExtendedKeyUsage are not allowed in an "
+			    "end-entity certificate");
+			goto out;
+		}
 		/* What was checked is what is signed: the extension encoded
 		 * anew from what was read (DER), not the request's bytes,
 		 * which a reader other than libcrypto might read otherwise. */
