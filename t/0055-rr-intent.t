@@ -216,8 +216,13 @@ is "$(cstatus c5)" revoked/certificateHold "c5 back on hold, its reason kept"
 is "$(t_sql "SELECT CONCAT(COALESCE(revoke_after, '-'), '/', revoke_attempts) FROM certificate WHERE subject_dn = 'CN=c5'")" \
 	"-/0" "nothing owed for the sweep"
 t_sql "UPDATE authority SET authority_instance_uuid = '00000000-0000-4000-8000-00000000e0a2' WHERE uuid = '$AUTH'"
+# (as if the hold had begun an hour ago)
+t_sql "UPDATE localca_certificate SET revoked_at = revoked_at - INTERVAL 1 HOUR WHERE subject = 'CN=c5'"
+held_at=$(t_sql "SELECT revoked_at FROM localca_certificate WHERE subject = 'CN=c5'")
 ok "c5 revoked for good, the CA willing" rr_ra c5 1
 is "$(cstatus c5)" revoked/keyCompromise "c5 revoked, keyCompromise"
+is "$(t_sql "SELECT CONCAT(revocation_reason, ' ', revoked_at) FROM localca_certificate WHERE subject = 'CN=c5'")" \
+	"keyCompromise $held_at" "... the CA keeps the date of the hold, since when it has not vouched for c5"
 
 # --- the enrolment rejected while the CA refused its rr: still owed. The
 # certConf's rejection found a revocation under way and owed none of its

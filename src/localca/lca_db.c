@@ -60,9 +60,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "'certificateHold', 'held', status), der FROM localca_certificate "
 	    "WHERE serial_hex = ?",
 	/* a certificate on hold may still be revoked for good (RFC 5280
-	 * 5.3.1: certificateHold is the one reversible reason) */
-	[ST_REVOKE] = "UPDATE localca_certificate SET status = 'revoked', "
-	    "revocation_reason = ?, revoked_at = ? "
+	 * 5.3.1: certificateHold is the one reversible reason); it keeps
+	 * the date of its hold, since when the CA has not vouched for it
+	 * (assignments run left to right: status is changed last) */
+	[ST_REVOKE] = "UPDATE localca_certificate SET "
+	    "revocation_reason = ?, "
+	    "revoked_at = IF(status = 'revoked', revoked_at, ?), "
+	    "status = 'revoked' "
 	    "WHERE serial_hex = ? AND (status = 'issued' OR "
 	    "revocation_reason = 'certificateHold')",
 	[ST_RELEASE] = "UPDATE localca_certificate SET status = 'issued', "
