@@ -299,6 +299,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | polling ends %s days after the transaction began: the "
 	    "certificate authority is asked no more for it; send a new "
 	    "request"),
+	D(CMPF_EXTENSION_NOT_ONE, BADCERTTEMPLATE, 200,
+	    "PN=%s | extension %s is not one value that decodes: the "
+	    "certificate authority could read it otherwise than cmpd"),
 };
 
 #undef D

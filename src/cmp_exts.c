@@ -80,6 +80,35 @@ exts_eku_authority_asked(const EXTENDED_KEY_USAGE *eku,
 	return 0;
 }
 
+/*
+ * Is x, of a type libcrypto knows, one value that decodes, with nothing
+ * after it? libcrypto reads the first value and ignores what follows,
+ * but the CA is given the extension's bytes as they came, and a reader
+ * that takes the second (basicConstraints 30 00 30 03 01 01 ff: cA
+ * false, then true) would see what cmpd never checked. Types libcrypto
+ * does not know pass as they are: 1.
+ */
+static int
+exts_one_value(const X509_EXTENSION *x)
+{
+	const X509V3_EXT_METHOD *m = X509V3_EXT_get((X509_EXTENSION *)x);
+	const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(
+	    (X509_EXTENSION *)x);
+	const unsigned char *q;
+	ASN1_VALUE *v;
+	int one;
+
+	if (m == NULL || m->it == NULL)
+		return 1;
+	q = ASN1_STRING_get0_data(data);
+	v = ASN1_item_d2i(NULL, &q, ASN1_STRING_length(data),
+	    ASN1_ITEM_ptr(m->it));
+	one = v != NULL &&
+	    q == ASN1_STRING_get0_data(data) + ASN1_STRING_length(data);
+	ASN1_item_free(v, ASN1_ITEM_ptr(m->it));
+	return one;
+}
+
 /* The keyUsage bits of ku are all among those p's certReqTemplate offers
  * (any, when it names none); else the first other named into arg. */
 static int
@@ -153,6 +182,12 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
 	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
 		X509_EXTENSION *x = sk_X509_EXTENSION_value(exts, i);
 
+		if (!exts_one_value(x)) {
+			n = OBJ_obj2nid(X509_EXTENSION_get_object(x));
+			snprintf(arg, arglen, "%s", OBJ_nid2sn(n));
+			f = CMPF_EXTENSION_NOT_ONE;
+			goto out;
+		}
 		switch (OBJ_obj2nid(X509_EXTENSION_get_object(x))) {
 		case NID_basic_constraints:
 			if ((bc = X509V3_EXT_d2i(x)) == NULL || bc->ca) {

@@ -367,6 +367,7 @@ enum cmp_fail {
 	CMPF_CKG_LATE,
 	CMPF_CKG_RSA_MANY,
 	CMPF_POLL_ENDED,
+	CMPF_EXTENSION_NOT_ONE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -36,6 +36,8 @@ extendedKeyUsage = clientAuth,1.3.6.1.5.5.7.3.28
 extendedKeyUsage = 1.3.6.1.5.5.7.3.32
 [anyeku]
 extendedKeyUsage = anyExtendedKeyUsage
+[twobc]
+basicConstraints = critical,DER:30:00:30:03:01:01:ff
 [ee]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -71,6 +73,24 @@ for s in ca:"basicConstraints cA" certsign:"keyUsage keyCertSign or cRLSign" \
 done
 like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_TEMPLATE_CA_POWER" \
 	"logged as CMPF_TEMPLATE_CA_POWER"
+
+# an extension of two values: libcrypto reads the first (cA false), a CA
+# that reads the second gets cA true
+nok "an ir whose basicConstraints holds a second value after the first: refused" \
+	cmp "$T/twobc.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-twobc -reqexts twobc
+like "$(cat "$T/twobc.out")" "badCertTemplate" "... badCertTemplate"
+like "$(cat "$T/twobc.out")" "PN=enroll \| extension basicConstraints is not one value that decodes: the certificate authority could read it otherwise than cmpd" \
+	"... the row's text"
+is "$(at_ca ir-twobc)" 0 "... the CA was not asked"
+like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_EXTENSION_NOT_ONE" \
+	"logged as CMPF_EXTENSION_NOT_ONE"
+openssl req -new -key "$T/dev.key" -subj /CN=p10-twobc \
+	-addext basicConstraints=critical,DER:30:00:30:03:01:01:ff -out "$T/twobc.csr" 2>/dev/null ||
+	bail "openssl req failed"
+nok "a p10cr whose CSR's basicConstraints holds two values: refused" \
+	cmp "$T/p10-twobc.out" -cmd p10cr -csr "$T/twobc.csr"
+like "$(cat "$T/p10-twobc.out")" "extension basicConstraints is not one value that decodes" "... the row's text"
+is "$(at_ca p10-twobc)" 0 "... the CA was not asked"
 
 # an authority's purpose where the CMP Profile offers it (one that enrols
 # RAs): cmcRA passes cmpd and the CA
