@@ -302,6 +302,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_EXTENSION_NOT_ONE, BADCERTTEMPLATE, 200,
 	    "PN=%s | extension %s is not one value that decodes: the "
 	    "certificate authority could read it otherwise than cmpd"),
+	D(CMPF_P10CR_ATTRIBUTE, BADCERTTEMPLATE, 200,
+	    "PN=%s | the PKCS#10 request has attribute %s: of its "
+	    "attributes only extensionRequest and challengePassword go to "
+	    "the certificate authority"),
 };
 
 #undef D

@@ -109,6 +109,17 @@ exts_one_value(const X509_EXTENSION *x)
 	return one;
 }
 
+/* szOID_APPLICATION_CERT_POLICIES, which libcrypto has no NID for. */
+static const ASN1_OBJECT *
+exts_ms_app_policies(void)
+{
+	static ASN1_OBJECT *o;
+
+	if (o == NULL)
+		o = OBJ_txt2obj("1.3.6.1.4.1.311.21.10", 1);
+	return o;
+}
+
 /* The keyUsage bits of ku are all among those p's certReqTemplate offers
  * (any, when it names none); else the first other named into arg. */
 static int
@@ -237,6 +248,17 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
 			eku = NULL;
 			break;
 		default:
+			/* Microsoft's application policies, which Windows
+			 * CAs and clients read as extendedKeyUsage: a way
+			 * round the checks above, and no template offers
+			 * them */
+			if (OBJ_cmp(X509_EXTENSION_get_object(x),
+			    exts_ms_app_policies()) == 0) {
+				snprintf(arg, arglen, "Microsoft application "
+				    "policies (1.3.6.1.4.1.311.21.10)");
+				f = CMPF_TEMPLATE_NOT_OFFERED;
+				goto out;
+			}
 			break;
 		}
 	}
@@ -256,7 +278,8 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
  * the first extensionRequest attribute's first value and no Microsoft
  * msExtReq. So there must be at most one extensionRequest, of one value
  * that decodes, and no msExtReq: CMPF_P10CR_EXTENSIONS otherwise, what
- * was found in arg.
+ * was found in arg. Of the other attributes only challengePassword (RFC
+ * 2985 5.4.1) goes to the CA; any other is CMPF_P10CR_ATTRIBUTE.
  */
 enum cmp_fail
 cmp_exts_csr_check(const X509_REQ *csr, char *arg, size_t arglen)
@@ -279,8 +302,16 @@ cmp_exts_csr_check(const X509_REQ *csr, char *arg, size_t arglen)
 				return CMPF_P10CR_EXTENSIONS;
 			}
 			break;
-		default:
+		case NID_pkcs9_challengePassword:
 			break;
+		default:
+			/* the CA reads the request itself: an attribute
+			 * cmpd does not check could ask it for anything (a
+			 * Windows CA's enrollmentNameValuePair names
+			 * subjectAltNames and templates) */
+			OBJ_obj2txt(arg, (int)arglen,
+			    X509_ATTRIBUTE_get0_object(at), 0);
+			return CMPF_P10CR_ATTRIBUTE;
 		}
 	}
 	if (n == 0)

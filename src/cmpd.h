@@ -368,6 +368,7 @@ enum cmp_fail {
 	CMPF_CKG_RSA_MANY,
 	CMPF_POLL_ENDED,
 	CMPF_EXTENSION_NOT_ONE,
+	CMPF_P10CR_ATTRIBUTE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -38,6 +38,8 @@ extendedKeyUsage = 1.3.6.1.5.5.7.3.32
 extendedKeyUsage = anyExtendedKeyUsage
 [twobc]
 basicConstraints = critical,DER:30:00:30:03:01:01:ff
+[apppol]
+1.3.6.1.4.1.311.21.10 = DER:30:0c:30:0a:06:08:2b:06:01:05:05:07:03:01
 [ee]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -91,6 +93,29 @@ nok "a p10cr whose CSR's basicConstraints holds two values: refused" \
 	cmp "$T/p10-twobc.out" -cmd p10cr -csr "$T/twobc.csr"
 like "$(cat "$T/p10-twobc.out")" "extension basicConstraints is not one value that decodes" "... the row's text"
 is "$(at_ca p10-twobc)" 0 "... the CA was not asked"
+
+# Microsoft's application policies (Windows CAs read them as
+# extendedKeyUsage), and CSR attributes other than extensionRequest and
+# challengePassword (a Windows CA's enrollmentNameValuePair names SANs)
+nok "an ir asking for Microsoft application policies: refused" \
+	cmp "$T/apppol.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-apppol -reqexts apppol
+like "$(cat "$T/apppol.out")" "the request asks for Microsoft application policies \(1\.3\.6\.1\.4\.1\.311\.21\.10\), which the CMP Profile's certReqTemplate does not offer" \
+	"... the row's text"
+is "$(at_ca ir-apppol)" 0 "... the CA was not asked"
+printf '[req]\ndistinguished_name = dn\nattributes = attrs\nprompt = no\n[dn]\nCN = %s\n[attrs]\n%s\n' \
+	p10-nvp "1.3.6.1.4.1.311.13.2.1 = SAN:upn=administrator@example.com" > "$T/nvp.cnf"
+openssl req -new -key "$T/dev.key" -config "$T/nvp.cnf" -out "$T/nvp.csr" 2>/dev/null ||
+	bail "openssl req failed"
+nok "a p10cr with an enrollmentNameValuePair attribute: refused" cmp "$T/p10-nvp.out" -cmd p10cr -csr "$T/nvp.csr"
+like "$(cat "$T/p10-nvp.out")" "PN=enroll \| the PKCS#10 request has attribute 1\.3\.6\.1\.4\.1\.311\.13\.2\.1: of its attributes only extensionRequest and challengePassword go to the certificate authority" \
+	"... the row's text"
+is "$(at_ca p10-nvp)" 0 "... the CA was not asked"
+printf '[req]\ndistinguished_name = dn\nattributes = attrs\nprompt = no\n[dn]\nCN = %s\n[attrs]\n%s\n' \
+	p10-cpw "challengePassword = a password" > "$T/cpw.cnf"
+openssl req -new -key "$T/dev.key" -config "$T/cpw.cnf" -out "$T/cpw.csr" 2>/dev/null ||
+	bail "openssl req failed"
+ok "a p10cr with a challengePassword attribute: issued" cmp "$T/p10-cpw.out" -cmd p10cr -csr "$T/cpw.csr"
+is "$(at_ca p10-cpw)" 1 "... by the CA"
 
 # an authority's purpose where the CMP Profile offers it (one that enrols
 # RAs): cmcRA passes cmpd and the CA
