@@ -257,7 +257,10 @@ cmp_device_san_parse(const char *s)
  * The constraints are exact: the template's subject is the constraint's
  * name (X509_NAME_cmp: the same RDNs in the same order, values compared
  * as canonical strings), and its subjectAltName holds the same set of
- * names as the constraint (order free, each compared exactly).
+ * names as the constraint (order free, each compared exactly). An entry
+ * that names its subject and no subjectAltName allows none: a device
+ * would otherwise add any name it liked beside the subject it was given
+ * (the names a TLS peer checks are the subjectAltName's).
  */
 static enum cmp_fail
 dev_match(const struct dev_entry *e, const X509_NAME *subj,
@@ -282,6 +285,10 @@ dev_match(const struct dev_entry *e, const X509_NAME *subj,
 		if (san == NULL || !util_names_within(san, wsan) ||
 		    !util_names_within(wsan, san))
 			goto out;
+	} else if (e->subject[0] != '\0' && exts != NULL &&
+	    X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) >= 0) {
+		snprintf(arg, arglen, "subjectAltName");
+		goto out;
 	}
 	arg[0] = '\0';
 	f = CMPF_OK;

@@ -253,6 +253,12 @@ like "$(cat "$T/client.out")" "PN=dev \| the requested subject does not match th
 	"subject mismatch: CMPF_DEVICE_TEMPLATE text"
 like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_DEVICE_TEMPLATE" "logged"
 is "$(state $DEV dev-0003)" active "the entry keeps its use"
+nok "the right subject and a subjectAltName the entry does not name: refused" \
+	client /api/v1/protocols/cmp/dev -ref dev-0003 -secret "pass:$S3" -subject /CN=dev-0003 \
+	-sans www.example.com -certout "$T/refused.crt"
+like "$(cat "$T/client.out")" "PN=dev \| the requested subjectAltName does not match the device entry's" \
+	"... an entry with a subject and no san allows no subjectAltName"
+is "$(state $DEV dev-0003)" active "the entry keeps its use"
 ok "the right subject enrols" client /api/v1/protocols/cmp/dev -ref dev-0003 \
 	-secret "pass:$S3" -subject /CN=dev-0003 -certout "$T/d3.crt"
 
