@@ -563,6 +563,14 @@ na=$(crl_field "$T/crl-a.der" crlnumber)
 nb=$(crl_field "$T/crl-b.der" crlnumber)
 ok "... and the later one has the higher CRL number ($na, $nb)" \
 	test "$((16#${nb#0x}))" -gt "$((16#${na#0x}))"
+# a revoked certificate whose row does not decode: no CRL rather than
+# one that leaves it out (and so says it is valid)
+fxder=$(t_sql "SELECT HEX(der) FROM localca_certificate WHERE serial_hex = '$serial_fx'")
+sql "UPDATE localca_certificate SET der = SUBSTRING(der, 1, 40) WHERE serial_hex = '$serial_fx'" > /dev/null
+is "$(api "$V1/crl" "$T/crl.json")" 500 "CRL with a revoked certificate's row broken: 500"
+like "$(body)" "cannot build the CRL" "... cannot build the CRL"
+like "$(cat "$T/localca.log")" "crl: revoked certificate [0-9a-fA-F]* does not decode; no CRL without it" "... logged"
+sql "UPDATE localca_certificate SET der = UNHEX('$fxder') WHERE serial_hex = '$serial_fx'" > /dev/null
 printf '{"raProfileAttributes": []}' > "$T/x.json"
 is "$(api "$V1/crl" "$T/x.json")" 200 "CRL without delta: 200"
 printf '{"delta": true}' > "$T/x.json"

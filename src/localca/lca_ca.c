@@ -854,7 +854,10 @@ struct lca_crl_ctx {
 /*
  * One revoked certificate into the CRL (lca_db_revoked callback). The
  * table may hold certificates of another CA (a new ca_dir, or two
- * instances sharing a database): those are not ours to list.
+ * instances sharing a database): those are not ours to list. A row
+ * that does not decode, or whose signature cannot be checked at all
+ * (X509_verify() -1: out of memory, say), fails the CRL: one that
+ * silently left out a revoked certificate would say it is valid.
  */
 static int
 lca_crl_add(void *arg, const char *serial_hex, time_t revoked_at,
@@ -870,12 +873,21 @@ lca_crl_add(void *arg, const char *serial_hex, time_t revoked_at,
 	BIGNUM *bn = NULL;
 	int c, r = -1;
 
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    X509_NAME_cmp(X509_get_issuer_name(x),
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		log_error("crl: revoked certificate %s does not decode; no "
+		    "CRL without it", serial_hex);
+		goto out;
+	}
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
 	    X509_get_subject_name(ctx->ca->cert)) != 0 ||
-	    X509_verify(x, ctx->ca->key) != 1) {
+	    (c = X509_verify(x, ctx->ca->key)) == 0) {
 		ERR_clear_error();
 		r = 0;
+		goto out;
+	}
+	if (c < 0) {
+		log_error("crl: the signature of revoked certificate %s "
+		    "cannot be checked; no CRL without it", serial_hex);
 		goto out;
 	}
 	if (BN_hex2bn(&bn, serial_hex) == 0 ||
