@@ -43,7 +43,9 @@ q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
 	-out "$T/ca/ca.key" || bail "issuing CA key"
 q openssl req -new -key "$T/ca/ca.key" -subj "/O=cmpd tests/CN=localca Issuing CA" \
 	-out "$T/ica.csr" || bail "issuing CA request"
-q openssl x509 -req -in "$T/ica.csr" -CA "$T/root.pem" -CAkey "$T/root.key" \
+# valid from an hour ago: the certificates it issues may start 5 minutes
+# back (a CA made seconds ago caps them at its own notBefore, below)
+q faketime '1 hour ago' openssl x509 -req -in "$T/ica.csr" -CA "$T/root.pem" -CAkey "$T/root.key" \
 	-set_serial 2 -days 1825 -sha256 -extfile "$T/ext.cnf" -extensions ica \
 	-out "$T/ca/ca.crt" || bail "issuing CA certificate"
 cp "$T/root.pem" "$T/ca/chain.pem"
@@ -751,6 +753,9 @@ is "$(openssl x509 -in "$T/p10b.pem" -noout -ext subjectAltName,extendedKeyUsage
 is "$(openssl x509 -in "$T/p10b.pem" -noout -enddate)" \
 	"$(openssl x509 -in "$T/ca384/ca.crt" -noout -enddate)" \
 	"validity_days beyond the CA's notAfter: capped at it"
+start() { date -u -d "$(openssl x509 -in "$1" -noout -startdate | sed 's/^notBefore=//')" +%s; }
+ok "... and notBefore at the CA's own, made seconds ago, not 5 minutes before ($(start "$T/p10b.pem") >= $(start "$T/ca384/ca.crt"))" \
+	test "$(start "$T/p10b.pem")" -ge "$(start "$T/ca384/ca.crt")"
 is "$(api "/localca/v1/authorityProvider/authorities/$OTHER/caCertificates" "$T/cac.json")" \
 	200 "caCertificates of a root CA"
 is "$(grep -o certificateData "$T/resp.json" | wc -l)" 1 "... is that one certificate"

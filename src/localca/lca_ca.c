@@ -316,6 +316,11 @@ lca_ca_load(struct lca_ca *ca, const struct lca_conf *c, char *err,
 		snprintf(err, errlen, "%s/ca.crt: bad notAfter", c->ca_dir);
 		goto out;
 	}
+	if (lca_time_of(X509_get0_notBefore(ca->cert), &ca->not_before) !=
+	    0) {
+		snprintf(err, errlen, "%s/ca.crt: bad notBefore", c->ca_dir);
+		goto out;
+	}
 	if (ca->not_after <= time(NULL))
 		log_warn("%s/ca.crt has expired: nothing can be issued",
 		    c->ca_dir);
@@ -709,7 +714,7 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 	ASN1_INTEGER *serial = NULL;
 	EVP_MD_CTX *sctx = NULL;
 	X509 *x = NULL;
-	time_t now, not_after;
+	time_t now, not_before, not_after;
 	int r = -1;
 
 	*out = NULL;
@@ -728,10 +733,19 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 		lca_fail(e, 500, "the CA certificate has expired");
 		goto out;
 	}
+	/* nor before it: a CA not valid yet issues nothing */
+	if (ca->not_before > now) {
+		lca_fail(e, 500, "the CA certificate is not valid yet");
+		goto out;
+	}
+	not_before = now - LCA_CLOCK_SKEW;
+	if (not_before < ca->not_before)
+		not_before = ca->not_before;
 	/*
 	 * RFC 5280 4.1.2.1: v3, there are extensions. notBefore lies in
 	 * the past so that a client whose clock runs a little behind
-	 * accepts it at once; ASN1_TIME_set picks UTCTime up to 2049
+	 * accepts it at once, but not before the CA's own notBefore (RFC
+	 * 5280 4.1.2.5); ASN1_TIME_set picks UTCTime up to 2049
 	 * (RFC 5280 4.1.2.5).
 	 */
 	if ((x = X509_new()) == NULL || (serial = lca_serial_new()) == NULL ||
@@ -741,8 +755,8 @@ lca_ca_issue(const struct lca_ca *ca, enum lca_format fmt,
 	    X509_set_subject_name(x, rq.subject) != 1 ||
 	    (rq.spki != NULL ? lca_spki_copy(x, rq.spki) != 0 :
 	    X509_set_pubkey(x, rq.pkey) != 1) ||
-	    ASN1_TIME_set(X509_getm_notBefore(x), now - LCA_CLOCK_SKEW) ==
-	    NULL || ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL) {
+	    ASN1_TIME_set(X509_getm_notBefore(x), not_before) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL) {
 		lca_fail(e, 500, "cannot build the certificate");
 		goto out;
 	}

@@ -187,7 +187,7 @@ struct lca_ca {
 	STACK_OF(X509) *chain;		/* above cert, up to the root */
 	const EVP_MD *md;
 	ASN1_OCTET_STRING *keyid;	/* for authorityKeyIdentifier */
-	time_t	 not_after;
+	time_t	 not_before, not_after;
 	long	 validity_days;
 	long	 crl_period;		/* seconds from thisUpdate to nextUpdate */
 	unsigned int allowed_ext;
