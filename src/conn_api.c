@@ -445,6 +445,25 @@ conn_already_revoked(const struct conn_result *res)
 	    strcasestr(res->message, "already revoked") != NULL;
 }
 
+/* An empty reply (whitespace only), or one JSON value. */
+static int
+conn_reply_empty_or_json(const struct conn_buf *reply)
+{
+	json_object *o = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < reply->len; i++)
+		if (strchr(" \t\r\n", reply->data[i]) == NULL ||
+		    reply->data[i] == '\0')
+			break;
+	if (i == reply->len)
+		return 1;
+	rc = jsoncheck_parse(reply->data, reply->len, CONN_JSON_DEPTH, &o);
+	json_object_put(o);
+	return rc == PARSE_OK;
+}
+
 int
 conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
     struct conn_result *res)
@@ -474,8 +493,15 @@ conn_revoke(const struct conn_target *t, X509 *cert, const char *reason,
 		goto out;
 	/* Any 2xx but 202 is success; the API answers with an empty body.
 	 * 202: the CA revokes later (doc/api.md "Delayed delivery"); the
-	 * same call repeated tells when: 2xx or "already revoked". */
-	if (rc == CALL_2XX)
+	 * same call repeated tells when: 2xx or "already revoked". A body
+	 * that is neither empty nor JSON is no connector's answer (a web
+	 * server's page of a wrong URL, a captive proxy): not taken for a
+	 * revocation, which then stays owed. */
+	if (rc == CALL_2XX && !conn_reply_empty_or_json(&reply)) {
+		conn_msg(res, "revoke reply (HTTP %ld) is neither empty nor "
+		    "JSON: not taken for a revocation", res->http_status);
+		res->status = CONN_FAILED;
+	} else if (rc == CALL_2XX)
 		res->status = res->http_status == 202 ? CONN_PENDING : CONN_OK;
 	else if (conn_already_revoked(res)) {
 		res->status = CONN_OK;

@@ -30,6 +30,13 @@ case \$PATH_INFO in */revoke) touch '$T/fake/revoke-asked'; sleep 4 ;; esac
 printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"unknown certificate"}'
 EOF
 chmod 755 "$T/fake/refuse.sh"
+# a web server's page where the connector should be: 200, HTML
+cat > "$T/fake/page.sh" <<'EOF'
+#!/bin/sh
+cat > /dev/null
+printf 'Status: 200\r\nContent-Type: text/html\r\n\r\n<html><body>It works!</body></html>'
+EOF
+chmod 755 "$T/fake/page.sh"
 t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE" \
 	'server.modules += ( "mod_cgi", "mod_alias" )' \
 	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
@@ -269,6 +276,18 @@ like "$(cat "$T/cmpd.log")" "off hold at the CA but not marked so; the client's 
 t_sql "DROP TRIGGER c7_no_release" || bail "cannot drop the trigger"
 ok "the release again: accepted" rr_ra c7 8
 is "$(cstatus c7)" issued/- "... c7 valid in the inventory too"
+
+# --- a 200 that is no connector's answer (a page where the connector
+# should be): not taken for a revocation, which stays owed
+ok "enrolled c8" enroll c8
+connector "$HTTP_BASE/fake/page.sh"
+nok "rr for c8, answered 200 with an HTML page" rr_ra c8 1
+is "$(cstatus c8)" revoke_pending/keyCompromise "c8 still owed its revocation"
+is "$(castatus c8)" issued "... the CA never revoked it"
+like "$(cat "$T/cmpd.log")" "revoke reply \(HTTP 200\) is neither empty nor JSON: not taken for a revocation" "... logged"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+is "$(cstatus c8)/$(castatus c8)" revoked/keyCompromise/revoked "the sweep revoked c8 at the CA"
 
 ok "cmpd --sweep-now" sweep
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'")" 0 "nothing owed in the end"
