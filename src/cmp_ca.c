@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "cmpd.h"
@@ -180,6 +181,8 @@ cmp_ca_conn_fail(const struct conn_result *res, char *arg,
  */
 #define CA_CRL_CACHE_MAX	8
 #define CA_CRL_RETRY_MAX	60
+/* seconds a CRL's thisUpdate may lie ahead of this host's clock */
+#define CA_CRL_AHEAD		300
 static struct ca_crl_entry {
 	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
 	time_t	 at;		/* the last fetch */
@@ -228,6 +231,44 @@ ca_crl_later(X509_CRL *a, X509_CRL *b)
 }
 
 /*
+ * Is crl the CA's, fit to keep? Not issued more than CA_CRL_AHEAD
+ * seconds in the future (OpenSSL refuses every signer under a CRL "not
+ * yet valid", and the one kept, later than any the CA gives after, would
+ * stay until its nextUpdate); and, when the CA's chain is known, signed
+ * by the key of the chain's certificate of its issuer's name (a CRL
+ * under another key is skipped by OpenSSL's checks, which would then
+ * take the CA as having none: revoked signers pass). 1 yes; 0 no, with
+ * why.
+ */
+static int
+ca_crl_sound(const struct profile *prof, X509_CRL *crl, char *why,
+    size_t whylen)
+{
+	STACK_OF(X509) *chain;
+	time_t ahead = time(NULL) + CA_CRL_AHEAD;
+	X509 *c;
+	int i;
+
+	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &ahead) > 0) {
+		snprintf(why, whylen, "its thisUpdate lies in the future");
+		return 0;
+	}
+	if ((chain = cmp_ca_chain(prof, NULL, NULL)) == NULL)
+		return 1;
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		c = sk_X509_value(chain, i);
+		if (X509_NAME_cmp(X509_get_subject_name(c),
+		    X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(c)) == 1)
+			return 1;
+	}
+	ERR_clear_error();
+	snprintf(why, whylen, "it is not signed by a certificate of the CA's "
+	    "chain");
+	return 0;
+}
+
+/*
  * The CA gave no current CRL now: the one any worker stored under key
  * (the CA's last to any of them), if it is current, and later than the
  * one e has, and of its issuer. A worker started since the CA gave it
@@ -235,12 +276,15 @@ ca_crl_later(X509_CRL *a, X509_CRL *b)
  * has a current CRL.
  */
 static int
-ca_crl_from_store(struct ca_crl_entry *e, const char *key)
+ca_crl_from_store(const struct profile *prof, struct ca_crl_entry *e,
+    const char *key)
 {
 	X509_CRL *crl;
+	char why[80];
 
 	if ((crl = store_crl_get(key, ca_conf->connector_reply_max)) != NULL &&
-	    !ca_crl_expired(crl) && (e->crl == NULL ||
+	    !ca_crl_expired(crl) && ca_crl_sound(prof, crl, why,
+	    sizeof(why)) && (e->crl == NULL ||
 	    (X509_NAME_cmp(X509_CRL_get_issuer(crl),
 	    X509_CRL_get_issuer(e->crl)) == 0 && ca_crl_later(crl, e->crl)))) {
 		X509_CRL_free(e->crl);
@@ -287,10 +331,11 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	struct ca_crl_entry *e = NULL, none;
 	struct conn_target target;
 	struct conn_result res;
-	char key[sizeof(ca_crl_cache[0].key)];
+	char key[sizeof(ca_crl_cache[0].key)], why[80];
 	time_t now = time(NULL), age, wait;
 	X509_CRL *crl = NULL;
 	size_t i;
+	int got, unsound = 0;
 
 	memset(&none, 0, sizeof(none));
 	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
@@ -327,12 +372,22 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	cmp_ca_target(prof, 0, &target);
 	target.timeout_ms = ca_budget_left(prof);
 	e->failed = e->late = e->down = e->stale = 0;
-	if (conn_crl(&target, &crl, &res) != 0 || res.status != CONN_OK) {
+	got = conn_crl(&target, &crl, &res) == 0 && res.status == CONN_OK;
+	if (got && !ca_crl_sound(prof, crl, why, sizeof(why))) {
+		/* as a CA that cannot give one now: the one kept stays,
+		 * and without one its signers wait (fail closed) */
+		snprintf(res.message, sizeof(res.message), "the CRL it gave "
+		    "is not taken: %s", why);
+		res.status = CONN_FAILED;
+		unsound = 1;
+		got = 0;
+	}
+	if (!got) {
 		e->failed = 1;
 		e->late = cmp_ca_too_late(prof, &res);
-		e->down = e->late || res.status == CONN_UNAVAILABLE ||
-		    res.status == CONN_BUSY;
-		(void)ca_crl_from_store(e, key);
+		e->down = e->late || unsound ||
+		    res.status == CONN_UNAVAILABLE || res.status == CONN_BUSY;
+		(void)ca_crl_from_store(prof, e, key);
 		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; %s",
 		    prof->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message,
@@ -351,7 +406,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	} else if (e->stale) {
 		X509_CRL_free(e->crl);
 		e->crl = crl;
-		if (ca_crl_from_store(e, key))
+		if (ca_crl_from_store(prof, e, key))
 			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
 			    "the last current one stored kept",
 			    prof->cmp_name);
