@@ -433,30 +433,39 @@ ed25519_der(const unsigned char pub[32], unsigned char der[44])
 	memcpy(der + sizeof(head), pub, 32);
 }
 
-/* How many of 64 messages the "signature" R = the identity, s = 0
- * verifies for under the Ed25519 public key pub, with libcrypto. */
+/* How many of 64 messages the signature sig (siglen octets) verifies for
+ * under the EdDSA (type) public key pub, with libcrypto. */
 static int
-ed25519_forged(const unsigned char pub[32])
+eddsa_forged(int type, const unsigned char *pub, size_t publen,
+    const unsigned char *sig, size_t siglen)
 {
-	unsigned char sig[64] = { 0x01 }, msg[4];
+	unsigned char msg[4];
 	EVP_PKEY *k;
 	EVP_MD_CTX *c;
 	int i, n = 0;
 
-	if ((k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
-	    32)) == NULL)
+	if ((k = EVP_PKEY_new_raw_public_key(type, NULL, pub, publen)) == NULL)
 		return -1;
 	for (i = 0; i < 64; i++) {
 		memset(msg, i, sizeof(msg));
 		c = EVP_MD_CTX_new();
 		n += c != NULL && EVP_DigestVerifyInit(c, NULL, NULL, NULL,
-		    k) == 1 && EVP_DigestVerify(c, sig, sizeof(sig), msg,
+		    k) == 1 && EVP_DigestVerify(c, sig, siglen, msg,
 		    sizeof(msg)) == 1;
 		EVP_MD_CTX_free(c);
 	}
 	EVP_PKEY_free(k);
 	ERR_clear_error();
 	return n;
+}
+
+/* The same for the Ed25519 "signature" R = the identity, s = 0. */
+static int
+ed25519_forged(const unsigned char pub[32])
+{
+	static const unsigned char sig[64] = { 0x01 };
+
+	return eddsa_forged(EVP_PKEY_ED25519, pub, 32, sig, sizeof(sig));
 }
 
 /* Ed25519 keys of small order (the y of each, either sign of x), for
@@ -523,32 +532,15 @@ test_ed25519_small(void)
 	EVP_PKEY_free(k);
 }
 
-/* How many of 64 messages the "signature" R (57 octets), s = 0 verifies
- * for under the Ed448 public key pub, with libcrypto. */
+/* The same for the Ed448 "signature" R (57 octets), s = 0. */
 static int
 ed448_forged(const unsigned char pub[57], const unsigned char r[57])
 {
-	unsigned char sig[114], msg[4];
-	EVP_PKEY *k;
-	EVP_MD_CTX *c;
-	int i, n = 0;
+	unsigned char sig[114];
 
 	memset(sig, 0, sizeof(sig));
 	memcpy(sig, r, 57);
-	if ((k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, pub,
-	    57)) == NULL)
-		return -1;
-	for (i = 0; i < 64; i++) {
-		memset(msg, i, sizeof(msg));
-		c = EVP_MD_CTX_new();
-		n += c != NULL && EVP_DigestVerifyInit(c, NULL, NULL, NULL,
-		    k) == 1 && EVP_DigestVerify(c, sig, sizeof(sig), msg,
-		    sizeof(msg)) == 1;
-		EVP_MD_CTX_free(c);
-	}
-	EVP_PKEY_free(k);
-	ERR_clear_error();
-	return n;
+	return eddsa_forged(EVP_PKEY_ED448, pub, 57, sig, sizeof(sig));
 }
 
 /* Ed448 keys of small order (y = 0, 1, p - 1, and p, p + 1 read modulo
