@@ -8,7 +8,8 @@
  *   lca_http.c FastCGI loop, caller authentication, routing, answers
  *   lca_api.c  the handlers: issue, renew, revoke, lookup, CA
  *              certificates, CRL
- *   lca_ca.c   CA key and certificates, requests, issuing, CRLs
+ *   lca_ca.c   CA key and certificates, requests, issuing
+ *   lca_crl.c  CRLs, revocation reasons
  *   lca_root.c root CA key rollover, the rootCaKeyUpdate call
  *   lca_init.c --init-ca: a new CA directory, made or imported
  *   lca_db.c   MariaDB: the localca_certificate table
@@ -215,8 +216,11 @@ int	lca_ca_issue(const struct lca_ca *, enum lca_format,
 int	lca_ca_check_issued(const struct lca_ca *, const unsigned char *der,
 	    size_t len, X509 **out, struct lca_err *);
 int	lca_ca_describe(const X509 *, struct lca_cert_row *);
-int	lca_ca_crl(const struct lca_ca *, X509_CRL **out, struct lca_err *);
 unsigned int lca_ca_ext_bit(const char *name);
+const char *lca_ssl_reason(void);
+
+/* lca_crl.c */
+int	lca_ca_crl(const struct lca_ca *, X509_CRL **out, struct lca_err *);
 const char *lca_ca_reason_name(const char *name);
 
 /* lca_db.c */
