@@ -298,10 +298,13 @@ ca_crl_from_store(const struct profile *prof, struct ca_crl_entry *e,
 /*
  * A current CRL the CA gave, into e, unless e has a current one issued
  * after it (a CA replica behind the others); stored for the other
- * workers when it is later than the one e had.
+ * workers when it is later than the one e had. A later one another
+ * worker stored is taken instead: a worker started since, or whose
+ * entry was pushed out, would otherwise go back to the replica's.
  */
 static void
-ca_crl_keep(struct ca_crl_entry *e, const char *key, X509_CRL *crl)
+ca_crl_keep(const struct profile *prof, struct ca_crl_entry *e,
+    const char *key, X509_CRL *crl)
 {
 	int later = ca_crl_later(crl, e->crl);
 
@@ -315,6 +318,7 @@ ca_crl_keep(struct ca_crl_entry *e, const char *key, X509_CRL *crl)
 	if (later && store_crl_put(key, crl) != DB_OK)
 		log_warn("the CA's CRL could not be stored for the other "
 		    "workers");
+	(void)ca_crl_from_store(prof, e, key);
 }
 
 /*
@@ -415,7 +419,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 			    "signers under the CA refused until it gives a "
 			    "current one", prof->cmp_name);
 	} else
-		ca_crl_keep(e, key, crl);
+		ca_crl_keep(prof, e, key, crl);
 	conn_result_free(&res);
 	/* after the call: a CA that timed out is not asked again at once */
 	e->at = time(NULL);

@@ -6,7 +6,8 @@
 # pass), or one issued tomorrow (OpenSSL refuses every signer under a
 # CRL not yet valid, and, later than anything the CA gives after, it
 # would be kept until its nextUpdate) is not taken: the CRL kept stays,
-# and the log says why.
+# and the log says why. Nor does an older CRL (a CA replica behind the
+# others) replace a later one another worker stored.
 . "$top_srcdir/t/lib.sh"
 t_setup
 # one worker, so that one cache is seen; it fetches the CRL again after
@@ -85,6 +86,7 @@ lca "$LCA1/caCertificates" '{}' "$T/fake/chain.json"
 grep -q certificateData "$T/fake/chain.json" || bail "no chain from the connector"
 lca "$LCA1/crl" '{"delta": false}' "$T/fake/crl.json"
 grep -q crlData "$T/fake/crl.json" || bail "no CRL from the connector"
+cp "$T/fake/crl.json" "$T/crl-first.json"
 connector "$HTTP_BASE/fake/ca.sh"
 sleep 1.5
 nok "the CA's CRL through the fake connector: outside refused" genm "$T/g2b.out" "$T/outside.crt" "$T/dev.key"
@@ -131,4 +133,28 @@ like "$(cat "$T/cmpd.log")" "the CRL it gave is not taken: its thisUpdate lies i
 	"... the CRL from the future not taken, logged"
 is "$(t_sql "SELECT COUNT(*) FROM ca_crl WHERE this_update > UTC_TIMESTAMP() + INTERVAL 1 HOUR")" 0 \
 	"... nor stored for the other workers"
+
+# a CA replica behind the others gives an older CRL, current still, while
+# a later one is stored (another worker's, another node's): the later one
+# is taken. outside2 is revoked in the later one only.
+openssl req -new -key "$T/dev.key" -subj /CN=outside2 -outform DER -out "$T/outside2.csr" 2>/dev/null
+lca "$LCA/issue" "{\"request\":\"$(base64 -w0 "$T/outside2.csr")\",\"format\":\"pkcs10\"}" "$T/issue2.json"
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
+	"$T/issue2.json" | openssl x509 -inform DER -out "$T/outside2.crt" || bail "the connector did not issue outside2"
+cp "$T/crl-first.json" "$T/fake/crl.json"
+sleep 1.5
+ok "outside2 signs, valid at its CA" genm "$T/g7.out" "$T/outside2.crt" "$T/dev.key"
+sleep 1.1
+lca "$LCA/revoke" "{\"certificate\":\"$(openssl x509 -in "$T/outside2.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" /dev/null
+lca "$LCA1/crl" '{"delta": false}' "$T/crl-later.json"
+python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["crlData"]))' \
+	"$T/crl-later.json" > "$T/crl-later.der" || bail "no later CRL from the connector"
+crl_time() { date -u -d "$(openssl crl -inform DER -in "$T/crl-later.der" -noout -"$1" | sed 's/^[^=]*=//')" '+%F %T'; }
+t_sql "UPDATE ca_crl SET crl = FROM_BASE64('$(base64 -w0 "$T/crl-later.der")'),
+	this_update = '$(crl_time lastupdate)', next_update = '$(crl_time nextupdate)'"
+sleep 1.5
+nok "the connector gives the older CRL, a later one is stored: outside2 refused" \
+	genm "$T/g8.out" "$T/outside2.crt" "$T/dev.key"
+like "$(cat "$T/g8.out")" "PN=sig \| the protection certificate is revoked" "... revoked, by the stored CRL"
+ok "... dev still signs" genm "$T/g9.out" "$T/dev.crt" "$T/dev.key"
 done_testing
