@@ -20,14 +20,6 @@ FIXP=00000000-0000-4000-8000-00000000e102
 TOOL=$top_builddir/t/cmptool
 API_KEY=$(t_api_key multi-admin admin)
 dump() { "$TOOL" dump "$1" | sed -n "s/^$2=//p"; }
-# the CertResponses of an answer on one line: certReqId:status[:failInfo]
-responses() {
-	"$TOOL" dump "$1" | awk -F= '
-		$1 == "certReqId" { if (r != "") printf "%s ", r; r = $2 }
-		$1 == "status" && r != "" { r = r ":" $2 }
-		$1 == "failInfo" && r != "" { r = r ":" $2 }
-		END { if (r != "") printf "%s", r; print "" }'
-}
 rows() {
 	t_sql "SELECT GROUP_CONCAT(CONCAT(position, ':', cert_req_id, ':', state) ORDER BY position SEPARATOR ' ')
 	  FROM cmp_transaction WHERE transaction_id = UNHEX('$1')"
@@ -52,7 +44,7 @@ TID1=00112233445566778899aabbccdd1001
 is "$(t_post "$T/ir3.der" $FIX)" 200 "ir with three CertReqMsgs: answered"
 is "$(dump "$T/resp.der" body)" ip "an ip"
 is "$(dump "$T/resp.der" responses)" 3 "three CertResponses"
-is "$(responses "$T/resp.der")" "0:rejection:badPOP 1:accepted 2:accepted" \
+is "$(t_responses "$T/resp.der")" "0:rejection:badPOP 1:accepted 2:accepted" \
 	"the bad POP rejected, the other two accepted, by certReqId"
 like "$(dump "$T/resp.der" text)" "PN=fixture \\| proof of possession failed" \
 	"the rejection has its own text"
@@ -86,7 +78,7 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('
 TID2=00112233445566778899aabbccdd1002
 "$TOOL" edit "$F/ir-pbm.der" "$T/ir2.der" tid=$TID2 addreq=7 remac=test-secret
 t_post "$T/ir2.der" $FIX > /dev/null
-is "$(responses "$T/resp.der")" "0:accepted 7:accepted" "two accepted"
+is "$(t_responses "$T/resp.der")" "0:accepted 7:accepted" "two accepted"
 cp "$T/resp.der" "$T/ip2.der"
 "$TOOL" certconf "$T/ip2.der" "$T/cc2-badhash.der" test-secret badhash
 t_post "$T/cc2-badhash.der" $FIX > /dev/null
@@ -138,7 +130,7 @@ t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE uuid = '$FIXP'"
 TIDI=00112233445566778899aabbccdd100a
 "$TOOL" edit "$F/ir-pbm-implicit.der" "$T/ir-impl.der" tid=$TIDI addreq=1 remac=test-secret
 t_post "$T/ir-impl.der" $FIX > /dev/null
-is "$(responses "$T/resp.der")" "0:accepted 1:accepted" "implicitConfirm: two accepted"
+is "$(t_responses "$T/resp.der")" "0:accepted 1:accepted" "implicitConfirm: two accepted"
 is "$(dump "$T/resp.der" generalInfo)" id-it-implicitConfirm "implicitConfirm granted"
 is "$(rows $TIDI)" "0:0:confirmed 1:1:confirmed" "both confirmed without a certConf"
 t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 0 WHERE uuid = '$FIXP'"
@@ -169,7 +161,7 @@ like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_CERT_REQ_MAX" "lo
 ok "cmpctl sets it too" "$top_builddir/cmpctl" -c "$T/cmpd.conf" profile edit fixture certReqMax:=3
 is "$(t_sql "SELECT cert_req_max FROM cmp_profile WHERE uuid = '$FIXP'")" 3 "cmpctl: stored"
 t_post "$T/ir-over.der" $FIX > /dev/null
-is "$(responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "three allowed now"
+is "$(t_responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "three allowed now"
 # a certReqMax over 20 written in SQL (the API refuses it): 20 at most
 t_sql "UPDATE cmp_profile SET cert_req_max = 50 WHERE uuid = '$FIXP'"
 "$TOOL" edit "$F/ir-pbm.der" "$T/ir-21.der" tid=00112233445566778899aabbccdd1009 \
@@ -196,7 +188,7 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('
 "$TOOL" edit "$F/ir-pbm.der" "$T/ir-allbad.der" tid=00112233445566778899aabbccdd1007 \
 	nosubject=1 addreq=1 remac=test-secret
 t_post "$T/ir-allbad.der" $FIX > /dev/null
-is "$(responses "$T/resp.der")" "0:rejection:badCertTemplate 1:rejection:badCertTemplate" \
+is "$(t_responses "$T/resp.der")" "0:rejection:badCertTemplate 1:rejection:badCertTemplate" \
 	"no subject in either: both rejected"
 
 # ------------------------------------------------ the listing and sweep
@@ -210,7 +202,7 @@ is "$(t_json 'j["position"]')" 0 "its first entry"
 TID5=00112233445566778899aabbccdd1008
 "$TOOL" edit "$F/ir-pbm.der" "$T/ir-crash.der" tid=$TID5 addreq=1 remac=test-secret
 t_post "$T/ir-crash.der" $FIX > /dev/null
-is "$(responses "$T/resp.der")" "0:accepted 1:accepted" "two issued"
+is "$(t_responses "$T/resp.der")" "0:accepted 1:accepted" "two issued"
 t_sql "UPDATE cmp_transaction SET state = 'issuing', certificate_uuid = NULL,
   issuing_at = NOW(6) - INTERVAL 1 HOUR WHERE transaction_id = UNHEX('$TID5') AND position = 1"
 "$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep-now > "$T/sweep.out" 2>&1

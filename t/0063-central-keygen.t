@@ -60,14 +60,7 @@ mac() {
 		bail "cannot make the request for $name"
 	t_post "$T/$name.der" "/api/v1/protocols/cmp/$profile"
 }
-# responses FILE: "certReqId:status[:failInfo] ..." of an ip or cp
-responses() {
-	"$TOOL" dump "$1" | awk -F= '
-		$1 == "certReqId" { if (r != "") printf "%s ", r; r = $2 }
-		$1 == "status" && r != "" { r = r ":" $2 }
-		$1 == "failInfo" && r != "" { r = r ":" $2 }
-		END { if (r != "") printf "%s", r; print "" }'
-}
+
 # opened NAME CRED...: the answer's key opened (cmpckg key) into
 # $T/NAME.key, its lines in $T/NAME.key.out
 opened() {
@@ -139,7 +132,7 @@ ok "... the certificate is for it" same_key ckg-rsa
 # one RSA key per message (a worker makes it while the client waits);
 # EC keys for every CertReqMsg
 is "$(mac ckg-rsa3 ir enroll RSA dupreq=2)" 200 "an ir of three CertReqMsgs, each naming RSA"
-is "$(responses "$T/resp.der")" "0:accepted 1:rejection:badRequest 2:rejection:badRequest" \
+is "$(t_responses "$T/resp.der")" "0:accepted 1:rejection:badRequest 2:rejection:badRequest" \
 	"... one key made, the other two refused"
 like "$(dump "$T/resp.der" text)" "PN=enroll \| one RSA key is generated per message: ask for the others in messages of their own" \
 	"... the row's text"
@@ -147,7 +140,7 @@ is "$(at_ca ckg-rsa3)" 1 "... the CA asked once"
 ok "... the key opens" opened ckg-rsa3 "pass:$ENROLL_SECRET"
 is "$(line ckg-rsa3 key)" "RSA 2048" "... an RSA key"
 is "$(mac ckg-ec3 ir enroll EC dupreq=2)" 200 "an ir of three CertReqMsgs, each naming EC"
-is "$(responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "... three keys made"
+is "$(t_responses "$T/resp.der")" "0:accepted 1:accepted 2:accepted" "... three keys made"
 is "$(at_ca ckg-ec3)" 3 "... three certificates"
 is "$(t_api PUT /cmpProfiles/$ENROLL '{"certReqTemplate":{"keySpec":"EC:secp384r1"}}')" 200 \
 	"API: keySpec EC:secp384r1"

@@ -37,7 +37,8 @@
 # HTTP     t_start_lighttpd [lines], t_stop_lighttpd (HTTP_PORT, HTTP_BASE);
 #          t_console_dir (the web console both servers serve at /console/);
 #          t_post FILE PATH [ctype]; t_fcgi FILE PATH [method] [ctype];
-#          t_header NAME; t_split_response RAW.  Responses: $T/resp.der,
+#          t_header NAME; t_split_response RAW; t_responses FILE (an
+#          ip's CertResponses on one line).  Responses: $T/resp.der,
 #          $T/resp.hdr.  Fixtures: $T_FIXTURES (t/fixtures, see its README).
 # Apache   t_start_apache [lines before the include], t_stop_apache
 # TLS      t_tls_material ($T/tls: CA, server and client certificates);

@@ -46,6 +46,16 @@ t_post() {
 		-w '%{http_code}\n' "$HTTP_BASE$2"
 }
 
+# t_responses FILE: the CertResponses of an ip, cp or kup on one line,
+# "certReqId:status[:failInfo] ..."
+t_responses() {
+	"$top_builddir/t/cmptool" dump "$1" | awk -F= '
+		$1 == "certReqId" { if (r != "") printf "%s ", r; r = $2 }
+		$1 == "status" && r != "" { r = r ":" $2 }
+		$1 == "failInfo" && r != "" { r = r ":" $2 }
+		END { if (r != "") printf "%s", r; print "" }'
+}
+
 # t_post_seq N OUT FILE PATH: N POSTs of FILE to PATH through lighttpd,
 # one after the other on one client connection (one FastCGI connection
 # to cmpd each), one HTTP status per line in OUT (curl buffers them until
