@@ -734,6 +734,41 @@ ok "... and its pid file" test ! -e "$T/localca.pid"
 nok "no sanitizer report in cmp-localca's log" \
 	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/localca.log"
 
+# ----------------------------------- CRL numbers across cmp-localcas
+# RFC 5280 5.2.3 across the processes on one table: a cmp-localca whose
+# clock runs an hour ahead (a node whose time went wrong) makes a CRL;
+# then a certificate is revoked, and one of the right time makes the next
+# CRL. A client keeps the CRL of the highest number: it must be the one
+# that lists the revocation.
+# (libfaketime preloaded, not the faketime command, which would stay
+# between t_stop_bg and cmp-localca; under ASan it comes before ASan's
+# runtime, which then must not insist on coming first)
+fake=$(ls /usr/lib/*/faketime/libfaketime.so.1 | head -n 1)
+t_bg localca_ahead env LD_PRELOAD="$fake" FAKETIME=+1h \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$LCA" -f -c "$T/localca.conf" --allow-root
+t_wait 10 test -S "$T/localca.sock" || bail "cmp-localca did not start an hour ahead"
+crl_get "$T/crl-ahead.der"
+la=$(date -u -d "$(crl_field "$T/crl-ahead.der" lastupdate)" +%s)
+ok "a CRL from a cmp-localca an hour ahead" test "$la" -gt "$(($(date +%s) + 3000))"
+t_stop_bg localca_ahead
+t_bg localca_now "$LCA" -f -c "$T/localca.conf" --allow-root
+t_wait 10 test -S "$T/localca.sock" || bail "cmp-localca did not start again"
+revoke_body "$T/rv-rn.json" "$T/renewed.pem" keyCompromise
+is "$(api "$V2/revoke" "$T/rv-rn.json")" 200 "then a revocation"
+crl_get "$T/crl-now.der"
+like "$(openssl crl -inform DER -in "$T/crl-now.der" -noout -text)" "$(up "$serial_rn")" \
+	"... which the next CRL lists"
+na=$(crl_field "$T/crl-ahead.der" crlnumber)
+nb=$(crl_field "$T/crl-now.der" crlnumber)
+ok "... under the higher CRL number ($na, $nb)" \
+	test "$((16#${nb#0x}))" -gt "$((16#${na#0x}))"
+is "$(sql "SELECT COUNT(*) FROM localca_crl_number")" 1 "the last number given is one row"
+t_stop_bg localca_now
+nok "no sanitizer report in the two instances' logs" \
+	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' \
+	"$T/localca_ahead.log" "$T/localca_now.log"
+
 # ------- a P-384 root CA, allowed_extensions, the CA's validity cap
 write_conf "$T/localca2.conf" "ca_dir = $T/ca384" "allowed_extensions = keyUsage" \
 	"validity_days = 36500"

@@ -139,6 +139,7 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	X509_CRL *crl = NULL;
 	time_t now = time(NULL);
 	struct timespec ts;
+	uint64_t n = 0;
 	int rc, r = -1;
 
 	*out = NULL;
@@ -156,25 +157,26 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	}
 	ctx.ca = ca;
 	ctx.crl = crl;
-	if ((rc = lca_db_revoked(lca_crl_add, &ctx)) != LCA_DB_OK) {
+	/*
+	 * RFC 5280 5.2.3: the CRL number increases. The database gives it,
+	 * with the revocations read under its lock, so that a later number
+	 * lists every revocation an earlier one does, from any cmp-localca
+	 * on the table, whatever its clock. Not below the time in
+	 * microseconds, the numbers given before the table kept them.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if ((rc = lca_db_revoked((uint64_t)ts.tv_sec * 1000000 +
+	    (uint64_t)ts.tv_nsec / 1000, &n, lca_crl_add, &ctx)) != LCA_DB_OK) {
 		if (rc == LCA_DB_ERR)
 			lca_fail(e, 503, "database unavailable");
 		else
 			lca_fail(e, 500, "cannot build the CRL");
 		goto out;
 	}
-	/*
-	 * RFC 5280 5.2.3: the CRL number increases; the time in
-	 * microseconds does, also between two CRLs of one second that a
-	 * revocation between them made different (in seconds they had the
-	 * same number, and a client that keeps the first would never take
-	 * the second). RFC 5280 5.2.1: conforming CAs include the AKI.
-	 */
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* RFC 5280 5.2.1: conforming CAs include the AKI. */
 	if (X509_CRL_sort(crl) != 1 ||
 	    (number = ASN1_INTEGER_new()) == NULL ||
-	    ASN1_INTEGER_set_int64(number, (int64_t)ts.tv_sec * 1000000 +
-	    ts.tv_nsec / 1000) != 1 ||
+	    ASN1_INTEGER_set_uint64(number, n) != 1 ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1 ||
 	    (akid = AUTHORITY_KEYID_new()) == NULL ||
 	    (akid->keyid = ASN1_OCTET_STRING_dup(ca->keyid)) == NULL ||

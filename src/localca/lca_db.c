@@ -32,6 +32,8 @@ enum lca_stmt_id {
 	ST_REVOKE,
 	ST_RELEASE,
 	ST_REVOKED,
+	ST_CRL_NEXT,
+	ST_CRL_NUMBER,
 	ST__COUNT
 };
 
@@ -75,6 +77,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "revocation_reason = 'certificateHold'",
 	[ST_REVOKED] = "SELECT serial_hex, revoked_at, revocation_reason, der "
 	    "FROM localca_certificate WHERE status = 'revoked'",
+	/* the next CRL number: above the last one given, and not below the
+	 * floor bound (the time in microseconds, as numbers were before
+	 * the table kept them); the row stays locked until the CRL's rows
+	 * are read */
+	[ST_CRL_NEXT] = "UPDATE localca_crl_number SET "
+	    "last_number = GREATEST(last_number + 1, ?) WHERE id = 1",
+	[ST_CRL_NUMBER] = "SELECT last_number FROM localca_crl_number "
+	    "WHERE id = 1",
 };
 
 /*
@@ -86,6 +96,11 @@ static const char *const stmt_sql[ST__COUNT] = {
  *      gets the certificate issued for it, and /certificates/lookup finds
  *      it; request_sha256 tells a repetition from another request that
  *      reuses the id.
+ *   2. localca_crl_number: the last CRL number given, one row. A CRL's
+ *      number and the revocations it lists are taken under that row's
+ *      lock, so that of two CRLs the higher number lists every
+ *      revocation the other does, whichever process (or node) made them
+ *      and whatever its clock says (RFC 5280 5.2.3).
  */
 static const char *const upgrade_sql[] = {
 	"ALTER TABLE localca_certificate ADD COLUMN IF NOT EXISTS "
@@ -94,6 +109,11 @@ static const char *const upgrade_sql[] = {
 	    "request_sha256 BINARY(32) NULL",
 	"CREATE UNIQUE INDEX IF NOT EXISTS localca_certificate_request_id "
 	    "ON localca_certificate (request_id)",
+	"CREATE TABLE IF NOT EXISTS localca_crl_number ("
+	    "id TINYINT UNSIGNED NOT NULL PRIMARY KEY, "
+	    "last_number BIGINT UNSIGNED NOT NULL"
+	    ") ENGINE=InnoDB",
+	"INSERT IGNORE INTO localca_crl_number (id, last_number) VALUES (1, 0)",
 };
 
 static const struct lca_conf *db_conf;
@@ -101,6 +121,7 @@ static struct db_login db_login;
 static size_t db_cur;		/* the endpoint in use, or to try first */
 static MYSQL *db;
 static MYSQL_STMT *stmts[ST__COUNT];
+static int db_in_tx;	/* inside lca_db_revoked's transaction */
 
 void
 lca_db_configure(const struct lca_conf *c)
@@ -250,7 +271,9 @@ lca_db_stmt(enum lca_stmt_id id)
  * opened again (maybe to the next endpoint) and the statement run once
  * more, as is one a deadlock rolled back; *retried tells the caller
  * of the first, since a write may then have happened already. *sqlerr is the
- * error of the last attempt (0: none). NULL when it did not run.
+ * error of the last attempt (0: none). NULL when it did not run. Inside
+ * a database transaction nothing runs again: the transaction went with
+ * the connection, or the deadlock rolled it back, and the caller fails.
  */
 static MYSQL_STMT *
 lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
@@ -264,7 +287,7 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 	*sqlerr = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((st = lca_db_stmt(id)) == NULL) {
-			if (attempt == 0 && db == NULL) {
+			if (attempt == 0 && db == NULL && !db_in_tx) {
 				*retried = 1;	/* lost while preparing */
 				continue;
 			}
@@ -280,6 +303,8 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 			    mysql_stmt_error(st));
 			lca_db_lost();
 			*retried = 1;	/* a write may have gone through */
+			if (db_in_tx)	/* the transaction is gone with it */
+				return NULL;
 			continue;
 		}
 		if (err != ER_DUP_ENTRY)
@@ -287,7 +312,8 @@ lca_db_exec(enum lca_stmt_id id, MYSQL_BIND *params, int *retried,
 		mysql_stmt_free_result(st);
 		/* One statement (autocommit) that a deadlock or lock wait
 		 * (on Galera: another node's commit) rolled back whole. */
-		if (attempt == 0 && (db_retry_class(err) == DB_RETRY_DEADLOCK ||
+		if (attempt == 0 && !db_in_tx &&
+		    (db_retry_class(err) == DB_RETRY_DEADLOCK ||
 		    db_retry_class(err) == DB_RETRY_LOCK_WAIT)) {
 			db_backoff(1);
 			continue;
@@ -607,11 +633,57 @@ lca_db_release(const char *serial_hex)
 }
 
 /*
+ * The next CRL number, above the last one given and not below floor, its
+ * row locked until the transaction ends.
+ */
+static int
+lca_db_crl_number(uint64_t floor, uint64_t *number)
+{
+	MYSQL_BIND pb[1], rb[1];
+	unsigned long long v = floor, got = 0;
+	my_bool null = 0;
+	unsigned int err;
+	MYSQL_STMT *st;
+	int retried, r = LCA_DB_ERR;
+
+	memset(pb, 0, sizeof(pb));
+	pb[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	pb[0].buffer = &v;
+	pb[0].is_unsigned = 1;
+	if ((st = lca_db_exec(ST_CRL_NEXT, pb, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	if (mysql_stmt_affected_rows(st) != 1) {
+		log_error("crl: table localca_crl_number has no row 1");
+		return LCA_DB_ERR;
+	}
+	if ((st = lca_db_exec(ST_CRL_NUMBER, NULL, &retried, &err)) == NULL)
+		return LCA_DB_ERR;
+	memset(rb, 0, sizeof(rb));
+	rb[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	rb[0].buffer = &got;
+	rb[0].is_unsigned = 1;
+	rb[0].is_null = &null;
+	if (mysql_stmt_bind_result(st, rb) != 0 ||
+	    mysql_stmt_fetch(st) != 0 || null) {
+		log_error("crl number: %s", mysql_stmt_error(st));
+		if (db_is_lost(mysql_stmt_errno(st)))
+			lca_db_lost();
+		else
+			mysql_stmt_free_result(st);
+		return LCA_DB_ERR;
+	}
+	*number = got;
+	r = LCA_DB_OK;
+	mysql_stmt_free_result(st);
+	return r;
+}
+
+/*
  * Calls cb for every revoked certificate. LCA_DB_CB_FAILED when cb
  * failed, LCA_DB_ERR when the database did.
  */
-int
-lca_db_revoked(lca_db_revoked_cb cb, void *arg)
+static int
+lca_db_revoked_rows(lca_db_revoked_cb cb, void *arg)
 {
 	MYSQL_BIND rb[4], db_der;
 	MYSQL_TIME at;
@@ -693,5 +765,51 @@ lca_db_revoked(lca_db_revoked_cb cb, void *arg)
  out:
 	free(der);
 	mysql_stmt_free_result(st);
+	return r;
+}
+
+/*
+ * A CRL's number and its revocations (cb for each), in one database
+ * transaction: the number's row stays locked while the revocations are
+ * read, so that a CRL of a higher number lists every revocation one of a
+ * lower number does (RFC 5280 5.2.3), whichever cmp-localca made it. A
+ * Galera node that made one at the same time on another node fails its
+ * COMMIT: LCA_DB_ERR, and the caller is answered 503 to ask again.
+ * LCA_DB_CB_FAILED when cb failed.
+ */
+int
+lca_db_revoked(uint64_t floor, uint64_t *number, lca_db_revoked_cb cb,
+    void *arg)
+{
+	int attempt, r;
+
+	for (attempt = 0; ; attempt++) {
+		if (lca_db_stmt(ST_CRL_NEXT) == NULL)	/* connected */
+			return LCA_DB_ERR;
+		if (mysql_query(db, "START TRANSACTION") == 0)
+			break;
+		log_error("crl: %s", mysql_error(db));
+		if (!db_is_lost(mysql_errno(db)))
+			return LCA_DB_ERR;
+		lca_db_lost();	/* nothing done yet: once more */
+		if (attempt > 0)
+			return LCA_DB_ERR;
+	}
+	db_in_tx = 1;
+	if ((r = lca_db_crl_number(floor, number)) == LCA_DB_OK)
+		r = lca_db_revoked_rows(cb, arg);
+	db_in_tx = 0;
+	if (db == NULL)		/* lost: the transaction went with it */
+		return LCA_DB_ERR;
+	if (r == LCA_DB_OK && mysql_commit(db) != 0) {
+		log_error("crl: commit: %s", mysql_error(db));
+		r = LCA_DB_ERR;
+		if (db_is_lost(mysql_errno(db))) {
+			lca_db_lost();
+			return r;
+		}
+	}
+	if (r != LCA_DB_OK)
+		mysql_rollback(db);
 	return r;
 }
