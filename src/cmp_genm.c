@@ -97,9 +97,45 @@ genm_ca_certs(const struct profile *prof, struct genm_value *gv,
 }
 
 /*
+ * Whether the CA's rollover (chain = [newWithNew, newWithOld, oldWithNew
+ * or none]) holds together as RFC 9810 4.4.1 defines it: newWithNew
+ * self-signed, newWithOld of newWithNew's key, oldWithNew signed with
+ * it. A client that checks refuses anything else; one that does not
+ * would take a root the links do not vouch for. NULL when it holds,
+ * else what does not.
+ */
+static const char *
+genm_rollover_unsound(const STACK_OF(X509) *chain)
+{
+	X509 *nwn = sk_X509_value(chain, 0), *nwo = sk_X509_value(chain, 1),
+	    *own = sk_X509_value(chain, 2);
+	EVP_PKEY *nk = X509_get0_pubkey(nwn);
+
+	if (nk == NULL || X509_verify(nwn, nk) != 1 ||
+	    X509_NAME_cmp(X509_get_subject_name(nwn),
+	    X509_get_issuer_name(nwn)) != 0)
+		return "newWithNew is not self-signed";
+	if (X509_get0_pubkey(nwo) == NULL ||
+	    EVP_PKEY_eq(X509_get0_pubkey(nwo), nk) != 1 ||
+	    X509_NAME_cmp(X509_get_subject_name(nwo),
+	    X509_get_subject_name(nwn)) != 0)
+		return "newWithOld does not certify newWithNew's name and key";
+	if (own != NULL && (X509_verify(own, nk) != 1 ||
+	    X509_NAME_cmp(X509_get_issuer_name(own),
+	    X509_get_subject_name(nwn)) != 0))
+		return "oldWithNew is not signed with newWithNew's key";
+	if (own != NULL && (X509_get0_pubkey(own) == NULL ||
+	    X509_verify(nwo, X509_get0_pubkey(own)) != 1))
+		return "newWithOld is not signed with oldWithNew's key";
+	return NULL;
+}
+
+/*
  * RFC 9483 4.3.2: the client names the root it trusts (or none); the
  * answer is the CA's newWithNew with its link certificates when the CA
- * rolled over from that root: newWithOld must verify with its key.
+ * rolled over from that root: newWithOld must verify with its key. A
+ * rollover that does not hold together (genm_rollover_unsound) is the
+ * CA's fault: the client is told to try later, the log says why.
  */
 static enum cmp_fail
 genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
@@ -110,6 +146,7 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 	struct conn_result res;
 	const unsigned char *p;
 	X509 *old = NULL;
+	const char *why;
 	long len;
 	enum cmp_fail f = CMPF_OK;
 
@@ -142,6 +179,13 @@ genm_root_update(const struct profile *prof, const CMPD_ITAV *itav,
 	}
 	if (res.chain == NULL || sk_X509_num(res.chain) < 2)
 		goto out;		/* no rollover: no value */
+	if ((why = genm_rollover_unsound(res.chain)) != NULL) {
+		log_error("PN=%s connector rootCaKeyUpdate: %s; not passed on",
+		    prof->cmp_name, why);
+		snprintf(arg, arglen, "root CA key update");
+		f = CMPF_GENM_CA_UNAVAILABLE;
+		goto out;
+	}
 	/* An update from another root, or to the root the client has
 	 * already, is no update for this client. */
 	if (old != NULL && (X509_cmp(old, sk_X509_value(res.chain, 0)) == 0 ||

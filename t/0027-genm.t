@@ -244,6 +244,29 @@ ok "rootCaCert, the CA without oldWithNew: genp" genm -path $CMP $MAC \
 is "$(val value)/$(val newWithOld_by_old)/$(val oldWithNew)" present/1/0 \
 	"... the update, with newWithOld and without oldWithNew"
 mv "$T/oldwithnew.pem" "$CA/rootupdate/oldwithnew.pem"
+# a rollover that does not hold together (RFC 9810 4.4.1) is the CA's
+# fault: not passed on, the client told to try later, the log says why
+cp "$CA/rootupdate/newwithnew.pem" "$T/newwithnew.pem"
+cp "$F/root.pem" "$CA/rootupdate/newwithnew.pem"
+genm -path $CMP $MAC -type rootCaCert -old "$CA/root.crt"
+like "$(cat "$T/genm.out" "$T/genm.err")" \
+	"PN=enroll \| the CA's root CA key update cannot be had now, try again later" \
+	"a newWithNew the links do not certify: try later"
+like "$(cat "$T/cmpd.log")" \
+	"PN=enroll connector rootCaKeyUpdate: newWithOld does not certify newWithNew's name and key; not passed on" \
+	"... logged"
+cp "$T/newwithnew.pem" "$CA/rootupdate/newwithnew.pem"
+cp "$CA/rootupdate/oldwithnew.pem" "$T/oldwithnew.pem"
+cp "$CA/root.crt" "$CA/rootupdate/oldwithnew.pem"
+genm -path $CMP $MAC -type rootCaCert -old "$CA/root.crt"
+like "$(cat "$T/genm.out" "$T/genm.err")" "the CA's root CA key update cannot be had now" \
+	"an oldWithNew the new key did not sign: try later"
+like "$(cat "$T/cmpd.log")" "rootCaKeyUpdate: oldWithNew is not signed with newWithNew's key" \
+	"... logged"
+cp "$T/oldwithnew.pem" "$CA/rootupdate/oldwithnew.pem"
+genm -path $CMP $MAC -type rootCaCert -old "$CA/root.crt"
+is "$(val value)/$(val newWithOld_by_old)/$(val oldWithNew_by_new)" present/1/1 \
+	"the files put back: the update again"
 # both calls counted in /metrics (one worker: all of them in its count)
 curl -sS --noproxy '*' --max-time 10 "$HTTP_BASE/metrics" > "$T/metrics.txt"
 like "$(cat "$T/metrics.txt")" 'cmpd_connector_calls_total\{call="crl",result="ok"\} [1-9]' \
