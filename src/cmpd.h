@@ -160,6 +160,7 @@ struct conf {
 	int	 profile_cache;		/* seconds; 0: every request reads */
 	char	*public_url;		/* "https://host": cmpUrl in API answers */
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
+	int	 api_plain_http_any;	/* API over plain HTTP from any client */
 };
 /* Table-driven "key = value" files, shared with cmp-localca. */
 enum conf_type {

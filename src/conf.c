@@ -31,6 +31,21 @@ conf_remote_user(void *dst, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* api_plain_http = loopback | any */
+static int
+conf_plain_http(void *dst, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = { "loopback", "any" };
+	int i = util_name_index(names, NITEMS(names), v, 0);
+
+	if (i < 0) {
+		snprintf(err, errlen, "api_plain_http must be loopback or any");
+		return -1;
+	}
+	*(int *)dst = i;
+	return 0;
+}
+
 #define K(n, t, f, lo, hi)	{ n, t, offsetof(struct conf, f), lo, hi, NULL, 0 }
 static const struct conf_key keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
@@ -78,6 +93,8 @@ static const struct conf_key keys[] = {
 	K("public_url", CONF_STR, public_url, 0, 0),
 	{ "api_remote_user", CONF_CUSTOM, offsetof(struct conf,
 	    api_remote_user), 0, 0, conf_remote_user, 0 },
+	{ "api_plain_http", CONF_CUSTOM, offsetof(struct conf,
+	    api_plain_http_any), 0, 0, conf_plain_http, 0 },
 };
 #undef K
 

@@ -11,6 +11,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
 
@@ -271,6 +274,39 @@ http_api_auth(struct http_req *r, struct api_call *c)
 	return -1;
 }
 
+/* A client on this host: 127.0.0.0/8, ::1, or IPv4-mapped 127/8. */
+static int
+http_addr_loopback(const char *a)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * The management API's keys travel in the request: over plain HTTP only
+ * from this host, unless api_plain_http = any (a proxy that ended TLS on
+ * the way, on a network of its own). HTTPS is what the web server says
+ * of the client's connection; a FastCGI client that names no
+ * REMOTE_ADDR is on this host, at the socket.
+ */
+static int
+http_api_transport_ok(const struct http_req *r)
+{
+	const char *https = FCGX_GetParam("HTTPS", r->fcgi->envp);
+	const char *addr = FCGX_GetParam("REMOTE_ADDR", r->fcgi->envp);
+
+	return (https != NULL && strcasecmp(https, "on") == 0) ||
+	    r->conf->api_plain_http_any || addr == NULL ||
+	    http_addr_loopback(addr);
+}
+
 /* The scheme and host for cmpUrl: public_url, or what the request says. */
 static void
 http_base_url(struct http_req *r, char *buf, size_t n)
@@ -316,6 +352,13 @@ http_api(struct http_req *r)
 	c.base_url = base;
 	if (!(known = api_path_known(path))) {
 		api_fail(&c, 404, "no such resource");
+		goto answer;
+	}
+	if (!http_api_transport_ok(r)) {
+		api_fail(&c, 403, "the management API answers over https:// "
+		    "only, or over plain http:// to this host "
+		    "(api_plain_http): an API key sent in the clear is "
+		    "anyone's");
 		goto answer;
 	}
 	if ((rc = http_api_auth(r, &c)) != 0) {

@@ -409,4 +409,41 @@ is "$(t_api GET /auditLogs "" "$READ")" 200 "API keys still work beside it (wher
 is "$(basic GET /whoami "" "mallory outcome=API_FORGED status=299:m-pw")" 200 "whoami as a user with spaces in the name"
 ok "the log line quotes it" grep -qF 'status=200 actor="remoteUser:mallory outcome=API_FORGED status=299" outcome=API_OK' "$T/cmpd.log"
 nok "... so it forges no field" grep -q ' outcome=API_FORGED status=299 outcome' "$T/cmpd.log"
+
+# ---------------------------------------- API keys over plain HTTP
+# A key travels in the request: over plain HTTP only from this host.
+# lighttpd takes X-Forwarded-For from 127.0.0.1 as the client's address
+# (mod_extforward), so a request can stand for one from another host
+# without leaving this one.
+t_write_conf "message_time_skew = 0" "public_url = https://pki.example"
+t_start_cmpd || bail "cmpd did not restart"
+t_stop_lighttpd
+t_start_lighttpd "$(t_localca_lighttpd)" 'server.modules += ( "mod_extforward" )' \
+	'extforward.forwarder = ( "127.0.0.1" => "trust" )' \
+	'extforward.headers = ( "X-Forwarded-For", "X-Forwarded-Proto" )'
+far() { # far PATH [curl args]: GET with the admin key, as from 192.0.2.10
+	local path=$1
+	shift
+	curl -sS --noproxy '*' -o "$T/api.json" -w '%{http_code}' \
+		-H "Authorization: Bearer $ADMIN" -H 'X-Forwarded-For: 192.0.2.10' "$@" \
+		"$HTTP_BASE/api/v1$path"
+}
+is "$(far /cmpProfiles)" 403 "an API key over plain HTTP from another host: 403"
+like "$(t_json 'j["message"]')" "answers over https:// only, or over plain http:// to this host" \
+	"... saying why"
+ok "... logged as refused, with no actor: the key was not looked at" \
+	grep -qE 'path=/api/v1/cmpProfiles status=403 actor=- outcome=API_REFUSED' "$T/cmpd.log"
+is "$(far /whoami -H 'X-Forwarded-For: ::1')" 200 "from ::1: served"
+is "$(far /whoami -H 'X-Forwarded-Proto: https')" 200 \
+	"from a proxy that ended TLS and says so (X-Forwarded-Proto: https): served"
+is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 192.0.2.10' \
+	-H 'Content-Type: application/pkixcmp' --data-binary "@$T_FIXTURES/ir-pbm.der" \
+	"$HTTP_BASE/api/v1/protocols/cmp/enroll")" 200 \
+	"CMP over plain HTTP from another host: served (its messages carry their own protection)"
+t_write_conf "message_time_skew = 0" "public_url = https://pki.example" "api_plain_http = any"
+t_start_cmpd || bail "cmpd did not restart"
+is "$(far /whoami)" 200 "api_plain_http = any: served from any host"
+t_write_conf "message_time_skew = 0" "api_plain_http = everyone"
+like "$("$top_builddir/cmpd" -n -c "$T/cmpd.conf" 2>&1)" "api_plain_http must be loopback or any" \
+	"api_plain_http: another value refused"
 done_testing

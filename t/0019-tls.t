@@ -16,7 +16,9 @@ t_setup
 	bail "lighttpd has no mod_openssl (Debian: lighttpd-mod-openssl, contrib/deps.sh)"
 t_stack "message_time_skew = 0" "api_remote_user = admin"
 t_start_localca
-T_TLS=1 t_start_lighttpd "$(t_localca_lighttpd)"
+# X-Forwarded-For from 127.0.0.1 stands for a client on another host
+T_TLS=1 t_start_lighttpd "$(t_localca_lighttpd)" 'server.modules += ( "mod_extforward" )' \
+	'extforward.forwarder = ( "127.0.0.1" => "trust" )'
 t_seed_enroll
 plan_auto
 
@@ -86,6 +88,11 @@ is "$(api "$TLS_BASE" POST "${CMP#/api/v1}" -H 'Content-Type: application/pkixcm
 	"POST to /api/v1/protocols/cmp/... without a client certificate reaches cmpd"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$HTTP_BASE/api/v1/cmpProfiles")" 401 \
 	"plain-HTTP port: no certificate, no key: cmpd's own 401"
+FAR=(-H 'X-Forwarded-For: 192.0.2.10')
+is "$(api "$TLS_BASE" GET /cmpProfiles "${FAR[@]}" -H "Authorization: Bearer $KEY" "${CERT[@]}")" 200 \
+	"an API key over TLS from another host: 200"
+is "$(curl -s -o /dev/null -w '%{http_code}' "${FAR[@]}" -H "Authorization: Bearer $KEY" \
+	"$HTTP_BASE/api/v1/cmpProfiles")" 403 "over the plain-HTTP port from another host: 403"
 like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE/health")" \
 	'^(200|404|503)$' "/health from 127.0.0.1 reaches cmpd"
 
