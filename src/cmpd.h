@@ -184,6 +184,8 @@ void	conf_free(struct conf *);
 
 /* util.c */
 void	util_hex(const unsigned char *, size_t, char *out, size_t outlen);
+int	util_open_write(const char *path, mode_t mode, int trunc);
+const char *util_open_write_error(int err);
 int	util_read_file(const char *path, size_t max, unsigned char **buf,
 	    size_t *len);
 double	util_elapsed_ms(const struct timespec *start);

@@ -80,16 +80,22 @@ daemon_detach(int listen_fd)
 		close(fd);
 }
 
-/* Writes this process' id to path; 0 when path is NULL. */
+/* Writes this process' id to path (a regular file of one name only,
+ * util_open_write); 0 when path is NULL. */
 int
 daemon_write_pid(const char *path)
 {
 	FILE *f;
+	int fd;
 
 	if (path == NULL)
 		return 0;
-	if ((f = fopen(path, "w")) == NULL) {
-		log_error("pid_file %s: %s", path, strerror(errno));
+	if ((fd = util_open_write(path, 0644, 1)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		log_error("pid_file %s: %s", path,
+		    util_open_write_error(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	fprintf(f, "%ld\n", (long)getpid());

@@ -56,15 +56,15 @@ log_init(const char *ident, int foreground, int facility)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
 
-/* Lines go to file path from now on (appended, created 0640). */
+/* Lines go to file path from now on (appended, created 0640; a regular
+ * file of one name only, util_open_write). */
 int
 log_open_file(const char *path)
 {
 	char *dup;
 	int fd;
 
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1)
+	if ((fd = util_open_write(path, 0640, 0)) == -1)
 		return -1;
 	if ((dup = strdup(path)) == NULL) {
 		close(fd);
@@ -90,7 +90,7 @@ log_reopen(void)
 		return;
 	if (log_open_file(path) != 0)
 		log_error("cannot reopen log_file %s: %s", path,
-		    strerror(errno));
+		    util_open_write_error(errno));
 	free(path);
 }
 

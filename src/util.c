@@ -87,6 +87,55 @@ util_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
 	return r;
 }
 
+/*
+ * Opens path for writing (created with mode if missing), only as a regular
+ * file of one name: not through a symbolic link, nor a FIFO or device,
+ * nor a hard link to a file elsewhere. What a process that starts as
+ * root writes in a directory its unprivileged user owns (log_file,
+ * pid_file): that user could have put a link to any of root's files
+ * there. trunc: emptied once found sound. -1 with errno (ELOOP for a
+ * link; EINVAL for anything else that is not such a file).
+ */
+int
+util_open_write(const char *path, mode_t mode, int trunc)
+{
+	struct stat st;
+	int fd, saved;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, mode)) == -1) {
+		if (errno == ENXIO)	/* a FIFO no one reads, a device */
+			errno = EINVAL;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((trunc && ftruncate(fd, 0) == -1) ||
+	    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) == -1)
+		goto fail;
+	return fd;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* What util_open_write's errno means, for a message. */
+const char *
+util_open_write_error(int err)
+{
+	if (err == ELOOP)
+		return "a symbolic link: refused";
+	if (err == EINVAL)
+		return "not a regular file of one name: refused";
+	return strerror(err);
+}
+
 double
 util_elapsed_ms(const struct timespec *start)
 {

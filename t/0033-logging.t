@@ -48,4 +48,40 @@ echo "log_file = $T/nosuchdir/localca.log" >> "$T/badloca.conf"
 sed -i "s|^listen = .*|listen = $T/badloca.sock|" "$T/badloca.conf"
 out=$(timeout 20 "$top_builddir/cmp-localca" -f -c "$T/badloca.conf" --allow-root 2>&1)
 like "$out" "log_file $T/nosuchdir/localca.log: No such file or directory" "cmp-localca too"
+
+# log_file and pid_file are written while still root, in directories the
+# unprivileged user may own: a link it put there to one of root's files
+# (symbolic or hard), or a FIFO, is refused, and that file left alone
+printf 'root only\n' > "$T/victim"
+chmod 600 "$T/victim"
+cmpd_says() { timeout 20 "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root 2>&1; }
+ln -s "$T/victim" "$T/logs/link.log"
+t_write_conf "log_file = $T/logs/link.log"
+like "$(cmpd_says)" "log_file $T/logs/link.log: a symbolic link: refused" \
+	"a log_file that is a symbolic link: refused"
+ln "$T/victim" "$T/logs/hard.log"
+t_write_conf "log_file = $T/logs/hard.log"
+like "$(cmpd_says)" "log_file $T/logs/hard.log: not a regular file of one name: refused" \
+	"... a hard link to another file: refused"
+mkfifo "$T/logs/fifo.log"
+t_write_conf "log_file = $T/logs/fifo.log"
+like "$(cmpd_says)" "log_file $T/logs/fifo.log: not a regular file of one name: refused" \
+	"... a FIFO: refused, without waiting for a reader"
+ln -s "$T/victim" "$T/logs/link.pid"
+t_write_conf "listen = $T/other.sock" "pid_file = $T/logs/link.pid"
+like "$(cmpd_says)" "pid_file $T/logs/link.pid: a symbolic link: refused" \
+	"a pid_file that is a symbolic link: refused"
+sed -i "s|^log_file = .*|log_file = $T/logs/link.log|" "$T/badloca.conf"
+like "$(timeout 20 "$top_builddir/cmp-localca" -f -c "$T/badloca.conf" --allow-root 2>&1)" \
+	"log_file $T/logs/link.log: a symbolic link: refused" "cmp-localca too"
+is "$(cat "$T/victim")" "root only" "the file they lead to is untouched"
+is "$(stat -c %a "$T/victim")" 600 "... and keeps its mode"
+# logrotate's reopen: a link put in place of the moved file is refused
+# too, and lines go on to the file open before
+mv "$T/logs/cmpd.log" "$T/logs/cmpd.log.2"
+ln -s "$T/victim" "$T/logs/cmpd.log"
+ok "SIGUSR1 with a symbolic link where log_file was" kill -USR1 "$CMPD_PID"
+ok "... not reopened, said in the file open before" t_wait 10 \
+	grep -q "cannot reopen log_file $T/logs/cmpd.log: a symbolic link: refused" "$T/logs/cmpd.log.2"
+is "$(cat "$T/victim")" "root only" "... and the file it leads to untouched"
 done_testing

@@ -633,7 +633,7 @@ main(int argc, char *argv[])
 	}
 	if (c.log_file != NULL && log_open_file(c.log_file) != 0) {
 		fprintf(stderr, "cmp-localca: log_file %s: %s\n", c.log_file,
-		    strerror(errno));
+		    util_open_write_error(errno));
 		lca_ca_free(&ca);
 		lca_conf_free(&c);
 		return 1;
