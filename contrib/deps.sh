@@ -19,10 +19,11 @@ DEPS_RUN="mariadb-server mariadb-client lighttpd lighttpd-mod-openssl
 # the test suite only: cgi-fcgi and spawn-fcgi, the fuzz build (clang),
 # the OpenAPI check, systemd-analyze, ss, the Debian package and lintian,
 # headless Chromium for the web console's test (t/0044-console.t),
-# faketime for a client whose clock is off (t/0006-openssl-cmp.t)
+# faketime for a client whose clock is off (t/0006-openssl-cmp.t),
+# strace for the calls that touch the socket's path (t/0041)
 DEPS_TEST="libfcgi-bin spawn-fcgi clang python3-jsonschema
 	openapi-specification systemd iproute2 dpkg-dev debhelper lintian
-	chromium chromium-driver python3-selenium faketime"
+	chromium chromium-driver python3-selenium faketime strace"
 
 DEPS_PACKAGES="$DEPS_BUILD $DEPS_RUN"
 

@@ -31,7 +31,8 @@ daemon_listen_unix(const char *path, int mode, int backlog)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	int fd;
+	mode_t old;
+	int fd, rc, saved;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -48,10 +49,15 @@ daemon_listen_unix(const char *path, int mode, int backlog)
 			    path);
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s: %s", path, strerror(errno));
-	if (chmod(path, (mode_t)mode) == -1)
-		fatal("chmod %s: %s", path, strerror(errno));
+	/* The mode from the start, through the umask: a chmod(path) after
+	 * the bind would follow whatever link the directory's owner (often
+	 * the user the workers become) put there meanwhile. */
+	old = umask(~(mode_t)mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	umask(old);
+	if (rc == -1)
+		fatal("bind %s: %s", path, strerror(saved));
 	if (listen(fd, backlog) == -1)
 		fatal("listen %s: %s", path, strerror(errno));
 	return fd;
@@ -130,7 +136,7 @@ daemon_own_runtime_dir(const char *path, uid_t uid, gid_t gid)
 		if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
 		    st.st_uid != 0)
 			return 0;
-		if (chown(dir, uid, gid) == -1) {
+		if (lchown(dir, uid, gid) == -1) {
 			log_warn("chown %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -155,7 +161,8 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 
 	if ((pw = getpwnam(user)) == NULL)
 		fatal("user %s: unknown", user);
-	if (listen[0] == '/' && chown(listen, pw->pw_uid,
+	/* lchown: a link put where the socket was is not followed */
+	if (listen[0] == '/' && lchown(listen, pw->pw_uid,
 	    keep_group ? (gid_t)-1 : pw->pw_gid) == -1)
 		fatal("chown %s: %s", listen, strerror(errno));
 	if (listen[0] == '/')
@@ -183,7 +190,7 @@ daemon_socket_group(const char *path, const char *group)
 		return;
 	if ((gr = getgrnam(group)) == NULL)
 		fatal("listen_group %s: no such group", group);
-	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+	if (lchown(path, (uid_t)-1, gr->gr_gid) == -1)
 		fatal("chown %s to group %s: %s", path, group,
 		    strerror(errno));
 }

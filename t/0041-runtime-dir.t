@@ -56,19 +56,32 @@ like "$(cat "$T/cmpd-other.log")" "cannot remove $T/other/cmpd.pid" \
 ok "RUNTIME_DIRECTORY naming another directory" run "$T/named-elsewhere" "$T/rt"
 is "$OWNER" 0 "... leaves this one alone"
 
-# listen_group: the socket in the web server's group, the user's
+# listen_group: the socket in the web server's group, the user's. Its
+# mode and owners are set by no call that would follow a link put at its
+# path meanwhile (the directory may be the user's): the mode through the
+# umask at bind, the owners with lchown (strace, following the workers)
 WEBG=$(id -gn www-data 2>/dev/null || id -gn nobody)
 mkdir -m 0755 "$T/grp"
 t_write_conf "message_time_skew = 0" "user = nobody" "listen = $T/grp/cmpd.sock" \
 	"listen_group = $WEBG"
 chmod 644 "$T/cmpd.conf"
-"$top_builddir/cmpd" -f -c "$T/cmpd.conf" > "$T/cmpd-grp.log" 2>&1 &
-pid=$!
+rm -f "$T/cmpd.pid"
+strace -f -qq -e trace=chmod,fchmodat,chown,fchownat,lchown,umask -o "$T/grp.strace" \
+	"$top_builddir/cmpd" -f -c "$T/cmpd.conf" > "$T/cmpd-grp.log" 2>&1 &
+spid=$!
 t_wait 10 test -S "$T/grp/cmpd.sock"
+t_wait 10 test -s "$T/cmpd.pid"
+pid=$(cat "$T/cmpd.pid")
 t_wait 10 has_children "$pid"
 is "$(stat -c '%a %U %G' "$T/grp/cmpd.sock")" "660 nobody $WEBG" \
 	"listen_group: the socket 0660, the user's, in group $WEBG"
 _t_stop_pid "$pid" 15
+wait "$spid"
+like "$(cat "$T/grp.strace")" "umask\\(0117\\)" "... its mode given at bind, through the umask"
+sock_calls() { grep -F "\"$T/grp/cmpd.sock\"" "$T/grp.strace"; }
+like "$(sock_calls)" "lchown\\(|AT_SYMLINK_NOFOLLOW" "... its owners with a call that follows no link"
+is "$(sock_calls | grep -vE 'lchown\(|AT_SYMLINK_NOFOLLOW' | grep -c .)" 0 \
+	"... and no call that would follow one names its path"
 t_write_conf "message_time_skew = 0" "user = nobody" "listen_group = no-such-group-cmpd"
 out=$("$top_builddir/cmpd" -n --no-db -c "$T/cmpd.conf" 2>&1); rc=$?
 is "$rc" 1 "cmpd -n: an unknown listen_group is refused"
