@@ -245,11 +245,13 @@ wait_for 30 mariadb-admin --no-defaults -S "$DB_SOCK" -u "$dbuser" ping ||
 if [ ! -s "$run/db.pw" ]; then
 	(umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > "$run/db.pw")
 fi
-qs_sql -e "
-	CREATE DATABASE IF NOT EXISTS cmpd;
-	CREATE USER IF NOT EXISTS 'cmpd'@'localhost';
-	ALTER USER 'cmpd'@'localhost' IDENTIFIED BY '$(cat "$run/db.pw")';
-	GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';"
+# the SQL on stdin: a command line is every local user's to read
+qs_sql <<EOF
+CREATE DATABASE IF NOT EXISTS cmpd;
+CREATE USER IF NOT EXISTS 'cmpd'@'localhost';
+ALTER USER 'cmpd'@'localhost' IDENTIFIED BY '$(cat "$run/db.pw")';
+GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';
+EOF
 
 # ------------------------------------------------------------------ cmpd
 # As root, cmpd's workers run as CMPD_USER (cmpd refuses root without

@@ -116,9 +116,19 @@ trap 'st=$?; deploy_stop; (exit $st); _t_exit' EXIT
 # One bash, as an administrator's: the variables set, then each file
 # sourced in turn from where README.md runs it (the build in the source
 # tree, the rest in a working directory); "step NAME done" after each.
+# mariadb as the blocks call it, its command lines logged: a password
+# there would be every local user's to read (/proc/PID/cmdline)
+mkdir -p "$T/argv-bin"
+cat > "$T/argv-bin/mariadb" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >> '$T/mariadb-argv.log'
+exec $(command -v mariadb) "\$@"
+EOF
+chmod 755 "$T/argv-bin/mariadb"
 {
 	echo "set -e"
 	echo "set -a; . '$T/vars.sh'; set +a"
+	echo "PATH='$T/argv-bin':\$PATH"
 	for n in $STEPS; do
 		case $n in
 		10-*) echo "cd '$S'" ;;
@@ -144,6 +154,9 @@ for n in $STEPS; do
 	fi
 done
 is "$rc" 0 "the whole deployment: exit 0"
+ok "the blocks called mariadb" test -s "$T/mariadb-argv.log"
+nok "... never with cmpd's database password on its command line" \
+	grep -qF "$(cat "$ETC/db.password")" "$T/mariadb-argv.log"
 
 # ------------------------------------------------------- what it made
 ok "installed under the prefix" test -x "$PREFIX/sbin/cmpd" -a -x "$PREFIX/sbin/cmp-localca" \

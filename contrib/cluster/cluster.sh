@@ -348,12 +348,14 @@ galera_start() {
 			(umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > "$CLUSTER_DIR/db.pw")
 		local pw
 		pw=$(cat "$CLUSTER_DIR/db.pw")
-		nsql 1 -e "
+		# the SQL on stdin: a command line is every local user's
+		nsql 1 <<-EOF ||
 			CREATE DATABASE IF NOT EXISTS cmpd;
 			CREATE USER IF NOT EXISTS 'cmpd'@'127.0.0.1' IDENTIFIED BY '$pw';
 			CREATE USER IF NOT EXISTS 'cmpd'@'localhost' IDENTIFIED BY '$pw';
 			GRANT ALL ON cmpd.* TO 'cmpd'@'127.0.0.1';
-			GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';" ||
+			GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';
+		EOF
 			die "cannot create the database cmpd and its user"
 	fi
 	# one joiner at a time: each SST has n1 as the donor

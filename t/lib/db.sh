@@ -87,10 +87,11 @@ _t_start_db() {
 	if [ ! -f "$T/db.pw" ]; then
 		pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 		(umask 077 && printf '%s' "$pw" > "$T/db.pw")
-		mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" -e "
+		mariadb --no-defaults -S "$DB_SOCK" -u "$DB_ROOT_USER" <<-EOF ||
 			CREATE DATABASE cmpd;
 			CREATE USER 'cmpd'@'localhost' IDENTIFIED BY '$pw';
-			GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';" ||
+			GRANT ALL ON cmpd.* TO 'cmpd'@'localhost';
+		EOF
 			bail "cannot create database cmpd"
 	fi
 	return 0
