@@ -81,9 +81,15 @@ http_send(struct http_req *r, int status, const char *ctype,
 	int n;
 
 	r->status = status;
-	/* libfcgi's own printf lacks %zu: format here. */
+	/* libfcgi's own printf lacks %zu: format here. No answer is a page:
+	 * a browser neither guesses another type for it (management API
+	 * answers carry what clients sent: subjects, names) nor runs or
+	 * frames anything in it. */
 	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Security-Policy: default-src 'none'; "
+	    "frame-ancestors 'none'\r\n"
 	    "X-Request-Id: %s\r\n%s\r\n", status, http_reason(status), ctype,
 	    len, r->rid, extra_header != NULL ? extra_header : "");
 	FCGX_PutStr(hdr, http_fmt_len(n, sizeof(hdr)), out);

@@ -24,6 +24,11 @@ for via in via_fcgi via_post; do
 	nok "$via: not chunked" grep -qi '^Transfer-Encoding' "$T/resp.hdr"
 
 	is "$($via "$IR" /api/v1/nothing)" 404 "$via: unknown path 404"
+	# no answer is a page a browser would guess, run or frame: management
+	# API answers carry what clients sent (subjects, names)
+	is "$(t_header X-Content-Type-Options)" nosniff "$via: an API answer: nosniff"
+	is "$(t_header Content-Security-Policy)" "default-src 'none'; frame-ancestors 'none'" \
+		"$via: ... and a policy that allows nothing"
 	is "$($via "$IR" $CMP/a%20b)" 404 "$via: bad profile name 404"
 	is "$($via "$IR" $CMP/demo/extra)" 404 "$via: deeper path 404"
 	is "$($via "$IR" $CMP/demo text/plain)" 415 "$via: text/plain 415"

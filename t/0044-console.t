@@ -75,7 +75,8 @@ for p in /console/ /console/index.html /console/js/main.js /console/console.css 
 	esac
 done
 st=$(head /api/v1/whoami)
-is "$(hval Content-Security-Policy)" "" "$WEB: the CSP is the console's, not the API's"
+is "$(hval Content-Security-Policy)" "default-src 'none'; frame-ancestors 'none'" \
+	"$WEB: the API's answers carry cmpd's own CSP, not the console's"
 # the files: no inline script or style, nothing from elsewhere
 C=$top_srcdir/console
 nok "no inline <script> or <style>, no style= attribute in console/" \
