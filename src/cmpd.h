@@ -162,6 +162,12 @@ struct conf {
 	int	 api_remote_user;	/* enum api_role given to REMOTE_USER */
 	int	 api_plain_http_any;	/* API over plain HTTP from any client */
 };
+/* api_remote_user (not off) with a listening socket that is not a Unix
+ * socket: FastCGI has no caller authentication, so whoever can connect
+ * to a TCP port (any local user, on loopback) names the REMOTE_USER. */
+#define CONF_REMOTE_USER_TCP "api_remote_user needs a Unix socket to " \
+	"listen on (a path, or one handed over): whoever can connect to a " \
+	"TCP port names the REMOTE_USER"
 /* Table-driven "key = value" files, shared with cmp-localca. */
 enum conf_type {
 	CONF_STR, CONF_PATH /* absolute */, CONF_INT, CONF_LONG, CONF_SIZE,
@@ -201,6 +207,7 @@ int	util_names_within(const GENERAL_NAMES *, const GENERAL_NAMES *);
 
 /* daemon.c */
 int	daemon_listen_unix(const char *path, int mode, int backlog);
+int	daemon_fd_is_unix(int fd);
 void	daemon_detach(int listen_fd);
 int	daemon_write_pid(const char *path);
 int	daemon_own_runtime_dir(const char *path, uid_t, gid_t);

@@ -350,6 +350,21 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "listen: empty");
 		return -1;
 	}
+	/* (inherit and systemd: master_listen looks at the socket) */
+	if (c->api_remote_user != 0 && *c->listen != '/' &&
+	    strcmp(c->listen, "inherit") != 0 &&
+	    strcmp(c->listen, "systemd") != 0) {
+		snprintf(err, errlen, "%s", CONF_REMOTE_USER_TCP);
+		return -1;
+	}
+	if (c->api_remote_user != 0 && *c->listen == '/' &&
+	    (c->listen_mode & 0006) != 0) {
+		snprintf(err, errlen, "api_remote_user needs a socket other "
+		    "users cannot connect to (listen_mode %04o): whoever "
+		    "can connect names the REMOTE_USER; use listen_group",
+		    (unsigned)c->listen_mode);
+		return -1;
+	}
 	return 0;
  oom:
 	snprintf(err, errlen, "out of memory");

@@ -63,6 +63,17 @@ daemon_listen_unix(const char *path, int mode, int backlog)
 	return fd;
 }
 
+/* Whether fd is a Unix socket (1), another one (0). */
+int
+daemon_fd_is_unix(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}
+
 /*
  * Detaches from the terminal (daemon mode of cmpd and cmp-localca). fd 0
  * stays when it is the inherited listening socket; the rest goes to

@@ -59,6 +59,8 @@ static struct slot *slots;
 static int nslots;
 /* Which child holds each connector busy flag (metrics.c); 0: free. */
 static pid_t conn_owner[METRICS_CONN_SLOTS];
+/* the listening socket is a Unix one (api_remote_user needs it) */
+static int master_listen_unix;
 
 static void
 ts_add_ms(struct timespec *t, long ms)
@@ -195,6 +197,10 @@ master_listen(const struct conf *c)
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
+	/* a socket handed over (inherit, systemd) may be TCP too */
+	master_listen_unix = daemon_fd_is_unix(fd);
+	if (c->api_remote_user != 0 && !master_listen_unix)
+		fatal("%s", CONF_REMOTE_USER_TCP);
 	return fd;
 }
 
@@ -455,6 +461,12 @@ master_reload(struct conf *c)
 	if (conf_load(c->path, &nc, err, sizeof(err)) != 0) {
 		log_error("reload refused, keeping the running configuration: "
 		    "%s", err);
+		return -1;
+	}
+	if (nc.api_remote_user != 0 && !master_listen_unix) {
+		log_error("reload refused, keeping the running configuration: "
+		    "%s", CONF_REMOTE_USER_TCP);
+		conf_free(&nc);
 		return -1;
 	}
 	/* What was done at start-up stays as it is until a restart: the

@@ -877,6 +877,17 @@ is "$(fcgi_as "$T/lca4.sock" "$CAC" "$T/cac.json" REMOTE_USER=someone)" 401 \
 	"another REMOTE_USER: 401"
 nok "the API key is not logged" grep -q -- "$LCA_KEY" "$T/localca4.log"
 t_stop_bg localca4
+# FastCGI authenticates no caller: auth_remote_user only on a socket no
+# other user can connect to
+write_conf "$T/bad.conf" "auth_remote_user = cmpd-frontend" "listen_mode = 0666"
+like "$("$LCA" -n -c "$T/bad.conf" 2>&1)" \
+	"auth_remote_user needs a socket other users cannot connect to \\(listen_mode 0666\\)" \
+	"-n: auth_remote_user with a socket every user may connect to: refused"
+write_conf "$T/bad.conf" "auth_remote_user = cmpd-frontend" "listen = inherit"
+SP_PORT=$(_t_free_port) || bail "no free port"
+like "$(timeout 20 spawn-fcgi -n -a 127.0.0.1 -p "$SP_PORT" -- "$LCA" -f -c "$T/bad.conf" \
+	--allow-root 2>&1)" "auth_remote_user needs a Unix socket to listen on" \
+	"auth_remote_user with a TCP socket handed over: refused at start"
 
 # listen = inherit: the socket on fd 0, as cgi-fcgi -start (or spawn-fcgi,
 # or lighttpd's bin-path) hands it over.

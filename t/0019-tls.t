@@ -14,7 +14,10 @@
 t_setup
 [ -e /usr/lib/lighttpd/mod_openssl.so ] ||
 	bail "lighttpd has no mod_openssl (Debian: lighttpd-mod-openssl, contrib/deps.sh)"
-t_stack "message_time_skew = 0" "api_remote_user = admin"
+# Apache's children (www-data) reach the socket by its group: with
+# api_remote_user, cmpd refuses a socket every user may connect to
+t_stack "message_time_skew = 0" "api_remote_user = admin" \
+	"listen_group = $(id -gn www-data)"
 t_start_localca
 # X-Forwarded-For from 127.0.0.1 stands for a client on another host
 T_TLS=1 t_start_lighttpd "$(t_localca_lighttpd)" 'server.modules += ( "mod_extforward" )' \
@@ -97,28 +100,16 @@ like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE
 	'^(200|404|503)$' "/health from 127.0.0.1 reaches cmpd"
 
 # ------------------------------------------------------------ Apache
-# a second cmpd on TCP, for contrib/apache/cmpd.conf's CMPD_TCP variant
-# (a port found free may be taken by a parallel test before cmpd binds
-# it: then another one, as _t_start_web does)
-for try in 1 2 3 4 5; do
-	TCP_PORT=$(_t_free_port) || bail "no free port"
-	sed -e "s|^listen = .*|listen = 127.0.0.1:$TCP_PORT|" -e "s|^pid_file = .*|pid_file = $T/cmpd-tcp.pid|" \
-		"$T/cmpd.conf" > "$T/cmpd-tcp.conf"
-	t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf" --allow-root
-	t_wait 10 _t_port_open "$TCP_PORT" && break
-	grep -q "Address already in use" "$T/cmpd_tcp.log" || break
-	t_stop_bg cmpd_tcp
-done
-_t_port_open "$TCP_PORT" || bail "cmpd on TCP did not start"
+# Apache in front of the Unix socket of the cmpd above (api_remote_user =
+# admin: the web server's REMOTE_USER is trusted only over a Unix socket)
 LIGHTTPD_TLS_BASE=$TLS_BASE
-T_TLS=1 t_start_apache "Define CMPD_TCP 127.0.0.1:$TCP_PORT"
+T_TLS=1 t_start_apache
 ok "Apache: ir + certConf over TLS (openssl cmp -tls_used)" \
 	enrol "$TLS_PORT" tls-apache -tls_used -tls_trusted "$TLS/ca.crt"
 diag_file "$T/client.out" 5
 is "$(tx_state)" confirmed "confirmed"
 like "$(cat "$T/cmpd_ssl_access.log")" "\"POST $CMP HTTP/1.[01]\" 200" \
 	"through Apache's TLS site"
-ok "served by the cmpd on TCP" grep -q "route=cmp.*status=200" "$T/cmpd_tcp.log"
 nok "a client that does not trust the server's CA fails" \
 	enrol "$TLS_PORT" tls-apache-untrusted -tls_used -tls_trusted "$TLS/other-ca.crt"
 is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 200 \
@@ -139,9 +130,58 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE/i
 like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE/health")" \
 	'^(200|404|503)$' "/health from 127.0.0.1 reaches cmpd"
 t_stop_apache
+
+# a second cmpd on TCP, for contrib/apache/cmpd.conf's CMPD_TCP variant:
+# api_remote_user stays off there (FastCGI authenticates no caller: any
+# local user can connect to the port and name a REMOTE_USER), API keys
+# work. (A port found free may be taken by a parallel test before cmpd
+# binds it: then another one, as _t_start_web does.)
+sed -e 's|^listen = .*|listen = 127.0.0.1:9|' "$T/cmpd.conf" > "$T/cmpd-tcp.conf"
+like "$("$top_builddir/cmpd" -n --no-db -c "$T/cmpd-tcp.conf" 2>&1)" \
+	"api_remote_user needs a Unix socket to listen on" \
+	"cmpd -n: api_remote_user with a TCP listen is refused"
+sed -e 's|^listen_group = .*|listen_mode = 0666|' "$T/cmpd.conf" > "$T/cmpd-666.conf"
+like "$("$top_builddir/cmpd" -n --no-db -c "$T/cmpd-666.conf" 2>&1)" \
+	"api_remote_user needs a socket other users cannot connect to \\(listen_mode 0666\\)" \
+	"... as with a Unix socket every user may connect to"
+for try in 1 2 3 4 5; do
+	TCP_PORT=$(_t_free_port) || bail "no free port"
+	sed -e "s|^listen = .*|listen = 127.0.0.1:$TCP_PORT|" -e "s|^pid_file = .*|pid_file = $T/cmpd-tcp.pid|" \
+		-e "s|^api_remote_user = .*|api_remote_user = off|" "$T/cmpd.conf" > "$T/cmpd-tcp.conf"
+	t_bg cmpd_tcp "$top_builddir/cmpd" -f -c "$T/cmpd-tcp.conf" --allow-root
+	t_wait 10 _t_port_open "$TCP_PORT" && break
+	grep -q "Address already in use" "$T/cmpd_tcp.log" || break
+	t_stop_bg cmpd_tcp
+done
+_t_port_open "$TCP_PORT" || bail "cmpd on TCP did not start"
+T_TLS=1 t_start_apache "Define CMPD_TCP 127.0.0.1:$TCP_PORT"
+ok "Apache, cmpd on TCP: ir + certConf over TLS" \
+	enrol "$TLS_PORT" tls-apache-tcp -tls_used -tls_trusted "$TLS/ca.crt"
+diag_file "$T/client.out" 5
+ok "served by the cmpd on TCP" grep -q "route=cmp.*status=200" "$T/cmpd_tcp.log"
+is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 401 \
+	"... its management API does not take the client certificate's REMOTE_USER (401)"
+is "$(api "$TLS_BASE" GET /cmpProfiles -H "Authorization: Bearer $KEY" "${CERT[@]}")" 200 \
+	"... an API key (with the client certificate Apache asks for): 200"
+# a reload cannot turn it on either
+sed -i 's|^api_remote_user = .*|api_remote_user = admin|' "$T/cmpd-tcp.conf"
+kill -HUP "$BG_PID_cmpd_tcp"
+ok "SIGHUP with api_remote_user on the TCP cmpd: the reload refused" \
+	t_wait 10 grep -q "reload refused, keeping the running configuration: .*api_remote_user needs a Unix socket" \
+	"$T/cmpd_tcp.log"
+is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 401 "... REMOTE_USER still not trusted"
+t_stop_apache
 t_stop_bg cmpd_tcp
 nok "no sanitizer report in the TCP cmpd's log" \
 	grep -qE '(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$T/cmpd_tcp.log"
+# a TCP socket handed over (spawn-fcgi, listen = inherit): refused at start
+sed -e 's|^listen = .*|listen = inherit|' -e "s|^pid_file = .*|pid_file = $T/cmpd-sp.pid|" \
+	"$T/cmpd.conf" > "$T/cmpd-sp.conf"
+SP_PORT=$(_t_free_port) || bail "no free port"
+out=$(timeout 20 spawn-fcgi -n -a 127.0.0.1 -p "$SP_PORT" -- \
+	"$top_builddir/cmpd" -f -c "$T/cmpd-sp.conf" --allow-root 2>&1)
+like "$out" "api_remote_user needs a Unix socket to listen on" \
+	"api_remote_user with a TCP socket handed over: refused at start"
 
 # ------------------------------------------- lighttpd starts cmpd (bin-path)
 # spawn_conf PORT: lighttpd listening on PORT, starting cmpd itself

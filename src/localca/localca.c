@@ -246,6 +246,16 @@ lca_conf_auth(struct lca_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "auth_remote_user: empty");
 		return -1;
 	}
+	/* FastCGI authenticates no caller (a TCP socket handed over:
+	 * lca_listen) */
+	if (c->auth_remote_user != NULL && c->listen[0] == '/' &&
+	    (c->listen_mode & 0006) != 0) {
+		snprintf(err, errlen, "auth_remote_user needs a socket other "
+		    "users cannot connect to (listen_mode %04o): whoever can "
+		    "connect names the REMOTE_USER; use listen_group",
+		    (unsigned)c->listen_mode);
+		return -1;
+	}
 	if (c->auth_user == NULL && c->api_key_file == NULL &&
 	    c->auth_remote_user == NULL) {
 		snprintf(err, errlen, "no caller authentication: set "
@@ -376,6 +386,11 @@ lca_listen(const struct lca_conf *c)
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
+	/* FastCGI authenticates no caller: whoever can connect to a TCP
+	 * port handed over names the REMOTE_USER */
+	if (c->auth_remote_user != NULL && !daemon_fd_is_unix(fd))
+		fatal("auth_remote_user needs a Unix socket to listen on: "
+		    "whoever can connect to a TCP port names the REMOTE_USER");
 	return fd;
 }
 
