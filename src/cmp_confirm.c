@@ -144,17 +144,30 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
  * signed the ir/cr/kur, or a MAC with the profile's secret and the same
  * senderKID (DESIGN invariant 2). Anyone else who learnt the
  * transactionID and the nonce must not confirm or reject another
- * device's certificate.
+ * device's certificate. A requester that began it as a registration
+ * authority (for another subject, or vouching for the POP) must still be
+ * one with those permissions: an RA taken off the list, or whose
+ * permissions were reduced, collects and confirms nothing more of what
+ * it began, as inside a nested (cmp_nested.c) (its unconfirmed
+ * certificates are revoked by the sweep).
  */
 enum cmp_fail
-cmp_requester_check(const CMPD_MSG *req, const struct store_tx *first)
+cmp_requester_check(const CMPD_MSG *req, const struct profile *p,
+    const struct store_tx *first)
 {
 	struct cmp_requester now;
+	int perms;
 
 	/* none recorded: a transaction older than the record, refused */
 	if (!first->has_requester || cmp_protect_requester(req, &now) != 0 ||
 	    !cmp_protect_requester_eq(&first->requester, &now))
 		return CMPF_NOT_REQUESTER;
+	if (first->requester.ra == 0)
+		return CMPF_OK;
+	if ((perms = cmp_ra_chain_perms(p, p->signer_chain)) < 0)
+		return CMPF_DB_UNAVAILABLE;
+	if ((perms & first->requester.ra) != first->requester.ra)
+		return CMPF_RA_WITHDRAWN;
 	return CMPF_OK;
 }
 
@@ -229,7 +242,7 @@ confirm_load(const CMPD_MSG *req, const struct profile *p,
 	/* Another profile's transaction is as unknown as a missing one. */
 	if (r == DB_NOTFOUND || strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0)
 		return CMPF_TX_UNKNOWN;
-	if ((f = cmp_requester_check(req, &t[0])) != CMPF_OK)
+	if ((f = cmp_requester_check(req, p, &t[0])) != CMPF_OK)
 		return f;
 	for (i = 0; i < *n; i++) {
 		if (strcmp(t[i].state, "confirm_wait") == 0 &&

@@ -94,6 +94,7 @@ struct enroll_item {
 	int	 n;
 	int	 pos;			/* its transaction row; -1: none */
 	int	 ra_verified;		/* POP raVerified, on an RA's word */
+	int	 ra;			/* RA_PERM_* it was taken on */
 	int	 waiting;		/* the CA has not decided yet */
 	CMPD_ENCRYPTEDKEY *ckg;		/* a generated key, for the answer */
 	struct conn_result res;
@@ -425,9 +426,11 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 	 * 5.2.3; looked up only when the subject is not the signer's) */
 	if ((it->fail = cmp_enroll_subject_check(req, tmpl, p, it->text,
 	    sizeof(it->text))) == CMPF_SUBJECT_NOT_SIGNER &&
-	    (perms = cmp_ra_perms(p)) != 0)
+	    (perms = cmp_ra_perms(p)) != 0) {
 		it->fail = perms < 0 ? CMPF_DB_UNAVAILABLE :
 		    perms & RA_PERM_ENROLL ? CMPF_OK : it->fail;
+		it->ra |= RA_PERM_ENROLL;
+	}
 	if (it->fail != CMPF_OK)
 		return;
 	/* RFC 4211 4: POP before anything is issued. raVerified only from
@@ -453,6 +456,7 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 			return;
 		}
 		it->ra_verified = 1;
+		it->ra |= RA_PERM_RAVERIFIED;
 	}
 	if (type == CMPD_BODY_KUR && (it->fail = cmp_enroll_kur_check(req,
 	    it->crm, p, &it->old)) != CMPF_OK)
@@ -637,7 +641,7 @@ enroll_plan(struct enroll_item *items, int n, struct store_req *rq, int *k)
  */
 static enum cmp_fail
 enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
-    const struct profile *p, const struct store_req *rq, int k,
+    const struct profile *p, const struct store_req *rq, int k, int ra,
     struct conn_target *target, STACK_OF(X509) **ca_chain, int *gated)
 {
 	struct cmp_requester who;
@@ -647,6 +651,8 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
 	    cmp_protect_requester(req, &who) != 0)
 		return CMPF_INTERNAL;
+	/* what its follow-ups need still (cmp_requester_check) */
+	who.ra = ra;
 	if (metrics_conn_enter_wait(METRICS_CONN_WAIT_MS) != 0) {
 		log_warn("PN=%s: connector_workers_max workers are in "
 		    "connector calls; answered busy", p->cmp_name);
@@ -841,7 +847,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	STACK_OF(X509) *ca_chain = NULL;
 	STACK_OF(ASN1_UTF8STRING) *profiles = NULL;
 	CMPD_MSG *rsp = NULL;
-	int i, n, k = 0, implicit, wait, gated = 0;
+	int i, n, k = 0, implicit, wait, gated = 0, ra = 0;
 
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
@@ -877,7 +883,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	if (enroll_plan(items, n, rq, &k) != 0)
 		goto out;
 	if (k > 0) {
-		if ((*fail = enroll_begin(req, der, len, p, rq, k, &target,
+		for (i = 0; i < n; i++)
+			if (items[i].fail == CMPF_OK)
+				ra |= items[i].ra;
+		if ((*fail = enroll_begin(req, der, len, p, rq, k, ra, &target,
 		    &ca_chain, &gated)) != CMPF_OK)
 			goto out;
 		enroll_issue(tid, type, p, c, &target, items, n, rq);

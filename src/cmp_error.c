@@ -306,6 +306,10 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the PKCS#10 request has attribute %s: of its "
 	    "attributes only extensionRequest and challengePassword go to "
 	    "the certificate authority"),
+	D(CMPF_RA_WITHDRAWN, NOTAUTHORIZED, 200,
+	    "PN=%s | the registration authority that began the transaction "
+	    "may no longer do so: taken off the CMP Profile's list, or its "
+	    "permissions reduced"),
 };
 
 #undef D

@@ -134,7 +134,7 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 	if (strcmp(t[0].cmp_uuid, p->cmp_uuid) != 0 ||
 	    strcmp(t[0].ra_uuid, p->ra_uuid) != 0)
 		return CMPF_TX_UNKNOWN;
-	if ((f = cmp_requester_check(req, &t[0])) != CMPF_OK)
+	if ((f = cmp_requester_check(req, p, &t[0])) != CMPF_OK)
 		return f;
 	/* A row not yet answered "waiting" has no nonce: an rr still being
 	 * decided (store_rr_begin), which nobody may poll for. */

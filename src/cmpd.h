@@ -379,6 +379,7 @@ enum cmp_fail {
 	CMPF_POLL_ENDED,
 	CMPF_EXTENSION_NOT_ONE,
 	CMPF_P10CR_ATTRIBUTE,
+	CMPF_RA_WITHDRAWN,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -728,6 +729,7 @@ struct cmp_requester {
 	unsigned char cert_hash[32];	/* signature: SHA-256 of the cert */
 	unsigned char kid[CMP_REQUESTER_KID_MAX];	/* MAC: senderKID */
 	size_t	 kid_len;
+	int	 ra;	/* the RA_PERM_* the request began on (enrolment) */
 };
 int	cmp_protect_requester(const CMPD_MSG *, struct cmp_requester *);
 int	cmp_protect_requester_eq(const struct cmp_requester *,
@@ -843,7 +845,7 @@ CMPD_MSG *cmp_confirm(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
 CMPD_MSG *cmp_confirm_error(const CMPD_MSG *req, struct profile *,
 	    const X509_NAME *srv, enum cmp_fail *);
-enum cmp_fail cmp_requester_check(const CMPD_MSG *req,
+enum cmp_fail cmp_requester_check(const CMPD_MSG *req, const struct profile *,
 	    const struct store_tx *first);
 
 /* cmp_device.c */

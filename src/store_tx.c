@@ -73,8 +73,9 @@ store_tx_begin_run(void *arg)
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, request_digest, state, request_id, "
 	    "request_spki_sha256, request_spki, issuing_at, requester_method, "
-	    "requester_cert_hash, requester_kid, tx_rows) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, 'issuing', ?, ?, ?, NOW(6), ?, ?, ?, ?)";
+	    "requester_cert_hash, requester_kid, tx_rows, ra_authority) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, 'issuing', ?, ?, ?, NOW(6), ?, ?, ?, "
+	    "?, ?)";
 	struct tx_begin_arg *x = arg;
 	const struct store_req *rq = x->rq;
 	const struct cmp_requester *who = x->who;
@@ -86,7 +87,7 @@ store_tx_begin_run(void *arg)
 	    rq[0].request_id)) != DB_NOTFOUND)
 		return r;
 	for (i = 0; i < x->n; i++) {
-		struct db_arg a[14] = {
+		struct db_arg a[15] = {
 			DB_ARG_OCTETS(x->req->header->transactionID),
 			DB_ARG_INT((long long)i),
 			DB_ARG_STR(x->p->cmp_uuid),
@@ -101,6 +102,7 @@ store_tx_begin_run(void *arg)
 			DB_ARG_BLOB(who->cert_hash, 32),
 			DB_ARG_BLOB(who->kid, who->kid_len),
 			DB_ARG_INT((long long)x->n),
+			DB_ARG_INT(who->ra),
 		};
 
 		if (rq[i].has_spki) {
@@ -315,6 +317,7 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->implicit = c[12].i != 0;
 	t->poll_count = (int)c[13].i;
 	tx_list_requester(&c[14], l->method, t);
+	t->requester.ra = (int)c[20].i;
 	t->has_spki = !c[17].null && c[17].len == sizeof(t->spki);
 	t->check_in = c[18].null || c[18].i < 0 ? 0 : (int)c[18].i;
 	t->lived = c[19].i;
@@ -353,13 +356,13 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    "t.implicit_confirm, t.poll_count, t.requester_method, "
 	    "t.requester_cert_hash, t.requester_kid, t.request_spki_sha256, "
 	    "TIMESTAMPDIFF(SECOND, NOW(6), t.next_check), "
-	    "TIMESTAMPDIFF(SECOND, t.created_at, NOW(6)) "
+	    "TIMESTAMPDIFF(SECOND, t.created_at, NOW(6)), t.ra_authority "
 	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
 	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { DB_ARG_OCTETS(tid) };
 	struct tx_list *l;
-	struct db_col c[20];
+	struct db_col c[21];
 	size_t rows = 0;
 	int r;
 
@@ -398,6 +401,7 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    c[17].n = sizeof(l->row.spki);
 	c[18].type = DB_INT;
 	c[19].type = DB_INT;
+	c[20].type = DB_INT;
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)
@@ -536,7 +540,9 @@ struct confirm_one_arg {
  * looked for other rows would read the table it updates, which MariaDB
  * does through temporary tables), the profile's, of this requester,
  * answered with a certificate, the one the answer carried (certReqId and
- * hash), the answer's nonce echoed, before the deadline. The certificate
+ * hash), the answer's nonce echoed, before the deadline; not begun on a
+ * registration authority's permissions, which are looked at again the
+ * long way (cmp_requester_check). The certificate
  * was stored 'issued' and stays as it is: revoked meanwhile, it stays
  * revoked (store_confirm). */
 #define CONFIRM_ONE_SQL "UPDATE cmp_transaction t " STORE_TX_KEY " " \
@@ -547,7 +553,7 @@ struct confirm_one_arg {
 	"AND IF(t.requester_method = 'signature', " \
 	"t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) " \
 	"AND t.cert_req_id = ? AND t.cert_hash = ? " \
-	"AND t.last_sender_nonce = ? " \
+	"AND t.last_sender_nonce = ? AND t.ra_authority = 0 " \
 	"AND (t.deadline IS NULL OR t.deadline >= NOW(6))"
 
 static int

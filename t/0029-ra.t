@@ -320,9 +320,13 @@ nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 
 
 # --------------------------------------- cmpctl, and an RA signing directly
 ctl() { "$top_builddir/cmpctl" -c "$T/cmpd.conf" "$@" > "$T/out" 2> "$T/err"; }
+# ra_uuid: the uuid of the RA certificate's entry in the last ra-list
+ra_uuid() {
+	python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out"
+}
 ok "cmpctl profile ra-list" ctl profile ra-list sig
 is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/out")" 2 "two entries on sig"
-ra_sig=$(python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out")
+ra_sig=$(ra_uuid)
 ok "cmpctl profile ra-delete" ctl profile ra-delete sig "$ra_sig"
 is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'deleteRaCertificate'")" 1 "audited"
 nok "cmpctl profile ra-add with an unknown permission" ctl profile ra-add sig "$T/ra.crt" enroll,fly
@@ -343,6 +347,26 @@ ok "the same cr once the RA may enrol" cr /CN=on-behalf
 is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf" "issued for the name asked"
 ok "a cr with raVerified signed by the RA directly" cr /CN=on-behalf-rv -popo 0
 is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = on-behalf-rv" "issued"
+# What an RA began on its authority ends with it: taken off the list
+# between its cr and its certConf, it confirms nothing (as inside a
+# nested), and the certificate stays unconfirmed (the sweep revokes it)
+ok "a cr for another name, its certConf held back" \
+	cr /CN=ra-gone -disable_confirm -rspout "$T/ra-gone.der"
+ctl profile ra-list sig
+ra_sig=$(ra_uuid)
+ok "the RA taken off sig's list" ctl profile ra-delete sig "$ra_sig"
+ok "its certConf, signed as its cr" \
+	"$TOOL" certconf "$T/ra-gone.der" "$T/cc-gone.der" "sig:$T/ra.crt:$T/ra.key"
+is "$(post "$T/cc-gone.der" sig)" 200 "... sent"
+is "$(dump "$T/resp.der" body)" error "... answered with an error"
+like "$(grep -F 'body=certConf' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_RA_WITHDRAWN" \
+	"... CMPF_RA_WITHDRAWN"
+is "$(t_sql "SELECT t.state FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE c.subject_dn = 'CN=ra-gone'")" confirm_wait "... the certificate not confirmed"
+is "$(t_sql "SELECT ra_authority FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE c.subject_dn = 'CN=on-behalf-rv'")" 5 \
+	"a transaction records what the RA began it on (enroll, raVerified)"
+ok "the RA back on the list" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,raVerified
 # an RA vouches for a POP, which proves nothing for a key anyone can sign with
 t_rsa_e1_key "$T/e1.key"
 rv_e1() {
@@ -365,7 +389,7 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=kur-dev'")"
 
 # ------------------------------------ permissions changed in place
 ctl profile ra-list sig
-ra_sig=$(python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out")
+ra_sig=$(ra_uuid)
 is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll"]}' "$(t_api_key reader read)")" 403 \
 	"API: the read role cannot change permissions"
 is "$(t_api PATCH "$SPATH/$ra_sig" '{"permissions":["enroll"]}')" 200 "API: the RA may enroll only"
