@@ -86,6 +86,7 @@ int	api_role_parse(const char *, enum api_role *);
 
 /* api_auth.c */
 #define API_TOKEN_LEN	69	/* "cmpd_" + 64 hex digits */
+#define API_KEY_NAME_USED 3	/* api_key_create: a deleted key's name */
 int	api_auth_key(const char *token, char *actor, size_t n,
 	    enum api_role *role);
 int	api_key_create(const char *name, enum api_role, const char *actor,

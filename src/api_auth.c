@@ -65,13 +65,22 @@ api_auth_key(const char *token, char *actor, size_t n, enum api_role *role)
 	return 0;
 }
 
-/* Creates a key; token gets the only copy of it. */
+/*
+ * Creates a key; token gets the only copy of it. A key's name is its
+ * actor in audit rows and log lines ("apiKey:NAME"), so it stays a
+ * deleted key's: API_KEY_NAME_USED while the audit keeps that key's
+ * creation, else the two keys' rows would read as one caller's.
+ */
 int
 api_key_create(const char *name, enum api_role role, const char *actor,
     char token[API_TOKEN_LEN + 1], char uuid[CMPD_UUID_LEN + 1])
 {
 	static const char sql[] = "INSERT INTO api_key (uuid, name, role, "
 	    "key_hash, key_prefix) VALUES (?, ?, ?, ?, ?)";
+	static const char sql_used[] = "SELECT 1 FROM audit "
+	    "WHERE object_type = 'apiKey' AND action = 'create' AND "
+	    "JSON_VALUE(detail, '$.name') = ? AND object_uuid NOT IN "
+	    "(SELECT uuid FROM api_key) LIMIT 1";
 	unsigned char rnd[32], h[32];
 	char prefix[API_KEY_SHOWN + 1];
 	json_object *d;
@@ -91,6 +100,8 @@ api_key_create(const char *name, enum api_role role, const char *actor,
 		struct db_arg a[5] = { DB_ARG_STR(uuid), DB_ARG_STR(name),
 		    DB_ARG_STR(api_role_name(role)), DB_ARG_BLOB(h, sizeof(h)),
 		    DB_ARG_STR(prefix) };
+		struct db_arg u[1] = { DB_ARG_STR(name) };
+		struct db_col one[1] = { { DB_INT, NULL, 0, 0, 0, 0, 0 } };
 
 		if ((d = json_object_new_object()) != NULL) {
 			json_object_object_add(d, "name",
@@ -100,6 +111,9 @@ api_key_create(const char *name, enum api_role role, const char *actor,
 		}
 		/* the key and its audit row, or neither */
 		if ((r = db_begin()) == DB_OK &&
+		    (r = db_run(sql_used, u, 1, one, 1, NULL)) == DB_OK)
+			r = API_KEY_NAME_USED;
+		else if (r == DB_NOTFOUND &&
 		    (r = db_run(sql, a, 5, NULL, 0, NULL)) == DB_OK &&
 		    (d == NULL || audit_write(actor, "create", "apiKey", uuid,
 		    d) != 0))
@@ -207,6 +221,10 @@ api_key_post(struct api_call *c)
 	r = api_key_create(name, role, c->actor, token, uuid);
 	if (r == DB_DUP)
 		return api_fail(c, 409, "API key %s already exists", name);
+	if (r == API_KEY_NAME_USED)
+		return api_fail(c, 409, "API key name %s was a deleted key's: "
+		    "the audit would not tell the two apart; choose another",
+		    name);
 	if (r != DB_OK)
 		return api_db_fail(c);
 	api_key_cols(&b);
@@ -224,27 +242,39 @@ api_key_post(struct api_call *c)
 	return api_ok(c, 201, o);
 }
 
-/* DELETE /apiKeys/{apiKeyUuid} */
+/* DELETE /apiKeys/{apiKeyUuid}; its audit row names the key. */
 static int
 api_key_delete(struct api_call *c)
 {
+	static const char sql_name[] = "SELECT name FROM api_key "
+	    "WHERE uuid = ? FOR UPDATE";
 	static const char sql[] = "DELETE FROM api_key WHERE uuid = ?";
 	struct db_arg a[1] = { DB_ARG_STR(c->param[0]) };
-	unsigned long long n = 0;
+	char name[API_KEY_NAME_MAX + 1];
+	struct db_col col[1] = { { DB_STR, name, sizeof(name), 0, 0, 0, 0 } };
+	json_object *d = NULL;
+	int r;
 
-	if (db_begin() != DB_OK || db_run(sql, a, 1, NULL, 0, &n) != DB_OK) {
+	if (db_begin() != DB_OK ||
+	    ((r = db_run(sql_name, a, 1, col, 1, NULL)) != DB_OK &&
+	    r != DB_NOTFOUND)) {
 		db_rollback();
 		return api_db_fail(c);
 	}
-	if (n == 0) {
+	if (r == DB_NOTFOUND) {
 		db_rollback();
 		return api_fail(c, 404, "API key %s not found", c->param[0]);
 	}
-	if (audit_write(c->actor, "delete", "apiKey", c->param[0], NULL) != 0 ||
+	if ((d = json_object_new_object()) != NULL)
+		json_object_object_add(d, "name", json_object_new_string(name));
+	if (d == NULL || db_run(sql, a, 1, NULL, 0, NULL) != DB_OK ||
+	    audit_write(c->actor, "delete", "apiKey", c->param[0], d) != 0 ||
 	    db_commit() != DB_OK) {
+		json_object_put(d);
 		db_rollback();
 		return api_db_fail(c);
 	}
+	json_object_put(d);
 	return api_ok(c, 204, NULL);
 }
 

@@ -316,6 +316,18 @@ is "$(t_api GET /cmpProfiles "" "$NEWKEY")" 200 "and it works"
 is "$(t_sql "SELECT COUNT(*) FROM api_key WHERE HEX(key_hash) = UPPER(SHA2('$NEWKEY', 256))")" 1 "stored as its hash"
 is "$(api GET /apiKeys)" 200 "keys listed"
 unlike "$(cat "$T/api.json")" "$NEWKEY" "without the keys"
+# a key's name is its actor in audit rows: a deleted key's stays its own
+ci_uuid=$(t_sql "SELECT uuid FROM api_key WHERE name = 'ci'")
+is "$(api DELETE "/apiKeys/$ci_uuid")" 204 "a key deleted"
+is "$(t_api GET /cmpProfiles "" "$NEWKEY")" 401 "... no longer works"
+is "$(t_sql "SELECT JSON_VALUE(detail, '\$.name') FROM audit
+	WHERE action = 'delete' AND object_uuid = '$ci_uuid'")" ci "... its audit row names it"
+is "$(api POST /apiKeys '{"name":"ci","role":"admin"}')" 409 \
+	"a new key under the deleted key's name: 409"
+like "$(t_json 'j["message"]')" "API key name ci was a deleted key's: the audit would not tell the two apart" \
+	"... saying why"
+is "$(api POST /apiKeys '{"name":"ci-2","role":"read"}')" 201 "under another name: 201"
+is "$(api DELETE "/apiKeys/$ci_uuid")" 404 "the deleted key again: 404"
 
 # ------------------------------------------------ secrets, audit
 is "$(api GET /auditLogs?objectType=cmpProfile\&limit=1000)" 200 "audit log"
