@@ -4,7 +4,10 @@
  * verified signer may do as an RA. An entry matches a signer when it is
  * the signer's certificate or one of the CA certificates of the chain
  * the profile's trust anchors validated (cmp_server.c), so that an RA
- * counts only once its signature verified the normal way.
+ * counts only once its signature verified the normal way. A CA
+ * certificate on the list stands for the RAs it certifies, not for every
+ * device it issued to: a signer under it is one only when its
+ * certificate says so (extendedKeyUsage id-kp-cmcRA, RFC 6402 2.10).
  */
 #include "config.h"
 
@@ -13,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 
@@ -58,17 +62,37 @@ cmp_ra_entry(const char *cmp_uuid, X509 *x)
 	    (c[2].i ? RA_PERM_RAVERIFIED : 0) | RA_PERM_LISTED;
 }
 
+/* Does x's extendedKeyUsage name id-kp-cmcRA? */
+static int
+cmp_ra_marked(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku;
+	int i, r = 0;
+
+	if ((eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL)) == NULL)
+		return 0;
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == NID_cmcRA)
+			r = 1;
+	EXTENDED_KEY_USAGE_free(eku);
+	return r;
+}
+
 /*
  * What the signer of a validated chain (signer first) may do as an RA
- * of the profile: the union of the entries of its chain. 0 when it is no
- * RA, -1 when the database cannot tell.
+ * of the profile: the union of the entries of its chain, those of its CA
+ * certificates only for a signer marked as an RA (cmp_ra_marked). 0 when
+ * it is no RA, -1 when the database cannot tell.
  */
 int
 cmp_ra_chain_perms(const struct profile *p, STACK_OF(X509) *chain)
 {
-	int i, e, perms = 0;
+	int i, e, n, perms = 0;
 
-	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+	if (chain == NULL || sk_X509_num(chain) < 1)
+		return 0;
+	n = cmp_ra_marked(sk_X509_value(chain, 0)) ? sk_X509_num(chain) : 1;
+	for (i = 0; i < n; i++) {
 		if ((e = cmp_ra_entry(p->cmp_uuid, sk_X509_value(chain, i))) < 0)
 			return -1;
 		perms |= e;

@@ -320,9 +320,11 @@ nok "revreason 7 (invalid)" rr "$T/rrsigner.crt" "$T/rrsigner.key" "$T/rr0.crt" 
 
 # --------------------------------------- cmpctl, and an RA signing directly
 ctl() { "$top_builddir/cmpctl" -c "$T/cmpd.conf" "$@" > "$T/out" 2> "$T/err"; }
-# ra_uuid: the uuid of the RA certificate's entry in the last ra-list
+# ra_uuid [SUBJECT]: the uuid of the entry in the last ra-list whose
+# subject ends so (default: the RA certificate's)
 ra_uuid() {
-	python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith("CN=cmpd RA")][0])' "$T/out"
+	python3 -c 'import json,sys; print([e["uuid"] for e in json.load(open(sys.argv[1])) if e["subject"].endswith(sys.argv[2])][0])' \
+		"$T/out" "${1:-CN=cmpd RA}"
 }
 ok "cmpctl profile ra-list" ctl profile ra-list sig
 is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/out")" 2 "two entries on sig"
@@ -367,6 +369,27 @@ is "$(t_sql "SELECT ra_authority FROM cmp_transaction t JOIN certificate c ON c.
 	WHERE c.subject_dn = 'CN=on-behalf-rv'")" 5 \
 	"a transaction records what the RA began it on (enroll, raVerified)"
 ok "the RA back on the list" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,raVerified
+# A CA certificate on the list stands for the RAs it certifies, marked so
+# (extendedKeyUsage cmcRA, RFC 6402), not for every device it issued to
+{ cat "$T/signer.ext"; echo 'extendedKeyUsage=clientAuth'; } > "$T/device.ext"
+{ cat "$T/signer.ext"; echo 'extendedKeyUsage=clientAuth,1.3.6.1.5.5.7.3.28'; } > "$T/cmcra.ext"
+cp "$T/signer.ext" "$T/signer.ext.keep"
+cp "$T/device.ext" "$T/signer.ext" && mkcert under-dev "/O=cmpd tests/CN=device under the root" &&
+	cp "$T/cmcra.ext" "$T/signer.ext" && mkcert under-ra "/O=cmpd tests/CN=RA under the root" &&
+	cp "$T/signer.ext.keep" "$T/signer.ext" || bail "certificates under the root"
+ok "the root CA on sig's list, enroll" ctl profile ra-add sig "$CA/root.crt" enroll
+cr_as() {	# cr_as NAME SUBJECT: a cr for SUBJECT signed with $T/NAME.crt
+	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/$1.crt" -key "$T/$1.key" \
+		-trusted "$CA/root.crt" -newkey "$T/new.key" -subject "$2" \
+		-certout "$T/out.crt" -unprotected_errors > "$T/client.out" 2>&1
+}
+nok "a device under it (no cmcRA) asks for another name" cr_as under-dev /CN=by-a-device
+like "$(cat "$T/client.out")" "badCertTemplate" "... refused as before (subjectPolicy signer)"
+ok "an RA under it (extendedKeyUsage cmcRA) does" cr_as under-ra /CN=by-an-ra
+is "$(openssl x509 -in "$T/out.crt" -noout -subject)" "subject=CN = by-an-ra" "... issued"
+ctl profile ra-list sig
+ok "the root off the list again" ctl profile ra-delete sig "$(ra_uuid "CN=Test Root CA")"
 # an RA vouches for a POP, which proves nothing for a key anyone can sign with
 t_rsa_e1_key "$T/e1.key"
 rv_e1() {
