@@ -101,9 +101,12 @@ like "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "$TLS_BASE
 
 # ------------------------------------------------------------ Apache
 # Apache in front of the Unix socket of the cmpd above (api_remote_user =
-# admin: the web server's REMOTE_USER is trusted only over a Unix socket)
+# admin: the web server's REMOTE_USER is trusted only over a Unix socket);
+# X-Forwarded-For from 127.0.0.1 stands for a client on another host
+# (mod_remoteip)
 LIGHTTPD_TLS_BASE=$TLS_BASE
-T_TLS=1 t_start_apache
+T_TLS=1 t_start_apache "LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so" \
+	"RemoteIPHeader X-Forwarded-For" "RemoteIPInternalProxy 127.0.0.1"
 ok "Apache: ir + certConf over TLS (openssl cmp -tls_used)" \
 	enrol "$TLS_PORT" tls-apache -tls_used -tls_trusted "$TLS/ca.crt"
 diag_file "$T/client.out" 5
@@ -114,6 +117,10 @@ nok "a client that does not trust the server's CA fails" \
 	enrol "$TLS_PORT" tls-apache-untrusted -tls_used -tls_trusted "$TLS/other-ca.crt"
 is "$(api "$TLS_BASE" GET /cmpProfiles "${CERT[@]}")" 200 \
 	"Apache: management API with a client certificate, no API key: 200"
+is "$(api "$TLS_BASE" GET /cmpProfiles "${FAR[@]}" "${CERT[@]}")" 200 \
+	"... from another host too: Apache passes HTTPS=on through mod_proxy_fcgi"
+ok "... which Apache took for the client's address" \
+	grep -qE '^192\.0\.2\.10 .*"GET /api/v1/cmpProfiles HTTP/1.[01]" 200' "$T/cmpd_ssl_access.log"
 is "$(api "$TLS_BASE" PATCH "/cmpProfiles/$CP/disable" "${CERT[@]}")" 204 \
 	"the certificate may change things"
 is "$(t_sql "SELECT actor FROM audit WHERE object_uuid = '$CP' ORDER BY at DESC, uuid DESC LIMIT 1")" \
