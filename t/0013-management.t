@@ -446,6 +446,8 @@ like "$(t_json 'j["message"]')" "answers over https:// only, or over plain http:
 ok "... logged as refused, with no actor: the key was not looked at" \
 	grep -qE 'path=/api/v1/cmpProfiles status=403 actor=- outcome=API_REFUSED' "$T/cmpd.log"
 is "$(far /whoami -H 'X-Forwarded-For: ::1')" 200 "from ::1: served"
+ok "... which lighttpd took for the client's address (so cmpd saw ::1)" \
+	t_wait 10 grep -qE '^::1 .*GET /api/v1/whoami' "$T/lighttpd-access.log"
 is "$(far /whoami -H 'X-Forwarded-Proto: https')" 200 \
 	"from a proxy that ended TLS and says so (X-Forwarded-Proto: https): served"
 is "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 192.0.2.10' \
