@@ -38,11 +38,11 @@ printf '%s\n' "$ENROLL_SECRET" | $CMPD --set-shared-secret ra > /dev/null 2>&1 |
 # certificates under the test root: cmpd's signer, the RA, an RA that is
 # on no list, the dedicated signer of OpenSSL's revocation tests
 printf 'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' > "$T/signer.ext"
-mkcert() {
+mkcert() {	# mkcert NAME SUBJECT [EXTFILE]: $T/NAME.crt and .key
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$T/$1.key" -out "$T/$1.csr" -subj "$2" 2>/dev/null &&
 	openssl x509 -req -in "$T/$1.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
-		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/$1.crt" 2>/dev/null
+		-CAcreateserial -days 30 -extfile "${3:-$T/signer.ext}" -out "$T/$1.crt" 2>/dev/null
 }
 mkcert signer "/O=cmpd tests/CN=cmpd signer" && mkcert ra "/O=cmpd tests/CN=cmpd RA" &&
 	mkcert rogue "/O=cmpd tests/CN=rogue RA" && mkcert rronly "/O=cmpd tests/CN=revoking RA" &&
@@ -334,14 +334,15 @@ is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'deleteRaCertificate'")" 
 nok "cmpctl profile ra-add with an unknown permission" ctl profile ra-add sig "$T/ra.crt" enroll,fly
 like "$(cat "$T/err")" "unknown permission fly" "says so"
 newkey "$T/new.key"
-cr() {	# cr SUBJECT [args]: a cr signed by the RA on sig
-	local subj=$1
-	shift
+cr_as() {	# cr_as NAME SUBJECT [args]: a cr on sig signed with $T/NAME.crt
+	local name=$1 subj=$2
+	shift 2
 	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/ra.crt" -key "$T/ra.key" \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/$name.crt" -key "$T/$name.key" \
 		-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -newkey "$T/new.key" -subject "$subj" \
 		-certout "$T/out.crt" -unprotected_errors "$@" > "$T/client.out" 2>&1
 }
+cr() { cr_as ra "$@"; }	# cr SUBJECT [args]: signed by the RA
 nok "a cr for another name, signed by an RA that may not enrol" cr /CN=on-behalf
 like "$(cat "$T/client.out")" "badCertTemplate" "refused by subjectPolicy signer"
 ok "cmpctl profile ra-add" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,raVerified
@@ -373,17 +374,10 @@ ok "the RA back on the list" ctl profile ra-add sig "$T/ra.crt" enroll,revoke,ra
 # (extendedKeyUsage cmcRA, RFC 6402), not for every device it issued to
 { cat "$T/signer.ext"; echo 'extendedKeyUsage=clientAuth'; } > "$T/device.ext"
 { cat "$T/signer.ext"; echo 'extendedKeyUsage=clientAuth,1.3.6.1.5.5.7.3.28'; } > "$T/cmcra.ext"
-cp "$T/signer.ext" "$T/signer.ext.keep"
-cp "$T/device.ext" "$T/signer.ext" && mkcert under-dev "/O=cmpd tests/CN=device under the root" &&
-	cp "$T/cmcra.ext" "$T/signer.ext" && mkcert under-ra "/O=cmpd tests/CN=RA under the root" &&
-	cp "$T/signer.ext.keep" "$T/signer.ext" || bail "certificates under the root"
+mkcert under-dev "/O=cmpd tests/CN=device under the root" "$T/device.ext" &&
+	mkcert under-ra "/O=cmpd tests/CN=RA under the root" "$T/cmcra.ext" ||
+	bail "certificates under the root"
 ok "the root CA on sig's list, enroll" ctl profile ra-add sig "$CA/root.crt" enroll
-cr_as() {	# cr_as NAME SUBJECT: a cr for SUBJECT signed with $T/NAME.crt
-	timeout 60 openssl cmp -cmd cr -server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 -cert "$T/$1.crt" -key "$T/$1.key" \
-		-trusted "$CA/root.crt" -newkey "$T/new.key" -subject "$2" \
-		-certout "$T/out.crt" -unprotected_errors > "$T/client.out" 2>&1
-}
 nok "a device under it (no cmcRA) asks for another name" cr_as under-dev /CN=by-a-device
 like "$(cat "$T/client.out")" "badCertTemplate" "... refused as before (subjectPolicy signer)"
 ok "an RA under it (extendedKeyUsage cmcRA) does" cr_as under-ra /CN=by-an-ra
