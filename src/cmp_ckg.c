@@ -1,6 +1,6 @@
 /*
- * Central key generation (RFC 9483 4.1.6, RFC 9810 5.3.4): an ir or cr
- * whose CertReqMsg carries no public key, or one of no bits whose
+ * Central key generation (RFC 9483 4.1.6, RFC 9810 5.3.4): an ir, cr or
+ * kur whose CertReqMsg carries no public key, or one of no bits whose
  * algorithm names the type wanted, and no proof of possession, asks the
  * server for the key pair. Only a CMP Profile with centralKeyGeneration
  * does so.
@@ -13,9 +13,11 @@
  * client waits, a second or more for 4096 bits, where an EC key takes a
  * fraction of a millisecond. The CA is asked with a new
  * CertReqMsg: the request's certReqId, subject, validity and extensions,
- * the generated public key and a POP signed with it, so that it takes
- * the request as any other (the request's controls and regInfo are not
- * carried over). kur and p10cr carry a key of their own.
+ * a kur's oldCertID control, the generated public key and a POP signed
+ * with it, so that it takes the request as any other (the request's
+ * other controls and regInfo are not carried over). A kur's key goes to
+ * the certificate it updates, which signed it. A p10cr carries a key of
+ * its own.
  *
  * The private key goes back in the CertResponse's privateKey (RFC 9810
  * 5.3.4, envelopedData, pvno 3): an AsymmetricKeyPackage (RFC 5958) of
@@ -193,11 +195,12 @@ ckg_generate(int type, int param)
 }
 
 /* The CertReqMsg the CA is asked with: the request's, with key and its
- * POP (RFC 4211 4.1: signature over the CertRequest). */
+ * POP (RFC 4211 4.1: signature over the CertRequest, so made last). */
 static OSSL_CRMF_MSG *
 ckg_crm(const OSSL_CRMF_MSG *crm, const CMPD_CERTTEMPLATE *t, EVP_PKEY *key)
 {
 	OSSL_CRMF_MSG *m;
+	OSSL_CRMF_CERTID *old;
 	X509_EXTENSIONS *exts = NULL;
 	ASN1_TIME *nb = NULL, *na = NULL;
 	const EVP_MD *md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ||
@@ -227,6 +230,11 @@ ckg_crm(const OSSL_CRMF_MSG *crm, const CMPD_CERTTEMPLATE *t, EVP_PKEY *key)
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 		goto err;
 	}
+	/* a kur's (RFC 4211 6.5): the certificate to update, as it was
+	 * named, for cmp_enroll_kur_check() */
+	if ((old = OSSL_CRMF_MSG_get0_regCtrl_oldCertID(crm)) != NULL &&
+	    !OSSL_CRMF_MSG_set1_regCtrl_oldCertID(m, old))
+		goto err;
 	if (!OSSL_CRMF_MSG_create_popo(OSSL_CRMF_POPO_SIGNATURE, m, key, md,
 	    NULL, NULL))
 		goto err;

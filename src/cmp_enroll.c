@@ -450,8 +450,7 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 			/* no key, no POP: central key generation asked of a
 			 * profile that does not make keys (RFC 9483 4.1.6) */
 			if (pop == POPO_MISSING && key == NULL &&
-			    (type == CMPD_BODY_IR || type == CMPD_BODY_CR) &&
-			    cmp_ckg_wanted(it->crm))
+			    type != CMPD_BODY_P10CR && cmp_ckg_wanted(it->crm))
 				it->fail = CMPF_CKG_NOT_OFFERED;
 			return;
 		}
@@ -511,10 +510,12 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
 }
 
 /*
- * An ir or cr asking for its key to be made (cmp_ckg.c), on a CMP
+ * An ir, cr or kur asking for its key to be made (cmp_ckg.c), on a CMP
  * Profile that makes keys: the item's request becomes the one the CA is
  * asked with, the key's envelope waits for the answer. (Elsewhere such a
- * request fails its POP, and enroll_check_key() says why.)
+ * request fails its POP, and enroll_check_key() says why.) A kur's is
+ * checked as any other kur after (its oldCertID carried over, the new
+ * key other than the certificate's).
  */
 static enum cmp_fail
 enroll_ckg(const CMPD_MSG *req, int type, struct profile *p,
@@ -522,8 +523,8 @@ enroll_ckg(const CMPD_MSG *req, int type, struct profile *p,
 {
 	enum cmp_fail f;
 
-	if (!p->ckg_allowed || (type != CMPD_BODY_IR &&
-	    type != CMPD_BODY_CR) || !cmp_ckg_wanted(it->crm))
+	if (!p->ckg_allowed || type == CMPD_BODY_P10CR ||
+	    !cmp_ckg_wanted(it->crm))
 		return CMPF_OK;
 	if ((f = cmp_ckg_request(it->crm, req, p, &it->own, &it->ckg,
 	    it->text, sizeof(it->text))) == CMPF_OK)

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Central key generation (RFC 9483 4.1.6): an ir or cr without a public
-# key and without POP has its key made by cmpd, on a CMP Profile with
+# Central key generation (RFC 9483 4.1.6): an ir, cr or kur without a
+# public key and without POP has its key made by cmpd, on a CMP Profile with
 # centralKeyGeneration only. The certificate is for that key; the key
 # comes back in the CertResponse's privateKey (pvno 3): an
 # AsymmetricKeyPackage in a SignedData signed with the profile's signing
@@ -218,6 +218,61 @@ like "$(dump "$T/resp.der" text)" \
 	"PN=sig \| a generated key cannot be encrypted to a ED25519 key: the protection certificate needs an RSA or EC key" \
 	"... the row's text"
 is "$(at_ca ckg-ed)" 0 "... the CA was not asked"
+
+# ------------- a kur: to the key of the certificate it updates
+# (RFC 9483 4.1.6 for ir, cr and kur), checked as any kur
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/old.key" 2>/dev/null ||
+	bail "openssl genpkey failed"
+ok "a certificate to update, from sig" timeout 60 openssl cmp -config "" -cmd cr \
+	-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig -recipient /CN=cmpd \
+	-cert "$F/ee.pem" -key "$F/ee.key" -newkey "$T/old.key" -subject /CN=ckg-upd \
+	-untrusted "$CA/ca.crt" -trusted "$CA/root.crt" -certout "$T/old.crt"
+cat "$T/old.crt" "$CA/ca.crt" > "$T/old-chain.pem"
+# kur_raw NAME [args]: a kur signed with old.crt, as openssl cmp writes it
+kur_raw() {
+	local name=$1
+	shift
+	rm -f "$T/$name-raw.der"
+	openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
+		-cert "$T/old.crt" -key "$T/old.key" -untrusted "$CA/ca.crt" \
+		-srv_cert "$F/new.pem" -srv_key "$F/new.key" -srv_trusted "$CA/root.crt" \
+		-rsp_cert "$F/new.pem" -certout "$T/mock-cert.pem" \
+		-reqout "$T/$name-raw.der,$T/mock-req2.der" -cmd kur \
+		-newkey "$T/dev.key" "$@" > "$T/client.out" 2>&1
+	[ -s "$T/$name-raw.der" ] || { diag_file "$T/client.out" 10; bail "openssl cmp wrote no kur for $name"; }
+	"$CKG" request "$T/$name-raw.der" "$T/$name-ckg.der" none &&
+	"$TOOL" edit "$T/$name-ckg.der" "$T/$name.der" resign="$T/old.key" ||
+		bail "cannot make the kur $name"
+}
+t_sql "UPDATE cmp_profile SET central_key_generation = 0 WHERE name = 'sig'"
+kur_raw ckg-kur0
+is "$(t_post "$T/ckg-kur0.der" /api/v1/protocols/cmp/sig)" 200 "a kur without a key, centralKeyGeneration off"
+is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" failInfo)" kup/badCertTemplate "... refused, badCertTemplate"
+like "$(dump "$T/resp.der" text)" "PN=sig \| the request has no public key: the CMP Profile does not generate keys" \
+	"... the row's text"
+t_sql "UPDATE cmp_profile SET central_key_generation = 1 WHERE name = 'sig'"
+kur_raw ckg-kur
+is "$(t_post "$T/ckg-kur.der" /api/v1/protocols/cmp/sig)" 200 "a kur without a key, centralKeyGeneration on"
+is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" kup/accepted "... accepted"
+ok "... the key opens with the updated certificate's key" opened ckg-kur "$T/old.crt" "$T/old.key"
+diag_file "$T/ckg-kur.key.out" 20
+is "$(line ckg-kur recipients)/$(line ckg-kur recipient)" 1/kari "... one KeyAgreeRecipientInfo"
+is "$(line ckg-kur verified)" yes "... the SignedData verifies"
+ok "... the certificate is for the key made" same_key ckg-kur
+is "$(openssl x509 -in "$T/ckg-kur.crt" -noout -subject)" "subject=CN = ckg-upd" "... the same subject"
+isnt "$(openssl pkey -in "$T/ckg-kur.key" -pubout)" "$(openssl pkey -in "$T/old.key" -pubout)" \
+	"... a new key"
+nok "... which does not open with another key" opened ckg-kurx "$F/ee.pem" "$F/ee.key"
+"$TOOL" certconf "$T/resp.der" "$T/cc.der" "sig:$T/old-chain.pem:$T/old.key" || bail "cmptool certconf failed"
+is "$(t_post "$T/cc.der" /api/v1/protocols/cmp/sig)" 200 "its certConf, signed with the updated certificate"
+is "$(dump "$T/resp.der" body)" pkiconf "... pkiconf"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=ckg-upd' AND status = 'issued'")" 2 \
+	"... both certificates in the inventory"
+# oldCertID still names the certificate to update
+kur_raw ckg-kur-other -oldcert "$F/ee.pem"
+is "$(t_post "$T/ckg-kur-other.der" /api/v1/protocols/cmp/sig)" 200 "a kur without a key naming another oldCertID"
+is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" failInfo)" kup/badCertId "... refused, badCertId"
+is "$(at_ca ckg-upd)" 2 "... the CA was not asked"
 
 # -------------- a CA that answers later: the key is not kept to wait
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE uuid = '00000000-0000-4000-8000-00000000e0c1'" ||

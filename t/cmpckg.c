@@ -3,9 +3,10 @@
  * the client of OpenSSL 3.0 cannot ask for:
  *
  *   cmpckg request IN OUT none|EC|RSA|OID
- *       IN's first CertReqMsg (an ir or cr written by `openssl cmp
+ *       IN's first CertReqMsg (an ir, cr or kur written by `openssl cmp
  *       -reqout`) asks for a key: no POP, and no public key (none) or one
- *       of no bits of that algorithm (EC: on P-256). Protect OUT again
+ *       of no bits of that algorithm (EC: on P-256); a kur's oldCertID
+ *       stays, its other controls and regInfo go. Protect OUT again
  *       with `cmptool edit OUT OUT2 remac=...` or resign=.
  *   cmpckg key RSP OUT TRUSTED pass:SECRET | CERT KEY
  *       the first CertResponse's privateKey: the EnvelopedData decrypted
@@ -147,6 +148,11 @@ request(const char *in, const char *out, const char *alg)
 	q = der;
 	if (n <= 0 || (crm = d2i_OSSL_CRMF_MSG(NULL, &q, n)) == NULL)
 		die("the request does not encode");
+	/* a kur's certificate to update (RFC 4211 6.5), as it was named */
+	if (OSSL_CRMF_MSG_get0_regCtrl_oldCertID(old) != NULL &&
+	    !OSSL_CRMF_MSG_set1_regCtrl_oldCertID(crm,
+	    OSSL_CRMF_MSG_get0_regCtrl_oldCertID(old)))
+		die("oldCertID");
 	sk_OSSL_CRMF_MSG_set(reqs, 0, crm);	/* returns crm */
 	OSSL_CRMF_MSG_free(old);
 	OPENSSL_free(der);
