@@ -222,12 +222,28 @@ ca_crl_answer(const struct ca_crl_entry *e, struct ca_crl_state *st)
 	return current ? e->crl : NULL;
 }
 
-/* Was a issued after b (thisUpdate; none: yes)? */
+/*
+ * Was a issued after b (none: yes)? A later thisUpdate, or the same
+ * second with a higher CRL number (RFC 5280 5.2.3): a CA that revokes
+ * and issues its next CRL within the second.
+ */
 static int
 ca_crl_later(X509_CRL *a, X509_CRL *b)
 {
-	return b == NULL || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
-	    X509_CRL_get0_lastUpdate(b)) > 0;
+	ASN1_INTEGER *na, *nb;
+	int c;
+
+	if (b == NULL)
+		return 1;
+	if ((c = ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+	    X509_CRL_get0_lastUpdate(b))) != 0)
+		return c > 0;
+	na = store_crl_number(a);
+	nb = store_crl_number(b);
+	c = na != NULL && nb != NULL && ASN1_INTEGER_cmp(na, nb) > 0;
+	ASN1_INTEGER_free(na);
+	ASN1_INTEGER_free(nb);
+	return c;
 }
 
 /*

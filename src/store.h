@@ -20,6 +20,7 @@ int	store_run1(const char *sql, const struct db_arg *, size_t n);
 int	store_time_str(const ASN1_TIME *, char *buf, size_t n);
 
 /* store_crl.c: the last CRL each CA gave */
+ASN1_INTEGER *store_crl_number(const X509_CRL *);
 int	store_crl_put(const char *key, const X509_CRL *);
 X509_CRL *store_crl_get(const char *key, size_t max);
 

@@ -6,36 +6,72 @@
  * of a cluster), takes it from here rather than checking signers without
  * the CA's revocations or refusing them all. A row is keyed by the
  * SHA-256 of cmp_ca.c's cache key (RA Profile, connector, authority
- * instance, connector URL), and only ever moves to a later CRL (a later
- * thisUpdate), whichever worker writes first.
+ * instance, connector URL), and only ever moves to a later CRL, whichever
+ * worker writes first: a later thisUpdate, or the same with a higher CRL
+ * number (a CA that revokes and issues its next CRL within the second).
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cmpd.h"
 #include "store.h"
+
+/*
+ * crl's CRL number (RFC 5280 5.2.3: non-negative, at most 20 octets,
+ * increasing with each CRL of its issuer), or NULL for none, or one
+ * outside those bounds, which is then not compared.
+ */
+ASN1_INTEGER *
+store_crl_number(const X509_CRL *crl)
+{
+	ASN1_INTEGER *n;
+
+	if ((n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL)) !=
+	    NULL && (ASN1_STRING_type(n) != V_ASN1_INTEGER ||
+	    ASN1_STRING_length(n) > 20)) {
+		ASN1_INTEGER_free(n);
+		n = NULL;
+	}
+	ERR_clear_error();
+	return n;
+}
 
 /* nextUpdate is optional in X.509 (RFC 5280 5.1.2.5 requires it): a CRL
  * without one stays current, as cmp_ca.c treats it */
 int
 store_crl_put(const char *key, const X509_CRL *crl)
 {
+	/* Assignments run left to right: each condition sees the row as
+	 * it was, but for this_update, which moves only forward anyway. */
+#define STORE_CRL_LATER "(VALUES(this_update) > this_update OR " \
+	"(VALUES(this_update) = this_update AND " \
+	"VALUES(crl_number) > crl_number))"
 	static const char sql[] = "INSERT INTO ca_crl (crl_key, this_update, "
-	    "next_update, crl) VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?) "
+	    "next_update, crl_number, crl) "
+	    "VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?) "
 	    "ON DUPLICATE KEY UPDATE "
-	    "crl = IF(VALUES(this_update) > this_update, VALUES(crl), crl), "
-	    "next_update = IF(VALUES(this_update) > this_update, "
-	    "VALUES(next_update), next_update), "
+	    "crl = IF(" STORE_CRL_LATER ", VALUES(crl), crl), "
+	    "next_update = IF(" STORE_CRL_LATER ", VALUES(next_update), "
+	    "next_update), "
+	    "crl_number = IF(" STORE_CRL_LATER ", VALUES(crl_number), "
+	    "crl_number), "
 	    "this_update = GREATEST(this_update, VALUES(this_update))";
+#undef STORE_CRL_LATER
 	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
 	char this_s[STORE_TIME_LEN], next_s[STORE_TIME_LEN];
-	struct db_arg a[4] = { DB_ARG_STR(key), DB_ARG_NULL, DB_ARG_NULL,
-	    DB_ARG_NULL };
+	struct db_arg a[5] = { DB_ARG_STR(key), DB_ARG_NULL, DB_ARG_NULL,
+	    DB_ARG_NULL, DB_ARG_NULL };
+	ASN1_INTEGER *num = store_crl_number(crl);
+	BIGNUM *bn = NULL;
 	unsigned char *der = NULL;
+	char *num_s = NULL;
 	int n, r = DB_ERR;
 
 	if (store_time_str(X509_CRL_get0_lastUpdate(crl), this_s,
@@ -43,12 +79,20 @@ store_crl_put(const char *key, const X509_CRL *crl)
 	    store_time_str(next, next_s, sizeof(next_s)) != 0) ||
 	    (n = i2d_X509_CRL((X509_CRL *)crl, &der)) <= 0)
 		goto out;
+	if (num != NULL && ((bn = ASN1_INTEGER_to_BN(num, NULL)) == NULL ||
+	    (num_s = BN_bn2dec(bn)) == NULL))
+		goto out;
 	a[1] = (struct db_arg)DB_ARG_STR(this_s);
 	if (next != NULL)
 		a[2] = (struct db_arg)DB_ARG_STR(next_s);
-	a[3] = (struct db_arg)DB_ARG_BLOB(der, (unsigned long)n);
+	if (num_s != NULL)
+		a[3] = (struct db_arg)DB_ARG_STR(num_s);
+	a[4] = (struct db_arg)DB_ARG_BLOB(der, (unsigned long)n);
 	r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
  out:
+	OPENSSL_free(num_s);
+	BN_free(bn);
+	ASN1_INTEGER_free(num);
 	OPENSSL_free(der);
 	return r;
 }
