@@ -47,8 +47,10 @@ cred_parse_key(const char *pem, size_t len, EVP_PKEY **key)
 
 /*
  * Parses PEM: an unencrypted private key first when key is not NULL, then
- * certificates (at least one, at most CRED_CERTS_MAX). 0, or -1 with a
- * reason in err.
+ * certificates (at least one, at most CRED_CERTS_MAX; blocks of other
+ * kinds, CRLs, are passed over). A certificate block that does not
+ * decode refuses the whole: a chain or set of anchors cut short at it
+ * would be taken without a word. 0, or -1 with a reason in err.
  */
 int
 cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
@@ -76,6 +78,7 @@ cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 		snprintf(err, errlen, "no unencrypted private key (PEM)");
 		goto out;
 	}
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(mem, NULL, cred_no_passphrase,
 	    NULL)) != NULL) {
 		if (sk_X509_num(*certs) >= CRED_CERTS_MAX ||
@@ -85,6 +88,13 @@ cred_parse_pem(const char *pem, size_t len, EVP_PKEY **key,
 			    CRED_CERTS_MAX);
 			goto out;
 		}
+	}
+	/* the loop ends at the end of the PEM, or at a block that does not
+	 * decode */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		snprintf(err, errlen, "certificate %d does not decode",
+		    sk_X509_num(*certs) + 1);
+		goto out;
 	}
 	if (sk_X509_num(*certs) == 0) {
 		snprintf(err, errlen, "no certificate (PEM)");

@@ -187,6 +187,13 @@ is "$(j 'j["raProfile"]')" null "clears the default RA Profile"
 ok "profile anchors" ctl profile anchors t-prof "$F/root.pem"
 ok "profile show-anchors" ctl profile show-anchors t-prof
 is "$(j 'len(j["certificates"])')" 1 "one anchor"
+# a damaged second certificate refuses the whole, not the anchors cut
+# short at it
+{ cat "$F/root.pem"; sed '3s/.*/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/' "$F/srv.pem"; } > "$T/anchors-bad.pem"
+nok "profile anchors with a damaged second certificate" ctl profile anchors t-prof "$T/anchors-bad.pem"
+like "$(cat "$T/err")" "certificate 2 does not decode" "says which"
+ok "profile show-anchors" ctl profile show-anchors t-prof
+is "$(j 'len(j["certificates"])')" 1 "the anchors as they were"
 cat "$F/srv.key" "$F/srv.pem" "$F/root.pem" > "$T/signing.pem"
 ok "profile signing from one PEM file" ctl profile signing t-prof "$T/signing.pem"
 ctl profile show t-prof

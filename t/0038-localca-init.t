@@ -152,6 +152,9 @@ bad_import() {	# bad_import KEY CHAIN ERE DESC
 }
 bad_import "$T/root.key" "$T/import-chain.pem" "does not match the first certificate" \
 	"a key of another certificate"
+{ cat "$T/ica.crt"; sed '3s/.*/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/' "$T/root.crt"; } > "$T/cut.pem"
+bad_import "$T/ica.key" "$T/cut.pem" "cut\.pem: certificate 2 does not decode" \
+	"a chain whose second certificate does not decode"
 cat "$T/root.crt" "$T/ica.crt" > "$T/reversed.pem"
 bad_import "$T/root.key" "$T/reversed.pem" "chain\.pem: certificate 1 did not issue the one before it" \
 	"a chain in the wrong order"

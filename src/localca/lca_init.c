@@ -127,6 +127,7 @@ init_import(const struct lca_init_opts *o, EVP_PKEY **key, X509 **cert,
 	}
 	if ((*chain = sk_X509_new_null()) == NULL)
 		goto out;
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, init_no_passphrase,
 	    NULL)) != NULL) {
 		if (sk_X509_num(*chain) >= 16 || !sk_X509_push(*chain, x)) {
@@ -135,6 +136,13 @@ init_import(const struct lca_init_opts *o, EVP_PKEY **key, X509 **cert,
 			    o->import_chain);
 			goto out;
 		}
+	}
+	/* the end of the file, or a block that does not decode: a chain
+	 * cut short there would be imported without a word */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		snprintf(err, errlen, "%s: certificate %d does not decode",
+		    o->import_chain, sk_X509_num(*chain) + 1);
+		goto out;
 	}
 	ERR_clear_error();
 	if (sk_X509_num(*chain) == 0) {
