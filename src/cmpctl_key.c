@@ -128,6 +128,16 @@ key_rotate(struct ctl *x, const char *file)
 	if (stat(abs_path, &st) == 0 && (st.st_mode & 077) != 0)
 		fprintf(stderr, "cmpctl: warning: %s can be read by others "
 		    "than its owner\n", file);
+	/* cmpd's workers load it after the reload that names it: a key they
+	 * cannot read would stop them all, with the secrets sealed to it */
+	if (x->conf.user != NULL &&
+	    daemon_user_can_read(x->conf.user, abs_path, &rc) == 0) {
+		fprintf(stderr, "cmpctl: %s: cmpd's workers (user %s) cannot "
+		    "read it (%s): give it to that user's group with mode "
+		    "0640, as secret_key_file; nothing changed\n", file,
+		    x->conf.user, strerror(rc));
+		return CTL_FAIL;
+	}
 	if ((rc = secret_reseal_init(abs_path)) != 0) {
 		fprintf(stderr, "cmpctl: %s: %s\n", file, rc == -2 ?
 		    "this is the current key" : "no key (64 hex digits)");

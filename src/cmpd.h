@@ -214,6 +214,7 @@ int	daemon_own_runtime_dir(const char *path, uid_t, gid_t);
 void	daemon_become_user(const char *user, const char *listen,
 	    int keep_group, const char *pid_file);
 void	daemon_socket_group(const char *path, const char *group);
+int	daemon_user_can_read(const char *user, const char *path, int *err);
 
 /* route.c */
 enum route_kind {
@@ -678,6 +679,7 @@ int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
 
 /* secret.c */
 int	secret_init(const struct conf *);
+int	secret_key_check(const char *path);
 
 /* spki.c */
 EVP_PKEY *spki_decode(const unsigned char *der, size_t len);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmpd.h"
@@ -185,6 +186,53 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 		    strerror(errno));
 	if (pw->pw_uid != 0 && setuid(0) != -1)
 		fatal("could regain root after switching to %s", user);
+}
+
+/*
+ * Can user read path as the workers run, with its uid and primary group
+ * only (daemon_become_user())? 1 yes; 0 no, the errno of its open(2) in
+ * *err; -1 cannot tell (no such user, or this process is neither root
+ * nor that user).
+ */
+int
+daemon_user_can_read(const char *user, const char *path, int *err)
+{
+	struct passwd *pw;
+	pid_t pid;
+	int fd, status;
+
+	*err = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return -1;
+	if (geteuid() == pw->pw_uid) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+			*err = errno;
+			return 0;
+		}
+		close(fd);
+		return 1;
+	}
+	if (geteuid() != 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(1, &pw->pw_gid) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+			_exit(255);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			_exit(errno > 0 && errno < 255 ? errno : EACCES);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+		return -1;
+	*err = WEXITSTATUS(status);
+	return *err == 0;
 }
 
 /*

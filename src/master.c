@@ -469,6 +469,18 @@ master_reload(struct conf *c)
 		conf_free(&nc);
 		return -1;
 	}
+	/* Every new worker loads it at its start, as the master's user: one
+	 * that cannot (a key rotated to, still root's alone) would leave no
+	 * worker serving anything. */
+	if (nc.secret_key_file != NULL &&
+	    secret_key_check(nc.secret_key_file) != 0) {
+		log_error("reload refused, keeping the running configuration: "
+		    "secret_key_file %s cannot be loaded by the workers' user "
+		    "(its owner or group that user, mode 0640 at most)",
+		    nc.secret_key_file);
+		conf_free(&nc);
+		return -1;
+	}
 	/* What was done at start-up stays as it is until a restart: the
 	 * listening socket, the pid file, the user, where logs go. */
 	master_keep_str(&nc.listen, &c->listen, "listen");

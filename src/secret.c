@@ -79,6 +79,18 @@ secret_init(const struct conf *c)
 	return 0;
 }
 
+/* Can this process load the key file at path? 0 yes; -1 no (logged). */
+int
+secret_key_check(const char *path)
+{
+	unsigned char key[SECRET_KEY_LEN];
+	int r;
+
+	r = secret_key_read(path, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return r;
+}
+
 /*
  * Writes a new key, 64 hex digits from RAND_priv_bytes, to path: a new
  * file of mode 0600 (O_EXCL: an existing key is never overwritten, it may

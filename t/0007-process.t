@@ -322,6 +322,31 @@ kill -TERM "$daemon_pid"
 ok "daemon stops on SIGTERM" t_wait 15 _t_gone "$daemon_pid"
 CMPD_PID=""
 
+# A reload to a secret_key_file the workers' user cannot read (a new key
+# made by root, mode 0600, as after a key rotation): refused, and the
+# workers of the running configuration stay, rather than every new worker
+# failing to load it and nothing served.
+t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666"
+chmod 644 "$T/cmpd.conf"
+t_start_cmpd || bail "cmpd did not start as nobody"
+is "$(t_fcgi "$IR" $CMP)" 200 "cmpd as nobody serves"
+(umask 077; openssl rand -hex 32 > "$T/root-only.key")
+t_write_conf "message_time_skew = 0" "user = nobody" "listen_mode = 0666" \
+	"server_name = CN=unreadable key" "-secret_key_file" "secret_key_file = $T/root-only.key"
+chmod 644 "$T/cmpd.conf"
+before=$(t_cmpd_workers | tr '\n' ' ')
+kill -HUP "$CMPD_PID"
+t_wait 10 grep -q "reload refused" "$T/cmpd.log"
+like "$(grep 'reload refused' "$T/cmpd.log" | tail -n 1)" \
+	"secret_key_file .*root-only\.key cannot be loaded by the workers' user" \
+	"a reload to a key the workers cannot read: refused, and why"
+sleep 1
+is "$(t_fcgi "$IR" $CMP)" 200 "... the workers still serve"
+is "$(dump "$T/resp.der" sender)" "CN=cmpd" "... in the running configuration"
+is "$(t_cmpd_workers | tr '\n' ' ')" "$before" "... the same workers"
+nok "... no worker failed to load a key" grep -q "cannot load secret_key_file" "$T/cmpd.log"
+t_stop_cmpd
+
 # spawn-fcgi hands over the socket on fd 0 and cmpd daemonizes: fd 0 must
 # stay the socket
 t_write_conf "message_time_skew = 0" "listen = inherit" "listen_mode = 0666"

@@ -284,6 +284,28 @@ is "$(cat "$T/new.key")" "$NEWKEY" "and leaves it alone"
 nok "key rotate to the current key is refused" ctl key rotate "$T/secret.key"
 printf 'nothex\n' > "$T/bad.key"
 nok "key rotate to a file that is no key" ctl key rotate "$T/bad.key"
+# with "user" set (as the package's cmpd.conf): a key its workers cannot
+# read, as key create made it as root, is refused before anything changes;
+# their user's group with mode 0640 passes this check
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+	sed 's/^user = .*//' "$T/cmpd.conf" > "$T/user.conf"
+	echo "user = nobody" >> "$T/user.conf"
+	mkdir -m 711 "$T/keys"
+	chmod 711 "$T"
+	ok "key create, as root" ctl key create "$T/keys/root.key"
+	nok "key rotate to a key the workers' user cannot read" \
+		"$top_builddir/cmpctl" -c "$T/user.conf" key rotate "$T/keys/root.key"
+	like "$("$top_builddir/cmpctl" -c "$T/user.conf" key rotate "$T/keys/root.key" 2>&1)" \
+		"root\.key: cmpd's workers \(user nobody\) cannot read it \(Permission denied\).*nothing changed" \
+		"... says so"
+	is "$(t_sql "SELECT COUNT(*) FROM audit WHERE action = 'rotate'")" 0 "... nothing rotated"
+	# (the current key again, which is refused after this check)
+	cp "$T/secret.key" "$T/keys/current.key"
+	chgrp "$(id -gn nobody)" "$T/keys/current.key"
+	chmod 640 "$T/keys/current.key"
+	like "$("$top_builddir/cmpctl" -c "$T/user.conf" key rotate "$T/keys/current.key" 2>&1)" \
+		"current\.key: this is the current key" "... one of its group, mode 0640, passes"
+fi
 
 # openssl cmp ir against CMP Profile enroll (PBM), output in $T/client.out
 enroll() {
