@@ -23,28 +23,11 @@
 
 /* ------------------------------------------------------------ objects */
 
-static const struct ctl_carry profile_carry[] = {
-	{ "name", "name", NULL },
-	{ "description", "description", NULL },
-	{ "variant", "variant", NULL },
-	{ "requestProtectionMethod", "requestProtectionMethod", NULL },
-	{ "responseProtectionMethod", "responseProtectionMethod", NULL },
-	{ "sharedSecretReference", "sharedSecretReference", NULL },
-	{ "raProfileUuid", "raProfile", "uuid" },
-	{ "issueCertificateAttributes", "issueCertificateAttributes", NULL },
-	{ "revokeCertificateAttributes", "revokeCertificateAttributes", NULL },
-	{ "implicitConfirmAllowed", "implicitConfirmAllowed", NULL },
-	{ "confirmWaitTime", "confirmWaitTime", NULL },
-	{ "subjectPolicy", "subjectPolicy", NULL },
-	{ "caPubs", "caPubs", NULL },
-	{ "legacyPbm", "legacyPbm", NULL },
-	{ "centralKeyGeneration", "centralKeyGeneration", NULL },
-	{ "profileSecretFallback", "profileSecretFallback", NULL },
-	{ "certReqMax", "certReqMax", NULL },
-	{ "syncBudget", "syncBudget", NULL },
-	{ "certReqTemplate", "certReqTemplate", NULL },
-	{ NULL, NULL, NULL },
-};
+/* What an edit carries over from the object: the fields a PUT of a
+ * connector or an authority needs. A CMP Profile's or an RA Profile's
+ * PUT keeps what it does not name, so their edits send only what they
+ * change (carried, a value another administrator changed meanwhile
+ * would be put back). */
 static const struct ctl_carry connector_carry[] = {
 	{ "name", "name", NULL },
 	{ "url", "url", NULL },
@@ -58,22 +41,15 @@ static const struct ctl_carry authority_carry[] = {
 	{ "authorityInstanceUuid", "authorityInstanceUuid", NULL },
 	{ NULL, NULL, NULL },
 };
-static const struct ctl_carry raprofile_carry[] = {
-	{ "name", "name", NULL },
-	{ "description", "description", NULL },
-	{ "enabled", "enabled", NULL },
-	{ "attributes", "attributes", NULL },
-	{ NULL, NULL, NULL },
-};
 
 const struct ctl_obj ctl_obj_profile = {
-	"CMP Profile", "/cmpProfiles", profile_carry, 0 };
+	"CMP Profile", "/cmpProfiles", NULL, 0 };
 const struct ctl_obj ctl_obj_connector = {
 	"connector", "/connectors", connector_carry, 0 };
 const struct ctl_obj ctl_obj_authority = {
 	"authority", "/authorities", authority_carry, 0 };
 const struct ctl_obj ctl_obj_raprofile = {
-	"RA Profile", "/raProfiles", raprofile_carry, 1 };
+	"RA Profile", "/raProfiles", NULL, 1 };
 
 /* Refused unless they come from a file or standard input. */
 static const char *const ctl_secret_keys[] = {
@@ -503,8 +479,8 @@ ctl_obj_create(struct ctl *x, const char *coll, int argc, char **argv)
 }
 
 /*
- * PUT of the object's current fields with the given ones over them, so
- * that an edit changes only what it names.
+ * PUT of the given fields, over the object's current ones it must carry
+ * (o->carry), so that an edit changes only what it names.
  */
 int
 ctl_obj_edit(struct ctl *x, const struct ctl_obj *o, const char *arg,
