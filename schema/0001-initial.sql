@@ -3,7 +3,7 @@
 -- UUID strings are the keys; names are unique; secrets are stored
 -- encrypted by cmpd (columns *_enc), never in clear text.
 
-CREATE TABLE connector (
+CREATE TABLE IF NOT EXISTS connector (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   url VARCHAR(1024) NOT NULL,
@@ -14,7 +14,7 @@ CREATE TABLE connector (
   UNIQUE KEY connector_name (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE authority (
+CREATE TABLE IF NOT EXISTS authority (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   connector_uuid CHAR(36) NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE authority (
   CONSTRAINT authority_connector FOREIGN KEY (connector_uuid) REFERENCES connector (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE ra_profile (
+CREATE TABLE IF NOT EXISTS ra_profile (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   description VARCHAR(1024) NULL,
@@ -42,7 +42,7 @@ CREATE TABLE ra_profile (
   CONSTRAINT ra_profile_authority FOREIGN KEY (authority_uuid) REFERENCES authority (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE cmp_profile (
+CREATE TABLE IF NOT EXISTS cmp_profile (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   description VARCHAR(1024) NULL,
@@ -70,9 +70,9 @@ CREATE TABLE cmp_profile (
   CONSTRAINT cmp_profile_default_ra FOREIGN KEY (default_ra_profile_uuid) REFERENCES ra_profile (uuid) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-ALTER TABLE ra_profile ADD CONSTRAINT ra_profile_cmp_profile FOREIGN KEY (cmp_profile_uuid) REFERENCES cmp_profile (uuid);
+ALTER TABLE ra_profile ADD CONSTRAINT ra_profile_cmp_profile FOREIGN KEY IF NOT EXISTS (cmp_profile_uuid) REFERENCES cmp_profile (uuid);
 
-CREATE TABLE certificate (
+CREATE TABLE IF NOT EXISTS certificate (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   serial_number VARCHAR(64) NOT NULL,
   issuer_dn VARCHAR(2048) NOT NULL,
@@ -97,7 +97,7 @@ CREATE TABLE certificate (
   CONSTRAINT certificate_cmp_profile FOREIGN KEY (cmp_profile_uuid) REFERENCES cmp_profile (uuid) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE cmp_transaction (
+CREATE TABLE IF NOT EXISTS cmp_transaction (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   -- RFC 9810 5.1.1: 128 bits or more, capped at 64 bytes by cmpd
   transaction_id VARBINARY(64) NOT NULL,
@@ -120,7 +120,7 @@ CREATE TABLE cmp_transaction (
   CONSTRAINT cmp_transaction_certificate FOREIGN KEY (certificate_uuid) REFERENCES certificate (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE audit (
+CREATE TABLE IF NOT EXISTS audit (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
   actor VARCHAR(255) NOT NULL,

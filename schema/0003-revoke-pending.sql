@@ -3,7 +3,7 @@
 -- that could not be recorded after issuance, waits in 'revoke_pending'
 -- until the sweep has revoked it at its CA; it then takes revoke_final.
 ALTER TABLE certificate MODIFY status ENUM('pending','issued','rejected','revoked','revoke_pending') NOT NULL DEFAULT 'pending';
-ALTER TABLE certificate ADD COLUMN revoke_final ENUM('rejected','revoked') NULL;
-ALTER TABLE certificate ADD COLUMN revoke_after DATETIME(6) NULL;
-ALTER TABLE certificate ADD COLUMN revoke_attempts INT NOT NULL DEFAULT 0;
-ALTER TABLE certificate ADD KEY certificate_revoke_pending (status, revoke_after);
+ALTER TABLE certificate ADD COLUMN IF NOT EXISTS revoke_final ENUM('rejected','revoked') NULL;
+ALTER TABLE certificate ADD COLUMN IF NOT EXISTS revoke_after DATETIME(6) NULL;
+ALTER TABLE certificate ADD COLUMN IF NOT EXISTS revoke_attempts INT NOT NULL DEFAULT 0;
+ALTER TABLE certificate ADD KEY IF NOT EXISTS certificate_revoke_pending (status, revoke_after);

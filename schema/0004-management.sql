@@ -1,6 +1,6 @@
 -- cmpd schema, version 4: the management API (issue 5).
 -- API keys: only the SHA-256 of the key is kept; the key is shown once.
-CREATE TABLE api_key (
+CREATE TABLE IF NOT EXISTS api_key (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   role ENUM('read','admin') NOT NULL,
@@ -14,9 +14,9 @@ CREATE TABLE api_key (
   UNIQUE KEY api_key_hash (key_hash)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- Audit rows are listed newest first, and per object.
-ALTER TABLE audit ADD KEY audit_at (at);
+ALTER TABLE audit ADD KEY IF NOT EXISTS audit_at (at);
 -- A CMP Profile can be deleted (the API's force delete) without losing the
 -- history of its transactions: they keep their rows, without the profile.
-ALTER TABLE cmp_transaction DROP FOREIGN KEY cmp_transaction_cmp_profile;
+ALTER TABLE cmp_transaction DROP FOREIGN KEY IF EXISTS cmp_transaction_cmp_profile;
 ALTER TABLE cmp_transaction MODIFY cmp_profile_uuid CHAR(36) NULL;
-ALTER TABLE cmp_transaction ADD CONSTRAINT cmp_transaction_cmp_profile FOREIGN KEY (cmp_profile_uuid) REFERENCES cmp_profile (uuid) ON DELETE SET NULL;
+ALTER TABLE cmp_transaction ADD CONSTRAINT cmp_transaction_cmp_profile FOREIGN KEY IF NOT EXISTS (cmp_profile_uuid) REFERENCES cmp_profile (uuid) ON DELETE SET NULL;

@@ -6,13 +6,13 @@
 -- in 'issuing' and records what it issued; a transaction it cannot settle
 -- because the connector has no lookup becomes 'unknown_at_ca'.
 ALTER TABLE cmp_transaction MODIFY state ENUM('open','waiting','confirm_wait','confirmed','rejected','failed','expired','issuing','unknown_at_ca') NOT NULL DEFAULT 'open';
-ALTER TABLE cmp_transaction ADD COLUMN request_id CHAR(36) NULL;
-ALTER TABLE cmp_transaction ADD COLUMN request_spki_sha256 BINARY(32) NULL;
-ALTER TABLE cmp_transaction ADD COLUMN issuing_at DATETIME(6) NULL;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS request_id CHAR(36) NULL;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS request_spki_sha256 BINARY(32) NULL;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS issuing_at DATETIME(6) NULL;
 -- lookups at the CA that failed: retried with back-off, then given up
-ALTER TABLE cmp_transaction ADD COLUMN lookup_attempts INT NOT NULL DEFAULT 0;
-ALTER TABLE cmp_transaction ADD COLUMN lookup_after DATETIME(6) NULL;
-ALTER TABLE cmp_transaction ADD UNIQUE KEY cmp_transaction_request_id (request_id);
-ALTER TABLE cmp_transaction ADD KEY cmp_transaction_issuing (state, issuing_at);
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS lookup_attempts INT NOT NULL DEFAULT 0;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS lookup_after DATETIME(6) NULL;
+ALTER TABLE cmp_transaction ADD UNIQUE KEY IF NOT EXISTS cmp_transaction_request_id (request_id);
+ALTER TABLE cmp_transaction ADD KEY IF NOT EXISTS cmp_transaction_issuing (state, issuing_at);
 -- the last failed revocation attempt, for operators (management API)
-ALTER TABLE certificate ADD COLUMN revoke_error VARCHAR(512) NULL;
+ALTER TABLE certificate ADD COLUMN IF NOT EXISTS revoke_error VARCHAR(512) NULL;

@@ -5,5 +5,5 @@
 -- 'sharedSecret': only to a MAC-protected ir (the secret authenticates
 -- the root; for the v2_3gpp variant the vendor certificate does,
 -- TS 33.310 9.5), 'always': to every ir, 'never': to none.
-ALTER TABLE cmp_profile ADD COLUMN ca_pubs ENUM('sharedSecret','always','never')
+ALTER TABLE cmp_profile ADD COLUMN IF NOT EXISTS ca_pubs ENUM('sharedSecret','always','never')
     NOT NULL DEFAULT 'sharedSecret';

@@ -6,9 +6,9 @@
 -- transaction; every message that opens a transaction has a row at
 -- position 0, so a transactionID reused by another message still collides
 -- (transactionIdInUse).
-ALTER TABLE cmp_transaction ADD COLUMN position SMALLINT UNSIGNED NOT NULL DEFAULT 0 AFTER transaction_id;
-ALTER TABLE cmp_transaction ADD UNIQUE KEY cmp_transaction_tid_pos (transaction_id, position);
-ALTER TABLE cmp_transaction DROP KEY cmp_transaction_tid;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS position SMALLINT UNSIGNED NOT NULL DEFAULT 0 AFTER transaction_id;
+ALTER TABLE cmp_transaction ADD UNIQUE KEY IF NOT EXISTS cmp_transaction_tid_pos (transaction_id, position);
+ALTER TABLE cmp_transaction DROP KEY IF EXISTS cmp_transaction_tid;
 -- At most this many CertReqMsgs in one ir/cr/kur; NULL: the variant's
 -- default (1 for 3GPP, TS 33.310 9.5; 10 otherwise).
-ALTER TABLE cmp_profile ADD COLUMN cert_req_max SMALLINT UNSIGNED NULL;
+ALTER TABLE cmp_profile ADD COLUMN IF NOT EXISTS cert_req_max SMALLINT UNSIGNED NULL;

@@ -5,7 +5,7 @@
 -- of others as its permissions say: enroll (ir/cr/p10cr for any subject),
 -- revoke (rr of any certificate of the RA Profile), ra_verified (the
 -- raVerified proof of possession, RFC 4211 4).
-CREATE TABLE ra_certificate (
+CREATE TABLE IF NOT EXISTS ra_certificate (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   cmp_profile_uuid CHAR(36) NOT NULL,
   certificate MEDIUMBLOB NOT NULL,

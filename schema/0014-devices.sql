@@ -4,7 +4,7 @@
 -- like the profile's (AAD "cmp_device.secret_enc|uuid"). uses_left is
 -- spent with a conditional UPDATE (uses_left > 0), so that two requests
 -- on two workers cannot both enrol with a single-use entry.
-CREATE TABLE cmp_device (
+CREATE TABLE IF NOT EXISTS cmp_device (
   uuid CHAR(36) NOT NULL PRIMARY KEY,
   cmp_profile_uuid CHAR(36) NOT NULL,
   reference VARCHAR(128) NOT NULL,
@@ -28,5 +28,5 @@ CREATE TABLE cmp_device (
 
 -- profileSecretFallback: the profile's own secret authenticates a
 -- senderKID that selects no device entry (as before this version).
-ALTER TABLE cmp_profile ADD COLUMN secret_fallback TINYINT(1) NOT NULL
+ALTER TABLE cmp_profile ADD COLUMN IF NOT EXISTS secret_fallback TINYINT(1) NOT NULL
   DEFAULT 1;

@@ -7,8 +7,8 @@
 -- was told to ask again (checkAfter), poll_count how often it asked.
 -- deadline is when a client that stopped polling is given up on: the
 -- sweep then asks the CA and revokes what it issued.
-ALTER TABLE cmp_transaction ADD COLUMN poll_count INT NOT NULL DEFAULT 0;
-ALTER TABLE cmp_transaction ADD COLUMN next_check DATETIME(6) NULL;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS poll_count INT NOT NULL DEFAULT 0;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS next_check DATETIME(6) NULL;
 -- The CMP Profile's synchronous budget: seconds a worker waits on the
 -- connector before the request turns into delayed delivery; NULL: 5.
-ALTER TABLE cmp_profile ADD COLUMN sync_budget SMALLINT UNSIGNED NULL;
+ALTER TABLE cmp_profile ADD COLUMN IF NOT EXISTS sync_budget SMALLINT UNSIGNED NULL;

@@ -3,4 +3,4 @@
 -- answered with an error message of status waiting; its row (certReqId
 -- -1, state 'waiting') keeps the InfoTypeAndValue asked for, DER, so that
 -- the client's pollReq asks the CA again for the same thing.
-ALTER TABLE cmp_transaction ADD COLUMN genm_itav BLOB NULL;
+ALTER TABLE cmp_transaction ADD COLUMN IF NOT EXISTS genm_itav BLOB NULL;

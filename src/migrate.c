@@ -339,8 +339,10 @@ migrate_run(const struct conf *c)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->schema_dir, names[i]);
 		/* DDL commits implicitly in MariaDB: a failed file leaves
-		 * its earlier statements applied and unrecorded, so files
-		 * are written to be re-runnable or small. */
+		 * its earlier statements applied and unrecorded, and a file
+		 * may run whole and stay unrecorded; so every statement of
+		 * every file tolerates its own effect already there (IF [NOT]
+		 * EXISTS, t/0001 runs each file twice). */
 		if (migrate_file(m, path) != 0 ||
 		    migrate_record(m, v, names[i]) != 0)
 			goto out;

@@ -152,6 +152,51 @@ like "$(cat "$T/cmpd.log")" "the database does not answer: its schema version is
 t_stop_cmpd
 t_start_db
 
+# Each migration runs again whole after it ran but was not recorded (a
+# crash or a lost connection between its last statement and its row in
+# schema_version, or halfway: each statement tolerates its own effect
+# already there). On a database of its own, file by file: apply up to N,
+# forget N, apply N again. The schema ends as the one migrated once.
+t_sql "CREATE DATABASE cmpd_rerun; GRANT ALL ON cmpd_rerun.* TO 'cmpd'@'localhost'" ||
+	bail "cannot create the database cmpd_rerun"
+mkdir "$T/rerun"
+t_write_conf "db_name = cmpd_rerun" "schema_dir = $T/rerun"
+rerun_bad=""
+for f in $(cd "$top_srcdir/schema" && ls [0-9][0-9][0-9][0-9]-*.sql); do
+	v=$(printf '%s' "$f" | sed 's/-.*//; s/^0*//')
+	cp "$top_srcdir/schema/$f" "$T/rerun/"
+	if ! t_migrate; then
+		rerun_bad="$rerun_bad $f(first)"
+		break
+	fi
+	t_sql "DELETE FROM cmpd_rerun.schema_version WHERE version = $v"
+	if ! t_migrate || ! grep -q "applied migration $f" "$T/migrate.log"; then
+		diag_file "$T/migrate.log" 5
+		rerun_bad="$rerun_bad $f"
+	fi
+done
+is "$rerun_bad" "" "every migration runs again after it ran unrecorded"
+is "$(t_sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM cmpd_rerun.schema_version")" "$all" \
+	"... each recorded once"
+# schema: columns, indexes, foreign keys (what SHOW CREATE TABLE orders
+# as it was made aside)
+schema_of() {
+	t_sql "SELECT table_name, column_name, column_type, is_nullable, COALESCE(column_default, '-')
+	    FROM information_schema.columns WHERE table_schema = '$1' AND table_name NOT IN ('t_extra', 't_bad')
+	    ORDER BY table_name, ordinal_position;
+	  SELECT table_name, index_name, non_unique, seq_in_index, column_name, COALESCE(collation, '-')
+	    FROM information_schema.statistics WHERE table_schema = '$1' AND table_name NOT IN ('t_extra', 't_bad')
+	    ORDER BY table_name, index_name, seq_in_index;
+	  SELECT constraint_name, table_name, referenced_table_name, update_rule, delete_rule
+	    FROM information_schema.referential_constraints WHERE constraint_schema = '$1'
+	    ORDER BY constraint_name"
+}
+schema_of cmpd > "$T/schema-once.txt"
+schema_of cmpd_rerun > "$T/schema-rerun.txt"
+ok "... and the schema is the one migrated once" cmp -s "$T/schema-once.txt" "$T/schema-rerun.txt" ||
+	diff "$T/schema-once.txt" "$T/schema-rerun.txt" | head -n 20 | diag
+t_write_conf
+
 # wrong database password
 echo wrong > "$T/bad.pw"
 t_write_conf "db_password_file = $T/bad.pw"
