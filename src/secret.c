@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +81,29 @@ secret_init(const struct conf *c)
 	return 0;
 }
 
+/* fsync(2) of the directory that holds path. 0, or -1 with errno. */
+static int
+secret_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	} else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
 /* Can this process load the key file at path? 0 yes; -1 no (logged). */
 int
 secret_key_check(const char *path)
@@ -132,6 +157,10 @@ secret_key_create(const char *path)
 	w = close(fd);
 	fd = -1;
 	if (w == -1)
+		goto out;
+	/* and its name: after a power loss the database may hold secrets
+	 * sealed to a key whose directory entry was never written */
+	if (secret_sync_dir(path) == -1)
 		goto out;
 	r = 0;
  out:

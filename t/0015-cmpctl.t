@@ -282,6 +282,14 @@ unlike "$(t_sql "SELECT detail FROM audit")" "profile-secret|secret-two|connecto
 # ---------------------------------------------------------- master key
 ok "key create" ctl key create "$T/new.key"
 is "$(mode "$T/new.key")" 600 "mode 0600"
+# the file's contents and its name in the directory reach the disk
+# (LeakSanitizer does not run under ptrace)
+mkdir "$T/keydir"
+ok "key create under strace" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -qq -y -e trace=fsync -o "$T/kc.strace" \
+	"$top_builddir/cmpctl" -c "$T/cmpd.conf" key create "$T/keydir/k.key"
+like "$(cat "$T/kc.strace")" "fsync\\([0-9]+<$T/keydir/k\\.key>\\) = 0" "... the file synced"
+like "$(cat "$T/kc.strace")" "fsync\\([0-9]+<$T/keydir>\\) = 0" "... and its directory"
 like "$(cat "$T/new.key")" "^[0-9a-f]{64}$" "64 hex digits"
 NEWKEY=$(cat "$T/new.key")
 nok "key create refuses an existing file" ctl key create "$T/new.key"
