@@ -50,11 +50,16 @@ check_as_worker(const struct conf *c, int with_db, const char *who)
 		bad |= check_file("db_password_file", c->db_password_file,
 		    who);
 	bad |= check_file("secret_key_file", c->secret_key_file, who);
+	bad |= check_file("secret_key_file_previous",
+	    c->secret_key_file_previous, who);
 	/* read by libcurl at every https connector call */
 	bad |= check_file("connector_ca_file", c->connector_ca_file, who);
 	if (!bad && c->secret_key_file != NULL && secret_init(c) != 0) {
-		fprintf(stderr, "cmpd: secret_key_file %s: not a key (64 hex "
-		    "digits)\n", c->secret_key_file);
+		fprintf(stderr, "cmpd: secret_key_file %s%s%s: not a key (64 "
+		    "hex digits)\n", c->secret_key_file,
+		    c->secret_key_file_previous != NULL ? " or " : "",
+		    c->secret_key_file_previous != NULL ?
+		    c->secret_key_file_previous : "");
 		bad = 1;
 	}
 	if (!bad && with_db) {

@@ -166,9 +166,13 @@ static const struct ctl_cmd {
 	    "create or rotate the master key of secrets at rest",
 	    "usage: cmpctl key create FILE\n"
 	    "       cmpctl key rotate NEWFILE\n"
+	    "       cmpctl key rotate\n"
 	    "  create writes a new key to FILE (mode 0600), never over a file.\n"
 	    "  rotate re-encrypts every secret in the database with the key\n"
-	    "  in NEWFILE; then set secret_key_file = NEWFILE.\n" },
+	    "  in NEWFILE; then set secret_key_file = NEWFILE.\n"
+	    "  Without NEWFILE: every secret that opens with\n"
+	    "  secret_key_file_previous, with secret_key_file, while cmpd\n"
+	    "  opens both; then remove secret_key_file_previous.\n" },
 };
 
 static void

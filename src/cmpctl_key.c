@@ -48,10 +48,13 @@ static const struct ctl_sealed {
 /*
  * Re-seals every value of one column, a row at a time in UUID order (no
  * list of rows in memory, however many there are). *done counts the
- * values re-sealed, *kept those sealed with the new key already.
+ * values re-sealed, *kept those sealed with the new key already. With
+ * per_row, each row is a transaction of its own: read locked, written,
+ * committed (otherwise the caller's transaction holds them all).
  */
 static int
-ctl_rotate_column(const struct ctl_sealed *s, long *done, long *kept)
+ctl_rotate_column(const struct ctl_sealed *s, int per_row, long *done,
+    long *kept)
 {
 	char prev[CMPD_UUID_LEN + 1] = "", uuid[CMPD_UUID_LEN + 1];
 	char aad[SECRET_AAD_MAX];
@@ -68,9 +71,14 @@ ctl_rotate_column(const struct ctl_sealed *s, long *done, long *kept)
 			{ DB_BLOB, blob, CTL_SEALED_MAX, 0, 0, 0, 0 },
 		};
 
+		if (per_row && db_begin() != DB_OK)
+			goto out;
 		if ((rc = db_run(s->sql_next, a, 1, c, 2, NULL)) ==
-		    DB_NOTFOUND)
+		    DB_NOTFOUND) {
+			if (per_row)
+				db_rollback();
 			break;
+		}
 		if (rc != DB_OK || c[1].null)
 			goto out;
 		SECRET_AAD(aad, s->column, uuid);
@@ -90,14 +98,77 @@ ctl_rotate_column(const struct ctl_sealed *s, long *done, long *kept)
 		} else {
 			(*kept)++;
 		}
+		if (per_row && db_commit() != DB_OK) {
+			per_row = 0;	/* nothing left to roll back */
+			goto out;
+		}
 		OPENSSL_free(sealed);
 		sealed = NULL;
 		memcpy(prev, uuid, sizeof(prev));
 	}
 	r = 0;
  out:
+	if (r != 0 && per_row)
+		db_rollback();
 	OPENSSL_free(sealed);
 	free(blob);
+	return r;
+}
+
+/*
+ * key rotate (no NEWFILE), with secret_key_file_previous set: cmpd's
+ * workers seal with secret_key_file and open with either key, so every
+ * value that still opens with the previous one is re-sealed with the
+ * current one a row per transaction: no row stays locked while the
+ * others are done, enrolments go on, and an interrupted rotation is run
+ * again. Then one audit row.
+ */
+static int
+key_rotate_previous(struct ctl *x)
+{
+	json_object *detail = NULL;
+	long done = 0, kept = 0;
+	size_t i;
+	int r = CTL_FAIL;
+
+	if (x->conf.secret_key_file_previous == NULL) {
+		fprintf(stderr, "cmpctl: %s sets no secret_key_file_previous: "
+		    "name the key to rotate to (key rotate NEWFILE), or set "
+		    "secret_key_file to the new key and "
+		    "secret_key_file_previous to the old one\n", x->conf_path);
+		return CTL_FAIL;
+	}
+	if (secret_reseal_init_previous() != 0)
+		return CTL_FAIL;
+	for (i = 0; i < NITEMS(ctl_sealed); i++)
+		if (ctl_rotate_column(&ctl_sealed[i], 1, &done, &kept) != 0) {
+			fprintf(stderr, "cmpctl: stopped after %ld value%s: "
+			    "run the rotation again\n", done,
+			    done == 1 ? "" : "s");
+			goto out;
+		}
+	if ((detail = json_object_new_object()) == NULL ||
+	    json_object_object_add(detail, "values",
+	    json_object_new_int64(done)) != 0 ||
+	    json_object_object_add(detail, "from",
+	    json_object_new_string("secret_key_file_previous")) != 0 ||
+	    db_begin() != DB_OK)
+		goto out;
+	if (audit_write(x->actor, "rotate", "secretKey", NULL, detail) != 0 ||
+	    db_commit() != DB_OK) {
+		db_rollback();
+		goto out;
+	}
+	printf("cmpctl: %ld value%s re-encrypted with secret_key_file %s", done,
+	    done == 1 ? "" : "s", x->conf.secret_key_file);
+	if (kept > 0)
+		printf(" (%ld had it already)", kept);
+	printf("\ncmpctl: now remove secret_key_file_previous from %s and "
+	    "send cmpd SIGHUP\n", x->conf_path);
+	r = CTL_OK;
+ out:
+	secret_reseal_done();
+	json_object_put(detail);
 	return r;
 }
 
@@ -149,7 +220,7 @@ key_rotate(struct ctl *x, const char *file)
 	}
 	began = 1;
 	for (i = 0; i < NITEMS(ctl_sealed); i++)
-		if (ctl_rotate_column(&ctl_sealed[i], &done, &kept) != 0)
+		if (ctl_rotate_column(&ctl_sealed[i], 0, &done, &kept) != 0)
 			goto out;
 	if ((detail = json_object_new_object()) == NULL ||
 	    json_object_object_add(detail, "values",
@@ -183,6 +254,8 @@ cmd_key(struct ctl *x, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
 
+	if (argc == 2 && strcmp(sub, "rotate") == 0)
+		return key_rotate_previous(x);
 	if (argc != 3)
 		return CTL_USAGE;
 	if (strcmp(sub, "create") == 0) {

@@ -149,6 +149,7 @@ struct conf {
 	size_t	 connector_reply_max;		/* bytes */
 	char	*connector_ca_file;		/* TLS anchors; NULL: system */
 	char	*secret_key_file;	/* key that encrypts secrets at rest */
+	char	*secret_key_file_previous; /* one that still opens them */
 	long	 pbm_iterations_max;
 	int	 confirm_wait_time;	/* seconds, when the profile has none */
 	int	 sweep_interval;	/* seconds; 0: only `cmpd --sweep` */
@@ -680,6 +681,7 @@ int	cmp_msg_prot_method(const CMPD_HEADER *, enum prot_method *);
 /* secret.c */
 int	secret_init(const struct conf *);
 int	secret_key_check(const char *path);
+int	secret_reseal_init_previous(void);
 
 /* spki.c */
 EVP_PKEY *spki_decode(const unsigned char *der, size_t len);

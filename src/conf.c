@@ -80,6 +80,8 @@ static const struct conf_key keys[] = {
 	    64L * 1024 * 1024),
 	K("connector_ca_file", CONF_PATH, connector_ca_file, 0, 0),
 	K("secret_key_file", CONF_PATH, secret_key_file, 0, 0),
+	K("secret_key_file_previous", CONF_PATH, secret_key_file_previous, 0,
+	    0),
 	K("pbm_iterations_max", CONF_LONG, pbm_iterations_max, 1, 10000000L),
 	K("confirm_wait_time", CONF_INT, confirm_wait_time, 1, 86400),
 	K("sweep_interval", CONF_INT, sweep_interval, 0, 86400),
@@ -363,6 +365,11 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 		    "users cannot connect to (listen_mode %04o): whoever "
 		    "can connect names the REMOTE_USER; use listen_group",
 		    (unsigned)c->listen_mode);
+		return -1;
+	}
+	if (c->secret_key_file_previous != NULL && c->secret_key_file == NULL) {
+		snprintf(err, errlen, "secret_key_file_previous needs a "
+		    "secret_key_file, the key that seals");
 		return -1;
 	}
 	return 0;

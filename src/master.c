@@ -451,11 +451,30 @@ master_keep_int(int *new, int old, const char *key)
 	*new = old;
 }
 
+/* The key file of c the master, as the workers' user, cannot load
+ * (secret_key_check()), and which it is; NULL when they all load. */
+static const char *
+master_key_unloadable(const struct conf *c, const char **what)
+{
+	if (c->secret_key_file != NULL &&
+	    secret_key_check(c->secret_key_file) != 0) {
+		*what = "secret_key_file";
+		return c->secret_key_file;
+	}
+	if (c->secret_key_file_previous != NULL &&
+	    secret_key_check(c->secret_key_file_previous) != 0) {
+		*what = "secret_key_file_previous";
+		return c->secret_key_file_previous;
+	}
+	return NULL;
+}
+
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
 static int
 master_reload(struct conf *c)
 {
 	char err[512];
+	const char *key, *what;
 	struct conf nc;
 
 	if (conf_load(c->path, &nc, err, sizeof(err)) != 0) {
@@ -469,15 +488,13 @@ master_reload(struct conf *c)
 		conf_free(&nc);
 		return -1;
 	}
-	/* Every new worker loads it at its start, as the master's user: one
-	 * that cannot (a key rotated to, still root's alone) would leave no
-	 * worker serving anything. */
-	if (nc.secret_key_file != NULL &&
-	    secret_key_check(nc.secret_key_file) != 0) {
+	/* Every new worker loads them at its start, as the master's user: a
+	 * key it cannot load (a key rotated to, still root's alone) would
+	 * leave no worker serving anything. */
+	if ((key = master_key_unloadable(&nc, &what)) != NULL) {
 		log_error("reload refused, keeping the running configuration: "
-		    "secret_key_file %s cannot be loaded by the workers' user "
-		    "(its owner or group that user, mode 0640 at most)",
-		    nc.secret_key_file);
+		    "%s %s cannot be loaded by the workers' user (its owner "
+		    "or group that user, mode 0640 at most)", what, key);
 		conf_free(&nc);
 		return -1;
 	}

@@ -33,9 +33,14 @@
 
 static unsigned char secret_key[SECRET_KEY_LEN];
 static int secret_have_key;
-/* the key values are re-sealed to while rotating */
+/* secret_key_file_previous: opens what it sealed, seals nothing (a
+ * rotation without a time when secrets do not open) */
+static unsigned char secret_prev_key[SECRET_KEY_LEN];
+static int secret_have_prev;
+/* the key values are re-sealed to while rotating, and from */
 static unsigned char secret_next_key[SECRET_KEY_LEN];
 static int secret_have_next;
+static const unsigned char *secret_from = secret_key;
 
 /* Reads a key file (64 hex digits, one line) into key. */
 static int
@@ -65,19 +70,33 @@ secret_key_read(const char *path, unsigned char key[SECRET_KEY_LEN])
 	return r;
 }
 
-/* Loads the key; 0 also when none is configured (secrets then unusable). */
+/*
+ * Loads the key, and the previous one if configured (it needs a current
+ * one); 0 also when none is configured (secrets then unusable).
+ */
 int
 secret_init(const struct conf *c)
 {
 	OPENSSL_cleanse(secret_key, sizeof(secret_key));
-	secret_have_key = 0;
-	if (c->secret_key_file == NULL)
-		return 0;
-	if (secret_key_read(c->secret_key_file, secret_key) != 0) {
+	OPENSSL_cleanse(secret_prev_key, sizeof(secret_prev_key));
+	secret_have_key = secret_have_prev = 0;
+	if (c->secret_key_file == NULL) {
+		if (c->secret_key_file_previous == NULL)
+			return 0;
+		log_error("secret_key_file_previous needs a secret_key_file "
+		    "to seal with");
+		return -1;
+	}
+	if (secret_key_read(c->secret_key_file, secret_key) != 0 ||
+	    (c->secret_key_file_previous != NULL &&
+	    secret_key_read(c->secret_key_file_previous,
+	    secret_prev_key) != 0)) {
 		OPENSSL_cleanse(secret_key, sizeof(secret_key));
+		OPENSSL_cleanse(secret_prev_key, sizeof(secret_prev_key));
 		return -1;
 	}
 	secret_have_key = 1;
+	secret_have_prev = c->secret_key_file_previous != NULL;
 	return 0;
 }
 
@@ -176,8 +195,9 @@ secret_key_create(const char *path)
 }
 
 /*
- * Loads the key of path as the target of secret_reseal(). -1 on error, -2
- * when it is the current key (rotating to it would change nothing).
+ * Loads the key of path as the target of secret_reseal(), from the
+ * current key. -1 on error, -2 when it is the current key (rotating to
+ * it would change nothing).
  */
 int
 secret_reseal_init(const char *path)
@@ -199,11 +219,30 @@ secret_reseal_init(const char *path)
 	return 0;
 }
 
+/*
+ * The current key as the target of secret_reseal(), from the previous
+ * one (secret_key_file_previous). -1 when there is none.
+ */
+int
+secret_reseal_init_previous(void)
+{
+	secret_reseal_done();
+	if (!secret_have_key || !secret_have_prev) {
+		log_error("no secret_key_file_previous to rotate from");
+		return -1;
+	}
+	memcpy(secret_next_key, secret_key, SECRET_KEY_LEN);
+	secret_from = secret_prev_key;
+	secret_have_next = 1;
+	return 0;
+}
+
 void
 secret_reseal_done(void)
 {
 	OPENSSL_cleanse(secret_next_key, sizeof(secret_next_key));
 	secret_have_next = 0;
+	secret_from = secret_key;
 }
 
 int
@@ -302,7 +341,10 @@ secret_open_with(const unsigned char *key, const unsigned char *blob,
 	return 0;
 }
 
-/* Decrypts a blob into pt (at most cap bytes); -1 if it does not open. */
+/*
+ * Decrypts a blob into pt (at most cap bytes), with the current key or
+ * else the previous one; -1 if it does not open.
+ */
 int
 secret_open(const unsigned char *blob, size_t len, const char *aad,
     unsigned char *pt, size_t cap, size_t *ptlen)
@@ -310,12 +352,19 @@ secret_open(const unsigned char *blob, size_t len, const char *aad,
 	*ptlen = 0;
 	if (!secret_have_key)
 		return -1;
-	return secret_open_with(secret_key, blob, len, aad, pt, cap, ptlen);
+	if (secret_open_with(secret_key, blob, len, aad, pt, cap, ptlen) == 0)
+		return 0;
+	if (!secret_have_prev)
+		return -1;
+	return secret_open_with(secret_prev_key, blob, len, aad, pt, cap,
+	    ptlen);
 }
 
 /*
- * Opens blob with the current key and seals it again, under the same AAD,
- * with the key of secret_reseal_init(); *out (OPENSSL_free) gets the new
+ * Opens blob with the key rotated from (the current one, or the previous
+ * one after secret_reseal_init_previous(); a previous one also opens for
+ * the current) and seals it again, under the
+ * same AAD, with the key rotated to; *out (OPENSSL_free) gets the new
  * blob. 1 (and no *out) when blob is sealed with the new key already, so
  * that an interrupted rotation can simply be run again; -1 when it opens
  * with neither. The plain text lives only in a buffer wiped here.
@@ -336,11 +385,14 @@ secret_reseal(const unsigned char *blob, size_t len, const char *aad,
 	cap = len - 1 - SECRET_NONCE - SECRET_TAG;
 	if ((pt = OPENSSL_malloc(cap + 1)) == NULL)
 		return -1;
-	if (secret_open_with(secret_key, blob, len, aad, pt, cap, &n) == 0)
-		r = secret_seal_with(secret_next_key, pt, n, aad, out, outlen);
-	else if (secret_open_with(secret_next_key, blob, len, aad, pt, cap,
+	if (secret_open_with(secret_next_key, blob, len, aad, pt, cap,
 	    &n) == 0)
 		r = 1;
+	else if (secret_open_with(secret_from, blob, len, aad, pt, cap,
+	    &n) == 0 || (secret_have_prev && secret_from != secret_prev_key &&
+	    secret_open_with(secret_prev_key, blob, len, aad, pt, cap,
+	    &n) == 0))
+		r = secret_seal_with(secret_next_key, pt, n, aad, out, outlen);
 	OPENSSL_clear_free(pt, cap + 1);
 	return r;
 }

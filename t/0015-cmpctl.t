@@ -380,6 +380,45 @@ ok "cmpctl with the new key sets a secret" sh -c \
 	"printf 'enroll-secret\n' | '$top_builddir/cmpctl' -c '$T/cmpd.conf' profile edit enroll sharedSecret=@- > /dev/null"
 ok "enrolment still works" enroll 4
 
+# ------------------- a rotation with no time when secrets do not open
+# secret_key_file the new key and secret_key_file_previous the one in use:
+# cmpd seals with the new one and opens with either; key rotate (without
+# NEWFILE) re-seals what the previous one sealed, a row per transaction;
+# then the previous one goes.
+reload() {	# reload: SIGHUP, and wait until the new workers serve
+	local n
+	n=$(grep -c "configuration reloaded" "$T/cmpd.log")
+	kill -HUP "$CMPD_PID"
+	t_wait 10 sh -c "[ \$(grep -c 'configuration reloaded' '$T/cmpd.log') -gt $n ]" &&
+	sleep 1
+}
+ok "key create (a third key)" ctl key create "$T/third.key"
+t_write_conf "message_time_skew = 0" "secret_key_file = $T/third.key" \
+	"secret_key_file_previous = $T/new.key"
+ok "cmpd -n: the previous key as well" "$top_builddir/cmpd" -n --allow-root -c "$T/cmpd.conf"
+ok "reload: the third key seals, the previous one still opens" reload
+ok "... enrolment works (its secret sealed with the previous key)" enroll 5
+ok "... so does the device" device 3
+ok "... a secret set now" sh -c \
+	"printf 'enroll-secret\n' | '$top_builddir/cmpctl' -c '$T/cmpd.conf' profile edit enroll sharedSecret=@- > /dev/null"
+ok "... is sealed with the third key, and opens" enroll 6
+ok "key rotate, from the previous key" ctl key rotate
+like "$(cat "$T/out")" "^cmpctl: $((N - 1)) values re-encrypted with secret_key_file $T/third\\.key \\(1 had it already\\)" \
+	"counts the values (the secret set meanwhile had it)"
+like "$(cat "$T/out")" "now remove secret_key_file_previous" "tells what to do next"
+is "$(t_sql "SELECT detail FROM audit WHERE action = 'rotate' ORDER BY at DESC LIMIT 1")" \
+	"{\"values\":$((N - 1)),\"from\":\"secret_key_file_previous\"}" "one audit row"
+ok "... enrolment works" enroll 7
+t_write_conf "message_time_skew = 0" "secret_key_file = $T/third.key"
+ok "reload without the previous key" reload
+ok "... enrolment works" enroll 8
+ok "... so does the device" device 4
+nok "key rotate without NEWFILE nor a previous key" ctl key rotate
+like "$(cat "$T/err")" "sets no secret_key_file_previous" "... says what is missing"
+t_write_conf "message_time_skew = 0" "secret_key_file_previous = $T/new.key" "-secret_key_file"
+nok "cmpd -n: a previous key without a current one" "$top_builddir/cmpd" -n --allow-root -c "$T/cmpd.conf"
+t_write_conf "message_time_skew = 0" "secret_key_file = $T/third.key"
+
 # ------------------------------------------------------------ clean-up
 ok "raprofile delete" ctl raprofile delete r2
 ok "authority delete" ctl authority delete a2b
