@@ -14,10 +14,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -27,6 +31,7 @@
 #define MIGRATE_FILE_MAX	(1024 * 1024)
 #define MIGRATE_FILES_MAX	1000
 #define MIGRATE_LEASE		600	/* seconds, renewed after each file */
+#define MIGRATE_LEASE_RENEW	10	/* and this often while one runs */
 #define MIGRATE_LEASE_WAIT	60	/* seconds for another to finish */
 
 /* As schema/0017-lease.sql: the lease exists before any migration. */
@@ -267,6 +272,51 @@ migrate_version_of(const char *name)
 	return v;
 }
 
+/*
+ * One file may run longer than the lease (a large table rebuilt): while it
+ * runs, a child renews the lease every MIGRATE_LEASE_RENEW seconds on a
+ * connection of its own, so that another host's cmpd --migrate does not
+ * take it and run the same file beside this one. The child dies with this
+ * process (PR_SET_PDEATHSIG); should it stop renewing, the lease lasts
+ * MIGRATE_LEASE from its last renewal, as without it. Its pid, or -1.
+ */
+static pid_t
+migrate_keeper_start(const struct conf *c, const char *holder)
+{
+	static const struct timespec every = { MIGRATE_LEASE_RENEW, 0 };
+	pid_t pid, parent = getpid();
+	void *mv = NULL;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) != 0)
+		return pid;
+	/* the parent's connection is the parent's: never used here, and
+	 * _exit() leaves it alone */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent || db_connect_once(c, 0, &mv) != 0)
+		_exit(1);
+	for (;;) {
+		nanosleep(&every, NULL);
+		if (migrate_lease(mv, migrate_lease_take, holder,
+		    MIGRATE_LEASE) != 1) {
+			log_warn("the migration lease could not be renewed "
+			    "while a file runs");
+			_exit(1);
+		}
+	}
+}
+
+static void
+migrate_keeper_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
 int
 migrate_run(const struct conf *c)
 {
@@ -283,7 +333,8 @@ migrate_run(const struct conf *c)
 	MYSQL *m;
 	size_t i, n = 0;
 	long current, v;
-	int r = -1, locked = 0, applied = 0;
+	pid_t keeper;
+	int r = -1, locked = 0, applied = 0, ok;
 
 	if (db_connect_once(c, 0, &mv) != 0)
 		return -1;
@@ -343,8 +394,10 @@ migrate_run(const struct conf *c)
 		 * may run whole and stay unrecorded; so every statement of
 		 * every file tolerates its own effect already there (IF [NOT]
 		 * EXISTS, t/0001 runs each file twice). */
-		if (migrate_file(m, path) != 0 ||
-		    migrate_record(m, v, names[i]) != 0)
+		keeper = migrate_keeper_start(c, holder);
+		ok = migrate_file(m, path) == 0;
+		migrate_keeper_stop(keeper);
+		if (!ok || migrate_record(m, v, names[i]) != 0)
 			goto out;
 		log_info("applied migration %s", names[i]);
 		applied++;

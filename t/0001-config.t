@@ -195,6 +195,19 @@ schema_of cmpd > "$T/schema-once.txt"
 schema_of cmpd_rerun > "$T/schema-rerun.txt"
 ok "... and the schema is the one migrated once" cmp -s "$T/schema-once.txt" "$T/schema-rerun.txt" ||
 	diff "$T/schema-once.txt" "$T/schema-rerun.txt" | head -n 20 | diag
+# A file that runs long (a large table rebuilt) keeps the migration lease
+# renewed while it runs (every 10 s), so that another host does not take
+# it and run the same file beside it.
+printf 'DO SLEEP(13);\n' > "$T/rerun/$next-slow.sql"
+t_migrate > /dev/null 2>&1 &
+slow=$!
+sleep 2
+u1=$(t_sql "SELECT until FROM cmpd_rerun.cmpd_lease WHERE name = 'migrate'")
+sleep 10
+moved=$(t_sql "SELECT TIMESTAMPDIFF(SECOND, '$u1', until) FROM cmpd_rerun.cmpd_lease WHERE name = 'migrate'")
+wait "$slow"
+is "$?" 0 "a migration of 13 s"
+ok "... its lease renewed while it ran (until moved ${moved:-?} s)" test "${moved:-0}" -ge 5
 t_write_conf
 
 # wrong database password
