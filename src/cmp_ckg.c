@@ -509,6 +509,9 @@ cmp_ckg_request(const OSSL_CRMF_MSG *crm, const CMPD_MSG *req,
 	if ((key = ckg_generate(type, param)) == NULL ||
 	    (*own = ckg_crm(crm, t, key)) == NULL)
 		goto out;
+	log_info("PN=%s: certReqId %d: a key made for the request (%s, %d "
+	    "bits)", p->cmp_name, OSSL_CRMF_MSG_get_certReqId(crm),
+	    EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key));
 	if ((f = ckg_envelope(key, p, rcpt, ek)) != CMPF_OK) {
 		OSSL_CRMF_MSG_free(*own);
 		*own = NULL;

@@ -513,19 +513,27 @@ enroll_check(const CMPD_MSG *req, struct profile *p, struct enroll_item *it)
  * An ir, cr or kur asking for its key to be made (cmp_ckg.c), on a CMP
  * Profile that makes keys: the item's request becomes the one the CA is
  * asked with, the key's envelope waits for the answer. (Elsewhere such a
- * request fails its POP, and enroll_check_key() says why.) A kur's is
- * checked as any other kur after (its oldCertID carried over, the new
- * key other than the certificate's).
+ * request fails its POP, and enroll_check_key() says why.) A kur's
+ * certificate to update is looked at before a key is made for it, and
+ * the kur checked as any other after (its oldCertID carried over, the
+ * new key other than the certificate's).
  */
 static enum cmp_fail
 enroll_ckg(const CMPD_MSG *req, int type, struct profile *p,
     struct enroll_item *it)
 {
 	enum cmp_fail f;
+	X509 *old = NULL;
 
 	if (!p->ckg_allowed || type == CMPD_BODY_P10CR ||
 	    !cmp_ckg_wanted(it->crm))
 		return CMPF_OK;
+	if (type == CMPD_BODY_KUR) {
+		f = cmp_enroll_kur_check(req, it->crm, p, &old);
+		X509_free(old);
+		if (f != CMPF_OK)
+			return f;
+	}
 	if ((f = cmp_ckg_request(it->crm, req, p, &it->own, &it->ckg,
 	    it->text, sizeof(it->text))) == CMPF_OK)
 		it->crm = it->own;

@@ -254,6 +254,8 @@ t_sql "UPDATE cmp_profile SET central_key_generation = 1 WHERE name = 'sig'"
 kur_raw ckg-kur
 is "$(t_post "$T/ckg-kur.der" /api/v1/protocols/cmp/sig)" 200 "a kur without a key, centralKeyGeneration on"
 is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" kup/accepted "... accepted"
+like "$(grep 'a key made for the request' "$T/cmpd.log" | tail -n 1)" \
+	"PN=sig: certReqId 0: a key made for the request \(EC, 256 bits\)" "... a key made (logged)"
 ok "... the key opens with the updated certificate's key" opened ckg-kur "$T/old.crt" "$T/old.key"
 diag_file "$T/ckg-kur.key.out" 20
 is "$(line ckg-kur recipients)/$(line ckg-kur recipient)" 1/kari "... one KeyAgreeRecipientInfo"
@@ -268,10 +270,13 @@ is "$(t_post "$T/cc.der" /api/v1/protocols/cmp/sig)" 200 "its certConf, signed w
 is "$(dump "$T/resp.der" body)" pkiconf "... pkiconf"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=ckg-upd' AND status = 'issued'")" 2 \
 	"... both certificates in the inventory"
-# oldCertID still names the certificate to update
+# oldCertID still names the certificate to update; looked at before a
+# key is made
+made=$(grep -c 'a key made for the request' "$T/cmpd.log")
 kur_raw ckg-kur-other -oldcert "$F/ee.pem"
 is "$(t_post "$T/ckg-kur-other.der" /api/v1/protocols/cmp/sig)" 200 "a kur without a key naming another oldCertID"
 is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" failInfo)" kup/badCertId "... refused, badCertId"
+is "$(grep -c 'a key made for the request' "$T/cmpd.log")" "$made" "... before a key was made"
 is "$(at_ca ckg-upd)" 2 "... the CA was not asked"
 
 # -------------- a CA that answers later: the key is not kept to wait
