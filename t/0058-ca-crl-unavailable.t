@@ -25,27 +25,10 @@ plan_auto
 
 F=$T_FIXTURES
 CA=$T/ca
-CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
 
-t_sig_profile
-t_signer || bail "cannot make the signing certificate"
-cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" |
-	$CMPD --set-signing-credentials sig > /dev/null 2>&1 ||
-	bail "--set-signing-credentials failed"
-# a device vendor's root, and the CA's root
-cat "$F/root.pem" "$CA/root.crt" |
-	$CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
-	bail "--set-trust-anchors failed"
-
-# genm OUT CERT KEY: a genm signed with CERT (its CA's certificate sent)
-genm() {
-	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
-		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
-		-cert "$2" -key "$3" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
-		-unprotected_errors > "$1" 2>&1
-}
+t_sig_ready
+genm() { t_genm_signed "$@"; }
 connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
 UNAVAILABLE="PN=sig | the protection certificate cannot be validated now: no current CRL of the CA can be had, try again later"
 
@@ -61,13 +44,7 @@ timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
 # outside: a certificate of the CA that cmpd never issued, straight from
 # the connector API (not in the inventory: only the CA's CRL knows it)
 LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
-openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
-curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
-	-o "$T/issue.json" --data-binary \
-	"{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
-python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
-	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
-	bail "the connector did not issue"
+t_localca_issue outside "$T/dev.key"
 curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
 	-o "$T/issue2.json" --data-binary \
 	"{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
@@ -75,10 +52,7 @@ curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Typ
 ok "dev signs" genm "$T/g1.out" "$T/dev.crt" "$T/dev.key"
 ok "the vendor's device signs" genm "$T/g2.out" "$F/ee.pem" "$F/ee.key"
 ok "outside signs, valid at its CA" genm "$T/g3.out" "$T/outside.crt" "$T/dev.key"
-curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
-	-o /dev/null --data-binary \
-	"{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
-	"$LCA/revoke"
+t_localca_revoke "$T/outside.crt" keyCompromise
 sleep 1.5
 nok "outside, revoked at the CA: refused" genm "$T/g4.out" "$T/outside.crt" "$T/dev.key"
 like "$(cat "$T/g4.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's CRL"
@@ -91,10 +65,7 @@ python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(jso
 	bail "the connector did not issue outside2"
 ok "outside2 signs, valid at its CA" genm "$T/g4b.out" "$T/outside2.crt" "$T/dev.key"
 sleep 1.1
-curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
-	-o /dev/null --data-binary \
-	"{\"certificate\":\"$(openssl x509 -in "$T/outside2.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
-	"$LCA/revoke"
+t_localca_revoke "$T/outside2.crt" keyCompromise
 curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
 	-o "$T/crl2.json" --data-binary '{"delta": false}' "${LCA%/v2/*}/v1/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/crl"
 python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["crlData"]))' \

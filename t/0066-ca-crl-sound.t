@@ -38,24 +38,9 @@ plan_auto
 
 F=$T_FIXTURES
 CA=$T/ca
-CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
-t_sig_profile
-t_signer || bail "cannot make the signing certificate"
-cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" |
-	$CMPD --set-signing-credentials sig > /dev/null 2>&1 ||
-	bail "--set-signing-credentials failed"
-cat "$F/root.pem" "$CA/root.crt" | $CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
-	bail "--set-trust-anchors failed"
-
-# genm OUT CERT KEY: a genm signed with CERT (its CA's certificate sent)
-genm() {
-	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
-		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
-		-cert "$2" -key "$3" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
-		-unprotected_errors > "$1" 2>&1
-}
+t_sig_ready
+genm() { t_genm_signed "$@"; }
 connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
 AUTH=00000000-0000-4000-8000-00000000e0a2
 LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/$AUTH/certificates
@@ -70,12 +55,9 @@ timeout 60 openssl cmp -cmd ir -server "127.0.0.1:$HTTP_PORT" \
 	-path /api/v1/protocols/cmp/enroll -recipient /CN=cmpd -ref "$ENROLL_REF" \
 	-secret "pass:$ENROLL_SECRET" -newkey "$T/dev.key" -subject /CN=dev \
 	-certout "$T/dev.crt" > "$T/ir.out" 2>&1 || { diag_file "$T/ir.out"; bail "ir failed"; }
-openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
-lca "$LCA/issue" "{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$T/issue.json"
-python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
-	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" || bail "the connector did not issue"
+t_localca_issue outside "$T/dev.key"
 ok "outside signs, valid at its CA" genm "$T/g1.out" "$T/outside.crt" "$T/dev.key"
-lca "$LCA/revoke" "{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" /dev/null
+t_localca_revoke "$T/outside.crt" keyCompromise
 sleep 1.5
 nok "outside, revoked at the CA: refused" genm "$T/g2.out" "$T/outside.crt" "$T/dev.key"
 like "$(cat "$T/g2.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's CRL"
@@ -145,7 +127,7 @@ cp "$T/crl-first.json" "$T/fake/crl.json"
 sleep 1.5
 ok "outside2 signs, valid at its CA" genm "$T/g7.out" "$T/outside2.crt" "$T/dev.key"
 sleep 1.1
-lca "$LCA/revoke" "{\"certificate\":\"$(openssl x509 -in "$T/outside2.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" /dev/null
+t_localca_revoke "$T/outside2.crt" keyCompromise
 lca "$LCA1/crl" '{"delta": false}' "$T/crl-later.json"
 python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["crlData"]))' \
 	"$T/crl-later.json" > "$T/crl-later.der" || bail "no later CRL from the connector"

@@ -18,9 +18,6 @@ t_start_lighttpd "$(t_localca_lighttpd)"
 t_seed_enroll
 plan_auto
 
-F=$T_FIXTURES
-CA=$T/ca
-CMPD="$top_builddir/cmpd -c $T/cmpd.conf"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
 
 # cmp-localca again, its clock stopped two seconds from now, after its CA
@@ -40,23 +37,8 @@ t_wait 10 test -S "$T/localca.sock" || { diag_file "$T/localca.log"; bail "cmp-l
 # what it issues is valid from that second on
 while [ "$(date +%s)" -le "$frozen_s" ]; do sleep 0.2; done
 
-t_sig_profile
-t_signer || bail "cannot make the signing certificate"
-cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" |
-	$CMPD --set-signing-credentials sig > /dev/null 2>&1 ||
-	bail "--set-signing-credentials failed"
-cat "$F/root.pem" "$CA/root.crt" |
-	$CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
-	bail "--set-trust-anchors failed"
-
-# genm OUT CERT KEY: a genm signed with CERT (its CA's certificate sent)
-genm() {
-	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
-		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
-		-cert "$2" -key "$3" -untrusted "$CA/ca.crt" -trusted "$CA/root.crt" \
-		-unprotected_errors > "$1" 2>&1
-}
+t_sig_ready
+genm() { t_genm_signed "$@"; }
 # stored: the CRL stored for other workers, as text
 stored() {
 	t_sql "SELECT REPLACE(TO_BASE64(crl), CHAR(10), '') FROM ca_crl" | base64 -d |
@@ -65,14 +47,7 @@ stored() {
 
 # outside: a certificate of the CA that cmpd never issued, straight from
 # the connector API (only the CA's CRL knows it)
-LCA=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
-openssl req -new -key "$T/dev.key" -subj /CN=outside -outform DER -out "$T/outside.csr" 2>/dev/null
-curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
-	-o "$T/issue.json" --data-binary \
-	"{\"request\":\"$(base64 -w0 "$T/outside.csr")\",\"format\":\"pkcs10\"}" "$LCA/issue"
-python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
-	"$T/issue.json" | openssl x509 -inform DER -out "$T/outside.crt" ||
-	bail "the connector did not issue"
+t_localca_issue outside "$T/dev.key"
 serial=$(openssl x509 -in "$T/outside.crt" -noout -serial | sed 's/^serial=//')
 
 ok "outside signs, valid at its CA" genm "$T/g1.out" "$T/outside.crt" "$T/dev.key"
@@ -80,10 +55,7 @@ is "$(t_sql "SELECT this_update FROM ca_crl")" "$FROZEN" "the CA's CRL stored, o
 n1=$(t_sql "SELECT crl_number FROM ca_crl")
 like "$n1" '^[0-9]+$' "... with its CRL number"
 
-curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
-	-o /dev/null --data-binary \
-	"{\"certificate\":\"$(openssl x509 -in "$T/outside.crt" -outform DER | base64 -w0)\",\"reason\":\"keyCompromise\"}" \
-	"$LCA/revoke"
+t_localca_revoke "$T/outside.crt" keyCompromise
 sleep 1.5
 nok "outside, revoked at the CA: refused" genm "$T/g2.out" "$T/outside.crt" "$T/dev.key"
 like "$(cat "$T/g2.out")" "PN=sig \| the protection certificate is revoked" "... by the CA's next CRL"

@@ -37,6 +37,55 @@ t_sig_profile() {
 		bail "inserting CMP Profile sig failed"
 }
 
+# t_sig_ready: CMP Profile sig (t_sig_profile), with cmpd's signing
+# credentials (t_signer, under the test CA's root) and as trust anchors
+# the fixtures' device vendor root and the test CA's root.
+t_sig_ready() {
+	local cmpd="$top_builddir/cmpd -c $T/cmpd.conf"
+	t_sig_profile
+	t_signer || bail "cannot make the signing certificate"
+	cat "$T/signer.key" "$T/signer.crt" "$T/ca/root.crt" |
+		$cmpd --set-signing-credentials sig > /dev/null 2>&1 ||
+		bail "--set-signing-credentials failed"
+	cat "$T_FIXTURES/root.pem" "$T/ca/root.crt" |
+		$cmpd --set-trust-anchors sig > /dev/null 2>&1 ||
+		bail "--set-trust-anchors failed"
+}
+
+# t_genm_signed OUT CERT KEY: a genm (signKeyPairTypes, which asks the CA
+# nothing) to CMP Profile sig signed with CERT (the test CA's issuing
+# certificate sent with it); openssl cmp's output in OUT
+t_genm_signed() {
+	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$2" -key "$3" -untrusted "$T/ca/ca.crt" -trusted "$T/ca/root.crt" \
+		-unprotected_errors > "$1" 2>&1
+}
+
+# t_localca_issue NAME KEY: a certificate of the test CA for CN=NAME and
+# KEY straight from cmp-localca's connector API, not through cmpd (so not
+# in its inventory: only the CA's CRL knows it), into $T/NAME.crt
+t_localca_issue() {
+	local lca=$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates
+	openssl req -new -key "$2" -subj "/CN=$1" -outform DER -out "$T/$1.csr" 2>/dev/null &&
+	curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" \
+		-H 'Content-Type: application/json' -o "$T/$1.issue.json" --data-binary \
+		"{\"request\":\"$(base64 -w0 "$T/$1.csr")\",\"format\":\"pkcs10\"}" "$lca/issue" &&
+	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
+		"$T/$1.issue.json" | openssl x509 -inform DER -out "$T/$1.crt" ||
+		bail "cmp-localca did not issue a certificate for CN=$1"
+}
+
+# t_localca_revoke CERT REASON: CERT (PEM) revoked at cmp-localca through
+# its connector API, not through cmpd
+t_localca_revoke() {
+	curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" \
+		-H 'Content-Type: application/json' -o /dev/null --data-binary \
+		"{\"certificate\":\"$(openssl x509 -in "$1" -outform DER | base64 -w0)\",\"reason\":\"$2\"}" \
+		"$CONNECTOR_BASE/localca/v2/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2/certificates/revoke"
+}
+
 # ================================================================== TLS
 # t_signer [NAME [SUBJECT [ISSUER]]]: a signing key and certificate for
 # cmpd (EC P-256, digitalSignature) under the test CA's root, or ISSUER
