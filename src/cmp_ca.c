@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "cmpd.h"
@@ -179,12 +181,47 @@ cmp_ca_conn_fail(const struct conn_result *res, char *arg,
  * stored in MariaDB too (store_crl.c), for a worker that has none when
  * the CA cannot be reached: one started since, or of another node.
  */
+/*
+ * The key of prof's CA in the CRL and chain caches (and of the stored
+ * CRL): hex SHA-256 over what makes the connector's answer, the RA
+ * Profile, connector, authority instance, URL and the RA Profile's
+ * attributes (they may name another CA behind the same connector).
+ */
+#define CA_KEY_LEN	(2 * SHA256_DIGEST_LENGTH + 1)
+static int ca_chain_drop(const struct profile *);
+
+static void
+ca_key(const struct profile *p, char key[CA_KEY_LEN])
+{
+	const char *part[5] = { p->ra_uuid, p->connector_uuid,
+	    p->authority_instance, p->connector_url,
+	    p->ra_attrs != NULL ? p->ra_attrs : "" };
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	EVP_MD_CTX *ctx;
+	size_t i;
+	int ok;
+
+	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	/* each part with its terminating NUL: "a|b" and "a", "|b" differ */
+	for (i = 0; ok && i < NITEMS(part); i++)
+		ok = EVP_DigestUpdate(ctx, part[i], strlen(part[i]) + 1);
+	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		/* no key: nothing cached under it matches, the CA is asked */
+		key[0] = '\0';
+		return;
+	}
+	util_hex(md, sizeof(md), key, CA_KEY_LEN);
+}
+
 #define CA_CRL_CACHE_MAX	8
 #define CA_CRL_RETRY_MAX	60
 /* seconds a CRL's thisUpdate may lie ahead of this host's clock */
 #define CA_CRL_AHEAD		300
 static struct ca_crl_entry {
-	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
+	char	 key[CA_KEY_LEN];
 	time_t	 at;		/* the last fetch */
 	X509_CRL *crl;		/* the last the CA gave, or NULL */
 	int	 failed;	/* the last fetch failed */
@@ -312,19 +349,28 @@ ca_crl_from_store(const struct profile *prof, struct ca_crl_entry *e,
 }
 
 /*
- * A current CRL the CA gave, into e, unless e has a current one issued
- * after it (a CA replica behind the others); stored for the other
- * workers when it is later than the one e had. A later one another
- * worker stored is taken instead: a worker started since, or whose
- * entry was pushed out, would otherwise go back to the replica's.
+ * A current CRL the CA gave, into e, unless e has a current one of the
+ * same issuer issued after it (a CA replica behind the others); stored
+ * for the other workers when it is later than the one e had, or of
+ * another issuer (another CA behind the connector now: its revocations
+ * are the ones that count, whatever the times of the former's CRL). A
+ * later one another worker stored is taken instead: a worker started
+ * since, or whose entry was pushed out, would otherwise go back to the
+ * replica's.
  */
 static void
 ca_crl_keep(const struct profile *prof, struct ca_crl_entry *e,
     const char *key, X509_CRL *crl)
 {
-	int later = ca_crl_later(crl, e->crl);
+	int other = e->crl != NULL &&
+	    X509_NAME_cmp(X509_CRL_get_issuer(crl),
+	    X509_CRL_get_issuer(e->crl)) != 0;
+	int later = other || ca_crl_later(crl, e->crl);
 
-	if (e->crl != NULL && !ca_crl_expired(e->crl) &&
+	if (other)
+		log_info("PN=%s: the CA's CRL has another issuer now; the "
+		    "former issuer's is dropped", prof->cmp_name);
+	else if (e->crl != NULL && !ca_crl_expired(e->crl) &&
 	    ca_crl_later(e->crl, crl)) {
 		X509_CRL_free(crl);
 		return;
@@ -360,11 +406,9 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	memset(&none, 0, sizeof(none));
 	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
 		return ca_crl_answer(&none, st);
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", prof->ra_uuid,
-	    prof->connector_uuid, prof->authority_instance,
-	    prof->connector_url);
+	ca_key(prof, key);
 	for (i = 0; i < CA_CRL_CACHE_MAX; i++)
-		if (strcmp(ca_crl_cache[i].key, key) == 0) {
+		if (key[0] != '\0' && strcmp(ca_crl_cache[i].key, key) == 0) {
 			e = &ca_crl_cache[i];
 			age = now - e->at;
 			wait = ca_conf->ca_crl_refresh;
@@ -393,7 +437,11 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	target.timeout_ms = ca_budget_left(prof);
 	e->failed = e->late = e->down = e->stale = 0;
 	got = conn_crl(&target, &crl, &res) == 0 && res.status == CONN_OK;
-	if (got && !ca_crl_sound(prof, crl, why, sizeof(why))) {
+	/* not signed by the CA's chain as this worker keeps it: the chain
+	 * is asked for once more (another CA behind the connector now) */
+	if (got && !ca_crl_sound(prof, crl, why, sizeof(why)) &&
+	    (!ca_chain_drop(prof) ||
+	    !ca_crl_sound(prof, crl, why, sizeof(why)))) {
 		/* as a CA that cannot give one now: the one kept stays,
 		 * and without one its signers wait (fail closed) */
 		snprintf(res.message, sizeof(res.message), "the CRL it gave "
@@ -456,7 +504,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 #define CA_CHAIN_TTL		300
 #define CA_CHAIN_RETRY		5
 static struct ca_chain_entry {
-	char	 key[CMPD_UUID_LEN * 3 + PROFILE_URL_MAX + 4];
+	char	 key[CA_KEY_LEN];
 	time_t	 at;
 	STACK_OF(X509) *chain;	/* NULL: the last fetch failed */
 	int	 late;		/* it failed: cut at the budget */
@@ -464,6 +512,27 @@ static struct ca_chain_entry {
 				 * busy */
 } ca_chain_cache[CA_CHAIN_CACHE_MAX];
 static unsigned int ca_chain_next;
+
+/*
+ * Forgets the chain kept for p's CA, so that the next cmp_ca_chain()
+ * asks the connector. 1 if one was kept (fetched, or failed), 0 if not.
+ */
+static int
+ca_chain_drop(const struct profile *p)
+{
+	char key[CA_KEY_LEN];
+	size_t i;
+
+	ca_key(p, key);
+	for (i = 0; key[0] != '\0' && i < CA_CHAIN_CACHE_MAX; i++)
+		if (strcmp(ca_chain_cache[i].key, key) == 0) {
+			sk_X509_pop_free(ca_chain_cache[i].chain, X509_free);
+			memset(&ca_chain_cache[i], 0,
+			    sizeof(ca_chain_cache[i]));
+			return 1;
+		}
+	return 0;
+}
 
 /*
  * The CA's chain for prof's RA Profile (borrowed), or NULL; *late as
@@ -487,11 +556,9 @@ cmp_ca_chain(const struct profile *p, int *late, int *down)
 		*down = 0;
 	if (p->connector_url[0] == '\0')
 		return NULL;
-	/* caCertificates depends on the RA Profile's attributes too. */
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->ra_uuid,
-	    p->connector_uuid, p->authority_instance, p->connector_url);
+	ca_key(p, key);
 	for (i = 0; i < CA_CHAIN_CACHE_MAX; i++)
-		if (strcmp(ca_chain_cache[i].key, key) == 0) {
+		if (key[0] != '\0' && strcmp(ca_chain_cache[i].key, key) == 0) {
 			e = &ca_chain_cache[i];
 			age = now - e->at;
 			if (e->chain != NULL && age >= 0 && age < CA_CHAIN_TTL)

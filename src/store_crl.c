@@ -6,9 +6,11 @@
  * of a cluster), takes it from here rather than checking signers without
  * the CA's revocations or refusing them all. A row is keyed by the
  * SHA-256 of cmp_ca.c's cache key (RA Profile, connector, authority
- * instance, connector URL), and only ever moves to a later CRL, whichever
- * worker writes first: a later thisUpdate, or the same with a higher CRL
- * number (a CA that revokes and issues its next CRL within the second).
+ * instance, connector URL, the RA Profile's attributes), and only ever
+ * moves to a later CRL, whichever worker writes first: one of another
+ * issuer (another CA behind the connector now), a later thisUpdate, or
+ * the same with a higher CRL number (a CA that revokes and issues its
+ * next CRL within the second).
  */
 #include "config.h"
 
@@ -17,6 +19,8 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -48,26 +52,32 @@ store_crl_number(const X509_CRL *crl)
 int
 store_crl_put(const char *key, const X509_CRL *crl)
 {
-	/* Assignments run left to right: each condition sees the row as
-	 * it was, but for this_update, which moves only forward anyway. */
-#define STORE_CRL_LATER "(VALUES(this_update) > this_update OR " \
-	"(VALUES(this_update) = this_update AND " \
-	"VALUES(crl_number) > crl_number))"
+	/* Later: of another issuer (another CA behind the connector), or
+	 * a later thisUpdate, or the same with a higher CRL number. Decided
+	 * once, on the row as it was (assignments run left to right). */
 	static const char sql[] = "INSERT INTO ca_crl (crl_key, this_update, "
-	    "next_update, crl_number, crl) "
-	    "VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?) "
+	    "next_update, crl_number, issuer_sha256, crl) "
+	    "VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?, ?) "
 	    "ON DUPLICATE KEY UPDATE "
-	    "crl = IF(" STORE_CRL_LATER ", VALUES(crl), crl), "
-	    "next_update = IF(" STORE_CRL_LATER ", VALUES(next_update), "
+	    "crl = IF(@cmpd_crl_later := "
+	    "(VALUES(issuer_sha256) <> issuer_sha256 OR "
+	    "VALUES(this_update) > this_update OR "
+	    "(VALUES(this_update) = this_update AND "
+	    "VALUES(crl_number) > crl_number)), VALUES(crl), crl), "
+	    "next_update = IF(@cmpd_crl_later, VALUES(next_update), "
 	    "next_update), "
-	    "crl_number = IF(" STORE_CRL_LATER ", VALUES(crl_number), "
+	    "crl_number = IF(@cmpd_crl_later, VALUES(crl_number), "
 	    "crl_number), "
-	    "this_update = GREATEST(this_update, VALUES(this_update))";
-#undef STORE_CRL_LATER
+	    "issuer_sha256 = IF(@cmpd_crl_later, VALUES(issuer_sha256), "
+	    "issuer_sha256), "
+	    "this_update = IF(@cmpd_crl_later, VALUES(this_update), "
+	    "this_update)";
 	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
 	char this_s[STORE_TIME_LEN], next_s[STORE_TIME_LEN];
-	struct db_arg a[5] = { DB_ARG_STR(key), DB_ARG_NULL, DB_ARG_NULL,
-	    DB_ARG_NULL, DB_ARG_NULL };
+	unsigned char issuer[SHA256_DIGEST_LENGTH];
+	unsigned int ilen = 0;
+	struct db_arg a[6] = { DB_ARG_STR(key), DB_ARG_NULL, DB_ARG_NULL,
+	    DB_ARG_NULL, DB_ARG_NULL, DB_ARG_NULL };
 	ASN1_INTEGER *num = store_crl_number(crl);
 	BIGNUM *bn = NULL;
 	unsigned char *der = NULL;
@@ -77,6 +87,8 @@ store_crl_put(const char *key, const X509_CRL *crl)
 	if (store_time_str(X509_CRL_get0_lastUpdate(crl), this_s,
 	    sizeof(this_s)) != 0 || (next != NULL &&
 	    store_time_str(next, next_s, sizeof(next_s)) != 0) ||
+	    !X509_NAME_digest(X509_CRL_get_issuer(crl), EVP_sha256(), issuer,
+	    &ilen) || ilen != sizeof(issuer) ||
 	    (n = i2d_X509_CRL((X509_CRL *)crl, &der)) <= 0)
 		goto out;
 	if (num != NULL && ((bn = ASN1_INTEGER_to_BN(num, NULL)) == NULL ||
@@ -87,7 +99,8 @@ store_crl_put(const char *key, const X509_CRL *crl)
 		a[2] = (struct db_arg)DB_ARG_STR(next_s);
 	if (num_s != NULL)
 		a[3] = (struct db_arg)DB_ARG_STR(num_s);
-	a[4] = (struct db_arg)DB_ARG_BLOB(der, (unsigned long)n);
+	a[4] = (struct db_arg)DB_ARG_BLOB(issuer, sizeof(issuer));
+	a[5] = (struct db_arg)DB_ARG_BLOB(der, (unsigned long)n);
 	r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
  out:
 	OPENSSL_free(num_s);

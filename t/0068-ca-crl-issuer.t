@@ -1,0 +1,154 @@
+#!/bin/sh
+# Another CA behind the connector: its chain and its CRL count at once.
+# The CA's chain and CRL are kept per worker, and its last CRL stored for
+# workers started while the CA cannot be reached. When the CA behind an
+# RA Profile changes, through the RA Profile's attributes (they go with
+# every connector call) or behind the same connector URL, the former CA's
+# chain and CRL must not stand in for the new one's: a CRL of another
+# issuer replaces the one kept, whatever their times, and is stored; a
+# CRL not signed by the chain kept has the chain asked for again. Else a
+# certificate the new CA revoked would still sign. A CGI script of
+# lighttpd stands for the connector, answering the chain and CRL given
+# in files (503 while $T/fake/down exists); one worker, so that one cache
+# is seen.
+. "$top_srcdir/t/lib.sh"
+t_setup
+t_stack "message_time_skew = 0" "workers = 1" "ca_crl_refresh = 1" \
+	"log_level = info"
+t_start_localca
+mkdir -p "$T/fake"
+cat > "$T/fake/ca.sh" <<EOS
+#!/bin/sh
+cat > /dev/null
+if [ -e '$T/fake/down' ]; then
+	printf 'Status: 503\r\nContent-Type: application/json\r\n\r\n{"message":"down"}'
+	exit 0
+fi
+case \$PATH_INFO in
+*/crl) f='$T/fake/crl.json' ;;
+*/caCertificates) f='$T/fake/chain.json' ;;
+*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}'; exit 0 ;;
+esac
+printf 'Status: 200\r\nContent-Type: application/json\r\n\r\n'
+cat "\$f"
+EOS
+chmod 755 "$T/fake/ca.sh"
+t_start_lighttpd "$(t_localca_lighttpd)" \
+	'server.modules += ( "mod_cgi", "mod_alias" )' \
+	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_seed_enroll
+plan_auto
+
+CA=$T/ca
+RA=00000000-0000-4000-8000-00000000e001
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key" 2>/dev/null
+t_sig_ready
+connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
+attributes() { t_sql "UPDATE ra_profile SET attributes = $1 WHERE uuid = '$RA'"; }
+# genm OUT CERT CHAIN: a genm signed with CERT, its CA's certificate CHAIN
+genm() {
+	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$2" -key "$T/dev.key" -untrusted "$3" -trusted "$CA/root.crt" \
+		-unprotected_errors > "$1" 2>&1
+}
+# ca_certs: the subject of the first certificate of genm caCerts (RFC
+# 9483 4.3.1: the CA's chain as cmpd keeps it), MAC-protected
+ca_certs() {
+	rm -f "$T/cacerts.pem"
+	timeout 60 "$top_builddir/t/cmpgenm" -port "$HTTP_PORT" \
+		-path /api/v1/protocols/cmp/enroll -secret "$ENROLL_SECRET" \
+		-ref "$ENROLL_REF" -type caCerts -out "$T/cacerts.pem" \
+		> "$T/genm.out" 2> "$T/genm.err" &&
+	openssl x509 -in "$T/cacerts.pem" -noout -subject -nameopt compat | sed 's/^subject=//'
+}
+# json_chain OUT CERT...: the connector's caCertificates answer
+json_chain() {
+	local out=$1 c sep=''
+	shift
+	{
+		printf '{"certificates":['
+		for c in "$@"; do
+			printf '%s{"certificateData":"%s","format":"X.509"}' "$sep" \
+				"$(openssl x509 -in "$c" -outform DER | base64 -w0)"
+			sep=,
+		done
+		printf ']}'
+	} > "$out"
+}
+json_crl() {	# json_crl OUT CRL.pem: the connector's crl answer
+	printf '{"crlData":"%s"}' "$(openssl crl -in "$2" -outform DER | base64 -w0)" > "$1"
+}
+stored() {	# stored: the CRL stored for workers that have none, as text
+	t_sql "SELECT REPLACE(TO_BASE64(crl), CHAR(10), '') FROM ca_crl" | base64 -d |
+		openssl crl -inform DER -noout -text
+}
+
+# ---------------------------------------------------------------- CA 1
+# outside1: a certificate of cmp-localca's CA, not through cmpd
+t_localca_issue outside1 "$T/dev.key"
+LCA1=$CONNECTOR_BASE/localca/v1/authorityProvider/authorities/00000000-0000-4000-8000-00000000e0a2
+curl -sS --noproxy '*' --max-time 30 -u "$(t_localca_curl_auth)" -H 'Content-Type: application/json' \
+	-o "$T/crl1.json" --data-binary '{"delta": false}' "$LCA1/crl"
+json_chain "$T/fake/chain.json" "$CA/ca.crt" "$CA/root.crt"
+cp "$T/crl1.json" "$T/fake/crl.json"
+connector "$HTTP_BASE/fake/ca.sh"
+ok "CA 1: outside1 signs" genm "$T/g1.out" "$T/outside1.crt" "$CA/ca.crt"
+CA1=$(openssl x509 -in "$CA/ca.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+is "$(ca_certs)" "$CA1" "CA 1: caCerts names CA 1"
+
+# ---------------------------------------- CA 2, another CA under the root
+C2=$T/ca2
+mkdir -p "$C2"
+: > "$C2/index.txt"
+printf '1000\n' > "$C2/crlnumber"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C2/ca.key" \
+	-out "$C2/ca.csr" -subj "/O=cmpd tests/CN=Test Issuing CA 2" 2>/dev/null &&
+openssl x509 -req -in "$C2/ca.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" -CAcreateserial \
+	-days 100 -extfile "$CA/ca.ext" -out "$C2/ca.crt" 2>/dev/null || bail "cannot make CA 2"
+openssl req -new -key "$T/dev.key" -subj /CN=outside2 -out "$T/outside2.csr" 2>/dev/null &&
+openssl x509 -req -in "$T/outside2.csr" -CA "$C2/ca.crt" -CAkey "$C2/ca.key" -CAcreateserial \
+	-days 30 -extfile "$T/signer.ext" -out "$T/outside2.crt" 2>/dev/null || bail "cannot make outside2"
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\n' \
+	"$C2/index.txt" "$C2/crlnumber" > "$C2/ca.cnf"
+openssl ca -config "$C2/ca.cnf" -keyfile "$C2/ca.key" -cert "$C2/ca.crt" -revoke "$T/outside2.crt" \
+	-crl_reason keyCompromise > "$C2/revoke.log" 2>&1 || { diag_file "$C2/revoke.log"; bail "cannot revoke outside2"; }
+# CA 2's current CRL, issued an hour ago: before CA 1's
+openssl ca -config "$C2/ca.cnf" -gencrl -keyfile "$C2/ca.key" -cert "$C2/ca.crt" \
+	-crl_lastupdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" \
+	-crl_nextupdate "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" -out "$C2/crl.pem" > "$C2/gencrl.log" 2>&1 ||
+	{ diag_file "$C2/gencrl.log"; bail "cannot make CA 2's CRL"; }
+serial2=$(openssl x509 -in "$T/outside2.crt" -noout -serial | sed 's/^serial=//')
+like "$(openssl crl -in "$C2/crl.pem" -noout -text)" "Serial Number: $serial2" "CA 2's CRL lists outside2"
+CA2=$(openssl x509 -in "$C2/ca.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+
+# the RA Profile's attributes name CA 2: its chain at once (a new key of
+# the caches), not CA 1's kept for minutes
+json_chain "$T/fake/chain.json" "$C2/ca.crt" "$CA/root.crt"
+attributes "'[{\"name\":\"ca\",\"content\":[{\"data\":\"two\"}]}]'"
+is "$(ca_certs)" "$CA2" "other RA Profile attributes: caCerts names CA 2 at once"
+attributes NULL
+is "$(ca_certs)" "$CA1" "... and CA 1 again with the former attributes (its chain kept)"
+
+# CA 2 behind the same connector and attributes: its CRL is not signed by
+# the chain kept (CA 1's), which is asked for again; and being of another
+# issuer it replaces CA 1's, though issued before it
+json_crl "$T/fake/crl.json" "$C2/crl.pem"
+sleep 1.5
+nok "CA 2 behind the same connector: outside2, revoked in its CRL, refused" \
+	genm "$T/g2.out" "$T/outside2.crt" "$C2/ca.crt"
+like "$(cat "$T/g2.out")" "PN=sig \| the protection certificate is revoked" "... as revoked"
+like "$(cat "$T/cmpd.log")" "PN=sig: the CA's CRL has another issuer now" "... the log says the CRL's issuer changed"
+is "$(t_sql "SELECT COUNT(*) FROM ca_crl")" 1 "one CRL stored"
+like "$(stored)" "Issuer: .*CN *= *Test Issuing CA 2" "... CA 2's, though issued before CA 1's"
+like "$(stored)" "Serial Number: $serial2" "... which lists outside2"
+is "$(ca_certs)" "$CA2" "caCerts names CA 2"
+
+# a worker started while the CA cannot be reached takes the stored CRL
+: > "$T/fake/down"
+t_start_cmpd || bail "cmpd did not start again"
+nok "the CA down, cmpd restarted: outside2 refused" genm "$T/g3.out" "$T/outside2.crt" "$C2/ca.crt"
+like "$(cat "$T/g3.out")" "PN=sig \| the protection certificate is revoked" "... by the stored CRL"
+done_testing
