@@ -445,8 +445,8 @@ migrate_shipped(const struct conf *c)
  * of the newest migration in schema_dir at least. A cmpd upgraded before
  * `cmpd --migrate` ran would otherwise fail every request that writes a
  * column of a newer version. 0: it is, or it cannot be told (no database
- * yet: the workers wait for it as ever; logged); -1: it is older (logged
- * with what to run).
+ * yet: the workers wait for it as ever; logged), or it is newer (a
+ * warning); -1: it is older (logged with what to run).
  */
 int
 migrate_check(const struct conf *c)
@@ -486,5 +486,13 @@ migrate_check(const struct conf *c)
 		    "then start cmpd", current, shipped, c->schema_dir);
 		return -1;
 	}
+	/* Beside a newer cmpd, while a cluster is upgraded node by node, or
+	 * after a downgrade: this one runs, and may not write what a newer
+	 * version's schema wants (e.g. audit rows without their uuid). */
+	if (current > shipped)
+		log_warn("the database's schema is at version %ld, newer than "
+		    "this cmpd's (version %ld, schema_dir %s): what a newer "
+		    "version changed may fail here; upgrade this cmpd",
+		    current, shipped, c->schema_dir);
 	return 0;
 }

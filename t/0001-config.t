@@ -141,7 +141,10 @@ ok "then cmpd starts" t_start_cmpd
 ok "... and stops" t_stop_cmpd
 # a newer schema than schema_dir's (an older cmpd beside an upgraded one)
 rm -f "$T/schema/$after-later.sql"
+: > "$T/cmpd.log"
 ok "schema ahead of schema_dir: cmpd starts" t_start_cmpd
+like "$(cat "$T/cmpd.log")" "warn: .*the database's schema is at version $((last + 2)), newer than this cmpd's \\(version $((last + 1))" \
+	"... and warns that it runs beside a newer version"
 t_stop_cmpd
 # the database down: cmpd starts all the same and says it did not check
 t_stop_db
