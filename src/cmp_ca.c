@@ -290,12 +290,17 @@ ca_crl_later(X509_CRL *a, X509_CRL *b)
  * stay until its nextUpdate); and, when the CA's chain is known, signed
  * by the key of the chain's certificate of its issuer's name (a CRL
  * under another key is skipped by OpenSSL's checks, which would then
- * take the CA as having none: revoked signers pass). 1 yes; 0 no, with
- * why.
+ * take the CA as having none: revoked signers pass). With need_chain, a
+ * chain that cannot be had makes it unfit too (asked again because the
+ * one kept did not sign it: the CRL is then vouched for by nothing).
+ * CA_CRL_SOUND; CA_CRL_EARLY or CA_CRL_UNSIGNED, with why.
  */
+#define CA_CRL_SOUND	0
+#define CA_CRL_EARLY	1
+#define CA_CRL_UNSIGNED	2
 static int
-ca_crl_sound(const struct profile *prof, X509_CRL *crl, char *why,
-    size_t whylen)
+ca_crl_sound(const struct profile *prof, X509_CRL *crl, int need_chain,
+    char *why, size_t whylen)
 {
 	STACK_OF(X509) *chain;
 	time_t ahead = time(NULL) + CA_CRL_AHEAD;
@@ -304,42 +309,50 @@ ca_crl_sound(const struct profile *prof, X509_CRL *crl, char *why,
 
 	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &ahead) > 0) {
 		snprintf(why, whylen, "its thisUpdate lies in the future");
-		return 0;
+		return CA_CRL_EARLY;
 	}
-	if ((chain = cmp_ca_chain(prof, NULL, NULL)) == NULL)
-		return 1;
+	if ((chain = cmp_ca_chain(prof, NULL, NULL)) == NULL) {
+		if (!need_chain)
+			return CA_CRL_SOUND;
+		snprintf(why, whylen, "not signed by the chain kept, and the "
+		    "chain cannot be had");
+		return CA_CRL_UNSIGNED;
+	}
 	for (i = 0; i < sk_X509_num(chain); i++) {
 		c = sk_X509_value(chain, i);
 		if (X509_NAME_cmp(X509_get_subject_name(c),
 		    X509_CRL_get_issuer(crl)) == 0 &&
 		    X509_CRL_verify(crl, X509_get0_pubkey(c)) == 1)
-			return 1;
+			return CA_CRL_SOUND;
 	}
 	ERR_clear_error();
 	snprintf(why, whylen, "it is not signed by a certificate of the CA's "
 	    "chain");
-	return 0;
+	return CA_CRL_UNSIGNED;
 }
 
 /*
- * The CA gave no current CRL now: the one any worker stored under key
- * (the CA's last to any of them), if it is current, and later than the
- * one e has, and of its issuer. A worker started since the CA gave it
- * has none; one that has one may have missed a later one. 1 if e then
- * has a current CRL.
+ * The one any worker stored under key (the CA's last to any of them), if
+ * it is current, and later than the one e has, of its issuer; with
+ * any_issuer (the CA could not be asked now) also one of another issuer:
+ * another worker saw another CA behind the connector after this one
+ * asked. A worker started since the CA gave it has none; one that has
+ * one may have missed a later one. 1 if e then has a current CRL.
  */
 static int
 ca_crl_from_store(const struct profile *prof, struct ca_crl_entry *e,
-    const char *key)
+    const char *key, int any_issuer)
 {
 	X509_CRL *crl;
 	char why[80];
+	int same;
 
 	if ((crl = store_crl_get(key, ca_conf->connector_reply_max)) != NULL &&
-	    !ca_crl_expired(crl) && ca_crl_sound(prof, crl, why,
-	    sizeof(why)) && (e->crl == NULL ||
-	    (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-	    X509_CRL_get_issuer(e->crl)) == 0 && ca_crl_later(crl, e->crl)))) {
+	    !ca_crl_expired(crl) && ca_crl_sound(prof, crl, 0, why,
+	    sizeof(why)) == CA_CRL_SOUND && (e->crl == NULL ||
+	    ((same = X509_NAME_cmp(X509_CRL_get_issuer(crl),
+	    X509_CRL_get_issuer(e->crl)) == 0) && ca_crl_later(crl, e->crl)) ||
+	    (!same && any_issuer))) {
 		X509_CRL_free(e->crl);
 		e->crl = crl;
 		crl = NULL;
@@ -380,7 +393,7 @@ ca_crl_keep(const struct profile *prof, struct ca_crl_entry *e,
 	if (later && store_crl_put(key, crl) != DB_OK)
 		log_warn("the CA's CRL could not be stored for the other "
 		    "workers");
-	(void)ca_crl_from_store(prof, e, key);
+	(void)ca_crl_from_store(prof, e, key, 0);
 }
 
 /*
@@ -401,7 +414,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	time_t now = time(NULL), age, wait;
 	X509_CRL *crl = NULL;
 	size_t i;
-	int got, unsound = 0;
+	int got, sound, unsound = 0;
 
 	memset(&none, 0, sizeof(none));
 	if (ca_conf->ca_crl_refresh == 0 || prof->connector_url[0] == '\0')
@@ -438,10 +451,12 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	e->failed = e->late = e->down = e->stale = 0;
 	got = conn_crl(&target, &crl, &res) == 0 && res.status == CONN_OK;
 	/* not signed by the CA's chain as this worker keeps it: the chain
-	 * is asked for once more (another CA behind the connector now) */
-	if (got && !ca_crl_sound(prof, crl, why, sizeof(why)) &&
-	    (!ca_chain_drop(prof) ||
-	    !ca_crl_sound(prof, crl, why, sizeof(why)))) {
+	 * is asked for once more (another CA behind the connector now), and
+	 * must then be had and sign it */
+	if (got && ((sound = ca_crl_sound(prof, crl, 0, why,
+	    sizeof(why))) == CA_CRL_EARLY || (sound == CA_CRL_UNSIGNED &&
+	    (!ca_chain_drop(prof) || ca_crl_sound(prof, crl, 1, why,
+	    sizeof(why)) != CA_CRL_SOUND)))) {
 		/* as a CA that cannot give one now: the one kept stays,
 		 * and without one its signers wait (fail closed) */
 		snprintf(res.message, sizeof(res.message), "the CRL it gave "
@@ -455,7 +470,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 		e->late = cmp_ca_too_late(prof, &res);
 		e->down = e->late || unsound ||
 		    res.status == CONN_UNAVAILABLE || res.status == CONN_BUSY;
-		(void)ca_crl_from_store(prof, e, key);
+		(void)ca_crl_from_store(prof, e, key, 1);
 		log_warn("PN=%s connector crl: %s (HTTP %ld): %s; %s",
 		    prof->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message,
@@ -474,7 +489,7 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	} else if (e->stale) {
 		X509_CRL_free(e->crl);
 		e->crl = crl;
-		if (ca_crl_from_store(prof, e, key))
+		if (ca_crl_from_store(prof, e, key, 0))
 			log_warn("PN=%s: the CA's CRL is past its nextUpdate; "
 			    "the last current one stored kept",
 			    prof->cmp_name);
