@@ -276,8 +276,11 @@ migrate_version_of(const char *name)
  * One file may run longer than the lease (a large table rebuilt): while it
  * runs, a child renews the lease every MIGRATE_LEASE_RENEW seconds on a
  * connection of its own, so that another host's cmpd --migrate does not
- * take it and run the same file beside this one. The child dies with this
- * process (PR_SET_PDEATHSIG); should it stop renewing, the lease lasts
+ * take it and run the same file beside this one. It is killed (SIGKILL:
+ * nothing of it needs cleaning up, and no inherited disposition or mask
+ * keeps it) after the file and when this process dies
+ * (PR_SET_PDEATHSIG); a renewal refused (another holder, a conflict) is
+ * tried again at the next tick. Should it stop, the lease lasts
  * MIGRATE_LEASE from its last renewal, as without it. Its pid, or -1.
  */
 static pid_t
@@ -293,16 +296,21 @@ migrate_keeper_start(const struct conf *c, const char *holder)
 		return pid;
 	/* the parent's connection is the parent's: never used here, and
 	 * _exit() leaves it alone */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent || db_connect_once(c, 0, &mv) != 0)
 		_exit(1);
 	for (;;) {
 		nanosleep(&every, NULL);
-		if (migrate_lease(mv, migrate_lease_take, holder,
-		    MIGRATE_LEASE) != 1) {
-			log_warn("the migration lease could not be renewed "
-			    "while a file runs");
-			_exit(1);
+		switch (migrate_lease(mv, migrate_lease_take, holder,
+		    MIGRATE_LEASE)) {
+		case 1:
+			break;
+		case 0:
+			log_warn("the migration lease was not renewed while a "
+			    "file runs (held by another, or a conflict)");
+			break;
+		default:
+			_exit(1);	/* its connection is gone */
 		}
 	}
 }
@@ -312,7 +320,7 @@ migrate_keeper_stop(pid_t pid)
 {
 	if (pid <= 0)
 		return;
-	kill(pid, SIGTERM);
+	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
 }

@@ -211,6 +211,13 @@ moved=$(t_sql "SELECT TIMESTAMPDIFF(SECOND, '$u1', until) FROM cmpd_rerun.cmpd_l
 wait "$slow"
 is "$?" 0 "a migration of 13 s"
 ok "... its lease renewed while it ran (until moved ${moved:-?} s)" test "${moved:-0}" -ge 5
+# the renewing child ends with the file, whatever cmpd --migrate was
+# started with (SIGTERM ignored here): nothing waits for it, none stays
+printf 'DO SLEEP(2);\n' > "$T/rerun/$after-short.sql"
+ok "a migration started with SIGTERM ignored ends" timeout -k 5 30 sh -c \
+	"trap '' TERM; exec '$top_builddir/cmpd' -c '$T/cmpd.conf' --migrate > '$T/migrate-ign.log' 2>&1"
+nok "... and leaves no process behind" pgrep -f "cmpd -c $T/cmpd.conf --migrate"
+pkill -9 -f "cmpd -c $T/cmpd.conf --migrate"
 t_write_conf
 
 # wrong database password
