@@ -94,14 +94,16 @@ ctl_rotate_column(const struct ctl_sealed *s, int per_row, long *done,
 
 			if (db_run(s->sql_set, u, 2, NULL, 0, NULL) != DB_OK)
 				goto out;
-			(*done)++;
-		} else {
-			(*kept)++;
 		}
 		if (per_row && db_commit() != DB_OK) {
 			per_row = 0;	/* nothing left to roll back */
 			goto out;
 		}
+		/* counted once it holds (per row: committed) */
+		if (rc == 0)
+			(*done)++;
+		else
+			(*kept)++;
 		OPENSSL_free(sealed);
 		sealed = NULL;
 		memcpy(prev, uuid, sizeof(prev));
@@ -185,7 +187,7 @@ key_rotate(struct ctl *x, const char *file)
 	struct stat st;
 	long done = 0, kept = 0;
 	size_t i;
-	int rc, began = 0, r = CTL_FAIL;
+	int rc, can = 1, began = 0, r = CTL_FAIL;
 
 	if (!secret_available()) {
 		fprintf(stderr, "cmpctl: %s sets no secret_key_file: there is "
@@ -202,13 +204,18 @@ key_rotate(struct ctl *x, const char *file)
 	/* cmpd's workers load it after the reload that names it: a key they
 	 * cannot read would stop them all, with the secrets sealed to it */
 	if (x->conf.user != NULL &&
-	    daemon_user_can_read(x->conf.user, abs_path, &rc) == 0) {
+	    (can = daemon_user_can_read(x->conf.user, abs_path, &rc)) == 0) {
 		fprintf(stderr, "cmpctl: %s: cmpd's workers (user %s) cannot "
 		    "read it (%s): give it to that user's group with mode "
 		    "0640, as secret_key_file; nothing changed\n", file,
 		    x->conf.user, strerror(rc));
 		return CTL_FAIL;
 	}
+	if (x->conf.user != NULL && can < 0)
+		fprintf(stderr, "cmpctl: warning: whether cmpd's workers (user "
+		    "%s) can read %s is not known here (run cmpctl as root): "
+		    "cmpd refuses a reload to a key they cannot\n",
+		    x->conf.user, file);
 	if ((rc = secret_reseal_init(abs_path)) != 0) {
 		fprintf(stderr, "cmpctl: %s: %s\n", file, rc == -2 ?
 		    "this is the current key" : "no key (64 hex digits)");
