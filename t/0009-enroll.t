@@ -19,10 +19,7 @@ printf '#!/bin/sh\nprintf "Status: 503\\r\\nContent-Type: application/json\\r\\n
 printf '#!/bin/sh\nprintf "Status: 302\\r\\nLocation: http://127.0.0.1:9/\\r\\n\\r\\n"\n' > "$T/fake/c302.sh"
 printf '#!/bin/sh\nprintf "Status: 200\\r\\nContent-Type: application/json\\r\\n\\r\\n{\\"certificateData\\": 42"\n' > "$T/fake/c200bad.sh"
 chmod 755 "$T"/fake/*.sh
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 plan_auto
 

@@ -25,10 +25,7 @@ case $PATH_INFO in
 esac
 EOF
 chmod 755 "$T/fake/nolookup.sh"
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 API_KEY=$(t_api_key reader read)
 plan_auto

@@ -12,10 +12,7 @@ t_start_localca
 mkdir -p "$T/fake"
 printf '#!/bin/sh\ncat > "%s/fake/request.json"\nenv | grep "^HTTP_" > "%s/fake/env"\nprintf "Status: 422\\r\\nContent-Type: application/json\\r\\n\\r\\n[\\"not today\\"]"\n' "$T" "$T" > "$T/fake/c422.sh"
 chmod 755 "$T/fake/c422.sh"
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 API_KEY=$(t_api_key cache-admin admin)
 plan_auto

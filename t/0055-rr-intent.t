@@ -37,10 +37,7 @@ cat > /dev/null
 printf 'Status: 200\r\nContent-Type: text/html\r\n\r\n<html><body>It works!</body></html>'
 EOF
 chmod 755 "$T/fake/page.sh"
-t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd rrslow)" "$GONE" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 plan_auto
 

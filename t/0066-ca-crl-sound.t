@@ -15,24 +15,9 @@ t_setup
 t_stack "message_time_skew = 0" "workers = 1" "ca_crl_refresh = 1" \
 	"log_level = info"
 t_start_localca
-mkdir -p "$T/fake"
 # a connector that gives the chain and the CRL of files the test writes
-cat > "$T/fake/ca.sh" <<EOF
-#!/bin/sh
-cat > /dev/null
-case \$PATH_INFO in
-*/crl) f='$T/fake/crl.json' ;;
-*/caCertificates) f='$T/fake/chain.json' ;;
-*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}'; exit 0 ;;
-esac
-printf 'Status: 200\r\nContent-Type: application/json\r\n\r\n'
-cat "\$f"
-EOF
-chmod 755 "$T/fake/ca.sh"
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_fake_ca
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 plan_auto
 

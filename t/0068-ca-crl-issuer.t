@@ -16,33 +16,8 @@ t_setup
 t_stack "message_time_skew = 0" "workers = 1" "ca_crl_refresh = 1" \
 	"log_level = info"
 t_start_localca
-mkdir -p "$T/fake"
-cat > "$T/fake/ca.sh" <<EOS
-#!/bin/sh
-cat > /dev/null
-if [ -e '$T/fake/down' ]; then
-	printf 'Status: 503\r\nContent-Type: application/json\r\n\r\n{"message":"down"}'
-	exit 0
-fi
-case \$PATH_INFO in
-*/caCertificates) if [ -e '$T/fake/chain-down' ]; then
-	printf 'Status: 503\r\nContent-Type: application/json\r\n\r\n{"message":"down"}'
-	exit 0
-fi ;;
-esac
-case \$PATH_INFO in
-*/crl) f='$T/fake/crl.json' ;;
-*/caCertificates) f='$T/fake/chain.json' ;;
-*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}'; exit 0 ;;
-esac
-printf 'Status: 200\r\nContent-Type: application/json\r\n\r\n'
-cat "\$f"
-EOS
-chmod 755 "$T/fake/ca.sh"
-t_start_lighttpd "$(t_localca_lighttpd)" \
-	'server.modules += ( "mod_cgi", "mod_alias" )' \
-	"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
-	'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+t_fake_ca
+t_start_lighttpd "$(t_localca_lighttpd)" "$(t_fake_cgi_lighttpd)"
 t_seed_enroll
 plan_auto
 
@@ -53,13 +28,7 @@ t_sig_ready
 connector() { t_sql "UPDATE connector SET url = '$1' WHERE name = 'localca'"; }
 attributes() { t_sql "UPDATE ra_profile SET attributes = $1 WHERE uuid = '$RA'"; }
 # genm OUT CERT CHAIN: a genm signed with CERT, its CA's certificate CHAIN
-genm() {
-	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
-		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
-		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
-		-cert "$2" -key "$T/dev.key" -untrusted "$3" -trusted "$CA/root.crt" \
-		-unprotected_errors > "$1" 2>&1
-}
+genm() { t_genm_signed "$1" "$2" "$T/dev.key" "$3"; }
 # ca_certs: the subject of the first certificate of genm caCerts (RFC
 # 9483 4.3.1: the CA's chain as cmpd keeps it), MAC-protected
 ca_certs() {

@@ -52,14 +52,15 @@ t_sig_ready() {
 		bail "--set-trust-anchors failed"
 }
 
-# t_genm_signed OUT CERT KEY: a genm (signKeyPairTypes, which asks the CA
-# nothing) to CMP Profile sig signed with CERT (the test CA's issuing
-# certificate sent with it); openssl cmp's output in OUT
+# t_genm_signed OUT CERT KEY [CHAIN]: a genm (signKeyPairTypes, which asks
+# the CA nothing) to CMP Profile sig signed with CERT (its issuing CA's
+# certificate CHAIN sent with it, the test CA's by default); openssl
+# cmp's output in OUT
 t_genm_signed() {
 	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
 		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
 		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
-		-cert "$2" -key "$3" -untrusted "$T/ca/ca.crt" -trusted "$T/ca/root.crt" \
+		-cert "$2" -key "$3" -untrusted "${4:-$T/ca/ca.crt}" -trusted "$T/ca/root.crt" \
 		-unprotected_errors > "$1" 2>&1
 }
 
@@ -75,6 +76,40 @@ t_localca_issue() {
 	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["certificateData"]))' \
 		"$T/$1.issue.json" | openssl x509 -inform DER -out "$T/$1.crt" ||
 		bail "cmp-localca did not issue a certificate for CN=$1"
+}
+
+# t_fake_cgi_lighttpd: the lighttpd lines that run $T/fake/*.sh as CGI
+# scripts below /fake/ (for t_start_lighttpd)
+t_fake_cgi_lighttpd() {
+	printf '%s\n' 'server.modules += ( "mod_cgi", "mod_alias" )' \
+		"alias.url += ( \"/fake/\" => \"$T/fake/\" )" \
+		'$HTTP["url"] =~ "^/fake/" { cgi.assign = ( ".sh" => "/bin/sh" ) }'
+}
+
+# t_fake_ca: $T/fake/ca.sh, a connector (CGI, t_fake_cgi_lighttpd) that
+# answers crl and caCertificates with the files $T/fake/crl.json and
+# chain.json the test writes; 503 to every call while $T/fake/down
+# exists, and to caCertificates while $T/fake/chain-down does
+t_fake_ca() {
+	mkdir -p "$T/fake"
+	cat > "$T/fake/ca.sh" <<EOS
+#!/bin/sh
+cat > /dev/null
+unavailable() {
+	printf 'Status: 503\r\nContent-Type: application/json\r\n\r\n{"message":"down"}'
+	exit 0
+}
+[ ! -e '$T/fake/down' ] || unavailable
+case \$PATH_INFO in
+*/crl) f='$T/fake/crl.json' ;;
+*/caCertificates) [ ! -e '$T/fake/chain-down' ] || unavailable
+	f='$T/fake/chain.json' ;;
+*) printf 'Status: 404\r\nContent-Type: application/json\r\n\r\n{"message":"not found"}'; exit 0 ;;
+esac
+printf 'Status: 200\r\nContent-Type: application/json\r\n\r\n'
+cat "\$f"
+EOS
+	chmod 755 "$T/fake/ca.sh"
 }
 
 # t_localca_revoke CERT REASON: CERT (PEM) revoked at cmp-localca through
