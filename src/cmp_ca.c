@@ -171,17 +171,6 @@ cmp_ca_conn_fail(const struct conn_result *res, char *arg,
 }
 
 /*
- * The CRL the RA Profile's CA publishes, per worker and authority: fetched
- * again after ca_crl_refresh seconds or past its nextUpdate. A failed
- * fetch is remembered as long (at most a minute), so that a CA that is
- * down costs one connector call per worker and interval, not one per
- * request. The last CRL the CA gave is kept through failed fetches and
- * used until its nextUpdate (RFC 5280 5.1.2.5): a CA that cannot be
- * reached for a while does not make its revocations forgotten. It is
- * stored in MariaDB too (store_crl.c), for a worker that has none when
- * the CA cannot be reached: one started since, or of another node.
- */
-/*
  * The key of prof's CA in the CRL and chain caches (and of the stored
  * CRL): hex SHA-256 over what makes the connector's answer, the RA
  * Profile, connector, authority instance, URL and the RA Profile's
@@ -216,6 +205,17 @@ ca_key(const struct profile *p, char key[CA_KEY_LEN])
 	util_hex(md, sizeof(md), key, CA_KEY_LEN);
 }
 
+/*
+ * The CRL the RA Profile's CA publishes, per worker and authority: fetched
+ * again after ca_crl_refresh seconds or past its nextUpdate. A failed
+ * fetch is remembered as long (at most a minute), so that a CA that is
+ * down costs one connector call per worker and interval, not one per
+ * request. The last CRL the CA gave is kept through failed fetches and
+ * used until its nextUpdate (RFC 5280 5.1.2.5): a CA that cannot be
+ * reached for a while does not make its revocations forgotten. It is
+ * stored in MariaDB too (store_crl.c), for a worker that has none when
+ * the CA cannot be reached: one started since, or of another node.
+ */
 #define CA_CRL_CACHE_MAX	8
 #define CA_CRL_RETRY_MAX	60
 /* seconds a CRL's thisUpdate may lie ahead of this host's clock */
