@@ -108,8 +108,7 @@ check_run(const struct conf *c, int with_db, int allow_root)
 	if (pid == 0) {
 		/* as master_drop_privileges() leaves the workers */
 		if (pw != NULL && geteuid() == 0 &&
-		    (setgroups(1, &pw->pw_gid) == -1 ||
-		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)) {
+		    daemon_setids(pw->pw_uid, pw->pw_gid) == -1) {
 			fprintf(stderr, "cmpd: cannot become %s: %s\n",
 			    c->user, strerror(errno));
 			_exit(1);

@@ -158,6 +158,17 @@ daemon_own_runtime_dir(const char *path, uid_t uid, gid_t gid)
 }
 
 /*
+ * This process as uid with group gid only, as the workers run (no
+ * supplementary groups). 0, or -1 with errno.
+ */
+int
+daemon_setids(uid_t uid, gid_t gid)
+{
+	return setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(uid) == -1 ? -1 : 0;
+}
+
+/*
  * Runs as user from now on (called as root, after binding): the Unix
  * socket listen (when it is one) becomes the user's, in the user's group
  * unless keep_group (listen_group chose one), the directories systemd
@@ -180,8 +191,7 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 	if (listen[0] == '/')
 		daemon_own_runtime_dir(listen, pw->pw_uid, pw->pw_gid);
 	daemon_own_runtime_dir(pid_file, pw->pw_uid, pw->pw_gid);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	if (daemon_setids(pw->pw_uid, pw->pw_gid) == -1)
 		fatal("cannot drop privileges to %s: %s", user,
 		    strerror(errno));
 	if (pw->pw_uid != 0 && setuid(0) != -1)
@@ -219,8 +229,7 @@ daemon_user_can_read(const char *user, const char *path, int *err)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(1, &pw->pw_gid) == -1 ||
-		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		if (daemon_setids(pw->pw_uid, pw->pw_gid) == -1)
 			_exit(255);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			_exit(errno > 0 && errno < 255 ? errno : EACCES);

@@ -80,13 +80,9 @@ secret_init(const struct conf *c)
 	OPENSSL_cleanse(secret_key, sizeof(secret_key));
 	OPENSSL_cleanse(secret_prev_key, sizeof(secret_prev_key));
 	secret_have_key = secret_have_prev = 0;
-	if (c->secret_key_file == NULL) {
-		if (c->secret_key_file_previous == NULL)
-			return 0;
-		log_error("secret_key_file_previous needs a secret_key_file "
-		    "to seal with");
-		return -1;
-	}
+	/* (conf_load() refuses a previous one without a current one) */
+	if (c->secret_key_file == NULL)
+		return 0;
 	if (secret_key_read(c->secret_key_file, secret_key) != 0 ||
 	    (c->secret_key_file_previous != NULL &&
 	    secret_key_read(c->secret_key_file_previous,
