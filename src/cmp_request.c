@@ -99,6 +99,10 @@ cmp_request_handle(const struct route *rt, const unsigned char *der,
 			f = g;
 			arg[0] = '\0';
 		}
+		/* refused before the body: a device entry's use spent by
+		 * the protection's check is given back (nothing issued) */
+		if (f != CMPF_OK)
+			cmp_device_refund(prof);
 		/* an RA's nested: each inner message on its own (RFC 9483
 		 * 5.2.2), cmp_nested.c */
 		if (f == CMPF_OK && res->req_type == CMPD_BODY_NESTED)

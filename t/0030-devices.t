@@ -7,7 +7,8 @@
 # text; subject and subjectAltName constraints; profileSecretFallback;
 # the list a page at a time; entries edited in place (uses, unlock, a new
 # secret, notAfter, constraints); secrets never in API answers, logs or
-# audit rows.
+# audit rows. A use spent by a request refused after its MAC (another
+# operation's label) is given back.
 . "$top_srcdir/t/lib.sh"
 t_setup
 # Both workers may be in a CA call at once: the 1000-device run below
@@ -323,6 +324,18 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('
 	AND certificate_uuid IS NOT NULL")" 2 "... two certificates issued"
 is "$(t_api GET "/cmpProfiles/$DEV/devices/multi-1")" 200 "API: the entry"
 is "$(t_json '[j["usesLeft"], j["state"]]')" '[0, "used"]' "... both uses spent"
+
+# an ir sent to another operation's label (RFC 9811 3.3): refused once
+# its MAC verified, and the entry's use kept
+is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"lbl-1","secret":"lbl-secret"}')" 201 \
+	"API: a single-use entry"
+nok "an ir to /certification: refused" client /.well-known/cmp/p/dev/certification \
+	-unprotected_errors -ref lbl-1 -secret pass:lbl-secret -subject /CN=lbl-1 -certout "$T/lbl.crt"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_LABEL_MISMATCH" "... as sent to another label"
+is "$(t_api GET "/cmpProfiles/$DEV/devices/lbl-1")" 200 "API: the entry"
+is "$(t_json '[j["usesLeft"], j["state"]]')" '[1, "active"]' "... its use kept"
+ok "the same to /initialization: enrolled" client /.well-known/cmp/p/dev/initialization \
+	-ref lbl-1 -secret pass:lbl-secret -subject /CN=lbl-1 -certout "$T/lbl.crt"
 
 # ------------------------------------------------ profileSecretFallback
 SECRET_ENR="-ref $ENROLL_REF -secret pass:$ENROLL_SECRET"
