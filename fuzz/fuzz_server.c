@@ -412,6 +412,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* the protection's check sets no device entry here (the fake
+	 * database has none): the profile's secret */
+	static const struct profile nodev;
 	static const int fails[] = { CONN_UNAVAILABLE, CONN_REJECTED,
 		CONN_NOT_FOUND, CONN_FAILED };
 	struct cmp_result res;
@@ -473,7 +476,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h = NULL;
 	if (cmp_msg_decode(again != NULL ? again : data, again != NULL ?
 	    again_len : size, &m, &h) == 0 &&
-	    cmp_protect_requester(m, &w.who) == 0)
+	    cmp_protect_requester(m, &nodev, &w.who) == 0)
 		w.has_who = 1;
 	CMPD_MSG_free(m);
 	CMPD_HEADER_free(h);

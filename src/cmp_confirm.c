@@ -141,14 +141,15 @@ confirm_hash_ok(const CMPD_CERTSTATUS *cs, int pvno, struct store_tx *t)
 /*
  * A transaction's follow-up (certConf; pollReq and error once they are
  * answered) comes from its requester: the protection certificate that
- * signed the ir/cr/kur, or a MAC with the profile's secret and the same
- * senderKID (DESIGN invariant 2). Anyone else who learnt the
- * transactionID and the nonce must not confirm or reject another
- * device's certificate. A requester that began it as a registration
- * authority (for another subject, or vouching for the POP) must still be
- * one with those permissions: an RA taken off the list, or whose
- * permissions were reduced, collects and confirms nothing more of what
- * it began, as inside a nested (cmp_nested.c) (its unconfirmed
+ * signed the ir/cr/kur, or a MAC with the same senderKID and the same
+ * secret: the same device entry's (not one made anew under its
+ * reference), or the profile's (DESIGN invariant 2). Anyone else who
+ * learnt the transactionID and the nonce must not confirm or reject
+ * another device's certificate. A requester that began it as a
+ * registration authority (for another subject, or vouching for the POP)
+ * must still be one with those permissions: an RA taken off the list,
+ * or whose permissions were reduced, collects and confirms nothing more
+ * of what it began, as inside a nested (cmp_nested.c) (its unconfirmed
  * certificates are revoked by the sweep).
  */
 enum cmp_fail
@@ -159,7 +160,8 @@ cmp_requester_check(const CMPD_MSG *req, const struct profile *p,
 	int perms;
 
 	/* none recorded: a transaction older than the record, refused */
-	if (!first->has_requester || cmp_protect_requester(req, &now) != 0 ||
+	if (!first->has_requester ||
+	    cmp_protect_requester(req, p, &now) != 0 ||
 	    !cmp_protect_requester_eq(&first->requester, &now))
 		return CMPF_NOT_REQUESTER;
 	if (first->requester.ra == 0)
@@ -318,7 +320,7 @@ confirm_one(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	if (sk_CMPD_CERTSTATUS_num(cc) != 1 ||
 	    (cs = sk_CMPD_CERTSTATUS_value(cc, 0))->hashAlg != NULL ||
 	    !confirm_accepts(cs) || req->header->recipNonce == NULL ||
-	    cmp_protect_requester(req, &who) != 0 ||
+	    cmp_protect_requester(req, p, &who) != 0 ||
 	    (p->signer_pending &&
 	    store_chain_keys(p->signer_chain, &keys) != 0) ||
 	    (rsp = confirm_pkiconf(req, srv)) == NULL)

@@ -658,7 +658,7 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	int r;
 
 	if (!EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) ||
-	    cmp_protect_requester(req, &who) != 0)
+	    cmp_protect_requester(req, p, &who) != 0)
 		return CMPF_INTERNAL;
 	/* what its follow-ups need still (cmp_requester_check) */
 	who.ra = ra;

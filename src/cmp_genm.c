@@ -391,7 +391,7 @@ genm_waiting(const CMPD_MSG *req, const struct profile *p,
 	int len, r;
 
 	*f = CMPF_INTERNAL;
-	if (cmp_protect_requester(req, &who) != 0 ||
+	if (cmp_protect_requester(req, p, &who) != 0 ||
 	    (len = i2d_CMPD_ITAV(itav, &der)) <= 0 || len > GENM_ITAV_MAX ||
 	    (m = cmp_msg_waiting_new(req->header, srv, "the certificate "
 	    "authority has not answered yet")) == NULL)

@@ -655,12 +655,14 @@ cmp_protect_pbm(CMPD_MSG *rsp, const CMPD_MSG *req,
 
 /*
  * Who sent a request, as far as its protection tells (valid once the
- * protection verified): the SHA-256 of the protection certificate, or
- * the senderKID of a MAC. What a transaction's follow-up messages must
- * match (DESIGN invariant 2).
+ * protection verified, p's device_uuid set by it): the SHA-256 of the
+ * protection certificate, or the senderKID of a MAC and the secret that
+ * verified it (a device entry's or the profile's). What a transaction's
+ * follow-up messages must match (DESIGN invariant 2).
  */
 int
-cmp_protect_requester(const CMPD_MSG *m, struct cmp_requester *who)
+cmp_protect_requester(const CMPD_MSG *m, const struct profile *p,
+    struct cmp_requester *who)
 {
 	const ASN1_OCTET_STRING *kid = m->header->senderKID;
 	unsigned int n = 0;
@@ -675,6 +677,8 @@ cmp_protect_requester(const CMPD_MSG *m, struct cmp_requester *who)
 			return -1;
 		return 0;
 	}
+	snprintf(who->device, sizeof(who->device), "%s", p->device_uuid);
+	who->device_known = 1;
 	if (kid == NULL)
 		return 0;
 	/* a senderKID longer than the column is kept as its SHA-256 */
@@ -691,7 +695,10 @@ cmp_protect_requester(const CMPD_MSG *m, struct cmp_requester *who)
 	return 0;
 }
 
-/* The same requester: same method, same certificate or same senderKID. */
+/*
+ * The same requester: same method, same certificate, or same senderKID
+ * and secret (where both record the secret).
+ */
 int
 cmp_protect_requester_eq(const struct cmp_requester *a,
     const struct cmp_requester *b)
@@ -702,5 +709,7 @@ cmp_protect_requester_eq(const struct cmp_requester *a,
 		return CRYPTO_memcmp(a->cert_hash, b->cert_hash,
 		    sizeof(a->cert_hash)) == 0;
 	return a->kid_len == b->kid_len &&
-	    CRYPTO_memcmp(a->kid, b->kid, a->kid_len) == 0;
+	    CRYPTO_memcmp(a->kid, b->kid, a->kid_len) == 0 &&
+	    (!a->device_known || !b->device_known ||
+	    strcmp(a->device, b->device) == 0);
 }

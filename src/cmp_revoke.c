@@ -106,7 +106,7 @@ revoke_begin(const CMPD_MSG *req, const struct profile *p,
 	struct cmp_requester who;
 	int r;
 
-	if (cmp_protect_requester(req, &who) != 0)
+	if (cmp_protect_requester(req, p, &who) != 0)
 		return CMPF_INTERNAL;
 	r = store_rr_begin(req, p, &who, cert_uuid, cmp_ca_settle_s());
 	if (r == DB_OK)

@@ -734,9 +734,15 @@ struct cmp_requester {
 	unsigned char cert_hash[32];	/* signature: SHA-256 of the cert */
 	unsigned char kid[CMP_REQUESTER_KID_MAX];	/* MAC: senderKID */
 	size_t	 kid_len;
+	/* MAC: the device entry whose secret verified it, "" for the
+	 * CMP Profile's; device_known 0: not recorded (a row from before
+	 * schema 33), the senderKID alone counts */
+	char	 device[CMPD_UUID_LEN + 1];
+	int	 device_known;
 	int	 ra;	/* the RA_PERM_* the request began on (enrolment) */
 };
-int	cmp_protect_requester(const CMPD_MSG *, struct cmp_requester *);
+int	cmp_protect_requester(const CMPD_MSG *, const struct profile *,
+	    struct cmp_requester *);
 int	cmp_protect_requester_eq(const struct cmp_requester *,
 	    const struct cmp_requester *);
 /* cmp_protect_sig.c */

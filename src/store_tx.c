@@ -73,9 +73,9 @@ store_tx_begin_run(void *arg)
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, request_digest, state, request_id, "
 	    "request_spki_sha256, request_spki, issuing_at, requester_method, "
-	    "requester_cert_hash, requester_kid, tx_rows, ra_authority) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, 'issuing', ?, ?, ?, NOW(6), ?, ?, ?, "
-	    "?, ?)";
+	    "requester_cert_hash, requester_kid, requester_device, tx_rows, "
+	    "ra_authority) VALUES (?, ?, ?, ?, ?, ?, ?, 'issuing', ?, ?, ?, "
+	    "NOW(6), ?, ?, ?, ?, ?, ?)";
 	struct tx_begin_arg *x = arg;
 	const struct store_req *rq = x->rq;
 	const struct cmp_requester *who = x->who;
@@ -87,7 +87,7 @@ store_tx_begin_run(void *arg)
 	    rq[0].request_id)) != DB_NOTFOUND)
 		return r;
 	for (i = 0; i < x->n; i++) {
-		struct db_arg a[15] = {
+		struct db_arg a[16] = {
 			DB_ARG_OCTETS(x->req->header->transactionID),
 			DB_ARG_INT((long long)i),
 			DB_ARG_STR(x->p->cmp_uuid),
@@ -101,6 +101,7 @@ store_tx_begin_run(void *arg)
 			DB_ARG_STR(profile_prot_name(who->method)),
 			DB_ARG_BLOB(who->cert_hash, 32),
 			DB_ARG_BLOB(who->kid, who->kid_len),
+			DB_ARG_STR(who->device),
 			DB_ARG_INT((long long)x->n),
 			DB_ARG_INT(who->ra),
 		};
@@ -120,7 +121,7 @@ store_tx_begin_run(void *arg)
 		if (!sig)
 			a[11] = none;
 		else
-			a[12] = none;
+			a[12] = a[13] = none;
 		r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
 		/* A duplicate transactionID stays one (transactionIdInUse)
 		 * unless the rows are this request's own. */
@@ -279,6 +280,7 @@ struct tx_list {
 	size_t	 n;
 	struct store_tx row;	/* the columns of the row fetched */
 	char	 method[16];	/* requester_method */
+	char	 device[CMPD_UUID_LEN + 1];	/* requester_device */
 	unsigned char der[STORE_CERT_MAX];
 	int	 bad;
 };
@@ -317,6 +319,8 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	t->implicit = c[12].i != 0;
 	t->poll_count = (int)c[13].i;
 	tx_list_requester(&c[14], l->method, t);
+	if ((t->requester.device_known = !c[21].null))
+		memcpy(t->requester.device, l->device, sizeof(l->device));
 	t->requester.ra = (int)c[20].i;
 	t->has_spki = !c[17].null && c[17].len == sizeof(t->spki);
 	t->check_in = c[18].null || c[18].i < 0 ? 0 : (int)c[18].i;
@@ -335,6 +339,7 @@ tx_list_row(struct db_col *c, size_t nc, void *arg)
 	}
 	l->n++;
 	memset(&l->row, 0, sizeof(l->row));
+	l->device[0] = '\0';
 	return 0;
 }
 
@@ -356,13 +361,14 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	    "t.implicit_confirm, t.poll_count, t.requester_method, "
 	    "t.requester_cert_hash, t.requester_kid, t.request_spki_sha256, "
 	    "TIMESTAMPDIFF(SECOND, NOW(6), t.next_check), "
-	    "TIMESTAMPDIFF(SECOND, t.created_at, NOW(6)), t.ra_authority "
-	    "FROM cmp_transaction t LEFT JOIN certificate c ON "
-	    "c.uuid = t.certificate_uuid WHERE t.transaction_id = ? "
+	    "TIMESTAMPDIFF(SECOND, t.created_at, NOW(6)), t.ra_authority, "
+	    "t.requester_device FROM cmp_transaction t "
+	    "LEFT JOIN certificate c ON c.uuid = t.certificate_uuid "
+	    "WHERE t.transaction_id = ? "
 	    "ORDER BY t.position";
 	struct db_arg a[1] = { DB_ARG_OCTETS(tid) };
 	struct tx_list *l;
-	struct db_col c[21];
+	struct db_col c[22];
 	size_t rows = 0;
 	int r;
 
@@ -402,6 +408,7 @@ store_tx_list(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t max,
 	c[18].type = DB_INT;
 	c[19].type = DB_INT;
 	c[20].type = DB_INT;
+	c[21].type = DB_STR, c[21].buf = l->device, c[21].n = sizeof(l->device);
 	r = db_query(sql, a, 1, c, NITEMS(c), max, tx_list_row, l, &rows);
 	*n = l->n;
 	if (r == DB_OK && l->bad)
@@ -551,7 +558,8 @@ struct confirm_one_arg {
 	"AND t.state = 'confirm_wait' AND t.certificate_uuid IS NOT NULL " \
 	"AND t.cmp_profile_uuid = ? AND t.requester_method = ? " \
 	"AND IF(t.requester_method = 'signature', " \
-	"t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ?) " \
+	"t.requester_cert_hash = ?, COALESCE(t.requester_kid, '') = ? AND " \
+	"(t.requester_device IS NULL OR t.requester_device = ?)) " \
 	"AND t.cert_req_id = ? AND t.cert_hash = ? " \
 	"AND t.last_sender_nonce = ? AND t.ra_authority = 0 " \
 	"AND (t.deadline IS NULL OR t.deadline >= NOW(6))"
@@ -567,17 +575,18 @@ store_confirm_one_run(void *arg)
 	    "WHERE r.status IN " STORE_BARRED_SQL
 	    " AND " STORE_CHAIN_PAIRS_SQL ")";
 	struct confirm_one_arg *x = arg;
-	struct db_arg a[9 + 2 * STORE_STATUS_PAIRS] = {
+	struct db_arg a[10 + 2 * STORE_STATUS_PAIRS] = {
 		DB_ARG_OCTETS(x->sent_nonce), DB_ARG_OCTETS(x->tid),
 		DB_ARG_STR(x->cmp_uuid),
 		DB_ARG_STR(profile_prot_name(x->who->method)),
 		DB_ARG_BLOB(x->who->cert_hash, sizeof(x->who->cert_hash)),
 		DB_ARG_BLOB(x->who->kid, x->who->kid_len),
+		DB_ARG_STR(x->who->device),
 		DB_ARG_INT(x->cert_req_id), DB_ARG_OCTETS(x->cert_hash),
 		DB_ARG_OCTETS(x->recip_nonce),
 	};
 	unsigned long long changed = 0;
-	size_t na = 9;
+	size_t na = 10;
 
 	if (x->signer != NULL) {
 		store_chain_args(x->signer, a + na);

@@ -111,13 +111,13 @@ store_rr_begin_run(void *arg)
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, state, certificate_uuid, issuing_at, "
 	    "request_id, requester_method, requester_cert_hash, "
-	    "requester_kid, next_check, deadline) VALUES (?, 0, ?, ?, ?, -1, "
-	    "'waiting', ?, NOW(6), ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
-	    "NOW(6) + INTERVAL ? SECOND)";
+	    "requester_kid, requester_device, next_check, deadline) VALUES "
+	    "(?, 0, ?, ?, ?, -1, 'waiting', ?, NOW(6), ?, ?, ?, ?, ?, "
+	    "NOW(6) + INTERVAL ? SECOND, NOW(6) + INTERVAL ? SECOND)";
 	struct rr_begin_arg *x = arg;
 	const ASN1_OCTET_STRING *tid = x->req->header->transactionID;
 	struct db_arg none = DB_ARG_NULL;
-	struct db_arg a[11] = {
+	struct db_arg a[12] = {
 		DB_ARG_OCTETS(tid),
 		DB_ARG_STR(x->p->cmp_uuid),
 		DB_ARG_STR(x->p->ra_uuid),
@@ -127,6 +127,7 @@ store_rr_begin_run(void *arg)
 		DB_ARG_STR(profile_prot_name(x->who->method)),
 		DB_ARG_BLOB(x->who->cert_hash, 32),
 		DB_ARG_BLOB(x->who->kid, x->who->kid_len),
+		DB_ARG_STR(x->who->device),
 		DB_ARG_INT(x->due_s),
 		DB_ARG_INT(x->due_s),
 	};
@@ -138,7 +139,7 @@ store_rr_begin_run(void *arg)
 		a[4] = u;
 	}
 	if (x->who->method == PROT_SIGNATURE)
-		a[8] = none;
+		a[8] = a[9] = none;
 	else
 		a[7] = none;
 	r = db_run(sql, a, NITEMS(a), NULL, 0, NULL);
@@ -250,12 +251,12 @@ store_genm_wait(const CMPD_MSG *req, const struct profile *p,
 	static const char sql[] = "INSERT INTO cmp_transaction "
 	    "(transaction_id, position, cmp_profile_uuid, ra_profile_uuid, "
 	    "request_type, cert_req_id, state, requester_method, "
-	    "requester_cert_hash, requester_kid, last_sender_nonce, "
-	    "next_check, deadline, genm_itav) VALUES (?, 0, ?, ?, ?, -1, "
-	    "'waiting', ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND, "
-	    "NOW(6) + INTERVAL ? SECOND, ?)";
+	    "requester_cert_hash, requester_kid, requester_device, "
+	    "last_sender_nonce, next_check, deadline, genm_itav) VALUES "
+	    "(?, 0, ?, ?, ?, -1, 'waiting', ?, ?, ?, ?, ?, "
+	    "NOW(6) + INTERVAL ? SECOND, NOW(6) + INTERVAL ? SECOND, ?)";
 	struct db_arg none = DB_ARG_NULL;
-	struct db_arg a[11] = {
+	struct db_arg a[12] = {
 		DB_ARG_OCTETS(req->header->transactionID),
 		DB_ARG_STR(p->cmp_uuid),
 		DB_ARG_STR(p->ra_uuid),
@@ -263,6 +264,7 @@ store_genm_wait(const CMPD_MSG *req, const struct profile *p,
 		DB_ARG_STR(profile_prot_name(who->method)),
 		DB_ARG_BLOB(who->cert_hash, 32),
 		DB_ARG_BLOB(who->kid, who->kid_len),
+		DB_ARG_STR(who->device),
 		DB_ARG_OCTETS(sent),
 		DB_ARG_INT(check_after),
 		DB_ARG_INT(abandon),
@@ -270,7 +272,7 @@ store_genm_wait(const CMPD_MSG *req, const struct profile *p,
 	};
 
 	if (who->method == PROT_SIGNATURE)
-		a[6] = none;
+		a[6] = a[7] = none;
 	else
 		a[5] = none;
 	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);

@@ -8,7 +8,8 @@
 # the list a page at a time; entries edited in place (uses, unlock, a new
 # secret, notAfter, constraints); secrets never in API answers, logs or
 # audit rows. A use spent by a request refused after its MAC (another
-# operation's label) is given back.
+# operation's label) is given back; a transaction's follow-ups come with
+# the secret that began it only.
 . "$top_srcdir/t/lib.sh"
 t_setup
 # Both workers may be in a CA call at once: the 1000-device run below
@@ -450,6 +451,76 @@ is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND acti
 	"each change audited (action updateDevice)"
 like "$(t_sql "SELECT detail FROM audit WHERE action = 'updateDevice' AND detail LIKE '%dev-0002%'")" \
 	'"unlock": *true' "the unlock audited"
+# ------------------------------------------------ follow-ups: the same credential
+# A transaction begun with a device entry's secret is continued with that
+# entry's secret only: not with the profile's secret under the entry's
+# reference once the entry is gone (enroll here without a
+# sharedSecretReference: its secret goes with any senderKID), nor with
+# the secret of an entry made anew under that reference; and one begun
+# with the profile's secret not by an entry made later under its
+# senderKID. Each would confirm, reject or collect a certificate the
+# device was issued.
+is "$(t_api PUT "/cmpProfiles/$ENR" '{"sharedSecretReference":null}')" 200 \
+	"API: enroll's secret with any senderKID"
+hexkid() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# ir_by TID REF SECRET: an ir to enroll under senderKID REF, MAC'd with
+# SECRET; prints its answer's body, which stays in $T/ip-TID.der
+ir_by() {
+	"$top_builddir/t/cmptool" edit "$T_FIXTURES/ir-pbm.der" "$T/ir-fu.der" tid="$1" \
+		"senderKID=$(hexkid "$2")" remac="$3" || bail "cmptool edit failed"
+	t_post "$T/ir-fu.der" /api/v1/protocols/cmp/enroll > /dev/null
+	cp "$T/resp.der" "$T/ip-$1.der"
+	"$top_builddir/t/cmptool" dump "$T/resp.der" | grep '^body='
+}
+# cc_by TID SECRET [error]: that answer's certConf (or error), MAC'd with
+# SECRET under the ir's senderKID; prints the dump of cmpd's answer
+cc_by() {
+	"$top_builddir/t/cmptool" certconf "$T/ip-$1.der" "$T/cc-$1.der" "$2" ${3:+"$3"} ||
+		bail "cmptool certconf failed"
+	t_post "$T/cc-$1.der" /api/v1/protocols/cmp/enroll > /dev/null
+	"$top_builddir/t/cmptool" dump "$T/resp.der"
+}
+txstate() { t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$1')"; }
+NOTREQ="only the requester of the transaction may continue it"
+TX1=00112233445566778899aabbccdd5001
+TX2=00112233445566778899aabbccdd5002
+TX3=00112233445566778899aabbccdd5003
+TX4=00112233445566778899aabbccdd5004
+TX5=00112233445566778899aabbccdd5005
+fu_add() {	# fu_add REF SECRET
+	is "$(t_api POST "/cmpProfiles/$ENR/devices" "{\"reference\":\"$1\",\"secret\":\"$2\"}")" 201 \
+		"API: entry $1"
+}
+fu_add fu-1 fu-secret-1
+is "$(ir_by $TX1 fu-1 fu-secret-1)" body=ip "entry fu-1: ip"
+is "$(t_api DELETE "/cmpProfiles/$ENR/devices/fu-1")" 204 "API: fu-1 deleted"
+like "$(cc_by $TX1 "$ENROLL_SECRET")" "$NOTREQ" \
+	"fu-1 gone: the profile's secret under fu-1 does not confirm its certificate"
+like "$(cc_by $TX1 "$ENROLL_SECRET" error)" "$NOTREQ" "... nor ends its transaction"
+is "$(txstate $TX1)" confirm_wait "... which still waits for fu-1's certConf"
+fu_add fu-2 fu-secret-2
+is "$(ir_by $TX2 fu-2 fu-secret-2)" body=ip "entry fu-2: ip"
+is "$(t_api DELETE "/cmpProfiles/$ENR/devices/fu-2")" 204 "API: fu-2 deleted"
+fu_add fu-2 fu-secret-2b
+like "$(cc_by $TX2 fu-secret-2b)" "$NOTREQ" \
+	"a new entry under fu-2's reference does not confirm the old one's certificate"
+like "$(cc_by $TX2 fu-secret-2b error)" "$NOTREQ" "... nor ends its transaction"
+is "$(txstate $TX2)" confirm_wait "... which still waits"
+is "$(ir_by $TX3 fu-3 "$ENROLL_SECRET")" body=ip "the profile's secret under senderKID fu-3: ip"
+fu_add fu-3 fu-secret-3
+like "$(cc_by $TX3 fu-secret-3)" "$NOTREQ" \
+	"an entry made later under fu-3 does not confirm that certificate"
+is "$(txstate $TX3)" confirm_wait "... which still waits"
+fu_add fu-4 fu-secret-4
+is "$(ir_by $TX4 fu-4 fu-secret-4)" body=ip "entry fu-4: ip"
+like "$(cc_by $TX4 fu-secret-4)" "body=pkiconf" "fu-4's certConf with its secret: pkiConf"
+is "$(txstate $TX4)" confirmed "... confirmed"
+is "$(ir_by $TX5 fu-5 "$ENROLL_SECRET")" body=ip "the profile's secret under senderKID fu-5: ip"
+like "$(cc_by $TX5 "$ENROLL_SECRET")" "body=pkiconf" "its certConf with the profile's secret: pkiConf"
+is "$(txstate $TX5)" confirmed "... confirmed"
+is "$(t_api PUT "/cmpProfiles/$ENR" "{\"sharedSecretReference\":\"$ENROLL_REF\"}")" 200 \
+	"API: enroll's reference back"
+
 printf '%s\n' renewed-secret-4 >> "$T/secrets.txt"
 
 # ------------------------------------------------ API checks and delete
@@ -463,7 +534,8 @@ is "$(t_api POST "/cmpProfiles/$DEV/devices" '{"reference":"x1","secret":"x"}' "
 	"read role cannot add"
 ok "cmpctl: delete" $CTL device delete dev dev-0999
 is "$(t_api GET "/cmpProfiles/$DEV/devices/dev-0999")" 404 "deleted"
-is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'delete'")" 1 "delete audited"
+is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'delete'")" 3 \
+	"each delete audited (fu-1, fu-2, dev-0999)"
 is "$(t_sql "SELECT COUNT(*) FROM audit WHERE object_type = 'cmpDevice' AND action = 'import'")" 3 \
 	"each import audited once"
 like "$(t_sql "SELECT detail FROM audit WHERE object_type = 'cmpDevice' AND action = 'create' LIMIT 1")" \

@@ -261,7 +261,7 @@ like "$sql" "^UPDATE cmp_transaction t FORCE INDEX \\(cmp_transaction_tid_pos\\)
 	"certConf: the one-statement UPDATE found (CONFIRM_ONE_SQL)"
 unlike "$sql" "JOIN|FROM cmp_transaction" \
 	"... of the one table, which no subquery reads again (MariaDB would copy it to temporary tables)"
-set -- "'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" 0 "'h'" "'n'"
+set -- "'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" "''" 0 "'h'" "'n'"
 uses_index "certConf in one statement" "$sql" "$@"
 is "$(plan_keys t)" cmp_transaction_tid_pos "... by the transaction's key"
 confirm_sql=$sql
@@ -361,7 +361,7 @@ uses_index "no transaction waiting: the issued row's UPDATE" "$issued_sql" \
 	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0
 is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
 uses_index "no transaction waiting: certConf in one statement" "$confirm_sql" \
-	"'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" 0 "'h'" "'n'"
+	"'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" "''" 0 "'h'" "'n'"
 is "$(plan_keys t)" cmp_transaction_tid_pos "... by the transaction's key"
 
 done_testing

@@ -274,12 +274,13 @@ requester_tests(void)
 	const char *names[] = { "ir-sig.der", "certConf-sig.der",
 	    "ir-sig-rsa.der", "ir-pbm.der", "certConf-pbm.der" };
 	struct cmp_requester who[5];
+	struct profile *p = calloc(1, sizeof(*p));
 	CMPD_MSG *m;
 	size_t i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; p != NULL && i < 5; i++) {
 		m = fixture_msg(names[i]);
-		ok(cmp_protect_requester(m, &who[i]) == 0, "requester of %s",
+		ok(cmp_protect_requester(m, p, &who[i]) == 0, "requester of %s",
 		    names[i]);
 		CMPD_MSG_free(m);
 	}
@@ -293,9 +294,24 @@ requester_tests(void)
 	    "MAC with one senderKID: the same requester");
 	ok(!cmp_protect_requester_eq(&who[0], &who[3]),
 	    "a MAC is not a signature");
+	ok(who[3].device_known && who[3].device[0] == '\0',
+	    "MAC: the profile's secret recorded");
+	snprintf(who[4].device, sizeof(who[4].device),
+	    "00000000-0000-4000-8000-00000000d001");
+	ok(!cmp_protect_requester_eq(&who[3], &who[4]),
+	    "one senderKID, a device entry's secret and the profile's: "
+	    "another requester");
+	snprintf(who[3].device, sizeof(who[3].device),
+	    "00000000-0000-4000-8000-00000000d002");
+	ok(!cmp_protect_requester_eq(&who[3], &who[4]),
+	    "one senderKID, two device entries: another requester");
+	who[3].device_known = 0;
+	ok(cmp_protect_requester_eq(&who[3], &who[4]),
+	    "no secret recorded (a row from before it was): the senderKID");
 	who[4].kid[0] ^= 1;
 	ok(!cmp_protect_requester_eq(&who[3], &who[4]),
 	    "another senderKID: another requester");
+	free(p);
 }
 
 int
