@@ -205,13 +205,14 @@ confirm_revoke(struct store_tx *t, const struct profile *p)
 			if (store_revoke_later(t->cert_uuid,
 			    "rejected") == DB_OK)
 				store_revoke_result(t->cert_uuid,
-				    res.message);
+				    REASON_UNCONFIRMED, res.message);
 		} else {
 			metrics_revocation(res.already_revoked ?
 			    METRICS_REV_ALREADY : METRICS_REV_REVOKED);
 			/* its final status, 'rejected' (not written: the
 			 * sweep asks the CA again, "already revoked") */
-			if (store_revoke_result(t->cert_uuid, NULL) != DB_OK)
+			if (store_revoke_result(t->cert_uuid,
+			    REASON_UNCONFIRMED, NULL) != DB_OK)
 				log_warn("PN=%s: rejected certificate %s "
 				    "revoked, not recorded; the sweep asks the "
 				    "CA again", p->cmp_name, t->cert_uuid);

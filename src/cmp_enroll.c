@@ -342,7 +342,8 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
 		    METRICS_REV_REVOKED);
 		if (recorded)
-			store_revoke_result(cert_uuid, NULL);
+			store_revoke_result(cert_uuid, REASON_UNCONFIRMED,
+			    NULL);
 		else if (store_tx_set_state(tid, pos, "failed") != DB_OK)
 			log_warn("PN=%s: certificate %s revoked; requestId=%s "
 			    "stays issuing for the sweep", p->cmp_name,
@@ -356,7 +357,8 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 			log_warn("PN=%s: revoking undelivered certificate %s "
 			    "failed: %s; the sweep retries", p->cmp_name,
 			    cert_uuid, res.message);
-			store_revoke_result(cert_uuid, res.message);
+			store_revoke_result(cert_uuid, REASON_UNCONFIRMED,
+			    res.message);
 		} else
 			log_error("PN=%s: certificate %s (requestId=%s) is "
 			    "valid at the CA and not recorded: %s; the "

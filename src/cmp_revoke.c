@@ -371,7 +371,7 @@ cmp_revoke(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		revoke_failed(p, &sc, reasons[reason], &res);
 		goto out;
 	}
-	if (store_revoke_result(sc.uuid, NULL) != DB_OK)
+	if (store_revoke_result(sc.uuid, reasons[reason], NULL) != DB_OK)
 		log_error("PN=%s: certificate %s revoked at the CA, still "
 		    "revoke_pending here: the sweep records it", p->cmp_name,
 		    sc.uuid);
@@ -435,7 +435,8 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			    "%ld): %s; the sweep retries", p->cmp_name,
 			    conn_status_name(res.status), res.http_status,
 			    res.message);
-			(void)store_revoke_result(t->cert_uuid, res.message);
+			(void)store_revoke_result(t->cert_uuid, reason,
+			    res.message);
 			if (store_tx_set_state(tid, t->pos, "failed") == DB_OK) {
 				char why[CMP_TEXT_MAX];
 
@@ -446,7 +447,7 @@ cmp_revoke_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			}
 			goto out;
 		}
-		if (store_revoke_result(t->cert_uuid, NULL) != DB_OK)
+		if (store_revoke_result(t->cert_uuid, reason, NULL) != DB_OK)
 			log_error("PN=%s: certificate %s revoked at the CA but "
 			    "not marked so; the sweep does", p->cmp_name,
 			    t->cert_uuid);

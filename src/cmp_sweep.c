@@ -500,7 +500,7 @@ sweep_revoke_one(struct sweep_run *w)
 			    "revocation pending at the CA");
 	}
 	if (res.status == CONN_OK) {
-		if (store_revoke_result(cert_uuid, NULL) == DB_OK) {
+		if (store_revoke_result(cert_uuid, reason, NULL) == DB_OK) {
 			log_info("sweep: certificate %s revoked%s", cert_uuid,
 			    res.already_revoked ? " (it was already)" : "");
 			w->st->revoked++;
@@ -508,7 +508,7 @@ sweep_revoke_one(struct sweep_run *w)
 		metrics_revocation(res.already_revoked ? METRICS_REV_ALREADY :
 		    METRICS_REV_REVOKED);
 	} else {
-		store_revoke_result(cert_uuid, res.message);
+		store_revoke_result(cert_uuid, reason, res.message);
 		w->st->revoke_failed++;
 		if (last) {
 			log_error("sweep: revoking certificate %s failed %d "

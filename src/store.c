@@ -580,23 +580,29 @@ store_revoke_later(const char *cert_uuid, const char *final)
 }
 
 /*
- * The outcome of a revocation of a 'revoke_pending' certificate: done
- * (error NULL: it takes its final status) or failed with this error,
- * kept for operators (the sweep retries).
+ * The outcome of a revocation of a 'revoke_pending' certificate with
+ * this reason: done (error NULL: it takes its final status) or failed
+ * with this error, kept for operators (the sweep retries). Done counts
+ * only for the reason the CA was given: one owed meanwhile for another
+ * (a hold's call answered after a rejected enrolment turned it into a
+ * revocation for good) is left to the sweep, which asks for that one.
  */
 int
-store_revoke_result(const char *cert_uuid, const char *error)
+store_revoke_result(const char *cert_uuid, const char *reason,
+    const char *error)
 {
 	static const char sql_done[] = "UPDATE certificate SET "
 	    "status = COALESCE(revoke_final, 'revoked'), revoke_error = NULL "
-	    "WHERE uuid = ? AND status = 'revoke_pending'";
+	    "WHERE uuid = ? AND status = 'revoke_pending' AND "
+	    "COALESCE(revocation_reason, '') = ?";
 	static const char sql_fail[] = "UPDATE certificate SET "
 	    "revoke_error = LEFT(?, 512) WHERE uuid = ?";
 
 	if (error == NULL) {
-		struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
+		struct db_arg a[2] = { DB_ARG_STR(cert_uuid),
+		    DB_ARG_STR(reason) };
 
-		return db_run(sql_done, a, 1, NULL, 0, NULL);
+		return db_run(sql_done, a, 2, NULL, 0, NULL);
 	} else {
 		struct db_arg a[2] = { DB_ARG_STR(error[0] != '\0' ? error :
 		    "failed"), DB_ARG_STR(cert_uuid) };

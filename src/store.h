@@ -155,7 +155,8 @@ int	store_confirm(const ASN1_OCTET_STRING *tid, int pos,
 	    const char *cert_uuid, int accepted,
 	    const ASN1_OCTET_STRING *sent_nonce, int due_s, int *owed);
 int	store_revoke_later(const char *cert_uuid, const char *final);
-int	store_revoke_result(const char *cert_uuid, const char *error);
+int	store_revoke_result(const char *cert_uuid, const char *reason,
+	    const char *error);
 struct store_cert {
 	char	 uuid[CMPD_UUID_LEN + 1];
 	char	 status[16];

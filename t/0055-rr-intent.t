@@ -10,7 +10,9 @@
 # transactionID is single-use, whatever it was answered: a captured hold,
 # release or refused rr sent again is transactionIdInUse. A release the
 # CA made and the database could not record is not answered accepted;
-# the client's next release records it.
+# the client's next release records it. A hold the CA answered after the
+# certificate came to be owed a revocation for good (its enrolment
+# rejected meanwhile) leaves that owed to the sweep.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info" "connector_timeout = 15"
@@ -285,6 +287,35 @@ like "$(cat "$T/cmpd.log")" "revoke reply \(HTTP 200\) is neither empty nor JSON
 connector "$CONNECTOR_BASE/localca"
 ok "cmpd --sweep-now" sweep
 is "$(cstatus c8)/$(castatus c8)" revoked/keyCompromise/revoked "the sweep revoked c8 at the CA"
+
+# --- a hold the CA made while the certConf rejected the enrolment: the
+# rejection's own revocation failed (the CA answering 503 then), so the
+# certificate is owed a revocation for good, which the hold's answer
+# must not mark done
+ok "c9 enrolled, its certificate not confirmed" \
+	cmp "$T/c9.out" -cmd ir -cert "$F/ee.pem" -key "$F/ee.key" -newkey "$T/dev.key" \
+	-subject /CN=c9 -certout "$T/c9.crt" -disable_confirm -rspout "$T/c9-ip.der"
+"$top_builddir/t/cmptool" certconf "$T/c9-ip.der" "$T/c9-cc.der" "sig:$F/ee.pem:$F/ee.key" reject ||
+	bail "cannot make c9's certConf"
+connector "$CONNECTOR_BASE/rrslow"
+rr_ra c9 6 &
+rrpid=$!
+ok "the CA has put c9 on hold and sleeps before it answers" t_wait 20 ca_is c9 revoked
+connector "$HTTP_BASE/gone"
+like "$(replay "$T/c9-cc.der")" "body=pkiconf" "meanwhile its requester rejects it (certConf): pkiConf"
+is "$(cstatus c9)" revoke_pending/cessationOfOperation \
+	"... its revocation for good (503 from the CA) owed to the sweep"
+wait $rrpid
+is "$?" 0 "the hold answered: accepted"
+is "$(cstatus c9)" revoke_pending/cessationOfOperation \
+	"c9 still owed its revocation for good, not marked done by the hold's answer"
+is "$(t_sql "SELECT revocation_reason FROM localca_certificate WHERE subject = 'CN=c9'")" certificateHold \
+	"... the CA only holds it"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+is "$(cstatus c9)" rejected/cessationOfOperation "the sweep revoked c9 for good"
+is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason) FROM localca_certificate WHERE subject = 'CN=c9'")" \
+	revoked/cessationOfOperation "... at the CA too"
 
 ok "cmpd --sweep-now" sweep
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'")" 0 "nothing owed in the end"
