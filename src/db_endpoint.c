@@ -268,6 +268,28 @@ db_open_galera(MYSQL *m, const char *name)
 	return 1;
 }
 
+/*
+ * Every session in UTC: deadlines, leases and back-offs are written with
+ * NOW() by one session and compared with NOW() by another (a worker's
+ * and the sweep's, on another Galera node perhaps), and the API gives
+ * times as UTC. In the server's time zone a node ahead of another (or a
+ * change to summer time) would find every deadline past.
+ */
+static int
+db_open_utc(MYSQL *m, const char *name)
+{
+	static const char sql[] = "SET time_zone = '+00:00'";
+	char v[8];
+	unsigned int err;
+
+	if (db_open_value(m, sql, v, sizeof(v), &err) != 0) {
+		log_warn("MariaDB %s: cannot set the session's time zone "
+		    "(error %u)", name, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the password file (its first line); *size is what to wipe. */
 static int
 db_open_password(const struct db_login *l, char **pw, size_t *size)
@@ -336,7 +358,8 @@ db_open(const struct db_login *l, unsigned int io_timeout, size_t *cur,
 		    0) == NULL) {
 			log_error("cannot connect to MariaDB %s: %s", name,
 			    mysql_error(m));
-		} else if ((g = db_open_galera(m, name)) >= 0) {
+		} else if ((g = db_open_galera(m, name)) >= 0 &&
+		    db_open_utc(m, name) == 0) {
 			*galera = g;
 			break;
 		}

@@ -458,6 +458,20 @@ is "$(itx state)" failed "... the request failed"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca';
   UPDATE cmp_profile SET sync_budget = NULL WHERE name = 'enroll'"
 
+# ---------------------------- the database's time zone: sessions in UTC
+# A server (or another Galera node) whose time zone is ahead of the
+# session's that wrote a deadline must not find it past: every session
+# runs in UTC.
+ok "an ir left unconfirmed" client tz-1 -disable_confirm
+tztx() { t_sql "SELECT t.state FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+  WHERE c.subject_dn = 'CN=tz-1'"; }
+is "$(tztx)" confirm_wait "... waits for its certConf (confirm_wait_time 300 s)"
+t_sql "SET GLOBAL time_zone = '+05:00'" || bail "cannot set the server's time zone"
+sweep > /dev/null
+is "$(tztx)" confirm_wait "a sweep with the server's time zone 5 hours ahead: still waiting"
+is "$(cmpd_cert tz-1)" issued "... its certificate issued"
+t_sql "SET GLOBAL time_zone = 'SYSTEM'"
+
 is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state IN ('issuing', 'open')")" 0 \
 	"no transaction left issuing or open"
 nok "no sanitizer report from cmpd --sweep" \
