@@ -90,6 +90,49 @@ authority_get(struct api_call *c)
 	return authority_answer(c, c->param[0], 200);
 }
 
+/*
+ * Another CA for an existing authority (its connector or authority
+ * instance) only while no RA Profile of it has a request under way or a
+ * certificate waiting for confirmation or owed a revocation: what the
+ * sweep and pollReq ask about them goes to the authority as it is then,
+ * and another CA would say it issued nothing (the certificate the first
+ * one issued never recorded) or refuse the revocation (DESIGN invariant
+ * 1). As deleting an RA Profile (api_ra_profile.c). Returns 0 when the
+ * change may be made, else the answer's status.
+ */
+static int
+authority_ca_change(struct api_call *c, const char *uuid, const char *name,
+    const char *conn, const char *inst)
+{
+	static const char sql_same[] = "SELECT 1 FROM authority WHERE "
+	    "uuid = ? AND connector_uuid = ? AND authority_instance_uuid = ?";
+	static const char sql_owed[] = "SELECT r.name FROM ra_profile r "
+	    "WHERE r.authority_uuid = ? AND (EXISTS (SELECT 1 FROM "
+	    "cmp_transaction t WHERE t.ra_profile_uuid = r.uuid AND "
+	    "t.state IN ('open', 'waiting', 'confirm_wait', 'issuing')) OR "
+	    "EXISTS (SELECT 1 FROM certificate x WHERE x.ra_profile_uuid = "
+	    "r.uuid AND x.status IN ('pending', 'revoke_pending'))) "
+	    "ORDER BY r.name LIMIT 1";
+	struct db_arg a[3] = { DB_ARG_STR(uuid), DB_ARG_STR(conn),
+	    DB_ARG_STR(inst) };
+	char ra[CMPD_NAME_BUF];
+	struct db_col col[1];
+	int r;
+
+	if ((r = obj_exists(sql_same, a, 3)) < 0)
+		return api_db_fail(c);
+	if (r == 1)
+		return 0;
+	api_col_str(&col[0], ra, sizeof(ra));
+	if ((r = db_run(sql_owed, a, 1, col, 1, NULL)) == DB_NOTFOUND)
+		return 0;
+	if (r != DB_OK)
+		return api_db_fail(c);
+	return api_fail(c, 409, "authority %s has requests or certificates its "
+	    "CA must still answer for (RA Profile %s): its connectorUuid and "
+	    "authorityInstanceUuid cannot change now", name, ra);
+}
+
 /* POST and PUT: {name*, connectorUuid*, authorityInstanceUuid*}. */
 static int
 authority_write(struct api_call *c, const char *uuid)
@@ -120,7 +163,8 @@ authority_write(struct api_call *c, const char *uuid)
 		return api_fail(c, 422, "connectorUuid must be a UUID");
 	if (obj_uuid_norm(iu, inst) != 0)
 		return api_fail(c, 422, "authorityInstanceUuid must be a UUID");
-	if (uuid != NULL && obj_authority_find(c, uuid) != 0)
+	if (uuid != NULL && (obj_authority_find(c, uuid) != 0 ||
+	    authority_ca_change(c, uuid, name, conn, inst) != 0))
 		return c->status;
 	{
 		struct db_arg a[1] = { DB_ARG_STR(conn) };

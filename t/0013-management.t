@@ -96,6 +96,34 @@ is "$(t_json 'j["cmpAvailable"]')" false "ra-a: CMP no longer available"
 nok "enrol through raProfile/ra-a after deactivation" enrol /api/v1/protocols/cmp/raProfile/ra-a /CN=life-x
 like "$(cat "$T/client.out")" "RA Profile does not contain associated CMP Profile" "refused with the reference's text"
 
+# the authority's CA (its connector, its instance) does not change while
+# that CA must still answer for something: a request the sweep may ask
+# it about, a certificate to revoke through it (another CA would say it
+# issued nothing, or refuse the revocation); its name does
+AJSON() { printf '{"name":"%s","connectorUuid":"%s","authorityInstanceUuid":"%s"}' "$@"; }
+read -r AN ACONN AINST <<EOF
+$(t_sql "SELECT name, connector_uuid, authority_instance_uuid FROM authority WHERE uuid = '$AUTH'")
+EOF
+OTHER_INST=00000000-0000-4000-8000-0000000000aa
+MOVED="authority $AN has requests or certificates its CA must still answer for (RA Profile ra-b): its connectorUuid and authorityInstanceUuid cannot change now"
+t_sql "UPDATE cmp_transaction SET state = 'waiting', deadline = NOW(6) + INTERVAL 1 DAY
+	WHERE ra_profile_uuid = '$RA_B' AND state = 'confirmed' ORDER BY created_at LIMIT 1"
+is "$(api PUT "/authorities/$AUTH" "$(AJSON "$AN" "$ACONN" "$OTHER_INST")")" 409 \
+	"another CA for the authority while a request waits for it: 409"
+is "$(t_json 'j["message"]')" "$MOVED" "... saying why"
+is "$(t_sql "SELECT authority_instance_uuid FROM authority WHERE uuid = '$AUTH'")" "$AINST" "... unchanged"
+is "$(api PUT "/authorities/$AUTH" "$(AJSON "$AN-renamed" "$ACONN" "$AINST")")" 200 "a new name meanwhile: 200"
+t_sql "UPDATE cmp_transaction SET state = 'confirmed' WHERE ra_profile_uuid = '$RA_B' AND state = 'waiting'"
+CU=$(t_sql "SELECT uuid FROM certificate WHERE ra_profile_uuid = '$RA_B' AND status = 'issued' LIMIT 1")
+t_sql "UPDATE certificate SET status = 'revoke_pending', revoke_after = NOW(6) + INTERVAL 1 DAY WHERE uuid = '$CU'"
+is "$(api PUT "/authorities/$AUTH" "$(AJSON "$AN" "$ACONN" "$OTHER_INST")")" 409 \
+	"... or while a certificate is owed its revocation through it: 409"
+is "$(t_json 'j["message"]')" "$MOVED" "... saying why"
+t_sql "UPDATE certificate SET status = 'issued', revoke_after = NULL WHERE uuid = '$CU'"
+is "$(api PUT "/authorities/$AUTH" "$(AJSON "$AN" "$ACONN" "$OTHER_INST")")" 200 "nothing owed: another instance, 200"
+is "$(api PUT "/authorities/$AUTH" "$(AJSON "$AN" "$ACONN" "$AINST")")" 200 "... and back"
+
+# a second profile for the bulk calls
 # a second profile for the bulk calls
 is "$(api POST /cmpProfiles "{\"name\":\"life2\",\"variant\":\"v2\",\"requestProtectionMethod\":\"sharedSecret\",
 	\"responseProtectionMethod\":\"sharedSecret\",\"sharedSecret\":\"$SECRET\",\"raProfileUuid\":\"$RA_A\"}")" \
