@@ -101,6 +101,22 @@ chain_one(CMPD_MSG *rsp, CMPD_CERTREPMSG *rep, const struct profile *p,
 }
 
 /*
+ * Whether the CA's certificate for a request was issued by one of the
+ * CA certificates its connector gives (caCertificates): a connector
+ * that asked another CA than the RA Profile's, or an answer changed on
+ * its way, gives a certificate the chain cmpd serves does not vouch for.
+ * Names and key identifiers (X509_check_issued), not the signature: the
+ * CA's certificates come the same way as its answer. ca_chain NULL or
+ * empty (the connector did not tell): 1, nothing to tell by.
+ */
+int
+cmp_chain_issued(X509 *cert, STACK_OF(X509) *ca_chain)
+{
+	return sk_X509_num(ca_chain) <= 0 ||
+	    chain_issuer(cert, ca_chain) != NULL;
+}
+
+/*
  * Adds to an ip, cp or kup the chains of the certificates it delivers.
  * ca_chain NULL (the connector did not tell): the answer goes without.
  */

@@ -292,6 +292,9 @@ cmp_enroll_serial(X509 *cert, char *buf, size_t n)
 	"not delivered; revoked at the CA"
 #define ENROLL_WRONG_KEY "the certificate authority issued a certificate " \
 	"for another public key; not delivered, revoked at the CA"
+#define ENROLL_WRONG_ISSUER "the certificate authority answered with a " \
+	"certificate that none of its CA certificates issued; not " \
+	"delivered, revoked through the connector"
 
 /*
  * A certificate the CA issued for transaction tid that its client will
@@ -370,24 +373,27 @@ enroll_discard(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 
 /*
  * The CA answered a request with a certificate for another public key
- * (a connector that mixed up two requests): its holder could not use
- * it, and the key's owner must not get a certificate it never asked for
- * through this transaction. Not delivered; revoked like any certificate
- * that is not (enroll_discard).
+ * (a connector that mixed up two requests: its holder could not use it,
+ * and the key's owner must not get a certificate it never asked for
+ * through this transaction), or one that none of the CA's certificates
+ * issued (f CMPF_CERT_ISSUER_MISMATCH: cmp_chain_issued). Not
+ * delivered; revoked like any certificate that is not (enroll_discard).
  */
 static void
-enroll_wrong_key(const ASN1_OCTET_STRING *tid, struct enroll_item *it,
-    const struct profile *p, const char *request_id)
+enroll_wrong_cert(const ASN1_OCTET_STRING *tid, struct enroll_item *it,
+    const struct profile *p, const char *request_id, enum cmp_fail f)
 {
+	int key = f == CMPF_CERT_KEY_MISMATCH;
 	char serial[80];
 
 	cmp_enroll_serial(it->res.certificate, serial, sizeof(serial));
-	log_error("PN=%s: requestId=%s: the CA's certificate %s is for "
-	    "another public key than the request's; not delivered",
-	    p->cmp_name, request_id, serial);
+	log_error("PN=%s: requestId=%s: the CA's certificate %s is %s; not "
+	    "delivered", p->cmp_name, request_id, serial, key ? "for another "
+	    "public key than the request's" : "issued by none of the CA's "
+	    "certificates");
 	enroll_discard(tid, it->pos, it->res.certificate, it->res.uuid, p,
-	    request_id, ENROLL_WRONG_KEY);
-	it->fail = CMPF_CERT_KEY_MISMATCH;
+	    request_id, key ? ENROLL_WRONG_KEY : ENROLL_WRONG_ISSUER);
+	it->fail = f;
 }
 
 /* The CMP Profile's certReqMax, or its variant's default. */
@@ -693,7 +699,8 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 static void
 enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
     const struct conf *c, struct conn_target *target,
-    struct enroll_item *items, int n, const struct store_req *rq)
+    STACK_OF(X509) *ca_chain, struct enroll_item *items, int n,
+    const struct store_req *rq)
 {
 	struct enroll_item *it;
 	int i, r, asked = 0;
@@ -736,8 +743,15 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 			    !spki_cert_has_key(it->res.certificate,
 			    rq[it->pos].spki, rq[it->pos].spki_der,
 			    rq[it->pos].spki_len)) {
-				enroll_wrong_key(tid, it, p,
-				    rq[it->pos].request_id);
+				enroll_wrong_cert(tid, it, p,
+				    rq[it->pos].request_id,
+				    CMPF_CERT_KEY_MISMATCH);
+				it->pos = -1;
+			} else if (!cmp_chain_issued(it->res.certificate,
+			    ca_chain)) {
+				enroll_wrong_cert(tid, it, p,
+				    rq[it->pos].request_id,
+				    CMPF_CERT_ISSUER_MISMATCH);
 				it->pos = -1;
 			}
 			continue;
@@ -900,7 +914,8 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		if ((*fail = enroll_begin(req, der, len, p, rq, k, ra, &target,
 		    &ca_chain, &gated)) != CMPF_OK)
 			goto out;
-		enroll_issue(tid, type, p, c, &target, items, n, rq);
+		enroll_issue(tid, type, p, c, &target, ca_chain, items, n,
+		    rq);
 		enroll_ckg_late(p, items, n, rq);
 	}
 	if (n == 1 && items[0].fail != CMPF_OK)

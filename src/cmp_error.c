@@ -310,6 +310,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | the registration authority that began the transaction "
 	    "may no longer do so: taken off the CMP Profile's list, or its "
 	    "permissions reduced"),
+	/* not revoke_pending's answer: the connector's certificate is not
+	 * its own CA's (cmp_chain_issued) */
+	D(CMPF_CERT_ISSUER_MISMATCH, SYSTEMFAILURE, 200,
+	    "PN=%s | the certificate authority answered with a certificate "
+	    "that none of its CA certificates issued; it was not delivered"),
 };
 
 #undef D

@@ -160,6 +160,40 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 	return CMPF_OK;
 }
 
+/*
+ * The CA's certificate for another public key than the request's, or
+ * issued by none of its CA certificates (f): as in a direct answer, not
+ * delivered; recorded revoke_pending, the sweep revokes it (one the
+ * inventory holds already is another transaction's: left as it is).
+ */
+static enum cmp_fail
+poll_wrong_cert(const ASN1_OCTET_STRING *tid, const struct profile *p,
+    const struct store_tx *t, struct conn_result *res, enum cmp_fail f)
+{
+	int key = f == CMPF_CERT_KEY_MISMATCH;
+	char serial[80], cert_uuid[CMPD_UUID_LEN + 1];
+
+	cmp_enroll_serial(res->certificate, serial, sizeof(serial));
+	log_error("PN=%s: requestId=%s: the CA's certificate %s is %s; not "
+	    "delivered", p->cmp_name, t->request_id, serial, key ? "for "
+	    "another public key than the request's" : "issued by none of "
+	    "the CA's certificates");
+	if (store_unrecorded(tid, t->pos, res->certificate, p, res->uuid,
+	    cert_uuid) != DB_OK)
+		log_error("PN=%s: requestId=%s: certificate %s not recorded; "
+		    "the sweep asks the CA", p->cmp_name, t->request_id,
+		    key ? "for another key" : "of another issuer");
+	else if (cert_uuid[0] != '\0' ||
+	    store_tx_set_state(tid, t->pos, "failed") == DB_OK)
+		(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), t->pos, key ? "the "
+		    "certificate authority issued a certificate for another "
+		    "public key; not delivered" : "the certificate authority "
+		    "answered with a certificate that none of its CA "
+		    "certificates issued; not delivered");
+	return f;
+}
+
 /* The certificate is there: stored before the answer leaves (DESIGN
  * invariant 3), with its chain as in a direct answer. */
 static CMPD_MSG *
@@ -169,6 +203,7 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 {
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	char cert_uuid[CMPD_UUID_LEN + 1];
+	STACK_OF(X509) *chain;
 	CMPD_MSG *rsp;
 	int wait, r;
 
@@ -195,33 +230,18 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		return NULL;
 	}
 	if (r == 0) {
-		/* as in a direct answer: not delivered; recorded
-		 * revoke_pending, the sweep revokes it (one the inventory
-		 * holds already is another transaction's: left as it is) */
-		char serial[80];
-
-		cmp_enroll_serial(res->certificate, serial, sizeof(serial));
-		log_error("PN=%s: requestId=%s: the CA's certificate %s is for "
-		    "another public key than the request's; not delivered",
-		    p->cmp_name, t->request_id, serial);
-		if (store_unrecorded(tid, t->pos, res->certificate, p,
-		    res->uuid, cert_uuid) != DB_OK)
-			log_error("PN=%s: requestId=%s: certificate for "
-			    "another key not recorded; the sweep asks the CA",
-			    p->cmp_name, t->request_id);
-		else if (cert_uuid[0] != '\0' ||
-		    store_tx_set_state(tid, t->pos, "failed") == DB_OK)
-			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
-			    (size_t)ASN1_STRING_length(tid), t->pos, "the "
-			    "certificate authority issued a certificate for "
-			    "another public key; not delivered");
-		*f = CMPF_CERT_KEY_MISMATCH;
+		*f = poll_wrong_cert(tid, p, t, res, CMPF_CERT_KEY_MISMATCH);
+		return NULL;
+	}
+	chain = cmp_ca_chain(p, NULL, NULL);
+	if (!cmp_chain_issued(res->certificate, chain)) {
+		*f = poll_wrong_cert(tid, p, t, res, CMPF_CERT_ISSUER_MISMATCH);
 		return NULL;
 	}
 	if ((rsp = poll_final(req, srv, t, res->certificate, CMPF_OK, NULL,
 	    NULL)) == NULL ||
 	    cmp_enroll_general_info(rsp->header, t->implicit, wait) != 0 ||
-	    cmp_chain_answer(rsp, req, p, cmp_ca_chain(p, NULL, NULL)) != 0) {
+	    cmp_chain_answer(rsp, req, p, chain) != 0) {
 		CMPD_MSG_free(rsp);
 		return NULL;	/* still waiting: the next poll tries again */
 	}

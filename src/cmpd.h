@@ -383,6 +383,7 @@ enum cmp_fail {
 	CMPF_EXTENSION_NOT_ONE,
 	CMPF_P10CR_ATTRIBUTE,
 	CMPF_RA_WITHDRAWN,
+	CMPF_CERT_ISSUER_MISMATCH,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -835,6 +836,7 @@ X509_CRL *cmp_ca_crl(const struct profile *, struct ca_crl_state *);
 
 /* cmp_chain.c */
 int	cmp_chain_ca_pubs_allowed(const CMPD_MSG *req, const struct profile *);
+int	cmp_chain_issued(X509 *cert, STACK_OF(X509) *ca_chain);
 int	cmp_chain_answer(CMPD_MSG *rsp, const CMPD_MSG *req,
 	    const struct profile *, STACK_OF(X509) *ca_chain);
 

@@ -10,7 +10,9 @@
 # (the proxy re-issues its certificate with the EC point compressed) is
 # not taken for one that mixed up keys, on either path, nor in the sweep;
 # and when the database fails as such a certificate comes for a pollReq,
-# it is neither delivered nor taken for another key's.
+# it is neither delivered nor taken for another key's. A certificate of
+# the request's key that another CA issued is not delivered either, on
+# either path.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "workers = 2" "log_level = info"
@@ -41,7 +43,7 @@ ca = os.path.join(state, "ca")
 def ossl(*args, data=None):
     return subprocess.run(("openssl",) + args, input=data, check=True,
                           capture_output=True, timeout=20).stdout
-def recode(der):
+def recode(der, cadir=ca):
     with tempfile.TemporaryDirectory(dir=state) as d:
         f = lambda n: os.path.join(d, n)
         with open(f("in.der"), "wb") as o:
@@ -64,8 +66,8 @@ def recode(der):
              "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("any.key"),
              "-subj", subj.split("=", 1)[1].strip(), "-out", f("req.pem"))
         return ossl("x509", "-req", "-in", f("req.pem"), "-CA",
-                    os.path.join(ca, "ca.crt"), "-CAkey",
-                    os.path.join(ca, "ca.key"), "-force_pubkey", f("key.pem"),
+                    os.path.join(cadir, "ca.crt"), "-CAkey",
+                    os.path.join(cadir, "ca.key"), "-force_pubkey", f("key.pem"),
                     "-set_serial", "0x" + serial, "-days", "30",
                     "-outform", "DER")
 def issued(data):
@@ -75,12 +77,12 @@ def issued(data):
     except ValueError:
         return False
     return isinstance(j, dict) and "certificateData" in j
-def recoded(data):
+def recoded(data, cadir=ca):
     if not issued(data):
         return data
     j = json.loads(data)
     j["certificateData"] = base64.b64encode(
-        recode(base64.b64decode(j["certificateData"]))).decode()
+        recode(base64.b64decode(j["certificateData"]), cadir)).decode()
     with open(os.path.join(state, "recoded"), "a") as o:
         o.write(j.get("uuid", "") + "\n")
     return json.dumps(j).encode()
@@ -109,7 +111,10 @@ class H(http.server.BaseHTTPRequestHandler):
             status, data, ctype = r.status, r.read(), r.headers.get("Content-Type")
         except urllib.error.HTTPError as e:
             status, data, ctype = e.code, e.read(), e.headers.get("Content-Type")
-        if status == 200 and os.path.exists(os.path.join(state, "recode")):
+        foreign = os.path.join(state, "foreign")
+        if status == 200 and os.path.exists(os.path.join(foreign, "on")):
+            data = recoded(data, foreign)
+        elif status == 200 and os.path.exists(os.path.join(state, "recode")):
             data = recoded(data)
         fault = os.path.join(state, "dbfault")
         if status == 200 and issued(data) and os.path.exists(fault):
@@ -327,6 +332,44 @@ is "$(tx state "$RID")" expired "... its transaction expired"
 is "$(t_sql "SELECT status FROM certificate WHERE subject_dn = 'CN=key-f'")" revoke_pending \
 	"... the certificate in the inventory, to be revoked"
 rm -f "$T/recode"
+
+# ------------------------------- a certificate none of the CA's issued
+# The proxy re-issues the CA's certificate, for the same key and
+# subject, with another CA's key (a connector that asked another CA than
+# the RA Profile's, or an answer changed on its way): the chain cmpd
+# serves does not vouch for it. Not delivered, on either path; recorded
+# to be revoked through the connector.
+mkdir -p "$T/foreign"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=Another CA" -keyout "$T/foreign/ca.key" -out "$T/foreign/ca.crt" \
+	2> /dev/null || bail "cannot make another CA"
+touch "$T/foreign/on"
+for k in g h; do
+	newkey "$T/$k.key" || bail "key $k"
+done
+ISSUER="the certificate authority answered with a certificate that none of its CA certificates issued"
+# foreign DESC PATH PN KEY
+foreign() {
+	local desc=$1 path=$2 pn=$3 k=$4
+	nok "$desc: refused" client ir "$path" -newkey "$T/$k.key" \
+		-subject "/CN=key-$k" -certout "$T/$k.crt"
+	diag_file "$T/client.out" 5
+	like "$(cat "$T/client.out")" "systemFailure" "... systemFailure"
+	like "$(cat "$T/client.out")" "PN=$pn \| $ISSUER; it was not delivered" "... the text says why"
+	ok "... no certificate written" test ! -e "$T/$k.crt"
+	like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_CERT_ISSUER_MISMATCH" \
+		"... logged as CMPF_CERT_ISSUER_MISMATCH"
+	RID=$(t_sql "SELECT request_id FROM cmp_transaction WHERE state = 'failed' AND failure LIKE '%none of its CA%'
+	  ORDER BY created_at DESC LIMIT 1")
+	like "$(grep "requestId=$RID" "$T/cmpd.log")" "certificate [0-9A-F]+ is issued by none of the CA's certificates; not delivered" \
+		"... logged with the requestId and the serial"
+	is "$(t_sql "SELECT CONCAT(status, ' ', issuer_dn) FROM certificate WHERE subject_dn = 'CN=key-$k'")" \
+		"revoke_pending CN=Another CA" "... the other CA's certificate recorded, to be revoked"
+}
+foreign "ir, the CA's certificate re-issued by another CA" $CMP enroll g
+foreign "pending ir, polled, the CA's certificate re-issued by another CA" $POLL poll h
+like "$(cat "$T/client.out")" "received polling response|pollRep" "... after polling"
+rm -f "$T/foreign/on"
 ok "cmpd still runs" kill -0 "$CMPD_PID"
 
 done_testing
