@@ -39,6 +39,7 @@ static EVP_PKEY *spki_decode_any(const unsigned char *, size_t);
 
 static OSSL_DECODER_CTX *spki_ctx;
 static EVP_PKEY *spki_out;		/* where spki_ctx puts a key */
+static BIGNUM *spki_primorial;		/* the odd primes below 1000 */
 
 /* The parameters-only key of curve i of spki_ec_nids, made on first use;
  * NULL if it cannot be made. */
@@ -191,35 +192,104 @@ spki_ed448_is_small(const unsigned char pub[57])
 }
 
 /*
+ * Is EC key k's point of the order of its group's generator? On the NIST
+ * curves (spki_ec_nids: cofactor 1) every point on the curve but the
+ * one at infinity is, which libcrypto's quick check covers; on another
+ * curve (a binary one of cofactor 2 or 4, say) a point of small order
+ * passes that check, and ECDSA verification with it reduces to u1 * G
+ * whenever u2 is a multiple of its order: anyone signs. There the full
+ * check multiplies the point by the order (one scalar multiplication,
+ * for keys of those curves only).
+ */
+static int
+spki_ec_sound(const EVP_PKEY *k)
+{
+	char name[64];
+	EVP_PKEY_CTX *c;
+	size_t i;
+	int nid, r, full = 1;
+
+	if (EVP_PKEY_get_group_name(k, name, sizeof(name), NULL) == 1 &&
+	    (nid = OBJ_txt2nid(name)) != NID_undef)
+		for (i = 0; i < NITEMS(spki_ec_nids); i++)
+			if (nid == spki_ec_nids[i])
+				full = 0;
+	if ((c = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k, NULL)) ==
+	    NULL)
+		return 0;
+	r = full ? EVP_PKEY_public_check(c) : EVP_PKEY_public_check_quick(c);
+	EVP_PKEY_CTX_free(c);
+	return r == 1;
+}
+
+/*
+ * Has RSA modulus n no prime factor below 1000 (SP 800-89 5.3.3, SP
+ * 800-56B 6.4.2.1: partial public-key validation)? With a small factor
+ * anyone who divides by it has the private key. One gcd with the
+ * product of those primes, made once: microseconds, where a primality
+ * test of n (libcrypto's full check) costs private-key operations.
+ */
+static int
+spki_rsa_no_small_factor(const BIGNUM *n)
+{
+	BN_CTX *ctx;
+	BIGNUM *g;
+	BN_ULONG p, d;
+	int r = 0;
+
+	if (spki_primorial == NULL) {
+		if ((spki_primorial = BN_new()) == NULL ||
+		    !BN_one(spki_primorial))
+			goto fail;
+		for (p = 3; p < 1000; p += 2) {
+			for (d = 3; d * d <= p && p % d != 0; d += 2)
+				;
+			if (d * d > p && !BN_mul_word(spki_primorial, p))
+				goto fail;
+		}
+	}
+	if ((ctx = BN_CTX_new()) == NULL)
+		return 0;
+	if ((g = BN_new()) != NULL && BN_gcd(g, n, spki_primorial, ctx))
+		r = BN_is_one(g);
+	BN_free(g);
+	BN_CTX_free(ctx);
+	return r;
+ fail:
+	BN_free(spki_primorial);
+	spki_primorial = NULL;
+	return 0;
+}
+
+/*
  * Is k a key whose private key a signature proves possession of? Of a
  * type RFC 9481 names for certificates (RSA, RSASSA-PSS, EC, Ed25519,
  * Ed448; X25519 and X448, which an RA may vouch for): not DSA, whose
  * domain parameters the sender chooses (with g = 1 every signature
- * r = 1 verifies), nor DH or any other. Not an
- * EC point at infinity (the one octet 00, which libcrypto reads): ECDSA
- * verification with it reduces to u1 * G, so anyone makes a "signature"
- * that verifies. Not an RSA key with an even or unit exponent (with e =
- * 1 a PKCS#1 signature is the padded hash itself), an exponent not below
- * the modulus, or an even modulus (SP 800-89 5.3.3, RFC 8017 3.1). Not
- * an Ed25519 point of small order: libcrypto verifies R = the identity,
- * s = 0 under the identity for any message, and under the others for
- * one message in 8 or more; nor an Ed448 point of small order, likewise.
-These are the quick checks: libcrypto's full
- * RSA public check tests n for primality at the cost of private-key
- * operations that grow with the key the sender chooses. 1 yes, 0 no.
+ * r = 1 verifies), nor DH or any other. Not an EC point at infinity (the
+ * one octet 00, which libcrypto reads): ECDSA verification with it
+ * reduces to u1 * G, so anyone makes a "signature" that verifies; nor
+ * one of small order (spki_ec_sound). Not an RSA key with an even or
+ * unit exponent (with e = 1 a PKCS#1 signature is the padded hash
+ * itself), an exponent not below the modulus, or an even modulus or one
+ * with a small prime factor (SP 800-89 5.3.3, RFC 8017 3.1;
+ * spki_rsa_no_small_factor). Not an Ed25519 point of small order:
+ * libcrypto verifies R = the identity, s = 0 under the identity for any
+ * message, and under the others for one message in 8 or more; nor an
+ * Ed448 point of small order, likewise. These are cheap checks:
+ * libcrypto's full RSA public check tests n for primality at the cost of
+ * private-key operations that grow with the key the sender chooses. 1
+ * yes, 0 no.
  */
 int
 spki_key_sound(const EVP_PKEY *k)
 {
-	EVP_PKEY_CTX *c;
 	BIGNUM *n = NULL, *e = NULL;
 	int r = 1;
 
-	if (EVP_PKEY_is_a(k, "EC")) {
-		c = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)k, NULL);
-		r = c != NULL && EVP_PKEY_public_check_quick(c) == 1;
-		EVP_PKEY_CTX_free(c);
-	} else if (EVP_PKEY_is_a(k, "ED25519")) {
+	if (EVP_PKEY_is_a(k, "EC"))
+		r = spki_ec_sound(k);
+	else if (EVP_PKEY_is_a(k, "ED25519")) {
 		unsigned char pub[32];
 		size_t len = sizeof(pub);
 
@@ -235,7 +305,7 @@ spki_key_sound(const EVP_PKEY *k)
 		r = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
 		    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
 		    BN_is_odd(n) && BN_is_odd(e) && !BN_is_one(e) &&
-		    BN_cmp(e, n) < 0;
+		    BN_cmp(e, n) < 0 && spki_rsa_no_small_factor(n);
 		BN_free(n);
 		BN_free(e);
 	} else
@@ -293,6 +363,8 @@ spki_done(void)
 
 	OSSL_DECODER_CTX_free(spki_ctx);
 	spki_ctx = NULL;
+	BN_free(spki_primorial);
+	spki_primorial = NULL;
 	for (i = 0; i < NITEMS(spki_ec_params); i++) {
 		EVP_PKEY_free(spki_ec_params[i]);
 		spki_ec_params[i] = NULL;

@@ -422,6 +422,79 @@ test_degenerate(void)
 	ERR_clear_error();
 }
 
+/*
+ * A named curve whose group has a cofactor (sect283k1: 4), the point
+ * (0, 1) of order 2 on it: on the curve, not at infinity, so libcrypto's
+ * quick check passes it, and ECDSA verification reduces to u1 * G for
+ * every even u2 (anyone signs). Refused; a key of the curve's prime
+ * order subgroup is read.
+ */
+static void
+test_ec_small_order(void)
+{
+	unsigned char der[0x60] = { 0x30, 0x5e, 0x30, 0x10, 0x06, 0x07, 0x2a,
+	    0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04,
+	    0x00, 0x10, 0x03, 0x4a, 0x00, 0x04 };
+	const unsigned char *p = der;
+	unsigned char *kder = NULL;
+	EVP_PKEY *lib, *got, *k;
+	int len;
+
+	der[sizeof(der) - 1] = 0x01;	/* x = 0 (36 octets), y = 1 */
+	lib = d2i_PUBKEY(NULL, &p, sizeof(der));
+	got = spki_decode(der, sizeof(der));
+	ok(lib != NULL && got == NULL, "sect283k1, a point of order 2: "
+	    "refused, though libcrypto reads it");
+	EVP_PKEY_free(lib);
+	EVP_PKEY_free(got);
+	ERR_clear_error();
+	k = EVP_EC_gen("sect283k1");
+	len = k != NULL ? i2d_PUBKEY(k, &kder) : 0;
+	got = len > 0 ? spki_decode(kder, (size_t)len) : NULL;
+	ok(got != NULL && EVP_PKEY_eq(got, k) == 1,
+	    "sect283k1, a key made by libcrypto: read");
+	EVP_PKEY_free(got);
+	EVP_PKEY_free(k);
+	OPENSSL_free(kder);
+	ERR_clear_error();
+}
+
+/*
+ * An RSA modulus with a small prime factor (3 times a prime): anyone who
+ * divides by 3 has the private key. Refused.
+ */
+static void
+test_rsa_small_factor(void)
+{
+	BIGNUM *q = BN_new(), *n = BN_new();
+	unsigned char *der = NULL;
+	EVP_PKEY *got;
+	int len = 0;
+
+	if (q != NULL && n != NULL &&
+	    BN_generate_prime_ex(q, 1022, 0, NULL, NULL, NULL) == 1 &&
+	    BN_copy(n, q) != NULL && BN_mul_word(n, 3) == 1)
+		len = rsa_der(n, 65537, &der);
+	got = len > 0 ? spki_decode(der, (size_t)len) : NULL;
+	ok(len > 0 && got == NULL, "RSA, a modulus of 3 times a prime: "
+	    "refused");
+	EVP_PKEY_free(got);
+	OPENSSL_free(der);
+	got = NULL;
+	der = NULL;
+	len = 0;
+	if (q != NULL && n != NULL && BN_copy(n, q) != NULL &&
+	    BN_mul_word(n, 997) == 1 && (len = rsa_der(n, 65537, &der)) > 0)
+		got = spki_decode(der, (size_t)len);
+	ok(len > 0 && got == NULL, "RSA, a modulus of 997 times a prime: "
+	    "refused");
+	EVP_PKEY_free(got);
+	OPENSSL_free(der);
+	BN_free(q);
+	BN_free(n);
+	ERR_clear_error();
+}
+
 /* An Ed25519 SubjectPublicKeyInfo with public key pub (RFC 8410 4). */
 static void
 ed25519_der(const unsigned char pub[32], unsigned char der[44])
@@ -680,6 +753,8 @@ main(void)
 	test_template();
 	test_cert_key();
 	test_degenerate();
+	test_ec_small_order();
+	test_rsa_small_factor();
 	test_ed25519_small();
 	test_ed448_small();
 	test_dsa();
