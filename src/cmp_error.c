@@ -315,6 +315,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_CERT_ISSUER_MISMATCH, SYSTEMFAILURE, 200,
 	    "PN=%s | the certificate authority answered with a certificate "
 	    "that none of its CA certificates issued; it was not delivered"),
+	D(CMPF_SIGNER_UNCONFIRMED, NOTAUTHORIZED, 200,
+	    "PN=%s | the protection certificate waits for its certConf: it "
+	    "signs nothing before it is confirmed"),
 };
 
 #undef D

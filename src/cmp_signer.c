@@ -20,10 +20,12 @@
  * A signer whose certificate, or a CA certificate of whose chain, cmpd
  * revoked (or is revoking, or saw rejected) is refused, whichever CMP
  * Profile issued it (DESIGN invariant 2): the inventory knows at once
- * what a CRL tells only at its next update. One exception: the pollReq
- * of a waiting rr, signed by the certificate being revoked (RFC 9810
- * 5.3.22): its revocation is what the client waits for (cmp_poll.c
- * holds it to the rr's requester).
+ * what a CRL tells only at its next update. So is one cmpd issued that
+ * still waits for its certConf: the sweep revokes it if none comes (or
+ * if its requester may no longer confirm it), and what it signed would
+ * outlive it. One exception: the pollReq of a waiting rr, signed by the
+ * certificate being revoked (RFC 9810 5.3.22): its revocation is what
+ * the client waits for (cmp_poll.c holds it to the rr's requester).
  */
 enum cmp_fail
 cmp_signer_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
@@ -54,6 +56,10 @@ cmp_signer_revoked(const CMPD_MSG *req, STACK_OF(X509) *chain)
 				goto out;
 			}
 			continue;
+		}
+		if (strcmp(status, "unconfirmed") == 0) {
+			f = CMPF_SIGNER_UNCONFIRMED;
+			goto out;
 		}
 		/* STORE_BARRED_SQL's statuses */
 		if (strcmp(status, "revoked") == 0 ||

@@ -141,13 +141,22 @@ status_row(struct db_col *c, size_t nc, void *arg)
 	return 0;
 }
 
-/* Certificates from..from+n-1 of chain (n <= STORE_STATUS_PAIRS). */
+/*
+ * Certificates from..from+n-1 of chain (n <= STORE_STATUS_PAIRS). An
+ * issued certificate whose transaction waits for its certConf reads
+ * "unconfirmed" (by the transaction's key to its certificate, which only
+ * certificates cmpd issued have).
+ */
 static int
 status_part(STACK_OF(X509) *chain, size_t from, size_t n,
     char (*out)[STORE_STATUS_LEN])
 {
-	static const char sql[] = "SELECT issuer_hash, serial_number, status "
-	    "FROM certificate " STORE_CERT_KEY " WHERE " STORE_CHAIN_PAIRS_SQL;
+	static const char sql[] = "SELECT c.issuer_hash, c.serial_number, "
+	    "IF(c.status = 'issued' AND EXISTS (SELECT 1 FROM "
+	    "cmp_transaction t WHERE t.certificate_uuid = c.uuid AND "
+	    "t.state = 'confirm_wait'), 'unconfirmed', c.status) "
+	    "FROM certificate c " STORE_CERT_KEY " WHERE "
+	    STORE_CHAIN_PAIRS_SQL;
 	struct db_arg a[2 * STORE_STATUS_PAIRS];
 	struct status_run *s;
 	struct db_col c[3];

@@ -205,6 +205,31 @@ is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$ti
 	"confirmed"
 is "$(t_sql "SELECT status FROM certificate WHERE uuid = '$new2'")" issued "and issued"
 
+# ------------------------------ an unconfirmed certificate signs nothing
+# A certificate that waits for its certConf, and that the sweep revokes
+# if none comes in time (or if the requester may no longer confirm it),
+# signs no request before it is confirmed: not one for another
+# certificate of its subject, which would outlive it.
+ok "dev-4: a cr without certConf" cr "$T/dev4.crt" "$T/dev.key" -disable_confirm \
+	-rspout "$T/cp4.der"
+cp "$T/out.crt" "$T/dev4-new.crt"
+tid4=$(dump "$T/cp4.der" tid)
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX('$tid4')")" confirm_wait \
+	"its new certificate waits for the certConf"
+count_dev4=$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev-4'")
+nok "a cr signed with that unconfirmed certificate" cr "$T/dev4-new.crt" "$T/new.key"
+like "$(client_out)" "notAuthorized" "refused notAuthorized"
+like "$(client_out)" "PN=sig \| the protection certificate waits for its certConf" "and says so"
+like "$(grep ' rid=' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_SIGNER_UNCONFIRMED" \
+	"logged as CMPF_SIGNER_UNCONFIRMED"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=dev-4'")" "$count_dev4" \
+	"nothing issued for it"
+cat "$T/dev4.crt" "$CA/ca.crt" > "$T/dev4-chain.pem"
+"$TOOL" certconf "$T/cp4.der" "$T/cc4.der" "sig:$T/dev4-chain.pem:$T/dev.key"
+t_post "$T/cc4.der" /api/v1/protocols/cmp/sig > /dev/null
+is "$(dump "$T/resp.der" body)" pkiconf "dev-4's certConf: pkiconf"
+ok "confirmed, the certificate signs a cr" cr "$T/dev4-new.crt" "$T/new.key"
+
 # ------------------------- a signer revoked while its certConf is awaited
 # The certConf's look-up in the inventory rides on the UPDATE that
 # confirms; a signer (or a CA of its chain) barred since the cr is still
