@@ -144,19 +144,21 @@ status_row(struct db_col *c, size_t nc, void *arg)
 /*
  * Certificates from..from+n-1 of chain (n <= STORE_STATUS_PAIRS). An
  * issued certificate whose transaction waits for its certConf reads
- * "unconfirmed" (by the transaction's key to its certificate, which only
- * certificates cmpd issued have).
+ * "unconfirmed": asked by a second statement, only when the first found
+ * an issued one (a signer cmpd did not issue costs nothing more).
  */
 static int
 status_part(STACK_OF(X509) *chain, size_t from, size_t n,
     char (*out)[STORE_STATUS_LEN])
 {
-	static const char sql[] = "SELECT c.issuer_hash, c.serial_number, "
-	    "IF(c.status = 'issued' AND EXISTS (SELECT 1 FROM "
-	    "cmp_transaction t WHERE t.certificate_uuid = c.uuid AND "
-	    "t.state = 'confirm_wait'), 'unconfirmed', c.status) "
-	    "FROM certificate c " STORE_CERT_KEY " WHERE "
-	    STORE_CHAIN_PAIRS_SQL;
+	static const char sql[] = "SELECT issuer_hash, serial_number, status "
+	    "FROM certificate " STORE_CERT_KEY " WHERE " STORE_CHAIN_PAIRS_SQL;
+	static const char sql_unconfirmed[] = "SELECT c.issuer_hash, "
+	    "c.serial_number, 'unconfirmed' FROM certificate c "
+	    STORE_CERT_KEY " JOIN cmp_transaction t ON t.certificate_uuid = "
+	    "c.uuid WHERE c.status = 'issued' AND t.state = 'confirm_wait' "
+	    "AND " STORE_CHAIN_PAIRS_SQL;
+	size_t i;
 	struct db_arg a[2 * STORE_STATUS_PAIRS];
 	struct status_run *s;
 	struct db_col c[3];
@@ -181,6 +183,13 @@ status_part(STACK_OF(X509) *chain, size_t from, size_t n,
 	    c[2].n = sizeof(s->row_status);
 	r = db_query(sql, a, NITEMS(a), c, NITEMS(c), STORE_STATUS_PAIRS,
 	    status_row, s, &rows);
+	for (i = 0; r == DB_OK && i < n; i++)
+		if (strcmp(out[from + i], "issued") == 0) {
+			r = db_query(sql_unconfirmed, a, NITEMS(a), c,
+			    NITEMS(c), STORE_STATUS_PAIRS, status_row, s,
+			    &rows);
+			break;
+		}
  out:
 	free(s);
 	return r;

@@ -272,12 +272,17 @@ uses_index "certConf in one statement, signed" "$sql" "$@" "${pairs[@]}"
 is "$(plan_keys t) $(plan_keys r)" "cmp_transaction_tid_pos certificate_issuer_serial" \
 	"... the transaction by its key, the chain by issuer and serial"
 sql=$(c_sqlx store_status.c status_part sql)
-like "$sql" "^SELECT c.issuer_hash, c.serial_number, IF\\(c.status = 'issued' AND EXISTS \\(SELECT 1 FROM cmp_transaction t WHERE t.certificate_uuid = c.uuid .* FROM certificate c FORCE INDEX \\(certificate_issuer_serial\\) WHERE \\(issuer_hash, serial_number\\) IN " \
+like "$sql" "^SELECT issuer_hash, serial_number, status FROM certificate FORCE INDEX \\(certificate_issuer_serial\\) WHERE \\(issuer_hash, serial_number\\) IN " \
 	"a signer's chain: the look-up found"
 uses_index "a signer's chain in the inventory" "$sql" "${pairs[@]}"
 like "$LAST_PLAN" "range" "... a range of the index, pair by pair"
-is "$(plan_keys c)" certificate_issuer_serial "... by issuer and serial"
-is "$(plan_keys t)" cmp_transaction_certificate "... whether it waits for its certConf, by the transaction's key to it"
+is "$(plan_keys certificate)" certificate_issuer_serial "... by issuer and serial"
+sql=$(c_sqlx store_status.c status_part sql_unconfirmed)
+like "$sql" "^SELECT c.issuer_hash, c.serial_number, 'unconfirmed' FROM certificate c FORCE INDEX \\(certificate_issuer_serial\\) JOIN cmp_transaction t ON t.certificate_uuid = c.uuid WHERE .* \\(issuer_hash, serial_number\\) IN " \
+	"an issued signer waiting for its certConf: the look-up found"
+uses_index "an issued signer waiting for its certConf" "$sql" "${pairs[@]}"
+is "$(plan_keys c) $(plan_keys t)" "certificate_issuer_serial cmp_transaction_certificate" \
+	"... by issuer and serial, the transaction by its key to the certificate"
 
 # inventory: GET /certificates (CERT_COLS names the columns)
 sql="SELECT uuid, serial_number, subject_dn, status $(c_sql api_inventory.c cert_list sql)"
