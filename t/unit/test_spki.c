@@ -360,6 +360,23 @@ rsa_der(const BIGNUM *n, unsigned long e, unsigned char **der)
 	return len;
 }
 
+/* A key anyone can make a proof of possession for (der, len): libcrypto
+ * reads it, spki_decode() refuses it. */
+static void
+read_but_refused(const unsigned char *der, size_t len, const char *what)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *lib, *got;
+
+	lib = d2i_PUBKEY(NULL, &p, (long)len);
+	got = spki_decode(der, len);
+	ok(lib != NULL && got == NULL, "%s: refused, though libcrypto reads "
+	    "it", what);
+	EVP_PKEY_free(lib);
+	EVP_PKEY_free(got);
+	ERR_clear_error();
+}
+
 /* Keys anyone can make a proof of possession for, which libcrypto reads:
  * refused. */
 static void
@@ -378,20 +395,14 @@ test_degenerate(void)
 		{ 1, 0, "e = 1 (the signature is the padded hash): refused" },
 		{ 65536, 0, "an even e: refused" },
 	};
-	const unsigned char *p = inf;
+	const unsigned char *p;
 	EVP_PKEY *lib, *got, *r;
 	unsigned char *der;
 	BIGNUM *n = NULL;
 	size_t i;
 	int len;
 
-	lib = d2i_PUBKEY(NULL, &p, sizeof(inf));
-	got = spki_decode(inf, sizeof(inf));
-	ok(lib != NULL && got == NULL, "EC P-256, the point at infinity: "
-	    "refused, though libcrypto reads it");
-	EVP_PKEY_free(lib);
-	EVP_PKEY_free(got);
-	ERR_clear_error();
+	read_but_refused(inf, sizeof(inf), "EC P-256, the point at infinity");
 
 	r = EVP_RSA_gen(2048);
 	if (!ok(r != NULL && EVP_PKEY_get_bn_param(r, OSSL_PKEY_PARAM_RSA_N,
@@ -435,19 +446,12 @@ test_ec_small_order(void)
 	unsigned char der[0x60] = { 0x30, 0x5e, 0x30, 0x10, 0x06, 0x07, 0x2a,
 	    0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04,
 	    0x00, 0x10, 0x03, 0x4a, 0x00, 0x04 };
-	const unsigned char *p = der;
 	unsigned char *kder = NULL;
-	EVP_PKEY *lib, *got, *k;
+	EVP_PKEY *got, *k;
 	int len;
 
 	der[sizeof(der) - 1] = 0x01;	/* x = 0 (36 octets), y = 1 */
-	lib = d2i_PUBKEY(NULL, &p, sizeof(der));
-	got = spki_decode(der, sizeof(der));
-	ok(lib != NULL && got == NULL, "sect283k1, a point of order 2: "
-	    "refused, though libcrypto reads it");
-	EVP_PKEY_free(lib);
-	EVP_PKEY_free(got);
-	ERR_clear_error();
+	read_but_refused(der, sizeof(der), "sect283k1, a point of order 2");
 	k = EVP_EC_gen("sect283k1");
 	len = k != NULL ? i2d_PUBKEY(k, &kder) : 0;
 	got = len > 0 ? spki_decode(kder, (size_t)len) : NULL;
