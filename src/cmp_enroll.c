@@ -211,9 +211,11 @@ enroll_one_request(const OSSL_CRMF_MSG *crm, unsigned char **der)
  * apply unchanged. The CSR's signature is its proof of possession.
  */
 static enum cmp_fail
-enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
+enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out, char *text,
+    size_t textlen)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const X509_ALGOR *alg;
 	OSSL_CRMF_MSG *crm = NULL;
 	unsigned char *kder = NULL;
 	EVP_PKEY *key = NULL;
@@ -225,7 +227,13 @@ enroll_csr_template(X509_REQ *csr, OSSL_CRMF_MSG **out)
 	if ((n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(csr), &kder)) <= 0 ||
 	    (key = spki_decode(kder, (size_t)n)) == NULL)
 		goto err;
-	/* RFC 2986 4.2: signed with the key it asks a certificate for */
+	/* RFC 2986 4.2: signed with the key it asks a certificate for,
+	 * by an algorithm a POP may use */
+	X509_REQ_get0_signature(csr, NULL, &alg);
+	if (!sigalg_ok(alg, text, textlen)) {
+		f = CMPF_POP_ALG;
+		goto err;
+	}
 	if (X509_REQ_verify(csr, key) <= 0)
 		goto err;
 	f = CMPF_INTERNAL;
@@ -447,8 +455,12 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 	 * the others), never for kur: accepting it is tried only once
 	 * the POP failed, so that only RA requests cost a look-up.
 	 * A p10cr's POP, its CSR's signature, was verified already. */
-	if (type != CMPD_BODY_P10CR &&
-	    (pop = popo_verify(it->crm, key, 0)) != POPO_OK) {
+	if (type != CMPD_BODY_P10CR && (pop = popo_verify(it->crm, key, 0,
+	    it->text, sizeof(it->text))) != POPO_OK) {
+		if (pop == POPO_BAD_ALG) {
+			it->fail = CMPF_POP_ALG;
+			return;
+		}
 		if (pop != POPO_RA_VERIFIED || key == NULL ||
 		    type == CMPD_BODY_KUR ||
 		    (perms = cmp_ra_perms(p)) <= 0 ||
@@ -612,7 +624,7 @@ enroll_requests(const CMPD_MSG *req, OSSL_CRMF_MSGS *reqs,
 		    textlen)) != CMPF_OK)
 			return f;
 		return enroll_csr_template(req->body->value.p10cr,
-		    &items[0].own);
+		    &items[0].own, text, textlen);
 	}
 	for (i = 0; i < n; i++) {
 		items[i].crm = sk_OSSL_CRMF_MSG_value(reqs, i);

@@ -318,6 +318,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_SIGNER_UNCONFIRMED, NOTAUTHORIZED, 200,
 	    "PN=%s | the protection certificate waits for its certConf: it "
 	    "signs nothing before it is confirmed"),
+	/* a CertReqMsg's POP or a p10cr's CSR (sigalg.c) */
+	D(CMPF_POP_ALG, BADALG, 200,
+	    "PN=%s | the proof of possession is signed with %s, which is not "
+	    "accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, "
+	    "Ed25519)"),
 };
 
 #undef D

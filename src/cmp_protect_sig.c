@@ -15,70 +15,12 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "chain_memo.h"
 #include "cmpd.h"
 #include "key_memo.h"
-
-/*
- * Signature protection (RFC 9810 5.1.3.3). The algorithms a request may
- * use (RFC 9481 3): RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-2, ECDSA with
- * SHA-2, Ed25519.
- */
-static const int sig_alg_ok[] = {
-	NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
-	NID_sha512WithRSAEncryption, NID_rsassaPss, NID_ecdsa_with_SHA256,
-	NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512, NID_ED25519,
-};
-
-/*
- * RSASSA-PSS parameters (RFC 4055 3.1) as RFC 9481 2.1.2 profiles them:
- * SHA-256, SHA-384 or SHA-512, MGF1 with the same hash, a salt at least
- * as long as the hash, trailer 1. libcrypto verifies with whatever hash
- * the parameters name, SHA-1 and MD5 included, and absent parameters mean
- * SHA-1 (RFC 4055 3.1). 1 acceptable, 0 not.
- */
-static int
-sig_pss_ok(const X509_ALGOR *alg)
-{
-	static const int hashes[] = { NID_sha256, NID_sha384, NID_sha512 };
-	RSA_PSS_PARAMS *pss = NULL;
-	X509_ALGOR *mgf_md = NULL;
-	const EVP_MD *md;
-	int nid, r = 0;
-
-	if (alg->parameter == NULL ||
-	    alg->parameter->type != V_ASN1_SEQUENCE ||
-	    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
-	    alg->parameter)) == NULL)
-		goto out;
-	if (pss->hashAlgorithm == NULL || pss->maskGenAlgorithm == NULL ||
-	    pss->saltLength == NULL)
-		goto out;		/* SHA-1, MGF1 with SHA-1, 20 */
-	nid = OBJ_obj2nid(pss->hashAlgorithm->algorithm);
-	if (!util_nid_in(nid, hashes, NITEMS(hashes)) ||
-	    (md = EVP_get_digestbynid(nid)) == NULL ||
-	    OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
-	    pss->maskGenAlgorithm->parameter == NULL ||
-	    pss->maskGenAlgorithm->parameter->type != V_ASN1_SEQUENCE ||
-	    (mgf_md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR),
-	    pss->maskGenAlgorithm->parameter)) == NULL ||
-	    OBJ_obj2nid(mgf_md->algorithm) != nid ||
-	    ASN1_INTEGER_get(pss->saltLength) < EVP_MD_get_size(md) ||
-	    (pss->trailerField != NULL &&
-	    ASN1_INTEGER_get(pss->trailerField) != 1))
-		goto out;
-	r = 1;
- out:
-	X509_ALGOR_free(mgf_md);
-	RSA_PSS_PARAMS_free(pss);
-	ERR_clear_error();
-	return r;
-}
 
 /*
  * The security level a signer's chain must meet (OpenSSL's auth_level,
@@ -163,21 +105,13 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	EVP_PKEY *pkey;
 	X509 *signer;
 	enum cmp_fail f;
-	int i, nid, err;
+	int i, err;
 
 	arg[0] = '\0';
 	if (chain != NULL)
 		*chain = NULL;
-	nid = OBJ_obj2nid(h->protectionAlg->algorithm);
-	if (!util_nid_in(nid, sig_alg_ok, NITEMS(sig_alg_ok))) {
-		OBJ_obj2txt(arg, (int)arglen, h->protectionAlg->algorithm, 0);
+	if (!sigalg_ok(h->protectionAlg, arg, arglen))
 		return CMPF_PROTECTION_ALG_UNKNOWN;
-	}
-	if (nid == NID_rsassaPss && !sig_pss_ok(h->protectionAlg)) {
-		snprintf(arg, arglen, "RSASSA-PSS other than with SHA-2, MGF1 "
-		    "of the same hash and a salt of its length");
-		return CMPF_PROTECTION_ALG_UNKNOWN;
-	}
 	if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1)
 		return CMPF_NO_SIGNER_CERT;
 	signer = sk_X509_value(m->extraCerts, 0);

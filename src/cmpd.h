@@ -12,6 +12,7 @@
  *   cmp_header.c header checks (RFC 9810 5.1.1)
  *   cmp_protect.c PBM and PBMAC1 protection, both ways; the requester
  *   cmp_protect_sig.c signature protection, both ways
+ *   sigalg.c     the signature algorithms a client may sign with
  *   profile.c    CMP Profile / RA Profile resolution
  *   cmp_request.c a request's PKIMessage: decode, resolve, one or nested
  *   cmp_nested.c nested messages from an RA: unwrapped, answered wrapped
@@ -385,6 +386,7 @@ enum cmp_fail {
 	CMPF_RA_WITHDRAWN,
 	CMPF_CERT_ISSUER_MISMATCH,
 	CMPF_SIGNER_UNCONFIRMED,
+	CMPF_POP_ALG,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -701,10 +703,14 @@ enum popo_result {
 	POPO_BAD,		/* no key, poposkInput, a wrong signature */
 	POPO_MISSING,
 	POPO_RA_VERIFIED,	/* raVerified, not accepted here */
-	POPO_UNSUPPORTED	/* keyEncipherment, keyAgreement */
+	POPO_UNSUPPORTED,	/* keyEncipherment, keyAgreement */
+	POPO_BAD_ALG		/* signed with an algorithm not accepted */
 };
 enum popo_result popo_verify(const OSSL_CRMF_MSG *, EVP_PKEY *key,
-	    int accept_ra_verified);
+	    int accept_ra_verified, char *why, size_t whylen);
+
+/* sigalg.c */
+int	sigalg_ok(const X509_ALGOR *, char *why, size_t whylen);
 
 /* check.c */
 int	check_run(const struct conf *, int with_db, int allow_root);

@@ -20,10 +20,12 @@
 /*
  * crm's POP, with key the template's public key (NULL: none).
  * raVerified counts only with accept_ra_verified: an RA vouches for the
- * POP it checked (RFC 4211 4, RFC 9483 5.2.3.2).
+ * POP it checked (RFC 4211 4, RFC 9483 5.2.3.2). A signature by an
+ * algorithm sigalg_ok() does not accept is POPO_BAD_ALG, its name in why.
  */
 enum popo_result
-popo_verify(const OSSL_CRMF_MSG *crm, EVP_PKEY *key, int accept_ra_verified)
+popo_verify(const OSSL_CRMF_MSG *crm, EVP_PKEY *key, int accept_ra_verified,
+    char *why, size_t whylen)
 {
 	CMPD_CERTREQMSG *m = NULL;
 	CMPD_POPOSIGNINGKEY *sig;
@@ -32,6 +34,8 @@ popo_verify(const OSSL_CRMF_MSG *crm, EVP_PKEY *key, int accept_ra_verified)
 	enum popo_result r = POPO_BAD;
 	int n;
 
+	if (whylen > 0)
+		why[0] = '\0';
 	if ((n = i2d_OSSL_CRMF_MSG((OSSL_CRMF_MSG *)crm, &der)) <= 0)
 		goto out;
 	p = der;
@@ -54,6 +58,10 @@ popo_verify(const OSSL_CRMF_MSG *crm, EVP_PKEY *key, int accept_ra_verified)
 		 */
 		if (key == NULL || sig->poposkInput != NULL)
 			break;
+		if (!sigalg_ok(sig->algorithmIdentifier, why, whylen)) {
+			r = POPO_BAD_ALG;
+			break;
+		}
 		if (ASN1_item_verify_ex(ASN1_ITEM_rptr(ASN1_SEQUENCE),
 		    sig->algorithmIdentifier, sig->signature, m->certReq, NULL,
 		    key, NULL, NULL) == 1)

@@ -178,6 +178,13 @@ expect "signature-protected ir" wrongIntegrity \
 	$IR -cert "$F/ee.pem" -key "$F/ee.key"
 expect "raVerified POP" badPOP "PN=enroll | proof of possession failed" \
 	$IR $SECRET -popo 0
+# -digest signs the POP and is PBM's owf: SHA-1 as owf needs legacyPbm,
+# which the POP does not get (RFC 9481 3)
+t_sql "UPDATE cmp_profile SET legacy_pbm = 1 WHERE name = 'enroll'"
+expect "POP signed with SHA-1" badAlg \
+	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)" \
+	$IR $SECRET -digest sha1
+t_sql "UPDATE cmp_profile SET legacy_pbm = 0 WHERE name = 'enroll'"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \
 	"nothing issued for refused requests"
 

@@ -238,7 +238,8 @@ cmp_ir "$T/ir-san.der" "$T/ee.key" 1 -subject "/CN=lca-ee/O=cmpd tests" \
 cmp_ir "$T/ir-ravrf.der" "$T/ee.key" 0 -subject "/CN=lca-ee" || bail "no raVerified ir"
 cmp_ir "$T/ir-nopop.der" "$T/ee.key" -1 -subject "/CN=lca-ee" || bail "no POP-less ir"
 cmp_ir "$T/ir-nosubj.der" "$T/ee.key" 1 || bail "no subject-less ir"
-for f in ir-san ir-ravrf ir-nopop ir-nosubj; do
+cmp_ir "$T/ir-sha1.der" "$T/ee.key" 1 -subject "/CN=lca-sha1" -digest sha1 || bail "no SHA-1 ir"
+for f in ir-san ir-ravrf ir-nopop ir-nosubj ir-sha1; do
 	crmf_of "$T/$f.der" "$T/$f.crmf" || bail "cannot extract the CertReqMessages of $f"
 done
 crmf_of "$T_FIXTURES/ir-pbm.der" "$T/fixture.crmf" || bail "fixture ir-pbm.der"
@@ -252,6 +253,8 @@ q openssl req -new -key "$T/p10.key" -subj "/CN=lca-p10" \
 	-addext "basicConstraints=critical,CA:TRUE" \
 	-outform DER -out "$T/p10.der" || bail "openssl req"
 corrupt "$T/p10.der" "$T/p10-badsig.der"
+q openssl req -new -key "$T/p10.key" -sha1 -subj "/CN=lca-sha1" -outform DER \
+	-out "$T/p10-sha1.der" || bail "openssl req, SHA-1"
 q openssl req -new -key "$T/p10.key" -subj "/" -outform DER \
 	-out "$T/p10-nosubj.der" || bail "openssl req, empty subject"
 q openssl req -new -key "$T/p10.key" -subj "/CN=lca-cacert" \
@@ -369,6 +372,15 @@ expect422 "CRMF without subject" "$V2/issue" "$T/x.json" '^\["subject is missing
 req_body "$T/x.json" "$T/p10-badsig.der" pkcs10
 expect422 "PKCS#10 with a corrupted signature" "$V2/issue" "$T/x.json" \
 	'^\["proof of possession failed"\]$'
+# RFC 9481 3: a signature that verifies, by an algorithm not accepted
+req_body "$T/x.json" "$T/ir-sha1.crmf" crmf
+expect422 "CRMF with a POP signed with SHA-1" "$V2/issue" "$T/x.json" \
+	'^\["proof of possession signed with an algorithm not accepted: ecdsa-with-SHA1"\]$'
+req_body "$T/x.json" "$T/p10-sha1.der" pkcs10
+expect422 "PKCS#10 signed with SHA-1" "$V2/issue" "$T/x.json" \
+	'^\["PKCS#10 request signed with an algorithm not accepted: sha1WithRSAEncryption"\]$'
+is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=lca-sha1'")" 0 \
+	"... neither issued"
 req_body "$T/x.json" "$T/p10-nosubj.der" pkcs10
 expect422 "PKCS#10 with an empty subject" "$V2/issue" "$T/x.json" '^\["subject is missing in the request"\]$'
 req_body "$T/x.json" "$T/p10-certsign.der" pkcs10

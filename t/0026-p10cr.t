@@ -91,6 +91,23 @@ is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-device%'")" 3 \
 	"three certificates for the three good CSRs only"
 
+# a CSR signed with SHA-1: its proof of possession by an algorithm RFC
+# 9481 3 does not list, refused before the CA is asked
+openssl req -new -key "$T/p10.key" -sha1 -subj "/CN=p10-sha1" -out "$T/sha1.csr" 2>/dev/null
+like "$(openssl req -in "$T/sha1.csr" -noout -text)" "ecdsa-with-SHA1" "a CSR signed with SHA-1"
+ok "openssl req verifies it" openssl req -in "$T/sha1.csr" -verify -noout
+nok "p10cr with a SHA-1 CSR: refused" client $CMP $SECRET -csr "$T/sha1.csr" \
+	-certout "$T/sha1.crt" -rspout "$T/cp-sha1.der"
+diag_file "$T/client.out" 5
+is "$(dump "$T/cp-sha1.der" failInfo)" badAlg "badAlg"
+is "$(dump "$T/cp-sha1.der" text)" \
+	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)" \
+	"CMPF_POP_ALG"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/cp-sha1.der" tid)')")" 0 \
+	"nothing asked of the CA"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-sha1%'")" 0 \
+	"nothing issued"
+
 # a CSR without a subject
 openssl req -new -key "$T/p10.key" -subj "/" -out "$T/nosubj.csr" 2>/dev/null
 nok "p10cr with an empty subject: refused" client $CMP $SECRET -csr "$T/nosubj.csr" \

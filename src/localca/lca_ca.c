@@ -368,6 +368,7 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	OSSL_CRMF_MSG *msg;
 	OSSL_CRMF_CERTTEMPLATE *tmpl;
 	EVP_PKEY *pkey = NULL;
+	char why[128];
 	int r = -1;
 
 	/* its key decoded once, by spki_template_key() */
@@ -395,9 +396,13 @@ lca_request_crmf(const unsigned char *der, size_t len, int ra_verified,
 	 * raVerified means an RA checked it: accepted only when the caller
 	 * (an authenticated RA such as cmpd) says so with "raVerified".
 	 */
-	switch (popo_verify(msg, pkey, ra_verified)) {
+	switch (popo_verify(msg, pkey, ra_verified, why, sizeof(why))) {
 	case POPO_OK:
 		r = 0;
+		break;
+	case POPO_BAD_ALG:
+		lca_fail(e, 422, "proof of possession signed with an algorithm "
+		    "not accepted: %s", why);
 		break;
 	case POPO_MISSING:
 		lca_fail(e, 422, "proof of possession is missing");
@@ -428,8 +433,10 @@ lca_request_pkcs10(const unsigned char *der, size_t len,
 	const unsigned char *p = der;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509_REQ *req = NULL;
+	const X509_ALGOR *alg;
 	EVP_PKEY *pkey = NULL;
 	unsigned char *kder = NULL;
+	char why[128];
 	int r = -1, n;
 
 	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
@@ -449,7 +456,14 @@ lca_request_pkcs10(const unsigned char *der, size_t len,
 	if (lca_request_set(rq, X509_REQ_get_subject_name(req), pkey, exts,
 	    e) != 0)
 		goto out;
-	/* The self-signature is the proof of possession (RFC 2986 3). */
+	/* The self-signature is the proof of possession (RFC 2986 3), by
+	 * an algorithm accepted for one */
+	X509_REQ_get0_signature(req, NULL, &alg);
+	if (!sigalg_ok(alg, why, sizeof(why))) {
+		lca_fail(e, 422, "PKCS#10 request signed with an algorithm not "
+		    "accepted: %s", why);
+		goto out;
+	}
 	if (X509_REQ_verify(req, pkey) != 1) {
 		lca_fail(e, 422, "proof of possession failed");
 		goto out;

@@ -5,7 +5,8 @@
  * answer RFC 4211 4 asks for: signature POPs of three key types, a POP
  * by another key, a template changed after signing, no POP, raVerified
  * accepted only when asked to, keyEncipherment unsupported, poposkInput
- * beside a full template refused. A certificate read with
+ * beside a full template refused, a POP signed with SHA-1 or SHA-224
+ * refused for its algorithm (RFC 9481 3). A certificate read with
  * keyless_x509_d2i() is the same certificate, checked against its issuer
  * as before, its key still to be had from its SubjectPublicKeyInfo.
  */
@@ -28,9 +29,11 @@ static EVP_PKEY *keys[NKEYS];
 static const char *const names[NKEYS] = { "EC P-256", "RSA 2048",
 	"Ed25519" };
 
-/* A CertReqMsg for key, its POP of type popo made with signer. */
+/* A CertReqMsg for key, its POP of type popo made with signer and md
+ * (Ed25519: none). */
 static OSSL_CRMF_MSG *
-request(EVP_PKEY *key, EVP_PKEY *signer, int popo, const char *cn)
+request_md(EVP_PKEY *key, EVP_PKEY *signer, int popo, const char *cn,
+    const EVP_MD *md)
 {
 	OSSL_CRMF_MSG *crm;
 	X509_NAME *subject = X509_NAME_new();
@@ -43,14 +46,20 @@ request(EVP_PKEY *key, EVP_PKEY *signer, int popo, const char *cn)
 	    OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(crm), key,
 	    subject, NULL, NULL))
 		ok = popo == -1 || OSSL_CRMF_MSG_create_popo(popo, crm, signer,
-		    EVP_PKEY_is_a(signer, "ED25519") ? NULL : EVP_sha256(),
-		    NULL, NULL);
+		    EVP_PKEY_is_a(signer, "ED25519") ? NULL : md, NULL, NULL);
 	X509_NAME_free(subject);
 	if (!ok) {
 		OSSL_CRMF_MSG_free(crm);
 		return NULL;
 	}
 	return crm;
+}
+
+/* The same, with SHA-256. */
+static OSSL_CRMF_MSG *
+request(EVP_PKEY *key, EVP_PKEY *signer, int popo, const char *cn)
+{
+	return request_md(key, signer, popo, cn, EVP_sha256());
 }
 
 /* crm as one CertReqMessages read back in keyless_ctx() */
@@ -78,6 +87,9 @@ keyless_msgs(const OSSL_CRMF_MSG *crm)
 	return back;
 }
 
+/* popo_verify()'s why of the last verify() */
+static char why[128];
+
 /* popo_verify() of the first request of msgs, with its template's key;
  * -1 without msgs */
 static int
@@ -90,7 +102,7 @@ verify(OSSL_CRMF_MSGS *msgs, int accept_ra_verified)
 	if (msgs == NULL)
 		return -1;
 	key = spki_template_key(OSSL_CRMF_MSG_get0_tmpl(crm), NULL);
-	r = (int)popo_verify(crm, key, accept_ra_verified);
+	r = (int)popo_verify(crm, key, accept_ra_verified, why, sizeof(why));
 	EVP_PKEY_free(key);
 	return r;
 }
@@ -148,11 +160,11 @@ test_signature(void)
 		is_int(verify(msgs, 0), POPO_OK, "%s: POP verified", names[i]);
 		key = spki_template_key(OSSL_CRMF_MSG_get0_tmpl(crm), NULL);
 		is_int(popo_verify(sk_OSSL_CRMF_MSG_value(msgs, 0),
-		    keys[(i + 1) % NKEYS], 0), POPO_BAD,
+		    keys[(i + 1) % NKEYS], 0, why, sizeof(why)), POPO_BAD,
 		    "%s: another key: bad", names[i]);
-		is_int(popo_verify(sk_OSSL_CRMF_MSG_value(msgs, 0), NULL, 0),
-		    POPO_BAD, "%s: no key: bad", names[i]);
-		is_int(popo_verify(crm, key, 0), POPO_OK,
+		is_int(popo_verify(sk_OSSL_CRMF_MSG_value(msgs, 0), NULL, 0,
+		    why, sizeof(why)), POPO_BAD, "%s: no key: bad", names[i]);
+		is_int(popo_verify(crm, key, 0, why, sizeof(why)), POPO_OK,
 		    "%s: the same request read with its key: verified",
 		    names[i]);
 		EVP_PKEY_free(key);
@@ -163,6 +175,57 @@ test_signature(void)
 		    OSSL_CRMF_POPO_SIGNATURE, 1), POPO_BAD,
 		    "%s: signed by another key than the template's: bad",
 		    names[i]);
+	}
+}
+
+/*
+ * A POP that verifies, made with a digest RFC 9481 3 does not list, is
+ * refused for its algorithm, named in why; SHA-384 and SHA-512 pass.
+ */
+static void
+test_algorithms(void)
+{
+	static const struct {
+		int	 key;
+		const char *md, *alg;
+		int	 want;
+	} cases[] = {
+		{ 0, "SHA1", "ecdsa-with-SHA1", POPO_BAD_ALG },
+		{ 1, "SHA1", "sha1WithRSAEncryption", POPO_BAD_ALG },
+		{ 0, "SHA224", "ecdsa-with-SHA224", POPO_BAD_ALG },
+		{ 1, "SHA224", "sha224WithRSAEncryption", POPO_BAD_ALG },
+		{ 0, "SHA384", "", POPO_OK },
+		{ 1, "SHA512", "", POPO_OK },
+	};
+	OSSL_CRMF_MSG *crm;
+	OSSL_CRMF_MSGS *msgs, *plain;
+	EVP_MD *md;
+	size_t i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		md = EVP_MD_fetch(NULL, cases[i].md, NULL);
+		crm = md != NULL ? request_md(keys[cases[i].key],
+		    keys[cases[i].key], OSSL_CRMF_POPO_SIGNATURE, "alg", md) :
+		    NULL;
+		msgs = crm != NULL ? keyless_msgs(crm) : NULL;
+		/* its signature as such holds: libcrypto verifies it */
+		plain = sk_OSSL_CRMF_MSG_new_null();
+		ok(msgs != NULL && plain != NULL &&
+		    sk_OSSL_CRMF_MSG_push(plain, crm) &&
+		    OSSL_CRMF_MSGS_verify_popo(plain, 0, 0, NULL, NULL) == 1,
+		    "%s with %s: libcrypto verifies the POP",
+		    names[cases[i].key], cases[i].md);
+		sk_OSSL_CRMF_MSG_free(plain);
+		ERR_clear_error();
+		is_int(verify(msgs, 1), cases[i].want, "%s with %s: %s",
+		    names[cases[i].key], cases[i].md,
+		    cases[i].want == POPO_OK ? "verified" : "refused for it");
+		is_str(why, cases[i].alg, "%s with %s: %s",
+		    names[cases[i].key], cases[i].md, cases[i].want ==
+		    POPO_OK ? "no reason given" : "the algorithm named");
+		sk_OSSL_CRMF_MSG_pop_free(msgs, OSSL_CRMF_MSG_free);
+		OSSL_CRMF_MSG_free(crm);
+		EVP_MD_free(md);
 	}
 }
 
@@ -354,6 +417,7 @@ main(void)
 	    "one keyless context");
 	test_signature();
 	test_changed();
+	test_algorithms();
 	test_other_kinds();
 	test_poposkinput();
 	test_certificate();
