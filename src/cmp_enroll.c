@@ -820,14 +820,14 @@ enroll_store_run(void *arg)
 		if (it->pos < 0)
 			continue;
 		if (it->waiting) {
-			if (store_tx_wait(x->tid, it->pos,
+			if (store_tx_wait(x->tid, it->pos, NULL,
 			    x->rsp->header->senderNonce, CMPD_CHECK_AFTER,
 			    CMPD_POLL_ABANDON, x->implicit) != DB_OK)
 				return CMPF_DB_UNAVAILABLE;
 			continue;
 		}
 		if ((r = store_issued(x->tid, it->pos, it->res.certificate,
-		    x->p, it->res.uuid, x->rsp->header->senderNonce,
+		    x->p, it->res.uuid, NULL, x->rsp->header->senderNonce,
 		    x->implicit, x->wait, it->cert_uuid)) != DB_OK)
 			return r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
 			    CMPF_DB_UNAVAILABLE;

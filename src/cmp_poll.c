@@ -194,6 +194,28 @@ poll_wrong_cert(const ASN1_OCTET_STRING *tid, const struct profile *p,
 	return f;
 }
 
+/*
+ * After a write that found row pos of tid moved on: 1 when it still
+ * waits, for the nonce of another pollReq's answer (the same pollReq
+ * twice at once), 0 when settled (the sweep), -1 when the database
+ * cannot tell.
+ */
+static int
+poll_still_waiting(const ASN1_OCTET_STRING *tid, int pos)
+{
+	struct store_tx t[CMPD_CERT_REQ_MAX];
+	size_t n = 0, i;
+	int w = -1;
+
+	if (store_tx_list(tid, t, CMPD_CERT_REQ_MAX, &n) != DB_ERR) {
+		for (w = 0, i = 0; i < n; i++)
+			if (t[i].pos == pos && strcmp(t[i].state, "waiting") == 0)
+				w = 1;
+	}
+	store_tx_free(t, n);
+	return w;
+}
+
 /* The certificate is there: stored before the answer leaves (DESIGN
  * invariant 3), with its chain as in a direct answer. */
 static CMPD_MSG *
@@ -246,13 +268,18 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		return NULL;	/* still waiting: the next poll tries again */
 	}
 	r = store_issued(tid, t->pos, res->certificate, p, res->uuid,
-	    rsp->header->senderNonce, t->implicit, wait, cert_uuid);
-	/* DB_NOTFOUND: the sweep settled the row meanwhile. What the CA
-	 * issued is valid there and must be known: recorded
-	 * revoke_pending (the sweep revokes it), unless the sweep recorded
-	 * it already. */
-	if (r == DB_NOTFOUND && store_unrecorded(tid, t->pos,
-	    res->certificate, p, res->uuid, cert_uuid) != DB_OK)
+	    req->header->recipNonce, rsp->header->senderNonce, t->implicit,
+	    wait, cert_uuid);
+	/* DB_NOTFOUND: another pollReq with the same nonce was answered
+	 * first; the row still waits, for the nonce that answer gave, and
+	 * the CA's certificate goes to the pollReq that echoes it (left
+	 * so when the database cannot tell). Or the sweep settled the row
+	 * meanwhile. What the CA issued is valid there and must be known:
+	 * recorded revoke_pending (the sweep revokes it), unless the sweep
+	 * recorded it already. */
+	if (r == DB_NOTFOUND && poll_still_waiting(tid, t->pos) == 0 &&
+	    store_unrecorded(tid, t->pos, res->certificate, p, res->uuid,
+	    cert_uuid) != DB_OK)
 		log_error("PN=%s: requestId=%s: certificate issued after the "
 		    "sweep settled the request, not recorded; the CA holds it "
 		    "valid", p->cmp_name, t->request_id);
@@ -337,6 +364,8 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	conn_lookup(&target, t[k].request_id, &res);
 	if (res.status == CONN_OK && res.certificate != NULL) {
 		rsp = poll_deliver(req, p, srv, c, &t[k], &res, f);
+		if (*f == CMPF_POLL_NOT_WAITING)
+			snprintf(arg, arglen, "%ld", rid);
 		if (rsp != NULL || *f != CMPF_INTERNAL)
 			goto out;
 	} else if (res.status == CONN_NOT_FOUND ||
@@ -383,9 +412,11 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	    "authority has not issued the certificate yet")) == NULL)
 		goto out;
 	if ((r = early ? store_tx_poll_early(tid, t[k].pos,
-	    rsp->header->senderNonce, CMPD_POLL_ABANDON) :
-	    store_tx_wait(tid, t[k].pos, rsp->header->senderNonce,
-	    check_after, CMPD_POLL_ABANDON, t[k].implicit)) != DB_OK) {
+	    req->header->recipNonce, rsp->header->senderNonce,
+	    CMPD_POLL_ABANDON) :
+	    store_tx_wait(tid, t[k].pos, req->header->recipNonce,
+	    rsp->header->senderNonce, check_after, CMPD_POLL_ABANDON,
+	    t[k].implicit)) != DB_OK) {
 		CMPD_MSG_free(rsp);
 		rsp = NULL;
 		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :

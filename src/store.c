@@ -184,16 +184,18 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 	"IF(? = 'revoke_pending', NOW(6), NULL))"
 #define STORE_CERT_NARGS	17
 
-/* A transaction's row once its certificate is stored (8 parameters):
- * only one still 'issuing' or 'waiting' moves. cert_hash: what a
- * certConf without hashAlg must carry (store_confirm_one). */
+/* A transaction's row once its certificate is stored (9 parameters):
+ * only one still 'issuing', or 'waiting' on the nonce the pollReq echoed
+ * (store_tx_wait), moves. cert_hash: what a certConf without hashAlg
+ * must carry (store_confirm_one). */
 #define STORE_TX_ISSUED "UPDATE cmp_transaction " STORE_TX_KEY " " \
 	"SET certificate_uuid = ?, last_sender_nonce = ?, state = ?, " \
 	"implicit_confirm = ?, deadline = NOW(6) + INTERVAL ? SECOND, " \
 	"cert_hash = ? " \
 	"WHERE transaction_id = ? AND position = ? AND " \
-	"state IN ('issuing', 'waiting')"
-#define STORE_TX_NARGS		8
+	"(state = 'issuing' OR (state = 'waiting' AND " \
+	"last_sender_nonce = ?))"
+#define STORE_TX_NARGS		9
 
 /* What STORE_CERT_INSERT binds of a certificate, and the buffers its
  * parameters point into (cert_row_clear frees them). */
@@ -315,7 +317,7 @@ store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
  * caller's any more (DB_NOTFOUND).
  */
 struct issued_arg {
-	const ASN1_OCTET_STRING *tid, *sent_nonce;
+	const ASN1_OCTET_STRING *tid, *echoed, *sent_nonce;
 	int	 pos, implicit, wait;
 	X509	*cert;
 	const struct profile *p;
@@ -333,13 +335,18 @@ issued_tx_args(const struct issued_arg *x, struct db_arg a[STORE_TX_NARGS])
 		DB_ARG_STR(x->implicit ? "confirmed" : "confirm_wait"),
 		DB_ARG_INT(x->implicit), DB_ARG_INT(x->wait),
 		DB_ARG_NULL,
-		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos),
+		DB_ARG_OCTETS(x->tid), DB_ARG_INT(x->pos), DB_ARG_NULL,
 	};
 
 	if (x->cert_hash != NULL) {
 		struct db_arg h = DB_ARG_OCTETS(x->cert_hash);
 
 		ta[5] = h;
+	}
+	if (x->echoed != NULL) {
+		struct db_arg e = DB_ARG_OCTETS(x->echoed);
+
+		ta[8] = e;
 	}
 	memcpy(a, ta, sizeof(ta));
 }
@@ -452,16 +459,18 @@ store_issued_one_run(void *arg)
 /*
  * Alone, the certificate and its transaction's row in one round trip
  * (store_issued_one_run); inside the caller's database transaction (the
- * answer's other certificates), in two statements of it.
+ * answer's other certificates), in two statements of it. echoed: the
+ * nonce a pollReq echoed, which a waiting row must still wait on (NULL:
+ * a direct answer, its row 'issuing').
  */
 int
 store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid,
-    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
-    char cert_uuid[37])
+    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent_nonce,
+    int implicit, int wait, char cert_uuid[37])
 {
-	struct issued_arg x = { tid, sent_nonce, pos, implicit, wait, cert,
-	    p, conn_cert_uuid, cert_uuid, NULL };
+	struct issued_arg x = { tid, echoed, sent_nonce, pos, implicit, wait,
+	    cert, p, conn_cert_uuid, cert_uuid, NULL };
 	int r;
 
 	/* RFC 9810 5.3.18: the hash of the certificate's signature

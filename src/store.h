@@ -96,13 +96,15 @@ int	store_tx_begun(const ASN1_OCTET_STRING *tid, const char *request_id);
 int	store_tx_failure(const unsigned char *tid, size_t tid_len, int pos,
 	    const char *text);
 int	store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
-	    const ASN1_OCTET_STRING *sent, int abandon);
+	    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent,
+	    int abandon);
 int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
-	    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
-	    int implicit);
+	    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent,
+	    int check_after, int abandon, int implicit);
 int	store_tx_abandon(const ASN1_OCTET_STRING *tid, int pos);
 int	store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
+	    const ASN1_OCTET_STRING *echoed,
 	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
 	    char cert_uuid[37]);
 int	store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,

@@ -24,13 +24,17 @@
  * (the sweep asks the CA) after abandon seconds without a poll, and
  * CMPD_WAIT_LIFETIME after the transaction began whatever it does (DESIGN
  * invariant 5: a client that polls for ever does not keep its CA asked
- * for ever). From 'issuing' (the first answer) or 'waiting' (a pollRep).
- * DB_NOTFOUND: the row was settled meanwhile.
+ * for ever). From 'issuing' (the first answer, echoed NULL) or 'waiting'
+ * (a pollRep) while it waits on echoed, the nonce the pollReq echoed: of
+ * two pollReqs with the same nonce (a replay racing its original) only
+ * the first moves it on (or sent, this answer's own, written before a
+ * lost connection). DB_NOTFOUND: the row was settled meanwhile, or
+ * answered another pollReq.
  */
 int
 store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
-    const ASN1_OCTET_STRING *sent, int check_after, int abandon,
-    int implicit)
+    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent,
+    int check_after, int abandon, int implicit)
 {
 	/* Assignments run left to right: poll_count sees the old state. */
 	static const char sql[] = "UPDATE cmp_transaction SET "
@@ -40,11 +44,18 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    "deadline = LEAST(NOW(6) + INTERVAL ? SECOND, "
 	    "created_at + INTERVAL ? SECOND), implicit_confirm = ? "
 	    "WHERE transaction_id = ? AND position = ? AND "
-	    "state IN ('issuing', 'waiting')";
-	struct db_arg a[7] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
+	    "(state = 'issuing' OR (state = 'waiting' AND "
+	    "last_sender_nonce IN (?, ?)))";
+	struct db_arg a[9] = { DB_ARG_OCTETS(sent), DB_ARG_INT(check_after),
 	    DB_ARG_INT(abandon), DB_ARG_INT(CMPD_WAIT_LIFETIME),
-	    DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid), DB_ARG_INT(pos) };
+	    DB_ARG_INT(implicit != 0), DB_ARG_OCTETS(tid), DB_ARG_INT(pos),
+	    DB_ARG_NULL, DB_ARG_OCTETS(sent) };
 
+	if (echoed != NULL) {
+		struct db_arg e = DB_ARG_OCTETS(echoed);
+
+		a[7] = e;
+	}
 	return store_run1(sql, a, NITEMS(a));
 }
 
@@ -52,19 +63,22 @@ store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
  * A pollReq before the checkAfter it was told: the pollRep's senderNonce
  * is the one to echo now, and the client is alive (the deadline moves
  * on as in store_tx_wait); when to ask again and how often it asked stay.
- * DB_NOTFOUND: no longer waiting.
+ * Only while it waits on echoed (or sent), as in store_tx_wait.
+ * DB_NOTFOUND: no longer waiting, or answered another pollReq.
  */
 int
 store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
-    const ASN1_OCTET_STRING *sent, int abandon)
+    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent,
+    int abandon)
 {
 	static const char sql[] = "UPDATE cmp_transaction SET "
 	    "last_sender_nonce = ?, deadline = LEAST(NOW(6) + INTERVAL ? "
 	    "SECOND, created_at + INTERVAL ? SECOND) "
-	    "WHERE transaction_id = ? AND position = ? AND state = 'waiting'";
-	struct db_arg a[5] = { DB_ARG_OCTETS(sent), DB_ARG_INT(abandon),
+	    "WHERE transaction_id = ? AND position = ? AND state = 'waiting' "
+	    "AND last_sender_nonce IN (?, ?)";
+	struct db_arg a[7] = { DB_ARG_OCTETS(sent), DB_ARG_INT(abandon),
 	    DB_ARG_INT(CMPD_WAIT_LIFETIME), DB_ARG_OCTETS(tid),
-	    DB_ARG_INT(pos) };
+	    DB_ARG_INT(pos), DB_ARG_OCTETS(echoed), DB_ARG_OCTETS(sent) };
 
 	return store_run1(sql, a, NITEMS(a));
 }

@@ -319,8 +319,87 @@ $EDIT "$T/q2.der" "$T/skew.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
 send "$T/skew.der"
 is "$(field "$T/ans.der" body)" pollRep "a next_check an hour ahead: pollRep"
 is "$(lookups)" "$((n0 + 2))" "... the CA asked"
+# the same pollReq twice at once (a captured copy racing its original):
+# both read the row while another session holds its lock, and their
+# writes then run one after the other. Only one answer may move the
+# nonce on; the other is refused, so that the nonce its client holds is
+# the one the transaction waits on.
+t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $ETX"
+$EDIT "$T/q2.der" "$T/twice.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $ETX FOR UPDATE;
+  DO SLEEP(4); COMMIT" > /dev/null &
+pids=$!
+sleep 1
+for i in 1 2; do
+	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+		--data-binary "@$T/twice.der" -o "$T/twice$i.der" "$HTTP_BASE$POLL" &
+	pids="$pids $!"
+done
+wait $pids
+b1=$(field "$T/twice1.der" body)
+b2=$(field "$T/twice2.der" body)
+is "$(printf '%s\n' "$b1" "$b2" | sort | tr '\n' ' ')" "error pollRep " \
+	"the same pollReq twice at once: one pollRep, one error"
+[ "$b1" = pollRep ] && won=1 lost=2 || won=2 lost=1
+is "$(field "$T/twice$lost.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+	"... the other: CMPF_POLL_NOT_WAITING (not for the nonce it echoed)"
+is "$(t_sql "SELECT HEX(last_sender_nonce) FROM cmp_transaction WHERE $ETX")" \
+	"$(field "$T/twice$won.der" senderNonce | tr a-f A-F)" \
+	"... the transaction waits on the pollRep's nonce"
+$EDIT "$T/q2.der" "$T/after.der" "recipNonce=$(field "$T/twice$won.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/after.der"
+is "$(field "$T/ans.der" body)" pollRep "... its client polls on"
 t_sql "UPDATE cmp_transaction SET state = 'failed' WHERE $ETX"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+
+# --- the same again, one of the two answered pollRep (the CA still
+# pending: the connector pointed at one that holds certificates back
+# longer) and the later one the certificate: the first to write moves
+# the nonce on, and the certificate waits for the pollReq that echoes
+# it, not revoked, not delivered to the copy
+rm -f "$T"/q*.der "$T"/r*.der
+client poll race -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r2.der" body)" pollRep "a client that gives up after a pollRep" ||
+	diag_file "$T/race.out"
+RTX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
+t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $RTX"
+$EDIT "$T/q2.der" "$T/race.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+sleep 7		# the pending cmp-localca hands the certificate out now
+t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $RTX FOR UPDATE;
+  DO SLEEP(5); COMMIT" > /dev/null &
+pids=$!
+sleep 1
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/longpend' WHERE name = 'poll'"
+curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+	--data-binary "@$T/race.der" -o "$T/race1.der" "$HTTP_BASE$POLL" &
+pids="$pids $!"
+sleep 1
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+	--data-binary "@$T/race.der" -o "$T/race2.der" "$HTTP_BASE$POLL" &
+pids="$pids $!"
+wait $pids
+is "$(field "$T/race1.der" body)" pollRep "the first: pollRep (its CA still pending)"
+is "$(field "$T/race2.der" body)" error "the second, its CA with the certificate: an error"
+is "$(field "$T/race2.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+	"... CMPF_POLL_NOT_WAITING"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE $RTX")" waiting "... the transaction still waiting"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=race'")" 0 \
+	"... the certificate not recorded for revocation"
+$EDIT "$T/q2.der" "$T/race3.der" "recipNonce=$(field "$T/race1.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/race3.der"
+is "$(field "$T/ans.der" body)" ip "the pollReq that echoes the pollRep's nonce: the certificate"
+is "$(field "$T/ans.der" status)" accepted "... accepted"
+"$top_builddir/t/cmptool" certconf "$T/ans.der" "$T/race-conf.der" "$ENROLL_SECRET" ||
+	bail "cmptool certconf failed"
+send "$T/race-conf.der"
+is "$(field "$T/ans.der" body)" pkiconf "... and its certConf confirms it"
+is "$(t_sql "SELECT c.status FROM certificate c JOIN cmp_transaction t
+  ON c.uuid = t.certificate_uuid WHERE t.$RTX")" issued "... issued in the inventory"
 
 # --- a client that ends its waiting request with an error message (RFC
 # 9810 5.3.21): the sweep takes it over at once, without waiting for the

@@ -243,9 +243,21 @@ sql=$(c_sqlx store.c store_issued_run sql_tx)
 like "$sql" "^UPDATE cmp_transaction FORCE INDEX \\(cmp_transaction_tid_pos\\) SET certificate_uuid = \\?, .* WHERE transaction_id = \\? AND position = \\?" \
 	"enrolment: the issued row's UPDATE found (STORE_TX_ISSUED)"
 uses_index "enrolment: the transaction's row once issued" "$sql" \
-	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0
+	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0 "'n0'"
 is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
 issued_sql=$sql
+for f in store_tx_wait store_tx_poll_early; do
+	sql=$(c_sqlx store_wait.c $f sql)
+	like "$sql" "last_sender_nonce IN \\(\\?, \\?\\)" "pollReq: $f's UPDATE found"
+	if [ $f = store_tx_wait ]; then
+		uses_index "pollReq: the waiting row's UPDATE ($f)" "$sql" \
+			"'n'" 5 300 604800 0 "$tid" 0 "'n0'" "'n'"
+	else
+		uses_index "pollReq: the waiting row's UPDATE ($f)" "$sql" \
+			"'n'" 300 604800 "$tid" 0 "'n0'" "'n'"
+	fi
+	is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
+done
 sql=$(c_sqlx store_tx.c store_tx_list sql)
 like "$sql" "WHERE t.transaction_id = \\? ORDER BY t.position" "certConf: the rows' read found"
 uses_index "certConf, pollReq: a transaction's rows and certificates" "$sql" "$tid"
@@ -364,7 +376,7 @@ DELETE FROM cmp_transaction WHERE created_at < @newest - INTERVAL 500 SECOND AND
 UPDATE cmp_transaction SET state = 'confirmed' WHERE state <> 'confirmed';
 ANALYZE TABLE cmp_transaction" > /dev/null
 uses_index "no transaction waiting: the issued row's UPDATE" "$issued_sql" \
-	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0
+	"$cuuid" "'n'" "'confirm_wait'" 0 60 "'h'" "$tid" 0 "'n0'"
 is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
 uses_index "no transaction waiting: certConf in one statement" "$confirm_sql" \
 	"'n'" "$tid" "$cmp" "'shared_secret'" "'h'" "'kid'" "''" 0 "'h'" "'n'"
