@@ -103,7 +103,7 @@ dev_lookup(const struct profile *p, const ASN1_OCTET_STRING *kid,
  * keeps the entry locked no longer than that after the last one.
  */
 static void
-dev_failed(const struct dev_entry *e, int max, int lock_time)
+dev_failed(const char *uuid, int max, int lock_time)
 {
 	static const char sql[] = "UPDATE cmp_device SET "
 	    "locked_until = IF(failed_macs + 1 >= ?, IF(? = 0, NULL, "
@@ -111,10 +111,50 @@ dev_failed(const struct dev_entry *e, int max, int lock_time)
 	    "locked = IF(failed_macs + 1 >= ?, 1, locked), "
 	    "failed_macs = failed_macs + 1 WHERE uuid = ?";
 	struct db_arg a[5] = { DB_ARG_INT(max), DB_ARG_INT(lock_time),
-	    DB_ARG_INT(lock_time), DB_ARG_INT(max), DB_ARG_STR(e->uuid) };
+	    DB_ARG_INT(lock_time), DB_ARG_INT(max), DB_ARG_STR(uuid) };
 
 	if (db_run(sql, a, NITEMS(a), NULL, 0, NULL) != DB_OK)
-		log_warn("device entry %s: failed MAC not counted", e->uuid);
+		log_warn("device entry %s: failed MAC not counted", uuid);
+}
+
+/*
+ * Wrong MACs of this request, counted once its answer has left
+ * (cmp_device_settle): a reference without an entry writes nothing, so
+ * a durable write before the answer would tell by its time which
+ * references exist. A request with more (the inner messages of a nested
+ * one) counts the others at once.
+ */
+#define DEV_OWED_MAX	8
+static struct {
+	char	 uuid[CMPD_UUID_LEN + 1];
+	int	 max, lock_time;
+} dev_owed[DEV_OWED_MAX];
+static size_t dev_nowed;
+
+static void
+dev_failed_later(const struct dev_entry *e, int max, int lock_time)
+{
+	if (dev_nowed == DEV_OWED_MAX) {
+		dev_failed(e->uuid, max, lock_time);
+		return;
+	}
+	snprintf(dev_owed[dev_nowed].uuid, sizeof(dev_owed[0].uuid), "%s",
+	    e->uuid);
+	dev_owed[dev_nowed].max = max;
+	dev_owed[dev_nowed].lock_time = lock_time;
+	dev_nowed++;
+}
+
+/* After the answer: the wrong MACs of the request counted. */
+void
+cmp_device_settle(void)
+{
+	size_t i;
+
+	for (i = 0; i < dev_nowed; i++)
+		dev_failed(dev_owed[i].uuid, dev_owed[i].max,
+		    dev_owed[i].lock_time);
+	dev_nowed = 0;
 }
 
 /*
@@ -420,7 +460,7 @@ cmp_device_verify(const CMPD_MSG *req, struct profile *p,
 	    c->pbm_iterations_max, p->legacy_pbm, arg, arglen);
 	if (f == CMPF_MAC_MISMATCH) {
 		if (!locked && !claimed)
-			dev_failed(e, c->device_mac_failures_max,
+			dev_failed_later(e, c->device_mac_failures_max,
 			    c->device_lock_time);
 		log_warn("PN=%s: MAC refused: device entry %s: wrong MAC",
 		    p->cmp_name, e->uuid);

@@ -873,6 +873,7 @@ enum cmp_fail cmp_requester_check(const CMPD_MSG *req, const struct profile *,
 enum cmp_fail cmp_device_verify(const CMPD_MSG *req, struct profile *,
 	    const struct conf *, int mac_only, char *arg, size_t arglen);
 void	cmp_device_refund(struct profile *);
+void	cmp_device_settle(void);
 GENERAL_NAMES *cmp_device_san_parse(const char *);
 /* An entry's state, as the API shows it: locked first, then used, expired */
 /* a lock ends at locked_until, or lasts (NULL; schema 0030) */

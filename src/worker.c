@@ -234,6 +234,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		http_serve(&rq, c, ++served);
 		conn_request_end();
 		fastcgi_finish(&rq);	/* and its connection */
+		cmp_device_settle();	/* what waited for the answer to leave */
 		ERR_clear_error();
 		if (c->max_requests > 0 &&
 		    served >= (unsigned long)c->max_requests) {

@@ -227,6 +227,23 @@ refused "second enrolment with a used entry" dev -ref dev-0054 -secret "pass:$S5
 refused "wrong secret" dev -ref dev-0002 -secret pass:wrong -subject /CN=dev-0002
 is "$(state $DEV dev-0002)" active "one wrong MAC does not lock"
 is "$(t_json 'j["failedMacs"]')" 1 "but is counted"
+# counted once the answer has left: a reference without an entry writes
+# nothing, and a write before the answer would tell by its time which
+# references exist. With the entry's row held by another session for 8
+# s, a wrong MAC is answered within 4 s, and counted once the row is free.
+D2="cmp_device d JOIN cmp_profile p ON p.uuid = d.cmp_profile_uuid
+  WHERE p.name = 'dev' AND d.reference = 'dev-0002'"
+failed_is() { [ "$(t_sql "SELECT d.failed_macs FROM $D2")" = "$1" ]; }
+t_sql "START TRANSACTION; SELECT 1 FROM $D2 FOR UPDATE; DO SLEEP(8); COMMIT" > /dev/null &
+lockpid=$!
+sleep 1
+nok "a wrong MAC while the entry's row is held elsewhere: refused" \
+	client /api/v1/protocols/cmp/dev -ref dev-0002 -secret pass:wrong-held \
+	-subject /CN=dev-0002 -certout "$T/refused.crt" -unprotected_errors -msg_timeout 4
+like "$(cat "$T/client.out")" "$MACFAIL" "... answered before its count is written"
+wait $lockpid
+t_wait 10 failed_is 2
+is "$(t_sql "SELECT d.failed_macs FROM $D2")" 2 "... and counted once the row is free"
 refused "unknown reference (no profile secret)" dev -ref nobody -secret pass:whatever -subject /CN=nobody
 refused "a reference no entry can have" dev -ref "dev 0003" -secret pass:whatever -subject /CN=nobody
 nok "no senderKID at all: refused" client /api/v1/protocols/cmp/dev -unprotected_errors \
