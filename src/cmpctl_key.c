@@ -118,17 +118,48 @@ ctl_rotate_column(const struct ctl_sealed *s, int per_row, long *done,
 }
 
 /*
+ * The audit row of a rotation from secret_key_file_previous that
+ * re-sealed done values; complete 0: it stopped there (and is to be run
+ * again). 0, or -1 when it could not be written.
+ */
+static int
+key_rotate_audit(struct ctl *x, long done, int complete)
+{
+	json_object *detail;
+	int r = -1;
+
+	if ((detail = json_object_new_object()) == NULL ||
+	    json_object_object_add(detail, "values",
+	    json_object_new_int64(done)) != 0 ||
+	    json_object_object_add(detail, "from",
+	    json_object_new_string("secret_key_file_previous")) != 0 ||
+	    (!complete && json_object_object_add(detail, "complete",
+	    json_object_new_boolean(0)) != 0) ||
+	    db_begin() != DB_OK)
+		goto out;
+	if (audit_write(x->actor, "rotate", "secretKey", NULL, detail) != 0 ||
+	    db_commit() != DB_OK) {
+		db_rollback();
+		goto out;
+	}
+	r = 0;
+ out:
+	json_object_put(detail);
+	return r;
+}
+
+/*
  * key rotate (no NEWFILE), with secret_key_file_previous set: cmpd's
  * workers seal with secret_key_file and open with either key, so every
  * value that still opens with the previous one is re-sealed with the
  * current one a row per transaction: no row stays locked while the
  * others are done, enrolments go on, and an interrupted rotation is run
- * again. Then one audit row.
+ * again. Then one audit row; also when it stopped after re-sealing
+ * some, which stay so.
  */
 static int
 key_rotate_previous(struct ctl *x)
 {
-	json_object *detail = NULL;
 	long done = 0, kept = 0;
 	size_t i;
 	int r = CTL_FAIL;
@@ -147,20 +178,14 @@ key_rotate_previous(struct ctl *x)
 			fprintf(stderr, "cmpctl: stopped after %ld value%s: "
 			    "run the rotation again\n", done,
 			    done == 1 ? "" : "s");
+			if (done > 0 && key_rotate_audit(x, done, 0) != 0)
+				fprintf(stderr, "cmpctl: the audit row of the "
+				    "%ld value%s re-encrypted could not be "
+				    "written\n", done, done == 1 ? "" : "s");
 			goto out;
 		}
-	if ((detail = json_object_new_object()) == NULL ||
-	    json_object_object_add(detail, "values",
-	    json_object_new_int64(done)) != 0 ||
-	    json_object_object_add(detail, "from",
-	    json_object_new_string("secret_key_file_previous")) != 0 ||
-	    db_begin() != DB_OK)
+	if (key_rotate_audit(x, done, 1) != 0)
 		goto out;
-	if (audit_write(x->actor, "rotate", "secretKey", NULL, detail) != 0 ||
-	    db_commit() != DB_OK) {
-		db_rollback();
-		goto out;
-	}
 	printf("cmpctl: %ld value%s re-encrypted with secret_key_file %s", done,
 	    done == 1 ? "" : "s", x->conf.secret_key_file);
 	if (kept > 0)
@@ -170,7 +195,6 @@ key_rotate_previous(struct ctl *x)
 	r = CTL_OK;
  out:
 	secret_reseal_done();
-	json_object_put(detail);
 	return r;
 }
 

@@ -402,12 +402,31 @@ ok "... so does the device" device 3
 ok "... a secret set now" sh -c \
 	"printf 'enroll-secret\n' | '$top_builddir/cmpctl' -c '$T/cmpd.conf' profile edit enroll sharedSecret=@- > /dev/null"
 ok "... is sealed with the third key, and opens" enroll 6
+# a value that opens with neither key (first of the device secrets, the
+# last column) stops the rotation: what it re-sealed before stays so, and
+# an audit row says how far it came
+BROKEN=00000000-0000-4000-8000-000000000000
+t_sql "CREATE TEMPORARY TABLE d AS SELECT * FROM cmp_device LIMIT 1;
+  UPDATE d SET uuid = '$BROKEN', reference = 'broken', secret_enc = UNHEX('00');
+  INSERT INTO cmp_device SELECT * FROM d" || bail "cannot add the broken device entry"
+rotations() { t_sql "SELECT COUNT(*) FROM audit WHERE action = 'rotate'"; }
+r0=$(rotations)
+nok "key rotate stops at a value that opens with neither key" ctl key rotate
+like "$(cat "$T/err")" "cmp_device.secret_enc of $BROKEN opens with neither key" "... names it"
+like "$(cat "$T/err")" "stopped after [1-9][0-9]* values?: run the rotation again" "... says how far it came"
+D=$(sed -n 's/.*stopped after \([0-9]*\) value.*/\1/p' "$T/err")
+is "$(rotations)" "$((r0 + 1))" "... one audit row"
+is "$(t_sql "SELECT detail FROM audit WHERE action = 'rotate' ORDER BY at DESC LIMIT 1")" \
+	"{\"values\":$D,\"from\":\"secret_key_file_previous\",\"complete\":false}" \
+	"... with the values re-encrypted, not complete"
+ok "... enrolment works meanwhile" enroll 6b
+t_sql "DELETE FROM cmp_device WHERE uuid = '$BROKEN'"
 ok "key rotate, from the previous key" ctl key rotate
-like "$(cat "$T/out")" "^cmpctl: $((N - 1)) values re-encrypted with secret_key_file $T/third\\.key \\(1 had it already\\)" \
-	"counts the values (the secret set meanwhile had it)"
+like "$(cat "$T/out")" "^cmpctl: $((N - 1 - D)) values? re-encrypted with secret_key_file $T/third\\.key \\($((1 + D)) had it already\\)" \
+	"counts the values (the secret set meanwhile and those of the stopped run had it)"
 like "$(cat "$T/out")" "now remove secret_key_file_previous" "tells what to do next"
 is "$(t_sql "SELECT detail FROM audit WHERE action = 'rotate' ORDER BY at DESC LIMIT 1")" \
-	"{\"values\":$((N - 1)),\"from\":\"secret_key_file_previous\"}" "one audit row"
+	"{\"values\":$((N - 1 - D)),\"from\":\"secret_key_file_previous\"}" "one audit row"
 ok "... enrolment works" enroll 7
 t_write_conf "message_time_skew = 0" "secret_key_file = $T/third.key"
 ok "reload without the previous key" reload
