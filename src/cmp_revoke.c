@@ -219,6 +219,8 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 	struct conn_target target;
 	struct conn_result res;
 	CMPD_MSG *rsp = NULL;
+	char status[32], reason[32];
+	int r;
 
 	memset(&res, 0, sizeof(res));
 	if (!held) {
@@ -240,7 +242,18 @@ revoke_release(const CMPD_MSG *req, const struct profile *p,
 		log_warn("PN=%s connector release: %s (HTTP %ld): %s",
 		    p->cmp_name, conn_status_name(res.status),
 		    res.http_status, res.message);
-	} else if (store_cert_released(sc->uuid) != DB_OK) {
+	} else if ((r = store_cert_released(sc->uuid)) == DB_NOTFOUND &&
+	    (store_cert_state(sc->uuid, status, sizeof(status), reason,
+	    sizeof(reason)) != DB_OK || strcmp(status, "issued") != 0)) {
+		/* On hold in the inventory no more since it was read, and
+		 * not released by another request either: the API revoked
+		 * it for good meanwhile, and that revocation, owed, reaches
+		 * the CA after this release. Not answered accepted. */
+		log_warn("PN=%s: certificate %s released at the CA, but "
+		    "revoked for good in the inventory meanwhile",
+		    p->cmp_name, sc->uuid);
+		*fail = CMPF_RR_NOT_ON_HOLD;
+	} else if (r != DB_OK && r != DB_NOTFOUND) {
 		/* Not answered accepted: the client asks again, and the CA,
 		 * which has released it already, says so again (a release
 		 * is idempotent); then the inventory follows. Meanwhile it

@@ -721,7 +721,9 @@ store_revoke_undo(const char *cert_uuid, const char *reason,
 	return store_run1(sql, a, NITEMS(a));
 }
 
-/* The CA took the certificate off hold (removeFromCRL): valid again. */
+/* The CA took the certificate off hold (removeFromCRL): valid again.
+ * DB_NOTFOUND: no longer on hold in the inventory (revoked for good
+ * meanwhile, or released by another request). */
 int
 store_cert_released(const char *cert_uuid)
 {
@@ -730,5 +732,5 @@ store_cert_released(const char *cert_uuid)
 	    "AND revocation_reason = 'certificateHold'";
 	struct db_arg a[1] = { DB_ARG_STR(cert_uuid) };
 
-	return db_run(sql, a, 1, NULL, 0, NULL);
+	return store_run1(sql, a, 1);
 }

@@ -276,6 +276,28 @@ t_sql "DROP TRIGGER c7_no_release" || bail "cannot drop the trigger"
 ok "the release again: accepted" rr_ra c7 8
 is "$(cstatus c7)" issued/- "... c7 valid in the inventory too"
 
+# --- a release while the API revokes the certificate for good: the CA
+# releases it, the API's revocation follows; the release is not
+# answered accepted
+ok "enrolled c10" enroll c10
+ok "c10 on hold, by the RA" rr_ra c10 6
+ADMIN=$(t_api_key rr-admin admin)
+connector "$CONNECTOR_BASE/rrslow"
+rr_ra c10 8 &
+rrpid=$!
+ok "the CA has released c10 and sleeps before it answers" t_wait 20 ca_is c10 issued
+C10=$(t_sql "SELECT uuid FROM certificate WHERE subject_dn = 'CN=c10'")
+is "$(t_api POST "/certificates/$C10/revoke" '{"reason":"keyCompromise"}' "$ADMIN")" 202 \
+	"meanwhile the API revokes c10 for good"
+wait $rrpid
+is "$?" 1 "c10's release: refused"
+like "$(cat "$T/rr-c10.out")" "PN=[^ ]* \| removeFromCRL: the certificate is not on hold" \
+	"... not on hold (CMPF_RR_NOT_ON_HOLD), not accepted"
+like "$(cat "$T/cmpd.log")" "released at the CA, but revoked for good in the inventory meanwhile" "... logged"
+connector "$CONNECTOR_BASE/localca"
+ok "cmpd --sweep-now" sweep
+is "$(cstatus c10)/$(castatus c10)" revoked/keyCompromise/revoked "the API's revocation reached the CA"
+
 # --- a 200 that is no connector's answer (a page where the connector
 # should be): not taken for a revocation, which stays owed
 ok "enrolled c8" enroll c8
