@@ -300,7 +300,7 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "certificate authority is asked no more for it; send a new "
 	    "request"),
 	D(CMPF_EXTENSION_NOT_ONE, BADCERTTEMPLATE, 200,
-	    "PN=%s | extension %s is not one value that decodes: the "
+	    "PN=%s | extension %s is not one DER-encoded value: the "
 	    "certificate authority could read it otherwise than cmpd"),
 	D(CMPF_P10CR_ATTRIBUTE, BADCERTTEMPLATE, 200,
 	    "PN=%s | the PKCS#10 request has attribute %s: of its "

@@ -11,13 +11,22 @@
  * is given directly, refuses keyCertSign, cRLSign and OCSPSigning, and
  * copies neither basicConstraints nor nameConstraints.)
  *
+ * The same powers in the forms older readers still take: the X.509 v2
+ * draft's basicConstraints (2.5.29.10), keyAttributes (2.5.29.2) and
+ * keyUsageRestriction (2.5.29.4), which Windows CryptoAPI reads when
+ * the current ones are absent or before them, and Netscape's nsCertType
+ * with its sslCA, emailCA or objCA bit.
+ *
  * Nor an extendedKeyUsage that makes its holder an authority towards
  * other CMP entities, unless the CMP Profile's certReqTemplate lists it
- * (a profile that enrols RAs): id-kp-cmcCA and id-kp-cmcRA (RFC 6402
- * 2.10, by which RFC 9483 3.1 and 5 tell a PKI management entity),
- * id-kp-cmKGA (RFC 9480 2.2, the key generation authority a client
- * takes a centrally generated key from), and anyExtendedKeyUsage (RFC
- * 5280 4.2.1.12), which some relying parties take for any of them.
+ * (a profile that enrols RAs): id-kp-cmcCA, id-kp-cmcRA and
+ * id-kp-cmcArchive (RFC 6402 2.10; by the first two RFC 9483 3.1 and 5
+ * tell a PKI management entity), id-kp-cmKGA (RFC 9480 2.2, the key
+ * generation authority a client takes a centrally generated key from),
+ * Microsoft's Certificate Request Agent (1.3.6.1.4.1.311.20.2.1: an
+ * enrolment agent asks a Windows CA for certificates in others' names),
+ * and anyExtendedKeyUsage (RFC 5280 4.2.1.12), which some relying
+ * parties take for any of them.
  *
  * Nor, where the CMP Profile's certReqTemplate lists keyUsage or
  * extendedKeyUsage (RFC 9483 4.3.3), a usage it does not offer.
@@ -51,8 +60,18 @@ exts_listed(const char *list, const char *item)
 static const char *const exts_eku_authority[][2] = {
 	{ "1.3.6.1.5.5.7.3.27", "cmcCA" },
 	{ "1.3.6.1.5.5.7.3.28", "cmcRA" },
+	{ "1.3.6.1.5.5.7.3.29", "cmcArchive" },
 	{ "1.3.6.1.5.5.7.3.32", "cmKGA" },
+	{ "1.3.6.1.4.1.311.20.2.1", "Certificate Request Agent" },
 	{ "2.5.29.37.0", "anyExtendedKeyUsage" },
+};
+
+/* The older forms of the CA's powers (above), refused whatever their
+ * value, dotted, each with its name. */
+static const char *const exts_old_powers[][2] = {
+	{ "2.5.29.2", "keyAttributes (2.5.29.2)" },
+	{ "2.5.29.4", "keyUsageRestriction (2.5.29.4)" },
+	{ "2.5.29.10", "basicConstraints of X.509 v2 (2.5.29.10)" },
 };
 
 /* An authority purpose of eku that p's certReqTemplate does not list by
@@ -82,11 +101,15 @@ exts_eku_authority_asked(const EXTENDED_KEY_USAGE *eku,
 
 /*
  * Is x, of a type libcrypto knows, one value that decodes, with nothing
- * after it? libcrypto reads the first value and ignores what follows,
- * but the CA is given the extension's bytes as they came, and a reader
- * that takes the second (basicConstraints 30 00 30 03 01 01 ff: cA
- * false, then true) would see what cmpd never checked. Types libcrypto
- * does not know pass as they are: 1.
+ * after it, in DER? libcrypto reads the first value and ignores what
+ * follows, but the CA is given the extension's bytes as they came, and a
+ * reader that takes the second (basicConstraints 30 00 30 03 01 01 ff:
+ * cA false, then true) would see what cmpd never checked. Nor does it
+ * read every encoding as it is: the padding bits of a BIT STRING are
+ * cleared (keyUsage 03 02 03 fe holds keyCertSign and cRLSign in bits a
+ * careless reader takes), so the value must encode again to the same
+ * bytes (RFC 5280 4.2: extensions are DER). Types libcrypto does not know
+ * pass as they are: 1.
  */
 static int
 exts_one_value(const X509_EXTENSION *x)
@@ -94,19 +117,38 @@ exts_one_value(const X509_EXTENSION *x)
 	const X509V3_EXT_METHOD *m = X509V3_EXT_get((X509_EXTENSION *)x);
 	const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(
 	    (X509_EXTENSION *)x);
-	const unsigned char *q;
+	const unsigned char *q = ASN1_STRING_get0_data(data);
+	unsigned char *der = NULL;
 	ASN1_VALUE *v;
-	int one;
+	int n = ASN1_STRING_length(data), one;
 
 	if (m == NULL || m->it == NULL)
 		return 1;
-	q = ASN1_STRING_get0_data(data);
-	v = ASN1_item_d2i(NULL, &q, ASN1_STRING_length(data),
-	    ASN1_ITEM_ptr(m->it));
-	one = v != NULL &&
-	    q == ASN1_STRING_get0_data(data) + ASN1_STRING_length(data);
+	v = ASN1_item_d2i(NULL, &q, n, ASN1_ITEM_ptr(m->it));
+	one = v != NULL && q == ASN1_STRING_get0_data(data) + n &&
+	    ASN1_item_i2d(v, &der, ASN1_ITEM_ptr(m->it)) == n &&
+	    memcmp(der, ASN1_STRING_get0_data(data), (size_t)n) == 0;
+	OPENSSL_free(der);
 	ASN1_item_free(v, ASN1_ITEM_ptr(m->it));
 	return one;
+}
+
+/* x of an older form of a CA power (exts_old_powers), named into arg: 1. */
+static int
+exts_old_power(const X509_EXTENSION *x, char *arg, size_t arglen)
+{
+	char dotted[80];
+	size_t k;
+
+	if (OBJ_obj2txt(dotted, sizeof(dotted),
+	    X509_EXTENSION_get_object((X509_EXTENSION *)x), 1) <= 0)
+		return 0;
+	for (k = 0; k < NITEMS(exts_old_powers); k++)
+		if (strcmp(dotted, exts_old_powers[k][0]) == 0) {
+			snprintf(arg, arglen, "%s", exts_old_powers[k][1]);
+			return 1;
+		}
+	return 0;
 }
 
 /* szOID_APPLICATION_CERT_POLICIES, which libcrypto has no NID for. */
@@ -247,7 +289,21 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
 			EXTENDED_KEY_USAGE_free(eku);
 			eku = NULL;
 			break;
+		case NID_netscape_cert_type:
+			if ((ku = X509V3_EXT_d2i(x)) == NULL ||
+			    ASN1_BIT_STRING_get_bit(ku, 5) ||
+			    ASN1_BIT_STRING_get_bit(ku, 6) ||
+			    ASN1_BIT_STRING_get_bit(ku, 7)) {
+				snprintf(arg, arglen,
+				    "nsCertType sslCA, emailCA or objCA");
+				goto out;
+			}
+			ASN1_BIT_STRING_free(ku);
+			ku = NULL;
+			break;
 		default:
+			if (exts_old_power(x, arg, arglen))
+				goto out;
 			/* Microsoft's application policies, which Windows
 			 * CAs and clients read as extendedKeyUsage: a way
 			 * round the checks above, and no template offers

@@ -36,6 +36,22 @@ extendedKeyUsage = clientAuth,1.3.6.1.5.5.7.3.28
 extendedKeyUsage = 1.3.6.1.5.5.7.3.32
 [anyeku]
 extendedKeyUsage = anyExtendedKeyUsage
+[archive]
+extendedKeyUsage = clientAuth,1.3.6.1.5.5.7.3.29
+[agent]
+extendedKeyUsage = clientAuth,1.3.6.1.4.1.311.20.2.1
+[oldbc]
+2.5.29.10 = critical,DER:30:04:03:02:07:80
+[keyattr]
+2.5.29.2 = DER:30:04:03:02:00:04
+[kurestr]
+2.5.29.4 = DER:30:04:03:02:02:04
+[nsca]
+nsCertType = client,sslCA
+[bitpad]
+keyUsage = critical,DER:03:02:03:fe
+[berbc]
+basicConstraints = critical,DER:30:81:00
 [twobc]
 basicConstraints = critical,DER:30:00:30:03:01:01:ff
 [apppol]
@@ -64,12 +80,18 @@ for s in ca:"basicConstraints cA" certsign:"keyUsage keyCertSign or cRLSign" \
 	crlsign:"keyUsage keyCertSign or cRLSign" names:nameConstraints \
 	ocsp:"extendedKeyUsage OCSPSigning" cmcca:"extendedKeyUsage cmcCA" \
 	cmcra:"extendedKeyUsage cmcRA" cmkga:"extendedKeyUsage cmKGA" \
-	anyeku:"extendedKeyUsage anyExtendedKeyUsage"; do
+	anyeku:"extendedKeyUsage anyExtendedKeyUsage" \
+	archive:"extendedKeyUsage cmcArchive" \
+	agent:"extendedKeyUsage Certificate Request Agent" \
+	oldbc:"basicConstraints of X.509 v2 (2.5.29.10)" \
+	keyattr:"keyAttributes (2.5.29.2)" kurestr:"keyUsageRestriction (2.5.29.4)" \
+	nsca:"nsCertType sslCA, emailCA or objCA"; do
 	sect=${s%%:*} what=${s#*:}
+	re=$(printf '%s' "$what" | sed 's/[][\.*^$|()+?{}]/\\&/g')
 	nok "an ir whose template asks for $what: refused" \
 		cmp "$T/$sect.out" -cmd ir -newkey "$T/dev.key" -subject "/CN=ir-$sect" -reqexts "$sect"
 	like "$(cat "$T/$sect.out")" "badCertTemplate" "... badCertTemplate"
-	like "$(cat "$T/$sect.out")" "PN=enroll \| the request asks for $what, a power of the CA; refused" \
+	like "$(cat "$T/$sect.out")" "PN=enroll \| the request asks for $re, a power of the CA; refused" \
 		"... the row's text"
 	is "$(at_ca "ir-$sect")" 0 "... the CA was not asked"
 done
@@ -81,7 +103,7 @@ like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_TEMPLATE_CA_POW
 nok "an ir whose basicConstraints holds a second value after the first: refused" \
 	cmp "$T/twobc.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-twobc -reqexts twobc
 like "$(cat "$T/twobc.out")" "badCertTemplate" "... badCertTemplate"
-like "$(cat "$T/twobc.out")" "PN=enroll \| extension basicConstraints is not one value that decodes: the certificate authority could read it otherwise than cmpd" \
+like "$(cat "$T/twobc.out")" "PN=enroll \| extension basicConstraints is not one DER-encoded value: the certificate authority could read it otherwise than cmpd" \
 	"... the row's text"
 is "$(at_ca ir-twobc)" 0 "... the CA was not asked"
 like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_EXTENSION_NOT_ONE" \
@@ -91,8 +113,19 @@ openssl req -new -key "$T/dev.key" -subj /CN=p10-twobc \
 	bail "openssl req failed"
 nok "a p10cr whose CSR's basicConstraints holds two values: refused" \
 	cmp "$T/p10-twobc.out" -cmd p10cr -csr "$T/twobc.csr"
-like "$(cat "$T/p10-twobc.out")" "extension basicConstraints is not one value that decodes" "... the row's text"
+like "$(cat "$T/p10-twobc.out")" "extension basicConstraints is not one DER-encoded value" "... the row's text"
 is "$(at_ca p10-twobc)" 0 "... the CA was not asked"
+# not DER: keyUsage with its padding bits set (libcrypto clears them: no
+# keyCertSign, cRLSign for a reader that takes the byte as it is), and
+# basicConstraints with a length in the long form
+for s in bitpad:keyUsage berbc:basicConstraints; do
+	sect=${s%%:*} what=${s#*:}
+	nok "an ir whose $what is not in DER ($sect): refused" \
+		cmp "$T/$sect.out" -cmd ir -newkey "$T/dev.key" -subject "/CN=ir-$sect" -reqexts "$sect"
+	like "$(cat "$T/$sect.out")" "PN=enroll \| extension $what is not one DER-encoded value" \
+		"... the row's text"
+	is "$(at_ca "ir-$sect")" 0 "... the CA was not asked"
+done
 
 # Microsoft's application policies (Windows CAs read them as
 # extendedKeyUsage), and CSR attributes other than extensionRequest and
