@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The template's public key equals the certificate's (kur: RFC 9810 5.3.5
- * asks for a new key). */
+ * asks for a new key), whatever label an RSA key came with. */
 static int
 enroll_same_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, X509 *old)
 {
@@ -27,7 +27,7 @@ enroll_same_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, X509 *old)
 
 	if ((k = spki_template_key(tmpl, NULL)) == NULL)
 		return 0;
-	same = EVP_PKEY_eq(k, X509_get0_pubkey(old)) == 1;
+	same = spki_key_eq(k, X509_get0_pubkey(old));
 	EVP_PKEY_free(k);
 	return same;
 }

@@ -440,12 +440,51 @@ spki_template_der(const OSSL_CRMF_CERTTEMPLATE *tmpl, size_t *len)
 	return k;
 }
 
+/* An RSA key, whichever label (rsaEncryption or RSASSA-PSS) it came with. */
+static int
+spki_is_rsa(const EVP_PKEY *k)
+{
+	return EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
+}
+
+/*
+ * Whether a and b are the same public key: libcrypto's comparison, which
+ * also takes an EC point compressed or not for itself, and for RSA the
+ * modulus and exponent, which a client or a CA may label rsaEncryption
+ * or RSASSA-PSS (RFC 4055 1.2): libcrypto reads the two as keys of two
+ * types and never finds them equal. 1 the same, 0 not (or not told).
+ */
+int
+spki_key_eq(const EVP_PKEY *a, const EVP_PKEY *b)
+{
+	BIGNUM *an = NULL, *ae = NULL, *bn = NULL, *be = NULL;
+	int same;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	if (EVP_PKEY_eq(a, b) == 1)
+		return 1;
+	if (!spki_is_rsa(a) || !spki_is_rsa(b))
+		return 0;
+	same = EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_RSA_N, &an) &&
+	    EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_RSA_E, &ae) &&
+	    EVP_PKEY_get_bn_param(b, OSSL_PKEY_PARAM_RSA_N, &bn) &&
+	    EVP_PKEY_get_bn_param(b, OSSL_PKEY_PARAM_RSA_E, &be) &&
+	    BN_cmp(an, bn) == 0 && BN_cmp(ae, be) == 0;
+	BN_free(an);
+	BN_free(ae);
+	BN_free(bn);
+	BN_free(be);
+	ERR_clear_error();
+	return same;
+}
+
 /*
  * Whether cert carries the public key a request asked for: the one whose
  * SubjectPublicKeyInfo DER hashes (SHA-256) to sha256, as the request's
  * row keeps it (cmp_transaction.request_spki_sha256). A CA may encode the
  * same key otherwise (an EC point compressed, RSA's NULL parameters left
- * out), so when the hashes differ and the request's SubjectPublicKeyInfo
+ * out, RSA labelled RSASSA-PSS or not), so when the hashes differ and the request's SubjectPublicKeyInfo
  * is at hand (spki, len: as sent, as the row keeps it in request_spki)
  * the two keys are decoded and compared. 1: the same key; 0: another, or
  * it cannot be told (nothing to compare with is never a match).
@@ -467,7 +506,7 @@ spki_cert_has_key(X509 *cert, const unsigned char sha256[32],
 	}
 	if (spki != NULL && len > 0 && (want = spki_decode(spki, len)) != NULL &&
 	    (got = spki_decode(der, (size_t)n)) != NULL)
-		r = EVP_PKEY_eq(want, got) == 1;
+		r = spki_key_eq(want, got);
  out:
 	EVP_PKEY_free(got);
 	EVP_PKEY_free(want);

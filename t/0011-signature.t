@@ -171,6 +171,27 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=sig-3' AND 
 nok "kur keeping the old key" kur "$T/kup.crt" "$T/new.key" "$T/new.key"
 like "$(cat "$T/client.out")" "badCertTemplate" "same key: badCertTemplate"
 like "$(cat "$T/client.out")" "the new key must differ from the old one" "and says so"
+# the old RSA key labelled RSASSA-PSS (RFC 4055 1.2): the same modulus and
+# exponent, which libcrypto reads as a key of another type
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.key" 2>/dev/null
+openssl pkcs8 -topk8 -nocrypt -in "$T/rsa.key" -outform DER -out "$T/rsa.p8" &&
+python3 - "$T/rsa.p8" "$T/pss.p8" <<'EOP' && openssl pkey -inform DER -in "$T/pss.p8" -out "$T/pss.key" ||
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+rsa = bytes.fromhex("300d06092a864886f70d0101010500")	# rsaEncryption, NULL
+pss = bytes.fromhex("300b06092a864886f70d01010a")		# id-RSASSA-PSS
+assert d.count(rsa) == 1 and d[:2] == b"\x30\x82"
+d = d.replace(rsa, pss)
+d[2:4] = (int.from_bytes(d[2:4], "big") - 2).to_bytes(2, "big")
+open(sys.argv[2], "wb").write(d)
+EOP
+	bail "cannot label the RSA key RSASSA-PSS"
+ok "an RSA certificate to update" client /CN=sig-rsa $DEV -newkey "$T/rsa.key" -certout "$T/rsa.crt"
+like "$(openssl pkey -in "$T/pss.key" -noout -text 2>&1 | head -n 1)" "Private-Key: \(2048 bit" \
+	"its key labelled RSASSA-PSS reads"
+nok "kur keeping the old RSA key, labelled RSASSA-PSS" kur "$T/rsa.crt" "$T/rsa.key" "$T/pss.key"
+like "$(cat "$T/client.out")" "the new key must differ from the old one" "... refused: the same key"
+is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=sig-rsa'")" 1 "... nothing issued"
 nok "kur of a revoked certificate" kur "$T/sig2.crt" "$T/dev.key" "$T/new.key"
 like "$(cat "$T/client.out")" "certRevoked" "revoked: certRevoked"
 nok "kur of a certificate not issued here" kur "$F/ee.pem" "$F/ee.key" "$T/new.key"

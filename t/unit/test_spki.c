@@ -7,7 +7,8 @@
  * CertTemplate's key and SubjectPublicKeyInfo come back as sent; and a
  * certificate is told to carry a request's key by its
  * SubjectPublicKeyInfo's hash, or, when the CA encoded the key otherwise,
- * by the decoded keys.
+ * by the decoded keys; an RSA key labelled RSASSA-PSS is the same key as
+ * labelled rsaEncryption.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,75 @@ test_cert_key(void)
 	OPENSSL_free(der);
 	EVP_PKEY_free(compressed);
 	OSSL_CRMF_MSG_free(m);
+}
+
+/*
+ * k, an RSA key, as its SubjectPublicKeyInfo labelled id-RSASSA-PSS
+ * (RFC 4055 1.2, no parameters) and decoded: the same modulus and
+ * exponent as a key of another type to libcrypto.
+ */
+static EVP_PKEY *
+rsa_as_pss(EVP_PKEY *k)
+{
+	X509_PUBKEY *from = X509_PUBKEY_new(), *to = X509_PUBKEY_new();
+	const unsigned char *bits;
+	unsigned char *copy = NULL, *der = NULL;
+	EVP_PKEY *pss = NULL;
+	int nbits, n;
+
+	if (from == NULL || to == NULL || X509_PUBKEY_set(&from, k) != 1 ||
+	    X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, from) != 1 ||
+	    (copy = OPENSSL_memdup(bits, (size_t)nbits)) == NULL)
+		goto out;
+	if (X509_PUBKEY_set0_param(to, OBJ_nid2obj(NID_rsassaPss),
+	    V_ASN1_UNDEF, NULL, copy, nbits) != 1)
+		goto out;
+	copy = NULL;
+	if ((n = i2d_X509_PUBKEY(to, &der)) > 0)
+		pss = spki_decode(der, (size_t)n);
+ out:
+	OPENSSL_free(copy);
+	OPENSSL_free(der);
+	X509_PUBKEY_free(from);
+	X509_PUBKEY_free(to);
+	return pss;
+}
+
+static void
+test_rsa_labels(void)
+{
+	EVP_PKEY *pss = rsa_as_pss(keys[1]), *other = EVP_RSA_gen(2048);
+	EVP_PKEY *other_pss = other != NULL ? rsa_as_pss(other) : NULL;
+	unsigned char want[32], *der = NULL;
+	X509 *cert = pss != NULL ? cert_for(pss) : NULL;
+	int n;
+
+	ok(pss != NULL && EVP_PKEY_is_a(pss, "RSA-PSS") &&
+	    EVP_PKEY_eq(pss, keys[1]) != 1,
+	    "RSA labelled RSASSA-PSS: another key to libcrypto");
+	ok(spki_key_eq(pss, keys[1]) == 1 && spki_key_eq(keys[1], pss) == 1,
+	    "... the same key here, either way round");
+	ok(other_pss != NULL && spki_key_eq(other_pss, keys[1]) == 0 &&
+	    spki_key_eq(keys[1], other_pss) == 0 &&
+	    spki_key_eq(other, keys[1]) == 0,
+	    "another RSA key, labelled either way: another");
+	ok(spki_key_eq(keys[0], keys[1]) == 0 &&
+	    spki_key_eq(keys[1], keys[0]) == 0 &&
+	    spki_key_eq(pss, keys[2]) == 0, "RSA and EC: another");
+	ok(spki_key_eq(keys[0], keys[0]) == 1 &&
+	    spki_key_eq(keys[1], NULL) == 0 && spki_key_eq(NULL, pss) == 0,
+	    "the same EC key: the same; none: not");
+	/* a CA that issues the requested rsaEncryption key as RSASSA-PSS */
+	n = i2d_PUBKEY(keys[1], &der);
+	ok(cert != NULL && n > 0 && spki_sha256(keys[1], want) == 0 &&
+	    spki_cert_has_key(cert, want, der, (size_t)n) == 1,
+	    "a certificate with the requested RSA key labelled RSASSA-PSS: "
+	    "the same key");
+	X509_free(cert);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(other_pss);
 }
 
 /* The SubjectPublicKeyInfo of an RSA key with modulus n and exponent e. */
@@ -756,6 +826,7 @@ main(void)
 	test_ec_curves();
 	test_template();
 	test_cert_key();
+	test_rsa_labels();
 	test_degenerate();
 	test_ec_small_order();
 	test_rsa_small_factor();
