@@ -395,9 +395,10 @@ ckg_enveloped(const unsigned char *sd, long sdlen,
 
 /*
  * What a key for req needs before it is made: the profile's signing key,
- * and a requester it can be encrypted to, its protection certificate
- * (*rcpt) or the shared secret (*rcpt NULL). CMPF_OK, or the failure
- * with arg.
+ * of a type libcrypto 3.0's CMS signs with (RSA, RSASSA-PSS or EC: it
+ * makes no EdDSA SignedData, RFC 8419), and a requester it can be
+ * encrypted to, its protection certificate (*rcpt) or the shared secret
+ * (*rcpt NULL). CMPF_OK, or the failure with arg.
  */
 static enum cmp_fail
 ckg_ready(const CMPD_MSG *req, struct profile *p, X509 **rcpt, char *arg,
@@ -414,6 +415,12 @@ ckg_ready(const CMPD_MSG *req, struct profile *p, X509 **rcpt, char *arg,
 		return f;
 	if (p->sign_key == NULL || p->sign_cert == NULL)
 		return CMPF_CKG_NO_SIGNER;
+	base = EVP_PKEY_get_base_id(p->sign_key);
+	if (base != EVP_PKEY_RSA && base != EVP_PKEY_RSA_PSS &&
+	    base != EVP_PKEY_EC) {
+		snprintf(arg, arglen, "%s", OBJ_nid2sn(base));
+		return CMPF_CKG_SIGNER_KEY;
+	}
 	if (cmp_msg_prot_method(req->header, &m) != 0)
 		return CMPF_INTERNAL;
 	if (m != PROT_SIGNATURE)

@@ -387,6 +387,7 @@ enum cmp_fail {
 	CMPF_CERT_ISSUER_MISMATCH,
 	CMPF_SIGNER_UNCONFIRMED,
 	CMPF_POP_ALG,
+	CMPF_CKG_SIGNER_KEY,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

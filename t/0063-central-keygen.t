@@ -98,6 +98,20 @@ is "$(dump "$T/resp.der" failInfo)" systemFailure "... systemFailure"
 like "$(dump "$T/resp.der" text)" "a generated key is signed with the CMP Profile's signing key, and it has none" \
 	"... the row's text"
 is "$(at_ca ckg-nosig)" 0 "... the CA was not asked"
+# an Ed25519 signing key: it signs the answers, but libcrypto 3.0's CMS
+# cannot sign the key package with it; refused before a key is made
+openssl req -new -newkey ed25519 -nodes -keyout "$T/ed.key" -out "$T/ed.csr" \
+	-subj "/O=cmpd tests/CN=cmpd ed signer" 2>/dev/null &&
+openssl x509 -req -in "$T/ed.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+	-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/ed.crt" 2>/dev/null ||
+	bail "cannot make the Ed25519 signing certificate"
+cat "$T/ed.key" "$T/ed.crt" "$CA/root.crt" > "$T/ed-bundle.pem"
+ok "Ed25519 signing credentials" sh -c "$CMPD --set-signing-credentials enroll < '$T/ed-bundle.pem' > /dev/null 2>&1"
+is "$(mac ckg-edsig ir enroll RSA)" 200 "an RSA key asked of a profile with an Ed25519 signer: answered"
+is "$(dump "$T/resp.der" failInfo)" systemFailure "... systemFailure"
+is "$(dump "$T/resp.der" text)" "PN=enroll | a generated key is signed with the CMP Profile's signing key, and that is a ED25519 key, which CMS here cannot sign with: central key generation needs an RSA or EC signing key" \
+	"... the row's text (CMPF_CKG_SIGNER_KEY)"
+is "$(at_ca ckg-edsig)" 0 "... the CA was not asked"
 ok "the profile's signing credentials" sh -c "$CMPD --set-signing-credentials enroll < '$T/bundle.pem' > /dev/null 2>&1"
 
 # ------------------------------------------------------ a MAC'd ir
