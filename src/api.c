@@ -278,14 +278,16 @@ api_db_fail(struct api_call *c)
 
 /*
  * A query parameter, URL-decoded, into buf: 1 when present, 0 when not,
- * -1 when too long or not decodable.
+ * -1 when too long or not decodable. As a form's values are encoded
+ * (application/x-www-form-urlencoded, what a browser's URLSearchParams
+ * writes), "+" is a space and "%2B" a plus sign.
  */
 int
 api_query(const struct api_call *c, const char *key, char *buf, size_t n)
 {
 	const char *q = c->query, *v, *end;
-	size_t klen = strlen(key);
-	char *dec;
+	size_t klen = strlen(key), i;
+	char *dec, *raw;
 	int len;
 
 	while (q != NULL && *q != '\0') {
@@ -303,7 +305,16 @@ api_query(const struct api_call *c, const char *key, char *buf, size_t n)
 				buf[0] = '\0';
 				return 1;
 			}
-			dec = curl_easy_unescape(NULL, v, (int)(end - v), &len);
+			/* "+" a space before the %XX are decoded, so that
+			 * one decoded from %2B stays a plus sign */
+			if ((raw = OPENSSL_strndup(v, (size_t)(end - v))) ==
+			    NULL)
+				return -1;
+			for (i = 0; raw[i] != '\0'; i++)
+				if (raw[i] == '+')
+					raw[i] = ' ';
+			dec = curl_easy_unescape(NULL, raw, (int)(end - v), &len);
+			OPENSSL_free(raw);
 			if (dec == NULL || len < 0 || (size_t)len >= n ||
 			    memchr(dec, '\0', (size_t)len) != NULL) {
 				curl_free(dec);
