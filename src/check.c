@@ -92,10 +92,11 @@ check_run(const struct conf *c, int with_db, int allow_root)
 		    c->listen_group);
 		return -1;
 	}
-	if (geteuid() == 0 && c->user == NULL && !allow_root) {
-		fprintf(stderr, "cmpd: user: not set; started as root, cmpd "
-		    "refuses to run its workers as root (set user, or start "
-		    "with --allow-root)\n");
+	if (daemon_as_root(c->user) && !allow_root) {
+		fprintf(stderr, "cmpd: user: %s; started as root, cmpd "
+		    "refuses to run its workers as root (set user to an "
+		    "unprivileged user, or start with --allow-root)\n",
+		    c->user == NULL ? "not set" : "root (uid 0)");
 		return -1;
 	}
 	who = pw != NULL && geteuid() == 0 ? c->user : "the current user";

@@ -217,6 +217,7 @@ void	daemon_become_user(const char *user, const char *listen,
 	    int keep_group, const char *pid_file);
 void	daemon_socket_group(const char *path, const char *group);
 int	daemon_user_can_read(const char *user, const char *path, int *err);
+int	daemon_as_root(const char *user);
 int	daemon_setids(uid_t, gid_t);
 
 /* route.c */

@@ -199,6 +199,23 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 }
 
 /*
+ * Would the workers run as root: started as root, and user (the
+ * configuration's "user") unset, or a user of uid 0 (root, or another
+ * name for it)? An unknown user is not root (daemon_become_user()
+ * refuses it).
+ */
+int
+daemon_as_root(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	return user == NULL || ((pw = getpwnam(user)) != NULL &&
+	    pw->pw_uid == 0);
+}
+
+/*
  * Can user read path as the workers run, with its uid and primary group
  * only (daemon_become_user())? 1 yes; 0 no, the errno of its open(2) in
  * *err; -1 cannot tell (no such user, or this process is neither root

@@ -418,7 +418,7 @@ main(int argc, char *argv[])
 	}
 	/* Before anything is bound or written: the workers parse what
 	 * any client sends, and must not do so as root by accident. */
-	if (geteuid() == 0 && c.user == NULL && !allow_root) {
+	if (daemon_as_root(c.user) && !allow_root) {
 		fprintf(stderr, "cmpd: refusing to run the workers as root: set "
 		    "\"user\" in %s to an unprivileged user (e.g. user = cmpd), "
 		    "or start cmpd with --allow-root\n", conf_path);

@@ -212,7 +212,7 @@ master_listen(const struct conf *c)
 static void
 master_drop_privileges(const struct conf *c, int allow_root)
 {
-	if (c->user == NULL && geteuid() == 0 && !allow_root)
+	if (daemon_as_root(c->user) && !allow_root)
 		fatal("refusing to run the workers as root: set \"user\" in "
 		    "%s to an unprivileged user (e.g. user = cmpd), or start "
 		    "cmpd with --allow-root", c->path);

@@ -17,6 +17,14 @@ like "$("$CMPD" -n --allow-root -c "$T/cmpd.conf")" "configuration OK$" "and say
 chk() { chk_out=$("$CMPD" -n "$@" -c "$T/cmpd.conf" 2>&1); }
 nok "as root without user" chk
 like "$chk_out" "user: not set; started as root" "says the workers would run as root"
+# user = root, or another name for uid 0, is no way round it
+t_write_conf "user = root"
+nok "as root with user = root" chk
+like "$chk_out" "user: root \(uid 0\); started as root" "... says so"
+ok "... --allow-root lets it" chk --allow-root
+out=$(timeout -k 5 20 "$CMPD" -f -c "$T/cmpd.conf" 2>&1); rc=$?
+is "$rc" 1 "cmpd with user = root does not start"
+like "$out" "refusing to run the workers as root" "... and says why"
 t_write_conf "user = nosuchuser-cmpd"
 nok "a user that does not exist" chk
 like "$chk_out" "user nosuchuser-cmpd: no such user" "names it"

@@ -168,6 +168,9 @@ V1=/localca/v1/authorityProvider/authorities/$AUTH
 
 out=$("$LCA" -f -c "$T/localca.conf" --allow-root 2>&1)
 like "$out" 'another process is listening' "a second instance refuses the live socket"
+{ cat "$T/localca.conf"; echo "user = root"; } > "$T/root.conf"
+out=$(timeout -k 5 20 "$LCA" -f -c "$T/root.conf" 2>&1)
+like "$out" 'refusing to serve as root' "user = root: refused without --allow-root"
 
 # api PATH [BODYFILE] [METHOD]: status on stdout; $T/resp.json, $T/resp.hdr
 # With the callers' credentials, or the curl arguments in the array

@@ -636,7 +636,7 @@ main(int argc, char *argv[])
 	}
 	/* It parses what callers send and signs with the CA's key: never
 	 * as root by accident (as cmpd's workers). */
-	if (geteuid() == 0 && c.user == NULL && !allow_root) {
+	if (daemon_as_root(c.user) && !allow_root) {
 		fprintf(stderr, "cmp-localca: refusing to serve as root: set "
 		    "\"user\" in %s to an unprivileged user of its own (e.g. "
 		    "user = cmp-localca), or start cmp-localca with "
