@@ -17,10 +17,12 @@
 
 #include <fcgiapp.h>
 #include <json.h>
+#include <pwd.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/crypto.h>
 
+#include "api.h"
 #include "cmpd.h"
 #include "conn.h"
 
@@ -74,18 +76,63 @@ struct sealed_column {
 	const char *column;	/* the AAD's table.column */
 	size_t	 max;
 	int	 json;		/* a JSON object; else the first line */
+	const char *audit_type, *audit_field;	/* as the API audits it */
 };
 
 static const struct sealed_column shared_secret_col = {
 	"CMP Profile", "SELECT uuid FROM cmp_profile WHERE name = ?",
 	"UPDATE cmp_profile SET shared_secret_enc = ? WHERE uuid = ?",
 	"cmp_profile.shared_secret_enc", PROFILE_SECRET_MAX, 0,
+	"cmpProfile", "sharedSecret",
 };
 static const struct sealed_column connector_cred_col = {
 	"connector", "SELECT uuid FROM connector WHERE name = ?",
 	"UPDATE connector SET auth_data_enc = ? WHERE uuid = ?",
 	"connector.auth_data_enc", PROFILE_ATTRS_MAX - 1, 1,
+	"connector", "credentials",
 };
+
+/*
+ * A change from the command line is audited as the API's are (doc/api.md:
+ * every change, in its database transaction), its actor "cmpd:USER":
+ * the audit row written and the transaction db_begin() opened committed.
+ * detail is freed. 0, or -1 with nothing changed.
+ */
+static int
+cmpd_commit_audited(const char *action, const char *type, const char *uuid,
+    json_object *detail)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char actor[64];
+	int r = 0;
+
+	if (pw != NULL)
+		snprintf(actor, sizeof(actor), "cmpd:%s", pw->pw_name);
+	else
+		snprintf(actor, sizeof(actor), "cmpd:%lu",
+		    (unsigned long)getuid());
+	if (detail == NULL || audit_write(actor, action, type, uuid,
+	    detail) != 0 || db_commit() != DB_OK) {
+		db_rollback();
+		fprintf(stderr, "cmpd: the change could not be audited; "
+		    "nothing was changed\n");
+		r = -1;
+	}
+	json_object_put(detail);
+	return r;
+}
+
+/* {field: n} added to a JSON object of a detail, o. */
+static json_object *
+cmpd_detail(json_object *o, const char *field, json_object *v)
+{
+	if (o != NULL && v != NULL &&
+	    json_object_object_add(o, field, v) == 0)
+		return o;
+	json_object_put(v);
+	json_object_put(o);
+	return NULL;
+}
 
 /* The secret as sc wants it: the first line, or a JSON object. */
 static int
@@ -163,8 +210,16 @@ cmpd_store_sealed(const struct conf *c, const struct sealed_column *sc,
 		fprintf(stderr, "cmpd: %s %s not found\n", sc->what, name);
 		goto out;
 	}
+	if (db_begin() != DB_OK)
+		goto out;
 	if (cred_store_sealed(sc->sql_set, sc->column, uuid,
-	    (unsigned char *)buf, n) != 0)
+	    (unsigned char *)buf, n) != 0) {
+		db_rollback();
+		goto out;
+	}
+	if (cmpd_commit_audited("update", sc->audit_type, uuid,
+	    cmpd_detail(json_object_new_object(), sc->audit_field,
+	    json_object_new_string("(set)"))) != 0)
 		goto out;
 	printf("cmpd: secret of %s %s stored\n", sc->what, name);
 	r = 0;
@@ -246,9 +301,18 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 			    "certificates or CRLs\n", PROFILE_SIGN_MAX);
 			goto out;
 		}
-		if (cred_store_anchors(uuid, certs, crls) != 0)
-			goto out;
 		ncrl = crls != NULL ? sk_X509_CRL_num(crls) : 0;
+		if (db_begin() != DB_OK)
+			goto out;
+		if (cred_store_anchors(uuid, certs, crls) != 0) {
+			db_rollback();
+			goto out;
+		}
+		if (cmpd_commit_audited("setTrustAnchors", "cmpProfile", uuid,
+		    cmpd_detail(cmpd_detail(json_object_new_object(),
+		    "certificates", json_object_new_int(sk_X509_num(certs))),
+		    "crls", json_object_new_int(ncrl))) != 0)
+			goto out;
 		printf("cmpd: %d trust anchor%s and %d CRL%s of CMP Profile "
 		    "%s stored\n", sk_X509_num(certs),
 		    sk_X509_num(certs) == 1 ? "" : "s", ncrl,
@@ -256,10 +320,18 @@ cmpd_set_signing(const struct conf *c, const char *name, int anchors_only)
 		r = 0;
 		goto out;
 	}
+	if (db_begin() != DB_OK)
+		goto out;
 	if (cred_store_signing(uuid, key, certs, err, sizeof(err)) != 0) {
+		db_rollback();
 		fprintf(stderr, "cmpd: %s\n", err);
 		goto out;
 	}
+	if (cmpd_commit_audited("setSigningCredentials", "cmpProfile", uuid,
+	    cmpd_detail(cmpd_detail(json_object_new_object(),
+	    "signingCredentials", json_object_new_string("(set)")),
+	    "certificates", json_object_new_int(sk_X509_num(certs)))) != 0)
+		goto out;
 	printf("cmpd: signing key, certificate and %d chain certificate%s of "
 	    "CMP Profile %s stored\n", sk_X509_num(certs) - 1,
 	    sk_X509_num(certs) == 2 ? "" : "s", name);

@@ -123,6 +123,20 @@ t_signer || bail "cannot make the signing certificate"
 cat "$T/signer.key" "$T/signer.crt" "$CA/root.crt" > "$T/bundle.pem"
 $CMPD --set-signing-credentials bts < "$T/bundle.pem" > /dev/null
 $CMPD --set-trust-anchors bts < "$F/root.pem" > /dev/null
+# cmpd's own --set-* are audited as the API's changes are
+audit_of() { t_sql "SELECT CONCAT(actor, ' ', detail) FROM audit WHERE action = '$1'
+  AND object_type = '$2' AND object_uuid = '$3' ORDER BY at DESC LIMIT 1"; }
+BTS=00000000-0000-4000-8000-00000000f102
+ME=cmpd:$(id -un)
+is "$(audit_of setSigningCredentials cmpProfile $BTS)" \
+	"$ME {\"signingCredentials\":\"(set)\",\"certificates\":2}" "--set-signing-credentials: audited"
+is "$(audit_of setTrustAnchors cmpProfile $BTS)" "$ME {\"certificates\":1,\"crls\":0}" \
+	"--set-trust-anchors: audited"
+is "$(audit_of update cmpProfile "$(t_sql "SELECT uuid FROM cmp_profile WHERE name = 'enroll'")")" \
+	"$ME {\"sharedSecret\":\"(set)\"}" "--set-shared-secret (the set-up's): audited"
+is "$(audit_of update connector "$(t_sql "SELECT uuid FROM connector WHERE name = 'localca'")")" \
+	"$ME {\"credentials\":\"(set)\"}" "--set-connector-credentials (the set-up's): audited"
+unlike "$(t_sql "SELECT detail FROM audit")" "$ENROLL_SECRET|BEGIN" "... no secret, no key in the audit log"
 openssl req -new -key "$T/p10.key" -subj "/CN=bts-p10" -out "$T/bts.csr" 2>/dev/null
 nok "3GPP: p10cr refused" client /api/v1/protocols/cmp/bts -cert "$F/ee.pem" -key "$F/ee.key" \
 	-trusted "$CA/root.crt" -csr "$T/bts.csr" -rspout "$T/cp-bts.der"

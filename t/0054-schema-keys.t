@@ -91,9 +91,9 @@ API_KEY=$(t_api_key schema-admin admin)
 is "$(t_api POST /apiKeys '{"name":"later","role":"read"}')" 201 "an API key made through the API"
 is "$(t_api GET /auditLogs)" 200 "the audit log"
 is "$(t_json '" ".join(a["action"] + ":" + a["objectType"] for a in j)')" \
-	"create:apiKey delete:connector update:cmpProfile create:cmpProfile" \
-	"... the new row first, then the migrated ones, newest first"
-is "$(t_json 'sum(1 for a in j if len(a["uuid"]) == 36 and a["uuid"][14] == "7")')" 4 \
+	"create:apiKey update:connector update:cmpProfile delete:connector update:cmpProfile create:cmpProfile" \
+	"... the new rows first (the API key, the set-up's cmpd --set-*), then the migrated ones, newest first"
+is "$(t_json 'sum(1 for a in j if len(a["uuid"]) == 36 and a["uuid"][14] == "7")')" 6 \
 	"... each with its uuid"
 is "$(t_json '"id" in j[0]')" false "... and no id"
 like "$(t_sql "SELECT uuid FROM audit WHERE object_type = 'apiKey'")" \
