@@ -488,6 +488,19 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		return r == 0 ? 0 : 1;
 	}
+	/* The server from here on. A reload (SIGHUP, whose default would
+	 * end cmpd: a service manager may send it as soon as cmpd runs,
+	 * while it still waits for the database) or a log file reopen
+	 * (SIGUSR1) asked while it starts waits, blocked, for the master,
+	 * which takes both (master_run). */
+	{
+		sigset_t later;
+
+		sigemptyset(&later);
+		sigaddset(&later, SIGHUP);
+		sigaddset(&later, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &later, NULL);
+	}
 	/* Before anything is bound or written: the workers parse what
 	 * any client sends, and must not do so as root by accident. */
 	if (daemon_as_root(c.user) && !allow_root) {
@@ -514,9 +527,10 @@ main(int argc, char *argv[])
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	/* FCGX_Init installs libfcgi's own handlers for SIGTERM and SIGUSR1
-	 * (its accept loop's shutdown flag); cmpd has its own life cycle. */
+	 * (its accept loop's shutdown flag); cmpd has its own life cycle.
+	 * SIGUSR1 stays blocked (above) until the master takes it. */
 	signal(SIGTERM, SIG_DFL);
-	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR1, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	fd = master_listen(&c);
 	if (!foreground) {

@@ -537,7 +537,8 @@ master_run(struct conf *c, int fd, int allow_root)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
-	/* main() ignores SIGUSR1 (libfcgi's); the master takes it */
+	/* main() blocked SIGHUP and SIGUSR1 while it started: one sent
+	 * meanwhile is taken now */
 	signal(SIGUSR1, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	master_resize_slots(c->workers);

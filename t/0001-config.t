@@ -228,6 +228,32 @@ nok "... and leaves no process behind" pgrep -f "cmpd -c $T/cmpd.conf --migrate"
 pkill -9 -f "cmpd -c $T/cmpd.conf --migrate"
 t_write_conf
 
+# a reload asked while cmpd starts (a service manager's, as soon as it
+# runs) does not end it: here the database does not answer (a listener on
+# loopback that never speaks) for 3 s, cmpd is sent SIGHUP meanwhile,
+# starts without the database (as it does) and then reloads
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+c = s.accept()[0]; open(sys.argv[1], "w").write("connected\n"); time.sleep(20)' \
+	"$T/silent.conn" > "$T/silent.port" &
+silent=$!
+t_wait 5 test -s "$T/silent.port"
+t_write_conf "-db_socket" "db_host = 127.0.0.1" "db_port = $(cat "$T/silent.port")" \
+	"db_connect_timeout = 3"
+timeout -k 5 30 "$CMPD" -f --allow-root -c "$T/cmpd.conf" > "$T/hup.out" 2>&1 &
+starting=$!
+t_wait 10 test -s "$T/silent.conn"	# cmpd waits for the database now
+kill -HUP "$starting"
+ok "SIGHUP while cmpd waits for the database at its start: it starts" \
+	t_wait 15 grep -q "listening on $T/cmpd.sock" "$T/hup.out"
+ok "... and then reloads" t_wait 10 grep -q "configuration reloaded" "$T/hup.out"
+kill -TERM "$starting"
+wait "$starting"
+is "$?" 0 "... and stops when asked"
+kill "$silent" 2> /dev/null
+t_write_conf
+
 # wrong database password
 echo wrong > "$T/bad.pw"
 t_write_conf "db_password_file = $T/bad.pw"
