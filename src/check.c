@@ -20,6 +20,15 @@
 
 #include "cmpd.h"
 
+/* A secret any user may read (daemon_secret_modes()): said, not refused. */
+static void
+check_secret_mode(const char *key, const char *path, unsigned int mode)
+{
+	fprintf(stderr, "cmpd: warning: %s %s can be read or written by any "
+	    "user (mode %04o): give it mode 0640, owned by root and the "
+	    "workers' group\n", key, path, mode);
+}
+
 /* One file the workers read: it must open for reading. */
 static int
 check_file(const char *key, const char *path, const char *who)
@@ -92,6 +101,7 @@ check_run(const struct conf *c, int with_db, int allow_root)
 		    c->listen_group);
 		return -1;
 	}
+	daemon_secret_modes(c, check_secret_mode);
 	if (daemon_as_root(c->user) && !allow_root) {
 		fprintf(stderr, "cmpd: user: %s; started as root, cmpd "
 		    "refuses to run its workers as root (set user to an "

@@ -222,9 +222,12 @@ key_rotate(struct ctl *x, const char *file)
 		fprintf(stderr, "cmpctl: %s: %s\n", file, strerror(errno));
 		return CTL_FAIL;
 	}
-	if (stat(abs_path, &st) == 0 && (st.st_mode & 077) != 0)
-		fprintf(stderr, "cmpctl: warning: %s can be read by others "
-		    "than its owner\n", file);
+	/* 0640 to the workers' group, as secret_key_file: others never */
+	if (stat(abs_path, &st) == 0 && (st.st_mode & 007) != 0)
+		fprintf(stderr, "cmpctl: warning: %s can be read or written "
+		    "by any user (mode %04o): give it mode 0640, owned by root "
+		    "and the workers' group\n", file,
+		    (unsigned int)st.st_mode & 07777);
 	/* cmpd's workers load it after the reload that names it: a key they
 	 * cannot read would stop them all, with the secrets sealed to it */
 	if (x->conf.user != NULL &&

@@ -199,6 +199,29 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 }
 
 /*
+ * The files of c that hold secrets (the master key, the one before it,
+ * the database's password) that any user may read or write: each named
+ * to say(key, path, mode). The workers need them as their user or group
+ * (mode 0640, cmpd.conf(5)); others never.
+ */
+void
+daemon_secret_modes(const struct conf *c,
+    void (*say)(const char *key, const char *path, unsigned int mode))
+{
+	const char *keys[] = { "secret_key_file", "secret_key_file_previous",
+	    "db_password_file" };
+	const char *paths[] = { c->secret_key_file,
+	    c->secret_key_file_previous, c->db_password_file };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < NITEMS(paths); i++)
+		if (paths[i] != NULL && stat(paths[i], &st) == 0 &&
+		    (st.st_mode & 007) != 0)
+			say(keys[i], paths[i], (unsigned int)st.st_mode & 07777);
+}
+
+/*
  * Would the workers run as root: started as root, and user (the
  * configuration's "user") unset, or a user of uid 0 (root, or another
  * name for it)? An unknown user is not root (daemon_become_user()

@@ -469,6 +469,15 @@ master_key_unloadable(const struct conf *c, const char **what)
 	return NULL;
 }
 
+/* A secret any user may read (daemon_secret_modes()): logged. */
+static void
+master_secret_mode(const char *key, const char *path, unsigned int mode)
+{
+	log_warn("%s %s can be read or written by any user (mode %04o): give "
+	    "it mode 0640, owned by root and the workers' group", key, path,
+	    mode);
+}
+
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
 static int
 master_reload(struct conf *c)
@@ -513,6 +522,7 @@ master_reload(struct conf *c)
 	*c = nc;
 	log_set_level(c->log_level);
 	log_info("configuration reloaded from %s", c->path);
+	daemon_secret_modes(c, master_secret_mode);
 	return 0;
 }
 
@@ -528,6 +538,7 @@ master_run(struct conf *c, int fd, int allow_root)
 	 * usually root's. */
 	if (daemon_write_pid(c->pid_file) != 0)
 		return 1;
+	daemon_secret_modes(c, master_secret_mode);
 	master_drop_privileges(c, allow_root);
 	/* An inherited SIG_IGN would let the kernel reap workers unseen. */
 	signal(SIGCHLD, SIG_DFL);

@@ -33,6 +33,7 @@ chmod 0600 "$T/db.pw"
 t_write_conf "user = nobody"
 nok "db_password_file the user cannot read" chk
 like "$chk_out" "db_password_file $T/db.pw: Permission denied \(read as nobody\)" "names file and user"
+unlike "$chk_out" "warning" "secrets of mode 0600: no warning"
 chmod 0644 "$T/db.pw" "$T/secret.key"
 printf 'no CA here\n' > "$T/private-ca.pem"
 chmod 0600 "$T/private-ca.pem"
@@ -40,6 +41,10 @@ t_write_conf "user = nobody" "connector_ca_file = $T/private-ca.pem"
 nok "a connector_ca_file the user cannot read" chk
 like "$chk_out" "connector_ca_file $T/private-ca.pem: Permission denied \(read as nobody\)" \
 	"names file and user"
+like "$chk_out" "warning: db_password_file $T/db.pw can be read or written by any user \(mode 0644\)" \
+	"a secret any user may read: warned"
+like "$chk_out" "warning: secret_key_file $T/secret.key can be read or written by any user \(mode 0644\)" \
+	"... each of them"
 t_write_conf "user = nobody" "secret_key_file = $T/nosuch.key"
 nok "a missing secret_key_file" chk
 like "$chk_out" "secret_key_file $T/nosuch.key: No such file or directory" "names it"
@@ -241,6 +246,7 @@ silent=$!
 t_wait 5 test -s "$T/silent.port"
 t_write_conf "-db_socket" "db_host = 127.0.0.1" "db_port = $(cat "$T/silent.port")" \
 	"db_connect_timeout = 3"
+chmod 0644 "$T/secret.key"	# and a key any user may read
 timeout -k 5 30 "$CMPD" -f --allow-root -c "$T/cmpd.conf" > "$T/hup.out" 2>&1 &
 starting=$!
 t_wait 10 test -s "$T/silent.conn"	# cmpd waits for the database now
@@ -248,10 +254,13 @@ kill -HUP "$starting"
 ok "SIGHUP while cmpd waits for the database at its start: it starts" \
 	t_wait 15 grep -q "listening on $T/cmpd.sock" "$T/hup.out"
 ok "... and then reloads" t_wait 10 grep -q "configuration reloaded" "$T/hup.out"
+is "$(grep -c "warn: .*secret_key_file $T/secret.key can be read or written by any user (mode 0644)" "$T/hup.out")" 2 \
+	"... a secret any user may read logged at the start and at the reload"
 kill -TERM "$starting"
 wait "$starting"
 is "$?" 0 "... and stops when asked"
 kill "$silent" 2> /dev/null
+chmod 0600 "$T/secret.key"
 t_write_conf
 
 # wrong database password

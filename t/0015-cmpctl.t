@@ -316,8 +316,13 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
 	cp "$T/secret.key" "$T/keys/current.key"
 	chgrp "$(id -gn nobody)" "$T/keys/current.key"
 	chmod 640 "$T/keys/current.key"
+	out=$("$top_builddir/cmpctl" -c "$T/user.conf" key rotate "$T/keys/current.key" 2>&1)
+	like "$out" "current\.key: this is the current key" "... one of its group, mode 0640, passes"
+	unlike "$out" "warning" "... without a warning (0640 is how it is meant to be)"
+	chmod 644 "$T/keys/current.key"
 	like "$("$top_builddir/cmpctl" -c "$T/user.conf" key rotate "$T/keys/current.key" 2>&1)" \
-		"current\.key: this is the current key" "... one of its group, mode 0640, passes"
+		"warning: .*current\.key can be read or written by any user \(mode 0644\)" \
+		"... mode 0644: a warning"
 fi
 
 # openssl cmp ir against CMP Profile enroll (PBM), output in $T/client.out
