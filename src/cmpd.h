@@ -218,6 +218,7 @@ void	daemon_become_user(const char *user, const char *listen,
 void	daemon_socket_group(const char *path, const char *group);
 int	daemon_user_can_read(const char *user, const char *path, int *err);
 int	daemon_as_root(const char *user);
+int	daemon_fd_unix_mode(int fd);
 void	daemon_secret_modes(const struct conf *, void (*say)(const char *key,
 	    const char *path, unsigned int mode));
 int	daemon_setids(uid_t, gid_t);

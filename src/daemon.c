@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,36 @@ daemon_fd_is_unix(int fd)
 
 	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 	    ss.ss_family == AF_UNIX;
+}
+
+/*
+ * The mode of the file a Unix socket fd is bound to (0 .. 07777), or -1
+ * when it has none (unnamed, abstract: anyone in the network namespace
+ * may connect) or it cannot be looked at.
+ */
+int
+daemon_fd_unix_mode(int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	char path[sizeof(sun.sun_path) + 1];
+	size_t n;
+	struct stat st;
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0 ||
+	    sun.sun_family != AF_UNIX ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    sun.sun_path[0] == '\0')
+		return -1;
+	n = len - offsetof(struct sockaddr_un, sun_path);
+	if (n > sizeof(sun.sun_path))
+		n = sizeof(sun.sun_path);
+	memcpy(path, sun.sun_path, n);
+	path[n] = '\0';
+	if (stat(path, &st) != 0)
+		return -1;
+	return (int)(st.st_mode & 07777);
 }
 
 /*

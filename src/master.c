@@ -61,6 +61,26 @@ static int nslots;
 static pid_t conn_owner[METRICS_CONN_SLOTS];
 /* the listening socket is a Unix one (api_remote_user needs it) */
 static int master_listen_unix;
+/* the socket handed over (inherit, systemd) lets other users connect,
+ * by its file's mode (-1: it has none) */
+static int master_listen_open, master_listen_mode = -1;
+
+/* Why api_remote_user is refused on the socket handed over: its mode. */
+static const char *
+master_open_why(int mode)
+{
+	static char why[160];
+
+	if (mode < 0)
+		snprintf(why, sizeof(why), "api_remote_user needs a socket "
+		    "other users cannot connect to; the one handed over has no "
+		    "file whose mode says so");
+	else
+		snprintf(why, sizeof(why), "api_remote_user needs a socket "
+		    "other users cannot connect to; the one handed over has "
+		    "mode %04o (SocketMode=0660 and a group)", mode);
+	return why;
+}
 
 static void
 ts_add_ms(struct timespec *t, long ms)
@@ -197,10 +217,19 @@ master_listen(const struct conf *c)
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
-	/* a socket handed over (inherit, systemd) may be TCP too */
+	/* a socket handed over (inherit, systemd) may be TCP too, or one
+	 * any user may connect to (conf.c checks listen_mode of a socket
+	 * cmpd makes itself) */
 	master_listen_unix = daemon_fd_is_unix(fd);
+	if (c->listen[0] != '/' && master_listen_unix) {
+		master_listen_mode = daemon_fd_unix_mode(fd);
+		master_listen_open = master_listen_mode < 0 ||
+		    (master_listen_mode & 0006) != 0;
+	}
 	if (c->api_remote_user != 0 && !master_listen_unix)
 		fatal("%s", CONF_REMOTE_USER_TCP);
+	if (c->api_remote_user != 0 && master_listen_open)
+		fatal("%s", master_open_why(master_listen_mode));
 	return fd;
 }
 
@@ -494,6 +523,12 @@ master_reload(struct conf *c)
 	if (nc.api_remote_user != 0 && !master_listen_unix) {
 		log_error("reload refused, keeping the running configuration: "
 		    "%s", CONF_REMOTE_USER_TCP);
+		conf_free(&nc);
+		return -1;
+	}
+	if (nc.api_remote_user != 0 && master_listen_open) {
+		log_error("reload refused, keeping the running configuration: "
+		    "%s", master_open_why(master_listen_mode));
 		conf_free(&nc);
 		return -1;
 	}

@@ -255,6 +255,24 @@ is "$(dump "$T/resp.der" body)" genp "with the right answer"
 t_stop_cmpd
 is "$CMPD_EXIT" 0 "inherited-socket cmpd stops cleanly"
 
+# api_remote_user trusts whoever connects to name the REMOTE_USER: not on
+# an inherited socket any user may connect to (as conf.c refuses such a
+# listen_mode for a socket cmpd makes)
+t_write_conf "message_time_skew = 0" "listen = inherit" "api_remote_user = read"
+rm -f "$T/cmpd.sock"
+out=$(timeout -k 5 20 spawn-fcgi -n -s "$T/cmpd.sock" -M 0666 -- "$top_builddir/cmpd" -f \
+	-c "$T/cmpd.conf" --allow-root 2>&1); rc=$?
+is "$rc" 1 "api_remote_user on an inherited socket of mode 0666: cmpd does not start"
+like "$out" "api_remote_user needs a socket other users cannot connect to; the one handed over has mode 0666" \
+	"... and says why"
+rm -f "$T/cmpd.sock"
+spawn-fcgi -n -s "$T/cmpd.sock" -M 0660 -- "$top_builddir/cmpd" -f -c "$T/cmpd.conf" --allow-root \
+	>> "$T/cmpd.log" 2>&1 &
+CMPD_PID=$!
+t_wait 10 test -S "$T/cmpd.sock"
+is "$(t_fcgi "$IR" $CMP)" 200 "... of mode 0660: it serves"
+t_stop_cmpd
+
 # ------------------------------------------------ root without "user"
 # The workers parse what any client sends: as root only when asked for.
 if [ "$(id -u)" = 0 ]; then
