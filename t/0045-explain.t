@@ -367,6 +367,23 @@ unlike "$LAST_PLAN" "filesort" "... in the list's order"
 sql="SELECT transaction_id, state FROM cmp_transaction $(c_sql api_inventory.c tx_get sql)"
 uses_index "inventory: one transaction" "$sql" "UNHEX(SHA2('tid-7', 256))"
 
+# GET /auditLogs?actor=: one actor's rows through its index, newest first
+# (2 000 rows of 20 actors); one that wrote none reads none
+fill_sql "INSERT INTO audit (uuid, at, actor, action, object_type)
+SELECT LOWER(CONCAT(LPAD(HEX(seq), 8, '0'), '-0000-7000-8000-', LPAD(HEX(seq), 12, '0'))),
+  NOW(6) - INTERVAL seq SECOND, CONCAT('apiKey:k', seq % 20), 'update', 'cmpProfile'
+FROM seq_1_to_2000;
+ANALYZE TABLE audit" > "$T/fill.log" 2>&1 || bail "filling the audit table failed"
+sql=$(c_sql api_audit.c api_audit_list sql)
+like "$sql" "FROM audit WHERE .*actor = \\?.*ORDER BY at DESC" "audit: the list found"
+none=("$e" "$e" "$e" "$e")
+for who in "'apiKey:k7'" "'apiKey:nobody'"; do
+	uses_index "audit: the rows of actor $who" "$sql" $e $e $e $e "$who" "$who" "$e" \
+		"'1970-01-01 00:00:00'" "'1970-01-01 00:00:00'" "$e" 100 0
+	is "$(plan_keys audit)" audit_actor_at "... through the actor's index"
+	unlike "$LAST_PLAN" "filesort" "... in the list's order"
+done
+
 # A small installation with no transaction waiting: the range optimizer
 # finds the state's index (state, ...) as narrow as the transaction's key
 # and would read the row through it; the UPDATEs of an enrolment name
