@@ -22,11 +22,9 @@
 
 /* A secret any user may read (daemon_secret_modes()): said, not refused. */
 static void
-check_secret_mode(const char *key, const char *path, unsigned int mode)
+check_secret_mode(const char *what)
 {
-	fprintf(stderr, "cmpd: warning: %s %s can be read or written by any "
-	    "user (mode %04o): give it mode 0640, owned by root and the "
-	    "workers' group\n", key, path, mode);
+	fprintf(stderr, "cmpd: warning: %s\n", what);
 }
 
 /* One file the workers read: it must open for reading. */

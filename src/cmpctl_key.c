@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -206,9 +205,8 @@ key_rotate_previous(struct ctl *x)
 static int
 key_rotate(struct ctl *x, const char *file)
 {
-	char abs_path[PATH_MAX];
+	char abs_path[PATH_MAX], warn[PATH_MAX + 160];
 	json_object *detail = NULL;
-	struct stat st;
 	long done = 0, kept = 0;
 	size_t i;
 	int rc, can = 1, began = 0, r = CTL_FAIL;
@@ -223,11 +221,8 @@ key_rotate(struct ctl *x, const char *file)
 		return CTL_FAIL;
 	}
 	/* 0640 to the workers' group, as secret_key_file: others never */
-	if (stat(abs_path, &st) == 0 && (st.st_mode & 007) != 0)
-		fprintf(stderr, "cmpctl: warning: %s can be read or written "
-		    "by any user (mode %04o): give it mode 0640, owned by root "
-		    "and the workers' group\n", file,
-		    (unsigned int)st.st_mode & 07777);
+	if (daemon_secret_mode("the new key", file, warn, sizeof(warn)))
+		fprintf(stderr, "cmpctl: warning: %s\n", warn);
 	/* cmpd's workers load it after the reload that names it: a key they
 	 * cannot read would stop them all, with the secrets sealed to it */
 	if (x->conf.user != NULL &&

@@ -219,8 +219,9 @@ void	daemon_socket_group(const char *path, const char *group);
 int	daemon_user_can_read(const char *user, const char *path, int *err);
 int	daemon_as_root(const char *user);
 int	daemon_fd_unix_mode(int fd);
-void	daemon_secret_modes(const struct conf *, void (*say)(const char *key,
-	    const char *path, unsigned int mode));
+int	daemon_secret_mode(const char *key, const char *path, char *buf,
+	    size_t n);
+void	daemon_secret_modes(const struct conf *, void (*say)(const char *));
 int	daemon_setids(uid_t, gid_t);
 
 /* route.c */

@@ -230,26 +230,42 @@ daemon_become_user(const char *user, const char *listen, int keep_group,
 }
 
 /*
+ * What is said of a file of secrets (key names it: secret_key_file, ...)
+ * at path that any user may read or write, into buf: 1; 0 when none may
+ * (or it cannot be looked at). The workers need it as their user or
+ * group (mode 0640, cmpd.conf(5)); others never.
+ */
+int
+daemon_secret_mode(const char *key, const char *path, char *buf, size_t n)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0 || (st.st_mode & 007) == 0)
+		return 0;
+	snprintf(buf, n, "%s %s can be read or written by any user (mode "
+	    "%04o): give it mode 0640, owned by root and the workers' group",
+	    key, path, (unsigned int)st.st_mode & 07777);
+	return 1;
+}
+
+/*
  * The files of c that hold secrets (the master key, the one before it,
- * the database's password) that any user may read or write: each named
- * to say(key, path, mode). The workers need them as their user or group
- * (mode 0640, cmpd.conf(5)); others never.
+ * the database's password) that any user may read or write, each said
+ * (daemon_secret_mode()) to say.
  */
 void
-daemon_secret_modes(const struct conf *c,
-    void (*say)(const char *key, const char *path, unsigned int mode))
+daemon_secret_modes(const struct conf *c, void (*say)(const char *what))
 {
 	const char *keys[] = { "secret_key_file", "secret_key_file_previous",
 	    "db_password_file" };
 	const char *paths[] = { c->secret_key_file,
 	    c->secret_key_file_previous, c->db_password_file };
-	struct stat st;
+	char what[PATH_MAX + 160];
 	size_t i;
 
 	for (i = 0; i < NITEMS(paths); i++)
-		if (paths[i] != NULL && stat(paths[i], &st) == 0 &&
-		    (st.st_mode & 007) != 0)
-			say(keys[i], paths[i], (unsigned int)st.st_mode & 07777);
+		if (daemon_secret_mode(keys[i], paths[i], what, sizeof(what)))
+			say(what);
 }
 
 /*

@@ -122,7 +122,8 @@ cmpd_commit_audited(const char *action, const char *type, const char *uuid,
 	return r;
 }
 
-/* {field: n} added to a JSON object of a detail, o. */
+/* o with field: v added; NULL (both freed) when either is NULL or it
+ * cannot be added. */
 static json_object *
 cmpd_detail(json_object *o, const char *field, json_object *v)
 {

@@ -500,11 +500,9 @@ master_key_unloadable(const struct conf *c, const char **what)
 
 /* A secret any user may read (daemon_secret_modes()): logged. */
 static void
-master_secret_mode(const char *key, const char *path, unsigned int mode)
+master_secret_mode(const char *what)
 {
-	log_warn("%s %s can be read or written by any user (mode %04o): give "
-	    "it mode 0640, owned by root and the workers' group", key, path,
-	    mode);
+	log_warn("%s", what);
 }
 
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */

@@ -77,17 +77,21 @@ python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[-1]^=1; op
 openssl req -inform DER -in "$T/bad.csr.der" -out "$T/bad.csr" 2>/dev/null
 like "$(openssl req -in "$T/bad.csr" -verify -noout 2>&1)" "verify failure" \
 	"openssl req sees the broken signature"
-nok "p10cr with a broken CSR signature: refused" client $CMP $SECRET -csr "$T/bad.csr" \
-	-certout "$T/bad.crt" -rspout "$T/cp-bad.der"
-diag_file "$T/client.out" 5
-is "$(dump "$T/cp-bad.der" body)" cp "a cp"
-is "$(dump "$T/cp-bad.der" certReqId)" -1 "certReqId -1"
-is "$(dump "$T/cp-bad.der" failInfo)" badPOP "badPOP"
-is "$(dump "$T/cp-bad.der" text)" \
-	"PN=enroll | the PKCS#10 request's signature does not verify with its public key" \
-	"CMPF_P10CR_BAD_POP"
-is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/cp-bad.der" tid)')")" 0 \
-	"nothing asked of the CA"
+# refused_csr NAME FAILINFO TEXT: p10cr of $T/NAME.csr refused with a cp
+# of FAILINFO and TEXT (the answer in $T/cp-NAME.der), the CA not asked
+refused_csr() {
+	nok "p10cr of $1.csr: refused" client $CMP $SECRET -csr "$T/$1.csr" \
+		-certout "$T/$1.crt" -rspout "$T/cp-$1.der"
+	diag_file "$T/client.out" 5
+	is "$(dump "$T/cp-$1.der" body)" cp "... a cp"
+	is "$(dump "$T/cp-$1.der" certReqId)" -1 "... certReqId -1"
+	is "$(dump "$T/cp-$1.der" failInfo)" "$2" "... $2"
+	is "$(dump "$T/cp-$1.der" text)" "$3" "... the row's text"
+	is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/cp-$1.der" tid)')")" 0 \
+		"... nothing asked of the CA"
+}
+refused_csr bad badPOP \
+	"PN=enroll | the PKCS#10 request's signature does not verify with its public key"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-device%'")" 3 \
 	"three certificates for the three good CSRs only"
 
@@ -96,15 +100,8 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-device
 openssl req -new -key "$T/p10.key" -sha1 -subj "/CN=p10-sha1" -out "$T/sha1.csr" 2>/dev/null
 like "$(openssl req -in "$T/sha1.csr" -noout -text)" "ecdsa-with-SHA1" "a CSR signed with SHA-1"
 ok "openssl req verifies it" openssl req -in "$T/sha1.csr" -verify -noout
-nok "p10cr with a SHA-1 CSR: refused" client $CMP $SECRET -csr "$T/sha1.csr" \
-	-certout "$T/sha1.crt" -rspout "$T/cp-sha1.der"
-diag_file "$T/client.out" 5
-is "$(dump "$T/cp-sha1.der" failInfo)" badAlg "badAlg"
-is "$(dump "$T/cp-sha1.der" text)" \
-	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)" \
-	"CMPF_POP_ALG"
-is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE transaction_id = UNHEX('$(dump "$T/cp-sha1.der" tid)')")" 0 \
-	"nothing asked of the CA"
+refused_csr sha1 badAlg \
+	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-sha1%'")" 0 \
 	"nothing issued"
 
