@@ -484,10 +484,11 @@ spki_key_eq(const EVP_PKEY *a, const EVP_PKEY *b)
  * SubjectPublicKeyInfo DER hashes (SHA-256) to sha256, as the request's
  * row keeps it (cmp_transaction.request_spki_sha256). A CA may encode the
  * same key otherwise (an EC point compressed, RSA's NULL parameters left
- * out, RSA labelled RSASSA-PSS or not), so when the hashes differ and the request's SubjectPublicKeyInfo
- * is at hand (spki, len: as sent, as the row keeps it in request_spki)
- * the two keys are decoded and compared. 1: the same key; 0: another, or
- * it cannot be told (nothing to compare with is never a match).
+ * out, RSA labelled RSASSA-PSS or not), so when the hashes differ and
+ * the request's SubjectPublicKeyInfo is at hand (spki, len: as sent, as
+ * the row keeps it in request_spki) the two keys are decoded and
+ * compared (spki_key_eq). 1: the same key; 0: another, or it cannot be
+ * told (nothing to compare with is never a match).
  */
 int
 spki_cert_has_key(X509 *cert, const unsigned char sha256[32],

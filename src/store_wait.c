@@ -78,7 +78,13 @@ store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
 	    "AND last_sender_nonce IN (?, ?)";
 	struct db_arg a[7] = { DB_ARG_OCTETS(sent), DB_ARG_INT(abandon),
 	    DB_ARG_INT(CMPD_WAIT_LIFETIME), DB_ARG_OCTETS(tid),
-	    DB_ARG_INT(pos), DB_ARG_OCTETS(echoed), DB_ARG_OCTETS(sent) };
+	    DB_ARG_INT(pos), DB_ARG_NULL, DB_ARG_OCTETS(sent) };
+
+	if (echoed != NULL) {
+		struct db_arg e = DB_ARG_OCTETS(echoed);
+
+		a[5] = e;
+	}
 
 	return store_run1(sql, a, NITEMS(a));
 }
