@@ -328,7 +328,7 @@ t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $ETX"
 $EDIT "$T/q2.der" "$T/twice.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
 t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $ETX FOR UPDATE;
-  DO SLEEP(4); COMMIT" > /dev/null &
+  DO SLEEP(8); COMMIT" > /dev/null &
 pids=$!
 sleep 1
 for i in 1 2; do
@@ -369,7 +369,7 @@ $EDIT "$T/q2.der" "$T/race.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
 sleep 7		# the pending cmp-localca hands the certificate out now
 t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $RTX FOR UPDATE;
-  DO SLEEP(5); COMMIT" > /dev/null &
+  DO SLEEP(8); COMMIT" > /dev/null &
 pids=$!
 sleep 1
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/longpend' WHERE name = 'poll'"
