@@ -95,6 +95,15 @@ LCA_KEY=$(cat "$T/lca.key")
 # ------------------------------------------------------ configuration
 write_conf "$T/localca.conf"
 ok "-n accepts the configuration" "$LCA" -n -c "$T/localca.conf"
+unlike "$("$LCA" -n -c "$T/localca.conf" 2>&1)" "warning" "... its secrets of mode 0600: no warning"
+# a secret any user may read is named, not refused
+chmod 644 "$T/ca/ca.key" "$T/lca.pw"
+out=$("$LCA" -n -c "$T/localca.conf" 2>&1)
+like "$out" "warning: the CA's key $T/ca/ca\.key can be read or written by any user \(mode 0644\)" \
+	"the CA's key of mode 0644: a warning"
+like "$out" "warning: auth_password_file $T/lca\.pw can be read or written by any user" "... the callers' password's too"
+like "$out" "configuration OK" "... and still OK"
+chmod 600 "$T/ca/ca.key" "$T/lca.pw"
 # Every key of the sample, commented out or not, with our CA directory.
 sed -E -e 's/^#([a-z_]+ = )/\1/' -e "s|^ca_dir = .*|ca_dir = $T/ca|" \
 	-e "s|^auth_password_file = .*|auth_password_file = $T/lca.pw|" \

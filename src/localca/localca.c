@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -515,6 +516,43 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * The files of c that hold secrets (the CA's key, the callers'
+ * credentials, the database's password) that any user may read or
+ * write, each said (daemon_secret_mode()) to say: named, not refused.
+ */
+static void
+lca_secret_modes(const struct lca_conf *c, void (*say)(const char *))
+{
+	char key[PATH_MAX], what[PATH_MAX + 160];
+
+	if (snprintf(key, sizeof(key), "%s/ca.key", c->ca_dir) <
+	    (int)sizeof(key) && daemon_secret_mode("the CA's key", key, what,
+	    sizeof(what)))
+		say(what);
+	if (daemon_secret_mode("auth_password_file", c->auth_password_file,
+	    what, sizeof(what)))
+		say(what);
+	if (daemon_secret_mode("api_key_file", c->api_key_file, what,
+	    sizeof(what)))
+		say(what);
+	if (daemon_secret_mode("db_password_file", c->db_password_file, what,
+	    sizeof(what)))
+		say(what);
+}
+
+static void
+lca_secret_stderr(const char *what)
+{
+	fprintf(stderr, "cmp-localca: warning: %s\n", what);
+}
+
+static void
+lca_secret_log(const char *what)
+{
+	log_warn("%s", what);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -629,6 +667,7 @@ main(int argc, char *argv[])
 		return status != 0;
 	}
 	if (check_only) {
+		lca_secret_modes(&c, lca_secret_stderr);
 		printf("cmp-localca: %s: configuration OK\n", conf_path);
 		lca_ca_free(&ca);
 		lca_conf_free(&c);
@@ -669,6 +708,7 @@ main(int argc, char *argv[])
 		fatal("FCGX_InitRequest failed");
 	log_info("cmp-localca %s listening on %s, CA %s", PACKAGE_VERSION,
 	    c.listen, c.ca_dir);
+	lca_secret_modes(&c, lca_secret_log);
 	/* workers > 1: this process keeps them and serves none itself */
 	worker = c.workers > 1 && lca_workers(c.workers) == 0;
 	if (c.workers <= 1 || worker)
