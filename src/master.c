@@ -218,13 +218,13 @@ master_listen(const struct conf *c)
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl: %s", strerror(errno));
 	/* a socket handed over (inherit, systemd) may be TCP too, or one
-	 * any user may connect to (conf.c checks listen_mode of a socket
-	 * cmpd makes itself) */
+	 * any user may connect to: connect(2) needs write permission
+	 * (conf.c checks listen_mode of a socket cmpd makes itself) */
 	master_listen_unix = daemon_fd_is_unix(fd);
 	if (c->listen[0] != '/' && master_listen_unix) {
 		master_listen_mode = daemon_fd_unix_mode(fd);
 		master_listen_open = master_listen_mode < 0 ||
-		    (master_listen_mode & 0006) != 0;
+		    (master_listen_mode & 0002) != 0;
 	}
 	if (c->api_remote_user != 0 && !master_listen_unix)
 		fatal("%s", CONF_REMOTE_USER_TCP);
