@@ -326,8 +326,8 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	/* cmp_ckg.c: libcrypto 3.0's CMS signs with no EdDSA key */
 	D(CMPF_CKG_SIGNER_KEY, SYSTEMFAILURE, 200,
 	    "PN=%s | a generated key is signed with the CMP Profile's signing "
-	    "key, and that is a %s key, which CMS here cannot sign with: "
-	    "central key generation needs an RSA or EC signing key"),
+	    "key, and CMS here cannot sign with one of type %s: central key "
+	    "generation needs an RSA or EC signing key"),
 };
 
 #undef D

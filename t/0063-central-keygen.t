@@ -109,7 +109,7 @@ cat "$T/ed.key" "$T/ed.crt" "$CA/root.crt" > "$T/ed-bundle.pem"
 ok "Ed25519 signing credentials" sh -c "$CMPD --set-signing-credentials enroll < '$T/ed-bundle.pem' > /dev/null 2>&1"
 is "$(mac ckg-edsig ir enroll RSA)" 200 "an RSA key asked of a profile with an Ed25519 signer: answered"
 is "$(dump "$T/resp.der" failInfo)" systemFailure "... systemFailure"
-is "$(dump "$T/resp.der" text)" "PN=enroll | a generated key is signed with the CMP Profile's signing key, and that is a ED25519 key, which CMS here cannot sign with: central key generation needs an RSA or EC signing key" \
+is "$(dump "$T/resp.der" text)" "PN=enroll | a generated key is signed with the CMP Profile's signing key, and CMS here cannot sign with one of type ED25519: central key generation needs an RSA or EC signing key" \
 	"... the row's text (CMPF_CKG_SIGNER_KEY)"
 is "$(at_ca ckg-edsig)" 0 "... the CA was not asked"
 ok "the profile's signing credentials" sh -c "$CMPD --set-signing-credentials enroll < '$T/bundle.pem' > /dev/null 2>&1"
