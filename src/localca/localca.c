@@ -525,20 +525,18 @@ static void
 lca_secret_modes(const struct lca_conf *c, void (*say)(const char *))
 {
 	char key[PATH_MAX], what[PATH_MAX + 160];
+	const char *keys[] = { "the CA's key", "auth_password_file",
+	    "api_key_file", "db_password_file" };
+	const char *paths[] = { key, c->auth_password_file, c->api_key_file,
+	    c->db_password_file };
+	size_t i;
 
-	if (snprintf(key, sizeof(key), "%s/ca.key", c->ca_dir) <
-	    (int)sizeof(key) && daemon_secret_mode("the CA's key", key, what,
-	    sizeof(what)))
-		say(what);
-	if (daemon_secret_mode("auth_password_file", c->auth_password_file,
-	    what, sizeof(what)))
-		say(what);
-	if (daemon_secret_mode("api_key_file", c->api_key_file, what,
-	    sizeof(what)))
-		say(what);
-	if (daemon_secret_mode("db_password_file", c->db_password_file, what,
-	    sizeof(what)))
-		say(what);
+	if (snprintf(key, sizeof(key), "%s/ca.key", c->ca_dir) >=
+	    (int)sizeof(key))
+		paths[0] = NULL;
+	for (i = 0; i < NITEMS(paths); i++)
+		if (daemon_secret_mode(keys[i], paths[i], what, sizeof(what)))
+			say(what);
 }
 
 static void
@@ -702,13 +700,14 @@ main(int argc, char *argv[])
 	}
 	if (daemon_write_pid(c.pid_file) != 0)
 		fatal("cannot write the pid file");
+	/* still root, who may look into a ca_dir that is root's alone */
+	lca_secret_modes(&c, lca_secret_log);
 	lca_drop_privileges(&c);
 	lca_db_configure(&c);
 	if (FCGX_InitRequest(&rq, fd, 0) != 0)
 		fatal("FCGX_InitRequest failed");
 	log_info("cmp-localca %s listening on %s, CA %s", PACKAGE_VERSION,
 	    c.listen, c.ca_dir);
-	lca_secret_modes(&c, lca_secret_log);
 	/* workers > 1: this process keeps them and serves none itself */
 	worker = c.workers > 1 && lca_workers(c.workers) == 0;
 	if (c.workers <= 1 || worker)
