@@ -1030,6 +1030,7 @@ void	metrics_conn_clear(int);
 int	metrics_conn_enter(void);
 int	metrics_conn_enter_wait(int wait_ms);
 #define METRICS_CONN_WAIT_MS	500	/* for a place held by a quick call */
+#define METRICS_CONN_STEP_MS	2	/* a waiter looks again after */
 void	metrics_conn_leave(void);
 char	*metrics_render(const struct conf *, size_t *len);
 

@@ -113,6 +113,11 @@ struct metrics_shm {
 	 * index i is in a connector call; the master clears the flag of a
 	 * worker it reaps, so a killed one leaks nothing */
 	atomic_int conn_busy[METRICS_CONN_SLOTS];
+	/* the ticket of the worker at i while it waits for a place, 0 when
+	 * it does not; tickets are drawn in turn from conn_tickets, and the
+	 * places go to the waiters in ticket order */
+	atomic_ullong conn_wait[METRICS_CONN_SLOTS];
+	atomic_ullong conn_tickets;
 	atomic_int conn_cap;
 	atomic_ullong conn_refused;
 };
@@ -339,26 +344,80 @@ metrics_conn_slot(int i)
 void
 metrics_conn_clear(int i)
 {
-	if (shm != NULL && i >= 0 && i < METRICS_CONN_SLOTS)
+	if (shm != NULL && i >= 0 && i < METRICS_CONN_SLOTS) {
+		atomic_store(&shm->conn_wait[i], 0);
 		atomic_store(&shm->conn_busy[i], 0);
+	}
 }
 
-static int
-metrics_conn_count(void)
+/*
+ * The workers in connector calls (in_call) and those waiting for a place
+ * (waiting); a worker that waits is not counted in a call while it tries
+ * a place.
+ */
+static void
+metrics_conn_count(int *in_call, int *waiting)
 {
+	int i;
+
+	*in_call = *waiting = 0;
+	for (i = 0; i < METRICS_CONN_SLOTS; i++) {
+		if (atomic_load(&shm->conn_wait[i]) != 0)
+			(*waiting)++;
+		else if (atomic_load(&shm->conn_busy[i]) != 0)
+			(*in_call)++;
+	}
+}
+
+/*
+ * The places taken by other workers, and those owed to the workers that
+ * wait since before ticket (to every one that waits, for ticket 0: a
+ * worker that has not waited goes after them). Each worker is counted
+ * once: its ticket is read before its flag, and a waiter that gets a
+ * place sets its flag before it gives its ticket back.
+ */
+static int
+metrics_conn_ahead(unsigned long long ticket)
+{
+	unsigned long long w;
 	int i, n = 0;
 
-	for (i = 0; i < METRICS_CONN_SLOTS; i++)
-		n += atomic_load(&shm->conn_busy[i]) != 0;
+	for (i = 0; i < METRICS_CONN_SLOTS; i++) {
+		if (i == conn_slot)
+			continue;
+		if ((w = atomic_load(&shm->conn_wait[i])) != 0)
+			n += ticket == 0 || w < ticket;
+		else
+			n += atomic_load(&shm->conn_busy[i]) != 0;
+	}
 	return n;
 }
 
 /*
- * Before a connector call: 0 when this worker may make it, -1 when
- * connector_workers_max workers are in calls already. The flag is set
+ * A place for this worker, which waits with ticket (0: it does not): 0
+ * when it got one, -1 when the places are taken or owed. The flag is set
  * first and the others counted after (sequentially consistent), so two
- * workers racing for the last place never both get it. Processes without
- * the shared mapping (cmpctl, --sweep) are not limited.
+ * workers racing for the last place never both get it.
+ */
+static int
+metrics_conn_try(unsigned long long ticket)
+{
+	atomic_store(&shm->conn_busy[conn_slot], 1);
+	if (1 + metrics_conn_ahead(ticket) > atomic_load(&shm->conn_cap)) {
+		atomic_store(&shm->conn_busy[conn_slot], 0);
+		return -1;
+	}
+	if (ticket != 0)
+		atomic_store(&shm->conn_wait[conn_slot], 0);
+	conn_depth = 1;
+	return 0;
+}
+
+/*
+ * Before a connector call: 0 when this worker may make it, -1 when
+ * connector_workers_max workers are in calls already or others wait for
+ * the next place. Processes without the shared mapping (cmpctl, --sweep)
+ * are not limited.
  */
 int
 metrics_conn_enter(void)
@@ -371,30 +430,36 @@ metrics_conn_enter(void)
 	}
 	if (conn_slot < 0)
 		return -1;
-	atomic_store(&shm->conn_busy[conn_slot], 1);
-	if (metrics_conn_count() > atomic_load(&shm->conn_cap)) {
-		atomic_store(&shm->conn_busy[conn_slot], 0);
-		return -1;
-	}
-	conn_depth = 1;
-	return 0;
+	return metrics_conn_try(0);
 }
 
 /*
- * metrics_conn_enter(), retried for up to wait_ms: a place held for a
- * few milliseconds by a quick call (or a sweep) is waited for; one held
- * by a hanging CA is not, the caller answers "busy" after wait_ms.
+ * metrics_conn_enter(), waited for up to wait_ms in line: a place held
+ * for a few milliseconds by a quick call (or a sweep) is waited for, and
+ * the workers that wait get the places in the order they came, before any
+ * that comes after them; one held by a hanging CA is not, the caller
+ * answers "busy" after wait_ms. A place freed is taken within
+ * METRICS_CONN_STEP_MS.
  */
 int
 metrics_conn_enter_wait(int wait_ms)
 {
-	static const struct timespec step = { 0, 10 * 1000000L };
+	static const struct timespec step = { 0,
+	    METRICS_CONN_STEP_MS * 1000000L };
+	unsigned long long ticket;
 	int waited;
 
-	for (waited = 0; metrics_conn_enter() != 0; waited += 10) {
+	if (metrics_conn_enter() == 0)
+		return 0;
+	if (shm == NULL || conn_slot < 0)
+		return -1;
+	ticket = atomic_fetch_add(&shm->conn_tickets, 1) + 1;
+	atomic_store(&shm->conn_wait[conn_slot], ticket);
+	for (waited = 0; metrics_conn_try(ticket) != 0;
+	    waited += METRICS_CONN_STEP_MS) {
 		if (waited >= wait_ms) {
-			if (shm != NULL)
-				atomic_fetch_add(&shm->conn_refused, 1);
+			atomic_store(&shm->conn_wait[conn_slot], 0);
+			atomic_fetch_add(&shm->conn_refused, 1);
 			return -1;
 		}
 		nanosleep(&step, NULL);
@@ -636,6 +701,7 @@ metrics_render(const struct conf *conf, size_t *len)
 {
 	struct metrics_buf b;
 	size_t c, r;
+	int in_call, waiting;
 
 	*len = 0;
 	memset(&b, 0, sizeof(b));
@@ -669,10 +735,13 @@ metrics_render(const struct conf *conf, size_t *len)
 			    metrics_call_names[c], metrics_result_names[r],
 			    metrics_get(&shm->connector[c][r]));
 	metrics_render_reconcile(&b);
+	metrics_conn_count(&in_call, &waiting);
 	metrics_head(&b, "cmpd_connector_busy_workers", "gauge",
 	    "Workers in a connector call now.");
-	metrics_printf(&b, "cmpd_connector_busy_workers %d\n",
-	    metrics_conn_count());
+	metrics_printf(&b, "cmpd_connector_busy_workers %d\n", in_call);
+	metrics_head(&b, "cmpd_connector_waiting_workers", "gauge",
+	    "Workers waiting for a place among connector_workers_max now.");
+	metrics_printf(&b, "cmpd_connector_waiting_workers %d\n", waiting);
 	metrics_head(&b, "cmpd_connector_workers_max", "gauge",
 	    "Workers allowed in connector calls at once.");
 	metrics_printf(&b, "cmpd_connector_workers_max %d\n",
