@@ -151,7 +151,9 @@ struct sweep_run {
  * certificate's fate settled. At most EXPIRE_BATCH transactions (more
  * only where deadlines tie to the microsecond): the cutoff is the
  * deadline of the EXPIRE_BATCH-th overdue one when there are more,
- * else the run's start.
+ * else the run's start. With none overdue (the common case) no UPDATE
+ * runs: its range would lock the index entry of the next transaction
+ * waiting for its certConf, which that certConf's UPDATE needs.
  */
 static int
 sweep_expire_run(void *arg)
@@ -171,8 +173,7 @@ sweep_expire_run(void *arg)
 	    "SET t.state = 'expired' "
 	    "WHERE t.state = 'confirm_wait' AND t.deadline <= ?";
 	struct sweep_run *w = arg;
-	struct db_arg ca[2] = { DB_ARG_STR(w->started),
-	    DB_ARG_INT(EXPIRE_BATCH - 1) };
+	struct db_arg ca[2] = { DB_ARG_STR(w->started), DB_ARG_INT(0) };
 	char cut[sizeof(w->started)];
 	struct db_arg a[2];
 	struct db_col c;
@@ -180,6 +181,10 @@ sweep_expire_run(void *arg)
 
 	memset(&c, 0, sizeof(c));
 	c.type = DB_STR, c.buf = cut, c.n = sizeof(cut);
+	w->expired = 0;
+	if ((r = db_run(sql_cut, ca, NITEMS(ca), &c, 1, NULL)) != DB_OK)
+		return r == DB_NOTFOUND ? DB_OK : r;	/* none overdue */
+	ca[1] = (struct db_arg)DB_ARG_INT(EXPIRE_BATCH - 1);
 	r = db_run(sql_cut, ca, NITEMS(ca), &c, 1, NULL);
 	if (r == DB_NOTFOUND)
 		snprintf(cut, sizeof(cut), "%s", w->started);
@@ -187,7 +192,6 @@ sweep_expire_run(void *arg)
 		return r;
 	a[0] = (struct db_arg)DB_ARG_STR(REASON_UNCONFIRMED);
 	a[1] = (struct db_arg)DB_ARG_STR(cut);
-	w->expired = 0;
 	if (db_run(sql_cert, a, 2, NULL, 0, NULL) != DB_OK ||
 	    db_run(sql_tx, a + 1, 1, NULL, 0, &w->expired) != DB_OK)
 		return DB_ERR;
@@ -527,14 +531,40 @@ sweep_revoke_one(struct sweep_run *w)
 	return DB_OK;
 }
 
+/*
+ * Step 1 for rr and genm: those still waiting past their deadline expire
+ * (a revocation stays owed, an answer is no one's). The UPDATE runs only
+ * when one is due, as step 1's: its range would lock the index entry
+ * after the last waiting one, the oldest transaction waiting for its
+ * certConf.
+ */
+static int
+sweep_rr_expire(const struct sweep_run *w)
+{
+	static const char sql_due[] = "SELECT 1 FROM cmp_transaction "
+	    "WHERE state = 'waiting' AND request_type IN (?, ?) "
+	    "AND (deadline < NOW(6) OR ?) LIMIT 1";
+	static const char sql_expire[] = "UPDATE cmp_transaction SET "
+	    "state = 'expired' WHERE state = 'waiting' AND "
+	    "request_type IN (?, ?) "
+	    "AND (deadline < NOW(6) OR ?) ORDER BY deadline LIMIT ?";
+	struct db_arg a[4] = { DB_ARG_INT(CMPD_BODY_RR),
+	    DB_ARG_INT(CMPD_BODY_GENM), DB_ARG_INT(w->now),
+	    DB_ARG_INT(EXPIRE_BATCH) };
+	struct db_col c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.type = DB_INT;
+	if ((r = db_run(sql_due, a, 3, &c, 1, NULL)) != DB_OK)
+		return r == DB_NOTFOUND ? DB_OK : r;
+	return db_run(sql_expire, a, NITEMS(a), NULL, 0, NULL);
+}
+
 int
 cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
     struct sweep_stats *stats)
 {
-	static const char sql_rr_expire[] = "UPDATE cmp_transaction SET "
-	    "state = 'expired' WHERE state = 'waiting' AND "
-	    "request_type IN (?, ?) "
-	    "AND (deadline < NOW(6) OR ?) ORDER BY deadline LIMIT ?";
 	static const char sql_backlog[] = "SELECT "
 	    "(SELECT COUNT(*) FROM certificate WHERE status = 'revoke_pending'), "
 	    "(SELECT COUNT(*) FROM cmp_transaction WHERE state = 'issuing'), "
@@ -582,17 +612,8 @@ cmp_sweep(const struct conf *conf, int max, int lock_wait, int issuing_age,
 		goto err;
 	if ((w.p = calloc(1, sizeof(*w.p))) == NULL)
 		goto err;
-	if (sweep_expire(&w) != DB_OK)
+	if (sweep_expire(&w) != DB_OK || sweep_rr_expire(&w) != DB_OK)
 		goto err;
-	{
-		struct db_arg ra[4] = { DB_ARG_INT(CMPD_BODY_RR),
-		    DB_ARG_INT(CMPD_BODY_GENM), DB_ARG_INT(w.now),
-		    DB_ARG_INT(EXPIRE_BATCH) };
-
-		if (db_run(sql_rr_expire, ra, NITEMS(ra), NULL, 0, NULL) !=
-		    DB_OK)
-			goto err;
-	}
 	/* A time budget: a slow connector must not hold a worker long. */
 	while (sweep_more(&w) && (r = sweep_reconcile_one(&w)) != DB_NOTFOUND)
 		if (r != DB_OK)

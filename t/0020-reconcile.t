@@ -422,6 +422,36 @@ is "$(t_sql "SELECT CONCAT(status, '/', revocation_reason, '/', COUNT(*)) FROM c
   WHERE issuer_dn = 'CN=Expiry CA' GROUP BY status, revocation_reason")" "revoked/superseded/2500" \
 	"their certificates keep their revocation"
 
+# ----- a sweep run with nothing overdue locks nothing: a certConf in
+# flight holds its transaction's entry in the deadline index (as its
+# UPDATE from confirm_wait does), and the sweep does not wait for it
+t_sql "SET SESSION foreign_key_checks = 0;
+INSERT INTO certificate (uuid, serial_number, issuer_dn, subject_dn, issuer_hash,
+  not_before, not_after, fingerprint, der, status)
+VALUES ('00000000-0000-4000-8000-f00000000001', 'F001', 'CN=Expiry CA', 'CN=in-flight',
+  UNHEX(SHA2('CN=Expiry CA', 256)), NOW(), NOW() + INTERVAL 1 YEAR,
+  UNHEX(SHA2('in-flight', 256)), 'x', 'issued');
+INSERT INTO cmp_transaction (transaction_id, position, cmp_profile_uuid, ra_profile_uuid,
+  request_type, cert_req_id, certificate_uuid, state, deadline)
+VALUES (UNHEX(SHA2('in-flight', 256)), 0, '00000000-0000-4000-8000-00000000e101',
+  '00000000-0000-4000-8000-00000000e001', 0, 0, '00000000-0000-4000-8000-f00000000001',
+  'confirm_wait', NOW(6) + INTERVAL 1 HOUR)" || bail "inserting the waiting transaction failed"
+is "$(t_sql "SELECT COUNT(*) FROM cmp_transaction WHERE state = 'confirm_wait' AND deadline < NOW(6)")" 0 \
+	"no transaction is overdue"
+t_sql "START TRANSACTION;
+  SELECT 1 FROM cmp_transaction FORCE INDEX (cmp_transaction_deadline)
+    WHERE state = 'confirm_wait' AND deadline > NOW(6) FOR UPDATE;
+  DO SLEEP(8); COMMIT" > /dev/null &
+HOLD=$!
+sleep 1
+t0=$(date +%s%N)
+sweep > /dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok "a sweep run does not wait for the entries a certConf holds (${ms} ms)" [ "$ms" -lt 5000 ]
+wait "$HOLD"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX(SHA2('in-flight', 256))")" \
+	confirm_wait "... and leaves the waiting transaction as it is"
+
 # ----- a waiting request whose issue call, cut at syncBudget, may still
 # run at the CA: a lookup that finds nothing then does not end it (what
 # the CA issues next would be no one's) until the call has surely ended

@@ -216,16 +216,20 @@ for v in sql_cut sql_cert sql_tx; do
 		uses_index "sweep: expiry $v" "$sql" "NOW(6)" ;;
 	esac
 done
-for v in sql_rr_expire sql_backlog; do
-	sql=$(c_sql cmp_sweep.c cmp_sweep $v)
-	isnt "$sql" "" "sweep: $v found"
+# the expiry of waiting rr and genm: whether one is due, then the UPDATE
+for v in sql_due sql_expire; do
+	sql=$(c_sql cmp_sweep.c sweep_rr_expire $v)
+	isnt "$sql" "" "sweep: rr expiry $v found"
 	case $v in
-	sql_rr_expire)
-		uses_index "sweep: $v" "$sql" 11 21 0 1000 ;;
-	*)
-		uses_index "sweep: $v" "$sql" ;;
+	sql_due)
+		uses_index "sweep: rr expiry $v" "$sql" 11 21 0 ;;
+	sql_expire)
+		uses_index "sweep: rr expiry $v" "$sql" 11 21 0 1000 ;;
 	esac
 done
+sql=$(c_sql cmp_sweep.c cmp_sweep sql_backlog)
+isnt "$sql" "" "sweep: sql_backlog found"
+uses_index "sweep: sql_backlog" "$sql"
 
 # the enrolment's own statements, each run for every enrolment: a
 # transaction's rows by its transactionID, its certificate by its uuid, a
