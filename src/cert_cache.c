@@ -34,6 +34,9 @@ struct cert_cache_entry {
 
 static struct cert_cache_entry cert_cache[CERT_CACHE_MAX];
 static unsigned long cert_cache_clock;
+/* keys CMPD_CERT may still decode in the decoding under way
+ * (cert_cache_budget), -1: no limit */
+static int cert_cache_keys_left = -1;
 
 static void
 cert_cache_drop(struct cert_cache_entry *e)
@@ -67,25 +70,38 @@ cert_cache_key_allowed(X509 *x)
 	return ptype == V_ASN1_OBJECT;
 }
 
-/*
- * der (exactly len bytes) as a certificate: read first without its key
- * (keyless.c), and again with it when the key is allowed; a certificate
- * whose key is not is kept as read, its key unusable (X509_get0_pubkey()
- * gives NULL: nothing can verify with it). NULL if it does not decode,
- * or does not end where der does.
- */
+/* der (exactly len bytes) read without its key (keyless.c), the key
+ * unusable (X509_get0_pubkey() gives NULL: nothing can verify with it);
+ * NULL if it does not decode, or does not end where der does. */
 static X509 *
-cert_cache_decode(const unsigned char *der, size_t len)
+cert_cache_keyless(const unsigned char *der, size_t len)
 {
 	const unsigned char *q = der;
-	X509 *x, *full;
+	X509 *x;
 
-	if ((x = keyless_x509_d2i(&q, (long)len)) == NULL)
+	if (len > LONG_MAX || (x = keyless_x509_d2i(&q, (long)len)) == NULL)
 		return NULL;
 	if (q != der + len) {
 		X509_free(x);
 		return NULL;
 	}
+	return x;
+}
+
+/*
+ * der (exactly len bytes) as a certificate: read first without its key,
+ * and again with it when the key is allowed; a certificate whose key is
+ * not is kept as read without it. NULL if it does not decode, or does
+ * not end where der does.
+ */
+static X509 *
+cert_cache_decode(const unsigned char *der, size_t len)
+{
+	const unsigned char *q;
+	X509 *x, *full;
+
+	if ((x = cert_cache_keyless(der, len)) == NULL)
+		return NULL;
 	if (!cert_cache_key_allowed(x))
 		return x;
 	q = der;
@@ -134,6 +150,20 @@ cert_cache_d2i(const unsigned char *der, size_t len)
 	return x;
 }
 
+/*
+ * How many of the certificates decoded through CMPD_CERT from now on get
+ * their keys decoded (-1: all); the others are read keyless, not cached.
+ * A key can cost a millisecond (a compressed point on P-224 takes a
+ * square root modulo a prime whose p - 1 has 2^96 as a factor), so a
+ * message must not have hundreds of them decoded before its certificates
+ * are counted.
+ */
+void
+cert_cache_budget(int n)
+{
+	cert_cache_keys_left = n;
+}
+
 void
 cert_cache_flush(void)
 {
@@ -168,6 +198,7 @@ cmpd_cert_d2i(ASN1_VALUE **pval, const unsigned char **in, long len,
     const ASN1_ITEM *it, int tag, int aclass, char opt, ASN1_TLC *ctx)
 {
 	const unsigned char *p = *in;
+	size_t n;
 	long clen;
 	int ptag, pclass, r;
 	X509 *x;
@@ -182,8 +213,15 @@ cmpd_cert_d2i(ASN1_VALUE **pval, const unsigned char **in, long len,
 	    (r & V_ASN1_CONSTRUCTED) == 0 ||
 	    ptag != V_ASN1_SEQUENCE || pclass != V_ASN1_UNIVERSAL)
 		return opt ? -1 : 0;
-	if ((x = cert_cache_d2i(*in, (size_t)(p - *in) + (size_t)clen)) ==
-	    NULL)
+	n = (size_t)(p - *in) + (size_t)clen;
+	if (cert_cache_keys_left == 0)
+		x = cert_cache_keyless(*in, n);
+	else {
+		x = cert_cache_d2i(*in, n);
+		if (cert_cache_keys_left > 0)
+			cert_cache_keys_left--;
+	}
+	if (x == NULL)
 		return 0;
 	X509_free((X509 *)*pval);
 	*pval = (ASN1_VALUE *)x;

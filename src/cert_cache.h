@@ -13,6 +13,7 @@
 DECLARE_ASN1_ITEM(CMPD_CERT)
 
 X509	*cert_cache_d2i(const unsigned char *der, size_t len);
+void	 cert_cache_budget(int n);
 void	 cert_cache_flush(void);
 
 #endif

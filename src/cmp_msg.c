@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
+#include "cert_cache.h"
 
 #define CMP_NONCE_LEN	16	/* RFC 9810 5.1.1: 128 bits */
 
@@ -32,6 +33,36 @@
  * OpenSSL bounds the nesting depth (ASN1_MAX_CONSTRUCTED_NEST); the caller
  * bounds the length.
  */
+/*
+ * The tag of der's body (RFC 9810 5.1: the element after the header), -1
+ * when the outer SEQUENCE or the header cannot be read. Read by the tags
+ * and lengths alone, before anything is decoded.
+ */
+static int
+cmp_msg_body_tag(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *end;
+	long l;
+	int tag, xclass, r = -1;
+
+	if (len > INT_MAX)
+		return -1;
+	ERR_set_mark();
+	if ((ASN1_get_object(&p, &l, &tag, &xclass, (long)len) & 0x81) != 0)
+		goto out;
+	end = p + l;
+	if ((ASN1_get_object(&p, &l, &tag, &xclass, end - p) & 0x81) != 0)
+		goto out;
+	p += l;				/* the header */
+	if (p < end &&
+	    (ASN1_get_object(&p, &l, &tag, &xclass, end - p) & 0x80) == 0 &&
+	    xclass == V_ASN1_CONTEXT_SPECIFIC)
+		r = tag;
+ out:
+	ERR_pop_to_mark();
+	return r;
+}
+
 int
 cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
     CMPD_HEADER **hdr_only)
@@ -42,8 +73,15 @@ cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
 
 	if (hdr_only != NULL)
 		*hdr_only = NULL;
-	if ((r = cmp_asn1_msg_decode(der, len, CMP_ASN1_STRICT_DER, msg)) ==
-	    CMP_ASN1_OK || hdr_only == NULL || len == 0 || len > INT_MAX)
+	/* extraCerts: the keys of as many as a message within the limits
+	 * may carry are decoded, the others' not; such a message is refused
+	 * for their number once it is read (cmp_request.c, cmp_nested.c) */
+	cert_cache_budget(CMPD_EXTRACERTS_MAX *
+	    (cmp_msg_body_tag(der, len) == CMPD_BODY_NESTED ?
+	    1 + CMPD_NESTED_MAX : 1));
+	r = cmp_asn1_msg_decode(der, len, CMP_ASN1_STRICT_DER, msg);
+	cert_cache_budget(-1);
+	if (r == CMP_ASN1_OK || hdr_only == NULL || len == 0 || len > INT_MAX)
 		goto out;
 	/* The outer SEQUENCE may be truncated or its body broken: the header
 	 * is its first element and may still be whole. */
