@@ -646,6 +646,7 @@ void	db_backoff(int attempt);
 void	db_lease_holder(char *buf, size_t n);
 int	db_open(const struct db_login *, unsigned int io_timeout, size_t *cur,
 	    int *failed, unsigned char *up, int *galera, void **mysql);
+#define DB_LOCK_WAIT_MARGIN	5	/* s: locks waited for below io_timeout */
 
 /* migrate.c */
 int	migrate_run(const struct conf *);

@@ -274,17 +274,33 @@ db_open_galera(MYSQL *m, const char *name)
  * and the sweep's, on another Galera node perhaps), and the API gives
  * times as UTC. In the server's time zone a node ahead of another (or a
  * change to summer time) would find every deadline past.
+ *
+ * With io_timeout (the seconds an answer is waited for), no lock is
+ * waited for longer than DB_LOCK_WAIT_MARGIN seconds less: a row lock
+ * (innodb_lock_wait_timeout, 50 s by default) or a table's metadata lock
+ * (lock_wait_timeout, a year), say behind a migration's ALTER. A longer
+ * wait ended as a lost connection while the statement ran on and could
+ * commit after its caller had given it up; a lock wait timeout is an
+ * answer, the statement rolled back. The server's lower settings stay.
  */
 static int
-db_open_utc(MYSQL *m, const char *name)
+db_open_session(MYSQL *m, const char *name, unsigned int io_timeout)
 {
-	static const char sql[] = "SET time_zone = '+00:00'";
-	char v[8];
-	unsigned int err;
+	char sql[192], v[8];
+	unsigned int err, w;
 
+	if (io_timeout > DB_LOCK_WAIT_MARGIN) {
+		w = io_timeout - DB_LOCK_WAIT_MARGIN;
+		snprintf(sql, sizeof(sql), "SET time_zone = '+00:00', "
+		    "innodb_lock_wait_timeout = "
+		    "LEAST(@@GLOBAL.innodb_lock_wait_timeout, %u), "
+		    "lock_wait_timeout = LEAST(@@GLOBAL.lock_wait_timeout, %u)",
+		    w, w);
+	} else
+		snprintf(sql, sizeof(sql), "SET time_zone = '+00:00'");
 	if (db_open_value(m, sql, v, sizeof(v), &err) != 0) {
-		log_warn("MariaDB %s: cannot set the session's time zone "
-		    "(error %u)", name, err);
+		log_warn("MariaDB %s: cannot set the session's time zone and "
+		    "lock waits (error %u)", name, err);
 		return -1;
 	}
 	return 0;
@@ -359,7 +375,7 @@ db_open(const struct db_login *l, unsigned int io_timeout, size_t *cur,
 			log_error("cannot connect to MariaDB %s: %s", name,
 			    mysql_error(m));
 		} else if ((g = db_open_galera(m, name)) >= 0 &&
-		    db_open_utc(m, name) == 0) {
+		    db_open_session(m, name, io_timeout) == 0) {
 			*galera = g;
 			break;
 		}
