@@ -884,7 +884,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	STACK_OF(X509) *ca_chain = NULL;
 	STACK_OF(ASN1_UTF8STRING) *profiles = NULL;
 	CMPD_MSG *rsp = NULL;
-	int i, n, k = 0, implicit, wait, gated = 0, ra = 0;
+	int i, n, k = 0, implicit, wait, gated = 0, ra = 0, unknown = 0;
 
 	*fail = CMPF_INTERNAL;
 	text[0] = '\0';
@@ -943,8 +943,10 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	    cmp_chain_answer(rsp, req, p, ca_chain) != 0)
 		goto discard;
 	if (k > 0 && (*fail = enroll_store(tid, p, rsp, items, n, implicit,
-	    wait)) != CMPF_OK)
+	    wait)) != CMPF_OK) {
+		unknown = db_txn_commit_unknown();
 		goto discard;
+	}
 	*fail = CMPF_OK;
 	goto out;
  refused:
@@ -955,6 +957,22 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 	/* Issued but not delivered: nothing half-stored may stay valid. */
 	CMPD_MSG_free(rsp);
 	rsp = NULL;
+	/*
+	 * The write may have committed (its answer lost with the connection,
+	 * the database unreachable since): neither revoked now nor recorded
+	 * again, which would leave the inventory holding as valid what the
+	 * CA revoked. The sweep finds each transaction as the database holds
+	 * it: still 'issuing' (asked at the CA, recorded and revoked) or
+	 * waiting for a certConf that will not come (revoked past its
+	 * deadline); confirmed implicitly, its certificate stays valid at
+	 * both, as one whose answer was lost on its way.
+	 */
+	if (unknown) {
+		log_error("PN=%s: storing the certificates failed and may have "
+		    "committed; left to the sweep, not revoked now",
+		    p->cmp_name);
+		goto out;
+	}
 	/* A waiting row stays 'issuing': the sweep asks the CA. */
 	for (i = 0; i < n; i++)
 		if (items[i].pos >= 0 && !items[i].waiting)

@@ -106,8 +106,8 @@ isnt "$?" 0 "the client got no certificate"
 t_start_db
 is "$(cmpd_cert dbdown-1)" "" "cmpd could record nothing"
 is "$(tx_of dbdown-1)" issuing "the transaction stays issuing"
-is "$(ca_state dbdown-1)" issued "valid at the CA (revoking failed too: its database was down)"
-like "$(cat "$T/cmpd.log")" "certificate [0-9A-F]+ \(requestId=[0-9a-f-]+\) is valid at the CA and not recorded" \
+is "$(ca_state dbdown-1)" issued "valid at the CA (not revoked: the write may have committed)"
+like "$(cat "$T/cmpd.log")" "storing the certificates failed and may have committed; left to the sweep" \
 	"cmpd says so"
 t_stop_cmpd
 age_issuing
