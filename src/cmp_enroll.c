@@ -503,6 +503,10 @@ enroll_check_template(const struct profile *p, struct enroll_item *it)
 	    NULL;
 	if (subject == NULL || X509_NAME_entry_count(subject) == 0)
 		return CMPF_NO_SUBJECT;
+	if (!cmp_exts_name_der(subject)) {
+		snprintf(it->text, sizeof(it->text), "the subject");
+		return CMPF_NAME_NOT_DER;
+	}
 	/* a certReqTemplate the API would not have taken: none passes */
 	if (p->tmpl_bad)
 		return CMPF_GENM_BAD_TEMPLATE;

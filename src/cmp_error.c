@@ -328,6 +328,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | a generated key is signed with the CMP Profile's signing "
 	    "key, and CMS here cannot sign with one of type %s: central key "
 	    "generation needs an RSA or EC signing key"),
+	/* cmp_exts_name_der(): libcrypto writes a name out as it came */
+	D(CMPF_NAME_NOT_DER, BADCERTTEMPLATE, 200,
+	    "PN=%s | %s is not DER-encoded (RFC 5280 4.1): the certificate "
+	    "authority would sign it as it came, a name strict readers "
+	    "refuse"),
 };
 
 #undef D

@@ -133,6 +133,62 @@ exts_one_value(const X509_EXTENSION *x)
 	return one;
 }
 
+/*
+ * Is name DER (RFC 5280 4.1: the certificate's names are)? libcrypto
+ * keeps a name's bytes as they came and writes them out so, also those
+ * of a name read from BER (a length in more octets than it needs, an
+ * RDN's values out of DER's order): the CA would sign them as they came.
+ * Built again from its attributes, the name is encoded anew.
+ */
+int
+cmp_exts_name_der(const X509_NAME *name)
+{
+	const X509_NAME_ENTRY *e;
+	X509_NAME *again;
+	unsigned char *a = NULL, *b = NULL;
+	int i, la, lb, set = -1, der = 0;
+
+	if ((again = X509_NAME_new()) == NULL)
+		return 0;
+	for (i = 0; i < X509_NAME_entry_count(name); i++) {
+		e = X509_NAME_get_entry(name, i);
+		/* -1: into the RDN of the one before; 0: an RDN of its own */
+		if (!X509_NAME_add_entry(again, e, -1,
+		    X509_NAME_ENTRY_set(e) == set ? -1 : 0))
+			goto out;
+		set = X509_NAME_ENTRY_set(e);
+	}
+	la = i2d_X509_NAME(name, &a);
+	lb = i2d_X509_NAME(again, &b);
+	der = la > 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+ out:
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_NAME_free(again);
+	ERR_clear_error();
+	return der;
+}
+
+/* Every directoryName of a subjectAltName DER? 0 for one that is not, or
+ * an extension that does not decode. */
+static int
+exts_san_der(const X509_EXTENSION *x)
+{
+	GENERAL_NAMES *gns;
+	GENERAL_NAME *gn;
+	int i, der;
+
+	if ((gns = X509V3_EXT_d2i((X509_EXTENSION *)x)) == NULL)
+		return 0;
+	for (der = 1, i = 0; der && i < sk_GENERAL_NAME_num(gns); i++) {
+		gn = sk_GENERAL_NAME_value(gns, i);
+		if (gn->type == GEN_DIRNAME)
+			der = cmp_exts_name_der(gn->d.directoryName);
+	}
+	GENERAL_NAMES_free(gns);
+	return der;
+}
+
 /* x of an older form of a CA power (exts_old_powers), named into arg: 1. */
 static int
 exts_old_power(const X509_EXTENSION *x, char *arg, size_t arglen)
@@ -288,6 +344,14 @@ cmp_exts_check(const STACK_OF(X509_EXTENSION) *exts,
 			}
 			EXTENDED_KEY_USAGE_free(eku);
 			eku = NULL;
+			break;
+		case NID_subject_alt_name:
+			if (!exts_san_der(x)) {
+				snprintf(arg, arglen, "a directoryName of "
+				    "subjectAltName");
+				f = CMPF_NAME_NOT_DER;
+				goto out;
+			}
 			break;
 		case NID_netscape_cert_type:
 			if ((ku = X509V3_EXT_d2i(x)) == NULL ||

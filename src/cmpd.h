@@ -393,6 +393,7 @@ enum cmp_fail {
 	CMPF_SIGNER_UNCONFIRMED,
 	CMPF_POP_ALG,
 	CMPF_CKG_SIGNER_KEY,
+	CMPF_NAME_NOT_DER,
 	CMPF__COUNT
 };
 struct cmp_fail_def {
@@ -792,6 +793,7 @@ CMPD_MSG *cmp_genm_poll(const CMPD_MSG *req, const struct profile *,
 enum cmp_fail cmp_exts_check(const STACK_OF(X509_EXTENSION) *,
 	    const struct profile *, char *arg, size_t arglen);
 enum cmp_fail cmp_exts_csr_check(const X509_REQ *, char *arg, size_t arglen);
+int	cmp_exts_name_der(const X509_NAME *);
 /* cmp_pubkey.c */
 void	cmp_pubkey_level(int);
 int	cmp_pubkey_level_bits(void);

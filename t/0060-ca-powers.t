@@ -56,6 +56,8 @@ basicConstraints = critical,DER:30:81:00
 basicConstraints = critical,DER:30:00:30:03:01:01:ff
 [apppol]
 1.3.6.1.4.1.311.21.10 = DER:30:0c:30:0a:06:08:2b:06:01:05:05:07:03:01
+[sandir]
+subjectAltName = DER:30:16:a4:14:30:12:31:10:30:0e:06:03:55:04:03:0c:81:06:6e:6f:6e:64:65:72
 [ee]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -198,5 +200,54 @@ openssl req -new -key "$T/dev.key" -subj /CN=p10-ee -addext basicConstraints=cri
 	-addext keyUsage=critical,digitalSignature -out "$T/ee.csr" 2>/dev/null || bail "openssl req failed"
 ok "a p10cr for an end entity" cmp "$T/p10-ee.out" -cmd p10cr -csr "$T/ee.csr"
 is "$(at_ca p10-ee)" 1 "... issued"
+
+# Names not in DER: libcrypto writes a name out with the bytes it came
+# with, so a CA would sign it so. A subjectAltName's directoryName with a
+# length in the long form (CN=nonder), and a p10cr whose CSR's subject has
+# one (signed over those bytes, as a client could).
+ok "an ir whose subject has an RDN of two values (DER sorts them): issued" \
+	cmp "$T/mv.out" -cmd ir -newkey "$T/dev.key" -subject "/CN=ir-mv+O=aaa/OU=x"
+nok "an ir whose subjectAltName's directoryName is not in DER: refused" \
+	cmp "$T/sandir.out" -cmd ir -newkey "$T/dev.key" -subject /CN=ir-sandir -reqexts sandir
+like "$(cat "$T/sandir.out")" "badCertTemplate" "... badCertTemplate"
+like "$(cat "$T/sandir.out")" "PN=enroll \| a directoryName of subjectAltName is not DER-encoded \(RFC 5280 4.1\): the certificate authority would sign it as it came, a name strict readers refuse" \
+	"... the row's text"
+is "$(at_ca ir-sandir)" 0 "... the CA was not asked"
+like "$(grep 'body=ir' "$T/cmpd.log" | tail -n 1)" "outcome=CMPF_NAME_NOT_DER" \
+	"logged as CMPF_NAME_NOT_DER"
+openssl pkey -in "$T/dev.key" -pubout -outform DER -out "$T/dev.spki" 2>/dev/null ||
+	bail "openssl pkey failed"
+cat > "$T/csr.py" << 'PY'
+import base64, subprocess, sys
+def L(n):
+    if n < 128:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([0x80 | len(b)]) + b
+def T(tag, c):
+    return bytes([tag]) + L(len(c)) + c
+def SEQ(*a):
+    return T(0x30, b''.join(a))
+key, spki, cri_file, out = sys.argv[1:5]
+value = b'p10-nonder'
+cn = b'\x0c\x81' + bytes([len(value)]) + value	# the long form
+name = SEQ(T(0x31, SEQ(bytes.fromhex('0603550403'), cn)))
+cri = SEQ(bytes.fromhex('020100'), name, open(spki, 'rb').read(), b'\xa0\x00')
+open(cri_file, 'wb').write(cri)
+sig = subprocess.run(['openssl', 'dgst', '-sha256', '-sign', key, cri_file],
+                     check=True, capture_output=True).stdout
+csr = SEQ(cri, SEQ(bytes.fromhex('06082a8648ce3d040302')), T(0x03, b'\x00' + sig))
+b64 = base64.encodebytes(csr).decode()
+open(out, 'w').write('-----BEGIN CERTIFICATE REQUEST-----\n' + b64 +
+                     '-----END CERTIFICATE REQUEST-----\n')
+PY
+python3 "$T/csr.py" "$T/dev.key" "$T/dev.spki" "$T/nonder.cri" "$T/nonder.csr" ||
+	bail "the CSR with a subject not in DER"
+ok "... the CSR verifies (its signature is over the bytes as they are)" \
+	openssl req -in "$T/nonder.csr" -verify -noout
+nok "a p10cr whose CSR's subject is not in DER: refused" \
+	cmp "$T/p10-nonder.out" -cmd p10cr -csr "$T/nonder.csr"
+like "$(cat "$T/p10-nonder.out")" "PN=enroll \| the subject is not DER-encoded" "... the row's text"
+is "$(at_ca p10-nonder)" 0 "... the CA was not asked"
 
 done_testing
