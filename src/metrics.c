@@ -447,17 +447,17 @@ metrics_conn_enter_wait(int wait_ms)
 	static const struct timespec step = { 0,
 	    METRICS_CONN_STEP_MS * 1000000L };
 	unsigned long long ticket;
-	int waited;
+	struct timespec start;
 
 	if (metrics_conn_enter() == 0)
 		return 0;
 	if (shm == NULL || conn_slot < 0)
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	ticket = atomic_fetch_add(&shm->conn_tickets, 1) + 1;
 	atomic_store(&shm->conn_wait[conn_slot], ticket);
-	for (waited = 0; metrics_conn_try(ticket) != 0;
-	    waited += METRICS_CONN_STEP_MS) {
-		if (waited >= wait_ms) {
+	while (metrics_conn_try(ticket) != 0) {
+		if (util_elapsed_ms(&start) >= wait_ms) {
 			atomic_store(&shm->conn_wait[conn_slot], 0);
 			atomic_fetch_add(&shm->conn_refused, 1);
 			return -1;
