@@ -21,19 +21,6 @@
 #define CMP_NONCE_LEN	16	/* RFC 9810 5.1.1: 128 bits */
 
 /*
- * Strict DER decode (cmp_asn1_msg_decode): the whole input must be one
- * PKIMessage that encodes back to the same bytes. Protection is computed
- * over DER (RFC 9810 5.1.3), and accepting BER would let two encodings of
- * one message exist. Returns 0 or a CMP_ASN1_ERR_* code.
- * Not covered: OpenSSL re-emits the received bytes of X509 and X509_NAME
- * values (extraCerts, the sender's name), so BER inside those passes;
- * protection checks must therefore work on the received bytes.
- * On failure, *hdr_only gets the header if that much could be decoded, so
- * the error answer can still echo transactionID and nonces.
- * OpenSSL bounds the nesting depth (ASN1_MAX_CONSTRUCTED_NEST); the caller
- * bounds the length.
- */
-/*
  * The tag of der's body (RFC 9810 5.1: the element after the header), -1
  * when the outer SEQUENCE or the header cannot be read. Read by the tags
  * and lengths alone, before anything is decoded.
@@ -63,6 +50,20 @@ cmp_msg_body_tag(const unsigned char *der, size_t len)
 	return r;
 }
 
+/*
+ * Strict DER decode (cmp_asn1_msg_decode): the whole input must be one
+ * PKIMessage that encodes back to the same bytes. Protection is computed
+ * over DER (RFC 9810 5.1.3), and accepting BER would let two encodings of
+ * one message exist. Returns 0 or a CMP_ASN1_ERR_* code.
+ * Not covered: OpenSSL re-emits the received bytes of X509 and X509_NAME
+ * values (extraCerts, the sender's name), so BER inside those passes;
+ * protection checks must therefore work on the received bytes (and the
+ * names a certificate would carry are checked apart: cmp_exts_name_der).
+ * On failure, *hdr_only gets the header if that much could be decoded, so
+ * the error answer can still echo transactionID and nonces.
+ * OpenSSL bounds the nesting depth (ASN1_MAX_CONSTRUCTED_NEST); the caller
+ * bounds the length.
+ */
 int
 cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
     CMPD_HEADER **hdr_only)
