@@ -270,6 +270,11 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	r = store_issued(tid, t->pos, res->certificate, p, res->uuid,
 	    req->header->recipNonce, rsp->header->senderNonce, t->implicit,
 	    wait, cert_uuid);
+	/* the certificate recorded already: by the other answer to this
+	 * pollReq sent twice at once, or by the sweep, when the row no
+	 * longer waits (else another transaction's: an error) */
+	if (r == DB_DUP)
+		r = poll_still_waiting(tid, t->pos) == 0 ? DB_NOTFOUND : DB_ERR;
 	/* DB_NOTFOUND: another pollReq with the same nonce was answered
 	 * first; the row still waits, for the nonce that answer gave, and
 	 * the CA's certificate goes to the pollReq that echoes it (left

@@ -382,7 +382,7 @@ store_tx_wrote(const unsigned char *tid, size_t tid_len, int pos,
 
 /* After r (DB_DUP or DB_NOTFOUND) from a run: the certificate is known
  * already, or the row moved on. By this very answer, when a run's COMMIT
- * committed but its answer was lost? */
+ * committed but its answer was lost? Else r as it is. */
 static int
 issued_recognise(const struct issued_arg *x, int r)
 {
@@ -391,7 +391,7 @@ issued_recognise(const struct issued_arg *x, int r)
 	    (size_t)ASN1_STRING_length(x->tid), x->pos, x->sent_nonce,
 	    x->cert_uuid) == DB_OK)
 		return DB_OK;
-	return r == DB_DUP ? DB_ERR : r;
+	return r;
 }
 
 /* Inside a database transaction: the certificate's row, then the
@@ -461,7 +461,9 @@ store_issued_one_run(void *arg)
  * (store_issued_one_run); inside the caller's database transaction (the
  * answer's other certificates), in two statements of it. echoed: the
  * nonce a pollReq echoed, which a waiting row must still wait on (NULL:
- * a direct answer, its row 'issuing').
+ * a direct answer, its row 'issuing'). DB_NOTFOUND: the row moved on;
+ * DB_DUP: the inventory holds the certificate already (recorded by
+ * another answer to the same pollReq, or by the sweep).
  */
 int
 store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,

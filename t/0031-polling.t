@@ -401,6 +401,39 @@ is "$(field "$T/ans.der" body)" pkiconf "... and its certConf confirms it"
 is "$(t_sql "SELECT c.status FROM certificate c JOIN cmp_transaction t
   ON c.uuid = t.certificate_uuid WHERE t.$RTX")" issued "... issued in the inventory"
 
+# --- the same pollReq twice at once, both given the certificate by the
+# CA: the first to write records it and moves the row on; the other finds
+# the certificate in the inventory already and the row no longer
+# waiting, and is told so (not "the database is unavailable")
+rm -f "$T"/q*.der "$T"/r*.der
+client poll race2 -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r2.der" body)" pollRep "another client that gives up after a pollRep" ||
+	diag_file "$T/race2.out"
+R2TX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
+$EDIT "$T/q2.der" "$T/race2.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+sleep 7		# the pending cmp-localca hands the certificate out now
+t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $R2TX"
+t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $R2TX FOR UPDATE;
+  DO SLEEP(8); COMMIT" > /dev/null &
+pids=$!
+sleep 1
+for i in 1 2; do
+	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+		--data-binary "@$T/race2.der" -o "$T/race2-$i.der" "$HTTP_BASE$POLL" &
+	pids="$pids $!"
+done
+wait $pids
+b1=$(field "$T/race2-1.der" body)
+b2=$(field "$T/race2-2.der" body)
+is "$(printf '%s\n' "$b1" "$b2" | sort | tr '\n' ' ')" "error ip " \
+	"both given the certificate: one ip, one error"
+[ "$b1" = ip ] && lost=2 || lost=1
+is "$(field "$T/race2-$lost.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+	"... the other: CMPF_POLL_NOT_WAITING, not the database unavailable"
+is "$(t_sql "SELECT t.state FROM cmp_transaction t WHERE t.$R2TX")" confirm_wait \
+	"... the transaction waits for the certConf of the one answered"
+
 # --- a client that ends its waiting request with an error message (RFC
 # 9810 5.3.21): the sweep takes it over at once, without waiting for the
 # polling deadline, and revokes what the CA issues
