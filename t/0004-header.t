@@ -117,28 +117,7 @@ expect ir-sig.der "17 extraCerts" ip badRequest "too many extraCerts (at most 16
 # certificates get.
 cat > "$T/explicit.py" << 'EOF'
 import sys
-def L(n):
-    if n < 128:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
-    return bytes([0x80 | len(b)]) + b
-def T(tag, c):
-    return bytes([tag]) + L(len(c)) + c
-def INT(v):
-    return T(0x02, v.to_bytes(v.bit_length() // 8 + 1, 'big'))
-def OID(s):
-    p = [int(x) for x in s.split('.')]
-    out = bytes([40 * p[0] + p[1]])
-    for v in p[2:]:
-        enc = [v & 0x7f]
-        v >>= 7
-        while v:
-            enc.append(0x80 | (v & 0x7f))
-            v >>= 7
-        out += bytes(reversed(enc))
-    return T(0x06, out)
-def SEQ(*a):
-    return T(0x30, b''.join(a))
+from der import T, INT, OID, SEQ
 def prime(n):
     return all(pow(a, n - 1, n) == 1 for a in (2, 3, 5, 7, 11, 13))
 def on_curve_x(x, p, a, b):	# y^2 = x^3 + ax + b has a root
@@ -189,6 +168,7 @@ certs = b''.join(cert(1000 + n) for n in range(int(sys.argv[3])))
 open(sys.argv[2], 'wb').write(SEQ(*parts, T(0xa1, SEQ(certs))))
 EOF
 "$TOOL" edit "$F/ir-sig.der" "$T/base.der" messageTime=0 || bail "cmptool edit"
+export PYTHONPATH=$top_srcdir/t/lib
 /usr/bin/python3 "$T/explicit.py" "$T/base.der" "$T/explicit-300.der" 300 ||
 	bail "the certificates with explicit parameters"
 diag "300 certificates with explicit EC parameters: $(wc -c < "$T/explicit-300.der") bytes"

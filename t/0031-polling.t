@@ -324,19 +324,26 @@ is "$(lookups)" "$((n0 + 2))" "... the CA asked"
 # writes then run one after the other. Only one answer may move the
 # nonce on; the other is refused, so that the nonce its client holds is
 # the one the transaction waits on.
+# twice FILE COND: FILE posted twice at once while another session holds
+# the row of cmp_transaction that COND names (8 s); the answers in
+# FILE's name with 1 and 2 before .der
+twice() {
+	local pids
+	t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $2 FOR UPDATE;
+	  DO SLEEP(8); COMMIT" > /dev/null &
+	pids=$!
+	sleep 1
+	for i in 1 2; do
+		curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
+			--data-binary "@$1" -o "${1%.der}$i.der" "$HTTP_BASE$POLL" &
+		pids="$pids $!"
+	done
+	wait $pids
+}
 t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $ETX"
 $EDIT "$T/q2.der" "$T/twice.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
-t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $ETX FOR UPDATE;
-  DO SLEEP(8); COMMIT" > /dev/null &
-pids=$!
-sleep 1
-for i in 1 2; do
-	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
-		--data-binary "@$T/twice.der" -o "$T/twice$i.der" "$HTTP_BASE$POLL" &
-	pids="$pids $!"
-done
-wait $pids
+twice "$T/twice.der" "$ETX"
 b1=$(field "$T/twice1.der" body)
 b2=$(field "$T/twice2.der" body)
 is "$(printf '%s\n' "$b1" "$b2" | sort | tr '\n' ' ')" "error pollRep " \
@@ -414,22 +421,13 @@ $EDIT "$T/q2.der" "$T/race2.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
 	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
 sleep 7		# the pending cmp-localca hands the certificate out now
 t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $R2TX"
-t_sql "START TRANSACTION; SELECT 1 FROM cmp_transaction WHERE $R2TX FOR UPDATE;
-  DO SLEEP(8); COMMIT" > /dev/null &
-pids=$!
-sleep 1
-for i in 1 2; do
-	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
-		--data-binary "@$T/race2.der" -o "$T/race2-$i.der" "$HTTP_BASE$POLL" &
-	pids="$pids $!"
-done
-wait $pids
-b1=$(field "$T/race2-1.der" body)
-b2=$(field "$T/race2-2.der" body)
+twice "$T/race2.der" "$R2TX"
+b1=$(field "$T/race21.der" body)
+b2=$(field "$T/race22.der" body)
 is "$(printf '%s\n' "$b1" "$b2" | sort | tr '\n' ' ')" "error ip " \
 	"both given the certificate: one ip, one error"
 [ "$b1" = ip ] && lost=2 || lost=1
-is "$(field "$T/race2-$lost.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+is "$(field "$T/race2$lost.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
 	"... the other: CMPF_POLL_NOT_WAITING, not the database unavailable"
 is "$(t_sql "SELECT t.state FROM cmp_transaction t WHERE t.$R2TX")" confirm_wait \
 	"... the transaction waits for the certConf of the one answered"

@@ -219,15 +219,7 @@ openssl pkey -in "$T/dev.key" -pubout -outform DER -out "$T/dev.spki" 2>/dev/nul
 	bail "openssl pkey failed"
 cat > "$T/csr.py" << 'PY'
 import base64, subprocess, sys
-def L(n):
-    if n < 128:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
-    return bytes([0x80 | len(b)]) + b
-def T(tag, c):
-    return bytes([tag]) + L(len(c)) + c
-def SEQ(*a):
-    return T(0x30, b''.join(a))
+from der import T, SEQ
 key, spki, cri_file, out = sys.argv[1:5]
 value = b'p10-nonder'
 cn = b'\x0c\x81' + bytes([len(value)]) + value	# the long form
@@ -241,7 +233,7 @@ b64 = base64.encodebytes(csr).decode()
 open(out, 'w').write('-----BEGIN CERTIFICATE REQUEST-----\n' + b64 +
                      '-----END CERTIFICATE REQUEST-----\n')
 PY
-python3 "$T/csr.py" "$T/dev.key" "$T/dev.spki" "$T/nonder.cri" "$T/nonder.csr" ||
+PYTHONPATH=$top_srcdir/t/lib python3 "$T/csr.py" "$T/dev.key" "$T/dev.spki" "$T/nonder.cri" "$T/nonder.csr" ||
 	bail "the CSR with a subject not in DER"
 ok "... the CSR verifies (its signature is over the bytes as they are)" \
 	openssl req -in "$T/nonder.csr" -verify -noout
