@@ -333,6 +333,11 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | %s is not DER-encoded (RFC 5280 4.1): the certificate "
 	    "authority would sign it as it came, a name strict readers "
 	    "refuse"),
+	/* cmp_poll.c: a waiting request whose connector cannot look up */
+	D(CMPF_POLL_CA_CANNOT_TELL, SYSTEMFAILURE, 200,
+	    "PN=%s | whether the certificate authority issued a certificate "
+	    "for this request cannot be asked (its connector has no lookup): "
+	    "an operator settles it; send a new request"),
 };
 
 #undef D

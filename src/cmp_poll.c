@@ -373,24 +373,39 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			snprintf(arg, arglen, "%ld", rid);
 		if (rsp != NULL || *f != CMPF_INTERNAL)
 			goto out;
-	} else if (res.status == CONN_NOT_FOUND ||
-	    (res.status == CONN_OK && t[k].age > c->connector_timeout +
-	    POLL_INFLIGHT_MARGIN)) {
-		/* The CA issued nothing (or cannot tell: then the sweep
-		 * settles it as unknown_at_ca): a final refusal. */
-		if (res.status == CONN_OK &&
-		    store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
+	} else if (res.status == CONN_NOT_FOUND) {
+		/* The connector has no lookup: whether the CA issued for
+		 * the call cut at syncBudget cannot be learnt. The row is
+		 * settled as the sweep would (an operator's), and the
+		 * client told so. */
+		if (store_tx_settle(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), t[k].pos,
+		    "unknown_at_ca") != DB_OK) {
+			*f = CMPF_DB_UNAVAILABLE;
+			goto out;
+		}
+		log_error("PN=%s: requestId=%s: the connector has no lookup; "
+		    "the CA may have issued a certificate cmpd does not know: "
+		    "state unknown_at_ca, check the CA", p->cmp_name,
+		    t[k].request_id);
+		metrics_reconcile(METRICS_RECON_UNKNOWN);
+		*f = CMPF_OK;
+		rsp = poll_final(req, srv, &t[k], NULL,
+		    CMPF_POLL_CA_CANNOT_TELL, p->cmp_name, NULL);
+		goto out;
+	} else if (res.status == CONN_OK && t[k].age > c->connector_timeout +
+	    POLL_INFLIGHT_MARGIN) {
+		/* The CA issued nothing: a final refusal. */
+		if (store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
 			*f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}
 		/* the text only explains the state (GET /cmpTransactions) */
-		if (res.status == CONN_OK)
-			(void)store_tx_failure(ASN1_STRING_get0_data(tid),
-			    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
-			    "certificate authority issued nothing");
-		log_warn("PN=%s: requestId=%s: %s", p->cmp_name,
-		    t[k].request_id, res.status == CONN_OK ? "the CA issued "
-		    "nothing" : "the connector has no lookup");
+		(void)store_tx_failure(ASN1_STRING_get0_data(tid),
+		    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
+		    "certificate authority issued nothing");
+		log_warn("PN=%s: requestId=%s: the CA issued nothing",
+		    p->cmp_name, t[k].request_id);
 		*f = CMPF_OK;
 		rsp = poll_final(req, srv, &t[k], NULL, CMPF_POLL_NOTHING_ISSUED,
 		    p->cmp_name, NULL);

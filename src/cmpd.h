@@ -394,6 +394,7 @@ enum cmp_fail {
 	CMPF_POP_ALG,
 	CMPF_CKG_SIGNER_KEY,
 	CMPF_NAME_NOT_DER,
+	CMPF_POLL_CA_CANNOT_TELL,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -233,7 +233,11 @@ is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE 'CN=w_' AND 
 	"... all 8 issued"
 
 # --- a connector without lookup: the wait ends with a final refusal
-# (a request the client abandons after the first answer)
+# that says what cmpd knows: the CA, its call cut at syncBudget, may have
+# issued, and cmpd cannot ask it; the transaction is an operator's
+# (unknown_at_ca, as the sweep would leave it), and a copy of the
+# pollReq is not answered again (a request the client abandons after
+# the first answer)
 rm -f "$T"/q*.der "$T"/r*.der
 client poll gone -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
 is "$(field "$T/r1.der" status)" waiting "a client that gives up after the ip waiting" ||
@@ -247,8 +251,35 @@ $EDIT "$T/q2.der" "$T/late.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
 send "$T/late.der"
 is "$(field "$T/ans.der" body)" ip "a pollReq when the connector has no lookup: the final ip"
 is "$(field "$T/ans.der" status)" rejection "... a rejection"
-like "$(field "$T/ans.der" text)" "the certificate authority issued no certificate for this request" \
+is "$(field "$T/ans.der" text)" "PN=poll | whether the certificate authority issued a certificate for this request cannot be asked (its connector has no lookup): an operator settles it; send a new request" \
+	"... CMPF_POLL_CA_CANNOT_TELL"
+GTX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE $GTX")" unknown_at_ca \
+	"... the transaction unknown_at_ca, an operator's"
+send "$T/late.der"
+is "$(field "$T/ans.der" text)" "PN=poll | no certificate of this transaction waits for certReqId 0" \
+	"... the same pollReq again: not waiting"
+
+# --- a CA that says it issued nothing, once the call cut at syncBudget
+# has surely ended: a final refusal, the transaction failed (the CA's
+# record of the request taken from it: it never saw the request)
+rm -f "$T"/q*.der "$T"/r*.der
+t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
+client poll nothing -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/r2.der" body)" pollRep "a client that gives up after a pollRep" ||
+	diag_file "$T/nothing.out"
+NTX="transaction_id = UNHEX('$(field "$T/q1.der" tid)')"
+t_sql "UPDATE localca_certificate SET request_id = NULL
+  WHERE request_id = (SELECT request_id FROM cmp_transaction WHERE $NTX);
+  UPDATE cmp_transaction SET issuing_at = issuing_at - INTERVAL 1 HOUR, next_check = NOW(6)
+  WHERE $NTX"
+$EDIT "$T/q2.der" "$T/nothing.der" "recipNonce=$(field "$T/r2.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/nothing.der"
+is "$(field "$T/ans.der" status)" rejection "its pollReq, the CA with nothing for it: a rejection"
+is "$(field "$T/ans.der" text)" "PN=poll | the certificate authority issued no certificate for this request" \
 	"... CMPF_POLL_NOTHING_ISSUED"
+is "$(t_sql "SELECT state FROM cmp_transaction WHERE $NTX")" failed "... the transaction failed"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/pending' WHERE name = 'poll'"
 
 # --- polling does not keep a transaction waiting for ever: 7 days after
