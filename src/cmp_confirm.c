@@ -407,6 +407,20 @@ confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
 	return CMPF_OK;
 }
 
+/* Does cs name a certificate of t whose deadline passed, the sweep's
+ * since (expired)? */
+static int
+confirm_expired(const struct store_tx *t, size_t n, const CMPD_CERTSTATUS *cs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "expired") == 0 &&
+		    ASN1_INTEGER_get(cs->certReqId) == t[i].cert_req_id)
+			return 1;
+	return 0;
+}
+
 /*
  * certConf: one CertStatus per certificate of the answer (RFC 9810
  * 5.3.18), matched by certReqId. A certificate with no CertStatus, or
@@ -449,11 +463,14 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		*fail = CMPF_BAD_RECIP_NONCE;
 		goto out;
 	}
-	/* Past the deadline the sweep owns the certificates. */
-	if (t[w].overdue) {
-		*fail = CMPF_CONFIRM_TOO_LATE;
-		goto out;
-	}
+	/* Past its deadline the sweep owns a certificate: one of them
+	 * (delivered by an earlier answer, each has its own) is enough. */
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].state, "confirm_wait") == 0 &&
+		    t[i].der != NULL && t[i].overdue) {
+			*fail = CMPF_CONFIRM_TOO_LATE;
+			goto out;
+		}
 	memset(accepted, 0, sizeof(accepted));
 	memset(seen, 0, sizeof(seen));
 	/* No CertStatus for a certificate rejects it (RFC 9810 5.3.18);
@@ -466,6 +483,10 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 			    t[i].der != NULL && ASN1_INTEGER_get(
 			    cs->certReqId) == t[i].cert_req_id)
 				break;
+		if (i == n && confirm_expired(t, n, cs)) {
+			*fail = CMPF_CONFIRM_TOO_LATE;
+			goto out;
+		}
 		if (i == n || seen[i] || !confirm_hash_ok(cs, pvno, &t[i])) {
 			*fail = CMPF_BAD_CERT_HASH;
 			goto out;

@@ -125,6 +125,25 @@ is "$(dump "$T/resp.der" body)" pkiconf "certConf for the first only: pkiConf"
 is "$(rows $TID4)" "0:0:confirmed 1:1:rejected" "the first confirmed, the second rejected"
 is "$(cert_of $TID4 0) $(cert_of $TID4 1)" "issued rejected" "the second revoked"
 
+# one of the certificates past its deadline (delivered by an earlier
+# answer, say): the certConf comes too late for it, and for the whole
+# of it (the sweep owns that certificate), whichever row it looks at
+TID5=00112233445566778899aabbccdd100c
+"$TOOL" edit "$F/ir-pbm.der" "$T/ir12.der" tid=$TID5 addreq=1 remac=test-secret
+t_post "$T/ir12.der" $FIX > /dev/null
+cp "$T/resp.der" "$T/ip12.der"
+t_sql "UPDATE cmp_transaction SET deadline = NOW(6) - INTERVAL 1 SECOND
+  WHERE transaction_id = UNHEX('$TID5') AND position = 0"
+"$TOOL" certconf "$T/ip12.der" "$T/cc12.der" test-secret
+t_post "$T/cc12.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badTime "a certConf for two, the first past its deadline: badTime"
+is "$(rows $TID5)" "0:0:confirm_wait 1:1:confirm_wait" "... neither confirmed"
+# once the sweep expired it, a CertStatus naming it is still too late
+"$top_builddir/cmpd" -c "$T/cmpd.conf" --sweep > /dev/null 2>&1
+is "$(rows $TID5 | cut -d ' ' -f 1)" "0:0:expired" "the sweep expires the first"
+t_post "$T/cc12.der" $FIX > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badTime "... the same certConf again: badTime, not badCertId"
+
 # implicitConfirm applies to every certificate of the message
 t_sql "UPDATE cmp_profile SET implicit_confirm_allowed = 1 WHERE uuid = '$FIXP'"
 TIDI=00112233445566778899aabbccdd100a
