@@ -103,6 +103,16 @@ like "$out" "warning: the CA's key $T/ca/ca\.key can be read or written by any u
 	"the CA's key of mode 0644: a warning"
 like "$out" "warning: auth_password_file $T/lca\.pw can be read or written by any user" "... the callers' password's too"
 like "$out" "configuration OK" "... and still OK"
+# and at its start, in its log (looked at while it is still root)
+sed -e "s|^listen = .*|listen = $T/warn.sock|" -e "s|^pid_file = .*|pid_file = $T/warn.pid|" \
+	"$T/localca.conf" > "$T/warn.conf"
+"$LCA" -f -c "$T/warn.conf" --allow-root > "$T/warn.log" 2>&1 &
+wpid=$!
+ok "cmp-localca starts with them" t_wait 10 grep -q "listening on" "$T/warn.log"
+kill "$wpid"
+wait "$wpid"
+like "$(cat "$T/warn.log")" "the CA's key $T/ca/ca\.key can be read or written by any user \(mode 0644\)" \
+	"... and says so in its log"
 chmod 600 "$T/ca/ca.key" "$T/lca.pw"
 # Every key of the sample, commented out or not, with our CA directory.
 sed -E -e 's/^#([a-z_]+ = )/\1/' -e "s|^ca_dir = .*|ca_dir = $T/ca|" \
