@@ -343,13 +343,17 @@ confirm_one(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 /*
  * Settles every waiting row: accepted[i] confirms row i, anything else
  * rejects it, all in one database transaction (one row: one statement);
- * then the rejected ones are revoked. sent: the pkiConf's senderNonce.
+ * then the rejected ones are revoked. sent: the pkiConf's senderNonce,
+ * which the requests of the transaction still waiting for the CA wait on
+ * now (their pollReq echoes it, store_tx_nonce_rest); echoed: the
+ * certConf's recipNonce.
  */
 struct settle_arg {
-	const ASN1_OCTET_STRING *tid, *sent;
+	const ASN1_OCTET_STRING *tid, *echoed, *sent;
 	struct store_tx *t;
 	size_t	 n;
 	const int *accepted;
+	int	 polled;		/* rows waiting for the CA */
 };
 
 static int
@@ -369,24 +373,32 @@ confirm_settle_run(void *arg)
 			return r == DB_NOTFOUND ? CMPF_ALREADY_CONFIRMED :
 			    CMPF_DB_UNAVAILABLE;
 	}
+	if (x->polled > 0 && store_tx_nonce_rest(x->tid, -1, x->echoed,
+	    x->sent) != DB_OK)
+		return CMPF_DB_UNAVAILABLE;
 	return CMPF_OK;
 }
 
 static enum cmp_fail
-confirm_settle(const ASN1_OCTET_STRING *tid, struct store_tx *t, size_t n,
+confirm_settle(const CMPD_MSG *req, struct store_tx *t, size_t n,
     const int *accepted, const ASN1_OCTET_STRING *sent,
     const struct profile *p)
 {
-	struct settle_arg x = { tid, sent, t, n, accepted };
+	struct settle_arg x = { req->header->transactionID,
+	    req->header->recipNonce, sent, t, n, accepted, 0 };
 	size_t i, waiting = 0;
 	int r;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (strcmp(t[i].state, "confirm_wait") == 0 && t[i].der != NULL)
 			waiting++;
+		if (strcmp(t[i].state, "waiting") == 0 && t[i].nonce_len > 0)
+			x.polled++;
+	}
 	/* A single row: store_confirm's one UPDATE commits by itself (and
-	 * runs again after a lost connection); several: all or none. */
-	if ((r = waiting <= 1 ? confirm_settle_run(&x) :
+	 * runs again after a lost connection); several, or rows left to
+	 * poll for: all or none. */
+	if ((r = waiting <= 1 && x.polled == 0 ? confirm_settle_run(&x) :
 	    db_txn(confirm_settle_run, &x)) != CMPF_OK)
 		return r == DB_ERR ? CMPF_DB_UNAVAILABLE : (enum cmp_fail)r;
 	for (i = 0; i < n; i++) {
@@ -432,7 +444,6 @@ CMPD_MSG *
 cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
     enum cmp_fail *fail)
 {
-	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	STACK_OF(CMPD_CERTSTATUS) *cc = req->body->value.certConf;
 	int accepted[CMPD_CERT_REQ_MAX], seen[CMPD_CERT_REQ_MAX];
 	struct store_tx t[CMPD_CERT_REQ_MAX];
@@ -496,7 +507,7 @@ cmp_confirm(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if ((rsp = confirm_pkiconf(req, srv)) == NULL)
 		goto out;
-	if ((*fail = confirm_settle(tid, t, n, accepted,
+	if ((*fail = confirm_settle(req, t, n, accepted,
 	    rsp->header->senderNonce, p)) != CMPF_OK) {
 		CMPD_MSG_free(rsp);
 		rsp = NULL;
@@ -535,8 +546,8 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 		goto out;
 	util_hex(ASN1_STRING_get0_data(tid), (size_t)ASN1_STRING_length(tid),
 	    hex, sizeof(hex));
-	/* Each row keeps the senderNonce of the last answer about it: the
-	 * ip's, or a pollRep's for the row polled for. */
+	/* The rows still open wait on the senderNonce of the last answer
+	 * in the transaction (store_tx_nonce_rest); any of them will do. */
 	for (i = 0; i < n; i++) {
 		if (strcmp(t[i].state, "waiting") == 0)
 			npoll++;
@@ -555,7 +566,7 @@ cmp_confirm_error(const CMPD_MSG *req, struct profile *p,
 		*fail = CMPF_INTERNAL;
 		goto out;
 	}
-	if (nwait > 0 && (*fail = confirm_settle(tid, t, n, accepted,
+	if (nwait > 0 && (*fail = confirm_settle(req, t, n, accepted,
 	    rsp->header->senderNonce, p)) != CMPF_OK) {
 		CMPD_MSG_free(rsp);
 		rsp = NULL;

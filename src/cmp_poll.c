@@ -161,6 +161,77 @@ poll_find(const CMPD_MSG *req, const struct profile *p, struct store_tx *t,
 }
 
 /*
+ * What an answer to a pollReq writes: its row moved on and, in a
+ * transaction of several requests, the nonce the other rows wait on
+ * (store_tx_nonce_rest: the client echoes the last answer's, whichever
+ * certReqId it was about), in one database transaction. A row alone:
+ * its write by itself, one statement as before.
+ */
+enum poll_write_kind {
+	POLL_W_WAIT,		/* pollRep */
+	POLL_W_EARLY,		/* pollRep before checkAfter */
+	POLL_W_ISSUED,		/* the certificate */
+	POLL_W_FAILED,		/* the CA issued nothing */
+	POLL_W_UNKNOWN		/* the CA cannot be asked */
+};
+
+struct poll_write {
+	enum poll_write_kind kind;
+	const ASN1_OCTET_STRING *tid, *echoed, *sent;
+	const struct store_tx *t;	/* the row */
+	size_t	 n;			/* the transaction's rows */
+	int	 check_after;		/* POLL_W_WAIT */
+	X509	*cert;			/* POLL_W_ISSUED: store_issued's */
+	const struct profile *p;
+	const char *conn_cert_uuid;
+	int	 wait;
+	char	*cert_uuid;
+};
+
+static int
+poll_write_row(const struct poll_write *w)
+{
+	const struct store_tx *t = w->t;
+
+	switch (w->kind) {
+	case POLL_W_WAIT:
+		return store_tx_wait(w->tid, t->pos, w->echoed, w->sent,
+		    w->check_after, CMPD_POLL_ABANDON, t->implicit);
+	case POLL_W_EARLY:
+		return store_tx_poll_early(w->tid, t->pos, w->echoed, w->sent,
+		    CMPD_POLL_ABANDON);
+	case POLL_W_ISSUED:
+		return store_issued(w->tid, t->pos, w->cert, w->p,
+		    w->conn_cert_uuid, w->echoed, w->sent, t->implicit,
+		    w->wait, w->cert_uuid);
+	case POLL_W_FAILED:
+		return store_tx_set_state(w->tid, t->pos, "failed");
+	case POLL_W_UNKNOWN:
+		return store_tx_settle(ASN1_STRING_get0_data(w->tid),
+		    (size_t)ASN1_STRING_length(w->tid), t->pos,
+		    "unknown_at_ca");
+	}
+	return DB_ERR;
+}
+
+static int
+poll_write_run(void *arg)
+{
+	const struct poll_write *w = arg;
+	int r;
+
+	if ((r = poll_write_row(w)) != DB_OK)
+		return r;
+	return store_tx_nonce_rest(w->tid, w->t->pos, w->echoed, w->sent);
+}
+
+static int
+poll_write(struct poll_write *w)
+{
+	return w->n > 1 ? db_txn(poll_write_run, w) : poll_write_row(w);
+}
+
+/*
  * The CA's certificate for another public key than the request's, or
  * issued by none of its CA certificates (f): as in a direct answer, not
  * delivered; recorded revoke_pending, the sweep revokes it (one the
@@ -220,11 +291,12 @@ poll_still_waiting(const ASN1_OCTET_STRING *tid, int pos)
  * invariant 3), with its chain as in a direct answer. */
 static CMPD_MSG *
 poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
-    const struct conf *c, struct store_tx *t, struct conn_result *res,
-    enum cmp_fail *f)
+    const struct conf *c, struct store_tx *t, size_t n,
+    struct conn_result *res, enum cmp_fail *f)
 {
 	const ASN1_OCTET_STRING *tid = req->header->transactionID;
 	char cert_uuid[CMPD_UUID_LEN + 1];
+	struct poll_write w;
 	STACK_OF(X509) *chain;
 	CMPD_MSG *rsp;
 	int wait, r;
@@ -267,9 +339,12 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		CMPD_MSG_free(rsp);
 		return NULL;	/* still waiting: the next poll tries again */
 	}
-	r = store_issued(tid, t->pos, res->certificate, p, res->uuid,
-	    req->header->recipNonce, rsp->header->senderNonce, t->implicit,
-	    wait, cert_uuid);
+	memset(&w, 0, sizeof(w));
+	w.kind = POLL_W_ISSUED, w.tid = tid, w.t = t, w.n = n;
+	w.echoed = req->header->recipNonce, w.sent = rsp->header->senderNonce;
+	w.cert = res->certificate, w.p = p, w.conn_cert_uuid = res->uuid;
+	w.wait = wait, w.cert_uuid = cert_uuid;
+	r = poll_write(&w);
 	/* the certificate recorded already: by the other answer to this
 	 * pollReq sent twice at once, or by the sweep, when the row no
 	 * longer waits (else another transaction's: an error) */
@@ -312,6 +387,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	struct store_tx t[CMPD_CERT_REQ_MAX];
 	struct conn_target target;
 	struct conn_result res;
+	struct poll_write w;
 	CMPD_MSG *rsp = NULL;
 	size_t n = 0, k = 0;
 	long rid;
@@ -337,6 +413,8 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	}
 	if ((*f = poll_find(req, p, t, n, rid, &k, arg, arglen)) != CMPF_OK)
 		goto out;
+	memset(&w, 0, sizeof(w));
+	w.tid = tid, w.echoed = req->header->recipNonce, w.t = &t[k], w.n = n;
 	/* Asked before the checkAfter it was told (RFC 9810 5.3.22): told
 	 * how long it still has to wait, the CA not asked; every pollReq
 	 * would cost a CA call otherwise, and any number of them can be
@@ -368,7 +446,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	target.timeout_ms = cmp_ca_budget_ms(p);
 	conn_lookup(&target, t[k].request_id, &res);
 	if (res.status == CONN_OK && res.certificate != NULL) {
-		rsp = poll_deliver(req, p, srv, c, &t[k], &res, f);
+		rsp = poll_deliver(req, p, srv, c, &t[k], n, &res, f);
 		if (*f == CMPF_POLL_NOT_WAITING)
 			snprintf(arg, arglen, "%ld", rid);
 		if (rsp != NULL || *f != CMPF_INTERNAL)
@@ -378,9 +456,14 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		 * the call cut at syncBudget cannot be learnt. The row is
 		 * settled as the sweep would (an operator's), and the
 		 * client told so. */
-		if (store_tx_settle(ASN1_STRING_get0_data(tid),
-		    (size_t)ASN1_STRING_length(tid), t[k].pos,
-		    "unknown_at_ca") != DB_OK) {
+		*f = CMPF_INTERNAL;
+		if ((rsp = poll_final(req, srv, &t[k], NULL,
+		    CMPF_POLL_CA_CANNOT_TELL, p->cmp_name, NULL)) == NULL)
+			goto out;
+		w.kind = POLL_W_UNKNOWN, w.sent = rsp->header->senderNonce;
+		if (poll_write(&w) != DB_OK) {
+			CMPD_MSG_free(rsp);
+			rsp = NULL;
 			*f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}
@@ -390,13 +473,18 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    t[k].request_id);
 		metrics_reconcile(METRICS_RECON_UNKNOWN);
 		*f = CMPF_OK;
-		rsp = poll_final(req, srv, &t[k], NULL,
-		    CMPF_POLL_CA_CANNOT_TELL, p->cmp_name, NULL);
 		goto out;
 	} else if (res.status == CONN_OK && t[k].age > c->connector_timeout +
 	    POLL_INFLIGHT_MARGIN) {
 		/* The CA issued nothing: a final refusal. */
-		if (store_tx_set_state(tid, t[k].pos, "failed") != DB_OK) {
+		*f = CMPF_INTERNAL;
+		if ((rsp = poll_final(req, srv, &t[k], NULL,
+		    CMPF_POLL_NOTHING_ISSUED, p->cmp_name, NULL)) == NULL)
+			goto out;
+		w.kind = POLL_W_FAILED, w.sent = rsp->header->senderNonce;
+		if (poll_write(&w) != DB_OK) {
+			CMPD_MSG_free(rsp);
+			rsp = NULL;
 			*f = CMPF_DB_UNAVAILABLE;
 			goto out;
 		}
@@ -407,8 +495,6 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		log_warn("PN=%s: requestId=%s: the CA issued nothing",
 		    p->cmp_name, t[k].request_id);
 		*f = CMPF_OK;
-		rsp = poll_final(req, srv, &t[k], NULL, CMPF_POLL_NOTHING_ISSUED,
-		    p->cmp_name, NULL);
 		goto out;
 	} else if (res.status != CONN_PENDING && res.status != CONN_OK)
 		log_warn("PN=%s: asking the CA about requestId=%s: %s (HTTP "
@@ -431,12 +517,9 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	    "authority has not answered yet" : "the certificate "
 	    "authority has not issued the certificate yet")) == NULL)
 		goto out;
-	if ((r = early ? store_tx_poll_early(tid, t[k].pos,
-	    req->header->recipNonce, rsp->header->senderNonce,
-	    CMPD_POLL_ABANDON) :
-	    store_tx_wait(tid, t[k].pos, req->header->recipNonce,
-	    rsp->header->senderNonce, check_after, CMPD_POLL_ABANDON,
-	    t[k].implicit)) != DB_OK) {
+	w.kind = early ? POLL_W_EARLY : POLL_W_WAIT;
+	w.sent = rsp->header->senderNonce, w.check_after = check_after;
+	if ((r = poll_write(&w)) != DB_OK) {
 		CMPD_MSG_free(rsp);
 		rsp = NULL;
 		*f = r == DB_NOTFOUND ? CMPF_POLL_NOT_WAITING :

@@ -102,6 +102,8 @@ int	store_tx_wait(const ASN1_OCTET_STRING *tid, int pos,
 	    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent,
 	    int check_after, int abandon, int implicit);
 int	store_tx_abandon(const ASN1_OCTET_STRING *tid, int pos);
+int	store_tx_nonce_rest(const ASN1_OCTET_STRING *tid, int pos,
+	    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent);
 int	store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
 	    const ASN1_OCTET_STRING *echoed,

@@ -90,6 +90,34 @@ store_tx_poll_early(const ASN1_OCTET_STRING *tid, int pos,
 }
 
 /*
+ * A transaction of several requests waits on one nonce: the client echoes
+ * the senderNonce of the last answer it was sent, whichever certReqId
+ * that answer was about (RFC 9810 5.1.1; 5.3.22 polls for one request
+ * after the ip, pollRep or pkiConf of another). After the answer that
+ * moved row pos on (any row for pos -1), the transaction's other rows
+ * that still wait for the client (a pollReq, a certConf) and waited on
+ * echoed, the nonce that answer's request echoed, wait on sent (or did
+ * already: the same run again after a lost COMMIT). In the database
+ * transaction of that row's own write, so that of two requests that
+ * echo the same nonce only the first moves any row on. DB_OK, also when
+ * no other row waits.
+ */
+int
+store_tx_nonce_rest(const ASN1_OCTET_STRING *tid, int pos,
+    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent)
+{
+	static const char sql[] = "UPDATE cmp_transaction " STORE_TX_KEY
+	    " SET last_sender_nonce = ? "
+	    "WHERE transaction_id = ? AND position <> ? AND "
+	    "state IN ('waiting', 'confirm_wait') AND "
+	    "last_sender_nonce IN (?, ?)";
+	struct db_arg a[5] = { DB_ARG_OCTETS(sent), DB_ARG_OCTETS(tid),
+	    DB_ARG_INT(pos), DB_ARG_OCTETS(echoed), DB_ARG_OCTETS(sent) };
+
+	return db_run(sql, a, NITEMS(a), NULL, 0, NULL);
+}
+
+/*
  * The client ended a transaction still waiting (its error message, RFC
  * 9810 5.3.21): the row is due for the sweep at once, as a client that
  * stopped polling is after abandon seconds (a certificate request is

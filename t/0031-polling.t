@@ -163,9 +163,9 @@ hold +
 is "$(t_sql "SELECT t.state FROM cmp_transaction t JOIN localca_certificate l
 	ON l.request_id = t.request_id WHERE l.subject = 'CN=dev2'")" waiting \
 	"... its transaction waiting, the CA's certificate held back"
-send() {	# send FILE: POSTs it to the poll profile, the answer in $T/ans.der
+send() {	# send FILE [PATH]: POSTs it to the poll profile (or PATH), the answer in $T/ans.der
 	curl -sS --noproxy '*' --max-time 20 -H 'Content-Type: application/pkixcmp' \
-		--data-binary "@$1" -o "$T/ans.der" "$HTTP_BASE$POLL"
+		--data-binary "@$1" -o "$T/ans.der" "$HTTP_BASE${2:-$POLL}"
 }
 $EDIT "$T/q2.der" "$T/other.der" senderKID=6f74686572 "remac=$ENROLL_SECRET" ||
 	bail "cmptool edit failed"
@@ -588,5 +588,79 @@ is "$(field "$T/ip-three.der" body)" ip "an ir of three CertReqMsgs through the 
 ok "... after about one budget of 3 s, not three ($ms ms)" test "$ms" -lt 6000
 is "$(t_sql "SELECT GROUP_CONCAT(state ORDER BY position) FROM cmp_transaction
 	WHERE transaction_id = UNHEX('$BTID')")" "waiting,waiting,waiting" "... each of its requests waiting"
+
+# --- an ir of two CertReqMsgs, both delivered later (RFC 9810 5.3.22):
+# the transaction waits on one nonce, the senderNonce of the last answer
+# whichever certReqId that answer was about. A pollReq for one request
+# echoes the pollRep, ip or pkiConf of the other; so does a certConf.
+profile several "$CONNECTOR_BASE/longpend" 3
+SEV=/api/v1/protocols/cmp/several
+rm -f "$T"/q*.der "$T"/r*.der
+client several sev -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2
+is "$(field "$T/q2.der" body)" pollReq "a client of a CA that holds certificates back polls" ||
+	diag_file "$T/sev.out"
+STID=00112233445566778899aabbccdd4001
+STX="transaction_id = UNHEX('$STID')"
+$EDIT "$T/q1.der" "$T/sev-ir.der" tid=$STID addreq=1 "remac=$ENROLL_SECRET" ||
+	bail "cmptool edit failed"
+send "$T/sev-ir.der" $SEV
+is "$(field "$T/ans.der" body)" ip "its ir again with two CertReqMsgs: ip"
+is "$(dump "$T/ans.der" | grep -c '^status=waiting$')" 2 "... both requests waiting"
+nonce=$(field "$T/ans.der" senderNonce)
+# spoll ID NONCE: the pollReq for certReqId ID echoing NONCE, asking the
+# CA (not before its checkAfter); the answer in $T/ans.der
+spoll() {
+	t_sql "UPDATE cmp_transaction SET next_check = NOW(6) WHERE $STX"
+	$EDIT "$T/q2.der" "$T/sev-poll.der" tid=$STID "pollid=$1" "recipNonce=$2" \
+		"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+	send "$T/sev-poll.der" $SEV
+}
+# release ID: the CA hands out the certificate of certReqId ID
+release() {
+	t_sql "UPDATE localca_certificate l JOIN cmp_transaction t ON t.request_id = l.request_id
+	  SET l.created_at = NOW() - INTERVAL 1 HOUR WHERE t.$STX AND t.cert_req_id = $1"
+}
+spoll 0 "$nonce"
+is "$(field "$T/ans.der" body)" pollRep "certReqId 0 polled: pollRep"
+nonce=$(field "$T/ans.der" senderNonce)
+spoll 1 "$nonce"
+is "$(field "$T/ans.der" body)" pollRep "certReqId 1 polled, echoing that pollRep: pollRep" ||
+	diag "$(field "$T/ans.der" text)"
+old=$nonce
+nonce=$(field "$T/ans.der" senderNonce)
+release 0
+spoll 0 "$nonce"
+is "$(field "$T/ans.der" body)" ip "certReqId 0 polled again once the CA issued it: ip" ||
+	diag "$(field "$T/ans.der" text)"
+is "$(field "$T/ans.der" status)" accepted "... accepted"
+is "$(field "$T/ans.der" certReqId)" 0 "... for certReqId 0"
+cp "$T/ans.der" "$T/sev-ip0.der"
+spoll 1 "$(field "$T/sev-ip0.der" senderNonce)"
+is "$(field "$T/ans.der" body)" pollRep "certReqId 1 polled, echoing that ip: pollRep" ||
+	diag "$(field "$T/ans.der" text)"
+"$top_builddir/t/cmptool" certconf "$T/sev-ip0.der" "$T/sev-conf0.der" "$ENROLL_SECRET" ||
+	bail "cmptool certconf failed"
+$EDIT "$T/sev-conf0.der" "$T/sev-conf0.der" "recipNonce=$(field "$T/ans.der" senderNonce)" \
+	"remac=$ENROLL_SECRET" || bail "cmptool edit failed"
+send "$T/sev-conf0.der" $SEV
+is "$(field "$T/ans.der" body)" pkiconf "the certConf of certReqId 0, echoing that pollRep: pkiConf" ||
+	diag "$(field "$T/ans.der" text)"
+nonce=$(field "$T/ans.der" senderNonce)
+spoll 1 "$old"
+is "$(field "$T/ans.der" failInfo)" badRecipientNonce \
+	"certReqId 1 polled echoing an earlier answer of the transaction: badRecipientNonce"
+release 1
+spoll 1 "$nonce"
+is "$(field "$T/ans.der" body)" ip "certReqId 1 polled, echoing the pkiConf: ip" ||
+	diag "$(field "$T/ans.der" text)"
+is "$(field "$T/ans.der" certReqId)" 1 "... for certReqId 1"
+"$top_builddir/t/cmptool" certconf "$T/ans.der" "$T/sev-conf1.der" "$ENROLL_SECRET" ||
+	bail "cmptool certconf failed"
+send "$T/sev-conf1.der" $SEV
+is "$(field "$T/ans.der" body)" pkiconf "... and its certConf: pkiConf"
+is "$(t_sql "SELECT GROUP_CONCAT(CONCAT(t.cert_req_id, ':', t.state, ':', c.status)
+	ORDER BY t.position) FROM cmp_transaction t JOIN certificate c ON c.uuid = t.certificate_uuid
+	WHERE t.$STX")" "0:confirmed:issued,1:confirmed:issued" \
+	"both confirmed, both issued in the inventory"
 
 done_testing

@@ -262,6 +262,11 @@ for f in store_tx_wait store_tx_poll_early; do
 	fi
 	is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
 done
+sql=$(c_sqlx store_wait.c store_tx_nonce_rest sql)
+like "$sql" "WHERE transaction_id = \\? AND position <> \\?" "pollReq, certConf: the other rows' nonce UPDATE found"
+uses_index "pollReq, certConf: the nonce of a transaction's other rows" "$sql" \
+	"'n'" "$tid" 1 "'n0'" "'n'"
+is "$(plan_keys cmp_transaction)" cmp_transaction_tid_pos "... by the transaction's key"
 sql=$(c_sqlx store_tx.c store_tx_list sql)
 like "$sql" "WHERE t.transaction_id = \\? ORDER BY t.position" "certConf: the rows' read found"
 uses_index "certConf, pollReq: a transaction's rows and certificates" "$sql" "$tid"
