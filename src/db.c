@@ -543,8 +543,10 @@ db_run(const char *sql, const struct db_arg *args, size_t nargs,
 
 /*
  * Runs a read and hands each row to fn (at most max rows; fn returning
- * non-zero stops early). DB_OK with *nrows set, or DB_ERR. A lost
- * connection is not retried here: list answers are cheap to ask again.
+ * non-zero stops early). DB_OK with *nrows set, or DB_ERR. As in
+ * db_run(), a read whose established connection turns out lost outside a
+ * transaction is tried once more on a new one: the result is taken whole
+ * before fn sees its first row, so fn has seen nothing of the lost one.
  */
 int
 db_query(const char *sql, const struct db_arg *args, size_t nargs,
@@ -555,7 +557,7 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	unsigned long lens[DB_ARGS_MAX];
 	MYSQL_STMT *st;
 	size_t n = 0;
-	int rc, r = DB_ERR;
+	int rc, r = DB_ERR, was_open, lost_retried = 0;
 
 	*nrows = 0;
 	if (nargs > DB_ARGS_MAX || ncols > DB_ARGS_MAX || ncols == 0) {
@@ -565,7 +567,17 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 	}
 	if (db_tx_lost || (db_in_tx && db_tx_failed))
 		return DB_ERR;
-	if ((st = db_stmt(sql)) == NULL || db_tx_check() != DB_OK)
+ again:
+	was_open = db != NULL;
+	if ((st = db_stmt(sql)) == NULL) {
+		if (was_open && db == NULL && !db_in_tx && !lost_retried) {
+			lost_retried = 1;	/* lost while preparing */
+			metrics_db_retry(DB_RETRY_LOST);
+			goto again;
+		}
+		return DB_ERR;
+	}
+	if (db_tx_check() != DB_OK)
 		return DB_ERR;
 	db_bind_args(pb, args, lens, nargs);
 	db_bind_cols(rb, cols, ncols);
@@ -576,9 +588,14 @@ db_query(const char *sql, const struct db_arg *args, size_t nargs,
 		log_error("query: %s", mysql_stmt_error(st));
 		metrics_db_error();
 		db_err = mysql_stmt_errno(st);
-		if (db_is_lost(db_err))
+		if (db_is_lost(db_err)) {
 			db_drop(1);
-		else
+			if (was_open && !db_in_tx && !lost_retried) {
+				lost_retried = 1;
+				metrics_db_retry(DB_RETRY_LOST);
+				goto again;
+			}
+		} else
 			mysql_stmt_free_result(st);
 		if (db_in_tx && db_retry_class(db_err) != DB_RETRY_NO)
 			db_tx_failed = 1;

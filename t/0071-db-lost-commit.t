@@ -9,6 +9,11 @@
 # Between cmpd and MariaDB runs a proxy of the MariaDB protocol that,
 # once armed, lets the statement that stores an issued certificate run,
 # drops its answer and the connection, and refuses connections for 3 s.
+# Armed the other way, it drops the connection when the read of a
+# transaction's rows is sent, before it runs: as any read on a connection
+# lost meanwhile (a restarted server, a node gone, an idle connection
+# closed), it is run again on a new one, and the certConf that made it
+# is answered.
 . "$top_srcdir/t/lib.sh"
 t_setup
 CONF=("message_time_skew = 0" "log_level = info" "workers = 2")
@@ -22,7 +27,7 @@ plan_auto
 
 cat > "$T/proxy.py" << 'EOF'
 import os, socket, struct, sys, threading, time
-listen, target, arm = sys.argv[1], sys.argv[2], sys.argv[3]
+listen, target, arm, arm_read = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 down_until = [0.0]
 
 def packets(buf):
@@ -39,7 +44,9 @@ def packets(buf):
 def serve(c):
     s = socket.socket(socket.AF_UNIX)
     s.connect(target)
-    st = {'prep': False, 'ids': set(), 'drop': False}
+    # prepared statements by id: 'store' (an issued certificate's),
+    # 'list' (a transaction's rows)
+    st = {'prep': None, 'ids': {}, 'drop': False}
     def up():
         buf = b''
         try:
@@ -48,18 +55,31 @@ def serve(c):
                 if not d:
                     break
                 pk, buf = packets(buf + d)
+                cut = False
                 for seq, p in pk:
                     if seq == 0 and p[:1] == b'\x16':
-                        st['prep'] = p[1:].startswith(b'BEGIN NOT ATOMIC') and \
-                            b'INSERT INTO certificate' in p
-                    if seq == 0 and p[:1] == b'\x17' and \
-                            struct.unpack('<I', p[1:5])[0] in st['ids'] and \
-                            os.path.exists(arm):
-                        os.unlink(arm)
-                        st['drop'] = True
+                        st['prep'] = 'store' if p[1:].startswith(b'BEGIN NOT ATOMIC') and \
+                            b'INSERT INTO certificate' in p else \
+                            'list' if b'ORDER BY t.position' in p else None
+                    if seq == 0 and p[:1] == b'\x17':
+                        k = st['ids'].get(struct.unpack('<I', p[1:5])[0])
+                        if k == 'store' and os.path.exists(arm):
+                            os.unlink(arm)
+                            st['drop'] = True
+                        if k == 'list' and os.path.exists(arm_read):
+                            os.unlink(arm_read)
+                            cut = True
+                if cut:
+                    # not sent: the connection lost before the read ran
+                    break
                 s.sendall(d)
         except OSError:
             pass
+        for x in (c, s):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         s.close()
     threading.Thread(target=up, daemon=True).start()
     buf = b''
@@ -76,8 +96,8 @@ def serve(c):
             for seq, p in pk:
                 if st['prep'] and seq == 1:
                     if p[:1] == b'\x00':
-                        st['ids'].add(struct.unpack('<I', p[1:5])[0])
-                    st['prep'] = False
+                        st['ids'][struct.unpack('<I', p[1:5])[0]] = st['prep']
+                    st['prep'] = None
             c.sendall(d)
     except OSError:
         pass
@@ -98,7 +118,7 @@ while True:
         continue
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
-t_bg proxy python3 "$T/proxy.py" "$T/proxy.sock" "$DB_SOCK" "$T/armed"
+t_bg proxy python3 "$T/proxy.py" "$T/proxy.sock" "$DB_SOCK" "$T/armed" "$T/armed-read"
 t_wait 10 test -S "$T/proxy.sock" || bail "the proxy did not start"
 # cmpd through the proxy, cmp-localca straight to MariaDB
 t_write_conf "${CONF[@]}" "db_socket = $T/proxy.sock"
@@ -156,4 +176,31 @@ sweep
 is "$(inv_state lost2)/$(tx_state lost2)/$(ca_state lost2)" revoked/expired/revoked \
 	"past its deadline the sweep revokes it: revoked at both"
 ok "an ir afterwards works" client "$T/c2.out" after
+
+# The read of a transaction's rows on a connection lost before it ran:
+# run again on a new connection. A certConf of two certificates makes it
+# (one of a single certificate is settled by one UPDATE alone).
+TOOL=$top_builddir/t/cmptool
+field() { "$TOOL" dump "$1" | sed -n "s/^$2=//p" | head -n 1; }
+post() {	# post FILE OUT
+	curl -sS --noproxy '*' --max-time 40 -H 'Content-Type: application/pkixcmp' \
+		--data-binary "@$1" -o "$2" "$HTTP_BASE$CMP"
+}
+client "$T/c4.out" two -reqout "$T/one.der" || diag_file "$T/c4.out"
+TID=00112233445566778899aabbccdd7101
+"$TOOL" edit "$T/one.der" "$T/two.der" tid=$TID addreq=1 "remac=$ENROLL_SECRET" ||
+	bail "cmptool edit failed"
+post "$T/two.der" "$T/two-ip.der"
+is "$(field "$T/two-ip.der" body)" ip "an ir of two requests: ip"
+is "$("$TOOL" dump "$T/two-ip.der" | grep -c '^status=accepted$')" 2 "... both accepted"
+"$TOOL" certconf "$T/two-ip.der" "$T/two-conf.der" "$ENROLL_SECRET" || bail "cmptool certconf failed"
+lost0=$(grep -c 'query: Lost connection' "$T/cmpd.log")
+touch "$T/armed-read"
+post "$T/two-conf.der" "$T/two-pkiconf.der"
+ok "... the proxy dropped the connection at its rows' read" test ! -e "$T/armed-read"
+is "$(field "$T/two-pkiconf.der" body)" pkiconf "its certConf is answered pkiConf all the same" ||
+	diag "$(field "$T/two-pkiconf.der" text)"
+is "$(grep -c 'query: Lost connection' "$T/cmpd.log")" $((lost0 + 1)) "... the lost connection logged once"
+is "$(t_sql "SELECT GROUP_CONCAT(state) FROM cmp_transaction WHERE transaction_id = UNHEX('$TID')")" \
+	confirmed,confirmed "... both confirmed"
 done_testing
