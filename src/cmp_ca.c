@@ -287,17 +287,20 @@ ca_crl_later(X509_CRL *a, X509_CRL *b)
  * Is crl the CA's, fit to keep? Not issued more than CA_CRL_AHEAD
  * seconds in the future (OpenSSL refuses every signer under a CRL "not
  * yet valid", and the one kept, later than any the CA gives after, would
- * stay until its nextUpdate); and, when the CA's chain is known, signed
+ * stay until its nextUpdate); complete (util_crl_complete: a delta CRL
+ * would be read as the whole list); and, when the CA's chain is known, signed
  * by the key of the chain's certificate of its issuer's name (a CRL
  * under another key is skipped by OpenSSL's checks, which would then
  * take the CA as having none: revoked signers pass). With need_chain, a
  * chain that cannot be had makes it unfit too (asked again because the
  * one kept did not sign it: the CRL is then vouched for by nothing).
- * CA_CRL_SOUND; CA_CRL_EARLY or CA_CRL_UNSIGNED, with why.
+ * CA_CRL_SOUND; CA_CRL_EARLY, CA_CRL_PARTIAL or CA_CRL_UNSIGNED, with
+ * why.
  */
 #define CA_CRL_SOUND	0
 #define CA_CRL_EARLY	1
 #define CA_CRL_UNSIGNED	2
+#define CA_CRL_PARTIAL	3
 static int
 ca_crl_sound(const struct profile *prof, X509_CRL *crl, int need_chain,
     char *why, size_t whylen)
@@ -311,6 +314,8 @@ ca_crl_sound(const struct profile *prof, X509_CRL *crl, int need_chain,
 		snprintf(why, whylen, "its thisUpdate lies in the future");
 		return CA_CRL_EARLY;
 	}
+	if (!util_crl_complete(crl, why, whylen))
+		return CA_CRL_PARTIAL;
 	if ((chain = cmp_ca_chain(prof, NULL, NULL)) == NULL) {
 		if (!need_chain)
 			return CA_CRL_SOUND;
@@ -454,7 +459,8 @@ cmp_ca_crl(const struct profile *prof, struct ca_crl_state *st)
 	 * is asked for once more (another CA behind the connector now), and
 	 * must then be had and sign it */
 	if (got && ((sound = ca_crl_sound(prof, crl, 0, why,
-	    sizeof(why))) == CA_CRL_EARLY || (sound == CA_CRL_UNSIGNED &&
+	    sizeof(why))) == CA_CRL_EARLY || sound == CA_CRL_PARTIAL ||
+	    (sound == CA_CRL_UNSIGNED &&
 	    (!ca_chain_drop(prof) || ca_crl_sound(prof, crl, 1, why,
 	    sizeof(why)) != CA_CRL_SOUND)))) {
 		/* as a CA that cannot give one now: the one kept stays,

@@ -204,6 +204,7 @@ int	util_name_index(const char *const *names, size_t n, const char *s,
 int	util_uuid4(char out[37]);
 int	util_uuid7(char out[37]);
 STACK_OF(X509_CRL) *util_crls_up_ref(const STACK_OF(X509_CRL) *);
+int	util_crl_complete(const X509_CRL *, char *, size_t);
 int	util_nid_in(int nid, const int *list, size_t n);
 int	util_names_within(const GENERAL_NAMES *, const GENERAL_NAMES *);
 

@@ -233,6 +233,7 @@ cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **crls,
 {
 	BIO *mem = NULL;
 	X509_CRL *x;
+	char why[80];
 	int r = -1;
 
 	*crls = NULL;
@@ -248,6 +249,12 @@ cred_parse_crls(const char *pem, size_t len, STACK_OF(X509_CRL) **crls,
 	/* PEM_read_bio_X509_CRL() passes over the certificates */
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509_CRL(mem, NULL, NULL, NULL)) != NULL) {
+		if (!util_crl_complete(x, why, sizeof(why))) {
+			X509_CRL_free(x);
+			snprintf(err, errlen, "%s: only complete CRLs are "
+			    "applied", why);
+			goto out;
+		}
 		if ((*crls == NULL &&
 		    (*crls = sk_X509_CRL_new_null()) == NULL) ||
 		    sk_X509_CRL_num(*crls) >= CRED_CRLS_MAX ||

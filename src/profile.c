@@ -634,7 +634,8 @@ profile_read_signing(struct profile *p)
 	struct db_col c[5];
 	const unsigned char *q;
 	size_t keylen = 0;
-	int r;
+	char why[80];
+	int i, r;
 
 	memset(c, 0, sizeof(c));
 	col_blob(&c[0], key_enc, sizeof(key_enc));
@@ -655,6 +656,14 @@ profile_read_signing(struct profile *p)
 		log_error("CMP Profile %s: bad trust_crls", p->cmp_name);
 		goto out;
 	}
+	/* stored before cmpd refused them at upload (credentials.c) */
+	for (i = 0; i < sk_X509_CRL_num(p->crls); i++)
+		if (!util_crl_complete(sk_X509_CRL_value(p->crls, i), why,
+		    sizeof(why))) {
+			log_error("CMP Profile %s: trust_crls hold %s; upload "
+			    "its trust anchors again", p->cmp_name, why);
+			goto out;
+		}
 	if (!c[2].null && c[2].len > 0 &&
 	    (p->sign_chain = profile_der_certs(chain, c[2].len)) == NULL) {
 		log_error("CMP Profile %s: bad signing_chain", p->cmp_name);

@@ -240,6 +240,48 @@ util_crls_up_ref(const STACK_OF(X509_CRL) *sk)
 	return out;
 }
 
+/*
+ * Is crl complete: of every reason, for the certificates of its own
+ * issuer (RFC 5280 5.2.4, 5.2.5)? The only CRLs cmpd applies. Without
+ * extended CRL support libcrypto 3.0 takes a delta CRL for a complete
+ * one (an empty delta, later than its base, hides what the base
+ * revokes), and passes over one partitioned by reasons or indirect,
+ * which then reads as no CRL at all. 1, or 0 with why.
+ */
+int
+util_crl_complete(const X509_CRL *crl, char *why, size_t whylen)
+{
+	ISSUING_DIST_POINT *idp;
+	int crit = -1, ok = 1;
+
+	if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) {
+		snprintf(why, whylen, "a delta CRL");
+		return 0;
+	}
+	if ((idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point,
+	    &crit, NULL)) == NULL) {
+		/* -1: none; else one that does not decode, or two */
+		if (crit == -1)
+			return 1;
+		snprintf(why, whylen, "a CRL whose issuingDistributionPoint "
+		    "does not decode");
+		return 0;
+	}
+	if (idp->onlysomereasons != NULL) {
+		snprintf(why, whylen, "a CRL of some reasons only "
+		    "(onlySomeReasons)");
+		ok = 0;
+	} else if (idp->indirectCRL) {
+		snprintf(why, whylen, "an indirect CRL");
+		ok = 0;
+	} else if (idp->onlyattr) {
+		snprintf(why, whylen, "a CRL of attribute certificates");
+		ok = 0;
+	}
+	ISSUING_DIST_POINT_free(idp);
+	return ok;
+}
+
 /* Is nid one of the n of list? */
 int
 util_nid_in(int nid, const int *list, size_t n)

@@ -168,6 +168,42 @@ is "$(t_api GET "/cmpProfiles/$SIGP/trustAnchors")" 200 "API: anchors read"
 is "$(t_json 'len(j["crls"])')" 1 "the CRL stored before stays"
 t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-crl.pem")}" > /dev/null
 
+# Complete CRLs only (RFC 5280 5.2.4, 5.2.5): libcrypto reads a delta CRL
+# as the whole list (an empty delta, later than the CRL that revokes v1,
+# would let v1 sign again), and passes over a CRL partitioned by reasons
+# or an indirect one, as if the vendor had published none.
+# vcrl NAME EXTENSION: a CRL of the vendor root with that extension
+vcrl() {
+	cp "$V/ca.cnf" "$V/crlext.cnf"
+	printf '[ x ]\n%s\n' "$2" >> "$V/crlext.cnf"
+	openssl ca -config "$V/crlext.cnf" -gencrl -crlexts x -out "$V/$1.crl" > /dev/null 2>&1
+}
+sleep 1	# later than the CRL that revokes v1
+vcrl delta "deltaCRL = critical, DER:02:01:01" &&
+	vcrl reasons "issuingDistributionPoint = critical, DER:30:04:83:02:06:40" &&
+	vcrl indirect "issuingDistributionPoint = critical, DER:30:03:84:01:FF" ||
+	bail "openssl ca could not make the CRLs"
+for k in "delta:a delta CRL" "reasons:a CRL of some reasons only (onlySomeReasons)" \
+	"indirect:an indirect CRL"; do
+	n=${k%%:*} why=${k#*:}
+	cat "$V/root.crt" "$V/root.crl" "$V/$n.crl" "$CA/root.crt" > "$T/anchors-$n.pem"
+	is "$(t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-$n.pem")}")" 422 \
+		"API: anchors with $why refused"
+	is "$(t_json 'j["message"]')" "certificates: $why: only complete CRLs are applied" "... and says so"
+	nok "... cmpd --set-trust-anchors too" sh -c "$CMPD --set-trust-anchors sig < '$T/anchors-$n.pem'"
+done
+nok "v1 still refused" cr "$V/v1.crt" "$V/v1.key"
+like "$(client_out)" "certRevoked" "... certRevoked"
+# one stored before cmpd refused them: the profile's signers refused
+# until its anchors are uploaded again
+t_sql "UPDATE cmp_profile SET trust_crls = CONCAT(trust_crls,
+	FROM_BASE64('$(openssl crl -in "$V/delta.crl" -outform DER | base64 -w0)')) WHERE uuid = '$SIGP'"
+nok "a delta CRL found stored: v2 refused" cr "$V/v2.crt" "$V/v2.key"
+like "$(cat "$T/cmpd.log")" "CMP Profile sig: trust_crls hold a delta CRL; upload its trust anchors again" \
+	"... and logged"
+t_api PUT "/cmpProfiles/$SIGP/trustAnchors" "{\"certificates\":$(jstr "$T/anchors-crl.pem")}" > /dev/null
+ok "v2 signs once they are" cr "$V/v2.crt" "$V/v2.key"
+
 # ------------------------------------ certConf from the requester only
 # dev-2 asks, and leaves the transaction waiting for its certConf
 ok "dev-2: a cr without certConf" cr "$T/dev2.crt" "$T/dev.key" -disable_confirm \

@@ -101,6 +101,18 @@ like "$(cat "$T/cmpd.log")" "the CRL it gave is not taken: its thisUpdate lies i
 is "$(t_sql "SELECT COUNT(*) FROM ca_crl WHERE this_update > UTC_TIMESTAMP() + INTERVAL 1 HOUR")" 0 \
 	"... nor stored for the other workers"
 
+# a delta CRL of the CA's own key, empty and later than the one kept:
+# libcrypto would read it as the whole list, and outside would sign again
+printf '[ delta ]\ndeltaCRL = critical, DER:02:01:01\n' >> "$T/crlca/ca.cnf"
+sleep 1.1
+gencrl "$CA/ca.key" "$CA/ca.crt" "$T/fake/crl.json" -crlexts delta ||
+	{ diag_file "$T/crlca/gencrl.log"; bail "gencrl failed"; }
+sleep 1.5
+nok "the connector gives an empty delta CRL: outside still refused" \
+	genm "$T/g5d.out" "$T/outside.crt" "$T/dev.key"
+like "$(cat "$T/g5d.out")" "PN=sig \| the protection certificate is revoked" "... by the CRL kept"
+like "$(cat "$T/cmpd.log")" "the CRL it gave is not taken: a delta CRL" "... the delta CRL not taken, logged"
+
 # a CA replica behind the others gives an older CRL, current still, while
 # a later one is stored (another worker's, another node's): the later one
 # is taken. outside2 is revoked in the later one only.
