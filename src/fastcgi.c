@@ -7,11 +7,24 @@
  * would otherwise hold the worker for as long as a client trickles it.
  * Each read of the connection waits at most that long (SO_RCVTIMEO, set
  * once per request); between reads the time since the body's reading
- * began is checked, so a body trickled in takes at most about twice the
- * limit. Out of time, the caller answers (408 for a body it wanted) and
- * closes the connection without reading the rest (FCGX_Detach: no
- * graceful close either, which would read on as long as the web server
- * sends).
+ * began is checked. Out of time, the caller answers (408 for a body it
+ * wanted) and closes the connection without reading the rest
+ * (FCGX_Detach: no graceful close either, which would read on as long
+ * as the web server sends).
+ *
+ * libfcgi also reads on its own, where no check of cmpd's runs between
+ * its reads: the request's BEGIN_REQUEST and params (FCGX_Accept_r, before
+ * any SO_RCVTIMEO can be set), records that carry nothing of the body
+ * (its fill loop reads on through another request id's records, padding,
+ * a header sent a byte at a time), and its graceful close. A peer that
+ * stalls there, or trickles such records, would hold the worker for
+ * good. A watchdog bounds each of these steps: armed, a timer sends
+ * SIGALRM at the step's deadline and then every FASTCGI_WATCH_AGAIN_MS,
+ * so that any read, select or write of the connection that blocks past
+ * it fails with EINTR (the handler does nothing and is installed without
+ * SA_RESTART); disarmed as soon as libfcgi returns, so nothing else a
+ * worker does is interrupted. A peer that floods records without pause
+ * never blocks a read, and is bounded by nothing but its own sending.
  *
  * One request per connection: a connection the web server keeps open
  * (FCGI_KEEP_CONN) would pin the worker while other clients wait for it.
@@ -29,6 +42,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -38,6 +52,56 @@
 
 #include "cmpd.h"
 #include "fastcgi.h"
+
+/* BEGIN_REQUEST and params: a web server sends them as it connects */
+#define FASTCGI_HEAD_MS		5000
+/* the answer's flush and libfcgi's graceful close (2 s of quiet) */
+#define FASTCGI_CLOSE_MS	5000
+/* past a deadline, SIGALRM again this often */
+#define FASTCGI_WATCH_AGAIN_MS	100
+
+static void
+fastcgi_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Arms the watchdog for ms milliseconds from now, or disarms it (0). */
+static void
+fastcgi_watch(long ms)
+{
+	static int handler;
+	struct sigaction sa;
+	struct itimerval it;
+
+	if (!handler) {
+		memset(&sa, 0, sizeof(sa));
+		sigemptyset(&sa.sa_mask);
+		sa.sa_handler = fastcgi_on_alarm;	/* no SA_RESTART */
+		if (sigaction(SIGALRM, &sa, NULL) != 0)
+			return;
+		handler = 1;
+	}
+	memset(&it, 0, sizeof(it));
+	if (ms > 0) {
+		it.it_value.tv_sec = ms / 1000;
+		it.it_value.tv_usec = (ms % 1000) * 1000;
+		it.it_interval.tv_usec = FASTCGI_WATCH_AGAIN_MS * 1000;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* FCGX_Accept_r, its reads of BEGIN_REQUEST and params bounded. */
+int
+fastcgi_accept(FCGX_Request *rq)
+{
+	int rc;
+
+	fastcgi_watch(FASTCGI_HEAD_MS);
+	rc = FCGX_Accept_r(rq);
+	fastcgi_watch(0);
+	return rc;
+}
 
 /* Each read of the request's connection waits at most seconds. */
 void
@@ -57,7 +121,7 @@ fastcgi_late(FCGX_Request *rq, const struct timespec *since, int seconds)
 {
 	int e = FCGX_GetError(rq->in);
 
-	return e == EAGAIN || e == EWOULDBLOCK ||
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
 	    util_elapsed_ms(since) >= seconds * 1000.0;
 }
 
@@ -101,9 +165,11 @@ fastcgi_read_body(FCGX_Request *rq, size_t max, int seconds,
 	if ((buf = malloc(want + 1)) == NULL)
 		return FASTCGI_BODY_NOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &since);
+	fastcgi_watch(seconds * 1000L);
 	while (got < want) {
 		n = fastcgi_get(rq->in, (char *)buf + got, want - got);
 		if (fastcgi_late(rq, &since, seconds)) {
+			fastcgi_watch(0);
 			free(buf);
 			return FASTCGI_BODY_TIMEOUT;
 		}
@@ -111,6 +177,7 @@ fastcgi_read_body(FCGX_Request *rq, size_t max, int seconds,
 			break;
 		got += (size_t)n;
 	}
+	fastcgi_watch(0);
 	if (got > max) {
 		free(buf);
 		return FASTCGI_BODY_TOO_LARGE;
@@ -139,14 +206,18 @@ fastcgi_drain(FCGX_Request *rq, size_t max, int seconds)
 	int n;
 
 	clock_gettime(CLOCK_MONOTONIC, &since);
+	fastcgi_watch(seconds * 1000L);
 	while (total < max) {
 		n = fastcgi_get(rq->in, buf, sizeof(buf));
-		if (fastcgi_late(rq, &since, seconds))
+		if (fastcgi_late(rq, &since, seconds)) {
+			fastcgi_watch(0);
 			return -1;
+		}
 		if (n <= 0)
 			break;
 		total += (size_t)n;
 	}
+	fastcgi_watch(0);
 	return 0;
 }
 
@@ -177,5 +248,8 @@ fastcgi_finish(FCGX_Request *rq)
 	if (listen_unix && rq->ipcFd >= 0 &&
 	    ioctl(rq->ipcFd, FIONREAD, &unread) == 0 && unread == 0)
 		(void)FCGX_Detach(rq);
+	/* the graceful close reads on for as long as the peer sends */
+	fastcgi_watch(FASTCGI_CLOSE_MS);
 	FCGX_Finish_r(rq);
+	fastcgi_watch(0);
 }

@@ -19,6 +19,7 @@ enum fastcgi_body {
 	FASTCGI_BODY_TIMEOUT,		/* 408: not all there in time */
 };
 
+int	fastcgi_accept(FCGX_Request *);
 void	fastcgi_body_deadline(FCGX_Request *, int);
 enum fastcgi_body fastcgi_read_body(FCGX_Request *, size_t, int,
 	    unsigned char **, size_t *);

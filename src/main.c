@@ -525,14 +525,25 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		return 1;
 	}
-	if (FCGX_Init() != 0)
-		fatal("FCGX_Init failed");
 	/* FCGX_Init installs libfcgi's own handlers for SIGTERM and SIGUSR1
 	 * (its accept loop's shutdown flag); cmpd has its own life cycle.
-	 * SIGUSR1 stays blocked (above) until the master takes it. */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGUSR1, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
+	 * A SIGTERM meanwhile would only set that flag, and every worker
+	 * would then spin in an accept that never accepts: it waits,
+	 * blocked, until the default is back, and ends cmpd then. SIGUSR1
+	 * stays blocked (above) until the master takes it. */
+	{
+		sigset_t term, before;
+
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, &before);
+		if (FCGX_Init() != 0)
+			fatal("FCGX_Init failed");
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		signal(SIGPIPE, SIG_IGN);
+		sigprocmask(SIG_SETMASK, &before, NULL);
+	}
 	fd = master_listen(&c);
 	if (!foreground) {
 		daemon_detach(fd);

@@ -218,7 +218,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		if (worker_stop)
 			break;
 		/* After a timeout this is one EAGAIN, as after a lost race. */
-		rc = FCGX_Accept_r(&rq);
+		rc = fastcgi_accept(&rq);
 		if (rc < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
 				log_debug("worker %d: woken, no connection "

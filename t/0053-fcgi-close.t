@@ -8,7 +8,10 @@
 # whole either way. A body trickled in (as Apache's mod_proxy_fcgi passes
 # on what its client sends) ends after body_timeout, for a body read and
 # for one refused unread, with either worker: 408, the connection closed,
-# the worker free for the next request.
+# the worker free for the next request. Where libfcgi reads on its own (a
+# request's head, records that carry nothing of the body, its graceful
+# close), a peer that stalls or trickles holds the worker for a few
+# seconds at most, not for as long as it keeps at it.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "workers = 1" "body_timeout = 2"
@@ -204,5 +207,90 @@ is "$(grep -c 'the body did not arrive within body_timeout (2 s); connection clo
 r=$(timeout 30 /usr/bin/python3 "$T/fcgi.py" "$T/localca.sock" "$IR" "$LCA" 0)
 like "$r" "status=401 end=1 eof=1" "cmp-localca's one worker answers the next request"
 unlike "$(cat "$T/localca.log")" "exited|killed|signal" "cmp-localca's worker kept running"
+
+# peer.py MODE SOCKET BODY SECONDS: a FastCGI peer that, for SECONDS
+#   head:  sends one byte of a BEGIN_REQUEST, then nothing;
+#   skip:  sends a request of a 100-byte body, then a record of another
+#          request id every second (nothing of the body);
+#   after: sends a whole request (BODY) and 200 kB beyond it, then a
+#          record of an unknown type every second after the answer, also
+#          once the worker shut its sending side down (libfcgi's graceful
+#          close reads on meanwhile).
+# Prints "closed_ms=M": when the worker closed (SECONDS when it did not).
+cat > "$T/peer.py" << 'EOF'
+import socket, struct, sys, time
+
+def rec(t, body, rid=1):
+    return struct.pack('>BBHHBB', 1, t, rid, len(body), 0, 0) + body
+
+def nv(k, v):
+    return struct.pack('BB', len(k), len(v)) + k + v
+
+mode, sock_path, dur = sys.argv[1], sys.argv[2], float(sys.argv[4])
+body = open(sys.argv[3], 'rb').read()
+path = '/api/v1/protocols/cmp/demo'
+length = str(len(body)) if mode == 'after' else '100'
+params = b''.join(nv(k.encode(), v.encode()) for k, v in [
+    ('REQUEST_METHOD', 'POST'), ('REQUEST_URI', path), ('SCRIPT_NAME', path),
+    ('CONTENT_TYPE', 'application/pkixcmp'), ('CONTENT_LENGTH', length),
+    ('REMOTE_ADDR', '127.0.0.1')])
+head = rec(1, struct.pack('>HB5x', 1, 0)) + rec(4, params) + rec(4, b'')
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+start, closed = time.time(), None
+if mode == 'head':
+    s.send(head[:1])
+elif mode == 'skip':
+    s.sendall(head)
+else:
+    s.sendall(head + rec(5, body) + rec(5, b'') +
+              b''.join(rec(11, b'\0' * 50000, 0) for i in range(4)))
+s.settimeout(0.05)
+while closed is None and time.time() - start < dur:
+    try:
+        if s.recv(65536) == b'' and mode != 'after':
+            closed = time.time()
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        closed = time.time()
+        break
+    try:
+        if mode == 'skip':
+            s.send(rec(5, b'x', rid=2))
+        elif mode == 'after':
+            s.send(rec(11, b'\0' * 8, 0))
+    except OSError:
+        closed = time.time()
+        break
+    time.sleep(1)
+print('closed_ms=%d' % (((closed or time.time()) - start) * 1000), flush=True)
+EOF
+# stalled MODE: peer.py MODE runs for 15 s; meanwhile a request to the one
+# worker: "STATUS MS", its answer's status and how long it took
+stalled() {
+	local pid t0 st
+	timeout 30 /usr/bin/python3 "$T/peer.py" "$1" "$T/cmpd.sock" "$IR" 15 > "$T/peer-$1.out" &
+	pid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	st=$(t_fcgi "$IR" "$CMP")
+	echo "$st $((($(date +%s%N) - t0) / 1000000))"
+	wait "$pid"
+}
+r=$(stalled head)
+diag "a request while a peer stalls in its head: $r"
+ok "a peer that stalls in its request's head holds the worker for seconds, not 15 ($r)" \
+	test "${r%% *}" = 200 -a "${r#* }" -lt 9000
+r=$(timeout 30 /usr/bin/python3 "$T/peer.py" skip "$T/cmpd.sock" "$IR" 15)
+diag "records of another request id, one a second: $r"
+ok "records that carry nothing of the body end after body_timeout too" \
+	test "$(closed_ms "$r")" -lt 6000
+r=$(stalled after)
+diag "a request while a peer keeps sending after its answer: $r"
+ok "libfcgi's graceful close ends after seconds, not 15 ($r)" \
+	test "${r%% *}" = 200 -a "${r#* }" -lt 9000
+unlike "$(cat "$T/cmpd.log")" "exited|killed|signal" "the worker kept running"
 
 done_testing

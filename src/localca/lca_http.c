@@ -555,7 +555,7 @@ lca_loop(FCGX_Request *rq, int fd, const sigset_t *stop_set,
 			log_reopen();
 			log_info("log_file reopened");
 		}
-		rc = FCGX_Accept_r(rq);
+		rc = fastcgi_accept(rq);
 		if (rc < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
 			    rc == -EINTR || rc == -ECONNABORTED)

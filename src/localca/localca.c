@@ -690,6 +690,12 @@ main(int argc, char *argv[])
 		lca_conf_free(&c);
 		return 1;
 	}
+	/* blocked from before FCGX_Init, whose handler would only set
+	 * libfcgi's shutdown flag, until cmp-localca's own are in place */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop_set, NULL);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	lca_signals(&stop_set);
