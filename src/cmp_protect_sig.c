@@ -203,6 +203,17 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	}
 	if ((memo = X509_STORE_CTX_get1_chain(ctx)) == NULL)
 		goto out;
+	/* Keys anyone could sign for (RSA e = 1, an EC or EdDSA point of
+	 * small order; spki_key_sound), whichever CA certified them: the
+	 * signature that verified above proves nothing. */
+	for (i = 0; i < sk_X509_num(memo); i++)
+		if ((pkey = X509_get0_pubkey(sk_X509_value(memo, i))) == NULL ||
+		    !spki_key_sound(pkey)) {
+			snprintf(arg, arglen, "%s public key is not sound",
+			    i == 0 ? "its" : "a CA certificate's");
+			sk_X509_pop_free(memo, X509_free);
+			goto out;
+		}
 	if (!(flags & CMP_SIG_LEAF_REVOKED_OK))
 		chain_memo_add(&key, memo, now);
 	if (chain != NULL)

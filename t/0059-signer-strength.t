@@ -2,7 +2,8 @@
 # A signer's chain must meet signer_security_level (OpenSSL's auth_level;
 # 2 by default: 112 bits of security): a key too small anywhere in it, or
 # a certificate of it signed with SHA-1, is signerNotTrusted, for it could
-# be forged. A lower level lets a legacy PKI in.
+# be forged. A lower level lets a legacy PKI in. Nor may any key of the
+# chain be one anyone can sign for (RSA with e = 1), whatever the level.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
@@ -41,6 +42,12 @@ cert rsa1024 "/O=vendor/CN=rsa1024" root ee sha256 rsa:1024 || bail "rsa1024"
 cert rsa2048 "/O=vendor/CN=rsa2048" root ee sha256 rsa:2048 || bail "rsa2048"
 cert sha1ca "/O=vendor/CN=sha1 CA" root ca sha1 ec ec_paramgen_curve:P-256 || bail "sha1ca"
 cert undersha1 "/O=vendor/CN=under sha1" sha1ca ee sha256 ec ec_paramgen_curve:P-256 || bail "undersha1"
+# an RSA key with e = 1, certified by the vendor's root: anyone who has
+# the certificate can sign for it (the signature is the padded digest)
+t_rsa_e1_key "$V/e1.key"
+openssl req -new -key "$V/e1.key" -subj "/O=vendor/CN=e1" -out "$V/e1.csr" 2>/dev/null &&
+	openssl x509 -req -in "$V/e1.csr" -CA "$V/root.crt" -CAkey "$V/root.key" \
+	-CAcreateserial -days 30 -extfile "$V/ee.ext" -sha256 -out "$V/e1.crt" 2>/dev/null || bail "e1"
 cat "$V/root.crt" "$CA/root.crt" | $CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
 	bail "--set-trust-anchors failed"
 
@@ -62,12 +69,16 @@ like "$(cat "$T/g3.out")" "PN=sig \| the protection certificate is not trusted: 
 nok "a signer under a CA certificate signed with SHA-1: refused" genm "$T/g4.out" undersha1
 like "$(cat "$T/g4.out")" "signerNotTrusted" "... signerNotTrusted"
 like "$(cat "$T/g4.out")" "CA signature digest algorithm too weak" "... for the SHA-1 signature"
+nok "a signer whose RSA key has e = 1: refused" genm "$T/g4e.out" e1
+like "$(cat "$T/g4e.out")" "PN=sig \| the protection certificate is not trusted: its public key is not sound" \
+	"... signerNotTrusted, for its key"
 
 # a legacy PKI let in on purpose
 t_write_conf "message_time_skew = 0" "log_level = info" "signer_security_level = 0"
 t_start_cmpd || bail "cmpd did not start again"
 ok "signer_security_level = 0: the RSA-1024 signer" genm "$T/g5.out" rsa1024
 ok "... and the one under SHA-1" genm "$T/g6.out" undersha1
+nok "... not the one with e = 1" genm "$T/g6e.out" e1
 t_write_conf "message_time_skew = 0" "log_level = info" "signer_security_level = 3"
 t_start_cmpd || bail "cmpd did not start again"
 nok "signer_security_level = 3 (128 bits): the RSA-2048 signer refused" genm "$T/g7.out" rsa2048
