@@ -284,10 +284,13 @@ cmp_protect_sig(CMPD_MSG *rsp, EVP_PKEY *key, X509 *cert,
 	sk_X509_pop_free(rsp->extraCerts, X509_free);
 	rsp->extraCerts = extra;
 	extra = NULL;
-	/* SHA-256 for RSA and P-256, SHA-384 for P-384, none for Ed25519. */
-	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
+	/* A digest as strong as the key (RFC 9481 2, 3): SHA-256 for RSA
+	 * and P-256, SHA-384 for P-384, SHA-512 for P-521; none for EdDSA,
+	 * which hashes by itself (RFC 9481 3.3). */
+	if (!EVP_PKEY_is_a(key, "ED25519") && !EVP_PKEY_is_a(key, "ED448"))
 		md = EVP_PKEY_get_bits(key) == 384 ? EVP_sha384() :
-		    EVP_sha256();
+		    EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) > 384 ?
+		    EVP_sha512() : EVP_sha256();
 	X509_ALGOR_free(h->protectionAlg);
 	if ((h->protectionAlg = X509_ALGOR_new()) == NULL)
 		goto out;

@@ -4,6 +4,7 @@
 # a certificate of it signed with SHA-1, is signerNotTrusted, for it could
 # be forged. A lower level lets a legacy PKI in. Nor may any key of the
 # chain be one anyone can sign for (RSA with e = 1), whatever the level.
+# cmpd's own key signs its answers with a digest as strong as it.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_stack "message_time_skew = 0" "log_level = info"
@@ -84,5 +85,38 @@ t_start_cmpd || bail "cmpd did not start again"
 nok "signer_security_level = 3 (128 bits): the RSA-2048 signer refused" genm "$T/g7.out" rsa2048
 like "$(cat "$T/g7.out")" "EE certificate key too weak" "... for its key"
 ok "... the EC P-256 one not" genm "$T/g8.out" good
+
+# The profile's own signing key: its answers signed with a digest as
+# strong as the key (RFC 9481): SHA-384 for P-384, SHA-512 for P-521,
+# none for Ed448 (EdDSA hashes by itself). The client checks each answer.
+# own NAME ALG [KEYOPT]: the profile's signing key of ALG, under the test root
+own() {
+	openssl req -new -newkey "$2" ${3:+-pkeyopt "$3"} -nodes -keyout "$T/own-$1.key" \
+		-out "$T/own-$1.csr" -subj "/O=cmpd tests/CN=cmpd $1" 2>/dev/null &&
+	openssl x509 -req -in "$T/own-$1.csr" -CA "$CA/root.crt" -CAkey "$CA/root.key" \
+		-CAcreateserial -days 30 -extfile "$T/signer.ext" -out "$T/own-$1.crt" 2>/dev/null &&
+	cat "$T/own-$1.key" "$T/own-$1.crt" "$CA/root.crt" |
+		$CMPD --set-signing-credentials sig > /dev/null 2>&1
+}
+# answered NAME: a genm signed by good, its answer in $T/own-NAME.der; the
+# answer's protectionAlg (the first signature algorithm of the message)
+answered() {
+	rm -f "$T/own-$1.der"
+	timeout 60 openssl cmp -cmd genm -infotype signKeyPairTypes \
+		-server "127.0.0.1:$HTTP_PORT" -path /api/v1/protocols/cmp/sig \
+		-recipient /CN=cmpd -msg_timeout 20 -total_timeout 40 \
+		-cert "$V/good.crt" -key "$V/good.key" -trusted "$CA/root.crt" \
+		-rspout "$T/own-$1.der" > "$T/own-$1.out" 2>&1 &&
+	openssl asn1parse -inform DER -in "$T/own-$1.der" |
+		grep -m 1 -o 'ecdsa-with-SHA[0-9]*\|ED448\|ED25519'
+}
+own p384 ec ec_paramgen_curve:P-384 || bail "the P-384 signing key"
+is "$(answered p384)" ecdsa-with-SHA384 "a P-384 signing key: answers signed with SHA-384"
+own p521 ec ec_paramgen_curve:P-521 || bail "the P-521 signing key"
+is "$(answered p521)" ecdsa-with-SHA512 "a P-521 signing key: answers signed with SHA-512"
+own ed448 ed448 || bail "the Ed448 signing key"
+is "$(answered ed448)" ED448 "an Ed448 signing key: answers signed with Ed448"
+own ed25519 ed25519 || bail "the Ed25519 signing key"
+is "$(answered ed25519)" ED25519 "an Ed25519 signing key: answers signed with Ed25519"
 
 done_testing
