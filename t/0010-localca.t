@@ -922,6 +922,17 @@ SP_PORT=$(_t_free_port) || bail "no free port"
 like "$(timeout 20 spawn-fcgi -n -a 127.0.0.1 -p "$SP_PORT" -- "$LCA" -f -c "$T/bad.conf" \
 	--allow-root 2>&1)" "auth_remote_user needs a Unix socket to listen on" \
 	"auth_remote_user with a TCP socket handed over: refused at start"
+# a Unix socket handed over that any user may connect to (spawn-fcgi -M
+# 0666, systemd's SocketMode default): refused too; 0660 with a group is
+# the way
+like "$(timeout 20 spawn-fcgi -n -s "$T/sp.sock" -M 0666 -- "$LCA" -f -c "$T/bad.conf" \
+	--allow-root 2>&1)" "auth_remote_user needs a socket other users cannot connect to; the one handed over has mode 0666" \
+	"auth_remote_user with a Unix socket handed over that any user may connect to: refused at start"
+rm -f "$T/sp.sock"
+timeout 3 spawn-fcgi -n -s "$T/sp.sock" -M 0660 -- "$LCA" -f -c "$T/bad.conf" --allow-root \
+	> "$T/sp.log" 2>&1
+is "$?" 124 "... one of mode 0660 served (until stopped)" || diag_file "$T/sp.log"
+rm -f "$T/sp.sock"
 
 # listen = inherit: the socket on fd 0, as cgi-fcgi -start (or spawn-fcgi,
 # or lighttpd's bin-path) hands it over.

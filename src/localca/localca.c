@@ -372,7 +372,7 @@ static int
 lca_listen(const struct lca_conf *c)
 {
 	socklen_t len = sizeof(int);
-	int fd, type;
+	int fd, type, mode = 0;
 
 	if (strcmp(c->listen, "inherit") == 0) {
 		fd = STDIN_FILENO;
@@ -392,6 +392,19 @@ lca_listen(const struct lca_conf *c)
 	if (c->auth_remote_user != NULL && !daemon_fd_is_unix(fd))
 		fatal("auth_remote_user needs a Unix socket to listen on: "
 		    "whoever can connect to a TCP port names the REMOTE_USER");
+	/* nor a Unix socket handed over that any user may connect to
+	 * (connect(2) needs write permission; one made here is checked
+	 * by its listen_mode) */
+	if (c->auth_remote_user != NULL && c->listen[0] != '/' &&
+	    ((mode = daemon_fd_unix_mode(fd)) < 0 || (mode & 0002) != 0)) {
+		if (mode < 0)
+			fatal("auth_remote_user needs a socket other users "
+			    "cannot connect to; the one handed over has no "
+			    "file whose mode says so");
+		fatal("auth_remote_user needs a socket other users cannot "
+		    "connect to; the one handed over has mode %04o "
+		    "(SocketMode=0660 and a group)", (unsigned)mode);
+	}
 	return fd;
 }
 
