@@ -599,6 +599,29 @@ na=$(crl_field "$T/crl-a.der" crlnumber)
 nb=$(crl_field "$T/crl-b.der" crlnumber)
 ok "... and the later one has the higher CRL number ($na, $nb)" \
 	test "$((16#${nb#0x}))" -gt "$((16#${na#0x}))"
+# A CRL that waits for its number (another session holds its row) lists
+# what was revoked while it waited, and is dated when it has them: not
+# before any revocation it lists (RFC 5280 5.1.2.4), nor before a CRL of
+# a lower number. The revocation: the valid certificate's row, put back
+# after.
+t_sql "START TRANSACTION; SELECT last_number FROM localca_crl_number WHERE id = 1 FOR UPDATE;
+	DO SLEEP(3); COMMIT" > /dev/null &
+holder=$!
+sleep 0.5
+crl_get "$T/crl-w.der" &
+getter=$!
+sleep 1.5
+sql "UPDATE localca_certificate SET status = 'revoked', revocation_reason = 'keyCompromise',
+	revoked_at = NOW(6) WHERE serial_hex = '$serial_rn'" > /dev/null
+wait "$getter" "$holder"
+sql "UPDATE localca_certificate SET status = 'issued', revocation_reason = NULL, revoked_at = NULL
+	WHERE serial_hex = '$serial_rn'" > /dev/null
+crl=$(openssl crl -inform DER -in "$T/crl-w.der" -noout -text)
+like "$crl" "$(up "$serial_rn")" "a CRL that waited for its number lists what was revoked meanwhile"
+rdate=$(printf '%s\n' "$crl" | grep -A1 "Serial Number: $(up "$serial_rn")" |
+	sed -n 's/.*Revocation Date: //p')
+ok "... and is not dated before it ($(crl_field "$T/crl-w.der" lastupdate); revoked $rdate)" \
+	test "$(date -d "$(crl_field "$T/crl-w.der" lastupdate)" +%s)" -ge "$(date -d "$rdate" +%s)"
 # a revoked certificate whose row does not decode: no CRL rather than
 # one that leaves it out (and so says it is valid)
 fxder=$(t_sql "SELECT HEX(der) FROM localca_certificate WHERE serial_hex = '$serial_fx'")

@@ -137,8 +137,8 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	ASN1_INTEGER *number = NULL;
 	ASN1_TIME *t = NULL;
 	X509_CRL *crl = NULL;
-	time_t now = time(NULL);
 	struct timespec ts;
+	time_t now;
 	uint64_t n = 0;
 	int rc, r = -1;
 
@@ -147,11 +147,7 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	if ((crl = X509_CRL_new()) == NULL ||
 	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
 	    X509_CRL_set_issuer_name(crl,
-	    X509_get_subject_name(ca->cert)) != 1 ||
-	    (t = ASN1_TIME_set(NULL, now)) == NULL ||
-	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
-	    ASN1_TIME_set(t, now + ca->crl_period) == NULL ||
-	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
+	    X509_get_subject_name(ca->cert)) != 1) {
 		lca_fail(e, 500, "cannot build the CRL");
 		goto out;
 	}
@@ -171,6 +167,18 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 			lca_fail(e, 503, "database unavailable");
 		else
 			lca_fail(e, 500, "cannot build the CRL");
+		goto out;
+	}
+	/* RFC 5280 5.1.2.4: issued now, once its number and revocations
+	 * are had: a CRL that waited for them (the lock, a reconnect) is
+	 * not dated before what it lists, nor before a CRL of a lower
+	 * number that did not wait. */
+	now = time(NULL);
+	if ((t = ASN1_TIME_set(NULL, now)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
+	    ASN1_TIME_set(t, now + ca->crl_period) == NULL ||
+	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
+		lca_fail(e, 500, "cannot build the CRL");
 		goto out;
 	}
 	/* RFC 5280 5.2.1: conforming CAs include the AKI. */
