@@ -213,6 +213,15 @@ ok "new root key, new root and both links written" test -s "$CA/rootupdate/newro
 	-a -s "$CA/rootupdate/newwithnew.pem" -a -s "$CA/rootupdate/newwithold.pem" \
 	-a -s "$CA/rootupdate/oldwithnew.pem"
 is "$(stat -c %a "$CA/rootupdate/newroot.key")" 600 "the new root key is private"
+is "$(stat -c '%a %g' "$CA/rootupdate")" "750 $(stat -c %g "$CA")" \
+	"rootupdate/ is the group's of the CA directory (the service's)"
+t_mode=$(stat -c %a "$T")
+chmod 0711 "$T"	# the test's directory passable, as /etc/cmp-localca is
+ok "... whose members read the links there" setpriv --reuid=65534 --regid="$(stat -c %g "$CA")" \
+	--clear-groups cat "$CA/rootupdate/newwithnew.pem" "$CA/rootupdate/newwithold.pem"
+nok "... not the new root's key" setpriv --reuid=65534 --regid="$(stat -c %g "$CA")" \
+	--clear-groups cat "$CA/rootupdate/newroot.key"
+chmod "$t_mode" "$T"
 is "$(openssl x509 -in "$CA/rootupdate/newwithnew.pem" -noout -subject)" \
 	"$(openssl x509 -in "$CA/root.crt" -noout -subject)" "the new root keeps the name"
 ok "newWithOld verifies with the old root" openssl verify -CAfile "$CA/root.crt" \

@@ -238,8 +238,17 @@ lca_root_rollover(const struct lca_conf *c, const struct lca_ca *ca,
 			goto out;
 		}
 	}
-	if (mkdir(tmp, 0700) != 0) {
+	/* Read by the service at each call, as its user (root runs -R,
+	 * for the old root's key): the group of ca_dir, which --init-ca
+	 * gives the service's user; the new root's key stays root's. */
+	if (mkdir(tmp, 0750) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (stat(c->ca_dir, &st) != 0 || chown(tmp, (uid_t)-1, st.st_gid) != 0 ||
+	    chmod(tmp, 0750) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		(void)rmdir(tmp);
 		goto out;
 	}
 	if (lca_root_write(tmp, "newroot.key", NULL, new_key, err,
