@@ -23,7 +23,7 @@
 
 #define CONN_AUTH_DEPTH		4	/* credentials are a flat object */
 #define CONN_RAW_TEXT_MAX	200	/* body quoted when it has no message */
-#define CONN_PROBE_TIMEOUT	2	/* seconds, GET /health's probe */
+#define CONN_PROBE_TIMEOUT_MS	800	/* GET /health's probes, in all */
 #define CONN_PROBE_REPLY_MAX	65536	/* a probe's answer is dropped */
 
 static const struct conf *conn_conf;
@@ -674,63 +674,102 @@ conn_discard(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* A probe of url on h (conn_probe_all): 0, or -1 if an option is
+ * refused. */
+static int
+conn_probe_setup(CURL *h, const char *url)
+{
+	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+	    (long)CONN_PROBE_TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT,
+	    "cmpd/" PACKAGE_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, conn_discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)CONN_PROBE_REPLY_MAX) != CURLE_OK)
+		return -1;
+	if (conn_conf->connector_ca_file != NULL &&
+	    curl_easy_setopt(h, CURLOPT_CAINFO,
+	    conn_conf->connector_ca_file) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
 /*
- * GET /health: is the connector at url there at all? A GET on the base
- * URL, without credentials, CONN_PROBE_TIMEOUT seconds in all; any HTTP
- * answer, an error status too, counts (the connector's API refuses an
- * unauthenticated GET, but it answered). 1 reachable, 0 not, -1 a local
- * error or an unusable URL.
+ * GET /health: how many of the n connectors at urls are there at all? A
+ * GET on each base URL, without credentials, all at once and
+ * CONN_PROBE_TIMEOUT_MS in all, whatever their number: a connector that
+ * hangs neither holds the worker for long nor makes a load balancer's
+ * check of the host time out. Any HTTP answer, an error status too,
+ * counts (the connector's API refuses an unauthenticated GET, but it
+ * answered); an unusable URL does not. -1 on a local error.
  */
 int
-conn_probe(const char *url)
+conn_probe_all(char *const *urls, size_t n)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	CURLcode ce;
-	long st = 0;
-	int r = -1;
+	struct timespec since;
+	CURLM *m = NULL;
+	CURL **h = NULL;
+	size_t i;
+	long st;
+	int running = 0, ms, r = -1;
 
-	if (conn_curl == NULL || conn_conf == NULL || url == NULL ||
-	    !conn_url_valid(url, strlen(url)))
+	if (conn_conf == NULL)
 		return -1;
-	curl_easy_reset(conn_curl);
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(conn_curl, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_FOLLOWLOCATION, 0L) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_TIMEOUT,
-	    (long)CONN_PROBE_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_SSL_VERIFYPEER, 1L) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_SSL_VERIFYHOST, 2L) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_USERAGENT,
-	    "cmpd/" PACKAGE_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_WRITEFUNCTION, conn_discard) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)CONN_PROBE_REPLY_MAX) != CURLE_OK ||
-	    curl_easy_setopt(conn_curl, CURLOPT_ERRORBUFFER, errbuf) !=
-	    CURLE_OK)
+	if (n == 0)
+		return 0;
+	if ((h = calloc(n, sizeof(*h))) == NULL ||
+	    (m = curl_multi_init()) == NULL)
 		goto out;
-	if (conn_conf->connector_ca_file != NULL &&
-	    curl_easy_setopt(conn_curl, CURLOPT_CAINFO,
-	    conn_conf->connector_ca_file) != CURLE_OK)
-		goto out;
-	ce = curl_easy_perform(conn_curl);
-	/* A reply over the cap still was an answer. */
-	curl_easy_getinfo(conn_curl, CURLINFO_RESPONSE_CODE, &st);
-	r = st > 0 ? 1 : 0;
-	if (r == 0)
-		/* the URL may name a host of the operator's: debug only */
-		log_debug("connector probe: %s", errbuf[0] != '\0' ? errbuf :
-		    curl_easy_strerror(ce));
+	for (i = 0; i < n; i++) {
+		if (!conn_url_valid(urls[i], strlen(urls[i])))
+			continue;
+		if ((h[i] = curl_easy_init()) == NULL ||
+		    conn_probe_setup(h[i], urls[i]) != 0 ||
+		    curl_multi_add_handle(m, h[i]) != CURLM_OK)
+			goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    running == 0)
+			break;
+		ms = CONN_PROBE_TIMEOUT_MS - (int)util_elapsed_ms(&since);
+		if (ms <= 0 || curl_multi_poll(m, NULL, 0, ms, NULL) !=
+		    CURLM_OK)
+			break;
+	}
+	/* A reply cut at the cap or the time still was an answer. */
+	for (r = 0, i = 0; i < n; i++) {
+		st = 0;
+		if (h[i] != NULL)
+			curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &st);
+		if (st > 0)
+			r++;
+		else
+			/* the URL may name a host of the operator's */
+			log_debug("connector probe %zu of %zu: no answer",
+			    i + 1, n);
+	}
  out:
-	curl_easy_reset(conn_curl);
+	for (i = 0; h != NULL && i < n; i++)
+		if (h[i] != NULL) {
+			if (m != NULL)
+				curl_multi_remove_handle(m, h[i]);
+			curl_easy_cleanup(h[i]);
+		}
+	if (m != NULL)
+		curl_multi_cleanup(m);
+	free(h);
 	return r;
 }

@@ -109,7 +109,7 @@ int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
  * CONN_NOT_FOUND: the connector has no such call (no update either).
  */
 int	conn_root_ca_update(const struct conn_target *, struct conn_result *);
-int	conn_probe(const char *url);
+int	conn_probe_all(char *const *urls, size_t n);
 
 const char *conn_status_name(enum conn_status);
 

@@ -367,6 +367,52 @@ is "$(hj 'j["status"], j["connectors"]["reachable"]')" "('ok', 1)" "status ok ag
 is "$(health)" 200 "and again (either worker)"
 is "$(hj 'j["status"]')" ok "ok"
 
+# Four more connectors that take the connection and never answer: all
+# are probed at once, in under a second, not one after the other (2 s
+# each before); a load balancer's check of 1 s or so still gets its
+# answer, degraded.
+cat > "$T/hang.py" << 'EOF'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', int(sys.argv[1])))
+s.listen(64)
+held = []
+end = time.time() + 120
+while time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+EOF
+HANG=$(_t_free_port) || bail "no free port"
+t_bg hang /usr/bin/python3 "$T/hang.py" "$HANG"
+t_wait 10 bash -c "echo > /dev/tcp/127.0.0.1/$HANG" || bail "the hanging listener did not start"
+for k in 1 2 3 4; do
+	t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, insecure) VALUES
+  ('00000000-0000-4000-8000-0000000070c$k', 'hang$k', 'http://127.0.0.1:$HANG/$k', 'none', 1);
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-0000000070a$k', 'hang$k', '00000000-0000-4000-8000-0000000070c$k',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000007101$k', 'ra-hang$k', 1, '00000000-0000-4000-8000-0000000070a$k');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000007201$k', 'hang$k', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000007101$k');" || bail "seeding connector hang$k failed"
+done
+sleep 11	# past every worker's cached connector result
+t0=$(date +%s%N)
+is "$(health)" 200 "four connectors that hang: 200"
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$(hj 'j["status"], j["connectors"]["checked"], j["connectors"]["reachable"]')" \
+	"('degraded', 5, 1)" "... degraded: five checked, one reachable"
+ok "... answered in under a second and a half ($ms ms), the probes at once" test "$ms" -lt 1500
+t_sql "UPDATE cmp_profile SET enabled = 0 WHERE name LIKE 'hang_'"
+t_stop_bg hang
+
 # ---------------------------------------------------------------- methods
 is "$(t_fcgi "" /metrics POST "")" 405 "POST /metrics: 405"
 is "$(t_header Allow)" GET "Allow: GET"

@@ -628,6 +628,9 @@ haproxy_start() {
 	    # cmpd's /health: 200 while its database answers
 	    option httpchk GET /health
 	    http-check expect status 200
+	    # its connector probes take up to 0.8 s: a check is not cut
+	    # at inter (1 s) while a CA hangs
+	    timeout check 3s
 	    default-server inter 1s fall 2 rise 2
 	    server a 127.0.0.1:$((P + 41)) check
 	    server b 127.0.0.1:$((P + 42)) check
