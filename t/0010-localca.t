@@ -622,6 +622,21 @@ rdate=$(printf '%s\n' "$crl" | grep -A1 "Serial Number: $(up "$serial_rn")" |
 	sed -n 's/.*Revocation Date: //p')
 ok "... and is not dated before it ($(crl_field "$T/crl-w.der" lastupdate); revoked $rdate)" \
 	test "$(date -d "$(crl_field "$T/crl-w.der" lastupdate)" +%s)" -ge "$(date -d "$rdate" +%s)"
+# RFC 5280 3.3: an entry goes once a CRL issued after its certificate
+# expired listed it; here a crl_period (a day) after the expiry. The
+# table's not_after changed for the test, put back after.
+na1=$(sql "SELECT not_after FROM localca_certificate WHERE serial_hex = '$serial1'")
+nafx=$(sql "SELECT not_after FROM localca_certificate WHERE serial_hex = '$serial_fx'")
+sql "UPDATE localca_certificate SET not_after = UTC_TIMESTAMP() - INTERVAL 2 DAY
+	WHERE serial_hex = '$serial1'" > /dev/null
+sql "UPDATE localca_certificate SET not_after = UTC_TIMESTAMP() - INTERVAL 1 HOUR
+	WHERE serial_hex = '$serial_fx'" > /dev/null
+crl_get "$T/crl-x.der"
+sql "UPDATE localca_certificate SET not_after = '$na1' WHERE serial_hex = '$serial1'" > /dev/null
+sql "UPDATE localca_certificate SET not_after = '$nafx' WHERE serial_hex = '$serial_fx'" > /dev/null
+crl=$(openssl crl -inform DER -in "$T/crl-x.der" -noout -text)
+unlike "$crl" "$(up "$serial1")" "a certificate expired two days ago: off the CRL"
+like "$crl" "$(up "$serial_fx")" "one expired an hour ago: still listed"
 # a revoked certificate whose row does not decode: no CRL rather than
 # one that leaves it out (and so says it is valid)
 fxder=$(t_sql "SELECT HEX(der) FROM localca_certificate WHERE serial_hex = '$serial_fx'")

@@ -128,7 +128,8 @@ lca_crl_add(void *arg, const char *serial_hex, time_t revoked_at,
 	return r;
 }
 
-/* A full CRL of every certificate revoked (RFC 5280 5). */
+/* A full CRL of every certificate revoked (RFC 5280 5), but those
+ * expired over a crl_period ago. */
 int
 lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 {
@@ -160,9 +161,13 @@ lca_ca_crl(const struct lca_ca *ca, X509_CRL **out, struct lca_err *e)
 	 * on the table, whatever its clock. Not below the time in
 	 * microseconds, the numbers given before the table kept them.
 	 */
+	/* RFC 5280 3.3: an entry stays until a CRL issued after its
+	 * certificate expired lists it; here, for a crl_period after the
+	 * expiry, as long as a CRL issued then is current. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if ((rc = lca_db_revoked((uint64_t)ts.tv_sec * 1000000 +
-	    (uint64_t)ts.tv_nsec / 1000, &n, lca_crl_add, &ctx)) != LCA_DB_OK) {
+	    (uint64_t)ts.tv_nsec / 1000, ts.tv_sec - ca->crl_period, &n,
+	    lca_crl_add, &ctx)) != LCA_DB_OK) {
 		if (rc == LCA_DB_ERR)
 			lca_fail(e, 503, "database unavailable");
 		else

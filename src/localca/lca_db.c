@@ -76,7 +76,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "WHERE serial_hex = ? AND status = 'revoked' AND "
 	    "revocation_reason = 'certificateHold'",
 	[ST_REVOKED] = "SELECT serial_hex, revoked_at, revocation_reason, der "
-	    "FROM localca_certificate WHERE status = 'revoked'",
+	    "FROM localca_certificate WHERE status = 'revoked' AND "
+	    "not_after >= ?",
 	/* the next CRL number: above the last one given, and not below the
 	 * floor bound (the time in microseconds, as numbers were before
 	 * the table kept them); the row stays locked until the CRL's rows
@@ -683,10 +684,10 @@ lca_db_crl_number(uint64_t floor, uint64_t *number)
  * failed, LCA_DB_ERR when the database did.
  */
 static int
-lca_db_revoked_rows(lca_db_revoked_cb cb, void *arg)
+lca_db_revoked_rows(time_t expired_before, lca_db_revoked_cb cb, void *arg)
 {
-	MYSQL_BIND rb[4], db_der;
-	MYSQL_TIME at;
+	MYSQL_BIND pb[1], rb[4], db_der;
+	MYSQL_TIME at, from;
 	char serial[LCA_SERIAL_HEX_MAX + 1], reason[LCA_REASON_MAX + 1];
 	unsigned long slen = 0, rlen = 0, dlen = 0;
 	my_bool snull = 0, tnull = 0, rnull = 0, dnull = 0, serr = 0, rerr = 0;
@@ -695,7 +696,12 @@ lca_db_revoked_rows(lca_db_revoked_cb cb, void *arg)
 	MYSQL_STMT *st;
 	int rc, retried, r = LCA_DB_ERR;
 
-	if ((st = lca_db_exec(ST_REVOKED, NULL, &retried, &err)) == NULL)
+	lca_db_time(expired_before, &from);
+	memset(pb, 0, sizeof(pb));
+	pb[0].buffer_type = MYSQL_TYPE_DATETIME;
+	pb[0].buffer = &from;
+	pb[0].buffer_length = sizeof(from);
+	if ((st = lca_db_exec(ST_REVOKED, pb, &retried, &err)) == NULL)
 		return LCA_DB_ERR;
 	memset(rb, 0, sizeof(rb));
 	rb[0].buffer_type = MYSQL_TYPE_STRING;
@@ -775,11 +781,15 @@ lca_db_revoked_rows(lca_db_revoked_cb cb, void *arg)
  * lower number does (RFC 5280 5.2.3), whichever cmp-localca made it. A
  * Galera node that made one at the same time on another node fails its
  * COMMIT: LCA_DB_ERR, and the caller is answered 503 to ask again.
- * LCA_DB_CB_FAILED when cb failed.
+ * LCA_DB_CB_FAILED when cb failed. Certificates that expired before
+ * expired_before are left out (RFC 5280 3.3: an entry may go once a CRL
+ * issued after the certificate's expiry listed it): a CRL, and the time
+ * its number's row stays locked, grow with the certificates revoked
+ * and valid, not with all ever revoked.
  */
 int
-lca_db_revoked(uint64_t floor, uint64_t *number, lca_db_revoked_cb cb,
-    void *arg)
+lca_db_revoked(uint64_t floor, time_t expired_before, uint64_t *number,
+    lca_db_revoked_cb cb, void *arg)
 {
 	int attempt, r;
 
@@ -797,7 +807,7 @@ lca_db_revoked(uint64_t floor, uint64_t *number, lca_db_revoked_cb cb,
 	}
 	db_in_tx = 1;
 	if ((r = lca_db_crl_number(floor, number)) == LCA_DB_OK)
-		r = lca_db_revoked_rows(cb, arg);
+		r = lca_db_revoked_rows(expired_before, cb, arg);
 	db_in_tx = 0;
 	if (db == NULL)		/* lost: the transaction went with it */
 		return LCA_DB_ERR;

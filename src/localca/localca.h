@@ -247,8 +247,8 @@ int	lca_db_release(const char *serial_hex);
 int	lca_db_by_request(const char *request_id, time_t *created,
 	    char uuid[LCA_UUID_LEN + 1],
 	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
-int	lca_db_revoked(uint64_t floor, uint64_t *number, lca_db_revoked_cb,
-	    void *arg);
+int	lca_db_revoked(uint64_t floor, time_t expired_before,
+	    uint64_t *number, lca_db_revoked_cb, void *arg);
 
 /* lca_json.c */
 int	lca_json_parse(const unsigned char *body, size_t len,
