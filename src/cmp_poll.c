@@ -232,6 +232,31 @@ poll_write(struct poll_write *w)
 }
 
 /*
+ * A final refusal (fail) of the row w is about, written as kind before
+ * it leaves. NULL with *f when it cannot be: CMPF_DB_UNAVAILABLE, or
+ * CMPF_INTERNAL.
+ */
+static CMPD_MSG *
+poll_refuse(const CMPD_MSG *req, const X509_NAME *srv, struct poll_write *w,
+    enum poll_write_kind kind, enum cmp_fail fail, const char *pn,
+    enum cmp_fail *f)
+{
+	CMPD_MSG *rsp;
+
+	*f = CMPF_INTERNAL;
+	if ((rsp = poll_final(req, srv, w->t, NULL, fail, pn, NULL)) == NULL)
+		return NULL;
+	w->kind = kind, w->sent = rsp->header->senderNonce;
+	if (poll_write(w) != DB_OK) {
+		CMPD_MSG_free(rsp);
+		*f = CMPF_DB_UNAVAILABLE;
+		return NULL;
+	}
+	*f = CMPF_OK;
+	return rsp;
+}
+
+/*
  * The CA's certificate for another public key than the request's, or
  * issued by none of its CA certificates (f): as in a direct answer, not
  * delivered; recorded revoke_pending, the sweep revokes it (one the
@@ -456,45 +481,27 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		 * the call cut at syncBudget cannot be learnt. The row is
 		 * settled as the sweep would (an operator's), and the
 		 * client told so. */
-		*f = CMPF_INTERNAL;
-		if ((rsp = poll_final(req, srv, &t[k], NULL,
-		    CMPF_POLL_CA_CANNOT_TELL, p->cmp_name, NULL)) == NULL)
+		if ((rsp = poll_refuse(req, srv, &w, POLL_W_UNKNOWN,
+		    CMPF_POLL_CA_CANNOT_TELL, p->cmp_name, f)) == NULL)
 			goto out;
-		w.kind = POLL_W_UNKNOWN, w.sent = rsp->header->senderNonce;
-		if (poll_write(&w) != DB_OK) {
-			CMPD_MSG_free(rsp);
-			rsp = NULL;
-			*f = CMPF_DB_UNAVAILABLE;
-			goto out;
-		}
 		log_error("PN=%s: requestId=%s: the connector has no lookup; "
 		    "the CA may have issued a certificate cmpd does not know: "
 		    "state unknown_at_ca, check the CA", p->cmp_name,
 		    t[k].request_id);
 		metrics_reconcile(METRICS_RECON_UNKNOWN);
-		*f = CMPF_OK;
 		goto out;
 	} else if (res.status == CONN_OK && t[k].age > c->connector_timeout +
 	    POLL_INFLIGHT_MARGIN) {
 		/* The CA issued nothing: a final refusal. */
-		*f = CMPF_INTERNAL;
-		if ((rsp = poll_final(req, srv, &t[k], NULL,
-		    CMPF_POLL_NOTHING_ISSUED, p->cmp_name, NULL)) == NULL)
+		if ((rsp = poll_refuse(req, srv, &w, POLL_W_FAILED,
+		    CMPF_POLL_NOTHING_ISSUED, p->cmp_name, f)) == NULL)
 			goto out;
-		w.kind = POLL_W_FAILED, w.sent = rsp->header->senderNonce;
-		if (poll_write(&w) != DB_OK) {
-			CMPD_MSG_free(rsp);
-			rsp = NULL;
-			*f = CMPF_DB_UNAVAILABLE;
-			goto out;
-		}
 		/* the text only explains the state (GET /cmpTransactions) */
 		(void)store_tx_failure(ASN1_STRING_get0_data(tid),
 		    (size_t)ASN1_STRING_length(tid), t[k].pos, "the "
 		    "certificate authority issued nothing");
 		log_warn("PN=%s: requestId=%s: the CA issued nothing",
 		    p->cmp_name, t[k].request_id);
-		*f = CMPF_OK;
 		goto out;
 	} else if (res.status != CONN_PENDING && res.status != CONN_OK)
 		log_warn("PN=%s: asking the CA about requestId=%s: %s (HTTP "
