@@ -41,6 +41,13 @@ def packets(buf):
         buf = buf[4 + n:]
     return out, buf
 
+def shut(*socks):
+    for x in socks:
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
 def serve(c):
     s = socket.socket(socket.AF_UNIX)
     s.connect(target)
@@ -75,11 +82,7 @@ def serve(c):
                 s.sendall(d)
         except OSError:
             pass
-        for x in (c, s):
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut(c, s)
         s.close()
     threading.Thread(target=up, daemon=True).start()
     buf = b''
@@ -101,12 +104,9 @@ def serve(c):
             c.sendall(d)
     except OSError:
         pass
-    for x in (c, s):
-        try:
-            x.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        x.close()
+    shut(c, s)
+    c.close()
+    s.close()
 
 l = socket.socket(socket.AF_UNIX)
 l.bind(listen)

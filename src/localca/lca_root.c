@@ -245,8 +245,8 @@ lca_root_rollover(const struct lca_conf *c, const struct lca_ca *ca,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (stat(c->ca_dir, &st) != 0 || chown(tmp, (uid_t)-1, st.st_gid) != 0 ||
-	    chmod(tmp, 0750) != 0) {
+	if (stat(c->ca_dir, &st) != 0 ||
+	    chown(tmp, (uid_t)-1, st.st_gid) != 0 || chmod(tmp, 0750) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		(void)rmdir(tmp);
 		goto out;
