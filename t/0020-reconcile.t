@@ -454,7 +454,12 @@ is "$(t_sql "SELECT state FROM cmp_transaction WHERE transaction_id = UNHEX(SHA2
 
 # ----- a waiting request whose issue call, cut at syncBudget, may still
 # run at the CA: a lookup that finds nothing then does not end it (what
-# the CA issues next would be no one's) until the call has surely ended
+# the CA issues next would be no one's) until the call has surely ended.
+# The workers do not sweep meanwhile (sweep_interval = 0): the request
+# made due below is the one `cmpd --sweep` reports on, not taken up by a
+# worker's own sweep first.
+t_write_conf "message_time_skew = 0" "connector_timeout = 3" "workers = 2" "sweep_interval = 0"
+t_start_cmpd || bail "cmpd did not start again"
 cat > "$T/fake/inflight.sh" <<EOF
 #!/bin/sh
 body=\$(cat)
@@ -487,6 +492,8 @@ like "$(sweep)" "1 nothing issued" "once the call has surely ended: nothing issu
 is "$(itx state)" failed "... the request failed"
 t_sql "UPDATE connector SET url = '$CONNECTOR_BASE/localca' WHERE name = 'localca';
   UPDATE cmp_profile SET sync_budget = NULL WHERE name = 'enroll'"
+t_write_conf "message_time_skew = 0" "connector_timeout = 3" "workers = 2"
+t_start_cmpd || bail "cmpd did not start again"
 
 # ---------------------------- the database's time zone: sessions in UTC
 # A server (or another Galera node) whose time zone is ahead of the
