@@ -42,6 +42,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmpd.h"
 #include "fastcgi.h"
@@ -219,6 +221,37 @@ fastcgi_drain(FCGX_Request *rq, size_t max, int seconds)
 	}
 	fastcgi_watch(0);
 	return 0;
+}
+
+/*
+ * Out of time for the body: the answer written so far goes out, the
+ * connection is read and dropped for up to ms more, then closed without
+ * libfcgi's graceful close (FCGX_Detach), the rest of the body unread.
+ * A web server that passes the body on as it comes (Apache's
+ * mod_proxy_fcgi) writes on meanwhile and takes the answer to its
+ * client; a connection closed at once fails its next write first, and it
+ * answers 503 instead. The reads bypass libfcgi, whose stream is closed
+ * after the read that timed out.
+ */
+void
+fastcgi_abandon(FCGX_Request *rq, int ms)
+{
+	struct timespec since;
+	struct pollfd pfd;
+	char buf[8192];
+	double left;
+
+	(void)FCGX_FFlush(rq->out);
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	pfd.fd = rq->ipcFd;
+	pfd.events = POLLIN;
+	while (rq->ipcFd >= 0 && (left = ms - util_elapsed_ms(&since)) > 0) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)left + 1) <= 0 ||
+		    read(rq->ipcFd, buf, sizeof(buf)) <= 0)
+			break;
+	}
+	(void)FCGX_Detach(rq);
 }
 
 /* 1 when fd is a unix-domain socket. */

@@ -24,6 +24,7 @@ void	fastcgi_body_deadline(FCGX_Request *, int);
 enum fastcgi_body fastcgi_read_body(FCGX_Request *, size_t, int,
 	    unsigned char **, size_t *);
 int	fastcgi_drain(FCGX_Request *, size_t, int);
+void	fastcgi_abandon(FCGX_Request *, int);
 void	fastcgi_finish(FCGX_Request *);
 
 #endif

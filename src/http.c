@@ -23,6 +23,7 @@
 #include "jsoncheck.h"
 
 #define HTTP_DRAIN_MAX	(64 * 1024 * 1024)	/* read and drop at most */
+#define HTTP_LINGER_MS	1000	/* out of time: the answer's way out */
 #define HEALTH_CONNECTORS_MAX	8	/* probed by one /health check */
 #define HEALTH_CACHE_MS		10000	/* a worker reuses its probe results */
 
@@ -132,12 +133,12 @@ http_ctype_is(const char *ct, const char *want)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* Out of time for the body (fastcgi.c): the connection is closed without
- * waiting for the web server, the rest of the body unread. */
+/* Out of time for the body (fastcgi.c), the answer written: the
+ * connection is closed, the rest of the body unread. */
 static void
 http_abandon(struct http_req *r)
 {
-	(void)FCGX_Detach(r->fcgi);
+	fastcgi_abandon(r->fcgi, HTTP_LINGER_MS);
 	log_warn("request %s: the body did not arrive within body_timeout "
 	    "(%d s); connection closed", r->rid, r->conf->body_timeout);
 }
@@ -338,7 +339,7 @@ http_api(struct http_req *r)
 	const char *q, *text;
 	char path[1024], base[512], why[160];
 	size_t len = 0, plen;
-	int rc, known = 0;
+	int rc, known = 0, late = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.conf = r->conf;
@@ -386,7 +387,7 @@ http_api(struct http_req *r)
 		goto answer;
 	case FASTCGI_BODY_TIMEOUT:
 		api_fail(&c, 408, "the body did not arrive in time");
-		http_abandon(r);
+		late = 1;	/* closed once answered */
 		goto answer;
 	default:
 		api_fail(&c, 400, "body shorter than Content-Length");
@@ -432,7 +433,9 @@ http_api(struct http_req *r)
 			    NULL);
 	}
 	/* a body refused unread (401, 404, 415) is drained as a CMP one */
-	if (!r->fcgi->detached)
+	if (late)
+		http_abandon(r);
+	else if (!r->fcgi->detached)
 		http_drain(r);
 	/* bodies carry secrets (shared secrets, keys, credentials) */
 	api_json_free(c.body);

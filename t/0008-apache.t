@@ -70,7 +70,10 @@ is "$(t_api GET /cmpProfiles "" -)" 401 "no key: 401 through Apache"
 # worker would wait on it for as long as the client sends (here a byte
 # every 0.25 s for 10 s of a body of 100). body_timeout (2 s) ends it:
 # 408, the connection closed, the worker free again; the same for the
-# management API, which refuses an unauthenticated body unread.
+# management API, which refuses an unauthenticated body unread. The
+# connection is read for a second more before it is closed, so that
+# Apache, which writes on, reads the answer and gives the client the 408
+# (closed at once, Apache's next write failed and it answered 503).
 trickle() {	# trickle PATH: in the background, its status line in $T/trickle.out
 	python3 - "$HTTP_PORT" "$1" > "$T/trickle.out" 2>&1 <<'EOF' &
 import socket, sys, time
@@ -99,9 +102,10 @@ like "$(cat "$T/cmpd.log")" "the body did not arrive within body_timeout \(2 s\)
 	"... logged"
 is "$(t_post "$IR" $CMP/demo)" 200 "the next CMP request is answered"
 wait "$trickle_pid"
-diag "the trickling client: $(cat "$T/trickle.out")"
+is "$(cat "$T/trickle.out")" "HTTP/1.1 408 Request Timeout" "... the client is answered 408, not 503"
 trickle /api/v1/cmpProfiles
 ok "a trickled API body refused unread ends within body_timeout too" t_wait 8 abandoned 2
 wait "$trickle_pid"
+is "$(cat "$T/trickle.out")" "HTTP/1.1 401 Unauthorized" "... the client is answered 401, not 503"
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
 done_testing

@@ -27,6 +27,7 @@
 
 #define LCA_URI_MAX		1024
 #define LCA_DRAIN_MAX		(64 * 1024 * 1024)
+#define LCA_LINGER_MS		1000	/* out of time: the answer's way out */
 #define LCA_SECRET_MAX		1024	/* a password or API key file */
 #define LCA_AUTHZ_MAX		4096	/* the Authorization header */
 
@@ -177,12 +178,12 @@ lca_send_error(struct lca_http *h, int status, const char *msg,
 	snprintf(h->detail, sizeof(h->detail), " msg=\"%s\"", msg);
 }
 
-/* Out of time for the body (fastcgi.c): the connection is closed without
- * waiting for the web server, the rest of the body unread. */
+/* Out of time for the body (fastcgi.c), the answer written: the
+ * connection is closed, the rest of the body unread. */
 static void
 lca_abandon(struct lca_http *h)
 {
-	(void)FCGX_Detach(h->fcgi);
+	fastcgi_abandon(h->fcgi, LCA_LINGER_MS);
 	log_warn("path=%s: the body did not arrive within body_timeout "
 	    "(%d s); connection closed", h->path, h->conf->body_timeout);
 }
