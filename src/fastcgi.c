@@ -8,9 +8,9 @@
  * Each read of the connection waits at most that long (SO_RCVTIMEO, set
  * once per request); between reads the time since the body's reading
  * began is checked. Out of time, the caller answers (408 for a body it
- * wanted) and closes the connection without reading the rest
- * (FCGX_Detach: no graceful close either, which would read on as long
- * as the web server sends).
+ * wanted) and closes the connection a second later without reading the
+ * rest (fastcgi_abandon; FCGX_Detach: no graceful close either, which
+ * would read on as long as the web server sends).
  *
  * libfcgi also reads on its own, where no check of cmpd's runs between
  * its reads: the request's BEGIN_REQUEST and params (FCGX_Accept_r, before
