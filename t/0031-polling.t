@@ -558,7 +558,7 @@ curl -sS --noproxy '*' --max-time 40 -H 'Content-Type: application/pkixcmp' \
 	--data-binary "@$T/ir-two.der" -o "$T/ip-two.der" "$HTTP_BASE/api/v1/protocols/cmp/slow" &
 cpid=$!
 mrow() { t_sql "SELECT $2 FROM cmp_transaction WHERE transaction_id = UNHEX('$MTID') AND position = $1"; }
-at_ca() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$(mrow "$1" request_id)'"; }
+at_ca() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$(mrow "$1" request_id)' AND status <> 'void'"; }
 first_asked() { [ "$(at_ca 0)" = 1 ]; }
 ok "the CA is asked for the first certificate" t_wait 10 first_asked
 t_sql "UPDATE cmp_transaction SET issuing_at = issuing_at - INTERVAL 1 HOUR
@@ -572,6 +572,8 @@ like "$(grep 'not sent to the CA' "$T/cmpd.log")" "the sweep settled it meanwhil
 # (the CA records a request when it takes it up, before it sleeps: one
 # sent was recorded before its call was cut and the ir answered)
 is "$(at_ca 1)" 0 "... and the CA issued nothing for it"
+is "$(t_sql "SELECT status FROM localca_certificate WHERE request_id = '$(mrow 1 request_id)'")" void \
+	"... its requestId void at the CA, which the sweep's lookup found nothing for"
 is "$(mrow 0 state)" waiting "the first waits for the client's pollReq"
 
 # --- the syncBudget is the worker's for all its calls together: an ir of

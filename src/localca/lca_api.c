@@ -151,7 +151,8 @@ lca_is_pending(const struct lca_http *h, time_t created)
 
 /*
  * The answer for a certificate issued earlier for request_id, or
- * LCA_DB_NOTFOUND. sha256 (NULL: any) is the request's now: another
+ * LCA_DB_NOTFOUND, or LCA_DB_VOID when a lookup found nothing for it
+ * (lca_db_void). sha256 (NULL: any) is the request's now: another
  * request under the same id is refused. *pending: issued, but still
  * pending (issue_pending); *out is then NULL.
  */
@@ -170,8 +171,8 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 	*out = NULL;
 	*pending = 0;
 	rc = lca_db_by_request(request_id, &created, uuid, &der, &len, stored);
-	if (rc == LCA_DB_NOTFOUND)
-		return LCA_DB_NOTFOUND;
+	if (rc == LCA_DB_NOTFOUND || rc == LCA_DB_VOID)
+		return rc;
 	if (rc != LCA_DB_OK) {
 		lca_fail(e, 503, "database unavailable");
 		goto out;
@@ -202,6 +203,16 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 	json_object_put(o);
 	free(der);
 	return r;
+}
+
+/* An issue or renew under a request id that a lookup answered "found
+ * false" for: its caller settled the request as one nothing was issued
+ * for, so nothing is. */
+static int
+lca_voided(struct lca_err *e)
+{
+	return lca_fail(e, 409, "requestId was looked up and found unissued: "
+	    "nothing is issued for it any more");
 }
 
 /* Tests only (issue_delay_ms, revoke_delay_ms, ca_delay_ms): a CA
@@ -271,7 +282,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	 */
 	if (rid != NULL && renew && (rc = lca_issued_for(h, rid,
 	    row.request_sha256, out, &pending, e)) != LCA_DB_NOTFOUND) {
-		r = rc;
+		r = rc == LCA_DB_VOID ? lca_voided(e) : rc;
 		if (rc == 0 && pending)
 			r = lca_pending(h, rid, out, e);
 		goto out;
@@ -312,6 +323,8 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		if ((rc = lca_issued_for(h, rid, row.request_sha256, out,
 		    &pending, e)) == LCA_DB_NOTFOUND)
 			lca_fail(e, 503, "database unavailable");
+		else if (rc == LCA_DB_VOID)
+			lca_voided(e);
 		r = rc == 0 ? 0 : -1;
 		if (rc == 0 && pending)
 			r = lca_pending(h, rid, out, e);
@@ -485,6 +498,10 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
  * {requestId, raProfileAttributes} -> {requestId, found: true,
  * certificateData, uuid, meta} or {requestId, found: false}: what this
  * CA issued for an issue or renew request with that requestId.
+ * "found": false is final: the caller settles the request as failed
+ * on it, so the request id is voided first (lca_db_void), and an issue
+ * for it still under way (its INSERT held by a partition, or not yet
+ * committed) fails instead of issuing unknown to the caller.
  */
 int
 lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
@@ -499,8 +516,23 @@ lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
 	    lca_request_id(in, 1, &rid, e) != 0)
 		return -1;
-	if ((rc = lca_issued_for(h, rid, NULL, &o, &pending, e)) ==
-	    LCA_DB_NOTFOUND || (rc == 0 && pending)) {
+	rc = lca_issued_for(h, rid, NULL, &o, &pending, e);
+	if (rc == LCA_DB_NOTFOUND) {
+		switch (lca_db_void(rid)) {
+		case LCA_DB_OK:
+			rc = LCA_DB_VOID;
+			break;
+		case LCA_DB_DUP:	/* issued, or voided, meanwhile */
+			rc = lca_issued_for(h, rid, NULL, &o, &pending, e);
+			if (rc != LCA_DB_NOTFOUND)
+				break;
+			/* FALLTHROUGH */
+		default:
+			lca_fail(e, 503, "database unavailable");
+			goto out;
+		}
+	}
+	if (rc == LCA_DB_VOID || (rc == 0 && pending)) {
 		if ((o = json_object_new_object()) == NULL ||
 		    (pending && lca_json_add(o, "pending",
 		    json_object_new_boolean(1)) != 0)) {

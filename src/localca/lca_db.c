@@ -28,6 +28,7 @@ enum lca_stmt_id {
 	ST_CREATE,
 	ST_INSERT,
 	ST_BY_REQUEST,
+	ST_VOID,
 	ST_LOOKUP,
 	ST_REVOKE,
 	ST_RELEASE,
@@ -45,7 +46,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "not_before DATETIME NOT NULL, "
 	    "not_after DATETIME NOT NULL, "
 	    "der MEDIUMBLOB NOT NULL, "
-	    "status ENUM('issued','revoked') NOT NULL DEFAULT 'issued', "
+	    "status ENUM('issued','revoked','void') NOT NULL "
+	    "DEFAULT 'issued', "
 	    "revocation_reason VARCHAR(32) NULL, "
 	    "revoked_at DATETIME NULL, "
 	    "created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, "
@@ -56,8 +58,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "subject, not_before, not_after, der, status, created_at, "
 	    "request_id, request_sha256) "
 	    "VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, NULLIF(?, ''), ?)",
-	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256, created_at "
-	    "FROM localca_certificate WHERE request_id = ?",
+	[ST_BY_REQUEST] = "SELECT uuid, der, request_sha256, created_at, "
+	    "status = 'void' FROM localca_certificate WHERE request_id = ?",
+	/* a request id nothing was issued for, made so for good: no
+	 * certificate, no serial (its serial_hex is not hex) */
+	[ST_VOID] = "INSERT INTO localca_certificate (uuid, serial_hex, "
+	    "subject, not_before, not_after, der, status, created_at, "
+	    "request_id) VALUES (?, CONCAT('void-', ?), '', ?, ?, '', "
+	    "'void', ?, ?)",
 	[ST_LOOKUP] = "SELECT IF(status = 'revoked' AND revocation_reason = "
 	    "'certificateHold', 'held', status), der FROM localca_certificate "
 	    "WHERE serial_hex = ?",
@@ -102,6 +110,10 @@ static const char *const stmt_sql[ST__COUNT] = {
  *      lock, so that of two CRLs the higher number lists every
  *      revocation the other does, whichever process (or node) made them
  *      and whatever its clock says (RFC 5280 5.2.3).
+ *   3. status 'void': a request id that /certificates/lookup found
+ *      nothing for (lca_db_void). The column is changed only when it
+ *      lacks the value: an ALTER on every connection would wait for
+ *      every open transaction on the table.
  */
 static const char *const upgrade_sql[] = {
 	"ALTER TABLE localca_certificate ADD COLUMN IF NOT EXISTS "
@@ -115,6 +127,14 @@ static const char *const upgrade_sql[] = {
 	    "last_number BIGINT UNSIGNED NOT NULL"
 	    ") ENGINE=InnoDB",
 	"INSERT IGNORE INTO localca_crl_number (id, last_number) VALUES (1, 0)",
+	"BEGIN NOT ATOMIC "
+	    "IF (SELECT COLUMN_TYPE FROM information_schema.COLUMNS "
+	    "WHERE TABLE_SCHEMA = DATABASE() AND "
+	    "TABLE_NAME = 'localca_certificate' AND COLUMN_NAME = 'status') "
+	    "NOT LIKE '%''void''%' THEN "
+	    "ALTER TABLE localca_certificate MODIFY status "
+	    "ENUM('issued','revoked','void') NOT NULL DEFAULT 'issued'; "
+	    "END IF; END",
 };
 
 static const struct lca_conf *db_conf;
@@ -365,7 +385,7 @@ lca_db_own_row(const struct lca_cert_row *row)
 	free(der);
 	if (rc == LCA_DB_OK)
 		return strcmp(uuid, row->uuid) == 0 ? LCA_DB_OK : LCA_DB_DUP;
-	return LCA_DB_ERR;
+	return rc == LCA_DB_VOID ? LCA_DB_DUP : LCA_DB_ERR;
 }
 
 int
@@ -415,6 +435,42 @@ lca_db_insert(const struct lca_cert_row *row)
 		log_error("serial %s or uuid %s already in the table",
 		    row->serial_hex, row->uuid);
 	return LCA_DB_ERR;
+}
+
+/*
+ * Makes request_id one that nothing is issued for, ever: a row that an
+ * INSERT of a certificate for it still on its way (a connection that
+ * went away with it, a partition that holds it) meets as a duplicate,
+ * so that it fails, and that /certificates/lookup then finds. One
+ * already there (the certificate's, or another lookup's void) or made
+ * meanwhile: LCA_DB_DUP; the unique key waits for an INSERT of the
+ * request id not yet committed and decides between the two.
+ */
+int
+lca_db_void(const char *request_id)
+{
+	char uuid[LCA_UUID_LEN + 1];
+	MYSQL_BIND pb[6];
+	MYSQL_TIME now;
+	unsigned long lens[6];
+	unsigned int err;
+	int retried;
+
+	if (util_uuid7(uuid) != 0)
+		return LCA_DB_ERR;
+	memset(pb, 0, sizeof(pb));
+	lca_db_time(time(NULL), &now);
+	lca_bind_str(&pb[0], uuid, &lens[0]);
+	lca_bind_str(&pb[1], uuid, &lens[1]);
+	lca_bind_time(&pb[2], &now);
+	lca_bind_time(&pb[3], &now);
+	lca_bind_time(&pb[4], &now);
+	lca_bind_str(&pb[5], request_id, &lens[5]);
+	if (lca_db_exec(ST_VOID, pb, &retried, &err) != NULL)
+		return LCA_DB_OK;
+	/* Run again on a new connection: the first may have gone
+	 * through; the caller reads the row either way. */
+	return err == ER_DUP_ENTRY ? LCA_DB_DUP : LCA_DB_ERR;
 }
 
 /*
@@ -488,16 +544,18 @@ lca_db_lookup(const char *serial_hex, const unsigned char *der, size_t len,
 
 /*
  * The certificate issued for request_id: its uuid, its DER (*der, to
- * free) and the SHA-256 of the request it was issued for.
+ * free) and the SHA-256 of the request it was issued for. LCA_DB_VOID:
+ * none, and none ever will be (lca_db_void).
  */
 int
 lca_db_by_request(const char *request_id, time_t *created,
     char uuid[LCA_UUID_LEN + 1],
     unsigned char **der, size_t *der_len, unsigned char sha256[32])
 {
-	MYSQL_BIND pb[1], rb[4], db_der;
+	MYSQL_BIND pb[1], rb[5], db_der;
 	MYSQL_TIME at;
-	my_bool atnull = 0;
+	my_bool atnull = 0, vnull = 0;
+	int isvoid = 0;
 	unsigned long plen, ulen = 0, dlen = 0, hlen = 0;
 	my_bool unull = 0, dnull = 0, hnull = 0, uerr = 0, herr = 0;
 	unsigned char *buf = NULL;
@@ -532,6 +590,9 @@ lca_db_by_request(const char *request_id, time_t *created,
 	rb[3].buffer_type = MYSQL_TYPE_DATETIME;
 	rb[3].buffer = &at;
 	rb[3].is_null = &atnull;
+	rb[4].buffer_type = MYSQL_TYPE_LONG;
+	rb[4].buffer = &isvoid;
+	rb[4].is_null = &vnull;
 	if (mysql_stmt_bind_result(st, rb) != 0) {
 		log_error("bind: %s", mysql_stmt_error(st));
 		goto reset;
@@ -547,6 +608,10 @@ lca_db_by_request(const char *request_id, time_t *created,
 			lca_db_lost();
 			return LCA_DB_ERR;
 		}
+		goto reset;
+	}
+	if (!vnull && isvoid) {
+		r = LCA_DB_VOID;
 		goto reset;
 	}
 	if (unull || uerr || ulen != LCA_UUID_LEN || dnull || dlen == 0 ||

@@ -230,6 +230,7 @@ const char *lca_ca_reason_name(const char *name);
 #define LCA_DB_ERR	(-1)
 #define LCA_DB_CB_FAILED 2
 #define LCA_DB_DUP	3	/* request_id taken meanwhile */
+#define LCA_DB_VOID	4	/* request_id found unissued by a lookup */
 /* HELD: revoked with reason certificateHold, which removeFromCRL lifts */
 enum lca_cert_state { LCA_STATE_ISSUED, LCA_STATE_REVOKED, LCA_STATE_HELD };
 typedef int (*lca_db_revoked_cb)(void *arg, const char *serial_hex,
@@ -244,6 +245,7 @@ int	lca_db_lookup(const char *serial_hex, const unsigned char *der,
 	    size_t len, enum lca_cert_state *);
 int	lca_db_revoke(const char *serial_hex, const char *reason, time_t when);
 int	lca_db_release(const char *serial_hex);
+int	lca_db_void(const char *request_id);
 int	lca_db_by_request(const char *request_id, time_t *created,
 	    char uuid[LCA_UUID_LEN + 1],
 	    unsigned char **der, size_t *der_len, unsigned char sha256[32]);
