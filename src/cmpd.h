@@ -621,7 +621,8 @@ int	db_txn_depth(void);
 struct db_login;
 const struct db_login *db_login_get(void);
 size_t	db_endpoint_current(int *connected, int *galera);
-int	db_probe(size_t i);
+void	db_probe(const unsigned char *want, unsigned char *up, size_t n,
+	    long ms);
 
 /* db_endpoint.c */
 struct db_login {		/* where and as whom to connect */
@@ -649,6 +650,11 @@ void	db_backoff(int attempt);
 void	db_lease_holder(char *buf, size_t n);
 int	db_open(const struct db_login *, unsigned int io_timeout, size_t *cur,
 	    int *failed, unsigned char *up, int *galera, void **mysql);
+int	db_open_password(const struct db_login *, char **pw, size_t *size);
+
+/* db_probe.c */
+void	db_probe_all(const struct db_login *, size_t n,
+	    const unsigned char *want, unsigned char *up, long ms);
 #define DB_LOCK_WAIT_MARGIN	5	/* s: locks waited for below io_timeout */
 
 /* migrate.c */

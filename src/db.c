@@ -195,30 +195,25 @@ db_endpoint_current(int *connected, int *galera)
 	return db_cur;
 }
 
-/* GET /health: does endpoint i answer now? 1 or 0, on a connection of
- * its own, closed again. */
-int
-db_probe(size_t i)
+/* GET /health: which of the first n endpoints with want[i] set answer
+ * now: up[i] 1, or 2; all at once, within ms in all (db_probe.c). */
+void
+db_probe(const unsigned char *want, unsigned char *up, size_t n, long ms)
 {
-	struct db_login l;
-	size_t cur = 0;
-	int failed, galera;
-	void *m;
+	size_t i;
 
-	if (!db_configured || (db_login.n > 0 && i >= db_login.n))
-		return 0;
-	l = db_login;
-	if (l.n > 0) {
-		l.ep = &db_login.ep[i];
-		l.n = 1;
+	if (n > (db_login.n > 0 ? db_login.n : 1))
+		n = db_login.n > 0 ? db_login.n : 1;
+	if (!db_configured) {
+		for (i = 0; i < n; i++)
+			if (want[i])
+				up[i] = 2;
+		return;
 	}
-	if (db_open(&l, 5, &cur, &failed, NULL, &galera, &m) != 0) {
-		metrics_db_endpoint(i, 0);
-		return 0;
-	}
-	mysql_close(m);
-	metrics_db_endpoint(i, 1);
-	return 1;
+	db_probe_all(&db_login, n, want, up, ms);
+	for (i = 0; i < n; i++)
+		if (want[i])
+			metrics_db_endpoint(i, up[i] == 1);
 }
 
 static MYSQL_STMT *

@@ -307,7 +307,7 @@ db_open_session(MYSQL *m, const char *name, unsigned int io_timeout)
 }
 
 /* Reads the password file (its first line); *size is what to wipe. */
-static int
+int
 db_open_password(const struct db_login *l, char **pw, size_t *size)
 {
 	unsigned char *buf = NULL;

@@ -26,6 +26,7 @@
 #define HTTP_LINGER_MS	1000	/* out of time: the answer's way out */
 #define HEALTH_CONNECTORS_MAX	8	/* probed by one /health check */
 #define HEALTH_CACHE_MS		10000	/* a worker reuses its probe results */
+#define HEALTH_DB_PROBE_MS	800	/* the database endpoints, all at once */
 
 struct http_req {
 	FCGX_Request *fcgi;
@@ -539,8 +540,9 @@ http_health_connectors(int *checked, int *reachable)
 /*
  * The database endpoints as JSON: each with its status ("up", "down")
  * and whether this worker's connection uses it. The current one's status
- * is the ping's; the others are probed on a connection of their own, and
- * a worker keeps their results for HEALTH_CACHE_MS.
+ * is the ping's; the others are probed on connections of their own, all
+ * at once within HEALTH_DB_PROBE_MS, and a worker keeps their results for
+ * HEALTH_CACHE_MS.
  */
 static void
 http_health_endpoints(int db_ok, char *buf, size_t n)
@@ -552,8 +554,9 @@ http_health_endpoints(int db_ok, char *buf, size_t n)
 	} cache;
 	const struct db_login *l = db_login_get();
 	char name[DB_HOST_MAX + 16];
+	unsigned char want[DB_HOSTS_MAX];
 	size_t i, cur, cnt, len = 0;
-	int connected, galera, up;
+	int connected, galera, up, probe;
 
 	buf[0] = '\0';
 	if (l == NULL)
@@ -566,9 +569,10 @@ http_health_endpoints(int db_ok, char *buf, size_t n)
 		cache.valid = 1;
 	}
 	/* 0: not probed since the cache began (it was the current one) */
-	for (i = 0; i < cnt; i++)
-		if (cache.up[i] == 0 && !(i == cur && connected))
-			cache.up[i] = db_probe(i) ? 1 : 2;
+	for (i = 0, probe = 0; i < cnt; i++)
+		probe += want[i] = cache.up[i] == 0 && !(i == cur && connected);
+	if (probe > 0)
+		db_probe(want, cache.up, cnt, HEALTH_DB_PROBE_MS);
 	len = (size_t)http_fmt_len(snprintf(buf, n, ",\"galera\":%s,"
 	    "\"databaseEndpoints\":[", galera ? "true" : "false"), n);
 	for (i = 0; i < cnt && len < n; i++) {
