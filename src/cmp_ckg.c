@@ -432,6 +432,17 @@ ckg_ready(const CMPD_MSG *req, struct profile *p, X509 **rcpt, char *arg,
 		snprintf(arg, arglen, "%s", OBJ_nid2sn(base));
 		return CMPF_CKG_RECIPIENT;
 	}
+	/* RFC 5280 4.2.1.3: a key restricted by keyUsage is used for nothing
+	 * else; the key goes to an EC key by key agreement (ECDH), to an
+	 * RSA key by key transport. libcrypto's CMS does not look. */
+	if ((X509_get_extension_flags(*rcpt) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(*rcpt) & (base == EVP_PKEY_EC ?
+	    KU_KEY_AGREEMENT : KU_KEY_ENCIPHERMENT))) {
+		snprintf(arg, arglen, "%s", base == EVP_PKEY_EC ?
+		    "keyAgreement" : "keyEncipherment");
+		*rcpt = NULL;
+		return CMPF_CKG_RECIPIENT_USAGE;
+	}
 	return CMPF_OK;
 }
 

@@ -338,6 +338,9 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	    "PN=%s | whether the certificate authority issued a certificate "
 	    "for this request cannot be asked (its connector has no lookup): "
 	    "an operator settles it; send a new request"),
+	D(CMPF_CKG_RECIPIENT_USAGE, BADREQUEST, 200,
+	    "PN=%s | a generated key cannot be encrypted to the protection "
+	    "certificate: its keyUsage does not allow %s"),
 };
 
 #undef D

@@ -396,6 +396,7 @@ enum cmp_fail {
 	CMPF_CKG_SIGNER_KEY,
 	CMPF_NAME_NOT_DER,
 	CMPF_POLL_CA_CANNOT_TELL,
+	CMPF_CKG_RECIPIENT_USAGE,
 	CMPF__COUNT
 };
 struct cmp_fail_def {

@@ -199,18 +199,46 @@ signed() {
 		bail "cannot make the request for $name"
 	t_post "$T/$name.der" /api/v1/protocols/cmp/sig
 }
-is "$(signed ckg-ec "$F/ee.pem" "$F/ee.key")" 200 "a cr signed with an EC certificate: answered"
+# ka_cert KEY ROOT ROOTKEY USAGE OUT: a protection certificate for KEY
+# whose keyUsage also allows USAGE, the way the key comes back to it
+ka_cert() {
+	openssl req -new -key "$1" -subj "/O=cmpd tests/CN=$(basename "$5" .pem)" \
+		-out "$T/ka.csr" 2>/dev/null &&
+	printf 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature, %s\n' \
+		"$4" > "$T/ka.ext" &&
+	openssl x509 -req -in "$T/ka.csr" -CA "$2" -CAkey "$3" -days 30 \
+		-set_serial "0x$(openssl rand -hex 8)" -extfile "$T/ka.ext" -out "$5" 2>/dev/null
+}
+ka_cert "$F/ee.key" "$F/root.pem" "$F/root.key" keyAgreement "$T/ee-ka.pem" ||
+	bail "cannot make the keyAgreement certificate"
+# RFC 5280 4.2.1.3: not to a certificate whose keyUsage is signing only
+is "$(signed ckg-ec-signonly "$F/ee.pem" "$F/ee.key")" 200 \
+	"a cr signed with an EC certificate for digitalSignature only: answered"
+is "$(dump "$T/resp.der" status)/$(dump "$T/resp.der" failInfo)" rejection/badRequest "... refused, badRequest"
+is "$(dump "$T/resp.der" text)" \
+	"PN=sig | a generated key cannot be encrypted to the protection certificate: its keyUsage does not allow keyAgreement" \
+	"... the row's text"
+is "$(at_ca ckg-ec-signonly)" 0 "... the CA was not asked"
+is "$(signed ckg-ec "$T/ee-ka.pem" "$F/ee.key")" 200 "a cr signed with an EC certificate for keyAgreement too: answered"
 is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" cp/accepted "... accepted"
-ok "... the key opens with the certificate's key" opened ckg-ec "$F/ee.pem" "$F/ee.key"
+ok "... the key opens with the certificate's key" opened ckg-ec "$T/ee-ka.pem" "$F/ee.key"
 diag_file "$T/ckg-ec.key.out" 20
 is "$(line ckg-ec recipients)/$(line ckg-ec recipient)" 1/kari "... one KeyAgreeRecipientInfo (ECDH)"
 is "$(line ckg-ec verified)" yes "... the SignedData verifies"
 ok "... the certificate is for it" same_key ckg-ec
 nok "... and not with another key" opened ckg-ecx "$F/new.pem" "$F/new.key"
 if [ -s "$F/ee-rsa.pem" ] && [ -s "$F/root-rsa.pem" ]; then
-	is "$(signed ckg-rsa-sig "$F/ee-rsa.pem" "$F/ee-rsa.key")" 200 "a cr signed with an RSA certificate"
+	is "$(signed ckg-rsa-signonly "$F/ee-rsa.pem" "$F/ee-rsa.key")" 200 \
+		"a cr signed with an RSA certificate for digitalSignature only"
+	is "$(dump "$T/resp.der" status)/$(dump "$T/resp.der" failInfo)" rejection/badRequest \
+		"... refused, badRequest"
+	like "$(dump "$T/resp.der" text)" "its keyUsage does not allow keyEncipherment" "... the row's text"
+	ka_cert "$F/ee-rsa.key" "$F/root-rsa.pem" "$F/root-rsa.key" keyEncipherment \
+		"$T/ee-rsa-kt.pem" || bail "cannot make the keyEncipherment certificate"
+	is "$(signed ckg-rsa-sig "$T/ee-rsa-kt.pem" "$F/ee-rsa.key")" 200 \
+		"a cr signed with an RSA certificate for keyEncipherment too"
 	is "$(dump "$T/resp.der" status)" accepted "... accepted"
-	ok "... the key opens with the certificate's key" opened ckg-rsa-sig "$F/ee-rsa.pem" "$F/ee-rsa.key"
+	ok "... the key opens with the certificate's key" opened ckg-rsa-sig "$T/ee-rsa-kt.pem" "$F/ee-rsa.key"
 	is "$(line ckg-rsa-sig recipients)/$(line ckg-rsa-sig recipient)" 1/ktri "... one KeyTransRecipientInfo (RSA-OAEP)"
 	ok "... the certificate is for it" same_key ckg-rsa-sig
 fi
