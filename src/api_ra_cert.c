@@ -123,7 +123,8 @@ rc_list(struct api_call *c)
 	return rc;
 }
 
-/* permissions: a non-empty array of known names, as RA_PERM_* bits. */
+/* permissions: a non-empty array of known names, each once, as
+ * RA_PERM_* bits. */
 static int
 rc_perms(struct api_call *c, int *bits)
 {
@@ -147,6 +148,9 @@ rc_perms(struct api_call *c, int *bits)
 			    "permission %.64s (enroll, revoke, raVerified)",
 			    json_object_is_type(e, json_type_string) ?
 			    json_object_get_string(e) : "(not a string)");
+		if (*bits & (1 << k))
+			return api_fail(c, 422, "permissions: %s listed twice",
+			    perm_names[k]);
 		*bits |= 1 << k;
 	}
 	if (*bits == 0)

@@ -64,6 +64,13 @@ is "$(t_json 'j["message"]')" "permissions: unknown permission fly (enroll, revo
 is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":[]}")" 422 \
 	"API: no permission"
 is "$(t_json 'j["message"]')" "permissions: at least one of enroll, revoke, raVerified" "says so"
+# A name listed again and again: the audit row, which records the list,
+# would grow past its cap and say nothing of the grant.
+python3 -c 'import json, sys; print(json.dumps({"certificate": open(sys.argv[1]).read(),
+	"permissions": ["raVerified"] + ["enroll"] * 9000}))' "$T/ra.crt" > "$T/padded.json"
+is "$(t_api POST "$RAPATH" "$(cat "$T/padded.json")")" 422 "API: a permission listed twice (9000 times)"
+is "$(t_json 'j["message"]')" "permissions: enroll listed twice" "says so"
+is "$(t_sql "SELECT COUNT(*) FROM ra_certificate")" 0 "... nothing added"
 cat "$T/ra.crt" "$T/rogue.crt" > "$T/two.pem"
 is "$(t_api POST "$RAPATH" "{\"certificate\":$(jstr "$T/two.pem"),\"permissions\":[\"enroll\"]}")" 422 \
 	"API: two certificates"
