@@ -1033,6 +1033,7 @@ void	metrics_db_retry(int db_retry);
 void	metrics_db_failover(unsigned int n);
 void	metrics_db_reconnect(void);
 void	metrics_db_endpoint(size_t i, int up);
+void	metrics_db_endpoints_reset(void);
 void	metrics_worker_restart(int recycled);
 void	metrics_workers_alive(int);
 #define METRICS_CONN_SLOTS	1024	/* workers, retired ones included */

@@ -505,6 +505,25 @@ master_secret_mode(const char *what)
 	log_warn("%s", what);
 }
 
+/* Whether a and b name the same database endpoints in the same order. */
+static int
+master_db_same(const struct conf *a, const struct conf *b)
+{
+	size_t i;
+
+	if (a->db_nep != b->db_nep)
+		return 0;
+	if (a->db_nep == 0)
+		return (a->db_socket == NULL) == (b->db_socket == NULL) &&
+		    (a->db_socket == NULL ||
+		    strcmp(a->db_socket, b->db_socket) == 0);
+	for (i = 0; i < a->db_nep; i++)
+		if (strcmp(a->db_ep[i].host, b->db_ep[i].host) != 0 ||
+		    a->db_ep[i].port != b->db_ep[i].port)
+			return 0;
+	return 1;
+}
+
 /* SIGHUP: a valid new configuration replaces the old, else nothing changes. */
 static int
 master_reload(struct conf *c)
@@ -551,6 +570,9 @@ master_reload(struct conf *c)
 	master_keep_int(&nc.listen_mode, c->listen_mode, "listen_mode");
 	master_keep_int(&nc.listen_backlog, c->listen_backlog,
 	    "listen_backlog");
+	/* cmpd_db_endpoint_up is kept by position in the list */
+	if (!master_db_same(c, &nc))
+		metrics_db_endpoints_reset();
 	conf_free(c);
 	*c = nc;
 	log_set_level(c->log_level);

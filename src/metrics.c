@@ -267,6 +267,20 @@ metrics_db_endpoint(size_t i, int up)
 		    memory_order_relaxed);
 }
 
+/* The master, at a reload that changed db_hosts: the values are kept
+ * by position in the list, so every endpoint is "never tried" again. */
+void
+metrics_db_endpoints_reset(void)
+{
+	size_t i;
+
+	if (shm == NULL)
+		return;
+	for (i = 0; i < DB_HOSTS_MAX; i++)
+		atomic_store_explicit(&shm->db_endpoint_up[i], 0,
+		    memory_order_relaxed);
+}
+
 /* The master: a worker left, on its own (recycled) or not (died). */
 void
 metrics_worker_restart(int recycled)

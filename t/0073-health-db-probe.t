@@ -9,7 +9,8 @@
 # well under the 3 s a load balancer's check gets, the relayed MariaDB
 # up (a login and its question answered), the silent and the closed
 # endpoints down, in /health and in /metrics; the results are kept, so
-# the next check does not wait again.
+# the next check does not wait again; a reload with another list starts
+# cmpd_db_endpoint_up over.
 . "$top_srcdir/t/lib.sh"
 t_setup
 T_DB_PORT=auto
@@ -101,4 +102,23 @@ metric() { awk -v n="cmpd_db_endpoint_up{endpoint=\"$1\"}" '$1 == n { print $2 }
 is "$(metric "127.0.0.1:$H1") $(metric "127.0.0.1:$H2") $(metric "127.0.0.1:$CLOSED")" "0 0 0" \
 	"cmpd_db_endpoint_up 0 for the silent and the closed endpoints"
 is "$(metric "127.0.0.1:$R")" 1 "... 1 for the relayed MariaDB"
+
+# A reload with another list: the values were kept by position, so the
+# closed port, now second where the relay was, is "never tried" (absent)
+# until it is, not up.
+sed -i "s/^db_hosts = .*/db_hosts = 127.0.0.1:$T_DB_PORT, 127.0.0.1:$CLOSED/" "$T/cmpd.conf"
+reloads=$(grep -c "configuration reloaded" "$T/cmpd.log")
+kill -HUP "$CMPD_PID"
+reloaded() { [ "$(grep -c "configuration reloaded" "$T/cmpd.log")" -gt "$reloads" ]; }
+ok "reloaded with db_hosts of two endpoints" t_wait 10 reloaded
+ok "... a new worker serves" t_wait 10 eval '[ "$(t_fcgi "" /metrics GET "")" = 200 ]'
+cp "$T/resp.der" "$T/metrics.txt"
+is "$(metric "127.0.0.1:$CLOSED")" "" "cmpd_db_endpoint_up: the closed port not reported yet"
+is "$(grep '^cmpd_db_endpoint_up{' "$T/metrics.txt" | grep -vc "127.0.0.1:$T_DB_PORT\"")" 0 \
+	"... nor any other but the one in use"
+is "$(t_fcgi "" /health GET "")" 200 "GET /health"
+is "$(hj '" ".join(e["status"] for e in j["databaseEndpoints"])')" "up down" "... the closed port probed: down"
+is "$(t_fcgi "" /metrics GET "")" 200 "GET /metrics"
+cp "$T/resp.der" "$T/metrics.txt"
+is "$(metric "127.0.0.1:$CLOSED")" 0 "... and now reported 0"
 done_testing
