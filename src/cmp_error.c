@@ -322,7 +322,7 @@ static const struct cmp_fail_def defs[CMPF__COUNT] = {
 	D(CMPF_POP_ALG, BADALG, 200,
 	    "PN=%s | the proof of possession is signed with %s, which is not "
 	    "accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, "
-	    "Ed25519)"),
+	    "Ed25519, Ed448)"),
 	/* cmp_ckg.c: libcrypto 3.0's CMS signs with no EdDSA key */
 	D(CMPF_CKG_SIGNER_KEY, SYSTEMFAILURE, 200,
 	    "PN=%s | a generated key is signed with the CMP Profile's signing "

@@ -3,7 +3,8 @@
  * (RFC 9481 3): on a signed message's protection (RFC 9810 5.1.3.3), on a
  * CertReqMsg's proof of possession (RFC 4211 4.1) and on a PKCS#10
  * request (RFC 2986 4.2, a p10cr's proof of possession). RSA PKCS#1 v1.5
- * and RSASSA-PSS with SHA-2, ECDSA with SHA-2, Ed25519. libcrypto itself
+ * and RSASSA-PSS with SHA-2, ECDSA with SHA-2, Ed25519 and Ed448 (RFC
+ * 9481 3.3). libcrypto itself
  * verifies SHA-1 and MD5 signatures too, at every security level.
  */
 #include "config.h"
@@ -21,7 +22,7 @@
 static const int sigalg_nids[] = {
 	NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
 	NID_sha512WithRSAEncryption, NID_rsassaPss, NID_ecdsa_with_SHA256,
-	NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512, NID_ED25519,
+	NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512, NID_ED25519, NID_ED448,
 };
 
 /*

@@ -78,6 +78,14 @@ ok "cr on the CMP Profile route" client cr $CMP $SECRET \
 for c in devra devwk devcr; do
 	ok "$c verifies" openssl verify -CAfile "$CA/root.crt" -untrusted "$CA/ca.crt" "$T/$c.crt"
 done
+# Ed448 (RFC 9481 3.3): its proof of possession is taken by cmpd and by
+# the CA
+openssl genpkey -algorithm ED448 -out "$T/ed448.key" 2>/dev/null || bail "Ed448 key"
+ok "ir for an Ed448 key" client ir $CMP $SECRET \
+	-newkey "$T/ed448.key" -subject "/CN=device-ed448" -certout "$T/ded448.crt"
+diag_file "$T/client.out" 5
+is "$(openssl x509 -in "$T/ded448.crt" -noout -pubkey 2>/dev/null)" \
+	"$(openssl pkey -in "$T/ed448.key" -pubout)" "... the certificate is for the Ed448 key"
 ok "cr with PBM on the RA Profile route" client cr $RA $SECRET \
 	-newkey "$T/dev.key" -subject "/CN=device-2" -certout "$T/dev2.crt"
 ok "cr certificate verifies" \
@@ -182,7 +190,7 @@ expect "raVerified POP" badPOP "PN=enroll | proof of possession failed" \
 # which the POP does not get (RFC 9481 3)
 t_sql "UPDATE cmp_profile SET legacy_pbm = 1 WHERE name = 'enroll'"
 expect "POP signed with SHA-1" badAlg \
-	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)" \
+	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519, Ed448)" \
 	$IR $SECRET -digest sha1
 t_sql "UPDATE cmp_profile SET legacy_pbm = 0 WHERE name = 'enroll'"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=refused'")" 0 \

@@ -101,7 +101,7 @@ openssl req -new -key "$T/p10.key" -sha1 -subj "/CN=p10-sha1" -out "$T/sha1.csr"
 like "$(openssl req -in "$T/sha1.csr" -noout -text)" "ecdsa-with-SHA1" "a CSR signed with SHA-1"
 ok "openssl req verifies it" openssl req -in "$T/sha1.csr" -verify -noout
 refused_csr sha1 badAlg \
-	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519)"
+	"PN=enroll | the proof of possession is signed with ecdsa-with-SHA1, which is not accepted (RFC 9481 3: RSA or ECDSA with SHA-2, RSASSA-PSS, Ed25519, Ed448)"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn LIKE '%p10-sha1%'")" 0 \
 	"nothing issued"
 
