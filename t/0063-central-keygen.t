@@ -143,6 +143,12 @@ is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" cp/accepted "... ac
 ok "... opens" opened ckg-rsa "pass:$ENROLL_SECRET"
 is "$(line ckg-rsa key)" "RSA 2048" "... an RSA key of 2048 bits"
 ok "... the certificate is for it" same_key ckg-rsa
+# Ed448 (id-Ed448): made, its proof of possession signed with it and taken
+is "$(mac ckg-ed448 ir enroll 1.3.101.113)" 200 "an ir naming Ed448"
+is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" ip/accepted "... accepted"
+ok "... opens" opened ckg-ed448 "pass:$ENROLL_SECRET"
+like "$(line ckg-ed448 key)" "^ED448" "... an Ed448 key"
+ok "... the certificate is for it" same_key ckg-ed448
 # one RSA key per message (a worker makes it while the client waits);
 # EC keys for every CertReqMsg
 is "$(mac ckg-rsa3 ir enroll RSA dupreq=2)" 200 "an ir of three CertReqMsgs, each naming RSA"
