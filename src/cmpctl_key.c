@@ -183,8 +183,14 @@ key_rotate_previous(struct ctl *x)
 				    "written\n", done, done == 1 ? "" : "s");
 			goto out;
 		}
-	if (key_rotate_audit(x, done, 1) != 0)
+	if (key_rotate_audit(x, done, 1) != 0) {
+		fprintf(stderr, "cmpctl: %ld value%s re-encrypted with "
+		    "secret_key_file %s, but the audit row of the rotation "
+		    "could not be written: run the rotation again to write "
+		    "it\n", done, done == 1 ? "" : "s",
+		    x->conf.secret_key_file);
 		goto out;
+	}
 	printf("cmpctl: %ld value%s re-encrypted with secret_key_file %s", done,
 	    done == 1 ? "" : "s", x->conf.secret_key_file);
 	if (kept > 0)

@@ -433,6 +433,15 @@ like "$(cat "$T/out")" "now remove secret_key_file_previous" "tells what to do n
 is "$(t_sql "SELECT detail FROM audit WHERE action = 'rotate' ORDER BY at DESC LIMIT 1")" \
 	"{\"values\":$((N - 1 - D)),\"from\":\"secret_key_file_previous\"}" "one audit row"
 ok "... enrolment works" enroll 7
+# its audit row refused (a trigger here): said, not a silent failure
+t_sql "DELIMITER //
+CREATE TRIGGER refuse_rotate BEFORE INSERT ON audit FOR EACH ROW
+  IF NEW.action = 'rotate' THEN SIGNAL SQLSTATE '45000'
+  SET MESSAGE_TEXT = 'refused by the test'; END IF //" || bail "cannot create the trigger"
+nok "key rotate when its audit row cannot be written: fails" ctl key rotate
+like "$(cat "$T/err")" "0 values re-encrypted with secret_key_file $T/third\\.key, but the audit row of the rotation could not be written: run the rotation again" \
+	"... and says so"
+t_sql "DROP TRIGGER refuse_rotate"
 t_write_conf "message_time_skew = 0" "secret_key_file = $T/third.key"
 ok "reload without the previous key" reload
 ok "... enrolment works" enroll 8
