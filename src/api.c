@@ -236,6 +236,16 @@ api_routes_print(void)
 			    api_role_name(tables[t].routes[i].need));
 }
 
+/* c's actor as one field of a log line (util_log_field): a REMOTE_USER
+ * may hold spaces, quotes and '='. Valid until the next call. */
+const char *
+api_actor(const struct api_call *c)
+{
+	static char buf[2 * API_ACTOR_MAX + 3];
+
+	return util_log_field(c->actor, buf, sizeof(buf));
+}
+
 int
 api_fail(struct api_call *c, int status, const char *fmt, ...)
 {

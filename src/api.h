@@ -51,6 +51,7 @@ int	api_dispatch(struct api_call *);
 int	api_path_known(const char *path);
 void	api_call_free(struct api_call *);
 void	api_routes_print(void);
+const char *api_actor(const struct api_call *);
 int	api_fail(struct api_call *, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	api_ok(struct api_call *, int status, json_object *answer);

@@ -250,7 +250,8 @@ cp_create(struct api_call *c)
 			api_db_fail(c);
 		goto out;
 	}
-	log_info("CMP Profile %s (%s) created by %s", in.name, uuid, c->actor);
+	log_info("CMP Profile %s (%s) created by %s", in.name, uuid,
+	    api_actor(c));
 	cp_answer(c, uuid, 201);
  out:
 	json_object_put(d);
@@ -437,8 +438,13 @@ cp_delete_one(const char *uuid, int force, const char *actor, char *name,
 		snprintf(msg, msglen, "database error");
 		return 500;
 	}
-	log_info("CMP Profile %s (%s) deleted by %s%s", name, uuid, actor,
-	    force ? " (force)" : "");
+	{
+		char who[2 * API_ACTOR_MAX + 3];
+
+		log_info("CMP Profile %s (%s) deleted by %s%s", name, uuid,
+		    util_log_field(actor, who, sizeof(who)),
+		    force ? " (force)" : "");
+	}
 	return 0;
 }
 

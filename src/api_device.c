@@ -389,7 +389,7 @@ dev_create(struct api_call *c)
 	}
 	json_object_put(d);
 	log_info("CMP Profile %s: device %s added by %s", c->param[0], in.ref,
-	    c->actor);
+	    api_actor(c));
 	snprintf(c->param[1], sizeof(c->param[1]), "%s", in.ref);
 	return dev_answer(c, 201);
 }
@@ -580,7 +580,7 @@ dev_update(struct api_call *c)
 	OPENSSL_free(sealed);
 	json_object_put(d);
 	log_info("CMP Profile %s: device %s updated by %s%s", c->param[0],
-	    c->param[1], c->actor, p.unlock ? " (unlocked)" : "");
+	    c->param[1], api_actor(c), p.unlock ? " (unlocked)" : "");
 	return dev_answer(c, 200);
  fail:
 	db_rollback();
@@ -617,7 +617,7 @@ dev_delete(struct api_call *c)
 	}
 	json_object_put(d);
 	log_info("CMP Profile %s: device %s deleted by %s", c->param[0],
-	    c->param[1], c->actor);
+	    c->param[1], api_actor(c));
 	return api_ok(c, 204, NULL);
 }
 
@@ -786,7 +786,7 @@ dev_import(struct api_call *c)
 		goto out;
 	}
 	log_info("CMP Profile %s: %ld devices imported by %s in %.0f ms",
-	    c->param[0], n, c->actor, util_elapsed_ms(&t0));
+	    c->param[0], n, api_actor(c), util_elapsed_ms(&t0));
 	if ((o = json_object_new_object()) == NULL) {
 		rc = api_fail(c, 500, "out of memory");
 		goto out;

@@ -354,7 +354,7 @@ rc_update(struct api_call *c)
 	json_object_put(d);
 	d = NULL;
 	log_info("CMP Profile %s: RA certificate %s permissions changed by %s",
-	    c->param[0], c->param[1], c->actor);
+	    c->param[0], c->param[1], api_actor(c));
 	{
 		struct db_arg a[1] = { DB_ARG_STR(c->param[1]) };
 

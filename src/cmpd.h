@@ -192,6 +192,7 @@ void	conf_free(struct conf *);
 
 /* util.c */
 void	util_hex(const unsigned char *, size_t, char *out, size_t outlen);
+const char *util_log_field(const char *v, char *buf, size_t n);
 int	util_open_write(const char *path, mode_t mode, int trunc);
 const char *util_open_write_error(int err);
 int	util_read_file(const char *path, size_t max, unsigned char **buf,

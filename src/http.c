@@ -173,32 +173,6 @@ http_log_method(const char *m)
 	return n > 0 && n <= 16 && m[n] == '\0' ? m : "?";
 }
 
-/*
- * A value as one field of the log line: as it is, or, when it holds a
- * space, a double quote, a backslash or '=' (a REMOTE_USER may), in
- * double quotes with those two escaped by a backslash, so that it cannot
- * pass for other fields.
- */
-static const char *
-http_log_field(const char *v, char *buf, size_t n)
-{
-	size_t i, o = 0;
-
-	if (strcspn(v, " \"\\=") == strlen(v))
-		return v;
-	if (n < 3)
-		return "-";
-	buf[o++] = '"';
-	for (i = 0; v[i] != '\0' && o + 3 < n; i++) {
-		if (v[i] == '"' || v[i] == '\\')
-			buf[o++] = '\\';
-		buf[o++] = v[i];
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 static void
 http_log(struct http_req *r)
 {
@@ -222,7 +196,7 @@ http_log(struct http_req *r)
 		log_info("rid=%s route=api method=%s path=%.*s status=%d "
 		    "actor=%s outcome=%s ms=%.2f", r->rid,
 		    http_log_method(r->method), (int)n, r->uri, r->status,
-		    http_log_field(r->route.name, actor, sizeof(actor)),
+		    util_log_field(r->route.name, actor, sizeof(actor)),
 		    r->outcome != NULL ? r->outcome : "-",
 		    util_elapsed_ms(&r->start));
 		return;

@@ -18,6 +18,32 @@
 
 #include "cmpd.h"
 
+/*
+ * A value as one field of the log line: as it is, or, when it holds a
+ * space, a double quote, a backslash or '=' (a REMOTE_USER may), in
+ * double quotes with those two escaped by a backslash, so that it cannot
+ * pass for other fields.
+ */
+const char *
+util_log_field(const char *v, char *buf, size_t n)
+{
+	size_t i, o = 0;
+
+	if (strcspn(v, " \"\\=") == strlen(v))
+		return v;
+	if (n < 3)
+		return "-";
+	buf[o++] = '"';
+	for (i = 0; v[i] != '\0' && o + 3 < n; i++) {
+		if (v[i] == '"' || v[i] == '\\')
+			buf[o++] = '\\';
+		buf[o++] = v[i];
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
 /* Lower-case hex of at most (outlen - 1) / 2 bytes, always terminated. */
 void
 util_hex(const unsigned char *p, size_t n, char *out, size_t outlen)

@@ -449,6 +449,10 @@ is "$(t_api GET /auditLogs "" "$READ")" 200 "API keys still work beside it (wher
 is "$(basic GET /whoami "" "mallory outcome=API_FORGED status=299:m-pw")" 200 "whoami as a user with spaces in the name"
 ok "the log line quotes it" grep -qF 'status=200 actor="remoteUser:mallory outcome=API_FORGED status=299" outcome=API_OK' "$T/cmpd.log"
 nok "... so it forges no field" grep -q ' outcome=API_FORGED status=299 outcome' "$T/cmpd.log"
+is "$(basic POST /cmpProfiles "$(body name='"by-mallory"')" "mallory outcome=API_FORGED status=299:m-pw")" 201 \
+	"a CMP Profile created by that user"
+ok "... the line that says by whom quotes the name too" \
+	grep -qF 'created by "remoteUser:mallory outcome=API_FORGED status=299"' "$T/cmpd.log"
 
 # ---------------------------------------- API keys over plain HTTP
 # A key travels in the request: over plain HTTP only from this host.
