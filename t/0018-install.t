@@ -101,7 +101,7 @@ is "$(sed -n 's/^systemdsystemunitdir = //p' "$T/cfg/Makefile")" '${prefix}/lib/
 	"--prefix=/opt/cmpd-test: units under the prefix"
 UNITS="cmpd.service cmpd.socket cmp-localca.service cmp-localca.socket"
 if [ -z "$unitdir" ]; then
-	skip "configured --without-systemdsystemunitdir" 13
+	skip "configured --without-systemdsystemunitdir" 17
 else
 	mkdir -p "$T/units"
 	for u in $UNITS; do
@@ -141,6 +141,21 @@ else
 	else
 		fail "systemd-analyze verify (systemd-analyze is not installed: package systemd)"
 	fi
+	# ProtectSystem=strict makes all but what a unit names read-only: the
+	# directories doc/deploy puts pid_file and log_file in must be among
+	# them, or the service exits at its start (cannot open its log)
+	env_default() { sed -n "s|^$1=\${$1:-\([^}]*\)}.*|\1|p" "$top_srcdir/doc/deploy/00-env.sh"; }
+	writable() {	# writable UNIT: the paths it can write
+		sed -n 's/^ReadWritePaths=//p; s|^RuntimeDirectory=|/run/|p; s|^LogsDirectory=|/var/log/|p' \
+			"$D$unitdir/$1" | tr ' ' '\n'
+	}
+	for pair in cmpd.service:RUN cmpd.service:LOG cmp-localca.service:LOCALCA_RUN \
+		cmp-localca.service:LOCALCA_LOG; do
+		u=${pair%%:*} v=${pair#*:}
+		dir=$(env_default "$v")
+		ok "$u can write $dir ($v of doc/deploy), under ProtectSystem=strict" \
+			grep -qxF "$dir" <(writable "$u")
+	done
 fi
 
 # ------------------------------------------------ socket activation
