@@ -451,8 +451,12 @@ cmp_server_answer(const struct route *rt, const CMPD_MSG *req,
 	if (rsp == NULL) {
 		cmp_server_text(f, rt, arg, text, sizeof(text));
 		/* A certificate request is refused in its own response type,
-		 * any other message with an error body (as the reference). */
-		rsp_type = cmp_msg_rep_type(req_type);
+		 * any other message with an error body (as the reference);
+		 * a version not supported with an error body whatever it
+		 * asked (RFC 9810 7: "MUST send back an ErrorMsg with the
+		 * unsupportedVersion bit set"). */
+		rsp_type = f == CMPF_UNSUPPORTED_VERSION ? -1 :
+		    cmp_msg_rep_type(req_type);
 		if (rsp_type >= 0)
 			rsp = cmp_msg_rejection_new(hdr, srv_name, rsp_type,
 			    cmp_msg_first_cert_req_id(req), d, text);

@@ -40,12 +40,16 @@ expect genm-pbm.der "messageTime absent" genp "" "" messageTime=none $S
 expect genm-pbm.der "pvno 3" genp "" "" messageTime=0 pvno=3 $S
 is "$(dump "$T/resp.der" pvno)" 3 "pvno 3 echoed"
 
-expect ir-pbm.der "pvno 5" ip unsupportedVersion "version 5 not supported" \
+# RFC 9810 7: an ErrorMsg with unsupportedVersion, whatever the request,
+# in the highest (or lowest) version cmpd speaks
+expect ir-pbm.der "pvno 5" error unsupportedVersion "version 5 not supported" \
 	messageTime=0 pvno=5
 is "$(dump "$T/resp.der" pvno)" 3 "answer to pvno 5 uses pvno 3, the highest cmpd speaks (RFC 9810 7)"
-expect ir-pbm.der "pvno 1" ip unsupportedVersion "version 1 not supported" \
+expect ir-pbm.der "pvno 1" error unsupportedVersion "version 1 not supported" \
 	messageTime=0 pvno=1
 is "$(dump "$T/resp.der" pvno)" 2 "answer to pvno 1 uses pvno 2, the lowest"
+expect genm-pbm.der "pvno 1 on a genm" error unsupportedVersion "version 1 not supported" \
+	messageTime=0 pvno=1
 expect ir-pbm.der "URI sender" ip badRequest "sender must be a directoryName" \
 	messageTime=0 sender=uri
 expect ir-pbm.der "no transactionID" ip addInfoNotAvailable \
