@@ -36,13 +36,33 @@ db_run(const char *sql, const struct db_arg *a, size_t nargs,
 	return refuse ? DB_ERR : DB_OK;
 }
 
+/* The stand-in of o's text, as the row should have it, into want. */
 static void
-sha256_hex(const char *text, char hex[65])
+stand_in(json_object *o, char *want, size_t n)
 {
+	const char *t = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	unsigned char md[32];
+	char hex[65];
 
-	EVP_Digest(text, strlen(text), md, NULL, EVP_sha256(), NULL);
-	util_hex(md, sizeof(md), hex, 65);
+	EVP_Digest(t, strlen(t), md, NULL, EVP_sha256(), NULL);
+	util_hex(md, sizeof(md), hex, sizeof(hex));
+	snprintf(want, n, "{\"truncated\":true,\"bytes\":%zu,"
+	    "\"sha256\":\"%s\"}", strlen(t), hex);
+}
+
+/* d, written: the row's detail is the stand-in of all of it. */
+static void
+written_whole(json_object *d, const char *desc)
+{
+	char want[256];
+
+	stand_in(d, want, sizeof(want));
+	ok(audit_write("apiKey:t", "update", "cmpProfile", "u", d) == 0,
+	    "%s: written", desc);
+	is_str(row_detail != NULL ? row_detail : "", want,
+	    "... as the stand-in of all of it");
+	json_object_put(d);
 }
 
 /* A member's value in the kept detail, as JSON text ("" if none). */
@@ -60,8 +80,7 @@ int
 main(void)
 {
 	json_object *d, *perms, *kept, *big = NULL;
-	char hex[65], want[256];
-	const char *t;
+	char want[256];
 	int i;
 
 	/* a short detail: as it is */
@@ -83,11 +102,7 @@ main(void)
 	json_object_object_add(d, "fingerprint",
 	    json_object_new_string("ab12"));
 	json_object_object_add(d, "permissions", perms);
-	t = json_object_to_json_string_ext(perms,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	sha256_hex(t, hex);
-	snprintf(want, sizeof(want), "{\"truncated\":true,\"bytes\":%zu,"
-	    "\"sha256\":\"%s\"}", strlen(t), hex);
+	stand_in(perms, want, sizeof(want));
 	ok(audit_write("apiKey:t", "addRaCertificate", "cmpProfile", "u", d) ==
 	    0 && row_detail != NULL, "a detail over the cap is written");
 	ok(row_detail != NULL && strlen(row_detail) < AUDIT_DETAIL_MAX,
@@ -113,31 +128,13 @@ main(void)
 		v[900] = '\0';
 		json_object_object_add(d, k, json_object_new_string(v));
 	}
-	t = json_object_to_json_string_ext(d,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	sha256_hex(t, hex);
-	snprintf(want, sizeof(want), "{\"truncated\":true,\"bytes\":%zu,"
-	    "\"sha256\":\"%s\"}", strlen(t), hex);
-	ok(audit_write("apiKey:t", "update", "cmpProfile", "u", d) == 0,
-	    "100 members of 900 bytes: written");
-	is_str(row_detail != NULL ? row_detail : "", want,
-	    "... as the stand-in of the whole detail");
-	json_object_put(d);
+	written_whole(d, "100 members of 900 bytes");
 
 	/* no object: the stand-in of all */
 	big = json_object_new_array();
 	for (i = 0; i < 12000; i++)
 		json_object_array_add(big, json_object_new_string("enroll"));
-	t = json_object_to_json_string_ext(big,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	sha256_hex(t, hex);
-	snprintf(want, sizeof(want), "{\"truncated\":true,\"bytes\":%zu,"
-	    "\"sha256\":\"%s\"}", strlen(t), hex);
-	ok(audit_write("apiKey:t", "update", "cmpProfile", "u", big) == 0,
-	    "a long array: written");
-	is_str(row_detail != NULL ? row_detail : "", want,
-	    "... as its stand-in");
-	json_object_put(big);
+	written_whole(big, "a long array, no object");
 
 	/* a row that cannot be written: the change is to be undone */
 	refuse = 1;
