@@ -286,7 +286,7 @@ conn_ca_certificates(const struct conn_target *t, struct conn_result *res)
 
 /* The double's CA has no lookup: reconciliation is not fuzzed here. */
 int
-conn_lookup(const struct conn_target *t, const char *request_id,
+conn_lookup(const struct conn_target *t, const char *request_id, int final,
     struct conn_result *res)
 {
 	memset(res, 0, sizeof(*res));

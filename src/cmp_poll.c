@@ -469,7 +469,9 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* The CA asked within the budget: no worker waits long. */
 	cmp_ca_target(p, 0, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
-	conn_lookup(&target, t[k].request_id, &res);
+	/* past the margin, "nothing" is a final refusal (below) */
+	conn_lookup(&target, t[k].request_id, t[k].age >
+	    c->connector_timeout + POLL_INFLIGHT_MARGIN, &res);
 	if (res.status == CONN_OK && res.certificate != NULL) {
 		rsp = poll_deliver(req, p, srv, c, &t[k], n, &res, f);
 		if (*f == CMPF_POLL_NOT_WAITING)

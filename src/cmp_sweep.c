@@ -384,7 +384,8 @@ sweep_reconcile_one(struct sweep_run *w)
 		res.status = CONN_FAILED;
 	} else {
 		cmp_ca_target(w->p, 0, &target);
-		conn_lookup(&target, rid, &res);
+		/* c[7]: past issuing_age, "nothing" settles it (below) */
+		conn_lookup(&target, rid, c[7].i != 0, &res);
 	}
 	if (res.status == CONN_NOT_FOUND)
 		sweep_unknown(tid, tid_len, pos, rid, "the connector has no "

@@ -98,10 +98,12 @@ int	conn_ca_certificates(const struct conn_target *, struct conn_result *);
  * What did the CA issue for request_id (an earlier issue/renew's
  * "requestId")? CONN_OK with res->certificate (and res->uuid): that
  * certificate; CONN_OK without: nothing. CONN_NOT_FOUND: the connector
- * has no lookup (HTTP 404, 405 or 501).
+ * has no lookup (HTTP 404, 405 or 501). final: the caller settles the
+ * request as one nothing was issued for on "nothing" ("final": true, so
+ * that the connector may make the answer binding).
  */
 int	conn_lookup(const struct conn_target *, const char *request_id,
-	    struct conn_result *);
+	    int final, struct conn_result *);
 int	conn_crl(const struct conn_target *, X509_CRL **, struct conn_result *);
 /*
  * The root CA key update: CONN_OK with res->chain = [newWithNew,

@@ -703,7 +703,7 @@ conn_call_object(const struct conn_target *t, const char *ver,
 }
 
 int
-conn_lookup(const struct conn_target *t, const char *request_id,
+conn_lookup(const struct conn_target *t, const char *request_id, int final,
     struct conn_result *res)
 {
 	json_object *body = NULL, *obj = NULL, *v;
@@ -718,7 +718,9 @@ conn_lookup(const struct conn_target *t, const char *request_id,
 	}
 	if ((body = json_object_new_object()) == NULL ||
 	    conn_add(body, "requestId", json_object_new_string(request_id)) !=
-	    0 || conn_body_attributes(body, t, 0, res) != 0)
+	    0 || (final && conn_add(body, "final",
+	    json_object_new_boolean(1)) != 0) ||
+	    conn_body_attributes(body, t, 0, res) != 0)
 		goto out;
 	/* No such route, or not implemented: no lookup there. */
 	if ((rc = conn_call_object(t, "v2", "/certificates/lookup", body, 1,

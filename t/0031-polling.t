@@ -19,8 +19,10 @@ t_start_localca
 t_second_localca pending "issue_pending = 6"
 t_second_localca slow "issue_delay_ms = 4000"
 t_second_localca longpend "issue_pending = 300"
+t_second_localca slowsign "sign_delay_ms = 4000" "workers = 2"
 t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd pending)" \
-	"$(t_second_localca_lighttpd slow)" "$(t_second_localca_lighttpd longpend)"
+	"$(t_second_localca_lighttpd slow)" "$(t_second_localca_lighttpd longpend)" \
+	"$(t_second_localca_lighttpd slowsign)"
 t_seed_enroll
 plan_auto
 
@@ -50,6 +52,7 @@ INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_prote
 }
 profile poll "$CONNECTOR_BASE/pending" 1
 profile slow "$CONNECTOR_BASE/slow" 2
+profile slowsign "$CONNECTOR_BASE/slowsign" 5
 # syncBudget through the management API (cmpctl and the console use it)
 API_KEY=$(t_api_key poll-admin admin)
 SLOW=00000000-0000-4000-8000-000000002101
@@ -207,6 +210,18 @@ like "$(cat "$T/cmpd.log")" "beyond the synchronous budget: the client polls" ".
 is "$(tx dev3)" confirmed "... confirmed"
 is "$(t_sql "SELECT COUNT(*) FROM localca_certificate WHERE subject = 'CN=dev3'")" 1 \
 	"... one certificate at the CA"
+# ... and one that records the certificate only after 4 s: the pollReqs
+# before it ask without "final", the CA's "nothing yet" binds nothing,
+# and the certificate it then records is delivered
+t_sql "UPDATE cmp_profile SET sync_budget = 1 WHERE name = 'slowsign'"
+rm -f "$T"/q*.der "$T"/r*.der
+ok "ir through a CA that records after the syncBudget: the certificate" \
+	client slowsign dev3s -reqout "$(files "$T/q")" -rspout "$(files "$T/r")"
+is "$(field "$T/r1.der" status)" waiting "... after an ip waiting"
+is "$(field "$T/r2.der" body)" pollRep "... and polling"
+like "$(cat "$T/slowsign.log")" "found=false" "... while the CA had recorded nothing"
+unlike "$(cat "$T/slowsign.log")" "found=false void|status=409" "... which voided nothing"
+is "$(tx dev3s)" confirmed "... confirmed"
 
 # --- waiting transactions hold no worker: 2 workers, 8 waiting, one ir
 pids=""

@@ -1,11 +1,14 @@
 #!/bin/sh
 # cmp-localca's /certificates/lookup, behind a real lighttpd on a real
-# MariaDB: its "found": false is final.  cmpd settles a transaction as
-# one the CA issued nothing for on that answer, so the request id is
-# then void: an issue or renew for it that comes later (its INSERT held
-# by a partition, sent again) is refused and issues nothing, a second
-# lookup says the same, and an INSERT of a certificate for it not yet
-# committed when the lookup comes is waited for and found, not missed.
+# MariaDB.  With "final": true (cmpd about to settle the transaction as
+# one the CA issued nothing for) its "found": false is binding: the
+# request id is then void, an issue or renew for it that comes later
+# (its INSERT held by a partition, sent again) is refused and issues
+# nothing, a second lookup says the same, and an INSERT of a certificate
+# for it not yet committed when the lookup comes is waited for and
+# found, not missed.  Without "final" (a pollReq while the issue call
+# may still be working) "found": false is only what the table holds
+# now, and the issue that comes after still issues.
 . "$top_srcdir/t/lib.sh"
 t_setup
 t_start_db
@@ -26,7 +29,10 @@ api() {
 }
 body() { cat "$T/resp.json" 2>/dev/null; }
 field() { sed -n 's/.*"'"$1"'":"\([^"]*\)".*/\1/p' "$T/resp.json"; }
-lookup_body() { printf '{"requestId":"%s","raProfileAttributes":[]}' "$1" > "$T/lk.json"; }
+# lookup_body REQUEST_ID [FINAL]: FINAL true by default
+lookup_body() {
+	printf '{"requestId":"%s","raProfileAttributes":[],"final":%s}' "$1" "${2-true}" > "$T/lk.json"
+}
 # issue_body OUT NAME [extra JSON members]: a PKCS#10 request for CN=NAME
 issue_body() {
 	openssl req -new -key "$T/ee.key" -subj "/CN=$2" -outform DER \
@@ -38,6 +44,20 @@ rows() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$1'
 issued() { t_sql "SELECT COUNT(*) FROM localca_certificate WHERE request_id = '$1' AND status <> 'void'"; }
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	-out "$T/ee.key" 2> /dev/null || bail "key"
+
+# ------------------- not final: an answer of the moment, nothing voided
+RID0=early-0001
+lookup_body "$RID0" false
+is "$(api "$V2/lookup" "$T/lk.json")" 200 "a lookup without final of a requestId not issued yet: 200"
+is "$(body)" "{\"requestId\":\"$RID0\",\"found\":false}" "... found false"
+is "$(rows "$RID0")" 0 "... nothing recorded for it"
+issue_body "$T/early.json" early ",\"requestId\":\"$RID0\""
+is "$(api "$V2/issue" "$T/early.json")" 200 "the issue that comes after still issues"
+is "$(issued "$RID0")" 1 "... its certificate recorded"
+is "$(api "$V2/lookup" "$T/lk.json")" 200 "the lookup again"
+like "$(body)" '"found":true' "... finds it"
+printf '{"requestId":"x-1","raProfileAttributes":[],"final":"yes"}' > "$T/bad.json"
+is "$(api "$V2/lookup" "$T/bad.json")" 422 "final not a boolean: 422"
 
 # ------------------------------------------- nothing issued, for good
 RID=void-0001

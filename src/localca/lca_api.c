@@ -215,8 +215,8 @@ lca_voided(struct lca_err *e)
 	    "nothing is issued for it any more");
 }
 
-/* Tests only (issue_delay_ms, revoke_delay_ms, ca_delay_ms): a CA
- * slower than its client's timeout. */
+/* Tests only (issue_delay_ms, sign_delay_ms, revoke_delay_ms,
+ * ca_delay_ms): a CA slower than its client's timeout. */
 void
 lca_delay(long ms)
 {
@@ -315,6 +315,7 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	}
 	row.der = der;
 	row.der_len = (size_t)len;
+	lca_delay(h->conf->sign_delay_ms);
 	/* Recorded before it is handed out: revoke must find it. */
 	if ((rc = lca_db_insert(&row)) == LCA_DB_DUP) {
 		/* The same request, issued before or meanwhile by another
@@ -495,13 +496,17 @@ lca_h_revoke(struct lca_http *h, json_object *in, json_object **out,
 }
 
 /*
- * {requestId, raProfileAttributes} -> {requestId, found: true,
+ * {requestId, raProfileAttributes, final?} -> {requestId, found: true,
  * certificateData, uuid, meta} or {requestId, found: false}: what this
  * CA issued for an issue or renew request with that requestId.
- * "found": false is final: the caller settles the request as failed
- * on it, so the request id is voided first (lca_db_void), and an issue
- * for it still under way (its INSERT held by a partition, or not yet
- * committed) fails instead of issuing unknown to the caller.
+ * With "final": true the caller settles the request as one nothing was
+ * issued for on "found": false (cmpd's sweep, or its pollReq past the
+ * time an issue call may take), so that answer is made binding: the
+ * request id is voided first (lca_db_void), and an issue for it still
+ * under way (its INSERT held by a partition, or not yet committed)
+ * fails instead of issuing unknown to the caller. Without it, "found":
+ * false is what the table holds now: an issue call that is still
+ * working (past the caller's time budget) may yet record one.
  */
 int
 lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
@@ -509,15 +514,19 @@ lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
 {
 	static const char *const lists[] = { "raProfileAttributes" };
 	const char *rid;
-	json_object *o = NULL;
-	int rc, pending = 0, r = -1;
+	json_object *o = NULL, *fv = NULL;
+	int rc, final, pending = 0, r = -1;
 
 	*out = NULL;
 	if (lca_json_lists(in, lists, NITEMS(lists), e) != 0 ||
 	    lca_request_id(in, 1, &rid, e) != 0)
 		return -1;
+	if (json_object_object_get_ex(in, "final", &fv) &&
+	    !json_object_is_type(fv, json_type_boolean))
+		return lca_fail(e, 422, "final must be a boolean");
+	final = fv != NULL && json_object_get_boolean(fv);
 	rc = lca_issued_for(h, rid, NULL, &o, &pending, e);
-	if (rc == LCA_DB_NOTFOUND) {
+	if (rc == LCA_DB_NOTFOUND && final) {
 		switch (lca_db_void(rid)) {
 		case LCA_DB_OK:
 			rc = LCA_DB_VOID;
@@ -532,7 +541,8 @@ lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
 			goto out;
 		}
 	}
-	if (rc == LCA_DB_VOID || (rc == 0 && pending)) {
+	if (rc == LCA_DB_NOTFOUND || rc == LCA_DB_VOID ||
+	    (rc == 0 && pending)) {
 		if ((o = json_object_new_object()) == NULL ||
 		    (pending && lca_json_add(o, "pending",
 		    json_object_new_boolean(1)) != 0)) {
@@ -540,7 +550,8 @@ lca_h_lookup(struct lca_http *h, json_object *in, json_object **out,
 			goto out;
 		}
 		snprintf(h->detail, sizeof(h->detail), " requestId=%s "
-		    "found=false%s", rid, pending ? " pending" : "");
+		    "found=false%s%s", rid, pending ? " pending" : "",
+		    rc == LCA_DB_VOID ? " void" : "");
 	} else if (rc != 0)
 		goto out;
 	if (lca_json_add(o, "requestId", json_object_new_string(rid)) != 0 ||

@@ -76,6 +76,7 @@ static const struct conf_key conf_keys[] = {
 	K("pid_file", CONF_PATH, pid_file, 0, 0),
 	K("log_file", CONF_PATH, log_file, 0, 0),
 	K("issue_delay_ms", CONF_LONG, issue_delay_ms, 0, 600000),
+	K("sign_delay_ms", CONF_LONG, sign_delay_ms, 0, 600000),
 	K("revoke_delay_ms", CONF_LONG, revoke_delay_ms, 0, 600000),
 	K("ca_delay_ms", CONF_LONG, ca_delay_ms, 0, 600000),
 	K("issue_pending", CONF_LONG, issue_pending, 0, 86400),

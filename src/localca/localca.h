@@ -75,6 +75,7 @@ struct lca_conf {
 	char	*pid_file;
 	char	*log_file;		/* NULL: stderr or syslog */
 	long	 issue_delay_ms;	/* tests only: a slow CA */
+	long	 sign_delay_ms;		/* tests only: slow before recording */
 	long	 revoke_delay_ms;	/* tests only: a slow revocation */
 	long	 ca_delay_ms;		/* tests only: slow CA certificates,
 					 * CRL and root update */

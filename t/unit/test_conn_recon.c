@@ -91,7 +91,7 @@ case_pending(void)
 	ok(rc == 0 && fx.res.status == CONN_FAILED,
 	    "202 with a body that is not an object: a failure");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_PENDING &&
 	    fx.res.certificate == NULL,
 	    "lookup {found: false, pending: true}: pending");
@@ -151,7 +151,7 @@ case_reconcile(void)
 	rec_free(&r);
 	fx.t.request_id = NULL;
 
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_OK && fx.res.certificate != NULL &&
 	    X509_cmp(fx.res.certificate, fx.cert) == 0,
 	    "lookup: found, the certificate");
@@ -164,32 +164,37 @@ case_reconcile(void)
 	ok(json_object_is_type(rec_member(&r, "raProfileAttributes"),
 	    json_type_array) && rec_member(&r, "attributes") == NULL,
 	    "lookup: raProfileAttributes only");
+	ok(rec_member(&r, "final") == NULL, "lookup: not final, no \"final\"");
 	rec_free(&r);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 1, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_OK && fx.res.certificate == NULL,
 	    "lookup: found false is CONN_OK without a certificate");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	ok(rec_next(&s, &r) == 0 && json_object_is_type(rec_member(&r,
+	    "final"), json_type_boolean) && json_object_get_boolean(
+	    rec_member(&r, "final")), "lookup, final: \"final\": true sent");
+	rec_free(&r);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_FAILED,
 	    "lookup: an answer for another requestId is a failure");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_FAILED,
 	    "lookup: a 200 that names no request is a failure");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_NOT_FOUND,
 	    "lookup: 404 means no lookup there");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_NOT_FOUND &&
 	    fx.res.http_status == 501, "lookup: 501 too");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, rid, &fx.res);
+	rc = conn_lookup(&fx.t, rid, 0, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_UNAVAILABLE,
 	    "lookup: 500 is a failure, asked again later");
 	conn_result_free(&fx.res);
-	rc = conn_lookup(&fx.t, "not a/uuid", &fx.res);
+	rc = conn_lookup(&fx.t, "not a/uuid", 0, &fx.res);
 	ok(rc == -1 && fx.res.status == CONN_FAILED,
 	    "lookup: a bad request id is refused locally");
 	conn_result_free(&fx.res);
