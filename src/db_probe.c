@@ -106,10 +106,11 @@ probe_next(struct probe *p, int ret)
 	probe_next(p, ret);	/* completed at once */
 	return;
  failed:
-	/* ER_UNKNOWN_COM_ERROR: a node out of the primary component; any
-	 * other: a server without wsrep variables, usable */
+	/* ER_UNKNOWN_SYSTEM_VARIABLE: a server without wsrep variables,
+	 * usable; any other (1047, a node out of the primary component; a
+	 * connection lost, a server shutting down): not */
 	err = mysql_stmt_errno(p->st);
-	p->up = err != ER_UNKNOWN_COM_ERROR && err != 0;
+	p->up = err == ER_UNKNOWN_SYSTEM_VARIABLE;
  done:
 	p->step = PROBE_DONE;
 	p->wait = 0;
@@ -201,7 +202,11 @@ db_probe_all(const struct db_login *l, size_t n, const unsigned char *want,
 		p[i].step = PROBE_DONE;
 		if (!want[i] || (p[i].m = mysql_init(NULL)) == NULL)
 			continue;
-		mysql_optionsv(p[i].m, MYSQL_OPT_NONBLOCK, 0);
+		if (mysql_optionsv(p[i].m, MYSQL_OPT_NONBLOCK, NULL) != 0) {
+			mysql_close(p[i].m);
+			p[i].m = NULL;
+			continue;
+		}
 		mysql_optionsv(p[i].m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 		mysql_optionsv(p[i].m, MYSQL_OPT_READ_TIMEOUT, &timeout);
 		mysql_optionsv(p[i].m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
