@@ -416,7 +416,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	CMPD_MSG *rsp = NULL;
 	size_t n = 0, k = 0;
 	long rid;
-	int r, check_after, early = 0;
+	int r, check_after, settles, early = 0;
 
 	memset(&res, 0, sizeof(res));
 	*f = CMPF_INTERNAL;
@@ -469,9 +469,10 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	/* The CA asked within the budget: no worker waits long. */
 	cmp_ca_target(p, 0, &target);
 	target.timeout_ms = cmp_ca_budget_ms(p);
-	/* past the margin, "nothing" is a final refusal (below) */
-	conn_lookup(&target, t[k].request_id, t[k].age >
-	    c->connector_timeout + POLL_INFLIGHT_MARGIN, &res);
+	/* Past the time an issue call may take, the CA's "nothing" is a
+	 * final refusal (below), and the lookup says so ("final"). */
+	settles = t[k].age > c->connector_timeout + POLL_INFLIGHT_MARGIN;
+	conn_lookup(&target, t[k].request_id, settles, &res);
 	if (res.status == CONN_OK && res.certificate != NULL) {
 		rsp = poll_deliver(req, p, srv, c, &t[k], n, &res, f);
 		if (*f == CMPF_POLL_NOT_WAITING)
@@ -492,8 +493,7 @@ cmp_poll(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 		    t[k].request_id);
 		metrics_reconcile(METRICS_RECON_UNKNOWN);
 		goto out;
-	} else if (res.status == CONN_OK && t[k].age > c->connector_timeout +
-	    POLL_INFLIGHT_MARGIN) {
+	} else if (res.status == CONN_OK && settles) {
 		/* The CA issued nothing: a final refusal. */
 		if ((rsp = poll_refuse(req, srv, &w, POLL_W_FAILED,
 		    CMPF_POLL_NOTHING_ISSUED, p->cmp_name, f)) == NULL)
