@@ -32,7 +32,7 @@ audit_take_failure(void)
 /* {"truncated": true, "bytes": its length, "sha256": of it}: what stands
  * in for text too long to keep, and still tells which it was. */
 static json_object *
-audit_stub(const char *text)
+audit_stand_in(const char *text)
 {
 	unsigned char md[32];
 	char hex[65];
@@ -57,8 +57,8 @@ audit_stub(const char *text)
 
 /*
  * A detail over AUDIT_DETAIL_MAX: each member kept as it is while its
- * text is short, a long one as its stub; a detail still too long, or no
- * object, as the stub of all of it. The short members say what the
+ * text is short, a long one as its stand-in; a detail still too long, or no
+ * object, as the stand-in of all of it. The short members say what the
  * change was (a subject, a fingerprint, the permissions granted): one
  * member padded does not hide the others.
  */
@@ -70,12 +70,12 @@ audit_shorten(json_object *detail, const char *text)
 
 	if (!json_object_is_type(detail, json_type_object) ||
 	    (o = json_object_new_object()) == NULL)
-		return audit_stub(text);
+		return audit_stand_in(text);
 	json_object_object_foreach(detail, k, m) {
 		t = json_object_to_json_string_ext(m,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		if (t == NULL || (v = strlen(t) < AUDIT_MEMBER_MAX ?
-		    json_object_get(m) : audit_stub(t)) == NULL ||
+		    json_object_get(m) : audit_stand_in(t)) == NULL ||
 		    json_object_object_add(o, k, v) != 0) {
 			json_object_put(o);
 			return NULL;
@@ -85,7 +85,7 @@ audit_shorten(json_object *detail, const char *text)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (t == NULL || strlen(t) >= AUDIT_DETAIL_MAX) {
 		json_object_put(o);
-		return audit_stub(text);
+		return audit_stand_in(text);
 	}
 	return o;
 }
