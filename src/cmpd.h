@@ -22,6 +22,7 @@
  *   cmp_ca.c     the RA Profile's CA: connector target, chain and CRL cached
  *   cmp_chain.c  an answer's chains: issuing chain in extraCerts, caPubs
  *   cmp_enroll.c ir, cr, kur: what is asked stored, the CA asked, the answer
+ *   cmp_enroll_check.c each request checked before the CA is asked
  *   cmp_enroll_rules.c who may ask for which certificate (kur, signer)
  *   cmp_confirm.c certConf, from the requester only
  *   cmp_poll.c   pollReq: delayed delivery, the CA asked again
