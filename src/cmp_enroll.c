@@ -397,8 +397,8 @@ enroll_begin(const CMPD_MSG *req, const unsigned char *der, size_t len,
 
 /*
  * The CA asked for every planned request. A request it refused, or that
- * was never sent, is failed; one whose fate is unknown (a timeout, a 5xx,
- * an unreadable answer) stays issuing for the sweep to ask by request
+ * was never sent, is failed (conn_refused()); one whose fate is unknown
+ * (a timeout, a 5xx, a 400, an unreadable answer) stays issuing for the sweep to ask by request
  * id. One the CA answered pending, or did not answer within the CMP
  * Profile's synchronous budget, waits (delayed delivery, RFC 9810
  * 5.3.22): the client polls, and the CA is asked by request id. A
@@ -479,8 +479,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		log_warn("PN=%s connector issue: %s (HTTP %ld): %s", p->cmp_name,
 		    conn_status_name(it->res.status), it->res.http_status,
 		    it->res.message);
-		if (it->res.not_sent || it->res.status == CONN_REJECTED ||
-		    it->res.status == CONN_NOT_FOUND) {
+		if (conn_refused(&it->res)) {
 			char why[CMP_TEXT_MAX];
 
 			enroll_fail_text(it, p->cmp_name, why, sizeof(why));

@@ -129,9 +129,10 @@ revoke_end(const CMPD_MSG *req, enum cmp_fail f)
 
 /*
  * The rr's connector call failed. When the CA cannot have revoked (no
- * byte of the request left cmpd, or it refused: 4xx, 404), the
- * certificate takes back its status. Otherwise (no answer in time, 5xx,
- * an answer that makes no sense) it may have: the certificate stays
+ * byte of the request left cmpd, or it refused: 4xx but 400, 404;
+ * conn_refused()), the certificate takes back its status. Otherwise (no
+ * answer in time, 5xx, a 400, an answer that makes no sense) it may
+ * have: the certificate stays
  * 'revoke_pending' and the sweep revokes it, which is what the client
  * asked for; revocation is idempotent.
  */
@@ -139,9 +140,7 @@ static void
 revoke_failed(const struct profile *p, const struct store_cert *sc,
     const char *reason, const struct conn_result *res)
 {
-	int refused = res->not_sent || res->status == CONN_REJECTED ||
-	    res->status == CONN_NOT_FOUND || res->status == CONN_INSECURE ||
-	    res->status == CONN_BUSY;
+	int refused = conn_refused(res);
 
 	log_warn("PN=%s connector revoke: %s (HTTP %ld): %s", p->cmp_name,
 	    conn_status_name(res->status), res->http_status, res->message);

@@ -42,6 +42,7 @@
  *   conn.c       the CA's connector API (conn.h): the HTTP transport
  *   conn_check.c connector settings checks, shared with the management API
  *   conn_api.c   the connector API's calls: request bodies, reply parsing
+ *   conn_cert.c  certificates in a connector's answers: DER, PKCS#7, PEM
  *   api_ra_cert.c the RA list of a CMP Profile in the management API
  *   cmp_error.c  every failure cmpd detects -> failInfo, text, HTTP status
  *   db.c         MariaDB connection and prepared statements

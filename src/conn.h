@@ -115,6 +115,24 @@ int	conn_probe_all(char *const *urls, size_t n);
 
 const char *conn_status_name(enum conn_status);
 
+/*
+ * A failed call the CA cannot have acted on: no byte of it left cmpd, or
+ * the connector refused it (4xx, 404). Not a 400: the v2 API declares
+ * 422 for what the CA refuses, and the EJBCA NG connector answers 400
+ * for every failure of its CA, a time-out of the CA's web service after
+ * the certificate was issued or revoked among them. A 400 is therefore
+ * an outcome unknown, as a 5xx is. (Inline: the fuzz target's stand-in
+ * for the connector client keeps the same rule.)
+ */
+static inline int
+conn_refused(const struct conn_result *res)
+{
+	if (res->not_sent || res->status == CONN_NOT_FOUND ||
+	    res->status == CONN_INSECURE || res->status == CONN_BUSY)
+		return 1;
+	return res->status == CONN_REJECTED && res->http_status != 400;
+}
+
 /* What a call does with the connector's answer, without the call. */
 enum conn_reply {
 	CONN_REPLY_ISSUE,

@@ -1,8 +1,8 @@
 /*
  * The connector API's calls (issue, renew, revoke, caCertificates, lookup,
  * crl, rootCaKeyUpdate), each counted in /metrics: the JSON request
- * bodies, certificates in and out as base64 DER, and what the connector's
- * answers are taken to mean. One HTTP exchange each, through conn_call()
+ * bodies, certificates out as base64 DER (in: conn_cert.c), and what the
+ * connector's answers are taken to mean. One HTTP exchange each, through conn_call()
  * (conn.c).
  */
 #include "config.h"
@@ -98,104 +98,6 @@ conn_cert_string(X509 *cert)
 	o = conn_b64_string(der, (size_t)n);
 	OPENSSL_free(der);
 	return o;
-}
-
-/*
- * Base64 as a connector sends it: whitespace and line breaks anywhere are
- * dropped; what remains must be whole quanta with '=' only as padding.
- * 0 with *out (malloc'd), 1 not base64, -1 out of memory.
- */
-static int
-conn_b64_decode(const char *s, size_t len, unsigned char **out,
-    size_t *outlen)
-{
-	unsigned char *clean = NULL, *der = NULL;
-	size_t i, n = 0, pad = 0;
-	int w, r = -1;
-
-	*out = NULL;
-	*outlen = 0;
-	if (len >= INT_MAX)
-		return 1;
-	if ((clean = malloc(len + 1)) == NULL)
-		goto out;
-	for (i = 0; i < len; i++)
-		if (strchr(" \t\r\n", s[i]) == NULL || s[i] == '\0')
-			clean[n++] = (unsigned char)s[i];
-	r = 1;
-	if (n == 0 || n % 4 != 0)
-		goto out;
-	/* EVP_DecodeBlock lets '=' through inside the data: refuse it. */
-	while (pad < 2 && clean[n - 1 - pad] == '=')
-		pad++;
-	if (memchr(clean, '=', n - pad) != NULL)
-		goto out;
-	r = -1;
-	if ((der = malloc(n / 4 * 3)) == NULL)
-		goto out;
-	r = 1;
-	if ((w = EVP_DecodeBlock(der, clean, (int)n)) < 0 ||
-	    (size_t)w != n / 4 * 3)
-		goto out;
-	*out = der;
-	*outlen = (size_t)w - pad;
-	der = NULL;
-	r = 0;
- out:
-	free(clean);
-	free(der);
-	return r;
-}
-
-/*
- * obj["certificateData"] as an X509; what is wrong goes into res.
- * PARSE_OK, PARSE_BAD or PARSE_ERR. An issued certificate is stored and
- * delivered, never verified with its own key: its key is left undecoded
- * (keyless_x509_d2i()), a CA certificate's is decoded.
- */
-static int
-conn_cert_data(json_object *obj, const char *what, int issued, X509 **out,
-    struct conn_result *res)
-{
-	const unsigned char *p;
-	unsigned char *der = NULL;
-	json_object *v;
-	size_t len;
-	X509 *x = NULL;
-	int rc, r = PARSE_BAD;
-
-	*out = NULL;
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, "certificateData", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		conn_msg(res, "%s: no certificateData", what);
-		goto out;
-	}
-	rc = conn_b64_decode(json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v), &der, &len);
-	if (rc < 0) {
-		r = PARSE_ERR;
-		goto out;
-	}
-	if (rc > 0) {
-		conn_msg(res, "%s: certificateData is not base64", what);
-		goto out;
-	}
-	p = der;
-	if (len > LONG_MAX || (x = issued ? keyless_x509_d2i(&p, (long)len) :
-	    d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		conn_msg(res, "%s: certificateData is not a DER certificate",
-		    what);
-		goto out;
-	}
-	*out = x;
-	x = NULL;
-	r = PARSE_OK;
- out:
-	ERR_clear_error();
-	X509_free(x);
-	free(der);
-	return r;
 }
 
 static int
@@ -434,15 +336,17 @@ conn_renew(const struct conn_target *t, const unsigned char *req_der,
 /*
  * "Already revoked" is what was asked for: 409 (cmp-localca), or a 422
  * validation error saying so (the v2 API's error list, which connectors
- * fill with their CA's text).
+ * fill with their CA's text), or a 400 whose text does (the EJBCA NG
+ * connector passes on EJBCA's AlreadyRevokedException so).
  */
 static int
 conn_already_revoked(const struct conn_result *res)
 {
 	if (res->http_status == 409)
 		return 1;
-	return res->http_status == 422 &&
-	    strcasestr(res->message, "already revoked") != NULL;
+	return (res->http_status == 422 || res->http_status == 400) &&
+	    (strcasestr(res->message, "already revoked") != NULL ||
+	    strcasestr(res->message, "AlreadyRevoked") != NULL);
 }
 
 /* An empty reply (whitespace only), or one JSON value. */
@@ -809,8 +713,18 @@ conn_crl(const struct conn_target *t, X509_CRL **crl, struct conn_result *res)
 	r = 0;
 	if (rc == CALL_DONE)
 		goto out;
-	if (!json_object_object_get_ex(obj, "crlData", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
+	if (!json_object_object_get_ex(obj, "crlData", &v)) {
+		conn_msg(res, "crl reply has no crlData");
+		goto out;
+	}
+	/* the v2 API's way of saying there is none (AuthorityInstance
+	 * Controller: "null data is returned") */
+	if (json_object_is_type(v, json_type_null)) {
+		res->status = CONN_NOT_FOUND;
+		conn_msg(res, "the CA has no CRL (crlData null)");
+		goto out;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
 		conn_msg(res, "crl reply has no crlData");
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * conn_int.h - what the connector client's files share (conn.c the
  * transport, conn_check.c the settings checks, conn_api.c the connector
- * API's calls) and nobody else needs. conn.h is the public interface.
+ * API's calls, conn_cert.c the certificates in its answers) and nobody
+ * else needs. conn.h is the public interface.
  */
 #ifndef CONN_INT_H
 #define CONN_INT_H
@@ -28,6 +29,12 @@ struct conn_buf {
 	int	 too_large;
 	int	 oom;
 };
+
+/* conn_cert.c */
+int	conn_b64_decode(const char *, size_t, unsigned char **out,
+	    size_t *outlen);
+int	conn_cert_data(json_object *, const char *what, int issued, X509 **,
+	    struct conn_result *);
 
 /* conn_check.c */
 int	conn_uuid_valid(const char *);

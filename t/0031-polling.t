@@ -26,33 +26,9 @@ t_start_lighttpd "$(t_localca_lighttpd)" "$(t_second_localca_lighttpd pending)" 
 t_seed_enroll
 plan_auto
 
-# CMP Profile NAME through connector URL (a copy of "enroll", no
-# senderKID reference: any senderKID with the secret)
-profile() {
-	local n=$1 url=$2 k=$3
-	t_sql "
-INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
-  SELECT '00000000-0000-4000-8000-00000000${k}0c1', '$n', '$url', auth_type, NULL, 1
-  FROM connector WHERE name = 'localca';
-INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
-  ('00000000-0000-4000-8000-00000000${k}0a1', '$n', '00000000-0000-4000-8000-00000000${k}0c1',
-   '00000000-0000-4000-8000-00000000e0a2');
-INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
-  ('00000000-0000-4000-8000-00000000${k}001', 'ra-$n', 1, '00000000-0000-4000-8000-00000000${k}0a1');
-INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
-    default_ra_profile_uuid) VALUES
-  ('00000000-0000-4000-8000-00000000${k}101', '$n', 1, 'sharedSecret', 'sharedSecret',
-   '00000000-0000-4000-8000-00000000${k}001');" || bail "seeding profile $n failed"
-	printf '%s\n' "$ENROLL_SECRET" |
-		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret "$n" \
-		> "$T/secret.log" 2>&1 || bail "--set-shared-secret $n failed"
-	t_localca_cred |
-		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials "$n" \
-		> "$T/secret.log" 2>&1 || bail "--set-connector-credentials $n failed"
-}
-profile poll "$CONNECTOR_BASE/pending" 1
-profile slow "$CONNECTOR_BASE/slow" 2
-profile slowsign "$CONNECTOR_BASE/slowsign" 5
+t_profile_via poll "$CONNECTOR_BASE/pending" 1
+t_profile_via slow "$CONNECTOR_BASE/slow" 2
+t_profile_via slowsign "$CONNECTOR_BASE/slowsign" 5
 # syncBudget through the management API (cmpctl and the console use it)
 API_KEY=$(t_api_key poll-admin admin)
 SLOW=00000000-0000-4000-8000-000000002101
@@ -610,7 +586,7 @@ is "$(t_sql "SELECT GROUP_CONCAT(state ORDER BY position) FROM cmp_transaction
 # the transaction waits on one nonce, the senderNonce of the last answer
 # whichever certReqId that answer was about. A pollReq for one request
 # echoes the pollRep, ip or pkiConf of the other; so does a certConf.
-profile several "$CONNECTOR_BASE/longpend" 3
+t_profile_via several "$CONNECTOR_BASE/longpend" 3
 SEV=/api/v1/protocols/cmp/several
 rm -f "$T"/q*.der "$T"/r*.der
 client several sev -reqout "$(files "$T/q")" -rspout "$(files "$T/r")" -msg_timeout 2 -total_timeout 2

@@ -13,7 +13,10 @@
 #include <time.h>
 
 #include <json.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -40,6 +43,55 @@ lca_cert_json(X509 *x)
 	return o;
 }
 
+/*
+ * An issued certificate's certificateData as certificate_form says: base64
+ * DER, the v2 API's form; for tests of cmpd, as other connectors send it:
+ * base64 of a PKCS#7 SignedData holding it and the CA's chain (EJBCA's
+ * PKCS7WITHCHAIN), or PEM text of the certificate and the chain.
+ */
+static json_object *
+lca_issued_data(const struct lca_http *h, const unsigned char *der, int len)
+{
+	const unsigned char *p = der;
+	unsigned char *p7der = NULL;
+	json_object *o = NULL;
+	PKCS7 *p7 = NULL;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	char *text;
+	long n;
+	int i, ok;
+
+	if (h->conf->cert_form == LCA_FORM_DER)
+		return lca_b64_json(der, len);
+	if ((x = d2i_X509(NULL, &p, len)) == NULL)
+		goto out;
+	if (h->conf->cert_form == LCA_FORM_PKCS7) {
+		ok = (p7 = PKCS7_new()) != NULL &&
+		    PKCS7_set_type(p7, NID_pkcs7_signed) &&
+		    PKCS7_content_new(p7, NID_pkcs7_data) &&
+		    PKCS7_add_certificate(p7, x);
+		for (i = 0; ok && i < sk_X509_num(h->ca->chain); i++)
+			ok = PKCS7_add_certificate(p7, sk_X509_value(
+			    h->ca->chain, i));
+		if (ok && PKCS7_add_certificate(p7, h->ca->cert) &&
+		    (n = i2d_PKCS7(p7, &p7der)) > 0)
+			o = lca_b64_json(p7der, (int)n);
+		goto out;
+	}
+	ok = (b = BIO_new(BIO_s_mem())) != NULL && PEM_write_bio_X509(b, x) &&
+	    PEM_write_bio_X509(b, h->ca->cert);
+	for (i = 0; ok && i < sk_X509_num(h->ca->chain); i++)
+		ok = PEM_write_bio_X509(b, sk_X509_value(h->ca->chain, i));
+	if (ok && (n = BIO_get_mem_data(b, &text)) > 0)
+		o = json_object_new_string_len(text, (int)n);
+ out:
+	BIO_free(b);
+	PKCS7_free(p7);
+	OPENSSL_free(p7der);
+	X509_free(x);
+	return o;
+}
 
 /* --------------------------------------------------------- handlers */
 
@@ -187,7 +239,7 @@ lca_issued_for(struct lca_http *h, const char *request_id,
 		goto out;
 	}
 	if ((o = json_object_new_object()) == NULL ||
-	    lca_json_add(o, "certificateData", lca_b64_json(der,
+	    lca_json_add(o, "certificateData", lca_issued_data(h, der,
 	    (int)len)) != 0 ||
 	    lca_json_add(o, "uuid", json_object_new_string(uuid)) != 0 ||
 	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
@@ -336,13 +388,21 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 		goto out;
 	}
 	lca_delay(h->conf->issue_delay_ms);
+	/* Tests only: issued and recorded, and answered as the EJBCA NG
+	 * connector answers a time-out of its CA (HTTP 400). */
+	if (h->conf->issue_fail_status > 0) {
+		lca_fail(e, h->conf->issue_fail_status, "the CA did not answer "
+		    "in time");
+		goto out;
+	}
 	/* Issued and recorded, handed out issue_pending seconds later. */
 	if (rid != NULL && h->conf->issue_pending > 0) {
 		r = lca_pending(h, rid, out, e);
 		goto out;
 	}
 	if ((o = json_object_new_object()) == NULL ||
-	    lca_json_add(o, "certificateData", lca_b64_json(der, len)) != 0 ||
+	    lca_json_add(o, "certificateData", lca_issued_data(h, der, len)) !=
+	    0 ||
 	    lca_json_add(o, "uuid", json_object_new_string(row.uuid)) != 0 ||
 	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
 		lca_fail(e, 500, "out of memory");

@@ -48,6 +48,7 @@
 
 static int lca_conf_exts(void *, const char *, char *, size_t);
 static int lca_conf_uuid(void *, const char *, char *, size_t);
+static int lca_conf_form(void *, const char *, char *, size_t);
 static int lca_conf_default(char **, const char *);
 
 #define K(n, t, f, lo, hi)	{ n, t, offsetof(struct lca_conf, f), lo, hi, \
@@ -80,6 +81,8 @@ static const struct conf_key conf_keys[] = {
 	K("revoke_delay_ms", CONF_LONG, revoke_delay_ms, 0, 600000),
 	K("ca_delay_ms", CONF_LONG, ca_delay_ms, 0, 600000),
 	K("issue_pending", CONF_LONG, issue_pending, 0, 86400),
+	C("certificate_form", lca_conf_form, cert_form, 0),
+	K("issue_fail_status", CONF_INT, issue_fail_status, 0, 599),
 	K("revoke_pending", CONF_LONG, revoke_pending, 0, 86400),
 	K("auth_user", CONF_STR, auth_user, 0, 0),
 	K("auth_password_file", CONF_PATH, auth_password_file, 0, 0),
@@ -173,6 +176,25 @@ lca_conf_exts(void *dst, const char *v, char *err, size_t errlen)
 		bits |= bit;
 	}
 	*out = bits;
+	return 0;
+}
+
+/* Tests only: how certificateData carries an issued certificate. */
+static int
+lca_conf_form(void *dst, const char *v, char *err, size_t errlen)
+{
+	int *out = dst;
+
+	if (strcmp(v, "der") == 0)
+		*out = LCA_FORM_DER;
+	else if (strcmp(v, "pkcs7") == 0)
+		*out = LCA_FORM_PKCS7;
+	else if (strcmp(v, "pem") == 0)
+		*out = LCA_FORM_PEM;
+	else {
+		snprintf(err, errlen, "certificate_form: der, pkcs7 or pem");
+		return -1;
+	}
 	return 0;
 }
 
@@ -298,6 +320,10 @@ lca_conf_finish(struct lca_conf *c, char *err, size_t errlen)
 	}
 	if (c->ca_dir == NULL) {
 		snprintf(err, errlen, "ca_dir: missing");
+		return -1;
+	}
+	if (c->issue_fail_status != 0 && c->issue_fail_status < 400) {
+		snprintf(err, errlen, "issue_fail_status: 0, or 400 .. 599");
 		return -1;
 	}
 	return lca_conf_auth(c, err, errlen);

@@ -82,6 +82,9 @@ struct lca_conf {
 	/* seconds a certificate issued for a requestId stays pending:
 	 * issue/renew answer 202, lookup {found: false, pending: true} */
 	long	 issue_pending;
+	/* tests only: connectors other than this one, as cmpd meets them */
+	int	 cert_form;		/* LCA_FORM_*: issued certificateData */
+	int	 issue_fail_status;	/* 4xx/5xx after issuing; 0: none */
 	/* seconds a revocation stays pending: revoke answers 202 until
 	 * then, counted from the first call for the certificate */
 	long	 revoke_pending;
@@ -183,6 +186,8 @@ int	lca_init_ca(const struct lca_conf *, const struct lca_init_opts *,
 
 /* lca_ca.c */
 enum lca_format { LCA_FMT_CRMF, LCA_FMT_PKCS10 };
+/* certificate_form: base64 DER, base64 PKCS#7 with the chain, PEM */
+enum { LCA_FORM_DER = 0, LCA_FORM_PKCS7, LCA_FORM_PEM };
 
 struct lca_ca {
 	EVP_PKEY *key;

@@ -362,3 +362,30 @@ UPDATE ra_profile SET cmp_profile_uuid = '00000000-0000-4000-8000-00000000e101'
 		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials localca \
 		> "$T/secret.log" 2>&1 || { diag_file "$T/secret.log"; bail "--set-connector-credentials failed"; }
 }
+
+# t_profile_via NAME URL K: after t_seed_enroll, CMP Profile NAME (shared
+# secret both ways, $ENROLL_SECRET, no senderKID reference: any senderKID
+# with the secret) on RA Profile ra-NAME, through a connector to URL with
+# cmp-localca's credentials; K (a hex digit or two) makes the UUIDs.
+t_profile_via() {
+	local n=$1 url=$2 k=$3
+	t_sql "
+INSERT INTO connector (uuid, name, url, auth_type, auth_data_enc, insecure)
+  SELECT '00000000-0000-4000-8000-00000000${k}0c1', '$n', '$url', auth_type, NULL, 1
+  FROM connector WHERE name = 'localca';
+INSERT INTO authority (uuid, name, connector_uuid, authority_instance_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}0a1', '$n', '00000000-0000-4000-8000-00000000${k}0c1',
+   '00000000-0000-4000-8000-00000000e0a2');
+INSERT INTO ra_profile (uuid, name, enabled, authority_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}001', 'ra-$n', 1, '00000000-0000-4000-8000-00000000${k}0a1');
+INSERT INTO cmp_profile (uuid, name, enabled, request_protection, response_protection,
+    default_ra_profile_uuid) VALUES
+  ('00000000-0000-4000-8000-00000000${k}101', '$n', 1, 'sharedSecret', 'sharedSecret',
+   '00000000-0000-4000-8000-00000000${k}001');" || bail "seeding profile $n failed"
+	printf '%s\n' "$ENROLL_SECRET" |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-shared-secret "$n" \
+		> "$T/secret.log" 2>&1 || bail "--set-shared-secret $n failed"
+	t_localca_cred |
+		"$top_builddir/cmpd" -c "$T/cmpd.conf" --set-connector-credentials "$n" \
+		> "$T/secret.log" 2>&1 || bail "--set-connector-credentials $n failed"
+}

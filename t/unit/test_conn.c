@@ -296,7 +296,8 @@ case_errors(void)
 		    "issue: certificateData is not base64",
 		    "200 with certificateData not base64" },
 		{ CONN_FAILED, 200,
-		    "issue: certificateData is not a DER certificate",
+		    "issue: certificateData is neither a DER certificate nor "
+		    "a PKCS#7 of certificates",
 		    "200 with certificateData not a certificate" },
 		{ CONN_FAILED, 200,
 		    "issue: certificateData is not base64",
@@ -336,8 +337,9 @@ case_errors(void)
 	rc = conn_ca_certificates(&fx.t, &fx.res);
 	ok(rc == 0 && fx.res.status == CONN_FAILED && fx.res.chain == NULL,
 	    "caCertificates with a bad certificate: CONN_FAILED");
-	is_str(fx.res.message, "caCertificates[0]: certificateData is not "
-	    "a DER certificate", "caCertificates: which one");
+	is_str(fx.res.message, "caCertificates[0]: certificateData is "
+	    "neither a DER certificate nor a PKCS#7 of certificates",
+	    "caCertificates: which one");
 	conn_result_free(&fx.res);
 	srv_stop(&s);
 }
