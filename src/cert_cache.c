@@ -16,6 +16,7 @@
 #include <openssl/asn1.h>
 #include <openssl/asn1t.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -52,22 +53,40 @@ cert_cache_drop(struct cert_cache_entry *e)
  * curve they describe, where a point on a prime field of up to 661 bits
  * with a large power of two in p - 1 takes a modular square root of
  * about a tenth of a second (measured: 16 such certificates in one
- * extraCerts, 2.3 s of a worker's CPU before any check).
+ * extraCerts, 2.3 s of a worker's CPU before any check). Nor a point in
+ * compressed form (RFC 5480 2.2: MAY be supported) on a curve other than
+ * P-256, P-384 and P-521, whose p = 3 mod 4 makes the square root one
+ * exponentiation: on P-224 (2^96 divides p - 1) and on binary curves it
+ * costs over a millisecond (measured), 176 of them in a nested message.
+ * Such a certificate is kept without its key and so verifies nothing.
  */
 static int
 cert_cache_key_allowed(X509 *x)
 {
+	static const int cheap[] = { NID_X9_62_prime256v1, NID_secp384r1,
+		NID_secp521r1 };
 	ASN1_OBJECT *alg;
 	const X509_ALGOR *pa;
-	int ptype;
+	const unsigned char *pk;
+	const void *curve;
+	size_t i;
+	int ptype, pklen, nid;
 
-	if (!X509_PUBKEY_get0_param(&alg, NULL, NULL, (X509_ALGOR **)&pa,
+	if (!X509_PUBKEY_get0_param(&alg, &pk, &pklen, (X509_ALGOR **)&pa,
 	    X509_get_X509_PUBKEY(x)))
 		return 0;
 	if (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey)
 		return 1;
-	X509_ALGOR_get0(NULL, &ptype, NULL, pa);
-	return ptype == V_ASN1_OBJECT;
+	X509_ALGOR_get0(NULL, &ptype, &curve, pa);
+	if (ptype != V_ASN1_OBJECT)
+		return 0;
+	if (pklen > 0 && pk[0] == POINT_CONVERSION_UNCOMPRESSED)
+		return 1;
+	nid = OBJ_obj2nid(curve);
+	for (i = 0; i < sizeof(cheap) / sizeof(cheap[0]); i++)
+		if (nid == cheap[i])
+			return 1;
+	return 0;
 }
 
 /* der (exactly len bytes) read without its key (keyless.c), the key

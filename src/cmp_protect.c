@@ -180,7 +180,10 @@ hmac_md(const X509_ALGOR *a, int *nid)
 /*
  * PBMAC1-params: keyDerivationFunc PBKDF2 with a specified salt, an
  * iteration count within the same cap as PBM's, HMAC-SHA-2 as prf and
- * as messageAuthScheme (RFC 9481 6.1.3).
+ * as messageAuthScheme (RFC 9481 6.1.3). The cap bounds the work:
+ * PBKDF2 runs iterationCount HMACs for each block of the prf's output
+ * that keyLength asks for (RFC 8018 5.2), and it runs before the sender
+ * is known, so iterationCount times the blocks stays within it.
  */
 static enum cmp_fail
 pbmac1_params(const ASN1_STRING *seq, long max_iter, struct mac_params *mp,
@@ -193,8 +196,8 @@ pbmac1_params(const ASN1_STRING *seq, long max_iter, struct mac_params *mp,
 	CMPD_PBMAC1PARAM *pp = NULL;
 	PBKDF2PARAM *kdf = NULL;
 	enum cmp_fail fail = CMPF_PBM_PARAMS;
-	int ptype, nid;
-	long iter, klen;
+	int ptype, nid, prf_len;
+	long iter, klen, blocks;
 
 	if (seq == NULL)
 		goto out;
@@ -255,6 +258,14 @@ pbmac1_params(const ASN1_STRING *seq, long max_iter, struct mac_params *mp,
 	if (klen < PBMAC1_KEY_MIN || klen > PBMAC1_KEY_MAX) {
 		snprintf(arg, arglen, "PBMAC1 keyLength %ld not in %d..%d",
 		    klen, PBMAC1_KEY_MIN, PBMAC1_KEY_MAX);
+		goto out;
+	}
+	prf_len = EVP_MD_get_size(EVP_get_digestbyname(mp->prf_md));
+	blocks = prf_len > 0 ? (klen + prf_len - 1) / prf_len : 1;
+	if (iter > max_iter / blocks) {
+		snprintf(arg, arglen, "iterationCount %ld for a keyLength of "
+		    "%ld blocks of the prf's output: over %ld", iter, blocks,
+		    max_iter);
 		goto out;
 	}
 	mp->key_len = (size_t)klen;

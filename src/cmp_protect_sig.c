@@ -115,8 +115,21 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1)
 		return CMPF_NO_SIGNER_CERT;
 	signer = sk_X509_value(m->extraCerts, 0);
-	if ((pkey = X509_get0_pubkey(signer)) == NULL)
-		return CMPF_NO_SIGNER_CERT;
+	/* read without its key (cert_cache.c): explicit EC parameters, or
+	 * a compressed point whose square root is dear */
+	if ((pkey = X509_get0_pubkey(signer)) == NULL) {
+		snprintf(arg, arglen, "its public key is not one cmpd decodes "
+		    "(explicit EC parameters, or a compressed point on a curve "
+		    "other than P-256, P-384 and P-521)");
+		return CMPF_SIGNER_NOT_TRUSTED;
+	}
+	/* Nor is one whose key makes verifying dear (spki_key_cheap). */
+	if (!spki_key_cheap(pkey)) {
+		snprintf(arg, arglen, "its public key is not one cmpd verifies "
+		    "with (an RSA exponent of 2^256 or more, a modulus over "
+		    "16384 bits, a curve over a binary field)");
+		return CMPF_SIGNER_NOT_TRUSTED;
+	}
 	/* The signature first: a message anyone could have made up is
 	 * not worth a chain validation. */
 	pp.header = m->header;

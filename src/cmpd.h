@@ -560,6 +560,7 @@ int	secret_reseal_init_previous(void);
 /* spki.c */
 EVP_PKEY *spki_decode(const unsigned char *der, size_t len);
 int	 spki_key_sound(const EVP_PKEY *);
+int	 spki_key_cheap(const EVP_PKEY *);
 int	 spki_key_eq(const EVP_PKEY *, const EVP_PKEY *);
 EVP_PKEY *spki_template_key(const OSSL_CRMF_CERTTEMPLATE *, CMPD_SPKI **);
 unsigned char *spki_template_der(const OSSL_CRMF_CERTTEMPLATE *, size_t *);

@@ -186,6 +186,18 @@ fresh "$T/ir-base.der" "$T/ir8.der"
 "$P1" protect "$T/ir8.der" "$T/ir8-p1.der" "$ENROLL_SECRET" keylen=8
 t_post "$T/ir8-p1.der" "$WK" > /dev/null
 like "$(dump "$T/resp.der" text)" "PBMAC1 keyLength 8 not in 16..64" "an 8-octet key: refused"
+# 64 octets of key from an HMAC-SHA256 prf: PBKDF2 runs twice, and the cap
+# counts both runs
+fresh "$T/ir-base.der" "$T/ir9.der"
+"$P1" protect "$T/ir9.der" "$T/ir9-p1.der" "$ENROLL_SECRET" keylen=64 iter=5001
+t_post "$T/ir9-p1.der" "$WK" > /dev/null
+like "$(dump "$T/resp.der" text)" \
+	"iterationCount 5001 for a keyLength of 2 blocks of the prf's output: over 10000" \
+	"keyLength of two prf blocks: twice the iterations count against the cap"
+fresh "$T/ir-base.der" "$T/ir10.der"
+"$P1" protect "$T/ir10.der" "$T/ir10-p1.der" "$ENROLL_SECRET" keylen=64 iter=5000
+t_post "$T/ir10-p1.der" "$WK" > /dev/null
+is "$(dump "$T/resp.der" status)" accepted "... and within it, accepted"
 
 # ------------------------------------------------ PBM with SHA-1 as owf
 fresh "$T/ir-base.der" "$T/sha1a.der" owf=SHA1 remac="$ENROLL_SECRET"

@@ -49,6 +49,23 @@ t_rsa_e1_key "$V/e1.key"
 openssl req -new -key "$V/e1.key" -subj "/O=vendor/CN=e1" -out "$V/e1.csr" 2>/dev/null &&
 	openssl x509 -req -in "$V/e1.csr" -CA "$V/root.crt" -CAkey "$V/root.key" \
 	-CAcreateserial -days 30 -extfile "$V/ee.ext" -sha256 -out "$V/e1.crt" 2>/dev/null || bail "e1"
+# keys whose signatures cost a worker far more than a standard key's: an
+# RSA exponent over 2^256 (FIPS 186-4 B.3.1), a curve over a binary field
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	-pkeyopt rsa_keygen_pubexp:0x20000000000000000000000000000000000000000000000000000000000000001 \
+	-out "$V/bige.key" 2>/dev/null &&
+	openssl req -new -key "$V/bige.key" -subj "/O=vendor/CN=bige" -out "$V/bige.csr" 2>/dev/null &&
+	openssl x509 -req -in "$V/bige.csr" -CA "$V/root.crt" -CAkey "$V/root.key" \
+	-CAcreateserial -days 30 -extfile "$V/ee.ext" -sha256 -out "$V/bige.crt" 2>/dev/null || bail "bige"
+cert sect "/O=vendor/CN=sect" root ee sha256 ec ec_paramgen_curve:sect283k1 || bail "sect"
+# a compressed point on P-224, whose square root costs a millisecond: not
+# decoded before the sender is known; uncompressed, the same curve passes
+openssl ecparam -genkey -name secp224r1 -noout 2>/dev/null |
+	openssl ec -conv_form compressed -out "$V/p224c.key" 2>/dev/null &&
+	openssl req -new -key "$V/p224c.key" -subj "/O=vendor/CN=p224c" -out "$V/p224c.csr" 2>/dev/null &&
+	openssl x509 -req -in "$V/p224c.csr" -CA "$V/root.crt" -CAkey "$V/root.key" \
+	-CAcreateserial -days 30 -extfile "$V/ee.ext" -sha256 -out "$V/p224c.crt" 2>/dev/null || bail "p224c"
+cert p224 "/O=vendor/CN=p224" root ee sha256 ec ec_paramgen_curve:P-224 || bail "p224"
 cat "$V/root.crt" "$CA/root.crt" | $CMPD --set-trust-anchors sig > /dev/null 2>&1 ||
 	bail "--set-trust-anchors failed"
 
@@ -73,6 +90,18 @@ like "$(cat "$T/g4.out")" "CA signature digest algorithm too weak" "... for the 
 nok "a signer whose RSA key has e = 1: refused" genm "$T/g4e.out" e1
 like "$(cat "$T/g4e.out")" "PN=sig \| the protection certificate is not trusted: its public key is not sound" \
 	"... signerNotTrusted, for its key"
+COSTLY="PN=sig \| the protection certificate is not trusted: its public key is not one cmpd verifies with"
+nok "a signer whose RSA exponent is over 2^256: refused" genm "$T/g4b.out" bige
+like "$(cat "$T/g4b.out")" "$COSTLY" "... before its signature is verified"
+nok "a signer on a binary curve (sect283k1): refused" genm "$T/g4s.out" sect
+like "$(cat "$T/g4s.out")" "$COSTLY" "... likewise"
+like "$(openssl x509 -in "$V/p224c.crt" -noout -text)" "pub:.*[[:space:]]+0[23]:" \
+	"the P-224 certificate holds a compressed point"
+nok "a signer with a compressed P-224 point: refused" genm "$T/g4c.out" p224c
+like "$(cat "$T/g4c.out")" \
+	"PN=sig \| the protection certificate is not trusted: its public key is not one cmpd decodes" \
+	"... its key not decoded"
+ok "a P-224 signer with an uncompressed point passes" genm "$T/g4u.out" p224
 
 # a legacy PKI let in on purpose
 t_write_conf "message_time_skew = 0" "log_level = info" "signer_security_level = 0"
