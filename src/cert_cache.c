@@ -183,6 +183,37 @@ cert_cache_budget(int n)
 	cert_cache_keys_left = n;
 }
 
+/*
+ * The first max certificates of certs that were read without their keys
+ * (cert_cache_budget), read again with them where a key is allowed
+ * (cert_cache_d2i): for a message whose keys were left for when it is
+ * known to be needed. 0, or -1 when one cannot be read again.
+ */
+int
+cert_cache_rekey(STACK_OF(X509) *certs, int max)
+{
+	unsigned char *der;
+	X509 *x, *full;
+	int i, n;
+
+	for (i = 0; i < sk_X509_num(certs) && i < max; i++) {
+		x = sk_X509_value(certs, i);
+		/* keyless: no decoder in its context, nothing is tried */
+		if (X509_get0_pubkey(x) != NULL)
+			continue;
+		der = NULL;
+		if ((n = i2d_X509(x, &der)) <= 0)
+			return -1;
+		full = cert_cache_d2i(der, (size_t)n);
+		OPENSSL_free(der);
+		if (full == NULL)
+			return -1;
+		(void)sk_X509_set(certs, i, full);
+		X509_free(x);
+	}
+	return 0;
+}
+
 void
 cert_cache_flush(void)
 {

@@ -14,6 +14,7 @@ DECLARE_ASN1_ITEM(CMPD_CERT)
 
 X509	*cert_cache_d2i(const unsigned char *der, size_t len);
 void	 cert_cache_budget(int n);
+int	 cert_cache_rekey(STACK_OF(X509) *, int max);
 void	 cert_cache_flush(void);
 
 #endif

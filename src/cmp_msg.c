@@ -70,18 +70,27 @@ cmp_msg_decode(const unsigned char *der, size_t len, CMPD_MSG **msg,
 {
 	const unsigned char *p = der;
 	long plen;
-	int r, tag, xclass, ret;
+	int r, tag, xclass, ret, nested;
 
 	if (hdr_only != NULL)
 		*hdr_only = NULL;
 	/* extraCerts: the keys of as many as a message within the limits
 	 * may carry are decoded, the others' not; such a message is refused
-	 * for their number once it is read (cmp_request.c, cmp_nested.c) */
-	cert_cache_budget(CMPD_EXTRACERTS_MAX *
-	    (cmp_msg_body_tag(der, len) == CMPD_BODY_NESTED ?
-	    1 + CMPD_NESTED_MAX : 1));
+	 * for their number once it is read (cmp_request.c, cmp_nested.c).
+	 * A nested message's inner ones come first in its encoding and wait
+	 * until the RA's signature is verified (cmp_nested.c): none is
+	 * decoded with its key, and the outer ones are read again with
+	 * theirs. */
+	nested = cmp_msg_body_tag(der, len) == CMPD_BODY_NESTED;
+	cert_cache_budget(nested ? 0 : CMPD_EXTRACERTS_MAX);
 	r = cmp_asn1_msg_decode(der, len, CMP_ASN1_STRICT_DER, msg);
 	cert_cache_budget(-1);
+	if (r == CMP_ASN1_OK && nested &&
+	    cert_cache_rekey((*msg)->extraCerts, CMPD_EXTRACERTS_MAX) != 0) {
+		CMPD_MSG_free(*msg);
+		*msg = NULL;
+		r = CMP_ASN1_ERR_PARSE;
+	}
 	if (r == CMP_ASN1_OK || hdr_only == NULL || len == 0 || len > INT_MAX)
 		goto out;
 	/* The outer SEQUENCE may be truncated or its body broken: the header

@@ -24,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "cert_cache.h"
 #include "cmpd.h"
 
 /*
@@ -155,6 +156,11 @@ nested_one(const struct route *rt, const CMPD_MSG *outer, CMPD_MSG *in,
 	    sk_X509_num(in->extraCerts) > CMPD_EXTRACERTS_MAX) {
 		snprintf(arg, sizeof(arg), "%d", CMPD_EXTRACERTS_MAX);
 		f = CMPF_EXTRACERTS_CAP;
+	} else if (cert_cache_rekey(in->extraCerts, CMPD_EXTRACERTS_MAX) !=
+	    0) {
+		/* read without keys until the RA's signature verified
+		 * (cmp_msg_decode) */
+		f = CMPF_INTERNAL;
 	} else if (in->protection == NULL) {
 		/* the outer messageTime was checked; the RA may have held
 		 * the inner message for a while */

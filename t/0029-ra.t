@@ -266,6 +266,21 @@ is "$(t_api POST "$SPATH" "{\"certificate\":$(jstr "$T/ra.crt"),\"permissions\":
 ok "an rr signed by the RA" rr "$T/ra.crt" "$T/ra.key" "$T/dev1.crt" 1
 is "$(status CN=ra-dev-1)" revoked "the device's certificate revoked in the inventory"
 
+# ------------------- a device's own signed ir in the RA's nested on sig:
+# the inner certificate's key is read once the RA's signature verified
+mkcert sdev "/O=cmpd tests/CN=ra-signed-dev" || bail "the signing device's certificate"
+timeout 60 openssl cmp -config "" -use_mock_srv -batch -recipient /CN=cmpd \
+	-cert "$T/sdev.crt" -key "$T/sdev.key" -trusted "$CA/root.crt" \
+	-srv_cert "$T/signer.crt" -srv_key "$T/signer.key" -srv_trusted "$CA/root.crt" \
+	-rsp_cert "$T_FIXTURES/new.pem" -certout "$T/mock-cert.pem" -cmd ir -newkey "$T/dev.key" -subject "/O=cmpd tests/CN=ra-signed-dev" \
+	-reqout "$T/irsig.der,$T/mock-req2.der" > "$T/client.out" 2>&1
+[ -s "$T/irsig.der" ] || { diag_file "$T/client.out"; bail "openssl cmp -reqout made no signed ir"; }
+"$RA" wrap "$T/nsig.der" "$T/ra.key" "$T/ra.crt" "$T/irsig.der"
+is "$(post "$T/nsig.der" sig)" 200 "a device's signed ir in the RA's nested"
+"$RA" unwrap "$T/resp.der" "$CA/root.crt" "$T/sd" > /dev/null
+is "$(dump "$T/sd-1.der" body)/$(dump "$T/sd-1.der" status)" ip/accepted \
+	"enrolled: its own signature verified with its certificate's key"
+
 # ---------- OpenSSL's test_commands.csv rr rows with a dedicated signer
 # (test/recipes/80-test_cmp_http_data: "get certificate for revocation"
 # by cr, then rr of it with -revreason, signed by signer.crt)

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "cmp_asn1.h"
+#include "cmpd.h"
 #include "cert_cache.h"
 #include "tap.h"
 
@@ -144,6 +145,55 @@ test_msg(void)
 	free(der);
 }
 
+/*
+ * A nested message (the fixture's ir inside, the same certificate in both
+ * extraCerts): its inner certificates are read without their keys until
+ * asked for (cmp_nested.c, after the RA's signature), the outer ones with
+ * theirs.
+ */
+static void
+test_nested(void)
+{
+	CMPD_MSG *in = NULL, *outer = NULL, *d = NULL, *inner;
+	unsigned char *der, *enc = NULL;
+	const unsigned char *p;
+	long n;
+	int len = -1;
+
+	der = read_fixture("ir-sig.der", &n);
+	p = der;
+	in = n > 0 ? d2i_CMPD_MSG(NULL, &p, n) : NULL;
+	p = der;
+	outer = n > 0 ? d2i_CMPD_MSG(NULL, &p, n) : NULL;
+	if (in != NULL && outer != NULL) {
+		CMPD_BODY_free(outer->body);
+		if ((outer->body = CMPD_BODY_new()) != NULL &&
+		    (outer->body->value.nested = sk_CMPD_MSG_new_null()) !=
+		    NULL && sk_CMPD_MSG_push(outer->body->value.nested, in)) {
+			outer->body->type = CMPD_BODY_NESTED;
+			in = NULL;
+			len = i2d_CMPD_MSG(outer, &enc);
+		}
+	}
+	ok(len > 0, "a nested message made");
+	ok(len > 0 && cmp_msg_decode(enc, (size_t)len, &d, NULL) ==
+	    CMP_ASN1_OK, "... and decoded");
+	inner = d != NULL ? sk_CMPD_MSG_value(d->body->value.nested, 0) : NULL;
+	ok(d != NULL && X509_get0_pubkey(sk_X509_value(d->extraCerts, 0)) !=
+	    NULL, "the outer certificate with its key (the RA's signature)");
+	ok(inner != NULL && sk_X509_num(inner->extraCerts) >= 1 &&
+	    X509_get0_pubkey(sk_X509_value(inner->extraCerts, 0)) == NULL,
+	    "the inner one without: not decoded before the RA is known");
+	ok(inner != NULL && cert_cache_rekey(inner->extraCerts, 16) == 0 &&
+	    X509_get0_pubkey(sk_X509_value(inner->extraCerts, 0)) != NULL,
+	    "read again with it when asked");
+	CMPD_MSG_free(d);
+	CMPD_MSG_free(outer);
+	CMPD_MSG_free(in);
+	OPENSSL_free(enc);
+	free(der);
+}
+
 int
 main(void)
 {
@@ -151,6 +201,7 @@ main(void)
 		return done_testing();
 	test_cache();
 	test_msg();
+	test_nested();
 	cert_cache_flush();
 	EVP_PKEY_free(key);
 	return done_testing();
