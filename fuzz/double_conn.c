@@ -83,6 +83,8 @@ conn_result_free(struct conn_result *res)
 	res->certificate = NULL;
 	sk_X509_pop_free(res->chain, X509_free);
 	res->chain = NULL;
+	free(res->meta);
+	res->meta = NULL;
 }
 
 const char *

@@ -436,6 +436,7 @@ enroll_issue(const ASN1_OCTET_STRING *tid, int type, struct profile *p,
 		target->timeout_ms = cmp_ca_budget_ms(p);
 		target->request_id = rq[it->pos].request_id;
 		target->ra_verified = it->ra_verified;
+		target->meta = it->old_meta;
 		if ((it->old != NULL ? conn_renew(target, it->one,
 		    (size_t)it->n, "crmf", it->old, &it->res) :
 		    conn_issue(target, it->one, (size_t)it->n,
@@ -523,8 +524,9 @@ enroll_store_run(void *arg)
 			continue;
 		}
 		if ((r = store_issued(x->tid, it->pos, it->res.certificate,
-		    x->p, it->res.uuid, NULL, x->rsp->header->senderNonce,
-		    x->implicit, x->wait, it->cert_uuid)) != DB_OK)
+		    x->p, it->res.uuid, it->res.meta, NULL,
+		    x->rsp->header->senderNonce, x->implicit, x->wait,
+		    it->cert_uuid)) != DB_OK)
 			return r == STORE_TOO_LONG ? CMPF_CERT_TOO_LARGE :
 			    CMPF_DB_UNAVAILABLE;
 	}
@@ -672,6 +674,7 @@ cmp_enroll(const CMPD_MSG *req, const unsigned char *der, size_t len,
 		metrics_conn_leave();
 	for (i = 0; items != NULL && i < n; i++) {
 		X509_free(items[i].old);
+		free(items[i].old_meta);
 		OPENSSL_free(items[i].one);
 		OSSL_CRMF_MSG_free(items[i].own);
 		conn_result_free(&items[i].res);

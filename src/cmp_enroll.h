@@ -17,6 +17,7 @@ struct enroll_item {
 	enum cmp_fail fail;
 	char	 text[CMP_TEXT_MAX];	/* the failure text's argument */
 	X509	*old;			/* kur: the certificate to update */
+	char	*old_meta;		/* ... its connector meta, or NULL */
 	unsigned char *one;		/* what the CA is asked, DER */
 	int	 n;
 	int	 pos;			/* its transaction row; -1: none */

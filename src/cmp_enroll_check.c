@@ -166,7 +166,7 @@ enroll_check_key(const CMPD_MSG *req, struct profile *p,
 		it->ra |= RA_PERM_RAVERIFIED;
 	}
 	if (type == CMPD_BODY_KUR && (it->fail = cmp_enroll_kur_check(req,
-	    it->crm, p, &it->old)) != CMPF_OK)
+	    it->crm, p, &it->old, &it->old_meta)) != CMPF_OK)
 		return;
 	if (type == CMPD_BODY_P10CR)
 		it->n = i2d_X509_REQ(req->body->value.p10cr, &it->one);
@@ -225,7 +225,7 @@ enroll_ckg(const CMPD_MSG *req, int type, struct profile *p,
 	    !cmp_ckg_wanted(it->crm))
 		return CMPF_OK;
 	if (type == CMPD_BODY_KUR) {
-		f = cmp_enroll_kur_check(req, it->crm, p, &old);
+		f = cmp_enroll_kur_check(req, it->crm, p, &old, NULL);
 		X509_free(old);
 		if (f != CMPF_OK)
 			return f;

@@ -36,11 +36,13 @@ enroll_same_key(const OSSL_CRMF_CERTTEMPLATE *tmpl, X509 *old)
  * kur (RFC 9810 5.3.5): the protection certificate is the certificate to
  * update. It must be in this RA Profile's inventory and still valid, the
  * oldCertID control, when present, must name it, and the new key must
- * differ. *old gets the inventory's copy.
+ * differ. *old gets the inventory's copy; *meta (when meta is not NULL)
+ * what its connector gave with it, to send back with the renewal (NULL:
+ * none).
  */
 enum cmp_fail
 cmp_enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
-    const struct profile *p, X509 **old)
+    const struct profile *p, X509 **old, char **meta)
 {
 	const OSSL_CRMF_CERTID *oid;
 	struct store_cert sc;
@@ -48,6 +50,8 @@ cmp_enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
 	int r;
 
 	*old = NULL;
+	if (meta != NULL)
+		*meta = NULL;
 	if (req->extraCerts == NULL || sk_X509_num(req->extraCerts) < 1)
 		return CMPF_KUR_NOT_SIGNED;
 	signer = sk_X509_value(req->extraCerts, 0);
@@ -73,6 +77,11 @@ cmp_enroll_kur_check(const CMPD_MSG *req, const OSSL_CRMF_MSG *crm,
 	if (enroll_same_key(OSSL_CRMF_MSG_get0_tmpl(crm), sc.cert)) {
 		X509_free(sc.cert);
 		return CMPF_KUR_SAME_KEY;
+	}
+	if (meta != NULL && sc.meta[0] != '\0' &&
+	    (*meta = strdup(sc.meta)) == NULL) {
+		X509_free(sc.cert);
+		return CMPF_INTERNAL;
 	}
 	*old = sc.cert;
 	return CMPF_OK;

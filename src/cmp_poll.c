@@ -183,7 +183,7 @@ struct poll_write {
 	int	 check_after;		/* POLL_W_WAIT */
 	X509	*cert;			/* POLL_W_ISSUED: store_issued's */
 	const struct profile *p;
-	const char *conn_cert_uuid;
+	const char *conn_cert_uuid, *conn_meta;
 	int	 wait;
 	char	*cert_uuid;
 };
@@ -202,8 +202,8 @@ poll_write_row(const struct poll_write *w)
 		    CMPD_POLL_ABANDON);
 	case POLL_W_ISSUED:
 		return store_issued(w->tid, t->pos, w->cert, w->p,
-		    w->conn_cert_uuid, w->echoed, w->sent, t->implicit,
-		    w->wait, w->cert_uuid);
+		    w->conn_cert_uuid, w->conn_meta, w->echoed, w->sent,
+		    t->implicit, w->wait, w->cert_uuid);
 	case POLL_W_FAILED:
 		return store_tx_set_state(w->tid, t->pos, "failed");
 	case POLL_W_UNKNOWN:
@@ -368,6 +368,7 @@ poll_deliver(const CMPD_MSG *req, struct profile *p, const X509_NAME *srv,
 	w.kind = POLL_W_ISSUED, w.tid = tid, w.t = t, w.n = n;
 	w.echoed = req->header->recipNonce, w.sent = rsp->header->senderNonce;
 	w.cert = res->certificate, w.p = p, w.conn_cert_uuid = res->uuid;
+	w.conn_meta = res->meta;
 	w.wait = wait, w.cert_uuid = cert_uuid;
 	r = poll_write(&w);
 	/* the certificate recorded already: by the other answer to this

@@ -76,6 +76,7 @@
 #define CMPD_ID_MIN_LEN		16	/* transactionID, senderNonce */
 #define CMPD_ID_MAX_LEN		64	/* DB column size */
 #define CMPD_UUID_LEN		36
+#define CMPD_META_MAX		8192	/* a certificate's connector meta, JSON */
 /* Delayed delivery (RFC 9810 5.3.22): the CMP Profile's syncBudget when
  * unset, its cap, and what a waiting client is told (checkAfter) */
 #define CMPD_SYNC_BUDGET_DEFAULT	5	/* seconds */
@@ -664,7 +665,7 @@ enum cmp_fail cmp_pubkey_check(const EVP_PKEY *, const struct profile *, char *a
 	    size_t arglen);
 /* cmp_enroll_rules.c */
 enum cmp_fail cmp_enroll_kur_check(const CMPD_MSG *, const OSSL_CRMF_MSG *,
-	    const struct profile *, X509 **old);
+	    const struct profile *, X509 **old, char **meta);
 enum cmp_fail cmp_enroll_subject_check(const CMPD_MSG *,
 	    const OSSL_CRMF_CERTTEMPLATE *, const struct profile *, char *text,
 	    size_t textlen);

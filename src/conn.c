@@ -128,6 +128,7 @@ conn_result_free(struct conn_result *res)
 		return;
 	X509_free(res->certificate);
 	sk_X509_pop_free(res->chain, X509_free);
+	free(res->meta);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -38,6 +38,9 @@ struct conn_target {
 	/* issue/renew: "raVerified": true, cmpd accepted a raVerified
 	 * proof of possession on an RA's word (RFC 4211 4) */
 	int	 ra_verified;
+	/* renew: "meta", what the connector gave with the certificate to
+	 * renew (conn_result.meta, kept in the inventory); NULL: [] */
+	const char *meta;
 	/* milliseconds for the whole call, when shorter than
 	 * connector_timeout (what is left of a CMP Profile's synchronous
 	 * budget); 0: connector_timeout */
@@ -55,6 +58,10 @@ struct conn_result {
 	char	 message[CONN_MESSAGE_MAX]; /* printable ASCII, never secrets */
 	X509	*certificate;		/* issue/renew: owned */
 	char	 uuid[CONN_UUID_MAX];	/* issue/renew: "" if none was sent */
+	/* issue/renew/lookup: the answer's "meta" (connector metadata of
+	 * the certificate, sent back on its renewal) as JSON text; NULL
+	 * when empty, not an array, or over CMPD_META_MAX; owned */
+	char	*meta;
 	STACK_OF(X509) *chain;		/* caCertificates, in order; owned */
 	/* No byte of the request left cmpd (connection refused, name not
 	 * resolved, TLS handshake failed): the connector cannot have acted. */

@@ -190,8 +190,33 @@ conn_pending_reply(const char *op, const char *request_id,
 }
 
 /*
- * The body of a 2xx answer to issue or renew: the new certificate and its
- * uuid. 0 with res classified, -1 out of memory.
+ * The answer's "meta" into res->meta (JSON text), when it is a non-empty
+ * array within CMPD_META_MAX: what CZERTAINLY Core keeps of a certificate
+ * and sends back with its renewal (the EJBCA NG connector finds its end
+ * entity by it). Anything else is left out. 0, or -1 out of memory.
+ */
+static int
+conn_reply_meta(json_object *obj, struct conn_result *res)
+{
+	const char *s;
+	json_object *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(obj, "meta", &v) ||
+	    !json_object_is_type(v, json_type_array) ||
+	    json_object_array_length(v) == 0)
+		return 0;
+	if ((s = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN,
+	    &n)) == NULL)
+		return -1;
+	if (n > CMPD_META_MAX)
+		return 0;
+	return (res->meta = strdup(s)) != NULL ? 0 : -1;
+}
+
+/*
+ * The body of a 2xx answer to issue or renew: the new certificate, its
+ * uuid and meta. 0 with res classified, -1 out of memory.
  */
 static int
 conn_enroll_reply(const char *op, const char *request_id,
@@ -241,13 +266,33 @@ conn_enroll_reply(const char *op, const char *request_id,
 		conn_msg(res, "%s reply: bad uuid", op);
 		goto out;
 	}
+	if (conn_reply_meta(obj, res) != 0) {
+		r = -1;
+		goto out;
+	}
 	res->status = CONN_OK;
  out:
 	json_object_put(obj);
 	return r;
 }
 
-/* issue and renew: POST, then the new certificate and its uuid. */
+/* renew's "meta": what the connector gave with the old certificate, or
+ * [] (also for a stored text that is not a JSON array). */
+static int
+conn_body_meta(json_object *body, const char *meta)
+{
+	json_object *o = NULL;
+
+	if (meta == NULL || jsoncheck_parse(meta, strlen(meta),
+	    CONN_JSON_DEPTH, &o) != PARSE_OK ||
+	    !json_object_is_type(o, json_type_array)) {
+		json_object_put(o);
+		o = json_object_new_array();
+	}
+	return conn_add(body, "meta", o);
+}
+
+/* issue and renew: POST, then the new certificate, its uuid and meta. */
 static int
 conn_enroll(const struct conn_target *t, const char *op,
     const unsigned char *req_der, size_t req_len, const char *format,
@@ -277,7 +322,7 @@ conn_enroll(const struct conn_target *t, const char *op,
 		goto out;
 	if (old_cert != NULL &&
 	    (conn_add(body, "certificate", conn_cert_string(old_cert)) != 0 ||
-	    conn_add(body, "meta", json_object_new_array()) != 0))
+	    conn_body_meta(body, t->meta) != 0))
 		goto out;
 	/* Connectors that do not know it ignore it (doc/api.md). */
 	if (t->request_id != NULL && conn_add(body, "requestId",
@@ -661,6 +706,10 @@ conn_lookup(const struct conn_target *t, const char *request_id, int final,
 		X509_free(res->certificate);
 		res->certificate = NULL;
 		conn_msg(res, "lookup reply: bad uuid");
+		goto out;
+	}
+	if (conn_reply_meta(obj, res) != 0) {
+		r = -1;
 		goto out;
 	}
 	res->status = CONN_OK;

@@ -172,17 +172,18 @@ store_template_fits(const OSSL_CRMF_CERTTEMPLATE *tmpl, char *arg,
 	return CMPF_OK;
 }
 
-/* The inventory's row of a certificate (17 parameters). */
+/* The inventory's row of a certificate (18 parameters). */
 #define STORE_CERT_INSERT "INSERT INTO certificate (uuid, serial_number, " \
 	"issuer_dn, subject_dn, issuer_hash, not_before, not_after, " \
 	"fingerprint, der, status, ra_profile_uuid, cmp_profile_uuid, " \
-	"connector_certificate_uuid, revoke_final, revocation_reason, " \
-	"revoke_after) VALUES " \
+	"connector_certificate_uuid, connector_meta, revoke_final, " \
+	"revocation_reason, revoke_after) VALUES " \
 	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, " \
+	"NULLIF(?, ''), " \
 	"IF(? = 'revoke_pending', 'revoked', NULL), " \
 	"IF(? = 'revoke_pending', ?, NULL), " \
 	"IF(? = 'revoke_pending', NOW(6), NULL))"
-#define STORE_CERT_NARGS	17
+#define STORE_CERT_NARGS	18
 
 /* A transaction's row once its certificate is stored (9 parameters):
  * only one still 'issuing', or 'waiting' on the nonce the pollReq echoed
@@ -224,8 +225,8 @@ cert_row_clear(struct cert_row *row)
  */
 static int
 cert_row_make(struct cert_row *row, X509 *cert, const char *ra_uuid,
-    const char *cmp_uuid, const char *conn_cert_uuid, int pending,
-    char cert_uuid[37])
+    const char *cmp_uuid, const char *conn_cert_uuid, const char *conn_meta,
+    int pending, char cert_uuid[37])
 {
 	const char *status = pending ? "revoke_pending" : "issued";
 	unsigned int fplen = 0;
@@ -272,6 +273,7 @@ cert_row_make(struct cert_row *row, X509 *cert, const char *ra_uuid,
 			DB_ARG_STR(ra_uuid != NULL ? ra_uuid : ""),
 			DB_ARG_STR(cmp_uuid != NULL ? cmp_uuid : ""),
 			DB_ARG_STR(conn_cert_uuid),
+			DB_ARG_STR(conn_meta != NULL ? conn_meta : ""),
 			DB_ARG_STR(status), DB_ARG_STR(status),
 			DB_ARG_STR(STORE_REASON_UNDELIVERED),
 			DB_ARG_STR(status),
@@ -294,14 +296,15 @@ cert_row_make(struct cert_row *row, X509 *cert, const char *ra_uuid,
  */
 static int
 store_cert_insert(X509 *cert, const char *ra_uuid, const char *cmp_uuid,
-    const char *conn_cert_uuid, int pending, char cert_uuid[37])
+    const char *conn_cert_uuid, const char *conn_meta, int pending,
+    char cert_uuid[37])
 {
 	static const char sql_cert[] = STORE_CERT_INSERT;
 	struct cert_row row;
 	int r;
 
 	if ((r = cert_row_make(&row, cert, ra_uuid, cmp_uuid, conn_cert_uuid,
-	    pending, cert_uuid)) != DB_OK)
+	    conn_meta, pending, cert_uuid)) != DB_OK)
 		return r;
 	r = db_run(sql_cert, row.a, STORE_CERT_NARGS, NULL, 0, NULL);
 	cert_row_clear(&row);
@@ -321,7 +324,7 @@ struct issued_arg {
 	int	 pos, implicit, wait;
 	X509	*cert;
 	const struct profile *p;
-	const char *conn_cert_uuid;
+	const char *conn_cert_uuid, *conn_meta;
 	char	*cert_uuid;
 	ASN1_OCTET_STRING *cert_hash;	/* NULL: not known, not stored */
 };
@@ -406,7 +409,7 @@ store_issued_run(void *arg)
 	int r;
 
 	r = store_cert_insert(x->cert, x->p->ra_uuid, x->p->cmp_uuid,
-	    x->conn_cert_uuid, 0, x->cert_uuid);
+	    x->conn_cert_uuid, x->conn_meta, 0, x->cert_uuid);
 	if (r == DB_OK) {
 		issued_tx_args(x, ta);
 		if (db_run(sql_tx, ta, STORE_TX_NARGS, NULL, 0, &changed) !=
@@ -447,7 +450,7 @@ store_issued_one_run(void *arg)
 	int r;
 
 	if ((r = cert_row_make(&row, x->cert, x->p->ra_uuid, x->p->cmp_uuid,
-	    x->conn_cert_uuid, 0, x->cert_uuid)) != DB_OK)
+	    x->conn_cert_uuid, x->conn_meta, 0, x->cert_uuid)) != DB_OK)
 		return r;
 	memcpy(a, row.a, sizeof(row.a));
 	issued_tx_args(x, a + STORE_CERT_NARGS);
@@ -468,11 +471,12 @@ store_issued_one_run(void *arg)
 int
 store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
     const struct profile *p, const char *conn_cert_uuid,
-    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent_nonce,
-    int implicit, int wait, char cert_uuid[37])
+    const char *conn_meta, const ASN1_OCTET_STRING *echoed,
+    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
+    char cert_uuid[37])
 {
 	struct issued_arg x = { tid, echoed, sent_nonce, pos, implicit, wait,
-	    cert, p, conn_cert_uuid, cert_uuid, NULL };
+	    cert, p, conn_cert_uuid, conn_meta, cert_uuid, NULL };
 	int r;
 
 	/* RFC 9810 5.3.18: the hash of the certificate's signature
@@ -517,8 +521,9 @@ store_unrecorded_run(void *arg)
 	unsigned long long changed = 0;
 	int r;
 
+	/* revoked, never renewed: no meta kept */
 	r = store_cert_insert(x->cert, x->ra_uuid, x->cmp_uuid,
-	    x->conn_cert_uuid, 1, x->cert_uuid);
+	    x->conn_cert_uuid, NULL, 1, x->cert_uuid);
 	if (r == DB_DUP) {
 		/* Known already (its worker, the sweep, or this run before
 		 * a lost COMMIT answer recorded it). */
@@ -624,21 +629,23 @@ store_revoke_result(const char *cert_uuid, const char *reason,
 
 /*
  * The inventory's certificate with this issuer and serial, issued through
- * RA Profile ra_uuid (never another's: the reference searched them all).
+ * RA Profile ra_uuid (never another's: the reference searched them all),
+ * and the connector's meta for it.
  */
 int
 store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
     const char *ra_uuid, struct store_cert *sc)
 {
 	static const char sql[] = "SELECT uuid, status, "
-	    "COALESCE(revocation_reason, ''), der FROM certificate "
+	    "COALESCE(revocation_reason, ''), der, "
+	    "COALESCE(connector_meta, '') FROM certificate "
 	    "WHERE issuer_hash = ? AND serial_number = ? AND "
 	    "ra_profile_uuid = ?";
 	static unsigned char der[STORE_CERT_MAX];
 	unsigned char *name_der = NULL, ih[32];
 	const unsigned char *q = der;
 	char serial_hex[80];
-	struct db_col c[4];
+	struct db_col c[5];
 	char *hex = NULL;
 	BIGNUM *bn = NULL;
 	int n, r = DB_ERR;
@@ -655,11 +662,12 @@ store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,
 	c[1].type = DB_STR, c[1].buf = sc->status, c[1].n = sizeof(sc->status);
 	c[2].type = DB_STR, c[2].buf = sc->reason, c[2].n = sizeof(sc->reason);
 	c[3].type = DB_BLOB, c[3].buf = der, c[3].n = sizeof(der);
+	c[4].type = DB_STR, c[4].buf = sc->meta, c[4].n = sizeof(sc->meta);
 	{
 		struct db_arg a[3] = { DB_ARG_BLOB(ih, 32),
 		    DB_ARG_STR(serial_hex), DB_ARG_STR(ra_uuid) };
 
-		if ((r = db_run(sql, a, 3, c, 4, NULL)) != DB_OK)
+		if ((r = db_run(sql, a, 3, c, 5, NULL)) != DB_OK)
 			goto out;
 	}
 	if ((sc->cert = d2i_X509(NULL, &q, (long)c[3].len)) == NULL)

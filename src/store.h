@@ -106,7 +106,7 @@ int	store_tx_nonce_rest(const ASN1_OCTET_STRING *tid, int pos,
 	    const ASN1_OCTET_STRING *echoed, const ASN1_OCTET_STRING *sent);
 int	store_issued(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
 	    const struct profile *, const char *conn_cert_uuid,
-	    const ASN1_OCTET_STRING *echoed,
+	    const char *conn_meta, const ASN1_OCTET_STRING *echoed,
 	    const ASN1_OCTET_STRING *sent_nonce, int implicit, int wait,
 	    char cert_uuid[37]);
 int	store_unrecorded(const ASN1_OCTET_STRING *tid, int pos, X509 *cert,
@@ -165,6 +165,7 @@ struct store_cert {
 	char	 uuid[CMPD_UUID_LEN + 1];
 	char	 status[16];
 	char	 reason[32];	/* revocation_reason; "" for none */
+	char	 meta[CMPD_META_MAX + 1];	/* connector_meta; "" for none */
 	X509	*cert;
 };
 int	store_cert_find(const X509_NAME *issuer, const ASN1_INTEGER *serial,

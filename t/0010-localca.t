@@ -308,7 +308,8 @@ req_body "$T/issue.json" "$T/ir-san.crmf" crmf
 is "$(api "$V2/issue" "$T/issue.json")" 200 "issue from openssl cmp's CRMF: 200"
 is "$(hdr Content-Type)" application/json "... Content-Type application/json"
 is "$(hdr Content-Length)" "$(wc -c < "$T/resp.json")" "... Content-Length is the body's"
-like "$(body)" '"meta":\[\]' "... meta is an empty list"
+like "$(body)" '"meta":\[\{"name":"localcaSerial","type":"meta","contentType":"string","content":\[\{"data":"[0-9a-f]{32}"\}\]\}\]' \
+	"... meta: its serial, as a metadata attribute"
 uuid1=$(field uuid)
 like "$uuid1" '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' \
 	"... uuid is a version 7 (time-ordered) UUID"
@@ -495,6 +496,11 @@ is "$(openssl x509 -in "$T/renewed.pem" -noout -pubkey)" \
 	"$(openssl pkey -in "$T/p10.key" -pubout)" "... and the new key"
 is "$(sql "SELECT status FROM localca_certificate WHERE serial_hex = '$serial_rn'")" \
 	issued "... recorded"
+like "$(cat "$T/localca.log")" "serial=$serial_rn old_serial=$serial1 meta=none" \
+	"... its log line says the meta named nothing"
+req_body "$T/renew2.json" "$T/renew.crmf" crmf ",\"certificate\":\"$old_pem_b64\",\"meta\":[{\"name\":\"localcaSerial\",\"content\":[{\"data\":\"$serial1\"}]}]"
+is "$(api "$V2/renew" "$T/renew2.json")" 200 "renew with the meta its issue gave"
+like "$(cat "$T/localca.log")" "old_serial=$serial1 meta=old" "... which names the certificate renewed"
 req_body "$T/x.json" "$T/renew.crmf" crmf
 expect422 "renew without the old certificate" "$V2/renew" "$T/x.json" \
 	'^\["certificate is required"\]$'
@@ -728,8 +734,8 @@ t_start_db
 is "$(api "$V2/issue" "$T/issue.json")" 200 "database back: issue works again"
 t_restart_db
 is "$(api "$V2/issue" "$T/p10.json")" 200 "after a database restart the lost connection is replaced"
-is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")" 3 \
-	"three certificates issued and not revoked"
+is "$(sql "SELECT COUNT(*) FROM localca_certificate WHERE status = 'issued'")" 4 \
+	"four certificates issued and not revoked (two by renew)"
 
 # ------------------------------------ requestId: idempotent issue, lookup
 RID=0b7c3f6e-1d2a-4c5b-8e9f-a0b1c2d3e4f5

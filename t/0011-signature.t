@@ -168,6 +168,11 @@ isnt "$(openssl x509 -in "$T/kup.crt" -noout -pubkey)" "$(openssl x509 -in "$T/s
 	"new key"
 is "$(t_sql "SELECT COUNT(*) FROM certificate WHERE subject_dn = 'CN=sig-3' AND status = 'issued'")" 2 \
 	"both in the inventory"
+sig3_serial=$(openssl x509 -in "$T/sig3.crt" -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f')
+like "$(t_sql "SELECT connector_meta FROM certificate WHERE serial_number = UPPER('$sig3_serial')")" \
+	"\"localcaSerial\".*\"data\":\"$sig3_serial\"" "the connector's meta kept with the certificate"
+like "$(cat "$T/localca.log")" "old_serial=$sig3_serial meta=old" \
+	"... and sent back with its renewal (kur)"
 nok "kur keeping the old key" kur "$T/kup.crt" "$T/new.key" "$T/new.key"
 like "$(cat "$T/client.out")" "badCertTemplate" "same key: badCertTemplate"
 like "$(cat "$T/client.out")" "the new key must differ from the old one" "and says so"

@@ -93,6 +93,67 @@ lca_issued_data(const struct lca_http *h, const unsigned char *der, int len)
 	return o;
 }
 
+/*
+ * The "meta" of an issue or renew answer: the certificate's serial as a
+ * metadata attribute (the v2 API's MetadataAttribute), which a caller
+ * keeps and sends back with the certificate's renewal, as CZERTAINLY
+ * Core does.
+ */
+#define LCA_META_NAME	"localcaSerial"
+static json_object *
+lca_meta_json(const char *serial_hex)
+{
+	json_object *a, *m, *c, *d;
+
+	if ((a = json_object_new_array()) == NULL)
+		return NULL;
+	if ((m = json_object_new_object()) == NULL ||
+	    json_object_array_add(a, m) != 0) {
+		json_object_put(m);
+		json_object_put(a);
+		return NULL;
+	}
+	if (lca_json_add(m, "name", json_object_new_string(LCA_META_NAME)) !=
+	    0 || lca_json_add(m, "type", json_object_new_string("meta")) != 0 ||
+	    lca_json_add(m, "contentType", json_object_new_string("string")) !=
+	    0 || (c = json_object_new_array()) == NULL ||
+	    lca_json_add(m, "content", c) != 0 ||
+	    (d = json_object_new_object()) == NULL ||
+	    json_object_array_add(c, d) != 0 ||
+	    lca_json_add(d, "data", json_object_new_string(serial_hex)) != 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* What a renew's "meta" says of the certificate it renews, for the log:
+ * "old" when it names its serial, "other", or "none". */
+static const char *
+lca_meta_names(json_object *in, const char *old_serial)
+{
+	json_object *meta, *m, *v, *c;
+	size_t i;
+
+	if (!json_object_object_get_ex(in, "meta", &meta) ||
+	    json_object_array_length(meta) == 0)
+		return "none";
+	for (i = 0; i < json_object_array_length(meta); i++) {
+		m = json_object_array_get_idx(meta, i);
+		if (json_object_object_get_ex(m, "name", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), LCA_META_NAME) == 0 &&
+		    json_object_object_get_ex(m, "content", &c) &&
+		    json_object_is_type(c, json_type_array) &&
+		    (c = json_object_array_get_idx(c, 0)) != NULL &&
+		    json_object_object_get_ex(c, "data", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), old_serial) == 0)
+			return "old";
+	}
+	return "other";
+}
+
 /* --------------------------------------------------------- handlers */
 
 /*
@@ -404,14 +465,15 @@ lca_issue(struct lca_http *h, json_object *in, int renew, json_object **out,
 	    lca_json_add(o, "certificateData", lca_issued_data(h, der, len)) !=
 	    0 ||
 	    lca_json_add(o, "uuid", json_object_new_string(row.uuid)) != 0 ||
-	    lca_json_add(o, "meta", json_object_new_array()) != 0) {
+	    lca_json_add(o, "meta", lca_meta_json(row.serial_hex)) != 0) {
 		lca_fail(e, 500, "out of memory");
 		goto out;
 	}
-	snprintf(h->detail, sizeof(h->detail), " uuid=%s serial=%s%s%s%s%s",
+	snprintf(h->detail, sizeof(h->detail), " uuid=%s serial=%s%s%s%s%s%s%s",
 	    row.uuid, row.serial_hex, renew ? " old_serial=" : "",
-	    renew ? old_serial : "", rid != NULL ? " requestId=" : "",
-	    rid != NULL ? rid : "");
+	    renew ? old_serial : "", renew ? " meta=" : "",
+	    renew ? lca_meta_names(in, old_serial) : "",
+	    rid != NULL ? " requestId=" : "", rid != NULL ? rid : "");
 	*out = o;
 	o = NULL;
 	r = 0;

@@ -4,7 +4,7 @@
  * with its chain (EJBCA's PKCS7WITHCHAIN, passed on by the EJBCA NG
  * connector) or as PEM; a 400 for a failure of the CA, which does not
  * say that the CA did nothing; "already revoked" in a 400; a CRL of
- * null.
+ * null; the meta of an issued certificate, sent back with its renewal.
  */
 #include "config.h"
 
@@ -364,6 +364,104 @@ case_refused(void)
 	conn_result_free(&fx.res);
 }
 
+/* meta: kept from issue and lookup answers, sent back with renew */
+static void
+case_meta(void)
+{
+	static const char meta[] = "[{\"name\":\"ejbcaUsername\","
+	    "\"content\":[{\"data\":\"device-1\"}]}]";
+	static const char rid[] = "6f7e8d9c-1b2a-4c3d-8e4f-a0b1c2d3e4f5";
+	char *b64, with[4096], obj[4096], empty[4096], lookup[4096], *big;
+	struct srv s;
+	struct rec r;
+	json_object *m;
+	size_t i;
+	int rc;
+
+	b64 = fx_cert_b64(fx.leaf, 0);
+	snprintf(with, sizeof(with), "{\"certificateData\":\"%s\","
+	    "\"meta\":%s}", b64, meta);
+	snprintf(obj, sizeof(obj), "{\"certificateData\":\"%s\","
+	    "\"meta\":{\"a\":1}}", b64);
+	snprintf(empty, sizeof(empty), "{\"certificateData\":\"%s\","
+	    "\"meta\":[]}", b64);
+	snprintf(lookup, sizeof(lookup), "{\"requestId\":\"%s\","
+	    "\"found\":true,\"certificateData\":\"%s\",\"meta\":%s}", rid,
+	    b64, meta);
+	/* one attribute with 9000 characters of data: over CMPD_META_MAX */
+	big = malloc(strlen(b64) + 9100);
+	i = (size_t)sprintf(big, "{\"certificateData\":\"%s\",\"meta\":"
+	    "[{\"name\":\"x\",\"content\":[{\"data\":\"", b64);
+	memset(big + i, 'a', 9000);
+	strcpy(big + i + 9000, "\"}]}]}");
+	{
+		struct canned sc[] = {
+			{ 200, with, 0, 0, 0 },
+			{ 200, obj, 0, 0, 0 },
+			{ 200, empty, 0, 0, 0 },
+			{ 200, big, 0, 0, 0 },
+			{ 200, lookup, 0, 0, 0 },
+			{ 200, with, 0, 0, 0 },
+			{ 200, with, 0, 0, 0 },
+		};
+
+		fx_target(&s, sc, NITEMS(sc));
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK && fx.res.meta != NULL &&
+		    strcmp(fx.res.meta, meta) == 0, "issue: meta kept");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK && fx.res.meta == NULL,
+		    "issue: meta not an array: left out, the certificate taken");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK && fx.res.meta == NULL,
+		    "issue: meta []: none");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK && fx.res.meta == NULL,
+		    "issue: meta over 8192 characters: left out");
+		conn_result_free(&fx.res);
+		rc = conn_lookup(&fx.t, rid, 1, &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK && fx.res.meta != NULL &&
+		    strcmp(fx.res.meta, meta) == 0, "lookup: meta kept");
+		conn_result_free(&fx.res);
+		for (i = 0; i < 5; i++)	/* the requests so far */
+			if (rec_next(&s, &r) == 0)
+				rec_free(&r);
+		fx.t.meta = meta;
+		rc = conn_renew(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    fx.leaf, &fx.res);
+		conn_result_free(&fx.res);
+		m = rc == 0 && rec_next(&s, &r) == 0 ? rec_member(&r, "meta") :
+		    NULL;
+		ok(m != NULL && strcmp(json_object_to_json_string_ext(m,
+		    JSON_C_TO_STRING_PLAIN), meta) == 0,
+		    "renew: the old certificate's meta sent back");
+		if (m != NULL)
+			rec_free(&r);
+		fx.t.meta = "not JSON";
+		rc = conn_renew(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    fx.leaf, &fx.res);
+		conn_result_free(&fx.res);
+		m = rc == 0 && rec_next(&s, &r) == 0 ? rec_member(&r, "meta") :
+		    NULL;
+		ok(json_object_is_type(m, json_type_array) &&
+		    json_object_array_length(m) == 0,
+		    "renew: a stored meta that is not an array: []");
+		if (m != NULL)
+			rec_free(&r);
+		fx.t.meta = NULL;
+		srv_stop(&s);
+	}
+	free(big);
+	free(b64);
+}
+
 int
 main(void)
 {
@@ -389,6 +487,7 @@ main(void)
 
 	case_forms();
 	case_refused();
+	case_meta();
 
 	conn_done();
 	curl_global_cleanup();
