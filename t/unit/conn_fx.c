@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
+#include "conn.h"
 #include "conn_fx.h"
 #include "conn_srv.h"
 
@@ -57,6 +58,15 @@ fx_make_key(void)
 X509 *
 fx_make_cert(EVP_PKEY *key, const char *cn, int serial, int server)
 {
+	return fx_issue_cert(key, cn, serial, server, NULL, key);
+}
+
+/* A certificate for key issued by issuer with its key ikey (issuer NULL:
+ * self-signed, ikey the key); server as for fx_make_cert. */
+X509 *
+fx_issue_cert(EVP_PKEY *key, const char *cn, int serial, int server,
+    X509 *issuer, EVP_PKEY *ikey)
+{
 	X509V3_CTX ctx;
 	X509_EXTENSION *ext;
 	X509_NAME *name;
@@ -71,7 +81,8 @@ fx_make_cert(EVP_PKEY *key, const char *cn, int serial, int server)
 	name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, name);
+	X509_set_issuer_name(x, issuer != NULL ?
+	    X509_get_subject_name(issuer) : name);
 	X509_set_pubkey(x, key);
 	if (server) {
 		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
@@ -80,7 +91,7 @@ fx_make_cert(EVP_PKEY *key, const char *cn, int serial, int server)
 		X509_add_ext(x, ext, -1);
 		X509_EXTENSION_free(ext);
 	}
-	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+	if (X509_sign(x, ikey, EVP_sha256()) <= 0) {
 		X509_free(x);
 		return NULL;
 	}
@@ -174,4 +185,18 @@ fx_issue_body(X509 *cert)
 	json_object_put(o);
 	free(b64);
 	return s;
+}
+
+/* The scripted connector s started with answers sc, and t aimed at it (no
+ * authentication, the test authority), its URL in url. */
+void
+fx_aim(struct conn_target *t, char *url, size_t urlsize, struct srv *s,
+    struct canned *sc, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	srv_start(s, sc, n, NULL);
+	fx_set_url(url, urlsize, "http", s->port, "");
+	t->url = url;
+	t->auth = CONN_AUTH_NONE;
+	t->authority_uuid = AUTHORITY;
 }

@@ -20,11 +20,18 @@ struct conf;
 int	 fx_setup(struct conf *);
 EVP_PKEY *fx_make_key(void);
 X509	*fx_make_cert(EVP_PKEY *, const char *cn, int serial, int server);
+X509	*fx_issue_cert(EVP_PKEY *, const char *cn, int serial, int server,
+	    X509 *issuer, EVP_PKEY *ikey);
 char	*fx_cert_b64(X509 *, int wrap);
 char	*fx_issue_body(X509 *);
 double	 fx_now(void);
 int	 fx_closed_port(void);
 void	 fx_set_url(char *buf, size_t n, const char *scheme, int port,
 	    const char *path);
+struct conn_target;
+struct srv;
+struct canned;
+void	 fx_aim(struct conn_target *, char *url, size_t urlsize,
+	    struct srv *, struct canned *, size_t n);
 
 #endif

@@ -35,34 +35,6 @@ static struct {
 	X509	*root, *ca, *leaf, *other;
 } fx;
 
-/* A certificate of key for cn, issued by issuer (its key ikey), or
- * self-signed (issuer NULL). */
-static X509 *
-chain_cert(const char *cn, int serial, X509 *issuer, EVP_PKEY *ikey,
-    EVP_PKEY *key)
-{
-	X509_NAME *name;
-	X509 *x;
-
-	if ((x = X509_new()) == NULL)
-		return NULL;
-	X509_set_version(x, X509_VERSION_3);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer != NULL ?
-	    X509_get_subject_name(issuer) : name);
-	X509_set_pubkey(x, key);
-	if (X509_sign(x, ikey, EVP_sha256()) <= 0) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
 /* DER of a degenerate PKCS#7 SignedData holding certs (no signers). */
 static unsigned char *
 p7_der(X509 *const *certs, size_t n, int *len)
@@ -134,15 +106,11 @@ same_cert(const X509 *a, const X509 *b)
 	return a != NULL && b != NULL && X509_cmp(a, b) == 0;
 }
 
+/* The scripted connector started with answers sc, fx.t aimed at it. */
 static void
 fx_target(struct srv *s, struct canned *sc, size_t n)
 {
-	memset(&fx.t, 0, sizeof(fx.t));
-	srv_start(s, sc, n, NULL);
-	fx_set_url(fx.url, sizeof(fx.url), "http", s->port, "");
-	fx.t.url = fx.url;
-	fx.t.auth = CONN_AUTH_NONE;
-	fx.t.authority_uuid = AUTHORITY;
+	fx_aim(&fx.t, fx.url, sizeof(fx.url), s, sc, n);
 }
 
 /* issue answers that carry the certificate with its chain */
@@ -474,10 +442,10 @@ main(void)
 	fx.key = fx_make_key();
 	rkey = fx_make_key();
 	ckey = fx_make_key();
-	fx.root = chain_cert("Test Root", 1, NULL, rkey, rkey);
-	fx.ca = chain_cert("Test Issuing CA", 2, fx.root, rkey, ckey);
-	fx.leaf = chain_cert("device 1", 3, fx.ca, ckey, fx.key);
-	fx.other = chain_cert("device 2", 4, fx.ca, ckey, fx.key);
+	fx.root = fx_issue_cert(rkey, "Test Root", 1, 0, NULL, rkey);
+	fx.ca = fx_issue_cert(ckey, "Test Issuing CA", 2, 0, fx.root, rkey);
+	fx.leaf = fx_issue_cert(fx.key, "device 1", 3, 0, fx.ca, ckey);
+	fx.other = fx_issue_cert(fx.key, "device 2", 4, 0, fx.ca, ckey);
 	if (fx.root == NULL || fx.ca == NULL || fx.leaf == NULL ||
 	    fx.other == NULL) {
 		printf("Bail out! certificates\n");

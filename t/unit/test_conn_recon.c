@@ -36,17 +36,11 @@ static struct {
 	char	*issue_body;
 } fx;
 
-/* The scripted connector started with answers sc, and fx.t aimed at it
- * (no authentication, the test authority). */
+/* The scripted connector started with answers sc, fx.t aimed at it. */
 static void
 fx_target(struct srv *s, struct canned *sc, size_t n)
 {
-	memset(&fx.t, 0, sizeof(fx.t));
-	srv_start(s, sc, n, NULL);
-	fx_set_url(fx.url, sizeof(fx.url), "http", s->port, "");
-	fx.t.url = fx.url;
-	fx.t.auth = CONN_AUTH_NONE;
-	fx.t.authority_uuid = AUTHORITY;
+	fx_aim(&fx.t, fx.url, sizeof(fx.url), s, sc, n);
 }
 
 /* delayed delivery: 202 pending, lookup pending, a shorter budget */
