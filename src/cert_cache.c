@@ -55,8 +55,8 @@ cert_cache_drop(struct cert_cache_entry *e)
  * about a tenth of a second (measured: 16 such certificates in one
  * extraCerts, 2.3 s of a worker's CPU before any check). Nor a point in
  * compressed form (RFC 5480 2.2: MAY be supported) on a curve other than
- * P-256, P-384 and P-521, whose p = 3 mod 4 makes the square root one
- * exponentiation: on P-224 (2^96 divides p - 1) and on binary curves it
+ * P-256, P-384, P-521, brainpoolP256r1/384r1/512r1 and secp256k1, whose
+ * p = 3 mod 4 makes the square root one exponentiation: on P-224 (2^96 divides p - 1) and on binary curves it
  * costs over a millisecond (measured), 176 of them in a nested message.
  * Such a certificate is kept without its key and so verifies nothing.
  */
@@ -64,7 +64,8 @@ static int
 cert_cache_key_allowed(X509 *x)
 {
 	static const int cheap[] = { NID_X9_62_prime256v1, NID_secp384r1,
-		NID_secp521r1 };
+		NID_secp521r1, NID_brainpoolP256r1, NID_brainpoolP384r1,
+		NID_brainpoolP512r1, NID_secp256k1 };
 	ASN1_OBJECT *alg;
 	const X509_ALGOR *pa;
 	const unsigned char *pk;

@@ -115,12 +115,13 @@ cmp_protect_sig_verify(const CMPD_MSG *m, STACK_OF(X509) *anchors,
 	if (m->extraCerts == NULL || sk_X509_num(m->extraCerts) < 1)
 		return CMPF_NO_SIGNER_CERT;
 	signer = sk_X509_value(m->extraCerts, 0);
-	/* read without its key (cert_cache.c): explicit EC parameters, or
-	 * a compressed point whose square root is dear */
+	/* read without its key (cert_cache.c): explicit EC parameters, a
+	 * compressed point whose square root is dear, or a key libcrypto
+	 * does not know */
 	if ((pkey = X509_get0_pubkey(signer)) == NULL) {
 		snprintf(arg, arglen, "its public key is not one cmpd decodes "
-		    "(explicit EC parameters, or a compressed point on a curve "
-		    "other than P-256, P-384 and P-521)");
+		    "(explicit EC parameters, a compressed point on a curve "
+		    "whose square root is dear, an unknown algorithm)");
 		return CMPF_SIGNER_NOT_TRUSTED;
 	}
 	/* Nor is one whose key makes verifying dear (spki_key_cheap). */

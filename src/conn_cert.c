@@ -160,19 +160,28 @@ conn_pem_certs(const char *s, size_t len, STACK_OF(X509) *certs)
 	return r;
 }
 
-/* Of certs, the one that issued none of the others; NULL if not one. */
+/*
+ * Of certs, the one that issued none of the others; NULL if not one. A
+ * self-issued certificate (a root, sent with or without the CA between)
+ * is no issued one, and a certificate sent twice counts once.
+ */
 static X509 *
 conn_cert_leaf(STACK_OF(X509) *certs)
 {
-	X509 *leaf = NULL, *c;
+	X509 *leaf = NULL, *c, *o;
 	int i, j, issuer;
 
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		c = sk_X509_value(certs, i);
-		for (issuer = 0, j = 0; j < sk_X509_num(certs) && !issuer; j++)
-			issuer = j != i && X509_check_issued(c,
-			    sk_X509_value(certs, j)) == X509_V_OK;
-		if (issuer)
+		if (X509_check_issued(c, c) == X509_V_OK)
+			continue;
+		for (issuer = 0, j = 0; j < sk_X509_num(certs) && !issuer;
+		    j++) {
+			o = sk_X509_value(certs, j);
+			issuer = j != i && X509_cmp(c, o) != 0 &&
+			    X509_check_issued(c, o) == X509_V_OK;
+		}
+		if (issuer || (leaf != NULL && X509_cmp(leaf, c) == 0))
 			continue;
 		if (leaf != NULL)
 			return NULL;

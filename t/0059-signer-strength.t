@@ -95,7 +95,7 @@ nok "a signer whose RSA exponent is over 2^256: refused" genm "$T/g4b.out" bige
 like "$(cat "$T/g4b.out")" "$COSTLY" "... before its signature is verified"
 nok "a signer on a binary curve (sect283k1): refused" genm "$T/g4s.out" sect
 like "$(cat "$T/g4s.out")" "$COSTLY" "... likewise"
-like "$(openssl x509 -in "$V/p224c.crt" -noout -text)" "pub:.*[[:space:]]+0[23]:" \
+like "$(openssl x509 -in "$V/p224c.crt" -noout -text)" "pub:[[:space:]]+0[23]:" \
 	"the P-224 certificate holds a compressed point"
 nok "a signer with a compressed P-224 point: refused" genm "$T/g4c.out" p224c
 like "$(cat "$T/g4c.out")" \

@@ -119,9 +119,12 @@ case_forms(void)
 {
 	X509 *chain[] = { fx.root, fx.leaf, fx.ca };	/* any order */
 	X509 *two[] = { fx.leaf, fx.other, fx.ca };
+	X509 *twice[] = { fx.leaf, fx.ca, fx.leaf, fx.root };
+	X509 *noca[] = { fx.root, fx.leaf };
 	X509 *many[17];
 	unsigned char *der;
 	char *p7chain, *p7two, *p7many, *pem, *pem1, *pemp7, *key, *lookup;
+	char *p7twice, *p7noca, *p716;
 	char *s, *p;
 	struct srv s_;
 	BIO *b;
@@ -154,8 +157,23 @@ case_forms(void)
 	p7two = issue_body(s);
 	free(s);
 	OPENSSL_free(der);
+	der = p7_der(twice, NITEMS(twice), &len);
+	s = b64(der, len);
+	p7twice = issue_body(s);
+	free(s);
+	OPENSSL_free(der);
+	der = p7_der(noca, NITEMS(noca), &len);
+	s = b64(der, len);
+	p7noca = issue_body(s);
+	free(s);
+	OPENSSL_free(der);
 	for (i = 0; i < NITEMS(many); i++)
 		many[i] = fx.ca;
+	der = p7_der(many, NITEMS(many) - 1, &len);
+	s = b64(der, len);
+	p716 = issue_body(s);
+	free(s);
+	OPENSSL_free(der);
 	der = p7_der(many, NITEMS(many), &len);
 	s = b64(der, len);
 	p7many = issue_body(s);
@@ -195,6 +213,9 @@ case_forms(void)
 			{ 200, lookup, 0, 0, 0 },
 			{ 200, p7two, 0, 0, 0 },
 			{ 200, p7many, 0, 0, 0 },
+			{ 200, p7twice, 0, 0, 0 },
+			{ 200, p7noca, 0, 0, 0 },
+			{ 200, p716, 0, 0, 0 },
 			{ 200, key, 0, 0, 0 },
 		};
 
@@ -205,6 +226,9 @@ case_forms(void)
 		    same_cert(fx.res.certificate, fx.leaf),
 		    "issue: base64 PKCS#7 with the chain, in any order: the "
 		    "certificate that issued none of the others");
+		ok(fx.res.certificate != NULL &&
+		    X509_get0_pubkey(fx.res.certificate) == NULL,
+		    "issue: taken without its key, as one sent alone");
 		is_str(fx.res.uuid, FX_ISSUED_UUID, "issue: its uuid");
 		conn_result_free(&fx.res);
 		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
@@ -249,6 +273,25 @@ case_forms(void)
 		conn_result_free(&fx.res);
 		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
 		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK &&
+		    same_cert(fx.res.certificate, fx.leaf),
+		    "issue: PKCS#7 with the certificate twice: it counts once");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK &&
+		    same_cert(fx.res.certificate, fx.leaf),
+		    "issue: PKCS#7 of it and the root, not the CA between: a "
+		    "self-issued root is no issued certificate");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_OK &&
+		    same_cert(fx.res.certificate, fx.ca),
+		    "issue: PKCS#7 of 16 certificates: read");
+		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
 		ok(rc == 0 && fx.res.status == CONN_FAILED,
 		    "issue: PEM of a private key: not read");
 		is_str(fx.res.message, "issue: certificateData is PEM but not "
@@ -260,6 +303,9 @@ case_forms(void)
 	free(pemp7);
 	free(p7two);
 	free(p7many);
+	free(p7twice);
+	free(p7noca);
+	free(p716);
 	free(pem);
 	free(pem1);
 	free(key);
