@@ -22,7 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "cmpd.h"
-#include "cmp_enroll.h"
+#include "cmp_enroll_check.h"
 #include "conn.h"
 #include "store.h"
 

@@ -15,7 +15,7 @@
 #include <openssl/x509.h>
 
 #include "cmpd.h"
-#include "cmp_enroll.h"
+#include "cmp_enroll_check.h"
 #include "store.h"
 
 /*

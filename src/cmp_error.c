@@ -12,7 +12,8 @@
 
 #include <string.h>
 
-#include "cmpd.h"
+#include "cmp_asn1.h"
+#include "cmp_error.h"
 
 #define REJ	CMPD_PKISTATUS_REJECTION
 #define D(f, bit, http, text)	{ f, #f, REJ, CMPD_FAIL_##bit, http, text }

@@ -1,10 +1,10 @@
 /*
- * The enrolment step's own parts (cmp_enroll.c, cmp_enroll_check.c): one
- * request of an ir, cr, kur or p10cr, and its checks before the CA is
- * asked.
+ * cmp_enroll_check.c: one request of an ir, cr, kur or p10cr, as the
+ * enrolment (cmp_enroll.c) carries it from its checks before the CA is
+ * asked to its answer, and those checks.
  */
-#ifndef CMP_ENROLL_H
-#define CMP_ENROLL_H
+#ifndef CMP_ENROLL_CHECK_H
+#define CMP_ENROLL_CHECK_H
 
 #include "cmpd.h"
 #include "conn.h"
@@ -39,4 +39,4 @@ void	cmp_enroll_check(const CMPD_MSG *, struct profile *,
 	    const STACK_OF(ASN1_UTF8STRING) *profiles, int i,
 	    struct enroll_item *);
 
-#endif /* CMP_ENROLL_H */
+#endif /* CMP_ENROLL_CHECK_H */
