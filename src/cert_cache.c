@@ -56,9 +56,10 @@ cert_cache_drop(struct cert_cache_entry *e)
  * extraCerts, 2.3 s of a worker's CPU before any check). Nor a point in
  * compressed form (RFC 5480 2.2: MAY be supported) on a curve other than
  * P-256, P-384, P-521, brainpoolP256r1/384r1/512r1 and secp256k1, whose
- * p = 3 mod 4 makes the square root one exponentiation: on P-224 (2^96 divides p - 1) and on binary curves it
- * costs over a millisecond (measured), 176 of them in a nested message.
- * Such a certificate is kept without its key and so verifies nothing.
+ * p = 3 mod 4 makes the square root one exponentiation: on P-224 (2^96
+ * divides p - 1) and on binary curves it costs over a millisecond
+ * (measured). Such a certificate is kept without its key and so verifies
+ * nothing.
  */
 static int
 cert_cache_key_allowed(X509 *x)

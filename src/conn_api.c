@@ -2,8 +2,8 @@
  * The connector API's calls (issue, renew, revoke, caCertificates, lookup,
  * crl, rootCaKeyUpdate), each counted in /metrics: the JSON request
  * bodies, certificates out as base64 DER (in: conn_cert.c), and what the
- * connector's answers are taken to mean. One HTTP exchange each, through conn_call()
- * (conn.c).
+ * connector's answers are taken to mean. One HTTP exchange each, through
+ * conn_call() (conn.c).
  */
 #include "config.h"
 
