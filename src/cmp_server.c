@@ -239,6 +239,39 @@ cmp_server_text(enum cmp_fail f, const struct route *rt, const char *arg,
  * another node committed (wsrep_sync_wait covers reads), the causal
  * look-up does.
  */
+/*
+ * TS 33.310 9.5.2 lets a base station order extraCerts as it likes, where
+ * RFC 9810 5.1.1 puts the protection certificate first: on the v2_3gpp
+ * variant the first certificate whose subject is the sender (and whose
+ * subjectKeyIdentifier is the senderKID, when both are there) moves to
+ * the front, and every step after reads it there. Protection covers the
+ * header and body, not extraCerts.
+ */
+static void
+server_signer_first(const CMPD_MSG *req)
+{
+	const CMPD_HEADER *h = req->header;
+	const ASN1_OCTET_STRING *ski;
+	X509 *x;
+	int i;
+
+	if (h->sender == NULL || h->sender->type != GEN_DIRNAME)
+		return;
+	for (i = 0; i < sk_X509_num(req->extraCerts); i++) {
+		x = sk_X509_value(req->extraCerts, i);
+		if (X509_NAME_cmp(X509_get_subject_name(x),
+		    h->sender->d.directoryName) != 0 ||
+		    (h->senderKID != NULL &&
+		    (ski = X509_get0_subject_key_id(x)) != NULL &&
+		    ASN1_OCTET_STRING_cmp(ski, h->senderKID) != 0))
+			continue;
+		/* in, then out: a failed insert leaves the order as sent */
+		if (i > 0 && sk_X509_insert(req->extraCerts, x, 0))
+			(void)sk_X509_delete(req->extraCerts, i + 1);
+		return;
+	}
+}
+
 enum cmp_fail
 cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
     char *arg, size_t arglen)
@@ -258,6 +291,8 @@ cmp_server_sig_check(const CMPD_MSG *req, struct profile *prof, int defer,
 	}
 	if ((crls = cmp_server_crls(prof, &cs)) == NULL)
 		return CMPF_INTERNAL;
+	if (prof->variant == VARIANT_V2_3GPP)
+		server_signer_first(req);
 	/* The CA's chain as intermediates: a certificate cmpd issued signs
 	 * without its chain (NULL if the connector did not tell: then the
 	 * request's extraCerts alone; a CA too slow or unreachable for it

@@ -150,5 +150,26 @@ is "$(t_api PUT /cmpProfiles/00000000-0000-4000-8000-00000000f102 '{"certReqMax"
 	"3GPP: certReqMax over 1 refused"
 is "$(t_json 'j["message"]')" "certReqMax must be 1 for the v2_3gpp variant" "and says so"
 
+# TS 33.310 9.5.2: a base station may order extraCerts as it likes; the
+# protection certificate is the one of the sender's name (RFC 9810 puts
+# it first, and so does every other variant)
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/bts.key" 2>/dev/null
+timeout 60 openssl cmp -cmd ir -server 127.0.0.1:1 -path /api/v1/protocols/cmp/bts \
+	-recipient /CN=cmpd -msg_timeout 5 -total_timeout 5 -cert "$F/ee.pem" -key "$F/ee.key" \
+	-extracerts "$F/root.pem" -newkey "$T/bts.key" -subject "/CN=bts-order" \
+	-certout "$T/junk.crt" -reqout "$T/ir-bts.der" > "$T/client.out" 2>&1
+[ -s "$T/ir-bts.der" ] || { diag_file "$T/client.out"; bail "openssl cmp -reqout made no ir"; }
+"$TOOL" edit "$T/ir-bts.der" "$T/ir-btsr.der" extraCertsReversed=1
+is "$("$TOOL" dump "$T/ir-btsr.der" | sed -n 's/^extraCert=//p' | tr '\n' '/')" \
+	"CN=cmpd Test Root CA/CN=test-ee/" "an ir whose extraCerts begin with the vendor root"
+is "$(t_post "$T/ir-btsr.der" /api/v1/protocols/cmp/bts)" 200 "... posted to the 3GPP profile"
+is "$(dump "$T/resp.der" body)/$(dump "$T/resp.der" status)" ip/accepted \
+	"... enrolled: the base station's certificate found by its name"
+"$TOOL" edit "$T/ir-btsr.der" "$T/ir-btsr2.der" tid="$(openssl rand -hex 16)"
+t_sql "UPDATE cmp_profile SET variant = 'v2' WHERE name = 'bts'"
+t_post "$T/ir-btsr2.der" /api/v1/protocols/cmp/bts > /dev/null
+is "$(dump "$T/resp.der" failInfo)" badMessageCheck "... on the v2 variant: the first one signs, or nothing"
+t_sql "UPDATE cmp_profile SET variant = 'v2_3gpp' WHERE name = 'bts'"
+
 nok "no worker died" grep -q "killed by signal" "$T/cmpd.log"
 done_testing

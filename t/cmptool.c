@@ -24,7 +24,7 @@
  *     recipNonce=HEX|none|empty
  *     messageTime=+-SECONDS|none  protection=none|TEXT  protectionAlg=none|OID
  *     sender=uri  extraCerts=N (N copies of the first extraCert or of a
- *     fresh certificate)  badpop=1 (corrupts the first CertReqMsg's POP
+ *     fresh certificate)  extraCertsReversed=1 (in the reverse order)  badpop=1 (corrupts the first CertReqMsg's POP
  *     signature)  senderKID=HEX  dupreq=N (N more copies of the first
  *     CertReqMsg, certReqIds 1 to N)  noreq=1 (no CertReqMsg)  nosubject=1
  *     (an empty template subject)  addreq=ID (one more CertReqMsg,
@@ -447,6 +447,13 @@ edit_one(CMPD_MSG *m, const char *e)
 		GENERAL_NAME_free(h->sender);
 		h->sender = GENERAL_NAME_new();
 		GENERAL_NAME_set0_value(h->sender, GEN_URI, s);
+	} else if (KEY("extraCertsReversed")) {
+		STACK_OF(X509) *r = sk_X509_new_null();
+
+		while (sk_X509_num(m->extraCerts) > 0)
+			sk_X509_push(r, sk_X509_pop(m->extraCerts));
+		sk_X509_free(m->extraCerts);
+		m->extraCerts = r;
 	} else if (KEY("extraCerts")) {
 		X509 *x;
 
