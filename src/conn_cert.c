@@ -139,9 +139,13 @@ conn_pem_certs(const char *s, size_t len, STACK_OF(X509) *certs)
 		blocks++;
 		if ((strcmp(name, PEM_STRING_X509) != 0 &&
 		    strcmp(name, PEM_STRING_PKCS7) != 0) ||
-		    conn_der_certs(data, (size_t)n, certs) != 0 ||
-		    sk_X509_num(certs) > CONN_CERTS_MAX)
+		    conn_der_certs(data, (size_t)n, certs) != 0)
 			goto out;
+		/* enough read: conn_cert_pick() refuses so many */
+		if (sk_X509_num(certs) > CONN_CERTS_MAX) {
+			r = 0;
+			goto out;
+		}
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(data);
@@ -266,10 +270,9 @@ conn_cert_data(json_object *obj, const char *what, int issued, X509 **out,
 	}
 	s = json_object_get_string(v);
 	slen = (size_t)json_object_get_string_len(v);
-	if ((certs = sk_X509_new_null()) == NULL)
-		goto out;
 	if (memmem(s, slen, "-----BEGIN ", 11) != NULL) {
-		if ((rc = conn_pem_certs(s, slen, certs)) < 0)
+		if ((certs = sk_X509_new_null()) == NULL ||
+		    (rc = conn_pem_certs(s, slen, certs)) < 0)
 			goto out;
 		r = PARSE_BAD;
 		if (rc > 0) {
@@ -292,6 +295,10 @@ conn_cert_data(json_object *obj, const char *what, int issued, X509 **out,
 		r = PARSE_OK;
 		goto out;
 	}
+	r = PARSE_ERR;
+	if ((certs = sk_X509_new_null()) == NULL)
+		goto out;
+	r = PARSE_BAD;
 	if (conn_p7_certs(der, len, certs) != 0) {
 		conn_msg(res, "%s: certificateData is neither a DER "
 		    "certificate nor a PKCS#7 of certificates", what);

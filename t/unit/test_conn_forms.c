@@ -124,7 +124,7 @@ case_forms(void)
 	X509 *many[17];
 	unsigned char *der;
 	char *p7chain, *p7two, *p7many, *pem, *pem1, *pemp7, *key, *lookup;
-	char *p7twice, *p7noca, *p716;
+	char *p7twice, *p7noca, *p716, *pem17;
 	char *s, *p;
 	struct srv s_;
 	BIO *b;
@@ -185,6 +185,11 @@ case_forms(void)
 	s = pem_of(&fx.leaf, 1);
 	pem1 = issue_body(s);
 	free(s);
+	for (i = 0; i < NITEMS(many); i++)
+		many[i] = fx.ca;
+	s = pem_of(many, NITEMS(many));
+	pem17 = issue_body(s);
+	free(s);
 	b = BIO_new(BIO_s_mem());
 	PEM_write_bio_PrivateKey(b, fx.key, NULL, NULL, 0, NULL, NULL);
 	blen = BIO_get_mem_data(b, &p);
@@ -217,6 +222,7 @@ case_forms(void)
 			{ 200, p7noca, 0, 0, 0 },
 			{ 200, p716, 0, 0, 0 },
 			{ 200, key, 0, 0, 0 },
+			{ 200, pem17, 0, 0, 0 },
 		};
 
 		fx_target(&s_, sc, NITEMS(sc));
@@ -297,6 +303,13 @@ case_forms(void)
 		is_str(fx.res.message, "issue: certificateData is PEM but not "
 		    "of certificates", "issue: which says so");
 		conn_result_free(&fx.res);
+		rc = conn_issue(&fx.t, fx_req_der, sizeof(fx_req_der), "crmf",
+		    &fx.res);
+		ok(rc == 0 && fx.res.status == CONN_FAILED,
+		    "issue: PEM of 17 certificates: not read");
+		is_str(fx.res.message, "issue: certificateData holds more "
+		    "than 16 certificates", "issue: which says so");
+		conn_result_free(&fx.res);
 		srv_stop(&s_);
 	}
 	free(p7chain);
@@ -306,6 +319,7 @@ case_forms(void)
 	free(p7twice);
 	free(p7noca);
 	free(p716);
+	free(pem17);
 	free(pem);
 	free(pem1);
 	free(key);
